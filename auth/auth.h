@@ -1,0 +1,74 @@
+/* auth.h - JWT bearer authentication for dm-gateway (the only code that includes
+ * <jwt.h>, libjwt 1.10.2). The algorithm is pinned by configuration, never chosen by
+ * the token header; "none" is always rejected. Claims are checked here: exp (required),
+ * nbf, iat (not in the future beyond leeway), iss, aud (string or array), with leeway.
+ * Scopes come from `scope` (space-separated string) or `scp` / `roles` (arrays).
+ *
+ * Ownership: auth_ctx_new returns an owned context (auth_ctx_free); identities are
+ * owned by the caller (auth_identity_free). Thread-safety: auth_verify may be called
+ * from many threads at once; auth_ctx_reload swaps keys atomically (readers keep the
+ * old key set until they finish: internal refcount). */
+#ifndef DM_AUTH_H
+#define DM_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+enum auth_scope { AUTH_SCOPE_NONE = 0, AUTH_SCOPE_READ, AUTH_SCOPE_WRITE, AUTH_SCOPE_ADMIN };
+
+struct auth_config {
+    const char *alg;            /* "HS256" ... "HS512", "RS256".."RS512", "ES256".."ES512" */
+    const char *secret_file;    /* HS*: file with the shared secret (trailing newline trimmed) */
+    const char *public_key_file;/* RS*/ES*: PEM public key */
+    const char *jwks_file;      /* RS*/ES*: JWKS file; key chosen by the token's `kid` */
+    const char *issuer;         /* required `iss` if non-NULL */
+    const char *audience;       /* required in `aud` if non-NULL */
+    int64_t leeway_s;           /* clock skew allowance for exp/nbf/iat */
+};
+
+struct auth_ctx;
+
+/* Load keys per config (files read now). DM_OK or DM_E_INVAL/DM_E_IO with err. */
+int auth_ctx_new(const struct auth_config *cfg, struct auth_ctx **out, char *err, size_t cap);
+/* Re-read the key files (SIGHUP). On failure the old keys stay active. */
+int auth_ctx_reload(struct auth_ctx *ctx, char *err, size_t cap);
+void auth_ctx_free(struct auth_ctx *ctx);
+
+/* A verified identity. All strings owned by the identity. */
+struct auth_identity {
+    char *sub;                 /* "" when absent */
+    char *scopes;              /* space-separated, as granted */
+    bool read, write, admin;   /* dm:read / dm:write / dm:admin (admin implies write+read,
+                                  write implies read) */
+    int64_t exp;
+};
+void auth_identity_free(struct auth_identity *id);
+
+/* Why a token was refused (for metrics "auth failures by reason" and the 401 body). */
+enum auth_fail {
+    AUTH_OK = 0, AUTH_MISSING, AUTH_MALFORMED, AUTH_BAD_SIGNATURE, AUTH_ALG_MISMATCH,
+    AUTH_EXPIRED, AUTH_NOT_YET_VALID, AUTH_ISSUED_IN_FUTURE, AUTH_NO_EXP, AUTH_BAD_ISSUER,
+    AUTH_BAD_AUDIENCE, AUTH_UNKNOWN_KID, AUTH_INSUFFICIENT_SCOPE
+};
+const char *auth_fail_name(enum auth_fail f);   /* "expired", "bad_signature", ... */
+
+/* Verify the value of an Authorization header ("Bearer <jwt>", may be NULL) at time
+ * `now` (unix seconds). On success *id is set and AUTH_OK returned. */
+enum auth_fail auth_verify(struct auth_ctx *ctx, const char *authorization, int64_t now,
+                           struct auth_identity **id);
+/* Does the identity hold `need`? */
+bool auth_has_scope(const struct auth_identity *id, enum auth_scope need);
+const char *auth_scope_name(enum auth_scope s);  /* "dm:read", "dm:write", "dm:admin" */
+
+/* RFC 6750 WWW-Authenticate value for a failure (realm "dm-gateway"): invalid_token
+ * with a description, or insufficient_scope with scope="dm:write". Writes into buf. */
+void auth_www_authenticate(enum auth_fail f, enum auth_scope need, char *buf, size_t cap);
+
+/* Mint an HS256/384/512 token (for `dm-gateway token`): sub, space-separated scopes,
+ * ttl seconds, optional iss/aud. *out malloc'd. */
+int auth_mint_hs(const char *alg, const unsigned char *secret, size_t secret_len,
+                 const char *sub, const char *scope, int64_t ttl_s, const char *iss,
+                 const char *aud, int64_t now, char **out);
+
+#endif /* DM_AUTH_H */

@@ -1,0 +1,42 @@
+/* buf.h - bounded, growable byte buffer (curl dynbuf style). Going over the bound is
+ * an error (DM_E_TOO_LARGE), never a truncation. The buffer is always NUL-terminated
+ * (the NUL is not counted in len). Not thread-safe: one owner at a time. */
+#ifndef DM_BUF_H
+#define DM_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct dm_buf {
+    char *data;     /* owned; NULL until the first append */
+    size_t len;
+    size_t cap;
+    size_t max;     /* hard limit on len */
+};
+
+/* Initialise an empty buffer with limit `max` bytes. Never fails. */
+void dm_buf_init(struct dm_buf *b, size_t max);
+/* Free the storage and reset to empty (limit kept). */
+void dm_buf_free(struct dm_buf *b);
+/* Reset length to 0, keep storage. */
+void dm_buf_reset(struct dm_buf *b);
+/* Append bytes. DM_OK, DM_E_TOO_LARGE (buffer unchanged) or DM_E_NOMEM. */
+int dm_buf_add(struct dm_buf *b, const void *p, size_t n);
+int dm_buf_adds(struct dm_buf *b, const char *s);
+int dm_buf_addc(struct dm_buf *b, char c);
+int dm_buf_printf(struct dm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int dm_buf_vprintf(struct dm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Hand the storage to the caller (free() it); the buffer becomes empty. Returns an
+ * empty malloc'd string when nothing was appended; NULL only on out-of-memory. */
+char *dm_buf_take(struct dm_buf *b);
+
+#endif /* DM_BUF_H */
+
+#ifndef DM_BUF_JSON_DECL
+#define DM_BUF_JSON_DECL
+/* Append `s` (n bytes) as a quoted JSON string: ", \, control characters escaped
+ * (\n \t \r \b \f, others \u00XX); bytes >= 0x80 copied as they are (the caller
+ * guarantees UTF-8). */
+int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n);
+int dm_buf_add_json_str(struct dm_buf *b, const char *s);
+#endif

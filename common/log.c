@@ -1,0 +1,137 @@
+/* log.c - JSON-lines logger. */
+#include "log.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dm_error.h"
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char log_component[64] = "dm";
+static enum dm_log_level log_min = DM_LOG_INFO;
+static int log_fd = 2;
+
+static const char *level_names[] = {"debug", "info", "warn", "error"};
+
+void dm_log_init(const char *component, enum dm_log_level min)
+{
+    pthread_mutex_lock(&log_mu);
+    snprintf(log_component, sizeof(log_component), "%s", component ? component : "dm");
+    log_min = min;
+    pthread_mutex_unlock(&log_mu);
+}
+
+int dm_log_open(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return DM_E_IO;
+    pthread_mutex_lock(&log_mu);
+    if (log_fd > 2)
+        close(log_fd);
+    log_fd = fd;
+    pthread_mutex_unlock(&log_mu);
+    return DM_OK;
+}
+
+int dm_log_level_parse(const char *s, enum dm_log_level *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (s && strcmp(s, level_names[i]) == 0) {
+            *out = (enum dm_log_level)i;
+            return DM_OK;
+        }
+    }
+    if (s && strcmp(s, "warning") == 0) {
+        *out = DM_LOG_WARN;
+        return DM_OK;
+    }
+    return DM_E_INVAL;
+}
+
+enum dm_log_level dm_log_level_get(void) { return log_min; }
+
+static void begin_line(struct dm_buf *b, enum dm_log_level lvl, const char *msg)
+{
+    struct timespec ts;
+    struct tm tm;
+    char tbuf[40];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
+    dm_buf_printf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"component\":", tbuf,
+                  ts.tv_nsec / 1000000L, level_names[lvl]);
+    dm_buf_add_json_str(b, log_component);
+    dm_buf_adds(b, ",\"msg\":");
+    dm_buf_add_json_str(b, msg);
+}
+
+static void emit(struct dm_buf *b)
+{
+    dm_buf_adds(b, "}\n");
+    if (b->data) {
+        pthread_mutex_lock(&log_mu);
+        ssize_t w = write(log_fd, b->data, b->len);
+        (void)w;
+        pthread_mutex_unlock(&log_mu);
+    }
+    dm_buf_free(b);
+}
+
+void dm_log_raw(enum dm_log_level lvl, const char *msg, const char *json_members)
+{
+    if (lvl < log_min || lvl > DM_LOG_ERROR)
+        return;
+    struct dm_buf b;
+    dm_buf_init(&b, 1 << 20);
+    begin_line(&b, lvl, msg);
+    if (json_members && *json_members) {
+        dm_buf_addc(&b, ',');
+        dm_buf_adds(&b, json_members);
+    }
+    emit(&b);
+}
+
+void dm_logf(enum dm_log_level lvl, const char *fmt, ...)
+{
+    if (lvl < log_min || lvl > DM_LOG_ERROR)
+        return;
+    struct dm_buf m;
+    dm_buf_init(&m, 1 << 20);
+    va_list ap;
+    va_start(ap, fmt);
+    dm_buf_vprintf(&m, fmt, ap);
+    va_end(ap);
+    dm_log_raw(lvl, m.data ? m.data : "", NULL);
+    dm_buf_free(&m);
+}
+
+void dm_log_kv(enum dm_log_level lvl, const char *msg, ...)
+{
+    if (lvl < log_min || lvl > DM_LOG_ERROR)
+        return;
+    struct dm_buf b;
+    dm_buf_init(&b, 1 << 20);
+    begin_line(&b, lvl, msg);
+    va_list ap;
+    va_start(ap, msg);
+    const char *k;
+    while ((k = va_arg(ap, const char *)) != NULL) {
+        const char *v = va_arg(ap, const char *);
+        dm_buf_addc(&b, ',');
+        dm_buf_add_json_str(&b, k);
+        dm_buf_addc(&b, ':');
+        if (v)
+            dm_buf_add_json_str(&b, v);
+        else
+            dm_buf_adds(&b, "null");
+    }
+    va_end(ap);
+    emit(&b);
+}

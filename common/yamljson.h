@@ -1,0 +1,19 @@
+/* yamljson.h - YAML text <-> jansson JSON values (libyaml underneath), for task
+ * configs that arrive as YAML or JSON. Mapping key order is preserved; plain scalars
+ * are typed as YAML 1.1 core (null/~, true/false/yes/no/on/off, ints incl. 0x/0o,
+ * floats), quoted scalars stay strings; anchors/aliases are resolved; duplicate keys,
+ * multiple documents and non-string keys are errors.
+ * Thread-safety: reentrant. */
+#ifndef DM_YAMLJSON_H
+#define DM_YAMLJSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Parse; returns a new reference or NULL with "line N column M: reason" in err. */
+json_t *yamljson_parse(const char *yaml, size_t len, char *err, size_t cap);
+/* Emit block-style YAML that yamljson_parse reads back to an equal value
+ * (strings quoted where needed). malloc'd; NULL on out-of-memory. */
+char *yamljson_emit(const json_t *v);
+
+#endif /* DM_YAMLJSON_H */

@@ -1,0 +1,158 @@
+/* rpc.h - the project's gRPC layer (the only code that includes <grpc/grpc.h>).
+ * Unary client calls with deadlines, metadata and asynchronous completion (fan-out),
+ * a multi-threaded server with registered methods whose handlers may answer later
+ * from any thread, a bidi-stream client/server pair for pb.Worker/FetchDDLInfo, and the
+ * protobuf-c codec (codec.c) underneath.
+ *
+ * Errors: functions return DM_OK or a negative DM_E_* (common/dm_error.h).
+ * Threads: rpc_global_init() once per process before anything else; the client runs
+ * one completion-queue thread per process (callbacks run on it: keep them short and
+ * never block in them); the server runs `nthreads` completion-queue threads of its own.
+ * Everything else is safe to call from any thread unless noted. */
+#ifndef DM_RPC_H
+#define DM_RPC_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* gRPC status codes we name (same numbers as grpc_status_code). */
+enum rpc_status {
+    RPC_OK = 0, RPC_CANCELLED = 1, RPC_UNKNOWN = 2, RPC_INVALID_ARGUMENT = 3,
+    RPC_DEADLINE_EXCEEDED = 4, RPC_NOT_FOUND = 5, RPC_RESOURCE_EXHAUSTED = 8,
+    RPC_UNIMPLEMENTED = 12, RPC_INTERNAL = 13, RPC_UNAVAILABLE = 14
+};
+
+/* Process-wide init/shutdown (grpc_init + the client completion-queue thread). */
+int rpc_global_init(void);
+void rpc_global_shutdown(void);
+
+/* ---------- methods ---------- */
+
+/* A unary or streaming method of a service, e.g. "/pb.Master/QueryStatus". */
+struct rpc_method {
+    const char *path;                             /* "/pb.Master/QueryStatus" */
+    const ProtobufCMessageDescriptor *input;
+    const ProtobufCMessageDescriptor *output;
+    bool client_streaming, server_streaming;
+};
+/* Find method `name` ("QueryStatus") of `svc` (e.g. &pb__master__descriptor).
+ * Returns a static/borrowed pointer or NULL. */
+const struct rpc_method *rpc_method_find(const ProtobufCServiceDescriptor *svc, const char *name);
+
+/* ---------- metadata ---------- */
+struct rpc_md {
+    const char *key;   /* lower-case, e.g. "x-request-id" */
+    const char *value;
+};
+
+/* ---------- client ---------- */
+
+struct rpc_channel;   /* one per target; thread-safe; shared by many calls */
+
+/* Insecure channel to "host:port" (the target is copied). NULL on out-of-memory. */
+struct rpc_channel *rpc_channel_new(const char *target);
+void rpc_channel_free(struct rpc_channel *ch);
+const char *rpc_channel_target(const struct rpc_channel *ch);
+
+enum rpc_chan_state { RPC_CHAN_IDLE, RPC_CHAN_CONNECTING, RPC_CHAN_READY,
+                      RPC_CHAN_TRANSIENT_FAILURE, RPC_CHAN_SHUTDOWN };
+/* Current connectivity state; try_connect kicks an idle channel. */
+enum rpc_chan_state rpc_channel_state(struct rpc_channel *ch, bool try_connect);
+const char *rpc_chan_state_name(enum rpc_chan_state s);
+
+/* Outcome of one call. Owned by the callback for the duration of the callback only:
+ * to keep `resp`, set res->resp = NULL after taking it (then free it yourself with
+ * protobuf_c_message_free_unpacked(resp, NULL)). */
+struct rpc_result {
+    int status;              /* enum rpc_status; RPC_OK => resp != NULL */
+    const char *details;     /* status message ("" when none); valid during the callback */
+    ProtobufCMessage *resp;  /* unpacked response (of method->output) or NULL */
+    int64_t elapsed_us;
+};
+typedef void (*rpc_done_fn)(void *arg, struct rpc_result *res);
+
+/* Start an asynchronous unary call. `req` is borrowed (packed before return).
+ * timeout_ms > 0 is required (every call has a deadline). `md`/`nmd` are copied.
+ * `done` is called exactly once, on the client completion-queue thread, unless this
+ * returns an error (then it is never called). */
+int rpc_call_start(struct rpc_channel *ch, const struct rpc_method *m,
+                   const ProtobufCMessage *req, int64_t timeout_ms,
+                   const struct rpc_md *md, size_t nmd, rpc_done_fn done, void *arg);
+
+/* Blocking unary call (built on rpc_call_start). On return *status holds the gRPC
+ * status, *resp_out the owned response (RPC_OK) or NULL; details (if non-NULL,
+ * `cap` bytes) receives the status message. Returns DM_OK when the call completed
+ * (whatever its status), else a DM_E_* (nothing was sent). */
+int rpc_call_sync(struct rpc_channel *ch, const struct rpc_method *m,
+                  const ProtobufCMessage *req, int64_t timeout_ms,
+                  const struct rpc_md *md, size_t nmd,
+                  int *status, ProtobufCMessage **resp_out, char *details, size_t cap);
+
+/* Fan-out helper: start N calls, get one callback when all N finished.
+ *   struct rpc_fanout *f = rpc_fanout_new(n, all_done, arg);
+ *   for i: rpc_fanout_start(f, i, ch[i], m, req[i], timeout, md, nmd);
+ * all_done(arg, results, n) runs once on the client cq thread; results[i] are owned by
+ * the fan-out (take resp the same way as above) and freed after all_done returns, with
+ * the fan-out itself. A start that fails is recorded as results[i].status=RPC_UNAVAILABLE. */
+struct rpc_fanout;
+typedef void (*rpc_fanout_done_fn)(void *arg, struct rpc_result *results, size_t n);
+struct rpc_fanout *rpc_fanout_new(size_t n, rpc_fanout_done_fn done, void *arg);
+void rpc_fanout_start(struct rpc_fanout *f, size_t i, struct rpc_channel *ch,
+                      const struct rpc_method *m, const ProtobufCMessage *req,
+                      int64_t timeout_ms, const struct rpc_md *md, size_t nmd);
+
+/* ---------- server ---------- */
+
+struct rpc_server;
+struct rpc_server_call;   /* one incoming unary call; owned by the server */
+
+/* Unary handler. `req` is owned by the call and valid until the reply is sent.
+ * The handler (or any thread, later) must call exactly one of rpc_server_reply /
+ * rpc_server_reply_error; after that `call` and `req` are gone. */
+typedef void (*rpc_handler_fn)(struct rpc_server_call *call, const ProtobufCMessage *req,
+                               void *ctx);
+
+/* listen "host:port" ("127.0.0.1:0" picks a free port), nthreads >= 1. */
+struct rpc_server *rpc_server_new(const char *listen_addr, int nthreads);
+/* Register before rpc_server_start. Unregistered methods answer UNIMPLEMENTED. */
+int rpc_server_register(struct rpc_server *s, const struct rpc_method *m,
+                        rpc_handler_fn fn, void *ctx);
+/* Bind and start the threads; *bound_port (may be NULL) receives the port. */
+int rpc_server_start(struct rpc_server *s, int *bound_port);
+/* Graceful shutdown: stop accepting, give in-flight calls grace_ms, cancel the rest,
+ * drain the queues, join the threads (documented order). Idempotent. */
+void rpc_server_shutdown(struct rpc_server *s, int64_t grace_ms);
+void rpc_server_free(struct rpc_server *s);
+
+/* Value of an incoming metadata key or NULL (valid until the reply). */
+const char *rpc_server_call_md(const struct rpc_server_call *call, const char *key);
+/* Peer address string ("ipv4:127.0.0.1:1234"), valid until the reply. */
+const char *rpc_server_call_peer(const struct rpc_server_call *call);
+/* Reply OK with `resp` (borrowed; packed before return). */
+int rpc_server_reply(struct rpc_server_call *call, const ProtobufCMessage *resp);
+/* Reply with a non-OK status. */
+int rpc_server_reply_error(struct rpc_server_call *call, int status, const char *details);
+
+/* ---------- bidi streams (pb.Worker/FetchDDLInfo) ----------
+ * Blocking API, for a dedicated thread per stream on either side. */
+struct rpc_stream;
+/* Client side: open a stream; deadline_ms 0 = no deadline (long-lived stream). */
+int rpc_stream_open(struct rpc_channel *ch, const struct rpc_method *m, int64_t deadline_ms,
+                    struct rpc_stream **out);
+/* Server side: a handler registered with rpc_server_register_stream runs on its own
+ * thread and owns the stream until it returns (then the status is sent). */
+typedef int (*rpc_stream_handler_fn)(struct rpc_stream *st, void *ctx);  /* returns rpc_status */
+int rpc_server_register_stream(struct rpc_server *s, const struct rpc_method *m,
+                               rpc_stream_handler_fn fn, void *ctx);
+/* Send one message (borrowed). DM_OK or DM_E_UNAVAILABLE/DM_E_CANCELLED when closed. */
+int rpc_stream_send(struct rpc_stream *st, const ProtobufCMessage *msg);
+/* Receive one message (owned by the caller) waiting up to timeout_ms (<0 forever).
+ * DM_OK, DM_E_TIMEOUT, or DM_E_UNAVAILABLE at end of stream / error. */
+int rpc_stream_recv(struct rpc_stream *st, int64_t timeout_ms, ProtobufCMessage **out);
+/* Client side: half-close, read the final status, free. Server side: no-op (freed by
+ * the server when the handler returns). */
+int rpc_stream_close(struct rpc_stream *st, int *status);
+
+#endif /* DM_RPC_H */

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# test.sh - the README's test command: install dependencies, build with -Werror, run
+# every test (unit, fuzz-corpus replay, integration with real MariaDB and real daemons),
+# then the same unit tests under ASan+UBSan. Exit status non-zero on any failure.
+#   DMGW_TEST_SANITIZERS=0  skip the ASan/UBSan pass
+#   DMGW_TEST_FUZZ=0        skip the short libFuzzer smoke (clang)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JOBS="$(nproc)"
+
+"$ROOT/scripts/setup.sh" "$ROOT/build" -DDMGW_WERROR=ON
+
+echo "== tests (build/) =="
+ctest --test-dir "$ROOT/build" --output-on-failure -j"$JOBS" --timeout 900
+
+if [ "${DMGW_TEST_SANITIZERS:-1}" = 1 ]; then
+  echo "== unit tests under ASan+UBSan (build-asan/) =="
+  cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DDMGW_WERROR=ON \
+        -DDMGW_ASAN=ON -DDMGW_UBSAN=ON >/dev/null
+  cmake --build "$ROOT/build-asan" -j"$JOBS"
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$ROOT/build-asan" --output-on-failure \
+        -j"$JOBS" -L unit --timeout 900
+fi
+
+if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then
+  echo "== libFuzzer smoke (build-fuzz/) =="
+  CC=clang cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DDMGW_FUZZ=ON \
+        -DDMGW_TESTS=ON >/dev/null
+  cmake --build "$ROOT/build-fuzz" -j"$JOBS"
+  for f in "$ROOT"/build-fuzz/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    name="$(basename "$f")"; short="${name#fuzz_}"
+    corpus="$ROOT/tests/fuzz/corpus/$short"
+    work="$(mktemp -d)"
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+    echo "-- $name (20 s)"
+    "$f" -max_total_time=20 -rss_limit_mb=2048 "$work" >"$work.log" 2>&1 || { tail -50 "$work.log"; exit 1; }
+    tail -1 "$work.log"
+    rm -rf "$work" "$work.log"
+  done
+fi
+echo "test.sh: all passed"

@@ -1,0 +1,25 @@
+/* testutil.h - small helpers shared by the tests (hermetic temp dirs, ports, files). */
+#ifndef DM_TESTUTIL_H
+#define DM_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Source tree root ($DMGW_SOURCE_DIR, set by ctest) and build dir ($DMGW_BUILD_DIR). */
+const char *tu_source_dir(void);
+const char *tu_build_dir(void);
+/* New empty temp directory (malloc'd path). */
+char *tu_mkdtemp(void);
+/* rm -rf path. */
+void tu_rmrf(const char *path);
+/* A TCP port on 127.0.0.1 free right now. */
+int tu_free_port(void);
+/* Read a whole file (malloc'd, NUL-terminated), *len optional; NULL on error. */
+char *tu_read_file(const char *path, size_t *len);
+/* Read "$DMGW_SOURCE_DIR/<rel>". */
+char *tu_read_source_file(const char *rel, size_t *len);
+/* Write a file; 0 on success. */
+int tu_write_file(const char *path, const char *data, size_t len);
+/* Monotonic milliseconds. */
+long long tu_now_ms(void);
+
+#endif
