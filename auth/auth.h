@@ -7,7 +7,14 @@
  * Ownership: auth_ctx_new returns an owned context (auth_ctx_free); identities are
  * owned by the caller (auth_identity_free). Thread-safety: auth_verify may be called
  * from many threads at once; auth_ctx_reload swaps keys atomically (readers keep the
- * old key set until they finish: internal refcount). */
+ * old key set until they finish: internal refcount).
+ *
+ * Key rules (auth_keys.c): HS secrets must be at least the hash size (32/48/64 bytes for
+ * HS256/384/512, RFC 7518 §3.2); RSA keys >= 2048 bits; EC keys on the alg's curve.
+ * RS/ES take exactly one of public_key_file / jwks_file. JWKS keys with another kty,
+ * `use` other than "sig" or a different `alg` are skipped; with several usable keys the
+ * token must carry a matching `kid`. The header is checked by us before libjwt runs:
+ * alg must equal the configured name exactly; `crit` is refused. */
 #ifndef DM_AUTH_H
 #define DM_AUTH_H
 
@@ -19,9 +26,9 @@ enum auth_scope { AUTH_SCOPE_NONE = 0, AUTH_SCOPE_READ, AUTH_SCOPE_WRITE, AUTH_S
 
 struct auth_config {
     const char *alg;            /* "HS256" ... "HS512", "RS256".."RS512", "ES256".."ES512" */
-    const char *secret_file;    /* HS*: file with the shared secret (trailing newline trimmed) */
-    const char *public_key_file;/* RS*/ES*: PEM public key */
-    const char *jwks_file;      /* RS*/ES*: JWKS file; key chosen by the token's `kid` */
+    const char *secret_file;    /* HS algs: file with the shared secret (trailing newline trimmed) */
+    const char *public_key_file;/* RS and ES algs: PEM public key */
+    const char *jwks_file;      /* RS and ES algs: JWKS file; key chosen by the token's `kid` */
     const char *issuer;         /* required `iss` if non-NULL */
     const char *audience;       /* required in `aud` if non-NULL */
     int64_t leeway_s;           /* clock skew allowance for exp/nbf/iat */
@@ -54,7 +61,11 @@ enum auth_fail {
 const char *auth_fail_name(enum auth_fail f);   /* "expired", "bad_signature", ... */
 
 /* Verify the value of an Authorization header ("Bearer <jwt>", may be NULL) at time
- * `now` (unix seconds). On success *id is set and AUTH_OK returned. */
+ * `now` (unix seconds). On success *id is set (owned by the caller) and AUTH_OK
+ * returned; otherwise *id is NULL. NULL/blank header -> AUTH_MISSING; another scheme,
+ * bad shape, bad base64url/JSON or a token over 8 KiB -> AUTH_MALFORMED. The signature
+ * is checked before any claim; exp is expired when now >= exp + leeway. Never returns
+ * AUTH_INSUFFICIENT_SCOPE (that is the caller's auth_has_scope decision). */
 enum auth_fail auth_verify(struct auth_ctx *ctx, const char *authorization, int64_t now,
                            struct auth_identity **id);
 /* Does the identity hold `need`? */
@@ -66,7 +77,9 @@ const char *auth_scope_name(enum auth_scope s);  /* "dm:read", "dm:write", "dm:a
 void auth_www_authenticate(enum auth_fail f, enum auth_scope need, char *buf, size_t cap);
 
 /* Mint an HS256/384/512 token (for `dm-gateway token`): sub, space-separated scopes,
- * ttl seconds, optional iss/aud. *out malloc'd. */
+ * ttl seconds, optional iss/aud. *out malloc'd. Claims: sub, scope, iss, aud, iat=now,
+ * exp=now+ttl (NULL strings omitted). DM_E_INVAL for a non-HS alg, ttl <= 0 or a
+ * secret below the minimum length; DM_E_NOMEM. */
 int auth_mint_hs(const char *alg, const unsigned char *secret, size_t secret_len,
                  const char *sub, const char *scope, int64_t ttl_s, const char *iss,
                  const char *aud, int64_t now, char **out);

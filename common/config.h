@@ -16,7 +16,25 @@
  * `--name=value`; booleans also as bare `--name` / `--name=false`. Durations accept
  * Go syntax ("30s", "1m30s", "500ms", "1h") or a bare number of seconds.
  * Strings are malloc'd into the struct (free with cfg_free). Not thread-safe: call
- * from main() before starting threads. */
+ * from main() before starting threads.
+ *
+ * Details (config.c):
+ *  - cfg_load first sets every field to zero/NULL (the struct may hold garbage), then
+ *    applies defaults. Two options with the same offset are aliases (e.g. "L" and
+ *    "log-level"): give the default on one of them; cfg_print/cfg_free handle the
+ *    field once.
+ *  - An option named "config" (CFG_STR|CFG_NO_FILE) receives the config path given by
+ *    flag; without one, -config is still accepted. A flag beats `config_env`.
+ *  - Boolean flags never consume the next argument (Go flag): `--x`, `--x=false`.
+ *    `--` ends the flags. `first_arg == NULL` makes positional arguments an error.
+ *  - File values: strings are parsed like flag text; numbers/booleans must fit the type
+ *    (durations: a number is seconds). A key of a [section] maps to "section.key"; a
+ *    table is only descended when some option name starts with "section.".
+ *  - Sizes: optional fraction, suffix k/K/Ki/KiB (1024), KB/kB (1000), same for M, G,
+ *    T; a bare number is bytes.
+ *  - Errors name the culprit: "flag provided but not defined: -x", "invalid value "1x"
+ *    for flag -rpc-timeout: expected a duration ...", "config file F: unknown key "k"",
+ *    "config file F: line 3: ..." (DM_E_PARSE), "cannot read config file F: ..." (DM_E_IO). */
 #ifndef DM_CONFIG_H
 #define DM_CONFIG_H
 
@@ -53,13 +71,16 @@ struct cfg_opt {
  * (argc when none). `file_extra` (may be NULL) receives a new reference to the whole
  * parsed file object, for sections the table does not cover (e.g. [[deploy]]); keys
  * of such sections must be listed in `extra_keys` (NULL-terminated) or they are
- * rejected as unknown. Returns DM_OK or DM_E_INVAL/DM_E_PARSE/DM_E_IO with `err`. */
+ * rejected as unknown. Returns DM_OK or DM_E_INVAL/DM_E_PARSE/DM_E_IO with `err`.
+ * Call cfg_free on failure too (defaults may already be allocated). */
 int cfg_load(const struct cfg_opt *opts, size_t nopts, void *cfg,
              int argc, char **argv, int *first_arg,
              const char *config_env, const char *const *extra_keys, json_t **file_extra,
              char *err, size_t cap);
 /* Parse one value of `type` from text into `dst` (used by cfg_load; exposed for
- * tests and runtime reloads). */
+ * tests and runtime reloads). CFG_STR: *(char **)dst is replaced by a copy and the old
+ * value freed (it must be NULL or malloc'd). On error dst is untouched: DM_E_INVAL or
+ * DM_E_NOMEM. */
 int cfg_parse_value(enum cfg_type type, const char *text, void *dst);
 /* Effective configuration as TOML-ish "key = value" lines, secrets masked. */
 int cfg_print(const struct cfg_opt *opts, size_t nopts, const void *cfg, struct dm_buf *out);
@@ -67,7 +88,8 @@ int cfg_print(const struct cfg_opt *opts, size_t nopts, const void *cfg, struct 
 int cfg_usage(const struct cfg_opt *opts, size_t nopts, struct dm_buf *out);
 /* Free the strings cfg_load allocated. */
 void cfg_free(const struct cfg_opt *opts, size_t nopts, void *cfg);
-/* Go-style duration text -> milliseconds. */
+/* Go-style duration text -> milliseconds (units ns, us, µs, ms, s, m, h; sign and
+ * fractions allowed; sub-millisecond parts truncate). A bare number is seconds. */
 int cfg_parse_duration_ms(const char *s, int64_t *ms);
 
 #endif /* DM_CONFIG_H */

@@ -8,22 +8,42 @@
  *                 bytes base64 (empty bytes ""; absent -> null as jsonpb does for nil),
  *                 repeated as arrays (empty: "[" newline indent "]"), no trailing newline.
  *  PBJSON_COMPACT same content, no whitespace (the gateway's default body).
+ *                 Empty arrays/objects print as [] / {}.
  *  PBJSON_GATEWAY DM v1.0 grpc-gateway style: compact, zero values omitted
- *                 (JSONPb{OrigName:true}, EmitDefaults false).
- * Decoder: proto field names, enums by name or number, int64 as string or number,
- * bytes base64; rejects unknown fields, wrong types, out-of-range numbers, invalid
- * UTF-8 and duplicate keys with a message naming the field path
- * (e.g. "workers[2]: expected string").
+ *                 (JSONPb{OrigName:true}, EmitDefaults false): false/0/""/zero enum,
+ *                 empty repeated and unset sub-messages/bytes vanish; a set oneof
+ *                 member is always printed (even "").
+ * Common to all styles: key order = field-number order (protoc-c sorts fields by
+ * number; in the DM protos that is the declaration order), a oneof is printed at the
+ * position of its first member; strings escaped like Go encoding/json (", \, \n \r
+ * \t, other controls and < > & as \u00XX, U+2028/9, invalid UTF-8 -> \ufffd);
+ * float/double like Go (shortest round-trip, exponent form below 1e-6 / from 1e21,
+ * NaN/Infinity as quoted strings); a NULL string pointer prints as "".
+ * On error the bytes appended so far are removed again (out->len restored).
+ *
+ * Decoder: proto field names (and lowerCamel JSON names), enums by name or number
+ * (unknown numbers kept: proto3 enums are open), every integer/float as number or
+ * string ("12"), bool only true/false, bytes std base64 with padding, null for a
+ * field = default (unset). Rejects unknown fields, wrong types, non-integral or
+ * out-of-range numbers, invalid UTF-8 (raw or in \u escapes, lone surrogates), NUL
+ * in strings, duplicate keys, two members of one oneof, message nesting deeper than
+ * PBJSON_MAX_DEPTH and anything after the value; the message names the field path:
+ * "workers[2]: expected string", "meta.foo: unknown field", "(root): ...";
+ * syntax errors say "syntax error at offset N: ...".
  * Thread-safety: reentrant. */
 #ifndef DM_PBJSON_H
 #define DM_PBJSON_H
 
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
 enum pbjson_style { PBJSON_DMCTL = 0, PBJSON_COMPACT, PBJSON_GATEWAY };
+
+/* Maximum message nesting accepted by pbjson_decode (DM's deepest is 6). */
+#define PBJSON_MAX_DEPTH 32
 
 /* Append the JSON of `msg` to `out`. DM_OK, DM_E_TOO_LARGE, DM_E_NOMEM. */
 int pbjson_encode(const ProtobufCMessage *msg, enum pbjson_style style, struct dm_buf *out);
@@ -36,5 +56,13 @@ char *pbjson_encode_str(const ProtobufCMessage *msg, enum pbjson_style style);
  * (cap bytes, may be NULL) gets "path: reason". */
 int pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len,
                   ProtobufCMessage **out, char *err, size_t cap);
+
+/* Append `s` (n bytes) as a JSON string exactly like Go encoding/json.Marshal
+ * (HTML-safe escapes, invalid UTF-8 -> \ufffd). DM_OK, DM_E_TOO_LARGE, DM_E_NOMEM. */
+int pbjson_add_go_str(struct dm_buf *out, const char *s, size_t n);
+
+/* Decode one UTF-8 sequence at s[0..n): returns its length (1-4) and sets *cp, or 0
+ * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated; n == 0). */
+size_t pbjson_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 #endif /* DM_PBJSON_H */

@@ -10,7 +10,39 @@
  * the position *after* it (next_pos) in the current file; callers checkpoint only at
  * transaction ends (XID / COMMIT query / DDL).
  * Thread-safety: a reader is used by one thread. bl_reader_close may be called from
- * another thread to interrupt a blocking bl_reader_next (it returns DM_E_CANCELLED). */
+ * another thread to interrupt a blocking bl_reader_next (it returns DM_E_CANCELLED).
+ *
+ * Additions by worker-binlog to the agreed contract (all backwards compatible):
+ *  - bl_source.heartbeat_ms: the source sends a heartbeat after this much idle time
+ *    (0 -> 500 ms). bl_reader_next's timeout is checked on heartbeats, so its resolution
+ *    is heartbeat_ms. A connection silent for 4 heartbeats + 5 s is dead: DM_E_UNAVAILABLE.
+ *  - bl_table.is_binary: per-column 0/1 when the source sent charset optional metadata
+ *    (binlog_row_metadata=MINIMAL|FULL), else NULL. is_unsigned needs the same setting;
+ *    MariaDB's default (NO_LOG) sends neither.
+ *  - Integer values fill BOTH i (sign-extended) and u (zero-extended to the column's
+ *    width); kind is BL_UINT only when SIGNEDNESS metadata says so. Without metadata
+ *    use u for columns the target schema declares UNSIGNED. YEAR: BL_INT, 0 or 1901..2155.
+ *  - Text types without charset metadata: CHAR/VARCHAR -> BL_STRING, BLOB/TEXT family ->
+ *    BL_BINARY (TEXT and BLOB are the same on the wire). GEOMETRY -> BL_BINARY (WKB with
+ *    the 4-byte SRID prefix, as stored). MariaDB JSON is LONGTEXT on the wire, so BL_JSON
+ *    is never produced by MariaDB sources (MySQL binary JSON -> DM_E_PARSE).
+ *  - BL_TEMPORAL text: DATE "YYYY-MM-DD", TIME "[-]HH:MM:SS[.f]" (hours may be 3 digits),
+ *    DATETIME/TIMESTAMP "YYYY-MM-DD HH:MM:SS[.f]" with exactly fsp fraction digits;
+ *    TIMESTAMP in UTC (apply with time_zone='+00:00'); zero dates as "0000-00-00...".
+ *  - bl_event: type (raw event type), flags (header flags; 0x20 = artificial), xid,
+ *    gtid_domain/gtid_server/gtid_seq/gtid_flags. For artificial events and the FDE sent
+ *    with log_pos 0, next_pos repeats the last real position. BL_EV_ROTATE: file is
+ *    the NEW file and next_pos its start position (the real ROTATE at the end of a file
+ *    and the artificial one that follows both come as BL_EV_ROTATE).
+ *  - bl_event pointers (rows, strings, query, table) are valid until the next
+ *    bl_reader_next/bl_reader_free. A bl_table stays valid until a TABLE_MAP with the
+ *    same id and different content arrives, or the cache (bounded) is trimmed at a
+ *    transaction start (GTID/BEGIN), or the reader is freed.
+ *  - MariaDB compressed rows v1 (166-168, log_bin_compress) are decoded; compressed v2
+ *    (169-171) -> DM_E_PARSE. Rows for a table id without TABLE_MAP (stream started
+ *    inside a transaction) -> DM_E_PARSE: start at transaction boundaries.
+ *  - libmariadb: call mysql_library_init() once in main() before threads (the reader
+ *    also does it under pthread_once, but other modules may race with it). */
 #ifndef DM_WORKER_BINLOG_H
 #define DM_WORKER_BINLOG_H
 
@@ -24,18 +56,19 @@ struct bl_source {
     const char *user;
     const char *password;   /* plaintext */
     uint32_t server_id;     /* our replica id, must differ from the source's */
+    int heartbeat_ms;       /* 0 -> 500 (see top) */
 };
 
 /* A decoded column value. Byte pointers point into memory owned by the event. */
 enum bl_kind {
     BL_NULL = 0,
-    BL_INT,       /* signed integer types (TINY..LONGLONG, YEAR as its full value) -> i */
-    BL_UINT,      /* unsigned integer columns -> u */
+    BL_INT,       /* integer types (TINY..LONGLONG, YEAR as its full value) -> i; u also set */
+    BL_UINT,      /* integer columns known unsigned (metadata) -> u; i also set */
     BL_FLOAT,     /* FLOAT -> d (already float-rounded) */
     BL_DOUBLE,    /* DOUBLE -> d */
-    BL_DECIMAL,   /* DECIMAL -> text "-123.4500" in (ptr,len) */
-    BL_STRING,    /* CHAR/VARCHAR/TEXT/ENUM-as-string? no: text types -> bytes in (ptr,len) */
-    BL_BINARY,    /* BINARY/VARBINARY/BLOB/GEOMETRY -> bytes in (ptr,len) */
+    BL_DECIMAL,   /* DECIMAL -> text "-123.4500" in (ptr,len), NUL-terminated */
+    BL_STRING,    /* CHAR/VARCHAR (and TEXT with charset metadata) -> bytes in (ptr,len) */
+    BL_BINARY,    /* BLOB/TEXT (no charset metadata), BINARY/VARBINARY (with it), GEOMETRY -> bytes */
     BL_TEMPORAL,  /* DATE/TIME/DATETIME/TIMESTAMP -> text "2024-01-02 03:04:05.123456" in (ptr,len);
                      TIMESTAMP rendered in UTC ('1970-01-01 00:00:00' based) */
     BL_BIT,       /* BIT(n) -> u */
@@ -62,6 +95,7 @@ struct bl_table {           /* from TABLE_MAP; owned by the reader, stable while
     uint16_t *meta;
     uint8_t *nullable;      /* per column 0/1 */
     uint8_t *is_unsigned;   /* per column 0/1 when the source sent optional metadata, else NULL */
+    uint8_t *is_binary;     /* per column 0/1 (charset binary) with charset metadata, else NULL */
 };
 
 struct bl_row {
@@ -99,6 +133,14 @@ struct bl_event {
     /* BL_EV_GTID */
     char gtid[64];           /* "domain-server-seq" */
     bool gtid_standalone;    /* FL_STANDALONE: DDL not wrapped in BEGIN/COMMIT */
+    /* additions */
+    uint8_t type;            /* raw binlog event type */
+    uint16_t flags;          /* common-header flags (0x20 LOG_EVENT_ARTIFICIAL_F) */
+    uint64_t xid;            /* BL_EV_XID */
+    uint32_t gtid_domain;    /* BL_EV_GTID */
+    uint32_t gtid_server;
+    uint64_t gtid_seq;
+    uint8_t gtid_flags;      /* raw GTID flags (0x01 standalone, 0x20 DDL, ...) */
 };
 
 struct bl_reader;

@@ -1,0 +1,56 @@
+/* http_internal.h - shared between http_server.c (daemon lifecycle) and http_req.c
+ * (per-request state machine). Not part of the gateway's contract. */
+#ifndef GW_HTTP_INTERNAL_H
+#define GW_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+
+#include "buf.h"
+#include "http_server.h"
+
+#define GW_REQ_ID_MAX 64
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct http_config cfg;        /* strings borrowed from the caller */
+    struct route_env *env;
+    struct auth_ctx *auth;
+    int port;
+    atomic_long in_flight;         /* live gw_req objects */
+    atomic_long suspended;         /* connections waiting on the master */
+    char **origins;                /* CORS allow-list (owned) */
+    size_t norigins;
+    bool any_origin;
+};
+
+enum gw_state { GW_NEW = 0, GW_RUN, GW_READY, GW_SENT };
+
+/* One per request: created on the first access-handler call, freed in
+ * NOTIFY_COMPLETED. Owns everything it points to except srv/conn. */
+struct gw_req {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    struct route_ctx ctx;
+    struct dm_buf body;
+    size_t discarded;              /* bytes dropped after the body bound was hit */
+    bool too_large;
+    atomic_int state;
+    char request_id[GW_REQ_ID_MAX + 1];
+    char method[16];
+    const char *route_label;       /* template path or "unmatched" (static) */
+    struct auth_identity *id;
+    char *origin;                  /* allowed CORS origin to echo, or NULL */
+    int64_t start_us;
+    int status;
+};
+
+/* http_req.c */
+enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                            const char *method, const char *version, const char *upload,
+                            size_t *upload_size, void **con_cls);
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe);
+int64_t http_now_us(void);
+
+#endif /* GW_HTTP_INTERNAL_H */

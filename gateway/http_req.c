@@ -1,0 +1,421 @@
+/* http_req.c - the per-request state machine (see http_server.h for the phases). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "dm_error.h"
+#include "http_internal.h"
+#include "log.h"
+#include "metrics.h"
+
+int64_t http_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---------- transport hooks for route_ctx ---------- */
+
+static void hook_suspend(void *opaque)
+{
+    struct gw_req *r = opaque;
+    atomic_fetch_add(&r->srv->suspended, 1);
+    MHD_suspend_connection(r->conn);
+}
+
+static void hook_resume(void *opaque)
+{
+    struct gw_req *r = opaque;
+    atomic_store(&r->state, GW_READY);
+    atomic_fetch_sub(&r->srv->suspended, 1);
+    MHD_resume_connection(r->conn);
+}
+
+/* ---------- request id ---------- */
+
+static bool id_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == ':';
+}
+
+static void set_request_id(struct gw_req *r)
+{
+    const char *in = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = in ? strlen(in) : 0;
+    bool ok = n > 0 && n <= GW_REQ_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = id_char_ok(in[i]);
+    if (ok) {
+        memcpy(r->request_id, in, n + 1);
+        return;
+    }
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        static atomic_ulong seq;
+        unsigned long v = atomic_fetch_add(&seq, 1) ^ (unsigned long)http_now_us();
+        memcpy(rnd, &v, sizeof(v));
+        memcpy(rnd + 8, &v, sizeof(v));
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(r->request_id + 2 * i, 3, "%02x", rnd[i]);
+}
+
+/* ---------- response ---------- */
+
+static void add_cors(struct gw_req *r, struct MHD_Response *resp)
+{
+    if (!r->origin)
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
+    MHD_add_response_header(resp, "Vary", "Origin");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "X-Request-Id, X-DM-Error-Code, Location, Retry-After, WWW-Authenticate");
+}
+
+static enum MHD_Result send_ctx_response(struct gw_req *r)
+{
+    struct route_resp *rs = &r->ctx.resp;
+    if (rs->status == 0)
+        route_problem(&r->ctx, 500, "the handler produced no response");
+    size_t len = rs->body.len;
+    char *data = dm_buf_take(&rs->body);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(data ? len : 0, data, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    if (rs->content_type)
+        MHD_add_response_header(resp, "Content-Type", rs->content_type);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (size_t i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(resp, rs->headers[i].key, rs->headers[i].value);
+    add_cors(r, resp);
+    r->status = rs->status;
+    atomic_store(&r->state, GW_SENT);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)rs->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* A gateway-originated error answered right away (before/without the handler). */
+static enum MHD_Result send_problem(struct gw_req *r, int status, const char *detail)
+{
+    route_problem(&r->ctx, status, "%s", detail);
+    return send_ctx_response(r);
+}
+
+/* ---------- phase: limits ---------- */
+
+struct hdr_count {
+    size_t bytes;
+    unsigned n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct hdr_count *hc = cls;
+    hc->n++;
+    hc->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+static bool headers_too_large(struct gw_req *r, const char *url)
+{
+    struct hdr_count hc = {strlen(url) + strlen(r->method) + 12, 0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hc);
+    return hc.bytes > r->srv->cfg.max_header_bytes || hc.n > r->srv->cfg.max_headers;
+}
+
+static bool body_too_large_declared(struct gw_req *r)
+{
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    if (!cl)
+        return false;
+    char *end = NULL;
+    unsigned long long v = strtoull(cl, &end, 10);
+    return end != cl && v > r->srv->cfg.max_body;
+}
+
+/* ---------- phase: query ---------- */
+
+struct query_acc {
+    struct route_ctx *ctx;
+    int err;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct query_acc *qa = cls;
+    struct route_req *q = &qa->ctx->req;
+    if (q->nquery == ROUTE_MAX_QUERY) {
+        qa->err = DM_E_TOO_LARGE;
+        return MHD_NO;
+    }
+    char *k = router_pct_decode(key, strlen(key), true);
+    char *v = router_pct_decode(value ? value : "", value ? strlen(value) : 0, true);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        qa->err = DM_E_PARSE;
+        return MHD_NO;
+    }
+    q->query[q->nquery].key = k;
+    q->query[q->nquery].value = v;
+    q->nquery++;
+    return MHD_YES;
+}
+
+/* ---------- phase: CORS ---------- */
+
+static void cors_origin(struct gw_req *r)
+{
+    const char *o = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    if (!o || (!r->srv->any_origin && r->srv->norigins == 0))
+        return;
+    bool ok = r->srv->any_origin;
+    for (size_t i = 0; !ok && i < r->srv->norigins; i++)
+        ok = strcmp(r->srv->origins[i], o) == 0;
+    if (ok)
+        r->origin = strdup(r->srv->any_origin ? "*" : o);
+}
+
+static enum MHD_Result preflight(struct gw_req *r, const char *allow)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Allow", allow);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->origin) {
+        add_cors(r, resp);
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, X-Request-Id");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+    r->status = 204;
+    atomic_store(&r->state, GW_SENT);
+    enum MHD_Result ret = MHD_queue_response(r->conn, 204, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---------- phase: auth ---------- */
+
+static int auth_phase(struct gw_req *r, const struct route *rt)
+{
+    if (rt->scope == AUTH_SCOPE_NONE)
+        return DM_OK;
+    if (rt->scope == AUTH_SCOPE_READ && r->srv->env->anonymous_read)
+        return DM_OK;
+    char www[512];
+    const char *authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    enum auth_fail f = AUTH_MISSING;
+    if (r->srv->auth)
+        f = auth_verify(r->srv->auth, authz, (int64_t)time(NULL), &r->id);
+    if (f == AUTH_OK && !auth_has_scope(r->id, rt->scope))
+        f = AUTH_INSUFFICIENT_SCOPE;
+    if (f == AUTH_OK)
+        return DM_OK;
+    metrics_auth_failure(auth_fail_name(f));
+    auth_www_authenticate(f, rt->scope, www, sizeof(www));
+    route_header(&r->ctx, "WWW-Authenticate", www);
+    if (f == AUTH_INSUFFICIENT_SCOPE) {
+        route_problem(&r->ctx, 403, "this operation needs the scope %s", auth_scope_name(rt->scope));
+        return DM_E_FORBIDDEN;
+    }
+    if (!r->srv->auth)
+        route_problem(&r->ctx, 401, "authentication is not configured on this gateway");
+    else
+        route_problem(&r->ctx, 401, "invalid or missing bearer token: %s", auth_fail_name(f));
+    return DM_E_UNAUTHENTICATED;
+}
+
+/* ---------- first call ---------- */
+
+static struct gw_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
+                              const char *method)
+{
+    struct gw_req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->srv = srv;
+    r->conn = conn;
+    r->start_us = http_now_us();
+    r->route_label = "unmatched";
+    snprintf(r->method, sizeof(r->method), "%s", method);
+    dm_buf_init(&r->body, srv->cfg.max_body);
+    route_ctx_init(&r->ctx, srv->env);
+    r->ctx.suspend = hook_suspend;
+    r->ctx.resume = hook_resume;
+    r->ctx.opaque = r;
+    r->ctx.req.method = r->method;
+    r->ctx.req.request_id = r->request_id;
+    atomic_fetch_add(&srv->in_flight, 1);
+    metrics_in_flight_add(1);
+    set_request_id(r);
+    return r;
+}
+
+static enum MHD_Result route_phase(struct gw_req *r, const char *url)
+{
+    struct route_req *q = &r->ctx.req;
+    int rc = router_match(router_table, router_table_len, r->method, url, &q->match);
+    if (rc == DM_OK) {
+        q->route = q->match.route;
+        r->route_label = q->route->path;
+        return MHD_YES;
+    }
+    if (rc == DM_E_METHOD && strcmp(r->method, "OPTIONS") == 0)
+        return preflight(r, q->match.allow);
+    if (rc == DM_E_METHOD) {
+        route_header(&r->ctx, "Allow", q->match.allow);
+        route_problem(&r->ctx, 405, "%s is not allowed on %s (allowed: %s)", r->method, url,
+                      q->match.allow);
+    } else if (rc == DM_E_INVAL) {
+        route_problem(&r->ctx, 414, "path too long or too deep");
+    } else {
+        route_problem(&r->ctx, 404, "no route for %s %s", r->method, url);
+    }
+    return send_ctx_response(r);
+}
+
+static enum MHD_Result first_call(struct gw_req *r, const char *url)
+{
+    r->ctx.req.path = url;
+    if (headers_too_large(r, url))
+        return send_problem(r, 431, "request header fields too large");
+    cors_origin(r);
+    enum MHD_Result ret = route_phase(r, url);
+    if (atomic_load(&r->state) == GW_SENT || ret == MHD_NO)
+        return ret;
+    struct query_acc qa = {&r->ctx, DM_OK};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
+    if (qa.err == DM_E_TOO_LARGE)
+        return send_problem(r, 400, "too many query parameters");
+    if (qa.err != DM_OK)
+        return send_problem(r, 400, "invalid percent-encoding in the query string");
+    if (auth_phase(r, r->ctx.req.route) != DM_OK)
+        return send_ctx_response(r);
+    if (body_too_large_declared(r)) {
+        route_problem(&r->ctx, 413, "request body larger than %zu bytes", r->srv->cfg.max_body);
+        return send_ctx_response(r);
+    }
+    r->ctx.req.id = r->id;
+    r->ctx.req.content_type =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    return MHD_YES;
+}
+
+/* ---------- body and handler ---------- */
+
+static enum MHD_Result take_upload(struct gw_req *r, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (r->too_large) {
+        r->discarded += n;
+        /* keep reading a bounded amount so the 413 can be sent, then give up */
+        return r->discarded > 4 * r->srv->cfg.max_body + (1u << 20) ? MHD_NO : MHD_YES;
+    }
+    int rc = dm_buf_add(&r->body, data, n);
+    if (rc == DM_E_TOO_LARGE) {
+        r->too_large = true;
+        r->discarded = n;
+        dm_buf_free(&r->body);
+    } else if (rc != DM_OK) {
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result run_handler(struct gw_req *r)
+{
+    if (r->too_large) {
+        route_problem(&r->ctx, 413, "request body larger than %zu bytes", r->srv->cfg.max_body);
+        return send_ctx_response(r);
+    }
+    r->ctx.req.body = r->body.data ? r->body.data : "";
+    r->ctx.req.body_len = r->body.len;
+    atomic_store(&r->state, GW_RUN);
+    enum route_rc rc = r->ctx.req.route->handler(&r->ctx);
+    if (rc == ROUTE_DONE)
+        return send_ctx_response(r);
+    return MHD_YES;   /* suspended; resumed by the rpc callback (state -> GW_READY) */
+}
+
+enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                            const char *method, const char *version, const char *upload,
+                            size_t *upload_size, void **con_cls)
+{
+    struct gw_req *r = *con_cls;
+    if (!r) {
+        r = req_new(cls, conn, method);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        return first_call(r, url);
+    }
+    int st = atomic_load(&r->state);
+    if (st == GW_SENT) {
+        *upload_size = 0;   /* early answer queued: swallow whatever MHD still hands us */
+        return MHD_YES;
+    }
+    if (*upload_size)
+        return take_upload(r, upload, upload_size);
+    if (st == GW_READY)
+        return send_ctx_response(r);
+    if (st == GW_RUN)
+        return MHD_YES;     /* spurious call while suspended/resuming */
+    return run_handler(r);
+}
+
+/* ---------- completion: access log, audit log, metrics, free ---------- */
+
+static void log_request(struct gw_req *r, enum MHD_RequestTerminationCode toe, int64_t dur_us)
+{
+    char status[16], dur[32];
+    snprintf(status, sizeof(status), "%d", r->status);
+    snprintf(dur, sizeof(dur), "%.3f", (double)dur_us / 1000.0);
+    const char *sub = r->id ? r->id->sub : "";
+    const struct route *rt = r->ctx.req.route;
+    dm_log_kv(DM_LOG_INFO, "access", "requestId", r->request_id, "method", r->method, "path",
+              r->ctx.req.path, "route", r->route_label, "status", status, "durationMs", dur,
+              "sub", sub, "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false",
+              NULL);
+    if (rt && (rt->flags & ROUTE_F_AUDIT))
+        dm_log_kv(DM_LOG_INFO, "audit", "requestId", r->request_id, "sub", sub, "method",
+                  r->method, "route", rt->path, "task",
+                  r->ctx.resp.audit_task ? r->ctx.resp.audit_task : "", "outcome", status, NULL);
+}
+
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    struct gw_req *r = *con_cls;
+    if (!r)
+        return;
+    *con_cls = NULL;
+    int64_t dur = http_now_us() - r->start_us;
+    if (r->status == 0)
+        r->status = 499;   /* client went away before an answer */
+    log_request(r, toe, dur);
+    metrics_http_observe(r->route_label, r->ctx.req.route ? r->ctx.req.route->method : "other",
+                         r->status, dur);
+    route_ctx_release(&r->ctx);
+    dm_buf_free(&r->body);
+    auth_identity_free(r->id);
+    free(r->origin);
+    atomic_fetch_sub(&r->srv->in_flight, 1);
+    metrics_in_flight_add(-1);
+    free(r);
+}

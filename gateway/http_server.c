@@ -1,0 +1,209 @@
+/* http_server.c - MHD daemon lifecycle: options, limits, listen address, drain, stop. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dm_error.h"
+#include "http_internal.h"
+#include "log.h"
+
+/* Keep the raw (percent-encoded) URL and arguments: the router decodes path segments
+ * itself so that an encoded '/' or ':' inside a parameter is handled correctly. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+static int parse_listen(const char *addr, struct sockaddr_storage *ss, bool *v6, char *err,
+                        size_t cap)
+{
+    char host[256] = "", port[16] = "";
+    const char *colon = strrchr(addr, ':');
+    if (!colon || strlen(colon + 1) >= sizeof(port)) {
+        snprintf(err, cap, "listen-addr %s: expected host:port", addr);
+        return DM_E_INVAL;
+    }
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        addr++;
+        hl -= 2;
+    }
+    if (hl >= sizeof(host)) {
+        snprintf(err, cap, "listen-addr %s: host too long", addr);
+        return DM_E_INVAL;
+    }
+    memcpy(host, addr, hl);
+    snprintf(port, sizeof(port), "%s", colon + 1);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int g = getaddrinfo(hl ? host : NULL, port, &hints, &res);
+    if (g != 0 || !res) {
+        snprintf(err, cap, "listen-addr %s: %s", addr, gai_strerror(g));
+        return DM_E_INVAL;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return DM_OK;
+}
+
+static int parse_origins(struct http_server *s, const char *list)
+{
+    if (!list || !*list)
+        return DM_OK;
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return DM_E_NOMEM;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (strcmp(tok, "*") == 0) {
+            s->any_origin = true;
+            continue;
+        }
+        char **nv = realloc(s->origins, (s->norigins + 1) * sizeof(*nv));
+        if (!nv || !(nv[s->norigins] = strdup(tok))) {
+            if (nv)
+                s->origins = nv;
+            free(copy);
+            return DM_E_NOMEM;
+        }
+        s->origins = nv;
+        s->norigins++;
+    }
+    free(copy);
+    return DM_OK;
+}
+
+static void server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->norigins; i++)
+        free(s->origins[i]);
+    free(s->origins);
+    free(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    dm_log_kv(DM_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+}
+
+static size_t memory_limit(const struct http_config *c)
+{
+    size_t need = 2 * c->max_header_bytes + 8192;
+    return c->conn_memory_limit > need ? c->conn_memory_limit : need;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *s, const struct sockaddr_storage *ss,
+                                       bool v6)
+{
+    const struct http_config *c = &s->cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    bool tls = c->tls_cert_pem && c->tls_key_pem;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, (void *)ss},
+        {MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, c->max_connections ? c->max_connections : 1024, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, c->conn_timeout_s, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)memory_limit(c), NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, s},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)c->tls_cert_pem},
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)c->tls_key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(flags, 0, NULL, NULL, http_access, s, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+}
+
+int http_server_start(const struct http_config *cfg, struct route_env *env,
+                      struct auth_ctx *auth, struct http_server **out, char *err, size_t cap)
+{
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    *out = NULL;
+    int rc = parse_listen(cfg->listen_addr, &ss, &v6, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    struct http_server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return DM_E_NOMEM;
+    s->cfg = *cfg;
+    s->env = env;
+    s->auth = auth;
+    if (parse_origins(s, cfg->cors_origins) != DM_OK) {
+        server_free(s);
+        return DM_E_NOMEM;
+    }
+    s->d = start_daemon(s, &ss, v6);
+    if (!s->d) {
+        snprintf(err, cap, "cannot listen on %s", cfg->listen_addr);
+        server_free(s);
+        return DM_E_IO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    *out = s;
+    return DM_OK;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+long http_server_in_flight(const struct http_server *s)
+{
+    return atomic_load(&((struct http_server *)s)->in_flight);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+bool http_server_drain(struct http_server *s, int64_t deadline_ms)
+{
+    atomic_store(&s->env->draining, true);
+    int64_t end = http_now_us() + deadline_ms * 1000;
+    while (atomic_load(&s->in_flight) > 0) {
+        if (http_now_us() >= end)
+            return false;
+        sleep_ms(20);
+    }
+    return true;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    /* MHD must not be stopped with suspended connections: their rpc deadlines bound this. */
+    while (atomic_load(&s->suspended) > 0)
+        sleep_ms(10);
+    /* let resumed connections flush their answers */
+    for (int i = 0; i < 50 && atomic_load(&s->in_flight) > 0; i++)
+        sleep_ms(10);
+    MHD_stop_daemon(s->d);
+    server_free(s);
+}

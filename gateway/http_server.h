@@ -1,0 +1,60 @@
+/* http_server.h - the gateway's HTTP server (wraps libmicrohttpd; gateway/ is the only
+ * code that includes <microhttpd.h>).
+ *
+ * Model: MHD's internal thread pool with epoll and suspend/resume. One struct gw_req per
+ * request, created on the first access-handler call and freed only in
+ * MHD_OPTION_NOTIFY_COMPLETED; it owns the bounded body buffer, the request id, the
+ * verified identity and the route_ctx (routes/route_ctx.h). Phases per request:
+ * limits (431/413) -> route match (404/405) -> CORS -> auth (401/403) -> body ->
+ * handler. A handler that calls the master suspends the connection; the rpc callback
+ * resumes it, so no HTTP thread ever waits on the master.
+ *
+ * Header limits: MHD answers an over-full connection memory pool with its own HTML 431.
+ * We set MHD_OPTION_CONNECTION_MEMORY_LIMIT to at least 2 x max_header_bytes + 8 KiB
+ * and check the header total (names + values + request line) and count ourselves in
+ * the first access-handler call, answering 431 problem+json. Only requests whose
+ * headers exceed about twice the configured limit reach MHD's own answer.
+ *
+ * Thread-safety: start/stop/drain from one controlling thread (main). */
+#ifndef GW_HTTP_SERVER_H
+#define GW_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "route_ctx.h"
+
+struct http_config {
+    const char *listen_addr;        /* "127.0.0.1:8080", ":8080", "[::1]:8080"; port 0 = any */
+    unsigned threads;               /* MHD thread pool size (>= 1) */
+    size_t max_body;                /* 413 above this */
+    size_t max_header_bytes;        /* 431 above this (request line + all headers) */
+    unsigned max_headers;           /* 431 above this many header fields */
+    unsigned max_connections;
+    unsigned max_per_ip;            /* 0 = unlimited */
+    unsigned conn_timeout_s;        /* idle connection timeout */
+    size_t conn_memory_limit;       /* MHD pool per connection (raised as described above) */
+    const char *tls_cert_pem;       /* PEM text (not file names); both or neither */
+    const char *tls_key_pem;
+    const char *cors_origins;       /* comma-separated allow-list, "*" = any; NULL = no CORS */
+};
+
+struct http_server;
+
+/* Start serving. `env` and `auth` (may be NULL: every authenticated route answers 401)
+ * are borrowed and must outlive the server. DM_OK or DM_E_INVAL/DM_E_IO with err. */
+int http_server_start(const struct http_config *cfg, struct route_env *env,
+                      struct auth_ctx *auth, struct http_server **out, char *err, size_t cap);
+/* The bound TCP port. */
+int http_server_port(const struct http_server *s);
+/* Requests currently being processed (including those waiting on the master). */
+long http_server_in_flight(const struct http_server *s);
+/* Drain: readyz answers 503 from now on; wait until nothing is in flight or deadline_ms
+ * passes. true when drained. */
+bool http_server_drain(struct http_server *s, int64_t deadline_ms);
+/* Stop: waits for suspended requests (bounded by their rpc deadlines), stops MHD, frees. */
+void http_server_stop(struct http_server *s);
+
+#endif /* GW_HTTP_SERVER_H */

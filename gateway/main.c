@@ -1,0 +1,280 @@
+/* main.c - dm-gateway: parse config, init modules, serve until SIGTERM (drain) / SIGHUP
+ * (reload auth keys). `dm-gateway token ...` mints an HS token. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "dm_error.h"
+#include "gw_config.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "route_ctx.h"
+#include "rpc.h"
+
+static bool has_flag(int argc, char **argv, const char *const *names)
+{
+    for (int i = 1; i < argc; i++) {
+        for (size_t j = 0; names[j]; j++) {
+            if (strcmp(argv[i], names[j]) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct dm_buf b;
+    dm_buf_init(&b, 1u << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = DM_OK;
+    while (rc == DM_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = dm_buf_add(&b, chunk, n);
+    fclose(f);
+    if (rc != DM_OK) {
+        dm_buf_free(&b);
+        return NULL;
+    }
+    return dm_buf_take(&b);
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    struct gw_token_opts t;
+    char err[512];
+    static const char *const help[] = {"-h", "--help", "-help", NULL};
+    struct dm_buf out;
+    dm_buf_init(&out, 1u << 16);
+    if (has_flag(argc, argv, help)) {
+        gw_token_usage(&out);
+        printf("Usage: dm-gateway token --secret-file F [--sub S] [--scope \"dm:write\"] [--ttl 1h]\n%s",
+               out.data ? out.data : "");
+        dm_buf_free(&out);
+        return 0;
+    }
+    dm_buf_free(&out);
+    if (gw_token_load(&t, argc, argv, err, sizeof(err)) != DM_OK) {
+        fprintf(stderr, "dm-gateway token: %s\n", err);
+        return 2;
+    }
+    int ret = 1;
+    char *secret = t.secret_file ? read_text(t.secret_file) : NULL, *tok = NULL;
+    if (!secret) {
+        fprintf(stderr, "dm-gateway token: cannot read --secret-file\n");
+        goto out;
+    }
+    size_t sl = strlen(secret);
+    while (sl && (secret[sl - 1] == '\n' || secret[sl - 1] == '\r'))
+        secret[--sl] = '\0';
+    int rc = auth_mint_hs(t.alg, (const unsigned char *)secret, sl, t.sub, t.scope,
+                          t.ttl_ms / 1000, t.iss, t.aud, (int64_t)time(NULL), &tok);
+    if (rc != DM_OK) {
+        fprintf(stderr, "dm-gateway token: %s\n", dm_strerror(rc));
+        goto out;
+    }
+    printf("%s\n", tok);
+    ret = 0;
+out:
+    free(tok);
+    free(secret);
+    gw_token_free(&t);
+    return ret;
+}
+
+static int print_usage_or_config(const struct gw_config *c, bool usage)
+{
+    struct dm_buf out;
+    dm_buf_init(&out, 1u << 20);
+    if (usage) {
+        gw_config_usage(&out);
+        printf("Usage: dm-gateway [flags]\n       dm-gateway token --secret-file F --sub NAME "
+               "--scope \"dm:write\" --ttl 1h\n\nFlags (also DMGW_* environment, --config "
+               "file):\n%s",
+               out.data ? out.data : "");
+    } else {
+        gw_config_print(c, &out);
+        printf("%s", out.data ? out.data : "");
+    }
+    dm_buf_free(&out);
+    return 0;
+}
+
+static int setup_auth(const struct gw_config *c, struct auth_ctx **out)
+{
+    *out = NULL;
+    if (!gw_config_has_auth(c)) {
+        DM_WARN("no auth keys configured: every route that needs a token answers 401");
+        return DM_OK;
+    }
+    struct auth_config ac = {c->auth_alg, c->auth_secret_file, c->auth_public_key_file,
+                             c->auth_jwks_file, c->auth_issuer, c->auth_audience,
+                             c->auth_leeway_ms / 1000};
+    char err[512] = "";
+    int rc = auth_ctx_new(&ac, out, err, sizeof(err));
+    if (rc != DM_OK)
+        dm_log_kv(DM_LOG_ERROR, "cannot load auth keys", "error", err, NULL);
+    return rc;
+}
+
+static void http_cfg_from(const struct gw_config *c, struct http_config *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->listen_addr = c->listen_addr;
+    h->threads = (unsigned)(c->threads > 0 ? c->threads : 1);
+    h->max_body = (size_t)c->max_body;
+    h->max_header_bytes = (size_t)c->max_header_size;
+    h->max_headers = (unsigned)c->max_headers;
+    h->max_connections = (unsigned)c->max_connections;
+    h->max_per_ip = (unsigned)c->max_connections_per_ip;
+    h->conn_timeout_s = (unsigned)((c->connection_timeout_ms + 999) / 1000);
+    h->conn_memory_limit = (size_t)c->connection_memory_limit;
+    h->cors_origins = c->cors_origins;
+}
+
+/* Wait for signals on the main thread (blocked everywhere else). */
+static void signal_loop(const struct gw_config *c, struct http_server *srv, struct auth_ctx *auth)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            char err[512] = "";
+            if (auth && auth_ctx_reload(auth, err, sizeof(err)) != DM_OK)
+                dm_log_kv(DM_LOG_ERROR, "auth key reload failed, old keys kept", "error", err, NULL);
+            else
+                DM_INFO("SIGHUP: auth keys reloaded");
+            continue;
+        }
+        DM_INFO("shutting down: draining for up to %lld ms", (long long)c->drain_timeout_ms);
+        if (!http_server_drain(srv, c->drain_timeout_ms))
+            DM_WARN("drain deadline passed with %ld requests in flight",
+                    http_server_in_flight(srv));
+        return;
+    }
+}
+
+struct gw_runtime {
+    struct rpc_channel *master;
+    struct auth_ctx *auth;
+    struct http_server *srv;
+    char *tls_cert, *tls_key;
+};
+
+static int serve(const struct gw_config *c, struct route_env *env, struct gw_runtime *rt)
+{
+    char err[512] = "";
+    struct http_config h;
+    http_cfg_from(c, &h);
+    if (c->tls_cert_file && c->tls_key_file) {
+        rt->tls_cert = read_text(c->tls_cert_file);
+        rt->tls_key = read_text(c->tls_key_file);
+        if (!rt->tls_cert || !rt->tls_key) {
+            DM_ERROR("cannot read the TLS certificate or key");
+            return DM_E_IO;
+        }
+        h.tls_cert_pem = rt->tls_cert;
+        h.tls_key_pem = rt->tls_key;
+    }
+    int rc = http_server_start(&h, env, rt->auth, &rt->srv, err, sizeof(err));
+    if (rc != DM_OK) {
+        dm_log_kv(DM_LOG_ERROR, "cannot start the HTTP server", "error", err, NULL);
+        return rc;
+    }
+    char port[16];
+    snprintf(port, sizeof(port), "%d", http_server_port(rt->srv));
+    dm_log_kv(DM_LOG_INFO, "dm-gateway serving", "listen", c->listen_addr, "port", port,
+              "master", c->master_addr, "tls", h.tls_cert_pem ? "true" : "false", NULL);
+    signal_loop(c, rt->srv, rt->auth);
+    http_server_stop(rt->srv);
+    rt->srv = NULL;
+    return DM_OK;
+}
+
+static int run(const struct gw_config *c)
+{
+    struct route_env env = {0};
+    struct gw_runtime rt = {0};
+    int rc = DM_E_INTERNAL;
+    env.rpc_timeout_ms = c->rpc_timeout_ms;
+    env.rpc_write_timeout_ms = c->rpc_write_timeout_ms;
+    env.readyz_timeout_ms = c->readyz_timeout_ms;
+    env.anonymous_read = c->anonymous_read;
+    env.version = DMGW_VERSION;
+    metrics_set_version(DMGW_VERSION);
+    if (route_env_init(&env) != DM_OK) {
+        DM_ERROR("the embedded OpenAPI document does not parse");
+        goto out;
+    }
+    if (rpc_global_init() != DM_OK)
+        goto out;
+    rt.master = rpc_channel_new(c->master_addr);
+    env.master = rt.master;
+    if (!rt.master || setup_auth(c, &rt.auth) != DM_OK)
+        goto shutdown;
+    rc = serve(c, &env, &rt);
+shutdown:
+    auth_ctx_free(rt.auth);
+    rpc_channel_free(rt.master);
+    rpc_global_shutdown();
+out:
+    free(rt.tls_cert);
+    free(rt.tls_key);
+    route_env_release(&env);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const help[] = {"-h", "--help", "-help", NULL};
+    static const char *const ver[] = {"-V", "--version", "-version", NULL};
+    if (argc > 1 && strcmp(argv[1], "token") == 0)
+        return cmd_token(argc - 1, argv + 1);
+    if (has_flag(argc, argv, help))
+        return print_usage_or_config(NULL, true);
+    if (has_flag(argc, argv, ver)) {
+        printf("dm-gateway %s\n", DMGW_VERSION);
+        return 0;
+    }
+    struct gw_config c;
+    char err[512];
+    if (gw_config_load(&c, argc, argv, err, sizeof(err)) != DM_OK) {
+        fprintf(stderr, "dm-gateway: %s\n", err);
+        return 2;
+    }
+    if (c.print_config) {
+        print_usage_or_config(&c, false);
+        gw_config_free(&c);
+        return 0;
+    }
+    enum dm_log_level lvl = DM_LOG_INFO;
+    dm_log_level_parse(c.log_level ? c.log_level : "info", &lvl);
+    dm_log_init("dm-gateway", lvl);
+    if (c.log_file && *c.log_file)
+        dm_log_open(c.log_file);
+    /* Block the signals before any thread starts; main waits for them in sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = run(&c);
+    gw_config_free(&c);
+    return rc == DM_OK ? 0 : 1;
+}

@@ -1,0 +1,614 @@
+/* ddl.c - sharding DDL lock keeper (dm-v1-wire.md §9.4): one FetchDDLInfo stream per
+ * worker (the master is the gRPC client), lock IDs "<task>-`schema`.`table`", owner =
+ * first reporter, members = the task's workers; auto-resolve with ExecuteDDL when all
+ * members are synced; ShowDDLLocks / UnlockDDLLock; the --sharding SQL operators. */
+#include "master_int.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm_error.h"
+#include "dmmaster.pb-c.h"
+#include "dmworker.pb-c.h"
+#include "log.h"
+#include "terror.h"
+
+#define EXEC_DDL_TIMEOUT_MS ((5 * 60 + 30) * 1000LL)
+
+struct ddl_lock {
+    char *id, *task, *owner;
+    struct master_strv ddls;
+    struct master_strv members;
+    bool *synced;          /* parallel to members */
+    bool resolving;
+};
+
+struct sqlop {
+    char *task, *pattern;
+    int op;
+    struct master_strv args;
+};
+
+struct master_ddl {
+    struct ddl_lock **locks;
+    size_t n;
+    struct sqlop *ops;
+    size_t nops;
+};
+
+int master_ddl_init(struct master *m)
+{
+    m->ddl = calloc(1, sizeof(*m->ddl));
+    return m->ddl ? DM_OK : DM_E_NOMEM;
+}
+
+static void lock_free(struct ddl_lock *l)
+{
+    if (!l)
+        return;
+    free(l->id);
+    free(l->task);
+    free(l->owner);
+    master_strv_clear(&l->ddls);
+    master_strv_clear(&l->members);
+    free(l->synced);
+    free(l);
+}
+
+void master_ddl_free(struct master *m)
+{
+    if (!m->ddl)
+        return;
+    for (size_t i = 0; i < m->ddl->n; i++)
+        lock_free(m->ddl->locks[i]);
+    free(m->ddl->locks);
+    for (size_t i = 0; i < m->ddl->nops; i++) {
+        free(m->ddl->ops[i].task);
+        free(m->ddl->ops[i].pattern);
+        master_strv_clear(&m->ddl->ops[i].args);
+    }
+    free(m->ddl->ops);
+    free(m->ddl);
+    m->ddl = NULL;
+}
+
+static struct ddl_lock *find_locked(struct master *m, const char *id)
+{
+    for (size_t i = 0; i < m->ddl->n; i++)
+        if (strcmp(m->ddl->locks[i]->id, id) == 0)
+            return m->ddl->locks[i];
+    return NULL;
+}
+
+static void remove_lock(struct master *m, const char *id)
+{
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->ddl->n; i++)
+        if (strcmp(m->ddl->locks[i]->id, id) == 0) {
+            lock_free(m->ddl->locks[i]);
+            m->ddl->locks[i] = m->ddl->locks[--m->ddl->n];
+            break;
+        }
+    pthread_mutex_unlock(&m->mu);
+}
+
+bool master_ddl_worker_has_lock(struct master *m, const char *worker)
+{
+    bool has = false;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->ddl->n && !has; i++)
+        has = master_strv_has(&m->ddl->locks[i]->members, worker);
+    pthread_mutex_unlock(&m->mu);
+    return has;
+}
+
+static bool same_ddls(const struct master_strv *a, char **b, size_t nb)
+{
+    if (a->n != nb)
+        return false;
+    for (size_t i = 0; i < nb; i++)
+        if (strcmp(a->items[i], b[i]))
+            return false;
+    return true;
+}
+
+/* LockKeeper.TrySync: *all_synced when every member reported. */
+static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
+                    const struct master_strv *workers, char **id_out, bool *all_synced, char **err)
+{
+    char id[1024];
+    snprintf(id, sizeof(id), "%s-`%s`.`%s`", in->task, in->schema, in->table);
+    int rc = DM_OK;
+    pthread_mutex_lock(&m->mu);
+    struct ddl_lock *l = find_locked(m, id);
+    if (!l) {
+        struct ddl_lock **tmp = realloc(m->ddl->locks, (m->ddl->n + 1) * sizeof(*tmp));
+        l = calloc(1, sizeof(*l));
+        if (!tmp || !l) {
+            free(l);
+            if (tmp)
+                m->ddl->locks = tmp;
+            rc = DM_E_NOMEM;
+            goto out;
+        }
+        m->ddl->locks = tmp;
+        l->id = strdup(id);
+        l->task = strdup(in->task);
+        l->owner = strdup(worker);
+        master_strv_copy(&l->ddls, in->ddls, in->n_ddls);
+        m->ddl->locks[m->ddl->n++] = l;
+    } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls)) {
+        *err = master_terr_code(38016, "dm-master", "high", "sharding ddls in ddl lock %s is different with %s", id, in->n_ddls ? in->ddls[0] : "");
+        rc = DM_E_STATE;
+        goto out;
+    }
+    for (size_t i = 0; i < workers->n; i++)
+        if (!master_strv_has(&l->members, workers->items[i])) {
+            bool *tmp = realloc(l->synced, (l->members.n + 1) * sizeof(bool));
+            if (!tmp || master_strv_add(&l->members, workers->items[i]) != DM_OK) {
+                if (tmp)
+                    l->synced = tmp;
+                rc = DM_E_NOMEM;
+                goto out;
+            }
+            l->synced = tmp;
+            l->synced[l->members.n - 1] = false;
+        }
+    *all_synced = true;
+    for (size_t i = 0; i < l->members.n; i++) {
+        if (strcmp(l->members.items[i], worker) == 0)
+            l->synced[i] = true;
+        *all_synced = *all_synced && l->synced[i];
+    }
+    *id_out = strdup(id);
+out:
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+/* ---------- --sharding SQL operators ---------- */
+
+int master_sqlop_save(struct master *m, const Pb__HandleSQLsRequest *req, char **err)
+{
+    if (req->op != PB__SQLOP__SKIP && req->op != PB__SQLOP__REPLACE) {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&pb__sqlop__descriptor, req->op);
+        *err = master_terr_code(38002, "dm-master", "medium", "op %s not supported", v ? v->name : "?");
+        return DM_E_INVAL;
+    }
+    if (!req->sqlpattern || !*req->sqlpattern) {
+        *err = master_terr_code(38002, "dm-master", "medium", "%s", "--sharding operation must specify --sql-pattern");
+        return DM_E_INVAL;
+    }
+    pthread_mutex_lock(&m->mu);
+    struct sqlop *tmp = realloc(m->ddl->ops, (m->ddl->nops + 1) * sizeof(*tmp));
+    int rc = DM_E_NOMEM;
+    if (tmp) {
+        m->ddl->ops = tmp;
+        struct sqlop *o = &tmp[m->ddl->nops];
+        memset(o, 0, sizeof(*o));
+        o->task = strdup(req->name);
+        o->pattern = strdup(req->sqlpattern);
+        o->op = req->op;
+        master_strv_copy(&o->args, req->args, req->n_args);
+        m->ddl->nops++;
+        rc = DM_OK;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static bool pattern_match(const char *pattern, const char *sql)
+{
+    if (pattern[0] != '~')
+        return strcmp(pattern, sql) == 0;
+    regex_t re;
+    if (regcomp(&re, pattern + 1, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    bool ok = regexec(&re, sql, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+/* take (remove) the first operator of `task` matching one of `ddls` */
+static bool sqlop_take(struct master *m, const char *task, const struct master_strv *ddls, struct sqlop *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->ddl->nops && !found; i++) {
+        struct sqlop *o = &m->ddl->ops[i];
+        if (strcmp(o->task, task))
+            continue;
+        for (size_t j = 0; j < ddls->n && !found; j++)
+            if (pattern_match(o->pattern, ddls->items[j])) {
+                *out = *o;
+                m->ddl->ops[i] = m->ddl->ops[--m->ddl->nops];
+                found = true;
+            }
+    }
+    pthread_mutex_unlock(&m->mu);
+    return found;
+}
+
+/* ---------- resolve (DM resolveDDLLock) ---------- */
+
+struct skipfan {
+    struct master *m;
+    Pb__ExecDDLRequest *req;
+    const char *owner, *id;
+    struct master_strv workers;
+    struct master_strv members;
+    Pb__CommonWorkerResponse **out;
+};
+
+static Pb__CommonWorkerResponse *entry(const char *worker, ProtobufCMessage *r, char *em)
+{
+    Pb__CommonWorkerResponse *c = (Pb__CommonWorkerResponse *)r;
+    if (!c && !(c = master_msg_new(&pb__common_worker_response__descriptor))) {
+        free(em);
+        return NULL;
+    }
+    if (em) {
+        c->result = false;
+        if (c->msg != protobuf_c_empty_string)
+            free(c->msg);
+        c->msg = em;
+    }
+    if (c->worker != protobuf_c_empty_string)
+        free(c->worker);
+    c->worker = master_strdup(worker);
+    return c;
+}
+
+static void skip_one(void *ctx, size_t i)
+{
+    struct skipfan *f = ctx;
+    const char *w = f->workers.items[i];
+    ProtobufCMessage *r = NULL;
+    char *em = NULL;
+    char buf[800];
+    if (!master_worker_known(f->m, w)) {
+        snprintf(buf, sizeof(buf), "worker %s relevant worker-client not found", w);
+        em = strdup(buf);
+    } else if (!master_strv_has(&f->members, w)) {
+        snprintf(buf, sizeof(buf), "worker %s not waiting for DDL lock %s", f->owner, f->id);
+        em = strdup(buf);
+    } else {
+        master_call(f->m, w, "ExecuteDDL", &f->req->base, f->m->cfg.rpc_timeout_ms, false, &r, &em);
+    }
+    f->out[i] = entry(w, r, em);
+}
+
+static char *send_sqlop(struct master *m, struct ddl_lock *snap, const char *owner)
+{
+    struct sqlop op;
+    if (!sqlop_take(m, snap->task, &snap->ddls, &op))
+        return NULL;
+    Pb__HandleSubTaskSQLsRequest req = PB__HANDLE_SUB_TASK_SQLS_REQUEST__INIT;
+    req.name = op.task;
+    req.op = op.op;
+    req.args = op.args.items;
+    req.n_args = op.args.n;
+    req.sqlpattern = op.pattern;
+    ProtobufCMessage *r = NULL;
+    char *em = NULL, *out = NULL;
+    if (master_call(m, owner, "HandleSQLs", &req.base, m->cfg.rpc_timeout_ms, false, &r, &em) != DM_OK) {
+        out = em;
+        em = NULL;
+    } else if (!((Pb__CommonWorkerResponse *)r)->result) {
+        out = master_terr_code(38023, "dm-master", "high", "request DDL lock %s owner %s handle SQLs request %s fail %s",
+                               snap->id, owner, op.pattern, ((Pb__CommonWorkerResponse *)r)->msg);
+    }
+    if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    free(em);
+    free(op.task);
+    free(op.pattern);
+    master_strv_clear(&op.args);
+    return out;
+}
+
+/* copy the parts of a lock resolve needs, marking it resolving */
+static int lock_snapshot(struct master *m, const char *id, struct ddl_lock *snap, char **err)
+{
+    int rc = DM_OK;
+    memset(snap, 0, sizeof(*snap));
+    pthread_mutex_lock(&m->mu);
+    struct ddl_lock *l = find_locked(m, id);
+    if (!l) {
+        *err = master_terr_code(38019, "dm-master", "high", "lock with ID %s not found", id);
+        rc = DM_E_NOT_FOUND;
+    } else if (l->resolving) {
+        *err = master_terr_code(38020, "dm-master", "high", "lock %s is resolving", id);
+        rc = DM_E_STATE;
+    } else {
+        l->resolving = true;
+        snap->id = strdup(l->id);
+        snap->task = strdup(l->task);
+        snap->owner = strdup(l->owner);
+        master_strv_copy(&snap->ddls, l->ddls.items, l->ddls.n);
+        master_strv_copy(&snap->members, l->members.items, l->members.n);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+static void lock_unmark(struct master *m, const char *id)
+{
+    pthread_mutex_lock(&m->mu);
+    struct ddl_lock *l = find_locked(m, id);
+    if (l)
+        l->resolving = false;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static int resolve(struct master *m, const char *id, const char *replace_owner, char **pref, size_t npref,
+                   Pb__CommonWorkerResponse ***entries, size_t *nentries, char **err)
+{
+    struct ddl_lock snap;
+    *entries = NULL;
+    *nentries = 0;
+    int rc = lock_snapshot(m, id, &snap, err);
+    if (rc != DM_OK)
+        return rc;
+    const char *owner = replace_owner && *replace_owner ? replace_owner : snap.owner;
+    struct skipfan f;
+    memset(&f, 0, sizeof(f));
+    if (!master_worker_known(m, owner)) {
+        *err = master_terr_code(38021, "dm-master", "high", "worker %s relevant worker-client not found", owner);
+        rc = DM_E_NOT_FOUND;
+        goto out;
+    }
+    if (!master_strv_has(&snap.members, owner)) {
+        *err = master_terr_code(38022, "dm-master", "high", "worker %s not waiting for DDL lock %s", owner, id);
+        rc = DM_E_STATE;
+        goto out;
+    }
+    if ((*err = send_sqlop(m, &snap, owner))) {
+        rc = DM_E_STATE;
+        goto out;
+    }
+    Pb__ExecDDLRequest req = PB__EXEC_DDLREQUEST__INIT;
+    req.task = snap.task;
+    req.lockid = snap.id;
+    req.exec = true;
+    req.tracegid = (char *)"";
+    req.ddls = snap.ddls.items;
+    req.n_ddls = snap.ddls.n;
+    ProtobufCMessage *r = NULL;
+    char *em = NULL;
+    master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
+    Pb__CommonWorkerResponse *own = entry(owner, r, em);
+    *entries = (Pb__CommonWorkerResponse **)master_ptrs_new(snap.members.n + npref + 1);
+    if (!own || !*entries) {
+        rc = DM_E_NOMEM;
+        goto out;
+    }
+    (*entries)[(*nentries)++] = own;
+    if (!own->result) {
+        *err = master_terr_code(38024, "dm-master", "high", "owner %s ExecuteDDL fail", owner);
+        rc = DM_E_STATE;
+        goto out;
+    }
+    req.exec = false;
+    f = (struct skipfan){m, &req, owner, id, {NULL, 0}, snap.members, NULL};
+    char **src = npref ? pref : snap.members.items;
+    size_t nsrc = npref ? npref : snap.members.n;
+    for (size_t i = 0; i < nsrc; i++)
+        if (strcmp(src[i], owner) && !master_strv_has(&f.workers, src[i]))
+            master_strv_add(&f.workers, src[i]);
+    master_strv_sort(&f.workers);
+    f.out = (Pb__CommonWorkerResponse **)master_ptrs_new(f.workers.n);
+    if (f.out)
+        master_parallel(f.workers.n, skip_one, &f);
+    bool ok = true;
+    for (size_t i = 0; f.out && i < f.workers.n; i++)
+        if (f.out[i]) {
+            ok = ok && f.out[i]->result;
+            (*entries)[(*nentries)++] = f.out[i];
+        }
+    free(f.out);
+    master_strv_clear(&f.workers);
+    remove_lock(m, id);
+    if (!ok) {
+        *err = master_terr_code(38025, "dm-master", "high", "DDL lock %s owner ExecuteDDL successfully, so DDL lock removed. but some dm-workers ExecuteDDL fail, you should to handle dm-worker directly", id);
+        rc = DM_E_STATE;
+    }
+out:
+    lock_unmark(m, id);
+    free(snap.id);
+    free(snap.task);
+    free(snap.owner);
+    master_strv_clear(&snap.ddls);
+    master_strv_clear(&snap.members);
+    return rc;
+}
+
+/* ---------- FetchDDLInfo streams ---------- */
+
+struct stream_arg {
+    struct master *m;
+    struct master_worker *w;
+};
+
+static void handle_info(struct master *m, struct master_worker *w, struct rpc_stream *st,
+                        Pb__DDLInfo *in, bool *retry)
+{
+    struct master_strv ws = {NULL, 0};
+    char *id = NULL, *err = NULL;
+    bool all = false;
+    master_tw_get(m, in->task, &ws);
+    if (ws.n == 0 || !master_strv_has(&ws, w->addr)) {
+        dm_log_kv(DM_LOG_ERROR, "try to sync shard DDL, but worker is not in the task's workers", "task", in->task, "worker", w->addr, NULL);
+        *retry = true;
+    } else if (try_sync(m, in, w->addr, &ws, &id, &all, &err) != DM_OK) {
+        dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
+        *retry = true;
+    } else {
+        Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
+        out.task = in->task;
+        out.id = id;
+        if (rpc_stream_send(st, &out.base) != DM_OK) {
+            *retry = true;
+        } else if (all) {
+            Pb__CommonWorkerResponse **e = NULL;
+            size_t n = 0;
+            char *rerr = NULL;
+            if (resolve(m, id, NULL, NULL, 0, &e, &n, &rerr) != DM_OK)
+                dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
+            for (size_t i = 0; i < n; i++)
+                protobuf_c_message_free_unpacked(&e[i]->base, NULL);
+            free(e);
+            free(rerr);
+        }
+    }
+    free(id);
+    free(err);
+    master_strv_clear(&ws);
+}
+
+static void *stream_main(void *p)
+{
+    struct stream_arg *a = p;
+    struct master *m = a->m;
+    struct master_worker *w = a->w;
+    free(a);
+    const struct rpc_method *rm = master_wmethod("FetchDDLInfo");
+    bool first = true;
+    while (!atomic_load(&w->ddl_stop) && !atomic_load(&m->stopping)) {
+        if (!first) {
+            for (int64_t t = 0; t < m->cfg.ddl_retry_ms && !atomic_load(&w->ddl_stop); t += 50)
+                master_sleep(m, 50);
+        }
+        first = false;
+        struct rpc_stream *st = NULL;
+        if (!rm || rpc_stream_open(w->ch, rm, 0, &st) != DM_OK)
+            continue;
+        bool retry = false;
+        while (!retry && !atomic_load(&w->ddl_stop) && !atomic_load(&m->stopping)) {
+            ProtobufCMessage *msg = NULL;
+            int rc = rpc_stream_recv(st, 200, &msg);
+            if (rc == DM_E_TIMEOUT)
+                continue;
+            if (rc != DM_OK || !msg)
+                break;
+            handle_info(m, w, st, (Pb__DDLInfo *)msg, &retry);
+            protobuf_c_message_free_unpacked(msg, NULL);
+        }
+        int status = 0;
+        rpc_stream_close(st, &status);
+    }
+    master_worker_put(m, w);
+    return NULL;
+}
+
+void master_ddl_start_worker(struct master *m, struct master_worker *w)
+{
+    struct stream_arg *a = malloc(sizeof(*a));
+    if (!a)
+        return;
+    pthread_mutex_lock(&m->mu);
+    w->refs++;
+    pthread_mutex_unlock(&m->mu);
+    *a = (struct stream_arg){m, w};
+    atomic_store(&w->ddl_stop, false);
+    w->ddl_started = pthread_create(&w->ddl_thread, NULL, stream_main, a) == 0;
+    if (!w->ddl_started) {
+        free(a);
+        master_worker_put(m, w);
+    }
+}
+
+void master_ddl_stop_worker(struct master *m, struct master_worker *w)
+{
+    (void)m;
+    if (!w->ddl_started)
+        return;
+    atomic_store(&w->ddl_stop, true);
+    pthread_join(w->ddl_thread, NULL);
+    w->ddl_started = false;
+}
+
+/* ---------- ShowDDLLocks / UnlockDDLLock ---------- */
+
+static Pb__DDLLock *lock_msg(const struct ddl_lock *l)
+{
+    Pb__DDLLock *d = master_msg_new(&pb__ddllock__descriptor);
+    if (!d)
+        return NULL;
+    d->id = master_strdup(l->id);
+    d->task = master_strdup(l->task);
+    d->owner = master_strdup(l->owner);
+    d->ddls = calloc(l->ddls.n + 1, sizeof(char *));
+    d->synced = calloc(l->members.n + 1, sizeof(char *));
+    d->unsynced = calloc(l->members.n + 1, sizeof(char *));
+    for (size_t i = 0; d->ddls && i < l->ddls.n; i++)
+        d->ddls[d->n_ddls++] = master_strdup(l->ddls.items[i]);
+    for (size_t i = 0; d->synced && d->unsynced && i < l->members.n; i++) {
+        if (l->synced[i])
+            d->synced[d->n_synced++] = master_strdup(l->members.items[i]);
+        else
+            d->unsynced[d->n_unsynced++] = master_strdup(l->members.items[i]);
+    }
+    return d;
+}
+
+static void impl_show_locks(struct master *m, struct rpc_server_call *call, const ProtobufCMessage *req)
+{
+    const Pb__ShowDDLLocksRequest *r = (const Pb__ShowDDLLocksRequest *)req;
+    Pb__ShowDDLLocksResponse *resp = master_msg_new(&pb__show_ddllocks_response__descriptor);
+    if (resp) {
+        resp->result = true;
+        pthread_mutex_lock(&m->mu);
+        resp->locks = (Pb__DDLLock **)master_ptrs_new(m->ddl->n);
+        for (size_t i = 0; resp->locks && i < m->ddl->n; i++) {
+            const struct ddl_lock *l = m->ddl->locks[i];
+            if (r->task && *r->task && strcmp(r->task, l->task))
+                continue;
+            bool match = r->n_workers == 0;
+            for (size_t j = 0; j < r->n_workers && !match; j++)
+                match = master_strv_has(&l->members, r->workers[j]);
+            Pb__DDLLock *d = match ? lock_msg(l) : NULL;
+            if (d)
+                resp->locks[resp->n_locks++] = d;
+        }
+        pthread_mutex_unlock(&m->mu);
+        if (resp->n_locks == 0)
+            resp->msg = strdup("no DDL lock exists");
+    }
+    master_reply_free(call, resp ? &resp->base : NULL);
+}
+
+static void impl_unlock(struct master *m, struct rpc_server_call *call, const ProtobufCMessage *req)
+{
+    const Pb__UnlockDDLLockRequest *r = (const Pb__UnlockDDLLockRequest *)req;
+    Pb__UnlockDDLLockResponse *resp = master_msg_new(&pb__unlock_ddllock_response__descriptor);
+    Pb__CommonWorkerResponse **e = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    int rc = resolve(m, r->id ? r->id : "", r->replaceowner, r->workers, r->n_workers, &e, &n, &err);
+    if (rc != DM_OK && r->forceremove)
+        remove_lock(m, r->id ? r->id : "");
+    if (resp) {
+        resp->result = rc == DM_OK;
+        resp->workers = e;
+        resp->n_workers = e ? n : 0;
+        e = NULL;
+        if (rc != DM_OK) {
+            resp->msg = err ? err : master_strdup(dm_strerror(rc));
+            err = NULL;
+        }
+    }
+    for (size_t i = 0; e && i < n; i++)
+        protobuf_c_message_free_unpacked(&e[i]->base, NULL);
+    free(e);
+    free(err);
+    master_reply_free(call, resp ? &resp->base : NULL);
+}
+
+void master_register_ddl(struct master *m)
+{
+    master_register(m, "ShowDDLLocks", impl_show_locks);
+    master_register(m, "UnlockDDLLock", impl_unlock);
+}

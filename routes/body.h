@@ -1,0 +1,53 @@
+/* body.h - request-body helpers shared by the route files: JSON objects, string lists,
+ * and task configs in any of the accepted shapes (YAML text, JSON task object,
+ * {"task": "<yaml>", "workers": [...]}).
+ * On failure every function has already written a problem response into the ctx and
+ * returns a DM_E_* value. Thread-safety: reentrant. */
+#ifndef GW_BODY_H
+#define GW_BODY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "route_ctx.h"
+
+#define BODY_MAX_WORKERS 256
+
+/* A list of owned strings. */
+struct strlist {
+    char **v;
+    size_t n;
+};
+void strlist_free(struct strlist *l);
+int strlist_add(struct strlist *l, const char *s);
+
+/* Parse the body as a JSON object (Content-Type JSON or absent). An empty body gives {}
+ * when allow_empty. *out is a new reference. */
+int body_json_object(struct route_ctx *c, bool allow_empty, json_t **out);
+/* Reject members of obj not in `allowed` (NULL-terminated) with 400. */
+int body_only_keys(struct route_ctx *c, const json_t *obj, const char *const *allowed);
+/* Optional string member (NULL when absent); 400 when not a string. */
+int body_opt_string(struct route_ctx *c, const json_t *obj, const char *key, const char **out);
+/* Optional bool member (false when absent). */
+int body_opt_bool(struct route_ctx *c, const json_t *obj, const char *key, bool *out);
+/* Optional array of strings (or a single string) appended to l; validated worker-ish:
+ * non-empty, <= BODY_MAX_WORKERS entries. */
+int body_opt_strings(struct route_ctx *c, const json_t *obj, const char *key, struct strlist *l);
+/* Append every ?<key>= value to l. */
+int body_query_list(struct route_ctx *c, const char *key, struct strlist *l);
+
+struct task_body {
+    char *yaml;             /* task YAML sent to the master (owned) */
+    json_t *cfg;            /* the parsed config (owned reference) */
+    const char *name;       /* cfg["name"], borrowed from cfg */
+    struct strlist workers; /* body "workers" + ?worker= */
+};
+void task_body_free(struct task_body *tb);
+/* Parse any accepted task body shape; validates YAML and the presence of `name`. */
+int task_body_parse(struct route_ctx *c, struct task_body *tb);
+/* Text config bodies (TOML for master/relay config): text/plain, application/toml, or
+ * JSON {"config": "..."}. *out borrowed from the body or from *hold (owned by the caller;
+ * json_decref it). */
+int body_config_text(struct route_ctx *c, const char **out, json_t **hold);
+
+#endif /* GW_BODY_H */

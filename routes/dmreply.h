@@ -1,0 +1,24 @@
+/* dmreply.h - "HTTP status tells the truth": map a DM master answer (gRPC OK, result in
+ * band) to an HTTP status, and clean its messages, by walking the protobuf-c
+ * descriptors (works for every pb.Master response type).
+ *
+ * Rules (rest-api.md): top-level result=false -> status from the DM error code in msg
+ * (dmreply_status_for_msg); all results true (top level and every workers[] entry,
+ * `result` or `meta.result`) -> ok_status; some workers false -> 207; every worker false
+ * -> the status of the first worker's error (StartTask reports result=true even then).
+ * Thread-safety: reentrant. */
+#ifndef GW_DMREPLY_H
+#define GW_DMREPLY_H
+
+#include <protobuf-c/protobuf-c.h>
+
+/* HTTP status for a failed DM message; *dm_code gets the DM code (0 if none). */
+int dmreply_status_for_msg(const char *msg, int *dm_code);
+/* HTTP status of a whole answer; *dm_code as above (first failure's code). */
+int dmreply_status(const ProtobufCMessage *resp, int ok_status, int *dm_code);
+/* Cut Go stack traces from every string field called "msg" (in place, recursive). */
+void dmreply_strip_stacks(ProtobufCMessage *resp);
+/* Top-level "msg" of the answer ("" when the type has none). Borrowed. */
+const char *dmreply_msg(const ProtobufCMessage *resp);
+
+#endif /* GW_DMREPLY_H */

@@ -1,0 +1,55 @@
+/* handlers.h - every route handler (one file per resource, routes/<resource>.c), named
+ * after the operationId in openapi/openapi.yaml. Internal to routes/; the table in
+ * route_table.c is the public entry point. All handlers follow route_handler_fn. */
+#ifndef GW_HANDLERS_H
+#define GW_HANDLERS_H
+
+#include "route_ctx.h"
+
+/* tasks.c */
+enum route_rc h_create_task(struct route_ctx *c);
+enum route_rc h_check_task(struct route_ctx *c);
+enum route_rc h_list_tasks(struct route_ctx *c);
+enum route_rc h_get_task(struct route_ctx *c);
+enum route_rc h_get_task_errors(struct route_ctx *c);
+enum route_rc h_update_task(struct route_ctx *c);
+enum route_rc h_pause_task(struct route_ctx *c);
+enum route_rc h_resume_task(struct route_ctx *c);
+enum route_rc h_stop_task(struct route_ctx *c);
+/* OperateTask `op` (Pb__TaskOp) on the path's task with `workers` (borrowed). */
+enum route_rc tasks_operate(struct route_ctx *c, int op, char **workers, size_t nworkers);
+/* tasks_patch.c */
+enum route_rc h_patch_task(struct route_ctx *c);
+/* tasks_sql.c */
+enum route_rc h_handle_sqls(struct route_ctx *c);
+/* tasks_stream.c */
+enum route_rc h_stream_task_status(struct route_ctx *c);
+/* ddl_locks.c */
+enum route_rc h_list_ddl_locks(struct route_ctx *c);
+enum route_rc h_unlock_ddl_lock(struct route_ctx *c);
+enum route_rc h_break_ddl_lock(struct route_ctx *c);
+/* relay.c (relay + workers) */
+enum route_rc h_refresh_workers(struct route_ctx *c);
+enum route_rc h_pause_relay(struct route_ctx *c);
+enum route_rc h_resume_relay(struct route_ctx *c);
+enum route_rc h_switch_relay_master(struct route_ctx *c);
+enum route_rc h_purge_relay(struct route_ctx *c);
+enum route_rc h_update_relay_config(struct route_ctx *c);
+enum route_rc h_migrate_relay(struct route_ctx *c);
+/* master.c */
+enum route_rc h_update_master_config(struct route_ctx *c);
+enum route_rc h_encrypt_password(struct route_ctx *c);
+/* v1alpha1.c */
+enum route_rc h_v1alpha1_start_task(struct route_ctx *c);
+enum route_rc h_v1alpha1_operate_task(struct route_ctx *c);
+enum route_rc h_v1alpha1_query_status(struct route_ctx *c);
+/* system.c */
+enum route_rc h_livez(struct route_ctx *c);
+enum route_rc h_readyz(struct route_ctx *c);
+enum route_rc h_version(struct route_ctx *c);
+enum route_rc h_metrics(struct route_ctx *c);
+enum route_rc h_openapi_json(struct route_ctx *c);
+enum route_rc h_openapi_yaml(struct route_ctx *c);
+enum route_rc h_docs(struct route_ctx *c);
+
+#endif /* GW_HANDLERS_H */

@@ -1,0 +1,31 @@
+/* metrics.h - the gateway's Prometheus metrics (process-wide registry, text format 0.0.4).
+ *   dmgw_http_requests_total{route,method,code}
+ *   dmgw_http_request_duration_seconds{route} (histogram)
+ *   dmgw_http_in_flight_requests
+ *   dmgw_master_rpc_total{rpc,outcome}        outcome = ok | dm_error | <grpc status name>
+ *   dmgw_master_rpc_duration_seconds{rpc}     (histogram)
+ *   dmgw_auth_failures_total{reason}
+ *   dmgw_build_info{version}
+ * Label values are borrowed static strings (route templates, rpc names, reason names).
+ * Bounded: at most METRICS_MAX_SERIES series per family; further ones are dropped and
+ * counted in dmgw_metrics_dropped_total. Thread-safety: all functions are thread-safe. */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+#define METRICS_MAX_SERIES 512
+
+void metrics_set_version(const char *version);   /* static string */
+void metrics_http_observe(const char *route, const char *method, int code, int64_t dur_us);
+void metrics_in_flight_add(int delta);
+void metrics_rpc_observe(const char *rpc, const char *outcome, int64_t dur_us);
+void metrics_auth_failure(const char *reason);
+/* Render everything. DM_OK / DM_E_TOO_LARGE / DM_E_NOMEM. */
+int metrics_render(struct dm_buf *out);
+/* Value of dmgw_master_rpc_total summed over outcomes for `rpc` (tests, coalescing). */
+uint64_t metrics_rpc_count(const char *rpc);
+
+#endif /* GW_METRICS_H */

@@ -1,0 +1,328 @@
+/* route_ctx.c - see route_ctx.h */
+#include "route_ctx.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dm_error.h"
+#include "dmmaster.pb-c.h"
+#include "dmreply.h"
+#include "metrics.h"
+#include "pbjson.h"
+
+void route_ctx_init(struct route_ctx *c, struct route_env *env)
+{
+    memset(c, 0, sizeof(*c));
+    c->req.env = env;
+    dm_buf_init(&c->resp.body, ROUTE_MAX_RESP_BODY);
+    c->ok_status = 200;
+}
+
+void route_ctx_release(struct route_ctx *c)
+{
+    router_match_clear(&c->req.match);
+    for (size_t i = 0; i < c->req.nquery; i++) {
+        free(c->req.query[i].key);
+        free(c->req.query[i].value);
+    }
+    c->req.nquery = 0;
+    for (size_t i = 0; i < c->resp.nheaders; i++) {
+        free(c->resp.headers[i].key);
+        free(c->resp.headers[i].value);
+    }
+    c->resp.nheaders = 0;
+    dm_buf_free(&c->resp.body);
+    free(c->resp.audit_task);
+    c->resp.audit_task = NULL;
+    if (c->state && c->state_free)
+        c->state_free(c->state);
+    c->state = NULL;
+}
+
+const char *route_query(const struct route_ctx *c, const char *key)
+{
+    for (size_t i = 0; i < c->req.nquery; i++) {
+        if (strcmp(c->req.query[i].key, key) == 0)
+            return c->req.query[i].value;
+    }
+    return NULL;
+}
+
+bool route_query_bool(const struct route_ctx *c, const char *key)
+{
+    const char *v = route_query(c, key);
+    if (!v)
+        return false;
+    return *v == '\0' || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+           strcasecmp(v, "yes") == 0;
+}
+
+bool route_pretty(const struct route_ctx *c)
+{
+    return route_query_bool(c, "pretty");
+}
+
+const char *route_param(const struct route_ctx *c, const char *name)
+{
+    return router_param(&c->req.match, name);
+}
+
+bool route_content_is(const struct route_ctx *c, const char *type)
+{
+    const char *ct = c->req.content_type;
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen(type);
+    if (strncasecmp(ct, type, n) != 0)
+        return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+void route_header(struct route_ctx *c, const char *key, const char *value)
+{
+    if (c->resp.nheaders == ROUTE_MAX_HEADERS)
+        return;
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return;
+    }
+    c->resp.headers[c->resp.nheaders].key = k;
+    c->resp.headers[c->resp.nheaders].value = v;
+    c->resp.nheaders++;
+}
+
+void route_audit_task(struct route_ctx *c, const char *task)
+{
+    if (!task || c->resp.audit_task)
+        return;
+    c->resp.audit_task = strdup(task);
+}
+
+enum route_rc route_text(struct route_ctx *c, int status, const char *ctype, const char *body,
+                         size_t len)
+{
+    dm_buf_reset(&c->resp.body);
+    c->resp.status = status;
+    c->resp.content_type = ctype;
+    if (dm_buf_add(&c->resp.body, body, len) != DM_OK) {
+        c->resp.status = 500;
+        c->resp.content_type = "text/plain";
+        dm_buf_reset(&c->resp.body);
+    }
+    return ROUTE_DONE;
+}
+
+enum route_rc route_json(struct route_ctx *c, int status, const char *json)
+{
+    return route_text(c, status, "application/json", json, strlen(json));
+}
+
+static const char *title_for(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
+static enum route_rc problem_v(struct route_ctx *c, int status, const char *type,
+                               const char *fmt, va_list ap)
+{
+    char detail[1024];
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    struct dm_buf *b = &c->resp.body;
+    dm_buf_reset(b);
+    c->resp.status = status;
+    c->resp.content_type = "application/problem+json";
+    int rc = dm_buf_printf(b, "{\"type\":\"https://dm-gateway.dev/problems/%s\",\"title\":", type);
+    rc = rc ? rc : dm_buf_add_json_str(b, title_for(status));
+    rc = rc ? rc : dm_buf_printf(b, ",\"status\":%d,\"detail\":", status);
+    rc = rc ? rc : dm_buf_add_json_str(b, detail);
+    rc = rc ? rc : dm_buf_adds(b, ",\"instance\":");
+    rc = rc ? rc : dm_buf_add_json_str(b, c->req.path ? c->req.path : "");
+    rc = rc ? rc : dm_buf_adds(b, ",\"result\":false,\"msg\":");
+    rc = rc ? rc : dm_buf_add_json_str(b, detail);
+    rc = rc ? rc : dm_buf_adds(b, ",\"requestId\":");
+    rc = rc ? rc : dm_buf_add_json_str(b, c->req.request_id ? c->req.request_id : "");
+    rc = rc ? rc : dm_buf_addc(b, '}');
+    if (rc != DM_OK) {
+        dm_buf_reset(b);
+        c->resp.status = 500;
+    }
+    return ROUTE_DONE;
+}
+
+static const char *type_for_status(int status)
+{
+    switch (status) {
+    case 400: return "invalid-request";
+    case 401: return "unauthenticated";
+    case 403: return "insufficient-scope";
+    case 404: return "not-found";
+    case 405: return "method-not-allowed";
+    case 409: return "conflict";
+    case 413: return "payload-too-large";
+    case 415: return "unsupported-media-type";
+    case 422: return "unprocessable";
+    case 429: return "rate-limited";
+    case 431: return "header-too-large";
+    case 501: return "not-supported";
+    case 502: return "bad-gateway";
+    case 503: return "unavailable";
+    case 504: return "timeout";
+    default: return "internal";
+    }
+}
+
+enum route_rc route_problem(struct route_ctx *c, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem_v(c, status, type_for_status(status), fmt, ap);
+    va_end(ap);
+    return ROUTE_DONE;
+}
+
+enum route_rc route_problem_err(struct route_ctx *c, int dm_err, const char *fmt, ...)
+{
+    int status = dm_err_http_status(dm_err);
+    va_list ap;
+    va_start(ap, fmt);
+    problem_v(c, status, type_for_status(status), fmt, ap);
+    va_end(ap);
+    return ROUTE_DONE;
+}
+
+enum route_rc route_not_supported(struct route_ctx *c, const char *what)
+{
+    return route_problem(c, 501, "not supported: %s", what);
+}
+
+/* ---------- master calls ---------- */
+
+static const struct rpc_method *master_method(const char *name)
+{
+    return rpc_method_find(&pb__master__descriptor, name);
+}
+
+static const char *outcome_of(const struct rpc_result *res)
+{
+    switch (res->status) {
+    case RPC_OK: return "ok";
+    case RPC_CANCELLED: return "cancelled";
+    case RPC_DEADLINE_EXCEEDED: return "deadline_exceeded";
+    case RPC_UNIMPLEMENTED: return "unimplemented";
+    case RPC_UNAVAILABLE: return "unavailable";
+    case RPC_RESOURCE_EXHAUSTED: return "resource_exhausted";
+    default: return "error";
+    }
+}
+
+static void master_cb(void *arg, struct rpc_result *res)
+{
+    struct route_ctx *c = arg;
+    metrics_rpc_observe(c->rpc_name, outcome_of(res), res->elapsed_us);
+    route_master_done_fn done = c->done;
+    c->done = NULL;
+    if (done(c, res) == ROUTE_DONE)
+        c->resume(c->opaque);
+}
+
+enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
+                                const ProtobufCMessage *req, bool write,
+                                route_master_done_fn done)
+{
+    const struct rpc_method *m = master_method(rpc_name);
+    const struct route_env *env = c->req.env;
+    if (!m)
+        return route_problem(c, 500, "unknown master rpc %s", rpc_name);
+    if (!env->master)
+        return route_problem(c, 503, "no master configured");
+    struct rpc_md md[1] = {{"x-request-id", c->req.request_id ? c->req.request_id : ""}};
+    int64_t timeout = write ? env->rpc_write_timeout_ms : env->rpc_timeout_ms;
+    if (c->timeout_ms > 0)
+        timeout = c->timeout_ms;
+    bool first = c->done == NULL && !c->rpc_name;
+    c->done = done;
+    c->rpc_name = m->path + strlen("/pb.Master/");
+    if (first)
+        c->suspend(c->opaque);
+    int rc = rpc_call_start(env->master, m, req, timeout > 0 ? timeout : 10000, md, 1,
+                            master_cb, c);
+    if (rc == DM_OK)
+        return ROUTE_PENDING;
+    c->done = NULL;
+    route_problem(c, 503, "cannot call the master: %s", dm_strerror(rc));
+    /* resuming right after suspending is valid: the transport sends the response */
+    if (first)
+        c->resume(c->opaque);
+    return first ? ROUTE_PENDING : ROUTE_DONE;
+}
+
+enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res)
+{
+    const char *d = res->details && *res->details ? res->details : "";
+    switch (res->status) {
+    case RPC_UNAVAILABLE:
+        route_header(c, "Retry-After", "1");
+        return route_problem(c, 503, "master unavailable (%s): %s", c->rpc_name, d);
+    case RPC_DEADLINE_EXCEEDED:
+        return route_problem(c, 504, "master did not answer %s before the deadline", c->rpc_name);
+    case RPC_UNIMPLEMENTED:
+        return route_problem(c, 501, "not supported by the master: %s %s", c->rpc_name, d);
+    case RPC_RESOURCE_EXHAUSTED:
+        route_header(c, "Retry-After", "1");
+        return route_problem(c, 429, "master overloaded: %s", d);
+    case RPC_CANCELLED:
+        return route_problem(c, 503, "master call cancelled: %s", d);
+    default:
+        return route_problem(c, 502, "master error (grpc status %d): %s", res->status, d);
+    }
+}
+
+enum route_rc route_done_dm(struct route_ctx *c, struct rpc_result *res)
+{
+    if (res->status != RPC_OK || !res->resp)
+        return route_rpc_failed(c, res);
+    dmreply_strip_stacks(res->resp);
+    int code = 0;
+    int status = dmreply_status(res->resp, c->ok_status, &code);
+    dm_buf_reset(&c->resp.body);
+    int rc = pbjson_encode(res->resp, route_pretty(c) ? PBJSON_DMCTL : PBJSON_COMPACT,
+                           &c->resp.body);
+    if (rc != DM_OK)
+        return route_problem(c, 500, "cannot encode the master answer: %s", dm_strerror(rc));
+    c->resp.status = status;
+    c->resp.content_type = "application/json";
+    c->resp.dm_code = code;
+    if (code) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", code);
+        route_header(c, "X-DM-Error-Code", v);
+    }
+    if (status == 429)
+        route_header(c, "Retry-After", "1");
+    return ROUTE_DONE;
+}

@@ -1,0 +1,146 @@
+/* route_ctx.h - what a route handler sees: a transport-neutral request, the response
+ * it fills, and the asynchronous master-call plumbing.
+ *
+ * The gateway (gateway/http_server.c) embeds one route_ctx in each struct gw_req; the
+ * handler runs on an HTTP thread and either completes the response (ROUTE_DONE) or
+ * starts a master call with route_master_call (ROUTE_PENDING). The transport's
+ * suspend hook is called before the RPC starts and its resume hook exactly once when
+ * the response is complete, from the rpc client thread: no HTTP thread waits.
+ *
+ * Ownership: everything in `req` is borrowed from the transport and valid until the
+ * request completes; `resp` is owned by the ctx (route_ctx_release frees it).
+ * Thread-safety: one ctx is touched by one thread at a time (the HTTP thread until
+ * suspend, the rpc callback thread until resume). */
+#ifndef GW_ROUTE_CTX_H
+#define GW_ROUTE_CTX_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "router.h"
+#include "rpc.h"
+
+#define ROUTE_MAX_HEADERS 8
+#define ROUTE_MAX_QUERY 32
+#define ROUTE_MAX_RESP_BODY (64u << 20) /* bound of any response body we build */
+
+/* Process-wide state the handlers use (owned by main, read-only once serving except
+ * the atomics). */
+struct route_env {
+    struct rpc_channel *master;      /* pb.Master channel */
+    int64_t rpc_timeout_ms;          /* reads */
+    int64_t rpc_write_timeout_ms;    /* writes (StartTask waits for workers) */
+    int64_t readyz_timeout_ms;
+    int64_t sse_interval_ms;         /* default status stream poll interval */
+    bool anonymous_read;
+    atomic_bool draining;            /* SIGTERM: readyz answers 503 */
+    const char *version;
+    char *openapi_json;              /* openapi.yaml converted once (route_env_init) */
+};
+
+struct route_kv {
+    char *key;
+    char *value;
+};
+
+struct route_req {
+    const struct route *route;
+    struct router_match match;        /* owned by the ctx (decoded path parameters) */
+    const char *method;
+    const char *path;                 /* raw path */
+    struct route_kv query[ROUTE_MAX_QUERY]; /* decoded, owned */
+    size_t nquery;
+    const char *body;                 /* NUL-terminated (len excludes the NUL) */
+    size_t body_len;
+    const char *content_type;         /* may be NULL */
+    const char *request_id;
+    const struct auth_identity *id;   /* NULL when the route needs no auth */
+    struct route_env *env;
+};
+
+struct route_resp {
+    int status;                       /* 0 until set */
+    const char *content_type;         /* static string */
+    struct dm_buf body;
+    struct route_kv headers[ROUTE_MAX_HEADERS];
+    size_t nheaders;
+    int dm_code;                      /* DM error code seen in the answer, 0 none */
+    char *audit_task;                 /* task named by the request, for the audit log */
+};
+
+/* Called by the rpc layer when a master answer arrives (rpc client thread). Return
+ * ROUTE_DONE when the response is complete, ROUTE_PENDING after starting another call. */
+typedef enum route_rc (*route_master_done_fn)(struct route_ctx *c, struct rpc_result *res);
+
+struct route_ctx {
+    struct route_req req;
+    struct route_resp resp;
+    /* transport hooks */
+    void (*suspend)(void *opaque);
+    void (*resume)(void *opaque);
+    void *opaque;
+    /* current master call */
+    route_master_done_fn done;
+    const char *rpc_name;
+    int ok_status;                    /* 2xx to use when the DM answer is all ok */
+    int64_t timeout_ms;               /* > 0: overrides the env's rpc deadlines */
+    /* handler scratch for multi-step operations (freed by route_ctx_release) */
+    void *state;
+    void (*state_free)(void *state);
+};
+
+/* Initialise: zeroes the ctx and bounds the response body. */
+void route_ctx_init(struct route_ctx *c, struct route_env *env);
+/* Free everything the ctx owns (params, query, response, state). */
+void route_ctx_release(struct route_ctx *c);
+
+/* Query parameters: first value or NULL; all values via index loop. */
+const char *route_query(const struct route_ctx *c, const char *key);
+/* true for "true"/"1"/"yes" (and a bare "?pretty"). */
+bool route_query_bool(const struct route_ctx *c, const char *key);
+/* Path parameter by name (decoded) or NULL. */
+const char *route_param(const struct route_ctx *c, const char *name);
+/* Does the request body's media type equal `type` (parameters ignored, case-insensitive)? */
+bool route_content_is(const struct route_ctx *c, const char *type);
+
+/* Response helpers (all return ROUTE_DONE). A response header is copied. */
+void route_header(struct route_ctx *c, const char *key, const char *value);
+enum route_rc route_json(struct route_ctx *c, int status, const char *json);
+enum route_rc route_text(struct route_ctx *c, int status, const char *ctype, const char *body,
+                         size_t len);
+/* RFC 9457 problem+json with result:false, msg, requestId; detail printf-style. The
+ * type URI is derived from the DM_E_* error name. */
+enum route_rc route_problem(struct route_ctx *c, int status, const char *detail_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+enum route_rc route_problem_err(struct route_ctx *c, int dm_err, const char *detail_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 501 "not supported". */
+enum route_rc route_not_supported(struct route_ctx *c, const char *what);
+void route_audit_task(struct route_ctx *c, const char *task);
+
+/* Start the master RPC `rpc_name` ("QueryStatus") with `req` (borrowed, packed before
+ * return); deadline = rpc_write_timeout_ms when `write` else rpc_timeout_ms. `done`
+ * completes the response. Returns ROUTE_PENDING, or ROUTE_DONE with a 503/500 problem
+ * when the call cannot be started. */
+enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
+                                const ProtobufCMessage *req, bool write,
+                                route_master_done_fn done);
+/* The standard completion: transport error -> problem (503/504/501/502), otherwise
+ * the DM answer mapped to an HTTP status (dmreply.h) and encoded as dmctl JSON. */
+enum route_rc route_done_dm(struct route_ctx *c, struct rpc_result *res);
+/* Transport failure of a master call -> problem response. */
+enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res);
+
+/* ?pretty=true. */
+bool route_pretty(const struct route_ctx *c);
+
+/* Fill env->openapi_json from the embedded openapi.yaml (system.c). DM_OK / DM_E_*. */
+int route_env_init(struct route_env *env);
+void route_env_release(struct route_env *env);
+
+#endif /* GW_ROUTE_CTX_H */

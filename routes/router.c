@@ -1,0 +1,197 @@
+/* router.c - see router.h */
+#include "router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm_error.h"
+
+struct seg {
+    const char *p;
+    size_t n;
+};
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *router_pct_decode(const char *s, size_t n, bool plus_is_space)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(out);
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        } else if (c == '\0') {
+            free(out);
+            return NULL;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Split path into segments (after the leading '/'); one trailing '/' tolerated. */
+static int split(const char *path, struct seg *segs, size_t *nsegs)
+{
+    size_t len = strlen(path);
+    if (len == 0 || path[0] != '/')
+        return DM_E_NOT_FOUND;
+    if (len > ROUTER_MAX_PATH)
+        return DM_E_INVAL;
+    if (len > 1 && path[len - 1] == '/')
+        len--;
+    size_t n = 0;
+    const char *p = path + 1, *end = path + len;
+    if (p >= end) {
+        *nsegs = 0;
+        return DM_OK;
+    }
+    for (;;) {
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        const char *e = slash ? slash : end;
+        if (n == ROUTER_MAX_SEGMENTS)
+            return DM_E_INVAL;
+        segs[n].p = p;
+        segs[n].n = (size_t)(e - p);
+        n++;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    *nsegs = n;
+    return DM_OK;
+}
+
+static bool is_param(const struct seg *t)
+{
+    return t->n >= 3 && t->p[0] == '{' && t->p[t->n - 1] == '}';
+}
+
+static bool param_ok(const char *v)
+{
+    if (!v || !*v)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '/')
+            return false;
+    }
+    return true;
+}
+
+/* Does the template's segment list match the path's? Literal comparison only. */
+static bool shape_matches(const struct seg *t, size_t nt, const struct seg *s, size_t ns)
+{
+    if (nt != ns)
+        return false;
+    for (size_t i = 0; i < nt; i++) {
+        if (is_param(&t[i])) {
+            if (s[i].n == 0)
+                return false;
+            continue;
+        }
+        if (t[i].n != s[i].n || memcmp(t[i].p, s[i].p, s[i].n) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int capture(const struct seg *t, size_t nt, const struct seg *s, struct router_match *m)
+{
+    for (size_t i = 0; i < nt; i++) {
+        if (!is_param(&t[i]))
+            continue;
+        if (m->nparams == ROUTER_MAX_PARAMS)
+            return DM_E_INTERNAL;
+        char *v = router_pct_decode(s[i].p, s[i].n, false);
+        if (!param_ok(v)) {
+            free(v);
+            return DM_E_NOT_FOUND;
+        }
+        m->params[m->nparams] = v;
+        m->param_names[m->nparams] = t[i].p + 1;
+        m->param_name_len[m->nparams] = t[i].n - 2;
+        m->nparams++;
+    }
+    return DM_OK;
+}
+
+static void allow_add(struct router_match *m, const char *method)
+{
+    size_t len = strlen(m->allow), ml = strlen(method);
+    if (strstr(m->allow, method))
+        return;
+    if (len + ml + 3 >= sizeof(m->allow))
+        return;
+    if (len) {
+        memcpy(m->allow + len, ", ", 2);
+        len += 2;
+    }
+    memcpy(m->allow + len, method, ml + 1);
+}
+
+int router_match(const struct route *table, size_t n, const char *method, const char *path,
+                 struct router_match *m)
+{
+    struct seg segs[ROUTER_MAX_SEGMENTS], tsegs[ROUTER_MAX_SEGMENTS];
+    size_t ns = 0, nt = 0;
+    bool path_known = false;
+    memset(m, 0, sizeof(*m));
+    int rc = split(path, segs, &ns);
+    if (rc != DM_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (split(table[i].path, tsegs, &nt) != DM_OK)
+            continue;
+        if (!shape_matches(tsegs, nt, segs, ns))
+            continue;
+        path_known = true;
+        allow_add(m, table[i].method);
+        if (strcmp(table[i].method, method) != 0)
+            continue;
+        rc = capture(tsegs, nt, segs, m);
+        if (rc != DM_OK)
+            return rc;
+        m->route = &table[i];
+        m->index = i;
+        return DM_OK;
+    }
+    return path_known ? DM_E_METHOD : DM_E_NOT_FOUND;
+}
+
+void router_match_clear(struct router_match *m)
+{
+    for (size_t i = 0; i < m->nparams; i++)
+        free(m->params[i]);
+    memset(m, 0, sizeof(*m));
+}
+
+const char *router_param(const struct router_match *m, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < m->nparams; i++) {
+        if (m->param_name_len[i] == nl && memcmp(m->param_names[i], name, nl) == 0)
+            return m->params[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,253 @@
+/* tasks.c - /api/v1/tasks: StartTask, CheckTask, QueryStatus, QueryError, UpdateTask,
+ * OperateTask (pause / resume / stop). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "body.h"
+#include "dm_error.h"
+#include "dmjson.h"
+#include "dmmaster.pb-c.h"
+#include "dmreply.h"
+#include "handlers.h"
+
+static void add_pct_encoded(struct dm_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            dm_buf_addc(b, (char)*p);
+        } else {
+            dm_buf_addc(b, '%');
+            dm_buf_addc(b, hex[*p >> 4]);
+            dm_buf_addc(b, hex[*p & 15]);
+        }
+    }
+}
+
+static enum route_rc created_done(struct route_ctx *c, struct rpc_result *res)
+{
+    route_done_dm(c, res);
+    if ((c->resp.status == 201 || c->resp.status == 207) && c->resp.audit_task) {
+        struct dm_buf loc;
+        dm_buf_init(&loc, 4096);
+        dm_buf_adds(&loc, "/api/v1/tasks/");
+        add_pct_encoded(&loc, c->resp.audit_task);
+        if (loc.data)
+            route_header(c, "Location", loc.data);
+        dm_buf_free(&loc);
+    }
+    return ROUTE_DONE;
+}
+
+enum route_rc h_create_task(struct route_ctx *c)
+{
+    struct task_body tb;
+    if (task_body_parse(c, &tb) != DM_OK) {
+        task_body_free(&tb);
+        return ROUTE_DONE;
+    }
+    Pb__StartTaskRequest r = PB__START_TASK_REQUEST__INIT;
+    r.task = tb.yaml;
+    r.n_workers = tb.workers.n;
+    r.workers = tb.workers.v;
+    c->ok_status = 201;
+    enum route_rc rc = route_master_call(c, "StartTask", &r.base, true, created_done);
+    task_body_free(&tb);
+    return rc;
+}
+
+static enum route_rc check_done(struct route_ctx *c, struct rpc_result *res)
+{
+    route_done_dm(c, res);
+    if (res->status == RPC_OK && c->resp.status == 500)
+        c->resp.status = 422;
+    return ROUTE_DONE;
+}
+
+enum route_rc h_check_task(struct route_ctx *c)
+{
+    struct task_body tb;
+    if (task_body_parse(c, &tb) != DM_OK) {
+        task_body_free(&tb);
+        return ROUTE_DONE;
+    }
+    Pb__CheckTaskRequest r = PB__CHECK_TASK_REQUEST__INIT;
+    r.task = tb.yaml;
+    enum route_rc rc = route_master_call(c, "CheckTask", &r.base, true, check_done);
+    task_body_free(&tb);
+    return rc;
+}
+
+/* Keep only tasks whose taskStatus starts with ?stage= (e.g. "Running", "Error"). */
+static int filter_stage(struct route_ctx *c, const char *stage)
+{
+    json_t *root = json_loadb(c->resp.body.data, c->resp.body.len, 0, NULL);
+    json_t *tasks = root ? json_object_get(root, "tasks") : NULL;
+    json_t *kept = json_array();
+    size_t i;
+    json_t *t;
+    int rc = DM_E_NOMEM;
+    if (!root || !kept)
+        goto out;
+    json_array_foreach(tasks, i, t) {
+        const char *st = json_string_value(json_object_get(t, "taskStatus"));
+        if (st && strncmp(st, stage, strlen(stage)) == 0)
+            json_array_append(kept, t);
+    }
+    json_object_set(root, "tasks", kept);
+    char *s = json_dumps(root, JSON_PRESERVE_ORDER | (route_pretty(c) ? JSON_INDENT(4) : JSON_COMPACT));
+    if (!s)
+        goto out;
+    dm_buf_reset(&c->resp.body);
+    rc = dm_buf_adds(&c->resp.body, s);
+    free(s);
+out:
+    json_decref(kept);
+    json_decref(root);
+    return rc;
+}
+
+static enum route_rc list_done(struct route_ctx *c, struct rpc_result *res)
+{
+    if (res->status != RPC_OK || !res->resp)
+        return route_rpc_failed(c, res);
+    const Pb__QueryStatusListResponse *q = (const Pb__QueryStatusListResponse *)res->resp;
+    if (route_query_bool(c, "full") || !q->result)
+        return route_done_dm(c, res);
+    dmreply_strip_stacks(res->resp);
+    int code = 0;
+    int status = dmreply_status(res->resp, 200, &code);
+    dm_buf_reset(&c->resp.body);
+    if (dmjson_condensed_status(q, route_pretty(c), &c->resp.body) != DM_OK)
+        return route_problem(c, 500, "cannot build the condensed status");
+    const char *stage = route_query(c, "stage");
+    if (stage && *stage && filter_stage(c, stage) != DM_OK)
+        return route_problem(c, 500, "cannot filter by stage");
+    c->resp.status = status;
+    c->resp.content_type = "application/json";
+    return ROUTE_DONE;
+}
+
+enum route_rc h_list_tasks(struct route_ctx *c)
+{
+    struct strlist w = {0};
+    if (body_query_list(c, "worker", &w) != DM_OK) {
+        strlist_free(&w);
+        return ROUTE_DONE;
+    }
+    Pb__QueryStatusListRequest r = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    r.n_workers = w.n;
+    r.workers = w.v;
+    enum route_rc rc = route_master_call(c, "QueryStatus", &r.base, false, list_done);
+    strlist_free(&w);
+    return rc;
+}
+
+enum route_rc h_get_task(struct route_ctx *c)
+{
+    struct strlist w = {0};
+    if (body_query_list(c, "worker", &w) != DM_OK) {
+        strlist_free(&w);
+        return ROUTE_DONE;
+    }
+    Pb__QueryStatusListRequest r = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    r.name = (char *)route_param(c, "name");
+    r.n_workers = w.n;
+    r.workers = w.v;
+    enum route_rc rc = route_master_call(c, "QueryStatus", &r.base, false, route_done_dm);
+    strlist_free(&w);
+    return rc;
+}
+
+enum route_rc h_get_task_errors(struct route_ctx *c)
+{
+    struct strlist w = {0};
+    if (body_query_list(c, "worker", &w) != DM_OK) {
+        strlist_free(&w);
+        return ROUTE_DONE;
+    }
+    Pb__QueryErrorListRequest r = PB__QUERY_ERROR_LIST_REQUEST__INIT;
+    r.name = (char *)route_param(c, "name");
+    r.n_workers = w.n;
+    r.workers = w.v;
+    enum route_rc rc = route_master_call(c, "QueryError", &r.base, false, route_done_dm);
+    strlist_free(&w);
+    return rc;
+}
+
+enum route_rc h_update_task(struct route_ctx *c)
+{
+    struct task_body tb;
+    const char *name = route_param(c, "name");
+    route_audit_task(c, name);
+    if (task_body_parse(c, &tb) != DM_OK) {
+        task_body_free(&tb);
+        return ROUTE_DONE;
+    }
+    if (strcmp(tb.name, name) != 0) {
+        route_problem(c, 422, "task name in the path (%s) differs from the config's name (%s)",
+                      name, tb.name);
+        task_body_free(&tb);
+        return ROUTE_DONE;
+    }
+    Pb__UpdateTaskRequest r = PB__UPDATE_TASK_REQUEST__INIT;
+    r.task = tb.yaml;
+    r.n_workers = tb.workers.n;
+    r.workers = tb.workers.v;
+    enum route_rc rc = route_master_call(c, "UpdateTask", &r.base, true, route_done_dm);
+    task_body_free(&tb);
+    return rc;
+}
+
+/* Workers for an operation: body {"workers": [...]} (optional) + ?worker=. */
+static int op_workers(struct route_ctx *c, struct strlist *w)
+{
+    json_t *obj = NULL;
+    static const char *const keys[] = {"workers", NULL};
+    int rc = body_json_object(c, true, &obj);
+    rc = rc ? rc : body_only_keys(c, obj, keys);
+    rc = rc ? rc : body_opt_strings(c, obj, "workers", w);
+    rc = rc ? rc : body_query_list(c, "worker", w);
+    json_decref(obj);
+    return rc;
+}
+
+enum route_rc tasks_operate(struct route_ctx *c, int op, char **workers, size_t nworkers)
+{
+    Pb__OperateTaskRequest r = PB__OPERATE_TASK_REQUEST__INIT;
+    r.op = (Pb__TaskOp)op;
+    r.name = (char *)route_param(c, "name");
+    r.n_workers = nworkers;
+    r.workers = workers;
+    route_audit_task(c, r.name);
+    return route_master_call(c, "OperateTask", &r.base, true, route_done_dm);
+}
+
+static enum route_rc operate(struct route_ctx *c, Pb__TaskOp op)
+{
+    struct strlist w = {0};
+    route_audit_task(c, route_param(c, "name"));
+    enum route_rc rc = ROUTE_DONE;
+    if (op_workers(c, &w) == DM_OK)
+        rc = tasks_operate(c, op, w.v, w.n);
+    strlist_free(&w);
+    return rc;
+}
+
+enum route_rc h_pause_task(struct route_ctx *c)
+{
+    return operate(c, PB__TASK_OP__Pause);
+}
+
+enum route_rc h_resume_task(struct route_ctx *c)
+{
+    return operate(c, PB__TASK_OP__Resume);
+}
+
+enum route_rc h_stop_task(struct route_ctx *c)
+{
+    return operate(c, PB__TASK_OP__Stop);
+}

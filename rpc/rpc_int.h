@@ -1,0 +1,63 @@
+/* rpc_int.h - internals shared by the files of rpc/ (and its white-box tests).
+ * Not part of the rpc.h contract: nothing outside rpc/ and tests/unit/rpc includes it.
+ *
+ * Tags: every completion-queue tag we hand to gRPC points at a struct rpc_tag (first
+ * member of the owning object); the queue loop calls tag->fn(tag, ev.success). */
+#ifndef DM_RPC_INT_H
+#define DM_RPC_INT_H
+
+#include <grpc/grpc.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rpc.h"
+
+struct rpc_tag {
+    void (*fn)(struct rpc_tag *t, bool ok);
+};
+
+/* ---- global.c ---- */
+/* The client completion queue (NULL before rpc_global_init / after shutdown). */
+grpc_completion_queue *rpc_client_cq(void);
+/* true on the client completion-queue thread (where blocking would deadlock). */
+bool rpc_on_client_thread(void);
+/* Dispatch the events of a next-type queue until GRPC_QUEUE_SHUTDOWN. */
+void rpc_cq_loop(grpc_completion_queue *cq);
+/* Monotonic deadline `ms` from now; ms <= 0 means no deadline. */
+gpr_timespec rpc_deadline_after(int64_t ms);
+int64_t rpc_now_us(void);
+/* Channel/server arguments (64 MiB messages, keepalive, reconnect backoff). */
+const grpc_channel_args *rpc_channel_args(void);
+const grpc_channel_args *rpc_server_args(void);
+/* malloc'd NUL-terminated copy of a slice; NULL on out-of-memory. */
+char *rpc_slice_strdup(grpc_slice s);
+/* Copy md[0..n) into a new grpc_metadata array (*out; NULL when n == 0).
+ * DM_OK, DM_E_INVAL (NULL key/value, illegal key) or DM_E_NOMEM. */
+int rpc_md_to_grpc(const struct rpc_md *md, size_t n, grpc_metadata **out);
+void rpc_md_grpc_free(grpc_metadata *g, size_t n);
+/* Map a grpc_call_error of grpc_call_start_batch: not OK is a bug (asserts in debug). */
+void rpc_batch_check(grpc_call_error e, const char *where);
+
+/* ---- channel.c ---- */
+/* A new call to `path` (registered on the channel on first use) bound to `cq`.
+ * NULL when the path cannot be registered (out-of-memory). */
+grpc_call *rpc_channel_call(struct rpc_channel *ch, const char *path,
+                            grpc_completion_queue *cq, gpr_timespec deadline);
+
+/* ---- client.c: test hook ---- */
+/* Blocking unary call sending `len` raw bytes (not necessarily a valid message) to
+ * `path`; the response (if any) is discarded. Same returns as rpc_call_sync. */
+int rpc_call_raw_sync(struct rpc_channel *ch, const char *path, const void *data, size_t len,
+                      int64_t timeout_ms, int *status, char *details, size_t cap);
+
+/* ---- stream.c: server side hand-off ---- */
+/* Run a server-side stream handler on a new detached thread. Takes ownership of
+ * `call` and of `cq` (a pluck queue bound to the call). `on_exit(arg)` is called
+ * last on that thread, after everything was released. DM_OK or DM_E_NOMEM/DM_E_INTERNAL
+ * (then nothing was taken). */
+int rpc_stream_serve(grpc_call *call, grpc_completion_queue *cq, const struct rpc_method *m,
+                     rpc_stream_handler_fn fn, void *ctx, void (*on_exit)(void *), void *arg);
+/* Shut down and drain a pluck queue no call uses any more, then destroy it. */
+void rpc_pluck_cq_destroy(grpc_completion_queue *cq);
+
+#endif /* DM_RPC_INT_H */

@@ -1,0 +1,332 @@
+/* scripted_worker.c - see scripted_worker.h. Compiled only where rpc.h and the protobuf
+ * headers are reachable (the master tests include this file); in dmtestsupport (which
+ * does not link dmrpc) it compiles to nothing. */
+#if defined(__has_include)
+#if __has_include("rpc.h") && __has_include("dmworker.pb-c.h")
+#define SW_ENABLED 1
+#endif
+#endif
+
+#ifdef SW_ENABLED
+#include "scripted_worker.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dm_error.h"
+#include "dmworker.pb-c.h"
+#include "rpc.h"
+
+#define SW_MAX_TASKS 32
+#define SW_MAX_LOGS 256
+
+struct sw_task {
+    char name[128];
+    int stage;
+};
+struct sw_log {
+    int64_t id;
+    int success;
+    char msg[256];
+};
+
+struct scripted_worker {
+    struct rpc_server *srv;
+    pthread_mutex_t mu;
+    char *source_id, *from;
+    int delay_ms;
+    char *fail_next;
+    struct sw_task tasks[SW_MAX_TASKS];
+    int ntasks;
+    struct sw_log logs[SW_MAX_LOGS];
+    int nlogs;
+    char names[32][32];
+    int counts[32];
+    int nnames;
+};
+
+static void sw_count(struct scripted_worker *w, const char *m)
+{
+    int i;
+    for (i = 0; i < w->nnames && strcmp(w->names[i], m); i++)
+        ;
+    if (i == w->nnames && i < 32)
+        snprintf(w->names[w->nnames++], 32, "%s", m);
+    if (i < 32)
+        w->counts[i]++;
+}
+
+int sw_calls(struct scripted_worker *w, const char *method)
+{
+    int n = 0;
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0; i < w->nnames; i++)
+        if (!strcmp(w->names[i], method))
+            n = w->counts[i];
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+static void sw_sleep(struct scripted_worker *w)
+{
+    int ms = w->delay_ms;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    if (ms > 0)
+        nanosleep(&ts, NULL);
+}
+
+static struct sw_task *find_task(struct scripted_worker *w, const char *name)
+{
+    for (int i = 0; i < w->ntasks; i++)
+        if (!strcmp(w->tasks[i].name, name))
+            return &w->tasks[i];
+    return NULL;
+}
+
+static int64_t add_log(struct scripted_worker *w, int success, const char *msg)
+{
+    if (w->nlogs >= SW_MAX_LOGS)
+        return 0;
+    struct sw_log *l = &w->logs[w->nlogs++];
+    l->id = w->nlogs;
+    l->success = success;
+    snprintf(l->msg, sizeof(l->msg), "%s", msg ? msg : "");
+    return l->id;
+}
+
+/* name = "..." from the subtask TOML */
+static void toml_name(const char *toml, char *out, size_t cap)
+{
+    const char *p = strstr(toml, "name = \"");
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += 8;
+    const char *e = strchr(p, '"');
+    size_t n = e ? (size_t)(e - p) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void h_start(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    const Pb__StartSubTaskRequest *r = (const Pb__StartSubTaskRequest *)req;
+    sw_sleep(w);
+    char name[128], err[300];
+    toml_name(r->task, name, sizeof(name));
+    pthread_mutex_lock(&w->mu);
+    sw_count(w, "StartSubTask");
+    if (find_task(w, name)) {
+        pthread_mutex_unlock(&w->mu);
+        snprintf(err, sizeof(err), "[code=40055:class=dm-worker:scope=internal:level=medium] sub task %s already exists", name);
+        rpc_server_reply_error(call, RPC_UNKNOWN, err);
+        return;
+    }
+    int64_t id;
+    if (w->fail_next) {
+        id = add_log(w, 0, w->fail_next);
+        free(w->fail_next);
+        w->fail_next = NULL;
+    } else {
+        if (w->ntasks < SW_MAX_TASKS) {
+            snprintf(w->tasks[w->ntasks].name, sizeof(w->tasks[0].name), "%s", name);
+            w->tasks[w->ntasks++].stage = PB__STAGE__Running;
+        }
+        id = add_log(w, 1, NULL);
+    }
+    pthread_mutex_unlock(&w->mu);
+    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
+    meta.result = true;
+    Pb__OperateSubTaskResponse resp = PB__OPERATE_SUB_TASK_RESPONSE__INIT;
+    resp.meta = &meta;
+    resp.op = PB__TASK_OP__Start;
+    resp.logid = id;
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    const Pb__OperateSubTaskRequest *r = (const Pb__OperateSubTaskRequest *)req;
+    sw_sleep(w);
+    char err[300] = "";
+    pthread_mutex_lock(&w->mu);
+    sw_count(w, "OperateSubTask");
+    struct sw_task *t = find_task(w, r->name);
+    if (!t)
+        snprintf(err, sizeof(err), "[code=40054:class=dm-worker:scope=internal:level=medium] sub task with name %s not found", r->name);
+    else if (r->op == PB__TASK_OP__Pause && t->stage != PB__STAGE__Running)
+        snprintf(err, sizeof(err), "[code=40050:class=dm-worker:scope=internal:level=medium] current stage is %s but not running, invalid",
+                 protobuf_c_enum_descriptor_get_value(&pb__stage__descriptor, t->stage)->name);
+    else if (r->op == PB__TASK_OP__Resume && t->stage != PB__STAGE__Paused)
+        snprintf(err, sizeof(err), "[code=40051:class=dm-worker:scope=internal:level=medium] current stage is %s but not paused, invalid",
+                 protobuf_c_enum_descriptor_get_value(&pb__stage__descriptor, t->stage)->name);
+    if (err[0]) {
+        pthread_mutex_unlock(&w->mu);
+        rpc_server_reply_error(call, RPC_UNKNOWN, err);
+        return;
+    }
+    if (r->op == PB__TASK_OP__Pause)
+        t->stage = PB__STAGE__Paused;
+    else if (r->op == PB__TASK_OP__Resume)
+        t->stage = PB__STAGE__Running;
+    else if (r->op == PB__TASK_OP__Stop)
+        *t = w->tasks[--w->ntasks];
+    int64_t id = add_log(w, 1, NULL);
+    pthread_mutex_unlock(&w->mu);
+    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
+    meta.result = true;
+    Pb__OperateSubTaskResponse resp = PB__OPERATE_SUB_TASK_RESPONSE__INIT;
+    resp.meta = &meta;
+    resp.op = r->op;
+    resp.logid = id;
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_query_op(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    const Pb__QueryTaskOperationRequest *r = (const Pb__QueryTaskOperationRequest *)req;
+    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
+    meta.result = true;
+    Pb__QueryTaskOperationResponse resp = PB__QUERY_TASK_OPERATION_RESPONSE__INIT;
+    Pb__TaskLog log = PB__TASK_LOG__INIT;
+    resp.meta = &meta;
+    pthread_mutex_lock(&w->mu);
+    sw_count(w, "QueryTaskOperation");
+    for (int i = 0; i < w->nlogs; i++)
+        if (w->logs[i].id == r->logid) {
+            log.id = r->logid;
+            log.success = w->logs[i].success;
+            log.message = w->logs[i].msg;
+            resp.log = &log;
+        }
+    rpc_server_reply(call, &resp.base);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void h_status(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    const Pb__QueryStatusRequest *r = (const Pb__QueryStatusRequest *)req;
+    sw_sleep(w);
+    Pb__QueryStatusResponse resp = PB__QUERY_STATUS_RESPONSE__INIT;
+    Pb__SubTaskStatus st[SW_MAX_TASKS];
+    Pb__SubTaskStatus *pst[SW_MAX_TASKS];
+    Pb__RelayStatus relay = PB__RELAY_STATUS__INIT;
+    relay.stage = PB__STAGE__Running;
+    resp.result = true;
+    resp.sourceid = w->source_id;
+    resp.relaystatus = &relay;
+    resp.subtaskstatus = pst;
+    pthread_mutex_lock(&w->mu);
+    sw_count(w, "QueryStatus");
+    for (int i = 0; i < w->ntasks; i++) {
+        if (r->name && *r->name && strcmp(r->name, w->tasks[i].name))
+            continue;
+        pb__sub_task_status__init(&st[resp.n_subtaskstatus]);
+        st[resp.n_subtaskstatus].name = w->tasks[i].name;
+        st[resp.n_subtaskstatus].stage = (Pb__Stage)w->tasks[i].stage;
+        st[resp.n_subtaskstatus].unit = PB__UNIT_TYPE__Sync;
+        pst[resp.n_subtaskstatus] = &st[resp.n_subtaskstatus];
+        resp.n_subtaskstatus++;
+    }
+    if (resp.n_subtaskstatus == 0)
+        resp.msg = (char *)"no sub task started";
+    rpc_server_reply(call, &resp.base);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void h_config(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    (void)req;
+    sw_sleep(w);
+    Pb__QueryWorkerConfigResponse resp = PB__QUERY_WORKER_CONFIG_RESPONSE__INIT;
+    resp.result = true;
+    resp.sourceid = w->source_id;
+    resp.content = w->from;
+    pthread_mutex_lock(&w->mu);
+    sw_count(w, "QueryWorkerConfig");
+    pthread_mutex_unlock(&w->mu);
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_common(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    (void)req;
+    sw_sleep(w);
+    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    resp.result = true;
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_relay(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    sw_sleep(w);
+    Pb__OperateRelayResponse resp = PB__OPERATE_RELAY_RESPONSE__INIT;
+    resp.op = ((const Pb__OperateRelayRequest *)req)->op;
+    resp.result = true;
+    rpc_server_reply(call, &resp.base);
+}
+
+struct scripted_worker *sw_start(const char *source_id, const char *from_toml, int *port)
+{
+    struct scripted_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    pthread_mutex_init(&w->mu, NULL);
+    w->source_id = strdup(source_id);
+    w->from = strdup(from_toml ? from_toml : "");
+    w->srv = rpc_server_new("127.0.0.1:0", 4);
+    static const struct { const char *name; rpc_handler_fn fn; } tbl[] = {
+        {"StartSubTask", h_start}, {"OperateSubTask", h_operate}, {"QueryTaskOperation", h_query_op},
+        {"QueryStatus", h_status}, {"QueryWorkerConfig", h_config}, {"OperateRelay", h_relay},
+        {"SwitchRelayMaster", h_common}, {"PurgeRelay", h_common}, {"UpdateRelayConfig", h_common},
+        {"MigrateRelay", h_common}, {"BreakDDLLock", h_common}, {"HandleSQLs", h_common},
+        {"ExecuteDDL", h_common}};
+    for (size_t i = 0; w->srv && i < sizeof(tbl) / sizeof(tbl[0]); i++)
+        rpc_server_register(w->srv, rpc_method_find(&pb__worker__descriptor, tbl[i].name), tbl[i].fn, w);
+    if (!w->srv || rpc_server_start(w->srv, port) != DM_OK) {
+        sw_stop(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sw_set_delay(struct scripted_worker *w, int ms) { w->delay_ms = ms; }
+
+void sw_fail_next_start(struct scripted_worker *w, const char *msg)
+{
+    pthread_mutex_lock(&w->mu);
+    free(w->fail_next);
+    w->fail_next = msg ? strdup(msg) : NULL;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void sw_stop(struct scripted_worker *w)
+{
+    if (!w)
+        return;
+    if (w->srv) {
+        rpc_server_shutdown(w->srv, 100);
+        rpc_server_free(w->srv);
+    }
+    free(w->source_id);
+    free(w->from);
+    free(w->fail_next);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+#else
+/* ISO C forbids an empty translation unit */
+typedef int scripted_worker_unavailable;
+#endif

@@ -1,0 +1,188 @@
+/* test_yamljson.c - common/yamljson.c: typing, order, anchors/merge, errors, emit round trip */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yamljson.h"
+
+static json_t *parse_ok(const char *text)
+{
+    char err[256];
+    json_t *v = yamljson_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(v != NULL, "parse failed: %s\n--\n%s", err, text);
+    return v;
+}
+
+static void parse_bad(const char *text, const char *want_err)
+{
+    char err[256] = "";
+    json_t *v = yamljson_parse(text, strlen(text), err, sizeof err);
+    ck_assert_msg(v == NULL, "expected failure for:\n%s", text);
+    ck_assert_msg(strstr(err, want_err) != NULL, "error '%s' lacks '%s'", err, want_err);
+}
+
+START_TEST(task_yaml)
+{
+    const char *text =
+        "---\n"
+        "name: test\n"
+        "task-mode: all\n"
+        "is-sharding: false\n"
+        "meta-schema: \"dm_meta\"\n"
+        "remove-meta: no\n"
+        "enable-heartbeat: on\n"
+        "heartbeat-update-interval: 1\n"
+        "target-database:\n"
+        "  host: \"127.0.0.1\"\n"
+        "  port: 4000\n"
+        "  password: '/Q7B9DizNLLTTfiZHv9WoEAKamfpIUs='\n"
+        "mysql-instances:\n"
+        "  - source-id: \"mysql-replica-01\"\n"
+        "    black-white-list: \"instance\"\n"
+        "    mydumper-config-name: \"global\"\n"
+        "  - source-id: mysql-replica-02\n"
+        "    route-rules: [\"route-rule-1\", \"route-rule-2\"]\n"
+        "black-white-list:\n"
+        "  instance:\n"
+        "    do-dbs: [\"~^test.*\"]\n"
+        "    ignore-tables:\n"
+        "    - db-name: \"user\"\n"
+        "      tbl-name: \"log\"\n";
+    json_t *v = parse_ok(text);
+    ck_assert_str_eq(json_string_value(json_object_get(v, "name")), "test");
+    ck_assert(json_is_false(json_object_get(v, "is-sharding")));
+    ck_assert(json_is_false(json_object_get(v, "remove-meta")));
+    ck_assert(json_is_true(json_object_get(v, "enable-heartbeat")));
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "heartbeat-update-interval")), 1);
+    json_t *td = json_object_get(v, "target-database");
+    ck_assert_int_eq(json_integer_value(json_object_get(td, "port")), 4000);
+    ck_assert_str_eq(json_string_value(json_object_get(td, "password")),
+                     "/Q7B9DizNLLTTfiZHv9WoEAKamfpIUs=");
+    json_t *mi = json_object_get(v, "mysql-instances");
+    ck_assert_uint_eq(json_array_size(mi), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(mi, 1), "source-id")),
+                     "mysql-replica-02");
+    /* order preserved */
+    const char *keys[] = {"name", "task-mode", "is-sharding", "meta-schema"};
+    void *it = json_object_iter(v);
+    for (int i = 0; i < 4; i++, it = json_object_iter_next(v, it))
+        ck_assert_str_eq(json_object_iter_key(it), keys[i]);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(scalar_typing)
+{
+    json_t *v = parse_ok("a: ~\nb: null\nc:\nd: 0x1F\ne: 0o17\nf: 0755\ng: 1_000\nh: -12\n"
+                         "i: 1.5\nj: 1e3\nk: \"123\"\nl: '1.5'\nm: !!str 42\nn: 99999999999999999999\n"
+                         "o: 1.2.3\np: YES\nq: Off\nr: .inf\ns: 08\nt: \"yes\"\n");
+    ck_assert(json_is_null(json_object_get(v, "a")));
+    ck_assert(json_is_null(json_object_get(v, "b")));
+    ck_assert(json_is_null(json_object_get(v, "c")));
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "d")), 31);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "e")), 15);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "f")), 0755);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "g")), 1000);
+    ck_assert_int_eq(json_integer_value(json_object_get(v, "h")), -12);
+    ck_assert(json_real_value(json_object_get(v, "i")) == 1.5);
+    ck_assert(json_real_value(json_object_get(v, "j")) == 1000.0);
+    ck_assert_str_eq(json_string_value(json_object_get(v, "k")), "123");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "l")), "1.5");
+    ck_assert_str_eq(json_string_value(json_object_get(v, "m")), "42");
+    ck_assert(json_is_real(json_object_get(v, "n")));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "o")), "1.2.3");
+    ck_assert(json_is_true(json_object_get(v, "p")));
+    ck_assert(json_is_false(json_object_get(v, "q")));
+    ck_assert_str_eq(json_string_value(json_object_get(v, "r")), ".inf");
+    ck_assert(json_real_value(json_object_get(v, "s")) == 8.0);
+    ck_assert_str_eq(json_string_value(json_object_get(v, "t")), "yes");
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(anchors_and_merge)
+{
+    json_t *v = parse_ok("base: &b\n  threads: 4\n  chunk: 64\n"
+                         "x: *b\n"
+                         "y:\n  <<: *b\n  chunk: 128\n"
+                         "z:\n  chunk: 1\n  <<: [*b]\n");
+    json_t *b = json_object_get(v, "base");
+    ck_assert(json_equal(b, json_object_get(v, "x")));
+    ck_assert_ptr_ne(b, json_object_get(v, "x"));   /* copies, not shared */
+    json_t *y = json_object_get(v, "y");
+    ck_assert_int_eq(json_integer_value(json_object_get(y, "threads")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(y, "chunk")), 128);
+    json_t *z = json_object_get(v, "z");
+    ck_assert_int_eq(json_integer_value(json_object_get(z, "chunk")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(z, "threads")), 4);
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(errors)
+{
+    parse_bad("a: 1\na: 2\n", "line 2 column 1: duplicate key 'a'");
+    parse_bad("a: 1\n---\nb: 2\n", "multiple documents");
+    parse_bad("1: x\n", "keys must be strings");
+    parse_bad("? [a]\n: x\n", "keys must be strings");
+    parse_bad("a: *nope\n", "unknown anchor");
+    parse_bad("a: [1, 2\n", "line");
+    parse_bad("a: !custom x\n", "unsupported tag");
+    parse_bad("a:\n  b: 1\n c: 2\n", "line 3");
+    /* alias bomb stays bounded */
+    const char *bomb =
+        "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
+    parse_bad(bomb, "too large");
+    json_t *v = parse_ok("");
+    ck_assert(json_is_null(v));
+    json_decref(v);
+    v = parse_ok("# only a comment\n");
+    ck_assert(json_is_null(v));
+    json_decref(v);
+}
+END_TEST
+
+START_TEST(emit_round_trip)
+{
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:f, s:b, s:n, s:[], s:{}, s:[s,{s:s}],"
+                          " s:s, s:s, s:s}",
+                          "plain", "hello", "bool-like", "yes", "num-like", "0x10", "null-like", "~",
+                          "multi", "line1\nline2\t\"q\"", "int", 42, "real", 2.0, "real2", 0.1,
+                          "flag", 1, "nothing", "empty-arr", "empty-obj", "list", "a", "k", "v",
+                          "colon", "a: b", "", "empty key", "utf8", "\xc3\xa9t\xc3\xa9");
+    ck_assert_ptr_nonnull(v);
+    char *out = yamljson_emit(v);
+    ck_assert_ptr_nonnull(out);
+    json_t *back = parse_ok(out);
+    ck_assert_msg(json_equal(v, back), "round trip differs:\n%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "plain: hello\n"));
+    ck_assert_ptr_nonnull(strstr(out, "bool-like: \"yes\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "real: 2.0\n"));
+    free(out);
+    json_decref(back);
+    json_decref(v);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("yamljson");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, task_yaml);
+    tcase_add_test(tc, scalar_typing);
+    tcase_add_test(tc, anchors_and_merge);
+    tcase_add_test(tc, errors);
+    tcase_add_test(tc, emit_round_trip);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,464 @@
+/* test_gateway_e2e.c - the real dm-gateway binary ($DMGW_BUILD_DIR/bin/dm-gateway) in
+ * front of an in-process scripted pb.Master (tests/support/scripted_master.c), driven
+ * with curl: routes and their RPCs, status mapping, auth matrix, limits, timeouts. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "rpc.h"
+#include "scripted_master.h"
+#include "testutil.h"
+
+static struct scripted_master *sm;
+static int gw_port, master_port;
+static pid_t gw_pid = -1;
+static char *tmpdir;
+static char tok_read[2048], tok_write[2048], tok_admin[2048], tok_bad[2048];
+
+struct res {
+    int status;
+    char body[65536];
+    char headers[8192];
+    double secs;
+};
+
+static void mint(char *out, const char *secret, const char *scope, int64_t ttl)
+{
+    char *t = NULL;
+    ck_assert_int_eq(auth_mint_hs("HS256", (const unsigned char *)secret, strlen(secret), "tester",
+                                  scope, ttl, NULL, NULL, (int64_t)time(NULL), &t), 0);
+    snprintf(out, 2048, "%s", t);
+    free(t);
+}
+
+static void slurp(const char *path, char *dst, size_t cap)
+{
+    size_t n = 0;
+    char *s = tu_read_file(path, &n);
+    dst[0] = '\0';
+    if (s) {
+        snprintf(dst, cap, "%s", s);
+        free(s);
+    }
+}
+
+/* curl METHOD path [-H ctype] [--data-binary body] [extra]; token may be NULL. */
+static void http(struct res *r, const char *method, const char *path, const char *token,
+                 const char *ctype, const char *body, const char *extra)
+{
+    char cmd[8192], bodyf[512], outf[512], hdrf[512];
+    snprintf(bodyf, sizeof(bodyf), "%s/req.body", tmpdir);
+    snprintf(outf, sizeof(outf), "%s/resp.body", tmpdir);
+    snprintf(hdrf, sizeof(hdrf), "%s/resp.hdr", tmpdir);
+    unlink(outf);
+    unlink(hdrf);
+    if (body)
+        tu_write_file(bodyf, body, strlen(body));
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -g -X %s -o %s -D %s -w '%%{http_code} %%{time_total}' --max-time 20 "
+             "%s%s%s %s%s%s %s%s %s 'http://127.0.0.1:%d%s'",
+             method, outf, hdrf, token ? "-H 'Authorization: Bearer " : "", token ? token : "",
+             token ? "'" : "", ctype ? "-H 'Content-Type: " : "", ctype ? ctype : "",
+             ctype ? "'" : "", body ? "--data-binary @" : "", body ? bodyf : "",
+             extra ? extra : "", gw_port, path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    r->status = 0;
+    r->secs = 0;
+    if (fscanf(p, "%d %lf", &r->status, &r->secs) != 2)
+        r->status = -1;
+    pclose(p);
+    slurp(outf, r->body, sizeof(r->body));
+    slurp(hdrf, r->headers, sizeof(r->headers));
+}
+
+static bool has_header(const struct res *r, const char *needle)
+{
+    return strcasestr(r->headers, needle) != NULL;
+}
+
+static pid_t spawn_gateway(int port, int mport, const char *extra_flag)
+{
+    char bin[1024], listen[64], master[64], secret[512];
+    snprintf(bin, sizeof(bin), "%s/bin/dm-gateway", tu_build_dir());
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    snprintf(master, sizeof(master), "127.0.0.1:%d", mport);
+    snprintf(secret, sizeof(secret), "%s/secret", tmpdir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char logf[512];
+        snprintf(logf, sizeof(logf), "%s/gw.log", tmpdir);
+        execl(bin, bin, "--listen-addr", listen, "--master-addr", master, "--auth-secret-file",
+              secret, "--rpc-timeout", "1500ms", "--rpc-write-timeout", "3s", "--log-file", logf,
+              "--max-body-size", "4096", "--max-header-size", "2048", "--threads", "2",
+              extra_flag ? extra_flag : "--anonymous-read=false", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void wait_live(int port)
+{
+    int save = gw_port;
+    gw_port = port;
+    struct res r;
+    for (int i = 0; i < 100; i++) {
+        http(&r, "GET", "/livez", NULL, NULL, NULL, NULL);
+        if (r.status == 200)
+            break;
+        usleep(50000);
+    }
+    ck_assert_int_eq(r.status, 200);
+    gw_port = save;
+}
+
+static void stop_pid(pid_t pid)
+{
+    int st = 0;
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+}
+
+static void setup(void)
+{
+    tmpdir = tu_mkdtemp();
+    char path[512];
+    const char *secret = "e2e-secret-e2e-secret-e2e-secret-42";
+    snprintf(path, sizeof(path), "%s/secret", tmpdir);
+    tu_write_file(path, secret, strlen(secret));
+    sm = sm_start(&master_port);
+    ck_assert_ptr_nonnull(sm);
+    gw_port = tu_free_port();
+    gw_pid = spawn_gateway(gw_port, master_port, NULL);
+    wait_live(gw_port);
+    mint(tok_read, secret, "dm:read", 600);
+    mint(tok_write, secret, "dm:write", 600);
+    mint(tok_admin, secret, "dm:admin", 600);
+    mint(tok_bad, "another-secret-another-secret-0000", "dm:admin", 600);
+}
+
+static void teardown(void)
+{
+    stop_pid(gw_pid);
+    sm_stop(sm);
+    tu_rmrf(tmpdir);
+    free(tmpdir);
+}
+
+static const char *TASK_YAML = "name: test\ntask-mode: all\nmysql-instances:\n  - source-id: s1\n";
+
+START_TEST(start_task_yaml_201_location)
+{
+    struct res r;
+    sm_set_json(sm, "StartTask",
+                "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"127.0.0.1:8262\",\"msg\":\"\"}]}");
+    http(&r, "POST", "/api/v1/tasks?worker=127.0.0.1:8262", tok_write, "application/yaml", TASK_YAML, NULL);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert(has_header(&r, "Location: /api/v1/tasks/test"));
+    ck_assert_str_eq(r.body, "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"127.0.0.1:8262\",\"msg\":\"\"}]}");
+    char *req = sm_last_request(sm, "StartTask");
+    ck_assert_ptr_nonnull(strstr(req, "\"workers\":[\"127.0.0.1:8262\"]"));
+    ck_assert_ptr_nonnull(strstr(req, "name: test"));
+    free(req);
+    /* JSON task object is converted to YAML */
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/json",
+         "{\"name\":\"j1\",\"task-mode\":\"all\"}", NULL);
+    ck_assert_int_eq(r.status, 201);
+    req = sm_last_request(sm, "StartTask");
+    ck_assert_ptr_nonnull(strstr(req, "j1"));
+    free(req);
+    /* partial failure -> 207 */
+    sm_set_json(sm, "StartTask",
+                "{\"result\":true,\"workers\":[{\"result\":true,\"worker\":\"a\"},{\"result\":false,\"worker\":\"b\",\"msg\":\"x\"}]}");
+    http(&r, "POST", "/api/v1/tasks", tok_write, "text/yaml", TASK_YAML, NULL);
+    ck_assert_int_eq(r.status, 207);
+    /* bad YAML -> 422 problem, no RPC */
+    unsigned before = sm_count(sm, "StartTask");
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", "name: [x\n", NULL);
+    ck_assert_int_eq(r.status, 422);
+    ck_assert(has_header(&r, "application/problem+json"));
+    ck_assert_uint_eq(sm_count(sm, "StartTask"), before);
+}
+END_TEST
+
+START_TEST(dm_errors_map_to_http)
+{
+    struct res r;
+    sm_set_json(sm, "OperateTask",
+                "{\"op\":\"Pause\",\"result\":false,\"msg\":\"task nope has no workers or not exist, can try `refresh-worker-tasks` cmd first\",\"workers\":[]}");
+    http(&r, "POST", "/api/v1/tasks/nope/pause", tok_write, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"op\":\"Pause\""));
+    char *req = sm_last_request(sm, "OperateTask");
+    ck_assert_ptr_nonnull(strstr(req, "\"op\":\"Pause\""));
+    ck_assert_ptr_nonnull(strstr(req, "\"name\":\"nope\""));
+    free(req);
+    /* rate limit with code, Go stack cut */
+    sm_set_json(sm, "OperateTask",
+                "{\"op\":\"Resume\",\"result\":false,\"msg\":\"[code=38018:class=dm-master:scope=internal:level=high] fail to get emit opportunity\\ngithub.com/pingcap/dm/pkg/terror.(*Error).Generate\\n\\t/go/src/x.go:1\",\"workers\":[]}");
+    http(&r, "POST", "/api/v1/tasks/t/resume", tok_write, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 429);
+    ck_assert(has_header(&r, "X-DM-Error-Code: 38018"));
+    ck_assert(has_header(&r, "Retry-After:"));
+    ck_assert_ptr_null(strstr(r.body, "github.com"));
+    /* per-worker stage failure (all failed) -> 409 */
+    sm_set_json(sm, "OperateTask",
+                "{\"op\":\"Stop\",\"result\":true,\"workers\":[{\"meta\":{\"result\":false,\"worker\":\"w\",\"msg\":\"[code=40051:class=dm-worker:scope=internal:level=medium] not paused\"},\"op\":\"Stop\",\"logID\":\"3\"}]}");
+    http(&r, "DELETE", "/api/v1/tasks/t", tok_write, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 409);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"logID\":\"3\""));
+    /* pretty output uses dmctl's layout */
+    sm_set_json(sm, "OperateTask", "{\"op\":\"Stop\",\"result\":true,\"msg\":\"\",\"workers\":[]}");
+    http(&r, "DELETE", "/api/v1/tasks/t?pretty=true", tok_write, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "{\n    \"op\": \"Stop\",\n    \"result\": true,"));
+}
+END_TEST
+
+START_TEST(query_routes)
+{
+    struct res r;
+    sm_set_json(sm, "QueryStatus",
+                "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"w1\",\"msg\":\"\","
+                "\"subTaskStatus\":[{\"name\":\"t1\",\"stage\":\"Running\",\"unit\":\"Sync\"}],"
+                "\"relayStatus\":{\"stage\":\"Running\"},\"sourceID\":\"s1\"}]}");
+    http(&r, "GET", "/api/v1/tasks", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"taskName\":\"t1\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"taskStatus\":\"Running\""));
+    http(&r, "GET", "/api/v1/tasks?stage=Paused", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "t1"));
+    http(&r, "GET", "/api/v1/tasks?full=true", tok_read, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"subTaskStatus\""));
+    http(&r, "GET", "/api/v1/tasks/t1?worker=w1&worker=w2", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    char *req = sm_last_request(sm, "QueryStatus");
+    ck_assert_ptr_nonnull(strstr(req, "\"name\":\"t1\",\"workers\":[\"w1\",\"w2\"]"));
+    free(req);
+    http(&r, "GET", "/api/v1/tasks/t1/errors", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(sm_count(sm, "QueryError"), 1);
+    http(&r, "GET", "/api/v1/ddl-locks?task=t1", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    req = sm_last_request(sm, "ShowDDLLocks");
+    ck_assert_ptr_nonnull(strstr(req, "\"task\":\"t1\""));
+    free(req);
+    /* v1alpha1: grpc-gateway JSON (zero values omitted) */
+    http(&r, "GET", "/apis/v1alpha1/status/t1", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "\"msg\":\"\""));
+}
+END_TEST
+
+START_TEST(write_routes_and_rules)
+{
+    struct res r;
+    /* sql: dmctl argument rules checked before any RPC */
+    http(&r, "POST", "/api/v1/tasks/t/sql", tok_write, "application/json",
+         "{\"op\":\"skip\",\"worker\":\"w\",\"binlogPos\":\"f:1\",\"sqlPattern\":\"x\"}", NULL);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "cannot specify both"));
+    http(&r, "POST", "/api/v1/tasks/t/sql", tok_write, "application/json",
+         "{\"op\":\"inject\",\"worker\":\"w\",\"sqls\":\"insert into t values(1)\"}", NULL);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "only support inject DDL"));
+    ck_assert_uint_eq(sm_count(sm, "HandleSQLs"), 0);
+    http(&r, "POST", "/api/v1/tasks/t/sql", tok_write, "application/json",
+         "{\"op\":\"replace\",\"worker\":\"w\",\"binlogPos\":\"\\\"mysql-bin.000001:4\\\"\",\"sqls\":\"alter table a add c int; alter table b add d int;\"}", NULL);
+    ck_assert_int_eq(r.status, 200);
+    char *req = sm_last_request(sm, "HandleSQLs");
+    ck_assert_ptr_nonnull(strstr(req, "\"binlogPos\":\"mysql-bin.000001:4\""));
+    ck_assert_ptr_nonnull(strstr(req, "\"args\":[\"alter table a add c int\",\"alter table b add d int\"]"));
+    free(req);
+    /* admin scope for relay / unlock / refresh */
+    http(&r, "POST", "/api/v1/relay/pause", tok_write, "application/json", "{\"workers\":[\"w\"]}", NULL);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert(has_header(&r, "insufficient_scope"));
+    http(&r, "POST", "/api/v1/relay/pause", tok_admin, "application/json", "{\"workers\":[]}", NULL);
+    ck_assert_int_eq(r.status, 400);
+    http(&r, "POST", "/api/v1/relay/pause", tok_admin, "application/json", "{\"workers\":[\"w\"]}", NULL);
+    ck_assert_int_eq(r.status, 200);
+    req = sm_last_request(sm, "OperateWorkerRelayTask");
+    ck_assert_ptr_nonnull(strstr(req, "PauseRelay"));
+    free(req);
+    http(&r, "POST", "/api/v1/ddl-locks/test-%60db%60.%60t%60/unlock", tok_admin, "application/json",
+         "{\"owner\":\"w2\",\"forceRemove\":true}", NULL);
+    ck_assert_int_eq(r.status, 200);
+    req = sm_last_request(sm, "UnlockDDLLock");
+    ck_assert_ptr_nonnull(strstr(req, "\"ID\":\"test-`db`.`t`\",\"replaceOwner\":\"w2\""));
+    free(req);
+    http(&r, "PUT", "/api/v1/workers/127.0.0.1%3A8262/relay-config", tok_admin, "text/plain",
+         "worker-addr = \":8262\"\n", NULL);
+    ck_assert_int_eq(r.status, 200);
+    req = sm_last_request(sm, "UpdateWorkerRelayConfig");
+    ck_assert_ptr_nonnull(strstr(req, "\"worker\":\"127.0.0.1:8262\""));
+    free(req);
+    http(&r, "POST", "/api/v1/workers/refresh", tok_admin, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    /* PUT name mismatch */
+    http(&r, "PUT", "/api/v1/tasks/other", tok_write, "application/yaml", TASK_YAML, NULL);
+    ck_assert_int_eq(r.status, 422);
+    /* PATCH: stage -> OperateTask; config on a v1.0 master (UNIMPLEMENTED) -> 501 */
+    http(&r, "PATCH", "/api/v1/tasks/test", tok_write, "application/merge-patch+json",
+         "{\"stage\":\"Paused\"}", NULL);
+    ck_assert_int_eq(r.status, 200);
+    sm_set_status(sm, "GetTaskCfg", 12, "unknown method");
+    http(&r, "PATCH", "/api/v1/tasks/test", tok_write, "application/merge-patch+json",
+         "{\"filters\":{\"f1\":{\"action\":\"Ignore\"}}}", NULL);
+    ck_assert_int_eq(r.status, 501);
+    ck_assert_ptr_nonnull(strstr(r.body, "use PUT"));
+    sm_set_json(sm, "GetTaskCfg", "{\"result\":true,\"msg\":\"\",\"cfg\":\"name: test\\ntask-mode: all\\n\"}");
+    http(&r, "PATCH", "/api/v1/tasks/test", tok_write, "application/merge-patch+json",
+         "{\"filters\":{\"f1\":{\"action\":\"Ignore\"}}}", NULL);
+    ck_assert_int_eq(r.status, 200);
+    req = sm_last_request(sm, "UpdateTask");
+    ck_assert_ptr_nonnull(strstr(req, "f1"));
+    ck_assert_ptr_nonnull(strstr(req, "task-mode"));
+    free(req);
+    http(&r, "PATCH", "/api/v1/tasks/test", tok_write, "application/merge-patch+json",
+         "{\"task-mode\":\"full\"}", NULL);
+    ck_assert_int_eq(r.status, 422);
+    http(&r, "POST", "/api/v1/passwords/encrypt", tok_write, "application/json", "{\"password\":\"1234\"}", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"encrypted\":\""));
+}
+END_TEST
+
+START_TEST(auth_matrix)
+{
+    struct res r;
+    http(&r, "GET", "/api/v1/tasks/x", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert(has_header(&r, "WWW-Authenticate: Bearer"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"result\":false"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"requestId\":\""));
+    http(&r, "GET", "/api/v1/tasks/x", tok_bad, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert(has_header(&r, "invalid_token"));
+    http(&r, "POST", "/api/v1/tasks/x/pause", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 403);
+    http(&r, "GET", "/api/v1/tasks/x", tok_admin, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    http(&r, "GET", "/metrics", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_auth_failures_total{reason="));
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_http_requests_total{route=\"/api/v1/tasks/{name}\",method=\"GET\",code=\"401\"}"));
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_master_rpc_total{rpc=\"QueryStatus\",outcome=\"ok\"}"));
+}
+END_TEST
+
+START_TEST(limits_and_protocol)
+{
+    struct res r;
+    char big[6000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", big, NULL);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert(has_header(&r, "application/problem+json"));
+    /* chunked upload without Content-Length: also 413, never truncated */
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", big, "-H 'Transfer-Encoding: chunked'");
+    ck_assert_int_eq(r.status, 413);
+    char hdr[3000], extra[3100];
+    memset(hdr, 'h', sizeof(hdr) - 1);
+    hdr[sizeof(hdr) - 1] = '\0';
+    snprintf(extra, sizeof(extra), "-H 'X-Big: %s'", hdr);
+    http(&r, "GET", "/livez", NULL, NULL, NULL, extra);
+    ck_assert_int_eq(r.status, 431);
+    ck_assert(has_header(&r, "application/problem+json"));
+    http(&r, "PATCH", "/livez", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert(has_header(&r, "Allow: GET"));
+    http(&r, "GET", "/api/v1/nothing", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 404);
+    http(&r, "GET", "/livez", NULL, NULL, NULL, "-H 'X-Request-Id: abc-123'");
+    ck_assert(has_header(&r, "X-Request-Id: abc-123"));
+    http(&r, "GET", "/openapi.json", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"operationId\":\"createTask\""));
+    http(&r, "GET", "/docs", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "/openapi.json"));
+    ck_assert_ptr_null(strstr(r.body, "https://"));
+    http(&r, "GET", "/readyz", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    http(&r, "GET", "/api/v1/tasks/t/status/stream", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 501);
+}
+END_TEST
+
+START_TEST(master_never_answers_504_livez_fast)
+{
+    struct res r;
+    sm_set_never(sm, "QueryStatus", true);
+    long long t0 = tu_now_ms();
+    http(&r, "GET", "/api/v1/tasks/slow", tok_read, NULL, NULL, NULL);
+    long long dt = tu_now_ms() - t0;
+    ck_assert_int_eq(r.status, 504);
+    ck_assert_msg(dt >= 1400 && dt < 3000, "504 after %lld ms (deadline 1500)", dt);
+    /* while requests hang on the master, /livez answers at once (no thread waits) */
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "for i in 1 2 3 4 5 6; do curl -s -o /dev/null -H 'Authorization: Bearer %s' "
+             "http://127.0.0.1:%d/api/v1/tasks/slow & done; sleep 0.2; wait", tok_read, gw_port);
+    FILE *bg = popen(cmd, "r");
+    usleep(300000);
+    http(&r, "GET", "/livez", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(r.secs < 0.5, "/livez took %f s", r.secs);
+    pclose(bg);
+    sm_set_never(sm, "QueryStatus", false);
+}
+END_TEST
+
+START_TEST(master_down_503_fast)
+{
+    int port = tu_free_port(), dead = tu_free_port();
+    pid_t pid = spawn_gateway(port, dead, NULL);
+    wait_live(port);
+    int save = gw_port;
+    gw_port = port;
+    struct res r;
+    http(&r, "GET", "/api/v1/tasks", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_msg(r.secs < 1.0, "503 took %f s", r.secs);
+    ck_assert(has_header(&r, "Retry-After"));
+    http(&r, "GET", "/readyz", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 503);
+    gw_port = save;
+    stop_pid(pid);
+}
+END_TEST
+
+int main(void)
+{
+    if (rpc_global_init() != 0)
+        return EXIT_FAILURE;
+    Suite *s = suite_create("gateway_e2e");
+    TCase *tc = tcase_create("e2e");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, start_task_yaml_201_location);
+    tcase_add_test(tc, dm_errors_map_to_http);
+    tcase_add_test(tc, query_routes);
+    tcase_add_test(tc, write_routes_and_rules);
+    tcase_add_test(tc, auth_matrix);
+    tcase_add_test(tc, limits_and_protocol);
+    tcase_add_test(tc, master_never_answers_504_livez_fast);
+    tcase_add_test(tc, master_down_503_fast);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    rpc_global_shutdown();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,508 @@
+/* test_rpc_call.c - rpc/client.c + rpc/server.c over real gRPC on loopback:
+ * round trip + metadata, fan-out, deadlines, unreachable targets, malformed requests,
+ * unknown methods, shutdown with calls in flight, channel state. */
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm_error.h"
+#include "dmmaster.pb-c.h"
+#include "rpc.h"
+#include "rpc_int.h"
+#include "testutil.h"
+
+static struct rpc_server *srv;
+static struct rpc_channel *chan;
+static char target[64];
+static const struct rpc_method *m_query, *m_operate, *m_start;
+static atomic_int handler_errors;   /* handlers run on server threads: no ck_assert there */
+
+/* ---------- handlers ---------- */
+
+/* QueryStatus: msg = "<name>|<x-request-id or ->", inline on the server thread. */
+static void h_query(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    const Pb__QueryStatusListRequest *r = (const Pb__QueryStatusListRequest *)req;
+    const char *rid = rpc_server_call_md(call, "x-request-id");
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s|%s|%s", r->name, rid ? rid : "-",
+             strncmp(rpc_server_call_peer(call), "ipv4:127.0.0.1:", 15) ? "?" : "peer");
+    Pb__QueryStatusListResponse resp = PB__QUERY_STATUS_LIST_RESPONSE__INIT;
+    resp.result = true;
+    resp.msg = msg;
+    int rc = rpc_server_reply(call, &resp.base);
+    if (rc != DM_OK) {
+        fprintf(stderr, "h_query: reply failed: %s\n", dm_strerror(rc));
+        atomic_fetch_add(&handler_errors, 1);
+    }
+}
+
+struct late_reply {
+    struct rpc_server_call *call;
+    const Pb__OperateTaskRequest *req;
+};
+
+static void *late_reply_thread(void *arg)
+{
+    struct late_reply *lr = arg;
+    usleep((useconds_t)strtol(lr->req->name, NULL, 10) * 1000);
+    Pb__OperateTaskResponse resp = PB__OPERATE_TASK_RESPONSE__INIT;
+    resp.op = lr->req->op;
+    resp.result = true;
+    resp.msg = lr->req->name;
+    rpc_server_reply(lr->call, &resp.base);   /* may fail: the client may be gone */
+    free(lr);
+    return NULL;
+}
+
+/* OperateTask: replies from another thread after `name` milliseconds. */
+static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct late_reply *lr = malloc(sizeof(*lr));
+    lr->call = call;
+    lr->req = (const Pb__OperateTaskRequest *)req;
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, late_reply_thread, lr) != 0) {
+        atomic_fetch_add(&handler_errors, 1);
+        rpc_server_reply_error(call, RPC_RESOURCE_EXHAUSTED, "no thread");
+        free(lr);
+    }
+    pthread_attr_destroy(&a);
+}
+
+/* A server with QueryStatus + OperateTask (no ck_assert: also used from main). */
+static struct rpc_server *start_server(int nthreads, int *port)
+{
+    struct rpc_server *s = rpc_server_new("127.0.0.1:0", nthreads);
+    if (!s)
+        return NULL;
+    if (rpc_server_register(s, m_query, h_query, NULL) != DM_OK ||
+        rpc_server_register(s, m_operate, h_operate, NULL) != DM_OK ||
+        rpc_server_register(s, m_query, h_query, NULL) != DM_E_CONFLICT ||
+        rpc_server_start(s, port) != DM_OK || *port <= 0 ||
+        rpc_server_register(s, m_start, h_query, NULL) != DM_E_STATE) {
+        rpc_server_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---------- (1) round trip + metadata ---------- */
+
+START_TEST(sync_round_trip_with_metadata)
+{
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = "task-1";
+    struct rpc_md md[] = { { "x-request-id", "req-42" }, { "x-other", "v" } };
+    int status = -1;
+    ProtobufCMessage *resp = NULL;
+    char details[128];
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &req.base, 2000, md, 2, &status, &resp,
+                                   details, sizeof(details)), DM_OK);
+    ck_assert_int_eq(status, RPC_OK);
+    ck_assert_ptr_nonnull(resp);
+    ck_assert_ptr_eq(resp->descriptor, &pb__query_status_list_response__descriptor);
+    Pb__QueryStatusListResponse *r = (Pb__QueryStatusListResponse *)resp;
+    ck_assert(r->result);
+    ck_assert_str_eq(r->msg, "task-1|req-42|peer");
+    ck_assert_str_eq(details, "");
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    /* without metadata, and reusing the channel's registered call */
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &req.base, 2000, NULL, 0, &status, &resp,
+                                   NULL, 0), DM_OK);
+    ck_assert_str_eq(((Pb__QueryStatusListResponse *)resp)->msg, "task-1|-|peer");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    ck_assert_str_eq(rpc_channel_target(chan), target);
+}
+END_TEST
+
+START_TEST(start_rejects_bad_arguments)
+{
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    Pb__OperateTaskRequest other = PB__OPERATE_TASK_REQUEST__INIT;
+    int status;
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &req.base, 0, NULL, 0, &status, &resp, NULL, 0),
+                     DM_E_INVAL);                                  /* no deadline */
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &other.base, 1000, NULL, 0, &status, &resp, NULL, 0),
+                     DM_E_INVAL);                                  /* wrong message type */
+    struct rpc_md bad[] = { { "Upper-Case", "x" } };
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &req.base, 1000, bad, 1, &status, &resp, NULL, 0),
+                     DM_E_INVAL);                                  /* illegal header key */
+    const struct rpc_method *stream = rpc_method_find(&pb__worker__descriptor, "FetchDDLInfo");
+    ck_assert_int_eq(rpc_call_sync(chan, stream, &req.base, 1000, NULL, 0, &status, &resp, NULL, 0),
+                     DM_E_INVAL);
+}
+END_TEST
+
+/* ---------- (2) fan-out ---------- */
+
+struct fan_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    size_t n;
+    int status[64];
+    char msg[64][64];
+    bool on_client_thread;
+};
+
+static void fan_done(void *arg, struct rpc_result *res, size_t n)
+{
+    struct fan_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->n = n;
+    w->on_client_thread = rpc_on_client_thread();
+    for (size_t i = 0; i < n; i++) {
+        w->status[i] = res[i].status;
+        w->msg[i][0] = '\0';
+        if (res[i].resp && res[i].resp->descriptor == &pb__query_status_list_response__descriptor)
+            snprintf(w->msg[i], sizeof(w->msg[i]), "%s",
+                     ((Pb__QueryStatusListResponse *)res[i].resp)->msg);
+        else if (res[i].resp)
+            snprintf(w->msg[i], sizeof(w->msg[i]), "%s",
+                     ((Pb__OperateTaskResponse *)res[i].resp)->msg);
+    }
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void fan_wait_done(struct fan_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+START_TEST(fanout_64_concurrent)
+{
+    static struct fan_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    enum { N = 64 };
+    Pb__QueryStatusListRequest req[N];
+    char names[N][16];
+    struct rpc_fanout *f = rpc_fanout_new(N, fan_done, &w);
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < N; i++) {
+        pb__query_status_list_request__init(&req[i]);
+        snprintf(names[i], sizeof(names[i]), "q%d", i);
+        req[i].name = names[i];
+        rpc_fanout_start(f, (size_t)i, chan, m_query, &req[i].base, 3000, NULL, 0);
+    }
+    fan_wait_done(&w);
+    ck_assert_uint_eq(w.n, N);
+    ck_assert(w.on_client_thread);
+    for (int i = 0; i < N; i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "q%d|-|peer", i);
+        ck_assert_int_eq(w.status[i], RPC_OK);
+        ck_assert_str_eq(w.msg[i], want);
+    }
+}
+END_TEST
+
+/* 32 handlers each answering after 300 ms from their own thread: concurrent, not serial. */
+START_TEST(fanout_late_replies_run_concurrently)
+{
+    static struct fan_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    enum { N = 32 };
+    Pb__OperateTaskRequest req = PB__OPERATE_TASK_REQUEST__INIT;
+    req.name = "300";
+    req.op = PB__TASK_OP__Pause;
+    struct rpc_fanout *f = rpc_fanout_new(N, fan_done, &w);
+    long long t0 = tu_now_ms();
+    for (int i = 0; i < N; i++)
+        rpc_fanout_start(f, (size_t)i, chan, m_operate, &req.base, 5000, NULL, 0);
+    fan_wait_done(&w);
+    long long ms = tu_now_ms() - t0;
+    ck_assert_int_ge(ms, 290);
+    ck_assert_int_lt(ms, 2500);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(w.status[i], RPC_OK);
+        ck_assert_str_eq(w.msg[i], "300");
+    }
+}
+END_TEST
+
+/* A start that fails is recorded as UNAVAILABLE, the rest still complete. */
+START_TEST(fanout_failed_start_recorded)
+{
+    static struct fan_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = "x";
+    struct rpc_fanout *f = rpc_fanout_new(3, fan_done, &w);
+    rpc_fanout_start(f, 0, chan, m_query, &req.base, 2000, NULL, 0);
+    rpc_fanout_start(f, 1, chan, m_query, &req.base, 0, NULL, 0);   /* no deadline: rejected */
+    rpc_fanout_start(f, 2, chan, m_query, &req.base, 2000, NULL, 0);
+    fan_wait_done(&w);
+    ck_assert_int_eq(w.status[0], RPC_OK);
+    ck_assert_int_eq(w.status[1], RPC_UNAVAILABLE);
+    ck_assert_int_eq(w.status[2], RPC_OK);
+    ck_assert_ptr_null(rpc_fanout_new(0, fan_done, &w));
+}
+END_TEST
+
+/* ---------- (3) deadline ---------- */
+
+START_TEST(deadline_exceeded_on_time)
+{
+    Pb__OperateTaskRequest req = PB__OPERATE_TASK_REQUEST__INIT;
+    req.name = "1500";
+    int status = -1;
+    ProtobufCMessage *resp = (ProtobufCMessage *)1;
+    long long t0 = tu_now_ms();
+    ck_assert_int_eq(rpc_call_sync(chan, m_operate, &req.base, 300, NULL, 0, &status, &resp,
+                                   NULL, 0), DM_OK);
+    long long ms = tu_now_ms() - t0;
+    ck_assert_int_eq(status, RPC_DEADLINE_EXCEEDED);
+    ck_assert_ptr_null(resp);
+    ck_assert_int_ge(ms, 280);
+    ck_assert_int_lt(ms, 800);
+}
+END_TEST
+
+/* ---------- (4) unreachable ---------- */
+
+START_TEST(unreachable_is_unavailable_fast)
+{
+    char t[64];
+    snprintf(t, sizeof(t), "127.0.0.1:%d", tu_free_port());
+    struct rpc_channel *dead = rpc_channel_new(t);
+    ck_assert_ptr_nonnull(dead);
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    for (int round = 0; round < 2; round++) {   /* first connect, then during backoff */
+        int status = -1;
+        char details[256];
+        long long t0 = tu_now_ms();
+        ck_assert_int_eq(rpc_call_sync(dead, m_query, &req.base, 10000, NULL, 0, &status, NULL,
+                                       details, sizeof(details)), DM_OK);
+        ck_assert_int_eq(status, RPC_UNAVAILABLE);
+        ck_assert_int_lt(tu_now_ms() - t0, 1500);
+    }
+    rpc_channel_free(dead);
+}
+END_TEST
+
+/* ---------- (5)(6) malformed requests and unknown methods ---------- */
+
+START_TEST(garbage_request_is_invalid_argument)
+{
+    static const uint8_t bad[] = { 0x0a, 0x10, 'a', 'b' };
+    int status = -1;
+    char details[128];
+    ck_assert_int_eq(rpc_call_raw_sync(chan, "/pb.Master/QueryStatus", bad, sizeof(bad), 2000,
+                                       &status, details, sizeof(details)), DM_OK);
+    ck_assert_int_eq(status, RPC_INVALID_ARGUMENT);
+    ck_assert_str_eq(details, "malformed request message");
+    /* the server is still fine afterwards */
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = "after";
+    ProtobufCMessage *resp = NULL;
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &req.base, 2000, NULL, 0, &status, &resp,
+                                   NULL, 0), DM_OK);
+    ck_assert_int_eq(status, RPC_OK);
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+END_TEST
+
+START_TEST(unregistered_method_is_unimplemented)
+{
+    int status = -1;
+    ck_assert_int_eq(rpc_call_raw_sync(chan, "/pb.Master/NoSuchMethod", "", 0, 2000, &status,
+                                       NULL, 0), DM_OK);
+    ck_assert_int_eq(status, RPC_UNIMPLEMENTED);
+    /* a real pb.Master method this server did not register */
+    Pb__StartTaskRequest req = PB__START_TASK_REQUEST__INIT;
+    ProtobufCMessage *resp = (ProtobufCMessage *)1;
+    ck_assert_int_eq(rpc_call_sync(chan, m_start, &req.base, 2000, NULL, 0, &status, &resp,
+                                   NULL, 0), DM_OK);
+    ck_assert_int_eq(status, RPC_UNIMPLEMENTED);
+    ck_assert_ptr_null(resp);
+}
+END_TEST
+
+/* ---------- (8) shutdown with calls in flight ---------- */
+
+struct one_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int status;
+    char msg[64];
+};
+
+static void one_done(void *arg, struct rpc_result *res)
+{
+    struct one_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->status = res->status;
+    if (res->resp)
+        snprintf(w->msg, sizeof(w->msg), "%s", ((Pb__OperateTaskResponse *)res->resp)->msg);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void one_wait_done(struct one_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* grace shorter than the handler: the call is cancelled, shutdown waits for the late
+ * reply (which fails harmlessly) and returns. */
+START_TEST(shutdown_cancels_in_flight_call)
+{
+    int port = 0;
+    struct rpc_server *s = start_server(2, &port);
+    ck_assert_ptr_nonnull(s);
+    char t[64];
+    snprintf(t, sizeof(t), "127.0.0.1:%d", port);
+    struct rpc_channel *c = rpc_channel_new(t);
+    static struct one_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    Pb__OperateTaskRequest req = PB__OPERATE_TASK_REQUEST__INIT;
+    req.name = "700";
+    ck_assert_int_eq(rpc_call_start(c, m_operate, &req.base, 5000, NULL, 0, one_done, &w), DM_OK);
+    usleep(200 * 1000);   /* the call reached the handler */
+    long long t0 = tu_now_ms();
+    rpc_server_shutdown(s, 100);
+    long long ms = tu_now_ms() - t0;
+    ck_assert_int_lt(ms, 2000);
+    one_wait_done(&w);
+    ck_assert_int_ne(w.status, RPC_OK);
+    rpc_server_shutdown(s, 100);   /* idempotent */
+    rpc_server_free(s);
+    rpc_channel_free(c);
+}
+END_TEST
+
+/* grace longer than the handler: the in-flight call completes normally. */
+START_TEST(shutdown_lets_in_flight_call_finish)
+{
+    int port = 0;
+    struct rpc_server *s = start_server(1, &port);
+    ck_assert_ptr_nonnull(s);
+    char t[64];
+    snprintf(t, sizeof(t), "127.0.0.1:%d", port);
+    struct rpc_channel *c = rpc_channel_new(t);
+    static struct one_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    Pb__OperateTaskRequest req = PB__OPERATE_TASK_REQUEST__INIT;
+    req.name = "400";
+    ck_assert_int_eq(rpc_call_start(c, m_operate, &req.base, 5000, NULL, 0, one_done, &w), DM_OK);
+    usleep(150 * 1000);
+    long long t0 = tu_now_ms();
+    rpc_server_shutdown(s, 3000);
+    ck_assert_int_lt(tu_now_ms() - t0, 2000);
+    one_wait_done(&w);
+    ck_assert_int_eq(w.status, RPC_OK);
+    ck_assert_str_eq(w.msg, "400");
+    /* the server is gone now */
+    int status = -1;
+    Pb__QueryStatusListRequest q = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    ck_assert_int_eq(rpc_call_sync(c, m_query, &q.base, 2000, NULL, 0, &status, NULL, NULL, 0), DM_OK);
+    ck_assert_int_eq(status, RPC_UNAVAILABLE);
+    rpc_server_free(s);
+    rpc_channel_free(c);
+}
+END_TEST
+
+START_TEST(server_never_started_and_bad_listen)
+{
+    struct rpc_server *s = rpc_server_new("127.0.0.1:0", 1);
+    ck_assert_ptr_nonnull(s);
+    rpc_server_free(s);
+    ck_assert_ptr_null(rpc_server_new("127.0.0.1:0", 0));
+    s = rpc_server_new("256.1.1.1:1", 1);
+    ck_assert_ptr_nonnull(s);
+    int port = 77;
+    ck_assert_int_eq(rpc_server_start(s, &port), DM_E_IO);
+    ck_assert_int_le(port, 0);
+    rpc_server_free(s);
+}
+END_TEST
+
+/* ---------- (9) channel state ---------- */
+
+static enum rpc_chan_state wait_state(struct rpc_channel *c, enum rpc_chan_state want, int ms)
+{
+    enum rpc_chan_state st = rpc_channel_state(c, true);
+    for (long long end = tu_now_ms() + ms; st != want && tu_now_ms() < end;) {
+        usleep(20 * 1000);
+        st = rpc_channel_state(c, true);
+    }
+    return st;
+}
+
+START_TEST(channel_state_reporting)
+{
+    struct rpc_channel *c = rpc_channel_new(target);
+    ck_assert_int_eq(rpc_channel_state(c, false), RPC_CHAN_IDLE);
+    ck_assert_int_eq(wait_state(c, RPC_CHAN_READY, 3000), RPC_CHAN_READY);
+    ck_assert_str_eq(rpc_chan_state_name(RPC_CHAN_READY), "READY");
+    rpc_channel_free(c);
+
+    char t[64];
+    snprintf(t, sizeof(t), "127.0.0.1:%d", tu_free_port());
+    c = rpc_channel_new(t);
+    ck_assert_int_eq(wait_state(c, RPC_CHAN_TRANSIENT_FAILURE, 3000), RPC_CHAN_TRANSIENT_FAILURE);
+    ck_assert_str_eq(rpc_chan_state_name(RPC_CHAN_TRANSIENT_FAILURE), "TRANSIENT_FAILURE");
+    rpc_channel_free(c);
+    ck_assert_ptr_null(rpc_channel_new(""));
+}
+END_TEST
+
+int main(void)
+{
+    if (rpc_global_init() != DM_OK || rpc_global_init() != DM_OK)   /* refcounted */
+        return EXIT_FAILURE;
+    rpc_global_shutdown();
+    m_query = rpc_method_find(&pb__master__descriptor, "QueryStatus");
+    m_operate = rpc_method_find(&pb__master__descriptor, "OperateTask");
+    m_start = rpc_method_find(&pb__master__descriptor, "StartTask");
+    int port = 0;
+    srv = start_server(4, &port);
+    if (!srv)
+        return EXIT_FAILURE;
+    snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+    chan = rpc_channel_new(target);
+
+    Suite *s = suite_create("rpc_call");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, sync_round_trip_with_metadata);
+    tcase_add_test(tc, start_rejects_bad_arguments);
+    tcase_add_test(tc, fanout_64_concurrent);
+    tcase_add_test(tc, fanout_late_replies_run_concurrently);
+    tcase_add_test(tc, fanout_failed_start_recorded);
+    tcase_add_test(tc, deadline_exceeded_on_time);
+    tcase_add_test(tc, unreachable_is_unavailable_fast);
+    tcase_add_test(tc, garbage_request_is_invalid_argument);
+    tcase_add_test(tc, unregistered_method_is_unimplemented);
+    tcase_add_test(tc, shutdown_cancels_in_flight_call);
+    tcase_add_test(tc, shutdown_lets_in_flight_call_finish);
+    tcase_add_test(tc, server_never_started_and_bad_listen);
+    tcase_add_test(tc, channel_state_reporting);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);   /* gRPC threads do not survive fork() */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr) + atomic_load(&handler_errors);
+    srunner_free(sr);
+
+    rpc_channel_free(chan);
+    rpc_server_shutdown(srv, 1000);
+    rpc_server_free(srv);
+    rpc_global_shutdown();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,435 @@
+/* applier.c - target connection, schema cache, DML generation, checkpoint (applier.h). */
+#include "applier.h"
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "dm_error.h"
+#include "log.h"
+
+#include "applier_int.h"
+
+/* ---- errors ---- */
+
+static bool conn_errno(unsigned int n)
+{
+    return n == CR_SERVER_GONE_ERROR || n == CR_SERVER_LOST || n == CR_CONNECTION_ERROR ||
+           n == CR_CONN_HOST_ERROR || n == CR_SERVER_LOST_EXTENDED || n == ER_CONNECTION_KILLED ||
+           n == CR_COMMANDS_OUT_OF_SYNC || n == 1927 /* ER_CONNECTION_KILLED (MariaDB) */;
+}
+
+int worker_ap_db_error(struct worker_applier *a, const char *what, const char *sql,
+                    struct worker_terr *e)
+{
+    unsigned int n = a->my ? mysql_errno(a->my) : 0;
+    const char *m = a->my ? mysql_error(a->my) : "no connection";
+    worker_terr_set(e, WTE_DB_EXEC, WTE_CLASS_DATABASE, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                    "%s: Error %u: %s%s%.300s", what, n, m, sql ? "; sql: " : "", sql ? sql : "");
+    if (n == 0 || conn_errno(n)) {
+        e->transient = true;
+        return DM_E_UNAVAILABLE;
+    }
+    return DM_E_DB;
+}
+
+int worker_ap_nomem(struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                    "out of memory");
+    return DM_E_NOMEM;
+}
+
+int worker_ap_run(struct worker_applier *a, const char *sql, size_t len, struct worker_terr *e)
+{
+    if (mysql_real_query(a->my, sql, (unsigned long)len) != 0)
+        return worker_ap_db_error(a, "execute statement failed", sql, e);
+    return DM_OK;
+}
+
+int worker_ap_query(struct worker_applier *a, const char *sql, MYSQL_RES **res,
+                      struct worker_terr *e)
+{
+    int rc = worker_ap_run(a, sql, strlen(sql), e);
+    if (rc)
+        return rc;
+    *res = mysql_store_result(a->my);
+    if (!*res)
+        return worker_ap_db_error(a, "fetch result", sql, e);
+    return DM_OK;
+}
+
+int worker_applier_exec(struct worker_applier *a, const char *sql, struct worker_terr *e)
+{
+    MYSQL_RES *res;
+    int rc = worker_ap_run(a, sql, strlen(sql), e);
+    if (rc)
+        return rc;
+    res = mysql_store_result(a->my);
+    if (res)
+        mysql_free_result(res);
+    return DM_OK;
+}
+
+/* ---- connection ---- */
+
+static int connect_db(struct worker_applier *a, struct worker_terr *e)
+{
+    unsigned int timeout = 5, rw = 60;
+    MYSQL *my = mysql_init(NULL);
+    if (!my)
+        return worker_ap_nomem(e);
+    mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &rw);
+    mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+    mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(my, MYSQL_INIT_COMMAND, "SET time_zone='+00:00', foreign_key_checks=0");
+    if (!mysql_real_connect(my, a->host, a->user, a->password, NULL, (unsigned)a->port, NULL,
+                            CLIENT_FOUND_ROWS)) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_DOWNSTREAM,
+                        WTE_LEVEL_HIGH, "database driver error: connect to %s:%d: %s", a->host,
+                        a->port, mysql_error(my));
+        e->transient = true;
+        mysql_close(my);
+        return DM_E_UNAVAILABLE;
+    }
+    a->my = my;
+    return DM_OK;
+}
+
+int worker_applier_open(const struct worker_db_cfg *to, const char *meta_schema,
+                        const char *task, const char *source_id,
+                        struct worker_applier **out, struct worker_terr *e)
+{
+    struct worker_applier *a = calloc(1, sizeof *a);
+    int rc;
+    *out = NULL;
+    if (!a)
+        return worker_ap_nomem(e);
+    dm_buf_init(&a->sql, to->max_allowed_packet > 0 ? (size_t)to->max_allowed_packet : 64u << 20);
+    a->host = strdup(to->host);
+    a->user = strdup(to->user);
+    a->password = strdup(to->password ? to->password : "");
+    a->port = to->port;
+    a->meta_schema = strdup(meta_schema);
+    a->task = strdup(task);
+    a->source_id = strdup(source_id);
+    if (!a->host || !a->user || !a->password || !a->meta_schema || !a->task || !a->source_id) {
+        worker_applier_free(a);
+        return worker_ap_nomem(e);
+    }
+    rc = connect_db(a, e);
+    if (rc) {
+        worker_applier_free(a);
+        return rc;
+    }
+    *out = a;
+    return DM_OK;
+}
+
+void worker_ap_tinfo_free(struct tinfo *t)
+{
+    size_t i;
+    for (i = 0; i < t->ncols; i++)
+        free(t->cols[i]);
+    for (i = 0; i < t->nkeys; i++)
+        free(t->keys[i].idx);
+    free(t->keys);
+    free(t->cols);
+    free(t->gen);
+    free(t->nullable);
+    free(t->is_unsigned);
+    free(t->schema);
+    free(t->table);
+    free(t);
+}
+
+void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table)
+{
+    struct tinfo **pp = &a->cache;
+    while (*pp) {
+        struct tinfo *t = *pp;
+        if (!schema || (strcasecmp(t->schema, schema) == 0 &&
+                        (!table || strcasecmp(t->table, table) == 0))) {
+            *pp = t->next;
+            worker_ap_tinfo_free(t);
+        } else {
+            pp = &t->next;
+        }
+    }
+}
+
+void worker_applier_free(struct worker_applier *a)
+{
+    if (!a)
+        return;
+    worker_applier_invalidate(a, NULL, NULL);
+    if (a->my)
+        mysql_close(a->my);
+    dm_buf_free(&a->sql);
+    free(a->esc);
+    free(a->host);
+    free(a->user);
+    free(a->password);
+    free(a->meta_schema);
+    free(a->task);
+    free(a->source_id);
+    free(a);
+}
+
+/* ---- SQL text helpers ---- */
+
+int worker_ap_add_ident(struct dm_buf *b, const char *name)
+{
+    int rc = dm_buf_addc(b, '`');
+    for (; !rc && *name; name++)
+        rc = *name == '`' ? dm_buf_adds(b, "``") : dm_buf_addc(b, *name);
+    return rc ? rc : dm_buf_addc(b, '`');
+}
+
+int worker_ap_add_table(struct dm_buf *b, const char *schema, const char *table)
+{
+    int rc = worker_ap_add_ident(b, schema);
+    if (!rc)
+        rc = dm_buf_addc(b, '.');
+    return rc ? rc : worker_ap_add_ident(b, table);
+}
+
+int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n)
+{
+    unsigned long len;
+    if (a->esc_cap < 2 * n + 1) {
+        char *tmp = realloc(a->esc, 2 * n + 1);
+        if (!tmp)
+            return DM_E_NOMEM;
+        a->esc = tmp;
+        a->esc_cap = 2 * n + 1;
+    }
+    len = mysql_real_escape_string(a->my, a->esc, s, (unsigned long)n);
+    if (dm_buf_addc(b, '\''))
+        return DM_E_TOO_LARGE;
+    if (dm_buf_add(b, a->esc, len))
+        return DM_E_TOO_LARGE;
+    return dm_buf_addc(b, '\'');
+}
+
+static int add_hex(struct dm_buf *b, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t i;
+    int rc = dm_buf_adds(b, "X'");
+    for (i = 0; i < n && !rc; i++) {
+        char two[2] = { hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15] };
+        rc = dm_buf_add(b, two, 2);
+    }
+    return rc ? rc : dm_buf_addc(b, '\'');
+}
+
+int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v)
+{
+    switch (v->kind) {
+    case BL_NULL:
+        return dm_buf_adds(b, "NULL");
+    case BL_INT:
+        return dm_buf_printf(b, "%lld", (long long)v->i);
+    case BL_UINT:
+    case BL_BIT:
+    case BL_ENUM:
+    case BL_SET:
+        return dm_buf_printf(b, "%llu", (unsigned long long)v->u);
+    case BL_FLOAT:
+        return dm_buf_printf(b, "%.9g", v->d);
+    case BL_DOUBLE:
+        return dm_buf_printf(b, "%.17g", v->d);
+    case BL_BINARY:
+        return add_hex(b, v->ptr, v->len);
+    case BL_DECIMAL:
+    case BL_STRING:
+    case BL_TEMPORAL:
+    case BL_JSON:
+        return worker_ap_add_escaped(a, b, v->ptr, v->len);
+    }
+    return dm_buf_adds(b, "NULL");
+}
+
+int worker_ap_begin(struct worker_applier *a, struct worker_terr *e)
+{
+    int rc;
+    if (a->in_txn)
+        return DM_OK;
+    rc = worker_ap_run(a, "BEGIN", 5, e);
+    if (!rc) {
+        a->in_txn = true;
+        a->txn_rows = 0;
+    }
+    return rc;
+}
+
+/* ---- checkpoint ---- */
+
+static int add_cp_table(struct worker_applier *a, struct dm_buf *b)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s_syncer_checkpoint", a->task);
+    return worker_ap_add_table(b, a->meta_schema, name);
+}
+
+int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 8192);
+    if (dm_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ") || worker_ap_add_ident(&q, a->meta_schema))
+        goto out;
+    if ((rc = worker_ap_run(a, q.data, q.len, e)))
+        goto out;
+    dm_buf_reset(&q);
+    rc = DM_E_NOMEM;
+    if (remove) {
+        if (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") || add_cp_table(a, &q))
+            goto out;
+        if ((rc = worker_ap_run(a, q.data, q.len, e)))
+            goto out;
+        dm_buf_reset(&q);
+        rc = DM_E_NOMEM;
+    }
+    if (dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") || add_cp_table(a, &q) ||
+        dm_buf_adds(&q, " (id VARCHAR(32) NOT NULL, cp_schema VARCHAR(128) NOT NULL, "
+                        "cp_table VARCHAR(128) NOT NULL, binlog_name VARCHAR(128), "
+                        "binlog_pos INT UNSIGNED, is_global BOOLEAN, "
+                        "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
+                        "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
+                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table))"))
+        goto out;
+    rc = worker_ap_run(a, q.data, q.len, e);
+out:
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_applier_load_checkpoint(struct worker_applier *a, char *file, size_t cap,
+                                   uint64_t *pos, bool *found, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_NOMEM;
+    *found = false;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_adds(&q, "SELECT binlog_name, binlog_pos FROM ") || add_cp_table(a, &q) ||
+        dm_buf_adds(&q, " WHERE is_global=1 AND id=") ||
+        worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)))
+        goto out;
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    row = mysql_fetch_row(res);
+    if (row && row[0] && row[1]) {
+        snprintf(file, cap, "%s", row[0]);
+        *pos = strtoull(row[1], NULL, 10);
+        *found = true;
+    }
+    rc = DM_OK;
+out:
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_applier_commit(struct worker_applier *a, const char *file, uint64_t pos,
+                          struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc;
+    if ((rc = worker_ap_begin(a, e)))
+        return rc;
+    dm_buf_init(&q, 4096);
+    rc = DM_E_NOMEM;
+    if (dm_buf_adds(&q, "INSERT INTO ") || add_cp_table(a, &q) ||
+        dm_buf_adds(&q, " (id, cp_schema, cp_table, binlog_name, binlog_pos, is_global) VALUES (") ||
+        worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) || dm_buf_adds(&q, ", '', '', ") ||
+        worker_ap_add_escaped(a, &q, file, strlen(file)) ||
+        dm_buf_printf(&q, ", %llu, 1) ON DUPLICATE KEY UPDATE binlog_name=VALUES(binlog_name), "
+                          "binlog_pos=VALUES(binlog_pos)", (unsigned long long)pos)) {
+        worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_run(a, q.data, q.len, e)))
+        goto out;
+    rc = worker_ap_run(a, "COMMIT", 6, e);
+    if (!rc) {
+        a->in_txn = false;
+        a->txn_rows = 0;
+    }
+out:
+    dm_buf_free(&q);
+    return rc;
+}
+
+void worker_applier_rollback(struct worker_applier *a)
+{
+    if (a->in_txn && a->my)
+        (void)mysql_real_query(a->my, "ROLLBACK", 8);
+    a->in_txn = false;
+    a->txn_rows = 0;
+}
+
+bool worker_applier_in_txn(const struct worker_applier *a) { return a->in_txn; }
+size_t worker_applier_txn_rows(const struct worker_applier *a) { return a->txn_rows; }
+
+/* ---- DDL ---- */
+
+static bool benign_ddl_error(unsigned int n)
+{
+    switch (n) {
+    case ER_DB_CREATE_EXISTS:      /* 1007 */
+    case ER_DB_DROP_EXISTS:        /* 1008 */
+    case ER_TABLE_EXISTS_ERROR:    /* 1050 */
+    case ER_BAD_TABLE_ERROR:       /* 1051 */
+    case ER_DUP_FIELDNAME:         /* 1060 */
+    case ER_DUP_KEYNAME:           /* 1061 */
+    case ER_CANT_DROP_FIELD_OR_KEY:/* 1091 */
+    case ER_NO_SUCH_TABLE:         /* 1146 */
+        return true;
+    default:
+        return false;
+    }
+}
+
+int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,
+                       struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc;
+    worker_applier_invalidate(a, NULL, NULL);
+    if (use_schema && use_schema[0]) {
+        dm_buf_init(&q, 1024);
+        if (dm_buf_adds(&q, "USE ") || worker_ap_add_ident(&q, use_schema)) {
+            dm_buf_free(&q);
+            return worker_ap_nomem(e);
+        }
+        if (mysql_real_query(a->my, q.data, (unsigned long)q.len) != 0 &&
+            conn_errno(mysql_errno(a->my))) {
+            dm_buf_free(&q);
+            return worker_ap_db_error(a, "execute statement failed", q.data, e);
+        }
+        dm_buf_free(&q);
+    }
+    if (mysql_real_query(a->my, sql, (unsigned long)strlen(sql)) == 0)
+        return DM_OK;
+    if (benign_ddl_error(mysql_errno(a->my))) {
+        dm_log_kv(DM_LOG_INFO, "ignore DDL error", "sql", sql, "error", mysql_error(a->my), NULL);
+        return DM_OK;
+    }
+    rc = worker_ap_db_error(a, "execute statement failed", sql, e);
+    return rc;
+}

@@ -1,0 +1,607 @@
+/* binlog.c - replication stream reader over MariaDB Connector/C mariadb_rpl.
+ * Contract in binlog.h; the session settings and connector pitfalls it works around are
+ * in /work/shared/spec/dataplane.md §2 (P1 checksum, P2 capability, P3 ROTATE, P5/P9
+ * heartbeats, P6 event reuse, P7 sticky errors). Row images go to rowdec.c. */
+#include "binlog.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mariadb_rpl.h>
+
+#include "buf.h"
+#include "dm_error.h"
+#include "rowdec.h"
+
+#define HDR_LEN 19
+#define TM_BUCKETS 256
+#define TM_TRIM_AT 4096 /* cached table maps before a trim at the next transaction start */
+#define QUERY_MAX (1024u * 1024u * 1024u)
+
+struct tm_entry {
+    struct bl_table *t;
+    uint8_t *raw;       /* TABLE_MAP body, to skip re-parsing identical maps */
+    size_t rawlen;
+    struct tm_entry *next;
+};
+
+struct bl_reader {
+    MYSQL *mysql;
+    MARIADB_RPL *rpl;
+    MARIADB_RPL_EVENT *rev;
+    int fd;
+    atomic_bool closed;
+    unsigned checksum_len;
+    uint8_t post_header[256];
+    struct tm_entry *tm[TM_BUCKETS];
+    size_t ntables;
+    struct rowdec_scratch scratch;
+    struct dm_buf text;         /* schema '\0' query '\0' of the current QUERY event */
+    char file[256];
+    uint64_t pos;
+    struct bl_event ev;
+};
+
+static void seterr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t cap, const char *fmt, ...)
+{
+    if (!err || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned k = n; k > 0; k--)
+        v = (v << 8) | p[k - 1];
+    return v;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void lib_init(void)
+{
+    mysql_library_init(0, NULL, NULL);
+}
+
+static int is_conn_error(unsigned e)
+{
+    return e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR || e == CR_CONN_HOST_ERROR ||
+           e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == CR_SERVER_LOST_EXTENDED ||
+           e == 0;
+}
+
+/* ---- connection ---- */
+
+static int connect_source(const struct bl_source *src, unsigned read_timeout_s, MYSQL **out,
+                          char *err, size_t cap)
+{
+    pthread_once(&lib_once, lib_init);
+    MYSQL *m = mysql_init(NULL);
+    if (!m)
+        return DM_E_NOMEM;
+    unsigned ct = 5, rt = read_timeout_s, wt = 30;
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &wt);
+    if (!mysql_real_connect(m, src->host, src->user, src->password, NULL,
+                            (unsigned)src->port, NULL, 0)) {
+        unsigned e = mysql_errno(m);
+        seterr(err, cap, "connect %s:%d: %s", src->host, src->port, mysql_error(m));
+        mysql_close(m);
+        return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+    }
+    *out = m;
+    return DM_OK;
+}
+
+static int run(MYSQL *m, const char *sql, char *err, size_t cap)
+{
+    if (mysql_query(m, sql) == 0) {
+        MYSQL_RES *res = mysql_store_result(m);
+        mysql_free_result(res);
+        return DM_OK;
+    }
+    unsigned e = mysql_errno(m);
+    seterr(err, cap, "%s: %s", sql, mysql_error(m));
+    return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+}
+
+/* First column of the first row of `sql` into buf. */
+static int query_value(MYSQL *m, const char *sql, char *buf, size_t bufcap, char *err, size_t cap)
+{
+    if (mysql_query(m, sql) != 0) {
+        unsigned e = mysql_errno(m);
+        seterr(err, cap, "%s: %s", sql, mysql_error(m));
+        return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+    }
+    MYSQL_RES *res = mysql_store_result(m);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    int rc = DM_OK;
+    if (!row) {
+        seterr(err, cap, "%s: no result", sql);
+        rc = DM_E_DB;
+    } else {
+        snprintf(buf, bufcap, "%s", row[0] ? row[0] : "");
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+/* dataplane.md §2.2: checksum (P1), GTID events (P2), heartbeats (P9). */
+static int session_setup(struct bl_reader *r, int heartbeat_ms, char *err, size_t cap)
+{
+    char alg[32], sql[128];
+    int rc = query_value(r->mysql, "SELECT @@global.binlog_checksum", alg, sizeof(alg), err, cap);
+    if (rc != DM_OK)
+        return rc;
+    r->checksum_len = strcasecmp(alg, "CRC32") == 0 ? 4 : 0;
+    if ((rc = run(r->mysql, "SET @master_binlog_checksum = @@global.binlog_checksum", err, cap)) ||
+        (rc = run(r->mysql, "SET @mariadb_slave_capability = 4", err, cap)))
+        return rc;
+    snprintf(sql, sizeof(sql), "SET @master_heartbeat_period = %lld",
+             (long long)heartbeat_ms * 1000000LL);
+    return run(r->mysql, sql, err, cap);
+}
+
+static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file, uint64_t pos,
+                      char *err, size_t cap)
+{
+    r->rpl = mariadb_rpl_init(r->mysql);
+    if (!r->rpl) {
+        seterr(err, cap, "mariadb_rpl_init: %s", mysql_error(r->mysql));
+        return DM_E_DB;
+    }
+    if (mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_SERVER_ID, (unsigned int)server_id) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FILENAME, file, strlen(file)) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_START, (unsigned long)pos) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, 0u) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_VERIFY_CHECKSUM, (uint32_t)1) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1)) {
+        seterr(err, cap, "mariadb_rpl_optionsv failed");
+        return DM_E_INTERNAL;
+    }
+    if (mariadb_rpl_open(r->rpl) != 0) {
+        unsigned e = mysql_errno(r->mysql);
+        seterr(err, cap, "binlog dump %s:%" PRIu64 ": %s", file, pos, mysql_error(r->mysql));
+        return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+    }
+    return DM_OK;
+}
+
+int bl_reader_open(const struct bl_source *src, const char *file, uint64_t pos,
+                   struct bl_reader **out, char *err, size_t cap)
+{
+    if (!src || !file || !out || strlen(file) >= sizeof(((struct bl_reader *)0)->file) ||
+        src->server_id == 0) {
+        seterr(err, cap, "bl_reader_open: invalid argument");
+        return DM_E_INVAL;
+    }
+    int hb = src->heartbeat_ms > 0 ? src->heartbeat_ms : 500;
+    int result = DM_E_NOMEM;
+    struct bl_reader *r = calloc(1, sizeof(*r));
+    if (!r)
+        goto out;
+    atomic_init(&r->closed, false);
+    r->fd = -1;
+    dm_buf_init(&r->text, QUERY_MAX);
+    snprintf(r->file, sizeof(r->file), "%s", file);
+    r->pos = pos;
+    result = connect_source(src, (unsigned)(4 * hb / 1000 + 5), &r->mysql, err, cap);
+    if (result != DM_OK)
+        goto out;
+    r->fd = (int)mysql_get_socket(r->mysql);
+    if ((result = session_setup(r, hb, err, cap)) != DM_OK ||
+        (result = start_dump(r, src->server_id, file, pos, err, cap)) != DM_OK)
+        goto out;
+    *out = r;
+    r = NULL;
+out:
+    bl_reader_free(r);
+    return result;
+}
+
+void bl_reader_close(struct bl_reader *r)
+{
+    if (!r)
+        return;
+    atomic_store(&r->closed, true);
+    if (r->fd >= 0)
+        shutdown(r->fd, SHUT_RDWR);
+}
+
+static void tm_clear(struct bl_reader *r)
+{
+    for (size_t b = 0; b < TM_BUCKETS; b++) {
+        struct tm_entry *e = r->tm[b];
+        while (e) {
+            struct tm_entry *n = e->next;
+            rowdec_table_free(e->t);
+            free(e->raw);
+            free(e);
+            e = n;
+        }
+        r->tm[b] = NULL;
+    }
+    r->ntables = 0;
+}
+
+void bl_reader_free(struct bl_reader *r)
+{
+    if (!r)
+        return;
+    if (r->rev)
+        mariadb_free_rpl_event(r->rev);
+    if (r->rpl)
+        mariadb_rpl_close(r->rpl);
+    if (r->mysql)
+        mysql_close(r->mysql);
+    tm_clear(r);
+    rowdec_scratch_free(&r->scratch);
+    dm_buf_free(&r->text);
+    free(r);
+}
+
+/* ---- table-map cache ---- */
+
+static struct tm_entry **tm_slot(struct bl_reader *r, uint64_t id)
+{
+    struct tm_entry **pp = &r->tm[(id * 0x9E3779B97F4A7C15ull) >> 56];
+    while (*pp && (*pp)->t->table_id != id)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static unsigned tid_len(const struct bl_reader *r, unsigned type)
+{
+    uint8_t ph = r->post_header[type];
+    return ph == 6 ? 4 : 6;
+}
+
+static int on_table_map(struct bl_reader *r, const uint8_t *body, size_t len, char *err,
+                        size_t cap)
+{
+    uint64_t id;
+    if (rowdec_rows_table_id(body, len, tid_len(r, TABLE_MAP_EVENT), &id) != DM_OK) {
+        seterr(err, cap, "short TABLE_MAP event");
+        return DM_E_PARSE;
+    }
+    struct tm_entry **pp = tm_slot(r, id);
+    if (*pp && (*pp)->rawlen == len && memcmp((*pp)->raw, body, len) == 0)
+        return DM_OK;
+    struct bl_table *t = NULL;
+    int rc = rowdec_table_map(body, len, tid_len(r, TABLE_MAP_EVENT), &t, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    struct tm_entry *e = *pp;
+    if (!e && !(e = calloc(1, sizeof(*e)))) {
+        rowdec_table_free(t);
+        return DM_E_NOMEM;
+    }
+    uint8_t *raw = malloc(len ? len : 1);
+    if (!raw) {
+        rowdec_table_free(t);
+        if (!*pp)
+            free(e);
+        return DM_E_NOMEM;
+    }
+    memcpy(raw, body, len);
+    rowdec_table_free(e->t);
+    free(e->raw);
+    e->t = t;
+    e->raw = raw;
+    e->rawlen = len;
+    if (!*pp) {
+        *pp = e;
+        r->ntables++;
+    }
+    return DM_OK;
+}
+
+/* ---- event handlers ---- */
+
+static int on_fde(struct bl_reader *r, const uint8_t *body, size_t len, char *err, size_t cap)
+{
+    /* binlog_version(2) server_version(50) created(4) header_len(1) post_header[] alg(1) crc(4) */
+    if (len < 57 + 5) {
+        seterr(err, cap, "short FORMAT_DESCRIPTION event");
+        return DM_E_PARSE;
+    }
+    uint8_t alg = body[len - 5];
+    size_t n = len - 57 - 5;
+    memset(r->post_header, 0, sizeof(r->post_header));
+    for (size_t i = 0; i < n && i + 1 < sizeof(r->post_header); i++)
+        r->post_header[i + 1] = body[57 + i];
+    r->checksum_len = alg == 1 ? 4 : 0;
+    return DM_OK;
+}
+
+static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char *err, size_t cap)
+{
+    /* P3: the connector mis-parses ROTATE; 8-byte position + file name to the end */
+    if (len < 8 || len - 8 >= sizeof(r->file) || len == 8) {
+        seterr(err, cap, "bad ROTATE event (%zu bytes)", len);
+        return DM_E_PARSE;
+    }
+    memcpy(r->file, body + 8, len - 8);
+    r->file[len - 8] = '\0';
+    r->pos = le(body, 8);
+    r->ev.kind = BL_EV_ROTATE;
+    return DM_OK;
+}
+
+static int set_text(struct bl_reader *r, const MARIADB_STRING *db, const MARIADB_STRING *q)
+{
+    dm_buf_reset(&r->text);
+    int rc = dm_buf_add(&r->text, db->str ? db->str : "", db->str ? db->length : 0);
+    if (rc == DM_OK)
+        rc = dm_buf_addc(&r->text, '\0');
+    size_t qoff = r->text.len;
+    if (rc == DM_OK)
+        rc = dm_buf_add(&r->text, q->str ? q->str : "", q->str ? q->length : 0);
+    if (rc != DM_OK)
+        return rc;
+    r->ev.schema = r->text.data;
+    r->ev.query = r->text.data + qoff;
+    return DM_OK;
+}
+
+static void maybe_trim(struct bl_reader *r)
+{
+    if (r->ntables >= TM_TRIM_AT)
+        tm_clear(r);
+}
+
+static int on_query(struct bl_reader *r, char *err, size_t cap)
+{
+    int rc = set_text(r, &r->rev->event.query.database, &r->rev->event.query.statement);
+    if (rc != DM_OK) {
+        seterr(err, cap, "QUERY event: %s", dm_strerror(rc));
+        return rc;
+    }
+    if (strcmp(r->ev.query, "BEGIN") == 0)
+        maybe_trim(r);
+    r->ev.kind = BL_EV_QUERY;
+    return DM_OK;
+}
+
+static int on_gtid(struct bl_reader *r, const uint8_t *body, size_t len, char *err, size_t cap)
+{
+    if (len < 13) {
+        seterr(err, cap, "short GTID event");
+        return DM_E_PARSE;
+    }
+    struct bl_event *ev = &r->ev;
+    ev->gtid_seq = le(body, 8);
+    ev->gtid_domain = (uint32_t)le(body + 8, 4);
+    ev->gtid_flags = body[12];
+    ev->gtid_server = ev->server_id;
+    ev->gtid_standalone = (ev->gtid_flags & FL_STANDALONE) != 0;
+    snprintf(ev->gtid, sizeof(ev->gtid), "%" PRIu32 "-%" PRIu32 "-%" PRIu64, ev->gtid_domain,
+             ev->gtid_server, ev->gtid_seq);
+    ev->kind = BL_EV_GTID;
+    maybe_trim(r);
+    return DM_OK;
+}
+
+static int rows_table(struct bl_reader *r, uint64_t id, const struct bl_table **t, char *err,
+                      size_t cap)
+{
+    struct tm_entry **pp = tm_slot(r, id);
+    if (!*pp) {
+        seterr(err, cap, "rows event for table id %" PRIu64 " without TABLE_MAP (%s:%" PRIu64
+               "); start at a transaction boundary", id, r->file, r->pos);
+        return DM_E_PARSE;
+    }
+    *t = (*pp)->t;
+    return DM_OK;
+}
+
+static int on_rows(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
+                   char *err, size_t cap)
+{
+    uint64_t id;
+    const struct bl_table *t;
+    if (rowdec_rows_table_id(body, len, tid_len(r, type), &id) != DM_OK) {
+        seterr(err, cap, "short rows event");
+        return DM_E_PARSE;
+    }
+    int rc = rows_table(r, id, &t, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    rc = rowdec_rows(&r->scratch, t, type, body, len, tid_len(r, type), &r->ev, err, cap);
+    if (rc == DM_OK)
+        r->ev.kind = BL_EV_ROWS;
+    return rc;
+}
+
+/* MariaDB compressed rows v1: the connector inflated the images into event.rows. */
+static int on_compressed_rows(struct bl_reader *r, unsigned type, char *err, size_t cap)
+{
+    const struct st_mariadb_rpl_rows_event *re = &r->rev->event.rows;
+    const struct bl_table *t;
+    if (type >= WRITE_ROWS_COMPRESSED_EVENT) {
+        seterr(err, cap, "compressed rows v2 event (type %u) not supported", type);
+        return DM_E_PARSE;
+    }
+    int rc = rows_table(r, re->table_id, &t, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    if (re->column_count != t->ncols || !re->column_bitmap || !re->row_data ||
+        (type == UPDATE_ROWS_COMPRESSED_EVENT_V1 && !re->column_update_bitmap)) {
+        seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
+        return DM_E_PARSE;
+    }
+    enum bl_rows_op op = type == WRITE_ROWS_COMPRESSED_EVENT_V1    ? BL_INSERT
+                         : type == UPDATE_ROWS_COMPRESSED_EVENT_V1 ? BL_UPDATE
+                                                                   : BL_DELETE;
+    rc = rowdec_images(&r->scratch, t, op, re->column_bitmap, re->column_update_bitmap,
+                       re->row_data, re->row_data_size, &r->ev, err, cap);
+    if (rc == DM_OK)
+        r->ev.kind = BL_EV_ROWS;
+    return rc;
+}
+
+static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
+                    char *err, size_t cap)
+{
+    switch (type) {
+    case FORMAT_DESCRIPTION_EVENT: return on_fde(r, body, len, err, cap);
+    case ROTATE_EVENT: return on_rotate(r, body, len, err, cap);
+    case TABLE_MAP_EVENT: return on_table_map(r, body, len, err, cap);
+    case QUERY_EVENT: case QUERY_COMPRESSED_EVENT: return on_query(r, err, cap);
+    case GTID_EVENT: return on_gtid(r, body, len, err, cap);
+    case XID_EVENT:
+        if (len < 8) {
+            seterr(err, cap, "short XID event");
+            return DM_E_PARSE;
+        }
+        r->ev.xid = le(body, 8);
+        r->ev.kind = BL_EV_XID;
+        return DM_OK;
+    case WRITE_ROWS_COMPRESSED_EVENT_V1: case UPDATE_ROWS_COMPRESSED_EVENT_V1:
+    case DELETE_ROWS_COMPRESSED_EVENT_V1: case WRITE_ROWS_COMPRESSED_EVENT:
+    case UPDATE_ROWS_COMPRESSED_EVENT: case DELETE_ROWS_COMPRESSED_EVENT:
+        return on_compressed_rows(r, type, err, cap);
+    default:
+        if (rowdec_is_rows_event(type))
+            return on_rows(r, type, body, len, err, cap);
+        return DM_OK;
+    }
+}
+
+/* Header fields and body of the fetched event; positions per binlog.h. */
+static int handle_event(struct bl_reader *r, char *err, size_t cap)
+{
+    const MARIADB_RPL_EVENT *rev = r->rev;
+    if (rev->raw_data_ofs > rev->raw_data_size || rev->raw_data_size - rev->raw_data_ofs < HDR_LEN) {
+        seterr(err, cap, "short binlog event");
+        return DM_E_PARSE;
+    }
+    const uint8_t *h = rev->raw_data + rev->raw_data_ofs;
+    size_t avail = rev->raw_data_size - rev->raw_data_ofs;
+    unsigned type = h[4];
+    size_t evlen = (size_t)le(h + 9, 4);
+    uint32_t log_pos = (uint32_t)le(h + 13, 4);
+    struct bl_event *ev = &r->ev;
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = BL_EV_OTHER;
+    ev->type = (uint8_t)type;
+    ev->timestamp = (uint32_t)le(h, 4);
+    ev->server_id = (uint32_t)le(h + 5, 4);
+    ev->flags = (uint16_t)le(h + 17, 2);
+    unsigned crc = type == FORMAT_DESCRIPTION_EVENT ? 0 : r->checksum_len;
+    if (evlen > avail || evlen < HDR_LEN + crc) {
+        seterr(err, cap, "binlog event length %zu does not fit packet of %zu", evlen, avail);
+        return DM_E_PARSE;
+    }
+    if (log_pos != 0 && !(ev->flags & LOG_EVENT_ARTIFICIAL_F) && type != ROTATE_EVENT)
+        r->pos = log_pos;
+    int rc = dispatch(r, type, h + HDR_LEN, evlen - HDR_LEN - crc, err, cap);
+    snprintf(ev->file, sizeof(ev->file), "%s", r->file);
+    ev->next_pos = r->pos;
+    return rc;
+}
+
+static int fetch_error(struct bl_reader *r, char *err, size_t cap)
+{
+    if (atomic_load(&r->closed)) {
+        seterr(err, cap, "reader closed");
+        return DM_E_CANCELLED;
+    }
+    unsigned e = mysql_errno(r->mysql);
+    seterr(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)", r->file, r->pos,
+           e ? mysql_error(r->mysql) : "end of stream", e);
+    if (is_conn_error(e))
+        return DM_E_UNAVAILABLE;
+    return e == CR_BINLOG_ERROR ? DM_E_PARSE : DM_E_DB;
+}
+
+int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, char *err,
+                   size_t cap)
+{
+    long long start = now_ms();
+    for (;;) {
+        if (atomic_load(&r->closed)) {
+            seterr(err, cap, "reader closed");
+            return DM_E_CANCELLED;
+        }
+        MARIADB_RPL_EVENT *next = mariadb_rpl_fetch(r->rpl, r->rev);
+        if (!next) {
+            r->rev = NULL; /* P6: freed by the connector */
+            return fetch_error(r, err, cap);
+        }
+        r->rev = next;
+        if (next->event_type == HEARTBEAT_LOG_EVENT) {
+            if (timeout_ms >= 0 && now_ms() - start >= timeout_ms) {
+                seterr(err, cap, "no event in %d ms", timeout_ms);
+                return DM_E_TIMEOUT;
+            }
+            continue;
+        }
+        int rc = handle_event(r, err, cap);
+        if (rc != DM_OK)
+            return rc;
+        *ev = &r->ev;
+        return DM_OK;
+    }
+}
+
+/* ---- source status ---- */
+
+static int master_status(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, char *err,
+                         size_t cap)
+{
+    if (mysql_query(m, "SHOW MASTER STATUS") != 0) {
+        seterr(err, cap, "SHOW MASTER STATUS: %s", mysql_error(m));
+        return mysql_errno(m) >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+    }
+    MYSQL_RES *res = mysql_store_result(m);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    int rc = DM_OK;
+    if (!row || !row[0] || !row[1]) {
+        seterr(err, cap, "SHOW MASTER STATUS: binary log not enabled on the source");
+        rc = DM_E_DB;
+    } else {
+        snprintf(file, file_cap, "%s", row[0]);
+        *pos = strtoull(row[1], NULL, 10);
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+int bl_source_status(const struct bl_source *src, char *file, size_t file_cap, uint64_t *pos,
+                     char *gtid, size_t gtid_cap, char *err, size_t cap)
+{
+    MYSQL *m = NULL;
+    int rc = connect_source(src, 30, &m, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    rc = master_status(m, file, file_cap, pos, err, cap);
+    if (rc == DM_OK && gtid)
+        rc = query_value(m, "SELECT @@global.gtid_binlog_pos", gtid, gtid_cap, err, cap);
+    mysql_close(m);
+    return rc;
+}

@@ -1,0 +1,504 @@
+/* service.c - pb.Worker handlers (see service.h). */
+#include "service.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binlog.h"
+#include "dm_error.h"
+#include "dmworker.pb-c.h"
+#include "log.h"
+#include "rpc.h"
+
+struct worker_service {
+    struct worker *w;
+    struct rpc_server *srv;
+    atomic_bool closing;
+};
+
+/* A tiny arena: every allocation of one response, freed together after the reply. */
+struct arena {
+    void **p;
+    size_t n, cap;
+};
+
+static void *arena_add(struct arena *a, void *p)
+{
+    if (!p)
+        return NULL;
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 32;
+        void **tmp = realloc(a->p, nc * sizeof *tmp);
+        if (!tmp) {
+            free(p);
+            return NULL;
+        }
+        a->p = tmp;
+        a->cap = nc;
+    }
+    a->p[a->n++] = p;
+    return p;
+}
+
+static void *arena_calloc(struct arena *a, size_t sz) { return arena_add(a, calloc(1, sz)); }
+
+static char *arena_strdup(struct arena *a, const char *s)
+{
+    char *d = arena_add(a, strdup(s ? s : ""));
+    return d ? d : (char *)"";
+}
+
+static char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return arena_strdup(a, buf);
+}
+
+static void arena_free(struct arena *a)
+{
+    size_t i;
+    for (i = 0; i < a->n; i++)
+        free(a->p[i]);
+    free(a->p);
+}
+
+/* ---- subtask operations ---- */
+
+static void reply_op(struct rpc_server_call *call, int rc, int op, int64_t id, const char *err)
+{
+    Pb__OperateSubTaskResponse resp = PB__OPERATE_SUB_TASK_RESPONSE__INIT;
+    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
+    if (rc) {
+        rpc_server_reply_error(call, RPC_UNKNOWN, err);
+        return;
+    }
+    meta.result = 1;
+    resp.meta = &meta;
+    resp.op = (Pb__TaskOp)op;
+    resp.logid = id;
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_start(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__StartSubTaskRequest *req = (const Pb__StartSubTaskRequest *)m;
+    char err[1500] = "";
+    int64_t id = 0;
+    int rc = worker_start_subtask(s->w, req->task ? req->task : "", &id, err, sizeof err);
+    reply_op(call, rc, PB__TASK_OP__Start, id, err);
+}
+
+static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__OperateSubTaskRequest *req = (const Pb__OperateSubTaskRequest *)m;
+    char err[1500] = "";
+    int64_t id = 0;
+    int rc = worker_operate_subtask(s->w, req->name ? req->name : "", (int)req->op, &id, err,
+                                    sizeof err);
+    reply_op(call, rc, (int)req->op, id, err);
+}
+
+static void h_update(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__UpdateSubTaskRequest *req = (const Pb__UpdateSubTaskRequest *)m;
+    char err[1500] = "";
+    int64_t id = 0;
+    int rc = worker_update_subtask(s->w, req->task ? req->task : "", &id, err, sizeof err);
+    reply_op(call, rc, PB__TASK_OP__Update, id, err);
+}
+
+static void h_query_op(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__QueryTaskOperationRequest *req = (const Pb__QueryTaskOperationRequest *)m;
+    Pb__QueryTaskOperationResponse resp = PB__QUERY_TASK_OPERATION_RESPONSE__INIT;
+    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
+    Pb__TaskLog log = PB__TASK_LOG__INIT;
+    Pb__TaskMeta tm = PB__TASK_META__INIT;
+    struct worker_oplog_entry e;
+    bool found = false;
+    if (worker_query_log(s->w, req->logid, &e, &found)) {
+        rpc_server_reply_error(call, RPC_UNKNOWN, "read operation log failed");
+        return;
+    }
+    meta.result = 1;
+    resp.meta = &meta;
+    if (found) {
+        tm.op = (Pb__TaskOp)e.op;
+        tm.stage = (Pb__Stage)e.stage;
+        tm.name = e.name;
+        log.id = e.id;
+        log.task = &tm;
+        log.ts = e.ts;
+        log.success = e.success;
+        log.message = e.message;
+        resp.log = &log;
+    }
+    rpc_server_reply(call, &resp.base);
+}
+
+/* ---- status ---- */
+
+struct master_pos {
+    bool ok;
+    char file[256];
+    uint64_t pos;
+    char gtid[512];
+};
+
+static void master_status(const struct worker_config *c, struct master_pos *mp)
+{
+    struct bl_source src = { c->from_host, (int)c->from_port, c->from_user,
+                             c->from_password_plain, (uint32_t)c->server_id, 0 };
+    char err[256];
+    memset(mp, 0, sizeof *mp);
+    mp->ok = bl_source_status(&src, mp->file, sizeof mp->file, &mp->pos, mp->gtid,
+                              sizeof mp->gtid, err, sizeof err) == DM_OK;
+}
+
+static char *pos_str(struct arena *a, const char *file, uint64_t pos)
+{
+    return arena_printf(a, "(%s, %llu)", file, (unsigned long long)pos);
+}
+
+static Pb__ProcessResult *process_result(struct arena *a, const struct worker_subtask_status *st)
+{
+    Pb__ProcessResult *r;
+    Pb__ProcessError *pe;
+    Pb__TError *te;
+    if (st->stage == PB__STAGE__Running || (!st->has_error && !st->canceled))
+        return NULL;
+    r = arena_calloc(a, sizeof *r);
+    if (!r)
+        return NULL;
+    pb__process_result__init(r);
+    r->iscanceled = st->canceled;
+    if (!st->has_error)
+        return r;
+    pe = arena_calloc(a, sizeof *pe);
+    te = arena_calloc(a, sizeof *te);
+    r->errors = arena_calloc(a, sizeof *r->errors);
+    if (!pe || !te || !r->errors)
+        return r;
+    pb__process_error__init(pe);
+    pb__terror__init(te);
+    te->errcode = st->error.code;
+    te->errclass = (int32_t)st->error.cls;
+    te->errscope = (int32_t)st->error.scope;
+    te->errlevel = (int32_t)st->error.level;
+    te->message = arena_strdup(a, st->error.msg);
+    pe->type = st->error.cls == WTE_CLASS_DATABASE ? PB__ERROR_TYPE__ExecSQL
+                                                   : PB__ERROR_TYPE__UnknownError;
+    {
+        char buf[1300];
+        worker_terr_string(&st->error, buf, sizeof buf);
+        pe->msg = arena_strdup(a, buf);
+    }
+    pe->error = te;
+    r->errors[0] = pe;
+    r->n_errors = 1;
+    return r;
+}
+
+static Pb__SyncStatus *sync_status(struct arena *a, const struct worker_subtask_status *st,
+                                   const struct master_pos *mp)
+{
+    Pb__SyncStatus *ss = arena_calloc(a, sizeof *ss);
+    if (!ss)
+        return NULL;
+    pb__sync_status__init(ss);
+    ss->totalevents = st->sync.total_events;
+    ss->totaltps = st->sync.total_tps;
+    ss->recenttps = st->sync.recent_tps;
+    if (mp->ok) {
+        ss->masterbinlog = pos_str(a, mp->file, mp->pos);
+        ss->masterbinloggtid = arena_strdup(a, mp->gtid);
+    }
+    if (st->sync.have_pos) {
+        ss->syncerbinlog = pos_str(a, st->sync.syncer_file, st->sync.syncer_pos);
+        ss->syncerbinloggtid = arena_strdup(a, st->sync.syncer_gtid);
+    }
+    ss->synced = mp->ok && st->sync.have_pos && st->stage == PB__STAGE__Running &&
+                 strcmp(mp->file, st->sync.syncer_file) == 0 && mp->pos == st->sync.syncer_pos;
+    return ss;
+}
+
+static Pb__SubTaskStatus *subtask_status(struct arena *a, const struct worker_subtask_status *st,
+                                         const struct master_pos *mp)
+{
+    Pb__SubTaskStatus *s = arena_calloc(a, sizeof *s);
+    if (!s)
+        return NULL;
+    pb__sub_task_status__init(s);
+    s->name = arena_strdup(a, st->name);
+    s->stage = (Pb__Stage)st->stage;
+    s->unit = PB__UNIT_TYPE__Sync;
+    s->result = process_result(a, st);
+    s->sync = sync_status(a, st, mp);
+    s->status_case = s->sync ? PB__SUB_TASK_STATUS__STATUS_SYNC : PB__SUB_TASK_STATUS__STATUS__NOT_SET;
+    return s;
+}
+
+static Pb__SubTaskStatus *missing_status(struct arena *a, const char *name)
+{
+    Pb__SubTaskStatus *s = arena_calloc(a, sizeof *s);
+    if (!s)
+        return NULL;
+    pb__sub_task_status__init(s);
+    s->name = arena_strdup(a, name);
+    s->status_case = PB__SUB_TASK_STATUS__STATUS_MSG;
+    s->msg = arena_printf(a, "no sub task with name %s has started", name);
+    return s;
+}
+
+static Pb__RelayStatus *relay_status(struct arena *a, const struct master_pos *mp)
+{
+    Pb__RelayStatus *r = arena_calloc(a, sizeof *r);
+    if (!r)
+        return NULL;
+    pb__relay_status__init(r);
+    if (mp->ok) {
+        r->masterbinlog = pos_str(a, mp->file, mp->pos);
+        r->masterbinloggtid = arena_strdup(a, mp->gtid);
+    }
+    r->stage = PB__STAGE__InvalidStage;   /* no relay unit: the Sync unit reads the source */
+    return r;
+}
+
+static void h_query_status(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__QueryStatusRequest *req = (const Pb__QueryStatusRequest *)m;
+    Pb__QueryStatusResponse resp = PB__QUERY_STATUS_RESPONSE__INIT;
+    struct worker_subtask_status *sts = NULL;
+    struct master_pos mp;
+    struct arena a = { 0 };
+    size_t n = 0, i;
+    const char *name = req->name ? req->name : "";
+    worker_snapshot(s->w, name, &sts, &n);
+    master_status(worker_cfg(s->w), &mp);
+    resp.result = 1;
+    resp.sourceid = worker_cfg(s->w)->source_id;
+    resp.relaystatus = relay_status(&a, &mp);
+    resp.subtaskstatus = arena_calloc(&a, (n + 1) * sizeof *resp.subtaskstatus);
+    for (i = 0; resp.subtaskstatus && i < n; i++)
+        if ((resp.subtaskstatus[resp.n_subtaskstatus] = subtask_status(&a, &sts[i], &mp)))
+            resp.n_subtaskstatus++;
+    if (n == 0 && name[0] && resp.subtaskstatus &&
+        (resp.subtaskstatus[0] = missing_status(&a, name)))
+        resp.n_subtaskstatus = 1;
+    if (resp.n_subtaskstatus == 0)
+        resp.msg = (char *)"no sub task started";
+    rpc_server_reply(call, &resp.base);
+    arena_free(&a);
+    free(sts);
+}
+
+static Pb__SubTaskError *subtask_error(struct arena *a, const struct worker_subtask_status *st)
+{
+    Pb__SubTaskError *e = arena_calloc(a, sizeof *e);
+    Pb__SyncError *se = arena_calloc(a, sizeof *se);
+    Pb__SyncSQLError *q;
+    char buf[1300];
+    if (!e || !se)
+        return NULL;
+    pb__sub_task_error__init(e);
+    pb__sync_error__init(se);
+    e->name = arena_strdup(a, st->name);
+    e->stage = (Pb__Stage)st->stage;
+    e->unit = PB__UNIT_TYPE__Sync;
+    e->error_case = PB__SUB_TASK_ERROR__ERROR_SYNC;
+    e->sync = se;
+    if (!st->has_error)
+        return e;
+    q = arena_calloc(a, sizeof *q);
+    se->errors = arena_calloc(a, sizeof *se->errors);
+    if (!q || !se->errors)
+        return e;
+    pb__sync_sqlerror__init(q);
+    worker_terr_string(&st->error, buf, sizeof buf);
+    q->msg = arena_strdup(a, buf);
+    if (st->sync.have_pos)
+        q->failedbinlogposition = pos_str(a, st->sync.syncer_file, st->sync.syncer_pos);
+    se->errors[0] = q;
+    se->n_errors = 1;
+    return e;
+}
+
+static void h_query_error(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__QueryErrorRequest *req = (const Pb__QueryErrorRequest *)m;
+    Pb__QueryErrorResponse resp = PB__QUERY_ERROR_RESPONSE__INIT;
+    Pb__RelayError relay = PB__RELAY_ERROR__INIT;
+    struct worker_subtask_status *sts = NULL;
+    struct arena a = { 0 };
+    size_t n = 0, i;
+    const char *name = req->name ? req->name : "";
+    worker_snapshot(s->w, name, &sts, &n);
+    resp.result = 1;
+    resp.relayerror = &relay;
+    resp.subtaskerror = arena_calloc(&a, (n + 1) * sizeof *resp.subtaskerror);
+    for (i = 0; resp.subtaskerror && i < n; i++)
+        if ((resp.subtaskerror[resp.n_subtaskerror] = subtask_error(&a, &sts[i])))
+            resp.n_subtaskerror++;
+    if (n == 0 && name[0] && resp.subtaskerror) {
+        Pb__SubTaskError *e = arena_calloc(&a, sizeof *e);
+        if (e) {
+            pb__sub_task_error__init(e);
+            e->name = arena_strdup(&a, name);
+            e->error_case = PB__SUB_TASK_ERROR__ERROR_MSG;
+            e->msg = arena_printf(&a, "no sub task with name %s has started", name);
+            resp.subtaskerror[0] = e;
+            resp.n_subtaskerror = 1;
+        }
+    }
+    rpc_server_reply(call, &resp.base);
+    arena_free(&a);
+    free(sts);
+}
+
+static void h_worker_config(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    Pb__QueryWorkerConfigResponse resp = PB__QUERY_WORKER_CONFIG_RESPONSE__INIT;
+    char *content = worker_config_from_toml(worker_cfg(s->w));
+    resp.result = content != NULL;
+    resp.msg = content ? (char *)"" : (char *)"out of memory";
+    resp.sourceid = worker_cfg(s->w)->source_id;
+    resp.content = content ? content : (char *)"";
+    rpc_server_reply(call, &resp.base);
+    free(content);
+}
+
+/* ---- not supported ---- */
+
+static void h_unsupported(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    const char *what = ctx;
+    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s not supported by this worker yet", what);
+    resp.result = 0;
+    resp.msg = msg;
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_operate_relay(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    const Pb__OperateRelayRequest *req = (const Pb__OperateRelayRequest *)m;
+    Pb__OperateRelayResponse resp = PB__OPERATE_RELAY_RESPONSE__INIT;
+    resp.op = req->op;
+    resp.result = 0;
+    resp.msg = (char *)"relay unit (OperateRelay) not supported by this worker yet";
+    rpc_server_reply(call, &resp.base);
+}
+
+static int h_fetch_ddl(struct rpc_stream *st, void *ctx)
+{
+    struct worker_service *s = ctx;
+    while (!atomic_load(&s->closing)) {
+        ProtobufCMessage *msg = NULL;
+        int rc = rpc_stream_recv(st, 500, &msg);
+        if (msg)
+            protobuf_c_message_free_unpacked(msg, NULL);
+        if (rc != DM_OK && rc != DM_E_TIMEOUT)
+            break;
+    }
+    return RPC_OK;
+}
+
+/* ---- registration ---- */
+
+struct unary_entry {
+    const char *name;
+    rpc_handler_fn fn;
+    const char *what;    /* ctx for h_unsupported */
+};
+
+static const struct unary_entry unary[] = {
+    {"StartSubTask", h_start, NULL},
+    {"OperateSubTask", h_operate, NULL},
+    {"UpdateSubTask", h_update, NULL},
+    {"QueryStatus", h_query_status, NULL},
+    {"QueryError", h_query_error, NULL},
+    {"QueryTaskOperation", h_query_op, NULL},
+    {"QueryWorkerConfig", h_worker_config, NULL},
+    {"OperateRelay", h_operate_relay, NULL},
+    {"HandleSQLs", h_unsupported, "sql-skip/sql-replace/sql-inject (HandleSQLs)"},
+    {"ExecuteDDL", h_unsupported, "sharding DDL lock (ExecuteDDL)"},
+    {"BreakDDLLock", h_unsupported, "sharding DDL lock (BreakDDLLock)"},
+    {"SwitchRelayMaster", h_unsupported, "relay unit (SwitchRelayMaster)"},
+    {"PurgeRelay", h_unsupported, "relay unit (PurgeRelay)"},
+    {"UpdateRelayConfig", h_unsupported, "relay unit (UpdateRelayConfig)"},
+    {"MigrateRelay", h_unsupported, "relay unit (MigrateRelay)"},
+};
+
+static int register_all(struct worker_service *s, char *err, size_t cap)
+{
+    const struct rpc_method *m;
+    size_t i;
+    for (i = 0; i < sizeof unary / sizeof unary[0]; i++) {
+        m = rpc_method_find(&pb__worker__descriptor, unary[i].name);
+        if (!m || rpc_server_register(s->srv, m, unary[i].fn,
+                                      unary[i].what ? (void *)unary[i].what : (void *)s)) {
+            snprintf(err, cap, "cannot register pb.Worker/%s", unary[i].name);
+            return DM_E_INTERNAL;
+        }
+    }
+    m = rpc_method_find(&pb__worker__descriptor, "FetchDDLInfo");
+    if (!m || rpc_server_register_stream(s->srv, m, h_fetch_ddl, s)) {
+        snprintf(err, cap, "cannot register pb.Worker/FetchDDLInfo");
+        return DM_E_INTERNAL;
+    }
+    return DM_OK;
+}
+
+int worker_service_start(struct worker *w, const char *addr, int nthreads,
+                         struct worker_service **out, int *bound_port, char *err, size_t cap)
+{
+    struct worker_service *s = calloc(1, sizeof *s);
+    char listen[300];
+    int rc;
+    *out = NULL;
+    if (!s)
+        return DM_E_NOMEM;
+    s->w = w;
+    atomic_init(&s->closing, false);
+    snprintf(listen, sizeof listen, "%s%s", addr[0] == ':' ? "0.0.0.0" : "", addr);
+    s->srv = rpc_server_new(listen, nthreads);
+    if (!s->srv) {
+        snprintf(err, cap, "cannot create gRPC server on %s", listen);
+        free(s);
+        return DM_E_INVAL;
+    }
+    if ((rc = register_all(s, err, cap)) || (rc = rpc_server_start(s->srv, bound_port))) {
+        if (!err[0])
+            snprintf(err, cap, "cannot listen on %s: %s", listen, dm_strerror(rc));
+        rpc_server_free(s->srv);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return DM_OK;
+}
+
+void worker_service_stop(struct worker_service *s, int64_t grace_ms)
+{
+    if (!s)
+        return;
+    atomic_store(&s->closing, true);
+    rpc_server_shutdown(s->srv, grace_ms);
+    rpc_server_free(s->srv);
+    free(s);
+}

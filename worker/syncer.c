@@ -1,0 +1,492 @@
+/* syncer.c - the Sync unit thread (see syncer.h). */
+#include "syncer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "applier.h"
+#include "ddl.h"
+#include "dm_error.h"
+#include "log.h"
+
+struct worker_syncer {
+    struct worker_syncer_params p;
+    pthread_t thread;
+    bool started, joined;
+    atomic_bool stop;
+    pthread_mutex_t mu;           /* guards everything below + reader pointer */
+    pthread_cond_t cond;
+    struct bl_reader *reader;
+    bool failed;
+    struct worker_terr err;
+    struct worker_sync_stats st;
+    int64_t start_ms;
+    int64_t sample_ms, sample_events;
+};
+
+/* Per-session state (thread-local to the syncer thread). */
+struct session {
+    struct worker_syncer *s;
+    struct worker_applier *a;
+    struct bl_reader *r;
+    char file[256];               /* pending (processed, maybe uncommitted) position */
+    uint64_t pos;
+    char gtid[128], pending_gtid[128];
+    bool in_src_txn;
+    bool dirty;                   /* pending position not yet written */
+    int64_t safe_until_ms;
+    int64_t events;               /* applied since last commit */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sync_err(struct worker_terr *e, bool transient, const char *fmt, const char *a1,
+                     const char *a2)
+{
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                    "%s%s%s", fmt, a1 ? a1 : "", a2 ? a2 : "");
+    e->transient = transient;
+}
+
+/* ---- commit / checkpoint ---- */
+
+static int commit(struct session *ss, struct worker_terr *e)
+{
+    struct worker_syncer *s = ss->s;
+    int rc;
+    if (!worker_applier_in_txn(ss->a) && !ss->dirty)
+        return DM_OK;
+    rc = worker_applier_commit(ss->a, ss->file, ss->pos, e);
+    if (rc)
+        return rc;
+    ss->dirty = false;
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->st.syncer_file, sizeof s->st.syncer_file, "%s", ss->file);
+    s->st.syncer_pos = ss->pos;
+    snprintf(s->st.syncer_gtid, sizeof s->st.syncer_gtid, "%s", ss->gtid);
+    s->st.have_pos = true;
+    s->st.total_events += ss->events;
+    pthread_mutex_unlock(&s->mu);
+    ss->events = 0;
+    return DM_OK;
+}
+
+static void set_pos(struct session *ss, const struct bl_event *ev)
+{
+    if (ev->next_pos == 0 || !ev->file[0])
+        return;
+    snprintf(ss->file, sizeof ss->file, "%s", ev->file);
+    ss->pos = ev->next_pos;
+    ss->dirty = true;
+}
+
+/* ---- rows ---- */
+
+static enum worker_event rows_event(enum bl_rows_op op)
+{
+    return op == BL_INSERT ? WEV_INSERT : op == BL_UPDATE ? WEV_UPDATE : WEV_DELETE;
+}
+
+static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
+{
+    const struct worker_syncer_params *p = &ss->s->p;
+    const struct bl_table *t = ev->table;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    bool safe;
+    int rc;
+    if (!t || ev->nrows == 0)
+        return DM_OK;
+    if (!worker_rules_bwl_allow(p->rules, t->schema, t->table))
+        return DM_OK;
+    if (worker_rules_filter_ignore(p->rules, t->schema, t->table, rows_event(ev->op), NULL))
+        return DM_OK;
+    worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
+    safe = p->cfg->safe_mode || now_ms() < ss->safe_until_ms;
+    rc = worker_applier_rows(ss->a, ev, ts, tt, safe, p->rules, e);
+    if (!rc)
+        ss->events += (int64_t)ev->nrows;
+    return rc;
+}
+
+/* ---- DDL ---- */
+
+static bool ddl_item_skipped(const struct worker_rules *rules, const struct worker_ddl_item *it)
+{
+    const struct worker_ddl_ref *r = &it->refs[0];
+    if (!worker_rules_bwl_allow(rules, r->schema, r->table))
+        return true;
+    if (worker_rules_filter_ignore(rules, r->schema, r->table, WEV_NULL, it->text))
+        return true;
+    return worker_rules_filter_ignore(rules, r->schema, r->table, it->ev, it->text);
+}
+
+static int apply_ddl_item(struct session *ss, const struct worker_ddl_item *it,
+                          struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    char *sql;
+    int rc;
+    if (ddl_item_skipped(rules, it)) {
+        dm_log_kv(DM_LOG_INFO, "skip DDL by rules", "task", ss->s->p.cfg->name, "sql", it->text,
+                  NULL);
+        return DM_OK;
+    }
+    sql = worker_ddl_rewrite(it, rules);
+    if (!sql) {
+        sync_err(e, false, "out of memory", NULL, NULL);
+        return DM_E_NOMEM;
+    }
+    worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt, sizeof tt);
+    dm_log_kv(DM_LOG_INFO, "execute DDL", "task", ss->s->p.cfg->name, "sql", sql, NULL);
+    rc = worker_applier_ddl(ss->a, it->refs[0].table[0] ? ts : NULL, sql, e);
+    free(sql);
+    if (!rc)
+        ss->events++;
+    return rc;
+}
+
+static int on_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
+                  struct worker_terr *e)
+{
+    size_t i;
+    int rc;
+    if ((rc = commit(ss, e)))          /* DML before the DDL, at the pre-DDL position */
+        return rc;
+    for (i = 0; i < d->n; i++)
+        if ((rc = apply_ddl_item(ss, &d->items[i], e)))
+            return rc;
+    set_pos(ss, ev);
+    snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
+    return commit(ss, e);
+}
+
+static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    struct worker_ddl d;
+    int rc = worker_ddl_parse(ev->query ? ev->query : "", ev->schema, &d);
+    if (rc) {
+        sync_err(e, false, "out of memory", NULL, NULL);
+        return rc;
+    }
+    switch (d.kind) {
+    case WDDL_BEGIN:
+        ss->in_src_txn = true;
+        break;
+    case WDDL_COMMIT:
+        ss->in_src_txn = false;
+        set_pos(ss, ev);
+        snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
+        break;
+    case WDDL_DDL:
+        rc = on_ddl(ss, ev, &d, e);
+        ss->in_src_txn = false;
+        break;
+    case WDDL_DML:
+        if (ev->schema && worker_rules_filter_ignore(rules, ev->schema, "", WEV_NULL, ev->query))
+            break;
+        sync_err(e, false, "only support ROW format binlog, unexpected DML statement found "
+                 "in query event: ", ev->query, NULL);
+        e->code = WTE_SYNC_DML_STATEMENT;
+        rc = DM_E_NOT_SUPPORTED;
+        break;
+    case WDDL_UNKNOWN:
+        dm_log_kv(DM_LOG_WARN, "skip unrecognised query event", "task", ss->s->p.cfg->name,
+                  "sql", ev->query, NULL);
+        /* fall through */
+    case WDDL_SKIP:
+        if (!ss->in_src_txn)
+            set_pos(ss, ev);
+        break;
+    }
+    worker_ddl_free(&d);
+    return rc;
+}
+
+/* ---- event loop ---- */
+
+static int on_event(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
+{
+    switch (ev->kind) {
+    case BL_EV_ROWS:
+        return on_rows(ss, ev, e);
+    case BL_EV_QUERY:
+        return on_query(ss, ev, e);
+    case BL_EV_GTID:
+        snprintf(ss->pending_gtid, sizeof ss->pending_gtid, "%s", ev->gtid);
+        if (!ev->gtid_standalone)
+            ss->in_src_txn = true;
+        return DM_OK;
+    case BL_EV_XID:
+        ss->in_src_txn = false;
+        set_pos(ss, ev);
+        snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
+        if (worker_applier_txn_rows(ss->a) >= (size_t)ss->s->p.cfg->batch)
+            return commit(ss, e);
+        return DM_OK;
+    case BL_EV_ROTATE:
+    case BL_EV_OTHER:
+        if (!ss->in_src_txn)
+            set_pos(ss, ev);
+        return DM_OK;
+    }
+    return DM_OK;
+}
+
+static int start_point(struct session *ss, struct worker_terr *e)
+{
+    const struct worker_syncer_params *p = &ss->s->p;
+    bool found = false;
+    char err[512] = "";
+    int rc = worker_applier_load_checkpoint(ss->a, ss->file, sizeof ss->file, &ss->pos, &found, e);
+    if (rc || found)
+        return rc;
+    if (p->cfg->meta_binlog_name) {
+        snprintf(ss->file, sizeof ss->file, "%s", p->cfg->meta_binlog_name);
+        ss->pos = p->cfg->meta_binlog_pos;
+        return DM_OK;
+    }
+    rc = bl_source_status(&p->src, ss->file, sizeof ss->file, &ss->pos, ss->gtid,
+                          sizeof ss->gtid, err, sizeof err);
+    if (rc) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM,
+                        WTE_LEVEL_HIGH, "database driver error: %s", err);
+        e->transient = true;
+    }
+    return rc;
+}
+
+static int open_reader(struct session *ss, struct worker_terr *e)
+{
+    struct worker_syncer *s = ss->s;
+    char err[512] = "";
+    int rc = bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
+    if (rc) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM,
+                        WTE_LEVEL_HIGH, "database driver error: open binlog stream at (%s, %llu): %s",
+                        ss->file, (unsigned long long)ss->pos, err);
+        e->transient = rc == DM_E_UNAVAILABLE || rc == DM_E_DB;
+        return rc;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->reader = ss->r;
+    pthread_mutex_unlock(&s->mu);
+    if (atomic_load(&s->stop))
+        bl_reader_close(ss->r);
+    return DM_OK;
+}
+
+static int read_loop(struct session *ss, struct worker_terr *e)
+{
+    struct worker_syncer *s = ss->s;
+    char err[512] = "";
+    int rc = DM_OK;
+    while (!atomic_load(&s->stop)) {
+        struct bl_event *ev = NULL;
+        bool pending = worker_applier_in_txn(ss->a) || ss->dirty;
+        rc = bl_reader_next(ss->r, pending ? 20 : 500, &ev, err, sizeof err);
+        if (rc == DM_E_TIMEOUT) {
+            rc = ss->in_src_txn ? DM_OK : commit(ss, e);
+            pthread_mutex_lock(&s->mu);
+            s->st.caught_up = !ss->in_src_txn && !worker_applier_in_txn(ss->a);
+            pthread_mutex_unlock(&s->mu);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (rc == DM_E_CANCELLED)
+            return DM_OK;
+        if (rc) {
+            worker_terr_set(e, rc == DM_E_PARSE ? WTE_SYNC_UNIT : WTE_DB_DRIVER,
+                            rc == DM_E_PARSE ? WTE_CLASS_SYNC_UNIT : WTE_CLASS_DATABASE,
+                            WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH, "read binlog at (%s, %llu): %s",
+                            ss->file, (unsigned long long)ss->pos, err);
+            e->transient = rc == DM_E_UNAVAILABLE;
+            return rc;
+        }
+        if (s->st.caught_up) {
+            pthread_mutex_lock(&s->mu);
+            s->st.caught_up = false;
+            pthread_mutex_unlock(&s->mu);
+        }
+        if ((rc = on_event(ss, ev, e)))
+            return rc;
+    }
+    return DM_OK;
+}
+
+/* One connected session: target + source, until stop or error. */
+static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker_terr *e)
+{
+    struct session ss;
+    const struct worker_subtask_cfg *c = s->p.cfg;
+    int rc;
+    memset(&ss, 0, sizeof ss);
+    ss.s = s;
+    ss.safe_until_ms = now_ms() + (s->p.safe_mode_ms > 0 ? s->p.safe_mode_ms : 60000);
+    rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
+    if (!rc)
+        rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
+    if (!rc) {
+        *remove_meta = false;
+        rc = start_point(&ss, e);
+    }
+    if (!rc)
+        rc = open_reader(&ss, e);
+    if (!rc) {
+        dm_log_kv(DM_LOG_INFO, "sync unit started", "task", c->name, "binlog", ss.file, NULL);
+        rc = read_loop(&ss, e);
+    }
+    if (ss.a) {
+        if (!rc && !ss.in_src_txn) {
+            struct worker_terr e2;
+            (void)commit(&ss, &e2);           /* flush on stop */
+        }
+        worker_applier_rollback(ss.a);
+        worker_applier_free(ss.a);
+    }
+    if (ss.r) {
+        pthread_mutex_lock(&s->mu);
+        s->reader = NULL;
+        pthread_mutex_unlock(&s->mu);
+        bl_reader_free(ss.r);
+    }
+    return rc;
+}
+
+static void backoff_wait(struct worker_syncer *s, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (!atomic_load(&s->stop))
+        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *thread_main(void *arg)
+{
+    struct worker_syncer *s = arg;
+    bool remove_meta = s->p.remove_meta;
+    int64_t window = s->p.retry_window_ms > 0 ? s->p.retry_window_ms : 60000;
+    int64_t fail_since = 0, delay = 500;
+    while (!atomic_load(&s->stop)) {
+        struct worker_terr e;
+        int64_t before;
+        int rc;
+        memset(&e, 0, sizeof e);
+        pthread_mutex_lock(&s->mu);
+        before = s->st.total_events;
+        pthread_mutex_unlock(&s->mu);
+        rc = session_run(s, &remove_meta, &e);
+        if (rc == DM_OK || atomic_load(&s->stop))
+            break;
+        pthread_mutex_lock(&s->mu);
+        if (s->st.total_events != before)
+            fail_since = 0;             /* made progress: a fresh failure window */
+        pthread_mutex_unlock(&s->mu);
+        if (!fail_since)
+            fail_since = now_ms();
+        dm_log_kv(DM_LOG_WARN, "sync unit error", "task", s->p.cfg->name, "error", e.msg,
+                  "transient", e.transient ? "true" : "false", NULL);
+        if (!e.transient || now_ms() - fail_since >= window) {
+            pthread_mutex_lock(&s->mu);
+            s->failed = true;
+            s->err = e;
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        backoff_wait(s, delay);
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+    }
+    return NULL;
+}
+
+int worker_syncer_start(const struct worker_syncer_params *p, struct worker_syncer **out)
+{
+    struct worker_syncer *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return DM_E_NOMEM;
+    s->p = *p;
+    atomic_init(&s->stop, false);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->start_ms = now_ms();
+    s->sample_ms = s->start_ms;
+    if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+        return DM_E_INTERNAL;
+    }
+    s->started = true;
+    *out = s;
+    return DM_OK;
+}
+
+void worker_syncer_stop(struct worker_syncer *s)
+{
+    if (!s || !s->started || s->joined)
+        return;
+    atomic_store(&s->stop, true);
+    pthread_mutex_lock(&s->mu);
+    if (s->reader)
+        bl_reader_close(s->reader);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    s->joined = true;
+}
+
+bool worker_syncer_failed(struct worker_syncer *s, struct worker_terr *err)
+{
+    bool f;
+    pthread_mutex_lock(&s->mu);
+    f = s->failed;
+    if (f && err)
+        *err = s->err;
+    pthread_mutex_unlock(&s->mu);
+    return f;
+}
+
+void worker_syncer_stats(struct worker_syncer *s, struct worker_sync_stats *st)
+{
+    int64_t now = now_ms(), el;
+    pthread_mutex_lock(&s->mu);
+    el = now - s->start_ms;
+    s->st.total_tps = el > 0 ? s->st.total_events * 1000 / el : 0;
+    if (now - s->sample_ms >= 1000) {
+        s->st.recent_tps = (s->st.total_events - s->sample_events) * 1000 / (now - s->sample_ms);
+        s->sample_ms = now;
+        s->sample_events = s->st.total_events;
+    }
+    *st = s->st;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void worker_syncer_free(struct worker_syncer *s)
+{
+    if (!s)
+        return;
+    worker_syncer_stop(s);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}

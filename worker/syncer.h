@@ -1,0 +1,59 @@
+/* syncer.h - the Sync unit of one subtask: a thread that reads the source binlog
+ * (worker/binlog.h) from the checkpoint (or the subtask's [meta] on first start) and
+ * applies it to the target (applier.h) with DM v1.0 semantics: black-white-list,
+ * event filters, routes, column mapping, safe mode for the first minute after every
+ * (re)start or always with safe-mode, batches of `batch` rows per target transaction
+ * with the checkpoint in the same transaction, DDL applied serially after the DML
+ * before it, positions only at transaction ends. Lost connections (source or target)
+ * are retried with backoff for `retry_window_ms`; past that the thread exits with a
+ * transient error (the worker then pauses the subtask and may auto-resume it).
+ *
+ * Ownership: the syncer BORROWS params->cfg, params->rules and the strings of
+ * params->src; they must stay valid until worker_syncer_free.
+ * Thread-safety: worker_syncer_stop/stats/exited may be called from any thread;
+ * start/free from the owner only. */
+#ifndef DM_WORKER_SYNCER_H
+#define DM_WORKER_SYNCER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "binlog.h"
+#include "rules.h"
+#include "subtask_cfg.h"
+#include "terror.h"
+
+struct worker_syncer_params {
+    const struct worker_subtask_cfg *cfg;
+    const struct worker_rules *rules;
+    struct bl_source src;
+    const char *source_id;        /* checkpoint id */
+    bool remove_meta;             /* drop the checkpoint table before starting */
+    int64_t retry_window_ms;      /* keep retrying lost connections this long (0 = 60 s) */
+    int64_t safe_mode_ms;         /* automatic safe mode after start (0 = 60 s) */
+};
+
+struct worker_sync_stats {
+    int64_t total_events;         /* rows + DDL statements applied */
+    int64_t total_tps, recent_tps;
+    char syncer_file[256];        /* flushed checkpoint */
+    uint64_t syncer_pos;
+    char syncer_gtid[128];        /* MariaDB GTID of the last committed transaction */
+    bool have_pos;
+    bool caught_up;               /* nothing buffered, reader idle */
+};
+
+struct worker_syncer;
+
+/* Start the thread. DM_OK or DM_E_NOMEM / DM_E_INTERNAL (thread creation). */
+int worker_syncer_start(const struct worker_syncer_params *p, struct worker_syncer **out);
+/* Ask the thread to stop (flushing what is complete), interrupt the reader and join.
+ * Idempotent. */
+void worker_syncer_stop(struct worker_syncer *s);
+/* true when the thread ended by itself with an error (copied to *err). */
+bool worker_syncer_failed(struct worker_syncer *s, struct worker_terr *err);
+void worker_syncer_stats(struct worker_syncer *s, struct worker_sync_stats *st);
+/* Stops (if needed) and frees. */
+void worker_syncer_free(struct worker_syncer *s);
+
+#endif /* DM_WORKER_SYNCER_H */

@@ -1,0 +1,54 @@
+/* terror.h - DM v1.0 style "terror" strings for the worker:
+ *   "[code=40050:class=dm-worker:scope=internal:level=high] current stage is ..."
+ * and the numeric class/scope/level values DM puts into pb.TError.
+ * Thread-safety: pure functions. */
+#ifndef DM_WORKER_TERROR_H
+#define DM_WORKER_TERROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* DM error classes (pkg/terror/terror.go order, 1-based). */
+enum worker_terr_class {
+    WTE_CLASS_DATABASE = 1, WTE_CLASS_FUNCTIONAL, WTE_CLASS_CONFIG, WTE_CLASS_BINLOG_OP,
+    WTE_CLASS_CHECKPOINT, WTE_CLASS_TASK_CHECK, WTE_CLASS_RELAY_EVENT_LIB, WTE_CLASS_RELAY_UNIT,
+    WTE_CLASS_DUMP_UNIT, WTE_CLASS_LOAD_UNIT, WTE_CLASS_SYNC_UNIT, WTE_CLASS_DM_MASTER,
+    WTE_CLASS_DM_WORKER, WTE_CLASS_DM_TRACER
+};
+enum worker_terr_scope { WTE_SCOPE_NOT_SET = 0, WTE_SCOPE_UPSTREAM, WTE_SCOPE_DOWNSTREAM, WTE_SCOPE_INTERNAL };
+enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
+
+/* Codes used by this worker (DM v1.0 errors_release.txt numbers). */
+#define WTE_DB_DRIVER          10001  /* database driver error */
+#define WTE_DB_EXEC            10006  /* execute statement failed */
+#define WTE_CONFIG_DECODE      20016  /* subtask config decode/validate failure */
+#define WTE_SYNC_DML_STATEMENT 36014  /* statement-format DML in a QUERY event */
+#define WTE_SYNC_UNIT          36059  /* generic sync unit failure (binlog read/decode) */
+#define WTE_WORKER_NOT_RUNNING 40050
+#define WTE_WORKER_NOT_PAUSED  40051
+#define WTE_WORKER_UPDATE_STAGE 40052
+#define WTE_WORKER_NOT_FOUND   40054
+#define WTE_WORKER_EXISTS      40055
+#define WTE_WORKER_NOT_SUPPORTED 40999 /* our own: operation not supported by this worker */
+
+/* One DM error: code, class, scope, level, message (no stack). */
+struct worker_terr {
+    int code;
+    enum worker_terr_class cls;
+    enum worker_terr_scope scope;
+    enum worker_terr_level level;
+    bool transient;     /* connection-level failure: retry / auto-resume may fix it */
+    char msg[1024];
+};
+
+/* Fill `e` (message printf-style, truncated to fit). */
+void worker_terr_set(struct worker_terr *e, int code, enum worker_terr_class cls,
+                     enum worker_terr_scope scope, enum worker_terr_level level,
+                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* "[code=..:class=..:scope=..:level=..] msg" into out (truncated to cap). */
+void worker_terr_string(const struct worker_terr *e, char *out, size_t cap);
+const char *worker_terr_class_name(enum worker_terr_class c);
+const char *worker_terr_scope_name(enum worker_terr_scope s);
+const char *worker_terr_level_name(enum worker_terr_level l);
+
+#endif /* DM_WORKER_TERROR_H */

@@ -1,0 +1,576 @@
+/* worker.c - subtask lifecycle, stage rules, op log, restore, checker (worker.h). */
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dm_error.h"
+#include "dmworker.pb-c.h"
+#include "log.h"
+#include "rules.h"
+#include "subtask_cfg.h"
+
+struct subtask {
+    char *name;
+    struct worker_subtask_cfg *cfg;
+    struct worker_rules *rules;
+    int stage;
+    struct worker_syncer *syncer;
+    bool has_error, canceled, remove_meta;
+    struct worker_terr error;
+    struct worker_sync_stats stats;   /* last stats of a stopped syncer */
+    bool has_stats;
+    int64_t paused_at_ms, running_since_ms, backoff_ms;
+    struct subtask *next;
+};
+
+struct worker {
+    const struct worker_config *cfg;
+    struct worker_options opt;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct worker_meta *meta;
+    struct subtask *tasks;
+    pthread_t checker;
+    bool checker_started, closing;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *stage_name(int s)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&pb__stage__descriptor, s);
+    return v ? v->name : "InvalidStage";
+}
+
+__attribute__((format(printf, 4, 5)))
+static void werr(char *out, size_t cap, int code, const char *fmt, ...)
+{
+    struct worker_terr e;
+    va_list ap;
+    worker_terr_set(&e, code, code >= 40000 ? WTE_CLASS_DM_WORKER : WTE_CLASS_CONFIG,
+                    WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, "%s", "");
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    worker_terr_string(&e, out, cap);
+}
+
+/* ---- subtask objects ---- */
+
+static struct subtask *find(struct worker *w, const char *name)
+{
+    struct subtask *t;
+    for (t = w->tasks; t; t = t->next)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+static void subtask_free(struct subtask *t)
+{
+    if (!t)
+        return;
+    worker_syncer_free(t->syncer);
+    worker_rules_free(t->rules);
+    worker_subtask_cfg_free(t->cfg);
+    free(t->name);
+    free(t);
+}
+
+/* Takes ownership of cfg. */
+static int subtask_new(struct worker_subtask_cfg *cfg, struct subtask **out, char *err,
+                       size_t cap)
+{
+    struct subtask *t = calloc(1, sizeof *t);
+    char rerr[300] = "";
+    int rc;
+    *out = NULL;
+    if (!t || !(t->name = strdup(cfg->name))) {
+        free(t);
+        worker_subtask_cfg_free(cfg);
+        return DM_E_NOMEM;
+    }
+    t->cfg = cfg;
+    rc = worker_rules_new(cfg, &t->rules, rerr, sizeof rerr);
+    if (rc) {
+        werr(err, cap, WTE_CONFIG_DECODE, "invalid task rules: %s", rerr);
+        subtask_free(t);
+        return rc;
+    }
+    t->stage = PB__STAGE__New;
+    *out = t;
+    return DM_OK;
+}
+
+static uint32_t task_server_id(const struct worker *w, const char *name)
+{
+    uint32_t h = 5381;
+    for (; *name; name++)
+        h = h * 33 + (unsigned char)*name;
+    return (uint32_t)w->cfg->server_id + h % 1000;
+}
+
+static int run_syncer(struct worker *w, struct subtask *t)
+{
+    struct worker_syncer_params p;
+    int rc;
+    memset(&p, 0, sizeof p);
+    p.cfg = t->cfg;
+    p.rules = t->rules;
+    p.src.host = w->cfg->from_host;
+    p.src.port = (int)w->cfg->from_port;
+    p.src.user = w->cfg->from_user;
+    p.src.password = w->cfg->from_password_plain;
+    p.src.server_id = task_server_id(w, t->name);
+    p.source_id = t->cfg->source_id[0] ? t->cfg->source_id : w->cfg->source_id;
+    p.remove_meta = t->remove_meta;
+    p.retry_window_ms = w->opt.retry_window_ms;
+    p.safe_mode_ms = w->opt.safe_mode_ms;
+    rc = worker_syncer_start(&p, &t->syncer);
+    if (rc)
+        return rc;
+    t->remove_meta = false;
+    t->stage = PB__STAGE__Running;
+    t->has_error = false;
+    t->canceled = false;
+    t->running_since_ms = now_ms();
+    return DM_OK;
+}
+
+static void halt_syncer(struct subtask *t)
+{
+    if (!t->syncer)
+        return;
+    worker_syncer_stop(t->syncer);
+    worker_syncer_stats(t->syncer, &t->stats);
+    t->has_stats = true;
+    worker_syncer_free(t->syncer);
+    t->syncer = NULL;
+}
+
+/* A Sync unit that died with an error pauses its subtask. */
+static void reap(struct subtask *t)
+{
+    struct worker_terr e;
+    if (!t->syncer || !worker_syncer_failed(t->syncer, &e))
+        return;
+    halt_syncer(t);
+    t->stage = PB__STAGE__Paused;
+    t->has_error = true;
+    t->error = e;
+    t->canceled = false;
+    t->paused_at_ms = now_ms();
+    dm_log_kv(DM_LOG_WARN, "subtask paused by error", "task", t->name, "error", e.msg, NULL);
+}
+
+static void persist(struct worker *w, const struct subtask *t)
+{
+    if (worker_meta_save_subtask(w->meta, t->name, t->stage, t->cfg->doc))
+        dm_log_kv(DM_LOG_ERROR, "cannot save subtask meta", "task", t->name, NULL);
+}
+
+/* ---- operation log ---- */
+
+static int log_op(struct worker *w, int op, const char *name, int stage, const char *fail,
+                  int64_t *log_id)
+{
+    struct worker_oplog_entry e;
+    int rc;
+    memset(&e, 0, sizeof e);
+    e.op = op;
+    e.stage = stage;
+    snprintf(e.name, sizeof e.name, "%s", name);
+    e.success = fail == NULL;
+    snprintf(e.message, sizeof e.message, "%s", fail ? fail : "");
+    rc = worker_meta_log_append(w->meta, &e);
+    *log_id = e.id;
+    dm_log_kv(fail ? DM_LOG_WARN : DM_LOG_INFO, "operate subtask", "task", name,
+              "op", protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op)
+                        ? protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op)->name
+                        : "?",
+              "error", fail, NULL);
+    return rc;
+}
+
+/* ---- operations ---- */
+
+int worker_start_subtask(struct worker *w, const char *toml, int64_t *log_id, char *err,
+                         size_t cap)
+{
+    struct worker_subtask_cfg *cfg = NULL;
+    struct subtask *t = NULL;
+    char msg[1200], perr[600] = "";
+    int rc = worker_subtask_cfg_parse_toml(toml, strlen(toml), &cfg, perr, sizeof perr);
+    if (rc) {
+        werr(err, cap, WTE_CONFIG_DECODE, "decode subtask config: %s", perr);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (find(w, cfg->name)) {
+        werr(msg, sizeof msg, WTE_WORKER_EXISTS, "sub task %s already exists", cfg->name);
+        rc = log_op(w, PB__TASK_OP__Start, cfg->name, PB__STAGE__InvalidStage, msg, log_id);
+        worker_subtask_cfg_free(cfg);
+        goto out;
+    }
+    if ((rc = subtask_new(cfg, &t, err, cap)))
+        goto out;
+    t->remove_meta = t->cfg->remove_meta;
+    if ((rc = run_syncer(w, t))) {
+        werr(err, cap, WTE_WORKER_NOT_SUPPORTED, "cannot start the sync unit of %s", t->name);
+        subtask_free(t);
+        goto out;
+    }
+    t->next = w->tasks;
+    w->tasks = t;
+    persist(w, t);
+    rc = log_op(w, PB__TASK_OP__Start, t->name, t->stage, NULL, log_id);
+out:
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+static void unlink_task(struct worker *w, struct subtask *t)
+{
+    struct subtask **pp;
+    for (pp = &w->tasks; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+    }
+}
+
+/* Run op on t; returns NULL or a DM error string in msg. */
+static const char *apply_op(struct worker *w, struct subtask *t, int op, char *msg, size_t cap)
+{
+    reap(t);
+    switch (op) {
+    case PB__TASK_OP__Pause:
+        if (t->stage != PB__STAGE__Running) {
+            werr(msg, cap, WTE_WORKER_NOT_RUNNING, "current stage is %s but not running, invalid",
+                 stage_name(t->stage));
+            return msg;
+        }
+        halt_syncer(t);
+        t->stage = PB__STAGE__Paused;
+        t->canceled = true;
+        t->has_error = false;
+        t->paused_at_ms = now_ms();
+        persist(w, t);
+        return NULL;
+    case PB__TASK_OP__Resume:
+    case PB__TASK_OP__AutoResume:
+        if (t->stage != PB__STAGE__Paused) {
+            werr(msg, cap, WTE_WORKER_NOT_PAUSED, "current stage is %s but not paused, invalid",
+                 stage_name(t->stage));
+            return msg;
+        }
+        if (run_syncer(w, t)) {
+            werr(msg, cap, WTE_WORKER_NOT_SUPPORTED, "cannot start the sync unit of %s", t->name);
+            return msg;
+        }
+        persist(w, t);
+        return NULL;
+    default:
+        werr(msg, cap, WTE_WORKER_UPDATE_STAGE, "invalid operate %s on subtask",
+             protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op)
+                 ? protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op)->name
+                 : "InvalidOp");
+        return msg;
+    }
+}
+
+int worker_operate_subtask(struct worker *w, const char *name, int op, int64_t *log_id,
+                           char *err, size_t cap)
+{
+    struct subtask *t;
+    char msg[1200];
+    const char *fail = NULL;
+    int stage = PB__STAGE__InvalidStage, rc;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, name);
+    if (!t) {
+        werr(msg, sizeof msg, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", name);
+        fail = msg;
+    } else if (op == PB__TASK_OP__Stop) {
+        halt_syncer(t);
+        unlink_task(w, t);
+        worker_meta_delete_subtask(w->meta, t->name);
+        subtask_free(t);
+        stage = PB__STAGE__Stopped;
+    } else {
+        fail = apply_op(w, t, op, msg, sizeof msg);
+        stage = t->stage;
+    }
+    rc = log_op(w, op, name, stage, fail, log_id);
+    pthread_mutex_unlock(&w->mu);
+    if (rc)
+        werr(err, cap, WTE_WORKER_NOT_SUPPORTED, "%s", "save operation log failed");
+    return rc;
+}
+
+static const char *do_update(struct worker *w, struct subtask *t,
+                             const struct worker_subtask_cfg *upd, char *msg, size_t cap)
+{
+    struct worker_subtask_cfg *merged = NULL;
+    struct worker_rules *rules = NULL;
+    char e2[600] = "";
+    reap(t);
+    if (t->stage != PB__STAGE__Paused) {
+        werr(msg, cap, WTE_WORKER_UPDATE_STAGE,
+             "can only update task on Paused stage, but current stage is %s", stage_name(t->stage));
+        return msg;
+    }
+    if (worker_subtask_cfg_merge_update(t->cfg, upd, &merged, e2, sizeof e2) ||
+        worker_rules_new(merged, &rules, e2, sizeof e2)) {
+        worker_subtask_cfg_free(merged);
+        werr(msg, cap, WTE_CONFIG_DECODE, "update subtask config: %s", e2);
+        return msg;
+    }
+    worker_rules_free(t->rules);
+    worker_subtask_cfg_free(t->cfg);
+    t->cfg = merged;
+    t->rules = rules;
+    persist(w, t);
+    return NULL;
+}
+
+int worker_update_subtask(struct worker *w, const char *toml, int64_t *log_id, char *err,
+                          size_t cap)
+{
+    struct worker_subtask_cfg *upd = NULL;
+    struct subtask *t;
+    char msg[1200], perr[600] = "";
+    const char *fail;
+    int rc = worker_subtask_cfg_parse_toml(toml, strlen(toml), &upd, perr, sizeof perr);
+    if (rc) {
+        werr(err, cap, WTE_CONFIG_DECODE, "decode subtask config: %s", perr);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    t = find(w, upd->name);
+    if (!t) {
+        werr(msg, sizeof msg, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", upd->name);
+        fail = msg;
+    } else {
+        fail = do_update(w, t, upd, msg, sizeof msg);
+    }
+    rc = log_op(w, PB__TASK_OP__Update, upd->name, t ? t->stage : PB__STAGE__InvalidStage, fail,
+                log_id);
+    pthread_mutex_unlock(&w->mu);
+    worker_subtask_cfg_free(upd);
+    return rc;
+}
+
+int worker_query_log(struct worker *w, int64_t id, struct worker_oplog_entry *out, bool *found)
+{
+    int rc;
+    pthread_mutex_lock(&w->mu);
+    rc = worker_meta_log_get(w->meta, id, out, found);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* ---- status ---- */
+
+static void snap_one(struct subtask *t, struct worker_subtask_status *s)
+{
+    memset(s, 0, sizeof *s);
+    reap(t);
+    snprintf(s->name, sizeof s->name, "%s", t->name);
+    s->stage = t->stage;
+    s->has_error = t->has_error;
+    s->error = t->error;
+    s->canceled = t->canceled;
+    if (t->syncer) {
+        worker_syncer_stats(t->syncer, &s->sync);
+        s->has_sync = true;
+    } else if (t->has_stats) {
+        s->sync = t->stats;
+        s->sync.caught_up = false;
+        s->has_sync = true;
+    }
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct worker_subtask_status *)a)->name,
+                  ((const struct worker_subtask_status *)b)->name);
+}
+
+int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_status **out,
+                    size_t *n)
+{
+    struct subtask *t;
+    size_t cnt = 0, i = 0;
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&w->mu);
+    for (t = w->tasks; t; t = t->next)
+        cnt++;
+    *out = calloc(cnt ? cnt : 1, sizeof **out);
+    if (!*out) {
+        pthread_mutex_unlock(&w->mu);
+        return DM_E_NOMEM;
+    }
+    for (t = w->tasks; t; t = t->next)
+        if (!name || !name[0] || strcmp(name, t->name) == 0)
+            snap_one(t, &(*out)[i++]);
+    pthread_mutex_unlock(&w->mu);
+    qsort(*out, i, sizeof **out, by_name);
+    *n = i;
+    return DM_OK;
+}
+
+const struct worker_config *worker_cfg(const struct worker *w) { return w->cfg; }
+
+/* ---- checker (auto-resume) ---- */
+
+static void check_one(struct worker *w, struct subtask *t, int64_t now)
+{
+    int64_t min = w->opt.backoff_min_ms > 0 ? w->opt.backoff_min_ms : 1000;
+    int64_t max = w->cfg->checker_backoff_max_ms > 0 ? w->cfg->checker_backoff_max_ms : 300000;
+    int64_t id;
+    char msg[1200];
+    const char *fail;
+    reap(t);
+    if (t->backoff_ms <= 0)
+        t->backoff_ms = min;
+    if (t->stage == PB__STAGE__Running &&
+        now - t->running_since_ms >= w->cfg->checker_backoff_rollback_ms)
+        t->backoff_ms = min;
+    if (!w->cfg->checker_enable || t->stage != PB__STAGE__Paused || !t->has_error ||
+        !t->error.transient || now - t->paused_at_ms < t->backoff_ms)
+        return;
+    dm_log_kv(DM_LOG_INFO, "auto resume subtask", "task", t->name, NULL);
+    fail = apply_op(w, t, PB__TASK_OP__AutoResume, msg, sizeof msg);
+    (void)log_op(w, PB__TASK_OP__AutoResume, t->name, t->stage, fail, &id);
+    t->backoff_ms = t->backoff_ms * 2 > max ? max : t->backoff_ms * 2;
+}
+
+void worker_check_now(struct worker *w)
+{
+    struct subtask *t;
+    int64_t now = now_ms();
+    pthread_mutex_lock(&w->mu);
+    for (t = w->tasks; t; t = t->next)
+        check_one(w, t, now);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *checker_main(void *arg)
+{
+    struct worker *w = arg;
+    int64_t iv = w->opt.checker_interval_ms > 0 ? w->opt.checker_interval_ms : 1000;
+    pthread_mutex_lock(&w->mu);
+    while (!w->closing) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += iv / 1000;
+        ts.tv_nsec += (iv % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+        if (w->closing)
+            break;
+        pthread_mutex_unlock(&w->mu);
+        worker_check_now(w);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static void restore_one(struct worker *w, json_t *rec)
+{
+    struct worker_subtask_cfg *cfg = NULL;
+    struct subtask *t = NULL;
+    char err[600] = "";
+    int stage = (int)json_integer_value(json_object_get(rec, "stage"));
+    if (worker_subtask_cfg_from_json(json_object_get(rec, "config"), &cfg, err, sizeof err) ||
+        subtask_new(cfg, &t, err, sizeof err)) {
+        dm_log_kv(DM_LOG_ERROR, "cannot restore subtask", "task",
+                  json_string_value(json_object_get(rec, "name")), "error", err, NULL);
+        return;
+    }
+    if (stage == PB__STAGE__Running || stage == PB__STAGE__New) {
+        if (run_syncer(w, t))
+            t->stage = PB__STAGE__Paused;
+    } else {
+        t->stage = PB__STAGE__Paused;
+        t->canceled = true;
+    }
+    t->next = w->tasks;
+    w->tasks = t;
+    dm_log_kv(DM_LOG_INFO, "restored subtask", "task", t->name, "stage", stage_name(t->stage),
+              NULL);
+}
+
+int worker_new(const struct worker_config *cfg, const struct worker_options *opt,
+               struct worker **out, char *err, size_t cap)
+{
+    struct worker *w = calloc(1, sizeof *w);
+    json_t *recs = NULL, *rec;
+    size_t i;
+    int rc;
+    *out = NULL;
+    if (!w)
+        return DM_E_NOMEM;
+    w->cfg = cfg;
+    if (opt)
+        w->opt = *opt;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if ((rc = worker_meta_open(cfg->meta_dir, &w->meta, err, cap)) ||
+        (rc = worker_meta_load_subtasks(w->meta, &recs))) {
+        worker_free(w);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    json_array_foreach(recs, i, rec)
+        restore_one(w, rec);
+    pthread_mutex_unlock(&w->mu);
+    json_decref(recs);
+    if (pthread_create(&w->checker, NULL, checker_main, w) != 0) {
+        worker_free(w);
+        return DM_E_INTERNAL;
+    }
+    w->checker_started = true;
+    *out = w;
+    return DM_OK;
+}
+
+void worker_free(struct worker *w)
+{
+    struct subtask *t;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->closing = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    if (w->checker_started)
+        pthread_join(w->checker, NULL);
+    while ((t = w->tasks)) {
+        w->tasks = t->next;
+        subtask_free(t);
+    }
+    worker_meta_free(w->meta);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}

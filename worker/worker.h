@@ -1,0 +1,72 @@
+/* worker.h - the dm-worker core: subtasks (config, rules, stage, Sync unit), DM v1.0
+ * stage rules, the persistent operation log, restore on restart and the checker that
+ * auto-resumes subtasks paused by transient errors. The RPC layer (service.h) turns
+ * these calls into pb.Worker messages.
+ *
+ * Operations (start/pause/resume/stop/update) follow DM v1.0.7: the request is
+ * validated (malformed config -> error returned to the caller, i.e. a gRPC error),
+ * then executed and recorded in the operation log; stage errors (40050/40051/40052),
+ * unknown subtask (40054) and duplicates (40055) are recorded as failed log entries
+ * (message = DM terror string) and the caller gets the log id, exactly like DM, whose
+ * master polls QueryTaskOperation.
+ *
+ * Ownership: worker_new borrows `cfg` (must outlive the worker).
+ * Thread-safety: every function is safe from any thread (one internal mutex
+ * serializes operations; status queries take it briefly). */
+#ifndef DM_WORKER_WORKER_H
+#define DM_WORKER_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meta.h"
+#include "syncer.h"
+#include "terror.h"
+#include "worker_config.h"
+
+struct worker;
+
+struct worker_options {
+    int64_t retry_window_ms;      /* syncer connection retry window (0 = 60 s) */
+    int64_t safe_mode_ms;         /* automatic safe mode after (re)start (0 = 60 s) */
+    int64_t checker_interval_ms;  /* checker tick (0 = 1 s) */
+    int64_t backoff_min_ms;       /* first auto-resume delay (0 = 1 s) */
+};
+
+/* Open meta-dir, restore saved subtasks (Running ones are started) and start the
+ * checker thread. DM_OK or DM_E_* with err. */
+int worker_new(const struct worker_config *cfg, const struct worker_options *opt,
+               struct worker **out, char *err, size_t cap);
+/* Stop every Sync unit (flushing checkpoints) and free; saved stages are kept. */
+void worker_free(struct worker *w);
+
+/* Start a subtask from its TOML. DM_OK with *log_id, or an error whose DM terror
+ * string is in err (config decode/validation failures). */
+int worker_start_subtask(struct worker *w, const char *toml, int64_t *log_id, char *err,
+                         size_t cap);
+/* op: Pb__TaskOp Stop/Pause/Resume/AutoResume. Always logs; DM_OK with *log_id. */
+int worker_operate_subtask(struct worker *w, const char *name, int op, int64_t *log_id,
+                           char *err, size_t cap);
+int worker_update_subtask(struct worker *w, const char *toml, int64_t *log_id, char *err,
+                          size_t cap);
+int worker_query_log(struct worker *w, int64_t id, struct worker_oplog_entry *out, bool *found);
+
+/* Snapshot of one subtask for status / error queries. */
+struct worker_subtask_status {
+    char name[128];
+    int stage;                    /* Pb__Stage */
+    bool has_error;
+    struct worker_terr error;
+    bool canceled;                /* paused/stopped by an operator */
+    struct worker_sync_stats sync;
+    bool has_sync;
+};
+/* name NULL/"" = all (sorted by name); *n = 0 when `name` is unknown. *out malloc'd. */
+int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_status **out,
+                    size_t *n);
+const struct worker_config *worker_cfg(const struct worker *w);
+/* Run the checker once now (tests). */
+void worker_check_now(struct worker *w);
+
+#endif /* DM_WORKER_WORKER_H */
