@@ -1,5 +1,7 @@
 /* dmctl_repl.c - the interactive prompt (DM v1.0.7 cmd/dm-ctl/main.go interactionMode)
  * on libedit's readline interface, and the shell-like word splitting of its lines. */
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 /* DM's prompt "\033[31m»\033[0m "; \001..\002 mark the colour codes as zero-width. */
 #define PROMPT "\001\033[31m\002\302\273\001\033[0m\002 "
+#define ASCII_PROMPT "\001\033[31m\002>>\001\033[0m\002 "
 #define MAX_WORD (1u << 20)
 
 void dmctl_argv_free(int argc, char **argv)
@@ -138,9 +141,19 @@ static bool run_line(struct dmctl *c, const char *line)
     return true;
 }
 
+/* libedit needs a UTF-8 LC_CTYPE for the "»" of the prompt (and for UTF-8 input). */
+static bool utf8_ctype(void)
+{
+    const char *cs = setlocale(LC_CTYPE, "") ? nl_langinfo(CODESET) : "";
+    return !strcmp(cs, "UTF-8") || setlocale(LC_CTYPE, "C.UTF-8") ||
+           setlocale(LC_CTYPE, "C.utf8");
+}
+
 int dmctl_repl(struct dmctl *c)
 {
     char *hist = history_path();
+    /* without a UTF-8 locale libedit cannot show "»": fall back to ASCII */
+    const char *prompt = utf8_ctype() ? PROMPT : ASCII_PROMPT;
     printf("Welcome to dmctl\n%s\n", dmctl_version_info());
     fflush(stdout);
     signal(SIGHUP, on_signal);
@@ -152,7 +165,7 @@ int dmctl_repl(struct dmctl *c)
         read_history(hist);
     bool go_on = true;
     while (go_on) {
-        char *line = readline(PROMPT);
+        char *line = readline(prompt);
         if (!line)
             break; /* Ctrl-D */
         if (*line)

@@ -12,6 +12,7 @@
 static const struct cfg_opt GW_OPTS[] = {
     {"listen-addr", CFG_STR, O(listen_addr), "127.0.0.1:8080", "DMGW_LISTEN_ADDR",
      "HTTP listen address host:port", 0},
+    {"listen", CFG_STR, O(listen_addr), NULL, NULL, "alias of listen-addr", 0},
     {"master-addr", CFG_STR, O(master_addr), "127.0.0.1:8261", "DMGW_MASTER_ADDR",
      "dm-master gRPC address host:port", 0},
     {"rpc-timeout", CFG_DURATION, O(rpc_timeout_ms), "10s", "DMGW_RPC_TIMEOUT",
@@ -59,6 +60,8 @@ static const struct cfg_opt GW_OPTS[] = {
      CFG_SECRET},
     {"log-level", CFG_STR, O(log_level), "info", "DMGW_LOG_LEVEL", "debug|info|warn|error", 0},
     {"log-file", CFG_STR, O(log_file), NULL, "DMGW_LOG_FILE", "log file (default stderr)", 0},
+    {"audit-log", CFG_STR, O(audit_log), NULL, "DMGW_AUDIT_LOG",
+     "audit log file, one JSON line per write (default: the main log)", 0},
     {"print-config", CFG_BOOL, O(print_config), "false", NULL,
      "print the effective configuration (secrets masked) and exit", CFG_NO_FILE},
 };

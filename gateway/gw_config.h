@@ -39,6 +39,7 @@ struct gw_config {
     char *tls_key_file;
     char *log_level;
     char *log_file;
+    char *audit_log;
     bool print_config;
 };
 

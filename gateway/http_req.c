@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dm_error.h"
 #include "http_internal.h"
@@ -381,6 +382,31 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
 
 /* ---------- completion: access log, audit log, metrics, free ---------- */
 
+static void audit(struct gw_req *r, const struct route *rt, const char *sub, const char *status)
+{
+    const char *task = r->ctx.resp.audit_task ? r->ctx.resp.audit_task : "";
+    if (r->srv->cfg.audit_fd < 0) {
+        dm_log_kv(DM_LOG_INFO, "audit", "requestId", r->request_id, "sub", sub, "method",
+                  r->method, "route", rt->path, "task", task, "outcome", status, NULL);
+        return;
+    }
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct dm_buf b;
+    dm_buf_init(&b, 8192);
+    int rc = dm_buf_printf(&b, "{\"ts\":\"%s\",\"requestId\":\"%s\",\"sub\":", ts, r->request_id);
+    rc = rc ? rc : dm_buf_add_json_str(&b, sub);
+    rc = rc ? rc : dm_buf_printf(&b, ",\"method\":\"%s\",\"route\":\"%s\",\"task\":", r->method, rt->path);
+    rc = rc ? rc : dm_buf_add_json_str(&b, task);
+    rc = rc ? rc : dm_buf_printf(&b, ",\"outcome\":%s}\n", status);
+    if (rc == DM_OK && write(r->srv->cfg.audit_fd, b.data, b.len) < 0)
+        DM_WARN("audit log write failed");
+    dm_buf_free(&b);
+}
+
 static void log_request(struct gw_req *r, enum MHD_RequestTerminationCode toe, int64_t dur_us)
 {
     char status[16], dur[32];
@@ -393,9 +419,7 @@ static void log_request(struct gw_req *r, enum MHD_RequestTerminationCode toe, i
               "sub", sub, "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false",
               NULL);
     if (rt && (rt->flags & ROUTE_F_AUDIT))
-        dm_log_kv(DM_LOG_INFO, "audit", "requestId", r->request_id, "sub", sub, "method",
-                  r->method, "route", rt->path, "task",
-                  r->ctx.resp.audit_task ? r->ctx.resp.audit_task : "", "outcome", status, NULL);
+        audit(r, rt, sub, status);
 }
 
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -39,6 +39,7 @@ struct http_config {
     const char *tls_cert_pem;       /* PEM text (not file names); both or neither */
     const char *tls_key_pem;
     const char *cors_origins;       /* comma-separated allow-list, "*" = any; NULL = no CORS */
+    int audit_fd;                   /* >= 0: audit lines go here (O_APPEND), else the log */
 };
 
 struct http_server;

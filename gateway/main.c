@@ -1,11 +1,13 @@
 /* main.c - dm-gateway: parse config, init modules, serve until SIGTERM (drain) / SIGHUP
  * (reload auth keys). `dm-gateway token ...` mints an HS token. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "dm_error.h"
@@ -138,6 +140,7 @@ static void http_cfg_from(const struct gw_config *c, struct http_config *h)
     h->conn_timeout_s = (unsigned)((c->connection_timeout_ms + 999) / 1000);
     h->conn_memory_limit = (size_t)c->connection_memory_limit;
     h->cors_origins = c->cors_origins;
+    h->audit_fd = -1;
 }
 
 /* Wait for signals on the main thread (blocked everywhere else). */
@@ -173,6 +176,7 @@ struct gw_runtime {
     struct auth_ctx *auth;
     struct http_server *srv;
     char *tls_cert, *tls_key;
+    int audit_fd;
 };
 
 static int serve(const struct gw_config *c, struct route_env *env, struct gw_runtime *rt)
@@ -189,6 +193,14 @@ static int serve(const struct gw_config *c, struct route_env *env, struct gw_run
         }
         h.tls_cert_pem = rt->tls_cert;
         h.tls_key_pem = rt->tls_key;
+    }
+    if (c->audit_log && *c->audit_log) {
+        rt->audit_fd = open(c->audit_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (rt->audit_fd < 0) {
+            dm_log_kv(DM_LOG_ERROR, "cannot open the audit log", "path", c->audit_log, NULL);
+            return DM_E_IO;
+        }
+        h.audit_fd = rt->audit_fd;
     }
     int rc = http_server_start(&h, env, rt->auth, &rt->srv, err, sizeof(err));
     if (rc != DM_OK) {
@@ -209,6 +221,7 @@ static int run(const struct gw_config *c)
 {
     struct route_env env = {0};
     struct gw_runtime rt = {0};
+    rt.audit_fd = -1;
     int rc = DM_E_INTERNAL;
     env.rpc_timeout_ms = c->rpc_timeout_ms;
     env.rpc_write_timeout_ms = c->rpc_write_timeout_ms;
@@ -232,6 +245,8 @@ shutdown:
     rpc_channel_free(rt.master);
     rpc_global_shutdown();
 out:
+    if (rt.audit_fd >= 0)
+        close(rt.audit_fd);
     free(rt.tls_cert);
     free(rt.tls_key);
     route_env_release(&env);

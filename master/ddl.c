@@ -251,11 +251,11 @@ static Pb__CommonWorkerResponse *entry(const char *worker, ProtobufCMessage *r, 
     }
     if (em) {
         c->result = false;
-        if (c->msg != protobuf_c_empty_string)
+        if (c->msg && *c->msg)
             free(c->msg);
         c->msg = em;
     }
-    if (c->worker != protobuf_c_empty_string)
+    if (c->worker && *c->worker)
         free(c->worker);
     c->worker = master_strdup(worker);
     return c;

@@ -46,11 +46,11 @@ static void set_entry(ProtobufCMessage *r, bool result, const char *worker, char
         Pb__OperateRelayResponse *o = (Pb__OperateRelayResponse *)r;
         if (msg_take) {
             o->result = result;
-            if (o->msg != protobuf_c_empty_string)
+            if (o->msg && *o->msg)
                 free(o->msg);
             o->msg = msg_take;
         }
-        if (o->worker != protobuf_c_empty_string)
+        if (o->worker && *o->worker)
             free(o->worker);
         o->worker = master_strdup(worker);
         return;
@@ -58,11 +58,11 @@ static void set_entry(ProtobufCMessage *r, bool result, const char *worker, char
     Pb__CommonWorkerResponse *c = (Pb__CommonWorkerResponse *)r;
     if (msg_take) {
         c->result = result;
-        if (c->msg != protobuf_c_empty_string)
+        if (c->msg && *c->msg)
             free(c->msg);
         c->msg = msg_take;
     }
-    if (c->worker != protobuf_c_empty_string)
+    if (c->worker && *c->worker)
         free(c->worker);
     c->worker = master_strdup(worker);
 }

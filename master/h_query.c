@@ -45,11 +45,11 @@ static void query_one(void *ctx, size_t i)
     Pb__QueryStatusResponse *s = (Pb__QueryStatusResponse *)r;
     if (em) {
         s->result = false;
-        if (s->msg != protobuf_c_empty_string)
+        if (s->msg && *s->msg)
             free(s->msg);
         s->msg = em;
     }
-    if (s->worker != protobuf_c_empty_string)
+    if (s->worker && *s->worker)
         free(s->worker);
     s->worker = master_strdup(w);
     f->out[i] = r;

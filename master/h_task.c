@@ -234,7 +234,8 @@ static Pb__OperateSubTaskResponse *operate_one(struct master *m, const char *wor
             protobuf_c_message_free_unpacked(&resp->meta->base, NULL);
         resp->meta = cwr_new(werr == NULL, worker, werr);
     } else {
-        free(resp->meta->worker);
+        if (resp->meta->worker && *resp->meta->worker)
+            free(resp->meta->worker);
         resp->meta->worker = master_strdup(worker);
         if (!resp->meta->msg || !*resp->meta->msg)
             resp->meta->result = true;
@@ -290,6 +291,7 @@ static void start_or_update(struct master *m, struct rpc_server_call *call, cons
     char *err = NULL;
     struct fan f;
     memset(&f, 0, sizeof(f));
+    memset(&g, 0, sizeof(g));
     if (!resp)
         goto out;
     int rc = generate_subtasks(m, yaml, &g, &err);

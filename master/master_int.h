@@ -107,7 +107,9 @@ void master_tw_add(struct master *m, const char *task, const struct master_strv 
 void master_tw_remove(struct master *m, const char *task, const struct master_strv *workers);
 void master_tw_replace(struct master *m, struct master_task_workers *tasks, size_t n);
 
-/* small helpers */
+/* small helpers. NB: an unpacked proto3 string that is empty may be the generated
+ * code's static "" (protobuf_c_empty_string is per translation unit), so only non-empty
+ * strings of unpacked messages are ever freed when replaced. */
 char *master_strdup(const char *s);           /* NULL-safe, NULL on OOM */
 void master_strv_sort(struct master_strv *v);
 int master_strv_add(struct master_strv *v, const char *s);

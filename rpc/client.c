@@ -172,7 +172,7 @@ static void sync_done(void *arg, struct rpc_result *res)
     pthread_mutex_unlock(&w->mu);   /* the waiter may free `w` from here on */
 }
 
-/* Start through `start` (a closure over the arguments) and wait for the result. */
+/* Wait for the call started with result `start_rc` (if it started), hand out its result. */
 static int sync_wait_for(struct sync_wait *w, int start_rc, int *status,
                          ProtobufCMessage **resp_out)
 {

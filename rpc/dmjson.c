@@ -276,7 +276,7 @@ char *dmjson_strip_stack(const char *msg)
     struct dm_buf b;
     dm_buf_init(&b, SIZE_MAX / 2);
     const char *s = msg ? msg : "";
-    int rc = dm_buf_adds(&b, ""); /* so that take() never sees an empty buffer */
+    int rc = DM_OK;
     while (rc == DM_OK && *s) {
         size_t n = line_len(s);
         const char *next = s[n] ? s + n + 1 : s + n;

@@ -2,7 +2,6 @@
  * thread, shared channel/server arguments and small helpers used by the other files. */
 #include <assert.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,7 +18,6 @@ static struct {
     int refs;
     grpc_completion_queue *cq;
     pthread_t thread;
-    _Atomic bool thread_set;
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static _Thread_local bool on_client_thread;
@@ -61,7 +59,6 @@ int rpc_global_init(void)
         rc = DM_E_INTERNAL;
         goto out;
     }
-    atomic_store(&g.thread_set, true);
 out:
     pthread_mutex_unlock(&g.mu);
     return rc;
@@ -76,7 +73,6 @@ void rpc_global_shutdown(void)
      * GRPC_QUEUE_SHUTDOWN */
     grpc_completion_queue_shutdown(g.cq);
     pthread_join(g.thread, NULL);
-    atomic_store(&g.thread_set, false);
     grpc_completion_queue_destroy(g.cq);
     g.cq = NULL;
     grpc_shutdown();

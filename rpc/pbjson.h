@@ -28,8 +28,11 @@
  * out-of-range numbers, invalid UTF-8 (raw or in \u escapes, lone surrogates), NUL
  * in strings, duplicate keys, two members of one oneof, message nesting deeper than
  * PBJSON_MAX_DEPTH and anything after the value; the message names the field path:
- * "workers[2]: expected string", "meta.foo: unknown field", "(root): ...";
- * syntax errors say "syntax error at offset N: ...".
+ * "workers[2]: expected string", "meta.foo: unknown field", "(root): ..."
+ * (paths over 120 characters are shown as "..." + their tail); syntax errors say
+ * "<path>: syntax error at offset N: ..." (N = byte offset into `json`).
+ * Implementation: encoder rpc/pbjson.c, decoder rpc/pbjson_decode.c (own strict
+ * parser, see its header comment for why not jansson).
  * Thread-safety: reentrant. */
 #ifndef DM_PBJSON_H
 #define DM_PBJSON_H
@@ -52,8 +55,10 @@ char *pbjson_encode_str(const ProtobufCMessage *msg, enum pbjson_style style);
 
 /* Parse `json` (len bytes) into a new message of type `desc`. On success *out is owned
  * (free with protobuf_c_message_free_unpacked(*out, NULL)) and DM_OK is returned.
- * On failure DM_E_PARSE (syntax) or DM_E_INVAL (schema), *out = NULL, and `err`
- * (cap bytes, may be NULL) gets "path: reason". */
+ * On failure DM_E_PARSE (syntax, invalid UTF-8), DM_E_INVAL (schema: types, ranges,
+ * unknown/duplicate fields, depth) or DM_E_NOMEM, *out = NULL, and `err` (cap bytes,
+ * may be NULL; always NUL-terminated, truncated to fit) gets "path: reason".
+ * `json` need not be NUL-terminated. */
 int pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len,
                   ProtobufCMessage **out, char *err, size_t cap);
 

@@ -8,7 +8,8 @@
  * Threads: rpc_global_init() once per process before anything else; the client runs
  * one completion-queue thread per process (callbacks run on it: keep them short and
  * never block in them); the server runs `nthreads` completion-queue threads of its own.
- * Everything else is safe to call from any thread unless noted. */
+ * Everything else is safe to call from any thread unless noted.
+ * Internals (threads, ownership, shutdown order): docs/internals/rpc.md. */
 #ifndef DM_RPC_H
 #define DM_RPC_H
 
@@ -38,7 +39,9 @@ struct rpc_method {
     bool client_streaming, server_streaming;
 };
 /* Find method `name` ("QueryStatus") of `svc` (e.g. &pb__master__descriptor).
- * Returns a static/borrowed pointer or NULL. */
+ * Returns a static/borrowed pointer (valid for the life of the process; the same
+ * pointer for every lookup) or NULL. Thread-safe. protobuf-c descriptors do not record
+ * streaming: the streaming flags come from a list in method.c (pb.Worker/FetchDDLInfo). */
 const struct rpc_method *rpc_method_find(const ProtobufCServiceDescriptor *svc, const char *name);
 
 /* ---------- metadata ---------- */
@@ -51,7 +54,11 @@ struct rpc_md {
 
 struct rpc_channel;   /* one per target; thread-safe; shared by many calls */
 
-/* Insecure channel to "host:port" (the target is copied). NULL on out-of-memory. */
+/* Insecure channel to "host:port" (the target is copied). NULL on out-of-memory or an
+ * empty target. 64 MiB message limit, keepalive ping every 6 min while calls are active
+ * (Go servers reject faster pings), reconnect backoff 1-3 s; calls are fail-fast: a
+ * target that refuses connections gives UNAVAILABLE at once, not at the deadline.
+ * rpc_channel_free may be called with calls in flight (their callbacks still run). */
 struct rpc_channel *rpc_channel_new(const char *target);
 void rpc_channel_free(struct rpc_channel *ch);
 const char *rpc_channel_target(const struct rpc_channel *ch);
@@ -76,7 +83,11 @@ typedef void (*rpc_done_fn)(void *arg, struct rpc_result *res);
 /* Start an asynchronous unary call. `req` is borrowed (packed before return).
  * timeout_ms > 0 is required (every call has a deadline). `md`/`nmd` are copied.
  * `done` is called exactly once, on the client completion-queue thread, unless this
- * returns an error (then it is never called). */
+ * returns an error (then it is never called).
+ * Errors: DM_E_INVAL (NULL args, timeout_ms <= 0, streaming method, req not of type
+ * m->input, illegal metadata key/value), DM_E_STATE (rpc_global_init not called),
+ * DM_E_TOO_LARGE / DM_E_NOMEM.
+ * A response that does not unpack is reported as status RPC_INTERNAL. */
 int rpc_call_start(struct rpc_channel *ch, const struct rpc_method *m,
                    const ProtobufCMessage *req, int64_t timeout_ms,
                    const struct rpc_md *md, size_t nmd, rpc_done_fn done, void *arg);
@@ -84,7 +95,9 @@ int rpc_call_start(struct rpc_channel *ch, const struct rpc_method *m,
 /* Blocking unary call (built on rpc_call_start). On return *status holds the gRPC
  * status, *resp_out the owned response (RPC_OK) or NULL; details (if non-NULL,
  * `cap` bytes) receives the status message. Returns DM_OK when the call completed
- * (whatever its status), else a DM_E_* (nothing was sent). */
+ * (whatever its status), else a DM_E_* (nothing was sent). status/resp_out may be
+ * NULL (the response is then freed). Never call it from a completion callback:
+ * it returns DM_E_STATE there (it would wait for its own thread). */
 int rpc_call_sync(struct rpc_channel *ch, const struct rpc_method *m,
                   const ProtobufCMessage *req, int64_t timeout_ms,
                   const struct rpc_md *md, size_t nmd,
@@ -95,7 +108,11 @@ int rpc_call_sync(struct rpc_channel *ch, const struct rpc_method *m,
  *   for i: rpc_fanout_start(f, i, ch[i], m, req[i], timeout, md, nmd);
  * all_done(arg, results, n) runs once on the client cq thread; results[i] are owned by
  * the fan-out (take resp the same way as above) and freed after all_done returns, with
- * the fan-out itself. A start that fails is recorded as results[i].status=RPC_UNAVAILABLE. */
+ * the fan-out itself. A start that fails is recorded as results[i].status=RPC_UNAVAILABLE
+ * (details = dm_strerror of the start error).
+ * n >= 1 (rpc_fanout_new(0, ...) returns NULL, as on out-of-memory); every i in [0,n)
+ * must be started exactly once or all_done never runs. If the LAST outstanding result
+ * is a failed start, all_done runs on the caller's thread inside rpc_fanout_start. */
 struct rpc_fanout;
 typedef void (*rpc_fanout_done_fn)(void *arg, struct rpc_result *results, size_t n);
 struct rpc_fanout *rpc_fanout_new(size_t n, rpc_fanout_done_fn done, void *arg);
@@ -114,15 +131,22 @@ struct rpc_server_call;   /* one incoming unary call; owned by the server */
 typedef void (*rpc_handler_fn)(struct rpc_server_call *call, const ProtobufCMessage *req,
                                void *ctx);
 
-/* listen "host:port" ("127.0.0.1:0" picks a free port), nthreads >= 1. */
+/* listen "host:port" ("127.0.0.1:0" picks a free port), 1 <= nthreads <= 256 threads,
+ * each polling its own completion queue; unary handlers run on those threads (keep
+ * them short or answer later from another thread). NULL on out-of-memory/bad args. */
 struct rpc_server *rpc_server_new(const char *listen_addr, int nthreads);
-/* Register before rpc_server_start. Unregistered methods answer UNIMPLEMENTED. */
+/* Register before rpc_server_start (else DM_E_STATE; twice the same path: DM_E_CONFLICT;
+ * a streaming method: DM_E_INVAL). Unregistered methods answer UNIMPLEMENTED; a request
+ * that does not unpack answers INVALID_ARGUMENT without calling the handler. */
 int rpc_server_register(struct rpc_server *s, const struct rpc_method *m,
                         rpc_handler_fn fn, void *ctx);
-/* Bind and start the threads; *bound_port (may be NULL) receives the port. */
+/* Bind and start the threads; *bound_port (may be NULL) receives the port.
+ * DM_E_IO when the address cannot be bound (rpc_server_free still required). */
 int rpc_server_start(struct rpc_server *s, int *bound_port);
 /* Graceful shutdown: stop accepting, give in-flight calls grace_ms, cancel the rest,
- * drain the queues, join the threads (documented order). Idempotent. */
+ * drain the queues, join the threads (documented order). Idempotent.
+ * Blocks until every unary handler has replied (a reply to a cancelled call is still
+ * required; it just fails) and every stream handler has returned. */
 void rpc_server_shutdown(struct rpc_server *s, int64_t grace_ms);
 void rpc_server_free(struct rpc_server *s);
 
@@ -130,29 +154,41 @@ void rpc_server_free(struct rpc_server *s);
 const char *rpc_server_call_md(const struct rpc_server_call *call, const char *key);
 /* Peer address string ("ipv4:127.0.0.1:1234"), valid until the reply. */
 const char *rpc_server_call_peer(const struct rpc_server_call *call);
-/* Reply OK with `resp` (borrowed; packed before return). */
+/* Reply OK with `resp` (borrowed; packed before return). DM_OK; DM_E_STATE when the
+ * call was already answered (nothing happens); DM_E_INVAL when resp is NULL or not of
+ * the method's output type (the call is then answered INTERNAL and is gone too). */
 int rpc_server_reply(struct rpc_server_call *call, const ProtobufCMessage *resp);
-/* Reply with a non-OK status. */
+/* Reply with a non-OK status (RPC_OK is turned into RPC_UNKNOWN). Same returns. */
 int rpc_server_reply_error(struct rpc_server_call *call, int status, const char *details);
 
 /* ---------- bidi streams (pb.Worker/FetchDDLInfo) ----------
  * Blocking API, for a dedicated thread per stream on either side. */
 struct rpc_stream;
-/* Client side: open a stream; deadline_ms 0 = no deadline (long-lived stream). */
+/* Client side: open a stream; deadline_ms 0 = no deadline (long-lived stream).
+ * Waits until the connection took the request headers: DM_E_UNAVAILABLE when the
+ * target is down; DM_E_INVAL for a unary method. */
 int rpc_stream_open(struct rpc_channel *ch, const struct rpc_method *m, int64_t deadline_ms,
                     struct rpc_stream **out);
 /* Server side: a handler registered with rpc_server_register_stream runs on its own
- * thread and owns the stream until it returns (then the status is sent). */
+ * (detached) thread and owns the stream until it returns; the returned rpc_status is
+ * then sent as the final status. Server shutdown cancels the stream, so a handler
+ * blocked in recv/send gets DM_E_UNAVAILABLE and must return. */
 typedef int (*rpc_stream_handler_fn)(struct rpc_stream *st, void *ctx);  /* returns rpc_status */
 int rpc_server_register_stream(struct rpc_server *s, const struct rpc_method *m,
                                rpc_stream_handler_fn fn, void *ctx);
-/* Send one message (borrowed). DM_OK or DM_E_UNAVAILABLE/DM_E_CANCELLED when closed. */
+/* Send one message (borrowed; client: of m->input, server: of m->output, else
+ * DM_E_INVAL). Blocks until gRPC flow control took it.
+ * DM_OK or DM_E_UNAVAILABLE/DM_E_CANCELLED when closed. */
 int rpc_stream_send(struct rpc_stream *st, const ProtobufCMessage *msg);
 /* Receive one message (owned by the caller) waiting up to timeout_ms (<0 forever).
- * DM_OK, DM_E_TIMEOUT, or DM_E_UNAVAILABLE at end of stream / error. */
+ * DM_OK, DM_E_TIMEOUT, or DM_E_UNAVAILABLE at end of stream / error. After a timeout
+ * the receive stays pending: the next call picks the same message up. A message that
+ * does not unpack cancels the stream (INVALID_ARGUMENT) and gives DM_E_UNAVAILABLE. */
 int rpc_stream_recv(struct rpc_stream *st, int64_t timeout_ms, ProtobufCMessage **out);
-/* Client side: half-close, read the final status, free. Server side: no-op (freed by
- * the server when the handler returns). */
+/* Client side: half-close, read the final status, free. Messages still arriving are
+ * dropped; if the server has not finished within 1 s the stream is cancelled
+ * (*status = RPC_CANCELLED). Server side: no-op (freed by the server when the handler
+ * returns). One stream = one thread: no concurrent calls on the same stream. */
 int rpc_stream_close(struct rpc_stream *st, int *status);
 
 #endif /* DM_RPC_H */

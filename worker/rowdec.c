@@ -476,13 +476,16 @@ static uint32_t frac_usec(const uint8_t *p, unsigned fsp)
 }
 
 /* ".123" for fsp 3, "" for fsp 0 */
-static void frac_str(char *buf, size_t cap, uint32_t usec, unsigned fsp)
+static void frac_str(char *buf, uint32_t usec, unsigned fsp)
 {
-    if (fsp == 0) {
-        buf[0] = '\0';
-        return;
+    uint32_t v = (usec % 1000000u) / pow10u[6 - (fsp > 6 ? 6 : fsp)];
+    size_t o = 0;
+    if (fsp > 0 && fsp <= 6) {
+        buf[o++] = '.';
+        for (unsigned k = fsp; k > 0; k--)
+            buf[o++] = (char)('0' + v / pow10u[k - 1] % 10);
     }
-    snprintf(buf, cap, ".%0*" PRIu32, (int)fsp, (usec % 1000000u) / pow10u[6 - fsp]);
+    buf[o] = '\0';
 }
 
 static int temporal(struct vctx *x, struct bl_value *v, bool neg, unsigned y, unsigned mo,
@@ -490,7 +493,7 @@ static int temporal(struct vctx *x, struct bl_value *v, bool neg, unsigned y, un
                     unsigned fsp, int shape)
 {
     char fr[16];
-    frac_str(fr, sizeof(fr), usec, fsp);
+    frac_str(fr, usec, fsp);
     if (shape == 'D')
         return text_value(x->s, v, BL_TEMPORAL, "%04u-%02u-%02u", y % 10000, mo % 100, d % 100);
     if (shape == 'T')

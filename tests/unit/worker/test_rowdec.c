@@ -284,7 +284,7 @@ struct expect {
     const char *table;
     struct snap *a, *b;   /* before update / after update */
     int meta, minimal, old_types;
-    size_t writes, updates, deletes, compressed;
+    size_t writes, updates, deletes, compressed, zip_queries;
     int types_seen[256];
 };
 
@@ -352,6 +352,12 @@ static void read_range(const char *f0, uint64_t p0, const char *f1, uint64_t p1,
         ck_assert_msg(rc == DM_OK, "next: %s: %s", dm_err_name(rc), err);
         if (ev->kind == BL_EV_ROWS)
             on_rows(x, ev);
+        if (ev->kind == BL_EV_QUERY && strstr(ev->query, "t_zip_ddl")) {
+            ck_assert_int_eq(ev->type, 165); /* QUERY_COMPRESSED_EVENT, inflated */
+            ck_assert_str_eq(ev->schema, "d");
+            ck_assert_ptr_nonnull(strstr(ev->query, "long_column_name_for_compression"));
+            x->zip_queries++;
+        }
         if (strcmp(ev->file, f1) == 0 && ev->next_pos >= p1)
             break;
     }
@@ -465,6 +471,8 @@ static void roundtrip(const char *table, int meta, int minimal, int compress, ui
     create_alltypes(m, table);
     master_pos(f0, sizeof(f0), &p0);
     insert_alltypes(m, table);
+    if (compress)
+        sql(m, "CREATE TABLE d.t_zip_ddl (id INT PRIMARY KEY, long_column_name_for_compression INT)");
     x->a = snap_take(m, table);
     if (minimal)
         sql(m, "SET SESSION binlog_row_image=MINIMAL");
@@ -518,6 +526,7 @@ START_TEST(compressed_rows)
     struct expect x = { 0 };
     roundtrip("t_zip", 0, 0, 1, 2004, &x);
     ck_assert_uint_gt(x.compressed, 0);
+    ck_assert_uint_eq(x.zip_queries, 1);
 }
 END_TEST
 
@@ -583,6 +592,25 @@ START_TEST(hostile_input_is_parse_error)
     ck_assert_int_eq(ev.rows[1].cols[0].kind, BL_INT);
     ck_assert_int_eq(ev.rows[1].cols[1].kind, BL_NULL);
     ck_assert_int_eq(ev.rows[1].present[1], 1);
+    /* MySQL v2 WRITE_ROWS (30): extra-data length 2 (just itself) after the flags */
+    static const uint8_t v2w[] = { 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 3, 0, 9, 0, 0, 0, 1, 'z' };
+    ck_assert_int_eq(rowdec_rows(&s, t, 30, v2w, sizeof(v2w), 6, &ev, err, sizeof(err)), DM_OK);
+    ck_assert_int_eq(ev.op, BL_INSERT);
+    ck_assert_uint_eq(ev.nrows, 1);
+    ck_assert_int_eq(ev.rows[0].cols[0].i, 9);
+    /* v2 UPDATE (31) with 3 bytes of extra data, before image id only (bitmap 01), after both */
+    static const uint8_t v2u[] = { 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0xAA, 0xBB, 0xCC, 2, 1, 3,
+                                   0, 9, 0, 0, 0,  0, 10, 0, 0, 0, 1, 'y' };
+    ck_assert_int_eq(rowdec_rows(&s, t, 31, v2u, sizeof(v2u), 6, &ev, err, sizeof(err)), DM_OK);
+    ck_assert_int_eq(ev.op, BL_UPDATE);
+    ck_assert_uint_eq(ev.nrows, 1);
+    ck_assert_int_eq(ev.rows[0].present[1], 0);
+    ck_assert_int_eq(ev.rows[0].cols[0].i, 9);
+    ck_assert_int_eq(ev.after[0].cols[0].i, 10);
+    ck_assert_int_eq(ev.after[0].present[1], 1);
+    ck_assert_int_eq(memcmp(ev.after[0].cols[1].ptr, "y", 1), 0);
+    /* UPDATE missing its after image */
+    ck_assert_int_eq(rowdec_rows(&s, t, 31, v2u, 21, 6, &ev, err, sizeof(err)), DM_E_PARSE);
     rowdec_scratch_free(&s);
     rowdec_table_free(t);
 }

@@ -1,0 +1,178 @@
+/* test_rules.c - subtask config parsing, black-white-list, event filter, routes,
+ * partition-id column mapping and the DDL analyzer (pure functions, no database). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddl.h"
+#include "dm_error.h"
+#include "rules.h"
+#include "subtask_cfg.h"
+
+static const char *base =
+    "name = \"t1\"\nmode = \"incremental\"\n[to]\nhost = \"127.0.0.1\"\nport = 3306\n"
+    "user = \"root\"\npassword = \"Up8156jArvIPymkVC+5LxkAT6rek\"\n";
+
+static struct worker_subtask_cfg *parse(const char *extra)
+{
+    char text[4096], err[512] = "";
+    struct worker_subtask_cfg *c = NULL;
+    snprintf(text, sizeof text, "%s%s", base, extra);
+    ck_assert_msg(worker_subtask_cfg_parse_toml(text, strlen(text), &c, err, sizeof err) == DM_OK,
+                  "%s", err);
+    return c;
+}
+
+START_TEST(config_defaults_and_errors)
+{
+    struct worker_subtask_cfg *c = parse("");
+    char err[512];
+    ck_assert_str_eq(c->name, "t1");
+    ck_assert_str_eq(c->meta_schema, "dm_meta");
+    ck_assert_int_eq(c->batch, 100);
+    ck_assert_int_eq(c->worker_count, 16);
+    ck_assert_str_eq(c->to.password, "1234");   /* DM-encrypted sample decrypted */
+    ck_assert_ptr_null(c->meta_binlog_name);
+    worker_subtask_cfg_free(c);
+    ck_assert_int_eq(worker_subtask_cfg_parse_toml("name = \"x\"\nmode = \"all\"\n[to]\n", 28, &c,
+                                                   err, sizeof err), DM_E_NOT_SUPPORTED);
+    ck_assert_msg(strstr(err, "not supported by this worker yet") != NULL, "%s", err);
+    ck_assert_int_eq(worker_subtask_cfg_parse_toml("name = \"x\"\n", 11, &c, err, sizeof err),
+                     DM_E_INVAL);
+}
+END_TEST
+
+START_TEST(bwl_semantics)
+{
+    struct worker_subtask_cfg *c = parse(
+        "[black-white-list]\ndo-dbs = [\"~^shop_\", \"app\"]\n"
+        "[[black-white-list.do-tables]]\ndb-name = \"app\"\ntbl-name = \"~^t\"\n"
+        "[[black-white-list.ignore-tables]]\ndb-name = \"app\"\ntbl-name = \"tlog\"\n");
+    struct worker_rules *r;
+    char err[256];
+    ck_assert_int_eq(worker_rules_new(c, &r, err, sizeof err), DM_OK);
+    ck_assert(worker_rules_bwl_allow(r, "app", "t1"));
+    ck_assert(worker_rules_bwl_allow(r, "APP", "T1"));           /* case-insensitive */
+    ck_assert(worker_rules_bwl_allow(r, "app", "tlog"));         /* do-tables win */
+    ck_assert(!worker_rules_bwl_allow(r, "app", "x"));           /* do-tables set, no match */
+    ck_assert(worker_rules_bwl_allow(r, "shop_1", NULL));
+    ck_assert(!worker_rules_bwl_allow(r, "other", NULL));
+    ck_assert(!worker_rules_bwl_allow(r, "mysql", NULL));
+    worker_rules_free(r);
+    worker_subtask_cfg_free(c);
+}
+END_TEST
+
+START_TEST(filter_route_mapping)
+{
+    struct worker_subtask_cfg *c = parse(
+        "[[route-rules]]\nschema-pattern = \"db_*\"\ntable-pattern = \"t_?\"\n"
+        "target-schema = \"db\"\ntarget-table = \"t\"\n"
+        "[[route-rules]]\nschema-pattern = \"db_*\"\ntarget-schema = \"db\"\n"
+        "[[filter-rules]]\nschema-pattern = \"db_*\"\ntable-pattern = \"t_*\"\n"
+        "events = [\"delete\", \"drop table\"]\naction = \"Ignore\"\n"
+        "[[filter-rules]]\nschema-pattern = \"db_*\"\nsql-pattern = [\"^DROP\\\\s+PROCEDURE\"]\n"
+        "action = \"Ignore\"\n"
+        "[[mapping-rule]]\nschema-pattern = \"db_*\"\ntable-pattern = \"t_*\"\n"
+        "source-column = \"id\"\ntarget-column = \"id\"\nexpression = \"partition id\"\n"
+        "arguments = [\"1\", \"db\", \"t\"]\n");
+    struct worker_rules *r;
+    const struct worker_mapping_rule *m;
+    char err[256], s[64], t[64];
+    int64_t out;
+    ck_assert_int_eq(worker_rules_new(c, &r, err, sizeof err), DM_OK);
+    ck_assert(worker_rules_filter_ignore(r, "db_1", "t_1", WEV_DELETE, NULL));
+    ck_assert(!worker_rules_filter_ignore(r, "db_1", "t_1", WEV_INSERT, NULL));
+    ck_assert(worker_rules_filter_ignore(r, "db_1", "t_1", WEV_DROP_TABLE, "DROP TABLE t_1"));
+    ck_assert(worker_rules_filter_ignore(r, "db_1", "", WEV_NULL, "DROP PROCEDURE p"));
+    ck_assert(!worker_rules_filter_ignore(r, "x", "t_1", WEV_DELETE, NULL));
+    worker_rules_route(r, "db_1", "t_2", s, sizeof s, t, sizeof t);
+    ck_assert_str_eq(s, "db");
+    ck_assert_str_eq(t, "t");
+    worker_rules_route(r, "db_1", "other", s, sizeof s, t, sizeof t);
+    ck_assert_str_eq(s, "db");
+    ck_assert_str_eq(t, "other");
+    worker_rules_route(r, "x", "y", s, sizeof s, t, sizeof t);
+    ck_assert_str_eq(s, "x");
+    m = worker_rules_mapping(r, "db_1", "t_2", "id");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(worker_rules_partition_id(m, "db_1", "t_2", 5, &out, err, sizeof err), DM_OK);
+    ck_assert(out == (int64_t)((1ULL << 59) | (1ULL << 52) | (2ULL << 44) | 5));
+    ck_assert_int_eq(worker_rules_partition_id(m, "db_1", "t_2", 1LL << 44, &out, err, sizeof err),
+                     DM_E_INVAL);
+    ck_assert_int_eq(worker_rules_partition_id(m, "zz", "t_2", 1, &out, err, sizeof err), DM_E_INVAL);
+    ck_assert(worker_wildcard_match("a*b?", "aXXbc", false));
+    ck_assert(!worker_wildcard_match("a*b?", "aXXb", false));
+    worker_rules_free(r);
+    worker_subtask_cfg_free(c);
+}
+END_TEST
+
+START_TEST(ddl_analyzer)
+{
+    struct worker_subtask_cfg *c = parse(
+        "[[route-rules]]\nschema-pattern = \"s\"\ntable-pattern = \"a\"\n"
+        "target-schema = \"S2\"\ntarget-table = \"A2\"\n");
+    struct worker_rules *r;
+    struct worker_ddl d;
+    char err[256], *sql;
+    ck_assert_int_eq(worker_rules_new(c, &r, err, sizeof err), DM_OK);
+    ck_assert_int_eq(worker_ddl_parse("DROP TABLE IF EXISTS a, `x`.`b` /* c */", "s", &d), DM_OK);
+    ck_assert_int_eq(d.kind, WDDL_DDL);
+    ck_assert_uint_eq(d.n, 2);
+    sql = worker_ddl_rewrite(&d.items[0], r);
+    ck_assert_str_eq(sql, "DROP TABLE IF EXISTS `S2`.`A2`");
+    free(sql);
+    sql = worker_ddl_rewrite(&d.items[1], r);
+    ck_assert_str_eq(sql, "DROP TABLE IF EXISTS `x`.`b`");
+    free(sql);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("alter table a add column c int", "s", &d), DM_OK);
+    ck_assert_int_eq(d.items[0].ev, WEV_ALTER_TABLE);
+    sql = worker_ddl_rewrite(&d.items[0], r);
+    ck_assert_str_eq(sql, "alter table `S2`.`A2` add column c int");
+    free(sql);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("RENAME TABLE a TO b, c TO d", "s", &d), DM_OK);
+    ck_assert_uint_eq(d.n, 2);
+    sql = worker_ddl_rewrite(&d.items[0], r);
+    ck_assert_str_eq(sql, "RENAME TABLE `S2`.`A2` TO `s`.`b`");
+    free(sql);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("CREATE INDEX i ON a (c)", "s", &d), DM_OK);
+    ck_assert_int_eq(d.items[0].ev, WEV_CREATE_INDEX);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("CREATE DATABASE IF NOT EXISTS `z`", NULL, &d), DM_OK);
+    ck_assert_int_eq(d.items[0].ev, WEV_CREATE_DATABASE);
+    ck_assert_str_eq(d.items[0].refs[0].schema, "z");
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("BEGIN", NULL, &d), DM_OK);
+    ck_assert_int_eq(d.kind, WDDL_BEGIN);
+    ck_assert_int_eq(worker_ddl_parse("CREATE DEFINER=`root`@`%` TRIGGER x", NULL, &d), DM_OK);
+    ck_assert_int_eq(d.kind, WDDL_SKIP);
+    ck_assert_int_eq(worker_ddl_parse("INSERT INTO t VALUES (1)", NULL, &d), DM_OK);
+    ck_assert_int_eq(d.kind, WDDL_DML);
+    ck_assert_int_eq(worker_ddl_parse("CREATE TEMPORARY TABLE t (a int)", NULL, &d), DM_OK);
+    ck_assert_int_eq(d.kind, WDDL_SKIP);
+    worker_rules_free(r);
+    worker_subtask_cfg_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("worker_rules");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+    tcase_add_test(tc, config_defaults_and_errors);
+    tcase_add_test(tc, bwl_semantics);
+    tcase_add_test(tc, filter_route_mapping);
+    tcase_add_test(tc, ddl_analyzer);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
