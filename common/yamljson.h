@@ -3,6 +3,13 @@
  * are typed as YAML 1.1 core (null/~, true/false/yes/no/on/off, ints incl. 0x/0o,
  * floats), quoted scalars stay strings; anchors/aliases are resolved; duplicate keys,
  * multiple documents and non-string keys are errors.
+ * Details (yamljson.c), following go-yaml v2 as DM v1.0 does: underscores are ignored in
+ * numbers; ints use Go ParseInt base 0 (0x.., 0o.., 0b.., leading 0 = octal); numbers
+ * outside int64 or matching the float pattern become reals; .inf/.nan stay strings
+ * (JSON has no such numbers); `<<` merge keys work (explicit keys win); explicit tags
+ * !!str/!!int/!!float/!!bool/!!null are honoured, other tags are errors. An empty
+ * document parses to JSON null. Nesting is bounded (128) and alias expansion is capped
+ * at 1,000,000 nodes ("document too large").
  * Thread-safety: reentrant. */
 #ifndef DM_YAMLJSON_H
 #define DM_YAMLJSON_H

@@ -429,11 +429,13 @@ int main(int argc, char **argv)
         goto out;
     run_loop(&b);
     report(&b);
-    rc = b.inflight > 0 ? 1 : 0;   /* calls still pending after the drain: do not free */
-    if (rc != 0)
+    rc = b.st.ok > 0 ? 0 : 1;
+    if (b.inflight > 0) {   /* calls still pending after the drain: leave them alone */
         fprintf(stderr, "dmgw-grpc-bench: %ld calls did not finish\n", b.inflight);
+        return 1;
+    }
 out:
-    if (rc == 0 || !b.ch) {
+    {
         if (b.ch)
             rpc_channel_free(b.ch);
         if (b.req)

@@ -471,8 +471,10 @@ static void roundtrip(const char *table, int meta, int minimal, int compress, ui
     create_alltypes(m, table);
     master_pos(f0, sizeof(f0), &p0);
     insert_alltypes(m, table);
-    if (compress)
-        sql(m, "CREATE TABLE d.t_zip_ddl (id INT PRIMARY KEY, long_column_name_for_compression INT)");
+    if (compress) {
+        sql(m, "USE d");
+        sql(m, "CREATE TABLE t_zip_ddl (id INT PRIMARY KEY, long_column_name_for_compression INT)");
+    }
     x->a = snap_take(m, table);
     if (minimal)
         sql(m, "SET SESSION binlog_row_image=MINIMAL");
