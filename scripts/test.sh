@@ -26,7 +26,8 @@ if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then
   echo "== libFuzzer smoke (build-fuzz/) =="
   CC=clang cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DDMGW_FUZZ=ON \
         -DDMGW_TESTS=ON >/dev/null
-  cmake --build "$ROOT/build-fuzz" -j"$JOBS"
+  targets="$(cmake --build "$ROOT/build-fuzz" --target help | sed -n 's/^\.\.\. \(fuzz_[a-z0-9_]*\).*/\1/p')"
+  for t in $targets; do cmake --build "$ROOT/build-fuzz" -j"$JOBS" --target "$t"; done
   for f in "$ROOT"/build-fuzz/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     name="$(basename "$f")"; short="${name#fuzz_}"

@@ -179,7 +179,9 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_START, (unsigned long)pos) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, 0u) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_VERIFY_CHECKSUM, (uint32_t)1) ||
-        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1)) {
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_HOST, "dm-worker", (size_t)9) ||
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_PORT, (unsigned int)0)) {
         seterr(err, cap, "mariadb_rpl_optionsv failed");
         return DM_E_INTERNAL;
     }

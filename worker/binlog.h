@@ -41,6 +41,9 @@
  *  - MariaDB compressed rows v1 (166-168, log_bin_compress) are decoded; compressed v2
  *    (169-171) -> DM_E_PARSE. Rows for a table id without TABLE_MAP (stream started
  *    inside a transaction) -> DM_E_PARSE: start at transaction boundaries.
+ *  - The reader registers as a replica (COM_REGISTER_SLAVE: SHOW SLAVE HOSTS lists
+ *    server_id with host "dm-worker") and dumps with that server_id; it needs REPLICATION
+ *    SLAVE (+ BINLOG MONITOR / REPLICATION CLIENT for bl_source_status).
  *  - libmariadb: call mysql_library_init() once in main() before threads (the reader
  *    also does it under pthread_once, but other modules may race with it). */
 #ifndef DM_WORKER_BINLOG_H

@@ -258,6 +258,15 @@ START_TEST(timeout_then_event)
     while ((rc = bl_reader_next(r, 300, &ev, err, sizeof(err))) == DM_OK)
         ck_assert_int_ne(ev->kind, BL_EV_ROWS); /* preamble: ROTATE, FDE, ... */
     ck_assert_int_eq(rc, DM_E_TIMEOUT);
+    /* registered as a replica with our server id (COM_REGISTER_SLAVE) */
+    ck_assert_int_eq(mysql_query(m, "SHOW SLAVE HOSTS"), 0);
+    MYSQL_RES *res = mysql_store_result(m);
+    MYSQL_ROW row;
+    int registered = 0;
+    while ((row = mysql_fetch_row(res)))
+        registered |= strcmp(row[0], "3003") == 0 && strcmp(row[1], "dm-worker") == 0;
+    mysql_free_result(res);
+    ck_assert(registered);
     long long t0 = tu_now_ms();
     rc = bl_reader_next(r, 300, &ev, err, sizeof(err));
     long long dt = tu_now_ms() - t0;

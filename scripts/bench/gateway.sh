@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# gateway.sh - dm-gateway vs direct gRPC on the same dm-master, same concurrency.
+#   wrk -c C on GET /api/v1/tasks/{name} (Bearer token)  vs  dmgw-grpc-bench -c C QueryStatus{name}
+# Reports req/s, p50/p99 of both, ratio gateway/direct, the gateway's peak RSS (VmHWM) after
+# the load and its RSS holding N idle keep-alive connections. Targets (issue): ratio >= 0.8
+# at 64 connections, p99 < 5 ms, RSS < 20 MiB -> PASS/MISS column; never fails on a MISS.
+#
+# Scenarios (--scenario, default both):
+#   bare  dm-master without workers, unknown task: pure gateway overhead (master answers in-band)
+#   task  source+target MariaDB, one dm-worker, task started with dmctl: the real QueryStatus path
+#         (master -> worker -> SHOW MASTER STATUS per query)
+#
+# Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--idle N] [--scenario bare|task|both]
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DUR=10; CONC=64; IDLE=1000; SCEN=both; GW_THREADS="${BENCH_GW_THREADS:-}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) DUR=3; shift;;
+    -d) DUR="$2"; shift 2;;
+    -c) CONC="$2"; shift 2;;
+    --idle) IDLE="$2"; shift 2;;
+    --scenario) SCEN="$2"; shift 2;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+
+bench_init gateway
+bench_need wrk python3
+bench_bins master gateway grpc
+P=$(( BENCH_PORT_BASE + 0 ))
+MPORT=$((P + 1)); GPORT=$((P + 2)); WPORT=$((P + 3)); SPORT=$((P + 4)); TPORT=$((P + 5))
+
+# wrk time unit -> ms
+to_ms() { awk -v s="$1" 'BEGIN{ v=s+0; if (s ~ /us$/) v/=1000; else if (s ~ /ms$/) v=v; else if (s ~ /s$/) v*=1000; printf "%.3f", v }'; }
+
+run_wrk() { # url token -> sets W_RPS W_P50 W_P99 W_NON2XX W_ERR
+  local out
+  out="$(wrk -t2 -c"$CONC" -d"${DUR}s" --latency --timeout 10s \
+        -H "Authorization: Bearer $2" "$1" 2>&1)" || bdie "wrk failed: $out"
+  printf '%s\n' "$out" >"$BENCH_DIR/wrk-$SC.out"
+  W_RPS="$(printf '%s\n' "$out" | awk '/^Requests\/sec:/{print $2}')"
+  W_P50="$(to_ms "$(printf '%s\n' "$out" | awk '$1=="50%"{print $2}')")"
+  W_P99="$(to_ms "$(printf '%s\n' "$out" | awk '$1=="99%"{print $2}')")"
+  W_NON2XX="$(printf '%s\n' "$out" | awk '/Non-2xx/{print $NF}')"; W_NON2XX="${W_NON2XX:-0}"
+  W_ERR="$(printf '%s\n' "$out" | awk '/Socket errors/{gsub(",","");print $4+$6+$8+$10}')"; W_ERR="${W_ERR:-0}"
+  [ -n "$W_RPS" ] || bdie "could not parse wrk output ($BENCH_DIR/wrk-$SC.out)"
+}
+
+# Hold N idle keep-alive connections (each did one GET /livez) and print "ready" when open.
+IDLE_PY='
+import socket, sys, time
+port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+socks, fails = [], 0
+req = b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+for i in range(n):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(req)
+        s.recv(4096)
+        socks.append(s)
+    except OSError:
+        fails += 1
+print("ready open=%d failed=%d" % (len(socks), fails), flush=True)
+time.sleep(hold)
+'
+
+idle_rss() { # gateway-pid -> sets IDLE_KIB IDLE_OPEN
+  local fifo="$BENCH_DIR/idle.out" ppid i
+  python3 -c "$IDLE_PY" "$GPORT" "$IDLE" 30 >"$fifo" 2>&1 &
+  ppid=$!; BENCH_PIDS+=("$ppid")
+  for i in $(seq 1 600); do grep -q ready "$fifo" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$fifo" || bdie "idle-connection helper did not finish: $(cat "$fifo")"
+  sleep 0.5
+  IDLE_OPEN="$(sed -n 's/.*open=\([0-9]*\).*/\1/p' "$fifo")"
+  read -r _ IDLE_KIB < <(proc_rss "$1")
+  bench_stop_pid "$ppid"
+}
+
+start_gateway() {
+  local thr=()
+  [ -n "$GW_THREADS" ] && thr=(--threads "$GW_THREADS")
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$BENCH_DIR/jwt-secret"
+  bench_daemon gateway "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" \
+    --master-addr "127.0.0.1:$MPORT" --auth-alg HS256 --auth-secret-file "$BENCH_DIR/jwt-secret" \
+    --max-connections $(( IDLE + 256 )) --max-connections-per-ip $(( IDLE + 256 )) \
+    --log-level warn "${thr[@]}"
+  GW_PID=$LAST_PID
+  TOKEN="$("$GATEWAY" token --secret-file "$BENCH_DIR/jwt-secret" --sub bench --scope "dm:read" --ttl 1h)" \
+    || bdie "dm-gateway token failed"
+}
+
+scenario() { # bare|task
+  SC="$1"
+  local task=bench-missing
+  if [ "$SC" = task ]; then
+    bench_bins worker dmctl
+    bench_mariadb source "$SPORT" 201
+    bench_mariadb target "$TPORT" 202
+    bench_worker worker1 "$WPORT" bench-src-01 4301 "$SPORT"
+    bench_master "$MPORT" "bench-src-01=$WPORT"
+    task=bench-task
+    bench_task_yaml "$BENCH_DIR/task.yaml" "$task" "$TPORT" source bench_db bench-src-01
+    bench_start_task "$MPORT" "$BENCH_DIR/task.yaml"
+  else
+    bench_master "$MPORT"
+  fi
+  start_gateway
+  local code
+  code="$(curl -s -o "$BENCH_DIR/get-$SC.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+          "http://127.0.0.1:$GPORT/api/v1/tasks/$task")" || bdie "gateway GET failed"
+  blog "$SC: GET /api/v1/tasks/$task -> HTTP $code ($(head -c 160 "$BENCH_DIR/get-$SC.json" | tr '\n' ' '))"
+
+  local g
+  g="$("$GRPC_BENCH" --addr "127.0.0.1:$MPORT" --task "$task" -c "$CONC" -d "$DUR" -q --label direct)" \
+    || bdie "dmgw-grpc-bench failed"
+  run_wrk "http://127.0.0.1:$GPORT/api/v1/tasks/$task" "$TOKEN"
+  local hwm rss; read -r hwm rss < <(proc_rss "$GW_PID")
+  idle_rss "$GW_PID"
+
+  local d_rps d_p50 d_p99 r
+  d_rps="$(kv rps "$g")"; d_p50="$(kv p50_ms "$g")"; d_p99="$(kv p99_ms "$g")"
+  r="$(ratio "$W_RPS" "$d_rps")"
+  [ "$W_NON2XX" != 0 ] && blog "$SC: note: $W_NON2XX responses were non-2xx (HTTP $code for this task)"
+  [ "$W_ERR" != 0 ] && blog "$SC: wrk socket errors: $W_ERR"
+  [ "$(kv errors "$g")" != 0 ] && blog "$SC: grpc errors: $(kv errors "$g")"
+  result "$SC.direct_rps(c=$CONC)" "$d_rps" "req/s"
+  result "$SC.gateway_rps(c=$CONC)" "$W_RPS" "req/s" "$d_rps" "$r" ">=0.8" "$(verdict "$r" '>=' 0.8)"
+  result "$SC.direct_p50" "$d_p50" "ms"
+  result "$SC.direct_p99" "$d_p99" "ms"
+  result "$SC.gateway_p50" "$W_P50" "ms" "$d_p50" "$(ratio "$W_P50" "$d_p50")"
+  result "$SC.gateway_p99" "$W_P99" "ms" "$d_p99" "$(ratio "$W_P99" "$d_p99")" "<5ms" "$(verdict "$W_P99" '<' 5)"
+  result "$SC.gateway_peak_rss" "$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}')" "MiB" "" "" "<20MiB" \
+    "$(verdict "$(awk -v k="$hwm" 'BEGIN{print k/1024}')" '<' 20)"
+  result "$SC.gateway_rss_idle$IDLE_OPEN" "$(awk -v k="$IDLE_KIB" 'BEGIN{printf "%.1f", k/1024}')" "MiB" \
+    "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" "" "<20MiB" \
+    "$(verdict "$(awk -v k="$IDLE_KIB" 'BEGIN{print k/1024}')" '<' 20)"
+
+  # stop this scenario's processes before the next one (ports are reused)
+  bench_cleanup_scenario
+}
+
+bench_cleanup_scenario() {
+  local pid s
+  for pid in "${BENCH_PIDS[@]}"; do bench_stop_pid "$pid"; done
+  BENCH_PIDS=()
+  for s in "${BENCH_SANDBOXES[@]}"; do "$SANDBOX" stop "$s" >/dev/null 2>&1 || true; done
+  BENCH_SANDBOXES=()
+  rm -rf "$BENCH_DIR/master" "$BENCH_DIR/worker1" "$BENCH_DIR/source" "$BENCH_DIR/target"
+}
+
+blog "c=$CONC, ${DUR}s per side, $IDLE idle connections, scenario $SCEN ($(nproc) CPUs, shared machine)"
+case "$SCEN" in
+  both) scenario bare; scenario task;;
+  bare|task) scenario "$SCEN";;
+  *) bdie "unknown scenario $SCEN";;
+esac
