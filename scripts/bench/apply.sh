@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# apply.sh - dm-worker apply throughput vs native MariaDB replication (same box, same run).
+# Three MariaDB sandboxes: source, DM target (fed by dm-worker through a dm-master task) and a
+# native replica (CHANGE MASTER TO ... on the source). sysbench prepares sbtest on the source,
+# the data is copied to both targets, DM and the replica start at the same binlog position.
+# For each workload x sysbench-threads:
+#   1. stop both consumers (dm-worker process stopped; STOP SLAVE on the replica)
+#   2. load the source for T seconds (sysbench run) -> upstream TPS, row writes
+#   3. start dm-worker, time until CHECKSUM TABLE on the DM target equals the source's
+#   4. START SLAVE, time until the replica's checksum equals the source's (one at a time:
+#      both consumers never compete for the CPUs)
+# Catch-up time = "lag after the load"; rows/s = row writes / catch-up time; ratio ours/native.
+# --live additionally runs the load with both consumers running and reports the lag after it.
+# Checksums are polled every 100 ms (resolution), the wait is bounded (--max-wait).
+#
+# Usage: scripts/bench/apply.sh [--quick] [-T SECONDS] [--tables N] [--table-size M]
+#        [--workloads "oltp_write_only oltp_insert"] [--threads "1 8"] [--native-threads K]
+#        [--live] [--max-wait SECONDS]
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+T=20; TABLES=4; TSIZE=20000; WLS="oltp_write_only oltp_insert"; THREADS="1 8"
+NATIVE_THREADS=0; LIVE=0; MAXWAIT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) T=3; TABLES=2; TSIZE=2000; shift;;
+    -T) T="$2"; shift 2;;
+    --tables) TABLES="$2"; shift 2;;
+    --table-size) TSIZE="$2"; shift 2;;
+    --workloads) WLS="$2"; shift 2;;
+    --threads) THREADS="$2"; shift 2;;
+    --native-threads) NATIVE_THREADS="$2"; shift 2;;
+    --live) LIVE=1; shift;;
+    --max-wait) MAXWAIT="$2"; shift 2;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+MAXWAIT="${MAXWAIT:-$(( T * 20 + 30 ))}"
+
+bench_init apply
+bench_need sysbench mariadb mariadb-dump
+bench_bins master worker dmctl
+for wl in $WLS; do [ -f "/usr/share/sysbench/$wl.lua" ] || bdie "no sysbench workload $wl"; done
+P=$(( BENCH_PORT_BASE + 100 ))
+SPORT=$((P + 1)); DPORT=$((P + 2)); NPORT=$((P + 3)); WPORT=$((P + 4)); MPORT=$((P + 5))
+SB=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$SPORT" --mysql-user=root
+    --mysql-db=sbtest --tables="$TABLES" --table-size="$TSIZE")
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
+
+checksum() { # sandbox -> one line of per-table checksums
+  local t list=""
+  for t in $(seq 1 "$TABLES"); do list="$list${list:+, }sbtest.sbtest$t"; done
+  sql "$1" -N -e "CHECKSUM TABLE $list" 2>/dev/null | awk '{printf "%s ", $2}'
+}
+
+# wait_match <sandbox> <want> <t0> -> prints seconds since t0 or "timeout"
+wait_match() {
+  local deadline i
+  deadline=$(awk -v n="$(now)" -v m="$MAXWAIT" 'BEGIN{printf "%d", n+m}')
+  for i in $(seq 1 $(( MAXWAIT * 10 + 10 ))); do
+    [ "$(checksum "$1")" = "$2" ] && { elapsed "$3" "$(now)"; return 0; }
+    [ "$(date +%s)" -ge "$deadline" ] && break
+    sleep 0.1
+  done
+  echo timeout
+}
+
+setup() {
+  blog "sandboxes: source :$SPORT, DM target :$DPORT, native replica :$NPORT"
+  bench_mariadb source "$SPORT" 501
+  bench_mariadb dmtarget "$DPORT" 502
+  bench_mariadb native "$NPORT" 503
+  sql source -e "CREATE DATABASE sbtest"
+  blog "sysbench prepare: $TABLES tables x $TSIZE rows"
+  sysbench oltp_common "${SB[@]}" prepare >"$BENCH_DIR/prepare.log" 2>&1 || bdie "sysbench prepare failed"
+  read -r POS_FILE POS_POS < <(sql source -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+  mariadb-dump --socket="$BENCH_DIR/source/mysqld.sock" -uroot --databases sbtest >"$BENCH_DIR/sbtest.sql"
+  sql dmtarget <"$BENCH_DIR/sbtest.sql"
+  sql native <"$BENCH_DIR/sbtest.sql"
+  # native replica from the same position, the SQL thread optionally parallel
+  sql native -e "SET GLOBAL slave_parallel_threads=$NATIVE_THREADS; SET GLOBAL slave_parallel_mode='optimistic';
+    CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SPORT, MASTER_USER='root', MASTER_PASSWORD='',
+    MASTER_LOG_FILE='$POS_FILE', MASTER_LOG_POS=$POS_POS, MASTER_USE_GTID=no; START SLAVE;"
+  # DM: worker + master + incremental task from the same position
+  bench_worker worker "$WPORT" bench-apply-src 4501 "$SPORT"
+  WORKER_PID=$LAST_PID
+  bench_master "$MPORT" "bench-apply-src=$WPORT"
+  {
+    printf 'name: "bench-apply"\ntask-mode: "incremental"\nmeta-schema: "dm_meta"\n\n'
+    printf 'target-database:\n  host: "127.0.0.1"\n  port: %s\n  user: "root"\n  password: ""\n\n' "$DPORT"
+    printf 'mysql-instances:\n  - source-id: "bench-apply-src"\n    meta:\n      binlog-name: "%s"\n      binlog-pos: %s\n    black-white-list: "bench"\n' "$POS_FILE" "$POS_POS"
+    printf '\nblack-white-list:\n  bench:\n    do-dbs: ["sbtest"]\n'
+  } >"$BENCH_DIR/task.yaml"
+  bench_start_task "$MPORT" "$BENCH_DIR/task.yaml"
+  local want; want="$(checksum source)"
+  [ "$(wait_match dmtarget "$want" "$(now)")" != timeout ] || bdie "DM target differs before any load"
+  [ "$(wait_match native "$want" "$(now)")" != timeout ] || bdie "native replica differs before any load"
+}
+
+start_worker() {
+  "$WORKER" -config "$BENCH_DIR/worker/dm-worker.toml" >>"$BENCH_DIR/worker.log" 2>&1 </dev/null &
+  WORKER_PID=$!; BENCH_PIDS+=("$WORKER_PID")
+}
+
+load() { # workload threads -> sets L_TPS L_WRITES
+  local out
+  out="$(sysbench "$1" "${SB[@]}" --threads="$2" --time="$T" --report-interval=0 run 2>&1)" \
+    || bdie "sysbench $1 failed: $(printf '%s' "$out" | tail -5)"
+  printf '%s\n' "$out" >"$BENCH_DIR/run-$1-$2.log"
+  L_TPS="$(printf '%s\n' "$out" | awk '/transactions:/{gsub("\\(","",$3); print $3}')"
+  L_WRITES="$(printf '%s\n' "$out" | awk '$1=="write:"{print $2}')"
+}
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN{ if (s == "timeout" || s+0 <= 0) print "n/a"; else printf "%.0f", n/s }'; }
+
+catchup_case() { # workload threads
+  local wl="$1" th="$2" want t0 t_dm t_nat r_dm r_nat tag="$1/t$2"
+  bench_stop_pid "$WORKER_PID"
+  sql native -e "STOP SLAVE"
+  load "$wl" "$th"
+  want="$(checksum source)"
+  t0="$(now)"; start_worker; t_dm="$(wait_match dmtarget "$want" "$t0")"
+  t0="$(now)"; sql native -e "START SLAVE"; t_nat="$(wait_match native "$want" "$t0")"
+  r_dm="$(rate "$L_WRITES" "$t_dm")"; r_nat="$(rate "$L_WRITES" "$t_nat")"
+  result "$tag.source_tps(${T}s)" "$L_TPS" "txn/s"
+  result "$tag.rows_loaded" "$L_WRITES" "rows"
+  result "$tag.catchup_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")"
+  result "$tag.apply_dm" "$r_dm" "rows/s" "$r_nat" "$(ratio "$r_dm" "$r_nat")"
+}
+
+live_case() { # workload threads: both consumers running during the load
+  local wl="$1" th="$2" want t0 t_dm t_nat tag="$1/t$2"
+  load "$wl" "$th"
+  want="$(checksum source)"; t0="$(now)"
+  t_dm="$(wait_match dmtarget "$want" "$t0")"
+  t_nat="$(wait_match native "$want" "$t0")"   # measured from the same instant (runs in parallel)
+  result "$tag.live_lag_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")"
+}
+
+blog "T=${T}s, $TABLES x $TSIZE rows, workloads {$WLS}, threads {$THREADS}, native slave_parallel_threads=$NATIVE_THREADS ($(nproc) CPUs, shared machine)"
+setup
+for wl in $WLS; do
+  for th in $THREADS; do
+    catchup_case "$wl" "$th"
+    [ "$LIVE" = 1 ] && live_case "$wl" "$th"
+  done
+done
+sql native -e "SHOW SLAVE STATUS\G" | grep -E "Last_(SQL|IO)_Error:" | grep -v ': $' >&2 || true
