@@ -114,21 +114,36 @@ load() { # workload threads -> sets L_TPS L_WRITES
   L_WRITES="$(printf '%s\n' "$out" | awk '$1=="write:"{print $2}')"
 }
 
+# wait_first_write <sandbox> -> prints the time (epoch) its binlog position first moves
+wait_first_write() {
+  local p0 i
+  p0="$(sql "$1" -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')"
+  for i in $(seq 1 $(( MAXWAIT * 50 ))); do
+    [ "$(sql "$1" -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')" != "$p0" ] && { now; return 0; }
+    sleep 0.02
+  done
+  now
+}
+
 rate() { awk -v n="$1" -v s="$2" 'BEGIN{ if (s == "timeout" || s+0 <= 0) print "n/a"; else printf "%.0f", n/s }'; }
 
 catchup_case() { # workload threads
-  local wl="$1" th="$2" want t0 t_dm t_nat r_dm r_nat tag="$1/t$2"
+  local wl="$1" th="$2" want t0 t1 t_dm t_nat t_start r_dm r_nat r_dm_net tag="$1/t$2"
   bench_stop_pid "$WORKER_PID"
   sql native -e "STOP SLAVE"
   load "$wl" "$th"
   want="$(checksum source)"
-  t0="$(now)"; start_worker; t_dm="$(wait_match dmtarget "$want" "$t0")"
+  t0="$(now)"; start_worker; t1="$(wait_first_write dmtarget)"
+  t_dm="$(wait_match dmtarget "$want" "$t0")"; t_start="$(elapsed "$t0" "$t1")"
   t0="$(now)"; sql native -e "START SLAVE"; t_nat="$(wait_match native "$want" "$t0")"
   r_dm="$(rate "$L_WRITES" "$t_dm")"; r_nat="$(rate "$L_WRITES" "$t_nat")"
+  r_dm_net="$(rate "$L_WRITES" "$(awk -v a="$t_dm" -v b="$t_start" 'BEGIN{ if (a == "timeout") print a; else print a-b }')")"
   result "$tag.source_tps(${T}s)" "$L_TPS" "txn/s"
   result "$tag.rows_loaded" "$L_WRITES" "rows"
   result "$tag.catchup_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")"
   result "$tag.apply_dm" "$r_dm" "rows/s" "$r_nat" "$(ratio "$r_dm" "$r_nat")"
+  result "$tag.dm_start_to_first_write" "$t_start" "s"
+  result "$tag.apply_dm_after_first_write" "$r_dm_net" "rows/s" "$r_nat" "$(ratio "$r_dm_net" "$r_nat")"
 }
 
 live_case() { # workload threads: both consumers running during the load

@@ -55,7 +55,10 @@ check_contains "stopped task is gone" 'has no workers or not exist' "$out"
 dm pause-task no-such-task
 check_contains "unknown task message" "task no-such-task has no workers or not exist, can try \`refresh-worker-tasks\` cmd first" "$out"
 
-dm sql-skip no-such-task 2>&1
-check_contains "local argument check" 'must specify at least one DM-worker' "$out"
+dm pause-relay
+check_contains "local argument check (no -w)" 'must specify at least one DM-worker (`-w` / `--worker`)' "$out"
+check_eq "local argument error exits 1" 1 "$rc"
+dm sql-skip -b mysql-bin.000001:4 no-such-task
+check_contains "sql-skip needs exactly one worker" 'should only specify one worker, but got []' "$out"
 
 e2e_finish
