@@ -118,7 +118,7 @@ load() { # workload threads -> sets L_TPS L_WRITES
 wait_first_write() {
   local p0 i
   p0="$(sql "$1" -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')"
-  for i in $(seq 1 $(( MAXWAIT * 50 ))); do
+  for _ in $(seq 1 $(( MAXWAIT * 50 ))); do
     [ "$(sql "$1" -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')" != "$p0" ] && { now; return 0; }
     sleep 0.02
   done

@@ -10,17 +10,20 @@
 #   task  source+target MariaDB, one dm-worker, task started with dmctl: the real QueryStatus path
 #         (master -> worker -> SHOW MASTER STATUS per query)
 #
-# Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--idle N] [--scenario bare|task|both]
+# Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--idle N] [--idle-connect-only] [--scenario bare|task|both]
+# Env: BENCH_GW_THREADS (--threads), BENCH_GW_ARGS (extra dm-gateway flags).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DUR=10; CONC=64; IDLE=1000; SCEN=both; GW_THREADS="${BENCH_GW_THREADS:-}"
+DUR=10; CONC=64; IDLE=1000; IDLE_MODE=request; SCEN=both; GW_THREADS="${BENCH_GW_THREADS:-}"
+read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"   # extra dm-gateway flags, e.g. "--connection-memory-limit 16KiB"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) DUR=3; shift;;
     -d) DUR="$2"; shift 2;;
     -c) CONC="$2"; shift 2;;
     --idle) IDLE="$2"; shift 2;;
+    --idle-connect-only) IDLE_MODE=connect; shift;;
     --scenario) SCEN="$2"; shift 2;;
     -h|--help) sed -n '2,15p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
@@ -49,17 +52,18 @@ run_wrk() { # url token -> sets W_RPS W_P50 W_P99 W_NON2XX W_ERR
   [ -n "$W_RPS" ] || bdie "could not parse wrk output ($BENCH_DIR/wrk-$SC.out)"
 }
 
-# Hold N idle keep-alive connections (each did one GET /livez) and print "ready" when open.
+# Hold N idle keep-alive connections (each did one GET /livez; --idle-connect-only: none) and print "ready" when open.
 IDLE_PY='
 import socket, sys, time
-port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+port, n, hold, mode = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 socks, fails = [], 0
 req = b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 for i in range(n):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.sendall(req)
-        s.recv(4096)
+        if mode == "request":
+            s.sendall(req)
+            s.recv(4096)
         socks.append(s)
     except OSError:
         fails += 1
@@ -69,9 +73,9 @@ time.sleep(hold)
 
 idle_rss() { # gateway-pid -> sets IDLE_KIB IDLE_OPEN
   local fifo="$BENCH_DIR/idle.out" ppid i
-  python3 -c "$IDLE_PY" "$GPORT" "$IDLE" 30 >"$fifo" 2>&1 &
+  python3 -c "$IDLE_PY" "$GPORT" "$IDLE" 30 "$IDLE_MODE" >"$fifo" 2>&1 &
   ppid=$!; BENCH_PIDS+=("$ppid")
-  for i in $(seq 1 600); do grep -q ready "$fifo" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q ready "$fifo" 2>/dev/null && break; sleep 0.1; done
   grep -q ready "$fifo" || bdie "idle-connection helper did not finish: $(cat "$fifo")"
   sleep 0.5
   IDLE_OPEN="$(sed -n 's/.*open=\([0-9]*\).*/\1/p' "$fifo")"
@@ -86,7 +90,7 @@ start_gateway() {
   bench_daemon gateway "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" \
     --master-addr "127.0.0.1:$MPORT" --auth-alg HS256 --auth-secret-file "$BENCH_DIR/jwt-secret" \
     --max-connections $(( IDLE + 256 )) --max-connections-per-ip $(( IDLE + 256 )) \
-    --log-level warn "${thr[@]}"
+    --log-level warn "${thr[@]}" "${GW_EXTRA[@]}"
   GW_PID=$LAST_PID
   TOKEN="$("$GATEWAY" token --secret-file "$BENCH_DIR/jwt-secret" --sub bench --scope "dm:read" --ttl 1h)" \
     || bdie "dm-gateway token failed"
@@ -108,6 +112,7 @@ scenario() { # bare|task
     bench_master "$MPORT"
   fi
   start_gateway
+  local rss0; sleep 0.2; read -r _ rss0 < <(proc_rss "$GW_PID")
   local code
   code="$(curl -s -o "$BENCH_DIR/get-$SC.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
           "http://127.0.0.1:$GPORT/api/v1/tasks/$task")" || bdie "gateway GET failed"
@@ -132,6 +137,7 @@ scenario() { # bare|task
   result "$SC.direct_p99" "$d_p99" "ms"
   result "$SC.gateway_p50" "$W_P50" "ms" "$d_p50" "$(ratio "$W_P50" "$d_p50")"
   result "$SC.gateway_p99" "$W_P99" "ms" "$d_p99" "$(ratio "$W_P99" "$d_p99")" "<5ms" "$(verdict "$W_P99" '<' 5)"
+  result "$SC.gateway_rss_at_start" "$(awk -v k="$rss0" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
   result "$SC.gateway_peak_rss" "$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}')" "MiB" "" "" "<20MiB" \
     "$(verdict "$(awk -v k="$hwm" 'BEGIN{print k/1024}')" '<' 20)"
   result "$SC.gateway_rss_idle$IDLE_OPEN" "$(awk -v k="$IDLE_KIB" 'BEGIN{printf "%.1f", k/1024}')" "MiB" \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # lib.sh - shared helpers of the benchmark scripts (sourced, not run).
 # Everything started through these helpers is registered and stopped by bench_cleanup
 # (installed as the EXIT trap by bench_init). Loopback only.
@@ -211,7 +212,7 @@ verdict() {
 # result <metric> <value> <unit> [baseline] [ratio] [target] [verdict]
 result() {
   local line="${BENCH_NAME}|$1|$2|$3|${4:-}|${5:-}|${6:-}|${7:-}"
-  printf '%-8s %-34s %12s %-6s base=%-10s ratio=%-6s %s %s\n' "$BENCH_NAME" "$1" "$2" "$3" \
+  printf '%-8s %-44s %12s %-6s base=%-10s ratio=%-6s %s %s\n' "$BENCH_NAME" "$1" "$2" "$3" \
     "${4:--}" "${5:--}" "${6:-}" "${7:-}"
   [ -n "${BENCH_RESULTS:-}" ] && printf '%s\n' "$line" >>"$BENCH_RESULTS"
   return 0

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# End-to-end: two sources (two MariaDB servers, two dm-workers) merged into one target
+# table through routes, then one worker stopped: the right per-worker errors and a 207.
+# shellcheck source=lib/e2e.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
+SB="$ROOT/scripts/mariadb-sandbox.sh"
+DIR="$(mktemp -d /tmp/dmgw-e2e2-XXXXXX)"
+P_SRC1="$(rand_port)"; P_SRC2="$(rand_port)"; P_TGT="$(rand_port)"
+P_W1="$(rand_port)"; P_W2="$(rand_port)"; P_M="$(rand_port)"; P_GW="$(rand_port)"
+PIDS=()
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ]; then tail -n 20 "$DIR"/*.log 2>/dev/null || true; fi
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for d in src1 src2 tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+"$SB" start "$DIR/src1" "$P_SRC1" 201 >/dev/null
+"$SB" start "$DIR/src2" "$P_SRC2" 202 >/dev/null
+"$SB" start "$DIR/tgt" "$P_TGT" 203 >/dev/null
+for i in 1 2; do
+  port_var="P_SRC$i"
+  mariadb -h127.0.0.1 -P"${!port_var}" -uroot -e "CREATE DATABASE sales_$i;
+    CREATE TABLE sales_$i.orders (id BIGINT PRIMARY KEY, region VARCHAR(16) NOT NULL, amount DECIMAL(10,2));"
+done
+mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "CREATE DATABASE sales;
+  CREATE TABLE sales.orders (id BIGINT PRIMARY KEY, region VARCHAR(16) NOT NULL, amount DECIMAL(10,2));"
+
+for i in 1 2; do
+  wp_var="P_W$i"; sp_var="P_SRC$i"
+  cat >"$DIR/w$i.toml" <<TOML
+worker-addr = "127.0.0.1:${!wp_var}"
+source-id = "source-$i"
+server-id = $((5000 + i))
+meta-dir = "$DIR/w$i-meta"
+[from]
+host = "127.0.0.1"
+port = ${!sp_var}
+user = "root"
+password = ""
+TOML
+  "$DMGW_BIN/dm-worker" -config "$DIR/w$i.toml" >"$DIR/w$i.log" 2>&1 &
+  PIDS+=($!)
+done
+W1_PID="${PIDS[0]}"
+W2_PID="${PIDS[1]}"
+cat >"$DIR/m.toml" <<TOML
+master-addr = "127.0.0.1:$P_M"
+data-dir = "$DIR/m-data"
+rpc-timeout = "5s"
+[[deploy]]
+source-id = "source-1"
+dm-worker = "127.0.0.1:$P_W1"
+[[deploy]]
+source-id = "source-2"
+dm-worker = "127.0.0.1:$P_W2"
+TOML
+"$DMGW_BIN/dm-master" -config "$DIR/m.toml" >"$DIR/m.log" 2>&1 &
+PIDS+=($!)
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/secret"
+"$DMGW_BIN/dm-gateway" --listen "127.0.0.1:$P_GW" --master-addr "127.0.0.1:$P_M" \
+  --auth-alg HS256 --auth-secret-file "$DIR/secret" >"$DIR/gw.log" 2>&1 &
+PIDS+=($!)
+DM_GATEWAY_URL="http://127.0.0.1:$P_GW"
+DM_TOKEN="$("$DMGW_BIN/dm-gateway" token --secret-file "$DIR/secret" --sub e2e --scope "dm:read dm:write" --ttl 1h)"
+for p in "$P_W1" "$P_W2" "$P_M" "$P_GW"; do
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
+done
+
+pos() { mariadb -h127.0.0.1 -P"$1" -uroot -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
+read -r f1 p1 < <(pos "$P_SRC1")
+read -r f2 p2 < <(pos "$P_SRC2")
+cat >"$DIR/task.yaml" <<YAML
+name: merge
+task-mode: incremental
+target-database: {host: "127.0.0.1", port: $P_TGT, user: root, password: ""}
+mysql-instances:
+  - source-id: source-1
+    meta: {binlog-name: "$f1", binlog-pos: $p1}
+    route-rules: [sales-db, sales-tbl]
+    black-white-list: only-sales
+  - source-id: source-2
+    meta: {binlog-name: "$f2", binlog-pos: $p2}
+    route-rules: [sales-db, sales-tbl]
+    black-white-list: only-sales
+routes:
+  sales-db: {schema-pattern: "sales_*", target-schema: "sales"}
+  sales-tbl: {schema-pattern: "sales_*", table-pattern: "orders", target-schema: "sales", target-table: "orders"}
+black-white-list:
+  only-sales: {do-dbs: ["~^sales_"]}
+YAML
+
+api POST /api/v1/tasks -H 'Content-Type: application/yaml' --data-binary @"$DIR/task.yaml"
+check_eq "two-source task starts (201)" 201 "$HTTP_CODE"
+check_contains "both workers answered" "\"worker\":\"127.0.0.1:$P_W2\"" "$BODY"
+
+mariadb -h127.0.0.1 -P"$P_SRC1" -uroot -e "INSERT INTO sales_1.orders VALUES (1,'east',10.00),(2,'east',20.00); UPDATE sales_1.orders SET amount=11.00 WHERE id=1"
+mariadb -h127.0.0.1 -P"$P_SRC2" -uroot -e "INSERT INTO sales_2.orders VALUES (1001,'west',5.00),(1002,'west',6.00); DELETE FROM sales_2.orders WHERE id=1002"
+merged_ok() {
+  [ "$(mariadb -h127.0.0.1 -P"$P_TGT" -uroot -N -e "SELECT GROUP_CONCAT(CONCAT(id,':',region,':',amount) ORDER BY id) FROM sales.orders")" \
+    = "1:east:11.00,2:east:20.00,1001:west:5.00" ]
+}
+wait_for "both sources merged into sales.orders through routes" 30 merged_ok
+
+api GET /api/v1/tasks/merge
+check_eq "status of both workers 200" 200 "$HTTP_CODE"
+
+# stop worker 2: its entry fails, the other still answers -> 207 with the same body
+kill "$W2_PID"; wait "$W2_PID" 2>/dev/null || true
+api GET /api/v1/tasks/merge
+check_eq "one worker down -> 207" 207 "$HTTP_CODE"
+check_contains "down worker has its own error entry" "\"worker\":\"127.0.0.1:$P_W2\"" "$BODY"
+check_contains "down worker error is DM's 38008" "code=38008" "$BODY"
+check_contains "live worker still reports Running" '"stage":"Running"' "$BODY"
+
+out="$("$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" query-status merge || true)"
+check_contains "dmctl shows the grpc request error for the down worker" "grpc request error" "$out"
+
+mariadb -h127.0.0.1 -P"$P_SRC1" -uroot -e "INSERT INTO sales_1.orders VALUES (3,'east',30.00)"
+wait_for "the live worker keeps replicating" 30 bash -c "[ \"\$(mariadb -h127.0.0.1 -P$P_TGT -uroot -N -e 'SELECT COUNT(*) FROM sales.orders WHERE id=3')\" = 1 ]"
+kill "$W1_PID" 2>/dev/null || true
+e2e_finish
