@@ -34,6 +34,9 @@ struct gw_config {
     char *auth_audience;
     int64_t auth_leeway_ms;
     bool anonymous_read;
+    bool coalesce;
+    int64_t sse_interval_ms;
+    int64_t sse_heartbeat_ms;
     char *cors_origins;
     char *tls_cert_file;
     char *tls_key_file;

@@ -227,6 +227,9 @@ static int run(const struct gw_config *c)
     env.rpc_write_timeout_ms = c->rpc_write_timeout_ms;
     env.readyz_timeout_ms = c->readyz_timeout_ms;
     env.anonymous_read = c->anonymous_read;
+    env.coalesce = c->coalesce;
+    env.sse_interval_ms = c->sse_interval_ms;
+    env.sse_heartbeat_ms = c->sse_heartbeat_ms;
     env.version = DMGW_VERSION;
     metrics_set_version(DMGW_VERSION);
     if (route_env_init(&env) != DM_OK) {

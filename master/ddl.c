@@ -203,8 +203,15 @@ static bool pattern_match(const char *pattern, const char *sql)
 {
     if (pattern[0] != '~')
         return strcmp(pattern, sql) == 0;
+    /* Go's leading "(?i)" flag (common in DM's docs) maps to REG_ICASE */
+    const char *re_src = pattern + 1;
+    int flags = REG_EXTENDED | REG_NOSUB;
+    if (strncmp(re_src, "(?i)", 4) == 0) {
+        re_src += 4;
+        flags |= REG_ICASE;
+    }
     regex_t re;
-    if (regcomp(&re, pattern + 1, REG_EXTENDED | REG_NOSUB) != 0)
+    if (regcomp(&re, re_src, flags) != 0)
         return false;
     bool ok = regexec(&re, sql, 0, NULL, 0) == 0;
     regfree(&re);

@@ -37,13 +37,53 @@ static const struct text_map TEXT_MAP[] = {
     {"must specify", 422},
 };
 
-int dmreply_status_for_msg(const char *msg, int *dm_code)
+/* DM codes that only wrap another error ("operation ... not success", "grpc request
+ * error"): never the reason, the code nested inside them is. */
+static bool is_wrapper(int code)
 {
-    int code = msg ? dmjson_error_code(msg) : 0;
-    *dm_code = code;
-    for (size_t i = 0; code && i < sizeof(CODE_MAP) / sizeof(CODE_MAP[0]); i++) {
+    return code == 38032 || code == 38008;
+}
+
+static int status_for_code(int code)
+{
+    for (size_t i = 0; i < sizeof(CODE_MAP) / sizeof(CODE_MAP[0]); i++) {
         if (code >= CODE_MAP[i].lo && code <= CODE_MAP[i].hi)
             return CODE_MAP[i].http;
+    }
+    return 0;
+}
+
+#define MAX_CODES 16
+
+/* Every "[code=N:" in msg, outermost first. */
+static size_t codes_of(const char *msg, int *codes)
+{
+    size_t n = 0;
+    for (const char *p = msg ? strstr(msg, "[code=") : NULL; p && n < MAX_CODES;
+         p = strstr(p + 6, "[code=")) {
+        int c = dmjson_error_code(p);
+        if (c)
+            codes[n++] = c;
+    }
+    return n;
+}
+
+int dmreply_status_for_msg(const char *msg, int *dm_code)
+{
+    int codes[MAX_CODES];
+    size_t n = codes_of(msg, codes);
+    *dm_code = 0;
+    /* innermost non-wrapper code names the reason (and goes to X-DM-Error-Code) */
+    for (size_t i = n; i-- > 0 && !*dm_code;) {
+        if (!is_wrapper(codes[i]))
+            *dm_code = codes[i];
+    }
+    if (!*dm_code && n)
+        *dm_code = codes[n - 1];
+    for (size_t i = n; i-- > 0;) {
+        int st = status_for_code(codes[i]);
+        if (st)
+            return st;
     }
     for (size_t i = 0; msg && i < sizeof(TEXT_MAP) / sizeof(TEXT_MAP[0]); i++) {
         if (strstr(msg, TEXT_MAP[i].needle))
@@ -108,19 +148,25 @@ int dmreply_status(const ProtobufCMessage *resp, int ok_status, int *dm_code)
     size_t n = *(const size_t *)((const char *)resp + f->quantifier_offset);
     ProtobufCMessage *const *w = *(ProtobufCMessage *const *const *)member(resp, f);
     size_t failed = 0;
-    const ProtobufCMessage *first = NULL;
+    int status = 0;
     for (size_t i = 0; i < n; i++) {
-        if (result_of(w[i]) == 0) {
-            if (!first)
-                first = w[i];
-            failed++;
+        if (result_of(w[i]) != 0)
+            continue;
+        failed++;
+        /* every worker failed: the first failure with a known cause decides */
+        int code = 0, st = dmreply_status_for_msg(msg_of(w[i]), &code);
+        if (!status || (status == 500 && st != 500)) {
+            status = st;
+            *dm_code = code;
         }
     }
     if (failed == 0)
         return ok_status;
-    if (failed < n)
+    if (failed < n) {
+        *dm_code = 0;
         return 207;
-    return dmreply_status_for_msg(msg_of(first), dm_code);
+    }
+    return status;
 }
 
 static void strip_one(char *s)

@@ -48,6 +48,9 @@ static struct auth_series auth_s[64];
 static size_t n_auth;
 static uint64_t dropped;
 static atomic_long in_flight;
+static atomic_ullong coalesced;
+static atomic_long sse_watchers;
+static atomic_ullong sse_polls;
 static const char *build_version = "unknown";
 
 void metrics_set_version(const char *version)
@@ -104,6 +107,21 @@ void metrics_http_observe(const char *route, const char *method, int code, int64
 void metrics_in_flight_add(int delta)
 {
     atomic_fetch_add(&in_flight, delta);
+}
+
+void metrics_coalesced_add(int n)
+{
+    atomic_fetch_add(&coalesced, (unsigned long long)n);
+}
+
+void metrics_sse_watchers_add(int delta)
+{
+    atomic_fetch_add(&sse_watchers, delta);
+}
+
+void metrics_sse_poll(void)
+{
+    atomic_fetch_add(&sse_polls, 1);
 }
 
 void metrics_rpc_observe(const char *rpc, const char *outcome, int64_t dur_us)
@@ -210,11 +228,21 @@ int metrics_render(struct dm_buf *o)
         rc = dm_buf_printf(o,
                            "# TYPE dmgw_http_in_flight_requests gauge\n"
                            "dmgw_http_in_flight_requests %ld\n"
+                           "# HELP dmgw_coalesced_requests_total Reads answered by an "
+                           "identical request's master RPC.\n"
+                           "# TYPE dmgw_coalesced_requests_total counter\n"
+                           "dmgw_coalesced_requests_total %llu\n"
+                           "# TYPE dmgw_sse_watchers gauge\n"
+                           "dmgw_sse_watchers %ld\n"
+                           "# TYPE dmgw_sse_polls_total counter\n"
+                           "dmgw_sse_polls_total %llu\n"
                            "# TYPE dmgw_metrics_dropped_total counter\n"
                            "dmgw_metrics_dropped_total %llu\n"
                            "# TYPE dmgw_build_info gauge\n"
                            "dmgw_build_info{version=\"%s\"} 1\n",
-                           atomic_load(&in_flight), (unsigned long long)dropped, build_version);
+                           atomic_load(&in_flight), atomic_load(&coalesced),
+                           atomic_load(&sse_watchers), atomic_load(&sse_polls),
+                           (unsigned long long)dropped, build_version);
     pthread_mutex_unlock(&mu);
     return rc;
 }

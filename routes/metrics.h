@@ -5,6 +5,9 @@
  *   dmgw_master_rpc_total{rpc,outcome}        outcome = ok | dm_error | <grpc status name>
  *   dmgw_master_rpc_duration_seconds{rpc}     (histogram)
  *   dmgw_auth_failures_total{reason}
+ *   dmgw_coalesced_requests_total             reads answered by another request's RPC
+ *   dmgw_sse_watchers                         open status streams (gauge)
+ *   dmgw_sse_polls_total                      QueryStatus polls made for status streams
  *   dmgw_build_info{version}
  * Label values are borrowed static strings (route templates, rpc names, reason names).
  * Bounded: at most METRICS_MAX_SERIES series per family; further ones are dropped and
@@ -23,6 +26,9 @@ void metrics_http_observe(const char *route, const char *method, int code, int64
 void metrics_in_flight_add(int delta);
 void metrics_rpc_observe(const char *rpc, const char *outcome, int64_t dur_us);
 void metrics_auth_failure(const char *reason);
+void metrics_coalesced_add(int n);
+void metrics_sse_watchers_add(int delta);
+void metrics_sse_poll(void);
 /* Render everything. DM_OK / DM_E_TOO_LARGE / DM_E_NOMEM. */
 int metrics_render(struct dm_buf *out);
 /* Value of dmgw_master_rpc_total summed over outcomes for `rpc` (tests, coalescing). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "coalesce.h"
 #include "dm_error.h"
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
@@ -240,14 +241,28 @@ static const char *outcome_of(const struct rpc_result *res)
     }
 }
 
-static void master_cb(void *arg, struct rpc_result *res)
+/* The answer for one request (its own or a coalesced one): complete or go on. */
+static void finish_call(struct route_ctx *c, struct rpc_result *res)
 {
-    struct route_ctx *c = arg;
-    metrics_rpc_observe(c->rpc_name, outcome_of(res), res->elapsed_us);
     route_master_done_fn done = c->done;
     c->done = NULL;
     if (done(c, res) == ROUTE_DONE)
         c->resume(c->opaque);
+}
+
+static void master_cb(void *arg, struct rpc_result *res)
+{
+    struct route_ctx *c = arg;
+    metrics_rpc_observe(c->rpc_name, outcome_of(res), res->elapsed_us);
+    finish_call(c, res);
+}
+
+/* Reads of GET requests may share an identical in-flight RPC (coalesce.h). */
+static bool may_coalesce(const struct route_ctx *c, bool write)
+{
+    const struct route_env *env = c->req.env;
+    return !write && env->coalesce && env->coalescer && c->req.method &&
+           strcmp(c->req.method, "GET") == 0;
 }
 
 enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
@@ -264,13 +279,17 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
     int64_t timeout = write ? env->rpc_write_timeout_ms : env->rpc_timeout_ms;
     if (c->timeout_ms > 0)
         timeout = c->timeout_ms;
+    if (timeout <= 0)
+        timeout = 10000;
     bool first = c->done == NULL && !c->rpc_name;
     c->done = done;
     c->rpc_name = m->path + strlen("/pb.Master/");
     if (first)
         c->suspend(c->opaque);
-    int rc = rpc_call_start(env->master, m, req, timeout > 0 ? timeout : 10000, md, 1,
-                            master_cb, c);
+    int rc = may_coalesce(c, write)
+                 ? coalesce_call(env->coalescer, env->master, m, req, timeout, md, 1,
+                                 finish_call, c)
+                 : rpc_call_start(env->master, m, req, timeout, md, 1, master_cb, c);
     if (rc == DM_OK)
         return ROUTE_PENDING;
     c->done = NULL;

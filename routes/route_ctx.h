@@ -25,6 +25,9 @@
 #include "router.h"
 #include "rpc.h"
 
+struct coalescer;
+struct stream_hub;
+
 #define ROUTE_MAX_HEADERS 8
 #define ROUTE_MAX_QUERY 32
 #define ROUTE_MAX_RESP_BODY (64u << 20) /* bound of any response body we build */
@@ -36,8 +39,12 @@ struct route_env {
     int64_t rpc_timeout_ms;          /* reads */
     int64_t rpc_write_timeout_ms;    /* writes (StartTask waits for workers) */
     int64_t readyz_timeout_ms;
-    int64_t sse_interval_ms;         /* default status stream poll interval */
+    int64_t sse_interval_ms;         /* default status stream poll interval (0: 2 s) */
+    int64_t sse_heartbeat_ms;        /* status stream heartbeat comment period (0: 15 s) */
     bool anonymous_read;
+    bool coalesce;                   /* identical concurrent GET reads share one RPC */
+    struct coalescer *coalescer;     /* coalesce.h; owned (route_env_init/release) */
+    struct stream_hub *streams;      /* tasks_stream.c; owned (route_env_init/release) */
     atomic_bool draining;            /* SIGTERM: readyz answers 503 */
     const char *version;
     char *openapi_json;              /* openapi.yaml converted once (route_env_init) */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coalesce.h"
 #include "dm_error.h"
 #include "dmmaster.pb-c.h"
 #include "handlers.h"
@@ -18,11 +19,19 @@ int route_env_init(struct route_env *env)
         return DM_E_PARSE;
     env->openapi_json = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
     json_decref(doc);
-    return env->openapi_json ? DM_OK : DM_E_NOMEM;
+    env->coalescer = coalescer_new();
+    if (!env->openapi_json || !env->coalescer || route_streams_init(env) != DM_OK) {
+        route_env_release(env);
+        return DM_E_NOMEM;
+    }
+    return DM_OK;
 }
 
 void route_env_release(struct route_env *env)
 {
+    route_streams_free(env);
+    coalescer_free(env->coalescer);
+    env->coalescer = NULL;
     free(env->openapi_json);
     env->openapi_json = NULL;
 }

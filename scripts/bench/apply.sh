@@ -58,9 +58,9 @@ checksum() { # sandbox -> one line of per-table checksums
 
 # wait_match <sandbox> <want> <t0> -> prints seconds since t0 or "timeout"
 wait_match() {
-  local deadline i
+  local deadline
   deadline=$(awk -v n="$(now)" -v m="$MAXWAIT" 'BEGIN{printf "%d", n+m}')
-  for i in $(seq 1 $(( MAXWAIT * 10 + 10 ))); do
+  for _ in $(seq 1 $(( MAXWAIT * 10 + 10 ))); do
     [ "$(checksum "$1")" = "$2" ] && { elapsed "$3" "$(now)"; return 0; }
     [ "$(date +%s)" -ge "$deadline" ] && break
     sleep 0.1
@@ -116,7 +116,7 @@ load() { # workload threads -> sets L_TPS L_WRITES
 
 # wait_first_write <sandbox> -> prints the time (epoch) its binlog position first moves
 wait_first_write() {
-  local p0 i
+  local p0
   p0="$(sql "$1" -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')"
   for _ in $(seq 1 $(( MAXWAIT * 50 ))); do
     [ "$(sql "$1" -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')" != "$p0" ] && { now; return 0; }

@@ -72,7 +72,7 @@ time.sleep(hold)
 '
 
 idle_rss() { # gateway-pid -> sets IDLE_KIB IDLE_OPEN
-  local fifo="$BENCH_DIR/idle.out" ppid i
+  local fifo="$BENCH_DIR/idle.out" ppid
   python3 -c "$IDLE_PY" "$GPORT" "$IDLE" 30 "$IDLE_MODE" >"$fifo" 2>&1 &
   ppid=$!; BENCH_PIDS+=("$ppid")
   for _ in $(seq 1 600); do grep -q ready "$fifo" 2>/dev/null && break; sleep 0.1; done

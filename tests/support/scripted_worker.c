@@ -1,16 +1,9 @@
-/* scripted_worker.c - see scripted_worker.h. Compiled only where rpc.h and the protobuf
- * headers are reachable (the master tests include this file); in dmtestsupport (which
- * does not link dmrpc) it compiles to nothing. */
-#if defined(__has_include)
-#if __has_include("rpc.h") && __has_include("dmworker.pb-c.h")
-#define SW_ENABLED 1
-#endif
-#endif
-
-#ifdef SW_ENABLED
+/* scripted_worker.c - see scripted_worker.h. */
 #include "scripted_worker.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +15,9 @@
 
 #define SW_MAX_TASKS 32
 #define SW_MAX_LOGS 256
+#define SW_MAX_EVENTS 64
+#define SW_MAX_DDLQ 16
+#define SW_MAX_DDLS 8
 
 struct sw_task {
     char name[128];
@@ -32,13 +28,19 @@ struct sw_log {
     int success;
     char msg[256];
 };
+struct sw_ddl {
+    char task[64], schema[64], table[64];
+    char ddls[SW_MAX_DDLS][160];
+    size_t n;
+};
 
 struct scripted_worker {
     struct rpc_server *srv;
     pthread_mutex_t mu;
     char *source_id, *from;
-    int delay_ms;
-    char *fail_next;
+    atomic_int delay_ms;
+    char *fail_next, *fail_exec;
+    bool oplog_errors;
     struct sw_task tasks[SW_MAX_TASKS];
     int ntasks;
     struct sw_log logs[SW_MAX_LOGS];
@@ -46,8 +48,17 @@ struct scripted_worker {
     char names[32][32];
     int counts[32];
     int nnames;
+    struct sw_ddl ddlq[SW_MAX_DDLQ];
+    int nddlq;
+    int nlockinfo;
+    char last_lock[256];
+    struct sw_event events[SW_MAX_EVENTS];
+    int nevents;
 };
 
+static atomic_long sw_seq;
+
+/* m->mu held */
 static void sw_count(struct scripted_worker *w, const char *m)
 {
     int i;
@@ -72,7 +83,7 @@ int sw_calls(struct scripted_worker *w, const char *method)
 
 static void sw_sleep(struct scripted_worker *w)
 {
-    int ms = w->delay_ms;
+    int ms = atomic_load(&w->delay_ms);
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     if (ms > 0)
         nanosleep(&ts, NULL);
@@ -97,6 +108,18 @@ static int64_t add_log(struct scripted_worker *w, int success, const char *msg)
     return l->id;
 }
 
+/* m->mu held */
+static struct sw_event *add_event(struct scripted_worker *w, const char *method)
+{
+    if (w->nevents >= SW_MAX_EVENTS)
+        return NULL;
+    struct sw_event *e = &w->events[w->nevents++];
+    memset(e, 0, sizeof(*e));
+    e->seq = atomic_fetch_add(&sw_seq, 1) + 1;
+    snprintf(e->method, sizeof(e->method), "%s", method);
+    return e;
+}
+
 /* name = "..." from the subtask TOML */
 static void toml_name(const char *toml, char *out, size_t cap)
 {
@@ -113,6 +136,31 @@ static void toml_name(const char *toml, char *out, size_t cap)
     out[n] = '\0';
 }
 
+static void reply_op(struct rpc_server_call *call, int op, int64_t id)
+{
+    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
+    meta.result = true;
+    Pb__OperateSubTaskResponse resp = PB__OPERATE_SUB_TASK_RESPONSE__INIT;
+    resp.meta = &meta;
+    resp.op = (Pb__TaskOp)op;
+    resp.logid = id;
+    rpc_server_reply(call, &resp.base);
+}
+
+/* a stage error: gRPC error, or (oplog_errors) a failed op-log entry; m->mu held, released */
+static void reply_stage_error(struct scripted_worker *w, struct rpc_server_call *call, int op,
+                              const char *err)
+{
+    if (!w->oplog_errors) {
+        pthread_mutex_unlock(&w->mu);
+        rpc_server_reply_error(call, RPC_UNKNOWN, err);
+        return;
+    }
+    int64_t id = add_log(w, 0, err);
+    pthread_mutex_unlock(&w->mu);
+    reply_op(call, op, id);
+}
+
 static void h_start(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
 {
     struct scripted_worker *w = ctx;
@@ -123,9 +171,8 @@ static void h_start(struct rpc_server_call *call, const ProtobufCMessage *req, v
     pthread_mutex_lock(&w->mu);
     sw_count(w, "StartSubTask");
     if (find_task(w, name)) {
-        pthread_mutex_unlock(&w->mu);
         snprintf(err, sizeof(err), "[code=40055:class=dm-worker:scope=internal:level=medium] sub task %s already exists", name);
-        rpc_server_reply_error(call, RPC_UNKNOWN, err);
+        reply_stage_error(w, call, PB__TASK_OP__Start, err);
         return;
     }
     int64_t id;
@@ -141,13 +188,7 @@ static void h_start(struct rpc_server_call *call, const ProtobufCMessage *req, v
         id = add_log(w, 1, NULL);
     }
     pthread_mutex_unlock(&w->mu);
-    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
-    meta.result = true;
-    Pb__OperateSubTaskResponse resp = PB__OPERATE_SUB_TASK_RESPONSE__INIT;
-    resp.meta = &meta;
-    resp.op = PB__TASK_OP__Start;
-    resp.logid = id;
-    rpc_server_reply(call, &resp.base);
+    reply_op(call, PB__TASK_OP__Start, id);
 }
 
 static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
@@ -168,8 +209,7 @@ static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *req,
         snprintf(err, sizeof(err), "[code=40051:class=dm-worker:scope=internal:level=medium] current stage is %s but not paused, invalid",
                  protobuf_c_enum_descriptor_get_value(&pb__stage__descriptor, t->stage)->name);
     if (err[0]) {
-        pthread_mutex_unlock(&w->mu);
-        rpc_server_reply_error(call, RPC_UNKNOWN, err);
+        reply_stage_error(w, call, r->op, err);
         return;
     }
     if (r->op == PB__TASK_OP__Pause)
@@ -180,13 +220,7 @@ static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *req,
         *t = w->tasks[--w->ntasks];
     int64_t id = add_log(w, 1, NULL);
     pthread_mutex_unlock(&w->mu);
-    Pb__CommonWorkerResponse meta = PB__COMMON_WORKER_RESPONSE__INIT;
-    meta.result = true;
-    Pb__OperateSubTaskResponse resp = PB__OPERATE_SUB_TASK_RESPONSE__INIT;
-    resp.meta = &meta;
-    resp.op = r->op;
-    resp.logid = id;
-    rpc_server_reply(call, &resp.base);
+    reply_op(call, r->op, id);
 }
 
 static void h_query_op(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
@@ -234,6 +268,8 @@ static void h_status(struct rpc_server_call *call, const ProtobufCMessage *req, 
         st[resp.n_subtaskstatus].name = w->tasks[i].name;
         st[resp.n_subtaskstatus].stage = (Pb__Stage)w->tasks[i].stage;
         st[resp.n_subtaskstatus].unit = PB__UNIT_TYPE__Sync;
+        if (w->nlockinfo)
+            st[resp.n_subtaskstatus].unresolvedddllockid = w->last_lock;
         pst[resp.n_subtaskstatus] = &st[resp.n_subtaskstatus];
         resp.n_subtaskstatus++;
     }
@@ -258,13 +294,52 @@ static void h_config(struct rpc_server_call *call, const ProtobufCMessage *req, 
     rpc_server_reply(call, &resp.base);
 }
 
+/* CommonWorkerResponse answers; the DDL ones are recorded as events */
 static void h_common(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
 {
     struct scripted_worker *w = ctx;
-    (void)req;
     sw_sleep(w);
     Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    char msg[300] = "";
     resp.result = true;
+    const char *name = req->descriptor->short_name;
+    pthread_mutex_lock(&w->mu);
+    struct sw_event *e = NULL;
+    if (req->descriptor == &pb__exec_ddlrequest__descriptor) {
+        const Pb__ExecDDLRequest *r = (const Pb__ExecDDLRequest *)req;
+        sw_count(w, "ExecuteDDL");
+        if ((e = add_event(w, "ExecuteDDL"))) {
+            e->flag = r->exec;
+            snprintf(e->id, sizeof(e->id), "%s", r->lockid);
+            snprintf(e->arg, sizeof(e->arg), "%s", r->n_ddls ? r->ddls[0] : "");
+        }
+        if (w->fail_exec) {
+            snprintf(msg, sizeof(msg), "%s", w->fail_exec);
+            free(w->fail_exec);
+            w->fail_exec = NULL;
+            resp.result = false;
+            resp.msg = msg;
+        }
+    } else if (req->descriptor == &pb__handle_sub_task_sqls_request__descriptor) {
+        const Pb__HandleSubTaskSQLsRequest *r = (const Pb__HandleSubTaskSQLsRequest *)req;
+        sw_count(w, "HandleSQLs");
+        if ((e = add_event(w, "HandleSQLs"))) {
+            e->op = r->op;
+            snprintf(e->id, sizeof(e->id), "%s", r->name);
+            snprintf(e->arg, sizeof(e->arg), "%s", r->sqlpattern);
+        }
+    } else if (req->descriptor == &pb__break_ddllock_request__descriptor) {
+        const Pb__BreakDDLLockRequest *r = (const Pb__BreakDDLLockRequest *)req;
+        sw_count(w, "BreakDDLLock");
+        if ((e = add_event(w, "BreakDDLLock"))) {
+            e->flag = r->execddl;
+            snprintf(e->id, sizeof(e->id), "%s", r->removelockid);
+            snprintf(e->arg, sizeof(e->arg), "%s", r->task);
+        }
+    } else {
+        sw_count(w, name);
+    }
+    pthread_mutex_unlock(&w->mu);
     rpc_server_reply(call, &resp.base);
 }
 
@@ -278,7 +353,55 @@ static void h_relay(struct rpc_server_call *call, const ProtobufCMessage *req, v
     rpc_server_reply(call, &resp.base);
 }
 
-struct scripted_worker *sw_start(const char *source_id, const char *from_toml, int *port)
+/* FetchDDLInfo, worker side: send queued DDLInfo, record the DDLLockInfo answers. */
+static int h_fetch(struct rpc_stream *st, void *ctx)
+{
+    struct scripted_worker *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    sw_count(w, "FetchDDLInfo");
+    pthread_mutex_unlock(&w->mu);
+    for (;;) {
+        struct sw_ddl d;
+        bool have = false;
+        pthread_mutex_lock(&w->mu);
+        if (w->nddlq > 0) {
+            d = w->ddlq[0];
+            have = true;
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (have) {
+            Pb__DDLInfo info = PB__DDLINFO__INIT;
+            char *ddls[SW_MAX_DDLS];
+            for (size_t i = 0; i < d.n; i++)
+                ddls[i] = d.ddls[i];
+            info.task = d.task;
+            info.schema = d.schema;
+            info.table = d.table;
+            info.ddls = ddls;
+            info.n_ddls = d.n;
+            if (rpc_stream_send(st, &info.base) != DM_OK)
+                return RPC_OK;
+            pthread_mutex_lock(&w->mu);
+            memmove(&w->ddlq[0], &w->ddlq[1], (size_t)(--w->nddlq) * sizeof(w->ddlq[0]));
+            pthread_mutex_unlock(&w->mu);
+        }
+        ProtobufCMessage *m = NULL;
+        int rc = rpc_stream_recv(st, 50, &m);
+        if (rc == DM_E_TIMEOUT)
+            continue;
+        if (rc != DM_OK)
+            return RPC_OK;
+        const Pb__DDLLockInfo *li = (const Pb__DDLLockInfo *)m;
+        pthread_mutex_lock(&w->mu);
+        w->nlockinfo++;
+        snprintf(w->last_lock, sizeof(w->last_lock), "%s", li->id);
+        pthread_mutex_unlock(&w->mu);
+        protobuf_c_message_free_unpacked(m, NULL);
+    }
+}
+
+static struct scripted_worker *start_at(const char *source_id, const char *from_toml,
+                                        const char *addr, int *port)
 {
     struct scripted_worker *w = calloc(1, sizeof(*w));
     if (!w)
@@ -286,7 +409,7 @@ struct scripted_worker *sw_start(const char *source_id, const char *from_toml, i
     pthread_mutex_init(&w->mu, NULL);
     w->source_id = strdup(source_id);
     w->from = strdup(from_toml ? from_toml : "");
-    w->srv = rpc_server_new("127.0.0.1:0", 4);
+    w->srv = rpc_server_new(addr, 4);
     static const struct { const char *name; rpc_handler_fn fn; } tbl[] = {
         {"StartSubTask", h_start}, {"OperateSubTask", h_operate}, {"QueryTaskOperation", h_query_op},
         {"QueryStatus", h_status}, {"QueryWorkerConfig", h_config}, {"OperateRelay", h_relay},
@@ -295,6 +418,8 @@ struct scripted_worker *sw_start(const char *source_id, const char *from_toml, i
         {"ExecuteDDL", h_common}};
     for (size_t i = 0; w->srv && i < sizeof(tbl) / sizeof(tbl[0]); i++)
         rpc_server_register(w->srv, rpc_method_find(&pb__worker__descriptor, tbl[i].name), tbl[i].fn, w);
+    if (w->srv)
+        rpc_server_register_stream(w->srv, rpc_method_find(&pb__worker__descriptor, "FetchDDLInfo"), h_fetch, w);
     if (!w->srv || rpc_server_start(w->srv, port) != DM_OK) {
         sw_stop(w);
         return NULL;
@@ -302,7 +427,19 @@ struct scripted_worker *sw_start(const char *source_id, const char *from_toml, i
     return w;
 }
 
-void sw_set_delay(struct scripted_worker *w, int ms) { w->delay_ms = ms; }
+struct scripted_worker *sw_start(const char *source_id, const char *from_toml, int *port)
+{
+    return start_at(source_id, from_toml, "127.0.0.1:0", port);
+}
+
+struct scripted_worker *sw_start_port(const char *source_id, const char *from_toml, int port)
+{
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    return start_at(source_id, from_toml, addr, NULL);
+}
+
+void sw_set_delay(struct scripted_worker *w, int ms) { atomic_store(&w->delay_ms, ms); }
 
 void sw_fail_next_start(struct scripted_worker *w, const char *msg)
 {
@@ -310,6 +447,67 @@ void sw_fail_next_start(struct scripted_worker *w, const char *msg)
     free(w->fail_next);
     w->fail_next = msg ? strdup(msg) : NULL;
     pthread_mutex_unlock(&w->mu);
+}
+
+void sw_fail_next_exec(struct scripted_worker *w, const char *msg)
+{
+    pthread_mutex_lock(&w->mu);
+    free(w->fail_exec);
+    w->fail_exec = msg ? strdup(msg) : NULL;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void sw_set_oplog_errors(struct scripted_worker *w, bool on)
+{
+    pthread_mutex_lock(&w->mu);
+    w->oplog_errors = on;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void sw_add_subtask(struct scripted_worker *w, const char *name, int stage)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->ntasks < SW_MAX_TASKS) {
+        snprintf(w->tasks[w->ntasks].name, sizeof(w->tasks[0].name), "%s", name);
+        w->tasks[w->ntasks++].stage = stage;
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+void sw_push_ddl(struct scripted_worker *w, const char *task, const char *schema,
+                 const char *table, const char *const *ddls, size_t n)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->nddlq < SW_MAX_DDLQ) {
+        struct sw_ddl *d = &w->ddlq[w->nddlq++];
+        memset(d, 0, sizeof(*d));
+        snprintf(d->task, sizeof(d->task), "%s", task);
+        snprintf(d->schema, sizeof(d->schema), "%s", schema);
+        snprintf(d->table, sizeof(d->table), "%s", table);
+        for (size_t i = 0; i < n && i < SW_MAX_DDLS; i++)
+            snprintf(d->ddls[d->n++], sizeof(d->ddls[0]), "%s", ddls[i]);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+int sw_lock_infos(struct scripted_worker *w, char *last_id, size_t cap)
+{
+    pthread_mutex_lock(&w->mu);
+    int n = w->nlockinfo;
+    if (last_id && cap)
+        snprintf(last_id, cap, "%s", w->last_lock);
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+int sw_events(struct scripted_worker *w, struct sw_event *out, int cap)
+{
+    pthread_mutex_lock(&w->mu);
+    int n = w->nevents;
+    for (int i = 0; i < n && i < cap; i++)
+        out[i] = w->events[i];
+    pthread_mutex_unlock(&w->mu);
+    return n;
 }
 
 void sw_stop(struct scripted_worker *w)
@@ -323,10 +521,7 @@ void sw_stop(struct scripted_worker *w)
     free(w->source_id);
     free(w->from);
     free(w->fail_next);
+    free(w->fail_exec);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }
-#else
-/* ISO C forbids an empty translation unit */
-typedef int scripted_worker_unavailable;
-#endif

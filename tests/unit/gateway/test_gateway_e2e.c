@@ -221,6 +221,33 @@ START_TEST(dm_errors_map_to_http)
 }
 END_TEST
 
+/* Found against the real dm-master + dm-worker: starting a running task answered 500.
+ * The master says result=true with every worker failed, the reason wrapped in 38032. */
+START_TEST(test_regress_start_twice_409)
+{
+    struct res r;
+    sm_set_json(sm, "StartTask",
+                "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":false,\"worker\":\"127.0.0.1:50999\","
+                "\"msg\":\"[code=38032:class=dm-master:scope=internal:level=high] operation 2 of task shop-sync "
+                "on worker 127.0.0.1:50999 not success: [code=40055:class=dm-worker:scope=internal:level=high] "
+                "sub task shop-sync already exists\"}]}");
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", TASK_YAML, NULL);
+    ck_assert_int_eq(r.status, 409);
+    ck_assert(has_header(&r, "X-DM-Error-Code: 40055"));
+    ck_assert(!has_header(&r, "Location:"));
+    ck_assert_ptr_nonnull(strstr(r.body, "already exists"));
+    /* pause of a paused task through OperateTask: wrapped 40051 -> 409 */
+    sm_set_json(sm, "OperateTask",
+                "{\"op\":\"Pause\",\"result\":true,\"workers\":[{\"meta\":{\"result\":false,\"worker\":\"w\","
+                "\"msg\":\"[code=38008:class=dm-master:scope=internal:level=high] grpc request error: "
+                "[code=40051:class=dm-worker:scope=internal:level=medium] current stage is not running\"},"
+                "\"op\":\"Pause\"}]}");
+    http(&r, "POST", "/api/v1/tasks/shop-sync/pause", tok_write, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 409);
+    ck_assert(has_header(&r, "X-DM-Error-Code: 40051"));
+}
+END_TEST
+
 START_TEST(query_routes)
 {
     struct res r;
@@ -447,6 +474,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, start_task_yaml_201_location);
     tcase_add_test(tc, dm_errors_map_to_http);
+    tcase_add_test(tc, test_regress_start_twice_409);
     tcase_add_test(tc, query_routes);
     tcase_add_test(tc, write_routes_and_rules);
     tcase_add_test(tc, auth_matrix);

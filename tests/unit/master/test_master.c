@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../support/scripted_worker.c"   /* dmtestsupport does not link dmrpc yet */
+#include "scripted_worker.h"
 #include "dm_error.h"
 #include "dmmaster.pb-c.h"
 #include "master.h"

@@ -1,0 +1,127 @@
+/* test_dmreply.c - routes/dmreply.c: DM answer -> HTTP status, including the
+ * regressions found by the end-to-end suite against the real dm-master + dm-worker. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmmaster.pb-c.h"
+#include "dmreply.h"
+#include "pbjson.h"
+
+static int status_of(const ProtobufCMessageDescriptor *d, const char *json, int ok, int *code)
+{
+    ProtobufCMessage *m = NULL;
+    ck_assert_int_eq(pbjson_decode(d, json, strlen(json), &m, NULL, 0), 0);
+    int st = dmreply_status(m, ok, code);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return st;
+}
+
+/* The real master's answer to a second start-task of a running task. */
+static const char *START_TWICE =
+    "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":false,\"worker\":\"127.0.0.1:50999\","
+    "\"msg\":\"[code=38032:class=dm-master:scope=internal:level=high] operation 2 of task "
+    "shop-sync on worker 127.0.0.1:50999 not success: [code=40055:class=dm-worker:"
+    "scope=internal:level=high] sub task shop-sync already exists\"}]}";
+
+START_TEST(test_regress_start_twice_409)
+{
+    int code = 0;
+    ck_assert_int_eq(status_of(&pb__start_task_response__descriptor, START_TWICE, 201, &code), 409);
+    ck_assert_int_eq(code, 40055);
+}
+END_TEST
+
+START_TEST(test_regress_wrapped_codes_innermost_wins)
+{
+    int code = 0;
+    ck_assert_int_eq(dmreply_status_for_msg(
+                         "[code=38032:class=dm-master:scope=internal:level=high] operation 3 of "
+                         "task t on worker w not success: [code=40054:class=dm-worker:"
+                         "scope=internal:level=high] sub task t not exists",
+                         &code),
+                     404);
+    ck_assert_int_eq(code, 40054);
+    for (int c = 40050; c <= 40052; c++) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "[code=38008:class=dm-master:scope=internal:level=high] grpc request error: "
+                 "[code=%d:class=dm-worker:scope=internal:level=medium] wrong stage",
+                 c);
+        ck_assert_int_eq(dmreply_status_for_msg(msg, &code), 409);
+        ck_assert_int_eq(code, c);
+    }
+    /* wrapper around an unknown code: 500, header names the inner code */
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38032:class=x] op not success: [code=40099:class=y] boom",
+                                            &code),
+                     500);
+    ck_assert_int_eq(code, 40099);
+    /* a wrapper alone is still reported */
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38008:class=x] grpc request error", &code), 500);
+    ck_assert_int_eq(code, 38008);
+    /* outer known code around an unknown inner one: the known one decides */
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38033:class=x] timeout: [code=40099:class=y] x", &code), 504);
+    /* plain codes and code-less texts unchanged */
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38018:class=dm-master] rate", &code), 429);
+    ck_assert_int_eq(code, 38018);
+    ck_assert_int_eq(dmreply_status_for_msg("task x has no workers or not exist", &code), 404);
+    ck_assert_int_eq(code, 0);
+    ck_assert_int_eq(dmreply_status_for_msg(NULL, &code), 500);
+}
+END_TEST
+
+START_TEST(test_regress_all_workers_failed_not_partial)
+{
+    int code = 0;
+    /* two workers, both "already exists": 409, not 207 */
+    const char *both =
+        "{\"result\":true,\"workers\":[{\"result\":false,\"worker\":\"a\",\"msg\":\"[code=38032:c] "
+        "not success: [code=40055:c] sub task t already exists\"},{\"result\":false,\"worker\":\"b\","
+        "\"msg\":\"[code=38032:c] not success: [code=40055:c] sub task t already exists\"}]}";
+    ck_assert_int_eq(status_of(&pb__start_task_response__descriptor, both, 201, &code), 409);
+    ck_assert_int_eq(code, 40055);
+    /* the first failure with a known cause decides over an unknown one */
+    const char *mixed_causes =
+        "{\"result\":true,\"workers\":[{\"result\":false,\"worker\":\"a\",\"msg\":\"boom\"},"
+        "{\"result\":false,\"worker\":\"b\",\"msg\":\"[code=40054:c] sub task t not exists\"}]}";
+    ck_assert_int_eq(status_of(&pb__start_task_response__descriptor, mixed_causes, 201, &code), 404);
+    /* a real mix stays 207 without an error code */
+    const char *mix =
+        "{\"result\":true,\"workers\":[{\"result\":true,\"worker\":\"a\"},{\"result\":false,"
+        "\"worker\":\"b\",\"msg\":\"[code=40055:c] exists\"}]}";
+    ck_assert_int_eq(status_of(&pb__start_task_response__descriptor, mix, 201, &code), 207);
+    ck_assert_int_eq(code, 0);
+    /* OperateTask's workers carry meta.result */
+    const char *op =
+        "{\"op\":\"Pause\",\"result\":true,\"workers\":[{\"meta\":{\"result\":false,\"worker\":\"w\","
+        "\"msg\":\"[code=38032:c] not success: [code=40051:c] not running\"},\"op\":\"Pause\"}]}";
+    ck_assert_int_eq(status_of(&pb__operate_task_response__descriptor, op, 200, &code), 409);
+    ck_assert_int_eq(code, 40051);
+    /* all ok */
+    ck_assert_int_eq(status_of(&pb__start_task_response__descriptor,
+                               "{\"result\":true,\"workers\":[{\"result\":true,\"worker\":\"a\"}]}",
+                               201, &code),
+                     201);
+    /* top-level failure with a wrapped code */
+    ck_assert_int_eq(status_of(&pb__start_task_response__descriptor,
+                               "{\"result\":false,\"msg\":\"[code=38032:c] x: [code=40055:c] exists\"}",
+                               201, &code),
+                     409);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("dmreply");
+    TCase *tc = tcase_create("status");
+    tcase_add_test(tc, test_regress_start_twice_409);
+    tcase_add_test(tc, test_regress_wrapped_codes_innermost_wins);
+    tcase_add_test(tc, test_regress_all_workers_failed_not_partial);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
