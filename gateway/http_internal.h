@@ -19,6 +19,7 @@ struct http_server {
     int port;
     atomic_long in_flight;         /* live gw_req objects */
     atomic_long suspended;         /* connections waiting on the master */
+    atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
     char **origins;                /* CORS allow-list (owned) */
     size_t norigins;
     bool any_origin;

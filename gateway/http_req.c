@@ -68,8 +68,13 @@ static void set_request_id(struct gw_req *r)
 
 /* ---------- response ---------- */
 
+static enum MHD_Result send_stream_response(struct gw_req *r);
+
 static void add_cors(struct gw_req *r, struct MHD_Response *resp)
 {
+    /* the answer depends on Origin whenever an allow-list (not "*") is configured */
+    if (!r->origin && r->srv->norigins > 0 && !r->srv->any_origin)
+        MHD_add_response_header(resp, "Vary", "Origin");
     if (!r->origin)
         return;
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
@@ -81,6 +86,8 @@ static void add_cors(struct gw_req *r, struct MHD_Response *resp)
 static enum MHD_Result send_ctx_response(struct gw_req *r)
 {
     struct route_resp *rs = &r->ctx.resp;
+    if (rs->stream && rs->status == 200)
+        return send_stream_response(r);
     if (rs->status == 0)
         route_problem(&r->ctx, 500, "the handler produced no response");
     size_t len = rs->body.len;
@@ -93,6 +100,62 @@ static enum MHD_Result send_ctx_response(struct gw_req *r)
     }
     if (rs->content_type)
         MHD_add_response_header(resp, "Content-Type", rs->content_type);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (size_t i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(resp, rs->headers[i].key, rs->headers[i].value);
+    add_cors(r, resp);
+    r->status = rs->status;
+    atomic_store(&r->state, GW_SENT);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)rs->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---------- streamed responses (route_ctx.h "streamed responses") ---------- */
+
+static void stream_park(void *opaque)
+{
+    struct gw_req *r = opaque;
+    atomic_fetch_add(&r->srv->streams_parked, 1);
+    MHD_suspend_connection(r->conn);
+}
+
+static void stream_wake(void *opaque)
+{
+    struct gw_req *r = opaque;
+    atomic_fetch_sub(&r->srv->streams_parked, 1);
+    MHD_resume_connection(r->conn);
+}
+
+/* Nothing pending: the stream suspended the connection before we return 0, so MHD
+ * does not call again (no busy loop) until the stream resumes it. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    long n = route_stream_read(cls, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    route_stream_release(cls);
+}
+
+static enum MHD_Result send_stream_response(struct gw_req *r)
+{
+    struct route_resp *rs = &r->ctx.resp;
+    struct route_stream *st = rs->stream;
+    rs->stream = NULL;   /* the MHD response owns it now (stream_free) */
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
+    if (!resp) {
+        route_stream_release(st);
+        return MHD_NO;
+    }
+    struct route_stream_io io = {stream_park, stream_wake, r};
+    route_stream_attach(st, &io);
+    MHD_add_response_header(resp, "Content-Type", rs->content_type ? rs->content_type
+                                                                   : "text/event-stream");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (size_t i = 0; i < rs->nheaders; i++)
@@ -196,8 +259,8 @@ static enum MHD_Result preflight(struct gw_req *r, const char *allow)
         return MHD_NO;
     MHD_add_response_header(resp, "Allow", allow);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    add_cors(r, resp);
     if (r->origin) {
-        add_cors(r, resp);
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
                                 "Authorization, Content-Type, X-Request-Id");

@@ -185,6 +185,7 @@ static void sleep_ms(long ms)
 bool http_server_drain(struct http_server *s, int64_t deadline_ms)
 {
     atomic_store(&s->env->draining, true);
+    route_streams_shutdown(s->env);   /* streams never finish by themselves */
     int64_t end = http_now_us() + deadline_ms * 1000;
     while (atomic_load(&s->in_flight) > 0) {
         if (http_now_us() >= end)
@@ -198,11 +199,13 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* end status streams first: a parked stream is a suspended connection */
+    route_streams_shutdown(s->env);
     /* MHD must not be stopped with suspended connections: their rpc deadlines bound this. */
-    while (atomic_load(&s->suspended) > 0)
+    while (atomic_load(&s->suspended) > 0 || atomic_load(&s->streams_parked) > 0)
         sleep_ms(10);
     /* let resumed connections flush their answers */
-    for (int i = 0; i < 50 && atomic_load(&s->in_flight) > 0; i++)
+    for (int i = 0; i < 100 && atomic_load(&s->in_flight) > 0; i++)
         sleep_ms(10);
     MHD_stop_daemon(s->d);
     server_free(s);

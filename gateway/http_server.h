@@ -9,6 +9,12 @@
  * handler. A handler that calls the master suspends the connection; the rpc callback
  * resumes it, so no HTTP thread ever waits on the master.
  *
+ * Streamed responses (route_ctx.h, the SSE status stream): an MHD callback response
+ * whose reader pulls route_stream_read; with nothing pending the stream suspends the
+ * connection (counted apart from master waits) and resumes it when data arrives; the
+ * response's free callback releases the stream. Drain and stop end all streams first
+ * (route_streams_shutdown), so no suspended connection outlives the daemon.
+ *
  * Header limits: MHD answers an over-full connection memory pool with its own HTML 431.
  * We set MHD_OPTION_CONNECTION_MEMORY_LIMIT to at least 2 x max_header_bytes + 8 KiB
  * and check the header total (names + values + request line) and count ourselves in
@@ -52,7 +58,7 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
 int http_server_port(const struct http_server *s);
 /* Requests currently being processed (including those waiting on the master). */
 long http_server_in_flight(const struct http_server *s);
-/* Drain: readyz answers 503 from now on; wait until nothing is in flight or deadline_ms
+/* Drain: readyz answers 503 from now on, status streams end; wait until nothing is in flight or deadline_ms
  * passes. true when drained. */
 bool http_server_drain(struct http_server *s, int64_t deadline_ms);
 /* Stop: waits for suspended requests (bounded by their rpc deadlines), stops MHD, frees. */

@@ -289,44 +289,183 @@ out:
 
 /* ---------- the worker RPC ---------- */
 
+/* Completion side of master_call_many: one slot per started call, filled on the rpc
+ * client cq thread; the caller waits until `pending` drops to 0. */
+struct mc_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t pending;
+};
+
+struct mc_slot {
+    struct mc_wait *w;
+    int status;
+    ProtobufCMessage *resp;
+    char *details;             /* malloc'd, only for a non-OK status (keeps slots small) */
+};
+
+static void mc_done(void *arg, struct rpc_result *res)
+{
+    struct mc_slot *s = arg;
+    s->status = res->status;
+    s->resp = res->resp;
+    res->resp = NULL;
+    if (res->status != RPC_OK)
+        s->details = strndup(res->details ? res->details : "", 2047);   /* as the former 2 KiB buffer */
+    pthread_mutex_lock(&s->w->mu);
+    if (--s->w->pending == 0)
+        pthread_cond_signal(&s->w->cv);
+    pthread_mutex_unlock(&s->w->mu);   /* the waiter may free the slots from here on */
+}
+
+static void sleep_until_ns(int64_t due_ns)
+{
+    for (;;) {
+        int64_t left = due_ns - dm_ratelimit_now_ns();
+        if (left <= 0)
+            return;
+        struct timespec ts = {(time_t)(left / 1000000000LL), (long)(left % 1000000000LL)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static char *not_found_text(const char *worker)
+{
+    char buf[600];
+    snprintf(buf, sizeof(buf), "%s relevant worker-client not found", worker);
+    return strdup(buf);
+}
+
+void master_call_many(struct master *m, size_t n, char *const *workers, const char *method,
+                      const ProtobufCMessage *req, int64_t timeout_ms, bool use_token,
+                      struct master_callres *out)
+{
+    if (n == 0)
+        return;
+    memset(out, 0, n * sizeof(*out));
+    const struct rpc_method *rm = master_wmethod(method);
+    struct master_worker **ws = calloc(n, sizeof(*ws));
+    struct mc_slot *slots = calloc(n, sizeof(*slots));
+    int64_t *due = calloc(n, sizeof(*due));
+    if (!ws || !slots || !due) {
+        for (size_t i = 0; i < n; i++) {
+            out[i].rc = DM_E_NOMEM;
+            out[i].errmsg = master_terr_grpc(RPC_UNAVAILABLE, dm_strerror(DM_E_NOMEM));
+        }
+        goto out;
+    }
+    struct mc_wait wait = {.pending = 0};
+    pthread_mutex_init(&wait.mu, NULL);
+    pthread_cond_init(&wait.cv, NULL);
+    /* 1. references and tokens, all reserved now (as N concurrent Go Wait()s would);
+     * the reservations' due times never decrease with i */
+    int64_t max_wait = m->cfg.rpc_timeout_ms < 0 ? -1 : m->cfg.rpc_timeout_ms * 1000000LL;
+    for (size_t i = 0; i < n; i++) {
+        out[i].status = RPC_OK;
+        ws[i] = rm ? master_worker_get(m, workers[i]) : NULL;
+        if (!ws[i]) {
+            out[i].rc = DM_E_NOT_FOUND;
+            out[i].errmsg = not_found_text(workers[i]);
+            continue;
+        }
+        int64_t now = dm_ratelimit_now_ns(), w = 0;
+        if (use_token && dm_ratelimit_reserve_at(m->rl, now, max_wait, &w) != DM_OK) {
+            master_worker_put(m, ws[i]);
+            ws[i] = NULL;
+            out[i].rc = DM_E_RATE_LIMITED;
+            out[i].errmsg = master_terr_fmt(&MASTER_TE_NO_EMIT_TOKEN, NULL,
+                                            "fail to get emit opportunity for worker %s", workers[i]);
+            continue;
+        }
+        due[i] = w > 0 ? now + w : 0;
+    }
+    /* 2. start each call when its token is due (the deadline starts then, as before) */
+    for (size_t i = 0; i < n; i++) {
+        if (!ws[i])
+            continue;
+        if (due[i])
+            sleep_until_ns(due[i]);
+        slots[i].w = &wait;
+        pthread_mutex_lock(&wait.mu);
+        wait.pending++;
+        pthread_mutex_unlock(&wait.mu);
+        int rc = rpc_call_start(ws[i]->ch, rm, req, timeout_ms, NULL, 0, mc_done, &slots[i]);
+        if (rc != DM_OK) {
+            pthread_mutex_lock(&wait.mu);
+            wait.pending--;
+            pthread_mutex_unlock(&wait.mu);
+            slots[i].w = NULL;
+            out[i].rc = DM_E_UNAVAILABLE;
+            out[i].errmsg = master_terr_grpc(RPC_UNAVAILABLE, dm_strerror(rc));
+        }
+    }
+    /* 3. wait for every started call (each has a deadline) */
+    pthread_mutex_lock(&wait.mu);
+    while (wait.pending > 0)
+        pthread_cond_wait(&wait.cv, &wait.mu);
+    pthread_mutex_unlock(&wait.mu);
+    pthread_cond_destroy(&wait.cv);
+    pthread_mutex_destroy(&wait.mu);
+    for (size_t i = 0; i < n; i++) {
+        if (!ws[i])
+            continue;
+        master_worker_put(m, ws[i]);
+        if (!slots[i].w)
+            continue;
+        if (slots[i].status == RPC_OK && slots[i].resp) {
+            out[i].rc = DM_OK;
+            out[i].resp = slots[i].resp;
+            continue;
+        }
+        if (slots[i].resp)
+            protobuf_c_message_free_unpacked(slots[i].resp, NULL);
+        out[i].rc = DM_E_UNAVAILABLE;
+        out[i].status = slots[i].status == RPC_OK ? RPC_INTERNAL : slots[i].status;
+        out[i].details = slots[i].details ? slots[i].details : strdup("");
+        slots[i].details = NULL;
+        out[i].errmsg = master_terr_grpc(slots[i].status, out[i].details ? out[i].details : "");
+    }
+out:
+    free(ws);
+    free(slots);
+    free(due);
+}
+
+void master_callres_clear(struct master_callres *r)
+{
+    if (r->resp)
+        protobuf_c_message_free_unpacked(r->resp, NULL);
+    free(r->errmsg);
+    free(r->details);
+    memset(r, 0, sizeof(*r));
+}
+
 int master_call(struct master *m, const char *worker, const char *method,
                 const ProtobufCMessage *req, int64_t timeout_ms, bool use_token,
                 ProtobufCMessage **resp, char **errmsg)
 {
-    *resp = NULL;
-    *errmsg = NULL;
-    const struct rpc_method *rm = master_wmethod(method);
-    struct master_worker *w = master_worker_get(m, worker);
-    if (!w || !rm) {
-        master_worker_put(m, w);
-        char buf[600];
-        snprintf(buf, sizeof(buf), "%s relevant worker-client not found", worker);
-        *errmsg = strdup(buf);
-        return DM_E_NOT_FOUND;
-    }
-    if (use_token && dm_ratelimit_wait_take(m->rl, m->cfg.rpc_timeout_ms) != DM_OK) {
-        master_worker_put(m, w);
-        *errmsg = master_terr_fmt(&MASTER_TE_NO_EMIT_TOKEN, NULL,
-                                  "fail to get emit opportunity for worker %s", worker);
-        return DM_E_RATE_LIMITED;
-    }
-    int status = RPC_UNKNOWN;
-    char details[2048] = "";
-    int rc = rpc_call_sync(w->ch, rm, req, timeout_ms, NULL, 0, &status, resp, details,
-                           sizeof(details));
-    master_worker_put(m, w);
-    if (rc != DM_OK) {
-        *errmsg = master_terr_grpc(RPC_UNAVAILABLE, dm_strerror(rc));
-        return DM_E_UNAVAILABLE;
-    }
-    if (status != RPC_OK || !*resp) {
-        if (*resp)
-            protobuf_c_message_free_unpacked(*resp, NULL);
-        *resp = NULL;
-        *errmsg = master_terr_grpc(status, details);
-        return DM_E_UNAVAILABLE;
-    }
-    return DM_OK;
+    return master_call_ex(m, worker, method, req, timeout_ms, use_token, resp, errmsg, NULL, NULL, 0);
+}
+
+int master_call_ex(struct master *m, const char *worker, const char *method,
+                   const ProtobufCMessage *req, int64_t timeout_ms, bool use_token,
+                   ProtobufCMessage **resp, char **errmsg, int *status_out,
+                   char *details_out, size_t details_cap)
+{
+    struct master_callres r;
+    char *w = (char *)worker;
+    master_call_many(m, 1, &w, method, req, timeout_ms, use_token, &r);
+    if (status_out)
+        *status_out = r.status;
+    if (details_out && details_cap)
+        snprintf(details_out, details_cap, "%s", r.details ? r.details : "");
+    *resp = r.resp;
+    *errmsg = r.errmsg;
+    r.resp = NULL;
+    r.errmsg = NULL;
+    int rc = r.rc;
+    master_callres_clear(&r);
+    return rc;
 }
 
 /* ---------- taskWorkers ---------- */

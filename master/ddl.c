@@ -268,23 +268,50 @@ static Pb__CommonWorkerResponse *entry(const char *worker, ProtobufCMessage *r, 
     return c;
 }
 
-static void skip_one(void *ctx, size_t i)
+/* ExecuteDDL{exec:false} to every f->workers entry that is a known member (one
+ * concurrent fan-out); f->out[i] in f->workers order */
+static void skip_all(struct skipfan *f)
 {
-    struct skipfan *f = ctx;
-    const char *w = f->workers.items[i];
-    ProtobufCMessage *r = NULL;
-    char *em = NULL;
+    size_t n = f->workers.n, ncall = 0;
+    char **call_w = calloc(n + 1, sizeof(*call_w));
+    char **pre = calloc(n + 1, sizeof(*pre));          /* entry message when not called */
+    struct master_callres *res = calloc(n + 1, sizeof(*res));
+    if (!call_w || !pre || !res)
+        goto out;
     char buf[800];
-    if (!master_worker_known(f->m, w)) {
-        snprintf(buf, sizeof(buf), "worker %s relevant worker-client not found", w);
-        em = strdup(buf);
-    } else if (!master_strv_has(&f->members, w)) {
-        snprintf(buf, sizeof(buf), "worker %s not waiting for DDL lock %s", f->owner, f->id);
-        em = strdup(buf);
-    } else {
-        master_call(f->m, w, "ExecuteDDL", &f->req->base, f->m->cfg.rpc_timeout_ms, false, &r, &em);
+    for (size_t i = 0; i < n; i++) {
+        const char *w = f->workers.items[i];
+        if (!master_worker_known(f->m, w)) {
+            snprintf(buf, sizeof(buf), "worker %s relevant worker-client not found", w);
+            pre[i] = strdup(buf);
+        } else if (!master_strv_has(&f->members, w)) {
+            snprintf(buf, sizeof(buf), "worker %s not waiting for DDL lock %s", f->owner, f->id);
+            pre[i] = strdup(buf);
+        } else {
+            call_w[ncall++] = f->workers.items[i];
+        }
     }
-    f->out[i] = entry(w, r, em);
+    master_call_many(f->m, ncall, call_w, "ExecuteDDL", &f->req->base, f->m->cfg.rpc_timeout_ms, false, res);
+    for (size_t i = 0, j = 0; i < n; i++) {
+        const char *w = f->workers.items[i];
+        if (j >= ncall || call_w[j] != f->workers.items[i]) {   /* not called */
+            f->out[i] = entry(w, NULL, pre[i]);
+            pre[i] = NULL;
+            continue;
+        }
+        struct master_callres *r = &res[j++];
+        f->out[i] = entry(w, r->resp, r->rc == DM_OK ? NULL : r->errmsg);
+        r->resp = NULL;
+        if (r->rc != DM_OK)
+            r->errmsg = NULL;
+        master_callres_clear(r);
+    }
+out:
+    for (size_t i = 0; pre && i < n; i++)
+        free(pre[i]);
+    free(pre);
+    free(call_w);
+    free(res);
 }
 
 static char *send_sqlop(struct master *m, struct ddl_lock *snap, const char *owner)
@@ -408,7 +435,7 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
     master_strv_sort(&f.workers);
     f.out = (Pb__CommonWorkerResponse **)master_ptrs_new(f.workers.n);
     if (f.out)
-        master_parallel(f.workers.n, skip_one, &f);
+        skip_all(&f);
     bool ok = true;
     for (size_t i = 0; f.out && i < f.workers.n; i++)
         if (f.out[i]) {

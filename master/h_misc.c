@@ -18,17 +18,6 @@ enum nf_style {
     NF_ARGS_38029      /* DM workerArgsExtractor error (38029) */
 };
 
-struct cfan {
-    struct master *m;
-    const char *method;
-    const ProtobufCMessage *req;
-    bool token;
-    enum nf_style nf;
-    char **workers;
-    ProtobufCMessage **out;
-    const ProtobufCMessageDescriptor *resp_desc;
-};
-
 static char *not_found_msg(enum nf_style st, const char *w)
 {
     char buf[700];
@@ -67,29 +56,6 @@ static void set_entry(ProtobufCMessage *r, bool result, const char *worker, char
     c->worker = master_strdup(worker);
 }
 
-static void cfan_one(void *ctx, size_t i)
-{
-    struct cfan *f = ctx;
-    const char *w = f->workers[i];
-    ProtobufCMessage *r = NULL;
-    char *em = NULL;
-    int rc;
-    if (!master_worker_known(f->m, w)) {
-        rc = DM_E_NOT_FOUND;
-        em = not_found_msg(f->nf, w);
-    } else {
-        rc = master_call(f->m, w, f->method, f->req, f->m->cfg.rpc_timeout_ms, f->token, &r, &em);
-    }
-    if (!r && !(r = master_msg_new(f->resp_desc))) {
-        free(em);
-        return;
-    }
-    set_entry(r, rc == DM_OK, w, rc == DM_OK ? NULL : em);
-    if (rc == DM_OK)
-        free(em);
-    f->out[i] = r;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -102,16 +68,49 @@ static ProtobufCMessage **fan_common(struct master *m, char **workers, size_t *n
                                      const ProtobufCMessageDescriptor *resp_desc)
 {
     qsort(workers, *n, sizeof(char *), cmp_str);
-    struct cfan f = {m, method, req, token, nf, workers, (ProtobufCMessage **)master_ptrs_new(*n), resp_desc};
-    if (!f.out)
-        return NULL;
-    master_parallel(*n, cfan_one, &f);
-    size_t k = 0;
+    ProtobufCMessage **out = (ProtobufCMessage **)master_ptrs_new(*n);
+    struct master_callres *res = calloc(*n ? *n : 1, sizeof(*res));
+    bool *known = calloc(*n ? *n : 1, sizeof(*known));
+    char **call_w = calloc(*n ? *n : 1, sizeof(*call_w));
+    size_t ncall = 0;
+    if (!out || !res || !known || !call_w) {
+        free(out);
+        out = NULL;
+        goto done;
+    }
     for (size_t i = 0; i < *n; i++)
-        if (f.out[i])
-            f.out[k++] = f.out[i];
+        if ((known[i] = master_worker_known(m, workers[i])))
+            call_w[ncall++] = workers[i];
+    master_call_many(m, ncall, call_w, method, req, m->cfg.rpc_timeout_ms, token, res);
+    size_t k = 0, j = 0;
+    for (size_t i = 0; i < *n; i++) {
+        const char *w = workers[i];
+        struct master_callres one = {DM_E_NOT_FOUND, NULL, NULL, RPC_OK, NULL};
+        if (known[i])
+            one = res[j++];
+        else
+            one.errmsg = not_found_msg(nf, w);
+        ProtobufCMessage *r = one.resp;
+        one.resp = NULL;
+        if (!r && !(r = master_msg_new(resp_desc))) {
+            master_callres_clear(&one);
+            continue;
+        }
+        char *em = NULL;
+        if (one.rc != DM_OK) {
+            em = one.errmsg;
+            one.errmsg = NULL;
+        }
+        set_entry(r, one.rc == DM_OK, w, em);
+        master_callres_clear(&one);
+        out[k++] = r;
+    }
     *n = k;
-    return f.out;
+done:
+    free(res);
+    free(known);
+    free(call_w);
+    return out;
 }
 
 /* response types {result, msg, workers[]} sharing Pb__SwitchWorkerRelayMasterResponse's layout */

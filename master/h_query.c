@@ -14,56 +14,54 @@
 #include "log.h"
 #include "terror.h"
 
-struct qfan {
-    struct master *m;
-    const char *name;
-    bool error;                      /* QueryError instead of QueryStatus */
-    struct master_strv workers;
-    ProtobufCMessage **out;          /* QueryStatusResponse / QueryErrorResponse */
-};
-
-static void query_one(void *ctx, size_t i)
-{
-    struct qfan *f = ctx;
-    const char *w = f->workers.items[i];
-    Pb__QueryStatusRequest sreq = PB__QUERY_STATUS_REQUEST__INIT;
-    Pb__QueryErrorRequest ereq = PB__QUERY_ERROR_REQUEST__INIT;
-    sreq.name = ereq.name = (char *)(f->name ? f->name : "");
-    ProtobufCMessage *r = NULL;
-    char *em = NULL;
-    master_call(f->m, w, f->error ? "QueryError" : "QueryStatus", f->error ? &ereq.base : &sreq.base,
-                f->m->cfg.rpc_timeout_ms, true, &r, &em);
-    if (!r) {
-        r = master_msg_new(f->error ? &pb__query_error_response__descriptor
-                                    : &pb__query_status_response__descriptor);
-        if (!r) {
-            free(em);
-            return;
-        }
-    }
-    /* both messages start with result(1), worker(2), msg(3) */
-    Pb__QueryStatusResponse *s = (Pb__QueryStatusResponse *)r;
-    if (em) {
-        s->result = false;
-        if (s->msg && *s->msg)
-            free(s->msg);
-        s->msg = em;
-    }
-    if (s->worker && *s->worker)
-        free(s->worker);
-    s->worker = master_strdup(w);
-    f->out[i] = r;
-}
-
 /* Query all `workers` (sorted first); out[] in sorted order, owned by the caller. */
 static ProtobufCMessage **query_workers(struct master *m, struct master_strv *workers, const char *name,
                                         bool error)
 {
     master_strv_sort(workers);
-    struct qfan f = {m, name, error, *workers, (ProtobufCMessage **)master_ptrs_new(workers->n)};
-    if (f.out)
-        master_parallel(workers->n, query_one, &f);
-    return f.out;
+    size_t n = workers->n;
+    ProtobufCMessage **out = (ProtobufCMessage **)master_ptrs_new(n);
+    struct master_callres *res = calloc(n ? n : 1, sizeof(*res));
+    if (!out || !res) {
+        free(out);
+        free(res);
+        return NULL;
+    }
+    Pb__QueryStatusRequest sreq = PB__QUERY_STATUS_REQUEST__INIT;
+    Pb__QueryErrorRequest ereq = PB__QUERY_ERROR_REQUEST__INIT;
+    sreq.name = ereq.name = (char *)(name ? name : "");
+    master_call_many(m, n, workers->items, error ? "QueryError" : "QueryStatus",
+                     error ? &ereq.base : &sreq.base, m->cfg.rpc_timeout_ms, true, res);
+    for (size_t i = 0; i < n; i++) {
+        ProtobufCMessage *r = res[i].resp;
+        char *em = res[i].rc == DM_OK ? NULL : res[i].errmsg;
+        res[i].resp = NULL;
+        if (em)
+            res[i].errmsg = NULL;
+        if (!r)
+            r = master_msg_new(error ? &pb__query_error_response__descriptor
+                                     : &pb__query_status_response__descriptor);
+        if (!r) {
+            free(em);
+            master_callres_clear(&res[i]);
+            continue;
+        }
+        /* both messages start with result(1), worker(2), msg(3) */
+        Pb__QueryStatusResponse *s = (Pb__QueryStatusResponse *)r;
+        if (em) {
+            s->result = false;
+            if (s->msg && *s->msg)
+                free(s->msg);
+            s->msg = em;
+        }
+        if (s->worker && *s->worker)
+            free(s->worker);
+        s->worker = master_strdup(workers->items[i]);
+        out[i] = r;
+        master_callres_clear(&res[i]);
+    }
+    free(res);
+    return out;
 }
 
 /* target worker list of QueryStatus/QueryError; *msg set on error */

@@ -51,14 +51,10 @@ static void gen_free(struct gen *g)
     memset(g, 0, sizeof(*g));
 }
 
-static void query_worker_config(void *ctx, size_t i)
+/* handle worker i's QueryWorkerConfig answer (rc, r, em owned) */
+static void worker_config_done(struct gen *g, size_t i, int rc, ProtobufCMessage *r, char *em)
 {
-    struct gen *g = ctx;
     const char *w = g->qw.items[i];
-    Pb__QueryWorkerConfigRequest req = PB__QUERY_WORKER_CONFIG_REQUEST__INIT;
-    ProtobufCMessage *r = NULL;
-    char *em = NULL;
-    int rc = master_call(g->m, w, "QueryWorkerConfig", &req.base, g->m->cfg.rpc_timeout_ms, true, &r, &em);
     if (rc == DM_E_UNAVAILABLE && em) {
         /* terror.Annotatef(err, "fetch config of worker %s") */
         const char *body = strchr(em, ']');
@@ -92,6 +88,25 @@ static void query_worker_config(void *ctx, size_t i)
         g->q_source[i] = strdup(resp->sourceid);
     }
     protobuf_c_message_free_unpacked(r, NULL);
+}
+
+static int query_worker_configs(struct gen *g)
+{
+    struct master_callres *res = calloc(g->qw.n + 1, sizeof(*res));
+    if (!res)
+        return DM_E_NOMEM;
+    Pb__QueryWorkerConfigRequest req = PB__QUERY_WORKER_CONFIG_REQUEST__INIT;
+    master_call_many(g->m, g->qw.n, g->qw.items, "QueryWorkerConfig", &req.base, g->m->cfg.rpc_timeout_ms,
+                     true, res);
+    for (size_t i = 0; i < g->qw.n; i++) {
+        worker_config_done(g, i, res[i].rc, res[i].resp, res[i].rc == DM_OK ? NULL : res[i].errmsg);
+        res[i].resp = NULL;
+        if (res[i].rc != DM_OK)
+            res[i].errmsg = NULL;
+        master_callres_clear(&res[i]);
+    }
+    free(res);
+    return DM_OK;
 }
 
 static int gen_prepare(struct gen *g, char **err)
@@ -129,7 +144,8 @@ static int generate_subtasks(struct master *m, const char *yaml, struct gen *g, 
         rc = gen_prepare(g, err);
     if (rc != DM_OK)
         return rc;
-    master_parallel(g->qw.n, query_worker_config, g);
+    if ((rc = query_worker_configs(g)) != DM_OK)
+        return rc;
     for (size_t i = 0; i < g->qw.n; i++)
         if (g->q_err[i]) {
             *err = g->q_err[i];
@@ -161,6 +177,26 @@ static int generate_subtasks(struct master *m, const char *yaml, struct gen *g, 
 
 /* ---------- op-log polling (DM waitOperationOk / handleOperationResult) ---------- */
 
+/* 38032: how a failed subtask operation surfaces in the master's answer */
+static char *op_not_success(int64_t log_id, const char *task, const char *worker, const char *text)
+{
+    return master_terr_code(38032, "dm-master", "high", "operation %lld of task %s on worker %s not success: %s",
+                            (long long)log_id, task, worker, text);
+}
+
+/* A worker's subtask stage error (DM's worker answers them through the op-log; a worker
+ * may also send them as the gRPC error of the call): 40050 not running, 40051 not
+ * paused, 40052 update stage, 40054 subtask not found, 40055 subtask exists. */
+static bool is_stage_error(const char *details)
+{
+    static const char *const codes[] = {"[code=40050:", "[code=40051:", "[code=40052:",
+                                        "[code=40054:", "[code=40055:"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (strncmp(details, codes[i], strlen(codes[i])) == 0)
+            return true;
+    return false;
+}
+
 static char *wait_operation(struct master *m, const char *task, const char *worker, int64_t log_id)
 {
     Pb__QueryTaskOperationRequest req = PB__QUERY_TASK_OPERATION_REQUEST__INIT;
@@ -181,7 +217,7 @@ static char *wait_operation(struct master *m, const char *task, const char *work
             else if (resp->log->success)
                 out = NULL;
             else if (resp->log->message && *resp->log->message)
-                out = master_terr_code(38032, "dm-master", "high", "operation %lld of task %s on worker %s not success: %s", (long long)log_id, task, worker, resp->log->message);
+                out = op_not_success(log_id, task, worker, resp->log->message);
             else
                 done = false;
             protobuf_c_message_free_unpacked(r, NULL);
@@ -216,9 +252,17 @@ static Pb__OperateSubTaskResponse *operate_one(struct master *m, const char *wor
 {
     ProtobufCMessage *r = NULL;
     char *em = NULL;
-    int rc = master_call(m, worker, method, req, m->cfg.rpc_timeout_ms, true, &r, &em);
+    int status = RPC_OK;
+    char details[1024];
+    int rc = master_call_ex(m, worker, method, req, m->cfg.rpc_timeout_ms, true, &r, &em, &status,
+                            details, sizeof(details));
     *dispatched = rc != DM_E_RATE_LIMITED && rc != DM_E_NOT_FOUND;
     Pb__OperateSubTaskResponse *resp = (Pb__OperateSubTaskResponse *)r;
+    if (rc != DM_OK && status != RPC_OK && is_stage_error(details)) {
+        /* the same failed operation as an op-log entry would report: no log was written */
+        free(em);
+        em = op_not_success(0, task, worker, details);
+    }
     if (rc != DM_OK) {
         resp = master_msg_new(&pb__operate_sub_task_response__descriptor);
         if (!resp) {

@@ -87,7 +87,32 @@ char *master_deploy_worker(struct master *m, const char *source_id);
 int master_call(struct master *m, const char *worker, const char *method,
                 const ProtobufCMessage *req, int64_t timeout_ms, bool use_token,
                 ProtobufCMessage **resp, char **errmsg);
-/* Run fn(ctx, i) for i < n concurrently (one thread each) and wait for all. */
+/* master_call that also reports, when the worker answered a non-OK gRPC status, that
+ * status and its details (both optional; *status_out = RPC_OK otherwise). */
+int master_call_ex(struct master *m, const char *worker, const char *method,
+                   const ProtobufCMessage *req, int64_t timeout_ms, bool use_token,
+                   ProtobufCMessage **resp, char **errmsg, int *status_out,
+                   char *details_out, size_t details_cap);
+/* One entry of master_call_many: exactly what master_call_ex reports for that worker. */
+struct master_callres {
+    int rc;                    /* DM_OK, DM_E_NOT_FOUND, DM_E_RATE_LIMITED, DM_E_UNAVAILABLE */
+    ProtobufCMessage *resp;    /* owned, on DM_OK */
+    char *errmsg;              /* owned DM entry message, otherwise */
+    int status;                /* the worker's non-OK gRPC status, else RPC_OK */
+    char *details;             /* owned status details when status != RPC_OK, else NULL */
+};
+/* The fan-out: call `method` with the same `req` on workers[i] for i < n, concurrently,
+ * without a thread per worker: each call is an asynchronous rpc_call_start completing on
+ * the rpc client cq thread; the calling thread takes the tokens (all reserved first, as
+ * N concurrent waits would; it sleeps until each is due, never the cq thread), starts the
+ * calls and waits for all. out[i] (n entries) owns its parts: master_callres_clear.
+ * Never call it from an rpc completion callback. */
+void master_call_many(struct master *m, size_t n, char *const *workers, const char *method,
+                      const ProtobufCMessage *req, int64_t timeout_ms, bool use_token,
+                      struct master_callres *out);
+void master_callres_clear(struct master_callres *r);
+/* Run fn(ctx, i) for i < n concurrently (one thread each) and wait for all. Only for
+ * per-worker work that blocks for long (op-log polling); plain calls use master_call_many. */
 void master_parallel(size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 /* Sleep up to ms; false when the master is stopping. */
 bool master_sleep(struct master *m, int64_t ms);

@@ -38,6 +38,9 @@ void route_ctx_release(struct route_ctx *c)
     dm_buf_free(&c->resp.body);
     free(c->resp.audit_task);
     c->resp.audit_task = NULL;
+    if (c->resp.stream)
+        route_stream_release(c->resp.stream);
+    c->resp.stream = NULL;
     if (c->state && c->state_free)
         c->state_free(c->state);
     c->state = NULL;
@@ -148,8 +151,27 @@ static const char *title_for(int status)
     }
 }
 
-static enum route_rc problem_v(struct route_ctx *c, int status, const char *type,
-                               const char *fmt, va_list ap)
+static const char *type_for_status(int status);
+
+int route_problem_json(struct dm_buf *b, int status, const char *instance,
+                       const char *request_id, const char *detail)
+{
+    int rc = dm_buf_printf(b, "{\"type\":\"https://dm-gateway.dev/problems/%s\",\"title\":",
+                           type_for_status(status));
+    rc = rc ? rc : dm_buf_add_json_str(b, title_for(status));
+    rc = rc ? rc : dm_buf_printf(b, ",\"status\":%d,\"detail\":", status);
+    rc = rc ? rc : dm_buf_add_json_str(b, detail);
+    rc = rc ? rc : dm_buf_adds(b, ",\"instance\":");
+    rc = rc ? rc : dm_buf_add_json_str(b, instance ? instance : "");
+    rc = rc ? rc : dm_buf_adds(b, ",\"result\":false,\"msg\":");
+    rc = rc ? rc : dm_buf_add_json_str(b, detail);
+    rc = rc ? rc : dm_buf_adds(b, ",\"requestId\":");
+    rc = rc ? rc : dm_buf_add_json_str(b, request_id ? request_id : "");
+    rc = rc ? rc : dm_buf_addc(b, '}');
+    return rc;
+}
+
+static enum route_rc problem_v(struct route_ctx *c, int status, const char *fmt, va_list ap)
 {
     char detail[1024];
     vsnprintf(detail, sizeof(detail), fmt, ap);
@@ -157,18 +179,7 @@ static enum route_rc problem_v(struct route_ctx *c, int status, const char *type
     dm_buf_reset(b);
     c->resp.status = status;
     c->resp.content_type = "application/problem+json";
-    int rc = dm_buf_printf(b, "{\"type\":\"https://dm-gateway.dev/problems/%s\",\"title\":", type);
-    rc = rc ? rc : dm_buf_add_json_str(b, title_for(status));
-    rc = rc ? rc : dm_buf_printf(b, ",\"status\":%d,\"detail\":", status);
-    rc = rc ? rc : dm_buf_add_json_str(b, detail);
-    rc = rc ? rc : dm_buf_adds(b, ",\"instance\":");
-    rc = rc ? rc : dm_buf_add_json_str(b, c->req.path ? c->req.path : "");
-    rc = rc ? rc : dm_buf_adds(b, ",\"result\":false,\"msg\":");
-    rc = rc ? rc : dm_buf_add_json_str(b, detail);
-    rc = rc ? rc : dm_buf_adds(b, ",\"requestId\":");
-    rc = rc ? rc : dm_buf_add_json_str(b, c->req.request_id ? c->req.request_id : "");
-    rc = rc ? rc : dm_buf_addc(b, '}');
-    if (rc != DM_OK) {
+    if (route_problem_json(b, status, c->req.path, c->req.request_id, detail) != DM_OK) {
         dm_buf_reset(b);
         c->resp.status = 500;
     }
@@ -201,7 +212,7 @@ enum route_rc route_problem(struct route_ctx *c, int status, const char *fmt, ..
 {
     va_list ap;
     va_start(ap, fmt);
-    problem_v(c, status, type_for_status(status), fmt, ap);
+    problem_v(c, status, fmt, ap);
     va_end(ap);
     return ROUTE_DONE;
 }
@@ -211,7 +222,7 @@ enum route_rc route_problem_err(struct route_ctx *c, int dm_err, const char *fmt
     int status = dm_err_http_status(dm_err);
     va_list ap;
     va_start(ap, fmt);
-    problem_v(c, status, type_for_status(status), fmt, ap);
+    problem_v(c, status, fmt, ap);
     va_end(ap);
     return ROUTE_DONE;
 }

@@ -77,6 +77,8 @@ struct route_resp {
     struct route_kv headers[ROUTE_MAX_HEADERS];
     size_t nheaders;
     int dm_code;                      /* DM error code seen in the answer, 0 none */
+    struct route_stream *stream;      /* streamed body (SSE); owned until the transport
+                                         takes it (sets NULL), else released with the ctx */
     char *audit_task;                 /* task named by the request, for the audit log */
 };
 
@@ -126,6 +128,11 @@ enum route_rc route_problem(struct route_ctx *c, int status, const char *detail_
     __attribute__((format(printf, 3, 4)));
 enum route_rc route_problem_err(struct route_ctx *c, int dm_err, const char *detail_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The problem+json document route_problem builds, appended to `out` (for bodies that
+ * are not the response itself, e.g. an SSE error event). DM_OK / DM_E_TOO_LARGE /
+ * DM_E_NOMEM. */
+int route_problem_json(struct dm_buf *out, int status, const char *instance,
+                       const char *request_id, const char *detail);
 /* 501 "not supported". */
 enum route_rc route_not_supported(struct route_ctx *c, const char *what);
 void route_audit_task(struct route_ctx *c, const char *task);
@@ -145,6 +152,33 @@ enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res
 
 /* ?pretty=true. */
 bool route_pretty(const struct route_ctx *c);
+
+/* ---------- streamed responses (tasks_stream.c) ----------
+ * A handler (or its master-call completion) that answers with a stream sets
+ * resp.status, resp.content_type and resp.stream. The transport takes resp.stream,
+ * attaches its hooks and pulls the body with route_stream_read until it returns -1;
+ * it calls route_stream_release exactly once when done with it (finished, client
+ * gone, server stopping). */
+struct route_stream;
+struct route_stream_io {
+    void (*park)(void *opaque);   /* suspend the connection: called inside read */
+    void (*wake)(void *opaque);   /* resume it: called once per park, from any thread */
+    void *opaque;
+};
+/* Before the first read; io is copied. */
+void route_stream_attach(struct route_stream *s, const struct route_stream_io *io);
+/* Copy up to cap pending bytes: > 0 bytes copied; 0 nothing pending (io.park was
+ * called, io.wake will follow when there is); -1 end of the stream. HTTP thread. */
+long route_stream_read(struct route_stream *s, char *buf, size_t cap);
+/* The transport is done with the stream: frees it. Any thread. */
+void route_stream_release(struct route_stream *s);
+/* The status-stream hub: init with the env, shutdown ends every stream (their reads
+ * return -1 once drained), stops polling and waits for polls in flight; new streams
+ * then answer 503. Shutdown is idempotent; free after the transport released every
+ * stream. */
+int route_streams_init(struct route_env *env);
+void route_streams_shutdown(struct route_env *env);
+void route_streams_free(struct route_env *env);
 
 /* Fill env->openapi_json from the embedded openapi.yaml (system.c). DM_OK / DM_E_*. */
 int route_env_init(struct route_env *env);

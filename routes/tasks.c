@@ -115,11 +115,12 @@ static enum route_rc list_done(struct route_ctx *c, struct rpc_result *res)
     if (res->status != RPC_OK || !res->resp)
         return route_rpc_failed(c, res);
     const Pb__QueryStatusListResponse *q = (const Pb__QueryStatusListResponse *)res->resp;
-    if (route_query_bool(c, "full") || !q->result)
-        return route_done_dm(c, res);
-    dmreply_strip_stacks(res->resp);
     int code = 0;
     int status = dmreply_status(res->resp, 200, &code);
+    /* a failure answers the whole answer: the condensed form would hide the reasons */
+    if (route_query_bool(c, "full") || !q->result || status >= 400)
+        return route_done_dm(c, res);
+    dmreply_strip_stacks(res->resp);
     dm_buf_reset(&c->resp.body);
     if (dmjson_condensed_status(q, route_pretty(c), &c->resp.body) != DM_OK)
         return route_problem(c, 500, "cannot build the condensed status");

@@ -35,6 +35,8 @@ int worker_ap_db_error(struct worker_applier *a, const char *what, const char *s
         e->transient = true;
         return DM_E_UNAVAILABLE;
     }
+    if (n == ER_LOCK_WAIT_TIMEOUT || n == ER_LOCK_DEADLOCK)
+        e->transient = true;      /* retried from the checkpoint (safe mode) */
     return DM_E_DB;
 }
 
@@ -345,34 +347,137 @@ out:
     return rc;
 }
 
-int worker_applier_commit(struct worker_applier *a, const char *file, uint64_t pos,
+int worker_applier_commit(struct worker_applier *a, const struct worker_cp_row *rows, size_t n,
                           struct worker_terr *e)
 {
     struct dm_buf q;
+    size_t i;
     int rc;
     if ((rc = worker_ap_begin(a, e)))
         return rc;
-    dm_buf_init(&q, 4096);
-    rc = DM_E_NOMEM;
+    dm_buf_init(&q, (size_t)64 << 20);
     if (dm_buf_adds(&q, "INSERT INTO ") || add_cp_table(a, &q) ||
-        dm_buf_adds(&q, " (id, cp_schema, cp_table, binlog_name, binlog_pos, is_global) VALUES (") ||
-        worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) || dm_buf_adds(&q, ", '', '', ") ||
-        worker_ap_add_escaped(a, &q, file, strlen(file)) ||
-        dm_buf_printf(&q, ", %llu, 1) ON DUPLICATE KEY UPDATE binlog_name=VALUES(binlog_name), "
-                          "binlog_pos=VALUES(binlog_pos)", (unsigned long long)pos)) {
-        worker_ap_nomem(e);
+        dm_buf_adds(&q, " (id, cp_schema, cp_table, binlog_name, binlog_pos, is_global) VALUES "))
+        goto nomem;
+    for (i = 0; i < n; i++) {
+        const struct worker_cp_row *r = &rows[i];
+        if (dm_buf_adds(&q, i ? ", (" : "(") ||
+            worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) ||
+            dm_buf_adds(&q, ", ") || worker_ap_add_escaped(a, &q, r->schema, strlen(r->schema)) ||
+            dm_buf_adds(&q, ", ") || worker_ap_add_escaped(a, &q, r->table, strlen(r->table)) ||
+            dm_buf_adds(&q, ", ") || worker_ap_add_escaped(a, &q, r->file, strlen(r->file)) ||
+            dm_buf_printf(&q, ", %llu, %d)", (unsigned long long)r->pos,
+                          r->schema[0] || r->table[0] ? 0 : 1))
+            goto nomem;
+    }
+    if (dm_buf_adds(&q, " ON DUPLICATE KEY UPDATE binlog_name=VALUES(binlog_name), "
+                        "binlog_pos=VALUES(binlog_pos)"))
+        goto nomem;
+    if (n && (rc = worker_ap_run(a, q.data, q.len, e)))
+        goto out;
+    rc = worker_applier_commit_plain(a, e);
+    goto out;
+nomem:
+    rc = worker_ap_nomem(e);
+out:
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_applier_load_table_cps(struct worker_applier *a,
+                                  void (*fn)(void *ud, const struct worker_cp_row *r), void *ud,
+                                  struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_adds(&q, "SELECT cp_schema, cp_table, binlog_name, binlog_pos FROM ") ||
+        add_cp_table(a, &q) || dm_buf_adds(&q, " WHERE is_global=0 AND id=") ||
+        worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id))) {
+        rc = worker_ap_nomem(e);
         goto out;
     }
-    if ((rc = worker_ap_run(a, q.data, q.len, e)))
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
         goto out;
+    while ((row = mysql_fetch_row(res))) {
+        struct worker_cp_row r;
+        if (!row[0] || !row[1] || !row[2] || !row[3])
+            continue;
+        r.schema = row[0];
+        r.table = row[1];
+        r.file = row[2];
+        r.pos = strtoull(row[3], NULL, 10);
+        fn(ud, &r);
+    }
+    rc = DM_OK;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+unsigned int worker_applier_errno(const struct worker_applier *a)
+{
+    return a->my ? mysql_errno(a->my) : 0;
+}
+
+int worker_applier_commit_plain(struct worker_applier *a, struct worker_terr *e)
+{
+    int rc;
+    if (!a->in_txn)
+        return DM_OK;
     rc = worker_ap_run(a, "COMMIT", 6, e);
     if (!rc) {
         a->in_txn = false;
         a->txn_rows = 0;
     }
-out:
-    dm_buf_free(&q);
     return rc;
+}
+
+int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t len,
+                              size_t rows, struct worker_terr *e)
+{
+    int rc, st;
+    if (!a->multi) {
+        if (mysql_set_server_option(a->my, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+            return worker_ap_db_error(a, "enable multi-statements", NULL, e);
+        a->multi = true;
+    }
+    if ((rc = worker_ap_begin(a, e)))
+        return rc;
+    if (mysql_real_query(a->my, sql, (unsigned long)len) != 0)
+        return worker_ap_db_error(a, "execute statement failed", sql, e);
+    do {
+        MYSQL_RES *res = mysql_store_result(a->my);
+        if (res)
+            mysql_free_result(res);
+        st = mysql_next_result(a->my);
+        if (st > 0)
+            return worker_ap_db_error(a, "execute statement failed", sql, e);
+    } while (st == 0);
+    a->txn_rows += rows;
+    return DM_OK;
+}
+
+int worker_applier_tune_dml(struct worker_applier *a, struct worker_terr *e)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    bool stmt_binlog = false;
+    int rc = worker_ap_query(a, "SELECT @@log_bin, @@binlog_format", &res, e);
+    if (rc)
+        return rc;
+    row = mysql_fetch_row(res);
+    if (row && row[0] && row[1])
+        stmt_binlog = strcmp(row[0], "1") == 0 && strcasecmp(row[1], "STATEMENT") == 0;
+    mysql_free_result(res);
+    if (!stmt_binlog &&
+        (rc = worker_ap_run(a, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", 54, e)))
+        return rc;
+    return worker_applier_exec(a, "SET SESSION innodb_lock_wait_timeout=20", e);
 }
 
 void worker_applier_rollback(struct worker_applier *a)

@@ -34,15 +34,58 @@ int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct wo
 int worker_applier_load_checkpoint(struct worker_applier *a, char *file, size_t cap,
                                    uint64_t *pos, bool *found, struct worker_terr *e);
 
-/* Apply one rows event to target `tschema`.`ttable` inside the open transaction
- * (BEGIN is sent when needed). `rules` supplies column mapping (may be NULL). */
-int worker_applier_rows(struct worker_applier *a, const struct bl_event *ev,
-                        const char *tschema, const char *ttable, bool safe_mode,
-                        const struct worker_rules *rules, struct worker_terr *e);
-/* Write the global checkpoint (file, pos) and COMMIT (a transaction is opened if
- * none is). */
-int worker_applier_commit(struct worker_applier *a, const char *file, uint64_t pos,
+/* One generated row change (parallel apply, dataplane.md §3.3). Pointers are valid only
+ * during the callback. */
+struct worker_rowjob {
+    const char *sql;          /* one statement, or DELETE;REPLACE (safe-mode UPDATE) */
+    size_t len;
+    size_t head_len;          /* > 0: INSERT/REPLACE whose first head_len bytes are
+                                 "VERB `s`.`t` (cols) VALUES " followed by one tuple;
+                                 jobs with equal heads may be merged into one statement */
+    const uint64_t *keys;     /* causality keys (hashes of PK/UK values + table), >= 1 */
+    size_t nkeys;
+    bool keyless;             /* an image had no usable unique key: keys hold the table */
+    /* filled by the caller of the generator (the Sync unit) for key-less jobs: */
+    const char *src_schema, *src_table; /* source table (per-table checkpoint row) */
+    const char *file;         /* position of the rows event */
+    uint64_t pos;
+};
+typedef int (*worker_rowjob_fn)(void *ud, const struct worker_rowjob *j, struct worker_terr *e);
+
+/* Generate the DML of one rows event for target `tschema`.`ttable` (DM v1.0 statements,
+ * safe mode REPLACE / DELETE+REPLACE), one job per row, in order, each passed to fn.
+ * Nothing is executed; the applier's connection is used for the schema cache and
+ * escaping. `rules` supplies column mapping (may be NULL). fn's error is returned. */
+int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
+                            const char *tschema, const char *ttable, bool safe_mode,
+                            const struct worker_rules *rules, worker_rowjob_fn fn, void *ud,
+                            struct worker_terr *e);
+/* Run ';'-separated statements in one round trip (multi-statements are enabled on
+ * the connection on first use), inside the open transaction (BEGIN is sent when
+ * needed); `rows` is added to worker_applier_txn_rows. */
+int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t len,
+                              size_t rows, struct worker_terr *e);
+/* One checkpoint row: the global row (schema = table = "", is_global=1) or a table's. */
+struct worker_cp_row {
+    const char *schema, *table, *file;
+    uint64_t pos;
+};
+/* Upsert the checkpoint rows (DM's INSERT ... ON DUPLICATE KEY UPDATE) and COMMIT (a
+ * transaction is opened if none is). */
+int worker_applier_commit(struct worker_applier *a, const struct worker_cp_row *rows, size_t n,
                           struct worker_terr *e);
+/* The per-table rows of this source (is_global=0): calls fn for each. */
+int worker_applier_load_table_cps(struct worker_applier *a,
+                                  void (*fn)(void *ud, const struct worker_cp_row *r), void *ud,
+                                  struct worker_terr *e);
+/* mysql_errno of the last failure (0 when none). */
+unsigned int worker_applier_errno(const struct worker_applier *a);
+/* COMMIT the open transaction, if any, without a checkpoint. */
+int worker_applier_commit_plain(struct worker_applier *a, struct worker_terr *e);
+/* Session settings for a parallel DML connection: READ COMMITTED (no gap locks between
+ * the connections; skipped when the target logs binlog_format=STATEMENT) and a short
+ * lock wait timeout. */
+int worker_applier_tune_dml(struct worker_applier *a, struct worker_terr *e);
 /* ROLLBACK the open transaction, if any (errors ignored). */
 void worker_applier_rollback(struct worker_applier *a);
 bool worker_applier_in_txn(const struct worker_applier *a);

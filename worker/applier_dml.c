@@ -1,6 +1,7 @@
 /* applier_dml.c - target schema cache and DML generation (applier.h; split from
  * applier.c to keep files small). */
 #include <mysql.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,14 +305,108 @@ static int add_where(struct worker_applier *a, struct dm_buf *b, const struct ti
     return rc ? rc : dm_buf_adds(b, " LIMIT 1");
 }
 
-static int flush_sql(struct worker_applier *a, struct worker_terr *e)
+/* ---- causality keys ---- */
+
+#define FNV_OFF 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-    int rc = DM_OK;
-    if (a->sql.len)
-        rc = worker_ap_run(a, a->sql.data, a->sql.len, e);
-    dm_buf_reset(&a->sql);
-    return rc;
+    const unsigned char *s = p;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= FNV_PRIME;
+    }
+    return h;
 }
+
+static uint64_t table_hash(const struct tinfo *t)
+{
+    uint64_t h = fnv(FNV_OFF, t->schema, strlen(t->schema) + 1);
+    return fnv(h, t->table, strlen(t->table) + 1);
+}
+
+/* Hash of one value as a unique index compares it. Strings are folded (ASCII case,
+ * trailing spaces) because the usual collations are case-insensitive and PAD SPACE:
+ * two values that may be equal for the index must hash alike (false sharing is safe). */
+static uint64_t value_hash(uint64_t h, const struct bl_value *v)
+{
+    char num[32];
+    int n;
+    h = fnv(h, &(unsigned char){ (unsigned char)v->kind }, 1);
+    switch (v->kind) {
+    case BL_NULL:
+        return h;
+    case BL_INT:
+        n = snprintf(num, sizeof num, "%lld", (long long)v->i);
+        return fnv(h, num, (size_t)n);
+    case BL_FLOAT:
+    case BL_DOUBLE:
+        n = snprintf(num, sizeof num, "%.17g", v->d);
+        return fnv(h, num, (size_t)n);
+    case BL_UINT:
+    case BL_BIT:
+    case BL_ENUM:
+    case BL_SET:
+        n = snprintf(num, sizeof num, "%llu", (unsigned long long)v->u);
+        return fnv(h, num, (size_t)n);
+    case BL_STRING: {
+        size_t len = v->len, i;
+        while (len > 0 && v->ptr[len - 1] == ' ')
+            len--;
+        for (i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)v->ptr[i];
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c - 'A' + 'a');
+            h = fnv(h, &c, 1);
+        }
+        return h;
+    }
+    case BL_BINARY:
+    case BL_DECIMAL:
+    case BL_TEMPORAL:
+    case BL_JSON:
+        return fnv(h, v->ptr, v->len);
+    }
+    return h;
+}
+
+/* DM's causality keys of one row image: one per unique key without NULL parts (values +
+ * table); none usable -> the table itself (*keyless). */
+static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_t *keys,
+                     size_t *n, bool *keyless)
+{
+    size_t k, i, before = *n;
+    uint64_t th = table_hash(t);
+    for (k = 0; k < t->nkeys; k++) {
+        uint64_t h = fnv(th, &k, sizeof k);
+        bool null = false;
+        for (i = 0; i < t->keys[k].n && !null; i++) {
+            const struct bl_value *v = &vals[t->keys[k].idx[i]];
+            null = v->kind == BL_NULL;
+            h = value_hash(h, v);
+        }
+        if (!null)
+            keys[(*n)++] = h;
+    }
+    if (*n == before) {
+        keys[(*n)++] = th;
+        *keyless = true;
+    }
+}
+
+/* ---- DML generation ---- */
+
+struct gen {
+    struct worker_applier *a;
+    const struct colmap *cm;
+    worker_rowjob_fn fn;
+    void *ud;
+    uint64_t *keys;                      /* 2 * (nkeys + 1) */
+    size_t nkeys;
+    bool keyless;
+};
 
 static int gen_err(int rc, struct worker_terr *e)
 {
@@ -321,6 +416,24 @@ static int gen_err(int rc, struct worker_terr *e)
         return DM_E_TOO_LARGE;
     }
     return worker_ap_nomem(e);
+}
+
+/* Hand the statement(s) in a->sql and the collected keys to the callback. */
+static int emit(struct gen *g, size_t head_len, struct worker_terr *e)
+{
+    struct worker_rowjob j;
+    int rc;
+    j.sql = g->a->sql.data;
+    j.len = g->a->sql.len;
+    j.head_len = head_len;
+    j.keys = g->keys;
+    j.nkeys = g->nkeys;
+    j.keyless = g->keyless;
+    rc = g->fn(g->ud, &j, e);
+    dm_buf_reset(&g->a->sql);
+    g->nkeys = 0;
+    g->keyless = false;
+    return rc;
 }
 
 static int stmt_head(struct worker_applier *a, const struct tinfo *t, const char *verb)
@@ -335,42 +448,16 @@ static int stmt_head(struct worker_applier *a, const struct tinfo *t, const char
     return rc ? rc : dm_buf_adds(&a->sql, " VALUES ");
 }
 
-static int do_inserts(struct worker_applier *a, const struct colmap *cm,
-                      const struct bl_event *ev, bool safe, struct bl_value *vals,
-                      struct worker_terr *e)
-{
-    size_t r;
-    int rc;
-    for (r = 0; r < ev->nrows; r++) {
-        if ((rc = row_values(cm, &ev->rows[r], vals, e)))
-            return rc;
-        if (a->sql.len == 0)
-            rc = stmt_head(a, cm->t, safe ? "REPLACE INTO " : "INSERT INTO ");
-        else
-            rc = dm_buf_addc(&a->sql, ',');
-        if (!rc)
-            rc = add_tuple(a, &a->sql, cm->t, vals);
-        if (rc)
-            return gen_err(rc, e);
-        if (a->sql.len > STMT_SOFT_MAX && (rc = flush_sql(a, e)))
-            return rc;
-    }
-    return flush_sql(a, e);
-}
-
-static int do_delete(struct worker_applier *a, const struct tinfo *t, const struct bl_value *vals,
-                     struct worker_terr *e)
+static int add_delete(struct worker_applier *a, const struct tinfo *t, const struct bl_value *vals)
 {
     int rc = dm_buf_adds(&a->sql, "DELETE FROM ");
     if (!rc)
         rc = worker_ap_add_table(&a->sql, t->schema, t->table);
-    if (!rc)
-        rc = add_where(a, &a->sql, t, vals);
-    return rc ? gen_err(rc, e) : flush_sql(a, e);
+    return rc ? rc : add_where(a, &a->sql, t, vals);
 }
 
-static int do_update(struct worker_applier *a, const struct tinfo *t, const struct bl_value *before,
-                     const struct bl_value *after, struct worker_terr *e)
+static int add_update(struct worker_applier *a, const struct tinfo *t, const struct bl_value *before,
+                      const struct bl_value *after)
 {
     size_t i;
     bool first = true;
@@ -392,46 +479,71 @@ static int do_update(struct worker_applier *a, const struct tinfo *t, const stru
             rc = worker_ap_add_value(a, &a->sql, &after[i]);
         first = false;
     }
-    if (!rc)
-        rc = add_where(a, &a->sql, t, before);
-    return rc ? gen_err(rc, e) : flush_sql(a, e);
+    return rc ? rc : add_where(a, &a->sql, t, before);
 }
 
-static int do_rows(struct worker_applier *a, const struct colmap *cm, const struct bl_event *ev,
-                   bool safe, struct bl_value *vals, struct bl_value *vals2,
-                   struct worker_terr *e)
+/* One row change -> one job (DM: one statement per row; safe-mode UPDATE is
+ * DELETE;REPLACE in one job so both run on the same connection in order). */
+static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct bl_value *vals,
+                   const struct bl_value *vals2, struct worker_terr *e)
+{
+    struct worker_applier *a = g->a;
+    const struct tinfo *t = g->cm->t;
+    size_t head = 0;
+    int rc;
+    dm_buf_reset(&a->sql);
+    row_keys(t, vals, g->keys, &g->nkeys, &g->keyless);
+    if (op == BL_INSERT) {
+        rc = stmt_head(a, t, safe ? "REPLACE INTO " : "INSERT INTO ");
+        head = a->sql.len;
+        if (!rc)
+            rc = add_tuple(a, &a->sql, t, vals);
+    } else if (op == BL_DELETE) {
+        rc = add_delete(a, t, vals);
+    } else {
+        row_keys(t, vals2, g->keys, &g->nkeys, &g->keyless);
+        if (!safe) {
+            rc = add_update(a, t, vals, vals2);
+        } else {
+            rc = add_delete(a, t, vals);
+            if (!rc)
+                rc = dm_buf_addc(&a->sql, ';');
+            if (!rc)
+                rc = stmt_head(a, t, "REPLACE INTO ");
+            if (!rc)
+                rc = add_tuple(a, &a->sql, t, vals2);
+        }
+    }
+    if (rc) {
+        g->nkeys = 0;
+        g->keyless = false;
+        return gen_err(rc, e);
+    }
+    return emit(g, head, e);
+}
+
+static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct bl_value *vals,
+                    struct bl_value *vals2, struct worker_terr *e)
 {
     size_t r;
     int rc = DM_OK;
-    if (ev->op == BL_INSERT)
-        return do_inserts(a, cm, ev, safe, vals, e);
     for (r = 0; r < ev->nrows && !rc; r++) {
-        if ((rc = row_values(cm, &ev->rows[r], vals, e)))
+        if ((rc = row_values(g->cm, &ev->rows[r], vals, e)))
             break;
-        if (ev->op == BL_DELETE) {
-            rc = do_delete(a, cm->t, vals, e);
-            continue;
-        }
-        if ((rc = row_values(cm, &ev->after[r], vals2, e)))
+        if (ev->op == BL_UPDATE && (rc = row_values(g->cm, &ev->after[r], vals2, e)))
             break;
-        if (!safe) {
-            rc = do_update(a, cm->t, vals, vals2, e);
-            continue;
-        }
-        rc = do_delete(a, cm->t, vals, e);
-        if (!rc)
-            rc = stmt_head(a, cm->t, "REPLACE INTO ") || add_tuple(a, &a->sql, cm->t, vals2)
-                     ? gen_err(DM_E_TOO_LARGE, e)
-                     : flush_sql(a, e);
+        rc = gen_row(g, ev->op, safe, vals, vals2, e);
     }
     return rc;
 }
 
-int worker_applier_rows(struct worker_applier *a, const struct bl_event *ev,
-                        const char *tschema, const char *ttable, bool safe_mode,
-                        const struct worker_rules *rules, struct worker_terr *e)
+int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
+                            const char *tschema, const char *ttable, bool safe_mode,
+                            const struct worker_rules *rules, worker_rowjob_fn fn, void *ud,
+                            struct worker_terr *e)
 {
     struct colmap cm = { 0 };
+    struct gen g = { 0 };
     struct bl_value *vals = NULL;
     size_t i, n;
     int rc;
@@ -451,22 +563,23 @@ int worker_applier_rows(struct worker_applier *a, const struct bl_event *ev,
     cm.src_schema = ev->table->schema;
     cm.src_table = ev->table->table;
     vals = calloc(2 * cm.t->ncols, sizeof *vals);
+    g.keys = calloc(2 * (cm.t->nkeys + 1), sizeof *g.keys);
     if (rules && worker_rules_has_mapping(rules))
         cm.map = calloc(cm.t->ncols, sizeof *cm.map);
-    if (!vals || (rules && worker_rules_has_mapping(rules) && !cm.map)) {
+    if (!vals || !g.keys || (rules && worker_rules_has_mapping(rules) && !cm.map)) {
         rc = worker_ap_nomem(e);
         goto out;
     }
     for (i = 0; cm.map && i < cm.t->ncols; i++)
         cm.map[i] = worker_rules_mapping(rules, cm.src_schema, cm.src_table, cm.t->cols[i]);
-    if ((rc = worker_ap_begin(a, e)))
-        goto out;
-    rc = do_rows(a, &cm, ev, safe_mode, vals, vals + cm.t->ncols, e);
-    if (!rc)
-        a->txn_rows += ev->nrows;
+    g.a = a;
+    g.cm = &cm;
+    g.fn = fn;
+    g.ud = ud;
+    rc = gen_rows(&g, ev, safe_mode, vals, vals + cm.t->ncols, e);
 out:
+    free(g.keys);
     free(cm.map);
     free(vals);
     return rc;
 }
-

@@ -38,6 +38,7 @@ struct worker_applier {
     int port;
     char *meta_schema, *task, *source_id;
     bool in_txn;
+    bool multi;           /* multi-statements enabled */
     size_t txn_rows;
     struct tinfo *cache;
     struct dm_buf sql;

@@ -3,7 +3,9 @@
 #include <mysql.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
@@ -49,8 +51,15 @@ static int setup_logging(const struct worker_config *cfg)
     return DM_OK;
 }
 
+static int64_t env_ms(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtoll(v, NULL, 10) : 0;
+}
+
 int main(int argc, char **argv)
 {
+    struct worker_options opt = { 0 };
     struct worker_config cfg;
     struct worker *w = NULL;
     struct worker_service *svc = NULL;
@@ -82,7 +91,10 @@ int main(int argc, char **argv)
         dm_log_kv(DM_LOG_ERROR, "gRPC init failed", NULL);
         goto out_cfg;
     }
-    if (worker_new(&cfg, NULL, &w, err, sizeof err) != DM_OK) {
+    /* test / benchmark knobs (undocumented for users): durations in ms */
+    opt.safe_mode_ms = env_ms("DM_WORKER_SAFE_MODE_MS");
+    opt.retry_window_ms = env_ms("DM_WORKER_RETRY_WINDOW_MS");
+    if (worker_new(&cfg, &opt, &w, err, sizeof err) != DM_OK) {
         dm_log_kv(DM_LOG_ERROR, "cannot start worker", "error", err, NULL);
         goto out_rpc;
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "dm_crypt.h"
 #include "dm_error.h"
@@ -321,6 +322,35 @@ static int parse_meta(struct worker_subtask_cfg *c, char *err, size_t cap)
     return DM_OK;
 }
 
+/* Go's time.LoadLocation: "" and "UTC" are UTC, "Local" the host zone, else an IANA
+ * name found in the zoneinfo database. */
+static bool timezone_valid(const char *tz)
+{
+    static const char *const dirs[] = { "/usr/share/zoneinfo/", "/usr/lib/zoneinfo/",
+                                        "/usr/share/lib/zoneinfo/" };
+    const char *zi = getenv("ZONEINFO");
+    char path[512];
+    struct stat st;
+    size_t i;
+    if (!tz[0] || strcmp(tz, "UTC") == 0 || strcmp(tz, "Local") == 0)
+        return true;
+    if (strlen(tz) > 200 || strstr(tz, "..") || tz[0] == '/' ||
+        strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-/") !=
+            strlen(tz))
+        return false;
+    if (zi && *zi) {
+        snprintf(path, sizeof path, "%s/%s", zi, tz);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            return true;
+    }
+    for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", dirs[i], tz);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            return true;
+    }
+    return false;
+}
+
 static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
 {
     int64_t wc = 0, batch = 0, flush = 0;
@@ -358,6 +388,12 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
     if (c->is_sharding) {
         snprintf(err, cap, "sharding DDL coordination (is-sharding) not supported by this worker yet");
         return DM_E_NOT_SUPPORTED;
+    }
+    if ((rc = get_str(c->doc, "timezone", "", &c->timezone, err, cap)))
+        return rc;
+    if (!timezone_valid(c->timezone)) {
+        snprintf(err, cap, "unknown time zone %s", c->timezone);
+        return DM_E_INVAL;
     }
     return DM_OK;
 }

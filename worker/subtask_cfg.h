@@ -59,6 +59,8 @@ struct worker_subtask_cfg {
     const char *name, *mode, *source_id, *meta_schema;
     bool remove_meta, case_sensitive, safe_mode, is_sharding;
     int worker_count, batch, checkpoint_flush_interval;
+    const char *timezone;        /* "" (UTC), "Local" or an IANA name (validated); TIMESTAMP
+                                    values are applied as UTC instants whatever it is */
     const char *meta_binlog_name; /* NULL when [meta] absent */
     uint64_t meta_binlog_pos;
     struct worker_db_cfg to;

@@ -10,6 +10,7 @@
 
 #include "applier.h"
 #include "ddl.h"
+#include "dmlpool.h"
 #include "dm_error.h"
 #include "log.h"
 
@@ -40,7 +41,25 @@ struct session {
     bool dirty;                   /* pending position not yet written */
     int64_t safe_until_ms;
     int64_t events;               /* applied since last commit */
+    struct worker_dmlpool *pool;  /* parallel DML connections */
+    int64_t last_cp_ms;           /* last checkpoint flush */
+    char **tables;                /* source (schema, table) pairs touched since then */
+    size_t ntables, tables_cap;
+    struct tcp *tcps;             /* per-table checkpoints loaded at start */
+    size_t ntcps;
+    const struct bl_event *ev;    /* rows event being generated */
+    bool ev_keyless;              /* it produced key-less jobs */
+    int64_t skipped;              /* key-less rows skipped (already applied) */
 };
+
+struct tcp {
+    char *schema, *table, *file;
+    uint64_t pos;
+};
+
+#define CP_INTERVAL_MS 1000       /* checkpoint flush at a transaction end after this */
+#define CP_MAX_KEYS (1u << 20)    /* ... or when the causality map grows past this */
+#define CP_MAX_TABLES 4096
 
 static int64_t now_ms(void)
 {
@@ -59,16 +78,70 @@ static void sync_err(struct worker_terr *e, bool transient, const char *fmt, con
 
 /* ---- commit / checkpoint ---- */
 
+static void clear_tables(struct session *ss)
+{
+    size_t i;
+    for (i = 0; i < 2 * ss->ntables; i++)
+        free(ss->tables[i]);
+    ss->ntables = 0;
+}
+
+/* Remember a source table for its per-table checkpoint row (best effort). */
+static void touch_table(struct session *ss, const char *schema, const char *table)
+{
+    size_t i;
+    if (!schema || !table || !table[0])
+        return;
+    for (i = ss->ntables; i-- > 0;)
+        if (strcmp(ss->tables[2 * i], schema) == 0 && strcmp(ss->tables[2 * i + 1], table) == 0)
+            return;
+    if (ss->ntables >= CP_MAX_TABLES)
+        return;
+    if (ss->ntables == ss->tables_cap) {
+        size_t cap = ss->tables_cap ? ss->tables_cap * 2 : 16;
+        char **t = realloc(ss->tables, 2 * cap * sizeof *t);
+        if (!t)
+            return;
+        ss->tables = t;
+        ss->tables_cap = cap;
+    }
+    ss->tables[2 * ss->ntables] = strdup(schema);
+    ss->tables[2 * ss->ntables + 1] = strdup(table);
+    if (!ss->tables[2 * ss->ntables] || !ss->tables[2 * ss->ntables + 1]) {
+        free(ss->tables[2 * ss->ntables]);
+        free(ss->tables[2 * ss->ntables + 1]);
+        return;
+    }
+    ss->ntables++;
+}
+
+/* Checkpoint flush: every DML connection commits, then the checkpoint is written. */
 static int commit(struct session *ss, struct worker_terr *e)
 {
     struct worker_syncer *s = ss->s;
     int rc;
-    if (!worker_applier_in_txn(ss->a) && !ss->dirty)
+    struct worker_cp_row *rows;
+    size_t i;
+    if (ss->events == 0 && !ss->dirty)
         return DM_OK;
-    rc = worker_applier_commit(ss->a, ss->file, ss->pos, e);
+    rows = calloc(ss->ntables + 1, sizeof *rows);
+    if (!rows) {
+        sync_err(e, false, "out of memory", NULL, NULL);
+        return DM_E_NOMEM;
+    }
+    for (i = 0; i <= ss->ntables; i++) {
+        rows[i].schema = i ? ss->tables[2 * (i - 1)] : "";
+        rows[i].table = i ? ss->tables[2 * (i - 1) + 1] : "";
+        rows[i].file = ss->file;
+        rows[i].pos = ss->pos;
+    }
+    rc = worker_dmlpool_checkpoint(ss->pool, rows, ss->ntables + 1, e);
+    free(rows);
     if (rc)
         return rc;
     ss->dirty = false;
+    ss->last_cp_ms = now_ms();
+    clear_tables(ss);
     pthread_mutex_lock(&s->mu);
     snprintf(s->st.syncer_file, sizeof s->st.syncer_file, "%s", ss->file);
     s->st.syncer_pos = ss->pos;
@@ -91,6 +164,76 @@ static void set_pos(struct session *ss, const struct bl_event *ev)
 
 /* ---- rows ---- */
 
+/* (f1, p1) <= (f2, p2) for binlog positions of one source (names differ only in the
+ * sequence suffix, which may grow by a digit). */
+static bool pos_le(const char *f1, uint64_t p1, const char *f2, uint64_t p2)
+{
+    size_t l1 = strlen(f1), l2 = strlen(f2);
+    int c = l1 != l2 ? (l1 < l2 ? -1 : 1) : strcmp(f1, f2);
+    return c < 0 || (c == 0 && p1 <= p2);
+}
+
+static void load_tcp(void *ud, const struct worker_cp_row *r)
+{
+    struct session *ss = ud;
+    struct tcp *t = realloc(ss->tcps, (ss->ntcps + 1) * sizeof *t);
+    if (!t)
+        return;
+    ss->tcps = t;
+    t = &ss->tcps[ss->ntcps];
+    t->schema = strdup(r->schema);
+    t->table = strdup(r->table);
+    t->file = strdup(r->file);
+    t->pos = r->pos;
+    if (!t->schema || !t->table || !t->file) {
+        free(t->schema);
+        free(t->table);
+        free(t->file);
+        return;
+    }
+    ss->ntcps++;
+}
+
+static void free_tcps(struct session *ss)
+{
+    size_t i;
+    for (i = 0; i < ss->ntcps; i++) {
+        free(ss->tcps[i].schema);
+        free(ss->tcps[i].table);
+        free(ss->tcps[i].file);
+    }
+    free(ss->tcps);
+    ss->tcps = NULL;
+    ss->ntcps = 0;
+}
+
+/* Generator callback: key-less rows already covered by their table's checkpoint
+ * (committed before a crash) are skipped; everything else goes to the pool. */
+static int on_job(void *ud, const struct worker_rowjob *j, struct worker_terr *e)
+{
+    struct session *ss = ud;
+    const struct bl_event *ev = ss->ev;
+    struct worker_rowjob jj = *j;
+    size_t i;
+    if (j->keyless) {
+        for (i = 0; i < ss->ntcps; i++) {
+            const struct tcp *t = &ss->tcps[i];
+            if (strcmp(t->schema, ev->table->schema) == 0 &&
+                strcmp(t->table, ev->table->table) == 0 &&
+                pos_le(ev->file, ev->next_pos, t->file, t->pos)) {
+                ss->skipped++;
+                return DM_OK;
+            }
+        }
+        ss->ev_keyless = true;
+    }
+    jj.src_schema = ev->table->schema;
+    jj.src_table = ev->table->table;
+    jj.file = ev->file;
+    jj.pos = ev->next_pos;
+    return worker_dmlpool_add(ss->pool, &jj, e);
+}
+
 static enum worker_event rows_event(enum bl_rows_op op)
 {
     return op == BL_INSERT ? WEV_INSERT : op == BL_UPDATE ? WEV_UPDATE : WEV_DELETE;
@@ -111,9 +254,16 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
         return DM_OK;
     worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
     safe = p->cfg->safe_mode || now_ms() < ss->safe_until_ms;
-    rc = worker_applier_rows(ss->a, ev, ts, tt, safe, p->rules, e);
-    if (!rc)
+    ss->ev = ev;
+    ss->ev_keyless = false;
+    rc = worker_applier_gen_rows(ss->a, ev, ts, tt, safe, p->rules, on_job, ss, e);
+    if (!rc && ss->ev_keyless)
+        rc = worker_dmlpool_mark(ss->pool, t->schema, t->table, ev->file, ev->next_pos, e);
+    ss->ev = NULL;
+    if (!rc) {
         ss->events += (int64_t)ev->nrows;
+        touch_table(ss, t->schema, t->table);
+    }
     return rc;
 }
 
@@ -162,9 +312,11 @@ static int on_ddl(struct session *ss, const struct bl_event *ev, const struct wo
     int rc;
     if ((rc = commit(ss, e)))          /* DML before the DDL, at the pre-DDL position */
         return rc;
-    for (i = 0; i < d->n; i++)
+    for (i = 0; i < d->n; i++) {
         if ((rc = apply_ddl_item(ss, &d->items[i], e)))
             return rc;
+        touch_table(ss, d->items[i].refs[0].schema, d->items[i].refs[0].table);
+    }
     set_pos(ss, ev);
     snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
     return commit(ss, e);
@@ -231,7 +383,8 @@ static int on_event(struct session *ss, const struct bl_event *ev, struct worker
         ss->in_src_txn = false;
         set_pos(ss, ev);
         snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
-        if (worker_applier_txn_rows(ss->a) >= (size_t)ss->s->p.cfg->batch)
+        if (now_ms() - ss->last_cp_ms >= CP_INTERVAL_MS ||
+            worker_dmlpool_keys(ss->pool) >= CP_MAX_KEYS)
             return commit(ss, e);
         return DM_OK;
     case BL_EV_ROTATE:
@@ -293,12 +446,12 @@ static int read_loop(struct session *ss, struct worker_terr *e)
     int rc = DM_OK;
     while (!atomic_load(&s->stop)) {
         struct bl_event *ev = NULL;
-        bool pending = worker_applier_in_txn(ss->a) || ss->dirty;
+        bool pending = ss->events > 0 || ss->dirty;
         rc = bl_reader_next(ss->r, pending ? 20 : 500, &ev, err, sizeof err);
         if (rc == DM_E_TIMEOUT) {
             rc = ss->in_src_txn ? DM_OK : commit(ss, e);
             pthread_mutex_lock(&s->mu);
-            s->st.caught_up = !ss->in_src_txn && !worker_applier_in_txn(ss->a);
+            s->st.caught_up = !ss->in_src_txn && ss->events == 0;
             pthread_mutex_unlock(&s->mu);
             if (rc)
                 return rc;
@@ -334,27 +487,43 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     memset(&ss, 0, sizeof ss);
     ss.s = s;
     ss.safe_until_ms = now_ms() + (s->p.safe_mode_ms > 0 ? s->p.safe_mode_ms : 60000);
+    ss.last_cp_ms = now_ms();
     rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
     if (!rc)
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
+    if (!rc)
+        rc = worker_dmlpool_open(&c->to, c->meta_schema, c->name, s->p.source_id,
+                                 c->worker_count, c->batch, &ss.pool, e);
     if (!rc) {
         *remove_meta = false;
         rc = start_point(&ss, e);
     }
+    if (!rc)
+        rc = worker_applier_load_table_cps(ss.a, load_tcp, &ss, e);
     if (!rc)
         rc = open_reader(&ss, e);
     if (!rc) {
         dm_log_kv(DM_LOG_INFO, "sync unit started", "task", c->name, "binlog", ss.file, NULL);
         rc = read_loop(&ss, e);
     }
-    if (ss.a) {
+    if (ss.pool) {
+        char nconf[24];
         if (!rc && !ss.in_src_txn) {
             struct worker_terr e2;
             (void)commit(&ss, &e2);           /* flush on stop */
         }
-        worker_applier_rollback(ss.a);
-        worker_applier_free(ss.a);
+        char nskip[24];
+        snprintf(nconf, sizeof nconf, "%llu",
+                 (unsigned long long)worker_dmlpool_conflicts(ss.pool));
+        snprintf(nskip, sizeof nskip, "%lld", (long long)ss.skipped);
+        dm_log_kv(DM_LOG_INFO, "sync unit session end", "task", c->name, "causality-conflicts",
+                  nconf, "skipped-keyless-rows", nskip, NULL);
     }
+    worker_dmlpool_free(ss.pool);
+    worker_applier_free(ss.a);
+    clear_tables(&ss);
+    free(ss.tables);
+    free_tcps(&ss);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);
         s->reader = NULL;

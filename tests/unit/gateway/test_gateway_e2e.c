@@ -1,7 +1,12 @@
 /* test_gateway_e2e.c - the real dm-gateway binary ($DMGW_BUILD_DIR/bin/dm-gateway) in
  * front of an in-process scripted pb.Master (tests/support/scripted_master.c), driven
  * with curl: routes and their RPCs, status mapping, auth matrix, limits, timeouts. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,10 +83,83 @@ static void http(struct res *r, const char *method, const char *path, const char
     slurp(hdrf, r->headers, sizeof(r->headers));
 }
 
+/* ---------- raw HTTP/1.1 over a socket (many concurrent clients, SSE) ---------- */
+
+static int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void send_get(int fd, const char *path, const char *token, const char *extra_headers)
+{
+    char req[4096];
+    int n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n%s\r\n",
+                     path, token, extra_headers ? extra_headers : "");
+    ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+}
+
+struct acc {
+    char buf[1 << 16];
+    size_t len;
+};
+
+/* Read until `needle` shows up in the accumulated bytes (true), EOF or timeout (false).
+ * needle NULL: read until EOF. */
+static bool read_until(int fd, struct acc *a, const char *needle, int timeout_ms)
+{
+    long long end = tu_now_ms() + timeout_ms;
+    for (;;) {
+        if (needle && strstr(a->buf, needle))
+            return true;
+        long long left = end - tu_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        if (a->len + 1 >= sizeof(a->buf))
+            return false;
+        ssize_t n = recv(fd, a->buf + a->len, sizeof(a->buf) - a->len - 1, 0);
+        if (n <= 0)
+            return needle == NULL;
+        a->len += (size_t)n;
+        a->buf[a->len] = '\0';
+    }
+}
+
+static unsigned count_of(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Value of an unlabelled metric, -1 if absent. */
+static long metric(const char *name)
+{
+    struct res r;
+    http(&r, "GET", "/metrics", NULL, NULL, NULL, NULL);
+    char pat[128];
+    snprintf(pat, sizeof(pat), "\n%s ", name);
+    const char *p = strstr(r.body, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
 static bool has_header(const struct res *r, const char *needle)
 {
     return strcasestr(r->headers, needle) != NULL;
 }
+
+/* Flags every test gateway gets: many connections from 127.0.0.1 (the coalescing test
+ * opens 200), a short SSE heartbeat (a client that left is noticed within ~1 s). */
+#define GW_COMMON_FLAGS "--max-connections-per-ip", "0", "--sse-heartbeat", "1s"
 
 static pid_t spawn_gateway(int port, int mport, const char *extra_flag)
 {
@@ -97,7 +175,7 @@ static pid_t spawn_gateway(int port, int mport, const char *extra_flag)
         execl(bin, bin, "--listen-addr", listen, "--master-addr", master, "--auth-secret-file",
               secret, "--rpc-timeout", "1500ms", "--rpc-write-timeout", "3s", "--log-file", logf,
               "--max-body-size", "4096", "--max-header-size", "2048", "--threads", "2",
-              extra_flag ? extra_flag : "--anonymous-read=false", (char *)NULL);
+              GW_COMMON_FLAGS, extra_flag ? extra_flag : "--anonymous-read=false", (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -262,6 +340,19 @@ START_TEST(query_routes)
     http(&r, "GET", "/api/v1/tasks?stage=Paused", tok_read, NULL, NULL, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_null(strstr(r.body, "t1"));
+    /* every worker unreachable: not a 200 with an empty condensed list, the whole answer */
+    sm_set_json(sm, "QueryStatus",
+                "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":false,\"worker\":\"127.0.0.1:1\","
+                "\"msg\":\"[code=38008:class=dm-master:scope=internal:level=high] grpc request error: "
+                "connection refused\"}]}");
+    http(&r, "GET", "/api/v1/tasks", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 500);
+    ck_assert(has_header(&r, "X-DM-Error-Code: 38008"));
+    ck_assert_ptr_nonnull(strstr(r.body, "connection refused"));
+    sm_set_json(sm, "QueryStatus",
+                "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"w1\",\"msg\":\"\","
+                "\"subTaskStatus\":[{\"name\":\"t1\",\"stage\":\"Running\",\"unit\":\"Sync\"}],"
+                "\"relayStatus\":{\"stage\":\"Running\"},\"sourceID\":\"s1\"}]}");
     http(&r, "GET", "/api/v1/tasks?full=true", tok_read, NULL, NULL, NULL);
     ck_assert_ptr_nonnull(strstr(r.body, "\"subTaskStatus\""));
     http(&r, "GET", "/api/v1/tasks/t1?worker=w1&worker=w2", tok_read, NULL, NULL, NULL);
@@ -416,8 +507,12 @@ START_TEST(limits_and_protocol)
     ck_assert_ptr_null(strstr(r.body, "https://"));
     http(&r, "GET", "/readyz", NULL, NULL, NULL, NULL);
     ck_assert_int_eq(r.status, 200);
-    http(&r, "GET", "/api/v1/tasks/t/status/stream", tok_read, NULL, NULL, NULL);
-    ck_assert_int_eq(r.status, 501);
+    http(&r, "GET", "/api/v1/tasks/t/status/stream", NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 401);
+    http(&r, "GET", "/api/v1/tasks/t/status/stream?interval=10ms", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
+    http(&r, "GET", "/api/v1/tasks/t/status/stream?interval=61s", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
 }
 END_TEST
 
@@ -464,6 +559,226 @@ START_TEST(master_down_503_fast)
 }
 END_TEST
 
+static const char *QS_RUNNING =
+    "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"w1\",\"msg\":\"\","
+    "\"subTaskStatus\":[{\"name\":\"t1\",\"stage\":\"Running\",\"unit\":\"Sync\"}],\"sourceID\":\"s1\"}]}";
+static const char *QS_PAUSED =
+    "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"w1\",\"msg\":\"\","
+    "\"subTaskStatus\":[{\"name\":\"t1\",\"stage\":\"Paused\",\"unit\":\"Sync\"}],\"sourceID\":\"s1\"}]}";
+
+/* n concurrent GETs of the same task (odd ones ?pretty=true) on `port`; every answer is
+ * checked (status, its own request id, body in its own layout). Returns master calls. */
+static unsigned concurrent_gets(int port, int n)
+{
+    int *fds = calloc((size_t)n, sizeof(int));
+    struct acc *a = calloc(1, sizeof(*a));
+    ck_assert_ptr_nonnull(fds);
+    unsigned before = sm_count(sm, "QueryStatus");
+    for (int i = 0; i < n; i++) {
+        char hdr[128];
+        snprintf(hdr, sizeof(hdr), "X-Request-Id: co-%d\r\nConnection: close\r\n", i);
+        fds[i] = tcp_connect(port);
+        send_get(fds[i], i % 2 ? "/api/v1/tasks/t1?pretty=true" : "/api/v1/tasks/t1", tok_read, hdr);
+    }
+    for (int i = 0; i < n; i++) {
+        char want[64];
+        a->len = 0;
+        a->buf[0] = '\0';
+        ck_assert(read_until(fds[i], a, NULL, 15000));
+        close(fds[i]);
+        ck_assert_msg(strncmp(a->buf, "HTTP/1.1 200", 12) == 0, "answer %d: %.200s", i, a->buf);
+        snprintf(want, sizeof(want), "X-Request-Id: co-%d\r\n", i);
+        ck_assert_msg(strcasestr(a->buf, want), "answer %d lacks its request id", i);
+        ck_assert_ptr_nonnull(strstr(a->buf, i % 2 ? "\"stage\": \"Running\"" : "\"stage\":\"Running\""));
+    }
+    free(fds);
+    free(a);
+    return sm_count(sm, "QueryStatus") - before;
+}
+
+START_TEST(coalesces_identical_concurrent_reads)
+{
+    enum { N = 200 };
+    sm_set_json(sm, "QueryStatus", QS_RUNNING);
+    sm_set_delay(sm, "QueryStatus", 800);
+    long co_before = metric("dmgw_coalesced_requests_total");
+    unsigned calls = concurrent_gets(gw_port, N);
+    ck_assert_msg(calls >= 1 && calls <= N / 20, "%u master calls for %d identical GETs", calls, N);
+    long co = metric("dmgw_coalesced_requests_total") - co_before;
+    ck_assert_msg(co == (long)(N - calls), "coalesced %ld, expected %u", co, N - calls);
+    /* a different request (other task) is not merged with them */
+    struct res r;
+    sm_set_delay(sm, "QueryStatus", 0);
+    unsigned b = sm_count(sm, "QueryStatus");
+    http(&r, "GET", "/api/v1/tasks/t2", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(sm_count(sm, "QueryStatus"), b + 1);
+}
+END_TEST
+
+START_TEST(coalescing_off_is_one_rpc_per_request)
+{
+    int port = tu_free_port();
+    pid_t pid = spawn_gateway(port, master_port, "--coalesce=false");
+    wait_live(port);
+    sm_set_json(sm, "QueryStatus", QS_RUNNING);
+    sm_set_delay(sm, "QueryStatus", 300);
+    ck_assert_uint_eq(concurrent_gets(port, 20), 20);
+    stop_pid(pid);
+}
+END_TEST
+
+static int open_stream(const char *path, struct acc *a)
+{
+    int fd = tcp_connect(gw_port);
+    a->len = 0;
+    a->buf[0] = '\0';
+    send_get(fd, path, tok_read, "Accept: text/event-stream\r\n");
+    ck_assert_msg(read_until(fd, a, "event: status", 3000), "no initial status: %s", a->buf);
+    ck_assert(strncmp(a->buf, "HTTP/1.1 200", 12) == 0);
+    ck_assert_ptr_nonnull(strcasestr(a->buf, "Content-Type: text/event-stream"));
+    return fd;
+}
+
+START_TEST(sse_status_stream)
+{
+    static struct acc a1, a2;
+    sm_set_json(sm, "QueryStatus", QS_RUNNING);
+    int f1 = open_stream("/api/v1/tasks/t1/status/stream?interval=0.3", &a1);
+    int f2 = open_stream("/api/v1/tasks/t1/status/stream?interval=300ms", &a2);
+    ck_assert_ptr_nonnull(strstr(a1.buf, "\"stage\":\"Running\""));
+    ck_assert_ptr_nonnull(strstr(a1.buf, "retry: 300"));
+    ck_assert_int_eq(metric("dmgw_sse_watchers"), 2);
+    /* unchanged answers send nothing; a change reaches both within ~2 intervals */
+    usleep(700000);
+    ck_assert_uint_eq(count_of(a1.buf, "event: status"), 1);
+    unsigned polls0 = sm_count(sm, "QueryStatus");
+    long long t0 = tu_now_ms();
+    sm_set_json(sm, "QueryStatus", QS_PAUSED);
+    ck_assert(read_until(f1, &a1, "\"stage\":\"Paused\"", 2000));
+    long long dt = tu_now_ms() - t0;
+    ck_assert_msg(dt <= 800, "change seen after %lld ms (interval 300)", dt);
+    ck_assert(read_until(f2, &a2, "\"stage\":\"Paused\"", 1000));
+    /* one poll per task, not per watcher: ~1.5 s at 300 ms is ~5 polls, never ~10 */
+    usleep(1500000);
+    unsigned polls = sm_count(sm, "QueryStatus") - polls0;
+    ck_assert_msg(polls >= 3 && polls <= 9, "%u polls in ~1.6 s for two watchers", polls);
+    ck_assert(read_until(f1, &a1, ": heartbeat", 2500));
+    /* master down: an error event with problem JSON, then the status again when back */
+    sm_set_status(sm, "QueryStatus", 14, "connection refused");
+    ck_assert(read_until(f1, &a1, "event: error", 2000));
+    ck_assert(read_until(f1, &a1, "\"status\":503", 500));
+    unsigned st = count_of(a1.buf, "event: status");
+    sm_set_json(sm, "QueryStatus", QS_PAUSED);
+    long long t1 = tu_now_ms();
+    while (count_of(a1.buf, "event: status") == st && tu_now_ms() - t1 < 2000)
+        read_until(f1, &a1, "\x01", 100);   /* just read what arrives */
+    ck_assert_uint_gt(count_of(a1.buf, "event: status"), st);
+    /* clients leave: their watchers are freed (noticed at the next heartbeat) */
+    close(f1);
+    close(f2);
+    long w = -1;
+    for (int i = 0; i < 50 && (w = metric("dmgw_sse_watchers")) != 0; i++)
+        usleep(100000);
+    ck_assert_int_eq(w, 0);
+    /* and the task is no longer polled */
+    usleep(400000);
+    unsigned p1 = sm_count(sm, "QueryStatus");
+    usleep(900000);
+    ck_assert_uint_eq(sm_count(sm, "QueryStatus"), p1);
+}
+END_TEST
+
+START_TEST(sse_unknown_task_and_master_down)
+{
+    struct res r;
+    sm_set_json(sm, "QueryStatus",
+                "{\"result\":false,\"msg\":\"task nope has no workers or not exist\",\"workers\":[]}");
+    http(&r, "GET", "/api/v1/tasks/nope/status/stream", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 404);
+    sm_set_status(sm, "QueryStatus", 14, "down");
+    http(&r, "GET", "/api/v1/tasks/t1/status/stream", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert(has_header(&r, "application/problem+json"));
+}
+END_TEST
+
+START_TEST(cors_preflight_and_allow_list)
+{
+    int port = tu_free_port();
+    pid_t pid = spawn_gateway(port, master_port, "--cors-origins=https://ok.example, https://two.example");
+    wait_live(port);
+    int save = gw_port;
+    gw_port = port;
+    struct res r;
+    /* preflight from an allowed origin */
+    http(&r, "OPTIONS", "/api/v1/tasks", NULL, NULL, NULL,
+         "-H 'Origin: https://ok.example' -H 'Access-Control-Request-Method: POST' "
+         "-H 'Access-Control-Request-Headers: authorization, content-type'");
+    ck_assert_int_eq(r.status, 204);
+    ck_assert(has_header(&r, "Access-Control-Allow-Origin: https://ok.example\r\n"));
+    ck_assert(has_header(&r, "Access-Control-Allow-Methods: POST, GET"));
+    ck_assert(has_header(&r, "Access-Control-Allow-Headers: Authorization, Content-Type"));
+    ck_assert(has_header(&r, "Access-Control-Max-Age:"));
+    ck_assert(has_header(&r, "Vary: Origin"));
+    /* second entry of the list */
+    http(&r, "OPTIONS", "/api/v1/tasks/t1/pause", NULL, NULL, NULL,
+         "-H 'Origin: https://two.example' -H 'Access-Control-Request-Method: POST'");
+    ck_assert_int_eq(r.status, 204);
+    ck_assert(has_header(&r, "Access-Control-Allow-Origin: https://two.example"));
+    /* preflight from another origin: no CORS grant */
+    http(&r, "OPTIONS", "/api/v1/tasks", NULL, NULL, NULL,
+         "-H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'");
+    ck_assert_int_eq(r.status, 204);
+    ck_assert(!has_header(&r, "Access-Control-Allow-"));
+    /* prefix / suffix tricks do not match */
+    http(&r, "GET", "/livez", NULL, NULL, NULL, "-H 'Origin: https://ok.example.evil.example'");
+    ck_assert(!has_header(&r, "Access-Control-Allow-Origin"));
+    /* actual responses: the header only for allowed origins, errors included */
+    http(&r, "GET", "/livez", NULL, NULL, NULL, "-H 'Origin: https://ok.example'");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(has_header(&r, "Access-Control-Allow-Origin: https://ok.example"));
+    ck_assert(has_header(&r, "Access-Control-Expose-Headers:"));
+    http(&r, "GET", "/api/v1/tasks", NULL, NULL, NULL, "-H 'Origin: https://ok.example'");
+    ck_assert_int_eq(r.status, 401);
+    ck_assert(has_header(&r, "Access-Control-Allow-Origin: https://ok.example"));
+    http(&r, "GET", "/livez", NULL, NULL, NULL, "-H 'Origin: https://evil.example'");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(!has_header(&r, "Access-Control-Allow-Origin"));
+    ck_assert(has_header(&r, "Vary: Origin"));
+    gw_port = save;
+    stop_pid(pid);
+    /* without an allow-list no CORS header at all; OPTIONS still answers Allow */
+    http(&r, "OPTIONS", "/api/v1/tasks", NULL, NULL, NULL,
+         "-H 'Origin: https://ok.example' -H 'Access-Control-Request-Method: POST'");
+    ck_assert_int_eq(r.status, 204);
+    ck_assert(has_header(&r, "Allow: POST, GET"));
+    ck_assert(!has_header(&r, "Access-Control-Allow-Origin"));
+}
+END_TEST
+
+START_TEST(sse_streams_end_on_drain)
+{
+    static struct acc a;
+    int port = tu_free_port();
+    pid_t pid = spawn_gateway(port, master_port, NULL);
+    wait_live(port);
+    int save = gw_port;
+    gw_port = port;
+    sm_set_json(sm, "QueryStatus", QS_RUNNING);
+    int fd = open_stream("/api/v1/tasks/t1/status/stream", &a);
+    gw_port = save;
+    long long t0 = tu_now_ms();
+    kill(pid, SIGTERM);
+    ck_assert(read_until(fd, &a, "\r\n0\r\n\r\n", 3000));   /* chunked end: a clean end */
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ck_assert_msg(tu_now_ms() - t0 < 3000, "drain with a stream took %lld ms", tu_now_ms() - t0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -481,6 +796,12 @@ int main(void)
     tcase_add_test(tc, limits_and_protocol);
     tcase_add_test(tc, master_never_answers_504_livez_fast);
     tcase_add_test(tc, master_down_503_fast);
+    tcase_add_test(tc, coalesces_identical_concurrent_reads);
+    tcase_add_test(tc, coalescing_off_is_one_rpc_per_request);
+    tcase_add_test(tc, sse_status_stream);
+    tcase_add_test(tc, sse_unknown_task_and_master_down);
+    tcase_add_test(tc, sse_streams_end_on_drain);
+    tcase_add_test(tc, cors_preflight_and_allow_list);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

@@ -1,8 +1,17 @@
 /* test_master.c - the pb.Master service in-process against scripted workers
- * (tests/support/scripted_worker.c), through our real gRPC client: answers and error
+ * (tests/support/scripted_worker.c, in dmtestsupport), through our real gRPC client: answers and error
  * texts of the task, query, relay and DDL RPCs; a dead worker only fails its own entry;
- * the token bucket gives 38018. */
+ * the token bucket gives 38018; stage errors by either worker path give 38032; the real
+ * dm-master binary rebuilds taskWorkers after a restart (DMGW_MASTER_WRAP runs it under a
+ * tool, e.g. valgrind). */
 #include <check.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,11 +117,13 @@ START_TEST(task_lifecycle)
         ck_assert_msg(s->workers[i]->result, "%s", s->workers[i]->msg);
     protobuf_c_message_free_unpacked(&s->base, NULL);
 
-    /* starting again: the worker's gRPC error becomes the entry (38008 wrapping 40055) */
+    /* starting again: the worker's 40055 (a gRPC error here) becomes a 38032 entry */
     s = call("StartTask", &sr.base);
     ck_assert(s->result);
     ck_assert(!s->workers[0]->result);
-    ck_assert_ptr_nonnull(strstr(s->workers[0]->msg, "[code=38008:class=dm-master:scope=internal:level=high] grpc request error: rpc error: code = Unknown desc = [code=40055"));
+    ck_assert_msg(strstr(s->workers[0]->msg, "[code=38032:class=dm-master:scope=internal:level=high] operation 0 of task test on worker ") &&
+                  strstr(s->workers[0]->msg, " not success: [code=40055:class=dm-worker:scope=internal:level=medium] sub task test already exists"),
+                  "%s", s->workers[0]->msg);
     protobuf_c_message_free_unpacked(&s->base, NULL);
 
     Pb__GetTaskCfgRequest gr = PB__GET_TASK_CFG_REQUEST__INIT;
@@ -161,6 +172,80 @@ START_TEST(task_lifecycle)
     ck_assert_str_eq(o->msg, "task test has no workers or not exist, can try `refresh-worker-tasks` cmd first");
     protobuf_c_message_free_unpacked(&o->base, NULL);
     env_down();
+}
+END_TEST
+
+/* A stage error reaches the master either as the gRPC error of the call or (DM v1.0.7's
+ * worker, and ours) as meta.result=true + a logID whose op-log entry failed: both give
+ * 38032 `operation <logID> of task <t> on worker <w> not success: <text>`. */
+static void check_stage_errors(bool oplog)
+{
+    env_up(100, 100, false);
+    sw_set_oplog_errors(E.w1, oplog);
+    sw_set_oplog_errors(E.w2, oplog);
+    Pb__StartTaskRequest sr = PB__START_TASK_REQUEST__INIT;
+    sr.task = (char *)TASK;
+    Pb__StartTaskResponse *s = call("StartTask", &sr.base);
+    ck_assert(s->workers[0]->result && s->workers[1]->result);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    int starts = sw_calls(E.w1, "QueryTaskOperation");
+
+    char want[600];
+    s = call("StartTask", &sr.base);
+    ck_assert_uint_eq(s->n_workers, 2);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(want, sizeof(want), "[code=38032:class=dm-master:scope=internal:level=high] operation %d of task test on worker %s not success: "
+                 "[code=40055:class=dm-worker:scope=internal:level=medium] sub task test already exists", oplog ? 2 : 0, s->workers[i]->worker);
+        ck_assert(!s->workers[i]->result);
+        ck_assert_str_eq(s->workers[i]->msg, want);
+    }
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    /* only the op-log path polls */
+    ck_assert_int_eq(sw_calls(E.w1, "QueryTaskOperation") - starts, oplog ? 1 : 0);
+
+    Pb__OperateTaskResponse *o = operate(PB__TASK_OP__Resume, "test");
+    ck_assert(o->result);
+    ck_assert(strcmp(o->workers[0]->meta->worker, o->workers[1]->meta->worker) < 0);   /* taskWorkers order */
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(o->workers[i]->op, PB__TASK_OP__Resume);
+        ck_assert_int_eq(o->workers[i]->logid, oplog ? 3 : 0);
+        snprintf(want, sizeof(want), "[code=38032:class=dm-master:scope=internal:level=high] operation %d of task test on worker %s not success: "
+                 "[code=40051:class=dm-worker:scope=internal:level=medium] current stage is Running but not paused, invalid",
+                 oplog ? 3 : 0, o->workers[i]->meta->worker);
+        ck_assert(!o->workers[i]->meta->result);
+        ck_assert_str_eq(o->workers[i]->meta->msg, want);
+    }
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+
+    /* a worker without the subtask (stopped there first): 40054 */
+    char *ws[] = {E.a2};
+    Pb__OperateTaskRequest r = PB__OPERATE_TASK_REQUEST__INIT;
+    r.op = PB__TASK_OP__Stop;
+    r.name = (char *)"test";
+    r.workers = ws;
+    r.n_workers = 1;
+    o = call("OperateTask", &r.base);
+    ck_assert_msg(o->n_workers == 1 && o->workers[0]->meta->result, "%s", o->msg);
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    r.op = PB__TASK_OP__Pause;
+    o = call("OperateTask", &r.base);
+    ck_assert_uint_eq(o->n_workers, 1);
+    snprintf(want, sizeof(want), "[code=38032:class=dm-master:scope=internal:level=high] operation %d of task test on worker %s not success: "
+             "[code=40054:class=dm-worker:scope=internal:level=medium] sub task with name test not found", oplog ? 5 : 0, E.a2);
+    ck_assert_str_eq(o->workers[0]->meta->msg, want);
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    env_down();
+}
+
+START_TEST(stage_error_as_grpc_error)
+{
+    check_stage_errors(false);
+}
+END_TEST
+
+START_TEST(stage_error_in_op_log)
+{
+    check_stage_errors(true);
 }
 END_TEST
 
@@ -283,6 +368,142 @@ START_TEST(rate_limit_38018)
 }
 END_TEST
 
+START_TEST(token_wait_then_concurrent_calls)
+{
+    /* 10 tokens/s, burst 1: the second worker's token is due 100 ms after the first;
+     * the fan-out waits for it (no 38018, within rpc-timeout) and both calls still run
+     * concurrently with the worker delays (not 2 x 600 ms) */
+    env_up(10, 1, false);
+    struct timespec ts = {0, 400 * 1000000L};   /* after the 100 ms startup refresh */
+    nanosleep(&ts, NULL);
+    sw_set_delay(E.w1, 600);
+    sw_set_delay(E.w2, 600);
+    Pb__QueryStatusListRequest qr = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    long long t0 = tu_now_ms();
+    Pb__QueryStatusListResponse *q = call("QueryStatus", &qr.base);
+    long long el = tu_now_ms() - t0;
+    ck_assert(q->result);
+    ck_assert_uint_eq(q->n_workers, 2);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_msg(q->workers[i]->result, "%s", q->workers[i]->msg);
+        ck_assert_str_eq(q->workers[i]->worker, i == 0 ? (strcmp(E.a1, E.a2) < 0 ? E.a1 : E.a2)
+                                                       : (strcmp(E.a1, E.a2) < 0 ? E.a2 : E.a1));
+    }
+    ck_assert_msg(el >= 690 && el < 1150, "took %lld ms", el);
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    env_down();
+}
+END_TEST
+
+#define FAN_N 32
+
+static atomic_bool fan_sampling;
+static atomic_int fan_max_threads;
+
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void *fan_sampler(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&fan_sampling)) {
+        int n = count_threads();
+        if (n > atomic_load(&fan_max_threads))
+            atomic_store(&fan_max_threads, n);
+        struct timespec ts = {0, 2 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+START_TEST(fanout_many_workers_no_thread_per_worker)
+{
+    /* QueryStatus over 32 workers that each answer after 300 ms: one round of concurrent
+     * calls (not 32 x 300 ms), entries sorted with the right source IDs, and the master
+     * does not start a thread per worker for it */
+    struct scripted_worker *ws[FAN_N];
+    char addrs[FAN_N][64];
+    char *dir = tu_mkdtemp();
+    size_t cap = 4096 + FAN_N * 96, len = 0;
+    char *toml = malloc(cap);
+    ck_assert_ptr_nonnull(toml);
+    len += (size_t)snprintf(toml, cap, "master-addr = \"127.0.0.1:0\"\nrpc-timeout = \"5s\"\nrpc-rate-limit = 100000.0\n"
+                            "rpc-rate-burst = 100000\ndata-dir = \"%s/data\"\nrefresh-delay = \"1h\"\n", dir);
+    for (int i = 0; i < FAN_N; i++) {
+        char sid[16];
+        int port = 0;
+        snprintf(sid, sizeof(sid), "s%02d", i);
+        ws[i] = sw_start(sid, FROM, &port);
+        ck_assert_ptr_nonnull(ws[i]);
+        sw_set_delay(ws[i], 300);
+        snprintf(addrs[i], sizeof(addrs[i]), "127.0.0.1:%d", port);
+        len += (size_t)snprintf(toml + len, cap - len, "[[deploy]]\nsource-id = \"%s\"\ndm-worker = \"%s\"\n", sid, addrs[i]);
+    }
+    struct master_config cfg;
+    char *err = NULL;
+    ck_assert_int_eq(master_config_defaults(&cfg), DM_OK);
+    ck_assert_msg(master_config_apply_toml(&cfg, toml, &err) == DM_OK, "%s", err);
+    struct master *m = master_new(&cfg);
+    ck_assert_ptr_nonnull(m);
+    int mport = 0;
+    ck_assert_int_eq(master_start(m, &mport), DM_OK);
+    char maddr[64];
+    snprintf(maddr, sizeof(maddr), "127.0.0.1:%d", mport);
+    struct rpc_channel *saved = E.ch;
+    E.ch = rpc_channel_new(maddr);
+    Pb__QueryStatusListRequest qr = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    /* warm up: channels connected, DDL streams open */
+    protobuf_c_message_free_unpacked(&((Pb__QueryStatusListResponse *)call("QueryStatus", &qr.base))->base, NULL);
+    struct timespec ts = {0, 300 * 1000000L};
+    nanosleep(&ts, NULL);
+    int base = count_threads();
+    atomic_store(&fan_max_threads, base);
+    atomic_store(&fan_sampling, true);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, fan_sampler, NULL), 0);
+    long long t0 = tu_now_ms();
+    Pb__QueryStatusListResponse *q = call("QueryStatus", &qr.base);
+    long long el = tu_now_ms() - t0;
+    atomic_store(&fan_sampling, false);
+    pthread_join(th, NULL);
+    ck_assert(q->result);
+    ck_assert_uint_eq(q->n_workers, FAN_N);
+    for (size_t i = 0; i < FAN_N; i++) {
+        ck_assert_msg(q->workers[i]->result, "%s", q->workers[i]->msg);
+        if (i)
+            ck_assert(strcmp(q->workers[i - 1]->worker, q->workers[i]->worker) < 0);
+        for (int k = 0; k < FAN_N; k++)
+            if (!strcmp(addrs[k], q->workers[i]->worker)) {
+                char sid[16];
+                snprintf(sid, sizeof(sid), "s%02d", k);
+                ck_assert_str_eq(q->workers[i]->sourceid, sid);
+            }
+    }
+    ck_assert_msg(el < 2000, "took %lld ms", el);   /* serialized: 9.6 s */
+    /* + 1 for the sampler; thread-per-worker fan-out would add FAN_N */
+    ck_assert_msg(atomic_load(&fan_max_threads) - base < FAN_N / 2, "threads %d -> %d", base,
+                  atomic_load(&fan_max_threads));
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    rpc_channel_free(E.ch);
+    E.ch = saved;
+    master_free(m);
+    for (int i = 0; i < FAN_N; i++)
+        sw_stop(ws[i]);
+    free(toml);
+    tu_rmrf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(relay_ddl_sql_rpcs)
 {
     env_up(100, 100, false);
@@ -348,6 +569,139 @@ START_TEST(relay_ddl_sql_rpcs)
 }
 END_TEST
 
+/* ---------- the real dm-master binary, restarted against scripted workers ---------- */
+
+static pid_t spawn_master(const char *cfg, const char *log)
+{
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/dm-master", tu_build_dir());
+    ck_assert_msg(access(bin, X_OK) == 0, "%s not built", bin);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* DMGW_MASTER_WRAP="valgrind --leak-check=full --error-exitcode=9": run under a tool */
+        const char *wrap = getenv("DMGW_MASTER_WRAP");
+        char *argv[32], wbuf[512];
+        int n = 0;
+        if (wrap && *wrap) {
+            snprintf(wbuf, sizeof(wbuf), "%s", wrap);
+            for (char *save = NULL, *t = strtok_r(wbuf, " ", &save); t && n < 24; t = strtok_r(NULL, " ", &save))
+                argv[n++] = t;
+        }
+        char *tail[] = {bin, (char *)"-config", (char *)cfg, (char *)"-log-file", (char *)log, NULL};
+        for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+            argv[n++] = tail[i];
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop_master(pid_t pid)
+{
+    int st = -1;
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "dm-master exit status %d", st);
+}
+
+/* workers QueryStatus{name} targets, or -1 when the task is unknown to the master */
+static int task_workers(const char *name, char *first, size_t cap)
+{
+    Pb__QueryStatusListRequest qr = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    qr.name = (char *)name;
+    int status = -1;
+    ProtobufCMessage *resp = NULL;
+    char details[256];
+    const struct rpc_method *m = rpc_method_find(&pb__master__descriptor, "QueryStatus");
+    if (rpc_call_sync(E.ch, m, &qr.base, 2000, NULL, 0, &status, &resp, details, sizeof(details)) != DM_OK ||
+        status != RPC_OK)
+        return -2;
+    Pb__QueryStatusListResponse *q = (Pb__QueryStatusListResponse *)resp;
+    int n = q->result ? (int)q->n_workers : -1;
+    if (first && n > 0)
+        snprintf(first, cap, "%s", q->workers[0]->worker);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return n;
+}
+
+static int wait_task_workers(const char *name, int want, char *first, size_t cap)
+{
+    int n = -3;
+    for (long long t0 = tu_now_ms(); tu_now_ms() - t0 < 8000; ) {
+        if ((n = task_workers(name, first, cap)) == want)
+            break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return n;
+}
+
+START_TEST(restart_rebuilds_task_workers)
+{
+    memset(&E, 0, sizeof(E));
+    E.w1 = sw_start("s1", FROM, &E.p1);
+    E.w2 = sw_start("s2", FROM, &E.p2);
+    ck_assert(E.w1 && E.w2);
+    snprintf(E.a1, sizeof(E.a1), "127.0.0.1:%d", E.p1);
+    snprintf(E.a2, sizeof(E.a2), "127.0.0.1:%d", E.p2);
+    sw_add_subtask(E.w1, "test", PB__STAGE__Running);   /* left running by a previous master */
+    sw_add_subtask(E.w2, "other", PB__STAGE__Paused);
+    E.dir = tu_mkdtemp();
+    E.mport = tu_free_port();
+    char cfg[600], log[600], toml[2048], first[64] = "";
+    snprintf(cfg, sizeof(cfg), "%s/dm-master.toml", E.dir);
+    snprintf(log, sizeof(log), "%s/master.log", E.dir);
+    snprintf(toml, sizeof(toml),
+             "master-addr = \"127.0.0.1:%d\"\nrpc-timeout = \"2s\"\ndata-dir = \"%s/data\"\n"
+             "op-poll-interval = \"50ms\"\nrefresh-delay = \"300ms\"\nddl-retry-interval = \"200ms\"\n"
+             "[[deploy]]\nsource-id = \"s1\"\ndm-worker = \"%s\"\n[[deploy]]\nsource-id = \"s2\"\ndm-worker = \"%s\"\n",
+             E.mport, E.dir, E.a1, E.a2);
+    ck_assert_int_eq(tu_write_file(cfg, toml, strlen(toml)), 0);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", E.mport);
+    E.ch = rpc_channel_new(addr);
+
+    pid_t pid = spawn_master(cfg, log);
+    /* right after start the task is unknown; the startup rebuild finds it on w1 only */
+    ck_assert_int_eq(wait_task_workers("test", 1, first, sizeof(first)), 1);
+    ck_assert_str_eq(first, E.a1);
+    ck_assert_int_eq(wait_task_workers("other", 1, first, sizeof(first)), 1);
+    ck_assert_str_eq(first, E.a2);
+    Pb__OperateTaskResponse *o = operate(PB__TASK_OP__Pause, "test");
+    ck_assert_uint_eq(o->n_workers, 1);
+    ck_assert_msg(o->workers[0]->meta->result, "%s", o->workers[0]->meta->msg);
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+
+    /* a subtask appearing on w2: known after refresh-worker-tasks */
+    sw_add_subtask(E.w2, "test", PB__STAGE__Running);
+    ck_assert_int_eq(task_workers("test", NULL, 0), 1);
+    Pb__RefreshWorkerTasksRequest rr = PB__REFRESH_WORKER_TASKS_REQUEST__INIT;
+    Pb__RefreshWorkerTasksResponse *rf = call("RefreshWorkerTasks", &rr.base);
+    ck_assert(rf->result);
+    ck_assert_uint_eq(rf->n_workers, 0);                  /* both have subtasks: no notes */
+    protobuf_c_message_free_unpacked(&rf->base, NULL);
+    ck_assert_int_eq(task_workers("test", NULL, 0), 2);
+    stop_master(pid);
+
+    /* restarted: rebuilt from the workers' QueryStatus again */
+    pid = spawn_master(cfg, log);
+    ck_assert_int_eq(wait_task_workers("test", 2, NULL, 0), 2);
+    ck_assert_int_eq(task_workers("other", NULL, 0), 1);
+    o = operate(PB__TASK_OP__Resume, "test");
+    ck_assert_uint_eq(o->n_workers, 2);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert(o->workers[i]->meta->result == (strcmp(o->workers[i]->meta->worker, E.a1) == 0));
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+    stop_master(pid);
+    rpc_channel_free(E.ch);
+    sw_stop(E.w1);
+    sw_stop(E.w2);
+    tu_rmrf(E.dir);
+    free(E.dir);
+}
+END_TEST
+
 int main(void)
 {
     rpc_global_init();
@@ -356,9 +710,14 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, task_lifecycle);
     tcase_add_test(tc, op_log_failure_and_config_errors);
+    tcase_add_test(tc, stage_error_as_grpc_error);
+    tcase_add_test(tc, stage_error_in_op_log);
     tcase_add_test(tc, dead_worker_only_fails_its_entry);
     tcase_add_test(tc, rate_limit_38018);
+    tcase_add_test(tc, token_wait_then_concurrent_calls);
+    tcase_add_test(tc, fanout_many_workers_no_thread_per_worker);
     tcase_add_test(tc, relay_ddl_sql_rpcs);
+    tcase_add_test(tc, restart_rebuilds_task_workers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);
