@@ -102,6 +102,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static size_t memory_limit(const struct http_config *c)
 {
+    if (getenv("GW3_RAW_POOL"))
+        return c->conn_memory_limit;
     size_t need = 2 * c->max_header_bytes + 8192;
     return c->conn_memory_limit > need ? c->conn_memory_limit : need;
 }

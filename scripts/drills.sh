@@ -4,7 +4,7 @@
 #
 #   scripts/drills.sh [--short] [--keep] [--drills "1 3 5"]
 #
-#   1 kill -9 dm-worker under load, restart it     -> resumes from its checkpoint
+#   1 kill -9 dm-worker under load, restart it     -> resumes from its checkpoint (3 times; 1 with --short)
 #   2 dm-master down under load, then restarted    -> replication goes on, gateway 503 problem+json,
 #                                                     200 again by itself after the restart
 #   3 dm-gateway SIGTERM with a request in flight  -> drained (the request completes), restarted,
@@ -15,7 +15,7 @@
 # --short (CI): drills 1 and 2 with a smaller load. --keep: leave the stack directory (stopped).
 # Environment: DMGW_BIN (default <root>/build/bin), DRILL_TABLES, DRILL_TABLE_SIZE,
 # DRILL_THREADS, DRILL_RATE (transactions/s), DRILL_LOAD_TIME (s), DRILL_TARGET_DOWN (s),
-# DRILL_CATCHUP_TIMEOUT (s), DRILL_CHUNK (ids per compared range).
+# DRILL_CATCHUP_TIMEOUT (s), DRILL_CHUNK (ids per compared range), DRILL_WORKER_KILLS.
 # Exit status: 0 when every drill passed and every comparison found zero differences.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,9 +39,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 if [ "$SHORT" = 1 ]; then
-  : "${DRILLS:=1 2}"; : "${DRILL_TABLE_SIZE:=2000}"; : "${DRILL_RATE:=40}"; : "${DRILL_LOAD_TIME:=10}"
+  : "${DRILLS:=1 2}"; : "${DRILL_TABLE_SIZE:=2000}"; : "${DRILL_WORKER_KILLS:=1}"; : "${DRILL_RATE:=40}"; : "${DRILL_LOAD_TIME:=10}"
 else
-  : "${DRILLS:=1 2 3 4 5}"; : "${DRILL_TABLE_SIZE:=10000}"; : "${DRILL_RATE:=80}"; : "${DRILL_LOAD_TIME:=20}"
+  : "${DRILLS:=1 2 3 4 5}"; : "${DRILL_TABLE_SIZE:=10000}"; : "${DRILL_WORKER_KILLS:=3}"; : "${DRILL_RATE:=80}"; : "${DRILL_LOAD_TIME:=20}"
 fi
 : "${DRILL_TABLES:=2}"; : "${DRILL_THREADS:=2}"; : "${DRILL_TARGET_DOWN:=75}"
 : "${DRILL_CATCHUP_TIMEOUT:=90}"; : "${DRILL_CHUNK:=1000}"
@@ -137,6 +137,7 @@ task_stage() { api GET "/api/v1/tasks/$TASK"; [[ "$BODY" =~ \"stage\":\"([A-Za-z
 # checkpoint of the task in the target, master position of the source: "file pos"
 checkpoint() { tgt_sql "SELECT binlog_name, binlog_pos FROM dm_meta.\`${TASK}_syncer_checkpoint\` WHERE is_global=1" 2>/dev/null | tr '\t' ' '; }
 master_pos() { src_sql "SHOW MASTER STATUS" 2>/dev/null | awk '{print $1, $2}'; }
+cp_moves() { local c1 c2; c1="$(checkpoint)"; sleep 1; c2="$(checkpoint)"; [ -n "$c1" ] && [ -n "$c2" ] && [ "$c1" != "$c2" ]; }
 caught_up() { local m c; m="$(master_pos)"; c="$(checkpoint)"; [ -n "$m" ] && [ "$m" = "$c" ]; }
 
 # gone PID SECONDS: the process has exited (a zombie counts as gone)
@@ -237,19 +238,23 @@ run_drill() { # number title function
 # ---- the drills ---------------------------------------------------------------------------------
 drill_worker_kill() {
   load_start d1-worker-kill "$DRILL_LOAD_TIME"
-  sleep $(( DRILL_LOAD_TIME / 3 ))
-  local p cp restored_before; p="$(pid_of worker)"
-  restored_before="$(grep -c 'restored subtask' "$LOGS/dm-worker.log")"
-  kill -9 "$p"
-  if gone "$p" 5; then ok "dm-worker $p killed (-9) under load; checkpoint in target: $(checkpoint)"
-  else fail "dm-worker $p survived kill -9 for 5s"; fi
-  sleep 2
-  if start_worker; then ok "dm-worker restarted (pid $(pid_of worker))"; else fail "dm-worker did not listen after restart"; fi
-  local t
-  if t="$(wait_until 30 task_running)"; then ok "task Running again ${t}s after the restart"; else fail "task not Running after the worker restart: stage $(task_stage)"; fi
-  if [ "$(grep -c 'restored subtask' "$LOGS/dm-worker.log")" -gt "$restored_before" ]; then
-    ok "worker log: $(grep 'restored subtask' "$LOGS/dm-worker.log" | tail -1 | cut -c1-200)"
-  else fail "no 'restored subtask' line in the worker log after the restart"; fi
+  local k p t restored_before gap=$(( DRILL_LOAD_TIME / (DRILL_WORKER_KILLS + 1) ))
+  [ "$gap" -ge 2 ] || gap=2
+  for k in $(seq 1 "$DRILL_WORKER_KILLS"); do
+    sleep "$gap"
+    p="$(pid_of worker)"
+    restored_before="$(grep -c 'restored subtask' "$LOGS/dm-worker.log")"
+    kill -9 "$p"
+    if gone "$p" 5; then ok "kill $k/$DRILL_WORKER_KILLS: dm-worker $p killed (-9) under load; checkpoint in target: $(checkpoint)"
+    else fail "dm-worker $p survived kill -9 for 5s"; fi
+    sleep 1
+    if start_worker; then ok "dm-worker restarted (pid $(pid_of worker))"; else fail "dm-worker did not listen after restart"; fi
+    if t="$(wait_until 30 task_running)"; then ok "task Running again ${t}s after the restart"; else fail "task not Running after the worker restart: stage $(task_stage)"; fi
+    if [ "$(grep -c 'restored subtask' "$LOGS/dm-worker.log")" -gt "$restored_before" ]; then
+      ok "worker log: $(grep 'restored subtask' "$LOGS/dm-worker.log" | tail -1 | cut -c1-200)"
+    else fail "no 'restored subtask' line in the worker log after the restart"; fi
+    if t="$(wait_until 30 cp_moves)"; then ok "checkpoint moving again (${t}s)"; else fail "checkpoint not moving after the worker restart"; fi
+  done
   load_wait
 }
 
@@ -363,8 +368,6 @@ drill_source_restart() {
   ok "worker logged $((errs_after - errs_before)) 'sync unit error' (retries) and reconnected: $(grep 'sync unit started' "$LOGS/dm-worker.log" | tail -1 | cut -c1-200)"
   load_wait
 }
-
-cp_moves() { local c1 c2; c1="$(checkpoint)"; sleep 1; c2="$(checkpoint)"; [ -n "$c1" ] && [ -n "$c2" ] && [ "$c1" != "$c2" ]; }
 
 # target_outage SECONDS: stop the target for SECONDS (stage sampled every 5 s), start it again,
 # wait for the task to apply rows again

@@ -477,7 +477,7 @@ int worker_applier_tune_dml(struct worker_applier *a, struct worker_terr *e)
     if (!stmt_binlog &&
         (rc = worker_ap_run(a, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", 54, e)))
         return rc;
-    return worker_applier_exec(a, "SET SESSION innodb_lock_wait_timeout=20", e);
+    return worker_applier_exec(a, "SET SESSION innodb_lock_wait_timeout=5", e);
 }
 
 void worker_applier_rollback(struct worker_applier *a)

@@ -373,12 +373,23 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
 }
 
 /* DM's causality keys of one row image: one per unique key without NULL parts (values +
- * table); none usable -> the table itself (*keyless). */
+ * table). A table without a PK or NOT NULL unique key is key-less as a whole (*keyless,
+ * the key is the table): its rows all go to one queue, which never shares a table -
+ * and InnoDB gap locks - with the other queues. */
 static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_t *keys,
                      size_t *n, bool *keyless)
 {
-    size_t k, i, before = *n;
+    size_t k, i;
     uint64_t th = table_hash(t);
+    bool solid = false;
+    for (k = 0; k < t->nkeys; k++)
+        solid |= t->keys[k].primary || t->keys[k].not_null;
+    if (!solid) {
+        if (!*keyless)
+            keys[(*n)++] = th;
+        *keyless = true;
+        return;
+    }
     for (k = 0; k < t->nkeys; k++) {
         uint64_t h = fnv(th, &k, sizeof k);
         bool null = false;
@@ -389,10 +400,6 @@ static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_
         }
         if (!null)
             keys[(*n)++] = h;
-    }
-    if (*n == before) {
-        keys[(*n)++] = th;
-        *keyless = true;
     }
 }
 

@@ -140,7 +140,8 @@ static int run_jobs(struct dworker *w, struct djob *list, struct worker_terr *e)
     else
         w->txn = list;
     w->txn_tail = last;
-    for (attempt = 1; rc && attempt <= RETRIES && retryable(w); attempt++) {
+    for (attempt = 1; rc && retryable(w) &&
+                      attempt <= (worker_applier_errno(w->a) == 1205 ? 2 : RETRIES); attempt++) {
         dm_log_kv(DM_LOG_WARN, "retry DML transaction", "error", e->msg, NULL);
         worker_applier_rollback(w->a);
         usleep((useconds_t)(attempt * 20000));
@@ -457,8 +458,8 @@ int worker_dmlpool_add(void *pool, const struct worker_rowjob *j, struct worker_
         if (target < 0 || q == 0)
             target = q;
     }
-    if (target < 0)
-        target = (int)(j->keys[0] % (uint64_t)p->n);
+    if (target < 0)     /* queue 0 is for key-less tables when there are others */
+        target = p->n == 1 ? 0 : 1 + (int)(j->keys[0] % (uint64_t)(p->n - 1));
     if (nowners > (owner[target] ? 1 : 0)) {
         /* conflict: the other owners commit what they hold, then the keys move */
         p->conflicts++;

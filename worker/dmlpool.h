@@ -4,8 +4,9 @@
  * owned by a queue since the last barrier goes to that queue (order per key is kept);
  * a row whose keys are owned by several queues commits the other owners first and
  * moves its keys to one queue (DM flushes everything instead; this is the same
- * guarantee with a smaller stall); new keys go to queue hash % n. Rows without a
- * usable unique key (and every key-less table) go to queue 0.
+ * guarantee with a smaller stall); new keys go to queue 1 + hash % (n - 1). Tables
+ * without a PK or NOT NULL unique key are key-less and go to queue 0 as a whole (so
+ * queue 0 shares no table, hence no InnoDB gap lock, with the other queues).
  *
  * Transactions: each connection batches its jobs in one transaction (statements sent
  * as multi-statement packets, consecutive INSERTs with the same head merged), committed

@@ -13,12 +13,13 @@
 static void task_toml(char *out, size_t cap, const char *name, const char *extra)
 {
     snprintf(out, cap,
-             "name = \"%s\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
+             "%sname = \"%s\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
              "meta-schema = \"dm_meta\"\nbatch = 100\nworker-count = 8\n"
              "[meta]\nbinlog-name = \"%s\"\nbinlog-pos = %llu\n"
              "[from]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
              "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n%s",
-             name, g_file, g_pos, g_src, g_dst, extra ? extra : "");
+             extra && strncmp(extra, "timezone", 8) == 0 ? extra : "", name, g_file, g_pos,
+             g_src, g_dst, extra && strncmp(extra, "timezone", 8) != 0 ? extra : "");
 }
 
 /* Source workload, one source transaction per iteration: delete row x, give its unique
@@ -165,6 +166,14 @@ START_TEST(timezone_key)
     ck_assert_msg(strstr(msg, "unknown time zone Mars/Olympus") != NULL, "%s", msg);
     task_toml(toml, sizeof toml, "tzok",
               "timezone = \"Asia/Shanghai\"\n[black-white-list]\ndo-dbs = [\"tz\"]\n");
+    {   /* the black-white-list must follow the top-level keys: move it after [to] */
+        char *bw = strstr(toml, "[black-white-list]");
+        char tail[4096];
+        size_t bwlen = strlen("[black-white-list]\ndo-dbs = [\"tz\"]\n");
+        snprintf(tail, sizeof tail, "%s", bw + bwlen);
+        snprintf(bw, sizeof toml - (size_t)(bw - toml), "%s[black-white-list]\ndo-dbs = [\"tz\"]\n",
+                 tail);
+    }
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start tz: %s", msg);
     sql(g_dst, "CREATE DATABASE tz");
     sql(g_dst, "CREATE TABLE tz.t (id INT PRIMARY KEY, ts TIMESTAMP(3) NULL)");
