@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <stdatomic.h>
 
+#include "auth_cache.h"
 #include "buf.h"
 #include "http_server.h"
 
@@ -16,6 +17,7 @@ struct http_server {
     struct http_config cfg;        /* strings borrowed from the caller */
     struct route_env *env;
     struct auth_ctx *auth;
+    struct auth_cache *auth_cache; /* verified tokens (auth_cache.h), owned */
     int port;
     atomic_long in_flight;         /* live gw_req objects */
     atomic_long suspended;         /* connections waiting on the master */

@@ -55,15 +55,23 @@ static void set_request_id(struct gw_req *r)
         memcpy(r->request_id, in, n + 1);
         return;
     }
-    unsigned char rnd[16];
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-        static atomic_ulong seq;
-        unsigned long v = atomic_fetch_add(&seq, 1) ^ (unsigned long)http_now_us();
-        memcpy(rnd, &v, sizeof(v));
-        memcpy(rnd + 8, &v, sizeof(v));
+    /* 128 random-looking bits: splitmix64 over a per-thread counter seeded once from
+     * getrandom (one syscall per thread instead of one per request); ids only need to be
+     * unique, not secret. */
+    static _Thread_local uint64_t seed, ctr;
+    if (!seed && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        seed = (uint64_t)http_now_us() ^ (uint64_t)(uintptr_t)&seed;
+    seed |= 1;
+    static const char hex[] = "0123456789abcdef";
+    for (int half = 0; half < 2; half++) {
+        uint64_t z = seed + 0x9e3779b97f4a7c15ull * ++ctr;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        for (int i = 0; i < 16; i++)
+            r->request_id[half * 16 + i] = hex[(z >> (60 - 4 * i)) & 15];
     }
-    for (size_t i = 0; i < sizeof(rnd); i++)
-        snprintf(r->request_id + 2 * i, 3, "%02x", rnd[i]);
+    r->request_id[32] = '\0';
 }
 
 /* ---------- response ---------- */
@@ -285,7 +293,8 @@ static int auth_phase(struct gw_req *r, const struct route *rt)
     const char *authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
     enum auth_fail f = AUTH_MISSING;
     if (r->srv->auth)
-        f = auth_verify(r->srv->auth, authz, (int64_t)time(NULL), &r->id);
+        f = auth_cache_verify(r->srv->auth_cache, r->srv->auth, authz, (int64_t)time(NULL),
+                              &r->id);
     if (f == AUTH_OK && !auth_has_scope(r->id, rt->scope))
         f = AUTH_INSUFFICIENT_SCOPE;
     if (f == AUTH_OK)

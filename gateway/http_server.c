@@ -87,6 +87,7 @@ static void server_free(struct http_server *s)
     for (size_t i = 0; i < s->norigins; i++)
         free(s->origins[i]);
     free(s->origins);
+    auth_cache_free(s->auth_cache);
     free(s);
 }
 
@@ -100,11 +101,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     dm_log_kv(DM_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
 }
 
+/* MHD keeps the request line and headers in the connection's pool (read buffer grown in
+ * place, plus one ~64-byte record per header field from the pool's end) and builds the
+ * response header there. MHD zeroes the whole pool after every request, so its size is
+ * both the resident memory of every keep-alive connection and a per-request memset: keep
+ * it as small as the header limits allow. L + 64 x max-headers + 4 KiB holds any request
+ * within the limits and still leaves room to answer 431 problem+json for requests a few
+ * KiB over them (measured with libmicrohttpd 0.9.75: 8 KiB limit, 16 KiB pool -> JSON 431
+ * up to ~12 KiB of headers). */
 static size_t memory_limit(const struct http_config *c)
 {
-    if (getenv("GW3_RAW_POOL"))
-        return c->conn_memory_limit;
-    size_t need = 2 * c->max_header_bytes + 8192;
+    size_t need = c->max_header_bytes + 64 * (size_t)c->max_headers + 4096;
     return c->conn_memory_limit > need ? c->conn_memory_limit : need;
 }
 
@@ -152,7 +159,8 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
     s->cfg = *cfg;
     s->env = env;
     s->auth = auth;
-    if (parse_origins(s, cfg->cors_origins) != DM_OK) {
+    s->auth_cache = auth_cache_new();
+    if (!s->auth_cache || parse_origins(s, cfg->cors_origins) != DM_OK) {
         server_free(s);
         return DM_E_NOMEM;
     }
@@ -171,6 +179,11 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
 int http_server_port(const struct http_server *s)
 {
     return s->port;
+}
+
+void http_server_auth_reloaded(struct http_server *s)
+{
+    auth_cache_flush(s->auth_cache);
 }
 
 long http_server_in_flight(const struct http_server *s)

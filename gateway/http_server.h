@@ -56,6 +56,9 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
                       struct auth_ctx *auth, struct http_server **out, char *err, size_t cap);
 /* The bound TCP port. */
 int http_server_port(const struct http_server *s);
+/* The auth keys were reloaded (SIGHUP): forget the tokens verified with the old ones.
+ * Call after auth_ctx_reload, from any thread. */
+void http_server_auth_reloaded(struct http_server *s);
 /* Requests currently being processed (including those waiting on the master). */
 long http_server_in_flight(const struct http_server *s);
 /* Drain: readyz answers 503 from now on, status streams end; wait until nothing is in flight or deadline_ms

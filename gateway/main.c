@@ -161,6 +161,7 @@ static void signal_loop(const struct gw_config *c, struct http_server *srv, stru
                 dm_log_kv(DM_LOG_ERROR, "auth key reload failed, old keys kept", "error", err, NULL);
             else
                 DM_INFO("SIGHUP: auth keys reloaded");
+            http_server_auth_reloaded(srv);   /* drop tokens verified with the old keys */
             continue;
         }
         DM_INFO("shutting down: draining for up to %lld ms", (long long)c->drain_timeout_ms);

@@ -489,6 +489,31 @@ int master_tw_get(struct master *m, const char *task, struct master_strv *out)
     return rc;
 }
 
+int master_tw_get_wait(struct master *m, const char *task, struct master_strv *out)
+{
+    int rc = master_tw_get(m, task, out);
+    if (rc != DM_OK || out->n > 0)
+        return rc;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ms = m->cfg.refresh_delay_ms + m->cfg.rpc_timeout_ms + 1000;
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&m->mu);
+    bool waited = false;
+    while (!m->tw_ready && m->bg_started && !atomic_load(&m->stopping)) {
+        waited = true;
+        if (pthread_cond_timedwait(&m->cv, &m->mu, &until) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return waited ? master_tw_get(m, task, out) : DM_OK;
+}
+
 static void tw_drop_locked(struct master *m, struct master_task_workers *t)
 {
     free(t->task);
@@ -646,6 +671,10 @@ static void *bg_main(void *p)
     struct master *m = p;
     if (master_sleep(m, m->cfg.refresh_delay_ms))
         master_refresh_task_workers(m, true, NULL, NULL);
+    pthread_mutex_lock(&m->mu);
+    m->tw_ready = true;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
     return NULL;
 }
 
@@ -691,6 +720,9 @@ int master_start(struct master *m, int *port)
     for (int i = 0; i < POOL_THREADS; i++)
         if (pthread_create(&m->pool[m->npool], NULL, pool_main, m) == 0)
             m->npool++;
+    /* the first taskWorkers rebuild starts before serving, so that requests for a task
+     * arriving before it finishes can wait for it (master_tw_get_wait) */
+    m->bg_started = pthread_create(&m->bg, NULL, bg_main, m) == 0;
     rc = rpc_server_start(m->srv, port);
     if (rc != DM_OK) {
         free(add);
@@ -699,7 +731,6 @@ int master_start(struct master *m, int *port)
     for (size_t i = 0; i < nadd; i++)
         master_ddl_start_worker(m, add[i]);
     free(add);
-    m->bg_started = pthread_create(&m->bg, NULL, bg_main, m) == 0;
     dm_log_kv(DM_LOG_INFO, "listening gRPC API and status request", "address", m->cfg.master_addr, NULL);
     return DM_OK;
 }

@@ -248,7 +248,7 @@ static void impl_handle_sqls(struct master *m, struct rpc_server_call *call, con
         goto out;
     }
     struct master_strv tw = {NULL, 0};
-    master_tw_get(m, r->name, &tw);
+    master_tw_get_wait(m, r->name, &tw);
     bool match = master_strv_has(&tw, r->worker ? r->worker : "");
     master_strv_clear(&tw);
     if (!match) {

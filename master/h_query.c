@@ -83,7 +83,7 @@ static int target_workers(struct master *m, char **req_workers, size_t n, const 
         return master_strv_copy(out, req_workers, n);
     }
     if (name && *name) {
-        master_tw_get(m, name, out);
+        master_tw_get_wait(m, name, out);
         if (out->n == 0) {
             char buf[700];
             snprintf(buf, sizeof(buf), "task %s has no workers or not exist, can try `refresh-worker-tasks` cmd first", name);

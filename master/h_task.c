@@ -458,7 +458,7 @@ static void impl_operate_task(struct master *m, struct rpc_server_call *call, co
     if (!resp)
         goto out;
     resp->op = r->op;
-    master_tw_get(m, r->name, &f.workers);
+    master_tw_get_wait(m, r->name, &f.workers);
     if (f.workers.n == 0) {
         char buf[700];
         snprintf(buf, sizeof(buf), "task %s has no workers or not exist, can try `refresh-worker-tasks` cmd first", r->name);

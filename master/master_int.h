@@ -62,6 +62,7 @@ struct master {
     /* background: first taskWorkers refresh */
     pthread_t bg;
     bool bg_started;
+    bool tw_ready;      /* first taskWorkers rebuild finished (under mu, signalled on cv) */
     /* DDL locks and --sharding SQL operators (ddl.c) */
     struct master_ddl *ddl;
     struct master_reg regs[MASTER_MAX_METHODS];
@@ -123,6 +124,10 @@ int master_workers_sync(struct master *m, struct master_worker ***removed, size_
                         struct master_worker ***added, size_t *nadded);
 /* Rebuild taskWorkers from QueryStatus of all workers (h_query.c). keep_old_if_empty:
  * DM's startup variant. msgs_workers/msgs (may be NULL) receive the per-worker notes. */
+/* Like master_tw_get, but when the task is unknown and the first taskWorkers rebuild after
+ * startup has not finished yet, wait for it (bounded by refresh-delay + rpc-timeout) and look
+ * again: right after a master restart a running task must not look deleted. */
+int master_tw_get_wait(struct master *m, const char *task, struct master_strv *out);
 void master_refresh_task_workers(struct master *m, bool keep_old_if_empty,
                                  struct master_strv *msgs_workers, struct master_strv *msgs);
 

@@ -19,7 +19,7 @@
 # Exit status: 0 when every drill passed and every comparison found zero differences.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/compare.sh
+# shellcheck source=scripts/lib/compare.sh
 source "$ROOT/scripts/lib/compare.sh"
 export DMGW_BIN="${DMGW_BIN:-$ROOT/build/bin}"
 BIN="$DMGW_BIN"
@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     --short) SHORT=1 ;;
     --keep) KEEP=1 ;;
     --drills) DRILLS="${2:?--drills needs a list}"; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "drills: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -119,16 +119,16 @@ wait_port() { # port seconds
 
 # wait_until SECONDS CMD...: retry CMD every 0.5 s; prints the seconds it took
 wait_until() {
-  local t="$1" i start; shift
-  start=$(date +%s.%N)
-  for i in $(seq 1 $((t * 2))); do
+  local t="$1" start end; shift
+  start=$(date +%s.%N); end=$(( $(date +%s) + t ))
+  while :; do
     if "$@" >/dev/null 2>&1; then
       python3 -c "import sys;print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)"
       return 0
     fi
+    [ "$(date +%s)" -lt "$end" ] || return 1
     sleep 0.5
   done
-  return 1
 }
 
 task_running() { api GET "/api/v1/tasks/$TASK"; [ "$HTTP_CODE" = 200 ] && [[ "$BODY" == *'"stage":"Running"'* ]]; }
@@ -193,6 +193,7 @@ load_start() { # name seconds [extra sysbench args]
     --rate="$DRILL_RATE" --time="$secs" --report-interval=0 "$@" run >"$LOGS/sysbench-$name.log" 2>&1 &
   LOAD_PID=$!
 }
+load_running() { kill -0 "$LOAD_PID" 2>/dev/null || fail "the load is not running at the fault (raise DRILL_LOAD_TIME)"; }
 # load_wait [allow_fail]: wait for the bounded run; prints the transactions line
 load_wait() {
   local i rc
@@ -237,11 +238,12 @@ run_drill() { # number title function
 
 # ---- the drills ---------------------------------------------------------------------------------
 drill_worker_kill() {
-  load_start d1-worker-kill "$DRILL_LOAD_TIME"
+  load_start d1-worker-kill "$(( DRILL_LOAD_TIME + 5 * DRILL_WORKER_KILLS ))"
   local k p t restored_before gap=$(( DRILL_LOAD_TIME / (DRILL_WORKER_KILLS + 1) ))
   [ "$gap" -ge 2 ] || gap=2
   for k in $(seq 1 "$DRILL_WORKER_KILLS"); do
     sleep "$gap"
+    load_running
     p="$(pid_of worker)"
     restored_before="$(grep -c 'restored subtask' "$LOGS/dm-worker.log")"
     kill -9 "$p"
@@ -262,6 +264,7 @@ drill_master_restart() {
   load_start d2-master-restart "$DRILL_LOAD_TIME"
   sleep 2
   local t cp1 cp2
+  load_running
   if t="$(stop_term master 10)"; then ok "dm-master stopped (SIGTERM, ${t}s) under load"; else fail "dm-master did not stop within 10s (killed)"; fi
   api GET "/api/v1/tasks/$TASK"
   if [ "$HTTP_CODE" = 503 ] && [[ "$CTYPE" == application/problem+json* ]] && [[ "$BODY" == *'"result":false'* ]]; then
@@ -309,6 +312,7 @@ drill_gateway_restart() {
   local c
   for c in 1 2; do client_loop >"$STACK/clients.$c" & CLIENT_PIDS+=($!); done
   # a write request in flight at SIGTERM: pause, held by a frozen (SIGSTOP) dm-master
+  load_running
   kill -STOP "$(pid_of master)"; MASTER_FROZEN=1
   curl -sS --max-time 60 -o "$STACK/pause.body" -w '%{http_code}' -X POST -H "Authorization: Bearer $DM_TOKEN" \
     "$DM_GATEWAY_URL/api/v1/tasks/$TASK/pause" >"$STACK/pause.code" 2>/dev/null &
@@ -349,23 +353,32 @@ drill_gateway_restart() {
   load_wait
 }
 
+started_count() { grep -c 'sync unit started' "$LOGS/dm-worker.log"; }
 drill_source_restart() {
   # sysbench aborts when the source goes away (with --mysql-ignore-errors=all 1.0.20 segfaults),
   # so a second burst writes after the restart
   load_start d4-source-restart "$DRILL_LOAD_TIME"
   sleep $(( DRILL_LOAD_TIME / 3 ))
-  local errs_before t; errs_before="$(grep -c 'sync unit error' "$LOGS/dm-worker.log")"
-  local file_before; file_before="$(master_pos)"
-  "$SANDBOX" stop "$STACK/source" && ok "source MariaDB stopped under load (was at $file_before)"
+  local errs_before started_before t pos_before
+  errs_before="$(grep -c 'sync unit error' "$LOGS/dm-worker.log")"
+  # shellcheck disable=SC2034  # read by the eval below
+  started_before="$(started_count)"
+  pos_before="$(master_pos)"
+  load_running
+  "$SANDBOX" stop "$STACK/source" && ok "source MariaDB stopped under load (was at $pos_before)"
   sleep 3
   say "task stage while the source is down: $(task_stage)"
   if "$SANDBOX" start "$STACK/source" "$SOURCE_PORT" 101 >/dev/null; then ok "source MariaDB restarted (now at $(master_pos))"
   else fail "source MariaDB did not restart"; return; fi
   load_wait allow_fail
+  say "sysbench on the outage: $(grep -m1 -i 'fatal' "$LOGS/sysbench-d4-source-restart.log" | cut -c1-160)"
   load_start d4-source-after "$(( DRILL_LOAD_TIME / 2 ))"
+  if t="$(wait_until 60 eval '[ "$(started_count)" -gt "$started_before" ]')"; then
+    ok "worker reconnected ${t}s after the source came back: $(grep 'sync unit started' "$LOGS/dm-worker.log" | tail -1 | cut -c1-200)"
+  else fail "no 'sync unit started' in the worker log within 60s of the source restart"; fi
+  ok "worker logged $(( $(grep -c 'sync unit error' "$LOGS/dm-worker.log") - errs_before )) 'sync unit error' (retries) meanwhile"
   if t="$(wait_until 60 task_running)"; then ok "task Running (${t}s)"; else fail "task not Running after the source restart: $(task_stage)"; fi
-  local errs_after; errs_after="$(grep -c 'sync unit error' "$LOGS/dm-worker.log")"
-  ok "worker logged $((errs_after - errs_before)) 'sync unit error' (retries) and reconnected: $(grep 'sync unit started' "$LOGS/dm-worker.log" | tail -1 | cut -c1-200)"
+  if t="$(wait_until 30 cp_moves)"; then ok "checkpoint moving in the new binlog file: $(checkpoint)"; else fail "checkpoint not moving after the source restart ($(checkpoint))"; fi
   load_wait
 }
 
@@ -373,7 +386,9 @@ drill_source_restart() {
 # wait for the task to apply rows again
 target_outage() {
   local secs="$1" i stages="" st t
+  load_running
   "$SANDBOX" stop "$STACK/target" && ok "target MariaDB stopped under load for ${secs}s"
+  # shellcheck disable=SC2034
   for i in $(seq 1 $(( secs / 5 ))); do
     sleep 5; st="$(task_stage)"; [ "${stages##* }" = "$st" ] || stages="$stages $st"
   done
@@ -398,14 +413,17 @@ drill_target_down() {
   ok "worker log: $(( $(grep -c 'sync unit error' "$LOGS/dm-worker.log") - before_err )) 'sync unit error' (retries)"
   if [ "$long_down" -gt 60 ]; then
     before_ar="$(grep -c 'auto resume subtask' "$LOGS/dm-worker.log")"
+    local before_pause; before_pause="$(grep -c 'subtask paused by error' "$LOGS/dm-worker.log")"
     sleep 3
     say "phase b: ${long_down}s outage (beyond the retry window: Paused, then auto-resumed by the checker)"
     target_outage "$long_down"
     local t
     if t="$(wait_until 60 task_running)"; then ok "task Running (${t}s)"; else fail "task not Running after the long outage: $(task_stage)"; fi
     local ar=$(( $(grep -c 'auto resume subtask' "$LOGS/dm-worker.log") - before_ar ))
-    if [[ "$LAST_STAGES" == *Paused* ]] && [ "$ar" -gt 0 ]; then ok "subtask was Paused during the outage and auto-resumed ($ar 'auto resume subtask')"
-    else fail "long outage: stages seen [$LAST_STAGES], $ar 'auto resume subtask' lines (expected Paused + auto resume)"; fi
+    local pa=$(( $(grep -c 'subtask paused by error' "$LOGS/dm-worker.log") - before_pause ))
+    if [ "$pa" -gt 0 ] && [ "$ar" -gt 0 ]; then
+      ok "subtask Paused by the error $pa time(s) during the outage and auto-resumed $ar time(s): $(grep 'subtask paused by error' "$LOGS/dm-worker.log" | tail -1 | cut -c1-220)"
+    else fail "long outage: $pa 'subtask paused by error', $ar 'auto resume subtask' in the worker log (expected both)"; fi
   else
     say "phase b skipped (DRILL_TARGET_DOWN=$long_down <= 60)"
   fi
@@ -431,6 +449,20 @@ DRILL_FAILS=0
 verify
 SUMMARY+=("baseline (DDL + prepare replicated): $([ "$DRILL_FAILS" -eq 0 ] && echo PASS || echo "FAIL ($DRILL_FAILS)")")
 if [ "$DRILL_FAILS" -ne 0 ]; then say "baseline differs: the drills are skipped"; DRILLS=""; fi
+
+# comparator self-check: one changed row in the target must be found by both methods, then repaired
+if [ -n "$DRILLS" ]; then
+  DRILL_FAILS=0
+  tgt_sql "UPDATE $DB.sbtest1 SET c='drills-self-check' WHERE id=7"
+  out="$(compare_db "127.0.0.1:$SOURCE_PORT" "127.0.0.1:$TARGET_PORT" "$DB" "$DRILL_CHUNK")"; rc=$?
+  if [ $rc -eq 1 ] && [[ "$out" == *"DIFF $DB.sbtest1 id [0, $((DRILL_CHUNK - 1))]"* ]] && [[ "$out" == *"key 7: row differs"* ]] \
+     && { [ "${CMP_PT_SYNC:-1}" = 0 ] || [[ "$out" == *'UPDATE `shop`.`sbtest1`'* ]]; }; then
+    ok "comparator self-check: a changed target row is reported (range, key 7, pt-table-sync UPDATE)"
+  else fail "comparator self-check: a changed target row was not reported as expected (exit $rc): $out"; fi
+  c="$(src_sql "SELECT c FROM $DB.sbtest1 WHERE id=7")"
+  tgt_sql "UPDATE $DB.sbtest1 SET c='$c' WHERE id=7"
+  SUMMARY+=("comparator self-check: $([ "$DRILL_FAILS" -eq 0 ] && echo PASS || echo FAIL)")
+fi
 
 for d in $DRILLS; do
   case "$d" in

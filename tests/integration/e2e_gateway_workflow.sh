@@ -69,6 +69,17 @@ sleep 1
 check_eq "updated rule ignores orders written after resume" 0 \
   "$(tgt_sql "SELECT COUNT(*) FROM shop.orders WHERE note='ignored by update'")"
 
+# --- master restart: a running task must not look deleted (regression: drills saw 404) ---
+mpid="$(cat "$DM_STACK_DIR/master.pid")"
+kill -TERM "$mpid"; for _ in $(seq 1 100); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+"$ROOT/scripts/stack" up >/dev/null 2>&1
+for _ in $(seq 1 100); do
+  api GET "/api/v1/tasks/$TASK"
+  [ "$HTTP_CODE" != 503 ] && break
+  sleep 0.1
+done
+check_eq "first answer after a master restart is 200 (not 404)" 200 "$HTTP_CODE"
+
 # --- errors -----------------------------------------------------------------------------
 api GET /api/v1/tasks/no-such-task
 check_eq "unknown task 404" 404 "$HTTP_CODE"
