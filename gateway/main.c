@@ -1,6 +1,7 @@
 /* main.c - dm-gateway: parse config, init modules, serve until SIGTERM (drain) / SIGHUP
  * (reload auth keys). `dm-gateway token ...` mints an HS token. */
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -263,6 +264,12 @@ int main(int argc, char **argv)
     static const char *const ver[] = {"-V", "--version", "-version", NULL};
     if (argc > 1 && strcmp(argv[1], "token") == 0)
         return cmd_token(argc - 1, argv + 1);
+    /* glibc gives every thread that allocates its own arena (MHD pool threads, gRPC
+     * threads); each keeps freed memory resident. Two arenas hold the gateway's small,
+     * short-lived allocations without contention worth measuring, and save about 1 MiB
+     * of RSS after load (MALLOC_ARENA_MAX in the environment still overrides). */
+    if (!getenv("MALLOC_ARENA_MAX"))
+        mallopt(M_ARENA_MAX, 2);
     if (has_flag(argc, argv, help))
         return print_usage_or_config(NULL, true);
     if (has_flag(argc, argv, ver)) {

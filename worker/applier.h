@@ -1,9 +1,10 @@
 /* applier.h - the downstream side of the Sync unit: one target connection (libmariadb),
  * the target table schema cache (columns, PK/UK read from the target), DML generation
  * with DM v1.0 semantics (dataplane.md §3.4: INSERT / UPDATE ... WHERE <key> LIMIT 1 /
- * DELETE ... LIMIT 1; safe mode REPLACE and DELETE+REPLACE), the checkpoint table
- * `<meta-schema>`.`<task>_syncer_checkpoint` written in the same transaction as the rows
- * it covers, and DDL execution ignoring DM's benign errors.
+ * DELETE ... LIMIT 1; safe mode REPLACE and DELETE+REPLACE) as jobs with causality keys
+ * for dmlpool.h, multi-statement execution, the checkpoint table
+ * `<meta-schema>`.`<task>_syncer_checkpoint` (global and per-table rows), and DDL
+ * execution ignoring DM's benign errors.
  * Errors: DM_OK or DM_E_DB / DM_E_UNAVAILABLE (connection lost: e->transient) /
  * DM_E_INVAL (schema mismatch, mapping) / DM_E_NOMEM, with a DM-style error in *e.
  * Thread-safety: one applier per thread. */

@@ -2,9 +2,10 @@
  * (worker/binlog.h) from the checkpoint (or the subtask's [meta] on first start) and
  * applies it to the target (applier.h) with DM v1.0 semantics: black-white-list,
  * event filters, routes, column mapping, safe mode for the first minute after every
- * (re)start or always with safe-mode, batches of `batch` rows per target transaction
- * with the checkpoint in the same transaction, DDL applied serially after the DML
- * before it, positions only at transaction ends. Lost connections (source or target)
+ * (re)start or always with safe-mode, parallel apply over `worker-count` connections with
+ * DM's causality (dmlpool.h), checkpoints (global + per table) after all connections
+ * committed, DDL applied serially after the DML before it, positions only at
+ * transaction ends. Lost connections (source or target)
  * are retried with backoff for `retry_window_ms`; past that the thread exits with a
  * transient error (the worker then pauses the subtask and may auto-resume it).
  *

@@ -166,6 +166,8 @@ int worker_config_load(int argc, char **argv, struct worker_config *c, char *err
     if (!rc)
         rc = finish(c, err, cap);
     json_decref(doc);
+    if (rc)
+        worker_config_free(c);   /* nothing owned on failure */
     return rc;
 }
 

@@ -11,11 +11,14 @@
 #         (master -> worker -> SHOW MASTER STATUS per query)
 #
 # Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--idle N] [--idle-connect-only] [--scenario bare|task|both]
-# Env: BENCH_GW_THREADS (--threads), BENCH_GW_ARGS (extra dm-gateway flags).
+# Env: BENCH_GW_THREADS (--threads), BENCH_GW_COALESCE (default false: the issue's targets are
+#      for coalescing off; true lets the 64 identical GETs share master RPCs),
+#      BENCH_GW_ARGS (extra dm-gateway flags).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DUR=10; CONC=64; IDLE=1000; IDLE_MODE=request; SCEN=both; GW_THREADS="${BENCH_GW_THREADS:-}"
+GW_COALESCE="${BENCH_GW_COALESCE:-false}"
 read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"   # extra dm-gateway flags, e.g. "--connection-memory-limit 16KiB"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -90,7 +93,7 @@ start_gateway() {
   bench_daemon gateway "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" \
     --master-addr "127.0.0.1:$MPORT" --auth-alg HS256 --auth-secret-file "$BENCH_DIR/jwt-secret" \
     --max-connections $(( IDLE + 256 )) --max-connections-per-ip $(( IDLE + 256 )) \
-    --log-level warn "${thr[@]}" "${GW_EXTRA[@]}"
+    --log-level warn --coalesce="$GW_COALESCE" "${thr[@]}" "${GW_EXTRA[@]}"
   GW_PID=$LAST_PID
   TOKEN="$("$GATEWAY" token --secret-file "$BENCH_DIR/jwt-secret" --sub bench --scope "dm:read" --ttl 1h)" \
     || bdie "dm-gateway token failed"
