@@ -16,10 +16,14 @@
  * (route_streams_shutdown), so no suspended connection outlives the daemon.
  *
  * Header limits: MHD answers an over-full connection memory pool with its own HTML 431.
- * We set MHD_OPTION_CONNECTION_MEMORY_LIMIT to at least 2 x max_header_bytes + 8 KiB
+ * We set MHD_OPTION_CONNECTION_MEMORY_LIMIT to at least max_header_bytes + 64 x
+ * max_headers + 4 KiB (MHD also zeroes the whole pool after every request: keep it small)
  * and check the header total (names + values + request line) and count ourselves in
  * the first access-handler call, answering 431 problem+json. Only requests whose
- * headers exceed about twice the configured limit reach MHD's own answer.
+ * headers exceed the limit by several KiB reach MHD's own answer.
+ *
+ * Auth: bearer tokens go through auth_cache.h (verified tokens remembered; flushed by
+ * http_server_auth_reloaded after a key reload).
  *
  * Thread-safety: start/stop/drain from one controlling thread (main). */
 #ifndef GW_HTTP_SERVER_H

@@ -93,11 +93,15 @@ static int connect_db(struct worker_applier *a, struct worker_terr *e)
     mysql_options(my, MYSQL_INIT_COMMAND, "SET time_zone='+00:00', foreign_key_checks=0");
     if (!mysql_real_connect(my, a->host, a->user, a->password, NULL, (unsigned)a->port, NULL,
                             CLIENT_FOUND_ROWS)) {
+        unsigned int n = mysql_errno(my);
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_DOWNSTREAM,
-                        WTE_LEVEL_HIGH, "database driver error: connect to %s:%d: %s", a->host,
-                        a->port, mysql_error(my));
-        e->transient = true;
+                        WTE_LEVEL_HIGH, "database driver error: target %s:%d: connect as '%s': "
+                        "Error %u: %s%s", a->host, a->port, a->user, n, mysql_error(my),
+                        worker_terr_access_hint(n, false));
         mysql_close(my);
+        if (worker_terr_access_denied(n))
+            return DM_E_FORBIDDEN;   /* retrying cannot fix it: pause at once */
+        e->transient = true;
         return DM_E_UNAVAILABLE;
     }
     a->my = my;

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "rowdec.h"
+#include "terror.h"
 
 #define HDR_LEN 19
 #define TM_BUCKETS 256
@@ -93,6 +94,15 @@ static int is_conn_error(unsigned e)
            e == 0;
 }
 
+/* Server/client error -> DM_E_UNAVAILABLE (client side, connection level),
+ * DM_E_FORBIDDEN (authentication / privilege: retrying cannot help) or DM_E_DB. */
+static int db_rc(unsigned e)
+{
+    if (e >= 2000)
+        return DM_E_UNAVAILABLE;
+    return worker_terr_access_denied(e) ? DM_E_FORBIDDEN : DM_E_DB;
+}
+
 /* ---- connection ---- */
 
 static int connect_source(const struct bl_source *src, unsigned read_timeout_s, MYSQL **out,
@@ -109,9 +119,10 @@ static int connect_source(const struct bl_source *src, unsigned read_timeout_s, 
     if (!mysql_real_connect(m, src->host, src->user, src->password, NULL,
                             (unsigned)src->port, NULL, 0)) {
         unsigned e = mysql_errno(m);
-        seterr(err, cap, "connect %s:%d: %s", src->host, src->port, mysql_error(m));
+        seterr(err, cap, "connect %s:%d as '%s': Error %u: %s%s", src->host, src->port,
+               src->user ? src->user : "", e, mysql_error(m), worker_terr_access_hint(e, true));
         mysql_close(m);
-        return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+        return db_rc(e);
     }
     *out = m;
     return DM_OK;
@@ -125,8 +136,8 @@ static int run(MYSQL *m, const char *sql, char *err, size_t cap)
         return DM_OK;
     }
     unsigned e = mysql_errno(m);
-    seterr(err, cap, "%s: %s", sql, mysql_error(m));
-    return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+    seterr(err, cap, "%s: Error %u: %s%s", sql, e, mysql_error(m), worker_terr_access_hint(e, true));
+    return db_rc(e);
 }
 
 /* First column of the first row of `sql` into buf. */
@@ -134,8 +145,9 @@ static int query_value(MYSQL *m, const char *sql, char *buf, size_t bufcap, char
 {
     if (mysql_query(m, sql) != 0) {
         unsigned e = mysql_errno(m);
-        seterr(err, cap, "%s: %s", sql, mysql_error(m));
-        return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+        seterr(err, cap, "%s: Error %u: %s%s", sql, e, mysql_error(m),
+               worker_terr_access_hint(e, true));
+        return db_rc(e);
     }
     MYSQL_RES *res = mysql_store_result(m);
     MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
@@ -187,8 +199,9 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
     }
     if (mariadb_rpl_open(r->rpl) != 0) {
         unsigned e = mysql_errno(r->mysql);
-        seterr(err, cap, "binlog dump %s:%" PRIu64 ": %s", file, pos, mysql_error(r->mysql));
-        return e >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+        seterr(err, cap, "binlog dump %s:%" PRIu64 ": Error %u: %s [rpl %u: %s]%s", file, pos, e,
+               mysql_error(r->mysql), mariadb_rpl_errno(r->rpl), mariadb_rpl_error(r->rpl), worker_terr_access_hint(e, true));
+        return db_rc(e);
     }
     return DM_OK;
 }
@@ -534,10 +547,12 @@ static int fetch_error(struct bl_reader *r, char *err, size_t cap)
         return DM_E_CANCELLED;
     }
     unsigned e = mysql_errno(r->mysql);
-    seterr(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)", r->file, r->pos,
-           e ? mysql_error(r->mysql) : "end of stream", e);
+    seterr(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s", r->file, r->pos,
+           e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true));
     if (is_conn_error(e))
         return DM_E_UNAVAILABLE;
+    if (worker_terr_access_denied(e))
+        return DM_E_FORBIDDEN;
     return e == CR_BINLOG_ERROR ? DM_E_PARSE : DM_E_DB;
 }
 
@@ -577,8 +592,10 @@ static int master_status(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, c
                          size_t cap)
 {
     if (mysql_query(m, "SHOW MASTER STATUS") != 0) {
-        seterr(err, cap, "SHOW MASTER STATUS: %s", mysql_error(m));
-        return mysql_errno(m) >= 2000 ? DM_E_UNAVAILABLE : DM_E_DB;
+        unsigned e = mysql_errno(m);
+        seterr(err, cap, "SHOW MASTER STATUS: Error %u: %s%s", e, mysql_error(m),
+               worker_terr_access_hint(e, true));
+        return db_rc(e);
     }
     MYSQL_RES *res = mysql_store_result(m);
     MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;

@@ -148,19 +148,23 @@ struct bl_event {
 
 struct bl_reader;
 
-/* Open a replication stream at (file, pos). DM_OK or DM_E_DB / DM_E_UNAVAILABLE with err. */
+/* Open a replication stream at (file, pos). DM_OK or, with err ("... Error <errno>: <msg>"):
+ * DM_E_UNAVAILABLE (cannot reach the server), DM_E_FORBIDDEN (wrong password, missing
+ * privilege: worker_terr_access_denied), DM_E_DB (other server errors). */
 int bl_reader_open(const struct bl_source *src, const char *file, uint64_t pos,
                    struct bl_reader **out, char *err, size_t cap);
 /* Next event; *ev valid until the next call or close. DM_OK, DM_E_TIMEOUT (no event in
  * timeout_ms; stream still usable), DM_E_UNAVAILABLE (connection lost: reopen from
- * the last checkpoint), DM_E_CANCELLED, DM_E_PARSE (undecodable event; err says which). */
+ * the last checkpoint), DM_E_CANCELLED, DM_E_PARSE (undecodable event; err says which), DM_E_FORBIDDEN (refused
+ * by the server for lack of privilege), DM_E_DB (other server errors, e.g. 1236). */
 int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev,
                    char *err, size_t cap);
 /* Interrupt from another thread (thread-safe); the reader must still be freed. */
 void bl_reader_close(struct bl_reader *r);
 void bl_reader_free(struct bl_reader *r);
 
-/* SHOW MASTER STATUS on the source: current file/pos and gtid_binlog_pos. */
+/* SHOW MASTER STATUS on the source: current file/pos and gtid_binlog_pos. Errors as
+ * bl_reader_open. */
 int bl_source_status(const struct bl_source *src, char *file, size_t file_cap, uint64_t *pos,
                      char *gtid, size_t gtid_cap, char *err, size_t cap);
 

@@ -413,8 +413,8 @@ static int start_point(struct session *ss, struct worker_terr *e)
                           sizeof ss->gtid, err, sizeof err);
     if (rc) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM,
-                        WTE_LEVEL_HIGH, "database driver error: %s", err);
-        e->transient = true;
+                        WTE_LEVEL_HIGH, "database driver error: source %s: %s", p->source_id, err);
+        e->transient = rc != DM_E_FORBIDDEN;
     }
     return rc;
 }
@@ -426,9 +426,10 @@ static int open_reader(struct session *ss, struct worker_terr *e)
     int rc = bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
     if (rc) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM,
-                        WTE_LEVEL_HIGH, "database driver error: open binlog stream at (%s, %llu): %s",
-                        ss->file, (unsigned long long)ss->pos, err);
-        e->transient = rc == DM_E_UNAVAILABLE || rc == DM_E_DB;
+                        WTE_LEVEL_HIGH,
+                        "database driver error: source %s: open binlog stream at (%s, %llu): %s",
+                        s->p.source_id, ss->file, (unsigned long long)ss->pos, err);
+        e->transient = rc == DM_E_UNAVAILABLE || rc == DM_E_DB;   /* not DM_E_FORBIDDEN */
         return rc;
     }
     pthread_mutex_lock(&s->mu);
@@ -462,8 +463,8 @@ static int read_loop(struct session *ss, struct worker_terr *e)
         if (rc) {
             worker_terr_set(e, rc == DM_E_PARSE ? WTE_SYNC_UNIT : WTE_DB_DRIVER,
                             rc == DM_E_PARSE ? WTE_CLASS_SYNC_UNIT : WTE_CLASS_DATABASE,
-                            WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH, "read binlog at (%s, %llu): %s",
-                            ss->file, (unsigned long long)ss->pos, err);
+                            WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH, "source %s: read binlog at (%s, %llu): %s",
+                            s->p.source_id, ss->file, (unsigned long long)ss->pos, err);
             e->transient = rc == DM_E_UNAVAILABLE;
             return rc;
         }

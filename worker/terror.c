@@ -12,6 +12,25 @@ static const char *const class_names[] = {
 static const char *const scope_names[] = { "not-set", "upstream", "downstream", "internal" };
 static const char *const level_names[] = { "not-set", "low", "medium", "high" };
 
+bool worker_terr_access_denied(unsigned int n)
+{
+    return n == 1044 || n == 1045 || n == 1130 || n == 1142 || n == 1143 || n == 1227 ||
+           n == 1251 || n == 1698;
+}
+
+const char *worker_terr_access_hint(unsigned int n, bool upstream)
+{
+    if (n == 1227 && upstream)
+        return " (the source user of dm-worker's [from] needs the REPLICATION SLAVE and "
+               "REPLICATION CLIENT/BINLOG MONITOR privileges)";
+    if (n == 1227 || n == 1142 || n == 1143 || n == 1044)
+        return " (grant the target user the privileges the task needs)";
+    if (worker_terr_access_denied(n))
+        return upstream ? " (check user/password in dm-worker's [from])"
+                        : " (check user/password in the task's target-database)";
+    return "";
+}
+
 const char *worker_terr_class_name(enum worker_terr_class c)
 {
     if ((int)c < 0 || (size_t)c >= sizeof class_names / sizeof class_names[0])

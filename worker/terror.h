@@ -47,6 +47,12 @@ void worker_terr_set(struct worker_terr *e, int code, enum worker_terr_class cls
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* "[code=..:class=..:scope=..:level=..] msg" into out (truncated to cap). */
 void worker_terr_string(const struct worker_terr *e, char *out, size_t cap);
+/* MariaDB server errors that retrying cannot fix (1044 1045 1130 1142 1143 1227 1251 1698:
+ * wrong password, unknown user/host, missing privilege): the Sync unit pauses at once,
+ * without auto-resume. */
+bool worker_terr_access_denied(unsigned int mysql_errno);
+/* A hint for such an error ("" otherwise); `upstream` = the source side. */
+const char *worker_terr_access_hint(unsigned int mysql_errno, bool upstream);
 const char *worker_terr_class_name(enum worker_terr_class c);
 const char *worker_terr_scope_name(enum worker_terr_scope s);
 const char *worker_terr_level_name(enum worker_terr_level l);

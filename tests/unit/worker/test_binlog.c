@@ -348,7 +348,9 @@ START_TEST(open_errors)
     ck_assert_int_eq(bl_reader_open(&src, "mysql-bin.000001", 4, &r, err, sizeof(err)), DM_E_INVAL);
     src = source(3006);
     src.user = "nosuchuser";
-    ck_assert_int_eq(bl_reader_open(&src, "mysql-bin.000001", 4, &r, err, sizeof(err)), DM_E_DB);
+    ck_assert_int_eq(bl_reader_open(&src, "mysql-bin.000001", 4, &r, err, sizeof(err)),
+                     DM_E_FORBIDDEN);
+    ck_assert_msg(strstr(err, "Error 1045: Access denied") != NULL, "%s", err);
     /* a file the server does not have: refused at open or on the first read */
     src = source(3006);
     int rc = bl_reader_open(&src, "nosuch-bin.000042", 4, &r, err, sizeof(err));

@@ -27,6 +27,7 @@ static int g_src, g_dst, g_wport;
 static pid_t g_pid;
 static struct rpc_channel *g_ch;
 static char g_file[128];
+static const char *g_from_user = "root", *g_from_password = "";   /* dm-worker's [from] */
 static unsigned long long g_pos;
 
 /* ---- sandboxes and SQL ---- */
@@ -129,8 +130,8 @@ U static void spawn_worker(void)
     snprintf(text, sizeof text,
              "worker-addr = \"127.0.0.1:%d\"\nsource-id = \"mysql-replica-01\"\nserver-id = 4242\n"
              "meta-dir = \"%s/meta\"\nlog-file = \"%s/worker.log\"\n[from]\nhost = \"127.0.0.1\"\n"
-             "port = %d\nuser = \"root\"\npassword = \"\"\n[checker]\nbackoff-max = \"2s\"\n",
-             g_wport, g_dir, g_dir, g_src);
+             "port = %d\nuser = \"%s\"\npassword = \"%s\"\n[checker]\nbackoff-max = \"2s\"\n",
+             g_wport, g_dir, g_dir, g_src, g_from_user, g_from_password);
     ck_assert_int_eq(tu_write_file(cfg, text, strlen(text)), 0);
     g_pid = fork();
     if (g_pid == 0) {
