@@ -21,12 +21,22 @@ start)
   fi
   user_opt=()
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+  mkdir -p "$dir/tmp"
   if [ ! -d "$dir/data/mysql" ]; then
-    mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/data" \
-      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
-      || { cat "$dir/install.log" >&2; exit 1; }
+    # Bootstraps run one at a time (concurrent ones have been seen to trip over each other's
+    # temporary tables), each with its own tmpdir; a failed one is cleaned up and retried once.
+    for attempt in 1 2; do
+      if flock /tmp/dmgw-mariadb-install.lock \
+           mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/data" \
+             --tmpdir="$dir/tmp" --auth-root-authentication-method=normal --skip-test-db \
+             >"$dir/install.log" 2>&1; then
+        break
+      fi
+      rm -rf "$dir/data"
+      [ "$attempt" = 2 ] && { cat "$dir/install.log" >&2; exit 1; }
+    done
   fi
-  mariadbd --no-defaults "${user_opt[@]}" --datadir="$dir/data" --socket="$sock" \
+  mariadbd --no-defaults "${user_opt[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
     --log-error="$dir/mysqld.err" --server-id="$sid" --log-bin="$dir/data/mysql-bin" \
     --binlog-format=ROW --binlog-row-image=FULL --skip-name-resolve \
