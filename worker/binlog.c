@@ -199,8 +199,11 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
     }
     if (mariadb_rpl_open(r->rpl) != 0) {
         unsigned e = mysql_errno(r->mysql);
-        seterr(err, cap, "binlog dump %s:%" PRIu64 ": Error %u: %s [rpl %u: %s]%s", file, pos, e,
-               mysql_error(r->mysql), mariadb_rpl_errno(r->rpl), mariadb_rpl_error(r->rpl), worker_terr_access_hint(e, true));
+        /* The login worked, so an access error here is a missing privilege (the connector
+         * reports a refused COM_REGISTER_SLAVE as 1045 "Unknown or undefined error code"). */
+        seterr(err, cap, "binlog dump %s:%" PRIu64 " refused by the source: Error %u: %s%s", file,
+               pos, e, mysql_error(r->mysql),
+               worker_terr_access_hint(worker_terr_access_denied(e) ? 1227 : e, true));
         return db_rc(e);
     }
     return DM_OK;
