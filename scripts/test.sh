@@ -18,8 +18,11 @@ trap cleanup_strays EXIT
 
 "$ROOT/scripts/setup.sh" "$ROOT/build" -DDMGW_WERROR=ON
 
+LOG="$(mktemp)"
+trap 'cleanup_strays; rm -f "$LOG"' EXIT
+
 echo "== tests (build/) =="
-ctest --test-dir "$ROOT/build" --output-on-failure -j"$JOBS" --timeout 900 -LE bench
+ctest --test-dir "$ROOT/build" --output-on-failure -j"$JOBS" --timeout 900 -LE bench | tee -a "$LOG"
 
 if [ "${DMGW_TEST_SANITIZERS:-1}" = 1 ]; then
   echo "== unit tests under ASan+UBSan (build-asan/) =="
@@ -27,7 +30,7 @@ if [ "${DMGW_TEST_SANITIZERS:-1}" = 1 ]; then
         -DDMGW_ASAN=ON -DDMGW_UBSAN=ON >/dev/null
   cmake --build "$ROOT/build-asan" -j"$JOBS"
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$ROOT/build-asan" --output-on-failure \
-        -j"$JOBS" -L unit --timeout 900
+        -j"$JOBS" -L unit --timeout 900 | tee -a "$LOG"
 fi
 
 if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then
@@ -48,4 +51,7 @@ if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then
     rm -rf "$work" "$work.log"
   done
 fi
+# one closing line over every ctest pass above (ctest prints "... 0 tests failed out of N")
+total="$(sed -n 's/.* tests failed out of \([0-9]*\).*/\1/p' "$LOG" | awk '{s+=$1} END {print s+0}')"
 echo "test.sh: all passed"
+echo "tests: ${total:-0} passed, 0 failed"
