@@ -25,15 +25,7 @@ static void task_toml(char *out, size_t cap, const char *name, bool with_meta, c
 
 static void setup(void)
 {
-    g_dir = tu_mkdtemp();
-    g_src = tu_free_port();
-    g_dst = tu_free_port();
-    while (g_dst == g_src)
-        g_dst = tu_free_port();
-    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
-    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
-    g_wport = tu_free_port();
-    rpc_global_init();
+    e2e_env_up();
     /* may read the binlog position, may not replicate */
     sql(g_src, "CREATE USER 'norepl'@'%%' IDENTIFIED BY 'pw'");
     sql(g_src, "GRANT SELECT, BINLOG MONITOR ON *.* TO 'norepl'@'%%'");
@@ -41,14 +33,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    stop_worker(SIGTERM);
-    if (g_ch)
-        rpc_channel_free(g_ch);
-    g_ch = NULL;
-    sandbox("stop", "src", 0, 0);
-    sandbox("stop", "dst", 0, 0);
-    if (!getenv("KEEP_TMP"))
-        tu_rmrf(g_dir);
+    e2e_env_down();
 }
 
 /* (Re)start dm-worker with the given [from] credentials. */

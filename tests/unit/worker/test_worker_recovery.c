@@ -22,15 +22,7 @@ static const char *const WORK_PROC =
 static void setup(void)
 {
     char toml[4096], msg[2048];
-    g_dir = tu_mkdtemp();
-    g_src = tu_free_port();
-    g_dst = tu_free_port();
-    while (g_dst == g_src)
-        g_dst = tu_free_port();
-    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
-    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
-    g_wport = tu_free_port();
-    rpc_global_init();
+    e2e_env_up();
     sql(g_src, "CREATE DATABASE gen");
     sql(g_src, "CREATE TABLE gen.done (id INT PRIMARY KEY)");
     sql(g_src, "%s", WORK_PROC);
@@ -51,14 +43,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    stop_worker(SIGTERM);
-    if (g_ch)
-        rpc_channel_free(g_ch);
-    g_ch = NULL;
-    sandbox("stop", "src", 0, 0);
-    sandbox("stop", "dst", 0, 0);
-    if (!getenv("KEEP_TMP"))
-        tu_rmrf(g_dir);
+    e2e_env_down();
 }
 
 static void assert_running(void)

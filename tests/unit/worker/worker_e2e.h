@@ -246,4 +246,32 @@ U static bool update_task(const char *toml, char *msg, size_t cap)
     return ok;
 }
 
+/* Fixture start shared by the e2e worker tests: a temp dir, a source and a target MariaDB
+ * sandbox on two distinct free ports, a free port for dm-worker, gRPC initialised. */
+U static void e2e_env_up(void)
+{
+    g_dir = tu_mkdtemp();
+    g_src = tu_free_port();
+    g_dst = tu_free_port();
+    while (g_dst == g_src)
+        g_dst = tu_free_port();
+    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
+    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
+    g_wport = tu_free_port();
+    rpc_global_init();
+}
+
+/* Fixture end: stop dm-worker and both sandboxes, drop the temp dir (kept with KEEP_TMP). */
+U static void e2e_env_down(void)
+{
+    stop_worker(SIGTERM);
+    if (g_ch)
+        rpc_channel_free(g_ch);
+    g_ch = NULL;
+    sandbox("stop", "src", 0, 0);
+    sandbox("stop", "dst", 0, 0);
+    if (!getenv("KEEP_TMP"))
+        tu_rmrf(g_dir);
+}
+
 #endif /* DM_TEST_WORKER_E2E_H */
