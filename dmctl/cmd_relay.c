@@ -55,17 +55,9 @@ int dmctl_cmd_operate_relay(struct dmctl *c, const struct dmctl_cmd *cmd,
 int dmctl_cmd_update_master_config(struct dmctl *c, const struct dmctl_cmd *cmd,
                                    const struct dmctl_parsed *p)
 {
-    char *content = NULL;
-    if (p->nargs != 1)
-        return dmctl_print_usage(c, cmd);
-    if (dmctl_read_file(c, p->args[0], &content) != DM_OK)
-        return 1;
     Pb__UpdateMasterConfigRequest req = PB__UPDATE_MASTER_CONFIG_REQUEST__INIT;
-    req.config = content;
-    int st = dmctl_call_print(c, "UpdateMasterConfig", &req.base, c->call_timeout_ms, false,
-                              "can not update master config:");
-    free(content);
-    return st;
+    return dmctl_call_with_file(c, cmd, p, "UpdateMasterConfig", &req.base, &req.config,
+                                false, "can not update master config:");
 }
 
 int dmctl_cmd_update_relay(struct dmctl *c, const struct dmctl_cmd *cmd,

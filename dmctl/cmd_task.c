@@ -16,53 +16,29 @@
 int dmctl_cmd_start_task(struct dmctl *c, const struct dmctl_cmd *cmd,
                          const struct dmctl_parsed *p)
 {
-    char *content = NULL;
-    if (p->nargs != 1)
-        return dmctl_print_usage(c, cmd);
-    if (dmctl_read_file(c, p->args[0], &content) != DM_OK)
-        return 1;
     Pb__StartTaskRequest req = PB__START_TASK_REQUEST__INIT;
-    req.task = content;
     req.n_workers = p->nworkers;
     req.workers = p->workers;
-    int status = dmctl_call_print(c, "StartTask", &req.base, CALL_TIMEOUT(c), true,
+    return dmctl_call_with_file(c, cmd, p, "StartTask", &req.base, &req.task, true,
                                 "can not start task:");
-    free(content);
-    return status;
 }
 
 int dmctl_cmd_update_task(struct dmctl *c, const struct dmctl_cmd *cmd,
                           const struct dmctl_parsed *p)
 {
-    char *content = NULL;
-    if (p->nargs != 1)
-        return dmctl_print_usage(c, cmd);
-    if (dmctl_read_file(c, p->args[0], &content) != DM_OK)
-        return 1;
     Pb__UpdateTaskRequest req = PB__UPDATE_TASK_REQUEST__INIT;
-    req.task = content;
     req.n_workers = p->nworkers;
     req.workers = p->workers;
-    int status = dmctl_call_print(c, "UpdateTask", &req.base, CALL_TIMEOUT(c), true,
+    return dmctl_call_with_file(c, cmd, p, "UpdateTask", &req.base, &req.task, true,
                                 "can not update task:");
-    free(content);
-    return status;
 }
 
 int dmctl_cmd_check_task(struct dmctl *c, const struct dmctl_cmd *cmd,
                          const struct dmctl_parsed *p)
 {
-    char *content = NULL;
-    if (p->nargs != 1)
-        return dmctl_print_usage(c, cmd);
-    if (dmctl_read_file(c, p->args[0], &content) != DM_OK)
-        return 1;
     Pb__CheckTaskRequest req = PB__CHECK_TASK_REQUEST__INIT;
-    req.task = content;
-    int status = dmctl_call_print(c, "CheckTask", &req.base, CALL_TIMEOUT(c), true,
+    return dmctl_call_with_file(c, cmd, p, "CheckTask", &req.base, &req.task, true,
                                 "fail to check task:");
-    free(content);
-    return status;
 }
 
 /* stop-task / pause-task / resume-task: the op comes from the command name. */

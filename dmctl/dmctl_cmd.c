@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dm_error.h"
+#include "dmctl_out.h"
 
 #define SQL_PATTERN_USAGE(verb)                                                            \
     "SQL pattern used to match the DDL converted by optional router-rules if matched the " \
@@ -245,6 +246,20 @@ static int emit(FILE *f, struct dm_buf *b)
     fflush(f);
     dm_buf_free(b);
     return 1;
+}
+
+int dmctl_call_with_file(struct dmctl *c, const struct dmctl_cmd *cmd,
+                         const struct dmctl_parsed *p, const char *method,
+                         ProtobufCMessage *req, char **field, bool check, const char *prefix)
+{
+    if (p->nargs != 1)
+        return dmctl_print_usage(c, cmd);
+    if (dmctl_read_file(c, p->args[0], field) != DM_OK)
+        return 1;
+    int status = dmctl_call_print(c, method, req, c->call_timeout_ms, check, prefix);
+    free(*field);
+    *field = NULL;
+    return status;
 }
 
 int dmctl_print_usage(struct dmctl *c, const struct dmctl_cmd *cmd)

@@ -6,6 +6,8 @@
 #ifndef DMCTL_CMD_H
 #define DMCTL_CMD_H
 
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -54,6 +56,15 @@ int dmctl_available_commands(struct dm_buf *out);
 int dmctl_print_usage(struct dmctl *c, const struct dmctl_cmd *cmd);
 /* printf a line (adds '\n') to c->out and return 1: the local-check failure path. */
 int dmctl_fail(struct dmctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The commands whose one positional argument names a file sent as a string field of the
+ * request (start-task, update-task, check-task, update-master-config): usage when the
+ * argument count is wrong, 1 when the file cannot be read, else dmctl_call_print's exit
+ * status. `field` is the request's string member; it receives the file content, which is
+ * freed (and the member reset to NULL) before returning. */
+int dmctl_call_with_file(struct dmctl *c, const struct dmctl_cmd *cmd,
+                         const struct dmctl_parsed *p, const char *method,
+                         ProtobufCMessage *req, char **field, bool check, const char *prefix);
 
 /* Handlers (one file per group). */
 int dmctl_cmd_start_task(struct dmctl *, const struct dmctl_cmd *, const struct dmctl_parsed *);
