@@ -65,14 +65,6 @@ static void seterr(char *err, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned k = n; k > 0; k--)
-        v = (v << 8) | p[k - 1];
-    return v;
-}
-
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -365,7 +357,7 @@ static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char 
     }
     memcpy(r->file, body + 8, len - 8);
     r->file[len - 8] = '\0';
-    r->pos = le(body, 8);
+    r->pos = rowdec_le(body, 8);
     r->ev.kind = BL_EV_ROTATE;
     return DM_OK;
 }
@@ -412,8 +404,8 @@ static int on_gtid(struct bl_reader *r, const uint8_t *body, size_t len, char *e
         return DM_E_PARSE;
     }
     struct bl_event *ev = &r->ev;
-    ev->gtid_seq = le(body, 8);
-    ev->gtid_domain = (uint32_t)le(body + 8, 4);
+    ev->gtid_seq = rowdec_le(body, 8);
+    ev->gtid_domain = (uint32_t)rowdec_le(body + 8, 4);
     ev->gtid_flags = body[12];
     ev->gtid_server = ev->server_id;
     ev->gtid_standalone = (ev->gtid_flags & FL_STANDALONE) != 0;
@@ -496,7 +488,7 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
             seterr(err, cap, "short XID event");
             return DM_E_PARSE;
         }
-        r->ev.xid = le(body, 8);
+        r->ev.xid = rowdec_le(body, 8);
         r->ev.kind = BL_EV_XID;
         return DM_OK;
     case WRITE_ROWS_COMPRESSED_EVENT_V1: case UPDATE_ROWS_COMPRESSED_EVENT_V1:
@@ -521,15 +513,15 @@ static int handle_event(struct bl_reader *r, char *err, size_t cap)
     const uint8_t *h = rev->raw_data + rev->raw_data_ofs;
     size_t avail = rev->raw_data_size - rev->raw_data_ofs;
     unsigned type = h[4];
-    size_t evlen = (size_t)le(h + 9, 4);
-    uint32_t log_pos = (uint32_t)le(h + 13, 4);
+    size_t evlen = (size_t)rowdec_le(h + 9, 4);
+    uint32_t log_pos = (uint32_t)rowdec_le(h + 13, 4);
     struct bl_event *ev = &r->ev;
     memset(ev, 0, sizeof(*ev));
     ev->kind = BL_EV_OTHER;
     ev->type = (uint8_t)type;
-    ev->timestamp = (uint32_t)le(h, 4);
-    ev->server_id = (uint32_t)le(h + 5, 4);
-    ev->flags = (uint16_t)le(h + 17, 2);
+    ev->timestamp = (uint32_t)rowdec_le(h, 4);
+    ev->server_id = (uint32_t)rowdec_le(h + 5, 4);
+    ev->flags = (uint16_t)rowdec_le(h + 17, 2);
     unsigned crc = type == FORMAT_DESCRIPTION_EVENT ? 0 : r->checksum_len;
     if (evlen > avail || evlen < HDR_LEN + crc) {
         seterr(err, cap, "binlog event length %zu does not fit packet of %zu", evlen, avail);

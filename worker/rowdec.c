@@ -44,7 +44,7 @@ static void seterr(char *err, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint64_t le(const uint8_t *p, unsigned n)
+uint64_t rowdec_le(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;
     for (unsigned k = n; k > 0; k--)
@@ -83,7 +83,7 @@ static bool lenenc(struct cur *c, uint64_t *v)
     }
     if (w == 99 || !take(c, w, &p))
         return false;
-    *v = le(p, w);
+    *v = rowdec_le(p, w);
     return true;
 }
 
@@ -340,7 +340,7 @@ static int table_map_body(struct bl_table *t, struct cur *c, unsigned tid_len)
     uint64_t ncols;
     if ((tid_len != 4 && tid_len != 6) || !take(c, tid_len + 2u, &p))
         return DM_E_PARSE;
-    t->table_id = le(p, tid_len);
+    t->table_id = rowdec_le(p, tid_len);
     int rc = name_field(c, &t->schema);
     if (rc == DM_OK)
         rc = name_field(c, &t->table);
@@ -407,7 +407,7 @@ static int verr(struct vctx *x, const char *what)
 
 static void int_value(struct bl_value *v, const uint8_t *p, unsigned n, int is_unsigned)
 {
-    uint64_t u = le(p, n);
+    uint64_t u = rowdec_le(p, n);
     unsigned shift = 64 - 8 * n;
     v->u = u;
     v->i = shift ? (int64_t)(u << shift) >> shift : (int64_t)u;
@@ -561,7 +561,7 @@ static int old_temporal(struct vctx *x, struct cur *c, struct bl_value *v, unsig
     const uint8_t *p;
     if (!take(c, widths[type], &p))
         return verr(x, "truncated temporal");
-    uint64_t u = le(p, widths[type]);
+    uint64_t u = rowdec_le(p, widths[type]);
     if (type == T_TIMESTAMP)
         return timestamp_value(x, v, u, 0, 0);
     if (type == T_DATE || type == T_NEWDATE)
@@ -586,7 +586,7 @@ static int bytes_value(struct vctx *x, struct cur *c, struct bl_value *v, unsign
     const uint8_t *p, *d;
     if (lenbytes < 1 || lenbytes > 4 || !take(c, lenbytes, &p))
         return verr(x, "truncated length");
-    uint64_t n = le(p, lenbytes);
+    uint64_t n = rowdec_le(p, lenbytes);
     if (!take(c, (size_t)n, &d))
         return verr(x, "truncated string");
     v->kind = kind;
@@ -609,7 +609,7 @@ static int fixed_uint(struct vctx *x, struct cur *c, struct bl_value *v, unsigne
     if (n == 0 || n > 8 || !take(c, n, &p))
         return verr(x, "truncated value");
     v->kind = kind;
-    v->u = big_endian ? be(p, n) : le(p, n);
+    v->u = big_endian ? be(p, n) : rowdec_le(p, n);
     v->i = (int64_t)v->u;
     return DM_OK;
 }
@@ -656,7 +656,7 @@ static int float_value(struct vctx *x, struct cur *c, struct bl_value *v, unsign
     const uint8_t *p;
     if (!take(c, n, &p))
         return verr(x, "truncated float");
-    uint64_t u = le(p, n);
+    uint64_t u = rowdec_le(p, n);
     if (n == 4) {
         uint32_t u32 = (uint32_t)u;
         float f;
@@ -854,7 +854,7 @@ int rowdec_rows_table_id(const uint8_t *body, size_t len, unsigned tid_len, uint
 {
     if ((tid_len != 4 && tid_len != 6) || len < tid_len)
         return DM_E_PARSE;
-    *id = le(body, tid_len);
+    *id = rowdec_le(body, tid_len);
     return DM_OK;
 }
 
@@ -875,7 +875,7 @@ int rowdec_rows(struct rowdec_scratch *s, const struct bl_table *t, unsigned ev_
         !take(&c, tid_len + 2u, &p))
         goto bad;
     if (ev_type >= 30) { /* v2: extra data, length includes its own 2 bytes */
-        if (!take(&c, 2, &p) || le(p, 2) < 2 || !take(&c, (size_t)le(p, 2) - 2, &p))
+        if (!take(&c, 2, &p) || rowdec_le(p, 2) < 2 || !take(&c, (size_t)rowdec_le(p, 2) - 2, &p))
             goto bad;
     }
     if (!lenenc(&c, &ncols) || ncols != t->ncols || !take(&c, (t->ncols + 7) / 8, &bm1))

@@ -73,4 +73,7 @@ int rowdec_images(struct rowdec_scratch *s, const struct bl_table *t, enum bl_ro
                   const uint8_t *bitmap1, const uint8_t *bitmap2, const uint8_t *data,
                   size_t len, struct bl_event *ev, char *err, size_t cap);
 
+/* Little-endian unsigned integer of n (1..8) bytes at p (binlog integers). */
+uint64_t rowdec_le(const uint8_t *p, unsigned n);
+
 #endif /* DM_WORKER_ROWDEC_H */
