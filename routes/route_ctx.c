@@ -172,6 +172,8 @@ int route_problem_json(struct dm_buf *b, int status, const char *instance,
 }
 
 static enum route_rc problem_v(struct route_ctx *c, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static enum route_rc problem_v(struct route_ctx *c, int status, const char *fmt, va_list ap)
 {
     char detail[1024];
     vsnprintf(detail, sizeof(detail), fmt, ap);
