@@ -48,6 +48,7 @@ int rpc_global_init(void)
     pthread_mutex_lock(&g.mu);
     if (g.refs++ > 0)
         goto out;
+    rpc_absl_tune();
     grpc_init();
     g.cq = grpc_completion_queue_create_for_next(NULL);
     if (!g.cq || pthread_create(&g.thread, NULL, client_thread, g.cq) != 0) {
@@ -116,6 +117,8 @@ static grpc_arg channel_arg_list[] = {
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 1000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 1000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 3000 },
+    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0 },
+    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_RETRIES, .value.integer = 0 },
 };
 static const grpc_channel_args channel_args = {
     sizeof(channel_arg_list) / sizeof(channel_arg_list[0]), channel_arg_list
@@ -126,6 +129,7 @@ static grpc_arg server_arg_list[] = {
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = (int)CODEC_MAX_MSG },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = (int)CODEC_MAX_MSG },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, .value.integer = 10000 },
+    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0 },
 };
 static const grpc_channel_args server_args = {
     sizeof(server_arg_list) / sizeof(server_arg_list[0]), server_arg_list

@@ -23,6 +23,9 @@ grpc_completion_queue *rpc_client_cq(void);
 bool rpc_on_client_thread(void);
 /* Dispatch the events of a next-type queue until GRPC_QUEUE_SHUTDOWN. */
 void rpc_cq_loop(grpc_completion_queue *cq);
+/* Abseil settings for gRPC core (absl_tune.cc): mutex deadlock detection off unless
+ * DMGW_ABSL_DEADLOCK_DETECTION=1. Called once before grpc_init. */
+void rpc_absl_tune(void);
 /* Monotonic deadline `ms` from now; ms <= 0 means no deadline. */
 gpr_timespec rpc_deadline_after(int64_t ms);
 int64_t rpc_now_us(void);

@@ -35,7 +35,7 @@ fi
 
 if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then
   echo "== libFuzzer smoke (build-fuzz/) =="
-  CC=clang cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DDMGW_FUZZ=ON \
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DDMGW_FUZZ=ON \
         -DDMGW_TESTS=ON >/dev/null
   targets="$(cmake --build "$ROOT/build-fuzz" --target help | sed -n 's/^\.\.\. \(fuzz_[a-z0-9_]*\).*/\1/p')"
   for t in $targets; do cmake --build "$ROOT/build-fuzz" -j"$JOBS" --target "$t"; done
