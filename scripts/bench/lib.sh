@@ -6,7 +6,7 @@
 # Environment:
 #   DMGW_BIN          directory with dm-master, dm-worker, dm-gateway, dmctl
 #                     (default: build-bench/bin, then build/bin)
-#   DMGW_BENCH_BIN    directory with dmgw-grpc-bench (default: build-bench/bin, then build/bin)
+#   DMGW_BENCH_BIN    directory with dmgw-grpc-bench (default: DMGW_BIN, build-bench/bin, build/bin)
 #   BENCH_DIR         work directory (default: a new /tmp/dmgw-bench.XXXXXX, removed at exit
 #                     unless BENCH_KEEP=1)
 #   BENCH_PORT_BASE   first loopback port used (default 29100; each script uses +0..+49)
@@ -33,7 +33,7 @@ bench_find_bin() {
 
 bench_bins() { # sets MASTER WORKER GATEWAY DMCTL GRPC_BENCH; fails with a clear message
   local dirs=("${DMGW_BIN:-}" "$BENCH_ROOT/build-bench/bin" "$BENCH_ROOT/build/bin")
-  local bdirs=("${DMGW_BENCH_BIN:-}" "$BENCH_ROOT/build-bench/bin" "$BENCH_ROOT/build/bin")
+  local bdirs=("${DMGW_BENCH_BIN:-}" "${DMGW_BIN:-}" "$BENCH_ROOT/build-bench/bin" "$BENCH_ROOT/build/bin")
   local want
   for want in "$@"; do
     case "$want" in

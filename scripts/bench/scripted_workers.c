@@ -11,7 +11,12 @@
  *   FetchDDLInfo      the stream is held open (nothing sent) until the peer or we close it
  * Everything else is UNIMPLEMENTED.
  *
- *   dmgw-scripted-workers [-n N] [--task NAME] [--threads T] [--ports-file FILE]
+ *   dmgw-scripted-workers [-n N] [--task NAME] [--threads T] [--ports-file FILE] [--delay-ms D]
+ *
+ * --delay-ms D: QueryStatus answers D ms after it arrived instead of at once (a service time,
+ * as a real dm-worker spends on SHOW MASTER STATUS and its units' status). The reply is sent
+ * by one timer thread from a FIFO of pending calls, so no server thread blocks: a master that
+ * fans out in parallel sees about D at any N, a serial one N x D.
  *
  * Ports: picked by the kernel ("127.0.0.1:0"); printed space-separated on one stdout line
  * and, with --ports-file, written to FILE (one per line, atomically via rename) once all N
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dm_error.h"
 #include "dmworker.pb-c.h"
@@ -42,9 +48,8 @@ struct sworker {
 static const char *g_task = "bench";
 static atomic_bool g_stop;
 
-static void h_status(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+static void status_reply(struct rpc_server_call *call, const ProtobufCMessage *req, struct sworker *w)
 {
-    struct sworker *w = ctx;
     const Pb__QueryStatusRequest *r = (const Pb__QueryStatusRequest *)req;
     Pb__QueryStatusResponse resp = PB__QUERY_STATUS_RESPONSE__INIT;
     Pb__RelayStatus relay = PB__RELAY_STATUS__INIT;
@@ -79,6 +84,81 @@ static void h_status(struct rpc_server_call *call, const ProtobufCMessage *req, 
         resp.msg = (char *)"no sub task started";
     }
     rpc_server_reply(call, &resp.base);
+}
+
+/* ---- delayed replies (--delay-ms): FIFO of pending calls, one timer thread ---- */
+
+#define DELAY_QCAP 65536
+
+struct delayed {
+    struct rpc_server_call *call;
+    const ProtobufCMessage *req;
+    struct sworker *w;
+    int64_t due_us;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct delayed q[DELAY_QCAP];
+    size_t head, len;
+    int64_t delay_us;
+    pthread_t thread;
+} g_delay = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void *delay_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_delay.mu);
+    for (;;) {
+        while (g_delay.len == 0 && !atomic_load(&g_stop))
+            pthread_cond_wait(&g_delay.cv, &g_delay.mu);
+        if (g_delay.len == 0)
+            break;
+        struct delayed d = g_delay.q[g_delay.head];
+        int64_t left = d.due_us - now_us();
+        if (left > 0 && !atomic_load(&g_stop)) {
+            pthread_mutex_unlock(&g_delay.mu);
+            struct timespec ts = {(time_t)(left / 1000000), (long)(left % 1000000) * 1000L};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&g_delay.mu);
+            continue;
+        }
+        g_delay.head = (g_delay.head + 1) % DELAY_QCAP;
+        g_delay.len--;
+        pthread_mutex_unlock(&g_delay.mu);
+        status_reply(d.call, d.req, d.w);
+        pthread_mutex_lock(&g_delay.mu);
+    }
+    pthread_mutex_unlock(&g_delay.mu);
+    return NULL;
+}
+
+static void h_status(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
+{
+    struct sworker *w = ctx;
+    if (g_delay.delay_us <= 0) {
+        status_reply(call, req, w);
+        return;
+    }
+    pthread_mutex_lock(&g_delay.mu);
+    if (g_delay.len == DELAY_QCAP || atomic_load(&g_stop)) {
+        pthread_mutex_unlock(&g_delay.mu);
+        rpc_server_reply_error(call, RPC_RESOURCE_EXHAUSTED, "delay queue full");
+        return;
+    }
+    g_delay.q[(g_delay.head + g_delay.len) % DELAY_QCAP] =
+        (struct delayed){call, req, w, now_us() + g_delay.delay_us};
+    g_delay.len++;
+    pthread_cond_signal(&g_delay.cv);
+    pthread_mutex_unlock(&g_delay.mu);
 }
 
 static void h_error(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
@@ -153,13 +233,15 @@ static int write_ports(const char *path, const struct sworker *ws, int n)
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: dmgw-scripted-workers [-n N] [--task NAME] [--threads T] [--ports-file FILE]\n"
+               "                             [--delay-ms D]\n"
                "N scripted pb.Worker servers (QueryStatus/QueryError/QueryWorkerConfig/FetchDDLInfo)\n"
-               "on loopback ports; defaults -n 64 --task bench --threads 1. Runs until SIGTERM.\n");
+               "on loopback ports; defaults -n 64 --task bench --threads 1 --delay-ms 0 (QueryStatus\n"
+               "answers D ms after arrival, without blocking a thread). Runs until SIGTERM.\n");
 }
 
 int main(int argc, char **argv)
 {
-    long n = 64, threads = 1;
+    long n = 64, threads = 1, delay_ms = 0;
     const char *ports_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i];
@@ -180,15 +262,19 @@ int main(int argc, char **argv)
             threads = strtol(v, NULL, 10);
         else if (!strcmp(k, "--ports-file"))
             ports_file = v;
+        else if (!strcmp(k, "--delay-ms"))
+            delay_ms = strtol(v, NULL, 10);
         else {
             usage(stderr);
             return 2;
         }
     }
-    if (n < 1 || n > MAX_WORKERS || threads < 1 || threads > 16) {
-        fprintf(stderr, "dmgw-scripted-workers: need 1 <= -n <= %d and 1 <= --threads <= 16\n", MAX_WORKERS);
+    if (n < 1 || n > MAX_WORKERS || threads < 1 || threads > 16 || delay_ms < 0 || delay_ms > 60000) {
+        fprintf(stderr, "dmgw-scripted-workers: need 1 <= -n <= %d, 1 <= --threads <= 16, "
+                        "0 <= --delay-ms <= 60000\n", MAX_WORKERS);
         return 2;
     }
+    g_delay.delay_us = delay_ms * 1000;
     /* block the stop signals in every thread (inherited); main waits for them */
     sigset_t set;
     sigemptyset(&set);
@@ -197,6 +283,13 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (rpc_global_init() != DM_OK) {
         fprintf(stderr, "dmgw-scripted-workers: rpc_global_init failed\n");
+        return 1;
+    }
+    bool delay_started = g_delay.delay_us > 0 &&
+                         pthread_create(&g_delay.thread, NULL, delay_thread, NULL) == 0;
+    if (g_delay.delay_us > 0 && !delay_started) {
+        fprintf(stderr, "dmgw-scripted-workers: cannot start the delay thread\n");
+        rpc_global_shutdown();
         return 1;
     }
     struct sworker *ws = calloc((size_t)n, sizeof(*ws));
@@ -224,6 +317,12 @@ int main(int argc, char **argv)
         sigwait(&set, &sig);
     }
     atomic_store(&g_stop, true);
+    if (delay_started) {   /* answers what is queued at once, then ends */
+        pthread_mutex_lock(&g_delay.mu);
+        pthread_cond_broadcast(&g_delay.cv);
+        pthread_mutex_unlock(&g_delay.mu);
+        pthread_join(g_delay.thread, NULL);
+    }
     for (int i = 0; i < started; i++)
         if (ws[i].srv)
             rpc_server_shutdown(ws[i].srv, 1000);
