@@ -48,6 +48,8 @@ static int reserve(struct dm_buf *b, size_t extra)
     return DM_OK;
 }
 
+int dm_buf_reserve(struct dm_buf *b, size_t extra) { return reserve(b, extra); }
+
 int dm_buf_add(struct dm_buf *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
@@ -68,10 +70,19 @@ int dm_buf_vprintf(struct dm_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
+    size_t room = b->data ? b->cap - b->len : 0;   /* includes the NUL's byte */
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, cp);
     va_end(cp);
     if (n < 0)
         return DM_E_INVAL;
+    if ((size_t)n < room) {   /* it fitted (one formatting pass) */
+        if ((size_t)n > b->max || b->len > b->max - (size_t)n) {
+            b->data[b->len] = '\0';
+            return DM_E_TOO_LARGE;
+        }
+        b->len += (size_t)n;
+        return DM_OK;
+    }
     int rc = reserve(b, (size_t)n);
     if (rc != DM_OK)
         return rc;
@@ -100,25 +111,51 @@ char *dm_buf_take(struct dm_buf *b)
     return p;
 }
 
+/* JSON escape of one byte that needs it ('"', '\\', < 0x20) into out; returns its length */
+static size_t json_escape(unsigned char c, char out[7])
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *short_esc = NULL;
+    switch (c) {
+    case '"': short_esc = "\\\""; break;
+    case '\\': short_esc = "\\\\"; break;
+    case '\n': short_esc = "\\n"; break;
+    case '\r': short_esc = "\\r"; break;
+    case '\t': short_esc = "\\t"; break;
+    case '\b': short_esc = "\\b"; break;
+    case '\f': short_esc = "\\f"; break;
+    default: break;
+    }
+    if (short_esc) {
+        memcpy(out, short_esc, 2);
+        return 2;
+    }
+    memcpy(out, "\\u00", 4);
+    out[4] = hex[c >> 4];
+    out[5] = hex[c & 15];
+    return 6;
+}
+
+/* Runs of bytes that need no escape are appended with one copy each. */
 int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
 {
-    int rc = dm_buf_addc(b, '"');
-    for (size_t i = 0; rc == DM_OK && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': rc = dm_buf_add(b, "\\\"", 2); break;
-        case '\\': rc = dm_buf_add(b, "\\\\", 2); break;
-        case '\n': rc = dm_buf_add(b, "\\n", 2); break;
-        case '\r': rc = dm_buf_add(b, "\\r", 2); break;
-        case '\t': rc = dm_buf_add(b, "\\t", 2); break;
-        case '\b': rc = dm_buf_add(b, "\\b", 2); break;
-        case '\f': rc = dm_buf_add(b, "\\f", 2); break;
-        default:
-            if (c < 0x20)
-                rc = dm_buf_printf(b, "\\u%04x", c);
-            else
-                rc = dm_buf_addc(b, (char)c);
+    int rc = reserve(b, n + 2);
+    if (rc != DM_OK)
+        return rc;
+    b->data[b->len++] = '"';
+    size_t i = 0;
+    while (rc == DM_OK && i < n) {
+        size_t run = i;
+        while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i)
+            rc = dm_buf_add(b, s + i, run - i);
+        if (rc == DM_OK && run < n) {
+            char esc[7];
+            rc = dm_buf_add(b, esc, json_escape((unsigned char)s[run], esc));
+            run++;
         }
+        i = run;
     }
     if (rc == DM_OK)
         rc = dm_buf_addc(b, '"');

@@ -21,6 +21,9 @@ void dm_buf_free(struct dm_buf *b);
 /* Reset length to 0, keep storage. */
 void dm_buf_reset(struct dm_buf *b);
 /* Append bytes. DM_OK, DM_E_TOO_LARGE (buffer unchanged) or DM_E_NOMEM. */
+/* Make room for `extra` more bytes now (fewer reallocations when the size is about known).
+ * DM_OK, DM_E_TOO_LARGE (over max; nothing changes), DM_E_NOMEM. */
+int dm_buf_reserve(struct dm_buf *b, size_t extra);
 int dm_buf_add(struct dm_buf *b, const void *p, size_t n);
 int dm_buf_adds(struct dm_buf *b, const char *s);
 int dm_buf_addc(struct dm_buf *b, char c);

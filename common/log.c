@@ -57,16 +57,33 @@ int dm_log_level_parse(const char *s, enum dm_log_level *out)
 
 enum dm_log_level dm_log_level_get(void) { return log_min; }
 
+/* "YYYY-MM-DDTHH:MM:SS" of the current second, formatted once per second per thread */
+static const char *second_text(time_t sec)
+{
+    static _Thread_local time_t cached = (time_t)-1;
+    static _Thread_local char text[40];
+    if (sec != cached) {
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached = sec;
+    }
+    return text;
+}
+
 static void begin_line(struct dm_buf *b, enum dm_log_level lvl, const char *msg)
 {
     struct timespec ts;
-    struct tm tm;
-    char tbuf[40];
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-    dm_buf_printf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"component\":", tbuf,
-                  ts.tv_nsec / 1000000L, level_names[lvl]);
+    long ms = ts.tv_nsec / 1000000L;
+    char frac[8] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
+                    'Z', '"', '\0'};
+    dm_buf_adds(b, "{\"ts\":\"");
+    dm_buf_adds(b, second_text(ts.tv_sec));
+    dm_buf_adds(b, frac);
+    dm_buf_adds(b, ",\"level\":\"");
+    dm_buf_adds(b, level_names[lvl]);
+    dm_buf_adds(b, "\",\"component\":");
     dm_buf_add_json_str(b, log_component);
     dm_buf_adds(b, ",\"msg\":");
     dm_buf_add_json_str(b, msg);
@@ -90,6 +107,7 @@ void dm_log_raw(enum dm_log_level lvl, const char *msg, const char *json_members
         return;
     struct dm_buf b;
     dm_buf_init(&b, 1 << 20);
+    dm_buf_reserve(&b, 512);   /* a typical line in one allocation */
     begin_line(&b, lvl, msg);
     if (json_members && *json_members) {
         dm_buf_addc(&b, ',');
@@ -118,6 +136,7 @@ void dm_log_kv(enum dm_log_level lvl, const char *msg, ...)
         return;
     struct dm_buf b;
     dm_buf_init(&b, 1 << 20);
+    dm_buf_reserve(&b, 512);   /* a typical line in one allocation */
     begin_line(&b, lvl, msg);
     va_list ap;
     va_start(ap, msg);

@@ -34,6 +34,56 @@ START_TEST(printf_and_json_escape)
 }
 END_TEST
 
+/* runs of plain bytes are copied at once: escapes at the start, middle and end, every
+ * short escape, control bytes as \u00XX, bytes >= 0x80 passed through (UTF-8) */
+START_TEST(json_escape_runs)
+{
+    struct dm_buf b;
+    dm_buf_init(&b, 1024);
+    static const char in[] = "\"head\tmid\\dle\b\f\r\x1f\x7f\xc3\xa9end\"";
+    ck_assert_int_eq(dm_buf_add_json_strn(&b, in, sizeof(in) - 1), DM_OK);
+    ck_assert_str_eq(b.data, "\"\\\"head\\tmid\\\\dle\\b\\f\\r\\u001f\x7f\xc3\xa9end\\\"\"");
+    dm_buf_reset(&b);
+    ck_assert_int_eq(dm_buf_add_json_strn(&b, "a\0b", 3), DM_OK);   /* embedded NUL */
+    ck_assert_str_eq(b.data, "\"a\\u0000b\"");
+    dm_buf_reset(&b);
+    ck_assert_int_eq(dm_buf_add_json_str(&b, NULL), DM_OK);
+    ck_assert_str_eq(b.data, "\"\"");
+    dm_buf_free(&b);
+    dm_buf_init(&b, 6);   /* "abcd" quoted is 6 bytes: fits; one more byte does not */
+    ck_assert_int_eq(dm_buf_add_json_str(&b, "abcd"), DM_OK);
+    ck_assert_int_eq(dm_buf_add_json_str(&b, ""), DM_E_TOO_LARGE);
+    dm_buf_free(&b);
+}
+END_TEST
+
+/* printf formats in place when the free capacity suffices, else grows; the bound holds in
+ * both paths and the text stays NUL-terminated */
+START_TEST(printf_in_place_and_bounded)
+{
+    struct dm_buf b;
+    dm_buf_init(&b, 40);
+    ck_assert_int_eq(dm_buf_reserve(&b, 32), DM_OK);
+    ck_assert_int_eq(dm_buf_printf(&b, "%s", "0123456789"), DM_OK);         /* in place */
+    ck_assert_int_eq(dm_buf_printf(&b, "%d", 1234567890), DM_OK);          /* in place */
+    ck_assert_str_eq(b.data, "01234567891234567890");
+    ck_assert_int_eq(dm_buf_printf(&b, "%s", "abcdefghijklmnopqrst"), DM_OK); /* exactly 40 */
+    ck_assert_uint_eq(b.len, 40);
+    ck_assert_int_eq(dm_buf_printf(&b, "%c", 'x'), DM_E_TOO_LARGE);
+    ck_assert_str_eq(b.data, "01234567891234567890abcdefghijklmnopqrst");
+    ck_assert_int_eq(dm_buf_reserve(&b, 1), DM_E_TOO_LARGE);
+    dm_buf_free(&b);
+    dm_buf_init(&b, 100);
+    ck_assert_int_eq(dm_buf_reserve(&b, 200), DM_E_TOO_LARGE);
+    ck_assert_int_eq(dm_buf_printf(&b, "%0*d", 90, 7), DM_OK);              /* grows */
+    ck_assert_uint_eq(b.len, 90);
+    ck_assert_int_eq(dm_buf_printf(&b, "%0*d", 11, 7), DM_E_TOO_LARGE);    /* in place, over max */
+    ck_assert_uint_eq(b.len, 90);
+    ck_assert_uint_eq(strlen(b.data), 90);
+    dm_buf_free(&b);
+}
+END_TEST
+
 START_TEST(error_table)
 {
     ck_assert_int_eq(DM_OK, 0);
@@ -54,6 +104,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, bounded_append_is_error_not_truncation);
     tcase_add_test(tc, printf_and_json_escape);
+    tcase_add_test(tc, json_escape_runs);
+    tcase_add_test(tc, printf_in_place_and_bounded);
     tcase_add_test(tc, error_table);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
