@@ -10,14 +10,20 @@
 #   task  source+target MariaDB, one dm-worker, task started with dmctl: the real QueryStatus path
 #         (master -> worker -> SHOW MASTER STATUS per query)
 #
-# Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--idle N] [--idle-connect-only] [--scenario bare|task|both]
+# Also: a second, light load (--low-conc, default 8 connections, both sides) for the latency
+# of a gateway that is not saturated; "direct_mean_floor" = CONC / direct req/s, the mean
+# latency any closed-loop client at CONC connections must see at the direct path's
+# throughput (Little's law); the gateway's anonymous (heap, stacks) and file-backed (shared
+# library pages) shares of its RSS after the load.
+#
+# Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--low-conc C|0] [--idle N] [--idle-connect-only] [--scenario bare|task|both]
 # Env: BENCH_GW_THREADS (--threads), BENCH_GW_COALESCE (default false: the issue's targets are
 #      for coalescing off; true lets the 64 identical GETs share master RPCs),
 #      BENCH_GW_ARGS (extra dm-gateway flags).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DUR=10; CONC=64; IDLE=1000; IDLE_MODE=request; SCEN=both; GW_THREADS="${BENCH_GW_THREADS:-}"
+DUR=10; CONC=64; LOW_CONC=8; IDLE=1000; IDLE_MODE=request; SCEN=both; GW_THREADS="${BENCH_GW_THREADS:-}"
 GW_COALESCE="${BENCH_GW_COALESCE:-false}"
 read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"   # extra dm-gateway flags, e.g. "--connection-memory-limit 16KiB"
 while [ $# -gt 0 ]; do
@@ -25,10 +31,11 @@ while [ $# -gt 0 ]; do
     --quick) DUR=3; shift;;
     -d) DUR="$2"; shift 2;;
     -c) CONC="$2"; shift 2;;
+    --low-conc) LOW_CONC="$2"; shift 2;;
     --idle) IDLE="$2"; shift 2;;
     --idle-connect-only) IDLE_MODE=connect; shift;;
     --scenario) SCEN="$2"; shift 2;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -42,9 +49,9 @@ MPORT=$((P + 1)); GPORT=$((P + 2)); WPORT=$((P + 3)); SPORT=$((P + 4)); TPORT=$(
 # wrk time unit -> ms
 to_ms() { awk -v s="$1" 'BEGIN{ v=s+0; if (s ~ /us$/) v/=1000; else if (s ~ /ms$/) v=v; else if (s ~ /s$/) v*=1000; printf "%.3f", v }'; }
 
-run_wrk() { # url token -> sets W_RPS W_P50 W_P99 W_NON2XX W_ERR
+run_wrk() { # url token [conc] -> sets W_RPS W_P50 W_P99 W_NON2XX W_ERR
   local out
-  out="$(wrk -t2 -c"$CONC" -d"${DUR}s" --latency --timeout 10s \
+  out="$(wrk -t2 -c"${3:-$CONC}" -d"${DUR}s" --latency --timeout 10s \
         -H "Authorization: Bearer $2" "$1" 2>&1)" || bdie "wrk failed: $out"
   printf '%s\n' "$out" >"$BENCH_DIR/wrk-$SC.out"
   W_RPS="$(printf '%s\n' "$out" | awk '/^Requests\/sec:/{print $2}')"
@@ -126,6 +133,8 @@ scenario() { # bare|task
     || bdie "dmgw-grpc-bench failed"
   run_wrk "http://127.0.0.1:$GPORT/api/v1/tasks/$task" "$TOKEN"
   local hwm rss; read -r hwm rss < <(proc_rss "$GW_PID")
+  local anon file
+  read -r anon file < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a+0, f+0}' "/proc/$GW_PID/status")
   idle_rss "$GW_PID"
 
   local d_rps d_p50 d_p99 r
@@ -140,9 +149,23 @@ scenario() { # bare|task
   result "$SC.direct_p99" "$d_p99" "ms"
   result "$SC.gateway_p50" "$W_P50" "ms" "$d_p50" "$(ratio "$W_P50" "$d_p50")"
   result "$SC.gateway_p99" "$W_P99" "ms" "$d_p99" "$(ratio "$W_P99" "$d_p99")" "<5ms" "$(verdict "$W_P99" '<' 5)"
+  result "$SC.direct_mean_floor(c=$CONC)" "$(awk -v c="$CONC" -v r="$d_rps" 'BEGIN{ if (r > 0) printf "%.3f", c * 1000 / r; else print "n/a" }')" "ms"
+  if [ "$LOW_CONC" -gt 0 ] 2>/dev/null; then
+    local gl
+    gl="$("$GRPC_BENCH" --addr "127.0.0.1:$MPORT" --task "$task" -c "$LOW_CONC" -d "$DUR" -q --label direct-low)" \
+      || bdie "dmgw-grpc-bench failed (c=$LOW_CONC)"
+    run_wrk "http://127.0.0.1:$GPORT/api/v1/tasks/$task" "$TOKEN" "$LOW_CONC"
+    result "$SC.direct_rps(c=$LOW_CONC)" "$(kv rps "$gl")" "req/s"
+    result "$SC.gateway_rps(c=$LOW_CONC)" "$W_RPS" "req/s" "$(kv rps "$gl")" "$(ratio "$W_RPS" "$(kv rps "$gl")")"
+    result "$SC.direct_p99(c=$LOW_CONC)" "$(kv p99_ms "$gl")" "ms"
+    result "$SC.gateway_p99(c=$LOW_CONC)" "$W_P99" "ms" "$(kv p99_ms "$gl")" "$(ratio "$W_P99" "$(kv p99_ms "$gl")")" \
+      "<5ms" "$(verdict "$W_P99" '<' 5)"
+  fi
   result "$SC.gateway_rss_at_start" "$(awk -v k="$rss0" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
   result "$SC.gateway_peak_rss" "$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}')" "MiB" "" "" "<20MiB" \
     "$(verdict "$(awk -v k="$hwm" 'BEGIN{print k/1024}')" '<' 20)"
+  result "$SC.gateway_rss_anon_after_load" "$(awk -v k="$anon" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
+  result "$SC.gateway_rss_file_after_load" "$(awk -v k="$file" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
   result "$SC.gateway_rss_idle$IDLE_OPEN" "$(awk -v k="$IDLE_KIB" 'BEGIN{printf "%.1f", k/1024}')" "MiB" \
     "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" "" "<20MiB" \
     "$(verdict "$(awk -v k="$IDLE_KIB" 'BEGIN{print k/1024}')" '<' 20)"
