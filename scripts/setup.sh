@@ -10,7 +10,7 @@ shift || true
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libmicrohttpd-dev libjansson-dev libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
-  libjwt-dev libmariadb-dev libyaml-dev libssl-dev libedit-dev libgnutls28-dev check
+  libjwt-gnutls-dev libmariadb-dev libyaml-dev libssl-dev libedit-dev libgnutls28-dev check
   mariadb-server mariadb-client curl clang libclang-rt-14-dev valgrind
   wrk sysbench tmux python3 procps iproute2 openssl percona-toolkit
 )
