@@ -118,7 +118,6 @@ static grpc_arg channel_arg_list[] = {
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 1000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 3000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0 },
-    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_RETRIES, .value.integer = 0 },
 };
 static const grpc_channel_args channel_args = {
     sizeof(channel_arg_list) / sizeof(channel_arg_list[0]), channel_arg_list
