@@ -40,9 +40,9 @@ START_TEST(json_escape_runs)
 {
     struct dm_buf b;
     dm_buf_init(&b, 1024);
-    static const char in[] = "\"head\tmid\\dle\b\f\r\x1f\x7f\xc3\xa9end\"";
+    static const char in[] = "\"head\tmid\\dle\b\f\r\x1f\x7f\xc3\xa9" "end\"";
     ck_assert_int_eq(dm_buf_add_json_strn(&b, in, sizeof(in) - 1), DM_OK);
-    ck_assert_str_eq(b.data, "\"\\\"head\\tmid\\\\dle\\b\\f\\r\\u001f\x7f\xc3\xa9end\\\"\"");
+    ck_assert_str_eq(b.data, "\"\\\"head\\tmid\\\\dle\\b\\f\\r\\u001f\x7f\xc3\xa9" "end\\\"\"");
     dm_buf_reset(&b);
     ck_assert_int_eq(dm_buf_add_json_strn(&b, "a\0b", 3), DM_OK);   /* embedded NUL */
     ck_assert_str_eq(b.data, "\"a\\u0000b\"");
