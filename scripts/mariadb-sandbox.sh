@@ -6,6 +6,8 @@
 #   mariadb-sandbox.sh client <dir> [mariadb args...]   # mariadb client on its socket
 # The server runs as the invoking user (--user=root when root), listens on 127.0.0.1,
 # socket <dir>/mysqld.sock, log <dir>/mysqld.err, pid <dir>/mysqld.pid.
+# Opt-in: DMGW_SANDBOX_ARGS="--opt=val ..." adds server options to `start` (split on
+# whitespace, appended last so they override the defaults; unset = the defaults only).
 set -euo pipefail
 cmd="${1:-}"; dir="${2:-}"
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|client <dir> ..." >&2; exit 2; }
@@ -21,6 +23,8 @@ start)
   fi
   user_opt=()
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+  extra_opt=()
+  [ -n "${DMGW_SANDBOX_ARGS:-}" ] && read -r -a extra_opt <<<"$DMGW_SANDBOX_ARGS"
   mkdir -p "$dir/tmp"
   if [ ! -d "$dir/data/mysql" ]; then
     # Bootstraps run one at a time (concurrent ones have been seen to trip over each other's
@@ -41,7 +45,7 @@ start)
     --log-error="$dir/mysqld.err" --server-id="$sid" --log-bin="$dir/data/mysql-bin" \
     --binlog-format=ROW --binlog-row-image=FULL --skip-name-resolve \
     --innodb-buffer-pool-size=64M --innodb-log-file-size=48M --max-connections=500 \
-    --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 >/dev/null 2>&1 &
+    --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 "${extra_opt[@]}" >/dev/null 2>&1 &
   for _ in $(seq 1 300); do
     if mariadb-admin --socket="$sock" -uroot ping >/dev/null 2>&1; then
       mariadb --socket="$sock" -uroot -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; CREATE USER IF NOT EXISTS 'root'@'%'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;" \

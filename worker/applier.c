@@ -118,6 +118,7 @@ int worker_applier_open(const struct worker_db_cfg *to, const char *meta_schema,
     if (!a)
         return worker_ap_nomem(e);
     dm_buf_init(&a->sql, to->max_allowed_packet > 0 ? (size_t)to->max_allowed_packet : 64u << 20);
+    dm_buf_init(&a->key, to->max_allowed_packet > 0 ? (size_t)to->max_allowed_packet : 64u << 20);
     a->host = strdup(to->host);
     a->user = strdup(to->user);
     a->password = strdup(to->password ? to->password : "");
@@ -178,6 +179,7 @@ void worker_applier_free(struct worker_applier *a)
     if (a->my)
         mysql_close(a->my);
     dm_buf_free(&a->sql);
+    dm_buf_free(&a->key);
     free(a->esc);
     free(a->host);
     free(a->user);

@@ -35,14 +35,37 @@ int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct wo
 int worker_applier_load_checkpoint(struct worker_applier *a, char *file, size_t cap,
                                    uint64_t *pos, bool *found, struct worker_terr *e);
 
+/* How a statement's elements after its head are joined when jobs are merged. */
+enum worker_merge {
+    WORKER_MERGE_NONE = 0,
+    WORKER_MERGE_VALUES,      /* "(tuple)" elements joined with ',' (INSERT/REPLACE) */
+    WORKER_MERGE_IN,          /* "v)" / "(v1,v2))": ',' joined, the ")" closing the list
+                                 is dropped before the next element (DELETE by a 1-column
+                                 key) */
+    WORKER_MERGE_OR           /* "(`a`=v AND `b`=w)" joined with " OR " (DELETE by a
+                                 composite key: MariaDB's DELETE does not use the index
+                                 for a one-element row IN / row equality) */
+};
+#define WORKER_MERGE_MAX_DELETE 256   /* elements per merged DELETE (range optimizer memory) */
+
 /* One generated row change (parallel apply, dataplane.md §3.3). Pointers are valid only
  * during the callback. */
 struct worker_rowjob {
     const char *sql;          /* one statement, or DELETE;REPLACE (safe-mode UPDATE) */
     size_t len;
-    size_t head_len;          /* > 0: INSERT/REPLACE whose first head_len bytes are
-                                 "VERB `s`.`t` (cols) VALUES " followed by one tuple;
-                                 jobs with equal heads may be merged into one statement */
+    size_t head_len;          /* > 0 (merge != WORKER_MERGE_NONE): the first head_len
+                                 bytes are a head ("INSERT/REPLACE INTO `s`.`t` (cols)
+                                 VALUES ", "DELETE FROM `s`.`t` WHERE `pk` IN (",
+                                 "DELETE FROM `s`.`t` WHERE ") followed by one element;
+                                 consecutive jobs with equal heads and kinds may be merged
+                                 into one statement (dmlbatch.h) */
+    enum worker_merge merge;
+    const char *key;          /* rows with a PK / NOT NULL UK (no NULL parts): exact text of
+                                 the table and that key's values ("`s`.`t`:v1,v2"), for
+                                 worker_sql_redundant (dmlbatch.h); else NULL */
+    size_t key_len;
+    bool supersedes;          /* REPLACE of a row with `key`: a DELETE of the same key
+                                 right before it is redundant */
     const uint64_t *keys;     /* causality keys (hashes of PK/UK values + table), >= 1 */
     size_t nkeys;
     bool keyless;             /* an image had no usable unique key: keys hold the table */

@@ -413,6 +413,7 @@ struct gen {
     uint64_t *keys;                      /* 2 * (nkeys + 1) */
     size_t nkeys;
     bool keyless;
+    bool supersedes;                     /* the job is a REPLACE of a row with a key */
 };
 
 static int gen_err(int rc, struct worker_terr *e)
@@ -425,19 +426,43 @@ static int gen_err(int rc, struct worker_terr *e)
     return worker_ap_nomem(e);
 }
 
+/* a->key = "`s`.`t`:" + the values of solid key k of this row (worker_rowjob.key). */
+static int render_key(struct worker_applier *a, const struct tinfo *t, const struct tkey *k,
+                      const struct bl_value *vals)
+{
+    size_t i;
+    int rc = worker_ap_add_table(&a->key, t->schema, t->table);
+    if (!rc)
+        rc = dm_buf_addc(&a->key, ':');
+    for (i = 0; i < k->n && !rc; i++) {
+        if (i)
+            rc = dm_buf_addc(&a->key, ',');
+        if (!rc)
+            rc = worker_ap_add_value(a, &a->key, &vals[k->idx[i]]);
+    }
+    return rc;
+}
+
 /* Hand the statement(s) in a->sql and the collected keys to the callback. */
-static int emit(struct gen *g, size_t head_len, struct worker_terr *e)
+static int emit(struct gen *g, size_t head_len, enum worker_merge merge, struct worker_terr *e)
 {
     struct worker_rowjob j;
     int rc;
+    memset(&j, 0, sizeof j);
     j.sql = g->a->sql.data;
     j.len = g->a->sql.len;
     j.head_len = head_len;
+    j.merge = head_len ? merge : WORKER_MERGE_NONE;
+    j.key = g->a->key.len ? g->a->key.data : NULL;
+    j.key_len = g->a->key.len;
+    j.supersedes = g->supersedes && j.key;
     j.keys = g->keys;
     j.nkeys = g->nkeys;
     j.keyless = g->keyless;
     rc = g->fn(g->ud, &j, e);
     dm_buf_reset(&g->a->sql);
+    dm_buf_reset(&g->a->key);
+    g->supersedes = false;
     g->nkeys = 0;
     g->keyless = false;
     return rc;
@@ -453,6 +478,88 @@ static int stmt_head(struct worker_applier *a, const struct tinfo *t, const char
     if (!rc)
         rc = add_col_list(&a->sql, t);
     return rc ? rc : dm_buf_adds(&a->sql, " VALUES ");
+}
+
+/* Key usable for set-based statements: PK or NOT NULL unique key and no NULL in this
+ * row's key values (`k IN (...)` then matches exactly the row `k = v LIMIT 1` does). */
+static bool solid_key(const struct tkey *k, const struct bl_value *vals)
+{
+    size_t i;
+    if (!k || !(k->primary || k->not_null))
+        return false;
+    for (i = 0; i < k->n; i++)
+        if (vals[k->idx[i]].kind == BL_NULL)
+            return false;
+    return true;
+}
+
+static bool same_value(const struct bl_value *x, const struct bl_value *y)
+{
+    if (x->kind != y->kind)
+        return false;
+    switch (x->kind) {
+    case BL_NULL:
+        return true;
+    case BL_INT:
+        return x->i == y->i;
+    case BL_UINT:
+    case BL_BIT:
+    case BL_ENUM:
+    case BL_SET:
+        return x->u == y->u;
+    case BL_FLOAT:
+    case BL_DOUBLE:
+        return memcmp(&x->d, &y->d, sizeof x->d) == 0;
+    default:
+        return x->len == y->len && (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
+    }
+}
+
+/* Safe-mode UPDATE that keeps its (solid) key byte for byte: REPLACE alone leaves the
+ * same table as DELETE + REPLACE (REPLACE removes the row with that key itself). */
+static bool key_unchanged(const struct tinfo *t, const struct bl_value *before,
+                          const struct bl_value *after)
+{
+    const struct tkey *k = pick_key(t, before);
+    size_t i;
+    if (!solid_key(k, before))
+        return false;
+    for (i = 0; i < k->n; i++)
+        if (!same_value(&before[k->idx[i]], &after[k->idx[i]]))
+            return false;
+    return true;
+}
+
+/* DELETE by a solid key in a mergeable form: "DELETE FROM `s`.`t` WHERE `k` IN (" v ")"
+ * (one column) or "DELETE FROM `s`.`t` WHERE " "(`k1`=v1 AND `k2`=v2)" (composite). */
+static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
+                            const struct tkey *k, const struct bl_value *vals, size_t *head,
+                            enum worker_merge *merge)
+{
+    size_t i;
+    int rc = dm_buf_adds(&a->sql, "DELETE FROM ");
+    if (!rc)
+        rc = worker_ap_add_table(&a->sql, t->schema, t->table);
+    if (!rc)
+        rc = dm_buf_adds(&a->sql, " WHERE ");
+    if (k->n == 1) {
+        *merge = WORKER_MERGE_IN;
+        if (!rc)
+            rc = worker_ap_add_ident(&a->sql, t->cols[k->idx[0]]);
+        if (!rc)
+            rc = dm_buf_adds(&a->sql, " IN (");
+        *head = a->sql.len;
+        if (!rc)
+            rc = worker_ap_add_value(a, &a->sql, &vals[k->idx[0]]);
+        return rc ? rc : dm_buf_addc(&a->sql, ')');
+    }
+    *merge = WORKER_MERGE_OR;
+    *head = a->sql.len;
+    if (!rc)
+        rc = dm_buf_addc(&a->sql, '(');
+    for (i = 0; i < k->n && !rc; i++)
+        rc = add_cond(a, &a->sql, t, k->idx[i], vals, i == 0);
+    return rc ? rc : dm_buf_addc(&a->sql, ')');
 }
 
 static int add_delete(struct worker_applier *a, const struct tinfo *t, const struct bl_value *vals)
@@ -490,27 +597,50 @@ static int add_update(struct worker_applier *a, const struct tinfo *t, const str
 }
 
 /* One row change -> one job (DM: one statement per row; safe-mode UPDATE is
- * DELETE;REPLACE in one job so both run on the same connection in order). */
+ * DELETE;REPLACE in one job so both run on the same connection in order). Mergeable
+ * jobs (head_len > 0, dmlpool merges consecutive ones with equal heads): INSERT/REPLACE,
+ * DELETE by a solid key (IN-list / OR form) and a safe-mode UPDATE that keeps its solid
+ * key (REPLACE alone, see key_unchanged). Jobs on rows with a solid key carry its text
+ * (a->key) so that dmlpool can drop a DELETE right before a REPLACE of the same row. */
 static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct bl_value *vals,
                    const struct bl_value *vals2, struct worker_terr *e)
 {
     struct worker_applier *a = g->a;
     const struct tinfo *t = g->cm->t;
     size_t head = 0;
+    enum worker_merge merge = WORKER_MERGE_VALUES;
     int rc;
+    const struct tkey *k = pick_key(t, vals);
     dm_buf_reset(&a->sql);
+    dm_buf_reset(&a->key);
     row_keys(t, vals, g->keys, &g->nkeys, &g->keyless);
     if (op == BL_INSERT) {
         rc = stmt_head(a, t, safe ? "REPLACE INTO " : "INSERT INTO ");
         head = a->sql.len;
         if (!rc)
             rc = add_tuple(a, &a->sql, t, vals);
+        if (!rc && safe && solid_key(k, vals)) {
+            rc = render_key(a, t, k, vals);
+            g->supersedes = true;
+        }
+    } else if (op == BL_DELETE && solid_key(k, vals)) {
+        rc = add_delete_merge(a, t, k, vals, &head, &merge);
+        if (!rc)
+            rc = render_key(a, t, k, vals);
     } else if (op == BL_DELETE) {
         rc = add_delete(a, t, vals);
     } else {
         row_keys(t, vals2, g->keys, &g->nkeys, &g->keyless);
         if (!safe) {
             rc = add_update(a, t, vals, vals2);
+        } else if (key_unchanged(t, vals, vals2)) {
+            rc = stmt_head(a, t, "REPLACE INTO ");
+            head = a->sql.len;
+            if (!rc)
+                rc = add_tuple(a, &a->sql, t, vals2);
+            if (!rc)
+                rc = render_key(a, t, k, vals2);
+            g->supersedes = true;
         } else {
             rc = add_delete(a, t, vals);
             if (!rc)
@@ -524,9 +654,11 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct bl
     if (rc) {
         g->nkeys = 0;
         g->keyless = false;
+        g->supersedes = false;
+        dm_buf_reset(&a->key);
         return gen_err(rc, e);
     }
-    return emit(g, head, e);
+    return emit(g, head, merge, e);
 }
 
 static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct bl_value *vals,

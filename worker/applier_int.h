@@ -42,6 +42,7 @@ struct worker_applier {
     size_t txn_rows;
     struct tinfo *cache;
     struct dm_buf sql;
+    struct dm_buf key;    /* worker_rowjob.key of the job being generated */
     char *esc;            /* escape scratch */
     size_t esc_cap;
 };

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "dm_error.h"
+#include "dmlbatch.h"
 #include "log.h"
 
 #define QUEUE_MAX 1024               /* jobs per queue (DM queue-size) */
@@ -20,11 +21,15 @@
 
 struct djob {
     struct djob *next;
-    size_t len, head_len;
+    size_t len, head_len, key_len, nkeys;
+    enum worker_merge merge;
+    const uint64_t *keys;               /* causality keys (in sql[], aligned) */
+    bool supersedes;
+    const char *key;                    /* worker_rowjob.key (in sql[] after the SQL) or NULL */
     bool keyless;
     const char *schema, *table, *file;  /* key-less jobs: source table and event position */
     uint64_t pos;
-    char sql[];                         /* sql NUL [schema NUL table NUL file NUL] */
+    char sql[];     /* sql NUL [key NUL] [schema NUL table NUL file NUL] (pad) keys */
 };
 
 struct dworker {
@@ -43,6 +48,8 @@ struct dworker {
     /* thread-only */
     struct djob *txn, *txn_tail;    /* jobs executed in the open transaction (for retries) */
     struct dm_buf buf;
+    struct worker_sqlpart *parts;   /* run_list scratch */
+    size_t *order, pcap;
 };
 
 struct worker_dmlpool {
@@ -78,32 +85,74 @@ static void set_failed(struct worker_dmlpool *p, int rc, const struct worker_ter
     pthread_mutex_unlock(&p->emu);
 }
 
-/* Execute a list of jobs in the open transaction (markers carry no SQL). */
+static struct worker_sqlpart part(const struct djob *j)
+{
+    struct worker_sqlpart s = { j->sql, j->len, j->head_len, j->merge, j->key, j->key_len,
+                                j->supersedes, j->keys, j->nkeys };
+    return s;
+}
+
+static int nomem(struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
+                    WTE_LEVEL_HIGH, "out of memory");
+    return DM_E_NOMEM;
+}
+
+/* w->parts = the list's statements (markers carry none) without the DELETEs made
+ * redundant by the REPLACE right after them; *dropped counts those. */
+static int collect_parts(struct dworker *w, const struct djob *list, size_t *n, size_t *dropped)
+{
+    const struct djob *j;
+    size_t cnt = 0;
+    for (j = list; j; j = j->next)
+        cnt++;
+    if (cnt > w->pcap) {
+        struct worker_sqlpart *np = realloc(w->parts, cnt * sizeof *np);
+        size_t *no;
+        if (!np)
+            return DM_E_NOMEM;
+        w->parts = np;
+        if (!(no = realloc(w->order, cnt * sizeof *no)))
+            return DM_E_NOMEM;
+        w->order = no;
+        w->pcap = cnt;
+    }
+    *n = *dropped = 0;
+    for (j = list; j; j = j->next) {
+        struct worker_sqlpart cur, next;
+        if (!j->len)
+            continue;
+        cur = part(j);
+        if (j->next && j->next->len) {
+            next = part(j->next);
+            if (worker_sql_redundant(&cur, &next)) {
+                (*dropped)++;
+                continue;
+            }
+        }
+        w->parts[(*n)++] = cur;
+    }
+    return DM_OK;
+}
+
+/* Execute a list of jobs in the open transaction: mergeable statements grouped
+ * (worker_sql_order) and merged (INSERT/REPLACE rows, DELETEs by key), sent as
+ * multi-statement packets of about CHUNK_SOFT bytes. */
 static int run_list(struct dworker *w, const struct djob *list, struct worker_terr *e)
 {
-    const struct djob *prev = NULL;
-    size_t rows = 0;
-    int rc = DM_OK;
+    const struct worker_sqlpart *prev = NULL;
+    size_t rows, n, i, nmerged = 0;
+    int rc;
     dm_buf_reset(&w->buf);
-    for (; list; list = list->next) {
-        bool merge;
-        if (!list->len)
-            continue;
-        merge = prev && list->head_len && prev->head_len == list->head_len &&
-                memcmp(prev->sql, list->sql, list->head_len) == 0;
-        if (merge)
-            rc = dm_buf_addc(&w->buf, ',') || dm_buf_add(&w->buf, list->sql + list->head_len,
-                                                         list->len - list->head_len);
-        else
-            rc = (w->buf.len && dm_buf_addc(&w->buf, ';')) ||
-                 dm_buf_add(&w->buf, list->sql, list->len);
-        if (rc) {
-            worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
-                            WTE_LEVEL_HIGH, "out of memory");
-            return DM_E_NOMEM;
-        }
+    if (collect_parts(w, list, &n, &rows) || worker_sql_order(w->parts, n, w->order))
+        return nomem(e);
+    for (i = 0; i < n; i++) {
+        const struct worker_sqlpart *cur = &w->parts[w->order[i]];
+        if (worker_sql_append(&w->buf, prev, cur, &nmerged))
+            return nomem(e);
         rows++;
-        prev = list;
+        prev = cur;
         if (w->buf.len >= CHUNK_SOFT) {
             if ((rc = worker_applier_exec_multi(w->a, w->buf.data, w->buf.len, rows, e)))
                 return rc;
@@ -112,7 +161,8 @@ static int run_list(struct dworker *w, const struct djob *list, struct worker_te
             prev = NULL;
         }
     }
-    if (w->buf.len)
+    rc = DM_OK;
+    if (w->buf.len)     /* (a dropped DELETE's REPLACE always follows it: no rows lost) */
         rc = worker_applier_exec_multi(w->a, w->buf.data, w->buf.len, rows, e);
     dm_buf_reset(&w->buf);
     return rc;
@@ -323,7 +373,9 @@ static int push(struct worker_dmlpool *p, int q, const struct worker_rowjob *j,
     struct dworker *w = &p->w[q];
     size_t extra = j->keyless ? strlen(j->src_schema) + strlen(j->src_table) +
                                     strlen(j->file) + 3 : 0;
-    struct djob *job = malloc(sizeof *job + j->len + 1 + extra);
+    size_t klen = j->key ? j->key_len + 1 : 0;
+    size_t koff = (sizeof(struct djob) + j->len + 1 + klen + extra + 7) & ~(size_t)7;
+    struct djob *job = malloc(koff + j->nkeys * sizeof(uint64_t));
     if (!job) {
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
                         WTE_LEVEL_HIGH, "out of memory");
@@ -332,13 +384,28 @@ static int push(struct worker_dmlpool *p, int q, const struct worker_rowjob *j,
     job->next = NULL;
     job->len = j->len;
     job->head_len = j->head_len;
+    job->merge = j->merge;
     job->keyless = j->keyless;
     memcpy(job->sql, j->sql, j->len);
     job->sql[j->len] = '\0';
     job->schema = job->table = job->file = NULL;
     job->pos = j->pos;
-    if (j->keyless) {
+    job->key = NULL;
+    job->key_len = 0;
+    job->supersedes = j->supersedes;
+    job->nkeys = j->nkeys;
+    job->keys = (const uint64_t *)(void *)((char *)job + koff);
+    if (j->nkeys)
+        memcpy((char *)job + koff, j->keys, j->nkeys * sizeof(uint64_t));
+    if (j->key) {
         char *x = job->sql + j->len + 1;
+        memcpy(x, j->key, j->key_len);
+        x[j->key_len] = '\0';
+        job->key = x;
+        job->key_len = j->key_len;
+    }
+    if (j->keyless) {
+        char *x = job->sql + j->len + 1 + klen;
         job->schema = strcpy(x, j->src_schema);
         x += strlen(x) + 1;
         job->table = strcpy(x, j->src_table);
@@ -545,6 +612,8 @@ void worker_dmlpool_free(struct worker_dmlpool *p)
             pthread_join(w->th, NULL);
         worker_applier_free(w->a);
         dm_buf_free(&w->buf);
+        free(w->parts);
+        free(w->order);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->idle);

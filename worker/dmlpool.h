@@ -9,7 +9,7 @@
  * queue 0 shares no table, hence no InnoDB gap lock, with the other queues).
  *
  * Transactions: each connection batches its jobs in one transaction (statements sent
- * as multi-statement packets, consecutive INSERTs with the same head merged), committed
+ * as multi-statement packets, mergeable jobs grouped and merged: dmlbatch.h), committed
  * when `batch` rows are reached or 10 ms after its queue drained (InnoDB's unique checks
  * take gap locks even in READ COMMITTED, so no connection may sit on its locks). A
  * deadlock or lock wait timeout rolls back and re-runs the transaction (up to 8 times).

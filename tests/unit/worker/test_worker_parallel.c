@@ -9,6 +9,7 @@
 #define SUM_A ROWSUM("p.a", "id,k,v,s")
 #define SUM_NK ROWSUM("p.nk", "id,v")
 #define SUM_NU ROWSUM("p.nu", "IFNULL(u,'N'),v")
+#define SUM_C ROWSUM("p.c", "a,b,v")
 
 static void task_toml(char *out, size_t cap, const char *name, const char *extra)
 {
@@ -24,7 +25,8 @@ static void task_toml(char *out, size_t cap, const char *name, const char *extra
 
 /* Source workload, one source transaction per iteration: delete row x, give its unique
  * k to row y (conflict), re-insert x with a fresh k, a hot key, key-less inserts and
- * updates, a nullable unique key (NULL rows are key-less). Marks gen.done(tag) at the end. */
+ * updates, a nullable unique key (NULL rows are key-less), a composite primary key (delete
+ * + re-insert of one key, multi-row updates, key changes). Marks gen.done(tag) at the end. */
 static const char *const WORK_PROC =
     "CREATE PROCEDURE gen.work(IN n INT, IN base INT, IN tag INT) BEGIN "
     "DECLARE i INT DEFAULT 0; DECLARE x INT; DECLARE y INT; DECLARE kx INT; DECLARE ny INT; "
@@ -45,6 +47,10 @@ static const char *const WORK_PROC =
     "INSERT INTO p.nu VALUES (IF(i % 4 = 0, NULL, base + i), i); "
     "DELETE FROM p.nu WHERE u = base + i - 3; "
     "IF i % 10 = 0 THEN UPDATE p.nu SET v = v + 1 WHERE u IS NULL AND v = i - 8; END IF; "
+    "DELETE FROM p.c WHERE a = x % 500 AND b = 'b'; "
+    "INSERT IGNORE INTO p.c VALUES (x % 500, 'b', i); "
+    "UPDATE p.c SET v = v + 1 WHERE a BETWEEN y % 500 AND y % 500 + 3; "
+    "IF i % 5 = 0 THEN UPDATE p.c SET b = CONCAT('k', base + i) WHERE a = y % 500 LIMIT 1; END IF; "
     "COMMIT; SET i = i + 1; END WHILE; "
     "INSERT INTO gen.done VALUES (tag); END";
 
@@ -69,6 +75,7 @@ static void all_equal(int ms)
     ck_assert(converge(SUM_A, NULL, ms));
     ck_assert(converge(SUM_NK, NULL, ms));
     ck_assert(converge(SUM_NU, NULL, ms));
+    ck_assert(converge(SUM_C, NULL, ms));
 }
 
 static void setup(void)
@@ -98,6 +105,9 @@ START_TEST(parallel_many_keys_equal)
                "UNIQUE KEY uk (k))");
     sql(g_src, "CREATE TABLE p.nk (id INT, v INT)");
     sql(g_src, "CREATE TABLE p.nu (u INT NULL, v INT, UNIQUE KEY (u))");
+    sql(g_src, "CREATE TABLE p.c (a INT NOT NULL, b VARCHAR(16) NOT NULL, v INT, "
+               "PRIMARY KEY (a, b))");
+    sql(g_src, "INSERT INTO p.c SELECT seq - 1, 'b', 0 FROM gen.seq_1_to_500");
     sql(g_src, "INSERT INTO p.a SELECT seq, seq, 0, 'init' FROM gen.seq_1_to_2000");
     sql(g_src, "INSERT INTO p.nk SELECT seq %% 50, 0 FROM gen.seq_1_to_200");
     t0 = tu_now_ms();

@@ -1,0 +1,469 @@
+/* test_applier_dml.c - DML text of the generator (applier_dml.c) and statement merging
+ * (worker_sql_append): DELETE by a PK / NOT NULL unique key in a mergeable form (IN-list
+ * for one column, OR of conjunctions for composite keys, capped per statement), key-less and nullable-key tables keep DM's per-row
+ * "DELETE ... LIMIT 1", safe-mode UPDATE keeping its key = REPLACE alone (mergeable),
+ * changing its key = DELETE;REPLACE, a safe-mode DELETE right before a REPLACE of the same
+ * row left out, batch order grouping mergeable jobs without reordering jobs that share a
+ * causality key. No database: the schema cache is filled by hand and
+ * the connection handle is only used for escaping. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "applier.h"
+#include "applier_int.h"
+#include "buf.h"
+#include "dm_error.h"
+#include "dmlbatch.h"
+
+#define MAXJOBS 16
+
+struct jobs {
+    size_t n;
+    char *sql[MAXJOBS];
+    size_t len[MAXJOBS], head[MAXJOBS];
+    enum worker_merge merge[MAXJOBS];
+    bool keyless[MAXJOBS], supersedes[MAXJOBS];
+    char *key[MAXJOBS];
+};
+
+static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *e)
+{
+    struct jobs *js = ud;
+    (void)e;
+    ck_assert_uint_lt(js->n, MAXJOBS);
+    js->sql[js->n] = strndup(j->sql, j->len);
+    js->len[js->n] = j->len;
+    js->head[js->n] = j->head_len;
+    js->merge[js->n] = j->merge;
+    js->key[js->n] = j->key ? strndup(j->key, j->key_len) : NULL;
+    js->supersedes[js->n] = j->supersedes;
+    js->keyless[js->n] = j->keyless;
+    js->n++;
+    return DM_OK;
+}
+
+static void jobs_free(struct jobs *js)
+{
+    size_t i;
+    for (i = 0; i < js->n; i++) {
+        free(js->sql[i]);
+        free(js->key[i]);
+    }
+    memset(js, 0, sizeof *js);
+}
+
+static struct worker_sqlpart part(const struct jobs *js, size_t i)
+{
+    struct worker_sqlpart p = { js->sql[i], js->len[i], js->head[i], js->merge[i], js->key[i],
+                                js->key[i] ? strlen(js->key[i]) : 0, js->supersedes[i],
+                                NULL, 0 };
+    return p;
+}
+
+/* All jobs appended to one packet as dmlpool does. */
+static char *packet(const struct jobs *js)
+{
+    struct dm_buf b;
+    struct worker_sqlpart prev, cur, next;
+    size_t i, nmerged = 0;
+    bool have_prev = false;
+    dm_buf_init(&b, 1 << 20);
+    for (i = 0; i < js->n; i++) {
+        cur = part(js, i);
+        if (i + 1 < js->n) {
+            next = part(js, i + 1);
+            if (worker_sql_redundant(&cur, &next))
+                continue;
+        }
+        ck_assert_int_eq(worker_sql_append(&b, have_prev ? &prev : NULL, &cur, &nmerged), DM_OK);
+        prev = cur;
+        have_prev = true;
+    }
+    return dm_buf_take(&b);
+}
+
+static struct worker_applier *applier(void)
+{
+    struct worker_applier *a = calloc(1, sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    a->my = mysql_init(NULL);
+    ck_assert_ptr_nonnull(a->my);
+    dm_buf_init(&a->sql, 1 << 20);
+    dm_buf_init(&a->key, 1 << 20);
+    return a;
+}
+
+/* Table `db`.`name` with columns cols (comma separated), nullable flags, and keys: "P:0,1"
+ * (primary on columns 0 and 1), "U:2" (unique), separated by ';'. */
+static void add_table(struct worker_applier *a, const char *name, const char *cols,
+                      const char *nullable, const char *keys)
+{
+    struct tinfo *t = calloc(1, sizeof *t);
+    char *list = strdup(cols), *c, *save = NULL, *ks = strdup(keys), *k, *save2 = NULL;
+    size_t n = 0;
+    ck_assert_ptr_nonnull(t);
+    t->schema = strdup("db");
+    t->table = strdup(name);
+    t->cols = calloc(8, sizeof *t->cols);
+    t->gen = calloc(8, sizeof *t->gen);
+    t->nullable = calloc(8, sizeof *t->nullable);
+    t->is_unsigned = calloc(8, sizeof *t->is_unsigned);
+    for (c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        t->cols[n] = strdup(c);
+        t->nullable[n] = nullable[n] == '1';
+        n++;
+    }
+    t->ncols = t->nwritable = n;
+    for (k = strtok_r(ks, ";", &save2); k; k = strtok_r(NULL, ";", &save2)) {
+        struct tkey *key;
+        const char *p;
+        t->keys = realloc(t->keys, (t->nkeys + 1) * sizeof *t->keys);
+        key = &t->keys[t->nkeys++];
+        memset(key, 0, sizeof *key);
+        key->primary = k[0] == 'P';
+        key->not_null = true;
+        key->idx = calloc(8, sizeof *key->idx);
+        for (p = k + 2; *p; p++) {
+            if (*p == ',')
+                continue;
+            key->idx[key->n] = (size_t)(*p - '0');
+            key->not_null &= !t->nullable[key->idx[key->n]];
+            key->n++;
+        }
+    }
+    free(list);
+    free(ks);
+    t->next = a->cache;
+    a->cache = t;
+}
+
+static struct bl_value iv(int64_t i)
+{
+    struct bl_value v = { .kind = BL_INT, .i = i };
+    return v;
+}
+
+static struct bl_value sv(const char *s)
+{
+    struct bl_value v = { .kind = BL_STRING, .ptr = s, .len = strlen(s) };
+    return v;
+}
+
+static struct bl_value nv(void)
+{
+    struct bl_value v = { .kind = BL_NULL };
+    return v;
+}
+
+/* Rows event on `db`.`name` with nrows images of 2 columns (vals: row-major). */
+static void gen(struct worker_applier *a, const char *name, enum bl_rows_op op, bool safe,
+                size_t nrows, struct bl_value *vals, struct bl_value *after, struct jobs *js)
+{
+    struct bl_table tb = { .schema = "db", .table = (char *)name, .ncols = 2 };
+    struct bl_row rows[4], arows[4];
+    struct bl_event ev;
+    struct worker_terr e;
+    size_t r;
+    memset(&ev, 0, sizeof ev);
+    memset(&e, 0, sizeof e);
+    tb.schema = (char *)"db";
+    for (r = 0; r < nrows; r++) {
+        rows[r].cols = vals + 2 * r;
+        rows[r].present = NULL;
+        if (after) {
+            arows[r].cols = after + 2 * r;
+            arows[r].present = NULL;
+        }
+    }
+    ev.kind = BL_EV_ROWS;
+    ev.op = op;
+    ev.table = &tb;
+    ev.nrows = nrows;
+    ev.rows = rows;
+    ev.after = after ? arows : NULL;
+    ck_assert_int_eq(worker_applier_gen_rows(a, &ev, "db", name, safe, NULL, collect, js, &e),
+                     DM_OK);
+}
+
+START_TEST(delete_single_key_merged)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value v[] = { iv(1), sv("a"), iv(2), sv("b'c") };
+    char *p;
+    add_table(a, "t1", "id,c", "01", "P:0");
+    gen(a, "t1", BL_DELETE, false, 2, v, NULL, &js);
+    ck_assert_uint_eq(js.n, 2);
+    ck_assert_str_eq(js.sql[0], "DELETE FROM `db`.`t1` WHERE `id` IN (1)");
+    ck_assert_uint_eq(js.head[0], strlen("DELETE FROM `db`.`t1` WHERE `id` IN ("));
+    ck_assert_int_eq(js.merge[0], WORKER_MERGE_IN);
+    ck_assert(!js.keyless[0]);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t1` WHERE `id` IN (1,2)");
+    free(p);
+    /* the same delete in safe mode is the same statement */
+    jobs_free(&js);
+    gen(a, "t1", BL_DELETE, true, 1, v, NULL, &js);
+    ck_assert_str_eq(js.sql[0], "DELETE FROM `db`.`t1` WHERE `id` IN (1)");
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+START_TEST(delete_composite_key_merged)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value v[] = { iv(1), sv("x"), iv(2), sv("y") };
+    char *p;
+    add_table(a, "t2", "a,b", "00", "P:0,1");
+    gen(a, "t2", BL_DELETE, false, 2, v, NULL, &js);
+    /* OR of conjunctions: MariaDB's DELETE scans the table for a one-element row IN */
+    ck_assert_str_eq(js.sql[0], "DELETE FROM `db`.`t2` WHERE (`a`=1 AND `b`='x')");
+    ck_assert_uint_eq(js.head[0], strlen("DELETE FROM `db`.`t2` WHERE "));
+    ck_assert_int_eq(js.merge[0], WORKER_MERGE_OR);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t2` WHERE (`a`=1 AND `b`='x') OR (`a`=2 AND `b`='y')");
+    free(p);
+    jobs_free(&js);
+    /* NOT NULL unique key (no PK) qualifies too */
+    add_table(a, "t4", "a,b", "01", "U:0");
+    gen(a, "t4", BL_DELETE, false, 2, v, NULL, &js);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t4` WHERE `a` IN (1,2)");
+    free(p);
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+START_TEST(delete_keyless_not_merged)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value v[] = { iv(1), sv("x"), iv(2), nv() };
+    char *p;
+    add_table(a, "t3", "a,b", "11", "");
+    gen(a, "t3", BL_DELETE, false, 2, v, NULL, &js);
+    ck_assert(js.keyless[0]);
+    ck_assert_uint_eq(js.head[0], 0);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t3` WHERE `a`=1 AND `b`='x' LIMIT 1;"
+                        "DELETE FROM `db`.`t3` WHERE `a`=2 AND `b` IS NULL LIMIT 1");
+    free(p);
+    jobs_free(&js);
+    /* nullable unique key: per row, as DM */
+    add_table(a, "t5", "a,b", "11", "U:0");
+    gen(a, "t5", BL_DELETE, false, 2, v, NULL, &js);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t5` WHERE `a`=1 LIMIT 1;"
+                        "DELETE FROM `db`.`t5` WHERE `a`=2 LIMIT 1");
+    free(p);
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+START_TEST(safe_update_same_key_is_replace)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 }, ins = { 0 };
+    struct bl_value before[] = { iv(1), sv("a"), iv(2), sv("b") };
+    struct bl_value after[] = { iv(1), sv("A"), iv(7), sv("b") };
+    struct bl_value row[] = { iv(3), sv("c") };
+    char *p;
+    add_table(a, "t1", "id,c", "01", "P:0");
+    gen(a, "t1", BL_UPDATE, true, 2, before, after, &js);
+    ck_assert_uint_eq(js.n, 2);
+    ck_assert_str_eq(js.sql[0], "REPLACE INTO `db`.`t1` (`id`,`c`) VALUES (1,'A')");
+    ck_assert_uint_gt(js.head[0], 0);
+    /* key changed: DM's DELETE + REPLACE, not mergeable */
+    ck_assert_str_eq(js.sql[1], "DELETE FROM `db`.`t1` WHERE `id`=2 LIMIT 1;"
+                                "REPLACE INTO `db`.`t1` (`id`,`c`) VALUES (7,'b')");
+    ck_assert_uint_eq(js.head[1], 0);
+    /* a safe-mode insert after the same-key update merges into its REPLACE */
+    gen(a, "t1", BL_INSERT, true, 1, row, NULL, &ins);
+    free(js.sql[1]);
+    js.sql[1] = ins.sql[0];
+    js.len[1] = ins.len[0];
+    js.head[1] = ins.head[0];
+    js.merge[1] = ins.merge[0];
+    free(js.key[1]);
+    js.key[1] = ins.key[0];
+    js.supersedes[1] = ins.supersedes[0];
+    ins.n = 0;
+    p = packet(&js);
+    ck_assert_str_eq(p, "REPLACE INTO `db`.`t1` (`id`,`c`) VALUES (1,'A'),(3,'c')");
+    free(p);
+    jobs_free(&js);
+    /* normal mode: DM's UPDATE */
+    gen(a, "t1", BL_UPDATE, false, 1, before, after, &js);
+    ck_assert_str_eq(js.sql[0], "UPDATE `db`.`t1` SET `id`=1,`c`='A' WHERE `id`=1 LIMIT 1");
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+START_TEST(mixed_statements_not_merged)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value v[] = { iv(1), sv("a") };
+    char *p;
+    add_table(a, "t1", "id,c", "01", "P:0");
+    add_table(a, "t6", "id,c", "01", "P:0");
+    gen(a, "t1", BL_DELETE, false, 1, v, NULL, &js);
+    gen(a, "t6", BL_DELETE, false, 1, v, NULL, &js);
+    gen(a, "t6", BL_INSERT, false, 1, v, NULL, &js);
+    gen(a, "t6", BL_DELETE, false, 1, v, NULL, &js);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t1` WHERE `id` IN (1);"
+                        "DELETE FROM `db`.`t6` WHERE `id` IN (1);"
+                        "INSERT INTO `db`.`t6` (`id`,`c`) VALUES (1,'a');"
+                        "DELETE FROM `db`.`t6` WHERE `id` IN (1)");
+    free(p);
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+START_TEST(merged_delete_capped)
+{
+    struct worker_sqlpart one = { "DELETE FROM `db`.`t1` WHERE `id` IN (7)", 0, 0, WORKER_MERGE_IN,
+                                  NULL, 0, false, NULL, 0 };
+    struct dm_buf b;
+    size_t i, nmerged = 0, stmts = 1;
+    one.len = strlen(one.sql);
+    one.head_len = one.len - 2;
+    dm_buf_init(&b, 1 << 20);
+    for (i = 0; i < WORKER_MERGE_MAX_DELETE + 1; i++)
+        ck_assert_int_eq(worker_sql_append(&b, i ? &one : NULL, &one, &nmerged), DM_OK);
+    for (i = 0; i < b.len; i++)
+        stmts += b.data[i] == ';';
+    ck_assert_uint_eq(stmts, 2);
+    ck_assert_uint_eq(nmerged, 1);
+    ck_assert(strstr(b.data, ",7);DELETE FROM `db`.`t1` WHERE `id` IN (7)") != NULL);
+    dm_buf_free(&b);
+}
+END_TEST
+
+/* Safe mode: DELETE k right before REPLACE k (sysbench's delete + insert of one id) is
+ * left out; a DELETE of another key, a normal-mode INSERT or a key-less table keep it. */
+START_TEST(delete_before_replace_of_same_row_dropped)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value d1[] = { iv(1), sv("a") }, r1[] = { iv(1), sv("b") };
+    struct bl_value d2[] = { iv(2), sv("x") }, r2[] = { iv(2), sv("Y") };
+    char *p;
+    add_table(a, "t1", "id,c", "01", "P:0");
+    add_table(a, "t2", "a,b", "00", "P:0,1");
+    add_table(a, "t3", "a,b", "11", "");
+    gen(a, "t1", BL_DELETE, true, 1, d1, NULL, &js);
+    ck_assert_str_eq(js.key[0], "`db`.`t1`:1");
+    ck_assert(!js.supersedes[0]);
+    gen(a, "t1", BL_INSERT, true, 1, r1, NULL, &js);
+    ck_assert_str_eq(js.key[1], "`db`.`t1`:1");
+    ck_assert(js.supersedes[1]);
+    gen(a, "t1", BL_DELETE, true, 1, d2, NULL, &js);    /* other key: kept */
+    gen(a, "t1", BL_INSERT, true, 1, r1, NULL, &js);
+    p = packet(&js);
+    ck_assert_str_eq(p, "REPLACE INTO `db`.`t1` (`id`,`c`) VALUES (1,'b');"
+                        "DELETE FROM `db`.`t1` WHERE `id` IN (2);"
+                        "REPLACE INTO `db`.`t1` (`id`,`c`) VALUES (1,'b')");
+    free(p);
+    jobs_free(&js);
+    /* composite key: values compared exactly ('x' vs 'Y' differ in the 2nd part) */
+    gen(a, "t2", BL_DELETE, true, 1, d2, NULL, &js);
+    gen(a, "t2", BL_INSERT, true, 1, r2, NULL, &js);
+    gen(a, "t2", BL_DELETE, true, 1, r2, NULL, &js);
+    gen(a, "t2", BL_UPDATE, true, 1, r2, r2, &js);      /* same-key update = REPLACE */
+    ck_assert_str_eq(js.key[3], "`db`.`t2`:2,'Y'");
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t2` WHERE (`a`=2 AND `b`='x');"
+                        "REPLACE INTO `db`.`t2` (`a`,`b`) VALUES (2,'Y'),(2,'Y')");
+    free(p);
+    jobs_free(&js);
+    /* normal mode INSERT and key-less tables: nothing dropped */
+    gen(a, "t1", BL_DELETE, false, 1, d1, NULL, &js);
+    gen(a, "t1", BL_INSERT, false, 1, r1, NULL, &js);
+    ck_assert(!js.supersedes[1]);
+    gen(a, "t3", BL_DELETE, true, 1, d1, NULL, &js);
+    gen(a, "t3", BL_INSERT, true, 1, d1, NULL, &js);
+    ck_assert_ptr_null(js.key[2]);
+    ck_assert_ptr_null(js.key[3]);
+    p = packet(&js);
+    ck_assert_str_eq(p, "DELETE FROM `db`.`t1` WHERE `id` IN (1);"
+                        "INSERT INTO `db`.`t1` (`id`,`c`) VALUES (1,'b');"
+                        "DELETE FROM `db`.`t3` WHERE `a`=1 AND `b`='a' LIMIT 1;"
+                        "REPLACE INTO `db`.`t3` (`a`,`b`) VALUES (1,'a')");
+    free(p);
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+/* Grouping: jobs move before earlier ones only when they share no causality key. */
+START_TEST(order_groups_without_key_conflicts)
+{
+    static const char *sql[] = {
+        "REPLACE INTO `db`.`a` (`id`) VALUES (1)", "REPLACE INTO `db`.`b` (`id`) VALUES (2)",
+        "REPLACE INTO `db`.`a` (`id`) VALUES (3)", "DELETE FROM `db`.`b` WHERE `id` IN (4)",
+        "REPLACE INTO `db`.`b` (`id`) VALUES (5)", "REPLACE INTO `db`.`a` (`id`) VALUES (2)",
+        "UPDATE `db`.`a` SET `id`=9 WHERE `id`=9 LIMIT 1", "REPLACE INTO `db`.`a` (`id`) VALUES (7)" };
+    static const uint64_t keys[] = { 1, 2, 3, 4, 5, 2, 9, 7 };
+    static const size_t want[] = { 0, 2, 1, 4, 3, 5, 7, 6 };
+    struct worker_sqlpart p[8];
+    size_t order[8], i, nmerged = 0;
+    struct dm_buf b;
+    memset(p, 0, sizeof p);
+    for (i = 0; i < 8; i++) {
+        p[i].sql = sql[i];
+        p[i].len = strlen(sql[i]);
+        p[i].merge = sql[i][0] == 'R' ? WORKER_MERGE_VALUES
+                     : sql[i][0] == 'D' ? WORKER_MERGE_IN : WORKER_MERGE_NONE;
+        p[i].head_len = p[i].merge == WORKER_MERGE_NONE ? 0
+                        : (size_t)(strrchr(sql[i], '(') - sql[i]) + (sql[i][0] == 'D');
+        p[i].keys = &keys[i];
+        p[i].nkeys = 1;
+    }
+    ck_assert_int_eq(worker_sql_order(p, 8, order), DM_OK);
+    for (i = 0; i < 8; i++)
+        ck_assert_uint_eq(order[i], want[i]);
+    dm_buf_init(&b, 1 << 20);
+    for (i = 0; i < 8; i++)
+        ck_assert_int_eq(worker_sql_append(&b, i ? &p[order[i - 1]] : NULL, &p[order[i]],
+                                           &nmerged), DM_OK);
+    ck_assert_str_eq(b.data, "REPLACE INTO `db`.`a` (`id`) VALUES (1),(3);"
+                             "REPLACE INTO `db`.`b` (`id`) VALUES (2),(5);"
+                             "DELETE FROM `db`.`b` WHERE `id` IN (4);"
+                             "REPLACE INTO `db`.`a` (`id`) VALUES (2),(7);"
+                             "UPDATE `db`.`a` SET `id`=9 WHERE `id`=9 LIMIT 1");
+    dm_buf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("applier_dml");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+    tcase_add_test(tc, delete_single_key_merged);
+    tcase_add_test(tc, delete_composite_key_merged);
+    tcase_add_test(tc, delete_keyless_not_merged);
+    tcase_add_test(tc, safe_update_same_key_is_replace);
+    tcase_add_test(tc, mixed_statements_not_merged);
+    tcase_add_test(tc, merged_delete_capped);
+    tcase_add_test(tc, delete_before_replace_of_same_row_dropped);
+    tcase_add_test(tc, order_groups_without_key_conflicts);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
