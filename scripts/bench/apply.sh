@@ -188,6 +188,8 @@ catchup_case() { # workload threads
   result "$tag.dm_start_to_first_write" "$t_start" "s"
   result "$tag.apply_dm_after_first_write" "$r_dm_net" "rows/s" "$r_nat" "$(ratio "$r_dm_net" "$r_nat")"
   result "$tag.cpu_dm_worker" "$(cpu_s 0 "$c_w")" "s"
+  local hwm rss; read -r hwm rss < <(proc_rss "$WORKER_PID")
+  result "$tag.dm_worker_peak_rss" "$(awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
   result "$tag.cpu_dm_target" "$(cpu_s "$c_d0" "$c_d1")" "s" "$(cpu_s "$c_n0" "$c_n1")"
   result "$tag.dm_target_stmts" "$(printf '%s\n%s\n' "$com0" "$com1" | awk 'NR==1{for(i=1;i<=5;i++)a[i]=$i}
     NR==2{printf "ins=%d,upd=%d,del=%d,repl=%d,commit=%d", $1-a[1], $2-a[2], $3-a[3], $4-a[4], $5-a[5]}')" "count"
@@ -199,7 +201,10 @@ live_case() { # workload threads: both consumers running during the load
   want="$(checksum source)"; t0="$(now)"
   t_dm="$(wait_match dmtarget "$want" "$t0")"
   t_nat="$(wait_match native "$want" "$t0")"   # measured from the same instant (runs in parallel)
-  result "$tag.live_lag_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")"
+  local v=MISS; [ "$t_dm" != timeout ] && v="$(verdict "$t_dm" '<' 1)"
+  result "$tag.live_lag_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")" "<1s" "$v"
+  local hwm rss; read -r hwm rss < <(proc_rss "$WORKER_PID")
+  result "$tag.dm_worker_rss_after_live" "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
 }
 
 blog "T=${T}s, $TABLES x $TSIZE rows, workloads {$WLS}, threads {$THREADS}, native slave_parallel_threads=$NATIVE_THREADS log_slave_updates=$NATIVE_LSU, dm-worker worker-count=${WCOUNT:-16} batch=${WBATCH:-100} DM_WORKER_SAFE_MODE_MS=${DM_WORKER_SAFE_MODE_MS:-default (60 s)} ($(nproc) CPUs, shared machine)"
