@@ -201,8 +201,10 @@ live_case() { # workload threads: both consumers running during the load
   want="$(checksum source)"; t0="$(now)"
   t_dm="$(wait_match dmtarget "$want" "$t0")"
   t_nat="$(wait_match native "$want" "$t0")"   # measured from the same instant (runs in parallel)
-  local v=MISS; [ "$t_dm" != timeout ] && v="$(verdict "$t_dm" '<' 1)"
-  result "$tag.live_lag_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")" "<1s" "$v"
+  # issue: "lag < 1 s within 5 s after the load stops"; t_dm = time until the target equals
+  # the source after the load, so t_dm <= 5 s means no lag at all 5 s after the load
+  local v=MISS; [ "$t_dm" != timeout ] && v="$(verdict "$t_dm" '<=' 5)"
+  result "$tag.live_lag_dm" "$t_dm" "s" "$t_nat" "$(ratio "$t_dm" "$t_nat")" "caught up <=5s" "$v"
   local hwm rss; read -r hwm rss < <(proc_rss "$WORKER_PID")
   result "$tag.dm_worker_rss_after_live" "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
 }
