@@ -15,44 +15,8 @@
 
 #include "binlog.h"
 #include "dm_error.h"
+#include "sandbox_db.h"
 #include "testutil.h"
-
-static char *g_dir;
-static int g_port;
-
-static int sandbox(const char *verb)
-{
-    char cmd[1024];
-    if (strcmp(verb, "start") == 0)
-        snprintf(cmd, sizeof(cmd), "bash %s/scripts/mariadb-sandbox.sh start %s/db %d 1 >%s/sandbox.log 2>&1",
-                 tu_source_dir(), g_dir, g_port, g_dir);
-    else
-        snprintf(cmd, sizeof(cmd), "bash %s/scripts/mariadb-sandbox.sh stop %s/db >/dev/null 2>&1",
-                 tu_source_dir(), g_dir);
-    return system(cmd);
-}
-
-static MYSQL *db(void)
-{
-    MYSQL *m = mysql_init(NULL);
-    ck_assert_ptr_nonnull(m);
-    ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "root", "", NULL, (unsigned)g_port, NULL, 0),
-                  "connect: %s", mysql_error(m));
-    return m;
-}
-
-static void sql(MYSQL *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sql(MYSQL *m, const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof(q), fmt, ap);
-    va_end(ap);
-    ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
-    MYSQL_RES *r = mysql_store_result(m);
-    mysql_free_result(r);
-}
 
 static void value(MYSQL *m, const char *q, char *out, size_t cap)
 {
@@ -62,12 +26,6 @@ static void value(MYSQL *m, const char *q, char *out, size_t cap)
     ck_assert_ptr_nonnull(row);
     snprintf(out, cap, "%s", row[0] ? row[0] : "");
     mysql_free_result(r);
-}
-
-static struct bl_source source(uint32_t server_id)
-{
-    struct bl_source s = { "127.0.0.1", g_port, "root", "", server_id, 200 };
-    return s;
 }
 
 static void status(char *file, size_t cap, uint64_t *pos, char *gtid, size_t gcap)

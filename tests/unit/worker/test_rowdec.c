@@ -17,57 +17,8 @@
 #include "binlog.h"
 #include "dm_error.h"
 #include "rowdec.h"
+#include "sandbox_db.h"
 #include "testutil.h"
-
-static char *g_dir;
-static int g_port;
-
-/* ---------- sandbox and SQL helpers ---------- */
-
-static int sandbox(const char *verb)
-{
-    char cmd[1024];
-    if (strcmp(verb, "start") == 0)
-        snprintf(cmd, sizeof(cmd), "bash %s/scripts/mariadb-sandbox.sh start %s/db %d 1 >%s/sandbox.log 2>&1",
-                 tu_source_dir(), g_dir, g_port, g_dir);
-    else
-        snprintf(cmd, sizeof(cmd), "bash %s/scripts/mariadb-sandbox.sh stop %s/db >/dev/null 2>&1",
-                 tu_source_dir(), g_dir);
-    return system(cmd);
-}
-
-static MYSQL *db(void)
-{
-    MYSQL *m = mysql_init(NULL);
-    ck_assert_ptr_nonnull(m);
-    ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "root", "", NULL, (unsigned)g_port, NULL, 0),
-                  "connect: %s", mysql_error(m));
-    ck_assert_int_eq(mysql_set_character_set(m, "utf8mb4"), 0);
-    return m;
-}
-
-static void sql(MYSQL *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sql(MYSQL *m, const char *fmt, ...)
-{
-    size_t cap = 1 << 16;
-    char *q = malloc(cap);
-    ck_assert_ptr_nonnull(q);
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(q, cap, fmt, ap);
-    va_end(ap);
-    ck_assert_int_lt(n, (int)cap);
-    ck_assert_msg(mysql_query(m, q) == 0, "%.300s: %s", q, mysql_error(m));
-    MYSQL_RES *r = mysql_store_result(m);
-    mysql_free_result(r);
-    free(q);
-}
-
-static struct bl_source source(uint32_t server_id)
-{
-    struct bl_source s = { "127.0.0.1", g_port, "root", "", server_id, 200 };
-    return s;
-}
 
 static void master_pos(char *file, size_t cap, uint64_t *pos)
 {
