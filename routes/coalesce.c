@@ -125,19 +125,6 @@ static struct flight *find(struct coalescer *co, const uint8_t *key, size_t len,
     return NULL;
 }
 
-static const char *outcome_of(int status)
-{
-    switch (status) {
-    case RPC_OK: return "ok";
-    case RPC_CANCELLED: return "cancelled";
-    case RPC_DEADLINE_EXCEEDED: return "deadline_exceeded";
-    case RPC_UNIMPLEMENTED: return "unimplemented";
-    case RPC_UNAVAILABLE: return "unavailable";
-    case RPC_RESOURCE_EXHAUSTED: return "resource_exhausted";
-    default: return "error";
-    }
-}
-
 /* Detach the flight (no more joiners), then hand the answer to every waiter. */
 static void deliver_all(struct flight *f, struct rpc_result *res)
 {
@@ -156,7 +143,7 @@ static void deliver_all(struct flight *f, struct rpc_result *res)
 static void flight_cb(void *arg, struct rpc_result *res)
 {
     struct flight *f = arg;
-    metrics_rpc_observe(f->rpc_name, outcome_of(res->status), res->elapsed_us);
+    metrics_rpc_observe(f->rpc_name, res->status, res->elapsed_us);
     deliver_all(f, res);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dm_error.h"
+#include "rpc.h"
 
 #define NBUCKETS 11
 static const double BUCKETS[NBUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -124,8 +125,22 @@ void metrics_sse_poll(void)
     atomic_fetch_add(&sse_polls, 1);
 }
 
-void metrics_rpc_observe(const char *rpc, const char *outcome, int64_t dur_us)
+static const char *rpc_outcome(int status)
 {
+    switch (status) {
+    case RPC_OK: return "ok";
+    case RPC_CANCELLED: return "cancelled";
+    case RPC_DEADLINE_EXCEEDED: return "deadline_exceeded";
+    case RPC_UNIMPLEMENTED: return "unimplemented";
+    case RPC_UNAVAILABLE: return "unavailable";
+    case RPC_RESOURCE_EXHAUSTED: return "resource_exhausted";
+    default: return "error";
+    }
+}
+
+void metrics_rpc_observe(const char *rpc, int status, int64_t dur_us)
+{
+    const char *outcome = rpc_outcome(status);
     pthread_mutex_lock(&mu);
     size_t i = 0;
     for (; i < n_rpc; i++) {

@@ -24,7 +24,9 @@
 void metrics_set_version(const char *version);   /* static string */
 void metrics_http_observe(const char *route, const char *method, int code, int64_t dur_us);
 void metrics_in_flight_add(int delta);
-void metrics_rpc_observe(const char *rpc, const char *outcome, int64_t dur_us);
+/* status: the call's rpc_status; counted under its outcome label (ok, cancelled,
+ * deadline_exceeded, unimplemented, unavailable, resource_exhausted, error) */
+void metrics_rpc_observe(const char *rpc, int status, int64_t dur_us);
 void metrics_auth_failure(const char *reason);
 void metrics_coalesced_add(int n);
 void metrics_sse_watchers_add(int delta);

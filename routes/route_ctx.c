@@ -241,19 +241,6 @@ static const struct rpc_method *master_method(const char *name)
     return rpc_method_find(&pb__master__descriptor, name);
 }
 
-static const char *outcome_of(const struct rpc_result *res)
-{
-    switch (res->status) {
-    case RPC_OK: return "ok";
-    case RPC_CANCELLED: return "cancelled";
-    case RPC_DEADLINE_EXCEEDED: return "deadline_exceeded";
-    case RPC_UNIMPLEMENTED: return "unimplemented";
-    case RPC_UNAVAILABLE: return "unavailable";
-    case RPC_RESOURCE_EXHAUSTED: return "resource_exhausted";
-    default: return "error";
-    }
-}
-
 /* The answer for one request (its own or a coalesced one): complete or go on. */
 static void finish_call(struct route_ctx *c, struct rpc_result *res)
 {
@@ -266,7 +253,7 @@ static void finish_call(struct route_ctx *c, struct rpc_result *res)
 static void master_cb(void *arg, struct rpc_result *res)
 {
     struct route_ctx *c = arg;
-    metrics_rpc_observe(c->rpc_name, outcome_of(res), res->elapsed_us);
+    metrics_rpc_observe(c->rpc_name, res->status, res->elapsed_us);
     finish_call(c, res);
 }
 
