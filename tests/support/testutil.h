@@ -2,7 +2,10 @@
 #ifndef DM_TESTUTIL_H
 #define DM_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <check.h>
 
 /* Source tree root ($DMGW_SOURCE_DIR, set by ctest) and build dir ($DMGW_BUILD_DIR). */
 const char *tu_source_dir(void);
@@ -21,5 +24,8 @@ char *tu_read_source_file(const char *rel, size_t *len);
 int tu_write_file(const char *path, const char *data, size_t len);
 /* Monotonic milliseconds. */
 long long tu_now_ms(void);
+/* Run every test of suite s (freed here) and return EXIT_SUCCESS or EXIT_FAILURE. nofork: run
+ * in this process (needed with gRPC or other threads, which do not survive fork()). */
+int tu_run_suite(Suite *s, bool nofork);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "auth_keys.h"
 #include "dm_error.h"
+#include "testutil.h"
 
 START_TEST(b64url_strict)
 {
@@ -83,9 +84,5 @@ int main(void)
     tcase_add_test(tc, alg_names);
     tcase_add_test(tc, jwk_rejects);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

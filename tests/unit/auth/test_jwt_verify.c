@@ -607,10 +607,7 @@ int main(void)
     tcase_add_test(tc, reload_swaps_keys);
     tcase_add_test(tc, config_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run_suite(s, false);
     free_keys();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "dm_error.h"
+#include "testutil.h"
 
 START_TEST(bounded_append_is_error_not_truncation)
 {
@@ -108,9 +109,5 @@ int main(void)
     tcase_add_test(tc, printf_in_place_and_bounded);
     tcase_add_test(tc, error_table);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

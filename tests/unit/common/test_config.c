@@ -305,9 +305,5 @@ int main(void)
     tcase_add_test(tc, value_parsers);
     tcase_add_test(tc, print_durations_and_usage);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

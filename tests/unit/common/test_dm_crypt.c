@@ -5,6 +5,7 @@
 
 #include "dm_crypt.h"
 #include "dm_error.h"
+#include "testutil.h"
 
 START_TEST(dm_vectors_decrypt)
 {
@@ -80,9 +81,5 @@ int main(void)
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, decrypt_or_plain);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

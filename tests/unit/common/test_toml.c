@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "toml.h"
+#include "testutil.h"
 
 static json_t *parse_ok(const char *text)
 {
@@ -193,9 +194,5 @@ int main(void)
     tcase_add_test(tc, errors);
     tcase_add_test(tc, emit_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

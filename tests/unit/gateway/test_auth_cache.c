@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "auth_cache.h"
 #include "dm_error.h"
+#include "testutil.h"
 
 static char tmpdir[256], secret_path[512];
 static const char *SECRET = "0123456789abcdef0123456789abcdef";
@@ -193,9 +194,5 @@ int main(void)
     tcase_add_test(tc, flush_on_reload);
     tcase_add_test(tc, many_tokens);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

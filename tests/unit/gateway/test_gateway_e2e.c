@@ -803,11 +803,7 @@ int main(void)
     tcase_add_test(tc, sse_streams_end_on_drain);
     tcase_add_test(tc, cors_preflight_and_allow_list);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -91,13 +91,9 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, precheck_real_mariadb);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run_suite(s, true);
     sandbox("stop", 0, ">/dev/null");
     tu_rmrf(dir);
     free(dir);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include "dm_error.h"
 #include "subtask.h"
 #include "taskcfg.h"
+#include "testutil.h"
 
 #define TGT "target-database: {host: 127.0.0.1, port: 4000, user: root, password: ''}\n"
 #define INST "mysql-instances:\n  - source-id: s1\n    meta: {binlog-name: mysql-bin.000001, binlog-pos: 4}\n"
@@ -174,9 +175,5 @@ int main(void)
     tcase_add_loop_test(tc, bad_configs, 0, (int)(sizeof(bad) / sizeof(bad[0])));
     tcase_add_test(tc, anchors_and_encrypted_password_pass_through);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dmmaster.pb-c.h"
+#include "testutil.h"
 
 static void assert_packs(const ProtobufCMessage *m, const uint8_t *want, size_t n)
 {
@@ -157,9 +158,5 @@ int main(void)
     tcase_add_test(tc, oneof_member_with_empty_value_is_present);
     tcase_add_test(tc, repeated_strings_and_bytes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

@@ -8,6 +8,7 @@
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
 #include "pbjson.h"
+#include "testutil.h"
 
 static int status_of(const ProtobufCMessageDescriptor *d, const char *json, int ok, int *code)
 {
@@ -119,9 +120,5 @@ int main(void)
     tcase_add_test(tc, test_regress_wrapped_codes_innermost_wins);
     tcase_add_test(tc, test_regress_all_workers_failed_not_partial);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

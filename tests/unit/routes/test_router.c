@@ -10,6 +10,7 @@
 #include "openapi_doc.h"
 #include "router.h"
 #include "yamljson.h"
+#include "testutil.h"
 
 START_TEST(matches_and_decodes_params)
 {
@@ -145,9 +146,5 @@ int main(void)
     tcase_add_test(tc, pct_decode);
     tcase_add_test(tc, route_table_matches_openapi);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

@@ -276,9 +276,5 @@ int main(void)
     tcase_add_test(tc, go_floats_uint64_and_optional);
     tcase_add_test(tc, bounded_output_is_restored);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

@@ -10,6 +10,7 @@
 #include "dmmaster.pb-c.h"
 #include "pbjson.h"
 #include "test_pbjson_node.h"
+#include "testutil.h"
 
 #define DESC(x) (&pb__##x##__descriptor)
 
@@ -472,9 +473,5 @@ int main(void)
     tcase_add_test(tc, round_trip_every_worker_rpc_type);
     tcase_add_test(tc, filled_message_really_is_populated);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

@@ -12,6 +12,7 @@
 #include "dmmaster.pb-c.h"
 #include "dmworker.pb-c.h"
 #include "rpc.h"
+#include "testutil.h"
 
 START_TEST(pack_unpack_round_trip)
 {
@@ -144,11 +145,7 @@ int main(void)
     tcase_add_test(tc, method_find_builds_paths);
     tcase_add_test(tc, method_find_concurrent_first_use);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run_suite(s, true);
     grpc_shutdown();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "dmlbatch.h"
+#include "testutil.h"
 
 #define MAXJOBS 16
 
@@ -450,8 +451,6 @@ int main(void)
 {
     Suite *s = suite_create("applier_dml");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_add_test(tc, delete_single_key_merged);
     tcase_add_test(tc, delete_composite_key_merged);
     tcase_add_test(tc, delete_keyless_not_merged);
@@ -461,9 +460,5 @@ int main(void)
     tcase_add_test(tc, delete_before_replace_of_same_row_dropped);
     tcase_add_test(tc, order_groups_without_key_conflicts);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

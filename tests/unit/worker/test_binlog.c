@@ -370,12 +370,9 @@ int main(void)
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, rows_without_table_map);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run_suite(s, false);
     sandbox("stop");
     tu_rmrf(g_dir);
     free(g_dir);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

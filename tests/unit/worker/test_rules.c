@@ -8,6 +8,7 @@
 #include "dm_error.h"
 #include "rules.h"
 #include "subtask_cfg.h"
+#include "testutil.h"
 
 static const char *base =
     "name = \"t1\"\nmode = \"incremental\"\n[to]\nhost = \"127.0.0.1\"\nport = 3306\n"
@@ -163,16 +164,10 @@ int main(void)
 {
     Suite *s = suite_create("worker_rules");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_add_test(tc, config_defaults_and_errors);
     tcase_add_test(tc, bwl_semantics);
     tcase_add_test(tc, filter_route_mapping);
     tcase_add_test(tc, ddl_analyzer);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

@@ -5,6 +5,7 @@
  * message naming the side (source id / target address) and the MariaDB error, both in
  * QueryStatus (result.errors[0], ProcessError with TError) and QueryError (sync.errors[0]). */
 #include "worker_e2e.h"
+#include "testutil.h"
 
 static void task_toml(char *out, size_t cap, const char *name, bool with_meta, const char *to_pw)
 {
@@ -187,8 +188,6 @@ int main(void)
 {
     Suite *s = suite_create("worker_errors");
     TCase *tc = tcase_create("e2e");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(tc, 120);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, source_wrong_password);
@@ -196,10 +195,5 @@ int main(void)
     tcase_add_test(tc, target_wrong_password);
     tcase_add_test(tc, statement_binlog_format);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, true);
 }

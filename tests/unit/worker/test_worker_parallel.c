@@ -4,6 +4,7 @@
  * key; final state equal (count + CRC32 sum); kill -9 during parallel apply then restart
  * -> equal, key-less rows exactly once; per-table checkpoint rows; the timezone key. */
 #include "worker_e2e.h"
+#include "testutil.h"
 
 #define ROWSUM(t, cols) "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',', " cols "))),0)) FROM " t
 #define SUM_A ROWSUM("p.a", "id,k,v,s")
@@ -209,8 +210,6 @@ int main(void)
 {
     Suite *s = suite_create("worker_parallel");
     TCase *tc = tcase_create("e2e");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(tc, 240);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, parallel_many_keys_equal);
@@ -219,10 +218,5 @@ int main(void)
     tcase_add_test(tc, timezone_key);
     tcase_add_test(tc, conflicts_logged_on_stop);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, true);
 }

@@ -4,6 +4,7 @@
  * restarted (the binlog reader reconnects from the checkpoint); final data equal, the
  * key-less table exactly once. */
 #include "worker_e2e.h"
+#include "testutil.h"
 
 #define SUM_T "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,v,s))),0)) FROM r.t"
 #define SUM_NK "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,v))),0)) FROM r.nk"
@@ -109,17 +110,10 @@ int main(void)
 {
     Suite *s = suite_create("worker_recovery");
     TCase *tc = tcase_create("e2e");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(tc, 240);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, target_down_mid_stream);
     tcase_add_test(tc, source_restarted);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, true);
 }

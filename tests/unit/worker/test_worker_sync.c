@@ -4,6 +4,7 @@
  * or duplicates, routes merging two tables, a filter ignoring deletes, BWL ignore,
  * QueryStatus/QueryError/QueryWorkerConfig, Stop removing the subtask. */
 #include "worker_e2e.h"
+#include "testutil.h"
 
 static void task_toml(char *out, size_t cap, const char *name, const char *extra)
 {
@@ -242,8 +243,6 @@ int main(void)
 {
     Suite *s = suite_create("worker_sync");
     TCase *tc = tcase_create("e2e");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(tc, 240);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, dml_replicated_and_status);
@@ -253,10 +252,5 @@ int main(void)
     tcase_add_test(tc, kill9_no_loss_no_duplicates);
     tcase_add_test(tc, worker_config_and_stop);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, true);
 }

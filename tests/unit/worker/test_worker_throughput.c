@@ -6,6 +6,7 @@
  * (count + CRC32 sum) gives rows/s. Printed, not asserted (shared CI machines). Normal
  * (non-safe) mode: DM_WORKER_SAFE_MODE_MS=1. Size: DMGW_BENCH_ROWS (default 40000). */
 #include "worker_e2e.h"
+#include "testutil.h"
 
 #define SUMQ(t) "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,k,c,pad))),0)) FROM " t
 
@@ -99,16 +100,9 @@ int main(void)
 {
     Suite *s = suite_create("worker_throughput");
     TCase *tc = tcase_create("bench");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(tc, 900);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, apply_throughput_1_vs_8);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, true);
 }
