@@ -150,10 +150,7 @@ wait_first_write() {
   now
 }
 
-# CPU ticks (utime + stime) of a pid; 0 when gone
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 mysqld_pid() { cat "$BENCH_DIR/$1/mysqld.pid"; }
-cpu_s() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/hz}'; }
 # Com_* counters of a sandbox: "insert update delete replace commit"
 com_counts() {
   sql "$1" -N -e "SHOW GLOBAL STATUS WHERE Variable_name IN
@@ -172,13 +169,13 @@ catchup_case() { # workload threads
   load "$wl" "$th"
   want="$(checksum source)"
   dpid="$(mysqld_pid dmtarget)"; npid="$(mysqld_pid native)"
-  com0="$(com_counts dmtarget)"; c_d0="$(cpu_ticks "$dpid")"
+  com0="$(com_counts dmtarget)"; c_d0="$(proc_cpu_ticks "$dpid")"
   t0="$(now)"; start_worker; t1="$(wait_first_write dmtarget)"
   t_dm="$(wait_match dmtarget "$want" "$t0")"; t_start="$(elapsed "$t0" "$t1")"
-  c_d1="$(cpu_ticks "$dpid")"; c_w="$(cpu_ticks "$WORKER_PID")"; com1="$(com_counts dmtarget)"
-  c_n0="$(cpu_ticks "$npid")"
+  c_d1="$(proc_cpu_ticks "$dpid")"; c_w="$(proc_cpu_ticks "$WORKER_PID")"; com1="$(com_counts dmtarget)"
+  c_n0="$(proc_cpu_ticks "$npid")"
   t0="$(now)"; sql native -e "START SLAVE"; t_nat="$(wait_match native "$want" "$t0")"
-  c_n1="$(cpu_ticks "$npid")"
+  c_n1="$(proc_cpu_ticks "$npid")"
   r_dm="$(rate "$L_WRITES" "$t_dm")"; r_nat="$(rate "$L_WRITES" "$t_nat")"
   r_dm_net="$(rate "$L_WRITES" "$(awk -v a="$t_dm" -v b="$t_start" 'BEGIN{ if (a == "timeout") print a; else print a-b }')")"
   result "$tag.source_tps(${T}s)" "$L_TPS" "txn/s"

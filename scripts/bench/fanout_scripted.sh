@@ -49,9 +49,6 @@ start_workers() {
   mapfile -t PORTS <"$BENCH_DIR/ports"
 }
 
-# proc_cpu_ticks <pid>: user+system clock ticks of a process so far
-proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-
 declare -A BASE50 BASE99
 for delay in $DELAYS; do
   pfx=""; [ "$delay" != 0 ] && pfx="d${delay}ms."
@@ -85,8 +82,8 @@ for delay in $DELAYS; do
         fi
         result "$key.N=$n.p99" "$p99" "ms" "${BASE99[$key]}" "$r99"
         result "$key.N=$n.rps" "$rps" "req/s"
-        result "$key.N=$n.master_cpu" "$(awk -v a="$t0" -v b="$t1" -v r="$(kv requests "$out")" -v hz="$(getconf CLK_TCK)" \
-          'BEGIN { if (r > 0) printf "%.3f", (b - a) * 1000 / hz / r; else print "n/a" }')" "ms/req"
+        result "$key.N=$n.master_cpu" "$(awk -v s="$(cpu_s "$t0" "$t1")" -v r="$(kv requests "$out")" \
+          'BEGIN { if (r > 0) printf "%.3f", s * 1000 / r; else print "n/a" }')" "ms/req"
       done
     done
     bench_stop_pid "$MPID"

@@ -193,6 +193,11 @@ bench_start_task() {
 }
 
 # Peak and current RSS in KiB of a pid: "hwm rss"
+# proc_cpu_ticks <pid>: user+system clock ticks of a process so far (0 when gone)
+proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# cpu_s <ticks0> <ticks1>: CPU seconds between two proc_cpu_ticks readings
+cpu_s() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", (b-a)/hz}'; }
+
 proc_rss() { awk '/^VmHWM/{h=$2} /^VmRSS/{r=$2} END{print h+0, r+0}' "/proc/$1/status" 2>/dev/null; }
 
 # kv <key> <line of key=value...>
