@@ -36,6 +36,9 @@ static const struct cfg_opt GW_OPTS[] = {
      "DMGW_MAX_CONNECTIONS_PER_IP", "concurrent connections per client IP (0 = unlimited)", 0},
     {"connection-timeout", CFG_DURATION, O(connection_timeout_ms), "30s",
      "DMGW_CONNECTION_TIMEOUT", "idle connection timeout", 0},
+    {"idle-park-after", CFG_DURATION, O(idle_park_after_ms), "2s", "DMGW_IDLE_PARK_AFTER",
+     "keep-alive connections idle this long leave libmicrohttpd and its 16KiB pool "
+     "(whole seconds; 0 = off; plain HTTP only)", 0},
     {"connection-memory-limit", CFG_SIZE, O(connection_memory_limit), "16KiB",
      "DMGW_CONNECTION_MEMORY_LIMIT",
      "libmicrohttpd pool per connection (raised to max-header-size + 64 x max-headers + 4KiB)", 0},

@@ -25,6 +25,7 @@ struct gw_config {
     int64_t max_connections;
     int64_t max_connections_per_ip;
     int64_t connection_timeout_ms;
+    int64_t idle_park_after_ms;
     int64_t connection_memory_limit;
     char *auth_alg;
     char *auth_secret_file;

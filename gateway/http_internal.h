@@ -8,6 +8,7 @@
 
 #include "auth_cache.h"
 #include "buf.h"
+#include "http_park.h"
 #include "http_server.h"
 
 #define GW_REQ_ID_MAX 64
@@ -22,6 +23,7 @@ struct http_server {
     atomic_long in_flight;         /* live gw_req objects */
     atomic_long suspended;         /* connections waiting on the master */
     atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
+    struct http_park *park;        /* idle connections outside MHD (http_park.h), or NULL */
     char **origins;                /* CORS allow-list (owned) */
     size_t norigins;
     bool any_origin;
@@ -38,6 +40,9 @@ struct gw_req {
     struct dm_buf body;
     size_t discarded;              /* bytes dropped after the body bound was hit */
     bool too_large;
+    bool keepalive_ok;             /* HTTP/1.1 without "Connection: close" */
+    bool early;                    /* answered in the first call: MHD closes after it */
+    bool defer;                    /* first call of a bodiless request: hold the answer */
     atomic_int state;
     char request_id[GW_REQ_ID_MAX + 1];
     char method[16];

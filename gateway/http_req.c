@@ -94,6 +94,13 @@ static void add_cors(struct gw_req *r, struct MHD_Response *resp)
 static enum MHD_Result send_ctx_response(struct gw_req *r)
 {
     struct route_resp *rs = &r->ctx.resp;
+    if (r->defer) {
+        /* libmicrohttpd closes the connection after an answer queued in the first
+         * call; a bodiless request gets its second call at once: answer there. */
+        r->defer = false;
+        atomic_store(&r->state, GW_READY);
+        return MHD_YES;
+    }
     if (rs->stream && rs->status == 200)
         return send_stream_response(r);
     if (rs->status == 0)
@@ -362,15 +369,45 @@ static enum MHD_Result route_phase(struct gw_req *r, const char *url)
     return send_ctx_response(r);
 }
 
-static enum MHD_Result first_call(struct gw_req *r, const char *url)
+/* Does a Connection header value carry the "close" token? */
+static bool close_token(const char *v)
+{
+    while (v && *v) {
+        v += strspn(v, " \t,");
+        size_t n = strcspn(v, ",");
+        size_t t = n;
+        while (t && (v[t - 1] == ' ' || v[t - 1] == '\t'))
+            t--;
+        if (t == 5 && strncasecmp(v, "close", 5) == 0)
+            return true;
+        v += n;
+    }
+    return false;
+}
+
+static enum MHD_Result first_call_phases(struct gw_req *r, const char *url);
+
+static enum MHD_Result first_call(struct gw_req *r, const char *url, const char *version)
 {
     r->ctx.req.path = url;
+    r->keepalive_ok = strcmp(version, "HTTP/1.1") == 0 &&
+                      !close_token(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                               "Connection"));
+    r->defer = !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length") &&
+               !MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    enum MHD_Result ret = first_call_phases(r, url);
+    r->defer = false;
+    return ret;
+}
+
+static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
+{
     if (headers_too_large(r, url))
         return send_problem(r, 431, "request header fields too large");
     cors_origin(r);
     enum MHD_Result ret = route_phase(r, url);
-    if (atomic_load(&r->state) == GW_SENT || ret == MHD_NO)
-        return ret;
+    if (atomic_load(&r->state) != GW_NEW || ret == MHD_NO)
+        return ret;   /* answered (or answer held for the next call) */
     struct query_acc qa = {&r->ctx, DM_OK};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
     if (qa.err == DM_E_TOO_LARGE)
@@ -436,7 +473,9 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
         if (!r)
             return MHD_NO;
         *con_cls = r;
-        return first_call(r, url);
+        enum MHD_Result ret = first_call(r, url, version);
+        r->early = atomic_load(&r->state) == GW_SENT;
+        return ret;
     }
     int st = atomic_load(&r->state);
     if (st == GW_SENT) {
@@ -505,6 +544,10 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->status == 0)
         r->status = 499;   /* client went away before an answer */
     log_request(r, toe, dur);
+    if (r->srv->park)
+        http_park_request_done(r->srv->park, conn,
+                               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && r->keepalive_ok &&
+                                   !r->early && !r->too_large);
     metrics_http_observe(r->route_label, r->ctx.req.route ? r->ctx.req.route->method : "other",
                          r->status, dur);
     route_ctx_release(&r->ctx);

@@ -88,6 +88,7 @@ static void server_free(struct http_server *s)
         free(s->origins[i]);
     free(s->origins);
     auth_cache_free(s->auth_cache);
+    http_park_free(s->park);
     free(s);
 }
 
@@ -115,6 +116,24 @@ static size_t memory_limit(const struct http_config *c)
     return c->conn_memory_limit > need ? c->conn_memory_limit : need;
 }
 
+/* Parking (http_park.h) needs plain HTTP and an idle timeout longer than park_after. */
+static bool park_wanted(const struct http_config *c)
+{
+    bool tls = c->tls_cert_pem && c->tls_key_pem;
+    return c->park_after_s > 0 && !tls &&
+           (c->conn_timeout_s == 0 || c->conn_timeout_s > c->park_after_s);
+}
+
+static int park_new(struct http_server *s)
+{
+    const struct http_config *c = &s->cfg;
+    if (!park_wanted(c))
+        return DM_OK;
+    struct http_park_cfg pc = {c->park_after_s, c->conn_timeout_s,
+                               c->max_connections ? c->max_connections : 1024, c->max_per_ip};
+    return http_park_new(&pc, &s->park);
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *s, const struct sockaddr_storage *ss,
                                        bool v6)
 {
@@ -126,22 +145,34 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     bool tls = c->tls_cert_pem && c->tls_key_pem;
     if (tls)
         flags |= MHD_USE_TLS;
-    struct MHD_OptionItem opts[] = {
-        {MHD_OPTION_SOCK_ADDR, 0, (void *)ss},
-        {MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, c->max_connections ? c->max_connections : 1024, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, c->conn_timeout_s, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)memory_limit(c), NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, s},
-        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none, NULL},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
-        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)c->tls_cert_pem},
-        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)c->tls_key_pem},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    return MHD_start_daemon(flags, 0, NULL, NULL, http_access, s, MHD_OPTION_ARRAY, opts,
-                            MHD_OPTION_END);
+    struct http_park *pk = s->park;
+    if (pk)
+        flags |= MHD_USE_TURBO;   /* close() without shutdown(): our dup keeps the socket */
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+#define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(p)})
+    OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
+    OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, c->max_connections ? c->max_connections : 1024, NULL);
+    /* with parking the per-IP limit is enforced by http_park (parked ones count) */
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pk ? 0 : c->max_per_ip, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, pk ? c->park_after_s : c->conn_timeout_s, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(c), NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, s);
+    OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL);
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
+    if (tls) {
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, c->tls_cert_pem);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, c->tls_key_pem);
+    }
+    if (pk) {
+        OPT(MHD_OPTION_NOTIFY_CONNECTION, http_park_notify_connection, pk);
+        OPT(MHD_OPTION_URI_LOG_CALLBACK, http_park_uri_log, pk);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    return MHD_start_daemon(flags, 0, pk ? http_park_accept_policy : NULL, pk, http_access, s,
+                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 int http_server_start(const struct http_config *cfg, struct route_env *env,
@@ -164,9 +195,19 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
         server_free(s);
         return DM_E_NOMEM;
     }
+    if (park_new(s) != DM_OK) {
+        server_free(s);
+        return DM_E_NOMEM;
+    }
     s->d = start_daemon(s, &ss, v6);
     if (!s->d) {
         snprintf(err, cap, "cannot listen on %s", cfg->listen_addr);
+        server_free(s);
+        return DM_E_IO;
+    }
+    if (s->park && http_park_start(s->park, s->d) != DM_OK) {
+        snprintf(err, cap, "cannot start the idle-connection thread");
+        MHD_stop_daemon(s->d);
         server_free(s);
         return DM_E_IO;
     }
@@ -201,6 +242,7 @@ bool http_server_drain(struct http_server *s, int64_t deadline_ms)
 {
     atomic_store(&s->env->draining, true);
     route_streams_shutdown(s->env);   /* streams never finish by themselves */
+    http_park_close_all(s->park);     /* idle: nothing to finish */
     int64_t end = http_now_us() + deadline_ms * 1000;
     while (atomic_load(&s->in_flight) > 0) {
         if (http_now_us() >= end)
@@ -222,6 +264,7 @@ void http_server_stop(struct http_server *s)
     /* let resumed connections flush their answers */
     for (int i = 0; i < 100 && atomic_load(&s->in_flight) > 0; i++)
         sleep_ms(10);
+    http_park_stop(s->park);   /* no more MHD_add_connection */
     MHD_stop_daemon(s->d);
     server_free(s);
 }

@@ -45,6 +45,7 @@ struct http_config {
     unsigned max_connections;
     unsigned max_per_ip;            /* 0 = unlimited */
     unsigned conn_timeout_s;        /* idle connection timeout */
+    unsigned park_after_s;          /* idle this long: hold outside MHD (http_park.h); 0 = off */
     size_t conn_memory_limit;       /* MHD pool per connection (raised as described above) */
     const char *tls_cert_pem;       /* PEM text (not file names); both or neither */
     const char *tls_key_pem;

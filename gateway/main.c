@@ -140,6 +140,7 @@ static void http_cfg_from(const struct gw_config *c, struct http_config *h)
     h->max_per_ip = (unsigned)c->max_connections_per_ip;
     h->conn_timeout_s = (unsigned)((c->connection_timeout_ms + 999) / 1000);
     h->conn_memory_limit = (size_t)c->connection_memory_limit;
+    h->park_after_s = (unsigned)((c->idle_park_after_ms + 999) / 1000);
     h->cors_origins = c->cors_origins;
     h->audit_fd = -1;
 }

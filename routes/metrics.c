@@ -52,6 +52,8 @@ static atomic_long in_flight;
 static atomic_ullong coalesced;
 static atomic_long sse_watchers;
 static atomic_ullong sse_polls;
+static atomic_long http_parked;
+static atomic_ullong http_parks;
 static const char *build_version = "unknown";
 
 void metrics_set_version(const char *version)
@@ -118,6 +120,13 @@ void metrics_coalesced_add(int n)
 void metrics_sse_watchers_add(int delta)
 {
     atomic_fetch_add(&sse_watchers, delta);
+}
+
+void metrics_http_parked_add(int delta)
+{
+    atomic_fetch_add(&http_parked, delta);
+    if (delta > 0)
+        atomic_fetch_add(&http_parks, (unsigned long long)delta);
 }
 
 void metrics_sse_poll(void)
@@ -251,12 +260,19 @@ int metrics_render(struct dm_buf *o)
                            "dmgw_sse_watchers %ld\n"
                            "# TYPE dmgw_sse_polls_total counter\n"
                            "dmgw_sse_polls_total %llu\n"
+                           "# HELP dmgw_http_parked_connections Idle keep-alive connections "
+                           "held outside libmicrohttpd.\n"
+                           "# TYPE dmgw_http_parked_connections gauge\n"
+                           "dmgw_http_parked_connections %ld\n"
+                           "# TYPE dmgw_http_parks_total counter\n"
+                           "dmgw_http_parks_total %llu\n"
                            "# TYPE dmgw_metrics_dropped_total counter\n"
                            "dmgw_metrics_dropped_total %llu\n"
                            "# TYPE dmgw_build_info gauge\n"
                            "dmgw_build_info{version=\"%s\"} 1\n",
                            atomic_load(&in_flight), atomic_load(&coalesced),
                            atomic_load(&sse_watchers), atomic_load(&sse_polls),
+                           atomic_load(&http_parked), atomic_load(&http_parks),
                            (unsigned long long)dropped, build_version);
     pthread_mutex_unlock(&mu);
     return rc;

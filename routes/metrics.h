@@ -8,6 +8,8 @@
  *   dmgw_coalesced_requests_total             reads answered by another request's RPC
  *   dmgw_sse_watchers                         open status streams (gauge)
  *   dmgw_sse_polls_total                      QueryStatus polls made for status streams
+ *   dmgw_http_parked_connections              idle keep-alive connections parked (gauge)
+ *   dmgw_http_parks_total                     connections parked so far
  *   dmgw_build_info{version}
  * Label values are borrowed static strings (route templates, rpc names, reason names).
  * Bounded: at most METRICS_MAX_SERIES series per family; further ones are dropped and
@@ -31,6 +33,7 @@ void metrics_auth_failure(const char *reason);
 void metrics_coalesced_add(int n);
 void metrics_sse_watchers_add(int delta);
 void metrics_sse_poll(void);
+void metrics_http_parked_add(int delta);
 /* Render everything. DM_OK / DM_E_TOO_LARGE / DM_E_NOMEM. */
 int metrics_render(struct dm_buf *out);
 /* Value of dmgw_master_rpc_total summed over outcomes for `rpc` (tests, coalescing). */

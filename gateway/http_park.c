@@ -1,0 +1,569 @@
+/* http_park.c - see http_park.h */
+#include "http_park.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dm_error.h"
+#include "log.h"
+#include "metrics.h"
+
+#define PENDING_TTL_MS 5000   /* handed to MHD but never STARTED: MHD refused it */
+#define IP_BUCKETS 256
+
+/* One per TCP connection, from accept to the last close. Owned by MHD's thread while the
+ * connection is inside MHD (socket_context), by the front thread while parked or pending. */
+struct park_conn {
+    int fd;                         /* our dup of the socket; -1 if dup failed */
+    bool idle;                      /* no request in progress, last one kept alive */
+    bool parked;                    /* in the parked list (front thread's) */
+    int64_t idle_since_ms;          /* when it last became idle */
+    int64_t deadline_ms;            /* parked: close at; pending: give up at */
+    ino_t ino;                      /* pending: socket inode (matches MHD's fd in STARTED) */
+    struct park_conn *prev, *next;  /* parked list or pending list */
+    socklen_t alen;
+    struct sockaddr_storage addr;
+};
+
+struct ip_count {
+    unsigned char key[16];
+    unsigned n;
+    struct ip_count *next;
+};
+
+struct plist {
+    struct park_conn *head, *tail;
+};
+
+struct http_park {
+    struct http_park_cfg cfg;
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;             /* lists, counts, flags below */
+    struct plist parked;            /* oldest first = earliest deadline first */
+    struct plist pending;           /* handed to MHD, STARTED not seen yet */
+    unsigned total;                 /* connections counted (inside MHD + parked + pending) */
+    struct ip_count *ips[IP_BUCKETS];
+    bool closing;                   /* drain/stop: park no more */
+    bool want_close_all;            /* front thread: close the parked set */
+    bool want_exit;
+    unsigned parks_since_trim;
+    atomic_long nparked;
+    int epfd, evfd;
+    pthread_t th;
+    bool running;
+};
+
+static _Thread_local bool tl_readding;   /* MHD_add_connection of a parked socket */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------- lists ---------- */
+
+static void pl_append(struct plist *l, struct park_conn *c)
+{
+    c->next = NULL;
+    c->prev = l->tail;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+static void pl_remove(struct plist *l, struct park_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* ---------- per-IP counts (mu held) ---------- */
+
+static void ip_key(const struct sockaddr *a, unsigned char key[16])
+{
+    memset(key, 0, 16);
+    if (a->sa_family == AF_INET) {
+        key[10] = key[11] = 0xff;   /* v4-mapped */
+        memcpy(key + 12, &((const struct sockaddr_in *)a)->sin_addr, 4);
+    } else if (a->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+    }
+}
+
+static struct ip_count **ip_slot(struct http_park *p, const unsigned char key[16])
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ key[i]) * 16777619u;
+    struct ip_count **pp = &p->ips[h % IP_BUCKETS];
+    while (*pp && memcmp((*pp)->key, key, 16) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static bool ip_add(struct http_park *p, const struct sockaddr *a)
+{
+    unsigned char key[16];
+    ip_key(a, key);
+    struct ip_count **pp = ip_slot(p, key);
+    if (*pp && (*pp)->n >= p->cfg.max_per_ip)
+        return false;
+    if (!*pp) {
+        struct ip_count *e = calloc(1, sizeof(*e));
+        if (!e)
+            return false;
+        memcpy(e->key, key, 16);
+        *pp = e;
+    }
+    (*pp)->n++;
+    return true;
+}
+
+static void ip_del(struct http_park *p, const struct sockaddr *a)
+{
+    unsigned char key[16];
+    ip_key(a, key);
+    struct ip_count **pp = ip_slot(p, key);
+    if (!*pp)
+        return;
+    if (--(*pp)->n == 0) {
+        struct ip_count *e = *pp;
+        *pp = e->next;
+        free(e);
+    }
+}
+
+static void release_counts(struct http_park *p, const struct sockaddr *a)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->total)
+        p->total--;
+    if (p->cfg.max_per_ip && a)
+        ip_del(p, a);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* The connection's life ends: close our reference, uncount it. */
+static void conn_end(struct http_park *p, struct park_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    release_counts(p, (const struct sockaddr *)&c->addr);
+    free(c);
+}
+
+/* ---------- MHD callbacks ---------- */
+
+enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct http_park *p = cls;
+    if (tl_readding)
+        return MHD_YES;   /* a parked connection coming back: already counted */
+    bool ok = true;
+    pthread_mutex_lock(&p->mu);
+    if (p->cfg.max_connections && p->total >= p->cfg.max_connections)
+        ok = false;
+    else if (p->cfg.max_per_ip && !ip_add(p, addr))
+        ok = false;
+    if (ok)
+        p->total++;
+    pthread_mutex_unlock(&p->mu);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static socklen_t addr_len(const struct sockaddr *a)
+{
+    return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* A parked socket handed back: find its record by the socket's inode. */
+static struct park_conn *take_pending(struct http_park *p, int mfd)
+{
+    struct park_conn *c = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->pending.head) {
+        struct stat st;
+        if (fstat(mfd, &st) == 0)
+            for (c = p->pending.head; c && c->ino != st.st_ino; c = c->next)
+                ;
+        if (c)
+            pl_remove(&p->pending, c);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+static struct park_conn *conn_new(struct MHD_Connection *mc, int mfd)
+{
+    const union MHD_ConnectionInfo *ai = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct park_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->fd = fcntl(mfd, F_DUPFD_CLOEXEC, 0);
+    if (ai && ai->client_addr) {
+        c->alen = addr_len(ai->client_addr);
+        memcpy(&c->addr, ai->client_addr, c->alen);
+    }
+    return c;
+}
+
+static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ctx)
+{
+    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int mfd = fi ? fi->connect_fd : -1;
+    struct park_conn *c = mfd >= 0 ? take_pending(p, mfd) : NULL;
+    if (!c)
+        c = conn_new(mc, mfd);
+    if (c) {
+        c->idle = true;   /* no request yet: a silent new connection may be parked too */
+        c->idle_since_ms = now_ms();
+    }
+    *ctx = c;
+}
+
+/* MHD is closing the connection (its fd is still open; MHD closes it after we return). */
+static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx)
+{
+    struct park_conn *c = *ctx;
+    *ctx = NULL;
+    if (!c) {   /* no record (out of memory at STARTED): uncount by MHD's address */
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        release_counts(p, ai ? ai->client_addr : NULL);
+        return;
+    }
+    int64_t now = now_ms();
+    /* an idle timeout, not an error answer, EOF or Connection: close (all sooner) */
+    bool timed_out = now - c->idle_since_ms >= (int64_t)p->cfg.park_after_s * 1000 - 100;
+    if (c->idle && timed_out && c->fd >= 0) {
+        pthread_mutex_lock(&p->mu);
+        bool parked = false;
+        if (!p->closing) {
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+            c->deadline_ms = p->cfg.idle_timeout_s
+                                 ? c->idle_since_ms + (int64_t)p->cfg.idle_timeout_s * 1000
+                                 : INT64_MAX;
+            if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0) {
+                c->parked = true;
+                pl_append(&p->parked, c);
+                p->parks_since_trim++;
+                parked = true;
+            }
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (parked) {
+            atomic_fetch_add(&p->nparked, 1);
+            metrics_http_parked_add(1);
+            return;
+        }
+    }
+    conn_end(p, c);
+}
+
+void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        on_started(cls, c, socket_context);
+    else
+        on_closed(cls, c, socket_context);
+}
+
+static struct park_conn *conn_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    struct http_park *p = cls;
+    struct park_conn *c = conn_of(mc);
+    if (c)
+        c->idle = false;
+    if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
+        MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.idle_timeout_s);
+    return NULL;
+}
+
+void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool keepalive)
+{
+    struct park_conn *c = conn_of(mc);
+    if (!keepalive || !c)
+        return;   /* MHD closes it (or keeps the request timeout): never parked */
+    c->idle = true;
+    c->idle_since_ms = now_ms();
+    if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
+        MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.park_after_s);
+}
+
+/* ---------- front thread ---------- */
+
+/* Give a readable parked socket back to MHD on a fresh dup. */
+static void unpark(struct http_park *p, struct park_conn *c)
+{
+    int fd2 = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+    struct stat st;
+    if (fd2 < 0 || fstat(fd2, &st) != 0) {
+        if (fd2 >= 0)
+            close(fd2);
+        conn_end(p, c);
+        return;
+    }
+    c->ino = st.st_ino;
+    c->deadline_ms = now_ms() + PENDING_TTL_MS;
+    pthread_mutex_lock(&p->mu);
+    pl_append(&p->pending, c);
+    pthread_mutex_unlock(&p->mu);
+    tl_readding = true;
+    enum MHD_Result r = MHD_add_connection(p->d, fd2, (const struct sockaddr *)&c->addr, c->alen);
+    tl_readding = false;
+    if (r == MHD_YES)
+        return;   /* fd2 is MHD's now; STARTED takes c off the pending list */
+    pthread_mutex_lock(&p->mu);
+    bool mine = false;
+    for (struct park_conn *x = p->pending.head; x; x = x->next)
+        mine = mine || x == c;
+    if (mine)
+        pl_remove(&p->pending, c);
+    pthread_mutex_unlock(&p->mu);
+    if (mine)
+        conn_end(p, c);   /* MHD refused it (at its limit) and closed fd2 */
+}
+
+static void on_event(struct http_park *p, struct park_conn *c, uint32_t events)
+{
+    pthread_mutex_lock(&p->mu);
+    bool was = c->parked;
+    if (was) {
+        pl_remove(&p->parked, c);
+        c->parked = false;
+    }
+    bool closing = p->closing;
+    pthread_mutex_unlock(&p->mu);
+    if (!was)
+        return;
+    atomic_fetch_sub(&p->nparked, 1);
+    metrics_http_parked_add(-1);
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    char b;
+    if (!closing && (events & EPOLLIN) && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+        unpark(p, c);
+    else
+        conn_end(p, c);   /* EOF, error, or draining */
+}
+
+/* Detach parked connections due by `now` (all: INT64_MAX) and pending ones MHD never
+ * took by `pending_now`; close them outside the lock. */
+static void expire(struct http_park *p, int64_t now, int64_t pending_now)
+{
+    struct plist done = {NULL, NULL};
+    long n = 0;
+    pthread_mutex_lock(&p->mu);
+    while (p->parked.head && p->parked.head->deadline_ms <= now) {
+        struct park_conn *c = p->parked.head;
+        pl_remove(&p->parked, c);
+        c->parked = false;
+        pl_append(&done, c);
+        n++;
+    }
+    for (struct park_conn *c = p->pending.head, *nx; c; c = nx) {
+        nx = c->next;
+        if (c->deadline_ms <= pending_now) {
+            pl_remove(&p->pending, c);
+            pl_append(&done, c);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    atomic_fetch_sub(&p->nparked, n);
+    metrics_http_parked_add((int)-n);
+    for (struct park_conn *c = done.head, *nx; c; c = nx) {
+        nx = c->next;
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        conn_end(p, c);
+    }
+}
+
+/* Pools MHD freed for parked connections sit in malloc's free lists: give them back. */
+static void maybe_trim(struct http_park *p, int64_t now, int64_t *last)
+{
+    pthread_mutex_lock(&p->mu);
+    bool due = p->parks_since_trim > 0 && now - *last >= 1000;
+    if (due)
+        p->parks_since_trim = 0;
+    pthread_mutex_unlock(&p->mu);
+    if (due) {
+        malloc_trim(0);
+        *last = now;
+    }
+}
+
+static int next_wait_ms(struct http_park *p, int64_t now)
+{
+    int64_t w = 1000;
+    pthread_mutex_lock(&p->mu);
+    if (p->parked.head && p->parked.head->deadline_ms - now < w)
+        w = p->parked.head->deadline_ms - now;
+    pthread_mutex_unlock(&p->mu);
+    return w < 0 ? 0 : (int)w;
+}
+
+/* The wake eventfd: returns false when the thread should exit. */
+static bool on_wake(struct http_park *p)
+{
+    uint64_t v;
+    if (read(p->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        DM_WARN("park: eventfd read failed");
+    pthread_mutex_lock(&p->mu);
+    bool all = p->want_close_all, quit = p->want_exit;
+    p->want_close_all = false;
+    pthread_mutex_unlock(&p->mu);
+    if (all || quit)
+        expire(p, INT64_MAX, now_ms());
+    return !quit;
+}
+
+static void *front_main(void *arg)
+{
+    struct http_park *p = arg;
+    struct epoll_event evs[64];
+    int64_t last_trim = now_ms();
+    for (;;) {
+        int n = epoll_wait(p->epfd, evs, 64, next_wait_ms(p, now_ms()));
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == p) {
+                if (!on_wake(p))
+                    return NULL;
+                continue;
+            }
+            on_event(p, evs[i].data.ptr, evs[i].events);
+        }
+        int64_t now = now_ms();
+        expire(p, now, now);
+        maybe_trim(p, now, &last_trim);
+    }
+}
+
+/* ---------- lifecycle ---------- */
+
+int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
+{
+    *out = NULL;
+    struct http_park *p = calloc(1, sizeof(*p));
+    if (!p)
+        return DM_E_NOMEM;
+    p->cfg = *cfg;
+    if (p->cfg.park_after_s == 0)
+        p->cfg.park_after_s = 1;
+    pthread_mutex_init(&p->mu, NULL);
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
+    if (p->epfd < 0 || p->evfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {
+        http_park_free(p);
+        return DM_E_IO;
+    }
+    *out = p;
+    return DM_OK;
+}
+
+int http_park_start(struct http_park *p, struct MHD_Daemon *d)
+{
+    p->d = d;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 64 * 1024);
+    int rc = pthread_create(&p->th, &at, front_main, p);
+    pthread_attr_destroy(&at);
+    if (rc != 0)
+        return DM_E_IO;
+    pthread_setname_np(p->th, "dmgw-park");
+    p->running = true;
+    return DM_OK;
+}
+
+static void wake(struct http_park *p)
+{
+    uint64_t one = 1;
+    if (write(p->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        DM_WARN("park: eventfd write failed");
+}
+
+void http_park_close_all(struct http_park *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->closing = true;
+    p->want_close_all = true;
+    pthread_mutex_unlock(&p->mu);
+    wake(p);
+}
+
+void http_park_stop(struct http_park *p)
+{
+    if (!p || !p->running)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->closing = true;
+    p->want_exit = true;
+    pthread_mutex_unlock(&p->mu);
+    wake(p);
+    pthread_join(p->th, NULL);
+    p->running = false;
+}
+
+void http_park_free(struct http_park *p)
+{
+    if (!p)
+        return;
+    http_park_stop(p);
+    /* after MHD stopped: nothing parked (the thread closed it); pending records MHD
+     * never STARTED are still ours */
+    for (struct park_conn *c = p->pending.head, *nx; c; c = nx) {
+        nx = c->next;
+        if (c->fd >= 0)
+            close(c->fd);
+        free(c);
+    }
+    for (int i = 0; i < IP_BUCKETS; i++)
+        for (struct ip_count *e = p->ips[i], *nx; e; e = nx) {
+            nx = e->next;
+            free(e);
+        }
+    if (p->epfd >= 0)
+        close(p->epfd);
+    if (p->evfd >= 0)
+        close(p->evfd);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+long http_park_count(const struct http_park *p)
+{
+    return p ? atomic_load(&((struct http_park *)p)->nparked) : 0;
+}

@@ -1,0 +1,75 @@
+/* http_park.h - idle keep-alive connections held outside libmicrohttpd ("parked").
+ *
+ * Why: libmicrohttpd 0.9.75 gives every connection a fixed memory pool (about the header
+ * limit, 16 KiB by default) and zeroes all of it after each request, so every keep-alive
+ * connection that has served a request keeps that pool resident until it closes. MHD
+ * cannot release an idle connection's pool. Parking takes idle connections out of MHD:
+ *
+ *   - On NOTIFY_CONNECTION STARTED we dup() the socket (our own reference).
+ *   - MHD's connection timeout is `park_after` seconds; while a request is in progress
+ *     (from the URI-log callback, i.e. its request line, to NOTIFY_COMPLETED) the
+ *     connection gets the configured inactivity timeout instead.
+ *   - When MHD closes a connection that is idle (its last request completed and allowed
+ *     keep-alive, no new request line since) because it timed out (at least `park_after`
+ *     idle), our dup stays open: MHD runs with MHD_USE_TURBO, so it close()s without
+ *     shutdown(), and the TCP connection survives. The socket waits in our epoll set
+ *     ("parked"): about 200 bytes instead of a pool.
+ *   - A parked socket that becomes readable (the client's next request, still unread in
+ *     the kernel) is handed back with MHD_add_connection on a fresh dup; EOF, errors and
+ *     the configured inactivity timeout (counted from the last activity) close it.
+ *   - Connection limits (total and per IP) count parked connections too: this module
+ *     enforces them in MHD's accept-policy callback; MHD's own per-IP limit is off.
+ *
+ * What can be lost: nothing that was sent as a whole. A client that sent part of a
+ * request line and then stalled for `park_after` seconds loses that part (MHD read it)
+ * and gets 400 for the rest - the same class of outcome as MHD's own timeout.
+ * Connections that must close (Connection: close, HTTP/1.0, early error answers, MHD's
+ * own error answers, client EOF) are never parked: only a close at least `park_after`
+ * after the last completed request counts as an idle timeout.
+ *
+ * Plain HTTP only (TLS state lives inside MHD). Freed MHD pools go back to the OS with
+ * malloc_trim at most once per second after parking.
+ *
+ * Threads: the callbacks run on MHD's threads; one front thread of ours owns the parked
+ * set (epoll) and is the only one that frees parked connections. start/close_all/stop/free
+ * from the controlling thread. */
+#ifndef GW_HTTP_PARK_H
+#define GW_HTTP_PARK_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+struct http_park_cfg {
+    unsigned park_after_s;      /* >= 1: MHD's timeout for idle connections */
+    unsigned idle_timeout_s;    /* total inactivity before close (0 = never) */
+    unsigned max_connections;   /* total, parked included (0 = unlimited) */
+    unsigned max_per_ip;        /* 0 = unlimited */
+};
+
+struct http_park;
+
+/* DM_OK / DM_E_NOMEM / DM_E_IO. No thread yet: pass the callbacks below to MHD, start
+ * the daemon, then http_park_start. */
+int http_park_new(const struct http_park_cfg *cfg, struct http_park **out);
+/* Start the front thread for daemon d. DM_OK or DM_E_IO. */
+int http_park_start(struct http_park *p, struct MHD_Daemon *d);
+
+/* MHD callbacks, cls = the struct http_park. */
+enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);
+void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code);
+void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
+/* From NOTIFY_COMPLETED: the request on c finished; keepalive = MHD keeps the connection
+ * (completed OK, HTTP/1.1, no "close" token, answered after the request was read). */
+void http_park_request_done(struct http_park *p, struct MHD_Connection *c, bool keepalive);
+
+/* Drain: close every parked connection and park no more. Returns at once. */
+void http_park_close_all(struct http_park *p);
+/* Stop the front thread and close what it holds. Call before MHD_stop_daemon. */
+void http_park_stop(struct http_park *p);
+/* After MHD_stop_daemon. NULL is fine. */
+void http_park_free(struct http_park *p);
+/* Connections parked right now. */
+long http_park_count(const struct http_park *p);
+
+#endif /* GW_HTTP_PARK_H */
