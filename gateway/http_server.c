@@ -151,6 +151,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(p)})
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);   /* first: MHD logs option errors */
     OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, c->max_connections ? c->max_connections : 1024, NULL);
@@ -160,7 +161,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(c), NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, s);
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
     if (tls) {
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, c->tls_cert_pem);
         OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, c->tls_key_pem);

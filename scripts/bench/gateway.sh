@@ -17,6 +17,8 @@
 # library pages) shares of its RSS after the load.
 #
 # Usage: scripts/bench/gateway.sh [--quick] [-d SECONDS] [-c CONC] [--low-conc C|0] [--idle N] [--idle-connect-only] [--scenario bare|task|both]
+# Idle RSS is read twice: right after the N connections are open, and IDLE_SETTLE seconds
+# later (default 3: past the gateway's --idle-park-after of 2 s, when they are parked).
 # Env: BENCH_GW_THREADS (--threads), BENCH_GW_COALESCE (default false: the issue's targets are
 #      for coalescing off; true lets the 64 identical GETs share master RPCs),
 #      BENCH_GW_ARGS (extra dm-gateway flags).
@@ -81,7 +83,10 @@ print("ready open=%d failed=%d" % (len(socks), fails), flush=True)
 time.sleep(hold)
 '
 
-idle_rss() { # gateway-pid -> sets IDLE_KIB IDLE_OPEN
+# RSS holding the idle connections: just after they are open (IDLE_FRESH_KIB, still inside
+# libmicrohttpd with their pools) and once idle for the gateway's --idle-park-after (2 s by
+# default) plus 1 s (IDLE_KIB; they are parked by then, PARKED = dmgw_http_parked_connections).
+idle_rss() { # gateway-pid -> sets IDLE_KIB IDLE_FRESH_KIB IDLE_OPEN PARKED
   local fifo="$BENCH_DIR/idle.out" ppid
   python3 -c "$IDLE_PY" "$GPORT" "$IDLE" 30 "$IDLE_MODE" >"$fifo" 2>&1 &
   ppid=$!; BENCH_PIDS+=("$ppid")
@@ -89,7 +94,10 @@ idle_rss() { # gateway-pid -> sets IDLE_KIB IDLE_OPEN
   grep -q ready "$fifo" || bdie "idle-connection helper did not finish: $(cat "$fifo")"
   sleep 0.5
   IDLE_OPEN="$(sed -n 's/.*open=\([0-9]*\).*/\1/p' "$fifo")"
+  read -r _ IDLE_FRESH_KIB < <(proc_rss "$1")
+  sleep "${IDLE_SETTLE:-3}"
   read -r _ IDLE_KIB < <(proc_rss "$1")
+  PARKED="$(curl -s "http://127.0.0.1:$GPORT/metrics" | awk '$1=="dmgw_http_parked_connections"{print $2}')"
   bench_stop_pid "$ppid"
 }
 
@@ -166,6 +174,8 @@ scenario() { # bare|task
     "$(verdict "$(awk -v k="$hwm" 'BEGIN{print k/1024}')" '<' 20)"
   result "$SC.gateway_rss_anon_after_load" "$(awk -v k="$anon" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
   result "$SC.gateway_rss_file_after_load" "$(awk -v k="$file" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
+  result "$SC.gateway_rss_idle${IDLE_OPEN}_fresh" "$(awk -v k="$IDLE_FRESH_KIB" 'BEGIN{printf "%.1f", k/1024}')" "MiB"
+  result "$SC.gateway_idle_parked" "${PARKED:-0}" "conns"
   result "$SC.gateway_rss_idle$IDLE_OPEN" "$(awk -v k="$IDLE_KIB" 'BEGIN{printf "%.1f", k/1024}')" "MiB" \
     "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" "" "<20MiB" \
     "$(verdict "$(awk -v k="$IDLE_KIB" 'BEGIN{print k/1024}')" '<' 20)"

@@ -141,11 +141,12 @@ static unsigned count_of(const char *hay, const char *needle)
     return n;
 }
 
-/* Value of an unlabelled metric, -1 if absent. */
+/* Value of an unlabelled metric, -1 if absent. Asked from 127.0.0.2 so that it does
+ * not count against a per-IP limit a test fills from 127.0.0.1. */
 static long metric(const char *name)
 {
     struct res r;
-    http(&r, "GET", "/metrics", NULL, NULL, NULL, NULL);
+    http(&r, "GET", "/metrics", NULL, NULL, NULL, "--interface 127.0.0.2");
     char pat[128];
     snprintf(pat, sizeof(pat), "\n%s ", name);
     const char *p = strstr(r.body, pat);
@@ -161,24 +162,39 @@ static bool has_header(const struct res *r, const char *needle)
  * opens 200), a short SSE heartbeat (a client that left is noticed within ~1 s). */
 #define GW_COMMON_FLAGS "--max-connections-per-ip", "0", "--sse-heartbeat", "1s"
 
-static pid_t spawn_gateway(int port, int mport, const char *extra_flag)
+/* The gateway with the test flags, then `extra` (NULL-terminated; later flags win). */
+static pid_t spawn_gateway_v(int port, int mport, const char *const *extra)
 {
-    char bin[1024], listen[64], master[64], secret[512];
+    char bin[1024], listen[64], master[64], secret[512], logf[512];
     snprintf(bin, sizeof(bin), "%s/bin/dm-gateway", tu_build_dir());
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     snprintf(master, sizeof(master), "127.0.0.1:%d", mport);
     snprintf(secret, sizeof(secret), "%s/secret", tmpdir);
+    snprintf(logf, sizeof(logf), "%s/gw.log", tmpdir);
+    const char *base[] = {bin, "--listen-addr", listen, "--master-addr", master,
+                          "--auth-secret-file", secret, "--rpc-timeout", "1500ms",
+                          "--rpc-write-timeout", "3s", "--log-file", logf, "--max-body-size",
+                          "4096", "--max-header-size", "2048", "--threads", "2",
+                          GW_COMMON_FLAGS, "--anonymous-read=false"};
+    const char *argv[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+        argv[n++] = base[i];
+    for (size_t i = 0; extra && extra[i] && n < 63; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        char logf[512];
-        snprintf(logf, sizeof(logf), "%s/gw.log", tmpdir);
-        execl(bin, bin, "--listen-addr", listen, "--master-addr", master, "--auth-secret-file",
-              secret, "--rpc-timeout", "1500ms", "--rpc-write-timeout", "3s", "--log-file", logf,
-              "--max-body-size", "4096", "--max-header-size", "2048", "--threads", "2",
-              GW_COMMON_FLAGS, extra_flag ? extra_flag : "--anonymous-read=false", (char *)NULL);
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t spawn_gateway(int port, int mport, const char *extra_flag)
+{
+    const char *extra[] = {extra_flag, NULL};
+    return spawn_gateway_v(port, mport, extra);
 }
 
 static void wait_live(int port)
@@ -221,8 +237,11 @@ static void setup(void)
     mint(tok_bad, "another-secret-another-secret-0000", "dm:admin", 600);
 }
 
+static void park_down(void);
+
 static void teardown(void)
 {
+    park_down();   /* a failed parking test leaves its gateway running */
     stop_pid(gw_pid);
     sm_stop(sm);
     tu_rmrf(tmpdir);
@@ -779,6 +798,175 @@ START_TEST(sse_streams_end_on_drain)
 }
 END_TEST
 
+
+/* ---------- idle keep-alive connections parked outside libmicrohttpd ---------- */
+
+static pid_t park_gw;
+static int park_port, park_save;
+
+static void park_up(const char *per_ip)
+{
+    const char *extra[] = {"--idle-park-after", "1s", "--connection-timeout", "4s",
+                           "--max-connections-per-ip", per_ip, NULL};
+    park_port = tu_free_port();
+    park_gw = spawn_gateway_v(park_port, master_port, extra);
+    wait_live(park_port);
+    park_save = gw_port;
+    gw_port = park_port;   /* metric() and http() talk to this gateway */
+}
+
+static void park_down(void)
+{
+    if (park_gw <= 0)
+        return;
+    gw_port = park_save;
+    stop_pid(park_gw);
+    park_gw = 0;
+}
+
+/* One GET /livez on fd, answer read (acc reset first). */
+static void livez_on(int fd, struct acc *a)
+{
+    a->len = 0;
+    a->buf[0] = '\0';
+    send_get(fd, "/livez", tok_read, NULL);
+    ck_assert_msg(read_until(fd, a, "\"status\"", 3000), "no answer: %s", a->buf);
+    ck_assert_msg(strncmp(a->buf, "HTTP/1.1 200", 12) == 0, "%s", a->buf);
+}
+
+static bool wait_parked(long want, int timeout_ms)
+{
+    long long end = tu_now_ms() + timeout_ms;
+    while (tu_now_ms() < end) {
+        if (metric("dmgw_http_parked_connections") == want)
+            return true;
+        usleep(100000);
+    }
+    return false;
+}
+
+START_TEST(idle_connections_park_and_come_back)
+{
+    static struct acc a;
+    park_up("0");
+    int fd = tcp_connect(park_port);
+    livez_on(fd, &a);
+    ck_assert_msg(wait_parked(1, 3000), "the idle connection was not parked");
+    livez_on(fd, &a);   /* the next request on the parked socket is served */
+    ck_assert_int_eq(metric("dmgw_http_parked_connections"), 0);
+    ck_assert_int_ge(metric("dmgw_http_parks_total"), 1);
+
+    /* two pipelined requests on a parked socket: both answered, in order */
+    ck_assert(wait_parked(1, 3000));
+    const char *two = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nHost: x\r\n\r\n";
+    a.len = 0;
+    a.buf[0] = '\0';
+    ck_assert_int_eq(send(fd, two, strlen(two), MSG_NOSIGNAL), (ssize_t)strlen(two));
+    ck_assert(read_until(fd, &a, "\"version\"", 3000));
+    ck_assert_uint_eq(count_of(a.buf, "HTTP/1.1 200"), 2);
+    ck_assert(strstr(a.buf, "\"status\"") < strstr(a.buf, "\"version\""));
+
+    /* the client leaving while parked: the gauge goes back to 0 */
+    ck_assert(wait_parked(1, 3000));
+    close(fd);
+    ck_assert(wait_parked(0, 2000));
+    park_down();
+}
+END_TEST
+
+START_TEST(parked_connections_keep_http_semantics)
+{
+    static struct acc a;
+    park_up("0");
+    /* an early 401 keeps the connection (answered after the request was read) */
+    int fd = tcp_connect(park_port);
+    const char *noauth = "GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert_int_eq(send(fd, noauth, strlen(noauth), MSG_NOSIGNAL), (ssize_t)strlen(noauth));
+    ck_assert(read_until(fd, &a, "\"requestId\"", 3000));
+    ck_assert_msg(strncmp(a.buf, "HTTP/1.1 401", 12) == 0, "%s", a.buf);
+    livez_on(fd, &a);
+
+    /* the configured inactivity timeout still closes a parked connection */
+    long long t0 = tu_now_ms();
+    a.len = 0;
+    a.buf[0] = '\0';
+    ck_assert(read_until(fd, &a, NULL, 8000));   /* EOF */
+    long long idle = tu_now_ms() - t0;
+    ck_assert_msg(idle >= 3500 && idle < 6500, "closed after %lld ms (timeout 4 s)", idle);
+    close(fd);
+
+    /* Connection: close and HTTP/1.0 are closed right after the answer, never parked */
+    fd = tcp_connect(park_port);
+    send_get(fd, "/livez", tok_read, "Connection: close\r\n");
+    a.len = 0;
+    t0 = tu_now_ms();
+    ck_assert(read_until(fd, &a, NULL, 3000));
+    ck_assert(strncmp(a.buf, "HTTP/1.1 200", 12) == 0);
+    ck_assert_msg(tu_now_ms() - t0 < 900, "Connection: close took %lld ms", tu_now_ms() - t0);
+    close(fd);
+    fd = tcp_connect(park_port);
+    const char *h10 = "GET /livez HTTP/1.0\r\n\r\n";
+    ck_assert_int_eq(send(fd, h10, strlen(h10), MSG_NOSIGNAL), (ssize_t)strlen(h10));
+    a.len = 0;
+    t0 = tu_now_ms();
+    ck_assert(read_until(fd, &a, NULL, 3000));
+    ck_assert(strstr(a.buf, " 200 ") != NULL);
+    ck_assert(tu_now_ms() - t0 < 900);
+    close(fd);
+    park_down();
+}
+END_TEST
+
+START_TEST(parked_connections_count_against_limits)
+{
+    static struct acc a;
+    park_up("2");
+    int f1 = tcp_connect(park_port), f2 = tcp_connect(park_port);
+    livez_on(f1, &a);
+    livez_on(f2, &a);
+    ck_assert(wait_parked(2, 3000));
+    /* a third connection from the same IP is refused: closed without an answer */
+    int f3 = tcp_connect(park_port);
+    send_get(f3, "/livez", tok_read, NULL);
+    a.len = 0;
+    a.buf[0] = '\0';
+    read_until(f3, &a, NULL, 3000);
+    ck_assert_msg(a.len == 0, "over the per-IP limit but answered: %s", a.buf);
+    close(f3);
+    /* one leaves: room for a new one; the other parked one still works */
+    close(f1);
+    ck_assert(wait_parked(1, 2000));
+    f3 = tcp_connect(park_port);
+    livez_on(f3, &a);
+    livez_on(f2, &a);
+    close(f2);
+    close(f3);
+    park_down();
+}
+END_TEST
+
+START_TEST(drain_closes_parked_connections)
+{
+    static struct acc a;
+    park_up("0");
+    int fd = tcp_connect(park_port);
+    livez_on(fd, &a);
+    ck_assert(wait_parked(1, 3000));
+    gw_port = park_save;
+    long long t0 = tu_now_ms();
+    kill(park_gw, SIGTERM);
+    a.len = 0;
+    ck_assert(read_until(fd, &a, NULL, 3000));   /* EOF */
+    int st = 0;
+    waitpid(park_gw, &st, 0);
+    park_gw = 0;
+    ck_assert_msg(tu_now_ms() - t0 < 3000, "drain with a parked connection took %lld ms",
+                  tu_now_ms() - t0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -802,6 +990,10 @@ int main(void)
     tcase_add_test(tc, sse_unknown_task_and_master_down);
     tcase_add_test(tc, sse_streams_end_on_drain);
     tcase_add_test(tc, cors_preflight_and_allow_list);
+    tcase_add_test(tc, idle_connections_park_and_come_back);
+    tcase_add_test(tc, parked_connections_keep_http_semantics);
+    tcase_add_test(tc, parked_connections_count_against_limits);
+    tcase_add_test(tc, drain_closes_parked_connections);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
