@@ -22,6 +22,11 @@
  * the first access-handler call, answering 431 problem+json. Only requests whose
  * headers exceed the limit by several KiB reach MHD's own answer.
  *
+ * Idle keep-alive connections (plain HTTP) leave MHD after park_after_s and wait in
+ * http_park.h's epoll set until their next request; limits count them. Early answers to
+ * bodiless requests are queued on the second access-handler call (MHD 0.9.75 closes the
+ * connection after an answer queued in the first).
+ *
  * Auth: bearer tokens go through auth_cache.h (verified tokens remembered; flushed by
  * http_server_auth_reloaded after a key reload).
  *
