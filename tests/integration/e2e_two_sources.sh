@@ -47,6 +47,11 @@ TOML
 done
 W1_PID="${PIDS[0]}"
 W2_PID="${PIDS[1]}"
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
+# workers first: the master connects to them at start, and a refused first attempt puts
+# that channel in gRPC's reconnect backoff (1 s), during which calls fail fast
+wait_port "$P_W1"
+wait_port "$P_W2"
 cat >"$DIR/m.toml" <<TOML
 master-addr = "127.0.0.1:$P_M"
 data-dir = "$DIR/m-data"
@@ -66,9 +71,8 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/secret"
 PIDS+=($!)
 DM_GATEWAY_URL="http://127.0.0.1:$P_GW"
 DM_TOKEN="$("$DMGW_BIN/dm-gateway" token --secret-file "$DIR/secret" --sub e2e --scope "dm:read dm:write" --ttl 1h)"
-for p in "$P_W1" "$P_W2" "$P_M" "$P_GW"; do
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
-done
+wait_port "$P_M"
+wait_port "$P_GW"
 
 pos() { mariadb -h127.0.0.1 -P"$1" -uroot -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
 read -r f1 p1 < <(pos "$P_SRC1")
