@@ -870,6 +870,12 @@ START_TEST(idle_connections_park_and_come_back)
     ck_assert(wait_parked(1, 3000));
     close(fd);
     ck_assert(wait_parked(0, 2000));
+
+    /* a connection that never sent anything is parked too, and served when it does */
+    fd = tcp_connect(park_port);
+    ck_assert(wait_parked(1, 3000));
+    livez_on(fd, &a);
+    close(fd);
     park_down();
 }
 END_TEST
