@@ -88,7 +88,7 @@ static void add_cors(struct gw_req *r, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
     MHD_add_response_header(resp, "Vary", "Origin");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Request-Id, X-DM-Error-Code, Location, Retry-After, WWW-Authenticate");
+                            "X-Request-Id, X-DM-Error-Code, Location, Retry-After, WWW-Authenticate, ETag");
 }
 
 static enum MHD_Result send_ctx_response(struct gw_req *r)
@@ -278,7 +278,7 @@ static enum MHD_Result preflight(struct gw_req *r, const char *allow)
     if (r->origin) {
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, X-Request-Id");
+                                "Authorization, Content-Type, X-Request-Id, If-Match, If-None-Match");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
     r->status = 204;
@@ -423,6 +423,10 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
     r->ctx.req.id = r->id;
     r->ctx.req.content_type =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    r->ctx.req.accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+    r->ctx.req.if_match = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-Match");
+    r->ctx.req.if_none_match =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-None-Match");
     return MHD_YES;
 }
 

@@ -509,8 +509,10 @@ static void impl_get_task_cfg(struct master *m, struct rpc_server_call *call, co
             resp->result = true;
             resp->cfg = yaml;
         } else {
-            char buf[600];
-            snprintf(buf, sizeof(buf), "task %s not found", r->name ? r->name : "");
+            char buf[700];
+            /* DM v1.0's words for an unknown task (the gateway maps them to 404) */
+            snprintf(buf, sizeof(buf), "task %s has no workers or not exist, can try "
+                     "`refresh-worker-tasks` cmd first", r->name ? r->name : "");
             resp->msg = strdup(rc == DM_E_NOT_FOUND ? buf : dm_strerror(rc));
         }
     }

@@ -4,6 +4,9 @@
 #ifndef GW_HANDLERS_H
 #define GW_HANDLERS_H
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #include "route_ctx.h"
 
 /* tasks.c */
@@ -18,6 +21,27 @@ enum route_rc h_resume_task(struct route_ctx *c);
 enum route_rc h_stop_task(struct route_ctx *c);
 /* OperateTask `op` (Pb__TaskOp) on the path's task with `workers` (borrowed). */
 enum route_rc tasks_operate(struct route_ctx *c, int op, char **workers, size_t nworkers);
+/* tasks_config.c: the task config resource (GetTaskCfg extension) and its version.
+ * The ETag of a config is "<16 hex digits>" (quotes included) over its view: the config
+ * with target-database.password replaced by TASKCFG_MASK. */
+#define TASKCFG_MASK "******"
+#define TASKCFG_ETAG_LEN 24
+enum route_rc h_get_task_config(struct route_ctx *c);
+int taskcfg_etag(const json_t *cfg, char etag[TASKCFG_ETAG_LEN]);
+/* target-database.password of cfg when set (a non-empty scalar), or NULL; is it the mask? */
+const json_t *taskcfg_password(const json_t *cfg);
+bool taskcfg_password_masked(const json_t *cfg);
+/* If-Match (strong comparison, "*" matches) / If-None-Match (weak) against etag. */
+bool taskcfg_if_match(const char *header, const char *etag);
+bool taskcfg_if_none_match(const char *header, const char *etag);
+/* Read-modify-write changes of one task's config (PATCH with config keys, PUT that reads
+ * the config first) run one at a time per task in this process: taskcfg_lock returns the
+ * held name (give it to taskcfg_unlock once the change completed), or NULL after writing
+ * 409 + Retry-After (another change is in progress) or 500 into c. Any thread. */
+char *taskcfg_lock(struct route_ctx *c, const char *task);
+void taskcfg_unlock(char *held);
+/* 501 for a master without GetTaskCfg; `why` says what to do instead. */
+enum route_rc taskcfg_unimplemented(struct route_ctx *c, const char *why);
 /* tasks_patch.c */
 enum route_rc h_patch_task(struct route_ctx *c);
 /* tasks_sql.c */

@@ -137,6 +137,7 @@ static const char *title_for(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
@@ -197,6 +198,7 @@ static const char *type_for_status(int status)
     case 404: return "not-found";
     case 405: return "method-not-allowed";
     case 409: return "conflict";
+    case 412: return "precondition-failed";
     case 413: return "payload-too-large";
     case 415: return "unsupported-media-type";
     case 422: return "unprocessable";

@@ -65,6 +65,9 @@ struct route_req {
     const char *body;                 /* NUL-terminated (len excludes the NUL) */
     size_t body_len;
     const char *content_type;         /* may be NULL */
+    const char *accept;               /* Accept header, may be NULL */
+    const char *if_match;             /* If-Match header, may be NULL */
+    const char *if_none_match;        /* If-None-Match header, may be NULL */
     const char *request_id;
     const struct auth_identity *id;   /* NULL when the route needs no auth */
     struct route_env *env;

@@ -20,6 +20,7 @@ const struct route router_table[] = {
     {"PUT", "/api/v1/tasks/{name}", "updateTask", h_update_task, W, AU, "Replace a task config (UpdateTask)"},
     {"PATCH", "/api/v1/tasks/{name}", "patchTask", h_patch_task, W, AU, "Merge-patch stage or config (OperateTask / UpdateTask)"},
     {"DELETE", "/api/v1/tasks/{name}", "stopTask", h_stop_task, W, AU, "Stop a task (OperateTask Stop)"},
+    {"GET", "/api/v1/tasks/{name}/config", "getTaskConfig", h_get_task_config, R, 0, "The task's config, password masked (GetTaskCfg extension)"},
     {"GET", "/api/v1/tasks/{name}/errors", "getTaskErrors", h_get_task_errors, R, 0, "Errors of a task (QueryError)"},
     {"POST", "/api/v1/tasks/{name}/pause", "pauseTask", h_pause_task, W, AU, "Pause a task (OperateTask Pause)"},
     {"POST", "/api/v1/tasks/{name}/resume", "resumeTask", h_resume_task, W, AU, "Resume a task (OperateTask Resume)"},

@@ -1,5 +1,6 @@
 /* tasks.c - /api/v1/tasks: StartTask, CheckTask, QueryStatus, QueryError, UpdateTask,
- * OperateTask (pause / resume / stop). */
+ * OperateTask (pause / resume / stop). PUT with If-Match, or with the password mask of a
+ * config read from GET .../config, reads the current config first (GetTaskCfg). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
 #include "handlers.h"
+#include "yamljson.h"
 
 static void add_pct_encoded(struct dm_buf *b, const char *s)
 {
@@ -42,10 +44,24 @@ static enum route_rc created_done(struct route_ctx *c, struct rpc_result *res)
     return ROUTE_DONE;
 }
 
+/* A config read from GET .../config carries the password mask: only PUT may keep it. */
+static int reject_masked(struct route_ctx *c, const struct task_body *tb)
+{
+    if (!taskcfg_password_masked(tb->cfg))
+        return DM_OK;
+    route_problem(c, 422, "target-database.password is the mask \"%s\" of a config read from "
+                  "GET .../config; send the real or encrypted password", TASKCFG_MASK);
+    return DM_E_UNPROCESSABLE;
+}
+
 enum route_rc h_create_task(struct route_ctx *c)
 {
     struct task_body tb;
     if (task_body_parse(c, &tb) != DM_OK) {
+        task_body_free(&tb);
+        return ROUTE_DONE;
+    }
+    if (reject_masked(c, &tb) != DM_OK) {
         task_body_free(&tb);
         return ROUTE_DONE;
     }
@@ -71,6 +87,10 @@ enum route_rc h_check_task(struct route_ctx *c)
 {
     struct task_body tb;
     if (task_body_parse(c, &tb) != DM_OK) {
+        task_body_free(&tb);
+        return ROUTE_DONE;
+    }
+    if (reject_masked(c, &tb) != DM_OK) {
         task_body_free(&tb);
         return ROUTE_DONE;
     }
@@ -179,28 +199,115 @@ enum route_rc h_get_task_errors(struct route_ctx *c)
     return rc;
 }
 
+/* PUT scratch: the parsed body and the version of the config it installs. */
+struct put_state {
+    struct task_body tb;
+    char *lock;                 /* taskcfg_lock while reading the config first */
+    char etag[TASKCFG_ETAG_LEN];
+};
+
+static void put_state_free(void *p)
+{
+    struct put_state *st = p;
+    task_body_free(&st->tb);
+    taskcfg_unlock(st->lock);
+    free(st);
+}
+
+static enum route_rc put_done(struct route_ctx *c, struct rpc_result *res)
+{
+    const struct put_state *st = c->state;
+    route_done_dm(c, res);
+    if (c->resp.status == 200 && st->etag[0])
+        route_header(c, "ETag", st->etag);
+    return ROUTE_DONE;
+}
+
+static enum route_rc put_send(struct route_ctx *c, struct put_state *st)
+{
+    if (taskcfg_etag(st->tb.cfg, st->etag) != DM_OK)
+        st->etag[0] = '\0';
+    Pb__UpdateTaskRequest r = PB__UPDATE_TASK_REQUEST__INIT;
+    r.task = st->tb.yaml;
+    r.n_workers = st->tb.workers.n;
+    r.workers = st->tb.workers.v;
+    return route_master_call(c, "UpdateTask", &r.base, true, put_done);
+}
+
+/* The masked password of the body stands for the stored one. */
+static int unmask_password(struct route_ctx *c, struct put_state *st, const json_t *cur)
+{
+    const json_t *pw = taskcfg_password(cur);
+    if (!pw) {
+        route_problem(c, 422, "target-database.password is the mask \"%s\" but the stored "
+                      "config has no password to keep", TASKCFG_MASK);
+        return DM_E_UNPROCESSABLE;
+    }
+    json_t *td = json_object_get(st->tb.cfg, "target-database");
+    char *yaml = NULL;
+    if (json_object_set_new(td, "password", json_deep_copy(pw)) != 0 ||
+        !(yaml = yamljson_emit(st->tb.cfg))) {
+        route_problem(c, 500, "out of memory");
+        return DM_E_NOMEM;
+    }
+    free(st->tb.yaml);
+    st->tb.yaml = yaml;
+    return DM_OK;
+}
+
+/* The current config arrived: check If-Match, keep a masked password, UpdateTask. */
+static enum route_rc put_cfg_done(struct route_ctx *c, struct rpc_result *res)
+{
+    struct put_state *st = c->state;
+    bool masked = taskcfg_password_masked(st->tb.cfg);
+    if (res->status == RPC_UNIMPLEMENTED)
+        return taskcfg_unimplemented(c, masked ? "send the real or encrypted password, not the mask"
+                                               : "If-Match cannot be checked; send the PUT without it");
+    if (res->status != RPC_OK || !res->resp)
+        return route_rpc_failed(c, res);
+    const Pb__GetTaskCfgResponse *g = (const Pb__GetTaskCfgResponse *)res->resp;
+    if (!g->result)
+        return route_done_dm(c, res);
+    char err[256] = "", cur_tag[TASKCFG_ETAG_LEN];
+    json_t *cur = yamljson_parse(g->cfg, strlen(g->cfg), err, sizeof(err));
+    if (!cur)
+        return route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
+    int rc = taskcfg_etag(cur, cur_tag);
+    if (rc == DM_OK && c->req.if_match && !taskcfg_if_match(c->req.if_match, cur_tag)) {
+        route_header(c, "ETag", cur_tag);
+        route_problem(c, 412, "the task config changed (its ETag is now %s); "
+                      "GET /api/v1/tasks/%s/config and retry", cur_tag, route_param(c, "name"));
+        rc = DM_E_STATE;
+    } else if (rc != DM_OK) {
+        route_problem(c, 500, "out of memory");
+    } else if (masked) {
+        rc = unmask_password(c, st, cur);
+    }
+    json_decref(cur);
+    return rc == DM_OK ? put_send(c, st) : ROUTE_DONE;
+}
+
 enum route_rc h_update_task(struct route_ctx *c)
 {
-    struct task_body tb;
     const char *name = route_param(c, "name");
     route_audit_task(c, name);
-    if (task_body_parse(c, &tb) != DM_OK) {
-        task_body_free(&tb);
+    struct put_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return route_problem(c, 500, "out of memory");
+    c->state = st;
+    c->state_free = put_state_free;
+    if (task_body_parse(c, &st->tb) != DM_OK)
         return ROUTE_DONE;
-    }
-    if (strcmp(tb.name, name) != 0) {
-        route_problem(c, 422, "task name in the path (%s) differs from the config's name (%s)",
-                      name, tb.name);
-        task_body_free(&tb);
+    if (strcmp(st->tb.name, name) != 0)
+        return route_problem(c, 422, "task name in the path (%s) differs from the config's name (%s)",
+                             name, st->tb.name);
+    if (!c->req.if_match && !taskcfg_password_masked(st->tb.cfg))
+        return put_send(c, st);
+    if (!(st->lock = taskcfg_lock(c, name)))
         return ROUTE_DONE;
-    }
-    Pb__UpdateTaskRequest r = PB__UPDATE_TASK_REQUEST__INIT;
-    r.task = tb.yaml;
-    r.n_workers = tb.workers.n;
-    r.workers = tb.workers.v;
-    enum route_rc rc = route_master_call(c, "UpdateTask", &r.base, true, route_done_dm);
-    task_body_free(&tb);
-    return rc;
+    Pb__GetTaskCfgRequest r = PB__GET_TASK_CFG_REQUEST__INIT;
+    r.name = (char *)name;
+    return route_master_call(c, "GetTaskCfg", &r.base, false, put_cfg_done);
 }
 
 /* Workers for an operation: body {"workers": [...]} (optional) + ?worker=. */

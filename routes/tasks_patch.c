@@ -1,7 +1,9 @@
 /* tasks_patch.c - PATCH /api/v1/tasks/{name}: JSON Merge Patch (RFC 7386).
  *   {"stage":"Paused"|"Running"}          -> OperateTask Pause / Resume
  *   config keys (online-updatable ones)   -> GetTaskCfg (extension RPC) + merge + UpdateTask
- * A real DM v1.0 master answers GetTaskCfg with UNIMPLEMENTED: 501 "use PUT". */
+ * If-Match (the config's ETag, tasks_config.c) is checked against the current config
+ * before either: 412 when it changed. A real DM v1.0 master answers GetTaskCfg with
+ * UNIMPLEMENTED: 501 "use PUT". */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +51,39 @@ static json_t *merge_patch(json_t *target, json_t *patch)
     return out;
 }
 
-static void decref_state(void *p)
+/* Handler scratch: the patch, and the version of the config it produces. */
+struct patch_state {
+    json_t *patch;
+    char *lock;                 /* taskcfg_lock of a config change */
+    char etag[TASKCFG_ETAG_LEN];
+};
+
+static void patch_state_free(void *p)
 {
-    json_decref(p);
+    struct patch_state *st = p;
+    json_decref(st->patch);
+    taskcfg_unlock(st->lock);
+    free(st);
 }
 
+static enum route_rc update_done(struct route_ctx *c, struct rpc_result *res)
+{
+    const struct patch_state *st = c->state;
+    route_done_dm(c, res);
+    if (c->resp.status == 200 && st->etag[0])
+        route_header(c, "ETag", st->etag);
+    return ROUTE_DONE;
+}
+
+static enum route_rc patch_stage(struct route_ctx *c, const json_t *stage);
+
+/* The current config arrived: check If-Match, then pause/resume or merge + UpdateTask. */
 static enum route_rc cfg_done(struct route_ctx *c, struct rpc_result *res)
 {
+    struct patch_state *st = c->state;
+    json_t *stage = json_object_get(st->patch, "stage");
+    if (res->status == RPC_UNIMPLEMENTED && stage)
+        return taskcfg_unimplemented(c, "If-Match cannot be checked; send the PATCH without it");
     if (res->status == RPC_UNIMPLEMENTED)
         return route_problem(c, 501,
                              "the master cannot return the current task config (DM v1.0); "
@@ -66,19 +94,37 @@ static enum route_rc cfg_done(struct route_ctx *c, struct rpc_result *res)
     const Pb__GetTaskCfgResponse *g = (const Pb__GetTaskCfgResponse *)res->resp;
     if (!g->result)
         return route_done_dm(c, res);
-    char err[256] = "";
+    char err[256] = "", cur_tag[TASKCFG_ETAG_LEN];
     json_t *cur = yamljson_parse(g->cfg, strlen(g->cfg), err, sizeof(err));
     if (!cur)
         return route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
-    json_t *merged = merge_patch(cur, c->state);
+    if (taskcfg_etag(cur, cur_tag) != DM_OK) {
+        json_decref(cur);
+        return route_problem(c, 500, "out of memory");
+    }
+    if (c->req.if_match && !taskcfg_if_match(c->req.if_match, cur_tag)) {
+        json_decref(cur);
+        route_header(c, "ETag", cur_tag);
+        return route_problem(c, 412, "the task config changed (its ETag is now %s); "
+                             "GET /api/v1/tasks/%s/config and retry", cur_tag,
+                             route_param(c, "name"));
+    }
+    if (stage) {
+        json_decref(cur);
+        return patch_stage(c, stage);
+    }
+    json_t *merged = merge_patch(cur, st->patch);
     json_decref(cur);
     char *yaml = merged ? yamljson_emit(merged) : NULL;
-    json_decref(merged);
-    if (!yaml)
+    if (!yaml || taskcfg_etag(merged, st->etag) != DM_OK) {
+        json_decref(merged);
+        free(yaml);
         return route_problem(c, 500, "cannot build the merged task config");
+    }
+    json_decref(merged);
     Pb__UpdateTaskRequest r = PB__UPDATE_TASK_REQUEST__INIT;
     r.task = yaml;
-    enum route_rc rc = route_master_call(c, "UpdateTask", &r.base, true, route_done_dm);
+    enum route_rc rc = route_master_call(c, "UpdateTask", &r.base, true, update_done);
     free(yaml);
     return rc;
 }
@@ -117,6 +163,24 @@ static int check_config_keys(struct route_ctx *c, json_t *patch)
     return DM_OK;
 }
 
+/* Read the current config first (cfg_done continues); takes the patch. */
+static enum route_rc fetch_cfg(struct route_ctx *c, json_t *patch)
+{
+    struct patch_state *st = calloc(1, sizeof(*st));
+    if (!st) {
+        json_decref(patch);
+        return route_problem(c, 500, "out of memory");
+    }
+    st->patch = patch;
+    c->state = st;
+    c->state_free = patch_state_free;
+    if (!json_object_get(patch, "stage") && !(st->lock = taskcfg_lock(c, route_param(c, "name"))))
+        return ROUTE_DONE;
+    Pb__GetTaskCfgRequest r = PB__GET_TASK_CFG_REQUEST__INIT;
+    r.name = (char *)route_param(c, "name");
+    return route_master_call(c, "GetTaskCfg", &r.base, false, cfg_done);
+}
+
 enum route_rc h_patch_task(struct route_ctx *c)
 {
     json_t *patch = NULL;
@@ -125,23 +189,17 @@ enum route_rc h_patch_task(struct route_ctx *c)
         return ROUTE_DONE;
     enum route_rc rc = ROUTE_DONE;
     json_t *stage = json_object_get(patch, "stage");
-    if (stage) {
-        if (json_object_size(patch) != 1)
-            rc = route_problem(c, 422, "\"stage\" cannot be combined with config changes");
-        else
-            rc = patch_stage(c, stage);
-        json_decref(patch);
-        return rc;
+    if (stage && json_object_size(patch) != 1) {
+        rc = route_problem(c, 422, "\"stage\" cannot be combined with config changes");
+    } else if (stage && c->req.if_match) {
+        return fetch_cfg(c, patch);   /* the precondition is on the config's version */
+    } else if (stage) {
+        rc = patch_stage(c, stage);
+    } else if (json_object_size(patch) == 0) {
+        rc = route_problem(c, 422, "empty merge patch");
+    } else if (check_config_keys(c, patch) == DM_OK) {
+        return fetch_cfg(c, patch);
     }
-    if (json_object_size(patch) == 0 || check_config_keys(c, patch) != DM_OK) {
-        if (json_object_size(patch) == 0)
-            route_problem(c, 422, "empty merge patch");
-        json_decref(patch);
-        return ROUTE_DONE;
-    }
-    c->state = patch;
-    c->state_free = decref_state;
-    Pb__GetTaskCfgRequest r = PB__GET_TASK_CFG_REQUEST__INIT;
-    r.name = (char *)route_param(c, "name");
-    return route_master_call(c, "GetTaskCfg", &r.base, false, cfg_done);
+    json_decref(patch);
+    return rc;
 }

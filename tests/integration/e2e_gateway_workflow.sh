@@ -60,6 +60,47 @@ sed 's/do-dbs: \["shop"\]/do-dbs: ["shop"]\n    ignore-tables:\n      - db-name:
 api PUT "/api/v1/tasks/$TASK" -H 'Content-Type: application/yaml' --data-binary @"$DM_STACK_DIR/task-updated.yaml"
 check_eq "PUT (update-task) while Paused 200" 200 "$HTTP_CODE"
 
+# --- the task config resource (GetTaskCfg) and optimistic concurrency -------------------
+api_h() { # METHOD PATH [curl args...]: like api, also keeps the headers in HDRS
+  local m="$1" p="$2"; shift 2
+  HDRS="$(mktemp)"
+  local out
+  out="$(curl -sS -X "$m" -H "Authorization: Bearer $DM_TOKEN" -D "$HDRS" -w '\n%{http_code}' "$@" "$DM_GATEWAY_URL$p")"
+  HTTP_CODE="${out##*$'\n'}"
+  BODY="${out%$'\n'*}"
+}
+# hdr NAME: a response header of the last api_h call
+hdr() { sed -n "s/^$1: *//Ip" "$HDRS" | tr -d '\r' | head -1; }
+api_h GET "/api/v1/tasks/$TASK/config"
+check_eq "GET config 200" 200 "$HTTP_CODE"
+check_eq "config is YAML" "application/yaml" "$(hdr Content-Type)"
+check_contains "config is the updated one" 'tbl-name: "orders"' "$BODY"
+TAG="$(hdr ETag)"
+check_contains "config has an ETag" '"' "$TAG"
+api_h GET "/api/v1/tasks/$TASK/config?format=json" -H "If-None-Match: $TAG"
+check_eq "If-None-Match with the current ETag: 304" 304 "$HTTP_CODE"
+api_h GET "/api/v1/tasks/$TASK/config" -H 'Accept: application/json'
+check_eq "Accept: application/json gives JSON" "application/json" "$(hdr Content-Type)"
+check_eq "same ETag for both forms" "$TAG" "$(hdr ETag)"
+check_eq "JSON config names the task" "$TASK" "$(echo "$BODY" | jq_get 'd["name"]')"
+api_h PATCH "/api/v1/tasks/$TASK" -H 'Content-Type: application/merge-patch+json' -H 'If-Match: "0123456789abcdef"' \
+  -d '{"filters":{"no-truncate":{"schema-pattern":"shop","events":["truncate table"],"action":"Ignore"}}}'
+check_eq "PATCH with a stale If-Match: 412" 412 "$HTTP_CODE"
+check_eq "412 carries the current ETag" "$TAG" "$(hdr ETag)"
+api_h PATCH "/api/v1/tasks/$TASK" -H 'Content-Type: application/merge-patch+json' -H "If-Match: $TAG" \
+  -d '{"filters":{"no-truncate":{"schema-pattern":"shop","events":["truncate table"],"action":"Ignore"}}}'
+check_eq "PATCH config with the current If-Match (Paused): 200" 200 "$HTTP_CODE"
+NEWTAG="$(hdr ETag)"
+api_h GET "/api/v1/tasks/$TASK/config"
+check_contains "the merged config has the new filter" "no-truncate" "$BODY"
+check_contains "the merged config kept the update" 'tbl-name: orders' "$BODY"
+check_eq "PATCH answered the new version" "$NEWTAG" "$(hdr ETag)"
+api_h PUT "/api/v1/tasks/$TASK" -H 'Content-Type: application/yaml' -H "If-Match: $TAG" \
+  --data-binary @"$DM_STACK_DIR/task-updated.yaml"
+check_eq "PUT with the old ETag after the PATCH: 412" 412 "$HTTP_CODE"
+api_h GET /api/v1/tasks/no-such-task/config
+check_eq "config of an unknown task: 404" 404 "$HTTP_CODE"
+
 api POST "/api/v1/tasks/$TASK/resume"
 check_eq "resume 200" 200 "$HTTP_CODE"
 check_contains "resume answer" '"op":"Resume"' "$BODY"

@@ -468,6 +468,86 @@ START_TEST(write_routes_and_rules)
 }
 END_TEST
 
+/* GET .../config, If-Match and the password mask: against a master with GetTaskCfg (the
+ * scripted one) and one without it (DM v1.0: UNIMPLEMENTED -> 501). */
+START_TEST(task_config_etag_and_mask)
+{
+    struct res r;
+    sm_set_json(sm, "GetTaskCfg", "{\"result\":true,\"msg\":\"\",\"cfg\":\"name: test\\n"
+                "task-mode: all\\ntarget-database:\\n  host: db\\n  user: u\\n  password: s3cret\\n\"}");
+    http(&r, "GET", "/api/v1/tasks/test/config", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "s3cret"));
+    ck_assert_ptr_nonnull(strstr(r.body, "password: '******'"));
+    const char *e = strcasestr(r.headers, "\nETag: ");
+    ck_assert_ptr_nonnull(e);
+    char tag[64] = "", hdr[128];
+    ck_assert_int_eq(sscanf(e + 7, "%63[^\r\n]", tag), 1);
+    http(&r, "GET", "/api/v1/tasks/test/config?format=json", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"password\":\"******\""));
+    ck_assert_ptr_nonnull(strstr(r.headers, tag));
+    http(&r, "GET", "/api/v1/tasks/test/config?format=xml", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 400);
+    /* the mask sent back with PUT keeps the stored password; a stale If-Match is 412 */
+    const char *put = "name: test\ntask-mode: all\ntarget-database:\n  host: db2\n  user: u\n"
+                      "  password: '******'\n";
+    unsigned updates = sm_count(sm, "UpdateTask");
+    snprintf(hdr, sizeof(hdr), "-H 'If-Match: \"00\", %s'", tag);
+    http(&r, "PUT", "/api/v1/tasks/test", tok_write, "application/yaml", put, hdr);
+    ck_assert_int_eq(r.status, 200);
+    char *req = sm_last_request(sm, "UpdateTask");
+    ck_assert_ptr_nonnull(strstr(req, "password: s3cret"));
+    ck_assert_ptr_nonnull(strstr(req, "host: db2"));
+    free(req);
+    http(&r, "PUT", "/api/v1/tasks/test", tok_write, "application/yaml", put, "-H 'If-Match: \"00\"'");
+    ck_assert_int_eq(r.status, 412);
+    ck_assert_ptr_nonnull(strstr(r.headers, tag));
+    http(&r, "PATCH", "/api/v1/tasks/test", tok_write, "application/merge-patch+json",
+         "{\"stage\":\"Paused\"}", "-H 'If-Match: W/\"x\"'");
+    ck_assert_int_eq(r.status, 412);
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", put, NULL);
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_uint_eq(sm_count(sm, "UpdateTask"), updates + 1);
+    /* two config changes of one task at once: the second is refused, not interleaved */
+    sm_set_delay(sm, "UpdateTask", 700);
+    char cmd[8192];
+    snprintf(cmd, sizeof(cmd),
+             "for i in 1 2; do curl -s -o /dev/null -w '%%{http_code}\\n' -X PATCH -H "
+             "'Authorization: Bearer %s' -H 'Content-Type: application/merge-patch+json' "
+             "-d '{\"filters\":{\"f'$i'\":{\"action\":\"Ignore\"}}}' "
+             "http://127.0.0.1:%d/api/v1/tasks/test & sleep 0.2; done; wait", tok_write, gw_port);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char both[64] = "";
+    size_t got = fread(both, 1, sizeof(both) - 1, p);
+    pclose(p);
+    both[got] = '\0';
+    ck_assert_msg(strstr(both, "200") && strstr(both, "409"), "concurrent PATCHes: %s", both);
+    sm_set_delay(sm, "UpdateTask", 0);
+    /* a password that YAML types as a number is a password too */
+    sm_set_json(sm, "GetTaskCfg", "{\"result\":true,\"msg\":\"\",\"cfg\":\"name: test\\n"
+                "target-database:\\n  password: 987654\\n\"}");
+    http(&r, "GET", "/api/v1/tasks/test/config?format=json", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "987654"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\"password\":\"******\""));
+    /* DM v1.0: no GetTaskCfg */
+    sm_set_status(sm, "GetTaskCfg", 12, "unknown method");
+    http(&r, "GET", "/api/v1/tasks/test/config", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 501);
+    http(&r, "PUT", "/api/v1/tasks/test", tok_write, "application/yaml", put, NULL);
+    ck_assert_int_eq(r.status, 501);
+    ck_assert_ptr_nonnull(strstr(r.body, "real or encrypted password"));
+    http(&r, "PUT", "/api/v1/tasks/test", tok_write, "application/yaml", TASK_YAML, "-H 'If-Match: *'");
+    ck_assert_int_eq(r.status, 501);
+    http(&r, "PUT", "/api/v1/tasks/test", tok_write, "application/yaml", TASK_YAML, NULL);
+    ck_assert_int_eq(r.status, 200);   /* plain PUT needs nothing DM v1.0 lacks */
+    ck_assert_uint_eq(sm_count(sm, "UpdateTask"), updates + 3);
+    sm_reset(sm);
+}
+END_TEST
+
 START_TEST(auth_matrix)
 {
     struct res r;
@@ -986,6 +1066,7 @@ int main(void)
     tcase_add_test(tc, test_regress_start_twice_409);
     tcase_add_test(tc, query_routes);
     tcase_add_test(tc, write_routes_and_rules);
+    tcase_add_test(tc, task_config_etag_and_mask);
     tcase_add_test(tc, auth_matrix);
     tcase_add_test(tc, limits_and_protocol);
     tcase_add_test(tc, master_never_answers_504_livez_fast);
