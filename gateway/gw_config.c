@@ -72,6 +72,12 @@ static const struct cfg_opt GW_OPTS[] = {
     {"log-file", CFG_STR, O(log_file), NULL, "DMGW_LOG_FILE", "log file (default stderr)", 0},
     {"audit-log", CFG_STR, O(audit_log), NULL, "DMGW_AUDIT_LOG",
      "audit log file, one JSON line per write (default: the main log)", 0},
+    {"idempotency-ttl", CFG_DURATION, O(idempotency_ttl_ms), "24h", "DMGW_IDEMPOTENCY_TTL",
+     "how long the answer of a write sent with an Idempotency-Key is replayed", 0},
+    {"idempotency-max-keys", CFG_INT, O(idempotency_max_keys), "10000",
+     "DMGW_IDEMPOTENCY_MAX_KEYS", "Idempotency-Keys remembered (oldest dropped; 0 = ignore the header)", 0},
+    {"idempotency-max-bytes", CFG_SIZE, O(idempotency_max_bytes), "16MiB",
+     "DMGW_IDEMPOTENCY_MAX_BYTES", "memory for remembered answers (oldest dropped)", 0},
     {"print-config", CFG_BOOL, O(print_config), "false", NULL,
      "print the effective configuration (secrets masked) and exit", CFG_NO_FILE},
 };

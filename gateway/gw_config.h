@@ -44,6 +44,9 @@ struct gw_config {
     char *log_level;
     char *log_file;
     char *audit_log;
+    int64_t idempotency_ttl_ms;
+    int64_t idempotency_max_keys;
+    int64_t idempotency_max_bytes;
     bool print_config;
 };
 

@@ -9,6 +9,7 @@
 #include "auth_cache.h"
 #include "buf.h"
 #include "http_park.h"
+#include "idem.h"
 #include "http_server.h"
 
 #define GW_REQ_ID_MAX 64
@@ -24,6 +25,7 @@ struct http_server {
     atomic_long suspended;         /* connections waiting on the master */
     atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
     struct http_park *park;        /* idle connections outside MHD (http_park.h), or NULL */
+    struct idem_store *idem;       /* Idempotency-Key answers (idem.h), or NULL */
     char **origins;                /* CORS allow-list (owned) */
     size_t norigins;
     bool any_origin;
@@ -51,6 +53,8 @@ struct gw_req {
     char *origin;                  /* allowed CORS origin to echo, or NULL */
     int64_t start_us;
     int status;
+    struct idem_entry *idem;       /* Idempotency-Key claimed by this request, until stored */
+    struct idem_answer replay;     /* a replayed answer (its strings back ctx.resp) */
 };
 
 /* http_req.c */

@@ -28,9 +28,12 @@ static void hook_suspend(void *opaque)
     MHD_suspend_connection(r->conn);
 }
 
+static void idem_capture(struct gw_req *r);
+
 static void hook_resume(void *opaque)
 {
     struct gw_req *r = opaque;
+    idem_capture(r);   /* the answer is complete: remember it even if the client left */
     atomic_store(&r->state, GW_READY);
     atomic_fetch_sub(&r->srv->suspended, 1);
     MHD_resume_connection(r->conn);
@@ -88,7 +91,8 @@ static void add_cors(struct gw_req *r, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
     MHD_add_response_header(resp, "Vary", "Origin");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Request-Id, X-DM-Error-Code, Location, Retry-After, WWW-Authenticate, ETag");
+                            "X-Request-Id, X-DM-Error-Code, Location, Retry-After, WWW-Authenticate, ETag, "
+                            "Idempotent-Replayed");
 }
 
 static enum MHD_Result send_ctx_response(struct gw_req *r)
@@ -278,7 +282,8 @@ static enum MHD_Result preflight(struct gw_req *r, const char *allow)
     if (r->origin) {
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, X-Request-Id, If-Match, If-None-Match");
+                                "Authorization, Content-Type, X-Request-Id, If-Match, If-None-Match, "
+                                "Idempotency-Key");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
     r->status = 204;
@@ -452,6 +457,131 @@ static enum MHD_Result take_upload(struct gw_req *r, const char *data, size_t *s
     return MHD_YES;
 }
 
+/* ---------- Idempotency-Key (idem.h) ---------- */
+
+static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (h ^ 0xff) * 1099511628211ull;   /* field separator */
+}
+
+/* What makes two requests "the same": method, path, query, media type, body. */
+static uint64_t fingerprint(const struct gw_req *r)
+{
+    const struct route_req *q = &r->ctx.req;
+    uint64_t h = 14695981039346656037ull;
+    h = fnv_add(h, r->method, strlen(r->method));
+    h = fnv_add(h, q->path, strlen(q->path));
+    for (size_t i = 0; i < q->nquery; i++) {
+        h = fnv_add(h, q->query[i].key, strlen(q->query[i].key));
+        h = fnv_add(h, q->query[i].value, strlen(q->query[i].value));
+    }
+    h = fnv_add(h, q->content_type ? q->content_type : "", q->content_type ? strlen(q->content_type) : 0);
+    return fnv_add(h, q->body, q->body_len);
+}
+
+static int64_t now_ms(void)
+{
+    return http_now_us() / 1000;
+}
+
+/* Answer a stored answer again. */
+static void replay(struct gw_req *r)
+{
+    const struct idem_answer *a = &r->replay;
+    route_text(&r->ctx, a->status, a->content_type, a->body, a->body_len);
+    for (size_t i = 0; i < a->nheaders; i++)
+        route_header(&r->ctx, a->hkey[i], a->hval[i]);
+    route_header(&r->ctx, "Idempotent-Replayed", "true");
+}
+
+/* A write with an Idempotency-Key: true when answered here (replay or refusal). */
+static bool idem_phase(struct gw_req *r)
+{
+    const struct route *rt = r->ctx.req.route;
+    if (!r->srv->idem || !(rt->flags & ROUTE_F_AUDIT))
+        return false;
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (!h)
+        return false;
+    char key[IDEM_KEY_MAX + 1];
+    if (idem_parse_key(h, key) != 0) {
+        route_problem(&r->ctx, 400, "Idempotency-Key: 1 to %d visible ASCII characters, "
+                      "optionally in double quotes", IDEM_KEY_MAX);
+        return true;
+    }
+    const char *ns = r->id && r->id->sub ? r->id->sub : "";
+    switch (idem_begin(r->srv->idem, ns, key, fingerprint(r), now_ms(), &r->idem, &r->replay)) {
+    case IDEM_NEW:
+        return false;
+    case IDEM_REPLAY:
+        replay(r);
+        return true;
+    case IDEM_BUSY:
+        route_header(&r->ctx, "Retry-After", "1");
+        route_problem(&r->ctx, 409, "a request with this Idempotency-Key is still in progress");
+        return true;
+    case IDEM_MISMATCH:
+        route_problem(&r->ctx, 422, "this Idempotency-Key was used for a different request");
+        return true;
+    default:
+        route_problem(&r->ctx, 500, "out of memory");
+        return true;
+    }
+}
+
+/* Answers that must not be replayed: the operation may not have happened (master down,
+ * deadline, rate limit) or the gateway failed. */
+static bool idem_storable(const struct route_resp *rs)
+{
+    if (rs->status == 0 || rs->stream || rs->status == 429 || rs->status == 502 ||
+        rs->status == 503 || rs->status == 504)
+        return false;
+    return rs->status < 500 || !rs->content_type ||
+           strcmp(rs->content_type, "application/problem+json") != 0;
+}
+
+static int answer_of(const struct route_resp *rs, struct idem_answer *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->status = rs->status;
+    a->body_len = rs->body.len;
+    if (!(a->body = malloc(rs->body.len + 1)))
+        return DM_E_NOMEM;
+    if (rs->body.len)
+        memcpy(a->body, rs->body.data, rs->body.len);
+    a->body[rs->body.len] = '\0';
+    if (rs->content_type && !(a->content_type = strdup(rs->content_type)))
+        return DM_E_NOMEM;
+    for (size_t i = 0; i < rs->nheaders && i < IDEM_MAX_HEADERS; i++) {
+        a->hkey[i] = strdup(rs->headers[i].key);
+        a->hval[i] = strdup(rs->headers[i].value);
+        a->nheaders++;
+        if (!a->hkey[i] || !a->hval[i])
+            return DM_E_NOMEM;
+    }
+    return DM_OK;
+}
+
+/* The claimed request's answer is complete: store it, or free the key. */
+static void idem_capture(struct gw_req *r)
+{
+    struct idem_entry *e = r->idem;
+    if (!e)
+        return;
+    r->idem = NULL;
+    struct idem_answer a;
+    if (idem_storable(&r->ctx.resp) && answer_of(&r->ctx.resp, &a) == DM_OK) {
+        idem_finish(r->srv->idem, e, &a, now_ms());
+        return;
+    }
+    if (idem_storable(&r->ctx.resp))
+        idem_answer_clear(&a);
+    idem_abandon(r->srv->idem, e);
+}
+
 static enum MHD_Result run_handler(struct gw_req *r)
 {
     if (r->too_large) {
@@ -460,10 +590,14 @@ static enum MHD_Result run_handler(struct gw_req *r)
     }
     r->ctx.req.body = r->body.data ? r->body.data : "";
     r->ctx.req.body_len = r->body.len;
+    if (idem_phase(r))
+        return send_ctx_response(r);
     atomic_store(&r->state, GW_RUN);
     enum route_rc rc = r->ctx.req.route->handler(&r->ctx);
-    if (rc == ROUTE_DONE)
+    if (rc == ROUTE_DONE) {
+        idem_capture(r);
         return send_ctx_response(r);
+    }
     return MHD_YES;   /* suspended; resumed by the rpc callback (state -> GW_READY) */
 }
 
@@ -554,7 +688,10 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                    !r->early && !r->too_large);
     metrics_http_observe(r->route_label, r->ctx.req.route ? r->ctx.req.route->method : "other",
                          r->status, dur);
+    if (r->idem)
+        idem_abandon(r->srv->idem, r->idem);   /* never answered */
     route_ctx_release(&r->ctx);
+    idem_answer_clear(&r->replay);
     dm_buf_free(&r->body);
     auth_identity_free(r->id);
     free(r->origin);

@@ -89,6 +89,7 @@ static void server_free(struct http_server *s)
     free(s->origins);
     auth_cache_free(s->auth_cache);
     http_park_free(s->park);
+    idem_free(s->idem);
     free(s);
 }
 
@@ -191,7 +192,10 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
     s->env = env;
     s->auth = auth;
     s->auth_cache = auth_cache_new();
-    if (!s->auth_cache || parse_origins(s, cfg->cors_origins) != DM_OK) {
+    if (cfg->idem_max_keys)
+        s->idem = idem_new(cfg->idem_max_keys, cfg->idem_max_bytes, cfg->idem_ttl_ms);
+    if (!s->auth_cache || (cfg->idem_max_keys && !s->idem) ||
+        parse_origins(s, cfg->cors_origins) != DM_OK) {
         server_free(s);
         return DM_E_NOMEM;
     }

@@ -56,6 +56,9 @@ struct http_config {
     const char *tls_key_pem;
     const char *cors_origins;       /* comma-separated allow-list, "*" = any; NULL = no CORS */
     int audit_fd;                   /* >= 0: audit lines go here (O_APPEND), else the log */
+    unsigned idem_max_keys;         /* Idempotency-Key store (idem.h); 0 = keys ignored */
+    size_t idem_max_bytes;
+    int64_t idem_ttl_ms;
 };
 
 struct http_server;

@@ -143,6 +143,9 @@ static void http_cfg_from(const struct gw_config *c, struct http_config *h)
     h->park_after_s = (unsigned)((c->idle_park_after_ms + 999) / 1000);
     h->cors_origins = c->cors_origins;
     h->audit_fd = -1;
+    h->idem_max_keys = (unsigned)(c->idempotency_max_keys > 0 ? c->idempotency_max_keys : 0);
+    h->idem_max_bytes = (size_t)c->idempotency_max_bytes;
+    h->idem_ttl_ms = c->idempotency_ttl_ms;
 }
 
 /* Wait for signals on the main thread (blocked everywhere else). */

@@ -548,6 +548,50 @@ START_TEST(task_config_etag_and_mask)
 }
 END_TEST
 
+/* Idempotency-Key: a client that gave up on a slow start-task and retries gets 409 while
+ * the first one runs, then the first one's answer; the master saw one StartTask. */
+START_TEST(idempotency_key_replays_writes)
+{
+    struct res r;
+    unsigned starts = sm_count(sm, "StartTask");
+    sm_set_delay(sm, "StartTask", 1500);
+    const char *key = "-H 'Idempotency-Key: \"retry-me-1\"' --max-time 0.4";
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", TASK_YAML, key);
+    ck_assert_int_le(r.status, 0);   /* the client gave up (curl: no answer) */
+    const char *key2 = "-H 'Idempotency-Key: \"retry-me-1\"'";
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", TASK_YAML, key2);
+    ck_assert_int_eq(r.status, 409);
+    ck_assert(has_header(&r, "Retry-After: 1"));
+    ck_assert_ptr_nonnull(strstr(r.body, "still in progress"));
+    usleep(1500 * 1000);
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", TASK_YAML, key2);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert(has_header(&r, "Idempotent-Replayed: true"));
+    ck_assert(has_header(&r, "Location: /api/v1/tasks/test"));
+    ck_assert_uint_eq(sm_count(sm, "StartTask"), starts + 1);
+    /* the same key for another body: 422, nothing sent */
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", "name: other\n", key2);
+    ck_assert_int_eq(r.status, 422);
+    sm_set_delay(sm, "StartTask", 0);
+    /* a master that is down: the answer is not kept, the retry runs again */
+    sm_set_status(sm, "OperateTask", 14, "unavailable");
+    const char *key3 = "-H 'Idempotency-Key: pause-1'";
+    http(&r, "POST", "/api/v1/tasks/test/pause", tok_write, NULL, NULL, key3);
+    ck_assert_int_eq(r.status, 503);
+    sm_reset(sm);
+    unsigned ops = sm_count(sm, "OperateTask");
+    http(&r, "POST", "/api/v1/tasks/test/pause", tok_write, NULL, NULL, key3);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(!has_header(&r, "Idempotent-Replayed"));
+    http(&r, "POST", "/api/v1/tasks/test/pause", tok_write, NULL, NULL, key3);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(has_header(&r, "Idempotent-Replayed: true"));
+    ck_assert_uint_eq(sm_count(sm, "OperateTask"), ops + 1);
+    http(&r, "POST", "/api/v1/tasks/test/pause", tok_write, NULL, NULL, "-H 'Idempotency-Key: a b'");
+    ck_assert_int_eq(r.status, 400);
+}
+END_TEST
+
 START_TEST(auth_matrix)
 {
     struct res r;
@@ -1067,6 +1111,7 @@ int main(void)
     tcase_add_test(tc, query_routes);
     tcase_add_test(tc, write_routes_and_rules);
     tcase_add_test(tc, task_config_etag_and_mask);
+    tcase_add_test(tc, idempotency_key_replays_writes);
     tcase_add_test(tc, auth_matrix);
     tcase_add_test(tc, limits_and_protocol);
     tcase_add_test(tc, master_never_answers_504_livez_fast);
