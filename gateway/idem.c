@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
 #define NBUCKETS 4096u
 
 struct idem_entry {
@@ -76,6 +78,7 @@ void idem_free(struct idem_store *s)
             nx = e->hnext;
             entry_free(e);
         }
+    metrics_idempotency(METRICS_IDEM_NONE, -(int)s->count);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -115,6 +118,7 @@ static void drop(struct idem_store *s, struct idem_entry *e)
     }
     s->count--;
     entry_free(e);
+    metrics_idempotency(METRICS_IDEM_NONE, -1);
 }
 
 /* Expired finished entries, then the oldest ones while over a bound (`room`: entries
@@ -191,6 +195,10 @@ enum idem_rc idem_begin(struct idem_store *s, const char *ns, const char *key, u
     if (rc == IDEM_NOMEM)
         idem_answer_clear(out);
     free(k);
+    static const enum metrics_idem m[] = {[IDEM_NEW] = METRICS_IDEM_NONE,
+        [IDEM_REPLAY] = METRICS_IDEM_REPLAYED, [IDEM_BUSY] = METRICS_IDEM_BUSY,
+        [IDEM_MISMATCH] = METRICS_IDEM_MISMATCH, [IDEM_NOMEM] = METRICS_IDEM_NONE};
+    metrics_idempotency(m[rc], rc == IDEM_NEW ? 1 : 0);
     return rc;
 }
 
@@ -214,6 +222,7 @@ void idem_finish(struct idem_store *s, struct idem_entry *e, struct idem_answer 
     s->tail = e;
     evict(s, now_ms, 0);
     pthread_mutex_unlock(&s->mu);
+    metrics_idempotency(METRICS_IDEM_STORED, 0);
 }
 
 void idem_abandon(struct idem_store *s, struct idem_entry *e)

@@ -54,6 +54,8 @@ static atomic_long sse_watchers;
 static atomic_ullong sse_polls;
 static atomic_long http_parked;
 static atomic_ullong http_parks;
+static atomic_ullong idem_outcomes[4];   /* stored, replayed, busy, mismatch */
+static atomic_long idem_keys;
 static const char *build_version = "unknown";
 
 void metrics_set_version(const char *version)
@@ -127,6 +129,13 @@ void metrics_http_parked_add(int delta)
     atomic_fetch_add(&http_parked, delta);
     if (delta > 0)
         atomic_fetch_add(&http_parks, (unsigned long long)delta);
+}
+
+void metrics_idempotency(enum metrics_idem what, int keys_delta)
+{
+    if ((unsigned)what < 4)
+        atomic_fetch_add(&idem_outcomes[what], 1);
+    atomic_fetch_add(&idem_keys, keys_delta);
 }
 
 void metrics_sse_poll(void)
@@ -266,6 +275,15 @@ int metrics_render(struct dm_buf *o)
                            "dmgw_http_parked_connections %ld\n"
                            "# TYPE dmgw_http_parks_total counter\n"
                            "dmgw_http_parks_total %llu\n"
+                           "# HELP dmgw_idempotency_requests_total Writes with an "
+                           "Idempotency-Key by outcome.\n"
+                           "# TYPE dmgw_idempotency_requests_total counter\n"
+                           "dmgw_idempotency_requests_total{outcome=\"stored\"} %llu\n"
+                           "dmgw_idempotency_requests_total{outcome=\"replayed\"} %llu\n"
+                           "dmgw_idempotency_requests_total{outcome=\"in_progress\"} %llu\n"
+                           "dmgw_idempotency_requests_total{outcome=\"mismatch\"} %llu\n"
+                           "# TYPE dmgw_idempotency_keys gauge\n"
+                           "dmgw_idempotency_keys %ld\n"
                            "# TYPE dmgw_metrics_dropped_total counter\n"
                            "dmgw_metrics_dropped_total %llu\n"
                            "# TYPE dmgw_build_info gauge\n"
@@ -273,7 +291,9 @@ int metrics_render(struct dm_buf *o)
                            atomic_load(&in_flight), atomic_load(&coalesced),
                            atomic_load(&sse_watchers), atomic_load(&sse_polls),
                            atomic_load(&http_parked), atomic_load(&http_parks),
-                           (unsigned long long)dropped, build_version);
+                           atomic_load(&idem_outcomes[0]), atomic_load(&idem_outcomes[1]),
+                           atomic_load(&idem_outcomes[2]), atomic_load(&idem_outcomes[3]),
+                           atomic_load(&idem_keys), (unsigned long long)dropped, build_version);
     pthread_mutex_unlock(&mu);
     return rc;
 }

@@ -10,6 +10,8 @@
  *   dmgw_sse_polls_total                      QueryStatus polls made for status streams
  *   dmgw_http_parked_connections              idle keep-alive connections parked (gauge)
  *   dmgw_http_parks_total                     connections parked so far
+ *   dmgw_idempotency_requests_total{outcome}  stored | replayed | in_progress | mismatch
+ *   dmgw_idempotency_keys                     Idempotency-Keys held (gauge)
  *   dmgw_build_info{version}
  * Label values are borrowed static strings (route templates, rpc names, reason names).
  * Bounded: at most METRICS_MAX_SERIES series per family; further ones are dropped and
@@ -34,6 +36,10 @@ void metrics_coalesced_add(int n);
 void metrics_sse_watchers_add(int delta);
 void metrics_sse_poll(void);
 void metrics_http_parked_add(int delta);
+enum metrics_idem { METRICS_IDEM_STORED, METRICS_IDEM_REPLAYED, METRICS_IDEM_BUSY,
+                    METRICS_IDEM_MISMATCH, METRICS_IDEM_NONE };
+/* An Idempotency-Key outcome (METRICS_IDEM_NONE: none) and the change of keys held. */
+void metrics_idempotency(enum metrics_idem what, int keys_delta);
 /* Render everything. DM_OK / DM_E_TOO_LARGE / DM_E_NOMEM. */
 int metrics_render(struct dm_buf *out);
 /* Value of dmgw_master_rpc_total summed over outcomes for `rpc` (tests, coalescing). */

@@ -589,6 +589,11 @@ START_TEST(idempotency_key_replays_writes)
     ck_assert_uint_eq(sm_count(sm, "OperateTask"), ops + 1);
     http(&r, "POST", "/api/v1/tasks/test/pause", tok_write, NULL, NULL, "-H 'Idempotency-Key: a b'");
     ck_assert_int_eq(r.status, 400);
+    http(&r, "GET", "/metrics", NULL, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_idempotency_requests_total{outcome=\"replayed\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_idempotency_requests_total{outcome=\"in_progress\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_idempotency_requests_total{outcome=\"mismatch\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, "dmgw_idempotency_keys 2\n"));
 }
 END_TEST
 
