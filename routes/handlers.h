@@ -40,8 +40,17 @@ bool taskcfg_if_none_match(const char *header, const char *etag);
  * 409 + Retry-After (another change is in progress) or 500 into c. Any thread. */
 char *taskcfg_lock(struct route_ctx *c, const char *task);
 void taskcfg_unlock(char *held);
-/* 501 for a master without GetTaskCfg; `why` says what to do instead. */
-enum route_rc taskcfg_unimplemented(struct route_ctx *c, const char *why);
+/* The start of the handler state (c->state) of a config change (PUT, PATCH). */
+struct taskcfg_change {
+    char *lock;                      /* taskcfg_lock, or NULL */
+    char etag[TASKCFG_ETAG_LEN];     /* the version the change installs; "" unknown */
+};
+/* The GetTaskCfg answer of a change: the current config (new reference) when the change
+ * may go on (If-Match, if any, names its version); else NULL with the answer in c (501
+ * saying `unimplemented_why`, a transport problem, the DM answer, 502, 412 + ETag). */
+json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char *unimplemented_why);
+/* UpdateTask completion of a change: the DM answer, plus ETag on 200. */
+enum route_rc taskcfg_update_done(struct route_ctx *c, struct rpc_result *res);
 /* tasks_patch.c */
 enum route_rc h_patch_task(struct route_ctx *c);
 /* tasks_sql.c */

@@ -199,39 +199,29 @@ enum route_rc h_get_task_errors(struct route_ctx *c)
     return rc;
 }
 
-/* PUT scratch: the parsed body and the version of the config it installs. */
+/* PUT scratch: the change (lock, resulting version) and the parsed body. */
 struct put_state {
+    struct taskcfg_change ch;   /* first: taskcfg_update_done reads it */
     struct task_body tb;
-    char *lock;                 /* taskcfg_lock while reading the config first */
-    char etag[TASKCFG_ETAG_LEN];
 };
 
 static void put_state_free(void *p)
 {
     struct put_state *st = p;
     task_body_free(&st->tb);
-    taskcfg_unlock(st->lock);
+    taskcfg_unlock(st->ch.lock);
     free(st);
-}
-
-static enum route_rc put_done(struct route_ctx *c, struct rpc_result *res)
-{
-    const struct put_state *st = c->state;
-    route_done_dm(c, res);
-    if (c->resp.status == 200 && st->etag[0])
-        route_header(c, "ETag", st->etag);
-    return ROUTE_DONE;
 }
 
 static enum route_rc put_send(struct route_ctx *c, struct put_state *st)
 {
-    if (taskcfg_etag(st->tb.cfg, st->etag) != DM_OK)
-        st->etag[0] = '\0';
+    if (taskcfg_etag(st->tb.cfg, st->ch.etag) != DM_OK)
+        st->ch.etag[0] = '\0';
     Pb__UpdateTaskRequest r = PB__UPDATE_TASK_REQUEST__INIT;
     r.task = st->tb.yaml;
     r.n_workers = st->tb.workers.n;
     r.workers = st->tb.workers.v;
-    return route_master_call(c, "UpdateTask", &r.base, true, put_done);
+    return route_master_call(c, "UpdateTask", &r.base, true, taskcfg_update_done);
 }
 
 /* The masked password of the body stands for the stored one. */
@@ -255,34 +245,16 @@ static int unmask_password(struct route_ctx *c, struct put_state *st, const json
     return DM_OK;
 }
 
-/* The current config arrived: check If-Match, keep a masked password, UpdateTask. */
+/* The current config arrived (If-Match checked): keep a masked password, UpdateTask. */
 static enum route_rc put_cfg_done(struct route_ctx *c, struct rpc_result *res)
 {
     struct put_state *st = c->state;
     bool masked = taskcfg_password_masked(st->tb.cfg);
-    if (res->status == RPC_UNIMPLEMENTED)
-        return taskcfg_unimplemented(c, masked ? "send the real or encrypted password, not the mask"
-                                               : "If-Match cannot be checked; send the PUT without it");
-    if (res->status != RPC_OK || !res->resp)
-        return route_rpc_failed(c, res);
-    const Pb__GetTaskCfgResponse *g = (const Pb__GetTaskCfgResponse *)res->resp;
-    if (!g->result)
-        return route_done_dm(c, res);
-    char err[256] = "", cur_tag[TASKCFG_ETAG_LEN];
-    json_t *cur = yamljson_parse(g->cfg, strlen(g->cfg), err, sizeof(err));
+    json_t *cur = taskcfg_current(c, res, masked ? "send the real or encrypted password, not the mask"
+                                                 : "If-Match cannot be checked; send the PUT without it");
     if (!cur)
-        return route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
-    int rc = taskcfg_etag(cur, cur_tag);
-    if (rc == DM_OK && c->req.if_match && !taskcfg_if_match(c->req.if_match, cur_tag)) {
-        route_header(c, "ETag", cur_tag);
-        route_problem(c, 412, "the task config changed (its ETag is now %s); "
-                      "GET /api/v1/tasks/%s/config and retry", cur_tag, route_param(c, "name"));
-        rc = DM_E_STATE;
-    } else if (rc != DM_OK) {
-        route_problem(c, 500, "out of memory");
-    } else if (masked) {
-        rc = unmask_password(c, st, cur);
-    }
+        return ROUTE_DONE;
+    int rc = masked ? unmask_password(c, st, cur) : DM_OK;
     json_decref(cur);
     return rc == DM_OK ? put_send(c, st) : ROUTE_DONE;
 }
@@ -303,7 +275,7 @@ enum route_rc h_update_task(struct route_ctx *c)
                              name, st->tb.name);
     if (!c->req.if_match && !taskcfg_password_masked(st->tb.cfg))
         return put_send(c, st);
-    if (!(st->lock = taskcfg_lock(c, name)))
+    if (!(st->ch.lock = taskcfg_lock(c, name)))
         return ROUTE_DONE;
     Pb__GetTaskCfgRequest r = PB__GET_TASK_CFG_REQUEST__INIT;
     r.name = (char *)name;

@@ -170,11 +170,59 @@ void taskcfg_unlock(char *held)
     }
 }
 
-enum route_rc taskcfg_unimplemented(struct route_ctx *c, const char *why)
+/* 501 for a master without GetTaskCfg; `why` says what to do instead. */
+static enum route_rc taskcfg_unimplemented(struct route_ctx *c, const char *why)
 {
     return route_problem(c, 501,
                          "the master cannot return task configs (DM v1.0 has no GetTaskCfg): %s",
                          why);
+}
+
+/* ---------- shared by PUT and PATCH ---------- */
+
+json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char *unimplemented_why)
+{
+    if (res->status == RPC_UNIMPLEMENTED) {
+        taskcfg_unimplemented(c, unimplemented_why);
+        return NULL;
+    }
+    if (res->status != RPC_OK || !res->resp) {
+        route_rpc_failed(c, res);
+        return NULL;
+    }
+    const Pb__GetTaskCfgResponse *g = (const Pb__GetTaskCfgResponse *)res->resp;
+    if (!g->result) {
+        route_done_dm(c, res);
+        return NULL;
+    }
+    char err[256] = "", tag[TASKCFG_ETAG_LEN];
+    json_t *cur = yamljson_parse(g->cfg ? g->cfg : "", g->cfg ? strlen(g->cfg) : 0, err, sizeof(err));
+    if (!cur) {
+        route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
+        return NULL;
+    }
+    if (taskcfg_etag(cur, tag) != DM_OK) {
+        json_decref(cur);
+        route_problem(c, 500, "out of memory");
+        return NULL;
+    }
+    if (c->req.if_match && !taskcfg_if_match(c->req.if_match, tag)) {
+        json_decref(cur);
+        route_header(c, "ETag", tag);
+        route_problem(c, 412, "the task config changed (its ETag is now %s); "
+                      "GET /api/v1/tasks/%s/config and retry", tag, route_param(c, "name"));
+        return NULL;
+    }
+    return cur;
+}
+
+enum route_rc taskcfg_update_done(struct route_ctx *c, struct rpc_result *res)
+{
+    const struct taskcfg_change *ch = c->state;
+    route_done_dm(c, res);
+    if (c->resp.status == 200 && ch->etag[0])
+        route_header(c, "ETag", ch->etag);
+    return ROUTE_DONE;
 }
 
 /* ---------- GET /api/v1/tasks/{name}/config ---------- */

@@ -5,6 +5,7 @@
  * before either: 412 when it changed. A real DM v1.0 master answers GetTaskCfg with
  * UNIMPLEMENTED: 501 "use PUT". */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,64 +52,36 @@ static json_t *merge_patch(json_t *target, json_t *patch)
     return out;
 }
 
-/* Handler scratch: the patch, and the version of the config it produces. */
+/* Handler scratch: the change (lock, resulting version) and the patch. */
 struct patch_state {
+    struct taskcfg_change ch;   /* first: taskcfg_update_done reads it */
     json_t *patch;
-    char *lock;                 /* taskcfg_lock of a config change */
-    char etag[TASKCFG_ETAG_LEN];
 };
 
 static void patch_state_free(void *p)
 {
     struct patch_state *st = p;
     json_decref(st->patch);
-    taskcfg_unlock(st->lock);
+    taskcfg_unlock(st->ch.lock);
     free(st);
-}
-
-static enum route_rc update_done(struct route_ctx *c, struct rpc_result *res)
-{
-    const struct patch_state *st = c->state;
-    route_done_dm(c, res);
-    if (c->resp.status == 200 && st->etag[0])
-        route_header(c, "ETag", st->etag);
-    return ROUTE_DONE;
 }
 
 static enum route_rc patch_stage(struct route_ctx *c, const json_t *stage);
 
-/* The current config arrived: check If-Match, then pause/resume or merge + UpdateTask. */
+/* The current config arrived (If-Match checked): pause/resume or merge + UpdateTask. */
 static enum route_rc cfg_done(struct route_ctx *c, struct rpc_result *res)
 {
     struct patch_state *st = c->state;
     json_t *stage = json_object_get(st->patch, "stage");
-    if (res->status == RPC_UNIMPLEMENTED && stage)
-        return taskcfg_unimplemented(c, "If-Match cannot be checked; send the PATCH without it");
-    if (res->status == RPC_UNIMPLEMENTED)
-        return route_problem(c, 501,
-                             "the master cannot return the current task config (DM v1.0); "
-                             "use PUT /api/v1/tasks/%s with the full config",
-                             route_param(c, "name"));
-    if (res->status != RPC_OK || !res->resp)
-        return route_rpc_failed(c, res);
-    const Pb__GetTaskCfgResponse *g = (const Pb__GetTaskCfgResponse *)res->resp;
-    if (!g->result)
-        return route_done_dm(c, res);
-    char err[256] = "", cur_tag[TASKCFG_ETAG_LEN];
-    json_t *cur = yamljson_parse(g->cfg, strlen(g->cfg), err, sizeof(err));
+    char why[600];
+    if (stage)
+        snprintf(why, sizeof(why), "If-Match cannot be checked; send the PATCH without it");
+    else
+        snprintf(why, sizeof(why), "use PUT /api/v1/tasks/%s with the full config",
+                 route_param(c, "name"));
+    json_t *cur = taskcfg_current(c, res, why);
     if (!cur)
-        return route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
-    if (taskcfg_etag(cur, cur_tag) != DM_OK) {
-        json_decref(cur);
-        return route_problem(c, 500, "out of memory");
-    }
-    if (c->req.if_match && !taskcfg_if_match(c->req.if_match, cur_tag)) {
-        json_decref(cur);
-        route_header(c, "ETag", cur_tag);
-        return route_problem(c, 412, "the task config changed (its ETag is now %s); "
-                             "GET /api/v1/tasks/%s/config and retry", cur_tag,
-                             route_param(c, "name"));
-    }
+        return ROUTE_DONE;
     if (stage) {
         json_decref(cur);
         return patch_stage(c, stage);
@@ -116,7 +89,7 @@ static enum route_rc cfg_done(struct route_ctx *c, struct rpc_result *res)
     json_t *merged = merge_patch(cur, st->patch);
     json_decref(cur);
     char *yaml = merged ? yamljson_emit(merged) : NULL;
-    if (!yaml || taskcfg_etag(merged, st->etag) != DM_OK) {
+    if (!yaml || taskcfg_etag(merged, st->ch.etag) != DM_OK) {
         json_decref(merged);
         free(yaml);
         return route_problem(c, 500, "cannot build the merged task config");
@@ -124,7 +97,7 @@ static enum route_rc cfg_done(struct route_ctx *c, struct rpc_result *res)
     json_decref(merged);
     Pb__UpdateTaskRequest r = PB__UPDATE_TASK_REQUEST__INIT;
     r.task = yaml;
-    enum route_rc rc = route_master_call(c, "UpdateTask", &r.base, true, update_done);
+    enum route_rc rc = route_master_call(c, "UpdateTask", &r.base, true, taskcfg_update_done);
     free(yaml);
     return rc;
 }
@@ -174,7 +147,7 @@ static enum route_rc fetch_cfg(struct route_ctx *c, json_t *patch)
     st->patch = patch;
     c->state = st;
     c->state_free = patch_state_free;
-    if (!json_object_get(patch, "stage") && !(st->lock = taskcfg_lock(c, route_param(c, "name"))))
+    if (!json_object_get(patch, "stage") && !(st->ch.lock = taskcfg_lock(c, route_param(c, "name"))))
         return ROUTE_DONE;
     Pb__GetTaskCfgRequest r = PB__GET_TASK_CFG_REQUEST__INIT;
     r.name = (char *)route_param(c, "name");
