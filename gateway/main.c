@@ -1,5 +1,6 @@
 /* main.c - dm-gateway: parse config, init modules, serve until SIGTERM (drain) / SIGHUP
  * (reload auth keys). `dm-gateway token ...` mints an HS token. */
+#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,6 +148,38 @@ static void http_cfg_from(const struct gw_config *c, struct http_config *h)
     h->idem_max_keys = (unsigned)(c->idempotency_max_keys > 0 ? c->idempotency_max_keys : 0);
     h->idem_max_bytes = (size_t)c->idempotency_max_bytes;
     h->idem_ttl_ms = c->idempotency_ttl_ms;
+}
+
+/* Each connection inside libmicrohttpd holds two descriptors (MHD's and the idle-park dup,
+ * http_park.h), and Debian's default soft RLIMIT_NOFILE is 1024 while max-connections
+ * defaults to 1024: raise the soft limit to the hard one. Never fatal; warn when the limit
+ * still cannot hold max-connections (2 per connection + 64 for the listener, gRPC, logs). */
+static void raise_fd_limit(const struct gw_config *c)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        DM_WARN("getrlimit(RLIMIT_NOFILE) failed: %s", strerror(errno));
+        return;
+    }
+    unsigned long long before = (unsigned long long)rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+        else
+            DM_WARN("cannot raise the open file limit from %llu to %llu: %s", before,
+                    (unsigned long long)rl.rlim_max, strerror(errno));
+    }
+    DM_INFO("open file limit: soft %llu (was %llu), hard %llu", (unsigned long long)rl.rlim_cur,
+            before, (unsigned long long)rl.rlim_max);
+    unsigned long long maxc = c->max_connections > 0 ? (unsigned long long)c->max_connections : 1024;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 2 * maxc + 64) {
+        unsigned long long can = rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / 2 : 0;
+        DM_WARN("open file limit %llu is below 2 x max-connections + 64 = %llu: only about %llu "
+                "connections can really be served (raise the hard limit, e.g. LimitNOFILE=, or "
+                "lower max-connections)",
+                (unsigned long long)rl.rlim_cur, 2 * maxc + 64, can);
+    }
 }
 
 /* Wait for signals on the main thread (blocked everywhere else). */
@@ -296,6 +330,7 @@ int main(int argc, char **argv)
     dm_log_init("dm-gateway", lvl);
     if (c.log_file && *c.log_file)
         dm_log_open(c.log_file);
+    raise_fd_limit(&c);
     /* Block the signals before any thread starts; main waits for them in sigwait. */
     sigset_t set;
     sigemptyset(&set);
