@@ -1,10 +1,12 @@
 /* body.c - see body.h */
 #include "body.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
+#include "pbjson.h"
 #include "yamljson.h"
 
 void strlist_free(struct strlist *l)
@@ -29,6 +31,23 @@ int strlist_add(struct strlist *l, const char *s)
     return DM_OK;
 }
 
+/* Replace every byte that is not part of a valid UTF-8 sequence with '?': jansson's and
+ * yamljson's error texts quote the body and may end in a cut multi-byte sequence, which
+ * would make the problem+json document invalid JSON. */
+static void utf8_scrub(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = pbjson_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (l == 0) {
+            s[i] = '?';
+            l = 1;
+        }
+        i += l;
+    }
+}
+
 static bool is_json_type(struct route_ctx *c)
 {
     return !c->req.content_type || route_content_is(c, "application/json") ||
@@ -49,6 +68,7 @@ int body_json_object(struct route_ctx *c, bool allow_empty, json_t **out)
     json_error_t je;
     json_t *v = json_loadb(c->req.body, c->req.body_len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
+        utf8_scrub(je.text);
         route_problem(c, 400, "invalid JSON body: line %d column %d: %s", je.line, je.column,
                       je.text);
         return DM_E_PARSE;
@@ -180,10 +200,34 @@ static int parse_yaml_cfg(struct route_ctx *c, struct task_body *tb)
     char err[256] = "";
     tb->cfg = yamljson_parse(tb->yaml, strlen(tb->yaml), err, sizeof(err));
     if (!tb->cfg) {
+        utf8_scrub(err);
         route_problem(c, 422, "invalid task YAML: %s", err);
         return DM_E_UNPROCESSABLE;
     }
     return DM_OK;
+}
+
+/* yamljson_parse's nesting bound (yamljson.h: "Nesting is bounded (128)", the top node
+ * being level 1): a JSON task nested deeper cannot reach the master as YAML. */
+#define TASK_MAX_LEVELS 128
+
+/* Does v nest deeper than `levels` levels of nodes (a scalar is one level)? */
+static bool nests_deeper(const json_t *v, size_t levels)
+{
+    const char *k;
+    json_t *m;
+    size_t i;
+    if (levels == 0)
+        return true;
+    json_object_foreach((json_t *)v, k, m) {
+        if (nests_deeper(m, levels - 1))
+            return true;
+    }
+    json_array_foreach(v, i, m) {
+        if (nests_deeper(m, levels - 1))
+            return true;
+    }
+    return false;
 }
 
 /* JSON body: {"task": "<yaml>", "workers": [...]} or a task object. */
@@ -204,8 +248,13 @@ static int parse_json_task(struct route_ctx *c, struct task_body *tb)
         json_decref(obj);
         return rc;
     }
-    tb->yaml = yamljson_emit(obj);
     tb->cfg = obj;
+    if (nests_deeper(obj, TASK_MAX_LEVELS)) {
+        route_problem(c, 422, "invalid task config: nested deeper than %d levels",
+                      TASK_MAX_LEVELS);
+        return DM_E_UNPROCESSABLE;
+    }
+    tb->yaml = yamljson_emit(obj);
     if (!tb->yaml) {
         route_problem(c, 500, "cannot convert the task to YAML");
         return DM_E_NOMEM;
