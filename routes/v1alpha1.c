@@ -14,17 +14,25 @@
 #include "handlers.h"
 #include "pbjson.h"
 
+/* grpc-gateway v1.14's runtime.HTTPStatusFromCode (DM v1.0.7 go.mod): Canceled is 408
+ * there (v2 changed it to 499); FailedPrecondition is deliberately 400, not 412. */
 static int http_of_grpc(int code)
 {
     switch (code) {
-    case RPC_CANCELLED: return 499;
+    case RPC_CANCELLED: return 408;
     case RPC_INVALID_ARGUMENT: return 400;
     case RPC_DEADLINE_EXCEEDED: return 504;
     case RPC_NOT_FOUND: return 404;
+    case 6: return 409;    /* ALREADY_EXISTS */
+    case 7: return 403;    /* PERMISSION_DENIED */
     case RPC_RESOURCE_EXHAUSTED: return 429;
+    case 9: return 400;    /* FAILED_PRECONDITION */
+    case 10: return 409;   /* ABORTED */
+    case 11: return 400;   /* OUT_OF_RANGE */
     case RPC_UNIMPLEMENTED: return 501;
     case RPC_UNAVAILABLE: return 503;
-    default: return 500;
+    case 16: return 401;   /* UNAUTHENTICATED */
+    default: return 500;   /* UNKNOWN, INTERNAL, DATA_LOSS */
     }
 }
 
