@@ -454,14 +454,17 @@ static void *front_main(void *arg)
     int64_t last_trim = now_ms();
     for (;;) {
         int n = epoll_wait(p->epfd, evs, 64, next_wait_ms(p, now_ms()));
+        bool woke = false;
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.ptr == p) {
-                if (!on_wake(p))
-                    return NULL;
-                continue;
-            }
-            on_event(p, evs[i].data.ptr, evs[i].events);
+            if (evs[i].data.ptr == p)
+                woke = true;
+            else
+                on_event(p, evs[i].data.ptr, evs[i].events);
         }
+        /* only after the batch: close-all frees parked records whose events may still sit
+         * later in evs[] */
+        if (woke && !on_wake(p))
+            return NULL;
         int64_t now = now_ms();
         expire(p, now, now);
         maybe_trim(p, now, &last_trim);
