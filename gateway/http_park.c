@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/tcp.h>   /* struct tcp_info with tcpi_bytes_received (glibc's lacks it) */
 #include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@ struct park_conn {
     bool idle;                      /* no request in progress, last one kept alive */
     bool parked;                    /* in the parked list (front thread's) */
     int64_t idle_since_ms;          /* when it last became idle */
+    int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
     int64_t deadline_ms;            /* parked: close at; pending: give up at */
     ino_t ino;                      /* pending: socket inode (matches MHD's fd in STARTED) */
     struct park_conn *prev, *next;  /* parked list or pending list */
@@ -195,6 +197,26 @@ enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, 
     return ok ? MHD_YES : MHD_NO;
 }
 
+/* Bytes the kernel has received on the socket so far (not what the application read), or
+ * -1 when the kernel does not say. */
+static int64_t rx_bytes(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    memset(&ti, 0, sizeof(ti));
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+        return -1;
+    return (int64_t)ti.tcpi_bytes_received;
+}
+
+static void mark_idle(struct park_conn *c)
+{
+    c->idle = true;
+    c->idle_since_ms = now_ms();
+    c->idle_rx = rx_bytes(c->fd);
+}
+
 static socklen_t addr_len(const struct sockaddr *a)
 {
     return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -238,11 +260,28 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
     struct park_conn *c = mfd >= 0 ? take_pending(p, mfd) : NULL;
     if (!c)
         c = conn_new(mc, mfd);
-    if (c) {
-        c->idle = true;   /* no request yet: a silent new connection may be parked too */
-        c->idle_since_ms = now_ms();
-    }
+    if (c)
+        mark_idle(c);   /* no request yet: a silent new connection may be parked too */
     *ctx = c;
+}
+
+/* Did MHD close this idle connection because of its (park_after) timeout? Not when the
+ * client closed or reset it. Yes when no byte arrived since it became idle: nothing else
+ * makes MHD close an idle connection (MHD's last activity, the last send, may precede our
+ * idle mark by a lot on a loaded host, so the clock alone is not enough). Otherwise (MHD
+ * read something: a partial request line, or a bad one it answered with an error) only
+ * when park_after has passed: error answers and Connection: close come sooner. */
+static bool closed_by_idle_timeout(const struct http_park *p, const struct park_conn *c)
+{
+    if (!c->idle || c->fd < 0)
+        return false;
+    char b;
+    ssize_t r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        return false;
+    if (c->idle_rx >= 0 && rx_bytes(c->fd) == c->idle_rx)
+        return true;
+    return now_ms() - c->idle_since_ms >= (int64_t)p->cfg.park_after_s * 1000 - 100;
 }
 
 /* MHD is closing the connection (its fd is still open; MHD closes it after we return). */
@@ -256,10 +295,7 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
         release_counts(p, ai ? ai->client_addr : NULL);
         return;
     }
-    int64_t now = now_ms();
-    /* an idle timeout, not an error answer, EOF or Connection: close (all sooner) */
-    bool timed_out = now - c->idle_since_ms >= (int64_t)p->cfg.park_after_s * 1000 - 100;
-    if (c->idle && timed_out && c->fd >= 0) {
+    if (closed_by_idle_timeout(p, c)) {
         pthread_mutex_lock(&p->mu);
         bool parked = false;
         if (!p->closing) {
@@ -315,8 +351,7 @@ void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool
     struct park_conn *c = conn_of(mc);
     if (!keepalive || !c)
         return;   /* MHD closes it (or keeps the request timeout): never parked */
-    c->idle = true;
-    c->idle_since_ms = now_ms();
+    mark_idle(c);
     if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
         MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.park_after_s);
 }
