@@ -1,6 +1,7 @@
 /* buf.c - bounded growable buffer. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,33 @@ static size_t json_escape(unsigned char c, char out[7])
     return 6;
 }
 
-/* Runs of bytes that need no escape are appended with one copy each. */
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes, s[0] >= 0x80), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len;
+    uint32_t cp, min;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2, cp = s[0] & 0x1fu, min = 0x80;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3, cp = s[0] & 0x0fu, min = 0x800;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4, cp = s[0] & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* Runs of ASCII bytes that need no escape are appended with one copy each. */
 int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
 {
     int rc = reserve(b, n + 2);
@@ -146,13 +173,23 @@ int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
     size_t i = 0;
     while (rc == DM_OK && i < n) {
         size_t run = i;
-        while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\')
+        while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
+               s[run] != '"' && s[run] != '\\')
             run++;
         if (run > i)
             rc = dm_buf_add(b, s + i, run - i);
-        if (rc == DM_OK && run < n) {
+        if (rc != DM_OK || run == n) {
+            i = run;
+            continue;
+        }
+        unsigned char c = (unsigned char)s[run];
+        if (c >= 0x80) {
+            size_t l = utf8_len((const unsigned char *)s + run, n - run);
+            rc = l ? dm_buf_add(b, s + run, l) : dm_buf_add(b, "\\ufffd", 6);
+            run += l ? l : 1;
+        } else {
             char esc[7];
-            rc = dm_buf_add(b, esc, json_escape((unsigned char)s[run], esc));
+            rc = dm_buf_add(b, esc, json_escape(c, esc));
             run++;
         }
         i = run;

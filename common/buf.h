@@ -38,8 +38,9 @@ char *dm_buf_take(struct dm_buf *b);
 #ifndef DM_BUF_JSON_DECL
 #define DM_BUF_JSON_DECL
 /* Append `s` (n bytes) as a quoted JSON string: ", \, control characters escaped
- * (\n \t \r \b \f, others \u00XX); bytes >= 0x80 copied as they are (the caller
- * guarantees UTF-8). */
+ * (\n \t \r \b \f, others \u00XX); valid UTF-8 copied as it is; a byte that does not
+ * start a valid UTF-8 sequence (cut, overlong, surrogate, > U+10FFFF) becomes \ufffd, so
+ * the output is valid JSON whatever the input. */
 int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n);
 int dm_buf_add_json_str(struct dm_buf *b, const char *s);
 #endif

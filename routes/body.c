@@ -1,12 +1,10 @@
 /* body.c - see body.h */
 #include "body.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
-#include "pbjson.h"
 #include "yamljson.h"
 
 void strlist_free(struct strlist *l)
@@ -31,23 +29,6 @@ int strlist_add(struct strlist *l, const char *s)
     return DM_OK;
 }
 
-/* Replace every byte that is not part of a valid UTF-8 sequence with '?': jansson's and
- * yamljson's error texts quote the body and may end in a cut multi-byte sequence, which
- * would make the problem+json document invalid JSON. */
-static void utf8_scrub(char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t l = pbjson_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-        if (l == 0) {
-            s[i] = '?';
-            l = 1;
-        }
-        i += l;
-    }
-}
-
 static bool is_json_type(struct route_ctx *c)
 {
     return !c->req.content_type || route_content_is(c, "application/json") ||
@@ -68,7 +49,6 @@ int body_json_object(struct route_ctx *c, bool allow_empty, json_t **out)
     json_error_t je;
     json_t *v = json_loadb(c->req.body, c->req.body_len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
-        utf8_scrub(je.text);
         route_problem(c, 400, "invalid JSON body: line %d column %d: %s", je.line, je.column,
                       je.text);
         return DM_E_PARSE;
@@ -200,7 +180,6 @@ static int parse_yaml_cfg(struct route_ctx *c, struct task_body *tb)
     char err[256] = "";
     tb->cfg = yamljson_parse(tb->yaml, strlen(tb->yaml), err, sizeof(err));
     if (!tb->cfg) {
-        utf8_scrub(err);
         route_problem(c, 422, "invalid task YAML: %s", err);
         return DM_E_UNPROCESSABLE;
     }

@@ -3,7 +3,6 @@
  * in JSONPb{OrigName:true} style (compact, zero values omitted) with HTTP 200 whenever
  * the master answered, and {"error","code","message"} with the mapped status on
  * transport errors. */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,23 +63,6 @@ static enum route_rc gw_done(struct route_ctx *c, struct rpc_result *res)
     return ROUTE_DONE;
 }
 
-/* Replace every byte that is not part of a valid UTF-8 sequence with '?': pbjson_decode
- * shortens long field paths by bytes ("...<tail>"), possibly inside a multi-byte
- * character, and the error must stay valid JSON. */
-static void utf8_scrub(char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t l = pbjson_utf8_decode((const unsigned char *)s + i, n - i, &cp);
-        if (l == 0) {
-            s[i] = '?';
-            l = 1;
-        }
-        i += l;
-    }
-}
-
 static ProtobufCMessage *decode(struct route_ctx *c, const ProtobufCMessageDescriptor *d)
 {
     ProtobufCMessage *m = NULL;
@@ -88,7 +70,6 @@ static ProtobufCMessage *decode(struct route_ctx *c, const ProtobufCMessageDescr
     const char *body = c->req.body_len ? c->req.body : "{}";
     size_t len = c->req.body_len ? c->req.body_len : 2;
     if (pbjson_decode(d, body, len, &m, err, sizeof(err)) != DM_OK) {
-        utf8_scrub(err);
         gw_error(c, RPC_INVALID_ARGUMENT, err);
         return NULL;
     }

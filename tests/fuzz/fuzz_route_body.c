@@ -23,7 +23,6 @@
 #include "body.h"
 #include "dm_crypt.h"
 #include "dm_error.h"
-#include "pbjson.h"
 #include "route_ctx.h"
 #include "router.h"
 #include "yamljson.h"
@@ -165,35 +164,12 @@ static json_t *resp_json(const struct route_ctx *c)
     return v;
 }
 
-/* KNOWN ISSUE (routes/route_ctx.c, problem_v): a detail longer than 1023 bytes is cut by
- * vsnprintf, possibly inside a multi-byte character, and the problem document is then
- * not valid UTF-8. Until problem_v cuts on a character boundary, such a document is
- * accepted when (with invalid bytes replaced) its detail is exactly 1023 bytes long. */
-#define PROBLEM_DETAIL_CUT 1023
-
+/* A problem document must be valid JSON whatever bytes its detail quotes: the JSON
+ * writer (common/buf.c) replaces invalid UTF-8 with U+FFFD. */
 static json_t *problem_json(const struct route_ctx *c)
 {
-    const char *b = c->resp.body.data ? c->resp.body.data : "";
-    size_t n = c->resp.body.len;
-    json_t *v = json_loadb(b, n, 0, NULL);
-    if (v)
-        return v;
-    char *copy = malloc(n + 1);
-    if (!copy)
-        abort();
-    memcpy(copy, b, n);
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t l = pbjson_utf8_decode((const unsigned char *)copy + i, n - i, &cp);
-        if (l == 0) {
-            copy[i] = '?';
-            l = 1;
-        }
-        i += l;
-    }
-    v = json_loadb(copy, n, 0, NULL);
-    free(copy);
-    if (json_string_length(json_object_get(v, "detail")) != PROBLEM_DETAIL_CUT)
+    json_t *v = json_loadb(c->resp.body.data ? c->resp.body.data : "", c->resp.body.len, 0, NULL);
+    if (!v)
         abort();
     return v;
 }

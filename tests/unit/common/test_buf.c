@@ -51,6 +51,15 @@ START_TEST(json_escape_runs)
     ck_assert_int_eq(dm_buf_add_json_str(&b, NULL), DM_OK);
     ck_assert_str_eq(b.data, "\"\"");
     dm_buf_free(&b);
+    /* invalid UTF-8 never leaves: cut sequence, lone continuation, overlong, surrogate,
+     * > U+10FFFF, 0xff; valid 2/3/4-byte sequences pass */
+    dm_buf_init(&b, 1024);
+    static const char bad[] = "a\xc3" "b\x80" "c\xc0\xaf" "d\xed\xa0\x80" "e\xf4\x90\x80\x80"
+                              "f\xff" "g\xe2\x82\xac\xf0\x9f\x98\x80\xc3";
+    ck_assert_int_eq(dm_buf_add_json_strn(&b, bad, sizeof(bad) - 1), DM_OK);
+    ck_assert_str_eq(b.data, "\"a\\ufffdb\\ufffdc\\ufffd\\ufffdd\\ufffd\\ufffd\\ufffde"
+                             "\\ufffd\\ufffd\\ufffd\\ufffdf\\ufffdg\xe2\x82\xac\xf0\x9f\x98\x80\\ufffd\"");
+    dm_buf_free(&b);
     dm_buf_init(&b, 6);   /* "abcd" quoted is 6 bytes: fits; one more byte does not */
     ck_assert_int_eq(dm_buf_add_json_str(&b, "abcd"), DM_OK);
     ck_assert_int_eq(dm_buf_add_json_str(&b, ""), DM_E_TOO_LARGE);
