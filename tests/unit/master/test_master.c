@@ -163,7 +163,7 @@ START_TEST(task_lifecycle)
 
     g = call("GetTaskCfg", &gr.base);
     ck_assert(!g->result);
-    ck_assert_str_eq(g->msg, "task test not found");
+    ck_assert_str_eq(g->msg, "task test has no workers or not exist, can try `refresh-worker-tasks` cmd first");
     protobuf_c_message_free_unpacked(&g->base, NULL);
 
     o = operate(PB__TASK_OP__Resume, "test");
