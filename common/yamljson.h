@@ -20,7 +20,8 @@
 /* Parse; returns a new reference or NULL with "line N column M: reason" in err. */
 json_t *yamljson_parse(const char *yaml, size_t len, char *err, size_t cap);
 /* Emit block-style YAML that yamljson_parse reads back to an equal value
- * (strings quoted where needed). malloc'd; NULL on out-of-memory. */
+ * (strings quoted where needed). malloc'd; NULL on out-of-memory or when v nests
+ * deeper than the emitter's bound (callers keep values within the parser's 128 levels). */
 char *yamljson_emit(const json_t *v);
 
 #endif /* DM_YAMLJSON_H */

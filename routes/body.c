@@ -186,10 +186,6 @@ static int parse_yaml_cfg(struct route_ctx *c, struct task_body *tb)
     return DM_OK;
 }
 
-/* yamljson_parse's nesting bound (yamljson.h: "Nesting is bounded (128)", the top node
- * being level 1): a JSON task nested deeper cannot reach the master as YAML. */
-#define TASK_MAX_LEVELS 128
-
 /* Does v nest deeper than `levels` levels of nodes (a scalar is one level)? */
 static bool nests_deeper(const json_t *v, size_t levels)
 {
@@ -207,6 +203,14 @@ static bool nests_deeper(const json_t *v, size_t levels)
             return true;
     }
     return false;
+}
+
+int body_too_deep(struct route_ctx *c, const json_t *v)
+{
+    if (!nests_deeper(v, BODY_MAX_LEVELS))
+        return DM_OK;
+    route_problem(c, 422, "invalid task config: nested deeper than %d levels", BODY_MAX_LEVELS);
+    return DM_E_UNPROCESSABLE;
 }
 
 /* JSON body: {"task": "<yaml>", "workers": [...]} or a task object. */
@@ -228,11 +232,8 @@ static int parse_json_task(struct route_ctx *c, struct task_body *tb)
         return rc;
     }
     tb->cfg = obj;
-    if (nests_deeper(obj, TASK_MAX_LEVELS)) {
-        route_problem(c, 422, "invalid task config: nested deeper than %d levels",
-                      TASK_MAX_LEVELS);
+    if (body_too_deep(c, obj) != DM_OK)
         return DM_E_UNPROCESSABLE;
-    }
     tb->yaml = yamljson_emit(obj);
     if (!tb->yaml) {
         route_problem(c, 500, "cannot convert the task to YAML");
@@ -250,8 +251,10 @@ int task_body_parse(struct route_ctx *c, struct task_body *tb)
         return DM_E_INVAL;
     }
     if (is_yaml_type(c)) {
-        if (!(tb->yaml = strdup(c->req.body)))
+        if (!(tb->yaml = strdup(c->req.body))) {
+            route_problem(c, 500, "out of memory");
             return DM_E_NOMEM;
+        }
         rc = parse_yaml_cfg(c, tb);
     } else if (is_json_type(c)) {
         rc = parse_json_task(c, tb);

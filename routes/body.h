@@ -12,6 +12,9 @@
 #include "route_ctx.h"
 
 #define BODY_MAX_WORKERS 256
+/* yamljson_parse's nesting bound ("Nesting is bounded (128)", the top node being level
+ * 1): a JSON task (or merge patch) nested deeper cannot reach the master as YAML. */
+#define BODY_MAX_LEVELS 128
 
 /* A list of owned strings. */
 struct strlist {
@@ -33,6 +36,8 @@ int body_opt_bool(struct route_ctx *c, const json_t *obj, const char *key, bool 
 /* Optional array of strings (or a single string) appended to l; validated worker-ish:
  * non-empty, <= BODY_MAX_WORKERS entries. */
 int body_opt_strings(struct route_ctx *c, const json_t *obj, const char *key, struct strlist *l);
+/* 422 (written into c) when v nests deeper than BODY_MAX_LEVELS; DM_OK otherwise. */
+int body_too_deep(struct route_ctx *c, const json_t *v);
 /* Append every ?<key>= value to l. */
 int body_query_list(struct route_ctx *c, const char *key, struct strlist *l);
 

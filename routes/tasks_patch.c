@@ -170,7 +170,7 @@ enum route_rc h_patch_task(struct route_ctx *c)
         rc = patch_stage(c, stage);
     } else if (json_object_size(patch) == 0) {
         rc = route_problem(c, 422, "empty merge patch");
-    } else if (check_config_keys(c, patch) == DM_OK) {
+    } else if (body_too_deep(c, patch) == DM_OK && check_config_keys(c, patch) == DM_OK) {
         return fetch_cfg(c, patch);
     }
     json_decref(patch);
