@@ -1,5 +1,6 @@
 /* http_server.c - MHD daemon lifecycle: options, limits, listen address, drain, stop. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -135,6 +136,20 @@ static int park_new(struct http_server *s)
     return http_park_new(&pc, &s->park);
 }
 
+/* MHD's connection limit. MHD splits it evenly over the thread pool, and a connection handed
+ * back from the park (MHD_add_connection) joins one worker's queue before that worker
+ * counts it: when the worker filled its share meanwhile (two parked connections queued to
+ * the same worker, or an accept overtaking the queue) MHD closed the connection without a
+ * word, its request unanswered. With parking the total limit is http_park's (accept
+ * policy, parked connections included), so every worker may hold all of it. */
+static unsigned mhd_connection_limit(const struct http_config *c, bool park)
+{
+    unsigned long long lim = c->max_connections ? c->max_connections : 1024;
+    if (park)
+        lim *= c->threads ? c->threads : 1;
+    return lim > UINT_MAX ? UINT_MAX : (unsigned)lim;
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *s, const struct sockaddr_storage *ss,
                                        bool v6)
 {
@@ -155,7 +170,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);   /* first: MHD logs option errors */
     OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, c->max_connections ? c->max_connections : 1024, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(c, pk != NULL), NULL);
     /* with parking the per-IP limit is enforced by http_park (parked ones count) */
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pk ? 0 : c->max_per_ip, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, pk ? c->park_after_s : c->conn_timeout_s, NULL);

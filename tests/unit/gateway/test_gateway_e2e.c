@@ -1102,6 +1102,41 @@ START_TEST(drain_closes_parked_connections)
 }
 END_TEST
 
+/* Regression: parked connections coming back together at max-connections. MHD split the
+ * limit over its threads and MHD_add_connection queued them to a worker whose share was
+ * full: libmicrohttpd 0.9.75 closed them unanswered and left the worker's mutex locked. */
+START_TEST(test_regress_parked_burst_at_connection_limit)
+{
+    static struct acc a;
+    const char *extra[] = {"--idle-park-after", "1s", "--connection-timeout", "5s",
+                           "--max-connections", "8", "--threads", "4", NULL};
+    park_port = tu_free_port();
+    park_gw = spawn_gateway_v(park_port, master_port, extra);
+    wait_live(park_port);
+    park_save = gw_port;
+    gw_port = park_port;
+    int fd[7];
+    for (int i = 0; i < 7; i++) {
+        fd[i] = tcp_connect(park_port);
+        livez_on(fd[i], &a);
+    }
+    for (int round = 0; round < 3; round++) {
+        ck_assert(wait_parked(7, 4000));
+        for (int i = 0; i < 7; i++)
+            send_get(fd[i], "/livez", tok_read, NULL);
+        for (int i = 0; i < 7; i++) {
+            a.len = 0;
+            a.buf[0] = '\0';
+            ck_assert_msg(read_until(fd[i], &a, "\"status\"", 3000), "round %d: conn %d unanswered",
+                          round, i);
+        }
+    }
+    for (int i = 0; i < 7; i++)
+        close(fd[i]);
+    park_down();
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -1131,6 +1166,7 @@ int main(void)
     tcase_add_test(tc, parked_connections_keep_http_semantics);
     tcase_add_test(tc, parked_connections_count_against_limits);
     tcase_add_test(tc, drain_closes_parked_connections);
+    tcase_add_test(tc, test_regress_parked_burst_at_connection_limit);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
