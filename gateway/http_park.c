@@ -60,6 +60,8 @@ struct http_park {
     struct ip_count *ips[IP_BUCKETS];
     bool closing;                   /* drain/stop: park no more */
     bool want_close_all;            /* front thread: close the parked set */
+    bool close_all_done;            /* the front thread has handled want_close_all */
+    pthread_cond_t cv;              /* signals close_all_done */
     bool want_exit;
     unsigned parks_since_trim;
     atomic_long nparked;
@@ -358,6 +360,13 @@ void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool
 
 /* ---------- front thread ---------- */
 
+/* Bytes wait unread on the socket: the client's next request. */
+static bool has_request(int fd)
+{
+    char b;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
 /* Give a readable parked socket back to MHD on a fresh dup. */
 static void unpark(struct http_park *p, struct park_conn *c)
 {
@@ -398,47 +407,55 @@ static void on_event(struct http_park *p, struct park_conn *c, uint32_t events)
         pl_remove(&p->parked, c);
         c->parked = false;
     }
-    bool closing = p->closing;
+    bool exiting = p->want_exit;
     pthread_mutex_unlock(&p->mu);
     if (!was)
         return;
     atomic_fetch_sub(&p->nparked, 1);
     metrics_http_parked_add(-1);
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    char b;
-    if (!closing && (events & EPOLLIN) && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+    /* a request is served while draining too (MHD still runs); not once stopping */
+    if (!exiting && (events & EPOLLIN) && has_request(c->fd))
         unpark(p, c);
     else
-        conn_end(p, c);   /* EOF, error, or draining */
+        conn_end(p, c);   /* EOF, error, or stopping */
 }
 
 /* Detach parked connections due by `now` (all: INT64_MAX) and pending ones MHD never
- * took by `pending_now`; close them outside the lock. */
-static void expire(struct http_park *p, int64_t now, int64_t pending_now)
+ * took by `pending_now`; close them outside the lock. give_back (drain): a parked
+ * connection whose next request already arrived goes back to MHD to be answered. */
+static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool give_back)
 {
-    struct plist done = {NULL, NULL};
+    struct plist parked = {NULL, NULL}, stale = {NULL, NULL};
     long n = 0;
     pthread_mutex_lock(&p->mu);
     while (p->parked.head && p->parked.head->deadline_ms <= now) {
         struct park_conn *c = p->parked.head;
         pl_remove(&p->parked, c);
         c->parked = false;
-        pl_append(&done, c);
+        pl_append(&parked, c);
         n++;
     }
     for (struct park_conn *c = p->pending.head, *nx; c; c = nx) {
         nx = c->next;
         if (c->deadline_ms <= pending_now) {
             pl_remove(&p->pending, c);
-            pl_append(&done, c);
+            pl_append(&stale, c);
         }
     }
     pthread_mutex_unlock(&p->mu);
     atomic_fetch_sub(&p->nparked, n);
     metrics_http_parked_add((int)-n);
-    for (struct park_conn *c = done.head, *nx; c; c = nx) {
+    for (struct park_conn *c = parked.head, *nx; c; c = nx) {
         nx = c->next;
         epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        if (give_back && has_request(c->fd))
+            unpark(p, c);
+        else
+            conn_end(p, c);
+    }
+    for (struct park_conn *c = stale.head, *nx; c; c = nx) {
+        nx = c->next;
         conn_end(p, c);
     }
 }
@@ -478,7 +495,11 @@ static bool on_wake(struct http_park *p)
     p->want_close_all = false;
     pthread_mutex_unlock(&p->mu);
     if (all || quit)
-        expire(p, INT64_MAX, now_ms());
+        expire(p, INT64_MAX, now_ms(), all && !quit);
+    pthread_mutex_lock(&p->mu);
+    p->close_all_done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
     return !quit;
 }
 
@@ -501,7 +522,7 @@ static void *front_main(void *arg)
         if (woke && !on_wake(p))
             return NULL;
         int64_t now = now_ms();
-        expire(p, now, now);
+        expire(p, now, now, false);
         maybe_trim(p, now, &last_trim);
     }
 }
@@ -518,6 +539,7 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     if (p->cfg.park_after_s == 0)
         p->cfg.park_after_s = 1;
     pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
@@ -558,8 +580,33 @@ void http_park_close_all(struct http_park *p)
     pthread_mutex_lock(&p->mu);
     p->closing = true;
     p->want_close_all = true;
+    p->close_all_done = false;
     pthread_mutex_unlock(&p->mu);
     wake(p);
+    if (!p->running)
+        return;
+    /* wait (bounded) until the front thread closed the set and gave back connections
+     * with a request waiting, so a drain that follows sees them in flight */
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 1;
+    pthread_mutex_lock(&p->mu);
+    while (!p->close_all_done)
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) != 0)
+            break;
+    pthread_mutex_unlock(&p->mu);
+}
+
+long http_park_pending(struct http_park *p)
+{
+    long n = 0;
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    for (struct park_conn *c = p->pending.head; c; c = c->next)
+        n++;
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }
 
 void http_park_stop(struct http_park *p)
@@ -598,6 +645,7 @@ void http_park_free(struct http_park *p)
     if (p->evfd >= 0)
         close(p->evfd);
     pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
     free(p);
 }
 

@@ -63,8 +63,12 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
  * (completed OK, HTTP/1.1, no "close" token, answered after the request was read). */
 void http_park_request_done(struct http_park *p, struct MHD_Connection *c, bool keepalive);
 
-/* Drain: close every parked connection and park no more. Returns at once. */
+/* Drain: park no more; close every parked connection, except those whose next request
+ * already arrived: they go back to MHD and are answered. Returns once the front thread
+ * did it (at most ~1 s). */
 void http_park_close_all(struct http_park *p);
+/* Connections handed back to MHD that it has not started yet. */
+long http_park_pending(struct http_park *p);
 /* Stop the front thread and close what it holds. Call before MHD_stop_daemon. */
 void http_park_stop(struct http_park *p);
 /* After MHD_stop_daemon. NULL is fine. */

@@ -261,12 +261,15 @@ bool http_server_drain(struct http_server *s, int64_t deadline_ms)
 {
     atomic_store(&s->env->draining, true);
     route_streams_shutdown(s->env);   /* streams never finish by themselves */
-    http_park_close_all(s->park);     /* idle: nothing to finish */
+    http_park_close_all(s->park);     /* idle ones closed; waiting requests handed back */
     int64_t end = http_now_us() + deadline_ms * 1000;
-    while (atomic_load(&s->in_flight) > 0) {
-        if (http_now_us() >= end)
+    for (int quiet = 0; quiet < 2;) {   /* twice nothing: a handed-back request has begun */
+        bool busy = atomic_load(&s->in_flight) > 0 || http_park_pending(s->park) > 0;
+        quiet = busy ? 0 : quiet + 1;
+        if (busy && http_now_us() >= end)
             return false;
-        sleep_ms(20);
+        if (quiet < 2)
+            sleep_ms(20);
     }
     return true;
 }
