@@ -760,7 +760,7 @@ START_TEST(oas_check_schema_keywords)
     V("Node", "{\"next\":{\"next\":{\"next\":{}}}}", true);
 #undef V
     /* deep values end at the depth bound too */
-    char deep[4 * OAS_MAX_DEPTH + 64] = "";
+    char deep[10 * (OAS_MAX_DEPTH + 2) + 16] = "";   /* 9 bytes a level */
     for (int i = 0; i < OAS_MAX_DEPTH + 2; i++)
         strcat(deep, "{\"next\":");
     strcat(deep, "{}");
