@@ -137,29 +137,36 @@ static size_t json_escape(unsigned char c, char out[7])
     return 6;
 }
 
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes, s[0] >= 0x80), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t dm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
     size_t len;
-    uint32_t cp, min;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2, cp = s[0] & 0x1fu, min = 0x80;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3, cp = s[0] & 0x0fu, min = 0x800;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4, cp = s[0] & 0x07u, min = 0x10000;
+    uint32_t v, min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, v = c & 0x1Fu, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, v = c & 0x0Fu, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, v = c & 0x07u, min = 0x10000;
     } else {
         return 0;
     }
-    if (len > n)
+    if (n < len)
         return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
+        if ((s[i] & 0xC0) != 0x80)
             return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
+        v = (v << 6) | (s[i] & 0x3Fu);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
         return 0;
+    *cp = v;
     return len;
 }
 
@@ -184,7 +191,8 @@ int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
         }
         unsigned char c = (unsigned char)s[run];
         if (c >= 0x80) {
-            size_t l = utf8_len((const unsigned char *)s + run, n - run);
+            uint32_t cp;
+            size_t l = dm_utf8_decode((const unsigned char *)s + run, n - run, &cp);
             rc = l ? dm_buf_add(b, s + run, l) : dm_buf_add(b, "\\ufffd", 6);
             run += l ? l : 1;
         } else {

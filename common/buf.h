@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dm_buf {
     char *data;     /* owned; NULL until the first append */
@@ -42,5 +43,8 @@ char *dm_buf_take(struct dm_buf *b);
  * start a valid UTF-8 sequence (cut, overlong, surrogate, > U+10FFFF) becomes \ufffd, so
  * the output is valid JSON whatever the input. */
 int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n);
+/* Decode one UTF-8 sequence at s[0..n): returns its length (1-4) and sets *cp, or 0
+ * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated; n == 0). */
+size_t dm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 int dm_buf_add_json_str(struct dm_buf *b, const char *s);
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 struct slot {
     char *token;                  /* the Authorization value, owned; NULL = empty */
     size_t len;
@@ -54,14 +56,6 @@ void auth_cache_flush(struct auth_cache *ac)
     for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++)
         slot_clear(&ac->s[i]);
     pthread_mutex_unlock(&ac->mu);
-}
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-    return h;
 }
 
 /* Owned copy or NULL (out of memory). */
@@ -128,7 +122,7 @@ enum auth_fail auth_cache_verify(struct auth_cache *ac, struct auth_ctx *auth,
     bool cacheable = ac && auth && len > 0 && len <= AUTH_CACHE_MAX_TOKEN;
     uint64_t h = 0, gen = 0;
     if (cacheable) {
-        h = fnv1a(authorization, len);
+        h = dm_fnv1a64(DM_FNV64_INIT, authorization, len);
         *id = lookup(ac, authorization, len, h, now, &gen);
         if (*id)
             return AUTH_OK;

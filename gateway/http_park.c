@@ -21,6 +21,7 @@
 #include "dm_error.h"
 #include "log.h"
 #include "metrics.h"
+#include "hash.h"
 
 #define PENDING_TTL_MS 5000   /* handed to MHD but never STARTED: MHD refused it */
 #define IP_BUCKETS 256
@@ -120,10 +121,7 @@ static void ip_key(const struct sockaddr *a, unsigned char key[16])
 
 static struct ip_count **ip_slot(struct http_park *p, const unsigned char key[16])
 {
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ key[i]) * 16777619u;
-    struct ip_count **pp = &p->ips[h % IP_BUCKETS];
+    struct ip_count **pp = &p->ips[dm_fnv1a64(DM_FNV64_INIT, key, 16) % IP_BUCKETS];
     while (*pp && memcmp((*pp)->key, key, 16) != 0)
         pp = &(*pp)->next;
     return pp;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dm_error.h"
+#include "hash.h"
 #include "http_internal.h"
 #include "log.h"
 #include "metrics.h"
@@ -459,19 +460,17 @@ static enum MHD_Result take_upload(struct gw_req *r, const char *data, size_t *s
 
 /* ---------- Idempotency-Key (idem.h) ---------- */
 
+/* One field of the fingerprint, then a separator byte. */
 static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
 {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (h ^ 0xff) * 1099511628211ull;   /* field separator */
+    return dm_fnv1a64(dm_fnv1a64(h, p, n), "\xff", 1);
 }
 
 /* What makes two requests "the same": method, path, query, media type, body. */
 static uint64_t fingerprint(const struct gw_req *r)
 {
     const struct route_req *q = &r->ctx.req;
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = DM_FNV64_INIT;
     h = fnv_add(h, r->method, strlen(r->method));
     h = fnv_add(h, q->path, strlen(q->path));
     for (size_t i = 0; i < q->nquery; i++) {
@@ -573,13 +572,14 @@ static void idem_capture(struct gw_req *r)
         return;
     r->idem = NULL;
     struct idem_answer a;
-    if (idem_storable(&r->ctx.resp) && answer_of(&r->ctx.resp, &a) == DM_OK) {
+    if (!idem_storable(&r->ctx.resp)) {
+        idem_abandon(r->srv->idem, e);
+    } else if (answer_of(&r->ctx.resp, &a) == DM_OK) {
         idem_finish(r->srv->idem, e, &a, now_ms());
-        return;
-    }
-    if (idem_storable(&r->ctx.resp))
+    } else {
         idem_answer_clear(&a);
-    idem_abandon(r->srv->idem, e);
+        idem_abandon(r->srv->idem, e);
+    }
 }
 
 static enum MHD_Result run_handler(struct gw_req *r)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "metrics.h"
 
 #define NBUCKETS 4096u
@@ -44,10 +45,7 @@ void idem_answer_clear(struct idem_answer *a)
 
 static uint32_t hash(const char *k, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 16777619u;
-    return h % NBUCKETS;
+    return (uint32_t)(dm_fnv1a64(DM_FNV64_INIT, k, n) % NBUCKETS);
 }
 
 struct idem_store *idem_new(size_t max_keys, size_t max_bytes, int64_t ttl_ms)

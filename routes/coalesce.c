@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dm_error.h"
+#include "hash.h"
 #include "metrics.h"
 
 struct waiter {
@@ -54,14 +55,6 @@ unsigned coalesce_in_flight(struct coalescer *co)
     unsigned n = co->in_flight;
     pthread_mutex_unlock(&co->mu);
     return n;
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
 }
 
 /* Owned key bytes or NULL (out-of-memory). */
@@ -173,7 +166,7 @@ int coalesce_call(struct coalescer *co, struct rpc_channel *ch, const struct rpc
     uint8_t *key = make_key(m, req, timeout_ms, &len);
     if (!key)
         return DM_E_NOMEM;
-    uint64_t h = fnv1a(key, len);
+    uint64_t h = dm_fnv1a64(DM_FNV64_INIT, key, len);
     int rc = DM_E_NOMEM;
     pthread_mutex_lock(&co->mu);
     struct flight *f = find(co, key, len, h);

@@ -14,15 +14,8 @@
 #include "dm_error.h"
 #include "dmmaster.pb-c.h"
 #include "handlers.h"
+#include "hash.h"
 #include "yamljson.h"
-
-static uint64_t fnv1a64(const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
 
 /* target-database.password when it is a scalar (go-yaml reads `password: 1234` into
  * DM's string field too), else NULL. */
@@ -65,7 +58,7 @@ int taskcfg_etag(const json_t *cfg, char etag[TASKCFG_ETAG_LEN])
     json_decref(view);
     if (!s)
         return DM_E_NOMEM;
-    snprintf(etag, TASKCFG_ETAG_LEN, "\"%016llx\"", (unsigned long long)fnv1a64(s));
+    snprintf(etag, TASKCFG_ETAG_LEN, "\"%016llx\"", (unsigned long long)dm_fnv1a64(DM_FNV64_INIT, s, strlen(s)));
     free(s);
     return DM_OK;
 }
@@ -180,7 +173,10 @@ static enum route_rc taskcfg_unimplemented(struct route_ctx *c, const char *why)
 
 /* ---------- shared by PUT and PATCH ---------- */
 
-json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char *unimplemented_why)
+/* A GetTaskCfg answer: the stored config parsed, its ETag in tag; or NULL with the answer
+ * in c (501 saying `unimplemented_why`, a transport problem, the DM answer, 502, 500). */
+static json_t *taskcfg_read(struct route_ctx *c, struct rpc_result *res,
+                            const char *unimplemented_why, char tag[TASKCFG_ETAG_LEN])
 {
     if (res->status == RPC_UNIMPLEMENTED) {
         taskcfg_unimplemented(c, unimplemented_why);
@@ -195,7 +191,7 @@ json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char 
         route_done_dm(c, res);
         return NULL;
     }
-    char err[256] = "", tag[TASKCFG_ETAG_LEN];
+    char err[256] = "";
     json_t *cur = yamljson_parse(g->cfg ? g->cfg : "", g->cfg ? strlen(g->cfg) : 0, err, sizeof(err));
     if (!cur) {
         route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
@@ -206,7 +202,14 @@ json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char 
         route_problem(c, 500, "out of memory");
         return NULL;
     }
-    if (c->req.if_match && !taskcfg_if_match(c->req.if_match, tag)) {
+    return cur;
+}
+
+json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char *unimplemented_why)
+{
+    char tag[TASKCFG_ETAG_LEN];
+    json_t *cur = taskcfg_read(c, res, unimplemented_why, tag);
+    if (cur && c->req.if_match && !taskcfg_if_match(c->req.if_match, tag)) {
         json_decref(cur);
         route_header(c, "ETag", tag);
         route_problem(c, 412, "the task config changed (its ETag is now %s); "
@@ -270,32 +273,20 @@ static enum route_rc send_view(struct route_ctx *c, const char *stored, json_t *
 
 static enum route_rc get_cfg_done(struct route_ctx *c, struct rpc_result *res)
 {
-    if (res->status == RPC_UNIMPLEMENTED)
-        return taskcfg_unimplemented(c, "use dmctl or the file the task was started from");
-    if (res->status != RPC_OK || !res->resp)
-        return route_rpc_failed(c, res);
-    const Pb__GetTaskCfgResponse *g = (const Pb__GetTaskCfgResponse *)res->resp;
-    if (!g->result)
-        return route_done_dm(c, res);
-    bool json = false;
-    if (want_json(c, &json) != DM_OK)
-        return ROUTE_DONE;
-    char err[256] = "", etag[TASKCFG_ETAG_LEN];
-    const char *stored = g->cfg ? g->cfg : "";
-    json_t *cfg = yamljson_parse(stored, strlen(stored), err, sizeof(err));
+    char etag[TASKCFG_ETAG_LEN];
+    json_t *cfg = taskcfg_read(c, res, "use dmctl or the file the task was started from", etag);
     if (!cfg)
-        return route_problem(c, 502, "the master's task config is not valid YAML: %s", err);
-    if (taskcfg_etag(cfg, etag) != DM_OK) {
-        json_decref(cfg);
-        return route_problem(c, 500, "out of memory");
-    }
+        return ROUTE_DONE;
+    bool json = false;
+    want_json(c, &json);   /* validated by h_get_task_config before the call */
+    const char *stored = ((const Pb__GetTaskCfgResponse *)res->resp)->cfg;
     route_header(c, "ETag", etag);
     route_header(c, "Vary", "Accept");
     enum route_rc rc;
     if (c->req.if_none_match && taskcfg_if_none_match(c->req.if_none_match, etag))
         rc = route_text(c, 304, NULL, "", 0);
     else
-        rc = send_view(c, stored, cfg, json);
+        rc = send_view(c, stored ? stored : "", cfg, json);
     json_decref(cfg);
     return rc;
 }

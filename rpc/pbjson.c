@@ -28,39 +28,6 @@ static int emit_value(struct enc *e, const ProtobufCFieldDescriptor *f, const vo
 
 /* ---- UTF-8 and Go string escaping ---------------------------------------------- */
 
-size_t pbjson_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (n == 0)
-        return 0;
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, v = c & 0x1Fu, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, v = c & 0x0Fu, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, v = c & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* Go's htmlSafeSet: printable ASCII except " \ < > & */
 static int go_safe(unsigned char c)
 {
@@ -95,7 +62,7 @@ int pbjson_add_go_str(struct dm_buf *b, const char *str, size_t n)
             continue;
         }
         uint32_t cp = 0;
-        size_t len = s[i] < 0x80 ? 1 : pbjson_utf8_decode(s + i, n - i, &cp);
+        size_t len = s[i] < 0x80 ? 1 : dm_utf8_decode(s + i, n - i, &cp);
         if (len > 1 && cp != 0x2028 && cp != 0x2029) {
             i += len;
             continue;

@@ -66,8 +66,4 @@ int pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size
  * (HTML-safe escapes, invalid UTF-8 -> \ufffd). DM_OK, DM_E_TOO_LARGE, DM_E_NOMEM. */
 int pbjson_add_go_str(struct dm_buf *out, const char *s, size_t n);
 
-/* Decode one UTF-8 sequence at s[0..n): returns its length (1-4) and sets *cp, or 0
- * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated; n == 0). */
-size_t pbjson_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
-
 #endif /* DM_PBJSON_H */

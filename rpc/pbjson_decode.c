@@ -266,7 +266,7 @@ static int parse_string(struct dec *d, char **out, size_t *outlen)
             rc = parse_escape(d, o, &k);
         } else if (c < 0x80) {
             o[k++] = (char)*d->p++;
-        } else if ((n = pbjson_utf8_decode(d->p, (size_t)(d->end - d->p), &cp)) == 0) {
+        } else if ((n = dm_utf8_decode(d->p, (size_t)(d->end - d->p), &cp)) == 0) {
             rc = syntax(d, "invalid UTF-8 in string");
         } else {
             memcpy(o + k, d->p, n);

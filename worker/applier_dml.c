@@ -11,6 +11,7 @@
 #include "applier_int.h"
 #include "buf.h"
 #include "dm_error.h"
+#include "hash.h"
 
 /* ---- schema cache ---- */
 
@@ -307,24 +308,10 @@ static int add_where(struct worker_applier *a, struct dm_buf *b, const struct ti
 
 /* ---- causality keys ---- */
 
-#define FNV_OFF 1469598103934665603ull
-#define FNV_PRIME 1099511628211ull
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
 static uint64_t table_hash(const struct tinfo *t)
 {
-    uint64_t h = fnv(FNV_OFF, t->schema, strlen(t->schema) + 1);
-    return fnv(h, t->table, strlen(t->table) + 1);
+    uint64_t h = dm_fnv1a64(DM_FNV64_INIT, t->schema, strlen(t->schema) + 1);
+    return dm_fnv1a64(h, t->table, strlen(t->table) + 1);
 }
 
 /* Hash of one value as a unique index compares it. Strings are folded (ASCII case,
@@ -334,23 +321,23 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
 {
     char num[32];
     int n;
-    h = fnv(h, &(unsigned char){ (unsigned char)v->kind }, 1);
+    h = dm_fnv1a64(h, &(unsigned char){ (unsigned char)v->kind }, 1);
     switch (v->kind) {
     case BL_NULL:
         return h;
     case BL_INT:
         n = snprintf(num, sizeof num, "%lld", (long long)v->i);
-        return fnv(h, num, (size_t)n);
+        return dm_fnv1a64(h, num, (size_t)n);
     case BL_FLOAT:
     case BL_DOUBLE:
         n = snprintf(num, sizeof num, "%.17g", v->d);
-        return fnv(h, num, (size_t)n);
+        return dm_fnv1a64(h, num, (size_t)n);
     case BL_UINT:
     case BL_BIT:
     case BL_ENUM:
     case BL_SET:
         n = snprintf(num, sizeof num, "%llu", (unsigned long long)v->u);
-        return fnv(h, num, (size_t)n);
+        return dm_fnv1a64(h, num, (size_t)n);
     case BL_STRING: {
         size_t len = v->len, i;
         while (len > 0 && v->ptr[len - 1] == ' ')
@@ -359,7 +346,7 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
             unsigned char c = (unsigned char)v->ptr[i];
             if (c >= 'A' && c <= 'Z')
                 c = (unsigned char)(c - 'A' + 'a');
-            h = fnv(h, &c, 1);
+            h = dm_fnv1a64(h, &c, 1);
         }
         return h;
     }
@@ -367,7 +354,7 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
     case BL_DECIMAL:
     case BL_TEMPORAL:
     case BL_JSON:
-        return fnv(h, v->ptr, v->len);
+        return dm_fnv1a64(h, v->ptr, v->len);
     }
     return h;
 }
@@ -391,7 +378,7 @@ static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_
         return;
     }
     for (k = 0; k < t->nkeys; k++) {
-        uint64_t h = fnv(th, &k, sizeof k);
+        uint64_t h = dm_fnv1a64(th, &k, sizeof k);
         bool null = false;
         for (i = 0; i < t->keys[k].n && !null; i++) {
             const struct bl_value *v = &vals[t->keys[k].idx[i]];
