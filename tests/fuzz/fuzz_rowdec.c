@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../worker/rowdec.c"
+#include "../../worker/binlog/rowdec.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* syncer.h - the Sync unit of one subtask: a thread that reads the source binlog
- * (worker/binlog.h) from the checkpoint (or the subtask's [meta] on first start) and
+ * (worker/binlog/binlog.h) from the checkpoint (or the subtask's [meta] on first start) and
  * applies it to the target (applier.h) with DM v1.0 semantics: black-white-list,
  * event filters, routes, column mapping, safe mode for the first minute after every
  * (re)start or always with safe-mode, parallel apply over `worker-count` connections with
