@@ -12,7 +12,9 @@
 #include "ddl.h"
 #include "dmlpool.h"
 #include "dm_error.h"
+#include "heartbeat.h"
 #include "log.h"
+#include "online_ddl.h"
 
 struct worker_syncer {
     struct worker_syncer_params p;
@@ -25,6 +27,7 @@ struct worker_syncer {
     bool failed;
     struct worker_terr err;
     struct worker_sync_stats st;
+    struct worker_heartbeat *hb;  /* enable-heartbeat (heartbeat.h), else NULL */
     int64_t start_ms;
     int64_t sample_ms, sample_events;
 };
@@ -50,6 +53,8 @@ struct session {
     const struct bl_event *ev;    /* rows event being generated */
     bool ev_keyless;              /* it produced key-less jobs */
     int64_t skipped;              /* key-less rows skipped (already applied) */
+    struct worker_onlineddl *od;  /* online-ddl-scheme (online_ddl.h), else NULL */
+    struct worker_od_cutover cutover; /* executed, its record deleted after the checkpoint */
 };
 
 struct tcp {
@@ -248,6 +253,9 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
     int rc;
     if (!t || ev->nrows == 0)
         return DM_OK;
+    if (worker_heartbeat_observe(ss->s->hb, ev) ||
+        worker_onlineddl_table_type(ss->od, t->table) != WOD_REAL)
+        return DM_OK;             /* heartbeat, ghost/trash tables: never replicated */
     if (!worker_rules_bwl_allow(p->rules, t->schema, t->table))
         return DM_OK;
     if (worker_rules_filter_ignore(p->rules, t->schema, t->table, rows_event(ev->op), NULL))
@@ -305,6 +313,40 @@ static int apply_ddl_item(struct session *ss, const struct worker_ddl_item *it,
     return rc;
 }
 
+/* Online DDL decides first (DM's resolveDDLSQL): statements on ghost/trash tables are
+ * recorded or skipped, the cut-over RENAME runs the recorded DDLs on the real table. */
+static int apply_ddl_online(struct session *ss, const struct worker_ddl_item *it,
+                            struct worker_terr *e)
+{
+    enum worker_od_verdict v;
+    size_t i, k;
+    int rc;
+    worker_onlineddl_cutover_free(&ss->cutover);
+    rc = worker_onlineddl_apply(ss->od, it, &v, &ss->cutover, e);
+    if (rc || v == WOD_APPLY)
+        return rc ? rc : apply_ddl_item(ss, it, e);
+    if (v == WOD_SKIP) {
+        dm_log_kv(DM_LOG_INFO, "online DDL: recorded or skipped", "task", ss->s->p.cfg->name,
+                  "sql", it->text, NULL);
+        return DM_OK;
+    }
+    for (i = 0; i < ss->cutover.n && !rc; i++)
+        for (k = 0; k < ss->cutover.ddls[i].n && !rc; k++)
+            rc = apply_ddl_item(ss, &ss->cutover.ddls[i].items[k], e);
+    return rc;
+}
+
+/* After the cut-over's checkpoint: delete the ghost table's record (DM's Finish). */
+static int finish_online(struct session *ss, struct worker_terr *e)
+{
+    int rc = DM_OK;
+    if (ss->cutover.ghost_table[0])
+        rc = worker_onlineddl_finish(ss->od, ss->cutover.ghost_schema, ss->cutover.ghost_table, e);
+    worker_onlineddl_cutover_free(&ss->cutover);
+    ss->cutover.ghost_table[0] = '\0';
+    return rc;
+}
+
 static int on_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                   struct worker_terr *e)
 {
@@ -313,13 +355,15 @@ static int on_ddl(struct session *ss, const struct bl_event *ev, const struct wo
     if ((rc = commit(ss, e)))          /* DML before the DDL, at the pre-DDL position */
         return rc;
     for (i = 0; i < d->n; i++) {
-        if ((rc = apply_ddl_item(ss, &d->items[i], e)))
+        if ((rc = apply_ddl_online(ss, &d->items[i], e)))
             return rc;
         touch_table(ss, d->items[i].refs[0].schema, d->items[i].refs[0].table);
     }
     set_pos(ss, ev);
     snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
-    return commit(ss, e);
+    if ((rc = commit(ss, e)))
+        return rc;
+    return finish_online(ss, e);
 }
 
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
@@ -495,6 +539,9 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     if (!rc)
         rc = worker_dmlpool_open(&c->to, c->meta_schema, c->name, s->p.source_id,
                                  c->worker_count, c->batch, &ss.pool, e);
+    if (!rc)
+        rc = worker_onlineddl_open(c->online_ddl_scheme, ss.a, c->meta_schema, c->name,
+                                   s->p.src.server_id, *remove_meta, &ss.od, e);
     if (!rc) {
         *remove_meta = false;
         rc = start_point(&ss, e);
@@ -521,6 +568,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
                   nconf, "skipped-keyless-rows", nskip, NULL);
     }
     worker_dmlpool_free(ss.pool);
+    worker_onlineddl_cutover_free(&ss.cutover);
+    worker_onlineddl_free(ss.od);
     worker_applier_free(ss.a);
     clear_tables(&ss);
     free(ss.tables);
@@ -600,7 +649,16 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
     pthread_cond_init(&s->cond, NULL);
     s->start_ms = now_ms();
     s->sample_ms = s->start_ms;
+    if (p->cfg->enable_heartbeat &&
+        worker_heartbeat_start(&p->src, p->src.server_id, p->cfg->heartbeat_update_interval,
+                               p->cfg->heartbeat_report_interval, p->cfg->name, &s->hb)) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+        return DM_E_NOMEM;
+    }
     if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
+        worker_heartbeat_free(s->hb);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cond);
         free(s);
@@ -649,6 +707,7 @@ void worker_syncer_stats(struct worker_syncer *s, struct worker_sync_stats *st)
     }
     *st = s->st;
     pthread_mutex_unlock(&s->mu);
+    st->have_lag = worker_heartbeat_lag(s->hb, &st->replication_lag);
 }
 
 void worker_syncer_free(struct worker_syncer *s)
@@ -656,6 +715,7 @@ void worker_syncer_free(struct worker_syncer *s)
     if (!s)
         return;
     worker_syncer_stop(s);
+    worker_heartbeat_free(s->hb);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s);

@@ -8,6 +8,9 @@
  * transaction ends. Lost connections (source or target)
  * are retried with backoff for `retry_window_ms`; past that the thread exits with a
  * transient error (the worker then pauses the subtask and may auto-resume it).
+ * online-ddl-scheme pt/gh-ost: online_ddl.h (ghost tables not replicated, their DDL
+ * applied to the real table at the cut-over); enable-heartbeat: heartbeat.h (lag in
+ * worker_sync_stats).
  *
  * Ownership: the syncer BORROWS params->cfg, params->rules and the strings of
  * params->src; they must stay valid until worker_syncer_free.
@@ -42,6 +45,8 @@ struct worker_sync_stats {
     char syncer_gtid[128];        /* MariaDB GTID of the last committed transaction */
     bool have_pos;
     bool caught_up;               /* nothing buffered, reader idle */
+    bool have_lag;                /* enable-heartbeat and a lag was measured (heartbeat.h) */
+    double replication_lag;       /* seconds, DM's dm_syncer_replication_lag */
 };
 
 struct worker_syncer;
