@@ -130,13 +130,10 @@ static int add_meta_table(struct worker_onlineddl *od, struct dm_buf *b)
     return worker_ap_add_table(b, od->meta_schema, od->table);
 }
 
+/* 'escaped' string literal */
 static int add_str(struct worker_onlineddl *od, struct dm_buf *b, const char *s)
 {
-    if (dm_buf_addc(b, '\''))
-        return DM_E_NOMEM;
-    if (worker_ap_add_escaped(od->a, b, s, strlen(s)))
-        return DM_E_NOMEM;
-    return dm_buf_addc(b, '\'') ? DM_E_NOMEM : DM_OK;
+    return worker_ap_add_escaped(od->a, b, s, strlen(s)) ? DM_E_NOMEM : DM_OK;
 }
 
 /* Build and run one statement: fmt pieces joined by the caller through `b`. */
