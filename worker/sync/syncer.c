@@ -318,11 +318,10 @@ static int apply_ddl_item(struct session *ss, const struct worker_ddl_item *it,
 static int apply_ddl_online(struct session *ss, const struct worker_ddl_item *it,
                             struct worker_terr *e)
 {
+    struct worker_od_cutover co;
     enum worker_od_verdict v;
     size_t i, k;
-    int rc;
-    worker_onlineddl_cutover_free(&ss->cutover);
-    rc = worker_onlineddl_apply(ss->od, it, &v, &ss->cutover, e);
+    int rc = worker_onlineddl_apply(ss->od, it, &v, &co, e);
     if (rc || v == WOD_APPLY)
         return rc ? rc : apply_ddl_item(ss, it, e);
     if (v == WOD_SKIP) {
@@ -330,9 +329,16 @@ static int apply_ddl_online(struct session *ss, const struct worker_ddl_item *it
                   "sql", it->text, NULL);
         return DM_OK;
     }
-    for (i = 0; i < ss->cutover.n && !rc; i++)
-        for (k = 0; k < ss->cutover.ddls[i].n && !rc; k++)
-            rc = apply_ddl_item(ss, &ss->cutover.ddls[i].items[k], e);
+    if (ss->cutover.ghost_table[0]) {  /* a second cut-over in one event */
+        worker_onlineddl_cutover_free(&co);
+        worker_terr_set(e, 36041, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "online ddl changes on multiple table: %s not supported", it->text);
+        return DM_E_INVAL;
+    }
+    ss->cutover = co;
+    for (i = 0; i < co.n && !rc; i++)
+        for (k = 0; k < co.ddls[i].n && !rc; k++)
+            rc = apply_ddl_item(ss, &co.ddls[i].items[k], e);
     return rc;
 }
 
@@ -640,6 +646,7 @@ static void *thread_main(void *arg)
 int worker_syncer_start(const struct worker_syncer_params *p, struct worker_syncer **out)
 {
     struct worker_syncer *s = calloc(1, sizeof *s);
+    int rc;
     *out = NULL;
     if (!s)
         return DM_E_NOMEM;
@@ -650,12 +657,12 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
     s->start_ms = now_ms();
     s->sample_ms = s->start_ms;
     if (p->cfg->enable_heartbeat &&
-        worker_heartbeat_start(&p->src, p->src.server_id, p->cfg->heartbeat_update_interval,
-                               p->cfg->heartbeat_report_interval, p->cfg->name, &s->hb)) {
+        (rc = worker_heartbeat_start(&p->src, p->src.server_id, p->cfg->heartbeat_update_interval,
+                                     p->cfg->heartbeat_report_interval, p->cfg->name, &s->hb))) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cond);
         free(s);
-        return DM_E_NOMEM;
+        return rc;
     }
     if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
         worker_heartbeat_free(s->hb);
