@@ -89,7 +89,7 @@ static void load_start(void)
              "  1) echo \"UPDATE app.t SET a=a+1, b='u$i' WHERE id=$((r %% 3000 + 1));\";;\n"
              "  2) echo \"DELETE FROM app.t WHERE id=$((r %% 3000 + 1));\";;\n"
              "  esac\n"
-             "done; echo $i >%s/COUNT; } | mariadb -h127.0.0.1 -P%d -uroot\n"
+             "done; echo $i >%s/COUNT; } | mariadb --force -h127.0.0.1 -P%d -uroot\n"
              "mv %s/COUNT %s/DONE\n", g_dir, g_dir, g_src, g_dir, g_dir);
     ck_assert_int_eq(tu_write_file(path, script, strlen(script)), 0);
     snprintf(cmd, sizeof cmd, "bash %s >%s/load.log 2>&1 &", path, g_dir);
