@@ -26,6 +26,7 @@ struct worker_heartbeat {
     bool have_lag;
     MYSQL *my;                        /* thread only */
     bool ready;                       /* thread only: schema + table created */
+    int64_t last_err_ms;              /* thread only: errors logged at most once a minute */
 };
 
 static int64_t mono_ms(void)
@@ -72,13 +73,22 @@ bool worker_heartbeat_parse_ts(const char *s, size_t n, double *out)
 
 /* ---- the source side (thread) ---- */
 
+static void log_err(struct worker_heartbeat *h, const char *what, const char *err)
+{
+    int64_t now = mono_ms();
+    if (h->last_err_ms && now - h->last_err_ms < 60000)
+        return;
+    h->last_err_ms = now;
+    dm_log_kv(DM_LOG_ERROR, what, "task", h->task, "error", err, NULL);
+}
+
 static bool exec_sql(struct worker_heartbeat *h, const char *what, const char *sql)
 {
     if (mysql_query(h->my, sql) == 0) {
         mysql_free_result(mysql_store_result(h->my));
         return true;
     }
-    dm_log_kv(DM_LOG_ERROR, what, "task", h->task, "error", mysql_error(h->my), NULL);
+    log_err(h, what, mysql_error(h->my));
     mysql_close(h->my);
     h->my = NULL;
     h->ready = false;
@@ -100,8 +110,7 @@ static bool ensure_ready(struct worker_heartbeat *h)
         mysql_options(h->my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
         if (!mysql_real_connect(h->my, h->host, h->user, h->password, NULL, (unsigned)h->port,
                                 NULL, 0)) {
-            dm_log_kv(DM_LOG_ERROR, "heartbeat: connect to source", "task", h->task, "error",
-                      mysql_error(h->my), NULL);
+            log_err(h, "heartbeat: connect to source", mysql_error(h->my));
             mysql_close(h->my);
             h->my = NULL;
             return false;
