@@ -10,8 +10,8 @@
  * "replication lag" and returned by worker_heartbeat_lag. The heartbeat schema is a
  * system schema for the rules (rules.h): it never reaches the target.
  * Differences from DM: one heartbeat per Sync unit, not one per process (same table and
- * row: the server id is the unit's replica id); connection errors are logged (at most once a minute) and retried
- * at the next tick instead of failing the unit's start.
+ * row: the server id is the unit's replica id); connection errors are logged (at most
+ * once a minute) and retried at the next tick instead of failing the unit's start.
  * Ownership: the strings of `src` are copied. Thread-safety: observe/lag may be called
  * from any thread; start/free from the owner. */
 #ifndef DM_WORKER_HEARTBEAT_H
