@@ -8,7 +8,8 @@
  *  - gh-ost: its statement sequence replayed by hand (changelog and ghost tables, ALTER
  *    of the ghost table, row copy, binlog DML on the original applied to the ghost table,
  *    cut-over RENAME, drops) with a kill -9 + restart of the worker between the ALTER and
- *    the cut-over: the record is persisted in dm_meta.gho_onlineddl and reloaded.
+ *    the cut-over: the record is persisted in dm_meta.gho_onlineddl and reloaded; the
+ *    task routes schema gh to gh_r, so the recorded DDL is applied to the routed table.
  *  - heartbeat: enable-heartbeat writes DM_HEARTBEAT.HEARTBEAT on the source, the lag is
  *    measured (worker log "replication lag") and the heartbeat schema never reaches the
  *    target.
@@ -44,7 +45,8 @@ static void setup(void)
               "[black-white-list]\ndo-dbs = [\"app\"]\n");
     ck_assert_msg(start_task(t, msg, sizeof msg), "start ptt: %s", msg);
     task_toml(t, sizeof t, "gho",
-              "online-ddl-scheme = \"gh-ost\"\n[black-white-list]\ndo-dbs = [\"gh\"]\n");
+              "online-ddl-scheme = \"gh-ost\"\n[black-white-list]\ndo-dbs = [\"gh\"]\n"
+              "[[route-rules]]\nschema-pattern = \"gh\"\ntarget-schema = \"gh_r\"\n");
     ck_assert_msg(start_task(t, msg, sizeof msg), "start gho: %s", msg);
 }
 
@@ -152,8 +154,8 @@ START_TEST(ghost_replay_with_restart)
     sql(g_src, "CREATE DATABASE gh");
     sql(g_src, "CREATE TABLE gh.t (id INT PRIMARY KEY, a INT, b VARCHAR(32))");
     sql(g_src, "INSERT INTO gh.t SELECT seq, seq, CONCAT('g', seq) FROM gh.seq_1_to_100");
-    ck_assert(converge(SUM_T("gh", "id,a,b"), NULL, 30000));
-    sql(g_dst, "INSERT INTO gh.t VALUES (1000000, -1, 'target only')");
+    ck_assert(converge(SUM_T("gh", "id,a,b"), SUM_T("gh_r", "id,a,b"), 30000));
+    sql(g_dst, "INSERT INTO gh_r.t VALUES (1000000, -1, 'target only')");
     /* gh-ost: initial cleanup, changelog and ghost tables, ALTER of the ghost table */
     sql(g_src, "drop /* gh-ost */ table if exists `gh`.`_t_ghc`");
     sql(g_src, "drop /* gh-ost */ table if exists `gh`.`_t_gho`");
@@ -169,16 +171,16 @@ START_TEST(ghost_replay_with_restart)
                "'state', 'GhostTableMigrated') on duplicate key update last_update=NOW(), "
                "value=VALUES(value)");
     sql(g_src, "INSERT INTO gh.t VALUES (101, 101, 'before restart')");
-    ck_assert(converge(SUM_T("gh", "id,a,b"), NULL, 30000));
+    ck_assert(converge(SUM_T("gh", "id,a,b"), SUM_T("gh_r", "id,a,b"), 30000));
     /* recorded and persisted, nothing of it on the target */
     value(g_dst, "SELECT CONCAT(ghost_schema,'.',ghost_table,' ',ddls) FROM dm_meta.gho_onlineddl",
           v, sizeof v);
     ck_assert_msg(strstr(v, "gh._t_gho {\"schema\":\"gh\",\"table\":\"t\",\"ddls\":[\"alter") == v,
                   "%s", v);
     ck_assert_msg(strstr(v, "add column c int not null default 5") != NULL, "%s", v);
-    value(g_dst, TMP_TABLES("gh"), v, sizeof v);
+    value(g_dst, TMP_TABLES("gh_r"), v, sizeof v);
     ck_assert_str_eq(v, "0");
-    ck_assert(!has_column(g_dst, "gh", "c"));
+    ck_assert(!has_column(g_dst, "gh_r", "c"));
     /* the record survives a crash */
     stop_worker(SIGKILL);
     spawn_worker();
@@ -200,16 +202,19 @@ START_TEST(ghost_replay_with_restart)
     sql(g_src, "drop /* gh-ost */ table if exists `gh`.`_t_ghc`");
     sql(g_src, "drop /* gh-ost */ table if exists `gh`.`_t_del`");
     sql(g_src, "INSERT INTO gh.t VALUES (200, 200, 'after', 9)");
-    ck_assert(converge(SUM_T("gh", "id,a,b,c"), NULL, 30000));
+    ck_assert(converge(SUM_T("gh", "id,a,b,c"), SUM_T("gh_r", "id,a,b,c"), 30000));
     value(g_src, "SELECT COUNT(*) FROM gh.t", v, sizeof v);
     ck_assert_str_eq(v, "94");
-    ck_assert(has_column(g_dst, "gh", "c"));
-    ck_assert(has_index(g_dst, "gh", "idx_a"));
-    value(g_dst, TMP_TABLES("gh"), v, sizeof v);
+    ck_assert(has_column(g_dst, "gh_r", "c"));
+    ck_assert(has_index(g_dst, "gh_r", "idx_a"));
+    value(g_dst, TMP_TABLES("gh_r"), v, sizeof v);
     ck_assert_str_eq(v, "0");
-    value(g_dst, "SELECT CONCAT(b, '/', c) FROM gh.t WHERE id = 1000000", v, sizeof v);
+    value(g_dst, "SELECT CONCAT(b, '/', c) FROM gh_r.t WHERE id = 1000000", v, sizeof v);
     ck_assert_str_eq(v, "target only/5");
     value(g_dst, "SELECT COUNT(*) FROM dm_meta.gho_onlineddl", v, sizeof v);
+    ck_assert_str_eq(v, "0");
+    value(g_dst, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='gh'", v,
+          sizeof v);
     ck_assert_str_eq(v, "0");
 }
 END_TEST
