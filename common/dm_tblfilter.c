@@ -186,9 +186,8 @@ static bool name_match(const struct name_pat *p, const char *s, bool icase)
 {
     if (p->re)
         return dm_regex_match(p->re, s);
-    if (!p->text)
-        return false;
-    return icase ? strcasecmp(p->text, s) == 0 : strcmp(p->text, s) == 0;
+    /* tidb-tools inserts plain names into its table selector: `*`/`?` are wildcards */
+    return p->text && dm_wildcard_match(p->text, s, icase);
 }
 
 static bool names_match(const struct name_pat *p, size_t n, const char *s, bool icase)
@@ -266,6 +265,7 @@ int dm_sql_patterns_compile(const char *const *patterns, size_t n, struct dm_reg
     int rc = DM_OK;
     *out = NULL;
     dm_buf_init(&joined, DM_REGEX_MAX_PATTERN);
+    rc = dm_buf_adds(&joined, "(?i)");   /* literally, so Go's error texts match too */
     for (size_t i = 0; i < n && rc == DM_OK; i++)
         rc = dm_buf_printf(&joined, "%s%s", i ? "|" : "", patterns[i]);
     if (rc == DM_E_TOO_LARGE) {
@@ -273,10 +273,7 @@ int dm_sql_patterns_compile(const char *const *patterns, size_t n, struct dm_reg
                  DM_REGEX_MAX_PATTERN);
         rc = DM_E_INVAL;
     } else if (rc == DM_OK && n > 0) {
-        /* the shared "(?i)" is the ICASE flag: same effect, and Go's error text is
-         * unchanged by it (it names the failing fragment) */
-        rc = dm_regex_compile(joined.data ? joined.data : "", DM_REGEX_ICASE, out, why,
-                              sizeof why);
+        rc = dm_regex_compile(joined.data, 0, out, why, sizeof why);
     }
     if (rc == DM_E_INVAL && why[0]) {
         struct dm_buf list;

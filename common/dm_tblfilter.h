@@ -2,7 +2,8 @@
  * worker (worker/rules.c, every event) and the master (config validation and the
  * prechecks that need the replicated table set):
  *   - black-white-list (pkg/filter): MySQL replicate-do/ignore semantics; a name starting
- *     with `~` is a Go regexp (common/dm_regex.h), any other name an exact name;
+ *     with `~` is a Go regexp (common/dm_regex.h), any other name a `*`/`?` wildcard
+ *     pattern (tidb-tools puts them into its table selector);
  *   - `*` / `?` wildcards of table routes, binlog event filters and column mappings;
  *   - table routes (pkg/table-router): table rules win over schema rules;
  *   - binlog event filter sql-pattern (pkg/binlog-filter): "(?i)" + patterns joined by "|".
