@@ -338,7 +338,8 @@ void precheck_tables_instance(struct precheck *k, struct precheck_tables *t, siz
     rc = inst_rules_new(c, c->instances.items[i], &ir, err, sizeof(err));
     if (rc == DM_OK)
         rc = list_tables(t, i, src, &ir, !c->case_sensitive, err, sizeof(err));
-    qsort(t->t + lo, t->n - lo, sizeof(*t->t), cmp_ptable);
+    if (t->n > lo)
+        qsort(t->t + lo, t->n - lo, sizeof(*t->t), cmp_ptable);
     bool have_cs = schema && target_charsets(target, &cs) == DM_OK;
     if (rc == DM_OK)
         rc = read_columns(t, lo, src, have_cs ? &cs : NULL, err, sizeof(err));
