@@ -179,6 +179,35 @@ static bool hit_heartbeat(const struct master_task_cfg *c, char *val, size_t cap
     return c->enable_heartbeat;
 }
 
+static bool hit_task_name(const struct master_task_cfg *c, char *val, size_t cap)
+{
+    snprintf(val, cap, "task name '%s' is too long or contains / \\ or `", c->name ? c->name : "");
+    return c->name && (strlen(c->name) > 64 || strpbrk(c->name, "/\\`"));
+}
+
+/* the worker's bounds on the syncer unit (worker/subtask_cfg.c get_int) */
+static bool hit_syncer_range(const struct master_task_cfg *c, char *val, size_t cap)
+{
+    for (size_t i = 0; i < c->instances.n; i++) {
+        const struct master_instance *in = c->instances.items[i];
+        const struct master_syncer *s = in ? in->syncer : NULL;
+        const char *key = NULL;
+        if (!s)
+            continue;
+        if (s->worker_count < 1 || s->worker_count > 1024)
+            key = "worker-count must be in [1, 1024]";
+        else if (s->batch < 1 || s->batch > 100000)
+            key = "batch must be in [1, 100000]";
+        else if (s->checkpoint_flush_interval < 0 || s->checkpoint_flush_interval > 86400)
+            key = "checkpoint-flush-interval must be in [1, 86400]";
+        if (key) {
+            snprintf(val, cap, "mysql-instance(%zu)'s syncer %s for this worker", i, key);
+            return true;
+        }
+    }
+    return false;
+}
+
 static const struct master_unsupported {
     const char *setting;
     bool (*hit)(const struct master_task_cfg *c, char *val, size_t cap);
@@ -189,6 +218,8 @@ static const struct master_unsupported {
     {"column-mappings", hit_colmap_expression, "use expression: partition id"},
     {"online-ddl-scheme", hit_online_ddl, "remove online-ddl-scheme"},
     {"enable-heartbeat", hit_heartbeat, "remove enable-heartbeat"},
+    {"name", hit_task_name, "use a task name of at most 64 characters without / \\ or `"},
+    {"syncer", hit_syncer_range, "set worker-count, batch and checkpoint-flush-interval within the bounds"},
 };
 
 size_t master_taskcfg_unsupported(const struct master_task_cfg *c,

@@ -115,6 +115,7 @@ START_TEST(unsupported_settings)
         {"enable-heartbeat: true", "enable-heartbeat not supported by this worker yet"},
         {"column-mappings:\n  c1: {schema-pattern: s, source-column: a, target-column: a, expression: add prefix, "
          "arguments: [x]}", "column mapping expression 'add prefix' not supported by this worker yet"},
+        {"syncers:\n  big: {batch: 1000000}", "mysql-instance(0)'s syncer batch must be in [1, 100000] for this worker"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char more[512];
@@ -123,8 +124,9 @@ START_TEST(unsupported_settings)
         char y[2048], *err = NULL;
         snprintf(y, sizeof(y),
                  "name: t\ntask-mode: %s\n%s\ntarget-database: {host: 127.0.0.1, port: %d, user: root}\n"
-                 "mysql-instances:\n  - source-id: s1\n    meta: {binlog-name: b.000001}\n",
-                 i == 0 ? "all" : "incremental", i == 0 ? "ignore-checking-items: [all]" : more, port);
+                 "mysql-instances:\n  - source-id: s1\n    meta: {binlog-name: b.000001}\n%s",
+                 i == 0 ? "all" : "incremental", i == 0 ? "ignore-checking-items: [all]" : more, port,
+                 strstr(cases[i].yaml, "syncers:") ? "    syncer-config-name: big\n" : "");
         ck_assert_msg(master_taskcfg_parse(y, strlen(y), &c, &err) == DM_OK, "%s", err);
         err = expect_fail(c, cases[i].msg);
         ck_assert_msg(strstr(err, "\"name\": \"dm-worker support\"") != NULL, "%s", err);
