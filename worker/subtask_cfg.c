@@ -359,14 +359,14 @@ static int parse_online(struct worker_subtask_cfg *c, char *err, size_t cap)
     int rc;
     if ((rc = get_str(c->doc, "online-ddl-scheme", "", &c->online_ddl_scheme, err, cap)) ||
         (rc = get_bool(c->doc, "enable-heartbeat", &c->enable_heartbeat, err, cap)) ||
-        (rc = get_int(c->doc, "heartbeat-update-interval", 1, 0, 86400, &upd, err, cap)) ||
-        (rc = get_int(c->doc, "heartbeat-report-interval", 10, 0, 86400, &rep, err, cap)))
+        (rc = get_int(c->doc, "heartbeat-update-interval", 1, INT32_MIN, INT32_MAX, &upd, err, cap)) ||
+        (rc = get_int(c->doc, "heartbeat-report-interval", 10, INT32_MIN, INT32_MAX, &rep, err, cap)))
         return rc;
     if (!worker_onlineddl_scheme_valid(c->online_ddl_scheme)) {
         snprintf(err, cap, "online scheme %s not supported", c->online_ddl_scheme);
         return DM_E_INVAL;
     }
-    c->heartbeat_update_interval = upd > 0 ? (int)upd : 1;    /* 0: DM's default */
+    c->heartbeat_update_interval = upd > 0 ? (int)upd : 1;    /* <= 0: DM's defaults */
     c->heartbeat_report_interval = rep > 0 ? (int)rep : 10;
     return DM_OK;
 }
