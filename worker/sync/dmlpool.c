@@ -60,6 +60,7 @@ struct worker_dmlpool {
     uint8_t *mq;
     size_t mcap, mlen;
     uint64_t conflicts;
+    uint64_t barriers;                  /* barrier jobs run */
     /* first error of any connection */
     atomic_bool failed;
     pthread_mutex_t emu;
@@ -506,6 +507,29 @@ static void map_clear(struct worker_dmlpool *p)
     p->mlen = 0;
 }
 
+/* A barrier job (worker_rowjob.barrier): every keyed queue commits what it holds, the
+ * job runs on `target` and is committed before anything after it is queued. Queue 0
+ * (key-less tables) shares no table with keyed jobs and is left alone. */
+static int push_barrier(struct worker_dmlpool *p, int target, const struct worker_rowjob *j,
+                        struct worker_terr *e)
+{
+    int q, rc;
+    for (q = 1; q < p->n; q++)
+        if (q != target)
+            request_commit(&p->w[q], false);
+    for (q = 1; q < p->n; q++)
+        if (q != target)
+            wait_commit(&p->w[q]);
+    if (atomic_load(&p->failed))
+        return pool_error(p, e);
+    if ((rc = push(p, target, j, e)))
+        return rc;
+    request_commit(&p->w[target], false);
+    wait_commit(&p->w[target]);
+    p->barriers++;
+    return atomic_load(&p->failed) ? pool_error(p, e) : DM_OK;
+}
+
 /* ---- public ---- */
 
 int worker_dmlpool_add(void *pool, const struct worker_rowjob *j, struct worker_terr *e)
@@ -546,7 +570,9 @@ int worker_dmlpool_add(void *pool, const struct worker_rowjob *j, struct worker_
             return DM_E_NOMEM;
         }
     }
-    return push(p, target, j, e);
+    if (!j->barrier || j->keyless || p->n == 1)
+        return push(p, target, j, e);
+    return push_barrier(p, target, j, e);
 }
 
 int worker_dmlpool_checkpoint(struct worker_dmlpool *p, const struct worker_cp_row *rows,
