@@ -31,6 +31,17 @@ U static void sqli(const char *image, const char *fmt, ...)
     mysql_close(m);
 }
 
+/* A source connection (utf8mb4) whose session logs `image` row images. */
+U static MYSQL *session(const char *image)
+{
+    MYSQL *m = db(g_src);
+    char set[96];
+    ck_assert_int_eq(mysql_set_character_set(m, "utf8mb4"), 0);
+    snprintf(set, sizeof set, "SET SESSION binlog_row_image='%s'", image);
+    ck_assert_msg(mysql_query(m, set) == 0, "%s", mysql_error(m));
+    return m;
+}
+
 /* "count-crc" of a table over the given column expressions (byte-exact: use HEX()). */
 U static void table_sum(char *out, size_t cap, const char *schema, const char *table,
                         const char *cols)

@@ -156,16 +156,6 @@ static void statement(size_t k, char *q, size_t cap)
     }
 }
 
-static MYSQL *session(const char *image)
-{
-    MYSQL *m = db(g_src);
-    char set[96];
-    ck_assert_int_eq(mysql_set_character_set(m, "utf8mb4"), 0);
-    snprintf(set, sizeof set, "SET SESSION binlog_row_image='%s'", image);
-    ck_assert_msg(mysql_query(m, set) == 0, "%s", mysql_error(m));
-    return m;
-}
-
 static void setup(void)
 {
     size_t k;

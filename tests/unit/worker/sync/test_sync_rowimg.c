@@ -4,7 +4,8 @@
  * sjis with 0x5C trail bytes, ucs2/utf16/utf32, utf8mb3/utf8mb4, binary, ENUM/SET,
  * non-ASCII table and column names), each in normal mode (task norm -> rt_n) and safe mode
  * (task safe -> rt_s); a partial image without the target's key columns pauses the task
- * with an error naming table, position and columns. Target compared with HEX() of every
+ * with an error naming table, position and columns; kill -9 during MINIMAL/NOBLOB
+ * changes replays to equal targets. Target compared with HEX() of every
  * column; the tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
 
@@ -180,6 +181,48 @@ START_TEST(partial_image_without_key_pauses)
 }
 END_TEST
 
+/* kill -9 while MINIMAL / NOBLOB row changes stream in: the restarted worker replays from
+ * its checkpoint in safe mode (partial after-images as UPDATEs, key-less rows exactly
+ * once) and both targets end equal to the source. Last: it leaves both tasks in the
+ * automatic safe mode of a restart. */
+START_TEST(kill9_partial_images_replay)
+{
+    MYSQL *m[2];
+    char q[512];
+    int i;
+    sql(g_src, "CREATE TABLE rt.kr (id INT PRIMARY KEY, a INT, b BLOB, "
+               "c VARCHAR(10) CHARACTER SET latin1)");
+    sql(g_src, "CREATE TABLE rt.kn (a INT, b INT, c TEXT)");
+    m[0] = session("MINIMAL");
+    m[1] = session("NOBLOB");
+    for (i = 0; i < 400; i++) {
+        MYSQL *c = m[i % 2];
+        snprintf(q, sizeof q, "INSERT INTO rt.kr VALUES (%d,%d,X'AB%02X','é')", i, i, i % 256);
+        ck_assert_msg(mysql_query(c, q) == 0, "%s: %s", q, mysql_error(c));
+        snprintf(q, sizeof q, "UPDATE rt.kr SET a=a+1 WHERE id=%d", i / 2);
+        ck_assert_msg(mysql_query(c, q) == 0, "%s: %s", q, mysql_error(c));
+        snprintf(q, sizeof q, "UPDATE rt.kr SET c='ü%d' WHERE id=%d", i, i / 3);
+        ck_assert_msg(mysql_query(c, q) == 0, "%s: %s", q, mysql_error(c));
+        snprintf(q, sizeof q, "DELETE FROM rt.kr WHERE id=%d", i % 5 ? -1 : i - 7);
+        ck_assert_msg(mysql_query(c, q) == 0, "%s: %s", q, mysql_error(c));
+        snprintf(q, sizeof q, "INSERT INTO rt.kn VALUES (%d,%d,'x')", i % 50, i);
+        ck_assert_msg(mysql_query(c, q) == 0, "%s: %s", q, mysql_error(c));
+        snprintf(q, sizeof q, "UPDATE rt.kn SET b=b+1 WHERE a=%d LIMIT 1", i / 2 % 50);
+        ck_assert_msg(mysql_query(c, q) == 0, "%s: %s", q, mysql_error(c));
+        if (i == 200)
+            stop_worker(SIGKILL);
+    }
+    mysql_close(m[0]);
+    mysql_close(m[1]);
+    unsetenv("DM_WORKER_SAFE_MODE_MS");
+    spawn_worker();
+    ck_assert_int_eq(rt_converge("kr", "id,a,HEX(b),HEX(c)"), 322);
+    ck_assert_int_eq(rt_converge("kn", "a,b,c"), 400);
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_rowimg");
@@ -191,6 +234,7 @@ int main(void)
     tcase_add_test(tc, minimal_update_delete);
     tcase_add_test(tc, charsets_byte_exact);
     tcase_add_test(tc, partial_image_without_key_pauses);
+    tcase_add_test(tc, kill9_partial_images_replay);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
