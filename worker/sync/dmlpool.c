@@ -61,7 +61,6 @@ struct worker_dmlpool {
     uint8_t *mq;
     size_t mcap, mlen;
     uint64_t conflicts;
-    uint64_t barriers;                  /* barrier jobs run */
     /* first error of any connection */
     atomic_bool failed;
     pthread_mutex_t emu;
@@ -507,7 +506,6 @@ static int push_barrier(struct worker_dmlpool *p, int target, const struct worke
         return rc;
     request_commit(&p->w[target], false);
     wait_commit(&p->w[target]);
-    p->barriers++;
     return atomic_load(&p->failed) ? pool_error(p, e) : DM_OK;
 }
 
