@@ -330,9 +330,14 @@ static void row_keys(const struct tinfo *t, const struct img *im, uint64_t *keys
 static bool unknown_unique(const struct tinfo *t, enum bl_rows_op op, const struct img *img,
                            const struct img *after, const struct img *merged)
 {
-    size_t k;
+    size_t k, i;
     for (k = 0; k < t->nkeys; k++) {
         const struct tkey *key = &t->keys[k];
+        bool gen = false;
+        for (i = 0; i < key->n; i++)
+            gen |= t->gen[key->idx[i]];
+        if (gen && img->full)
+            continue;   /* a key over a generated column is no causality key (as before) */
         if (op != BL_UPDATE && !key_present(key, img))
             return true;
         if (op == BL_UPDATE && key_touched(key, after) &&
