@@ -142,8 +142,13 @@ int worker_applier_open(const struct worker_db_cfg *to, const char *meta_schema,
 void worker_ap_tinfo_free(struct tinfo *t)
 {
     size_t i;
-    for (i = 0; i < t->ncols; i++)
+    for (i = 0; i < t->ncols; i++) {
         free(t->cols[i]);
+        if (t->charset)
+            free(t->charset[i]);
+    }
+    free(t->charset);
+    free(t->tcs);
     for (i = 0; i < t->nkeys; i++)
         free(t->keys[i].idx);
     free(t->keys);
@@ -226,7 +231,7 @@ int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char
     return dm_buf_addc(b, '\'');
 }
 
-static int add_hex(struct dm_buf *b, const char *s, size_t n)
+int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
     size_t i;
@@ -255,7 +260,7 @@ int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct
     case BL_DOUBLE:
         return dm_buf_printf(b, "%.17g", v->d);
     case BL_BINARY:
-        return add_hex(b, v->ptr, v->len);
+        return worker_ap_add_hex(b, v->ptr, v->len);
     case BL_DECIMAL:
     case BL_STRING:
     case BL_TEMPORAL:

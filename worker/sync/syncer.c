@@ -11,6 +11,7 @@
 #include "applier.h"
 #include "ddl.h"
 #include "dmlpool.h"
+#include "keyless.h"
 #include "dm_error.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -48,18 +49,12 @@ struct session {
     int64_t last_cp_ms;           /* last checkpoint flush */
     char **tables;                /* source (schema, table) pairs touched since then */
     size_t ntables, tables_cap;
-    struct tcp *tcps;             /* per-table checkpoints loaded at start */
-    size_t ntcps;
+    struct worker_keyless *kl;    /* table points of key-less rows (keyless.h) */
     const struct bl_event *ev;    /* rows event being generated */
     bool ev_keyless;              /* it produced key-less jobs */
     int64_t skipped;              /* key-less rows skipped (already applied) */
     struct worker_onlineddl *od;  /* online-ddl-scheme (online_ddl.h), else NULL */
     struct worker_od_cutover cutover; /* executed, its record deleted after the checkpoint */
-};
-
-struct tcp {
-    char *schema, *table, *file;
-    uint64_t pos;
 };
 
 #define CP_INTERVAL_MS 1000       /* checkpoint flush at a transaction end after this */
@@ -169,66 +164,18 @@ static void set_pos(struct session *ss, const struct bl_event *ev)
 
 /* ---- rows ---- */
 
-/* (f1, p1) <= (f2, p2) for binlog positions of one source (names differ only in the
- * sequence suffix, which may grow by a digit). */
-static bool pos_le(const char *f1, uint64_t p1, const char *f2, uint64_t p2)
-{
-    size_t l1 = strlen(f1), l2 = strlen(f2);
-    int c = l1 != l2 ? (l1 < l2 ? -1 : 1) : strcmp(f1, f2);
-    return c < 0 || (c == 0 && p1 <= p2);
-}
-
-static void load_tcp(void *ud, const struct worker_cp_row *r)
-{
-    struct session *ss = ud;
-    struct tcp *t = realloc(ss->tcps, (ss->ntcps + 1) * sizeof *t);
-    if (!t)
-        return;
-    ss->tcps = t;
-    t = &ss->tcps[ss->ntcps];
-    t->schema = strdup(r->schema);
-    t->table = strdup(r->table);
-    t->file = strdup(r->file);
-    t->pos = r->pos;
-    if (!t->schema || !t->table || !t->file) {
-        free(t->schema);
-        free(t->table);
-        free(t->file);
-        return;
-    }
-    ss->ntcps++;
-}
-
-static void free_tcps(struct session *ss)
-{
-    size_t i;
-    for (i = 0; i < ss->ntcps; i++) {
-        free(ss->tcps[i].schema);
-        free(ss->tcps[i].table);
-        free(ss->tcps[i].file);
-    }
-    free(ss->tcps);
-    ss->tcps = NULL;
-    ss->ntcps = 0;
-}
-
-/* Generator callback: key-less rows already covered by their table's checkpoint
- * (committed before a crash) are skipped; everything else goes to the pool. */
+/* Generator callback: key-less rows already committed (keyless.h rule 3) are skipped;
+ * everything else goes to the pool. */
 static int on_job(void *ud, const struct worker_rowjob *j, struct worker_terr *e)
 {
     struct session *ss = ud;
     const struct bl_event *ev = ss->ev;
     struct worker_rowjob jj = *j;
-    size_t i;
     if (j->keyless) {
-        for (i = 0; i < ss->ntcps; i++) {
-            const struct tcp *t = &ss->tcps[i];
-            if (strcmp(t->schema, ev->table->schema) == 0 &&
-                strcmp(t->table, ev->table->table) == 0 &&
-                pos_le(ev->file, ev->next_pos, t->file, t->pos)) {
-                ss->skipped++;
-                return DM_OK;
-            }
+        if (worker_keyless_applied(ss->kl, ev->table->schema, ev->table->table, ev->file,
+                                   ev->next_pos)) {
+            ss->skipped++;
+            return DM_OK;
         }
         ss->ev_keyless = true;
     }
@@ -553,7 +500,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
         rc = start_point(&ss, e);
     }
     if (!rc)
-        rc = worker_applier_load_table_cps(ss.a, load_tcp, &ss, e);
+        rc = worker_keyless_new(ss.a, &ss.kl, e);
     if (!rc)
         rc = open_reader(&ss, e);
     if (!rc) {
@@ -579,7 +526,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     worker_applier_free(ss.a);
     clear_tables(&ss);
     free(ss.tables);
-    free_tcps(&ss);
+    worker_keyless_free(ss.kl);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);
         s->reader = NULL;
