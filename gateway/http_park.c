@@ -19,11 +19,15 @@
 #include <unistd.h>
 
 #include "dm_error.h"
+#include "http_frame.h"
 #include "log.h"
 #include "metrics.h"
 #include "hash.h"
 
 #define PENDING_TTL_MS 5000   /* handed to MHD but never STARTED: MHD refused it */
+#define PEEK_BODY_WINDOW 8192 /* chunk lines checked behind a request head */
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100   /* out of descriptors: stop accepting this long */
 #define IP_BUCKETS 256
 
 /* One per TCP connection, from accept to the last close. Owned by MHD's thread while the
@@ -32,9 +36,10 @@ struct park_conn {
     int fd;                         /* our dup of the socket; -1 if dup failed */
     bool idle;                      /* no request in progress, last one kept alive */
     bool parked;                    /* in the parked list (front thread's) */
+    bool probing;                   /* in the probing list: head not yet complete */
     int64_t idle_since_ms;          /* when it last became idle */
     int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
-    int64_t deadline_ms;            /* parked: close at; pending: give up at */
+    int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
     ino_t ino;                      /* pending: socket inode (matches MHD's fd in STARTED) */
     struct park_conn *prev, *next;  /* parked list or pending list */
     socklen_t alen;
@@ -57,6 +62,7 @@ struct http_park {
     pthread_mutex_t mu;             /* lists, counts, flags below */
     struct plist parked;            /* oldest first = earliest deadline first */
     struct plist pending;           /* handed to MHD, STARTED not seen yet */
+    struct plist probing;           /* front thread's: waiting for a whole request head */
     unsigned total;                 /* connections counted (inside MHD + parked + pending) */
     struct ip_count *ips[IP_BUCKETS];
     bool closing;                   /* drain/stop: park no more */
@@ -67,6 +73,11 @@ struct http_park {
     unsigned parks_since_trim;
     atomic_long nparked;
     int epfd, evfd;
+    int lfd;                        /* listen socket (MHD quiesced; borrowed), -1: MHD accepts */
+    char ltag;                      /* its epoll tag (&ltag) */
+    int64_t accept_resume_ms;       /* accept paused (EMFILE) until then, 0 = active */
+    char *peek;                     /* front thread's peek buffer */
+    size_t peek_cap;
     pthread_t th;
     bool running;
 };
@@ -260,8 +271,13 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
     struct park_conn *c = mfd >= 0 ? take_pending(p, mfd) : NULL;
     if (!c)
         c = conn_new(mc, mfd);
+    /* Not idle: the front hands over only connections whose request head has arrived. A
+     * connection MHD drops before that request's line was logged (a head MHD refuses)
+     * must not look idle: marking it idle here, with the kernel's byte count already
+     * including that request, made such drops look like idle timeouts and parked them
+     * unanswered (issue 17: "GET\r\n\r\n" hung for the inactivity timeout). */
     if (c)
-        mark_idle(c);   /* no request yet: a silent new connection may be parked too */
+        c->idle = false;
     *ctx = c;
 }
 
@@ -273,7 +289,7 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
  * when park_after has passed: error answers and Connection: close come sooner. */
 static bool closed_by_idle_timeout(const struct http_park *p, const struct park_conn *c)
 {
-    if (!c->idle || c->fd < 0)
+    if (!c->idle || c->fd < 0 || p->cfg.park_after_s == 0)
         return false;
     char b;
     ssize_t r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -341,7 +357,7 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
     struct park_conn *c = conn_of(mc);
     if (c)
         c->idle = false;
-    if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
+    if (p->cfg.park_after_s && p->cfg.idle_timeout_s != p->cfg.park_after_s)
         MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.idle_timeout_s);
     return NULL;
 }
@@ -352,7 +368,7 @@ void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool
     if (!keepalive || !c)
         return;   /* MHD closes it (or keeps the request timeout): never parked */
     mark_idle(c);
-    if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
+    if (p->cfg.park_after_s && p->cfg.idle_timeout_s != p->cfg.park_after_s)
         MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.park_after_s);
 }
 
@@ -397,8 +413,139 @@ static void unpark(struct http_park *p, struct park_conn *c)
         conn_end(p, c);   /* MHD refused it (at its limit) and closed fd2 */
 }
 
+/* ---------- probing: the raw request head before MHD reads it (http_frame.h) ---------- */
+
+static atomic_ulong front_ids;
+
+/* Answer a request that cannot be framed and close: read what the client sent (closing
+ * with unread bytes would reset the connection and could destroy the answer), write the
+ * whole answer, half-close. */
+static void refuse(struct http_park *p, struct park_conn *c, const struct http_frame_verdict *v)
+{
+    char ans[2048], rid[32], status[8];
+    for (size_t got = 0; got < (1u << 20);) {
+        ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    snprintf(rid, sizeof(rid), "front-%lu", atomic_fetch_add(&front_ids, 1) + 1);
+    snprintf(status, sizeof(status), "%d", v->status);
+    size_t n = http_frame_answer(ans, sizeof(ans), v->status, v->detail, rid);
+    if (n && send(c->fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        DM_DEBUG("park: framing answer not sent");
+    shutdown(c->fd, SHUT_WR);
+    dm_log_kv(DM_LOG_INFO, "access", "requestId", rid, "route", "framing", "status", status,
+              "detail", v->detail, NULL);
+    metrics_http_observe("unmatched", "other", v->status, 0);
+    conn_end(p, c);
+}
+
+static void probing_del(struct http_park *p, struct park_conn *c)
+{
+    pthread_mutex_lock(&p->mu);
+    if (c->probing)
+        pl_remove(&p->probing, c);
+    c->probing = false;
+    pthread_mutex_unlock(&p->mu);
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+/* Peek at what arrived: a whole acceptable head goes to MHD, a bad one is answered, an
+ * incomplete one waits (edge-triggered: the next bytes wake us). */
+static void probe(struct http_park *p, struct park_conn *c, bool peer_done)
+{
+    ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    struct http_frame_verdict v;
+    enum http_frame_rc rc = HTTP_FRAME_BAD;
+    if (n > 0)
+        rc = http_frame_check_raw(p->peek, (size_t)n, &p->cfg.frame, &v);
+    if (rc == HTTP_FRAME_MORE && (size_t)n == p->peek_cap)
+        rc = HTTP_FRAME_OK;   /* head complete (it fits), body beyond our window: MHD's */
+    if (rc == HTTP_FRAME_MORE && !peer_done)
+        return;
+    probing_del(p, c);
+    if (n <= 0 || rc == HTTP_FRAME_MORE)
+        conn_end(p, c);       /* EOF or error before a whole request head */
+    else if (rc == HTTP_FRAME_OK)
+        unpark(p, c);
+    else
+        refuse(p, c, &v);
+}
+
+/* Watch c (ours, not in MHD) until its request head is complete. */
+static void probe_start(struct http_park *p, struct park_conn *c, bool registered)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    c->deadline_ms = p->cfg.idle_timeout_s ? now_ms() + (int64_t)p->cfg.idle_timeout_s * 1000
+                                           : INT64_MAX;
+    if (epoll_ctl(p->epfd, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        if (registered)
+            epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        conn_end(p, c);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    c->probing = true;
+    pl_append(&p->probing, c);
+    pthread_mutex_unlock(&p->mu);
+    probe(p, c, false);
+}
+
+static void pause_accept(struct http_park *p)
+{
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->lfd, NULL);
+    p->accept_resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+    DM_WARN("park: accept failed (%s); pausing accept for %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+}
+
+/* Watch the listen socket (again). */
+static bool listen_watch(struct http_park *p)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &p->ltag};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->lfd, &ev) != 0 && errno != EEXIST)
+        return false;
+    p->accept_resume_ms = 0;
+    return true;
+}
+
+/* New connections: counted by the accept policy, then probed. */
+static void on_accept(struct http_park *p)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(p->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accept(p);
+            return;
+        }
+        if (http_park_accept_policy(p, (const struct sockaddr *)&ss, sl) != MHD_YES) {
+            close(fd);
+            continue;
+        }
+        struct park_conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            release_counts(p, (const struct sockaddr *)&ss);
+            continue;
+        }
+        c->fd = fd;
+        c->alen = sl <= sizeof(c->addr) ? sl : sizeof(c->addr);
+        memcpy(&c->addr, &ss, c->alen);
+        probe_start(p, c, false);
+    }
+}
+
 static void on_event(struct http_park *p, struct park_conn *c, uint32_t events)
 {
+    if (c->probing) {   /* only the front thread sets or clears it */
+        probe(p, c, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     bool was = c->parked;
     if (was) {
@@ -411,29 +558,42 @@ static void on_event(struct http_park *p, struct park_conn *c, uint32_t events)
         return;
     atomic_fetch_sub(&p->nparked, 1);
     metrics_http_parked_add(-1);
-    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     /* a request is served while draining too (MHD still runs); not once stopping */
-    if (!exiting && (events & EPOLLIN) && has_request(c->fd))
-        unpark(p, c);
-    else
-        conn_end(p, c);   /* EOF, error, or stopping */
+    if (!exiting && (events & EPOLLIN) && has_request(c->fd)) {
+        probe_start(p, c, true);
+        return;
+    }
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    conn_end(p, c);   /* EOF, error, or stopping */
 }
 
-/* Detach parked connections due by `now` (all: INT64_MAX) and pending ones MHD never
- * took by `pending_now`; close them outside the lock. give_back (drain): a parked
- * connection whose next request already arrived goes back to MHD to be answered. */
+/* Move the entries of l due by `now` to out (mu held). */
+static long take_due(struct plist *l, struct plist *out, int64_t now, bool parked_list)
+{
+    long n = 0;
+    while (l->head && l->head->deadline_ms <= now) {
+        struct park_conn *c = l->head;
+        pl_remove(l, c);
+        if (parked_list)
+            c->parked = false;
+        else
+            c->probing = false;
+        pl_append(out, c);
+        n++;
+    }
+    return n;
+}
+
+/* Detach parked and probing connections due by `now` (all: INT64_MAX) and pending ones
+ * MHD never took by `pending_now`; close them outside the lock. give_back (drain): a
+ * parked connection whose next request already arrived is probed and goes back to MHD to
+ * be answered. */
 static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool give_back)
 {
     struct plist parked = {NULL, NULL}, stale = {NULL, NULL};
-    long n = 0;
     pthread_mutex_lock(&p->mu);
-    while (p->parked.head && p->parked.head->deadline_ms <= now) {
-        struct park_conn *c = p->parked.head;
-        pl_remove(&p->parked, c);
-        c->parked = false;
-        pl_append(&parked, c);
-        n++;
-    }
+    long n = take_due(&p->parked, &parked, now, true);
+    take_due(&p->probing, &stale, now, false);
     for (struct park_conn *c = p->pending.head, *nx; c; c = nx) {
         nx = c->next;
         if (c->deadline_ms <= pending_now) {
@@ -446,14 +606,16 @@ static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool g
     metrics_http_parked_add((int)-n);
     for (struct park_conn *c = parked.head, *nx; c; c = nx) {
         nx = c->next;
+        if (give_back && has_request(c->fd)) {
+            probe_start(p, c, true);
+            continue;
+        }
         epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-        if (give_back && has_request(c->fd))
-            unpark(p, c);
-        else
-            conn_end(p, c);
+        conn_end(p, c);
     }
     for (struct park_conn *c = stale.head, *nx; c; c = nx) {
         nx = c->next;
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);   /* probing ones are registered */
         conn_end(p, c);
     }
 }
@@ -478,7 +640,11 @@ static int next_wait_ms(struct http_park *p, int64_t now)
     pthread_mutex_lock(&p->mu);
     if (p->parked.head && p->parked.head->deadline_ms - now < w)
         w = p->parked.head->deadline_ms - now;
+    if (p->probing.head && p->probing.head->deadline_ms - now < w)
+        w = p->probing.head->deadline_ms - now;
     pthread_mutex_unlock(&p->mu);
+    if (p->accept_resume_ms && p->accept_resume_ms - now < w)
+        w = p->accept_resume_ms - now;
     return w < 0 ? 0 : (int)w;
 }
 
@@ -512,6 +678,8 @@ static void *front_main(void *arg)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == p)
                 woke = true;
+            else if (evs[i].data.ptr == &p->ltag)
+                on_accept(p);
             else
                 on_event(p, evs[i].data.ptr, evs[i].events);
         }
@@ -520,6 +688,8 @@ static void *front_main(void *arg)
         if (woke && !on_wake(p))
             return NULL;
         int64_t now = now_ms();
+        if (p->accept_resume_ms && now >= p->accept_resume_ms)
+            listen_watch(p);
         expire(p, now, now, false);
         maybe_trim(p, now, &last_trim);
     }
@@ -534,14 +704,16 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     if (!p)
         return DM_E_NOMEM;
     p->cfg = *cfg;
-    if (p->cfg.park_after_s == 0)
-        p->cfg.park_after_s = 1;
+    p->lfd = -1;
+    p->peek_cap = cfg->frame.max_head + PEEK_BODY_WINDOW;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    p->peek = malloc(p->peek_cap);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
-    if (p->epfd < 0 || p->evfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {
+    if (!p->peek || p->epfd < 0 || p->evfd < 0 ||
+        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {
         http_park_free(p);
         return DM_E_IO;
     }
@@ -549,9 +721,12 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     return DM_OK;
 }
 
-int http_park_start(struct http_park *p, struct MHD_Daemon *d)
+int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd)
 {
     p->d = d;
+    p->lfd = listen_fd;
+    if (listen_fd >= 0 && !listen_watch(p))
+        return DM_E_IO;
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 64 * 1024);
@@ -644,6 +819,7 @@ void http_park_free(struct http_park *p)
         close(p->evfd);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    free(p->peek);
     free(p);
 }
 
