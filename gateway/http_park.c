@@ -37,6 +37,7 @@ struct park_conn {
     bool idle;                      /* no request in progress, last one kept alive */
     bool parked;                    /* in the parked list (front thread's) */
     bool probing;                   /* in the probing list: head not yet complete */
+    bool waiting;                   /* probing and counted in the parked gauge */
     int64_t idle_since_ms;          /* when it last became idle */
     int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
     int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
@@ -441,8 +442,17 @@ static void refuse(struct http_park *p, struct park_conn *c, const struct http_f
     conn_end(p, c);
 }
 
+/* A probing connection waits (counted in the parked gauge) or no longer does. */
+static void set_waiting(struct park_conn *c, bool on)
+{
+    if (c->waiting != on)
+        metrics_http_waiting_add(on ? 1 : -1);
+    c->waiting = on;
+}
+
 static void probing_del(struct http_park *p, struct park_conn *c)
 {
+    set_waiting(c, false);
     pthread_mutex_lock(&p->mu);
     if (c->probing)
         pl_remove(&p->probing, c);
@@ -456,19 +466,21 @@ static void probing_del(struct http_park *p, struct park_conn *c)
 static void probe(struct http_park *p, struct park_conn *c, bool peer_done)
 {
     ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
     struct http_frame_verdict v;
     enum http_frame_rc rc = HTTP_FRAME_BAD;
-    if (n > 0)
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        rc = HTTP_FRAME_MORE;   /* nothing yet */
+    else if (n > 0)
         rc = http_frame_check_raw(p->peek, (size_t)n, &p->cfg.frame, &v);
-    if (rc == HTTP_FRAME_MORE && (size_t)n == p->peek_cap)
+    if (rc == HTTP_FRAME_MORE && n > 0 && (size_t)n == p->peek_cap)
         rc = HTTP_FRAME_OK;   /* head complete (it fits), body beyond our window: MHD's */
-    if (rc == HTTP_FRAME_MORE && !peer_done)
+    if (rc == HTTP_FRAME_MORE && !peer_done) {
+        set_waiting(c, true);
         return;
+    }
     probing_del(p, c);
     if (n <= 0 || rc == HTTP_FRAME_MORE)
-        conn_end(p, c);       /* EOF or error before a whole request head */
+        conn_end(p, c);       /* EOF, error or half-close before a whole request head */
     else if (rc == HTTP_FRAME_OK)
         unpark(p, c);
     else
@@ -616,6 +628,7 @@ static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool g
     for (struct park_conn *c = stale.head, *nx; c; c = nx) {
         nx = c->next;
         epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);   /* probing ones are registered */
+        set_waiting(c, false);
         conn_end(p, c);
     }
 }
