@@ -18,17 +18,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_limits.h"
 #include "dm_error.h"
 #include "http_frame.h"
 #include "log.h"
 #include "metrics.h"
-#include "hash.h"
 
 #define PENDING_TTL_MS 5000   /* handed to MHD but never STARTED: MHD refused it */
 #define PEEK_BODY_WINDOW 8192 /* chunk lines checked behind a request head */
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100   /* out of descriptors: stop accepting this long */
-#define IP_BUCKETS 256
 
 /* One per TCP connection, from accept to the last close. Owned by MHD's thread while the
  * connection is inside MHD (socket_context), by the front thread while parked or pending. */
@@ -47,12 +46,6 @@ struct park_conn {
     struct sockaddr_storage addr;
 };
 
-struct ip_count {
-    unsigned char key[16];
-    unsigned n;
-    struct ip_count *next;
-};
-
 struct plist {
     struct park_conn *head, *tail;
 };
@@ -64,8 +57,7 @@ struct http_park {
     struct plist parked;            /* oldest first = earliest deadline first */
     struct plist pending;           /* handed to MHD, STARTED not seen yet */
     struct plist probing;           /* front thread's: waiting for a whole request head */
-    unsigned total;                 /* connections counted (inside MHD + parked + pending) */
-    struct ip_count *ips[IP_BUCKETS];
+    struct conn_limits *limits;     /* every connection counted, accept to last close */
     bool closing;                   /* drain/stop: park no more */
     bool want_close_all;            /* front thread: close the parked set */
     bool close_all_done;            /* the front thread has handled want_close_all */
@@ -118,67 +110,9 @@ static void pl_remove(struct plist *l, struct park_conn *c)
     c->prev = c->next = NULL;
 }
 
-/* ---------- per-IP counts (mu held) ---------- */
-
-static void ip_key(const struct sockaddr *a, unsigned char key[16])
-{
-    memset(key, 0, 16);
-    if (a->sa_family == AF_INET) {
-        key[10] = key[11] = 0xff;   /* v4-mapped */
-        memcpy(key + 12, &((const struct sockaddr_in *)a)->sin_addr, 4);
-    } else if (a->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
-    }
-}
-
-static struct ip_count **ip_slot(struct http_park *p, const unsigned char key[16])
-{
-    struct ip_count **pp = &p->ips[dm_fnv1a64(DM_FNV64_INIT, key, 16) % IP_BUCKETS];
-    while (*pp && memcmp((*pp)->key, key, 16) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static bool ip_add(struct http_park *p, const struct sockaddr *a)
-{
-    unsigned char key[16];
-    ip_key(a, key);
-    struct ip_count **pp = ip_slot(p, key);
-    if (*pp && (*pp)->n >= p->cfg.max_per_ip)
-        return false;
-    if (!*pp) {
-        struct ip_count *e = calloc(1, sizeof(*e));
-        if (!e)
-            return false;
-        memcpy(e->key, key, 16);
-        *pp = e;
-    }
-    (*pp)->n++;
-    return true;
-}
-
-static void ip_del(struct http_park *p, const struct sockaddr *a)
-{
-    unsigned char key[16];
-    ip_key(a, key);
-    struct ip_count **pp = ip_slot(p, key);
-    if (!*pp)
-        return;
-    if (--(*pp)->n == 0) {
-        struct ip_count *e = *pp;
-        *pp = e->next;
-        free(e);
-    }
-}
-
 static void release_counts(struct http_park *p, const struct sockaddr *a)
 {
-    pthread_mutex_lock(&p->mu);
-    if (p->total)
-        p->total--;
-    if (p->cfg.max_per_ip && a)
-        ip_del(p, a);
-    pthread_mutex_unlock(&p->mu);
+    conn_limits_release(p->limits, a);
 }
 
 /* The connection's life ends: close our reference, uncount it. */
@@ -197,16 +131,7 @@ enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, 
     struct http_park *p = cls;
     if (tl_readding)
         return MHD_YES;   /* a parked connection coming back: already counted */
-    bool ok = true;
-    pthread_mutex_lock(&p->mu);
-    if (p->cfg.max_connections && p->total >= p->cfg.max_connections)
-        ok = false;
-    else if (p->cfg.max_per_ip && !ip_add(p, addr))
-        ok = false;
-    if (ok)
-        p->total++;
-    pthread_mutex_unlock(&p->mu);
-    return ok ? MHD_YES : MHD_NO;
+    return conn_limits_take(p->limits, addr) ? MHD_YES : MHD_NO;
 }
 
 /* Bytes the kernel has received on the socket so far (not what the application read), or
@@ -724,8 +649,9 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->peek = malloc(p->peek_cap);
+    p->limits = conn_limits_new(cfg->max_connections, cfg->max_per_ip);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
-    if (!p->peek || p->epfd < 0 || p->evfd < 0 ||
+    if (!p->peek || !p->limits || p->epfd < 0 || p->evfd < 0 ||
         epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {
         http_park_free(p);
         return DM_E_IO;
@@ -821,11 +747,7 @@ void http_park_free(struct http_park *p)
             close(c->fd);
         free(c);
     }
-    for (int i = 0; i < IP_BUCKETS; i++)
-        for (struct ip_count *e = p->ips[i], *nx; e; e = nx) {
-            nx = e->next;
-            free(e);
-        }
+    conn_limits_free(p->limits);
     if (p->epfd >= 0)
         close(p->epfd);
     if (p->evfd >= 0)
