@@ -47,6 +47,29 @@ static bool answered_after_close(const struct raw_result *r)
     return false;
 }
 
+/* Known and documented (docs/gateway.md "Framing and smuggling", Limits): a keep-alive
+ * follow-up never passes the front, and libmicrohttpd 0.9.75 answers one it cannot parse
+ * (Content-Length: +16, ...) with its own error page whose header block is written twice.
+ * Tolerated only there: after a well-framed answer that kept the connection, an error
+ * status without a Content-Type (ours always have one), then the close. */
+static bool mhd_error_head(const char *h)
+{
+    const char *end = strstr(h, "\r\n\r\n");
+    const char *ct = strstr(h, "Content-Type:");
+    bool error = strncmp(h, "HTTP/1.1 4", 10) == 0 || strncmp(h, "HTTP/1.1 5", 10) == 0;
+    return error && end && (!ct || ct > end);
+}
+
+static bool mhd_followup_error_page(const struct raw_result *r)
+{
+    if (!r->malformed || r->nresp == 0 || !r->closed)
+        return false;
+    for (unsigned i = 1; i < r->nresp; i++)   /* parsed through the doubled block */
+        if (!r->resp[i - 1].conn_close && mhd_error_head(r->resp[i].head))
+            return true;
+    return !r->resp[r->nresp - 1].conn_close && mhd_error_head(r->bytes + r->parsed);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!gw) {
@@ -60,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct raw_result r;
     if (raw_exchange(gw_inproc_port(gw), data, size, true, ANSWER_TIMEOUT_MS, &r) != 0)
         abort();
-    bool bad = r.malformed || !r.closed || r.nresp > request_lines(data, size) ||
-               answered_after_close(&r);
+    bool bad = (r.malformed && !mhd_followup_error_page(&r)) || !r.closed ||
+               r.nresp > request_lines(data, size) || answered_after_close(&r);
     if (bad) {
         fprintf(stderr, "fuzz_http_raw: %s%s, %u answers to %u request lines:\n%s\n",
                 r.malformed ? "malformed answer: " : "", r.why ? r.why : (r.closed ? "" : "no close"),

@@ -232,9 +232,12 @@ void raw_parse(struct raw_result *r)
     r->malformed = false;
     r->why = NULL;
     const char *p = r->bytes, *end = r->bytes + r->len;
-    while (p && p < end && r->nresp < RAW_MAX_RESP)
+    while (p && p < end && r->nresp < RAW_MAX_RESP) {
+        r->parsed = (size_t)(p - r->bytes);
         if (!parse_one(r, &p, end))
             return;
+    }
+    r->parsed = (size_t)(p - r->bytes);
     if (p < end)
         bad(r, "too many responses");
 }

@@ -30,6 +30,7 @@ struct raw_result {
     unsigned nresp;
     struct raw_resp resp[RAW_MAX_RESP];
     bool malformed;              /* bytes that are not well-framed responses */
+    size_t parsed;               /* bytes of the well-framed responses (where parsing stopped) */
     const char *why;             /* static: what was malformed */
 };
 

@@ -191,7 +191,7 @@ END_TEST
 
 /* Issue 17: in about half the connections "GET\r\n\r\n" got no answer and no close for the
  * inactivity timeout (the parking code took MHD's drop for an idle timeout). */
-START_TEST(malformed_request_lines_every_time)
+START_TEST(test_regress_issue17_malformed_lines_every_time)
 {
     static const char *const lines[] = {
         "GET\r\n\r\n", "GET /\r\n\r\n", "GET / HTTP/1.1 x\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n",
@@ -376,7 +376,7 @@ int main(void)
     tcase_add_test(tc, content_length_forms_refused);
     tcase_add_test(tc, other_codings_501);
     tcase_add_test(tc, chunk_size_and_extensions);
-    tcase_add_test(tc, malformed_request_lines_every_time);
+    tcase_add_test(tc, test_regress_issue17_malformed_lines_every_time);
     tcase_add_test(tc, many_query_params_414);
     tcase_add_test(tc, host_rules);
     tcase_add_test(tc, nul_bytes_refused);
