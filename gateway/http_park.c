@@ -26,6 +26,7 @@
 
 #define PENDING_TTL_MS 5000   /* handed to MHD but never STARTED: MHD refused it */
 #define PEEK_BODY_WINDOW 8192 /* chunk lines checked behind a request head */
+#define PROBE_MAX_PARTS 256   /* a head arriving in more pieces is refused (each is re-peeked) */
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100   /* out of descriptors: stop accepting this long */
 
@@ -37,6 +38,7 @@ struct park_conn {
     bool parked;                    /* in the parked list (front thread's) */
     bool probing;                   /* in the probing list: head not yet complete */
     bool waiting;                   /* probing and counted in the parked gauge */
+    unsigned parts;                 /* probing: peeks of this head so far */
     int64_t idle_since_ms;          /* when it last became idle */
     int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
     int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
@@ -391,11 +393,11 @@ static void probing_del(struct http_park *p, struct park_conn *c)
 static void probe(struct http_park *p, struct park_conn *c, bool peer_done)
 {
     ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_PEEK | MSG_DONTWAIT);
-    struct http_frame_verdict v;
+    struct http_frame_verdict v = {400, "request head sent in too many pieces", 0};
     enum http_frame_rc rc = HTTP_FRAME_BAD;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         rc = HTTP_FRAME_MORE;   /* nothing yet */
-    else if (n > 0)
+    else if (n > 0 && ++c->parts <= PROBE_MAX_PARTS)   /* bounds the re-peeking of a trickle */
         rc = http_frame_check_raw(p->peek, (size_t)n, &p->cfg.frame, &v);
     if (rc == HTTP_FRAME_MORE && n > 0 && (size_t)n == p->peek_cap)
         rc = HTTP_FRAME_OK;   /* head complete (it fits), body beyond our window: MHD's */
@@ -418,6 +420,7 @@ static void probe_start(struct http_park *p, struct park_conn *c, bool registere
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     c->deadline_ms = p->cfg.idle_timeout_s ? now_ms() + (int64_t)p->cfg.idle_timeout_s * 1000
                                            : INT64_MAX;
+    c->parts = 0;
     if (epoll_ctl(p->epfd, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) != 0) {
         if (registered)
             epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
