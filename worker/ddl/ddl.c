@@ -296,5 +296,5 @@ void worker_ddl_free(struct worker_ddl *res)
     }
     free(res->items);
     res->items = NULL;
-    res->n = 0;
+    res->n = res->cap = 0;
 }

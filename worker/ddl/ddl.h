@@ -64,6 +64,7 @@ struct worker_ddl {
     enum worker_ddl_kind kind;
     struct worker_ddl_item *items;
     size_t n;
+    size_t cap;                      /* internal: allocated items */
     char err[256];                   /* WDDL_UNKNOWN: why; WDDL_SKIP: which rule */
 };
 

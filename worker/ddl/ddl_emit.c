@@ -220,10 +220,14 @@ int ddl_ib_toks_x(struct ddl_ib *ib, size_t a, size_t b)
 int ddl_ib_finish(struct ddl_ib *ib)
 {
     struct worker_ddl *res = ib->p->res;
-    struct worker_ddl_item *tmp = realloc(res->items, (res->n + 1) * sizeof *tmp);
-    if (!tmp)
-        return DM_E_NOMEM;
-    res->items = tmp;
+    if (res->n == res->cap) {
+        size_t cap = res->cap ? res->cap * 2 : 4;
+        struct worker_ddl_item *tmp = realloc(res->items, cap * sizeof *tmp);
+        if (!tmp)
+            return DM_E_NOMEM;
+        res->items = tmp;
+        res->cap = cap;
+    }
     ib->it.text = dm_buf_take(&ib->b);
     if (!ib->it.text)
         return DM_E_NOMEM;
