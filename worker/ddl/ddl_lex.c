@@ -24,16 +24,21 @@ static bool is_word(char c)
            c == '$' || (unsigned char)c >= 0x80;
 }
 
-/* Version digits after an executable comment's "!" (0 when there are none). */
-static size_t exec_version(const char *s, size_t *i)
+/* Is the executable comment whose version digits start at *i code? MariaDB's rule
+ * (checked on 10.11): fewer than 5 digits are not a version (they are code); 5 digits
+ * are a MySQL version, run when below 50700 (MySQL 5.7+ comments are ignored); 6 digits
+ * a MariaDB version, run up to DDL_EXEC_VERSION_MAX. *i moves past the version. */
+static bool exec_version_runs(const char *s, size_t *i)
 {
-    size_t v = 0, k = 0;
-    while (is_digit(s[*i]) && k < 6) {
-        v = v * 10 + (size_t)(s[*i] - '0');
-        (*i)++;
-        k++;
-    }
-    return k >= 5 ? v : 0;
+    size_t d = 0, v = 0, k;
+    while (d < 6 && is_digit(s[*i + d]))
+        d++;
+    if (d < 5)
+        return true;
+    for (k = 0; k < d; k++)
+        v = v * 10 + (size_t)(s[*i + k] - '0');
+    *i += d;
+    return d == 5 ? v < 50700 : v <= DDL_EXEC_VERSION_MAX;
 }
 
 /* Skip space and comments from i; *in_exec tracks an open executable comment. Returns
@@ -46,11 +51,9 @@ static size_t skip_gap(const char *s, size_t i, bool *in_exec)
         if (s[i] == '/' && s[i + 1] == '*') {
             size_t j = i + 2;
             bool exec = false;
-            if (s[j] == '!' || (s[j] == 'M' && s[j + 1] == '!')) {
-                size_t v;
+            if (!*in_exec && (s[j] == '!' || (s[j] == 'M' && s[j + 1] == '!'))) {
                 j += s[j] == '!' ? 1 : 2;
-                v = exec_version(s, &j);
-                exec = !*in_exec && v <= DDL_EXEC_VERSION_MAX;
+                exec = exec_version_runs(s, &j);
             }
             if (exec) {
                 *in_exec = true;

@@ -1,8 +1,10 @@
 /* ddl_lex.h - MariaDB SQL lexer for the DDL parser (internal to worker/ddl).
  * Splits a statement into tokens (words, quoted identifiers, strings, numbers,
- * punctuation); comments are dropped, executable comments (slash-star-bang NNNNN ...,
- * slash-star-M-bang NNNNNN ...) are lexed as code when their version is at most
- * DDL_EXEC_VERSION_MAX (MariaDB 10.11 executes those; newer ones it ignores). sql_mode
+ * punctuation); comments are dropped, executable comments (slash-star-bang [NNNNN[N]] ...,
+ * slash-star-M-bang ...) are lexed as code as MariaDB 10.11 does it: no version (or fewer
+ * than 5 digits) runs, a 5-digit MySQL version runs below 50700, a 6-digit MariaDB
+ * version runs up to DDL_EXEC_VERSION_MAX (10.11.0: the exact 10.11.x of the source is
+ * not known here; others are comments, as on an older server). sql_mode
  * ANSI_QUOTES makes "x" an identifier, NO_BACKSLASH_ESCAPES makes backslash ordinary
  * inside strings. No token limit: the token array grows with the statement.
  * Ownership: ddl_lex fills `lx`, freed with ddl_lex_free. Thread-safety: reentrant. */
@@ -13,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DDL_EXEC_VERSION_MAX 101199u
+#define DDL_EXEC_VERSION_MAX 101100u
 #define DDL_MODE_ANSI_QUOTES (1ull << 2)
 #define DDL_MODE_NO_BACKSLASH_ESCAPES (1ull << 20)
 

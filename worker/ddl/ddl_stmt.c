@@ -52,7 +52,8 @@ static bool has_select(const struct ddl_parse *p, size_t a)
         else if (ddl_punct(p, a, ')'))
             depth--;
         else if ((depth == 0 || (depth == 1 && ddl_punct(p, a - 1, '('))) &&
-                 (ddl_kw(p, a, "SELECT") || ddl_kw(p, a, "WITH") || ddl_kw(p, a, "VALUES")))
+                 (ddl_kw(p, a, "SELECT") ||
+                  (ddl_kw(p, a, "WITH") && !ddl_kw(p, a + 1, "SYSTEM"))))
             return true;
     }
     return false;
