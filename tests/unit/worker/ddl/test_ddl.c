@@ -430,6 +430,79 @@ START_TEST(prefixes_are_safe)
 }
 END_TEST
 
+/* Every name form in every statement that takes a table name: %N is replaced by the
+ * form, %R by its routed rewrite (10 forms x 13 templates x 2 sql_modes). */
+struct form { const char *name, *ansi, *routed; };
+static const struct form forms[] = {
+    {"a", "a", "`S2`.`A2`"},
+    {"s.a", "s.a", "`S2`.`A2`"},
+    {"`s`.`a`", "\"s\".\"a\"", "`S2`.`A2`"},
+    {"s . a", "s /* c */ . a", "`S2`.`A2`"},
+    {"b", "b", "`s`.`b`"},
+    {"`x y`", "\"x y\"", "`s`.`x y`"},
+    {"`a``b`", "\"a`b\"", "`s`.`a``b`"},
+    {"rs.t", "rs.t", "`RS`.`t`"},
+    {"`rs`.`t-1`", "\"rs\".\"t-1\"", "`RS`.`t-1`"},
+    {"`表`", "\"表\"", "`s`.`表`"},
+};
+struct tmpl { const char *sql, *out; };
+static const struct tmpl tmpls[] = {
+    {"CREATE TABLE %N (id INT)", "CREATE TABLE IF NOT EXISTS %R (id INT)"},
+    {"CREATE TABLE IF NOT EXISTS %N (id INT)", "CREATE TABLE IF NOT EXISTS %R (id INT)"},
+    {"DROP TABLE %N", "DROP TABLE IF EXISTS %R"},
+    {"DROP TABLE IF EXISTS z, %N", "DROP TABLE IF EXISTS `s`.`z` ;; DROP TABLE IF EXISTS %R"},
+    {"TRUNCATE TABLE %N", "TRUNCATE TABLE %R"},
+    {"ALTER TABLE %N ADD c INT", "ALTER TABLE %R ADD c INT"},
+    {"ALTER TABLE %N ADD c INT, DROP d", "ALTER TABLE %R ADD c INT ;; ALTER TABLE %R DROP d"},
+    {"CREATE INDEX i ON %N (c)", "CREATE INDEX IF NOT EXISTS i ON %R (c)"},
+    {"DROP INDEX i ON %N", "DROP INDEX IF EXISTS i ON %R"},
+    {"RENAME TABLE %N TO z", "RENAME TABLE %R TO `s`.`z`"},
+    {"CREATE TABLE z LIKE %N", "CREATE TABLE IF NOT EXISTS `s`.`z` LIKE %R"},
+    {"ALTER TABLE z RENAME TO %N", "ALTER TABLE `s`.`z` RENAME TO %R"},
+    {"CREATE TABLE z (p INT REFERENCES %N (id))",
+     "CREATE TABLE IF NOT EXISTS `s`.`z` (p INT REFERENCES %R (id))"},
+};
+
+/* `t` with every "%X" replaced by `x` (owned). */
+static char *subst(const char *t, char key, const char *x)
+{
+    struct dm_buf b;
+    dm_buf_init(&b, 1 << 16);
+    for (; *t; t++) {
+        if (t[0] == '%' && t[1] == key) {
+            ck_assert_int_eq(dm_buf_adds(&b, x), DM_OK);
+            t++;
+        } else {
+            ck_assert_int_eq(dm_buf_addc(&b, *t), DM_OK);
+        }
+    }
+    return dm_buf_take(&b);
+}
+
+START_TEST(name_forms)
+{
+    size_t f, t, m, n = 0;
+    for (m = 0; m < 2; m++)
+        for (f = 0; f < sizeof forms / sizeof forms[0]; f++)
+            for (t = 0; t < sizeof tmpls / sizeof tmpls[0]; t++) {
+                char *sql = subst(tmpls[t].sql, 'N', m ? forms[f].ansi : forms[f].name);
+                char *want = subst(tmpls[t].out, 'R', forms[f].routed), *got;
+                struct worker_ddl d;
+                ck_assert_int_eq(worker_ddl_parse_mode(sql, "s", m ? ANSI : 0, &d), DM_OK);
+                ck_assert_msg(d.kind == WDDL_DDL, "`%s` (mode %zu): %s", sql, m, d.err);
+                got = rewritten(&d);
+                ck_assert_msg(strcmp(got, want) == 0, "`%s` (mode %zu):\n got  %s\n want %s", sql,
+                              m, got, want);
+                free(got);
+                free(want);
+                free(sql);
+                worker_ddl_free(&d);
+                n++;
+            }
+    ck_assert_uint_eq(n, 260);
+}
+END_TEST
+
 START_TEST(skip_table_documented)
 {
     size_t i;
@@ -452,6 +525,7 @@ int main(void)
     tcase_add_test(tc, drop_300_tables);
     tcase_add_test(tc, prefixes_are_safe);
     tcase_add_test(tc, skip_table_documented);
+    tcase_add_test(tc, name_forms);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
