@@ -425,45 +425,38 @@ static int exec_stmts(struct session *ss, const struct bl_event *ev, const struc
     return DM_OK;
 }
 
-/* The statements of a QUERY event (DDL items, or an operator's replacement) at the
- * event's position: DML before it committed first, checkpoint right after. */
-static int run_query(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
-                     bool must_match, struct worker_terr *e)
+/* After the statements of a QUERY event ran: its position is the checkpoint. */
+static int query_done(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
+{
+    set_pos(ss, ev);
+    snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
+    return commit(ss, e);
+}
+
+/* A DDL event: DML before it committed (at the pre-DDL position), its routed statements
+ * (or an operator's replacement) run, checkpoint right after (DM's handleQueryEvent). */
+static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
+                   struct worker_terr *e)
 {
     struct stmts st = { 0 };
     bool applied = false;
-    int rc;
-    if ((rc = commit(ss, e)))          /* DML before the DDL, at the pre-DDL position */
-        return rc;
-    if (d && (rc = ddl_stmts(ss, d, &st, e)))
-        goto out;
-    if ((d && st.n == 0) || (rc = try_operator(ss, ev, &st, &applied, e)))
-        goto done;               /* every item filtered out: nothing to run (DM) */
-    if (must_match && !applied) {
-        rc = DM_E_NOT_SUPPORTED;
-        goto out;
-    }
-    if ((rc = exec_stmts(ss, ev, &st, e)))
-        goto out;
-done:
-    if (rc)
-        goto out;
-    set_pos(ss, ev);
-    snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
-    rc = commit(ss, e);
-out:
+    int rc = commit(ss, e);
+    if (!rc)
+        rc = ddl_stmts(ss, d, &st, e);
+    if (!rc && st.n > 0)         /* every item filtered out: nothing to run (DM) */
+        rc = try_operator(ss, ev, &st, &applied, e);
+    if (!rc)
+        rc = exec_stmts(ss, ev, &st, e);
+    if (!rc)
+        rc = query_done(ss, ev, e);
     stmts_free(&st);
     return rc;
 }
 
-/* A statement that pauses the task unless an operator takes it. */
-static int on_unsupported(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
-                          struct worker_terr *e)
+static void unsupported_err(const struct bl_event *ev, const struct worker_ddl *d,
+                            struct worker_terr *e)
 {
     const char *q = ev->query ? ev->query : "";
-    int rc = run_query(ss, ev, NULL, true, e);
-    if (rc != DM_E_NOT_SUPPORTED)
-        return rc;
     if (d->kind == WDDL_DML) {
         sync_err(e, false, "only support ROW format binlog, unexpected DML statement found "
                  "in query event: ", q, NULL);
@@ -478,7 +471,31 @@ static int on_unsupported(struct session *ss, const struct bl_event *ev, const s
     }
     e->transient = false;
     set_failed(e, ev, q);
-    return DM_E_NOT_SUPPORTED;
+}
+
+/* A statement that pauses the task unless an operator takes it. Nothing is committed
+ * before the decision; inside a source transaction the operator's statements run
+ * without moving the position (it moves at the transaction's end). */
+static int on_unsupported(struct session *ss, const struct bl_event *ev,
+                          const struct worker_ddl *d, struct worker_terr *e)
+{
+    struct stmts st = { 0 };
+    bool applied = false;
+    int rc = try_operator(ss, ev, &st, &applied, e);
+    if (!rc && !applied) {
+        unsupported_err(ev, d, e);
+        rc = DM_E_NOT_SUPPORTED;
+    } else if (!rc && ss->in_src_txn) {
+        rc = exec_stmts(ss, ev, &st, e);
+    } else if (!rc) {
+        rc = commit(ss, e);
+        if (!rc)
+            rc = exec_stmts(ss, ev, &st, e);
+        if (!rc)
+            rc = query_done(ss, ev, e);
+    }
+    stmts_free(&st);
+    return rc;
 }
 
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
@@ -500,7 +517,7 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
         break;
     case WDDL_DDL:
-        rc = run_query(ss, ev, &d, false, e);
+        rc = run_ddl(ss, ev, &d, e);
         ss->in_src_txn = false;
         break;
     case WDDL_DML:
@@ -510,7 +527,6 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         break;
     case WDDL_UNKNOWN:
         rc = on_unsupported(ss, ev, &d, e);
-        ss->in_src_txn = false;
         break;
     case WDDL_SKIP:
         dm_log_kv(DM_LOG_INFO, "skip event", "task", ss->s->p.cfg->name, "statement",
