@@ -4,7 +4,8 @@
  * black-white-list apply to every name), DROP TABLE of 300 tables drops 300, ANSI_QUOTES
  * and NO_BACKSLASH_ESCAPES sessions, executable comments, unicode names; a statement
  * outside the list pauses the task with 36017 naming it and its position; sql-skip at
- * that position + resume continues; sql-replace by position and by pattern; sql-inject;
+ * that position + resume continues; sql-replace by position and by pattern; statement DML
+ * in a transaction skipped by pattern; sql-inject;
  * bad HandleSQLs arguments give DM's errors. */
 #include "worker_e2e.h"
 #include "testutil.h"
@@ -281,6 +282,35 @@ START_TEST(replace_by_pos_and_pattern)
 }
 END_TEST
 
+/* statement-format DML inside a source transaction pauses (36014); sql-skip by pattern
+ * skips it there (position moves at COMMIT), rows after it replicate. */
+START_TEST(statement_dml_skipped_in_transaction)
+{
+    char msg[2048], pos[300], esql[1024], v[64], w[64];
+    MYSQL *m = db(g_src);
+    ck_assert_int_eq(mysql_query(m, "SET SESSION binlog_format='STATEMENT'"), 0);
+    ck_assert_int_eq(mysql_query(m, "BEGIN"), 0);
+    ck_assert_int_eq(mysql_query(m, "INSERT INTO app.p (id, s) VALUES (50, 'stmt')"), 0);
+    ck_assert_int_eq(mysql_query(m, "COMMIT"), 0);
+    mysql_close(m);
+    ck_assert(wait_stage("ddl", PB__STAGE__Paused, 20000));
+    query_error(msg, sizeof msg, pos, sizeof pos, esql, sizeof esql);
+    ck_assert_msg(strstr(msg, "code=36014") != NULL, "%s", msg);
+    ck_assert_str_eq(esql, "INSERT INTO app.p (id, s) VALUES (50, 'stmt')");
+    ck_assert_msg(handle_sqls(PB__SQLOP__SKIP, NULL, "~^INSERT INTO app[.]p .*'stmt'", NULL, 0, msg,
+                              sizeof msg), "%s", msg);
+    ck_assert_msg(operate("ddl", PB__TASK_OP__Resume, msg, sizeof msg), "resume: %s", msg);
+    src_sql("app", NULL, "INSERT INTO p (id, s) VALUES (51, 'row')");
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM app.p WHERE id=51", "1", 20000));
+    value(g_dst, "SELECT COUNT(*) FROM app.p WHERE id=50", v, sizeof v);
+    ck_assert_str_eq(v, "0");                       /* skipped, as asked */
+    value(g_src, "SELECT COUNT(*) FROM app.p", v, sizeof v);
+    value(g_dst, "SELECT COUNT(*) + 1 FROM app.p", w, sizeof w);
+    ck_assert_str_eq(v, w);
+    ck_assert_int_eq(stage_of("ddl"), PB__STAGE__Running);
+}
+END_TEST
+
 START_TEST(inject)
 {
     char msg[2048];
@@ -296,7 +326,8 @@ START_TEST(inject)
     ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE "
                                 "TABLE_SCHEMA='app' AND TABLE_NAME='p' AND COLUMN_NAME='injected'",
                          "1", 20000));
-    ck_assert(converge("SELECT COUNT(*) FROM app.p", NULL, 20000));
+    ck_assert(wait_value(g_dst, "SELECT CONCAT(s, '-', injected) FROM app.p WHERE id=3",
+                         "three-5", 20000));
     ck_assert_int_eq(stage_of("ddl"), PB__STAGE__Running);
 }
 END_TEST
@@ -310,6 +341,7 @@ int main(void)
     tcase_add_test(tc, every_kind_replicates);
     tcase_add_test(tc, unsupported_pauses_then_skip);
     tcase_add_test(tc, replace_by_pos_and_pattern);
+    tcase_add_test(tc, statement_dml_skipped_in_transaction);
     tcase_add_test(tc, inject);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
