@@ -2,13 +2,13 @@
 #include "sqlop.h"
 
 #include <pthread.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ddl.h"
+#include "dm_regex.h"
 #include "dm_error.h"
 #include "log.h"
 #include "terror.h"
@@ -21,8 +21,7 @@ struct op {
     bool by_pos;
     enum worker_sqlop_op op;
     char **args;           /* NULL-terminated */
-    bool has_re;
-    regex_t re;            /* `~` patterns */
+    struct dm_regex *re;   /* `~` patterns (Go syntax) */
     char *exact;           /* other patterns: the whole statement */
     struct op *next;
 };
@@ -39,25 +38,6 @@ struct worker_sqlop {
     struct inject *inj, **inj_tail;
     size_t ninj;
 };
-
-/* ---- pattern (swap for common/dm_regex when it lands) ---- */
-
-static int pattern_compile(regex_t *re, const char *pattern, char *err, size_t cap)
-{
-    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
-    if (rc) {
-        char msg[200];
-        regerror(rc, re, msg, sizeof msg);
-        snprintf(err, cap, "%s", msg);
-        return DM_E_INVAL;
-    }
-    return DM_OK;
-}
-
-static bool pattern_match(const regex_t *re, const char *s)
-{
-    return regexec(re, s, 0, NULL, 0) == 0;
-}
 
 /* ---- holder ---- */
 
@@ -85,8 +65,7 @@ static void op_free(struct op *o)
         return;
     free(o->key);
     worker_sqlop_strv_free(o->args);
-    if (o->has_re)
-        regfree(&o->re);
+    dm_regex_free(o->re);
     free(o->exact);
     free(o);
 }
@@ -170,7 +149,7 @@ static int pos_key(const char *s, char **key)
 
 static int build_op(struct op *o, const char *pos, const char *pattern, char *err, size_t cap)
 {
-    char rerr[200];
+    char rerr[300];
     if (pos[0] && pattern[0]) {
         terr(err, cap, WTE_VERIFY_SQL_OPERATE_ARGS, WTE_CLASS_FUNCTIONAL, WTE_LEVEL_LOW, "%s",
              "cannot specify both --binlog-pos and --sql-pattern in sql operation");
@@ -194,13 +173,12 @@ static int build_op(struct op *o, const char *pos, const char *pattern, char *er
         return DM_E_NOMEM;
     if (pattern[0] != '~')
         return (o->exact = strdup(pattern)) ? DM_OK : DM_E_NOMEM;
-    if (pattern_compile(&o->re, pattern + 1, rerr, sizeof rerr)) {
+    if (dm_regex_compile(pattern + 1, 0, &o->re, rerr, sizeof rerr)) {
         char msg[600];
         snprintf(msg, sizeof msg, "invalid --sql-pattern %s in sql operation: %s", pattern, rerr);
         terr(err, cap, WTE_VERIFY_SQL_OPERATE_ARGS, WTE_CLASS_FUNCTIONAL, WTE_LEVEL_LOW, "%s", msg);
         return DM_E_INVAL;
     }
-    o->has_re = true;
     return DM_OK;
 }
 
@@ -347,7 +325,7 @@ static bool op_matches(const struct op *o, const char *const *sqls, size_t n, si
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        if ((o->has_re && pattern_match(&o->re, sqls[i])) ||
+        if ((o->re && dm_regex_match(o->re, sqls[i])) ||
             (o->exact && strcmp(o->exact, sqls[i]) == 0)) {
             *which = i;
             return true;

@@ -6,8 +6,7 @@
  * binlog-pos operator wins over patterns); setting one with the same key replaces the
  * old one. --sharding operators are kept by dm-master and sent here when a DDL lock is
  * resolved, so this holder never sees the flag.
- * Pattern syntax: POSIX ERE via <regex.h> in pattern_* of sqlop.c until common/dm_regex
- * (RE2, Go syntax) lands: that function pair is the only place to swap.
+ * Pattern syntax: Go regexp (common/dm_regex.h, RE2), as DM's regexp.Compile.
  * Ownership: the holder is owned by the subtask (worker.c) and borrowed by its Sync
  * unit; strings passed in are copied; strings handed out are owned by the caller.
  * Thread-safety: every function takes the holder's own mutex (held only for list work). */
