@@ -317,7 +317,8 @@ int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct wo
                         "binlog_pos INT UNSIGNED, is_global BOOLEAN, "
                         "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
                         "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
-                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table))"))
+                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)) "
+                        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"))
         goto out;
     rc = worker_ap_run(a, q.data, q.len, e);
 out:

@@ -5,7 +5,11 @@
  * (re)start or always with safe-mode, parallel apply over `worker-count` connections with
  * DM's causality (dmlpool.h), checkpoints (global + per table) after all connections
  * committed, DDL applied serially after the DML before it, positions only at
- * transaction ends. Lost connections (source or target)
+ * transaction ends. QUERY events go through the DDL parser (ddl.h): a statement it
+ * does not support, statement-format DML or a DDL the target rejects stops the thread
+ * with an error naming the statement and its binlog position (worker_terr.failed_pos),
+ * unless a SQL operator (sqlop.h) matches it first; injected DDL runs at the next
+ * transaction end or DDL. Lost connections (source or target)
  * are retried with backoff for `retry_window_ms`; past that the thread exits with a
  * transient error (the worker then pauses the subtask and may auto-resume it).
  * online-ddl-scheme pt/gh-ost: online_ddl.h (ghost tables not replicated, their DDL
@@ -23,6 +27,7 @@
 #include <stdint.h>
 
 #include "binlog.h"
+#include "sqlop.h"
 #include "rules.h"
 #include "subtask_cfg.h"
 #include "terror.h"
@@ -35,6 +40,7 @@ struct worker_syncer_params {
     bool remove_meta;             /* drop the checkpoint table before starting */
     int64_t retry_window_ms;      /* keep retrying lost connections this long (0 = 60 s) */
     int64_t safe_mode_ms;         /* automatic safe mode after start (0 = 60 s) */
+    struct worker_sqlop *sqlops;  /* borrowed, may be NULL: sql-skip/replace/inject */
 };
 
 struct worker_sync_stats {
