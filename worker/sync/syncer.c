@@ -428,14 +428,14 @@ static int exec_stmts(struct session *ss, const struct bl_event *ev, const struc
     return DM_OK;
 }
 
-/* After the statements of a QUERY event ran: its position is the checkpoint. */
+/* After the statements of a QUERY event ran: its position is the checkpoint; then an
+ * online-DDL cut-over's record goes (finish_online). */
 static int query_done(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
 {
     set_pos(ss, ev);
     snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
-    if ((rc = commit(ss, e)))
-        return rc;
-    return finish_online(ss, e);
+    int rc = commit(ss, e);
+    return rc ? rc : finish_online(ss, e);
 }
 
 /* A DDL event: DML before it committed (at the pre-DDL position), its routed statements
@@ -454,8 +454,6 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         rc = exec_stmts(ss, ev, &st, e);
     if (!rc)
         rc = query_done(ss, ev, e);
-    if (!rc)
-        rc = finish_online(ss, e);
     stmts_free(&st);
     return rc;
 }
