@@ -104,41 +104,47 @@ static void h_start(struct rpc_server_call *call, const ProtobufCMessage *m, voi
 struct op_job {
     struct worker_service *s;
     struct rpc_server_call *call;
-    const Pb__OperateSubTaskRequest *req;   /* owned by the call until the reply */
+    int op;
+    char *name;                             /* copied: the thread does not touch the request */
 };
 
 static void run_op(struct op_job *j)
 {
     char err[1500] = "";
     int64_t id = 0;
-    int op = (int)j->req->op;
-    int rc = worker_operate_subtask(j->s->w, j->req->name ? j->req->name : "", op, &id, err,
+    int rc = worker_operate_subtask(j->s->w, j->name ? j->name : "", j->op, &id, err,
                                     sizeof err);
-    reply_op(j->call, rc, op, id, err);
+    reply_op(j->call, rc, j->op, id, err);
 }
 
 static void *op_thread(void *arg)
 {
     struct op_job *j = arg;
     run_op(j);
+    free(j->name);
     free(j);
     return NULL;
 }
 
 static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
 {
-    struct op_job *j = malloc(sizeof *j);
-    struct op_job local = { ctx, call, (const Pb__OperateSubTaskRequest *)m };
+    const Pb__OperateSubTaskRequest *req = (const Pb__OperateSubTaskRequest *)m;
+    struct op_job *j = calloc(1, sizeof *j);
+    struct op_job local = { ctx, call, (int)req->op, (char *)(req->name ? req->name : "") };
     pthread_attr_t at;
     pthread_t th;
     bool started = false;
-    if (j && pthread_attr_init(&at) == 0) {
-        *j = local;
+    if (j && (j->name = strdup(local.name)) && pthread_attr_init(&at) == 0) {
+        j->s = local.s;
+        j->call = call;
+        j->op = local.op;
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         started = pthread_create(&th, &at, op_thread, j) == 0;
         pthread_attr_destroy(&at);
     }
     if (!started) {
+        if (j)
+            free(j->name);
         free(j);
         run_op(&local);   /* no thread: answer inline (may hold this queue's thread) */
     }
