@@ -322,7 +322,8 @@ static void pause_task(struct worker *w, struct subtask *t)
     persist(w, t);
 }
 
-/* Run a non-blocking op on t; returns NULL or a DM error string in msg. */
+/* Run op on t (a pause releases w->mu while its syncer stops); returns NULL or a DM
+ * error string in msg. */
 static const char *apply_op(struct worker *w, struct subtask *t, int op, char *msg, size_t cap)
 {
     reap(t);
