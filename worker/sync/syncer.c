@@ -497,7 +497,11 @@ static void unsupported_err(const struct bl_event *ev, const struct worker_ddl *
 
 /* A statement that pauses the task unless an operator takes it. Nothing is committed
  * before the decision; inside a source transaction the operator's statements run
- * without moving the position (it moves at the transaction's end). */
+ * without moving the position (it moves at the transaction's end). When it pauses, the
+ * DML before it is committed with the checkpoint right before it (DM flushes its jobs
+ * when the Sync unit stops on an error that is not an execution error): the paused
+ * target holds everything the source committed before the statement. Inside a source
+ * transaction that would commit half of it: nothing then (replayed on resume). */
 static int on_unsupported(struct session *ss, const struct bl_event *ev,
                           const struct worker_ddl *d, struct worker_terr *e)
 {
@@ -505,8 +509,12 @@ static int on_unsupported(struct session *ss, const struct bl_event *ev,
     bool applied = false;
     int rc = try_operator(ss, ev, &st, &applied, e);
     if (!rc && !applied) {
-        unsupported_err(ev, d, e);
-        rc = DM_E_NOT_SUPPORTED;
+        if (!ss->in_src_txn)
+            rc = commit(ss, e);
+        if (!rc) {
+            unsupported_err(ev, d, e);
+            rc = DM_E_NOT_SUPPORTED;
+        }
     } else if (!rc && ss->in_src_txn) {
         rc = exec_stmts(ss, ev, &st, e);
     } else if (!rc) {

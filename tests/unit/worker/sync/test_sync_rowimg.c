@@ -92,6 +92,26 @@ START_TEST(minimal_update_delete)
 }
 END_TEST
 
+/* test_worker_random DMGW_SEED=167587191: FLOAT went out as "%.9g" (2790.17993), which
+ * never equals the stored FLOAT 2790.18 in a WHERE; UPDATE/DELETE of key-less rows with a
+ * FLOAT column missed silently (safe mode: the REPLACE then added a row) */
+START_TEST(keyless_float_where)
+{
+    sql(g_src, "CREATE TABLE rt.kf (a INT, f FLOAT, d DOUBLE, g FLOAT UNSIGNED)");
+    sqli("FULL", "INSERT INTO rt.kf VALUES (0,2790.18,2790.18,0.1),(1,-3935.27,-3935.27,1e-7),"
+                 "(2,0.1,0.1,3.4e38),(3,1e-7,1e-7,7690.46),(4,-9168.76,5480.6,5480.6),"
+                 "(5,3.4e38,1.7e308,2790.18),(6,123456.789,123456.789,0),(7,NULL,NULL,NULL)");
+    sqli("FULL", "UPDATE rt.kf SET a=a+100 WHERE a%%2=0; DELETE FROM rt.kf WHERE a IN (3,5)");
+    sqli("MINIMAL", "UPDATE rt.kf SET d=-d WHERE a=1; DELETE FROM rt.kf WHERE a=106");
+    ck_assert_int_eq(rt_converge("kf", "a,HEX(CAST(f AS BINARY)),HEX(CAST(d AS BINARY)),"
+                                       "HEX(CAST(g AS BINARY))"), 5);
+    both_eq("SELECT GROUP_CONCAT(a ORDER BY a) FROM %s.kf", "1,7,100,102,104");
+    both_eq("SELECT d FROM %s.kf WHERE a=1", "3935.27");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 /* defect 3: non-UTF-8 character data was sent as '\ufffd' and paused with Error 1366 */
 START_TEST(charsets_byte_exact)
 {
@@ -232,6 +252,7 @@ int main(void)
     tcase_add_test(tc, noblob_keeps_blob);
     tcase_add_test(tc, minimal_nullable_unique_key);
     tcase_add_test(tc, minimal_update_delete);
+    tcase_add_test(tc, keyless_float_where);
     tcase_add_test(tc, charsets_byte_exact);
     tcase_add_test(tc, partial_image_without_key_pauses);
     tcase_add_test(tc, kill9_partial_images_replay);
