@@ -284,6 +284,51 @@ START_TEST(start_task_yaml_201_location)
 }
 END_TEST
 
+/* issue 17: a body's task name follows the path name rule (dm_name_check): a name GET or
+ * DELETE could never address is refused with 422 before any master call. */
+START_TEST(test_regress_issue17_task_names)
+{
+    static const char *const json_bodies[] = {
+        "{\"name\":\"atk\\nmeta-schema: x\",\"task-mode\":\"all\"}",
+        "{\"name\":\"atk\\r\\nSet-Cookie: a=1\",\"task-mode\":\"all\"}",
+        "{\"name\":\"atk\\tx\",\"task-mode\":\"all\"}",
+        "{\"name\":\"---atk\",\"task-mode\":\"all\"}",
+        "{\"name\":\"a/b\",\"task-mode\":\"all\"}",
+        "{\"task\":\"name: \\\"atk\\\\tx\\\"\\n\"}",
+    };
+    static const char *const yaml_bodies[] = {
+        "name: \"atk\\nmeta-schema: x\"\ntask-mode: all\n",
+        "name: \"atk\\r\\nSet-Cookie: a=1\"\ntask-mode: all\n",
+        "name: \"atk\\tx\"\n",
+        "name: \"---\"\n",
+    };
+    struct res r;
+    sm_set_json(sm, "StartTask", "{\"result\":true,\"msg\":\"\",\"workers\":[]}");
+    sm_set_json(sm, "CheckTask", "{\"result\":true,\"msg\":\"check pass!!!\"}");
+    unsigned starts = sm_count(sm, "StartTask"), checks = sm_count(sm, "CheckTask");
+    for (size_t i = 0; i < sizeof(json_bodies) / sizeof(json_bodies[0]); i++) {
+        http(&r, "POST", "/api/v1/tasks", tok_write, "application/json", json_bodies[i], NULL);
+        ck_assert_msg(r.status == 422, "json %zu: %d %s", i, r.status, r.body);
+        ck_assert_msg(strstr(r.body, "invalid task name: it ") != NULL, "json %zu: %s", i, r.body);
+        ck_assert(has_header(&r, "application/problem+json"));
+        http(&r, "POST", "/api/v1/tasks/check", tok_write, "application/json", json_bodies[i], NULL);
+        ck_assert_msg(r.status == 422, "check json %zu: %d", i, r.status);
+    }
+    for (size_t i = 0; i < sizeof(yaml_bodies) / sizeof(yaml_bodies[0]); i++) {
+        http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", yaml_bodies[i], NULL);
+        ck_assert_msg(r.status == 422, "yaml %zu: %d %s", i, r.status, r.body);
+        ck_assert_ptr_nonnull(strstr(r.body, "a task name follows the rule of path names"));
+    }
+    ck_assert_uint_eq(sm_count(sm, "StartTask"), starts);
+    ck_assert_uint_eq(sm_count(sm, "CheckTask"), checks);
+    /* a good name still goes through */
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/json",
+         "{\"name\":\"ok-name\",\"task-mode\":\"all\"}", NULL);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_uint_eq(sm_count(sm, "StartTask"), starts + 1);
+}
+END_TEST
+
 START_TEST(dm_errors_map_to_http)
 {
     struct res r;
@@ -1146,6 +1191,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, start_task_yaml_201_location);
+    tcase_add_test(tc, test_regress_issue17_task_names);
     tcase_add_test(tc, dm_errors_map_to_http);
     tcase_add_test(tc, test_regress_start_twice_409);
     tcase_add_test(tc, query_routes);
