@@ -277,6 +277,8 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
         return route_problem(c, 500, "unknown master rpc %s", rpc_name);
     if (!env->master)
         return route_problem(c, 503, "no master configured");
+    if (rpc_channel_known_down(env->master))   /* fail fast: no call waits for a dead master */
+        return route_master_down(c, rpc_name);
     struct rpc_md md[1] = {{"x-request-id", c->req.request_id ? c->req.request_id : ""}};
     int64_t timeout = write ? env->rpc_write_timeout_ms : env->rpc_timeout_ms;
     if (c->timeout_ms > 0)
@@ -300,6 +302,14 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
     if (first)
         c->resume(c->opaque);
     return first ? ROUTE_PENDING : ROUTE_DONE;
+}
+
+enum route_rc route_master_down(struct route_ctx *c, const char *rpc_name)
+{
+    route_header(c, "Retry-After", "1");
+    return route_problem(c, 503, "master unavailable (%s): the connection to %s is in "
+                         "TRANSIENT_FAILURE; the gateway answers at once until it is READY again",
+                         rpc_name, rpc_channel_target(c->req.env->master));
 }
 
 enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res)
