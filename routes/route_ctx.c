@@ -9,6 +9,7 @@
 
 #include "coalesce.h"
 #include "dm_error.h"
+#include "memtrim.h"
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
 #include "metrics.h"
@@ -43,6 +44,9 @@ void route_ctx_release(struct route_ctx *c)
     c->resp.stream = NULL;
     if (c->state && c->state_free)
         c->state_free(c->state);
+    /* a big body's parsed forms were just freed: give the pages back (issue 17) */
+    if (c->req.body_len >= ROUTE_TRIM_BODY)
+        dm_mem_trim();
     c->state = NULL;
 }
 

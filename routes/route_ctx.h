@@ -109,6 +109,9 @@ struct route_ctx {
 /* Initialise: zeroes the ctx and bounds the response body. */
 void route_ctx_init(struct route_ctx *c, struct route_env *env);
 /* Free everything the ctx owns (params, query, response, state). */
+/* Bodies at least this big: route_ctx_release ends with dm_mem_trim (memtrim.h), so the
+ * memory their parsed forms took goes back to the OS. */
+#define ROUTE_TRIM_BODY (64 * 1024)
 void route_ctx_release(struct route_ctx *c);
 
 /* Query parameters: first value or NULL; all values via index loop. */
