@@ -271,6 +271,19 @@ static bool may_coalesce(const struct route_ctx *c, bool write)
            strcmp(c->req.method, "GET") == 0;
 }
 
+/* The master's channel is known to be down: `done` gets an UNAVAILABLE result at once
+ * (each route maps it as it maps a real one: 503 + Retry-After, or v1alpha1's error). */
+static enum route_rc master_down(struct route_ctx *c, const struct rpc_method *m,
+                                 route_master_done_fn done)
+{
+    char details[300];
+    snprintf(details, sizeof(details), "the connection to %s is in TRANSIENT_FAILURE; "
+             "answered at once until it is READY again", rpc_channel_target(c->req.env->master));
+    struct rpc_result res = {RPC_UNAVAILABLE, details, NULL, 0};
+    c->rpc_name = m->path + strlen("/pb.Master/");
+    return done(c, &res);
+}
+
 enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
                                 const ProtobufCMessage *req, bool write,
                                 route_master_done_fn done)
@@ -282,7 +295,7 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
     if (!env->master)
         return route_problem(c, 503, "no master configured");
     if (rpc_channel_known_down(env->master))   /* fail fast: no call waits for a dead master */
-        return route_master_down(c, rpc_name);
+        return master_down(c, m, done);
     struct rpc_md md[1] = {{"x-request-id", c->req.request_id ? c->req.request_id : ""}};
     int64_t timeout = write ? env->rpc_write_timeout_ms : env->rpc_timeout_ms;
     if (c->timeout_ms > 0)
@@ -306,14 +319,6 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
     if (first)
         c->resume(c->opaque);
     return first ? ROUTE_PENDING : ROUTE_DONE;
-}
-
-enum route_rc route_master_down(struct route_ctx *c, const char *rpc_name)
-{
-    route_header(c, "Retry-After", "1");
-    return route_problem(c, 503, "master unavailable (%s): the connection to %s is in "
-                         "TRANSIENT_FAILURE; the gateway answers at once until it is READY again",
-                         rpc_name, rpc_channel_target(c->req.env->master));
 }
 
 enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res)

@@ -147,16 +147,14 @@ void route_audit_task(struct route_ctx *c, const char *task);
  * return); deadline = rpc_write_timeout_ms when `write` else rpc_timeout_ms. `done`
  * completes the response. Returns ROUTE_PENDING, or ROUTE_DONE with a 503/500 problem
  * when the call cannot be started; while the master's channel is known to be down
- * (rpc_channel_known_down) no call is started: 503 + Retry-After at once
- * (route_master_down). */
+ * (rpc_channel_known_down) no call is started: `done` runs at once with an UNAVAILABLE
+ * result (503 + Retry-After through route_rpc_failed). */
 enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
                                 const ProtobufCMessage *req, bool write,
                                 route_master_done_fn done);
 /* The standard completion: transport error -> problem (503/504/501/502), otherwise
  * the DM answer mapped to an HTTP status (dmreply.h) and encoded as dmctl JSON. */
 enum route_rc route_done_dm(struct route_ctx *c, struct rpc_result *res);
-/* 503 + Retry-After: the master's channel is in TRANSIENT_FAILURE (fail fast). */
-enum route_rc route_master_down(struct route_ctx *c, const char *rpc_name);
 /* Transport failure of a master call -> problem response. */
 enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res);
 
