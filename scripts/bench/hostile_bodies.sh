@@ -12,7 +12,7 @@
 #   yaml-alias-32k     one 32 KiB scalar aliased to fill the body (the 44,801-byte
 #                      body asked ~94 MiB; at 1 MiB ~85 GiB)          -> 422 document too large
 #   yaml-lol           classic billion laughs, 617 bytes                -> 422
-#   yaml-lol-1m        billion laughs, 10 levels of 1 MiB / 10 aliases  -> 422
+#   yaml-lol-1m        billion laughs, 40 levels of 10 aliases (2.4 KB) -> 422
 #   yaml-dense         [0,0,0,...] as YAML                              -> 422 (expands past budget)
 #   yaml-deep          [[[[...]]]]                                      -> 422 nesting too deep
 #   json-dense         [0,0,0,...] in a JSON object                     -> 413 (pre-scan)
