@@ -22,9 +22,9 @@
 #   json-small         a 40-byte task (control: what any request costs; valid, reaches the master)
 # Verdict: PASS when every hostile shape's peaks are below GOAL x the body limit per request
 # (default 4: a regression check; before issue 17 a 44 KiB body took 94 MiB. The issue's goal
-# is 2: measured 2026-12 yaml-alias-32k 1.0x, yaml-deep/json-dense/json-deep ~1.9x (the
-# body itself plus ~1 MiB while it is received), yaml-dense ~2.7x, json-task-alias ~4x
-# (jansson's token buffer and the 1 MiB string it copies); docs/gateway.md) and the RSS after the whole run is within 2 MiB of the baseline.
+# is 2: measured 2026-12 yaml-alias-32k 1.0x, yaml-deep/yaml-dense/json-dense/json-deep
+# 1.4-2.7x run to run, json-task-alias 3-4x (jansson's token buffer and the 1 MiB string it
+# copies); docs/gateway.md) and the RSS after the whole run is within 2 MiB of the baseline.
 #
 # Usage: scripts/bench/hostile_bodies.sh [--bin DIR] [-r REPEAT] [-c CONC] [--goal X]
 # Env: BENCH_PORT_BASE (default 29100; uses +40..+41), BENCH_KEEP=1 keeps the work directory.
