@@ -134,7 +134,7 @@ static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr 
     if (dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") || add_cp_table(a, &q) ||
         dm_buf_adds(&q, " (id char(32) NOT NULL, filename varchar(255) NOT NULL, "
                         "cp_schema varchar(128) NOT NULL, cp_table varchar(128) NOT NULL, "
-                        "offset bigint NOT NULL, end_pos bigint NOT NULL, "
+                        "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
                         "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
                         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
                         "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))"))
@@ -164,7 +164,7 @@ static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *
     int rc = DM_E_NOMEM;
     size_t i;
     dm_buf_init(&q, 1u << 20);
-    if (dm_buf_adds(&q, "SELECT filename, offset FROM ") || add_cp_table(a, &q) ||
+    if (dm_buf_adds(&q, "SELECT filename, `offset` FROM ") || add_cp_table(a, &q) ||
         dm_buf_adds(&q, " WHERE id=") ||
         worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)))
         goto out;
@@ -182,7 +182,7 @@ static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *
         rc = DM_E_NOMEM;
         dm_buf_reset(&q);
         if (dm_buf_adds(&q, "INSERT IGNORE INTO ") || add_cp_table(a, &q) ||
-            dm_buf_adds(&q, " (id, filename, cp_schema, cp_table, offset, end_pos) VALUES (") ||
+            dm_buf_adds(&q, " (id, filename, cp_schema, cp_table, `offset`, end_pos) VALUES (") ||
             worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) ||
             dm_buf_addc(&q, ',') || worker_ap_add_escaped(a, &q, f->name, strlen(f->name)) ||
             dm_buf_addc(&q, ',') || worker_ap_add_escaped(a, &q, f->db, strlen(f->db)) ||
@@ -653,7 +653,7 @@ static int commit_stmt(struct worker_applier *a, const struct lfile *f, const st
     int rc;
     dm_buf_reset(q);
     if (dm_buf_adds(q, "UPDATE ") || add_cp_table(a, q) ||
-        dm_buf_printf(q, " SET offset=%lld WHERE id=", (long long)off) ||
+        dm_buf_printf(q, " SET `offset`=%lld WHERE id=", (long long)off) ||
         worker_ap_add_escaped(a, q, a->source_id, strlen(a->source_id)) ||
         dm_buf_adds(q, " AND filename=") || worker_ap_add_escaped(a, q, f->name, strlen(f->name)))
         return worker_ap_nomem(e);
