@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "dm_crypt.h"
@@ -154,6 +157,69 @@ static void check_source(struct checks *k, const struct master_db_cfg *db, const
     mysql_close(c);
 }
 
+/* mydumper_path executable, or (DM's default "./bin/mydumper" / "" / "mydumper") a
+ * `mydumper` on PATH: the dm-worker resolves it the same way (worker/dump/dump.h). */
+static bool mydumper_found(const char *path)
+{
+    struct stat st;
+    char cand[4096];
+    const char *env = getenv("PATH");
+    if (path && *path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+        return true;
+    if (path && *path && strcmp(path, "./bin/mydumper") && strcmp(path, "mydumper"))
+        return false;
+    for (const char *p = env ? env : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(cand, sizeof(cand), "%.*s/mydumper", (int)n, p);
+        if (n && stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+/* task-mode full/all: mydumper present and the dump directory's file system has room
+ * for the source's data (checked on this host: the local stack runs master and workers
+ * on one machine). */
+static void check_dump_env(struct checks *k, const struct master_instance *in,
+                           const struct master_db_cfg *db)
+{
+    char err[600] = "", dir[4096], *slash;
+    struct statvfs vfs;
+    if (!strcmp(k->cfg->task_mode, "incremental") || ignored(k->cfg, "dump_privilege"))
+        return;
+    const char *path = in->mydumper ? in->mydumper->mydumper_path : NULL;
+    bool found = mydumper_found(path);
+    if (!found)
+        snprintf(err, sizeof(err), "mydumper not found (mydumper-path %s, PATH)", path && *path ? path : "\"\"");
+    add_result(k, "mydumper", "check whether mydumper is installed", found, err,
+               "install the Debian package `mydumper` (apt-get install mydumper) or set mydumper-path",
+               in->source_id);
+    snprintf(dir, sizeof(dir), "%s", in->loader && in->loader->dir && *in->loader->dir ? in->loader->dir : ".");
+    while (statvfs(dir, &vfs) != 0 && (slash = strrchr(dir, '/')) && slash != dir)
+        *slash = '\0';
+    if (statvfs(dir, &vfs) != 0 && statvfs(".", &vfs) != 0)
+        return;
+    char e2[512] = "";
+    MYSQL *c = connect_db(db, e2, sizeof(e2));
+    unsigned long long need = 0, avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    if (c && mysql_query(c, "SELECT COALESCE(SUM(DATA_LENGTH),0) FROM information_schema.TABLES WHERE "
+                            "TABLE_SCHEMA NOT IN ('mysql','sys','information_schema','performance_schema')") == 0) {
+        MYSQL_RES *r = mysql_store_result(c);
+        MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+        need = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
+        if (r)
+            mysql_free_result(r);
+    }
+    if (c)
+        mysql_close(c);
+    bool pass = avail >= need;
+    snprintf(err, sizeof(err), "dump directory %.400s has %llu MB free, the source holds %llu MB", dir,
+             avail >> 20, need >> 20);
+    add_result(k, "dump directory disk space", "check free space for the dump", pass, pass ? "" : err,
+               "free disk space or set loaders.dir to a larger file system", in->source_id);
+}
+
 /* Go json.MarshalIndent(v, "\t", "\t") look: tabs for indentation, continuation lines
  * prefixed with one tab. */
 static char *tab_indent(const char *s)
@@ -187,6 +253,7 @@ int master_precheck(const struct master_task_cfg *cfg, struct master_db_cfg *con
     for (size_t i = 0; i < cfg->instances.n; i++) {
         const struct master_instance *in = cfg->instances.items[i];
         check_source(&k, sources[i], in->source_id);
+        check_dump_env(&k, in, sources[i]);
     }
     char cerr[512] = "";
     MYSQL *t = connect_db(cfg->target_db, cerr, sizeof(cerr));
