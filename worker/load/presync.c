@@ -48,6 +48,12 @@ static int run_units(struct worker_presync *s, struct worker_presync_result *res
         atomic_store(&s->unit, WORKER_UNIT_SYNC);
         return DM_OK;
     }
+    if (!load_started && p->cfg->import_dir && p->cfg->import_dir[0]) {
+        struct worker_dump_pos pos;
+        char err[600];
+        /* import-dir holding a finished dump: load it as it is (no Dump) */
+        load_started = worker_dump_read_metadata(s->dir, &pos, err, sizeof err) == DM_OK;
+    }
     if (!load_started) {
         atomic_store(&s->unit, WORKER_UNIT_DUMP);
         if ((rc = worker_dump_run(s->dump, &dp, &res->err)))
