@@ -65,6 +65,17 @@ START_TEST(precheck_real_mariadb)
     ck_assert_msg(master_precheck(c, srcs, &err) == DM_OK, "%s", err);
     master_taskcfg_free(c);
 
+    /* task-mode all without mydumper: the check names the package */
+    c = cfg_for("");
+    struct master_instance *in = c->instances.items[0];
+    free(in->mydumper->mydumper_path);
+    in->mydumper->mydumper_path = strdup("/nonexistent/mydumper");
+    ck_assert_int_eq(master_precheck(c, srcs, &err), DM_E_INVAL);
+    ck_assert_msg(strstr(err, "mydumper not found") && strstr(err, "apt-get install mydumper"), "%s", err);
+    free(err);
+    err = NULL;
+    master_taskcfg_free(c);
+
     free(src->host);
     src->host = strdup("127.0.0.1");
     src->port = tu_free_port();
