@@ -84,5 +84,6 @@ enum route_rc h_metrics(struct route_ctx *c);
 enum route_rc h_openapi_json(struct route_ctx *c);
 enum route_rc h_openapi_yaml(struct route_ctx *c);
 enum route_rc h_docs(struct route_ctx *c);
+enum route_rc h_docs_asset(struct route_ctx *c);
 
 #endif /* GW_HANDLERS_H */

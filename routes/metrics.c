@@ -1,9 +1,16 @@
 /* metrics.c - see metrics.h */
 #include "metrics.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "dm_error.h"
 #include "rpc.h"
@@ -206,10 +213,10 @@ uint64_t metrics_rpc_count(const char *rpc)
     return n;
 }
 
-static int render_hist(struct dm_buf *o, const char *fam, const char *label,
+static int render_hist(struct dm_buf *o, const char *fam, const char *help, const char *label,
                        const struct named_hist *arr, size_t n)
 {
-    int rc = dm_buf_printf(o, "# TYPE %s histogram\n", fam);
+    int rc = dm_buf_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", fam, help, fam);
     for (size_t i = 0; rc == DM_OK && i < n; i++) {
         const struct hist *h = &arr[i].h;
         for (int b = 0; rc == DM_OK && b < NBUCKETS; b++)
@@ -249,30 +256,118 @@ static int render_counters(struct dm_buf *o)
     return rc;
 }
 
+/* ---- process metrics (Prometheus' standard process_* families, from /proc/self) ---- */
+
+/* Fields 14 (utime), 15 (stime), 22 (starttime) and 23 (vsize) of /proc/self/stat; the
+ * command name (field 2) may hold spaces, so fields are read after its ')'. */
+static bool proc_stat(double *cpu_s, double *start_s, double *vsize)
+{
+    char line[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return false;
+    bool ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    const char *p = ok ? strrchr(line, ')') : NULL;
+    unsigned long long ut, st, start, vs;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d"
+                            " %*d %*d %*d %llu %llu", &ut, &st, &start, &vs) != 4)
+        return false;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    struct timespec now, up;
+    clock_gettime(CLOCK_REALTIME, &now);
+    clock_gettime(CLOCK_BOOTTIME, &up);
+    *cpu_s = (double)(ut + st) / hz;
+    *start_s = (double)now.tv_sec - (double)up.tv_sec + (double)start / hz;
+    *vsize = (double)vs;
+    return true;
+}
+
+static long proc_rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return -1;
+    int n = fscanf(f, "%ld %ld", &pages, &rss);
+    fclose(f);
+    return n == 2 ? rss * sysconf(_SC_PAGESIZE) : -1;
+}
+
+static long proc_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    long n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL; )
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;   /* the directory's own descriptor */
+}
+
+static int render_process(struct dm_buf *o)
+{
+    double cpu = 0, start = 0, vsize = 0;
+    struct rlimit rl = { 0 };
+    if (!proc_stat(&cpu, &start, &vsize))
+        return DM_OK;   /* not Linux /proc: the family is left out, not faked */
+    getrlimit(RLIMIT_NOFILE, &rl);
+    return dm_buf_printf(o,
+                         "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+                         "# TYPE process_cpu_seconds_total counter\n"
+                         "process_cpu_seconds_total %.2f\n"
+                         "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                         "# TYPE process_resident_memory_bytes gauge\n"
+                         "process_resident_memory_bytes %ld\n"
+                         "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                         "# TYPE process_virtual_memory_bytes gauge\n"
+                         "process_virtual_memory_bytes %.0f\n"
+                         "# HELP process_open_fds Number of open file descriptors.\n"
+                         "# TYPE process_open_fds gauge\n"
+                         "process_open_fds %ld\n"
+                         "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                         "# TYPE process_max_fds gauge\n"
+                         "process_max_fds %.0f\n"
+                         "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+                         "# TYPE process_start_time_seconds gauge\n"
+                         "process_start_time_seconds %.2f\n",
+                         cpu, proc_rss_bytes(), vsize, proc_open_fds(),
+                         rl.rlim_cur == RLIM_INFINITY ? -1.0 : (double)rl.rlim_cur, start);
+}
+
 int metrics_render(struct dm_buf *o)
 {
     pthread_mutex_lock(&mu);
     int rc = render_counters(o);
     if (rc == DM_OK)
-        rc = render_hist(o, "dmgw_http_request_duration_seconds", "route", route_h, n_route_h);
+        rc = render_hist(o, "dmgw_http_request_duration_seconds",
+                         "HTTP request duration by route, from the first byte to the answer.",
+                         "route", route_h, n_route_h);
     if (rc == DM_OK)
-        rc = render_hist(o, "dmgw_master_rpc_duration_seconds", "rpc", rpc_h, n_rpc_h);
+        rc = render_hist(o, "dmgw_master_rpc_duration_seconds",
+                         "Master RPC duration by rpc, from the call to its status.", "rpc",
+                         rpc_h, n_rpc_h);
     if (rc == DM_OK)
         rc = dm_buf_printf(o,
+                           "# HELP dmgw_http_in_flight_requests Requests being answered now.\n"
                            "# TYPE dmgw_http_in_flight_requests gauge\n"
                            "dmgw_http_in_flight_requests %ld\n"
                            "# HELP dmgw_coalesced_requests_total Reads answered by an "
                            "identical request's master RPC.\n"
                            "# TYPE dmgw_coalesced_requests_total counter\n"
                            "dmgw_coalesced_requests_total %llu\n"
+                           "# HELP dmgw_sse_watchers Open status streams.\n"
                            "# TYPE dmgw_sse_watchers gauge\n"
                            "dmgw_sse_watchers %ld\n"
+                           "# HELP dmgw_sse_polls_total Master polls made for status streams.\n"
                            "# TYPE dmgw_sse_polls_total counter\n"
                            "dmgw_sse_polls_total %llu\n"
                            "# HELP dmgw_http_parked_connections Idle keep-alive connections "
                            "held outside libmicrohttpd.\n"
                            "# TYPE dmgw_http_parked_connections gauge\n"
                            "dmgw_http_parked_connections %ld\n"
+                           "# HELP dmgw_http_parks_total Connections parked while idle.\n"
                            "# TYPE dmgw_http_parks_total counter\n"
                            "dmgw_http_parks_total %llu\n"
                            "# HELP dmgw_idempotency_requests_total Writes with an "
@@ -282,10 +377,13 @@ int metrics_render(struct dm_buf *o)
                            "dmgw_idempotency_requests_total{outcome=\"replayed\"} %llu\n"
                            "dmgw_idempotency_requests_total{outcome=\"in_progress\"} %llu\n"
                            "dmgw_idempotency_requests_total{outcome=\"mismatch\"} %llu\n"
+                           "# HELP dmgw_idempotency_keys Idempotency keys held.\n"
                            "# TYPE dmgw_idempotency_keys gauge\n"
                            "dmgw_idempotency_keys %ld\n"
+                           "# HELP dmgw_metrics_dropped_total Samples dropped because a label table was full.\n"
                            "# TYPE dmgw_metrics_dropped_total counter\n"
                            "dmgw_metrics_dropped_total %llu\n"
+                           "# HELP dmgw_build_info The gateway's version.\n"
                            "# TYPE dmgw_build_info gauge\n"
                            "dmgw_build_info{version=\"%s\"} 1\n",
                            atomic_load(&in_flight), atomic_load(&coalesced),
@@ -295,5 +393,7 @@ int metrics_render(struct dm_buf *o)
                            atomic_load(&idem_outcomes[2]), atomic_load(&idem_outcomes[3]),
                            atomic_load(&idem_keys), (unsigned long long)dropped, build_version);
     pthread_mutex_unlock(&mu);
+    if (rc == DM_OK)
+        rc = render_process(o);
     return rc;
 }

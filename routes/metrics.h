@@ -13,6 +13,8 @@
  *   dmgw_idempotency_requests_total{outcome}  stored | replayed | in_progress | mismatch
  *   dmgw_idempotency_keys                     Idempotency-Keys held (gauge)
  *   dmgw_build_info{version}
+ *   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+ *   process_open_fds, process_max_fds, process_start_time_seconds (from /proc/self)
  * Label values are borrowed static strings (route templates, rpc names, reason names).
  * Bounded: at most METRICS_MAX_SERIES series per family; further ones are dropped and
  * counted in dmgw_metrics_dropped_total. Thread-safety: all functions are thread-safe. */

@@ -53,6 +53,7 @@ const struct route router_table[] = {
     {"GET", "/openapi.json", "openapiJson", h_openapi_json, N, 0, "This API as OpenAPI 3.0 JSON"},
     {"GET", "/openapi.yaml", "openapiYaml", h_openapi_yaml, N, 0, "This API as OpenAPI 3.0 YAML"},
     {"GET", "/docs", "docs", h_docs, N, 0, "API documentation page"},
+    {"GET", "/docs/{asset}", "docsAsset", h_docs_asset, N, 0, "A file of the documentation page"},
 };
 
 const size_t router_table_len = sizeof(router_table) / sizeof(router_table[0]);

@@ -1,4 +1,4 @@
-/* system.c - probes, version, metrics, the OpenAPI document and the docs page. */
+/* system.c - probes, version, metrics and the OpenAPI document (the docs page: assets.c). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,48 +99,3 @@ enum route_rc h_openapi_yaml(struct route_ctx *c)
     return route_text(c, 200, "application/yaml", route_openapi_yaml, route_openapi_yaml_len);
 }
 
-/* A self-contained page (no external assets): fetches /openapi.json and lists the
- * operations with their parameters, request bodies and responses. */
-static const char DOCS_HTML[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-    "<title>dm-gateway API</title>\n<style>\n"
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}\n"
-    "h2{margin-top:1.5em;border-bottom:1px solid #ddd}\n"
-    ".op{margin:.6em 0;padding:.5em;border:1px solid #ddd;border-radius:4px}\n"
-    ".m{display:inline-block;width:5em;font-weight:bold;text-transform:uppercase}\n"
-    ".get{color:#1769aa}.post{color:#2e7d32}.put{color:#ef6c00}.patch{color:#6a1b9a}"
-    ".delete{color:#c62828}\n"
-    "code{background:#f4f4f4;padding:0 .2em}small{color:#666}\n"
-    "</style></head><body>\n<h1 id=\"t\">dm-gateway API</h1><p id=\"d\"></p>\n"
-    "<p>Contract: <a href=\"/openapi.yaml\">openapi.yaml</a> | "
-    "<a href=\"/openapi.json\">openapi.json</a></p>\n<div id=\"ops\">loading...</div>\n"
-    "<script>\n"
-    "function esc(s){return String(s).replace(/[&<>\"]/g,function(c){return "
-    "{'&':'&amp;','<':'&lt;','>':'&gt;','\"':'&quot;'}[c];});}\n"
-    "fetch('/openapi.json').then(function(r){return r.json();}).then(function(doc){\n"
-    " document.getElementById('t').textContent=doc.info.title+' '+doc.info.version;\n"
-    " document.getElementById('d').textContent=doc.info.description||'';\n"
-    " var groups={},html='';\n"
-    " Object.keys(doc.paths).forEach(function(p){Object.keys(doc.paths[p]).forEach(function(m){\n"
-    "  if(m==='parameters')return;var op=doc.paths[p][m],tag=(op.tags||['other'])[0];\n"
-    "  (groups[tag]=groups[tag]||[]).push([m,p,op]);});});\n"
-    " Object.keys(groups).forEach(function(g){html+='<h2>'+esc(g)+'</h2>';\n"
-    "  groups[g].forEach(function(e){var op=e[2];\n"
-    "   html+='<div class=\"op\"><span class=\"m '+e[0]+'\">'+e[0]+'</span><code>'+esc(e[1])+"
-    "'</code> '+esc(op.summary||'');\n"
-    "   if(op.description)html+='<p>'+esc(op.description)+'</p>';\n"
-    "   var ps=(op.parameters||[]).map(function(x){return x.$ref?x.$ref.split('/').pop():"
-    "x.name+' ('+x.in+')';});\n"
-    "   if(ps.length)html+='<br><small>parameters: '+esc(ps.join(', '))+'</small>';\n"
-    "   if(op.requestBody)html+='<br><small>body: '+esc(Object.keys(op.requestBody.content)"
-    ".join(', '))+'</small>';\n"
-    "   html+='<br><small>responses: '+esc(Object.keys(op.responses||{}).join(', '))+"
-    "'</small></div>';});});\n"
-    " document.getElementById('ops').innerHTML=html;\n"
-    "}).catch(function(e){document.getElementById('ops').textContent='cannot load: '+e;});\n"
-    "</script></body></html>\n";
-
-enum route_rc h_docs(struct route_ctx *c)
-{
-    return route_text(c, 200, "text/html; charset=utf-8", DOCS_HTML, sizeof(DOCS_HTML) - 1);
-}

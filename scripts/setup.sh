@@ -12,8 +12,13 @@ PACKAGES=(
   libmicrohttpd-dev libjansson-dev libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
   libjwt-gnutls-dev libmariadb-dev libyaml-dev libssl-dev libedit-dev libgnutls28-dev check
   mariadb-server mariadb-client curl clang libclang-rt-14-dev valgrind
-  wrk sysbench tmux python3 procps iproute2 openssl percona-toolkit libre2-dev mydumper
+  wrk sysbench tmux python3 procps iproute2 openssl percona-toolkit libre2-dev mydumper prometheus uuid-runtime
+  chromium
 )
+# node and npm: the image may bring its own build (whose nodejs package includes npm);
+# Debian's packages only where the commands are missing.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -26,7 +31,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # the packaged MariaDB service is not used: tests and the stack run their own servers
-  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now mariadb >/dev/null 2>&1 || true; fi
+  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now mariadb prometheus >/dev/null 2>&1 || true; fi
+fi
+
+# Browser assets embedded into dm-gateway (Swagger UI for /docs): from npm, never committed.
+if [ ! -f "$ROOT/console/node_modules/swagger-ui-dist/package.json" ] ||
+   [ "$ROOT/console/package-lock.json" -nt "$ROOT/console/node_modules/.package-lock.json" ]; then
+  (cd "$ROOT/console" && npm ci --no-audit --no-fund --ignore-scripts)
 fi
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null

@@ -8,11 +8,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="$(nproc)"
 
-# A test killed by its timeout cannot stop the MariaDB servers it started: stop any server
-# whose data directory lives under the tests' temp prefixes when this script ends.
+# A test killed by its timeout cannot stop the servers and daemons it started. Every process
+# this run starts inherits DMGW_RUN_ID; when this script ends it stops exactly those (and no
+# other run's test servers on the same host).
+export DMGW_RUN_ID="test-$$-$(date +%s%N)"
 cleanup_strays() {
-  pkill -TERM -f -- "--datadir=/tmp/dmgw-" 2>/dev/null || true
-  pkill -TERM -f -- "--datadir=/tmp/dm-drills-" 2>/dev/null || true
+  local p
+  for p in $(pgrep -x 'mariadbd|dm-worker|dm-master|dm-gateway' 2>/dev/null); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "DMGW_RUN_ID=$DMGW_RUN_ID"; then
+      kill -TERM "$p" 2>/dev/null || true
+    fi
+  done
 }
 trap cleanup_strays EXIT
 

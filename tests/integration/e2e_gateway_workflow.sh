@@ -132,6 +132,18 @@ check_eq "bad task config 422" 422 "$HTTP_CODE"
 code="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$DM_GATEWAY_URL/api/v1/tasks/$TASK/pause")"
 check_eq "write without a token 401" 401 "$code"
 
+# --- metrics: the exposition passes Prometheus' own linter, process metrics present ------
+api GET /metrics
+check_eq "metrics 200" 200 "$HTTP_CODE"
+check_contains "process RSS metric" 'process_resident_memory_bytes ' "$BODY"
+check_contains "process fds metric" 'process_open_fds ' "$BODY"
+if command -v promtool >/dev/null 2>&1; then
+  lint="$(printf '%s\n' "$BODY" | promtool check metrics 2>&1)" && lint_rc=0 || lint_rc=$?
+  check_eq "promtool check metrics: no problems ($lint)" "0:" "$lint_rc:$lint"
+else
+  echo "skip - promtool not installed (Debian prometheus)"
+fi
+
 # --- stop -------------------------------------------------------------------------------
 api DELETE "/api/v1/tasks/$TASK"
 check_eq "DELETE (stop-task) 200" 200 "$HTTP_CODE"

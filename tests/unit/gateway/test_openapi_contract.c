@@ -357,6 +357,7 @@ static const struct op OPS[] = {
     {"GET", "/openapi.json", "/openapi.json", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
     {"GET", "/openapi.yaml", "/openapi.yaml", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
     {"GET", "/docs", "/docs", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
+    {"GET", "/docs/{asset}", "/docs/docs.js", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
 };
 
 static bool is_v1alpha1(const struct op *o)

@@ -1,0 +1,96 @@
+/* assets.c - serving the embedded browser files (assets.h). */
+#include "assets.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "dm_assert.h"
+#include "hash.h"
+
+#define ASSET_MAX 32
+#define ETAG_LEN 20   /* "\"" + 16 hex + "\"" + NUL */
+
+/* Everything a page may load comes from this gateway; inline styles are allowed because
+ * Swagger UI sets style attributes, inline scripts never are. */
+#define ASSET_CSP "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
+                  "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "         \
+                  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+static char g_etags[ASSET_MAX][ETAG_LEN];
+static pthread_once_t g_etags_once = PTHREAD_ONCE_INIT;
+
+static size_t asset_len(const struct asset_file *a)
+{
+    return (size_t)((uintptr_t)a->end - (uintptr_t)a->start);
+}
+
+static void etags_init(void)
+{
+    DM_ASSERT(assets_table_len <= ASSET_MAX);
+    for (size_t i = 0; i < assets_table_len; i++) {
+        const struct asset_file *a = &assets_table[i];
+        snprintf(g_etags[i], ETAG_LEN, "\"%016" PRIx64 "\"",
+                 dm_fnv1a64(DM_FNV64_INIT, a->start, asset_len(a)));
+    }
+}
+
+const struct asset_file *asset_find(const char *name)
+{
+    for (size_t i = 0; i < assets_table_len; i++)
+        if (strcmp(assets_table[i].name, name) == 0)
+            return &assets_table[i];
+    return NULL;
+}
+
+const char *asset_etag(const struct asset_file *a)
+{
+    pthread_once(&g_etags_once, etags_init);
+    return g_etags[a - assets_table];
+}
+
+static enum route_rc send_asset(struct route_ctx *c, const struct asset_file *a)
+{
+    const char *etag = asset_etag(a);
+    route_header(c, "ETag", etag);
+    route_header(c, "Cache-Control", "no-cache");   /* revalidate: 304 while unchanged */
+    route_header(c, "X-Content-Type-Options", "nosniff");
+    route_header(c, "Content-Security-Policy", ASSET_CSP);
+    route_header(c, "Referrer-Policy", "no-referrer");
+    if (c->req.if_none_match && taskcfg_if_none_match(c->req.if_none_match, etag))
+        return route_text(c, 304, NULL, "", 0);
+    return route_text(c, 200, a->content_type, (const char *)a->start, asset_len(a));
+}
+
+/* The page shown when the build had no Swagger UI (npm was not run in console/). */
+static const char DOCS_MISSING[] =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<title>dm-gateway API</title></head><body>\n<h1>dm-gateway API</h1>\n"
+    "<p>This gateway was built without its documentation UI (Swagger UI is installed with "
+    "<code>npm ci</code> in <code>console/</code>, which <code>scripts/setup.sh</code> does). "
+    "The contract itself is served: <a href=\"/openapi.yaml\">openapi.yaml</a>, "
+    "<a href=\"/openapi.json\">openapi.json</a>.</p>\n</body></html>\n";
+
+enum route_rc h_docs(struct route_ctx *c)
+{
+    if (!assets_swagger_ui) {
+        route_header(c, "Content-Security-Policy", ASSET_CSP);
+        return route_text(c, 200, "text/html; charset=utf-8", DOCS_MISSING,
+                          sizeof(DOCS_MISSING) - 1);
+    }
+    return send_asset(c, asset_find("docs/index.html"));
+}
+
+enum route_rc h_docs_asset(struct route_ctx *c)
+{
+    char name[128];
+    const char *file = route_param(c, "asset");
+    const struct asset_file *a = NULL;
+    if (file && (size_t)snprintf(name, sizeof name, "docs/%s", file) < sizeof name)
+        a = asset_find(name);
+    if (!a)
+        return route_problem(c, 404, "no such documentation file");
+    return send_asset(c, a);
+}

@@ -1,0 +1,43 @@
+// lib.mjs - shared helpers for the real-browser tests: Debian's chromium through
+// playwright-core, a page that records every console error and failed request (a test
+// fails on any), TAP-like ok/FAIL lines and a closing "N passed, N failed" line.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+let passes = 0, fails = 0;
+export function ok(cond, what) {
+  if (cond) { passes++; console.log(`ok   - ${what}`); }
+  else { fails++; console.log(`FAIL - ${what}`); }
+  return cond;
+}
+
+export async function launch() {
+  const exe = process.env.CHROMIUM || '/usr/bin/chromium';
+  return chromium.launch({ executablePath: exe, headless: true,
+                           args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+// A page whose console errors, page errors and failed or >= 500 requests are collected
+// in page.problems (4xx answers the test provokes on purpose are the test's business).
+export async function watchedPage(browser, opts = {}) {
+  const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  page.problems = [];
+  page.on('console', m => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', e => page.problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', r => page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', r => { if (r.status() >= 500) page.problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  return page;
+}
+
+export async function screenshot(page, name) {
+  const dir = process.env.DMGW_ARTIFACTS || 'test-artifacts';
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: false });
+  console.log(`# screenshot ${dir}/${name}.png`);
+}
+
+export function finish() {
+  console.log(`${passes} passed, ${fails} failed`);
+  process.exit(fails ? 1 : 0);
+}
