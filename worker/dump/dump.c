@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -286,6 +287,7 @@ static pid_t spawn(const char *exe, char **argv, int errfd)
     if (pid != 0)
         return pid;
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a kill -9 of the worker takes mydumper along */
     int nul = open("/dev/null", O_RDWR);
     if (nul >= 0) {
         dup2(nul, 0);

@@ -43,8 +43,9 @@ static bool wait_unit(const char *name, Pb__UnitType unit, Pb__Stage stage, int 
         Pb__QueryStatusResponse *r = query_status(name);
         Pb__SubTaskStatus *s = status_of(r);
         bool ok = s && s->unit == unit && s->stage == stage &&
-                  (unit != PB__UNIT_TYPE__Load || (s->load && s->load->finishedbytes > 0));
-        if (ok && unit == PB__UNIT_TYPE__Load) {
+                  (unit != PB__UNIT_TYPE__Load || stage == PB__STAGE__Paused ||
+                   (s->load && s->load->finishedbytes > 0));
+        if (ok && unit == PB__UNIT_TYPE__Load && stage != PB__STAGE__Paused) {
             ck_assert_int_gt(s->load->totalbytes, 0);
             ck_assert_ptr_nonnull(strstr(s->load->metabinlog, "mysql-bin."));
             ck_assert_ptr_nonnull(strstr(s->load->progress, "%"));
@@ -78,6 +79,9 @@ static void fill_source(void)
     sql(g_src, "CREATE DATABASE other");
     sql(g_src, "CREATE TABLE other.t (id INT PRIMARY KEY)");
     sql(g_src, "INSERT INTO other.t VALUES (1)");
+    sql(g_src, "CREATE DATABASE g");
+    sql(g_src, "CREATE TABLE g.t (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "INSERT INTO g.t SELECT seq, seq %% 10 FROM g.seq_1_to_100");
     sql(g_src, "CREATE DATABASE f");
     sql(g_src, "CREATE TABLE f.t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET utf8mb4)");
     sql(g_src, "INSERT INTO f.t SELECT seq, CONCAT('f', seq) FROM f.seq_1_to_500");
@@ -143,6 +147,29 @@ START_TEST(all_mode_with_kill_during_load)
     value(g_dst, "SELECT COUNT(*) FROM dm_meta.shopall_loader_checkpoint WHERE `offset` = end_pos "
                  "AND `offset` > 0", a, sizeof a);
     ck_assert_msg(atoll(a) >= 5, "loader checkpoint rows complete: %s", a);
+}
+END_TEST
+
+/* a row the target refuses: Paused, the error names the file and the constraint */
+START_TEST(constraint_violation_pauses)
+{
+    char toml[4096], msg[2048];
+    Pb__QueryStatusResponse *r;
+    Pb__SubTaskStatus *st;
+    sql(g_dst, "CREATE DATABASE g");
+    sql(g_dst, "CREATE TABLE g.t (id INT PRIMARY KEY, v INT, UNIQUE KEY uv (v))");
+    task_toml(toml, sizeof toml, "cons", "full", "g", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("cons", PB__UNIT_TYPE__Load, PB__STAGE__Paused, 60000),
+                  "load not paused");
+    r = query_status("cons");
+    st = status_of(r);
+    ck_assert(st && st->result && st->result->n_errors == 1);
+    ck_assert_msg(strstr(st->result->errors[0]->msg, "file g.t.") &&
+                      strstr(st->result->errors[0]->msg, "Duplicate entry"),
+                  "%s", st->result->errors[0]->msg);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    ck_assert(operate("cons", PB__TASK_OP__Stop, msg, sizeof msg));
 }
 END_TEST
 
@@ -238,6 +265,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, pause_during_dump_kills_mydumper);
     tcase_add_test(tc, failing_mydumper_reports_stderr);
+    tcase_add_test(tc, constraint_violation_pauses);
     tcase_add_test(tc, full_mode_finishes);
     tcase_add_test(tc, all_mode_with_kill_during_load);
     suite_add_tcase(s, tc);
