@@ -489,7 +489,9 @@ static void snap_one(struct subtask *t, struct worker_subtask_status *s)
         struct worker_presync_stats ps = t->pre_stats;
         if (t->pre)
             worker_presync_stats(t->pre, &ps);
-        s->unit = ps.unit == WORKER_UNIT_DUMP || !ps.unit ? PB__UNIT_TYPE__Dump : PB__UNIT_TYPE__Load;
+        s->unit = (ps.unit == WORKER_UNIT_DUMP || !ps.unit) && t->stage != PB__STAGE__Finished
+                      ? PB__UNIT_TYPE__Dump
+                      : PB__UNIT_TYPE__Load;
         s->load = ps.load;
         if (ps.unit == WORKER_UNIT_SYNC)
             s->unit = PB__UNIT_TYPE__Sync;

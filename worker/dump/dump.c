@@ -365,8 +365,8 @@ static int build_args(const struct worker_dump_params *p, const char *exe, const
         snprintf(nums[2], 32, "%lld", (long long)c->chunk_filesize);
         argv[n++] = nums[2];
     }
-    if (c->skip_tz_utc)
-        argv[n++] = "--skip-tz-utc";
+    /* skip-tz-utc is not passed on: the dump is taken in UTC because the Load unit (like
+     * the Sync unit) writes TIMESTAMPs as UTC instants (docs/worker.md) */
     if (split_extra(extra, argv, &n, MAX_ARGS - 4, &has_tables)) {
         derr(e, "extra-args has too many arguments");
         return DM_E_INVAL;

@@ -1,7 +1,7 @@
 /* dump.h - the Dump unit of a task-mode full/all subtask, as DM v1.0 does it: the packaged
  * `mydumper` (Debian mydumper 0.10.1) runs as a child process with DM's arguments
- * (--host/--port/--user, --outputdir, --threads, --chunk-filesize, --skip-tz-utc,
- * extra-args, the tables from the black-white-list as --regex because 0.10.1's
+ * (--host/--port/--user, --outputdir, --threads, --chunk-filesize, extra-args; never
+ * --skip-tz-utc: the dump is in UTC as the Load unit's sessions are, the tables from the black-white-list as --regex because 0.10.1's
  * --tables-list hangs against MariaDB 10.11). The password never appears on a command
  * line: it goes into a defaults file (mode 0600, removed when the child ends). The output
  * directory is removed first (every dump starts afresh, as DM's); mydumper takes a

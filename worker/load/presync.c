@@ -39,6 +39,12 @@ static int run_units(struct worker_presync *s, struct worker_presync_result *res
     struct worker_load_params lp = { p->cfg, p->rules, s->dir, p->source_id, false };
     bool load_started = false, sync_started = false;
     int rc;
+    if (strchr(p->source_id, '/') || strcmp(p->source_id, "..") == 0 || !p->source_id[0]) {
+        worker_terr_set(&res->err, WTE_DUMP_RUNTIME, WTE_CLASS_DUMP_UNIT, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "source-id '%s' cannot name a dump directory",
+                        p->source_id);
+        return DM_E_INVAL;
+    }
     if (p->remove_meta && (rc = worker_load_reset_meta(p->cfg, p->source_id, &res->err)))
         return rc;
     if ((rc = worker_load_target_state(p->cfg, p->source_id, &load_started, &sync_started,
@@ -48,13 +54,9 @@ static int run_units(struct worker_presync *s, struct worker_presync_result *res
         atomic_store(&s->unit, WORKER_UNIT_SYNC);
         return DM_OK;
     }
-    if (!load_started && p->cfg->import_dir && p->cfg->import_dir[0]) {
-        struct worker_dump_pos pos;
-        char err[600];
-        /* import-dir holding a finished dump: load it as it is (no Dump) */
-        load_started = worker_dump_read_metadata(s->dir, &pos, err, sizeof err) == DM_OK;
-    }
-    if (!load_started) {
+    /* import-dir: a dump made elsewhere, loaded as it is (never dumped into: a Dump
+     * empties its directory first) */
+    if (!load_started && !(p->cfg->import_dir && p->cfg->import_dir[0])) {
         atomic_store(&s->unit, WORKER_UNIT_DUMP);
         if ((rc = worker_dump_run(s->dump, &dp, &res->err)))
             return rc;

@@ -3,9 +3,9 @@
  * begin follows DM's IsFreshTask from the target: a syncer checkpoint -> nothing to do
  * (Sync resumes from it), loader checkpoint rows -> Load (continues from its offsets),
  * otherwise Dump (every dump starts afresh). remove-meta drops both checkpoint tables
- * first. The dump directory is `import-dir` when given, else `<dir>/<task>.<source-id>`;
- * an import-dir that already holds a finished dump (its `metadata`) is loaded as it is,
- * without a Dump.
+ * first. The dump directory is `<dir>/<task>.<source-id>`; `import-dir`, when given,
+ * names a finished dump made elsewhere that is loaded as it is (no Dump ever writes or
+ * empties it).
  *
  * Ownership: BORROWS params->cfg, params->rules and the strings of params->src until
  * worker_presync_free. Thread-safety: stop/stats/done from any thread; start/free from
