@@ -2,6 +2,7 @@
 #include "dump.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -26,6 +27,7 @@
 #define TAIL_CAP 4096          /* stderr bytes kept for the error message */
 #define MAX_ARGS 256
 #define KILL_GRACE_MS 2000
+#define STALL_MS 120000        /* no output growth this long: mydumper is hung, kill it */
 #define PACKAGE_HINT "install the Debian package `mydumper` (apt-get install mydumper) or set mydumper-path"
 
 struct worker_dump {
@@ -299,12 +301,41 @@ static pid_t spawn(const char *exe, char **argv, int errfd)
     _exit(127);
 }
 
-/* Read the child's stderr until it exits; kill it on cancel. *status = wait status. */
-static void supervise(struct worker_dump *d, pid_t pid, int fd, struct tail *t, int *status)
+/* Bytes written so far under dir (files only, one level: mydumper's layout). */
+static long long dir_bytes(const char *dir)
 {
-    int64_t term_at = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    long long n = 0;
+    char path[4096];
+    struct stat st;
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (de->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            n += st.st_size;
+    }
+    closedir(d);
+    return n;
+}
+
+static int64_t stall_ms(void)
+{
+    const char *v = getenv("DMGW_DUMP_STALL_MS");
+    return v && atoll(v) > 0 ? atoll(v) : STALL_MS;
+}
+
+/* Read the child's stderr until it exits; kill it on cancel or when its output stopped
+ * growing for stall_ms() (*stalled). *status = wait status. */
+static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir, struct tail *t,
+                      int *status, bool *stalled)
+{
+    int64_t term_at = 0, checked_at = mono_ms(), grew_at = mono_ms(), limit = stall_ms();
+    long long bytes = -1;
     char buf[4096];
     bool eof = false;
+    *stalled = false;
     for (;;) {
         struct pollfd pfd = { fd, POLLIN, 0 };
         bool cancel;
@@ -322,6 +353,18 @@ static void supervise(struct worker_dump *d, pid_t pid, int fd, struct tail *t, 
         pthread_mutex_lock(&d->mu);
         cancel = d->canceled;
         pthread_mutex_unlock(&d->mu);
+        if (mono_ms() - checked_at >= 1000) {
+            long long now_bytes = dir_bytes(dir);
+            checked_at = mono_ms();
+            if (now_bytes != bytes) {
+                bytes = now_bytes;
+                grew_at = checked_at;
+            } else if (!*stalled && checked_at - grew_at >= limit) {
+                *stalled = true;   /* mydumper 0.10.1 now and then hangs after connecting */
+                cancel = true;
+            }
+        }
+        cancel = cancel || *stalled;
         if (cancel && !term_at) {
             kill(-pid, SIGTERM);
             term_at = mono_ms();
@@ -388,6 +431,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
     struct tail *t = calloc(1, sizeof *t);
     struct worker_dump_pos pos;
     int pipefd[2] = { -1, -1 }, status = 0, rc = DM_E_NOMEM;
+    bool stalled = false;
     pid_t pid;
     if (!extra || !t)
         goto out;
@@ -433,7 +477,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         goto out;
     }
     dm_log_kv(DM_LOG_INFO, "dump started", "mydumper", exe, "dir", p->dir, NULL);
-    supervise(d, pid, pipefd[0], t, &status);
+    supervise(d, pid, pipefd[0], p->dir, t, &status, &stalled);
     pthread_mutex_lock(&d->mu);
     d->pid = 0;
     rc = d->canceled ? DM_E_CANCELLED : DM_OK;
@@ -443,6 +487,13 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         goto out;
     }
     tail_text(t, msg, sizeof msg);
+    if (stalled) {
+        derr(e, "no dump output for %lld s, mydumper killed (auto-resume dumps again): %s",
+             (long long)stall_ms() / 1000, msg);
+        e->transient = true;
+        rc = DM_E_TIMEOUT;
+        goto out;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status))
             derr(e, "exit status %d: %s", WEXITSTATUS(status), msg);

@@ -92,6 +92,7 @@ static void setup(void)
     e2e_env_up();
     fill_source();
     setenv("DMGW_LOAD_STMT_DELAY_MS", "150", 1);
+    setenv("DMGW_DUMP_STALL_MS", "15000", 1);   /* a hung mydumper is retried quickly */
     spawn_worker();
 }
 
