@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "dm_error.h"
+#include "dm_regex.h"
 
 #define TERR_VERIFY "[code=11017:class=functional:scope=internal:level=low] "
 
@@ -34,6 +35,20 @@ static const char *position_error(const char *s)
     return NULL;
 }
 
+/* a `~` --sql-pattern must be a valid Go regexp (DM: regexp.Compile(pattern[1:])) */
+static bool pattern_ok(const char *pat, struct dm_buf *err)
+{
+    struct dm_regex *re = NULL;
+    char why[512] = "";
+    int rc = dm_regex_compile(pat + 1, 0, &re, why, sizeof why);
+    dm_regex_free(re);
+    if (rc == DM_OK)
+        return true;
+    dm_buf_printf(err, TERR_VERIFY "invalid --sql-pattern %s in sql operation: %s", pat,
+                  rc == DM_E_INVAL ? why : "out of memory");
+    return false;
+}
+
 int dmctl_verify_sql_args(const char *binlog_pos, const char *sql_pattern, bool sharding,
                           struct dm_buf *err)
 {
@@ -55,6 +70,8 @@ int dmctl_verify_sql_args(const char *binlog_pos, const char *sql_pattern, bool 
     } else if (!*pos && !*pat) {
         dm_buf_adds(err, TERR_VERIFY "must specify one of --binlog-pos and --sql-pattern in "
                                      "sql operation");
+    } else if (*pat == '~' && !pattern_ok(pat, err)) {
+        /* DM compiles `~re` with Go's regexp.Compile; the message went into err */
     } else if (sharding && *pos) {
         dm_buf_adds(err, TERR_VERIFY "cannot specify --binlog-pos with --sharding in sql "
                                      "operation");

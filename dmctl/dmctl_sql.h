@@ -2,8 +2,8 @@
  * (DM v1.0.7 dm/command/argument.go VerifySQLOperateArgs, dm/ctl/common/util.go).
  * Differences from DM (documented in docs/dmctl.md): statements are split on ';'
  * outside quotes/back-quotes/comments instead of by the TiDB parser, a DDL is
- * recognised by its leading keyword, and `~regexp` patterns are not compiled locally
- * (the master validates them).
+ * recognised by its leading keyword. `~regexp` patterns are compiled locally as DM does
+ * (Go regexp syntax, common/dm_regex.h).
  * Thread-safety: reentrant. */
 #ifndef DMCTL_SQL_H
 #define DMCTL_SQL_H

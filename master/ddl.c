@@ -4,12 +4,12 @@
  * members are synced; ShowDDLLocks / UnlockDDLLock; the --sharding SQL operators. */
 #include "master_int.h"
 
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
+#include "dm_regex.h"
 #include "dmmaster.pb-c.h"
 #include "dmworker.pb-c.h"
 #include "log.h"
@@ -27,6 +27,7 @@ struct ddl_lock {
 
 struct sqlop {
     char *task, *pattern;
+    struct dm_regex *re;        /* `~` patterns (Go regexp); NULL: the whole DDL must equal it */
     int op;
     struct master_strv args;
 };
@@ -67,6 +68,7 @@ void master_ddl_free(struct master *m)
     for (size_t i = 0; i < m->ddl->nops; i++) {
         free(m->ddl->ops[i].task);
         free(m->ddl->ops[i].pattern);
+        dm_regex_free(m->ddl->ops[i].re);
         master_strv_clear(&m->ddl->ops[i].args);
     }
     free(m->ddl->ops);
@@ -181,6 +183,17 @@ int master_sqlop_save(struct master *m, const Pb__HandleSQLsRequest *req, char *
         *err = master_terr_code(38002, "dm-master", "medium", "%s", "--sharding operation must specify --sql-pattern");
         return DM_E_INVAL;
     }
+    /* DM VerifySQLOperateArgs: a `~` pattern must compile (Go regexp), else 11017 */
+    struct dm_regex *re = NULL;
+    char why[512] = "";
+    if (req->sqlpattern[0] == '~') {
+        int crc = dm_regex_compile(req->sqlpattern + 1, 0, &re, why, sizeof(why));
+        if (crc == DM_E_INVAL)
+            *err = master_terr_code(11017, "functional", "low", "invalid --sql-pattern %s in sql operation: %s",
+                                    req->sqlpattern, why);
+        if (crc != DM_OK)
+            return crc;
+    }
     pthread_mutex_lock(&m->mu);
     struct sqlop *tmp = realloc(m->ddl->ops, (m->ddl->nops + 1) * sizeof(*tmp));
     int rc = DM_E_NOMEM;
@@ -190,32 +203,22 @@ int master_sqlop_save(struct master *m, const Pb__HandleSQLsRequest *req, char *
         memset(o, 0, sizeof(*o));
         o->task = strdup(req->name);
         o->pattern = strdup(req->sqlpattern);
+        o->re = re;
+        re = NULL;
         o->op = req->op;
         master_strv_copy(&o->args, req->args, req->n_args);
         m->ddl->nops++;
         rc = DM_OK;
     }
     pthread_mutex_unlock(&m->mu);
+    dm_regex_free(re);
     return rc;
 }
 
-static bool pattern_match(const char *pattern, const char *sql)
+/* DM: `~re` is a Go regexp searched in the DDL, anything else must equal the whole DDL */
+static bool pattern_match(const struct sqlop *o, const char *sql)
 {
-    if (pattern[0] != '~')
-        return strcmp(pattern, sql) == 0;
-    /* Go's leading "(?i)" flag (common in DM's docs) maps to REG_ICASE */
-    const char *re_src = pattern + 1;
-    int flags = REG_EXTENDED | REG_NOSUB;
-    if (strncmp(re_src, "(?i)", 4) == 0) {
-        re_src += 4;
-        flags |= REG_ICASE;
-    }
-    regex_t re;
-    if (regcomp(&re, re_src, flags) != 0)
-        return false;
-    bool ok = regexec(&re, sql, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
+    return o->re ? dm_regex_match(o->re, sql) : strcmp(o->pattern, sql) == 0;
 }
 
 /* take (remove) the first operator of `task` matching one of `ddls` */
@@ -228,7 +231,7 @@ static bool sqlop_take(struct master *m, const char *task, const struct master_s
         if (strcmp(o->task, task))
             continue;
         for (size_t j = 0; j < ddls->n && !found; j++)
-            if (pattern_match(o->pattern, ddls->items[j])) {
+            if (pattern_match(o, ddls->items[j])) {
                 *out = *o;
                 m->ddl->ops[i] = m->ddl->ops[--m->ddl->nops];
                 found = true;
@@ -339,6 +342,7 @@ static char *send_sqlop(struct master *m, struct ddl_lock *snap, const char *own
     free(em);
     free(op.task);
     free(op.pattern);
+    dm_regex_free(op.re);
     master_strv_clear(&op.args);
     return out;
 }

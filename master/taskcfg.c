@@ -317,7 +317,7 @@ static int adjust(struct master_task_cfg *c, char **err)
         *err = cfg_err(20008, "invalid timezone string: %s: unknown time zone %s", c->timezone, c->timezone);
         return DM_E_INVAL;
     }
-    return DM_OK;
+    return master_taskcfg_check_rules(c, err);
 }
 
 int master_taskcfg_parse(const char *yaml, size_t len, struct master_task_cfg **out, char **err)

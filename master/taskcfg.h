@@ -136,4 +136,28 @@ void *master_taskcfg_rule(const struct master_vec *map, const char *name);
 /* The DM checking items (config/checking_item.go) and the list text DM prints. */
 bool master_checking_item_valid(const char *item);
 
+/* ---- taskcfg_check.c ---- */
+struct dm_bwl;
+/* Compile black-white-list rule `l` (NULL: everything but the system schemas) with Go
+ * regexp `~` patterns (common/dm_tblfilter.h). DM_OK; DM_E_INVAL with the key, the pattern
+ * and Go's error in err; DM_E_NOMEM. *out: dm_bwl_free. */
+int master_taskcfg_bwl(const struct master_bwlist *l, bool case_sensitive, struct dm_bwl **out,
+                       char *err, size_t cap);
+/* Every user pattern of the task must compile, as DM's checker/syncer build them:
+ * black-white-list `~` names -> 26006 "fail to initial checker: generate black white list
+ * error: black-white-list <rule>: <key> \"<pattern>\": error parsing regexp: ...";
+ * binlog event filter sql-pattern / action / events -> 36030 "generate binlog event filter:
+ * initial rule <rule> in binlog event filter: ..."; partition id arguments -> 26004.
+ * Run by master_taskcfg_parse (start-task, update-task, check-task). DM_OK, DM_E_INVAL with
+ * *err (class dm-master), DM_E_NOMEM. */
+int master_taskcfg_check_rules(const struct master_task_cfg *c, char **err);
+/* The settings of `c` that this project's dm-worker does not support yet (one table in
+ * taskcfg_check.c: task-mode full/all, is-sharding, column-mapping expressions other than
+ * partition id, task names and syncer values the worker cannot take). Calls emit (may be NULL) once per hit
+ * with the task.yaml key, the worker's message and an instruction; returns the count. */
+size_t master_taskcfg_unsupported(const struct master_task_cfg *c,
+                                  void (*emit)(void *ctx, const char *setting, const char *msg,
+                                               const char *instruction),
+                                  void *ctx);
+
 #endif /* DM_MASTER_TASKCFG_H */

@@ -18,6 +18,9 @@ static const struct code_map CODE_MAP[] = {
     {38019, 38019, 404}, {38021, 38021, 404}, {38022, 38022, 409}, {38020, 38020, 409},
     {38026, 38026, 409}, {38018, 38018, 429}, {38033, 38033, 504}, {40061, 40061, 404},
     {20000, 20999, 422},
+    /* task config patterns/rules the master refuses (issue 12): checker generate BWL /
+     * router / column mapping, binlog event filter */
+    {26003, 26004, 422}, {26006, 26006, 422}, {36030, 36030, 422},
 };
 
 struct text_map {

@@ -1,158 +1,88 @@
 /* rules.c - black-white-list, binlog event filter, routes, column mapping (rules.h). */
 #include "rules.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dm_error.h"
-
-struct name_pat {
-    const char *text;  /* borrowed from the cfg */
-    bool is_re;
-    regex_t re;
-};
-
-struct tbl_pat {
-    struct name_pat db, tbl;
-};
-
-struct filter_re {
-    regex_t *res;       /* one per sql-pattern */
-    size_t n;
-};
+#include "dm_regex.h"
+#include "dm_tblfilter.h"
 
 struct worker_rules {
     const struct worker_subtask_cfg *cfg;
     bool icase;
-    struct name_pat *do_dbs, *ignore_dbs;
-    struct tbl_pat *do_tables, *ignore_tables;
-    struct filter_re *filters;   /* cfg->n_filters */
-};
-
-static const char *const system_schemas[] = {
-    "mysql", "sys", "information_schema", "performance_schema", "metrics_schema",
-    "inspection_schema", "dm_heartbeat", NULL
+    struct dm_bwl *bwl;
+    struct dm_regex **filter_res;   /* cfg->n_filters; NULL where a rule has no sql-pattern */
+    struct dm_route_rule *routes;   /* cfg->n_routes, strings borrowed from cfg */
 };
 
 bool worker_wildcard_match(const char *p, const char *s, bool icase)
 {
-    const char *star_p = NULL, *star_s = NULL;
-    while (*s) {
-        char pc = *p, sc = *s;
-        if (icase) {
-            pc = (char)tolower((unsigned char)pc);
-            sc = (char)tolower((unsigned char)sc);
-        }
-        if (*p == '*') {
-            star_p = ++p;
-            star_s = s;
-            continue;
-        }
-        if (*p && (*p == '?' || pc == sc)) {
-            p++;
-            s++;
-            continue;
-        }
-        if (!star_p)
-            return false;
-        p = star_p;
-        s = ++star_s;
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
+    return dm_wildcard_match(p, s, icase);
 }
 
 /* ---- compilation ---- */
 
-static int compile_re(regex_t *re, const char *text, bool icase, char *err, size_t cap)
+static int compile_bwl(struct worker_rules *r, char *err, size_t cap)
 {
-    int flags = REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0);
+    const struct worker_bwl *b = &r->cfg->bwl;
+    struct dm_bwl_table *tabs = calloc(b->n_do_tables + b->n_ignore_tables + 1, sizeof *tabs);
+    struct dm_bwl_rules rules = {b->do_dbs, b->n_do_dbs, b->ignore_dbs, b->n_ignore_dbs,
+                                 tabs, b->n_do_tables, tabs + b->n_do_tables,
+                                 b->n_ignore_tables};
+    char why[700] = "";
     int rc;
-    if (strncmp(text, "(?i)", 4) == 0) {
-        text += 4;
-        flags |= REG_ICASE;
-    }
-    rc = regcomp(re, text, flags);
-    if (rc != 0) {
-        char msg[128];
-        regerror(rc, re, msg, sizeof msg);
-        snprintf(err, cap, "invalid regular expression '%s': %s", text, msg);
-        return DM_E_INVAL;
-    }
-    return DM_OK;
-}
-
-static int compile_name(struct name_pat *np, const char *text, bool icase, char *err, size_t cap)
-{
-    np->text = text;
-    np->is_re = text[0] == '~';
-    if (!np->is_re)
-        return DM_OK;
-    return compile_re(&np->re, text + 1, icase, err, cap);
-}
-
-static int compile_names(struct name_pat **out, const char **names, size_t n, bool icase,
-                         char *err, size_t cap)
-{
-    size_t i;
-    int rc;
-    if (n == 0)
-        return DM_OK;
-    *out = calloc(n, sizeof **out);
-    if (!*out)
+    if (!tabs)
         return DM_E_NOMEM;
-    for (i = 0; i < n; i++)
-        if ((rc = compile_name(&(*out)[i], names[i], icase, err, cap)))
-            return rc;
-    return DM_OK;
-}
-
-static int compile_tables(struct tbl_pat **out, const struct worker_bwl_table *t, size_t n,
-                          bool icase, char *err, size_t cap)
-{
-    size_t i;
-    int rc;
-    if (n == 0)
-        return DM_OK;
-    *out = calloc(n, sizeof **out);
-    if (!*out)
-        return DM_E_NOMEM;
-    for (i = 0; i < n; i++) {
-        if ((rc = compile_name(&(*out)[i].db, t[i].db, icase, err, cap)) ||
-            (rc = compile_name(&(*out)[i].tbl, t[i].tbl, icase, err, cap)))
-            return rc;
-    }
-    return DM_OK;
+    for (size_t i = 0; i < b->n_do_tables; i++)
+        tabs[i] = (struct dm_bwl_table){b->do_tables[i].db, b->do_tables[i].tbl};
+    for (size_t i = 0; i < b->n_ignore_tables; i++)
+        tabs[b->n_do_tables + i] = (struct dm_bwl_table){b->ignore_tables[i].db,
+                                                         b->ignore_tables[i].tbl};
+    rc = dm_bwl_new(&rules, r->cfg->case_sensitive, &r->bwl, why, sizeof why);
+    if (rc == DM_E_INVAL)
+        snprintf(err, cap, "generate black white list: %s", why);
+    free(tabs);
+    return rc;
 }
 
 static int compile_filters(struct worker_rules *r, char *err, size_t cap)
 {
     const struct worker_subtask_cfg *c = r->cfg;
-    size_t i, k;
+    char why[700] = "";
     int rc;
     if (c->n_filters == 0)
         return DM_OK;
-    r->filters = calloc(c->n_filters, sizeof *r->filters);
-    if (!r->filters)
+    if (!(r->filter_res = calloc(c->n_filters, sizeof *r->filter_res)))
         return DM_E_NOMEM;
-    for (i = 0; i < c->n_filters; i++) {
+    for (size_t i = 0; i < c->n_filters; i++) {
         const struct worker_filter_rule *f = &c->filters[i];
         if (f->n_sql == 0)
             continue;
-        r->filters[i].res = calloc(f->n_sql, sizeof(regex_t));
-        if (!r->filters[i].res)
-            return DM_E_NOMEM;
-        for (k = 0; k < f->n_sql; k++) {
-            if ((rc = compile_re(&r->filters[i].res[k], f->sql_patterns[k], false, err, cap)))
-                return rc;
-            r->filters[i].n++;
-        }
+        rc = dm_sql_patterns_compile(f->sql_patterns, f->n_sql, &r->filter_res[i], why,
+                                     sizeof why);
+        if (rc == DM_E_INVAL)
+            snprintf(err, cap, "generate binlog event filter: filter rule %zu: %s", i, why);
+        if (rc)
+            return rc;
+    }
+    return DM_OK;
+}
+
+static int copy_routes(struct worker_rules *r)
+{
+    const struct worker_subtask_cfg *c = r->cfg;
+    if (c->n_routes == 0)
+        return DM_OK;
+    if (!(r->routes = calloc(c->n_routes, sizeof *r->routes)))
+        return DM_E_NOMEM;
+    for (size_t i = 0; i < c->n_routes; i++) {
+        const struct worker_route_rule *rr = &c->routes[i];
+        r->routes[i] = (struct dm_route_rule){rr->schema_pattern, rr->table_pattern,
+                                              rr->target_schema, rr->target_table};
     }
     return DM_OK;
 }
@@ -161,19 +91,16 @@ int worker_rules_new(const struct worker_subtask_cfg *cfg, struct worker_rules *
                      char *err, size_t cap)
 {
     struct worker_rules *r = calloc(1, sizeof *r);
-    const struct worker_bwl *b = &cfg->bwl;
     int rc;
     *out = NULL;
     if (!r)
         return DM_E_NOMEM;
     r->cfg = cfg;
     r->icase = !cfg->case_sensitive;
-    if ((rc = compile_names(&r->do_dbs, b->do_dbs, b->n_do_dbs, r->icase, err, cap)) ||
-        (rc = compile_names(&r->ignore_dbs, b->ignore_dbs, b->n_ignore_dbs, r->icase, err, cap)) ||
-        (rc = compile_tables(&r->do_tables, b->do_tables, b->n_do_tables, r->icase, err, cap)) ||
-        (rc = compile_tables(&r->ignore_tables, b->ignore_tables, b->n_ignore_tables, r->icase,
-                             err, cap)) ||
-        (rc = compile_filters(r, err, cap))) {
+    if ((rc = compile_bwl(r, err, cap)) || (rc = compile_filters(r, err, cap)) ||
+        (rc = copy_routes(r))) {
+        if (rc == DM_E_NOMEM)
+            snprintf(err, cap, "out of memory");
         worker_rules_free(r);
         return rc;
     }
@@ -181,100 +108,23 @@ int worker_rules_new(const struct worker_subtask_cfg *cfg, struct worker_rules *
     return DM_OK;
 }
 
-static void free_names(struct name_pat *p, size_t n)
-{
-    size_t i;
-    if (!p)
-        return;
-    for (i = 0; i < n; i++)
-        if (p[i].is_re && p[i].text)
-            regfree(&p[i].re);
-    free(p);
-}
-
-static void free_tables(struct tbl_pat *p, size_t n)
-{
-    size_t i;
-    if (!p)
-        return;
-    for (i = 0; i < n; i++) {
-        if (p[i].db.is_re && p[i].db.text)
-            regfree(&p[i].db.re);
-        if (p[i].tbl.is_re && p[i].tbl.text)
-            regfree(&p[i].tbl.re);
-    }
-    free(p);
-}
-
 void worker_rules_free(struct worker_rules *r)
 {
-    size_t i, k;
     if (!r)
         return;
-    free_names(r->do_dbs, r->cfg->bwl.n_do_dbs);
-    free_names(r->ignore_dbs, r->cfg->bwl.n_ignore_dbs);
-    free_tables(r->do_tables, r->cfg->bwl.n_do_tables);
-    free_tables(r->ignore_tables, r->cfg->bwl.n_ignore_tables);
-    if (r->filters) {
-        for (i = 0; i < r->cfg->n_filters; i++) {
-            for (k = 0; k < r->filters[i].n; k++)
-                regfree(&r->filters[i].res[k]);
-            free(r->filters[i].res);
-        }
-        free(r->filters);
-    }
+    dm_bwl_free(r->bwl);
+    for (size_t i = 0; r->filter_res && i < r->cfg->n_filters; i++)
+        dm_regex_free(r->filter_res[i]);
+    free(r->filter_res);
+    free(r->routes);
     free(r);
 }
 
 /* ---- black-white-list ---- */
 
-static bool name_match(const struct name_pat *p, const char *s, bool icase)
-{
-    if (p->is_re)
-        return regexec(&p->re, s, 0, NULL, 0) == 0;
-    return icase ? strcasecmp(p->text, s) == 0 : strcmp(p->text, s) == 0;
-}
-
-static bool names_match(const struct name_pat *p, size_t n, const char *s, bool icase)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (name_match(&p[i], s, icase))
-            return true;
-    return false;
-}
-
-static bool tables_match(const struct tbl_pat *p, size_t n, const char *db, const char *tbl,
-                         bool icase)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (name_match(&p[i].db, db, icase) && name_match(&p[i].tbl, tbl, icase))
-            return true;
-    return false;
-}
-
 bool worker_rules_bwl_allow(const struct worker_rules *r, const char *schema, const char *table)
 {
-    const struct worker_bwl *b = &r->cfg->bwl;
-    size_t i;
-    for (i = 0; system_schemas[i]; i++)
-        if (strcasecmp(system_schemas[i], schema) == 0)
-            return false;
-    if (b->n_do_dbs > 0) {
-        if (!names_match(r->do_dbs, b->n_do_dbs, schema, r->icase))
-            return false;
-    } else if (b->n_ignore_dbs > 0 && names_match(r->ignore_dbs, b->n_ignore_dbs, schema, r->icase)) {
-        return false;
-    }
-    if (!table || !table[0])
-        return true;
-    if (b->n_do_tables > 0 && tables_match(r->do_tables, b->n_do_tables, schema, table, r->icase))
-        return true;
-    if (b->n_ignore_tables > 0 &&
-        tables_match(r->ignore_tables, b->n_ignore_tables, schema, table, r->icase))
-        return false;
-    return b->n_do_tables == 0;
+    return dm_bwl_allow(r->bwl, schema, table);
 }
 
 /* ---- binlog event filter ---- */
@@ -320,15 +170,6 @@ static bool match_event(const struct worker_filter_rule *f, enum worker_event ev
     return false;
 }
 
-static bool match_sql(const struct filter_re *fr, const char *sql)
-{
-    size_t i;
-    for (i = 0; i < fr->n; i++)
-        if (regexec(&fr->res[i], sql, 0, NULL, 0) == 0)
-            return true;
-    return false;
-}
-
 /* tidb-tools semantics: Ignore wins on a match; a Do rule that does not match ignores. */
 static bool rule_ignores(const struct worker_rules *r, size_t i, enum worker_event ev,
                          const char *sql)
@@ -338,9 +179,9 @@ static bool rule_ignores(const struct worker_rules *r, size_t i, enum worker_eve
     if (ev != WEV_NULL) {
         matched = match_event(f, ev);
     } else {
-        if (r->filters[i].n == 0 || !sql)
+        if (!r->filter_res || !r->filter_res[i] || !sql)
             return false;
-        matched = match_sql(&r->filters[i], sql);
+        matched = dm_regex_match(r->filter_res[i], sql);
     }
     return matched ? f->ignore : !f->ignore;
 }
@@ -376,25 +217,8 @@ bool worker_rules_filter_ignore(const struct worker_rules *r, const char *schema
 void worker_rules_route(const struct worker_rules *r, const char *schema, const char *table,
                         char *tschema, size_t tscap, char *ttable, size_t ttcap)
 {
-    const struct worker_subtask_cfg *c = r->cfg;
-    const struct worker_route_rule *hit = NULL;
-    size_t i;
-    if (!table)
-        table = "";
-    for (i = 0; i < c->n_routes && !hit && table[0]; i++) {
-        const struct worker_route_rule *rr = &c->routes[i];
-        if (rr->table_pattern[0] && worker_wildcard_match(rr->schema_pattern, schema, r->icase) &&
-            worker_wildcard_match(rr->table_pattern, table, r->icase))
-            hit = rr;
-    }
-    for (i = 0; i < c->n_routes && !hit; i++) {
-        const struct worker_route_rule *rr = &c->routes[i];
-        if (!rr->table_pattern[0] && worker_wildcard_match(rr->schema_pattern, schema, r->icase))
-            hit = rr;
-    }
-    snprintf(tschema, tscap, "%s", hit && hit->target_schema[0] ? hit->target_schema : schema);
-    snprintf(ttable, ttcap, "%s",
-             hit && hit->table_pattern[0] && hit->target_table[0] ? hit->target_table : table);
+    dm_route(r->routes, r->cfg->n_routes, r->icase, schema, table, tschema, tscap, ttable,
+             ttcap);
 }
 
 /* ---- column mapping ---- */

@@ -1,7 +1,8 @@
 /* rules.h - task rules of one subtask, compiled: black-white-list (MySQL replicate-do/
- * ignore semantics, `~` = POSIX extended regex), binlog event filters (tidb-tools
- * binlog-filter: Do/Ignore, events, sql-pattern), table routes (wildcards `*` `?`, table
- * rules win over schema rules) and column mapping "partition id" (dataplane.md §3.6).
+ * ignore semantics, `~` = Go regexp), binlog event filters (tidb-tools binlog-filter:
+ * Do/Ignore, events, sql-pattern as one case-insensitive Go regexp), table routes
+ * (wildcards `*` `?`, table rules win over schema rules) and column mapping "partition id"
+ * (dataplane.md §3.6). Matching is common/dm_tblfilter.h over common/dm_regex.h (RE2).
  * Ownership: a rules object BORROWS the cfg it was built from (free it first).
  * Thread-safety: immutable after worker_rules_new; concurrent readers are fine. */
 #ifndef DM_WORKER_RULES_H
@@ -23,7 +24,9 @@ enum worker_event {
 
 struct worker_rules;
 
-/* Compile. DM_OK, DM_E_INVAL (bad regex, message in err) or DM_E_NOMEM. */
+/* Compile. DM_OK, DM_E_INVAL (an invalid pattern: err names the key, the pattern and Go's
+ * error, e.g. `generate black white list: do-tables tbl-name "~a\q": error parsing regexp:
+ * invalid escape sequence: `\q``) or DM_E_NOMEM. */
 int worker_rules_new(const struct worker_subtask_cfg *cfg, struct worker_rules **out,
                      char *err, size_t cap);
 void worker_rules_free(struct worker_rules *r);

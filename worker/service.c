@@ -388,8 +388,12 @@ static Pb__SubTaskError *subtask_error(struct arena *a, const struct worker_subt
     pb__sync_sqlerror__init(q);
     worker_terr_string(&st->error, buf, sizeof buf);
     q->msg = arena_strdup(a, buf);
-    if (st->sync.have_pos)
+    if (st->error.failed_pos[0])
+        q->failedbinlogposition = arena_strdup(a, st->error.failed_pos);
+    else if (st->sync.have_pos)
         q->failedbinlogposition = pos_str(a, st->sync.syncer_file, st->sync.syncer_pos);
+    if (st->error.error_sql[0])
+        q->errorsql = arena_strdup(a, st->error.error_sql);
     se->errors[0] = q;
     se->n_errors = 1;
     return e;
@@ -439,6 +443,24 @@ static void h_worker_config(struct rpc_server_call *call, const ProtobufCMessage
     resp.content = content ? content : (char *)"";
     rpc_server_reply(call, &resp.base);
     free(content);
+}
+
+/* ---- SQL operators ---- */
+
+/* HandleSQLs (DM v1.0.7 Worker.HandleSQLs): the operator is set on the subtask; the
+ * answer is result + DM's terror string. */
+static void h_handle_sqls(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__HandleSubTaskSQLsRequest *req = (const Pb__HandleSubTaskSQLsRequest *)m;
+    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    char err[1300] = "";
+    int rc = worker_handle_sqls(s->w, req->name, (int)req->op, (const char *const *)req->args,
+                                req->n_args, req->binlogpos, req->sqlpattern, err, sizeof err);
+    resp.result = rc == DM_OK;
+    resp.worker = (char *)"";
+    resp.msg = rc == DM_OK ? (char *)"" : err[0] ? err : (char *)dm_strerror(rc);
+    rpc_server_reply(call, &resp.base);
 }
 
 /* ---- not supported ---- */
@@ -495,7 +517,7 @@ static const struct unary_entry unary[] = {
     {"QueryTaskOperation", h_query_op, NULL},
     {"QueryWorkerConfig", h_worker_config, NULL},
     {"OperateRelay", h_operate_relay, NULL},
-    {"HandleSQLs", h_unsupported, "sql-skip/sql-replace/sql-inject (HandleSQLs)"},
+    {"HandleSQLs", h_handle_sqls, NULL},
     {"ExecuteDDL", h_unsupported, "sharding DDL lock (ExecuteDDL)"},
     {"BreakDDLLock", h_unsupported, "sharding DDL lock (BreakDDLLock)"},
     {"SwitchRelayMaster", h_unsupported, "relay unit (SwitchRelayMaster)"},

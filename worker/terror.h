@@ -22,7 +22,13 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_DB_DRIVER          10001  /* database driver error */
 #define WTE_DB_EXEC            10006  /* execute statement failed */
 #define WTE_CONFIG_DECODE      20016  /* subtask config decode/validate failure */
+#define WTE_VERIFY_SQL_OPERATE_ARGS 11017 /* bad sql-skip/sql-replace arguments */
 #define WTE_SYNC_DML_STATEMENT 36014  /* statement-format DML in a QUERY event */
+#define WTE_SYNC_PARSE_STMT    36017  /* statement the DDL parser does not support */
+#define WTE_SYNC_INJECT_DDL_ONLY 36023
+#define WTE_SYNC_INJECT_DDL_NO_SCHEMA 36024
+#define WTE_SYNC_NOT_SUPPORTED_OPERATE 36025
+#define WTE_SYNC_HANDLE_DDL_FAILED 36061 /* fail to handle ddl job */
 #define WTE_SYNC_UNIT          36059  /* generic sync unit failure (binlog read/decode) */
 #define WTE_DUMP_RUNTIME       32001  /* mydumper runs with error */
 #define WTE_LOAD_PARSE_VALUES  34003  /* parse quote values (column mapping) */
@@ -45,6 +51,9 @@ struct worker_terr {
     enum worker_terr_level level;
     bool transient;     /* connection-level failure: retry / auto-resume may fix it */
     char msg[1024];
+    /* Sync unit statement errors (query-error's SyncSQLError), "" otherwise: */
+    char failed_pos[280];   /* "file:pos" = end of the failing event (sql-skip --binlog-pos) */
+    char error_sql[1024];   /* the statement (truncated) */
 };
 
 /* Fill `e` (message printf-style, truncated to fit). */

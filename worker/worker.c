@@ -20,6 +20,7 @@ struct subtask {
     struct worker_rules *rules;
     int stage;
     struct worker_syncer *syncer;
+    struct worker_sqlop *sqlops;      /* sql-skip/replace/inject, kept across pause/resume */
     bool has_error, canceled, remove_meta;
     struct worker_terr error;
     struct worker_sync_stats stats;   /* last stats of a stopped syncer */
@@ -89,6 +90,7 @@ static void subtask_free(struct subtask *t)
         return;
     worker_presync_free(t->pre);
     worker_syncer_free(t->syncer);
+    worker_sqlop_free(t->sqlops);
     worker_rules_free(t->rules);
     worker_subtask_cfg_free(t->cfg);
     free(t->name);
@@ -109,6 +111,10 @@ static int subtask_new(struct worker_subtask_cfg *cfg, struct subtask **out, cha
         return DM_E_NOMEM;
     }
     t->cfg = cfg;
+    if (!(t->sqlops = worker_sqlop_new())) {
+        subtask_free(t);
+        return DM_E_NOMEM;
+    }
     rc = worker_rules_new(cfg, &t->rules, rerr, sizeof rerr);
     if (rc) {
         werr(err, cap, WTE_CONFIG_DECODE, "invalid task rules: %s", rerr);
@@ -224,6 +230,7 @@ static int run_syncer(struct worker *w, struct subtask *t)
     p.safe_mode_ms = w->opt.safe_mode_ms;
     p.start_file = t->start_file;
     p.start_pos = t->start_pos;
+    p.sqlops = t->sqlops;
     rc = worker_syncer_start(&p, &t->syncer);
     if (rc)
         return rc;
@@ -536,6 +543,25 @@ int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_st
     qsort(*out, i, sizeof **out, by_name);
     *n = i;
     return DM_OK;
+}
+
+int worker_handle_sqls(struct worker *w, const char *name, int op, const char *const *args,
+                       size_t nargs, const char *binlog_pos, const char *pattern, char *err,
+                       size_t cap)
+{
+    struct subtask *t;
+    int rc;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, name ? name : "");
+    if (!t) {
+        werr(err, cap, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", name ? name : "");
+        rc = DM_E_NOT_FOUND;
+    } else {
+        rc = worker_sqlop_set(t->sqlops, (enum worker_sqlop_op)op, args, nargs, binlog_pos,
+                              pattern, err, cap);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
 const struct worker_config *worker_cfg(const struct worker *w) { return w->cfg; }

@@ -69,6 +69,13 @@ struct worker_subtask_status {
 int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_status **out,
                     size_t *n);
 const struct worker_config *worker_cfg(const struct worker *w);
+
+/* HandleSQLs: set a SQL operator (op: Pb__SQLOp) on subtask `name` (sqlop.h). DM_OK, or
+ * an error with DM's terror string in err (unknown subtask 40054, bad arguments 11017,
+ * inject checks 36023/36024). Takes the worker lock briefly; never waits on data. */
+int worker_handle_sqls(struct worker *w, const char *name, int op, const char *const *args,
+                       size_t nargs, const char *binlog_pos, const char *pattern, char *err,
+                       size_t cap);
 /* Run the checker once now (tests). */
 void worker_check_now(struct worker *w);
 

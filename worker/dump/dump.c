@@ -27,7 +27,7 @@
 #define TAIL_CAP 4096          /* stderr bytes kept for the error message */
 #define MAX_ARGS 256
 #define KILL_GRACE_MS 2000
-#define STALL_MS 120000        /* no output growth this long: mydumper is hung, kill it */
+#define STALL_MS 60000         /* no output growth this long: mydumper is hung, kill it */
 #define PACKAGE_HINT "install the Debian package `mydumper` (apt-get install mydumper) or set mydumper-path"
 
 struct worker_dump {
@@ -288,8 +288,12 @@ static pid_t spawn(const char *exe, char **argv, int errfd)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    sigset_t none;
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a kill -9 of the worker takes mydumper along */
+    sigemptyset(&none);                 /* the worker blocks SIGTERM/SIGINT, ignores SIGPIPE */
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
     int nul = open("/dev/null", O_RDWR);
     if (nul >= 0) {
         dup2(nul, 0);

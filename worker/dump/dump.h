@@ -10,7 +10,7 @@
  * Errors: DM_OK; DM_E_NOT_FOUND (mydumper missing: the message names the package);
  * DM_E_IO (output dir / defaults file / spawn); DM_E_CANCELLED (worker_dump_cancel);
  * DM_E_INTERNAL (mydumper failed: exit status and the tail of its stderr in e->msg);
- * DM_E_TIMEOUT (its output did not grow for 120 s, DMGW_DUMP_STALL_MS: mydumper 0.10.1
+ * DM_E_TIMEOUT (its output did not grow for 60 s, DMGW_DUMP_STALL_MS: mydumper 0.10.1
  * now and then hangs right after connecting; killed, e->transient so auto-resume retries);
  * DM_E_DB (listing the source's tables). DM code 32001 in *e.
  * Thread-safety: worker_dump_cancel may be called from any thread while worker_dump_run

@@ -142,8 +142,13 @@ int worker_applier_open(const struct worker_db_cfg *to, const char *meta_schema,
 void worker_ap_tinfo_free(struct tinfo *t)
 {
     size_t i;
-    for (i = 0; i < t->ncols; i++)
+    for (i = 0; i < t->ncols; i++) {
         free(t->cols[i]);
+        if (t->charset)
+            free(t->charset[i]);
+    }
+    free(t->charset);
+    free(t->tcs);
     for (i = 0; i < t->nkeys; i++)
         free(t->keys[i].idx);
     free(t->keys);
@@ -226,7 +231,7 @@ int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char
     return dm_buf_addc(b, '\'');
 }
 
-static int add_hex(struct dm_buf *b, const char *s, size_t n)
+int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
     size_t i;
@@ -255,14 +260,14 @@ int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct
     case BL_DOUBLE:
         return dm_buf_printf(b, "%.17g", v->d);
     case BL_BINARY:
-        return add_hex(b, v->ptr, v->len);
+        return worker_ap_add_hex(b, v->ptr, v->len);
     case BL_STRING:
         /* The row image holds the column's own bytes (latin1, utf8mb4, ...): a quoted
          * literal would be converted from the connection's utf8mb4, so anything not
          * ASCII goes as X'..', whose bytes are stored as they are. */
         for (size_t i = 0; i < v->len; i++)
             if ((unsigned char)v->ptr[i] >= 0x80)
-                return add_hex(b, v->ptr, v->len);
+                return worker_ap_add_hex(b, v->ptr, v->len);
         return worker_ap_add_escaped(a, b, v->ptr, v->len);
     case BL_DECIMAL:
     case BL_TEMPORAL:
@@ -319,7 +324,8 @@ int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct wo
                         "binlog_pos INT UNSIGNED, is_global BOOLEAN, "
                         "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
                         "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
-                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table))"))
+                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)) "
+                        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"))
         goto out;
     rc = worker_ap_run(a, q.data, q.len, e);
 out:

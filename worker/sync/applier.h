@@ -69,6 +69,10 @@ struct worker_rowjob {
     const uint64_t *keys;     /* causality keys (hashes of PK/UK values + table), >= 1 */
     size_t nkeys;
     bool keyless;             /* an image had no usable unique key: keys hold the table */
+    bool barrier;             /* frees or takes a unique value its (partial) images do not
+                                 show (applier_dml.c): keys cannot order it, so it runs
+                                 after everything before it and before everything after
+                                 it is committed (dmlpool.h); never merged */
     /* filled by the caller of the generator (the Sync unit) for key-less jobs: */
     const char *src_schema, *src_table; /* source table (per-table checkpoint row) */
     const char *file;         /* position of the rows event */
@@ -78,6 +82,11 @@ typedef int (*worker_rowjob_fn)(void *ud, const struct worker_rowjob *j, struct 
 
 /* Generate the DML of one rows event for target `tschema`.`ttable` (DM v1.0 statements,
  * safe mode REPLACE / DELETE+REPLACE), one job per row, in order, each passed to fn.
+ * Partial row images (binlog_row_image MINIMAL/NOBLOB) write only their present columns
+ * (applier_dml.c); a row whose partial image holds no usable key fails with DM_E_INVAL
+ * and an error naming the table, binlog position and missing key columns (not
+ * transient: the task pauses). Character data is written byte-exact in the target
+ * column's charset. An UPDATE whose after-image writes nothing produces no job.
  * Nothing is executed; the applier's connection is used for the schema cache and
  * escaping. `rules` supplies column mapping (may be NULL). fn's error is returned. */
 int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,

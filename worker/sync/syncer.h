@@ -5,9 +5,16 @@
  * (re)start or always with safe-mode, parallel apply over `worker-count` connections with
  * DM's causality (dmlpool.h), checkpoints (global + per table) after all connections
  * committed, DDL applied serially after the DML before it, positions only at
- * transaction ends. Lost connections (source or target)
+ * transaction ends. QUERY events go through the DDL parser (ddl.h): a statement it
+ * does not support, statement-format DML or a DDL the target rejects stops the thread
+ * with an error naming the statement and its binlog position (worker_terr.failed_pos),
+ * unless a SQL operator (sqlop.h) matches it first; injected DDL runs at the next
+ * transaction end or DDL. Lost connections (source or target)
  * are retried with backoff for `retry_window_ms`; past that the thread exits with a
  * transient error (the worker then pauses the subtask and may auto-resume it).
+ * online-ddl-scheme pt/gh-ost: online_ddl.h (ghost tables not replicated, their DDL
+ * applied to the real table at the cut-over); enable-heartbeat: heartbeat.h (lag in
+ * worker_sync_stats).
  *
  * Ownership: the syncer BORROWS params->cfg, params->rules and the strings of
  * params->src; they must stay valid until worker_syncer_free.
@@ -20,6 +27,7 @@
 #include <stdint.h>
 
 #include "binlog.h"
+#include "sqlop.h"
 #include "rules.h"
 #include "subtask_cfg.h"
 #include "terror.h"
@@ -35,6 +43,7 @@ struct worker_syncer_params {
     uint64_t start_pos;
     int64_t retry_window_ms;      /* keep retrying lost connections this long (0 = 60 s) */
     int64_t safe_mode_ms;         /* automatic safe mode after start (0 = 60 s) */
+    struct worker_sqlop *sqlops;  /* borrowed, may be NULL: sql-skip/replace/inject */
 };
 
 struct worker_sync_stats {
@@ -45,6 +54,8 @@ struct worker_sync_stats {
     char syncer_gtid[128];        /* MariaDB GTID of the last committed transaction */
     bool have_pos;
     bool caught_up;               /* nothing buffered, reader idle */
+    bool have_lag;                /* enable-heartbeat and a lag was measured (heartbeat.h) */
+    double replication_lag;       /* seconds, DM's dm_syncer_replication_lag */
 };
 
 struct worker_syncer;

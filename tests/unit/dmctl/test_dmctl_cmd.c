@@ -168,6 +168,15 @@ START_TEST(sql_checks)
     dm_buf_reset(&e);
     ck_assert_int_eq(dmctl_verify_sql_args("a:b:1", "", false, &e), DM_E_INVAL);
     ck_assert_ptr_nonnull(strstr(e.data, "the format should be filename:pos"));
+    /* `~` patterns are Go regexps, compiled locally as DM's dmctl does */
+    dm_buf_reset(&e);
+    ck_assert_int_eq(dmctl_verify_sql_args("", "~^ALTER\\s+TABLE\\s+`?t\\d+`?", false, &e), DM_OK);
+    ck_assert_int_eq(dmctl_verify_sql_args("", "\"~(?i)^drop\\s+(table\"", true, &e), DM_E_INVAL);
+    ck_assert_str_eq(e.data, "[code=11017:class=functional:scope=internal:level=low] invalid "
+                             "--sql-pattern ~(?i)^drop\\s+(table in sql operation: error parsing "
+                             "regexp: missing closing ): `(?i)^drop\\s+(table`");
+    dm_buf_reset(&e);
+    ck_assert_int_eq(dmctl_verify_sql_args("", "DROP TABLE (", false, &e), DM_OK);   /* literal */
     dm_buf_free(&e);
 
     char *args[] = {"ALTER TABLE `a;b` ADD c INT; -- x;", "\nDROP TABLE 'q;'", ";;"};

@@ -284,6 +284,40 @@ START_TEST(op_log_failure_and_config_errors)
     ck_assert_str_eq(c->msg, "check pass!!!");
     protobuf_c_message_free_unpacked(&c->base, NULL);
 
+    /* issue 12: a pattern that is not a valid Go regexp fails check-task, start-task and
+     * update-task with DM's config error naming it (never a pattern matching nothing) */
+    char bad[1024];
+    snprintf(bad, sizeof(bad), "%sblack-white-list:\n  bw: {do-dbs: ['~^shop_(\\d+']}\n", TASK);
+    const char *want_bad = "[code=26006:class=dm-master:scope=internal:level=medium] fail to initial checker: "
+                           "generate black white list error: black-white-list bw: do-dbs \"~^shop_(\\d+\": "
+                           "error parsing regexp: missing closing ): `^shop_(\\d+`";
+    cr.task = bad;
+    c = call("CheckTask", &cr.base);
+    ck_assert(!c->result);
+    ck_assert_str_eq(c->msg, want_bad);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    sr.task = bad;
+    s = call("StartTask", &sr.base);
+    ck_assert(!s->result);
+    ck_assert_str_eq(s->msg, want_bad);
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    Pb__UpdateTaskRequest ur = PB__UPDATE_TASK_REQUEST__INIT;
+    ur.task = bad;
+    Pb__UpdateTaskResponse *u = call("UpdateTask", &ur.base);
+    ck_assert(!u->result);
+    ck_assert_str_eq(u->msg, want_bad);
+    protobuf_c_message_free_unpacked(&u->base, NULL);
+
+    /* a setting the worker refuses fails check-task although every DM item is ignored */
+    snprintf(bad, sizeof(bad), "%sis-sharding: true\n", TASK);
+    cr.task = bad;
+    c = call("CheckTask", &cr.base);
+    ck_assert(!c->result);
+    ck_assert_msg(strstr(c->msg, "[code=26005:") && strstr(c->msg, "\"name\": \"dm-worker support\"") &&
+                  strstr(c->msg, "sharding DDL coordination (is-sharding) not supported by this worker yet"),
+                  "%s", c->msg);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+
     /* -w naming a worker outside the task */
     sr.task = (char *)TASK;
     char *ws[] = {(char *)"10.0.0.9:8262"};

@@ -135,6 +135,22 @@ static const struct bad_case bad[] = {
     {"name: t\nmysql-instances: abcdefghijklmn\n", "cannot unmarshal !!str `abcdefg...` into []*config.MySQLInstance"},
     {"just a string\n", "line 1: cannot unmarshal !!str `just a ...` into config.TaskConfig"},
     {"name: t\ntask-mode: all\nfoo: 1\nbar: 2\n", "line 3: field foo not found in type config.TaskConfig\n  line 4: field bar not found in type config.TaskConfig"},
+    /* issue 12: an invalid Go regexp fails the config, naming rule, key and pattern */
+    {"name: t\ntask-mode: all\n" TGT INST "black-white-list:\n  bw:\n    do-tables:\n      - {db-name: s, tbl-name: '~^keep_\\q+$'}\n",
+     "[code=26006:class=dm-master:scope=internal:level=medium] fail to initial checker: generate black white list error: "
+     "black-white-list bw: do-tables tbl-name \"~^keep_\\q+$\": error parsing regexp: invalid escape sequence: `\\q`"},
+    {"name: t\ntask-mode: all\n" TGT INST "black-white-list:\n  bw: {ignore-dbs: ['~(']}\n",
+     "black-white-list bw: ignore-dbs \"~(\": error parsing regexp: missing closing ): `(`"},
+    {"name: t\ntask-mode: all\n" TGT INST "filters:\n  f1: {schema-pattern: s, sql-pattern: ['^drop', 'a**'], action: Ignore}\n",
+     "[code=36030:class=dm-master:scope=internal:level=high] generate binlog event filter: initial rule f1 in binlog "
+     "event filter: compile regular expression [^drop a**]: error parsing regexp: invalid nested repetition operator: `**`"},
+    {"name: t\ntask-mode: all\n" TGT INST "filters:\n  f1: {schema-pattern: s, events: [insert], action: Skip}\n",
+     "initial rule f1 in binlog event filter: action of binlog event rule should be Do or Ignore, not \"Skip\""},
+    {"name: t\ntask-mode: all\n" TGT INST "filters:\n  f1: {schema-pattern: s, events: [inserts], action: Do}\n",
+     "initial rule f1 in binlog event filter: unknown event type \"inserts\""},
+    {"name: t\ntask-mode: all\n" TGT INST "column-mappings:\n  m: {schema-pattern: s, source-column: id, target-column: id, expression: partition id, arguments: ['1']}\n",
+     "[code=26004:class=dm-master:scope=internal:level=medium] fail to initial checker: generate column mapping error: "
+     "column-mapping m: arguments 1 of expression partition id should be 3 or 4"},
 };
 
 START_TEST(bad_configs)

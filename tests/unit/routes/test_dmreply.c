@@ -63,6 +63,12 @@ START_TEST(test_regress_wrapped_codes_innermost_wins)
     ck_assert_int_eq(code, 38008);
     /* outer known code around an unknown inner one: the known one decides */
     ck_assert_int_eq(dmreply_status_for_msg("[code=38033:class=x] timeout: [code=40099:class=y] x", &code), 504);
+    /* an invalid task pattern is the request's fault */
+    ck_assert_int_eq(dmreply_status_for_msg("[code=26006:class=dm-master:scope=internal:level=medium] fail to "
+                                            "initial checker: generate black white list error: x", &code), 422);
+    ck_assert_int_eq(code, 26006);
+    ck_assert_int_eq(dmreply_status_for_msg("[code=36030:class=dm-master] generate binlog event filter: x",
+                                            &code), 422);
     /* plain codes and code-less texts unchanged */
     ck_assert_int_eq(dmreply_status_for_msg("[code=38018:class=dm-master] rate", &code), 429);
     ck_assert_int_eq(code, 38018);

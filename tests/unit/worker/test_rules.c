@@ -14,14 +14,19 @@ static const char *base =
     "name = \"t1\"\nmode = \"incremental\"\n[to]\nhost = \"127.0.0.1\"\nport = 3306\n"
     "user = \"root\"\npassword = \"Up8156jArvIPymkVC+5LxkAT6rek\"\n";
 
-static struct worker_subtask_cfg *parse(const char *extra)
+static struct worker_subtask_cfg *parse_top(const char *top, const char *extra)
 {
     char text[4096], err[512] = "";
     struct worker_subtask_cfg *c = NULL;
-    snprintf(text, sizeof text, "%s%s", base, extra);
+    snprintf(text, sizeof text, "%s%s%s", top, base, extra);
     ck_assert_msg(worker_subtask_cfg_parse_toml(text, strlen(text), &c, err, sizeof err) == DM_OK,
                   "%s", err);
     return c;
+}
+
+static struct worker_subtask_cfg *parse(const char *extra)
+{
+    return parse_top("", extra);
 }
 
 START_TEST(config_defaults_and_errors)
@@ -68,6 +73,63 @@ START_TEST(bwl_semantics)
     ck_assert(!worker_rules_bwl_allow(r, "mysql", NULL));
     worker_rules_free(r);
     worker_subtask_cfg_free(c);
+}
+END_TEST
+
+/* issue 12 item 4: `~` patterns are Go regexps (RE2), never POSIX ERE */
+START_TEST(bwl_go_regexp)
+{
+    struct worker_subtask_cfg *c = parse_top("case-sensitive = true\n",
+        "[black-white-list]\ndo-dbs = [\"~^(?i)SHOP$\", \"~^app_\\\\pL+$\"]\n"
+        "[[black-white-list.do-tables]]\ndb-name = \"~.*\"\ntbl-name = \"~^keep_\\\\d+$\"\n"
+        "[[black-white-list.do-tables]]\ndb-name = \"~.*\"\ntbl-name = \"~^k(?i)EEP$\"\n"
+        "[[filter-rules]]\nschema-pattern = \"*\"\n"
+        "sql-pattern = [\"^alter\\\\s+table\\\\s+\\\\w+\\\\s+add\\\\s+partition\", \"^drop\\\\s+procedure\"]\n"
+        "action = \"Ignore\"\n");
+    struct worker_rules *r;
+    char err[256] = "";
+    ck_assert_int_eq(worker_rules_new(c, &r, err, sizeof err), DM_OK);
+    ck_assert(worker_rules_bwl_allow(r, "shop", "keep_1"));
+    ck_assert(worker_rules_bwl_allow(r, "shop", "keep_12"));
+    ck_assert(!worker_rules_bwl_allow(r, "shop", "skip_1"));
+    ck_assert(!worker_rules_bwl_allow(r, "shop", "keep_d"));        /* ERE read \d as 'd' */
+    ck_assert(!worker_rules_bwl_allow(r, "shop", "keep_1x"));
+    ck_assert(worker_rules_bwl_allow(r, "shop", "kEeP"));           /* (?i) mid-pattern */
+    ck_assert(!worker_rules_bwl_allow(r, "shop", "KEEP"));          /* case-sensitive before it */
+    ck_assert(worker_rules_bwl_allow(r, "SHOP", NULL));             /* (?i) in do-dbs */
+    ck_assert(worker_rules_bwl_allow(r, "app_日本", NULL));          /* \pL */
+    ck_assert(!worker_rules_bwl_allow(r, "app_1", NULL));
+    /* binlog-filter sql-pattern: "(?i)" + patterns joined by "|" (tidb-tools) */
+    ck_assert(worker_rules_filter_ignore(r, "shop", "", WEV_NULL,
+                                         "ALTER TABLE t1 ADD PARTITION (PARTITION p1)"));
+    ck_assert(worker_rules_filter_ignore(r, "shop", "", WEV_NULL, "DROP PROCEDURE p"));
+    ck_assert(!worker_rules_filter_ignore(r, "shop", "", WEV_NULL, "DROP TABLE p"));
+    worker_rules_free(r);
+    worker_subtask_cfg_free(c);
+}
+END_TEST
+
+/* an invalid pattern refuses the rules and names the pattern (never a pattern that
+ * silently matches nothing) */
+START_TEST(invalid_patterns_refused)
+{
+    static const char *const cases[][2] = {
+        {"[black-white-list]\ndo-dbs = [\"~^shop_(\"]\n",
+         "generate black white list: do-dbs \"~^shop_(\": error parsing regexp: missing closing ): `^shop_(`"},
+        {"[[black-white-list.ignore-tables]]\ndb-name = \"s\"\ntbl-name = \"~^keep_\\\\q\"\n",
+         "generate black white list: ignore-tables tbl-name \"~^keep_\\q\": error parsing regexp: invalid escape sequence: `\\q`"},
+        {"[[filter-rules]]\nschema-pattern = \"*\"\nsql-pattern = [\"^drop\", \"a**\"]\naction = \"Ignore\"\n",
+         "generate binlog event filter: filter rule 0: compile regular expression [^drop a**]: error parsing regexp: invalid nested repetition operator: `**`"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct worker_subtask_cfg *c = parse(cases[i][0]);
+        struct worker_rules *r = NULL;
+        char err[512] = "";
+        ck_assert_int_eq(worker_rules_new(c, &r, err, sizeof err), DM_E_INVAL);
+        ck_assert_ptr_null(r);
+        ck_assert_str_eq(err, cases[i][1]);
+        worker_subtask_cfg_free(c);
+    }
 }
 END_TEST
 
@@ -173,6 +235,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, config_defaults_and_errors);
     tcase_add_test(tc, bwl_semantics);
+    tcase_add_test(tc, bwl_go_regexp);
+    tcase_add_test(tc, invalid_patterns_refused);
     tcase_add_test(tc, filter_route_mapping);
     tcase_add_test(tc, ddl_analyzer);
     suite_add_tcase(s, tc);

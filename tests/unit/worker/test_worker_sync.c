@@ -194,6 +194,39 @@ START_TEST(rules_route_filter_bwl)
 }
 END_TEST
 
+/* issue 12 item 4: black-white-list `~` names are Go regexps (DM's docs write \d), and an
+ * invalid one refuses the subtask instead of silently matching nothing */
+START_TEST(bwl_go_regexp_e2e)
+{
+    char toml[8192], msg[2048], v[64];
+    master_pos();
+    task_toml(toml, sizeof toml, "re",
+              "[[black-white-list.do-tables]]\ndb-name = \"re1\"\ntbl-name = \"~^keep_\\\\d+$\"\n");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start re: %s", msg);
+    sql(g_src, "CREATE DATABASE re1");
+    sql(g_src, "CREATE TABLE re1.keep_1 (id INT PRIMARY KEY, v VARCHAR(8))");
+    sql(g_src, "CREATE TABLE re1.skip_1 (id INT PRIMARY KEY, v VARCHAR(8))");
+    sql(g_src, "CREATE TABLE re1.keep_x (id INT PRIMARY KEY, v VARCHAR(8))");
+    sql(g_src, "CREATE TABLE re1.keep_12 (id INT PRIMARY KEY, v VARCHAR(8))");
+    sql(g_src, "INSERT INTO re1.skip_1 VALUES (1,'s'),(2,'s')");
+    sql(g_src, "INSERT INTO re1.keep_x VALUES (1,'x')");
+    sql(g_src, "INSERT INTO re1.keep_12 VALUES (1,'k'),(2,'k'),(3,'k')");
+    sql(g_src, "INSERT INTO re1.keep_1 VALUES (1,'a'),(2,'b')");
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM re1.keep_12", "3", 20000));
+    ck_assert(wait_value(g_dst, "SELECT GROUP_CONCAT(v ORDER BY id) FROM re1.keep_1", "a,b", 20000));
+    value(g_dst, "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES "
+                 "WHERE TABLE_SCHEMA = 're1'", v, sizeof v);
+    ck_assert_str_eq(v, "keep_1,keep_12");   /* skip_1 and keep_x were never created */
+    ck_assert_msg(operate("re", PB__TASK_OP__Stop, msg, sizeof msg), "stop: %s", msg);
+
+    task_toml(toml, sizeof toml, "re_bad",
+              "[[black-white-list.do-tables]]\ndb-name = \"re1\"\ntbl-name = \"~^keep_\\\\q+$\"\n");
+    ck_assert(!start_task(toml, msg, sizeof msg));
+    ck_assert_msg(strstr(msg, "do-tables tbl-name \"~^keep_\\q+$\": error parsing regexp: invalid escape "
+                              "sequence: `\\q`") != NULL, "%s", msg);
+}
+END_TEST
+
 START_TEST(kill9_no_loss_no_duplicates)
 {
     MYSQL *m;
@@ -249,6 +282,7 @@ int main(void)
     tcase_add_test(tc, ddl_replicated);
     tcase_add_test(tc, stage_rules_and_texts);
     tcase_add_test(tc, rules_route_filter_bwl);
+    tcase_add_test(tc, bwl_go_regexp_e2e);
     tcase_add_test(tc, kill9_no_loss_no_duplicates);
     tcase_add_test(tc, worker_config_and_stop);
     suite_add_tcase(s, tc);
