@@ -1,7 +1,9 @@
 /* service.c - pb.Worker handlers (see service.h). */
 #include "service.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +98,56 @@ static void h_start(struct rpc_server_call *call, const ProtobufCMessage *m, voi
     reply_op(call, rc, PB__TASK_OP__Start, id, err);
 }
 
-static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+/* A pause/stop may wait on its target (flush + join, up to the stop grace): it runs on a
+ * thread of its own, so the server's completion-queue threads keep answering
+ * query-status and every other call meanwhile (rpc_server_shutdown waits for its reply). */
+struct op_job {
+    struct worker_service *s;
+    struct rpc_server_call *call;
+    int op;
+    char *name;                             /* copied: the thread does not touch the request */
+};
+
+static void run_op(struct op_job *j)
 {
-    struct worker_service *s = ctx;
-    const Pb__OperateSubTaskRequest *req = (const Pb__OperateSubTaskRequest *)m;
     char err[1500] = "";
     int64_t id = 0;
-    int rc = worker_operate_subtask(s->w, req->name ? req->name : "", (int)req->op, &id, err,
+    int rc = worker_operate_subtask(j->s->w, j->name ? j->name : "", j->op, &id, err,
                                     sizeof err);
-    reply_op(call, rc, (int)req->op, id, err);
+    reply_op(j->call, rc, j->op, id, err);
+}
+
+static void *op_thread(void *arg)
+{
+    struct op_job *j = arg;
+    run_op(j);
+    free(j->name);
+    free(j);
+    return NULL;
+}
+
+static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    const Pb__OperateSubTaskRequest *req = (const Pb__OperateSubTaskRequest *)m;
+    struct op_job *j = calloc(1, sizeof *j);
+    struct op_job local = { ctx, call, (int)req->op, (char *)(req->name ? req->name : "") };
+    pthread_attr_t at;
+    pthread_t th;
+    bool started = false;
+    if (j && (j->name = strdup(local.name)) && pthread_attr_init(&at) == 0) {
+        j->s = local.s;
+        j->call = call;
+        j->op = local.op;
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&th, &at, op_thread, j) == 0;
+        pthread_attr_destroy(&at);
+    }
+    if (!started) {
+        if (j)
+            free(j->name);
+        free(j);
+        run_op(&local);   /* no thread: answer inline (may hold this queue's thread) */
+    }
 }
 
 static void h_update(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)

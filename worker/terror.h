@@ -42,6 +42,8 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_WORKER_NOT_FOUND   40054
 #define WTE_WORKER_EXISTS      40055
 #define WTE_WORKER_NOT_SUPPORTED 40999 /* our own: operation not supported by this worker */
+#define WTE_WORKER_OP_IN_PROGRESS 40998 /* our own: a pause/stop of the subtask is running */
+#define WTE_WORKER_PAUSE_KILLED 40997   /* our own: pause had to kill a stalled target */
 
 /* One DM error: code, class, scope, level, message (no stack). */
 struct worker_terr {

@@ -10,9 +10,17 @@
  * (message = DM terror string) and the caller gets the log id, exactly like DM, whose
  * master polls QueryTaskOperation.
  *
+ * Control never waits on data: pause/stop mark the subtask busy under the worker mutex,
+ * stop its Sync unit (flush + join, bounded by stop_grace_ms, then the target
+ * connections are killed and the pause ends with a named error) with the mutex released,
+ * and finish under it again. Meanwhile query-status answers (the stage already shows
+ * Paused, op_in_progress the pending op) and any other operation on that subtask is
+ * refused with WTE_WORKER_OP_IN_PROGRESS; other subtasks are not affected.
+ *
  * Ownership: worker_new borrows `cfg` (must outlive the worker).
- * Thread-safety: every function is safe from any thread (one internal mutex
- * serializes operations; status queries take it briefly). */
+ * Thread-safety: every function is safe from any thread (one internal mutex, held only
+ * briefly: never across a syncer join or a target round trip). worker_free waits for
+ * pauses/stops in flight; the caller stops the RPC service first. */
 #ifndef DM_WORKER_WORKER_H
 #define DM_WORKER_WORKER_H
 
@@ -33,6 +41,8 @@ struct worker_options {
     int64_t safe_mode_ms;         /* automatic safe mode after (re)start (0 = 60 s) */
     int64_t checker_interval_ms;  /* checker tick (0 = 1 s) */
     int64_t backoff_min_ms;       /* first auto-resume delay (0 = 1 s) */
+    int64_t stop_grace_ms;        /* pause/stop waits this long for the target before it
+                                     kills the task's connections (0 = 10 s, syncer.h) */
 };
 
 /* Open meta-dir, restore saved subtasks (Running ones are started) and start the
@@ -60,6 +70,8 @@ struct worker_subtask_status {
     bool has_error;
     struct worker_terr error;
     bool canceled;                /* paused/stopped by an operator */
+    int op_in_progress;           /* Pb__TaskOp (Pause/Stop) still stopping the Sync unit
+                                     (the stage already shows its result), or 0 */
     struct worker_sync_stats sync;
     bool has_sync;
     int unit;                     /* Pb__UnitType: Dump / Load (task-mode full/all) or Sync */

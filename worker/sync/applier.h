@@ -7,7 +7,7 @@
  * execution ignoring DM's benign errors.
  * Errors: DM_OK or DM_E_DB / DM_E_UNAVAILABLE (connection lost: e->transient) /
  * DM_E_INVAL (schema mismatch, mapping) / DM_E_NOMEM, with a DM-style error in *e.
- * Thread-safety: one applier per thread. */
+ * Thread-safety: one applier per thread (worker_applier_kill_task: any thread). */
 #ifndef DM_WORKER_APPLIER_H
 #define DM_WORKER_APPLIER_H
 
@@ -132,6 +132,15 @@ int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const c
                        struct worker_terr *e);
 /* Drop cached schema of one table (NULL schema = everything). */
 void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table);
+
+/* KILL CONNECTION every open applier connection of (`to` host:port, task, source_id)
+ * through a new connection: a stop that waits on a stalled target (a locked table, a
+ * 60 s read) ends it this way; the killed connections' open transactions roll back.
+ * Thread-safe (any thread, while the owners use their appliers). *killed = connections
+ * killed (ones that ended meanwhile are not counted). DM_OK or the connect error. */
+#define WORKER_KILL_MAX 128
+int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
+                             const char *source_id, int *killed, struct worker_terr *e);
 
 /* Run one statement (tests, tools). */
 int worker_applier_exec(struct worker_applier *a, const char *sql, struct worker_terr *e);

@@ -21,11 +21,12 @@ struct worker_syncer {
     struct worker_syncer_params p;
     pthread_t thread;
     bool started, joined;
+    bool killed;                  /* stop had to kill the target connections */
     atomic_bool stop;
     pthread_mutex_t mu;           /* guards everything below + reader pointer */
     pthread_cond_t cond;
     struct bl_reader *reader;
-    bool failed;
+    bool failed, exited;
     struct worker_terr err;
     struct worker_sync_stats st;
     struct worker_heartbeat *hb;  /* enable-heartbeat (heartbeat.h), else NULL */
@@ -57,7 +58,9 @@ struct session {
     struct worker_od_cutover cutover; /* executed, its record deleted after the checkpoint */
 };
 
-#define CP_INTERVAL_MS 1000       /* checkpoint flush at a transaction end after this */
+#define CP_INTERVAL_MS 1000       /* checkpoint flush at a transaction end after this; the
+                                     first one at the first transaction end of a session, so
+                                     a worker restarting faster than this still progresses */
 #define CP_MAX_KEYS (1u << 20)    /* ... or when the causality map grows past this */
 #define CP_MAX_TABLES 4096
 
@@ -160,6 +163,20 @@ static void set_pos(struct session *ss, const struct bl_event *ev)
     snprintf(ss->file, sizeof ss->file, "%s", ev->file);
     ss->pos = ev->next_pos;
     ss->dirty = true;
+}
+
+/* The start point is visible in the stats at once (before the first flush). */
+static void publish_start(struct session *ss)
+{
+    struct worker_syncer *s = ss->s;
+    pthread_mutex_lock(&s->mu);
+    if (!s->st.have_pos) {
+        snprintf(s->st.syncer_file, sizeof s->st.syncer_file, "%s", ss->file);
+        s->st.syncer_pos = ss->pos;
+        snprintf(s->st.syncer_gtid, sizeof s->st.syncer_gtid, "%s", ss->gtid);
+        s->st.have_pos = true;
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* ---- rows ---- */
@@ -704,7 +721,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     memset(&ss, 0, sizeof ss);
     ss.s = s;
     ss.safe_until_ms = now_ms() + (s->p.safe_mode_ms > 0 ? s->p.safe_mode_ms : 60000);
-    ss.last_cp_ms = now_ms();
+    ss.last_cp_ms = now_ms() - CP_INTERVAL_MS;   /* first flush at the first txn end */
     rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
     if (!rc)
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
@@ -717,6 +734,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     if (!rc) {
         *remove_meta = false;
         rc = start_point(&ss, e);
+        if (!rc)
+            publish_start(&ss);
     }
     if (!rc)
         rc = worker_keyless_new(ss.a, &ss.kl, e);
@@ -806,6 +825,10 @@ static void *thread_main(void *arg)
         backoff_wait(s, delay);
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
     }
+    pthread_mutex_lock(&s->mu);
+    s->exited = true;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
@@ -842,18 +865,61 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
     return DM_OK;
 }
 
-void worker_syncer_stop(struct worker_syncer *s)
+/* Wait up to ms for the thread to exit (s->mu held). true when it has. */
+static bool wait_exit(struct worker_syncer *s, int64_t ms)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    while (!s->exited)
+        if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0)
+            break;
+    return s->exited;
+}
+
+/* Past the grace period: kill the task's target connections (again every second: a
+ * connection may be opened or a statement started meanwhile) until the thread exits. */
+static void kill_until_exit(struct worker_syncer *s)
+{
+    const struct worker_subtask_cfg *c = s->p.cfg;
+    int64_t wait = 0;
+    while (!wait_exit(s, wait)) {
+        struct worker_terr e;
+        int n = 0, rc;
+        pthread_mutex_unlock(&s->mu);
+        rc = worker_applier_kill_task(&c->to, c->name, s->p.source_id, &n, &e);
+        dm_log_kv(DM_LOG_WARN, "stop: target connections killed (stalled target)", "task",
+                  c->name, "error", rc ? e.msg : NULL, NULL);
+        pthread_mutex_lock(&s->mu);
+        s->killed = s->killed || n > 0;
+        wait = 1000;
+    }
+}
+
+bool worker_syncer_stop(struct worker_syncer *s)
+{
+    int64_t grace;
+    bool killed;
     if (!s || !s->started || s->joined)
-        return;
+        return s && s->killed;
+    grace = s->p.stop_grace_ms > 0 ? s->p.stop_grace_ms : WORKER_SYNCER_STOP_GRACE_MS;
     atomic_store(&s->stop, true);
     pthread_mutex_lock(&s->mu);
     if (s->reader)
         bl_reader_close(s->reader);
     pthread_cond_broadcast(&s->cond);
+    if (!wait_exit(s, grace))
+        kill_until_exit(s);
+    killed = s->killed;
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
     s->joined = true;
+    return killed;
 }
 
 bool worker_syncer_failed(struct worker_syncer *s, struct worker_terr *err)
