@@ -4,7 +4,8 @@
  * (DM's "chcker" spelling kept), table structure compatibility (precheck_tables.c); then
  * one sharding consistency check per target table fed by several source tables; plus
  * connectivity of the target and, last, the settings this dm-worker refuses
- * (taskcfg_check.c; never switched off: the worker would refuse the task anyway). task-mode and ignore-checking-items switch items off as DM does.
+ * (taskcfg_check.c; never switched off: the worker would refuse the task anyway); for
+ * task-mode full/all also mydumper's presence and the dump directory's free space. task-mode and ignore-checking-items switch items off as DM does.
  * Failure -> DM 26005 message with the JSON result detail DM prints (failed and warning
  * results only). */
 #include "master_int.h"
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "dm_crypt.h"
@@ -200,6 +204,81 @@ static void check_source(struct precheck *k, struct precheck_tables *pt, size_t 
     mysql_close(c);
 }
 
+/* ---------- task-mode full/all: the Dump unit's needs ---------- */
+
+/* mydumper_path executable, or (DM's default "./bin/mydumper" / "" / "mydumper") a
+ * `mydumper` on PATH: the dm-worker resolves it the same way (worker/dump/dump.h). */
+static bool mydumper_found(const char *path)
+{
+    struct stat st;
+    char cand[4096];
+    const char *env = getenv("PATH");
+    if (path && *path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+        return true;
+    if (path && *path && strcmp(path, "./bin/mydumper") && strcmp(path, "mydumper"))
+        return false;
+    for (const char *p = env ? env : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(cand, sizeof(cand), "%.*s/mydumper", (int)n, p);
+        if (n && stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
+/* Free bytes where the dump directory will be (its nearest existing ancestor). */
+static bool dump_dir_free(const char *loader_dir, char *dir, size_t cap, unsigned long long *avail)
+{
+    struct statvfs vfs;
+    char *slash;
+    snprintf(dir, cap, "%s", loader_dir && *loader_dir ? loader_dir : ".");
+    while (statvfs(dir, &vfs) != 0 && (slash = strrchr(dir, '/')) && slash != dir)
+        *slash = '\0';
+    if (statvfs(dir, &vfs) != 0)
+        return false;
+    *avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    return true;
+}
+
+/* mydumper present, and room for the source's data in the dump directory's file system
+ * (checked on this host: the local stack runs master and workers on one machine). Part
+ * of DM's dump_privilege item (ignored with it, and in task-mode incremental). */
+static void check_dump_env(struct precheck *k, const struct master_instance *in,
+                           const struct master_db_cfg *db)
+{
+    char err[600] = "", dir[4096], e2[512] = "";
+    unsigned long long need = 0, avail = 0;
+    if (precheck_ignored(k->cfg, "dump_privilege"))
+        return;
+    const char *path = in->mydumper ? in->mydumper->mydumper_path : NULL;
+    bool found = mydumper_found(path);
+    if (!found)
+        snprintf(err, sizeof(err), "mydumper not found (mydumper-path %s, PATH)", path && *path ? path : "\"\"");
+    precheck_add(k, "mydumper", "check whether mydumper is installed", found ? PRECHECK_SUCCESS : PRECHECK_FAIL,
+                 err, "install the Debian package `mydumper` (apt-get install mydumper) or set mydumper-path",
+                 in->source_id);
+    if (!dump_dir_free(in->loader ? in->loader->dir : NULL, dir, sizeof(dir), &avail))
+        return;
+    MYSQL *c = precheck_connect(db, e2, sizeof(e2));
+    if (c && mysql_query(c, "SELECT COALESCE(SUM(DATA_LENGTH),0) FROM information_schema.TABLES WHERE "
+                            "TABLE_SCHEMA NOT IN ('mysql','sys','information_schema','performance_schema')") == 0) {
+        MYSQL_RES *r = mysql_store_result(c);
+        MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+        need = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
+        if (r)
+            mysql_free_result(r);
+    }
+    if (c)
+        mysql_close(c);
+    bool pass = avail >= need;
+    snprintf(err, sizeof(err), "dump directory %.400s has %llu MB free, the source holds %llu MB", dir,
+             avail >> 20, need >> 20);
+    precheck_add(k, "dump directory disk space", "check free space for the dump",
+                 pass ? PRECHECK_SUCCESS : PRECHECK_FAIL, pass ? "" : err,
+                 "free disk space or set loaders.dir to a larger file system", in->source_id);
+}
+
 /* ---------- what this dm-worker refuses (not a DM checking item: never ignored) ---------- */
 
 static void emit_unsupported(void *ctx, const char *setting, const char *msg, const char *instruction)
@@ -268,8 +347,10 @@ int master_precheck(const struct master_task_cfg *cfg, struct master_db_cfg *con
     if (any_item_on(cfg)) {   /* DM: nothing to check when every item is ignored */
         char cerr[512] = "";
         MYSQL *t = precheck_connect(cfg->target_db, cerr, sizeof(cerr));
-        for (size_t i = 0; i < cfg->instances.n; i++)
+        for (size_t i = 0; i < cfg->instances.n; i++) {
             check_source(&k, pt, i, sources[i], t);
+            check_dump_env(&k, cfg->instances.items[i], sources[i]);
+        }
         precheck_tables_sharding(&k, pt);
         if (!t)
             precheck_add(&k, "target db connection", "check connection to target db", PRECHECK_FAIL, cerr,

@@ -142,12 +142,6 @@ int master_taskcfg_check_rules(const struct master_task_cfg *c, char **err)
  * When the worker learns a setting, delete its row here (and its test in
  * tests/unit/master/test_precheck.c, `unsupported_settings`). */
 
-static bool hit_task_mode(const struct master_task_cfg *c, char *val, size_t cap)
-{
-    snprintf(val, cap, "task-mode %s not supported by this worker yet (only incremental)", c->task_mode);
-    return c->task_mode && strcmp(c->task_mode, "incremental") != 0;
-}
-
 static bool hit_sharding(const struct master_task_cfg *c, char *val, size_t cap)
 {
     snprintf(val, cap, "sharding DDL coordination (is-sharding) not supported by this worker yet");
@@ -200,7 +194,6 @@ static const struct master_unsupported {
     bool (*hit)(const struct master_task_cfg *c, char *val, size_t cap);
     const char *instruction;
 } UNSUPPORTED[] = {
-    {"task-mode", hit_task_mode, "use task-mode: incremental with meta (binlog-name, binlog-pos) per mysql-instance"},
     {"is-sharding", hit_sharding, "remove is-sharding (sharding DDL coordination is not available)"},
     {"column-mappings", hit_colmap_expression, "use expression: partition id"},
     {"name", hit_task_name, "use a task name of at most 64 characters without / \\ or `"},

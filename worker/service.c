@@ -276,6 +276,23 @@ static Pb__SyncStatus *sync_status(struct arena *a, const struct worker_subtask_
     return ss;
 }
 
+/* DM v1.0's LoadStatus: progress "%.2f %%" of the data bytes. */
+static Pb__LoadStatus *load_status(struct arena *a, const struct worker_subtask_status *st)
+{
+    Pb__LoadStatus *ls = arena_calloc(a, sizeof *ls);
+    if (!ls)
+        return NULL;
+    pb__load_status__init(ls);
+    ls->finishedbytes = st->load.finished_bytes;
+    ls->totalbytes = st->load.total_bytes;
+    ls->progress = arena_printf(a, "%.2f %%", st->load.total_bytes > 0
+                                                  ? (double)st->load.finished_bytes * 100.0 /
+                                                        (double)st->load.total_bytes
+                                                  : 0.0);
+    ls->metabinlog = arena_strdup(a, st->load.meta_binlog);
+    return ls;
+}
+
 static Pb__SubTaskStatus *subtask_status(struct arena *a, const struct worker_subtask_status *st,
                                          const struct master_pos *mp)
 {
@@ -285,8 +302,22 @@ static Pb__SubTaskStatus *subtask_status(struct arena *a, const struct worker_su
     pb__sub_task_status__init(s);
     s->name = arena_strdup(a, st->name);
     s->stage = (Pb__Stage)st->stage;
-    s->unit = PB__UNIT_TYPE__Sync;
+    s->unit = (Pb__UnitType)st->unit;
     s->result = process_result(a, st);
+    if (st->unit == PB__UNIT_TYPE__Dump) {
+        s->dump = arena_calloc(a, sizeof *s->dump);
+        if (s->dump) {
+            pb__dump_status__init(s->dump);
+            s->status_case = PB__SUB_TASK_STATUS__STATUS_DUMP;
+        }
+        return s;
+    }
+    if (st->unit == PB__UNIT_TYPE__Load) {
+        s->load = load_status(a, st);
+        if (s->load)
+            s->status_case = PB__SUB_TASK_STATUS__STATUS_LOAD;
+        return s;
+    }
     s->sync = sync_status(a, st, mp);
     s->status_case = s->sync ? PB__SUB_TASK_STATUS__STATUS_SYNC : PB__SUB_TASK_STATUS__STATUS__NOT_SET;
     return s;
@@ -347,6 +378,33 @@ static void h_query_status(struct rpc_server_call *call, const ProtobufCMessage 
     free(sts);
 }
 
+/* DumpError / LoadError {msg} of a Dump or Load unit. */
+static Pb__SubTaskError *unit_error(struct arena *a, const struct worker_subtask_status *st,
+                                    Pb__SubTaskError *e)
+{
+    char buf[1300] = "";
+    if (st->has_error)
+        worker_terr_string(&st->error, buf, sizeof buf);
+    if (st->unit == PB__UNIT_TYPE__Dump) {
+        Pb__DumpError *d = arena_calloc(a, sizeof *d);
+        if (!d)
+            return e;
+        pb__dump_error__init(d);
+        d->msg = arena_strdup(a, buf);
+        e->dump = d;
+        e->error_case = PB__SUB_TASK_ERROR__ERROR_DUMP;
+    } else {
+        Pb__LoadError *l = arena_calloc(a, sizeof *l);
+        if (!l)
+            return e;
+        pb__load_error__init(l);
+        l->msg = arena_strdup(a, buf);
+        e->load = l;
+        e->error_case = PB__SUB_TASK_ERROR__ERROR_LOAD;
+    }
+    return e;
+}
+
 static Pb__SubTaskError *subtask_error(struct arena *a, const struct worker_subtask_status *st)
 {
     Pb__SubTaskError *e = arena_calloc(a, sizeof *e);
@@ -359,7 +417,9 @@ static Pb__SubTaskError *subtask_error(struct arena *a, const struct worker_subt
     pb__sync_error__init(se);
     e->name = arena_strdup(a, st->name);
     e->stage = (Pb__Stage)st->stage;
-    e->unit = PB__UNIT_TYPE__Sync;
+    e->unit = (Pb__UnitType)st->unit;
+    if (st->unit == PB__UNIT_TYPE__Dump || st->unit == PB__UNIT_TYPE__Load)
+        return unit_error(a, st, e);
     e->error_case = PB__SUB_TASK_ERROR__ERROR_SYNC;
     e->sync = se;
     if (!st->has_error)

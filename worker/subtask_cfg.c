@@ -352,6 +352,32 @@ static bool timezone_valid(const char *tz)
     return false;
 }
 
+/* The mydumper / loader keys (flattened in DM's SubTaskConfig). */
+static int parse_units(struct worker_subtask_cfg *c, char *err, size_t cap)
+{
+    int64_t threads = 0, pool = 0;
+    int rc;
+    if ((rc = get_str(c->doc, "mydumper-path", "", &c->mydumper_path, err, cap)) ||
+        (rc = get_int(c->doc, "threads", 4, 1, 1024, &threads, err, cap)) ||
+        (rc = get_int(c->doc, "chunk-filesize", 64, 0, 1 << 20, &c->chunk_filesize, err, cap)) ||
+        (rc = get_bool(c->doc, "skip-tz-utc", &c->skip_tz_utc, err, cap)) ||
+        (rc = get_str(c->doc, "extra-args", "", &c->extra_args, err, cap)) ||
+        (rc = get_int(c->doc, "pool-size", 16, 1, 1024, &pool, err, cap)) ||
+        (rc = get_str(c->doc, "dir", "", &c->dir, err, cap)) ||
+        (rc = get_str(c->doc, "import-dir", "", &c->import_dir, err, cap)))
+        return rc;
+    c->threads = (int)threads;
+    c->pool_size = (int)pool;
+    if (!c->dir[0])
+        c->dir = "./dumped_data";
+    return DM_OK;
+}
+
+bool worker_subtask_cfg_has_load(const struct worker_subtask_cfg *c)
+{
+    return strcmp(c->mode, "full") == 0 || strcmp(c->mode, "all") == 0;
+}
+
 /* online-ddl-scheme and the heartbeat keys (DM v1.0.7 SubTaskConfig). */
 static int parse_online(struct worker_subtask_cfg *c, char *err, size_t cap)
 {
@@ -400,10 +426,10 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
     }
     if (!c->meta_schema[0])
         c->meta_schema = "dm_meta";
-    if (strcmp(c->mode, "incremental") != 0) {
-        snprintf(err, cap, "task-mode %s not supported by this worker yet (only incremental)",
-                 c->mode);
-        return DM_E_NOT_SUPPORTED;
+    if (strcmp(c->mode, "incremental") != 0 && strcmp(c->mode, "full") != 0 &&
+        strcmp(c->mode, "all") != 0) {
+        snprintf(err, cap, "task-mode %s is not one of full, incremental, all", c->mode);
+        return DM_E_INVAL;
     }
     if (c->is_sharding) {
         snprintf(err, cap, "sharding DDL coordination (is-sharding) not supported by this worker yet");
@@ -433,7 +459,8 @@ int worker_subtask_cfg_from_json(json_t *doc, struct worker_subtask_cfg **out, c
     if (!c)
         return DM_E_NOMEM;
     c->doc = json_incref(doc);
-    if ((rc = parse_top(c, err, cap)) || (rc = parse_meta(c, err, cap)) ||
+    if ((rc = parse_top(c, err, cap)) || (rc = parse_units(c, err, cap)) ||
+        (rc = parse_meta(c, err, cap)) ||
         (rc = parse_db(c->doc, &c->to, err, cap)) || (rc = parse_routes(c, err, cap)) ||
         (rc = parse_filters(c, err, cap)) || (rc = parse_mappings(c, err, cap)) ||
         (rc = parse_bwl(c, err, cap))) {

@@ -1,7 +1,7 @@
 /* subtask_cfg.h - the master -> worker subtask configuration
  * (docs/internals/subtask-config.md): parsed from TOML (common/toml.h) into a jansson
  * document, then into typed fields that BORROW their strings from that document.
- * Validation covers what this worker needs: incremental mode only, a target [to],
+ * Validation covers what this worker needs: task-mode full/all/incremental, a target [to],
  * well-formed rules (unknown keys are ignored as agreed).
  * Ownership: worker_subtask_cfg_* constructors return an owned cfg, freed with
  * worker_subtask_cfg_free. Thread-safety: a cfg is immutable after parsing; share it
@@ -74,10 +74,21 @@ struct worker_subtask_cfg {
     struct worker_mapping_rule *mappings;
     size_t n_mappings;
     struct worker_bwl bwl;
+    /* Dump / Load units (task-mode full and all) */
+    const char *mydumper_path;   /* "" = "mydumper" from PATH */
+    int threads, pool_size;
+    int64_t chunk_filesize;      /* MB */
+    bool skip_tz_utc;
+    const char *extra_args;
+    const char *dir;             /* loader dir as sent ("./dumped_data.<task>") */
+    const char *import_dir;      /* "" unless given: the dump is read from / written to it */
 };
 
+/* true for task-mode full and all (Dump + Load units before Sync or the end). */
+bool worker_subtask_cfg_has_load(const struct worker_subtask_cfg *c);
+
 /* Parse subtask TOML text. DM_OK, DM_E_PARSE (TOML syntax), DM_E_INVAL (validation) or
- * DM_E_NOT_SUPPORTED (mode full/all, sharding) with a message in err. */
+ * DM_E_NOT_SUPPORTED (sharding) with a message in err. */
 int worker_subtask_cfg_parse_toml(const char *text, size_t len, struct worker_subtask_cfg **out,
                                   char *err, size_t cap);
 /* Same from a JSON document (takes a new reference; the caller keeps its own). */

@@ -30,6 +30,12 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_SYNC_NOT_SUPPORTED_OPERATE 36025
 #define WTE_SYNC_HANDLE_DDL_FAILED 36061 /* fail to handle ddl job */
 #define WTE_SYNC_UNIT          36059  /* generic sync unit failure (binlog read/decode) */
+#define WTE_DUMP_RUNTIME       32001  /* mydumper runs with error */
+#define WTE_LOAD_PARSE_VALUES  34003  /* parse quote values (column mapping) */
+#define WTE_LOAD_COLUMN_MAPPING 34004 /* column mapping of a dumped row */
+#define WTE_LOAD_READ_FILE     34005  /* read a dump file */
+#define WTE_LOAD_INVALID_INSERT 34009 /* a data file statement that is not INSERT */
+#define WTE_LOAD_DIR_NOT_FOUND 34014  /* dump directory / metadata missing */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
 #define WTE_WORKER_UPDATE_STAGE 40052

@@ -26,6 +26,13 @@ struct subtask {
     struct worker_sync_stats stats;   /* last stats of a stopped syncer */
     bool has_stats;
     int64_t paused_at_ms, running_since_ms, backoff_ms;
+    /* task-mode full/all: Dump + Load before Sync (units_* below) */
+    struct worker *w;
+    struct worker_presync *pre;
+    struct worker_presync_stats pre_stats;   /* last stats of a stopped Dump/Load */
+    bool load_done;
+    char start_file[256];                    /* Sync's start: the dump's position */
+    uint64_t start_pos;
     int busy_op;                      /* Pb__TaskOp whose syncer stop runs unlocked, or 0 */
     int refs;                         /* the list's + one per unlocked operation */
     struct subtask *next;
@@ -85,6 +92,7 @@ static void subtask_free(struct subtask *t)
 {
     if (!t)
         return;
+    worker_presync_free(t->pre);
     worker_syncer_free(t->syncer);
     worker_sqlop_free(t->sqlops);
     worker_rules_free(t->rules);
@@ -131,10 +139,88 @@ static uint32_t task_server_id(const struct worker *w, const char *name)
     return (uint32_t)w->cfg->server_id + h % 1000;
 }
 
+/* ---- units: Dump and Load (task-mode full/all) before Sync ---- */
+
+static bool units_pending(const struct subtask *t)
+{
+    return worker_subtask_cfg_has_load(t->cfg) && !t->load_done;
+}
+
+static int units_start(struct worker *w, struct subtask *t)
+{
+    struct worker_presync_params p;
+    memset(&p, 0, sizeof p);
+    p.cfg = t->cfg;
+    p.rules = t->rules;
+    p.src.host = w->cfg->from_host;
+    p.src.port = (int)w->cfg->from_port;
+    p.src.user = w->cfg->from_user;
+    p.src.password = w->cfg->from_password_plain;
+    p.source_id = t->cfg->source_id[0] ? t->cfg->source_id : w->cfg->source_id;
+    p.remove_meta = t->remove_meta;
+    return worker_presync_start(&p, &t->pre);
+}
+
+static void units_halt(struct subtask *t)
+{
+    if (!t->pre)
+        return;
+    worker_presync_stop(t->pre);
+    worker_presync_stats(t->pre, &t->pre_stats);
+    worker_presync_free(t->pre);
+    t->pre = NULL;
+}
+
+static int run_syncer(struct worker *w, struct subtask *t);
+static void persist(struct worker *w, const struct subtask *t);
+
+/* Dump + Load ended: an error pauses the subtask; success finishes a `full` subtask or
+ * starts Sync at the dump's position (safe mode for its first window, as after every
+ * start). */
+static void units_reap(struct subtask *t)
+{
+    struct worker_presync_result res;
+    if (!t->pre || !worker_presync_done(t->pre, &res))
+        return;
+    units_halt(t);
+    if (res.rc) {
+        t->stage = PB__STAGE__Paused;
+        t->has_error = true;
+        t->error = res.err;
+        t->canceled = false;
+        t->paused_at_ms = now_ms();
+        dm_log_kv(DM_LOG_WARN, "subtask paused by error", "task", t->name, "error", res.err.msg,
+                  NULL);
+        return;
+    }
+    t->load_done = true;
+    if (strcmp(t->cfg->mode, "full") == 0) {
+        t->stage = PB__STAGE__Finished;
+        persist(t->w, t);
+        dm_log_kv(DM_LOG_INFO, "subtask finished", "task", t->name, NULL);
+        return;
+    }
+    if (res.have_pos) {
+        snprintf(t->start_file, sizeof t->start_file, "%s", res.pos.file);
+        t->start_pos = res.pos.pos;
+    }
+    if (run_syncer(t->w, t)) {
+        t->stage = PB__STAGE__Paused;
+        t->has_error = true;
+        werr(t->error.msg, sizeof t->error.msg, WTE_WORKER_NOT_SUPPORTED,
+             "cannot start the sync unit of %s", t->name);
+    }
+}
+
 static int run_syncer(struct worker *w, struct subtask *t)
 {
     struct worker_syncer_params p;
     int rc;
+    if (units_pending(t)) {
+        if ((rc = units_start(w, t)))
+            return rc;
+        goto running;
+    }
     memset(&p, 0, sizeof p);
     p.cfg = t->cfg;
     p.rules = t->rules;
@@ -147,11 +233,14 @@ static int run_syncer(struct worker *w, struct subtask *t)
     p.remove_meta = t->remove_meta;
     p.retry_window_ms = w->opt.retry_window_ms;
     p.safe_mode_ms = w->opt.safe_mode_ms;
+    p.start_file = t->start_file;
+    p.start_pos = t->start_pos;
     p.sqlops = t->sqlops;
     p.stop_grace_ms = w->opt.stop_grace_ms;
     rc = worker_syncer_start(&p, &t->syncer);
     if (rc)
         return rc;
+running:
     t->remove_meta = false;
     t->stage = PB__STAGE__Running;
     t->has_error = false;
@@ -162,6 +251,7 @@ static int run_syncer(struct worker *w, struct subtask *t)
 
 static void halt_syncer(struct subtask *t)
 {
+    units_halt(t);
     if (!t->syncer)
         return;
     worker_syncer_stop(t->syncer);
@@ -176,7 +266,10 @@ static void halt_syncer(struct subtask *t)
 static void reap(struct subtask *t)
 {
     struct worker_terr e;
-    if (t->busy_op || !t->syncer || !worker_syncer_failed(t->syncer, &e))
+    if (t->busy_op)
+        return;
+    units_reap(t);
+    if (!t->syncer || !worker_syncer_failed(t->syncer, &e))
         return;
     halt_syncer(t);
     t->stage = PB__STAGE__Paused;
@@ -238,6 +331,7 @@ int worker_start_subtask(struct worker *w, const char *toml, int64_t *log_id, ch
     }
     if ((rc = subtask_new(cfg, &t, err, cap)))
         goto out;
+    t->w = w;
     t->remove_meta = t->cfg->remove_meta;
     if ((rc = run_syncer(w, t))) {
         werr(err, cap, WTE_WORKER_NOT_SUPPORTED, "cannot start the sync unit of %s", t->name);
@@ -288,6 +382,7 @@ static const char *busy_error(const struct subtask *t, int op, char *msg, size_t
 static bool halt_unlocked(struct worker *w, struct subtask *t, int op)
 {
     struct worker_syncer *sy = t->syncer;
+    struct worker_presync *pre = t->pre;   /* Dump/Load: kills mydumper, joins the loader */
     bool killed = false;
     t->busy_op = op;
     t->refs++;
@@ -295,7 +390,11 @@ static bool halt_unlocked(struct worker *w, struct subtask *t, int op)
     pthread_mutex_unlock(&w->mu);
     if (sy)
         killed = worker_syncer_stop(sy);
+    if (pre)
+        worker_presync_stop(pre);
     pthread_mutex_lock(&w->mu);
+    if (pre)
+        units_halt(t);                /* already joined: stats kept, freed */
     if (sy) {
         worker_syncer_stats(sy, &t->stats);
         t->has_stats = true;
@@ -469,6 +568,20 @@ static void snap_one(struct subtask *t, struct worker_subtask_status *s)
     s->error = t->error;
     s->canceled = t->canceled;
     s->op_in_progress = t->busy_op;
+    s->unit = PB__UNIT_TYPE__Sync;
+    if (t->pre || units_pending(t) || (t->stage == PB__STAGE__Finished && !t->syncer)) {
+        struct worker_presync_stats ps = t->pre_stats;
+        if (t->pre)
+            worker_presync_stats(t->pre, &ps);
+        s->unit = (ps.unit == WORKER_UNIT_DUMP || !ps.unit) && t->stage != PB__STAGE__Finished
+                      ? PB__UNIT_TYPE__Dump
+                      : PB__UNIT_TYPE__Load;
+        s->load = ps.load;
+        if (ps.unit == WORKER_UNIT_SYNC)
+            s->unit = PB__UNIT_TYPE__Sync;
+        else
+            return;
+    }
     if (t->syncer) {
         worker_syncer_stats(t->syncer, &s->sync);
         s->has_sync = true;
@@ -605,7 +718,11 @@ static void restore_one(struct worker *w, json_t *rec)
                   json_string_value(json_object_get(rec, "name")), "error", err, NULL);
         return;
     }
-    if (stage == PB__STAGE__Running || stage == PB__STAGE__New) {
+    t->w = w;
+    if (stage == PB__STAGE__Finished) {
+        t->stage = stage;
+        t->load_done = true;
+    } else if (stage == PB__STAGE__Running || stage == PB__STAGE__New) {
         if (run_syncer(w, t))
             t->stage = PB__STAGE__Paused;
     } else {

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "meta.h"
+#include "presync.h"
 #include "syncer.h"
 #include "terror.h"
 #include "worker_config.h"
@@ -73,6 +74,8 @@ struct worker_subtask_status {
                                      (the stage already shows its result), or 0 */
     struct worker_sync_stats sync;
     bool has_sync;
+    int unit;                     /* Pb__UnitType: Dump / Load (task-mode full/all) or Sync */
+    struct worker_load_stats load;   /* unit Load */
 };
 /* name NULL/"" = all (sorted by name); *n = 0 when `name` is unknown. *out malloc'd. */
 int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_status **out,

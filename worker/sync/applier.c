@@ -339,8 +339,15 @@ int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct
         return dm_buf_printf(b, "%.17g", v->d);
     case BL_BINARY:
         return worker_ap_add_hex(b, v->ptr, v->len);
-    case BL_DECIMAL:
     case BL_STRING:
+        /* The row image holds the column's own bytes (latin1, utf8mb4, ...): a quoted
+         * literal would be converted from the connection's utf8mb4, so anything not
+         * ASCII goes as X'..', whose bytes are stored as they are. */
+        for (size_t i = 0; i < v->len; i++)
+            if ((unsigned char)v->ptr[i] >= 0x80)
+                return worker_ap_add_hex(b, v->ptr, v->len);
+        return worker_ap_add_escaped(a, b, v->ptr, v->len);
+    case BL_DECIMAL:
     case BL_TEMPORAL:
     case BL_JSON:
         return worker_ap_add_escaped(a, b, v->ptr, v->len);

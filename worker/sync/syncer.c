@@ -640,6 +640,11 @@ static int start_point(struct session *ss, struct worker_terr *e)
     int rc = worker_applier_load_checkpoint(ss->a, ss->file, sizeof ss->file, &ss->pos, &found, e);
     if (rc || found)
         return rc;
+    if (p->start_file && p->start_file[0]) {
+        snprintf(ss->file, sizeof ss->file, "%s", p->start_file);
+        ss->pos = p->start_pos;
+        return DM_OK;
+    }
     if (p->cfg->meta_binlog_name) {
         snprintf(ss->file, sizeof ss->file, "%s", p->cfg->meta_binlog_name);
         ss->pos = p->cfg->meta_binlog_pos;

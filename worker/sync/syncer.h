@@ -38,6 +38,9 @@ struct worker_syncer_params {
     struct bl_source src;
     const char *source_id;        /* checkpoint id */
     bool remove_meta;             /* drop the checkpoint table before starting */
+    const char *start_file;       /* task-mode all: the dump's position, used instead of
+                                     [meta] when no checkpoint is stored (NULL = none) */
+    uint64_t start_pos;
     int64_t retry_window_ms;      /* keep retrying lost connections this long (0 = 60 s) */
     int64_t safe_mode_ms;         /* automatic safe mode after start (0 = 60 s) */
     struct worker_sqlop *sqlops;  /* borrowed, may be NULL: sql-skip/replace/inject */

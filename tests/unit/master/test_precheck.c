@@ -104,12 +104,34 @@ START_TEST(server_checks)
 }
 END_TEST
 
+/* task-mode all: mydumper must be found (the message names the package) */
+START_TEST(mydumper_presence)
+{
+    char y[1024], *err = NULL;
+    for (int missing = 0; missing < 2; missing++) {
+        struct master_task_cfg *c = NULL;
+        snprintf(y, sizeof(y),
+                 "name: t\ntask-mode: all\n"
+                 "target-database: {host: 127.0.0.1, port: %d, user: root, password: ''}\n"
+                 "mysql-instances:\n  - source-id: s1\n    mydumper: {mydumper-path: %s}\n",
+                 port, missing ? "/nonexistent/mydumper" : "./bin/mydumper");
+        ck_assert_msg(master_taskcfg_parse(y, strlen(y), &c, &err) == DM_OK, "%s", err);
+        if (!missing) {
+            expect_pass(c);
+            continue;
+        }
+        err = expect_fail(c, "mydumper not found (mydumper-path /nonexistent/mydumper, PATH)");
+        ck_assert_msg(strstr(err, "apt-get install mydumper") != NULL, "%s", err);
+        free(err);
+    }
+}
+END_TEST
+
 START_TEST(unsupported_settings)
 {
     static const struct {
         const char *yaml, *msg;
     } cases[] = {
-        {"task-mode: all", "task-mode all not supported by this worker yet (only incremental)"},
         {"is-sharding: true", "sharding DDL coordination (is-sharding) not supported by this worker yet"},
         {"column-mappings:\n  c1: {schema-pattern: s, source-column: a, target-column: a, expression: add prefix, "
          "arguments: [x]}", "column mapping expression 'add prefix' not supported by this worker yet"},
@@ -123,7 +145,7 @@ START_TEST(unsupported_settings)
         snprintf(y, sizeof(y),
                  "name: t\ntask-mode: %s\n%s\ntarget-database: {host: 127.0.0.1, port: %d, user: root}\n"
                  "mysql-instances:\n  - source-id: s1\n    meta: {binlog-name: b.000001}\n%s",
-                 i == 0 ? "all" : "incremental", i == 0 ? "ignore-checking-items: [all]" : more, port,
+                 "incremental", more, port,
                  strstr(cases[i].yaml, "syncers:") ? "    syncer-config-name: big\n" : "");
         ck_assert_msg(master_taskcfg_parse(y, strlen(y), &c, &err) == DM_OK, "%s", err);
         err = expect_fail(c, cases[i].msg);
@@ -225,6 +247,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, server_checks);
+    tcase_add_test(tc, mydumper_presence);
     tcase_add_test(tc, unsupported_settings);
     tcase_add_test(tc, table_schema_warnings);
     tcase_add_test(tc, shard_tables);

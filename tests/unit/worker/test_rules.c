@@ -41,8 +41,15 @@ START_TEST(config_defaults_and_errors)
     ck_assert_ptr_null(c->meta_binlog_name);
     worker_subtask_cfg_free(c);
     ck_assert_int_eq(worker_subtask_cfg_parse_toml("name = \"x\"\nmode = \"all\"\n[to]\n", 28, &c,
-                                                   err, sizeof err), DM_E_NOT_SUPPORTED);
-    ck_assert_msg(strstr(err, "not supported by this worker yet") != NULL, "%s", err);
+                                                   err, sizeof err), DM_OK);
+    ck_assert(worker_subtask_cfg_has_load(c));
+    ck_assert_int_eq(c->pool_size, 16);
+    ck_assert_int_eq(c->threads, 4);
+    ck_assert_str_eq(c->dir, "./dumped_data");
+    worker_subtask_cfg_free(c);
+    ck_assert_int_eq(worker_subtask_cfg_parse_toml("name = \"x\"\nmode = \"sideways\"\n", 29, &c,
+                                                   err, sizeof err), DM_E_INVAL);
+    ck_assert_msg(strstr(err, "task-mode sideways is not one of") != NULL, "%s", err);
     ck_assert_int_eq(worker_subtask_cfg_parse_toml("name = \"x\"\n", 11, &c, err, sizeof err),
                      DM_E_INVAL);
 }

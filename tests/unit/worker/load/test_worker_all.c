@@ -1,0 +1,276 @@
+/* test_worker_all.c - the real dm-worker runs task-mode `all` and `full` subtasks against
+ * real MariaDB: Dump (the packaged mydumper) -> Load -> Sync. Checked: every table equal
+ * row by row (count + checksum, counts > 0) with latin1 / utf8mb4 / blob / NULL values, a
+ * routed table, a key-less table with duplicate rows, a view; rows written during the
+ * load arrive through Sync; a kill -9 during Load resumes without lost or duplicated rows;
+ * `full` ends Finished; pause during Dump kills mydumper (no password on its command
+ * line); a failing mydumper leaves its stderr in the error. */
+#include "worker_e2e.h"
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#define SUM_BIG "CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,HEX(v),HEX(u),HEX(b),IFNULL(n,'N')))),0))"
+#define SUM_NK "CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',a,IFNULL(b,'N')))),0))"
+#define SUM_IDS "CONCAT(COUNT(*),'-',SUM(CRC32(CONCAT_WS(',',id,s))))"
+
+static void task_toml(char *out, size_t cap, const char *name, const char *mode,
+                      const char *db, const char *extra)
+{
+    snprintf(out, cap,
+             "name = \"%s\"\nmode = \"%s\"\nsource-id = \"mysql-replica-01\"\n"
+             "worker-count = 4\npool-size = 4\nthreads = 2\nchunk-filesize = 64\n"
+             "skip-tz-utc = true\nextra-args = \"--rows 700 -s 5000\"\n"
+             "dir = \"%s/dumped_data.%s\"\n%s"
+             "[from]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[[route-rules]]\nschema-pattern = \"shop\"\ntable-pattern = \"src_named\"\n"
+             "target-schema = \"shop\"\ntarget-table = \"routed\"\n"
+             "[black-white-list]\ndo-dbs = [\"%s\"]\n",
+             name, mode, g_dir, name, extra ? extra : "", g_src, g_dst, db);
+}
+
+static Pb__SubTaskStatus *status_of(Pb__QueryStatusResponse *r)
+{
+    return r->n_subtaskstatus == 1 ? r->subtaskstatus[0] : NULL;
+}
+
+/* Poll until the subtask is in `unit` (and, for Load, has committed something). */
+static bool wait_unit(const char *name, Pb__UnitType unit, Pb__Stage stage, int ms)
+{
+    long long end = tu_now_ms() + ms;
+    do {
+        Pb__QueryStatusResponse *r = query_status(name);
+        Pb__SubTaskStatus *s = status_of(r);
+        bool ok = s && s->unit == unit && s->stage == stage &&
+                  (unit != PB__UNIT_TYPE__Load || stage == PB__STAGE__Paused ||
+                   (s->load && s->load->finishedbytes > 0));
+        if (ok && unit == PB__UNIT_TYPE__Load && stage != PB__STAGE__Paused) {
+            ck_assert_int_gt(s->load->totalbytes, 0);
+            ck_assert_ptr_nonnull(strstr(s->load->metabinlog, "mysql-bin."));
+            ck_assert_ptr_nonnull(strstr(s->load->progress, "%"));
+        }
+        bool stuck = s && stage == PB__STAGE__Running && s->stage == PB__STAGE__Paused &&
+                     !(s->result && s->result->n_errors &&
+                       strstr(s->result->errors[0]->msg, "auto-resume"));
+        if (stuck && s->result && s->result->n_errors)
+            fprintf(stderr, "paused: %s\n", s->result->errors[0]->msg);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+        if (ok)
+            return true;
+        if (stuck)
+            return false;
+        usleep(100000);
+    } while (tu_now_ms() < end);
+    return false;
+}
+
+static void fill_source(void)
+{
+    sql(g_src, "CREATE DATABASE shop");
+    sql(g_src, "CREATE TABLE shop.big (id INT PRIMARY KEY, v VARCHAR(100) CHARACTER SET latin1, "
+               "u TEXT CHARACTER SET utf8mb4, b BLOB, n INT NULL)");
+    sql(g_src, "INSERT INTO shop.big SELECT seq, CONCAT(_latin1 0xE9E8, 'row ''', seq, '\\\\'), "
+               "CONCAT(_utf8mb4 0xF09F9880, ' ü \"', seq), UNHEX(CONCAT(MD5(seq), '000A0D27')), "
+               "IF(seq %% 7 = 0, NULL, seq * 3) FROM shop.seq_1_to_3000");
+    sql(g_src, "CREATE TABLE shop.nokey (a INT, b VARCHAR(20))");
+    sql(g_src, "INSERT INTO shop.nokey VALUES (1,'x'),(1,'x'),(2,NULL),(3,'y')");
+    sql(g_src, "CREATE TABLE shop.src_named (id INT PRIMARY KEY, s VARCHAR(20))");
+    sql(g_src, "INSERT INTO shop.src_named SELECT seq, CONCAT('r', seq) FROM shop.seq_1_to_50");
+    sql(g_src, "CREATE VIEW shop.v AS SELECT id, n FROM shop.big WHERE id < 10");
+    sql(g_src, "CREATE DATABASE other");
+    sql(g_src, "CREATE TABLE other.t (id INT PRIMARY KEY)");
+    sql(g_src, "INSERT INTO other.t VALUES (1)");
+    sql(g_src, "CREATE DATABASE g");
+    sql(g_src, "CREATE TABLE g.t (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "INSERT INTO g.t SELECT seq, seq %% 10 FROM g.seq_1_to_100");
+    sql(g_src, "CREATE DATABASE f");
+    sql(g_src, "CREATE TABLE f.t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET utf8mb4)");
+    sql(g_src, "INSERT INTO f.t SELECT seq, CONCAT('f', seq) FROM f.seq_1_to_500");
+}
+
+static void setup(void)
+{
+    e2e_env_up();
+    fill_source();
+    setenv("DMGW_LOAD_STMT_DELAY_MS", "150", 1);
+    setenv("DMGW_DUMP_STALL_MS", "15000", 1);   /* a hung mydumper is retried quickly */
+    spawn_worker();
+}
+
+static void teardown(void) { e2e_env_down(); }
+
+/* count-checksum `expr` of both tables equal, the count at least min_count */
+static void assert_equal(const char *src_tbl, const char *dst_tbl, const char *expr,
+                         const char *min_count)
+{
+    char qs[512], qd[512], a[128];
+    snprintf(qs, sizeof qs, "SELECT %s FROM %s", expr, src_tbl);
+    snprintf(qd, sizeof qd, "SELECT %s FROM %s", expr, dst_tbl);
+    ck_assert_msg(converge(qs, qd, 60000), "%s differs from %s", dst_tbl, src_tbl);
+    value(g_dst, qd, a, sizeof a);
+    ck_assert_msg(atoll(a) >= atoll(min_count), "%s: %s rows, want >= %s", dst_tbl, a, min_count);
+}
+
+START_TEST(all_mode_with_kill_during_load)
+{
+    char toml[4096], msg[2048], a[64];
+    task_toml(toml, sizeof toml, "shopall", "all", "shop", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("shopall", PB__UNIT_TYPE__Load, PB__STAGE__Running, 60000),
+                  "never reached Load");
+    /* rows written after the dump's snapshot: Sync brings them */
+    sql(g_src, "INSERT INTO shop.big VALUES (100001, 'late', 'late', NULL, NULL)");
+    sql(g_src, "UPDATE shop.big SET n = -1 WHERE id = 5");
+    sql(g_src, "DELETE FROM shop.big WHERE id = 6");
+    sql(g_src, "INSERT INTO shop.nokey VALUES (9, 'late')");
+    stop_worker(SIGKILL);
+    value(g_dst, "SELECT COUNT(*) FROM shop.big", a, sizeof a);
+    ck_assert_msg(atoll(a) > 0 && atoll(a) < 3000, "killed mid-load: %s rows on the target", a);
+    unsetenv("DMGW_LOAD_STMT_DELAY_MS");
+    spawn_worker();
+    ck_assert_msg(wait_unit("shopall", PB__UNIT_TYPE__Sync, PB__STAGE__Running, 90000),
+                  "never reached Sync after the restart");
+    sql(g_src, "INSERT INTO shop.big VALUES (100002, 'after', 'after', 0x00, 1)");
+    sql(g_src, "INSERT INTO shop.src_named VALUES (1000, 'after')");
+    assert_equal("shop.big", "shop.big", SUM_BIG, "3001");
+    assert_equal("shop.nokey", "shop.nokey", SUM_NK, "5");
+    assert_equal("shop.src_named", "shop.routed",
+                 SUM_IDS, "51");
+    value(g_dst, "SELECT COUNT(*) FROM shop.v", a, sizeof a);
+    ck_assert_str_eq(a, "8");   /* the view, over the loaded rows (id 6 deleted) */
+    value(g_dst, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' "
+                 "AND TABLE_NAME='v'", a, sizeof a);
+    ck_assert_str_eq(a, "VIEW");
+    value(g_dst, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='other'", a,
+          sizeof a);
+    ck_assert_str_eq(a, "0");
+    value(g_dst, "SELECT COUNT(*) FROM shop.src_named", a, sizeof a);
+    ck_assert_str_eq(a, "ERR");   /* routed away */
+    value(g_dst, "SELECT COUNT(*) FROM dm_meta.shopall_loader_checkpoint WHERE `offset` = end_pos "
+                 "AND `offset` > 0", a, sizeof a);
+    ck_assert_msg(atoll(a) >= 5, "loader checkpoint rows complete: %s", a);
+}
+END_TEST
+
+/* a row the target refuses: Paused, the error names the file and the constraint */
+START_TEST(constraint_violation_pauses)
+{
+    char toml[4096], msg[2048];
+    Pb__QueryStatusResponse *r;
+    Pb__SubTaskStatus *st;
+    sql(g_dst, "CREATE DATABASE g");
+    sql(g_dst, "CREATE TABLE g.t (id INT PRIMARY KEY, v INT, UNIQUE KEY uv (v))");
+    task_toml(toml, sizeof toml, "cons", "full", "g", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("cons", PB__UNIT_TYPE__Load, PB__STAGE__Paused, 60000),
+                  "load not paused");
+    r = query_status("cons");
+    st = status_of(r);
+    ck_assert(st && st->result && st->result->n_errors == 1);
+    ck_assert_msg(strstr(st->result->errors[0]->msg, "file g.t.") &&
+                      strstr(st->result->errors[0]->msg, "Duplicate entry"),
+                  "%s", st->result->errors[0]->msg);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    ck_assert(operate("cons", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
+START_TEST(full_mode_finishes)
+{
+    char toml[4096], msg[2048];
+    task_toml(toml, sizeof toml, "fonly", "full", "f", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("fonly", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 60000),
+                  "full task did not finish");
+    assert_equal("f.t", "f.t", SUM_IDS,
+                 "500");
+    ck_assert(operate("fonly", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
+/* a wrapper standing in for mydumper: records its arguments, then runs `body` */
+static void fake_mydumper(const char *path, const char *body)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "#!/bin/sh\necho \"$@\" > %s.args\necho $$ > %s.pid\n%s\n", path,
+             path, body);
+    ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
+    ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+START_TEST(pause_during_dump_kills_mydumper)
+{
+    char toml[4096], msg[2048], path[512], extra[700], *pid_text, *args;
+    Pb__QueryStatusResponse *r;
+    pid_t pid;
+    snprintf(path, sizeof path, "%s/slow-mydumper", g_dir);
+    fake_mydumper(path, "sleep 60");
+    snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
+    task_toml(toml, sizeof toml, "slow", "all", "f", extra);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert(wait_unit("slow", PB__UNIT_TYPE__Dump, PB__STAGE__Running, 20000));
+    snprintf(msg, sizeof msg, "%s.pid", path);
+    for (int i = 0; i < 100 && !(pid_text = tu_read_file(msg, NULL)); i++)
+        usleep(100000);
+    ck_assert_ptr_nonnull(pid_text);
+    pid = (pid_t)atoi(pid_text);
+    free(pid_text);
+    ck_assert_int_eq(kill(pid, 0), 0);
+    snprintf(msg, sizeof msg, "%s.args", path);
+    args = tu_read_file(msg, NULL);
+    ck_assert_ptr_nonnull(args);
+    ck_assert_ptr_null(strstr(args, "password"));
+    ck_assert_ptr_nonnull(strstr(args, "--defaults-file="));
+    ck_assert_ptr_nonnull(strstr(args, "--regex ^(f\\.t)$"));
+    free(args);
+    ck_assert(operate("slow", PB__TASK_OP__Pause, msg, sizeof msg));
+    ck_assert_int_ne(kill(pid, 0), 0);   /* killed and reaped */
+    r = query_status("slow");
+    ck_assert_int_eq(status_of(r)->stage, PB__STAGE__Paused);
+    ck_assert_int_eq(status_of(r)->unit, PB__UNIT_TYPE__Dump);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    ck_assert(operate("slow", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
+START_TEST(failing_mydumper_reports_stderr)
+{
+    char toml[4096], msg[2048], path[512], extra[700];
+    Pb__QueryErrorRequest req = PB__QUERY_ERROR_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    Pb__QueryErrorResponse *qe;
+    snprintf(path, sizeof path, "%s/bad-mydumper", g_dir);
+    fake_mydumper(path, "echo 'boom: Access denied for user' >&2\nexit 2");
+    snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
+    task_toml(toml, sizeof toml, "bad", "full", "f", extra);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert(wait_unit("bad", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    req.name = (char *)"bad";
+    ck_assert_int_eq(call("QueryError", &req.base, &resp, msg, sizeof msg), RPC_OK);
+    qe = (Pb__QueryErrorResponse *)resp;
+    ck_assert_int_eq((int)qe->n_subtaskerror, 1);
+    ck_assert_int_eq(qe->subtaskerror[0]->unit, PB__UNIT_TYPE__Dump);
+    ck_assert_ptr_nonnull(qe->subtaskerror[0]->dump);
+    ck_assert_msg(strstr(qe->subtaskerror[0]->dump->msg, "boom: Access denied") &&
+                      strstr(qe->subtaskerror[0]->dump->msg, "exit status 2"),
+                  "%s", qe->subtaskerror[0]->dump->msg);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    ck_assert(operate("bad", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("worker_all");
+    TCase *tc = tcase_create("e2e");
+    tcase_set_timeout(tc, 240);
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, pause_during_dump_kills_mydumper);
+    tcase_add_test(tc, failing_mydumper_reports_stderr);
+    tcase_add_test(tc, constraint_violation_pauses);
+    tcase_add_test(tc, full_mode_finishes);
+    tcase_add_test(tc, all_mode_with_kill_during_load);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}

@@ -1,0 +1,569 @@
+/* dump.c - the Dump unit: mydumper as a child process (dump.h). */
+#include "dump.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "buf.h"
+#include "dm_error.h"
+#include "fsutil.h"
+#include "log.h"
+
+#define TAIL_CAP 4096          /* stderr bytes kept for the error message */
+#define MAX_ARGS 256
+#define KILL_GRACE_MS 2000
+#define STALL_MS 60000         /* no output growth this long: mydumper is hung, kill it */
+#define PACKAGE_HINT "install the Debian package `mydumper` (apt-get install mydumper) or set mydumper-path"
+
+struct worker_dump {
+    pthread_mutex_t mu;
+    pid_t pid;                 /* running child's pid (its own process group), 0 if none */
+    bool canceled;
+};
+
+struct worker_dump *worker_dump_new(void)
+{
+    struct worker_dump *d = calloc(1, sizeof *d);
+    if (d)
+        pthread_mutex_init(&d->mu, NULL);
+    return d;
+}
+
+void worker_dump_free(struct worker_dump *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+void worker_dump_cancel(struct worker_dump *d)
+{
+    pthread_mutex_lock(&d->mu);
+    d->canceled = true;
+    if (d->pid > 0)
+        kill(-d->pid, SIGTERM);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void derr(struct worker_terr *e, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[sizeof e->msg];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    worker_terr_set(e, WTE_DUMP_RUNTIME, WTE_CLASS_DUMP_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                    "mydumper runs with error: %s", msg);
+}
+
+/* ---- executable, arguments ---- */
+
+static bool executable(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+int worker_dump_resolve(const char *path, char *out, size_t cap, char *err, size_t ecap)
+{
+    const char *env = getenv("PATH");
+    char cand[4096];
+    if (path && path[0] && executable(path)) {
+        snprintf(out, cap, "%s", path);
+        return DM_OK;
+    }
+    if (path && path[0] && strcmp(path, "./bin/mydumper") != 0 && strcmp(path, "mydumper") != 0) {
+        snprintf(err, ecap, "mydumper-path %s is not an executable file: %s", path, PACKAGE_HINT);
+        return DM_E_NOT_FOUND;
+    }
+    for (const char *p = env ? env : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(cand, sizeof cand, "%.*s/mydumper", (int)n, p);
+        if (n && executable(cand)) {
+            snprintf(out, cap, "%s", cand);
+            return DM_OK;
+        }
+        p += n + (p[n] == ':');
+    }
+    snprintf(err, ecap, "mydumper not found (mydumper-path %s, PATH): %s",
+             path && path[0] ? path : "\"\"", PACKAGE_HINT);
+    return DM_E_NOT_FOUND;
+}
+
+int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
+{
+    struct dm_buf b;
+    size_t i;
+    int rc = DM_OK;
+    dm_buf_init(&b, 16u << 20);
+    *out = NULL;
+    rc = dm_buf_adds(&b, "^(");
+    for (i = 0; !rc && i < n; i++) {
+        if (i)
+            rc = dm_buf_addc(&b, '|');
+        for (const char *s = tables[i]; !rc && *s; s++) {
+            if (strchr("\\^$.|?*+()[]{}", *s))
+                rc = dm_buf_addc(&b, '\\');
+            if (!rc)
+                rc = dm_buf_addc(&b, *s);
+        }
+    }
+    if (!rc)
+        rc = dm_buf_adds(&b, ")$");
+    if (!rc)
+        *out = dm_buf_take(&b);
+    dm_buf_free(&b);
+    return rc;
+}
+
+/* "db.tbl" of every source table the black-white-list keeps, as a --regex. */
+static int table_regex(const struct worker_dump_params *p, char **out, struct worker_terr *e)
+{
+    MYSQL *m = mysql_init(NULL);
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    char **names = NULL, **tmp;
+    size_t n = 0, cap = 0, i;
+    int rc = DM_E_DB;
+    *out = NULL;
+    if (!m)
+        return DM_E_NOMEM;
+    if (!mysql_real_connect(m, p->src->host, p->src->user, p->src->password, NULL,
+                            (unsigned)p->src->port, NULL, 0) ||
+        mysql_set_character_set(m, "utf8mb4") ||
+        mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                       "ORDER BY TABLE_SCHEMA, TABLE_NAME") ||
+        !(res = mysql_store_result(m))) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: list source tables: %s", mysql_error(m));
+        e->transient = mysql_errno(m) >= 2000;
+        goto out;
+    }
+    rc = DM_E_NOMEM;
+    while ((row = mysql_fetch_row(res))) {
+        if (!row[0] || !row[1] || !worker_rules_bwl_allow(p->rules, row[0], row[1]))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            if (!(tmp = realloc(names, cap * sizeof *names)))
+                goto out;
+            names = tmp;
+        }
+        if (asprintf(&names[n], "%s.%s", row[0], row[1]) < 0)
+            goto out;
+        n++;
+    }
+    if (n == 0) {
+        derr(e, "no table of the source matches the black-white-list");
+        rc = DM_E_INVAL;
+        goto out;
+    }
+    rc = worker_dump_tables_regex((const char *const *)names, n, out);
+    if (rc)
+        derr(e, "the table list is too long for mydumper --regex (%zu tables)", n);
+out:
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (res)
+        mysql_free_result(res);
+    mysql_close(m);
+    return rc;
+}
+
+/* extra-args split on blanks, one level of quotes stripped (DM's ParseArgLikeBash). */
+static int split_extra(char *s, char **argv, size_t *argc, size_t max, bool *has_tables)
+{
+    static const char *const table_opts[] = { "-T", "--tables-list", "-x", "--regex", "-B",
+                                              "--database", NULL };
+    char *tok, *save = NULL;
+    for (tok = strtok_r(s, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+        size_t n = strlen(tok);
+        if (*argc >= max)
+            return DM_E_TOO_LARGE;
+        if (n >= 2 && (tok[0] == '"' || tok[0] == '\'') && tok[n - 1] == tok[0]) {
+            tok[n - 1] = '\0';
+            tok++;
+        }
+        for (size_t i = 0; table_opts[i]; i++) {
+            size_t l = strlen(table_opts[i]);
+            if (strncmp(tok, table_opts[i], l) == 0 && (tok[l] == '\0' || tok[l] == '='))
+                *has_tables = true;
+        }
+        argv[(*argc)++] = tok;
+    }
+    return DM_OK;
+}
+
+/* ---- defaults file, output dir ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* [client] password="..." (option-file escapes) into `path`, mode 0600. */
+static int write_defaults(const char *path, const char *password)
+{
+    struct dm_buf b;
+    int rc;
+    dm_buf_init(&b, 1u << 16);
+    rc = dm_buf_adds(&b, "[client]\npassword=\"");
+    for (const char *s = password ? password : ""; !rc && *s; s++) {
+        if (*s == '\\' || *s == '"')
+            rc = dm_buf_addc(&b, '\\');
+        if (!rc)
+            rc = dm_buf_addc(&b, *s);
+    }
+    if (!rc)
+        rc = dm_buf_adds(&b, "\"\n");
+    if (!rc)
+        rc = dm_write_file_atomic_mode(path, b.data, b.len, 0600);
+    dm_buf_free(&b);
+    return rc;
+}
+
+/* ---- the child ---- */
+
+struct tail {
+    char buf[TAIL_CAP];
+    size_t len;
+};
+
+static void tail_add(struct tail *t, const char *p, size_t n)
+{
+    if (n >= sizeof t->buf) {
+        p += n - sizeof t->buf;
+        n = sizeof t->buf;
+    }
+    if (t->len + n > sizeof t->buf) {
+        size_t drop = t->len + n - sizeof t->buf;
+        memmove(t->buf, t->buf + drop, t->len - drop);
+        t->len -= drop;
+    }
+    memcpy(t->buf + t->len, p, n);
+    t->len += n;
+}
+
+/* The last `max` bytes of the tail starting at a line, blanks folded. */
+static void tail_text(const struct tail *t, char *out, size_t max)
+{
+    size_t from = t->len > max - 1 ? t->len - (max - 1) : 0, o = 0;
+    while (from > 0 && from < t->len && t->buf[from - 1] != '\n')
+        from++;
+    for (size_t i = from; i < t->len && o + 1 < max; i++)
+        out[o++] = t->buf[i] == '\n' ? ' ' : t->buf[i];
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+}
+
+static pid_t spawn(const char *exe, char **argv, int errfd)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    sigset_t none;
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a kill -9 of the worker takes mydumper along */
+    sigemptyset(&none);                 /* the worker blocks SIGTERM/SIGINT, ignores SIGPIPE */
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    int nul = open("/dev/null", O_RDWR);
+    if (nul >= 0) {
+        dup2(nul, 0);
+        dup2(nul, 1);
+    }
+    dup2(errfd, 2);
+    execv(exe, argv);
+    dprintf(2, "exec %s: %s\n", exe, strerror(errno));
+    _exit(127);
+}
+
+/* Bytes written so far under dir (files only, one level: mydumper's layout). */
+static long long dir_bytes(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    long long n = 0;
+    char path[4096];
+    struct stat st;
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (de->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            n += st.st_size;
+    }
+    closedir(d);
+    return n;
+}
+
+static int64_t stall_ms(void)
+{
+    const char *v = getenv("DMGW_DUMP_STALL_MS");
+    return v && atoll(v) > 0 ? atoll(v) : STALL_MS;
+}
+
+/* Read the child's stderr until it exits; kill it on cancel or when its output stopped
+ * growing for stall_ms() (*stalled). *status = wait status. */
+static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir, struct tail *t,
+                      int *status, bool *stalled)
+{
+    int64_t term_at = 0, checked_at = mono_ms(), grew_at = mono_ms(), limit = stall_ms();
+    long long bytes = -1;
+    char buf[4096];
+    bool eof = false;
+    *stalled = false;
+    for (;;) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        bool cancel;
+        if (!eof && poll(&pfd, 1, 200) > 0) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n > 0)
+                tail_add(t, buf, (size_t)n);
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                eof = true;
+        } else if (eof) {
+            usleep(50000);
+        }
+        if (waitpid(pid, status, WNOHANG) == pid)
+            break;
+        pthread_mutex_lock(&d->mu);
+        cancel = d->canceled;
+        pthread_mutex_unlock(&d->mu);
+        if (mono_ms() - checked_at >= 1000) {
+            long long now_bytes = dir_bytes(dir);
+            checked_at = mono_ms();
+            if (now_bytes != bytes) {
+                bytes = now_bytes;
+                grew_at = checked_at;
+            } else if (!*stalled && checked_at - grew_at >= limit) {
+                *stalled = true;   /* mydumper 0.10.1 now and then hangs after connecting */
+                cancel = true;
+            }
+        }
+        cancel = cancel || *stalled;
+        if (cancel && !term_at) {
+            kill(-pid, SIGTERM);
+            term_at = mono_ms();
+        } else if (cancel && mono_ms() - term_at > KILL_GRACE_MS) {
+            kill(-pid, SIGKILL);
+        }
+    }
+    while (!eof) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        tail_add(t, buf, (size_t)n);
+    }
+}
+
+static int build_args(const struct worker_dump_params *p, const char *exe, const char *cnf,
+                      char *extra, char *regex, char **argv, char nums[3][32],
+                      struct worker_terr *e)
+{
+    const struct worker_subtask_cfg *c = p->cfg;
+    size_t n = 0;
+    bool has_tables = false;
+    argv[n++] = (char *)exe;
+    argv[n++] = (char *)cnf;   /* --defaults-file=... must come first */
+    argv[n++] = "--host";
+    argv[n++] = (char *)p->src->host;
+    argv[n++] = "--port";
+    snprintf(nums[0], 32, "%d", p->src->port);
+    argv[n++] = nums[0];
+    argv[n++] = "--user";
+    argv[n++] = (char *)p->src->user;
+    argv[n++] = "--outputdir";
+    argv[n++] = (char *)p->dir;
+    argv[n++] = "--verbose";
+    argv[n++] = "2";
+    argv[n++] = "--threads";
+    snprintf(nums[1], 32, "%d", c->threads);
+    argv[n++] = nums[1];
+    if (c->chunk_filesize > 0) {
+        argv[n++] = "--chunk-filesize";
+        snprintf(nums[2], 32, "%lld", (long long)c->chunk_filesize);
+        argv[n++] = nums[2];
+    }
+    /* skip-tz-utc is not passed on: the dump is taken in UTC because the Load unit (like
+     * the Sync unit) writes TIMESTAMPs as UTC instants (docs/worker.md) */
+    if (split_extra(extra, argv, &n, MAX_ARGS - 4, &has_tables)) {
+        derr(e, "extra-args has too many arguments");
+        return DM_E_INVAL;
+    }
+    if (!has_tables) {
+        argv[n++] = "--regex";
+        argv[n++] = regex;
+    }
+    argv[n] = NULL;
+    return DM_OK;
+}
+
+int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
+                    struct worker_terr *e)
+{
+    char exe[4096], err[600] = "", nums[3][32], *argv[MAX_ARGS], *cnf_path = NULL;
+    char *cnf_arg = NULL, *extra = strdup(p->cfg->extra_args ? p->cfg->extra_args : "");
+    char *regex = NULL, msg[900];
+    struct tail *t = calloc(1, sizeof *t);
+    struct worker_dump_pos pos;
+    int pipefd[2] = { -1, -1 }, status = 0, rc = DM_E_NOMEM;
+    bool stalled = false;
+    pid_t pid;
+    if (!extra || !t)
+        goto out;
+    if ((rc = worker_dump_resolve(p->cfg->mydumper_path, exe, sizeof exe, err, sizeof err))) {
+        derr(e, "%s", err);
+        goto out;
+    }
+    if (asprintf(&cnf_path, "%s.my.cnf", p->dir) < 0 ||
+        asprintf(&cnf_arg, "--defaults-file=%s", cnf_path) < 0) {
+        rc = DM_E_NOMEM;
+        goto out;
+    }
+    if ((rc = table_regex(p, &regex, e)))
+        goto out;
+    nftw(p->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (dm_mkdir_p(p->dir, 0755) || write_defaults(cnf_path, p->src->password)) {
+        derr(e, "cannot create the dump directory %s: %s", p->dir, strerror(errno));
+        rc = DM_E_IO;
+        goto out;
+    }
+    if ((rc = build_args(p, exe, cnf_arg, extra, regex, argv, nums, e)))
+        goto out;
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        derr(e, "pipe: %s", strerror(errno));
+        rc = DM_E_IO;
+        goto out;
+    }
+    pthread_mutex_lock(&d->mu);
+    pid = d->canceled ? -2 : spawn(exe, argv, pipefd[1]);
+    if (pid > 0)
+        d->pid = pid;
+    pthread_mutex_unlock(&d->mu);
+    close(pipefd[1]);
+    pipefd[1] = -1;
+    if (pid == -2) {
+        rc = DM_E_CANCELLED;
+        derr(e, "dump canceled");
+        goto out;
+    }
+    if (pid < 0) {
+        derr(e, "fork: %s", strerror(errno));
+        rc = DM_E_IO;
+        goto out;
+    }
+    dm_log_kv(DM_LOG_INFO, "dump started", "mydumper", exe, "dir", p->dir, NULL);
+    supervise(d, pid, pipefd[0], p->dir, t, &status, &stalled);
+    pthread_mutex_lock(&d->mu);
+    d->pid = 0;
+    rc = d->canceled ? DM_E_CANCELLED : DM_OK;
+    pthread_mutex_unlock(&d->mu);
+    if (rc) {
+        derr(e, "dump canceled (mydumper killed)");
+        goto out;
+    }
+    tail_text(t, msg, sizeof msg);
+    if (stalled) {
+        derr(e, "no dump output for %lld s, mydumper killed (auto-resume dumps again): %s",
+             (long long)stall_ms() / 1000, msg);
+        e->transient = true;
+        rc = DM_E_TIMEOUT;
+        goto out;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (WIFEXITED(status))
+            derr(e, "exit status %d: %s", WEXITSTATUS(status), msg);
+        else
+            derr(e, "killed by signal %d: %s", WTERMSIG(status), msg);
+        rc = DM_E_INTERNAL;
+        goto out;
+    }
+    if (worker_dump_read_metadata(p->dir, &pos, err, sizeof err)) {
+        derr(e, "%s (mydumper said: %s)", err, msg);
+        rc = DM_E_INTERNAL;
+        goto out;
+    }
+    dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
+    rc = DM_OK;
+out:
+    if (rc == DM_E_NOMEM)
+        derr(e, "out of memory");
+    if (cnf_path)
+        unlink(cnf_path);
+    if (pipefd[0] >= 0)
+        close(pipefd[0]);
+    if (pipefd[1] >= 0)
+        close(pipefd[1]);
+    free(cnf_path);
+    free(cnf_arg);
+    free(extra);
+    free(regex);
+    free(t);
+    return rc;
+}
+
+/* ---- metadata ---- */
+
+int worker_dump_read_metadata(const char *dir, struct worker_dump_pos *out, char *err,
+                              size_t cap)
+{
+    char path[4096], *data = NULL, *sec, *line, *save = NULL;
+    bool have_file = false, have_pos = false;
+    int rc;
+    memset(out, 0, sizeof *out);
+    snprintf(path, sizeof path, "%s/metadata", dir);
+    rc = dm_read_file(path, 1u << 20, &data, NULL);
+    if (rc) {
+        snprintf(err, cap, "cannot read %s: %s", path, strerror(errno));
+        return rc == DM_E_NOT_FOUND ? DM_E_NOT_FOUND : DM_E_IO;
+    }
+    sec = strstr(data, "SHOW MASTER STATUS:");
+    for (line = sec ? strtok_r(sec, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!*line)
+            break;   /* end of the section */
+        if (strncmp(line, "Log:", 4) == 0) {
+            have_file = sscanf(line + 4, " %255s", out->file) == 1;
+        } else if (strncmp(line, "Pos:", 4) == 0) {
+            out->pos = strtoull(line + 4, NULL, 10);
+            have_pos = out->pos > 0;
+        } else if (strncmp(line, "GTID:", 5) == 0) {
+            sscanf(line + 5, " %255s", out->gtid);
+        }
+    }
+    free(data);
+    if (!have_file || !have_pos) {
+        snprintf(err, cap, "%s has no binlog position (is the source's binlog enabled?)", path);
+        return DM_E_PARSE;
+    }
+    return DM_OK;
+}

@@ -1,0 +1,949 @@
+/* load.c - the Load unit: restore a mydumper directory (load.h). Target connections are
+ * Sync-unit appliers (applier.h: connect, DM-style errors, identifier quoting). */
+#include "load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <mysqld_error.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "applier_int.h"
+#include "buf.h"
+#include "dm_error.h"
+#include "fsutil.h"
+#include "log.h"
+
+#define STMT_MAX (1024u << 20)   /* one dumped statement (mydumper -s default is 1 MB) */
+#define MAX_FILES 1000000
+
+enum kind { K_DB, K_TABLE, K_VIEW, K_DATA };
+
+struct lfile {
+    char *name;                  /* file name inside the dump dir */
+    enum kind kind;
+    char *db, *tbl;              /* source names (tbl NULL for K_DB) */
+    char tdb[192], ttbl[192];    /* routed */
+    int64_t size, offset;        /* data: checkpoint offset */
+};
+
+struct worker_load {
+    pthread_mutex_t mu;
+    atomic_bool canceled;
+    atomic_llong finished, total;
+    char meta_binlog[300];
+};
+
+/* one run's state shared by the pool threads */
+struct run {
+    struct worker_load *l;
+    const struct worker_load_params *p;
+    struct lfile *files;
+    size_t n;
+    atomic_size_t next;          /* next data file to take */
+    useconds_t delay_us;         /* after each statement (tests: DMGW_LOAD_STMT_DELAY_MS) */
+    pthread_mutex_t mu;
+    bool failed;
+    int rc;
+    struct worker_terr err;
+};
+
+struct worker_load *worker_load_new(void)
+{
+    struct worker_load *l = calloc(1, sizeof *l);
+    if (l)
+        pthread_mutex_init(&l->mu, NULL);
+    return l;
+}
+
+void worker_load_free(struct worker_load *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
+
+void worker_load_cancel(struct worker_load *l) { atomic_store(&l->canceled, true); }
+
+void worker_load_stats(struct worker_load *l, struct worker_load_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->finished_bytes = atomic_load(&l->finished);
+    st->total_bytes = atomic_load(&l->total);
+    pthread_mutex_lock(&l->mu);
+    snprintf(st->meta_binlog, sizeof st->meta_binlog, "%s", l->meta_binlog);
+    pthread_mutex_unlock(&l->mu);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int lerr(struct worker_terr *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[sizeof e->msg];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    worker_terr_set(e, code, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, "%s", msg);
+    return code == WTE_LOAD_DIR_NOT_FOUND ? DM_E_NOT_FOUND
+           : code == WTE_LOAD_READ_FILE   ? DM_E_IO
+                                          : DM_E_PARSE;
+}
+
+/* "file X: <db error>" */
+static void annotate(struct worker_terr *e, const char *file)
+{
+    char msg[sizeof e->msg + 300];
+    snprintf(msg, sizeof msg, "file %.250s: %s", file, e->msg);
+    snprintf(e->msg, sizeof e->msg, "%.*s", (int)sizeof e->msg - 1, msg);
+}
+
+/* ---- checkpoint table ---- */
+
+static int add_cp_table(struct worker_applier *a, struct dm_buf *b)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s_loader_checkpoint", a->task);
+    return worker_ap_add_table(b, a->meta_schema, name);
+}
+
+static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 8192);
+    if (dm_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ") || worker_ap_add_ident(&q, a->meta_schema))
+        goto out;
+    if ((rc = worker_ap_run(a, q.data, q.len, e)))
+        goto out;
+    rc = DM_E_NOMEM;
+    dm_buf_reset(&q);
+    if (remove) {
+        if (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") || add_cp_table(a, &q))
+            goto out;
+        if ((rc = worker_ap_run(a, q.data, q.len, e)))
+            goto out;
+        rc = DM_E_NOMEM;
+        dm_buf_reset(&q);
+    }
+    if (dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") || add_cp_table(a, &q) ||
+        dm_buf_adds(&q, " (id char(32) NOT NULL, filename varchar(255) NOT NULL, "
+                        "cp_schema varchar(128) NOT NULL, cp_table varchar(128) NOT NULL, "
+                        "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
+                        "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+                        "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
+                        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))"))
+        goto out;
+    rc = worker_ap_run(a, q.data, q.len, e);
+out:
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+static struct lfile *find_file(struct run *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->files[i].kind == K_DATA && strcmp(r->files[i].name, name) == 0)
+            return &r->files[i];
+    return NULL;
+}
+
+/* Offsets of files already (partly) restored; INSERT IGNORE rows for the others. */
+static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_NOMEM;
+    size_t i;
+    dm_buf_init(&q, 1u << 20);
+    if (dm_buf_adds(&q, "SELECT filename, `offset` FROM ") || add_cp_table(a, &q) ||
+        dm_buf_adds(&q, " WHERE id=") ||
+        worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)))
+        goto out;
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    while ((row = mysql_fetch_row(res))) {
+        struct lfile *f = row[0] && row[1] ? find_file(r, row[0]) : NULL;
+        if (f)
+            f->offset = strtoll(row[1], NULL, 10);
+    }
+    for (i = 0; i < r->n; i++) {
+        struct lfile *f = &r->files[i];
+        if (f->kind != K_DATA)
+            continue;
+        rc = DM_E_NOMEM;
+        dm_buf_reset(&q);
+        if (dm_buf_adds(&q, "INSERT IGNORE INTO ") || add_cp_table(a, &q) ||
+            dm_buf_adds(&q, " (id, filename, cp_schema, cp_table, `offset`, end_pos) VALUES (") ||
+            worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) ||
+            dm_buf_addc(&q, ',') || worker_ap_add_escaped(a, &q, f->name, strlen(f->name)) ||
+            dm_buf_addc(&q, ',') || worker_ap_add_escaped(a, &q, f->db, strlen(f->db)) ||
+            dm_buf_addc(&q, ',') || worker_ap_add_escaped(a, &q, f->tbl, strlen(f->tbl)) ||
+            dm_buf_printf(&q, ",0,%lld)", (long long)f->size))
+            goto out;
+        if ((rc = worker_ap_run(a, q.data, q.len, e)))
+            goto out;
+        atomic_fetch_add(&r->l->total, f->size);
+        atomic_fetch_add(&r->l->finished, f->offset < f->size ? f->offset : f->size);
+    }
+    rc = DM_OK;
+out:
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+/* ---- the dump directory ---- */
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static int add_file(struct run *r, size_t *cap, const char *name, enum kind k, const char *db,
+                    size_t dblen, const char *tbl, size_t tlen, int64_t size)
+{
+    struct lfile *f;
+    if (r->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct lfile *tmp = nc > MAX_FILES ? NULL : realloc(r->files, nc * sizeof *tmp);
+        if (!tmp)
+            return DM_E_NOMEM;
+        r->files = tmp;
+        *cap = nc;
+    }
+    f = &r->files[r->n];
+    memset(f, 0, sizeof *f);
+    f->kind = k;
+    f->size = size;
+    if (!(f->name = strdup(name)) || !(f->db = strndup(db, dblen)) ||
+        (tbl && !(f->tbl = strndup(tbl, tlen)))) {
+        free(f->name);
+        free(f->db);
+        return DM_E_NOMEM;
+    }
+    r->n++;
+    return DM_OK;
+}
+
+/* The table a data file belongs to: "<db>.<tbl>.sql" or "<db>.<tbl>.<digits>.sql" where
+ * <db>.<tbl> is a known table schema file (names may contain dots). */
+static const struct lfile *data_owner(const struct run *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct lfile *t = &r->files[i];
+        size_t dl, tl;
+        const char *rest;
+        if (t->kind != K_TABLE && t->kind != K_VIEW)
+            continue;
+        dl = strlen(t->db);
+        tl = strlen(t->tbl);
+        if (strncmp(name, t->db, dl) != 0 || name[dl] != '.' ||
+            strncmp(name + dl + 1, t->tbl, tl) != 0)
+            continue;
+        rest = name + dl + 1 + tl;
+        if (strcmp(rest, ".sql") == 0)
+            return t;
+        if (*rest == '.' && rest[1] >= '0' && rest[1] <= '9') {
+            rest++;
+            while (*rest >= '0' && *rest <= '9')
+                rest++;
+            if (strcmp(rest, ".sql") == 0)
+                return t;
+        }
+    }
+    return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    const struct lfile *x = a, *y = b;
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    return strcmp(x->name, y->name);
+}
+
+/* Schema files first (one pass), then data files matched to their tables. */
+static int scan_dir(struct run *r, struct worker_terr *e)
+{
+    const char *dir = r->p->dir;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t cap = 0;
+    int rc = DM_OK, pass;
+    if (!d)
+        return lerr(e, WTE_LOAD_DIR_NOT_FOUND, "dump directory %s: %s", dir, strerror(errno));
+    for (pass = 0; pass < 2 && !rc; pass++) {
+        rewinddir(d);
+        while (!rc && (de = readdir(d))) {
+            const char *n = de->d_name, *dot = strchr(n, '.');
+            char path[4096];
+            struct stat st;
+            size_t len = strlen(n);
+            if (n[0] == '.' || strcmp(n, "metadata") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, n);
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (pass == 0) {
+                if (has_suffix(n, ".gz") || has_suffix(n, "-schema-triggers.sql") ||
+                    has_suffix(n, "-schema-post.sql")) {
+                    rc = lerr(e, WTE_LOAD_READ_FILE,
+                              "dump file %s: compressed dumps, triggers, routines and events "
+                              "are not supported by the Load unit (remove -c/-G/-R/-E from "
+                              "extra-args)", n);
+                } else if (has_suffix(n, "-schema-create.sql")) {
+                    rc = add_file(r, &cap, n, K_DB, n, len - strlen("-schema-create.sql"), NULL,
+                                  0, 0);
+                } else if (dot && has_suffix(n, "-schema-view.sql")) {
+                    rc = add_file(r, &cap, n, K_VIEW, n, (size_t)(dot - n), dot + 1,
+                                  len - (size_t)(dot + 1 - n) - strlen("-schema-view.sql"), 0);
+                } else if (dot && has_suffix(n, "-schema.sql")) {
+                    rc = add_file(r, &cap, n, K_TABLE, n, (size_t)(dot - n), dot + 1,
+                                  len - (size_t)(dot + 1 - n) - strlen("-schema.sql"), 0);
+                }
+            } else if (has_suffix(n, ".sql") && !strstr(n, "-schema")) {
+                const struct lfile *t = data_owner(r, n);
+                if (!t)
+                    rc = lerr(e, WTE_LOAD_READ_FILE, "data file %s has no table schema file", n);
+                else
+                    rc = add_file(r, &cap, n, K_DATA, t->db, strlen(t->db), t->tbl,
+                                  strlen(t->tbl), (int64_t)st.st_size);
+            }
+            if (rc == DM_E_NOMEM)
+                worker_ap_nomem(e);
+        }
+    }
+    closedir(d);
+    if (!rc && r->n)
+        qsort(r->files, r->n, sizeof *r->files, by_name);
+    return rc;
+}
+
+/* Apply the black-white-list (dropping files) and routes (filling tdb/ttbl). */
+static void filter_route(struct run *r)
+{
+    size_t i, o = 0;
+    for (i = 0; i < r->n; i++) {
+        struct lfile *f = &r->files[i];
+        bool keep = worker_rules_bwl_allow(r->p->rules, f->db, f->tbl ? f->tbl : "");
+        if (f->kind == K_TABLE) {
+            /* a view's placeholder table is not created: the view is */
+            for (size_t j = 0; j < r->n; j++)
+                if (r->files[j].kind == K_VIEW && strcmp(r->files[j].db, f->db) == 0 &&
+                    strcmp(r->files[j].tbl, f->tbl) == 0)
+                    keep = false;
+        }
+        if (!keep) {
+            free(f->name);
+            free(f->db);
+            free(f->tbl);
+            continue;
+        }
+        worker_rules_route(r->p->rules, f->db, f->tbl ? f->tbl : "", f->tdb, sizeof f->tdb,
+                           f->ttbl, sizeof f->ttbl);
+        r->files[o++] = *f;
+    }
+    r->n = o;
+}
+
+/* ---- statements ---- */
+
+/* Next statement (lines up to one ending in ';') into st; *off advances. *eof at end. */
+static int next_stmt(FILE *fp, struct dm_buf *st, char **line, size_t *lcap, int64_t *off,
+                     bool *eof)
+{
+    dm_buf_reset(st);
+    *eof = false;
+    for (;;) {
+        ssize_t n = getline(line, lcap, fp);
+        size_t k;
+        if (n < 0) {
+            *eof = true;
+            return ferror(fp) ? DM_E_IO : DM_OK;
+        }
+        *off += n;
+        k = (size_t)n;
+        while (k > 0 && strchr(" \t\r\n", (*line)[k - 1]))
+            k--;
+        if (k == 0 && st->len == 0)
+            continue;
+        if (dm_buf_add(st, *line, (size_t)n))
+            return DM_E_TOO_LARGE;
+        if (k > 0 && (*line)[k - 1] == ';')
+            return DM_OK;
+    }
+}
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return s;
+}
+
+static bool session_stmt(const char *s) { return strncmp(skip_ws(s), "/*!", 3) == 0; }
+
+/* After a `quoted` identifier at s (backquote), or NULL. */
+static const char *skip_ident(const char *s)
+{
+    if (*s != '`')
+        return NULL;
+    for (s++; *s; s++) {
+        if (*s == '`') {
+            if (s[1] != '`')
+                return s + 1;
+            s++;
+        }
+    }
+    return NULL;
+}
+
+/* Append s[0..n) replacing the backquoted identifier at `at` by `schema`.`name`
+ * (schema NULL: name only). */
+static int replace_ident(struct dm_buf *b, const char *s, const char *at, const char *schema,
+                         const char *name)
+{
+    const char *end = skip_ident(at);
+    if (!end)
+        return DM_E_PARSE;
+    if (dm_buf_add(b, s, (size_t)(at - s)) ||
+        (schema ? worker_ap_add_table(b, schema, name) : worker_ap_add_ident(b, name)) ||
+        dm_buf_adds(b, end))
+        return DM_E_NOMEM;
+    return DM_OK;
+}
+
+/* ---- column mapping of dumped rows ---- */
+
+struct colmap {
+    size_t ncols;
+    const struct worker_mapping_rule **rules;   /* per column, NULL = unmapped */
+};
+
+/* Column names from a CREATE TABLE text: lines starting with "  `name` ". */
+static int colmap_build(const struct run *r, const struct lfile *t, const char *create,
+                        struct colmap *cm)
+{
+    const char *s = strchr(create, '(');
+    size_t cap = 0;
+    memset(cm, 0, sizeof *cm);
+    while (s && (s = strchr(s, '\n'))) {
+        const char *p = skip_ws(s), *end;
+        char name[192];
+        s++;
+        if (*p != '`' || !(end = skip_ident(p)) || (size_t)(end - p) >= sizeof name)
+            continue;
+        snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 1);
+        if (cm->ncols == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            const struct worker_mapping_rule **tmp = realloc(cm->rules, nc * sizeof *tmp);
+            if (!tmp)
+                return DM_E_NOMEM;
+            cm->rules = tmp;
+            cap = nc;
+        }
+        cm->rules[cm->ncols++] = worker_rules_mapping(r->p->rules, t->db, t->tbl, name);
+    }
+    return DM_OK;
+}
+
+/* Rewrite the tuples after VALUES, mapping each mapped column's integer. */
+static int map_rows(const struct run *r, const struct lfile *f, const struct colmap *cm,
+                    const char *s, struct dm_buf *out, struct worker_terr *e)
+{
+    size_t col = 0;
+    bool in_tuple = false;
+    while (*s) {
+        if (!in_tuple) {
+            if (*s == '(') {
+                in_tuple = true;
+                col = 0;
+            }
+            if (dm_buf_addc(out, *s++))
+                return DM_E_NOMEM;
+            continue;
+        }
+        /* one value */
+        const char *v = s;
+        if (*s == '"' || *s == '\'') {
+            char q = *s++;
+            while (*s && *s != q)
+                s += (*s == '\\' && s[1]) ? 2 : 1;
+            if (!*s)
+                return lerr(e, WTE_LOAD_PARSE_VALUES, "file %s: unterminated string", f->name);
+            s++;
+        } else {
+            while (*s && *s != ',' && *s != ')')
+                s++;
+        }
+        if (col < cm->ncols && cm->rules[col] && strncmp(v, "NULL", 4) != 0) {
+            char err[300] = "", *endp;
+            long long in = strtoll(*v == '"' || *v == '\'' ? v + 1 : v, &endp, 10);
+            int64_t mapped;
+            if (worker_rules_partition_id(cm->rules[col], f->db, f->tbl, in, &mapped, err,
+                                          sizeof err))
+                return lerr(e, WTE_LOAD_COLUMN_MAPPING, "file %s: column mapping: %s", f->name,
+                            err);
+            if (dm_buf_printf(out, "%lld", (long long)mapped))
+                return DM_E_NOMEM;
+        } else if (dm_buf_add(out, v, (size_t)(s - v))) {
+            return DM_E_NOMEM;
+        }
+        if (!*s)
+            break;
+        if (*s == ')')
+            in_tuple = false;
+        col++;
+        if (dm_buf_addc(out, *s++))
+            return DM_E_NOMEM;
+    }
+    return DM_OK;
+}
+
+/* INSERT [IGNORE] INTO `t` ... -> INSERT [IGNORE] INTO `tdb`.`ttbl` ... (+ mapping). */
+static int rewrite_insert(const struct run *r, const struct lfile *f, const struct colmap *cm,
+                          const char *stmt, struct dm_buf *out, struct worker_terr *e)
+{
+    const char *s = skip_ws(stmt), *into, *after, *values;
+    int rc;
+    dm_buf_reset(out);
+    if (strncmp(s, "INSERT ", 7) != 0 || !(into = strstr(s, "INTO `")) || into - s > 20)
+        return lerr(e, WTE_LOAD_INVALID_INSERT, "file %s: not an INSERT statement: %.100s",
+                    f->name, s);
+    if (!cm || !cm->ncols)
+        return replace_ident(out, s, into + 5, f->tdb, f->ttbl) ? DM_E_NOMEM : DM_OK;
+    after = skip_ident(into + 5);
+    values = after ? strstr(after, "VALUES") : NULL;
+    if (!values)
+        return lerr(e, WTE_LOAD_INVALID_INSERT, "file %s: INSERT without VALUES", f->name);
+    if (dm_buf_add(out, s, (size_t)(into + 5 - s)) || worker_ap_add_table(out, f->tdb, f->ttbl) ||
+        dm_buf_add(out, after, (size_t)(values + 6 - after)))
+        return DM_E_NOMEM;
+    rc = map_rows(r, f, cm, values + 6, out, e);
+    return rc;
+}
+
+/* ---- schema ---- */
+
+static int exec_ignoring(struct worker_applier *a, const char *sql, unsigned ok_errno,
+                         const char *file, struct worker_terr *e)
+{
+    int rc = worker_ap_run(a, sql, strlen(sql), e);
+    MYSQL_RES *res;
+    if (rc && mysql_errno(a->my) == ok_errno) {
+        dm_log_kv(DM_LOG_INFO, "already exists on the target, skip it", "file", file, NULL);
+        return DM_OK;
+    }
+    if (rc) {
+        annotate(e, file);
+        return rc;
+    }
+    if ((res = mysql_store_result(a->my)))
+        mysql_free_result(res);
+    return DM_OK;
+}
+
+static int use_db(struct worker_applier *a, const char *db, struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 1024);
+    if (!dm_buf_adds(&q, "CREATE DATABASE IF NOT EXISTS ") && !worker_ap_add_ident(&q, db) &&
+        !(rc = worker_ap_run(a, q.data, q.len, e))) {
+        rc = DM_E_NOMEM;
+        dm_buf_reset(&q);
+        if (!dm_buf_adds(&q, "USE ") && !worker_ap_add_ident(&q, db))
+            rc = worker_ap_run(a, q.data, q.len, e);
+    }
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+/* Execute a schema file: session statements as they are, the CREATE with its name
+ * routed; views are refused when routed to another name. */
+static int restore_schema(struct run *r, struct worker_applier *a, const struct lfile *f,
+                          struct worker_terr *e)
+{
+    char path[4096], *line = NULL;
+    size_t lcap = 0;
+    struct dm_buf st, q;
+    int64_t off = 0;
+    bool eof = false;
+    int rc = DM_OK;
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
+    if (!(fp = fopen(path, "r")))
+        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+    dm_buf_init(&st, STMT_MAX);
+    dm_buf_init(&q, STMT_MAX);
+    if (f->kind == K_VIEW && strcmp(f->tbl, f->ttbl) != 0) {
+        rc = lerr(e, WTE_LOAD_READ_FILE, "view %s.%s is routed to %s.%s: routing a view to "
+                  "another name is not supported", f->db, f->tbl, f->tdb, f->ttbl);
+        goto out;
+    }
+    if (f->kind != K_DB && (rc = use_db(a, f->tdb, e))) {
+        annotate(e, f->name);
+        goto out;
+    }
+    while (!rc && !eof) {
+        const char *s, *at = NULL;
+        if ((rc = next_stmt(fp, &st, &line, &lcap, &off, &eof))) {
+            rc = lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
+            break;
+        }
+        if (!st.len)
+            break;
+        s = skip_ws(st.data);
+        dm_buf_reset(&q);
+        if (f->kind == K_DB && strncmp(s, "CREATE DATABASE", 15) == 0)
+            at = strchr(s, '`');
+        else if (f->kind == K_TABLE && strncmp(s, "CREATE TABLE", 12) == 0)
+            at = strchr(s, '`');
+        if (at) {
+            if (replace_ident(&q, s, at, NULL, f->kind == K_DB ? f->tdb : f->ttbl))
+                rc = lerr(e, WTE_LOAD_READ_FILE, "file %s: cannot parse %.80s", f->name, s);
+            else
+                rc = exec_ignoring(a, q.data, f->kind == K_DB ? ER_DB_CREATE_EXISTS
+                                                              : ER_TABLE_EXISTS_ERROR,
+                                   f->name, e);
+        } else {
+            rc = exec_ignoring(a, s, 0, f->name, e);
+        }
+    }
+out:
+    free(line);
+    dm_buf_free(&st);
+    dm_buf_free(&q);
+    fclose(fp);
+    return rc;
+}
+
+/* ---- data ---- */
+
+static bool canceled(struct run *r)
+{
+    bool f;
+    if (atomic_load(&r->l->canceled))
+        return true;
+    pthread_mutex_lock(&r->mu);
+    f = r->failed;
+    pthread_mutex_unlock(&r->mu);
+    return f;
+}
+
+/* INSERT and the checkpoint offset in one transaction. */
+static int commit_stmt(struct worker_applier *a, const struct lfile *f, const struct dm_buf *ins,
+                       int64_t off, struct dm_buf *q, struct worker_terr *e)
+{
+    int rc;
+    dm_buf_reset(q);
+    if (dm_buf_adds(q, "UPDATE ") || add_cp_table(a, q) ||
+        dm_buf_printf(q, " SET `offset`=%lld WHERE id=", (long long)off) ||
+        worker_ap_add_escaped(a, q, a->source_id, strlen(a->source_id)) ||
+        dm_buf_adds(q, " AND filename=") || worker_ap_add_escaped(a, q, f->name, strlen(f->name)))
+        return worker_ap_nomem(e);
+    if ((rc = worker_ap_run(a, "BEGIN", 5, e)) || (rc = worker_ap_run(a, ins->data, ins->len, e)) ||
+        (rc = worker_ap_run(a, q->data, q->len, e)) || (rc = worker_ap_run(a, "COMMIT", 6, e))) {
+        mysql_query(a->my, "ROLLBACK");
+        return rc;
+    }
+    return DM_OK;
+}
+
+static int table_colmap(struct run *r, const struct lfile *f, struct colmap *cm,
+                        struct worker_terr *e)
+{
+    char path[4096], *text = NULL;
+    int rc;
+    memset(cm, 0, sizeof *cm);
+    if (!worker_rules_has_mapping(r->p->rules))
+        return DM_OK;
+    snprintf(path, sizeof path, "%s/%s.%s-schema.sql", r->p->dir, f->db, f->tbl);
+    if (dm_read_file(path, 64u << 20, &text, NULL))
+        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+    rc = colmap_build(r, f, text, cm);
+    free(text);
+    return rc == DM_E_NOMEM ? worker_ap_nomem(e) : rc;
+}
+
+static int restore_data(struct run *r, struct worker_applier *a, const struct lfile *f,
+                        struct worker_terr *e)
+{
+    char path[4096], *line = NULL;
+    size_t lcap = 0;
+    struct dm_buf st, ins, q;
+    struct colmap cm;
+    int64_t off = 0, done = f->offset;
+    bool eof = false;
+    int rc;
+    FILE *fp;
+    if (f->offset >= f->size)
+        return DM_OK;
+    if ((rc = table_colmap(r, f, &cm, e)))
+        return rc;
+    snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
+    if (!(fp = fopen(path, "r"))) {
+        free(cm.rules);
+        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+    }
+    dm_buf_init(&st, STMT_MAX);
+    dm_buf_init(&ins, STMT_MAX);
+    dm_buf_init(&q, 1u << 16);
+    while (!rc && !eof && !canceled(r)) {
+        if ((rc = next_stmt(fp, &st, &line, &lcap, &off, &eof))) {
+            rc = lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
+            break;
+        }
+        if (!st.len)
+            break;
+        if (session_stmt(st.data)) {
+            if ((rc = worker_ap_run(a, st.data, st.len, e)))
+                annotate(e, f->name);
+            continue;
+        }
+        if (off <= f->offset)
+            continue;   /* committed before */
+        if ((rc = rewrite_insert(r, f, &cm, st.data, &ins, e)))
+            break;
+        if ((rc = commit_stmt(a, f, &ins, off, &q, e))) {
+            annotate(e, f->name);
+            break;
+        }
+        atomic_fetch_add(&r->l->finished, off - done);
+        done = off;
+        if (r->delay_us)
+            usleep(r->delay_us);   /* test hook: DMGW_LOAD_STMT_DELAY_MS */
+    }
+    free(line);
+    free(cm.rules);
+    dm_buf_free(&st);
+    dm_buf_free(&ins);
+    dm_buf_free(&q);
+    fclose(fp);
+    return rc;
+}
+
+static void fail_run(struct run *r, int rc, const struct worker_terr *e)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->failed) {
+        r->failed = true;
+        r->rc = rc;
+        r->err = *e;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int open_conn(const struct run *r, struct worker_applier **a, struct worker_terr *e)
+{
+    const struct worker_subtask_cfg *c = r->p->cfg;
+    return worker_applier_open(&c->to, c->meta_schema, c->name, r->p->source_id, a, e);
+}
+
+static void *pool_main(void *arg)
+{
+    struct run *r = arg;
+    struct worker_applier *a = NULL;
+    struct worker_terr e;
+    int rc;
+    memset(&e, 0, sizeof e);
+    if ((rc = open_conn(r, &a, &e))) {
+        fail_run(r, rc, &e);
+        return NULL;
+    }
+    while (!canceled(r)) {
+        size_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->n)
+            break;
+        if (r->files[i].kind != K_DATA)
+            continue;
+        if ((rc = restore_data(r, a, &r->files[i], &e))) {
+            fail_run(r, rc, &e);
+            break;
+        }
+    }
+    worker_applier_free(a);
+    return NULL;
+}
+
+static int run_pool(struct run *r, struct worker_terr *e)
+{
+    int n = r->p->cfg->pool_size > 0 ? r->p->cfg->pool_size : 16, started = 0;
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    if (!th)
+        return worker_ap_nomem(e);
+    for (; started < n; started++)
+        if (pthread_create(&th[started], NULL, pool_main, r) != 0)
+            break;
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    if (r->failed) {
+        *e = r->err;
+        return r->rc;
+    }
+    if (started == 0) {
+        worker_terr_set(e, WTE_LOAD_READ_FILE, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "cannot start loader threads");
+        return DM_E_INTERNAL;
+    }
+    return DM_OK;
+}
+
+static int restore_kind(struct run *r, struct worker_applier *a, enum kind k,
+                        struct worker_terr *e)
+{
+    int rc = DM_OK;
+    for (size_t i = 0; !rc && i < r->n; i++)
+        if (r->files[i].kind == k)
+            rc = atomic_load(&r->l->canceled) ? DM_E_CANCELLED
+                                               : restore_schema(r, a, &r->files[i], e);
+    return rc;
+}
+
+static void free_files(struct run *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->files[i].name);
+        free(r->files[i].db);
+        free(r->files[i].tbl);
+    }
+    free(r->files);
+}
+
+int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
+                    struct worker_dump_pos *pos, struct worker_terr *e)
+{
+    struct run r;
+    struct worker_applier *a = NULL;
+    char err[600] = "";
+    int rc;
+    memset(&r, 0, sizeof r);
+    r.l = l;
+    r.p = p;
+    if (getenv("DMGW_LOAD_STMT_DELAY_MS"))
+        r.delay_us = (useconds_t)atoi(getenv("DMGW_LOAD_STMT_DELAY_MS")) * 1000;
+    pthread_mutex_init(&r.mu, NULL);
+    atomic_store(&l->finished, 0);
+    atomic_store(&l->total, 0);
+    if ((rc = worker_dump_read_metadata(p->dir, pos, err, sizeof err))) {
+        rc = lerr(e, WTE_LOAD_DIR_NOT_FOUND, "dump metadata: %s", err);
+        goto out;
+    }
+    pthread_mutex_lock(&l->mu);
+    snprintf(l->meta_binlog, sizeof l->meta_binlog, "(%s, %llu)", pos->file,
+             (unsigned long long)pos->pos);
+    pthread_mutex_unlock(&l->mu);
+    if ((rc = scan_dir(&r, e)))
+        goto out;
+    filter_route(&r);
+    if ((rc = open_conn(&r, &a, e)) || (rc = cp_prepare(a, p->remove_meta, e)) ||
+        (rc = cp_sync(&r, a, e)) || (rc = restore_kind(&r, a, K_DB, e)) ||
+        (rc = restore_kind(&r, a, K_TABLE, e)))
+        goto out;
+    dm_log_kv(DM_LOG_INFO, "load data started", "dir", p->dir, NULL);
+    if ((rc = run_pool(&r, e)))
+        goto out;
+    if (atomic_load(&l->canceled)) {
+        rc = DM_E_CANCELLED;
+        goto out;
+    }
+    if ((rc = restore_kind(&r, a, K_VIEW, e)))
+        goto out;
+    dm_log_kv(DM_LOG_INFO, "load data finished", "dir", p->dir, NULL);
+out:
+    if (rc == DM_E_CANCELLED)
+        worker_terr_set(e, WTE_LOAD_READ_FILE, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "load canceled");
+    worker_applier_free(a);
+    free_files(&r);
+    pthread_mutex_destroy(&r.mu);
+    return rc;
+}
+
+/* ---- state on the target ---- */
+
+static int count_rows(struct worker_applier *a, const char *table, const char *where,
+                      bool *any, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_NOMEM;
+    *any = false;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_adds(&q, "SELECT COUNT(*) FROM ") || worker_ap_add_table(&q, a->meta_schema, table) ||
+        dm_buf_adds(&q, " WHERE id=") ||
+        worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) || dm_buf_adds(&q, where))
+        goto out;
+    rc = worker_ap_query(a, q.data, &res, e);
+    if (rc && (mysql_errno(a->my) == ER_NO_SUCH_TABLE || mysql_errno(a->my) == ER_BAD_DB_ERROR)) {
+        rc = DM_OK;
+        goto out;
+    }
+    if (!rc && (row = mysql_fetch_row(res)) && row[0])
+        *any = strtoll(row[0], NULL, 10) > 0;
+out:
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_load_target_state(const struct worker_subtask_cfg *cfg, const char *source_id,
+                             bool *load_started, bool *sync_started, struct worker_terr *e)
+{
+    struct worker_applier *a = NULL;
+    char lt[256], st[256];
+    int rc;
+    *load_started = *sync_started = false;
+    snprintf(lt, sizeof lt, "%s_loader_checkpoint", cfg->name);
+    snprintf(st, sizeof st, "%s_syncer_checkpoint", cfg->name);
+    if ((rc = worker_applier_open(&cfg->to, cfg->meta_schema, cfg->name, source_id, &a, e)))
+        return rc;
+    if (!(rc = count_rows(a, lt, "", load_started, e)))
+        rc = count_rows(a, st, " AND is_global=1", sync_started, e);
+    worker_applier_free(a);
+    return rc;
+}
+
+int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *source_id,
+                           struct worker_terr *e)
+{
+    static const char *const suffix[] = { "_loader_checkpoint", "_syncer_checkpoint" };
+    struct worker_applier *a = NULL;
+    struct dm_buf q;
+    char name[256];
+    int rc;
+    if ((rc = worker_applier_open(&cfg->to, cfg->meta_schema, cfg->name, source_id, &a, e)))
+        return rc;
+    dm_buf_init(&q, 4096);
+    for (size_t i = 0; !rc && i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", cfg->name, suffix[i]);
+        dm_buf_reset(&q);
+        if (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") || worker_ap_add_table(&q, cfg->meta_schema, name))
+            rc = worker_ap_nomem(e);
+        else
+            rc = worker_ap_run(a, q.data, q.len, e);
+    }
+    dm_buf_free(&q);
+    worker_applier_free(a);
+    return rc;
+}
