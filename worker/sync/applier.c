@@ -547,6 +547,7 @@ int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t 
         return rc;
     if (mysql_real_query(a->my, sql, (unsigned long)len) != 0)
         return worker_ap_db_error(a, "execute statement failed", sql, e);
+    a->first_rows = mysql_affected_rows(a->my);
     do {
         MYSQL_RES *res = mysql_store_result(a->my);
         if (res)
@@ -557,6 +558,23 @@ int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t 
     } while (st == 0);
     a->txn_rows += rows;
     return DM_OK;
+}
+
+int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_t len,
+                                struct worker_terr *e)
+{
+    my_ulonglong n;
+    int rc = worker_applier_exec_multi(a, sql, len, 1, e);
+    if (rc)
+        return rc;
+    n = a->first_rows;
+    if (n == 1)
+        return DM_OK;
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                    "key-less row not found on the target (%llu rows matched, 1 expected): the "
+                    "target differs from the source; sql: %.400s", (unsigned long long)n, sql);
+    e->transient = false;
+    return DM_E_INVAL;
 }
 
 int worker_applier_tune_dml(struct worker_applier *a, struct worker_terr *e)

@@ -93,6 +93,13 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
                             const char *tschema, const char *ttable, bool safe_mode,
                             const struct worker_rules *rules, worker_rowjob_fn fn, void *ud,
                             struct worker_terr *e);
+/* A key-less row's UPDATE/DELETE (... LIMIT 1, optionally followed by ';' and its
+ * safe-mode REPLACE) as worker_applier_exec_multi, but its first statement must match
+ * exactly one row (CLIENT_FOUND_ROWS: matched, not changed): a key-less row missing on the
+ * target means the target already differs from the source, and the task pauses with an
+ * error naming the statement instead of diverging further (DM ignores the count). */
+int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_t len,
+                                struct worker_terr *e);
 /* Run ';'-separated statements in one round trip (multi-statements are enabled on
  * the connection on first use), inside the open transaction (BEGIN is sent when
  * needed); `rows` is added to worker_applier_txn_rows. */

@@ -51,6 +51,7 @@ struct worker_applier {
     bool in_txn;
     bool multi;           /* multi-statements enabled */
     size_t txn_rows;
+    unsigned long long first_rows; /* matched rows of exec_multi's first statement */
     struct tinfo *cache;
     struct dm_buf sql;
     struct dm_buf key;    /* worker_rowjob.key of the job being generated */

@@ -28,6 +28,8 @@ struct worker_sqlpart {
     bool supersedes;
     const uint64_t *keys;     /* causality keys (for worker_sql_order) */
     size_t nkeys;
+    bool one_row;             /* dmlpool's: run alone, its first statement must change
+                                 exactly one row (worker_applier_exec_one_row) */
 };
 
 /* Whether `cur` can be merged into the statement `prev` (same kind, same head). */

@@ -86,10 +86,17 @@ static void set_failed(struct worker_dmlpool *p, int rc, const struct worker_ter
     pthread_mutex_unlock(&p->emu);
 }
 
+/* A key-less row's UPDATE or DELETE (safe mode: DELETE;REPLACE) must find its row. */
+static bool one_row(const struct djob *j)
+{
+    return j->keyless && j->len > 7 &&
+           (strncmp(j->sql, "UPDATE ", 7) == 0 || strncmp(j->sql, "DELETE ", 7) == 0);
+}
+
 static struct worker_sqlpart part(const struct djob *j)
 {
     struct worker_sqlpart s = { j->sql, j->len, j->head_len, j->merge, j->key, j->key_len,
-                                j->supersedes, j->keys, j->nkeys };
+                                j->supersedes, j->keys, j->nkeys, one_row(j) };
     return s;
 }
 
@@ -139,7 +146,8 @@ static int collect_parts(struct dworker *w, const struct djob *list, size_t *n, 
 
 /* Execute a list of jobs in the open transaction: mergeable statements grouped
  * (worker_sql_order) and merged (INSERT/REPLACE rows, DELETEs by key), sent as
- * multi-statement packets of about CHUNK_SOFT bytes. */
+ * multi-statement packets of about CHUNK_SOFT bytes; a key-less row's UPDATE/DELETE
+ * alone, checked to find its row (worker_applier_exec_one_row). */
 static int run_list(struct dworker *w, const struct djob *list, struct worker_terr *e)
 {
     const struct worker_sqlpart *prev = NULL;
@@ -150,6 +158,17 @@ static int run_list(struct dworker *w, const struct djob *list, struct worker_te
         return nomem(e);
     for (i = 0; i < n; i++) {
         const struct worker_sqlpart *cur = &w->parts[w->order[i]];
+        if (cur->one_row) {
+            if (w->buf.len && (rc = worker_applier_exec_multi(w->a, w->buf.data, w->buf.len,
+                                                              rows, e)))
+                return rc;
+            dm_buf_reset(&w->buf);
+            rows = 0;
+            prev = NULL;
+            if ((rc = worker_applier_exec_one_row(w->a, cur->sql, cur->len, e)))
+                return rc;
+            continue;
+        }
         if (worker_sql_append(&w->buf, prev, cur, &nmerged))
             return nomem(e);
         rows++;

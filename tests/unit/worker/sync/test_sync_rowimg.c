@@ -201,6 +201,50 @@ START_TEST(partial_image_without_key_pauses)
 }
 END_TEST
 
+/* A key-less row missing on the target (removed there behind the worker's back, or missed
+ * as the FLOAT rows of keyless_float_where were): its UPDATE / DELETE pauses the task with
+ * an error naming the statement, in normal and safe mode, instead of a silent miss (safe
+ * mode's REPLACE would even add the row a second time). */
+START_TEST(keyless_row_missing_pauses)
+{
+    char toml[4096], msg[2048], v[64];
+    const char *name[2] = { "km_n", "km_s" };
+    int i;
+    master_pos();
+    for (i = 0; i < 2; i++) {
+        rt_task_toml(toml, sizeof toml, name[i], name[i], i == 1, "km");
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+    sql(g_src, "CREATE DATABASE km");
+    sql(g_src, "CREATE TABLE km.t (a INT, b VARCHAR(8))");
+    sqli("FULL", "INSERT INTO km.t VALUES (1,'one'),(2,'two'),(2,'two')");
+    ck_assert(converge("SELECT COUNT(*) FROM km.t", "SELECT COUNT(*) FROM km_n.t", 20000));
+    ck_assert(converge("SELECT COUNT(*) FROM km.t", "SELECT COUNT(*) FROM km_s.t", 20000));
+    sqli("FULL", "DELETE FROM km.t WHERE a=2 LIMIT 1");   /* one of two equal rows: found */
+    ck_assert(converge("SELECT COUNT(*) FROM km.t", "SELECT COUNT(*) FROM km_n.t", 20000));
+    ck_assert(converge("SELECT COUNT(*) FROM km.t", "SELECT COUNT(*) FROM km_s.t", 20000));
+    sql(g_dst, "DELETE FROM km_n.t WHERE a=1");
+    sql(g_dst, "DELETE FROM km_s.t WHERE a=1");
+    sqli("FULL", "UPDATE km.t SET b='uno' WHERE a=1");
+    for (i = 0; i < 2; i++) {
+        long long end = tu_now_ms() + 20000;
+        int stage;
+        while ((stage = task_stage(name[i], msg, sizeof msg)) != PB__STAGE__Paused &&
+               tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(stage == PB__STAGE__Paused, "%s stage %d", name[i], stage);
+        fprintf(stderr, "%s: %s\n", name[i], msg);
+        ck_assert_msg(strstr(msg, "key-less row not found on the target") &&
+                      strstr(msg, i ? "`km_s`.`t`" : "`km_n`.`t`"), "%s", msg);
+        value(g_dst, i ? "SELECT COUNT(*) FROM km_s.t" : "SELECT COUNT(*) FROM km_n.t", v,
+              sizeof v);
+        ck_assert_str_eq(v, "1");          /* safe mode's REPLACE did not add the row */
+    }
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 /* kill -9 while MINIMAL / NOBLOB row changes stream in: the restarted worker replays from
  * its checkpoint in safe mode (partial after-images as UPDATEs, key-less rows exactly
  * once) and both targets end equal to the source. Last: it leaves both tasks in the
@@ -255,6 +299,7 @@ int main(void)
     tcase_add_test(tc, keyless_float_where);
     tcase_add_test(tc, charsets_byte_exact);
     tcase_add_test(tc, partial_image_without_key_pauses);
+    tcase_add_test(tc, keyless_row_missing_pauses);
     tcase_add_test(tc, kill9_partial_images_replay);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
