@@ -571,8 +571,9 @@ static enum route_rc first_status_done(struct route_ctx *c, struct rpc_result *r
         return route_problem(c, 500, "out of memory");
     }
     metrics_sse_watchers_add(1);
-    if (join(c->req.env->streams, w, route_param(c, "name"), data, c->req.last_event_id) !=
-        DM_OK) {
+    /* Last-Event-ID, or ?lastEventId= from a page that reopens with a fresh ticket */
+    const char *have = c->req.last_event_id ? c->req.last_event_id : route_query(c, "lastEventId");
+    if (join(c->req.env->streams, w, route_param(c, "name"), data, have) != DM_OK) {
         route_stream_release(w);
         route_header(c, "Retry-After", "1");
         return route_problem(c, 503, "the gateway is shutting down its status streams");
