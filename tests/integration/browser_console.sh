@@ -16,4 +16,13 @@ RO_TOKEN="$("$DMGW_BIN/dm-gateway" token --secret-file "$DM_STACK_DIR/gateway/jw
 DMGW_ARTIFACTS="${DMGW_BUILD_DIR:-$ROOT/build}/test-artifacts" \
   node "$ROOT/tests/browser/console.mjs" "$DM_GATEWAY_URL" "$DM_TOKEN" "$RO_TOKEN" \
        "$DM_STACK_DIR/task.yaml" || FAILS=$((FAILS+1))
+# a ticket travels in a URL: it must never reach the gateway's logs (a refused one is
+# logged at once, so the check cannot pass vacuously)
+BOGUS="$(printf 'f%.0s' $(seq 64))"
+code="$(curl -s -o /dev/null -w '%{http_code}' "$DM_GATEWAY_URL/api/v1/tasks/shop-sync/status/stream?ticket=$BOGUS")"
+check_eq "an unknown stream ticket is refused" 401 "$code"
+sleep 0.3
+check_contains "the refused stream request is in the access log" '"path":"/api/v1/tasks/shop-sync/status/stream","route":"/api/v1/tasks/{name}/status/stream","status":"401"' \
+  "$(cat "$DM_STACK_DIR"/logs/dm-gateway.log)"
+check_eq "no stream ticket in the gateway log" 0 "$(grep -c -e 'ticket=' -e "$BOGUS" "$DM_STACK_DIR"/logs/dm-gateway.log || true)"
 e2e_finish
