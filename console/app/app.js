@@ -271,9 +271,20 @@ function taskView(name) {
   const actionMsg = el('div', { 'aria-live': 'polite' });
   const errs = el('div', {}, el('p', { class: 'muted', text: 'Loading…' }));
 
+  // what the stage allows: Pause while something runs, Resume while something is paused
+  function stageButtons(stages) {
+    if (!can('dm:write')) return;
+    const known = stages.length > 0;
+    for (const [b, need, why] of [[pauseBtn, 'Running', 'Nothing runs: nothing to pause'],
+                                  [resumeBtn, 'Paused', 'Nothing is paused: nothing to resume']]) {
+      b.disabled = known && !stages.includes(need);
+      b.title = b.disabled ? why : '';
+    }
+  }
   function render(data) {
     streamMsg.replaceChildren();
     const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
+    stageButtons(ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage)));
     workers.replaceChildren(...(ws.length ? ws.map(workerCard)
       : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
   }
@@ -292,6 +303,10 @@ function taskView(name) {
       after?.();
     } catch (e) { actionMsg.replaceChildren(errorBox(e)); }
   }
+  const pauseBtn = actionButton('Pause', 'dm:write', () => operate('Pause', 'POST', `/api/v1/tasks/${enc}/pause`,
+    `Pause task "${name}" on all its workers? Replication stops until it is resumed.`), 'ghost');
+  const resumeBtn = actionButton('Resume', 'dm:write', () => operate('Resume', 'POST', `/api/v1/tasks/${enc}/resume`,
+    `Resume task "${name}" on all its workers?`), 'ghost');
   const close = openStream(name, {
     onStatus: render,
     onProblem: p => streamMsg.replaceChildren(errorBox(new ApiError(p.status || 0, p.detail || 'status poll failed', null, p.requestId, null))),
@@ -300,14 +315,11 @@ function taskView(name) {
   cleanup.push(close);
   setView(name,
     el('p', { class: 'small' }, el('a', { href: '#/tasks', text: '← All tasks' })),
-    el('h1', {}, el('span', { class: 'mono', text: name }), live, el('span', { class: 'spacer' }),
-      actionButton('Pause', 'dm:write', () => operate('Pause', 'POST', `/api/v1/tasks/${enc}/pause`,
-        `Pause task "${name}" on all its workers? Replication stops until it is resumed.`), 'ghost'),
-      actionButton('Resume', 'dm:write', () => operate('Resume', 'POST', `/api/v1/tasks/${enc}/resume`,
-        `Resume task "${name}" on all its workers?`), 'ghost'),
-      actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
-        `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
-        () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger')),
+    el('h1', {}, el('span', { class: 'mono', text: name }), live,
+      el('span', { class: 'actions' }, pauseBtn, resumeBtn,
+        actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
+          `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
+          () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger'))),
     actionMsg, streamMsg, workers,
     el('section', { class: 'card' },
       el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
