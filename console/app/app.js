@@ -249,6 +249,7 @@ function configCard(name) {
         el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Load the current config'), ' and apply your change again.') : null;
       msg.replaceChildren(errorBox(e, extra));
     }
+    msg.scrollIntoView({ block: 'nearest' });
   }
   cleanup.push(() => { etag = null; });
   load();
