@@ -1,10 +1,16 @@
-# ASan/UBSan for the whole tree (tests included).
+# ASan/UBSan/TSan for the whole tree (tests included). TSan excludes ASan.
 set(DMGW_SAN_FLAGS "")
 if(DMGW_ASAN)
   list(APPEND DMGW_SAN_FLAGS -fsanitize=address -fno-omit-frame-pointer)
 endif()
 if(DMGW_UBSAN)
   list(APPEND DMGW_SAN_FLAGS -fsanitize=undefined -fno-sanitize-recover=undefined)
+endif()
+if(DMGW_TSAN)
+  if(DMGW_ASAN)
+    message(FATAL_ERROR "DMGW_TSAN cannot be combined with DMGW_ASAN")
+  endif()
+  list(APPEND DMGW_SAN_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 endif()
 if(DMGW_SAN_FLAGS)
   add_compile_options(${DMGW_SAN_FLAGS})

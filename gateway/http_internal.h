@@ -24,7 +24,8 @@ struct http_server {
     atomic_long in_flight;         /* live gw_req objects */
     atomic_long suspended;         /* connections waiting on the master */
     atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
-    struct http_park *park;        /* idle connections outside MHD (http_park.h), or NULL */
+    struct http_park *park;        /* the front: framing checks, idle connections (http_park.h), or NULL */
+    int lfd;                       /* listen socket taken from MHD (quiesced), -1 none */
     struct idem_store *idem;       /* Idempotency-Key answers (idem.h), or NULL */
     char **origins;                /* CORS allow-list (owned) */
     size_t norigins;
@@ -44,6 +45,7 @@ struct gw_req {
     bool too_large;
     bool keepalive_ok;             /* HTTP/1.1 without "Connection: close" */
     bool early;                    /* answered in the first call: MHD closes after it */
+    bool must_close;               /* framing violation: answer with Connection: close */
     bool defer;                    /* first call of a bodiless request: hold the answer */
     atomic_int state;
     char request_id[GW_REQ_ID_MAX + 1];
@@ -63,6 +65,8 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
                             size_t *upload_size, void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
+/* The framing limits (http_frame.h) both the front and the access handler apply. */
+struct http_frame_limits http_req_frame_limits(const struct http_config *c);
 int64_t http_now_us(void);
 
 #endif /* GW_HTTP_INTERNAL_H */

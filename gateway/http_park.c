@@ -18,13 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_limits.h"
 #include "dm_error.h"
+#include "http_frame.h"
 #include "log.h"
 #include "metrics.h"
-#include "hash.h"
 
 #define PENDING_TTL_MS 5000   /* handed to MHD but never STARTED: MHD refused it */
-#define IP_BUCKETS 256
+#define PEEK_BODY_WINDOW 8192 /* chunk lines checked behind a request head */
+#define PROBE_MAX_PARTS 256   /* a head arriving in more pieces is refused (each is re-peeked) */
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100   /* out of descriptors: stop accepting this long */
 
 /* One per TCP connection, from accept to the last close. Owned by MHD's thread while the
  * connection is inside MHD (socket_context), by the front thread while parked or pending. */
@@ -32,19 +36,16 @@ struct park_conn {
     int fd;                         /* our dup of the socket; -1 if dup failed */
     bool idle;                      /* no request in progress, last one kept alive */
     bool parked;                    /* in the parked list (front thread's) */
+    bool probing;                   /* in the probing list: head not yet complete */
+    bool waiting;                   /* probing and counted in the parked gauge */
+    unsigned parts;                 /* probing: peeks of this head so far */
     int64_t idle_since_ms;          /* when it last became idle */
     int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
-    int64_t deadline_ms;            /* parked: close at; pending: give up at */
+    int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
     ino_t ino;                      /* pending: socket inode (matches MHD's fd in STARTED) */
     struct park_conn *prev, *next;  /* parked list or pending list */
     socklen_t alen;
     struct sockaddr_storage addr;
-};
-
-struct ip_count {
-    unsigned char key[16];
-    unsigned n;
-    struct ip_count *next;
 };
 
 struct plist {
@@ -57,8 +58,8 @@ struct http_park {
     pthread_mutex_t mu;             /* lists, counts, flags below */
     struct plist parked;            /* oldest first = earliest deadline first */
     struct plist pending;           /* handed to MHD, STARTED not seen yet */
-    unsigned total;                 /* connections counted (inside MHD + parked + pending) */
-    struct ip_count *ips[IP_BUCKETS];
+    struct plist probing;           /* front thread's: waiting for a whole request head */
+    struct conn_limits *limits;     /* every connection counted, accept to last close */
     bool closing;                   /* drain/stop: park no more */
     bool want_close_all;            /* front thread: close the parked set */
     bool close_all_done;            /* the front thread has handled want_close_all */
@@ -67,6 +68,11 @@ struct http_park {
     unsigned parks_since_trim;
     atomic_long nparked;
     int epfd, evfd;
+    int lfd;                        /* listen socket (MHD quiesced; borrowed), -1: MHD accepts */
+    char ltag;                      /* its epoll tag (&ltag) */
+    int64_t accept_resume_ms;       /* accept paused (EMFILE) until then, 0 = active */
+    char *peek;                     /* front thread's peek buffer */
+    size_t peek_cap;
     pthread_t th;
     bool running;
 };
@@ -106,67 +112,9 @@ static void pl_remove(struct plist *l, struct park_conn *c)
     c->prev = c->next = NULL;
 }
 
-/* ---------- per-IP counts (mu held) ---------- */
-
-static void ip_key(const struct sockaddr *a, unsigned char key[16])
-{
-    memset(key, 0, 16);
-    if (a->sa_family == AF_INET) {
-        key[10] = key[11] = 0xff;   /* v4-mapped */
-        memcpy(key + 12, &((const struct sockaddr_in *)a)->sin_addr, 4);
-    } else if (a->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
-    }
-}
-
-static struct ip_count **ip_slot(struct http_park *p, const unsigned char key[16])
-{
-    struct ip_count **pp = &p->ips[dm_fnv1a64(DM_FNV64_INIT, key, 16) % IP_BUCKETS];
-    while (*pp && memcmp((*pp)->key, key, 16) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static bool ip_add(struct http_park *p, const struct sockaddr *a)
-{
-    unsigned char key[16];
-    ip_key(a, key);
-    struct ip_count **pp = ip_slot(p, key);
-    if (*pp && (*pp)->n >= p->cfg.max_per_ip)
-        return false;
-    if (!*pp) {
-        struct ip_count *e = calloc(1, sizeof(*e));
-        if (!e)
-            return false;
-        memcpy(e->key, key, 16);
-        *pp = e;
-    }
-    (*pp)->n++;
-    return true;
-}
-
-static void ip_del(struct http_park *p, const struct sockaddr *a)
-{
-    unsigned char key[16];
-    ip_key(a, key);
-    struct ip_count **pp = ip_slot(p, key);
-    if (!*pp)
-        return;
-    if (--(*pp)->n == 0) {
-        struct ip_count *e = *pp;
-        *pp = e->next;
-        free(e);
-    }
-}
-
 static void release_counts(struct http_park *p, const struct sockaddr *a)
 {
-    pthread_mutex_lock(&p->mu);
-    if (p->total)
-        p->total--;
-    if (p->cfg.max_per_ip && a)
-        ip_del(p, a);
-    pthread_mutex_unlock(&p->mu);
+    conn_limits_release(p->limits, a);
 }
 
 /* The connection's life ends: close our reference, uncount it. */
@@ -185,16 +133,7 @@ enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, 
     struct http_park *p = cls;
     if (tl_readding)
         return MHD_YES;   /* a parked connection coming back: already counted */
-    bool ok = true;
-    pthread_mutex_lock(&p->mu);
-    if (p->cfg.max_connections && p->total >= p->cfg.max_connections)
-        ok = false;
-    else if (p->cfg.max_per_ip && !ip_add(p, addr))
-        ok = false;
-    if (ok)
-        p->total++;
-    pthread_mutex_unlock(&p->mu);
-    return ok ? MHD_YES : MHD_NO;
+    return conn_limits_take(p->limits, addr) ? MHD_YES : MHD_NO;
 }
 
 /* Bytes the kernel has received on the socket so far (not what the application read), or
@@ -260,8 +199,13 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
     struct park_conn *c = mfd >= 0 ? take_pending(p, mfd) : NULL;
     if (!c)
         c = conn_new(mc, mfd);
+    /* Not idle: the front hands over only connections whose request head has arrived. A
+     * connection MHD drops before that request's line was logged (a head MHD refuses)
+     * must not look idle: marking it idle here, with the kernel's byte count already
+     * including that request, made such drops look like idle timeouts and parked them
+     * unanswered (issue 17: "GET\r\n\r\n" hung for the inactivity timeout). */
     if (c)
-        mark_idle(c);   /* no request yet: a silent new connection may be parked too */
+        c->idle = false;
     *ctx = c;
 }
 
@@ -273,7 +217,7 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
  * when park_after has passed: error answers and Connection: close come sooner. */
 static bool closed_by_idle_timeout(const struct http_park *p, const struct park_conn *c)
 {
-    if (!c->idle || c->fd < 0)
+    if (!c->idle || c->fd < 0 || p->cfg.park_after_s == 0)
         return false;
     char b;
     ssize_t r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -341,7 +285,7 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
     struct park_conn *c = conn_of(mc);
     if (c)
         c->idle = false;
-    if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
+    if (p->cfg.park_after_s && p->cfg.idle_timeout_s != p->cfg.park_after_s)
         MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.idle_timeout_s);
     return NULL;
 }
@@ -352,7 +296,7 @@ void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool
     if (!keepalive || !c)
         return;   /* MHD closes it (or keeps the request timeout): never parked */
     mark_idle(c);
-    if (p->cfg.idle_timeout_s != p->cfg.park_after_s)
+    if (p->cfg.park_after_s && p->cfg.idle_timeout_s != p->cfg.park_after_s)
         MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.park_after_s);
 }
 
@@ -397,8 +341,151 @@ static void unpark(struct http_park *p, struct park_conn *c)
         conn_end(p, c);   /* MHD refused it (at its limit) and closed fd2 */
 }
 
+/* ---------- probing: the raw request head before MHD reads it (http_frame.h) ---------- */
+
+static atomic_ulong front_ids;
+
+/* Answer a request that cannot be framed and close: read what the client sent (closing
+ * with unread bytes would reset the connection and could destroy the answer), write the
+ * whole answer, half-close. */
+static void refuse(struct http_park *p, struct park_conn *c, const struct http_frame_verdict *v)
+{
+    char ans[2048], rid[32], status[8];
+    for (size_t got = 0; got < (1u << 20);) {
+        ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    snprintf(rid, sizeof(rid), "front-%lu", atomic_fetch_add(&front_ids, 1) + 1);
+    snprintf(status, sizeof(status), "%d", v->status);
+    size_t n = http_frame_answer(ans, sizeof(ans), v->status, v->detail, rid);
+    if (n && send(c->fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        DM_DEBUG("park: framing answer not sent");
+    shutdown(c->fd, SHUT_WR);
+    dm_log_kv(DM_LOG_INFO, "access", "requestId", rid, "route", "framing", "status", status,
+              "detail", v->detail, NULL);
+    metrics_http_observe("unmatched", "other", v->status, 0);
+    conn_end(p, c);
+}
+
+/* A probing connection waits (counted in the parked gauge) or no longer does. */
+static void set_waiting(struct park_conn *c, bool on)
+{
+    if (c->waiting != on)
+        metrics_http_waiting_add(on ? 1 : -1);
+    c->waiting = on;
+}
+
+static void probing_del(struct http_park *p, struct park_conn *c)
+{
+    set_waiting(c, false);
+    pthread_mutex_lock(&p->mu);
+    if (c->probing)
+        pl_remove(&p->probing, c);
+    c->probing = false;
+    pthread_mutex_unlock(&p->mu);
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+/* Peek at what arrived: a whole acceptable head goes to MHD, a bad one is answered, an
+ * incomplete one waits (edge-triggered: the next bytes wake us). */
+static void probe(struct http_park *p, struct park_conn *c, bool peer_done)
+{
+    ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+    struct http_frame_verdict v = {400, "request head sent in too many pieces", 0};
+    enum http_frame_rc rc = HTTP_FRAME_BAD;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        rc = HTTP_FRAME_MORE;   /* nothing yet */
+    else if (n > 0 && ++c->parts <= PROBE_MAX_PARTS)   /* bounds the re-peeking of a trickle */
+        rc = http_frame_check_raw(p->peek, (size_t)n, &p->cfg.frame, &v);
+    if (rc == HTTP_FRAME_MORE && n > 0 && (size_t)n == p->peek_cap)
+        rc = HTTP_FRAME_OK;   /* head complete (it fits), body beyond our window: MHD's */
+    if (rc == HTTP_FRAME_MORE && !peer_done) {
+        set_waiting(c, true);
+        return;
+    }
+    probing_del(p, c);
+    if (n <= 0 || rc == HTTP_FRAME_MORE)
+        conn_end(p, c);       /* EOF, error or half-close before a whole request head */
+    else if (rc == HTTP_FRAME_OK)
+        unpark(p, c);
+    else
+        refuse(p, c, &v);
+}
+
+/* Watch c (ours, not in MHD) until its request head is complete. */
+static void probe_start(struct http_park *p, struct park_conn *c, bool registered)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    c->deadline_ms = p->cfg.idle_timeout_s ? now_ms() + (int64_t)p->cfg.idle_timeout_s * 1000
+                                           : INT64_MAX;
+    c->parts = 0;
+    if (epoll_ctl(p->epfd, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        if (registered)
+            epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        conn_end(p, c);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    c->probing = true;
+    pl_append(&p->probing, c);
+    pthread_mutex_unlock(&p->mu);
+    probe(p, c, false);
+}
+
+static void pause_accept(struct http_park *p)
+{
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->lfd, NULL);
+    p->accept_resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+    DM_WARN("park: accept failed (%s); pausing accept for %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+}
+
+/* Watch the listen socket (again). */
+static bool listen_watch(struct http_park *p)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &p->ltag};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->lfd, &ev) != 0 && errno != EEXIST)
+        return false;
+    p->accept_resume_ms = 0;
+    return true;
+}
+
+/* New connections: counted by the accept policy, then probed. */
+static void on_accept(struct http_park *p)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(p->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accept(p);
+            return;
+        }
+        if (http_park_accept_policy(p, (const struct sockaddr *)&ss, sl) != MHD_YES) {
+            close(fd);
+            continue;
+        }
+        struct park_conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            release_counts(p, (const struct sockaddr *)&ss);
+            continue;
+        }
+        c->fd = fd;
+        c->alen = sl <= sizeof(c->addr) ? sl : sizeof(c->addr);
+        memcpy(&c->addr, &ss, c->alen);
+        probe_start(p, c, false);
+    }
+}
+
 static void on_event(struct http_park *p, struct park_conn *c, uint32_t events)
 {
+    if (c->probing) {   /* only the front thread sets or clears it */
+        probe(p, c, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     bool was = c->parked;
     if (was) {
@@ -411,29 +498,42 @@ static void on_event(struct http_park *p, struct park_conn *c, uint32_t events)
         return;
     atomic_fetch_sub(&p->nparked, 1);
     metrics_http_parked_add(-1);
-    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     /* a request is served while draining too (MHD still runs); not once stopping */
-    if (!exiting && (events & EPOLLIN) && has_request(c->fd))
-        unpark(p, c);
-    else
-        conn_end(p, c);   /* EOF, error, or stopping */
+    if (!exiting && (events & EPOLLIN) && has_request(c->fd)) {
+        probe_start(p, c, true);
+        return;
+    }
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    conn_end(p, c);   /* EOF, error, or stopping */
 }
 
-/* Detach parked connections due by `now` (all: INT64_MAX) and pending ones MHD never
- * took by `pending_now`; close them outside the lock. give_back (drain): a parked
- * connection whose next request already arrived goes back to MHD to be answered. */
+/* Move the entries of l due by `now` to out (mu held). */
+static long take_due(struct plist *l, struct plist *out, int64_t now, bool parked_list)
+{
+    long n = 0;
+    while (l->head && l->head->deadline_ms <= now) {
+        struct park_conn *c = l->head;
+        pl_remove(l, c);
+        if (parked_list)
+            c->parked = false;
+        else
+            c->probing = false;
+        pl_append(out, c);
+        n++;
+    }
+    return n;
+}
+
+/* Detach parked and probing connections due by `now` (all: INT64_MAX) and pending ones
+ * MHD never took by `pending_now`; close them outside the lock. give_back (drain): a
+ * parked connection whose next request already arrived is probed and goes back to MHD to
+ * be answered. */
 static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool give_back)
 {
     struct plist parked = {NULL, NULL}, stale = {NULL, NULL};
-    long n = 0;
     pthread_mutex_lock(&p->mu);
-    while (p->parked.head && p->parked.head->deadline_ms <= now) {
-        struct park_conn *c = p->parked.head;
-        pl_remove(&p->parked, c);
-        c->parked = false;
-        pl_append(&parked, c);
-        n++;
-    }
+    long n = take_due(&p->parked, &parked, now, true);
+    take_due(&p->probing, &stale, now, false);
     for (struct park_conn *c = p->pending.head, *nx; c; c = nx) {
         nx = c->next;
         if (c->deadline_ms <= pending_now) {
@@ -446,14 +546,17 @@ static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool g
     metrics_http_parked_add((int)-n);
     for (struct park_conn *c = parked.head, *nx; c; c = nx) {
         nx = c->next;
+        if (give_back && has_request(c->fd)) {
+            probe_start(p, c, true);
+            continue;
+        }
         epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-        if (give_back && has_request(c->fd))
-            unpark(p, c);
-        else
-            conn_end(p, c);
+        conn_end(p, c);
     }
     for (struct park_conn *c = stale.head, *nx; c; c = nx) {
         nx = c->next;
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);   /* probing ones are registered */
+        set_waiting(c, false);
         conn_end(p, c);
     }
 }
@@ -478,7 +581,11 @@ static int next_wait_ms(struct http_park *p, int64_t now)
     pthread_mutex_lock(&p->mu);
     if (p->parked.head && p->parked.head->deadline_ms - now < w)
         w = p->parked.head->deadline_ms - now;
+    if (p->probing.head && p->probing.head->deadline_ms - now < w)
+        w = p->probing.head->deadline_ms - now;
     pthread_mutex_unlock(&p->mu);
+    if (p->accept_resume_ms && p->accept_resume_ms - now < w)
+        w = p->accept_resume_ms - now;
     return w < 0 ? 0 : (int)w;
 }
 
@@ -512,6 +619,8 @@ static void *front_main(void *arg)
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == p)
                 woke = true;
+            else if (evs[i].data.ptr == &p->ltag)
+                on_accept(p);
             else
                 on_event(p, evs[i].data.ptr, evs[i].events);
         }
@@ -520,6 +629,8 @@ static void *front_main(void *arg)
         if (woke && !on_wake(p))
             return NULL;
         int64_t now = now_ms();
+        if (p->accept_resume_ms && now >= p->accept_resume_ms)
+            listen_watch(p);
         expire(p, now, now, false);
         maybe_trim(p, now, &last_trim);
     }
@@ -534,14 +645,17 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     if (!p)
         return DM_E_NOMEM;
     p->cfg = *cfg;
-    if (p->cfg.park_after_s == 0)
-        p->cfg.park_after_s = 1;
+    p->lfd = -1;
+    p->peek_cap = cfg->frame.max_head + PEEK_BODY_WINDOW;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    p->peek = malloc(p->peek_cap);
+    p->limits = conn_limits_new(cfg->max_connections, cfg->max_per_ip);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
-    if (p->epfd < 0 || p->evfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {
+    if (!p->peek || !p->limits || p->epfd < 0 || p->evfd < 0 ||
+        epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {
         http_park_free(p);
         return DM_E_IO;
     }
@@ -549,9 +663,12 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     return DM_OK;
 }
 
-int http_park_start(struct http_park *p, struct MHD_Daemon *d)
+int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd)
 {
     p->d = d;
+    p->lfd = listen_fd;
+    if (listen_fd >= 0 && !listen_watch(p))
+        return DM_E_IO;
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 64 * 1024);
@@ -633,17 +750,14 @@ void http_park_free(struct http_park *p)
             close(c->fd);
         free(c);
     }
-    for (int i = 0; i < IP_BUCKETS; i++)
-        for (struct ip_count *e = p->ips[i], *nx; e; e = nx) {
-            nx = e->next;
-            free(e);
-        }
+    conn_limits_free(p->limits);
     if (p->epfd >= 0)
         close(p->epfd);
     if (p->evfd >= 0)
         close(p->evfd);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    free(p->peek);
     free(p);
 }
 

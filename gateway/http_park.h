@@ -27,6 +27,12 @@
  * own error answers, client EOF) are never parked: only a close at least `park_after`
  * after the last completed request counts as an idle timeout.
  *
+ * The front (listen_fd given to http_park_start) also accepts new connections: it counts
+ * them, waits (epoll, edge-triggered, MSG_PEEK) for the whole request head, checks it with
+ * http_frame.h and answers + closes a bad one itself; a good one goes to MHD. A head not
+ * complete within the inactivity timeout is closed. With park_after_s 0 nothing is parked
+ * but the front still checks heads.
+ *
  * Plain HTTP only (TLS state lives inside MHD). Freed MHD pools go back to the OS with
  * malloc_trim at most once per second after parking.
  *
@@ -39,11 +45,14 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
+#include "http_frame.h"
+
 struct http_park_cfg {
-    unsigned park_after_s;      /* >= 1: MHD's timeout for idle connections */
+    unsigned park_after_s;      /* MHD's timeout for idle connections; 0 = never park */
     unsigned idle_timeout_s;    /* total inactivity before close (0 = never) */
     unsigned max_connections;   /* total, parked included (0 = unlimited) */
     unsigned max_per_ip;        /* 0 = unlimited */
+    struct http_frame_limits frame;   /* request heads checked by the front */
 };
 
 struct http_park;
@@ -51,8 +60,11 @@ struct http_park;
 /* DM_OK / DM_E_NOMEM / DM_E_IO. No thread yet: pass the callbacks below to MHD, start
  * the daemon, then http_park_start. */
 int http_park_new(const struct http_park_cfg *cfg, struct http_park **out);
-/* Start the front thread for daemon d. DM_OK or DM_E_IO. */
-int http_park_start(struct http_park *p, struct MHD_Daemon *d);
+/* Start the front thread for daemon d. listen_fd >= 0 (borrowed; MHD quiesced): the front
+ * accepts every connection itself, peeks its request head and hands it to MHD only when
+ * http_frame_check_raw accepts it (a bad head is answered and closed without MHD). The
+ * same happens to a parked connection whose next request arrives. DM_OK or DM_E_IO. */
+int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd);
 
 /* MHD callbacks, cls = the struct http_park. */
 enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);

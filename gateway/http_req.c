@@ -9,6 +9,7 @@
 
 #include "dm_error.h"
 #include "hash.h"
+#include "http_frame.h"
 #include "http_internal.h"
 #include "log.h"
 #include "metrics.h"
@@ -121,6 +122,8 @@ static enum MHD_Result send_ctx_response(struct gw_req *r)
     }
     if (rs->content_type)
         MHD_add_response_header(resp, "Content-Type", rs->content_type);
+    if (r->must_close)
+        MHD_add_response_header(resp, "Connection", "close");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (size_t i = 0; i < rs->nheaders; i++)
@@ -227,6 +230,45 @@ static bool body_too_large_declared(struct gw_req *r)
     char *end = NULL;
     unsigned long long v = strtoull(cl, &end, 10);
     return end != cl && v > r->srv->cfg.max_body;
+}
+
+/* ---------- phase: framing (http_frame.h) ---------- */
+
+struct http_frame_limits http_req_frame_limits(const struct http_config *c)
+{
+    struct http_frame_limits l = {c->max_body, ROUTE_MAX_QUERY, c->max_headers,
+                                  c->max_header_bytes + 1024};
+    return l;
+}
+
+struct frame_acc {
+    struct http_frame_fields f;
+    struct http_frame_limits lim;
+};
+
+static enum MHD_Result frame_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    struct frame_acc *a = cls;
+    http_frame_field(&a->f, &a->lim, key, key_size, value ? value : "", value ? value_size : 0);
+    return MHD_YES;
+}
+
+/* Every header line MHD parsed (duplicates included) against the framing rules; the
+ * front already checked the raw bytes of a connection's first request, this catches
+ * keep-alive follow-ups. Returns the verdict status (0 = fine); *url skips an
+ * absolute-form target's scheme and authority. */
+static int framing_phase(struct gw_req *r, const char **url, const char *version,
+                         struct http_frame_verdict *v)
+{
+    struct frame_acc a;
+    http_frame_fields_init(&a.f);
+    a.lim = http_req_frame_limits(&r->srv->cfg);
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, frame_field, &a);
+    int minor = strcmp(version, "HTTP/1.0") == 0 ? 0 : 1;
+    if (http_frame_finish(&a.f, &a.lim, minor, *url, strlen(*url), v) == 0)
+        *url += v->target_off;
+    return v->status;
 }
 
 /* ---------- phase: query ---------- */
@@ -399,6 +441,14 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url);
 
 static enum MHD_Result first_call(struct gw_req *r, const char *url, const char *version)
 {
+    struct http_frame_verdict v;
+    if (framing_phase(r, &url, version, &v) != 0) {
+        /* answered in this first call, with Connection: close: MHD reads no body and
+         * no further request from this connection */
+        r->ctx.req.path = url;
+        r->must_close = true;
+        return send_problem(r, v.status, v.detail);
+    }
     r->ctx.req.path = url;
     r->keepalive_ok = strcmp(version, "HTTP/1.1") == 0 &&
                       !close_token(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -421,7 +471,7 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
     struct query_acc qa = {&r->ctx, DM_OK};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qa);
     if (qa.err == DM_E_TOO_LARGE)
-        return send_problem(r, 400, "too many query parameters");
+        return send_problem(r, 414, "too many query parameters");
     if (qa.err != DM_OK)
         return send_problem(r, 400, "invalid percent-encoding in the query string");
     if (auth_phase(r, r->ctx.req.route) != DM_OK)

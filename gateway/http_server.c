@@ -118,21 +118,27 @@ static size_t memory_limit(const struct http_config *c)
     return c->conn_memory_limit > need ? c->conn_memory_limit : need;
 }
 
-/* Parking (http_park.h) needs plain HTTP and an idle timeout longer than park_after. */
-static bool park_wanted(const struct http_config *c)
+/* The front (http_park.h: framing checks, parking) needs plain HTTP (TLS bytes cannot be
+ * peeked); parking also an idle timeout longer than park_after. */
+static bool front_wanted(const struct http_config *c)
 {
-    bool tls = c->tls_cert_pem && c->tls_key_pem;
-    return c->park_after_s > 0 && !tls &&
-           (c->conn_timeout_s == 0 || c->conn_timeout_s > c->park_after_s);
+    return !(c->tls_cert_pem && c->tls_key_pem);
+}
+
+static unsigned park_after(const struct http_config *c)
+{
+    bool ok = c->park_after_s > 0 && (c->conn_timeout_s == 0 || c->conn_timeout_s > c->park_after_s);
+    return ok ? c->park_after_s : 0;
 }
 
 static int park_new(struct http_server *s)
 {
     const struct http_config *c = &s->cfg;
-    if (!park_wanted(c))
+    if (!front_wanted(c))
         return DM_OK;
-    struct http_park_cfg pc = {c->park_after_s, c->conn_timeout_s,
-                               c->max_connections ? c->max_connections : 1024, c->max_per_ip};
+    struct http_park_cfg pc = {park_after(c), c->conn_timeout_s,
+                               c->max_connections ? c->max_connections : 1024, c->max_per_ip,
+                               http_req_frame_limits(c)};
     return http_park_new(&pc, &s->park);
 }
 
@@ -162,8 +168,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     if (tls)
         flags |= MHD_USE_TLS;
     struct http_park *pk = s->park;
-    if (pk)
-        flags |= MHD_USE_TURBO;   /* close() without shutdown(): our dup keeps the socket */
+    if (pk)   /* close() without shutdown(): our dup keeps the socket; ITC: quiesce */
+        flags |= MHD_USE_TURBO | MHD_USE_ITC;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(p)})
@@ -173,7 +179,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(c, pk != NULL), NULL);
     /* with parking the per-IP limit is enforced by http_park (parked ones count) */
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pk ? 0 : c->max_per_ip, NULL);
-    OPT(MHD_OPTION_CONNECTION_TIMEOUT, pk ? c->park_after_s : c->conn_timeout_s, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, pk && park_after(c) ? park_after(c) : c->conn_timeout_s, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(c), NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, s);
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL);
@@ -204,6 +210,7 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
     if (!s)
         return DM_E_NOMEM;
     s->cfg = *cfg;
+    s->lfd = -1;
     s->env = env;
     s->auth = auth;
     s->auth_cache = auth_cache_new();
@@ -224,14 +231,19 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
         server_free(s);
         return DM_E_IO;
     }
-    if (s->park && http_park_start(s->park, s->d) != DM_OK) {
-        snprintf(err, cap, "cannot start the idle-connection thread");
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    /* the front accepts from now on: MHD only serves the connections it hands over */
+    s->lfd = s->park ? MHD_quiesce_daemon(s->d) : -1;
+    if (s->park && (s->lfd < 0 || http_park_start(s->park, s->d, s->lfd) != DM_OK)) {
+        snprintf(err, cap, "cannot start the connection front thread");
+        http_park_stop(s->park);
         MHD_stop_daemon(s->d);
+        if (s->lfd >= 0)
+            close(s->lfd);
         server_free(s);
         return DM_E_IO;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : 0;
     *out = s;
     return DM_OK;
 }
@@ -288,5 +300,7 @@ void http_server_stop(struct http_server *s)
         sleep_ms(10);
     http_park_stop(s->park);   /* no more MHD_add_connection */
     MHD_stop_daemon(s->d);
+    if (s->lfd >= 0)
+        close(s->lfd);   /* quiesced: MHD left it to us */
     server_free(s);
 }

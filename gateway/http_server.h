@@ -5,8 +5,11 @@
  * request, created on the first access-handler call and freed only in
  * MHD_OPTION_NOTIFY_COMPLETED; it owns the bounded body buffer, the request id, the
  * verified identity and the route_ctx (routes/route_ctx.h). Phases per request:
- * limits (431/413) -> route match (404/405) -> CORS -> auth (401/403) -> body ->
- * handler. A handler that calls the master suspends the connection; the rpc callback
+ * framing (http_frame.h: 400/413/414/431/501/505 + Connection: close) -> limits
+ * (431/413) -> route match (404/405) -> CORS -> auth (401/403) -> body -> handler.
+ * Plain HTTP: the front (http_park.h) accepts every connection and checks each new or
+ * returning connection's raw request head before MHD reads it (MHD is quiesced after
+ * start; its listen socket is the front's). A handler that calls the master suspends the connection; the rpc callback
  * resumes it, so no HTTP thread ever waits on the master.
  *
  * Streamed responses (route_ctx.h, the SSE status stream): an MHD callback response

@@ -153,8 +153,7 @@ int master_taskcfg_bwl(const struct master_bwlist *l, bool case_sensitive, struc
 int master_taskcfg_check_rules(const struct master_task_cfg *c, char **err);
 /* The settings of `c` that this project's dm-worker does not support yet (one table in
  * taskcfg_check.c: task-mode full/all, is-sharding, column-mapping expressions other than
- * partition id, online-ddl-scheme, enable-heartbeat, task names and syncer values the worker
- * cannot take). Calls emit (may be NULL) once per hit
+ * partition id, task names and syncer values the worker cannot take). Calls emit (may be NULL) once per hit
  * with the task.yaml key, the worker's message and an instruction; returns the count. */
 size_t master_taskcfg_unsupported(const struct master_task_cfg *c,
                                   void (*emit)(void *ctx, const char *setting, const char *msg,

@@ -166,19 +166,6 @@ static bool hit_colmap_expression(const struct master_task_cfg *c, char *val, si
     return false;
 }
 
-static bool hit_online_ddl(const struct master_task_cfg *c, char *val, size_t cap)
-{
-    snprintf(val, cap, "online-ddl-scheme %s not supported by this worker yet",
-             c->online_ddl_scheme ? c->online_ddl_scheme : "");
-    return c->online_ddl_scheme && *c->online_ddl_scheme;
-}
-
-static bool hit_heartbeat(const struct master_task_cfg *c, char *val, size_t cap)
-{
-    snprintf(val, cap, "enable-heartbeat not supported by this worker yet");
-    return c->enable_heartbeat;
-}
-
 static bool hit_task_name(const struct master_task_cfg *c, char *val, size_t cap)
 {
     snprintf(val, cap, "task name '%s' is too long or contains / \\ or `", c->name ? c->name : "");
@@ -216,8 +203,6 @@ static const struct master_unsupported {
     {"task-mode", hit_task_mode, "use task-mode: incremental with meta (binlog-name, binlog-pos) per mysql-instance"},
     {"is-sharding", hit_sharding, "remove is-sharding (sharding DDL coordination is not available)"},
     {"column-mappings", hit_colmap_expression, "use expression: partition id"},
-    {"online-ddl-scheme", hit_online_ddl, "remove online-ddl-scheme"},
-    {"enable-heartbeat", hit_heartbeat, "remove enable-heartbeat"},
     {"name", hit_task_name, "use a task name of at most 64 characters without / \\ or `"},
     {"syncer", hit_syncer_range, "set worker-count, batch and checkpoint-flush-interval within the bounds"},
 };

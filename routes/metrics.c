@@ -138,6 +138,11 @@ void metrics_http_parked_add(int delta)
         atomic_fetch_add(&http_parks, (unsigned long long)delta);
 }
 
+void metrics_http_waiting_add(int delta)
+{
+    atomic_fetch_add(&http_parked, delta);
+}
+
 void metrics_idempotency(enum metrics_idem what, int keys_delta)
 {
     if ((unsigned)what < 4)
@@ -363,8 +368,8 @@ int metrics_render(struct dm_buf *o)
                            "# HELP dmgw_sse_polls_total Master polls made for status streams.\n"
                            "# TYPE dmgw_sse_polls_total counter\n"
                            "dmgw_sse_polls_total %llu\n"
-                           "# HELP dmgw_http_parked_connections Idle keep-alive connections "
-                           "held outside libmicrohttpd.\n"
+                           "# HELP dmgw_http_parked_connections Idle connections held outside "
+                           "libmicrohttpd (keep-alive, or new without a whole request head).\n"
                            "# TYPE dmgw_http_parked_connections gauge\n"
                            "dmgw_http_parked_connections %ld\n"
                            "# HELP dmgw_http_parks_total Connections parked while idle.\n"

@@ -38,6 +38,8 @@ void metrics_coalesced_add(int n);
 void metrics_sse_watchers_add(int delta);
 void metrics_sse_poll(void);
 void metrics_http_parked_add(int delta);
+/* A new connection waits outside MHD for its request head (gauge only, not a park). */
+void metrics_http_waiting_add(int delta);
 enum metrics_idem { METRICS_IDEM_STORED, METRICS_IDEM_REPLAYED, METRICS_IDEM_BUSY,
                     METRICS_IDEM_MISMATCH, METRICS_IDEM_NONE };
 /* An Idempotency-Key outcome (METRICS_IDEM_NONE: none) and the change of keys held. */

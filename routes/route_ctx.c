@@ -139,6 +139,7 @@ static const char *title_for(int status)
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
@@ -148,6 +149,7 @@ static const char *title_for(int status)
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     default: return "Error";
     }
 }
@@ -200,6 +202,7 @@ static const char *type_for_status(int status)
     case 409: return "conflict";
     case 412: return "precondition-failed";
     case 413: return "payload-too-large";
+    case 414: return "uri-too-long";
     case 415: return "unsupported-media-type";
     case 422: return "unprocessable";
     case 429: return "rate-limited";
@@ -208,6 +211,7 @@ static const char *type_for_status(int status)
     case 502: return "bad-gateway";
     case 503: return "unavailable";
     case 504: return "timeout";
+    case 505: return "http-version";
     default: return "internal";
     }
 }

@@ -94,6 +94,7 @@ int main(int argc, char **argv)
     /* test / benchmark knobs (undocumented for users): durations in ms */
     opt.safe_mode_ms = env_ms("DM_WORKER_SAFE_MODE_MS");
     opt.retry_window_ms = env_ms("DM_WORKER_RETRY_WINDOW_MS");
+    opt.stop_grace_ms = env_ms("DM_WORKER_STOP_GRACE_MS");
     if (worker_new(&cfg, &opt, &w, err, sizeof err) != DM_OK) {
         dm_log_kv(DM_LOG_ERROR, "cannot start worker", "error", err, NULL);
         goto out_rpc;

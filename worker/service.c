@@ -1,7 +1,9 @@
 /* service.c - pb.Worker handlers (see service.h). */
 #include "service.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +98,56 @@ static void h_start(struct rpc_server_call *call, const ProtobufCMessage *m, voi
     reply_op(call, rc, PB__TASK_OP__Start, id, err);
 }
 
-static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+/* A pause/stop may wait on its target (flush + join, up to the stop grace): it runs on a
+ * thread of its own, so the server's completion-queue threads keep answering
+ * query-status and every other call meanwhile (rpc_server_shutdown waits for its reply). */
+struct op_job {
+    struct worker_service *s;
+    struct rpc_server_call *call;
+    int op;
+    char *name;                             /* copied: the thread does not touch the request */
+};
+
+static void run_op(struct op_job *j)
 {
-    struct worker_service *s = ctx;
-    const Pb__OperateSubTaskRequest *req = (const Pb__OperateSubTaskRequest *)m;
     char err[1500] = "";
     int64_t id = 0;
-    int rc = worker_operate_subtask(s->w, req->name ? req->name : "", (int)req->op, &id, err,
+    int rc = worker_operate_subtask(j->s->w, j->name ? j->name : "", j->op, &id, err,
                                     sizeof err);
-    reply_op(call, rc, (int)req->op, id, err);
+    reply_op(j->call, rc, j->op, id, err);
+}
+
+static void *op_thread(void *arg)
+{
+    struct op_job *j = arg;
+    run_op(j);
+    free(j->name);
+    free(j);
+    return NULL;
+}
+
+static void h_operate(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    const Pb__OperateSubTaskRequest *req = (const Pb__OperateSubTaskRequest *)m;
+    struct op_job *j = calloc(1, sizeof *j);
+    struct op_job local = { ctx, call, (int)req->op, (char *)(req->name ? req->name : "") };
+    pthread_attr_t at;
+    pthread_t th;
+    bool started = false;
+    if (j && (j->name = strdup(local.name)) && pthread_attr_init(&at) == 0) {
+        j->s = local.s;
+        j->call = call;
+        j->op = local.op;
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&th, &at, op_thread, j) == 0;
+        pthread_attr_destroy(&at);
+    }
+    if (!started) {
+        if (j)
+            free(j->name);
+        free(j);
+        run_op(&local);   /* no thread: answer inline (may hold this queue's thread) */
+    }
 }
 
 static void h_update(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
@@ -328,8 +371,12 @@ static Pb__SubTaskError *subtask_error(struct arena *a, const struct worker_subt
     pb__sync_sqlerror__init(q);
     worker_terr_string(&st->error, buf, sizeof buf);
     q->msg = arena_strdup(a, buf);
-    if (st->sync.have_pos)
+    if (st->error.failed_pos[0])
+        q->failedbinlogposition = arena_strdup(a, st->error.failed_pos);
+    else if (st->sync.have_pos)
         q->failedbinlogposition = pos_str(a, st->sync.syncer_file, st->sync.syncer_pos);
+    if (st->error.error_sql[0])
+        q->errorsql = arena_strdup(a, st->error.error_sql);
     se->errors[0] = q;
     se->n_errors = 1;
     return e;
@@ -379,6 +426,24 @@ static void h_worker_config(struct rpc_server_call *call, const ProtobufCMessage
     resp.content = content ? content : (char *)"";
     rpc_server_reply(call, &resp.base);
     free(content);
+}
+
+/* ---- SQL operators ---- */
+
+/* HandleSQLs (DM v1.0.7 Worker.HandleSQLs): the operator is set on the subtask; the
+ * answer is result + DM's terror string. */
+static void h_handle_sqls(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__HandleSubTaskSQLsRequest *req = (const Pb__HandleSubTaskSQLsRequest *)m;
+    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    char err[1300] = "";
+    int rc = worker_handle_sqls(s->w, req->name, (int)req->op, (const char *const *)req->args,
+                                req->n_args, req->binlogpos, req->sqlpattern, err, sizeof err);
+    resp.result = rc == DM_OK;
+    resp.worker = (char *)"";
+    resp.msg = rc == DM_OK ? (char *)"" : err[0] ? err : (char *)dm_strerror(rc);
+    rpc_server_reply(call, &resp.base);
 }
 
 /* ---- not supported ---- */
@@ -435,7 +500,7 @@ static const struct unary_entry unary[] = {
     {"QueryTaskOperation", h_query_op, NULL},
     {"QueryWorkerConfig", h_worker_config, NULL},
     {"OperateRelay", h_operate_relay, NULL},
-    {"HandleSQLs", h_unsupported, "sql-skip/sql-replace/sql-inject (HandleSQLs)"},
+    {"HandleSQLs", h_handle_sqls, NULL},
     {"ExecuteDDL", h_unsupported, "sharding DDL lock (ExecuteDDL)"},
     {"BreakDDLLock", h_unsupported, "sharding DDL lock (BreakDDLLock)"},
     {"SwitchRelayMaster", h_unsupported, "relay unit (SwitchRelayMaster)"},

@@ -9,6 +9,7 @@
 
 #include "dm_crypt.h"
 #include "dm_error.h"
+#include "online_ddl.h"
 #include "toml.h"
 
 /* ---- typed getters over the document; each reports the key in err ---- */
@@ -351,6 +352,25 @@ static bool timezone_valid(const char *tz)
     return false;
 }
 
+/* online-ddl-scheme and the heartbeat keys (DM v1.0.7 SubTaskConfig). */
+static int parse_online(struct worker_subtask_cfg *c, char *err, size_t cap)
+{
+    int64_t upd = 1, rep = 10;
+    int rc;
+    if ((rc = get_str(c->doc, "online-ddl-scheme", "", &c->online_ddl_scheme, err, cap)) ||
+        (rc = get_bool(c->doc, "enable-heartbeat", &c->enable_heartbeat, err, cap)) ||
+        (rc = get_int(c->doc, "heartbeat-update-interval", 1, INT32_MIN, INT32_MAX, &upd, err, cap)) ||
+        (rc = get_int(c->doc, "heartbeat-report-interval", 10, INT32_MIN, INT32_MAX, &rep, err, cap)))
+        return rc;
+    if (!worker_onlineddl_scheme_valid(c->online_ddl_scheme)) {
+        snprintf(err, cap, "online scheme %s not supported", c->online_ddl_scheme);
+        return DM_E_INVAL;
+    }
+    c->heartbeat_update_interval = upd > 0 ? (int)upd : 1;    /* <= 0: DM's defaults */
+    c->heartbeat_report_interval = rep > 0 ? (int)rep : 10;
+    return DM_OK;
+}
+
 static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
 {
     int64_t wc = 0, batch = 0, flush = 0;
@@ -389,7 +409,8 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
         snprintf(err, cap, "sharding DDL coordination (is-sharding) not supported by this worker yet");
         return DM_E_NOT_SUPPORTED;
     }
-    if ((rc = get_str(c->doc, "timezone", "", &c->timezone, err, cap)))
+    if ((rc = get_str(c->doc, "timezone", "", &c->timezone, err, cap)) ||
+        (rc = parse_online(c, err, cap)))
         return rc;
     if (!timezone_valid(c->timezone)) {
         snprintf(err, cap, "unknown time zone %s", c->timezone);

@@ -61,6 +61,9 @@ struct worker_subtask_cfg {
     int worker_count, batch, checkpoint_flush_interval;
     const char *timezone;        /* "" (UTC), "Local" or an IANA name (validated); TIMESTAMP
                                     values are applied as UTC instants whatever it is */
+    const char *online_ddl_scheme; /* "", "pt" or "gh-ost" (online_ddl.h) */
+    bool enable_heartbeat;       /* heartbeat.h; intervals in seconds (<= 0 in the config: 1 and 10) */
+    int heartbeat_update_interval, heartbeat_report_interval;
     const char *meta_binlog_name; /* NULL when [meta] absent */
     uint64_t meta_binlog_pos;
     struct worker_db_cfg to;

@@ -22,7 +22,13 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_DB_DRIVER          10001  /* database driver error */
 #define WTE_DB_EXEC            10006  /* execute statement failed */
 #define WTE_CONFIG_DECODE      20016  /* subtask config decode/validate failure */
+#define WTE_VERIFY_SQL_OPERATE_ARGS 11017 /* bad sql-skip/sql-replace arguments */
 #define WTE_SYNC_DML_STATEMENT 36014  /* statement-format DML in a QUERY event */
+#define WTE_SYNC_PARSE_STMT    36017  /* statement the DDL parser does not support */
+#define WTE_SYNC_INJECT_DDL_ONLY 36023
+#define WTE_SYNC_INJECT_DDL_NO_SCHEMA 36024
+#define WTE_SYNC_NOT_SUPPORTED_OPERATE 36025
+#define WTE_SYNC_HANDLE_DDL_FAILED 36061 /* fail to handle ddl job */
 #define WTE_SYNC_UNIT          36059  /* generic sync unit failure (binlog read/decode) */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
@@ -30,6 +36,8 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_WORKER_NOT_FOUND   40054
 #define WTE_WORKER_EXISTS      40055
 #define WTE_WORKER_NOT_SUPPORTED 40999 /* our own: operation not supported by this worker */
+#define WTE_WORKER_OP_IN_PROGRESS 40998 /* our own: a pause/stop of the subtask is running */
+#define WTE_WORKER_PAUSE_KILLED 40997   /* our own: pause had to kill a stalled target */
 
 /* One DM error: code, class, scope, level, message (no stack). */
 struct worker_terr {
@@ -39,6 +47,9 @@ struct worker_terr {
     enum worker_terr_level level;
     bool transient;     /* connection-level failure: retry / auto-resume may fix it */
     char msg[1024];
+    /* Sync unit statement errors (query-error's SyncSQLError), "" otherwise: */
+    char failed_pos[280];   /* "file:pos" = end of the failing event (sql-skip --binlog-pos) */
+    char error_sql[1024];   /* the statement (truncated) */
 };
 
 /* Fill `e` (message printf-style, truncated to fit). */

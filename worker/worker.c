@@ -20,19 +20,24 @@ struct subtask {
     struct worker_rules *rules;
     int stage;
     struct worker_syncer *syncer;
+    struct worker_sqlop *sqlops;      /* sql-skip/replace/inject, kept across pause/resume */
     bool has_error, canceled, remove_meta;
     struct worker_terr error;
     struct worker_sync_stats stats;   /* last stats of a stopped syncer */
     bool has_stats;
     int64_t paused_at_ms, running_since_ms, backoff_ms;
+    int busy_op;                      /* Pb__TaskOp whose syncer stop runs unlocked, or 0 */
+    int refs;                         /* the list's + one per unlocked operation */
     struct subtask *next;
 };
 
 struct worker {
     const struct worker_config *cfg;
     struct worker_options opt;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
+    pthread_mutex_t mu;               /* never held while a syncer stops (joins, flushes) */
+    pthread_cond_t cond;              /* checker wake-up */
+    pthread_cond_t ops_cond;          /* ops_in_flight dropped */
+    int ops_in_flight;
     struct worker_meta *meta;
     struct subtask *tasks;
     pthread_t checker;
@@ -81,6 +86,7 @@ static void subtask_free(struct subtask *t)
     if (!t)
         return;
     worker_syncer_free(t->syncer);
+    worker_sqlop_free(t->sqlops);
     worker_rules_free(t->rules);
     worker_subtask_cfg_free(t->cfg);
     free(t->name);
@@ -101,6 +107,10 @@ static int subtask_new(struct worker_subtask_cfg *cfg, struct subtask **out, cha
         return DM_E_NOMEM;
     }
     t->cfg = cfg;
+    if (!(t->sqlops = worker_sqlop_new())) {
+        subtask_free(t);
+        return DM_E_NOMEM;
+    }
     rc = worker_rules_new(cfg, &t->rules, rerr, sizeof rerr);
     if (rc) {
         werr(err, cap, WTE_CONFIG_DECODE, "invalid task rules: %s", rerr);
@@ -108,6 +118,7 @@ static int subtask_new(struct worker_subtask_cfg *cfg, struct subtask **out, cha
         return rc;
     }
     t->stage = PB__STAGE__New;
+    t->refs = 1;
     *out = t;
     return DM_OK;
 }
@@ -136,6 +147,8 @@ static int run_syncer(struct worker *w, struct subtask *t)
     p.remove_meta = t->remove_meta;
     p.retry_window_ms = w->opt.retry_window_ms;
     p.safe_mode_ms = w->opt.safe_mode_ms;
+    p.sqlops = t->sqlops;
+    p.stop_grace_ms = w->opt.stop_grace_ms;
     rc = worker_syncer_start(&p, &t->syncer);
     if (rc)
         return rc;
@@ -158,11 +171,12 @@ static void halt_syncer(struct subtask *t)
     t->syncer = NULL;
 }
 
-/* A Sync unit that died with an error pauses its subtask. */
+/* A Sync unit that died with an error pauses its subtask (its thread has ended: the
+ * join does not wait). Not while an operation stops the syncer unlocked. */
 static void reap(struct subtask *t)
 {
     struct worker_terr e;
-    if (!t->syncer || !worker_syncer_failed(t->syncer, &e))
+    if (t->busy_op || !t->syncer || !worker_syncer_failed(t->syncer, &e))
         return;
     halt_syncer(t);
     t->stage = PB__STAGE__Paused;
@@ -250,7 +264,73 @@ static void unlink_task(struct worker *w, struct subtask *t)
     }
 }
 
-/* Run op on t; returns NULL or a DM error string in msg. */
+static const char *op_name(int op)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op);
+    return v ? v->name : "InvalidOp";
+}
+
+/* Any operation on a subtask whose pause/stop is still running is refused. */
+static const char *busy_error(const struct subtask *t, int op, char *msg, size_t cap)
+{
+    if (!t->busy_op)
+        return NULL;
+    werr(msg, cap, WTE_WORKER_OP_IN_PROGRESS,
+         "cannot %s sub task %s: operation %s is in progress (waiting for the target to "
+         "finish), retry when it has finished", op_name(op), t->name, op_name(t->busy_op));
+    return msg;
+}
+
+/* Stop t's Sync unit with w->mu RELEASED (held on entry and on return): t is marked
+ * busy (other operations are refused, reap/checker leave it alone) and referenced, so
+ * query-status keeps answering while the syncer flushes and joins. Returns true when
+ * the stop had to kill the target connections (worker_syncer_stop). */
+static bool halt_unlocked(struct worker *w, struct subtask *t, int op)
+{
+    struct worker_syncer *sy = t->syncer;
+    bool killed = false;
+    t->busy_op = op;
+    t->refs++;
+    w->ops_in_flight++;
+    pthread_mutex_unlock(&w->mu);
+    if (sy)
+        killed = worker_syncer_stop(sy);
+    pthread_mutex_lock(&w->mu);
+    if (sy) {
+        worker_syncer_stats(sy, &t->stats);
+        t->has_stats = true;
+        t->syncer = NULL;
+        worker_syncer_free(sy);       /* already joined: does not wait */
+    }
+    t->busy_op = 0;
+    t->refs--;                        /* the list still holds its reference */
+    w->ops_in_flight--;
+    pthread_cond_broadcast(&w->ops_cond);
+    return killed;
+}
+
+/* Pause (w->mu held; released during the stop). Stage Paused is set first, as DM does. */
+static void pause_task(struct worker *w, struct subtask *t)
+{
+    t->stage = PB__STAGE__Paused;
+    t->canceled = true;
+    t->has_error = false;
+    t->paused_at_ms = now_ms();
+    if (halt_unlocked(w, t, PB__TASK_OP__Pause)) {
+        worker_terr_set(&t->error, WTE_WORKER_PAUSE_KILLED, WTE_CLASS_DM_WORKER,
+                        WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                        "pause of sub task %s: the target did not finish the flush within the "
+                        "stop grace period (a locked table or an unanswered connection); its "
+                        "connections were killed, uncommitted rows are re-applied from the "
+                        "checkpoint on resume", t->name);
+        t->error.transient = false;   /* an operator pause: never auto-resumed */
+        t->has_error = true;
+    }
+    persist(w, t);
+}
+
+/* Run op on t (a pause releases w->mu while its syncer stops); returns NULL or a DM
+ * error string in msg. */
 static const char *apply_op(struct worker *w, struct subtask *t, int op, char *msg, size_t cap)
 {
     reap(t);
@@ -261,12 +341,7 @@ static const char *apply_op(struct worker *w, struct subtask *t, int op, char *m
                  stage_name(t->stage));
             return msg;
         }
-        halt_syncer(t);
-        t->stage = PB__STAGE__Paused;
-        t->canceled = true;
-        t->has_error = false;
-        t->paused_at_ms = now_ms();
-        persist(w, t);
+        pause_task(w, t);
         return NULL;
     case PB__TASK_OP__Resume:
     case PB__TASK_OP__AutoResume:
@@ -282,10 +357,7 @@ static const char *apply_op(struct worker *w, struct subtask *t, int op, char *m
         persist(w, t);
         return NULL;
     default:
-        werr(msg, cap, WTE_WORKER_UPDATE_STAGE, "invalid operate %s on subtask",
-             protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op)
-                 ? protobuf_c_enum_descriptor_get_value(&pb__task_op__descriptor, op)->name
-                 : "InvalidOp");
+        werr(msg, cap, WTE_WORKER_UPDATE_STAGE, "invalid operate %s on subtask", op_name(op));
         return msg;
     }
 }
@@ -302,11 +374,13 @@ int worker_operate_subtask(struct worker *w, const char *name, int op, int64_t *
     if (!t) {
         werr(msg, sizeof msg, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", name);
         fail = msg;
+    } else if ((fail = busy_error(t, op, msg, sizeof msg))) {
+        stage = t->stage;
     } else if (op == PB__TASK_OP__Stop) {
-        halt_syncer(t);
+        (void)halt_unlocked(w, t, op);
         unlink_task(w, t);
         worker_meta_delete_subtask(w->meta, t->name);
-        subtask_free(t);
+        subtask_free(t);              /* refs was 1 (the list's): nobody else holds it */
         stage = PB__STAGE__Stopped;
     } else {
         fail = apply_op(w, t, op, msg, sizeof msg);
@@ -325,6 +399,8 @@ static const char *do_update(struct worker *w, struct subtask *t,
     struct worker_subtask_cfg *merged = NULL;
     struct worker_rules *rules = NULL;
     char e2[600] = "";
+    if (busy_error(t, PB__TASK_OP__Update, msg, cap))
+        return msg;
     reap(t);
     if (t->stage != PB__STAGE__Paused) {
         werr(msg, cap, WTE_WORKER_UPDATE_STAGE,
@@ -392,6 +468,7 @@ static void snap_one(struct subtask *t, struct worker_subtask_status *s)
     s->has_error = t->has_error;
     s->error = t->error;
     s->canceled = t->canceled;
+    s->op_in_progress = t->busy_op;
     if (t->syncer) {
         worker_syncer_stats(t->syncer, &s->sync);
         s->has_sync = true;
@@ -432,6 +509,25 @@ int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_st
     return DM_OK;
 }
 
+int worker_handle_sqls(struct worker *w, const char *name, int op, const char *const *args,
+                       size_t nargs, const char *binlog_pos, const char *pattern, char *err,
+                       size_t cap)
+{
+    struct subtask *t;
+    int rc;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, name ? name : "");
+    if (!t) {
+        werr(err, cap, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", name ? name : "");
+        rc = DM_E_NOT_FOUND;
+    } else {
+        rc = worker_sqlop_set(t->sqlops, (enum worker_sqlop_op)op, args, nargs, binlog_pos,
+                              pattern, err, cap);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
 const struct worker_config *worker_cfg(const struct worker *w) { return w->cfg; }
 
 /* ---- checker (auto-resume) ---- */
@@ -443,6 +539,8 @@ static void check_one(struct worker *w, struct subtask *t, int64_t now)
     int64_t id;
     char msg[1200];
     const char *fail;
+    if (t->busy_op)
+        return;
     reap(t);
     if (t->backoff_ms <= 0)
         t->backoff_ms = min;
@@ -535,6 +633,7 @@ int worker_new(const struct worker_config *cfg, const struct worker_options *opt
         w->opt = *opt;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cond, NULL);
+    pthread_cond_init(&w->ops_cond, NULL);
     if ((rc = worker_meta_open(cfg->meta_dir, &w->meta, err, cap)) ||
         (rc = worker_meta_load_subtasks(w->meta, &recs))) {
         worker_free(w);
@@ -562,6 +661,8 @@ void worker_free(struct worker *w)
     pthread_mutex_lock(&w->mu);
     w->closing = true;
     pthread_cond_broadcast(&w->cond);
+    while (w->ops_in_flight > 0)      /* a pause/stop still waiting on its target */
+        pthread_cond_wait(&w->ops_cond, &w->mu);
     pthread_mutex_unlock(&w->mu);
     if (w->checker_started)
         pthread_join(w->checker, NULL);
@@ -572,5 +673,6 @@ void worker_free(struct worker *w)
     worker_meta_free(w->meta);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cond);
+    pthread_cond_destroy(&w->ops_cond);
     free(w);
 }

@@ -10,9 +10,17 @@
  * (message = DM terror string) and the caller gets the log id, exactly like DM, whose
  * master polls QueryTaskOperation.
  *
+ * Control never waits on data: pause/stop mark the subtask busy under the worker mutex,
+ * stop its Sync unit (flush + join, bounded by stop_grace_ms, then the target
+ * connections are killed and the pause ends with a named error) with the mutex released,
+ * and finish under it again. Meanwhile query-status answers (the stage already shows
+ * Paused, op_in_progress the pending op) and any other operation on that subtask is
+ * refused with WTE_WORKER_OP_IN_PROGRESS; other subtasks are not affected.
+ *
  * Ownership: worker_new borrows `cfg` (must outlive the worker).
- * Thread-safety: every function is safe from any thread (one internal mutex
- * serializes operations; status queries take it briefly). */
+ * Thread-safety: every function is safe from any thread (one internal mutex, held only
+ * briefly: never across a syncer join or a target round trip). worker_free waits for
+ * pauses/stops in flight; the caller stops the RPC service first. */
 #ifndef DM_WORKER_WORKER_H
 #define DM_WORKER_WORKER_H
 
@@ -32,6 +40,8 @@ struct worker_options {
     int64_t safe_mode_ms;         /* automatic safe mode after (re)start (0 = 60 s) */
     int64_t checker_interval_ms;  /* checker tick (0 = 1 s) */
     int64_t backoff_min_ms;       /* first auto-resume delay (0 = 1 s) */
+    int64_t stop_grace_ms;        /* pause/stop waits this long for the target before it
+                                     kills the task's connections (0 = 10 s, syncer.h) */
 };
 
 /* Open meta-dir, restore saved subtasks (Running ones are started) and start the
@@ -59,6 +69,8 @@ struct worker_subtask_status {
     bool has_error;
     struct worker_terr error;
     bool canceled;                /* paused/stopped by an operator */
+    int op_in_progress;           /* Pb__TaskOp (Pause/Stop) still stopping the Sync unit
+                                     (the stage already shows its result), or 0 */
     struct worker_sync_stats sync;
     bool has_sync;
 };
@@ -66,6 +78,13 @@ struct worker_subtask_status {
 int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_status **out,
                     size_t *n);
 const struct worker_config *worker_cfg(const struct worker *w);
+
+/* HandleSQLs: set a SQL operator (op: Pb__SQLOp) on subtask `name` (sqlop.h). DM_OK, or
+ * an error with DM's terror string in err (unknown subtask 40054, bad arguments 11017,
+ * inject checks 36023/36024). Takes the worker lock briefly; never waits on data. */
+int worker_handle_sqls(struct worker *w, const char *name, int op, const char *const *args,
+                       size_t nargs, const char *binlog_pos, const char *pattern, char *err,
+                       size_t cap);
 /* Run the checker once now (tests). */
 void worker_check_now(struct worker *w);
 

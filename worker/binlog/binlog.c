@@ -384,6 +384,24 @@ static void maybe_trim(struct bl_reader *r)
         tm_clear(r);
 }
 
+/* Q_SQL_MODE_CODE from the QUERY status variables (MariaDB writes Q_FLAGS2_CODE, 4
+ * bytes, then Q_SQL_MODE_CODE, 8 bytes, first); 0 when not found there. */
+static uint64_t query_sql_mode(const MARIADB_STRING *st)
+{
+    const uint8_t *p = (const uint8_t *)st->str;
+    size_t i = 0, n = st->str ? st->length : 0;
+    while (i < n) {
+        if (p[i] == 0 && i + 5 <= n) {
+            i += 5;
+        } else if (p[i] == 1 && i + 9 <= n) {
+            return rowdec_le(p + i + 1, 8);
+        } else {
+            break;
+        }
+    }
+    return 0;
+}
+
 static int on_query(struct bl_reader *r, char *err, size_t cap)
 {
     int rc = set_text(r, &r->rev->event.query.database, &r->rev->event.query.statement);
@@ -394,6 +412,7 @@ static int on_query(struct bl_reader *r, char *err, size_t cap)
     if (strcmp(r->ev.query, "BEGIN") == 0)
         maybe_trim(r);
     r->ev.kind = BL_EV_QUERY;
+    r->ev.sql_mode = query_sql_mode(&r->rev->event.query.status);
     return DM_OK;
 }
 

@@ -133,6 +133,7 @@ struct bl_event {
     /* BL_EV_QUERY */
     const char *schema;      /* default db of the statement */
     const char *query;
+    uint64_t sql_mode;       /* the session's sql_mode (Q_SQL_MODE_CODE; 0 when absent) */
     /* BL_EV_GTID */
     char gtid[64];           /* "domain-server-seq" */
     bool gtid_standalone;    /* FL_STANDALONE: DDL not wrapped in BEGIN/COMMIT */

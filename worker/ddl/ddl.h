@@ -1,20 +1,34 @@
-/* ddl.h - a small DDL analyzer for QUERY events (no full SQL parser): classifies the
- * statement (DM's event types), finds the table/schema names it touches, splits
- * multi-table DROP TABLE / RENAME TABLE into one statement per table (as DM does) and
- * rewrites names to routed, fully qualified target names.
- * Recognised: CREATE/DROP DATABASE|SCHEMA, CREATE [OR REPLACE] TABLE (incl. LIKE),
- * DROP TABLE, ALTER TABLE (incl. RENAME TO), TRUNCATE [TABLE], RENAME TABLE,
- * CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX ... ON, DROP INDEX ... ON.
- * Skipped (DM's built-in list): SAVEPOINT, FLUSH, OPTIMIZE/ANALYZE/REPAIR TABLE,
- * temporary tables, TRIGGER/PROCEDURE/FUNCTION/VIEW/EVENT/TABLESPACE/USER/ROLE, GRANT,
- * REVOKE, SET PASSWORD, ALTER DATABASE, XA, statements with DEFINER.
- * Ownership: worker_ddl_parse fills an owned result freed with worker_ddl_free.
- * Thread-safety: reentrant. */
+/* ddl.h - the DDL parser for QUERY events: classifies the statement (DM's event types),
+ * finds every table/schema name it touches, splits it where DM v1.0.7 does
+ * (pkg/parser SplitDDL: multi-table DROP TABLE and RENAME TABLE give one statement per
+ * table, ALTER TABLE with several specs one statement per spec, later specs acting on
+ * the name an earlier RENAME gave) and rewrites names to routed, fully qualified target
+ * names. Like DM it makes the split statements idempotent: CREATE TABLE/DATABASE get
+ * IF NOT EXISTS (not with OR REPLACE), DROP TABLE/DATABASE/INDEX get IF EXISTS.
+ *
+ * What is recognised (docs/worker.md "DDL" has the full table):
+ *  - DDL (kind WDDL_DDL): CREATE [OR REPLACE] TABLE (incl. LIKE, FOREIGN KEY ...
+ *    REFERENCES), ALTER [ONLINE] [IGNORE] TABLE (every spec, partition clauses,
+ *    ALGORITHM/LOCK, RENAME [TO|AS], EXCHANGE PARTITION ... WITH TABLE), DROP TABLE,
+ *    RENAME TABLE, TRUNCATE [TABLE], CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX, DROP INDEX,
+ *    CREATE/ALTER/DROP DATABASE|SCHEMA. No token or name-count limit.
+ *  - Skipped (WDDL_SKIP), DM's built-in skip list extended to what MariaDB logs: see
+ *    worker_ddl_skip_table (views, triggers, routines, events, users/roles, grants,
+ *    tablespaces, servers, table maintenance, FLUSH, SAVEPOINT, temporary tables, ...).
+ *  - Anything else, or a recognised statement that does not parse, is WDDL_UNKNOWN
+ *    with res->err saying why: the Sync unit pauses on it (sql-skip/sql-replace).
+ * Comments are dropped; executable comments are code (ddl_lex.h); ANSI_QUOTES and
+ * NO_BACKSLASH_ESCAPES of the source session are honoured and the item text is
+ * normalised to backtick identifiers and backslash-escaped strings for the target.
+ *
+ * Ownership: worker_ddl_parse* fill an owned result freed with worker_ddl_free
+ * (also after an error). Thread-safety: reentrant. */
 #ifndef DM_WORKER_DDL_H
 #define DM_WORKER_DDL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rules.h"
 
@@ -26,7 +40,7 @@ enum worker_ddl_kind {
     WDDL_BEGIN,       /* BEGIN / START TRANSACTION */
     WDDL_COMMIT,      /* COMMIT (non-transactional engines end groups with it) */
     WDDL_DML,         /* statement-format DML (INSERT/UPDATE/DELETE/REPLACE/LOAD) */
-    WDDL_UNKNOWN      /* anything else */
+    WDDL_UNKNOWN      /* anything else: the task pauses (see err) */
 };
 
 struct worker_ddl_ref {
@@ -36,25 +50,39 @@ struct worker_ddl_ref {
 };
 
 struct worker_ddl_item {
-    enum worker_event ev;
-    char *text;                      /* owned statement text */
-    struct worker_ddl_ref refs[2];   /* refs[0] = the table acted on; refs[1] = new name */
+    enum worker_event ev;            /* WEV_NULL for ALTER DATABASE */
+    char *text;                      /* owned statement text (source names) */
+    struct worker_ddl_ref refs[2];   /* refs[0] = the table acted on; refs[1] = new name
+                                      * (RENAME, ALTER ... RENAME) or LIKE source */
     size_t nrefs;
+    struct worker_ddl_ref *xrefs;    /* owned: other names (REFERENCES, EXCHANGE ... WITH
+                                      * TABLE): routed, not black-white-listed */
+    size_t nxrefs;
 };
 
 struct worker_ddl {
     enum worker_ddl_kind kind;
     struct worker_ddl_item *items;
     size_t n;
+    size_t cap;                      /* internal: allocated items */
+    char err[256];                   /* WDDL_UNKNOWN: why; WDDL_SKIP: which rule */
 };
 
-/* Analyze `sql` whose default database is `default_schema` (may be NULL/""). DM_OK
- * (see res->kind) or DM_E_NOMEM. */
+/* Analyze `sql` whose default database is `default_schema` (may be NULL/"") under the
+ * source session's `sql_mode` (the QUERY event's; 0 = default). DM_OK (see res->kind)
+ * or DM_E_NOMEM. */
+int worker_ddl_parse_mode(const char *sql, const char *default_schema, uint64_t sql_mode,
+                          struct worker_ddl *res);
+/* worker_ddl_parse_mode with sql_mode 0. */
 int worker_ddl_parse(const char *sql, const char *default_schema, struct worker_ddl *res);
 void worker_ddl_free(struct worker_ddl *res);
 
-/* Rewrite names of `item` with `route` (as worker_rules_route); returns a malloc'd
- * statement or NULL on out-of-memory. */
+/* Rewrite names of `item` (refs and xrefs) with the routes of `rules` into fully
+ * qualified `schema`.`table` names; returns a malloc'd statement or NULL on
+ * out-of-memory. */
 char *worker_ddl_rewrite(const struct worker_ddl_item *item, const struct worker_rules *rules);
+
+/* The documented skip table: entry i (NULL past the end) as "KEYWORDS" / why. */
+const char *worker_ddl_skip_table(size_t i, const char **why);
 
 #endif /* DM_WORKER_DDL_H */

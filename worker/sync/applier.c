@@ -2,6 +2,7 @@
 #include "applier.h"
 
 #include <mysql.h>
+#include <pthread.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
 #include <stdio.h>
@@ -80,6 +81,79 @@ int worker_applier_exec(struct worker_applier *a, const char *sql, struct worker
 
 /* ---- connection ---- */
 
+/* Every open connection, by task (worker_applier_kill_task): a stop that waits on a
+ * stalled target kills its task's connections from another thread. */
+struct conn_reg {
+    const struct worker_applier *a;
+    unsigned long id;           /* server connection id */
+    struct conn_reg *next;
+};
+static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct conn_reg *g_reg;
+
+static void reg_add(const struct worker_applier *a)
+{
+    struct conn_reg *r = calloc(1, sizeof *r);
+    if (!r)
+        return;                 /* best effort: only a stuck stop waits longer */
+    r->a = a;
+    r->id = mysql_thread_id(a->my);
+    pthread_mutex_lock(&g_reg_mu);
+    r->next = g_reg;
+    g_reg = r;
+    pthread_mutex_unlock(&g_reg_mu);
+}
+
+static void reg_del(const struct worker_applier *a)
+{
+    struct conn_reg **pp, *r;
+    pthread_mutex_lock(&g_reg_mu);
+    for (pp = &g_reg; (r = *pp); pp = &r->next) {
+        if (r->a == a) {
+            *pp = r->next;
+            free(r);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_reg_mu);
+}
+
+static bool same_task(const struct worker_applier *a, const struct worker_db_cfg *to,
+                      const char *task, const char *source_id)
+{
+    return a->port == to->port && strcmp(a->host, to->host) == 0 &&
+           strcmp(a->task, task) == 0 && strcmp(a->source_id, source_id) == 0;
+}
+
+int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
+                             const char *source_id, int *killed, struct worker_terr *e)
+{
+    unsigned long ids[WORKER_KILL_MAX];
+    size_t n = 0, i;
+    struct conn_reg *r;
+    struct worker_applier *k = NULL;
+    char q[64];
+    int rc;
+    *killed = 0;
+    pthread_mutex_lock(&g_reg_mu);
+    for (r = g_reg; r && n < WORKER_KILL_MAX; r = r->next)
+        if (same_task(r->a, to, task, source_id))
+            ids[n++] = r->id;
+    pthread_mutex_unlock(&g_reg_mu);
+    if (n == 0)
+        return DM_OK;
+    if ((rc = worker_applier_open(to, "", "", "", &k, e)))
+        return rc;
+    for (i = 0; i < n; i++) {
+        struct worker_terr e2;
+        snprintf(q, sizeof q, "KILL CONNECTION %lu", ids[i]);
+        if (worker_applier_exec(k, q, &e2) == DM_OK)
+            (*killed)++;        /* else: it ended meanwhile (Unknown thread id) */
+    }
+    worker_applier_free(k);
+    return DM_OK;
+}
+
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {
     unsigned int timeout = 5, rw = 60;
@@ -135,6 +209,7 @@ int worker_applier_open(const struct worker_db_cfg *to, const char *meta_schema,
         worker_applier_free(a);
         return rc;
     }
+    reg_add(a);
     *out = a;
     return DM_OK;
 }
@@ -142,8 +217,13 @@ int worker_applier_open(const struct worker_db_cfg *to, const char *meta_schema,
 void worker_ap_tinfo_free(struct tinfo *t)
 {
     size_t i;
-    for (i = 0; i < t->ncols; i++)
+    for (i = 0; i < t->ncols; i++) {
         free(t->cols[i]);
+        if (t->charset)
+            free(t->charset[i]);
+    }
+    free(t->charset);
+    free(t->tcs);
     for (i = 0; i < t->nkeys; i++)
         free(t->keys[i].idx);
     free(t->keys);
@@ -176,8 +256,10 @@ void worker_applier_free(struct worker_applier *a)
     if (!a)
         return;
     worker_applier_invalidate(a, NULL, NULL);
-    if (a->my)
+    if (a->my) {
+        reg_del(a);
         mysql_close(a->my);
+    }
     dm_buf_free(&a->sql);
     dm_buf_free(&a->key);
     free(a->esc);
@@ -226,7 +308,7 @@ int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char
     return dm_buf_addc(b, '\'');
 }
 
-static int add_hex(struct dm_buf *b, const char *s, size_t n)
+int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
     size_t i;
@@ -255,7 +337,7 @@ int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct
     case BL_DOUBLE:
         return dm_buf_printf(b, "%.17g", v->d);
     case BL_BINARY:
-        return add_hex(b, v->ptr, v->len);
+        return worker_ap_add_hex(b, v->ptr, v->len);
     case BL_DECIMAL:
     case BL_STRING:
     case BL_TEMPORAL:
@@ -312,7 +394,8 @@ int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct wo
                         "binlog_pos INT UNSIGNED, is_global BOOLEAN, "
                         "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
                         "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
-                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table))"))
+                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)) "
+                        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"))
         goto out;
     rc = worker_ap_run(a, q.data, q.len, e);
 out:

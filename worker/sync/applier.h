@@ -7,7 +7,7 @@
  * execution ignoring DM's benign errors.
  * Errors: DM_OK or DM_E_DB / DM_E_UNAVAILABLE (connection lost: e->transient) /
  * DM_E_INVAL (schema mismatch, mapping) / DM_E_NOMEM, with a DM-style error in *e.
- * Thread-safety: one applier per thread. */
+ * Thread-safety: one applier per thread (worker_applier_kill_task: any thread). */
 #ifndef DM_WORKER_APPLIER_H
 #define DM_WORKER_APPLIER_H
 
@@ -69,6 +69,10 @@ struct worker_rowjob {
     const uint64_t *keys;     /* causality keys (hashes of PK/UK values + table), >= 1 */
     size_t nkeys;
     bool keyless;             /* an image had no usable unique key: keys hold the table */
+    bool barrier;             /* frees or takes a unique value its (partial) images do not
+                                 show (applier_dml.c): keys cannot order it, so it runs
+                                 after everything before it and before everything after
+                                 it is committed (dmlpool.h); never merged */
     /* filled by the caller of the generator (the Sync unit) for key-less jobs: */
     const char *src_schema, *src_table; /* source table (per-table checkpoint row) */
     const char *file;         /* position of the rows event */
@@ -78,6 +82,11 @@ typedef int (*worker_rowjob_fn)(void *ud, const struct worker_rowjob *j, struct 
 
 /* Generate the DML of one rows event for target `tschema`.`ttable` (DM v1.0 statements,
  * safe mode REPLACE / DELETE+REPLACE), one job per row, in order, each passed to fn.
+ * Partial row images (binlog_row_image MINIMAL/NOBLOB) write only their present columns
+ * (applier_dml.c); a row whose partial image holds no usable key fails with DM_E_INVAL
+ * and an error naming the table, binlog position and missing key columns (not
+ * transient: the task pauses). Character data is written byte-exact in the target
+ * column's charset. An UPDATE whose after-image writes nothing produces no job.
  * Nothing is executed; the applier's connection is used for the schema cache and
  * escaping. `rules` supplies column mapping (may be NULL). fn's error is returned. */
 int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
@@ -123,6 +132,15 @@ int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const c
                        struct worker_terr *e);
 /* Drop cached schema of one table (NULL schema = everything). */
 void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table);
+
+/* KILL CONNECTION every open applier connection of (`to` host:port, task, source_id)
+ * through a new connection: a stop that waits on a stalled target (a locked table, a
+ * 60 s read) ends it this way; the killed connections' open transactions roll back.
+ * Thread-safe (any thread, while the owners use their appliers). *killed = connections
+ * killed (ones that ended meanwhile are not counted). DM_OK or the connect error. */
+#define WORKER_KILL_MAX 128
+int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
+                             const char *source_id, int *killed, struct worker_terr *e);
 
 /* Run one statement (tests, tools). */
 int worker_applier_exec(struct worker_applier *a, const char *sql, struct worker_terr *e);

@@ -1,5 +1,22 @@
-/* applier_dml.c - target schema cache and DML generation (applier.h; split from
- * applier.c to keep files small). */
+/* applier_dml.c - DML generation with causality keys (applier.h worker_applier_gen_rows).
+ *
+ * Row images: a source session may log partial images (binlog_row_image MINIMAL or
+ * NOBLOB; present[] of each bl_row). The rule: never write a column that is not in the
+ * image. INSERT/REPLACE list the present columns (the target fills its defaults, as the
+ * source did); UPDATE sets the after-image's present columns and finds the row by a key
+ * of the before-image (PK / NOT NULL UK whose columns are all present, else a UK without
+ * NULLs, else every column when the image is full); DELETE likewise. Safe mode keeps
+ * DM's REPLACE / DELETE+REPLACE only for a full after-image: a partial after-image is
+ * applied as the same UPDATE as in normal mode (REPLACE would reset the absent columns
+ * to their defaults; INSERT ... ON DUPLICATE KEY UPDATE may update another row that
+ * holds a unique value). The UPDATE is idempotent for replays (it sets values, its WHERE
+ * names the row) except where a replay over a target already ahead makes it collide
+ * with a unique value: then the statement fails and the task pauses with the error -
+ * never skipped silently. A row whose image holds no usable key (and is not full) pauses
+ * the task naming the table, binlog position and missing key columns.
+ * Causality: a job that frees or takes a unique value the images do not show (MINIMAL
+ * DELETE without the UK columns, UPDATE of UK columns without their old values, INSERT
+ * without a UK's columns) cannot be ordered by keys: it is a barrier (dmlpool.h). */
 #include <mysql.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,154 +30,15 @@
 #include "dm_error.h"
 #include "hash.h"
 
-/* ---- schema cache ---- */
+/* ---- row images ---- */
 
-static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
-{
-    struct dm_buf q;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    size_t n, i = 0;
-    int rc = DM_E_NOMEM;
-    dm_buf_init(&q, 4096);
-    if (dm_buf_adds(&q, "SELECT COLUMN_NAME, EXTRA, IS_NULLABLE, COLUMN_TYPE FROM information_schema.COLUMNS "
-                        "WHERE TABLE_SCHEMA=") ||
-        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
-        worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
-        dm_buf_adds(&q, " ORDER BY ORDINAL_POSITION"))
-        goto out;
-    if ((rc = worker_ap_query(a, q.data, &res, e)))
-        goto out;
-    n = (size_t)mysql_num_rows(res);
-    rc = DM_E_NOMEM;
-    t->cols = calloc(n ? n : 1, sizeof *t->cols);
-    t->gen = calloc(n ? n : 1, sizeof *t->gen);
-    t->nullable = calloc(n ? n : 1, sizeof *t->nullable);
-    t->is_unsigned = calloc(n ? n : 1, sizeof *t->is_unsigned);
-    if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned)
-        goto out;
-    while ((row = mysql_fetch_row(res)) && i < n) {
-        t->cols[i] = strdup(row[0] ? row[0] : "");
-        if (!t->cols[i])
-            goto out;
-        t->gen[i] = row[1] && strstr(row[1], "GENERATED") != NULL;
-        t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
-        t->is_unsigned[i] = row[3] && strstr(row[3], "unsigned") != NULL;
-        t->nwritable += t->gen[i] ? 0 : 1;
-        t->ncols = ++i;
-    }
-    rc = DM_OK;
-    if (n == 0) {
-        worker_terr_set(e, WTE_DB_EXEC, WTE_CLASS_DATABASE, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
-                        "table `%s`.`%s` not found in the target database", t->schema, t->table);
-        rc = DM_E_INVAL;
-    }
-out:
-    if (rc == DM_E_NOMEM)
-        worker_ap_nomem(e);
-    if (res)
-        mysql_free_result(res);
-    dm_buf_free(&q);
-    return rc;
-}
-
-static ssize_t col_index(const struct tinfo *t, const char *name)
-{
-    size_t i;
-    for (i = 0; i < t->ncols; i++)
-        if (strcasecmp(t->cols[i], name) == 0)
-            return (ssize_t)i;
-    return -1;
-}
-
-static int add_key_col(struct tinfo *t, bool new_key, bool primary, size_t idx)
-{
-    struct tkey *k;
-    size_t *tmp;
-    if (new_key) {
-        struct tkey *nk = realloc(t->keys, (t->nkeys + 1) * sizeof *nk);
-        if (!nk)
-            return DM_E_NOMEM;
-        t->keys = nk;
-        memset(&t->keys[t->nkeys], 0, sizeof *nk);
-        t->keys[t->nkeys].primary = primary;
-        t->keys[t->nkeys].not_null = true;
-        t->nkeys++;
-    }
-    k = &t->keys[t->nkeys - 1];
-    tmp = realloc(k->idx, (k->n + 1) * sizeof *tmp);
-    if (!tmp)
-        return DM_E_NOMEM;
-    k->idx = tmp;
-    k->idx[k->n++] = idx;
-    if (t->nullable[idx])
-        k->not_null = false;
-    return DM_OK;
-}
-
-static int load_keys(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
-{
-    struct dm_buf q;
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    char last[200] = "";
-    int rc = DM_E_NOMEM;
-    dm_buf_init(&q, 4096);
-    if (dm_buf_adds(&q, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
-                        "WHERE NON_UNIQUE=0 AND TABLE_SCHEMA=") ||
-        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
-        worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
-        dm_buf_adds(&q, " ORDER BY INDEX_NAME<>'PRIMARY', INDEX_NAME, SEQ_IN_INDEX"))
-        goto out;
-    if ((rc = worker_ap_query(a, q.data, &res, e)))
-        goto out;
-    while ((row = mysql_fetch_row(res))) {
-        ssize_t idx = col_index(t, row[1] ? row[1] : "");
-        bool fresh = strcmp(last, row[0] ? row[0] : "") != 0;
-        if (idx < 0)
-            continue;
-        snprintf(last, sizeof last, "%s", row[0] ? row[0] : "");
-        if (add_key_col(t, fresh, strcmp(last, "PRIMARY") == 0, (size_t)idx)) {
-            rc = worker_ap_nomem(e);
-            goto out;
-        }
-    }
-    rc = DM_OK;
-out:
-    if (res)
-        mysql_free_result(res);
-    dm_buf_free(&q);
-    return rc;
-}
-
-static int get_tinfo(struct worker_applier *a, const char *schema, const char *table,
-                     struct tinfo **out, struct worker_terr *e)
-{
-    struct tinfo *t;
-    int rc;
-    for (t = a->cache; t; t = t->next) {
-        if (strcmp(t->schema, schema) == 0 && strcmp(t->table, table) == 0) {
-            *out = t;
-            return DM_OK;
-        }
-    }
-    t = calloc(1, sizeof *t);
-    if (!t || !(t->schema = strdup(schema)) || !(t->table = strdup(table))) {
-        if (t)
-            worker_ap_tinfo_free(t);
-        return worker_ap_nomem(e);
-    }
-    if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e))) {
-        worker_ap_tinfo_free(t);
-        return rc;
-    }
-    t->next = a->cache;
-    a->cache = t;
-    *out = t;
-    return DM_OK;
-}
-
-/* ---- DML generation ---- */
+/* One row image in target column order. */
+struct img {
+    struct bl_value *v;       /* ncols values (absent and generated columns: BL_NULL) */
+    bool *p;                  /* present in the image (generated columns: false) */
+    bool full;                /* every writable column present */
+    bool any;                 /* at least one writable column present */
+};
 
 /* Source column index for target column i, or -1 when i is generated (not written). */
 struct colmap {
@@ -182,51 +60,131 @@ static ssize_t src_col(const struct colmap *cm, size_t i)
     return (ssize_t)w;
 }
 
-/* Target-ordered values of one row image into vals[] (mapping applied). */
-static int row_values(const struct colmap *cm, const struct bl_row *row, struct bl_value *vals,
-                      struct worker_terr *e)
+static int map_value(const struct colmap *cm, size_t i, struct bl_value *v, struct worker_terr *e)
+{
+    const struct worker_mapping_rule *m = cm->map ? cm->map[i] : NULL;
+    char err[256];
+    int64_t in, outv;
+    if (!m || v->kind == BL_NULL)
+        return DM_OK;
+    if (v->kind != BL_INT && v->kind != BL_UINT) {
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "column mapping: column %s is not an integer",
+                        cm->t->cols[i]);
+        return DM_E_INVAL;
+    }
+    in = v->kind == BL_INT ? v->i : (int64_t)v->u;
+    if (worker_rules_partition_id(m, cm->src_schema, cm->src_table, in, &outv, err,
+                                  sizeof err)) {
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "column mapping on `%s`.`%s`: %s", cm->src_schema,
+                        cm->src_table, err);
+        return DM_E_INVAL;
+    }
+    v->kind = BL_INT;
+    v->i = outv;
+    return DM_OK;
+}
+
+/* Target-ordered values and presence of one row image (mapping applied). */
+static int row_image(const struct colmap *cm, const struct bl_row *row, struct img *im,
+                     struct worker_terr *e)
 {
     size_t i;
+    int rc;
+    im->full = true;
+    im->any = false;
     for (i = 0; i < cm->t->ncols; i++) {
         ssize_t s = src_col(cm, i);
-        const struct worker_mapping_rule *m = cm->map ? cm->map[i] : NULL;
-        char err[256];
-        int64_t in, outv;
-        memset(&vals[i], 0, sizeof vals[i]);
+        memset(&im->v[i], 0, sizeof im->v[i]);
+        im->p[i] = s >= 0 && (!row->present || row->present[s]);
         if (s < 0)
             continue;
-        vals[i] = row->cols[s];
-        if (vals[i].kind == BL_INT && cm->t->is_unsigned[i])
-            vals[i].kind = BL_UINT;
-        if (!m || vals[i].kind == BL_NULL)
+        im->full &= im->p[i];
+        im->any |= im->p[i];
+        if (!im->p[i])
             continue;
-        if (vals[i].kind != BL_INT && vals[i].kind != BL_UINT) {
-            worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
-                            WTE_LEVEL_HIGH, "column mapping: column %s is not an integer",
-                            cm->t->cols[i]);
-            return DM_E_INVAL;
-        }
-        in = vals[i].kind == BL_INT ? vals[i].i : (int64_t)vals[i].u;
-        if (worker_rules_partition_id(m, cm->src_schema, cm->src_table, in, &outv, err,
-                                      sizeof err)) {
-            worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
-                            WTE_LEVEL_HIGH, "column mapping on `%s`.`%s`: %s", cm->src_schema,
-                            cm->src_table, err);
-            return DM_E_INVAL;
-        }
-        vals[i].kind = BL_INT;
-        vals[i].i = outv;
+        im->v[i] = row->cols[s];
+        if (im->v[i].kind == BL_INT && cm->t->is_unsigned[i])
+            im->v[i].kind = BL_UINT;
+        if ((rc = map_value(cm, i, &im->v[i], e)))
+            return rc;
     }
     return DM_OK;
 }
 
-static int add_col_list(struct dm_buf *b, const struct tinfo *t)
+/* The row after an UPDATE as far as known: after-image columns, else before-image ones. */
+static void merge_image(size_t ncols, const struct img *before, const struct img *after,
+                        struct img *out)
+{
+    size_t i;
+    out->any = after->any;
+    for (i = 0; i < ncols; i++) {
+        out->p[i] = after->p[i] || before->p[i];
+        out->v[i] = after->p[i] ? after->v[i] : before->v[i];
+    }
+    out->full = before->full || after->full;
+}
+
+static bool key_present(const struct tkey *k, const struct img *im)
+{
+    size_t i;
+    for (i = 0; i < k->n; i++)
+        if (!im->p[k->idx[i]])
+            return false;
+    return true;
+}
+
+static bool key_touched(const struct tkey *k, const struct img *im)
+{
+    size_t i;
+    for (i = 0; i < k->n; i++)
+        if (im->p[k->idx[i]])
+            return true;
+    return false;
+}
+
+static bool key_has_null(const struct tkey *k, const struct img *im)
+{
+    size_t i;
+    for (i = 0; i < k->n; i++)
+        if (im->v[k->idx[i]].kind == BL_NULL)
+            return true;
+    return false;
+}
+
+/* DM's key choice among the keys whose columns are in the image: PK, else NOT NULL UK,
+ * else a UK without NULLs in this row; NULL: none (then every column when full). */
+static const struct tkey *pick_key(const struct tinfo *t, const struct img *im)
+{
+    size_t k;
+    for (k = 0; k < t->nkeys; k++)
+        if ((t->keys[k].primary || t->keys[k].not_null) && key_present(&t->keys[k], im))
+            return &t->keys[k];
+    for (k = 0; k < t->nkeys; k++)
+        if (key_present(&t->keys[k], im) && !key_has_null(&t->keys[k], im))
+            return &t->keys[k];
+    return NULL;
+}
+
+static bool table_keyless(const struct tinfo *t)
+{
+    size_t k;
+    for (k = 0; k < t->nkeys; k++)
+        if (t->keys[k].primary || t->keys[k].not_null)
+            return false;
+    return true;
+}
+
+/* ---- SQL pieces ---- */
+
+static int add_col_list(struct dm_buf *b, const struct tinfo *t, const struct img *im)
 {
     size_t i;
     bool first = true;
     int rc = dm_buf_addc(b, '(');
     for (i = 0; i < t->ncols && !rc; i++) {
-        if (t->gen[i])
+        if (!im->p[i])
             continue;
         if (!first)
             rc = dm_buf_addc(b, ',');
@@ -238,68 +196,51 @@ static int add_col_list(struct dm_buf *b, const struct tinfo *t)
 }
 
 static int add_tuple(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
-                     const struct bl_value *vals)
+                     const struct img *im)
 {
     size_t i;
     bool first = true;
     int rc = dm_buf_addc(b, '(');
     for (i = 0; i < t->ncols && !rc; i++) {
-        if (t->gen[i])
+        if (!im->p[i])
             continue;
         if (!first)
             rc = dm_buf_addc(b, ',');
         if (!rc)
-            rc = worker_ap_add_value(a, b, &vals[i]);
+            rc = worker_ap_add_col_value(a, b, t, i, &im->v[i]);
         first = false;
     }
     return rc ? rc : dm_buf_addc(b, ')');
 }
 
-/* DM's key choice: PK, else NOT NULL UK, else a UK without NULLs in this row, else all. */
-static const struct tkey *pick_key(const struct tinfo *t, const struct bl_value *vals)
-{
-    size_t k, i;
-    for (k = 0; k < t->nkeys; k++)
-        if (t->keys[k].primary || t->keys[k].not_null)
-            return &t->keys[k];
-    for (k = 0; k < t->nkeys; k++) {
-        bool has_null = false;
-        for (i = 0; i < t->keys[k].n; i++)
-            has_null |= vals[t->keys[k].idx[i]].kind == BL_NULL;
-        if (!has_null)
-            return &t->keys[k];
-    }
-    return NULL;
-}
-
 static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t, size_t i,
-                    const struct bl_value *vals, bool first)
+                    const struct img *im, bool first)
 {
     int rc = first ? DM_OK : dm_buf_adds(b, " AND ");
     if (!rc)
         rc = worker_ap_add_ident(b, t->cols[i]);
-    if (!rc && vals[i].kind == BL_NULL)
+    if (!rc && im->v[i].kind == BL_NULL)
         return dm_buf_adds(b, " IS NULL");
     if (!rc)
         rc = dm_buf_addc(b, '=');
-    return rc ? rc : worker_ap_add_value(a, b, &vals[i]);
+    return rc ? rc : worker_ap_add_col_value(a, b, t, i, &im->v[i]);
 }
 
+/* " WHERE <key k> LIMIT 1", or every (present = all writable) column when k is NULL. */
 static int add_where(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
-                     const struct bl_value *vals)
+                     const struct tkey *k, const struct img *im)
 {
-    const struct tkey *k = pick_key(t, vals);
     size_t i;
     bool first = true;
     int rc = dm_buf_adds(b, " WHERE ");
     if (k) {
         for (i = 0; i < k->n && !rc; i++, first = false)
-            rc = add_cond(a, b, t, k->idx[i], vals, first);
+            rc = add_cond(a, b, t, k->idx[i], im, first);
     } else {
         for (i = 0; i < t->ncols && !rc; i++) {
-            if (t->gen[i])
+            if (!im->p[i])
                 continue;
-            rc = add_cond(a, b, t, i, vals, first);
+            rc = add_cond(a, b, t, i, im, first);
             first = false;
         }
     }
@@ -359,19 +300,16 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
     return h;
 }
 
-/* DM's causality keys of one row image: one per unique key without NULL parts (values +
- * table). A table without a PK or NOT NULL unique key is key-less as a whole (*keyless,
- * the key is the table): its rows all go to one queue, which never shares a table -
- * and InnoDB gap locks - with the other queues. */
-static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_t *keys,
-                     size_t *n, bool *keyless)
+/* DM's causality keys of one row image: one per unique key without NULL parts whose
+ * columns are all known (values + table). A table without a PK or NOT NULL unique key is
+ * key-less as a whole (*keyless, the key is the table): its rows all go to one queue,
+ * which never shares a table - and InnoDB gap locks - with the other queues. */
+static void row_keys(const struct tinfo *t, const struct img *im, uint64_t *keys, size_t *n,
+                     bool *keyless)
 {
     size_t k, i;
     uint64_t th = table_hash(t);
-    bool solid = false;
-    for (k = 0; k < t->nkeys; k++)
-        solid |= t->keys[k].primary || t->keys[k].not_null;
-    if (!solid) {
+    if (table_keyless(t)) {
         if (!*keyless)
             keys[(*n)++] = th;
         *keyless = true;
@@ -379,15 +317,34 @@ static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_
     }
     for (k = 0; k < t->nkeys; k++) {
         uint64_t h = dm_fnv1a64(th, &k, sizeof k);
-        bool null = false;
-        for (i = 0; i < t->keys[k].n && !null; i++) {
-            const struct bl_value *v = &vals[t->keys[k].idx[i]];
-            null = v->kind == BL_NULL;
-            h = value_hash(h, v);
-        }
-        if (!null)
-            keys[(*n)++] = h;
+        if (!key_present(&t->keys[k], im) || key_has_null(&t->keys[k], im))
+            continue;
+        for (i = 0; i < t->keys[k].n; i++)
+            h = value_hash(h, &im->v[t->keys[k].idx[i]]);
+        keys[(*n)++] = h;
     }
+}
+
+/* Whether a row change of a keyed table frees or takes a unique value its images do not
+ * show (module comment: such a job is a barrier). */
+static bool unknown_unique(const struct tinfo *t, enum bl_rows_op op, const struct img *img,
+                           const struct img *after, const struct img *merged)
+{
+    size_t k, i;
+    for (k = 0; k < t->nkeys; k++) {
+        const struct tkey *key = &t->keys[k];
+        bool gen = false;
+        for (i = 0; i < key->n; i++)
+            gen |= t->gen[key->idx[i]];
+        if (gen && img->full)
+            continue;   /* a key over a generated column is no causality key (as before) */
+        if (op != BL_UPDATE && !key_present(key, img))
+            return true;
+        if (op == BL_UPDATE && key_touched(key, after) &&
+            (!key_present(key, img) || !key_present(key, merged)))
+            return true;
+    }
+    return false;
 }
 
 /* ---- DML generation ---- */
@@ -395,12 +352,15 @@ static void row_keys(const struct tinfo *t, const struct bl_value *vals, uint64_
 struct gen {
     struct worker_applier *a;
     const struct colmap *cm;
+    const struct bl_event *ev;
+    const char *tschema, *ttable;
     worker_rowjob_fn fn;
     void *ud;
     uint64_t *keys;                      /* 2 * (nkeys + 1) */
     size_t nkeys;
     bool keyless;
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
+    bool barrier;                        /* unknown_unique */
 };
 
 static int gen_err(int rc, struct worker_terr *e)
@@ -413,9 +373,41 @@ static int gen_err(int rc, struct worker_terr *e)
     return worker_ap_nomem(e);
 }
 
+/* The row of a partial image cannot be found: pause with table, position and the key
+ * columns the image lacks (those of the first target key - PK first - it lacks). */
+static int missing_key(struct gen *g, const struct img *im, struct worker_terr *e)
+{
+    const struct tinfo *t = g->cm->t;
+    const struct tkey *k = NULL;
+    char cols[512] = "";
+    size_t i, off = 0;
+    for (i = 0; i < t->nkeys && !k; i++)
+        if (!key_present(&t->keys[i], im))
+            k = &t->keys[i];
+    for (i = 0; k && i < k->n && off < sizeof cols; i++) {
+        if (im->p[k->idx[i]])
+            continue;
+        off += (size_t)snprintf(cols + off, sizeof cols - off, "%s`%s`", off ? ", " : "",
+                                t->cols[k->idx[i]]);
+    }
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                    "cannot apply the %s row of `%s`.`%s` at (%s, %llu): its binlog row image "
+                    "is partial (source binlog_row_image MINIMAL or NOBLOB) and %s%s%s of the "
+                    "target table `%s`.`%s`; log FULL row images on the source or give the "
+                    "target the source's primary key",
+                    g->ev->op == BL_DELETE ? "DELETE" : "UPDATE", g->ev->table->schema,
+                    g->ev->table->table, g->ev->file, (unsigned long long)g->ev->next_pos,
+                    k ? "lacks the key columns " : t->nkeys ? "has NULL in every unique key"
+                                                           : "there is no primary or unique key",
+                    k ? cols : "", k ? (k->primary ? " of the PRIMARY KEY" : " of a UNIQUE KEY") : "",
+                    g->tschema, g->ttable);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 /* a->key = "`s`.`t`:" + the values of solid key k of this row (worker_rowjob.key). */
 static int render_key(struct worker_applier *a, const struct tinfo *t, const struct tkey *k,
-                      const struct bl_value *vals)
+                      const struct img *im)
 {
     size_t i;
     int rc = worker_ap_add_table(&a->key, t->schema, t->table);
@@ -425,37 +417,48 @@ static int render_key(struct worker_applier *a, const struct tinfo *t, const str
         if (i)
             rc = dm_buf_addc(&a->key, ',');
         if (!rc)
-            rc = worker_ap_add_value(a, &a->key, &vals[k->idx[i]]);
+            rc = worker_ap_add_col_value(a, &a->key, t, k->idx[i], &im->v[k->idx[i]]);
     }
     return rc;
 }
 
-/* Hand the statement(s) in a->sql and the collected keys to the callback. */
+static void reset_job(struct gen *g)
+{
+    dm_buf_reset(&g->a->sql);
+    dm_buf_reset(&g->a->key);
+    g->supersedes = false;
+    g->barrier = false;
+    g->nkeys = 0;
+    g->keyless = false;
+}
+
+/* Hand the statement(s) in a->sql and the collected keys to the callback. A barrier is
+ * never merged (it runs alone, dmlpool.h) and carries the table when no key is known. */
 static int emit(struct gen *g, size_t head_len, enum worker_merge merge, struct worker_terr *e)
 {
     struct worker_rowjob j;
     int rc;
+    if (g->nkeys == 0)
+        g->keys[g->nkeys++] = table_hash(g->cm->t);
     memset(&j, 0, sizeof j);
     j.sql = g->a->sql.data;
     j.len = g->a->sql.len;
-    j.head_len = head_len;
-    j.merge = head_len ? merge : WORKER_MERGE_NONE;
+    j.head_len = g->barrier ? 0 : head_len;
+    j.merge = j.head_len ? merge : WORKER_MERGE_NONE;
     j.key = g->a->key.len ? g->a->key.data : NULL;
     j.key_len = g->a->key.len;
     j.supersedes = g->supersedes && j.key;
     j.keys = g->keys;
     j.nkeys = g->nkeys;
     j.keyless = g->keyless;
+    j.barrier = g->barrier;
     rc = g->fn(g->ud, &j, e);
-    dm_buf_reset(&g->a->sql);
-    dm_buf_reset(&g->a->key);
-    g->supersedes = false;
-    g->nkeys = 0;
-    g->keyless = false;
+    reset_job(g);
     return rc;
 }
 
-static int stmt_head(struct worker_applier *a, const struct tinfo *t, const char *verb)
+static int stmt_head(struct worker_applier *a, const struct tinfo *t, const struct img *im,
+                     const char *verb)
 {
     int rc = dm_buf_adds(&a->sql, verb);
     if (!rc)
@@ -463,21 +466,15 @@ static int stmt_head(struct worker_applier *a, const struct tinfo *t, const char
     if (!rc)
         rc = dm_buf_addc(&a->sql, ' ');
     if (!rc)
-        rc = add_col_list(&a->sql, t);
+        rc = add_col_list(&a->sql, t, im);
     return rc ? rc : dm_buf_adds(&a->sql, " VALUES ");
 }
 
 /* Key usable for set-based statements: PK or NOT NULL unique key and no NULL in this
  * row's key values (`k IN (...)` then matches exactly the row `k = v LIMIT 1` does). */
-static bool solid_key(const struct tkey *k, const struct bl_value *vals)
+static bool solid_key(const struct tkey *k, const struct img *im)
 {
-    size_t i;
-    if (!k || !(k->primary || k->not_null))
-        return false;
-    for (i = 0; i < k->n; i++)
-        if (vals[k->idx[i]].kind == BL_NULL)
-            return false;
-    return true;
+    return k && (k->primary || k->not_null) && key_present(k, im) && !key_has_null(k, im);
 }
 
 static bool same_value(const struct bl_value *x, const struct bl_value *y)
@@ -504,15 +501,13 @@ static bool same_value(const struct bl_value *x, const struct bl_value *y)
 
 /* Safe-mode UPDATE that keeps its (solid) key byte for byte: REPLACE alone leaves the
  * same table as DELETE + REPLACE (REPLACE removes the row with that key itself). */
-static bool key_unchanged(const struct tinfo *t, const struct bl_value *before,
-                          const struct bl_value *after)
+static bool key_unchanged(const struct tkey *k, const struct img *before, const struct img *after)
 {
-    const struct tkey *k = pick_key(t, before);
     size_t i;
-    if (!solid_key(k, before))
+    if (!solid_key(k, before) || !key_present(k, after))
         return false;
     for (i = 0; i < k->n; i++)
-        if (!same_value(&before[k->idx[i]], &after[k->idx[i]]))
+        if (!same_value(&before->v[k->idx[i]], &after->v[k->idx[i]]))
             return false;
     return true;
 }
@@ -520,7 +515,7 @@ static bool key_unchanged(const struct tinfo *t, const struct bl_value *before,
 /* DELETE by a solid key in a mergeable form: "DELETE FROM `s`.`t` WHERE `k` IN (" v ")"
  * (one column) or "DELETE FROM `s`.`t` WHERE " "(`k1`=v1 AND `k2`=v2)" (composite). */
 static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
-                            const struct tkey *k, const struct bl_value *vals, size_t *head,
+                            const struct tkey *k, const struct img *im, size_t *head,
                             enum worker_merge *merge)
 {
     size_t i;
@@ -537,7 +532,7 @@ static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
             rc = dm_buf_adds(&a->sql, " IN (");
         *head = a->sql.len;
         if (!rc)
-            rc = worker_ap_add_value(a, &a->sql, &vals[k->idx[0]]);
+            rc = worker_ap_add_col_value(a, &a->sql, t, k->idx[0], &im->v[k->idx[0]]);
         return rc ? rc : dm_buf_addc(&a->sql, ')');
     }
     *merge = WORKER_MERGE_OR;
@@ -545,20 +540,22 @@ static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
     if (!rc)
         rc = dm_buf_addc(&a->sql, '(');
     for (i = 0; i < k->n && !rc; i++)
-        rc = add_cond(a, &a->sql, t, k->idx[i], vals, i == 0);
+        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0);
     return rc ? rc : dm_buf_addc(&a->sql, ')');
 }
 
-static int add_delete(struct worker_applier *a, const struct tinfo *t, const struct bl_value *vals)
+static int add_delete(struct worker_applier *a, const struct tinfo *t, const struct tkey *k,
+                      const struct img *im)
 {
     int rc = dm_buf_adds(&a->sql, "DELETE FROM ");
     if (!rc)
         rc = worker_ap_add_table(&a->sql, t->schema, t->table);
-    return rc ? rc : add_where(a, &a->sql, t, vals);
+    return rc ? rc : add_where(a, &a->sql, t, k, im);
 }
 
-static int add_update(struct worker_applier *a, const struct tinfo *t, const struct bl_value *before,
-                      const struct bl_value *after)
+/* UPDATE ... SET <the after-image's present columns> WHERE <before-image key> LIMIT 1 */
+static int add_update(struct worker_applier *a, const struct tinfo *t, const struct tkey *k,
+                      const struct img *before, const struct img *after)
 {
     size_t i;
     bool first = true;
@@ -568,7 +565,7 @@ static int add_update(struct worker_applier *a, const struct tinfo *t, const str
     if (!rc)
         rc = dm_buf_adds(&a->sql, " SET ");
     for (i = 0; i < t->ncols && !rc; i++) {
-        if (t->gen[i])
+        if (!after->p[i])
             continue;
         if (!first)
             rc = dm_buf_addc(&a->sql, ',');
@@ -577,88 +574,111 @@ static int add_update(struct worker_applier *a, const struct tinfo *t, const str
         if (!rc)
             rc = dm_buf_addc(&a->sql, '=');
         if (!rc)
-            rc = worker_ap_add_value(a, &a->sql, &after[i]);
+            rc = worker_ap_add_col_value(a, &a->sql, t, i, &after->v[i]);
         first = false;
     }
-    return rc ? rc : add_where(a, &a->sql, t, before);
+    return rc ? rc : add_where(a, &a->sql, t, k, before);
+}
+
+static int gen_insert(struct gen *g, bool safe, const struct img *im, size_t *head)
+{
+    struct worker_applier *a = g->a;
+    const struct tinfo *t = g->cm->t;
+    const struct tkey *k = pick_key(t, im);
+    int rc = stmt_head(a, t, im, safe ? "REPLACE INTO " : "INSERT INTO ");
+    *head = a->sql.len;
+    if (!rc)
+        rc = add_tuple(a, &a->sql, t, im);
+    if (!rc && safe && solid_key(k, im)) {
+        rc = render_key(a, t, k, im);
+        g->supersedes = true;
+    }
+    return rc;
+}
+
+/* Safe mode with a full after-image: DM's DELETE + REPLACE, or REPLACE alone when the
+ * key is unchanged (mergeable). A partial after-image: the normal-mode UPDATE. */
+static int gen_update(struct gen *g, bool safe, const struct tkey *k, const struct img *before,
+                      const struct img *after, size_t *head)
+{
+    struct worker_applier *a = g->a;
+    const struct tinfo *t = g->cm->t;
+    int rc;
+    if (!safe || !after->full)
+        return add_update(a, t, k, before, after);
+    if (key_unchanged(k, before, after)) {
+        rc = stmt_head(a, t, after, "REPLACE INTO ");
+        *head = a->sql.len;
+        if (!rc)
+            rc = add_tuple(a, &a->sql, t, after);
+        if (!rc)
+            rc = render_key(a, t, k, after);
+        g->supersedes = true;
+        return rc;
+    }
+    rc = add_delete(a, t, k, before);
+    if (!rc)
+        rc = dm_buf_addc(&a->sql, ';');
+    if (!rc)
+        rc = stmt_head(a, t, after, "REPLACE INTO ");
+    return rc ? rc : add_tuple(a, &a->sql, t, after);
 }
 
 /* One row change -> one job (DM: one statement per row; safe-mode UPDATE is
  * DELETE;REPLACE in one job so both run on the same connection in order). Mergeable
- * jobs (head_len > 0, dmlpool merges consecutive ones with equal heads): INSERT/REPLACE,
- * DELETE by a solid key (IN-list / OR form) and a safe-mode UPDATE that keeps its solid
- * key (REPLACE alone, see key_unchanged). Jobs on rows with a solid key carry its text
- * (a->key) so that dmlpool can drop a DELETE right before a REPLACE of the same row. */
-static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct bl_value *vals,
-                   const struct bl_value *vals2, struct worker_terr *e)
+ * jobs (head_len > 0, dmlpool merges consecutive ones with equal heads - the head holds
+ * the column list, so only images with the same columns merge): INSERT/REPLACE, DELETE
+ * by a solid key (IN-list / OR form) and a safe-mode UPDATE that keeps its solid key
+ * (REPLACE alone, see key_unchanged). Jobs on rows with a solid key carry its text
+ * (a->key) so that dmlpool can drop a DELETE right before a REPLACE of the same row.
+ * merged: scratch image for the UPDATE's known new row. */
+static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct img *im,
+                   const struct img *after, struct img *merged, struct worker_terr *e)
 {
-    struct worker_applier *a = g->a;
     const struct tinfo *t = g->cm->t;
+    const struct tkey *k = pick_key(t, im);
     size_t head = 0;
     enum worker_merge merge = WORKER_MERGE_VALUES;
     int rc;
-    const struct tkey *k = pick_key(t, vals);
-    dm_buf_reset(&a->sql);
-    dm_buf_reset(&a->key);
-    row_keys(t, vals, g->keys, &g->nkeys, &g->keyless);
-    if (op == BL_INSERT) {
-        rc = stmt_head(a, t, safe ? "REPLACE INTO " : "INSERT INTO ");
-        head = a->sql.len;
-        if (!rc)
-            rc = add_tuple(a, &a->sql, t, vals);
-        if (!rc && safe && solid_key(k, vals)) {
-            rc = render_key(a, t, k, vals);
-            g->supersedes = true;
-        }
-    } else if (op == BL_DELETE && solid_key(k, vals)) {
-        rc = add_delete_merge(a, t, k, vals, &head, &merge);
-        if (!rc)
-            rc = render_key(a, t, k, vals);
-    } else if (op == BL_DELETE) {
-        rc = add_delete(a, t, vals);
-    } else {
-        row_keys(t, vals2, g->keys, &g->nkeys, &g->keyless);
-        if (!safe) {
-            rc = add_update(a, t, vals, vals2);
-        } else if (key_unchanged(t, vals, vals2)) {
-            rc = stmt_head(a, t, "REPLACE INTO ");
-            head = a->sql.len;
-            if (!rc)
-                rc = add_tuple(a, &a->sql, t, vals2);
-            if (!rc)
-                rc = render_key(a, t, k, vals2);
-            g->supersedes = true;
-        } else {
-            rc = add_delete(a, t, vals);
-            if (!rc)
-                rc = dm_buf_addc(&a->sql, ';');
-            if (!rc)
-                rc = stmt_head(a, t, "REPLACE INTO ");
-            if (!rc)
-                rc = add_tuple(a, &a->sql, t, vals2);
-        }
+    reset_job(g);
+    if (op != BL_INSERT && !k && !im->full)
+        return missing_key(g, im, e);
+    if (op == BL_UPDATE && !after->any)
+        return DM_OK;               /* nothing written (e.g. only generated columns) */
+    row_keys(t, im, g->keys, &g->nkeys, &g->keyless);
+    if (op == BL_UPDATE) {
+        merge_image(t->ncols, im, after, merged);
+        row_keys(t, merged, g->keys, &g->nkeys, &g->keyless);
     }
+    g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
+    if (op == BL_INSERT)
+        rc = gen_insert(g, safe, im, &head);
+    else if (op == BL_DELETE && solid_key(k, im)) {
+        rc = add_delete_merge(g->a, t, k, im, &head, &merge);
+        if (!rc)
+            rc = render_key(g->a, t, k, im);
+    } else if (op == BL_DELETE)
+        rc = add_delete(g->a, t, k, im);
+    else
+        rc = gen_update(g, safe, k, im, after, &head);
     if (rc) {
-        g->nkeys = 0;
-        g->keyless = false;
-        g->supersedes = false;
-        dm_buf_reset(&a->key);
+        reset_job(g);
         return gen_err(rc, e);
     }
     return emit(g, head, merge, e);
 }
 
-static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct bl_value *vals,
-                    struct bl_value *vals2, struct worker_terr *e)
+static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct img *im,
+                    struct worker_terr *e)
 {
     size_t r;
     int rc = DM_OK;
     for (r = 0; r < ev->nrows && !rc; r++) {
-        if ((rc = row_values(g->cm, &ev->rows[r], vals, e)))
+        if ((rc = row_image(g->cm, &ev->rows[r], &im[0], e)))
             break;
-        if (ev->op == BL_UPDATE && (rc = row_values(g->cm, &ev->after[r], vals2, e)))
+        if (ev->op == BL_UPDATE && (rc = row_image(g->cm, &ev->after[r], &im[1], e)))
             break;
-        rc = gen_row(g, ev->op, safe, vals, vals2, e);
+        rc = gen_row(g, ev->op, safe, &im[0], &im[1], &im[2], e);
     }
     return rc;
 }
@@ -670,11 +690,13 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
 {
     struct colmap cm = { 0 };
     struct gen g = { 0 };
+    struct img im[3];
     struct bl_value *vals = NULL;
+    bool *pres = NULL;
     size_t i, n;
     int rc;
     dm_buf_reset(&a->sql);
-    if ((rc = get_tinfo(a, tschema, ttable, (struct tinfo **)&cm.t, e)))
+    if ((rc = worker_ap_tinfo_get(a, tschema, ttable, (struct tinfo **)&cm.t, e)))
         return rc;
     n = ev->table->ncols;
     if (n != cm.t->ncols && n != cm.t->nwritable) {
@@ -688,24 +710,33 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     cm.by_writable = n != cm.t->ncols;
     cm.src_schema = ev->table->schema;
     cm.src_table = ev->table->table;
-    vals = calloc(2 * cm.t->ncols, sizeof *vals);
+    vals = calloc(3 * cm.t->ncols + 1, sizeof *vals);
+    pres = calloc(3 * cm.t->ncols + 1, sizeof *pres);
     g.keys = calloc(2 * (cm.t->nkeys + 1), sizeof *g.keys);
     if (rules && worker_rules_has_mapping(rules))
         cm.map = calloc(cm.t->ncols, sizeof *cm.map);
-    if (!vals || !g.keys || (rules && worker_rules_has_mapping(rules) && !cm.map)) {
+    if (!vals || !pres || !g.keys || (rules && worker_rules_has_mapping(rules) && !cm.map)) {
         rc = worker_ap_nomem(e);
         goto out;
     }
     for (i = 0; cm.map && i < cm.t->ncols; i++)
         cm.map[i] = worker_rules_mapping(rules, cm.src_schema, cm.src_table, cm.t->cols[i]);
+    for (i = 0; i < 3; i++) {
+        im[i].v = vals + i * cm.t->ncols;
+        im[i].p = pres + i * cm.t->ncols;
+    }
     g.a = a;
     g.cm = &cm;
+    g.ev = ev;
+    g.tschema = tschema;
+    g.ttable = ttable;
     g.fn = fn;
     g.ud = ud;
-    rc = gen_rows(&g, ev, safe_mode, vals, vals + cm.t->ncols, e);
+    rc = gen_rows(&g, ev, safe_mode, im, e);
 out:
     free(g.keys);
     free(cm.map);
+    free(pres);
     free(vals);
     return rc;
 }

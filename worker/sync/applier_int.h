@@ -19,10 +19,21 @@ struct tkey {
     bool not_null;        /* every column NOT NULL */
 };
 
+/* How a column's character data is written byte-exact (applier_text.c). */
+enum tcs {
+    TCS_NONE = 0,         /* not character data on the target: legacy literal forms */
+    TCS_BINARY,           /* BINARY/VARBINARY/BLOB/GEOMETRY (no charset): X'..' */
+    TCS_UTF8,             /* utf8mb3/utf8mb4: quoted when valid UTF-8, else hex */
+    TCS_ASCII,            /* a charset whose bytes 0x00-0x7F are ASCII: quoted when ASCII */
+    TCS_OTHER             /* ucs2/utf16/utf32/swe7/...: always _<charset> X'..' */
+};
+
 struct tinfo {
     char *schema, *table;
     size_t ncols;
     char **cols;
+    char **charset;       /* CHARACTER_SET_NAME per column (NULL: none); may be NULL */
+    unsigned char *tcs;   /* enum tcs per column; may be NULL (all TCS_NONE) */
     bool *gen;            /* generated column: never written */
     bool *nullable;
     bool *is_unsigned;    /* integer column declared UNSIGNED on the target */
@@ -62,6 +73,19 @@ int worker_ap_add_ident(struct dm_buf *b, const char *name);
 int worker_ap_add_table(struct dm_buf *b, const char *schema, const char *table);
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n);
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v);
+/* X'<hex>' of n bytes. */
+int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n);
+/* Value v of target column col of t, byte-exact for character data (applier_text.c):
+ * strings of columns with a charset are quoted where that is lossless over the utf8mb4
+ * connection, else written as `_<charset> X'..'`; binary columns as X'..'. Other kinds
+ * as worker_ap_add_value. */
+int worker_ap_add_col_value(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                            size_t col, const struct bl_value *v);
+/* enum tcs of a column from information_schema CHARACTER_SET_NAME / DATA_TYPE. */
+unsigned char worker_ap_classify_text(const char *charset, const char *data_type);
+/* The cached schema of a target table (loaded from information_schema on first use). */
+int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
+                        struct tinfo **out, struct worker_terr *e);
 void worker_ap_tinfo_free(struct tinfo *t);
 
 #endif /* DM_WORKER_APPLIER_INT_H */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "dmlbatch.h"
+#include "keyless.h"
 #include "log.h"
 
 #define QUEUE_MAX 1024               /* jobs per queue (DM queue-size) */
@@ -204,47 +205,27 @@ static int run_jobs(struct dworker *w, struct djob *list, struct worker_terr *e)
 static void free_jobs(struct djob *j);
 
 /* Commit the open transaction; with `cp` the barrier's checkpoint rows are written in it.
- * Otherwise key-less jobs (queue 0) are committed only up to an event end (a marker),
- * with their tables' checkpoint rows at the last marker's position: after a crash the
- * Sync unit skips key-less rows at or before it. *committed says whether it committed. */
+ * Otherwise the key-less jobs decide (keyless.h rule 2: only at an event end, with their
+ * tables' checkpoint rows). *committed says whether it committed. */
 static int do_commit(struct dworker *w, bool cp, bool *committed, struct worker_terr *e)
 {
     struct worker_dmlpool *p = w->p;
-    struct worker_cp_row rows[64];
-    const struct djob *j, *lastm = NULL;
-    bool open_event = false;
-    size_t n = 0, i;
+    struct worker_keyless_plan plan;
+    const struct worker_cp_row *rows;
+    const struct djob *j;
+    size_t n = 0;
     int rc;
     *committed = false;
     if (cp) {
         rc = worker_applier_commit(w->a, p->cp_rows, p->cp_n, e);
         goto out;
     }
-    for (j = w->txn; j; j = j->next) {
-        if (!j->keyless)
-            continue;
-        open_event = j->len > 0;
-        if (!j->len)
-            lastm = j;
-    }
-    if (open_event)
-        return DM_OK;          /* the event's marker is still to come */
-    for (j = w->txn; j && lastm; j = j->next) {
-        if (!j->keyless || j->len)
-            continue;
-        for (i = 0; i < n; i++)
-            if (strcmp(rows[i].schema, j->schema) == 0 && strcmp(rows[i].table, j->table) == 0)
-                break;
-        if (i < n || n == sizeof rows / sizeof rows[0])
-            continue;          /* (more than 64 tables: the rest waits for the global row) */
-        rows[n].schema = j->schema;
-        rows[n].table = j->table;
-        rows[n].file = lastm->file;
-        rows[n].pos = lastm->pos;
-        n++;
-    }
-    if (n && n == sizeof rows / sizeof rows[0])
-        return DM_OK;          /* too many tables: leave it to the barrier */
+    worker_keyless_plan_init(&plan);
+    for (j = w->txn; j; j = j->next)
+        if (j->keyless)
+            worker_keyless_plan_job(&plan, j->len == 0, j->schema, j->table, j->file, j->pos);
+    if (!worker_keyless_plan_ready(&plan, &rows, &n))
+        return DM_OK;
     rc = worker_applier_commit(w->a, rows, n, e);
 out:
     if (!rc) {
@@ -506,6 +487,28 @@ static void map_clear(struct worker_dmlpool *p)
     p->mlen = 0;
 }
 
+/* A barrier job (worker_rowjob.barrier): every keyed queue commits what it holds, the
+ * job runs on `target` and is committed before anything after it is queued. Queue 0
+ * (key-less tables) shares no table with keyed jobs and is left alone. */
+static int push_barrier(struct worker_dmlpool *p, int target, const struct worker_rowjob *j,
+                        struct worker_terr *e)
+{
+    int q, rc;
+    for (q = 1; q < p->n; q++)
+        if (q != target)
+            request_commit(&p->w[q], false);
+    for (q = 1; q < p->n; q++)
+        if (q != target)
+            wait_commit(&p->w[q]);
+    if (atomic_load(&p->failed))
+        return pool_error(p, e);
+    if ((rc = push(p, target, j, e)))
+        return rc;
+    request_commit(&p->w[target], false);
+    wait_commit(&p->w[target]);
+    return atomic_load(&p->failed) ? pool_error(p, e) : DM_OK;
+}
+
 /* ---- public ---- */
 
 int worker_dmlpool_add(void *pool, const struct worker_rowjob *j, struct worker_terr *e)
@@ -546,7 +549,9 @@ int worker_dmlpool_add(void *pool, const struct worker_rowjob *j, struct worker_
             return DM_E_NOMEM;
         }
     }
-    return push(p, target, j, e);
+    if (!j->barrier || j->keyless || p->n == 1)
+        return push(p, target, j, e);
+    return push_barrier(p, target, j, e);
 }
 
 int worker_dmlpool_checkpoint(struct worker_dmlpool *p, const struct worker_cp_row *rows,

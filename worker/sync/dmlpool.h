@@ -20,6 +20,10 @@
  * checkpoint rows (is_global=0) at that event's position, and the Sync unit skips
  * key-less rows at or before its table's position when it replays (DM's table points).
  *
+ * A job marked barrier (applier.h: a partial row image frees or takes a unique value
+ * that no key shows) waits until every keyed queue committed, runs, and is committed
+ * before the next job is queued (the order per unknown key is then the source's).
+ *
  * Errors: the first failing connection's error (DM_E_DB / DM_E_UNAVAILABLE, transient
  * for lost connections, lock wait timeouts and deadlocks) is returned by the next
  * add/checkpoint; the pool is then unusable (free it and reopen from the checkpoint).

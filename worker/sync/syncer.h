@@ -5,13 +5,20 @@
  * (re)start or always with safe-mode, parallel apply over `worker-count` connections with
  * DM's causality (dmlpool.h), checkpoints (global + per table) after all connections
  * committed, DDL applied serially after the DML before it, positions only at
- * transaction ends. Lost connections (source or target)
+ * transaction ends. QUERY events go through the DDL parser (ddl.h): a statement it
+ * does not support, statement-format DML or a DDL the target rejects stops the thread
+ * with an error naming the statement and its binlog position (worker_terr.failed_pos),
+ * unless a SQL operator (sqlop.h) matches it first; injected DDL runs at the next
+ * transaction end or DDL. Lost connections (source or target)
  * are retried with backoff for `retry_window_ms`; past that the thread exits with a
  * transient error (the worker then pauses the subtask and may auto-resume it).
+ * online-ddl-scheme pt/gh-ost: online_ddl.h (ghost tables not replicated, their DDL
+ * applied to the real table at the cut-over); enable-heartbeat: heartbeat.h (lag in
+ * worker_sync_stats).
  *
  * Ownership: the syncer BORROWS params->cfg, params->rules and the strings of
  * params->src; they must stay valid until worker_syncer_free.
- * Thread-safety: worker_syncer_stop/stats/exited may be called from any thread;
+ * Thread-safety: worker_syncer_stop/stats/failed may be called from any thread;
  * start/free from the owner only. */
 #ifndef DM_WORKER_SYNCER_H
 #define DM_WORKER_SYNCER_H
@@ -20,6 +27,7 @@
 #include <stdint.h>
 
 #include "binlog.h"
+#include "sqlop.h"
 #include "rules.h"
 #include "subtask_cfg.h"
 #include "terror.h"
@@ -32,7 +40,11 @@ struct worker_syncer_params {
     bool remove_meta;             /* drop the checkpoint table before starting */
     int64_t retry_window_ms;      /* keep retrying lost connections this long (0 = 60 s) */
     int64_t safe_mode_ms;         /* automatic safe mode after start (0 = 60 s) */
+    struct worker_sqlop *sqlops;  /* borrowed, may be NULL: sql-skip/replace/inject */
+    int64_t stop_grace_ms;        /* stop waits this long for the flush before it kills
+                                     the target connections (0 = 10 s) */
 };
+#define WORKER_SYNCER_STOP_GRACE_MS 10000
 
 struct worker_sync_stats {
     int64_t total_events;         /* rows + DDL statements applied */
@@ -42,6 +54,8 @@ struct worker_sync_stats {
     char syncer_gtid[128];        /* MariaDB GTID of the last committed transaction */
     bool have_pos;
     bool caught_up;               /* nothing buffered, reader idle */
+    bool have_lag;                /* enable-heartbeat and a lag was measured (heartbeat.h) */
+    double replication_lag;       /* seconds, DM's dm_syncer_replication_lag */
 };
 
 struct worker_syncer;
@@ -49,8 +63,12 @@ struct worker_syncer;
 /* Start the thread. DM_OK or DM_E_NOMEM / DM_E_INTERNAL (thread creation). */
 int worker_syncer_start(const struct worker_syncer_params *p, struct worker_syncer **out);
 /* Ask the thread to stop (flushing what is complete), interrupt the reader and join.
- * Idempotent. */
-void worker_syncer_stop(struct worker_syncer *s);
+ * A flush that has not ended after stop_grace_ms (a stalled target: locked table,
+ * unanswered connection) is ended by killing the task's target connections
+ * (worker_applier_kill_task): their uncommitted rows are rolled back and re-applied from
+ * the checkpoint on the next start. Returns true when that was needed. Idempotent; from
+ * one thread at a time (the subtask's owner), concurrently with stats/failed. */
+bool worker_syncer_stop(struct worker_syncer *s);
 /* true when the thread ended by itself with an error (copied to *err). */
 bool worker_syncer_failed(struct worker_syncer *s, struct worker_terr *err);
 void worker_syncer_stats(struct worker_syncer *s, struct worker_sync_stats *st);

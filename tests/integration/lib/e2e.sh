@@ -6,7 +6,20 @@ export DMGW_BIN="${DMGW_BIN:-$ROOT/build/bin}"
 FAILS=0
 PASSES=0
 
-rand_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()'; }
+# A free loopback port, never one this script already handed out (the kernel may give a
+# just-closed ephemeral port again: two daemons of one stack were once given the same one).
+# Callers run it in $(...), a subshell: the ports handed out are kept in a file.
+RAND_PORTS_FILE="$(mktemp /tmp/dmgw-ports-XXXXXX)"
+rand_port() {
+  local p
+  while :; do
+    p="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')"
+    grep -qx "$p" "$RAND_PORTS_FILE" 2>/dev/null && continue
+    echo "$p" >>"$RAND_PORTS_FILE"
+    echo "$p"
+    return
+  done
+}
 
 e2e_stack_up() {
   export DM_STACK_DIR
@@ -28,7 +41,7 @@ e2e_stack_down() {
     tail -n 30 "$DM_STACK_DIR"/logs/*.log 2>/dev/null || true
   fi
   "$ROOT/scripts/stack" down >/dev/null 2>&1 || true
-  rm -rf "$DM_STACK_DIR" "$DM_STACK_DIR.up.log"
+  rm -rf "$DM_STACK_DIR" "$DM_STACK_DIR.up.log" "$RAND_PORTS_FILE"
 }
 
 src_sql() { mariadb -h127.0.0.1 -P"$SOURCE_PORT" -uroot -N -B -e "$1"; }

@@ -111,8 +111,6 @@ START_TEST(unsupported_settings)
     } cases[] = {
         {"task-mode: all", "task-mode all not supported by this worker yet (only incremental)"},
         {"is-sharding: true", "sharding DDL coordination (is-sharding) not supported by this worker yet"},
-        {"online-ddl-scheme: pt", "online-ddl-scheme pt not supported by this worker yet"},
-        {"enable-heartbeat: true", "enable-heartbeat not supported by this worker yet"},
         {"column-mappings:\n  c1: {schema-pattern: s, source-column: a, target-column: a, expression: add prefix, "
          "arguments: [x]}", "column mapping expression 'add prefix' not supported by this worker yet"},
         {"syncers:\n  big: {batch: 1000000}", "mysql-instance(0)'s syncer batch must be in [1, 100000] for this worker"},

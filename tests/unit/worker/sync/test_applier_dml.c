@@ -26,7 +26,7 @@ struct jobs {
     char *sql[MAXJOBS];
     size_t len[MAXJOBS], head[MAXJOBS];
     enum worker_merge merge[MAXJOBS];
-    bool keyless[MAXJOBS], supersedes[MAXJOBS];
+    bool keyless[MAXJOBS], supersedes[MAXJOBS], barrier[MAXJOBS];
     char *key[MAXJOBS];
 };
 
@@ -42,6 +42,7 @@ static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *
     js->key[js->n] = j->key ? strndup(j->key, j->key_len) : NULL;
     js->supersedes[js->n] = j->supersedes;
     js->keyless[js->n] = j->keyless;
+    js->barrier[js->n] = j->barrier;
     js->n++;
     return DM_OK;
 }
@@ -157,6 +158,38 @@ static struct bl_value nv(void)
 {
     struct bl_value v = { .kind = BL_NULL };
     return v;
+}
+
+/* Rows event on `db`.`name` with nrows images of ncols columns (vals: row-major), each
+ * image with the present bitmaps pb (before) / pa (after) (NULL: all present); the
+ * generator's return code (*e its error). */
+static int gen_img(struct worker_applier *a, const char *name, enum bl_rows_op op, bool safe,
+                   size_t ncols, size_t nrows, struct bl_value *vals, struct bl_value *after,
+                   uint8_t *pb, uint8_t *pa, struct jobs *js, struct worker_terr *e)
+{
+    struct bl_table tb = { .schema = "db", .table = (char *)name, .ncols = ncols };
+    struct bl_row rows[4], arows[4];
+    struct bl_event ev;
+    size_t r;
+    memset(&ev, 0, sizeof ev);
+    memset(e, 0, sizeof *e);
+    for (r = 0; r < nrows; r++) {
+        rows[r].cols = vals + ncols * r;
+        rows[r].present = pb;
+        if (after) {
+            arows[r].cols = after + ncols * r;
+            arows[r].present = pa;
+        }
+    }
+    snprintf(ev.file, sizeof ev.file, "mysql-bin.000007");
+    ev.next_pos = 4242;
+    ev.kind = BL_EV_ROWS;
+    ev.op = op;
+    ev.table = &tb;
+    ev.nrows = nrows;
+    ev.rows = rows;
+    ev.after = after ? arows : NULL;
+    return worker_applier_gen_rows(a, &ev, "db", name, safe, NULL, collect, js, e);
 }
 
 /* Rows event on `db`.`name` with nrows images of 2 columns (vals: row-major). */
@@ -447,6 +480,99 @@ START_TEST(order_groups_without_key_conflicts)
 }
 END_TEST
 
+/* Partial row images (binlog_row_image MINIMAL/NOBLOB): only present columns written,
+ * row found by the before-image key, no REPLACE of a partial after-image in safe mode,
+ * inserts with different column sets never merge, a missing key is a named error, a
+ * job hiding a unique value is a barrier. */
+START_TEST(partial_images)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct worker_terr e;
+    struct bl_value b[] = { iv(1), nv(), nv() }, af[] = { nv(), sv("x"), nv() };
+    struct bl_value i1[] = { iv(5), sv("p"), nv() }, i2[] = { iv(6), nv(), nv() };
+    uint8_t key_only[] = { 1, 0, 0 }, c_only[] = { 0, 1, 0 }, two[] = { 1, 1, 0 };
+    int safe;
+    struct worker_sqlpart p0, p1;
+    add_table(a, "p", "id,c,u", "001", "P:0;U:2");
+    for (safe = 0; safe < 2; safe++) {
+        ck_assert_int_eq(gen_img(a, "p", BL_UPDATE, safe, 3, 1, b, af, key_only, c_only, &js, &e),
+                         DM_OK);
+        ck_assert_uint_eq(js.n, 1);
+        ck_assert_str_eq(js.sql[0], "UPDATE `db`.`p` SET `c`='x' WHERE `id`=1 LIMIT 1");
+        ck_assert(!js.barrier[0]);
+        jobs_free(&js);
+    }
+    /* DELETE by the present PK frees an unknown value of UK u: barrier, never merged */
+    ck_assert_int_eq(gen_img(a, "p", BL_DELETE, false, 3, 1, b, NULL, key_only, NULL, &js, &e),
+                     DM_OK);
+    ck_assert_str_eq(js.sql[0], "DELETE FROM `db`.`p` WHERE `id` IN (1)");
+    ck_assert(js.barrier[0]);
+    ck_assert_uint_eq(js.head[0], 0);
+    jobs_free(&js);
+    /* inserts of different column sets: different heads */
+    ck_assert_int_eq(gen_img(a, "p", BL_INSERT, true, 3, 1, i1, NULL, two, NULL, &js, &e), DM_OK);
+    ck_assert_int_eq(gen_img(a, "p", BL_INSERT, true, 3, 1, i2, NULL, key_only, NULL, &js, &e),
+                     DM_OK);
+    ck_assert_str_eq(js.sql[0], "REPLACE INTO `db`.`p` (`id`,`c`) VALUES (5,'p')");
+    ck_assert_str_eq(js.sql[1], "REPLACE INTO `db`.`p` (`id`) VALUES (6)");
+    p0 = part(&js, 0);
+    p1 = part(&js, 1);
+    ck_assert(!worker_sql_mergeable(&p0, &p1));
+    jobs_free(&js);
+    /* the before-image lacks the key: a named error, no job */
+    ck_assert_int_eq(gen_img(a, "p", BL_UPDATE, false, 3, 1, b, af, c_only, c_only, &js, &e),
+                     DM_E_INVAL);
+    ck_assert_uint_eq(js.n, 0);
+    ck_assert(!e.transient);
+    ck_assert_msg(strstr(e.msg, "`db`.`p` at (mysql-bin.000007, 4242)") &&
+                  strstr(e.msg, "lacks the key columns `id` of the PRIMARY KEY"), "%s", e.msg);
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
+/* Character data by the target column's charset: quoted where lossless over utf8mb4,
+ * else _<charset> X'..'; binary columns X'..'. */
+START_TEST(charset_literals)
+{
+    struct worker_applier *a = applier();
+    struct dm_buf b;
+    struct tinfo t = { 0 };
+    char *cs[4] = { "latin1", "utf8mb4", "ucs2", NULL };
+    unsigned char k[4];
+    struct bl_value e9 = { .kind = BL_STRING, .ptr = "\xE9", .len = 1 };
+    struct bl_value asc = sv("a'b"), u8 = sv("\xC3\xA9");
+    size_t i;
+    k[0] = worker_ap_classify_text("latin1", "varchar");
+    k[1] = worker_ap_classify_text("utf8mb4", "text");
+    k[2] = worker_ap_classify_text("ucs2", "char");
+    k[3] = worker_ap_classify_text(NULL, "varbinary");
+    ck_assert_int_eq(k[0], TCS_ASCII);
+    ck_assert_int_eq(k[1], TCS_UTF8);
+    ck_assert_int_eq(k[2], TCS_OTHER);
+    ck_assert_int_eq(k[3], TCS_BINARY);
+    ck_assert_int_eq(worker_ap_classify_text(NULL, "int"), TCS_NONE);
+    t.charset = cs;
+    t.tcs = k;
+    dm_buf_init(&b, 4096);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, i, &e9), DM_OK);
+        ck_assert_int_eq(dm_buf_addc(&b, ' '), DM_OK);
+        ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, i, &asc), DM_OK);
+        ck_assert_int_eq(dm_buf_addc(&b, ' '), DM_OK);
+        ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, i, &u8), DM_OK);
+        ck_assert_int_eq(dm_buf_addc(&b, '|'), DM_OK);
+    }
+    ck_assert_str_eq(b.data, "_latin1 X'e9' 'a\\'b' _latin1 X'c3a9'|"
+                             "_utf8mb4 X'e9' 'a\\'b' '\xC3\xA9'|"
+                             "_ucs2 X'e9' _ucs2 X'612762' _ucs2 X'c3a9'|"
+                             "X'e9' X'612762' X'c3a9'|");
+    dm_buf_free(&b);
+    worker_applier_free(a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("applier_dml");
@@ -459,6 +585,8 @@ int main(void)
     tcase_add_test(tc, merged_delete_capped);
     tcase_add_test(tc, delete_before_replace_of_same_row_dropped);
     tcase_add_test(tc, order_groups_without_key_conflicts);
+    tcase_add_test(tc, partial_images);
+    tcase_add_test(tc, charset_literals);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

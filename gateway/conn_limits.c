@@ -1,0 +1,125 @@
+/* conn_limits.c - see conn_limits.h */
+#include "conn_limits.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+#define IP_BUCKETS 256
+
+struct ip_count {
+    unsigned char key[16];
+    unsigned n;
+    struct ip_count *next;
+};
+
+struct conn_limits {
+    pthread_mutex_t mu;
+    unsigned max_total, max_per_ip;
+    unsigned total;
+    struct ip_count *ips[IP_BUCKETS];
+};
+
+struct conn_limits *conn_limits_new(unsigned max_total, unsigned max_per_ip)
+{
+    struct conn_limits *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    pthread_mutex_init(&l->mu, NULL);
+    l->max_total = max_total;
+    l->max_per_ip = max_per_ip;
+    return l;
+}
+
+static void ip_key(const struct sockaddr *a, unsigned char key[16])
+{
+    memset(key, 0, 16);
+    if (a->sa_family == AF_INET) {
+        key[10] = key[11] = 0xff;   /* v4-mapped */
+        memcpy(key + 12, &((const struct sockaddr_in *)a)->sin_addr, 4);
+    } else if (a->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+    }
+}
+
+static struct ip_count **ip_slot(struct conn_limits *l, const unsigned char key[16])
+{
+    struct ip_count **pp = &l->ips[dm_fnv1a64(DM_FNV64_INIT, key, 16) % IP_BUCKETS];
+    while (*pp && memcmp((*pp)->key, key, 16) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* mu held */
+static bool ip_add(struct conn_limits *l, const struct sockaddr *a)
+{
+    unsigned char key[16];
+    ip_key(a, key);
+    struct ip_count **pp = ip_slot(l, key);
+    if (*pp && (*pp)->n >= l->max_per_ip)
+        return false;
+    if (!*pp) {
+        struct ip_count *e = calloc(1, sizeof(*e));
+        if (!e)
+            return false;
+        memcpy(e->key, key, 16);
+        *pp = e;
+    }
+    (*pp)->n++;
+    return true;
+}
+
+/* mu held */
+static void ip_del(struct conn_limits *l, const struct sockaddr *a)
+{
+    unsigned char key[16];
+    ip_key(a, key);
+    struct ip_count **pp = ip_slot(l, key);
+    if (!*pp)
+        return;
+    if (--(*pp)->n == 0) {
+        struct ip_count *e = *pp;
+        *pp = e->next;
+        free(e);
+    }
+}
+
+bool conn_limits_take(struct conn_limits *l, const struct sockaddr *a)
+{
+    bool ok = true;
+    pthread_mutex_lock(&l->mu);
+    if (l->max_total && l->total >= l->max_total)
+        ok = false;
+    else if (l->max_per_ip && !ip_add(l, a))
+        ok = false;
+    if (ok)
+        l->total++;
+    pthread_mutex_unlock(&l->mu);
+    return ok;
+}
+
+void conn_limits_release(struct conn_limits *l, const struct sockaddr *a)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->total)
+        l->total--;
+    if (l->max_per_ip && a)
+        ip_del(l, a);
+    pthread_mutex_unlock(&l->mu);
+}
+
+void conn_limits_free(struct conn_limits *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < IP_BUCKETS; i++)
+        for (struct ip_count *e = l->ips[i], *nx; e; e = nx) {
+            nx = e->next;
+            free(e);
+        }
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}

@@ -1,0 +1,406 @@
+/* http_frame.c - see http_frame.h */
+#include "http_frame.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "route_ctx.h"
+
+#define MAX_LEADING_CRLF 4   /* empty lines tolerated before a request line (RFC 9112 2.2) */
+
+static void reject(struct http_frame_verdict *v, int status, const char *detail)
+{
+    v->status = status;
+    v->detail = detail;
+}
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Field-value bytes: visible ASCII, obs-text, SP, HTAB; never NUL, CR, LF or other CTLs. */
+static bool value_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static bool name_is(const char *name, size_t nlen, const char *want)
+{
+    return nlen == strlen(want) && strncasecmp(name, want, nlen) == 0;
+}
+
+/* uri-host [ ":" port ]: reg-name / IPv4 / IP-literal characters only. */
+static bool host_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  (c && strchr("-._~!$&'()*+,;=:%[]", c));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* ---------- field rules ---------- */
+
+void http_frame_fields_init(struct http_frame_fields *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+static void trim_ows(const char **v, size_t *n)
+{
+    while (*n && (**v == ' ' || **v == '\t')) {
+        (*v)++;
+        (*n)--;
+    }
+    while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+static void field_error(struct http_frame_fields *f, int status, const char *detail)
+{
+    if (!f->status) {
+        f->status = status;
+        f->detail = detail;
+    }
+}
+
+static void content_length(struct http_frame_fields *f, const char *v, size_t n)
+{
+    f->n_cl++;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            field_error(f, 400, "Content-Length must be one decimal number");
+            return;
+        }
+        if (x > (UINT64_MAX - 9) / 10) {
+            field_error(f, 413, "Content-Length is too large");
+            return;
+        }
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (n == 0)
+        field_error(f, 400, "Content-Length must be one decimal number");
+    f->content_length = x;
+}
+
+void http_frame_field(struct http_frame_fields *f, const struct http_frame_limits *lim,
+                      const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    f->n_fields++;
+    if (lim->max_headers && f->n_fields > lim->max_headers)
+        field_error(f, 431, "too many header fields");
+    bool name_ok = nlen > 0;
+    for (size_t i = 0; i < nlen && name_ok; i++)
+        name_ok = is_tchar((unsigned char)name[i]);
+    if (!name_ok)
+        field_error(f, 400, "invalid header field name (no whitespace before the colon)");
+    if (!value_ok(value, vlen))
+        field_error(f, 400, "control character or NUL in a header field");
+    trim_ows(&value, &vlen);
+    if (name_is(name, nlen, "content-length")) {
+        content_length(f, value, vlen);
+    } else if (name_is(name, nlen, "transfer-encoding")) {
+        f->n_te++;
+        f->te_chunked = f->n_te == 1 && name_is(value, vlen, "chunked");
+    } else if (name_is(name, nlen, "host")) {
+        f->n_host++;
+        f->host = value;
+        f->host_len = vlen;
+        if (!host_ok(value, vlen))
+            field_error(f, 400, "invalid Host");
+    } else if (name_is(name, nlen, "authorization")) {
+        f->n_authz++;
+    }
+}
+
+/* Body framing: one Content-Length or exactly "Transfer-Encoding: chunked", never both. */
+static void framing_rules(const struct http_frame_fields *f, int minor, struct http_frame_verdict *v)
+{
+    if (f->n_cl > 1)
+        reject(v, 400, "more than one Content-Length");
+    else if (f->n_te && f->n_cl)
+        reject(v, 400, "Content-Length together with Transfer-Encoding");
+    else if (f->n_te && minor == 0)
+        reject(v, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    else if (f->n_te > 1)
+        reject(v, 400, "more than one Transfer-Encoding");
+    else if (f->n_te && !f->te_chunked)
+        reject(v, 501, "only the transfer coding \"chunked\" is supported");
+    else if (f->n_host > 1)
+        reject(v, 400, "more than one Host");
+    else if (minor == 1 && f->n_host == 0)
+        reject(v, 400, "an HTTP/1.1 request needs a Host");
+    else if (f->n_authz > 1)
+        reject(v, 400, "more than one Authorization");
+}
+
+/* origin-form, "*", or absolute-form http(s)://authority/path. */
+static void target_form(const char *t, size_t n,
+                        struct http_frame_verdict *v)
+{
+    if (t[0] == '/' || (n == 1 && t[0] == '*'))
+        return;
+    size_t skip = n >= 7 && strncasecmp(t, "http://", 7) == 0     ? 7
+                  : n >= 8 && strncasecmp(t, "https://", 8) == 0 ? 8
+                                                                   : 0;
+    if (!skip) {
+        reject(v, 400, "the request target must be a path or an absolute http URI");
+        return;
+    }
+    size_t a = skip;
+    while (a < n && t[a] != '/' && t[a] != '?' && t[a] != '#')
+        a++;
+    const char *auth = t + skip;
+    size_t alen = a - skip;
+    /* RFC 9112 3.2.2: the target's authority wins over Host; one virtual host here */
+    if (alen == 0 || !host_ok(auth, alen) || memchr(auth, '@', alen) || a == n || t[a] != '/')
+        reject(v, 400, "absolute-form target: host and path needed, no user info");
+    else
+        v->target_off = a;
+}
+
+static void target_rules(const struct http_frame_limits *lim, const char *t, size_t n,
+                         struct http_frame_verdict *v)
+{
+    if (n == 0) {
+        reject(v, 400, "empty request target");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7f) {
+            reject(v, 400, "control character, space or NUL in the request target");
+            return;
+        }
+    target_form(t, n, v);
+    if (v->status)
+        return;
+    const char *q = memchr(t, '?', n);
+    unsigned params = 0;
+    for (const char *p = q; p && p < t + n && *p != '#'; p++)
+        params += (*p == '?' || *p == '&');
+    if (lim->max_query && params > lim->max_query)
+        reject(v, 414, "too many query parameters");
+}
+
+int http_frame_finish(const struct http_frame_fields *f, const struct http_frame_limits *lim,
+                      int minor, const char *target, size_t tlen, struct http_frame_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (f->status)
+        reject(v, f->status, f->detail);
+    else
+        framing_rules(f, minor, v);
+    if (!v->status)
+        target_rules(lim, target, tlen, v);
+    return v->status;
+}
+
+/* ---------- raw bytes ---------- */
+
+/* One line [*pos, '\n'): must end in CRLF, no other CR. Returns its length without the
+ * CRLF and moves *pos past it; -1 incomplete; -2 bare CR or LF. */
+static long next_line(const char *b, size_t len, size_t *pos)
+{
+    const char *lf = memchr(b + *pos, '\n', len - *pos);
+    if (!lf)
+        return -1;
+    size_t end = (size_t)(lf - b);
+    if (end == *pos || b[end - 1] != '\r')
+        return -2;
+    if (memchr(b + *pos, '\r', end - 1 - *pos))
+        return -2;
+    long n = (long)(end - 1 - *pos);
+    *pos = end + 1;
+    return n;
+}
+
+struct req_line {
+    const char *target;
+    size_t tlen;
+    int minor;
+};
+
+/* method SP request-target SP HTTP/1.x */
+static void request_line(const char *s, size_t n, struct req_line *rl, struct http_frame_verdict *v)
+{
+    size_t i = 0;
+    while (i < n && is_tchar((unsigned char)s[i]))
+        i++;
+    if (i == 0 || i == n || s[i] != ' ') {
+        reject(v, 400, "malformed request line");
+        return;
+    }
+    const char *sp = memchr(s + i + 1, ' ', n - i - 1);
+    if (!sp) {
+        reject(v, 400, "malformed request line");
+        return;
+    }
+    rl->target = s + i + 1;
+    rl->tlen = (size_t)(sp - rl->target);
+    const char *ver = sp + 1;
+    size_t vl = (size_t)(s + n - ver);
+    if (vl != 8 || memcmp(ver, "HTTP/", 5) != 0 || ver[6] != '.' || ver[5] < '0' ||
+        ver[5] > '9' || ver[7] < '0' || ver[7] > '9')
+        reject(v, 400, "malformed request line");
+    else if (ver[5] != '1' || ver[7] > '1')
+        reject(v, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    else
+        rl->minor = ver[7] - '0';
+}
+
+/* A header line "name:value" (nothing between name and colon). */
+static void header_line(struct http_frame_fields *f, const struct http_frame_limits *lim,
+                        const char *s, size_t n, struct http_frame_verdict *v)
+{
+    if (s[0] == ' ' || s[0] == '\t') {
+        reject(v, 400, "obsolete line folding in the header");
+        return;
+    }
+    const char *colon = memchr(s, ':', n);
+    if (!colon) {
+        reject(v, 400, "header line without a colon");
+        return;
+    }
+    size_t nl = (size_t)(colon - s);
+    http_frame_field(f, lim, s, nl, colon + 1, n - nl - 1);
+}
+
+/* Chunk lines of a chunked body already received (MHD parses the rest): sizes within the
+ * body limit, short extensions, data followed by CRLF. MORE only while a chunk line is
+ * being received. */
+static enum http_frame_rc check_chunks(const char *b, size_t n, const struct http_frame_limits *lim,
+                                       struct http_frame_verdict *v)
+{
+    size_t p = 0;
+    uint64_t total = 0;
+    while (p < n) {
+        size_t start = p;
+        uint64_t sz = 0;
+        while (p < n && b[p] && strchr("0123456789abcdefABCDEF", b[p])) {
+            unsigned d = (unsigned)(b[p] <= '9' ? b[p] - '0' : (b[p] | 0x20) - 'a' + 10);
+            sz = sz * 16 + d;
+            if (sz > lim->max_body || total + sz > lim->max_body) {
+                reject(v, 413, "chunk size over the body limit");
+                return HTTP_FRAME_BAD;
+            }
+            p++;
+        }
+        const char *lf = memchr(b + p, '\n', n - p);
+        size_t line_end = lf ? (size_t)(lf - b) + 1 : n;
+        if (line_end - start > HTTP_FRAME_MAX_CHUNK_LINE) {
+            reject(v, 400, "chunk extensions too long");
+            return HTTP_FRAME_BAD;
+        }
+        if (!lf)
+            return HTTP_FRAME_MORE;
+        if (p == start || line_end < p + 2 || b[line_end - 2] != '\r' ||
+            !value_ok(b + p, line_end - 2 - p) || (p < line_end - 2 && b[p] != ';' &&
+                                                    b[p] != ' ' && b[p] != '\t')) {
+            reject(v, 400, "invalid chunk size line");
+            return HTTP_FRAME_BAD;
+        }
+        total += sz;
+        p = line_end;
+        if (sz == 0 || n - p < sz + 2)
+            return HTTP_FRAME_OK;   /* last chunk (trailers are MHD's) or data still coming */
+        if (b[p + sz] != '\r' || b[p + sz + 1] != '\n') {
+            reject(v, 400, "chunk data not followed by CRLF");
+            return HTTP_FRAME_BAD;
+        }
+        p += sz + 2;
+    }
+    return HTTP_FRAME_OK;
+}
+
+/* The header block from *pos: request line, fields, empty line. */
+static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
+                                     const struct http_frame_limits *lim,
+                                     struct http_frame_fields *f, struct http_frame_verdict *v)
+{
+    struct req_line rl = {NULL, 0, 0};
+    size_t p = *pos;
+    for (bool first = true;; first = false) {
+        size_t ls = p;
+        long n = next_line(b, len, &p);
+        if (n == -1)
+            return len - *pos > lim->max_head ? (reject(v, 431, "request header too large"),
+                                                 HTTP_FRAME_BAD)
+                                              : HTTP_FRAME_MORE;
+        if (n == -2) {
+            reject(v, 400, "bare CR or LF in the request header");
+            return HTTP_FRAME_BAD;
+        }
+        if (p - *pos > lim->max_head) {
+            reject(v, 431, "request header too large");
+            return HTTP_FRAME_BAD;
+        }
+        if (n == 0 && !first)
+            break;
+        if (first)
+            request_line(b + ls, (size_t)n, &rl, v);
+        else if (n > 0)
+            header_line(f, lim, b + ls, (size_t)n, v);
+        if (v->status || (first && n == 0)) {
+            if (!v->status)
+                reject(v, 400, "malformed request line");
+            return HTTP_FRAME_BAD;
+        }
+    }
+    *pos = p;
+    return http_frame_finish(f, lim, rl.minor, rl.target, rl.tlen, v) ? HTTP_FRAME_BAD
+                                                                     : HTTP_FRAME_OK;
+}
+
+enum http_frame_rc http_frame_check_raw(const char *buf, size_t len,
+                                        const struct http_frame_limits *lim,
+                                        struct http_frame_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    size_t pos = 0;
+    for (int i = 0; i < MAX_LEADING_CRLF && len - pos >= 2 && buf[pos] == '\r' &&
+                    buf[pos + 1] == '\n';
+         i++)
+        pos += 2;
+    struct http_frame_fields f;
+    http_frame_fields_init(&f);
+    enum http_frame_rc rc = check_head(buf, len, &pos, lim, &f, v);
+    if (rc != HTTP_FRAME_OK || !f.te_chunked)
+        return rc;
+    return check_chunks(buf + pos, len - pos, lim, v);
+}
+
+/* ---------- the answer ---------- */
+
+size_t http_frame_answer(char *out, size_t cap, int status, const char *detail,
+                         const char *request_id)
+{
+    struct dm_buf body;
+    dm_buf_init(&body, 4096);
+    size_t n = 0;
+    if (route_problem_json(&body, status, "", request_id, detail) == 0) {
+        const char *reason = MHD_get_reason_phrase_for((unsigned)status);
+        int w = snprintf(out, cap,
+                         "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\nCache-Control: no-store\r\n"
+                         "X-Request-Id: %s\r\n\r\n%.*s",
+                         status, reason && *reason ? reason : "Error", body.len, request_id,
+                         (int)body.len, body.data ? body.data : "");
+        n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+    }
+    dm_buf_free(&body);
+    return n;
+}

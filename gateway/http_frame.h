@@ -1,0 +1,77 @@
+/* http_frame.h - HTTP/1.1 request framing rules (RFC 9112 MUSTs) the gateway enforces
+ * itself, because libmicrohttpd 0.9.75 lets smuggling shapes through (see docs/gateway.md
+ * "Framing and smuggling").
+ *
+ * Two users, one rule set:
+ *   - the front (http_park.c) peeks each new or returning connection's raw bytes before
+ *     libmicrohttpd reads them: http_frame_check_raw sees the request line, every header
+ *     line byte for byte (NUL, whitespace before a colon, folding, bare CR) and the chunk
+ *     lines of a chunked body already received;
+ *   - the access handler (http_req.c) runs the field rules again on every request MHD
+ *     parsed (keep-alive follow-ups never pass the front): http_frame_fields_* fed with
+ *     MHD_get_connection_values_n.
+ * A rejection is a status (400, 413, 414, 431, 501, 505) and a static detail; the
+ * connection is then always closed (the bytes behind a bad head cannot be framed).
+ *
+ * Pure functions on borrowed bytes: no allocation, no I/O, thread-safe. */
+#ifndef GW_HTTP_FRAME_H
+#define GW_HTTP_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_FRAME_MAX_CHUNK_LINE 1024   /* chunk-size + extensions + CRLF */
+
+struct http_frame_limits {
+    uint64_t max_body;        /* a chunk or Content-Length above this: 413 */
+    unsigned max_query;       /* query parameters above this: 414 */
+    unsigned max_headers;     /* header fields above this: 431 */
+    size_t max_head;          /* request line + headers + CRLF above this: 431 */
+};
+
+struct http_frame_verdict {
+    int status;               /* 0 = acceptable */
+    const char *detail;       /* static text */
+    size_t target_off;        /* absolute-form: offset of the origin-form part in the target */
+};
+
+enum http_frame_rc {
+    HTTP_FRAME_OK = 0,        /* hand the connection to the HTTP library */
+    HTTP_FRAME_MORE,          /* head (or a started chunk line) incomplete: wait for bytes */
+    HTTP_FRAME_BAD            /* answer v->status and close */
+};
+
+/* Raw bytes of a connection's next request as received so far (buf need not be
+ * NUL-terminated). */
+enum http_frame_rc http_frame_check_raw(const char *buf, size_t len,
+                                        const struct http_frame_limits *lim,
+                                        struct http_frame_verdict *v);
+
+/* Field rules over parsed header fields. init, one http_frame_field per field line (in
+ * order, duplicates included), then http_frame_finish with the request's version and
+ * target. */
+struct http_frame_fields {
+    unsigned n_fields, n_cl, n_te, n_host, n_authz;
+    bool te_chunked;          /* the (single) Transfer-Encoding is exactly "chunked" */
+    uint64_t content_length;
+    const char *host;         /* borrowed */
+    size_t host_len;
+    int status;               /* first violation seen */
+    const char *detail;
+};
+
+void http_frame_fields_init(struct http_frame_fields *f);
+void http_frame_field(struct http_frame_fields *f, const struct http_frame_limits *lim,
+                      const char *name, size_t nlen, const char *value, size_t vlen);
+/* minor: 1 for HTTP/1.1, 0 for HTTP/1.0. Fills v; returns v->status (0 = acceptable). */
+int http_frame_finish(const struct http_frame_fields *f, const struct http_frame_limits *lim,
+                      int minor, const char *target, size_t tlen, struct http_frame_verdict *v);
+
+/* The whole close-delimited answer to a rejected request (status line, headers with
+ * Content-Length and Connection: close, problem+json body) into out. Returns its length,
+ * or 0 when cap is too small. */
+size_t http_frame_answer(char *out, size_t cap, int status, const char *detail,
+                         const char *request_id);
+
+#endif /* GW_HTTP_FRAME_H */

@@ -1,0 +1,27 @@
+/* gw_inproc.h - a dm-gateway HTTP server inside the test process (the real http_server.h
+ * front, access handler and routes) on 127.0.0.1:<any port>, in front of a pb.Master at
+ * 127.0.0.1:master_port (tests/support/scripted_master.h; 0 = none: master calls fail).
+ * Used by the framing test suite and the raw-request fuzzer.
+ *
+ * Ownership: gw_inproc_start returns an owned server (gw_inproc_stop frees it).
+ * Thread-safety: start/stop from one thread; takes an rpc_global_init reference. */
+#ifndef DM_GW_INPROC_H
+#define DM_GW_INPROC_H
+
+#include <stddef.h>
+
+struct gw_inproc_cfg {
+    int master_port;          /* 0: no master */
+    const char *secret;       /* HS256 secret; NULL: no auth keys (tokens always 401) */
+    size_t max_body;          /* 0: 1 MiB */
+    unsigned conn_timeout_s;  /* 0: 30 */
+    unsigned park_after_s;    /* idle-park-after (0: off) */
+};
+
+struct gw_inproc;
+
+struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *cfg);
+int gw_inproc_port(const struct gw_inproc *g);
+void gw_inproc_stop(struct gw_inproc *g);
+
+#endif /* DM_GW_INPROC_H */

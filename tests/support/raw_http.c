@@ -1,0 +1,243 @@
+/* raw_http.c - see raw_http.h */
+#include "raw_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int connect_lo(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;   /* the server closed on us: what it answered is read below */
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static int append(struct raw_result *r, size_t *cap, const char *p, size_t n)
+{
+    if (r->len + n + 1 > *cap) {
+        size_t nc = (*cap ? *cap : 4096);
+        while (nc < r->len + n + 1)
+            nc *= 2;
+        char *nb = realloc(r->bytes, nc);
+        if (!nb)
+            return -1;
+        r->bytes = nb;
+        *cap = nc;
+    }
+    memcpy(r->bytes + r->len, p, n);
+    r->len += n;
+    r->bytes[r->len] = '\0';
+    return 0;
+}
+
+int raw_exchange(int port, const void *req, size_t len, bool half_close, int timeout_ms,
+                 struct raw_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    int fd = connect_lo(port);
+    if (fd < 0)
+        return -1;
+    send_all(fd, req, len);
+    if (half_close)
+        shutdown(fd, SHUT_WR);
+    size_t cap = 0;
+    append(out, &cap, "", 0);
+    long long end = mono_ms() + timeout_ms;
+    for (;;) {
+        long long left = end - mono_ms();
+        if (left <= 0) {
+            out->timed_out = true;
+            break;
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        char buf[8192];
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            out->closed = true;
+            break;
+        }
+        if (append(out, &cap, buf, (size_t)n) != 0)
+            break;
+    }
+    close(fd);
+    raw_parse(out);
+    return 0;
+}
+
+void raw_result_free(struct raw_result *r)
+{
+    free(r->bytes);
+    r->bytes = NULL;
+}
+
+static const char *find_crlf2(const char *p, const char *end)
+{
+    for (; p + 3 < end; p++)
+        if (p[0] == '\r' && p[1] == '\n' && p[2] == '\r' && p[3] == '\n')
+            return p;
+    return NULL;
+}
+
+bool raw_header(const struct raw_resp *rp, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    const char *p = rp->head, *end = rp->head + rp->head_len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            size_t vl = (size_t)(eol - v);
+            while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                vl--;
+            if (out && cap) {
+                size_t k = vl < cap - 1 ? vl : cap - 1;
+                memcpy(out, v, k);
+                out[k] = '\0';
+            }
+            return true;
+        }
+        p = eol + 1;
+    }
+    return false;
+}
+
+static void bad(struct raw_result *r, const char *why)
+{
+    r->malformed = true;
+    r->why = why;
+}
+
+/* Chunked body from p: returns its end, or NULL when not well-framed. */
+static const char *chunked_end(const char *p, const char *end)
+{
+    for (;;) {
+        char *e = NULL;
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        if (!lf)
+            return NULL;
+        unsigned long long sz = strtoull(p, &e, 16);
+        if (e == p || lf[-1] != '\r')
+            return NULL;
+        p = lf + 1;
+        if (sz == 0) {   /* trailers until the empty line */
+            const char *t = p;
+            while (t + 1 < end && !(t[0] == '\r' && t[1] == '\n')) {
+                const char *l2 = memchr(t, '\n', (size_t)(end - t));
+                if (!l2)
+                    return NULL;
+                t = l2 + 1;
+            }
+            return t + 1 < end ? t + 2 : NULL;
+        }
+        if ((unsigned long long)(end - p) < sz + 2 || p[sz] != '\r' || p[sz + 1] != '\n')
+            return NULL;
+        p += sz + 2;
+    }
+}
+
+/* One response at *pp; false (and r->malformed) when it is not well-framed. */
+static bool parse_one(struct raw_result *r, const char **pp, const char *end)
+{
+    const char *p = *pp;
+    const char *he = find_crlf2(p, end);
+    if ((size_t)(end - p) < 12 || strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || !he) {
+        bad(r, "not a status line and header block");
+        return false;
+    }
+    struct raw_resp *rp = &r->resp[r->nresp];
+    memset(rp, 0, sizeof(*rp));
+    rp->status = atoi(p + 9);
+    rp->head = p;
+    rp->head_len = (size_t)(he - p) + 2;
+    const char *body = he + 4;
+    char v[64];
+    rp->conn_close = raw_header(rp, "Connection", v, sizeof(v)) && strcasecmp(v, "close") == 0;
+    bool has_cl = raw_header(rp, "Content-Length", v, sizeof(v));
+    char te[64];
+    bool chunked = raw_header(rp, "Transfer-Encoding", te, sizeof(te)) && strcasecmp(te, "chunked") == 0;
+    if (has_cl && chunked) {
+        bad(r, "Content-Length and chunked in one response");
+        return false;
+    }
+    const char *next = NULL;
+    if (chunked) {
+        next = chunked_end(body, end);
+    } else if (has_cl) {
+        char *e = NULL;
+        unsigned long long n = strtoull(v, &e, 10);
+        if (e != v && *e == '\0' && n <= (unsigned long long)(end - body))
+            next = body + n;
+        rp->body = body;
+        rp->body_len = next ? n : 0;
+    } else if (rp->status < 200 || rp->status == 204 || rp->status == 304) {
+        next = body;
+    } else {
+        next = r->closed ? end : NULL;   /* close-delimited */
+    }
+    if (!next) {
+        bad(r, "response body not well-framed");
+        return false;
+    }
+    r->nresp++;
+    *pp = next;
+    return true;
+}
+
+void raw_parse(struct raw_result *r)
+{
+    r->nresp = 0;
+    r->malformed = false;
+    r->why = NULL;
+    const char *p = r->bytes, *end = r->bytes + r->len;
+    while (p && p < end && r->nresp < RAW_MAX_RESP) {
+        r->parsed = (size_t)(p - r->bytes);
+        if (!parse_one(r, &p, end))
+            return;
+    }
+    r->parsed = (size_t)(p - r->bytes);
+    if (p < end)
+        bad(r, "too many responses");
+}

@@ -1,0 +1,48 @@
+/* raw_http.h - HTTP/1.1 on a plain loopback socket for framing tests and the raw-request
+ * fuzzer: send exact bytes, read until the server closes (or a timeout), and check that
+ * what came back is a sequence of well-framed responses (status line, headers, body by
+ * Content-Length or chunked) with nothing else on the wire.
+ *
+ * Ownership: raw_result owns `bytes` (raw_result_free). Thread-safety: none needed (no
+ * shared state). Errors: raw_exchange returns 0, or -1 when it cannot connect. */
+#ifndef DM_RAW_HTTP_H
+#define DM_RAW_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RAW_MAX_RESP 16
+
+struct raw_resp {
+    int status;
+    const char *head;            /* into raw_result.bytes: status line + headers */
+    size_t head_len;
+    const char *body;            /* decoded only for Content-Length bodies */
+    size_t body_len;
+    bool conn_close;             /* Connection: close */
+};
+
+struct raw_result {
+    char *bytes;                 /* everything received, NUL-terminated */
+    size_t len;
+    bool closed;                 /* the server closed (EOF or reset) */
+    bool timed_out;              /* still open when the timeout passed */
+    unsigned nresp;
+    struct raw_resp resp[RAW_MAX_RESP];
+    bool malformed;              /* bytes that are not well-framed responses */
+    size_t parsed;               /* bytes of the well-framed responses (where parsing stopped) */
+    const char *why;             /* static: what was malformed */
+};
+
+/* Connect to 127.0.0.1:port, send len bytes (a server that closes early is fine), then
+ * half-close if half_close, and read until EOF or timeout_ms. The result is parsed. */
+int raw_exchange(int port, const void *req, size_t len, bool half_close, int timeout_ms,
+                 struct raw_result *out);
+/* Parse r->bytes/r->len into responses (raw_exchange does it). */
+void raw_parse(struct raw_result *r);
+void raw_result_free(struct raw_result *r);
+
+/* Value of header `name` in a response head (case-insensitive), copied to out. */
+bool raw_header(const struct raw_resp *rp, const char *name, char *out, size_t cap);
+
+#endif /* DM_RAW_HTTP_H */

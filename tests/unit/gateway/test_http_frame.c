@@ -1,0 +1,145 @@
+/* test_http_frame.c - gateway/http_frame.c on its own: a table of raw request heads (and
+ * chunk lines) with the verdict each must get, incomplete heads that must wait, and the
+ * well-framed refusal answer. The wire behaviour is test_http_framing.c's. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http_frame.h"
+#include "testutil.h"
+
+static const struct http_frame_limits LIM = {4096, 32, 64, 9216};
+
+struct raw_case {
+    const char *req;
+    size_t len;            /* 0: strlen */
+    enum http_frame_rc rc;
+    int status;
+};
+
+#define H "Host: a\r\n"
+static const struct raw_case CASES[] = {
+    {"GET / HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_OK, 0},
+    {"GET / HTTP/1.0\r\n\r\n", 0, HTTP_FRAME_OK, 0},
+    {"\r\n\r\nGET / HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_OK, 0},
+    {"OPTIONS * HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_OK, 0},
+    {"GET http://a:1/x?y=1 HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_OK, 0},
+    {"POST / HTTP/1.1\r\n" H "Content-Length: 3\r\n\r\nabc", 0, HTTP_FRAME_OK, 0},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: Chunked \r\n\r\n3;a=b\r\nabc\r\n0\r\n\r\n", 0, HTTP_FRAME_OK, 0},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n", 0, HTTP_FRAME_OK, 0},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3\r\nab", 0, HTTP_FRAME_OK, 0},
+    /* incomplete: wait */
+    {"GET / HTTP/1.1\r\n" H, 0, HTTP_FRAME_MORE, 0},
+    {"GET / HT", 0, HTTP_FRAME_MORE, 0},
+    {"", 0, HTTP_FRAME_MORE, 0},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3;ab", 0, HTTP_FRAME_MORE, 0},
+    /* refused */
+    {"POST / HTTP/1.1\r\n" H "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked, identity\r\n\r\n", 0, HTTP_FRAME_BAD, 501},
+    {"POST / HTTP/1.1\r\n" H "Content-Length: 1\r\nContent-Length: 1\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Content-Length: 1 1\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Content-Length:\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Content-Length: 18446744073709551616\r\n\r\n", 0, HTTP_FRAME_BAD, 413},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n1001\r\n", 0, HTTP_FRAME_BAD, 413},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n800\r\n", 0, HTTP_FRAME_OK, 0},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3x\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n" H "X: a\r\n\tb\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n" H "X: a\x7f\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n" H "X: a\0b\r\n\r\n", 35, HTTP_FRAME_BAD, 400},
+    {"GET /\0 HTTP/1.1\r\n" H "\r\n", 28, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n" H "Authorization: a\r\nauthorization: b\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n" H "\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"\r\n\r\n\r\n\r\n\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/3.0\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 505},
+    {"GET / HTTP/1.2\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 505},
+    {"GET / http/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET ftp://a/ HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET http://a HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
+};
+
+START_TEST(raw_table)
+{
+    const struct raw_case *c = &CASES[_i];
+    struct http_frame_verdict v;
+    size_t len = c->len ? c->len : strlen(c->req);
+    enum http_frame_rc rc = http_frame_check_raw(c->req, len, &LIM, &v);
+    ck_assert_msg(rc == c->rc && v.status == c->status, "case %d: rc %d status %d (%s)", _i,
+                  (int)rc, v.status, v.detail ? v.detail : "");
+}
+END_TEST
+
+START_TEST(limits_431_414)
+{
+    static char big[12000];
+    int n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\n" H "X: ");
+    memset(big + n, 'a', 9500);
+    struct http_frame_verdict v;
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n + 9500, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 431);
+    n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 65; i++)
+        n += snprintf(big + n, sizeof(big) - (size_t)n, "X%d: 1\r\n", i);
+    n += snprintf(big + n, sizeof(big) - (size_t)n, H "\r\n");
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 431);
+    n = snprintf(big, sizeof(big), "GET /?a");
+    for (int i = 0; i < 32; i++)
+        n += snprintf(big + n, sizeof(big) - (size_t)n, "&a");
+    n += snprintf(big + n, sizeof(big) - (size_t)n, " HTTP/1.1\r\n" H "\r\n");
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 414);
+}
+END_TEST
+
+START_TEST(fields_and_absolute_form)
+{
+    struct http_frame_fields f;
+    struct http_frame_verdict v;
+    http_frame_fields_init(&f);
+    http_frame_field(&f, &LIM, "Host", 4, "x:1", 3);
+    ck_assert_int_eq(http_frame_finish(&f, &LIM, 1, "HTTP://x:1/livez", 16, &v), 0);
+    ck_assert_uint_eq(v.target_off, 10);
+    http_frame_field(&f, &LIM, "Transfer-Encoding", 17, " gzip", 5);
+    ck_assert_int_eq(http_frame_finish(&f, &LIM, 1, "/", 1, &v), 501);
+    http_frame_field(&f, &LIM, "Content-Length", 14, "0", 1);
+    ck_assert_int_eq(http_frame_finish(&f, &LIM, 1, "/", 1, &v), 400);
+}
+END_TEST
+
+START_TEST(answer_is_well_framed)
+{
+    char out[2048];
+    size_t n = http_frame_answer(out, sizeof(out), 501, "only \"chunked\"", "front-1");
+    ck_assert_uint_gt(n, 0);
+    ck_assert_uint_eq(strlen(out), n);
+    ck_assert(strncmp(out, "HTTP/1.1 501 Not Implemented\r\n", 30) == 0);
+    ck_assert_ptr_nonnull(strstr(out, "\r\nConnection: close\r\n"));
+    const char *body = strstr(out, "\r\n\r\n") + 4;
+    size_t cl = 0;
+    ck_assert_int_eq(sscanf(strstr(out, "Content-Length: "), "Content-Length: %zu", &cl), 1);
+    ck_assert_uint_eq(cl, strlen(body));
+    ck_assert_ptr_nonnull(strstr(body, "\"status\":501"));
+    ck_assert_uint_eq(http_frame_answer(out, 64, 400, "x", "r"), 0);   /* too small: nothing */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("http_frame");
+    TCase *tc = tcase_create("frame");
+    tcase_add_loop_test(tc, raw_table, 0, (int)(sizeof(CASES) / sizeof(CASES[0])));
+    tcase_add_test(tc, limits_431_414);
+    tcase_add_test(tc, fields_and_absolute_form);
+    tcase_add_test(tc, answer_is_well_framed);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}

@@ -1,0 +1,217 @@
+/* test_sync_random.c - randomized, seeded (DMGW_SEED, default 20261207; printed) mixed
+ * INSERT/UPDATE/DELETE under a random per-statement session binlog_row_image (FULL,
+ * MINIMAL, NOBLOB) across tables with several charsets (latin1, gbk, big5, sjis, ucs2,
+ * utf16, utf32, utf8mb4, binary), key shapes (PK, composite PK, NOT NULL UK only,
+ * nullable UK only, PK + nullable UK, no key) and many column types, replicated by the
+ * real dm-worker in normal mode (rt -> rt_n) and safe mode (rt -> rt_s); then per table
+ * count + order-independent checksum over HEX() of every column, source vs both targets,
+ * with every table non-empty. DMGW_RANDOM_OPS overrides the 2000 statements. */
+#include "rowimg_e2e.h"
+
+static uint64_t g_rng;
+
+static uint32_t rnd(uint32_t n)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (uint32_t)(g_rng % n);
+}
+
+struct rtable {
+    const char *name, *ddl, *cols;   /* cols: checksum expression list */
+};
+
+static const struct rtable tables[] = {
+    { "t_pk", "(id INT PRIMARY KEY, a INT, s VARCHAR(20) CHARACTER SET latin1, "
+              "g VARCHAR(20) CHARACTER SET gbk, b BLOB, d DECIMAL(10,2), dt DATETIME(3), "
+              "e ENUM('x','é','z'), st SET('a','ü','c'), f DOUBLE, bi BIT(8), "
+              "j TEXT CHARACTER SET utf8mb4, u BIGINT UNSIGNED)",
+      "id,IFNULL(a,'N'),IFNULL(HEX(s),'N'),IFNULL(HEX(g),'N'),IFNULL(HEX(b),'N'),"
+      "IFNULL(d,'N'),IFNULL(dt,'N'),IFNULL(HEX(e),'N'),IFNULL(HEX(st),'N'),IFNULL(f,'N'),"
+      "IFNULL(HEX(bi),'N'),IFNULL(HEX(j),'N'),IFNULL(u,'N')" },
+    { "t_cpk", "(k1 INT, k2 VARCHAR(10) CHARACTER SET utf8mb4, v INT, "
+               "t TEXT CHARACTER SET ucs2, PRIMARY KEY (k1,k2))",
+      "k1,HEX(k2),IFNULL(v,'N'),IFNULL(HEX(t),'N')" },
+    { "t_uk", "(u INT NOT NULL UNIQUE, v VARCHAR(20) CHARACTER SET big5, b VARBINARY(16))",
+      "u,IFNULL(HEX(v),'N'),IFNULL(HEX(b),'N')" },
+    { "t_nuk", "(id INT NULL UNIQUE, v INT, s CHAR(10) CHARACTER SET sjis)",
+      "IFNULL(id,'N'),IFNULL(v,'N'),IFNULL(HEX(s),'N')" },
+    { "t_pkuk", "(id INT PRIMARY KEY, u INT NULL UNIQUE, v INT, "
+                "s VARCHAR(10) CHARACTER SET utf32, m MEDIUMBLOB)",
+      "id,IFNULL(u,'N'),IFNULL(v,'N'),IFNULL(HEX(s),'N'),IFNULL(HEX(m),'N')" },
+    { "t_nk", "(a INT, b VARCHAR(10) CHARACTER SET utf16, c BLOB)",
+      "IFNULL(a,'N'),IFNULL(HEX(b),'N'),IFNULL(HEX(c),'N')" },
+};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+/* random text literal (UTF-8 source text the server converts to the column charset) */
+static const char *const texts[] = {
+    "'é'", "'ü\\\\'", "'\\''", "'你好'", "'許功蓋'", "'ソ表'", "'abc'", "''", "'ß€'",
+    "'😀'", "NULL", "'x y '",
+};
+static const char *const ucs2_texts[] = { "'é'", "'你'", "'ソ'", "''", "NULL", "'a\\\\'" };
+static const char *const latin1_texts[] = { "'é'", "'ü\\\\'", "'\\''", "'abc'", "''", "NULL" };
+static const char *const gbk_texts[] = { "'你好'", "'中文'", "'a'", "NULL", "'ソ'" };
+static const char *const big5_texts[] = { "'許功蓋'", "'你'", "'b'", "NULL" };
+static const char *const sjis_texts[] = { "'ソ表'", "'ア'", "'c'", "NULL", "'ソ\\\\'" };
+#define PICK(arr) (arr)[rnd(sizeof(arr) / sizeof((arr)[0]))]
+
+static void blob(char *out, size_t cap)
+{
+    size_t n = rnd(6), i, off;
+    if (rnd(8) == 0) {
+        snprintf(out, cap, "NULL");
+        return;
+    }
+    off = (size_t)snprintf(out, cap, "X'");
+    for (i = 0; i < n && off + 3 < cap; i++)
+        off += (size_t)snprintf(out + off, cap - off, "%02X", rnd(256));
+    snprintf(out + off, cap - off, "'");
+}
+
+/* One random statement on table k. */
+static void statement(size_t k, char *q, size_t cap)
+{
+    char b1[64], b2[64];
+    int id = (int)rnd(60), id2 = (int)rnd(60), op = (int)rnd(10);
+    blob(b1, sizeof b1);
+    blob(b2, sizeof b2);
+    switch (k) {
+    case 0:
+        if (op < 4)
+            snprintf(q, cap, "INSERT INTO rt.t_pk VALUES (%d,%u,%s,%s,%s,%u.%02u,"
+                     "'2024-01-%02u 10:00:00.%03u',%u,%u,%u.%u,%u,%s,%u)", id, rnd(100),
+                     PICK(latin1_texts), PICK(gbk_texts), b1, rnd(1000), rnd(100), 1 + rnd(28),
+                     rnd(1000), 1 + rnd(3), rnd(8), rnd(100), rnd(1000), rnd(256), PICK(texts),
+                     rnd(4000000000u));
+        else if (op == 4)
+            snprintf(q, cap, "INSERT INTO rt.t_pk (id,a) VALUES (%d,%u)", id, rnd(100));
+        else if (op < 8)
+            snprintf(q, cap, "UPDATE rt.t_pk SET %s WHERE id=%d",
+                     rnd(3) == 0 ? "s=CONCAT(IFNULL(s,''),'é'), e=2, st=5" :
+                     rnd(2) ? "a=a+1, g='中'" : "b=X'0A0B', f=f/3, bi=bi^1, u=u+1", id);
+        else if (op == 8)
+            snprintf(q, cap, "UPDATE rt.t_pk SET id=%d WHERE id=%d", id2 + 100, id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_pk WHERE id=%d", id);
+        return;
+    case 1:
+        if (op < 4)
+            snprintf(q, cap, "INSERT INTO rt.t_cpk VALUES (%d,'k%d',%u,%s)", id % 7, id,
+                     rnd(100), PICK(ucs2_texts));
+        else if (op < 7)
+            snprintf(q, cap, "UPDATE rt.t_cpk SET v=v+%u, t=%s WHERE k1=%d", 1 + rnd(5),
+                     PICK(ucs2_texts), id % 7);
+        else if (op == 7)
+            snprintf(q, cap, "UPDATE rt.t_cpk SET k2='m%d' WHERE k1=%d AND k2='k%d'", id2, id % 7,
+                     id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_cpk WHERE k1=%d AND v>%u", id % 7, rnd(100));
+        return;
+    case 2:
+        if (op < 4)
+            snprintf(q, cap, "INSERT INTO rt.t_uk VALUES (%d,%s,%s)", id, PICK(big5_texts), b1);
+        else if (op < 7)
+            snprintf(q, cap, "UPDATE rt.t_uk SET v=%s, b=%s WHERE u=%d", PICK(big5_texts), b2, id);
+        else if (op == 7)
+            snprintf(q, cap, "UPDATE rt.t_uk SET u=%d WHERE u=%d", id2, id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_uk WHERE u=%d", id);
+        return;
+    case 3:
+        if (op < 4)
+            snprintf(q, cap, "INSERT INTO rt.t_nuk VALUES (%s,%u,%s)",
+                     rnd(5) ? (snprintf(b1, sizeof b1, "%d", id), b1) : "NULL", rnd(100),
+                     PICK(sjis_texts));
+        else if (op < 7)
+            snprintf(q, cap, "UPDATE rt.t_nuk SET v=v+1, s=%s WHERE id=%d LIMIT 1",
+                     PICK(sjis_texts), id);
+        else if (op == 7)
+            snprintf(q, cap, "UPDATE rt.t_nuk SET id=%d WHERE id=%d", id2, id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_nuk WHERE v=%u LIMIT 1", rnd(100));
+        return;
+    case 4:
+        if (op < 4)
+            snprintf(q, cap, "INSERT INTO rt.t_pkuk VALUES (%d,%s,%u,%s,%s)", id,
+                     rnd(4) ? (snprintf(b2, sizeof b2, "%d", id2), b2) : "NULL", rnd(100),
+                     PICK(texts), b1);
+        else if (op < 6)
+            snprintf(q, cap, "UPDATE rt.t_pkuk SET u=%d WHERE id=%d", id2, id);
+        else if (op < 8)
+            snprintf(q, cap, "UPDATE rt.t_pkuk SET v=v+1, s=%s WHERE id=%d", PICK(texts), id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_pkuk WHERE id=%d", id);
+        return;
+    default:
+        if (op < 5)
+            snprintf(q, cap, "INSERT INTO rt.t_nk VALUES (%u,%s,%s)", rnd(20), PICK(ucs2_texts),
+                     b1);
+        else if (op < 8)
+            snprintf(q, cap, "UPDATE rt.t_nk SET b=%s WHERE a=%u LIMIT 1", PICK(texts), rnd(20));
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_nk WHERE a=%u LIMIT 1", rnd(20));
+        return;
+    }
+}
+
+static void setup(void)
+{
+    size_t k;
+    rt_up();
+    sql(g_src, "CREATE DATABASE rt");
+    for (k = 0; k < NTABLES; k++)
+        sql(g_src, "CREATE TABLE rt.%s %s", tables[k].name, tables[k].ddl);
+}
+
+static void teardown(void)
+{
+    e2e_env_down();
+}
+
+START_TEST(random_mixed_images)
+{
+    static const char *const images[3] = { "FULL", "MINIMAL", "NOBLOB" };
+    MYSQL *m[3];
+    const char *env = getenv("DMGW_SEED"), *nenv = getenv("DMGW_RANDOM_OPS");
+    uint64_t seed = env ? strtoull(env, NULL, 10) : 20261207u;
+    long ops = nenv ? strtol(nenv, NULL, 10) : 2000, i, ok = 0;
+    size_t k;
+    char q[2048];
+    fprintf(stderr, "random_mixed_images: DMGW_SEED=%llu ops=%ld\n", (unsigned long long)seed, ops);
+    g_rng = seed * 2654435761u + 1;
+    for (k = 0; k < 3; k++)
+        m[k] = session(images[k]);
+    for (i = 0; i < ops; i++) {
+        MYSQL *c = m[rnd(3)];
+        statement(rnd(NTABLES), q, sizeof q);
+        if (mysql_query(c, q) == 0)
+            ok++;
+        else
+            ck_assert_msg(mysql_errno(c) == 1062 || mysql_errno(c) == 1265 ||
+                          mysql_errno(c) == 1048, "%s: %s", q, mysql_error(c));
+    }
+    for (k = 0; k < 3; k++)
+        mysql_close(m[k]);
+    fprintf(stderr, "random_mixed_images: %ld of %ld statements applied on the source\n", ok, ops);
+    for (k = 0; k < NTABLES; k++) {
+        long n = rt_converge(tables[k].name, tables[k].cols);
+        fprintf(stderr, "  %s: %ld rows\n", tables[k].name, n);
+        ck_assert_int_gt(n, 0);
+    }
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sync_random");
+    TCase *tc = tcase_create("e2e");
+    tcase_set_timeout(tc, 300);
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, random_mixed_images);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}

@@ -1,0 +1,168 @@
+/* applier_schema.c - the target table schema cache of the applier (applier_int.h
+ * worker_ap_tinfo_get): columns (generated, nullable, unsigned, charset) and unique keys
+ * (PK first) read from information_schema, kept until worker_applier_invalidate. */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "applier.h"
+#include "applier_int.h"
+#include "buf.h"
+#include "dm_error.h"
+
+/* ---- schema cache ---- */
+
+static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    size_t n, i = 0;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_adds(&q, "SELECT COLUMN_NAME, EXTRA, IS_NULLABLE, COLUMN_TYPE, CHARACTER_SET_NAME, "
+                        "DATA_TYPE FROM information_schema.COLUMNS "
+                        "WHERE TABLE_SCHEMA=") ||
+        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
+        worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
+        dm_buf_adds(&q, " ORDER BY ORDINAL_POSITION"))
+        goto out;
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    n = (size_t)mysql_num_rows(res);
+    rc = DM_E_NOMEM;
+    t->cols = calloc(n ? n : 1, sizeof *t->cols);
+    t->gen = calloc(n ? n : 1, sizeof *t->gen);
+    t->nullable = calloc(n ? n : 1, sizeof *t->nullable);
+    t->is_unsigned = calloc(n ? n : 1, sizeof *t->is_unsigned);
+    t->charset = calloc(n ? n : 1, sizeof *t->charset);
+    t->tcs = calloc(n ? n : 1, sizeof *t->tcs);
+    if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs)
+        goto out;
+    while ((row = mysql_fetch_row(res)) && i < n) {
+        t->cols[i] = strdup(row[0] ? row[0] : "");
+        t->charset[i] = row[4] ? strdup(row[4]) : NULL;
+        t->ncols = i + 1;       /* (freed by worker_ap_tinfo_free from here) */
+        if (!t->cols[i] || (row[4] && !t->charset[i]))
+            goto out;
+        t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
+        t->gen[i] = row[1] && strstr(row[1], "GENERATED") != NULL;
+        t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
+        t->is_unsigned[i] = row[3] && strstr(row[3], "unsigned") != NULL;
+        t->nwritable += t->gen[i] ? 0 : 1;
+        i++;
+    }
+    rc = DM_OK;
+    if (n == 0) {
+        worker_terr_set(e, WTE_DB_EXEC, WTE_CLASS_DATABASE, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                        "table `%s`.`%s` not found in the target database", t->schema, t->table);
+        rc = DM_E_INVAL;
+    }
+out:
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+static ssize_t col_index(const struct tinfo *t, const char *name)
+{
+    size_t i;
+    for (i = 0; i < t->ncols; i++)
+        if (strcasecmp(t->cols[i], name) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+static int add_key_col(struct tinfo *t, bool new_key, bool primary, size_t idx)
+{
+    struct tkey *k;
+    size_t *tmp;
+    if (new_key) {
+        struct tkey *nk = realloc(t->keys, (t->nkeys + 1) * sizeof *nk);
+        if (!nk)
+            return DM_E_NOMEM;
+        t->keys = nk;
+        memset(&t->keys[t->nkeys], 0, sizeof *nk);
+        t->keys[t->nkeys].primary = primary;
+        t->keys[t->nkeys].not_null = true;
+        t->nkeys++;
+    }
+    k = &t->keys[t->nkeys - 1];
+    tmp = realloc(k->idx, (k->n + 1) * sizeof *tmp);
+    if (!tmp)
+        return DM_E_NOMEM;
+    k->idx = tmp;
+    k->idx[k->n++] = idx;
+    if (t->nullable[idx])
+        k->not_null = false;
+    return DM_OK;
+}
+
+static int load_keys(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    char last[200] = "";
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_adds(&q, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+                        "WHERE NON_UNIQUE=0 AND TABLE_SCHEMA=") ||
+        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
+        worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
+        dm_buf_adds(&q, " ORDER BY INDEX_NAME<>'PRIMARY', INDEX_NAME, SEQ_IN_INDEX"))
+        goto out;
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    while ((row = mysql_fetch_row(res))) {
+        ssize_t idx = col_index(t, row[1] ? row[1] : "");
+        bool fresh = strcmp(last, row[0] ? row[0] : "") != 0;
+        if (idx < 0)
+            continue;
+        snprintf(last, sizeof last, "%s", row[0] ? row[0] : "");
+        if (add_key_col(t, fresh, strcmp(last, "PRIMARY") == 0, (size_t)idx)) {
+            rc = worker_ap_nomem(e);
+            goto out;
+        }
+    }
+    rc = DM_OK;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
+                     struct tinfo **out, struct worker_terr *e)
+{
+    struct tinfo *t;
+    int rc;
+    for (t = a->cache; t; t = t->next) {
+        if (strcmp(t->schema, schema) == 0 && strcmp(t->table, table) == 0) {
+            *out = t;
+            return DM_OK;
+        }
+    }
+    t = calloc(1, sizeof *t);
+    if (!t || !(t->schema = strdup(schema)) || !(t->table = strdup(table))) {
+        if (t)
+            worker_ap_tinfo_free(t);
+        return worker_ap_nomem(e);
+    }
+    if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e))) {
+        worker_ap_tinfo_free(t);
+        return rc;
+    }
+    t->next = a->cache;
+    a->cache = t;
+    *out = t;
+    return DM_OK;
+}
+

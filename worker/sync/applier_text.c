@@ -1,0 +1,104 @@
+/* applier_text.c - byte-exact literals for character data (applier_int.h
+ * worker_ap_add_col_value). The DML connections talk utf8mb4; a quoted literal is
+ * converted from utf8mb4 to the column's charset by the server, which is lossless only
+ * for valid UTF-8 into utf8 columns and for ASCII into ASCII-compatible charsets. Every
+ * other value (latin1 0xE9, gbk, big5, sjis, ucs2/utf16/utf32, invalid sequences) is sent
+ * as `_<column charset> X'<hex>'`: the server takes the bytes as they are, as the source
+ * stored them. Binary columns get X'<hex>' (binary string, no conversion). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "applier_int.h"
+#include "buf.h"
+
+/* Charsets whose bytes 0x00-0x7F are exactly ASCII (allow-list; everything else is
+ * written as hex with an introducer). */
+static const char *const ascii_sets[] = {
+    "ascii", "latin1", "latin2", "latin5", "latin7", "cp1250", "cp1251", "cp1256", "cp1257",
+    "cp850", "cp852", "cp866", "dec8", "hp8", "koi8r", "koi8u", "greek", "hebrew", "tis620",
+    "armscii8", "geostd8", "keybcs2", "macce", "macroman", "gbk", "gb2312", "big5", "euckr",
+    "ujis", "eucjpms", "sjis", "cp932",
+};
+
+static const char *const binary_types[] = {
+    "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point",
+    "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+    "geometrycollection",
+};
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (strcasecmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+unsigned char worker_ap_classify_text(const char *charset, const char *data_type)
+{
+    if (!charset || !charset[0] || strcasecmp(charset, "binary") == 0)
+        return data_type && in_list(data_type, binary_types,
+                                    sizeof binary_types / sizeof binary_types[0])
+                   ? TCS_BINARY : TCS_NONE;
+    if (strncasecmp(charset, "utf8", 4) == 0 && (charset[4] == '\0' ||
+                                                  strcasecmp(charset + 4, "mb3") == 0 ||
+                                                  strcasecmp(charset + 4, "mb4") == 0))
+        return TCS_UTF8;
+    if (in_list(charset, ascii_sets, sizeof ascii_sets / sizeof ascii_sets[0]))
+        return TCS_ASCII;
+    return TCS_OTHER;
+}
+
+static bool valid_utf8(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l;
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        l = dm_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (l == 0)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+static bool ascii_only(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+static bool is_text(enum bl_kind k)
+{
+    return k == BL_STRING || k == BL_BINARY || k == BL_JSON;
+}
+
+int worker_ap_add_col_value(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                            size_t col, const struct bl_value *v)
+{
+    unsigned char cs = t->tcs ? t->tcs[col] : TCS_NONE;
+    int rc;
+    if (!is_text(v->kind) || cs == TCS_NONE)
+        return worker_ap_add_value(a, b, v);
+    if (cs == TCS_BINARY)
+        return worker_ap_add_hex(b, v->ptr, v->len);
+    if (v->len == 0 || (cs == TCS_UTF8 && valid_utf8(v->ptr, v->len)) ||
+        (cs == TCS_ASCII && ascii_only(v->ptr, v->len)))
+        return worker_ap_add_escaped(a, b, v->ptr, v->len);
+    rc = dm_buf_addc(b, '_');
+    if (!rc)
+        rc = dm_buf_adds(b, t->charset[col]);
+    if (!rc)
+        rc = dm_buf_addc(b, ' ');
+    return rc ? rc : worker_ap_add_hex(b, v->ptr, v->len);
+}
