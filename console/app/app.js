@@ -49,6 +49,8 @@ function errorBox(e, extra) {
     el('h3', { text: REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
     el('pre', { text: e.message }),
     extra || null,
+    e.status === 401 ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
+      onclick: () => { signOut(); location.hash = '#/tasks'; route(); } }, 'Sign in again')) : null,
     meta ? el('div', { class: 'meta', text: meta }) : null);
 }
 
