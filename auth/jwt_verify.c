@@ -335,7 +335,12 @@ out:
 
 /* ---- claims ---- */
 
-/* Optional NumericDate claim: absent -> *present = false; not a number -> MALFORMED. */
+/* Largest NumericDate accepted: 9999-12-31T23:59:59Z. Beyond it (1e300, ...) a claim is
+ * malformed: converting such a double to int64_t would be undefined. */
+#define AUTH_MAX_NUMERIC_DATE 253402300799.0
+
+/* Optional NumericDate claim (RFC 7519 §2: seconds, fractions allowed): absent ->
+ * *present = false; not a number, negative or past AUTH_MAX_NUMERIC_DATE -> MALFORMED. */
 static enum auth_fail num_claim(const json_t *payload, const char *name, bool *present,
                                 double *v)
 {
@@ -345,7 +350,10 @@ static enum auth_fail num_claim(const json_t *payload, const char *name, bool *p
         return AUTH_OK;
     if (!json_is_number(c))
         return AUTH_MALFORMED;
-    *v = json_number_value(c);
+    double d = json_number_value(c);
+    if (!(d >= 0.0 && d <= AUTH_MAX_NUMERIC_DATE))   /* also false for NaN */
+        return AUTH_MALFORMED;
+    *v = d;
     return AUTH_OK;
 }
 

@@ -3,7 +3,9 @@
  * Scalar typing follows go-yaml v2 (what DM v1.0 uses): underscores are dropped from
  * numbers, ints follow Go ParseInt base 0 (0x, 0o, 0b, leading-0 octal), values out
  * of int64 range or matching the float pattern are floats. `<<` merge keys are
- * supported. Aliases are deep-copied; a node budget stops alias bombs. */
+ * supported. Aliases share the anchored value (a reference, never a copy); the byte
+ * budget (yamljson.h) counts every node at its expanded size, so alias bombs stop early
+ * and whatever walks the result (emit, deep copy, dump) stays within the budget too. */
 #include "yamljson.h"
 
 #include <errno.h>
@@ -21,7 +23,6 @@
 #include "dm_error.h"
 
 #define YJ_MAX_DEPTH 128
-#define YJ_MAX_NODES 1000000
 
 struct yp {
     yaml_parser_t parser;
@@ -29,9 +30,39 @@ struct yp {
     size_t cap;
     bool failed;
     int depth;
-    size_t nodes;         /* values produced, aliases counted at full size */
-    json_t *anchors;      /* name -> [value, node count] */
+    size_t cost;          /* bytes of the expanded document so far (yamljson_budget) */
+    size_t budget;        /* cost may not pass it */
+    size_t text_len;      /* for the error message */
+    json_t *anchors;      /* name -> [value, expanded cost] */
 };
+
+size_t yamljson_budget(size_t len)
+{
+    if (len > (SIZE_MAX - YAMLJSON_BUDGET_MIN) / YAMLJSON_BUDGET_FACTOR)
+        return SIZE_MAX;
+    return YAMLJSON_BUDGET_MIN + YAMLJSON_BUDGET_FACTOR * len;
+}
+
+size_t yamljson_json_cost(const char *text, size_t len)
+{
+    size_t values = 1;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '[' || ch == '{' || ch == ',') {
+            values++;
+        }
+    }
+    return values > (SIZE_MAX - len) / YAMLJSON_NODE_COST ? SIZE_MAX
+                                                           : values * YAMLJSON_NODE_COST + len;
+}
 
 __attribute__((format(printf, 3, 4)))
 static void yfail(struct yp *y, const yaml_mark_t *mark, const char *fmt, ...)
@@ -202,6 +233,18 @@ static bool plain_is_not_string(const char *s, size_t len)
 
 static json_t *parse_node(struct yp *y, yaml_event_t *ev);
 
+/* Charge `bytes` of expanded document; false (and the error set) over the budget. */
+static bool charge(struct yp *y, size_t bytes, const yaml_mark_t *mark, bool alias)
+{
+    if (bytes <= y->budget - y->cost) {
+        y->cost += bytes;
+        return true;
+    }
+    yfail(y, mark, "document too large: %s more than %zu bytes, the budget of a %zu-byte "
+          "document", alias ? "its aliases expand to" : "it expands to", y->budget, y->text_len);
+    return false;
+}
+
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
 static json_t *scalar_value(struct yp *y, yaml_event_t *ev)
@@ -237,16 +280,10 @@ static json_t *alias_value(struct yp *y, yaml_event_t *ev)
         yfail(y, &ev->start_mark, "unknown anchor '%s'", (const char *)ev->data.alias.anchor);
         return NULL;
     }
-    size_t count = (size_t)json_integer_value(json_array_get(ent, 1));
-    if (count > YJ_MAX_NODES - y->nodes) {
-        yfail(y, &ev->start_mark, "document too large (alias expansion)");
+    size_t cost = (size_t)json_integer_value(json_array_get(ent, 1));
+    if (!charge(y, cost, &ev->start_mark, true))
         return NULL;
-    }
-    y->nodes += count;
-    json_t *v = json_deep_copy(json_array_get(ent, 0));
-    if (!v)
-        yfail(y, &ev->start_mark, "out of memory");
-    return v;
+    return json_incref(json_array_get(ent, 0));   /* shared, never copied */
 }
 
 static json_t *parse_sequence(struct yp *y)
@@ -363,9 +400,9 @@ bad:
     return NULL;
 }
 
-static int register_anchor(struct yp *y, const char *anchor, json_t *v, size_t count)
+static int register_anchor(struct yp *y, const char *anchor, json_t *v, size_t cost)
 {
-    json_t *ent = json_pack("[Oi]", v, (json_int_t)count);
+    json_t *ent = json_pack("[OI]", v, (json_int_t)cost);
     if (!ent || json_object_set_new(y->anchors, anchor, ent) != 0)
         return DM_E_NOMEM;
     return DM_OK;
@@ -375,11 +412,11 @@ static json_t *parse_node_inner(struct yp *y, yaml_event_t *ev)
 {
     const char *anchor = NULL;
     json_t *v = NULL;
-    size_t before = y->nodes;
-    if (++y->nodes > YJ_MAX_NODES) {
-        yfail(y, &ev->start_mark, "document too large");
+    size_t before = y->cost;
+    size_t own = YAMLJSON_NODE_COST +
+                 (ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.length : 0);
+    if (ev->type != YAML_ALIAS_EVENT && !charge(y, own, &ev->start_mark, false))
         return NULL;
-    }
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         anchor = (const char *)ev->data.scalar.anchor;
@@ -403,7 +440,7 @@ static json_t *parse_node_inner(struct yp *y, yaml_event_t *ev)
         yfail(y, &ev->start_mark, "out of memory");
         return NULL;
     }
-    if (anchor && register_anchor(y, anchor, v, y->nodes - before) != DM_OK) {
+    if (anchor && register_anchor(y, anchor, v, y->cost - before) != DM_OK) {
         yfail(y, &ev->start_mark, "out of memory");
         json_decref(v);
         return NULL;
@@ -464,7 +501,12 @@ bad:
 
 json_t *yamljson_parse(const char *yaml, size_t len, char *err, size_t cap)
 {
-    struct yp y = { .err = err, .cap = cap };
+    return yamljson_parse_budget(yaml, len, yamljson_budget(len), err, cap);
+}
+
+json_t *yamljson_parse_budget(const char *yaml, size_t len, size_t budget, char *err, size_t cap)
+{
+    struct yp y = { .err = err, .cap = cap, .budget = budget, .text_len = len };
     if (err && cap)
         err[0] = '\0';
     if (!yaml && len)

@@ -17,6 +17,7 @@
 #include "gw_config.h"
 #include "http_server.h"
 #include "log.h"
+#include "memtrim.h"
 #include "metrics.h"
 #include "route_ctx.h"
 #include "rpc.h"
@@ -308,6 +309,7 @@ int main(int argc, char **argv)
      * of RSS after load (MALLOC_ARENA_MAX in the environment still overrides). */
     if (!getenv("MALLOC_ARENA_MAX"))
         mallopt(M_ARENA_MAX, 2);
+    dm_mem_tune();   /* big bodies go back to the OS when freed (memtrim.h) */
     if (has_flag(argc, argv, help))
         return print_usage_or_config(NULL, true);
     if (has_flag(argc, argv, ver)) {

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "dm_error.h"
+#include "yamljson.h"
 
 #define MAX_DEPTH 64
 
@@ -19,7 +20,9 @@ struct anchor {
 struct builder {
     struct master_ydoc *doc;
     struct master_ynode *stack[MAX_DEPTH];
+    size_t stack_cost[MAX_DEPTH];   /* b->cost before each open collection */
     int depth;
+    size_t cost, budget, text_len;  /* expanded bytes so far, their bound (yamljson.h) */
     struct anchor *anchors;
     size_t nanchors;
 };
@@ -117,9 +120,28 @@ static char *syntax_error(const yaml_parser_t *p)
     return strdup(buf);
 }
 
-static int start_node(struct builder *b, enum master_ynode_kind kind, const yaml_event_t *ev,
-                      const yaml_char_t *anchor, const yaml_char_t *tag)
+/* Charge `bytes` of the expanded document (yamljson_budget, as the gateway does). */
+static int charge(struct builder *b, size_t bytes, bool alias, char **err)
 {
+    if (bytes <= b->budget - b->cost) {
+        b->cost += bytes;
+        return DM_OK;
+    }
+    char buf[300];
+    snprintf(buf, sizeof(buf), "yaml: document too large: %s more than %zu bytes, the budget "
+             "of a %zu-byte document", alias ? "its aliases expand to" : "it expands to",
+             b->budget, b->text_len);
+    *err = strdup(buf);
+    return DM_E_PARSE;
+}
+
+static int start_node(struct builder *b, enum master_ynode_kind kind, const yaml_event_t *ev,
+                      const yaml_char_t *anchor, const yaml_char_t *tag, char **err)
+{
+    size_t own = YAMLJSON_NODE_COST + (kind == MASTER_Y_SCALAR ? ev->data.scalar.length : 0);
+    size_t before = b->cost;
+    if (charge(b, own, false, err) != DM_OK)
+        return DM_E_PARSE;
     struct master_ynode *n = node_new(b, kind, (int)ev->start_mark.line + 1);
     if (!n)
         return DM_E_NOMEM;
@@ -136,12 +158,42 @@ static int start_node(struct builder *b, enum master_ynode_kind kind, const yaml
     int rc = attach(b, n);
     if (rc == DM_OK)
         rc = add_anchor(b, anchor, n);
+    n->cost = own;
     if (rc == DM_OK && kind != MASTER_Y_SCALAR) {
         if (b->depth >= MAX_DEPTH)
             return DM_E_PARSE;
+        n->open = true;
+        b->stack_cost[b->depth] = before;
         b->stack[b->depth++] = n;
     }
     return rc;
+}
+
+/* End of the innermost collection: its cost is everything charged since it began. */
+static void end_node(struct builder *b)
+{
+    if (b->depth == 0)
+        return;
+    struct master_ynode *n = b->stack[--b->depth];
+    n->cost = b->cost - b->stack_cost[b->depth];
+    n->open = false;
+}
+
+/* An alias is the anchored node itself, charged at its expanded size. */
+static int alias_node(struct builder *b, const yaml_event_t *ev, char **err)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    struct master_ynode *a = find_anchor(b, name);
+    char buf[300];
+    if (!a || a->open) {   /* go-yaml: "anchor '%s' value contains itself" */
+        snprintf(buf, sizeof(buf), a ? "yaml: anchor '%s' value contains itself"
+                                     : "yaml: unknown anchor '%s' referenced", name);
+        *err = strdup(buf);
+        return DM_E_PARSE;
+    }
+    if (charge(b, a->cost, true, err) != DM_OK)
+        return DM_E_PARSE;
+    return attach(b, a);
 }
 
 static int on_event(struct builder *b, const yaml_event_t *ev, bool *done, char **err)
@@ -150,27 +202,17 @@ static int on_event(struct builder *b, const yaml_event_t *ev, bool *done, char 
     case YAML_SCALAR_EVENT:
         return start_node(b, MASTER_Y_SCALAR, ev, ev->data.scalar.anchor,
                           ev->data.scalar.plain_implicit || ev->data.scalar.quoted_implicit
-                              ? NULL : ev->data.scalar.tag);
+                              ? NULL : ev->data.scalar.tag, err);
     case YAML_SEQUENCE_START_EVENT:
-        return start_node(b, MASTER_Y_SEQ, ev, ev->data.sequence_start.anchor, NULL);
+        return start_node(b, MASTER_Y_SEQ, ev, ev->data.sequence_start.anchor, NULL, err);
     case YAML_MAPPING_START_EVENT:
-        return start_node(b, MASTER_Y_MAP, ev, ev->data.mapping_start.anchor, NULL);
+        return start_node(b, MASTER_Y_MAP, ev, ev->data.mapping_start.anchor, NULL, err);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        if (b->depth > 0)
-            b->depth--;
+        end_node(b);
         return DM_OK;
-    case YAML_ALIAS_EVENT: {
-        struct master_ynode *a = find_anchor(b, (const char *)ev->data.alias.anchor);
-        if (!a) {
-            char buf[300];
-            snprintf(buf, sizeof(buf), "yaml: unknown anchor '%s' referenced",
-                     (const char *)ev->data.alias.anchor);
-            *err = strdup(buf);
-            return DM_E_PARSE;
-        }
-        return attach(b, a);
-    }
+    case YAML_ALIAS_EVENT:
+        return alias_node(b, ev, err);
     case YAML_DOCUMENT_END_EVENT:
     case YAML_STREAM_END_EVENT:
         *done = true;
@@ -188,6 +230,8 @@ int master_ydoc_parse(const char *text, size_t len, struct master_ydoc **out, ch
     memset(&b, 0, sizeof(b));
     *out = NULL;
     *err = NULL;
+    b.budget = yamljson_budget(len);
+    b.text_len = len;
     b.doc = calloc(1, sizeof(*b.doc));
     if (!b.doc || !yaml_parser_initialize(&p)) {
         free(b.doc);

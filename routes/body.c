@@ -1,10 +1,12 @@
 /* body.c - see body.h */
 #include "body.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
+#include "dm_name.h"
 #include "yamljson.h"
 
 void strlist_free(struct strlist *l)
@@ -35,6 +37,25 @@ static bool is_json_type(struct route_ctx *c)
            route_content_is(c, "application/merge-patch+json");
 }
 
+bool body_json_cost_fits(const char *text, size_t len, char *why, size_t cap)
+{
+    size_t cost = yamljson_json_cost(text, len), budget = yamljson_budget(len);
+    if (cost <= budget)
+        return true;
+    snprintf(why, cap, "the JSON body has too many values for its size: parsed it would take "
+             "about %zu bytes, over the %zu-byte budget of a %zu-byte body", cost, budget, len);
+    return false;
+}
+
+int body_json_cost_ok(struct route_ctx *c, const char *text, size_t len)
+{
+    char why[256];
+    if (body_json_cost_fits(text, len, why, sizeof(why)))
+        return DM_OK;
+    route_problem(c, 413, "%s", why);
+    return DM_E_TOO_LARGE;
+}
+
 int body_json_object(struct route_ctx *c, bool allow_empty, json_t **out)
 {
     *out = NULL;
@@ -46,6 +67,8 @@ int body_json_object(struct route_ctx *c, bool allow_empty, json_t **out)
         route_problem(c, 415, "expected application/json, got %s", c->req.content_type);
         return DM_E_INVAL;
     }
+    if (body_json_cost_ok(c, c->req.body, c->req.body_len) != DM_OK)
+        return DM_E_TOO_LARGE;
     json_error_t je;
     json_t *v = json_loadb(c->req.body, c->req.body_len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
@@ -175,13 +198,18 @@ static bool is_yaml_type(struct route_ctx *c)
            route_content_is(c, "text/plain");
 }
 
-static int parse_yaml_cfg(struct route_ctx *c, struct task_body *tb)
+/* Parse the YAML text first (within its memory budget), keep a copy only when valid. */
+static int parse_yaml_cfg(struct route_ctx *c, struct task_body *tb, const char *text, size_t len)
 {
     char err[256] = "";
-    tb->cfg = yamljson_parse(tb->yaml, strlen(tb->yaml), err, sizeof(err));
+    tb->cfg = yamljson_parse(text, len, err, sizeof(err));
     if (!tb->cfg) {
         route_problem(c, 422, "invalid task YAML: %s", err);
         return DM_E_UNPROCESSABLE;
+    }
+    if (!(tb->yaml = strdup(text))) {
+        route_problem(c, 500, "out of memory");
+        return DM_E_NOMEM;
     }
     return DM_OK;
 }
@@ -225,9 +253,7 @@ static int parse_json_task(struct route_ctx *c, struct task_body *tb)
         static const char *const keys[] = {"task", "workers", NULL};
         rc = body_only_keys(c, obj, keys);
         rc = rc ? rc : body_opt_strings(c, obj, "workers", &tb->workers);
-        if (rc == DM_OK && !(tb->yaml = strdup(json_string_value(task))))
-            rc = DM_E_NOMEM;
-        rc = rc ? rc : parse_yaml_cfg(c, tb);
+        rc = rc ? rc : parse_yaml_cfg(c, tb, json_string_value(task), strlen(json_string_value(task)));
         json_decref(obj);
         return rc;
     }
@@ -251,11 +277,7 @@ int task_body_parse(struct route_ctx *c, struct task_body *tb)
         return DM_E_INVAL;
     }
     if (is_yaml_type(c)) {
-        if (!(tb->yaml = strdup(c->req.body))) {
-            route_problem(c, 500, "out of memory");
-            return DM_E_NOMEM;
-        }
-        rc = parse_yaml_cfg(c, tb);
+        rc = parse_yaml_cfg(c, tb, c->req.body, strlen(c->req.body));
     } else if (is_json_type(c)) {
         rc = parse_json_task(c, tb);
     } else {
@@ -267,6 +289,14 @@ int task_body_parse(struct route_ctx *c, struct task_body *tb)
     json_t *name = json_is_object(tb->cfg) ? json_object_get(tb->cfg, "name") : NULL;
     if (!json_is_string(name) || !*json_string_value(name)) {
         route_problem(c, 422, "the task config must be a mapping with a non-empty `name`");
+        return DM_E_UNPROCESSABLE;
+    }
+    size_t at = 0;
+    const char *why = dm_name_check(json_string_value(name), json_string_length(name), &at);
+    if (why) {
+        route_problem(c, 422, "invalid task name: it %s (byte %zu); a task name follows the "
+                      "rule of path names: 1-%d bytes, no control characters, no '/', no "
+                      "leading \"---\" or \"...\"", why, at, DM_NAME_MAX);
         return DM_E_UNPROCESSABLE;
     }
     tb->name = json_string_value(name);

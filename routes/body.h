@@ -24,8 +24,14 @@ struct strlist {
 void strlist_free(struct strlist *l);
 int strlist_add(struct strlist *l, const char *s);
 
-/* Parse the body as a JSON object (Content-Type JSON or absent). An empty body gives {}
- * when allow_empty. *out is a new reference. */
+/* The memory budget of JSON bodies (issue 17): true when parsing text would stay within
+ * yamljson_budget(len) (yamljson_json_cost); otherwise false with the reason in why. */
+bool body_json_cost_fits(const char *text, size_t len, char *why, size_t cap);
+/* Same, answering 413 problem+json (DM_E_TOO_LARGE) when it does not fit. */
+int body_json_cost_ok(struct route_ctx *c, const char *text, size_t len);
+/* Parse the body as a JSON object (Content-Type JSON or absent; over its memory budget
+ * 413, see body_json_cost_ok). An empty body gives {} when allow_empty. *out is a new
+ * reference. */
 int body_json_object(struct route_ctx *c, bool allow_empty, json_t **out);
 /* Reject members of obj not in `allowed` (NULL-terminated) with 400. */
 int body_only_keys(struct route_ctx *c, const json_t *obj, const char *const *allowed);
@@ -48,7 +54,8 @@ struct task_body {
     struct strlist workers; /* body "workers" + ?worker= */
 };
 void task_body_free(struct task_body *tb);
-/* Parse any accepted task body shape; validates YAML and the presence of `name`. */
+/* Parse any accepted task body shape; validates YAML, the presence of `name` and its rule
+ * (dm_name_check, 422 with the broken part of the rule). */
 int task_body_parse(struct route_ctx *c, struct task_body *tb);
 /* Text config bodies (TOML for master/relay config): text/plain, application/toml, or
  * JSON {"config": "..."}. *out borrowed from the body or from *hold (owned by the caller;

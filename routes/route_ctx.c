@@ -9,6 +9,7 @@
 
 #include "coalesce.h"
 #include "dm_error.h"
+#include "memtrim.h"
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
 #include "metrics.h"
@@ -43,6 +44,9 @@ void route_ctx_release(struct route_ctx *c)
     c->resp.stream = NULL;
     if (c->state && c->state_free)
         c->state_free(c->state);
+    /* a big body's parsed forms were just freed: give the pages back (issue 17) */
+    if (c->req.body_len >= ROUTE_TRIM_BODY)
+        dm_mem_trim();
     c->state = NULL;
 }
 
@@ -271,6 +275,19 @@ static bool may_coalesce(const struct route_ctx *c, bool write)
            strcmp(c->req.method, "GET") == 0;
 }
 
+/* The master's channel is known to be down: `done` gets an UNAVAILABLE result at once
+ * (each route maps it as it maps a real one: 503 + Retry-After, or v1alpha1's error). */
+static enum route_rc master_down(struct route_ctx *c, const struct rpc_method *m,
+                                 route_master_done_fn done)
+{
+    char details[300];
+    snprintf(details, sizeof(details), "the connection to %s is in TRANSIENT_FAILURE; "
+             "answered at once until it is READY again", rpc_channel_target(c->req.env->master));
+    struct rpc_result res = {RPC_UNAVAILABLE, details, NULL, 0};
+    c->rpc_name = m->path + strlen("/pb.Master/");
+    return done(c, &res);
+}
+
 enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
                                 const ProtobufCMessage *req, bool write,
                                 route_master_done_fn done)
@@ -281,6 +298,8 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
         return route_problem(c, 500, "unknown master rpc %s", rpc_name);
     if (!env->master)
         return route_problem(c, 503, "no master configured");
+    if (rpc_channel_known_down(env->master))   /* fail fast: no call waits for a dead master */
+        return master_down(c, m, done);
     struct rpc_md md[1] = {{"x-request-id", c->req.request_id ? c->req.request_id : ""}};
     int64_t timeout = write ? env->rpc_write_timeout_ms : env->rpc_timeout_ms;
     if (c->timeout_ms > 0)

@@ -112,6 +112,9 @@ struct route_ctx {
 /* Initialise: zeroes the ctx and bounds the response body. */
 void route_ctx_init(struct route_ctx *c, struct route_env *env);
 /* Free everything the ctx owns (params, query, response, state). */
+/* Bodies at least this big: route_ctx_release ends with dm_mem_trim (memtrim.h), so the
+ * memory their parsed forms took goes back to the OS. */
+#define ROUTE_TRIM_BODY (64 * 1024)
 void route_ctx_release(struct route_ctx *c);
 
 /* Query parameters: first value or NULL; all values via index loop. */
@@ -146,7 +149,9 @@ void route_audit_task(struct route_ctx *c, const char *task);
 /* Start the master RPC `rpc_name` ("QueryStatus") with `req` (borrowed, packed before
  * return); deadline = rpc_write_timeout_ms when `write` else rpc_timeout_ms. `done`
  * completes the response. Returns ROUTE_PENDING, or ROUTE_DONE with a 503/500 problem
- * when the call cannot be started. */
+ * when the call cannot be started; while the master's channel is known to be down
+ * (rpc_channel_known_down) no call is started: `done` runs at once with an UNAVAILABLE
+ * result (503 + Retry-After through route_rpc_failed). */
 enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
                                 const ProtobufCMessage *req, bool write,
                                 route_master_done_fn done);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dm_error.h"
+#include "dm_name.h"
 
 struct seg {
     const char *p;
@@ -88,15 +89,11 @@ static bool is_param(const struct seg *t)
     return t->n >= 3 && t->p[0] == '{' && t->p[t->n - 1] == '}';
 }
 
+/* Every path parameter follows the name rule of dm_name.h (the one a task config's
+ * `name` follows too, so that a task created from a body can be addressed by path). */
 static bool param_ok(const char *v)
 {
-    if (!v || !*v)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f || *p == '/')
-            return false;
-    }
-    return true;
+    return v && dm_name_check(v, strlen(v), NULL) == NULL;
 }
 
 /* Does the template's segment list match the path's? Literal comparison only. */

@@ -6,7 +6,8 @@
  *
  * Matching: the raw (still percent-encoded) path is split on '/', literal segments are
  * compared byte-wise, template segments capture one segment which is percent-decoded
- * and validated (non-empty, no control characters, no '/' after decoding, valid %XX).
+ * and validated (valid %XX; the decoded value follows dm_name_check: non-empty, no
+ * control characters, no '/', no leading YAML document marker, <= DM_NAME_MAX bytes).
  * One trailing '/' is tolerated. Bounded: path <= ROUTER_MAX_PATH bytes,
  * <= ROUTER_MAX_SEGMENTS segments, <= ROUTER_MAX_PARAMS captures.
  *

@@ -279,6 +279,11 @@ static void poll_start(struct stream_hub *h, struct topic *t)
     int64_t timeout = h->env->rpc_timeout_ms > 0 ? h->env->rpc_timeout_ms : 10000;
     struct rpc_md md[1] = {{"x-request-id", "dm-gateway-status-stream"}};
     metrics_sse_poll();
+    if (h->env->master && rpc_channel_known_down(h->env->master)) {   /* fail fast */
+        poll_done(t, RPC_UNAVAILABLE, "master unavailable (QueryStatus): the connection is in "
+                  "TRANSIENT_FAILURE", NULL);
+        return;
+    }
     int rc = h->env->master && m ? rpc_call_start(h->env->master, m, &r.base, timeout, md, 1,
                                                    poll_cb, t)
                                  : DM_E_STATE;

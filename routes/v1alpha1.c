@@ -69,6 +69,10 @@ static ProtobufCMessage *decode(struct route_ctx *c, const ProtobufCMessageDescr
     char err[256] = "";
     const char *body = c->req.body_len ? c->req.body : "{}";
     size_t len = c->req.body_len ? c->req.body_len : 2;
+    if (!body_json_cost_fits(body, len, err, sizeof(err))) {
+        gw_error(c, RPC_INVALID_ARGUMENT, err);
+        return NULL;
+    }
     if (pbjson_decode(d, body, len, &m, err, sizeof(err)) != DM_OK) {
         gw_error(c, RPC_INVALID_ARGUMENT, err);
         return NULL;

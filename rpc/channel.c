@@ -1,6 +1,7 @@
 /* channel.c - rpc_channel: one insecure grpc_channel per target plus the per-channel
  * cache of registered call handles (grpc_channel_register_call), keyed by path. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +16,27 @@ struct chan_reg {
     struct chan_reg *next;
 };
 
+/* The connectivity watcher of rpc_channel_known_down. It outlives the channel while a
+ * watch is armed (gRPC completes it on the client queue, possibly after the channel was
+ * freed): whoever sees it last (channel_free or the completion) frees it. */
+struct chan_watch {
+    struct rpc_tag tag;              /* first: the completion-queue tag */
+    pthread_mutex_t mu;              /* guards ch, armed, last */
+    grpc_channel *ch;                /* NULL once the channel is being freed */
+    grpc_connectivity_state last;
+    bool armed;
+    atomic_bool down;                /* the snapshot */
+};
+
+#define WATCH_PERIOD_MS 1000
+
 struct rpc_channel {
     grpc_channel *ch;
     char *target;
-    pthread_mutex_t mu;    /* guards regs */
+    pthread_mutex_t mu;    /* guards regs and watch creation */
     struct chan_reg *regs;
+    struct chan_watch *watch;
+    atomic_bool watching;  /* watch created (read without mu) */
 };
 
 struct rpc_channel *rpc_channel_new(const char *target)
@@ -44,12 +61,29 @@ struct rpc_channel *rpc_channel_new(const char *target)
     return c;
 }
 
+static void watch_free(struct chan_watch *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
 void rpc_channel_free(struct rpc_channel *c)
 {
     if (!c)
         return;
-    /* calls still in flight keep the channel stack alive inside gRPC */
+    struct chan_watch *w = c->watch;
+    bool free_watch = false;
+    if (w) {
+        pthread_mutex_lock(&w->mu);
+        w->ch = NULL;              /* a completion after this frees it */
+        free_watch = !w->armed;
+        pthread_mutex_unlock(&w->mu);
+    }
+    /* calls still in flight keep the channel stack alive inside gRPC; an armed watch
+     * completes (SHUTDOWN) on the client queue */
     grpc_channel_destroy(c->ch);
+    if (free_watch)
+        watch_free(w);
     for (struct chan_reg *r = c->regs, *next; r; r = next) {
         next = r->next;
         free(r->path);
@@ -115,6 +149,67 @@ enum rpc_chan_state rpc_channel_state(struct rpc_channel *c, bool try_connect)
     case GRPC_CHANNEL_SHUTDOWN: break;
     }
     return RPC_CHAN_SHUTDOWN;
+}
+
+/* w->mu held: watch the next change, or WATCH_PERIOD_MS. */
+static void watch_arm(struct chan_watch *w)
+{
+    w->armed = rpc_client_watch(w->ch, w->last, WATCH_PERIOD_MS, &w->tag) == DM_OK;
+}
+
+/* Client queue thread: a state change or the period passed. */
+static void watch_fired(struct rpc_tag *t, bool ok)
+{
+    (void)ok;   /* false = the period passed without a change: look anyway */
+    struct chan_watch *w = (struct chan_watch *)t;
+    pthread_mutex_lock(&w->mu);
+    w->armed = false;
+    if (!w->ch) {
+        pthread_mutex_unlock(&w->mu);
+        watch_free(w);
+        return;
+    }
+    grpc_connectivity_state st = grpc_channel_check_connectivity_state(w->ch, 0);
+    if (st == GRPC_CHANNEL_TRANSIENT_FAILURE)
+        atomic_store(&w->down, true);
+    else if (st == GRPC_CHANNEL_READY)
+        atomic_store(&w->down, false);
+    if (st == GRPC_CHANNEL_IDLE && atomic_load(&w->down))
+        st = grpc_channel_check_connectivity_state(w->ch, 1);   /* nobody else will */
+    w->last = st;
+    watch_arm(w);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The first rpc_channel_known_down of a channel: create and arm its watcher. */
+static void watch_start(struct rpc_channel *c)
+{
+    pthread_mutex_lock(&c->mu);
+    if (!c->watch && rpc_client_cq()) {
+        struct chan_watch *w = calloc(1, sizeof(*w));
+        if (w) {
+            w->tag.fn = watch_fired;
+            pthread_mutex_init(&w->mu, NULL);
+            w->ch = c->ch;
+            pthread_mutex_lock(&w->mu);
+            w->last = grpc_channel_check_connectivity_state(c->ch, 0);
+            atomic_store(&w->down, w->last == GRPC_CHANNEL_TRANSIENT_FAILURE);
+            watch_arm(w);
+            pthread_mutex_unlock(&w->mu);
+            c->watch = w;
+            atomic_store(&c->watching, true);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+bool rpc_channel_known_down(struct rpc_channel *c)
+{
+    if (!c)
+        return false;
+    if (!atomic_load(&c->watching))
+        watch_start(c);
+    return c->watch && atomic_load(&c->watch->down);
 }
 
 const char *rpc_chan_state_name(enum rpc_chan_state s)

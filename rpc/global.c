@@ -18,7 +18,9 @@ static struct {
     int refs;
     grpc_completion_queue *cq;
     pthread_t thread;
-} g = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    pthread_mutex_t watch_mu; /* guards stopping and every connectivity watch armed */
+    bool stopping;            /* the queue is shutting down: arm nothing more */
+} g = { .mu = PTHREAD_MUTEX_INITIALIZER, .watch_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static _Thread_local bool on_client_thread;
 
@@ -51,6 +53,9 @@ int rpc_global_init(void)
     rpc_absl_tune();
     grpc_init();
     g.cq = grpc_completion_queue_create_for_next(NULL);
+    pthread_mutex_lock(&g.watch_mu);
+    g.stopping = false;
+    pthread_mutex_unlock(&g.watch_mu);
     if (!g.cq || pthread_create(&g.thread, NULL, client_thread, g.cq) != 0) {
         if (g.cq)
             grpc_completion_queue_destroy(g.cq);
@@ -72,6 +77,9 @@ void rpc_global_shutdown(void)
         goto out;
     /* the loop delivers the remaining completions (every call has a deadline), then
      * GRPC_QUEUE_SHUTDOWN */
+    pthread_mutex_lock(&g.watch_mu);
+    g.stopping = true;
+    pthread_mutex_unlock(&g.watch_mu);
     grpc_completion_queue_shutdown(g.cq);
     pthread_join(g.thread, NULL);
     grpc_completion_queue_destroy(g.cq);
@@ -84,6 +92,19 @@ out:
 grpc_completion_queue *rpc_client_cq(void)
 {
     return g.cq;
+}
+
+int rpc_client_watch(grpc_channel *ch, grpc_connectivity_state last, int64_t ms,
+                     struct rpc_tag *tag)
+{
+    int rc = DM_E_STATE;
+    pthread_mutex_lock(&g.watch_mu);
+    if (g.cq && !g.stopping) {
+        grpc_channel_watch_connectivity_state(ch, last, rpc_deadline_after(ms), g.cq, tag);
+        rc = DM_OK;
+    }
+    pthread_mutex_unlock(&g.watch_mu);
+    return rc;
 }
 
 bool rpc_on_client_thread(void)

@@ -68,6 +68,16 @@ enum rpc_chan_state { RPC_CHAN_IDLE, RPC_CHAN_CONNECTING, RPC_CHAN_READY,
 /* Current connectivity state; try_connect kicks an idle channel. */
 enum rpc_chan_state rpc_channel_state(struct rpc_channel *ch, bool try_connect);
 const char *rpc_chan_state_name(enum rpc_chan_state s);
+/* Fail-fast snapshot (issue 17): true while the channel is KNOWN to be down, that is its
+ * last observed state was TRANSIENT_FAILURE and it has not been READY since (the
+ * reconnect attempts in between, CONNECTING, do not clear it; calls started then would
+ * wait for the attempt, up to their deadline). The first call starts a watcher on the
+ * client completion queue (grpc_channel_watch_connectivity_state, re-armed at every
+ * change and at least once a second); while down it asks an IDLE channel to reconnect, so
+ * the snapshot turns false as soon as the target is READY again. Cheap: one atomic load
+ * after the first call. False before the first failure is seen and when the client
+ * queue is not running. Thread-safe. */
+bool rpc_channel_known_down(struct rpc_channel *ch);
 
 /* Outcome of one call. Owned by the callback for the duration of the callback only:
  * to keep `resp`, set res->resp = NULL after taking it (then free it yourself with

@@ -19,6 +19,11 @@ struct rpc_tag {
 /* ---- global.c ---- */
 /* The client completion queue (NULL before rpc_global_init / after shutdown). */
 grpc_completion_queue *rpc_client_cq(void);
+/* Watch ch's connectivity on the client queue (tag fires on a change from `last` or
+ * after ms). DM_OK, or DM_E_STATE once rpc_global_shutdown began (nothing armed): the
+ * check and the arming happen under one lock with the queue's shutdown. */
+int rpc_client_watch(grpc_channel *ch, grpc_connectivity_state last, int64_t ms,
+                     struct rpc_tag *tag);
 /* true on the client completion-queue thread (where blocking would deadlock). */
 bool rpc_on_client_thread(void);
 /* Dispatch the events of a next-type queue until GRPC_QUEUE_SHUTDOWN. */

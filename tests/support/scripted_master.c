@@ -166,12 +166,20 @@ static void handler(struct rpc_server_call *call, const ProtobufCMessage *req, v
 
 struct scripted_master *sm_start(int *port)
 {
+    *port = 0;
+    return sm_start_on(port);
+}
+
+struct scripted_master *sm_start_on(int *port)
+{
     struct scripted_master *sm = calloc(1, sizeof(*sm));
     if (!sm)
         return NULL;
     pthread_mutex_init(&sm->mu, NULL);
     pthread_cond_init(&sm->cv, NULL);
-    sm->srv = rpc_server_new("127.0.0.1:0", 2);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", *port);
+    sm->srv = rpc_server_new(addr, 2);
     if (!sm->srv)
         goto fail;
     const ProtobufCServiceDescriptor *svc = &pb__master__descriptor;

@@ -18,6 +18,9 @@ struct scripted_master;
 
 /* Listen on 127.0.0.1:<any>; *port receives the port. NULL on failure. */
 struct scripted_master *sm_start(int *port);
+/* Listen on 127.0.0.1:*port (0: any; *port receives it), e.g. to restart a master on the
+ * port a gateway already points at. NULL on failure. */
+struct scripted_master *sm_start_on(int *port);
 /* Answer held calls with CANCELLED, wait for delayed ones, shut down, free. */
 void sm_stop(struct scripted_master *sm);
 

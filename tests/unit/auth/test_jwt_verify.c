@@ -271,6 +271,52 @@ START_TEST(claims_matrix)
 }
 END_TEST
 
+/* issue 17: NumericDate claims that are not dates (1e300 was accepted through an undefined
+ * double -> int64 conversion) are malformed: 401, whatever claim carries them. */
+START_TEST(numeric_date_range)
+{
+    static const struct {
+        const char *claims;
+        enum auth_fail want;
+    } cases[] = {
+        {"\"exp\":1e300", AUTH_MALFORMED},
+        {"\"exp\":1.7976931348623157e308", AUTH_MALFORMED},
+        {"\"exp\":-1e300", AUTH_MALFORMED},
+        {"\"exp\":-1", AUTH_MALFORMED},
+        {"\"exp\":9223372036854775807", AUTH_MALFORMED},
+        {"\"exp\":253402300800", AUTH_MALFORMED},      /* year 10000 */
+        {"\"exp\":\"NaN\"", AUTH_MALFORMED},
+        {"\"exp\":\"Infinity\"", AUTH_MALFORMED},
+        {"\"exp\":\"1800000000\"", AUTH_MALFORMED},
+        {"\"exp\":null", AUTH_MALFORMED},
+        {"\"exp\":true", AUTH_MALFORMED},
+        {"\"exp\":[1800000000]", AUTH_MALFORMED},
+        {"\"exp\":1800000000,\"nbf\":1e300", AUTH_MALFORMED},
+        {"\"exp\":1800000000,\"nbf\":-5", AUTH_MALFORMED},
+        {"\"exp\":1800000000,\"iat\":-1e300", AUTH_MALFORMED},
+        {"\"exp\":1800000000,\"iat\":1e19", AUTH_MALFORMED},
+        {"\"exp\":253402300799", AUTH_OK},             /* 9999-12-31T23:59:59Z */
+        {"\"exp\":1800000000.5,\"iat\":1699999990.25", AUTH_OK},   /* fractions: RFC 7519 */
+        {"\"exp\":1800000000,\"nbf\":0", AUTH_OK},
+    };
+    struct auth_ctx *ctx = hs_ctx("HS256");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char payload[256];
+        snprintf(payload, sizeof(payload), "{%s," CLAIMS_OK "}", cases[i].claims);
+        enum auth_fail got = check_tok(ctx, hs(JWT_ALG_HS256, payload));
+        ck_assert_msg(got == cases[i].want, "%s: got %d, want %d", cases[i].claims, (int)got,
+                      (int)cases[i].want);
+    }
+    struct auth_identity *id = NULL;
+    char *tok = hs(JWT_ALG_HS256, P("\"exp\":253402300799," CLAIMS_OK));
+    ck_assert_int_eq(verify_tok(ctx, tok, &id), AUTH_OK);
+    ck_assert_int_eq(id->exp, 253402300799LL);
+    auth_identity_free(id);
+    free(tok);
+    auth_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(signature_and_alg_attacks)
 {
     struct auth_ctx *ctx = hs_ctx("HS256");
@@ -599,6 +645,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, header_shapes);
     tcase_add_test(tc, claims_matrix);
+    tcase_add_test(tc, numeric_date_range);
     tcase_add_test(tc, signature_and_alg_attacks);
     tcase_add_test(tc, scopes_and_www_authenticate);
     tcase_add_test(tc, hs_algorithms_and_mint);

@@ -1,5 +1,7 @@
 /* test_yamljson.c - common/yamljson.c: typing, order, anchors/merge, errors, emit round trip */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +111,7 @@ START_TEST(anchors_and_merge)
                          "z:\n  chunk: 1\n  <<: [*b]\n");
     json_t *b = json_object_get(v, "base");
     ck_assert(json_equal(b, json_object_get(v, "x")));
-    ck_assert_ptr_ne(b, json_object_get(v, "x"));   /* copies, not shared */
+    ck_assert_ptr_eq(b, json_object_get(v, "x"));   /* shared, never copied (issue 17) */
     json_t *y = json_object_get(v, "y");
     ck_assert_int_eq(json_integer_value(json_object_get(y, "threads")), 4);
     ck_assert_int_eq(json_integer_value(json_object_get(y, "chunk")), 128);
@@ -149,6 +151,101 @@ START_TEST(errors)
 }
 END_TEST
 
+/* issue 17: aliases are shared and the budget counts expanded BYTES. */
+static char *alias_doc(size_t scalar_len, size_t aliases)
+{
+    size_t cap = scalar_len + aliases * 8 + 64;
+    char *d = malloc(cap);
+    ck_assert_ptr_nonnull(d);
+    size_t n = (size_t)snprintf(d, cap, "name: t\nbig: &a \"");
+    memset(d + n, 'x', scalar_len);
+    n += scalar_len;
+    n += (size_t)snprintf(d + n, cap - n, "\"\nlist: [");
+    for (size_t i = 0; i < aliases; i++)
+        n += (size_t)snprintf(d + n, cap - n, "%s*a", i ? "," : "");
+    snprintf(d + n, cap - n, "]\n");
+    return d;
+}
+
+START_TEST(alias_budget_counts_bytes)
+{
+    char err[256];
+    /* the issue's 44,801-byte body: one 32 KiB scalar aliased 3,000 times (~94 MiB) */
+    char *d = alias_doc(32768, 3000);
+    ck_assert_ptr_null(yamljson_parse(d, strlen(d), err, sizeof(err)));
+    ck_assert_msg(strstr(err, "document too large: its aliases expand to more than") != NULL, "%s", err);
+    char want[128];
+    snprintf(want, sizeof(want), "the budget of a %zu-byte document", strlen(d));
+    ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+    free(d);
+    /* a few aliases of it are fine, and share the one value */
+    d = alias_doc(32768, 4);
+    json_t *v = yamljson_parse(d, strlen(d), err, sizeof(err));
+    ck_assert_msg(v != NULL, "%s", err);
+    json_t *list = json_object_get(v, "list");
+    ck_assert_uint_eq(json_array_size(list), 4);
+    ck_assert_ptr_eq(json_array_get(list, 0), json_object_get(v, "big"));
+    ck_assert_ptr_eq(json_array_get(list, 3), json_object_get(v, "big"));
+    ck_assert_uint_eq(json_string_length(json_array_get(list, 2)), 32768);
+    /* emitting expands the aliases again: a value equal to the parse */
+    char *y = yamljson_emit(v);
+    ck_assert_ptr_nonnull(y);
+    json_t *back = yamljson_parse(y, strlen(y), err, sizeof(err));
+    ck_assert_msg(back != NULL, "%s", err);
+    ck_assert(json_equal(v, back));
+    json_decref(back);
+    free(y);
+    json_decref(v);
+    free(d);
+    /* the classic billion laughs (617 bytes) */
+    const char *lol =
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    ck_assert_ptr_null(yamljson_parse(lol, strlen(lol), err, sizeof(err)));
+    ck_assert_msg(strstr(err, "its aliases expand to more than") != NULL, "%s", err);
+    /* dense text without aliases: 1 MiB of "0," is ~512k nodes (~40 MiB of jansson) */
+    size_t n = 1u << 20;
+    d = malloc(n + 1);
+    ck_assert_ptr_nonnull(d);
+    d[0] = '[';
+    for (size_t i = 1; i < n - 1; i += 2) {
+        d[i] = '0';
+        d[i + 1] = ',';
+    }
+    d[n - 2] = '0';
+    d[n - 1] = ']';
+    d[n] = '\0';
+    ck_assert_ptr_null(yamljson_parse(d, n, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "document too large: it expands to more than") != NULL, "%s", err);
+    /* ... and the same text as JSON costs the same: over its budget before jansson runs */
+    ck_assert_uint_gt(yamljson_json_cost(d, n), yamljson_budget(n));
+    free(d);
+    /* explicit budgets: exactly at the cost passes, one byte less fails */
+    const char *small = "k: vv\n";   /* mapping + key "k" + scalar "vv" */
+    size_t cost = 3 * YAMLJSON_NODE_COST + 1 + 2;
+    v = yamljson_parse_budget(small, strlen(small), cost, err, sizeof(err));
+    ck_assert_msg(v != NULL, "%s", err);
+    json_decref(v);
+    ck_assert_ptr_null(yamljson_parse_budget(small, strlen(small), cost - 1, err, sizeof(err)));
+    /* the budget formula and the JSON pre-scan */
+    ck_assert_uint_eq(yamljson_budget(0), YAMLJSON_BUDGET_MIN);
+    ck_assert_uint_eq(yamljson_budget(1000), YAMLJSON_BUDGET_MIN + YAMLJSON_BUDGET_FACTOR * 1000);
+    ck_assert_uint_eq(yamljson_budget(SIZE_MAX / 2), SIZE_MAX);
+    ck_assert_uint_eq(yamljson_json_cost("{}", 2), 2 * YAMLJSON_NODE_COST + 2);
+    ck_assert_uint_eq(yamljson_json_cost("[1,2]", 5), 3 * YAMLJSON_NODE_COST + 5);
+    /* commas, brackets and escaped quotes inside strings are not values */
+    const char *str = "[\"a,b[c{\\\",\"]";
+    ck_assert_uint_eq(yamljson_json_cost(str, strlen(str)), 2 * YAMLJSON_NODE_COST + strlen(str));
+}
+END_TEST
+
 START_TEST(emit_round_trip)
 {
     json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:f, s:b, s:n, s:[], s:{}, s:[s,{s:s}],"
@@ -179,6 +276,7 @@ int main(void)
     tcase_add_test(tc, scalar_typing);
     tcase_add_test(tc, anchors_and_merge);
     tcase_add_test(tc, errors);
+    tcase_add_test(tc, alias_budget_counts_bytes);
     tcase_add_test(tc, emit_round_trip);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);

@@ -284,6 +284,51 @@ START_TEST(start_task_yaml_201_location)
 }
 END_TEST
 
+/* issue 17: a body's task name follows the path name rule (dm_name_check): a name GET or
+ * DELETE could never address is refused with 422 before any master call. */
+START_TEST(test_regress_issue17_task_names)
+{
+    static const char *const json_bodies[] = {
+        "{\"name\":\"atk\\nmeta-schema: x\",\"task-mode\":\"all\"}",
+        "{\"name\":\"atk\\r\\nSet-Cookie: a=1\",\"task-mode\":\"all\"}",
+        "{\"name\":\"atk\\tx\",\"task-mode\":\"all\"}",
+        "{\"name\":\"---atk\",\"task-mode\":\"all\"}",
+        "{\"name\":\"a/b\",\"task-mode\":\"all\"}",
+        "{\"task\":\"name: \\\"atk\\\\tx\\\"\\n\"}",
+    };
+    static const char *const yaml_bodies[] = {
+        "name: \"atk\\nmeta-schema: x\"\ntask-mode: all\n",
+        "name: \"atk\\r\\nSet-Cookie: a=1\"\ntask-mode: all\n",
+        "name: \"atk\\tx\"\n",
+        "name: \"---\"\n",
+    };
+    struct res r;
+    sm_set_json(sm, "StartTask", "{\"result\":true,\"msg\":\"\",\"workers\":[]}");
+    sm_set_json(sm, "CheckTask", "{\"result\":true,\"msg\":\"check pass!!!\"}");
+    unsigned starts = sm_count(sm, "StartTask"), checks = sm_count(sm, "CheckTask");
+    for (size_t i = 0; i < sizeof(json_bodies) / sizeof(json_bodies[0]); i++) {
+        http(&r, "POST", "/api/v1/tasks", tok_write, "application/json", json_bodies[i], NULL);
+        ck_assert_msg(r.status == 422, "json %zu: %d %s", i, r.status, r.body);
+        ck_assert_msg(strstr(r.body, "invalid task name: it ") != NULL, "json %zu: %s", i, r.body);
+        ck_assert(has_header(&r, "application/problem+json"));
+        http(&r, "POST", "/api/v1/tasks/check", tok_write, "application/json", json_bodies[i], NULL);
+        ck_assert_msg(r.status == 422, "check json %zu: %d", i, r.status);
+    }
+    for (size_t i = 0; i < sizeof(yaml_bodies) / sizeof(yaml_bodies[0]); i++) {
+        http(&r, "POST", "/api/v1/tasks", tok_write, "application/yaml", yaml_bodies[i], NULL);
+        ck_assert_msg(r.status == 422, "yaml %zu: %d %s", i, r.status, r.body);
+        ck_assert_ptr_nonnull(strstr(r.body, "a task name follows the rule of path names"));
+    }
+    ck_assert_uint_eq(sm_count(sm, "StartTask"), starts);
+    ck_assert_uint_eq(sm_count(sm, "CheckTask"), checks);
+    /* a good name still goes through */
+    http(&r, "POST", "/api/v1/tasks", tok_write, "application/json",
+         "{\"name\":\"ok-name\",\"task-mode\":\"all\"}", NULL);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_uint_eq(sm_count(sm, "StartTask"), starts + 1);
+}
+END_TEST
+
 START_TEST(dm_errors_map_to_http)
 {
     struct res r;
@@ -704,6 +749,61 @@ START_TEST(master_down_503_fast)
     ck_assert_int_eq(r.status, 503);
     gw_port = save;
     stop_pid(pid);
+}
+END_TEST
+
+/* issue 17 (fail fast): once the master's channel is in TRANSIENT_FAILURE, reads, writes
+ * and status streams get 503 + Retry-After at once (not after the 10 s rpc-timeout), and
+ * the first request after the master is back READY gets its answer. */
+START_TEST(test_regress_issue17_master_down_fails_fast_then_recovers)
+{
+    int mport = 0;
+    struct scripted_master *m2 = sm_start_on(&mport);
+    ck_assert_ptr_nonnull(m2);
+    sm_set_json(m2, "QueryStatus", "{\"result\":true,\"msg\":\"\",\"workers\":[]}");
+    int port = tu_free_port();
+    const char *extra[] = {"--rpc-timeout", "10s", "--rpc-write-timeout", "10s", NULL};
+    pid_t pid = spawn_gateway_v(port, mport, extra);
+    wait_live(port);
+    int save = gw_port;
+    gw_port = port;
+    struct res r;
+    http(&r, "GET", "/api/v1/tasks", tok_read, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    sm_stop(m2);
+    /* the watcher sees TRANSIENT_FAILURE within a reconnect attempt (backoff 1-3 s) */
+    bool fast_path = false;
+    for (int i = 0; i < 40 && !fast_path; i++) {
+        http(&r, "GET", "/api/v1/tasks", tok_read, NULL, NULL, NULL);
+        ck_assert_msg(r.status == 503, "master down: %d %s", r.status, r.body);
+        ck_assert_msg(r.secs < 2.0, "503 took %f s", r.secs);
+        ck_assert(has_header(&r, "Retry-After: 1"));
+        fast_path = strstr(r.body, "TRANSIENT_FAILURE") != NULL;
+        if (!fast_path)
+            usleep(200000);
+    }
+    ck_assert_msg(fast_path, "never answered from the connectivity snapshot: %s", r.body);
+    /* writes and the status stream answer the same way */
+    http(&r, "POST", "/api/v1/tasks/t1/pause", tok_write, NULL, NULL, NULL);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_msg(r.secs < 2.0, "write 503 took %f s", r.secs);
+    ck_assert_ptr_nonnull(strstr(r.body, "TRANSIENT_FAILURE"));
+    http(&r, "GET", "/api/v1/tasks/t1/status/stream", tok_read, NULL, NULL, "--max-time 5");
+    ck_assert_int_eq(r.status, 503);
+    ck_assert(has_header(&r, "Retry-After: 1"));
+    /* the master comes back on the same port: 200 as soon as the channel is READY */
+    m2 = sm_start_on(&mport);
+    ck_assert_ptr_nonnull(m2);
+    sm_set_json(m2, "QueryStatus", "{\"result\":true,\"msg\":\"\",\"workers\":[]}");
+    long long t0 = tu_now_ms();
+    do {
+        usleep(100000);
+        http(&r, "GET", "/api/v1/tasks", tok_read, NULL, NULL, NULL);
+    } while (r.status != 200 && tu_now_ms() - t0 < 15000);
+    ck_assert_msg(r.status == 200, "not back after %lld ms: %d %s", tu_now_ms() - t0, r.status, r.body);
+    gw_port = save;
+    stop_pid(pid);
+    sm_stop(m2);
 }
 END_TEST
 
@@ -1146,6 +1246,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, start_task_yaml_201_location);
+    tcase_add_test(tc, test_regress_issue17_task_names);
     tcase_add_test(tc, dm_errors_map_to_http);
     tcase_add_test(tc, test_regress_start_twice_409);
     tcase_add_test(tc, query_routes);
@@ -1156,6 +1257,7 @@ int main(void)
     tcase_add_test(tc, limits_and_protocol);
     tcase_add_test(tc, master_never_answers_504_livez_fast);
     tcase_add_test(tc, master_down_503_fast);
+    tcase_add_test(tc, test_regress_issue17_master_down_fails_fast_then_recovers);
     tcase_add_test(tc, coalesces_identical_concurrent_reads);
     tcase_add_test(tc, coalescing_off_is_one_rpc_per_request);
     tcase_add_test(tc, sse_status_stream);

@@ -1,6 +1,7 @@
 /* test_taskcfg.c - master/taskcfg*.c, yamltree.c, subtask.c: task.yaml decoding with
  * DM's strictness and messages, adjust() validation, subtask TOML generation. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,13 @@ static const struct bad_case bad[] = {
     {"name: t\nname2: [\nx: y\n", "decode task config failed: yaml: line "},
     {"name: t\n  bad: indent\n", "decode task config failed: yaml: line 2: mapping values are not allowed in this context"},
     {"task-mode: all\n" TGT INST, "[code=20019:class=dm-master:scope=internal:level=medium] must specify a unique task name"},
+    /* issue 17: a name a path cannot address (dm_name_check) is a config error */
+    {"name: \"atk\\nmeta-schema: x\"\ntask-mode: all\n" TGT INST,
+     "[code=20019:class=dm-master:scope=internal:level=medium] must specify a unique task name: the task name contains a control character (byte 3)"},
+    {"name: \"atk\\r\\nSet-Cookie: a=1\"\ntask-mode: all\n" TGT INST, "contains a control character (byte 3)"},
+    {"name: \"atk\\tx\"\ntask-mode: all\n" TGT INST, "contains a control character (byte 3)"},
+    {"name: \"---atk\"\ntask-mode: all\n" TGT INST, "starts with a YAML document marker"},
+    {"name: a/b\ntask-mode: all\n" TGT INST, "contains '/' (byte 1)"},
     {"name: t\ntask-mode: fast\n" TGT INST, "[code=20020:class=dm-master:scope=internal:level=medium] please specify right task-mode, support `full`, `incremental`, `all`"},
     {"name: t\ntask-mode: incremental\n" TGT "mysql-instances:\n  - source-id: s1\n",
      "[code=20022:class=dm-master:scope=internal:level=medium] mysql-instance(0) must set meta for task-mode incremental"},
@@ -168,6 +176,49 @@ START_TEST(bad_configs)
 }
 END_TEST
 
+/* issue 17: aliases are charged at their expanded size (yamljson_budget), so neither a
+ * 32 KiB scalar aliased 3,000 times nor billion laughs reach the decoder's copies. */
+START_TEST(alias_amplification_is_a_config_error)
+{
+    size_t cap = 32768 + 3000 * 4 + 256;
+    char *y = malloc(cap);
+    ck_assert_ptr_nonnull(y);
+    size_t n = (size_t)snprintf(y, cap, "name: t\ntask-mode: all\nignore-checking-items: [&a \"");
+    memset(y + n, 'x', 32768);
+    n += 32768;
+    n += (size_t)snprintf(y + n, cap - n, "\"");
+    for (int i = 0; i < 3000; i++)
+        n += (size_t)snprintf(y + n, cap - n, ",*a");
+    snprintf(y + n, cap - n, "]\n");
+    struct master_task_cfg *c = NULL;
+    char *err = NULL;
+    ck_assert_int_eq(master_taskcfg_parse(y, strlen(y), &c, &err), DM_E_INVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, "[code=20003:class=dm-master:scope=internal:level=medium] decode task "
+                              "config failed: yaml: document too large: its aliases expand to more than") != NULL,
+                  "%s", err);
+    free(err);
+    free(y);
+    const char *lol =
+        "name: t\nfoo:\n"
+        "  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        "  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
+    ck_assert_int_eq(master_taskcfg_parse(lol, strlen(lol), &c, &err), DM_E_INVAL);
+    ck_assert_msg(strstr(err, "yaml: document too large") != NULL, "%s", err);
+    free(err);
+    /* an anchor used inside itself (go-yaml: "value contains itself") */
+    const char *self = "name: t\nfoo: &s [1, *s]\n";
+    ck_assert_int_eq(master_taskcfg_parse(self, strlen(self), &c, &err), DM_E_INVAL);
+    ck_assert_msg(strstr(err, "yaml: anchor 's' value contains itself") != NULL, "%s", err);
+    free(err);
+}
+END_TEST
+
 START_TEST(anchors_and_encrypted_password_pass_through)
 {
     const char *y = "name: t\ntask-mode: all\n"
@@ -189,6 +240,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, good_config_and_subtask);
     tcase_add_loop_test(tc, bad_configs, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+    tcase_add_test(tc, alias_amplification_is_a_config_error);
     tcase_add_test(tc, anchors_and_encrypted_password_pass_through);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);

@@ -48,7 +48,11 @@ START_TEST(not_found_and_method_not_allowed)
     router_match_clear(&m);
     /* encoded slash, NUL, bad escapes and empty segments never match a parameter */
     const char *bad[] = {"/api/v1/tasks/a%2Fb", "/api/v1/tasks/%00", "/api/v1/tasks/%zz",
-                         "/api/v1/tasks/%4", "/api/v1/tasks//errors", "api/v1/tasks", ""};
+                         "/api/v1/tasks/%4", "/api/v1/tasks//errors", "api/v1/tasks", "",
+                         /* issue 17: the name rule (dm_name_check) */
+                         "/api/v1/tasks/atk%0Ameta-schema:%20x", "/api/v1/tasks/atk%0D%0ASet-Cookie:%20a=1",
+                         "/api/v1/tasks/atk%09x", "/api/v1/tasks/---atk", "/api/v1/tasks/...x",
+                         "/api/v1/tasks/a%7Fb"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(router_match(router_table, router_table_len, "GET", bad[i], &m), DM_E_NOT_FOUND);
         router_match_clear(&m);

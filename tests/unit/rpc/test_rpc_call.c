@@ -462,6 +462,47 @@ START_TEST(channel_state_reporting)
 }
 END_TEST
 
+/* issue 17: the fail-fast snapshot. Down only once TRANSIENT_FAILURE was seen, up again
+ * as soon as the target is READY (bounded waits, no timing assertion). */
+static bool wait_known_down(struct rpc_channel *c, bool want, int ms)
+{
+    for (long long end = tu_now_ms() + ms; tu_now_ms() < end; usleep(20 * 1000))
+        if (rpc_channel_known_down(c) == want)
+            return true;
+    return rpc_channel_known_down(c) == want;
+}
+
+START_TEST(channel_known_down_snapshot)
+{
+    ck_assert(!rpc_channel_known_down(NULL));
+    /* a working target is never "down" */
+    struct rpc_channel *up = rpc_channel_new(target);
+    ck_assert(!rpc_channel_known_down(up));
+    ck_assert_int_eq(wait_state(up, RPC_CHAN_READY, 3000), RPC_CHAN_READY);
+    ck_assert(!rpc_channel_known_down(up));
+    rpc_channel_free(up);   /* with its watch armed */
+
+    int port = tu_free_port();
+    char t[64];
+    snprintf(t, sizeof(t), "127.0.0.1:%d", port);
+    struct rpc_channel *c = rpc_channel_new(t);
+    ck_assert(!rpc_channel_known_down(c));   /* unknown yet: not down */
+    rpc_channel_state(c, true);              /* a connection attempt fails */
+    ck_assert(wait_known_down(c, true, 5000));
+    /* the target comes up on that port: the watcher reconnects by itself */
+    struct rpc_server *s = rpc_server_new(t, 1);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(rpc_server_register(s, m_query, h_query, NULL), DM_OK);
+    int bound = 0;
+    ck_assert_int_eq(rpc_server_start(s, &bound), DM_OK);
+    ck_assert_int_eq(bound, port);
+    ck_assert(wait_known_down(c, false, 10000));
+    ck_assert_int_eq(rpc_channel_state(c, false), RPC_CHAN_READY);
+    rpc_channel_free(c);
+    rpc_server_free(s);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != DM_OK || rpc_global_init() != DM_OK)   /* refcounted */
@@ -493,6 +534,7 @@ int main(void)
     tcase_add_test(tc, shutdown_lets_in_flight_call_finish);
     tcase_add_test(tc, server_never_started_and_bad_listen);
     tcase_add_test(tc, channel_state_reporting);
+    tcase_add_test(tc, channel_known_down_snapshot);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);   /* gRPC threads do not survive fork() */

@@ -1,0 +1,23 @@
+/* dm_name.h - the one rule for names that address a resource (task names above all):
+ * a name in a request body must be addressable by a request path, so the gateway's
+ * router (every path parameter), the gateway's body validation (a task config's `name`)
+ * and our dm-master (start-task, update-task, check-task) all call dm_name_check.
+ *
+ * The rule: 1 to DM_NAME_MAX bytes; no control character (0x00-0x1f, 0x7f: a name with
+ * "\n" or "\r\n" could never be GET or DELETEd by path and breaks header and log lines);
+ * no '/' (a path segment); not starting with "---" or "..." (YAML document markers:
+ * the task name is written into YAML configs and DM's meta).
+ * Thread-safety: pure functions. */
+#ifndef DM_NAME_H
+#define DM_NAME_H
+
+#include <stddef.h>
+
+#define DM_NAME_MAX 512
+
+/* NULL when name[0..len) follows the rule, else a static English sentence saying which
+ * part of the rule it breaks ("contains a control character"); the offending byte's
+ * offset goes to *at when at is not NULL. */
+const char *dm_name_check(const char *name, size_t len, size_t *at);
+
+#endif /* DM_NAME_H */

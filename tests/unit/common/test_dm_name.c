@@ -1,0 +1,60 @@
+/* test_dm_name.c - common/dm_name.c: the one name rule (router path parameters, task
+ * bodies, dm-master's task configs). */
+#include <check.h>
+#include <string.h>
+
+#include "dm_name.h"
+#include "testutil.h"
+
+START_TEST(good_names)
+{
+    static const char *const good[] = {"t", "shop-sync", "task_1", "a.b", "127.0.0.1:8262",
+                                       "test-`db`.`tbl`", "--x", "..x", "x---", "名前", " sp "};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(dm_name_check(good[i], strlen(good[i]), NULL) == NULL, "%s", good[i]);
+    char longest[DM_NAME_MAX];
+    memset(longest, 'a', sizeof(longest));
+    ck_assert_ptr_null(dm_name_check(longest, sizeof(longest), NULL));
+}
+END_TEST
+
+START_TEST(bad_names_say_which_rule)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        const char *why;
+        size_t at;
+    } bad[] = {
+        {"", 0, "is empty", 0},
+        {"atk\nmeta-schema: x", 18, "contains a control character", 3},
+        {"atk\r\nSet-Cookie: a=1", 20, "contains a control character", 3},
+        {"atk\tx", 5, "contains a control character", 3},
+        {"a\0b", 3, "contains a control character", 1},
+        {"ab\x7f", 3, "contains a control character", 2},
+        {"a/b", 3, "contains '/'", 1},
+        {"---atk", 6, "starts with a YAML document marker (\"---\" or \"...\")", 0},
+        {"...", 3, "starts with a YAML document marker (\"---\" or \"...\")", 0},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t at = 99;
+        const char *why = dm_name_check(bad[i].name, bad[i].len, &at);
+        ck_assert_msg(why && strcmp(why, bad[i].why) == 0, "case %zu: %s", i, why ? why : "ok");
+        ck_assert_uint_eq(at, bad[i].at);
+    }
+    char toolong[DM_NAME_MAX + 1];
+    memset(toolong, 'a', sizeof(toolong));
+    ck_assert_str_eq(dm_name_check(toolong, sizeof(toolong), NULL), "is longer than 512 bytes");
+    ck_assert_str_eq(dm_name_check(NULL, 0, NULL), "is empty");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("dm_name");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, good_names);
+    tcase_add_test(tc, bad_names_say_which_rule);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, false);
+}
