@@ -398,6 +398,10 @@ function route() {
   if (c.exp && c.exp * 1000 < Date.now()) { signOut(); return signinView('Your token has expired: paste a new one.'); }
   document.getElementById('who-name').textContent = `${c.sub} · ${c.scopes.join(' ') || 'no scopes'}`;
   const h = location.hash;
+  for (const a of document.querySelectorAll('#nav a[href^="#"]')) {
+    const cur = a.getAttribute('href') === '#/new' ? h === '#/new' : h !== '#/new';
+    if (cur) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
   const m = h.match(/^#\/tasks\/(.+)$/);
   if (m) return taskView(decodeURIComponent(m[1]));
   if (h === '#/new') return newTaskView();
