@@ -13,6 +13,7 @@
 #include "http_internal.h"
 #include "log.h"
 #include "metrics.h"
+#include "stream_ticket.h"
 
 int64_t http_now_us(void)
 {
@@ -347,7 +348,10 @@ static int auth_phase(struct gw_req *r, const struct route *rt)
     char www[512];
     const char *authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
     enum auth_fail f = AUTH_MISSING;
-    if (r->srv->auth)
+    const char *ticket = !authz && (rt->flags & ROUTE_F_TICKET) ? route_query(&r->ctx, "ticket") : NULL;
+    if (ticket)
+        f = route_ticket_redeem(r->srv->env, ticket, (int64_t)time(NULL), &r->id);
+    else if (r->srv->auth)
         f = auth_cache_verify(r->srv->auth_cache, r->srv->auth, authz, (int64_t)time(NULL),
                               &r->id);
     if (f == AUTH_OK && !auth_has_scope(r->id, rt->scope))
@@ -483,6 +487,7 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
     r->ctx.req.if_match = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-Match");
     r->ctx.req.if_none_match =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-None-Match");
+    r->ctx.req.last_event_id = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
     return MHD_YES;
 }
 

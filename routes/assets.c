@@ -83,14 +83,40 @@ enum route_rc h_docs(struct route_ctx *c)
     return send_asset(c, asset_find("docs/index.html"));
 }
 
-enum route_rc h_docs_asset(struct route_ctx *c)
+/* The {asset} path parameter under directory `dir` of the embedded files, or 404. */
+static enum route_rc send_param_asset(struct route_ctx *c, const char *dir, const char *what)
 {
     char name[128];
     const char *file = route_param(c, "asset");
     const struct asset_file *a = NULL;
-    if (file && (size_t)snprintf(name, sizeof name, "docs/%s", file) < sizeof name)
+    if (file && (size_t)snprintf(name, sizeof name, "%s/%s", dir, file) < sizeof name)
         a = asset_find(name);
     if (!a)
-        return route_problem(c, 404, "no such documentation file");
+        return route_problem(c, 404, "no such %s file", what);
     return send_asset(c, a);
+}
+
+enum route_rc h_docs_asset(struct route_ctx *c)
+{
+    return send_param_asset(c, "docs", "documentation");
+}
+
+/* ---------- the web console (console/app/) ---------- */
+
+enum route_rc h_root(struct route_ctx *c)
+{
+    static const char body[] = "The web console is at /console/\n";
+    route_header(c, "Location", "/console/");
+    route_header(c, "Cache-Control", "no-cache");
+    return route_text(c, 302, "text/plain; charset=utf-8", body, sizeof(body) - 1);
+}
+
+enum route_rc h_console(struct route_ctx *c)
+{
+    return send_asset(c, asset_find("app/index.html"));
+}
+
+enum route_rc h_console_asset(struct route_ctx *c)
+{
+    return send_param_asset(c, "app", "console");
 }

@@ -57,6 +57,12 @@ enum route_rc h_patch_task(struct route_ctx *c);
 enum route_rc h_handle_sqls(struct route_ctx *c);
 /* tasks_stream.c */
 enum route_rc h_stream_task_status(struct route_ctx *c);
+/* stream_ticket.c */
+enum route_rc h_create_stream_ticket(struct route_ctx *c);
+/* assets.c: the web console */
+enum route_rc h_root(struct route_ctx *c);
+enum route_rc h_console(struct route_ctx *c);
+enum route_rc h_console_asset(struct route_ctx *c);
 /* ddl_locks.c */
 enum route_rc h_list_ddl_locks(struct route_ctx *c);
 enum route_rc h_unlock_ddl_lock(struct route_ctx *c);

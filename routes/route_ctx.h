@@ -27,6 +27,7 @@
 
 struct coalescer;
 struct stream_hub;
+struct ticket_store;
 
 #define ROUTE_MAX_HEADERS 8
 #define ROUTE_MAX_QUERY 32
@@ -45,6 +46,7 @@ struct route_env {
     bool coalesce;                   /* identical concurrent GET reads share one RPC */
     struct coalescer *coalescer;     /* coalesce.h; owned (route_env_init/release) */
     struct stream_hub *streams;      /* tasks_stream.c; owned (route_env_init/release) */
+    struct ticket_store *tickets;    /* stream_ticket.h; owned (route_env_init/release) */
     atomic_bool draining;            /* SIGTERM: readyz answers 503 */
     const char *version;
     char *openapi_json;              /* openapi.yaml converted once (route_env_init) */
@@ -68,6 +70,7 @@ struct route_req {
     const char *accept;               /* Accept header, may be NULL */
     const char *if_match;             /* If-Match header, may be NULL */
     const char *if_none_match;        /* If-None-Match header, may be NULL */
+    const char *last_event_id;        /* Last-Event-ID header (SSE resume), may be NULL */
     const char *request_id;
     const struct auth_identity *id;   /* NULL when the route needs no auth */
     struct route_env *env;

@@ -25,8 +25,9 @@ const struct route router_table[] = {
     {"POST", "/api/v1/tasks/{name}/pause", "pauseTask", h_pause_task, W, AU, "Pause a task (OperateTask Pause)"},
     {"POST", "/api/v1/tasks/{name}/resume", "resumeTask", h_resume_task, W, AU, "Resume a task (OperateTask Resume)"},
     {"POST", "/api/v1/tasks/{name}/sql", "handleSQLs", h_handle_sqls, W, AU, "sql-skip / sql-replace / sql-inject (HandleSQLs)"},
-    {"GET", "/api/v1/tasks/{name}/status/stream", "streamTaskStatus", h_stream_task_status, R, 0, "Server-Sent Events of a task's status"},
+    {"GET", "/api/v1/tasks/{name}/status/stream", "streamTaskStatus", h_stream_task_status, R, ROUTE_F_TICKET, "Server-Sent Events of a task's status"},
     {"POST", "/api/v1/tasks/{name}/ddl-locks/break", "breakDDLLock", h_break_ddl_lock, A, AU, "Break a worker's DDL lock (BreakWorkerDDLLock)"},
+    {"POST", "/api/v1/stream-tickets", "createStreamTicket", h_create_stream_ticket, R, 0, "A single-use ticket that opens a status stream without a header"},
     /* DDL locks */
     {"GET", "/api/v1/ddl-locks", "listDDLLocks", h_list_ddl_locks, R, 0, "Sharding DDL locks (ShowDDLLocks)"},
     {"POST", "/api/v1/ddl-locks/{id}/unlock", "unlockDDLLock", h_unlock_ddl_lock, A, AU, "Unlock a DDL lock (UnlockDDLLock)"},
@@ -54,6 +55,9 @@ const struct route router_table[] = {
     {"GET", "/openapi.yaml", "openapiYaml", h_openapi_yaml, N, 0, "This API as OpenAPI 3.0 YAML"},
     {"GET", "/docs", "docs", h_docs, N, 0, "API documentation page"},
     {"GET", "/docs/{asset}", "docsAsset", h_docs_asset, N, 0, "A file of the documentation page"},
+    {"GET", "/", "root", h_root, N, 0, "Redirect to the web console"},
+    {"GET", "/console", "console", h_console, N, 0, "The web console"},
+    {"GET", "/console/{asset}", "consoleAsset", h_console_asset, N, 0, "A file of the web console"},
 };
 
 const size_t router_table_len = sizeof(router_table) / sizeof(router_table[0]);

@@ -34,6 +34,7 @@ typedef enum route_rc (*route_handler_fn)(struct route_ctx *c);
 
 /* Flags of a route. */
 #define ROUTE_F_AUDIT 0x1u      /* a write: one audit log line per request */
+#define ROUTE_F_TICKET 0x2u     /* ?ticket= (stream_ticket.h) may stand in for Authorization */
 
 struct route {
     const char *method;         /* "GET", "POST", "PUT", "PATCH", "DELETE" */

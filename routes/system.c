@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "openapi_doc.h"
+#include "stream_ticket.h"
 #include "yamljson.h"
 
 int route_env_init(struct route_env *env)
@@ -22,7 +23,8 @@ int route_env_init(struct route_env *env)
     env->openapi_json = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
     json_decref(doc);
     env->coalescer = coalescer_new();
-    if (!env->openapi_json || !env->coalescer || route_streams_init(env) != DM_OK) {
+    env->tickets = ticket_store_new();
+    if (!env->openapi_json || !env->coalescer || !env->tickets || route_streams_init(env) != DM_OK) {
         route_env_release(env);
         return DM_E_NOMEM;
     }
@@ -32,6 +34,8 @@ int route_env_init(struct route_env *env)
 void route_env_release(struct route_env *env)
 {
     route_streams_free(env);
+    ticket_store_free(env->tickets);
+    env->tickets = NULL;
     coalescer_free(env->coalescer);
     env->coalescer = NULL;
     free(env->openapi_json);

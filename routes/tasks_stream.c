@@ -6,16 +6,23 @@
  * a watcher of the task's topic and its stream starts with `retry:` and that status.
  * One topic per task polls QueryStatus every interval (the smallest ?interval= of its
  * watchers) from the hub thread, however many watchers it has; a changed answer is
- * sent to every watcher as `event: status`, a failed poll as `event: error` (problem
+ * sent to every watcher as `event: status`, a failed poll as `event: problem` (problem
  * JSON, once per distinct failure), and every heartbeat period each watcher gets a
  * `: heartbeat` comment (also how a client that left is noticed: the write fails and
  * the transport releases the stream).
+ *
+ * Event ids: every event carries `id: s<16 hex>` (status) or `id: p<16 hex>` (problem),
+ * the FNV-1a hash of what it says. Each event is a full snapshot, so its id names that
+ * snapshot like an ETag: a reconnecting client whose Last-Event-ID equals the id of the
+ * status it would get first is not sent that status again (it already shows it). Ids
+ * survive the topic being freed, a gateway restart and several gateway replicas.
  *
  * Locking: one hub mutex guards topics and watchers; a watcher's transport hooks
  * (park/wake) are called with it held, so a wake can never overtake its park. The
  * transport never calls into this file while holding one of its own locks that park or
  * wake take (libmicrohttpd: reader and free callbacks run outside its cleanup lock). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +31,7 @@
 #include "dm_error.h"
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
+#include "hash.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "pbjson.h"
@@ -120,11 +128,22 @@ static void push(struct route_stream *w, const char *s, size_t n)
     wake(w);
 }
 
+#define EVENT_ID_LEN 20   /* kind letter + 16 hex + NUL, rounded */
+
+/* The id of an event of `kind` ('s' status, 'p' problem) saying `what`. */
+static void event_id(char kind, const char *what, char out[EVENT_ID_LEN])
+{
+    snprintf(out, EVENT_ID_LEN, "%c%016llx", kind,
+             (unsigned long long)dm_fnv1a64(DM_FNV64_INIT, what, strlen(what)));
+}
+
 static void push_status(struct route_stream *w, const char *data)
 {
     struct dm_buf b;
+    char id[EVENT_ID_LEN];
+    event_id('s', data, id);
     dm_buf_init(&b, SSE_MAX_PENDING);
-    if (dm_buf_printf(&b, "event: status\ndata: %s\n\n", data) == DM_OK)
+    if (dm_buf_printf(&b, "id: %s\nevent: status\ndata: %s\n\n", id, data) == DM_OK)
         push(w, b.data, b.len);
     else
         end_watcher(w);
@@ -134,8 +153,10 @@ static void push_status(struct route_stream *w, const char *data)
 static void push_error(struct route_stream *w, int status, const char *detail)
 {
     struct dm_buf b;
+    char id[EVENT_ID_LEN];
+    event_id('p', detail, id);
     dm_buf_init(&b, SSE_MAX_PENDING);
-    int rc = dm_buf_adds(&b, "event: error\ndata: ");
+    int rc = dm_buf_printf(&b, "id: %s\nevent: problem\ndata: ", id);
     rc = rc ? rc : route_problem_json(&b, status, w->instance, w->request_id, detail);
     rc = rc ? rc : dm_buf_adds(&b, "\n\n");
     if (rc == DM_OK)
@@ -493,9 +514,13 @@ static struct topic *topic_get(struct stream_hub *h, const char *name)
     return t;
 }
 
-/* Join the task's topic with the status this request just got (`data`, taken). */
-static int join(struct stream_hub *h, struct route_stream *w, const char *name, char *data)
+/* Join the task's topic with the status this request just got (`data`, taken); it is
+ * sent first unless the client's Last-Event-ID (`have`, may be NULL) names it. */
+static int join(struct stream_hub *h, struct route_stream *w, const char *name, char *data,
+                const char *have)
 {
+    char id[EVENT_ID_LEN];
+    event_id('s', data, id);
     int rc = DM_E_UNAVAILABLE;
     pthread_mutex_lock(&h->mu);
     struct topic *t = h->stop ? NULL : topic_get(h, name);
@@ -504,7 +529,8 @@ static int join(struct stream_hub *h, struct route_stream *w, const char *name, 
     char retry[48];
     snprintf(retry, sizeof(retry), "retry: %lld\n\n", (long long)w->interval_ms);
     push(w, retry, strlen(retry));
-    push_status(w, data);
+    if (!have || strcmp(have, id) != 0)
+        push_status(w, data);
     w->t = t;
     w->next = t->watchers;
     t->watchers = w;
@@ -550,7 +576,9 @@ static enum route_rc first_status_done(struct route_ctx *c, struct rpc_result *r
         return route_problem(c, 500, "out of memory");
     }
     metrics_sse_watchers_add(1);
-    if (join(c->req.env->streams, w, route_param(c, "name"), data) != DM_OK) {
+    /* Last-Event-ID, or ?lastEventId= from a page that reopens with a fresh ticket */
+    const char *have = c->req.last_event_id ? c->req.last_event_id : route_query(c, "lastEventId");
+    if (join(c->req.env->streams, w, route_param(c, "name"), data, have) != DM_OK) {
         route_stream_release(w);
         route_header(c, "Retry-After", "1");
         return route_problem(c, 503, "the gateway is shutting down its status streams");

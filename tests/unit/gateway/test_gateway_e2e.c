@@ -914,7 +914,7 @@ START_TEST(sse_status_stream)
     ck_assert(read_until(f1, &a1, ": heartbeat", 2500));
     /* master down: an error event with problem JSON, then the status again when back */
     sm_set_status(sm, "QueryStatus", 14, "connection refused");
-    ck_assert(read_until(f1, &a1, "event: error", 2000));
+    ck_assert(read_until(f1, &a1, "event: problem", 2000));
     ck_assert(read_until(f1, &a1, "\"status\":503", 500));
     unsigned st = count_of(a1.buf, "event: status");
     sm_set_json(sm, "QueryStatus", QS_PAUSED);

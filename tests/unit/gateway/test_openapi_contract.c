@@ -358,6 +358,10 @@ static const struct op OPS[] = {
     {"GET", "/openapi.yaml", "/openapi.yaml", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
     {"GET", "/docs", "/docs", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
     {"GET", "/docs/{asset}", "/docs/docs.js", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
+    {"POST", "/api/v1/stream-tickets", "/api/v1/stream-tickets", T_READ, T_NOSCOPE, NULL, NULL, NULL, NULL, 201, NULL},
+    {"GET", "/", "/", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 302, NULL},
+    {"GET", "/console", "/console/", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
+    {"GET", "/console/{asset}", "/console/app.js", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
 };
 
 static bool is_v1alpha1(const struct op *o)
@@ -643,6 +647,68 @@ START_TEST(contract_answers_outside_operations)
 }
 END_TEST
 
+/* ---------- stream tickets: what an EventSource uses instead of Authorization ---------- */
+
+/* Mint a ticket with the read token into out (65 bytes). */
+static void mint_ticket(char out[65])
+{
+    struct hc_response r;
+    char hdrs[2304];
+    snprintf(hdrs, sizeof(hdrs), "Authorization: Bearer %s\r\n", tok_read);
+    struct hc_request rq = {.port = live.port, .method = "POST", .target = "/api/v1/stream-tickets",
+                            .headers = hdrs};
+    ck_assert_int_eq(hc_request(&rq, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    const char *t = strstr(r.body, "\"ticket\":\"");
+    ck_assert_ptr_nonnull(t);
+    snprintf(out, 65, "%s", t + 10);
+    ck_assert_uint_eq(strlen(out), 64);
+    hc_response_free(&r);
+}
+
+/* GET the stream with ?ticket= (no Authorization), reading until `until`. */
+static int stream_with_ticket(const char *ticket, const char *extra, const char *until,
+                              struct hc_response *r)
+{
+    char target[256];
+    snprintf(target, sizeof(target), "/api/v1/tasks/test/status/stream?interval=500ms&ticket=%s", ticket);
+    sm_reset(sm);
+    script("QueryStatus", QS_OK, 0);
+    struct hc_request rq = {.port = live.port, .method = "GET", .target = target,
+                            .headers = extra ? extra : "", .until = until};
+    ck_assert_int_eq(hc_request(&rq, r), 0);
+    return r->status;
+}
+
+START_TEST(contract_stream_ticket_opens_one_stream)
+{
+    char ticket[65], first_id[32] = "", hdr[96];
+    struct hc_response r;
+    mint_ticket(ticket);
+    ck_assert_int_eq(stream_with_ticket(ticket, NULL, "}\n\n", &r), 200);
+    const char *id = strstr(r.body, "id: s");
+    ck_assert_msg(id && strstr(r.body, "event: status\ndata: {"), "%s", r.body);
+    snprintf(first_id, sizeof(first_id), "%.17s", id + 4);
+    hc_response_free(&r);
+    /* single use */
+    ck_assert_int_eq(stream_with_ticket(ticket, NULL, NULL, &r), 401);
+    hc_response_free(&r);
+    ck_assert_int_eq(stream_with_ticket("00", NULL, NULL, &r), 401);
+    hc_response_free(&r);
+    /* Last-Event-ID naming the current status: not sent again, only heartbeats */
+    mint_ticket(ticket);
+    snprintf(hdr, sizeof(hdr), "Last-Event-ID: %s\r\n", first_id);
+    ck_assert_int_eq(stream_with_ticket(ticket, hdr, ": heartbeat", &r), 200);
+    ck_assert_msg(strstr(r.body, "retry: ") && !strstr(r.body, "event: status"), "%s", r.body);
+    hc_response_free(&r);
+    /* an older id: the status is sent */
+    mint_ticket(ticket);
+    ck_assert_int_eq(stream_with_ticket(ticket, "Last-Event-ID: s0000000000000000\r\n", "}\n\n", &r), 200);
+    ck_assert_msg(strstr(r.body, first_id), "%s", r.body);
+    hc_response_free(&r);
+}
+END_TEST
+
 START_TEST(contract_covers_every_route)
 {
     unsigned ops = 0;
@@ -787,6 +853,7 @@ static Suite *suite(void)
     tcase_add_test(tc, contract_generic_answers_of_every_route);
     tcase_add_test(tc, contract_route_specific_answers);
     tcase_add_test(tc, contract_answers_outside_operations);
+    tcase_add_test(tc, contract_stream_ticket_opens_one_stream);
     tcase_add_test(tc, contract_covers_every_route);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,126 @@
+// api.js - the gateway client of the console: the signed-in token (sessionStorage), its
+// scopes (read from the JWT payload: the gateway still decides), fetch with readable
+// errors, and status streams opened with single-use stream tickets.
+
+const KEY = 'dmgw.token';
+const RANK = { 'dm:read': 1, 'dm:write': 2, 'dm:admin': 3 };
+
+export function token() { return sessionStorage.getItem(KEY); }
+export function setToken(t) { sessionStorage.setItem(KEY, t); }
+export function signOut() { sessionStorage.removeItem(KEY); }
+
+function b64urlJson(part) {
+  const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(b64 + '='.repeat((4 - b64.length % 4) % 4));
+  const bytes = Uint8Array.from(bin, ch => ch.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+// {sub, scopes: [], exp} from a JWT, or throws with a readable message.
+export function claims(t) {
+  const parts = (t || '').trim().split('.');
+  if (parts.length !== 3) throw new Error('this is not a JWT (expected three dot-separated parts)');
+  let p;
+  try { p = b64urlJson(parts[1]); } catch { throw new Error('the token payload is not base64url JSON'); }
+  let scopes = [];
+  if (typeof p.scope === 'string') scopes = p.scope.split(/\s+/).filter(Boolean);
+  else if (Array.isArray(p.scp)) scopes = p.scp;
+  else if (Array.isArray(p.roles)) scopes = p.roles;
+  return { sub: p.sub || '(no sub)', scopes, exp: p.exp };
+}
+
+// Does the signed-in token hold `need` (admin implies write implies read)?
+export function can(need) {
+  try {
+    const have = Math.max(0, ...claims(token()).scopes.map(s => RANK[s] || 0));
+    return have >= RANK[need];
+  } catch { return false; }
+}
+
+// An answer that is not 2xx: everything a person needs to understand it.
+export class ApiError extends Error {
+  constructor(status, detail, dmCode, requestId, body) {
+    super(detail);
+    this.status = status;
+    this.dmCode = dmCode;
+    this.requestId = requestId;
+    this.body = body;
+  }
+}
+
+function detailOf(status, text, ctype) {
+  if (ctype.includes('json')) {
+    try {
+      const j = JSON.parse(text);
+      const parts = [j.detail || j.msg].filter(Boolean);
+      for (const w of j.workers || []) {
+        if (w && w.result === false && w.msg) parts.push(`${w.worker || w.source || 'worker'}: ${w.msg}`);
+      }
+      if (parts.length) return parts.join('\n');
+    } catch { /* not JSON after all */ }
+  }
+  return text.trim() || `HTTP ${status}`;
+}
+
+// fetch with the bearer token; resolves {status, data, text, etag, headers} for 2xx,
+// rejects with ApiError otherwise (or on a network failure, status 0).
+export async function api(method, path, { body, ctype, headers = {}, accept } = {}) {
+  const h = { ...headers, Authorization: `Bearer ${token()}` };
+  if (ctype) h['Content-Type'] = ctype;
+  if (accept) h.Accept = accept;
+  let r;
+  try {
+    r = await fetch(path, { method, headers: h, body, cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, `the gateway cannot be reached (${e.message})`, null, null, null);
+  }
+  const text = await r.text();
+  const type = r.headers.get('Content-Type') || '';
+  if (!r.ok) {
+    throw new ApiError(r.status, detailOf(r.status, text, type), r.headers.get('X-DM-Error-Code'),
+                       r.headers.get('X-Request-Id'), text);
+  }
+  let data = null;
+  if (type.includes('json') && text) data = JSON.parse(text);
+  return { status: r.status, data, text, etag: r.headers.get('ETag'), headers: r.headers };
+}
+
+// A live status stream of task `name`: onStatus(json) for every status, onProblem(problem)
+// for a failed poll, onState('live'|'reconnecting'). EventSource cannot send Authorization,
+// so each connection uses a fresh single-use ticket (POST /api/v1/stream-tickets); when the
+// connection drops it is reopened with a new ticket and ?lastEventId= (the gateway does not
+// resend a status the page already has). Returns a close function.
+export function openStream(name, { onStatus, onProblem, onState }) {
+  let es = null, closed = false, lastId = '', timer = null, delay = 1000;
+  async function connect() {
+    if (closed) return;
+    try {
+      const t = await api('POST', '/api/v1/stream-tickets');
+      if (closed) return;
+      let url = `/api/v1/tasks/${encodeURIComponent(name)}/status/stream?ticket=${t.data.ticket}`;
+      if (lastId) url += `&lastEventId=${encodeURIComponent(lastId)}`;
+      es = new EventSource(url);
+      es.addEventListener('open', () => { delay = 1000; onState?.('live'); });
+      es.addEventListener('status', ev => { lastId = ev.lastEventId; onStatus(JSON.parse(ev.data)); });
+      es.addEventListener('problem', ev => { lastId = ev.lastEventId; onProblem?.(JSON.parse(ev.data)); });
+      es.addEventListener('error', () => {
+        // never let EventSource retry by itself: its URL carries a used ticket
+        es.close();
+        es = null;
+        retry();
+      });
+    } catch (e) {
+      onProblem?.({ detail: e.message, status: e.status, requestId: e.requestId });
+      retry();
+    }
+  }
+  function retry() {
+    if (closed) return;
+    onState?.('reconnecting');
+    clearTimeout(timer);
+    timer = setTimeout(connect, delay);
+    delay = Math.min(delay * 2, 30000);
+  }
+  connect();
+  return () => { closed = true; clearTimeout(timer); es?.close(); };
+}

@@ -1,0 +1,417 @@
+// app.js - the dm-gateway web console: hash routes (#/tasks, #/tasks/<name>, #/new),
+// sign-in by pasted token, live task status over the status stream, config edit with
+// check and If-Match, pause / resume / stop with confirmation, start from YAML.
+// No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
+// with el(), never from HTML strings, so nothing the gateway returns is interpreted.
+import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
+
+const main = document.getElementById('main');
+let cleanup = [];   // what the current view must stop when the route changes
+
+function el(tag, attrs = {}, ...kids) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else if (k === 'text') n.textContent = v;
+    else n.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) n.append(k);
+  return n;
+}
+
+function scopeText() {
+  try { return claims(token()).scopes.join(' ') || 'no scopes'; } catch { return 'no token'; }
+}
+
+// A button that needs `scope`: disabled, with the reason, when the token lacks it.
+function actionButton(label, scope, onclick, cls) {
+  const ok = can(scope);
+  return el('button', { type: 'button', class: cls, disabled: !ok, onclick,
+                        title: ok ? null : `Needs ${scope}; your token has: ${scopeText()}`,
+                        'data-action': label.toLowerCase().replace(/\s+/g, '-') }, label);
+}
+
+const REASONS = {
+  0: 'Gateway unreachable', 400: 'Bad request', 401: 'Not signed in (token refused)',
+  403: 'Not allowed for this token', 404: 'Not found', 409: 'Conflict',
+  412: 'The config changed since you loaded it', 413: 'Too large', 415: 'Unsupported type',
+  422: 'Rejected by DM', 429: 'Busy, try again', 500: 'DM error', 502: 'Bad answer from DM',
+  503: 'DM master unavailable', 504: 'DM master timed out',
+};
+
+// A readable error box: what happened, DM's detail, the DM code and the request id.
+function errorBox(e, extra) {
+  if (!(e instanceof ApiError)) e = new ApiError(0, String(e.message || e), null, null, null);
+  const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
+                e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
+  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
+    el('h3', { text: REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
+    el('pre', { text: e.message }),
+    extra || null,
+    e.status === 401 ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
+      onclick: () => { signOut(); location.hash = '#/tasks'; route(); } }, 'Sign in again')) : null,
+    meta ? el('div', { class: 'meta', text: meta }) : null);
+}
+
+function okBox(text) { return el('div', { class: 'alert ok', role: 'status', text }); }
+
+function confirmAction(text, label) {
+  const d = document.getElementById('confirm');
+  document.getElementById('confirm-text').textContent = text;
+  document.getElementById('confirm-ok').textContent = label;
+  d.returnValue = '';
+  d.showModal();
+  document.getElementById('confirm-cancel').focus();
+  return new Promise(res => d.addEventListener('close', () => res(d.returnValue === 'ok'), { once: true }));
+}
+
+function stageBadge(stage) { return el('span', { class: `badge ${stage || ''}`, text: stage || 'unknown' }); }
+
+function setView(title, ...kids) {
+  document.title = `${title} · dm-gateway`;
+  main.replaceChildren(...kids);
+  main.focus({ preventScroll: true });
+}
+
+// ---------- sign in ----------
+
+function signinView(msg) {
+  const input = el('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
+                              placeholder: 'eyJhbGciOi…', 'aria-describedby': 'token-help' });
+  const out = el('div');
+  const form = el('form', { class: 'card signin', onsubmit: async ev => {
+    ev.preventDefault();
+    out.replaceChildren();
+    const t = input.value.trim();
+    try { claims(t); } catch (e) { out.append(errorBox(e)); return; }
+    setToken(t);
+    try {
+      await api('GET', '/api/v1/tasks');
+      location.hash = '#/tasks';
+      route();
+    } catch (e) {
+      signOut();
+      out.append(errorBox(e));
+    }
+  } },
+  el('h1', { text: 'Sign in' }),
+  el('label', { for: 'token', text: 'Bearer token' }), input,
+  el('p', { id: 'token-help', class: 'muted small',
+            text: 'Paste a JWT (for example from `dm-gateway token`). It stays in this browser tab only (sessionStorage) and is sent to this gateway alone.' }),
+  el('div', { class: 'row end' }, el('button', { type: 'submit' }, 'Sign in')),
+  msg ? el('div', { class: 'alert info', text: msg }) : null, out);
+  setView('Sign in', form);
+  input.focus();
+}
+
+// ---------- task list ----------
+
+function tasksOf(full) {
+  const tasks = new Map();
+  for (const w of full.workers || []) {
+    for (const st of w.subTaskStatus || []) {
+      if (!st.name) continue;
+      if (!tasks.has(st.name)) tasks.set(st.name, []);
+      tasks.get(st.name).push({ worker: w.worker, stage: st.stage, unit: st.unit });
+    }
+  }
+  return tasks;
+}
+
+function tasksView() {
+  const body = el('tbody');
+  const status = el('div');
+  const updated = el('span', { class: 'muted small' });
+  const table = el('table', { class: 'tasks' },
+    el('thead', {}, el('tr', {}, el('th', { text: 'Task' }), el('th', { text: 'Workers: stage · unit' }))), body);
+  async function load() {
+    if (document.hidden) return;
+    try {
+      const r = await api('GET', '/api/v1/tasks?full=true');
+      const tasks = tasksOf(r.data);
+      status.replaceChildren();
+      const rows = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ws]) =>
+        el('tr', { 'data-task': name },
+          el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(name)}`, text: name })),
+          el('td', {}, ...ws.map(w => el('div', { class: 'row', 'data-worker': w.worker },
+            stageBadge(w.stage), el('span', { class: 'mono small', text: w.worker }),
+            el('span', { class: 'muted small', text: w.unit || '' }))))));
+      body.replaceChildren(...(rows.length ? rows
+        : [el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'No tasks. Start one from its YAML.' }))]));
+      updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+    }
+  }
+  const timer = setInterval(load, 5000);   // one request per 5 s for the whole list
+  const onVis = () => { if (!document.hidden) load(); };
+  document.addEventListener('visibilitychange', onVis);
+  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
+  setView('Tasks',
+    el('h1', {}, 'Tasks', el('span', { class: 'spacer' }),
+       actionButton('Start a task', 'dm:write', () => { location.hash = '#/new'; })),
+    status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
+  load();
+}
+
+// ---------- one task ----------
+
+function kv(pairs) {
+  return el('dl', { class: 'kv' }, ...pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
+}
+
+function progress(label, done, total) {
+  const d = Number(done), t = Number(total);
+  if (!t) return null;
+  const pct = Math.min(100, Math.round(d * 100 / t));
+  return el('div', {}, el('div', { class: 'small', text: `${label}: ${pct}% (${d} of ${t} bytes)` }),
+    el('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': String(pct), 'aria-valuemin': '0',
+                'aria-valuemax': '100' }, el('span', { style: `width:${pct}%` })));
+}
+
+function processErrors(result) {
+  const errs = (result && result.errors) || [];
+  if (!errs.length) return null;
+  return el('ul', { class: 'errors' }, ...errs.map(e => el('li', { class: 'mono small',
+    text: [e.Type || e.type, e.msg || e.message || e.RawCause, e.error?.message].filter(Boolean).join(': ') })));
+}
+
+function workerCard(w) {
+  const subs = w.subTaskStatus || [];
+  const st = subs[0] || {};
+  const sync = st.sync || {};
+  const relay = w.relayStatus || {};
+  return el('section', { class: 'card', 'data-worker': w.worker, 'data-stage': st.stage || '' },
+    el('h2', { class: 'row' }, el('span', { class: 'mono', text: w.worker }), stageBadge(st.stage),
+       st.unit ? el('span', { class: 'badge', text: st.unit }) : null),
+    w.result === false && w.msg ? el('div', { class: 'alert error', role: 'alert' }, el('pre', { text: w.msg })) : null,
+    kv([['source', w.sourceID], ['master binlog', sync.masterBinlog], ['synced to', sync.syncerBinlog],
+        ['in sync', sync.synced === undefined ? undefined : (sync.synced ? 'yes' : 'no')],
+        ['events', sync.totalEvents], ['TPS (recent / total)', sync.recentTps !== undefined ? `${sync.recentTps} / ${sync.totalTps}` : undefined],
+        ['blocking DDLs', (sync.blockingDDLs || []).join('; ')],
+        ['unresolved DDL lock', st.unresolvedDDLLockID],
+        ['relay', relay.stage && relay.stage !== 'InvalidStage' ? `${relay.stage} at ${relay.relayBinlog}` : undefined]]),
+    st.load ? progress('load', st.load.finishedBytes, st.load.totalBytes) : null,
+    st.dump ? el('div', { class: 'small muted', text: 'dump in progress' }) : null,
+    processErrors(st.result));
+}
+
+function errorsList(data) {
+  const items = [];
+  for (const w of data.workers || []) {
+    if (w.result === false && w.msg) items.push([w.worker, w.msg]);
+    for (const se of w.subTaskError || []) {
+      for (const unit of ['check', 'dump', 'load', 'sync']) {
+        for (const e of se[unit]?.errors || []) items.push([`${w.worker} ${unit}`, e.ErrorSQL ? `${e.msg || ''}\n${e.ErrorSQL}` : (e.msg || JSON.stringify(e))]);
+        if (se[unit]?.msg) items.push([`${w.worker} ${unit}`, se[unit].msg]);
+      }
+      if (se.error?.msg) items.push([w.worker, se.error.msg]);
+    }
+    if (w.RelayError?.msg) items.push([`${w.worker} relay`, w.RelayError.msg]);
+  }
+  if (!items.length) return el('p', { class: 'muted', 'data-errors': '0', text: 'No errors reported by the workers.' });
+  return el('ul', { class: 'errors', 'data-errors': String(items.length) },
+    ...items.map(([who, msg]) => el('li', {}, el('strong', { class: 'mono small', text: who }), el('pre', { class: 'mono small', text: msg }))));
+}
+
+function configCard(name) {
+  const area = el('textarea', { id: 'config', 'aria-label': 'Task config (YAML)', spellcheck: 'false',
+                                readonly: !can('dm:write') });
+  const msg = el('div', { 'aria-live': 'polite' });
+  const ver = el('span', { class: 'muted small' });
+  let etag = null;
+  async function load() {
+    msg.replaceChildren();
+    try {
+      const r = await api('GET', `/api/v1/tasks/${encodeURIComponent(name)}/config`, { accept: 'application/yaml' });
+      etag = r.etag;
+      area.value = r.text;
+      ver.textContent = `version ${etag || '?'}`;
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  }
+  async function check() {
+    msg.replaceChildren();
+    try {
+      await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
+      msg.replaceChildren(okBox('Check passed: DM accepts this config.'));
+      return true;
+    } catch (e) { msg.replaceChildren(errorBox(e)); return false; }
+  }
+  async function update() {
+    if (!await check()) return;
+    try {
+      const r = await api('PUT', `/api/v1/tasks/${encodeURIComponent(name)}`,
+                          { body: area.value, ctype: 'application/yaml', headers: etag ? { 'If-Match': etag } : {} });
+      if (r.etag) { etag = r.etag; ver.textContent = `version ${etag}`; }
+      msg.replaceChildren(okBox('Config updated.'));
+    } catch (e) {
+      const extra = e.status === 412 ? el('p', {}, 'Someone changed this task\'s config after you loaded it, so your update was not applied. Your edit is still in the box: ',
+        el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Load the current config'), ' and apply your change again.') : null;
+      msg.replaceChildren(errorBox(e, extra));
+    }
+    msg.scrollIntoView({ block: 'nearest' });
+  }
+  cleanup.push(() => { etag = null; });
+  load();
+  return el('section', { class: 'card' },
+    el('h2', { class: 'row' }, 'Config', el('span', { class: 'spacer' }), ver),
+    el('p', { class: 'muted small', text: 'YAML as DM stores it; the target password is masked (leave the mask to keep it). DM applies updates to a paused task.' }),
+    area,
+    el('div', { class: 'row end', style: 'margin-top:.6rem' },
+      el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Reload'),
+      actionButton('Check', 'dm:write', check, 'ghost'),
+      actionButton('Update', 'dm:write', update)),
+    msg);
+}
+
+function taskView(name) {
+  const enc = encodeURIComponent(name);
+  const live = el('span', { class: 'badge', id: 'live', text: 'connecting' });
+  const workers = el('div', { class: 'grid', id: 'workers' }, el('p', { class: 'muted', text: 'Loading status…' }));
+  const streamMsg = el('div');
+  const actionMsg = el('div', { 'aria-live': 'polite' });
+  const errs = el('div', {}, el('p', { class: 'muted', text: 'Loading…' }));
+
+  // what the stage allows: Pause while something runs, Resume while something is paused
+  function stageButtons(stages) {
+    if (!can('dm:write')) return;
+    const known = stages.length > 0;
+    for (const [b, need, why] of [[pauseBtn, 'Running', 'Nothing runs: nothing to pause'],
+                                  [resumeBtn, 'Paused', 'Nothing is paused: nothing to resume']]) {
+      b.disabled = known && !stages.includes(need);
+      b.title = b.disabled ? why : '';
+    }
+  }
+  function render(data) {
+    streamMsg.replaceChildren();
+    const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
+    stageButtons(ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage)));
+    workers.replaceChildren(...(ws.length ? ws.map(workerCard)
+      : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
+  }
+  async function loadErrors() {
+    try {
+      const r = await api('GET', `/api/v1/tasks/${enc}/errors`);
+      errs.replaceChildren(errorsList(r.data));
+    } catch (e) { errs.replaceChildren(errorBox(e)); }
+  }
+  async function operate(label, method, path, question, after) {
+    if (!await confirmAction(question, label)) return;
+    actionMsg.replaceChildren();
+    try {
+      await api(method, path);
+      actionMsg.replaceChildren(okBox(`${label}: done. The status below follows live.`));
+      after?.();
+    } catch (e) { actionMsg.replaceChildren(errorBox(e)); }
+  }
+  const pauseBtn = actionButton('Pause', 'dm:write', () => operate('Pause', 'POST', `/api/v1/tasks/${enc}/pause`,
+    `Pause task "${name}" on all its workers? Replication stops until it is resumed.`), 'ghost');
+  const resumeBtn = actionButton('Resume', 'dm:write', () => operate('Resume', 'POST', `/api/v1/tasks/${enc}/resume`,
+    `Resume task "${name}" on all its workers?`), 'ghost');
+  const close = openStream(name, {
+    onStatus: render,
+    onProblem: p => streamMsg.replaceChildren(errorBox(new ApiError(p.status || 0, p.detail || 'status poll failed', null, p.requestId, null))),
+    onState: s => { live.textContent = s === 'live' ? 'live' : 'reconnecting…'; live.className = `badge ${s === 'live' ? 'live' : 'Paused'}`; },
+  });
+  cleanup.push(close);
+  setView(name,
+    el('p', { class: 'small' }, el('a', { href: '#/tasks', text: '← All tasks' })),
+    el('h1', {}, el('span', { class: 'mono', text: name }), live,
+      el('span', { class: 'actions' }, pauseBtn, resumeBtn,
+        actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
+          `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
+          () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger'))),
+    actionMsg, streamMsg, workers,
+    el('section', { class: 'card' },
+      el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
+        el('button', { type: 'button', class: 'ghost', 'data-action': 'refresh-errors', onclick: loadErrors }, 'Refresh')),
+      errs),
+    configCard(name));
+  loadErrors();
+}
+
+// ---------- start a task ----------
+
+const SAMPLE = `name: "my-task"
+task-mode: "incremental"
+target-database:
+  host: "127.0.0.1"
+  port: 3306
+  user: "root"
+  password: ""
+mysql-instances:
+  - source-id: "mysql-replica-01"
+    black-white-list: "only"
+black-white-list:
+  only:
+    do-dbs: ["shop"]
+`;
+
+function newTaskView() {
+  const area = el('textarea', { id: 'new-task', 'aria-label': 'Task config (YAML)', spellcheck: 'false' });
+  area.value = SAMPLE;
+  const msg = el('div', { 'aria-live': 'polite' });
+  let checked = null;   // the text that passed the check
+  const start = actionButton('Start', 'dm:write', async () => {
+    msg.replaceChildren();
+    try {
+      await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
+      const m = area.value.match(/^name:\s*["']?([^"'\s#]+)/m);
+      msg.replaceChildren(okBox('Task started.'));
+      if (m) location.hash = `#/tasks/${encodeURIComponent(m[1])}`;
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  const sync = () => {
+    start.disabled = !can('dm:write') || checked !== area.value;
+    if (can('dm:write')) start.title = start.disabled ? 'Check the config first' : '';
+  };
+  area.addEventListener('input', sync);
+  const check = actionButton('Check', 'dm:write', async () => {
+    msg.replaceChildren();
+    try {
+      await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
+      checked = area.value;
+      msg.replaceChildren(okBox('Check passed: DM accepts this config. You can start it.'));
+    } catch (e) { checked = null; msg.replaceChildren(errorBox(e)); }
+    sync();
+  }, 'ghost');
+  sync();
+  setView('Start a task',
+    el('h1', { text: 'Start a task' }),
+    el('section', { class: 'card' },
+      el('label', { for: 'new-task', text: 'Task config (YAML, as for dmctl start-task)' }), area,
+      el('div', { class: 'row end', style: 'margin-top:.6rem' }, check, start), msg));
+}
+
+// ---------- routing ----------
+
+function route() {
+  for (const f of cleanup.splice(0)) f();
+  const signedIn = !!token();
+  document.getElementById('nav').hidden = !signedIn;
+  document.getElementById('who').hidden = !signedIn;
+  if (!signedIn) return signinView();
+  let c;
+  try { c = claims(token()); } catch { signOut(); return signinView(); }
+  if (c.exp && c.exp * 1000 < Date.now()) { signOut(); return signinView('Your token has expired: paste a new one.'); }
+  document.getElementById('who-name').textContent = `${c.sub} · ${c.scopes.join(' ') || 'no scopes'}`;
+  const h = location.hash;
+  for (const a of document.querySelectorAll('#nav a[href^="#"]')) {
+    const cur = a.getAttribute('href') === '#/new' ? h === '#/new' : h !== '#/new';
+    if (cur) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  const m = h.match(/^#\/tasks\/(.+)$/);
+  if (m) return taskView(decodeURIComponent(m[1]));
+  if (h === '#/new') return newTaskView();
+  return tasksView();
+}
+
+document.getElementById('signout').addEventListener('click', () => {
+  signOut();
+  location.hash = '#/tasks';
+  route();
+});
+window.addEventListener('hashchange', route);
+route();
