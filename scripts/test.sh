@@ -15,7 +15,7 @@ export DMGW_RUN_ID="test-$$-$(date +%s%N)"
 cleanup_strays() {
   local p
   for p in $(pgrep -x 'mariadbd|dm-worker|dm-master|dm-gateway' 2>/dev/null); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "DMGW_RUN_ID=$DMGW_RUN_ID"; then
+    if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "DMGW_RUN_ID=$DMGW_RUN_ID"; then
       kill -TERM "$p" 2>/dev/null || true
     fi
   done

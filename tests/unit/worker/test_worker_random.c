@@ -1,4 +1,4 @@
-/* test_sync_random.c - randomized acceptance test of the Sync unit (issue 12 "Done when"):
+/* test_worker_random.c - randomized acceptance test of the Sync unit (issue 12 "Done when"):
  * the real dm-worker replicates a seeded random workload between two MariaDB sandboxes and
  * the target must end identical to the source (same tables, same columns, per table the
  * same row count > 0 and the same order-independent checksum over the raw bytes of every
