@@ -107,44 +107,18 @@ static void annotate(struct worker_terr *e, const char *file)
 
 static int add_cp_table(struct worker_applier *a, struct dm_buf *b)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s_loader_checkpoint", a->task);
-    return worker_ap_add_table(b, a->meta_schema, name);
+    return worker_ap_add_meta_table(a, b, "_loader_checkpoint");
 }
 
 static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr *e)
 {
-    struct dm_buf q;
-    int rc = DM_E_NOMEM;
-    dm_buf_init(&q, 8192);
-    if (dm_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ") || worker_ap_add_ident(&q, a->meta_schema))
-        goto out;
-    if ((rc = worker_ap_run(a, q.data, q.len, e)))
-        goto out;
-    rc = DM_E_NOMEM;
-    dm_buf_reset(&q);
-    if (remove) {
-        if (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") || add_cp_table(a, &q))
-            goto out;
-        if ((rc = worker_ap_run(a, q.data, q.len, e)))
-            goto out;
-        rc = DM_E_NOMEM;
-        dm_buf_reset(&q);
-    }
-    if (dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") || add_cp_table(a, &q) ||
-        dm_buf_adds(&q, " (id char(32) NOT NULL, filename varchar(255) NOT NULL, "
-                        "cp_schema varchar(128) NOT NULL, cp_table varchar(128) NOT NULL, "
-                        "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
-                        "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
-                        "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
-                        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))"))
-        goto out;
-    rc = worker_ap_run(a, q.data, q.len, e);
-out:
-    if (rc == DM_E_NOMEM)
-        worker_ap_nomem(e);
-    dm_buf_free(&q);
-    return rc;
+    return worker_ap_prepare_meta_table(a, "_loader_checkpoint",
+        " (id char(32) NOT NULL, filename varchar(255) NOT NULL, "
+        "cp_schema varchar(128) NOT NULL, cp_table varchar(128) NOT NULL, "
+        "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
+        "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+        "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
+        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))", remove, e);
 }
 
 static struct lfile *find_file(struct run *r, const char *name)

@@ -370,47 +370,56 @@ int worker_ap_begin(struct worker_applier *a, struct worker_terr *e)
 
 /* ---- checkpoint ---- */
 
-static int add_cp_table(struct worker_applier *a, struct dm_buf *b)
+int worker_ap_add_meta_table(const struct worker_applier *a, struct dm_buf *b,
+                             const char *suffix)
 {
     char name[256];
-    snprintf(name, sizeof name, "%s_syncer_checkpoint", a->task);
+    snprintf(name, sizeof name, "%s%s", a->task, suffix);
     return worker_ap_add_table(b, a->meta_schema, name);
+}
+
+/* Build one statement (`build` non-zero: out of memory) and run it; the buffer is reset. */
+static int run_built(struct worker_applier *a, struct dm_buf *q, int build,
+                     struct worker_terr *e)
+{
+    int rc = build ? worker_ap_nomem(e) : worker_ap_run(a, q->data, q->len, e);
+    dm_buf_reset(q);
+    return rc;
+}
+
+int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
+                                 const char *columns, bool remove, struct worker_terr *e)
+{
+    struct dm_buf q;
+    dm_buf_init(&q, 8192);
+    int rc = run_built(a, &q, dm_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ") ||
+                                  worker_ap_add_ident(&q, a->meta_schema), e);
+    if (!rc && remove)
+        rc = run_built(a, &q, dm_buf_adds(&q, "DROP TABLE IF EXISTS ") ||
+                                  worker_ap_add_meta_table(a, &q, suffix), e);
+    if (!rc)
+        rc = run_built(a, &q, dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") ||
+                                  worker_ap_add_meta_table(a, &q, suffix) ||
+                                  dm_buf_adds(&q, columns), e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+static int add_cp_table(struct worker_applier *a, struct dm_buf *b)
+{
+    return worker_ap_add_meta_table(a, b, "_syncer_checkpoint");
 }
 
 int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct worker_terr *e)
 {
-    struct dm_buf q;
-    int rc = DM_E_NOMEM;
-    dm_buf_init(&q, 8192);
-    if (dm_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ") || worker_ap_add_ident(&q, a->meta_schema))
-        goto out;
-    if ((rc = worker_ap_run(a, q.data, q.len, e)))
-        goto out;
-    dm_buf_reset(&q);
-    rc = DM_E_NOMEM;
-    if (remove) {
-        if (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") || add_cp_table(a, &q))
-            goto out;
-        if ((rc = worker_ap_run(a, q.data, q.len, e)))
-            goto out;
-        dm_buf_reset(&q);
-        rc = DM_E_NOMEM;
-    }
-    if (dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") || add_cp_table(a, &q) ||
-        dm_buf_adds(&q, " (id VARCHAR(32) NOT NULL, cp_schema VARCHAR(128) NOT NULL, "
-                        "cp_table VARCHAR(128) NOT NULL, binlog_name VARCHAR(128), "
-                        "binlog_pos INT UNSIGNED, is_global BOOLEAN, "
-                        "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
-                        "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
-                        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)) "
-                        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"))
-        goto out;
-    rc = worker_ap_run(a, q.data, q.len, e);
-out:
-    if (rc == DM_E_NOMEM)
-        worker_ap_nomem(e);
-    dm_buf_free(&q);
-    return rc;
+    return worker_ap_prepare_meta_table(a, "_syncer_checkpoint",
+        " (id VARCHAR(32) NOT NULL, cp_schema VARCHAR(128) NOT NULL, "
+        "cp_table VARCHAR(128) NOT NULL, binlog_name VARCHAR(128), "
+        "binlog_pos INT UNSIGNED, is_global BOOLEAN, "
+        "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
+        "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
+        "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)) "
+        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", remove, e);
 }
 
 int worker_applier_load_checkpoint(struct worker_applier *a, char *file, size_t cap,

@@ -72,6 +72,14 @@ int worker_ap_begin(struct worker_applier *a, struct worker_terr *e);
  * DM_E_NOMEM on failure. */
 int worker_ap_add_ident(struct dm_buf *b, const char *name);
 int worker_ap_add_table(struct dm_buf *b, const char *schema, const char *table);
+/* DM's meta table `<meta-schema>`.`<task><suffix>` (suffix "_syncer_checkpoint",
+ * "_loader_checkpoint", ...). */
+int worker_ap_add_meta_table(const struct worker_applier *a, struct dm_buf *b,
+                             const char *suffix);
+/* CREATE SCHEMA IF NOT EXISTS <meta-schema>; with `remove` DROP TABLE IF EXISTS the meta
+ * table first (remove-meta); CREATE TABLE IF NOT EXISTS <meta table> <columns>. */
+int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
+                                 const char *columns, bool remove, struct worker_terr *e);
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n);
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v);
 /* X'<hex>' of n bytes. */

@@ -147,21 +147,12 @@ static int run_buf(struct worker_onlineddl *od, struct dm_buf *b, int build_rc,
 
 static int prepare(struct worker_onlineddl *od, struct worker_terr *e)
 {
-    struct dm_buf b;
-    int rc;
-    dm_buf_init(&b, 4096);
-    rc = dm_buf_adds(&b, "CREATE SCHEMA IF NOT EXISTS ") ||
-         worker_ap_add_ident(&b, od->meta_schema);
-    if ((rc = run_buf(od, &b, rc, e)))
-        return rc;
-    dm_buf_init(&b, 4096);
-    rc = dm_buf_adds(&b, "CREATE TABLE IF NOT EXISTS ") || add_meta_table(od, &b) ||
-         dm_buf_adds(&b, " (\n\tid VARCHAR(32) NOT NULL,\n\tghost_schema VARCHAR(128) NOT NULL,\n"
-                         "\tghost_table VARCHAR(128) NOT NULL,\n\tddls text,\n"
-                         "\tupdate_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
-                         "CURRENT_TIMESTAMP,\n\tUNIQUE KEY uk_id_schema_table (id, ghost_schema, "
-                         "ghost_table)\n)");
-    return run_buf(od, &b, rc, e);
+    return worker_ap_prepare_meta_table(od->a, "_onlineddl",
+        " (\n\tid VARCHAR(32) NOT NULL,\n\tghost_schema VARCHAR(128) NOT NULL,\n"
+        "\tghost_table VARCHAR(128) NOT NULL,\n\tddls text,\n"
+        "\tupdate_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
+        "CURRENT_TIMESTAMP,\n\tUNIQUE KEY uk_id_schema_table (id, ghost_schema, "
+        "ghost_table)\n)", false, e);
 }
 
 /* DELETE this id's rows, all (schema NULL) or one ghost table's. */
