@@ -31,6 +31,20 @@ static const char *const system_schemas[] = {
     "inspection_schema", "dm_heartbeat", NULL
 };
 
+static const char *const filter_events[] = {
+    "all", "all dml", "all ddl", "none", "none dml", "none ddl", "insert", "update",
+    "delete", "create database", "drop database", "create table", "drop table",
+    "truncate table", "rename table", "create index", "drop index", "alter table", NULL
+};
+
+bool dm_filter_event_known(const char *event)
+{
+    for (size_t i = 0; filter_events[i]; i++)
+        if (strcasecmp(filter_events[i], event) == 0)
+            return true;
+    return false;
+}
+
 bool dm_is_system_schema(const char *schema)
 {
     for (size_t i = 0; system_schemas[i]; i++)

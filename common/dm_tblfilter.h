@@ -61,6 +61,11 @@ struct dm_route_rule {
 void dm_route(const struct dm_route_rule *rules, size_t n, bool icase, const char *schema,
               const char *table, char *tschema, size_t tscap, char *ttable, size_t ttcap);
 
+/* Is `event` one of the binlog event filter's event types (tidb-tools' "all", "all dml",
+ * ..., "alter table"; case-insensitive)? Unknown ones are refused by the master and the
+ * worker alike. */
+bool dm_filter_event_known(const char *event);
+
 /* binlog event filter sql-pattern: one case-insensitive regexp "(?i)p1|p2|..." (n >= 1).
  * DM_OK; DM_E_INVAL with "compile regular expression [p1 p2]: <Go error>"; DM_E_NOMEM. */
 int dm_sql_patterns_compile(const char *const *patterns, size_t n, struct dm_regex **out,

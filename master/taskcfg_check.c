@@ -56,20 +56,6 @@ static int check_bwlists(const struct master_task_cfg *c, char **err)
 /* tidb-tools BinlogEventRule.Valid, reported with the Sync unit's code DM uses for it
  * (ErrSyncerUnitGenBinlogEventFilter 36030); unknown event types are refused as our worker
  * refuses them (tidb-tools has a TODO there and ignores them silently). */
-static const char *const known_events[] = {
-    "all", "all dml", "all ddl", "none", "none dml", "none ddl", "insert", "update",
-    "delete", "create database", "drop database", "create table", "drop table",
-    "truncate table", "rename table", "create index", "drop index", "alter table", NULL
-};
-
-static bool known_event(const char *e)
-{
-    for (size_t i = 0; known_events[i]; i++)
-        if (strcasecmp(known_events[i], e) == 0)
-            return true;
-    return false;
-}
-
 static char *filter_err(const struct master_filter *f, const char *why)
 {
     return master_terr_code(36030, "dm-master", "high",
@@ -97,7 +83,7 @@ static int check_filter(const struct master_filter *f, char **err)
         return DM_E_INVAL;
     }
     for (size_t k = 0; k < f->events.n; k++)
-        if (!known_event(f->events.items[k])) {
+        if (!dm_filter_event_known(f->events.items[k])) {
             snprintf(why, sizeof(why), "unknown event type \"%s\"", f->events.items[k]);
             *err = filter_err(f, why);
             return DM_E_INVAL;

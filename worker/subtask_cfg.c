@@ -9,6 +9,7 @@
 
 #include "dm_crypt.h"
 #include "dm_error.h"
+#include "dm_tblfilter.h"
 #include "online_ddl.h"
 #include "toml.h"
 
@@ -169,21 +170,6 @@ static int parse_routes(struct worker_subtask_cfg *c, char *err, size_t cap)
     return DM_OK;
 }
 
-static const char *const known_events[] = {
-    "all", "all dml", "all ddl", "none", "none dml", "none ddl", "insert", "update",
-    "delete", "create database", "drop database", "create table", "drop table",
-    "truncate table", "rename table", "create index", "drop index", "alter table", NULL
-};
-
-static bool known_event(const char *e)
-{
-    size_t i;
-    for (i = 0; known_events[i]; i++)
-        if (strcasecmp(known_events[i], e) == 0)
-            return true;
-    return false;
-}
-
 static int parse_filter(const json_t *r, size_t i, struct worker_filter_rule *o, char *err,
                         size_t cap)
 {
@@ -203,7 +189,7 @@ static int parse_filter(const json_t *r, size_t i, struct worker_filter_rule *o,
         return DM_E_INVAL;
     }
     for (k = 0; k < o->n_events; k++) {
-        if (!known_event(o->events[k])) {
+        if (!dm_filter_event_known(o->events[k])) {
             snprintf(err, cap, "filter rule %zu: unknown event type '%s'", i, o->events[k]);
             return DM_E_INVAL;
         }
