@@ -180,20 +180,37 @@ static int tables_add(struct tables *t, const char *db, const char *tbl)
     return DM_OK;
 }
 
+/* A connection to the source (utf8mb4), NULL with *e set. */
+static MYSQL *src_connect(const struct worker_dump_params *p, struct worker_terr *e)
+{
+    MYSQL *m = mysql_init(NULL);
+    if (!m) {
+        derr(e, "out of memory");
+        return NULL;
+    }
+    if (!mysql_real_connect(m, p->src->host, p->src->user, p->src->password, NULL,
+                            (unsigned)p->src->port, NULL, 0) ||
+        mysql_set_character_set(m, "utf8mb4")) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: connect to the source: %s", mysql_error(m));
+        e->transient = true;
+        mysql_close(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* Every source table the black-white-list keeps. */
 static int list_tables(const struct worker_dump_params *p, struct tables *t,
                        struct worker_terr *e)
 {
-    MYSQL *m = mysql_init(NULL);
+    MYSQL *m = src_connect(p, e);
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     int rc = DM_E_DB;
     if (!m)
-        return DM_E_NOMEM;
-    if (!mysql_real_connect(m, p->src->host, p->src->user, p->src->password, NULL,
-                            (unsigned)p->src->port, NULL, 0) ||
-        mysql_set_character_set(m, "utf8mb4") ||
-        mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+        return DM_E_DB;
+    if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
                        "ORDER BY TABLE_SCHEMA, TABLE_NAME") ||
         !(res = mysql_store_result(m))) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
@@ -216,28 +233,61 @@ out:
     return rc;
 }
 
-/* mydumper exited 0: every listed table that still exists on the source must have its
- * schema file. 0.10.1 counts database-listing jobs with a counter its threads can bring
- * to zero before the main thread has queued every database; it then goes on with the
- * tables found so far (and later pushes onto a freed queue: the hang). A table missing
- * that way would be a silent partial dump. */
+/* 1 when "db.tbl" (as listed) is still a table of the source, 0 when not, -1 on error. */
+static int still_exists(MYSQL *m, const char *name)
+{
+    char q[2400], esc[2100];
+    MYSQL_RES *res;
+    int n = -1;
+    if (strlen(name) >= sizeof esc / 2)
+        return -1;
+    mysql_real_escape_string(m, esc, name, (unsigned long)strlen(name));
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                          "CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) = '%s'", esc);
+    if (mysql_query(m, q) == 0 && (res = mysql_store_result(m))) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        n = row && row[0] && atoi(row[0]) > 0;
+        mysql_free_result(res);
+    }
+    return n;
+}
+
+/* mydumper exited 0: every listed table must have its schema file unless it is no longer
+ * on the source (dropped before the dump's snapshot: rightly absent). 0.10.1 counts
+ * database-listing jobs with a counter its threads can bring to zero before the main
+ * thread has queued every database; it then goes on with the tables found so far (and
+ * later pushes onto a freed queue: the hang). A table missing that way would be a silent
+ * partial dump. */
 static int check_output(const struct worker_dump_params *p, const struct tables *t,
                         struct worker_terr *e)
 {
     char path[4096];
-    for (size_t i = 0; i < t->n; i++) {
+    MYSQL *m = NULL;
+    int rc = DM_OK, there;
+    for (size_t i = 0; !rc && i < t->n; i++) {
         snprintf(path, sizeof path, "%s/%s-schema.sql", p->dir, t->names[i]);
         if (access(path, F_OK) == 0)
             continue;
         snprintf(path, sizeof path, "%s/%s-schema-view.sql", p->dir, t->names[i]);
         if (access(path, F_OK) == 0)
             continue;
-        derr(e, "the dump has no schema file for table %s (dropped during the dump, or "
-                "mydumper 0.10.1's database-listing race): dumping again", t->names[i]);
+        if (!m && !(m = src_connect(p, e))) {
+            rc = DM_E_DB;
+            break;
+        }
+        if ((there = still_exists(m, t->names[i])) == 0) {
+            dm_log_kv(DM_LOG_INFO, "table dropped before the dump's snapshot, not dumped",
+                      "table", t->names[i], NULL);
+            continue;
+        }
+        derr(e, "the dump has no schema file for table %s although the source has it "
+                "(mydumper 0.10.1's database-listing race): dumping again", t->names[i]);
         e->transient = true;
-        return DM_E_INTERNAL;
+        rc = DM_E_INTERNAL;
     }
-    return DM_OK;
+    if (m)
+        mysql_close(m);
+    return rc;
 }
 
 /* extra-args split on blanks, one level of quotes stripped (DM's ParseArgLikeBash). */
