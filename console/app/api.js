@@ -77,8 +77,10 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
   const text = await r.text();
   const type = r.headers.get('Content-Type') || '';
   if (!r.ok) {
-    throw new ApiError(r.status, detailOf(r.status, text, type), r.headers.get('X-DM-Error-Code'),
-                       r.headers.get('X-Request-Id'), text);
+    const detail = detailOf(r.status, text, type);
+    // the header names the deciding code; a worker's own message may still carry one
+    const code = r.headers.get('X-DM-Error-Code') || (detail.match(/\[code=(\d+):/) || [])[1] || null;
+    throw new ApiError(r.status, detail, code, r.headers.get('X-Request-Id'), text);
   }
   let data = null;
   if (type.includes('json') && text) data = JSON.parse(text);

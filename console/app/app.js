@@ -1,78 +1,14 @@
-// app.js - the dm-gateway web console: hash routes (#/tasks, #/tasks/<name>, #/new),
-// sign-in by pasted token, live task status over the status stream, config edit with
-// check and If-Match, pause / resume / stop with confirmation, start from YAML.
+// app.js - the dm-gateway web console: hash routes (#/tasks, #/tasks/<name>, #/new, and
+// ops.js's #/workers, #/ddl-locks), sign-in by pasted token, live task status over the
+// status stream, config edit with check and If-Match, pause / resume / stop with
+// confirmation, start from YAML; UI building blocks in ui.js.
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
+import { actionButton, confirmAction, el, errorBox, kv, okBox, setView, stageBadge } from './ui.js';
+import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
-const main = document.getElementById('main');
 let cleanup = [];   // what the current view must stop when the route changes
-
-function el(tag, attrs = {}, ...kids) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
-    else if (k === 'text') n.textContent = v;
-    else n.setAttribute(k, v === true ? '' : v);
-  }
-  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) n.append(k);
-  return n;
-}
-
-function scopeText() {
-  try { return claims(token()).scopes.join(' ') || 'no scopes'; } catch { return 'no token'; }
-}
-
-// A button that needs `scope`: disabled, with the reason, when the token lacks it.
-function actionButton(label, scope, onclick, cls) {
-  const ok = can(scope);
-  return el('button', { type: 'button', class: cls, disabled: !ok, onclick,
-                        title: ok ? null : `Needs ${scope}; your token has: ${scopeText()}`,
-                        'data-action': label.toLowerCase().replace(/\s+/g, '-') }, label);
-}
-
-const REASONS = {
-  0: 'Gateway unreachable', 400: 'Bad request', 401: 'Not signed in (token refused)',
-  403: 'Not allowed for this token', 404: 'Not found', 409: 'Conflict',
-  412: 'The config changed since you loaded it', 413: 'Too large', 415: 'Unsupported type',
-  422: 'Rejected by DM', 429: 'Busy, try again', 500: 'DM error', 502: 'Bad answer from DM',
-  503: 'DM master unavailable', 504: 'DM master timed out',
-};
-
-// A readable error box: what happened, DM's detail, the DM code and the request id.
-function errorBox(e, extra) {
-  if (!(e instanceof ApiError)) e = new ApiError(0, String(e.message || e), null, null, null);
-  const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
-                e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
-  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
-    el('h3', { text: REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
-    el('pre', { text: e.message }),
-    extra || null,
-    e.status === 401 ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
-      onclick: () => { signOut(); location.hash = '#/tasks'; route(); } }, 'Sign in again')) : null,
-    meta ? el('div', { class: 'meta', text: meta }) : null);
-}
-
-function okBox(text) { return el('div', { class: 'alert ok', role: 'status', text }); }
-
-function confirmAction(text, label) {
-  const d = document.getElementById('confirm');
-  document.getElementById('confirm-text').textContent = text;
-  document.getElementById('confirm-ok').textContent = label;
-  d.returnValue = '';
-  d.showModal();
-  document.getElementById('confirm-cancel').focus();
-  return new Promise(res => d.addEventListener('close', () => res(d.returnValue === 'ok'), { once: true }));
-}
-
-function stageBadge(stage) { return el('span', { class: `badge ${stage || ''}`, text: stage || 'unknown' }); }
-
-function setView(title, ...kids) {
-  document.title = `${title} · dm-gateway`;
-  main.replaceChildren(...kids);
-  main.focus({ preventScroll: true });
-}
 
 // ---------- sign in ----------
 
@@ -157,11 +93,6 @@ function tasksView() {
 
 // ---------- one task ----------
 
-function kv(pairs) {
-  return el('dl', { class: 'kv' }, ...pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
-}
-
 function progress(label, done, total) {
   const d = Number(done), t = Number(total);
   if (!t) return null;
@@ -191,7 +122,7 @@ function workerCard(w) {
         ['in sync', sync.synced === undefined ? undefined : (sync.synced ? 'yes' : 'no')],
         ['events', sync.totalEvents], ['TPS (recent / total)', sync.recentTps !== undefined ? `${sync.recentTps} / ${sync.totalTps}` : undefined],
         ['blocking DDLs', (sync.blockingDDLs || []).join('; ')],
-        ['unresolved DDL lock', st.unresolvedDDLLockID],
+        ['unresolved DDL lock', st.unresolvedDDLLockID ? el('a', { href: '#/ddl-locks', text: st.unresolvedDDLLockID }) : undefined],
         ['relay', relay.stage && relay.stage !== 'InvalidStage' ? `${relay.stage} at ${relay.relayBinlog}` : undefined]]),
     st.load ? progress('load', st.load.finishedBytes, st.load.totalBytes) : null,
     st.dump ? el('div', { class: 'small muted', text: 'dump in progress' }) : null,
@@ -284,9 +215,11 @@ function taskView(name) {
       b.title = b.disabled ? why : '';
     }
   }
+  const sql = sqlCard(name);
   function render(data) {
     streamMsg.replaceChildren();
     const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
+    sql.setWorkers(ws.filter(w => w.worker && w.result !== false).map(w => w.worker));
     stageButtons(ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage)));
     workers.replaceChildren(...(ws.length ? ws.map(workerCard)
       : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
@@ -328,6 +261,7 @@ function taskView(name) {
       el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
         el('button', { type: 'button', class: 'ghost', 'data-action': 'refresh-errors', onclick: loadErrors }, 'Refresh')),
       errs),
+    sql.card,
     configCard(name));
   loadErrors();
 }
@@ -387,6 +321,8 @@ function newTaskView() {
 
 // ---------- routing ----------
 
+const VIEWS = { '#/tasks': tasksView, '#/new': newTaskView, '#/workers': workersView, '#/ddl-locks': ddlLocksView };
+
 function route() {
   for (const f of cleanup.splice(0)) f();
   const signedIn = !!token();
@@ -398,14 +334,13 @@ function route() {
   if (c.exp && c.exp * 1000 < Date.now()) { signOut(); return signinView('Your token has expired: paste a new one.'); }
   document.getElementById('who-name').textContent = `${c.sub} · ${c.scopes.join(' ') || 'no scopes'}`;
   const h = location.hash;
+  const section = VIEWS[h] ? h : '#/tasks';
   for (const a of document.querySelectorAll('#nav a[href^="#"]')) {
-    const cur = a.getAttribute('href') === '#/new' ? h === '#/new' : h !== '#/new';
-    if (cur) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (a.getAttribute('href') === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const m = h.match(/^#\/tasks\/(.+)$/);
   if (m) return taskView(decodeURIComponent(m[1]));
-  if (h === '#/new') return newTaskView();
-  return tasksView();
+  return (VIEWS[h] || tasksView)(cleanup);
 }
 
 document.getElementById('signout').addEventListener('click', () => {
