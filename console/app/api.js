@@ -77,10 +77,14 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
   const text = await r.text();
   const type = r.headers.get('Content-Type') || '';
   if (!r.ok) {
-    const detail = detailOf(r.status, text, type);
-    // the header names the deciding code; a worker's own message may still carry one
-    const code = r.headers.get('X-DM-Error-Code') || (detail.match(/\[code=(\d+):/) || [])[1] || null;
-    throw new ApiError(r.status, detail, code, r.headers.get('X-Request-Id'), text);
+    // DM's "[code=N:class=…:scope=…:level=…] " prefix: the code goes to the meta line
+    // (unless the header named the deciding one), the message keeps only the words
+    let firstCode = null;
+    const detail = detailOf(r.status, text, type).replace(/\[code=(\d+):[^\]]*\]\s*/g, (_, n) => {
+      firstCode ??= n;
+      return '';
+    });
+    throw new ApiError(r.status, detail, r.headers.get('X-DM-Error-Code') || firstCode, r.headers.get('X-Request-Id'), text);
   }
   let data = null;
   if (type.includes('json') && text) data = JSON.parse(text);

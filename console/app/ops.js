@@ -363,7 +363,7 @@ export function sqlCard(name) {
     }
     if (o !== 'skip') p.sqls = [sqls.value];
     const what = o === 'inject' ? `inject ${sqls.value.trim() || '(no statements)'}`
-      : `${o} the event ${p.binlogPos ? `at ${p.binlogPos}` : `matching ${p.sqlPattern || '(no pattern)'}`}`;
+      : `${o} the event ${'binlogPos' in p ? `at ${p.binlogPos || '(no position)'}` : `matching ${p.sqlPattern || '(no pattern)'}`}`;
     if (!await confirmAction(`Task "${name}"${p.worker ? ` on ${p.worker}` : ' (sharding group)'}: ${what}? The worker applies it when it reaches that event.`, 'Register')) return;
     await submit(msg, `sql-${o}`, 'POST', `/api/v1/tasks/${encodeURIComponent(name)}/sql`, p);
   });
