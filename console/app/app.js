@@ -5,7 +5,7 @@
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, el, errorBox, kv, okBox, setView, stageBadge } from './ui.js';
+import { actionButton, confirmAction, el, errorBox, kv, okBox, resultBox, scopeNote, setView, stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -20,7 +20,7 @@ function signinView(msg) {
     ev.preventDefault();
     out.replaceChildren();
     const t = input.value.trim();
-    try { claims(t); } catch (e) { out.append(errorBox(e)); return; }
+    try { claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
     setToken(t);
     try {
       await api('GET', '/api/v1/tasks');
@@ -87,7 +87,7 @@ function tasksView() {
   setView('Tasks',
     el('h1', {}, 'Tasks', el('span', { class: 'spacer' }),
        actionButton('Start a task', 'dm:write', () => { location.hash = '#/new'; })),
-    status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
+    scopeNote('dm:write', 'Starting a task'), status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
   load();
 }
 
@@ -176,7 +176,7 @@ function configCard(name) {
       const r = await api('PUT', `/api/v1/tasks/${encodeURIComponent(name)}`,
                           { body: area.value, ctype: 'application/yaml', headers: etag ? { 'If-Match': etag } : {} });
       if (r.etag) { etag = r.etag; ver.textContent = `version ${etag}`; }
-      msg.replaceChildren(okBox('Config updated.'));
+      msg.replaceChildren(resultBox(r, 'Config updated.'));
     } catch (e) {
       const extra = e.status === 412 ? el('p', {}, 'Someone changed this task\'s config after you loaded it, so your update was not applied. Your edit is still in the box: ',
         el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Load the current config'), ' and apply your change again.') : null;
@@ -234,8 +234,8 @@ function taskView(name) {
     if (!await confirmAction(question, label)) return;
     actionMsg.replaceChildren();
     try {
-      await api(method, path);
-      actionMsg.replaceChildren(okBox(`${label}: done. The status below follows live.`));
+      const r = await api(method, path);
+      actionMsg.replaceChildren(resultBox(r, `${label}: done. The status below follows live.`));
       after?.();
     } catch (e) { actionMsg.replaceChildren(errorBox(e)); }
   }
@@ -256,7 +256,7 @@ function taskView(name) {
         actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
           `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
           () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger'))),
-    actionMsg, streamMsg, workers,
+    scopeNote('dm:write', 'Changing this task (pause, resume, stop, config)'), actionMsg, streamMsg, workers,
     el('section', { class: 'card' },
       el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
         el('button', { type: 'button', class: 'ghost', 'data-action': 'refresh-errors', onclick: loadErrors }, 'Refresh')),
@@ -291,9 +291,10 @@ function newTaskView() {
   const start = actionButton('Start', 'dm:write', async () => {
     msg.replaceChildren();
     try {
-      await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
+      const r = await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
       const m = area.value.match(/^name:\s*["']?([^"'\s#]+)/m);
-      msg.replaceChildren(okBox('Task started.'));
+      msg.replaceChildren(resultBox(r, 'Task started.'));
+      if (r.status === 207) return;   // some workers failed: stay to show which
       if (m) location.hash = `#/tasks/${encodeURIComponent(m[1])}`;
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   });
@@ -313,7 +314,7 @@ function newTaskView() {
   }, 'ghost');
   sync();
   setView('Start a task',
-    el('h1', { text: 'Start a task' }),
+    el('h1', { text: 'Start a task' }), scopeNote('dm:write', 'Checking and starting a task'),
     el('section', { class: 'card' },
       el('label', { for: 'new-task', text: 'Task config (YAML, as for dmctl start-task)' }), area,
       el('div', { class: 'row end', style: 'margin-top:.6rem' }, check, start), msg));

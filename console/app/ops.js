@@ -6,7 +6,7 @@
 // readably: ok, which workers failed (207), or the error with its DM code and request id.
 import { api } from './api.js';
 import { actionButton, choice, confirmAction, deniedReason, el, errorBox, field, formDialog, kv,
-         resultBox, setView, show, stageBadge } from './ui.js';
+         resultBox, scopeNote, setView, show } from './ui.js';
 
 const JSON_BODY = 'application/json';
 
@@ -186,7 +186,7 @@ export function workersView(cleanup) {
   setView('Workers',
     el('h1', {}, 'Workers', el('span', { class: 'actions' }, refresh)),
     el('p', { class: 'muted small', text: 'Each dm-worker with its relay unit (the local copy of its source\'s binlog). Relay actions need dm:admin.' }),
-    status, msg, list, el('div', { class: 'row end' }, updated));
+    scopeNote('dm:admin', 'Every relay action'), status, msg, list, el('div', { class: 'row end' }, updated));
   poll(cleanup, load);
 }
 
@@ -301,7 +301,7 @@ export function ddlLocksView(cleanup) {
   setView('DDL locks',
     el('h1', {}, 'DDL locks', el('span', { class: 'actions' }, breakAny)),
     el('p', { class: 'muted small', text: 'Sharding DDL locks the master holds (dmctl show-ddl-locks). Unlock and break need dm:admin.' }),
-    status, msg, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
+    scopeNote('dm:admin', 'Unlocking or breaking a lock'), status, msg, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
   poll(cleanup, load);
 }
 
@@ -376,9 +376,9 @@ export function sqlCard(name) {
     worker.replaceChildren(...list.map(w => el('option', { value: w, text: w, selected: w === cur })));
   }
   const card = el('section', { class: 'card', id: 'sql-operators' },
-    el('h2', { text: 'SQL operators' }),
+    el('h2', { text: 'Registering an SQL operator' }),
     el('p', { class: 'muted small', text: 'For a binlog event the target refuses (query-error shows its position): skip it, replace it, or inject a DDL. The operator waits in the worker until that event comes.' }),
-    why ? el('p', { class: 'alert info small', text: `Read only: ${why}.` }) : null,
+    scopeNote('dm:write', 'Registering an SQL operator'),
     form);
   return { card, setWorkers };
 }

@@ -26,6 +26,13 @@ export function deniedReason(scope) {
   return can(scope) ? null : `Needs ${scope}; your token has: ${scopeText()}`;
 }
 
+// A visible note when the token lacks `scope` for `what` (a disabled button's title
+// cannot be read from the keyboard or on a touch screen), else null.
+export function scopeNote(scope, what) {
+  return deniedReason(scope) ? el('p', { class: 'alert info small', 'data-scope-note': scope,
+    text: `Read only: ${what} needs ${scope}; your token has: ${scopeText()}.` }) : null;
+}
+
 // A button that needs `scope`: disabled, with the reason, when the token lacks it.
 export function actionButton(label, scope, onclick, cls, action) {
   const why = deniedReason(scope);
@@ -48,15 +55,19 @@ function signInAgain() {
 }
 
 // A readable error box: what happened, DM's detail, the DM code and the request id.
-export function errorBox(e, extra) {
-  if (!(e instanceof ApiError)) e = new ApiError(0, String(e.message || e), null, null, null);
+// An error that is no gateway answer (a check in the page) gets `title` or a plain heading.
+export function errorBox(e, extra, title) {
+  if (!(e instanceof ApiError)) {
+    title = title || 'Cannot do that';
+    e = new ApiError(0, String(e.message || e), null, null, null);
+  }
   const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
                 e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
   return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
-    el('h3', { text: REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
+    el('h3', { text: title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
     el('pre', { text: e.message }),
     extra || null,
-    e.status === 401 ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
+    e.status === 401 && token() ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
       onclick: signInAgain }, 'Sign in again')) : null,
     meta ? el('div', { class: 'meta', text: meta }) : null);
 }
@@ -68,7 +79,7 @@ export function resultBox(r, doneText) {
   const failed = (r.data?.workers || []).filter(w => w && w.result === false);
   if (!failed.length) return okBox(doneText);
   return el('div', { class: 'alert warn', role: 'alert', 'data-status': String(r.status) },
-    el('h3', { text: `${doneText.replace(/\.$/, '')} on some workers only` }),
+    el('h3', { text: 'Done on some workers only; these failed:' }),
     el('ul', { class: 'errors' }, ...failed.map(w => el('li', {},
       el('strong', { class: 'mono small', text: w.worker || w.source || 'worker' }),
       el('pre', { text: w.msg || 'failed (no message)' })))),

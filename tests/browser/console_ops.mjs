@@ -210,7 +210,10 @@ try {
     const b = ro.locator(`button[data-action="${a}"]`).first();
     ok(await b.isDisabled() && /Needs dm:admin/.test(await b.getAttribute('title') || ''), `read-only: ${a} disabled, with the reason`);
   }
+  ok(/Read only: Every relay action needs dm:admin/.test(await ro.locator('[data-scope-note="dm:admin"]').innerText()),
+     'read-only: the workers page says so in words (a disabled button\'s title is out of keyboard reach)');
   await go(ro, '#/ddl-locks', '[data-empty="ddl-locks"]');
+  ok(await ro.isVisible('[data-scope-note="dm:admin"]'), 'read-only: the DDL locks page says so in words');
   ok(await ro.isDisabled('button[data-action="break-any"]') && /Needs dm:admin/.test(await ro.getAttribute('button[data-action="break-any"]', 'title')),
      'read-only: break a worker\'s lock disabled, with the reason');
   await go(ro, `#/tasks/${TASK}`, '#sql-operators');
