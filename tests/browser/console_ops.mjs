@@ -46,6 +46,8 @@ async function readableAnswer(page, scope, what) {
   if (/\bok\b/.test(cls)) ok(/done/.test(text), `${what}: success shown (${text.replace(/\n/g, ' | ')})`);
   else ok(/request id [0-9a-f]{8,}/.test(text) && /HTTP \d{3}/.test(text) && text.split('\n').filter(Boolean).length >= 3,
           `${what}: DM's answer shown readably (${text.replace(/\n/g, ' | ').slice(0, 220)})`);
+  const id = (text.match(/request id ([0-9a-f]+)/) || [])[1];
+  if (id) console.log(`# shown request id ${id}`);   // the shell finds each in the gateway's log
   return text;
 }
 
