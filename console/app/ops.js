@@ -118,11 +118,11 @@ function workerCard(worker, reload) {
   async function simple(label, path, question) {
     if (await confirmAction(question, label)) done(await submit(msg, label, 'POST', path, body));
   }
-  const buttons = [
-    actionButton('Pause relay', 'dm:admin', () => simple('Pause relay', '/api/v1/relay/pause',
-      `Pause the relay unit of ${worker}? Tasks that read its relay log get no new binlog events until it is resumed.`), 'ghost'),
-    actionButton('Resume relay', 'dm:admin', () => simple('Resume relay', '/api/v1/relay/resume',
-      `Resume the relay unit of ${worker}?`), 'ghost'),
+  const pauseBtn = actionButton('Pause relay', 'dm:admin', () => simple('Pause relay', '/api/v1/relay/pause',
+      `Pause the relay unit of ${worker}? Tasks that read its relay log get no new binlog events until it is resumed.`), 'ghost');
+  const resumeBtn = actionButton('Resume relay', 'dm:admin', () => simple('Resume relay', '/api/v1/relay/resume',
+      `Resume the relay unit of ${worker}?`), 'ghost');
+  const buttons = [pauseBtn, resumeBtn,
     actionButton('Switch master', 'dm:admin', () => simple('Switch master', '/api/v1/relay/switch-master',
       `Switch the relay of ${worker} to the upstream master it is configured with now (dmctl switch-relay-master)? Pause the relay first.`), 'ghost'),
     actionButton('Purge…', 'dm:admin', async () => {
@@ -148,6 +148,12 @@ function workerCard(worker, reload) {
     badge.className = `badge ${stage === 'InvalidStage' ? '' : stage}`;
     badge.textContent = stage === 'InvalidStage' ? 'no relay' : `relay ${stage}`;
     card.dataset.relayStage = stage;
+    if (!deniedReason('dm:admin')) {   // what the stage allows (an unknown stage allows both)
+      for (const [b, bad, why] of [[pauseBtn, 'Paused', 'The relay is paused already'], [resumeBtn, 'Running', 'The relay runs already']]) {
+        b.disabled = stage === bad;
+        b.title = b.disabled ? why : '';
+      }
+    }
     status.replaceChildren(relayKv(w));
   }
   return { card, update };
@@ -376,7 +382,7 @@ export function sqlCard(name) {
     worker.replaceChildren(...list.map(w => el('option', { value: w, text: w, selected: w === cur })));
   }
   const card = el('section', { class: 'card', id: 'sql-operators' },
-    el('h2', { text: 'Registering an SQL operator' }),
+    el('h2', { text: 'SQL operators' }),
     el('p', { class: 'muted small', text: 'For a binlog event the target refuses (query-error shows its position): skip it, replace it, or inject a DDL. The operator waits in the worker until that event comes.' }),
     scopeNote('dm:write', 'Registering an SQL operator'),
     form);

@@ -167,6 +167,6 @@ export function kv(pairs) {
 const main = document.getElementById('main');
 export function setView(title, ...kids) {
   document.title = `${title} · dm-gateway`;
-  main.replaceChildren(...kids);
+  main.replaceChildren(...kids.filter(k => k !== null && k !== undefined && k !== false));
   main.focus({ preventScroll: true });
 }

@@ -234,6 +234,7 @@ try {
     await go(narrow, hash, sel);
     const w = await narrow.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     ok(w[0] <= w[1], `375 px: ${shot} has no horizontal scrolling (${w[0]} <= ${w[1]})`);
+    ok(!/^(null|undefined|\[object \w+\])$/m.test(await narrow.locator('main').innerText()), `${shot}: no stray "null" / "undefined" text`);
     await screenshot(narrow, `console-ops-375-${shot}`);
   }
   await go(narrow, '#/workers', 'section[data-worker]');
