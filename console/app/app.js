@@ -5,7 +5,7 @@
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, el, errorBox, kv, okBox, resultBox, scopeNote, setView, stageBadge } from './ui.js';
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, resultBox, scopeNote, setView, stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -105,8 +105,12 @@ function progress(label, done, total) {
 function processErrors(result) {
   const errs = (result && result.errors) || [];
   if (!errs.length) return null;
-  return el('ul', { class: 'errors' }, ...errs.map(e => el('li', { class: 'mono small',
-    text: [e.Type || e.type, e.msg || e.message || e.RawCause, e.error?.message].filter(Boolean).join(': ') })));
+  return el('ul', { class: 'errors' }, ...errs.map(e => {
+    const m = dmMessage(e.msg || e.message || e.error?.Message || e.RawCause);
+    const code = m.code || e.error?.ErrCode;
+    return el('li', {}, el('strong', { class: 'small', text: [e.Type || e.type, code ? `DM code ${code}` : null].filter(Boolean).join(' · ') }),
+      el('pre', { class: 'mono small', text: m.text }));
+  }));
 }
 
 function workerCard(w) {
@@ -129,22 +133,34 @@ function workerCard(w) {
     processErrors(st.result));
 }
 
-function errorsList(data) {
+// query-error as a list; a sync error with its binlog position offers to skip or replace
+// the statement (`fix` fills the SQL operators form).
+function errorsList(data, fix) {
   const items = [];
+  const add = (who, msg, extra = {}) => items.push({ who, ...dmMessage(msg), ...extra });
   for (const w of data.workers || []) {
-    if (w.result === false && w.msg) items.push([w.worker, w.msg]);
+    if (w.result === false && w.msg) add(w.worker, w.msg);
     for (const se of w.subTaskError || []) {
       for (const unit of ['check', 'dump', 'load', 'sync']) {
-        for (const e of se[unit]?.errors || []) items.push([`${w.worker} ${unit}`, e.ErrorSQL ? `${e.msg || ''}\n${e.ErrorSQL}` : (e.msg || JSON.stringify(e))]);
-        if (se[unit]?.msg) items.push([`${w.worker} ${unit}`, se[unit].msg]);
+        for (const e of se[unit]?.errors || []) {
+          add(`${w.worker} ${unit}`, e.msg || JSON.stringify(e),
+              { pos: e.failedBinlogPosition, sql: e.errorSQL || e.ErrorSQL, worker: w.worker });
+        }
+        if (se[unit]?.msg) add(`${w.worker} ${unit}`, se[unit].msg);
       }
-      if (se.error?.msg) items.push([w.worker, se.error.msg]);
+      if (se.error?.msg) add(w.worker, se.error.msg);
     }
-    if (w.RelayError?.msg) items.push([`${w.worker} relay`, w.RelayError.msg]);
+    if (w.RelayError?.msg) add(`${w.worker} relay`, w.RelayError.msg);
   }
   if (!items.length) return el('p', { class: 'muted', 'data-errors': '0', text: 'No errors reported by the workers.' });
-  return el('ul', { class: 'errors', 'data-errors': String(items.length) },
-    ...items.map(([who, msg]) => el('li', {}, el('strong', { class: 'mono small', text: who }), el('pre', { class: 'mono small', text: msg }))));
+  return el('ul', { class: 'errors', 'data-errors': String(items.length) }, ...items.map(it => el('li', { 'data-failed-pos': it.pos || null },
+    el('div', { class: 'row' }, el('strong', { class: 'mono small', text: it.who }),
+      it.code ? el('span', { class: 'badge error', text: `DM code ${it.code}` }) : null),
+    el('pre', { class: 'mono small', text: it.text }),
+    it.sql || it.pos ? kv([['statement', it.sql ? el('code', { text: it.sql }) : undefined], ['binlog position', it.pos]]) : null,
+    it.pos && fix ? el('div', { class: 'row', style: 'margin-top:.4rem' },
+      actionButton('Skip it…', 'dm:write', () => fix({ op: 'skip', worker: it.worker, binlogPos: it.pos }), 'ghost', 'fix-skip'),
+      actionButton('Replace it…', 'dm:write', () => fix({ op: 'replace', worker: it.worker, binlogPos: it.pos, sqls: it.sql || '' }), 'ghost', 'fix-replace')) : null)));
 }
 
 function configCard(name) {
@@ -203,7 +219,7 @@ function taskView(name) {
   const workers = el('div', { class: 'grid', id: 'workers' }, el('p', { class: 'muted', text: 'Loading status…' }));
   const streamMsg = el('div');
   const actionMsg = el('div', { 'aria-live': 'polite' });
-  const errs = el('div', {}, el('p', { class: 'muted', text: 'Loading…' }));
+  const errs = el('div', { id: 'errors' }, el('p', { class: 'muted', text: 'Loading…' }));
 
   // what the stage allows: Pause while something runs, Resume while something is paused
   function stageButtons(stages) {
@@ -216,18 +232,22 @@ function taskView(name) {
     }
   }
   const sql = sqlCard(name);
+  let stagesKey = null;
   function render(data) {
     streamMsg.replaceChildren();
     const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
     sql.setWorkers(ws.filter(w => w.worker && w.result !== false).map(w => w.worker));
-    stageButtons(ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage)));
+    const stages = ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage));
+    stageButtons(stages);
+    if (stagesKey !== null && stagesKey !== stages.join()) loadErrors();   // a stage changed: errors may have too
+    stagesKey = stages.join();
     workers.replaceChildren(...(ws.length ? ws.map(workerCard)
       : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
   }
   async function loadErrors() {
     try {
       const r = await api('GET', `/api/v1/tasks/${enc}/errors`);
-      errs.replaceChildren(errorsList(r.data));
+      errs.replaceChildren(errorsList(r.data, sql.prefill));
     } catch (e) { errs.replaceChildren(errorBox(e)); }
   }
   async function operate(label, method, path, question, after) {

@@ -374,6 +374,23 @@ export function sqlCard(name) {
     await submit(msg, `sql-${o}`, 'POST', `/api/v1/tasks/${encodeURIComponent(name)}/sql`, p);
   });
   sync();
+  const filled = el('p', { class: 'alert info small', hidden: true, 'data-prefilled': '' });
+  form.prepend(filled);
+  // Fill the form for a failed statement (from query-error) and bring it into view.
+  function prefill({ op: o, worker: w, binlogPos, sqls: text }) {
+    op.value = o;
+    if ([...worker.options].some(x => x.value === w)) worker.value = w;
+    form.elements.sharding.checked = false;
+    form.elements.by[0].checked = true;
+    pos.value = binlogPos;
+    if (text !== undefined) sqls.value = text;
+    sync();
+    filled.hidden = false;
+    filled.textContent = `Filled in for the statement at ${binlogPos} on ${w}: check it, register the operator, then resume the task.`;
+    msg.replaceChildren();
+    card.scrollIntoView({ block: 'start' });
+    (o === 'replace' ? sqls : send).focus();
+  }
   function setWorkers(list) {
     const cur = worker.value;
     const key = list.join('\n');
@@ -386,5 +403,5 @@ export function sqlCard(name) {
     el('p', { class: 'muted small', text: 'For a binlog event the target refuses (query-error shows its position): skip it, replace it, or inject a DDL. The operator waits in the worker until that event comes.' }),
     scopeNote('dm:write', 'Registering an SQL operator'),
     form);
-  return { card, setWorkers };
+  return { card, setWorkers, prefill };
 }

@@ -157,6 +157,12 @@ export function choice(type, name, value, label, checked, id) {
   return el('label', { class: 'choice' }, input, el('span', { text: label }));
 }
 
+// DM's "[code=N:class=…:scope=…:level=…] text" as {code, text} (code null without one).
+export function dmMessage(msg) {
+  const m = String(msg ?? '').match(/^\s*\[code=(\d+):[^\]]*\]\s*([\s\S]*)$/);
+  return m ? { code: m[1], text: m[2] } : { code: null, text: String(msg ?? '') };
+}
+
 export function stageBadge(stage) { return el('span', { class: `badge ${stage || ''}`, text: stage || 'unknown' }); }
 
 export function kv(pairs) {

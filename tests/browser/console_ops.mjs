@@ -6,12 +6,16 @@
 // with status, DM code and request id), the SQL operators form (a 400 problem+json, a DM
 // error with its code, a registered sql-skip), keyboard only (tab order reaches the
 // actions, focus visible, Enter opens / Escape cancels a dialog and the focus returns),
+// a statement the worker cannot apply pauses the task, its error offers "Skip it…", which
+// fills the SQL form; register + resume and replication goes on past it (real MariaDB);
 // a read-only token sees every such action disabled with the reason, 375 px wide without
 // horizontal scrolling; no console error or failed request but the ones provoked here.
-//   node console_ops.mjs <gateway-url> <admin-token> <read-only-token> <task-name>
+//   node console_ops.mjs <gateway-url> <admin-token> <read-only-token> <task-name> <source-port> <target-port>
+import { execFileSync } from 'node:child_process';
 import { launch, watchedPage, ok, screenshot, finish } from './lib.mjs';
 
-const [base, token, roToken, TASK] = process.argv.slice(2);
+const [base, token, roToken, TASK, srcPort, tgtPort] = process.argv.slice(2);
+const sqlAt = (port, q) => execFileSync('mariadb', ['-h127.0.0.1', `-P${port}`, '-uroot', '-N', '-B', '-e', q], { encoding: 'utf8' }).trim();
 const T = { timeout: 15000 };
 // the API calls this test makes fail on purpose (each answer is asserted to be shown)
 const PROVOKED_URL = /\/api\/v1\/(relay\/(pause|resume|purge|switch-master)|workers\/[^/]+\/relay\/migrate|tasks\/[^/]+\/(sql|ddl-locks\/break)|ddl-locks\/[^/]+\/unlock)$/;
@@ -187,7 +191,7 @@ try {
   await page.fill(`${sql} textarea[name="sqls"]`, 'ALTER TABLE orders ADD COLUMN note TEXT;');
   await page.click(`${sql} button[data-action="sql-submit"]`);
   await confirmOk(page);
-  await page.waitForSelector(`${sql} .alert:not(:has-text("Bad request"))`, T);
+  await page.waitForSelector(`${sql} .alert.error:not(:has-text("Bad request"))`, T);
   text = await readableAnswer(page, sql, 'sql-inject of a DDL without schema');
   ok(/DM code \d+/.test(text), 'sql-inject: DM\'s code shown');
   await screenshot(page, 'console-ops-sql-error');
@@ -202,6 +206,42 @@ try {
      `sql-skip sends {op, worker, binlogPos} (${JSON.stringify(sqlBody)})`);
   await page.waitForSelector(`${sql} .alert.ok`, T);
   ok(/sql-skip: done/.test(await page.locator(`${sql} .alert.ok`).innerText()), 'sql-skip at a position: registered, shown');
+
+  // ---- a real failure, fixed from the console: the worker cannot apply CREATE SEQUENCE ----
+  sqlAt(srcPort, 'CREATE SEQUENCE shop.console_sq');
+  await page.waitForSelector('[data-worker][data-stage="Paused"]', T);
+  ok(true, 'CREATE SEQUENCE on the source: the task page shows Paused (through the stream)');
+  await page.waitForSelector('#errors li[data-failed-pos] button[data-action="fix-skip"]', T);   // errors reload on a stage change
+  const failed = await page.getAttribute('#errors li[data-failed-pos]', 'data-failed-pos');
+  const errText = await page.locator('#errors li[data-failed-pos]').innerText();
+  ok(/DM code 36017/.test(errText) && errText.includes('CREATE SEQUENCE shop.console_sq') && !errText.includes('[code='),
+     `the error is readable: code, statement, position ${failed} (${errText.replace(/\n/g, ' | ').slice(0, 160)})`);
+  ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'a long DM error wraps (no horizontal scrolling)');
+  await screenshot(page, 'console-ops-task-error');
+  await page.click('#errors button[data-action="fix-skip"]');
+  ok(await page.inputValue(`${sql} select[name="op"]`) === 'skip' && await page.inputValue(`${sql} input[name="binlogPos"]`) === failed &&
+     await page.inputValue(`${sql} select[name="worker"]`) === worker, '"Skip it…" fills the SQL form: skip, that worker, that position');
+  ok(await page.evaluate(() => document.activeElement?.dataset.action === 'sql-submit'), '"Skip it…" puts the focus on "Register operator"');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('dialog#confirm[open]', T);
+  await page.keyboard.press('Tab');      // Cancel -> Register
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`${sql} .alert.ok`, T);
+  ok(true, 'sql-skip registered from the keyboard');
+  await page.click('button[data-action="resume"]');
+  await confirmOk(page);
+  await page.waitForSelector('[data-worker][data-stage="Running"]', T);
+  await page.waitForSelector('#errors [data-errors="0"]', T);
+  ok(true, 'resumed: Running again, the errors list is empty');
+  sqlAt(srcPort, "INSERT INTO shop.customers(name,email) VALUES ('after-console-skip','c@example.com')");
+  let got = '0';
+  for (let i = 0; i < 50 && got !== '1'; i++) {
+    got = sqlAt(tgtPort, "SELECT COUNT(*) FROM shop.customers WHERE name='after-console-skip'");
+    if (got !== '1') await page.waitForTimeout(200);
+  }
+  ok(got === '1', 'a row written after the skipped statement reached the target');
+  ok(sqlAt(tgtPort, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='console_sq'") === '0',
+     'the skipped statement was not applied on the target');
 
   // ---- a read-only token ----
   const ro = await watchedPage(browser);

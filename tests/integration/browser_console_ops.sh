@@ -16,7 +16,8 @@ RO_TOKEN="$("$DMGW_BIN/dm-gateway" token --secret-file "$DM_STACK_DIR/gateway/jw
             --scope dm:read --ttl 1h)"
 OUT="$DM_STACK_DIR.browser.out"
 DMGW_ARTIFACTS="${DMGW_BUILD_DIR:-$ROOT/build}/test-artifacts" \
-  node "$ROOT/tests/browser/console_ops.mjs" "$DM_GATEWAY_URL" "$DM_TOKEN" "$RO_TOKEN" "$TASK" >"$OUT" 2>&1 \
+  node "$ROOT/tests/browser/console_ops.mjs" "$DM_GATEWAY_URL" "$DM_TOKEN" "$RO_TOKEN" "$TASK" \
+       "$SOURCE_PORT" "$TARGET_PORT" >"$OUT" 2>&1 \
   || FAILS=$((FAILS+1))
 cat "$OUT"
 # every request id the page showed is a real request of the gateway (its access log line)
