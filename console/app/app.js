@@ -5,7 +5,8 @@
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, resultBox, scopeNote, setView, stageBadge } from './ui.js';
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, poll, resultBox, scopeNote, setView,
+         stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -80,15 +81,11 @@ function tasksView() {
       status.replaceChildren(errorBox(e));
     }
   }
-  const timer = setInterval(load, 5000);   // one request per 5 s for the whole list
-  const onVis = () => { if (!document.hidden) load(); };
-  document.addEventListener('visibilitychange', onVis);
-  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
   setView('Tasks',
     el('h1', {}, 'Tasks', el('span', { class: 'spacer' }),
        actionButton('Start a task', 'dm:write', () => { location.hash = '#/new'; })),
     scopeNote('dm:write', 'Starting a task'), status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
-  load();
+  poll(cleanup, load);   // one request per 5 s for the whole list
 }
 
 // ---------- one task ----------

@@ -6,7 +6,7 @@
 // readably: ok, which workers failed (207), or the error with its DM code and request id.
 import { api } from './api.js';
 import { actionButton, choice, confirmAction, deniedReason, el, errorBox, field, formDialog, kv,
-         resultBox, scopeNote, setView, show } from './ui.js';
+         poll, resultBox, scopeNote, setView, show } from './ui.js';
 
 const JSON_BODY = 'application/json';
 
@@ -21,15 +21,6 @@ async function submit(msg, label, method, path, payload, opts = {}) {
     show(msg, errorBox(e));
     return false;
   }
-}
-
-// Poll `load` every 5 s while the page is visible (one request for the whole view).
-function poll(cleanup, load) {
-  const timer = setInterval(load, 5000);
-  const onVis = () => { if (!document.hidden) load(); };
-  document.addEventListener('visibilitychange', onVis);
-  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
-  load();
 }
 
 let uid = 0;

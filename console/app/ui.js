@@ -170,6 +170,16 @@ export function kv(pairs) {
     .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
 }
 
+// Call `load` now and every 5 s while the tab is visible (at once when it becomes visible
+// again); `cleanup` gets what stops it.
+export function poll(cleanup, load) {
+  const timer = setInterval(load, 5000);
+  const onVis = () => { if (!document.hidden) load(); };
+  document.addEventListener('visibilitychange', onVis);
+  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
+  load();
+}
+
 const main = document.getElementById('main');
 export function setView(title, ...kids) {
   document.title = `${title} · dm-gateway`;

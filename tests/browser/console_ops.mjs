@@ -208,13 +208,14 @@ try {
   ok(/sql-skip: done/.test(await page.locator(`${sql} .alert.ok`).innerText()), 'sql-skip at a position: registered, shown');
 
   // ---- a real failure, fixed from the console: the worker cannot apply CREATE SEQUENCE ----
-  sqlAt(srcPort, 'CREATE SEQUENCE shop.console_sq');
+  const SEQ = `console_sq_${Date.now()}`;   // unique: the test can run again on one stack
+  sqlAt(srcPort, `CREATE SEQUENCE shop.${SEQ}`);
   await page.waitForSelector('[data-worker][data-stage="Paused"]', T);
   ok(true, 'CREATE SEQUENCE on the source: the task page shows Paused (through the stream)');
   await page.waitForSelector('#errors li[data-failed-pos] button[data-action="fix-skip"]', T);   // errors reload on a stage change
   const failed = await page.getAttribute('#errors li[data-failed-pos]', 'data-failed-pos');
   const errText = await page.locator('#errors li[data-failed-pos]').innerText();
-  ok(/DM code 36017/.test(errText) && errText.includes('CREATE SEQUENCE shop.console_sq') && !errText.includes('[code='),
+  ok(/DM code 36017/.test(errText) && errText.includes(`CREATE SEQUENCE shop.${SEQ}`) && !errText.includes('[code='),
      `the error is readable: code, statement, position ${failed} (${errText.replace(/\n/g, ' | ').slice(0, 160)})`);
   ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'a long DM error wraps (no horizontal scrolling)');
   await screenshot(page, 'console-ops-task-error');
@@ -233,14 +234,14 @@ try {
   await page.waitForSelector('[data-worker][data-stage="Running"]', T);
   await page.waitForSelector('#errors [data-errors="0"]', T);
   ok(true, 'resumed: Running again, the errors list is empty');
-  sqlAt(srcPort, "INSERT INTO shop.customers(name,email) VALUES ('after-console-skip','c@example.com')");
+  sqlAt(srcPort, `INSERT INTO shop.customers(name,email) VALUES ('after-${SEQ}','c@example.com')`);
   let got = '0';
   for (let i = 0; i < 50 && got !== '1'; i++) {
-    got = sqlAt(tgtPort, "SELECT COUNT(*) FROM shop.customers WHERE name='after-console-skip'");
+    got = sqlAt(tgtPort, `SELECT COUNT(*) FROM shop.customers WHERE name='after-${SEQ}'`);
     if (got !== '1') await page.waitForTimeout(200);
   }
   ok(got === '1', 'a row written after the skipped statement reached the target');
-  ok(sqlAt(tgtPort, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='console_sq'") === '0',
+  ok(sqlAt(tgtPort, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='${SEQ}'`) === '0',
      'the skipped statement was not applied on the target');
 
   // ---- a read-only token ----
