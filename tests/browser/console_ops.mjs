@@ -18,7 +18,7 @@ const [base, token, roToken, TASK, srcPort, tgtPort] = process.argv.slice(2);
 const sqlAt = (port, q) => execFileSync('mariadb', ['-h127.0.0.1', `-P${port}`, '-uroot', '-N', '-B', '-e', q], { encoding: 'utf8' }).trim();
 const T = { timeout: 15000 };
 // the API calls this test makes fail on purpose (each answer is asserted to be shown)
-const PROVOKED_URL = /\/api\/v1\/(relay\/(pause|resume|purge|switch-master)|workers\/[^/]+\/relay\/migrate|tasks\/[^/]+\/(sql|ddl-locks\/break)|ddl-locks\/[^/]+\/unlock)$/;
+const PROVOKED_URL = /\/api\/v1\/(relay\/(pause|resume|purge|switch-master)|workers\/[^/]+\/(relay\/migrate|relay-config)|tasks\/[^/]+\/(sql|ddl-locks\/break)|ddl-locks\/[^/]+\/unlock)$/;
 const PROVOKED = m => {
   const u = (m.match(/ @ (\S+)$/) || m.match(/^HTTP \d+: (\S+)$/) || [])[1];
   return !!u && PROVOKED_URL.test(new URL(u).pathname) &&
@@ -173,6 +173,32 @@ try {
   ok(JSON.parse((await migReq).postData()).binlogPos === 4, 'migrate sends {binlogName, binlogPos: 4}');
   await page.waitForFunction(c => !document.querySelector(`${c} p[role=status]`), card, T);
   await readableAnswer(page, card, 'migrate relay');
+
+  // switch master, replace the worker config (TOML), refresh worker tasks
+  const answered = async (urlEnd, what, where, act) => {
+    const req = page.waitForRequest(r => r.url().endsWith(urlEnd), T);
+    await act();
+    const body = (await req).postData();
+    await page.waitForFunction(c => !document.querySelector(`${c} p[role=status]`), where, T);
+    await readableAnswer(page, where, what);
+    return body;
+  };
+  const sw = await answered('/relay/switch-master', 'switch relay master', card, async () => {
+    await page.click(`${card} button[data-action="switch-master"]`);
+    await confirmOk(page);
+  });
+  ok(JSON.parse(sw).workers[0] === worker, 'switch master sends {workers: [worker]}');
+  const toml = await answered('/relay-config', 'replace the worker config', card, async () => {
+    await page.click(`${card} button[data-action="relay-config"]`);
+    await page.waitForSelector('dialog[data-dialog="relay-config"][open]', T);
+    await page.fill('dialog[data-dialog="relay-config"] textarea', 'source-id = "mysql-replica-01"\n');
+    await page.click('dialog[data-dialog="relay-config"] button[data-action="dialog-ok"]');
+  });
+  ok(/source-id = "mysql-replica-01"/.test(toml), 'replace config sends the TOML as is');
+  await answered('/workers/refresh', 'refresh worker tasks', 'main', async () => {
+    await page.click('button[data-action="refresh-worker-tasks"]');
+    await confirmOk(page);
+  });
 
   // ---- SQL operators on the task page ----
   await page.click('nav a[href="#/tasks"]');
