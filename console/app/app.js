@@ -5,8 +5,8 @@
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, poll, resultBox, scopeNote, setView,
-         stageBadge } from './ui.js';
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, poll, renderIfChanged, resultBox, scopeNote,
+         setView, stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -68,13 +68,13 @@ function tasksView() {
       const r = await api('GET', '/api/v1/tasks?full=true');
       const tasks = tasksOf(r.data);
       status.replaceChildren();
-      const rows = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ws]) =>
+      const list = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b));
+      renderIfChanged(body, JSON.stringify(list), () => (list.length ? list.map(([name, ws]) =>
         el('tr', { 'data-task': name },
           el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(name)}`, text: name })),
           el('td', {}, ...ws.map(w => el('div', { class: 'row', 'data-worker': w.worker },
             stageBadge(w.stage), el('span', { class: 'mono small', text: w.worker }),
-            el('span', { class: 'muted small', text: w.unit || '' }))))));
-      body.replaceChildren(...(rows.length ? rows
+            el('span', { class: 'muted small', text: w.unit || '' }))))))
         : [el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'No tasks. Start one from its YAML.' }))]));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {

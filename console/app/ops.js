@@ -6,7 +6,7 @@
 // readably: ok, which workers failed (207), or the error with its DM code and request id.
 import { api } from './api.js';
 import { actionButton, choice, confirmAction, deniedReason, el, errorBox, field, formDialog, kv,
-         poll, resultBox, scopeNote, setView, show } from './ui.js';
+         poll, renderIfChanged, resultBox, scopeNote, setView, show } from './ui.js';
 
 const JSON_BODY = 'application/json';
 
@@ -145,7 +145,8 @@ function workerCard(worker, reload) {
         b.title = b.disabled ? why : '';
       }
     }
-    status.replaceChildren(relayKv(w));
+    const shown = [w.result, w.msg, w.sourceID, w.relayStatus, (w.subTaskStatus || []).map(s => [s.name, s.stage])];
+    renderIfChanged(status, JSON.stringify(shown), () => [relayKv(w)]);
   }
   return { card, update };
 }
@@ -275,7 +276,6 @@ export function ddlLocksView(cleanup) {
       el('td', { 'data-label': 'Unsynced' }, names(lock.unsynced)),
       el('td', { 'data-label': 'Actions' }, el('div', { class: 'row' }, unlock, brk)));
   }
-  let shown = '';
   async function load() {
     if (document.hidden) return;
     try {
@@ -285,13 +285,9 @@ export function ddlLocksView(cleanup) {
       known = { workers: ws.map(w => w.worker),
                 tasks: [...new Set(ws.flatMap(w => (w.subTaskStatus || []).map(s => s.name).filter(Boolean)))].sort() };
       const list = locks.data.locks || [];
-      const key = JSON.stringify(list);
-      if (key !== shown) {   // rebuild rows only on a change (keeps the focus on a button)
-        shown = key;
-        body.replaceChildren(...(list.length ? list.map(row) : [el('tr', { class: 'empty' }, el('td', { colspan: '7' },
-          el('p', { 'data-empty': 'ddl-locks', text: 'No DDL lock exists.' }),
-          el('p', { class: 'muted small', text: 'A sharding DDL lock appears while the workers of a shard-mode task wait for the same DDL from every source; it goes away once all have it.' })))]));
-      }
+      renderIfChanged(body, JSON.stringify(list), () => (list.length ? list.map(row) : [el('tr', { class: 'empty' }, el('td', { colspan: '7' },
+        el('p', { 'data-empty': 'ddl-locks', text: 'No DDL lock exists.' }),
+        el('p', { class: 'muted small', text: 'A sharding DDL lock appears while the workers of a shard-mode task wait for the same DDL from every source; it goes away once all have it.' })))]));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) { status.replaceChildren(errorBox(e)); }
   }

@@ -163,6 +163,15 @@ export function dmMessage(msg) {
   return m ? { code: m[1], text: m[2] } : { code: null, text: String(msg ?? '') };
 }
 
+// Replace `parent`'s children with build() only when `key` differs from the last one: a
+// poll that brings nothing new leaves the DOM (and the keyboard focus in it) alone.
+const shownKeys = new WeakMap();
+export function renderIfChanged(parent, key, build) {
+  if (shownKeys.get(parent) === key) return;
+  shownKeys.set(parent, key);
+  parent.replaceChildren(...build());
+}
+
 export function stageBadge(stage) { return el('span', { class: `badge ${stage || ''}`, text: stage || 'unknown' }); }
 
 export function kv(pairs) {

@@ -119,8 +119,13 @@ try {
   const card = `section[data-worker="${worker}"]`;
   ok(/source\s*mysql-replica-01/.test(await page.locator(card).innerText()), `worker ${worker}: its source and relay status shown`);
   ok(!!await page.getAttribute(card, 'data-relay-stage'), `worker ${worker}: relay stage ${await page.getAttribute(card, 'data-relay-stage')}`);
-  // keyboard only: Tab from the page start reaches the relay actions, every stop shows its focus
-  await page.evaluate(() => document.activeElement?.blur());
+  // a poll that brings nothing new leaves the page alone: the focus stays on a link in it
+  await page.focus(`${card} a.tag`);
+  const before = await page.locator('#main .row.end .muted').innerText();
+  await page.waitForFunction(b => document.querySelector('#main .row.end .muted')?.textContent !== b, before, T);
+  ok(await page.evaluate(() => document.activeElement?.classList.contains('tag')), 'the 5 s poll kept the keyboard focus on the task link');
+  // keyboard only: Tab from the page content reaches the relay actions, every stop shows its focus
+  await page.evaluate(() => document.getElementById('main').focus());   // where a route change leaves it
   const stops = [];
   for (let i = 0; i < 30; i++) {
     await page.keyboard.press('Tab');
