@@ -238,6 +238,20 @@ try {
   await page.waitForSelector(`${sql} .alert.ok`, T);
   ok(/sql-skip: done/.test(await page.locator(`${sql} .alert.ok`).innerText()), 'sql-skip at a position: registered, shown');
 
+  // a 207 (DM did it on some workers only) is not shown as success (answer stubbed: one
+  // worker cannot fail alone here)
+  await page.route(`**/api/v1/tasks/${TASK}/pause`, r => r.fulfill({ status: 207, contentType: 'application/json',
+    headers: { 'X-Request-Id': 'feedface00000000feedface00000000' },
+    body: JSON.stringify({ op: 'Pause', result: true, msg: '', workers: [{ result: true, worker: worker, msg: '' },
+      { result: false, worker: '127.0.0.1:9', msg: 'sub task shop-sync not found' }] }) }));
+  await page.click('button[data-action="pause"]');
+  await confirmOk(page);
+  await page.waitForSelector('.alert.warn[data-status="207"]', T);
+  const warn = await page.locator('.alert.warn').innerText();
+  ok(/some workers only/.test(warn) && warn.includes('127.0.0.1:9') && warn.includes('sub task shop-sync not found') && /HTTP 207/.test(warn),
+     `207: the failed worker and its message are shown (${warn.replace(/\n/g, ' | ')})`);
+  await page.unroute(`**/api/v1/tasks/${TASK}/pause`);
+
   // ---- a real failure, fixed from the console: the worker cannot apply CREATE SEQUENCE ----
   const SEQ = `console_sq_${Date.now()}`;   // unique: the test can run again on one stack
   sqlAt(srcPort, `CREATE SEQUENCE shop.${SEQ}`);
