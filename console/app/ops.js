@@ -306,7 +306,22 @@ const SQL_HELP = {
   inject: 'Inject DDL statements into the worker\'s stream at the next event (dmctl sql-inject).',
 };
 
-// The SQL operators card of task `name`: {card, setWorkers(list)} (the task page knows them).
+// The HandleSQLs body from the SQL operators form (the gateway checks dmctl's rules) and
+// the question that confirms it.
+function sqlRequest(name, form) {
+  const f = form.elements;
+  const o = f.op.value, shard = f.sharding.checked && o !== 'inject';
+  const body = { op: o };
+  if (shard) body.sharding = true; else body.worker = f.worker.value;
+  if (o !== 'inject' && f.by.value === 'pos') body.binlogPos = f.binlogPos.value.trim();
+  if (o !== 'inject' && f.by.value !== 'pos') body.sqlPattern = f.sqlPattern.value.trim();
+  if (o !== 'skip') body.sqls = [f.sqls.value];
+  const what = o === 'inject' ? `inject ${f.sqls.value.trim() || '(no statements)'}`
+    : `${o} the event ${'binlogPos' in body ? `at ${body.binlogPos || '(no position)'}` : `matching ${body.sqlPattern || '(no pattern)'}`}`;
+  return { body, question: `Task "${name}"${body.worker ? ` on ${body.worker}` : ' (sharding group)'}: ${what}? The worker applies it when it reaches that event.` };
+}
+
+// The SQL operators card of task `name`: {card, setWorkers(list), prefill(failed statement)}.
 export function sqlCard(name) {
   const msg = el('div', { 'aria-live': 'polite' });
   const why = deniedReason('dm:write');
@@ -347,18 +362,9 @@ export function sqlCard(name) {
   fs.append(el('div', { class: 'row end' }, send), msg);
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
-    const o = op.value, shard = form.elements.sharding.checked && o !== 'inject';
-    const p = { op: o };
-    if (!shard) p.worker = worker.value;
-    if (shard) p.sharding = true;
-    if (o !== 'inject') {
-      if (form.elements.by.value === 'pos') p.binlogPos = pos.value.trim(); else p.sqlPattern = pat.value.trim();
-    }
-    if (o !== 'skip') p.sqls = [sqls.value];
-    const what = o === 'inject' ? `inject ${sqls.value.trim() || '(no statements)'}`
-      : `${o} the event ${'binlogPos' in p ? `at ${p.binlogPos || '(no position)'}` : `matching ${p.sqlPattern || '(no pattern)'}`}`;
-    if (!await confirmAction(`Task "${name}"${p.worker ? ` on ${p.worker}` : ' (sharding group)'}: ${what}? The worker applies it when it reaches that event.`, 'Register')) return;
-    await submit(msg, `sql-${o}`, 'POST', `/api/v1/tasks/${encodeURIComponent(name)}/sql`, p);
+    const { body, question } = sqlRequest(name, form);
+    if (await confirmAction(question, 'Register'))
+      await submit(msg, `sql-${body.op}`, 'POST', `/api/v1/tasks/${encodeURIComponent(name)}/sql`, body);
   });
   sync();
   const filled = el('p', { class: 'alert info small', hidden: true, 'data-prefilled': '' });
