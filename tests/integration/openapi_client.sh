@@ -24,19 +24,24 @@ if [ ! -x "$BIN/tsc" ] || [ ! -x "$BIN/redocly" ] || [ ! -x "$BIN/spectral" ] ||
     || { echo "FAIL - npm ci in tests/openapi failed"; exit 1; }
 fi
 
-# --- 1. linters ----------------------------------------------------------------------
-out="$(cd "$TOOLS" && "$BIN/redocly" lint --config redocly.yaml --format=summary "$OAS" 2>&1)" && rc=0 || rc=$?
-n="$(grep -cE '^(error|warning) ' <<<"$out" || true)"
-if [ "$rc" -eq 0 ] && [ "$n" -eq 0 ] && grep -q "Your API description is valid" <<<"$out"; then
-  ok "Redocly lint: 0 errors, 0 warnings"
+# --- 1. linters (and the generator, in parallel: node tools are slow on a shared box) ---
+rm -rf "$OUT" && mkdir -p "$OUT"
+(cd "$TOOLS" && "$BIN/redocly" lint --config redocly.yaml --format=summary ../../openapi/openapi.yaml \
+   >"$OUT/redocly.log" 2>&1; echo $? >"$OUT/redocly.rc") &
+(cd "$TOOLS" && "$BIN/spectral" lint -r .spectral.yaml --fail-severity=hint "$OAS" \
+   >"$OUT/spectral.log" 2>&1; echo $? >"$OUT/spectral.rc") &
+("$BIN/openapi-typescript" "$OAS" -o "$OUT/api.ts" >"$OUT/generate.log" 2>&1; echo $? >"$OUT/generate.rc") &
+wait
+n="$(grep -cE '^(error|warning) ' "$OUT/redocly.log" || true)"
+if [ "$(cat "$OUT/redocly.rc")" = 0 ] && [ "$n" -eq 0 ] && grep -q "Your API description is valid" "$OUT/redocly.log"; then
+  ok "Redocly lint: 0 errors, 0 warnings (GET / has no 2XX by design: .redocly.lint-ignore.yaml)"
 else
-  fail "Redocly lint (exit $rc):"; grep -E '^(error|warning) ' <<<"$out" || echo "$out" | tail -20
+  fail "Redocly lint:"; grep -E '^(error|warning) ' "$OUT/redocly.log" || tail -20 "$OUT/redocly.log"
 fi
-out="$(cd "$TOOLS" && "$BIN/spectral" lint -r .spectral.yaml --fail-severity=hint "$OAS" 2>&1)" && rc=0 || rc=$?
-if [ "$rc" -eq 0 ] && grep -q "No results with a severity of 'hint' or higher found" <<<"$out"; then
+if [ "$(cat "$OUT/spectral.rc")" = 0 ] && grep -q "No results with a severity of 'hint' or higher found" "$OUT/spectral.log"; then
   ok "Spectral lint (oas): 0 errors, 0 warnings"
 else
-  fail "Spectral lint (exit $rc):"; echo "$out" | tail -30
+  fail "Spectral lint:"; tail -30 "$OUT/spectral.log"
 fi
 
 # --- 2. no bare objects --------------------------------------------------------------
@@ -61,11 +66,10 @@ PY
 if [ -z "$out" ]; then ok "no schema is a bare {type: object}"; else fail "bare objects:"; echo "$out"; fi
 
 # --- 3. generated client, strict compile, no casts -----------------------------------
-rm -rf "$OUT" && mkdir -p "$OUT"
 cp "$TOOLS/client/main.ts" "$TOOLS/client/tsconfig.json" "$OUT/"
 echo '{"type":"module"}' >"$OUT/package.json"
 ln -s "$TOOLS/node_modules" "$OUT/node_modules"
-if "$BIN/openapi-typescript" "$OAS" -o "$OUT/api.ts" >"$OUT/generate.log" 2>&1; then
+if [ "$(cat "$OUT/generate.rc")" = 0 ] && grep -q "export interface paths" "$OUT/api.ts"; then
   ok "openapi-typescript generated the client types"
 else
   fail "openapi-typescript:"; cat "$OUT/generate.log"
@@ -102,7 +106,11 @@ for i in "${!BAD[@]}"; do
   files="$files, \"bad_$i.ts\""
 done
 sed -i "s/\"files\": \[.*\]/\"files\": [$files]/" "$OUT/tsconfig.json"
-(cd "$OUT" && "$BIN/tsc" -p . >"$OUT/tsc.log" 2>&1) || true
+# tsc runs while the stack starts (section 4 needs both)
+(cd "$OUT" && "$BIN/tsc" -p . >"$OUT/tsc.log" 2>&1 || true) &
+TSC_PID=$!
+e2e_stack_up
+wait "$TSC_PID"
 if ! grep -qE '^(main|api)\.ts\(' "$OUT/tsc.log" && [ -f "$OUT/out/main.js" ]; then
   ok "main.ts compiles with tsc --strict against the generated client"
 else
@@ -116,8 +124,7 @@ for i in "${!BAD[@]}"; do
   fi
 done
 
-# --- 4. the client against the real stack --------------------------------------------
-e2e_stack_up
+# --- 4. the client against the real stack (started above) ----------------------------
 read -r BINLOG_NAME BINLOG_POS < <(python3 - "$DM_TASK_FILE" <<'PY'
 import sys, yaml
 t = yaml.safe_load(open(sys.argv[1]))
