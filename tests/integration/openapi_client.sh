@@ -64,6 +64,28 @@ print("\n".join(bad))
 PY
 )"
 if [ -z "$out" ]; then ok "no schema is a bare {type: object}"; else fail "bare objects:"; echo "$out"; fi
+out="$(python3 - "$OAS" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+def deref(o, kind):
+    return d["components"][kind][o["$ref"].split("/")[-1]] if "$ref" in o else o
+missing = []
+for p, v in d["paths"].items():
+    for m, o in v.items():
+        if m == "parameters":
+            continue
+        if "requestBody" in o:
+            for mt, c in deref(o["requestBody"], "requestBodies")["content"].items():
+                if "example" not in c and "examples" not in c:
+                    missing.append(f"{o['operationId']} request {mt}")
+        for code, r in o["responses"].items():
+            for mt, c in deref(r, "responses").get("content", {}).items():
+                if "example" not in c and "examples" not in c:
+                    missing.append(f"{o['operationId']} {code} {mt}")
+print("\n".join(missing))
+PY
+)"
+if [ -z "$out" ]; then ok "every request and response body has an example (Redocly checks them against the schemas)"; else fail "no example:"; echo "$out"; fi
 
 # --- 3. generated client, strict compile, no casts -----------------------------------
 cp "$TOOLS/client/main.ts" "$TOOLS/client/tsconfig.json" "$OUT/"
