@@ -52,7 +52,7 @@ bad = []
 def walk(node, ptr):
     if isinstance(node, dict):
         if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node \
-           and not any(k in node for k in ("allOf", "oneOf", "anyOf")):
+           and not any(k in node for k in ("allOf", "oneOf", "anyOf", "enum")):
             bad.append(ptr)
         for k, v in node.items():
             walk(v, ptr + "/" + str(k).replace("~", "~0").replace("/", "~1"))

@@ -129,6 +129,7 @@ async function main(): Promise<void> {
           events: ["truncate table"],
           action: "Ignore",
         },
+        "no-such-rule": null,
       },
     },
   });
