@@ -27,7 +27,7 @@ static void setup(void)
     sql(g_src, "CREATE DATABASE u");
     sql(g_src, "CREATE TABLE u.t (id INT PRIMARY KEY)");
     sql(g_src, "INSERT INTO u.t VALUES (1)");
-    setenv("DMGW_LOAD_STMT_DELAY_MS", "100", 1);   /* a Load of a few seconds */
+    setenv("DMGW_LOAD_STMT_DELAY_MS", "300", 1);   /* a Load of ~6 s: the target stops within it */
     setenv("DMGW_DUMP_STALL_MS", "20000", 1);
     spawn_worker();
 }
