@@ -158,6 +158,7 @@ static int units_start(struct worker *w, struct subtask *t)
     p.src.password = w->cfg->from_password_plain;
     p.source_id = t->cfg->source_id[0] ? t->cfg->source_id : w->cfg->source_id;
     p.remove_meta = t->remove_meta;
+    p.last_unit = t->pre_stats.unit;
     return worker_presync_start(&p, &t->pre);
 }
 
