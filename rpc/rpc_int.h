@@ -1,8 +1,9 @@
 /* rpc_int.h - internals shared by the files of rpc/ (and its white-box tests).
  * Not part of the rpc.h contract: nothing outside rpc/ and tests/unit/rpc includes it.
  *
- * Tags: every completion-queue tag we hand to gRPC points at a struct rpc_tag (first
- * member of the owning object); the queue loop calls tag->fn(tag, ev.success). */
+ * Tags: every completion-queue tag we hand to gRPC points at a struct rpc_tag embedded in
+ * the owning object (reached with container_of, common/dm_container.h); the queue loop
+ * calls tag->fn(tag, ev.success). */
 #ifndef DM_RPC_INT_H
 #define DM_RPC_INT_H
 

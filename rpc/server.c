@@ -26,6 +26,7 @@
 #include <grpc/support/time.h>
 
 #include "codec.h"
+#include "dm_container.h"
 #include "dm_error.h"
 #include "log.h"
 #include "rpc_int.h"
@@ -50,7 +51,7 @@ struct srv_thread {
 enum sc_state { SC_REQUESTED, SC_ACTIVE };
 
 struct rpc_server_call {
-    struct rpc_tag tag;                /* first: &call->tag == call */
+    struct rpc_tag tag;                /* the completion-queue tag (container_of) */
     enum sc_state state;
     atomic_int pending;
     atomic_bool replied;
@@ -286,7 +287,7 @@ static void stream_arrived(struct rpc_server_call *c)
 
 static void server_call_event(struct rpc_tag *t, bool ok)
 {
-    struct rpc_server_call *c = (struct rpc_server_call *)t;
+    struct rpc_server_call *c = container_of(t, struct rpc_server_call, tag);
     if (c->state == SC_ACTIVE) {
         release(c);
         return;
