@@ -3,6 +3,7 @@
 # every test (unit, fuzz-corpus replay, integration with real MariaDB and real daemons),
 # then the same unit tests under ASan+UBSan. Exit status non-zero on any failure.
 #   DMGW_TEST_SANITIZERS=0  skip the ASan/UBSan pass
+#   DMGW_TEST_TSAN=0        skip the ThreadSanitizer pass (gateway, rpc, master unit tests)
 #   DMGW_TEST_FUZZ=0        skip the short libFuzzer smoke (clang)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +38,22 @@ if [ "${DMGW_TEST_SANITIZERS:-1}" = 1 ]; then
   cmake --build "$ROOT/build-asan" -j"$JOBS"
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$ROOT/build-asan" --output-on-failure \
         -j"$JOBS" -L unit --timeout 900 | tee -a "$LOG"
+fi
+
+if [ "${DMGW_TEST_TSAN:-1}" = 1 ]; then
+  # Only the multi-threaded parts (issue 18): the gateway (MHD threads + the rpc client
+  # thread), rpc/ and dm-master; -O1 keeps the pass short. Libraries we do not build
+  # (gRPC, libmicrohttpd) are not instrumented: scripts/tsan.supp names what that hides.
+  echo "== gateway, rpc and master unit tests under TSan (build-tsan/) =="
+  cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDMGW_WERROR=ON \
+        -DDMGW_TSAN=ON -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" >/dev/null
+  tsan_targets="$(cmake --build "$ROOT/build-tsan" --target help |
+                  sed -n 's/^\.\.\. \(unit_\(gateway\|rpc\|master\)_test_[a-z0-9_]*\).*/\1/p')"
+  # shellcheck disable=SC2086
+  cmake --build "$ROOT/build-tsan" -j"$JOBS" --target dm-gateway dm-master $tsan_targets
+  TSAN_OPTIONS="suppressions=$ROOT/scripts/tsan.supp second_deadlock_stack=1 exitcode=66" \
+    ctest --test-dir "$ROOT/build-tsan" --output-on-failure -j"$JOBS" -L unit \
+          -R '^(gateway|rpc|master)/' --timeout 900 | tee -a "$LOG"
 fi
 
 if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then

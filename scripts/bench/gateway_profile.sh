@@ -81,8 +81,8 @@ for route in $ROUTES; do
   total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')"
   result "$route.ir_per_request" "$(awk -v t="$total" -v n="$N" 'BEGIN{printf "%.0f", t/n}')" "Ir" "" "" "" ""
   blog "$route: $N requests ($codes), $f"
-  callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n '/^Ir/,$p' | head -n 45 >"$BENCH_DIR/$route.incl.txt"
-  callgrind_annotate "$f" 2>/dev/null | sed -n '/^Ir/,$p' | head -n 35 >"$BENCH_DIR/$route.self.txt"
+  { callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n "/^Ir/,\$p" | head -n 60 >"$BENCH_DIR/$route.incl.txt"; } || true
+  { callgrind_annotate "$f" 2>/dev/null | sed -n "/^Ir/,\$p" | head -n 45 >"$BENCH_DIR/$route.self.txt"; } || true
   echo "--- $route inclusive"; cat "$BENCH_DIR/$route.incl.txt"
   echo "--- $route self"; cat "$BENCH_DIR/$route.self.txt"
 done
