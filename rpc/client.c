@@ -226,7 +226,9 @@ static int start_bb(struct rpc_channel *ch, const char *path,
     ops[5].data.recv_status_on_client.status = &c->status;
     ops[5].data.recv_status_on_client.status_details = &c->details;
     c->start_us = rpc_now_us();
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, 6, &c->tag, NULL);
+    grpc_call *call = c->call;   /* read before the handoff: c may be gone right after it */
+    rpc_tag_handoff(&c->tag);
+    grpc_call_error e = grpc_call_start_batch(call, ops, 6, &c->tag, NULL);
     rpc_batch_check(e, "client unary");
     rc = e == GRPC_CALL_OK ? DM_OK : DM_E_INTERNAL;
     if (rc == DM_OK)
