@@ -743,6 +743,19 @@ static void log_request(struct gw_req *r, enum MHD_RequestTerminationCode toe, i
         audit(r, rt, sub, status);
 }
 
+/* The client left after a master answer was parked but before its step ran: run the step
+ * here (still the owner thread), so that a write's answer is stored for its
+ * Idempotency-Key as before; no further master call may start (route_ctx.closing). */
+static void finish_parked_write(struct gw_req *r)
+{
+    if (!r->idem || atomic_load(&r->state) != GW_READY)
+        return;
+    atomic_store(&r->state, GW_RUN);
+    r->ctx.closing = true;
+    if (route_ctx_step(&r->ctx) == ROUTE_DONE)
+        idem_capture(r);
+}
+
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe)
 {
@@ -753,6 +766,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int64_t dur = http_now_us() - r->start_us;
     if (r->status == 0)
         r->status = 499;   /* client went away before an answer */
+    finish_parked_write(r);
     log_request(r, toe, dur);
     if (r->srv->park)
         http_park_request_done(r->srv->park, conn,

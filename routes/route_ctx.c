@@ -334,6 +334,8 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
         return route_problem(c, 500, "unknown master rpc %s", rpc_name);
     if (!env->master)
         return route_problem(c, 503, "no master configured");
+    if (c->closing)
+        return route_problem(c, 503, "the client went away before %s could start", rpc_name);
     if (rpc_channel_known_down(env->master))   /* fail fast: no call waits for a dead master */
         return master_down(c, m, done);
     struct rpc_md md[1] = {{"x-request-id", c->req.request_id ? c->req.request_id : ""}};

@@ -113,6 +113,7 @@ struct route_ctx {
     struct rpc_answer *answer;        /* its raw answer, parked by the completion */
     atomic_bool answered;             /* answer parked (set before resume) */
     bool coalesced;                   /* the answer came from a shared flight */
+    bool closing;                     /* the client is gone: start no further call */
     int ok_status;                    /* 2xx to use when the DM answer is all ok */
     int64_t timeout_ms;               /* > 0: overrides the env's rpc deadlines */
     /* handler scratch for multi-step operations (freed by route_ctx_release) */
