@@ -818,6 +818,7 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
     if (!rc && exec)
         rc = exec_stmts(ss, ev, &st, e);
     shard_done(ss, rc, e);
+    worker_applier_invalidate(ss->a, ts, tt);   /* the owner changed the target table */
     if (!rc)
         rc = shard_resolve(ss, ev, tgt, &end, e);
 out:
