@@ -4,7 +4,8 @@
 # target table (is-sharding: true). ALTER TABLE ... ADD COLUMN on the shards one by one:
 # the held shards' rows wait, the others replicate; the lock shows in GET /api/v1/ddl-locks
 # and dmctl show-ddl-locks with the right synced/unsynced workers; a worker is killed -9
-# while the lock is pending and restarted; the last shard resolves the lock: the target
+# while the lock is pending and restarted, so is dm-master (the lock is rebuilt from the
+# workers' DDLInfo); the last shard resolves the lock: the target
 # gets the column once and every row. Then the operator paths: unlock-ddl-lock through the
 # gateway while a worker never met the DDL, break-ddl-lock --skip on that worker, and
 # unlock-ddl-lock --force-remove of the stale lock; conflicting DDLs are refused (38016).
@@ -177,6 +178,14 @@ start_worker 2
 sleep 2
 locks
 check_eq "lock still pending after worker 2's restart" "['$W2']" "$(lock_field "d['locks'][0]['unsynced']")"
+
+# dm-master restarted with the lock pending: rebuilt from worker 1's DDLInfo (re-sent
+# every 10 s while it blocks, as DM's worker does)
+kill "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
+"$DMGW_BIN/dm-master" -config "$DIR/m.toml" >>"$DIR/m.log" 2>&1 &
+PID[m]=$!
+wait_port "$P_M"
+wait_for "lock rebuilt after dm-master's restart" 30 lock_is "d['locks'][0]['synced']" "['$W1']"
 
 alter 4 "ADD COLUMN c INT"
 ins 4 21 25 ",10"

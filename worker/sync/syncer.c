@@ -39,6 +39,7 @@ struct worker_syncer {
     struct {
         bool blocking;            /* waiting for a decision */
         bool handed;              /* its DDLInfo was taken by the FetchDDLInfo stream */
+        int64_t handed_ms;        /* ... then; offered again after DDLINFO_RESEND_MS */
         struct worker_ddl_info info;
         int decision;             /* -1 none, 0 skip, 1 execute */
         bool done;                /* this round's DDL handled (result below) */
@@ -82,6 +83,8 @@ struct session {
                                      a worker restarting faster than this still progresses */
 #define CP_MAX_KEYS (1u << 20)    /* ... or when the causality map grows past this */
 #define CP_MAX_TABLES 4096
+#define DDLINFO_RESEND_MS 10000   /* DM's reFetchInterval: a blocking DDLInfo goes to dm-master
+                                     again (a restarted master rebuilds its lock from it) */
 
 static int64_t now_ms(void)
 {
@@ -1539,9 +1542,12 @@ bool worker_syncer_take_ddl_info(struct worker_syncer *s, struct worker_ddl_info
 {
     bool ok = false;
     pthread_mutex_lock(&s->mu);
-    if (s->sw.blocking && !s->sw.handed && s->sw.decision < 0 &&
-        info_copy(out, &s->sw.info) == DM_OK)
+    if (s->sw.blocking && s->sw.decision < 0 &&
+        (!s->sw.handed || now_ms() - s->sw.handed_ms >= DDLINFO_RESEND_MS) &&
+        info_copy(out, &s->sw.info) == DM_OK) {
         ok = s->sw.handed = true;
+        s->sw.handed_ms = now_ms();
+    }
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

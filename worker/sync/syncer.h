@@ -89,7 +89,8 @@ struct worker_ddl_info {
     size_t n;
 };
 void worker_ddl_info_clear(struct worker_ddl_info *i);
-/* The DDLInfo of the DDL the thread blocks on, if not handed out yet: copied into *out
+/* The DDLInfo of the DDL the thread blocks on, if not handed out yet or handed out 10 s
+ * ago (DM re-sends it: a restarted dm-master rebuilds its lock): copied into *out
  * (worker_ddl_info_clear) and marked handed out. */
 bool worker_syncer_take_ddl_info(struct worker_syncer *s, struct worker_ddl_info *out);
 /* The hand-out failed (stream broken): offer it again. */
