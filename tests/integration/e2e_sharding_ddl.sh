@@ -223,6 +223,15 @@ for k in 1 2 3 4; do ins "$k" 50 50 ",1,2"; done
 wait_for "all rows after round 2" 30 count_is 95
 check_eq "task still Running" "" "$(DMCTL query-status shardt | grep -E '"stage": "Paused"' || true)"
 
+# ---- sql-replace --sharding: kept by dm-master, sent to the owner when the lock resolves ----
+out="$(DMCTL sql-replace --sharding --sql-pattern '~ADD COLUMN `?f`?' shardt 'ALTER TABLE shard_db.t ADD COLUMN f INT DEFAULT 5')"
+check_contains "sql-replace --sharding saved by dm-master" "will be sent to DDL lock's owner" "$out"
+for k in 1 2 3 4; do alter "$k" "ADD COLUMN f INT"; done
+ins 3 60 60 ",1,2,3"
+wait_for "the replaced DDL ran once (column f DEFAULT 5)" 30 bash -c "[ \"\$(mariadb -h127.0.0.1 -P$P_TGT -uroot -N -e \"SELECT COLUMN_DEFAULT FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='f'\")\" = 5 ]"
+wait_for "rows after the replaced DDL" 30 count_is 96
+wait_for "lock of the replaced DDL resolved" 30 no_lock
+
 # ---- conflicting DDLs across workers: refused, never resolved ----
 alter 1 "ADD COLUMN e INT"
 alter 2 "ADD COLUMN e INT"
