@@ -22,8 +22,13 @@ cleanup() {
   if [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ]; then tail -n 25 "$DIR"/*.log 2>/dev/null || true; fi
   for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if grep -q "Sanitizer\|runtime error:" "$DIR"/*.log 2>/dev/null; then   # ASan/UBSan builds
+    grep -h -A20 "Sanitizer\|runtime error:" "$DIR"/*.log | head -80
+    rc=1
+  fi
   for d in src1 src2 tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
   rm -rf "$DIR" "$RAND_PORTS_FILE"
+  exit "$rc"
 }
 trap cleanup EXIT
 
