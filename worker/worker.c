@@ -750,14 +750,27 @@ static int check_lock_id(struct worker *w, const char *task, const char *id, boo
 }
 
 /* dm-master sends ExecuteDDL right after the DDLLockInfo on the stream; the stream's
- * thread may record it a moment later: a missing ID is looked up again for a while. */
+ * thread may record it a moment later: while the subtask blocks with its DDLInfo handed
+ * out and no ID recorded, a missing ID is looked up again for a while. */
 #define LOCK_ID_WAIT_MS 3000
+
+static bool awaiting_lock_id(struct worker *w, const char *task)
+{
+    struct subtask *t;
+    bool yes;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, task);
+    yes = t && t->syncer && !t->ddl_lock_id[0] && worker_syncer_ddl_handed(t->syncer);
+    pthread_mutex_unlock(&w->mu);
+    return yes;
+}
 
 int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, bool exec,
                        char *const *ddls, size_t n, int64_t timeout_ms, char *err, size_t cap)
 {
     int rc = check_lock_id(w, task, lock_id, false, err, cap);
-    for (int64_t waited = 0; rc == DM_E_NOT_FOUND && waited < LOCK_ID_WAIT_MS; waited += 50) {
+    for (int64_t waited = 0; rc == DM_E_NOT_FOUND && waited < LOCK_ID_WAIT_MS &&
+                             awaiting_lock_id(w, task); waited += 50) {
         struct timespec ts = { 0, 50 * 1000000L };
         nanosleep(&ts, NULL);
         rc = check_lock_id(w, task, lock_id, false, err, cap);

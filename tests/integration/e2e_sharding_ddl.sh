@@ -4,7 +4,7 @@
 # target table (is-sharding: true). ALTER TABLE ... ADD COLUMN on the shards one by one:
 # the held shards' rows wait, the others replicate; the lock shows in GET /api/v1/ddl-locks
 # and dmctl show-ddl-locks with the right synced/unsynced workers; a worker is killed -9
-# while the lock is pending and restarted, so is dm-master (the lock is rebuilt from the
+# while the lock is pending and restarted, so is the blocked owner and dm-master (the lock is rebuilt from the
 # workers' DDLInfo); the last shard resolves the lock: the target
 # gets the column once and every row. Then the operator paths: unlock-ddl-lock through the
 # gateway while a worker never met the DDL, break-ddl-lock --skip on that worker, and
@@ -176,13 +176,21 @@ wait_for "shard 4 (not held) keeps replicating on worker 2" 30 count_is 5 "WHERE
 # kill -9 worker 2 while the lock is pending: the lock survives, worker 2 meets the DDL
 # of shard 3 again after the restart
 kill -9 "${PID[w2]}"; wait "${PID[w2]}" 2>/dev/null || true
-sleep 1
 locks
 check_eq "lock survives worker 2's kill -9" 1 "$(lock_field "len(d['locks'])")"
 start_worker 2
-sleep 2
+held3() { DMCTL query-status shardt | tr -d ' \n' | grep -qF '"synced":["`shard_db_2`.`t_1`"]'; }
+wait_for "worker 2 holds shard 3 again after its restart" 30 held3
 locks
 check_eq "lock still pending after worker 2's restart" "['$W2']" "$(lock_field "d['locks'][0]['unsynced']")"
+
+# kill -9 the blocked owner too: after the restart it meets both DDLs again (its sharding
+# meta and table points restored) and blocks on the same lock
+kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
+start_worker 1
+owner_blocked() { DMCTL query-status shardt | grep -q '"unresolvedDDLLockID": "shardt-`shard_db`.`t`"'; }
+wait_for "worker 1 blocks on the lock again after its kill -9" 30 owner_blocked
+ins 1 19 20 ",11"                      # held again: applied once the lock resolves
 
 # dm-master restarted with the lock pending: rebuilt from worker 1's DDLInfo (re-sent
 # every 10 s while it blocks, as DM's worker does)
@@ -196,11 +204,11 @@ alter 4 "ADD COLUMN c INT"
 ins 4 21 25 ",10"
 no_lock() { locks; case "$BODY" in *"no DDL lock exists"*) return 0 ;; esac; return 1; }
 wait_for "the last shard's DDL resolves the lock" 60 no_lock
-wait_for "every row of round 1 (held rows re-synced)" 60 count_is 78
+wait_for "every row of round 1 (held rows re-synced)" 60 count_is 80
 check_eq "target has column c once" 1 "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='c'")"
-check_eq "held rows kept their c values" "5:7 3:8 5:9 5:10" "$(tgt "SELECT CONCAT(COUNT(*),':',MAX(c)) FROM shard_db.t WHERE c IS NOT NULL GROUP BY c ORDER BY c" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "held rows kept their c values" "5:7 3:8 5:9 5:10 2:11" "$(tgt "SELECT CONCAT(COUNT(*),':',MAX(c)) FROM shard_db.t WHERE c IS NOT NULL GROUP BY c ORDER BY c" | tr '\n' ' ' | sed 's/ $//')"
 for k in 1 2 3 4; do ins "$k" 30 31 ",1"; done
-wait_for "DML after the resolution replicates (all shards)" 30 count_is 86
+wait_for "DML after the resolution replicates (all shards)" 30 count_is 88
 check_eq "no worker error" "" "$(grep -h '"level":"error"' "$DIR"/w*.log | grep -v 'record DDLLockInfo' | head -3)"
 
 # ---- round 2: manual unlock while worker 2 never met the DDL; break-ddl-lock --skip ----
@@ -225,7 +233,7 @@ out="$(DMCTL unlock-ddl-lock --force-remove 'shardt-`shard_db`.`t`' || true)"
 check_contains "unlock of the stale lock fails (owner not waiting)" '"result": false' "$out"
 wait_for "--force-remove dropped the stale lock" 10 no_lock
 for k in 1 2 3 4; do ins "$k" 50 50 ",1,2"; done
-wait_for "all rows after round 2" 30 count_is 95
+wait_for "all rows after round 2" 30 count_is 97
 check_eq "task still Running" "" "$(DMCTL query-status shardt | grep -E '"stage": "Paused"' || true)"
 
 # ---- sql-replace --sharding: kept by dm-master, sent to the owner when the lock resolves ----
@@ -234,7 +242,7 @@ check_contains "sql-replace --sharding saved by dm-master" "will be sent to DDL 
 for k in 1 2 3 4; do alter "$k" "ADD COLUMN f INT"; done
 ins 3 60 60 ",1,2,3"
 wait_for "the replaced DDL ran once (column f DEFAULT 5)" 30 bash -c "[ \"\$(mariadb -h127.0.0.1 -P$P_TGT -uroot -N -e \"SELECT COLUMN_DEFAULT FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='f'\")\" = 5 ]"
-wait_for "rows after the replaced DDL" 30 count_is 96
+wait_for "rows after the replaced DDL" 30 count_is 98
 wait_for "lock of the replaced DDL resolved" 30 no_lock
 
 # ---- conflicting DDLs across workers: refused, never resolved ----

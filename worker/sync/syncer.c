@@ -1552,6 +1552,15 @@ bool worker_syncer_take_ddl_info(struct worker_syncer *s, struct worker_ddl_info
     return ok;
 }
 
+bool worker_syncer_ddl_handed(struct worker_syncer *s)
+{
+    bool h;
+    pthread_mutex_lock(&s->mu);
+    h = s->sw.blocking && s->sw.handed && s->sw.decision < 0;
+    pthread_mutex_unlock(&s->mu);
+    return h;
+}
+
 void worker_syncer_untake_ddl_info(struct worker_syncer *s)
 {
     pthread_mutex_lock(&s->mu);

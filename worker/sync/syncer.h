@@ -93,6 +93,8 @@ void worker_ddl_info_clear(struct worker_ddl_info *i);
  * ago (DM re-sends it: a restarted dm-master rebuilds its lock): copied into *out
  * (worker_ddl_info_clear) and marked handed out. */
 bool worker_syncer_take_ddl_info(struct worker_syncer *s, struct worker_ddl_info *out);
+/* It blocks and its DDLInfo was handed out (dm-master's DDLLockInfo may be on its way). */
+bool worker_syncer_ddl_handed(struct worker_syncer *s);
 /* The hand-out failed (stream broken): offer it again. */
 void worker_syncer_untake_ddl_info(struct worker_syncer *s);
 /* ExecuteDDL / BreakDDLLock, in two steps so the caller can hold its own lock for the
