@@ -836,25 +836,28 @@ static int shard_leave(struct session *ss, const struct bl_event *ev, const char
 {
     const char *ids[64], *tgts[64];
     char one[400], err[1024] = "";
-    size_t n, i;
+    size_t n;
     int code = 0, rc = DM_OK;
-    if (table) {
-        wsk_table_id(schema, table, one, sizeof one);
-        ids[0] = one;
-        tgts[0] = wsk_group_of(ss->sk, one);
-        n = tgts[0] ? 1 : 0;
-    } else {
-        n = wsk_sources_of_schema(ss->sk, schema, ids, tgts, 64);
-    }
-    for (i = 0; i < n && !rc; i++) {
-        char tgt[400];
-        snprintf(tgt, sizeof tgt, "%s", tgts[i]);
-        rc = wsk_leave(ss->sk, tgt, ids[i], &code, err, sizeof err);
-        if (!rc)
-            rc = worker_shard_meta_flush(ss->a, ss->s->p.source_id, ss->sk, tgt, e);
-        else
-            shard_err(e, ev, code, err);
-    }
+    do {                          /* a schema's tables leave 64 at a time */
+        if (table) {
+            wsk_table_id(schema, table, one, sizeof one);
+            ids[0] = one;
+            tgts[0] = wsk_group_of(ss->sk, one);
+            n = tgts[0] ? 1 : 0;
+        } else {
+            n = wsk_sources_of_schema(ss->sk, schema, ids, tgts, 64);
+        }
+        for (size_t i = n; i-- > 0 && !rc;) {   /* last first: ids stay valid */
+            char tgt[400], id[400];
+            snprintf(tgt, sizeof tgt, "%s", tgts[i]);
+            snprintf(id, sizeof id, "%s", ids[i]);
+            rc = wsk_leave(ss->sk, tgt, id, &code, err, sizeof err);
+            if (!rc)
+                rc = worker_shard_meta_flush(ss->a, ss->s->p.source_id, ss->sk, tgt, e);
+            else
+                shard_err(e, ev, code, err);
+        }
+    } while (!rc && n > 0 && !table);
     return rc;
 }
 
@@ -892,9 +895,10 @@ static int shard_ddl(struct session *ss, const struct bl_event *ev, const struct
             it0 = it;
         } else if (r->table[0] && (strcmp(r->schema, it0->refs[0].schema) ||
                                    strcmp(r->table, it0->refs[0].table))) {
-            shard_err(e, ev, 36022, "ddl on multiple table: not supported");
-            snprintf(e->msg, sizeof e->msg, "ddl on multiple table: %.900s not supported",
+            char msg[1000];
+            snprintf(msg, sizeof msg, "ddl on multiple table: %.900s not supported",
                      ev->query ? ev->query : "");
+            shard_err(e, ev, 36022, msg);
             rc = DM_E_NOT_SUPPORTED;
         }
     }
