@@ -164,9 +164,25 @@ START_TEST(wrong_sequence_and_membership)
     /* outside a sequence: leave drops an unsynced source from remain */
     k = three();
     ck_assert_int_eq(wsk_leave(k, TGT, S3, &code, err, sizeof err), DM_OK);
+    ck_assert_ptr_null(wsk_group_of(k, S3));
     r = try_sync(k, S1, P("b.000001", 100), P("b.000001", 150), "D");
     r = try_sync(k, S2, P("b.000001", 200), P("b.000001", 250), "D");
     ck_assert(r.synced);
+    wsk_free(k);
+
+    /* CREATE TABLE (merge) outside a sequence joins: the next DDL waits for it too */
+    k = three();
+    ck_assert_int_eq(wsk_add(k, TGT, "`db_3`.`t_1`", true, &code, err, sizeof err), DM_OK);
+    r = try_sync(k, S1, P("b.000001", 100), P("b.000001", 150), "D");
+    r = try_sync(k, S2, P("b.000001", 200), P("b.000001", 250), "D");
+    r = try_sync(k, S3, P("b.000001", 300), P("b.000001", 350), "D");
+    ck_assert(!r.synced);
+    ck_assert_int_eq(r.remain, 1);
+    {
+        const char *ids[8], *tg[8];
+        ck_assert_uint_eq(wsk_sources_of_schema(k, "db_1", ids, tg, 8), 2);
+        ck_assert_uint_eq(wsk_sources(k, TGT, ids, 8), 4);
+    }
     wsk_free(k);
 }
 END_TEST
