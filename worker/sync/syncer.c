@@ -664,7 +664,16 @@ static int open_reader(struct session *ss, struct worker_terr *e)
 {
     struct worker_syncer *s = ss->s;
     char err[512] = "";
-    int rc = bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
+    int rc = s->p.relay ? worker_relay_open_reader(s->p.relay, ss->file, ss->pos, &ss->r, err,
+                                                   sizeof err)
+                        : bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
+    if (rc && s->p.relay) {
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "open relay log reader at (%s, %llu): %s", ss->file,
+                        (unsigned long long)ss->pos, err);
+        e->transient = false;
+        return rc;
+    }
     if (rc) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM,
                         WTE_LEVEL_HIGH,
