@@ -202,7 +202,7 @@ struct master_pos {
 static void master_status(const struct worker_config *c, struct master_pos *mp)
 {
     struct bl_source src = { c->from_host, (int)c->from_port, c->from_user,
-                             c->from_password_plain, (uint32_t)c->server_id, 0 };
+                             c->from_password_plain, (uint32_t)c->server_id, 0, false };
     char err[256];
     memset(mp, 0, sizeof *mp);
     mp->ok = bl_source_status(&src, mp->file, sizeof mp->file, &mp->pos, mp->gtid,

@@ -184,7 +184,8 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
     if (mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_SERVER_ID, (unsigned int)server_id) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FILENAME, file, strlen(file)) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_START, (unsigned long)pos) ||
-        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, 0u) ||
+        /* 2 = BINLOG_SEND_ANNOTATE_ROWS_EVENT (the relay keeps the file complete) */
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, r->raw ? 2u : 0u) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_VERIFY_CHECKSUM, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_HOST, "dm-worker", (size_t)9) ||
@@ -222,6 +223,7 @@ int bl_reader_open(const struct bl_source *src, const char *file, uint64_t pos,
     dm_buf_init(&r->text, QUERY_MAX);
     snprintf(r->file, sizeof(r->file), "%s", file);
     r->pos = pos;
+    r->raw = src->relay;
     result = connect_source(src, (unsigned)(4 * hb / 1000 + 5), &r->mysql, err, cap);
     if (result != DM_OK)
         goto out;
@@ -261,11 +263,6 @@ fail:
     if (feed && feed->free)
         feed->free(feed->ctx);
     return result;
-}
-
-void bl_reader_set_raw(struct bl_reader *r, bool raw)
-{
-    r->raw = raw;
 }
 
 void bl_reader_close(struct bl_reader *r)

@@ -60,6 +60,10 @@ struct bl_source {
     const char *password;   /* plaintext */
     uint32_t server_id;     /* our replica id, must differ from the source's */
     int heartbeat_ms;       /* 0 -> 500 (see top) */
+    bool relay;             /* the relay writer: raw mode (TABLE_MAP and rows events are
+                               not decoded: kind BL_EV_OTHER with raw set, so a stream may
+                               start anywhere) and ANNOTATE_ROWS events are requested, so
+                               the stream is the source file byte for byte */
 };
 
 /* A decoded column value. Byte pointers point into memory owned by the event. */
@@ -183,9 +187,6 @@ int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev,
  * DM_E_PARSE "not supported" on this path. DM_OK or DM_E_NOMEM / DM_E_INVAL. */
 int bl_reader_open_feed(const struct bl_feed *feed, const char *file, uint64_t pos,
                         struct bl_reader **out, char *err, size_t cap);
-/* Raw mode (the relay writer): TABLE_MAP and rows events are not decoded (kind
- * BL_EV_OTHER, raw set), so a stream may start anywhere. Call before the first next. */
-void bl_reader_set_raw(struct bl_reader *r, bool raw);
 /* Interrupt from another thread (thread-safe); the reader must still be freed. */
 void bl_reader_close(struct bl_reader *r);
 void bl_reader_free(struct bl_reader *r);

@@ -689,7 +689,6 @@ static int session(struct worker_relay *r, struct wstate *w, bool first, struct 
                              "does not exist): %s", file, err), DM_E_NOT_FOUND;
         return source_err(r, rc, "open binlog stream", err, e);
     }
-    bl_reader_set_raw(rd, true);
     pthread_mutex_lock(&r->mu);
     r->reader = rd;
     r->has_err = false;
@@ -944,6 +943,7 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
     r->cfg.src.host = r->host;
     r->cfg.src.user = r->user;
     r->cfg.src.password = r->password;
+    r->cfg.src.relay = true;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cond, NULL);
     r->stage = WORKER_RELAY_RUNNING;
