@@ -480,6 +480,8 @@ int worker_operate_subtask(struct worker *w, const char *name, int op, int64_t *
     } else if (op == PB__TASK_OP__Stop) {
         (void)halt_unlocked(w, t, op);
         unlink_task(w, t);
+        if (w->relay)
+            worker_relay_hold(w->relay, t->name, NULL);
         worker_meta_delete_subtask(w->meta, t->name);
         subtask_free(t);              /* refs was 1 (the list's): nobody else holds it */
         stage = PB__STAGE__Stopped;

@@ -1053,6 +1053,33 @@ int worker_relay_switch_master(struct worker_relay *r, struct worker_terr *e)
     return rc;
 }
 
+void relay_hold_drop(struct worker_relay *r, const char *owner)
+{
+    for (size_t i = 0; i < r->nholds; i++) {
+        if (strcmp(r->holds[i].owner, owner) == 0) {
+            r->holds[i] = r->holds[--r->nholds];
+            return;
+        }
+    }
+}
+
+void worker_relay_hold(struct worker_relay *r, const char *owner, const char *file)
+{
+    pthread_mutex_lock(&r->mu);
+    relay_hold_drop(r, owner);
+    if (file && file[0] && r->nholds < RELAY_MAX_STREAMS && strlen(owner) < 128 &&
+        strlen(file) < 256) {
+        struct relay_hold *h = &r->holds[r->nholds++];
+        memcpy(h->owner, owner, strlen(owner) + 1);
+        memcpy(h->file, file, strlen(file) + 1);
+        h->subdir = r->nsubdirs ? r->nsubdirs - 1 : 0;
+    } else if (file && file[0]) {
+        dm_log_kv(DM_LOG_WARN, "relay: hold not kept (too many)", "owner", owner, "file", file,
+                  NULL);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 void worker_relay_status(struct worker_relay *r, struct worker_relay_status *st)
 {
     memset(st, 0, sizeof *st);

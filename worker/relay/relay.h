@@ -81,10 +81,16 @@ int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_r
 int worker_relay_switch_master(struct worker_relay *r, struct worker_terr *e);
 void worker_relay_status(struct worker_relay *r, struct worker_relay_status *st);
 
+/* Keep `file` and later ones of the newest sub-directory for `owner` (a subtask name) while
+ * it has no reader (a paused Sync unit: its checkpoint file), so purge never removes what a
+ * paused subtask still needs; file NULL or "" drops the hold (stop-task). A reader opened
+ * for the same owner replaces its hold. At most 256 holds (more: not kept, logged). */
+void worker_relay_hold(struct worker_relay *r, const char *owner, const char *file);
+
 /* A reader of the relay from (file, pos) of the newest sub-directory holding `file`
  * (binlog.h events; waits for the writer at the end, crosses files by their ROTATE).
  * DM_OK, or DM_E_NOT_FOUND (file purged / before the relay's start: err names it). */
-int worker_relay_open_reader(struct worker_relay *r, const char *file, uint64_t pos,
-                             struct bl_reader **out, char *err, size_t cap);
+int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *file,
+                             uint64_t pos, struct bl_reader **out, char *err, size_t cap);
 
 #endif /* DM_WORKER_RELAY_H */

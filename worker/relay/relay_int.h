@@ -37,6 +37,8 @@ struct worker_relay {
     uint64_t seq;                 /* bumped at every publish */
     struct relay_stream *streams[RELAY_MAX_STREAMS];
     size_t nstreams;
+    struct relay_hold { char owner[128]; size_t subdir; char file[256]; } holds[RELAY_MAX_STREAMS];
+    size_t nholds;
     bool purging;
 };
 
@@ -46,7 +48,10 @@ struct relay_active {
     char file[256];
 };
 
-/* relay_stream.c: the earliest file any stream reads (false when none), under mu. */
+/* relay.c: drop owner's hold (under mu). */
+void relay_hold_drop(struct worker_relay *r, const char *owner);
+/* relay_stream.c: the earliest file any stream reads or a hold keeps (false when none),
+ * under mu. */
 bool relay_streams_earliest(struct worker_relay *r, struct relay_active *out);
 /* "<dir>/<subdir>/<file>" into out; false when it does not fit. */
 bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,

@@ -56,6 +56,15 @@ bool relay_streams_earliest(struct worker_relay *r, struct relay_active *out)
             any = true;
         }
     }
+    for (size_t i = 0; i < r->nholds; i++) {
+        const struct relay_hold *h = &r->holds[i];
+        if (!any || h->subdir < out->subdir ||
+            (h->subdir == out->subdir && strcmp(h->file, out->file) < 0)) {
+            out->subdir = h->subdir;
+            snprintf(out->file, sizeof out->file, "%s", h->file);
+            any = true;
+        }
+    }
     return any;
 }
 
@@ -305,8 +314,8 @@ static int find_subdir(struct worker_relay *r, const char *file)
     return -1;
 }
 
-int worker_relay_open_reader(struct worker_relay *r, const char *file, uint64_t pos,
-                             struct bl_reader **out, char *err, size_t cap)
+int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *file,
+                             uint64_t pos, struct bl_reader **out, char *err, size_t cap)
 {
     struct relay_stream *s;
     struct bl_feed feed;
@@ -342,6 +351,8 @@ int worker_relay_open_reader(struct worker_relay *r, const char *file, uint64_t 
     }
     s->subdir = sub >= 0 ? (size_t)sub : (r->nsubdirs ? r->nsubdirs - 1 : 0);
     r->streams[r->nstreams++] = s;
+    if (owner)
+        relay_hold_drop(r, owner);
     pthread_mutex_unlock(&r->mu);
     if (sub >= 0) {
         int rc = open_file(s, err, cap);

@@ -213,7 +213,7 @@ START_TEST(oracle_reader_purge)
     /* a local reader from the first file: every row, across the rotate */
     struct bl_reader *rd = NULL;
     char err[512];
-    ck_assert_int_eq(worker_relay_open_reader(r, f1, 4, &rd, err, sizeof err), DM_OK);
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_OK);
     /* purge while it stands on f1: f1 stays */
     struct worker_relay_purge_req q = { .inactive = true };
     struct worker_terr e;
@@ -237,6 +237,11 @@ START_TEST(oracle_reader_purge)
     }
     ck_assert_int_eq(inserts, 200);
     ck_assert_int_ge(rotates, 1);
+    /* a paused subtask's hold on f1 keeps it */
+    worker_relay_hold(r, "paused", f1);
+    ck_assert_int_eq(worker_relay_purge(r, &q, &e), DM_OK);
+    ck_assert_int_eq(access(a, F_OK), 0);
+    worker_relay_hold(r, "paused", NULL);
     /* the reader is on f2 now: purge before f2 removes f1 */
     ck_assert_int_eq(worker_relay_purge(r, &q, &e), DM_OK);
     ck_assert_int_ne(access(a, F_OK), 0);
@@ -244,7 +249,7 @@ START_TEST(oracle_reader_purge)
     ck_assert_int_eq(access(a, F_OK), 0);
     bl_reader_free(rd);
     /* a purged file cannot be read */
-    ck_assert_int_eq(worker_relay_open_reader(r, f1, 4, &rd, err, sizeof err), DM_E_NOT_FOUND);
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_E_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(err, f1));
     /* bad request */
     struct worker_relay_purge_req none = { 0 };
@@ -293,7 +298,7 @@ START_TEST(torn_tail_and_corruption)
     struct worker_relay_status st = paused_with(r, 20000);
     ck_assert_msg(strstr(st.err.msg, "corrupt") && strstr(st.err.msg, f), "%s", st.err.msg);
     struct bl_reader *rd = NULL;
-    ck_assert_int_eq(worker_relay_open_reader(r, f, 4, &rd, err, sizeof err), DM_OK);
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f, 4, &rd, err, sizeof err), DM_OK);
     struct bl_event *ev;
     ck_assert_int_eq(bl_reader_next(rd, 300, &ev, err, sizeof err), DM_E_TIMEOUT); /* waits */
     bl_reader_free(rd);
