@@ -739,19 +739,14 @@ static void restore_one(struct worker *w, json_t *rec)
               NULL);
 }
 
-/* A relative relay-dir is taken relative to the meta-dir's parent: DM's "./relay_log" next
- * to its "./dm_worker_meta" for the defaults, and inside the worker's own directory when
- * meta-dir points elsewhere (several workers on one host never share a relay). */
+/* relay-dir as configured (relative: to the working directory, as DM); unset: inside the
+ * worker's own meta-dir, "<meta-dir>/relay_log" (DM: "./relay_log" of the working
+ * directory, which two workers started from one directory would share). */
 static int relay_dir(const struct worker_config *cfg, char *out, size_t cap)
 {
-    const char *rd = cfg->relay_dir && cfg->relay_dir[0] ? cfg->relay_dir : "./relay_log";
     const char *md = cfg->meta_dir && cfg->meta_dir[0] ? cfg->meta_dir : "./dm_worker_meta";
-    const char *slash = strrchr(md, '/');
-    int n;
-    if (rd[0] == '/' || !slash)
-        n = snprintf(out, cap, "%s", rd);
-    else
-        n = snprintf(out, cap, "%.*s/%s", (int)(slash - md), md, rd);
+    int n = cfg->relay_dir && cfg->relay_dir[0] ? snprintf(out, cap, "%s", cfg->relay_dir)
+                                                : snprintf(out, cap, "%s/relay_log", md);
     return n > 0 && (size_t)n < cap ? DM_OK : DM_E_INVAL;
 }
 

@@ -23,7 +23,7 @@ static const struct cfg_opt opts[] = {
     {"flavor", CFG_STR, OFF(flavor), "", NULL, "mysql or mariadb", 0},
     {"meta-dir", CFG_STR, OFF(meta_dir), "./dm_worker_meta", "DM_WORKER_META_DIR",
      "subtask configs, stages and the operation log", 0},
-    {"relay-dir", CFG_STR, OFF(relay_dir), "./relay_log", NULL, "relay log dir (relative: to the meta-dir's parent)", 0},
+    {"relay-dir", CFG_STR, OFF(relay_dir), "", NULL, "relay log dir (unset: <meta-dir>/relay_log)", 0},
     {"log-level", CFG_STR, OFF(log_level), "info", "DM_WORKER_LOG_LEVEL", "debug|info|warn|error", 0},
     {"L", CFG_STR, OFF(log_level), NULL, NULL, "alias of log-level", CFG_NO_FILE},
     {"log-file", CFG_STR, OFF(log_file), "", NULL, "log file (stderr when empty)", 0},

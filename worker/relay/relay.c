@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -464,6 +465,18 @@ static int ensure_dir(struct worker_relay *r, struct worker_terr *e)
     }
     close(fd);
     unlink(probe);
+    if (r->lock_fd < 0) {   /* one writer per relay-dir, also across processes */
+        snprintf(probe, sizeof probe, "%s/.lock", r->dir);
+        fd = open(probe, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            relay_err(e, TE_RELAY_MKDIR, false, "relay log directory %s is in use by another "
+                      "dm-worker (each worker needs its own relay-dir)", r->dir);
+            if (fd >= 0)
+                close(fd);
+            return DM_E_CONFLICT;
+        }
+        r->lock_fd = fd;
+    }
     return DM_OK;
 }
 
@@ -946,6 +959,7 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
     r->cfg.src.relay = true;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cond, NULL);
+    r->lock_fd = -1;
     r->stage = WORKER_RELAY_RUNNING;
     if (!r->dir || !r->host || !r->user || !r->password || !r->binlog_name || !r->binlog_gtid) {
         worker_relay_free(r);
@@ -982,6 +996,8 @@ void worker_relay_free(struct worker_relay *r)
             pthread_join(r->purger, NULL);
     }
     free_subdirs(r);
+    if (r->lock_fd >= 0)
+        close(r->lock_fd);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cond);
     free(r->dir);

@@ -331,6 +331,11 @@ START_TEST(bad_dir_and_purged_source)
     sql(m, "CREATE DATABASE r");
     r = relay_up(g_relay);
     ck_assert(caught_up(r, 20000));
+    /* a second writer on the same relay-dir is refused */
+    struct worker_relay *r2 = relay_up(g_relay);
+    st = paused_with(r2, 20000);
+    ck_assert_msg(strstr(st.err.msg, "in use by another dm-worker"), "%s", st.err.msg);
+    worker_relay_free(r2);
     ck_assert_int_eq(worker_relay_pause(r, &e), DM_OK);
     ck_assert_int_eq(worker_relay_pause(r, &e), DM_E_STATE);
     master(f, sizeof f, &p);

@@ -104,7 +104,7 @@ static bool purge_relay(bool inactive, const char *filename, char *msg, size_t c
 static bool relay_file_exists(const char *name)
 {
     char p[1024];
-    snprintf(p, sizeof p, "%s/relay_log/0-1.000001/%s", g_dir, name);
+    snprintf(p, sizeof p, "%s/meta/relay_log/0-1.000001/%s", g_dir, name);
     return access(p, F_OK) == 0;
 }
 
