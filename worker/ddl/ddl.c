@@ -221,6 +221,11 @@ static int classify(struct ddl_parse *p)
         res->kind = WDDL_COMMIT;
         return DM_OK;
     }
+    if (ddl_kw(p, 0, "XA") && ddl_kw(p, 1, "ROLLBACK"))
+        return ddl_bad(p, "XA ROLLBACK of a prepared XA transaction: MariaDB logs its rows at "
+                          "XA PREPARE, where they were applied to the target; the target would "
+                          "keep rows the source rolled back (sql-skip this statement, resume, "
+                          "then remove those rows from the target by hand)");
     if ((why = skip_first(p)) != NULL && !(ddl_kw(p, 0, "LOAD") && !ddl_kw(p, 1, "INDEX")))
         return ddl_skip(p, why);
     if (first_in(p, dml_first)) {

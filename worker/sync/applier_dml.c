@@ -213,9 +213,14 @@ static int add_tuple(struct worker_applier *a, struct dm_buf *b, const struct ti
     return rc ? rc : dm_buf_addc(b, ')');
 }
 
+/* `c`=v (`c` IS NULL). exact: character columns compare byte for byte (`c`=BINARY v):
+ * a row found by all its columns must be that row, and the collation would also match
+ * 'A' for 'a', 'e' for 'é' or 'a ' for 'a' (PAD SPACE) - another row of a key-less
+ * table. A unique key's match is the row whatever the collation, so keys need not. */
 static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t, size_t i,
-                    const struct img *im, bool first)
+                    const struct img *im, bool first, bool exact)
 {
+    unsigned char cs = t->tcs ? t->tcs[i] : TCS_NONE;
     int rc = first ? DM_OK : dm_buf_adds(b, " AND ");
     if (!rc)
         rc = worker_ap_add_ident(b, t->cols[i]);
@@ -223,6 +228,8 @@ static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tin
         return dm_buf_adds(b, " IS NULL");
     if (!rc)
         rc = dm_buf_addc(b, '=');
+    if (!rc && exact && cs != TCS_NONE && cs != TCS_BINARY)
+        rc = dm_buf_adds(b, "BINARY ");
     return rc ? rc : worker_ap_add_col_value(a, b, t, i, &im->v[i]);
 }
 
@@ -235,12 +242,12 @@ static int add_where(struct worker_applier *a, struct dm_buf *b, const struct ti
     int rc = dm_buf_adds(b, " WHERE ");
     if (k) {
         for (i = 0; i < k->n && !rc; i++, first = false)
-            rc = add_cond(a, b, t, k->idx[i], im, first);
+            rc = add_cond(a, b, t, k->idx[i], im, first, false);
     } else {
         for (i = 0; i < t->ncols && !rc; i++) {
             if (!im->p[i])
                 continue;
-            rc = add_cond(a, b, t, i, im, first);
+            rc = add_cond(a, b, t, i, im, first, true);
             first = false;
         }
     }
@@ -540,7 +547,7 @@ static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
     if (!rc)
         rc = dm_buf_addc(&a->sql, '(');
     for (i = 0; i < k->n && !rc; i++)
-        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0);
+        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0, false);
     return rc ? rc : dm_buf_addc(&a->sql, ')');
 }
 

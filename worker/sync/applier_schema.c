@@ -24,7 +24,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     int rc = DM_E_NOMEM;
     dm_buf_init(&q, 4096);
     if (dm_buf_adds(&q, "SELECT COLUMN_NAME, EXTRA, IS_NULLABLE, COLUMN_TYPE, CHARACTER_SET_NAME, "
-                        "DATA_TYPE FROM information_schema.COLUMNS "
+                        "DATA_TYPE, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS "
                         "WHERE TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
         worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
@@ -40,7 +40,9 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     t->is_unsigned = calloc(n ? n : 1, sizeof *t->is_unsigned);
     t->charset = calloc(n ? n : 1, sizeof *t->charset);
     t->tcs = calloc(n ? n : 1, sizeof *t->tcs);
-    if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs)
+    t->padlen = calloc(n ? n : 1, sizeof *t->padlen);
+    if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs ||
+        !t->padlen)
         goto out;
     while ((row = mysql_fetch_row(res)) && i < n) {
         t->cols[i] = strdup(row[0] ? row[0] : "");
@@ -49,6 +51,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         if (!t->cols[i] || (row[4] && !t->charset[i]))
             goto out;
         t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
+        t->padlen[i] = worker_ap_fixed_binary_len(row[5], row[6]);
         t->gen[i] = row[1] && strstr(row[1], "GENERATED") != NULL;
         t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
         t->is_unsigned[i] = row[3] && strstr(row[3], "unsigned") != NULL;
