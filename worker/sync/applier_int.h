@@ -41,6 +41,8 @@ struct tinfo {
                              length n, else 0. The binlog strips trailing 0x00 of these
                              (Field_string::pack): values are padded back to n on output */
     size_t nwritable;
+    bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
+    bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */
     struct tkey *keys;    /* PK first */
     size_t nkeys;
     struct tinfo *next;

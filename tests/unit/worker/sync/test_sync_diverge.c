@@ -6,6 +6,8 @@
  *  - AUTO_INCREMENT 0 stored by a NO_AUTO_VALUE_ON_ZERO source session;
  *  - key-less rows that equal others under the collation ('a'/'A', 'e'/'é', 'a'/'a ');
  *  - DDL in the source session's context (timestamp, time zone, charset, sql_mode);
+ *  - FOREIGN KEY ON DELETE/UPDATE CASCADE and SET NULL (InnoDB does not binlog the
+ *    child rows it changes);
  *  - XA ROLLBACK of a prepared transaction pauses (its rows were applied at PREPARE).
  * The tests run in order, sharing sandboxes, worker and tasks; the XA one pauses both
  * tasks and comes last. */
@@ -106,6 +108,29 @@ START_TEST(ddl_in_source_session)
 }
 END_TEST
 
+START_TEST(foreign_key_actions)
+{
+    sql(g_src, "CREATE TABLE rt.par (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "CREATE TABLE rt.chi (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES "
+               "rt.par(id) ON DELETE CASCADE ON UPDATE CASCADE)");
+    sql(g_src, "CREATE TABLE rt.chn (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES "
+               "rt.par(id) ON DELETE SET NULL)");
+    sqli("FULL", "INSERT INTO rt.par VALUES (1,1),(2,2),(3,3),(4,4);"
+                 "INSERT INTO rt.chi VALUES (10,1),(11,1),(12,2),(13,4);"
+                 "INSERT INTO rt.chn VALUES (20,1),(21,3)");
+    sqli("FULL", "DELETE FROM rt.par WHERE id=1; UPDATE rt.par SET id=5 WHERE id=2;"
+                 "UPDATE rt.par SET v=40 WHERE id=4");
+    sqli("MINIMAL", "UPDATE rt.par SET id=6 WHERE id=5");
+    ck_assert_int_eq(rt_converge("par", "id,v"), 3);
+    ck_assert_int_eq(rt_converge("chi", "id,IFNULL(pid,'N')"), 2);
+    ck_assert_int_eq(rt_converge("chn", "id,IFNULL(pid,'N')"), 2);
+    both_eq("SELECT GROUP_CONCAT(id,':',pid ORDER BY id) FROM %s.chi", "12:6,13:4");
+    both_eq("SELECT GROUP_CONCAT(id,':',IFNULL(pid,'N') ORDER BY id) FROM %s.chn", "20:N,21:3");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 START_TEST(xa_rollback_pauses)
 {
     char msg[2048];
@@ -140,6 +165,7 @@ int main(void)
     tcase_add_test(tc, auto_increment_zero);
     tcase_add_test(tc, keyless_collation_equal_rows);
     tcase_add_test(tc, ddl_in_source_session);
+    tcase_add_test(tc, foreign_key_actions);
     tcase_add_test(tc, xa_rollback_pauses);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
