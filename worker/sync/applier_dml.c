@@ -213,7 +213,8 @@ static int add_tuple(struct worker_applier *a, struct dm_buf *b, const struct ti
     return rc ? rc : dm_buf_addc(b, ')');
 }
 
-/* `c`=v (`c` IS NULL). exact: character columns compare byte for byte (`c`=BINARY v):
+/* `c`=v (`c` IS NULL). exact: character values compare byte for byte (`c`=BINARY v; not
+ * ENUM/SET, written as their number):
  * a row found by all its columns must be that row, and the collation would also match
  * 'A' for 'a', 'e' for 'é' or 'a ' for 'a' (PAD SPACE) - another row of a key-less
  * table. A unique key's match is the row whatever the collation, so keys need not. */
@@ -228,7 +229,8 @@ static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tin
         return dm_buf_adds(b, " IS NULL");
     if (!rc)
         rc = dm_buf_addc(b, '=');
-    if (!rc && exact && cs != TCS_NONE && cs != TCS_BINARY)
+    if (!rc && exact && cs != TCS_NONE && cs != TCS_BINARY &&
+        (im->v[i].kind == BL_STRING || im->v[i].kind == BL_BINARY || im->v[i].kind == BL_JSON))
         rc = dm_buf_adds(b, "BINARY ");
     return rc ? rc : worker_ap_add_col_value(a, b, t, i, &im->v[i]);
 }
