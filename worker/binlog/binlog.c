@@ -420,22 +420,105 @@ static void maybe_trim(struct bl_reader *r)
         tm_clear(r);
 }
 
-/* Q_SQL_MODE_CODE from the QUERY status variables (MariaDB writes Q_FLAGS2_CODE, 4
- * bytes, then Q_SQL_MODE_CODE, 8 bytes, first); 0 when not found there. */
-static uint64_t query_sql_mode(const MARIADB_STRING *st)
+/* QUERY status variables (the source session's context of the statement): sql_mode,
+ * charsets, time zone, microseconds. Walks the (code, value) list as the server writes
+ * it; an unknown code ends the walk (what was read so far stays). */
+#define Q_GTID_FLAGS3_CODE 130   /* MariaDB 10.5+: 1 byte (not in the connector's enum) */
+
+/* Fixed value width of a status variable code; 0 = variable (handled by the caller),
+ * -1 = unknown. */
+static int status_width(unsigned code)
+{
+    switch (code) {
+    case Q_FLAGS2_CODE: case Q_AUTO_INCREMENT_CODE: case Q_MASTER_DATA_WRITTEN_CODE: return 4;
+    case Q_SQL_MODE_CODE: case Q_TABLE_MAP_FOR_UPDATE_CODE: case Q_XID:
+    case Q_DDL_LOGGED_WITH_XID_CODE:
+        return 8;
+    case Q_CHARSET_CODE: return 6;
+    case Q_LC_TIME_NAMES_CODE: case Q_CHARSET_DATABASE_CODE: case Q_DEFAULT_COLLATION_FOR_UTF8_CODE:
+        return 2;
+    case Q_MICROSECONDS_CODE: case Q_HRNOW: return 3;
+    case Q_GTID_FLAGS3_CODE: case Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP_CODE:
+    case Q_SQL_REQUIRE_PRIMARY_KEY_CODE: case Q_DEFAULT_TABLE_ENCRYPTION_CODE:
+        return 1;
+    case Q_CATALOG_CODE: case Q_TIMEZONE_CODE: case Q_CATALOG_NZ_CODE: case Q_INVOKERS_CODE:
+    case Q_UPDATED_DB_NAMES_CODE:
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Length of a variable-width value at p (n bytes left); 0 when malformed. */
+static size_t status_var_len(unsigned code, const uint8_t *p, size_t n)
+{
+    size_t k, i, len;
+    if (n < 1)
+        return 0;
+    switch (code) {
+    case Q_CATALOG_CODE: len = (size_t)p[0] + 2; break;          /* length, name, NUL */
+    case Q_TIMEZONE_CODE: case Q_CATALOG_NZ_CODE: len = (size_t)p[0] + 1; break;
+    case Q_INVOKERS_CODE:                                     /* user, then host */
+        len = (size_t)p[0] + 1;
+        if (len >= n)
+            return 0;
+        len += (size_t)p[len] + 1;
+        break;
+    case Q_UPDATED_DB_NAMES_CODE:                             /* count, NUL-ended names */
+        len = 1;
+        for (k = 0; p[0] != 254 && k < p[0]; k++) {
+            for (i = len; i < n && p[i]; i++)
+                ;
+            if (i >= n)
+                return 0;
+            len = i + 1;
+        }
+        break;
+    default: return 0;
+    }
+    return len <= n ? len : 0;
+}
+
+static void status_var(struct bl_event *ev, unsigned code, const uint8_t *v, size_t len)
+{
+    size_t k;
+    switch (code) {
+    case Q_SQL_MODE_CODE:
+        ev->sql_mode = rowdec_le(v, 8);
+        ev->has_sql_mode = true;
+        break;
+    case Q_CHARSET_CODE:
+        for (k = 0; k < 3; k++)
+            ev->charset[k] = (uint16_t)rowdec_le(v + 2 * k, 2);
+        ev->has_charset = true;
+        break;
+    case Q_TIMEZONE_CODE:
+        if (len - 1 < sizeof ev->time_zone) {
+            memcpy(ev->time_zone, v + 1, len - 1);
+            ev->time_zone[len - 1] = '\0';
+        }
+        break;
+    case Q_HRNOW:
+        ev->usec = (int32_t)rowdec_le(v, 3);
+        break;
+    default:
+        break;
+    }
+}
+
+static void query_status(struct bl_event *ev, const MARIADB_STRING *st)
 {
     const uint8_t *p = (const uint8_t *)st->str;
     size_t i = 0, n = st->str ? st->length : 0;
+    ev->usec = -1;
     while (i < n) {
-        if (p[i] == 0 && i + 5 <= n) {
-            i += 5;
-        } else if (p[i] == 1 && i + 9 <= n) {
-            return rowdec_le(p + i + 1, 8);
-        } else {
+        unsigned code = p[i++];
+        int w = status_width(code);
+        size_t len = w > 0 ? (size_t)w : w == 0 ? status_var_len(code, p + i, n - i) : 0;
+        if (len == 0 || len > n - i)
             break;
-        }
+        status_var(ev, code, p + i, len);
+        i += len;
     }
-    return 0;
 }
 
 /* QUERY body from raw bytes (feed mode): thread_id(4) exec_time(4) db_len(1) error(2)
@@ -485,7 +568,7 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     if (strcmp(r->ev.query, "BEGIN") == 0)
         maybe_trim(r);
     r->ev.kind = BL_EV_QUERY;
-    r->ev.sql_mode = query_sql_mode(&st);
+    query_status(&r->ev, &st);
     return DM_OK;
 }
 
@@ -580,6 +663,10 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     case TABLE_MAP_EVENT: return r->raw ? DM_OK : on_table_map(r, body, len, err, cap);
     case QUERY_EVENT: case QUERY_COMPRESSED_EVENT: return on_query(r, type, body, len, err, cap);
     case GTID_EVENT: return on_gtid(r, body, len, err, cap);
+    case XA_PREPARE_LOG_EVENT:      /* ends the event group of an XA PREPARE (MariaDB 10.5+
+                                       logs the rows there): a transaction end, as XID */
+        r->ev.kind = BL_EV_XID;
+        return DM_OK;
     case XID_EVENT:
         if (len < 8) {
             seterr(err, cap, "short XID event");

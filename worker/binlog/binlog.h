@@ -138,6 +138,11 @@ struct bl_event {
     const char *schema;      /* default db of the statement */
     const char *query;
     uint64_t sql_mode;       /* the session's sql_mode (Q_SQL_MODE_CODE; 0 when absent) */
+    bool has_sql_mode;       /* Q_SQL_MODE_CODE was there */
+    bool has_charset;        /* Q_CHARSET_CODE: collation ids of the source session's */
+    uint16_t charset[3];     /* character_set_client, collation_connection, collation_server */
+    char time_zone[64];      /* Q_TIME_ZONE_CODE ("" when absent: the zone was not used) */
+    int32_t usec;            /* Q_HRNOW microseconds of `timestamp`, -1 when absent */
     /* BL_EV_GTID */
     char gtid[64];           /* "domain-server-seq" */
     bool gtid_standalone;    /* FL_STANDALONE: DDL not wrapped in BEGIN/COMMIT */

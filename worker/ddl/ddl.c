@@ -209,6 +209,28 @@ static bool first_in(const struct ddl_parse *p, const char *const *list)
     return false;
 }
 
+/* Functions whose value differs per call and per server: an ALTER TABLE that calls one
+ * (ADD COLUMN ... DEFAULT (UUID())) fills the existing rows with values the binlog does not
+ * hold, so the target's rows would differ. (NOW()/CURRENT_TIMESTAMP are not here: the DDL
+ * runs at the source's timestamp, applier.h worker_applier_ddl.) */
+static const char *const nondeterministic[] = { "UUID", "UUID_SHORT", "SYS_GUID", "RAND",
+                                                "RANDOM_BYTES", "SYSDATE", "CONNECTION_ID",
+                                                NULL };
+
+static int alter_nondeterministic(struct ddl_parse *p)
+{
+    size_t i, k;
+    for (i = 1; i + 1 < p->end; i++)
+        for (k = 0; nondeterministic[k]; k++)
+            if (ddl_kw(p, i, nondeterministic[k]) && ddl_punct(p, i + 1, '('))
+                return ddl_bad(p, "ALTER TABLE calling %s(): the rows the table already has get "
+                                  "values the binlog does not hold and the target would compute "
+                                  "others (replace it, e.g. by the ALTER without the function "
+                                  "and the UPDATE that sets the source's values)",
+                               nondeterministic[k]);
+    return DM_OK;
+}
+
 static int classify(struct ddl_parse *p)
 {
     struct worker_ddl *res = p->res;
@@ -221,6 +243,11 @@ static int classify(struct ddl_parse *p)
         res->kind = WDDL_COMMIT;
         return DM_OK;
     }
+    if (ddl_kw(p, 0, "XA") && ddl_kw(p, 1, "ROLLBACK"))
+        return ddl_bad(p, "XA ROLLBACK of a prepared XA transaction: MariaDB logs its rows at "
+                          "XA PREPARE, where they were applied to the target; the target would "
+                          "keep rows the source rolled back (sql-skip this statement, resume, "
+                          "then remove those rows from the target by hand)");
     if ((why = skip_first(p)) != NULL && !(ddl_kw(p, 0, "LOAD") && !ddl_kw(p, 1, "INDEX")))
         return ddl_skip(p, why);
     if (first_in(p, dml_first)) {
@@ -229,6 +256,9 @@ static int classify(struct ddl_parse *p)
     }
     if (ddl_kw(p, 0, "CREATE"))
         return ddl_parse_create(p, 1);
+    if (ddl_kw(p, 0, "ALTER") && (ddl_kw(p, 1, "TABLE") || ddl_kw(p, 2, "TABLE")) &&
+        alter_nondeterministic(p) != DM_OK)
+        return DDL_BAD;
     if (ddl_kw(p, 0, "ALTER"))
         return ddl_parse_alter(p, 1);
     if (ddl_kw(p, 0, "DROP"))

@@ -154,6 +154,13 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
     return DM_OK;
 }
 
+/* The session of every target connection: TIMESTAMPs as UTC instants, no foreign key
+ * checks (rows arrive in binlog order per key, not per table), and NO_AUTO_VALUE_ON_ZERO:
+ * a 0 in an AUTO_INCREMENT column of a row image is the value the source stored (a source
+ * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. */
+#define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=CONCAT_WS(',', " \
+                     "NULLIF(@@global.sql_mode, ''), 'NO_AUTO_VALUE_ON_ZERO')"
+
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {
     unsigned int timeout = 5, rw = 60;
@@ -164,7 +171,7 @@ static int connect_db(struct worker_applier *a, struct worker_terr *e)
     mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &rw);
     mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
     mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    mysql_options(my, MYSQL_INIT_COMMAND, "SET time_zone='+00:00', foreign_key_checks=0");
+    mysql_options(my, MYSQL_INIT_COMMAND, BASE_SESSION);
     if (!mysql_real_connect(my, a->host, a->user, a->password, NULL, (unsigned)a->port, NULL,
                             CLIENT_FOUND_ROWS)) {
         unsigned int n = mysql_errno(my);
@@ -224,6 +231,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
     }
     free(t->charset);
     free(t->tcs);
+    free(t->padlen);
     for (i = 0; i < t->nkeys; i++)
         free(t->keys[i].idx);
     free(t->keys);
@@ -308,7 +316,7 @@ int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char
     return dm_buf_addc(b, '\'');
 }
 
-int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n)
+int worker_ap_add_hex_pad(struct dm_buf *b, const char *s, size_t n, size_t pad)
 {
     static const char hx[] = "0123456789abcdef";
     size_t i;
@@ -317,7 +325,14 @@ int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n)
         char two[2] = { hx[(unsigned char)s[i] >> 4], hx[(unsigned char)s[i] & 15] };
         rc = dm_buf_add(b, two, 2);
     }
+    for (; i < pad && !rc; i++)
+        rc = dm_buf_add(b, "00", 2);
     return rc ? rc : dm_buf_addc(b, '\'');
+}
+
+int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n)
+{
+    return worker_ap_add_hex_pad(b, s, n, 0);
 }
 
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v)
@@ -634,11 +649,55 @@ static bool benign_ddl_error(unsigned int n)
     }
 }
 
-int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,
-                       struct worker_terr *e)
+/* sql_mode bits the DDL emitter already normalised the statement text for (ddl.h). */
+#define MODE_ANSI_QUOTES (1ull << 2)
+#define MODE_NO_BACKSLASH_ESCAPES (1ull << 20)
+
+/* The source session's context of a DDL (QUERY event status variables): its clock (SET
+ * TIMESTAMP: DEFAULT CURRENT_TIMESTAMP / NOW() of existing rows), sql_mode (DEFAULT
+ * expressions, PIPES_AS_CONCAT, NO_AUTO_VALUE_ON_ZERO of an ALTER to AUTO_INCREMENT),
+ * time zone (TIMESTAMP default literals) and charsets (the bytes of string literals). */
+static int ddl_session(struct worker_applier *a, const struct bl_event *ev, struct worker_terr *e)
 {
     struct dm_buf q;
     int rc;
+    dm_buf_init(&q, 1024);
+    rc = dm_buf_printf(&q, "SET timestamp=%u", ev->timestamp);
+    if (!rc && ev->usec >= 0)
+        rc = dm_buf_printf(&q, ".%06d", (int)ev->usec);
+    if (!rc && ev->has_sql_mode)
+        rc = dm_buf_printf(&q, ", sql_mode=%llu", (unsigned long long)(ev->sql_mode &
+                           ~(MODE_ANSI_QUOTES | MODE_NO_BACKSLASH_ESCAPES)));
+    if (!rc && ev->time_zone[0]) {
+        rc = dm_buf_adds(&q, ", time_zone=");
+        if (!rc)
+            rc = worker_ap_add_escaped(a, &q, ev->time_zone, strlen(ev->time_zone));
+    }
+    if (!rc && ev->has_charset)
+        rc = dm_buf_printf(&q, ", character_set_client=%u, collation_connection=%u, "
+                           "collation_server=%u", ev->charset[0], ev->charset[1], ev->charset[2]);
+    if (rc)
+        rc = worker_ap_nomem(e);
+    else if (mysql_real_query(a->my, q.data, (unsigned long)q.len) != 0)
+        rc = worker_ap_db_error(a, "set the source session of the DDL", q.data, e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+/* Back to BASE_SESSION after a DDL (errors show at the next statement). */
+static void ddl_session_reset(struct worker_applier *a)
+{
+    static const char *const q[] = { "SET NAMES utf8mb4", "SET timestamp=DEFAULT, "
+                                     "collation_server=DEFAULT", BASE_SESSION };
+    size_t i;
+    for (i = 0; i < sizeof q / sizeof q[0]; i++)
+        (void)mysql_real_query(a->my, q[i], (unsigned long)strlen(q[i]));
+}
+
+static int ddl_run(struct worker_applier *a, const char *use_schema, const char *sql,
+                   struct worker_terr *e)
+{
+    struct dm_buf q;
     worker_applier_invalidate(a, NULL, NULL);
     if (use_schema && use_schema[0]) {
         dm_buf_init(&q, 1024);
@@ -659,6 +718,16 @@ int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const c
         dm_log_kv(DM_LOG_INFO, "ignore DDL error", "sql", sql, "error", mysql_error(a->my), NULL);
         return DM_OK;
     }
-    rc = worker_ap_db_error(a, "execute statement failed", sql, e);
+    return worker_ap_db_error(a, "execute statement failed", sql, e);
+}
+
+int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,
+                       const struct bl_event *ev, struct worker_terr *e)
+{
+    int rc = ev ? ddl_session(a, ev, e) : DM_OK;
+    if (!rc)
+        rc = ddl_run(a, use_schema, sql, e);
+    if (ev)
+        ddl_session_reset(a);
     return rc;
 }

@@ -134,9 +134,11 @@ size_t worker_applier_txn_rows(const struct worker_applier *a);
 
 /* Execute a DDL (autocommit) after `USE use_schema` when use_schema is non-empty;
  * "already exists / does not exist" class errors are treated as success. The schema
- * cache is dropped. */
+ * cache is dropped. ev (may be NULL): the QUERY event the DDL comes from; the statement
+ * then runs in its source session's context (timestamp, sql_mode, time zone, charsets
+ * from the status variables), and the connection's own session is restored after. */
 int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,
-                       struct worker_terr *e);
+                       const struct bl_event *ev, struct worker_terr *e);
 /* Drop cached schema of one table (NULL schema = everything). */
 void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table);
 

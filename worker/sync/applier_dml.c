@@ -213,9 +213,15 @@ static int add_tuple(struct worker_applier *a, struct dm_buf *b, const struct ti
     return rc ? rc : dm_buf_addc(b, ')');
 }
 
+/* `c`=v (`c` IS NULL). exact: character values compare byte for byte (`c`=BINARY v; not
+ * ENUM/SET, written as their number):
+ * a row found by all its columns must be that row, and the collation would also match
+ * 'A' for 'a', 'e' for 'é' or 'a ' for 'a' (PAD SPACE) - another row of a key-less
+ * table. A unique key's match is the row whatever the collation, so keys need not. */
 static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t, size_t i,
-                    const struct img *im, bool first)
+                    const struct img *im, bool first, bool exact)
 {
+    unsigned char cs = t->tcs ? t->tcs[i] : TCS_NONE;
     int rc = first ? DM_OK : dm_buf_adds(b, " AND ");
     if (!rc)
         rc = worker_ap_add_ident(b, t->cols[i]);
@@ -223,6 +229,9 @@ static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tin
         return dm_buf_adds(b, " IS NULL");
     if (!rc)
         rc = dm_buf_addc(b, '=');
+    if (!rc && exact && cs != TCS_NONE && cs != TCS_BINARY &&
+        (im->v[i].kind == BL_STRING || im->v[i].kind == BL_BINARY || im->v[i].kind == BL_JSON))
+        rc = dm_buf_adds(b, "BINARY ");
     return rc ? rc : worker_ap_add_col_value(a, b, t, i, &im->v[i]);
 }
 
@@ -235,12 +244,12 @@ static int add_where(struct worker_applier *a, struct dm_buf *b, const struct ti
     int rc = dm_buf_adds(b, " WHERE ");
     if (k) {
         for (i = 0; i < k->n && !rc; i++, first = false)
-            rc = add_cond(a, b, t, k->idx[i], im, first);
+            rc = add_cond(a, b, t, k->idx[i], im, first, false);
     } else {
         for (i = 0; i < t->ncols && !rc; i++) {
             if (!im->p[i])
                 continue;
-            rc = add_cond(a, b, t, i, im, first);
+            rc = add_cond(a, b, t, i, im, first, true);
             first = false;
         }
     }
@@ -540,7 +549,7 @@ static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
     if (!rc)
         rc = dm_buf_addc(&a->sql, '(');
     for (i = 0; i < k->n && !rc; i++)
-        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0);
+        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0, false);
     return rc ? rc : dm_buf_addc(&a->sql, ')');
 }
 
@@ -624,6 +633,45 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     return rc ? rc : add_tuple(a, &a->sql, t, after);
 }
 
+/* Whether an UPDATE changes a column of a unique key (what a FOREIGN KEY references). */
+static bool unique_value_changes(const struct tinfo *t, const struct img *before,
+                                 const struct img *after)
+{
+    size_t k, i;
+    for (k = 0; k < t->nkeys; k++)
+        for (i = 0; i < t->keys[k].n; i++) {
+            size_t c = t->keys[k].idx[i];
+            if (after->p[c] && (!before->p[c] || !same_value(&before->v[c], &after->v[c])))
+                return true;
+        }
+    return false;
+}
+
+/* A DELETE of a row, or an UPDATE of its key, in a table that FOREIGN KEYs reference with
+ * ON DELETE / ON UPDATE CASCADE, SET NULL or SET DEFAULT: the source's InnoDB changed the
+ * child rows without binlogging them. The target does the same - the statement runs with
+ * foreign_key_checks=1 (SET STATEMENT; the connection keeps 0) as a barrier (the child rows
+ * it changes have no causality keys), and an UPDATE stays an UPDATE in safe mode (DELETE +
+ * REPLACE would not cascade the new key). */
+static int gen_fk_action(struct gen *g, enum bl_rows_op op, const struct tkey *k,
+                         const struct img *before, const struct img *after)
+{
+    struct worker_applier *a = g->a;
+    int rc = dm_buf_adds(&a->sql, "SET STATEMENT foreign_key_checks=1 FOR ");
+    g->barrier = true;
+    if (rc)
+        return rc;
+    return op == BL_DELETE ? add_delete(a, g->cm->t, k, before)
+                           : add_update(a, g->cm->t, k, before, after);
+}
+
+static bool fk_action(const struct tinfo *t, enum bl_rows_op op, const struct img *before,
+                      const struct img *after)
+{
+    return (op == BL_DELETE && t->fk_delete) ||
+           (op == BL_UPDATE && t->fk_update && unique_value_changes(t, before, after));
+}
+
 /* One row change -> one job (DM: one statement per row; safe-mode UPDATE is
  * DELETE;REPLACE in one job so both run on the same connection in order). Mergeable
  * jobs (head_len > 0, dmlpool merges consecutive ones with equal heads - the head holds
@@ -651,7 +699,9 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         row_keys(t, merged, g->keys, &g->nkeys, &g->keyless);
     }
     g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
-    if (op == BL_INSERT)
+    if (fk_action(t, op, im, after))
+        rc = gen_fk_action(g, op, k, im, after);
+    else if (op == BL_INSERT)
         rc = gen_insert(g, safe, im, &head);
     else if (op == BL_DELETE && solid_key(k, im)) {
         rc = add_delete_merge(g->a, t, k, im, &head, &merge);

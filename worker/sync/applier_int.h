@@ -37,7 +37,12 @@ struct tinfo {
     bool *gen;            /* generated column: never written */
     bool *nullable;
     bool *is_unsigned;    /* integer column declared UNSIGNED on the target */
+    size_t *padlen;       /* fixed-length binary (BINARY(n), INET6, UUID, INET4): its byte
+                             length n, else 0. The binlog strips trailing 0x00 of these
+                             (Field_string::pack): values are padded back to n on output */
     size_t nwritable;
+    bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
+    bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */
     struct tkey *keys;    /* PK first */
     size_t nkeys;
     struct tinfo *next;
@@ -82,8 +87,9 @@ int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
                                  const char *columns, bool remove, struct worker_terr *e);
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n);
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v);
-/* X'<hex>' of n bytes. */
+/* X'<hex>' of n bytes; _pad: followed by 0x00 bytes up to pad bytes (pad <= n: none). */
 int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n);
+int worker_ap_add_hex_pad(struct dm_buf *b, const char *s, size_t n, size_t pad);
 /* Value v of target column col of t, byte-exact for character data (applier_text.c):
  * strings of columns with a charset are quoted where that is lossless over the utf8mb4
  * connection, else written as `_<charset> X'..'`; binary columns as X'..'. Other kinds
@@ -92,6 +98,9 @@ int worker_ap_add_col_value(struct worker_applier *a, struct dm_buf *b, const st
                             size_t col, const struct bl_value *v);
 /* enum tcs of a column from information_schema CHARACTER_SET_NAME / DATA_TYPE. */
 unsigned char worker_ap_classify_text(const char *charset, const char *data_type);
+/* Byte length of a fixed-length binary column (information_schema DATA_TYPE and
+ * CHARACTER_OCTET_LENGTH): BINARY(n) n, INET6 16, UUID 16, INET4 4; else 0. */
+size_t worker_ap_fixed_binary_len(const char *data_type, const char *octet_length);
 /* The cached schema of a target table (loaded from information_schema on first use). */
 int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
                         struct tinfo **out, struct worker_terr *e);

@@ -1,6 +1,7 @@
 /* applier_schema.c - the target table schema cache of the applier (applier_int.h
- * worker_ap_tinfo_get): columns (generated, nullable, unsigned, charset) and unique keys
- * (PK first) read from information_schema, kept until worker_applier_invalidate. */
+ * worker_ap_tinfo_get): columns (generated, nullable, unsigned, charset, fixed binary
+ * length), unique keys (PK first) and the foreign key actions on the table read from
+ * information_schema, kept until worker_applier_invalidate. */
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     int rc = DM_E_NOMEM;
     dm_buf_init(&q, 4096);
     if (dm_buf_adds(&q, "SELECT COLUMN_NAME, EXTRA, IS_NULLABLE, COLUMN_TYPE, CHARACTER_SET_NAME, "
-                        "DATA_TYPE FROM information_schema.COLUMNS "
+                        "DATA_TYPE, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS "
                         "WHERE TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
         worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
@@ -40,7 +41,9 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     t->is_unsigned = calloc(n ? n : 1, sizeof *t->is_unsigned);
     t->charset = calloc(n ? n : 1, sizeof *t->charset);
     t->tcs = calloc(n ? n : 1, sizeof *t->tcs);
-    if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs)
+    t->padlen = calloc(n ? n : 1, sizeof *t->padlen);
+    if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs ||
+        !t->padlen)
         goto out;
     while ((row = mysql_fetch_row(res)) && i < n) {
         t->cols[i] = strdup(row[0] ? row[0] : "");
@@ -49,6 +52,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         if (!t->cols[i] || (row[4] && !t->charset[i]))
             goto out;
         t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
+        t->padlen[i] = worker_ap_fixed_binary_len(row[5], row[6]);
         t->gen[i] = row[1] && strstr(row[1], "GENERATED") != NULL;
         t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
         t->is_unsigned[i] = row[3] && strstr(row[3], "unsigned") != NULL;
@@ -139,6 +143,44 @@ out:
     return rc;
 }
 
+/* Foreign keys of other tables whose actions change rows when a row of t is deleted or
+ * its key updated: InnoDB runs them without binlogging the changed rows, so the target
+ * must run them too (applier_dml.c). */
+static bool fk_acts(const char *rule)
+{
+    return rule && strcmp(rule, "RESTRICT") != 0 && strcmp(rule, "NO ACTION") != 0;
+}
+
+static int load_fk_actions(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_adds(&q, "SELECT DELETE_RULE, UPDATE_RULE FROM "
+                        "information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                        "UNIQUE_CONSTRAINT_SCHEMA=") ||
+        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) ||
+        dm_buf_adds(&q, " AND REFERENCED_TABLE_NAME=") ||
+        worker_ap_add_escaped(a, &q, t->table, strlen(t->table))) {
+        rc = worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    while ((row = mysql_fetch_row(res))) {
+        t->fk_delete |= fk_acts(row[0]);
+        t->fk_update |= fk_acts(row[1]);
+    }
+    rc = DM_OK;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
 int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
                      struct tinfo **out, struct worker_terr *e)
 {
@@ -156,7 +198,8 @@ int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char
             worker_ap_tinfo_free(t);
         return worker_ap_nomem(e);
     }
-    if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e))) {
+    if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e)) ||
+        (rc = load_fk_actions(a, t, e))) {
         worker_ap_tinfo_free(t);
         return rc;
     }

@@ -24,8 +24,15 @@ static const char *const ascii_sets[] = {
 static const char *const binary_types[] = {
     "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point",
     "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
-    "geometrycollection",
+    "geometrycollection", "inet6", "inet4", "uuid",
 };
+
+/* Fixed-length binary types of MariaDB 10.11 whose binlog value loses its trailing 0x00
+ * bytes (packed like BINARY(n)); BINARY(n) itself takes n from the octet length. */
+static const struct {
+    const char *type;
+    size_t len;
+} fixed_binary[] = { { "inet6", 16 }, { "uuid", 16 }, { "inet4", 4 } };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
@@ -49,6 +56,19 @@ unsigned char worker_ap_classify_text(const char *charset, const char *data_type
     if (in_list(charset, ascii_sets, sizeof ascii_sets / sizeof ascii_sets[0]))
         return TCS_ASCII;
     return TCS_OTHER;
+}
+
+size_t worker_ap_fixed_binary_len(const char *data_type, const char *octet_length)
+{
+    size_t i;
+    if (!data_type)
+        return 0;
+    if (strcasecmp(data_type, "binary") == 0)
+        return octet_length ? (size_t)strtoull(octet_length, NULL, 10) : 0;
+    for (i = 0; i < sizeof fixed_binary / sizeof fixed_binary[0]; i++)
+        if (strcasecmp(data_type, fixed_binary[i].type) == 0)
+            return fixed_binary[i].len;
+    return 0;
 }
 
 static bool valid_utf8(const char *s, size_t n)
@@ -91,7 +111,7 @@ int worker_ap_add_col_value(struct worker_applier *a, struct dm_buf *b, const st
     if (!is_text(v->kind) || cs == TCS_NONE)
         return worker_ap_add_value(a, b, v);
     if (cs == TCS_BINARY)
-        return worker_ap_add_hex(b, v->ptr, v->len);
+        return worker_ap_add_hex_pad(b, v->ptr, v->len, t->padlen ? t->padlen[col] : 0);
     if (v->len == 0 || (cs == TCS_UTF8 && valid_utf8(v->ptr, v->len)) ||
         (cs == TCS_ASCII && ascii_only(v->ptr, v->len)))
         return worker_ap_add_escaped(a, b, v->ptr, v->len);

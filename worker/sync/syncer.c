@@ -596,7 +596,8 @@ static int exec_stmts(struct session *ss, const struct bl_event *ev, const struc
         int rc;
         dm_log_kv(DM_LOG_INFO, "execute DDL", "task", ss->s->p.cfg->name, "sql", st->sql[i],
                   NULL);
-        rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], e);
+        rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], ev,
+                                e);
         if (rc) {
             set_failed(e, ev, st->sql[i]);
             return rc;

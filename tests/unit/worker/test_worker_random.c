@@ -22,7 +22,9 @@
  *   DMGW_RANDOM_KEYS=list      pk,cpk,uk,none (default all four)
  *   DMGW_RANDOM_DDL=list       addcol,dropcol,addidx,rename,truncate,create,drop, or "none"
  *                              (default all)
- *   DMGW_RANDOM_TYPES=list     int,decimal,float,time,string,blob,enum,bit,json (default all)
+ *   DMGW_RANDOM_TYPES=list     int,decimal,float,time,string,blob,enum,bit,json,ext (default
+ *                              all; ext: BINARY(n), INET6, UUID, YEAR, DECIMAL(65,30),
+ *                              BIT(64), DATETIME(2), TIME, values with trailing 0x00 bytes)
  *   DMGW_RANDOM_UNSUPPORTED=1  end with a statement outside the supported list
  *                              (CREATE SEQUENCE) and expect Paused naming it
  * ctest runs the configuration that passes on the current tree (tests/CMakeLists.txt). */
@@ -100,7 +102,7 @@ static int g_nimages, g_ncharsets, g_nkeys, g_nddl;
 /* ---- column types ---- */
 
 enum vkind { V_INT, V_UINT, V_DEC, V_FLT, V_DATE, V_TIME, V_DT, V_TS, V_STR, V_BIN, V_ENUM,
-             V_SET, V_BIT, V_JSON };
+             V_SET, V_BIT, V_JSON, V_YEAR, V_INET6, V_UUID };
 
 struct ctype {
     const char *group;      /* DMGW_RANDOM_TYPES item */
@@ -134,6 +136,14 @@ static const struct ctype TYPES[] = {
     { "enum", "SET('x','y','z')", V_SET, 0, false, false },
     { "bit", "BIT(10)", V_BIT, 0, false, false },
     { "json", "JSON", V_JSON, 0, false, true },
+    { "ext", "BINARY(6)", V_BIN, 6, false, false },
+    { "ext", "INET6", V_INET6, 0, false, false },
+    { "ext", "UUID", V_UUID, 0, false, false },
+    { "ext", "YEAR", V_YEAR, 0, false, false },
+    { "ext", "DECIMAL(65,30)", V_DEC, 0, false, false },
+    { "ext", "BIT(64)", V_BIT, 0, false, false },
+    { "ext", "DATETIME(2)", V_DT, 0, false, false },
+    { "ext", "TIME", V_TIME, 0, false, false },
 };
 #define NTYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
 
@@ -194,9 +204,9 @@ static MYSQL *session(void)
 
 /* ---- values ---- */
 
-static const char *const CHARS_UTF8[] = { "a", "Z", "9", " ", "'", "\\\\", "é", "ü", "ß", "你",
+static const char *const CHARS_UTF8[] = { "a", "A", "e", "Z", "9", " ", "'", "\\\\", "é", "ü", "ß", "你",
                                           "好", "😀", "Ω", "ñ", "_" };
-static const char *const CHARS_LATIN1[] = { "a", "Z", "9", " ", "'", "\\\\", "é", "ü", "ß", "ñ",
+static const char *const CHARS_LATIN1[] = { "a", "A", "e", "Z", "9", " ", "'", "\\\\", "é", "ü", "ß", "ñ",
                                             "Ø", "ç", "_", "¿" };
 static const char *const CHARS_GBK[] = { "a", "Z", "9", " ", "'", "\\\\", "你", "好", "中", "文",
                                          "数", "据", "_" };
@@ -315,6 +325,16 @@ static void value_of(struct dm_buf_lite *b, const struct table *t, int type)
     case V_BIT:
         addf(b, "b'%d%d%d%d%d%d%d%d%d%d'", pick(2), pick(2), pick(2), pick(2), pick(2), pick(2),
              pick(2), pick(2), pick(2), pick(2));
+        break;
+    case V_YEAR:
+        addf(b, "%d", chance(10) ? 0 : 1901 + pick(255));
+        break;
+    case V_INET6:   /* trailing zero bytes now and then ('1::' is 0x0001 then zeros) */
+        addf(b, chance(50) ? "'%x::'" : "'::%x'", pick(65536));
+        break;
+    case V_UUID:
+        addf(b, "'%08x-%04x-%04x-%04x-%04x%08x'", (unsigned)pick(1 << 30), pick(65536),
+             pick(65536), pick(65536), pick(65536), chance(40) ? 0u : (unsigned)pick(1 << 30));
         break;
     case V_JSON:
         if (chance(10))

@@ -174,6 +174,9 @@ static const struct row rows[] = {
     D("RENAME TABLES IF EXISTS b WAIT 1 TO c", WEV_RENAME_TABLE,
       "RENAME TABLE IF EXISTS `s`.`b` TO `s`.`c`"),
     UN("RENAME TABLE a b", "TO expected"),
+    UN("ALTER TABLE t ADD COLUMN u CHAR(36) DEFAULT (UUID())", "calling UUID()"),
+    UN("ALTER ONLINE TABLE t ADD r DOUBLE DEFAULT (rand( ))", "calling RAND()"),
+    UN("XA ROLLBACK X'6131',X'',1", "XA ROLLBACK of a prepared XA transaction"),
     UN("DROP TABLE a b", "unexpected text"),
     /* ---- indexes ---- */
     D("CREATE INDEX i ON a (c)", WEV_CREATE_INDEX, "CREATE INDEX IF NOT EXISTS i ON `S2`.`A2` (c)"),
