@@ -135,15 +135,23 @@ static atomic_ulong front_ids;
 /* Answer a request that cannot be framed and close: read what the client sent (closing
  * with unread bytes would reset the connection and could destroy the answer), write the
  * whole answer, half-close. Any thread (the front, or MHD's when the gate refused). */
-static void refuse(struct http_park *p, struct park_conn *c, const struct http_frame_verdict *v)
+/* Read (and drop) what the client sent and nobody will read, up to 1 MiB: closing a
+ * socket with unread bytes resets the connection, which can destroy the answer in flight. */
+static void drain(int fd)
 {
-    char ans[2048], rid[32], status[8], sink[4096];
-    for (size_t got = 0; got < (1u << 20);) {
-        ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+    char sink[4096];
+    for (size_t got = 0; fd >= 0 && got < (1u << 20);) {
+        ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
         if (n <= 0)
             break;
         got += (size_t)n;
     }
+}
+
+static void refuse(struct http_park *p, struct park_conn *c, const struct http_frame_verdict *v)
+{
+    char ans[2048], rid[32], status[8];
+    drain(c->fd);
     snprintf(rid, sizeof(rid), "front-%lu", atomic_fetch_add(&front_ids, 1) + 1);
     snprintf(status, sizeof(status), "%d", v->status);
     size_t n = http_frame_answer(ans, sizeof(ans), v->status, v->detail, rid);
@@ -305,6 +313,7 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
             return;
         }
     }
+    drain(c->fd);   /* bytes the gate kept from MHD (behind Connection: close): no reset */
     conn_end(p, c);
 }
 
