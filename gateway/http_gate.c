@@ -2,7 +2,6 @@
 #include "http_gate.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -15,18 +14,12 @@
 
 #define GATE_MAX_FDS (1u << 20)
 #define GATE_MAX_PARTS 256      /* an element arriving in more pieces is refused (re-peeked each time) */
-#define GATE_PEEK_SLACK 4096    /* peek window beyond the header limit */
+#define GATE_PEEK_SLACK 4096    /* held bytes beyond the header limit */
 
 static _Atomic(struct http_gate *) *gate_tbl;
 static size_t gate_n;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
-static pthread_key_t peek_key;
 static atomic_bool warned_fd;
-
-struct peek_buf {
-    size_t cap;
-    char data[];
-};
 
 static void table_init(void)
 {
@@ -38,7 +31,6 @@ static void table_init(void)
     }
     gate_tbl = calloc(n, sizeof(*gate_tbl));
     gate_n = gate_tbl ? n : 0;
-    pthread_key_create(&peek_key, free);
 }
 
 void http_gate_init(struct http_gate *g, const struct http_frame_limits *lim)
@@ -74,21 +66,6 @@ static struct http_gate *gate_of(int fd)
     return atomic_load_explicit(&gate_tbl[fd], memory_order_acquire);
 }
 
-/* This thread's peek buffer, at least cap bytes (freed at thread exit). */
-static char *peek_buf(size_t cap)
-{
-    struct peek_buf *b = pthread_getspecific(peek_key);
-    if (b && b->cap >= cap)
-        return b->data;
-    struct peek_buf *nb = malloc(sizeof(*nb) + cap);
-    if (!nb)
-        return NULL;
-    nb->cap = cap;
-    free(b);
-    pthread_setspecific(peek_key, nb);
-    return nb->data;
-}
-
 static void refuse(struct http_gate *g, const struct http_frame_verdict *v)
 {
     g->bad = HTTP_GATE_EOF;
@@ -96,56 +73,73 @@ static void refuse(struct http_gate *g, const struct http_frame_verdict *v)
     g->verdict = *v;
 }
 
-/* The peer shut its side: no incomplete element will ever complete. */
-static bool peer_done(int fd)
-{
-    struct pollfd pf = {.fd = fd, .events = POLLRDHUP};
-    return poll(&pf, 1, 0) == 1 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
-enum scan_out { SCAN_SOME, SCAN_WAIT, SCAN_STOP };
-
-/* Peek and vouch for the next bytes (g->allowed). *drained: the peek saw the whole queue.
- * SCAN_SOME: bytes allowed; SCAN_WAIT: nothing yet (EAGAIN or an incomplete element);
- * SCAN_STOP: end of file for libmicrohttpd (g->bad set, or the peer closed). */
-static enum scan_out scan(struct http_gate *g, int fd, bool *drained, int *err)
+/* Keep n consumed bytes that are not vouched yet (the start of an element still arriving,
+ * or a refused one) in front of what the socket delivers next. */
+static bool hold(struct http_gate *g, const char *p, size_t n)
 {
     size_t cap = g->lim->max_head + GATE_PEEK_SLACK;
-    char *buf = peek_buf(cap);
-    if (!buf) {
-        *err = ENOMEM;
-        return SCAN_WAIT;
-    }
-    ssize_t n = recvfrom(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT, NULL, NULL);
-    if (n <= 0) {
-        *err = n < 0 ? errno : 0;
-        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? SCAN_WAIT
-                                                                                   : SCAN_STOP;
-    }
-    *drained = (size_t)n < cap;
-    struct http_frame_verdict v;
-    size_t vouched = 0;
-    enum http_frame_rc rc = http_frame_stream_scan(&g->fs, buf, (size_t)n, g->lim, &vouched, &v);
-    g->parts = vouched ? 0 : g->parts + 1;
+    if (!g->held && !(g->held = malloc(cap)))
+        return false;
+    if (n > cap - g->held_len)
+        return false;
+    memmove(g->held + g->held_len, p, n);
+    g->held_len += n;
+    return true;
+}
+
+/* Scan result of `used` vouched bytes out of a piece that ends the current read: a refused
+ * element, or the count of reads of an element still arriving. */
+static void judge(struct http_gate *g, enum http_frame_rc rc, size_t used, size_t before,
+                  struct http_frame_verdict *v)
+{
+    g->parts = used ? 0 : g->parts + 1;
     if (rc == HTTP_FRAME_MORE && g->parts > GATE_MAX_PARTS) {
-        v = (struct http_frame_verdict){400, "request head sent in too many pieces", 0};
+        *v = (struct http_frame_verdict){400, "request head sent in too many pieces", 0};
         rc = HTTP_FRAME_BAD;
     }
-    g->allowed = vouched;
-    if (rc == HTTP_FRAME_BAD) {
-        refuse(g, &v);
-        g->bad_in_request = !http_frame_stream_at_request(&g->fs);
-        g->bad_req = g->fs.heads;
-        /* a refused head behind whole requests waits until they are served */
-        if (vouched && http_frame_stream_at_request(&g->fs))
-            g->bad = HTTP_GATE_PENDING;
-    } else if (rc == HTTP_FRAME_MORE && *drained && peer_done(fd)) {
-        g->bad = HTTP_GATE_EOF;   /* half-closed inside an element: nothing to answer */
+    if (rc != HTTP_FRAME_BAD)
+        return;
+    refuse(g, v);
+    g->bad_in_request = !http_frame_stream_at_request(&g->fs);
+    g->bad_req = g->fs.heads;
+    /* a refused head behind whole requests MHD has not answered yet waits for them */
+    if (!g->bad_in_request && used + before > 0)
+        g->bad = HTTP_GATE_PENDING;
+}
+
+/* Read more behind the held start of an element and scan it again. false: nothing more
+ * now (*last and *err say why: EAGAIN, end of file, an error). */
+static bool read_held(struct http_gate *g, int fd, size_t before, bool *drained, ssize_t *last,
+                      int *err)
+{
+    size_t cap = g->lim->max_head + GATE_PEEK_SLACK, room = cap - g->held_len;
+    ssize_t n = room ? recvfrom(fd, g->held + g->held_len, room, MSG_DONTWAIT, NULL, NULL) : 0;
+    if (n <= 0) {
+        *last = n;
+        *err = n < 0 ? errno : 0;
+        if (n == 0)
+            g->bad = HTTP_GATE_EOF;   /* the peer closed inside an element: nothing to answer */
+        return false;
     }
-    if (vouched)
-        return SCAN_SOME;
-    *err = EAGAIN;
-    return g->bad ? SCAN_STOP : SCAN_WAIT;
+    *drained = (size_t)n < room;
+    g->held_len += (size_t)n;
+    struct http_frame_verdict v;
+    size_t used = 0;
+    enum http_frame_rc rc = http_frame_stream_scan(&g->fs, g->held, g->held_len, g->lim, &used, &v);
+    g->allowed = used;
+    judge(g, rc, used, before, &v);
+    return true;
+}
+
+/* Deliver vouched held bytes into buf. */
+static size_t give_held(struct http_gate *g, char *buf, size_t want)
+{
+    size_t k = g->allowed < want ? g->allowed : want;
+    memcpy(buf, g->held, k);
+    memmove(g->held, g->held + k, g->held_len - k);
+    g->held_len -= k;
+    g->allowed -= k;
+    return k;
 }
 
 /* recv(2) result for libmicrohttpd: what was filled, else end of file or the error. */
@@ -158,8 +152,9 @@ static ssize_t result(size_t filled, ssize_t last, int err)
     return last;
 }
 
-/* Fill buf with vouched bytes: those a peek vouched for (g->allowed), body bytes due
- * (read without a peek), and more of both while the queue has them. */
+/* Read straight into libmicrohttpd's buffer and keep what the scan vouches for; a tail
+ * that is not (yet) vouched is held back (http_gate.h). One recv per read, as without
+ * the gate; the held path only for elements split across reads or refused. */
 static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
 {
     size_t filled = 0;
@@ -167,37 +162,40 @@ static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
     int err = EAGAIN;
     bool drained = false;
     while (filled < len) {
-        size_t want = len - filled;
-        uint64_t data = g->allowed ? 0 : http_frame_stream_data_left(&g->fs);
-        if (!g->allowed && (g->bad || drained)) {
+        if (g->allowed) {
+            filled += give_held(g, buf + filled, len - filled);
+            continue;
+        }
+        if (g->bad || drained) {
             last = g->bad == HTTP_GATE_EOF ? 0 : -1;
-            break;   /* refused, or the last peek saw everything: new bytes bring an edge */
+            break;
         }
-        if (!g->allowed && !data) {
-            enum scan_out s = scan(g, fd, &drained, &err);
-            if (s != SCAN_SOME) {
-                last = s == SCAN_STOP ? 0 : -1;
+        if (g->held_len) {
+            if (!read_held(g, fd, filled, &drained, &last, &err))
                 break;
-            }
+            continue;
         }
-        size_t take = g->allowed ? g->allowed : data < want ? (size_t)data : want;
-        take = take < want ? take : want;
+        uint64_t data = http_frame_stream_data_left(&g->fs);
+        size_t want = len - filled;
+        size_t take = data && data < want ? (size_t)data : want;
         ssize_t n = recvfrom(fd, buf + filled, take, MSG_DONTWAIT, NULL, NULL);
         if (n <= 0) {
             last = n;
             err = errno;
             break;
         }
-        if (g->allowed) {
-            g->allowed -= (size_t)n;
-        } else {   /* body bytes read without a peek: move the stream past them */
-            size_t used = 0;
-            struct http_frame_verdict v;
-            http_frame_stream_scan(&g->fs, buf + filled, (size_t)n, g->lim, &used, &v);
+        struct http_frame_verdict v;
+        size_t used = 0;
+        enum http_frame_rc rc = http_frame_stream_scan(&g->fs, buf + filled, (size_t)n, g->lim,
+                                                       &used, &v);
+        if (used < (size_t)n && !hold(g, buf + filled + used, (size_t)n - used)) {
+            v = (struct http_frame_verdict){431, "request header too large", 0};
+            rc = HTTP_FRAME_BAD;
         }
-        filled += (size_t)n;
-        if ((size_t)n < take)
-            break;   /* the queue is empty */
+        if (used < (size_t)n)
+            judge(g, rc, used, filled, &v);
+        filled += used;
+        drained = (size_t)n < take;
     }
     if (g->bad == HTTP_GATE_EOF && filled)
         shutdown(fd, SHUT_RD);   /* wakes libmicrohttpd: its next read gets the end of file */
@@ -218,6 +216,13 @@ void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool an
     }
     g->bad = HTTP_GATE_EOF;
     shutdown(fd, SHUT_RD);
+}
+
+void http_gate_release(struct http_gate *g)
+{
+    free(g->held);
+    g->held = NULL;
+    g->held_len = g->allowed = 0;
 }
 
 const struct http_frame_verdict *http_gate_answer_due(const struct http_gate *g)

@@ -6,12 +6,12 @@
  * recv(fd, buf, len, 0). This module defines recv(): the executable's definition takes
  * precedence over libc's for libmicrohttpd's calls (dynamic symbol interposition), and
  * every call on a descriptor that is not registered here (or with flags) goes straight to
- * recvfrom(), which is what libc's recv() is. For a registered descriptor the gate peeks
- * the kernel's queue (MSG_PEEK), runs http_frame_stream_scan (http_frame.h) from where the
+ * recvfrom(), which is what libc's recv() is. For a registered descriptor the gate reads
+ * into libmicrohttpd's buffer, runs http_frame_stream_scan (http_frame.h) from where the
  * connection stands and returns only bytes that are complete, acceptable elements: whole
- * request heads, body bytes as the head framed them (read without a peek), whole chunk
- * lines, trailer lines. An incomplete head stays in the kernel (EAGAIN; libmicrohttpd
- * waits for the next bytes, edge-triggered epoll) until it is whole, so libmicrohttpd never
+ * request heads, body bytes as the head framed them, whole chunk lines, trailer lines. The
+ * start of an element still arriving (a head split across reads) is held back in the gate
+ * (at most the header limit + 4 KiB) until it is whole and scanned, so libmicrohttpd never
  * parses a head the rules did not see and never takes body bytes for a request.
  *
  * A refused element (or a peer that half-closed inside one): libmicrohttpd is given end of
@@ -23,7 +23,9 @@
  * http_gate_request_done. The owner answers the verdict when libmicrohttpd closes the
  * connection (http_gate_answer_due), on its own reference to the socket.
  *
- * Cost: one MSG_PEEK per request head, chunk line or trailer line; body bytes none.
+ * Cost: no extra system call; a scan of each head, chunk line and trailer line; a copy
+ * only of elements split across reads. A connection whose gate holds bytes is never
+ * parked (they are not in the kernel any more).
  *
  * Ownership: struct http_gate is embedded in its owner (http_park.c's connection record)
  * and registered for libmicrohttpd's descriptor from NOTIFY_CONNECTION STARTED to CLOSED.
@@ -47,8 +49,10 @@ enum http_gate_bad {
 struct http_gate {
     struct http_frame_stream fs;
     const struct http_frame_limits *lim;   /* borrowed, outlives the gate */
-    size_t allowed;           /* vouched bytes at the queue's head not yet read */
-    unsigned parts;           /* peeks of the element being received */
+    char *held;               /* read, not yet given to MHD (owned; http_gate_release) */
+    size_t held_len;
+    size_t allowed;           /* vouched bytes at held's start not yet given */
+    unsigned parts;           /* reads of the element being received */
     enum http_gate_bad bad;
     bool verdict_due;         /* bad carries a verdict to answer (not a peer's EOF) */
     bool bad_in_request;      /* the refused element is inside a request MHD already has */
@@ -63,6 +67,8 @@ void http_gate_init(struct http_gate *g, const struct http_frame_limits *lim);
  * beyond the table (RLIMIT_NOFILE at the first call, at most 2^20): then not gated. */
 bool http_gate_register(int fd, struct http_gate *g);
 void http_gate_unregister(int fd);
+/* Free what the gate holds (after http_gate_unregister). */
+void http_gate_release(struct http_gate *g);
 /* The request on the gate's connection completed; keepalive: libmicrohttpd keeps the
  * connection; answered: a response was queued for it. A pending refusal is then told to
  * libmicrohttpd (end of file, fd shut for reading) or, when the connection closes anyway,

@@ -279,6 +279,9 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
         http_gate_unregister(c->mfd);
         c->gated = false;
     }
+    bool held = c && c->gate.held_len;   /* bytes the gate read: parking would lose them */
+    if (c)
+        http_gate_release(&c->gate);
     const struct http_frame_verdict *v = c ? http_gate_answer_due(&c->gate) : NULL;
     if (v && c->fd >= 0) {   /* the gate refused what MHD would have read next */
         struct http_frame_verdict copy = *v;
@@ -291,7 +294,7 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
         release_counts(p, ai ? ai->client_addr : NULL);
         return;
     }
-    if (closed_by_idle_timeout(p, c)) {
+    if (!held && closed_by_idle_timeout(p, c)) {
         pthread_mutex_lock(&p->mu);
         bool parked = false;
         if (!p->closing) {
