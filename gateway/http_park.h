@@ -20,9 +20,9 @@
  *   - Connection limits (total and per IP) count parked connections too: this module
  *     enforces them in MHD's accept-policy callback; MHD's own per-IP limit is off.
  *
- * What can be lost: nothing. MHD reads only whole request heads (the read gate,
- * http_gate.h), so a client that sent part of a head and stalled for `park_after` seconds
- * is parked with that part still in the kernel, and the front sees the whole head.
+ * What can be lost: a client that sent part of a request head and stalled for
+ * `park_after` seconds is closed: the read gate (http_gate.h) has read that part, so the
+ * connection cannot be parked (before the gate MHD had read it and the rest got 400).
  * Connections that must close (Connection: close, HTTP/1.0, early error answers, MHD's
  * own error answers, client EOF) are never parked: only a close at least `park_after`
  * after the last completed request counts as an idle timeout.
