@@ -100,6 +100,13 @@ static void read_answers(int fd, struct raw_result *out, size_t *cap, long long 
 int raw_exchange_after(int port, const void *first, size_t flen, const void *req, size_t len,
                        bool half_close, int timeout_ms, struct raw_result *out)
 {
+    return raw_exchange_split(port, first, flen, req, len, NULL, 0, half_close, timeout_ms, out);
+}
+
+int raw_exchange_split(int port, const void *first, size_t flen, const void *req, size_t len,
+                       const void *rest, size_t rlen, bool half_close, int timeout_ms,
+                       struct raw_result *out)
+{
     memset(out, 0, sizeof(*out));
     int fd = connect_lo(port);
     if (fd < 0)
@@ -113,6 +120,11 @@ int raw_exchange_after(int port, const void *first, size_t flen, const void *req
     }
     if (!out->closed && !out->timed_out) {
         send_all(fd, req, len);
+        if (rest) {   /* a separate read for the server: let the first part arrive alone */
+            struct timespec gap = {0, 50 * 1000000L};
+            nanosleep(&gap, NULL);
+            send_all(fd, rest, rlen);
+        }
         if (half_close)
             shutdown(fd, SHUT_WR);
         read_answers(fd, out, &cap, end, 0);

@@ -42,6 +42,11 @@ int raw_exchange(int port, const void *req, size_t len, bool half_close, int tim
  * response to it: req is then a keep-alive follow-up. out holds both answers. */
 int raw_exchange_after(int port, const void *first, size_t flen, const void *req, size_t len,
                        bool half_close, int timeout_ms, struct raw_result *out);
+/* The same, with req followed ~50 ms later by rest (rlen bytes): an element split across
+ * the server's reads. */
+int raw_exchange_split(int port, const void *first, size_t flen, const void *req, size_t len,
+                       const void *rest, size_t rlen, bool half_close, int timeout_ms,
+                       struct raw_result *out);
 /* Parse r->bytes/r->len into responses (raw_exchange does it). */
 void raw_parse(struct raw_result *r);
 void raw_result_free(struct raw_result *r);

@@ -354,6 +354,37 @@ START_TEST(keepalive_followups_checked)
 }
 END_TEST
 
+/* The read gate holds back an element split across reads until it is whole: a follow-up
+ * head in two writes is served once; a bad chunk line arriving after the head is refused. */
+START_TEST(split_followups)
+{
+    static const char part1[] = "GET /livez HTTP/1.1\r\nHo";
+    static const char part2[] = "st: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange_split(port, KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1, part1,
+                                        sizeof(part1) - 1, part2, sizeof(part2) - 1, false,
+                                        WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.closed && r.nresp == 2, "%s", r.bytes);
+    ck_assert(r.resp[0].status == 200 && r.resp[1].status == 200 && r.resp[1].conn_close);
+    raw_result_free(&r);
+    char head[4096];
+    int n = snprintf(head, sizeof(head), "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"pas\r\n", tok_write);
+    static const char bad[] = "ffffffffffffffff\r\nxx\r\n0\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+    for (int followup = 0; followup <= 1; followup++) {
+        ck_assert_int_eq(raw_exchange_split(port, followup ? KEEPALIVE_GET : NULL,
+                                            followup ? sizeof(KEEPALIVE_GET) - 1 : 0, head, (size_t)n,
+                                            bad, sizeof(bad) - 1, false, WAIT_MS, &r), 0);
+        unsigned want = followup ? 2 : 1;
+        ck_assert_msg(!r.malformed && r.closed && r.nresp == want, "%s", r.bytes);
+        ck_assert_msg(r.resp[want - 1].status == 413 && r.resp[want - 1].conn_close, "%s", r.bytes);
+        ck_assert_ptr_null(strstr(r.bytes, "dmgw_"));
+        raw_result_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(good_requests_still_served)
 {
     /* two pipelined GETs: two answers, the connection stays usable (closed by the last) */
@@ -415,6 +446,7 @@ int main(void)
     tcase_add_test(tc, two_authorization_headers_400);
     tcase_add_test(tc, keepalive_followups_checked);
     tcase_add_test(tc, good_requests_still_served);
+    tcase_add_test(tc, split_followups);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
