@@ -130,8 +130,9 @@ int master_taskcfg_check_rules(const struct master_task_cfg *c, char **err)
 
 static bool hit_sharding(const struct master_task_cfg *c, char *val, size_t cap)
 {
-    snprintf(val, cap, "sharding DDL coordination (is-sharding) not supported by this worker yet");
-    return c->is_sharding;
+    snprintf(val, cap, "is-sharding together with online-ddl-scheme %s not supported by this worker yet",
+             c->online_ddl_scheme ? c->online_ddl_scheme : "");
+    return c->is_sharding && c->online_ddl_scheme && *c->online_ddl_scheme;
 }
 
 static bool hit_colmap_expression(const struct master_task_cfg *c, char *val, size_t cap)
@@ -180,7 +181,7 @@ static const struct master_unsupported {
     bool (*hit)(const struct master_task_cfg *c, char *val, size_t cap);
     const char *instruction;
 } UNSUPPORTED[] = {
-    {"is-sharding", hit_sharding, "remove is-sharding (sharding DDL coordination is not available)"},
+    {"is-sharding", hit_sharding, "remove online-ddl-scheme or is-sharding"},
     {"column-mappings", hit_colmap_expression, "use expression: partition id"},
     {"name", hit_task_name, "use a task name of at most 64 characters without / \\ or `"},
     {"syncer", hit_syncer_range, "set worker-count, batch and checkpoint-flush-interval within the bounds"},

@@ -46,6 +46,7 @@ const struct route router_table[] = {
     {"POST", "/apis/v1alpha1/tasks", "v1alpha1StartTask", h_v1alpha1_start_task, W, AU, "DM v1.0 compatible StartTask"},
     {"PUT", "/apis/v1alpha1/tasks/{name}", "v1alpha1OperateTask", h_v1alpha1_operate_task, W, AU, "DM v1.0 compatible OperateTask"},
     {"GET", "/apis/v1alpha1/status/{name}", "v1alpha1QueryStatus", h_v1alpha1_query_status, R, 0, "DM v1.0 compatible QueryStatus"},
+    {"GET", "/apis/v1alpha1/status", "v1alpha1QueryStatusAll", h_v1alpha1_query_status, R, 0, "DM v1.0 compatible QueryStatus of all tasks"},
     /* operations */
     {"GET", "/livez", "livez", h_livez, N, 0, "Liveness probe"},
     {"GET", "/readyz", "readyz", h_readyz, N, 0, "Readiness probe (asks the master)"},

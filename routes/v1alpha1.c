@@ -113,7 +113,9 @@ enum route_rc h_v1alpha1_query_status(struct route_ctx *c)
     enum route_rc rc = ROUTE_DONE;
     if (body_query_list(c, "workers", &w) == DM_OK) {
         Pb__QueryStatusListRequest r = PB__QUERY_STATUS_LIST_REQUEST__INIT;
-        r.name = (char *)route_param(c, "name");
+        /* /apis/v1alpha1/status (DM's /status/ with an empty {name}): every task */
+        const char *name = route_param(c, "name");
+        r.name = (char *)(name ? name : "");
         r.n_workers = w.n;
         r.workers = w.v;
         rc = route_master_call(c, "QueryStatus", &r.base, false, gw_done);

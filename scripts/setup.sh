@@ -40,6 +40,13 @@ if [ ! -f "$ROOT/console/node_modules/swagger-ui-dist/package.json" ] ||
   (cd "$ROOT/console" && npm ci --no-audit --no-fund --ignore-scripts)
 fi
 
+# Test tooling of tests/integration/openapi_client.sh (Redocly, Spectral, openapi-typescript,
+# tsc): from npm, never committed; installed here so that the test's own time is the test.
+if [ ! -x "$ROOT/tests/openapi/node_modules/.bin/tsc" ] ||
+   [ "$ROOT/tests/openapi/package-lock.json" -nt "$ROOT/tests/openapi/node_modules/.package-lock.json" ]; then
+  (cd "$ROOT/tests/openapi" && npm ci --no-audit --no-fund --ignore-scripts)
+fi
+
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 echo "setup: built into $BUILD/bin"

@@ -1,6 +1,7 @@
 /* service.c - pb.Worker handlers (see service.h). */
 #include "service.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -253,6 +254,46 @@ static Pb__ProcessResult *process_result(struct arena *a, const struct worker_su
     return r;
 }
 
+/* JSON array of strings -> arena strings. */
+static char **str_list(struct arena *a, json_t *arr, size_t *n)
+{
+    size_t i, cnt = json_array_size(arr);
+    char **out = arena_calloc(a, (cnt + 1) * sizeof *out);
+    json_t *v;
+    *n = 0;
+    if (!out)
+        return NULL;
+    json_array_foreach(arr, i, v)
+        out[(*n)++] = arena_strdup(a, json_string_value(v));
+    return out;
+}
+
+/* is-sharding: DM's blockingDDLs and unresolvedGroups (worker_syncer_shard_json). */
+static void shard_status(struct arena *a, Pb__SyncStatus *ss, const char *js)
+{
+    json_t *o = js ? json_loads(js, 0, NULL) : NULL, *gs, *g;
+    size_t i;
+    if (!o)
+        return;
+    ss->blockingddls = str_list(a, json_object_get(o, "blockingDDLs"), &ss->n_blockingddls);
+    gs = json_object_get(o, "unresolvedGroups");
+    ss->unresolvedgroups = arena_calloc(a, (json_array_size(gs) + 1) *
+                                               sizeof *ss->unresolvedgroups);
+    json_array_foreach(gs, i, g) {
+        Pb__ShardingGroup *sg = arena_calloc(a, sizeof *sg);
+        if (!sg || !ss->unresolvedgroups)
+            break;
+        pb__sharding_group__init(sg);
+        sg->target = arena_strdup(a, json_string_value(json_object_get(g, "target")));
+        sg->firstpos = arena_strdup(a, json_string_value(json_object_get(g, "firstPos")));
+        sg->ddls = str_list(a, json_object_get(g, "DDLs"), &sg->n_ddls);
+        sg->synced = str_list(a, json_object_get(g, "synced"), &sg->n_synced);
+        sg->unsynced = str_list(a, json_object_get(g, "unsynced"), &sg->n_unsynced);
+        ss->unresolvedgroups[ss->n_unresolvedgroups++] = sg;
+    }
+    json_decref(o);
+}
+
 static Pb__SyncStatus *sync_status(struct arena *a, const struct worker_subtask_status *st,
                                    const struct master_pos *mp)
 {
@@ -273,6 +314,7 @@ static Pb__SyncStatus *sync_status(struct arena *a, const struct worker_subtask_
     }
     ss->synced = mp->ok && st->sync.have_pos && st->stage == PB__STAGE__Running &&
                  strcmp(mp->file, st->sync.syncer_file) == 0 && mp->pos == st->sync.syncer_pos;
+    shard_status(a, ss, st->shard_json);
     return ss;
 }
 
@@ -304,6 +346,8 @@ static Pb__SubTaskStatus *subtask_status(struct arena *a, const struct worker_su
     s->stage = (Pb__Stage)st->stage;
     s->unit = (Pb__UnitType)st->unit;
     s->result = process_result(a, st);
+    if (st->ddl_lock_id[0])
+        s->unresolvedddllockid = arena_strdup(a, st->ddl_lock_id);
     if (st->unit == PB__UNIT_TYPE__Dump) {
         s->dump = arena_calloc(a, sizeof *s->dump);
         if (s->dump) {
@@ -375,7 +419,7 @@ static void h_query_status(struct rpc_server_call *call, const ProtobufCMessage 
         resp.msg = (char *)"no sub task started";
     rpc_server_reply(call, &resp.base);
     arena_free(&a);
-    free(sts);
+    worker_snapshot_free(sts, n);
 }
 
 /* DumpError / LoadError {msg} of a Dump or Load unit. */
@@ -472,7 +516,7 @@ static void h_query_error(struct rpc_server_call *call, const ProtobufCMessage *
     }
     rpc_server_reply(call, &resp.base);
     arena_free(&a);
-    free(sts);
+    worker_snapshot_free(sts, n);
 }
 
 static void h_worker_config(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
@@ -529,18 +573,153 @@ static void h_operate_relay(struct rpc_server_call *call, const ProtobufCMessage
     rpc_server_reply(call, &resp.base);
 }
 
+/* ---- sharding DDL (DM v1.0.7 Server.FetchDDLInfo / ExecuteDDL / BreakDDLLock) ---- */
+
+#define EXEC_DDL_TIMEOUT_MS ((5 * 60 + 30) * 1000LL)   /* DM: MaxDDLConnectionTimeout + 30 s */
+
+/* Send one DDLInfo, wait for dm-master's DDLLockInfo and record it. A broken stream
+ * offers the DDLInfo again to the next one. */
+static int send_ddl_info(struct worker_service *s, struct rpc_stream *st, const char *task,
+                         const struct worker_ddl_info *info)
+{
+    Pb__DDLInfo m = PB__DDLINFO__INIT;
+    ProtobufCMessage *msg = NULL;
+    char err[1300] = "";
+    int rc;
+    m.task = (char *)task;
+    m.schema = (char *)info->schema;
+    m.table = (char *)info->table;
+    m.ddls = info->ddls;
+    m.n_ddls = info->n;
+    rc = rpc_stream_send(st, &m.base);
+    while (!rc && !atomic_load(&s->closing) &&
+           (rc = rpc_stream_recv(st, 500, &msg)) == DM_E_TIMEOUT)
+        rc = DM_OK;
+    if (rc || !msg) {
+        worker_unfetch_ddl_info(s->w, task);
+        return rc ? rc : DM_E_CANCELLED;
+    }
+    {
+        const Pb__DDLLockInfo *li = (const Pb__DDLLockInfo *)msg;
+        dm_log_kv(DM_LOG_INFO, "receive DDLLockInfo", "task", li->task, "lock", li->id, NULL);
+        if (worker_record_ddl_lock(s->w, li->task ? li->task : "", li->id ? li->id : "", err,
+                                   sizeof err))
+            dm_log_kv(DM_LOG_ERROR, "record DDLLockInfo", "error", err, NULL);
+    }
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return DM_OK;
+}
+
+/* dm-master is the client: each DDLInfo of a subtask blocked on a sharding DDL goes out,
+ * dm-master answers with the DDLLockInfo. */
 static int h_fetch_ddl(struct rpc_stream *st, void *ctx)
 {
     struct worker_service *s = ctx;
     while (!atomic_load(&s->closing)) {
         ProtobufCMessage *msg = NULL;
-        int rc = rpc_stream_recv(st, 500, &msg);
+        struct worker_ddl_info info;
+        char task[256];
+        int rc;
+        if (worker_fetch_ddl_info(s->w, task, sizeof task, &info)) {
+            rc = send_ddl_info(s, st, task, &info);
+            worker_ddl_info_clear(&info);
+            if (rc)
+                break;
+            continue;
+        }
+        rc = rpc_stream_recv(st, 200, &msg);
         if (msg)
-            protobuf_c_message_free_unpacked(msg, NULL);
+            protobuf_c_message_free_unpacked(msg, NULL);   /* not asked for: ignored */
         if (rc != DM_OK && rc != DM_E_TIMEOUT)
             break;
     }
     return RPC_OK;
+}
+
+/* ExecuteDDL / BreakDDLLock wait until the DDL ran (minutes at most): on a thread of
+ * their own, as pause/stop, so the queue threads keep answering. */
+struct ddl_job {
+    struct worker_service *s;
+    struct rpc_server_call *call;
+    bool is_break, exec, skip;
+    char *task, *lock_id;
+    char **ddls;
+    size_t n;
+};
+
+static void ddl_job_free(struct ddl_job *j)
+{
+    for (size_t i = 0; j->ddls && i < j->n; i++)
+        free(j->ddls[i]);
+    free(j->ddls);
+    free(j->task);
+    free(j->lock_id);
+    free(j);
+}
+
+static void *ddl_thread(void *arg)
+{
+    struct ddl_job *j = arg;
+    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    char err[1300] = "";
+    int rc = j->is_break
+                 ? worker_break_ddl_lock(j->s->w, j->task, j->lock_id, j->exec, j->skip,
+                                         EXEC_DDL_TIMEOUT_MS, err, sizeof err)
+                 : worker_execute_ddl(j->s->w, j->task, j->lock_id, j->exec, j->ddls, j->n,
+                                      EXEC_DDL_TIMEOUT_MS, err, sizeof err);
+    resp.result = rc == DM_OK;
+    resp.worker = (char *)"";
+    resp.msg = rc == DM_OK ? (char *)"" : err[0] ? err : (char *)dm_strerror(rc);
+    rpc_server_reply(j->call, &resp.base);
+    ddl_job_free(j);
+    return NULL;
+}
+
+static void start_ddl_job(struct rpc_server_call *call, struct ddl_job *j)
+{
+    pthread_attr_t at;
+    pthread_t th;
+    bool ok = j->task && j->lock_id && pthread_attr_init(&at) == 0;
+    if (ok) {
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        ok = pthread_create(&th, &at, ddl_thread, j) == 0;
+        pthread_attr_destroy(&at);
+    }
+    if (!ok) {
+        ddl_job_free(j);
+        rpc_server_reply_error(call, RPC_UNKNOWN, "cannot start the DDL operation (out of resources)");
+    }
+}
+
+static void h_execute_ddl(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    const Pb__ExecDDLRequest *req = (const Pb__ExecDDLRequest *)m;
+    struct ddl_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        rpc_server_reply_error(call, RPC_UNKNOWN, "out of memory");
+        return;
+    }
+    *j = (struct ddl_job){ ctx, call, false, req->exec, false, strdup(req->task ? req->task : ""),
+                           strdup(req->lockid ? req->lockid : ""), calloc(req->n_ddls + 1,
+                                                                          sizeof(char *)), 0 };
+    for (size_t i = 0; j->ddls && i < req->n_ddls; i++)
+        if ((j->ddls[j->n] = strdup(req->ddls[i])))
+            j->n++;
+    start_ddl_job(call, j);
+}
+
+static void h_break_ddl(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    const Pb__BreakDDLLockRequest *req = (const Pb__BreakDDLLockRequest *)m;
+    struct ddl_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        rpc_server_reply_error(call, RPC_UNKNOWN, "out of memory");
+        return;
+    }
+    *j = (struct ddl_job){ ctx, call, true, req->execddl, req->skipddl,
+                           strdup(req->task ? req->task : ""),
+                           strdup(req->removelockid ? req->removelockid : ""), NULL, 0 };
+    start_ddl_job(call, j);
 }
 
 /* ---- registration ---- */
@@ -561,8 +740,8 @@ static const struct unary_entry unary[] = {
     {"QueryWorkerConfig", h_worker_config, NULL},
     {"OperateRelay", h_operate_relay, NULL},
     {"HandleSQLs", h_handle_sqls, NULL},
-    {"ExecuteDDL", h_unsupported, "sharding DDL lock (ExecuteDDL)"},
-    {"BreakDDLLock", h_unsupported, "sharding DDL lock (BreakDDLLock)"},
+    {"ExecuteDDL", h_execute_ddl, NULL},
+    {"BreakDDLLock", h_break_ddl, NULL},
     {"SwitchRelayMaster", h_unsupported, "relay unit (SwitchRelayMaster)"},
     {"PurgeRelay", h_unsupported, "relay unit (PurgeRelay)"},
     {"UpdateRelayConfig", h_unsupported, "relay unit (UpdateRelayConfig)"},

@@ -417,13 +417,14 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
         snprintf(err, cap, "task-mode %s is not one of full, incremental, all", c->mode);
         return DM_E_INVAL;
     }
-    if (c->is_sharding) {
-        snprintf(err, cap, "sharding DDL coordination (is-sharding) not supported by this worker yet");
-        return DM_E_NOT_SUPPORTED;
-    }
     if ((rc = get_str(c->doc, "timezone", "", &c->timezone, err, cap)) ||
         (rc = parse_online(c, err, cap)))
         return rc;
+    if (c->is_sharding && c->online_ddl_scheme && c->online_ddl_scheme[0]) {
+        snprintf(err, cap, "is-sharding together with online-ddl-scheme %s not supported by "
+                 "this worker yet", c->online_ddl_scheme);
+        return DM_E_NOT_SUPPORTED;
+    }
     if (!timezone_valid(c->timezone)) {
         snprintf(err, cap, "unknown time zone %s", c->timezone);
         return DM_E_INVAL;

@@ -34,6 +34,7 @@ struct subtask {
     char start_file[256];                    /* Sync's start: the dump's position */
     uint64_t start_pos;
     int busy_op;                      /* Pb__TaskOp whose syncer stop runs unlocked, or 0 */
+    char ddl_lock_id[512];            /* is-sharding: DDLLockInfo from dm-master */
     int refs;                         /* the list's + one per unlocked operation */
     struct subtask *next;
 };
@@ -582,8 +583,10 @@ static void snap_one(struct subtask *t, struct worker_subtask_status *s)
         else
             return;
     }
+    snprintf(s->ddl_lock_id, sizeof s->ddl_lock_id, "%s", t->ddl_lock_id);
     if (t->syncer) {
         worker_syncer_stats(t->syncer, &s->sync);
+        s->shard_json = worker_syncer_shard_json(t->syncer);
         s->has_sync = true;
     } else if (t->has_stats) {
         s->sync = t->stats;
@@ -641,7 +644,156 @@ int worker_handle_sqls(struct worker *w, const char *name, int op, const char *c
     return rc;
 }
 
+void worker_snapshot_free(struct worker_subtask_status *sts, size_t n)
+{
+    for (size_t i = 0; sts && i < n; i++)
+        free(sts[i].shard_json);
+    free(sts);
+}
+
 const struct worker_config *worker_cfg(const struct worker *w) { return w->cfg; }
+
+/* ---- sharding DDL ---- */
+
+bool worker_fetch_ddl_info(struct worker *w, char *task, size_t cap, struct worker_ddl_info *out)
+{
+    struct subtask *t;
+    bool got = false;
+    pthread_mutex_lock(&w->mu);
+    for (t = w->tasks; t && !got; t = t->next)
+        if (t->syncer && !t->busy_op && (got = worker_syncer_take_ddl_info(t->syncer, out)))
+            snprintf(task, cap, "%s", t->name);
+    pthread_mutex_unlock(&w->mu);
+    return got;
+}
+
+void worker_unfetch_ddl_info(struct worker *w, const char *task)
+{
+    struct subtask *t;
+    pthread_mutex_lock(&w->mu);
+    if ((t = find(w, task)) && t->syncer)
+        worker_syncer_untake_ddl_info(t->syncer);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int worker_record_ddl_lock(struct worker *w, const char *task, const char *id, char *err,
+                           size_t cap)
+{
+    struct subtask *t;
+    int rc = DM_OK;
+    pthread_mutex_lock(&w->mu);
+    if (!(t = find(w, task))) {
+        werr(err, cap, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", task);
+        rc = DM_E_NOT_FOUND;
+    } else {
+        snprintf(t->ddl_lock_id, sizeof t->ddl_lock_id, "%s", id);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* Decide under w->mu (the syncer stays alive until the awaiting caller leaves it), wait
+ * without it; a success clears the lock ID (DM ClearDDLLockInfo). */
+static int exec_ddl(struct worker *w, const char *task, bool exec, char *const *ddls, size_t n,
+                    int64_t timeout_ms, char *err, size_t cap)
+{
+    struct subtask *t;
+    struct worker_syncer *sy = NULL;
+    struct worker_terr e;
+    int rc;
+    memset(&e, 0, sizeof e);
+    pthread_mutex_lock(&w->mu);
+    t = find(w, task);
+    if (!t) {
+        werr(err, cap, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", task);
+        rc = DM_E_NOT_FOUND;
+    } else if (!t->syncer || t->busy_op) {
+        werr(err, cap, 40065, "only syncer support ExecuteDDL, but current unit is %s",
+             t->syncer ? "stopping" : "not running");
+        rc = DM_E_STATE;
+    } else if ((rc = worker_syncer_decide_ddl(t->syncer, exec, ddls, n, &e)) == DM_OK) {
+        sy = t->syncer;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (sy)
+        rc = worker_syncer_await_ddl(sy, timeout_ms, &e);
+    if (rc && e.msg[0])
+        worker_terr_string(&e, err, cap);
+    if (!rc) {
+        pthread_mutex_lock(&w->mu);
+        if ((t = find(w, task)))
+            t->ddl_lock_id[0] = '\0';
+        pthread_mutex_unlock(&w->mu);
+    }
+    return rc;
+}
+
+/* 40061 unless the recorded lock ID is `id`. */
+static int check_lock_id(struct worker *w, const char *task, const char *id, bool clear,
+                         char *err, size_t cap)
+{
+    struct subtask *t;
+    int rc = DM_OK;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, task);
+    if (!t) {
+        werr(err, cap, WTE_WORKER_NOT_FOUND, "sub task with name %s not found", task);
+        rc = DM_E_NOT_FOUND;
+    } else if (!t->ddl_lock_id[0] || strcmp(t->ddl_lock_id, id)) {
+        werr(err, cap, 40061, "DDLLockInfo with ID %s not found", id);
+        rc = DM_E_NOT_FOUND;
+    } else if (clear) {
+        t->ddl_lock_id[0] = '\0';
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+/* dm-master sends ExecuteDDL right after the DDLLockInfo on the stream; the stream's
+ * thread may record it a moment later: while the subtask blocks with its DDLInfo handed
+ * out and no ID recorded, a missing ID is looked up again for a while. */
+#define LOCK_ID_WAIT_MS 3000
+
+static bool awaiting_lock_id(struct worker *w, const char *task)
+{
+    struct subtask *t;
+    bool yes;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, task);
+    yes = t && t->syncer && !t->ddl_lock_id[0] && worker_syncer_ddl_handed(t->syncer);
+    pthread_mutex_unlock(&w->mu);
+    return yes;
+}
+
+int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, bool exec,
+                       char *const *ddls, size_t n, int64_t timeout_ms, char *err, size_t cap)
+{
+    int rc = check_lock_id(w, task, lock_id, false, err, cap);
+    for (int64_t waited = 0; rc == DM_E_NOT_FOUND && waited < LOCK_ID_WAIT_MS &&
+                             awaiting_lock_id(w, task); waited += 50) {
+        struct timespec ts = { 0, 50 * 1000000L };
+        nanosleep(&ts, NULL);
+        rc = check_lock_id(w, task, lock_id, false, err, cap);
+    }
+    return rc ? rc : exec_ddl(w, task, exec, ddls, n, timeout_ms, err, cap);
+}
+
+int worker_break_ddl_lock(struct worker *w, const char *task, const char *remove_id, bool exec,
+                          bool skip, int64_t timeout_ms, char *err, size_t cap)
+{
+    int rc = DM_OK;
+    if (remove_id && remove_id[0])
+        rc = check_lock_id(w, task, remove_id, true, err, cap);
+    if (rc)
+        return rc;
+    if (exec && skip) {
+        werr(err, cap, 40064, "execDDL and skipDDL can not specify both at the same time");
+        return DM_E_INVAL;
+    }
+    if (!exec && !skip)
+        return DM_OK;
+    return exec_ddl(w, task, exec, NULL, 0, timeout_ms, err, cap);
+}
 
 /* ---- checker (auto-resume) ---- */
 

@@ -76,10 +76,14 @@ struct worker_subtask_status {
     bool has_sync;
     int unit;                     /* Pb__UnitType: Dump / Load (task-mode full/all) or Sync */
     struct worker_load_stats load;   /* unit Load */
+    char ddl_lock_id[512];        /* is-sharding: DDLLockInfo ID from dm-master, or "" */
+    char *shard_json;             /* is-sharding: syncer.h worker_syncer_shard_json, or NULL */
 };
-/* name NULL/"" = all (sorted by name); *n = 0 when `name` is unknown. *out malloc'd. */
+/* name NULL/"" = all (sorted by name); *n = 0 when `name` is unknown. Free *out with
+ * worker_snapshot_free. */
 int worker_snapshot(struct worker *w, const char *name, struct worker_subtask_status **out,
                     size_t *n);
+void worker_snapshot_free(struct worker_subtask_status *sts, size_t n);
 const struct worker_config *worker_cfg(const struct worker *w);
 
 /* HandleSQLs: set a SQL operator (op: Pb__SQLOp) on subtask `name` (sqlop.h). DM_OK, or
@@ -88,6 +92,24 @@ const struct worker_config *worker_cfg(const struct worker *w);
 int worker_handle_sqls(struct worker *w, const char *name, int op, const char *const *args,
                        size_t nargs, const char *binlog_pos, const char *pattern, char *err,
                        size_t cap);
+/* ---- sharding DDL (is-sharding; DM v1.0.7 Worker.FetchDDLInfo / RecordDDLLockInfo /
+ * ExecuteDDL / BreakDDLLock). Never hold the worker lock while waiting. ---- */
+/* The DDLInfo of a subtask blocked on a sharding DDL, not handed out yet: task name into
+ * task, info into *out (worker_ddl_info_clear). */
+bool worker_fetch_ddl_info(struct worker *w, char *task, size_t cap, struct worker_ddl_info *out);
+/* The FetchDDLInfo stream could not deliver it: offer it again. */
+void worker_unfetch_ddl_info(struct worker *w, const char *task);
+/* dm-master's DDLLockInfo: remembered as the subtask's unresolvedDDLLockID. */
+int worker_record_ddl_lock(struct worker *w, const char *task, const char *id, char *err,
+                           size_t cap);
+/* ExecuteDDL: lock_id must be the recorded one (40061); waits until the DDL was executed
+ * (exec) or skipped, up to timeout_ms (40066). DM_OK or an error with DM's terror string. */
+int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, bool exec,
+                       char *const *ddls, size_t n, int64_t timeout_ms, char *err, size_t cap);
+/* BreakDDLLock: remove the recorded lock ID (remove_id non-empty: must match, 40061),
+ * then execute or skip the blocking DDL (both: 40064). */
+int worker_break_ddl_lock(struct worker *w, const char *task, const char *remove_id, bool exec,
+                          bool skip, int64_t timeout_ms, char *err, size_t cap);
 /* Run the checker once now (tests). */
 void worker_check_now(struct worker *w);
 

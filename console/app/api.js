@@ -77,8 +77,14 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
   const text = await r.text();
   const type = r.headers.get('Content-Type') || '';
   if (!r.ok) {
-    throw new ApiError(r.status, detailOf(r.status, text, type), r.headers.get('X-DM-Error-Code'),
-                       r.headers.get('X-Request-Id'), text);
+    // DM's "[code=N:class=…:scope=…:level=…] " prefix: the code goes to the meta line
+    // (unless the header named the deciding one), the message keeps only the words
+    let firstCode = null;
+    const detail = detailOf(r.status, text, type).replace(/\[code=(\d+):[^\]]*\]\s*/g, (_, n) => {
+      firstCode ??= n;
+      return '';
+    });
+    throw new ApiError(r.status, detail, r.headers.get('X-DM-Error-Code') || firstCode, r.headers.get('X-Request-Id'), text);
   }
   let data = null;
   if (type.includes('json') && text) data = JSON.parse(text);

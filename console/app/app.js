@@ -1,78 +1,15 @@
-// app.js - the dm-gateway web console: hash routes (#/tasks, #/tasks/<name>, #/new),
-// sign-in by pasted token, live task status over the status stream, config edit with
-// check and If-Match, pause / resume / stop with confirmation, start from YAML.
+// app.js - the dm-gateway web console: hash routes (#/tasks, #/tasks/<name>, #/new, and
+// ops.js's #/workers, #/ddl-locks), sign-in by pasted token, live task status over the
+// status stream, config edit with check and If-Match, pause / resume / stop with
+// confirmation, start from YAML; UI building blocks in ui.js.
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, poll, renderIfChanged, resultBox, scopeNote,
+         setView, stageBadge } from './ui.js';
+import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
-const main = document.getElementById('main');
 let cleanup = [];   // what the current view must stop when the route changes
-
-function el(tag, attrs = {}, ...kids) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
-    else if (k === 'text') n.textContent = v;
-    else n.setAttribute(k, v === true ? '' : v);
-  }
-  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) n.append(k);
-  return n;
-}
-
-function scopeText() {
-  try { return claims(token()).scopes.join(' ') || 'no scopes'; } catch { return 'no token'; }
-}
-
-// A button that needs `scope`: disabled, with the reason, when the token lacks it.
-function actionButton(label, scope, onclick, cls) {
-  const ok = can(scope);
-  return el('button', { type: 'button', class: cls, disabled: !ok, onclick,
-                        title: ok ? null : `Needs ${scope}; your token has: ${scopeText()}`,
-                        'data-action': label.toLowerCase().replace(/\s+/g, '-') }, label);
-}
-
-const REASONS = {
-  0: 'Gateway unreachable', 400: 'Bad request', 401: 'Not signed in (token refused)',
-  403: 'Not allowed for this token', 404: 'Not found', 409: 'Conflict',
-  412: 'The config changed since you loaded it', 413: 'Too large', 415: 'Unsupported type',
-  422: 'Rejected by DM', 429: 'Busy, try again', 500: 'DM error', 502: 'Bad answer from DM',
-  503: 'DM master unavailable', 504: 'DM master timed out',
-};
-
-// A readable error box: what happened, DM's detail, the DM code and the request id.
-function errorBox(e, extra) {
-  if (!(e instanceof ApiError)) e = new ApiError(0, String(e.message || e), null, null, null);
-  const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
-                e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
-  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
-    el('h3', { text: REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
-    el('pre', { text: e.message }),
-    extra || null,
-    e.status === 401 ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
-      onclick: () => { signOut(); location.hash = '#/tasks'; route(); } }, 'Sign in again')) : null,
-    meta ? el('div', { class: 'meta', text: meta }) : null);
-}
-
-function okBox(text) { return el('div', { class: 'alert ok', role: 'status', text }); }
-
-function confirmAction(text, label) {
-  const d = document.getElementById('confirm');
-  document.getElementById('confirm-text').textContent = text;
-  document.getElementById('confirm-ok').textContent = label;
-  d.returnValue = '';
-  d.showModal();
-  document.getElementById('confirm-cancel').focus();
-  return new Promise(res => d.addEventListener('close', () => res(d.returnValue === 'ok'), { once: true }));
-}
-
-function stageBadge(stage) { return el('span', { class: `badge ${stage || ''}`, text: stage || 'unknown' }); }
-
-function setView(title, ...kids) {
-  document.title = `${title} · dm-gateway`;
-  main.replaceChildren(...kids);
-  main.focus({ preventScroll: true });
-}
 
 // ---------- sign in ----------
 
@@ -84,7 +21,7 @@ function signinView(msg) {
     ev.preventDefault();
     out.replaceChildren();
     const t = input.value.trim();
-    try { claims(t); } catch (e) { out.append(errorBox(e)); return; }
+    try { claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
     setToken(t);
     try {
       await api('GET', '/api/v1/tasks');
@@ -131,36 +68,27 @@ function tasksView() {
       const r = await api('GET', '/api/v1/tasks?full=true');
       const tasks = tasksOf(r.data);
       status.replaceChildren();
-      const rows = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ws]) =>
+      const list = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b));
+      renderIfChanged(body, JSON.stringify(list), () => (list.length ? list.map(([name, ws]) =>
         el('tr', { 'data-task': name },
           el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(name)}`, text: name })),
           el('td', {}, ...ws.map(w => el('div', { class: 'row', 'data-worker': w.worker },
             stageBadge(w.stage), el('span', { class: 'mono small', text: w.worker }),
-            el('span', { class: 'muted small', text: w.unit || '' }))))));
-      body.replaceChildren(...(rows.length ? rows
+            el('span', { class: 'muted small', text: w.unit || '' }))))))
         : [el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'No tasks. Start one from its YAML.' }))]));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
       status.replaceChildren(errorBox(e));
     }
   }
-  const timer = setInterval(load, 5000);   // one request per 5 s for the whole list
-  const onVis = () => { if (!document.hidden) load(); };
-  document.addEventListener('visibilitychange', onVis);
-  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
   setView('Tasks',
     el('h1', {}, 'Tasks', el('span', { class: 'spacer' }),
        actionButton('Start a task', 'dm:write', () => { location.hash = '#/new'; })),
-    status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
-  load();
+    scopeNote('dm:write', 'Starting a task'), status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
+  poll(cleanup, load);   // one request per 5 s for the whole list
 }
 
 // ---------- one task ----------
-
-function kv(pairs) {
-  return el('dl', { class: 'kv' }, ...pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
-}
 
 function progress(label, done, total) {
   const d = Number(done), t = Number(total);
@@ -174,8 +102,12 @@ function progress(label, done, total) {
 function processErrors(result) {
   const errs = (result && result.errors) || [];
   if (!errs.length) return null;
-  return el('ul', { class: 'errors' }, ...errs.map(e => el('li', { class: 'mono small',
-    text: [e.Type || e.type, e.msg || e.message || e.RawCause, e.error?.message].filter(Boolean).join(': ') })));
+  return el('ul', { class: 'errors' }, ...errs.map(e => {
+    const m = dmMessage(e.msg || e.message || e.error?.Message || e.RawCause);
+    const code = m.code || e.error?.ErrCode;
+    return el('li', {}, el('strong', { class: 'small', text: [e.Type || e.type, code ? `DM code ${code}` : null].filter(Boolean).join(' · ') }),
+      el('pre', { class: 'mono small', text: m.text }));
+  }));
 }
 
 function workerCard(w) {
@@ -191,29 +123,41 @@ function workerCard(w) {
         ['in sync', sync.synced === undefined ? undefined : (sync.synced ? 'yes' : 'no')],
         ['events', sync.totalEvents], ['TPS (recent / total)', sync.recentTps !== undefined ? `${sync.recentTps} / ${sync.totalTps}` : undefined],
         ['blocking DDLs', (sync.blockingDDLs || []).join('; ')],
-        ['unresolved DDL lock', st.unresolvedDDLLockID],
+        ['unresolved DDL lock', st.unresolvedDDLLockID ? el('a', { href: '#/ddl-locks', text: st.unresolvedDDLLockID }) : undefined],
         ['relay', relay.stage && relay.stage !== 'InvalidStage' ? `${relay.stage} at ${relay.relayBinlog}` : undefined]]),
     st.load ? progress('load', st.load.finishedBytes, st.load.totalBytes) : null,
     st.dump ? el('div', { class: 'small muted', text: 'dump in progress' }) : null,
     processErrors(st.result));
 }
 
-function errorsList(data) {
+// query-error as a list; a sync error with its binlog position offers to skip or replace
+// the statement (`fix` fills the SQL operators form).
+function errorsList(data, fix) {
   const items = [];
+  const add = (who, msg, extra = {}) => items.push({ who, ...dmMessage(msg), ...extra });
   for (const w of data.workers || []) {
-    if (w.result === false && w.msg) items.push([w.worker, w.msg]);
+    if (w.result === false && w.msg) add(w.worker, w.msg);
     for (const se of w.subTaskError || []) {
       for (const unit of ['check', 'dump', 'load', 'sync']) {
-        for (const e of se[unit]?.errors || []) items.push([`${w.worker} ${unit}`, e.ErrorSQL ? `${e.msg || ''}\n${e.ErrorSQL}` : (e.msg || JSON.stringify(e))]);
-        if (se[unit]?.msg) items.push([`${w.worker} ${unit}`, se[unit].msg]);
+        for (const e of se[unit]?.errors || []) {
+          add(`${w.worker} ${unit}`, e.msg || JSON.stringify(e),
+              { pos: e.failedBinlogPosition, sql: e.errorSQL || e.ErrorSQL, worker: w.worker });
+        }
+        if (se[unit]?.msg) add(`${w.worker} ${unit}`, se[unit].msg);
       }
-      if (se.error?.msg) items.push([w.worker, se.error.msg]);
+      if (se.error?.msg) add(w.worker, se.error.msg);
     }
-    if (w.RelayError?.msg) items.push([`${w.worker} relay`, w.RelayError.msg]);
+    if (w.RelayError?.msg) add(`${w.worker} relay`, w.RelayError.msg);
   }
   if (!items.length) return el('p', { class: 'muted', 'data-errors': '0', text: 'No errors reported by the workers.' });
-  return el('ul', { class: 'errors', 'data-errors': String(items.length) },
-    ...items.map(([who, msg]) => el('li', {}, el('strong', { class: 'mono small', text: who }), el('pre', { class: 'mono small', text: msg }))));
+  return el('ul', { class: 'errors', 'data-errors': String(items.length) }, ...items.map(it => el('li', { 'data-failed-pos': it.pos || null },
+    el('div', { class: 'row' }, el('strong', { class: 'mono small', text: it.who }),
+      it.code ? el('span', { class: 'badge error', text: `DM code ${it.code}` }) : null),
+    el('pre', { class: 'mono small', text: it.text }),
+    it.sql || it.pos ? kv([['statement', it.sql ? el('code', { text: it.sql }) : undefined], ['binlog position', it.pos]]) : null,
+    it.pos && fix ? el('div', { class: 'row', style: 'margin-top:.4rem' },
+      actionButton('Skip it…', 'dm:write', () => fix({ op: 'skip', worker: it.worker, binlogPos: it.pos }), 'ghost', 'fix-skip'),
+      actionButton('Replace it…', 'dm:write', () => fix({ op: 'replace', worker: it.worker, binlogPos: it.pos, sqls: it.sql || '' }), 'ghost', 'fix-replace')) : null)));
 }
 
 function configCard(name) {
@@ -245,7 +189,7 @@ function configCard(name) {
       const r = await api('PUT', `/api/v1/tasks/${encodeURIComponent(name)}`,
                           { body: area.value, ctype: 'application/yaml', headers: etag ? { 'If-Match': etag } : {} });
       if (r.etag) { etag = r.etag; ver.textContent = `version ${etag}`; }
-      msg.replaceChildren(okBox('Config updated.'));
+      msg.replaceChildren(resultBox(r, 'Config updated.'));
     } catch (e) {
       const extra = e.status === 412 ? el('p', {}, 'Someone changed this task\'s config after you loaded it, so your update was not applied. Your edit is still in the box: ',
         el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Load the current config'), ' and apply your change again.') : null;
@@ -272,7 +216,7 @@ function taskView(name) {
   const workers = el('div', { class: 'grid', id: 'workers' }, el('p', { class: 'muted', text: 'Loading status…' }));
   const streamMsg = el('div');
   const actionMsg = el('div', { 'aria-live': 'polite' });
-  const errs = el('div', {}, el('p', { class: 'muted', text: 'Loading…' }));
+  const errs = el('div', { id: 'errors' }, el('p', { class: 'muted', text: 'Loading…' }));
 
   // what the stage allows: Pause while something runs, Resume while something is paused
   function stageButtons(stages) {
@@ -284,25 +228,31 @@ function taskView(name) {
       b.title = b.disabled ? why : '';
     }
   }
+  const sql = sqlCard(name);
+  let stagesKey = null;
   function render(data) {
     streamMsg.replaceChildren();
     const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
-    stageButtons(ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage)));
+    sql.setWorkers(ws.filter(w => w.worker && w.result !== false).map(w => w.worker));
+    const stages = ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage));
+    stageButtons(stages);
+    if (stagesKey !== null && stagesKey !== stages.join()) loadErrors();   // a stage changed: errors may have too
+    stagesKey = stages.join();
     workers.replaceChildren(...(ws.length ? ws.map(workerCard)
       : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
   }
   async function loadErrors() {
     try {
       const r = await api('GET', `/api/v1/tasks/${enc}/errors`);
-      errs.replaceChildren(errorsList(r.data));
+      errs.replaceChildren(errorsList(r.data, sql.prefill));
     } catch (e) { errs.replaceChildren(errorBox(e)); }
   }
   async function operate(label, method, path, question, after) {
     if (!await confirmAction(question, label)) return;
     actionMsg.replaceChildren();
     try {
-      await api(method, path);
-      actionMsg.replaceChildren(okBox(`${label}: done. The status below follows live.`));
+      const r = await api(method, path);
+      actionMsg.replaceChildren(resultBox(r, `${label}: done. The status below follows live.`));
       after?.();
     } catch (e) { actionMsg.replaceChildren(errorBox(e)); }
   }
@@ -323,11 +273,12 @@ function taskView(name) {
         actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
           `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
           () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger'))),
-    actionMsg, streamMsg, workers,
+    scopeNote('dm:write', 'Changing this task (pause, resume, stop, config)'), actionMsg, streamMsg, workers,
     el('section', { class: 'card' },
       el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
         el('button', { type: 'button', class: 'ghost', 'data-action': 'refresh-errors', onclick: loadErrors }, 'Refresh')),
       errs),
+    sql.card,
     configCard(name));
   loadErrors();
 }
@@ -357,9 +308,10 @@ function newTaskView() {
   const start = actionButton('Start', 'dm:write', async () => {
     msg.replaceChildren();
     try {
-      await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
+      const r = await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
       const m = area.value.match(/^name:\s*["']?([^"'\s#]+)/m);
-      msg.replaceChildren(okBox('Task started.'));
+      msg.replaceChildren(resultBox(r, 'Task started.'));
+      if (r.status === 207) return;   // some workers failed: stay to show which
       if (m) location.hash = `#/tasks/${encodeURIComponent(m[1])}`;
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   });
@@ -379,13 +331,15 @@ function newTaskView() {
   }, 'ghost');
   sync();
   setView('Start a task',
-    el('h1', { text: 'Start a task' }),
+    el('h1', { text: 'Start a task' }), scopeNote('dm:write', 'Checking and starting a task'),
     el('section', { class: 'card' },
       el('label', { for: 'new-task', text: 'Task config (YAML, as for dmctl start-task)' }), area,
       el('div', { class: 'row end', style: 'margin-top:.6rem' }, check, start), msg));
 }
 
 // ---------- routing ----------
+
+const VIEWS = { '#/tasks': tasksView, '#/new': newTaskView, '#/workers': workersView, '#/ddl-locks': ddlLocksView };
 
 function route() {
   for (const f of cleanup.splice(0)) f();
@@ -398,14 +352,13 @@ function route() {
   if (c.exp && c.exp * 1000 < Date.now()) { signOut(); return signinView('Your token has expired: paste a new one.'); }
   document.getElementById('who-name').textContent = `${c.sub} · ${c.scopes.join(' ') || 'no scopes'}`;
   const h = location.hash;
+  const section = VIEWS[h] ? h : '#/tasks';
   for (const a of document.querySelectorAll('#nav a[href^="#"]')) {
-    const cur = a.getAttribute('href') === '#/new' ? h === '#/new' : h !== '#/new';
-    if (cur) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (a.getAttribute('href') === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const m = h.match(/^#\/tasks\/(.+)$/);
   if (m) return taskView(decodeURIComponent(m[1]));
-  if (h === '#/new') return newTaskView();
-  return tasksView();
+  return (VIEWS[h] || tasksView)(cleanup);
 }
 
 document.getElementById('signout').addEventListener('click', () => {

@@ -23,7 +23,10 @@ export async function watchedPage(browser, opts = {}) {
   const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 900 } });
   const page = await ctx.newPage();
   page.problems = [];
-  page.on('console', m => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  // a console error names its URL when it has one (a failed load says only its status)
+  page.on('console', m => {
+    if (m.type() === 'error') page.problems.push(`console: ${m.text()}${m.location()?.url ? ` @ ${m.location().url}` : ''}`);
+  });
   page.on('pageerror', e => page.problems.push(`page error: ${e.message}`));
   page.on('requestfailed', r => page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', r => { if (r.status() >= 500) page.problems.push(`HTTP ${r.status()}: ${r.url()}`); });

@@ -1,6 +1,7 @@
 /* syncer.c - the Sync unit thread (see syncer.h). */
 #include "syncer.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "online_ddl.h"
+#include "shard_group.h"
+#include "shard_meta.h"
 
 struct worker_syncer {
     struct worker_syncer_params p;
@@ -32,6 +35,19 @@ struct worker_syncer {
     struct worker_heartbeat *hb;  /* enable-heartbeat (heartbeat.h), else NULL */
     int64_t start_ms;
     int64_t sample_ms, sample_events;
+    /* is-sharding: the DDL the thread blocks on (syncer.h "sharding DDL") */
+    struct {
+        bool blocking;            /* waiting for a decision */
+        bool handed;              /* its DDLInfo was taken by the FetchDDLInfo stream */
+        int64_t handed_ms;        /* ... then; offered again after DDLINFO_RESEND_MS */
+        struct worker_ddl_info info;
+        int decision;             /* -1 none, 0 skip, 1 execute */
+        bool done;                /* this round's DDL handled (result below) */
+        int rc;
+        struct worker_terr err;
+        int waiters;              /* exec callers inside worker_syncer_exec_ddl */
+    } sw;
+    char *shard_json;             /* published query-status view */
 };
 
 /* Per-session state (thread-local to the syncer thread). */
@@ -56,6 +72,10 @@ struct session {
     int64_t skipped;              /* key-less rows skipped (already applied) */
     struct worker_onlineddl *od;  /* online-ddl-scheme (online_ddl.h), else NULL */
     struct worker_od_cutover cutover; /* executed, its record deleted after the checkpoint */
+    struct wsk *sk;               /* is-sharding: groups + table points, else NULL */
+    bool resync;                  /* re-syncing the held rows of resync_target */
+    char resync_target[400];
+    struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
 };
 
 #define CP_INTERVAL_MS 1000       /* checkpoint flush at a transaction end after this; the
@@ -63,6 +83,8 @@ struct session {
                                      a worker restarting faster than this still progresses */
 #define CP_MAX_KEYS (1u << 20)    /* ... or when the causality map grows past this */
 #define CP_MAX_TABLES 4096
+#define DDLINFO_RESEND_MS 10000   /* DM's reFetchInterval: a blocking DDLInfo goes to dm-master
+                                     again (a restarted master rebuilds its lock from it) */
 
 static int64_t now_ms(void)
 {
@@ -77,6 +99,12 @@ static void sync_err(struct worker_terr *e, bool transient, const char *fmt, con
     worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
                     "%s%s%s", fmt, a1 ? a1 : "", a2 ? a2 : "");
     e->transient = transient;
+}
+
+static int nomem(struct worker_terr *e)
+{
+    sync_err(e, false, "out of memory", NULL, NULL);
+    return DM_E_NOMEM;
 }
 
 /* ---- commit / checkpoint ---- */
@@ -118,12 +146,46 @@ static void touch_table(struct session *ss, const char *schema, const char *tabl
     ss->ntables++;
 }
 
-/* Checkpoint flush: every DML connection commits, then the checkpoint is written. */
-static int commit(struct session *ss, struct worker_terr *e)
+/* Write the checkpoint rows (rows[0] = the global one) after every DML connection
+ * committed; the stats show the global position. */
+static int write_checkpoint(struct session *ss, const struct worker_cp_row *rows, size_t n,
+                            struct worker_terr *e)
 {
     struct worker_syncer *s = ss->s;
+    int rc = worker_dmlpool_checkpoint(ss->pool, rows, n, e);
+    if (rc)
+        return rc;
+    ss->dirty = false;
+    ss->last_cp_ms = now_ms();
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->st.syncer_file, sizeof s->st.syncer_file, "%s", rows[0].file);
+    s->st.syncer_pos = rows[0].pos;
+    snprintf(s->st.syncer_gtid, sizeof s->st.syncer_gtid, "%s", ss->gtid);
+    s->st.have_pos = true;
+    s->st.total_events += ss->events;
+    pthread_mutex_unlock(&s->mu);
+    ss->events = 0;
+    return DM_OK;
+}
+
+/* is-sharding: the global checkpoint stays at or before the first DDL of every
+ * unresolved group (DM's AdjustGlobalPoint), so a restart meets those DDLs again. */
+static void global_point(const struct session *ss, struct wsk_pos *g)
+{
+    struct wsk_pos low;
+    snprintf(g->file, sizeof g->file, "%s", ss->file);
+    g->pos = ss->pos;
+    if (ss->sk && wsk_lowest_first(ss->sk, &low) && wsk_pos_cmp(&low, g) < 0)
+        *g = low;
+}
+
+/* Checkpoint flush: every DML connection commits, then the checkpoint is written (the
+ * global row and the rows of the tables touched since the last flush). */
+static int commit(struct session *ss, struct worker_terr *e)
+{
     int rc;
     struct worker_cp_row *rows;
+    struct wsk_pos g, cur;
     size_t i;
     if (ss->events == 0 && !ss->dirty)
         return DM_OK;
@@ -132,28 +194,25 @@ static int commit(struct session *ss, struct worker_terr *e)
         sync_err(e, false, "out of memory", NULL, NULL);
         return DM_E_NOMEM;
     }
+    global_point(ss, &g);
+    snprintf(cur.file, sizeof cur.file, "%s", ss->file);
+    cur.pos = ss->pos;
     for (i = 0; i <= ss->ntables; i++) {
         rows[i].schema = i ? ss->tables[2 * (i - 1)] : "";
         rows[i].table = i ? ss->tables[2 * (i - 1) + 1] : "";
-        rows[i].file = ss->file;
-        rows[i].pos = ss->pos;
+        rows[i].file = i ? ss->file : g.file;
+        rows[i].pos = i ? ss->pos : g.pos;
+        if (i && ss->sk) {
+            char id[400];
+            wsk_table_id(rows[i].schema, rows[i].table, id, sizeof id);
+            wsk_point_set(ss->sk, id, &cur);
+        }
     }
-    rc = worker_dmlpool_checkpoint(ss->pool, rows, ss->ntables + 1, e);
+    rc = write_checkpoint(ss, rows, ss->ntables + 1, e);
     free(rows);
-    if (rc)
-        return rc;
-    ss->dirty = false;
-    ss->last_cp_ms = now_ms();
-    clear_tables(ss);
-    pthread_mutex_lock(&s->mu);
-    snprintf(s->st.syncer_file, sizeof s->st.syncer_file, "%s", ss->file);
-    s->st.syncer_pos = ss->pos;
-    snprintf(s->st.syncer_gtid, sizeof s->st.syncer_gtid, "%s", ss->gtid);
-    s->st.have_pos = true;
-    s->st.total_events += ss->events;
-    pthread_mutex_unlock(&s->mu);
-    ss->events = 0;
-    return DM_OK;
+    if (!rc)
+        clear_tables(ss);
+    return rc;
 }
 
 static void set_pos(struct session *ss, const struct bl_event *ev)
@@ -177,6 +236,106 @@ static void publish_start(struct session *ss)
         s->st.have_pos = true;
     }
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- sharding: positions, status, rows (is-sharding; shard_group.h) ---- */
+
+static int open_reader(struct session *ss, struct worker_terr *e);
+
+static void ev_end(const struct bl_event *ev, struct wsk_pos *p)
+{
+    snprintf(p->file, sizeof p->file, "%s", ev->file);
+    p->pos = ev->next_pos;
+}
+
+static void cur_pos(const struct session *ss, struct wsk_pos *p)
+{
+    snprintf(p->file, sizeof p->file, "%s", ss->file);
+    p->pos = ss->pos;
+}
+
+/* Publish the query-status view: blocking DDLs and unresolved groups. */
+static void shard_publish(struct session *ss)
+{
+    struct worker_syncer *s = ss->s;
+    json_t *o = json_object(), *b = json_array();
+    char *txt;
+    size_t i;
+    pthread_mutex_lock(&s->mu);
+    for (i = 0; s->sw.blocking && i < s->sw.info.n; i++)
+        json_array_append_new(b, json_string(s->sw.info.ddls[i]));
+    pthread_mutex_unlock(&s->mu);
+    json_object_set_new(o, "blockingDDLs", b);
+    json_object_set_new(o, "unresolvedGroups", wsk_status_json(ss->sk));
+    txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    pthread_mutex_lock(&s->mu);
+    free(s->shard_json);
+    s->shard_json = txt;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Rows of a source table not to apply now: outside the group being re-synced (the
+ * main pass applied them), at or before the table's point (applied), or held (the
+ * table met the group's unresolved DDL). */
+static bool shard_skip_rows(struct session *ss, const char *schema, const char *table,
+                            const char *ts, const char *tt, const struct bl_event *ev)
+{
+    char src[400], tgt[400];
+    struct wsk_pos end, pt;
+    wsk_table_id(schema, table, src, sizeof src);
+    wsk_table_id(ts, tt, tgt, sizeof tgt);
+    ev_end(ev, &end);
+    if (ss->resync && strcmp(tgt, ss->resync_target) != 0)
+        return true;
+    if (wsk_point_get(ss->sk, src, &pt) && wsk_pos_cmp(&end, &pt) <= 0)
+        return true;
+    return wsk_in_syncing(ss->sk, tgt, src, &end);
+}
+
+/* Read on from p (re-sync start, next DDL of a sequence). */
+static int redirect(struct session *ss, const struct wsk_pos *p, struct worker_terr *e)
+{
+    struct worker_syncer *s = ss->s;
+    char at[300];
+    pthread_mutex_lock(&s->mu);
+    s->reader = NULL;
+    pthread_mutex_unlock(&s->mu);
+    bl_reader_free(ss->r);
+    ss->r = NULL;
+    snprintf(ss->file, sizeof ss->file, "%s", p->file);
+    ss->pos = p->pos;
+    ss->in_src_txn = false;
+    wsk_pos_str(p, at, sizeof at);
+    dm_log_kv(DM_LOG_INFO, "redirect binlog stream (sharding re-sync)", "task",
+              s->p.cfg->name, "position", at, "target", ss->resync_target, NULL);
+    return open_reader(ss, e);
+}
+
+/* The re-sync reached the resolved DDL's end: back to normal; a sequence with more DDLs
+ * continues at the next one's first position (DM's closeShardingResync). *consumed: the
+ * event is the resolved DDL itself (handled already). */
+static int shard_resync_check(struct session *ss, const struct bl_event *ev, bool *consumed,
+                              struct worker_terr *e)
+{
+    struct wsk_pos p, nx;
+    int c;
+    *consumed = false;
+    if (!ss->resync || ev->next_pos == 0 || !ev->file[0])
+        return DM_OK;
+    ev_end(ev, &p);
+    if ((c = wsk_pos_cmp(&p, &ss->resync_end)) < 0)
+        return DM_OK;
+    ss->resync = false;
+    dm_log_kv(DM_LOG_INFO, "re-replicate shard group was completed", "task",
+              ss->s->p.cfg->name, "target", ss->resync_target, NULL);
+    if (c > 0)
+        return DM_OK;
+    *consumed = true;
+    set_pos(ss, ev);
+    if (wsk_active_first(ss->sk, ss->resync_target, &nx))
+        return redirect(ss, &nx, e);
+    return DM_OK;
 }
 
 /* ---- rows ---- */
@@ -225,6 +384,8 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
     if (worker_rules_filter_ignore(p->rules, t->schema, t->table, rows_event(ev->op), NULL))
         return DM_OK;
     worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
+    if (ss->sk && shard_skip_rows(ss, t->schema, t->table, ts, tt, ev))
+        return DM_OK;
     safe = p->cfg->safe_mode || now_ms() < ss->safe_until_ms;
     ss->ev = ev;
     ss->ev_keyless = false;
@@ -455,14 +616,317 @@ static int query_done(struct session *ss, const struct bl_event *ev, struct work
     return rc ? rc : finish_online(ss, e);
 }
 
+/* ---- sharding: DDL (DM handleQueryEvent's sharding branch) ---- */
+
+static void shard_err(struct worker_terr *e, const struct bl_event *ev, int code,
+                      const char *msg)
+{
+    worker_terr_set(e, code ? code : WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
+                    WTE_LEVEL_HIGH, "%s", msg);
+    e->transient = false;
+    set_failed(e, ev, ev->query);
+}
+
+/* Block until ExecuteDDL / BreakDDLLock decides (*exec) or the unit stops
+ * (DM_E_CANCELLED). The DDLInfo is offered to the FetchDDLInfo stream meanwhile. */
+static int shard_wait(struct session *ss, const char *ts, const char *tt,
+                      const struct stmts *st, bool *exec)
+{
+    struct worker_syncer *s = ss->s;
+    char **d = calloc(st->n + 1, sizeof *d);
+    size_t i;
+    int dec;
+    for (i = 0; d && i < st->n; i++)
+        if (!(d[i] = strdup(st->sql[i])))
+            break;
+    pthread_mutex_lock(&s->mu);
+    worker_ddl_info_clear(&s->sw.info);
+    snprintf(s->sw.info.schema, sizeof s->sw.info.schema, "%s", ts);
+    snprintf(s->sw.info.table, sizeof s->sw.info.table, "%s", tt);
+    s->sw.info.ddls = d;
+    s->sw.info.n = d ? i : 0;
+    s->sw.blocking = true;
+    s->sw.handed = false;
+    s->sw.decision = -1;
+    s->sw.done = false;
+    pthread_mutex_unlock(&s->mu);
+    shard_publish(ss);
+    dm_log_kv(DM_LOG_INFO, "source shard group is synced, waiting for the DDL lock", "task",
+              s->p.cfg->name, "ddl", st->n ? st->sql[0] : "", NULL);
+    pthread_mutex_lock(&s->mu);
+    while (s->sw.decision < 0 && !atomic_load(&s->stop))
+        pthread_cond_wait(&s->cond, &s->mu);
+    dec = s->sw.decision;
+    pthread_mutex_unlock(&s->mu);
+    if (dec < 0)
+        return DM_E_CANCELLED;
+    *exec = dec == 1;
+    return DM_OK;
+}
+
+static void shard_done(struct session *ss, int rc, const struct worker_terr *e)
+{
+    struct worker_syncer *s = ss->s;
+    pthread_mutex_lock(&s->mu);
+    s->sw.blocking = false;
+    s->sw.done = true;
+    s->sw.rc = rc;
+    if (rc && e)
+        s->sw.err = *e;
+    worker_ddl_info_clear(&s->sw.info);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    shard_publish(ss);
+}
+
+/* "`db`.`tbl`" -> db, tbl (the IDs wsk_table_id makes). */
+static void unpack_id(const char *id, char *schema, size_t scap, char *table, size_t tcap)
+{
+    const char *mid = strstr(id, "`.`");
+    size_t len = strlen(id);
+    schema[0] = table[0] = '\0';
+    if (!mid || len < 5)
+        return;
+    snprintf(schema, scap, "%.*s", (int)(mid - id - 1), id + 1);
+    snprintf(table, tcap, "%.*s", (int)(id + len - 1 - (mid + 3)), mid + 3);
+}
+
+/* The group's DDL was executed or skipped: the sequence moves on (meta first: a crash
+ * before the checkpoint meets the DDLs again), the checkpoint gets the global point at
+ * the first DDL's end and every table of the group its point (its own DDL's end), then
+ * the held rows are re-synced from there (DM's ShardingReSync). */
+static int shard_resolve(struct session *ss, const struct bl_event *ev, const char *tgt,
+                         const struct wsk_pos *end, struct worker_terr *e)
+{
+    const struct worker_syncer_params *p = &ss->s->p;
+    const char **srcs = calloc(WSK_MAX_SOURCES, sizeof *srcs);
+    struct worker_cp_row *rows = NULL;
+    struct wsk_pos fe, *pts = NULL, low;
+    char (*names)[2][WORKER_NAME_MAX] = NULL;
+    size_t n = 0, i;
+    bool all = false;
+    int rc = srcs ? DM_OK : DM_E_NOMEM;
+    if (!rc && !wsk_first_end(ss->sk, tgt, &fe))
+        fe = *end;
+    if (!rc)
+        rc = wsk_resolve(ss->sk, tgt, &all);
+    if (!rc)
+        rc = worker_shard_meta_flush(ss->a, p->source_id, ss->sk, tgt, e);
+    if (rc)
+        goto out;
+    wsk_reset(ss->sk, tgt);
+    n = wsk_sources(ss->sk, tgt, srcs, WSK_MAX_SOURCES);
+    rows = calloc(n + 1, sizeof *rows);
+    pts = calloc(n + 1, sizeof *pts);
+    names = calloc(n + 1, sizeof *names);
+    if (!rows || !pts || !names) {
+        rc = DM_E_NOMEM;
+        goto out;
+    }
+    pts[0] = wsk_pos_cmp(&fe, end) < 0 ? fe : *end;
+    if (wsk_lowest_first(ss->sk, &low) && wsk_pos_cmp(&low, &pts[0]) < 0)
+        pts[0] = low;
+    rows[0] = (struct worker_cp_row){ "", "", pts[0].file, pts[0].pos };
+    for (i = 0; i < n; i++) {
+        if (!wsk_point_get(ss->sk, srcs[i], &pts[i + 1]))
+            pts[i + 1] = *end;
+        unpack_id(srcs[i], names[i][0], WORKER_NAME_MAX, names[i][1], WORKER_NAME_MAX);
+        rows[i + 1] = (struct worker_cp_row){ names[i][0], names[i][1], pts[i + 1].file,
+                                              pts[i + 1].pos };
+    }
+    if ((rc = write_checkpoint(ss, rows, n + 1, e)))
+        goto out;
+    if (wsk_pos_cmp(&fe, end) < 0) {
+        ss->resync = true;
+        snprintf(ss->resync_target, sizeof ss->resync_target, "%s", tgt);
+        ss->resync_end = *end;
+        rc = redirect(ss, &fe, e);
+    } else {
+        set_pos(ss, ev);
+    }
+    shard_publish(ss);
+out:
+    if (rc == DM_E_NOMEM)
+        sync_err(e, false, "out of memory", NULL, NULL);
+    free(srcs);
+    free(rows);
+    free(pts);
+    free(names);
+    return rc;
+}
+
+/* A DDL of a group's table: try to sync it; not the last table of the group: hold the
+ * table (its rows wait), else wait for dm-master's decision, execute or skip, resolve. */
+static int shard_sync(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
+                      const struct worker_ddl_item *it0, struct worker_terr *e)
+{
+    const struct worker_syncer_params *p = &ss->s->p;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], src[400], tgt[400], err[1024] = "";
+    struct wsk_pos first, end, pt;
+    struct wsk_sync r;
+    struct stmts st = { 0 };
+    bool exec = false, applied = false;
+    int code = 0, rc = DM_OK;
+    size_t i;
+    char nrem[16];
+    worker_rules_route(p->rules, it0->refs[0].schema, it0->refs[0].table, ts, sizeof ts, tt,
+                       sizeof tt);
+    wsk_table_id(it0->refs[0].schema, it0->refs[0].table, src, sizeof src);
+    wsk_table_id(ts, tt, tgt, sizeof tgt);
+    cur_pos(ss, &first);
+    ev_end(ev, &end);
+    if (wsk_point_get(ss->sk, src, &pt) && wsk_pos_cmp(&end, &pt) <= 0) {
+        dm_log_kv(DM_LOG_INFO, "ignore obsolete DDL", "task", p->cfg->name, "sql", ev->query,
+                  NULL);
+        set_pos(ss, ev);
+        return DM_OK;
+    }
+    if (!wsk_group_of(ss->sk, src) &&
+        (rc = wsk_add(ss->sk, tgt, src, true, &code, err, sizeof err))) {
+        shard_err(e, ev, code, err[0] ? err : "out of memory");
+        return rc;
+    }
+    for (i = 0; i < d->n && !rc; i++)
+        if (!ddl_item_skipped(p->rules, &d->items[i]))
+            rc = stmts_push(&st, worker_ddl_rewrite(&d->items[i], p->rules), ts);
+    if (!rc)
+        rc = wsk_try_sync(ss->sk, tgt, src, &first, &end, st.sql, st.n, &r, &code, err,
+                          sizeof err);
+    if (rc) {
+        shard_err(e, ev, code, err[0] ? err : "out of memory");
+        goto out;
+    }
+    if ((rc = worker_shard_meta_flush(ss->a, p->source_id, ss->sk, tgt, e)))
+        goto out;
+    snprintf(nrem, sizeof nrem, "%d", r.remain);
+    dm_log_kv(DM_LOG_INFO, "try to sync table in shard group", "task", p->cfg->name, "source",
+              src, "target", tgt, "unsynced", nrem, "active", r.active ? "true" : "false",
+              "sql", ev->query, NULL);
+    if (r.active)
+        wsk_point_set(ss->sk, src, &end);
+    if (!r.active || !r.synced) {
+        set_pos(ss, ev);
+        shard_publish(ss);
+        goto out;
+    }
+    rc = shard_wait(ss, ts, tt, &st, &exec);
+    if (rc == DM_E_CANCELLED) {
+        rc = DM_OK;                   /* stopping: met again after the restart */
+        goto out;
+    }
+    dm_log_kv(DM_LOG_INFO, exec ? "execute DDL job" : "ignore DDL job", "task", p->cfg->name,
+              "target", tgt, "sql", st.n ? st.sql[0] : "", NULL);
+    if (exec && st.n > 0)
+        rc = try_operator(ss, ev, &st, &applied, e);
+    if (!rc && exec)
+        rc = exec_stmts(ss, ev, &st, e);
+    shard_done(ss, rc, e);
+    worker_applier_invalidate(ss->a, ts, tt);   /* the owner changed the target table */
+    if (!rc)
+        rc = shard_resolve(ss, ev, tgt, &end, e);
+out:
+    stmts_free(&st);
+    return rc;
+}
+
+/* DROP DATABASE / DROP TABLE of group tables: they leave their groups, nothing runs on
+ * the merged target; TRUNCATE of a group table is ignored (DM). */
+static int shard_leave(struct session *ss, const struct bl_event *ev, const char *schema,
+                       const char *table, struct worker_terr *e)
+{
+    const char *ids[64], *tgts[64];
+    char one[400], err[1024] = "";
+    size_t n;
+    int code = 0, rc = DM_OK;
+    do {                          /* a schema's tables leave 64 at a time */
+        if (table) {
+            wsk_table_id(schema, table, one, sizeof one);
+            ids[0] = one;
+            tgts[0] = wsk_group_of(ss->sk, one);
+            n = tgts[0] ? 1 : 0;
+        } else {
+            n = wsk_sources_of_schema(ss->sk, schema, ids, tgts, 64);
+        }
+        for (size_t i = n; i-- > 0 && !rc;) {   /* last first: ids stay valid */
+            char tgt[400], id[400];
+            snprintf(tgt, sizeof tgt, "%s", tgts[i]);
+            snprintf(id, sizeof id, "%s", ids[i]);
+            rc = wsk_leave(ss->sk, tgt, id, &code, err, sizeof err);
+            if (!rc)
+                rc = worker_shard_meta_flush(ss->a, ss->s->p.source_id, ss->sk, tgt, e);
+            else
+                shard_err(e, ev, code, err);
+        }
+    } while (!rc && n > 0 && !table);
+    return rc;
+}
+
+/* is-sharding: *handled false when the event is not about a table of a group (then the
+ * normal path runs it; CREATE TABLE joins its group first). */
+static int shard_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
+                     bool *handled, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    const struct worker_ddl_item *it0 = NULL;
+    size_t i;
+    int rc = DM_OK;
+    *handled = false;
+    for (i = 0; i < d->n && !rc; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        const struct worker_ddl_ref *r = &it->refs[0];
+        if (it->nrefs == 0 || ddl_item_skipped(rules, it))
+            continue;
+        if (it->ev == WEV_DROP_DATABASE || it->ev == WEV_DROP_TABLE) {
+            *handled = true;
+            rc = shard_leave(ss, ev, r->schema, it->ev == WEV_DROP_TABLE ? r->table : NULL, e);
+        } else if (it->ev == WEV_TRUNCATE_TABLE) {
+            *handled = true;
+            dm_log_kv(DM_LOG_INFO, "ignore truncate table statement in shard group", "task",
+                      ss->s->p.cfg->name, "sql", it->text, NULL);
+        } else if (it->ev == WEV_CREATE_TABLE && r->table[0]) {
+            char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], src[400], tgt[400], err[1024] = "";
+            int code = 0;
+            worker_rules_route(rules, r->schema, r->table, ts, sizeof ts, tt, sizeof tt);
+            wsk_table_id(r->schema, r->table, src, sizeof src);
+            wsk_table_id(ts, tt, tgt, sizeof tgt);
+            if ((rc = wsk_add(ss->sk, tgt, src, true, &code, err, sizeof err)))
+                shard_err(e, ev, code, err[0] ? err : "out of memory");
+        } else if (r->table[0] && !it0) {
+            it0 = it;
+        } else if (r->table[0] && (strcmp(r->schema, it0->refs[0].schema) ||
+                                   strcmp(r->table, it0->refs[0].table))) {
+            char msg[1000];
+            snprintf(msg, sizeof msg, "ddl on multiple table: %.900s not supported",
+                     ev->query ? ev->query : "");
+            shard_err(e, ev, 36022, msg);
+            rc = DM_E_NOT_SUPPORTED;
+        }
+    }
+    if (rc)
+        return rc;
+    if (it0) {
+        *handled = true;
+        return shard_sync(ss, ev, d, it0, e);
+    }
+    if (*handled) {
+        set_pos(ss, ev);
+        rc = commit(ss, e);
+    }
+    return rc;
+}
+
 /* A DDL event: DML before it committed (at the pre-DDL position), its routed statements
  * (or an operator's replacement) run, checkpoint right after (DM's handleQueryEvent). */
 static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                    struct worker_terr *e)
 {
     struct stmts st = { 0 };
-    bool applied = false;
+    bool applied = false, handled = false;
     int rc = commit(ss, e);
+    if (!rc && ss->sk)
+        rc = shard_ddl(ss, ev, d, &handled, e);
+    if (rc || handled)
+        return rc;
     if (!rc)
         rc = ddl_stmts(ss, d, &st, e);
     if (!rc && st.n > 0)         /* every item filtered out: nothing to run (DM) */
@@ -537,6 +1001,8 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         sync_err(e, false, "out of memory", NULL, NULL);
         return rc;
     }
+    if (ss->resync && d.kind != WDDL_BEGIN && d.kind != WDDL_COMMIT)
+        d.kind = WDDL_SKIP;     /* re-sync: statements were handled by the main pass */
     switch (d.kind) {
     case WDDL_BEGIN:
         ss->in_src_txn = true;
@@ -577,7 +1043,7 @@ static int run_injected(struct session *ss, const struct bl_event *after, struct
     char schema[WORKER_NAME_MAX];
     char *sql;
     int rc = DM_OK;
-    if (!ops || ss->in_src_txn || !ss->file[0])
+    if (!ops || ss->in_src_txn || !ss->file[0] || ss->resync)
         return DM_OK;
     while (!rc && (sql = worker_sqlop_take_inject(ops, schema, sizeof schema)) != NULL) {
         struct bl_event ev;
@@ -600,6 +1066,10 @@ static int run_injected(struct session *ss, const struct bl_event *after, struct
 
 static int on_event(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
 {
+    bool consumed = false;
+    int src = ss->resync ? shard_resync_check(ss, ev, &consumed, e) : DM_OK;
+    if (src || consumed)
+        return src;
     switch (ev->kind) {
     case BL_EV_ROWS:
         return on_rows(ss, ev, e);
@@ -720,6 +1190,62 @@ static int read_loop(struct session *ss, struct worker_terr *e)
     return DM_OK;
 }
 
+/* is-sharding: the groups from the source's tables (black-white-list, routes), their
+ * stored sequences and the table points (DM's initShardingGroups + LoadShardMeta). */
+struct shard_load {
+    struct session *ss;
+    int rc;
+};
+
+static void shard_add_table(void *ud, const char *schema, const char *table)
+{
+    struct shard_load *l = ud;
+    const struct worker_rules *rules = l->ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], src[400], tgt[400], err[256];
+    int code;
+    if (l->rc || !worker_rules_bwl_allow(rules, schema, table) ||
+        worker_onlineddl_table_type(l->ss->od, table) != WOD_REAL)
+        return;
+    worker_rules_route(rules, schema, table, ts, sizeof ts, tt, sizeof tt);
+    wsk_table_id(schema, table, src, sizeof src);
+    wsk_table_id(ts, tt, tgt, sizeof tgt);
+    l->rc = wsk_add(l->ss->sk, tgt, src, false, &code, err, sizeof err);
+}
+
+static void shard_load_point(void *ud, const struct worker_cp_row *r)
+{
+    struct session *ss = ud;
+    struct wsk_pos p;
+    char id[400];
+    wsk_table_id(r->schema, r->table, id, sizeof id);
+    snprintf(p.file, sizeof p.file, "%s", r->file ? r->file : "");
+    p.pos = r->pos;
+    wsk_point_set(ss->sk, id, &p);
+}
+
+static int shard_open(struct session *ss, bool remove, struct worker_terr *e)
+{
+    const struct worker_syncer_params *p = &ss->s->p;
+    struct shard_load l = { ss, DM_OK };
+    int rc;
+    if (!p->cfg->is_sharding)
+        return DM_OK;
+    if (!(ss->sk = wsk_new()))
+        return nomem(e);
+    rc = worker_shard_meta_prepare(ss->a, remove, e);
+    if (!rc)
+        rc = worker_shard_source_tables(&p->src, shard_add_table, &l, e);
+    if (!rc && l.rc)
+        rc = nomem(e);
+    if (!rc)
+        rc = worker_shard_meta_load(ss->a, p->source_id, ss->sk, e);
+    if (!rc)
+        rc = worker_applier_load_table_cps(ss->a, shard_load_point, ss, e);
+    if (!rc)
+        shard_publish(ss);
+    return rc;
+}
+
 /* One connected session: target + source, until stop or error. */
 static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker_terr *e)
 {
@@ -739,6 +1265,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     if (!rc)
         rc = worker_onlineddl_open(c->online_ddl_scheme, ss.a, c->meta_schema, c->name,
                                    s->p.src.server_id, *remove_meta, &ss.od, e);
+    if (!rc)
+        rc = shard_open(&ss, *remove_meta, e);
     if (!rc) {
         *remove_meta = false;
         rc = start_point(&ss, e);
@@ -767,6 +1295,12 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
                   nconf, "skipped-keyless-rows", nskip, NULL);
     }
     worker_dmlpool_free(ss.pool);
+    pthread_mutex_lock(&s->mu);
+    s->sw.blocking = false;             /* met again by the next session */
+    worker_ddl_info_clear(&s->sw.info);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    wsk_free(ss.sk);
     worker_onlineddl_cutover_free(&ss.cutover);
     worker_onlineddl_free(ss.od);
     worker_applier_free(ss.a);
@@ -909,6 +1443,16 @@ static void kill_until_exit(struct worker_syncer *s)
     }
 }
 
+/* ExecuteDDL callers leave once the thread stopped (they watch stop / exited). */
+static void wait_no_waiters(struct worker_syncer *s)
+{
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_broadcast(&s->cond);
+    while (s->sw.waiters > 0)
+        pthread_cond_wait(&s->cond, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
 bool worker_syncer_stop(struct worker_syncer *s)
 {
     int64_t grace;
@@ -927,6 +1471,7 @@ bool worker_syncer_stop(struct worker_syncer *s)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
     s->joined = true;
+    wait_no_waiters(s);
     return killed;
 }
 
@@ -962,8 +1507,145 @@ void worker_syncer_free(struct worker_syncer *s)
     if (!s)
         return;
     worker_syncer_stop(s);
+    wait_no_waiters(s);
+    free(s->shard_json);
+    worker_ddl_info_clear(&s->sw.info);
     worker_heartbeat_free(s->hb);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s);
+}
+
+/* ---- sharding DDL (syncer.h) ---- */
+
+void worker_ddl_info_clear(struct worker_ddl_info *i)
+{
+    for (size_t k = 0; i->ddls && k < i->n; k++)
+        free(i->ddls[k]);
+    free(i->ddls);
+    memset(i, 0, sizeof *i);
+}
+
+static int info_copy(struct worker_ddl_info *dst, const struct worker_ddl_info *src)
+{
+    memset(dst, 0, sizeof *dst);
+    memcpy(dst->schema, src->schema, sizeof dst->schema);
+    memcpy(dst->table, src->table, sizeof dst->table);
+    dst->ddls = calloc(src->n + 1, sizeof *dst->ddls);
+    if (!dst->ddls)
+        return DM_E_NOMEM;
+    for (dst->n = 0; dst->n < src->n; dst->n++)
+        if (!(dst->ddls[dst->n] = strdup(src->ddls[dst->n]))) {
+            worker_ddl_info_clear(dst);
+            return DM_E_NOMEM;
+        }
+    return DM_OK;
+}
+
+bool worker_syncer_take_ddl_info(struct worker_syncer *s, struct worker_ddl_info *out)
+{
+    bool ok = false;
+    pthread_mutex_lock(&s->mu);
+    if (s->sw.blocking && s->sw.decision < 0 &&
+        (!s->sw.handed || now_ms() - s->sw.handed_ms >= DDLINFO_RESEND_MS) &&
+        info_copy(out, &s->sw.info) == DM_OK) {
+        ok = s->sw.handed = true;
+        s->sw.handed_ms = now_ms();
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+bool worker_syncer_ddl_handed(struct worker_syncer *s)
+{
+    bool h;
+    pthread_mutex_lock(&s->mu);
+    h = s->sw.blocking && s->sw.handed && s->sw.decision < 0;
+    pthread_mutex_unlock(&s->mu);
+    return h;
+}
+
+void worker_syncer_untake_ddl_info(struct worker_syncer *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->sw.handed = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static bool ddls_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]))
+            return false;
+    return true;
+}
+
+int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *ddls, size_t n,
+                             struct worker_terr *e)
+{
+    int rc = DM_OK;
+    pthread_mutex_lock(&s->mu);
+    if (!s->sw.blocking || s->sw.decision >= 0) {
+        worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "process unit not waiting for sharding DDL to sync");
+        rc = DM_E_STATE;
+    } else if (n > 0 && !ddls_equal(ddls, n, s->sw.info.ddls, s->sw.info.n)) {
+        worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "process unit not waiting for sharding DDL %s (it waits for %s)",
+                        ddls[0], s->sw.info.n ? s->sw.info.ddls[0] : "");
+        rc = DM_E_STATE;
+    } else {
+        s->sw.decision = exec ? 1 : 0;
+        s->sw.waiters++;
+        pthread_cond_broadcast(&s->cond);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int worker_syncer_await_ddl(struct worker_syncer *s, int64_t timeout_ms, struct worker_terr *e)
+{
+    struct timespec ts;
+    int rc = DM_OK;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&s->mu);
+    while (!s->sw.done && !s->exited && !atomic_load(&s->stop))
+        if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0)
+            break;
+    if (s->sw.done) {
+        rc = s->sw.rc;
+        if (rc)
+            *e = s->sw.err;
+    } else if (s->exited || atomic_load(&s->stop)) {
+        worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "the Sync unit stopped before the sharding DDL was handled; it is "
+                        "met again when the task resumes");
+        rc = DM_E_CANCELLED;
+    } else {
+        worker_terr_set(e, 40066, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "ExecuteDDL timeout (exceeding %llds), try use `query-status` to query "
+                        "whether the DDL is still blocking", (long long)(timeout_ms / 1000));
+        rc = DM_E_TIMEOUT;
+    }
+    s->sw.waiters--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+char *worker_syncer_shard_json(struct worker_syncer *s)
+{
+    char *out;
+    pthread_mutex_lock(&s->mu);
+    out = s->shard_json ? strdup(s->shard_json) : NULL;
+    pthread_mutex_unlock(&s->mu);
+    return out;
 }

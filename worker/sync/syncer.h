@@ -15,6 +15,13 @@
  * online-ddl-scheme pt/gh-ost: online_ddl.h (ghost tables not replicated, their DDL
  * applied to the real table at the cut-over); enable-heartbeat: heartbeat.h (lag in
  * worker_sync_stats).
+ * is-sharding: DM v1.0.7's pessimistic sharding DDL (shard_group.h, shard_meta.h): the
+ * source tables routed to one target form a group; a table meeting a DDL has its later
+ * rows held while the other tables replicate; when every table of the group met it the
+ * thread blocks with a DDLInfo (worker_syncer_take_ddl_info, sent to dm-master on the
+ * FetchDDLInfo stream) until worker_syncer_exec_ddl executes or skips it, then re-syncs
+ * the held rows from the first DDL's position (table points skip what was applied). The
+ * global checkpoint never passes an unresolved group's first DDL.
  *
  * Ownership: the syncer BORROWS params->cfg, params->rules and the strings of
  * params->src; they must stay valid until worker_syncer_free.
@@ -75,6 +82,33 @@ bool worker_syncer_stop(struct worker_syncer *s);
 /* true when the thread ended by itself with an error (copied to *err). */
 bool worker_syncer_failed(struct worker_syncer *s, struct worker_terr *err);
 void worker_syncer_stats(struct worker_syncer *s, struct worker_sync_stats *st);
+/* ---- sharding DDL (is-sharding) ---- */
+struct worker_ddl_info {
+    char schema[256], table[256];   /* routed target table */
+    char **ddls;                    /* routed statements */
+    size_t n;
+};
+void worker_ddl_info_clear(struct worker_ddl_info *i);
+/* The DDLInfo of the DDL the thread blocks on, if not handed out yet or handed out 10 s
+ * ago (DM re-sends it: a restarted dm-master rebuilds its lock): copied into *out
+ * (worker_ddl_info_clear) and marked handed out. */
+bool worker_syncer_take_ddl_info(struct worker_syncer *s, struct worker_ddl_info *out);
+/* It blocks and its DDLInfo was handed out (dm-master's DDLLockInfo may be on its way). */
+bool worker_syncer_ddl_handed(struct worker_syncer *s);
+/* The hand-out failed (stream broken): offer it again. */
+void worker_syncer_untake_ddl_info(struct worker_syncer *s);
+/* ExecuteDDL / BreakDDLLock, in two steps so the caller can hold its own lock for the
+ * first: decide executes (exec) or skips the blocking DDL - ddls (n > 0) must equal the
+ * blocking DDLs - and registers the caller; await (always call it after a successful
+ * decide) waits up to timeout_ms until the thread handled it. Errors in e: 36059 not
+ * blocking / different DDLs, 40066 timeout, the DDL's own error (the thread then pauses
+ * with it), stopped meanwhile. */
+int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *ddls, size_t n,
+                             struct worker_terr *e);
+int worker_syncer_await_ddl(struct worker_syncer *s, int64_t timeout_ms, struct worker_terr *e);
+/* query-status: malloc'd JSON {"blockingDDLs":[...],"unresolvedGroups":[...]} (DM's
+ * ShardingGroup fields), NULL when not sharding. */
+char *worker_syncer_shard_json(struct worker_syncer *s);
 /* Stops (if needed) and frees. */
 void worker_syncer_free(struct worker_syncer *s);
 

@@ -350,6 +350,7 @@ static const struct op OPS[] = {
     {"POST", "/apis/v1alpha1/tasks", "/apis/v1alpha1/tasks", T_WRITE, T_READ, "application/json", "{\"task\":\"name: test\\n\",\"workers\":[\"" W1 "\"]}", "StartTask", LIST_OK, 200, "SKIP"},
     {"PUT", "/apis/v1alpha1/tasks/{name}", "/apis/v1alpha1/tasks/test", T_WRITE, T_READ, "application/json", "{\"op\":2}", "OperateTask", OP_OK("Pause"), 200, "SKIP"},
     {"GET", "/apis/v1alpha1/status/{name}", "/apis/v1alpha1/status/test?workers=" W1, T_READ, T_NOSCOPE, NULL, NULL, "QueryStatus", QS_OK, 200, "SKIP"},
+    {"GET", "/apis/v1alpha1/status", "/apis/v1alpha1/status/", T_READ, T_NOSCOPE, NULL, NULL, "QueryStatus", QS_OK, 200, "SKIP"},
     {"GET", "/livez", "/livez", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
     {"GET", "/readyz", "/readyz", T_NONE, T_NONE, NULL, NULL, "GetTaskCfg", CFG_OK, 200, "SKIP"},
     {"GET", "/version", "/version", T_NONE, T_NONE, NULL, NULL, NULL, NULL, 200, NULL},
@@ -590,6 +591,7 @@ static const struct xcase CASES[] = {
     {"PUT", "/apis/v1alpha1/tasks/{name}", "/apis/v1alpha1/tasks/test", T_WRITE, JSON_CT, "{\"op\":\"Stop\"}", "OperateTask", OP_404("Stop"), 0, NULL, NULL, 200, NULL, NULL, NULL},
     {"PUT", "/apis/v1alpha1/tasks/{name}", "/apis/v1alpha1/tasks/test", T_WRITE, JSON_CT, "{\"op\":\"Bogus\"}", NULL, NULL, 0, NULL, NULL, 400, NULL, NULL, NULL},
     {"GET", "/apis/v1alpha1/status/{name}", "/apis/v1alpha1/status/test", T_READ, NULL, NULL, "QueryStatus", QS_404, 0, NULL, NULL, 200, NULL, NULL, NULL},
+    {"GET", "/apis/v1alpha1/status", "/apis/v1alpha1/status?workers=" W1 "&workers=" W2, T_READ, NULL, NULL, "QueryStatus", QS_PARTIAL, 0, NULL, NULL, 200, NULL, NULL, NULL},
     /* streamTaskStatus */
     {"GET", "/api/v1/tasks/{name}/status/stream", "/api/v1/tasks/test/status/stream?interval=500ms", T_READ, NULL, NULL, "QueryStatus", QS_OK, 0, NULL, NULL, 200, NULL, "}\n\n", NULL},
     {"GET", "/api/v1/tasks/{name}/status/stream", "/api/v1/tasks/nope/status/stream", T_READ, NULL, NULL, "QueryStatus", QS_404, 0, NULL, NULL, 404, NULL, NULL, NULL},
@@ -706,6 +708,33 @@ START_TEST(contract_stream_ticket_opens_one_stream)
     ck_assert_int_eq(stream_with_ticket(ticket, "Last-Event-ID: s0000000000000000\r\n", "}\n\n", &r), 200);
     ck_assert_msg(strstr(r.body, first_id), "%s", r.body);
     hc_response_free(&r);
+}
+END_TEST
+
+/* GET /apis/v1alpha1/status/ (DM v1.0.7's grpc-gateway: {name} empty) asks the master
+ * for every task: QueryStatus with an empty name, the workers from the query. */
+START_TEST(contract_v1alpha1_status_of_all_tasks)
+{
+    static const char *targets[] = {"/apis/v1alpha1/status/", "/apis/v1alpha1/status?workers=" W2};
+    for (size_t i = 0; i < 2; i++) {
+        struct hc_response r;
+        char hdrs[2300];
+        snprintf(hdrs, sizeof(hdrs), "Authorization: Bearer %s\r\n", tok_read);
+        sm_reset(sm);
+        script("QueryStatus", QS_OK, 0);
+        struct hc_request rq = {.port = live.port, .method = "GET", .target = targets[i],
+                                .headers = hdrs};
+        ck_assert_int_eq(hc_request(&rq, &r), 0);
+        ck_assert_msg(r.status == 200 && strstr(r.body, "\"sourceID\":\"mysql-replica-02\""),
+                      "%s: %d %s", targets[i], r.status, r.body);
+        char *req = sm_last_request(sm, "QueryStatus");
+        ck_assert_ptr_nonnull(req);
+        ck_assert_msg(strstr(req, "\"name\":\"\"") || !strstr(req, "\"name\""), "%s", req);
+        ck_assert_msg(i == 0 ? !strstr(req, W2) : strstr(req, "\"workers\":[\"" W2 "\"]") != NULL,
+                      "%s", req);
+        free(req);
+        hc_response_free(&r);
+    }
 }
 END_TEST
 
@@ -854,6 +883,7 @@ static Suite *suite(void)
     tcase_add_test(tc, contract_route_specific_answers);
     tcase_add_test(tc, contract_answers_outside_operations);
     tcase_add_test(tc, contract_stream_ticket_opens_one_stream);
+    tcase_add_test(tc, contract_v1alpha1_status_of_all_tasks);
     tcase_add_test(tc, contract_covers_every_route);
     suite_add_tcase(s, tc);
     return s;

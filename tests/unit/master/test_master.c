@@ -309,12 +309,12 @@ START_TEST(op_log_failure_and_config_errors)
     protobuf_c_message_free_unpacked(&u->base, NULL);
 
     /* a setting the worker refuses fails check-task although every DM item is ignored */
-    snprintf(bad, sizeof(bad), "%sis-sharding: true\n", TASK);
+    snprintf(bad, sizeof(bad), "%sis-sharding: true\nonline-ddl-scheme: pt\n", TASK);
     cr.task = bad;
     c = call("CheckTask", &cr.base);
     ck_assert(!c->result);
     ck_assert_msg(strstr(c->msg, "[code=26005:") && strstr(c->msg, "\"name\": \"dm-worker support\"") &&
-                  strstr(c->msg, "sharding DDL coordination (is-sharding) not supported by this worker yet"),
+                  strstr(c->msg, "is-sharding together with online-ddl-scheme pt not supported by this worker yet"),
                   "%s", c->msg);
     protobuf_c_message_free_unpacked(&c->base, NULL);
 

@@ -132,7 +132,7 @@ START_TEST(unsupported_settings)
     static const struct {
         const char *yaml, *msg;
     } cases[] = {
-        {"is-sharding: true", "sharding DDL coordination (is-sharding) not supported by this worker yet"},
+        {"is-sharding: true\nonline-ddl-scheme: gh-ost", "is-sharding together with online-ddl-scheme gh-ost not supported by this worker yet"},
         {"column-mappings:\n  c1: {schema-pattern: s, source-column: a, target-column: a, expression: add prefix, "
          "arguments: [x]}", "column mapping expression 'add prefix' not supported by this worker yet"},
         {"syncers:\n  big: {batch: 1000000}", "mysql-instance(0)'s syncer batch must be in [1, 100000] for this worker"},

@@ -1,0 +1,197 @@
+// ui.js - the console's building blocks, shared by every view: el() (the DOM from data,
+// never from HTML strings), buttons that need a scope (disabled with the reason), readable
+// error and result boxes (status, DM's message, DM code, request id, each failed worker),
+// and modal dialogs (a confirmation, a form) that work with the keyboard: the first field
+// gets the focus, Enter submits, Escape cancels, the focus returns to the opener.
+import { ApiError, can, claims, signOut, token } from './api.js';
+
+export function el(tag, attrs = {}, ...kids) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else if (k === 'text') n.textContent = v;
+    else n.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) n.append(k);
+  return n;
+}
+
+export function scopeText() {
+  try { return claims(token()).scopes.join(' ') || 'no scopes'; } catch { return 'no token'; }
+}
+
+// Why the signed-in token may not do what needs `scope`, or null when it may.
+export function deniedReason(scope) {
+  return can(scope) ? null : `Needs ${scope}; your token has: ${scopeText()}`;
+}
+
+// A visible note when the token lacks `scope` for `what` (a disabled button's title
+// cannot be read from the keyboard or on a touch screen), else null.
+export function scopeNote(scope, what) {
+  return deniedReason(scope) ? el('p', { class: 'alert info small', 'data-scope-note': scope,
+    text: `Read only: ${what} needs ${scope}; your token has: ${scopeText()}.` }) : null;
+}
+
+// A button that needs `scope`: disabled, with the reason, when the token lacks it.
+export function actionButton(label, scope, onclick, cls, action) {
+  const why = deniedReason(scope);
+  return el('button', { type: 'button', class: cls, disabled: !!why, onclick, title: why,
+                        'data-action': action || label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '') }, label);
+}
+
+const REASONS = {
+  0: 'Gateway unreachable', 400: 'Bad request', 401: 'Not signed in (token refused)',
+  403: 'Not allowed for this token', 404: 'Not found', 409: 'Conflict',
+  412: 'The config changed since you loaded it', 413: 'Too large', 415: 'Unsupported type',
+  422: 'Rejected by DM', 429: 'Busy, try again', 500: 'DM error', 501: 'Not supported by DM',
+  502: 'Bad answer from DM', 503: 'DM master unavailable', 504: 'DM master timed out',
+};
+
+function signInAgain() {
+  signOut();
+  location.hash = '#/tasks';
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+// A readable error box: what happened, DM's detail, the DM code and the request id.
+// An error that is no gateway answer (a check in the page) gets `title` or a plain heading.
+export function errorBox(e, extra, title) {
+  if (!(e instanceof ApiError)) {
+    title = title || 'Cannot do that';
+    e = new ApiError(0, String(e.message || e), null, null, null);
+  }
+  const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
+                e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
+  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
+    el('h3', { text: title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
+    el('pre', { text: e.message }),
+    extra || null,
+    e.status === 401 && token() ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
+      onclick: signInAgain }, 'Sign in again')) : null,
+    meta ? el('div', { class: 'meta', text: meta }) : null);
+}
+
+export function okBox(text) { return el('div', { class: 'alert ok', role: 'status', text }); }
+
+// The box for a 2xx DM answer: ok, or (207) which workers failed and why.
+export function resultBox(r, doneText) {
+  const failed = (r.data?.workers || []).filter(w => w && w.result === false);
+  if (!failed.length) return okBox(doneText);
+  return el('div', { class: 'alert warn', role: 'alert', 'data-status': String(r.status) },
+    el('h3', { text: 'Done on some workers only; these failed:' }),
+    el('ul', { class: 'errors' }, ...failed.map(w => el('li', {},
+      el('strong', { class: 'mono small', text: w.worker || w.source || 'worker' }),
+      el('pre', { text: w.msg || 'failed (no message)' })))),
+    el('div', { class: 'meta', text: [`HTTP ${r.status}`, r.headers.get('X-Request-Id') ? `request id ${r.headers.get('X-Request-Id')}` : null].filter(Boolean).join(' · ') }));
+}
+
+// Show `box` in `where` and bring it into view (a result far below a button is easy to miss).
+export function show(where, box) {
+  where.replaceChildren(box);
+  where.scrollIntoView({ block: 'nearest' });
+}
+
+export function confirmAction(text, label) {
+  const d = document.getElementById('confirm');
+  const opener = document.activeElement;
+  document.getElementById('confirm-text').textContent = text;
+  document.getElementById('confirm-ok').textContent = label;
+  d.returnValue = '';
+  d.showModal();
+  document.getElementById('confirm-cancel').focus();
+  return new Promise(res => d.addEventListener('close', () => {
+    opener?.focus?.();
+    res(d.returnValue === 'ok');
+  }, { once: true }));
+}
+
+let dialogSeq = 0;
+// A modal form: resolves with its FormData when submitted (and `validate(fd)` returned no
+// message), null when cancelled (Cancel or Escape). `fields` are elements built with el().
+export function formDialog({ title, intro, fields, ok, danger, validate, action }) {
+  const id = `dlg-${++dialogSeq}`;
+  const err = el('div', { class: 'alert error', role: 'alert', hidden: true });
+  const cancel = el('button', { type: 'button', class: 'ghost', 'data-action': 'dialog-cancel' }, 'Cancel');
+  const okBtn = el('button', { type: 'submit', class: danger ? 'danger' : null, 'data-action': 'dialog-ok' }, ok);
+  const form = el('form', { novalidate: true }, el('h2', { id, text: title }),
+    intro ? el('p', { class: 'muted small', text: intro }) : null,
+    ...fields, err, el('div', { class: 'row end' }, cancel, okBtn));
+  const d = el('dialog', { class: 'form-dialog', 'aria-labelledby': id, 'data-dialog': action || null }, form);
+  const opener = document.activeElement;
+  let result = null;
+  cancel.addEventListener('click', () => d.close());
+  form.addEventListener('submit', ev => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const msg = validate?.(fd, form);
+    if (msg) {
+      err.hidden = false;
+      err.textContent = msg;
+      return;
+    }
+    result = fd;
+    d.close();
+  });
+  document.body.append(d);
+  d.showModal();
+  (form.querySelector('input:not([type=hidden]):not(:disabled), select, textarea') || okBtn).focus();
+  return new Promise(res => d.addEventListener('close', () => {
+    d.remove();
+    opener?.focus?.();
+    res(result);
+  }, { once: true }));
+}
+
+// A labelled form field: `control` is an input/select/textarea with an id.
+export function field(label, control, help) {
+  const hid = help ? `${control.id}-help` : null;
+  if (hid) control.setAttribute('aria-describedby', hid);
+  return el('div', { class: 'field' }, el('label', { for: control.id, text: label }), control,
+    help ? el('p', { id: hid, class: 'muted small', text: help }) : null);
+}
+
+// A checkbox or radio with its label to the right.
+export function choice(type, name, value, label, checked, id) {
+  const input = el('input', { type, name, value, id, checked: !!checked });
+  return el('label', { class: 'choice' }, input, el('span', { text: label }));
+}
+
+// DM's "[code=N:class=…:scope=…:level=…] text" as {code, text} (code null without one).
+export function dmMessage(msg) {
+  const m = String(msg ?? '').match(/^\s*\[code=(\d+):[^\]]*\]\s*([\s\S]*)$/);
+  return m ? { code: m[1], text: m[2] } : { code: null, text: String(msg ?? '') };
+}
+
+// Replace `parent`'s children with build() only when `key` differs from the last one: a
+// poll that brings nothing new leaves the DOM (and the keyboard focus in it) alone.
+const shownKeys = new WeakMap();
+export function renderIfChanged(parent, key, build) {
+  if (shownKeys.get(parent) === key) return;
+  shownKeys.set(parent, key);
+  parent.replaceChildren(...build());
+}
+
+export function stageBadge(stage) { return el('span', { class: `badge ${stage || ''}`, text: stage || 'unknown' }); }
+
+export function kv(pairs) {
+  return el('dl', { class: 'kv' }, ...pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
+}
+
+// Call `load` now and every 5 s while the tab is visible (at once when it becomes visible
+// again); `cleanup` gets what stops it.
+export function poll(cleanup, load) {
+  const timer = setInterval(load, 5000);
+  const onVis = () => { if (!document.hidden) load(); };
+  document.addEventListener('visibilitychange', onVis);
+  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
+  load();
+}
+
+const main = document.getElementById('main');
+export function setView(title, ...kids) {
+  document.title = `${title} · dm-gateway`;
+  main.replaceChildren(...kids.filter(k => k !== null && k !== undefined && k !== false));
+  main.focus({ preventScroll: true });
+}
