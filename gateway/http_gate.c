@@ -214,6 +214,8 @@ void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool an
         g->verdict_due = false;
         return;
     }
+    if (g->done < g->bad_req)
+        return;   /* requests before the refused head are still to be answered */
     g->bad = HTTP_GATE_EOF;
     shutdown(fd, SHUT_RD);
 }

@@ -56,7 +56,8 @@ struct http_gate {
     enum http_gate_bad bad;
     bool verdict_due;         /* bad carries a verdict to answer (not a peer's EOF) */
     bool bad_in_request;      /* the refused element is inside a request MHD already has */
-    unsigned long bad_req;    /* ... that request's number (1 = the connection's first) */
+    unsigned long bad_req;    /* that request's number (1 = the connection's first); for a
+                                 refused head, the number of the request before it */
     unsigned long done;       /* requests completed */
     struct http_frame_verdict verdict;
 };
