@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm_assert.h"
 #include "dm_error.h"
 #include "hash.h"
 #include "http_frame.h"
@@ -24,20 +25,23 @@ int64_t http_now_us(void)
 
 /* ---------- transport hooks for route_ctx ---------- */
 
+/* Owner thread, inside the access handler, before a master call starts. */
 static void hook_suspend(void *opaque)
 {
     struct gw_req *r = opaque;
+    DM_ASSERT(atomic_load(&r->state) == GW_RUN);
     atomic_fetch_add(&r->srv->suspended, 1);
     MHD_suspend_connection(r->conn);
 }
 
-static void idem_capture(struct gw_req *r);
-
+/* Any thread (the rpc completion): the answer is parked in the ctx; MHD calls the access
+ * handler again on the connection's own thread, which steps the request (GW_READY). */
 static void hook_resume(void *opaque)
 {
     struct gw_req *r = opaque;
-    idem_capture(r);   /* the answer is complete: remember it even if the client left */
-    atomic_store(&r->state, GW_READY);
+    int expect = GW_RUN;
+    bool ok = atomic_compare_exchange_strong(&r->state, &expect, GW_READY);
+    DM_ASSERT(ok);   /* one resume per suspend, only while the handler chain runs */
     atomic_fetch_sub(&r->srv->suspended, 1);
     MHD_resume_connection(r->conn);
 }
@@ -637,6 +641,16 @@ static void idem_capture(struct gw_req *r)
     }
 }
 
+/* A handler step returned: send a complete response, or wait (suspended) for the
+ * answer of the call it started. */
+static enum MHD_Result handler_returned(struct gw_req *r, enum route_rc rc)
+{
+    if (rc == ROUTE_PENDING)
+        return MHD_YES;   /* suspended; hook_resume -> GW_READY -> step_handler */
+    idem_capture(r);      /* the answer is complete: remember it even if the client left */
+    return send_ctx_response(r);
+}
+
 static enum MHD_Result run_handler(struct gw_req *r)
 {
     if (r->too_large) {
@@ -648,12 +662,15 @@ static enum MHD_Result run_handler(struct gw_req *r)
     if (idem_phase(r))
         return send_ctx_response(r);
     atomic_store(&r->state, GW_RUN);
-    enum route_rc rc = r->ctx.req.route->handler(&r->ctx);
-    if (rc == ROUTE_DONE) {
-        idem_capture(r);
-        return send_ctx_response(r);
-    }
-    return MHD_YES;   /* suspended; resumed by the rpc callback (state -> GW_READY) */
+    return handler_returned(r, r->ctx.req.route->handler(&r->ctx));
+}
+
+/* The connection was resumed with a master answer parked (GW_READY): decode it and run
+ * the next step of the handler here, on the thread that owns the connection. */
+static enum MHD_Result step_handler(struct gw_req *r)
+{
+    atomic_store(&r->state, GW_RUN);
+    return handler_returned(r, route_ctx_step(&r->ctx));
 }
 
 enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -678,7 +695,7 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
     if (*upload_size)
         return take_upload(r, upload, upload_size);
     if (st == GW_READY)
-        return send_ctx_response(r);
+        return step_handler(r);
     if (st == GW_RUN)
         return MHD_YES;     /* spurious call while suspended/resuming */
     return run_handler(r);
@@ -726,6 +743,19 @@ static void log_request(struct gw_req *r, enum MHD_RequestTerminationCode toe, i
         audit(r, rt, sub, status);
 }
 
+/* The client left after a master answer was parked but before its step ran: run the step
+ * here (still the owner thread), so that a write's answer is stored for its
+ * Idempotency-Key as before; no further master call may start (route_ctx.closing). */
+static void finish_parked_write(struct gw_req *r)
+{
+    if (!r->idem || atomic_load(&r->state) != GW_READY)
+        return;
+    atomic_store(&r->state, GW_RUN);
+    r->ctx.closing = true;
+    if (route_ctx_step(&r->ctx) == ROUTE_DONE)
+        idem_capture(r);
+}
+
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe)
 {
@@ -736,6 +766,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int64_t dur = http_now_us() - r->start_us;
     if (r->status == 0)
         r->status = 499;   /* client went away before an answer */
+    finish_parked_write(r);
     log_request(r, toe, dur);
     if (r->srv->park)
         http_park_request_done(r->srv->park, conn,

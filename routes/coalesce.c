@@ -119,25 +119,27 @@ static struct flight *find(struct coalescer *co, const uint8_t *key, size_t len,
 }
 
 /* Detach the flight (no more joiners), then hand the answer to every waiter. */
-static void deliver_all(struct flight *f, struct rpc_result *res)
+static void deliver_all(struct flight *f, struct rpc_answer *a)
 {
     struct coalescer *co = f->co;
     pthread_mutex_lock(&co->mu);
     unlist(co, f);
     pthread_mutex_unlock(&co->mu);
     for (size_t i = 0; i < f->n; i++)
-        f->w[i].deliver(f->w[i].c, res);
+        f->w[i].deliver(f->w[i].c, a);
     pthread_mutex_lock(&co->mu);
     co->in_flight--;
     pthread_mutex_unlock(&co->mu);
     flight_free(f);
 }
 
-static void flight_cb(void *arg, struct rpc_result *res)
+static void flight_cb(void *arg, struct rpc_answer *a)
 {
     struct flight *f = arg;
-    metrics_rpc_observe(f->rpc_name, res->status, res->elapsed_us);
-    deliver_all(f, res);
+    int64_t elapsed_us = 0;
+    int status = rpc_answer_status(a, &elapsed_us);
+    metrics_rpc_observe(f->rpc_name, status, elapsed_us);
+    deliver_all(f, a);
 }
 
 /* Leader's start failed: c gets the error code, the joiners an UNAVAILABLE result. */
@@ -147,11 +149,12 @@ static void start_failed(struct flight *f, struct route_ctx *leader, int rc)
     pthread_mutex_lock(&co->mu);
     unlist(co, f);
     pthread_mutex_unlock(&co->mu);
-    struct rpc_result res = {RPC_UNAVAILABLE, dm_strerror(rc), NULL, 0};
+    struct rpc_answer *a = rpc_answer_new(RPC_UNAVAILABLE, dm_strerror(rc));
     for (size_t i = 0; i < f->n; i++) {
         if (f->w[i].c != leader)
-            f->w[i].deliver(f->w[i].c, &res);
+            f->w[i].deliver(f->w[i].c, a);   /* a NULL answer reads as out of memory */
     }
+    rpc_answer_unref(a);
     pthread_mutex_lock(&co->mu);
     co->in_flight--;
     pthread_mutex_unlock(&co->mu);
@@ -191,7 +194,7 @@ int coalesce_call(struct coalescer *co, struct rpc_channel *ch, const struct rpc
     co->head = f;
     co->in_flight++;
     pthread_mutex_unlock(&co->mu);
-    rc = rpc_call_start(ch, m, req, timeout_ms, md, nmd, flight_cb, f);
+    rc = rpc_call_start_answer(ch, m, req, timeout_ms, md, nmd, flight_cb, f);
     if (rc != DM_OK)
         start_failed(f, c, rc);
     return rc;

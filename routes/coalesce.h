@@ -3,10 +3,10 @@
  * A flight is keyed by (method path, deadline, packed request bytes). The first caller
  * starts the RPC; identical calls that arrive while it is in flight join it as waiters;
  * when the answer arrives every waiter's `deliver` runs, one after the other, on the
- * rpc client thread with the same rpc_result (so a deliver function must not take
- * res->resp, and changes it makes to the message must be idempotent, e.g.
- * dmreply_strip_stacks). Each waiter builds its own response from it (its own query
- * options, request id, headers). Only the leader's x-request-id reaches the master.
+ * rpc client thread with the same raw answer (rpc_answer, borrowed: a waiter takes its
+ * own reference). Each waiter decodes it and builds its own response (its own query
+ * options, request id, headers) on the thread that owns its request, never on the rpc
+ * thread. Only the leader's x-request-id reaches the master.
  *
  * Ownership: the coalescer owns its flights; waiters are borrowed (each stays alive
  * until its deliver ran). Thread-safety: all functions are thread-safe. Bounded: at
@@ -24,7 +24,7 @@
 struct coalescer;
 struct route_ctx;
 
-typedef void (*coalesce_deliver_fn)(struct route_ctx *c, struct rpc_result *res);
+typedef void (*coalesce_deliver_fn)(struct route_ctx *c, struct rpc_answer *a);
 
 /* NULL on out-of-memory. */
 struct coalescer *coalescer_new(void);
@@ -32,7 +32,7 @@ struct coalescer *coalescer_new(void);
 void coalescer_free(struct coalescer *co);
 
 /* Join an identical in-flight call, or start it on `ch`. `req` and `md` are borrowed.
- * DM_OK: deliver(c, res) runs exactly once (rpc client thread; or the caller's thread
+ * DM_OK: deliver(c, a) runs exactly once (rpc client thread; or the leader's thread
  * with status RPC_UNAVAILABLE when the leader's start failed after c joined).
  * DM_E_*: nothing was started for c and deliver never runs for it. */
 int coalesce_call(struct coalescer *co, struct rpc_channel *ch, const struct rpc_method *m,

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "coalesce.h"
+#include "dm_assert.h"
 #include "dm_error.h"
 #include "memtrim.h"
 #include "dmmaster.pb-c.h"
@@ -42,6 +43,8 @@ void route_ctx_release(struct route_ctx *c)
     if (c->resp.stream)
         route_stream_release(c->resp.stream);
     c->resp.stream = NULL;
+    rpc_answer_unref(c->answer);   /* an answer the request never stepped (client gone) */
+    c->answer = NULL;
     if (c->state && c->state_free)
         c->state_free(c->state);
     /* a big body's parsed forms were just freed: give the pages back (issue 17) */
@@ -251,20 +254,52 @@ static const struct rpc_method *master_method(const char *name)
     return rpc_method_find(&pb__master__descriptor, name);
 }
 
-/* The answer for one request (its own or a coalesced one): complete or go on. */
-static void finish_call(struct route_ctx *c, struct rpc_result *res)
+/* ---------- the completion side (rpc client thread): hand the answer back ----------
+ * Nothing here decodes or builds a response: the answer is parked in the ctx and the
+ * transport is asked to resume the connection; route_ctx_step then runs on the thread
+ * that owns the connection. */
+
+static void deliver_answer(struct route_ctx *c, struct rpc_answer *a)
 {
-    route_master_done_fn done = c->done;
-    c->done = NULL;
-    if (done(c, res) == ROUTE_DONE)
-        c->resume(c->opaque);
+    DM_ASSERT(c->done && !atomic_load(&c->answered));
+    c->answer = rpc_answer_ref(a);
+    atomic_store(&c->answered, true);
+    c->resume(c->opaque);
 }
 
-static void master_cb(void *arg, struct rpc_result *res)
+static void master_answer(void *arg, struct rpc_answer *a)
 {
-    struct route_ctx *c = arg;
-    metrics_rpc_observe(c->rpc_name, res->status, res->elapsed_us);
-    finish_call(c, res);
+    deliver_answer(arg, a);
+}
+
+static void coalesced_answer(struct route_ctx *c, struct rpc_answer *a)
+{
+    c->coalesced = true;   /* the flight observed the rpc metric once for all waiters */
+    deliver_answer(c, a);
+}
+
+/* ---------- the owner side (the request's own thread) ---------- */
+
+enum route_rc route_ctx_step(struct route_ctx *c)
+{
+    if (!c->done)
+        return ROUTE_DONE;   /* completed without an answer (the call could not start) */
+    DM_ASSERT(atomic_load(&c->answered));
+    struct rpc_answer *a = c->answer;
+    route_master_done_fn done = c->done;
+    c->answer = NULL;
+    c->done = NULL;
+    atomic_store(&c->answered, false);
+    struct rpc_result res;
+    rpc_answer_result(a, &res);
+    if (!c->coalesced)
+        metrics_rpc_observe(c->rpc_name, res.status, res.elapsed_us);
+    c->coalesced = false;
+    enum route_rc rc = done(c, &res);
+    if (res.resp)
+        protobuf_c_message_free_unpacked(res.resp, NULL);
+    rpc_answer_unref(a);
+    return rc;
 }
 
 /* Reads of GET requests may share an identical in-flight RPC (coalesce.h). */
@@ -294,10 +329,13 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
 {
     const struct rpc_method *m = master_method(rpc_name);
     const struct route_env *env = c->req.env;
+    DM_ASSERT(!c->done && !c->answer);   /* one master call at a time per request */
     if (!m)
         return route_problem(c, 500, "unknown master rpc %s", rpc_name);
     if (!env->master)
         return route_problem(c, 503, "no master configured");
+    if (c->closing)
+        return route_problem(c, 503, "the client went away before %s could start", rpc_name);
     if (rpc_channel_known_down(env->master))   /* fail fast: no call waits for a dead master */
         return master_down(c, m, done);
     struct rpc_md md[1] = {{"x-request-id", c->req.request_id ? c->req.request_id : ""}};
@@ -306,23 +344,22 @@ enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
         timeout = c->timeout_ms;
     if (timeout <= 0)
         timeout = 10000;
-    bool first = c->done == NULL && !c->rpc_name;
     c->done = done;
     c->rpc_name = m->path + strlen("/pb.Master/");
-    if (first)
-        c->suspend(c->opaque);
+    /* suspended before the call starts: its answer may resume the connection at once */
+    c->suspend(c->opaque);
     int rc = may_coalesce(c, write)
                  ? coalesce_call(env->coalescer, env->master, m, req, timeout, md, 1,
-                                 finish_call, c)
-                 : rpc_call_start(env->master, m, req, timeout, md, 1, master_cb, c);
+                                 coalesced_answer, c)
+                 : rpc_call_start_answer(env->master, m, req, timeout, md, 1, master_answer, c);
     if (rc == DM_OK)
         return ROUTE_PENDING;
     c->done = NULL;
     route_problem(c, 503, "cannot call the master: %s", dm_strerror(rc));
-    /* resuming right after suspending is valid: the transport sends the response */
-    if (first)
-        c->resume(c->opaque);
-    return first ? ROUTE_PENDING : ROUTE_DONE;
+    /* resuming right after suspending is valid: route_ctx_step then finds the response
+     * complete (no `done`) and the transport sends it */
+    c->resume(c->opaque);
+    return ROUTE_PENDING;
 }
 
 enum route_rc route_rpc_failed(struct route_ctx *c, const struct rpc_result *res)

@@ -1,16 +1,22 @@
 /* route_ctx.h - what a route handler sees: a transport-neutral request, the response
  * it fills, and the asynchronous master-call plumbing.
  *
- * The gateway (gateway/http_server.c) embeds one route_ctx in each struct gw_req; the
- * handler runs on an HTTP thread and either completes the response (ROUTE_DONE) or
- * starts a master call with route_master_call (ROUTE_PENDING). The transport's
- * suspend hook is called before the RPC starts and its resume hook exactly once when
- * the response is complete, from the rpc client thread: no HTTP thread waits.
+ * The gateway (gateway/http_server.c) embeds one route_ctx in each struct gw_req.
+ * One owner per request (issue 18): the handler and every continuation of it run on
+ * the HTTP thread that owns the connection. A handler either completes the response
+ * (ROUTE_DONE) or starts a master call with route_master_call (ROUTE_PENDING): the
+ * transport's suspend hook runs before the RPC starts; when the answer arrives the rpc
+ * client thread only parks the raw answer in the ctx and calls the resume hook; the
+ * transport then calls route_ctx_step on its own thread, which decodes the answer and
+ * runs the call's `done` - which completes the response (ROUTE_DONE) or starts the next
+ * master call (ROUTE_PENDING again: multi-step handlers are a chain of done steps, each
+ * on the owner thread). No HTTP thread waits, and no JSON/YAML work runs on the rpc
+ * thread.
  *
  * Ownership: everything in `req` is borrowed from the transport and valid until the
  * request completes; `resp` is owned by the ctx (route_ctx_release frees it).
- * Thread-safety: one ctx is touched by one thread at a time (the HTTP thread until
- * suspend, the rpc callback thread until resume). */
+ * Thread-safety: one ctx is touched by one thread at a time: the owner thread, except
+ * `answer`/`answered`, written once per call by the completion before resume. */
 #ifndef GW_ROUTE_CTX_H
 #define GW_ROUTE_CTX_H
 
@@ -88,20 +94,26 @@ struct route_resp {
     char *audit_task;                 /* task named by the request, for the audit log */
 };
 
-/* Called by the rpc layer when a master answer arrives (rpc client thread). Return
- * ROUTE_DONE when the response is complete, ROUTE_PENDING after starting another call. */
+/* Runs in route_ctx_step (the owner thread) with the decoded answer of a master call
+ * (borrowed: freed after it returns). Return ROUTE_DONE when the response is complete,
+ * ROUTE_PENDING after starting another call. */
 typedef enum route_rc (*route_master_done_fn)(struct route_ctx *c, struct rpc_result *res);
 
 struct route_ctx {
     struct route_req req;
     struct route_resp resp;
-    /* transport hooks */
+    /* transport hooks: suspend runs on the owner thread before a call starts; resume
+     * (any thread, once per suspend) asks the transport to call route_ctx_step */
     void (*suspend)(void *opaque);
     void (*resume)(void *opaque);
     void *opaque;
     /* current master call */
-    route_master_done_fn done;
+    route_master_done_fn done;        /* set while a call is in flight */
     const char *rpc_name;
+    struct rpc_answer *answer;        /* its raw answer, parked by the completion */
+    atomic_bool answered;             /* answer parked (set before resume) */
+    bool coalesced;                   /* the answer came from a shared flight */
+    bool closing;                     /* the client is gone: start no further call */
     int ok_status;                    /* 2xx to use when the DM answer is all ok */
     int64_t timeout_ms;               /* > 0: overrides the env's rpc deadlines */
     /* handler scratch for multi-step operations (freed by route_ctx_release) */
@@ -148,13 +160,19 @@ void route_audit_task(struct route_ctx *c, const char *task);
 
 /* Start the master RPC `rpc_name` ("QueryStatus") with `req` (borrowed, packed before
  * return); deadline = rpc_write_timeout_ms when `write` else rpc_timeout_ms. `done`
- * completes the response. Returns ROUTE_PENDING, or ROUTE_DONE with a 503/500 problem
- * when the call cannot be started; while the master's channel is known to be down
+ * completes the response (route_ctx_step). Returns ROUTE_PENDING (the connection is
+ * suspended; a call that then fails to start leaves a 503 problem that the next step
+ * sends), or ROUTE_DONE with a 500/503 problem (unknown rpc, no master); while the
+ * master's channel is known to be down
  * (rpc_channel_known_down) no call is started: `done` runs at once with an UNAVAILABLE
  * result (503 + Retry-After through route_rpc_failed). */
 enum route_rc route_master_call(struct route_ctx *c, const char *rpc_name,
                                 const ProtobufCMessage *req, bool write,
                                 route_master_done_fn done);
+/* The transport, on the owner thread, after the resume hook ran: decode the parked
+ * answer and run the call's `done` (ROUTE_DONE: the response is complete; ROUTE_PENDING:
+ * another call started and the connection is suspended again). */
+enum route_rc route_ctx_step(struct route_ctx *c);
 /* The standard completion: transport error -> problem (503/504/501/502), otherwise
  * the DM answer mapped to an HTTP status (dmreply.h) and encoded as dmctl JSON. */
 enum route_rc route_done_dm(struct route_ctx *c, struct rpc_result *res);

@@ -147,6 +147,26 @@ static void allow_add(struct router_match *m, const char *method)
     memcpy(m->allow + len, method, ml + 1);
 }
 
+/* Cheap pre-check of a template against the path's segments, walking the template in
+ * place: false when a literal segment differs or there are more template segments
+ * (shape_matches has the last word). */
+static bool template_may_match(const char *tpl, const struct seg *s, size_t ns)
+{
+    const char *p = tpl[0] == '/' ? tpl + 1 : tpl;
+    for (size_t i = 0; *p; i++) {
+        size_t n = strcspn(p, "/");
+        if (i >= ns)
+            return false;
+        bool param = n >= 3 && p[0] == '{' && p[n - 1] == '}';
+        if (!param && (n != s[i].n || memcmp(p, s[i].p, n) != 0))
+            return false;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return true;
+}
+
 int router_match(const struct route *table, size_t n, const char *method, const char *path,
                  struct router_match *m)
 {
@@ -158,6 +178,8 @@ int router_match(const struct route *table, size_t n, const char *method, const 
     if (rc != DM_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
+        if (!template_may_match(table[i].path, segs, ns))
+            continue;   /* most templates differ in their first segments: no split */
         if (split(table[i].path, tsegs, &nt) != DM_OK)
             continue;
         if (!shape_matches(tsegs, nt, segs, ns))

@@ -7,6 +7,7 @@
 
 #include <grpc/grpc_security.h>
 
+#include "dm_container.h"
 #include "dm_error.h"
 #include "rpc_int.h"
 
@@ -20,7 +21,7 @@ struct chan_reg {
  * watch is armed (gRPC completes it on the client queue, possibly after the channel was
  * freed): whoever sees it last (channel_free or the completion) frees it. */
 struct chan_watch {
-    struct rpc_tag tag;              /* first: the completion-queue tag */
+    struct rpc_tag tag;              /* the completion-queue tag (container_of) */
     pthread_mutex_t mu;              /* guards ch, armed, last */
     grpc_channel *ch;                /* NULL once the channel is being freed */
     grpc_connectivity_state last;
@@ -161,7 +162,7 @@ static void watch_arm(struct chan_watch *w)
 static void watch_fired(struct rpc_tag *t, bool ok)
 {
     (void)ok;   /* false = the period passed without a change: look anyway */
-    struct chan_watch *w = (struct chan_watch *)t;
+    struct chan_watch *w = container_of(t, struct chan_watch, tag);
     pthread_mutex_lock(&w->mu);
     w->armed = false;
     if (!w->ch) {

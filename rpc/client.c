@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "codec.h"
+#include "dm_container.h"
 #include "dm_error.h"
 #include "rpc_int.h"
 
 struct client_call {
-    struct rpc_tag tag;                       /* first: &call->tag == call */
+    struct rpc_tag tag;                       /* container_of(tag, struct client_call, tag) */
     grpc_call *call;
     const ProtobufCMessageDescriptor *out;    /* NULL: discard the response (raw calls) */
     grpc_byte_buffer *send_bb, *recv_bb;
@@ -22,8 +23,19 @@ struct client_call {
     grpc_status_code status;
     grpc_slice details;
     int64_t start_us;
-    rpc_done_fn done;
+    rpc_done_fn done;                         /* decoded result, or */
+    rpc_answer_fn answer_done;                /* raw answer (rpc_call_start_answer) */
     void *arg;
+};
+
+struct rpc_answer {
+    atomic_int refs;
+    int status;
+    int64_t elapsed_us;
+    const ProtobufCMessageDescriptor *out;
+    bool has_body;
+    grpc_slice body;          /* the response bytes (has_body) */
+    char details[];           /* NUL-terminated status message */
 };
 
 static void client_call_free(struct client_call *c)
@@ -41,10 +53,105 @@ static void client_call_free(struct client_call *c)
     free(c);
 }
 
+static struct rpc_answer *answer_alloc(int status, const char *details, size_t dlen)
+{
+    struct rpc_answer *a = malloc(sizeof(*a) + dlen + 1);
+    if (!a)
+        return NULL;
+    atomic_init(&a->refs, 1);
+    a->status = status;
+    a->elapsed_us = 0;
+    a->out = NULL;
+    a->has_body = false;
+    memcpy(a->details, details, dlen);
+    a->details[dlen] = '\0';
+    return a;
+}
+
+struct rpc_answer *rpc_answer_new(int status, const char *details)
+{
+    details = details ? details : "";
+    return answer_alloc(status, details, strlen(details));
+}
+
+struct rpc_answer *rpc_answer_ref(struct rpc_answer *a)
+{
+    if (a)
+        atomic_fetch_add(&a->refs, 1);
+    return a;
+}
+
+void rpc_answer_unref(struct rpc_answer *a)
+{
+    if (!a || atomic_fetch_sub(&a->refs, 1) != 1)
+        return;
+    if (a->has_body)
+        grpc_slice_unref(a->body);
+    free(a);
+}
+
+void rpc_answer_result(const struct rpc_answer *a, struct rpc_result *res)
+{
+    if (!a) {
+        *res = (struct rpc_result){RPC_INTERNAL, "out of memory", NULL, 0};
+        return;
+    }
+    *res = (struct rpc_result){a->status, a->details, NULL, a->elapsed_us};
+    if (a->status != RPC_OK || !a->out)
+        return;
+    if (!a->has_body) {
+        res->status = RPC_INTERNAL;
+        res->details = "no response message";
+    } else if (codec_unpack_mem(GRPC_SLICE_START_PTR(a->body), GRPC_SLICE_LENGTH(a->body),
+                                a->out, &res->resp) != DM_OK) {
+        res->status = RPC_INTERNAL;
+        res->details = "malformed response message";
+    }
+}
+
+int rpc_answer_status(const struct rpc_answer *a, int64_t *elapsed_us)
+{
+    if (elapsed_us)
+        *elapsed_us = a ? a->elapsed_us : 0;
+    return a ? a->status : RPC_INTERNAL;
+}
+
+/* The finished batch as a raw answer (NULL on out-of-memory: then an INTERNAL one on the
+ * stack is handed over instead). */
+static void client_call_answer(struct client_call *c, bool ok)
+{
+    size_t dlen = GRPC_SLICE_LENGTH(c->details);
+    struct rpc_answer *a = NULL;
+    if (!ok)
+        a = rpc_answer_new(RPC_INTERNAL, "call batch failed");
+    else if ((a = answer_alloc((int)c->status, (const char *)GRPC_SLICE_START_PTR(c->details), dlen))) {
+        a->out = c->out;
+        if (a->status == RPC_OK && c->recv_bb) {
+            int rc = codec_flatten(c->recv_bb, &a->body);
+            a->has_body = rc == DM_OK;
+            if (rc != DM_OK) {
+                rpc_answer_unref(a);
+                a = rpc_answer_new(RPC_INTERNAL, "malformed response message");
+            }
+        }
+    }
+    if (!a)
+        a = rpc_answer_new(RPC_INTERNAL, "out of memory");
+    if (a)
+        a->elapsed_us = rpc_now_us() - c->start_us;
+    c->answer_done(c->arg, a);   /* NULL only when even that failed (rpc.h) */
+    rpc_answer_unref(a);
+}
+
 /* Turn the finished batch into an rpc_result, run the callback, free everything. */
 static void client_call_done(struct rpc_tag *t, bool ok)
 {
-    struct client_call *c = (struct client_call *)t;
+    struct client_call *c = container_of(t, struct client_call, tag);
+    if (c->answer_done) {
+        client_call_answer(c, ok);
+        client_call_free(c);
+        return;
+    }
     struct rpc_result res = { .status = (int)c->status, .details = NULL, .resp = NULL };
     char *details = rpc_slice_strdup(c->details);
     res.details = details ? details : "";
@@ -72,12 +179,12 @@ static void client_call_done(struct rpc_tag *t, bool ok)
 static int start_bb(struct rpc_channel *ch, const char *path,
                     const ProtobufCMessageDescriptor *out, grpc_byte_buffer *bb_take,
                     int64_t timeout_ms, const struct rpc_md *md, size_t nmd,
-                    rpc_done_fn done, void *arg)
+                    rpc_done_fn done, rpc_answer_fn answer_done, void *arg)
 {
     int rc = DM_E_INVAL;
     grpc_completion_queue *cq = rpc_client_cq();
     struct client_call *c = NULL;
-    if (!ch || !path || !done || timeout_ms <= 0)
+    if (!ch || !path || !done == !answer_done || timeout_ms <= 0)
         goto out;
     rc = DM_E_STATE;
     if (!cq)
@@ -88,6 +195,7 @@ static int start_bb(struct rpc_channel *ch, const char *path,
     c->tag.fn = client_call_done;
     c->out = out;
     c->done = done;
+    c->answer_done = answer_done;
     c->arg = arg;
     c->details = grpc_empty_slice();
     c->send_bb = bb_take;
@@ -118,7 +226,9 @@ static int start_bb(struct rpc_channel *ch, const char *path,
     ops[5].data.recv_status_on_client.status = &c->status;
     ops[5].data.recv_status_on_client.status_details = &c->details;
     c->start_us = rpc_now_us();
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, 6, &c->tag, NULL);
+    grpc_call *call = c->call;   /* read before the handoff: c may be gone right after it */
+    rpc_tag_handoff(&c->tag);
+    grpc_call_error e = grpc_call_start_batch(call, ops, 6, &c->tag, NULL);
     rpc_batch_check(e, "client unary");
     rc = e == GRPC_CALL_OK ? DM_OK : DM_E_INTERNAL;
     if (rc == DM_OK)
@@ -131,19 +241,37 @@ out:
     return rc;
 }
 
+/* Check and pack a unary request (*bb owned by the caller on DM_OK). */
+static int pack_unary(const struct rpc_method *m, const ProtobufCMessage *req,
+                      struct rpc_channel *ch, int64_t timeout_ms, grpc_byte_buffer **bb)
+{
+    if (!m || !req || m->client_streaming || m->server_streaming || req->descriptor != m->input)
+        return DM_E_INVAL;
+    if (!ch || timeout_ms <= 0)
+        return DM_E_INVAL;
+    return codec_pack(req, bb);
+}
+
 int rpc_call_start(struct rpc_channel *ch, const struct rpc_method *m,
                    const ProtobufCMessage *req, int64_t timeout_ms,
                    const struct rpc_md *md, size_t nmd, rpc_done_fn done, void *arg)
 {
-    if (!m || !req || m->client_streaming || m->server_streaming || req->descriptor != m->input)
-        return DM_E_INVAL;
-    if (!ch || !done || timeout_ms <= 0)
-        return DM_E_INVAL;
     grpc_byte_buffer *bb = NULL;
-    int rc = codec_pack(req, &bb);
+    int rc = done ? pack_unary(m, req, ch, timeout_ms, &bb) : DM_E_INVAL;
     if (rc != DM_OK)
         return rc;
-    return start_bb(ch, m->path, m->output, bb, timeout_ms, md, nmd, done, arg);
+    return start_bb(ch, m->path, m->output, bb, timeout_ms, md, nmd, done, NULL, arg);
+}
+
+int rpc_call_start_answer(struct rpc_channel *ch, const struct rpc_method *m,
+                          const ProtobufCMessage *req, int64_t timeout_ms,
+                          const struct rpc_md *md, size_t nmd, rpc_answer_fn done, void *arg)
+{
+    grpc_byte_buffer *bb = NULL;
+    int rc = done ? pack_unary(m, req, ch, timeout_ms, &bb) : DM_E_INVAL;
+    if (rc != DM_OK)
+        return rc;
+    return start_bb(ch, m->path, m->output, bb, timeout_ms, md, nmd, NULL, done, arg);
 }
 
 /* ---------- blocking calls ---------- */
@@ -228,7 +356,8 @@ int rpc_call_raw_sync(struct rpc_channel *ch, const char *path, const void *data
         return DM_E_STATE;
     struct sync_wait w;
     sync_init(&w, details, cap);
-    int rc = start_bb(ch, path, NULL, codec_raw(data, len), timeout_ms, NULL, 0, sync_done, &w);
+    int rc = start_bb(ch, path, NULL, codec_raw(data, len), timeout_ms, NULL, 0, sync_done, NULL,
+                      &w);
     return sync_wait_for(&w, rc, status, NULL);
 }
 

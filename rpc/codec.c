@@ -41,20 +41,31 @@ int codec_unpack_mem(const uint8_t *data, size_t len, const ProtobufCMessageDesc
     return *out ? DM_OK : DM_E_PARSE;
 }
 
+int codec_flatten(grpc_byte_buffer *bb, grpc_slice *out)
+{
+    if (!bb || !out)
+        return DM_E_INVAL;
+    if (grpc_byte_buffer_length(bb) > CODEC_MAX_MSG)
+        return DM_E_TOO_LARGE;
+    grpc_byte_buffer_reader r;
+    if (!grpc_byte_buffer_reader_init(&r, bb))   /* e.g. undecompressable payload */
+        return DM_E_PARSE;
+    *out = grpc_byte_buffer_reader_readall(&r);
+    grpc_byte_buffer_reader_destroy(&r);
+    return DM_OK;
+}
+
 int codec_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *d,
                  ProtobufCMessage **out)
 {
     if (!bb || !d || !out)
         return DM_E_INVAL;
     *out = NULL;
-    if (grpc_byte_buffer_length(bb) > CODEC_MAX_MSG)
-        return DM_E_TOO_LARGE;
-    grpc_byte_buffer_reader r;
-    if (!grpc_byte_buffer_reader_init(&r, bb))   /* e.g. undecompressable payload */
-        return DM_E_PARSE;
-    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
-    grpc_byte_buffer_reader_destroy(&r);
-    int rc = codec_unpack_mem(GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), d, out);
+    grpc_slice all;
+    int rc = codec_flatten(bb, &all);
+    if (rc != DM_OK)
+        return rc;
+    rc = codec_unpack_mem(GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), d, out);
     grpc_slice_unref(all);
     return rc;
 }

@@ -7,6 +7,7 @@
 #define DM_RPC_CODEC_H
 
 #include <grpc/byte_buffer.h>
+#include <grpc/slice.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,11 @@ int codec_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out);
  * DM_OK, DM_E_INVAL (NULL args), DM_E_TOO_LARGE, DM_E_PARSE (not a valid message). */
 int codec_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *d,
                  ProtobufCMessage **out);
+
+/* The bytes of `bb` (borrowed) as one slice (*out, owned: grpc_slice_unref), for decoding
+ * later on another thread. DM_OK, DM_E_INVAL, DM_E_TOO_LARGE, DM_E_PARSE (unreadable,
+ * e.g. an undecompressable payload). */
+int codec_flatten(grpc_byte_buffer *bb, grpc_slice *out);
 
 /* Same from plain memory (what codec_unpack does after flattening); used by the fuzzer. */
 int codec_unpack_mem(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *d,

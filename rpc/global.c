@@ -33,6 +33,7 @@ void rpc_cq_loop(grpc_completion_queue *cq)
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
         struct rpc_tag *t = ev.tag;
+        rpc_tag_received(t);
         t->fn(t, ev.success != 0);
     }
 }
@@ -100,6 +101,7 @@ int rpc_client_watch(grpc_channel *ch, grpc_connectivity_state last, int64_t ms,
     int rc = DM_E_STATE;
     pthread_mutex_lock(&g.watch_mu);
     if (g.cq && !g.stopping) {
+        rpc_tag_handoff(tag);
         grpc_channel_watch_connectivity_state(ch, last, rpc_deadline_after(ms), g.cq, tag);
         rc = DM_OK;
     }

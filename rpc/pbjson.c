@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +186,38 @@ static int emit_go_float(struct dm_buf *b, double v, int is_float)
     return rc;
 }
 
+/* Decimal digits of v (the hot path of every answer: no printf). */
+static int add_u64(struct dm_buf *b, uint64_t v, bool neg, bool quoted)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    if (quoted)
+        *--p = '"';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg)
+        *--p = '-';
+    if (quoted)
+        *--p = '"';
+    return dm_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static int add_i64(struct dm_buf *b, int64_t v, bool quoted)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    return add_u64(b, mag, v < 0, quoted);
+}
+
 static int emit_enum(struct enc *e, const ProtobufCFieldDescriptor *f, int v)
 {
     const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
     if (!ev)
-        return dm_buf_printf(e->out, "%d", v);
-    return dm_buf_printf(e->out, "\"%s\"", ev->name);
+        return add_i64(e->out, v, false);
+    int rc = dm_buf_addc(e->out, '"');
+    rc = rc ? rc : dm_buf_adds(e->out, ev->name);
+    return rc ? rc : dm_buf_addc(e->out, '"');
 }
 
 static int emit_scalar(struct enc *e, const ProtobufCFieldDescriptor *f, const void *p)
@@ -199,16 +226,14 @@ static int emit_scalar(struct enc *e, const ProtobufCFieldDescriptor *f, const v
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32: return dm_buf_printf(b, "%" PRId32, *(const int32_t *)p);
+    case PROTOBUF_C_TYPE_SFIXED32: return add_i64(b, *(const int32_t *)p, false);
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: return dm_buf_printf(b, "%" PRIu32, *(const uint32_t *)p);
+    case PROTOBUF_C_TYPE_FIXED32: return add_u64(b, *(const uint32_t *)p, false, false);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        return dm_buf_printf(b, "\"%" PRId64 "\"", *(const int64_t *)p);
+    case PROTOBUF_C_TYPE_SFIXED64: return add_i64(b, *(const int64_t *)p, true);
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return dm_buf_printf(b, "\"%" PRIu64 "\"", *(const uint64_t *)p);
+    case PROTOBUF_C_TYPE_FIXED64: return add_u64(b, *(const uint64_t *)p, false, true);
     case PROTOBUF_C_TYPE_FLOAT: return emit_go_float(b, *(const float *)p, 1);
     case PROTOBUF_C_TYPE_DOUBLE: return emit_go_float(b, *(const double *)p, 0);
     case PROTOBUF_C_TYPE_BOOL:
@@ -351,8 +376,9 @@ static int emit_field(struct enc *e, const ProtobufCFieldDescriptor *f,
                       const ProtobufCMessage *m, unsigned level)
 {
     int rc = pretty(e) ? emit_indent(e, level + 1) : DM_OK;
-    if (rc == DM_OK)
-        rc = dm_buf_printf(e->out, pretty(e) ? "\"%s\": " : "\"%s\":", f->name);
+    rc = rc ? rc : dm_buf_addc(e->out, '"');
+    rc = rc ? rc : dm_buf_adds(e->out, f->name);
+    rc = rc ? rc : (pretty(e) ? dm_buf_add(e->out, "\": ", 3) : dm_buf_add(e->out, "\":", 2));
     if (rc != DM_OK)
         return rc;
     if (f->label == PROTOBUF_C_LABEL_REPEATED)
@@ -386,6 +412,8 @@ int pbjson_encode(const ProtobufCMessage *msg, enum pbjson_style style, struct d
 {
     struct enc e = {out, style};
     size_t start = out->len;
+    if (!out->data)
+        dm_buf_reserve(out, 1000);   /* typical answers fit: no doubling from 64 bytes (best effort) */
     int rc = msg ? emit_object(&e, msg, 0) : dm_buf_adds(out, "null");
     if (rc != DM_OK && out->data) {
         out->len = start;

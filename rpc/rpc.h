@@ -102,6 +102,34 @@ int rpc_call_start(struct rpc_channel *ch, const struct rpc_method *m,
                    const ProtobufCMessage *req, int64_t timeout_ms,
                    const struct rpc_md *md, size_t nmd, rpc_done_fn done, void *arg);
 
+/* Raw answers (issue 18: decode on the thread that owns the request). A unary call started
+ * with rpc_call_start_answer hands its callback the undecoded answer: status, details,
+ * elapsed time and the response bytes, refcounted so that several owners (coalesced
+ * waiters) can each keep a reference and decode it on their own thread. The callback
+ * runs on the client completion-queue thread and should only take a reference and hand
+ * it on; rpc_answer_result decodes (protobuf-c unpack of the method's output type) on the
+ * caller's thread. Thread-safety: ref/unref from any thread; an answer is immutable. */
+struct rpc_answer;
+/* `a` is borrowed (rpc_answer_ref to keep it); NULL only when out of memory (then
+ * rpc_answer_result(NULL) gives RPC_INTERNAL "out of memory"). */
+typedef void (*rpc_answer_fn)(void *arg, struct rpc_answer *a);
+/* Same contract as rpc_call_start, but `done` gets the raw answer. */
+int rpc_call_start_answer(struct rpc_channel *ch, const struct rpc_method *m,
+                          const ProtobufCMessage *req, int64_t timeout_ms,
+                          const struct rpc_md *md, size_t nmd, rpc_answer_fn done, void *arg);
+/* An answer made locally (a call that could not start, a known-down master): status and
+ * details (copied), no body. NULL on out-of-memory. Owned by the caller (one reference). */
+struct rpc_answer *rpc_answer_new(int status, const char *details);
+struct rpc_answer *rpc_answer_ref(struct rpc_answer *a);   /* NULL ok */
+void rpc_answer_unref(struct rpc_answer *a);   /* NULL ok */
+/* Decode into *res: status/details/elapsed as received; for RPC_OK the response message
+ * (owned by the caller: protobuf_c_message_free_unpacked) or, when the bytes do not
+ * unpack, status RPC_INTERNAL "malformed response message". res->details points into
+ * the answer (valid while the caller holds its reference). */
+void rpc_answer_result(const struct rpc_answer *a, struct rpc_result *res);
+/* The gRPC status as received (no decoding) and, if elapsed_us, the call's duration. */
+int rpc_answer_status(const struct rpc_answer *a, int64_t *elapsed_us);
+
 /* Blocking unary call (built on rpc_call_start). On return *status holds the gRPC
  * status, *resp_out the owned response (RPC_OK) or NULL; details (if non-NULL,
  * `cap` bytes) receives the status message. Returns DM_OK when the call completed

@@ -1,8 +1,9 @@
 /* rpc_int.h - internals shared by the files of rpc/ (and its white-box tests).
  * Not part of the rpc.h contract: nothing outside rpc/ and tests/unit/rpc includes it.
  *
- * Tags: every completion-queue tag we hand to gRPC points at a struct rpc_tag (first
- * member of the owning object); the queue loop calls tag->fn(tag, ev.success). */
+ * Tags: every completion-queue tag we hand to gRPC points at a struct rpc_tag embedded in
+ * the owning object (reached with container_of, common/dm_container.h); the queue loop
+ * calls tag->fn(tag, ev.success). */
 #ifndef DM_RPC_INT_H
 #define DM_RPC_INT_H
 
@@ -11,6 +12,27 @@
 #include <stdint.h>
 
 #include "rpc.h"
+
+/* ThreadSanitizer cannot see the ordering gRPC's completion queue provides (libgrpc is not
+ * instrumented): everything written before a tag is handed to gRPC happens before the code
+ * that receives the tag from the queue. rpc_tag_handoff(tag) right before a call that
+ * takes a tag, rpc_tag_received(tag) right after the queue returned it; no-ops unless
+ * built with -fsanitize=thread (DMGW_TSAN). */
+#if defined(__SANITIZE_THREAD__)
+#define RPC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RPC_TSAN 1
+#endif
+#endif
+#ifdef RPC_TSAN
+#include <sanitizer/tsan_interface.h>
+#define rpc_tag_handoff(tag) __tsan_release((void *)(tag))
+#define rpc_tag_received(tag) __tsan_acquire((void *)(tag))
+#else
+#define rpc_tag_handoff(tag) ((void)(tag))
+#define rpc_tag_received(tag) ((void)(tag))
+#endif
 
 struct rpc_tag {
     void (*fn)(struct rpc_tag *t, bool ok);

@@ -26,6 +26,7 @@
 #include <grpc/support/time.h>
 
 #include "codec.h"
+#include "dm_container.h"
 #include "dm_error.h"
 #include "log.h"
 #include "rpc_int.h"
@@ -50,7 +51,7 @@ struct srv_thread {
 enum sc_state { SC_REQUESTED, SC_ACTIVE };
 
 struct rpc_server_call {
-    struct rpc_tag tag;                /* first: &call->tag == call */
+    struct rpc_tag tag;                /* the completion-queue tag (container_of) */
     enum sc_state state;
     atomic_int pending;
     atomic_bool replied;
@@ -167,6 +168,7 @@ static void post_request(struct srv_thread *thr, struct srv_method *sm)
     grpc_metadata_array_init(&c->md);
     grpc_call_details_init(&c->details);
     grpc_call_error e;
+    rpc_tag_handoff(&c->tag);
     if (!sm) {
         e = grpc_server_request_call(s->server, &c->call, &c->details, &c->md, thr->cq, thr->cq,
                                      &c->tag);
@@ -228,7 +230,9 @@ static int send_final(struct rpc_server_call *c, int status, const char *details
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = (grpc_status_code)status;
     ops[n++].data.send_status_from_server.status_details = &c->status_details;
-    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, &c->tag, NULL);
+    grpc_call *call = c->call;   /* read before the handoff: c may be gone right after it */
+    rpc_tag_handoff(&c->tag);
+    grpc_call_error e = grpc_call_start_batch(call, ops, n, &c->tag, NULL);
     rpc_batch_check(e, "server reply");
     if (e != GRPC_CALL_OK) {
         release(c);
@@ -247,7 +251,9 @@ static void call_arrived(struct rpc_server_call *c)
     memset(&op, 0, sizeof(op));
     op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     op.data.recv_close_on_server.cancelled = &c->cancelled;
-    grpc_call_error e = grpc_call_start_batch(c->call, &op, 1, &c->tag, NULL);
+    grpc_call *call = c->call;   /* read before the handoff: c may be gone right after it */
+    rpc_tag_handoff(&c->tag);
+    grpc_call_error e = grpc_call_start_batch(call, &op, 1, &c->tag, NULL);
     rpc_batch_check(e, "server recv close");
     if (e != GRPC_CALL_OK)
         atomic_fetch_sub(&c->pending, 1);
@@ -286,7 +292,7 @@ static void stream_arrived(struct rpc_server_call *c)
 
 static void server_call_event(struct rpc_tag *t, bool ok)
 {
-    struct rpc_server_call *c = (struct rpc_server_call *)t;
+    struct rpc_server_call *c = container_of(t, struct rpc_server_call, tag);
     if (c->state == SC_ACTIVE) {
         release(c);
         return;
@@ -477,6 +483,7 @@ void rpc_server_shutdown(struct rpc_server *s, int64_t grace_ms)
     if (!s->started)
         return;
     atomic_store(&s->shutting_down, true);
+    rpc_tag_handoff(&s->shutdown_tag);
     grpc_server_shutdown_and_notify(s->server, s->threads[0].cq, &s->shutdown_tag);
     if (!wait_quiet(s, grace_ms > 0 ? grace_ms : 0)) {
         grpc_server_cancel_all_calls(s->server);

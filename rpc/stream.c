@@ -46,6 +46,8 @@ enum { PLUCK_FAIL = 0, PLUCK_OK = 1, PLUCK_TIMEOUT = -1 };
 static int pluck(struct rpc_stream *st, void *tag, gpr_timespec deadline)
 {
     grpc_event ev = grpc_completion_queue_pluck(st->cq, tag, deadline, NULL);
+    if (ev.type == GRPC_OP_COMPLETE)
+        rpc_tag_received(ev.tag);
     if (ev.type == GRPC_QUEUE_TIMEOUT)
         return PLUCK_TIMEOUT;
     return ev.type == GRPC_OP_COMPLETE && ev.success ? PLUCK_OK : PLUCK_FAIL;
@@ -59,6 +61,7 @@ static gpr_timespec forever(void)
 /* Start `ops` with `tag` and wait for it. PLUCK_OK / PLUCK_FAIL. */
 static int run_batch(struct rpc_stream *st, const grpc_op *ops, size_t n, void *tag)
 {
+    rpc_tag_handoff(tag);
     grpc_call_error e = grpc_call_start_batch(st->call, ops, n, tag, NULL);
     rpc_batch_check(e, "stream");
     if (e != GRPC_CALL_OK)
@@ -182,6 +185,7 @@ static int start_recv(struct rpc_stream *st)
     }
     ops[n].op = GRPC_OP_RECV_MESSAGE;
     ops[n++].data.recv_message.recv_message = &st->recv_bb;
+    rpc_tag_handoff(&st->t_recv);
     grpc_call_error e = grpc_call_start_batch(st->call, ops, n, &st->t_recv, NULL);
     rpc_batch_check(e, "stream recv");
     if (e != GRPC_CALL_OK)
@@ -256,6 +260,7 @@ int rpc_stream_open(struct rpc_channel *ch, const struct rpc_method *m, int64_t 
     op.data.recv_status_on_client.trailing_metadata = &st->trail_md;
     op.data.recv_status_on_client.status = &st->status;
     op.data.recv_status_on_client.status_details = &st->details;
+    rpc_tag_handoff(&st->t_status);
     grpc_call_error e = grpc_call_start_batch(st->call, &op, 1, &st->t_status, NULL);
     rpc_batch_check(e, "stream status");
     rc = DM_E_INTERNAL;
@@ -308,6 +313,7 @@ static void *serve_thread(void *arg)
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     ops[0].data.recv_close_on_server.cancelled = &st->server_cancelled;
+    rpc_tag_handoff(&st->t_status);
     grpc_call_error e = grpc_call_start_batch(st->call, ops, 1, &st->t_status, NULL);
     rpc_batch_check(e, "stream recv close");
     st->status_pending = e == GRPC_CALL_OK;

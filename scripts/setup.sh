@@ -12,7 +12,7 @@ PACKAGES=(
   libmicrohttpd-dev libjansson-dev libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
   libjwt-gnutls-dev libmariadb-dev libyaml-dev libssl-dev libedit-dev libgnutls28-dev check
   mariadb-server mariadb-client curl clang libclang-rt-14-dev valgrind
-  wrk sysbench tmux python3 procps iproute2 openssl percona-toolkit libre2-dev mydumper prometheus uuid-runtime
+  wrk sysbench tmux python3 procps iproute2 openssl percona-toolkit libre2-dev zlib1g-dev mydumper prometheus uuid-runtime
   chromium
 )
 # node and npm: the image may bring its own build (whose nodejs package includes npm);

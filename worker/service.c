@@ -203,7 +203,7 @@ struct master_pos {
 static void master_status(const struct worker_config *c, struct master_pos *mp)
 {
     struct bl_source src = { c->from_host, (int)c->from_port, c->from_user,
-                             c->from_password_plain, (uint32_t)c->server_id, 0 };
+                             c->from_password_plain, (uint32_t)c->server_id, 0, false };
     char err[256];
     memset(mp, 0, sizeof *mp);
     mp->ok = bl_source_status(&src, mp->file, sizeof mp->file, &mp->pos, mp->gtid,
@@ -215,19 +215,21 @@ static char *pos_str(struct arena *a, const char *file, uint64_t pos)
     return arena_printf(a, "(%s, %llu)", file, (unsigned long long)pos);
 }
 
-static Pb__ProcessResult *process_result(struct arena *a, const struct worker_subtask_status *st)
+/* One ProcessResult (the subtask's or the relay's): NULL while Running without error. */
+static Pb__ProcessResult *result_of(struct arena *a, int stage, bool has_error, bool canceled,
+                                    const struct worker_terr *err)
 {
     Pb__ProcessResult *r;
     Pb__ProcessError *pe;
     Pb__TError *te;
-    if (st->stage == PB__STAGE__Running || (!st->has_error && !st->canceled))
+    if ((stage == PB__STAGE__Running && !has_error) || (!has_error && !canceled))
         return NULL;
     r = arena_calloc(a, sizeof *r);
     if (!r)
         return NULL;
     pb__process_result__init(r);
-    r->iscanceled = st->canceled;
-    if (!st->has_error)
+    r->iscanceled = canceled;
+    if (!has_error)
         return r;
     pe = arena_calloc(a, sizeof *pe);
     te = arena_calloc(a, sizeof *te);
@@ -236,22 +238,29 @@ static Pb__ProcessResult *process_result(struct arena *a, const struct worker_su
         return r;
     pb__process_error__init(pe);
     pb__terror__init(te);
-    te->errcode = st->error.code;
-    te->errclass = (int32_t)st->error.cls;
-    te->errscope = (int32_t)st->error.scope;
-    te->errlevel = (int32_t)st->error.level;
-    te->message = arena_strdup(a, st->error.msg);
-    pe->type = st->error.cls == WTE_CLASS_DATABASE ? PB__ERROR_TYPE__ExecSQL
+    te->errcode = err->code;
+    te->errclass = (int32_t)err->cls;
+    te->errscope = (int32_t)err->scope;
+    te->errlevel = (int32_t)err->level;
+    te->message = arena_strdup(a, err->msg);
+    pe->type = err->cls == WTE_CLASS_DATABASE ? PB__ERROR_TYPE__ExecSQL
                                                    : PB__ERROR_TYPE__UnknownError;
     {
         char buf[1300];
-        worker_terr_string(&st->error, buf, sizeof buf);
+        worker_terr_string(err, buf, sizeof buf);
         pe->msg = arena_strdup(a, buf);
     }
     pe->error = te;
     r->errors[0] = pe;
     r->n_errors = 1;
     return r;
+}
+
+static Pb__ProcessResult *process_result(struct arena *a, const struct worker_subtask_status *st)
+{
+    if (st->stage == PB__STAGE__Running)
+        return NULL;
+    return result_of(a, st->stage, st->has_error, st->canceled, &st->error);
 }
 
 /* JSON array of strings -> arena strings. */
@@ -379,9 +388,17 @@ static Pb__SubTaskStatus *missing_status(struct arena *a, const char *name)
     return s;
 }
 
-static Pb__RelayStatus *relay_status(struct arena *a, const struct master_pos *mp)
+static const Pb__Stage relay_stages[] = {
+    [WORKER_RELAY_NEW] = PB__STAGE__New, [WORKER_RELAY_RUNNING] = PB__STAGE__Running,
+    [WORKER_RELAY_PAUSED] = PB__STAGE__Paused, [WORKER_RELAY_STOPPED] = PB__STAGE__Stopped,
+};
+
+/* relayStatus (DM's Relay.Status + holder stage/result). */
+static Pb__RelayStatus *relay_status(struct arena *a, struct worker *w, const struct master_pos *mp)
 {
     Pb__RelayStatus *r = arena_calloc(a, sizeof *r);
+    struct worker_relay *rl = worker_relay_of(w);
+    struct worker_relay_status st;
     if (!r)
         return NULL;
     pb__relay_status__init(r);
@@ -389,7 +406,17 @@ static Pb__RelayStatus *relay_status(struct arena *a, const struct master_pos *m
         r->masterbinlog = pos_str(a, mp->file, mp->pos);
         r->masterbinloggtid = arena_strdup(a, mp->gtid);
     }
-    r->stage = PB__STAGE__InvalidStage;   /* no relay unit: the Sync unit reads the source */
+    if (!rl) {
+        r->stage = PB__STAGE__Stopped;
+        return r;
+    }
+    worker_relay_status(rl, &st);
+    r->stage = relay_stages[st.stage];
+    r->relaysubdir = arena_strdup(a, st.sub_dir);
+    r->relaybinlog = st.file[0] ? pos_str(a, st.file, st.pos) : (char *)"";
+    r->relaybinloggtid = arena_strdup(a, st.gtid);
+    r->relaycatchupmaster = mp->ok && strcmp(st.file, mp->file) == 0 && st.pos == mp->pos;
+    r->result = result_of(a, (int)r->stage, st.has_err, false, &st.err);
     return r;
 }
 
@@ -407,7 +434,7 @@ static void h_query_status(struct rpc_server_call *call, const ProtobufCMessage 
     master_status(worker_cfg(s->w), &mp);
     resp.result = 1;
     resp.sourceid = worker_cfg(s->w)->source_id;
-    resp.relaystatus = relay_status(&a, &mp);
+    resp.relaystatus = relay_status(&a, s->w, &mp);
     resp.subtaskstatus = arena_calloc(&a, (n + 1) * sizeof *resp.subtaskstatus);
     for (i = 0; resp.subtaskstatus && i < n; i++)
         if ((resp.subtaskstatus[resp.n_subtaskstatus] = subtask_status(&a, &sts[i], &mp)))
@@ -499,6 +526,15 @@ static void h_query_error(struct rpc_server_call *call, const ProtobufCMessage *
     worker_snapshot(s->w, name, &sts, &n);
     resp.result = 1;
     resp.relayerror = &relay;
+    if (worker_relay_of(s->w)) {
+        struct worker_relay_status rst;
+        worker_relay_status(worker_relay_of(s->w), &rst);
+        if (rst.has_err) {
+            char buf[1300];
+            worker_terr_string(&rst.err, buf, sizeof buf);
+            relay.msg = arena_strdup(&a, buf);
+        }
+    }
     resp.subtaskerror = arena_calloc(&a, (n + 1) * sizeof *resp.subtaskerror);
     for (i = 0; resp.subtaskerror && i < n; i++)
         if ((resp.subtaskerror[resp.n_subtaskerror] = subtask_error(&a, &sts[i])))
@@ -550,27 +586,106 @@ static void h_handle_sqls(struct rpc_server_call *call, const ProtobufCMessage *
     rpc_server_reply(call, &resp.base);
 }
 
-/* ---- not supported ---- */
+/* ---- relay unit (relay.h; DM v1.0.7 Worker.OperateRelay/PurgeRelay/...) ---- */
 
-static void h_unsupported(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+/* result + DM terror string of a relay operation; rc DM_OK -> result true, msg "". */
+static void relay_reply(struct worker_service *s, int rc, const struct worker_terr *e,
+                        bool *result, char *msg, size_t cap)
 {
-    const char *what = ctx;
-    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s not supported by this worker yet", what);
-    resp.result = 0;
-    resp.msg = msg;
-    rpc_server_reply(call, &resp.base);
+    (void)s;
+    *result = rc == DM_OK;
+    msg[0] = '\0';
+    if (rc != DM_OK)
+        worker_terr_string(e, msg, cap);
+}
+
+static int no_relay(struct worker_terr *e)
+{
+    worker_terr_set(e, 40057, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                    "Worker's relay log unit in invalid stage: %s", "Stopped");
+    return DM_E_STATE;
 }
 
 static void h_operate_relay(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
 {
+    struct worker_service *s = ctx;
     const Pb__OperateRelayRequest *req = (const Pb__OperateRelayRequest *)m;
     Pb__OperateRelayResponse resp = PB__OPERATE_RELAY_RESPONSE__INIT;
+    struct worker_relay *rl = worker_relay_of(s->w);
+    struct worker_terr e;
+    char msg[1300];
+    bool ok;
+    int rc;
+    if (!rl)
+        rc = no_relay(&e);
+    else if (req->op == PB__RELAY_OP__PauseRelay)
+        rc = worker_relay_pause(rl, &e);
+    else if (req->op == PB__RELAY_OP__ResumeRelay)
+        rc = worker_relay_resume(rl, &e);
+    else {
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&pb__relay_op__descriptor, req->op);
+        worker_terr_set(&e, 40040, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "operation %s not supported", v ? v->name : "InvalidRelayOp");
+        rc = DM_E_NOT_SUPPORTED;
+    }
+    relay_reply(s, rc, &e, &ok, msg, sizeof msg);
     resp.op = req->op;
-    resp.result = 0;
-    resp.msg = (char *)"relay unit (OperateRelay) not supported by this worker yet";
+    resp.result = ok;
+    resp.worker = (char *)"";
+    resp.msg = msg;
     rpc_server_reply(call, &resp.base);
+}
+
+static void common_reply(struct rpc_server_call *call, struct worker_service *s, int rc,
+                         const struct worker_terr *e)
+{
+    Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
+    char msg[1300];
+    bool ok;
+    relay_reply(s, rc, e, &ok, msg, sizeof msg);
+    resp.result = ok;
+    resp.worker = (char *)"";
+    resp.msg = msg;
+    rpc_server_reply(call, &resp.base);
+}
+
+static void h_purge_relay(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__PurgeRelayRequest *req = (const Pb__PurgeRelayRequest *)m;
+    struct worker_relay *rl = worker_relay_of(s->w);
+    struct worker_relay_purge_req q = { req->inactive, req->time, req->filename, req->subdir };
+    struct worker_terr e;
+    common_reply(call, s, rl ? worker_relay_purge(rl, &q, &e) : no_relay(&e), &e);
+}
+
+static void h_switch_relay(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    struct worker_relay *rl = worker_relay_of(s->w);
+    struct worker_terr e;
+    (void)m;
+    common_reply(call, s, rl ? worker_relay_switch_master(rl, &e) : no_relay(&e), &e);
+}
+
+/* UpdateRelayConfig / MigrateRelay: DM's preconditions, then not supported. */
+static void h_relay_unsupported(struct rpc_server_call *call, const ProtobufCMessage *m,
+                                void *ctx)
+{
+    struct worker_service *s = ctx;
+    struct worker_relay *rl = worker_relay_of(s->w);
+    struct worker_terr e;
+    int rc = DM_E_NOT_SUPPORTED;
+    bool migrate = m->descriptor == &pb__migrate_relay_request__descriptor;
+    if (!rl) {
+        rc = no_relay(&e);
+    } else {
+        worker_terr_set(&e, WTE_WORKER_NOT_SUPPORTED, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "relay unit (%s) not supported by this worker yet",
+                        migrate ? "MigrateRelay" : "UpdateRelayConfig");
+    }
+    common_reply(call, s, rc, &e);
 }
 
 /* ---- sharding DDL (DM v1.0.7 Server.FetchDDLInfo / ExecuteDDL / BreakDDLLock) ---- */
@@ -742,10 +857,10 @@ static const struct unary_entry unary[] = {
     {"HandleSQLs", h_handle_sqls, NULL},
     {"ExecuteDDL", h_execute_ddl, NULL},
     {"BreakDDLLock", h_break_ddl, NULL},
-    {"SwitchRelayMaster", h_unsupported, "relay unit (SwitchRelayMaster)"},
-    {"PurgeRelay", h_unsupported, "relay unit (PurgeRelay)"},
-    {"UpdateRelayConfig", h_unsupported, "relay unit (UpdateRelayConfig)"},
-    {"MigrateRelay", h_unsupported, "relay unit (MigrateRelay)"},
+    {"SwitchRelayMaster", h_switch_relay, NULL},
+    {"PurgeRelay", h_purge_relay, NULL},
+    {"UpdateRelayConfig", h_relay_unsupported, NULL},
+    {"MigrateRelay", h_relay_unsupported, NULL},
 };
 
 static int register_all(struct worker_service *s, char *err, size_t cap)

@@ -417,6 +417,12 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
         snprintf(err, cap, "task-mode %s is not one of full, incremental, all", c->mode);
         return DM_E_INVAL;
     }
+    if ((rc = get_str(c->doc, "binlog-type", "remote", &c->binlog_type, err, cap)))
+        return rc;
+    if (strcmp(c->binlog_type, "local") != 0 && strcmp(c->binlog_type, "remote") != 0) {
+        snprintf(err, cap, "binlog-type %s is not one of local, remote", c->binlog_type);
+        return DM_E_INVAL;
+    }
     if ((rc = get_str(c->doc, "timezone", "", &c->timezone, err, cap)) ||
         (rc = parse_online(c, err, cap)))
         return rc;

@@ -64,6 +64,8 @@ struct worker_subtask_cfg {
     const char *online_ddl_scheme; /* "", "pt" or "gh-ost" (online_ddl.h) */
     bool enable_heartbeat;       /* heartbeat.h; intervals in seconds (<= 0 in the config: 1 and 10) */
     int heartbeat_update_interval, heartbeat_report_interval;
+    const char *binlog_type;     /* "local" (read the worker's relay, relay.h; what dm-master
+                                    sends) or "remote" (read the source; also when absent) */
     const char *meta_binlog_name; /* NULL when [meta] absent */
     uint64_t meta_binlog_pos;
     struct worker_db_cfg to;

@@ -48,6 +48,7 @@ struct worker {
     int ops_in_flight;
     struct worker_meta *meta;
     struct subtask *tasks;
+    struct worker_relay *relay;       /* the relay unit (relay.h), NULL if it failed to start */
     pthread_t checker;
     bool checker_started, closing;
 };
@@ -159,6 +160,7 @@ static int units_start(struct worker *w, struct subtask *t)
     p.src.password = w->cfg->from_password_plain;
     p.source_id = t->cfg->source_id[0] ? t->cfg->source_id : w->cfg->source_id;
     p.remove_meta = t->remove_meta;
+    p.last_unit = t->pre_stats.unit;
     return worker_presync_start(&p, &t->pre);
 }
 
@@ -237,6 +239,7 @@ static int run_syncer(struct worker *w, struct subtask *t)
     p.start_file = t->start_file;
     p.start_pos = t->start_pos;
     p.sqlops = t->sqlops;
+    p.relay = strcmp(t->cfg->binlog_type, "local") == 0 ? w->relay : NULL;
     p.stop_grace_ms = w->opt.stop_grace_ms;
     rc = worker_syncer_start(&p, &t->syncer);
     if (rc)
@@ -479,6 +482,8 @@ int worker_operate_subtask(struct worker *w, const char *name, int op, int64_t *
     } else if (op == PB__TASK_OP__Stop) {
         (void)halt_unlocked(w, t, op);
         unlink_task(w, t);
+        if (w->relay)
+            worker_relay_hold(w->relay, t->name, NULL);
         worker_meta_delete_subtask(w->meta, t->name);
         subtask_free(t);              /* refs was 1 (the list's): nobody else holds it */
         stage = PB__STAGE__Stopped;
@@ -887,6 +892,47 @@ static void restore_one(struct worker *w, json_t *rec)
               NULL);
 }
 
+/* relay-dir as configured (relative: to the working directory, as DM); unset: inside the
+ * worker's own meta-dir, "<meta-dir>/relay_log" (DM: "./relay_log" of the working
+ * directory, which two workers started from one directory would share). */
+static int relay_dir(const struct worker_config *cfg, char *out, size_t cap)
+{
+    const char *md = cfg->meta_dir && cfg->meta_dir[0] ? cfg->meta_dir : "./dm_worker_meta";
+    int n = cfg->relay_dir && cfg->relay_dir[0] ? snprintf(out, cap, "%s", cfg->relay_dir)
+                                                : snprintf(out, cap, "%s/relay_log", md);
+    return n > 0 && (size_t)n < cap ? DM_OK : DM_E_INVAL;
+}
+
+/* DM v1.0's worker always runs its relay unit. */
+static int relay_start(struct worker *w, char *err, size_t cap)
+{
+    struct worker_relay_cfg rc;
+    char dir[4096];
+    memset(&rc, 0, sizeof rc);
+    if (relay_dir(w->cfg, dir, sizeof dir)) {
+        snprintf(err, cap, "relay-dir %s: path too long", w->cfg->relay_dir);
+        return DM_E_INVAL;
+    }
+    rc.dir = dir;
+    rc.src.host = w->cfg->from_host;
+    rc.src.port = (int)w->cfg->from_port;
+    rc.src.user = w->cfg->from_user;
+    rc.src.password = w->cfg->from_password_plain;
+    rc.src.server_id = (uint32_t)w->cfg->server_id + 1000;   /* subtasks use +0..999 */
+    rc.enable_gtid = w->cfg->enable_gtid;
+    rc.binlog_name = w->cfg->relay_binlog_name;
+    rc.binlog_gtid = w->cfg->relay_binlog_gtid;
+    rc.purge_interval_s = w->cfg->purge_interval;
+    rc.purge_expires_h = w->cfg->purge_expires;
+    rc.purge_remain_space_gb = w->cfg->purge_remain_space;
+    return worker_relay_new(&rc, &w->relay);
+}
+
+struct worker_relay *worker_relay_of(struct worker *w)
+{
+    return w->relay;
+}
+
 int worker_new(const struct worker_config *cfg, const struct worker_options *opt,
                struct worker **out, char *err, size_t cap)
 {
@@ -905,6 +951,11 @@ int worker_new(const struct worker_config *cfg, const struct worker_options *opt
     pthread_cond_init(&w->ops_cond, NULL);
     if ((rc = worker_meta_open(cfg->meta_dir, &w->meta, err, cap)) ||
         (rc = worker_meta_load_subtasks(w->meta, &recs))) {
+        worker_free(w);
+        return rc;
+    }
+    if ((rc = relay_start(w, err, cap))) {
+        json_decref(recs);
         worker_free(w);
         return rc;
     }
@@ -939,6 +990,7 @@ void worker_free(struct worker *w)
         w->tasks = t->next;
         subtask_free(t);
     }
+    worker_relay_free(w->relay);
     worker_meta_free(w->meta);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cond);

@@ -51,6 +51,8 @@ int worker_new(const struct worker_config *cfg, const struct worker_options *opt
                struct worker **out, char *err, size_t cap);
 /* Stop every Sync unit (flushing checkpoints) and free; saved stages are kept. */
 void worker_free(struct worker *w);
+/* The worker's relay unit (relay.h; started by worker_new, freed by worker_free). */
+struct worker_relay *worker_relay_of(struct worker *w);
 
 /* Start a subtask from its TOML. DM_OK with *log_id, or an error whose DM terror
  * string is in err (config decode/validation failures). */

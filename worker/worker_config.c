@@ -23,19 +23,19 @@ static const struct cfg_opt opts[] = {
     {"flavor", CFG_STR, OFF(flavor), "", NULL, "mysql or mariadb", 0},
     {"meta-dir", CFG_STR, OFF(meta_dir), "./dm_worker_meta", "DM_WORKER_META_DIR",
      "subtask configs, stages and the operation log", 0},
-    {"relay-dir", CFG_STR, OFF(relay_dir), "./relay_log", NULL, "relay log dir (relay not implemented)", 0},
+    {"relay-dir", CFG_STR, OFF(relay_dir), "", NULL, "relay log dir (unset: <meta-dir>/relay_log)", 0},
     {"log-level", CFG_STR, OFF(log_level), "info", "DM_WORKER_LOG_LEVEL", "debug|info|warn|error", 0},
     {"L", CFG_STR, OFF(log_level), NULL, NULL, "alias of log-level", CFG_NO_FILE},
     {"log-file", CFG_STR, OFF(log_file), "", NULL, "log file (stderr when empty)", 0},
     {"log-rotate", CFG_STR, OFF(log_rotate), "day", NULL, "accepted for DM compatibility", 0},
     {"enable-gtid", CFG_BOOL, OFF(enable_gtid), "false", NULL, "accepted for DM compatibility", 0},
     {"auto-fix-gtid", CFG_BOOL, OFF(auto_fix_gtid), "false", NULL, "accepted for DM compatibility", 0},
-    {"relay-binlog-name", CFG_STR, OFF(relay_binlog_name), "", NULL, "accepted (relay not implemented)", 0},
-    {"relay-binlog-gtid", CFG_STR, OFF(relay_binlog_gtid), "", NULL, "accepted (relay not implemented)", 0},
+    {"relay-binlog-name", CFG_STR, OFF(relay_binlog_name), "", NULL, "relay start file (else the source's current one)", 0},
+    {"relay-binlog-gtid", CFG_STR, OFF(relay_binlog_gtid), "", NULL, "relay start GTID (not supported with enable-gtid)", 0},
     {"charset", CFG_STR, OFF(charset), "", NULL, "accepted for DM compatibility", 0},
-    {"purge.interval", CFG_INT, OFF(purge_interval), "3600", NULL, "relay purge (unused)", 0},
-    {"purge.expires", CFG_INT, OFF(purge_expires), "0", NULL, "relay purge (unused)", 0},
-    {"purge.remain-space", CFG_INT, OFF(purge_remain_space), "15", NULL, "relay purge (unused)", 0},
+    {"purge.interval", CFG_INT, OFF(purge_interval), "3600", NULL, "relay auto purge check interval (s)", 0},
+    {"purge.expires", CFG_INT, OFF(purge_expires), "0", NULL, "relay auto purge: files older than (hours, 0 off)", 0},
+    {"purge.remain-space", CFG_INT, OFF(purge_remain_space), "15", NULL, "relay auto purge below this free space (GB)", 0},
     {"purge-interval", CFG_INT, OFF(purge_interval), NULL, NULL, "flag alias", CFG_NO_FILE},
     {"purge-expires", CFG_INT, OFF(purge_expires), NULL, NULL, "flag alias", CFG_NO_FILE},
     {"purge-remain-space", CFG_INT, OFF(purge_remain_space), NULL, NULL, "flag alias", CFG_NO_FILE},
@@ -242,7 +242,7 @@ const char *worker_config_sample(void)
            "# subtask configs, stages and the operation log\n"
            "meta-dir = \"./dm_worker_meta\"\n"
            "\n"
-           "# relay log (not implemented by this worker: it reads the source binlog directly)\n"
+           "# relay log (subtasks with binlog-type local read it; relative: next to meta-dir)\n"
            "relay-dir = \"./relay_log\"\n"
            "\n"
            "[from]\n"

@@ -3,8 +3,12 @@
 # the source before the task are dumped (packaged mydumper) and loaded into the target
 # (whose tables already exist: kept, as DM does), rows written afterwards arrive through
 # Sync; query-status / GET show the units; both sides equal (count + checksum).
+# Then a second `all` task through the gateway alone: POST /api/v1/tasks, GET and the SSE
+# status stream (stream ticket, as a browser's EventSource) show unit Dump, then Load with
+# its progress, then Sync; the target ends equal.
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
+export DMGW_LOAD_STMT_DELAY_MS=100   # dm-worker: a Load of a few seconds, seen by the stream
 e2e_stack_up
 TASK=shop-all
 dm() { rc=0; out="$("$DMGW_BIN/dmctl" -master-addr "$DM_MASTER_ADDR" "$@" 2>&1)" || rc=$?; }
@@ -70,4 +74,50 @@ check_eq "loader checkpoint complete" 0 \
 
 dm stop-task "$TASK"
 check_contains "stop-task result true" '"result": true' "$out"
+
+# --- the same through the gateway, watched on the SSE status stream ---------------------
+GW=gw-all
+src_sql "CREATE DATABASE gw; CREATE TABLE gw.t (id INT PRIMARY KEY, s VARCHAR(80), d DATETIME(3));
+         INSERT INTO gw.t SELECT seq, CONCAT('gw ', MD5(seq)), '2024-01-01' + INTERVAL seq SECOND FROM gw.seq_1_to_20000;
+         CREATE TABLE gw.nokey (a INT, b VARCHAR(10)); INSERT INTO gw.nokey SELECT seq % 9, 'dup' FROM gw.seq_1_to_900;"
+# a mydumper that waits (at most 30 s) until the stream has shown the Dump unit
+cat >"$DM_STACK_DIR/slow-mydumper" <<SH
+#!/bin/sh
+for i in \$(seq 1 300); do [ -e "$DM_STACK_DIR/dump.go" ] && break; sleep 0.1; done
+exec mydumper "\$@"
+SH
+chmod +x "$DM_STACK_DIR/slow-mydumper"
+sed -e "s/^name: \"$TASK\"/name: \"$GW\"/" -e 's/do-dbs: \["shop"\]/do-dbs: ["gw"]/' \
+    -e "s#mydumper-path: \"./bin/mydumper\"#mydumper-path: \"$DM_STACK_DIR/slow-mydumper\"#" \
+    "$DM_STACK_DIR/task-all.yaml" >"$DM_STACK_DIR/task-gw.yaml"
+check_contains "gateway task file renamed" "name: \"$GW\"" "$(cat "$DM_STACK_DIR/task-gw.yaml")"
+api POST /api/v1/tasks -H 'Content-Type: application/yaml' --data-binary @"$DM_STACK_DIR/task-gw.yaml"
+check_eq "POST /api/v1/tasks (task-mode all) 201" 201 "$HTTP_CODE"
+check_contains "start answer is dmctl JSON" '"result":true' "$BODY"
+api POST /api/v1/stream-tickets
+check_eq "stream ticket 201" 201 "$HTTP_CODE"
+TICKET="$(echo "$BODY" | jq_get 'd["ticket"]')"
+SSE="$DM_STACK_DIR/gw.sse"
+curl -sN --max-time 90 "$DM_GATEWAY_URL/api/v1/tasks/$GW/status/stream?ticket=$TICKET&interval=200ms" >"$SSE" &
+SSE_PID=$!
+api GET "/api/v1/tasks/$GW"
+check_eq "GET the new task 200" 200 "$HTTP_CODE"
+check_contains "GET shows the Dump unit at first" '"unit":"Dump"' "$BODY"
+sse_has() { grep -q "$1" "$SSE"; }
+wait_for "stream: unit Dump" 30 sse_has '^data: .*"unit":"Dump"'
+touch "$DM_STACK_DIR/dump.go"
+wait_for "stream: unit Load with progress" 60 sse_has '^data: .*"unit":"Load".*"progress":"[0-9.]* %"'
+wait_for "stream: unit Sync" 60 sse_has '^data: .*"unit":"Sync"'
+kill "$SSE_PID" 2>/dev/null || true
+wait "$SSE_PID" 2>/dev/null || true
+check_contains "stream events are status events" 'event: status' "$(cat "$SSE")"
+check_contains "stream Load carries totalBytes and metaBinlog" '"metaBinlog":"(mysql-bin.' \
+  "$(grep '"unit":"Load"' "$SSE" | head -1)"
+echo "stream: $(grep -c '^data: .*"unit":"Dump"' "$SSE") Dump, $(grep -c '^data: .*"unit":"Load"' "$SSE") Load, $(grep -c '^data: .*"unit":"Sync"' "$SSE") Sync events"
+src_sql "INSERT INTO gw.t VALUES (30000, 'after', NOW()); DELETE FROM gw.t WHERE id <= 5; INSERT INTO gw.nokey VALUES (1, 'late');"
+wait_for "gw tables equal after Sync" 60 tables_equal gw.t gw.nokey
+check_eq "gw.t rows" 19996 "$(tgt_sql "SELECT COUNT(*) FROM gw.t")"
+check_eq "gw.nokey rows" 901 "$(tgt_sql "SELECT COUNT(*) FROM gw.nokey")"
+api DELETE "/api/v1/tasks/$GW"
+check_eq "DELETE the task 200" 200 "$HTTP_CODE"
 e2e_finish

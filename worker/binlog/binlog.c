@@ -52,6 +52,9 @@ struct bl_reader {
     char file[256];
     uint64_t pos;
     struct bl_event ev;
+    bool raw;                   /* bl_reader_set_raw: rows/table maps not decoded */
+    struct bl_feed feed;        /* bl_reader_open_feed: events from here, not from rpl */
+    bool has_feed;
 };
 
 static void seterr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -181,7 +184,8 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
     if (mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_SERVER_ID, (unsigned int)server_id) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FILENAME, file, strlen(file)) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_START, (unsigned long)pos) ||
-        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, 0u) ||
+        /* 2 = BINLOG_SEND_ANNOTATE_ROWS_EVENT (the relay keeps the file complete) */
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, r->raw ? 2u : 0u) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_VERIFY_CHECKSUM, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_HOST, "dm-worker", (size_t)9) ||
@@ -219,6 +223,7 @@ int bl_reader_open(const struct bl_source *src, const char *file, uint64_t pos,
     dm_buf_init(&r->text, QUERY_MAX);
     snprintf(r->file, sizeof(r->file), "%s", file);
     r->pos = pos;
+    r->raw = src->relay;
     result = connect_source(src, (unsigned)(4 * hb / 1000 + 5), &r->mysql, err, cap);
     if (result != DM_OK)
         goto out;
@@ -233,11 +238,40 @@ out:
     return result;
 }
 
+int bl_reader_open_feed(const struct bl_feed *feed, const char *file, uint64_t pos,
+                        struct bl_reader **out, char *err, size_t cap)
+{
+    struct bl_reader *r = NULL;
+    int result = DM_E_INVAL;
+    if (!feed || !feed->next || !file || !out || strlen(file) >= sizeof(r->file)) {
+        seterr(err, cap, "bl_reader_open_feed: invalid argument");
+        goto fail;
+    }
+    result = DM_E_NOMEM;
+    if (!(r = calloc(1, sizeof(*r))))
+        goto fail;
+    atomic_init(&r->closed, false);
+    r->fd = -1;
+    dm_buf_init(&r->text, QUERY_MAX);
+    snprintf(r->file, sizeof(r->file), "%s", file);
+    r->pos = pos;
+    r->feed = *feed;
+    r->has_feed = true;
+    *out = r;
+    return DM_OK;
+fail:
+    if (feed && feed->free)
+        feed->free(feed->ctx);
+    return result;
+}
+
 void bl_reader_close(struct bl_reader *r)
 {
     if (!r)
         return;
     atomic_store(&r->closed, true);
+    if (r->has_feed && r->feed.close)
+        r->feed.close(r->feed.ctx);
     if (r->fd >= 0)
         shutdown(r->fd, SHUT_RDWR);
 }
@@ -268,6 +302,8 @@ void bl_reader_free(struct bl_reader *r)
         mariadb_rpl_close(r->rpl);
     if (r->mysql)
         mysql_close(r->mysql);
+    if (r->has_feed && r->feed.free)
+        r->feed.free(r->feed.ctx);
     tm_clear(r);
     rowdec_scratch_free(&r->scratch);
     dm_buf_free(&r->text);
@@ -402,9 +438,46 @@ static uint64_t query_sql_mode(const MARIADB_STRING *st)
     return 0;
 }
 
-static int on_query(struct bl_reader *r, char *err, size_t cap)
+/* QUERY body from raw bytes (feed mode): thread_id(4) exec_time(4) db_len(1) error(2)
+ * status_len(2) [post-header from the FDE], status vars, db, NUL, statement. */
+static int raw_query(struct bl_reader *r, const uint8_t *body, size_t len, MARIADB_STRING *db,
+                     MARIADB_STRING *q, MARIADB_STRING *st)
 {
-    int rc = set_text(r, &r->rev->event.query.database, &r->rev->event.query.statement);
+    size_t ph = r->post_header[QUERY_EVENT] ? r->post_header[QUERY_EVENT] : 13;
+    if (len < ph || ph < 13)
+        return DM_E_PARSE;
+    size_t dblen = body[8], stlen = (size_t)rowdec_le(body + 11, 2);
+    if (ph + stlen + dblen + 1 > len)
+        return DM_E_PARSE;
+    st->str = (char *)body + ph;
+    st->length = stlen;
+    db->str = (char *)body + ph + stlen;
+    db->length = dblen;
+    q->str = (char *)body + ph + stlen + dblen + 1;
+    q->length = len - (ph + stlen + dblen + 1);
+    return DM_OK;
+}
+
+static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
+                    char *err, size_t cap)
+{
+    MARIADB_STRING db, q, st;
+    if (r->has_feed) {
+        if (type != QUERY_EVENT) {
+            seterr(err, cap, "compressed QUERY event (log_bin_compress) at %s:%" PRIu64
+                   " not supported with binlog-type local", r->file, r->pos);
+            return DM_E_PARSE;
+        }
+        if (raw_query(r, body, len, &db, &q, &st) != DM_OK) {
+            seterr(err, cap, "malformed QUERY event at %s:%" PRIu64, r->file, r->pos);
+            return DM_E_PARSE;
+        }
+    } else {
+        db = r->rev->event.query.database;
+        q = r->rev->event.query.statement;
+        st = r->rev->event.query.status;
+    }
+    int rc = set_text(r, &db, &q);
     if (rc != DM_OK) {
         seterr(err, cap, "QUERY event: %s", dm_strerror(rc));
         return rc;
@@ -412,7 +485,7 @@ static int on_query(struct bl_reader *r, char *err, size_t cap)
     if (strcmp(r->ev.query, "BEGIN") == 0)
         maybe_trim(r);
     r->ev.kind = BL_EV_QUERY;
-    r->ev.sql_mode = query_sql_mode(&r->rev->event.query.status);
+    r->ev.sql_mode = query_sql_mode(&st);
     return DM_OK;
 }
 
@@ -471,6 +544,11 @@ static int on_compressed_rows(struct bl_reader *r, unsigned type, char *err, siz
 {
     const struct st_mariadb_rpl_rows_event *re = &r->rev->event.rows;
     const struct bl_table *t;
+    if (r->has_feed) {
+        seterr(err, cap, "compressed rows event (log_bin_compress) at %s:%" PRIu64
+               " not supported with binlog-type local", r->file, r->pos);
+        return DM_E_PARSE;
+    }
     if (type >= WRITE_ROWS_COMPRESSED_EVENT) {
         seterr(err, cap, "compressed rows v2 event (type %u) not supported", type);
         return DM_E_PARSE;
@@ -499,8 +577,8 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     switch (type) {
     case FORMAT_DESCRIPTION_EVENT: return on_fde(r, body, len, err, cap);
     case ROTATE_EVENT: return on_rotate(r, body, len, err, cap);
-    case TABLE_MAP_EVENT: return on_table_map(r, body, len, err, cap);
-    case QUERY_EVENT: case QUERY_COMPRESSED_EVENT: return on_query(r, err, cap);
+    case TABLE_MAP_EVENT: return r->raw ? DM_OK : on_table_map(r, body, len, err, cap);
+    case QUERY_EVENT: case QUERY_COMPRESSED_EVENT: return on_query(r, type, body, len, err, cap);
     case GTID_EVENT: return on_gtid(r, body, len, err, cap);
     case XID_EVENT:
         if (len < 8) {
@@ -513,24 +591,21 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     case WRITE_ROWS_COMPRESSED_EVENT_V1: case UPDATE_ROWS_COMPRESSED_EVENT_V1:
     case DELETE_ROWS_COMPRESSED_EVENT_V1: case WRITE_ROWS_COMPRESSED_EVENT:
     case UPDATE_ROWS_COMPRESSED_EVENT: case DELETE_ROWS_COMPRESSED_EVENT:
-        return on_compressed_rows(r, type, err, cap);
+        return r->raw ? DM_OK : on_compressed_rows(r, type, err, cap);
     default:
-        if (rowdec_is_rows_event(type))
+        if (!r->raw && rowdec_is_rows_event(type))
             return on_rows(r, type, body, len, err, cap);
         return DM_OK;
     }
 }
 
 /* Header fields and body of the fetched event; positions per binlog.h. */
-static int handle_event(struct bl_reader *r, char *err, size_t cap)
+static int handle_event(struct bl_reader *r, const uint8_t *h, size_t avail, char *err, size_t cap)
 {
-    const MARIADB_RPL_EVENT *rev = r->rev;
-    if (rev->raw_data_ofs > rev->raw_data_size || rev->raw_data_size - rev->raw_data_ofs < HDR_LEN) {
+    if (avail < HDR_LEN) {
         seterr(err, cap, "short binlog event");
         return DM_E_PARSE;
     }
-    const uint8_t *h = rev->raw_data + rev->raw_data_ofs;
-    size_t avail = rev->raw_data_size - rev->raw_data_ofs;
     unsigned type = h[4];
     size_t evlen = (size_t)rowdec_le(h + 9, 4);
     uint32_t log_pos = (uint32_t)rowdec_le(h + 13, 4);
@@ -541,6 +616,9 @@ static int handle_event(struct bl_reader *r, char *err, size_t cap)
     ev->timestamp = (uint32_t)rowdec_le(h, 4);
     ev->server_id = (uint32_t)rowdec_le(h + 5, 4);
     ev->flags = (uint16_t)rowdec_le(h + 17, 2);
+    ev->raw = h;
+    ev->raw_len = evlen <= avail ? evlen : avail;
+    ev->log_pos = log_pos;
     unsigned crc = type == FORMAT_DESCRIPTION_EVENT ? 0 : r->checksum_len;
     if (evlen > avail || evlen < HDR_LEN + crc) {
         seterr(err, cap, "binlog event length %zu does not fit packet of %zu", evlen, avail);
@@ -570,9 +648,26 @@ static int fetch_error(struct bl_reader *r, char *err, size_t cap)
     return e == CR_BINLOG_ERROR ? DM_E_PARSE : DM_E_DB;
 }
 
+static int feed_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, char *err,
+                     size_t cap)
+{
+    const uint8_t *h = NULL;
+    size_t len = 0;
+    if (atomic_load(&r->closed)) {
+        seterr(err, cap, "reader closed");
+        return DM_E_CANCELLED;
+    }
+    int rc = r->feed.next(r->feed.ctx, timeout_ms, &h, &len, err, cap);
+    if (rc == DM_OK && (rc = handle_event(r, h, len, err, cap)) == DM_OK)
+        *ev = &r->ev;
+    return rc;
+}
+
 int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, char *err,
                    size_t cap)
 {
+    if (r->has_feed)
+        return feed_next(r, timeout_ms, ev, err, cap);
     long long start = now_ms();
     for (;;) {
         if (atomic_load(&r->closed)) {
@@ -592,7 +687,12 @@ int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, ch
             }
             continue;
         }
-        int rc = handle_event(r, err, cap);
+        if (next->raw_data_ofs > next->raw_data_size) {
+            seterr(err, cap, "short binlog event");
+            return DM_E_PARSE;
+        }
+        int rc = handle_event(r, next->raw_data + next->raw_data_ofs,
+                              next->raw_data_size - next->raw_data_ofs, err, cap);
         if (rc != DM_OK)
             return rc;
         *ev = &r->ev;
@@ -622,6 +722,18 @@ static int master_status(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, c
         *pos = strtoull(row[1], NULL, 10);
     }
     mysql_free_result(res);
+    return rc;
+}
+
+int bl_source_uuid(const struct bl_source *src, char *uuid, size_t uuid_cap, char *err, size_t cap)
+{
+    MYSQL *m = NULL;
+    int rc = connect_source(src, 30, &m, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    rc = query_value(m, "SELECT CONCAT(@@global.gtid_domain_id, '-', @@global.server_id)", uuid,
+                     uuid_cap, err, cap);
+    mysql_close(m);
     return rc;
 }
 

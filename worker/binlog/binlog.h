@@ -60,6 +60,10 @@ struct bl_source {
     const char *password;   /* plaintext */
     uint32_t server_id;     /* our replica id, must differ from the source's */
     int heartbeat_ms;       /* 0 -> 500 (see top) */
+    bool relay;             /* the relay writer: raw mode (TABLE_MAP and rows events are
+                               not decoded: kind BL_EV_OTHER with raw set, so a stream may
+                               start anywhere) and ANNOTATE_ROWS events are requested, so
+                               the stream is the source file byte for byte */
 };
 
 /* A decoded column value. Byte pointers point into memory owned by the event. */
@@ -145,6 +149,23 @@ struct bl_event {
     uint32_t gtid_server;
     uint64_t gtid_seq;
     uint8_t gtid_flags;      /* raw GTID flags (0x01 standalone, 0x20 DDL, ...) */
+    /* additions by the relay unit (worker/relay/relay.h) */
+    const uint8_t *raw;      /* the whole event as sent (header .. checksum), raw_len bytes */
+    size_t raw_len;
+    uint32_t log_pos;        /* the header's log_pos (0 for some artificial events) */
+};
+
+/* A source of raw events other than a replication connection (the relay's local
+ * streamer, relay_stream.h). next returns one whole event (header .. checksum) valid until
+ * the next call, or DM_E_TIMEOUT / DM_E_CANCELLED / another DM_E_* with err; close may be
+ * called from another thread and makes a blocked next return DM_E_CANCELLED; free releases
+ * ctx. The first event of a stream is the FORMAT_DESCRIPTION of its file (log_pos 0 when
+ * the stream starts past it, like the server's). */
+struct bl_feed {
+    int (*next)(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len, char *err, size_t cap);
+    void (*close)(void *ctx);
+    void (*free)(void *ctx);
+    void *ctx;
 };
 
 struct bl_reader;
@@ -160,6 +181,12 @@ int bl_reader_open(const struct bl_source *src, const char *file, uint64_t pos,
  * by the server for lack of privilege), DM_E_DB (other server errors, e.g. 1236). */
 int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev,
                    char *err, size_t cap);
+/* A reader over `feed` (takes ownership of feed->ctx, freed with the reader even on error)
+ * that yields the same events as bl_reader_open, starting in `file` at `pos`. QUERY events
+ * are parsed from the raw body; MariaDB compressed events (log_bin_compress) are
+ * DM_E_PARSE "not supported" on this path. DM_OK or DM_E_NOMEM / DM_E_INVAL. */
+int bl_reader_open_feed(const struct bl_feed *feed, const char *file, uint64_t pos,
+                        struct bl_reader **out, char *err, size_t cap);
 /* Interrupt from another thread (thread-safe); the reader must still be freed. */
 void bl_reader_close(struct bl_reader *r);
 void bl_reader_free(struct bl_reader *r);
@@ -168,5 +195,9 @@ void bl_reader_free(struct bl_reader *r);
  * bl_reader_open. */
 int bl_source_status(const struct bl_source *src, char *file, size_t file_cap, uint64_t *pos,
                      char *gtid, size_t gtid_cap, char *err, size_t cap);
+
+/* The source's identity as DM names a MariaDB relay sub-directory: "<gtid_domain_id>-<server_id>"
+ * (DM's GetMariaDBUUID). Errors as bl_reader_open. */
+int bl_source_uuid(const struct bl_source *src, char *uuid, size_t uuid_cap, char *err, size_t cap);
 
 #endif /* DM_WORKER_BINLOG_H */

@@ -140,22 +140,77 @@ int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
     return rc;
 }
 
-/* "db.tbl" of every source table the black-white-list keeps, as a --regex. */
-static int table_regex(const struct worker_dump_params *p, char **out, struct worker_terr *e)
+/* The source tables the black-white-list keeps ("db.tbl" each, sorted by db). */
+struct tables {
+    char **names;
+    size_t n, cap;
+    char *db;                  /* the one database they all belong to, NULL when several */
+    bool several_dbs;
+};
+
+static void tables_free(struct tables *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t->db);
+    memset(t, 0, sizeof *t);
+}
+
+static int tables_add(struct tables *t, const char *db, const char *tbl)
+{
+    char **tmp;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64;
+        if (!(tmp = realloc(t->names, nc * sizeof *tmp)))
+            return DM_E_NOMEM;
+        t->names = tmp;
+        t->cap = nc;
+    }
+    if (asprintf(&t->names[t->n], "%s.%s", db, tbl) < 0)
+        return DM_E_NOMEM;
+    t->n++;
+    if (!t->db && !t->several_dbs && !(t->db = strdup(db)))
+        return DM_E_NOMEM;
+    if (t->db && strcmp(t->db, db) != 0) {
+        free(t->db);
+        t->db = NULL;
+        t->several_dbs = true;
+    }
+    return DM_OK;
+}
+
+/* A connection to the source (utf8mb4), NULL with *e set. */
+static MYSQL *src_connect(const struct worker_dump_params *p, struct worker_terr *e)
 {
     MYSQL *m = mysql_init(NULL);
-    MYSQL_RES *res = NULL;
-    MYSQL_ROW row;
-    char **names = NULL, **tmp;
-    size_t n = 0, cap = 0, i;
-    int rc = DM_E_DB;
-    *out = NULL;
-    if (!m)
-        return DM_E_NOMEM;
+    if (!m) {
+        derr(e, "out of memory");
+        return NULL;
+    }
     if (!mysql_real_connect(m, p->src->host, p->src->user, p->src->password, NULL,
                             (unsigned)p->src->port, NULL, 0) ||
-        mysql_set_character_set(m, "utf8mb4") ||
-        mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+        mysql_set_character_set(m, "utf8mb4")) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: connect to the source: %s", mysql_error(m));
+        e->transient = true;
+        mysql_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Every source table the black-white-list keeps. */
+static int list_tables(const struct worker_dump_params *p, struct tables *t,
+                       struct worker_terr *e)
+{
+    MYSQL *m = src_connect(p, e);
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_DB;
+    if (!m)
+        return DM_E_DB;
+    if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
                        "ORDER BY TABLE_SCHEMA, TABLE_NAME") ||
         !(res = mysql_store_result(m))) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
@@ -163,35 +218,75 @@ static int table_regex(const struct worker_dump_params *p, char **out, struct wo
         e->transient = mysql_errno(m) >= 2000;
         goto out;
     }
-    rc = DM_E_NOMEM;
-    while ((row = mysql_fetch_row(res))) {
-        if (!row[0] || !row[1] || !worker_rules_bwl_allow(p->rules, row[0], row[1]))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            if (!(tmp = realloc(names, cap * sizeof *names)))
-                goto out;
-            names = tmp;
-        }
-        if (asprintf(&names[n], "%s.%s", row[0], row[1]) < 0)
-            goto out;
-        n++;
-    }
-    if (n == 0) {
+    rc = DM_OK;
+    while (!rc && (row = mysql_fetch_row(res)))
+        if (row[0] && row[1] && worker_rules_bwl_allow(p->rules, row[0], row[1]))
+            rc = tables_add(t, row[0], row[1]);
+    if (!rc && t->n == 0) {
         derr(e, "no table of the source matches the black-white-list");
         rc = DM_E_INVAL;
-        goto out;
     }
-    rc = worker_dump_tables_regex((const char *const *)names, n, out);
-    if (rc)
-        derr(e, "the table list is too long for mydumper --regex (%zu tables)", n);
 out:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
     if (res)
         mysql_free_result(res);
     mysql_close(m);
+    return rc;
+}
+
+/* 1 when "db.tbl" (as listed) is still a table of the source, 0 when not, -1 on error. */
+static int still_exists(MYSQL *m, const char *name)
+{
+    char q[2400], esc[2100];
+    MYSQL_RES *res;
+    int n = -1;
+    if (strlen(name) >= sizeof esc / 2)
+        return -1;
+    mysql_real_escape_string(m, esc, name, (unsigned long)strlen(name));
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                          "CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) = '%s'", esc);
+    if (mysql_query(m, q) == 0 && (res = mysql_store_result(m))) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        n = row && row[0] && atoi(row[0]) > 0;
+        mysql_free_result(res);
+    }
+    return n;
+}
+
+/* mydumper exited 0: every listed table must have its schema file unless it is no longer
+ * on the source (dropped before the dump's snapshot: rightly absent). 0.10.1 counts
+ * database-listing jobs with a counter its threads can bring to zero before the main
+ * thread has queued every database; it then goes on with the tables found so far (and
+ * later pushes onto a freed queue: the hang). A table missing that way would be a silent
+ * partial dump. */
+static int check_output(const struct worker_dump_params *p, const struct tables *t,
+                        struct worker_terr *e)
+{
+    char path[4096];
+    MYSQL *m = NULL;
+    int rc = DM_OK, there;
+    for (size_t i = 0; !rc && i < t->n; i++) {
+        snprintf(path, sizeof path, "%s/%s-schema.sql", p->dir, t->names[i]);
+        if (access(path, F_OK) == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s-schema-view.sql", p->dir, t->names[i]);
+        if (access(path, F_OK) == 0)
+            continue;
+        if (!m && !(m = src_connect(p, e))) {
+            rc = DM_E_DB;
+            break;
+        }
+        if ((there = still_exists(m, t->names[i])) == 0) {
+            dm_log_kv(DM_LOG_INFO, "table dropped before the dump's snapshot, not dumped",
+                      "table", t->names[i], NULL);
+            continue;
+        }
+        derr(e, "the dump has no schema file for table %s although the source has it "
+                "(mydumper 0.10.1's database-listing race): dumping again", t->names[i]);
+        e->transient = true;
+        rc = DM_E_INTERNAL;
+    }
+    if (m)
+        mysql_close(m);
     return rc;
 }
 
@@ -385,12 +480,12 @@ static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir,
 }
 
 static int build_args(const struct worker_dump_params *p, const char *exe, const char *cnf,
-                      char *extra, char *regex, char **argv, char nums[3][32],
-                      struct worker_terr *e)
+                      char *extra, const struct tables *t, char *regex, char **argv,
+                      char nums[3][32], bool *has_tables, struct worker_terr *e)
 {
     const struct worker_subtask_cfg *c = p->cfg;
     size_t n = 0;
-    bool has_tables = false;
+    *has_tables = false;
     argv[n++] = (char *)exe;
     argv[n++] = (char *)cnf;   /* --defaults-file=... must come first */
     argv[n++] = "--host";
@@ -414,11 +509,16 @@ static int build_args(const struct worker_dump_params *p, const char *exe, const
     }
     /* skip-tz-utc is not passed on: the dump is taken in UTC because the Load unit (like
      * the Sync unit) writes TIMESTAMPs as UTC instants (docs/worker.md) */
-    if (split_extra(extra, argv, &n, MAX_ARGS - 4, &has_tables)) {
+    if (split_extra(extra, argv, &n, MAX_ARGS - 6, has_tables)) {
         derr(e, "extra-args has too many arguments");
         return DM_E_INVAL;
     }
-    if (!has_tables) {
+    if (!*has_tables && t->db) {
+        /* one database: -B, so 0.10.1 queues one database job (no listing race) */
+        argv[n++] = "--database";
+        argv[n++] = t->db;
+    }
+    if (!*has_tables) {
         argv[n++] = "--regex";
         argv[n++] = regex;
     }
@@ -433,9 +533,10 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
     char *cnf_arg = NULL, *extra = strdup(p->cfg->extra_args ? p->cfg->extra_args : "");
     char *regex = NULL, msg[900];
     struct tail *t = calloc(1, sizeof *t);
+    struct tables tl = { 0 };
     struct worker_dump_pos pos;
     int pipefd[2] = { -1, -1 }, status = 0, rc = DM_E_NOMEM;
-    bool stalled = false;
+    bool stalled = false, user_tables = false;
     pid_t pid;
     if (!extra || !t)
         goto out;
@@ -448,15 +549,19 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_NOMEM;
         goto out;
     }
-    if ((rc = table_regex(p, &regex, e)))
+    if ((rc = list_tables(p, &tl, e)))
         goto out;
+    if ((rc = worker_dump_tables_regex((const char *const *)tl.names, tl.n, &regex))) {
+        derr(e, "the table list is too long for mydumper --regex (%zu tables)", tl.n);
+        goto out;
+    }
     nftw(p->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     if (dm_mkdir_p(p->dir, 0755) || write_defaults(cnf_path, p->src->password)) {
         derr(e, "cannot create the dump directory %s: %s", p->dir, strerror(errno));
         rc = DM_E_IO;
         goto out;
     }
-    if ((rc = build_args(p, exe, cnf_arg, extra, regex, argv, nums, e)))
+    if ((rc = build_args(p, exe, cnf_arg, extra, &tl, regex, argv, nums, &user_tables, e)))
         goto out;
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         derr(e, "pipe: %s", strerror(errno));
@@ -511,6 +616,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_INTERNAL;
         goto out;
     }
+    if (!user_tables && (rc = check_output(p, &tl, e)))
+        goto out;
     dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
     rc = DM_OK;
 out:
@@ -527,6 +634,7 @@ out:
     free(extra);
     free(regex);
     free(t);
+    tables_free(&tl);
     return rc;
 }
 

@@ -1,18 +1,26 @@
 /* dump.h - the Dump unit of a task-mode full/all subtask, as DM v1.0 does it: the packaged
  * `mydumper` (Debian mydumper 0.10.1) runs as a child process with DM's arguments
  * (--host/--port/--user, --outputdir, --threads, --chunk-filesize, extra-args; never
- * --skip-tz-utc: the dump is in UTC as the Load unit's sessions are, the tables from the black-white-list as --regex because 0.10.1's
- * --tables-list hangs against MariaDB 10.11). The password never appears on a command
- * line: it goes into a defaults file (mode 0600, removed when the child ends). The output
- * directory is removed first (every dump starts afresh, as DM's); mydumper takes a
- * consistent snapshot and records the binlog position in `<dir>/metadata`.
+ * --skip-tz-utc: the dump is in UTC as the Load unit's sessions are). The tables the
+ * black-white-list keeps go as --regex (0.10.1's --tables-list never signals its main
+ * thread and hangs), plus --database when they all belong to one database: 0.10.1 counts
+ * its database-listing jobs with a counter the dump threads can bring to zero before
+ * the main thread has queued every database of SHOW DATABASES, which then goes on with
+ * the tables found so far and later pushes onto a freed queue (the "occasional hang",
+ * 1 run in 7 on a busy box); with --database there is one job and no race. After a run
+ * that exited 0 every listed table must have its schema file, else the dump failed
+ * (transient: dumped again), never a silent partial dump. The password never appears on
+ * a command line: it goes into a defaults file (mode 0600, removed when the child ends).
+ * The output directory is removed first (every dump starts afresh, as DM's); mydumper
+ * takes a consistent snapshot and records the binlog position in `<dir>/metadata`.
  *
  * Errors: DM_OK; DM_E_NOT_FOUND (mydumper missing: the message names the package);
  * DM_E_IO (output dir / defaults file / spawn); DM_E_CANCELLED (worker_dump_cancel);
- * DM_E_INTERNAL (mydumper failed: exit status and the tail of its stderr in e->msg);
- * DM_E_TIMEOUT (its output did not grow for 60 s, DMGW_DUMP_STALL_MS: mydumper 0.10.1
- * now and then hangs right after connecting; killed, e->transient so auto-resume retries);
- * DM_E_DB (listing the source's tables). DM code 32001 in *e.
+ * DM_E_INTERNAL (mydumper failed: exit status and the tail of its stderr in e->msg; or a
+ * table missing from its output, e->transient); DM_E_TIMEOUT (its output did not grow
+ * for 60 s, DMGW_DUMP_STALL_MS: the 0.10.1 hang above with several databases; killed,
+ * e->transient so auto-resume retries); DM_E_DB (listing the source's tables). DM code
+ * 32001 in *e.
  * Thread-safety: worker_dump_cancel may be called from any thread while worker_dump_run
  * runs in another; everything else from the owner. */
 #ifndef DM_WORKER_DUMP_H

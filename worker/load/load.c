@@ -21,6 +21,7 @@
 
 #define STMT_MAX (1024u << 20)   /* one dumped statement (mydumper -s default is 1 MB) */
 #define MAX_FILES 1000000
+#define TXN_BYTES 0              /* file bytes per transaction: 0 = one per statement (DM) */
 
 enum kind { K_DB, K_TABLE, K_VIEW, K_DATA };
 
@@ -47,6 +48,7 @@ struct run {
     size_t n;
     atomic_size_t next;          /* next data file to take */
     useconds_t delay_us;         /* after each statement (tests: DMGW_LOAD_STMT_DELAY_MS) */
+    int64_t txn_bytes;           /* file bytes per transaction (DMGW_LOAD_TXN_BYTES) */
     pthread_mutex_t mu;
     bool failed;
     int rc;
@@ -620,9 +622,21 @@ static bool canceled(struct run *r)
     return f;
 }
 
-/* INSERT and the checkpoint offset in one transaction. */
-static int commit_stmt(struct worker_applier *a, const struct lfile *f, const struct dm_buf *ins,
-                       int64_t off, struct dm_buf *q, struct worker_terr *e)
+/* One INSERT into the file's open transaction (BEGIN first when none is open). */
+static int insert_stmt(struct worker_applier *a, const struct dm_buf *ins, bool *open,
+                       struct worker_terr *e)
+{
+    int rc;
+    if (!*open && (rc = worker_ap_run(a, "BEGIN", 5, e)))
+        return rc;
+    *open = true;
+    return worker_ap_run(a, ins->data, ins->len, e);
+}
+
+/* The checkpoint offset and COMMIT of the open transaction: its INSERTs and the offset
+ * after the last of them become durable together. */
+static int commit_cp(struct worker_applier *a, const struct lfile *f, int64_t off, bool *open,
+                     struct dm_buf *q, struct worker_terr *e)
 {
     int rc;
     dm_buf_reset(q);
@@ -631,11 +645,9 @@ static int commit_stmt(struct worker_applier *a, const struct lfile *f, const st
         worker_ap_add_escaped(a, q, a->source_id, strlen(a->source_id)) ||
         dm_buf_adds(q, " AND filename=") || worker_ap_add_escaped(a, q, f->name, strlen(f->name)))
         return worker_ap_nomem(e);
-    if ((rc = worker_ap_run(a, "BEGIN", 5, e)) || (rc = worker_ap_run(a, ins->data, ins->len, e)) ||
-        (rc = worker_ap_run(a, q->data, q->len, e)) || (rc = worker_ap_run(a, "COMMIT", 6, e))) {
-        mysql_query(a->my, "ROLLBACK");
+    if ((rc = worker_ap_run(a, q->data, q->len, e)) || (rc = worker_ap_run(a, "COMMIT", 6, e)))
         return rc;
-    }
+    *open = false;
     return DM_OK;
 }
 
@@ -662,8 +674,8 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     size_t lcap = 0;
     struct dm_buf st, ins, q;
     struct colmap cm;
-    int64_t off = 0, done = f->offset;
-    bool eof = false;
+    int64_t off = 0, done = f->offset, last = f->offset;
+    bool eof = false, open = false;
     int rc;
     FILE *fp;
     if (f->offset >= f->size)
@@ -694,15 +706,30 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
             continue;   /* committed before */
         if ((rc = rewrite_insert(r, f, &cm, st.data, &ins, e)))
             break;
-        if ((rc = commit_stmt(a, f, &ins, off, &q, e))) {
+        if ((rc = insert_stmt(a, &ins, &open, e))) {
             annotate(e, f->name);
             break;
         }
-        atomic_fetch_add(&r->l->finished, off - done);
-        done = off;
+        last = off;
         if (r->delay_us)
             usleep(r->delay_us);   /* test hook: DMGW_LOAD_STMT_DELAY_MS */
+        if (last - done < r->txn_bytes && !eof)
+            continue;
+        if ((rc = commit_cp(a, f, last, &open, &q, e))) {
+            annotate(e, f->name);
+            break;
+        }
+        atomic_fetch_add(&r->l->finished, last - done);
+        done = last;
     }
+    if (!rc && open) {   /* end of file or canceled: what is sent is committed */
+        if ((rc = commit_cp(a, f, last, &open, &q, e)))
+            annotate(e, f->name);
+        else
+            atomic_fetch_add(&r->l->finished, last - done);
+    }
+    if (open)
+        mysql_query(a->my, "ROLLBACK");
     free(line);
     free(cm.rules);
     dm_buf_free(&st);
@@ -812,6 +839,9 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
     r.p = p;
     if (getenv("DMGW_LOAD_STMT_DELAY_MS"))
         r.delay_us = (useconds_t)atoi(getenv("DMGW_LOAD_STMT_DELAY_MS")) * 1000;
+    r.txn_bytes = TXN_BYTES;
+    if (getenv("DMGW_LOAD_TXN_BYTES") && atoll(getenv("DMGW_LOAD_TXN_BYTES")) >= 0)
+        r.txn_bytes = atoll(getenv("DMGW_LOAD_TXN_BYTES"));
     pthread_mutex_init(&r.mu, NULL);
     atomic_store(&l->finished, 0);
     atomic_store(&l->total, 0);

@@ -95,7 +95,8 @@ int worker_presync_start(const struct worker_presync_params *p, struct worker_pr
     s->p = *p;
     pthread_mutex_init(&s->mu, NULL);
     worker_presync_dir(p->cfg, p->source_id, s->dir, sizeof s->dir);
-    atomic_store(&s->unit, WORKER_UNIT_DUMP);
+    /* a resume after a Load began stays "Load" even when the target cannot be reached */
+    atomic_store(&s->unit, p->last_unit == WORKER_UNIT_LOAD ? WORKER_UNIT_LOAD : WORKER_UNIT_DUMP);
     if (!(s->dump = worker_dump_new()) || !(s->load = worker_load_new())) {
         worker_presync_free(s);
         return DM_E_NOMEM;

@@ -22,15 +22,17 @@
 #include "subtask_cfg.h"
 #include "terror.h"
 
+enum worker_unit { WORKER_UNIT_DUMP = 1, WORKER_UNIT_LOAD, WORKER_UNIT_SYNC };
+
 struct worker_presync_params {
     const struct worker_subtask_cfg *cfg;
     const struct worker_rules *rules;
     struct bl_source src;
     const char *source_id;
     bool remove_meta;
+    enum worker_unit last_unit;   /* the unit the previous run was in (0: none): shown
+                                     until the target says where to begin */
 };
-
-enum worker_unit { WORKER_UNIT_DUMP = 1, WORKER_UNIT_LOAD, WORKER_UNIT_SYNC };
 
 struct worker_presync_stats {
     enum worker_unit unit;           /* the unit running (or that ran last) */

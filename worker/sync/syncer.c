@@ -1134,7 +1134,16 @@ static int open_reader(struct session *ss, struct worker_terr *e)
 {
     struct worker_syncer *s = ss->s;
     char err[512] = "";
-    int rc = bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
+    int rc = s->p.relay ? worker_relay_open_reader(s->p.relay, s->p.cfg->name, ss->file, ss->pos,
+                                                   &ss->r, err, sizeof err)
+                        : bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
+    if (rc && s->p.relay) {
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "open relay log reader at (%s, %llu): %s", ss->file,
+                        (unsigned long long)ss->pos, err);
+        e->transient = false;
+        return rc;
+    }
     if (rc) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM,
                         WTE_LEVEL_HIGH,
@@ -1310,6 +1319,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     if (ss.r) {
         pthread_mutex_lock(&s->mu);
         s->reader = NULL;
+        if (s->p.relay)   /* keep the relay files the checkpoint needs while not reading */
+            worker_relay_hold(s->p.relay, c->name, s->st.have_pos ? s->st.syncer_file : ss.file);
         pthread_mutex_unlock(&s->mu);
         bl_reader_free(ss.r);
     }

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "binlog.h"
+#include "relay.h"
 #include "sqlop.h"
 #include "rules.h"
 #include "subtask_cfg.h"
@@ -51,6 +52,8 @@ struct worker_syncer_params {
     int64_t retry_window_ms;      /* keep retrying lost connections this long (0 = 60 s) */
     int64_t safe_mode_ms;         /* automatic safe mode after start (0 = 60 s) */
     struct worker_sqlop *sqlops;  /* borrowed, may be NULL: sql-skip/replace/inject */
+    struct worker_relay *relay;   /* borrowed, may be NULL: read this relay (binlog-type
+                                     local, relay.h) instead of the source */
     int64_t stop_grace_ms;        /* stop waits this long for the flush before it kills
                                      the target connections (0 = 10 s) */
 };

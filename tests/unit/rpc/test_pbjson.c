@@ -2,6 +2,7 @@
  * cases of golang/protobuf v1.3.4 jsonpb, Go string/float formatting, gateway style. */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,11 +263,40 @@ START_TEST(bounded_output_is_restored)
 }
 END_TEST
 
+/* Integers are formatted without printf (issue 18): extremes of every width. */
+START_TEST(integer_extremes)
+{
+    Pb__CheckStatus cs = PB__CHECK_STATUS__INIT;
+    cs.total = INT32_MIN;
+    cs.successful = INT32_MAX;
+    cs.failed = -1;
+    cs.warning = 0;
+    char *s = enc(&cs.base, PBJSON_COMPACT);
+    ck_assert_str_eq(s, "{\"passed\":false,\"total\":-2147483648,\"successful\":2147483647,"
+                        "\"failed\":-1,\"warning\":0,\"detail\":null}");
+    free(s);
+    Pb__LoadStatus ls = PB__LOAD_STATUS__INIT;
+    ls.finishedbytes = INT64_MIN;
+    ls.totalbytes = INT64_MAX;
+    s = enc(&ls.base, PBJSON_GATEWAY);
+    ck_assert_str_eq(s, "{\"finishedBytes\":\"-9223372036854775808\","
+                        "\"totalBytes\":\"9223372036854775807\"}");
+    free(s);
+    ls.finishedbytes = 0;
+    ls.totalbytes = 7;
+    s = enc(&ls.base, PBJSON_DMCTL);
+    ck_assert_ptr_nonnull(strstr(s, "\"finishedBytes\": \"0\",\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\"totalBytes\": \"7\",\n"));
+    free(s);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("pbjson");
+Suite *s = suite_create("pbjson");
     TCase *tc = tcase_create("encode");
     tcase_add_test(tc, golden_pause_task);
+    tcase_add_test(tc, integer_extremes);
     tcase_add_test(tc, golden_query_status);
     tcase_add_test(tc, empty_message_and_empty_oneof_message);
     tcase_add_test(tc, oneof_unset_omitted_and_set_empty_string_kept);

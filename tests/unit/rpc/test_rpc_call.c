@@ -124,6 +124,104 @@ START_TEST(sync_round_trip_with_metadata)
 }
 END_TEST
 
+/* ---------- raw answers (issue 18): decoded by the thread that owns the request ---------- */
+
+struct answer_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct rpc_answer *a;
+    bool done, on_client_thread;
+};
+
+static void answer_cb(void *arg, struct rpc_answer *a)
+{
+    struct answer_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->a = rpc_answer_ref(a);   /* only take a reference: nothing decoded here */
+    w->on_client_thread = rpc_on_client_thread();
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static struct rpc_answer *answer_call(const struct rpc_method *m, const ProtobufCMessage *req,
+                                      bool *on_client_thread)
+{
+    struct answer_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    struct rpc_md md[1] = {{"x-request-id", "raw-1"}};
+    ck_assert_int_eq(rpc_call_start_answer(chan, m, req, 5000, md, 1, answer_cb, &w), DM_OK);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    *on_client_thread = w.on_client_thread;
+    return w.a;
+}
+
+START_TEST(answer_decoded_on_the_owner_thread)
+{
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = "raw";
+    bool cb_on_client = false;
+    struct rpc_answer *a = answer_call(m_query, &req.base, &cb_on_client);
+    ck_assert(cb_on_client);
+    ck_assert_ptr_nonnull(a);
+    int64_t el = -1;
+    ck_assert_int_eq(rpc_answer_status(a, &el), RPC_OK);
+    ck_assert_int_ge(el, 0);
+    /* two owners decode the same answer independently (coalesced waiters) */
+    struct rpc_answer *second = rpc_answer_ref(a);
+    for (int i = 0; i < 2; i++) {
+        struct rpc_result res;
+        rpc_answer_result(i ? second : a, &res);
+        ck_assert(!rpc_on_client_thread());
+        ck_assert_int_eq(res.status, RPC_OK);
+        ck_assert_ptr_nonnull(res.resp);
+        ck_assert_ptr_eq(res.resp->descriptor, &pb__query_status_list_response__descriptor);
+        ck_assert_str_eq(((Pb__QueryStatusListResponse *)res.resp)->msg, "raw|raw-1|peer");
+        protobuf_c_message_free_unpacked(res.resp, NULL);
+    }
+    rpc_answer_unref(a);
+    rpc_answer_unref(second);
+
+    /* a local answer (a call that could not start): status and details, no body */
+    struct rpc_answer *l = rpc_answer_new(RPC_UNAVAILABLE, "no route");
+    struct rpc_result res;
+    rpc_answer_result(l, &res);
+    ck_assert_int_eq(res.status, RPC_UNAVAILABLE);
+    ck_assert_str_eq(res.details, "no route");
+    ck_assert_ptr_null(res.resp);
+    rpc_answer_unref(l);
+    rpc_answer_result(NULL, &res);
+    ck_assert_int_eq(res.status, RPC_INTERNAL);
+    rpc_answer_unref(NULL);
+}
+END_TEST
+
+START_TEST(answer_of_an_unreachable_target)
+{
+    struct rpc_channel *dead = rpc_channel_new("127.0.0.1:1");
+    ck_assert_ptr_nonnull(dead);
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = "x";
+    struct answer_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    ck_assert_int_eq(rpc_call_start_answer(dead, m_query, &req.base, 10000, NULL, 0, answer_cb, &w),
+                     DM_OK);
+    ck_assert_int_eq(rpc_call_start_answer(dead, m_query, &req.base, 10000, NULL, 0, NULL, &w),
+                     DM_E_INVAL);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    struct rpc_result res;
+    rpc_answer_result(w.a, &res);
+    ck_assert_int_eq(res.status, RPC_UNAVAILABLE);
+    ck_assert_ptr_null(res.resp);
+    rpc_answer_unref(w.a);
+    rpc_channel_free(dead);
+}
+END_TEST
+
 START_TEST(start_rejects_bad_arguments)
 {
     Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
@@ -523,6 +621,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, sync_round_trip_with_metadata);
     tcase_add_test(tc, start_rejects_bad_arguments);
+    tcase_add_test(tc, answer_decoded_on_the_owner_thread);
+    tcase_add_test(tc, answer_of_an_unreachable_target);
     tcase_add_test(tc, fanout_64_concurrent);
     tcase_add_test(tc, fanout_late_replies_run_concurrently);
     tcase_add_test(tc, fanout_failed_start_recorded);

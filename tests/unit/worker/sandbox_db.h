@@ -66,7 +66,7 @@ static void sql(MYSQL *m, const char *fmt, ...)
 /* the sandbox as a binlog source for a replica with server_id */
 static struct bl_source source(uint32_t server_id)
 {
-    struct bl_source s = { "127.0.0.1", g_port, "root", "", server_id, 200 };
+    struct bl_source s = { "127.0.0.1", g_port, "root", "", server_id, 200, false };
     return s;
 }
 

@@ -6,64 +6,12 @@
  * `full` ends Finished; pause during Dump kills mydumper (no password on its command
  * line); a failing mydumper leaves its stderr in the error. */
 #include "worker_e2e.h"
+#include "all_e2e.h"
 #include "testutil.h"
-
-#include <sys/stat.h>
 
 #define SUM_BIG "CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,HEX(v),HEX(u),HEX(b),IFNULL(n,'N')))),0))"
 #define SUM_NK "CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',a,IFNULL(b,'N')))),0))"
 #define SUM_IDS "CONCAT(COUNT(*),'-',SUM(CRC32(CONCAT_WS(',',id,s))))"
-
-static void task_toml(char *out, size_t cap, const char *name, const char *mode,
-                      const char *db, const char *extra)
-{
-    snprintf(out, cap,
-             "name = \"%s\"\nmode = \"%s\"\nsource-id = \"mysql-replica-01\"\n"
-             "worker-count = 4\npool-size = 4\nthreads = 2\nchunk-filesize = 64\n"
-             "skip-tz-utc = true\nextra-args = \"--rows 700 -s 5000\"\n"
-             "dir = \"%s/dumped_data.%s\"\n%s"
-             "[from]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[[route-rules]]\nschema-pattern = \"shop\"\ntable-pattern = \"src_named\"\n"
-             "target-schema = \"shop\"\ntarget-table = \"routed\"\n"
-             "[black-white-list]\ndo-dbs = [\"%s\"]\n",
-             name, mode, g_dir, name, extra ? extra : "", g_src, g_dst, db);
-}
-
-static Pb__SubTaskStatus *status_of(Pb__QueryStatusResponse *r)
-{
-    return r->n_subtaskstatus == 1 ? r->subtaskstatus[0] : NULL;
-}
-
-/* Poll until the subtask is in `unit` (and, for Load, has committed something). */
-static bool wait_unit(const char *name, Pb__UnitType unit, Pb__Stage stage, int ms)
-{
-    long long end = tu_now_ms() + ms;
-    do {
-        Pb__QueryStatusResponse *r = query_status(name);
-        Pb__SubTaskStatus *s = status_of(r);
-        bool ok = s && s->unit == unit && s->stage == stage &&
-                  (unit != PB__UNIT_TYPE__Load || stage == PB__STAGE__Paused ||
-                   (s->load && s->load->finishedbytes > 0));
-        if (ok && unit == PB__UNIT_TYPE__Load && stage != PB__STAGE__Paused) {
-            ck_assert_int_gt(s->load->totalbytes, 0);
-            ck_assert_ptr_nonnull(strstr(s->load->metabinlog, "mysql-bin."));
-            ck_assert_ptr_nonnull(strstr(s->load->progress, "%"));
-        }
-        bool stuck = s && stage == PB__STAGE__Running && s->stage == PB__STAGE__Paused &&
-                     !(s->result && s->result->n_errors &&
-                       strstr(s->result->errors[0]->msg, "auto-resume"));
-        if (stuck && s->result && s->result->n_errors)
-            fprintf(stderr, "paused: %s\n", s->result->errors[0]->msg);
-        protobuf_c_message_free_unpacked(&r->base, NULL);
-        if (ok)
-            return true;
-        if (stuck)
-            return false;
-        usleep(100000);
-    } while (tu_now_ms() < end);
-    return false;
-}
 
 static void fill_source(void)
 {
@@ -99,18 +47,6 @@ static void setup(void)
 }
 
 static void teardown(void) { e2e_env_down(); }
-
-/* count-checksum `expr` of both tables equal, the count at least min_count */
-static void assert_equal(const char *src_tbl, const char *dst_tbl, const char *expr,
-                         const char *min_count)
-{
-    char qs[512], qd[512], a[128];
-    snprintf(qs, sizeof qs, "SELECT %s FROM %s", expr, src_tbl);
-    snprintf(qd, sizeof qd, "SELECT %s FROM %s", expr, dst_tbl);
-    ck_assert_msg(converge(qs, qd, 60000), "%s differs from %s", dst_tbl, src_tbl);
-    value(g_dst, qd, a, sizeof a);
-    ck_assert_msg(atoll(a) >= atoll(min_count), "%s: %s rows, want >= %s", dst_tbl, a, min_count);
-}
 
 START_TEST(all_mode_with_kill_during_load)
 {
@@ -189,16 +125,6 @@ START_TEST(full_mode_finishes)
 }
 END_TEST
 
-/* a wrapper standing in for mydumper: records its arguments, then runs `body` */
-static void fake_mydumper(const char *path, const char *body)
-{
-    char text[1024];
-    snprintf(text, sizeof text, "#!/bin/sh\necho \"$@\" > %s.args\necho $$ > %s.pid\n%s\n", path,
-             path, body);
-    ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
-    ck_assert_int_eq(chmod(path, 0755), 0);
-}
-
 START_TEST(pause_during_dump_kills_mydumper)
 {
     char toml[4096], msg[2048], path[512], extra[700], *pid_text, *args;
@@ -222,7 +148,7 @@ START_TEST(pause_during_dump_kills_mydumper)
     ck_assert_ptr_nonnull(args);
     ck_assert_ptr_null(strstr(args, "password"));
     ck_assert_ptr_nonnull(strstr(args, "--defaults-file="));
-    ck_assert_ptr_nonnull(strstr(args, "--regex ^(f\\.t)$"));
+    ck_assert_ptr_nonnull(strstr(args, "--database f --regex ^(f\\.t)$"));   /* one db: -B */
     free(args);
     ck_assert(operate("slow", PB__TASK_OP__Pause, msg, sizeof msg));
     ck_assert_int_ne(kill(pid, 0), 0);   /* killed and reaped */

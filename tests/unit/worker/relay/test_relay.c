@@ -1,0 +1,376 @@
+/* test_relay.c - the relay unit (worker/relay/relay.h) against a real MariaDB sandbox:
+ * mariadb-binlog decodes our relay files exactly as the source's own files (closed and
+ * active file, rows decoded), a local reader yields the rows the source wrote across the
+ * rotate, purge never removes a file a reader is on, a torn tail (kill -9) is cut back to
+ * relay.meta and refetched, and bad input pauses the relay with a named error: corrupt
+ * relay file, unwritable relay-dir, source that purged a needed binlog. */
+#include <check.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dm_error.h"
+#include "relay.h"
+#include "sandbox_db.h"
+#include "testutil.h"
+
+static char g_relay[512];
+
+static void setup(void)
+{
+    g_dir = tu_mkdtemp();
+    g_port = tu_free_port();
+    ck_assert_int_eq(sandbox("start"), 0);
+    snprintf(g_relay, sizeof g_relay, "%s/relay", g_dir);
+}
+
+static void teardown(void)
+{
+    sandbox("stop");
+    if (!getenv("KEEP_TMP"))
+        tu_rmrf(g_dir);
+}
+
+static void master(char *file, size_t cap, uint64_t *pos)
+{
+    struct bl_source s = source(1);
+    char err[256];
+    ck_assert_int_eq(bl_source_status(&s, file, cap, pos, NULL, 0, err, sizeof err), DM_OK);
+}
+
+static struct worker_relay *relay_up(const char *dir)
+{
+    struct worker_relay_cfg c;
+    struct worker_relay *r = NULL;
+    memset(&c, 0, sizeof c);
+    c.dir = dir;
+    c.src = source(9001);
+    c.purge_interval_s = 3600;
+    ck_assert_int_eq(worker_relay_new(&c, &r), DM_OK);
+    return r;
+}
+
+/* until the relay wrote everything up to the source's position (or paused); the source's
+ * position is re-read (MariaDB writes BINLOG_CHECKPOINT events on its own after a rotate)
+ * and must hold for 300 ms */
+static bool caught_up(struct worker_relay *r, int ms)
+{
+    char file[256];
+    uint64_t pos;
+    struct worker_relay_status st;
+    long long end = tu_now_ms() + ms, since = 0;
+    do {
+        master(file, sizeof file, &pos);
+        worker_relay_status(r, &st);
+        if (strcmp(st.file, file) == 0 && st.pos == pos) {
+            if (!since)
+                since = tu_now_ms();
+            if (tu_now_ms() - since >= 300)
+                return true;
+        } else {
+            since = 0;
+        }
+        if (st.stage == WORKER_RELAY_PAUSED)
+            return false;
+        usleep(50000);
+    } while (tu_now_ms() < end);
+    fprintf(stderr, "relay at (%s, %llu), source at (%s, %llu)\n", st.file,
+            (unsigned long long)st.pos, file, (unsigned long long)pos);
+    return false;
+}
+
+static struct worker_relay_status paused_with(struct worker_relay *r, int ms)
+{
+    struct worker_relay_status st;
+    long long end = tu_now_ms() + ms;
+    do {
+        worker_relay_status(r, &st);
+        if (st.stage == WORKER_RELAY_PAUSED)
+            break;
+        usleep(50000);
+    } while (tu_now_ms() < end);
+    ck_assert_int_eq(st.stage, WORKER_RELAY_PAUSED);
+    ck_assert(st.has_err);
+    return st;
+}
+
+static void workload(MYSQL *m, int base, int n)
+{
+    for (int i = 0; i < n; i++)
+        sql(m, "INSERT INTO r.t VALUES (%d, %d, REPEAT('x', %d))", base + i, i, i % 50);
+    sql(m, "UPDATE r.t SET v = v + 1 WHERE id %% 7 = 0");
+    sql(m, "DELETE FROM r.t WHERE id %% 11 = 0");
+}
+
+/* mariadb-binlog's decoded output of `path` (up to stop when > 0) into out (malloc'd). */
+static char *decode(const char *path, uint64_t stop)
+{
+    char cmd[1400], stop_opt[64] = "", out[600];
+    snprintf(out, sizeof out, "%s/decode.out", g_dir);
+    if (stop)
+        snprintf(stop_opt, sizeof stop_opt, "--stop-position=%llu", (unsigned long long)stop);
+    snprintf(cmd, sizeof cmd, "mariadb-binlog --base64-output=decode-rows -vv %s %s >%s 2>&1",
+             stop_opt, path, out);
+    ck_assert_int_eq(system(cmd), 0);
+    /* the server clears LOG_EVENT_BINLOG_IN_USE_F in the FDE it sends for its active
+     * file, so only the source's copy of an active file carries this header warning */
+    snprintf(cmd, sizeof cmd, "sed -i '/^# Warning: this binlog is either in use or was not "
+             "closed properly.$/d' %s", out);
+    ck_assert_int_eq(system(cmd), 0);
+    size_t len = 0;
+    char *text = tu_read_file(out, &len);
+    ck_assert_ptr_nonnull(text);
+    return text;
+}
+
+static void relay_file(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/0-1.000001/%s", g_relay, name);
+}
+
+static void src_file(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/db/data/%s", g_dir, name);
+}
+
+/* equal decoded outputs; on a difference both are kept in g_dir for diff */
+static void same(const char *x, const char *y)
+{
+    if (strcmp(x, y) == 0)
+        return;
+    char p[600];
+    snprintf(p, sizeof p, "%s/relay.decoded", g_dir);
+    tu_write_file(p, x, strlen(x));
+    snprintf(p, sizeof p, "%s/source.decoded", g_dir);
+    tu_write_file(p, y, strlen(y));
+    ck_abort_msg("decoded relay file differs from the source's: diff %s/relay.decoded %s",
+                 g_dir, p);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(oracle_reader_purge)
+{
+    MYSQL *m = db();
+    char f1[256], f2[256], a[1200], b[1200];
+    uint64_t p1, p2;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    master(f1, sizeof f1, &p1);
+    struct worker_relay *r = relay_up(g_relay);
+    workload(m, 1, 120);
+    sql(m, "FLUSH BINARY LOGS");
+    workload(m, 1000, 80);
+    ck_assert(caught_up(r, 20000));
+    master(f2, sizeof f2, &p2);
+    ck_assert_str_ne(f1, f2);
+
+    /* layout */
+    snprintf(a, sizeof a, "%s/server-uuid.index", g_relay);
+    char *idx = tu_read_file(a, NULL);
+    ck_assert_ptr_nonnull(idx);
+    ck_assert_str_eq(idx, "0-1.000001\n");
+    free(idx);
+    snprintf(a, sizeof a, "%s/0-1.000001/relay.meta", g_relay);
+    snprintf(b, sizeof b, "binlog-name = \"%s\"\nbinlog-pos = %llu\n", f2, (unsigned long long)p2);
+    char *meta = NULL;
+    for (int i = 0; i < 50; i++) {   /* flushed within 100 ms of the last event */
+        free(meta);
+        meta = tu_read_file(a, NULL);
+        ck_assert_ptr_nonnull(meta);
+        if (strncmp(meta, b, strlen(b)) == 0)
+            break;
+        usleep(50000);
+    }
+    ck_assert_msg(strncmp(meta, b, strlen(b)) == 0, "meta: %s want %s", meta, b);
+    ck_assert_ptr_nonnull(strstr(meta, "binlog-gtid = \"0-1-"));
+    free(meta);
+
+    /* oracle: the closed file whole, the active one up to the source position */
+    relay_file(a, sizeof a, f1);
+    src_file(b, sizeof b, f1);
+    char *x = decode(a, 0), *y = decode(b, 0);
+    ck_assert_int_eq(count(y, "### INSERT INTO `r`.`t`"), 120);
+    ck_assert_int_ge(count(y, "### UPDATE `r`.`t`"), 10);
+    same(x, y);
+    free(x);
+    free(y);
+    relay_file(a, sizeof a, f2);
+    src_file(b, sizeof b, f2);
+    x = decode(a, p2);
+    y = decode(b, p2);
+    ck_assert_int_eq(count(y, "### INSERT INTO `r`.`t`"), 80);
+    same(x, y);
+    free(x);
+    free(y);
+
+    /* a local reader from the first file: every row, across the rotate */
+    struct bl_reader *rd = NULL;
+    char err[512];
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_OK);
+    /* purge while it stands on f1: f1 stays */
+    struct worker_relay_purge_req q = { .inactive = true };
+    struct worker_terr e;
+    ck_assert_int_eq(worker_relay_purge(r, &q, &e), DM_OK);
+    relay_file(a, sizeof a, f1);
+    ck_assert_int_eq(access(a, F_OK), 0);
+    struct worker_relay_purge_req qf = { .filename = f2 };
+    ck_assert_int_eq(worker_relay_purge(r, &qf, &e), DM_OK);
+    ck_assert_int_eq(access(a, F_OK), 0);
+    int inserts = 0, rotates = 0;
+    struct bl_event *ev;
+    for (;;) {
+        int rc = bl_reader_next(rd, 2000, &ev, err, sizeof err);
+        ck_assert_msg(rc == DM_OK, "next: %s", err);
+        if (ev->kind == BL_EV_ROWS && ev->op == BL_INSERT)
+            inserts += (int)ev->nrows;
+        if (ev->kind == BL_EV_ROTATE)
+            rotates++;
+        if (strcmp(ev->file, f2) == 0 && ev->next_pos == p2)
+            break;
+    }
+    ck_assert_int_eq(inserts, 200);
+    ck_assert_int_ge(rotates, 1);
+    /* a paused subtask's hold on f1 keeps it */
+    worker_relay_hold(r, "paused", f1);
+    ck_assert_int_eq(worker_relay_purge(r, &q, &e), DM_OK);
+    ck_assert_int_eq(access(a, F_OK), 0);
+    worker_relay_hold(r, "paused", NULL);
+    /* the reader is on f2 now: purge before f2 removes f1 */
+    ck_assert_int_eq(worker_relay_purge(r, &q, &e), DM_OK);
+    ck_assert_int_ne(access(a, F_OK), 0);
+    relay_file(a, sizeof a, f2);
+    ck_assert_int_eq(access(a, F_OK), 0);
+    bl_reader_free(rd);
+    /* a purged file cannot be read */
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err, f1));
+    /* bad request */
+    struct worker_relay_purge_req none = { 0 };
+    ck_assert_int_eq(worker_relay_purge(r, &none, &e), DM_E_INVAL);
+    ck_assert_int_eq(e.code, 30039);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
+START_TEST(torn_tail_and_corruption)
+{
+    MYSQL *m = db();
+    char f[256], a[1200], b[1200], err[512];
+    uint64_t p;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    struct worker_relay *r = relay_up(g_relay);
+    workload(m, 1, 50);
+    ck_assert(caught_up(r, 20000));
+    worker_relay_free(r);
+    master(f, sizeof f, &p);
+    /* kill -9 mid-write: half an event past relay.meta */
+    relay_file(a, sizeof a, f);
+    int fd = open(a, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b", 11), 11);
+    close(fd);
+    workload(m, 500, 40);
+    r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    master(f, sizeof f, &p);
+    worker_relay_free(r);
+    src_file(b, sizeof b, f);
+    char *x = decode(a, p), *y = decode(b, p);
+    ck_assert_int_eq(count(y, "### INSERT INTO `r`.`t`"), 90);
+    same(x, y);
+    free(x);
+    free(y);
+    /* a relay file broken before the meta position: Paused, named */
+    fd = open(a, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, "\xff\xff\xff\xff", 4, 4 + 9), 4);   /* FDE length */
+    close(fd);
+    r = relay_up(g_relay);
+    struct worker_relay_status st = paused_with(r, 20000);
+    ck_assert_msg(strstr(st.err.msg, "corrupt") && strstr(st.err.msg, f), "%s", st.err.msg);
+    struct bl_reader *rd = NULL;
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f, 4, &rd, err, sizeof err), DM_OK);
+    struct bl_event *ev;
+    ck_assert_int_eq(bl_reader_next(rd, 300, &ev, err, sizeof err), DM_E_TIMEOUT); /* waits */
+    bl_reader_free(rd);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
+START_TEST(bad_dir_and_purged_source)
+{
+    MYSQL *m = db();
+    char a[1200], f[256];
+    uint64_t p;
+    struct worker_terr e;
+    /* relay-dir under a regular file: cannot be created */
+    snprintf(a, sizeof a, "%s/plain", g_dir);
+    ck_assert_int_eq(tu_write_file(a, "x", 1), 0);
+    snprintf(a, sizeof a, "%s/plain/relay", g_dir);
+    struct worker_relay *r = relay_up(a);
+    struct worker_relay_status st = paused_with(r, 20000);
+    ck_assert_int_eq(st.err.code, 30033);
+    ck_assert_ptr_nonnull(strstr(st.err.msg, a));
+    /* resume needs Paused; pause needs Running */
+    ck_assert_int_eq(worker_relay_pause(r, &e), DM_E_STATE);
+    ck_assert_str_eq(e.msg, "current stage is Paused, Running required, relay op PauseRelay");
+    ck_assert_int_eq(e.code, 40039);
+    worker_relay_free(r);
+
+    /* the source purged a file the relay still needs */
+    sql(m, "CREATE DATABASE r");
+    r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    /* a second writer on the same relay-dir is refused */
+    struct worker_relay *r2 = relay_up(g_relay);
+    st = paused_with(r2, 20000);
+    ck_assert_msg(strstr(st.err.msg, "in use by another dm-worker"), "%s", st.err.msg);
+    worker_relay_free(r2);
+    ck_assert_int_eq(worker_relay_pause(r, &e), DM_OK);
+    ck_assert_int_eq(worker_relay_pause(r, &e), DM_E_STATE);
+    master(f, sizeof f, &p);
+    sql(m, "FLUSH BINARY LOGS");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY)");
+    sql(m, "FLUSH BINARY LOGS");
+    char now[256];
+    uint64_t np;
+    master(now, sizeof now, &np);
+    sql(m, "PURGE BINARY LOGS TO '%s'", now);
+    worker_relay_free(r);
+    /* restart from relay.meta in `f`, which the source no longer has */
+    r = relay_up(g_relay);
+    st = paused_with(r, 20000);
+    ck_assert_msg(strstr(st.err.msg, "purged") && strstr(st.err.msg, f), "%s", st.err.msg);
+    ck_assert_int_eq(worker_relay_switch_master(r, &e), DM_E_STATE);
+    ck_assert_int_eq(e.code, 30034);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("relay");
+    TCase *tc = tcase_create("mariadb");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, oracle_reader_purge);
+    tcase_add_test(tc, torn_tail_and_corruption);
+    tcase_add_test(tc, bad_dir_and_purged_source);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

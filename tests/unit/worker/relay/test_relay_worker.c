@@ -1,0 +1,210 @@
+/* test_relay_worker.c - the real dm-worker with its relay unit and a subtask of
+ * binlog-type local (what dm-master sends): the Sync unit reads the relay; the source
+ * purges binlogs while the task is paused and the target still catches up from the relay;
+ * pause-relay holds the task back, resume-relay lets it through; PurgeRelay over gRPC never
+ * removes the file the task reads; kill -9 of the worker under load (3 cycles) leaves a
+ * readable relay and an identical target. */
+#include "worker_e2e.h"
+#include "testutil.h"
+
+#define SUM "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,v,s))),0)) FROM r.t"
+
+static const char *const WORK_PROC =
+    "CREATE PROCEDURE gen.w(IN n INT, IN base INT) BEGIN DECLARE i INT DEFAULT 0; "
+    "WHILE i < n DO START TRANSACTION; INSERT INTO r.t VALUES (base + i, i, 'w'); "
+    "UPDATE r.t SET v = v + 1 WHERE id = base + i - 1; COMMIT; SET i = i + 1; END WHILE; END";
+
+static void setup(void)
+{
+    char toml[4096], msg[2048];
+    e2e_env_up();
+    sql(g_src, "CREATE DATABASE gen");
+    sql(g_src, "%s", WORK_PROC);
+    master_pos();
+    spawn_worker();
+    snprintf(toml, sizeof toml,
+             "name = \"rl\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
+             "binlog-type = \"local\"\nworker-count = 4\n[meta]\nbinlog-name = \"%s\"\n"
+             "binlog-pos = %llu\n"
+             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[black-white-list]\ndo-dbs = [\"r\"]\n", g_file, g_pos, g_dst);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    sql(g_src, "CREATE DATABASE r");
+    sql(g_src, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(16))");
+}
+
+static void teardown(void)
+{
+    e2e_env_down();
+}
+
+static void insert(int base, int n)
+{
+    sql(g_src, "INSERT INTO r.t SELECT seq, seq, 'x' FROM gen.seq_%d_to_%d", base, base + n - 1);
+}
+
+static void rows_eq(int n)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d", n);
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM r.t", want, 30000));
+    ck_assert(converge(SUM, NULL, 30000));
+}
+
+static Pb__RelayStatus *relay(Pb__QueryStatusResponse **keep)
+{
+    *keep = query_status("");
+    ck_assert_ptr_nonnull((*keep)->relaystatus);
+    return (*keep)->relaystatus;
+}
+
+static bool relay_caught_up(int ms)
+{
+    long long end = tu_now_ms() + ms;
+    do {
+        Pb__QueryStatusResponse *st;
+        bool ok = relay(&st)->relaycatchupmaster;
+        protobuf_c_message_free_unpacked(&st->base, NULL);
+        if (ok)
+            return true;
+        usleep(100000);
+    } while (tu_now_ms() < end);
+    return false;
+}
+
+static bool operate_relay(Pb__RelayOp op, char *msg, size_t cap)
+{
+    Pb__OperateRelayRequest req = PB__OPERATE_RELAY_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    char det[256];
+    req.op = op;
+    ck_assert_int_eq(call("OperateRelay", &req.base, &resp, det, sizeof det), RPC_OK);
+    Pb__OperateRelayResponse *r = (Pb__OperateRelayResponse *)resp;
+    bool ok = r->result;
+    snprintf(msg, cap, "%s", r->msg);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return ok;
+}
+
+static bool purge_relay(bool inactive, const char *filename, char *msg, size_t cap)
+{
+    Pb__PurgeRelayRequest req = PB__PURGE_RELAY_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    char det[256];
+    req.inactive = inactive;
+    req.filename = (char *)(filename ? filename : "");
+    ck_assert_int_eq(call("PurgeRelay", &req.base, &resp, det, sizeof det), RPC_OK);
+    Pb__CommonWorkerResponse *r = (Pb__CommonWorkerResponse *)resp;
+    bool ok = r->result;
+    snprintf(msg, cap, "%s", r->msg);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return ok;
+}
+
+static bool relay_file_exists(const char *name)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/meta/relay_log/0-1.000001/%s", g_dir, name);
+    return access(p, F_OK) == 0;
+}
+
+START_TEST(purged_source_paused_task)
+{
+    char msg[2048], first[128];
+    insert(1, 500);
+    rows_eq(500);
+    Pb__QueryStatusResponse *st;
+    Pb__RelayStatus *rs = relay(&st);
+    ck_assert_int_eq(rs->stage, PB__STAGE__Running);
+    ck_assert_str_eq(rs->relaysubdir, "0-1.000001");
+    ck_assert_ptr_nonnull(strstr(rs->relaybinlog, "mysql-bin."));
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+    snprintf(first, sizeof first, "%s", g_file);
+
+    /* paused task, source rotates and purges everything before its current file */
+    ck_assert_msg(operate("rl", PB__TASK_OP__Pause, msg, sizeof msg), "pause: %s", msg);
+    insert(1001, 300);
+    sql(g_src, "FLUSH BINARY LOGS");
+    insert(2001, 200);
+    sql(g_src, "FLUSH BINARY LOGS");
+    ck_assert(relay_caught_up(20000));
+    master_pos();
+    char v[64];
+    for (int i = 0; i < 100; i++) {   /* MariaDB keeps a file until its binlog checkpoint */
+        sql(g_src, "PURGE BINARY LOGS TO '%s'", g_file);
+        value(g_src, "SHOW BINARY LOGS", v, sizeof v);
+        if (strcmp(v, g_file) == 0)
+            break;
+        usleep(100000);
+    }
+    ck_assert_str_eq(v, g_file);                       /* the source only has the new file */
+    ck_assert(relay_file_exists(first));
+    ck_assert_msg(operate("rl", PB__TASK_OP__Resume, msg, sizeof msg), "resume: %s", msg);
+    rows_eq(1000);
+
+    /* the task reads the newest file: purging inactive files removes the first one only */
+    ck_assert_msg(purge_relay(true, NULL, msg, sizeof msg), "purge: %s", msg);
+    ck_assert(!relay_file_exists(first));
+    ck_assert(relay_file_exists(g_file));
+    ck_assert(!purge_relay(false, NULL, msg, sizeof msg));
+    ck_assert_ptr_nonnull(strstr(msg, "code=30039"));
+
+    /* pause-relay holds the task back */
+    ck_assert_msg(operate_relay(PB__RELAY_OP__PauseRelay, msg, sizeof msg), "%s", msg);
+    ck_assert(!operate_relay(PB__RELAY_OP__PauseRelay, msg, sizeof msg));
+    ck_assert_str_eq(msg, "[code=40039:class=dm-worker:scope=internal:level=high] current stage "
+                          "is Paused, Running required, relay op PauseRelay");
+    insert(5001, 100);
+    usleep(1500000);
+    value(g_dst, "SELECT COUNT(*) FROM r.t", v, sizeof v);
+    ck_assert_str_eq(v, "1000");
+    relay(&st);
+    ck_assert_int_eq(st->relaystatus->stage, PB__STAGE__Paused);
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+    ck_assert_msg(operate_relay(PB__RELAY_OP__ResumeRelay, msg, sizeof msg), "%s", msg);
+    rows_eq(1100);
+}
+END_TEST
+
+START_TEST(kill9_under_load)
+{
+    char cmd[512];
+    insert(1, 200);
+    rows_eq(200);
+    for (int c = 0; c < 3; c++) {
+        snprintf(cmd, sizeof cmd,
+                 "mariadb -h127.0.0.1 -P%d -uroot -e 'CALL gen.w(400, %d)' >>%s/work.log 2>&1 &",
+                 g_src, 10000 * (c + 1), g_dir);
+        ck_assert_int_eq(system(cmd), 0);
+        usleep(700000);
+        stop_worker(SIGKILL);
+        if (c == 1)
+            sql(g_src, "FLUSH BINARY LOGS");
+        spawn_worker();
+        usleep(500000);
+    }
+    /* every procedure has ended: 200 + 3 x 400 rows */
+    rows_eq(1400);
+    Pb__QueryStatusResponse *st = query_status("rl");
+    ck_assert_uint_eq(st->n_subtaskstatus, 1);
+    ck_assert_int_eq(st->subtaskstatus[0]->stage, PB__STAGE__Running);
+    ck_assert_int_eq(st->relaystatus->stage, PB__STAGE__Running);
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("relay_worker");
+    TCase *tc = tcase_create("e2e");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 150);
+    tcase_add_test(tc, purged_source_paused_task);
+    tcase_add_test(tc, kill9_under_load);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

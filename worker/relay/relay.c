@@ -1,0 +1,1112 @@
+/* relay.c - the relay writer thread, relay.meta / server-uuid.index, the operations and
+ * the purger (contract in relay.h; DM v1.0.7 relay/relay.go, writer/file.go, meta.go,
+ * purger/). */
+#include "relay_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dm_error.h"
+#include "log.h"
+
+#define EV_ROTATE 4
+#define EV_QUERY 2
+#define EV_XID 16
+#define EV_FDE 15
+#define EV_GTID 162
+#define ARTIFICIAL_F 0x20
+#define FLUSH_MS 100
+#define HDR 19
+
+/* DM v1.0.7 terror codes (pkg/terror/error_list.go) */
+#define TE_RELAY_LOAD_META 30003
+#define TE_RELAY_FLUSH_META 30006
+#define TE_RELAY_UPDATE_INDEX 30007
+#define TE_RELAY_TCP_GET_EVENT 30015
+#define TE_RELAY_WRITER_FILE 30025
+#define TE_RELAY_MKDIR 30033
+#define TE_RELAY_SWITCH_NEED_GTID 30034
+#define TE_RELAY_OTHER_PURGING 30036
+#define TE_RELAY_PURGE_REQUEST 30039
+#define TE_WORKER_RELAY_STAGE 40039
+
+static const char *const stage_names[] = { "New", "Running", "Paused", "Stopped" };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void relay_err(struct worker_terr *e, int code, bool transient, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void relay_err(struct worker_terr *e, int code, bool transient, const char *fmt, ...)
+{
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    worker_terr_set(e, code, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, "%s", msg);
+    e->transient = transient;
+}
+
+bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
+                size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s%s%s", r->dir, r->subdirs[subdir], file ? "/" : "",
+                     file ? file : "");
+    return n > 0 && (size_t)n < cap;
+}
+
+/* ---- files: atomic replace, index, meta ---- */
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* write tmp + fsync + rename + fsync(dir); -1 with errno */
+static int write_atomic(const char *dir, const char *path, const char *text)
+{
+    char tmp[4200];
+    int fd, rc = -1;
+    size_t len = strlen(text);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -1;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0)
+        rc = 0;
+    close(fd);
+    if (rc == 0)
+        rc = rename(tmp, path);
+    if (rc == 0)
+        rc = fsync_dir(dir);
+    return rc;
+}
+
+static void free_subdirs(struct worker_relay *r)
+{
+    for (size_t i = 0; i < r->nsubdirs; i++)
+        free(r->subdirs[i]);
+    r->nsubdirs = 0;
+}
+
+/* server-uuid.index -> r->subdirs (caller holds mu). */
+static int load_index(struct worker_relay *r, struct worker_terr *e)
+{
+    char path[4096], line[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", r->dir, RELAY_INDEX);
+    free_subdirs(r);
+    if (!(f = fopen(path, "r")))
+        return errno == ENOENT ? DM_OK : (relay_err(e, 28001, false, "parse UUID index file %s: %s",
+                                                    path, strerror(errno)), DM_E_IO);
+    while (fgets(line, sizeof line, f) && r->nsubdirs < RELAY_MAX_SUBDIRS) {
+        line[strcspn(line, "\r\n \t")] = '\0';
+        if (line[0] && !(r->subdirs[r->nsubdirs++] = strdup(line))) {
+            fclose(f);
+            return DM_E_NOMEM;
+        }
+    }
+    fclose(f);
+    return DM_OK;
+}
+
+static int save_index(struct worker_relay *r, struct worker_terr *e)
+{
+    char path[4096], text[RELAY_MAX_SUBDIRS * 170] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < r->nsubdirs; i++)
+        off += (size_t)snprintf(text + off, sizeof text - off, "%s\n", r->subdirs[i]);
+    snprintf(path, sizeof path, "%s/%s", r->dir, RELAY_INDEX);
+    if (write_atomic(r->dir, path, text) != 0) {
+        relay_err(e, TE_RELAY_UPDATE_INDEX, false, "update UUID index file %s: %s", path,
+                  strerror(errno));
+        return DM_E_IO;
+    }
+    return DM_OK;
+}
+
+/* Parse relay.meta of the newest sub-directory into meta_file/meta_pos/gtid. */
+static int load_meta(struct worker_relay *r, bool *found, struct worker_terr *e)
+{
+    char path[4096], line[1400];
+    FILE *f;
+    *found = false;
+    if (!relay_path(r, r->nsubdirs - 1, RELAY_META, path, sizeof path))
+        return DM_E_INVAL;
+    if (!(f = fopen(path, "r"))) {
+        if (errno == ENOENT)
+            return DM_OK;
+        relay_err(e, TE_RELAY_LOAD_META, false, "load meta data %s: %s", path, strerror(errno));
+        return DM_E_IO;
+    }
+    r->meta_file[0] = '\0';
+    r->meta_pos = 4;
+    r->gtid[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        char v[1300];
+        unsigned long long p;
+        if (sscanf(line, "binlog-name = \"%255[^\"]\"", v) == 1)
+            memcpy(r->meta_file, v, strlen(v) + 1);
+        else if (sscanf(line, "binlog-pos = %llu", &p) == 1)
+            r->meta_pos = p;
+        else if (sscanf(line, "binlog-gtid = \"%1023[^\"]\"", v) == 1)
+            memcpy(r->gtid, v, strlen(v) + 1);
+    }
+    fclose(f);
+    *found = r->meta_file[0] != '\0';
+    if (!*found) {
+        relay_err(e, TE_RELAY_LOAD_META, false, "load meta data %s: no binlog-name", path);
+        return DM_E_PARSE;
+    }
+    return DM_OK;
+}
+
+static int save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
+                     struct worker_terr *e)
+{
+    char path[4096], dir[4096], text[1600];
+    if (!relay_path(r, r->nsubdirs - 1, RELAY_META, path, sizeof path) ||
+        !relay_path(r, r->nsubdirs - 1, NULL, dir, sizeof dir))
+        return DM_E_INVAL;
+    snprintf(text, sizeof text, "binlog-name = \"%s\"\nbinlog-pos = %" PRIu64
+             "\nbinlog-gtid = \"%s\"\n", file, pos, gtid);
+    if (write_atomic(dir, path, text) != 0) {
+        relay_err(e, TE_RELAY_FLUSH_META, false, "flush local meta %s: %s", path, strerror(errno));
+        return DM_E_IO;
+    }
+    return DM_OK;
+}
+
+/* ---- GTID set (MariaDB: one domain-server-seq per domain) ---- */
+
+static void gtid_set_update(char *set, size_t cap, const struct bl_event *g)
+{
+    char out[1024] = "", pfx[24];
+    const char *p = set;
+    bool done = false;
+    size_t off = 0;
+    snprintf(pfx, sizeof pfx, "%" PRIu32 "-", g->gtid_domain);
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool same = strncmp(p, pfx, strlen(pfx)) == 0;
+        off += (size_t)snprintf(out + off, sizeof out - off, "%s%.*s", off ? "," : "",
+                                same ? (int)strlen(g->gtid) : (int)n, same ? g->gtid : p);
+        done = done || same;
+        p += n + (p[n] == ',');
+        if (off >= sizeof out)
+            return;
+    }
+    if (!done)
+        snprintf(out + off, sizeof out - off, "%s%s", off ? "," : "", g->gtid);
+    snprintf(set, cap, "%s", out);
+}
+
+/* ---- the writer ---- */
+
+struct wstate {
+    int fd;
+    char file[256];
+    uint64_t end;
+    bool in_txn;
+    char pending_gtid[64];
+    struct bl_event gtid_ev;       /* the pending transaction's GTID */
+    char safe_file[256];
+    uint64_t safe_pos;
+    char safe_gtid[1024];
+    bool dirty;
+    int64_t last_flush;
+};
+
+static void publish(struct worker_relay *r, const struct wstate *w)
+{
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->file, sizeof r->file, "%s", w->file);
+    r->end = w->end;
+    r->seq++;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int flush(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
+{
+    if (!w->dirty)
+        return DM_OK;
+    if (w->fd >= 0 && fdatasync(w->fd) != 0) {
+        relay_err(e, TE_RELAY_WRITER_FILE, false, "fdatasync relay log file %s: %s", w->file,
+                  strerror(errno));
+        return DM_E_IO;
+    }
+    int rc = save_meta(r, w->safe_file, w->safe_pos, w->safe_gtid, e);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->meta_file, sizeof r->meta_file, "%s", w->safe_file);
+    r->meta_pos = w->safe_pos;
+    snprintf(r->gtid, sizeof r->gtid, "%s", w->safe_gtid);
+    pthread_mutex_unlock(&r->mu);
+    w->dirty = false;
+    w->last_flush = now_ms();
+    return DM_OK;
+}
+
+static int write_all(struct worker_relay *r, struct wstate *w, const uint8_t *p, size_t n,
+                     struct worker_terr *e)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pwrite(w->fd, p + done, n - done, (off_t)(w->end + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            char path[4096];
+            int en = k < 0 ? errno : ENOSPC;
+            relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path);
+            if (ftruncate(w->fd, (off_t)w->end) != 0) { /* never leave a torn event */ }
+            relay_err(e, TE_RELAY_WRITER_FILE, false, "write relay log file %s: %s", path,
+                      strerror(en));
+            return DM_E_IO;
+        }
+        done += (size_t)k;
+    }
+    w->end += n;
+    return DM_OK;
+}
+
+static void close_file(struct wstate *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+}
+
+/* Open (create) the current file for writing; size checked against what we expect. */
+static int open_file(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
+{
+    char path[4096];
+    struct stat st;
+    if (!relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path))
+        return DM_E_INVAL;
+    w->fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (w->fd < 0 || fstat(w->fd, &st) != 0) {
+        relay_err(e, TE_RELAY_WRITER_FILE, false, "open relay log file %s: %s", path,
+                  strerror(errno));
+        close_file(w);
+        return DM_E_IO;
+    }
+    w->end = (uint64_t)st.st_size;
+    if (w->end < 4) {
+        static const uint8_t magic[4] = { 0xfe, 'b', 'i', 'n' };
+        if (ftruncate(w->fd, 0) != 0) { /* rewritten below */ }
+        w->end = 0;
+        return write_all(r, w, magic, 4, e);
+    }
+    return DM_OK;
+}
+
+static void safe_point(struct wstate *w)
+{
+    snprintf(w->safe_file, sizeof w->safe_file, "%s", w->file);
+    w->safe_pos = w->end;
+    w->dirty = true;
+}
+
+static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
+                     struct worker_terr *e)
+{
+    bool fake = (ev->flags & ARTIFICIAL_F) || ev->log_pos == 0 || ev->timestamp == 0;
+    int rc = DM_OK;
+    if (!fake) {
+        if (w->fd < 0)
+            return relay_err(e, 30021, false, "ROTATE event to %s received without an open relay log file",
+                             ev->file), DM_E_PARSE;
+        if (ev->log_pos > w->end) {
+            if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
+                return rc;
+        }
+        if (fdatasync(w->fd) != 0)
+            return relay_err(e, TE_RELAY_WRITER_FILE, false, "fdatasync relay log file %s: %s",
+                             w->file, strerror(errno)), DM_E_IO;
+    }
+    if (strcmp(ev->file, w->file) != 0) {
+        close_file(w);
+        snprintf(w->file, sizeof w->file, "%s", ev->file);
+        w->end = 0;
+        if (!fake) {
+            snprintf(w->safe_file, sizeof w->safe_file, "%s", w->file);
+            w->safe_pos = 4;
+            w->dirty = true;
+            rc = flush(r, w, e);
+        }
+    }
+    return rc;
+}
+
+static int on_fde(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
+                  struct worker_terr *e)
+{
+    int rc;
+    if (w->fd >= 0 && w->end > 4)
+        return DM_OK;                    /* the FDE a reconnect sends: already written */
+    if (w->fd < 0 && (rc = open_file(r, w, e)))
+        return rc;
+    if (w->end > 4)
+        return DM_OK;
+    if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
+        return rc;
+    safe_point(w);
+    publish(r, w);
+    return DM_OK;
+}
+
+static void txn_track(struct wstate *w, const struct bl_event *ev)
+{
+    bool end = false;
+    if (ev->kind == BL_EV_GTID) {
+        w->in_txn = true;
+        w->gtid_ev = *ev;
+        w->pending_gtid[0] = '1';
+    } else if (ev->kind == BL_EV_QUERY) {
+        if (strcmp(ev->query, "BEGIN") == 0)
+            w->in_txn = true;
+        else
+            end = true;
+    } else if (ev->kind == BL_EV_XID) {
+        end = true;
+    }
+    if (end) {
+        w->in_txn = false;
+        if (w->pending_gtid[0])
+            gtid_set_update(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev);
+        w->pending_gtid[0] = '\0';
+    }
+    if (!w->in_txn)
+        safe_point(w);
+}
+
+static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
+                    struct worker_terr *e)
+{
+    int rc;
+    if (ev->type == EV_ROTATE)
+        return on_rotate(r, w, ev, e);
+    if (ev->type == EV_FDE)
+        return on_fde(r, w, ev, e);
+    if ((ev->flags & ARTIFICIAL_F) || ev->log_pos == 0)
+        return DM_OK;                    /* fake GTID_LIST etc.: not in the source file */
+    if (w->fd < 0)
+        return relay_err(e, 30019, false, "binlog event in %s before its FORMAT_DESCRIPTION event",
+                         w->file), DM_E_PARSE;
+    if (ev->raw_len > ev->log_pos)
+        return relay_err(e, TE_RELAY_TCP_GET_EVENT, false, "binlog event in %s with log_pos smaller than its size",
+                         w->file), DM_E_PARSE;
+    uint64_t start = ev->log_pos - ev->raw_len;
+    if (start < w->end)
+        return DM_OK;                    /* duplicate (already written) */
+    if (start > w->end) {
+        char a[64];
+        snprintf(a, sizeof a, "%" PRIu64 " to %" PRIu64, w->end, start);
+        return relay_err(e, TE_RELAY_WRITER_FILE, false,
+                         "relay log file %s would have a hole from %s (the source sent an event "
+                         "past the end of the relay file; not supported)", w->file, a), DM_E_PARSE;
+    }
+    if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
+        return rc;
+    txn_track(w, ev);
+    publish(r, w);
+    return DM_OK;
+}
+
+/* ---- start of a session: directory, sub-directory, recovery ---- */
+
+static int ensure_dir(struct worker_relay *r, struct worker_terr *e)
+{
+    char probe[4200];
+    int fd;
+    if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) {
+        relay_err(e, TE_RELAY_MKDIR, false, "relay log directory %s: %s", r->dir, strerror(errno));
+        return DM_E_IO;
+    }
+    snprintf(probe, sizeof probe, "%s/.write-probe", r->dir);
+    fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        relay_err(e, TE_RELAY_MKDIR, false, "relay log directory %s is not writable: %s", r->dir,
+                  strerror(errno));
+        return DM_E_IO;
+    }
+    close(fd);
+    unlink(probe);
+    if (r->lock_fd < 0) {   /* one writer per relay-dir, also across processes */
+        snprintf(probe, sizeof probe, "%s/.lock", r->dir);
+        fd = open(probe, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            relay_err(e, TE_RELAY_MKDIR, false, "relay log directory %s is in use by another "
+                      "dm-worker (each worker needs its own relay-dir)", r->dir);
+            if (fd >= 0)
+                close(fd);
+            return DM_E_CONFLICT;
+        }
+        r->lock_fd = fd;
+    }
+    return DM_OK;
+}
+
+static int source_err(struct worker_relay *r, int rc, const char *what, const char *err,
+                      struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                    "relay: source %s:%d: %s: %s", r->host, r->cfg.src.port, what, err);
+    e->transient = rc == DM_E_UNAVAILABLE;
+    return rc;
+}
+
+/* DM's reSetupMeta: a new sub-directory "<uuid>.<suffix+1>" starting at
+ * relay-binlog-name (first one only) or the source's current file, position 4. */
+static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_terr *e)
+{
+    char name[160], path[4096], file[256] = "", gtid[1024] = "", err[512] = "";
+    uint64_t pos = 0;
+    unsigned long suffix = 0;
+    int rc;
+    if (r->nsubdirs >= RELAY_MAX_SUBDIRS)
+        return relay_err(e, TE_RELAY_UPDATE_INDEX, false, "too many relay sub-directories in %s",
+                         r->dir), DM_E_TOO_LARGE;
+    if (r->nsubdirs) {
+        const char *dot = strrchr(r->subdirs[r->nsubdirs - 1], '.');
+        suffix = dot ? strtoul(dot + 1, NULL, 10) : 0;
+    }
+    rc = bl_source_status(&r->cfg.src, file, sizeof file, &pos, gtid, sizeof gtid, err, sizeof err);
+    if (rc)
+        return source_err(r, rc, "SHOW MASTER STATUS", err, e);
+    if (r->nsubdirs == 0 && r->binlog_name && r->binlog_name[0])
+        snprintf(file, sizeof file, "%s", r->binlog_name);
+    snprintf(name, sizeof name, "%s.%06lu", uuid, suffix + 1);
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return relay_err(e, TE_RELAY_MKDIR, false, "relay log sub-directory %s: %s", path,
+                         strerror(errno)), DM_E_IO;
+    pthread_mutex_lock(&r->mu);
+    if (!(r->subdirs[r->nsubdirs] = strdup(name))) {
+        pthread_mutex_unlock(&r->mu);
+        return DM_E_NOMEM;
+    }
+    r->nsubdirs++;
+    r->file[0] = '\0';
+    r->end = 0;
+    pthread_mutex_unlock(&r->mu);
+    if ((rc = save_index(r, e)))
+        return rc;
+    if (r->nsubdirs > 1 && !r->gtid[0])
+        snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
+    dm_log_kv(DM_LOG_INFO, "relay: new sub-directory", "sub-dir", name, "binlog", file, NULL);
+    return save_meta(r, file, 4, r->nsubdirs > 1 ? r->gtid : "", e) ? DM_E_IO
+           : (snprintf(r->meta_file, sizeof r->meta_file, "%s", file), r->meta_pos = 4, DM_OK);
+}
+
+/* Walk the events of a relay file up to `limit`: every header must be sane and end
+ * exactly at limit (else the file is corrupt before the meta position). */
+static int verify_file(const char *path, int fd, uint64_t limit, struct worker_terr *e)
+{
+    uint8_t h[HDR], magic[4];
+    uint64_t off = 4;
+    char at[64];
+    if (limit < 4 || pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\xfe" "bin", 4) != 0)
+        goto bad;
+    while (off < limit) {
+        if (pread(fd, h, HDR, (off_t)off) != HDR)
+            goto bad;
+        uint64_t len = le(h + 9, 4);
+        if (len < HDR || off + len > limit)
+            goto bad;
+        off += len;
+    }
+    return DM_OK;
+bad:
+    snprintf(at, sizeof at, "%" PRIu64, off);
+    relay_err(e, TE_RELAY_WRITER_FILE, false,
+              "relay log file %s is corrupt at offset %s (before the position in relay.meta); "
+              "remove the relay sub-directory or purge it, then resume-relay", path, at);
+    return DM_E_PARSE;
+}
+
+/* First session of the process: cut the current file back to the meta position (a kill
+ * -9 may have left events, maybe torn, past it; they are fetched again). */
+static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
+{
+    char path[4096];
+    struct stat st;
+    int rc = DM_OK;
+    snprintf(w->file, sizeof w->file, "%s", r->meta_file);
+    if (!relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path))
+        return DM_E_INVAL;
+    if (stat(path, &st) != 0) {
+        w->end = 0;
+        return DM_OK;
+    }
+    if ((uint64_t)st.st_size < r->meta_pos)
+        return relay_err(e, 30024, false, "relay log file %s is shorter than the position in relay.meta",
+                         path), DM_E_PARSE;
+    if ((rc = open_file(r, w, e)))
+        return rc;
+    if (r->meta_pos > 4 && (rc = verify_file(path, w->fd, r->meta_pos, e)))
+        return rc;
+    if (w->end > r->meta_pos) {
+        char a[64];
+        snprintf(a, sizeof a, "%" PRIu64 " -> %" PRIu64, w->end, r->meta_pos);
+        dm_log_kv(DM_LOG_WARN, "relay: truncating relay log file to relay.meta", "file", path,
+                  "size", a, NULL);
+        if (ftruncate(w->fd, (off_t)r->meta_pos) != 0 || fdatasync(w->fd) != 0)
+            return relay_err(e, TE_RELAY_WRITER_FILE, false, "truncate %s: %s", path,
+                             strerror(errno)), DM_E_IO;
+        w->end = r->meta_pos;
+    }
+    if (w->end <= 4)
+        close_file(w);                   /* written again from the FDE */
+    return DM_OK;
+}
+
+static int session_start(struct worker_relay *r, struct wstate *w, bool first,
+                         struct worker_terr *e)
+{
+    char uuid[128], err[512] = "";
+    bool found = false;
+    int rc;
+    if ((rc = ensure_dir(r, e)))
+        return rc;
+    if (r->binlog_gtid && r->binlog_gtid[0] && r->cfg.enable_gtid) {
+        relay_err(e, WTE_WORKER_NOT_SUPPORTED, false,
+                  "relay-binlog-gtid %s: starting the relay from a GTID is not supported by this "
+                  "worker yet (use relay-binlog-name)", r->binlog_gtid);
+        return DM_E_NOT_SUPPORTED;
+    }
+    if ((rc = bl_source_uuid(&r->cfg.src, uuid, sizeof uuid, err, sizeof err)))
+        return source_err(r, rc, "server uuid", err, e);
+    pthread_mutex_lock(&r->mu);
+    rc = load_index(r, e);
+    pthread_mutex_unlock(&r->mu);
+    if (rc)
+        return rc;
+    if (r->nsubdirs) {
+        const char *last = r->subdirs[r->nsubdirs - 1];
+        size_t ul = strlen(uuid);
+        if (strncmp(last, uuid, ul) == 0 && last[ul] == '.' && (rc = load_meta(r, &found, e)))
+            return rc;
+    }
+    if (!found) {
+        if ((rc = add_subdir(r, uuid, e)))
+            return rc;
+        first = true;
+    }
+    if (first) {
+        close_file(w);
+        snprintf(w->safe_file, sizeof w->safe_file, "%s", r->meta_file);
+        w->safe_pos = r->meta_pos;
+        snprintf(w->safe_gtid, sizeof w->safe_gtid, "%s", r->gtid);
+        w->in_txn = false;
+        if ((rc = recover(r, w, e)))
+            return rc;
+    }
+    publish(r, w);
+    return DM_OK;
+}
+
+/* Where the source stream restarts: the end of what was written (an event boundary). */
+static void resume_point(const struct wstate *w, char *file, size_t cap, uint64_t *pos)
+{
+    snprintf(file, cap, "%s", w->file);
+    *pos = w->end >= 4 && w->fd >= 0 && w->end > 4 ? w->end : 4;
+}
+
+static bool should_run(struct worker_relay *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool run = !r->stop && r->stage == WORKER_RELAY_RUNNING;
+    pthread_mutex_unlock(&r->mu);
+    return run;
+}
+
+static int read_loop(struct worker_relay *r, struct wstate *w, struct bl_reader *rd,
+                     struct worker_terr *e)
+{
+    char err[512] = "";
+    while (should_run(r)) {
+        struct bl_event *ev = NULL;
+        int rc = bl_reader_next(rd, 100, &ev, err, sizeof err);
+        if (rc == DM_E_TIMEOUT) {
+            if ((rc = flush(r, w, e)))
+                return rc;
+            continue;
+        }
+        if (rc == DM_E_CANCELLED)
+            return DM_OK;
+        if (rc) {
+            if (strstr(err, "(1236)"))
+                return relay_err(e, TE_RELAY_TCP_GET_EVENT, false,
+                                 "the source purged binlog file %s that the relay still needs "
+                                 "(or it does not exist): %s", w->file, err), DM_E_NOT_FOUND;
+            return source_err(r, rc, "read binlog", err, e);
+        }
+        if ((rc = on_event(r, w, ev, e)))
+            return rc;
+        if (w->dirty && now_ms() - w->last_flush >= FLUSH_MS && (rc = flush(r, w, e)))
+            return rc;
+    }
+    return DM_OK;
+}
+
+static int session(struct worker_relay *r, struct wstate *w, bool first, struct worker_terr *e)
+{
+    char file[256], err[512] = "";
+    uint64_t pos;
+    struct bl_reader *rd = NULL;
+    int rc = session_start(r, w, first, e);
+    if (rc)
+        return rc;
+    if (!w->file[0])
+        snprintf(w->file, sizeof w->file, "%s", r->meta_file);
+    resume_point(w, file, sizeof file, &pos);
+    rc = bl_reader_open(&r->cfg.src, file, pos, &rd, err, sizeof err);
+    if (rc) {
+        if (strstr(err, "1236"))
+            return relay_err(e, TE_RELAY_TCP_GET_EVENT, false,
+                             "the source purged binlog file %s that the relay still needs (or it "
+                             "does not exist): %s", file, err), DM_E_NOT_FOUND;
+        return source_err(r, rc, "open binlog stream", err, e);
+    }
+    pthread_mutex_lock(&r->mu);
+    r->reader = rd;
+    r->has_err = false;
+    bool stop = r->stop || r->stage != WORKER_RELAY_RUNNING;
+    pthread_mutex_unlock(&r->mu);
+    if (stop)
+        bl_reader_close(rd);
+    dm_log_kv(DM_LOG_INFO, "relay: reading the source", "binlog", file, NULL);
+    rc = read_loop(r, w, rd, e);
+    struct worker_terr e2;
+    if (flush(r, w, rc ? &e2 : e) && !rc)
+        rc = DM_E_IO;
+    pthread_mutex_lock(&r->mu);
+    r->reader = NULL;
+    pthread_mutex_unlock(&r->mu);
+    bl_reader_free(rd);
+    return rc;
+}
+
+static void timed_wait(struct worker_relay *r, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&r->cond, &r->mu, &ts);
+}
+
+static void *writer_main(void *arg)
+{
+    struct worker_relay *r = arg;
+    struct wstate w;
+    bool first = true;
+    int64_t backoff = 1000;
+    memset(&w, 0, sizeof w);
+    w.fd = -1;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        if (r->stage != WORKER_RELAY_RUNNING) {
+            pthread_cond_wait(&r->cond, &r->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&r->mu);
+        struct worker_terr e;
+        memset(&e, 0, sizeof e);
+        int rc = session(r, &w, first, &e);
+        pthread_mutex_lock(&r->mu);
+        if (rc == DM_OK) {
+            backoff = 1000;
+            continue;
+        }
+        r->err = e;
+        r->has_err = true;
+        char msg[1200];
+        worker_terr_string(&e, msg, sizeof msg);
+        dm_log_kv(DM_LOG_ERROR, "relay: error", "error", msg, NULL);
+        if (e.transient && !r->stop) {
+            timed_wait(r, backoff);
+            backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+        } else if (r->stage == WORKER_RELAY_RUNNING) {
+            r->stage = WORKER_RELAY_PAUSED;  /* DM: the relay unit ends Paused with its error */
+            first = true;                    /* a resume re-checks everything */
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    close_file(&w);
+    return NULL;
+}
+
+/* ---- purge (DM purger: files before the earliest active relay log) ---- */
+
+static int cmp_sub(const struct worker_relay *r, const char *sub)
+{
+    for (size_t i = 0; i < r->nsubdirs; i++)
+        if (strcmp(r->subdirs[i], sub) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool binlog_name(const char *n)
+{
+    const char *dot = strrchr(n, '.');
+    return dot && dot != n && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) &&
+           strcmp(n, RELAY_META) != 0;
+}
+
+/* Remove binlog files of sub-directory i that sort before `before` (NULL: all) and, when
+ * safe_time > 0, were modified before it. */
+static int purge_dir(struct worker_relay *r, size_t i, const char *before, int64_t safe_time,
+                     int *removed, struct worker_terr *e)
+{
+    char dir[4096], path[4400];
+    DIR *d;
+    struct dirent *de;
+    if (!relay_path(r, i, NULL, dir, sizeof dir) || !(d = opendir(dir)))
+        return DM_OK;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (!binlog_name(de->d_name) || (before && strcmp(de->d_name, before) >= 0))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stat(path, &st) != 0 || (safe_time > 0 && st.st_mtime >= safe_time))
+            continue;
+        if (unlink(path) != 0) {
+            relay_err(e, 30041, false, "remove relay log file %s: %s", path, strerror(errno));
+            closedir(d);
+            return DM_E_IO;
+        }
+        (*removed)++;
+        dm_log_kv(DM_LOG_INFO, "relay: purged", "file", path, NULL);
+    }
+    closedir(d);
+    return DM_OK;
+}
+
+/* Purge everything before (sub, file), capped at the earliest active relay log. */
+static int purge_before(struct worker_relay *r, size_t sub, const char *file, int64_t safe_time,
+                        struct worker_terr *e)
+{
+    struct relay_active act;
+    int rc = DM_OK, removed = 0;
+    char cap_file[256];
+    pthread_mutex_lock(&r->mu);
+    if (r->purging) {
+        pthread_mutex_unlock(&r->mu);
+        relay_err(e, TE_RELAY_OTHER_PURGING, false, "%s is purging", "relay purger");
+        return DM_E_STATE;
+    }
+    if (!r->file[0] || r->nsubdirs == 0) {
+        pthread_mutex_unlock(&r->mu);
+        relay_err(e, 30038, false, "no active relay log file found");
+        return DM_E_STATE;
+    }
+    r->purging = true;
+    /* active = the writer's file, or an earlier one a stream reads */
+    size_t asub = r->nsubdirs - 1;
+    snprintf(cap_file, sizeof cap_file, "%s", r->file);
+    if (relay_streams_earliest(r, &act) &&
+        (act.subdir < asub || (act.subdir == asub && strcmp(act.file, cap_file) < 0))) {
+        asub = act.subdir;
+        snprintf(cap_file, sizeof cap_file, "%s", act.file);
+    }
+    if (sub > asub || (sub == asub && file && strcmp(file, cap_file) > 0)) {
+        sub = asub;
+        file = cap_file;
+    }
+    for (size_t i = 0; i <= sub && rc == DM_OK; i++)
+        rc = purge_dir(r, i, i == sub ? file : NULL, safe_time, &removed, e);
+    r->purging = false;
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_req *q,
+                       struct worker_terr *e)
+{
+    size_t sub;
+    pthread_mutex_lock(&r->mu);
+    sub = r->nsubdirs ? r->nsubdirs - 1 : 0;
+    if (q->filename && q->filename[0] && q->sub_dir && q->sub_dir[0]) {
+        int i = cmp_sub(r, q->sub_dir);
+        if (i < 0) {
+            pthread_mutex_unlock(&r->mu);
+            relay_err(e, 30040, false, "UUID %s not found in UUIDs of server-uuid.index",
+                      q->sub_dir);
+            return DM_E_NOT_FOUND;
+        }
+        sub = (size_t)i;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (q->inactive)
+        return purge_before(r, SIZE_MAX, NULL, 0, e);
+    if (q->time > 0)
+        return purge_before(r, SIZE_MAX, NULL, q->time, e);
+    if (q->filename && q->filename[0]) {
+        if (!binlog_name(q->filename)) {
+            relay_err(e, 30004, false, "binlog filename %s not valid", q->filename);
+            return DM_E_INVAL;
+        }
+        return purge_before(r, sub, q->filename, 0, e);
+    }
+    relay_err(e, TE_RELAY_PURGE_REQUEST, false,
+              "request %s not valid: one of inactive, time or filename is required",
+              "PurgeRelay");
+    return DM_E_INVAL;
+}
+
+static void auto_purge(struct worker_relay *r)
+{
+    struct worker_terr e;
+    int rc = DM_OK;
+    if (r->cfg.purge_expires_h > 0) {
+        rc = purge_before(r, SIZE_MAX, NULL, (int64_t)time(NULL) - r->cfg.purge_expires_h * 3600,
+                          &e);
+    }
+    if (rc == DM_OK && r->cfg.purge_remain_space_gb > 0) {
+        struct statvfs vs;
+        if (statvfs(r->dir, &vs) == 0 &&
+            (uint64_t)vs.f_bavail * vs.f_frsize < (uint64_t)r->cfg.purge_remain_space_gb << 30)
+            rc = purge_before(r, SIZE_MAX, NULL, 0, &e);
+    }
+    if (rc) {
+        char msg[1200];
+        worker_terr_string(&e, msg, sizeof msg);
+        dm_log_kv(DM_LOG_WARN, "relay: auto purge", "error", msg, NULL);
+    }
+}
+
+static void *purger_main(void *arg)
+{
+    struct worker_relay *r = arg;
+    int64_t interval = r->cfg.purge_interval_s > 0 ? r->cfg.purge_interval_s : 3600;
+    int64_t next = now_ms() + interval * 1000;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        timed_wait(r, 1000);
+        if (r->stop || now_ms() < next)
+            continue;
+        next = now_ms() + interval * 1000;
+        pthread_mutex_unlock(&r->mu);
+        auto_purge(r);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- lifecycle and operations ---- */
+
+static char *dup0(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **out)
+{
+    struct worker_relay *r = calloc(1, sizeof *r);
+    *out = NULL;
+    if (!r)
+        return DM_E_NOMEM;
+    r->cfg = *cfg;
+    r->dir = dup0(cfg->dir);
+    r->host = dup0(cfg->src.host);
+    r->user = dup0(cfg->src.user);
+    r->password = dup0(cfg->src.password);
+    r->binlog_name = dup0(cfg->binlog_name);
+    r->binlog_gtid = dup0(cfg->binlog_gtid);
+    r->cfg.src.host = r->host;
+    r->cfg.src.user = r->user;
+    r->cfg.src.password = r->password;
+    r->cfg.src.relay = true;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    r->lock_fd = -1;
+    r->stage = WORKER_RELAY_RUNNING;
+    if (!r->dir || !r->host || !r->user || !r->password || !r->binlog_name || !r->binlog_gtid) {
+        worker_relay_free(r);
+        return DM_E_NOMEM;
+    }
+    if (pthread_create(&r->thread, NULL, writer_main, r) != 0) {
+        r->stage = WORKER_RELAY_NEW;
+        worker_relay_free(r);
+        return DM_E_INTERNAL;
+    }
+    if (pthread_create(&r->purger, NULL, purger_main, r) != 0) {
+        worker_relay_free(r);
+        return DM_E_INTERNAL;
+    }
+    r->stage = r->stage == WORKER_RELAY_NEW ? WORKER_RELAY_RUNNING : r->stage;
+    *out = r;
+    return DM_OK;
+}
+
+void worker_relay_free(struct worker_relay *r)
+{
+    if (!r)
+        return;
+    bool started = r->stage != WORKER_RELAY_NEW;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    if (r->reader)
+        bl_reader_close(r->reader);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+    if (started) {
+        pthread_join(r->thread, NULL);
+        if (r->purger)
+            pthread_join(r->purger, NULL);
+    }
+    free_subdirs(r);
+    if (r->lock_fd >= 0)
+        close(r->lock_fd);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cond);
+    free(r->dir);
+    free(r->host);
+    free(r->user);
+    free(r->password);
+    free(r->binlog_name);
+    free(r->binlog_gtid);
+    free(r);
+}
+
+static int stage_err(struct worker_relay *r, enum worker_relay_stage need, const char *op,
+                     struct worker_terr *e)
+{
+    worker_terr_set(e, TE_WORKER_RELAY_STAGE, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
+                    WTE_LEVEL_HIGH, "current stage is %s, %s required, relay op %s",
+                    stage_names[r->stage], stage_names[need], op);
+    return DM_E_STATE;
+}
+
+int worker_relay_pause(struct worker_relay *r, struct worker_terr *e)
+{
+    int rc = DM_OK;
+    pthread_mutex_lock(&r->mu);
+    if (r->stage != WORKER_RELAY_RUNNING) {
+        rc = stage_err(r, WORKER_RELAY_RUNNING, "PauseRelay", e);
+    } else {
+        r->stage = WORKER_RELAY_PAUSED;
+        if (r->reader)
+            bl_reader_close(r->reader);
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+int worker_relay_resume(struct worker_relay *r, struct worker_terr *e)
+{
+    int rc = DM_OK;
+    pthread_mutex_lock(&r->mu);
+    if (r->stage != WORKER_RELAY_PAUSED) {
+        rc = stage_err(r, WORKER_RELAY_PAUSED, "ResumeRelay", e);
+    } else {
+        r->stage = WORKER_RELAY_RUNNING;
+        r->has_err = false;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+int worker_relay_switch_master(struct worker_relay *r, struct worker_terr *e)
+{
+    int rc;
+    pthread_mutex_lock(&r->mu);
+    if (!r->cfg.enable_gtid) {
+        relay_err(e, TE_RELAY_SWITCH_NEED_GTID, false,
+                  "can only switch relay's master server when GTID enabled");
+        rc = DM_E_STATE;
+    } else if (r->stage != WORKER_RELAY_PAUSED) {
+        rc = stage_err(r, WORKER_RELAY_PAUSED, "switch master", e);
+    } else {
+        worker_terr_set(e, WTE_WORKER_NOT_SUPPORTED, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
+                        WTE_LEVEL_HIGH, "switch-relay-master (GTID relay) not supported by this "
+                        "worker yet");
+        rc = DM_E_NOT_SUPPORTED;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+void relay_hold_drop(struct worker_relay *r, const char *owner)
+{
+    for (size_t i = 0; i < r->nholds; i++) {
+        if (strcmp(r->holds[i].owner, owner) == 0) {
+            r->holds[i] = r->holds[--r->nholds];
+            return;
+        }
+    }
+}
+
+void worker_relay_hold(struct worker_relay *r, const char *owner, const char *file)
+{
+    pthread_mutex_lock(&r->mu);
+    relay_hold_drop(r, owner);
+    if (file && file[0] && r->nholds < RELAY_MAX_STREAMS && strlen(owner) < 128 &&
+        strlen(file) < 256) {
+        struct relay_hold *h = &r->holds[r->nholds++];
+        memcpy(h->owner, owner, strlen(owner) + 1);
+        memcpy(h->file, file, strlen(file) + 1);
+        h->subdir = r->nsubdirs ? r->nsubdirs - 1 : 0;
+    } else if (file && file[0]) {
+        dm_log_kv(DM_LOG_WARN, "relay: hold not kept (too many)", "owner", owner, "file", file,
+                  NULL);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void worker_relay_status(struct worker_relay *r, struct worker_relay_status *st)
+{
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&r->mu);
+    st->stage = r->stage;
+    if (r->nsubdirs)
+        snprintf(st->sub_dir, sizeof st->sub_dir, "%s", r->subdirs[r->nsubdirs - 1]);
+    snprintf(st->file, sizeof st->file, "%s", r->file);
+    st->pos = r->end;
+    snprintf(st->gtid, sizeof st->gtid, "%s", r->gtid);
+    st->has_err = r->has_err;
+    st->err = r->err;
+    pthread_mutex_unlock(&r->mu);
+}

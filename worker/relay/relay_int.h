@@ -1,0 +1,61 @@
+/* relay_int.h - state shared by relay.c (writer, operations, purge) and relay_stream.c
+ * (local readers). Not a public contract: include relay.h. Everything below `mu` is
+ * guarded by it. */
+#ifndef DM_WORKER_RELAY_INT_H
+#define DM_WORKER_RELAY_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "relay.h"
+
+#define RELAY_MAX_SUBDIRS 256
+#define RELAY_MAX_STREAMS 256
+#define RELAY_INDEX "server-uuid.index"
+#define RELAY_META "relay.meta"
+
+struct relay_stream;
+
+struct worker_relay {
+    struct worker_relay_cfg cfg;  /* strings owned (copies) */
+    char *dir, *host, *user, *password, *binlog_name, *binlog_gtid;
+    pthread_t thread, purger;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;          /* stage changes and every publish */
+    enum worker_relay_stage stage;
+    bool stop;
+    bool has_err;
+    struct worker_terr err;
+    struct bl_reader *reader;     /* the writer's source stream (to interrupt it) */
+    char *subdirs[RELAY_MAX_SUBDIRS];
+    size_t nsubdirs;
+    char file[256];               /* current file of the newest sub-directory ("" not ready) */
+    uint64_t end;                 /* complete events written to it */
+    char meta_file[256];          /* last transaction boundary (relay.meta) */
+    uint64_t meta_pos;
+    char gtid[1024];
+    uint64_t seq;                 /* bumped at every publish */
+    struct relay_stream *streams[RELAY_MAX_STREAMS];
+    size_t nstreams;
+    struct relay_hold { char owner[128]; size_t subdir; char file[256]; } holds[RELAY_MAX_STREAMS];
+    size_t nholds;
+    bool purging;
+    int lock_fd;                  /* flock on <dir>/.lock, held while the relay exists */
+};
+
+/* Position of a stream for the purge rule: sub-directory index and file. */
+struct relay_active {
+    size_t subdir;
+    char file[256];
+};
+
+/* relay.c: drop owner's hold (under mu). */
+void relay_hold_drop(struct worker_relay *r, const char *owner);
+/* relay_stream.c: the earliest file any stream reads or a hold keeps (false when none),
+ * under mu. */
+bool relay_streams_earliest(struct worker_relay *r, struct relay_active *out);
+/* "<dir>/<subdir>/<file>" into out; false when it does not fit. */
+bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
+                size_t cap);
+
+#endif /* DM_WORKER_RELAY_INT_H */

@@ -1,0 +1,369 @@
+/* relay_stream.c - the local streamer (DM pkg/streamer): a bl_feed over the relay files
+ * of one sub-directory, bounded by what the writer published, following ROTATE events to
+ * the next file. Contract: relay.h worker_relay_open_reader. */
+#include "relay_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "dm_error.h"
+
+#define HDR 19
+#define EV_ROTATE 4
+#define EV_FDE 15
+#define MAX_EVENT (1100u * 1024u * 1024u)
+
+struct relay_stream {
+    struct worker_relay *r;
+    size_t subdir;
+    char file[256];               /* guarded by r->mu for the purge rule */
+    int fd;
+    uint64_t off;
+    uint64_t start;               /* first event position in the first file */
+    bool need_fde;                /* emit the file's FDE first */
+    char next_file[256];          /* set by a ROTATE read: switch at the next call */
+    bool checksum;                /* CRC32 per the FDE */
+    uint8_t *buf;
+    size_t cap;
+    atomic_bool closed;
+};
+
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+bool relay_streams_earliest(struct worker_relay *r, struct relay_active *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->nstreams; i++) {
+        const struct relay_stream *s = r->streams[i];
+        if (!any || s->subdir < out->subdir ||
+            (s->subdir == out->subdir && strcmp(s->file, out->file) < 0)) {
+            out->subdir = s->subdir;
+            snprintf(out->file, sizeof out->file, "%s", s->file);
+            any = true;
+        }
+    }
+    for (size_t i = 0; i < r->nholds; i++) {
+        const struct relay_hold *h = &r->holds[i];
+        if (!any || h->subdir < out->subdir ||
+            (h->subdir == out->subdir && strcmp(h->file, out->file) < 0)) {
+            out->subdir = h->subdir;
+            snprintf(out->file, sizeof out->file, "%s", h->file);
+            any = true;
+        }
+    }
+    return any;
+}
+
+static int grow(struct relay_stream *s, size_t n)
+{
+    if (n <= s->cap)
+        return DM_OK;
+    uint8_t *nb = realloc(s->buf, n);
+    if (!nb)
+        return DM_E_NOMEM;
+    s->buf = nb;
+    s->cap = n;
+    return DM_OK;
+}
+
+/* Open s->file of s->subdir. DM_OK, DM_E_NOT_FOUND (missing), DM_E_IO. */
+static int open_file(struct relay_stream *s, char *err, size_t cap)
+{
+    char path[4096];
+    pthread_mutex_lock(&s->r->mu);
+    bool ok = relay_path(s->r, s->subdir, s->file, path, sizeof path);
+    pthread_mutex_unlock(&s->r->mu);
+    if (!ok)
+        return DM_E_INVAL;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = open(path, O_RDONLY);
+    if (s->fd < 0) {
+        snprintf(err, cap, "open relay log file %s: %s", path, strerror(errno));
+        return errno == ENOENT ? DM_E_NOT_FOUND : DM_E_IO;
+    }
+    return DM_OK;
+}
+
+/* How far the file may be read: the writer's published end for its current file, the
+ * file size for earlier (complete) ones. */
+static uint64_t limit_of(struct relay_stream *s, bool *complete)
+{
+    struct worker_relay *r = s->r;
+    struct stat st;
+    uint64_t lim;
+    pthread_mutex_lock(&r->mu);
+    bool current = s->subdir + 1 == r->nsubdirs && strcmp(s->file, r->file) == 0;
+    lim = r->end;
+    bool ready = r->file[0] != '\0';
+    pthread_mutex_unlock(&r->mu);
+    *complete = false;
+    if (current || !ready)
+        return current ? lim : 0;
+    if (fstat(s->fd, &st) != 0)
+        return 0;
+    *complete = true;
+    return (uint64_t)st.st_size;
+}
+
+/* Read the event at s->off if complete below `lim`: DM_OK (in buf, *len), DM_E_TIMEOUT
+ * (not there yet), DM_E_PARSE (corrupt). */
+static int read_event(struct relay_stream *s, uint64_t lim, size_t *len, char *err, size_t cap)
+{
+    uint8_t h[HDR];
+    if (s->off + HDR > lim)
+        return DM_E_TIMEOUT;
+    if (pread(s->fd, h, HDR, (off_t)s->off) != HDR)
+        goto bad;
+    uint64_t n = le(h + 9, 4);
+    if (n < HDR || n > MAX_EVENT)
+        goto bad;
+    if (s->off + n > lim)
+        return DM_E_TIMEOUT;
+    if (grow(s, (size_t)n) != DM_OK)
+        return DM_E_NOMEM;
+    if (pread(s->fd, s->buf, (size_t)n, (off_t)s->off) != (ssize_t)n)
+        goto bad;
+    if (s->checksum && h[4] != EV_FDE) {
+        uint32_t want = (uint32_t)le(s->buf + n - 4, 4);
+        if ((uint32_t)crc32(0L, s->buf, (uInt)(n - 4)) != want) {
+            snprintf(err, cap, "relay log file %s: checksum mismatch in the event at %" PRIu64,
+                     s->file, s->off);
+            return DM_E_PARSE;
+        }
+    }
+    *len = (size_t)n;
+    return DM_OK;
+bad:
+    snprintf(err, cap, "relay log file %s is corrupt at offset %" PRIu64, s->file, s->off);
+    return DM_E_PARSE;
+}
+
+/* The FDE at position 4: emitted with log_pos 0 when the stream starts past it (the
+ * server does the same), so the decoder keeps the start position. Sets s->off to where
+ * the stream continues. */
+static int emit_fde(struct relay_stream *s, uint64_t lim, size_t *len, char *err, size_t cap)
+{
+    s->off = 4;
+    int rc = read_event(s, lim, len, err, cap);
+    if (rc)
+        return rc;
+    if (s->buf[4] != EV_FDE) {
+        snprintf(err, cap, "relay log file %s: no FORMAT_DESCRIPTION event at 4", s->file);
+        return DM_E_PARSE;
+    }
+    /* checksum algorithm: the byte before the FDE's 4-byte CRC */
+    s->checksum = *len >= HDR + 57 + 5 && s->buf[*len - 5] == 1;
+    if (s->start > 4 + *len) {
+        memset(s->buf + 13, 0, 4);
+        s->off = s->start;
+    } else {
+        s->off = 4 + *len;
+    }
+    s->need_fde = false;
+    return DM_OK;
+}
+
+static void wait_publish(struct relay_stream *s, uint64_t seq, int timeout_ms)
+{
+    struct worker_relay *r = s->r;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int ms = timeout_ms <= 0 ? 1 : timeout_ms > 200 ? 200 : timeout_ms;
+    ts.tv_nsec += (long)ms * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (r->seq == seq && !atomic_load(&s->closed))
+        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Open the file to read (after a ROTATE: the next one from position 4); DM_E_TIMEOUT
+ * while the writer has not created it. */
+static int ensure_open(struct relay_stream *s, char *err, size_t cap)
+{
+    if (s->next_file[0]) {
+        pthread_mutex_lock(&s->r->mu);
+        snprintf(s->file, sizeof s->file, "%s", s->next_file);
+        pthread_mutex_unlock(&s->r->mu);
+        s->next_file[0] = '\0';
+        s->start = 4;
+        s->need_fde = true;
+        if (s->fd >= 0)
+            close(s->fd);
+        s->fd = -1;
+    }
+    if (s->fd >= 0)
+        return DM_OK;
+    int rc = open_file(s, err, cap);
+    return rc == DM_E_NOT_FOUND ? DM_E_TIMEOUT : rc;
+}
+
+static void note_rotate(struct relay_stream *s, size_t len)
+{
+    size_t tail = s->checksum ? 4 : 0;
+    if (s->buf[4] != EV_ROTATE || len <= HDR + 8 + tail)
+        return;
+    size_t nl = len - HDR - 8 - tail;
+    if (nl >= sizeof s->next_file)
+        nl = sizeof s->next_file - 1;
+    memcpy(s->next_file, s->buf + HDR + 8, nl);
+    s->next_file[nl] = '\0';
+}
+
+static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len, char *err,
+                     size_t cap)
+{
+    struct relay_stream *s = ctx;
+    int64_t deadline = mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+    for (;;) {
+        bool complete;
+        if (atomic_load(&s->closed)) {
+            snprintf(err, cap, "reader closed");
+            return DM_E_CANCELLED;
+        }
+        pthread_mutex_lock(&s->r->mu);
+        uint64_t seq = s->r->seq;
+        pthread_mutex_unlock(&s->r->mu);
+        int rc = ensure_open(s, err, cap);
+        if (rc == DM_OK) {
+            uint64_t lim = limit_of(s, &complete);
+            if (s->need_fde) {
+                rc = emit_fde(s, lim, len, err, cap);
+            } else if ((rc = read_event(s, lim, len, err, cap)) == DM_OK) {
+                s->off += *len;
+                note_rotate(s, *len);
+            }
+            if (rc == DM_OK) {
+                *ev = s->buf;
+                return DM_OK;
+            }
+        }
+        if (rc != DM_E_TIMEOUT)
+            return rc;
+        if (mono_ms() >= deadline) {
+            snprintf(err, cap, "no event in %d ms", timeout_ms);
+            return DM_E_TIMEOUT;
+        }
+        wait_publish(s, seq, (int)(deadline - mono_ms()));
+    }
+}
+
+static void feed_close(void *ctx)
+{
+    struct relay_stream *s = ctx;
+    atomic_store(&s->closed, true);
+    pthread_mutex_lock(&s->r->mu);
+    pthread_cond_broadcast(&s->r->cond);
+    pthread_mutex_unlock(&s->r->mu);
+}
+
+static void feed_free(void *ctx)
+{
+    struct relay_stream *s = ctx;
+    if (!s)
+        return;
+    struct worker_relay *r = s->r;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nstreams; i++) {
+        if (r->streams[i] == s) {
+            r->streams[i] = r->streams[--r->nstreams];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->buf);
+    free(s);
+}
+
+/* The newest sub-directory holding `file` (under mu); -1 when none. */
+static int find_subdir(struct worker_relay *r, const char *file)
+{
+    char path[4096];
+    struct stat st;
+    for (size_t i = r->nsubdirs; i-- > 0;) {
+        if (relay_path(r, i, file, path, sizeof path) && stat(path, &st) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *file,
+                             uint64_t pos, struct bl_reader **out, char *err, size_t cap)
+{
+    struct relay_stream *s;
+    struct bl_feed feed;
+    int sub;
+    if (strlen(file) >= sizeof s->file)
+        return DM_E_INVAL;
+    if (!(s = calloc(1, sizeof *s)))
+        return DM_E_NOMEM;
+    s->r = r;
+    s->fd = -1;
+    s->start = pos < 4 ? 4 : pos;
+    s->need_fde = true;
+    atomic_init(&s->closed, false);
+    snprintf(s->file, sizeof s->file, "%s", file);
+    pthread_mutex_lock(&r->mu);
+    sub = find_subdir(r, file);
+    bool later = r->file[0] == '\0' || strcmp(file, r->file) > 0 ||
+                 (strcmp(file, r->file) == 0 && r->end == 0);
+    if (sub < 0 && !later) {
+        snprintf(err, cap, "relay log file %s not found in relay-dir %s (purged from the relay, "
+                 "or before the position where the relay started: %s%s%s)", file, r->dir,
+                 r->nsubdirs ? r->subdirs[0] : "", r->nsubdirs ? " starts at its oldest file" : "none",
+                 r->nsubdirs ? "" : "");
+        pthread_mutex_unlock(&r->mu);
+        free(s);
+        return DM_E_NOT_FOUND;
+    }
+    if (r->nstreams >= RELAY_MAX_STREAMS) {
+        pthread_mutex_unlock(&r->mu);
+        free(s);
+        snprintf(err, cap, "too many relay readers");
+        return DM_E_TOO_LARGE;
+    }
+    s->subdir = sub >= 0 ? (size_t)sub : (r->nsubdirs ? r->nsubdirs - 1 : 0);
+    r->streams[r->nstreams++] = s;
+    if (owner)
+        relay_hold_drop(r, owner);
+    pthread_mutex_unlock(&r->mu);
+    if (sub >= 0) {
+        int rc = open_file(s, err, cap);
+        if (rc != DM_OK && rc != DM_E_NOT_FOUND) {
+            feed_free(s);
+            return rc;
+        }
+    }   /* else not written yet: opened when it appears (ensure_open) */
+    feed.next = feed_next;
+    feed.close = feed_close;
+    feed.free = feed_free;
+    feed.ctx = s;
+    return bl_reader_open_feed(&feed, file, s->start, out, err, cap);
+}
