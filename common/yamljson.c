@@ -38,9 +38,10 @@ struct yp {
 
 size_t yamljson_budget(size_t len)
 {
-    if (len > (SIZE_MAX - YAMLJSON_BUDGET_MIN) / YAMLJSON_BUDGET_FACTOR)
-        return SIZE_MAX;
-    return YAMLJSON_BUDGET_MIN + YAMLJSON_BUDGET_FACTOR * len;
+    size_t head = len < YAMLJSON_BUDGET_KNEE ? len : YAMLJSON_BUDGET_KNEE;
+    size_t tail = (len - head) / 2;
+    size_t fixed = YAMLJSON_BUDGET_MIN + YAMLJSON_BUDGET_FACTOR * head;
+    return tail > SIZE_MAX - fixed ? SIZE_MAX : fixed + tail;
 }
 
 size_t yamljson_json_cost(const char *text, size_t len)

@@ -17,8 +17,11 @@
  * parse fails with "document too large: ...", so 600 bytes of nested aliases (billion
  * laughs) or one 32 KiB scalar aliased 3,000 times stop after a few KiB of work, and
  * whatever later walks the value in full (yamljson_emit, json_dumps, json_deep_copy)
- * produces at most about the budget. The default budget is yamljson_budget(len): a
- * small multiple of the text, with a floor that every real task config is far below.
+ * produces at most about the budget. The default budget is yamljson_budget(len): a floor
+ * that every real task config is far below, plus twice the text up to 256 KiB (unchanged
+ * for every document a real config can be, so configs stored earlier still parse), plus
+ * half the text beyond it (a 1 MiB body builds at most ~1.1 MiB of nominal cost beside
+ * itself; jansson's real nodes take about half of the nominal 64 bytes).
  * Consumers that mutate a parsed value in place change it at every alias of it (the
  * gateway only replaces target-database.password, where that is what is wanted).
  * Our dm-master's YAML tree (master/yamltree.c) charges the same budget.
@@ -31,7 +34,11 @@
 
 #define YAMLJSON_NODE_COST 64u             /* bytes charged per node */
 #define YAMLJSON_BUDGET_MIN (256u << 10)    /* budget floor: 256 KiB */
-#define YAMLJSON_BUDGET_FACTOR 2u           /* ... plus twice the text */
+#define YAMLJSON_BUDGET_FACTOR 2u           /* ... plus twice the text up to ... */
+#define YAMLJSON_BUDGET_KNEE (256u << 10)   /* ... 256 KiB of text, and half of the text
+                                               beyond: a body at the 1 MiB limit builds at
+                                               most ~1.1 MiB of nominal tree (~0.6 MiB
+                                               real) beside itself (issue 17: < 2x) */
 
 /* The expanded-size budget of a len-byte document (saturates at SIZE_MAX). */
 size_t yamljson_budget(size_t len);

@@ -279,50 +279,39 @@ static void header_line(struct http_frame_fields *f, const struct http_frame_lim
     http_frame_field(f, lim, s, nl, colon + 1, n - nl - 1);
 }
 
-/* Chunk lines of a chunked body already received (MHD parses the rest): sizes within the
- * body limit, short extensions, data followed by CRLF. MORE only while a chunk line is
- * being received. */
-static enum http_frame_rc check_chunks(const char *b, size_t n, const struct http_frame_limits *lim,
-                                       struct http_frame_verdict *v)
+/* One chunk line at b[*pos..n): size within the body limit (total so far included), a
+ * short extension, CRLF. Moves *pos past it and sets *size. */
+static enum http_frame_rc chunk_line(const char *b, size_t n, size_t *pos, uint64_t total,
+                                     const struct http_frame_limits *lim, uint64_t *size,
+                                     struct http_frame_verdict *v)
 {
-    size_t p = 0;
-    uint64_t total = 0;
-    while (p < n) {
-        size_t start = p;
-        uint64_t sz = 0;
-        while (p < n && b[p] && strchr("0123456789abcdefABCDEF", b[p])) {
-            unsigned d = (unsigned)(b[p] <= '9' ? b[p] - '0' : (b[p] | 0x20) - 'a' + 10);
-            sz = sz * 16 + d;
-            if (sz > lim->max_body || total + sz > lim->max_body) {
-                reject(v, 413, "chunk size over the body limit");
-                return HTTP_FRAME_BAD;
-            }
-            p++;
-        }
-        const char *lf = memchr(b + p, '\n', n - p);
-        size_t line_end = lf ? (size_t)(lf - b) + 1 : n;
-        if (line_end - start > HTTP_FRAME_MAX_CHUNK_LINE) {
-            reject(v, 400, "chunk extensions too long");
+    size_t start = *pos, p = *pos;
+    uint64_t sz = 0;
+    while (p < n && b[p] && strchr("0123456789abcdefABCDEF", b[p])) {
+        unsigned d = (unsigned)(b[p] <= '9' ? b[p] - '0' : (b[p] | 0x20) - 'a' + 10);
+        sz = sz * 16 + d;
+        if (sz > lim->max_body || total + sz > lim->max_body) {
+            reject(v, 413, "chunk size over the body limit");
             return HTTP_FRAME_BAD;
         }
-        if (!lf)
-            return HTTP_FRAME_MORE;
-        if (p == start || line_end < p + 2 || b[line_end - 2] != '\r' ||
-            !value_ok(b + p, line_end - 2 - p) || (p < line_end - 2 && b[p] != ';' &&
-                                                    b[p] != ' ' && b[p] != '\t')) {
-            reject(v, 400, "invalid chunk size line");
-            return HTTP_FRAME_BAD;
-        }
-        total += sz;
-        p = line_end;
-        if (sz == 0 || n - p < sz + 2)
-            return HTTP_FRAME_OK;   /* last chunk (trailers are MHD's) or data still coming */
-        if (b[p + sz] != '\r' || b[p + sz + 1] != '\n') {
-            reject(v, 400, "chunk data not followed by CRLF");
-            return HTTP_FRAME_BAD;
-        }
-        p += sz + 2;
+        p++;
     }
+    const char *lf = memchr(b + p, '\n', n - p);
+    size_t line_end = lf ? (size_t)(lf - b) + 1 : n;
+    if (line_end - start > HTTP_FRAME_MAX_CHUNK_LINE) {
+        reject(v, 400, "chunk extensions too long");
+        return HTTP_FRAME_BAD;
+    }
+    if (!lf)
+        return HTTP_FRAME_MORE;
+    if (p == start || line_end < p + 2 || b[line_end - 2] != '\r' ||
+        !value_ok(b + p, line_end - 2 - p) || (p < line_end - 2 && b[p] != ';' &&
+                                                b[p] != ' ' && b[p] != '\t')) {
+        reject(v, 400, "invalid chunk size line");
+        return HTTP_FRAME_BAD;
+    }
+    *size = sz;
+    *pos = line_end;
     return HTTP_FRAME_OK;
 }
 
@@ -365,22 +354,178 @@ static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
                                                                      : HTTP_FRAME_OK;
 }
 
+/* ---------- a connection's byte stream ---------- */
+
+enum { FS_HEAD = 0, FS_BODY, FS_CHUNK_LINE, FS_CHUNK_DATA, FS_CHUNK_CRLF, FS_TRAILER };
+
+void http_frame_stream_init(struct http_frame_stream *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+bool http_frame_stream_at_request(const struct http_frame_stream *s)
+{
+    return s->st == FS_HEAD;
+}
+
+uint64_t http_frame_stream_data_left(const struct http_frame_stream *s)
+{
+    return s->st == FS_BODY || s->st == FS_CHUNK_DATA ? s->remain : 0;
+}
+
+/* Up to MAX_LEADING_CRLF empty lines, then a whole acceptable head; the body framing it
+ * announces becomes the next state. */
+static enum http_frame_rc stream_head(struct http_frame_stream *s, const char *b, size_t len,
+                                      size_t *pos, const struct http_frame_limits *lim,
+                                      struct http_frame_verdict *v)
+{
+    size_t p = *pos;
+    for (int i = 0; i < MAX_LEADING_CRLF && p < len && b[p] == '\r'; i++) {
+        if (len - p < 2)
+            return HTTP_FRAME_MORE;
+        if (b[p + 1] != '\n')
+            break;
+        p += 2;
+    }
+    struct http_frame_fields f;
+    http_frame_fields_init(&f);
+    enum http_frame_rc rc = check_head(b, len, &p, lim, &f, v);
+    if (rc != HTTP_FRAME_OK)
+        return rc;
+    s->heads++;
+    s->body_total = 0;
+    s->remain = f.content_length;
+    s->st = f.te_chunked ? FS_CHUNK_LINE : f.content_length ? FS_BODY : FS_HEAD;
+    *pos = p;
+    return HTTP_FRAME_OK;
+}
+
+/* Body bytes: counted, never looked at. */
+static void stream_data(struct http_frame_stream *s, size_t avail, size_t *pos)
+{
+    uint64_t take = s->remain < avail ? s->remain : avail;
+    s->remain -= take;
+    *pos += (size_t)take;
+    if (s->remain == 0)
+        s->st = s->st == FS_BODY ? FS_HEAD : FS_CHUNK_CRLF;
+}
+
+static enum http_frame_rc stream_chunk_line(struct http_frame_stream *s, const char *b, size_t len,
+                                            size_t *pos, const struct http_frame_limits *lim,
+                                            struct http_frame_verdict *v)
+{
+    uint64_t sz = 0;
+    enum http_frame_rc rc = chunk_line(b, len, pos, s->body_total, lim, &sz, v);
+    if (rc == HTTP_FRAME_OK) {
+        s->body_total += sz;
+        s->remain = sz;
+        s->trailer = 0;
+        s->st = sz ? FS_CHUNK_DATA : FS_TRAILER;
+    }
+    return rc;
+}
+
+static enum http_frame_rc stream_chunk_crlf(struct http_frame_stream *s, const char *b, size_t len,
+                                            size_t *pos, struct http_frame_verdict *v)
+{
+    size_t p = *pos;
+    if (b[p] != '\r' || (len - p >= 2 && b[p + 1] != '\n')) {
+        reject(v, 400, "chunk data not followed by CRLF");
+        return HTTP_FRAME_BAD;
+    }
+    if (len - p < 2)
+        return HTTP_FRAME_MORE;
+    *pos = p + 2;
+    s->st = FS_CHUNK_LINE;
+    return HTTP_FRAME_OK;
+}
+
+/* Trailer fields after the last chunk, one line per call: header-line syntax, within the
+ * header size limit; the empty line ends the request. */
+static enum http_frame_rc stream_trailer(struct http_frame_stream *s, const char *b, size_t len,
+                                         size_t *pos, const struct http_frame_limits *lim,
+                                         struct http_frame_verdict *v)
+{
+    size_t p = *pos;
+    long n = next_line(b, len, &p);
+    if (n == -1 && s->trailer + (len - *pos) <= lim->max_head)
+        return HTTP_FRAME_MORE;
+    if (n == -2 || n == -1 || s->trailer + (p - *pos) > lim->max_head) {
+        reject(v, n == -2 ? 400 : 431, n == -2 ? "bare CR or LF in the chunked trailer"
+                                               : "chunked trailer too large");
+        return HTTP_FRAME_BAD;
+    }
+    if (n > 0) {
+        struct http_frame_fields f;
+        http_frame_fields_init(&f);
+        header_line(&f, lim, b + *pos, (size_t)n, v);
+        if (v->status || f.status) {
+            if (!v->status)
+                reject(v, f.status, f.detail);
+            return HTTP_FRAME_BAD;
+        }
+    }
+    s->trailer += p - *pos;
+    s->st = n == 0 ? FS_HEAD : FS_TRAILER;
+    *pos = p;
+    return HTTP_FRAME_OK;
+}
+
+/* one_request: stop where the next request would begin. */
+static enum http_frame_rc stream_scan(struct http_frame_stream *s, const char *buf, size_t len,
+                                      const struct http_frame_limits *lim, bool one_request,
+                                      size_t *vouched, struct http_frame_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    size_t p = 0;
+    enum http_frame_rc rc = HTTP_FRAME_OK;
+    while (p < len && rc == HTTP_FRAME_OK && !(one_request && s->st == FS_HEAD)) {
+        switch (s->st) {
+        case FS_HEAD:
+            rc = stream_head(s, buf, len, &p, lim, v);
+            break;
+        case FS_BODY:
+        case FS_CHUNK_DATA:
+            stream_data(s, len - p, &p);
+            break;
+        case FS_CHUNK_LINE:
+            rc = stream_chunk_line(s, buf, len, &p, lim, v);
+            break;
+        case FS_CHUNK_CRLF:
+            rc = stream_chunk_crlf(s, buf, len, &p, v);
+            break;
+        default:
+            rc = stream_trailer(s, buf, len, &p, lim, v);
+            break;
+        }
+    }
+    *vouched = p;
+    return rc;
+}
+
+enum http_frame_rc http_frame_stream_scan(struct http_frame_stream *s, const char *buf, size_t len,
+                                          const struct http_frame_limits *lim, size_t *vouched,
+                                          struct http_frame_verdict *v)
+{
+    return stream_scan(s, buf, len, lim, false, vouched, v);
+}
+
 enum http_frame_rc http_frame_check_raw(const char *buf, size_t len,
                                         const struct http_frame_limits *lim,
                                         struct http_frame_verdict *v)
 {
     memset(v, 0, sizeof(*v));
-    size_t pos = 0;
-    for (int i = 0; i < MAX_LEADING_CRLF && len - pos >= 2 && buf[pos] == '\r' &&
-                    buf[pos + 1] == '\n';
-         i++)
-        pos += 2;
-    struct http_frame_fields f;
-    http_frame_fields_init(&f);
-    enum http_frame_rc rc = check_head(buf, len, &pos, lim, &f, v);
-    if (rc != HTTP_FRAME_OK || !f.te_chunked)
+    struct http_frame_stream s;
+    http_frame_stream_init(&s);
+    size_t n = 0;
+    enum http_frame_rc rc = stream_head(&s, buf, len, &n, lim, v);
+    if (rc != HTTP_FRAME_OK || s.st != FS_CHUNK_LINE)
         return rc;
-    return check_chunks(buf + pos, len - pos, lim, v);
+    /* chunk lines already received: MORE only while a chunk line is being received; the
+     * data still coming and the trailer are the stream check's (http_gate.h) */
+    size_t used = 0;
+    rc = stream_scan(&s, buf + n, len - n, lim, true, &used, v);
+    return rc == HTTP_FRAME_MORE && s.st != FS_CHUNK_LINE ? HTTP_FRAME_OK : rc;
 }
 
 /* ---------- the answer ---------- */

@@ -2,13 +2,16 @@
  * itself, because libmicrohttpd 0.9.75 lets smuggling shapes through (see docs/gateway.md
  * "Framing and smuggling").
  *
- * Two users, one rule set:
+ * Three users, one rule set:
  *   - the front (http_park.c) peeks each new or returning connection's raw bytes before
  *     libmicrohttpd reads them: http_frame_check_raw sees the request line, every header
  *     line byte for byte (NUL, whitespace before a colon, folding, bare CR) and the chunk
  *     lines of a chunked body already received;
+ *   - the read gate (http_gate.h) runs http_frame_stream_scan over every byte MHD reads
+ *     from a connection: every request head (keep-alive follow-ups and pipelined requests
+ *     included), body lengths, chunk lines and trailers;
  *   - the access handler (http_req.c) runs the field rules again on every request MHD
- *     parsed (keep-alive follow-ups never pass the front): http_frame_fields_* fed with
+ *     parsed (TLS connections have neither front nor gate): http_frame_fields_* fed with
  *     MHD_get_connection_values_n.
  * A rejection is a status (400, 413, 414, 431, 501, 505) and a static detail; the
  * connection is then always closed (the bytes behind a bad head cannot be framed).
@@ -47,6 +50,31 @@ enum http_frame_rc {
 enum http_frame_rc http_frame_check_raw(const char *buf, size_t len,
                                         const struct http_frame_limits *lim,
                                         struct http_frame_verdict *v);
+
+/* A connection's request stream, scanned piece by piece: heads, then the body framing
+ * each head announces (Content-Length bytes, or chunk lines, chunk data, CRLFs and the
+ * trailer), then the next head. Starts at a request (http_frame_stream_init). */
+struct http_frame_stream {
+    int st;                   /* internal state */
+    uint64_t remain;          /* body / chunk data bytes still due */
+    uint64_t body_total;      /* chunked: data bytes so far */
+    size_t trailer;           /* chunked: trailer bytes so far */
+    unsigned long heads;      /* request heads accepted so far */
+};
+
+void http_frame_stream_init(struct http_frame_stream *s);
+/* buf = the next unread bytes of the connection, at s's position. *vouched = how many
+ * leading bytes are complete acceptable elements; s moves past them. OK: all of buf;
+ * MORE: buf ends inside an element (head, chunk line, trailer line) that starts at
+ * *vouched; BAD: the element at *vouched is refused (v). */
+enum http_frame_rc http_frame_stream_scan(struct http_frame_stream *s, const char *buf, size_t len,
+                                          const struct http_frame_limits *lim, size_t *vouched,
+                                          struct http_frame_verdict *v);
+/* Between requests (the next byte starts a request head). */
+bool http_frame_stream_at_request(const struct http_frame_stream *s);
+/* Body bytes (Content-Length or chunk data) due before the next element that needs a
+ * look: they may be read without one. 0 elsewhere. */
+uint64_t http_frame_stream_data_left(const struct http_frame_stream *s);
 
 /* Field rules over parsed header fields. init, one http_frame_field per field line (in
  * order, duplicates included), then http_frame_finish with the request's version and

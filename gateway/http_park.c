@@ -21,6 +21,7 @@
 #include "conn_limits.h"
 #include "dm_error.h"
 #include "http_frame.h"
+#include "http_gate.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -43,6 +44,9 @@ struct park_conn {
     int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
     int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
     ino_t ino;                      /* pending: socket inode (matches MHD's fd in STARTED) */
+    int mfd;                        /* inside MHD: MHD's descriptor, -1 none */
+    bool gated;                     /* gate registered for mfd */
+    struct http_gate gate;          /* inside MHD: what MHD may read (http_gate.h) */
     struct park_conn *prev, *next;  /* parked list or pending list */
     socklen_t alen;
     struct sockaddr_storage addr;
@@ -126,6 +130,40 @@ static void conn_end(struct http_park *p, struct park_conn *c)
     free(c);
 }
 
+static atomic_ulong front_ids;
+
+/* Answer a request that cannot be framed and close: read what the client sent (closing
+ * with unread bytes would reset the connection and could destroy the answer), write the
+ * whole answer, half-close. Any thread (the front, or MHD's when the gate refused). */
+/* Read (and drop) what the client sent and nobody will read, up to 1 MiB: closing a
+ * socket with unread bytes resets the connection, which can destroy the answer in flight. */
+static void drain(int fd)
+{
+    char sink[4096];
+    for (size_t got = 0; fd >= 0 && got < (1u << 20);) {
+        ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+}
+
+static void refuse(struct http_park *p, struct park_conn *c, const struct http_frame_verdict *v)
+{
+    char ans[2048], rid[32], status[8];
+    drain(c->fd);
+    snprintf(rid, sizeof(rid), "front-%lu", atomic_fetch_add(&front_ids, 1) + 1);
+    snprintf(status, sizeof(status), "%d", v->status);
+    size_t n = http_frame_answer(ans, sizeof(ans), v->status, v->detail, rid);
+    if (n && send(c->fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        DM_DEBUG("park: framing answer not sent");
+    shutdown(c->fd, SHUT_WR);
+    dm_log_kv(DM_LOG_INFO, "access", "requestId", rid, "route", "framing", "status", status,
+              "detail", v->detail, NULL);
+    metrics_http_observe("unmatched", "other", v->status, 0);
+    conn_end(p, c);
+}
+
 /* ---------- MHD callbacks ---------- */
 
 enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
@@ -204,8 +242,12 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
      * must not look idle: marking it idle here, with the kernel's byte count already
      * including that request, made such drops look like idle timeouts and parked them
      * unanswered (issue 17: "GET\r\n\r\n" hung for the inactivity timeout). */
-    if (c)
+    if (c) {
         c->idle = false;
+        c->mfd = mfd;
+        http_gate_init(&c->gate, &p->cfg.frame);
+        c->gated = http_gate_register(mfd, &c->gate);
+    }
     *ctx = c;
 }
 
@@ -217,7 +259,7 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
  * when park_after has passed: error answers and Connection: close come sooner. */
 static bool closed_by_idle_timeout(const struct http_park *p, const struct park_conn *c)
 {
-    if (!c->idle || c->fd < 0 || p->cfg.park_after_s == 0)
+    if (!c->idle || c->fd < 0 || p->cfg.park_after_s == 0 || c->gate.bad)
         return false;
     char b;
     ssize_t r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -233,13 +275,26 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
 {
     struct park_conn *c = *ctx;
     *ctx = NULL;
+    if (c && c->gated) {
+        http_gate_unregister(c->mfd);
+        c->gated = false;
+    }
+    bool held = c && c->gate.held_len;   /* bytes the gate read: parking would lose them */
+    if (c)
+        http_gate_release(&c->gate);
+    const struct http_frame_verdict *v = c ? http_gate_answer_due(&c->gate) : NULL;
+    if (v && c->fd >= 0) {   /* the gate refused what MHD would have read next */
+        struct http_frame_verdict copy = *v;
+        refuse(p, c, &copy);
+        return;
+    }
     if (!c) {   /* no record (out of memory at STARTED): uncount by MHD's address */
         const union MHD_ConnectionInfo *ai =
             MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         release_counts(p, ai ? ai->client_addr : NULL);
         return;
     }
-    if (closed_by_idle_timeout(p, c)) {
+    if (!held && closed_by_idle_timeout(p, c)) {
         pthread_mutex_lock(&p->mu);
         bool parked = false;
         if (!p->closing) {
@@ -261,6 +316,7 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
             return;
         }
     }
+    drain(c->fd);   /* bytes the gate kept from MHD (behind Connection: close): no reset */
     conn_end(p, c);
 }
 
@@ -293,6 +349,9 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
 void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool keepalive)
 {
     struct park_conn *c = conn_of(mc);
+    if (c && c->gated)
+        http_gate_request_done(&c->gate, c->mfd, keepalive,
+                               MHD_get_connection_info(mc, MHD_CONNECTION_INFO_HTTP_STATUS) != NULL);
     if (!keepalive || !c)
         return;   /* MHD closes it (or keeps the request timeout): never parked */
     mark_idle(c);
@@ -342,32 +401,6 @@ static void unpark(struct http_park *p, struct park_conn *c)
 }
 
 /* ---------- probing: the raw request head before MHD reads it (http_frame.h) ---------- */
-
-static atomic_ulong front_ids;
-
-/* Answer a request that cannot be framed and close: read what the client sent (closing
- * with unread bytes would reset the connection and could destroy the answer), write the
- * whole answer, half-close. */
-static void refuse(struct http_park *p, struct park_conn *c, const struct http_frame_verdict *v)
-{
-    char ans[2048], rid[32], status[8];
-    for (size_t got = 0; got < (1u << 20);) {
-        ssize_t n = recv(c->fd, p->peek, p->peek_cap, MSG_DONTWAIT);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    snprintf(rid, sizeof(rid), "front-%lu", atomic_fetch_add(&front_ids, 1) + 1);
-    snprintf(status, sizeof(status), "%d", v->status);
-    size_t n = http_frame_answer(ans, sizeof(ans), v->status, v->detail, rid);
-    if (n && send(c->fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-        DM_DEBUG("park: framing answer not sent");
-    shutdown(c->fd, SHUT_WR);
-    dm_log_kv(DM_LOG_INFO, "access", "requestId", rid, "route", "framing", "status", status,
-              "detail", v->detail, NULL);
-    metrics_http_observe("unmatched", "other", v->status, 0);
-    conn_end(p, c);
-}
 
 /* A probing connection waits (counted in the parked gauge) or no longer does. */
 static void set_waiting(struct park_conn *c, bool on)

@@ -20,16 +20,19 @@
  *   - Connection limits (total and per IP) count parked connections too: this module
  *     enforces them in MHD's accept-policy callback; MHD's own per-IP limit is off.
  *
- * What can be lost: nothing that was sent as a whole. A client that sent part of a
- * request line and then stalled for `park_after` seconds loses that part (MHD read it)
- * and gets 400 for the rest - the same class of outcome as MHD's own timeout.
+ * What can be lost: a client that sent part of a request head and stalled for
+ * `park_after` seconds is closed: the read gate (http_gate.h) has read that part, so the
+ * connection cannot be parked (before the gate MHD had read it and the rest got 400).
  * Connections that must close (Connection: close, HTTP/1.0, early error answers, MHD's
  * own error answers, client EOF) are never parked: only a close at least `park_after`
  * after the last completed request counts as an idle timeout.
  *
  * The front (listen_fd given to http_park_start) also accepts new connections: it counts
  * them, waits (epoll, edge-triggered, MSG_PEEK) for the whole request head, checks it with
- * http_frame.h and answers + closes a bad one itself; a good one goes to MHD. A head not
+ * http_frame.h and answers + closes a bad one itself; a good one goes to MHD. Inside MHD
+ * every connection has a read gate (http_gate.h, registered at STARTED): what the gate
+ * refuses is answered here when MHD closes the connection (NOTIFY_CONNECTION CLOSED), on
+ * our dup, and such a connection is never parked. A head not
  * complete within the inactivity timeout is closed. With park_after_s 0 nothing is parked
  * but the front still checks heads.
  *

@@ -2,11 +2,15 @@
  * real HTTP front: a gateway started once per process on a loopback port
  * (tests/support/gw_inproc.h, no master: master calls answer 503 quickly), the input
  * written to a fresh connection and half-closed, the answer read until the gateway
- * closes. Asserted: the answer is zero or more well-framed responses and nothing else
+ * closes - three times: as the connection's first bytes, as a keep-alive follow-up of a
+ * GET /livez whose answer arrived, and pipelined behind that GET in one write. Asserted: the answer is zero or more well-framed responses and nothing else
  * (tests/support/raw_http.h), no more responses than request lines in the input, no
  * response after one that said "Connection: close" (every framing refusal does: a later
  * answer would be a request executed from refused body bytes - the seeds pipeline
- * GET /metrics behind such bodies), and a close within the timeout (never a hang).
+ * GET /metrics behind such bodies), the GET's own 200 first when the input followed it,
+ * and a close within the timeout (never a hang). libmicrohttpd's own error pages (two
+ * header blocks) are no longer tolerated anywhere: the read gate (gateway/http_gate.h)
+ * checks every request before libmicrohttpd parses it.
  * Crashes and leaks are the sanitizers'. */
 #include <stdint.h>
 #include <stdio.h>
@@ -47,27 +51,51 @@ static bool answered_after_close(const struct raw_result *r)
     return false;
 }
 
-/* Known and documented (docs/gateway.md "Framing and smuggling", Limits): a keep-alive
- * follow-up never passes the front, and libmicrohttpd 0.9.75 answers one it cannot parse
- * (Content-Length: +16, ...) with its own error page whose header block is written twice.
- * Tolerated only there: after a well-framed answer that kept the connection, an error
- * status without a Content-Type (ours always have one), then the close. */
-static bool mhd_error_head(const char *h)
+/* A GET every input is also sent behind: as the connection's first request (its answer
+ * read first: the input is a keep-alive follow-up) or in the same write (pipelined). */
+static const char KEEPALIVE_GET[] = "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+enum position { POS_FIRST, POS_FOLLOWUP, POS_PIPELINED };
+
+static void exchange(enum position pos, const uint8_t *data, size_t size, struct raw_result *r)
 {
-    const char *end = strstr(h, "\r\n\r\n");
-    const char *ct = strstr(h, "Content-Type:");
-    bool error = strncmp(h, "HTTP/1.1 4", 10) == 0 || strncmp(h, "HTTP/1.1 5", 10) == 0;
-    return error && end && (!ct || ct > end);
+    int port = gw_inproc_port(gw);
+    size_t gl = sizeof(KEEPALIVE_GET) - 1;
+    int rc = -1;
+    if (pos == POS_FIRST) {
+        rc = raw_exchange(port, data, size, true, ANSWER_TIMEOUT_MS, r);
+    } else if (pos == POS_FOLLOWUP) {
+        rc = raw_exchange_after(port, KEEPALIVE_GET, gl, data, size, true, ANSWER_TIMEOUT_MS, r);
+    } else {
+        char *both = malloc(gl + size + 1);
+        if (!both)
+            abort();
+        memcpy(both, KEEPALIVE_GET, gl);
+        memcpy(both + gl, data, size);
+        rc = raw_exchange(port, both, gl + size, true, ANSWER_TIMEOUT_MS, r);
+        free(both);
+    }
+    if (rc != 0)
+        abort();
 }
 
-static bool mhd_followup_error_page(const struct raw_result *r)
+/* Zero or more well-framed answers and nothing else, at most one per request line, none
+ * after a Connection: close, a close within the timeout; behind the GET, its 200 first
+ * and the connection kept. */
+static void check(enum position pos, const uint8_t *data, size_t size, const struct raw_result *r)
 {
-    if (!r->malformed || r->nresp == 0 || !r->closed)
-        return false;
-    for (unsigned i = 1; i < r->nresp; i++)   /* parsed through the doubled block */
-        if (!r->resp[i - 1].conn_close && mhd_error_head(r->resp[i].head))
-            return true;
-    return !r->resp[r->nresp - 1].conn_close && mhd_error_head(r->bytes + r->parsed);
+    unsigned extra = pos == POS_FIRST ? 0 : 1;
+    bool get_ok = pos == POS_FIRST ||
+                  (r->nresp >= 1 && r->resp[0].status == 200 && !r->resp[0].conn_close);
+    bool bad = r->malformed || !r->closed || r->nresp > request_lines(data, size) + extra ||
+               answered_after_close(r) || !get_ok;
+    if (bad) {
+        static const char *const name[] = {"first", "follow-up", "pipelined"};
+        fprintf(stderr, "fuzz_http_raw (%s): %s%s, %u answers to %u request lines:\n%s\n",
+                name[pos], r->malformed ? "malformed answer: " : "",
+                r->why ? r->why : (r->closed ? "" : "no close"), r->nresp,
+                request_lines(data, size) + extra, r->bytes);
+        abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,17 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         atexit(stop_gateway);
     }
-    struct raw_result r;
-    if (raw_exchange(gw_inproc_port(gw), data, size, true, ANSWER_TIMEOUT_MS, &r) != 0)
-        abort();
-    bool bad = (r.malformed && !mhd_followup_error_page(&r)) || !r.closed ||
-               r.nresp > request_lines(data, size) || answered_after_close(&r);
-    if (bad) {
-        fprintf(stderr, "fuzz_http_raw: %s%s, %u answers to %u request lines:\n%s\n",
-                r.malformed ? "malformed answer: " : "", r.why ? r.why : (r.closed ? "" : "no close"),
-                r.nresp, request_lines(data, size), r.bytes);
-        abort();
+    for (enum position pos = POS_FIRST; pos <= POS_PIPELINED; pos++) {
+        struct raw_result r;
+        exchange(pos, data, size, &r);
+        check(pos, data, size, &r);
+        raw_result_free(&r);
     }
-    raw_result_free(&r);
     return 0;
 }

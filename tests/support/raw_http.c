@@ -65,19 +65,11 @@ static int append(struct raw_result *r, size_t *cap, const char *p, size_t n)
     return 0;
 }
 
-int raw_exchange(int port, const void *req, size_t len, bool half_close, int timeout_ms,
-                 struct raw_result *out)
+/* Read into out until EOF or the deadline; with want_resp > 0 stop as soon as that many
+ * whole responses arrived. */
+static void read_answers(int fd, struct raw_result *out, size_t *cap, long long end,
+                         unsigned want_resp)
 {
-    memset(out, 0, sizeof(*out));
-    int fd = connect_lo(port);
-    if (fd < 0)
-        return -1;
-    send_all(fd, req, len);
-    if (half_close)
-        shutdown(fd, SHUT_WR);
-    size_t cap = 0;
-    append(out, &cap, "", 0);
-    long long end = mono_ms() + timeout_ms;
     for (;;) {
         long long left = end - mono_ms();
         if (left <= 0) {
@@ -95,12 +87,57 @@ int raw_exchange(int port, const void *req, size_t len, bool half_close, int tim
             out->closed = true;
             break;
         }
-        if (append(out, &cap, buf, (size_t)n) != 0)
+        if (append(out, cap, buf, (size_t)n) != 0)
             break;
+        if (want_resp) {
+            raw_parse(out);
+            if (out->nresp >= want_resp)
+                break;
+        }
+    }
+}
+
+int raw_exchange_after(int port, const void *first, size_t flen, const void *req, size_t len,
+                       bool half_close, int timeout_ms, struct raw_result *out)
+{
+    return raw_exchange_split(port, first, flen, req, len, NULL, 0, half_close, timeout_ms, out);
+}
+
+int raw_exchange_split(int port, const void *first, size_t flen, const void *req, size_t len,
+                       const void *rest, size_t rlen, bool half_close, int timeout_ms,
+                       struct raw_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    int fd = connect_lo(port);
+    if (fd < 0)
+        return -1;
+    size_t cap = 0;
+    append(out, &cap, "", 0);
+    long long end = mono_ms() + timeout_ms;
+    if (first) {
+        send_all(fd, first, flen);
+        read_answers(fd, out, &cap, end, 1);
+    }
+    if (!out->closed && !out->timed_out) {
+        send_all(fd, req, len);
+        if (rest) {   /* a separate read for the server: let the first part arrive alone */
+            struct timespec gap = {0, 50 * 1000000L};
+            nanosleep(&gap, NULL);
+            send_all(fd, rest, rlen);
+        }
+        if (half_close)
+            shutdown(fd, SHUT_WR);
+        read_answers(fd, out, &cap, end, 0);
     }
     close(fd);
     raw_parse(out);
     return 0;
+}
+
+int raw_exchange(int port, const void *req, size_t len, bool half_close, int timeout_ms,
+                 struct raw_result *out)
+{
+    return raw_exchange_after(port, NULL, 0, req, len, half_close, timeout_ms, out);
 }
 
 void raw_result_free(struct raw_result *r)

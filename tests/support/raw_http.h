@@ -38,6 +38,15 @@ struct raw_result {
  * half-close if half_close, and read until EOF or timeout_ms. The result is parsed. */
 int raw_exchange(int port, const void *req, size_t len, bool half_close, int timeout_ms,
                  struct raw_result *out);
+/* The same on a connection that first sent `first` (flen bytes) and got one whole
+ * response to it: req is then a keep-alive follow-up. out holds both answers. */
+int raw_exchange_after(int port, const void *first, size_t flen, const void *req, size_t len,
+                       bool half_close, int timeout_ms, struct raw_result *out);
+/* The same, with req followed ~50 ms later by rest (rlen bytes): an element split across
+ * the server's reads. */
+int raw_exchange_split(int port, const void *first, size_t flen, const void *req, size_t len,
+                       const void *rest, size_t rlen, bool half_close, int timeout_ms,
+                       struct raw_result *out);
 /* Parse r->bytes/r->len into responses (raw_exchange does it). */
 void raw_parse(struct raw_result *r);
 void raw_result_free(struct raw_result *r);

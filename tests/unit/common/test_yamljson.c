@@ -237,7 +237,11 @@ START_TEST(alias_budget_counts_bytes)
     /* the budget formula and the JSON pre-scan */
     ck_assert_uint_eq(yamljson_budget(0), YAMLJSON_BUDGET_MIN);
     ck_assert_uint_eq(yamljson_budget(1000), YAMLJSON_BUDGET_MIN + YAMLJSON_BUDGET_FACTOR * 1000);
-    ck_assert_uint_eq(yamljson_budget(SIZE_MAX / 2), SIZE_MAX);
+    ck_assert_uint_eq(yamljson_budget(YAMLJSON_BUDGET_KNEE + 1000),
+                      YAMLJSON_BUDGET_MIN + YAMLJSON_BUDGET_FACTOR * YAMLJSON_BUDGET_KNEE + 500);
+    ck_assert_uint_eq(yamljson_budget(SIZE_MAX), SIZE_MAX / 2 + 640u * 1024);
+    /* issue 17: a body at the 1 MiB limit builds about its own size of tree, no more */
+    ck_assert_uint_le(yamljson_budget(1u << 20), (1u << 20) + YAMLJSON_BUDGET_MIN);
     ck_assert_uint_eq(yamljson_json_cost("{}", 2), 2 * YAMLJSON_NODE_COST + 2);
     ck_assert_uint_eq(yamljson_json_cost("[1,2]", 5), 3 * YAMLJSON_NODE_COST + 5);
     /* commas, brackets and escaped quotes inside strings are not values */

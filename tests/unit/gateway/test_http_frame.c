@@ -115,6 +115,82 @@ START_TEST(fields_and_absolute_form)
 }
 END_TEST
 
+/* The read gate's stream scan (http_gate.h): whole elements only, across requests. */
+static size_t scan_all(struct http_frame_stream *s, const char *b, size_t n, enum http_frame_rc *rc,
+                       struct http_frame_verdict *v)
+{
+    size_t used = 0;
+    *rc = http_frame_stream_scan(s, b, n, &LIM, &used, v);
+    return used;
+}
+
+START_TEST(stream_pipelined_requests)
+{
+    static const char two[] = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"
+                              "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+                              "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "3;x=1\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"
+                              "GET /d HTTP/1.1\r\nHo";
+    struct http_frame_stream s;
+    struct http_frame_verdict v;
+    enum http_frame_rc rc;
+    http_frame_stream_init(&s);
+    size_t n = sizeof(two) - 1;
+    size_t used = scan_all(&s, two, n, &rc, &v);
+    ck_assert_int_eq(rc, HTTP_FRAME_MORE);          /* the last head is incomplete */
+    ck_assert_uint_eq(used, n - strlen("GET /d HTTP/1.1\r\nHo"));
+    ck_assert(http_frame_stream_at_request(&s));
+    ck_assert_uint_eq(s.heads, 3);
+    /* fed byte by byte, the same bytes are vouched in the end */
+    http_frame_stream_init(&s);
+    size_t pos = 0;
+    for (size_t end = 1; end <= n; end++) {
+        pos += scan_all(&s, two + pos, end - pos, &rc, &v);
+        ck_assert_int_ne(rc, HTTP_FRAME_BAD);
+    }
+    ck_assert_uint_eq(pos, used);
+    /* body bytes are counted, never parsed: a request line inside a body is data */
+    static const char body[] = "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 21\r\n\r\n"
+                               "GET /x HTTP/1.1\r\n\r\n";
+    http_frame_stream_init(&s);
+    ck_assert_uint_eq(scan_all(&s, body, sizeof(body) - 1, &rc, &v), sizeof(body) - 1);
+    ck_assert_int_eq(rc, HTTP_FRAME_OK);
+    ck_assert_uint_eq(s.heads, 1);
+}
+END_TEST
+
+START_TEST(stream_refuses_follow_ups)
+{
+    static const struct {
+        const char *second;
+        int status;
+    } cases[] = {
+        {"GET /livez\0x HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +16\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+        {"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: a\r\nAuthorization: b\r\n\r\n", 400},
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n", 413},
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX", 400},
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX : 1\r\n\r\n", 400},
+    };
+    static const char first[] = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[512];
+        size_t l2 = strlen(cases[i].second) + (i == 0 ? 1 + strlen(cases[i].second + 11) : 0);
+        memcpy(buf, first, sizeof(first) - 1);
+        memcpy(buf + sizeof(first) - 1, cases[i].second, l2);
+        struct http_frame_stream s;
+        struct http_frame_verdict v;
+        enum http_frame_rc rc;
+        http_frame_stream_init(&s);
+        size_t used = scan_all(&s, buf, sizeof(first) - 1 + l2, &rc, &v);
+        ck_assert_msg(rc == HTTP_FRAME_BAD && v.status == cases[i].status, "case %zu: rc %d status %d",
+                      i, rc, v.status);
+        ck_assert_uint_ge(used, sizeof(first) - 1);   /* the first request is still vouched */
+    }
+}
+END_TEST
+
 START_TEST(answer_is_well_framed)
 {
     char out[2048];
@@ -140,6 +216,8 @@ int main(void)
     tcase_add_test(tc, limits_431_414);
     tcase_add_test(tc, fields_and_absolute_form);
     tcase_add_test(tc, answer_is_well_framed);
+    tcase_add_test(tc, stream_pipelined_requests);
+    tcase_add_test(tc, stream_refuses_follow_ups);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }

@@ -79,22 +79,57 @@ static size_t build(char *out, size_t cap, const char *head, const char *body, s
     return len;
 }
 
+/* Where an attack is tried: as a connection's first request, as a keep-alive follow-up
+ * (sent after the answer to a GET /livez arrived), and pipelined behind that GET in the
+ * same write (its bytes wait in the socket buffer while the GET is served). */
+enum position { POS_FIRST, POS_FOLLOWUP, POS_PIPELINED };
+static const char *const POS_NAME[] = {"first", "follow-up", "pipelined"};
+static const char KEEPALIVE_GET[] = "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+static void exchange_at(enum position pos, const char *req, size_t len, struct raw_result *r)
+{
+    static char both[200000 + sizeof(KEEPALIVE_GET)];
+    if (pos == POS_FIRST) {
+        ck_assert_int_eq(raw_exchange(port, req, len, false, WAIT_MS, r), 0);
+    } else if (pos == POS_FOLLOWUP) {
+        ck_assert_int_eq(raw_exchange_after(port, KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1, req, len,
+                                            false, WAIT_MS, r), 0);
+    } else {
+        ck_assert(len + sizeof(KEEPALIVE_GET) <= sizeof(both));
+        memcpy(both, KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1);
+        memcpy(both + sizeof(KEEPALIVE_GET) - 1, req, len);
+        ck_assert_int_eq(raw_exchange(port, both, len + sizeof(KEEPALIVE_GET) - 1, false, WAIT_MS, r), 0);
+    }
+}
+
 /* Exactly one well-framed problem answer with `status`, Connection: close, the connection
- * closed, and nothing else on the wire (no metrics). */
-static void expect_refused_raw(const char *req, size_t len, int status)
+ * closed, and nothing else on the wire (no metrics) - after the GET's 200 when the attack
+ * followed one. */
+static void expect_refused_at(enum position pos, const char *req, size_t len, int status)
 {
     struct raw_result r;
-    ck_assert_int_eq(raw_exchange(port, req, len, false, WAIT_MS, &r), 0);
-    ck_assert_msg(!r.malformed, "malformed answer (%s): %s", r.why ? r.why : "", r.bytes);
-    ck_assert_msg(r.closed, "connection left open: %s", r.bytes);
-    ck_assert_msg(r.nresp == 1, "%u answers: %s", r.nresp, r.bytes);
-    ck_assert_msg(r.resp[0].status == status, "want %d: %s", status, r.bytes);
-    ck_assert(r.resp[0].conn_close);
+    exchange_at(pos, req, len, &r);
+    const char *at = POS_NAME[pos];
+    unsigned want = pos == POS_FIRST ? 1 : 2;
+    ck_assert_msg(!r.malformed, "%s: malformed answer (%s): %s", at, r.why ? r.why : "", r.bytes);
+    ck_assert_msg(r.closed, "%s: connection left open: %s", at, r.bytes);
+    ck_assert_msg(r.nresp == want, "%s: %u answers: %s", at, r.nresp, r.bytes);
+    if (want == 2)
+        ck_assert_msg(r.resp[0].status == 200 && !r.resp[0].conn_close, "%s: %s", at, r.bytes);
+    const struct raw_resp *rp = &r.resp[want - 1];
+    ck_assert_msg(rp->status == status, "%s: want %d: %s", at, status, r.bytes);
+    ck_assert_msg(rp->conn_close, "%s: no Connection: close: %s", at, r.bytes);
     char ct[64];
-    ck_assert(raw_header(&r.resp[0], "Content-Type", ct, sizeof(ct)));
+    ck_assert(raw_header(rp, "Content-Type", ct, sizeof(ct)));
     ck_assert_str_eq(ct, "application/problem+json");
     ck_assert_ptr_null(strstr(r.bytes, "dmgw_"));
     raw_result_free(&r);
+}
+
+static void expect_refused_raw(const char *req, size_t len, int status)
+{
+    for (enum position pos = POS_FIRST; pos <= POS_PIPELINED; pos++)
+        expect_refused_at(pos, req, len, status);
 }
 
 static void expect_refused(const char *head, const char *body, size_t body_len, int status)
@@ -292,24 +327,13 @@ START_TEST(two_authorization_headers_400)
 }
 END_TEST
 
-/* Requests that follow a served one on a kept-alive connection never pass the front:
- * the access handler applies the same field rules. Sent after the first answer arrived. */
+/* Shapes the access handler used to catch only partly on a follow-up (libmicrohttpd parsed
+ * them first), now refused by the read gate in all three positions. */
 static void expect_followup_refused(const char *second, int status)
 {
-    static const char first[] = "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    /* pipelined: one 200, then the refusal or a close; never the metrics */
-    char both[16384];
-    int m = snprintf(both, sizeof(both), "%s%s%s", first, second, PIPELINED);
-    struct raw_result r;
-    ck_assert_int_eq(raw_exchange(port, both, (size_t)m, false, WAIT_MS, &r), 0);
-    ck_assert_msg(!r.malformed && r.closed, "%s", r.bytes);
-    ck_assert_uint_ge(r.nresp, 1);
-    ck_assert_uint_le(r.nresp, 2);
-    ck_assert_int_eq(r.resp[0].status, 200);
-    if (r.nresp == 2)
-        ck_assert_int_eq(r.resp[1].status, status);
-    ck_assert_ptr_null(strstr(r.bytes, "dmgw_"));
-    raw_result_free(&r);
+    char req[16384];
+    int m = snprintf(req, sizeof(req), "%s%s", second, PIPELINED);
+    expect_refused_raw(req, (size_t)m, status);
 }
 
 START_TEST(keepalive_followups_checked)
@@ -320,6 +344,44 @@ START_TEST(keepalive_followups_checked)
     expect_followup_refused("GET /livez HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
     expect_followup_refused("POST /livez HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 501);
     expect_followup_refused("GET /livez HTTP/1.1\r\nHost: a\r\nAuthorization: a\r\nAuthorization: b\r\n\r\n", 400);
+    /* NUL in a follow-up's target (libmicrohttpd used to truncate it); Content-Length: +16
+     * and chunk lines in every position: content_length_forms_refused, chunk_size_and_extensions */
+    static const char nul[] = "GET /livez\0.json HTTP/1.1\r\nHost: a\r\n\r\n";
+    char req[512];
+    memcpy(req, nul, sizeof(nul) - 1);
+    memcpy(req + sizeof(nul) - 1, PIPELINED, sizeof(PIPELINED));
+    expect_refused_raw(req, sizeof(nul) - 1 + sizeof(PIPELINED) - 1, 400);
+}
+END_TEST
+
+/* The read gate holds back an element split across reads until it is whole: a follow-up
+ * head in two writes is served once; a bad chunk line arriving after the head is refused. */
+START_TEST(split_followups)
+{
+    static const char part1[] = "GET /livez HTTP/1.1\r\nHo";
+    static const char part2[] = "st: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange_split(port, KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1, part1,
+                                        sizeof(part1) - 1, part2, sizeof(part2) - 1, false,
+                                        WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.closed && r.nresp == 2, "%s", r.bytes);
+    ck_assert(r.resp[0].status == 200 && r.resp[1].status == 200 && r.resp[1].conn_close);
+    raw_result_free(&r);
+    char head[4096];
+    int n = snprintf(head, sizeof(head), "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"pas\r\n", tok_write);
+    static const char bad[] = "ffffffffffffffff\r\nxx\r\n0\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+    for (int followup = 0; followup <= 1; followup++) {
+        ck_assert_int_eq(raw_exchange_split(port, followup ? KEEPALIVE_GET : NULL,
+                                            followup ? sizeof(KEEPALIVE_GET) - 1 : 0, head, (size_t)n,
+                                            bad, sizeof(bad) - 1, false, WAIT_MS, &r), 0);
+        unsigned want = followup ? 2 : 1;
+        ck_assert_msg(!r.malformed && r.closed && r.nresp == want, "%s", r.bytes);
+        ck_assert_msg(r.resp[want - 1].status == 413 && r.resp[want - 1].conn_close, "%s", r.bytes);
+        ck_assert_ptr_null(strstr(r.bytes, "dmgw_"));
+        raw_result_free(&r);
+    }
 }
 END_TEST
 
@@ -384,6 +446,7 @@ int main(void)
     tcase_add_test(tc, two_authorization_headers_400);
     tcase_add_test(tc, keepalive_followups_checked);
     tcase_add_test(tc, good_requests_still_served);
+    tcase_add_test(tc, split_followups);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();

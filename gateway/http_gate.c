@@ -1,0 +1,242 @@
+/* http_gate.c - see http_gate.h */
+#include "http_gate.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#define GATE_MAX_FDS (1u << 20)
+#define GATE_MAX_PARTS 256      /* an element arriving in more pieces is refused (re-peeked each time) */
+#define GATE_PEEK_SLACK 4096    /* held bytes beyond the header limit */
+
+static _Atomic(struct http_gate *) *gate_tbl;
+static size_t gate_n;
+static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
+static atomic_bool warned_fd;
+
+static void table_init(void)
+{
+    struct rlimit rl;
+    size_t n = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t m = rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur;
+        n = m == RLIM_INFINITY || m > GATE_MAX_FDS ? GATE_MAX_FDS : (size_t)m;
+    }
+    gate_tbl = calloc(n, sizeof(*gate_tbl));
+    gate_n = gate_tbl ? n : 0;
+}
+
+void http_gate_init(struct http_gate *g, const struct http_frame_limits *lim)
+{
+    memset(g, 0, sizeof(*g));
+    http_frame_stream_init(&g->fs);
+    g->lim = lim;
+}
+
+bool http_gate_register(int fd, struct http_gate *g)
+{
+    pthread_once(&gate_once, table_init);
+    if (fd < 0 || (size_t)fd >= gate_n) {
+        if (!atomic_exchange(&warned_fd, true))
+            DM_WARN("http gate: descriptor %d beyond the table (%zu): its reads are not checked",
+                    fd, gate_n);
+        return false;
+    }
+    atomic_store_explicit(&gate_tbl[fd], g, memory_order_release);
+    return true;
+}
+
+void http_gate_unregister(int fd)
+{
+    if (fd >= 0 && (size_t)fd < gate_n)
+        atomic_store_explicit(&gate_tbl[fd], NULL, memory_order_release);
+}
+
+static struct http_gate *gate_of(int fd)
+{
+    if (fd < 0 || (size_t)fd >= gate_n)
+        return NULL;
+    return atomic_load_explicit(&gate_tbl[fd], memory_order_acquire);
+}
+
+static void refuse(struct http_gate *g, const struct http_frame_verdict *v)
+{
+    g->bad = HTTP_GATE_EOF;
+    g->verdict_due = true;
+    g->verdict = *v;
+}
+
+/* Keep n consumed bytes that are not vouched yet (the start of an element still arriving,
+ * or a refused one) in front of what the socket delivers next. */
+static bool hold(struct http_gate *g, const char *p, size_t n)
+{
+    size_t cap = g->lim->max_head + GATE_PEEK_SLACK;
+    if (!g->held && !(g->held = malloc(cap)))
+        return false;
+    if (n > cap - g->held_len)
+        return false;
+    memmove(g->held + g->held_len, p, n);
+    g->held_len += n;
+    return true;
+}
+
+/* Scan result of `used` vouched bytes out of a piece that ends the current read: a refused
+ * element, or the count of reads of an element still arriving. */
+static void judge(struct http_gate *g, enum http_frame_rc rc, size_t used, size_t before,
+                  struct http_frame_verdict *v)
+{
+    g->parts = used ? 0 : g->parts + 1;
+    if (rc == HTTP_FRAME_MORE && g->parts > GATE_MAX_PARTS) {
+        *v = (struct http_frame_verdict){400, "request head sent in too many pieces", 0};
+        rc = HTTP_FRAME_BAD;
+    }
+    if (rc != HTTP_FRAME_BAD)
+        return;
+    refuse(g, v);
+    g->bad_in_request = !http_frame_stream_at_request(&g->fs);
+    g->bad_req = g->fs.heads;
+    /* a refused head behind whole requests MHD has not answered yet waits for them */
+    if (!g->bad_in_request && used + before > 0)
+        g->bad = HTTP_GATE_PENDING;
+}
+
+/* Read more behind the held start of an element and scan it again. false: nothing more
+ * now (*last and *err say why: EAGAIN, end of file, an error). */
+static bool read_held(struct http_gate *g, int fd, size_t before, bool *drained, ssize_t *last,
+                      int *err)
+{
+    size_t cap = g->lim->max_head + GATE_PEEK_SLACK, room = cap - g->held_len;
+    ssize_t n = room ? recvfrom(fd, g->held + g->held_len, room, MSG_DONTWAIT, NULL, NULL) : 0;
+    if (n <= 0) {
+        *last = n;
+        *err = n < 0 ? errno : 0;
+        if (n == 0)
+            g->bad = HTTP_GATE_EOF;   /* the peer closed inside an element: nothing to answer */
+        return false;
+    }
+    *drained = (size_t)n < room;
+    g->held_len += (size_t)n;
+    struct http_frame_verdict v;
+    size_t used = 0;
+    enum http_frame_rc rc = http_frame_stream_scan(&g->fs, g->held, g->held_len, g->lim, &used, &v);
+    g->allowed = used;
+    judge(g, rc, used, before, &v);
+    return true;
+}
+
+/* Deliver vouched held bytes into buf. */
+static size_t give_held(struct http_gate *g, char *buf, size_t want)
+{
+    size_t k = g->allowed < want ? g->allowed : want;
+    memcpy(buf, g->held, k);
+    memmove(g->held, g->held + k, g->held_len - k);
+    g->held_len -= k;
+    g->allowed -= k;
+    return k;
+}
+
+/* recv(2) result for libmicrohttpd: what was filled, else end of file or the error. */
+static ssize_t result(size_t filled, ssize_t last, int err)
+{
+    if (filled)
+        return (ssize_t)filled;
+    if (last < 0)
+        errno = err;
+    return last;
+}
+
+/* Read straight into libmicrohttpd's buffer and keep what the scan vouches for; a tail
+ * that is not (yet) vouched is held back (http_gate.h). One recv per read, as without
+ * the gate; the held path only for elements split across reads or refused. */
+static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
+{
+    size_t filled = 0;
+    ssize_t last = -1;
+    int err = EAGAIN;
+    bool drained = false;
+    while (filled < len) {
+        if (g->allowed) {
+            filled += give_held(g, buf + filled, len - filled);
+            continue;
+        }
+        if (g->bad || drained) {
+            last = g->bad == HTTP_GATE_EOF ? 0 : -1;
+            break;
+        }
+        if (g->held_len) {
+            if (!read_held(g, fd, filled, &drained, &last, &err))
+                break;
+            continue;
+        }
+        uint64_t data = http_frame_stream_data_left(&g->fs);
+        size_t want = len - filled;
+        size_t take = data && data < want ? (size_t)data : want;
+        ssize_t n = recvfrom(fd, buf + filled, take, MSG_DONTWAIT, NULL, NULL);
+        if (n <= 0) {
+            last = n;
+            err = errno;
+            break;
+        }
+        struct http_frame_verdict v;
+        size_t used = 0;
+        enum http_frame_rc rc = http_frame_stream_scan(&g->fs, buf + filled, (size_t)n, g->lim,
+                                                       &used, &v);
+        if (used < (size_t)n && !hold(g, buf + filled + used, (size_t)n - used)) {
+            v = (struct http_frame_verdict){431, "request header too large", 0};
+            rc = HTTP_FRAME_BAD;
+        }
+        if (used < (size_t)n)
+            judge(g, rc, used, filled, &v);
+        filled += used;
+        drained = (size_t)n < take;
+    }
+    if (g->bad == HTTP_GATE_EOF && filled)
+        shutdown(fd, SHUT_RD);   /* wakes libmicrohttpd: its next read gets the end of file */
+    return result(filled, last, err);
+}
+
+void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool answered)
+{
+    g->done++;
+    if (g->bad == HTTP_GATE_EOF && g->bad_in_request && g->done == g->bad_req && answered)
+        g->verdict_due = false;   /* answered early (before its body): that answer stands */
+    if (g->bad != HTTP_GATE_PENDING)
+        return;
+    if (!keepalive) {
+        g->bad = HTTP_GATE_DROPPED;
+        g->verdict_due = false;
+        return;
+    }
+    if (g->done < g->bad_req)
+        return;   /* requests before the refused head are still to be answered */
+    g->bad = HTTP_GATE_EOF;
+    shutdown(fd, SHUT_RD);
+}
+
+void http_gate_release(struct http_gate *g)
+{
+    free(g->held);
+    g->held = NULL;
+    g->held_len = g->allowed = 0;
+}
+
+const struct http_frame_verdict *http_gate_answer_due(const struct http_gate *g)
+{
+    return g->bad == HTTP_GATE_EOF && g->verdict_due ? &g->verdict : NULL;
+}
+
+/* The interposed recv(2): see the header. */
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    struct http_gate *g = flags == 0 ? gate_of(fd) : NULL;
+    if (!g)
+        return recvfrom(fd, buf, len, flags, NULL, NULL);
+    return gate_recv(g, fd, buf, len);
+}
