@@ -594,6 +594,30 @@ static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr 
     return DM_OK;
 }
 
+/* A source of another uuid: the newest (now finished) sub-directory's file is cut back to
+ * its relay.meta (the last transaction boundary) first, so readers crossing into the new
+ * one never meet a torn event or half a transaction (unless they had read it already).
+ * The meta fields are restored (add_subdir starts from the source). */
+static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
+{
+    char file[256], gtid[1024];
+    uint64_t pos = r->meta_pos;
+    bool found = false;
+    snprintf(file, sizeof file, "%s", r->meta_file);
+    snprintf(gtid, sizeof gtid, "%s", r->gtid);
+    close_file(w);
+    int rc = load_meta(r, &found, e);
+    if (rc == DM_OK && found)
+        rc = recover(r, w, e);
+    close_file(w);
+    w->file[0] = '\0';
+    w->end = 0;
+    snprintf(r->meta_file, sizeof r->meta_file, "%s", file);
+    snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
+    r->meta_pos = pos;
+    return rc;
+}
+
 static int session_start(struct worker_relay *r, struct wstate *w, bool first,
                          struct worker_terr *e)
 {
@@ -621,6 +645,8 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
         if (strncmp(last, uuid, ul) == 0 && last[ul] == '.' && (rc = load_meta(r, &found, e)))
             return rc;
     }
+    if (!found && r->nsubdirs && (rc = finish_old(r, w, e)))
+        return rc;
     if (!found) {
         if ((rc = add_subdir(r, uuid, e)))
             return rc;
@@ -785,7 +811,7 @@ static int cmp_sub(const struct worker_relay *r, const char *sub)
     return -1;
 }
 
-static bool binlog_name(const char *n)
+bool relay_binlog_name(const char *n)
 {
     const char *dot = strrchr(n, '.');
     return dot && dot != n && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) &&
@@ -804,7 +830,7 @@ static int purge_dir(struct worker_relay *r, size_t i, const char *before, int64
         return DM_OK;
     while ((de = readdir(d))) {
         struct stat st;
-        if (!binlog_name(de->d_name) || (before && strcmp(de->d_name, before) >= 0))
+        if (!relay_binlog_name(de->d_name) || (before && strcmp(de->d_name, before) >= 0))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if (stat(path, &st) != 0 || (safe_time > 0 && st.st_mtime >= safe_time))
@@ -881,7 +907,7 @@ int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_r
     if (q->time > 0)
         return purge_before(r, SIZE_MAX, NULL, q->time, e);
     if (q->filename && q->filename[0]) {
-        if (!binlog_name(q->filename)) {
+        if (!relay_binlog_name(q->filename)) {
             relay_err(e, 30004, false, "binlog filename %s not valid", q->filename);
             return DM_E_INVAL;
         }

@@ -54,6 +54,8 @@ void relay_hold_drop(struct worker_relay *r, const char *owner);
 /* relay_stream.c: the earliest file any stream reads or a hold keeps (false when none),
  * under mu. */
 bool relay_streams_earliest(struct worker_relay *r, struct relay_active *out);
+/* relay.c: a binlog file name ("<base>.<digits>", not relay.meta). */
+bool relay_binlog_name(const char *n);
 /* "<dir>/<subdir>/<file>" into out; false when it does not fit. */
 bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
                 size_t cap);

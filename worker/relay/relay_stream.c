@@ -1,9 +1,12 @@
-/* relay_stream.c - the local streamer (DM pkg/streamer): a bl_feed over the relay files
- * of one sub-directory, bounded by what the writer published, following ROTATE events to
- * the next file. Contract: relay.h worker_relay_open_reader. */
+/* relay_stream.c - the local streamer (DM pkg/streamer): a bl_feed over the relay files,
+ * bounded by what the writer published, following ROTATE events to the next file and, at
+ * the end of the last file of a sub-directory that is no longer the newest, crossing into
+ * the next sub-directory (DM's needSwitchSubDir) with an artificial ROTATE to its first
+ * file. Contract: relay.h worker_relay_open_reader. */
 #include "relay_int.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <zlib.h>
 
 #include "dm_error.h"
+#include "log.h"
 
 #define HDR 19
 #define EV_ROTATE 4
@@ -30,6 +34,8 @@ struct relay_stream {
     uint64_t start;               /* first event position in the first file */
     bool need_fde;                /* emit the file's FDE first */
     char next_file[256];          /* set by a ROTATE read: switch at the next call */
+    size_t next_subdir;           /* with next_file: the sub-directory to switch to */
+    uint32_t server_id;           /* of the last FDE (for the artificial ROTATE) */
     bool checksum;                /* CRC32 per the FDE */
     uint8_t *buf;
     size_t cap;
@@ -168,6 +174,7 @@ static int emit_fde(struct relay_stream *s, uint64_t lim, size_t *len, char *err
     }
     /* checksum algorithm: the byte before the FDE's 4-byte CRC */
     s->checksum = *len >= HDR + 57 + 5 && s->buf[*len - 5] == 1;
+    s->server_id = (uint32_t)le(s->buf + 5, 4);
     if (s->start > 4 + *len) {
         memset(s->buf + 13, 0, 4);
         s->off = s->start;
@@ -209,6 +216,7 @@ static int ensure_open(struct relay_stream *s, char *err, size_t cap)
     if (s->next_file[0]) {
         pthread_mutex_lock(&s->r->mu);
         snprintf(s->file, sizeof s->file, "%s", s->next_file);
+        s->subdir = s->next_subdir;
         pthread_mutex_unlock(&s->r->mu);
         s->next_file[0] = '\0';
         s->start = 4;
@@ -233,6 +241,88 @@ static void note_rotate(struct relay_stream *s, size_t len)
         nl = sizeof s->next_file - 1;
     memcpy(s->next_file, s->buf + HDR + 8, nl);
     s->next_file[nl] = '\0';
+    s->next_subdir = s->subdir;
+}
+
+/* The smallest binlog file name in sub-directory `sub` into out; false when none yet (the
+ * writer creates the sub-directory before its first file). */
+static bool first_binlog(struct worker_relay *r, size_t sub, char *out, size_t cap)
+{
+    char path[4096];
+    bool any = false;
+    pthread_mutex_lock(&r->mu);
+    bool ok = relay_path(r, sub, NULL, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    DIR *d = ok ? opendir(path) : NULL;
+    if (!d)
+        return false;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!relay_binlog_name(de->d_name) || strlen(de->d_name) >= cap)
+            continue;
+        if (!any || strcmp(de->d_name, out) < 0)
+            snprintf(out, cap, "%s", de->d_name);
+        any = true;
+    }
+    closedir(d);
+    return any;
+}
+
+/* DM's needSwitchSubDir: the stream is at the end of a finished file (or its ROTATE named a
+ * file never written there) of a sub-directory that is not the newest. Then the artificial
+ * ROTATE to the next sub-directory's first file at 4 is built in buf (the file is switched
+ * at the next call) and DM_OK returned; DM_E_TIMEOUT when not (yet); DM_E_PARSE when the
+ * finished file ends inside an event. */
+static int cross_subdir(struct relay_stream *s, size_t *len, char *err, size_t cap)
+{
+    struct worker_relay *r = s->r;
+    char name[256];
+    pthread_mutex_lock(&r->mu);
+    bool older = s->subdir + 1 < r->nsubdirs;
+    pthread_mutex_unlock(&r->mu);
+    if (!older)
+        return DM_E_TIMEOUT;
+    if (s->fd >= 0) {
+        bool complete;
+        uint64_t lim = limit_of(s, &complete);
+        if (!complete)
+            return DM_E_TIMEOUT;
+        if (s->off < lim) {
+            snprintf(err, cap, "relay log file %s ends inside an event at offset %" PRIu64
+                     " (its sub-directory is finished)", s->file, s->off);
+            return DM_E_PARSE;
+        }
+    }
+    if (!first_binlog(r, s->subdir + 1, name, sizeof name))
+        return DM_E_TIMEOUT;
+    size_t nl = strlen(name), tail = s->checksum ? 4 : 0, n = HDR + 8 + nl + tail;
+    if (grow(s, n) != DM_OK)
+        return DM_E_NOMEM;
+    uint8_t *p = s->buf;
+    memset(p, 0, HDR + 8);
+    p[4] = EV_ROTATE;
+    for (int i = 0; i < 4; i++) {
+        p[5 + i] = (uint8_t)(s->server_id >> (8 * i));
+        p[9 + i] = (uint8_t)(n >> (8 * i));
+    }
+    p[17] = 0x20;                                /* LOG_EVENT_ARTIFICIAL_F, log_pos 0 */
+    p[HDR] = 4;                                  /* position 4 */
+    memcpy(p + HDR + 8, name, nl);
+    if (tail) {
+        uint32_t c = (uint32_t)crc32(0L, p, (uInt)(n - 4));
+        for (int i = 0; i < 4; i++)
+            p[n - 4 + i] = (uint8_t)(c >> (8 * i));
+    }
+    snprintf(s->next_file, sizeof s->next_file, "%s", name);
+    s->next_subdir = s->subdir + 1;
+    *len = n;
+    pthread_mutex_lock(&r->mu);
+    char from[160], to[160];
+    snprintf(from, sizeof from, "%s", r->subdirs[s->subdir]);
+    snprintf(to, sizeof to, "%s", r->subdirs[s->subdir + 1]);
+    pthread_mutex_unlock(&r->mu);
+    dm_log_kv(DM_LOG_INFO, "relay reader: next sub-directory", "from", from, "to", to,
+              "binlog", name, NULL);
+    return DM_OK;
 }
 
 static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len, char *err,
@@ -258,10 +348,12 @@ static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len,
                 s->off += *len;
                 note_rotate(s, *len);
             }
-            if (rc == DM_OK) {
-                *ev = s->buf;
-                return DM_OK;
-            }
+        }
+        if (rc == DM_E_TIMEOUT)
+            rc = cross_subdir(s, len, err, cap);
+        if (rc == DM_OK) {
+            *ev = s->buf;
+            return DM_OK;
         }
         if (rc != DM_E_TIMEOUT)
             return rc;

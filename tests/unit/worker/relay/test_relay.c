@@ -3,7 +3,8 @@
  * active file, rows decoded), a local reader yields the rows the source wrote across the
  * rotate, purge never removes a file a reader is on, a torn tail (kill -9) is cut back to
  * relay.meta and refetched, and bad input pauses the relay with a named error: corrupt
- * relay file, unwritable relay-dir, source that purged a needed binlog. */
+ * relay file, unwritable relay-dir, source that purged a needed binlog. A reader crosses
+ * into the next sub-directory when the source's identity changes. */
 #include <check.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -358,6 +359,86 @@ START_TEST(bad_dir_and_purged_source)
 }
 END_TEST
 
+/* The source's identity changes (server_id 1 -> 2) while a local reader is on the first
+ * sub-directory: the writer starts 0-2.000002 and the reader crosses into it at the end of
+ * the finished file (artificial ROTATE to the new sub-directory's first file at 4), seeing
+ * every row of both. */
+START_TEST(reader_crosses_subdir)
+{
+    MYSQL *m = db();
+    char f1[256], f2[256], a[1200], err[512];
+    uint64_t p1, p2;
+    struct worker_terr e;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    master(f1, sizeof f1, &p1);
+    struct worker_relay *r = relay_up(g_relay);
+    workload(m, 1, 30);
+    ck_assert(caught_up(r, 20000));
+    struct bl_reader *rd = NULL;
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_OK);
+    ck_assert_int_eq(worker_relay_pause(r, &e), DM_OK);
+    sql(m, "SET GLOBAL server_id = 2");
+    sql(m, "FLUSH BINARY LOGS");
+    workload(m, 1000, 20);
+    master(f2, sizeof f2, &p2);
+    ck_assert_str_ne(f1, f2);
+    ck_assert_int_eq(worker_relay_resume(r, &e), DM_OK);
+    ck_assert(caught_up(r, 20000));
+    struct worker_relay_status st;
+    worker_relay_status(r, &st);
+    ck_assert_str_eq(st.sub_dir, "0-2.000002");
+    snprintf(a, sizeof a, "%s/server-uuid.index", g_relay);
+    char *idx = tu_read_file(a, NULL);
+    ck_assert_ptr_nonnull(idx);
+    ck_assert_str_eq(idx, "0-1.000001\n0-2.000002\n");
+    free(idx);
+    snprintf(a, sizeof a, "%s/0-2.000002/%s", g_relay, f2);
+    ck_assert_int_eq(access(a, F_OK), 0);
+    snprintf(a, sizeof a, "%s/0-1.000001/%s", g_relay, f2);
+    ck_assert_int_ne(access(a, F_OK), 0);        /* f2 only in the new sub-directory */
+
+    int ins1 = 0, ins2 = 0, crossed = 0;
+    struct bl_event *ev;
+    for (;;) {
+        int rc = bl_reader_next(rd, 5000, &ev, err, sizeof err);
+        ck_assert_msg(rc == DM_OK, "next: %s", err);
+        if (ev->kind == BL_EV_ROTATE && strcmp(ev->file, f2) == 0) {
+            ck_assert_uint_eq(ev->next_pos, 4);
+            ck_assert(ev->flags & 0x20);
+            crossed++;
+        }
+        if (ev->kind == BL_EV_ROWS && ev->op == BL_INSERT) {
+            ck_assert_uint_eq(ev->server_id, strcmp(ev->file, f1) == 0 ? 1 : 2);
+            *(strcmp(ev->file, f1) == 0 ? &ins1 : &ins2) += (int)ev->nrows;
+        }
+        if (strcmp(ev->file, f2) == 0 && ev->next_pos == p2)
+            break;
+    }
+    ck_assert_int_eq(crossed, 1);
+    ck_assert_int_eq(ins1, 30);
+    ck_assert_int_eq(ins2, 20);
+    /* the reader now stands in the new sub-directory: purge of the old one's files works */
+    struct worker_relay_purge_req q = { .inactive = true };
+    ck_assert_int_eq(worker_relay_purge(r, &q, &e), DM_OK);
+    bl_reader_free(rd);
+    /* opening at f2 finds it in the new sub-directory */
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f2, 4, &rd, err, sizeof err), DM_OK);
+    int n = 0;
+    for (;;) {
+        ck_assert_int_eq(bl_reader_next(rd, 5000, &ev, err, sizeof err), DM_OK);
+        if (ev->kind == BL_EV_ROWS && ev->op == BL_INSERT)
+            n += (int)ev->nrows;
+        if (ev->next_pos == p2)
+            break;
+    }
+    ck_assert_int_eq(n, 20);
+    bl_reader_free(rd);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("relay");
@@ -367,6 +448,7 @@ int main(void)
     tcase_add_test(tc, oracle_reader_purge);
     tcase_add_test(tc, torn_tail_and_corruption);
     tcase_add_test(tc, bad_dir_and_purged_source);
+    tcase_add_test(tc, reader_crosses_subdir);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
