@@ -16,6 +16,7 @@
  * Stages: Running (also while retrying a lost source connection, error shown in status),
  * Paused (pause-relay, or an error: unwritable dir, source purged a needed file, corrupt
  * relay file; readers wait, nothing is written), Stopped (freed).
+ * A uuid change found at a (re)connect cuts the finished sub-directory back to its meta.
  * docs/worker.md "Relay unit" lists what is not supported (GTID start, switch/migrate).
  *
  * Ownership: worker_relay_new copies the config strings. Thread-safety: every function
@@ -88,7 +89,9 @@ void worker_relay_status(struct worker_relay *r, struct worker_relay_status *st)
 void worker_relay_hold(struct worker_relay *r, const char *owner, const char *file);
 
 /* A reader of the relay from (file, pos) of the newest sub-directory holding `file`
- * (binlog.h events; waits for the writer at the end, crosses files by their ROTATE).
+ * (binlog.h events; waits for the writer at the end, crosses files by their ROTATE and,
+ * at the end of a finished sub-directory, into the next one with an artificial ROTATE to
+ * its first file at 4; a finished file ending inside an event: DM_E_PARSE from next).
  * DM_OK, or DM_E_NOT_FOUND (file purged / before the relay's start: err names it). */
 int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *file,
                              uint64_t pos, struct bl_reader **out, char *err, size_t cap);
