@@ -200,6 +200,14 @@ try {
     await page.click('dialog[data-dialog="relay-config"] button[data-action="dialog-ok"]');
   });
   ok(/source-id = "mysql-replica-01"/.test(toml), 'replace config sends the TOML as is');
+  // the relay was paused above and the task reads it (binlog-type local): resume it
+  const resumed = await answered('/relay/resume', 'resume relay', card, async () => {
+    await page.click(`${card} button[data-action="resume-relay"]`);
+    await confirmOk(page);
+  });
+  ok(JSON.parse(resumed).workers[0] === worker, 'resume relay sends {workers: [worker]}');
+  await page.waitForSelector(`${card}[data-relay-stage="Running"]`, T);
+  ok(true, 'resume relay: the worker card shows relay stage Running again');
   await answered('/workers/refresh', 'refresh worker tasks', 'main', async () => {
     await page.click('button[data-action="refresh-worker-tasks"]');
     await confirmOk(page);
