@@ -264,9 +264,9 @@ static uint64_t table_hash(const struct tinfo *t)
     return dm_fnv1a64(h, t->table, strlen(t->table) + 1);
 }
 
-/* Hash of one value as a unique index compares it. Strings are folded (ASCII case,
- * trailing spaces) because the usual collations are case-insensitive and PAD SPACE:
- * two values that may be equal for the index must hash alike (false sharing is safe). */
+/* Hash of one value. Strings are folded (ASCII case, trailing spaces): the rule for
+ * columns whose collation is unknown (TCMP_FOLD; part_hash decides for key parts): two
+ * values that may be equal for the index must hash alike (false sharing is safe). */
 static uint64_t value_hash(uint64_t h, const struct bl_value *v)
 {
     char num[32];
