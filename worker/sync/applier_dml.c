@@ -280,7 +280,7 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
         return dm_fnv1a64(h, num, (size_t)n);
     case BL_FLOAT:
     case BL_DOUBLE:
-        n = snprintf(num, sizeof num, "%.17g", v->d);
+        n = snprintf(num, sizeof num, "%.17g", v->d == 0 ? 0.0 : v->d);   /* -0 = 0 */
         return dm_fnv1a64(h, num, (size_t)n);
     case BL_UINT:
     case BL_BIT:
