@@ -241,19 +241,231 @@ int body_too_deep(struct route_ctx *c, const json_t *v)
     return DM_E_UNPROCESSABLE;
 }
 
+/* ---- {"task": "<yaml>"} without jansson copies of the task (issue 17) ----
+ * jansson would hold the body, its token buffer and the decoded string at once (~3x a
+ * 1 MiB body). Instead jansson parses a small copy of the body with the task string
+ * blanked, and the string is checked and JSON-decoded in place in the request's own
+ * body buffer (a decoded string is never longer than its escaped form). Anything this
+ * strict path is unsure of goes to the plain jansson parse, so errors stay the same. */
+
+#define SKIP_WS(p, e) while ((p) < (e) && (*(p) == ' ' || *(p) == '\t' || *(p) == '\n' || *(p) == '\r')) (p)++
+
+/* p at an opening quote: the byte after the closing one, or NULL. */
+static const char *skip_string(const char *p, const char *e)
+{
+    for (p++; p < e; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* Skip one value (its syntax is jansson's to check): the ',' or '}' that ends it, or NULL. */
+static const char *skip_value(const char *p, const char *e)
+{
+    size_t depth = 0;
+    while (p && p < e) {
+        if (*p == '"') {
+            p = skip_string(p, e);
+            continue;
+        }
+        if (*p == '[' || *p == '{')
+            depth++;
+        else if ((*p == ']' || *p == '}') && depth)
+            depth--;
+        else if ((*p == ',' || *p == '}') && !depth)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
+/* The top-level "task" member's string value, quotes included: [*vs, *ve). */
+static bool find_task_string(const char *p, const char *e, const char **vs, const char **ve)
+{
+    SKIP_WS(p, e);
+    if (p >= e || *p++ != '{')
+        return false;
+    for (;;) {
+        SKIP_WS(p, e);
+        const char *k = p;
+        if (p >= e || *p != '"' || !(p = skip_string(p, e)))
+            return false;
+        bool is_task = p - k == 6 && memcmp(k, "\"task\"", 6) == 0;
+        SKIP_WS(p, e);
+        if (p >= e || *p++ != ':')
+            return false;
+        SKIP_WS(p, e);
+        if (is_task) {
+            *vs = p;
+            *ve = p < e && *p == '"' ? skip_string(p, e) : NULL;
+            return *ve != NULL;
+        }
+        if (!(p = skip_value(p, e)) || *p++ == '}')
+            return false;
+    }
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = p[i];
+        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *e)
+{
+    unsigned char c = p[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!n || (size_t)(e - p) < n)
+        return 0;
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (n > 1 && (p[1] < lo || p[1] > hi))
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* One \uXXXX escape (or surrogate pair) at p: the code point and its escaped length,
+ * 0 when jansson would refuse it (\u0000 without JSON_ALLOW_NUL, lone surrogates). */
+static size_t unicode_escape(const char *p, const char *e, unsigned *cp)
+{
+    int v = e - p >= 6 ? hex4(p + 2) : -1;
+    if (v <= 0 || (v >= 0xdc00 && v <= 0xdfff))
+        return 0;
+    if (v < 0xd800 || v > 0xdbff) {
+        *cp = (unsigned)v;
+        return 6;
+    }
+    int lo = e - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+    if (lo < 0xdc00 || lo > 0xdfff)
+        return 0;
+    *cp = 0x10000u + (((unsigned)v - 0xd800u) << 10) + ((unsigned)lo - 0xdc00u);
+    return 12;
+}
+
+/* JSON-decode the string between the quotes [s, e) into out (out <= s; NULL: only
+ * check). false when jansson would refuse it. *len: the decoded length. */
+static bool json_unescape(const char *s, const char *e, char *out, size_t *len)
+{
+    static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+    size_t n = 0;
+    char tmp[4];
+    while (s < e) {
+        unsigned char ch = (unsigned char)*s;
+        size_t in = 1, outn = 1;
+        const char *from = s;
+        if (ch == '\\') {
+            const char *x = s + 1 < e ? strchr(esc_in, s[1]) : NULL;
+            unsigned cp;
+            if (x && *x) {
+                tmp[0] = esc_out[x - esc_in];
+                from = tmp;
+                in = 2;
+            } else if (s + 1 < e && s[1] == 'u' && (in = unicode_escape(s, e, &cp))) {
+                outn = put_utf8(tmp, cp);
+                from = tmp;
+            } else {
+                return false;
+            }
+        } else if (ch < 0x20 || !(in = outn = utf8_len((const unsigned char *)s,
+                                                       (const unsigned char *)e))) {
+            return false;
+        }
+        if (out)
+            memmove(out + n, from, outn);
+        n += outn;
+        s += in;
+    }
+    *len = n;
+    return true;
+}
+
+/* The body as a task-wrapper object with "task" blanked, the task decoded in place
+ * into *task; NULL (nothing written) when the fast path does not apply. */
+static json_t *task_hole_parse(struct route_ctx *c, char **task)
+{
+    const char *b = c->req.body, *e = b + c->req.body_len, *vs, *ve;
+    size_t len;
+    *task = NULL;
+    if (!find_task_string(b, e, &vs, &ve) || !json_unescape(vs + 1, ve - 1, NULL, &len))
+        return NULL;
+    size_t head = (size_t)(vs - b), tail = (size_t)(e - ve);
+    char *hole = malloc(head + 2 + tail + 1);
+    if (!hole)
+        return NULL;
+    memcpy(hole, b, head);
+    memcpy(hole + head, "\"\"", 2);
+    memcpy(hole + head + 2, ve, tail);
+    json_t *obj = json_loadb(hole, head + 2 + tail, JSON_REJECT_DUPLICATES, NULL);
+    free(hole);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return NULL;
+    }
+    /* the request owns its body buffer (writable, NUL-terminated); nothing reads the
+     * JSON text after this parse */
+    *task = (char *)vs;
+    json_unescape(vs + 1, ve - 1, *task, &len);
+    (*task)[len] = '\0';
+    return obj;
+}
+
 /* JSON body: {"task": "<yaml>", "workers": [...]} or a task object. */
 static int parse_json_task(struct route_ctx *c, struct task_body *tb)
 {
+    char why[256], *text = NULL;
     json_t *obj = NULL;
-    int rc = body_json_object(c, false, &obj);
-    if (rc != DM_OK)
+    int rc = DM_OK;
+    if (body_json_cost_fits(c->req.body, c->req.body_len, why, sizeof(why)))
+        obj = task_hole_parse(c, &text);
+    if (!obj && (rc = body_json_object(c, false, &obj)) != DM_OK)
         return rc;
     json_t *task = json_object_get(obj, "task");
     if (task && json_is_string(task)) {
         static const char *const keys[] = {"task", "workers", NULL};
+        const char *yaml = text ? text : json_string_value(task);
         rc = body_only_keys(c, obj, keys);
         rc = rc ? rc : body_opt_strings(c, obj, "workers", &tb->workers);
-        rc = rc ? rc : parse_yaml_cfg(c, tb, json_string_value(task), strlen(json_string_value(task)));
+        rc = rc ? rc : parse_yaml_cfg(c, tb, yaml, strlen(yaml));
         json_decref(obj);
         return rc;
     }

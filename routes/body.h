@@ -55,7 +55,9 @@ struct task_body {
 };
 void task_body_free(struct task_body *tb);
 /* Parse any accepted task body shape; validates YAML, the presence of `name` and its rule
- * (dm_name_check, 422 with the broken part of the rule). */
+ * (dm_name_check, 422 with the broken part of the rule). Consumes the body: a JSON
+ * {"task": "<yaml>"} string is decoded in place in c->req.body's buffer (writable, owned by
+ * the request; body_len unchanged), so the body text is not read after this call. */
 int task_body_parse(struct route_ctx *c, struct task_body *tb);
 /* Text config bodies (TOML for master/relay config): text/plain, application/toml, or
  * JSON {"config": "..."}. *out borrowed from the body or from *hold (owned by the caller;
