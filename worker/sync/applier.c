@@ -231,9 +231,12 @@ void worker_ap_tinfo_free(struct tinfo *t)
     }
     free(t->charset);
     free(t->tcs);
+    free(t->cmp);
     free(t->padlen);
-    for (i = 0; i < t->nkeys; i++)
+    for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
+        free(t->keys[i].sub);
+    }
     free(t->keys);
     free(t->cols);
     free(t->gen);

@@ -264,9 +264,9 @@ static uint64_t table_hash(const struct tinfo *t)
     return dm_fnv1a64(h, t->table, strlen(t->table) + 1);
 }
 
-/* Hash of one value as a unique index compares it. Strings are folded (ASCII case,
- * trailing spaces) because the usual collations are case-insensitive and PAD SPACE:
- * two values that may be equal for the index must hash alike (false sharing is safe). */
+/* Hash of one value. Strings are folded (ASCII case, trailing spaces): the rule for
+ * columns whose collation is unknown (TCMP_FOLD; part_hash decides for key parts): two
+ * values that may be equal for the index must hash alike (false sharing is safe). */
 static uint64_t value_hash(uint64_t h, const struct bl_value *v)
 {
     char num[32];
@@ -280,7 +280,7 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
         return dm_fnv1a64(h, num, (size_t)n);
     case BL_FLOAT:
     case BL_DOUBLE:
-        n = snprintf(num, sizeof num, "%.17g", v->d);
+        n = snprintf(num, sizeof num, "%.17g", v->d == 0 ? 0.0 : v->d);   /* -0 = 0 */
         return dm_fnv1a64(h, num, (size_t)n);
     case BL_UINT:
     case BL_BIT:
@@ -309,6 +309,54 @@ static uint64_t value_hash(uint64_t h, const struct bl_value *v)
     return h;
 }
 
+/* Byte length of the first n UTF-8 characters of s (len bytes; stray continuation bytes
+ * count with their character, as the server's prefix cut of valid UTF-8). */
+static size_t utf8_prefix(const char *s, size_t len, size_t n)
+{
+    size_t i = 0, chars = 0;
+    while (i < len) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == n)
+            break;
+        i++;
+    }
+    return i;
+}
+
+/* Hash of part i of unique key k of a row as the index compares it (enum tcmp,
+ * applier_int.h): values the index may find equal hash alike - collation-equal values
+ * ('e'/'\xc3\xa9', 'A'/'a', 'a '/'a') and values with an equal prefix of a prefix part
+ * (UNIQUE KEY (c(10))). Other columns: value_hash. */
+static uint64_t part_hash(uint64_t h, const struct tinfo *t, const struct tkey *k, size_t i,
+                          const struct bl_value *v)
+{
+    size_t col = k->idx[i], sub = k->sub ? k->sub[i] : 0, len = v->len;
+    unsigned char cmp = t->cmp ? t->cmp[col] : TCMP_FOLD;
+    if (v->kind != BL_STRING && v->kind != BL_BINARY)
+        return value_hash(h, v);
+    if (cmp == TCMP_FOLD && !sub)
+        return value_hash(h, v);
+    if (cmp == TCMP_BIN && sub) {
+        if (!t->tcs || t->tcs[col] != TCS_UTF8)
+            cmp = TCMP_COLLATED;    /* characters of a multi-byte charset: not counted */
+        else
+            len = utf8_prefix(v->ptr, len, sub);
+    }
+    if (cmp == TCMP_BYTES && sub && sub < len)
+        len = sub;
+    if (cmp == TCMP_BYTES && t->padlen && t->padlen[col]) {
+        while (len > 0 && v->ptr[len - 1] == '\0')
+            len--;  /* BINARY(n): the binlog strips the 0x00 padding of whole values */
+    }
+    if (cmp == TCMP_BIN) {
+        while (len > 0 && v->ptr[len - 1] == ' ')
+            len--;
+    }
+    if (cmp != TCMP_BYTES && cmp != TCMP_BIN)
+        return dm_fnv1a64(h, "\x01collated", 9);
+    h = dm_fnv1a64(h, &(unsigned char){ cmp }, 1);
+    return dm_fnv1a64(h, v->ptr, len);
+}
+
 /* DM's causality keys of one row image: one per unique key without NULL parts whose
  * columns are all known (values + table). A table without a PK or NOT NULL unique key is
  * key-less as a whole (*keyless, the key is the table): its rows all go to one queue,
@@ -329,7 +377,7 @@ static void row_keys(const struct tinfo *t, const struct img *im, uint64_t *keys
         if (!key_present(&t->keys[k], im) || key_has_null(&t->keys[k], im))
             continue;
         for (i = 0; i < t->keys[k].n; i++)
-            h = value_hash(h, &im->v[t->keys[k].idx[i]]);
+            h = part_hash(h, t, &t->keys[k], i, &im->v[t->keys[k].idx[i]]);
         keys[(*n)++] = h;
     }
 }

@@ -17,6 +17,9 @@ struct tkey {
     size_t *idx;          /* column indexes (into tinfo cols) */
     bool primary;
     bool not_null;        /* every column NOT NULL */
+    size_t *sub;          /* per column: prefix length of the index part (SUB_PART:
+                             characters, bytes for binary strings), 0: the whole value;
+                             may be NULL (no prefixes) */
 };
 
 /* How a column's character data is written byte-exact (applier_text.c). */
@@ -28,12 +31,27 @@ enum tcs {
     TCS_OTHER             /* ucs2/utf16/utf32/swe7/...: always _<charset> X'..' */
 };
 
+/* How a unique index compares a column's string values: what its causality key may hash
+ * (applier_dml.c). Two values the index finds equal must hash alike; hashing coarser
+ * only serializes more. */
+enum tcmp {
+    TCMP_FOLD = 0,        /* unknown (schema filled by hand): ASCII case and trailing
+                             spaces folded (the legacy rule) */
+    TCMP_BYTES,           /* binary string (no charset): byte for byte */
+    TCMP_BIN,             /* a _bin collation of an ASCII-compatible charset: byte for
+                             byte, trailing spaces stripped (PAD SPACE) */
+    TCMP_COLLATED         /* any other collation: equal values may differ in every byte
+                             ('e'/'\xc3\xa9', 's'/'\xc3\x9f', ignorables): the value is not
+                             hashed, only the column (all its values share the key) */
+};
+
 struct tinfo {
     char *schema, *table;
     size_t ncols;
     char **cols;
     char **charset;       /* CHARACTER_SET_NAME per column (NULL: none); may be NULL */
     unsigned char *tcs;   /* enum tcs per column; may be NULL (all TCS_NONE) */
+    unsigned char *cmp;   /* enum tcmp per column; may be NULL (all TCMP_FOLD) */
     bool *gen;            /* generated column: never written */
     bool *nullable;
     bool *is_unsigned;    /* integer column declared UNSIGNED on the target */

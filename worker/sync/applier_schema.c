@@ -16,6 +16,20 @@
 
 /* ---- schema cache ---- */
 
+/* enum tcmp of a column from its collation and enum tcs (applier_int.h). */
+static unsigned char classify_cmp(const char *collation, unsigned char tcs)
+{
+    size_t n = collation ? strlen(collation) : 0;
+    if (tcs == TCS_BINARY)
+        return TCMP_BYTES;
+    if (!collation)
+        return TCMP_FOLD;   /* not character data: numbers, temporals, ... */
+    if ((tcs == TCS_UTF8 || tcs == TCS_ASCII) && n > 4 &&
+        strcasecmp(collation + n - 4, "_bin") == 0)
+        return TCMP_BIN;
+    return TCMP_COLLATED;
+}
+
 static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
 {
     struct dm_buf q;
@@ -25,7 +39,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     int rc = DM_E_NOMEM;
     dm_buf_init(&q, 4096);
     if (dm_buf_adds(&q, "SELECT COLUMN_NAME, EXTRA, IS_NULLABLE, COLUMN_TYPE, CHARACTER_SET_NAME, "
-                        "DATA_TYPE, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS "
+                        "DATA_TYPE, CHARACTER_OCTET_LENGTH, COLLATION_NAME FROM information_schema.COLUMNS "
                         "WHERE TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
         worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
@@ -42,8 +56,9 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     t->charset = calloc(n ? n : 1, sizeof *t->charset);
     t->tcs = calloc(n ? n : 1, sizeof *t->tcs);
     t->padlen = calloc(n ? n : 1, sizeof *t->padlen);
+    t->cmp = calloc(n ? n : 1, sizeof *t->cmp);
     if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs ||
-        !t->padlen)
+        !t->padlen || !t->cmp)
         goto out;
     while ((row = mysql_fetch_row(res)) && i < n) {
         t->cols[i] = strdup(row[0] ? row[0] : "");
@@ -52,6 +67,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         if (!t->cols[i] || (row[4] && !t->charset[i]))
             goto out;
         t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
+        t->cmp[i] = classify_cmp(row[7], t->tcs[i]);
         t->padlen[i] = worker_ap_fixed_binary_len(row[5], row[6]);
         t->gen[i] = row[1] && strstr(row[1], "GENERATED") != NULL;
         t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
@@ -83,7 +99,7 @@ static ssize_t col_index(const struct tinfo *t, const char *name)
     return -1;
 }
 
-static int add_key_col(struct tinfo *t, bool new_key, bool primary, size_t idx)
+static int add_key_col(struct tinfo *t, bool new_key, bool primary, size_t idx, size_t sub)
 {
     struct tkey *k;
     size_t *tmp;
@@ -102,6 +118,11 @@ static int add_key_col(struct tinfo *t, bool new_key, bool primary, size_t idx)
     if (!tmp)
         return DM_E_NOMEM;
     k->idx = tmp;
+    tmp = realloc(k->sub, (k->n + 1) * sizeof *tmp);
+    if (!tmp)
+        return DM_E_NOMEM;
+    k->sub = tmp;
+    k->sub[k->n] = sub;
     k->idx[k->n++] = idx;
     if (t->nullable[idx])
         k->not_null = false;
@@ -116,7 +137,7 @@ static int load_keys(struct worker_applier *a, struct tinfo *t, struct worker_te
     char last[200] = "";
     int rc = DM_E_NOMEM;
     dm_buf_init(&q, 4096);
-    if (dm_buf_adds(&q, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+    if (dm_buf_adds(&q, "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS "
                         "WHERE NON_UNIQUE=0 AND TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
         worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
@@ -130,7 +151,8 @@ static int load_keys(struct worker_applier *a, struct tinfo *t, struct worker_te
         if (idx < 0)
             continue;
         snprintf(last, sizeof last, "%s", row[0] ? row[0] : "");
-        if (add_key_col(t, fresh, strcmp(last, "PRIMARY") == 0, (size_t)idx)) {
+        if (add_key_col(t, fresh, strcmp(last, "PRIMARY") == 0, (size_t)idx,
+                        row[2] ? (size_t)strtoull(row[2], NULL, 10) : 0)) {
             rc = worker_ap_nomem(e);
             goto out;
         }

@@ -8,6 +8,8 @@
  *  - DDL in the source session's context (timestamp, time zone, charset, sql_mode);
  *  - FOREIGN KEY ON DELETE/UPDATE CASCADE and SET NULL (InnoDB does not binlog the
  *    child rows it changes);
+ *  - row changes on unique values equal under the collation ('É'/'e', 'E '/'e') or in
+ *    their prefix (UNIQUE KEY (c(4))) applied in order by several connections;
  *  - XA ROLLBACK of a prepared transaction pauses (its rows were applied at PREPARE).
  * The tests run in order, sharing sandboxes, worker and tasks; the XA one pauses both
  * tasks and comes last. */
@@ -134,6 +136,58 @@ START_TEST(foreign_key_actions)
 }
 END_TEST
 
+/* Rows of rounds 1..n: row 1000+k takes unique value old(k) (<prefix><k as %04d><suffix>
+ * of the pair old[k % nold]), is deleted, then row k takes new(k) (likewise newfix), equal to old(k) under the index (collation / prefix). The INSERT of row k must
+ * not run before the earlier row's REPLACE/INSERT: safe mode's REPLACE of row 1000+k would
+ * remove row k (lost silently), normal mode would fail with a duplicate key. */
+static void collation_rounds(const char *table, const char *const (*old)[2], size_t nold,
+                             const char *const newfix[2], int n)
+{
+    MYSQL *m = session("FULL");
+    char q[256];
+    int k;
+    ck_assert_int_eq(mysql_query(m, "BEGIN"), 0);
+    for (k = 1; k <= n; k++) {
+        char v[64];
+        snprintf(v, sizeof v, "%s%04d%s", old[(size_t)k % nold][0], k, old[(size_t)k % nold][1]);
+        snprintf(q, sizeof q, "INSERT INTO rt.%s VALUES (%d,'%s',0)", table, 1000 + k, v);
+        ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
+        snprintf(q, sizeof q, "DELETE FROM rt.%s WHERE id=%d", table, 1000 + k);
+        ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
+        snprintf(v, sizeof v, "%s%04d%s", newfix[0], k, newfix[1]);
+        snprintf(q, sizeof q, "INSERT INTO rt.%s VALUES (%d,'%s',1)", table, k, v);
+        ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
+        if (k % 50 == 0) {
+            ck_assert_int_eq(mysql_query(m, "COMMIT"), 0);
+            ck_assert_int_eq(mysql_query(m, "BEGIN"), 0);
+        }
+    }
+    ck_assert_int_eq(mysql_query(m, "COMMIT"), 0);
+    mysql_close(m);
+}
+
+START_TEST(collation_equal_unique_keys)
+{
+    static const char *const ci_old[][2] = { { "\xc3\x89", "" }, { "E", " " },
+                                             { "\xc3\xa9", "" }, { "e", "" } };
+    static const char *const pre_old[][2] = { { "", "-old" }, { "", "" } };
+    static const char *const ci_new[2] = { "e", "" }, *const pre_new[2] = { "", "-new" };
+    sql(g_src, "CREATE TABLE rt.cu (id INT PRIMARY KEY, c VARCHAR(20) NOT NULL, v INT, "
+               "UNIQUE KEY (c)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+    sql(g_src, "CREATE TABLE rt.pu (id INT PRIMARY KEY, c VARCHAR(20) NOT NULL, v INT, "
+               "UNIQUE KEY (c(4))) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+    collation_rounds("cu", ci_old, 4, ci_new, 200);
+    collation_rounds("pu", pre_old, 2, pre_new, 200);
+    ck_assert_int_eq(rt_converge("cu", "id,HEX(c),v"), 200);
+    ck_assert_int_eq(rt_converge("pu", "id,HEX(c),v"), 200);
+    both_eq("SELECT CONCAT(COUNT(*),':',MIN(id),':',MAX(id),':',SUM(v)) FROM %s.cu",
+            "200:1:200:200");
+    both_eq("SELECT CONCAT(COUNT(*),':',SUM(c LIKE '%%-new')) FROM %s.pu", "200:200");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 START_TEST(xa_rollback_pauses)
 {
     char msg[2048];
@@ -169,6 +223,7 @@ int main(void)
     tcase_add_test(tc, keyless_collation_equal_rows);
     tcase_add_test(tc, ddl_in_source_session);
     tcase_add_test(tc, foreign_key_actions);
+    tcase_add_test(tc, collation_equal_unique_keys);
     tcase_add_test(tc, xa_rollback_pauses);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
