@@ -14,6 +14,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "terror.h"
+#include "dm_time.h"
 
 #define POOL_THREADS 16
 
@@ -494,15 +495,7 @@ int master_tw_get_wait(struct master *m, const char *task, struct master_strv *o
     int rc = master_tw_get(m, task, out);
     if (rc != DM_OK || out->n > 0)
         return rc;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    int64_t ms = m->cfg.refresh_delay_ms + m->cfg.rpc_timeout_ms + 1000;
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = dm_deadline_ms(m->cfg.refresh_delay_ms + m->cfg.rpc_timeout_ms + 1000);
     pthread_mutex_lock(&m->mu);
     bool waited = false;
     while (!m->tw_ready && m->bg_started && !atomic_load(&m->stopping)) {

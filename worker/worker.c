@@ -13,6 +13,7 @@
 #include "log.h"
 #include "rules.h"
 #include "subtask_cfg.h"
+#include "dm_time.h"
 
 struct subtask {
     char *name;
@@ -842,14 +843,7 @@ static void *checker_main(void *arg)
     int64_t iv = w->opt.checker_interval_ms > 0 ? w->opt.checker_interval_ms : 1000;
     pthread_mutex_lock(&w->mu);
     while (!w->closing) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += iv / 1000;
-        ts.tv_nsec += (iv % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = dm_deadline_ms(iv);
         pthread_cond_timedwait(&w->cond, &w->mu, &ts);
         if (w->closing)
             break;

@@ -19,6 +19,7 @@
 
 #include "dm_error.h"
 #include "log.h"
+#include "dm_time.h"
 
 #define EV_ROTATE 4
 #define EV_QUERY 2
@@ -749,14 +750,7 @@ static int session(struct worker_relay *r, struct wstate *w, bool first, struct 
 
 static void timed_wait(struct worker_relay *r, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dm_deadline_ms(ms);
     pthread_cond_timedwait(&r->cond, &r->mu, &ts);
 }
 

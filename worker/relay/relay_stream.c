@@ -19,6 +19,7 @@
 
 #include "dm_error.h"
 #include "log.h"
+#include "dm_time.h"
 
 #define HDR 19
 #define EV_ROTATE 4
@@ -188,14 +189,8 @@ static int emit_fde(struct relay_stream *s, uint64_t lim, size_t *len, char *err
 static void wait_publish(struct relay_stream *s, uint64_t seq, int timeout_ms)
 {
     struct worker_relay *r = s->r;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     int ms = timeout_ms <= 0 ? 1 : timeout_ms > 200 ? 200 : timeout_ms;
-    ts.tv_nsec += (long)ms * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dm_deadline_ms(ms);
     pthread_mutex_lock(&r->mu);
     if (r->seq == seq && !atomic_load(&s->closed))
         pthread_cond_timedwait(&r->cond, &r->mu, &ts);

@@ -15,6 +15,7 @@
 #include "dmlbatch.h"
 #include "keyless.h"
 #include "log.h"
+#include "dm_time.h"
 
 #define QUEUE_MAX 1024               /* jobs per queue (DM queue-size) */
 #define CHUNK_SOFT ((size_t)1 << 20) /* multi-statement packet size */
@@ -266,13 +267,7 @@ static void free_jobs(struct djob *j)
 
 static bool wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)ms * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dm_deadline_ms(ms);
     return pthread_cond_timedwait(c, m, &ts) == ETIMEDOUT;
 }
 

@@ -11,6 +11,7 @@
 
 #include "dm_error.h"
 #include "log.h"
+#include "dm_time.h"
 
 struct worker_heartbeat {
     char *host, *user, *password, *task;
@@ -181,18 +182,9 @@ static void report_lag(struct worker_heartbeat *h)
 /* Sleep until `until_ms` (monotonic) or stop; true when stopping. */
 static bool wait_until(struct worker_heartbeat *h, int64_t until_ms)
 {
-    struct timespec ts;
     int64_t ms = until_ms - mono_ms();
     bool stop;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (ms > 0) {
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-    }
+    struct timespec ts = dm_deadline_ms(ms);
     pthread_mutex_lock(&h->mu);
     if (!h->stop && ms > 0)
         pthread_cond_timedwait(&h->cond, &h->mu, &ts);

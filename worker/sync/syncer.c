@@ -19,6 +19,7 @@
 #include "online_ddl.h"
 #include "shard_group.h"
 #include "shard_meta.h"
+#include "dm_time.h"
 
 struct worker_syncer {
     struct worker_syncer_params p;
@@ -1330,14 +1331,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
 
 static void backoff_wait(struct worker_syncer *s, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dm_deadline_ms(ms);
     pthread_mutex_lock(&s->mu);
     if (!atomic_load(&s->stop))
         pthread_cond_timedwait(&s->cond, &s->mu, &ts);
@@ -1422,14 +1416,7 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
 /* Wait up to ms for the thread to exit (s->mu held). true when it has. */
 static bool wait_exit(struct worker_syncer *s, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dm_deadline_ms(ms);
     while (!s->exited)
         if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0)
             break;
@@ -1619,15 +1606,8 @@ int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *dd
 
 int worker_syncer_await_ddl(struct worker_syncer *s, int64_t timeout_ms, struct worker_terr *e)
 {
-    struct timespec ts;
     int rc = DM_OK;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = dm_deadline_ms(timeout_ms);
     pthread_mutex_lock(&s->mu);
     while (!s->sw.done && !s->exited && !atomic_load(&s->stop))
         if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0)
