@@ -202,9 +202,5 @@ int main(void)
     tcase_add_test(tc, purged_source_paused_task);
     tcase_add_test(tc, kill9_under_load);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(s, false);
 }

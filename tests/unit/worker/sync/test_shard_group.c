@@ -9,6 +9,7 @@
 
 #include "dm_error.h"
 #include "shard_group.h"
+#include "testutil.h"
 
 #define TGT "`db`.`t`"
 #define S1 "`db_1`.`t_1`"
@@ -249,8 +250,6 @@ int main(void)
 {
     Suite *s = suite_create("shard_group");
     TCase *tc = tcase_create("shard_group");
-    SRunner *sr;
-    int failed;
     tcase_add_test(tc, positions);
     tcase_add_test(tc, sync_hold_resolve);
     tcase_add_test(tc, sequence_sharding);
@@ -258,9 +257,5 @@ int main(void)
     tcase_add_test(tc, status_and_meta_round_trip);
     tcase_add_test(tc, table_points);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s, false);
 }

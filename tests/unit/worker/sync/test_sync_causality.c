@@ -155,8 +155,6 @@ int main(void)
 {
     Suite *s = suite_create("sync_causality");
     TCase *tc = tcase_create("causality");
-    SRunner *sr;
-    int nf;
     (void)source;   /* (sandbox_db.h: not a binlog source here) */
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
@@ -164,10 +162,5 @@ int main(void)
     tcase_add_test(tc, prefix_equal_same_key);
     tcase_add_test(tc, exact_columns_different_keys);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? 0 : 1;
+    return tu_run_suite(s, true);
 }

@@ -214,8 +214,6 @@ int main(void)
 {
     Suite *s = suite_create("sync_diverge");
     TCase *tc = tcase_create("diverge");
-    SRunner *sr;
-    int nf;
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fixed_binary_padding);
@@ -226,10 +224,5 @@ int main(void)
     tcase_add_test(tc, collation_equal_unique_keys);
     tcase_add_test(tc, xa_rollback_pauses);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? 0 : 1;
+    return tu_run_suite(s, true);
 }
