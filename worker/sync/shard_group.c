@@ -131,7 +131,7 @@ static int seq_push(struct seq *s, const struct wsk_pos *first, char *const *ddl
     return DM_OK;
 }
 
-static bool same_ddls(char *const *a, size_t na, char *const *b, size_t nb)
+bool wsk_ddls_equal(char *const *a, size_t na, char *const *b, size_t nb)
 {
     if (na != nb)
         return false;
@@ -146,7 +146,7 @@ static bool is_prefix(const struct seq *s, const struct seq *of)
     if (s->n > of->n)
         return false;
     for (size_t i = 0; i < s->n; i++)
-        if (!same_ddls(s->items[i].ddls, s->items[i].n, of->items[i].ddls, of->items[i].n))
+        if (!wsk_ddls_equal(s->items[i].ddls, s->items[i].n, of->items[i].ddls, of->items[i].n))
             return false;
     return true;
 }
@@ -411,7 +411,7 @@ static int add_item(struct group *g, struct src *s, const struct wsk_pos *first,
     if ((rc = seq_push(&s->seq, first, ddls, n, s->id)))
         return rc;
     for (size_t i = 0; i < g->global.n && !found; i++)
-        found = same_ddls(ddls, n, g->global.items[i].ddls, g->global.items[i].n);
+        found = wsk_ddls_equal(ddls, n, g->global.items[i].ddls, g->global.items[i].n);
     if (!found && (rc = seq_push(&g->global, first, ddls, n, s->id)))
         return rc;
     if (!is_prefix(&s->seq, &g->global)) {

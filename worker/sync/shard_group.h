@@ -40,6 +40,8 @@ int wsk_pos_cmp(const struct wsk_pos *a, const struct wsk_pos *b);
 void wsk_pos_str(const struct wsk_pos *p, char *buf, size_t cap);
 /* DM's GenTableID: "`schema`.`table`" */
 void wsk_table_id(const char *schema, const char *table, char *buf, size_t cap);
+/* The same DDL list: equal length, each statement byte-equal (DM compares DDL texts). */
+bool wsk_ddls_equal(char *const *a, size_t na, char *const *b, size_t nb);
 
 struct wsk;
 

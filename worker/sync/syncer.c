@@ -1571,16 +1571,6 @@ void worker_syncer_untake_ddl_info(struct worker_syncer *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-static bool ddls_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i], b[i]))
-            return false;
-    return true;
-}
-
 int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *ddls, size_t n,
                              struct worker_terr *e)
 {
@@ -1590,7 +1580,7 @@ int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *dd
         worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
                         "process unit not waiting for sharding DDL to sync");
         rc = DM_E_STATE;
-    } else if (n > 0 && !ddls_equal(ddls, n, s->sw.info.ddls, s->sw.info.n)) {
+    } else if (n > 0 && !wsk_ddls_equal(ddls, n, s->sw.info.ddls, s->sw.info.n)) {
         worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
                         "process unit not waiting for sharding DDL %s (it waits for %s)",
                         ddls[0], s->sw.info.n ? s->sw.info.ddls[0] : "");
