@@ -17,17 +17,6 @@
 #include "dm_error.h"
 #include "fsutil.h"
 
-__attribute__((format(printf, 3, 4)))
-static void kerr(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 static const struct { const char *name; jwt_alg_t alg; } alg_names[] = {
     {"HS256", JWT_ALG_HS256}, {"HS384", JWT_ALG_HS384}, {"HS512", JWT_ALG_HS512},
     {"RS256", JWT_ALG_RS256}, {"RS384", JWT_ALG_RS384}, {"RS512", JWT_ALG_RS512},
@@ -143,18 +132,18 @@ static int check_pkey(EVP_PKEY *pk, jwt_alg_t alg, char *err, size_t cap)
     int bits = EVP_PKEY_get_bits(pk);
     if (auth_alg_is_rs(alg)) {
         if (!EVP_PKEY_is_a(pk, "RSA")) {
-            kerr(err, cap, "key is not an RSA key but alg is %s", jwt_alg_str(alg));
+            dm_errf(err, cap, "key is not an RSA key but alg is %s", jwt_alg_str(alg));
             return DM_E_INVAL;
         }
         if (bits < 2048) {
-            kerr(err, cap, "RSA key has %d bits, at least 2048 required", bits);
+            dm_errf(err, cap, "RSA key has %d bits, at least 2048 required", bits);
             return DM_E_INVAL;
         }
         return DM_OK;
     }
     int want = alg == JWT_ALG_ES256 ? 256 : alg == JWT_ALG_ES384 ? 384 : 521;
     if (!EVP_PKEY_is_a(pk, "EC") || bits != want) {
-        kerr(err, cap, "key is not an EC P-%d key as %s requires", want, jwt_alg_str(alg));
+        dm_errf(err, cap, "key is not an EC P-%d key as %s requires", want, jwt_alg_str(alg));
         return DM_E_INVAL;
     }
     return DM_OK;
@@ -252,13 +241,13 @@ int auth_jwk_to_pem(const json_t *jwk, jwt_alg_t alg, char **pem, char *err, siz
     } else if (kty && strcmp(kty, "EC") == 0 && auth_alg_is_es(alg)) {
         rc = ec_jwk(jwk, &pk);
     } else {
-        kerr(err, cap, "JWK kty \"%s\" does not suit alg %s", kty ? kty : "(none)",
+        dm_errf(err, cap, "JWK kty \"%s\" does not suit alg %s", kty ? kty : "(none)",
              jwt_alg_str(alg));
         return DM_E_INVAL;
     }
     if (rc != DM_OK) {
         if (rc == DM_E_INVAL)
-            kerr(err, cap, "invalid %s JWK parameters", kty);
+            dm_errf(err, cap, "invalid %s JWK parameters", kty);
         return rc;
     }
     rc = check_pkey(pk, alg, err, cap);
@@ -311,7 +300,7 @@ static int read_key_file(const char *what, const char *path, char **data, size_t
     int rc = dm_read_file(path, AUTH_KEYFILE_MAX, data, len);
     if (rc == DM_OK)
         return DM_OK;
-    kerr(err, cap, "cannot read %s %s: %s", what, path,
+    dm_errf(err, cap, "cannot read %s %s: %s", what, path,
          rc == DM_E_TOO_LARGE ? "file too large" : strerror(errno));
     return rc == DM_E_NOMEM ? rc : DM_E_IO;
 }
@@ -337,7 +326,7 @@ static int load_secret(const struct auth_config *cfg, jwt_alg_t alg, struct auth
                        char *err, size_t cap)
 {
     if (!cfg->secret_file) {
-        kerr(err, cap, "alg %s needs secret_file", cfg->alg);
+        dm_errf(err, cap, "alg %s needs secret_file", cfg->alg);
         return DM_E_INVAL;
     }
     char *s = NULL;
@@ -348,7 +337,7 @@ static int load_secret(const struct auth_config *cfg, jwt_alg_t alg, struct auth
     while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
         s[--len] = '\0';
     if (len < auth_hs_min_secret(alg)) {
-        kerr(err, cap, "secret in %s is %zu bytes; %s needs at least %zu", cfg->secret_file, len,
+        dm_errf(err, cap, "secret in %s is %zu bytes; %s needs at least %zu", cfg->secret_file, len,
              cfg->alg, auth_hs_min_secret(alg));
         OPENSSL_cleanse(s, len);
         free(s);
@@ -374,7 +363,7 @@ static int load_pem(const struct auth_config *cfg, jwt_alg_t alg, struct auth_ke
     }
     pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
     if (!pk) {
-        kerr(err, cap, "%s: not a PEM public key", cfg->public_key_file);
+        dm_errf(err, cap, "%s: not a PEM public key", cfg->public_key_file);
         rc = DM_E_INVAL;
         goto out;
     }
@@ -407,7 +396,7 @@ static int load_jwks_doc(const json_t *doc, const char *path, jwt_alg_t alg,
 {
     json_t *keys = json_object_get(doc, "keys");
     if (!json_is_array(keys)) {
-        kerr(err, cap, "%s: JWKS needs a \"keys\" array", path);
+        dm_errf(err, cap, "%s: JWKS needs a \"keys\" array", path);
         return DM_E_INVAL;
     }
     size_t i;
@@ -417,7 +406,7 @@ static int load_jwks_doc(const json_t *doc, const char *path, jwt_alg_t alg,
             continue;
         const char *kid = json_string_value(json_object_get(jwk, "kid"));
         if (kid && auth_keyset_find(ks, kid)) {
-            kerr(err, cap, "%s: duplicate kid \"%s\"", path, kid);
+            dm_errf(err, cap, "%s: duplicate kid \"%s\"", path, kid);
             return DM_E_INVAL;
         }
         char *pem = NULL;
@@ -437,7 +426,7 @@ static int load_jwks_doc(const json_t *doc, const char *path, jwt_alg_t alg,
             return rc;
     }
     if (ks->n == 0) {
-        kerr(err, cap, "%s: no usable %s key in JWKS", path, jwt_alg_str(alg));
+        dm_errf(err, cap, "%s: no usable %s key in JWKS", path, jwt_alg_str(alg));
         return DM_E_INVAL;
     }
     return DM_OK;
@@ -455,7 +444,7 @@ static int load_jwks(const struct auth_config *cfg, jwt_alg_t alg, struct auth_k
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     if (!doc) {
-        kerr(err, cap, "%s: line %d: %s", cfg->jwks_file, jerr.line, jerr.text);
+        dm_errf(err, cap, "%s: line %d: %s", cfg->jwks_file, jerr.line, jerr.text);
         return DM_E_INVAL;
     }
     ks->by_kid = 1;
@@ -475,7 +464,7 @@ int auth_keyset_load(const struct auth_config *cfg, jwt_alg_t alg, struct auth_k
     if (auth_alg_is_hs(alg)) {
         rc = load_secret(cfg, alg, ks, err, cap);
     } else if (!!cfg->public_key_file == !!cfg->jwks_file) {
-        kerr(err, cap, "alg %s needs exactly one of public_key_file and jwks_file", cfg->alg);
+        dm_errf(err, cap, "alg %s needs exactly one of public_key_file and jwks_file", cfg->alg);
         rc = DM_E_INVAL;
     } else if (cfg->public_key_file) {
         rc = load_pem(cfg, alg, ks, err, cap);

@@ -27,17 +27,6 @@ struct auth_ctx {
     int64_t leeway_s;
 };
 
-__attribute__((format(printf, 3, 4)))
-static void aerr(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- context ---- */
 
 static int dup_opt(const char *s, char **out)
@@ -68,12 +57,12 @@ int auth_ctx_new(const struct auth_config *cfg, struct auth_ctx **out, char *err
     *out = NULL;
     jwt_alg_t alg = auth_alg_parse(cfg->alg);
     if (alg == JWT_ALG_INVAL) {
-        aerr(err, cap, "unsupported JWT alg \"%s\" (HS256..512, RS256..512, ES256..512)",
+        dm_errf(err, cap, "unsupported JWT alg \"%s\" (HS256..512, RS256..512, ES256..512)",
              cfg->alg ? cfg->alg : "");
         return DM_E_INVAL;
     }
     if (cfg->leeway_s < 0 || cfg->leeway_s > 86400) {
-        aerr(err, cap, "leeway must be 0..86400 seconds");
+        dm_errf(err, cap, "leeway must be 0..86400 seconds");
         return DM_E_INVAL;
     }
     struct auth_ctx *c = calloc(1, sizeof(*c));
@@ -96,7 +85,7 @@ int auth_ctx_new(const struct auth_config *cfg, struct auth_ctx **out, char *err
 out:
     if (rc != DM_OK) {
         if (rc == DM_E_NOMEM)
-            aerr(err, cap, "out of memory");
+            dm_errf(err, cap, "out of memory");
         auth_ctx_free(c);
         return rc;
     }

@@ -18,17 +18,6 @@
 
 #define CFG_FILE_MAX (16u << 20)
 
-__attribute__((format(printf, 3, 4)))
-static void cfg_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 static void *field(void *cfg, const struct cfg_opt *o)
 {
     return (char *)cfg + o->offset;
@@ -269,9 +258,9 @@ static int set_from_text(const struct cfg_opt *o, void *cfg, const char *text,
 {
     int rc = cfg_parse_value(o->type, text, field(cfg, o));
     if (rc == DM_E_NOMEM)
-        cfg_err(err, cap, "out of memory");
+        dm_errf(err, cap, "out of memory");
     else if (rc != DM_OK)
-        cfg_err(err, cap, "invalid value \"%s\" for %s: expected %s", text, what,
+        dm_errf(err, cap, "invalid value \"%s\" for %s: expected %s", text, what,
                 type_hint(o->type));
     return rc == DM_E_NOMEM ? rc : rc != DM_OK ? DM_E_INVAL : DM_OK;
 }
@@ -314,7 +303,7 @@ static int set_from_json(const struct cfg_opt *o, void *cfg, const json_t *v, co
     case CFG_STR:
         break;
     }
-    cfg_err(err, cap, "%s: expected %s", what, type_hint(o->type));
+    dm_errf(err, cap, "%s: expected %s", what, type_hint(o->type));
     return DM_E_INVAL;
 }
 
@@ -345,7 +334,7 @@ static int apply_table(const struct cfg_opt *opts, size_t n, void *cfg, const js
         char full[512];
         int w = snprintf(full, sizeof full, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", k);
         if (w < 0 || (size_t)w >= sizeof full) {
-            cfg_err(err, cap, "config key too long");
+            dm_errf(err, cap, "config key too long");
             return DM_E_INVAL;
         }
         if (!prefix && in_names(extra_keys, k))
@@ -357,7 +346,7 @@ static int apply_table(const struct cfg_opt *opts, size_t n, void *cfg, const js
         else if (!o && json_is_object(v) && has_section(opts, n, full))
             rc = apply_table(opts, n, cfg, v, full, NULL, err, cap);
         else {
-            cfg_err(err, cap, "unknown key \"%s\"", full);
+            dm_errf(err, cap, "unknown key \"%s\"", full);
             rc = DM_E_INVAL;
         }
         if (rc != DM_OK)
@@ -373,7 +362,7 @@ static int load_file(const struct cfg_opt *opts, size_t n, void *cfg, const char
     size_t len = 0;
     int rc = dm_read_file(path, CFG_FILE_MAX, &text, &len);
     if (rc != DM_OK) {
-        cfg_err(err, cap, "cannot read config file %s: %s", path,
+        dm_errf(err, cap, "cannot read config file %s: %s", path,
                 rc == DM_E_TOO_LARGE ? "file too large" : strerror(errno));
         return rc == DM_E_NOMEM ? rc : DM_E_IO;
     }
@@ -381,13 +370,13 @@ static int load_file(const struct cfg_opt *opts, size_t n, void *cfg, const char
     json_t *doc = toml_parse(text, len, perr, sizeof perr);
     free(text);
     if (!doc) {
-        cfg_err(err, cap, "config file %s: %s", path, perr);
+        dm_errf(err, cap, "config file %s: %s", path, perr);
         return DM_E_PARSE;
     }
     char aerr[400] = "";
     rc = apply_table(opts, n, cfg, doc, NULL, extra_keys, aerr, sizeof aerr);
     if (rc != DM_OK)
-        cfg_err(err, cap, "config file %s: %s", path, aerr);
+        dm_errf(err, cap, "config file %s: %s", path, aerr);
     else if (file_extra)
         *file_extra = json_incref(doc);
     json_decref(doc);
@@ -423,7 +412,7 @@ static int scan_flags(const struct cfg_opt *opts, size_t n, int argc, char **arg
         const struct cfg_opt *o = find_opt(opts, n, name, nl);
         bool is_config = nl == 6 && strncmp(name, "config", 6) == 0;
         if (nl == 0 || name[0] == '-' || (!o && !is_config)) {
-            cfg_err(err, cap, "flag provided but not defined: %s", a);
+            dm_errf(err, cap, "flag provided but not defined: %s", a);
             return DM_E_INVAL;
         }
         struct flag_val *fv = &vals[(*nvals)++];
@@ -437,7 +426,7 @@ static int scan_flags(const struct cfg_opt *opts, size_t n, int argc, char **arg
         } else if (i + 1 < argc) {
             fv->value = argv[++i];
         } else {
-            cfg_err(err, cap, "flag needs an argument: %s", a);
+            dm_errf(err, cap, "flag needs an argument: %s", a);
             return DM_E_INVAL;
         }
     }
@@ -511,7 +500,7 @@ int cfg_load(const struct cfg_opt *opts, size_t nopts, void *cfg,
     if (result != DM_OK)
         goto out;
     if (!first_arg && first < argc) {
-        cfg_err(err, cap, "unexpected argument: %s", argv[first]);
+        dm_errf(err, cap, "unexpected argument: %s", argv[first]);
         result = DM_E_INVAL;
         goto out;
     }
@@ -539,7 +528,7 @@ int cfg_load(const struct cfg_opt *opts, size_t nopts, void *cfg,
         *first_arg = first;
 out:
     if (result == DM_E_NOMEM)
-        cfg_err(err, cap, "out of memory");
+        dm_errf(err, cap, "out of memory");
     if (result != DM_OK && file_extra && *file_extra) {
         json_decref(*file_extra);
         *file_extra = NULL;

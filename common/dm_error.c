@@ -1,6 +1,9 @@
 /* dm_error.c - lookups over the DM_ERRNO_MAP table. */
 #include "dm_error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 struct err_row {
     const char *name;
     const char *msg;
@@ -43,4 +46,14 @@ int dm_err_from_grpc_status(int grpc_status)
     case 16: return DM_E_UNAUTHENTICATED;
     default: return DM_E_INTERNAL;
     }
+}
+
+void dm_errf(char *err, size_t cap, const char *fmt, ...)
+{
+    if (!err || !cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
 }

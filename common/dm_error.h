@@ -6,6 +6,8 @@
 #ifndef DM_ERROR_H
 #define DM_ERROR_H
 
+#include <stddef.h>
+
 /* X(NAME, "message", http_status, grpc_status) */
 #define DM_ERRNO_MAP(X)                                                             \
     X(OK,               "ok",                                200, 0)                \
@@ -69,5 +71,9 @@ int dm_err_http_status(int err);
 int dm_err_grpc_status(int err);
 /* The error whose gRPC status is `grpc_status` (first match; OK -> DM_OK). */
 int dm_err_from_grpc_status(int grpc_status);
+
+/* Format a message into the caller's err[cap] (NULL or cap 0: nothing). Every module's
+ * "why it failed" text goes through this one formatter. */
+void dm_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* DM_ERROR_H */
