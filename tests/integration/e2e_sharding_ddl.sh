@@ -52,20 +52,9 @@ start_worker() { # i
   PID[w$i]=$!
   wait_port "${!wp}"
 }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
 for i in 1 2; do
   wp="P_W$i"; sp="P_SRC$i"
-  cat >"$DIR/w$i.toml" <<TOML
-worker-addr = "127.0.0.1:${!wp}"
-source-id = "source-$i"
-server-id = $((6100 + i))
-meta-dir = "$DIR/w$i-meta"
-[from]
-host = "127.0.0.1"
-port = ${!sp}
-user = "root"
-password = ""
-TOML
+  worker_toml "$DIR/w$i.toml" "${!wp}" "source-$i" $((6100 + i)) "$DIR/w$i-meta" "${!sp}"
   start_worker "$i"
 done
 cat >"$DIR/m.toml" <<TOML

@@ -31,23 +31,12 @@ mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "CREATE DATABASE sales;
 
 for i in 1 2; do
   wp_var="P_W$i"; sp_var="P_SRC$i"
-  cat >"$DIR/w$i.toml" <<TOML
-worker-addr = "127.0.0.1:${!wp_var}"
-source-id = "source-$i"
-server-id = $((5000 + i))
-meta-dir = "$DIR/w$i-meta"
-[from]
-host = "127.0.0.1"
-port = ${!sp_var}
-user = "root"
-password = ""
-TOML
+  worker_toml "$DIR/w$i.toml" "${!wp_var}" "source-$i" $((5000 + i)) "$DIR/w$i-meta" "${!sp_var}"
   "$DMGW_BIN/dm-worker" -config "$DIR/w$i.toml" >"$DIR/w$i.log" 2>&1 &
   PIDS+=($!)
 done
 W1_PID="${PIDS[0]}"
 W2_PID="${PIDS[1]}"
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
 # workers first: the master connects to them at start, and a refused first attempt puts
 # that channel in gRPC's reconnect backoff (1 s), during which calls fail fast
 wait_port "$P_W1"
