@@ -2,6 +2,7 @@
  * the purger (contract in relay.h; DM v1.0.7 relay/relay.go, writer/file.go, meta.go,
  * purger/). */
 #include "relay_int.h"
+#include "relay_pos.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -898,8 +899,14 @@ int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_r
                        struct worker_terr *e)
 {
     size_t sub;
+    char file[256];
+    unsigned long suffix = 0;
+    if (q->filename && q->filename[0])    /* DM's "<base>|<sub-dir suffix>.<seq>" too */
+        relay_pos_split(q->filename, file, sizeof file, &suffix);
     pthread_mutex_lock(&r->mu);
     sub = r->nsubdirs ? r->nsubdirs - 1 : 0;
+    for (size_t i = 0; suffix && !(q->sub_dir && q->sub_dir[0]) && i < r->nsubdirs; i++)
+        sub = relay_subdir_suffix(r->subdirs[i]) == suffix ? i : sub;
     if (q->filename && q->filename[0] && q->sub_dir && q->sub_dir[0]) {
         int i = cmp_sub(r, q->sub_dir);
         if (i < 0) {
@@ -916,11 +923,11 @@ int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_r
     if (q->time > 0)
         return purge_before(r, SIZE_MAX, NULL, q->time, e);
     if (q->filename && q->filename[0]) {
-        if (!relay_binlog_name(q->filename)) {
+        if (!relay_binlog_name(file)) {
             relay_err(e, 30004, false, "binlog filename %s not valid", q->filename);
             return DM_E_INVAL;
         }
-        return purge_before(r, sub, q->filename, 0, e);
+        return purge_before(r, sub, file, 0, e);
     }
     relay_err(e, TE_RELAY_PURGE_REQUEST, false,
               "request %s not valid: one of inactive, time or filename is required",

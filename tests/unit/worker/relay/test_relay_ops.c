@@ -113,6 +113,38 @@ static int run(char *out, size_t cap, const char *fmt, ...)
     return p ? pclose(p) : -1;
 }
 
+static void start_local(const char *name, const char *file, unsigned long long pos)
+{
+    char toml[4096], msg[2048];
+    snprintf(toml, sizeof toml,
+             "name = \"%s\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
+             "binlog-type = \"local\"\nworker-count = 4\n[meta]\nbinlog-name = \"%s\"\n"
+             "binlog-pos = %llu\n"
+             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[black-white-list]\ndo-dbs = [\"r\"]\n", name, file, pos, g_dst);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start %s: %s", name, msg);
+}
+
+/* Wait until task `name` is Paused with an error containing `want`. */
+static bool wait_task_msg(const char *name, const char *want, char *got, size_t cap)
+{
+    long long end = tu_now_ms() + 20000;
+    got[0] = '\0';
+    do {
+        Pb__QueryStatusResponse *st = query_status(name);
+        Pb__SubTaskStatus *t = st->n_subtaskstatus ? st->subtaskstatus[0] : NULL;
+        if (t && t->result && t->result->n_errors)
+            snprintf(got, cap, "%s", t->result->errors[0]->msg);
+        bool paused = t && t->stage == PB__STAGE__Paused;
+        protobuf_c_message_free_unpacked(&st->base, NULL);
+        if (paused && strstr(got, want))
+            return true;
+        usleep(100000);
+    } while (tu_now_ms() < end);
+    fprintf(stderr, "task %s: %s\n", name, got);
+    return false;
+}
+
 START_TEST(migrate_relay)
 {
     char msg[2048], sub[160], path[1024], out[4096], at_file[128];
@@ -162,6 +194,24 @@ START_TEST(migrate_relay)
     ck_assert_msg(out[0], "no dummy QUERY ending at %llu", g_pos);
     ck_assert_int_eq(run(out, sizeof out, "mariadb-binlog %s >/dev/null 2>&1; echo $?", path), 0);
     ck_assert_str_eq(out, "0\n");
+
+    /* DM's relay position names: "<base>|<sub-dir suffix>.<seq>" picks the sub-directory */
+    char suffixed[160], toml[2048];
+    const char *dot = strrchr(at_file, '.');
+    snprintf(suffixed, sizeof suffixed, "%.*s|000002%s", (int)(dot - at_file), at_file, dot);
+    start_local("rl2", suffixed, g_pos);
+    snprintf(suffixed, sizeof suffixed, "%.*s|000009%s", (int)(dot - at_file), at_file, dot);
+    start_local("rl3", suffixed, g_pos);
+    insert(2001, 10);
+    rows_eq(160);
+    ck_assert(wait_task_msg("rl3", "UUID suffix 000009 with UUIDs [0-1.000001 0-1.000002] not "
+                            "found", toml, sizeof toml));
+    st = query_status("rl2");
+    ck_assert_int_eq(st->subtaskstatus[0]->stage, PB__STAGE__Running);
+    ck_assert_ptr_nonnull(st->subtaskstatus[0]->sync);
+    ck_assert_msg(strncmp(st->subtaskstatus[0]->sync->syncerbinlog, "(mysql-bin.", 11) == 0,
+                  "%s", st->subtaskstatus[0]->sync->syncerbinlog);       /* plain from here */
+    protobuf_c_message_free_unpacked(&st->base, NULL);
 }
 END_TEST
 
