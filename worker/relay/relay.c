@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm_assert.h"
 #include "dm_error.h"
 #include "log.h"
 #include "dm_time.h"
@@ -364,6 +365,7 @@ static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_e
         close_file(w);
         snprintf(w->file, sizeof w->file, "%s", ev->file);
         w->end = 0;
+        w->want = 0;                     /* the next file starts at 4 */
         if (!fake) {
             snprintf(w->safe_file, sizeof w->safe_file, "%s", w->file);
             w->safe_pos = 4;
@@ -387,6 +389,7 @@ static int on_fde(struct worker_relay *r, struct wstate *w, const struct bl_even
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
     if (w->want > w->end) {              /* a file begun past 4 (migrate-relay): DM's dummy */
+        DM_ASSERT(w->end > 4);
         uint8_t *d = malloc(w->want - w->end);
         bool ok = d && relay_dummy_event(ev->raw, ev->raw_len, w->end, w->want - w->end, d, e);
         rc = !d ? DM_E_NOMEM : ok ? write_all(r, w, d, w->want - w->end, e) : DM_E_INVAL;
@@ -394,6 +397,7 @@ static int on_fde(struct worker_relay *r, struct wstate *w, const struct bl_even
         if (rc)
             return rc;
     }
+    w->want = 0;
     safe_point(w);
     publish(r, w);
     return DM_OK;
