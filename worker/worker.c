@@ -1068,7 +1068,8 @@ int worker_update_relay(struct worker *w, const char *content, struct worker_ter
         rc = check_sync_units(w, e);
     }
     pthread_mutex_unlock(&w->mu);
-    if (rc || (rc = parse_update(w, content ? content : "", &c, e)))
+    content = content ? content : "";
+    if (rc || (rc = parse_update(w, content, &c, e)))
         return rc;
     pthread_mutex_lock(&w->mu);
     if ((rc = push_from(w, c)) != DM_OK) {

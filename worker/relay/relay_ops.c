@@ -5,6 +5,7 @@
 #include "relay_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,10 @@ bool relay_dummy_event(const uint8_t *fde, size_t fde_len, uint64_t at, size_t s
     return true;
 }
 
+/* Reload and migrate one at a time: both use the source settings outside mu (the writer
+ * is idle then) and reload replaces them. */
+static pthread_mutex_t ops_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* Under mu: until the writer thread is outside a session (after a pause it closes its
  * source stream, flushes and returns). */
 static void wait_idle(struct worker_relay *r)
@@ -131,22 +136,45 @@ int worker_relay_reload(struct worker_relay *r, const struct bl_source *src,
         free(host), free(user), free(pw);
         return DM_E_NOMEM;
     }
+    pthread_mutex_lock(&ops_mu);
     if ((rc = pause_idle(r, &running, e))) {
+        pthread_mutex_unlock(&ops_mu);
         free(host), free(user), free(pw);
         return rc;
     }
-    pthread_mutex_lock(&r->mu);                /* the writer is idle: nobody reads cfg.src */
-    free(r->host), free(r->user), free(r->password);
+    pthread_mutex_lock(&r->mu);
+    wait_idle(r);
+    if (r->stage != WORKER_RELAY_PAUSED) {     /* resume-relay came in between: retry */
+        rc = unit_stage_err(r, e);
+        pthread_mutex_unlock(&r->mu);
+        pthread_mutex_unlock(&ops_mu);
+        free(host), free(user), free(pw);
+        return rc;
+    }
+    free(r->host), free(r->user), free(r->password);   /* Paused and idle: nobody reads them */
     r->host = host, r->user = user, r->password = pw;
     r->cfg.src.host = host, r->cfg.src.user = user, r->cfg.src.password = pw;
     r->cfg.src.port = src->port;
     pthread_mutex_unlock(&r->mu);
+    pthread_mutex_unlock(&ops_mu);
     dm_log_kv(DM_LOG_INFO, "relay: source updated (update-relay)", "host", host, NULL);
     return running ? worker_relay_resume(r, e) : DM_OK;
 }
 
+static int migrate_locked(struct worker_relay *r, const char *file, uint64_t pos,
+                          struct worker_terr *e);
+
 int worker_relay_migrate(struct worker_relay *r, const char *file, uint64_t pos,
                          struct worker_terr *e)
+{
+    pthread_mutex_lock(&ops_mu);
+    int rc = migrate_locked(r, file, pos, e);
+    pthread_mutex_unlock(&ops_mu);
+    return rc;
+}
+
+static int migrate_locked(struct worker_relay *r, const char *file, uint64_t pos,
+                          struct worker_terr *e)
 {
     char uuid[128], name[160], path[4096], err[512] = "";
     bool running;
