@@ -21,6 +21,10 @@ static const struct code_map CODE_MAP[] = {
     /* task config patterns/rules the master refuses (issue 12): checker generate BWL /
      * router / column mapping, binlog event filter */
     {26003, 26004, 422}, {26006, 26006, 422}, {36030, 36030, 422},
+    /* relay control (update-relay / migrate-relay): relay or subtask stage 409, a worker
+     * config or binlog name the worker refuses 422 */
+    {40053, 40053, 409}, {40057, 40058, 409}, {40059, 40059, 422}, {40003, 40003, 422},
+    {30004, 30004, 422},
 };
 
 struct text_map {

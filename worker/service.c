@@ -200,10 +200,12 @@ struct master_pos {
     char gtid[512];
 };
 
-static void master_status(const struct worker_config *c, struct master_pos *mp)
+static void master_status(struct worker *w, struct master_pos *mp)
 {
+    const struct worker_config *c = worker_from(w);
     struct bl_source src = { c->from_host, (int)c->from_port, c->from_user,
-                             c->from_password_plain, (uint32_t)c->server_id, 0, false };
+                             c->from_password_plain, (uint32_t)worker_cfg(w)->server_id, 0,
+                             false };
     char err[256];
     memset(mp, 0, sizeof *mp);
     mp->ok = bl_source_status(&src, mp->file, sizeof mp->file, &mp->pos, mp->gtid,
@@ -431,7 +433,7 @@ static void h_query_status(struct rpc_server_call *call, const ProtobufCMessage 
     size_t n = 0, i;
     const char *name = req->name ? req->name : "";
     worker_snapshot(s->w, name, &sts, &n);
-    master_status(worker_cfg(s->w), &mp);
+    master_status(s->w, &mp);
     resp.result = 1;
     resp.sourceid = worker_cfg(s->w)->source_id;
     resp.relaystatus = relay_status(&a, s->w, &mp);
@@ -559,7 +561,7 @@ static void h_worker_config(struct rpc_server_call *call, const ProtobufCMessage
 {
     struct worker_service *s = ctx;
     Pb__QueryWorkerConfigResponse resp = PB__QUERY_WORKER_CONFIG_RESPONSE__INIT;
-    char *content = worker_config_from_toml(worker_cfg(s->w));
+    char *content = worker_config_from_toml(worker_from(s->w));
     resp.result = content != NULL;
     resp.msg = content ? (char *)"" : (char *)"out of memory";
     resp.sourceid = worker_cfg(s->w)->source_id;
@@ -669,23 +671,21 @@ static void h_switch_relay(struct rpc_server_call *call, const ProtobufCMessage 
     common_reply(call, s, rl ? worker_relay_switch_master(rl, &e) : no_relay(&e), &e);
 }
 
-/* UpdateRelayConfig / MigrateRelay: DM's preconditions, then not supported. */
-static void h_relay_unsupported(struct rpc_server_call *call, const ProtobufCMessage *m,
-                                void *ctx)
+/* UpdateRelayConfig / MigrateRelay (worker.h). */
+static void h_update_relay(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
 {
     struct worker_service *s = ctx;
-    struct worker_relay *rl = worker_relay_of(s->w);
+    const Pb__UpdateRelayRequest *req = (const Pb__UpdateRelayRequest *)m;
     struct worker_terr e;
-    int rc = DM_E_NOT_SUPPORTED;
-    bool migrate = m->descriptor == &pb__migrate_relay_request__descriptor;
-    if (!rl) {
-        rc = no_relay(&e);
-    } else {
-        worker_terr_set(&e, WTE_WORKER_NOT_SUPPORTED, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
-                        WTE_LEVEL_HIGH, "relay unit (%s) not supported by this worker yet",
-                        migrate ? "MigrateRelay" : "UpdateRelayConfig");
-    }
-    common_reply(call, s, rc, &e);
+    common_reply(call, s, worker_update_relay(s->w, req->content, &e), &e);
+}
+
+static void h_migrate_relay(struct rpc_server_call *call, const ProtobufCMessage *m, void *ctx)
+{
+    struct worker_service *s = ctx;
+    const Pb__MigrateRelayRequest *req = (const Pb__MigrateRelayRequest *)m;
+    struct worker_terr e;
+    common_reply(call, s, worker_migrate_relay(s->w, req->binlogname, req->binlogpos, &e), &e);
 }
 
 /* ---- sharding DDL (DM v1.0.7 Server.FetchDDLInfo / ExecuteDDL / BreakDDLLock) ---- */
@@ -859,8 +859,8 @@ static const struct unary_entry unary[] = {
     {"BreakDDLLock", h_break_ddl, NULL},
     {"SwitchRelayMaster", h_switch_relay, NULL},
     {"PurgeRelay", h_purge_relay, NULL},
-    {"UpdateRelayConfig", h_relay_unsupported, NULL},
-    {"MigrateRelay", h_relay_unsupported, NULL},
+    {"UpdateRelayConfig", h_update_relay, NULL},
+    {"MigrateRelay", h_migrate_relay, NULL},
 };
 
 static int register_all(struct worker_service *s, char *err, size_t cap)

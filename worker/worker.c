@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "dm_error.h"
+#include "fsutil.h"
+#include "relay.h"
 #include "dmworker.pb-c.h"
 #include "log.h"
 #include "rules.h"
@@ -52,7 +54,26 @@ struct worker {
     struct worker_relay *relay;       /* the relay unit (relay.h), NULL if it failed to start */
     pthread_t checker;
     bool checker_started, closing;
+    /* update-relay: configs whose [from] replaced cfg's (newest last; never freed before
+     * worker_free, so a pointer from worker_from stays valid) */
+    struct worker_config **froms;
+    size_t nfroms;
 };
+
+/* The config whose from_* fields are the source now (cfg, or the last update-relay). */
+const struct worker_config *worker_from(struct worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    const struct worker_config *c = w->nfroms ? w->froms[w->nfroms - 1] : w->cfg;
+    pthread_mutex_unlock(&w->mu);
+    return c;
+}
+
+/* Same, w->mu held. */
+static const struct worker_config *from_locked(const struct worker *w)
+{
+    return w->nfroms ? w->froms[w->nfroms - 1] : w->cfg;
+}
 
 static int64_t now_ms(void)
 {
@@ -155,10 +176,10 @@ static int units_start(struct worker *w, struct subtask *t)
     memset(&p, 0, sizeof p);
     p.cfg = t->cfg;
     p.rules = t->rules;
-    p.src.host = w->cfg->from_host;
-    p.src.port = (int)w->cfg->from_port;
-    p.src.user = w->cfg->from_user;
-    p.src.password = w->cfg->from_password_plain;
+    p.src.host = from_locked(w)->from_host;
+    p.src.port = (int)from_locked(w)->from_port;
+    p.src.user = from_locked(w)->from_user;
+    p.src.password = from_locked(w)->from_password_plain;
     p.source_id = t->cfg->source_id[0] ? t->cfg->source_id : w->cfg->source_id;
     p.remove_meta = t->remove_meta;
     p.last_unit = t->pre_stats.unit;
@@ -228,10 +249,10 @@ static int run_syncer(struct worker *w, struct subtask *t)
     memset(&p, 0, sizeof p);
     p.cfg = t->cfg;
     p.rules = t->rules;
-    p.src.host = w->cfg->from_host;
-    p.src.port = (int)w->cfg->from_port;
-    p.src.user = w->cfg->from_user;
-    p.src.password = w->cfg->from_password_plain;
+    p.src.host = from_locked(w)->from_host;
+    p.src.port = (int)from_locked(w)->from_port;
+    p.src.user = from_locked(w)->from_user;
+    p.src.password = from_locked(w)->from_password_plain;
     p.src.server_id = task_server_id(w, t->name);
     p.source_id = t->cfg->source_id[0] ? t->cfg->source_id : w->cfg->source_id;
     p.remove_meta = t->remove_meta;
@@ -897,6 +918,193 @@ static int relay_dir(const struct worker_config *cfg, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? DM_OK : DM_E_INVAL;
 }
 
+/* ---- update-relay / migrate-relay (DM v1.0.7 Worker.UpdateRelayConfig / MigrateRelay) ---- */
+
+#define UPDATE_BAK "dm-worker-config.bak"
+#define TE_WORKER_DECODE_CONFIG 40003
+#define TE_WORKER_WRITE_CONFIG 40008
+#define TE_WORKER_MIGRATE_STOPPED 40053
+#define TE_WORKER_RELAY_UNIT_STAGE 40057
+#define TE_WORKER_NO_SYNCER 40058
+#define TE_WORKER_SOURCE_ID 40059
+
+static void bak_path(const struct worker *w, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/" UPDATE_BAK, w->cfg->meta_dir && w->cfg->meta_dir[0]
+                                             ? w->cfg->meta_dir : "./dm_worker_meta");
+}
+
+static void wterr(struct worker_terr *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void wterr(struct worker_terr *e, int code, const char *fmt, ...)
+{
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    worker_terr_set(e, code, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
+                    code == TE_WORKER_DECODE_CONFIG || code == TE_WORKER_WRITE_CONFIG
+                        ? WTE_LEVEL_MEDIUM : WTE_LEVEL_HIGH, "%s", msg);
+}
+
+/* Parse a dm-worker.toml content; its source-id must be ours (DM: 40059). */
+static int parse_update(const struct worker *w, const char *content, struct worker_config **out,
+                        struct worker_terr *e)
+{
+    char err[1024] = "";
+    struct worker_config *c = calloc(1, sizeof *c);
+    if (!c)
+        return DM_E_NOMEM;
+    int rc = worker_config_load_text(content, c, err, sizeof err);
+    if (rc == DM_OK && strcmp(c->source_id ? c->source_id : "", w->cfg->source_id
+                                                                 ? w->cfg->source_id : "") != 0) {
+        wterr(e, TE_WORKER_SOURCE_ID, "update source ID is not allowed");
+        rc = DM_E_INVAL;
+    } else if (rc) {
+        wterr(e, TE_WORKER_DECODE_CONFIG, "toml decode file: %s", err);
+    }
+    if (rc) {
+        worker_config_free(c);
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return DM_OK;
+}
+
+static int push_from(struct worker *w, struct worker_config *c)
+{
+    struct worker_config **n = realloc(w->froms, (w->nfroms + 1) * sizeof *n);
+    if (!n)
+        return DM_E_NOMEM;
+    w->froms = n;
+    w->froms[w->nfroms++] = c;
+    return DM_OK;
+}
+
+/* worker_new: a previous update-relay's config (kept in meta-dir) replaces [from]. */
+static int restore_update(struct worker *w, char *err, size_t cap)
+{
+    char path[4200], *text = NULL;
+    struct worker_config *c = NULL;
+    struct worker_terr e;
+    bak_path(w, path, sizeof path);
+    if (dm_read_file(path, 1 << 20, &text, NULL) != DM_OK)
+        return DM_OK;                              /* none (or unreadable: DM's file name) */
+    int rc = parse_update(w, text, &c, &e);
+    free(text);
+    if (rc == DM_OK && (rc = push_from(w, c)) != DM_OK) {
+        worker_config_free(c);
+        free(c);
+    }
+    if (rc) {
+        snprintf(err, cap, "%s (from update-relay): %s", path, e.msg);
+        return rc;
+    }
+    dm_log_kv(DM_LOG_WARN, "[from] of the last update-relay replaces the config file's", "file",
+              path, "host", c->from_host, NULL);
+    return DM_OK;
+}
+
+/* DM CheckUnit for every subtask (w->mu held): the Sync unit must be current. */
+static int check_sync_units(struct worker *w, struct worker_terr *e)
+{
+    char msg[512];
+    for (struct subtask *t = w->tasks; t; t = t->next) {
+        reap(t);
+        if (busy_error(t, PB__TASK_OP__Pause, msg, sizeof msg)) {
+            wterr(e, WTE_WORKER_OP_IN_PROGRESS, "update-relay: %s", msg + (msg[0] == '[' ?
+                  strcspn(msg, "]") + 2 : 0));
+            return DM_E_STATE;
+        }
+        if (strcmp(t->cfg->mode, "full") == 0 || units_pending(t)) {
+            wterr(e, TE_WORKER_NO_SYNCER, "there is a subtask does not run syncer");
+            return DM_E_STATE;
+        }
+    }
+    return DM_OK;
+}
+
+/* DM: a Running subtask is paused, gets the new [from] and is resumed (w->mu held; released
+ * while its Sync unit stops). */
+static void restart_running(struct worker *w)
+{
+    char names[64][128];
+    size_t n = 0;
+    for (struct subtask *t = w->tasks; t && n < 64; t = t->next)
+        if (t->stage == PB__STAGE__Running && t->syncer && strlen(t->name) < 128)
+            snprintf(names[n++], sizeof names[0], "%s", t->name);
+    for (size_t i = 0; i < n; i++) {
+        struct subtask *t = find(w, names[i]);
+        if (!t || t->busy_op || t->stage != PB__STAGE__Running || !t->syncer)
+            continue;
+        halt_unlocked(w, t, PB__TASK_OP__Pause);
+        if (t->stage != PB__STAGE__Running || t->syncer)
+            continue;                              /* changed meanwhile */
+        if (run_syncer(w, t)) {
+            t->stage = PB__STAGE__Paused;
+            t->has_error = true;
+            worker_terr_set(&t->error, WTE_WORKER_NOT_SUPPORTED, WTE_CLASS_DM_WORKER,
+                            WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                            "cannot start the sync unit of %s", t->name);
+            persist(w, t);
+        }
+    }
+}
+
+int worker_update_relay(struct worker *w, const char *content, struct worker_terr *e)
+{
+    struct worker_config *c = NULL;
+    struct bl_source src;
+    char path[4200];
+    int rc;
+    pthread_mutex_lock(&w->mu);
+    if (!w->relay) {
+        wterr(e, TE_WORKER_RELAY_UNIT_STAGE, "Worker's relay log unit in invalid stage: %s",
+              "Stopped");
+        rc = DM_E_STATE;
+    } else {
+        rc = check_sync_units(w, e);
+    }
+    pthread_mutex_unlock(&w->mu);
+    content = content ? content : "";
+    if (rc || (rc = parse_update(w, content, &c, e)))
+        return rc;
+    pthread_mutex_lock(&w->mu);
+    if ((rc = push_from(w, c)) != DM_OK) {
+        pthread_mutex_unlock(&w->mu);
+        worker_config_free(c);
+        free(c);
+        return rc;
+    }
+    dm_log_kv(DM_LOG_INFO, "update relay config", "host", c->from_host, NULL);
+    restart_running(w);
+    pthread_mutex_unlock(&w->mu);
+    memset(&src, 0, sizeof src);
+    src.host = c->from_host;
+    src.port = (int)c->from_port;
+    src.user = c->from_user;
+    src.password = c->from_password_plain;
+    if ((rc = worker_relay_reload(w->relay, &src, e)))
+        return rc;
+    bak_path(w, path, sizeof path);                /* DM rewrites dm-worker.toml instead */
+    if (dm_write_file_atomic(path, content, strlen(content)) != DM_OK) {
+        wterr(e, TE_WORKER_WRITE_CONFIG, "write config to local file %s", path);
+        return DM_E_IO;
+    }
+    return DM_OK;
+}
+
+int worker_migrate_relay(struct worker *w, const char *file, uint64_t pos, struct worker_terr *e)
+{
+    if (!w->relay) {
+        wterr(e, TE_WORKER_MIGRATE_STOPPED, "relay unit has stopped, can not be migrated");
+        return DM_E_STATE;
+    }
+    return worker_relay_migrate(w->relay, file, pos, e);
+}
+
 /* DM v1.0's worker always runs its relay unit. */
 static int relay_start(struct worker *w, char *err, size_t cap)
 {
@@ -908,10 +1116,10 @@ static int relay_start(struct worker *w, char *err, size_t cap)
         return DM_E_INVAL;
     }
     rc.dir = dir;
-    rc.src.host = w->cfg->from_host;
-    rc.src.port = (int)w->cfg->from_port;
-    rc.src.user = w->cfg->from_user;
-    rc.src.password = w->cfg->from_password_plain;
+    rc.src.host = from_locked(w)->from_host;
+    rc.src.port = (int)from_locked(w)->from_port;
+    rc.src.user = from_locked(w)->from_user;
+    rc.src.password = from_locked(w)->from_password_plain;
     rc.src.server_id = (uint32_t)w->cfg->server_id + 1000;   /* subtasks use +0..999 */
     rc.enable_gtid = w->cfg->enable_gtid;
     rc.binlog_name = w->cfg->relay_binlog_name;
@@ -948,7 +1156,7 @@ int worker_new(const struct worker_config *cfg, const struct worker_options *opt
         worker_free(w);
         return rc;
     }
-    if ((rc = relay_start(w, err, cap))) {
+    if ((rc = restore_update(w, err, cap)) || (rc = relay_start(w, err, cap))) {
         json_decref(recs);
         worker_free(w);
         return rc;
@@ -970,6 +1178,7 @@ int worker_new(const struct worker_config *cfg, const struct worker_options *opt
 void worker_free(struct worker *w)
 {
     struct subtask *t;
+    size_t i;
     if (!w)
         return;
     pthread_mutex_lock(&w->mu);
@@ -986,6 +1195,11 @@ void worker_free(struct worker *w)
     }
     worker_relay_free(w->relay);
     worker_meta_free(w->meta);
+    for (i = 0; i < w->nfroms; i++) {
+        worker_config_free(w->froms[i]);
+        free(w->froms[i]);
+    }
+    free(w->froms);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cond);
     pthread_cond_destroy(&w->ops_cond);

@@ -112,6 +112,20 @@ int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, 
  * then execute or skip the blocking DDL (both: 40064). */
 int worker_break_ddl_lock(struct worker *w, const char *task, const char *remove_id, bool exec,
                           bool skip, int64_t timeout_ms, char *err, size_t cap);
+/* ---- relay control (DM v1.0.7 Worker.UpdateRelayConfig / MigrateRelay) ---- */
+/* The config whose [from] is the source now: worker_cfg, or the last update-relay's
+ * (valid until worker_free). */
+const struct worker_config *worker_from(struct worker *w);
+/* UpdateRelayConfig: every subtask must be in its Sync unit (40058; task-mode full or a
+ * Dump/Load still pending counts as not), content is a whole dm-worker.toml (40003 when it
+ * does not parse) with our source-id (40059). Its [from] becomes the source of the relay
+ * (worker_relay_reload: a Running relay is paused, updated, resumed) and of every subtask
+ * (Running ones are paused and resumed at once, Paused ones use it at resume); the content
+ * is kept as <meta-dir>/dm-worker-config.bak and its [from] replaces the config file's at
+ * the next start (DM rewrites dm-worker.toml). DM_OK or an error with e. */
+int worker_update_relay(struct worker *w, const char *content, struct worker_terr *e);
+/* MigrateRelay: worker_relay_migrate (no relay: 40053). */
+int worker_migrate_relay(struct worker *w, const char *file, uint64_t pos, struct worker_terr *e);
 /* Run the checker once now (tests). */
 void worker_check_now(struct worker *w);
 

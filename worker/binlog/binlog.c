@@ -20,6 +20,7 @@
 #include <errmsg.h>
 #include <mariadb_rpl.h>
 
+#include "bl_compress.h"
 #include "buf.h"
 #include "dm_error.h"
 #include "rowdec.h"
@@ -55,6 +56,8 @@ struct bl_reader {
     bool raw;                   /* bl_reader_set_raw: rows/table maps not decoded */
     struct bl_feed feed;        /* bl_reader_open_feed: events from here, not from rpl */
     bool has_feed;
+    uint8_t *inflated;          /* feed mode: row images of the current compressed rows
+                                   event (values point into them until the next event) */
 };
 
 static void seterr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -307,6 +310,7 @@ void bl_reader_free(struct bl_reader *r)
     tm_clear(r);
     rowdec_scratch_free(&r->scratch);
     dm_buf_free(&r->text);
+    free(r->inflated);
     free(r);
 }
 
@@ -545,15 +549,24 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
                     char *err, size_t cap)
 {
     MARIADB_STRING db, q, st;
+    uint8_t *inflated = NULL;             /* feed mode, QUERY_COMPRESSED: the statement */
+    size_t ilen = 0;
     if (r->has_feed) {
-        if (type != QUERY_EVENT) {
-            seterr(err, cap, "compressed QUERY event (log_bin_compress) at %s:%" PRIu64
-                   " not supported with binlog-type local", r->file, r->pos);
-            return DM_E_PARSE;
-        }
         if (raw_query(r, body, len, &db, &q, &st) != DM_OK) {
             seterr(err, cap, "malformed QUERY event at %s:%" PRIu64, r->file, r->pos);
             return DM_E_PARSE;
+        }
+        if (type == QUERY_COMPRESSED_EVENT) {
+            char zerr[200];
+            int zrc = bl_inflate((const uint8_t *)q.str, q.length, &inflated, &ilen, zerr,
+                                 sizeof zerr);
+            if (zrc != DM_OK) {
+                seterr(err, cap, "QUERY_COMPRESSED event at %s:%" PRIu64 ": %s", r->file,
+                       r->pos, zrc == DM_E_NOMEM ? "out of memory" : zerr);
+                return zrc;
+            }
+            q.str = (char *)inflated;
+            q.length = ilen;
         }
     } else {
         db = r->rev->event.query.database;
@@ -561,6 +574,7 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
         st = r->rev->event.query.status;
     }
     int rc = set_text(r, &db, &q);
+    free(inflated);
     if (rc != DM_OK) {
         seterr(err, cap, "QUERY event: %s", dm_strerror(rc));
         return rc;
@@ -622,20 +636,74 @@ static int on_rows(struct bl_reader *r, unsigned type, const uint8_t *body, size
     return rc;
 }
 
-/* MariaDB compressed rows v1: the connector inflated the images into event.rows. */
-static int on_compressed_rows(struct bl_reader *r, unsigned type, char *err, size_t cap)
+static enum bl_rows_op compressed_op(unsigned type)
 {
-    const struct st_mariadb_rpl_rows_event *re = &r->rev->event.rows;
+    return type == WRITE_ROWS_COMPRESSED_EVENT_V1    ? BL_INSERT
+           : type == UPDATE_ROWS_COMPRESSED_EVENT_V1 ? BL_UPDATE
+                                                     : BL_DELETE;
+}
+
+/* Feed mode (relay file): compressed rows v1 body = table id, flags, column count (packed
+ * integer), the column bitmap(s), then the row images compressed (bl_compress.h), as the
+ * connector would have inflated them. */
+static int feed_compressed_rows(struct bl_reader *r, unsigned type, const uint8_t *body,
+                                size_t len, char *err, size_t cap)
+{
+    unsigned tl = tid_len(r, type);
+    uint64_t id, ncols;
     const struct bl_table *t;
-    if (r->has_feed) {
-        seterr(err, cap, "compressed rows event (log_bin_compress) at %s:%" PRIu64
-               " not supported with binlog-type local", r->file, r->pos);
+    if (rowdec_rows_table_id(body, len, tl, &id) != DM_OK || len < tl + 3) {
+        seterr(err, cap, "short compressed rows event at %s:%" PRIu64, r->file, r->pos);
         return DM_E_PARSE;
     }
+    int rc = rows_table(r, id, &t, err, cap);
+    if (rc != DM_OK)
+        return rc;
+    const uint8_t *p = body + tl + 2, *end = body + len;
+    unsigned nb = *p < 251 ? 0 : *p == 252 ? 2 : *p == 253 ? 3 : *p == 254 ? 8 : 9;
+    if (nb == 9 || p + 1 + nb > end) {
+        seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
+        return DM_E_PARSE;
+    }
+    ncols = nb ? rowdec_le(p + 1, nb) : *p;
+    p += 1 + nb;
+    size_t bm = (size_t)(ncols + 7) / 8;
+    const uint8_t *b1 = p, *b2 = type == UPDATE_ROWS_COMPRESSED_EVENT_V1 ? p + bm : NULL;
+    p += b2 ? 2 * bm : bm;
+    if (ncols != t->ncols || p > end) {
+        seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
+        return DM_E_PARSE;
+    }
+    uint8_t *rows = NULL;
+    size_t rlen = 0;
+    char zerr[200];
+    if ((rc = bl_inflate(p, (size_t)(end - p), &rows, &rlen, zerr, sizeof zerr)) != DM_OK) {
+        seterr(err, cap, "compressed rows event for %s.%s at %s:%" PRIu64 ": %s", t->schema,
+               t->table, r->file, r->pos, rc == DM_E_NOMEM ? "out of memory" : zerr);
+        return rc;
+    }
+    free(r->inflated);
+    r->inflated = rows;                   /* string values point into it */
+    rc = rowdec_images(&r->scratch, t, compressed_op(type), b1, b2, rows, rlen, &r->ev, err,
+                       cap);
+    if (rc == DM_OK)
+        r->ev.kind = BL_EV_ROWS;
+    return rc;
+}
+
+/* MariaDB compressed rows v1: the connector inflated the images into event.rows (source),
+ * feed_compressed_rows inflates them (relay). */
+static int on_compressed_rows(struct bl_reader *r, unsigned type, const uint8_t *body,
+                              size_t len, char *err, size_t cap)
+{
+    const struct bl_table *t;
     if (type >= WRITE_ROWS_COMPRESSED_EVENT) {
         seterr(err, cap, "compressed rows v2 event (type %u) not supported", type);
         return DM_E_PARSE;
     }
+    if (r->has_feed)
+        return feed_compressed_rows(r, type, body, len, err, cap);
+    const struct st_mariadb_rpl_rows_event *re = &r->rev->event.rows;
     int rc = rows_table(r, re->table_id, &t, err, cap);
     if (rc != DM_OK)
         return rc;
@@ -644,10 +712,7 @@ static int on_compressed_rows(struct bl_reader *r, unsigned type, char *err, siz
         seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
         return DM_E_PARSE;
     }
-    enum bl_rows_op op = type == WRITE_ROWS_COMPRESSED_EVENT_V1    ? BL_INSERT
-                         : type == UPDATE_ROWS_COMPRESSED_EVENT_V1 ? BL_UPDATE
-                                                                   : BL_DELETE;
-    rc = rowdec_images(&r->scratch, t, op, re->column_bitmap, re->column_update_bitmap,
+    rc = rowdec_images(&r->scratch, t, compressed_op(type), re->column_bitmap, re->column_update_bitmap,
                        re->row_data, re->row_data_size, &r->ev, err, cap);
     if (rc == DM_OK)
         r->ev.kind = BL_EV_ROWS;
@@ -678,7 +743,7 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     case WRITE_ROWS_COMPRESSED_EVENT_V1: case UPDATE_ROWS_COMPRESSED_EVENT_V1:
     case DELETE_ROWS_COMPRESSED_EVENT_V1: case WRITE_ROWS_COMPRESSED_EVENT:
     case UPDATE_ROWS_COMPRESSED_EVENT: case DELETE_ROWS_COMPRESSED_EVENT:
-        return r->raw ? DM_OK : on_compressed_rows(r, type, err, cap);
+        return r->raw ? DM_OK : on_compressed_rows(r, type, body, len, err, cap);
     default:
         if (!r->raw && rowdec_is_rows_event(type))
             return on_rows(r, type, body, len, err, cap);

@@ -188,8 +188,9 @@ int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev,
                    char *err, size_t cap);
 /* A reader over `feed` (takes ownership of feed->ctx, freed with the reader even on error)
  * that yields the same events as bl_reader_open, starting in `file` at `pos`. QUERY events
- * are parsed from the raw body; MariaDB compressed events (log_bin_compress) are
- * DM_E_PARSE "not supported" on this path. DM_OK or DM_E_NOMEM / DM_E_INVAL. */
+ * are parsed from the raw body; MariaDB compressed events (log_bin_compress: QUERY and
+ * rows v1) are inflated here (bl_compress.h) as the connector does on the source path, so
+ * both paths yield the same events. DM_OK or DM_E_NOMEM / DM_E_INVAL. */
 int bl_reader_open_feed(const struct bl_feed *feed, const char *file, uint64_t pos,
                         struct bl_reader **out, char *err, size_t cap);
 /* Interrupt from another thread (thread-safe); the reader must still be freed. */

@@ -2,6 +2,7 @@
  * the purger (contract in relay.h; DM v1.0.7 relay/relay.go, writer/file.go, meta.go,
  * purger/). */
 #include "relay_int.h"
+#include "relay_pos.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm_assert.h"
 #include "dm_error.h"
 #include "log.h"
 #include "dm_time.h"
@@ -141,7 +143,7 @@ static int load_index(struct worker_relay *r, struct worker_terr *e)
     return DM_OK;
 }
 
-static int save_index(struct worker_relay *r, struct worker_terr *e)
+int relay_save_index(struct worker_relay *r, struct worker_terr *e)
 {
     char path[4096], text[RELAY_MAX_SUBDIRS * 170] = "";
     size_t off = 0;
@@ -192,7 +194,7 @@ static int load_meta(struct worker_relay *r, bool *found, struct worker_terr *e)
     return DM_OK;
 }
 
-static int save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
+int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
                      struct worker_terr *e)
 {
     char path[4096], dir[4096], text[1600];
@@ -246,6 +248,7 @@ struct wstate {
     char safe_gtid[1024];
     bool dirty;
     int64_t last_flush;
+    uint64_t want;                 /* where the source stream starts (> 4: migrate-relay) */
 };
 
 static void publish(struct worker_relay *r, const struct wstate *w)
@@ -267,7 +270,7 @@ static int flush(struct worker_relay *r, struct wstate *w, struct worker_terr *e
                   strerror(errno));
         return DM_E_IO;
     }
-    int rc = save_meta(r, w->safe_file, w->safe_pos, w->safe_gtid, e);
+    int rc = relay_save_meta(r, w->safe_file, w->safe_pos, w->safe_gtid, e);
     if (rc)
         return rc;
     pthread_mutex_lock(&r->mu);
@@ -362,6 +365,7 @@ static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_e
         close_file(w);
         snprintf(w->file, sizeof w->file, "%s", ev->file);
         w->end = 0;
+        w->want = 0;                     /* the next file starts at 4 */
         if (!fake) {
             snprintf(w->safe_file, sizeof w->safe_file, "%s", w->file);
             w->safe_pos = 4;
@@ -384,6 +388,16 @@ static int on_fde(struct worker_relay *r, struct wstate *w, const struct bl_even
         return DM_OK;
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
+    if (w->want > w->end) {              /* a file begun past 4 (migrate-relay): DM's dummy */
+        DM_ASSERT(w->end > 4);
+        uint8_t *d = malloc(w->want - w->end);
+        bool ok = d && relay_dummy_event(ev->raw, ev->raw_len, w->end, w->want - w->end, d, e);
+        rc = !d ? DM_E_NOMEM : ok ? write_all(r, w, d, w->want - w->end, e) : DM_E_INVAL;
+        free(d);
+        if (rc)
+            return rc;
+    }
+    w->want = 0;
     safe_point(w);
     publish(r, w);
     return DM_OK;
@@ -524,12 +538,12 @@ static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_te
     r->file[0] = '\0';
     r->end = 0;
     pthread_mutex_unlock(&r->mu);
-    if ((rc = save_index(r, e)))
+    if ((rc = relay_save_index(r, e)))
         return rc;
     if (r->nsubdirs > 1 && !r->gtid[0])
         snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
     dm_log_kv(DM_LOG_INFO, "relay: new sub-directory", "sub-dir", name, "binlog", file, NULL);
-    return save_meta(r, file, 4, r->nsubdirs > 1 ? r->gtid : "", e) ? DM_E_IO
+    return relay_save_meta(r, file, 4, r->nsubdirs > 1 ? r->gtid : "", e) ? DM_E_IO
            : (snprintf(r->meta_file, sizeof r->meta_file, "%s", file), r->meta_pos = 4, DM_OK);
 }
 
@@ -671,6 +685,8 @@ static void resume_point(const struct wstate *w, char *file, size_t cap, uint64_
 {
     snprintf(file, cap, "%s", w->file);
     *pos = w->end >= 4 && w->fd >= 0 && w->end > 4 ? w->end : 4;
+    if (*pos == 4 && w->safe_pos > 4 && strcmp(w->safe_file, w->file) == 0)
+        *pos = w->safe_pos;              /* relay.meta past 4 in a file not written yet */
 }
 
 static bool should_run(struct worker_relay *r)
@@ -721,6 +737,7 @@ static int session(struct worker_relay *r, struct wstate *w, bool first, struct 
     if (!w->file[0])
         snprintf(w->file, sizeof w->file, "%s", r->meta_file);
     resume_point(w, file, sizeof file, &pos);
+    w->want = pos;
     rc = bl_reader_open(&r->cfg.src, file, pos, &rd, err, sizeof err);
     if (rc) {
         if (strstr(err, "1236"))
@@ -768,11 +785,14 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&r->cond, &r->mu);
             continue;
         }
+        r->writing = true;
         pthread_mutex_unlock(&r->mu);
         struct worker_terr e;
         memset(&e, 0, sizeof e);
         int rc = session(r, &w, first, &e);
         pthread_mutex_lock(&r->mu);
+        r->writing = false;
+        pthread_cond_broadcast(&r->cond);
         if (rc == DM_OK) {
             backoff = 1000;
             continue;
@@ -883,8 +903,14 @@ int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_r
                        struct worker_terr *e)
 {
     size_t sub;
+    char file[256];
+    unsigned long suffix = 0;
+    if (q->filename && q->filename[0])    /* DM's "<base>|<sub-dir suffix>.<seq>" too */
+        relay_pos_split(q->filename, file, sizeof file, &suffix);
     pthread_mutex_lock(&r->mu);
     sub = r->nsubdirs ? r->nsubdirs - 1 : 0;
+    for (size_t i = 0; suffix && !(q->sub_dir && q->sub_dir[0]) && i < r->nsubdirs; i++)
+        sub = relay_subdir_suffix(r->subdirs[i]) == suffix ? i : sub;
     if (q->filename && q->filename[0] && q->sub_dir && q->sub_dir[0]) {
         int i = cmp_sub(r, q->sub_dir);
         if (i < 0) {
@@ -901,11 +927,11 @@ int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_r
     if (q->time > 0)
         return purge_before(r, SIZE_MAX, NULL, q->time, e);
     if (q->filename && q->filename[0]) {
-        if (!relay_binlog_name(q->filename)) {
+        if (!relay_binlog_name(file)) {
             relay_err(e, 30004, false, "binlog filename %s not valid", q->filename);
             return DM_E_INVAL;
         }
-        return purge_before(r, sub, q->filename, 0, e);
+        return purge_before(r, sub, file, 0, e);
     }
     relay_err(e, TE_RELAY_PURGE_REQUEST, false,
               "request %s not valid: one of inactive, time or filename is required",

@@ -41,6 +41,8 @@ struct worker_relay {
     size_t nholds;
     bool purging;
     int lock_fd;                  /* flock on <dir>/.lock, held while the relay exists */
+    bool writing;                 /* the writer thread is inside a session (relay_ops.c waits
+                                     for false before it changes files or the source) */
 };
 
 /* Position of a stream for the purge rule: sub-directory index and file. */
@@ -59,5 +61,18 @@ bool relay_binlog_name(const char *n);
 /* "<dir>/<subdir>/<file>" into out; false when it does not fit. */
 bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
                 size_t cap);
+
+/* relay.c: rewrite server-uuid.index from r->subdirs / relay.meta of the newest
+ * sub-directory (temp file + fsync + rename + directory fsync). DM_OK or DM_E_IO with e. */
+int relay_save_index(struct worker_relay *r, struct worker_terr *e);
+int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
+                    struct worker_terr *e);
+/* relay_ops.c: a dummy event (DM's GenDummyEvent: a QUERY "# dummy query ..." or, below
+ * its minimum size, a USER_VAR) of exactly `size` bytes starting at `at`, header fields
+ * from the file's FORMAT_DESCRIPTION event `fde` (server id; CRC32 when it declares it).
+ * Fills the start of a file that a migrate-relay made begin past position 4. false when
+ * size is below the smallest dummy event (err set). */
+bool relay_dummy_event(const uint8_t *fde, size_t fde_len, uint64_t at, size_t size,
+                       uint8_t *out, struct worker_terr *e);
 
 #endif /* DM_WORKER_RELAY_INT_H */

@@ -4,6 +4,7 @@
  * the next sub-directory (DM's needSwitchSubDir) with an artificial ROTATE to its first
  * file. Contract: relay.h worker_relay_open_reader. */
 #include "relay_int.h"
+#include "relay_pos.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -390,6 +391,13 @@ static void feed_free(void *ctx)
 }
 
 /* The newest sub-directory holding `file` (under mu); -1 when none. */
+static int find_in_subdir(struct worker_relay *r, size_t i, const char *file)
+{
+    char path[4096];
+    struct stat st;
+    return relay_path(r, i, file, path, sizeof path) && stat(path, &st) == 0 ? (int)i : -1;
+}
+
 static int find_subdir(struct worker_relay *r, const char *file)
 {
     char path[4096];
@@ -401,14 +409,32 @@ static int find_subdir(struct worker_relay *r, const char *file)
     return -1;
 }
 
-int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *file,
+/* DM's ExtractPos: the sub-directory whose suffix a "<base>|<suffix>.<seq>" name gives
+ * (under mu); -2 when none has it (err set). */
+static int subdir_of_suffix(struct worker_relay *r, unsigned long suffix, char *err, size_t cap)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < r->nsubdirs; i++)
+        if (relay_subdir_suffix(r->subdirs[i]) == suffix)
+            return (int)i;
+    char list[512] = "";
+    for (size_t i = 0; i < r->nsubdirs && off < sizeof list; i++)
+        off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? " " : "", r->subdirs[i]);
+    snprintf(err, cap, "UUID suffix %06lu with UUIDs [%s] not found", suffix, list);
+    return -2;
+}
+
+int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *name,
                              uint64_t pos, struct bl_reader **out, char *err, size_t cap)
 {
     struct relay_stream *s;
     struct bl_feed feed;
+    char file[sizeof s->file];
+    unsigned long suffix;
     int sub;
-    if (strlen(file) >= sizeof s->file)
+    if (strlen(name) >= sizeof s->file)
         return DM_E_INVAL;
+    bool suffixed = relay_pos_split(name, file, sizeof file, &suffix);
     if (!(s = calloc(1, sizeof *s)))
         return DM_E_NOMEM;
     s->r = r;
@@ -418,9 +444,16 @@ int worker_relay_open_reader(struct worker_relay *r, const char *owner, const ch
     atomic_init(&s->closed, false);
     snprintf(s->file, sizeof s->file, "%s", file);
     pthread_mutex_lock(&r->mu);
-    sub = find_subdir(r, file);
-    bool later = r->file[0] == '\0' || strcmp(file, r->file) > 0 ||
-                 (strcmp(file, r->file) == 0 && r->end == 0);
+    int want = suffixed ? subdir_of_suffix(r, suffix, err, cap) : -1;
+    if (want == -2) {
+        pthread_mutex_unlock(&r->mu);
+        free(s);
+        return DM_E_NOT_FOUND;
+    }
+    sub = want >= 0 ? find_in_subdir(r, (size_t)want, file) : find_subdir(r, file);
+    bool newest = want < 0 || (size_t)want + 1 == r->nsubdirs;
+    bool later = newest && (r->file[0] == '\0' || strcmp(file, r->file) > 0 ||
+                            (strcmp(file, r->file) == 0 && r->end == 0));
     if (sub < 0 && !later) {
         snprintf(err, cap, "relay log file %s not found in relay-dir %s (purged from the relay, "
                  "or before the position where the relay started: %s%s%s)", file, r->dir,

@@ -11,6 +11,7 @@
 #include "dm_regex.h"
 #include "dm_error.h"
 #include "log.h"
+#include "relay_pos.h"
 #include "terror.h"
 
 #define MAX_OPS 1024
@@ -140,10 +141,16 @@ static int pos_key(const char *s, char **key)
     v = strtoull(c + 1, &end, 10);
     if (*end || c[1] == '-')
         return DM_E_INVAL;
-    *key = malloc((size_t)(c - s) + 32);
+    char file[300], real[300];
+    unsigned long suffix;
+    if ((size_t)(c - s) >= sizeof file)
+        return DM_E_INVAL;
+    snprintf(file, sizeof file, "%.*s", (int)(c - s), s);
+    relay_pos_split(file, real, sizeof real, &suffix);  /* DM's mysql-bin|000001.000003 */
+    *key = malloc(strlen(real) + 32);
     if (!*key)
         return DM_E_NOMEM;
-    snprintf(*key, (size_t)(c - s) + 32, "%.*s:%llu", (int)(c - s), s, v);
+    snprintf(*key, strlen(real) + 32, "%s:%llu", real, v);
     return DM_OK;
 }
 

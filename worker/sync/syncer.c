@@ -16,6 +16,7 @@
 #include "dm_error.h"
 #include "heartbeat.h"
 #include "log.h"
+#include "relay_pos.h"
 #include "online_ddl.h"
 #include "shard_group.h"
 #include "shard_meta.h"
@@ -1135,10 +1136,14 @@ static int start_point(struct session *ss, struct worker_terr *e)
 static int open_reader(struct session *ss, struct worker_terr *e)
 {
     struct worker_syncer *s = ss->s;
-    char err[512] = "";
+    char err[512] = "", real[sizeof ss->file];
+    unsigned long suffix;                 /* DM's "<base>|<sub-dir suffix>.<seq>" (relay_pos.h) */
+    bool suffixed = relay_pos_split(ss->file, real, sizeof real, &suffix);
     int rc = s->p.relay ? worker_relay_open_reader(s->p.relay, s->p.cfg->name, ss->file, ss->pos,
                                                    &ss->r, err, sizeof err)
-                        : bl_reader_open(&s->p.src, ss->file, ss->pos, &ss->r, err, sizeof err);
+                        : bl_reader_open(&s->p.src, real, ss->pos, &ss->r, err, sizeof err);
+    if (rc == DM_OK && suffixed)
+        snprintf(ss->file, sizeof ss->file, "%s", real);   /* our positions are plain */
     if (rc && s->p.relay) {
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
                         "open relay log reader at (%s, %llu): %s", ss->file,

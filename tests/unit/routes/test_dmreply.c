@@ -53,6 +53,16 @@ START_TEST(test_regress_wrapped_codes_innermost_wins)
         ck_assert_int_eq(dmreply_status_for_msg(msg, &code), 409);
         ck_assert_int_eq(code, c);
     }
+    /* relay control: stages 409, refused config / binlog name 422 */
+    static const int relay_codes[][2] = { {40053, 409}, {40057, 409}, {40058, 409},
+                                          {40059, 422}, {40003, 422}, {30004, 422} };
+    for (size_t i = 0; i < sizeof relay_codes / sizeof relay_codes[0]; i++) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "[code=%d:class=dm-worker:scope=internal:level=high] x",
+                 relay_codes[i][0]);
+        ck_assert_int_eq(dmreply_status_for_msg(msg, &code), relay_codes[i][1]);
+        ck_assert_int_eq(code, relay_codes[i][0]);
+    }
     /* wrapper around an unknown code: 500, header names the inner code */
     ck_assert_int_eq(dmreply_status_for_msg("[code=38032:class=x] op not success: [code=40099:class=y] boom",
                                             &code),

@@ -49,6 +49,21 @@ START_TEST(arguments)
 }
 END_TEST
 
+/* DM's relay position "mysql-bin|000001.000003:1234" matches the plain event position */
+START_TEST(uuid_suffixed_pos)
+{
+    struct worker_sqlop *h = worker_sqlop_new();
+    char err[1024], **out = NULL;
+    ck_assert_int_eq(worker_sqlop_set(h, WSQLOP_SKIP, NULL, 0, "mysql-bin|000002.000003:1234",
+                                      NULL, err, sizeof err), DM_OK);
+    ck_assert_uint_eq(worker_sqlop_describe(h, err, sizeof err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "binlog-pos mysql-bin.000003:1234: SKIP"));
+    ck_assert(apply(h, "mysql-bin.000003", 1234, "DROP TABLE t", &out));
+    worker_sqlop_strv_free(out);
+    worker_sqlop_free(h);
+}
+END_TEST
+
 START_TEST(match_and_consume)
 {
     struct worker_sqlop *h = worker_sqlop_new();
@@ -135,6 +150,7 @@ int main(void)
     SRunner *sr;
     int failed;
     tcase_add_test(tc, arguments);
+    tcase_add_test(tc, uuid_suffixed_pos);
     tcase_add_test(tc, match_and_consume);
     tcase_add_test(tc, inject);
     suite_add_tcase(s, tc);
