@@ -40,6 +40,7 @@ struct worker_relay {
     struct relay_hold { char owner[128]; size_t subdir; char file[256]; } holds[RELAY_MAX_STREAMS];
     size_t nholds;
     bool purging;
+    bool switch_pending;          /* switch-relay-master: new sub-directory at the next start */
     int lock_fd;                  /* flock on <dir>/.lock, held while the relay exists */
 };
 
