@@ -268,9 +268,11 @@ struct wstate {
     bool dirty;
     int64_t last_flush;
     bool by_gtid;                  /* the sub-directory has no file yet: open by GTID set */
-    bool gtid_gap;                 /* opened by GTID, no real event written since its FDE:
-                                      the first one may start past a gap (filled, DM's
-                                      dummy event) and no safe point exists before it */
+    bool gtid_gap;                 /* opened by GTID, no transaction written yet: the first
+                                      GTID event may start past a gap (the transactions the
+                                      source skipped; filled with DM's dummy event), and no
+                                      safe point exists before it (a restart by position
+                                      would fetch the skipped ones) */
     bool checksum;                 /* CRC32 per the FDE written */
 };
 
@@ -524,8 +526,8 @@ static void txn_track(struct wstate *w, const struct bl_event *ev)
             gtid_track(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev);
         w->pending_gtid[0] = '\0';
     }
-    if (!w->in_txn)
-        safe_point(w);
+    if (!w->in_txn && !w->gtid_gap)
+        safe_point(w);                   /* none before the GTID start's first transaction */
 }
 
 static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
@@ -547,7 +549,7 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
     uint64_t start = ev->log_pos - ev->raw_len;
     if (start < w->end)
         return DM_OK;                    /* duplicate (already written) */
-    if (start > w->end && w->gtid_gap) {
+    if (start > w->end && w->gtid_gap && ev->kind == BL_EV_GTID) {
         if ((rc = fill_gap(r, w, ev, start, e)))
             return rc;
         safe_point(w);                   /* the first event after the GTID set: a boundary */
@@ -561,7 +563,8 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
     }
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
-    w->gtid_gap = false;
+    if (ev->kind == BL_EV_GTID)
+        w->gtid_gap = false;             /* the first transaction after the GTID set */
     txn_track(w, ev);
     publish(r, w);
     return DM_OK;

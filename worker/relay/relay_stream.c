@@ -24,6 +24,7 @@
 #define HDR 19
 #define EV_ROTATE 4
 #define EV_FDE 15
+#define EV_GTID 162
 #define RELAY_LOG_F 0x40              /* the relay writer's gap filler (relay.c fill_gap) */
 #define MAX_EVENT (1100u * 1024u * 1024u)
 
@@ -399,22 +400,29 @@ static void feed_free(void *ctx)
     free(s);
 }
 
-/* The end of the gap filler after the FDE of a file a GTID start began (0 when the file
- * has none): positions before it are not in this copy of the file. */
+/* The end of the gap filler of a file a GTID start began (0 when the file has none): it
+ * follows the FDE and the file-start events (GTID_LIST, BINLOG_CHECKPOINT) the source
+ * sends before skipping transactions, so only the first few events are looked at.
+ * Positions before its end are not in this copy of the file. */
 static uint64_t gap_end(const char *path)
 {
     uint8_t h[HDR];
-    uint64_t end = 0;
+    uint64_t off = 4;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    if (pread(fd, h, HDR, 4) == HDR && h[4] == EV_FDE) {
-        uint64_t off = 4 + le(h + 9, 4);
-        if (pread(fd, h, HDR, (off_t)off) == HDR && (le(h + 17, 2) & RELAY_LOG_F))
-            end = off + le(h + 9, 4);
+    for (int i = 0; i < 16 && pread(fd, h, HDR, (off_t)off) == HDR; i++) {
+        uint64_t len = le(h + 9, 4);
+        if (le(h + 17, 2) & RELAY_LOG_F) {
+            close(fd);
+            return off + len;
+        }
+        if (len < HDR || h[4] == EV_GTID)
+            break;                       /* a transaction: no gap before it */
+        off += len;
     }
     close(fd);
-    return end;
+    return 0;
 }
 
 /* The newest sub-directory holding `file` at `pos` (under mu): a copy whose GTID start
