@@ -268,9 +268,9 @@ struct wstate {
     bool dirty;
     int64_t last_flush;
     bool by_gtid;                  /* the sub-directory has no file yet: open by GTID set */
-    bool gtid_gap;                 /* opened by GTID, no transaction written yet: the first
-                                      GTID event may start past a gap (the transactions the
-                                      source skipped; filled with DM's dummy event), and no
+    bool gtid_gap;                 /* opened by GTID, no transaction written yet: events may
+                                      start past a gap (the transactions the source skipped;
+                                      each filled with DM's dummy event), and no
                                       safe point exists before it (a restart by position
                                       would fetch the skipped ones) */
     bool checksum;                 /* CRC32 per the FDE written */
@@ -549,10 +549,13 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
     uint64_t start = ev->log_pos - ev->raw_len;
     if (start < w->end)
         return DM_OK;                    /* duplicate (already written) */
-    if (start > w->end && w->gtid_gap && ev->kind == BL_EV_GTID) {
+    if (start > w->end && w->gtid_gap) {
+        /* transactions the source skipped (there may be several gaps: it still sends the
+         * BINLOG_CHECKPOINT events between them) */
         if ((rc = fill_gap(r, w, ev, start, e)))
             return rc;
-        safe_point(w);                   /* the first event after the GTID set: a boundary */
+        if (ev->kind == BL_EV_GTID)
+            safe_point(w);               /* the first transaction after the GTID set */
     }
     if (start > w->end) {
         char a[64];
@@ -767,7 +770,7 @@ static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr 
 /* A source of another uuid: the newest (now finished) sub-directory's file is cut back to
  * its relay.meta (the last transaction boundary) first, so readers crossing into the new
  * one never meet a torn event or half a transaction (unless they had read it already).
- * The meta fields are restored (add_subdir starts from the source). */
+ * The meta fields are those of its relay.meta (kept as they were when it has none). */
 static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
 {
     char file[256], gtid[1024];
@@ -782,9 +785,12 @@ static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_te
     close_file(w);
     w->file[0] = '\0';
     w->end = 0;
-    snprintf(r->meta_file, sizeof r->meta_file, "%s", file);
-    snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
-    r->meta_pos = pos;
+    if (!found) {   /* else the finished sub-directory's relay.meta (its GTID set: a GTID
+                       start continues from it, also at process start) */
+        snprintf(r->meta_file, sizeof r->meta_file, "%s", file);
+        snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
+        r->meta_pos = pos;
+    }
     return rc;
 }
 

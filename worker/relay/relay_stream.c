@@ -400,29 +400,27 @@ static void feed_free(void *ctx)
     free(s);
 }
 
-/* The end of the gap filler of a file a GTID start began (0 when the file has none): it
- * follows the FDE and the file-start events (GTID_LIST, BINLOG_CHECKPOINT) the source
- * sends before skipping transactions, so only the first few events are looked at.
- * Positions before its end are not in this copy of the file. */
+/* The end of the last gap filler of a file a GTID start began (0 when the file has none):
+ * the fillers come before its first transaction, among the events the source sends while
+ * skipping (FDE, GTID_LIST, BINLOG_CHECKPOINT), so only the first events are looked at.
+ * Positions before that end are not in this copy of the file. */
 static uint64_t gap_end(const char *path)
 {
     uint8_t h[HDR];
-    uint64_t off = 4;
+    uint64_t off = 4, end = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    for (int i = 0; i < 16 && pread(fd, h, HDR, (off_t)off) == HDR; i++) {
+    for (int i = 0; i < 64 && pread(fd, h, HDR, (off_t)off) == HDR; i++) {
         uint64_t len = le(h + 9, 4);
-        if (le(h + 17, 2) & RELAY_LOG_F) {
-            close(fd);
-            return off + len;
-        }
         if (len < HDR || h[4] == EV_GTID)
-            break;                       /* a transaction: no gap before it */
+            break;                       /* the first transaction */
         off += len;
+        if (le(h + 17, 2) & RELAY_LOG_F)
+            end = off;
     }
     close(fd);
-    return 0;
+    return end;
 }
 
 /* The newest sub-directory holding `file` at `pos` (under mu): a copy whose GTID start
