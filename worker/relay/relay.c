@@ -369,6 +369,18 @@ static void safe_point(struct wstate *w)
     w->dirty = true;
 }
 
+static int fill_gap(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
+                    uint64_t start, struct worker_terr *e);
+
+static int hole_err(const struct wstate *w, uint64_t start, struct worker_terr *e)
+{
+    char a[64];
+    snprintf(a, sizeof a, "%" PRIu64 " to %" PRIu64, w->end, start);
+    return relay_err(e, TE_RELAY_WRITER_FILE, false,
+                     "relay log file %s would have a hole from %s (the source sent an event "
+                     "past the end of the relay file; not supported)", w->file, a), DM_E_PARSE;
+}
+
 static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
                      struct worker_terr *e)
 {
@@ -379,6 +391,11 @@ static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_e
             return relay_err(e, 30021, false, "ROTATE event to %s received without an open relay log file",
                              ev->file), DM_E_PARSE;
         if (ev->log_pos > w->end) {
+            uint64_t start = ev->log_pos >= ev->raw_len ? ev->log_pos - ev->raw_len : 0;
+            if (start > w->end && w->gtid_gap && (rc = fill_gap(r, w, ev, start, e)))
+                return rc;
+            if (start > w->end)
+                return hole_err(w, start, e);
             if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
                 return rc;
         }
@@ -557,13 +574,8 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
         if (ev->kind == BL_EV_GTID)
             safe_point(w);               /* the first transaction after the GTID set */
     }
-    if (start > w->end) {
-        char a[64];
-        snprintf(a, sizeof a, "%" PRIu64 " to %" PRIu64, w->end, start);
-        return relay_err(e, TE_RELAY_WRITER_FILE, false,
-                         "relay log file %s would have a hole from %s (the source sent an event "
-                         "past the end of the relay file; not supported)", w->file, a), DM_E_PARSE;
-    }
+    if (start > w->end)
+        return hole_err(w, start, e);
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
     if (ev->kind == BL_EV_GTID)
