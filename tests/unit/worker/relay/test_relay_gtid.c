@@ -271,6 +271,56 @@ START_TEST(gtid_start_and_switch)
 }
 END_TEST
 
+/* A GTID start with nothing after the set yet: relay.meta keeps binlog-name "" (no safe
+ * point), a restart - with junk past the FDE, as a kill -9 could leave - opens by GTID again
+ * and the transactions written meanwhile arrive exactly once. */
+START_TEST(restart_before_first_transaction)
+{
+    MYSQL *m = db();
+    char f[256], g[1024], gtid[1024], a[1200], err[512];
+    uint64_t p;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    inserts(m, 1, 10);
+    master(f, sizeof f, &p, g, sizeof g);
+    struct worker_relay *r = relay_up(g);
+    struct worker_relay_status st;
+    long long end = tu_now_ms() + 20000;
+    do {                                       /* the FDE of the source's file is written */
+        usleep(50000);
+        worker_relay_status(r, &st);
+    } while (st.pos == 0 && tu_now_ms() < end);
+    ck_assert_str_eq(st.file, f);
+    ck_assert_str_eq(st.sub_dir, "0-1.000001");
+    usleep(300000);
+    worker_relay_free(r);
+    snprintf(a, sizeof a, "%s/0-1.000001/relay.meta", g_relay);
+    char *meta = tu_read_file(a, NULL);
+    ck_assert_msg(strstr(meta, "binlog-name = \"\"") != NULL, "%s", meta);
+    free(meta);
+    snprintf(a, sizeof a, "%s/0-1.000001/%s", g_relay, f);
+    int fd = open(a, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "\x01\x02\x03\x04\x05\x06\x07", 7), 7);
+    close(fd);
+    inserts(m, 100, 6);
+    r = relay_up(g);
+    ck_assert(caught_up(r, 20000));
+    master(f, sizeof f, &p, gtid, sizeof gtid);
+    uint64_t gap = gap_end_of(a);
+    ck_assert_uint_gt(gap, 4);
+    struct gtid_set gs;
+    ck_assert_int_eq(gtid_set_parse(g, &gs, err, sizeof err), DM_OK);
+    uint64_t seq = gs.g[0].seq + 1;
+    struct bl_reader *rd = NULL;
+    ck_assert_int_eq(worker_relay_open_reader(r, "t", f, gap, &rd, err, sizeof err), DM_OK);
+    ck_assert_int_eq(read_until(rd, f, p, &seq, NULL), 6);
+    bl_reader_free(rd);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
 START_TEST(bad_gtid_sets)
 {
     MYSQL *m = db();
@@ -311,6 +361,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, gtid_start_and_switch);
+    tcase_add_test(tc, restart_before_first_transaction);
     tcase_add_test(tc, bad_gtid_sets);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
