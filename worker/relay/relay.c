@@ -190,11 +190,11 @@ static int load_meta(struct worker_relay *r, bool *found, struct worker_terr *e)
         } else if (sscanf(line, "binlog-name = \"%255[^\"]\"", v) == 1) {
             name = true;
             memcpy(r->meta_file, v, strlen(v) + 1);
-        }
-        else if (sscanf(line, "binlog-pos = %llu", &p) == 1)
+        } else if (sscanf(line, "binlog-pos = %llu", &p) == 1) {
             r->meta_pos = p;
-        else if (sscanf(line, "binlog-gtid = \"%1023[^\"]\"", v) == 1)
+        } else if (sscanf(line, "binlog-gtid = \"%1023[^\"]\"", v) == 1) {
             memcpy(r->gtid, v, strlen(v) + 1);
+        }
     }
     fclose(f);
     *found = name;
@@ -267,7 +267,6 @@ struct wstate {
     char safe_gtid[1024];
     bool dirty;
     int64_t last_flush;
-    bool by_gtid;                  /* the sub-directory has no file yet: open by GTID set */
     bool gtid_gap;                 /* opened by GTID, no transaction written yet: events may
                                       start past a gap (the transactions the source skipped;
                                       each filled with DM's dummy event), and no
@@ -441,13 +440,13 @@ static int on_fde(struct worker_relay *r, struct wstate *w, const struct bl_even
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
     if (!w->gtid_gap)
-        safe_point(w);                   /* after a GTID start: at the first real event */
+        safe_point(w);                   /* after a GTID start: at its first transaction */
     publish(r, w);
     return DM_OK;
 }
 
-/* DM's GenDummyEvent (pkg/binlog/event): one event exactly filling the gap before the
- * first event a GTID start sends, so positions stay the source's. A USER_VAR event
+/* DM's GenDummyEvent (pkg/binlog/event): one event exactly filling a gap the source left
+ * by skipping the transactions of a GTID start's set, so positions stay the source's. A USER_VAR event
  * ("!dummyvar" = NULL) below 38 bytes, else a QUERY event with DM's comment padded with
  * zero bytes; flags LOG_EVENT_RELAY_LOG_F | LOG_EVENT_SUPPRESS_USE_F (local readers skip
  * events with LOG_EVENT_RELAY_LOG_F, which a source's binlog never has); CRC32 when the
@@ -465,7 +464,7 @@ static int fill_gap(struct worker_relay *r, struct wstate *w, const struct bl_ev
     uint64_t pad;
     if (size < HDR + 6 + tail || size > UINT32_MAX)
         return relay_err(e, TE_RELAY_WRITER_FILE, false, "relay log file %s: a gap of %" PRIu64
-                         " bytes before the first event after the GTID start cannot be filled "
+                         " bytes left by the GTID start cannot be filled with one event "
                          "(minimum %zu)", w->file, size, HDR + 6 + tail), DM_E_PARSE;
     memset(p, 0, sizeof p);
     bool uv = size < HDR + 13 + 2 + tail;
@@ -634,7 +633,6 @@ static int new_subdir(struct worker_relay *r, const char *uuid, char *name, size
 {
     char path[4096];
     unsigned long suffix = 0;
-    int rc;
     if (r->nsubdirs >= RELAY_MAX_SUBDIRS)
         return relay_err(e, TE_RELAY_UPDATE_INDEX, false, "too many relay sub-directories in %s",
                          r->dir), DM_E_TOO_LARGE;
@@ -656,8 +654,7 @@ static int new_subdir(struct worker_relay *r, const char *uuid, char *name, size
     r->file[0] = '\0';
     r->end = 0;
     pthread_mutex_unlock(&r->mu);
-    rc = save_index(r, e);
-    return rc;
+    return save_index(r, e);
 }
 
 /* The GTID set a GTID sub-directory starts from, normalized: relay-binlog-gtid for the
