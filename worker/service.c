@@ -12,6 +12,7 @@
 #include "binlog.h"
 #include "dm_error.h"
 #include "dmworker.pb-c.h"
+#include "gtid.h"
 #include "log.h"
 #include "rpc.h"
 
@@ -417,7 +418,10 @@ static Pb__RelayStatus *relay_status(struct arena *a, struct worker *w, const st
     r->relaysubdir = arena_strdup(a, st.sub_dir);
     r->relaybinlog = st.file[0] ? pos_str(a, st.file, st.pos) : (char *)"";
     r->relaybinloggtid = arena_strdup(a, st.gtid);
-    r->relaycatchupmaster = mp->ok && strcmp(st.file, mp->file) == 0 && st.pos == mp->pos;
+    /* DM's Relay.Status: with enable-gtid, caught up = the relay's GTID set equals the source's */
+    r->relaycatchupmaster = mp->ok && (worker_cfg(w)->enable_gtid
+                                           ? gtid_text_equal(st.gtid, mp->gtid)
+                                           : strcmp(st.file, mp->file) == 0 && st.pos == mp->pos);
     r->result = result_of(a, (int)r->stage, st.has_err, false, &st.err);
     return r;
 }

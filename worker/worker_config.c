@@ -31,7 +31,7 @@ static const struct cfg_opt opts[] = {
     {"enable-gtid", CFG_BOOL, OFF(enable_gtid), "false", NULL, "accepted for DM compatibility", 0},
     {"auto-fix-gtid", CFG_BOOL, OFF(auto_fix_gtid), "false", NULL, "accepted for DM compatibility", 0},
     {"relay-binlog-name", CFG_STR, OFF(relay_binlog_name), "", NULL, "relay start file (else the source's current one)", 0},
-    {"relay-binlog-gtid", CFG_STR, OFF(relay_binlog_gtid), "", NULL, "relay start GTID (not supported with enable-gtid)", 0},
+    {"relay-binlog-gtid", CFG_STR, OFF(relay_binlog_gtid), "", NULL, "relay start GTID set (MariaDB, with enable-gtid)", 0},
     {"charset", CFG_STR, OFF(charset), "", NULL, "accepted for DM compatibility", 0},
     {"purge.interval", CFG_INT, OFF(purge_interval), "3600", NULL, "relay auto purge check interval (s)", 0},
     {"purge.expires", CFG_INT, OFF(purge_expires), "0", NULL, "relay auto purge: files older than (hours, 0 off)", 0},

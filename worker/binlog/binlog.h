@@ -180,6 +180,16 @@ struct bl_reader;
  * privilege: worker_terr_access_denied), DM_E_DB (other server errors). */
 int bl_reader_open(const struct bl_source *src, const char *file, uint64_t pos,
                    struct bl_reader **out, char *err, size_t cap);
+/* Open a replication stream from a MariaDB GTID set (gtid.h text form; "" = from the
+ * start of the source's binlog), as a MariaDB replica with MASTER_USE_GTID does:
+ * @slave_connect_state, @slave_gtid_strict_mode = 1. The source sends an artificial ROTATE
+ * to the file holding the first transaction after the set, that file's FORMAT_DESCRIPTION,
+ * then the events after the set (those before it in the file are not sent: the first
+ * real event's log_pos is past a gap). A set the source's binlog cannot serve (a GTID it
+ * never had, or purged) is DM_E_DB from bl_reader_next (Error 1236). Errors as
+ * bl_reader_open, plus DM_E_PARSE for a malformed set. */
+int bl_reader_open_gtid(const struct bl_source *src, const char *gtid_set,
+                        struct bl_reader **out, char *err, size_t cap);
 /* Next event; *ev valid until the next call or close. DM_OK, DM_E_TIMEOUT (no event in
  * timeout_ms; stream still usable), DM_E_UNAVAILABLE (connection lost: reopen from
  * the last checkpoint), DM_E_CANCELLED, DM_E_PARSE (undecodable event; err says which), DM_E_FORBIDDEN (refused

@@ -17,9 +17,11 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dm_assert.h"
 #include "dm_error.h"
+#include "gtid.h"
 #include "log.h"
 #include "dm_time.h"
 
@@ -28,6 +30,10 @@
 #define EV_XID 16
 #define EV_FDE 15
 #define EV_GTID 162
+#define EV_GTID_LIST 163
+#define EV_USER_VAR 14
+#define RELAY_LOG_F 0x40         /* LOG_EVENT_RELAY_LOG_F: marks our hole-filling event */
+#define SUPPRESS_USE_F 0x08
 #define ARTIFICIAL_F 0x20
 #define FLUSH_MS 100
 #define HDR 19
@@ -37,6 +43,8 @@
 #define TE_RELAY_FLUSH_META 30006
 #define TE_RELAY_UPDATE_INDEX 30007
 #define TE_RELAY_TCP_GET_EVENT 30015
+#define TE_RELAY_START_SYNC_GTID 30014
+#define TE_PARSE_GTID 11009
 #define TE_RELAY_WRITER_FILE 30025
 #define TE_RELAY_MKDIR 30033
 #define TE_RELAY_SWITCH_NEED_GTID 30034
@@ -163,6 +171,7 @@ static int load_meta(struct worker_relay *r, bool *found, struct worker_terr *e)
 {
     char path[4096], line[1400];
     FILE *f;
+    bool name = false;
     *found = false;
     if (!relay_path(r, r->nsubdirs - 1, RELAY_META, path, sizeof path))
         return DM_E_INVAL;
@@ -178,15 +187,19 @@ static int load_meta(struct worker_relay *r, bool *found, struct worker_terr *e)
     while (fgets(line, sizeof line, f)) {
         char v[1300];
         unsigned long long p;
-        if (sscanf(line, "binlog-name = \"%255[^\"]\"", v) == 1)
+        if (strncmp(line, "binlog-name = \"\"", 16) == 0) {
+            name = true;                 /* a GTID sub-directory before its first file */
+        } else if (sscanf(line, "binlog-name = \"%255[^\"]\"", v) == 1) {
+            name = true;
             memcpy(r->meta_file, v, strlen(v) + 1);
-        else if (sscanf(line, "binlog-pos = %llu", &p) == 1)
+        } else if (sscanf(line, "binlog-pos = %llu", &p) == 1) {
             r->meta_pos = p;
-        else if (sscanf(line, "binlog-gtid = \"%1023[^\"]\"", v) == 1)
+        } else if (sscanf(line, "binlog-gtid = \"%1023[^\"]\"", v) == 1) {
             memcpy(r->gtid, v, strlen(v) + 1);
+        }
     }
     fclose(f);
-    *found = r->meta_file[0] != '\0';
+    *found = name;
     if (!*found) {
         relay_err(e, TE_RELAY_LOAD_META, false, "load meta data %s: no binlog-name", path);
         return DM_E_PARSE;
@@ -210,28 +223,36 @@ int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, cons
     return DM_OK;
 }
 
-/* ---- GTID set (MariaDB: one domain-server-seq per domain) ---- */
+/* ---- GTID set of the last transaction boundary (gtid.h) ---- */
 
-static void gtid_set_update(char *set, size_t cap, const struct bl_event *g)
+static void gtid_track(char *set, size_t cap, const struct bl_event *g)
 {
-    char out[1024] = "", pfx[24];
-    const char *p = set;
-    bool done = false;
-    size_t off = 0;
-    snprintf(pfx, sizeof pfx, "%" PRIu32 "-", g->gtid_domain);
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        bool same = strncmp(p, pfx, strlen(pfx)) == 0;
-        off += (size_t)snprintf(out + off, sizeof out - off, "%s%.*s", off ? "," : "",
-                                same ? (int)strlen(g->gtid) : (int)n, same ? g->gtid : p);
-        done = done || same;
-        p += n + (p[n] == ',');
-        if (off >= sizeof out)
+    struct gtid x = { g->gtid_domain, g->gtid_server, g->gtid_seq };
+    if (!gtid_text_update(set, cap, &x))
+        dm_log_kv(DM_LOG_WARN, "relay: GTID set not updated (unparsable or too long)", "set",
+                  set, "gtid", g->gtid, NULL);
+}
+
+/* A real GTID_LIST event (start of every MariaDB binlog file): the binlog state before the
+ * file, merged into the set (higher seq per domain), so a relay started at a file's
+ * beginning knows every domain's position from there. */
+static void gtid_list_merge(char *set, size_t cap, const struct bl_event *ev)
+{
+    struct gtid_set gs;
+    char err[256], out[1024];
+    if (ev->raw_len < HDR + 4 || gtid_set_parse(set, &gs, err, sizeof err) != DM_OK)
+        return;
+    uint64_t n = le(ev->raw + HDR, 4) & 0x0fffffff;
+    if (HDR + 4 + n * 16 > ev->raw_len)
+        return;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *p = ev->raw + HDR + 4 + i * 16;
+        struct gtid g = { (uint32_t)le(p, 4), (uint32_t)le(p + 4, 4), le(p + 8, 8) };
+        if (gtid_set_merge_max(&gs, &g) != DM_OK)
             return;
     }
-    if (!done)
-        snprintf(out + off, sizeof out - off, "%s%s", off ? "," : "", g->gtid);
-    snprintf(set, cap, "%s", out);
+    if (gtid_set_format(&gs, out, sizeof out) && strlen(out) < cap)
+        memcpy(set, out, strlen(out) + 1);
 }
 
 /* ---- the writer ---- */
@@ -249,6 +270,12 @@ struct wstate {
     bool dirty;
     int64_t last_flush;
     uint64_t want;                 /* where the source stream starts (> 4: migrate-relay) */
+    bool gtid_gap;                 /* opened by GTID, no transaction written yet: events may
+                                      start past a gap (the transactions the source skipped;
+                                      each filled with DM's dummy event), and no
+                                      safe point exists before it (a restart by position
+                                      would fetch the skipped ones) */
+    bool checksum;                 /* CRC32 per the FDE written */
 };
 
 static void publish(struct worker_relay *r, const struct wstate *w)
@@ -344,6 +371,18 @@ static void safe_point(struct wstate *w)
     w->dirty = true;
 }
 
+static int fill_gap(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
+                    uint64_t start, struct worker_terr *e);
+
+static int hole_err(const struct wstate *w, uint64_t start, struct worker_terr *e)
+{
+    char a[64];
+    snprintf(a, sizeof a, "%" PRIu64 " to %" PRIu64, w->end, start);
+    return relay_err(e, TE_RELAY_WRITER_FILE, false,
+                     "relay log file %s would have a hole from %s (the source sent an event "
+                     "past the end of the relay file; not supported)", w->file, a), DM_E_PARSE;
+}
+
 static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
                      struct worker_terr *e)
 {
@@ -354,6 +393,11 @@ static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_e
             return relay_err(e, 30021, false, "ROTATE event to %s received without an open relay log file",
                              ev->file), DM_E_PARSE;
         if (ev->log_pos > w->end) {
+            uint64_t start = ev->log_pos >= ev->raw_len ? ev->log_pos - ev->raw_len : 0;
+            if (start > w->end && w->gtid_gap && (rc = fill_gap(r, w, ev, start, e)))
+                return rc;
+            if (start > w->end)
+                return hole_err(w, start, e);
             if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
                 return rc;
         }
@@ -380,26 +424,110 @@ static int on_fde(struct worker_relay *r, struct wstate *w, const struct bl_even
                   struct worker_terr *e)
 {
     int rc;
+    /* checksum algorithm: the byte before the FDE's 4-byte CRC (as relay_stream reads it) */
+    w->checksum = ev->raw_len >= HDR + 57 + 5 && ev->raw[ev->raw_len - 5] == 1;
     if (w->fd >= 0 && w->end > 4)
         return DM_OK;                    /* the FDE a reconnect sends: already written */
-    if (w->fd < 0 && (rc = open_file(r, w, e)))
-        return rc;
+    if (w->fd < 0) {
+        if ((rc = open_file(r, w, e)))
+            return rc;
+        /* a GTID start before any safe point: nothing past the magic is vouched for */
+        if (w->gtid_gap && w->end > 4) {
+            if (ftruncate(w->fd, 4) != 0)
+                return relay_err(e, TE_RELAY_WRITER_FILE, false, "truncate relay log file %s: %s",
+                                 w->file, strerror(errno)), DM_E_IO;
+            w->end = 4;
+        }
+    }
     if (w->end > 4)
         return DM_OK;
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
     if (w->want > w->end) {              /* a file begun past 4 (migrate-relay): DM's dummy */
         DM_ASSERT(w->end > 4);
-        uint8_t *d = malloc(w->want - w->end);
-        bool ok = d && relay_dummy_event(ev->raw, ev->raw_len, w->end, w->want - w->end, d, e);
-        rc = !d ? DM_E_NOMEM : ok ? write_all(r, w, d, w->want - w->end, e) : DM_E_INVAL;
-        free(d);
-        if (rc)
+        if ((rc = fill_gap(r, w, ev, w->want, e)))
             return rc;
     }
     w->want = 0;
-    safe_point(w);
+    if (!w->gtid_gap)
+        safe_point(w);                   /* after a GTID start: at its first transaction */
     publish(r, w);
+    return DM_OK;
+}
+
+/* DM's GenDummyEvent (pkg/binlog/event): one event exactly filling a gap the source left
+ * by skipping the transactions of a GTID start's set, or the bytes before the position a
+ * migrate-relay starts a file at, so positions stay the source's. A USER_VAR event
+ * ("!dummyvar" = NULL) below 38 bytes, else a QUERY event with DM's comment padded with
+ * zero bytes; flags LOG_EVENT_RELAY_LOG_F | LOG_EVENT_SUPPRESS_USE_F (local readers skip
+ * events with LOG_EVENT_RELAY_LOG_F, which a source's binlog never has); CRC32 when the
+ * file has checksums. Written in chunks (a gap may be as long as a binlog file); a failed
+ * write leaves the file at the gap's start. */
+static int fill_gap(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
+                    uint64_t start, struct worker_terr *e)
+{
+    static const char query[] = "# dummy query generated by DM, often used to fill a hole in a binlog file";
+    static const uint8_t zeros[65536];
+    const uint64_t from = w->end, size = start - w->end;
+    const size_t tail = w->checksum ? 4 : 0;
+    uint8_t p[HDR + 13 + 1 + sizeof query];
+    size_t head;
+    uint64_t pad;
+    if (size < HDR + 6 + tail || size > UINT32_MAX)
+        return relay_err(e, TE_RELAY_WRITER_FILE, false, "relay log file %s: a gap of %" PRIu64
+                         " bytes (a GTID start's skipped transactions, or a migrate-relay "
+                         "position past 4) cannot be filled with one event "
+                         "(minimum %zu)", w->file, size, HDR + 6 + tail), DM_E_PARSE;
+    memset(p, 0, sizeof p);
+    bool uv = size < HDR + 13 + 2 + tail;
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(ev->timestamp >> (8 * i));
+        p[5 + i] = (uint8_t)(ev->server_id >> (8 * i));
+        p[9 + i] = (uint8_t)(size >> (8 * i));
+        p[13 + i] = (uint8_t)(start >> (8 * i));
+    }
+    p[4] = uv ? EV_USER_VAR : EV_QUERY;
+    uint16_t fl = SUPPRESS_USE_F | RELAY_LOG_F;    /* DM's GenDummyEvent flags */
+    p[17] = (uint8_t)fl;
+    p[18] = (uint8_t)(fl >> 8);
+    if (uv) {                            /* name_len, name, is_null = 1 */
+        uint64_t nl = size - HDR - 4 - 1 - tail;
+        for (int i = 0; i < 4; i++)
+            p[HDR + i] = (uint8_t)(nl >> (8 * i));
+        memcpy(p + HDR + 4, "!dummyvar", nl < 9 ? nl : 9);
+        p[HDR + 4 + nl] = 1;
+        head = (size_t)(size - tail);
+        pad = 0;
+    } else {                             /* post-header zeros, db "" NUL, query */
+        uint64_t ql = size - HDR - 13 - 1 - tail;
+        size_t qn = ql < sizeof query - 1 ? (size_t)ql : sizeof query - 1;
+        memcpy(p + HDR + 13 + 1, query, qn);
+        head = HDR + 13 + 1 + qn;
+        pad = ql - qn;
+    }
+    uLong crc = crc32(0L, p, (uInt)head);
+    int rc = write_all(r, w, p, head, e);
+    while (rc == DM_OK && pad > 0) {
+        size_t n = pad < sizeof zeros ? (size_t)pad : sizeof zeros;
+        crc = crc32(crc, zeros, (uInt)n);
+        rc = write_all(r, w, zeros, n, e);
+        pad -= n;
+    }
+    if (rc == DM_OK && tail) {
+        uint8_t c[4];
+        for (int i = 0; i < 4; i++)
+            c[i] = (uint8_t)(crc >> (8 * i));
+        rc = write_all(r, w, c, 4, e);
+    }
+    if (rc != DM_OK) {
+        if (ftruncate(w->fd, (off_t)from) != 0) { /* the GTID start is retried from scratch */ }
+        w->end = from;
+        return rc;
+    }
+    char a[64];
+    snprintf(a, sizeof a, "%" PRIu64 "-%" PRIu64, from, start);
+    dm_log_kv(DM_LOG_INFO, "relay: filled a gap with a dummy event", "file", w->file,
+              "range", a, NULL);
     return DM_OK;
 }
 
@@ -417,15 +545,17 @@ static void txn_track(struct wstate *w, const struct bl_event *ev)
             end = true;
     } else if (ev->kind == BL_EV_XID) {
         end = true;
+    } else if (ev->type == EV_GTID_LIST) {
+        gtid_list_merge(w->safe_gtid, sizeof w->safe_gtid, ev);
     }
     if (end) {
         w->in_txn = false;
         if (w->pending_gtid[0])
-            gtid_set_update(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev);
+            gtid_track(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev);
         w->pending_gtid[0] = '\0';
     }
-    if (!w->in_txn)
-        safe_point(w);
+    if (!w->in_txn && !w->gtid_gap)
+        safe_point(w);                   /* none before the GTID start's first transaction */
 }
 
 static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
@@ -447,15 +577,20 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
     uint64_t start = ev->log_pos - ev->raw_len;
     if (start < w->end)
         return DM_OK;                    /* duplicate (already written) */
-    if (start > w->end) {
-        char a[64];
-        snprintf(a, sizeof a, "%" PRIu64 " to %" PRIu64, w->end, start);
-        return relay_err(e, TE_RELAY_WRITER_FILE, false,
-                         "relay log file %s would have a hole from %s (the source sent an event "
-                         "past the end of the relay file; not supported)", w->file, a), DM_E_PARSE;
+    if (start > w->end && w->gtid_gap) {
+        /* transactions the source skipped (there may be several gaps: it still sends the
+         * BINLOG_CHECKPOINT events between them) */
+        if ((rc = fill_gap(r, w, ev, start, e)))
+            return rc;
+        if (ev->kind == BL_EV_GTID)
+            safe_point(w);               /* the first transaction after the GTID set */
     }
+    if (start > w->end)
+        return hole_err(w, start, e);
     if ((rc = write_all(r, w, ev->raw, ev->raw_len, e)))
         return rc;
+    if (ev->kind == BL_EV_GTID)
+        w->gtid_gap = false;             /* the first transaction after the GTID set */
     txn_track(w, ev);
     publish(r, w);
     return DM_OK;
@@ -504,14 +639,12 @@ static int source_err(struct worker_relay *r, int rc, const char *what, const ch
     return rc;
 }
 
-/* DM's reSetupMeta: a new sub-directory "<uuid>.<suffix+1>" starting at
- * relay-binlog-name (first one only) or the source's current file, position 4. */
-static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_terr *e)
+/* mkdir "<uuid>.<suffix+1>" and append it to server-uuid.index. */
+static int new_subdir(struct worker_relay *r, const char *uuid, char *name, size_t cap,
+                      struct worker_terr *e)
 {
-    char name[160], path[4096], file[256] = "", gtid[1024] = "", err[512] = "";
-    uint64_t pos = 0;
+    char path[4096];
     unsigned long suffix = 0;
-    int rc;
     if (r->nsubdirs >= RELAY_MAX_SUBDIRS)
         return relay_err(e, TE_RELAY_UPDATE_INDEX, false, "too many relay sub-directories in %s",
                          r->dir), DM_E_TOO_LARGE;
@@ -519,12 +652,7 @@ static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_te
         const char *dot = strrchr(r->subdirs[r->nsubdirs - 1], '.');
         suffix = dot ? strtoul(dot + 1, NULL, 10) : 0;
     }
-    rc = bl_source_status(&r->cfg.src, file, sizeof file, &pos, gtid, sizeof gtid, err, sizeof err);
-    if (rc)
-        return source_err(r, rc, "SHOW MASTER STATUS", err, e);
-    if (r->nsubdirs == 0 && r->binlog_name && r->binlog_name[0])
-        snprintf(file, sizeof file, "%s", r->binlog_name);
-    snprintf(name, sizeof name, "%s.%06lu", uuid, suffix + 1);
+    snprintf(name, cap, "%s.%06lu", uuid, suffix + 1);
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
         return relay_err(e, TE_RELAY_MKDIR, false, "relay log sub-directory %s: %s", path,
@@ -538,12 +666,59 @@ static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_te
     r->file[0] = '\0';
     r->end = 0;
     pthread_mutex_unlock(&r->mu);
-    if ((rc = relay_save_index(r, e)))
+    return relay_save_index(r, e);
+}
+
+/* The GTID set a GTID sub-directory starts from, normalized: relay-binlog-gtid for the
+ * first one, else the relay's set so far (DM's AddDir keeps it). */
+static int start_gtid_set(struct worker_relay *r, char *out, size_t cap, struct worker_terr *e)
+{
+    struct gtid_set gs;
+    char err[512];
+    const char *from = r->nsubdirs == 0 ? r->binlog_gtid : r->gtid;
+    if (gtid_set_parse(from, &gs, err, sizeof err) != DM_OK || !gtid_set_format(&gs, out, cap)) {
+        worker_terr_set(e, TE_PARSE_GTID, WTE_CLASS_FUNCTIONAL, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "%s %s: parse GTID %s: %s", r->nsubdirs == 0 ? "relay-binlog-gtid" :
+                        "relay.meta binlog-gtid", from, from, err);
+        return DM_E_PARSE;
+    }
+    return DM_OK;
+}
+
+/* DM's reSetupMeta: a new sub-directory "<uuid>.<suffix+1>". With enable-gtid, after the
+ * first one (a switch or a source of another uuid) or with relay-binlog-gtid, it starts
+ * from a GTID set: relay.meta binlog-name "" until the first event (the writer opens the
+ * source by GTID); otherwise at relay-binlog-name (first one only) or the source's current
+ * file, position 4. */
+static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_terr *e)
+{
+    char name[160], file[256] = "", gtid[1024] = "", err[512] = "";
+    uint64_t pos = 0;
+    int rc;
+    bool by_gtid = r->cfg.enable_gtid && (r->nsubdirs > 0 || r->binlog_gtid[0]);
+    if (by_gtid) {
+        if ((rc = start_gtid_set(r, gtid, sizeof gtid, e)))
+            return rc;
+        if (!gtid[0])
+            dm_log_kv(DM_LOG_WARN, "relay: GTID start from an empty set (the source sends its "
+                      "whole binlog)", "uuid", uuid, NULL);
+    } else {
+        rc = bl_source_status(&r->cfg.src, file, sizeof file, &pos, gtid, sizeof gtid, err,
+                              sizeof err);
+        if (rc)
+            return source_err(r, rc, "SHOW MASTER STATUS", err, e);
+        if (r->nsubdirs == 0 && r->binlog_name && r->binlog_name[0])
+            snprintf(file, sizeof file, "%s", r->binlog_name);
+    }
+    if ((rc = new_subdir(r, uuid, name, sizeof name, e)))
         return rc;
-    if (r->nsubdirs > 1 && !r->gtid[0])
+    if (by_gtid)
         snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
-    dm_log_kv(DM_LOG_INFO, "relay: new sub-directory", "sub-dir", name, "binlog", file, NULL);
-    return relay_save_meta(r, file, 4, r->nsubdirs > 1 ? r->gtid : "", e) ? DM_E_IO
+    else if (r->nsubdirs > 1 && !r->gtid[0])
+        snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
+    dm_log_kv(DM_LOG_INFO, "relay: new sub-directory", "sub-dir", name, "binlog", file,
+              "gtid", by_gtid ? r->gtid : "", NULL);
+    return relay_save_meta(r, file, 4, r->nsubdirs > 1 || by_gtid ? r->gtid : "", e) ? DM_E_IO
            : (snprintf(r->meta_file, sizeof r->meta_file, "%s", file), r->meta_pos = 4, DM_OK);
 }
 
@@ -581,6 +756,10 @@ static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr 
     struct stat st;
     int rc = DM_OK;
     snprintf(w->file, sizeof w->file, "%s", r->meta_file);
+    if (!w->file[0]) {                   /* a GTID start that wrote nothing vouched for */
+        w->end = 0;
+        return DM_OK;
+    }
     if (!relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path))
         return DM_E_INVAL;
     if (stat(path, &st) != 0) {
@@ -612,7 +791,7 @@ static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr 
 /* A source of another uuid: the newest (now finished) sub-directory's file is cut back to
  * its relay.meta (the last transaction boundary) first, so readers crossing into the new
  * one never meet a torn event or half a transaction (unless they had read it already).
- * The meta fields are restored (add_subdir starts from the source). */
+ * The meta fields are those of its relay.meta (kept as they were when it has none). */
 static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
 {
     char file[256], gtid[1024];
@@ -627,9 +806,12 @@ static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_te
     close_file(w);
     w->file[0] = '\0';
     w->end = 0;
-    snprintf(r->meta_file, sizeof r->meta_file, "%s", file);
-    snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
-    r->meta_pos = pos;
+    if (!found) {   /* else the finished sub-directory's relay.meta (its GTID set: a GTID
+                       start continues from it, also at process start) */
+        snprintf(r->meta_file, sizeof r->meta_file, "%s", file);
+        snprintf(r->gtid, sizeof r->gtid, "%s", gtid);
+        r->meta_pos = pos;
+    }
     return rc;
 }
 
@@ -641,20 +823,26 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
     int rc;
     if ((rc = ensure_dir(r, e)))
         return rc;
-    if (r->binlog_gtid && r->binlog_gtid[0] && r->cfg.enable_gtid) {
-        relay_err(e, WTE_WORKER_NOT_SUPPORTED, false,
-                  "relay-binlog-gtid %s: starting the relay from a GTID is not supported by this "
-                  "worker yet (use relay-binlog-name)", r->binlog_gtid);
-        return DM_E_NOT_SUPPORTED;
+    if (r->cfg.enable_gtid && r->binlog_gtid[0]) {   /* checked before anything is written */
+        struct gtid_set gs;
+        if (gtid_set_parse(r->binlog_gtid, &gs, err, sizeof err) != DM_OK) {
+            worker_terr_set(e, TE_PARSE_GTID, WTE_CLASS_FUNCTIONAL, WTE_SCOPE_INTERNAL,
+                            WTE_LEVEL_HIGH, "relay-binlog-gtid %s: parse GTID %s: %s",
+                            r->binlog_gtid, r->binlog_gtid, err);
+            return DM_E_PARSE;
+        }
     }
     if ((rc = bl_source_uuid(&r->cfg.src, uuid, sizeof uuid, err, sizeof err)))
         return source_err(r, rc, "server uuid", err, e);
     pthread_mutex_lock(&r->mu);
     rc = load_index(r, e);
+    bool switching = r->switch_pending;   /* switch-relay-master: a new sub-directory */
     pthread_mutex_unlock(&r->mu);
     if (rc)
         return rc;
-    if (r->nsubdirs) {
+    if (switching && r->nsubdirs)
+        dm_log_kv(DM_LOG_INFO, "relay: switching the master server", "uuid", uuid, NULL);
+    if (r->nsubdirs && !switching) {
         const char *last = r->subdirs[r->nsubdirs - 1];
         size_t ul = strlen(uuid);
         if (strncmp(last, uuid, ul) == 0 && last[ul] == '.' && (rc = load_meta(r, &found, e)))
@@ -665,6 +853,9 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
     if (!found) {
         if ((rc = add_subdir(r, uuid, e)))
             return rc;
+        pthread_mutex_lock(&r->mu);
+        r->switch_pending = false;
+        pthread_mutex_unlock(&r->mu);
         first = true;
     }
     if (first) {
@@ -675,6 +866,13 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
         w->in_txn = false;
         if ((rc = recover(r, w, e)))
             return rc;
+    }
+    if (!w->safe_file[0] && !r->cfg.enable_gtid) {
+        char sub[160];
+        snprintf(sub, sizeof sub, "%s", r->subdirs[r->nsubdirs - 1]);
+        return relay_err(e, TE_RELAY_LOAD_META, false, "relay.meta of sub-directory %s starts "
+                         "from a GTID set (no binlog-name) but enable-gtid is off", sub),
+               DM_E_STATE;
     }
     publish(r, w);
     return DM_OK;
@@ -712,6 +910,9 @@ static int read_loop(struct worker_relay *r, struct wstate *w, struct bl_reader 
         if (rc == DM_E_CANCELLED)
             return DM_OK;
         if (rc) {
+            if (strstr(err, "(1236)") && w->gtid_gap)
+                return relay_err(e, TE_RELAY_START_SYNC_GTID, false, "start sync from GTID set "
+                                 "%s: %s", w->safe_gtid, err), DM_E_NOT_FOUND;
             if (strstr(err, "(1236)"))
                 return relay_err(e, TE_RELAY_TCP_GET_EVENT, false,
                                  "the source purged binlog file %s that the relay still needs "
@@ -737,9 +938,20 @@ static int session(struct worker_relay *r, struct wstate *w, bool first, struct 
     if (!w->file[0])
         snprintf(w->file, sizeof w->file, "%s", r->meta_file);
     resume_point(w, file, sizeof file, &pos);
-    w->want = pos;
-    rc = bl_reader_open(&r->cfg.src, file, pos, &rd, err, sizeof err);
+    /* no safe point yet in a GTID sub-directory: (re)open by its GTID set */
+    w->gtid_gap = !w->safe_file[0];
+    w->want = w->gtid_gap ? 0 : pos;
+    if (w->gtid_gap) {
+        dm_log_kv(DM_LOG_INFO, "relay: reading the source from a GTID set", "gtid", w->safe_gtid,
+                  NULL);
+        rc = bl_reader_open_gtid(&r->cfg.src, w->safe_gtid, &rd, err, sizeof err);
+    } else {
+        rc = bl_reader_open(&r->cfg.src, file, pos, &rd, err, sizeof err);
+    }
     if (rc) {
+        if (strstr(err, "1236") && w->gtid_gap)
+            return relay_err(e, TE_RELAY_START_SYNC_GTID, false, "start sync from GTID set %s: "
+                             "%s", w->safe_gtid, err), DM_E_NOT_FOUND;
         if (strstr(err, "1236"))
             return relay_err(e, TE_RELAY_TCP_GET_EVENT, false,
                              "the source purged binlog file %s that the relay still needs (or it "
@@ -1106,10 +1318,12 @@ int worker_relay_switch_master(struct worker_relay *r, struct worker_terr *e)
     } else if (r->stage != WORKER_RELAY_PAUSED) {
         rc = stage_err(r, WORKER_RELAY_PAUSED, "switch master", e);
     } else {
-        worker_terr_set(e, WTE_WORKER_NOT_SUPPORTED, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
-                        WTE_LEVEL_HIGH, "switch-relay-master (GTID relay) not supported by this "
-                        "worker yet");
-        rc = DM_E_NOT_SUPPORTED;
+        /* DM's reSetupMeta, done by the writer at resume-relay: a new sub-directory for the
+         * configured source (even of the same uuid), read from the relay's GTID set */
+        r->switch_pending = true;
+        rc = DM_OK;
+        dm_log_kv(DM_LOG_INFO, "relay: switch-relay-master: a new sub-directory at resume",
+                  "gtid", r->gtid, NULL);
     }
     pthread_mutex_unlock(&r->mu);
     return rc;

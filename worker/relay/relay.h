@@ -17,7 +17,11 @@
  * Paused (pause-relay, or an error: unwritable dir, source purged a needed file, corrupt
  * relay file; readers wait, nothing is written), Stopped (freed).
  * A uuid change found at a (re)connect cuts the finished sub-directory back to its meta.
- * docs/worker.md "Relay unit" lists what is not supported (GTID start, switch/migrate).
+ * enable-gtid (MariaDB): a new sub-directory after the first (switch-relay-master, a source
+ * of another uuid) or the first with relay-binlog-gtid starts from a GTID set; the gaps the
+ * source skips before the first transaction are filled with DM's dummy event (flag
+ * LOG_EVENT_RELAY_LOG_F; local readers skip it). docs/worker.md "Relay unit" has the details
+ * and lists what is not supported (migrate, GTID sync positions).
  *
  * Ownership: worker_relay_new copies the config strings. Thread-safety: every function
  * may be called from any thread; worker_relay_free after every stream was freed. */
@@ -36,7 +40,8 @@ struct worker_relay_cfg {
     struct bl_source src;         /* the source; server_id = the worker's */
     bool enable_gtid;
     const char *binlog_name;      /* relay-binlog-name ("" / NULL: the source's current file) */
-    const char *binlog_gtid;      /* relay-binlog-gtid: not supported (error at start) */
+    const char *binlog_gtid;      /* relay-binlog-gtid: start set of the first sub-directory
+                                     (with enable_gtid; gtid.h text form) */
     int64_t purge_interval_s;     /* [purge] interval (0 -> 3600) */
     int64_t purge_expires_h;      /* [purge] expires hours (0: no time-based auto purge) */
     int64_t purge_remain_space_gb;/* [purge] remain-space GB (0: no space-based purge) */
@@ -78,7 +83,8 @@ int worker_relay_pause(struct worker_relay *r, struct worker_terr *e);
 int worker_relay_resume(struct worker_relay *r, struct worker_terr *e);
 int worker_relay_purge(struct worker_relay *r, const struct worker_relay_purge_req *q,
                        struct worker_terr *e);
-/* SwitchRelayMaster: 30034 without enable-gtid, 40039 unless Paused; then not supported. */
+/* SwitchRelayMaster: 30034 without enable-gtid, 40039 unless Paused; then DM_OK, and the
+ * next resume starts a new sub-directory of the configured source from the relay's GTID set. */
 int worker_relay_switch_master(struct worker_relay *r, struct worker_terr *e);
 void worker_relay_status(struct worker_relay *r, struct worker_relay_status *st);
 

@@ -40,6 +40,7 @@ struct worker_relay {
     struct relay_hold { char owner[128]; size_t subdir; char file[256]; } holds[RELAY_MAX_STREAMS];
     size_t nholds;
     bool purging;
+    bool switch_pending;          /* switch-relay-master: new sub-directory at the next start */
     int lock_fd;                  /* flock on <dir>/.lock, held while the relay exists */
     bool writing;                 /* the writer thread is inside a session (relay_ops.c waits
                                      for false before it changes files or the source) */
@@ -67,12 +68,5 @@ bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, c
 int relay_save_index(struct worker_relay *r, struct worker_terr *e);
 int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
                     struct worker_terr *e);
-/* relay_ops.c: a dummy event (DM's GenDummyEvent: a QUERY "# dummy query ..." or, below
- * its minimum size, a USER_VAR) of exactly `size` bytes starting at `at`, header fields
- * from the file's FORMAT_DESCRIPTION event `fde` (server id; CRC32 when it declares it).
- * Fills the start of a file that a migrate-relay made begin past position 4. false when
- * size is below the smallest dummy event (err set). */
-bool relay_dummy_event(const uint8_t *fde, size_t fde_len, uint64_t at, size_t size,
-                       uint8_t *out, struct worker_terr *e);
 
 #endif /* DM_WORKER_RELAY_INT_H */

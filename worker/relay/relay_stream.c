@@ -25,6 +25,8 @@
 #define HDR 19
 #define EV_ROTATE 4
 #define EV_FDE 15
+#define EV_GTID 162
+#define RELAY_LOG_F 0x40              /* the relay writer's gap filler (relay.c fill_gap) */
 #define MAX_EVENT (1100u * 1024u * 1024u)
 
 struct relay_stream {
@@ -288,8 +290,15 @@ static int cross_subdir(struct relay_stream *s, size_t *len, char *err, size_t c
             return DM_E_PARSE;
         }
     }
-    if (!first_binlog(r, s->subdir + 1, name, sizeof name))
-        return DM_E_TIMEOUT;
+    size_t next = s->subdir + 1;
+    while (!first_binlog(r, next, name, sizeof name)) {
+        pthread_mutex_lock(&r->mu);
+        bool newest = next + 1 >= r->nsubdirs;
+        pthread_mutex_unlock(&r->mu);
+        if (newest)
+            return DM_E_TIMEOUT;
+        next++;                          /* a GTID sub-directory left before its first file */
+    }
     size_t nl = strlen(name), tail = s->checksum ? 4 : 0, n = HDR + 8 + nl + tail;
     if (grow(s, n) != DM_OK)
         return DM_E_NOMEM;
@@ -309,12 +318,12 @@ static int cross_subdir(struct relay_stream *s, size_t *len, char *err, size_t c
             p[n - 4 + i] = (uint8_t)(c >> (8 * i));
     }
     snprintf(s->next_file, sizeof s->next_file, "%s", name);
-    s->next_subdir = s->subdir + 1;
+    s->next_subdir = next;
     *len = n;
     pthread_mutex_lock(&r->mu);
     char from[160], to[160];
     snprintf(from, sizeof from, "%s", r->subdirs[s->subdir]);
-    snprintf(to, sizeof to, "%s", r->subdirs[s->subdir + 1]);
+    snprintf(to, sizeof to, "%s", r->subdirs[next]);
     pthread_mutex_unlock(&r->mu);
     dm_log_kv(DM_LOG_INFO, "relay reader: next sub-directory", "from", from, "to", to,
               "binlog", name, NULL);
@@ -342,6 +351,8 @@ static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len,
                 rc = emit_fde(s, lim, len, err, cap);
             } else if ((rc = read_event(s, lim, len, err, cap)) == DM_OK) {
                 s->off += *len;
+                if (le(s->buf + 17, 2) & RELAY_LOG_F)
+                    continue;            /* the gap before a GTID start: not a source event */
                 note_rotate(s, *len);
             }
         }
@@ -390,7 +401,7 @@ static void feed_free(void *ctx)
     free(s);
 }
 
-/* The newest sub-directory holding `file` (under mu); -1 when none. */
+/* `file` in sub-directory i (under mu): i, or -1 when it is not there. */
 static int find_in_subdir(struct worker_relay *r, size_t i, const char *file)
 {
     char path[4096];
@@ -398,13 +409,41 @@ static int find_in_subdir(struct worker_relay *r, size_t i, const char *file)
     return relay_path(r, i, file, path, sizeof path) && stat(path, &st) == 0 ? (int)i : -1;
 }
 
-static int find_subdir(struct worker_relay *r, const char *file)
+/* The end of the last gap filler of a file a GTID start began (0 when the file has none):
+ * the fillers come before its first transaction, among the events the source sends while
+ * skipping (FDE, GTID_LIST, BINLOG_CHECKPOINT), so only the first events are looked at.
+ * Positions before that end are not in this copy of the file. */
+static uint64_t gap_end(const char *path)
+{
+    uint8_t h[HDR];
+    uint64_t off = 4, end = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    for (int i = 0; i < 64 && pread(fd, h, HDR, (off_t)off) == HDR; i++) {
+        uint64_t len = le(h + 9, 4);
+        if (len < HDR || h[4] == EV_GTID)
+            break;                       /* the first transaction */
+        off += len;
+        if (le(h + 17, 2) & RELAY_LOG_F)
+            end = off;
+    }
+    close(fd);
+    return end;
+}
+
+/* The newest sub-directory holding `file` at `pos` (under mu): a copy whose GTID start
+ * gap covers pos does not (the events there are only in an older one); -1 when none. */
+static int find_subdir(struct worker_relay *r, const char *file, uint64_t pos)
 {
     char path[4096];
     struct stat st;
     for (size_t i = r->nsubdirs; i-- > 0;) {
-        if (relay_path(r, i, file, path, sizeof path) && stat(path, &st) == 0)
-            return (int)i;
+        if (relay_path(r, i, file, path, sizeof path) && stat(path, &st) == 0) {
+            uint64_t g = gap_end(path);
+            if (g == 0 || pos >= g)
+                return (int)i;
+        }
     }
     return -1;
 }
@@ -450,7 +489,7 @@ int worker_relay_open_reader(struct worker_relay *r, const char *owner, const ch
         free(s);
         return DM_E_NOT_FOUND;
     }
-    sub = want >= 0 ? find_in_subdir(r, (size_t)want, file) : find_subdir(r, file);
+    sub = want >= 0 ? find_in_subdir(r, (size_t)want, file) : find_subdir(r, file, s->start);
     bool newest = want < 0 || (size_t)want + 1 == r->nsubdirs;
     bool later = newest && (r->file[0] == '\0' || strcmp(file, r->file) > 0 ||
                             (strcmp(file, r->file) == 0 && r->end == 0));

@@ -28,6 +28,7 @@ static pid_t g_pid;
 static struct rpc_channel *g_ch;
 static char g_file[128];
 static const char *g_from_user = "root", *g_from_password = "";   /* dm-worker's [from] */
+static const char *g_worker_extra = "";   /* top-level dm-worker.toml lines (e.g. enable-gtid) */
 static unsigned long long g_pos;
 
 /* ---- sandboxes and SQL ---- */
@@ -125,13 +126,13 @@ U static void master_pos(void)
 
 U static void spawn_worker(void)
 {
-    char cfg[512], text[2048], addr[64];
+    char cfg[512], text[4096], addr[64];
     snprintf(cfg, sizeof cfg, "%s/dm-worker.toml", g_dir);
     snprintf(text, sizeof text,
              "worker-addr = \"127.0.0.1:%d\"\nsource-id = \"mysql-replica-01\"\nserver-id = 4242\n"
-             "meta-dir = \"%s/meta\"\nlog-file = \"%s/worker.log\"\n[from]\nhost = \"127.0.0.1\"\n"
+             "meta-dir = \"%s/meta\"\nlog-file = \"%s/worker.log\"\n%s[from]\nhost = \"127.0.0.1\"\n"
              "port = %d\nuser = \"%s\"\npassword = \"%s\"\n[checker]\nbackoff-max = \"2s\"\n",
-             g_wport, g_dir, g_dir, g_src, g_from_user, g_from_password);
+             g_wport, g_dir, g_dir, g_worker_extra, g_src, g_from_user, g_from_password);
     ck_assert_int_eq(tu_write_file(cfg, text, strlen(text)), 0);
     g_pid = fork();
     if (g_pid == 0) {
