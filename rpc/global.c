@@ -23,6 +23,12 @@ static struct {
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .watch_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static _Thread_local bool on_client_thread;
+static bool inline_executor;   /* rpc_global_inline_executor: set before rpc_global_init */
+
+void rpc_global_inline_executor(bool on)
+{
+    inline_executor = on;
+}
 
 void rpc_cq_loop(grpc_completion_queue *cq)
 {
@@ -53,6 +59,7 @@ int rpc_global_init(void)
         goto out;
     rpc_absl_tune();
     grpc_init();
+    rpc_grpc_tune(inline_executor);
     g.cq = grpc_completion_queue_create_for_next(NULL);
     pthread_mutex_lock(&g.watch_mu);
     g.stopping = false;

@@ -28,6 +28,10 @@ enum rpc_status {
 /* Process-wide init/shutdown (grpc_init + the client completion-queue thread). */
 int rpc_global_init(void);
 void rpc_global_shutdown(void);
+/* Before rpc_global_init: run gRPC core's offloaded combiner work inline on the thread
+ * that queued it instead of on gRPC's default-executor threads (fewer thread wake-ups
+ * per call; dm-gateway). */
+void rpc_global_inline_executor(bool on);
 
 /* ---------- methods ---------- */
 
