@@ -277,7 +277,7 @@ static int run(const struct gw_config *c)
         DM_ERROR("the embedded OpenAPI document does not parse");
         goto out;
     }
-    rpc_global_inline_executor(true);   /* docs/gateway.md "Internals" */
+    rpc_global_small_unary_client(true);   /* docs/gateway.md "Internals" */
     if (rpc_global_init() != DM_OK)
         goto out;
     rt.master = rpc_channel_new(c->master_addr);

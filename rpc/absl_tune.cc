@@ -25,7 +25,7 @@ extern "C" void rpc_absl_tune(void)
 // thread and the completion-queue thread both touch it) to its "default executor"
 // threads once the completion thread has an event ready: one more thread woken (futex)
 // and a context switch per request under load, plus that thread's stack. A process that
-// asks for it (dm-gateway: rpc_global_inline_executor) runs that work inline on the
+// asks for it (dm-gateway: rpc_global_small_unary_client) runs that work inline on the
 // thread that queued it instead. The resolver executor (blocking getaddrinfo) keeps its
 // threads. grpc_core::Executor is internal API of the libgrpc we link (1.51, exported).
 namespace grpc_core {
