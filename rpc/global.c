@@ -59,7 +59,6 @@ int rpc_global_init(void)
         goto out;
     rpc_absl_tune();
     grpc_init();
-    rpc_grpc_tune(small_unary);
     g.cq = grpc_completion_queue_create_for_next(NULL);
     pthread_mutex_lock(&g.watch_mu);
     g.stopping = false;

@@ -53,8 +53,6 @@ void rpc_cq_loop(grpc_completion_queue *cq);
 /* Abseil settings for gRPC core (absl_tune.cc): mutex deadlock detection off unless
  * DMGW_ABSL_DEADLOCK_DETECTION=1. Called once before grpc_init. */
 void rpc_absl_tune(void);
-/* After grpc_init: settings that need a running gRPC core (absl_tune.cc). */
-void rpc_grpc_tune(bool inline_executor);
 /* Monotonic deadline `ms` from now; ms <= 0 means no deadline. */
 gpr_timespec rpc_deadline_after(int64_t ms);
 int64_t rpc_now_us(void);
