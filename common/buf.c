@@ -1,6 +1,7 @@
 /* buf.c - bounded growable buffer. */
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ static int reserve(struct dm_buf *b, size_t extra)
 
 int dm_buf_reserve(struct dm_buf *b, size_t extra) { return reserve(b, extra); }
 
-int dm_buf_add(struct dm_buf *b, const void *p, size_t n)
+int dm_buf_add_grow(struct dm_buf *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
     if (rc != DM_OK)
@@ -63,9 +64,6 @@ int dm_buf_add(struct dm_buf *b, const void *p, size_t n)
     return DM_OK;
 }
 
-int dm_buf_adds(struct dm_buf *b, const char *s) { return dm_buf_add(b, s, strlen(s)); }
-
-int dm_buf_addc(struct dm_buf *b, char c) { return dm_buf_add(b, &c, 1); }
 
 int dm_buf_vprintf(struct dm_buf *b, const char *fmt, va_list ap)
 {
@@ -170,6 +168,12 @@ size_t dm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+/* A byte copied as it is into a JSON string. */
+static inline bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* Runs of ASCII bytes that need no escape are appended with one copy each. */
 int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
 {
@@ -178,10 +182,14 @@ int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
         return rc;
     b->data[b->len++] = '"';
     size_t i = 0;
+    while (i < n && json_plain((unsigned char)s[i]))
+        i++;
+    memcpy(b->data + b->len, s, i);   /* the plain prefix (all of s, usually): reserved */
+    b->len += i;
+    b->data[b->len] = '\0';
     while (rc == DM_OK && i < n) {
         size_t run = i;
-        while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x80 &&
-               s[run] != '"' && s[run] != '\\')
+        while (run < n && json_plain((unsigned char)s[run]))
             run++;
         if (run > i)
             rc = dm_buf_add(b, s + i, run - i);

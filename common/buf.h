@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct dm_buf {
     char *data;     /* owned; NULL until the first append */
@@ -25,9 +26,22 @@ void dm_buf_reset(struct dm_buf *b);
 /* Make room for `extra` more bytes now (fewer reallocations when the size is about known).
  * DM_OK, DM_E_TOO_LARGE (over max; nothing changes), DM_E_NOMEM. */
 int dm_buf_reserve(struct dm_buf *b, size_t extra);
-int dm_buf_add(struct dm_buf *b, const void *p, size_t n);
-int dm_buf_adds(struct dm_buf *b, const char *s);
-int dm_buf_addc(struct dm_buf *b, char c);
+int dm_buf_add_grow(struct dm_buf *b, const void *p, size_t n);   /* dm_buf_add's slow path */
+/* Inline: the common case (room already reserved) is a copy, not a call (the JSON
+ * encoders and the logger append byte by byte). */
+static inline int dm_buf_add(struct dm_buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len && n <= b->max - b->len) {   /* cap 0: never (len 0) */
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;   /* DM_OK */
+    }
+    return dm_buf_add_grow(b, p, n);
+}
+static inline int dm_buf_adds(struct dm_buf *b, const char *s) { return dm_buf_add(b, s, strlen(s)); }
+static inline int dm_buf_addc(struct dm_buf *b, char c) { return dm_buf_add(b, &c, 1); }
 int dm_buf_printf(struct dm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dm_buf_vprintf(struct dm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hand the storage to the caller (free() it); the buffer becomes empty. Returns an

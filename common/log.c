@@ -89,6 +89,46 @@ static void begin_line(struct dm_buf *b, enum dm_log_level lvl, const char *msg)
     dm_buf_add_json_str(b, msg);
 }
 
+/* Each thread formats its lines in one buffer it keeps (no malloc per line: the gateway
+ * writes an access line per request); freed when the thread exits, or after a line
+ * longer than LINE_KEEP. */
+#define LINE_KEEP 4096
+static pthread_key_t line_key;
+static pthread_once_t line_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct dm_buf *line_buf;
+
+static void line_free(void *p)
+{
+    struct dm_buf *b = p;
+    dm_buf_free(b);
+    free(b);
+    line_buf = NULL;
+}
+
+static void line_key_init(void)
+{
+    if (pthread_key_create(&line_key, line_free) != 0)
+        line_key = (pthread_key_t)-1;
+}
+
+/* An empty line buffer: the thread's own, or (out of memory) `fallback`. */
+static struct dm_buf *line_begin(struct dm_buf *fallback)
+{
+    dm_buf_init(fallback, 1 << 20);
+    if (!line_buf) {
+        pthread_once(&line_once, line_key_init);
+        struct dm_buf *b = line_key != (pthread_key_t)-1 ? malloc(sizeof(*b)) : NULL;
+        if (!b || pthread_setspecific(line_key, b) != 0) {
+            free(b);
+            return fallback;
+        }
+        dm_buf_init(b, 1 << 20);
+        line_buf = b;
+    }
+    dm_buf_reset(line_buf);
+    return line_buf;
+}
+
 static void emit(struct dm_buf *b)
 {
     dm_buf_adds(b, "}\n");
@@ -98,22 +138,22 @@ static void emit(struct dm_buf *b)
         (void)w;
         pthread_mutex_unlock(&log_mu);
     }
-    dm_buf_free(b);
+    if (b != line_buf || b->cap > LINE_KEEP)
+        dm_buf_free(b);
 }
 
 void dm_log_raw(enum dm_log_level lvl, const char *msg, const char *json_members)
 {
     if (lvl < log_min || lvl > DM_LOG_ERROR)
         return;
-    struct dm_buf b;
-    dm_buf_init(&b, 1 << 20);
-    dm_buf_reserve(&b, 512);   /* a typical line in one allocation */
-    begin_line(&b, lvl, msg);
+    struct dm_buf fb, *b = line_begin(&fb);
+    dm_buf_reserve(b, 512);   /* a typical line in one allocation */
+    begin_line(b, lvl, msg);
     if (json_members && *json_members) {
-        dm_buf_addc(&b, ',');
-        dm_buf_adds(&b, json_members);
+        dm_buf_addc(b, ',');
+        dm_buf_adds(b, json_members);
     }
-    emit(&b);
+    emit(b);
 }
 
 void dm_logf(enum dm_log_level lvl, const char *fmt, ...)
@@ -134,23 +174,22 @@ void dm_log_kv(enum dm_log_level lvl, const char *msg, ...)
 {
     if (lvl < log_min || lvl > DM_LOG_ERROR)
         return;
-    struct dm_buf b;
-    dm_buf_init(&b, 1 << 20);
-    dm_buf_reserve(&b, 512);   /* a typical line in one allocation */
-    begin_line(&b, lvl, msg);
+    struct dm_buf fb, *b = line_begin(&fb);
+    dm_buf_reserve(b, 512);   /* a typical line in one allocation */
+    begin_line(b, lvl, msg);
     va_list ap;
     va_start(ap, msg);
     const char *k;
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        dm_buf_addc(&b, ',');
-        dm_buf_add_json_str(&b, k);
-        dm_buf_addc(&b, ':');
+        dm_buf_addc(b, ',');
+        dm_buf_add_json_str(b, k);
+        dm_buf_addc(b, ':');
         if (v)
-            dm_buf_add_json_str(&b, v);
+            dm_buf_add_json_str(b, v);
         else
-            dm_buf_adds(&b, "null");
+            dm_buf_adds(b, "null");
     }
     va_end(ap);
-    emit(&b);
+    emit(b);
 }

@@ -277,6 +277,7 @@ static int run(const struct gw_config *c)
         DM_ERROR("the embedded OpenAPI document does not parse");
         goto out;
     }
+    rpc_global_small_unary_client(true);   /* docs/gateway.md "Internals" */
     if (rpc_global_init() != DM_OK)
         goto out;
     rt.master = rpc_channel_new(c->master_addr);
@@ -304,11 +305,13 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "token") == 0)
         return cmd_token(argc - 1, argv + 1);
     /* glibc gives every thread that allocates its own arena (MHD pool threads, gRPC
-     * threads); each keeps freed memory resident. Two arenas hold the gateway's small,
-     * short-lived allocations without contention worth measuring, and save about 1 MiB
-     * of RSS after load (MALLOC_ARENA_MAX in the environment still overrides). */
+     * threads); each keeps freed memory resident. One arena holds the gateway's small,
+     * short-lived allocations (each thread's tcache serves most of them without the
+     * arena lock): no CPU difference measurable next to two arenas, and peak RSS under
+     * load 19.4-19.8 MiB instead of 19.8-21.6 (docs/benchmarks.md, issue 18; one arena
+     * fewer, ~1.7 MiB of it resident). MALLOC_ARENA_MAX in the environment overrides. */
     if (!getenv("MALLOC_ARENA_MAX"))
-        mallopt(M_ARENA_MAX, 2);
+        mallopt(M_ARENA_MAX, 1);
     dm_mem_tune();   /* big bodies go back to the OS when freed (memtrim.h) */
     if (has_flag(argc, argv, help))
         return print_usage_or_config(NULL, true);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dm_error.h"
 #include "hash.h"
@@ -41,10 +42,21 @@ struct coalescer *coalescer_new(void)
     return co;
 }
 
+/* The last flight's callback may still be between resuming its waiters and counting
+ * itself out (deliver_all) when the server has stopped: wait for it (every flight ends:
+ * its call has a deadline). */
 void coalescer_free(struct coalescer *co)
 {
     if (!co)
         return;
+    pthread_mutex_lock(&co->mu);
+    while (co->in_flight > 0) {
+        pthread_mutex_unlock(&co->mu);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&co->mu);
+    }
+    pthread_mutex_unlock(&co->mu);
     pthread_mutex_destroy(&co->mu);
     free(co);
 }

@@ -32,14 +32,9 @@ void route_ctx_release(struct route_ctx *c)
         free(c->req.query[i].value);
     }
     c->req.nquery = 0;
-    for (size_t i = 0; i < c->resp.nheaders; i++) {
-        free(c->resp.headers[i].key);
-        free(c->resp.headers[i].value);
-    }
-    c->resp.nheaders = 0;
-    dm_buf_free(&c->resp.body);
-    free(c->resp.audit_task);
+    c->resp.nheaders = 0;   /* headers and audit_task live in the arena */
     c->resp.audit_task = NULL;
+    dm_buf_free(&c->resp.body);
     if (c->resp.stream)
         route_stream_release(c->resp.stream);
     c->resp.stream = NULL;
@@ -51,6 +46,7 @@ void route_ctx_release(struct route_ctx *c)
     if (c->req.body_len >= ROUTE_TRIM_BODY)
         dm_mem_trim();
     c->state = NULL;
+    dm_arena_release(&c->arena);
 }
 
 const char *route_query(const struct route_ctx *c, const char *key)
@@ -98,12 +94,9 @@ void route_header(struct route_ctx *c, const char *key, const char *value)
 {
     if (c->resp.nheaders == ROUTE_MAX_HEADERS)
         return;
-    char *k = strdup(key), *v = strdup(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
+    char *k = dm_arena_strdup(&c->arena, key), *v = dm_arena_strdup(&c->arena, value);
+    if (!k || !v)
         return;
-    }
     c->resp.headers[c->resp.nheaders].key = k;
     c->resp.headers[c->resp.nheaders].value = v;
     c->resp.nheaders++;
@@ -113,7 +106,7 @@ void route_audit_task(struct route_ctx *c, const char *task)
 {
     if (!task || c->resp.audit_task)
         return;
-    c->resp.audit_task = strdup(task);
+    c->resp.audit_task = dm_arena_strdup(&c->arena, task);
 }
 
 enum route_rc route_text(struct route_ctx *c, int status, const char *ctype, const char *body,

@@ -28,6 +28,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "dm_arena.h"
 #include "router.h"
 #include "rpc.h"
 
@@ -86,12 +87,13 @@ struct route_resp {
     int status;                       /* 0 until set */
     const char *content_type;         /* static string */
     struct dm_buf body;
-    struct route_kv headers[ROUTE_MAX_HEADERS];
+    struct route_kv headers[ROUTE_MAX_HEADERS];   /* copies in the ctx's arena */
     size_t nheaders;
     int dm_code;                      /* DM error code seen in the answer, 0 none */
     struct route_stream *stream;      /* streamed body (SSE); owned until the transport
                                          takes it (sets NULL), else released with the ctx */
-    char *audit_task;                 /* task named by the request, for the audit log */
+    char *audit_task;                 /* task named by the request, for the audit log
+                                         (in the ctx's arena) */
 };
 
 /* Runs in route_ctx_step (the owner thread) with the decoded answer of a master call
@@ -119,6 +121,9 @@ struct route_ctx {
     /* handler scratch for multi-step operations (freed by route_ctx_release) */
     void *state;
     void (*state_free)(void *state);
+    /* request-scoped memory (response header copies, the audit task name), released
+     * at once by route_ctx_release: the one dispose point */
+    struct dm_arena arena;
 };
 
 /* Initialise: zeroes the ctx and bounds the response body. */

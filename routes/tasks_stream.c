@@ -17,6 +17,11 @@
  * status it would get first is not sent that status again (it already shows it). Ids
  * survive the topic being freed, a gateway restart and several gateway replicas.
  *
+ * Threads: the hub thread owns the topics' polls. A poll's completion (the rpc client
+ * thread) only parks the raw answer in its topic and wakes the hub thread, which decodes
+ * it, encodes the event JSON and broadcasts it (one owner, as for requests: the rpc thread
+ * runs no route code).
+ *
  * Locking: one hub mutex guards topics and watchers; a watcher's transport hooks
  * (park/wake) are called with it held, so a wake can never overtake its park. The
  * transport never calls into this file while holding one of its own locks that park or
@@ -61,6 +66,8 @@ struct topic {
     int64_t interval_ms;
     int64_t next_poll_us, next_hb_us;
     bool polling;                 /* a poll is in flight: the topic stays allocated */
+    bool answered;                /* the poll's raw answer is parked in `answer` */
+    struct rpc_answer *answer;    /* (NULL when out of memory) for the hub thread */
     char *last;                   /* last status data sent */
     char *last_err;               /* last error detail sent */
     struct route_stream *watchers;
@@ -75,6 +82,7 @@ struct stream_hub {
     pthread_t thr;
     bool thr_started, stop;
     unsigned polls;               /* polls in flight */
+    unsigned answers;             /* topics with a parked answer (answered) */
     struct topic *topics;
     struct route_env *env;
 };
@@ -230,7 +238,18 @@ static int rpc_http_status(int rpc_status)
     }
 }
 
-/* A poll's outcome (rpc client thread, or the hub thread when the start failed). */
+/* Hub lock held: the topic's poll is over (its outcome, if any, already sent). */
+static void poll_finished(struct stream_hub *h, struct topic *t)
+{
+    t->polling = false;
+    t->next_poll_us = now_us() + t->interval_ms * 1000;
+    h->polls--;
+    topic_free_if_unused(t);
+    pthread_cond_broadcast(&h->cv);
+}
+
+/* A poll's outcome, on the hub thread (decoded from the parked answer, or the start
+ * failed). */
 static void poll_done(struct topic *t, int status, const char *details, ProtobufCMessage *resp)
 {
     char *data = NULL;
@@ -240,8 +259,6 @@ static void poll_done(struct topic *t, int status, const char *details, Protobuf
     }
     struct stream_hub *h = t->hub;
     pthread_mutex_lock(&h->mu);
-    t->polling = false;
-    t->next_poll_us = now_us() + t->interval_ms * 1000;
     if (data && (!t->last || strcmp(t->last, data) != 0)) {
         free(t->last);
         t->last = data;
@@ -259,16 +276,55 @@ static void poll_done(struct topic *t, int status, const char *details, Protobuf
         for (struct route_stream *w = t->watchers; w; w = w->next)
             push_error(w, http, details);
     }
-    h->polls--;
-    topic_free_if_unused(t);
-    pthread_cond_broadcast(&h->cv);
+    poll_finished(h, t);
     pthread_mutex_unlock(&h->mu);
     free(data);
 }
 
-static void poll_cb(void *arg, struct rpc_result *res)
+/* rpc client thread: park the raw answer for the hub thread (after shutdown began, no
+ * watcher is left to tell: the poll just ends). */
+static void poll_answer_cb(void *arg, struct rpc_answer *a)
 {
-    poll_done(arg, res->status, res->details ? res->details : "", res->resp);
+    struct topic *t = arg;
+    struct stream_hub *h = t->hub;
+    pthread_mutex_lock(&h->mu);
+    if (h->stop) {
+        poll_finished(h, t);
+    } else {
+        t->answer = rpc_answer_ref(a);
+        t->answered = true;
+        h->answers++;
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Hub thread, lock not held: decode a parked answer and send what it says. */
+static void poll_answered(struct topic *t, struct rpc_answer *a)
+{
+    struct rpc_result res;
+    rpc_answer_result(a, &res);
+    poll_done(t, res.status, res.details ? res.details : "", res.resp);
+    if (res.resp)
+        protobuf_c_message_free_unpacked(res.resp, NULL);
+    rpc_answer_unref(a);
+}
+
+/* Hub lock held: take up to `cap` parked answers (their topics stay allocated: polling). */
+static size_t take_answers(struct stream_hub *h, struct topic **ts, struct rpc_answer **as,
+                           size_t cap)
+{
+    size_t n = 0;
+    for (struct topic *t = h->topics; t && n < cap; t = t->next) {
+        if (!t->answered)
+            continue;
+        t->answered = false;
+        ts[n] = t;
+        as[n++] = t->answer;
+        t->answer = NULL;
+        h->answers--;
+    }
+    return n;
 }
 
 static void poll_start(struct stream_hub *h, struct topic *t)
@@ -284,8 +340,8 @@ static void poll_start(struct stream_hub *h, struct topic *t)
                   "TRANSIENT_FAILURE", NULL);
         return;
     }
-    int rc = h->env->master && m ? rpc_call_start(h->env->master, m, &r.base, timeout, md, 1,
-                                                   poll_cb, t)
+    int rc = h->env->master && m ? rpc_call_start_answer(h->env->master, m, &r.base, timeout,
+                                                          md, 1, poll_answer_cb, t)
                                  : DM_E_STATE;
     if (rc != DM_OK) {
         char d[128];
@@ -323,8 +379,17 @@ static void *hub_thread(void *arg)
 {
     struct stream_hub *h = arg;
     struct topic *due[SSE_POLL_BATCH];
+    struct rpc_answer *ans[SSE_POLL_BATCH];
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
+        size_t nans = h->answers ? take_answers(h, due, ans, SSE_POLL_BATCH) : 0;
+        if (nans) {
+            pthread_mutex_unlock(&h->mu);
+            for (size_t i = 0; i < nans; i++)
+                poll_answered(due[i], ans[i]);
+            pthread_mutex_lock(&h->mu);
+            continue;
+        }
         size_t ndue = 0;
         int64_t next = scan(h, now_us(), due, &ndue);
         if (ndue) {
@@ -341,7 +406,16 @@ static void *hub_thread(void *arg)
         int64_t ns = ts.tv_nsec + (wait_us % 1000000) * 1000;
         ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
         ts.tv_nsec = (long)(ns % 1000000000);
-        pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        if (!h->answers && !h->stop)
+            pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+    }
+    /* stopping: answers parked before shutdown began end their polls unsent */
+    size_t n;
+    while ((n = take_answers(h, due, ans, SSE_POLL_BATCH)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            rpc_answer_unref(ans[i]);
+            poll_finished(h, due[i]);
+        }
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;

@@ -23,6 +23,12 @@ static struct {
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .watch_mu = PTHREAD_MUTEX_INITIALIZER };
 
 static _Thread_local bool on_client_thread;
+static bool small_unary;   /* rpc_global_small_unary_client: set before rpc_global_init */
+
+void rpc_global_small_unary_client(bool on)
+{
+    small_unary = on;
+}
 
 void rpc_cq_loop(grpc_completion_queue *cq)
 {
@@ -141,10 +147,12 @@ static grpc_arg channel_arg_list[] = {
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 1000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 3000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0 },
+    /* last, small unary clients only (rpc_global_small_unary_client): no BDP pings */
+    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_HTTP2_BDP_PROBE, .value.integer = 0 },
 };
-static const grpc_channel_args channel_args = {
-    sizeof(channel_arg_list) / sizeof(channel_arg_list[0]), channel_arg_list
-};
+#define CHANNEL_NARGS (sizeof(channel_arg_list) / sizeof(channel_arg_list[0]))
+static const grpc_channel_args channel_args = { CHANNEL_NARGS - 1, channel_arg_list };
+static const grpc_channel_args small_unary_channel_args = { CHANNEL_NARGS, channel_arg_list };
 
 /* Server: same message bound; accept client pings down to 10 s apart. */
 static grpc_arg server_arg_list[] = {
@@ -159,7 +167,7 @@ static const grpc_channel_args server_args = {
 
 const grpc_channel_args *rpc_channel_args(void)
 {
-    return &channel_args;
+    return small_unary ? &small_unary_channel_args : &channel_args;
 }
 
 const grpc_channel_args *rpc_server_args(void)

@@ -28,6 +28,9 @@ enum rpc_status {
 /* Process-wide init/shutdown (grpc_init + the client completion-queue thread). */
 int rpc_global_init(void);
 void rpc_global_shutdown(void);
+/* Before rpc_global_init: this process only makes small unary client calls (dm-gateway):
+ * its channels send no BDP pings (flow-control window probing for bulk transfers). */
+void rpc_global_small_unary_client(bool on);
 
 /* ---------- methods ---------- */
 

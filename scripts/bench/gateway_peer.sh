@@ -21,12 +21,15 @@
 # the unknown task at c=64, p99 <= the peer's, peak RSS < 20 MiB.
 #
 # Usage: scripts/bench/gateway_peer.sh [--quick] [-d SECONDS] [--conc "8 64"] [--write-conc C|0]
-# Env: BENCH_GW_THREADS (--threads of both dm-gateways), BENCH_GW_ARGS (extra flags).
+# Env: BENCH_GW_THREADS (--threads of both dm-gateways), BENCH_GW_ARGS (extra flags),
+#      BENCH_GW_BASELINE=<dm-gateway binary>: one more contender, gw_base (that binary with
+#      --coalesce=false, measured right before gw in every read case): before/after numbers
+#      of a change in one run on the same master.
 # Ports: BENCH_PORT_BASE+200..249.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DUR=10; CONCS="8 64"; WCONC=8; GW_THREADS="${BENCH_GW_THREADS:-}"
+DUR=10; CONCS="8 64"; WCONC=8; GW_THREADS="${BENCH_GW_THREADS:-}"; GW_BASE="${BENCH_GW_BASELINE:-}"
 read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,7 +47,7 @@ bench_need wrk python3 curl
 bench_bins master gateway grpc worker dmctl
 P=$(( BENCH_PORT_BASE + 200 ))
 MPORT=$((P + 1)); GPORT=$((P + 2)); CPORT=$((P + 3)); PPORT=$((P + 4))
-WPORT=$((P + 5)); SPORT=$((P + 6)); TPORT=$((P + 7))
+WPORT=$((P + 5)); SPORT=$((P + 6)); TPORT=$((P + 7)); BPORT=$((P + 8))
 HZ="$(getconf CLK_TCK)"
 
 # ---------- the peer ----------
@@ -112,6 +115,11 @@ start_stack() {
   GW_PID=$LAST_PID
   bench_daemon gateway_co "$CPORT" "$GATEWAY" --listen "127.0.0.1:$CPORT" --coalesce=true "${common[@]}"
   GWC_PID=$LAST_PID
+  if [ -n "$GW_BASE" ]; then
+    [ -x "$GW_BASE" ] || bdie "BENCH_GW_BASELINE=$GW_BASE is not an executable"
+    bench_daemon gateway_base "$BPORT" "$GW_BASE" --listen "127.0.0.1:$BPORT" --coalesce=false "${common[@]}"
+    GWB_PID=$LAST_PID
+  fi
   bench_daemon peer "$PPORT" "$PEER" --listen "127.0.0.1:$PPORT" --master-addr "127.0.0.1:$MPORT"
   PEER_PID=$LAST_PID
   TOKEN="$("$GATEWAY" token --secret-file "$BENCH_DIR/jwt-secret" --sub bench --scope "dm:write" --ttl 1h)" \
@@ -150,9 +158,14 @@ read_case() { # route-key task conc
   result "$pre.peer_cpu" "$p_cpu" "us/req"
   result "$pre.peer_master_cpu" "$W_MCPU_US" "us/req"
   [ "$W_NON2XX" != 0 ] && blog "$pre peer: $W_NON2XX non-2xx"
-  local name pid port
-  for name in gw gw_co; do
-    if [ "$name" = gw ]; then pid=$GW_PID; port=$GPORT; else pid=$GWC_PID; port=$CPORT; fi
+  local name pid port names=(gw gw_co)
+  [ -n "$GW_BASE" ] && names=(gw_base gw gw_co)
+  for name in "${names[@]}"; do
+    case "$name" in
+      gw) pid=$GW_PID; port=$GPORT;;
+      gw_co) pid=$GWC_PID; port=$CPORT;;
+      gw_base) pid=$GWB_PID; port=$BPORT;;
+    esac
     run_wrk "$name-$pre" "$pid" "$c" "http://127.0.0.1:$port/apis/v1alpha1/status/$task"
     [ "$W_NON2XX" != 0 ] && blog "$pre $name: $W_NON2XX non-2xx"
     local tgt="" vd=""
@@ -227,7 +240,9 @@ for c in $CONCS; do
   read_case unknown bench-missing "$c"
 done
 [ "$WCONC" -gt 0 ] 2>/dev/null && write_case
-for n in gw:$GW_PID gw_co:$GWC_PID peer:$PEER_PID; do
+rss_of=(gw:$GW_PID gw_co:$GWC_PID peer:$PEER_PID)
+[ -n "$GW_BASE" ] && rss_of+=(gw_base:$GWB_PID)
+for n in "${rss_of[@]}"; do
   read -r hwm _ < <(proc_rss "${n#*:}")
   tgt=""; vd=""
   [ "${n%%:*}" != peer ] && { tgt="<20MiB"; vd="$(verdict "$(mib "$hwm")" '<' 20)"; }
