@@ -327,6 +327,41 @@ START_TEST(two_authorization_headers_400)
 }
 END_TEST
 
+/* Shapes the rules used to accept while libmicrohttpd reads them differently (gwharden):
+ * "chunked " (trailing whitespace: MHD then read the body until the connection closed, the
+ * request hung), "Content-Length: 16 " and "10 ;ext" / "10 " chunk lines (MHD's own HTML
+ * 400), Cookie headers that exhausted MHD's pool (500 bytes of "a;" pairs or one 8 KiB
+ * cookie: no answer, or an HTML 431 whose status line came twice). */
+START_TEST(regress_mhd_disagreements_refused)
+{
+    expect_refused(POST_ENC "Transfer-Encoding: chunked \r\n\r\n", BODY("0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\t\r\n\r\n", BODY("0\r\n\r\n"), 400);
+    const char *body = "{\"password\":\"x\"}";   /* 16 bytes */
+    expect_refused(POST_ENC "Content-Length: 16 \r\n\r\n", body, 16, 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("10 ;a=b\r\n{\"password\":\"x\"}\r\n0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("10 \r\n{\"password\":\"x\"}\r\n0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("10\t\r\n{\"password\":\"x\"}\r\n0\r\n\r\n"), 400);
+    static char req[20000];
+    int n = snprintf(req, sizeof(req), "GET /livez HTTP/1.1\r\nHost: a\r\nCookie: ");
+    for (int i = 0; i < 300; i++)
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "a;");
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n\r\n%s", PIPELINED);
+    expect_refused_raw(req, (size_t)n, 431);
+    n = snprintf(req, sizeof(req), "GET /livez HTTP/1.1\r\nHost: a\r\nCookie: a=");
+    memset(req + n, 'x', 8000);
+    n += 8000;
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n\r\n%s", PIPELINED);
+    expect_refused_raw(req, (size_t)n, 431);
+    /* a browser's few cookies still pass (the gateway ignores them) */
+    const char *ok = "GET /livez HTTP/1.1\r\nHost: a\r\nCookie: a=1; b=2; session=0123456789abcdef\r\n"
+                     "Connection: close\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, ok, strlen(ok), false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == 200, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 /* Shapes the access handler used to catch only partly on a follow-up (libmicrohttpd parsed
  * them first), now refused by the read gate in all three positions. */
 static void expect_followup_refused(const char *second, int status)
@@ -447,6 +482,7 @@ int main(void)
     tcase_add_test(tc, keepalive_followups_checked);
     tcase_add_test(tc, good_requests_still_served);
     tcase_add_test(tc, split_followups);
+    tcase_add_test(tc, regress_mhd_disagreements_refused);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
