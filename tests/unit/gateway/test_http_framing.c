@@ -487,6 +487,17 @@ START_TEST(regress_browser_headers)
         ck_assert_ptr_nonnull(strstr(v, "script-src 'self'"));
         raw_result_free(&r);
     }
+    /* HEAD (was 405): the GET's headers without its body, the connection kept */
+    const char *head = "HEAD /livez HTTP/1.1\r\nHost: a\r\n\r\nGET /livez HTTP/1.1\r\nHost: a\r\n"
+                       "Connection: close\r\n\r\n";
+    struct raw_result h;
+    ck_assert_int_eq(raw_exchange(port, head, strlen(head), false, WAIT_MS, &h), 0);
+    ck_assert_msg(strncmp(h.bytes, "HTTP/1.1 200 ", 13) == 0, "%s", h.bytes);
+    const char *second = strstr(h.bytes + 1, "HTTP/1.1 ");
+    ck_assert_msg(second && strncmp(second, "HTTP/1.1 200 ", 13) == 0, "%s", h.bytes);
+    const char *body = strstr(h.bytes, "{\"status\":\"ok\"}");
+    ck_assert_msg(body && body > second && !strstr(body + 1, "{\"status\""), "%s", h.bytes);
+    raw_result_free(&h);
     const char *xss = "GET /nope/<script>alert(1)</script>&x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
     struct raw_result r;
     ck_assert_int_eq(raw_exchange(port, xss, strlen(xss), false, WAIT_MS, &r), 0);
