@@ -343,6 +343,17 @@ static enum http_frame_rc chunk_line(const char *b, size_t n, size_t *pos, uint6
     return HTTP_FRAME_OK;
 }
 
+/* Can the first bytes of an incomplete request line still become one? A method is
+ * tchars up to the first space; anything else (a TLS ClientHello, binary junk) is refused
+ * at once instead of waiting connection-timeout for a line end that never comes. */
+static bool method_prefix_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_tchar((unsigned char)s[i]))
+        i++;
+    return i == n || (i > 0 && s[i] == ' ') || (i == n - 1 && s[i] == '\r');
+}
+
 /* The header block from *pos: request line, fields, empty line. */
 static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
                                      const struct http_frame_limits *lim,
@@ -353,6 +364,10 @@ static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
     for (bool first = true;; first = false) {
         size_t ls = p;
         long n = next_line(b, len, &p);
+        if (n == -1 && first && !method_prefix_ok(b + ls, len - ls)) {
+            reject(v, 400, "malformed request line");   /* binary, a TLS hello: no waiting */
+            return HTTP_FRAME_BAD;
+        }
         if (n == -1)
             return len - *pos > lim->max_head ? (reject(v, 431, "request header too large"),
                                                  HTTP_FRAME_BAD)

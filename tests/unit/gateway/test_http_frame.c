@@ -70,6 +70,13 @@ static const struct raw_case CASES[] = {
     {"GET / HTTP/1.2\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 505},
     {"GET / http/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
     {"GET ftp://a/ HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
+    /* an incomplete first line that cannot become a request line: no waiting (gwharden) */
+    {"\x16\x03\x01\x00\xa5\x01", 6, HTTP_FRAME_BAD, 400},
+    {"GE\x01", 0, HTTP_FRAME_BAD, 400},
+    {" GET", 0, HTTP_FRAME_BAD, 400},
+    {"GET", 0, HTTP_FRAME_MORE, 0},
+    {"GET /x", 0, HTTP_FRAME_MORE, 0},
+    {"GET\r", 0, HTTP_FRAME_MORE, 0},
     {"GET http://a HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
 };
 
