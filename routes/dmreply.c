@@ -21,6 +21,10 @@ static const struct code_map CODE_MAP[] = {
     /* task config patterns/rules the master refuses (issue 12): checker generate BWL /
      * router / column mapping, binlog event filter */
     {26003, 26004, 422}, {26006, 26006, 422}, {36030, 36030, 422},
+    /* a master config (PUT /api/v1/master/config) DM cannot parse or verify: deploy map,
+     * flags, unknown item, TOML, timeout (38015, writing the file, stays 500); a relay
+     * binlog file name that is not one (purge-relay) */
+    {38009, 38014, 422}, {30004, 30004, 422},
 };
 
 struct text_map {
