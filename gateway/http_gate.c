@@ -237,6 +237,10 @@ static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
 void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool answered)
 {
     g->done++;
+    /* a pipelined request whose head came in with this one's bytes: libmicrohttpd reads
+     * its body only from now on (this one may have waited on the master for long) */
+    if (g->body_since_ms)
+        g->body_since_ms = mono_ms();
     if (g->bad == HTTP_GATE_EOF && g->bad_in_request && g->done == g->bad_req && answered)
         g->verdict_due = false;   /* answered early (before its body): that answer stands */
     if (g->bad != HTTP_GATE_PENDING)

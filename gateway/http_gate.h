@@ -25,8 +25,9 @@
  *
  * Slow bodies: body bytes trickling in (one every few seconds) keep libmicrohttpd's
  * inactivity timeout from firing, so a request could hold its connection for hours. A
- * request whose body is not whole body_timeout_ms after its head was read is refused
- * (408, answered like any refusal) at the next read. A client that sends nothing at all is
+ * request whose body is not whole body_timeout_ms after its head was read (or, pipelined,
+ * after the request before it completed) is refused (408, answered like any refusal) at
+ * the next read. A client that sends nothing at all is
  * libmicrohttpd's inactivity timeout's.
  * Cost: no extra system call; a scan of each head, chunk line and trailer line; a copy
  * only of elements split across reads. A connection whose gate holds bytes is never
