@@ -368,16 +368,17 @@ static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
             reject(v, 400, "malformed request line");   /* binary, a TLS hello: no waiting */
             return HTTP_FRAME_BAD;
         }
-        if (n == -1)
-            return len - *pos > lim->max_head ? (reject(v, 431, "request header too large"),
-                                                 HTTP_FRAME_BAD)
-                                              : HTTP_FRAME_MORE;
+        if (n == -1 && len - *pos <= lim->max_head)
+            return HTTP_FRAME_MORE;
         if (n == -2) {
             reject(v, 400, "bare CR or LF in the request header");
             return HTTP_FRAME_BAD;
         }
-        if (p - *pos > lim->max_head) {
-            reject(v, 431, "request header too large");
+        if (n == -1 || p - *pos > lim->max_head) {   /* the request line alone: 414 */
+            if (first)
+                reject(v, 414, "request line (target) too long");
+            else
+                reject(v, 431, "request header too large");
             return HTTP_FRAME_BAD;
         }
         if (n == 0 && !first)

@@ -111,6 +111,15 @@ START_TEST(limits_431_414)
     n += snprintf(big + n, sizeof(big) - (size_t)n, " HTTP/1.1\r\n" H "\r\n");
     ck_assert_int_eq(http_frame_check_raw(big, (size_t)n, &LIM, &v), HTTP_FRAME_BAD);
     ck_assert_int_eq(v.status, 414);
+    /* a request line over the header limit is 414, whether its end arrived or not */
+    n = snprintf(big, sizeof(big), "GET /");
+    memset(big + n, 'a', 9500);
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n + 9500, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 414);
+    n += 9500;
+    n += snprintf(big + n, sizeof(big) - (size_t)n, " HTTP/1.1\r\n" H "\r\n");
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 414);
 }
 END_TEST
 
