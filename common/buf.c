@@ -168,28 +168,29 @@ size_t dm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-/* A byte copied as it is into a JSON string. */
-static inline bool json_plain(unsigned char c)
+/* A byte a JSON string may hold as it is; html: not '<', '>' or '&' either. */
+static inline bool json_plain(unsigned char c, bool html)
 {
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
+           !(html && (c == '<' || c == '>' || c == '&'));
 }
 
 /* Runs of ASCII bytes that need no escape are appended with one copy each. */
-int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
+static int add_json_strn(struct dm_buf *b, const char *s, size_t n, bool html)
 {
     int rc = reserve(b, n + 2);
     if (rc != DM_OK)
         return rc;
     b->data[b->len++] = '"';
     size_t i = 0;
-    while (i < n && json_plain((unsigned char)s[i]))
+    while (i < n && json_plain((unsigned char)s[i], html))
         i++;
     memcpy(b->data + b->len, s, i);   /* the plain prefix (all of s, usually): reserved */
     b->len += i;
     b->data[b->len] = '\0';
     while (rc == DM_OK && i < n) {
         size_t run = i;
-        while (run < n && json_plain((unsigned char)s[run]))
+        while (run < n && json_plain((unsigned char)s[run], html))
             run++;
         if (run > i)
             rc = dm_buf_add(b, s + i, run - i);
@@ -215,7 +216,17 @@ int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
     return rc;
 }
 
+int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
+{
+    return add_json_strn(b, s, n, false);
+}
+
 int dm_buf_add_json_str(struct dm_buf *b, const char *s)
 {
     return dm_buf_add_json_strn(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+int dm_buf_add_json_str_html(struct dm_buf *b, const char *s)
+{
+    return add_json_strn(b, s ? s : "", s ? strlen(s) : 0, true);
 }

@@ -61,4 +61,8 @@ int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n);
  * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated; n == 0). */
 size_t dm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 int dm_buf_add_json_str(struct dm_buf *b, const char *s);
+/* The same, with '<', '>' and '&' also escaped (\u003c \u003e \u0026), as Go's
+ * encoding/json does: for text that echoes request input (problem+json), so a body a
+ * browser might sniff as HTML never holds markup. */
+int dm_buf_add_json_str_html(struct dm_buf *b, const char *s);
 #endif

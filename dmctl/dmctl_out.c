@@ -166,6 +166,7 @@ int dmctl_read_file(struct dmctl *c, const char *path, char **content)
     struct dm_buf b;
     char chunk[8192];
     int rc = DM_OK;
+    const char *nul = NULL;
     dm_buf_init(&b, 64u << 20);
     *content = NULL;
     FILE *f = fopen(path, "rb");
@@ -177,6 +178,12 @@ int dmctl_read_file(struct dmctl *c, const char *path, char **content)
         rc = dm_buf_add(&b, chunk, n);
     if (rc == DM_OK && ferror(f))
         rc = DM_E_IO;
+    /* The file goes out as a proto string, which protobuf-c ends at a NUL byte: the rest
+     * would be cut silently (DM's master refuses such YAML: control characters). */
+    if (rc == DM_OK && b.len)
+        nul = memchr(b.data, '\0', b.len);
+    if (nul)
+        rc = DM_E_PARSE;
     if (rc == DM_OK)
         *content = dm_buf_take(&b);
     if (rc == DM_OK && !*content)
@@ -184,7 +191,11 @@ int dmctl_read_file(struct dmctl *c, const char *path, char **content)
 out:
     if (rc != DM_OK) {
         char reason[256];
-        snprintf(reason, sizeof reason, "%s", rc == DM_E_IO ? strerror(errno) : dm_strerror(rc));
+        if (nul)
+            snprintf(reason, sizeof reason, "a NUL byte at offset %zu (a task or config file is text)",
+                     (size_t)(nul - b.data));
+        else
+            snprintf(reason, sizeof reason, "%s", rc == DM_E_IO ? strerror(errno) : dm_strerror(rc));
         reason[0] = (char)tolower((unsigned char)reason[0]); /* Go's errno text is lower-case */
         fprintf(c->out, "get file content error:\nopen %s: %s\n", path, reason);
         fflush(c->out);

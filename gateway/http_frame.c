@@ -97,6 +97,25 @@ static void content_length(struct http_frame_fields *f, const char *v, size_t n)
     f->content_length = x;
 }
 
+/* libmicrohttpd parses every Cookie header into its connection pool: a copy of the value
+ * plus one record per pair (pairs end at ';' or ','). Unchecked, 500 bytes of "a;a;..."
+ * or an 8 KiB cookie exhausted the pool: no answer, or an HTML 431 sent with its status
+ * line twice. Each pair counts as a header field and its bytes count twice against the
+ * header size (check_head). The gateway itself never reads cookies. */
+static void cookie(struct http_frame_fields *f, const struct http_frame_limits *lim,
+                   const char *v, size_t n)
+{
+    unsigned pairs = 1;
+    for (size_t i = 0; i < n; i++)
+        pairs += v[i] == ';' || v[i] == ',';
+    f->n_cookies += pairs;
+    f->cookie_bytes += n;
+    if (lim->max_headers && f->n_fields + f->n_cookies > lim->max_headers)
+        field_error(f, 431, "too many header fields (each cookie counts as one)");
+    if (f->cookie_bytes > lim->max_head / 2)
+        field_error(f, 431, "Cookie header too large");
+}
+
 void http_frame_field(struct http_frame_fields *f, const struct http_frame_limits *lim,
                       const char *name, size_t nlen, const char *value, size_t vlen)
 {
@@ -110,7 +129,15 @@ void http_frame_field(struct http_frame_fields *f, const struct http_frame_limit
         field_error(f, 400, "invalid header field name (no whitespace before the colon)");
     if (!value_ok(value, vlen))
         field_error(f, 400, "control character or NUL in a header field");
+    bool framing = name_is(name, nlen, "content-length") || name_is(name, nlen, "transfer-encoding");
+    /* libmicrohttpd skips whitespace before a value, not after it: "chunked " is not
+     * chunked to it (it reads the body until the connection closes) and "16 " is no
+     * length (its own HTML 400). Both would be read differently here. */
+    if (framing && vlen && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+        field_error(f, 400, "whitespace after a Content-Length or Transfer-Encoding value");
     trim_ows(&value, &vlen);
+    if (name_is(name, nlen, "cookie"))
+        cookie(f, lim, value, vlen);
     if (name_is(name, nlen, "content-length")) {
         content_length(f, value, vlen);
     } else if (name_is(name, nlen, "transfer-encoding")) {
@@ -280,7 +307,9 @@ static void header_line(struct http_frame_fields *f, const struct http_frame_lim
 }
 
 /* One chunk line at b[*pos..n): size within the body limit (total so far included), a
- * short extension, CRLF. Moves *pos past it and sets *size. */
+ * short extension right behind the size (libmicrohttpd refuses "5 ;x" and "5 " with its
+ * own HTML page, so no whitespace: RFC 9112's BWS is refused here), CRLF. Moves *pos
+ * past it and sets *size. */
 static enum http_frame_rc chunk_line(const char *b, size_t n, size_t *pos, uint64_t total,
                                      const struct http_frame_limits *lim, uint64_t *size,
                                      struct http_frame_verdict *v)
@@ -305,14 +334,24 @@ static enum http_frame_rc chunk_line(const char *b, size_t n, size_t *pos, uint6
     if (!lf)
         return HTTP_FRAME_MORE;
     if (p == start || line_end < p + 2 || b[line_end - 2] != '\r' ||
-        !value_ok(b + p, line_end - 2 - p) || (p < line_end - 2 && b[p] != ';' &&
-                                                b[p] != ' ' && b[p] != '\t')) {
+        !value_ok(b + p, line_end - 2 - p) || (p < line_end - 2 && b[p] != ';')) {
         reject(v, 400, "invalid chunk size line");
         return HTTP_FRAME_BAD;
     }
     *size = sz;
     *pos = line_end;
     return HTTP_FRAME_OK;
+}
+
+/* Can the first bytes of an incomplete request line still become one? A method is
+ * tchars up to the first space; anything else (a TLS ClientHello, binary junk) is refused
+ * at once instead of waiting connection-timeout for a line end that never comes. */
+static bool method_prefix_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && is_tchar((unsigned char)s[i]))
+        i++;
+    return i == n || (i > 0 && s[i] == ' ') || (i == n - 1 && s[i] == '\r');
 }
 
 /* The header block from *pos: request line, fields, empty line. */
@@ -325,16 +364,21 @@ static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
     for (bool first = true;; first = false) {
         size_t ls = p;
         long n = next_line(b, len, &p);
-        if (n == -1)
-            return len - *pos > lim->max_head ? (reject(v, 431, "request header too large"),
-                                                 HTTP_FRAME_BAD)
-                                              : HTTP_FRAME_MORE;
+        if (n == -1 && first && !method_prefix_ok(b + ls, len - ls)) {
+            reject(v, 400, "malformed request line");   /* binary, a TLS hello: no waiting */
+            return HTTP_FRAME_BAD;
+        }
+        if (n == -1 && len - *pos <= lim->max_head)
+            return HTTP_FRAME_MORE;
         if (n == -2) {
             reject(v, 400, "bare CR or LF in the request header");
             return HTTP_FRAME_BAD;
         }
-        if (p - *pos > lim->max_head) {
-            reject(v, 431, "request header too large");
+        if (n == -1 || p - *pos > lim->max_head) {   /* the request line alone: 414 */
+            if (first)
+                reject(v, 414, "request line (target) too long");
+            else
+                reject(v, 431, "request header too large");
             return HTTP_FRAME_BAD;
         }
         if (n == 0 && !first)
@@ -348,6 +392,10 @@ static enum http_frame_rc check_head(const char *b, size_t len, size_t *pos,
                 reject(v, 400, "malformed request line");
             return HTTP_FRAME_BAD;
         }
+    }
+    if (p - *pos + f->cookie_bytes > lim->max_head) {
+        reject(v, 431, "request header too large (Cookie bytes count twice)");
+        return HTTP_FRAME_BAD;
     }
     *pos = p;
     return http_frame_finish(f, lim, rl.minor, rl.target, rl.tlen, v) ? HTTP_FRAME_BAD

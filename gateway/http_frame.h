@@ -81,6 +81,8 @@ uint64_t http_frame_stream_data_left(const struct http_frame_stream *s);
  * target. */
 struct http_frame_fields {
     unsigned n_fields, n_cl, n_te, n_host, n_authz;
+    unsigned n_cookies;       /* cookie pairs: libmicrohttpd keeps a record for each */
+    size_t cookie_bytes;      /* Cookie values: libmicrohttpd copies them into its pool */
     bool te_chunked;          /* the (single) Transfer-Encoding is exactly "chunked" */
     uint64_t content_length;
     const char *host;         /* borrowed */

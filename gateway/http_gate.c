@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -152,6 +153,35 @@ static ssize_t result(size_t filled, ssize_t last, int err)
     return last;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A request inside its body past body_timeout_ms: refused (408) before anything more is
+ * read. Between requests nothing is timed (no clock read on the GET path). */
+static void body_deadline(struct http_gate *g)
+{
+    if (!g->body_since_ms || g->bad || mono_ms() - g->body_since_ms <= (int64_t)g->body_timeout_ms)
+        return;
+    struct http_frame_verdict v = {408, "request body not received within connection-timeout", 0};
+    refuse(g, &v);
+    g->bad_in_request = true;
+    g->bad_req = g->fs.heads;
+}
+
+/* After a read: a request whose head went through starts its body clock; one that is
+ * whole (the stream is between requests) stops it. */
+static void body_clock(struct http_gate *g)
+{
+    if (!g->body_timeout_ms || http_frame_stream_at_request(&g->fs))
+        g->body_since_ms = 0;
+    else if (!g->body_since_ms)
+        g->body_since_ms = mono_ms();
+}
+
 /* Read straight into libmicrohttpd's buffer and keep what the scan vouches for; a tail
  * that is not (yet) vouched is held back (http_gate.h). One recv per read, as without
  * the gate; the held path only for elements split across reads or refused. */
@@ -161,6 +191,7 @@ static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
     ssize_t last = -1;
     int err = EAGAIN;
     bool drained = false;
+    body_deadline(g);
     while (filled < len) {
         if (g->allowed) {
             filled += give_held(g, buf + filled, len - filled);
@@ -197,6 +228,7 @@ static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
         filled += used;
         drained = (size_t)n < take;
     }
+    body_clock(g);
     if (g->bad == HTTP_GATE_EOF && filled)
         shutdown(fd, SHUT_RD);   /* wakes libmicrohttpd: its next read gets the end of file */
     return result(filled, last, err);
@@ -205,6 +237,10 @@ static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
 void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool answered)
 {
     g->done++;
+    /* a pipelined request whose head came in with this one's bytes: libmicrohttpd reads
+     * its body only from now on (this one may have waited on the master for long) */
+    if (g->body_since_ms)
+        g->body_since_ms = mono_ms();
     if (g->bad == HTTP_GATE_EOF && g->bad_in_request && g->done == g->bad_req && answered)
         g->verdict_due = false;   /* answered early (before its body): that answer stands */
     if (g->bad != HTTP_GATE_PENDING)

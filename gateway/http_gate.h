@@ -23,6 +23,12 @@
  * http_gate_request_done. The owner answers the verdict when libmicrohttpd closes the
  * connection (http_gate_answer_due), on its own reference to the socket.
  *
+ * Slow bodies: body bytes trickling in (one every few seconds) keep libmicrohttpd's
+ * inactivity timeout from firing, so a request could hold its connection for hours. A
+ * request whose body is not whole body_timeout_ms after its head was read (or, pipelined,
+ * after the request before it completed) is refused (408, answered like any refusal) at
+ * the next read. A client that sends nothing at all is
+ * libmicrohttpd's inactivity timeout's.
  * Cost: no extra system call; a scan of each head, chunk line and trailer line; a copy
  * only of elements split across reads. A connection whose gate holds bytes is never
  * parked (they are not in the kernel any more).
@@ -36,6 +42,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http_frame.h"
 
@@ -60,6 +67,10 @@ struct http_gate {
                                  refused head, the number of the request before it */
     unsigned long done;       /* requests completed */
     struct http_frame_verdict verdict;
+    unsigned body_timeout_ms; /* a request's body must be whole this long after its head
+                                 was read (0 = no limit): else 408 (set after init) */
+    int64_t body_since_ms;    /* CLOCK_MONOTONIC ms the current request's head was read;
+                                 0 between requests */
 };
 
 /* A gate at the start of a connection's request stream (nothing read yet). */

@@ -246,6 +246,8 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
         c->idle = false;
         c->mfd = mfd;
         http_gate_init(&c->gate, &p->cfg.frame);
+        c->gate.body_timeout_ms = p->cfg.idle_timeout_s > 4000000u ? 4000000000u
+                                                                   : p->cfg.idle_timeout_s * 1000u;
         c->gated = http_gate_register(mfd, &c->gate);
     }
     *ctx = c;

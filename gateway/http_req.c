@@ -129,7 +129,8 @@ static enum MHD_Result send_ctx_response(struct gw_req *r)
     if (r->must_close)
         MHD_add_response_header(resp, "Connection", "close");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!route_resp_has_header(rs, "Cache-Control"))   /* assets: no-cache + ETag */
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (size_t i = 0; i < rs->nheaders; i++)
         MHD_add_response_header(resp, rs->headers[i].key, rs->headers[i].value);
     add_cors(r, resp);
@@ -185,7 +186,8 @@ static enum MHD_Result send_stream_response(struct gw_req *r)
     MHD_add_response_header(resp, "Content-Type", rs->content_type ? rs->content_type
                                                                    : "text/event-stream");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!route_resp_has_header(rs, "Cache-Control"))   /* a handler's own wins */
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (size_t i = 0; i < rs->nheaders; i++)
         MHD_add_response_header(resp, rs->headers[i].key, rs->headers[i].value);
     add_cors(r, resp);

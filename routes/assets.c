@@ -59,6 +59,7 @@ static enum route_rc send_asset(struct route_ctx *c, const struct asset_file *a)
     route_header(c, "X-Content-Type-Options", "nosniff");
     route_header(c, "Content-Security-Policy", ASSET_CSP);
     route_header(c, "Referrer-Policy", "no-referrer");
+    route_header(c, "X-Frame-Options", "DENY");   /* frame-ancestors for old browsers */
     if (c->req.if_none_match && taskcfg_if_none_match(c->req.if_none_match, etag))
         return route_text(c, 304, NULL, "", 0);
     return route_text(c, 200, a->content_type, (const char *)a->start, asset_len(a));
@@ -77,6 +78,7 @@ enum route_rc h_docs(struct route_ctx *c)
 {
     if (!assets_swagger_ui) {
         route_header(c, "Content-Security-Policy", ASSET_CSP);
+        route_header(c, "X-Content-Type-Options", "nosniff");
         return route_text(c, 200, "text/html; charset=utf-8", DOCS_MISSING,
                           sizeof(DOCS_MISSING) - 1);
     }

@@ -480,6 +480,18 @@ static int parse_json_task(struct route_ctx *c, struct task_body *tb)
     return DM_OK;
 }
 
+/* A text body (task YAML, worker or master TOML) is handled as a C string: a NUL byte
+ * cut it silently (what followed was neither checked nor sent on). Refused instead. */
+static int body_no_nul(struct route_ctx *c, int status, const char *what)
+{
+    const char *nul = memchr(c->req.body, '\0', c->req.body_len);
+    if (!nul)
+        return DM_OK;
+    route_problem(c, status, "invalid %s: a NUL byte at offset %zu (text cannot hold one)", what,
+                  (size_t)(nul - c->req.body));
+    return status == 422 ? DM_E_UNPROCESSABLE : DM_E_INVAL;
+}
+
 int task_body_parse(struct route_ctx *c, struct task_body *tb)
 {
     int rc;
@@ -489,7 +501,8 @@ int task_body_parse(struct route_ctx *c, struct task_body *tb)
         return DM_E_INVAL;
     }
     if (is_yaml_type(c)) {
-        rc = parse_yaml_cfg(c, tb, c->req.body, strlen(c->req.body));
+        rc = body_no_nul(c, 422, "task YAML");
+        rc = rc ? rc : parse_yaml_cfg(c, tb, c->req.body, c->req.body_len);
     } else if (is_json_type(c)) {
         rc = parse_json_task(c, tb);
     } else {
@@ -521,6 +534,8 @@ int body_config_text(struct route_ctx *c, const char **out, json_t **hold)
     *out = NULL;
     *hold = NULL;
     if (route_content_is(c, "text/plain") || route_content_is(c, "application/toml")) {
+        if (body_no_nul(c, 400, "config text") != DM_OK)
+            return DM_E_INVAL;
         *out = c->req.body;
     } else {
         json_t *obj = NULL;

@@ -22,9 +22,12 @@ static const struct code_map CODE_MAP[] = {
      * router / column mapping, binlog event filter */
     {26003, 26004, 422}, {26006, 26006, 422}, {36030, 36030, 422},
     /* relay control (update-relay / migrate-relay): relay or subtask stage 409, a worker
-     * config or binlog name the worker refuses 422 */
+     * config or relay binlog file name the worker refuses (migrate-relay, purge-relay) 422 */
     {40053, 40053, 409}, {40057, 40058, 409}, {40059, 40059, 422}, {40003, 40003, 422},
     {30004, 30004, 422},
+    /* a master config (PUT /api/v1/master/config) DM cannot parse or verify: deploy map,
+     * flags, unknown item, TOML, timeout (38015, writing the file, stays 500) */
+    {38009, 38014, 422},
 };
 
 struct text_map {

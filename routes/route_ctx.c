@@ -102,6 +102,14 @@ void route_header(struct route_ctx *c, const char *key, const char *value)
     c->resp.nheaders++;
 }
 
+bool route_resp_has_header(const struct route_resp *r, const char *key)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].key, key) == 0)
+            return true;
+    return false;
+}
+
 void route_audit_task(struct route_ctx *c, const char *task)
 {
     if (!task || c->resp.audit_task)
@@ -136,6 +144,7 @@ static const char *title_for(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
@@ -163,11 +172,11 @@ int route_problem_json(struct dm_buf *b, int status, const char *instance,
                            type_for_status(status));
     rc = rc ? rc : dm_buf_add_json_str(b, title_for(status));
     rc = rc ? rc : dm_buf_printf(b, ",\"status\":%d,\"detail\":", status);
-    rc = rc ? rc : dm_buf_add_json_str(b, detail);
+    rc = rc ? rc : dm_buf_add_json_str_html(b, detail);
     rc = rc ? rc : dm_buf_adds(b, ",\"instance\":");
-    rc = rc ? rc : dm_buf_add_json_str(b, instance ? instance : "");
+    rc = rc ? rc : dm_buf_add_json_str_html(b, instance ? instance : "");
     rc = rc ? rc : dm_buf_adds(b, ",\"result\":false,\"msg\":");
-    rc = rc ? rc : dm_buf_add_json_str(b, detail);
+    rc = rc ? rc : dm_buf_add_json_str_html(b, detail);
     rc = rc ? rc : dm_buf_adds(b, ",\"requestId\":");
     rc = rc ? rc : dm_buf_add_json_str(b, request_id ? request_id : "");
     rc = rc ? rc : dm_buf_addc(b, '}');
@@ -199,6 +208,7 @@ static const char *type_for_status(int status)
     case 403: return "insufficient-scope";
     case 404: return "not-found";
     case 405: return "method-not-allowed";
+    case 408: return "request-timeout";
     case 409: return "conflict";
     case 412: return "precondition-failed";
     case 413: return "payload-too-large";

@@ -145,6 +145,9 @@ bool route_content_is(const struct route_ctx *c, const char *type);
 
 /* Response helpers (all return ROUTE_DONE). A response header is copied. */
 void route_header(struct route_ctx *c, const char *key, const char *value);
+/* Did the handler set header `key` (case-insensitive)? The transport's defaults (the
+ * Cache-Control: no-store of API answers) yield to a handler's own. */
+bool route_resp_has_header(const struct route_resp *r, const char *key);
 enum route_rc route_json(struct route_ctx *c, int status, const char *json);
 enum route_rc route_text(struct route_ctx *c, int status, const char *ctype, const char *body,
                          size_t len);

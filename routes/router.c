@@ -173,6 +173,9 @@ int router_match(const struct route *table, size_t n, const char *method, const 
     struct seg segs[ROUTER_MAX_SEGMENTS], tsegs[ROUTER_MAX_SEGMENTS];
     size_t ns = 0, nt = 0;
     bool path_known = false;
+    /* HEAD is GET without the body, which libmicrohttpd leaves out (RFC 9110 9.3.2: a
+     * server MUST support HEAD where it supports GET; monitors probe with it). */
+    bool head = strcmp(method, "HEAD") == 0;
     memset(m, 0, sizeof(*m));
     int rc = split(path, segs, &ns);
     if (rc != DM_OK)
@@ -185,8 +188,11 @@ int router_match(const struct route *table, size_t n, const char *method, const 
         if (!shape_matches(tsegs, nt, segs, ns))
             continue;
         path_known = true;
+        bool get = strcmp(table[i].method, "GET") == 0;
         allow_add(m, table[i].method);
-        if (strcmp(table[i].method, method) != 0)
+        if (get)
+            allow_add(m, "HEAD");
+        if (strcmp(table[i].method, method) != 0 && !(head && get))
             continue;
         rc = capture(tsegs, nt, segs, m);
         if (rc != DM_OK)

@@ -341,6 +341,13 @@ function newTaskView() {
 
 const VIEWS = { '#/tasks': tasksView, '#/new': newTaskView, '#/workers': workersView, '#/ddl-locks': ddlLocksView };
 
+// The task name in a #/tasks/<name> hash; a hash that is not valid percent-encoding (a
+// hand-edited or truncated link) is taken as it is instead of throwing URIError, which
+// left the page blank.
+function hashName(part) {
+  try { return decodeURIComponent(part); } catch { return part; }
+}
+
 function route() {
   for (const f of cleanup.splice(0)) f();
   const signedIn = !!token();
@@ -357,7 +364,7 @@ function route() {
     if (a.getAttribute('href') === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   const m = h.match(/^#\/tasks\/(.+)$/);
-  if (m) return taskView(decodeURIComponent(m[1]));
+  if (m) return taskView(hashName(m[1]));
   return (VIEWS[h] || tasksView)(cleanup);
 }
 

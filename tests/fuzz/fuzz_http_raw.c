@@ -108,11 +108,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         atexit(stop_gateway);
     }
+    /* HEAD is served (GET without the body), and a bodiless answer cannot be framed from
+     * the bytes alone (raw_http.h reads by Content-Length): the method is spelled HEAX
+     * here, an unknown method answered with a body. HEAD itself: test_http_framing. */
+    uint8_t *in = malloc(size ? size : 1);
+    if (!in)
+        abort();
+    memcpy(in, data, size);
+    for (size_t i = 0; i + 4 <= size; i++)
+        if (memcmp(in + i, "HEAD", 4) == 0)
+            in[i + 3] = 'X';
     for (enum position pos = POS_FIRST; pos <= POS_PIPELINED; pos++) {
         struct raw_result r;
-        exchange(pos, data, size, &r);
-        check(pos, data, size, &r);
+        exchange(pos, in, size, &r);
+        check(pos, in, size, &r);
         raw_result_free(&r);
     }
+    free(in);
     return 0;
 }

@@ -134,6 +134,33 @@ int raw_exchange_split(int port, const void *first, size_t flen, const void *req
     return 0;
 }
 
+int raw_exchange_trickle(int port, const void *head, size_t hlen, const void *drip, size_t dlen,
+                         int interval_ms, int timeout_ms, struct raw_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    int fd = connect_lo(port);
+    if (fd < 0)
+        return -1;
+    size_t cap = 0;
+    append(out, &cap, "", 0);
+    long long start = mono_ms(), end = start + timeout_ms;
+    send_all(fd, head, hlen);
+    while (!out->closed && !out->timed_out && out->len == 0) {
+        long long next = mono_ms() + interval_ms;
+        read_answers(fd, out, &cap, next < end ? next : end, 1);
+        if (out->timed_out && next < end && out->len == 0) {
+            out->timed_out = false;   /* only this interval passed: one more drip */
+            send_all(fd, drip, dlen);
+        }
+    }
+    if (!out->closed && !out->timed_out)
+        read_answers(fd, out, &cap, end, 0);   /* the rest of the answer, then EOF */
+    out->elapsed_ms = mono_ms() - start;
+    close(fd);
+    raw_parse(out);
+    return 0;
+}
+
 int raw_exchange(int port, const void *req, size_t len, bool half_close, int timeout_ms,
                  struct raw_result *out)
 {

@@ -32,6 +32,7 @@ struct raw_result {
     bool malformed;              /* bytes that are not well-framed responses */
     size_t parsed;               /* bytes of the well-framed responses (where parsing stopped) */
     const char *why;             /* static: what was malformed */
+    long long elapsed_ms;        /* raw_exchange_trickle: from the head to the end */
 };
 
 /* Connect to 127.0.0.1:port, send len bytes (a server that closes early is fine), then
@@ -47,6 +48,11 @@ int raw_exchange_after(int port, const void *first, size_t flen, const void *req
 int raw_exchange_split(int port, const void *first, size_t flen, const void *req, size_t len,
                        const void *rest, size_t rlen, bool half_close, int timeout_ms,
                        struct raw_result *out);
+/* A slow client: send head, then `drip` (dlen bytes) every interval_ms until the server
+ * answers or closes or timeout_ms passed; then read the rest until EOF or the timeout.
+ * out->elapsed_ms says when it ended. */
+int raw_exchange_trickle(int port, const void *head, size_t hlen, const void *drip, size_t dlen,
+                         int interval_ms, int timeout_ms, struct raw_result *out);
 /* Parse r->bytes/r->len into responses (raw_exchange does it). */
 void raw_parse(struct raw_result *r);
 void raw_result_free(struct raw_result *r);

@@ -67,6 +67,21 @@ START_TEST(json_escape_runs)
 }
 END_TEST
 
+/* the html variant (problem+json echoing request input) also escapes < > &; the plain
+ * one (dmctl's bytes) does not */
+START_TEST(json_escape_html)
+{
+    struct dm_buf b;
+    dm_buf_init(&b, 1024);
+    ck_assert_int_eq(dm_buf_add_json_str_html(&b, "<script>a&b\"</script>\xc3\xa9"), DM_OK);
+    ck_assert_str_eq(b.data, "\"\\u003cscript\\u003ea\\u0026b\\\"\\u003c/script\\u003e\xc3\xa9\"");
+    dm_buf_reset(&b);
+    ck_assert_int_eq(dm_buf_add_json_str(&b, "<a>&"), DM_OK);
+    ck_assert_str_eq(b.data, "\"<a>&\"");
+    dm_buf_free(&b);
+}
+END_TEST
+
 /* printf formats in place when the free capacity suffices, else grows; the bound holds in
  * both paths and the text stays NUL-terminated */
 START_TEST(printf_in_place_and_bounded)
@@ -115,6 +130,7 @@ int main(void)
     tcase_add_test(tc, bounded_append_is_error_not_truncation);
     tcase_add_test(tc, printf_and_json_escape);
     tcase_add_test(tc, json_escape_runs);
+    tcase_add_test(tc, json_escape_html);
     tcase_add_test(tc, printf_in_place_and_bounded);
     tcase_add_test(tc, error_table);
     suite_add_tcase(s, tc);

@@ -42,6 +42,8 @@ static const struct gcase cases[] = {
      "fail to check synchronization configuration with type: check was failed, please see "
      "detail\\n\\tdetail: {\\n\\t\\\"results\\\": []\\n}\", \"workers\": []}"},
     {"start_task_nofile", M "start-task nosuch.yaml", NULL, NULL, 1, NULL},
+    /* gwharden: protobuf-c ends a string at NUL, so the rest was cut silently */
+    {"start_task_nul", M "start-task task_nul.yaml", NULL, NULL, 1, NULL},
     {"start_task_usage", M "start-task", NULL, NULL, 1, NULL},
     {"pause_task", M "pause-task test", "OperateTask",
      "{\"op\":\"Pause\",\"name\":\"test\"," NOW_WORKERS "}", 0, NULL},

@@ -25,7 +25,7 @@ static const struct raw_case CASES[] = {
     {"OPTIONS * HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_OK, 0},
     {"GET http://a:1/x?y=1 HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_OK, 0},
     {"POST / HTTP/1.1\r\n" H "Content-Length: 3\r\n\r\nabc", 0, HTTP_FRAME_OK, 0},
-    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: Chunked \r\n\r\n3;a=b\r\nabc\r\n0\r\n\r\n", 0, HTTP_FRAME_OK, 0},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: \tChunked\r\n\r\n3;a=b\r\nabc\r\n0\r\n\r\n", 0, HTTP_FRAME_OK, 0},
     {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n", 0, HTTP_FRAME_OK, 0},
     {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3\r\nab", 0, HTTP_FRAME_OK, 0},
     /* incomplete: wait */
@@ -47,6 +47,13 @@ static const struct raw_case CASES[] = {
     {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
     {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3x\r\n", 0, HTTP_FRAME_BAD, 400},
     {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3\n", 0, HTTP_FRAME_BAD, 400},
+    /* libmicrohttpd reads these differently (gwharden): refused */
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: Chunked \r\n\r\n3;a=b\r\nabc\r\n0\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Content-Length: 3\t\r\n\r\nabc", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3 ;a\r\n", 0, HTTP_FRAME_BAD, 400},
+    {"POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\n\r\n3 \r\n", 0, HTTP_FRAME_BAD, 400},
+    {"GET / HTTP/1.1\r\n" H "Cookie: a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q;r;s;t;u;v;w;x;y;z;a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q;r;s;t;u;v;w;x;y;z;a;b;c;d;e;f;g;h;i;j;k;l\r\n\r\n", 0, HTTP_FRAME_BAD, 431},
+    {"GET / HTTP/1.1\r\n" H "Cookie: a=1; b=2\r\n\r\n", 0, HTTP_FRAME_OK, 0},
     {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
     {"GET / HTTP/1.1\r\n" H "X: a\r\n\tb\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
     {"GET / HTTP/1.1\r\n" H "X: a\x7f\r\n\r\n", 0, HTTP_FRAME_BAD, 400},
@@ -63,6 +70,13 @@ static const struct raw_case CASES[] = {
     {"GET / HTTP/1.2\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 505},
     {"GET / http/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
     {"GET ftp://a/ HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
+    /* an incomplete first line that cannot become a request line: no waiting (gwharden) */
+    {"\x16\x03\x01\x00\xa5\x01", 6, HTTP_FRAME_BAD, 400},
+    {"GE\x01", 0, HTTP_FRAME_BAD, 400},
+    {" GET", 0, HTTP_FRAME_BAD, 400},
+    {"GET", 0, HTTP_FRAME_MORE, 0},
+    {"GET /x", 0, HTTP_FRAME_MORE, 0},
+    {"GET\r", 0, HTTP_FRAME_MORE, 0},
     {"GET http://a HTTP/1.1\r\n" H "\r\n", 0, HTTP_FRAME_BAD, 400},
 };
 
@@ -94,6 +108,15 @@ START_TEST(limits_431_414)
     n = snprintf(big, sizeof(big), "GET /?a");
     for (int i = 0; i < 32; i++)
         n += snprintf(big + n, sizeof(big) - (size_t)n, "&a");
+    n += snprintf(big + n, sizeof(big) - (size_t)n, " HTTP/1.1\r\n" H "\r\n");
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 414);
+    /* a request line over the header limit is 414, whether its end arrived or not */
+    n = snprintf(big, sizeof(big), "GET /");
+    memset(big + n, 'a', 9500);
+    ck_assert_int_eq(http_frame_check_raw(big, (size_t)n + 9500, &LIM, &v), HTTP_FRAME_BAD);
+    ck_assert_int_eq(v.status, 414);
+    n += 9500;
     n += snprintf(big + n, sizeof(big) - (size_t)n, " HTTP/1.1\r\n" H "\r\n");
     ck_assert_int_eq(http_frame_check_raw(big, (size_t)n, &LIM, &v), HTTP_FRAME_BAD);
     ck_assert_int_eq(v.status, 414);

@@ -327,6 +327,41 @@ START_TEST(two_authorization_headers_400)
 }
 END_TEST
 
+/* Shapes the rules used to accept while libmicrohttpd reads them differently (gwharden):
+ * "chunked " (trailing whitespace: MHD then read the body until the connection closed, the
+ * request hung), "Content-Length: 16 " and "10 ;ext" / "10 " chunk lines (MHD's own HTML
+ * 400), Cookie headers that exhausted MHD's pool (500 bytes of "a;" pairs or one 8 KiB
+ * cookie: no answer, or an HTML 431 whose status line came twice). */
+START_TEST(regress_mhd_disagreements_refused)
+{
+    expect_refused(POST_ENC "Transfer-Encoding: chunked \r\n\r\n", BODY("0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\t\r\n\r\n", BODY("0\r\n\r\n"), 400);
+    const char *body = "{\"password\":\"x\"}";   /* 16 bytes */
+    expect_refused(POST_ENC "Content-Length: 16 \r\n\r\n", body, 16, 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("10 ;a=b\r\n{\"password\":\"x\"}\r\n0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("10 \r\n{\"password\":\"x\"}\r\n0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("10\t\r\n{\"password\":\"x\"}\r\n0\r\n\r\n"), 400);
+    static char req[20000];
+    int n = snprintf(req, sizeof(req), "GET /livez HTTP/1.1\r\nHost: a\r\nCookie: ");
+    for (int i = 0; i < 300; i++)
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "a;");
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n\r\n%s", PIPELINED);
+    expect_refused_raw(req, (size_t)n, 431);
+    n = snprintf(req, sizeof(req), "GET /livez HTTP/1.1\r\nHost: a\r\nCookie: a=");
+    memset(req + n, 'x', 8000);
+    n += 8000;
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n\r\n%s", PIPELINED);
+    expect_refused_raw(req, (size_t)n, 431);
+    /* a browser's few cookies still pass (the gateway ignores them) */
+    const char *ok = "GET /livez HTTP/1.1\r\nHost: a\r\nCookie: a=1; b=2; session=0123456789abcdef\r\n"
+                     "Connection: close\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, ok, strlen(ok), false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == 200, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 /* Shapes the access handler used to catch only partly on a follow-up (libmicrohttpd parsed
  * them first), now refused by the read gate in all three positions. */
 static void expect_followup_refused(const char *second, int status)
@@ -424,6 +459,130 @@ START_TEST(good_requests_still_served)
 }
 END_TEST
 
+/* Answers a browser may render (gwharden): the console and /docs pages carry one
+ * Cache-Control (no-cache + ETag: "no-store" used to be added too, so nothing was ever
+ * revalidated), nosniff, a CSP with frame-ancestors and X-Frame-Options; a problem that
+ * echoes the request target holds no markup characters. */
+START_TEST(regress_browser_headers)
+{
+    static const char *const pages[] = {"/console/", "/console/app.js", "/docs", "/docs/docs.js"};
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        char req[256], v[512];
+        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                         pages[i]);
+        struct raw_result r;
+        ck_assert_int_eq(raw_exchange(port, req, (size_t)n, false, WAIT_MS, &r), 0);
+        ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == 200, "%s", r.bytes);
+        const struct raw_resp *rp = &r.resp[0];
+        ck_assert(raw_header(rp, "Cache-Control", v, sizeof(v)));
+        ck_assert_str_eq(v, "no-cache");
+        const char *cc = strstr(rp->head, "Cache-Control:");
+        ck_assert_msg(cc && !strstr(cc + 1, "Cache-Control:"), "two Cache-Control: %s", pages[i]);
+        ck_assert(raw_header(rp, "X-Content-Type-Options", v, sizeof(v)));
+        ck_assert_str_eq(v, "nosniff");
+        ck_assert(raw_header(rp, "X-Frame-Options", v, sizeof(v)));
+        ck_assert_str_eq(v, "DENY");
+        ck_assert(raw_header(rp, "Content-Security-Policy", v, sizeof(v)));
+        ck_assert_ptr_nonnull(strstr(v, "frame-ancestors 'none'"));
+        ck_assert_ptr_nonnull(strstr(v, "script-src 'self'"));
+        raw_result_free(&r);
+    }
+    /* HEAD (was 405): the GET's headers without its body, the connection kept */
+    const char *head = "HEAD /livez HTTP/1.1\r\nHost: a\r\n\r\nGET /livez HTTP/1.1\r\nHost: a\r\n"
+                       "Connection: close\r\n\r\n";
+    struct raw_result h;
+    ck_assert_int_eq(raw_exchange(port, head, strlen(head), false, WAIT_MS, &h), 0);
+    ck_assert_msg(strncmp(h.bytes, "HTTP/1.1 200 ", 13) == 0, "%s", h.bytes);
+    const char *second = strstr(h.bytes + 1, "HTTP/1.1 ");
+    ck_assert_msg(second && strncmp(second, "HTTP/1.1 200 ", 13) == 0, "%s", h.bytes);
+    const char *body = strstr(h.bytes, "{\"status\":\"ok\"}");
+    ck_assert_msg(body && body > second && !strstr(body + 1, "{\"status\""), "%s", h.bytes);
+    raw_result_free(&h);
+    const char *xss = "GET /nope/<script>alert(1)</script>&x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, xss, strlen(xss), false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == 404, "%s", r.bytes);
+    ck_assert_ptr_nonnull(strstr(r.resp[0].body, "\\u003cscript\\u003e"));
+    ck_assert_ptr_null(memchr(r.resp[0].body, '<', r.resp[0].body_len));
+    ck_assert_ptr_null(memchr(r.resp[0].body, '&', r.resp[0].body_len));
+    raw_result_free(&r);
+}
+END_TEST
+
+/* Slow bodies (gwharden): a body trickling in a byte at a time kept libmicrohttpd's
+ * inactivity timeout from firing, so one request held its connection for as long as the
+ * client liked. Now the body must be whole within connection-timeout of its head: 408. */
+static struct gw_inproc *gw_slow;
+static struct scripted_master *sm_slow;
+static int port_slow;
+
+static void setup_slow(void)
+{
+    int mport = 0;
+    sm_slow = sm_start(&mport);
+    ck_assert_ptr_nonnull(sm_slow);
+    sm_set_delay(sm_slow, "RefreshWorkerTasks", 2600);   /* longer than the body timeout */
+    struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET, .max_body = 4096,
+                              .conn_timeout_s = 2, .park_after_s = 1};
+    gw_slow = gw_inproc_start(&c);
+    ck_assert_ptr_nonnull(gw_slow);
+    port_slow = gw_inproc_port(gw_slow);
+    if (!tok_write[0])
+        mint(tok_write, "dm:write");
+    if (!tok_admin[0])
+        mint(tok_admin, "dm:admin");
+}
+
+static void teardown_slow(void)
+{
+    gw_inproc_stop(gw_slow);
+    sm_stop(sm_slow);
+}
+
+static void expect_slow_refused(const char *framing, const char *drip)
+{
+    char head[4096];
+    int n = snprintf(head, sizeof(head), "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: a\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n%s\r\n",
+                     tok_write, framing);
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange_trickle(port_slow, head, (size_t)n, drip, strlen(drip), 300,
+                                          WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.closed && r.nresp == 1, "%s: %s", framing, r.bytes);
+    ck_assert_msg(r.resp[0].status == 408 && r.resp[0].conn_close, "%s: %s", framing, r.bytes);
+    ck_assert_msg(r.elapsed_ms >= 1500, "%s: refused after %lld ms", framing, r.elapsed_ms);
+    raw_result_free(&r);
+}
+
+START_TEST(regress_slow_body_408)
+{
+    expect_slow_refused("Content-Length: 1000\r\n", "x");
+    expect_slow_refused("Transfer-Encoding: chunked\r\n", "1\r\nx\r\n");
+    /* a body that arrives in time in slow pieces is served */
+    char req[4096];
+    int n = snprintf(req, sizeof(req), "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: a\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 16\r\nConnection: close\r\n\r\n{\"password\":", tok_write);
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange_split(port_slow, NULL, 0, req, (size_t)n, "\"x\"}", 4, false,
+                                        WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == 200, "%s", r.bytes);
+    raw_result_free(&r);
+    /* pipelined behind a request that waits on the master longer than the timeout: the
+     * second body's clock starts when libmicrohttpd gets to it, so no 408 */
+    n = snprintf(req, sizeof(req), "POST /api/v1/workers/refresh HTTP/1.1\r\nHost: a\r\n"
+                 "Authorization: Bearer %s\r\nContent-Length: 0\r\n\r\n"
+                 "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: a\r\n"
+                 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 16\r\nConnection: close\r\n\r\n{\"password\":", tok_admin, tok_write);
+    ck_assert_int_eq(raw_exchange_split(port_slow, NULL, 0, req, (size_t)n, "\"x\"}", 4, false,
+                                        WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 2, "%s", r.bytes);
+    ck_assert_msg(r.resp[0].status == 200 && r.resp[1].status == 200, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -447,7 +606,14 @@ int main(void)
     tcase_add_test(tc, keepalive_followups_checked);
     tcase_add_test(tc, good_requests_still_served);
     tcase_add_test(tc, split_followups);
+    tcase_add_test(tc, regress_mhd_disagreements_refused);
+    tcase_add_test(tc, regress_browser_headers);
     suite_add_tcase(s, tc);
+    TCase *slow = tcase_create("slow");
+    tcase_add_unchecked_fixture(slow, setup_slow, teardown_slow);
+    tcase_set_timeout(slow, 60);
+    tcase_add_test(slow, regress_slow_body_408);
+    suite_add_tcase(s, slow);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
     return rc;

@@ -136,12 +136,39 @@ START_TEST(task_in_place_same_as_jansson)
 }
 END_TEST
 
+/* gwharden: a YAML body with a NUL byte was cut there (strlen): the part after it was
+ * neither checked nor sent on, silently. Now a 422 that names the offset. */
+START_TEST(regress_yaml_body_nul_refused)
+{
+    static const char body[] = "name: t\x00\ntask-mode: [[[";
+    struct route_env env;
+    struct route_ctx c;
+    struct task_body tb;
+    memset(&env, 0, sizeof(env));
+    route_ctx_init(&c, &env);
+    char copy[sizeof(body)];
+    memcpy(copy, body, sizeof(body));
+    c.req.method = "POST";
+    c.req.path = "/api/v1/tasks";
+    c.req.request_id = "test";
+    c.req.content_type = "application/yaml";
+    c.req.body = copy;
+    c.req.body_len = sizeof(body) - 1;
+    ck_assert_int_ne(task_body_parse(&c, &tb), DM_OK);
+    ck_assert_int_eq(c.resp.status, 422);
+    ck_assert_ptr_nonnull(strstr(c.resp.body.data, "NUL byte at offset 7"));
+    task_body_free(&tb);
+    route_ctx_release(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("body");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, json_cost_budget);
     tcase_add_test(tc, task_in_place_same_as_jansson);
+    tcase_add_test(tc, regress_yaml_body_nul_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

@@ -79,6 +79,12 @@ START_TEST(test_regress_wrapped_codes_innermost_wins)
     ck_assert_int_eq(code, 26006);
     ck_assert_int_eq(dmreply_status_for_msg("[code=36030:class=dm-master] generate binlog event filter: x",
                                             &code), 422);
+    /* gwharden: a master config or a relay file name DM refuses is the request's fault */
+    ck_assert_int_eq(dmreply_status_for_msg("Failed to parse configure from file m.toml, detail: [code=38013:"
+                                            "class=dm-master] config toml transform: line 1", &code), 422);
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38015:class=dm-master] update config file", &code), 500);
+    ck_assert_int_eq(dmreply_status_for_msg("[code=30004:class=relay-unit] binlog filename ../x not valid",
+                                            &code), 422);
     /* plain codes and code-less texts unchanged */
     ck_assert_int_eq(dmreply_status_for_msg("[code=38018:class=dm-master] rate", &code), 429);
     ck_assert_int_eq(code, 38018);

@@ -45,7 +45,14 @@ START_TEST(not_found_and_method_not_allowed)
     ck_assert_int_eq(router_match(router_table, router_table_len, "GET", "/api/v2/tasks", &m), DM_E_NOT_FOUND);
     router_match_clear(&m);
     ck_assert_int_eq(router_match(router_table, router_table_len, "POST", "/api/v1/tasks/x", &m), DM_E_METHOD);
-    ck_assert_str_eq(m.allow, "GET, PUT, PATCH, DELETE");
+    ck_assert_str_eq(m.allow, "GET, HEAD, PUT, PATCH, DELETE");
+    router_match_clear(&m);
+    /* HEAD is served by the GET route (RFC 9110 9.3.2; it used to be 405) */
+    ck_assert_int_eq(router_match(router_table, router_table_len, "HEAD", "/api/v1/tasks/x", &m), DM_OK);
+    ck_assert_str_eq(m.route->operation_id, "getTask");
+    router_match_clear(&m);
+    ck_assert_int_eq(router_match(router_table, router_table_len, "HEAD", "/api/v1/tasks/x/pause", &m),
+                     DM_E_METHOD);
     router_match_clear(&m);
     /* encoded slash, NUL, bad escapes and empty segments never match a parameter */
     const char *bad[] = {"/api/v1/tasks/a%2Fb", "/api/v1/tasks/%00", "/api/v1/tasks/%zz",
