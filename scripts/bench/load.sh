@@ -122,6 +122,9 @@ for i in $(seq 1 "$RUNS"); do
   done
 done
 RSS_LOAD=$(awk '/VmHWM/{print $2}' "/proc/$WPID/status")
+# per round: myloader -e time / ours (the pair ran back to back), then their median
+RR=$(paste -d' ' <(tr ' ' '\n' <<<"${T[ours]}" | grep .) <(tr ' ' '\n' <<<"${T[myle]}" | grep .) |
+  awk '{printf "%.2f ", $2 / $1}')
 declare -A MT MC
 for v in ours myle nodefer myl; do MT[$v]=$(median <<<"${T[$v]}"); MC[$v]=$(median <<<"${C[$v]}"); done
 reset_target
@@ -142,6 +145,7 @@ for v in ours myle nodefer myl; do
   row "load|runs $v|${T[$v]}s|target CPU ${C[$v]}s"
 done
 row "load|Load unit vs myloader -e ($TH threads, $MB MB, $ROWS rows, target binlog on for both; medians of $RUNS)|$(mbs "${MT[ours]}") MB/s, $(rps "${MT[ours]}") rows/s|${MT[ours]}s|myloader -e $(mbs "${MT[myle]}") MB/s, $(rps "${MT[myle]}") rows/s (${MT[myle]}s)|$R|>= 1.2|$(verdict "$R" 1.2)"
+row "load|per round: myloader -e time / Load unit time|$RR|median $(median <<<"$RR")|||>= 1.2|$(verdict "$(median <<<"$RR")" 1.2)"
 row "load|target mariadbd CPU: Load unit vs myloader -e (medians)|${MC[ours]}s|s|${MC[myle]}s|$RC|-|-"
 row "load|Load unit vs itself with keys in the CREATE (DMGW_LOAD_DEFER_KEYS=0)|${MT[ours]}s|s|${MT[nodefer]}s (CPU ${MC[nodefer]}s)|$RN|-|-"
 row "load|Load unit vs myloader as it defaults (no target binlog)|$(mbs "${MT[ours]}") MB/s|${MT[ours]}s|myloader $(mbs "${MT[myl]}") MB/s (${MT[myl]}s, CPU ${MC[myl]}s)|$R0|-|-"
