@@ -41,7 +41,8 @@ static int split_items(const char *items, const char **close, struct dm_buf *str
         if (pins_keys(s, n))
             return 1;
         if (n > strlen(KEY_LINE) && strncmp(s, KEY_LINE, strlen(KEY_LINE)) == 0) {
-            if ((*moved && dm_buf_adds(adds, ", ")) || dm_buf_adds(adds, "ADD KEY IF NOT EXISTS ") ||
+            if ((*moved && dm_buf_adds(adds, ", ")) ||
+                dm_buf_adds(adds, "ADD KEY IF NOT EXISTS ") ||
                 dm_buf_add(adds, s + strlen(KEY_LINE) - 1, n - (strlen(KEY_LINE) - 1)))
                 return -1;
             (*moved)++;

@@ -164,10 +164,12 @@ static void dropping_mydumper(const char *path, const char *db, bool savepoints)
 {
     char body[1500];
     snprintf(body, sizeof body,
-             "OUT=; prev=; for a in \"$@\"; do [ \"$prev\" = --outputdir ] && OUT=$a; prev=$a; done\n"
+             "OUT=; prev=\n"
+             "for a in \"$@\"; do [ \"$prev\" = --outputdir ] && OUT=$a; prev=$a; done\n"
              "n=$#; skip=0\n"
              "for a in \"$@\"; do\n"
-             "  if [ $skip = 1 ]; then skip=0; elif [ %d = 1 ] && [ \"$a\" = --rows ]; then skip=1;\n"
+             "  if [ $skip = 1 ]; then skip=0\n"
+             "  elif [ %d = 1 ] && [ \"$a\" = --rows ]; then skip=1\n"
              "  else set -- \"$@\" \"$a\"; fi\n"
              "done\n"
              "shift $n\n"
@@ -212,7 +214,8 @@ static void expect_dropped_table_outcome(const char *task, const char *db)
     long long end;
     for (end = tu_now_ms() + 150000; tu_now_ms() < end; usleep(50000)) {
         unit = unit_now(task, &stage, msg, sizeof msg);
-        if ((unit == PB__UNIT_TYPE__Dump && stage == PB__STAGE__Paused && !strstr(msg, "no dump output")) ||
+        if ((unit == PB__UNIT_TYPE__Dump && stage == PB__STAGE__Paused &&
+             !strstr(msg, "no dump output")) ||
             (unit == PB__UNIT_TYPE__Load && stage == PB__STAGE__Finished))
             break;
     }
