@@ -146,6 +146,7 @@ struct tables {
     size_t n, cap;
     char *db;                  /* the one database they all belong to, NULL when several */
     bool several_dbs;
+    bool non_innodb;           /* a kept base table is not InnoDB (MyISAM, ...) */
 };
 
 static void tables_free(struct tables *t)
@@ -210,7 +211,8 @@ static int list_tables(const struct worker_dump_params *p, struct tables *t,
     int rc = DM_E_DB;
     if (!m)
         return DM_E_DB;
-    if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+    if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE = 'BASE TABLE' AND "
+                       "IFNULL(ENGINE, '') <> 'InnoDB' FROM information_schema.TABLES "
                        "ORDER BY TABLE_SCHEMA, TABLE_NAME") ||
         !(res = mysql_store_result(m))) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
@@ -220,8 +222,10 @@ static int list_tables(const struct worker_dump_params *p, struct tables *t,
     }
     rc = DM_OK;
     while (!rc && (row = mysql_fetch_row(res)))
-        if (row[0] && row[1] && worker_rules_bwl_allow(p->rules, row[0], row[1]))
+        if (row[0] && row[1] && worker_rules_bwl_allow(p->rules, row[0], row[1])) {
             rc = tables_add(t, row[0], row[1]);
+            t->non_innodb = t->non_innodb || (row[2] && strcmp(row[2], "1") == 0);
+        }
     if (!rc && t->n == 0) {
         derr(e, "no table of the source matches the black-white-list");
         rc = DM_E_INVAL;
@@ -378,13 +382,16 @@ static void tail_text(const struct tail *t, char *out, size_t max)
     out[o] = '\0';
 }
 
-static pid_t spawn(const char *exe, char **argv, int errfd)
+/* The child runs in process group pgid (0: its own). */
+static pid_t spawn(const char *exe, char **argv, int errfd, pid_t pgid)
 {
     pid_t pid = fork();
+    if (pid > 0)
+        setpgid(pid, pgid);   /* both sides: whichever runs first */
     if (pid != 0)
         return pid;
     sigset_t none;
-    setpgid(0, 0);
+    setpgid(0, pgid);
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a kill -9 of the worker takes mydumper along */
     sigemptyset(&none);                 /* the worker blocks SIGTERM/SIGINT, ignores SIGPIPE */
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -425,17 +432,78 @@ static int64_t stall_ms(void)
     return v && atoll(v) > 0 ? atoll(v) : STALL_MS;
 }
 
-/* Read the child's stderr until it exits; kill it on cancel or when its output stopped
- * growing for stall_ms() (*stalled). *status = wait status. */
-static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir, struct tail *t,
-                      int *status, bool *stalled)
+/* ---- several databases: one mydumper per database, one snapshot ----
+ * mydumper 0.10.1 has no way to dump tables of several databases without its racy
+ * per-database listing (--tables-list never signals its main thread). So each database gets
+ * its own mydumper (--database: one listing job, no race) with --no-locks, all started
+ * while this connection holds FLUSH TABLES WITH READ LOCK: no write can land between their
+ * snapshots, and every one records the same binlog position. The lock is released once
+ * every child has started its snapshot transactions (a file other than metadata.partial in
+ * its directory: written only after all its threads have started them) or ended; with a
+ * non-InnoDB table it is held until the children end, as mydumper itself does. The
+ * children write into <dir>/.part<i> and their files move into <dir> after they all
+ * succeeded with equal positions. */
+
+struct child {
+    pid_t pid;
+    int status;
+    bool done;
+    char *dir;                 /* its output directory */
+};
+
+static bool part_started(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    bool any = false;
+    if (!d)
+        return false;
+    while (!any && (de = readdir(d)))
+        any = de->d_name[0] != '.' && strcmp(de->d_name, "metadata.partial") != 0;
+    closedir(d);
+    return any;
+}
+
+/* FLUSH TABLES WITH READ LOCK held for the children's snapshots (NULL: none). */
+struct snap_lock {
+    MYSQL *m;
+    bool hold_to_end;          /* non-InnoDB tables: released when the children end */
+};
+
+static void snap_unlock(struct snap_lock *l)
+{
+    if (!l || !l->m)
+        return;
+    mysql_query(l->m, "UNLOCK TABLES");
+    mysql_close(l->m);
+    l->m = NULL;
+    dm_log_kv(DM_LOG_INFO, "dump snapshots started, source unlocked", NULL);
+}
+
+static void snap_maybe_unlock(struct snap_lock *l, const struct child *c, size_t n)
+{
+    if (!l || !l->m || l->hold_to_end)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (!c[i].done && !part_started(c[i].dir))
+            return;
+    snap_unlock(l);
+}
+
+/* Read the children's stderr until they all exit; kill them (process group pgid) on cancel
+ * or when their output stopped growing for stall_ms() (*stalled). *status = the first
+ * failed child's wait status, else 0. */
+static void supervise(struct worker_dump *d, pid_t pgid, struct child *c, size_t nc, int fd,
+                      struct snap_lock *lock, struct tail *t, int *status, bool *stalled)
 {
     int64_t term_at = 0, checked_at = mono_ms(), grew_at = mono_ms(), limit = stall_ms();
     long long bytes = -1;
     char buf[4096];
     bool eof = false;
+    size_t left = nc;
     *stalled = false;
-    for (;;) {
+    *status = 0;
+    while (left > 0) {
         struct pollfd pfd = { fd, POLLIN, 0 };
         bool cancel;
         if (!eof && poll(&pfd, 1, 200) > 0) {
@@ -447,13 +515,22 @@ static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir,
         } else if (eof) {
             usleep(50000);
         }
-        if (waitpid(pid, status, WNOHANG) == pid)
-            break;
+        for (size_t i = 0; i < nc; i++) {
+            if (c[i].done || waitpid(c[i].pid, &c[i].status, WNOHANG) != c[i].pid)
+                continue;
+            c[i].done = true;
+            left--;
+            if (*status == 0 && c[i].status != 0)
+                *status = c[i].status;
+        }
+        snap_maybe_unlock(lock, c, nc);
         pthread_mutex_lock(&d->mu);
-        cancel = d->canceled;
+        cancel = d->canceled || (*status != 0 && left > 0);   /* one failed: stop the rest */
         pthread_mutex_unlock(&d->mu);
         if (mono_ms() - checked_at >= 1000) {
-            long long now_bytes = dir_bytes(dir);
+            long long now_bytes = 0;
+            for (size_t i = 0; i < nc; i++)
+                now_bytes += dir_bytes(c[i].dir);
             checked_at = mono_ms();
             if (now_bytes != bytes) {
                 bytes = now_bytes;
@@ -464,13 +541,14 @@ static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir,
             }
         }
         cancel = cancel || *stalled;
-        if (cancel && !term_at) {
-            kill(-pid, SIGTERM);
+        if (cancel && left > 0 && !term_at) {
+            kill(-pgid, SIGTERM);
             term_at = mono_ms();
-        } else if (cancel && mono_ms() - term_at > KILL_GRACE_MS) {
-            kill(-pid, SIGKILL);
+        } else if (cancel && left > 0 && mono_ms() - term_at > KILL_GRACE_MS) {
+            kill(-pgid, SIGKILL);
         }
     }
+    snap_unlock(lock);
     while (!eof) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n <= 0)
@@ -479,9 +557,15 @@ static void supervise(struct worker_dump *d, pid_t pid, int fd, const char *dir,
     }
 }
 
+/* What one mydumper run dumps: into outdir, the tables of regex, --database db when db. */
+struct run_spec {
+    const char *outdir, *db, *regex;
+    bool no_locks;
+};
+
 static int build_args(const struct worker_dump_params *p, const char *exe, const char *cnf,
-                      char *extra, const struct tables *t, char *regex, char **argv,
-                      char nums[3][32], bool *has_tables, struct worker_terr *e)
+                      char *extra, const struct run_spec *rs, char **argv, char nums[3][32],
+                      bool *has_tables, struct worker_terr *e)
 {
     const struct worker_subtask_cfg *c = p->cfg;
     size_t n = 0;
@@ -496,7 +580,7 @@ static int build_args(const struct worker_dump_params *p, const char *exe, const
     argv[n++] = "--user";
     argv[n++] = (char *)p->src->user;
     argv[n++] = "--outputdir";
-    argv[n++] = (char *)p->dir;
+    argv[n++] = (char *)rs->outdir;
     argv[n++] = "--verbose";
     argv[n++] = "2";
     argv[n++] = "--threads";
@@ -507,37 +591,213 @@ static int build_args(const struct worker_dump_params *p, const char *exe, const
         snprintf(nums[2], 32, "%lld", (long long)c->chunk_filesize);
         argv[n++] = nums[2];
     }
+    if (rs->no_locks)
+        argv[n++] = "--no-locks";   /* our FLUSH TABLES WITH READ LOCK covers the snapshot */
     /* skip-tz-utc is not passed on: the dump is taken in UTC because the Load unit (like
      * the Sync unit) writes TIMESTAMPs as UTC instants (docs/worker.md) */
     if (split_extra(extra, argv, &n, MAX_ARGS - 6, has_tables)) {
         derr(e, "extra-args has too many arguments");
         return DM_E_INVAL;
     }
-    if (!*has_tables && t->db) {
+    if (!*has_tables && rs->db) {
         /* one database: -B, so 0.10.1 queues one database job (no listing race) */
         argv[n++] = "--database";
-        argv[n++] = t->db;
+        argv[n++] = (char *)rs->db;
     }
     if (!*has_tables) {
         argv[n++] = "--regex";
-        argv[n++] = regex;
+        argv[n++] = (char *)rs->regex;
     }
     argv[n] = NULL;
     return DM_OK;
 }
 
+/* One child per database of t (names sorted by database); c[] gets their pids and dirs. */
+static int spawn_parts(struct worker_dump *d, const struct worker_dump_params *p,
+                       const char *exe, const char *cnf, const struct tables *t,
+                       struct child *c, size_t *nc, int errfd, pid_t *pgid,
+                       struct worker_terr *e)
+{
+    char nums[3][32], *argv[MAX_ARGS], db[256];
+    int rc = DM_OK;
+    bool has_tables;
+    for (size_t i = 0; !rc && i < t->n;) {
+        size_t j = i, dl = strcspn(t->names[i], ".");
+        char *regex = NULL, *extra = strdup(p->cfg->extra_args ? p->cfg->extra_args : "");
+        struct run_spec rs = { NULL, db, NULL, true };
+        snprintf(db, sizeof db, "%.*s", (int)dl, t->names[i]);
+        while (j < t->n && strncmp(t->names[j], t->names[i], dl + 1) == 0)
+            j++;
+        rc = !extra || asprintf(&c[*nc].dir, "%s/.part%zu", p->dir, *nc) < 0 ? DM_E_NOMEM
+             : worker_dump_tables_regex((const char *const *)t->names + i, j - i, &regex);
+        if (!rc && dm_mkdir_p(c[*nc].dir, 0755)) {
+            derr(e, "cannot create %s: %s", c[*nc].dir, strerror(errno));
+            rc = DM_E_IO;
+        }
+        rs.outdir = c[*nc].dir;
+        rs.regex = regex;
+        if (!rc)
+            rc = build_args(p, exe, cnf, extra, &rs, argv, nums, &has_tables, e);
+        if (!rc) {
+            pthread_mutex_lock(&d->mu);
+            c[*nc].pid = d->canceled ? -2 : spawn(exe, argv, errfd, *pgid);
+            if (c[*nc].pid > 0 && !*pgid)
+                d->pid = *pgid = c[*nc].pid;
+            pthread_mutex_unlock(&d->mu);
+            if (c[*nc].pid == -2) {
+                derr(e, "dump canceled");
+                rc = DM_E_CANCELLED;
+            } else if (c[*nc].pid < 0) {
+                derr(e, "fork: %s", strerror(errno));
+                rc = DM_E_IO;
+            } else {
+                (*nc)++;
+            }
+        }
+        free(regex);
+        free(extra);
+        i = j;
+    }
+    return rc;
+}
+
+/* The children all exited 0: equal positions, their files moved into p->dir. */
+static int merge_parts(const struct worker_dump_params *p, const struct child *c, size_t nc,
+                       struct worker_terr *e)
+{
+    struct worker_dump_pos first, pos;
+    char err[600], from[4096], to[4096];
+    for (size_t i = 0; i < nc; i++) {
+        if (worker_dump_read_metadata(c[i].dir, i ? &pos : &first, err, sizeof err)) {
+            derr(e, "%s", err);
+            return DM_E_INTERNAL;
+        }
+        if (i && (strcmp(pos.file, first.file) != 0 || pos.pos != first.pos ||
+                  strcmp(pos.gtid, first.gtid) != 0)) {
+            derr(e, "the per-database dumps recorded different positions ((%s, %llu) and "
+                    "(%s, %llu)): dumping again", first.file, (unsigned long long)first.pos,
+                 pos.file, (unsigned long long)pos.pos);
+            e->transient = true;
+            return DM_E_INTERNAL;
+        }
+    }
+    for (size_t i = 0; i < nc; i++) {
+        DIR *d = opendir(c[i].dir);
+        struct dirent *de;
+        int rc = d ? DM_OK : DM_E_IO;
+        while (!rc && (de = readdir(d))) {
+            if (de->d_name[0] == '.' || (i > 0 && strcmp(de->d_name, "metadata") == 0))
+                continue;
+            snprintf(from, sizeof from, "%s/%s", c[i].dir, de->d_name);
+            snprintf(to, sizeof to, "%s/%s", p->dir, de->d_name);
+            if (rename(from, to) != 0)
+                rc = DM_E_IO;
+        }
+        if (d)
+            closedir(d);
+        if (rc) {
+            derr(e, "move the dump of %s into %s: %s", c[i].dir, p->dir, strerror(errno));
+            return rc;
+        }
+        nftw(c[i].dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    return DM_OK;
+}
+
+/* FLUSH TABLES WITH READ LOCK on a connection of our own, for spawn_parts. */
+static int snap_lock_take(const struct worker_dump_params *p, const struct tables *t,
+                          struct snap_lock *l, struct worker_terr *e)
+{
+    l->hold_to_end = t->non_innodb;
+    if (!(l->m = src_connect(p, e)))
+        return DM_E_DB;
+    if (mysql_query(l->m, "FLUSH TABLES WITH READ LOCK")) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: FLUSH TABLES WITH READ LOCK on the source: %s",
+                        mysql_error(l->m));
+        e->transient = mysql_errno(l->m) >= 2000;
+        mysql_close(l->m);
+        l->m = NULL;
+        return DM_E_DB;
+    }
+    return DM_OK;
+}
+
+/* Spawn (one child, or one per database under the lock), supervise, and for several: merge.
+ * *status / *stalled as supervise. */
+static int run_children(struct worker_dump *d, const struct worker_dump_params *p,
+                        const char *exe, const char *cnf, char *extra, const struct tables *t,
+                        const char *regex, struct tail *tl, int *status, bool *stalled,
+                        bool *user_tables, struct worker_terr *e)
+{
+    char nums[3][32], *argv[MAX_ARGS];
+    struct run_spec rs = { p->dir, t->db, regex, false };
+    struct snap_lock lock = { NULL, false };
+    struct child *c = calloc(t->n ? t->n : 1, sizeof *c);
+    size_t nc = 0;
+    pid_t pgid = 0;
+    int pipefd[2] = { -1, -1 }, rc = DM_OK;
+    if (!c)
+        return DM_E_NOMEM;
+    if ((rc = build_args(p, exe, cnf, extra, &rs, argv, nums, user_tables, e)))
+        goto out;
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        derr(e, "pipe: %s", strerror(errno));
+        rc = DM_E_IO;
+        goto out;
+    }
+    if (!*user_tables && t->several_dbs && !(rc = snap_lock_take(p, t, &lock, e))) {
+        rc = spawn_parts(d, p, exe, cnf, t, c, &nc, pipefd[1], &pgid, e);
+    } else if (!rc) {
+        pthread_mutex_lock(&d->mu);
+        c[0].pid = d->canceled ? -2 : spawn(exe, argv, pipefd[1], 0);
+        if (c[0].pid > 0)
+            d->pid = pgid = c[0].pid;
+        pthread_mutex_unlock(&d->mu);
+        rc = c[0].pid == -2 ? DM_E_CANCELLED : c[0].pid < 0 ? DM_E_IO : DM_OK;
+        if (rc)
+            derr(e, rc == DM_E_IO ? "fork failed" : "dump canceled");
+        nc = !rc;
+        c[0].dir = rc ? NULL : strdup(p->dir);
+        if (!rc && !c[0].dir)
+            rc = DM_E_NOMEM;
+    }
+    close(pipefd[1]);
+    pipefd[1] = -1;
+    if (rc && nc)
+        kill(-pgid, SIGTERM);   /* a later database could not start: stop the others */
+    if (nc) {
+        dm_log_kv(DM_LOG_INFO, "dump started", "mydumper", exe, "dir", p->dir, NULL);
+        supervise(d, pgid, c, nc, pipefd[0], &lock, tl, status, stalled);
+    }
+    snap_unlock(&lock);
+    pthread_mutex_lock(&d->mu);
+    d->pid = 0;
+    pthread_mutex_unlock(&d->mu);
+    if (!rc && nc > 1 && *status == 0 && !*stalled)
+        rc = merge_parts(p, c, nc, e);
+out:
+    if (pipefd[0] >= 0)
+        close(pipefd[0]);
+    if (pipefd[1] >= 0)
+        close(pipefd[1]);
+    for (size_t i = 0; i < (nc ? nc : 1); i++)
+        free(c[i].dir);
+    free(c);
+    return rc;
+}
+
 int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
                     struct worker_terr *e)
 {
-    char exe[4096], err[600] = "", nums[3][32], *argv[MAX_ARGS], *cnf_path = NULL;
+    char exe[4096], err[600] = "", *cnf_path = NULL;
     char *cnf_arg = NULL, *extra = strdup(p->cfg->extra_args ? p->cfg->extra_args : "");
     char *regex = NULL, msg[900];
     struct tail *t = calloc(1, sizeof *t);
     struct tables tl = { 0 };
     struct worker_dump_pos pos;
-    int pipefd[2] = { -1, -1 }, status = 0, rc = DM_E_NOMEM;
-    bool stalled = false, user_tables = false;
-    pid_t pid;
+    int status = 0, rc = DM_E_NOMEM;
+    bool stalled = false, user_tables = false, canceled;
     if (!extra || !t)
         goto out;
     if ((rc = worker_dump_resolve(p->cfg->mydumper_path, exe, sizeof exe, err, sizeof err))) {
@@ -561,37 +821,13 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_IO;
         goto out;
     }
-    if ((rc = build_args(p, exe, cnf_arg, extra, &tl, regex, argv, nums, &user_tables, e)))
-        goto out;
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
-        derr(e, "pipe: %s", strerror(errno));
-        rc = DM_E_IO;
-        goto out;
-    }
+    rc = run_children(d, p, exe, cnf_arg, extra, &tl, regex, t, &status, &stalled,
+                      &user_tables, e);
     pthread_mutex_lock(&d->mu);
-    pid = d->canceled ? -2 : spawn(exe, argv, pipefd[1]);
-    if (pid > 0)
-        d->pid = pid;
+    canceled = d->canceled;
     pthread_mutex_unlock(&d->mu);
-    close(pipefd[1]);
-    pipefd[1] = -1;
-    if (pid == -2) {
+    if (canceled) {
         rc = DM_E_CANCELLED;
-        derr(e, "dump canceled");
-        goto out;
-    }
-    if (pid < 0) {
-        derr(e, "fork: %s", strerror(errno));
-        rc = DM_E_IO;
-        goto out;
-    }
-    dm_log_kv(DM_LOG_INFO, "dump started", "mydumper", exe, "dir", p->dir, NULL);
-    supervise(d, pid, pipefd[0], p->dir, t, &status, &stalled);
-    pthread_mutex_lock(&d->mu);
-    d->pid = 0;
-    rc = d->canceled ? DM_E_CANCELLED : DM_OK;
-    pthread_mutex_unlock(&d->mu);
-    if (rc) {
         derr(e, "dump canceled (mydumper killed)");
         goto out;
     }
@@ -603,7 +839,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_TIMEOUT;
         goto out;
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (status != 0) {
         if (WIFEXITED(status))
             derr(e, "exit status %d: %s", WEXITSTATUS(status), msg);
         else
@@ -611,6 +847,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_INTERNAL;
         goto out;
     }
+    if (rc)
+        goto out;
     if (worker_dump_read_metadata(p->dir, &pos, err, sizeof err)) {
         derr(e, "%s (mydumper said: %s)", err, msg);
         rc = DM_E_INTERNAL;
@@ -625,10 +863,6 @@ out:
         derr(e, "out of memory");
     if (cnf_path)
         unlink(cnf_path);
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
     free(cnf_path);
     free(cnf_arg);
     free(extra);
@@ -637,8 +871,6 @@ out:
     tables_free(&tl);
     return rc;
 }
-
-/* ---- metadata ---- */
 
 int worker_dump_read_metadata(const char *dir, struct worker_dump_pos *out, char *err,
                               size_t cap)

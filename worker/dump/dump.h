@@ -7,7 +7,11 @@
  * its database-listing jobs with a counter the dump threads can bring to zero before
  * the main thread has queued every database of SHOW DATABASES, which then goes on with
  * the tables found so far and later pushes onto a freed queue (the "occasional hang",
- * 1 run in 7 on a busy box); with --database there is one job and no race. After a run
+ * 1 run in 7 on a busy box); with --database there is one job and no race. Tables of
+ * several databases: one mydumper per database (--database, --no-locks) into
+ * <dir>/.part<i>, all started while our own connection holds FLUSH TABLES WITH READ LOCK
+ * (released once each has started its snapshot, or at the end with non-InnoDB tables),
+ * their positions checked equal and their files moved into <dir>. After a run
  * that exited 0 every listed table must have its schema file, else the dump failed
  * (transient: dumped again), never a silent partial dump. The password never appears on
  * a command line: it goes into a defaults file (mode 0600, removed when the child ends).
@@ -17,10 +21,10 @@
  * Errors: DM_OK; DM_E_NOT_FOUND (mydumper missing: the message names the package);
  * DM_E_IO (output dir / defaults file / spawn); DM_E_CANCELLED (worker_dump_cancel);
  * DM_E_INTERNAL (mydumper failed: exit status and the tail of its stderr in e->msg; or a
- * table missing from its output, e->transient); DM_E_TIMEOUT (its output did not grow
- * for 60 s, DMGW_DUMP_STALL_MS: the 0.10.1 hang above with several databases; killed,
- * e->transient so auto-resume retries); DM_E_DB (listing the source's tables). DM code
- * 32001 in *e.
+ * table missing from its output, or per-database positions that differ: e->transient);
+ * DM_E_TIMEOUT (its output did not grow for 60 s, DMGW_DUMP_STALL_MS: a hang; killed,
+ * e->transient so auto-resume retries); DM_E_DB (listing the source's tables, or the
+ * FLUSH TABLES WITH READ LOCK for several databases). DM code 32001 in *e.
  * Thread-safety: worker_dump_cancel may be called from any thread while worker_dump_run
  * runs in another; everything else from the owner. */
 #ifndef DM_WORKER_DUMP_H

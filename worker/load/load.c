@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "fsutil.h"
+#include "load_keys.h"
 #include "log.h"
 
 #define STMT_MAX (1024u << 20)   /* one dumped statement (mydumper -s default is 1 MB) */
@@ -25,12 +26,21 @@
 
 enum kind { K_DB, K_TABLE, K_VIEW, K_DATA };
 
+/* A table's plain KEYs (load_keys.h): created with the table, or left out of its CREATE and
+ * added after its data. The choice is recorded in the loader checkpoint before the CREATE
+ * (a row for the table's schema file: `offset` 0 = keys pending, 1 = added), so a restart
+ * creates the same table and adds the keys it still lacks. */
+enum keys { KEYS_IN_CREATE, KEYS_PENDING, KEYS_ADDED };
+
 struct lfile {
     char *name;                  /* file name inside the dump dir */
     enum kind kind;
     char *db, *tbl;              /* source names (tbl NULL for K_DB) */
     char tdb[192], ttbl[192];    /* routed */
     int64_t size, offset;        /* data: checkpoint offset */
+    int64_t table_bytes;         /* data: all data files of its table (largest table first) */
+    enum keys keys;              /* table: where its plain KEYs are */
+    bool has_data;               /* table: data files with rows left to load */
 };
 
 struct worker_load {
@@ -49,6 +59,8 @@ struct run {
     atomic_size_t next;          /* next data file to take */
     useconds_t delay_us;         /* after each statement (tests: DMGW_LOAD_STMT_DELAY_MS) */
     int64_t txn_bytes;           /* file bytes per transaction (DMGW_LOAD_TXN_BYTES) */
+    bool defer_keys;             /* plain KEYs after the data (DMGW_LOAD_DEFER_KEYS=0: off) */
+    enum kind phase;             /* what the pool threads take: K_DATA, then K_TABLE (keys) */
     pthread_mutex_t mu;
     bool failed;
     int rc;
@@ -126,7 +138,8 @@ static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr 
 static struct lfile *find_file(struct run *r, const char *name)
 {
     for (size_t i = 0; i < r->n; i++)
-        if (r->files[i].kind == K_DATA && strcmp(r->files[i].name, name) == 0)
+        if ((r->files[i].kind == K_DATA || r->files[i].kind == K_TABLE) &&
+            strcmp(r->files[i].name, name) == 0)
             return &r->files[i];
     return NULL;
 }
@@ -148,7 +161,9 @@ static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *
         goto out;
     while ((row = mysql_fetch_row(res))) {
         struct lfile *f = row[0] && row[1] ? find_file(r, row[0]) : NULL;
-        if (f)
+        if (f && f->kind == K_TABLE)
+            f->keys = strtoll(row[1], NULL, 10) > 0 ? KEYS_ADDED : KEYS_PENDING;
+        else if (f)
             f->offset = strtoll(row[1], NULL, 10);
     }
     for (i = 0; i < r->n; i++) {
@@ -249,6 +264,59 @@ static int by_name(const void *a, const void *b)
     if (x->kind != y->kind)
         return (int)x->kind - (int)y->kind;
     return strcmp(x->name, y->name);
+}
+
+static int cmp_table(const struct lfile *x, const struct lfile *y)
+{
+    int c = strcmp(x->db, y->db);
+    return c ? c : strcmp(x->tbl ? x->tbl : "", y->tbl ? y->tbl : "");
+}
+
+static int cmp_table_v(const void *a, const void *b) { return cmp_table(a, b); }
+
+/* Kind, then (data files) the largest table first, then table, then file name. */
+static int by_plan(const void *a, const void *b)
+{
+    const struct lfile *x = a, *y = b;
+    int c;
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    if (x->table_bytes != y->table_bytes)
+        return x->table_bytes > y->table_bytes ? -1 : 1;
+    return (c = cmp_table(x, y)) ? c : strcmp(x->name, y->name);
+}
+
+/* Per table: its data bytes (on its data files) and whether rows are left (has_data);
+ * then the data files ordered largest table first, so the longest table starts first. */
+static void plan(struct run *r)
+{
+    size_t i = 0, t0, nt;
+    qsort(r->files, r->n, sizeof *r->files, by_plan);   /* table_bytes all 0: by table */
+    while (i < r->n && r->files[i].kind < K_TABLE)
+        i++;
+    for (t0 = i; i < r->n && r->files[i].kind == K_TABLE; i++)
+        ;
+    nt = i - t0;
+    while (i < r->n && r->files[i].kind != K_DATA)
+        i++;
+    while (i < r->n) {
+        size_t k = i;
+        int64_t bytes = 0;
+        bool left = false;
+        struct lfile *t = NULL;
+        for (; k < r->n && cmp_table(&r->files[i], &r->files[k]) == 0; k++) {
+            bytes += r->files[k].size;
+            left = left || r->files[k].offset < r->files[k].size;
+        }
+        for (size_t j = i; j < k; j++)
+            r->files[j].table_bytes = bytes;
+        if (nt)
+            t = bsearch(&r->files[i], r->files + t0, nt, sizeof *t, cmp_table_v);
+        if (t)
+            t->has_data = left;
+        i = k;
+    }
+    qsort(r->files, r->n, sizeof *r->files, by_plan);
 }
 
 /* Schema files first (one pass), then data files matched to their tables. */
@@ -550,9 +618,123 @@ static int use_db(struct worker_applier *a, const char *db, struct worker_terr *
     return rc;
 }
 
+/* The table's loader checkpoint row (its schema file): `offset` 0 = keys pending, 1 = added. */
+static int cp_keys(struct worker_applier *a, const struct lfile *f, bool added,
+                   struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 4096);
+    if (added) {
+        if (!dm_buf_adds(&q, "UPDATE ") && !add_cp_table(a, &q) &&
+            !dm_buf_adds(&q, " SET `offset`=1 WHERE id=") &&
+            !worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) &&
+            !dm_buf_adds(&q, " AND filename=") &&
+            !worker_ap_add_escaped(a, &q, f->name, strlen(f->name)))
+            rc = DM_OK;
+    } else if (!dm_buf_adds(&q, "INSERT IGNORE INTO ") && !add_cp_table(a, &q) &&
+               !dm_buf_adds(&q, " (id, filename, cp_schema, cp_table, `offset`, end_pos) "
+                                "VALUES (") &&
+               !worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)) &&
+               !dm_buf_addc(&q, ',') && !worker_ap_add_escaped(a, &q, f->name, strlen(f->name)) &&
+               !dm_buf_addc(&q, ',') && !worker_ap_add_escaped(a, &q, f->db, strlen(f->db)) &&
+               !dm_buf_addc(&q, ',') && !worker_ap_add_escaped(a, &q, f->tbl, strlen(f->tbl)) &&
+               !dm_buf_adds(&q, ",0,1)")) {
+        rc = DM_OK;
+    }
+    rc = rc ? worker_ap_nomem(e) : worker_ap_run(a, q.data, q.len, e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+/* Whether the routed table exists on the target. */
+static int table_exists(struct worker_applier *a, const struct lfile *f, bool *exists,
+                        struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    int rc = DM_E_NOMEM;
+    dm_buf_init(&q, 1024);
+    if (!dm_buf_adds(&q, "SELECT 1 FROM ") && !worker_ap_add_table(&q, f->tdb, f->ttbl) &&
+        !dm_buf_adds(&q, " LIMIT 0"))
+        rc = worker_ap_query(a, q.data, &res, e);
+    *exists = rc == DM_OK;
+    if (rc && rc != DM_E_NOMEM && mysql_errno(a->my) == ER_NO_SUCH_TABLE)
+        rc = DM_OK;
+    if (rc == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+/* CREATE TABLE (routed), its plain KEYs left for after the data when deferring: a table
+ * that is not on the target yet and has rows to load gets a "keys pending" checkpoint row
+ * first; a pending table is created without them (again, after a crash). */
+static int create_table(struct run *r, struct worker_applier *a, struct lfile *f,
+                        const char *create, struct worker_terr *e)
+{
+    struct dm_buf stripped, adds;
+    bool exists = false;
+    int rc = DM_OK, moved = 0;
+    dm_buf_init(&stripped, STMT_MAX);
+    dm_buf_init(&adds, STMT_MAX);
+    if (r->defer_keys && f->keys != KEYS_ADDED && (f->has_data || f->keys == KEYS_PENDING))
+        moved = worker_load_split_keys(create, &stripped, &adds);
+    if (moved < 0)
+        rc = worker_ap_nomem(e);
+    else if (moved > 0 && f->keys == KEYS_IN_CREATE && !(rc = table_exists(a, f, &exists, e)) &&
+             !exists && !(rc = cp_keys(a, f, false, e)))
+        f->keys = KEYS_PENDING;
+    if (rc)
+        annotate(e, f->name);
+    else
+        rc = exec_ignoring(a, moved > 0 && f->keys == KEYS_PENDING ? stripped.data : create,
+                           ER_TABLE_EXISTS_ERROR, f->name, e);
+    dm_buf_free(&stripped);
+    dm_buf_free(&adds);
+    return rc;
+}
+
+/* ALTER TABLE ... ADD KEY IF NOT EXISTS ... for a table whose keys are pending, then the
+ * checkpoint says so (a crash in between: the ALTER runs again and adds nothing). */
+static int add_keys(struct run *r, struct worker_applier *a, struct lfile *f,
+                    struct worker_terr *e)
+{
+    char path[4096], *text = NULL;
+    const char *create;
+    struct dm_buf q, adds;
+    int rc = DM_OK, moved;
+    if (f->keys != KEYS_PENDING)
+        return DM_OK;
+    snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
+    if (dm_read_file(path, STMT_MAX, &text, NULL))
+        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+    dm_buf_init(&q, STMT_MAX);
+    dm_buf_init(&adds, STMT_MAX);
+    create = strstr(text, "CREATE TABLE");
+    moved = create ? worker_load_split_keys(create, NULL, &adds) : 0;
+    if (moved < 0 || dm_buf_adds(&q, "ALTER TABLE ") || worker_ap_add_table(&q, f->tdb, f->ttbl) ||
+        dm_buf_addc(&q, ' ') || dm_buf_add(&q, adds.data, adds.len)) {
+        rc = worker_ap_nomem(e);
+    } else if (moved > 0) {
+        dm_log_kv(DM_LOG_INFO, "add the table's deferred keys", "file", f->name, NULL);
+        rc = worker_ap_run(a, q.data, q.len, e);
+    }
+    if (rc == DM_OK && (rc = cp_keys(a, f, true, e)) == DM_OK)
+        f->keys = KEYS_ADDED;
+    if (rc)
+        annotate(e, f->name);
+    free(text);
+    dm_buf_free(&q);
+    dm_buf_free(&adds);
+    return rc;
+}
+
 /* Execute a schema file: session statements as they are, the CREATE with its name
  * routed; views are refused when routed to another name. */
-static int restore_schema(struct run *r, struct worker_applier *a, const struct lfile *f,
+static int restore_schema(struct run *r, struct worker_applier *a, struct lfile *f,
                           struct worker_terr *e)
 {
     char path[4096], *line = NULL;
@@ -593,6 +775,8 @@ static int restore_schema(struct run *r, struct worker_applier *a, const struct 
         if (at) {
             if (replace_ident(&q, s, at, NULL, f->kind == K_DB ? f->tdb : f->ttbl))
                 rc = lerr(e, WTE_LOAD_READ_FILE, "file %s: cannot parse %.80s", f->name, s);
+            else if (f->kind == K_TABLE)
+                rc = create_table(r, a, f, q.data, e);
             else
                 rc = exec_ignoring(a, q.data, f->kind == K_DB ? ER_DB_CREATE_EXISTS
                                                               : ER_TABLE_EXISTS_ERROR,
@@ -771,9 +955,11 @@ static void *pool_main(void *arg)
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->n)
             break;
-        if (r->files[i].kind != K_DATA)
+        if (r->files[i].kind != r->phase)
             continue;
-        if ((rc = restore_data(r, a, &r->files[i], &e))) {
+        rc = r->phase == K_DATA ? restore_data(r, a, &r->files[i], &e)
+                                : add_keys(r, a, &r->files[i], &e);
+        if (rc) {
             fail_run(r, rc, &e);
             break;
         }
@@ -782,11 +968,22 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-static int run_pool(struct run *r, struct worker_terr *e)
+/* pool-size threads over the files of one kind (K_DATA: rows, K_TABLE: deferred keys). */
+static int run_pool(struct run *r, enum kind phase, struct worker_terr *e)
 {
     int n = r->p->cfg->pool_size > 0 ? r->p->cfg->pool_size : 16, started = 0;
-    pthread_t *th = calloc((size_t)n, sizeof *th);
-    if (!th)
+    pthread_t *th;
+    r->phase = phase;
+    atomic_store(&r->next, 0);
+    if (phase == K_TABLE) {   /* no more threads than tables with pending keys */
+        int pending = 0;
+        for (size_t i = 0; i < r->n; i++)
+            pending += r->files[i].kind == K_TABLE && r->files[i].keys == KEYS_PENDING;
+        if (pending == 0)
+            return DM_OK;
+        n = pending < n ? pending : n;
+    }
+    if (!(th = calloc((size_t)n, sizeof *th)))
         return worker_ap_nomem(e);
     for (; started < n; started++)
         if (pthread_create(&th[started], NULL, pool_main, r) != 0)
@@ -840,6 +1037,7 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
     if (getenv("DMGW_LOAD_STMT_DELAY_MS"))
         r.delay_us = (useconds_t)atoi(getenv("DMGW_LOAD_STMT_DELAY_MS")) * 1000;
     r.txn_bytes = TXN_BYTES;
+    r.defer_keys = !getenv("DMGW_LOAD_DEFER_KEYS") || atoi(getenv("DMGW_LOAD_DEFER_KEYS")) != 0;
     if (getenv("DMGW_LOAD_TXN_BYTES") && atoll(getenv("DMGW_LOAD_TXN_BYTES")) >= 0)
         r.txn_bytes = atoll(getenv("DMGW_LOAD_TXN_BYTES"));
     pthread_mutex_init(&r.mu, NULL);
@@ -857,11 +1055,13 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         goto out;
     filter_route(&r);
     if ((rc = open_conn(&r, &a, e)) || (rc = cp_prepare(a, p->remove_meta, e)) ||
-        (rc = cp_sync(&r, a, e)) || (rc = restore_kind(&r, a, K_DB, e)) ||
-        (rc = restore_kind(&r, a, K_TABLE, e)))
+        (rc = cp_sync(&r, a, e)))
+        goto out;
+    plan(&r);
+    if ((rc = restore_kind(&r, a, K_DB, e)) || (rc = restore_kind(&r, a, K_TABLE, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data started", "dir", p->dir, NULL);
-    if ((rc = run_pool(&r, e)))
+    if ((rc = run_pool(&r, K_DATA, e)) || (rc = run_pool(&r, K_TABLE, e)))
         goto out;
     if (atomic_load(&l->canceled)) {
         rc = DM_E_CANCELLED;

@@ -2,9 +2,12 @@
  * mydumper directory into the target.
  *   - `<db>-schema-create.sql` and `<db>.<tbl>-schema.sql` are executed first, serially,
  *     with routes applied to the names; a database or table that already exists on the
- *     target is kept and loaded into (DM: "table already exists, skip it").
+ *     target is kept and loaded into (DM: "table already exists, skip it"). A table the
+ *     Load creates gets its plain (non-unique) KEYs after its data (load_keys.h; a
+ *     "keys pending" checkpoint row per schema file makes that crash-safe).
  *   - data files (`<db>.<tbl>.sql`, `<db>.<tbl>.<n>.sql`) are restored by `pool-size`
- *     threads in parallel across files, each with its own connection. Every INSERT
+ *     threads in parallel across files (largest table first), each with its own
+ *     connection. Every INSERT
  *     statement commits in one transaction with the file's row in
  *     `<meta-schema>`.`<task>_loader_checkpoint` (DM's table: id, filename, cp_schema,
  *     cp_table, offset, end_pos), so a crash at any moment resumes after the last

@@ -3,8 +3,10 @@
  * row by row (count + checksum, counts > 0) with latin1 / utf8mb4 / blob / NULL values, a
  * routed table, a key-less table with duplicate rows, a view; rows written during the
  * load arrive through Sync; a kill -9 during Load resumes without lost or duplicated rows;
- * `full` ends Finished; pause during Dump kills mydumper (no password on its command
- * line); a failing mydumper leaves its stderr in the error. */
+ * `full` ends Finished, also for two databases (one mydumper per database under the
+ * worker's lock); the plain KEYs come back after a kill -9 during Load; pause during Dump
+ * kills mydumper (no password on its command line); a failing mydumper leaves its stderr
+ * in the error. */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -17,7 +19,7 @@ static void fill_source(void)
 {
     sql(g_src, "CREATE DATABASE shop");
     sql(g_src, "CREATE TABLE shop.big (id INT PRIMARY KEY, v VARCHAR(100) CHARACTER SET latin1, "
-               "u TEXT CHARACTER SET utf8mb4, b BLOB, n INT NULL)");
+               "u TEXT CHARACTER SET utf8mb4, b BLOB, n INT NULL, KEY kn (n), KEY kvn (v(10), n))");
     sql(g_src, "INSERT INTO shop.big SELECT seq, CONCAT(_latin1 0xE9E8, 'row ''', seq, '\\\\'), "
                "CONCAT(_utf8mb4 0xF09F9880, ' ü \"', seq), UNHEX(CONCAT(MD5(seq), '000A0D27')), "
                "IF(seq %% 7 = 0, NULL, seq * 3) FROM shop.seq_1_to_3000");
@@ -32,6 +34,12 @@ static void fill_source(void)
     sql(g_src, "CREATE DATABASE g");
     sql(g_src, "CREATE TABLE g.t (id INT PRIMARY KEY, v INT)");
     sql(g_src, "INSERT INTO g.t SELECT seq, seq %% 10 FROM g.seq_1_to_100");
+    sql(g_src, "CREATE DATABASE m1");
+    sql(g_src, "CREATE DATABASE m2");
+    sql(g_src, "CREATE TABLE m1.t (id INT PRIMARY KEY, s VARCHAR(20), KEY ks (s))");
+    sql(g_src, "INSERT INTO m1.t SELECT seq, CONCAT('m', seq) FROM m1.seq_1_to_2000");
+    sql(g_src, "CREATE TABLE m2.t (id INT PRIMARY KEY, s VARCHAR(20))");
+    sql(g_src, "INSERT INTO m2.t SELECT seq, CONCAT('n', seq) FROM m1.seq_1_to_700");
     sql(g_src, "CREATE DATABASE f");
     sql(g_src, "CREATE TABLE f.t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET utf8mb4)");
     sql(g_src, "INSERT INTO f.t SELECT seq, CONCAT('f', seq) FROM f.seq_1_to_500");
@@ -86,6 +94,14 @@ START_TEST(all_mode_with_kill_during_load)
     value(g_dst, "SELECT COUNT(*) FROM dm_meta.shopall_loader_checkpoint WHERE `offset` = end_pos "
                  "AND `offset` > 0", a, sizeof a);
     ck_assert_msg(atoll(a) >= 5, "loader checkpoint rows complete: %s", a);
+    /* the plain KEYs, left out of the CREATE during the load, were added after the restart */
+    value(g_dst, "SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME) FROM "
+                 "information_schema.STATISTICS WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='big'",
+          a, sizeof a);
+    ck_assert_str_eq(a, "kn,kvn,PRIMARY");
+    value(g_dst, "SELECT `offset` FROM dm_meta.shopall_loader_checkpoint WHERE "
+                 "filename='shop.big-schema.sql'", a, sizeof a);
+    ck_assert_str_eq(a, "1");   /* keys added */
 }
 END_TEST
 
@@ -122,6 +138,25 @@ START_TEST(full_mode_finishes)
     assert_equal("f.t", "f.t", SUM_IDS,
                  "500");
     ck_assert(operate("fonly", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
+/* two databases: one mydumper per database under one lock of the worker (dump.c) */
+START_TEST(full_mode_two_databases)
+{
+    char toml[4096], msg[2048], path[512], *log;
+    task_toml(toml, sizeof toml, "twodb", "full", "m1\", \"m2", NULL);   /* do-dbs m1, m2 */
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("twodb", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 90000),
+                  "two-database task did not finish");
+    assert_equal("m1.t", "m1.t", SUM_IDS, "2000");
+    assert_equal("m2.t", "m2.t", SUM_IDS, "700");
+    snprintf(path, sizeof path, "%s/worker.log", g_dir);
+    log = tu_read_file(path, NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_ptr_nonnull(strstr(log, "dump snapshots started, source unlocked"));
+    free(log);
+    ck_assert(operate("twodb", PB__TASK_OP__Stop, msg, sizeof msg));
 }
 END_TEST
 
@@ -192,6 +227,7 @@ int main(void)
     TCase *tc = tcase_create("e2e");
     tcase_set_timeout(tc, 240);
     tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, full_mode_two_databases);
     tcase_add_test(tc, pause_during_dump_kills_mydumper);
     tcase_add_test(tc, failing_mydumper_reports_stderr);
     tcase_add_test(tc, constraint_violation_pauses);
