@@ -231,6 +231,31 @@ static int alter_nondeterministic(struct ddl_parse *p)
     return DM_OK;
 }
 
+/* SAVEPOINT s / ROLLBACK [WORK] TO [SAVEPOINT] s / RELEASE SAVEPOINT s: res->sp and
+ * res->sp_name (kind stays what the skip table gives). */
+static void savepoint_of(struct ddl_parse *p)
+{
+    struct worker_ddl *res = p->res;
+    size_t i = 1;
+    if (ddl_kw(p, 0, "SAVEPOINT")) {
+        res->sp = WDDL_SP_SET;
+    } else if (ddl_kw(p, 0, "RELEASE") && ddl_kw(p, 1, "SAVEPOINT")) {
+        res->sp = WDDL_SP_RELEASE;
+        i = 2;
+    } else if (ddl_kw(p, 0, "ROLLBACK")) {
+        i += ddl_kw(p, i, "WORK") ? 1 : 0;
+        if (!ddl_kw(p, i, "TO"))
+            return;
+        i += ddl_kw(p, i + 1, "SAVEPOINT") ? 2 : 1;
+        res->sp = WDDL_SP_ROLLBACK;
+    } else {
+        return;
+    }
+    if (i + 1 != p->end || !ddl_tok_ident(&p->lx, i) ||
+        !ddl_tok_ident_text(&p->lx, i, res->sp_name, sizeof res->sp_name))
+        res->sp_name[0] = '\0';   /* unknown name: matches no savepoint */
+}
+
 static int classify(struct ddl_parse *p)
 {
     struct worker_ddl *res = p->res;
@@ -239,7 +264,10 @@ static int classify(struct ddl_parse *p)
         res->kind = WDDL_BEGIN;
         return DM_OK;
     }
-    if (ddl_kw(p, 0, "COMMIT") || (ddl_kw(p, 0, "ROLLBACK") && !ddl_kw(p, 1, "TO"))) {
+    savepoint_of(p);
+    if (res->sp == WDDL_SP_ROLLBACK)
+        return ddl_skip(p, "transaction savepoint");
+    if (ddl_kw(p, 0, "COMMIT") || ddl_kw(p, 0, "ROLLBACK")) {
         res->kind = WDDL_COMMIT;
         return DM_OK;
     }

@@ -203,6 +203,32 @@ out:
     return rc;
 }
 
+/* TABLES.TABLE_TYPE 'SYSTEM VERSIONED': t->versioned. */
+static int load_table_type(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+    dm_buf_init(&q, 512);
+    if (dm_buf_adds(&q, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA=") ||
+        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) ||
+        dm_buf_adds(&q, " AND TABLE_NAME=") ||
+        worker_ap_add_escaped(a, &q, t->table, strlen(t->table))) {
+        rc = worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    if ((row = mysql_fetch_row(res)) && row[0])
+        t->versioned = strcmp(row[0], "SYSTEM VERSIONED") == 0;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
 int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
                      struct tinfo **out, struct worker_terr *e)
 {
@@ -221,7 +247,7 @@ int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char
         return worker_ap_nomem(e);
     }
     if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e)) ||
-        (rc = load_fk_actions(a, t, e))) {
+        (rc = load_fk_actions(a, t, e)) || (rc = load_table_type(a, t, e))) {
         worker_ap_tinfo_free(t);
         return rc;
     }

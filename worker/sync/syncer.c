@@ -51,6 +51,8 @@ struct worker_syncer {
     char *shard_json;             /* published query-status view */
 };
 
+#define SP_MAX 32                 /* savepoints tracked per source transaction */
+
 /* Per-session state (thread-local to the syncer thread). */
 struct session {
     struct worker_syncer *s;
@@ -74,6 +76,11 @@ struct session {
     struct worker_onlineddl *od;  /* online-ddl-scheme (online_ddl.h), else NULL */
     struct worker_od_cutover cutover; /* executed, its record deleted after the checkpoint */
     struct wsk *sk;               /* is-sharding: groups + table points, else NULL */
+    /* Savepoints of the current source transaction: name and the rows applied in it
+     * (txn_rows) when it was set (savepoint_stmt). */
+    struct { char name[WORKER_NAME_MAX]; int64_t rows; } sps[SP_MAX];
+    size_t nsps;
+    int64_t txn_rows;
     bool resync;                  /* re-syncing the held rows of resync_target */
     char resync_target[400];
     struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
@@ -396,6 +403,7 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
     ss->ev = NULL;
     if (!rc) {
         ss->events += (int64_t)ev->nrows;
+        ss->txn_rows += (int64_t)ev->nrows;
         touch_table(ss, t->schema, t->table);
     }
     return rc;
@@ -994,6 +1002,57 @@ static int on_unsupported(struct session *ss, const struct bl_event *ev,
     return rc;
 }
 
+static void txn_start(struct session *ss)
+{
+    ss->nsps = 0;
+    ss->txn_rows = 0;
+}
+
+/* SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO of the current source transaction (d->sp).
+ * MariaDB logs ROLLBACK TO only when the transaction also changed a non-transactional
+ * table (else it truncates its binlog cache); the row changes logged between the
+ * SAVEPOINT and it were then rolled back on the source, yet they were applied here.
+ * false: such rows were applied (d->err says so; the task must pause). A savepoint not
+ * seen (too many, unparsable name) counts from the transaction's start. */
+static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
+{
+    size_t i = ss->nsps;
+    int64_t at = 0;
+    while (i > 0 && strcmp(ss->sps[i - 1].name, d->sp_name) != 0)
+        i--;
+    switch (d->sp) {
+    case WDDL_SP_SET:             /* an old one of that name goes; later ones stay */
+        if (i > 0) {
+            memmove(&ss->sps[i - 1], &ss->sps[i], (ss->nsps - i) * sizeof ss->sps[0]);
+            ss->nsps--;
+        }
+        if (ss->nsps == SP_MAX) {
+            memmove(&ss->sps[0], &ss->sps[1], (SP_MAX - 1) * sizeof ss->sps[0]);
+            ss->nsps--;
+        }
+        snprintf(ss->sps[ss->nsps].name, sizeof ss->sps[0].name, "%s", d->sp_name);
+        ss->sps[ss->nsps++].rows = ss->txn_rows;
+        return true;
+    case WDDL_SP_RELEASE:         /* it and the later ones */
+        ss->nsps = i > 0 ? i - 1 : ss->nsps;
+        return true;
+    case WDDL_SP_ROLLBACK:        /* the later ones go, it stays */
+        at = i > 0 ? ss->sps[i - 1].rows : 0;
+        if (i > 0)
+            ss->nsps = i;
+        if (ss->txn_rows <= at)
+            return true;
+        snprintf(d->err, sizeof d->err,
+                 "ROLLBACK TO SAVEPOINT in a transaction that also changed a non-transactional "
+                 "table: its %lld row changes after the savepoint were applied to the target, "
+                 "the source rolled them back (undo them by hand)", (long long)(ss->txn_rows - at));
+        return false;
+    case WDDL_SP_NONE:
+        break;
+    }
+    return true;
+}
+
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -1008,6 +1067,7 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
     switch (d.kind) {
     case WDDL_BEGIN:
         ss->in_src_txn = true;
+        txn_start(ss);
         break;
     case WDDL_COMMIT:
         ss->in_src_txn = false;
@@ -1027,6 +1087,10 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         rc = on_unsupported(ss, ev, &d, e);
         break;
     case WDDL_SKIP:
+        if (d.sp != WDDL_SP_NONE && !ss->resync && !savepoint_stmt(ss, &d)) {
+            rc = on_unsupported(ss, ev, &d, e);
+            break;
+        }
         dm_log_kv(DM_LOG_INFO, "skip event", "task", ss->s->p.cfg->name, "statement",
                   ev->query, "rule", d.err, NULL);
         if (!ss->in_src_txn)
@@ -1083,6 +1147,7 @@ static int on_event(struct session *ss, const struct bl_event *ev, struct worker
         snprintf(ss->pending_gtid, sizeof ss->pending_gtid, "%s", ev->gtid);
         if (!ev->gtid_standalone)
             ss->in_src_txn = true;
+        txn_start(ss);
         return DM_OK;
     case BL_EV_XID:
         ss->in_src_txn = false;
