@@ -256,6 +256,16 @@ static void savepoint_of(struct ddl_parse *p)
         res->sp_name[0] = '\0';   /* unknown name: matches no savepoint */
 }
 
+/* res->auto_inc_col of an ALTER TABLE (ddl.h). */
+static void alter_auto_inc(struct ddl_parse *p)
+{
+    size_t i;
+    for (i = 1; i < p->end; i++)
+        if (ddl_kw(p, i, "AUTO_INCREMENT") && !ddl_punct(p, i + 1, '=') &&
+            !(i + 1 < p->end && p->lx.t[i + 1].type == DT_NUM))
+            p->res->auto_inc_col = true;
+}
+
 static int classify(struct ddl_parse *p)
 {
     struct worker_ddl *res = p->res;
@@ -287,6 +297,8 @@ static int classify(struct ddl_parse *p)
     if (ddl_kw(p, 0, "ALTER") && (ddl_kw(p, 1, "TABLE") || ddl_kw(p, 2, "TABLE")) &&
         alter_nondeterministic(p) != DM_OK)
         return DDL_BAD;
+    if (ddl_kw(p, 0, "ALTER") && (ddl_kw(p, 1, "TABLE") || ddl_kw(p, 2, "TABLE")))
+        alter_auto_inc(p);
     if (ddl_kw(p, 0, "ALTER"))
         return ddl_parse_alter(p, 1);
     if (ddl_kw(p, 0, "DROP"))

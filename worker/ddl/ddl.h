@@ -71,6 +71,10 @@ struct worker_ddl {
      * (a ROLLBACK TO in the binlog keeps the rolled-back rows before it). */
     enum worker_ddl_sp { WDDL_SP_NONE = 0, WDDL_SP_SET, WDDL_SP_ROLLBACK, WDDL_SP_RELEASE } sp;
     char sp_name[WORKER_NAME_MAX];
+    /* ALTER TABLE with a column attribute AUTO_INCREMENT (not the table option
+     * AUTO_INCREMENT [=] n): existing rows may get numbers in the order the server stored
+     * them (the Sync unit checks the target table, syncer.c auto_inc_check). */
+    bool auto_inc_col;
 };
 
 /* Analyze `sql` whose default database is `default_schema` (may be NULL/"") under the

@@ -257,3 +257,33 @@ int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char
     return DM_OK;
 }
 
+
+int worker_applier_keyless_rows(struct worker_applier *a, const char *schema,
+                                const char *table, bool *out, struct worker_terr *e)
+{
+    struct tinfo *t;
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    size_t i;
+    int rc;
+    *out = false;
+    if (worker_ap_tinfo_get(a, schema, table, &t, e) != DM_OK)
+        return DM_OK;             /* no such table: the ALTER itself fails */
+    for (i = 0; i < t->nkeys; i++)
+        if (t->keys[i].not_null)
+            return DM_OK;
+    dm_buf_init(&q, 256);
+    if (dm_buf_adds(&q, "SELECT 1 FROM ") || worker_ap_add_table(&q, schema, table) ||
+        dm_buf_adds(&q, " LIMIT 1")) {
+        rc = worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    *out = mysql_num_rows(res) > 0;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}

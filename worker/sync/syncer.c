@@ -927,12 +927,53 @@ static int shard_ddl(struct session *ss, const struct bl_event *ev, const struct
 
 /* A DDL event: DML before it committed (at the pre-DDL position), its routed statements
  * (or an operator's replacement) run, checkpoint right after (DM's handleQueryEvent). */
+static int on_unsupported(struct session *ss, const struct bl_event *ev,
+                          const struct worker_ddl *d, struct worker_terr *e);
+
+/* An ALTER TABLE adding (or making) an AUTO_INCREMENT column numbers the rows a table
+ * already has in its storage order; without a PRIMARY KEY or NOT NULL UNIQUE key that is
+ * each server's insertion order, and the target inserted the rows in the source's commit
+ * order: other numbers, silently. *bad (with bd->err) when such a target table has rows. */
+static int auto_inc_check(struct session *ss, const struct worker_ddl *d,
+                          struct worker_ddl *bd, bool *bad, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    size_t i;
+    int rc = DM_OK;
+    *bad = false;
+    for (i = 0; !rc && !*bad && d->auto_inc_col && i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        if (it->nrefs == 0 || !it->refs[0].table[0] || ddl_item_skipped(rules, it))
+            continue;
+        worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
+                           sizeof tt);
+        rc = worker_applier_keyless_rows(ss->a, ts, tt, bad, e);
+    }
+    if (*bad) {
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "ALTER TABLE adding an AUTO_INCREMENT column to `%.40s`.`%.40s`, which has rows "
+                 "and no primary or NOT NULL unique key: they are numbered in each server's "
+                 "insertion order, which differs", ts, tt);
+    }
+    return rc;
+}
+
 static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                    struct worker_terr *e)
 {
     struct stmts st = { 0 };
     bool applied = false, handled = false;
     int rc = commit(ss, e);
+    if (!rc && d->auto_inc_col && !ss->resync) {
+        struct worker_ddl bd;
+        bool bad = false;
+        rc = auto_inc_check(ss, d, &bd, &bad, e);
+        if (!rc && bad)
+            return on_unsupported(ss, ev, &bd, e);
+    }
     if (!rc && ss->sk)
         rc = shard_ddl(ss, ev, d, &handled, e);
     if (rc || handled)

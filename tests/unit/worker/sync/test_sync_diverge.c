@@ -15,6 +15,8 @@
  *    table) pauses; the SAVEPOINTs MariaDB logs without it do not;
  *  - rows of a system-versioned table pause (safe mode replaced the current row by the
  *    history row the binlog holds);
+ *  - ALTER TABLE adding an AUTO_INCREMENT column to a key-less table with rows pauses
+ *    (each server numbers the rows in its own insertion order);
  *  - types and statements that replicate exactly (INVISIBLE and generated columns in
  *    keys under MINIMAL images, spatial, JSON, FLOAT/DOUBLE extremes and -0, DECIMAL
  *    edges, negative/fractional TIME, zero dates, temporary tables, RENAME swap,
@@ -263,6 +265,43 @@ START_TEST(system_versioned_pauses)
 }
 END_TEST
 
+/* Row ids of a key-less table follow each server's insertion order: the source's is a1,
+ * b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
+START_TEST(auto_increment_column_pauses)
+{
+    MYSQL *a, *b;
+    sql(g_src, "CREATE DATABASE ai");
+    sql(g_src, "CREATE TABLE ai.kp (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "CREATE TABLE ai.ke (v INT)");
+    sql(g_src, "CREATE TABLE ai.kl (v VARCHAR(5))");
+    pair_up("ai");
+    sqli("FULL", "INSERT INTO ai.kp VALUES (2,2),(1,1); ALTER TABLE ai.kp ADD COLUMN n INT "
+                 "AUTO_INCREMENT UNIQUE; ALTER TABLE ai.kp AUTO_INCREMENT=100; ALTER TABLE "
+                 "ai.kp AUTO_INCREMENT 200; ALTER TABLE ai.ke ADD id INT AUTO_INCREMENT "
+                 "PRIMARY KEY, AUTO_INCREMENT=5");
+    a = db(g_src);
+    b = db(g_src);
+    ck_assert_int_eq(mysql_query(a, "BEGIN"), 0);
+    ck_assert_int_eq(mysql_query(a, "INSERT INTO ai.kl VALUES ('a1')"), 0);
+    ck_assert_int_eq(mysql_query(b, "INSERT INTO ai.kl VALUES ('b1')"), 0);
+    ck_assert_int_eq(mysql_query(a, "INSERT INTO ai.kl VALUES ('a2')"), 0);
+    ck_assert_int_eq(mysql_query(a, "COMMIT"), 0);
+    mysql_close(a);
+    mysql_close(b);
+    ck_assert(converge("SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai.kp",
+                       "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_s.kp", 30000));
+    sql(g_src, "ALTER TABLE ai.kl ADD COLUMN id INT AUTO_INCREMENT PRIMARY KEY FIRST");
+    pair_paused("ai", "ALTER TABLE adding an AUTO_INCREMENT column to `ai_", "36017");
+    {
+        char v[64];
+        value(g_dst, "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_n.kp", v, sizeof v);
+        ck_assert_str_eq(v, "11,22");
+        value(g_src, "SELECT GROUP_CONCAT(v ORDER BY id) FROM ai.kl", v, sizeof v);
+        ck_assert_str_eq(v, "a1,b1,a2");
+    }
+}
+END_TEST
+
 START_TEST(exact_types_and_statements)
 {
     sqli("FULL",
@@ -376,8 +415,9 @@ START_TEST(exact_statements)
     ck_assert_int_eq(rt_converge("m2", "id,v"), 2);
     ck_assert_int_eq(rt_converge("pt", "id,v"), 3);
     ck_assert_int_eq(rt_converge("select", "`from`,`a``b`,HEX(`\xc3\xbcn\xc3\xaf`)"), 1);
-    both_eq("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND "
-            "TABLE_NAME IN ('px','fs','tp')", "0");
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                         "TABLE_SCHEMA IN ('rt_n','rt_s') AND TABLE_NAME IN ('px','fs','tp')",
+                         "0", 30000));
     assert_running("norm");
     assert_running("safe");
 }
@@ -419,6 +459,7 @@ int main(void)
     tcase_add_test(tc, collation_equal_unique_keys);
     tcase_add_test(tc, savepoint_rollback_pauses);
     tcase_add_test(tc, system_versioned_pauses);
+    tcase_add_test(tc, auto_increment_column_pauses);
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
