@@ -256,14 +256,22 @@ static void savepoint_of(struct ddl_parse *p)
         res->sp_name[0] = '\0';   /* unknown name: matches no savepoint */
 }
 
-/* res->auto_inc_col of an ALTER TABLE (ddl.h). */
-static void alter_auto_inc(struct ddl_parse *p)
+/* res->order_dep of an ALTER TABLE (ddl.h). */
+static void alter_order_dep(struct ddl_parse *p)
 {
     size_t i;
-    for (i = 1; i < p->end; i++)
+    bool ignore = ddl_kw(p, 1, "IGNORE") || ddl_kw(p, 2, "IGNORE");
+    for (i = 1; i < p->end; i++) {
         if (ddl_kw(p, i, "AUTO_INCREMENT") && !ddl_punct(p, i + 1, '=') &&
             !(i + 1 < p->end && p->lx.t[i + 1].type == DT_NUM))
-            p->res->auto_inc_col = true;
+            p->res->order_dep = "adding an AUTO_INCREMENT column";
+        else if (ignore && ddl_kw(p, i, "ADD") &&
+                 (ddl_kw(p, i + 1, "UNIQUE") || ddl_kw(p, i + 1, "PRIMARY") ||
+                  (ddl_kw(p, i + 1, "CONSTRAINT") &&
+                   (ddl_kw(p, i + 2, "UNIQUE") || ddl_kw(p, i + 2, "PRIMARY") ||
+                    ddl_kw(p, i + 3, "UNIQUE") || ddl_kw(p, i + 3, "PRIMARY")))))
+            p->res->order_dep = "ALTER IGNORE adding a unique key";
+    }
 }
 
 static int classify(struct ddl_parse *p)
@@ -298,7 +306,7 @@ static int classify(struct ddl_parse *p)
         alter_nondeterministic(p) != DM_OK)
         return DDL_BAD;
     if (ddl_kw(p, 0, "ALTER") && (ddl_kw(p, 1, "TABLE") || ddl_kw(p, 2, "TABLE")))
-        alter_auto_inc(p);
+        alter_order_dep(p);
     if (ddl_kw(p, 0, "ALTER"))
         return ddl_parse_alter(p, 1);
     if (ddl_kw(p, 0, "DROP"))

@@ -71,10 +71,12 @@ struct worker_ddl {
      * (a ROLLBACK TO in the binlog keeps the rolled-back rows before it). */
     enum worker_ddl_sp { WDDL_SP_NONE = 0, WDDL_SP_SET, WDDL_SP_ROLLBACK, WDDL_SP_RELEASE } sp;
     char sp_name[WORKER_NAME_MAX];
-    /* ALTER TABLE with a column attribute AUTO_INCREMENT (not the table option
-     * AUTO_INCREMENT [=] n): existing rows may get numbers in the order the server stored
-     * them (the Sync unit checks the target table, syncer.c auto_inc_check). */
-    bool auto_inc_col;
+    /* An ALTER TABLE whose result depends on the order the server stored the rows in
+     * (the Sync unit checks the target table, syncer.c order_check), NULL for others:
+     * "adding an AUTO_INCREMENT column" (a column attribute AUTO_INCREMENT, not the table
+     * option AUTO_INCREMENT [=] n: existing rows are numbered in that order) or "ALTER
+     * IGNORE adding a unique key" (the first row of each duplicate set stays). */
+    const char *order_dep;
 };
 
 /* Analyze `sql` whose default database is `default_schema` (may be NULL/"") under the

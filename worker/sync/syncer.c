@@ -931,10 +931,12 @@ static int on_unsupported(struct session *ss, const struct bl_event *ev,
                           const struct worker_ddl *d, struct worker_terr *e);
 
 /* An ALTER TABLE adding (or making) an AUTO_INCREMENT column numbers the rows a table
- * already has in its storage order; without a PRIMARY KEY or NOT NULL UNIQUE key that is
- * each server's insertion order, and the target inserted the rows in the source's commit
- * order: other numbers, silently. *bad (with bd->err) when such a target table has rows. */
-static int auto_inc_check(struct session *ss, const struct worker_ddl *d,
+ * already has in its storage order, ALTER IGNORE adding a unique key keeps the first row
+ * of each duplicate set in it (d->order_dep); without a PRIMARY KEY or NOT NULL UNIQUE
+ * key that is each server's insertion order, and the target inserted the rows in the
+ * source's commit order: other numbers / other rows, silently. *bad (with bd->err) when
+ * such a target table has rows. */
+static int order_check(struct session *ss, const struct worker_ddl *d,
                           struct worker_ddl *bd, bool *bad, struct worker_terr *e)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -942,7 +944,7 @@ static int auto_inc_check(struct session *ss, const struct worker_ddl *d,
     size_t i;
     int rc = DM_OK;
     *bad = false;
-    for (i = 0; !rc && !*bad && d->auto_inc_col && i < d->n; i++) {
+    for (i = 0; !rc && !*bad && d->order_dep && i < d->n; i++) {
         const struct worker_ddl_item *it = &d->items[i];
         if (it->nrefs == 0 || !it->refs[0].table[0] || ddl_item_skipped(rules, it))
             continue;
@@ -954,9 +956,9 @@ static int auto_inc_check(struct session *ss, const struct worker_ddl *d,
         memset(bd, 0, sizeof *bd);
         bd->kind = WDDL_UNKNOWN;
         snprintf(bd->err, sizeof bd->err,
-                 "ALTER TABLE adding an AUTO_INCREMENT column to `%.40s`.`%.40s`, which has rows "
-                 "and no primary or NOT NULL unique key: they are numbered in each server's "
-                 "insertion order, which differs", ts, tt);
+                 "ALTER TABLE %s on `%.40s`.`%.40s`, which has rows and no primary or NOT "
+                 "NULL unique key: the result follows each server's insertion order, which "
+                 "differs", d->order_dep, ts, tt);
     }
     return rc;
 }
@@ -967,10 +969,10 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     struct stmts st = { 0 };
     bool applied = false, handled = false;
     int rc = commit(ss, e);
-    if (!rc && d->auto_inc_col && !ss->resync) {
+    if (!rc && d->order_dep && !ss->resync) {
         struct worker_ddl bd;
         bool bad = false;
-        rc = auto_inc_check(ss, d, &bd, &bad, e);
+        rc = order_check(ss, d, &bd, &bad, e);
         if (!rc && bad)
             return on_unsupported(ss, ev, &bd, e);
     }

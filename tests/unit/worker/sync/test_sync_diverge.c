@@ -15,8 +15,9 @@
  *    table) pauses; the SAVEPOINTs MariaDB logs without it do not;
  *  - rows of a system-versioned table pause (safe mode replaced the current row by the
  *    history row the binlog holds);
- *  - ALTER TABLE adding an AUTO_INCREMENT column to a key-less table with rows pauses
- *    (each server numbers the rows in its own insertion order);
+ *  - ALTER TABLE adding an AUTO_INCREMENT column, ALTER IGNORE TABLE adding a unique key,
+ *    to a key-less table with rows pause (each server numbers / keeps the rows in its own
+ *    insertion order);
  *  - types and statements that replicate exactly (INVISIBLE and generated columns in
  *    keys under MINIMAL images, spatial, JSON, FLOAT/DOUBLE extremes and -0, DECIMAL
  *    edges, negative/fractional TIME, zero dates, temporary tables, RENAME swap,
@@ -265,40 +266,59 @@ START_TEST(system_versioned_pauses)
 }
 END_TEST
 
-/* Row ids of a key-less table follow each server's insertion order: the source's is a1,
- * b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
+/* Rows of key-less table db.kl (c, v) in each server's insertion order: the source's is
+ * a1, b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
+static void interleaved_rows(const char *schema)
+{
+    MYSQL *a = db(g_src), *b = db(g_src);
+    char q[128];
+    ck_assert_int_eq(mysql_query(a, "BEGIN"), 0);
+    snprintf(q, sizeof q, "INSERT INTO %s.kl VALUES (1,'a1')", schema);
+    ck_assert_int_eq(mysql_query(a, q), 0);
+    snprintf(q, sizeof q, "INSERT INTO %s.kl VALUES (1,'b1')", schema);
+    ck_assert_int_eq(mysql_query(b, q), 0);
+    snprintf(q, sizeof q, "INSERT INTO %s.kl VALUES (2,'a2')", schema);
+    ck_assert_int_eq(mysql_query(a, q), 0);
+    ck_assert_int_eq(mysql_query(a, "COMMIT"), 0);
+    mysql_close(a);
+    mysql_close(b);
+}
+
 START_TEST(auto_increment_column_pauses)
 {
-    MYSQL *a, *b;
+    char v[64];
     sql(g_src, "CREATE DATABASE ai");
     sql(g_src, "CREATE TABLE ai.kp (id INT PRIMARY KEY, v INT)");
     sql(g_src, "CREATE TABLE ai.ke (v INT)");
-    sql(g_src, "CREATE TABLE ai.kl (v VARCHAR(5))");
+    sql(g_src, "CREATE TABLE ai.kl (c INT, v VARCHAR(5))");
     pair_up("ai");
     sqli("FULL", "INSERT INTO ai.kp VALUES (2,2),(1,1); ALTER TABLE ai.kp ADD COLUMN n INT "
                  "AUTO_INCREMENT UNIQUE; ALTER TABLE ai.kp AUTO_INCREMENT=100; ALTER TABLE "
                  "ai.kp AUTO_INCREMENT 200; ALTER TABLE ai.ke ADD id INT AUTO_INCREMENT "
                  "PRIMARY KEY, AUTO_INCREMENT=5");
-    a = db(g_src);
-    b = db(g_src);
-    ck_assert_int_eq(mysql_query(a, "BEGIN"), 0);
-    ck_assert_int_eq(mysql_query(a, "INSERT INTO ai.kl VALUES ('a1')"), 0);
-    ck_assert_int_eq(mysql_query(b, "INSERT INTO ai.kl VALUES ('b1')"), 0);
-    ck_assert_int_eq(mysql_query(a, "INSERT INTO ai.kl VALUES ('a2')"), 0);
-    ck_assert_int_eq(mysql_query(a, "COMMIT"), 0);
-    mysql_close(a);
-    mysql_close(b);
+    interleaved_rows("ai");
     ck_assert(converge("SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai.kp",
                        "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_s.kp", 30000));
     sql(g_src, "ALTER TABLE ai.kl ADD COLUMN id INT AUTO_INCREMENT PRIMARY KEY FIRST");
-    pair_paused("ai", "ALTER TABLE adding an AUTO_INCREMENT column to `ai_", "36017");
-    {
-        char v[64];
-        value(g_dst, "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_n.kp", v, sizeof v);
-        ck_assert_str_eq(v, "11,22");
-        value(g_src, "SELECT GROUP_CONCAT(v ORDER BY id) FROM ai.kl", v, sizeof v);
-        ck_assert_str_eq(v, "a1,b1,a2");
-    }
+    pair_paused("ai", "ALTER TABLE adding an AUTO_INCREMENT column on `ai_", "36017");
+    value(g_dst, "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_n.kp", v, sizeof v);
+    ck_assert_str_eq(v, "11,22");
+    value(g_src, "SELECT GROUP_CONCAT(v ORDER BY id) FROM ai.kl", v, sizeof v);
+    ck_assert_str_eq(v, "a1,b1,a2");
+}
+END_TEST
+
+START_TEST(alter_ignore_unique_pauses)
+{
+    char v[64];
+    sql(g_src, "CREATE DATABASE ag");
+    sql(g_src, "CREATE TABLE ag.kl (c INT, v VARCHAR(5))");
+    pair_up("ag");
+    interleaved_rows("ag");
+    sql(g_src, "ALTER IGNORE TABLE ag.kl ADD UNIQUE KEY (c)");
+    pair_paused("ag", "ALTER TABLE ALTER IGNORE adding a unique key on `ag_", "36017");
+    value(g_src, "SELECT GROUP_CONCAT(v ORDER BY c) FROM ag.kl", v, sizeof v);
+    ck_assert_str_eq(v, "a1,a2");
 }
 END_TEST
 
@@ -460,6 +480,7 @@ int main(void)
     tcase_add_test(tc, savepoint_rollback_pauses);
     tcase_add_test(tc, system_versioned_pauses);
     tcase_add_test(tc, auto_increment_column_pauses);
+    tcase_add_test(tc, alter_ignore_unique_pauses);
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
