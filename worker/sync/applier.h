@@ -145,6 +145,9 @@ void worker_applier_invalidate(struct worker_applier *a, const char *schema, con
 /* *out = the target table exists, has neither a PRIMARY KEY nor a NOT NULL UNIQUE key
  * (InnoDB orders its rows by an internal row id: the order they were inserted on that
  * server) and holds at least one row. */
+/* *out = the target's @@lower_case_table_names (0: names are case-sensitive). */
+int worker_applier_lower_case_names(struct worker_applier *a, int *out, struct worker_terr *e);
+
 int worker_applier_keyless_rows(struct worker_applier *a, const char *schema,
                                 const char *table, bool *out, struct worker_terr *e);
 

@@ -287,3 +287,16 @@ out:
     dm_buf_free(&q);
     return rc;
 }
+
+int worker_applier_lower_case_names(struct worker_applier *a, int *out, struct worker_terr *e)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = worker_ap_query(a, "SELECT @@lower_case_table_names", &res, e);
+    *out = 0;
+    if (!rc && (row = mysql_fetch_row(res)) && row[0])
+        *out = atoi(row[0]);
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}

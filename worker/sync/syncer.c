@@ -81,6 +81,12 @@ struct session {
     struct { char name[WORKER_NAME_MAX]; int64_t rows; } sps[SP_MAX];
     size_t nsps;
     int64_t txn_rows;
+    /* Target with lower_case_table_names != 0 (lctn): the routed target names met so
+     * far ("`s`.`t`", with the source name) - two differing only in letter case are one
+     * table there (case_check). */
+    int lctn;
+    struct { char *target, *source; } *names;
+    size_t nnames, names_cap;
     bool resync;                  /* re-syncing the held rows of resync_target */
     char resync_target[400];
     struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
@@ -346,6 +352,86 @@ static int shard_resync_check(struct session *ss, const struct bl_event *ev, boo
     return DM_OK;
 }
 
+/* ---- target names that differ only in letter case ---- */
+
+#define NAMES_MAX 65536           /* routed names tracked per session */
+
+/* Source table schema.table routed to ts.tt: on a target whose table names are not case
+ * sensitive, another source name routed to a name equal to ts.tt but for letter case
+ * would write into the same table (its rows, DROP, CREATE ... skipped as "exists"),
+ * silently. Such a pair pauses the task. ASCII letters only (MariaDB folds every
+ * letter). */
+static int case_check(struct session *ss, const char *schema, const char *table,
+                      const char *ts, const char *tt, struct worker_terr *e)
+{
+    char tgt[2 * WORKER_NAME_MAX + 8], src[2 * WORKER_NAME_MAX + 8];
+    size_t i;
+    if (!ss->lctn)
+        return DM_OK;
+    snprintf(tgt, sizeof tgt, "`%s`.`%s`", ts, tt);
+    for (i = 0; i < ss->nnames; i++) {
+        if (strcasecmp(ss->names[i].target, tgt) != 0)
+            continue;
+        if (strcmp(ss->names[i].target, tgt) == 0)
+            return DM_OK;
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                        WTE_LEVEL_HIGH,
+                        "source tables %s and `%s`.`%s` are routed to %s and %s, which are one "
+                        "table on the target (lower_case_table_names=%d): their rows and DDL "
+                        "would mix; route them to names that differ in more than letter case, "
+                        "or filter one out", ss->names[i].source, schema, table,
+                        ss->names[i].target, tgt, ss->lctn);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
+    if (ss->nnames == NAMES_MAX)
+        return DM_OK;
+    if (ss->nnames == ss->names_cap) {
+        size_t cap = ss->names_cap ? 2 * ss->names_cap : 64;
+        void *p = realloc(ss->names, cap * sizeof *ss->names);
+        if (!p)
+            return nomem(e);
+        ss->names = p;
+        ss->names_cap = cap;
+    }
+    snprintf(src, sizeof src, "`%s`.`%s`", schema, table);
+    ss->names[ss->nnames].target = strdup(tgt);
+    ss->names[ss->nnames].source = strdup(src);
+    if (!ss->names[ss->nnames].target || !ss->names[ss->nnames].source) {
+        free(ss->names[ss->nnames].target);
+        free(ss->names[ss->nnames].source);
+        return nomem(e);
+    }
+    ss->nnames++;
+    return DM_OK;
+}
+
+/* ts.tt is gone from the target (DROP TABLE, RENAME away): forget it. */
+static void case_forget(struct session *ss, const char *ts, const char *tt)
+{
+    char tgt[2 * WORKER_NAME_MAX + 8];
+    size_t i;
+    snprintf(tgt, sizeof tgt, "`%s`.`%s`", ts, tt);
+    for (i = 0; i < ss->nnames; i++) {
+        if (strcmp(ss->names[i].target, tgt) != 0)
+            continue;
+        free(ss->names[i].target);
+        free(ss->names[i].source);
+        ss->names[i] = ss->names[--ss->nnames];
+        return;
+    }
+}
+
+static void names_free(struct session *ss)
+{
+    size_t i;
+    for (i = 0; i < ss->nnames; i++) {
+        free(ss->names[i].target);
+        free(ss->names[i].source);
+    }
+    free(ss->names);
+}
+
 /* ---- rows ---- */
 
 /* Generator callback: key-less rows already committed (keyless.h rule 3) are skipped;
@@ -394,6 +480,8 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
     worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
     if (ss->sk && shard_skip_rows(ss, t->schema, t->table, ts, tt, ev))
         return DM_OK;
+    if ((rc = case_check(ss, t->schema, t->table, ts, tt, e)))
+        return rc;
     safe = p->cfg->safe_mode || now_ms() < ss->safe_until_ms;
     ss->ev = ev;
     ss->ev_keyless = false;
@@ -483,6 +571,15 @@ static int push_item(struct session *ss, const struct worker_ddl_item *it, struc
         dm_log_kv(DM_LOG_INFO, "skip DDL by rules", "task", ss->s->p.cfg->name, "sql",
                   it->text, NULL);
         return DM_OK;
+    }
+    for (size_t k = 0; k < it->nrefs; k++) {
+        int rc;
+        worker_rules_route(rules, it->refs[k].schema, it->refs[k].table, ts, sizeof ts, tt,
+                           sizeof tt);
+        if ((rc = case_check(ss, it->refs[k].schema, it->refs[k].table, ts, tt, e)))
+            return rc;
+        if (k == 0 && (it->ev == WEV_DROP_TABLE || it->ev == WEV_RENAME_TABLE))
+            case_forget(ss, ts, tt);
     }
     worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
                        sizeof tt);
@@ -1379,6 +1476,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     if (!rc)
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
     if (!rc)
+        rc = worker_applier_lower_case_names(ss.a, &ss.lctn, e);
+    if (!rc)
         rc = worker_dmlpool_open(&c->to, c->meta_schema, c->name, s->p.source_id,
                                  c->worker_count, c->batch, &ss.pool, e);
     if (!rc)
@@ -1425,6 +1524,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     worker_applier_free(ss.a);
     clear_tables(&ss);
     free(ss.tables);
+    names_free(&ss);
     worker_keyless_free(ss.kl);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);

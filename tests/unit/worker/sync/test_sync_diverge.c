@@ -18,6 +18,8 @@
  *  - ALTER TABLE adding an AUTO_INCREMENT column, ALTER IGNORE TABLE adding a unique key,
  *    to a key-less table with rows pause (each server numbers / keeps the rows in its own
  *    insertion order);
+ *  - a target with lower_case_table_names=1: source tables whose names differ only in
+ *    letter case pause instead of mixing (own sandboxes, tcase lower_case_target);
  *  - types and statements that replicate exactly (INVISIBLE and generated columns in
  *    keys under MINIMAL images, spatial, JSON, FLOAT/DOUBLE extremes and -0, DECIMAL
  *    edges, negative/fractional TIME, zero dates, temporary tables, RENAME swap,
@@ -465,6 +467,56 @@ START_TEST(xa_rollback_pauses)
 }
 END_TEST
 
+/* A target with lower_case_table_names=1 (the source is case-sensitive): tasks as rt_up. */
+static void setup_lctn(void)
+{
+    char toml[4096], msg[2048];
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    g_dir = tu_mkdtemp();
+    g_src = tu_free_port();
+    g_dst = tu_free_port();
+    while (g_dst == g_src)
+        g_dst = tu_free_port();
+    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
+    setenv("DMGW_SANDBOX_ARGS", "--lower-case-table-names=1", 1);
+    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
+    unsetenv("DMGW_SANDBOX_ARGS");
+    g_wport = tu_free_port();
+    rpc_global_init();
+    master_pos();
+    spawn_worker();
+    rt_task_toml(toml, sizeof toml, "norm", "rt_n", false, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    rt_task_toml(toml, sizeof toml, "safe", "rt_s", true, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+/* rt.Tab and rt.tab are two tables on the source, one on the target: safe mode merged
+ * their rows silently (REPLACE), normal mode failed only where ids collided. A table
+ * dropped before the other name appears is no conflict. */
+START_TEST(case_folded_names_pause)
+{
+    char msg[2048];
+    long long end = tu_now_ms() + 30000;
+    int i;
+    sqli("FULL", "CREATE TABLE rt.Tab (id INT PRIMARY KEY, v INT); INSERT INTO rt.Tab VALUES "
+                 "(1,1); DROP TABLE rt.Tab; CREATE TABLE rt.tab (id INT PRIMARY KEY, w INT);"
+                 "INSERT INTO rt.tab VALUES (1,100),(2,200)");
+    ck_assert_int_eq(rt_converge("tab", "id,w"), 2);
+    sqli("FULL", "CREATE TABLE rt.TAB (id INT PRIMARY KEY, v INT); INSERT INTO rt.TAB VALUES "
+                 "(1,1),(5,5); INSERT INTO rt.tab VALUES (3,3)");
+    for (i = 0; i < 2; i++) {
+        const char *name = i ? "safe" : "norm";
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "which are one table on the target (lower_case_table_names=1)"),
+                      "%s: %s", name, msg);
+    }
+    both_eq("SELECT GROUP_CONCAT(id,':',w ORDER BY id) FROM %s.tab", "1:100,2:200");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_diverge");
@@ -484,6 +536,11 @@ int main(void)
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lower_case_target");
+    tcase_add_unchecked_fixture(tc, setup_lctn, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, case_folded_names_pause);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
