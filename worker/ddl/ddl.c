@@ -318,9 +318,31 @@ static int classify(struct ddl_parse *p)
     return ddl_bad(p, "statement not supported by the DDL parser");
 }
 
+/* `SET STATEMENT var=value[, ...] FOR <statement>`: the text of <statement> (classified
+ * as itself: DDL, statement-format DML, ...; the variables are the statement's session
+ * context, like the QUERY event's own), else NULL. Not the "session variable" skip rule:
+ * that lost the DDL (SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE ...). */
+static const char *set_statement_body(const struct ddl_parse *p)
+{
+    size_t i;
+    int depth = 0;
+    if (!ddl_kw(p, 0, "SET") || !ddl_kw(p, 1, "STATEMENT"))
+        return NULL;
+    for (i = 2; i + 1 < p->end; i++) {
+        if (ddl_punct(p, i, '('))
+            depth++;
+        else if (ddl_punct(p, i, ')'))
+            depth--;
+        else if (depth == 0 && ddl_kw(p, i, "FOR"))
+            return p->lx.s + p->lx.t[i].end;
+    }
+    return NULL;
+}
+
 int worker_ddl_parse_mode(const char *sql, const char *default_schema, uint64_t sql_mode,
                           struct worker_ddl *res)
 {
+    const char *inner;
     struct ddl_parse p;
     int rc;
     memset(res, 0, sizeof *res);
@@ -339,6 +361,10 @@ int worker_ddl_parse_mode(const char *sql, const char *default_schema, uint64_t 
     p.end = p.lx.n;
     while (p.end > 0 && ddl_tok_punct(&p.lx, p.end - 1, ';'))
         p.end--;
+    if ((inner = set_statement_body(&p)) != NULL) {
+        ddl_lex_free(&p.lx);
+        return worker_ddl_parse_mode(inner, default_schema, sql_mode, res);
+    }
     if (p.end == 0) {
         rc = ddl_skip(&p, "empty statement (comments only)");
         goto out;

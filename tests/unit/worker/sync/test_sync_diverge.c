@@ -18,6 +18,7 @@
  *  - ALTER TABLE adding an AUTO_INCREMENT column, ALTER IGNORE TABLE adding a unique key,
  *    to a key-less table with rows pause (each server numbers / keeps the rows in its own
  *    insertion order);
+ *  - DDL written as SET STATEMENT var=v FOR <DDL> (was skipped as a SET statement);
  *  - a target with lower_case_table_names=1: source tables whose names differ only in
  *    letter case pause instead of mixing (own sandboxes, tcase lower_case_target);
  *  - types and statements that replicate exactly (INVISIBLE and generated columns in
@@ -196,6 +197,27 @@ START_TEST(collation_equal_unique_keys)
     both_eq("SELECT CONCAT(COUNT(*),':',MIN(id),':',MAX(id),':',SUM(v)) FROM %s.cu",
             "200:1:200:200");
     both_eq("SELECT CONCAT(COUNT(*),':',SUM(c LIKE '%%-new')) FROM %s.pu", "200:200");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* SET STATEMENT ... FOR <DDL> was skipped as a "session variable" statement: the ALTER,
+ * the TRUNCATE, the DROP never reached the target. */
+START_TEST(set_statement_ddl)
+{
+    sqli("FULL", "CREATE TABLE rt.ss (id INT PRIMARY KEY); SET STATEMENT lock_wait_timeout=10 "
+                 "FOR ALTER TABLE rt.ss ADD COLUMN c INT; INSERT INTO rt.ss VALUES (1,2);"
+                 "SET STATEMENT max_statement_time=100, sql_mode='' FOR CREATE TABLE rt.ss2 "
+                 "(id INT PRIMARY KEY, s VARCHAR(5) DEFAULT 'a', d DATETIME DEFAULT "
+                 "'0000-00-00'); INSERT INTO rt.ss2 (id) VALUES (1); SET STATEMENT "
+                 "lock_wait_timeout=5 FOR TRUNCATE TABLE rt.ss2; INSERT INTO rt.ss2 (id,s) "
+                 "VALUES (2,'b'); CREATE TABLE rt.ss3 (id INT); SET STATEMENT "
+                 "foreign_key_checks=0 FOR DROP TABLE rt.ss3");
+    ck_assert_int_eq(rt_converge("ss", "id,c"), 1);
+    ck_assert_int_eq(rt_converge("ss2", "id,s,d"), 1);
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                         "TABLE_SCHEMA IN ('rt_n','rt_s') AND TABLE_NAME='ss3'", "0", 30000));
     assert_running("norm");
     assert_running("safe");
 }
@@ -529,6 +551,7 @@ int main(void)
     tcase_add_test(tc, ddl_in_source_session);
     tcase_add_test(tc, foreign_key_actions);
     tcase_add_test(tc, collation_equal_unique_keys);
+    tcase_add_test(tc, set_statement_ddl);
     tcase_add_test(tc, savepoint_rollback_pauses);
     tcase_add_test(tc, system_versioned_pauses);
     tcase_add_test(tc, auto_increment_column_pauses);
