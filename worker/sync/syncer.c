@@ -1060,6 +1060,42 @@ static int order_check(struct session *ss, const struct worker_ddl *d,
     return rc;
 }
 
+static bool ref_allowed(const struct worker_rules *rules, const struct worker_ddl_item *it,
+                        const struct worker_ddl_ref *r)
+{
+    return worker_rules_bwl_allow(rules, r->schema, r->table) &&
+           !worker_rules_filter_ignore(rules, r->schema, r->table, WEV_NULL, it->text) &&
+           !worker_rules_filter_ignore(rules, r->schema, r->table, it->ev, it->text);
+}
+
+/* RENAME TABLE (or ALTER TABLE ... RENAME) of a replicated table to a name the task does
+ * not replicate: the rules skip the statement (DM), so the target keeps the old table -
+ * and a later CREATE of that name is skipped as existing and its rows mix with the old
+ * ones, silently. *bad (bd->err) for such an item (online DDL's own names excepted). */
+static bool rename_out(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    size_t i;
+    for (i = 0; i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        const struct worker_ddl_ref *a = &it->refs[0], *b = &it->refs[1];
+        if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE) ||
+            !a->table[0] || !b->table[0] ||
+            worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
+            worker_onlineddl_table_type(ss->od, b->table) != WOD_REAL ||
+            !ref_allowed(rules, it, a) || ref_allowed(rules, it, b))
+            continue;
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "RENAME of replicated `%.24s`.`%.24s` to unreplicated `%.24s`.`%.24s`: the "
+                 "target would keep the old table (replace it, e.g. by DROP TABLE of the "
+                 "target's)", a->schema, a->table, b->schema, b->table);
+        return true;
+    }
+    return false;
+}
+
 static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                    struct worker_terr *e)
 {
@@ -1071,6 +1107,11 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         bool bad = false;
         rc = order_check(ss, d, &bd, &bad, e);
         if (!rc && bad)
+            return on_unsupported(ss, ev, &bd, e);
+    }
+    if (!rc && !ss->resync) {
+        struct worker_ddl bd;
+        if (rename_out(ss, d, &bd))
             return on_unsupported(ss, ev, &bd, e);
     }
     if (!rc && ss->sk)
