@@ -5,7 +5,8 @@
  *    INET6, UUID, INET4), as keys and in key-less tables;
  *  - AUTO_INCREMENT 0 stored by a NO_AUTO_VALUE_ON_ZERO source session;
  *  - key-less rows that equal others under the collation ('a'/'A', 'e'/'é', 'a'/'a ');
- *  - DDL in the source session's context (timestamp, time zone, charset, sql_mode);
+ *  - DDL in the source session's context (timestamp, time zone, charset, sql_mode,
+ *    explicit_defaults_for_timestamp);
  *  - FOREIGN KEY ON DELETE/UPDATE CASCADE and SET NULL (InnoDB does not binlog the
  *    child rows it changes);
  *  - row changes on unique values equal under the collation ('É'/'e', 'E '/'e') or in
@@ -123,6 +124,25 @@ START_TEST(ddl_in_source_session)
     both_eq("SELECT CONCAT(UNIX_TIMESTAMP(ts),'/',dt,'/',HEX(c),'/',d) FROM %s.dz WHERE id=1",
             "1577808000/2001-09-09 01:46:40.25/E9/ab");
     both_eq("SELECT CONCAT(HEX(c),'/',d) FROM %s.dz WHERE id=3", "E9/ab");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* explicit_defaults_for_timestamp of the source session (QUERY flags2): with 0, a bare
+ * TIMESTAMP column is NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE ... (the first) or
+ * DEFAULT '0000-00-00'; the target's session default (1) made them NULL DEFAULT NULL. */
+START_TEST(explicit_defaults_for_timestamp)
+{
+    sqli("FULL", "SET explicit_defaults_for_timestamp=0; CREATE TABLE rt.edt (id INT PRIMARY "
+                 "KEY, ts TIMESTAMP, ts2 TIMESTAMP); SET explicit_defaults_for_timestamp=1;"
+                 "ALTER TABLE rt.edt ADD COLUMN ts3 TIMESTAMP");
+    sqli("MINIMAL", "INSERT INTO rt.edt (id) VALUES (1)");
+    ck_assert_int_eq(rt_converge("edt", "id,UNIX_TIMESTAMP(ts),ts2,IFNULL(ts3,'N')"), 1);
+    both_eq("SELECT CONCAT(IS_NULLABLE,COLUMN_DEFAULT,EXTRA) FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='edt' AND COLUMN_NAME='ts'",
+            "NOcurrent_timestamp()on update current_timestamp()");
+    both_eq("SELECT CONCAT(ts2,'/',IFNULL(ts3,'N')) FROM %s.edt", "0000-00-00 00:00:00/N");
     assert_running("norm");
     assert_running("safe");
 }
@@ -570,6 +590,7 @@ int main(void)
     tcase_add_test(tc, auto_increment_zero);
     tcase_add_test(tc, keyless_collation_equal_rows);
     tcase_add_test(tc, ddl_in_source_session);
+    tcase_add_test(tc, explicit_defaults_for_timestamp);
     tcase_add_test(tc, foreign_key_actions);
     tcase_add_test(tc, collation_equal_unique_keys);
     tcase_add_test(tc, set_statement_ddl);
