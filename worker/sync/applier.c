@@ -157,9 +157,14 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
 /* The session of every target connection: TIMESTAMPs as UTC instants, no foreign key
  * checks (rows arrive in binlog order per key, not per table), and NO_AUTO_VALUE_ON_ZERO:
  * a 0 in an AUTO_INCREMENT column of a row image is the value the source stored (a source
- * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. */
-#define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=CONCAT_WS(',', " \
-                     "NULLIF(@@global.sql_mode, ''), 'NO_AUTO_VALUE_ON_ZERO')"
+ * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. The target's
+ * NO_ZERO_DATE / NO_ZERO_IN_DATE (and TRADITIONAL, which implies them) are left out: they
+ * only refuse dates the source stored ('0000-00-00', '2020-00-01'); STRICT_* stay (a
+ * value the target's column cannot hold is a schema mismatch: an error, not a clamp). */
+#define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=" \
+                     "REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), " \
+                     "'NO_AUTO_VALUE_ON_ZERO'), 'NO_ZERO_IN_DATE', ''), 'NO_ZERO_DATE', ''), " \
+                     "'TRADITIONAL', '')"
 
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {

@@ -21,8 +21,9 @@
  *    insertion order);
  *  - RENAME TABLE of a replicated table to a name the task does not replicate pauses;
  *  - DDL written as SET STATEMENT var=v FOR <DDL> (was skipped as a SET statement);
- *  - a target with lower_case_table_names=1: source tables whose names differ only in
- *    letter case pause instead of mixing (own sandboxes, tcase lower_case_target);
+ *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
+ *    lower_case_target): zero dates of a non-strict source apply; source tables whose
+ *    names differ only in letter case pause instead of mixing;
  *  - types and statements that replicate exactly (INVISIBLE and generated columns in
  *    keys under MINIMAL images, spatial, JSON, FLOAT/DOUBLE extremes and -0, DECIMAL
  *    edges, negative/fractional TIME, zero dates, temporary tables, RENAME swap,
@@ -530,7 +531,8 @@ START_TEST(xa_rollback_pauses)
 }
 END_TEST
 
-/* A target with lower_case_table_names=1 (the source is case-sensitive): tasks as rt_up. */
+/* A target with lower_case_table_names=1 (the source is case-sensitive) and sql_mode
+ * TRADITIONAL (strict, NO_ZERO_DATE, NO_ZERO_IN_DATE): tasks as rt_up. */
 static void setup_lctn(void)
 {
     char toml[4096], msg[2048];
@@ -541,7 +543,7 @@ static void setup_lctn(void)
     while (g_dst == g_src)
         g_dst = tu_free_port();
     ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
-    setenv("DMGW_SANDBOX_ARGS", "--lower-case-table-names=1", 1);
+    setenv("DMGW_SANDBOX_ARGS", "--lower-case-table-names=1 --sql-mode=TRADITIONAL", 1);
     ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
     unsetenv("DMGW_SANDBOX_ARGS");
     g_wport = tu_free_port();
@@ -554,6 +556,27 @@ static void setup_lctn(void)
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     sql(g_src, "CREATE DATABASE rt");
 }
+
+/* Zero dates a non-strict source session stored: the target's NO_ZERO_DATE /
+ * NO_ZERO_IN_DATE refused them (Error 1292 paused the task). */
+START_TEST(zero_dates_strict_target)
+{
+    sql(g_src, "CREATE TABLE rt.zd (id INT PRIMARY KEY, d DATE, dt DATETIME(3), ts TIMESTAMP "
+               "NULL, k DATE, UNIQUE KEY (k))");
+    sql(g_src, "CREATE TABLE rt.zk (d DATE, dt DATETIME, v INT)");
+    sqli("FULL", "SET sql_mode=''; INSERT INTO rt.zd VALUES (1,'0000-00-00','0000-00-00 "
+                 "00:00:00','0000-00-00 00:00:00','2020-00-00'),(2,'2020-02-00','2020-00-01 "
+                 "10:00:00.5',NULL,'0000-00-00'); INSERT INTO rt.zk VALUES ('0000-00-00',"
+                 "'2020-01-00 00:00:00',1),('0000-00-00','2020-01-00 00:00:00',1)");
+    sqli("MINIMAL", "SET sql_mode=''; UPDATE rt.zd SET d='0000-01-01' WHERE id=2; UPDATE rt.zk "
+                    "SET v=2 LIMIT 1; DELETE FROM rt.zk WHERE v=1");
+    ck_assert_int_eq(rt_converge("zd", "id,HEX(CAST(d AS BINARY)),HEX(CAST(dt AS BINARY)),"
+                                       "IFNULL(UNIX_TIMESTAMP(ts),'N'),HEX(CAST(k AS BINARY))"), 2);
+    ck_assert_int_eq(rt_converge("zk", "HEX(CAST(d AS BINARY)),HEX(CAST(dt AS BINARY)),v"), 1);
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
 
 /* rt.Tab and rt.tab are two tables on the source, one on the target: safe mode merged
  * their rows silently (REPLACE), normal mode failed only where ids collided. A table
@@ -606,6 +629,7 @@ int main(void)
     tc = tcase_create("lower_case_target");
     tcase_add_unchecked_fixture(tc, setup_lctn, teardown);
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, zero_dates_strict_target);
     tcase_add_test(tc, case_folded_names_pause);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
