@@ -544,6 +544,10 @@ static void status_var(struct bl_event *ev, unsigned code, const uint8_t *v, siz
     case Q_HRNOW:
         ev->usec = (int32_t)rowdec_le(v, 3);
         break;
+    case Q_FLAGS2_CODE:
+        ev->flags2 = (uint32_t)rowdec_le(v, 4);
+        ev->has_flags2 = true;
+        break;
     default:
         break;
     }

@@ -53,6 +53,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Q_FLAGS2_CODE bit of explicit_defaults_for_timestamp=1 (MariaDB's
+ * OPTION_EXPLICIT_DEF_TIMESTAMP, mariadb-binlog's SET @@session.explicit_defaults_...). */
+#define BL_FLAGS2_EXPLICIT_DEF_TIMESTAMP (1u << 24)
+
 struct bl_source {
     const char *host;
     int port;
@@ -134,7 +138,8 @@ struct bl_event {
     size_t nrows;
     struct bl_row *rows;     /* INSERT/DELETE: nrows images; UPDATE: nrows (before) */
     struct bl_row *after;    /* UPDATE only: nrows after-images */
-    /* BL_EV_QUERY */
+    /* BL_EV_QUERY (BL_FLAGS2_EXPLICIT_DEF_TIMESTAMP: the server's
+     * OPTION_EXPLICIT_DEF_TIMESTAMP, explicit_defaults_for_timestamp=1) */
     const char *schema;      /* default db of the statement */
     const char *query;
     uint64_t sql_mode;       /* the session's sql_mode (Q_SQL_MODE_CODE; 0 when absent) */
@@ -143,6 +148,8 @@ struct bl_event {
     uint16_t charset[3];     /* character_set_client, collation_connection, collation_server */
     char time_zone[64];      /* Q_TIME_ZONE_CODE ("" when absent: the zone was not used) */
     int32_t usec;            /* Q_HRNOW microseconds of `timestamp`, -1 when absent */
+    uint32_t flags2;         /* Q_FLAGS2_CODE session options (BL_FLAGS2_*) */
+    bool has_flags2;         /* ... was there */
     /* BL_EV_GTID */
     char gtid[64];           /* "domain-server-seq" */
     bool gtid_standalone;    /* FL_STANDALONE: DDL not wrapped in BEGIN/COMMIT */

@@ -231,6 +231,49 @@ static int alter_nondeterministic(struct ddl_parse *p)
     return DM_OK;
 }
 
+/* SAVEPOINT s / ROLLBACK [WORK] TO [SAVEPOINT] s / RELEASE SAVEPOINT s: res->sp and
+ * res->sp_name (kind stays what the skip table gives). */
+static void savepoint_of(struct ddl_parse *p)
+{
+    struct worker_ddl *res = p->res;
+    size_t i = 1;
+    if (ddl_kw(p, 0, "SAVEPOINT")) {
+        res->sp = WDDL_SP_SET;
+    } else if (ddl_kw(p, 0, "RELEASE") && ddl_kw(p, 1, "SAVEPOINT")) {
+        res->sp = WDDL_SP_RELEASE;
+        i = 2;
+    } else if (ddl_kw(p, 0, "ROLLBACK")) {
+        i += ddl_kw(p, i, "WORK") ? 1 : 0;
+        if (!ddl_kw(p, i, "TO"))
+            return;
+        i += ddl_kw(p, i + 1, "SAVEPOINT") ? 2 : 1;
+        res->sp = WDDL_SP_ROLLBACK;
+    } else {
+        return;
+    }
+    if (i + 1 != p->end || !ddl_tok_ident(&p->lx, i) ||
+        !ddl_tok_ident_text(&p->lx, i, res->sp_name, sizeof res->sp_name))
+        res->sp_name[0] = '\0';   /* unknown name: matches no savepoint */
+}
+
+/* res->order_dep of an ALTER TABLE (ddl.h). */
+static void alter_order_dep(struct ddl_parse *p)
+{
+    size_t i;
+    bool ignore = ddl_kw(p, 1, "IGNORE") || ddl_kw(p, 2, "IGNORE");
+    for (i = 1; i < p->end; i++) {
+        if (ddl_kw(p, i, "AUTO_INCREMENT") && !ddl_punct(p, i + 1, '=') &&
+            !(i + 1 < p->end && p->lx.t[i + 1].type == DT_NUM))
+            p->res->order_dep = "adding an AUTO_INCREMENT column";
+        else if (ignore && ddl_kw(p, i, "ADD") &&
+                 (ddl_kw(p, i + 1, "UNIQUE") || ddl_kw(p, i + 1, "PRIMARY") ||
+                  (ddl_kw(p, i + 1, "CONSTRAINT") &&
+                   (ddl_kw(p, i + 2, "UNIQUE") || ddl_kw(p, i + 2, "PRIMARY") ||
+                    ddl_kw(p, i + 3, "UNIQUE") || ddl_kw(p, i + 3, "PRIMARY")))))
+            p->res->order_dep = "ALTER IGNORE adding a unique key";
+    }
+}
+
 static int classify(struct ddl_parse *p)
 {
     struct worker_ddl *res = p->res;
@@ -239,7 +282,10 @@ static int classify(struct ddl_parse *p)
         res->kind = WDDL_BEGIN;
         return DM_OK;
     }
-    if (ddl_kw(p, 0, "COMMIT") || (ddl_kw(p, 0, "ROLLBACK") && !ddl_kw(p, 1, "TO"))) {
+    savepoint_of(p);
+    if (res->sp == WDDL_SP_ROLLBACK)
+        return ddl_skip(p, "transaction savepoint");
+    if (ddl_kw(p, 0, "COMMIT") || ddl_kw(p, 0, "ROLLBACK")) {
         res->kind = WDDL_COMMIT;
         return DM_OK;
     }
@@ -259,6 +305,8 @@ static int classify(struct ddl_parse *p)
     if (ddl_kw(p, 0, "ALTER") && (ddl_kw(p, 1, "TABLE") || ddl_kw(p, 2, "TABLE")) &&
         alter_nondeterministic(p) != DM_OK)
         return DDL_BAD;
+    if (ddl_kw(p, 0, "ALTER") && (ddl_kw(p, 1, "TABLE") || ddl_kw(p, 2, "TABLE")))
+        alter_order_dep(p);
     if (ddl_kw(p, 0, "ALTER"))
         return ddl_parse_alter(p, 1);
     if (ddl_kw(p, 0, "DROP"))
@@ -270,9 +318,31 @@ static int classify(struct ddl_parse *p)
     return ddl_bad(p, "statement not supported by the DDL parser");
 }
 
+/* `SET STATEMENT var=value[, ...] FOR <statement>`: the text of <statement> (classified
+ * as itself: DDL, statement-format DML, ...; the variables are the statement's session
+ * context, like the QUERY event's own), else NULL. Not the "session variable" skip rule:
+ * that lost the DDL (SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE ...). */
+static const char *set_statement_body(const struct ddl_parse *p)
+{
+    size_t i;
+    int depth = 0;
+    if (!ddl_kw(p, 0, "SET") || !ddl_kw(p, 1, "STATEMENT"))
+        return NULL;
+    for (i = 2; i + 1 < p->end; i++) {
+        if (ddl_punct(p, i, '('))
+            depth++;
+        else if (ddl_punct(p, i, ')'))
+            depth--;
+        else if (depth == 0 && ddl_kw(p, i, "FOR"))
+            return p->lx.s + p->lx.t[i].end;
+    }
+    return NULL;
+}
+
 int worker_ddl_parse_mode(const char *sql, const char *default_schema, uint64_t sql_mode,
                           struct worker_ddl *res)
 {
+    const char *inner;
     struct ddl_parse p;
     int rc;
     memset(res, 0, sizeof *res);
@@ -291,6 +361,10 @@ int worker_ddl_parse_mode(const char *sql, const char *default_schema, uint64_t 
     p.end = p.lx.n;
     while (p.end > 0 && ddl_tok_punct(&p.lx, p.end - 1, ';'))
         p.end--;
+    if ((inner = set_statement_body(&p)) != NULL) {
+        ddl_lex_free(&p.lx);
+        return worker_ddl_parse_mode(inner, default_schema, sql_mode, res);
+    }
     if (p.end == 0) {
         rc = ddl_skip(&p, "empty statement (comments only)");
         goto out;

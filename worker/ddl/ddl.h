@@ -66,6 +66,17 @@ struct worker_ddl {
     size_t n;
     size_t cap;                      /* internal: allocated items */
     char err[256];                   /* WDDL_UNKNOWN: why; WDDL_SKIP: which rule */
+    /* WDDL_SKIP savepoint statements (SAVEPOINT s, ROLLBACK [WORK] TO [SAVEPOINT] s,
+     * RELEASE SAVEPOINT s): which one and s (unquoted); the Sync unit tracks them
+     * (a ROLLBACK TO in the binlog keeps the rolled-back rows before it). */
+    enum worker_ddl_sp { WDDL_SP_NONE = 0, WDDL_SP_SET, WDDL_SP_ROLLBACK, WDDL_SP_RELEASE } sp;
+    char sp_name[WORKER_NAME_MAX];
+    /* An ALTER TABLE whose result depends on the order the server stored the rows in
+     * (the Sync unit checks the target table, syncer.c order_check), NULL for others:
+     * "adding an AUTO_INCREMENT column" (a column attribute AUTO_INCREMENT, not the table
+     * option AUTO_INCREMENT [=] n: existing rows are numbered in that order) or "ALTER
+     * IGNORE adding a unique key" (the first row of each duplicate set stays). */
+    const char *order_dep;
 };
 
 /* Analyze `sql` whose default database is `default_schema` (may be NULL/"") under the

@@ -157,9 +157,14 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
 /* The session of every target connection: TIMESTAMPs as UTC instants, no foreign key
  * checks (rows arrive in binlog order per key, not per table), and NO_AUTO_VALUE_ON_ZERO:
  * a 0 in an AUTO_INCREMENT column of a row image is the value the source stored (a source
- * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. */
-#define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=CONCAT_WS(',', " \
-                     "NULLIF(@@global.sql_mode, ''), 'NO_AUTO_VALUE_ON_ZERO')"
+ * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. The target's
+ * NO_ZERO_DATE / NO_ZERO_IN_DATE (and TRADITIONAL, which implies them) are left out: they
+ * only refuse dates the source stored ('0000-00-00', '2020-00-01'); STRICT_* stay (a
+ * value the target's column cannot hold is a schema mismatch: an error, not a clamp). */
+#define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=" \
+                     "REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), " \
+                     "'NO_AUTO_VALUE_ON_ZERO'), 'NO_ZERO_IN_DATE', ''), 'NO_ZERO_DATE', ''), " \
+                     "'TRADITIONAL', '')"
 
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {
@@ -659,7 +664,8 @@ static bool benign_ddl_error(unsigned int n)
 /* The source session's context of a DDL (QUERY event status variables): its clock (SET
  * TIMESTAMP: DEFAULT CURRENT_TIMESTAMP / NOW() of existing rows), sql_mode (DEFAULT
  * expressions, PIPES_AS_CONCAT, NO_AUTO_VALUE_ON_ZERO of an ALTER to AUTO_INCREMENT),
- * time zone (TIMESTAMP default literals) and charsets (the bytes of string literals). */
+ * time zone (TIMESTAMP default literals), charsets (the bytes of string literals) and
+ * explicit_defaults_for_timestamp (the NULL/DEFAULT/ON UPDATE a TIMESTAMP column gets). */
 static int ddl_session(struct worker_applier *a, const struct bl_event *ev, struct worker_terr *e)
 {
     struct dm_buf q;
@@ -676,6 +682,9 @@ static int ddl_session(struct worker_applier *a, const struct bl_event *ev, stru
         if (!rc)
             rc = worker_ap_add_escaped(a, &q, ev->time_zone, strlen(ev->time_zone));
     }
+    if (!rc && ev->has_flags2)    /* CREATE/ALTER of TIMESTAMP columns without defaults */
+        rc = dm_buf_printf(&q, ", explicit_defaults_for_timestamp=%d",
+                           (ev->flags2 & BL_FLAGS2_EXPLICIT_DEF_TIMESTAMP) ? 1 : 0);
     if (!rc && ev->has_charset)
         rc = dm_buf_printf(&q, ", character_set_client=%u, collation_connection=%u, "
                            "collation_server=%u", ev->charset[0], ev->charset[1], ev->charset[2]);
@@ -691,7 +700,8 @@ static int ddl_session(struct worker_applier *a, const struct bl_event *ev, stru
 static void ddl_session_reset(struct worker_applier *a)
 {
     static const char *const q[] = { "SET NAMES utf8mb4", "SET timestamp=DEFAULT, "
-                                     "collation_server=DEFAULT", BASE_SESSION };
+                                     "collation_server=DEFAULT, "
+                                     "explicit_defaults_for_timestamp=DEFAULT", BASE_SESSION };
     size_t i;
     for (i = 0; i < sizeof q / sizeof q[0]; i++)
         (void)mysql_real_query(a->my, q[i], (unsigned long)strlen(q[i]));

@@ -142,6 +142,15 @@ int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const c
 /* Drop cached schema of one table (NULL schema = everything). */
 void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table);
 
+/* *out = the target table exists, has neither a PRIMARY KEY nor a NOT NULL UNIQUE key
+ * (InnoDB orders its rows by an internal row id: the order they were inserted on that
+ * server) and holds at least one row. */
+/* *out = the target's @@lower_case_table_names (0: names are case-sensitive). */
+int worker_applier_lower_case_names(struct worker_applier *a, int *out, struct worker_terr *e);
+
+int worker_applier_keyless_rows(struct worker_applier *a, const char *schema,
+                                const char *table, bool *out, struct worker_terr *e);
+
 /* KILL CONNECTION every open applier connection of (`to` host:port, task, source_id)
  * through a new connection: a stop that waits on a stalled target (a locked table, a
  * 60 s read) ends it this way; the killed connections' open transactions roll back.

@@ -797,6 +797,19 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     if ((rc = worker_ap_tinfo_get(a, tschema, ttable, (struct tinfo **)&cm.t, e)))
         return rc;
     n = ev->table->ncols;
+    if (cm.t->versioned) {
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                        WTE_LEVEL_HIGH,
+                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): system-versioned "
+                        "tables (WITH SYSTEM VERSIONING) are not supported - the binlog holds "
+                        "the source's history rows and ROW START/ROW END times, the target "
+                        "`%s`.`%s` would make its own; skip the table with the "
+                        "black-white-list or drop its versioning on both sides",
+                        ev->table->schema, ev->table->table, ev->file,
+                        (unsigned long long)ev->next_pos, tschema, ttable);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
     if (n != cm.t->ncols && n != cm.t->nwritable) {
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
                         WTE_LEVEL_HIGH,

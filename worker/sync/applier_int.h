@@ -61,6 +61,7 @@ struct tinfo {
     size_t nwritable;
     bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
     bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */
+    bool versioned;       /* WITH SYSTEM VERSIONING (TABLES.TABLE_TYPE): rows not applied */
     struct tkey *keys;    /* PK first */
     size_t nkeys;
     struct tinfo *next;

@@ -203,6 +203,32 @@ out:
     return rc;
 }
 
+/* TABLES.TABLE_TYPE 'SYSTEM VERSIONED': t->versioned. */
+static int load_table_type(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+    dm_buf_init(&q, 512);
+    if (dm_buf_adds(&q, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA=") ||
+        worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) ||
+        dm_buf_adds(&q, " AND TABLE_NAME=") ||
+        worker_ap_add_escaped(a, &q, t->table, strlen(t->table))) {
+        rc = worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    if ((row = mysql_fetch_row(res)) && row[0])
+        t->versioned = strcmp(row[0], "SYSTEM VERSIONED") == 0;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
 int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
                      struct tinfo **out, struct worker_terr *e)
 {
@@ -221,7 +247,7 @@ int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char
         return worker_ap_nomem(e);
     }
     if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e)) ||
-        (rc = load_fk_actions(a, t, e))) {
+        (rc = load_fk_actions(a, t, e)) || (rc = load_table_type(a, t, e))) {
         worker_ap_tinfo_free(t);
         return rc;
     }
@@ -231,3 +257,46 @@ int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char
     return DM_OK;
 }
 
+
+int worker_applier_keyless_rows(struct worker_applier *a, const char *schema,
+                                const char *table, bool *out, struct worker_terr *e)
+{
+    struct tinfo *t;
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    size_t i;
+    int rc;
+    *out = false;
+    if (worker_ap_tinfo_get(a, schema, table, &t, e) != DM_OK)
+        return DM_OK;             /* no such table: the ALTER itself fails */
+    for (i = 0; i < t->nkeys; i++)
+        if (t->keys[i].not_null)
+            return DM_OK;
+    dm_buf_init(&q, 256);
+    if (dm_buf_adds(&q, "SELECT 1 FROM ") || worker_ap_add_table(&q, schema, table) ||
+        dm_buf_adds(&q, " LIMIT 1")) {
+        rc = worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    *out = mysql_num_rows(res) > 0;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_applier_lower_case_names(struct worker_applier *a, int *out, struct worker_terr *e)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = worker_ap_query(a, "SELECT @@lower_case_table_names", &res, e);
+    *out = 0;
+    if (!rc && (row = mysql_fetch_row(res)) && row[0])
+        *out = atoi(row[0]);
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}

@@ -52,6 +52,8 @@ struct worker_syncer {
     char *shard_json;             /* published query-status view */
 };
 
+#define SP_MAX 32                 /* savepoints tracked per source transaction */
+
 /* Per-session state (thread-local to the syncer thread). */
 struct session {
     struct worker_syncer *s;
@@ -75,6 +77,17 @@ struct session {
     struct worker_onlineddl *od;  /* online-ddl-scheme (online_ddl.h), else NULL */
     struct worker_od_cutover cutover; /* executed, its record deleted after the checkpoint */
     struct wsk *sk;               /* is-sharding: groups + table points, else NULL */
+    /* Savepoints of the current source transaction: name and the rows applied in it
+     * (txn_rows) when it was set (savepoint_stmt). */
+    struct { char name[WORKER_NAME_MAX]; int64_t rows; } sps[SP_MAX];
+    size_t nsps;
+    int64_t txn_rows;
+    /* Target with lower_case_table_names != 0 (lctn): the routed target names met so
+     * far ("`s`.`t`", with the source name) - two differing only in letter case are one
+     * table there (case_check). */
+    int lctn;
+    struct { char *target, *source; } *names;
+    size_t nnames, names_cap;
     bool resync;                  /* re-syncing the held rows of resync_target */
     char resync_target[400];
     struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
@@ -340,6 +353,86 @@ static int shard_resync_check(struct session *ss, const struct bl_event *ev, boo
     return DM_OK;
 }
 
+/* ---- target names that differ only in letter case ---- */
+
+#define NAMES_MAX 65536           /* routed names tracked per session */
+
+/* Source table schema.table routed to ts.tt: on a target whose table names are not case
+ * sensitive, another source name routed to a name equal to ts.tt but for letter case
+ * would write into the same table (its rows, DROP, CREATE ... skipped as "exists"),
+ * silently. Such a pair pauses the task. ASCII letters only (MariaDB folds every
+ * letter). */
+static int case_check(struct session *ss, const char *schema, const char *table,
+                      const char *ts, const char *tt, struct worker_terr *e)
+{
+    char tgt[2 * WORKER_NAME_MAX + 8], src[2 * WORKER_NAME_MAX + 8];
+    size_t i;
+    if (!ss->lctn)
+        return DM_OK;
+    snprintf(tgt, sizeof tgt, "`%s`.`%s`", ts, tt);
+    for (i = 0; i < ss->nnames; i++) {
+        if (strcasecmp(ss->names[i].target, tgt) != 0)
+            continue;
+        if (strcmp(ss->names[i].target, tgt) == 0)
+            return DM_OK;
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                        WTE_LEVEL_HIGH,
+                        "source tables %s and `%s`.`%s` are routed to %s and %s, which are one "
+                        "table on the target (lower_case_table_names=%d): their rows and DDL "
+                        "would mix; route them to names that differ in more than letter case, "
+                        "or filter one out", ss->names[i].source, schema, table,
+                        ss->names[i].target, tgt, ss->lctn);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
+    if (ss->nnames == NAMES_MAX)
+        return DM_OK;
+    if (ss->nnames == ss->names_cap) {
+        size_t cap = ss->names_cap ? 2 * ss->names_cap : 64;
+        void *p = realloc(ss->names, cap * sizeof *ss->names);
+        if (!p)
+            return nomem(e);
+        ss->names = p;
+        ss->names_cap = cap;
+    }
+    snprintf(src, sizeof src, "`%s`.`%s`", schema, table);
+    ss->names[ss->nnames].target = strdup(tgt);
+    ss->names[ss->nnames].source = strdup(src);
+    if (!ss->names[ss->nnames].target || !ss->names[ss->nnames].source) {
+        free(ss->names[ss->nnames].target);
+        free(ss->names[ss->nnames].source);
+        return nomem(e);
+    }
+    ss->nnames++;
+    return DM_OK;
+}
+
+/* ts.tt is gone from the target (DROP TABLE, RENAME away): forget it. */
+static void case_forget(struct session *ss, const char *ts, const char *tt)
+{
+    char tgt[2 * WORKER_NAME_MAX + 8];
+    size_t i;
+    snprintf(tgt, sizeof tgt, "`%s`.`%s`", ts, tt);
+    for (i = 0; i < ss->nnames; i++) {
+        if (strcmp(ss->names[i].target, tgt) != 0)
+            continue;
+        free(ss->names[i].target);
+        free(ss->names[i].source);
+        ss->names[i] = ss->names[--ss->nnames];
+        return;
+    }
+}
+
+static void names_free(struct session *ss)
+{
+    size_t i;
+    for (i = 0; i < ss->nnames; i++) {
+        free(ss->names[i].target);
+        free(ss->names[i].source);
+    }
+    free(ss->names);
+}
+
 /* ---- rows ---- */
 
 /* Generator callback: key-less rows already committed (keyless.h rule 3) are skipped;
@@ -388,6 +481,8 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
     worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
     if (ss->sk && shard_skip_rows(ss, t->schema, t->table, ts, tt, ev))
         return DM_OK;
+    if ((rc = case_check(ss, t->schema, t->table, ts, tt, e)))
+        return rc;
     safe = p->cfg->safe_mode || now_ms() < ss->safe_until_ms;
     ss->ev = ev;
     ss->ev_keyless = false;
@@ -397,6 +492,7 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
     ss->ev = NULL;
     if (!rc) {
         ss->events += (int64_t)ev->nrows;
+        ss->txn_rows += (int64_t)ev->nrows;
         touch_table(ss, t->schema, t->table);
     }
     return rc;
@@ -476,6 +572,15 @@ static int push_item(struct session *ss, const struct worker_ddl_item *it, struc
         dm_log_kv(DM_LOG_INFO, "skip DDL by rules", "task", ss->s->p.cfg->name, "sql",
                   it->text, NULL);
         return DM_OK;
+    }
+    for (size_t k = 0; k < it->nrefs; k++) {
+        int rc;
+        worker_rules_route(rules, it->refs[k].schema, it->refs[k].table, ts, sizeof ts, tt,
+                           sizeof tt);
+        if ((rc = case_check(ss, it->refs[k].schema, it->refs[k].table, ts, tt, e)))
+            return rc;
+        if (k == 0 && (it->ev == WEV_DROP_TABLE || it->ev == WEV_RENAME_TABLE))
+            case_forget(ss, ts, tt);
     }
     worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
                        sizeof tt);
@@ -920,12 +1025,96 @@ static int shard_ddl(struct session *ss, const struct bl_event *ev, const struct
 
 /* A DDL event: DML before it committed (at the pre-DDL position), its routed statements
  * (or an operator's replacement) run, checkpoint right after (DM's handleQueryEvent). */
+static int on_unsupported(struct session *ss, const struct bl_event *ev,
+                          const struct worker_ddl *d, struct worker_terr *e);
+
+/* An ALTER TABLE adding (or making) an AUTO_INCREMENT column numbers the rows a table
+ * already has in its storage order, ALTER IGNORE adding a unique key keeps the first row
+ * of each duplicate set in it (d->order_dep); without a PRIMARY KEY or NOT NULL UNIQUE
+ * key that is each server's insertion order, and the target inserted the rows in the
+ * source's commit order: other numbers / other rows, silently. *bad (with bd->err) when
+ * such a target table has rows. */
+static int order_check(struct session *ss, const struct worker_ddl *d,
+                          struct worker_ddl *bd, bool *bad, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    size_t i;
+    int rc = DM_OK;
+    *bad = false;
+    for (i = 0; !rc && !*bad && d->order_dep && i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        if (it->nrefs == 0 || !it->refs[0].table[0] || ddl_item_skipped(rules, it))
+            continue;
+        worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
+                           sizeof tt);
+        rc = worker_applier_keyless_rows(ss->a, ts, tt, bad, e);
+    }
+    if (*bad) {
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "ALTER TABLE %s on `%.40s`.`%.40s`, which has rows and no primary or NOT "
+                 "NULL unique key: the result follows each server's insertion order, which "
+                 "differs", d->order_dep, ts, tt);
+    }
+    return rc;
+}
+
+static bool ref_allowed(const struct worker_rules *rules, const struct worker_ddl_item *it,
+                        const struct worker_ddl_ref *r)
+{
+    return worker_rules_bwl_allow(rules, r->schema, r->table) &&
+           !worker_rules_filter_ignore(rules, r->schema, r->table, WEV_NULL, it->text) &&
+           !worker_rules_filter_ignore(rules, r->schema, r->table, it->ev, it->text);
+}
+
+/* RENAME TABLE (or ALTER TABLE ... RENAME) of a replicated table to a name the task does
+ * not replicate: the rules skip the statement (DM), so the target keeps the old table -
+ * and a later CREATE of that name is skipped as existing and its rows mix with the old
+ * ones, silently. *bad (bd->err) for such an item (online DDL's own names excepted). */
+static bool rename_out(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    size_t i;
+    for (i = 0; i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        const struct worker_ddl_ref *a = &it->refs[0], *b = &it->refs[1];
+        if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE) ||
+            !a->table[0] || !b->table[0] ||
+            worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
+            worker_onlineddl_table_type(ss->od, b->table) != WOD_REAL ||
+            !ref_allowed(rules, it, a) || ref_allowed(rules, it, b))
+            continue;
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "RENAME of replicated `%.24s`.`%.24s` to unreplicated `%.24s`.`%.24s`: the "
+                 "target would keep the old table (replace it, e.g. by DROP TABLE of the "
+                 "target's)", a->schema, a->table, b->schema, b->table);
+        return true;
+    }
+    return false;
+}
+
 static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                    struct worker_terr *e)
 {
     struct stmts st = { 0 };
     bool applied = false, handled = false;
     int rc = commit(ss, e);
+    if (!rc && d->order_dep && !ss->resync) {
+        struct worker_ddl bd;
+        bool bad = false;
+        rc = order_check(ss, d, &bd, &bad, e);
+        if (!rc && bad)
+            return on_unsupported(ss, ev, &bd, e);
+    }
+    if (!rc && !ss->resync) {
+        struct worker_ddl bd;
+        if (rename_out(ss, d, &bd))
+            return on_unsupported(ss, ev, &bd, e);
+    }
     if (!rc && ss->sk)
         rc = shard_ddl(ss, ev, d, &handled, e);
     if (rc || handled)
@@ -995,6 +1184,57 @@ static int on_unsupported(struct session *ss, const struct bl_event *ev,
     return rc;
 }
 
+static void txn_start(struct session *ss)
+{
+    ss->nsps = 0;
+    ss->txn_rows = 0;
+}
+
+/* SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO of the current source transaction (d->sp).
+ * MariaDB logs ROLLBACK TO only when the transaction also changed a non-transactional
+ * table (else it truncates its binlog cache); the row changes logged between the
+ * SAVEPOINT and it were then rolled back on the source, yet they were applied here.
+ * false: such rows were applied (d->err says so; the task must pause). A savepoint not
+ * seen (too many, unparsable name) counts from the transaction's start. */
+static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
+{
+    size_t i = ss->nsps;
+    int64_t at = 0;
+    while (i > 0 && strcmp(ss->sps[i - 1].name, d->sp_name) != 0)
+        i--;
+    switch (d->sp) {
+    case WDDL_SP_SET:             /* an old one of that name goes; later ones stay */
+        if (i > 0) {
+            memmove(&ss->sps[i - 1], &ss->sps[i], (ss->nsps - i) * sizeof ss->sps[0]);
+            ss->nsps--;
+        }
+        if (ss->nsps == SP_MAX) {
+            memmove(&ss->sps[0], &ss->sps[1], (SP_MAX - 1) * sizeof ss->sps[0]);
+            ss->nsps--;
+        }
+        snprintf(ss->sps[ss->nsps].name, sizeof ss->sps[0].name, "%s", d->sp_name);
+        ss->sps[ss->nsps++].rows = ss->txn_rows;
+        return true;
+    case WDDL_SP_RELEASE:         /* it and the later ones */
+        ss->nsps = i > 0 ? i - 1 : ss->nsps;
+        return true;
+    case WDDL_SP_ROLLBACK:        /* the later ones go, it stays */
+        at = i > 0 ? ss->sps[i - 1].rows : 0;
+        if (i > 0)
+            ss->nsps = i;
+        if (ss->txn_rows <= at)
+            return true;
+        snprintf(d->err, sizeof d->err,
+                 "ROLLBACK TO SAVEPOINT in a transaction that also changed a non-transactional "
+                 "table: its %lld row changes after the savepoint were applied to the target, "
+                 "the source rolled them back (undo them by hand)", (long long)(ss->txn_rows - at));
+        return false;
+    case WDDL_SP_NONE:
+        break;
+    }
+    return true;
+}
+
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -1009,6 +1249,7 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
     switch (d.kind) {
     case WDDL_BEGIN:
         ss->in_src_txn = true;
+        txn_start(ss);
         break;
     case WDDL_COMMIT:
         ss->in_src_txn = false;
@@ -1028,6 +1269,10 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         rc = on_unsupported(ss, ev, &d, e);
         break;
     case WDDL_SKIP:
+        if (d.sp != WDDL_SP_NONE && !ss->resync && !savepoint_stmt(ss, &d)) {
+            rc = on_unsupported(ss, ev, &d, e);
+            break;
+        }
         dm_log_kv(DM_LOG_INFO, "skip event", "task", ss->s->p.cfg->name, "statement",
                   ev->query, "rule", d.err, NULL);
         if (!ss->in_src_txn)
@@ -1084,6 +1329,7 @@ static int on_event(struct session *ss, const struct bl_event *ev, struct worker
         snprintf(ss->pending_gtid, sizeof ss->pending_gtid, "%s", ev->gtid);
         if (!ev->gtid_standalone)
             ss->in_src_txn = true;
+        txn_start(ss);
         return DM_OK;
     case BL_EV_XID:
         ss->in_src_txn = false;
@@ -1276,6 +1522,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     if (!rc)
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
     if (!rc)
+        rc = worker_applier_lower_case_names(ss.a, &ss.lctn, e);
+    if (!rc)
         rc = worker_dmlpool_open(&c->to, c->meta_schema, c->name, s->p.source_id,
                                  c->worker_count, c->batch, &ss.pool, e);
     if (!rc)
@@ -1322,6 +1570,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     worker_applier_free(ss.a);
     clear_tables(&ss);
     free(ss.tables);
+    names_free(&ss);
     worker_keyless_free(ss.kl);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);

@@ -81,6 +81,13 @@ static const struct row rows[] = {
     K("DELETE FROM t", WDDL_DML),
     K("REPLACE INTO t VALUES (1)", WDDL_DML),
     K("LOAD DATA INFILE 'x' INTO TABLE t", WDDL_DML),
+    K("SET STATEMENT max_statement_time=1 FOR INSERT INTO t VALUES (1)", WDDL_DML),
+    K("ROLLBACK WORK", WDDL_COMMIT),
+    D("SET STATEMENT lock_wait_timeout=5, sql_mode=(SELECT 'x') FOR ALTER TABLE a ADD c INT",
+      WEV_ALTER_TABLE, "ALTER TABLE `S2`.`A2` ADD c INT"),
+    D("set statement a=1 for truncate table a", WEV_TRUNCATE_TABLE, "truncate table `S2`.`A2`"),
+    SK("SET STATEMENT a=1 FOR CREATE TRIGGER tr BEFORE INSERT ON a FOR EACH ROW SET @x=1"),
+    SK("SET sql_mode='FOR'"),
     /* ---- CREATE DATABASE ---- */
     D("CREATE DATABASE d", WEV_CREATE_DATABASE, "CREATE DATABASE IF NOT EXISTS `d`"),
     D("create schema if not exists `d`", WEV_CREATE_DATABASE, "create schema if not exists `d`"),
@@ -336,6 +343,45 @@ START_TEST(statement_table)
 }
 END_TEST
 
+/* Savepoint statements carry their kind and name; order-dependent ALTERs are marked. */
+START_TEST(savepoints_and_order_dep)
+{
+    static const struct { const char *sql; enum worker_ddl_sp sp; const char *name; } sps[] = {
+        { "SAVEPOINT `a b`", WDDL_SP_SET, "a b" },
+        { "ROLLBACK TO `s1`", WDDL_SP_ROLLBACK, "s1" },
+        { "rollback work to savepoint s1", WDDL_SP_ROLLBACK, "s1" },
+        { "RELEASE SAVEPOINT s1", WDDL_SP_RELEASE, "s1" },
+        { "ROLLBACK", WDDL_SP_NONE, "" },
+    };
+    static const struct { const char *sql; const char *dep; } deps[] = {
+        { "ALTER TABLE t ADD id INT AUTO_INCREMENT PRIMARY KEY", "AUTO_INCREMENT" },
+        { "ALTER TABLE t MODIFY id INT NOT NULL AUTO_INCREMENT", "AUTO_INCREMENT" },
+        { "ALTER TABLE t AUTO_INCREMENT=5", NULL },
+        { "ALTER TABLE t ENGINE=InnoDB AUTO_INCREMENT 7", NULL },
+        { "ALTER IGNORE TABLE t ADD UNIQUE KEY (c)", "unique key" },
+        { "ALTER IGNORE TABLE t ADD CONSTRAINT u UNIQUE (c)", "unique key" },
+        { "ALTER TABLE t ADD UNIQUE KEY (c)", NULL },
+        { "ALTER IGNORE TABLE t ADD KEY (c)", NULL },
+    };
+    struct worker_ddl d;
+    size_t i;
+    for (i = 0; i < sizeof sps / sizeof sps[0]; i++) {
+        ck_assert_int_eq(worker_ddl_parse(sps[i].sql, "s", &d), DM_OK);
+        ck_assert_msg(d.sp == sps[i].sp, "%s: sp %d", sps[i].sql, d.sp);
+        ck_assert_str_eq(d.sp_name, sps[i].name);
+        worker_ddl_free(&d);
+    }
+    for (i = 0; i < sizeof deps / sizeof deps[0]; i++) {
+        ck_assert_int_eq(worker_ddl_parse(deps[i].sql, "s", &d), DM_OK);
+        ck_assert_int_eq(d.kind, WDDL_DDL);
+        ck_assert_msg(deps[i].dep ? d.order_dep && strstr(d.order_dep, deps[i].dep)
+                                  : d.order_dep == NULL, "%s: %s", deps[i].sql,
+                      d.order_dep ? d.order_dep : "NULL");
+        worker_ddl_free(&d);
+    }
+}
+END_TEST
+
 /* refs: names, spans and the second name (RENAME / LIKE) for the onlineddl consumers. */
 START_TEST(refs_and_spans)
 {
@@ -525,6 +571,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, statement_table);
     tcase_add_test(tc, refs_and_spans);
+    tcase_add_test(tc, savepoints_and_order_dep);
     tcase_add_test(tc, drop_300_tables);
     tcase_add_test(tc, prefixes_are_safe);
     tcase_add_test(tc, skip_table_documented);

@@ -5,14 +5,31 @@
  *    INET6, UUID, INET4), as keys and in key-less tables;
  *  - AUTO_INCREMENT 0 stored by a NO_AUTO_VALUE_ON_ZERO source session;
  *  - key-less rows that equal others under the collation ('a'/'A', 'e'/'é', 'a'/'a ');
- *  - DDL in the source session's context (timestamp, time zone, charset, sql_mode);
+ *  - DDL in the source session's context (timestamp, time zone, charset, sql_mode,
+ *    explicit_defaults_for_timestamp);
  *  - FOREIGN KEY ON DELETE/UPDATE CASCADE and SET NULL (InnoDB does not binlog the
  *    child rows it changes);
  *  - row changes on unique values equal under the collation ('É'/'e', 'E '/'e') or in
  *    their prefix (UNIQUE KEY (c(4))) applied in order by several connections;
- *  - XA ROLLBACK of a prepared transaction pauses (its rows were applied at PREPARE).
- * The tests run in order, sharing sandboxes, worker and tasks; the XA one pauses both
- * tasks and comes last. */
+ *  - XA ROLLBACK of a prepared transaction pauses (its rows were applied at PREPARE);
+ *  - ROLLBACK TO SAVEPOINT in the binlog (a transaction that also changed a MyISAM
+ *    table) pauses; the SAVEPOINTs MariaDB logs without it do not;
+ *  - rows of a system-versioned table pause (safe mode replaced the current row by the
+ *    history row the binlog holds);
+ *  - ALTER TABLE adding an AUTO_INCREMENT column, ALTER IGNORE TABLE adding a unique key,
+ *    to a key-less table with rows pause (each server numbers / keeps the rows in its own
+ *    insertion order);
+ *  - RENAME TABLE of a replicated table to a name the task does not replicate pauses;
+ *  - DDL written as SET STATEMENT var=v FOR <DDL> (was skipped as a SET statement);
+ *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
+ *    lower_case_target): zero dates of a non-strict source apply; source tables whose
+ *    names differ only in letter case pause instead of mixing;
+ *  - types and statements that replicate exactly (INVISIBLE and generated columns in
+ *    keys under MINIMAL images, spatial, JSON, FLOAT/DOUBLE extremes and -0, DECIMAL
+ *    edges, negative/fractional TIME, zero dates, temporary tables, RENAME swap,
+ *    multi-table UPDATE/DELETE, EXCHANGE PARTITION, odd names, sequence rows).
+ * The tests run in order, sharing sandboxes, worker and tasks; the pausing ones use task
+ * pairs of their own (pair_up), except the XA one, which pauses both and comes last. */
 #include "rowimg_e2e.h"
 
 static void setup(void)
@@ -113,6 +130,25 @@ START_TEST(ddl_in_source_session)
 }
 END_TEST
 
+/* explicit_defaults_for_timestamp of the source session (QUERY flags2): with 0, a bare
+ * TIMESTAMP column is NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE ... (the first) or
+ * DEFAULT '0000-00-00'; the target's session default (1) made them NULL DEFAULT NULL. */
+START_TEST(explicit_defaults_for_timestamp)
+{
+    sqli("FULL", "SET explicit_defaults_for_timestamp=0; CREATE TABLE rt.edt (id INT PRIMARY "
+                 "KEY, ts TIMESTAMP, ts2 TIMESTAMP); SET explicit_defaults_for_timestamp=1;"
+                 "ALTER TABLE rt.edt ADD COLUMN ts3 TIMESTAMP");
+    sqli("MINIMAL", "INSERT INTO rt.edt (id) VALUES (1)");
+    ck_assert_int_eq(rt_converge("edt", "id,UNIX_TIMESTAMP(ts),ts2,IFNULL(ts3,'N')"), 1);
+    both_eq("SELECT CONCAT(IS_NULLABLE,COLUMN_DEFAULT,EXTRA) FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='edt' AND COLUMN_NAME='ts'",
+            "NOcurrent_timestamp()on update current_timestamp()");
+    both_eq("SELECT CONCAT(ts2,'/',IFNULL(ts3,'N')) FROM %s.edt", "0000-00-00 00:00:00/N");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 START_TEST(foreign_key_actions)
 {
     sql(g_src, "CREATE TABLE rt.par (id INT PRIMARY KEY, v INT)");
@@ -188,6 +224,291 @@ START_TEST(collation_equal_unique_keys)
 }
 END_TEST
 
+/* SET STATEMENT ... FOR <DDL> was skipped as a "session variable" statement: the ALTER,
+ * the TRUNCATE, the DROP never reached the target. */
+START_TEST(set_statement_ddl)
+{
+    sqli("FULL", "CREATE TABLE rt.ss (id INT PRIMARY KEY); SET STATEMENT lock_wait_timeout=10 "
+                 "FOR ALTER TABLE rt.ss ADD COLUMN c INT; INSERT INTO rt.ss VALUES (1,2);"
+                 "SET STATEMENT max_statement_time=100, sql_mode='' FOR CREATE TABLE rt.ss2 "
+                 "(id INT PRIMARY KEY, s VARCHAR(5) DEFAULT 'a', d DATETIME DEFAULT "
+                 "'0000-00-00'); INSERT INTO rt.ss2 (id) VALUES (1); SET STATEMENT "
+                 "lock_wait_timeout=5 FOR TRUNCATE TABLE rt.ss2; INSERT INTO rt.ss2 (id,s) "
+                 "VALUES (2,'b'); CREATE TABLE rt.ss3 (id INT); SET STATEMENT "
+                 "foreign_key_checks=0 FOR DROP TABLE rt.ss3");
+    ck_assert_int_eq(rt_converge("ss", "id,c"), 1);
+    ck_assert_int_eq(rt_converge("ss2", "id,s,d"), 1);
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                         "TABLE_SCHEMA IN ('rt_n','rt_s') AND TABLE_NAME='ss3'", "0", 30000));
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* Two more tasks, normal (<db>n) and safe mode (<db>s), replicating schema db into
+ * <db>_n / <db>_s from the start position. */
+static void pair_up(const char *db)
+{
+    char toml[4096], msg[2048], name[32], ts[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        snprintf(ts, sizeof ts, "%s_%s", db, i ? "s" : "n");
+        rt_task_toml(toml, sizeof toml, name, ts, i == 1, db);
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+}
+
+/* Both tasks of pair db end Paused with an error holding want1 and want2. */
+static void pair_paused(const char *db, const char *want1, const char *want2)
+{
+    char msg[2048], name[32];
+    long long end = tu_now_ms() + 30000;
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, want1) && strstr(msg, want2), "%s: %s", name, msg);
+    }
+}
+
+START_TEST(savepoint_rollback_pauses)
+{
+    char v[64];
+    sql(g_src, "CREATE DATABASE sp");
+    sql(g_src, "CREATE TABLE sp.inn (id INT PRIMARY KEY) ENGINE=InnoDB");
+    sql(g_src, "CREATE TABLE sp.my (id INT PRIMARY KEY) ENGINE=MyISAM");
+    pair_up("sp");
+    /* not logged (binlog cache truncated), logged without rows after it, released */
+    sqli("FULL", "INSERT INTO sp.inn VALUES (1); BEGIN; INSERT INTO sp.inn VALUES (2); "
+                 "SAVEPOINT a; INSERT INTO sp.inn VALUES (3); ROLLBACK TO a; SAVEPOINT `b b`; "
+                 "INSERT INTO sp.my VALUES (1); ROLLBACK WORK TO SAVEPOINT `b b`; "
+                 "INSERT INTO sp.inn VALUES (6); RELEASE SAVEPOINT `b b`; COMMIT");
+    ck_assert(converge("SELECT GROUP_CONCAT(id ORDER BY id) FROM sp.inn",
+                       "SELECT GROUP_CONCAT(id ORDER BY id) FROM sp_n.inn", 30000));
+    ck_assert(converge("SELECT GROUP_CONCAT(id ORDER BY id) FROM sp.inn",
+                       "SELECT GROUP_CONCAT(id ORDER BY id) FROM sp_s.inn", 30000));
+    /* logged with the rolled-back row 4 before it: the target would keep row 4 */
+    sqli("FULL", "BEGIN; INSERT INTO sp.inn VALUES (8); INSERT INTO sp.my VALUES (2); "
+                 "SAVEPOINT c; INSERT INTO sp.inn VALUES (4); ROLLBACK TO c; "
+                 "INSERT INTO sp.inn VALUES (9); COMMIT");
+    value(g_src, "SELECT GROUP_CONCAT(id ORDER BY id) FROM sp.inn", v, sizeof v);
+    ck_assert_str_eq(v, "1,2,6,8,9");
+    pair_paused("sp", "ROLLBACK TO SAVEPOINT in a transaction that also changed a "
+                      "non-transactional table: its 1 row changes", "36017");
+}
+END_TEST
+
+START_TEST(system_versioned_pauses)
+{
+    sql(g_src, "CREATE DATABASE sv");
+    pair_up("sv");
+    sqli("FULL", "CREATE TABLE sv.t (id INT PRIMARY KEY, v INT, s TIMESTAMP(6) AS ROW START, "
+                 "e TIMESTAMP(6) AS ROW END, PERIOD FOR SYSTEM_TIME(s,e)) WITH SYSTEM VERSIONING;"
+                 "INSERT INTO sv.t (id,v) VALUES (1,1); UPDATE sv.t SET v=2");
+    pair_paused("sv", "system-versioned tables (WITH SYSTEM VERSIONING) are not supported",
+                "`sv`.`t`");
+}
+END_TEST
+
+/* Rows of key-less table db.kl (c, v) in each server's insertion order: the source's is
+ * a1, b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
+static void interleaved_rows(const char *schema)
+{
+    MYSQL *a = db(g_src), *b = db(g_src);
+    char q[128];
+    ck_assert_int_eq(mysql_query(a, "BEGIN"), 0);
+    snprintf(q, sizeof q, "INSERT INTO %s.kl VALUES (1,'a1')", schema);
+    ck_assert_int_eq(mysql_query(a, q), 0);
+    snprintf(q, sizeof q, "INSERT INTO %s.kl VALUES (1,'b1')", schema);
+    ck_assert_int_eq(mysql_query(b, q), 0);
+    snprintf(q, sizeof q, "INSERT INTO %s.kl VALUES (2,'a2')", schema);
+    ck_assert_int_eq(mysql_query(a, q), 0);
+    ck_assert_int_eq(mysql_query(a, "COMMIT"), 0);
+    mysql_close(a);
+    mysql_close(b);
+}
+
+START_TEST(auto_increment_column_pauses)
+{
+    char v[64];
+    sql(g_src, "CREATE DATABASE ai");
+    sql(g_src, "CREATE TABLE ai.kp (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "CREATE TABLE ai.ke (v INT)");
+    sql(g_src, "CREATE TABLE ai.kl (c INT, v VARCHAR(5))");
+    pair_up("ai");
+    sqli("FULL", "INSERT INTO ai.kp VALUES (2,2),(1,1); ALTER TABLE ai.kp ADD COLUMN n INT "
+                 "AUTO_INCREMENT UNIQUE; ALTER TABLE ai.kp AUTO_INCREMENT=100; ALTER TABLE "
+                 "ai.kp AUTO_INCREMENT 200; ALTER TABLE ai.ke ADD id INT AUTO_INCREMENT "
+                 "PRIMARY KEY, AUTO_INCREMENT=5");
+    interleaved_rows("ai");
+    ck_assert(converge("SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai.kp",
+                       "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_s.kp", 30000));
+    sql(g_src, "ALTER TABLE ai.kl ADD COLUMN id INT AUTO_INCREMENT PRIMARY KEY FIRST");
+    pair_paused("ai", "ALTER TABLE adding an AUTO_INCREMENT column on `ai_", "36017");
+    value(g_dst, "SELECT GROUP_CONCAT(id,n ORDER BY id) FROM ai_n.kp", v, sizeof v);
+    ck_assert_str_eq(v, "11,22");
+    value(g_src, "SELECT GROUP_CONCAT(v ORDER BY id) FROM ai.kl", v, sizeof v);
+    ck_assert_str_eq(v, "a1,b1,a2");
+}
+END_TEST
+
+START_TEST(alter_ignore_unique_pauses)
+{
+    char v[64];
+    sql(g_src, "CREATE DATABASE ag");
+    sql(g_src, "CREATE TABLE ag.kl (c INT, v VARCHAR(5))");
+    pair_up("ag");
+    interleaved_rows("ag");
+    sql(g_src, "ALTER IGNORE TABLE ag.kl ADD UNIQUE KEY (c)");
+    pair_paused("ag", "ALTER TABLE ALTER IGNORE adding a unique key on `ag_", "36017");
+    value(g_src, "SELECT GROUP_CONCAT(v ORDER BY c) FROM ag.kl", v, sizeof v);
+    ck_assert_str_eq(v, "a1,a2");
+}
+END_TEST
+
+/* RENAME out of the replicated set was skipped: the target kept mv.t, the later CREATE of
+ * mv.t was skipped as existing and its rows joined the old ones. Renames inside it run. */
+START_TEST(rename_out_pauses)
+{
+    char v[64];
+    sql(g_src, "CREATE DATABASE mv");
+    sql(g_src, "CREATE DATABASE IF NOT EXISTS other");
+    pair_up("mv");
+    sqli("FULL", "CREATE TABLE mv.t (id INT PRIMARY KEY, v INT); INSERT INTO mv.t VALUES (1,1),"
+                 "(2,2); RENAME TABLE mv.t TO mv.t2, mv.t2 TO mv.t3; ALTER TABLE mv.t3 RENAME TO "
+                 "mv.t; RENAME TABLE mv.t TO other.t; CREATE TABLE mv.t (id INT PRIMARY KEY, "
+                 "v INT); INSERT INTO mv.t VALUES (3,3)");
+    pair_paused("mv", "RENAME of replicated `mv`.`t` to unreplicated `other`.`t`", "36017");
+    value(g_src, "SELECT GROUP_CONCAT(id) FROM mv.t", v, sizeof v);
+    ck_assert_str_eq(v, "3");
+    value(g_dst, "SELECT GROUP_CONCAT(id ORDER BY id) FROM mv_n.t", v, sizeof v);
+    ck_assert_str_eq(v, "1,2");
+}
+END_TEST
+
+START_TEST(exact_types_and_statements)
+{
+    sqli("FULL",
+         "CREATE TABLE rt.iv (id INT PRIMARY KEY, a INT, h INT INVISIBLE DEFAULT 7, v INT);"
+         "CREATE TABLE rt.ivk (a INT, h INT INVISIBLE, v INT);"
+         "CREATE TABLE rt.gc (id INT PRIMARY KEY, a INT, b INT, g1 INT AS (a+b) VIRTUAL, "
+         "g2 INT AS (a*b) STORED, c VARCHAR(10), g3 VARCHAR(20) AS (CONCAT(c,'x')) PERSISTENT, "
+         "UNIQUE KEY (g2), KEY (g1));"
+         "CREATE TABLE rt.gu (a INT, b INT, g INT AS (a+b) VIRTUAL, UNIQUE KEY (g), v INT);"
+         "CREATE TABLE rt.sp (id INT PRIMARY KEY, g GEOMETRY, p POINT NOT NULL, j JSON, "
+         "j2 LONGTEXT CHECK (JSON_VALID(j2)), SPATIAL KEY (p));"
+         "CREATE TABLE rt.spk (g GEOMETRY, v INT);"
+         "CREATE TABLE rt.fl (id INT PRIMARY KEY, f FLOAT, d DOUBLE, f7 FLOAT(7,3), "
+         "d10 DOUBLE(10,4), fu FLOAT UNSIGNED);"
+         "CREATE TABLE rt.flk (f FLOAT, d DOUBLE, f7 FLOAT(7,3), v INT);"
+         "CREATE TABLE rt.de (id INT PRIMARY KEY, a DECIMAL(65,30), b DECIMAL(10,0), "
+         "c DECIMAL(5,5), u DECIMAL(20,10) UNSIGNED);"
+         "CREATE TABLE rt.tm (id INT PRIMARY KEY, t TIME, t6 TIME(6), dt DATETIME(6), "
+         "ts TIMESTAMP(6) NULL, d DATE, y YEAR);"
+         "CREATE TABLE rt.tmk (t TIME(6), dt DATETIME, d DATE, v INT)");
+    sqli("FULL",
+         "INSERT INTO rt.iv (id,a,h,v) VALUES (1,1,100,1),(2,2,200,2); INSERT INTO rt.iv "
+         "VALUES (3,3,3); UPDATE rt.iv SET h=h+1 WHERE id=1; DELETE FROM rt.iv WHERE id=2;"
+         "INSERT INTO rt.ivk (a,h,v) VALUES (1,10,1),(1,20,1); UPDATE rt.ivk SET v=5 WHERE "
+         "h=10; DELETE FROM rt.ivk WHERE h=20;"
+         "INSERT INTO rt.gc (id,a,b,c) VALUES (1,1,2,'a'),(2,3,4,'b'),(3,5,6,'c');"
+         "INSERT INTO rt.gu (a,b,v) VALUES (1,1,1),(2,2,2);"
+         "INSERT INTO rt.sp VALUES (1,ST_GeomFromText('POINT(1 2)',4326),POINT(1.5,-2.25),"
+         "'{\"a\": [1, 2.5e300]}','{\"k\":\"\xc3\xa9\"}'),(2,ST_GeomFromText('POLYGON((0 0,1 0,"
+         "1 1,0 0))'),POINT(0,-0.0),NULL,'[]');"
+         "INSERT INTO rt.spk VALUES (POINT(1,1),1),(POINT(1,1),1),(NULL,2);"
+         "INSERT INTO rt.fl VALUES (1,3.4028234e38,1.7976931348623157e308,9999.999,"
+         "999999.9999,0),(2,-3.4028234e38,-1.7976931348623157e308,-9999.999,-999999.9999,"
+         "1.17549435e-38),(3,1.4e-45,4.9e-324,0.001,0.0001,1e-40),(4,-0.0,-0.0,-0.0,-0.0,-0.0),"
+         "(5,0.1,0.30000000000000004,1.2345,0.12345,16777217),(6,NULL,NULL,NULL,NULL,NULL);"
+         "INSERT INTO rt.flk SELECT f,d,f7,id FROM rt.fl;"
+         "INSERT INTO rt.de VALUES (1,99999999999999999999999999999999999.99999999999999999999"
+         "9999999999,9999999999,0.99999,9999999999.9999999999),(2,-99999999999999999999999999"
+         "999999999.999999999999999999999999999999,-9999999999,-0.99999,0),(3,-0.00000000000"
+         "0000000000000000001,0,0.00001,0.0000000001);"
+         "SET sql_mode='';"
+         "INSERT INTO rt.tm VALUES (1,'-838:59:59','-838:59:59.000000','0000-00-00 00:00:00',"
+         "'0000-00-00 00:00:00','0000-00-00','0000'),(2,'838:59:59','-00:00:00.000001',"
+         "'9999-12-31 23:59:59.999999','2038-01-19 03:14:07.999999','2020-02-00',1901),"
+         "(3,'-00:00:01','-12:00:00.5','2020-00-00 00:00:00','1970-01-01 00:00:01','0001-01-01',"
+         "2155);"
+         "INSERT INTO rt.tmk SELECT t6,dt,d,id FROM rt.tm");
+    sqli("MINIMAL", "UPDATE rt.gc SET a=10 WHERE id=1; DELETE FROM rt.gc WHERE id=2; INSERT "
+                    "INTO rt.gc (id,a,b) VALUES (4,7,7); UPDATE rt.gu SET v=9 WHERE g=2;"
+                    "UPDATE rt.gu SET a=5 WHERE g=4");
+    sqli("NOBLOB", "UPDATE rt.gc SET c='z' WHERE id=3; UPDATE rt.sp SET p=POINT(3,3) WHERE id=2");
+    sqli("FULL", "UPDATE rt.spk SET v=5 WHERE v=1 LIMIT 1; DELETE FROM rt.spk WHERE v=2;"
+                 "UPDATE rt.flk SET v=v+10; DELETE FROM rt.flk WHERE v IN (13,14);"
+                 "UPDATE rt.tmk SET v=v+10; DELETE FROM rt.tmk WHERE v=12;"
+                 "UPDATE rt.de SET b=b DIV 2");
+    ck_assert_int_eq(rt_converge("iv", "id,a,h,v"), 2);
+    ck_assert_int_eq(rt_converge("ivk", "a,h,v"), 1);
+    ck_assert_int_eq(rt_converge("gc", "id,a,b,g1,g2,c,g3"), 3);
+    ck_assert_int_eq(rt_converge("gu", "a,b,g,v"), 2);
+    ck_assert_int_eq(rt_converge("sp", "id,HEX(g),HEX(p),HEX(j),HEX(j2)"), 2);
+    ck_assert_int_eq(rt_converge("spk", "HEX(g),v"), 2);
+    ck_assert_int_eq(rt_converge("fl", "id,HEX(CAST(f AS BINARY)),HEX(CAST(d AS BINARY)),"
+                                       "HEX(CAST(f7 AS BINARY)),HEX(CAST(d10 AS BINARY)),"
+                                       "HEX(CAST(fu AS BINARY)),IFNULL(f,'N')"), 6);
+    ck_assert_int_eq(rt_converge("flk", "HEX(CAST(f AS BINARY)),HEX(CAST(d AS BINARY)),"
+                                        "HEX(CAST(f7 AS BINARY)),v"), 4);
+    ck_assert_int_eq(rt_converge("de", "id,HEX(CAST(a AS BINARY)),b,c,u"), 3);
+    ck_assert_int_eq(rt_converge("tm", "id,HEX(CAST(t AS BINARY)),HEX(CAST(t6 AS BINARY)),"
+                                       "HEX(CAST(dt AS BINARY)),UNIX_TIMESTAMP(ts),"
+                                       "HEX(CAST(d AS BINARY)),y"), 3);
+    ck_assert_int_eq(rt_converge("tmk", "HEX(CAST(t AS BINARY)),HEX(CAST(dt AS BINARY)),"
+                                        "HEX(CAST(d AS BINARY)),v"), 2);
+    both_eq("SELECT CONCAT(HEX(CAST(t6 AS BINARY)),'/',dt) FROM %s.tm WHERE id=3",
+            "2D31323A30303A30302E353030303030/2020-00-00 00:00:00.000000");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+START_TEST(exact_statements)
+{
+    sqli("FULL",
+         "CREATE TABLE rt.r1 (id INT PRIMARY KEY, v VARCHAR(5)); CREATE TABLE rt.r2 "
+         "(id INT PRIMARY KEY, w INT); INSERT INTO rt.r1 VALUES (1,'a'); INSERT INTO rt.r2 "
+         "VALUES (2,2); RENAME TABLE rt.r1 TO rt.tmp, rt.r2 TO rt.r1, rt.tmp TO rt.r2;"
+         "INSERT INTO rt.r1 VALUES (3,3); INSERT INTO rt.r2 VALUES (4,'b');"
+         "CREATE TEMPORARY TABLE rt.tp (id INT PRIMARY KEY, v VARCHAR(5)); INSERT INTO rt.tp "
+         "VALUES (1,'a'),(2,'b'); CREATE TABLE rt.ft LIKE rt.tp; INSERT INTO rt.ft SELECT * "
+         "FROM rt.tp; CREATE TABLE rt.fs AS SELECT * FROM rt.tp;"
+         "CREATE TEMPORARY TABLE rt.r1 (id INT PRIMARY KEY); INSERT INTO rt.r1 VALUES (99);"
+         "DROP TABLE rt.r1; INSERT INTO rt.r1 VALUES (5,5);"
+         "CREATE TABLE rt.m1 (id INT PRIMARY KEY, v INT); CREATE TABLE rt.m2 (id INT PRIMARY "
+         "KEY, v INT); INSERT INTO rt.m1 VALUES (1,1),(2,2),(3,3); INSERT INTO rt.m2 VALUES "
+         "(1,10),(2,20),(4,40); UPDATE rt.m1 JOIN rt.m2 USING (id) SET rt.m1.v=rt.m2.v, "
+         "rt.m2.v=rt.m2.v+1; DELETE rt.m1, rt.m2 FROM rt.m1 JOIN rt.m2 USING (id) WHERE "
+         "rt.m1.id=2;"
+         "CREATE TABLE rt.pt (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) (PARTITION "
+         "p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN (20), PARTITION p2 VALUES "
+         "LESS THAN MAXVALUE); INSERT INTO rt.pt VALUES (1,1),(11,11),(21,21);"
+         "CREATE TABLE rt.px (id INT PRIMARY KEY, v INT); INSERT INTO rt.px VALUES (5,500);"
+         "ALTER TABLE rt.pt EXCHANGE PARTITION p0 WITH TABLE rt.px; ALTER TABLE rt.pt "
+         "TRUNCATE PARTITION p1; INSERT INTO rt.pt VALUES (12,12);"
+         "CREATE TABLE rt.`select` (`from` INT PRIMARY KEY, `a``b` INT, `\xc3\xbcn\xc3\xaf` "
+         "VARCHAR(3), `cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc` INT);"
+         "INSERT INTO rt.`select` VALUES (1,2,'\xc3\xa9',4); UPDATE rt.`select` SET `a``b`=3;"
+         "DROP TABLE IF EXISTS rt.px, rt.nonexistent, rt.fs");
+    ck_assert_int_eq(rt_converge("r1", "id,w"), 3);
+    ck_assert_int_eq(rt_converge("r2", "id,v"), 2);
+    ck_assert_int_eq(rt_converge("ft", "id,v"), 2);
+    ck_assert_int_eq(rt_converge("m1", "id,v"), 2);
+    ck_assert_int_eq(rt_converge("m2", "id,v"), 2);
+    ck_assert_int_eq(rt_converge("pt", "id,v"), 3);
+    ck_assert_int_eq(rt_converge("select", "`from`,`a``b`,HEX(`\xc3\xbcn\xc3\xaf`)"), 1);
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                         "TABLE_SCHEMA IN ('rt_n','rt_s') AND TABLE_NAME IN ('px','fs','tp')",
+                         "0", 30000));
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 START_TEST(xa_rollback_pauses)
 {
     char msg[2048];
@@ -210,6 +531,78 @@ START_TEST(xa_rollback_pauses)
 }
 END_TEST
 
+/* A target with lower_case_table_names=1 (the source is case-sensitive) and sql_mode
+ * TRADITIONAL (strict, NO_ZERO_DATE, NO_ZERO_IN_DATE): tasks as rt_up. */
+static void setup_lctn(void)
+{
+    char toml[4096], msg[2048];
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    g_dir = tu_mkdtemp();
+    g_src = tu_free_port();
+    g_dst = tu_free_port();
+    while (g_dst == g_src)
+        g_dst = tu_free_port();
+    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
+    setenv("DMGW_SANDBOX_ARGS", "--lower-case-table-names=1 --sql-mode=TRADITIONAL", 1);
+    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
+    unsetenv("DMGW_SANDBOX_ARGS");
+    g_wport = tu_free_port();
+    rpc_global_init();
+    master_pos();
+    spawn_worker();
+    rt_task_toml(toml, sizeof toml, "norm", "rt_n", false, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    rt_task_toml(toml, sizeof toml, "safe", "rt_s", true, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+/* Zero dates a non-strict source session stored: the target's NO_ZERO_DATE /
+ * NO_ZERO_IN_DATE refused them (Error 1292 paused the task). */
+START_TEST(zero_dates_strict_target)
+{
+    sql(g_src, "CREATE TABLE rt.zd (id INT PRIMARY KEY, d DATE, dt DATETIME(3), ts TIMESTAMP "
+               "NULL, k DATE, UNIQUE KEY (k))");
+    sql(g_src, "CREATE TABLE rt.zk (d DATE, dt DATETIME, v INT)");
+    sqli("FULL", "SET sql_mode=''; INSERT INTO rt.zd VALUES (1,'0000-00-00','0000-00-00 "
+                 "00:00:00','0000-00-00 00:00:00','2020-00-00'),(2,'2020-02-00','2020-00-01 "
+                 "10:00:00.5',NULL,'0000-00-00'); INSERT INTO rt.zk VALUES ('0000-00-00',"
+                 "'2020-01-00 00:00:00',1),('0000-00-00','2020-01-00 00:00:00',1)");
+    sqli("MINIMAL", "SET sql_mode=''; UPDATE rt.zd SET d='0000-01-01' WHERE id=2; UPDATE rt.zk "
+                    "SET v=2 LIMIT 1; DELETE FROM rt.zk WHERE v=1");
+    ck_assert_int_eq(rt_converge("zd", "id,HEX(CAST(d AS BINARY)),HEX(CAST(dt AS BINARY)),"
+                                       "IFNULL(UNIX_TIMESTAMP(ts),'N'),HEX(CAST(k AS BINARY))"), 2);
+    ck_assert_int_eq(rt_converge("zk", "HEX(CAST(d AS BINARY)),HEX(CAST(dt AS BINARY)),v"), 1);
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* rt.Tab and rt.tab are two tables on the source, one on the target: safe mode merged
+ * their rows silently (REPLACE), normal mode failed only where ids collided. A table
+ * dropped before the other name appears is no conflict. */
+START_TEST(case_folded_names_pause)
+{
+    char msg[2048];
+    long long end = tu_now_ms() + 30000;
+    int i;
+    sqli("FULL", "CREATE TABLE rt.Tab (id INT PRIMARY KEY, v INT); INSERT INTO rt.Tab VALUES "
+                 "(1,1); DROP TABLE rt.Tab; CREATE TABLE rt.tab (id INT PRIMARY KEY, w INT);"
+                 "INSERT INTO rt.tab VALUES (1,100),(2,200)");
+    ck_assert_int_eq(rt_converge("tab", "id,w"), 2);
+    sqli("FULL", "CREATE TABLE rt.TAB (id INT PRIMARY KEY, v INT); INSERT INTO rt.TAB VALUES "
+                 "(1,1),(5,5); INSERT INTO rt.tab VALUES (3,3)");
+    for (i = 0; i < 2; i++) {
+        const char *name = i ? "safe" : "norm";
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "which are one table on the target (lower_case_table_names=1)"),
+                      "%s: %s", name, msg);
+    }
+    both_eq("SELECT GROUP_CONCAT(id,':',w ORDER BY id) FROM %s.tab", "1:100,2:200");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_diverge");
@@ -220,9 +613,24 @@ int main(void)
     tcase_add_test(tc, auto_increment_zero);
     tcase_add_test(tc, keyless_collation_equal_rows);
     tcase_add_test(tc, ddl_in_source_session);
+    tcase_add_test(tc, explicit_defaults_for_timestamp);
     tcase_add_test(tc, foreign_key_actions);
     tcase_add_test(tc, collation_equal_unique_keys);
+    tcase_add_test(tc, set_statement_ddl);
+    tcase_add_test(tc, savepoint_rollback_pauses);
+    tcase_add_test(tc, system_versioned_pauses);
+    tcase_add_test(tc, auto_increment_column_pauses);
+    tcase_add_test(tc, alter_ignore_unique_pauses);
+    tcase_add_test(tc, rename_out_pauses);
+    tcase_add_test(tc, exact_types_and_statements);
+    tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lower_case_target");
+    tcase_add_unchecked_fixture(tc, setup_lctn, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, zero_dates_strict_target);
+    tcase_add_test(tc, case_folded_names_pause);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }

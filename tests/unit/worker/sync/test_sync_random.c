@@ -5,7 +5,12 @@
  * nullable UK only, PK + nullable UK, no key) and many column types, replicated by the
  * real dm-worker in normal mode (rt -> rt_n) and safe mode (rt -> rt_s); then per table
  * count + order-independent checksum over HEX() of every column, source vs both targets,
- * with every table non-empty. DMGW_RANDOM_OPS overrides the 2000 statements. */
+ * with every table non-empty. DMGW_RANDOM_OPS overrides the 2000 statements.
+ * Also: a table with an INVISIBLE column, VIRTUAL/STORED generated columns (one in a
+ * unique key), FLOAT -0/extremes, negative fractional TIME, POINT and JSON; a MyISAM table;
+ * and source transactions with SAVEPOINT / ROLLBACK TO / RELEASE - InnoDB only (MariaDB
+ * drops the rolled-back rows from the binlog) or with MyISAM changes (ROLLBACK TO is
+ * logged, with no InnoDB rows after the savepoint: must not pause). */
 #include "rowimg_e2e.h"
 
 static uint64_t g_rng;
@@ -42,7 +47,15 @@ static const struct rtable tables[] = {
       "id,IFNULL(u,'N'),IFNULL(v,'N'),IFNULL(HEX(s),'N'),IFNULL(HEX(m),'N')" },
     { "t_nk", "(a INT, b VARCHAR(10) CHARACTER SET utf16, c BLOB)",
       "IFNULL(a,'N'),IFNULL(HEX(b),'N'),IFNULL(HEX(c),'N')" },
+    { "t_gen", "(id INT PRIMARY KEY, a INT, h INT INVISIBLE DEFAULT 7, gv INT AS (a*2) VIRTUAL, "
+               "gs INT AS (a+id*1000) STORED, f FLOAT, t TIME(3), p POINT, "
+               "j JSON, UNIQUE KEY (gs), KEY (gv))",
+      "id,IFNULL(a,'N'),IFNULL(h,'N'),IFNULL(gv,'N'),IFNULL(gs,'N'),IFNULL(HEX(CAST(f AS "
+      "BINARY)),'N'),IFNULL(HEX(CAST(t AS BINARY)),'N'),IFNULL(HEX(p),'N'),IFNULL(HEX(j),'N')" },
+    { "t_my", "(id INT PRIMARY KEY, v INT, s VARCHAR(10)) ENGINE=MyISAM",
+      "id,IFNULL(v,'N'),IFNULL(HEX(s),'N')" },
 };
+#define T_MY 7                       /* index of the MyISAM table */
 #define NTABLES (sizeof tables / sizeof tables[0])
 
 /* random text literal (UTF-8 source text the server converts to the column charset) */
@@ -144,7 +157,34 @@ static void statement(size_t k, char *q, size_t cap)
         else
             snprintf(q, cap, "DELETE FROM rt.t_pkuk WHERE id=%d", id);
         return;
-    default:
+    case 6: {
+        static const char *const fl[] = { "-0.0", "3.4028234e38", "-1.17549435e-38", "1.4e-45",
+                                          "0.1", "NULL", "16777217" };
+        static const char *const tm[] = { "'-838:59:59'", "'-00:00:00.001'", "'12:30:00.5'",
+                                          "NULL", "'-100:00:00.999'" };
+        if (op < 4)
+            snprintf(q, cap, "INSERT INTO rt.t_gen (id,a,h,f,t,p,j) VALUES (%d,%u,%u,%s,%s,%s,%s)",
+                     id, rnd(50), rnd(9), PICK(fl), PICK(tm),
+                     rnd(3) ? "POINT(1.5,-0.0)" : "NULL", rnd(2) ? "'{\"k\": [1, \"é\"]}'" : "NULL");
+        else if (op < 6)
+            snprintf(q, cap, "UPDATE rt.t_gen SET a=a+%u, f=%s WHERE id=%d", 1 + rnd(3), PICK(fl),
+                     id);
+        else if (op < 8)
+            snprintf(q, cap, "UPDATE rt.t_gen SET h=h+1, t=%s, j=JSON_SET(IFNULL(j,'{}'),'$.n',%u) "
+                     "WHERE id=%d", PICK(tm), rnd(9), id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_gen WHERE gs=%d", (int)rnd(50) + id * 1000);
+        return;
+    }
+    case T_MY:
+        if (op < 5)
+            snprintf(q, cap, "INSERT INTO rt.t_my VALUES (%d,%u,%s)", id, rnd(100), PICK(latin1_texts));
+        else if (op < 8)
+            snprintf(q, cap, "UPDATE rt.t_my SET v=v+1 WHERE id=%d", id);
+        else
+            snprintf(q, cap, "DELETE FROM rt.t_my WHERE id=%d", id);
+        return;
+    case 5:
         if (op < 5)
             snprintf(q, cap, "INSERT INTO rt.t_nk VALUES (%u,%s,%s)", rnd(20), PICK(ucs2_texts),
                      b1);
@@ -170,6 +210,48 @@ static void teardown(void)
     e2e_env_down();
 }
 
+static bool run(MYSQL *c, const char *q)
+{
+    if (mysql_query(c, q) == 0)
+        return true;
+    ck_assert_msg(mysql_errno(c) == 1062 || mysql_errno(c) == 1265 || mysql_errno(c) == 1048,
+                  "%s: %s", q, mysql_error(c));
+    return false;
+}
+
+/* A random InnoDB table (not the MyISAM one). */
+static size_t innodb_table(void)
+{
+    size_t k = rnd(NTABLES - 1);
+    return k >= T_MY ? k + 1 : k;
+}
+
+/* A source transaction with a savepoint: InnoDB only (ROLLBACK TO / RELEASE; a ROLLBACK
+ * TO is not logged), or with MyISAM changes before the savepoint and only MyISAM ones
+ * after it (ROLLBACK TO logged with no InnoDB rows after the savepoint). */
+static long savepoint_txn(MYSQL *c)
+{
+    char q[2048];
+    long ok = 0;
+    bool mixed = rnd(2) == 0;
+    ck_assert_int_eq(mysql_query(c, "BEGIN"), 0);
+    statement(innodb_table(), q, sizeof q);
+    ok += run(c, q);
+    if (mixed) {
+        statement(T_MY, q, sizeof q);
+        ok += run(c, q);
+    }
+    ck_assert_int_eq(mysql_query(c, "SAVEPOINT `p 1`"), 0);
+    statement(mixed ? T_MY : innodb_table(), q, sizeof q);
+    ok += run(c, q);
+    ck_assert_int_eq(mysql_query(c, rnd(3) ? "ROLLBACK TO SAVEPOINT `p 1`"
+                                           : "RELEASE SAVEPOINT `p 1`"), 0);
+    statement(innodb_table(), q, sizeof q);
+    ok += run(c, q);
+    ck_assert_int_eq(mysql_query(c, "COMMIT"), 0);
+    return ok;
+}
+
 START_TEST(random_mixed_images)
 {
     static const char *const images[3] = { "FULL", "MINIMAL", "NOBLOB" };
@@ -185,12 +267,12 @@ START_TEST(random_mixed_images)
         m[k] = session(images[k]);
     for (i = 0; i < ops; i++) {
         MYSQL *c = m[rnd(3)];
+        if (rnd(16) == 0) {
+            ok += savepoint_txn(c);
+            continue;
+        }
         statement(rnd(NTABLES), q, sizeof q);
-        if (mysql_query(c, q) == 0)
-            ok++;
-        else
-            ck_assert_msg(mysql_errno(c) == 1062 || mysql_errno(c) == 1265 ||
-                          mysql_errno(c) == 1048, "%s: %s", q, mysql_error(c));
+        ok += run(c, q);
     }
     for (k = 0; k < 3; k++)
         mysql_close(m[k]);
