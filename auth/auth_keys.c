@@ -242,7 +242,7 @@ int auth_jwk_to_pem(const json_t *jwk, jwt_alg_t alg, char **pem, char *err, siz
         rc = ec_jwk(jwk, &pk);
     } else {
         dm_errf(err, cap, "JWK kty \"%s\" does not suit alg %s", kty ? kty : "(none)",
-             jwt_alg_str(alg));
+                jwt_alg_str(alg));
         return DM_E_INVAL;
     }
     if (rc != DM_OK) {
@@ -301,7 +301,7 @@ static int read_key_file(const char *what, const char *path, char **data, size_t
     if (rc == DM_OK)
         return DM_OK;
     dm_errf(err, cap, "cannot read %s %s: %s", what, path,
-         rc == DM_E_TOO_LARGE ? "file too large" : strerror(errno));
+            rc == DM_E_TOO_LARGE ? "file too large" : strerror(errno));
     return rc == DM_E_NOMEM ? rc : DM_E_IO;
 }
 
@@ -338,7 +338,7 @@ static int load_secret(const struct auth_config *cfg, jwt_alg_t alg, struct auth
         s[--len] = '\0';
     if (len < auth_hs_min_secret(alg)) {
         dm_errf(err, cap, "secret in %s is %zu bytes; %s needs at least %zu", cfg->secret_file, len,
-             cfg->alg, auth_hs_min_secret(alg));
+                cfg->alg, auth_hs_min_secret(alg));
         OPENSSL_cleanse(s, len);
         free(s);
         return DM_E_INVAL;

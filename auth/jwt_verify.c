@@ -58,7 +58,7 @@ int auth_ctx_new(const struct auth_config *cfg, struct auth_ctx **out, char *err
     jwt_alg_t alg = auth_alg_parse(cfg->alg);
     if (alg == JWT_ALG_INVAL) {
         dm_errf(err, cap, "unsupported JWT alg \"%s\" (HS256..512, RS256..512, ES256..512)",
-             cfg->alg ? cfg->alg : "");
+                cfg->alg ? cfg->alg : "");
         return DM_E_INVAL;
     }
     if (cfg->leeway_s < 0 || cfg->leeway_s > 86400) {

@@ -61,17 +61,6 @@ struct bl_reader {
                                    event (values point into them until the next event) */
 };
 
-static void seterr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -118,8 +107,8 @@ static int connect_source(const struct bl_source *src, unsigned read_timeout_s, 
     if (!mysql_real_connect(m, src->host, src->user, src->password, NULL,
                             (unsigned)src->port, NULL, 0)) {
         unsigned e = mysql_errno(m);
-        seterr(err, cap, "connect %s:%d as '%s': Error %u: %s%s", src->host, src->port,
-               src->user ? src->user : "", e, mysql_error(m), worker_terr_access_hint(e, true));
+        dm_errf(err, cap, "connect %s:%d as '%s': Error %u: %s%s", src->host, src->port,
+                src->user ? src->user : "", e, mysql_error(m), worker_terr_access_hint(e, true));
         mysql_close(m);
         return db_rc(e);
     }
@@ -135,7 +124,7 @@ static int run(MYSQL *m, const char *sql, char *err, size_t cap)
         return DM_OK;
     }
     unsigned e = mysql_errno(m);
-    seterr(err, cap, "%s: Error %u: %s%s", sql, e, mysql_error(m), worker_terr_access_hint(e, true));
+    dm_errf(err, cap, "%s: Error %u: %s%s", sql, e, mysql_error(m), worker_terr_access_hint(e, true));
     return db_rc(e);
 }
 
@@ -144,15 +133,15 @@ static int query_value(MYSQL *m, const char *sql, char *buf, size_t bufcap, char
 {
     if (mysql_query(m, sql) != 0) {
         unsigned e = mysql_errno(m);
-        seterr(err, cap, "%s: Error %u: %s%s", sql, e, mysql_error(m),
-               worker_terr_access_hint(e, true));
+        dm_errf(err, cap, "%s: Error %u: %s%s", sql, e, mysql_error(m),
+                worker_terr_access_hint(e, true));
         return db_rc(e);
     }
     MYSQL_RES *res = mysql_store_result(m);
     MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
     int rc = DM_OK;
     if (!row) {
-        seterr(err, cap, "%s: no result", sql);
+        dm_errf(err, cap, "%s: no result", sql);
         rc = DM_E_DB;
     } else {
         snprintf(buf, bufcap, "%s", row[0] ? row[0] : "");
@@ -182,7 +171,7 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
 {
     r->rpl = mariadb_rpl_init(r->mysql);
     if (!r->rpl) {
-        seterr(err, cap, "mariadb_rpl_init: %s", mysql_error(r->mysql));
+        dm_errf(err, cap, "mariadb_rpl_init: %s", mysql_error(r->mysql));
         return DM_E_DB;
     }
     if (mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_SERVER_ID, (unsigned int)server_id) ||
@@ -194,16 +183,16 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_HOST, "dm-worker", (size_t)9) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_PORT, (unsigned int)0)) {
-        seterr(err, cap, "mariadb_rpl_optionsv failed");
+        dm_errf(err, cap, "mariadb_rpl_optionsv failed");
         return DM_E_INTERNAL;
     }
     if (mariadb_rpl_open(r->rpl) != 0) {
         unsigned e = mysql_errno(r->mysql);
         /* The login worked, so an access error here is a missing privilege (the connector
          * reports a refused COM_REGISTER_SLAVE as 1045 "Unknown or undefined error code"). */
-        seterr(err, cap, "binlog dump %s:%" PRIu64 " refused by the source: Error %u: %s%s", file,
-               pos, e, mysql_error(r->mysql),
-               worker_terr_access_hint(worker_terr_access_denied(e) ? 1227 : e, true));
+        dm_errf(err, cap, "binlog dump %s:%" PRIu64 " refused by the source: Error %u: %s%s", file,
+                pos, e, mysql_error(r->mysql),
+                worker_terr_access_hint(worker_terr_access_denied(e) ? 1227 : e, true));
         return db_rc(e);
     }
     return DM_OK;
@@ -221,7 +210,7 @@ static int gtid_setup(struct bl_reader *r, const char *gtid_set, char *err, size
     if (rc != DM_OK)
         return rc;
     if (!gtid_set_format(&gs, text, sizeof text)) {
-        seterr(err, cap, "GTID set too long");
+        dm_errf(err, cap, "GTID set too long");
         return DM_E_TOO_LARGE;
     }
     snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", text);
@@ -236,7 +225,7 @@ static int reader_open(const struct bl_source *src, const char *file, uint64_t p
 {
     if (!src || !file || !out || strlen(file) >= sizeof(((struct bl_reader *)0)->file) ||
         src->server_id == 0) {
-        seterr(err, cap, "bl_reader_open: invalid argument");
+        dm_errf(err, cap, "bl_reader_open: invalid argument");
         return DM_E_INVAL;
     }
     int hb = src->heartbeat_ms > 0 ? src->heartbeat_ms : 500;
@@ -275,7 +264,7 @@ int bl_reader_open_gtid(const struct bl_source *src, const char *gtid_set,
                         struct bl_reader **out, char *err, size_t cap)
 {
     if (!gtid_set) {
-        seterr(err, cap, "bl_reader_open_gtid: invalid argument");
+        dm_errf(err, cap, "bl_reader_open_gtid: invalid argument");
         return DM_E_INVAL;
     }
     return reader_open(src, "", 4, gtid_set, out, err, cap);
@@ -287,7 +276,7 @@ int bl_reader_open_feed(const struct bl_feed *feed, const char *file, uint64_t p
     struct bl_reader *r = NULL;
     int result = DM_E_INVAL;
     if (!feed || !feed->next || !file || !out || strlen(file) >= sizeof(r->file)) {
-        seterr(err, cap, "bl_reader_open_feed: invalid argument");
+        dm_errf(err, cap, "bl_reader_open_feed: invalid argument");
         goto fail;
     }
     result = DM_E_NOMEM;
@@ -375,7 +364,7 @@ static int on_table_map(struct bl_reader *r, const uint8_t *body, size_t len, ch
 {
     uint64_t id;
     if (rowdec_rows_table_id(body, len, tid_len(r, TABLE_MAP_EVENT), &id) != DM_OK) {
-        seterr(err, cap, "short TABLE_MAP event");
+        dm_errf(err, cap, "short TABLE_MAP event");
         return DM_E_PARSE;
     }
     struct tm_entry **pp = tm_slot(r, id);
@@ -416,7 +405,7 @@ static int on_fde(struct bl_reader *r, const uint8_t *body, size_t len, char *er
 {
     /* binlog_version(2) server_version(50) created(4) header_len(1) post_header[] alg(1) crc(4) */
     if (len < 57 + 5) {
-        seterr(err, cap, "short FORMAT_DESCRIPTION event");
+        dm_errf(err, cap, "short FORMAT_DESCRIPTION event");
         return DM_E_PARSE;
     }
     uint8_t alg = body[len - 5];
@@ -432,7 +421,7 @@ static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char 
 {
     /* P3: the connector mis-parses ROTATE; 8-byte position + file name to the end */
     if (len < 8 || len - 8 >= sizeof(r->file) || len == 8) {
-        seterr(err, cap, "bad ROTATE event (%zu bytes)", len);
+        dm_errf(err, cap, "bad ROTATE event (%zu bytes)", len);
         return DM_E_PARSE;
     }
     memcpy(r->file, body + 8, len - 8);
@@ -597,7 +586,7 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     size_t ilen = 0;
     if (r->has_feed) {
         if (raw_query(r, body, len, &db, &q, &st) != DM_OK) {
-            seterr(err, cap, "malformed QUERY event at %s:%" PRIu64, r->file, r->pos);
+            dm_errf(err, cap, "malformed QUERY event at %s:%" PRIu64, r->file, r->pos);
             return DM_E_PARSE;
         }
         if (type == QUERY_COMPRESSED_EVENT) {
@@ -605,8 +594,8 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
             int zrc = bl_inflate((const uint8_t *)q.str, q.length, &inflated, &ilen, zerr,
                                  sizeof zerr);
             if (zrc != DM_OK) {
-                seterr(err, cap, "QUERY_COMPRESSED event at %s:%" PRIu64 ": %s", r->file,
-                       r->pos, zrc == DM_E_NOMEM ? "out of memory" : zerr);
+                dm_errf(err, cap, "QUERY_COMPRESSED event at %s:%" PRIu64 ": %s", r->file,
+                        r->pos, zrc == DM_E_NOMEM ? "out of memory" : zerr);
                 return zrc;
             }
             q.str = (char *)inflated;
@@ -620,7 +609,7 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     int rc = set_text(r, &db, &q);
     free(inflated);
     if (rc != DM_OK) {
-        seterr(err, cap, "QUERY event: %s", dm_strerror(rc));
+        dm_errf(err, cap, "QUERY event: %s", dm_strerror(rc));
         return rc;
     }
     if (strcmp(r->ev.query, "BEGIN") == 0)
@@ -633,7 +622,7 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
 static int on_gtid(struct bl_reader *r, const uint8_t *body, size_t len, char *err, size_t cap)
 {
     if (len < 13) {
-        seterr(err, cap, "short GTID event");
+        dm_errf(err, cap, "short GTID event");
         return DM_E_PARSE;
     }
     struct bl_event *ev = &r->ev;
@@ -654,8 +643,8 @@ static int rows_table(struct bl_reader *r, uint64_t id, const struct bl_table **
 {
     struct tm_entry **pp = tm_slot(r, id);
     if (!*pp) {
-        seterr(err, cap, "rows event for table id %" PRIu64 " without TABLE_MAP (%s:%" PRIu64
-               "); start at a transaction boundary", id, r->file, r->pos);
+        dm_errf(err, cap, "rows event for table id %" PRIu64 " without TABLE_MAP (%s:%" PRIu64
+                "); start at a transaction boundary", id, r->file, r->pos);
         return DM_E_PARSE;
     }
     *t = (*pp)->t;
@@ -668,7 +657,7 @@ static int on_rows(struct bl_reader *r, unsigned type, const uint8_t *body, size
     uint64_t id;
     const struct bl_table *t;
     if (rowdec_rows_table_id(body, len, tid_len(r, type), &id) != DM_OK) {
-        seterr(err, cap, "short rows event");
+        dm_errf(err, cap, "short rows event");
         return DM_E_PARSE;
     }
     int rc = rows_table(r, id, &t, err, cap);
@@ -697,7 +686,7 @@ static int feed_compressed_rows(struct bl_reader *r, unsigned type, const uint8_
     uint64_t id, ncols;
     const struct bl_table *t;
     if (rowdec_rows_table_id(body, len, tl, &id) != DM_OK || len < tl + 3) {
-        seterr(err, cap, "short compressed rows event at %s:%" PRIu64, r->file, r->pos);
+        dm_errf(err, cap, "short compressed rows event at %s:%" PRIu64, r->file, r->pos);
         return DM_E_PARSE;
     }
     int rc = rows_table(r, id, &t, err, cap);
@@ -706,7 +695,7 @@ static int feed_compressed_rows(struct bl_reader *r, unsigned type, const uint8_
     const uint8_t *p = body + tl + 2, *end = body + len;
     unsigned nb = *p < 251 ? 0 : *p == 252 ? 2 : *p == 253 ? 3 : *p == 254 ? 8 : 9;
     if (nb == 9 || p + 1 + nb > end) {
-        seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
+        dm_errf(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
         return DM_E_PARSE;
     }
     ncols = nb ? rowdec_le(p + 1, nb) : *p;
@@ -715,15 +704,15 @@ static int feed_compressed_rows(struct bl_reader *r, unsigned type, const uint8_
     const uint8_t *b1 = p, *b2 = type == UPDATE_ROWS_COMPRESSED_EVENT_V1 ? p + bm : NULL;
     p += b2 ? 2 * bm : bm;
     if (ncols != t->ncols || p > end) {
-        seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
+        dm_errf(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
         return DM_E_PARSE;
     }
     uint8_t *rows = NULL;
     size_t rlen = 0;
     char zerr[200];
     if ((rc = bl_inflate(p, (size_t)(end - p), &rows, &rlen, zerr, sizeof zerr)) != DM_OK) {
-        seterr(err, cap, "compressed rows event for %s.%s at %s:%" PRIu64 ": %s", t->schema,
-               t->table, r->file, r->pos, rc == DM_E_NOMEM ? "out of memory" : zerr);
+        dm_errf(err, cap, "compressed rows event for %s.%s at %s:%" PRIu64 ": %s", t->schema,
+                t->table, r->file, r->pos, rc == DM_E_NOMEM ? "out of memory" : zerr);
         return rc;
     }
     free(r->inflated);
@@ -742,7 +731,7 @@ static int on_compressed_rows(struct bl_reader *r, unsigned type, const uint8_t 
 {
     const struct bl_table *t;
     if (type >= WRITE_ROWS_COMPRESSED_EVENT) {
-        seterr(err, cap, "compressed rows v2 event (type %u) not supported", type);
+        dm_errf(err, cap, "compressed rows v2 event (type %u) not supported", type);
         return DM_E_PARSE;
     }
     if (r->has_feed)
@@ -753,7 +742,7 @@ static int on_compressed_rows(struct bl_reader *r, unsigned type, const uint8_t 
         return rc;
     if (re->column_count != t->ncols || !re->column_bitmap || !re->row_data ||
         (type == UPDATE_ROWS_COMPRESSED_EVENT_V1 && !re->column_update_bitmap)) {
-        seterr(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
+        dm_errf(err, cap, "malformed compressed rows event for %s.%s", t->schema, t->table);
         return DM_E_PARSE;
     }
     rc = rowdec_images(&r->scratch, t, compressed_op(type), re->column_bitmap, re->column_update_bitmap,
@@ -778,7 +767,7 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
         return DM_OK;
     case XID_EVENT:
         if (len < 8) {
-            seterr(err, cap, "short XID event");
+            dm_errf(err, cap, "short XID event");
             return DM_E_PARSE;
         }
         r->ev.xid = rowdec_le(body, 8);
@@ -799,7 +788,7 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
 static int handle_event(struct bl_reader *r, const uint8_t *h, size_t avail, char *err, size_t cap)
 {
     if (avail < HDR_LEN) {
-        seterr(err, cap, "short binlog event");
+        dm_errf(err, cap, "short binlog event");
         return DM_E_PARSE;
     }
     unsigned type = h[4];
@@ -817,7 +806,7 @@ static int handle_event(struct bl_reader *r, const uint8_t *h, size_t avail, cha
     ev->log_pos = log_pos;
     unsigned crc = type == FORMAT_DESCRIPTION_EVENT ? 0 : r->checksum_len;
     if (evlen > avail || evlen < HDR_LEN + crc) {
-        seterr(err, cap, "binlog event length %zu does not fit packet of %zu", evlen, avail);
+        dm_errf(err, cap, "binlog event length %zu does not fit packet of %zu", evlen, avail);
         return DM_E_PARSE;
     }
     if (log_pos != 0 && !(ev->flags & LOG_EVENT_ARTIFICIAL_F) && type != ROTATE_EVENT)
@@ -831,12 +820,12 @@ static int handle_event(struct bl_reader *r, const uint8_t *h, size_t avail, cha
 static int fetch_error(struct bl_reader *r, char *err, size_t cap)
 {
     if (atomic_load(&r->closed)) {
-        seterr(err, cap, "reader closed");
+        dm_errf(err, cap, "reader closed");
         return DM_E_CANCELLED;
     }
     unsigned e = mysql_errno(r->mysql);
-    seterr(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s", r->file, r->pos,
-           e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true));
+    dm_errf(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s", r->file, r->pos,
+            e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true));
     if (is_conn_error(e))
         return DM_E_UNAVAILABLE;
     if (worker_terr_access_denied(e))
@@ -850,7 +839,7 @@ static int feed_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, 
     const uint8_t *h = NULL;
     size_t len = 0;
     if (atomic_load(&r->closed)) {
-        seterr(err, cap, "reader closed");
+        dm_errf(err, cap, "reader closed");
         return DM_E_CANCELLED;
     }
     int rc = r->feed.next(r->feed.ctx, timeout_ms, &h, &len, err, cap);
@@ -867,7 +856,7 @@ int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, ch
     long long start = now_ms();
     for (;;) {
         if (atomic_load(&r->closed)) {
-            seterr(err, cap, "reader closed");
+            dm_errf(err, cap, "reader closed");
             return DM_E_CANCELLED;
         }
         MARIADB_RPL_EVENT *next = mariadb_rpl_fetch(r->rpl, r->rev);
@@ -878,13 +867,13 @@ int bl_reader_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, ch
         r->rev = next;
         if (next->event_type == HEARTBEAT_LOG_EVENT) {
             if (timeout_ms >= 0 && now_ms() - start >= timeout_ms) {
-                seterr(err, cap, "no event in %d ms", timeout_ms);
+                dm_errf(err, cap, "no event in %d ms", timeout_ms);
                 return DM_E_TIMEOUT;
             }
             continue;
         }
         if (next->raw_data_ofs > next->raw_data_size) {
-            seterr(err, cap, "short binlog event");
+            dm_errf(err, cap, "short binlog event");
             return DM_E_PARSE;
         }
         int rc = handle_event(r, next->raw_data + next->raw_data_ofs,
@@ -903,15 +892,15 @@ static int master_status(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, c
 {
     if (mysql_query(m, "SHOW MASTER STATUS") != 0) {
         unsigned e = mysql_errno(m);
-        seterr(err, cap, "SHOW MASTER STATUS: Error %u: %s%s", e, mysql_error(m),
-               worker_terr_access_hint(e, true));
+        dm_errf(err, cap, "SHOW MASTER STATUS: Error %u: %s%s", e, mysql_error(m),
+                worker_terr_access_hint(e, true));
         return db_rc(e);
     }
     MYSQL_RES *res = mysql_store_result(m);
     MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
     int rc = DM_OK;
     if (!row || !row[0] || !row[1]) {
-        seterr(err, cap, "SHOW MASTER STATUS: binary log not enabled on the source");
+        dm_errf(err, cap, "SHOW MASTER STATUS: binary log not enabled on the source");
         rc = DM_E_DB;
     } else {
         snprintf(file, file_cap, "%s", row[0]);

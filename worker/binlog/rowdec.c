@@ -33,17 +33,6 @@ struct cur {
     size_t n;
 };
 
-static void seterr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 uint64_t rowdec_le(const uint8_t *p, unsigned n)
 {
     uint64_t v = 0;
@@ -374,7 +363,7 @@ int rowdec_table_map(const uint8_t *body, size_t len, unsigned tid_len,
         goto out;
     result = table_map_body(t, &c, tid_len);
     if (result == DM_E_PARSE)
-        seterr(err, cap, "malformed TABLE_MAP event (%zu bytes)", len);
+        dm_errf(err, cap, "malformed TABLE_MAP event (%zu bytes)", len);
     if (result != DM_OK)
         goto out;
     *out = t;
@@ -400,8 +389,8 @@ static const uint32_t pow10u[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
 
 static int verr(struct vctx *x, const char *what)
 {
-    seterr(x->err, x->cap, "column %zu of %s.%s (type %u): %s", x->col + 1, x->t->schema,
-           x->t->table, x->t->types[x->col], what);
+    dm_errf(x->err, x->cap, "column %zu of %s.%s (type %u): %s", x->col + 1, x->t->schema,
+            x->t->table, x->t->types[x->col], what);
     return DM_E_PARSE;
 }
 
@@ -825,7 +814,7 @@ int rowdec_images(struct rowdec_scratch *s, const struct bl_table *t, enum bl_ro
     while (c.n > 0) {
         size_t base = nimages * t->ncols;
         if (base + t->ncols > MAX_VALUES) {
-            seterr(err, cap, "rows event of %s.%s has too many values", t->schema, t->table);
+            dm_errf(err, cap, "rows event of %s.%s has too many values", t->schema, t->table);
             return DM_E_PARSE;
         }
         if (grow((void **)&s->vals, &s->vals_cap, base + t->ncols, sizeof(*s->vals)) ||
@@ -885,7 +874,7 @@ int rowdec_rows(struct rowdec_scratch *s, const struct bl_table *t, unsigned ev_
         goto bad;
     return rowdec_images(s, t, op, bm1, bm2, c.p, c.n, ev, err, cap);
 bad:
-    seterr(err, cap, "malformed rows event header for %s.%s (type %u, %zu bytes)", t->schema,
-           t->table, ev_type, len);
+    dm_errf(err, cap, "malformed rows event header for %s.%s (type %u, %zu bytes)", t->schema,
+            t->table, ev_type, len);
     return DM_E_PARSE;
 }
