@@ -22,6 +22,7 @@
 # Usage: scripts/bench/relay.sh [--quick] [--rows N] [-T SECONDS] [--rounds N] [--no-apply]
 #   default 1,000,000 bulk rows (~290 MB of binlog with the sysbench part), T=20;
 #   --quick 100,000 rows, T=3. Ports BENCH_PORT_BASE+270..279.
+#   BENCH_RELAY_PERF=1: perf record dm-worker during each apply (with BENCH_KEEP=1).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     -T) T="$2"; shift 2;;
     --rounds) ROUNDS="$2"; shift 2;;
     --no-apply) APPLY=0; shift;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0;;
+    -h|--help) sed -n "2,28p" "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -243,6 +244,11 @@ apply_case() {
   local type="$1" name="rb-$1-$2" t0 c0 dl out
   reset_target
   subtask_toml "$name" "$type" | jq -Rs '{task: .}' >"$BENCH_DIR/$name.json"
+  local perf_pid=""
+  if [ -n "${BENCH_RELAY_PERF:-}" ]; then   # profile dm-worker during each apply
+    perf record -F 499 -g -p "$WORKER_PID" -o "$BENCH_DIR/perf-$name.data" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   c0="$(proc_cpu_ticks "$WORKER_PID")"; dl="$(deadline)"; t0="$(now)"
   out="$(wcall StartSubTask "@$BENCH_DIR/$name.json")" || bdie "StartSubTask $name failed"
   printf '%s' "$out" | tr -d ' \n' | grep -q '"result":true' || bdie "StartSubTask $name: $out"
@@ -254,6 +260,10 @@ apply_case() {
     sleep 0.05
   done
   A_CPU="$(cpu_s "$c0" "$(proc_cpu_ticks "$WORKER_PID")")"
+  if [ -n "$perf_pid" ]; then
+    kill -TERM "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true
+    blog "profile: perf report -i $BENCH_DIR/perf-$name.data (BENCH_KEEP=1 keeps it)"
+  fi
   [ "$A_T" != timeout ] || blog "apply $name: timeout; status: $(wcall QueryStatus '{}' | head -c 1500)"
   wcall OperateSubTask "{\"op\":\"Stop\",\"name\":\"$name\"}" >/dev/null || bdie "stop $name failed"
   sleep 1
