@@ -16,7 +16,9 @@
 #       directly on dm-worker (dmgw-worker-call StartSubTask; dm-master always sends local);
 #       time until the marker table exists on the target (a DDL: every earlier row is
 #       applied) and CHECKSUM TABLE equals the source's; ratio remote time / local time
-#       (goal >= 0.9: local at least 0.9x as fast).
+#       (goal >= 0.9: local at least 0.9x as fast). Odd rounds run local first, even rounds
+#       remote first (the first apply after the relay writes meets their writeback); the
+#       all-rounds row compares the sums.
 # Per case also the CPU seconds of the consumer and /proc/loadavg (the box is shared).
 #
 # Usage: scripts/bench/relay.sh [--quick] [--rows N] [-T SECONDS] [--rounds N] [--no-apply]
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     -T) T="$2"; shift 2;;
     --rounds) ROUNDS="$2"; shift 2;;
     --no-apply) APPLY=0; shift;;
-    -h|--help) sed -n "2,28p" "$0"; exit 0;;
+    -h|--help) sed -n "2,27p" "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -273,11 +275,22 @@ apply_bench() {
   local r lt=() rt=() lc=() rc=()
   for r in $(seq 1 "$ROUNDS"); do
     local l0; l0="$(loadavg)"
-    apply_case local "$r"; lt+=("$A_T"); lc+=("$A_CPU")
-    apply_case remote "$r"; rt+=("$A_T"); rc+=("$A_CPU")
+    if [ $(( r % 2 )) = 1 ]; then   # odd rounds local first, even rounds remote first
+      apply_case local "$r"; lt+=("$A_T"); lc+=("$A_CPU")
+      apply_case remote "$r"; rt+=("$A_T"); rc+=("$A_CPU")
+    else
+      apply_case remote "$r"; rt+=("$A_T"); rc+=("$A_CPU")
+      apply_case local "$r"; lt+=("$A_T"); lc+=("$A_CPU")
+    fi
     blog "round $r: apply local ${lt[-1]}s (cpu ${lc[-1]}s), remote ${rt[-1]}s (cpu ${rc[-1]}s); load $l0 -> $(loadavg)"
   done
-  local i=$(( ROUNDS - 1 ))
+  # the sums over the rounds (both orders when rounds >= 2)
+  local i=$(( ROUNDS - 1 )) lsum rsum
+  lsum="$(printf '%s\n' "${lt[@]}" | awk '$1 == "timeout" {t=1} {s+=$1} END{ if (t) print "timeout"; else printf "%.2f", s}')"
+  rsum="$(printf '%s\n' "${rt[@]}" | awk '$1 == "timeout" {t=1} {s+=$1} END{ if (t) print "timeout"; else printf "%.2f", s}')"
+  result "apply_all_rounds_remote" "$rsum" "s"
+  result "apply_all_rounds_local" "$lsum" "s" "$rsum" "$(ratio "$rsum" "$lsum")" ">= 0.9x" \
+    "$(verdict "$(ratio "$rsum" "$lsum")" '>=' 0.9)"
   result "apply_remote" "${rt[$i]}" "s" "" "" "" ""
   result "apply_local_relay" "${lt[$i]}" "s" "${rt[$i]}"
   local lm rm; lm="$(mbps "$BYTES" "${lt[$i]}")"; rm="$(mbps "$BYTES" "${rt[$i]}")"

@@ -137,6 +137,7 @@ kill -TERM "$pid"; wait "$pid" || fail "non-zero exit on SIGTERM"; pid=""
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$hp)); s.listen(1); time.sleep(30)" &
 holder=$!
 sleep 0.5
+kill -0 "$holder" 2>/dev/null || fail "could not hold port $hp for the taken status-addr check"
 set +e
 timeout 20 "$bin" -config "$tmp/w.toml"
 rc=$?
