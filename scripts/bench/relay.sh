@@ -23,7 +23,7 @@
 #
 # Usage: scripts/bench/relay.sh [--quick] [--rows N] [-T SECONDS] [--rounds N] [--no-apply]
 #   default 1,000,000 bulk rows (~290 MB of binlog with the sysbench part), T=20;
-#   --quick 100,000 rows, T=3. Ports BENCH_PORT_BASE+270..279.
+#   --quick 100,000 rows, T=3, 2 rounds (seconds each: a smoke). Ports BENCH_PORT_BASE+270..279.
 #   BENCH_RELAY_PERF=1: perf record dm-worker during each apply (with BENCH_KEEP=1).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -32,7 +32,7 @@ set -euo pipefail
 ROWS=1000000; T=20; ROUNDS=1; APPLY=1; TABLES=4; TSIZE=10000; MAXWAIT=600
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) ROWS=100000; T=3; TSIZE=2000; MAXWAIT=180; shift;;
+    --quick) ROWS=100000; T=3; TSIZE=2000; MAXWAIT=180; ROUNDS=2; shift;;
     --rows) ROWS="$2"; shift 2;;
     -T) T="$2"; shift 2;;
     --rounds) ROUNDS="$2"; shift 2;;
