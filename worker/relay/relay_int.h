@@ -49,6 +49,13 @@ struct relay_active {
     char file[256];
 };
 
+/* relay_metrics.c: DM's relay families (dm_relay_*), fed by the writer. */
+enum relay_metric_event { RELAY_M_WRITE_ERROR, RELAY_M_READ_ERROR, RELAY_M_CORRUPTION,
+                          RELAY_M_EXIT_ERROR };
+void relay_metrics_write(size_t bytes, double seconds);
+void relay_metrics_read(double seconds);
+void relay_metrics_count(enum relay_metric_event what);
+
 /* relay.c: drop owner's hold (under mu). */
 void relay_hold_drop(struct worker_relay *r, const char *owner);
 /* relay_stream.c: the earliest file any stream reads or a hold keeps (false when none),
@@ -59,12 +66,5 @@ bool relay_binlog_name(const char *n);
 /* "<dir>/<subdir>/<file>" into out; false when it does not fit. */
 bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
                 size_t cap);
-
-/* relay_metrics.c: DM's relay families (dm_relay_*), fed by the writer. */
-enum relay_metric_event { RELAY_M_WRITE_ERROR, RELAY_M_READ_ERROR, RELAY_M_CORRUPTION,
-                          RELAY_M_EXIT_ERROR };
-void relay_metrics_write(size_t bytes, double seconds);
-void relay_metrics_read(double seconds);
-void relay_metrics_count(enum relay_metric_event what);
 
 #endif /* DM_WORKER_RELAY_INT_H */
