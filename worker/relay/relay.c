@@ -261,7 +261,7 @@ static void publish(struct worker_relay *r, const struct wstate *w)
     snprintf(r->file, sizeof r->file, "%s", w->file);
     r->end = w->end;
     r->seq++;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->data_cond);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -996,6 +996,7 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
     r->cfg.src.relay = true;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cond, NULL);
+    pthread_cond_init(&r->data_cond, NULL);
     r->lock_fd = -1;
     r->stage = WORKER_RELAY_RUNNING;
     if (!r->dir || !r->host || !r->user || !r->password || !r->binlog_name || !r->binlog_gtid) {
@@ -1037,6 +1038,7 @@ void worker_relay_free(struct worker_relay *r)
         close(r->lock_fd);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cond);
+    pthread_cond_destroy(&r->data_cond);
     free(r->dir);
     free(r->host);
     free(r->user);

@@ -21,7 +21,9 @@ struct worker_relay {
     char *dir, *host, *user, *password, *binlog_name, *binlog_gtid;
     pthread_t thread, purger;
     pthread_mutex_t mu;
-    pthread_cond_t cond;          /* stage changes and every publish */
+    pthread_cond_t cond;          /* stage changes, stop (the writer and the purger wait) */
+    pthread_cond_t data_cond;     /* every publish (readers wait; apart from `cond`, so a
+                                     publish per event does not wake the purger) */
     enum worker_relay_stage stage;
     bool stop;
     bool has_err;

@@ -222,7 +222,7 @@ static void wait_publish(struct relay_stream *s, uint64_t seq, int timeout_ms)
     struct timespec ts = dm_deadline_ms(ms);
     pthread_mutex_lock(&r->mu);
     if (r->seq == seq && !atomic_load(&s->closed))
-        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
+        pthread_cond_timedwait(&r->data_cond, &r->mu, &ts);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -395,7 +395,7 @@ static void feed_close(void *ctx)
     struct relay_stream *s = ctx;
     atomic_store(&s->closed, true);
     pthread_mutex_lock(&s->r->mu);
-    pthread_cond_broadcast(&s->r->cond);
+    pthread_cond_broadcast(&s->r->data_cond);
     pthread_mutex_unlock(&s->r->mu);
 }
 
