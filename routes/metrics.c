@@ -1,18 +1,17 @@
 /* metrics.c - see metrics.h */
 #include "metrics.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dm_error.h"
+#include "dm_metrics.h"
 #include "rpc.h"
 
 #define NBUCKETS 11
@@ -261,86 +260,6 @@ static int render_counters(struct dm_buf *o)
     return rc;
 }
 
-/* ---- process metrics (Prometheus' standard process_* families, from /proc/self) ---- */
-
-/* Fields 14 (utime), 15 (stime), 22 (starttime) and 23 (vsize) of /proc/self/stat; the
- * command name (field 2) may hold spaces, so fields are read after its ')'. */
-static bool proc_stat(double *cpu_s, double *start_s, double *vsize)
-{
-    char line[1024];
-    FILE *f = fopen("/proc/self/stat", "r");
-    if (!f)
-        return false;
-    bool ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    const char *p = ok ? strrchr(line, ')') : NULL;
-    unsigned long long ut, st, start, vs;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d"
-                            " %*d %*d %*d %llu %llu", &ut, &st, &start, &vs) != 4)
-        return false;
-    double hz = (double)sysconf(_SC_CLK_TCK);
-    struct timespec now, up;
-    clock_gettime(CLOCK_REALTIME, &now);
-    clock_gettime(CLOCK_BOOTTIME, &up);
-    *cpu_s = (double)(ut + st) / hz;
-    *start_s = (double)now.tv_sec - (double)up.tv_sec + (double)start / hz;
-    *vsize = (double)vs;
-    return true;
-}
-
-static long proc_rss_bytes(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return -1;
-    int n = fscanf(f, "%ld %ld", &pages, &rss);
-    fclose(f);
-    return n == 2 ? rss * sysconf(_SC_PAGESIZE) : -1;
-}
-
-static long proc_open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    long n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL; )
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1;   /* the directory's own descriptor */
-}
-
-static int render_process(struct dm_buf *o)
-{
-    double cpu = 0, start = 0, vsize = 0;
-    struct rlimit rl = { 0 };
-    if (!proc_stat(&cpu, &start, &vsize))
-        return DM_OK;   /* not Linux /proc: the family is left out, not faked */
-    getrlimit(RLIMIT_NOFILE, &rl);
-    return dm_buf_printf(o,
-                         "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-                         "# TYPE process_cpu_seconds_total counter\n"
-                         "process_cpu_seconds_total %.2f\n"
-                         "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                         "# TYPE process_resident_memory_bytes gauge\n"
-                         "process_resident_memory_bytes %ld\n"
-                         "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-                         "# TYPE process_virtual_memory_bytes gauge\n"
-                         "process_virtual_memory_bytes %.0f\n"
-                         "# HELP process_open_fds Number of open file descriptors.\n"
-                         "# TYPE process_open_fds gauge\n"
-                         "process_open_fds %ld\n"
-                         "# HELP process_max_fds Maximum number of open file descriptors.\n"
-                         "# TYPE process_max_fds gauge\n"
-                         "process_max_fds %.0f\n"
-                         "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-                         "# TYPE process_start_time_seconds gauge\n"
-                         "process_start_time_seconds %.2f\n",
-                         cpu, proc_rss_bytes(), vsize, proc_open_fds(),
-                         rl.rlim_cur == RLIM_INFINITY ? -1.0 : (double)rl.rlim_cur, start);
-}
-
 int metrics_render(struct dm_buf *o)
 {
     pthread_mutex_lock(&mu);
@@ -399,6 +318,6 @@ int metrics_render(struct dm_buf *o)
                            atomic_load(&idem_keys), (unsigned long long)dropped, build_version);
     pthread_mutex_unlock(&mu);
     if (rc == DM_OK)
-        rc = render_process(o);
+        rc = dm_metrics_render_process(o);
     return rc;
 }

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "dm_error.h"
+#include "dm_status_http.h"
 #include "log.h"
 #include "rpc.h"
 #include "service.h"
 #include "worker.h"
 #include "worker_config.h"
+#include "worker_metrics.h"
 
 static bool has_flag(int argc, char **argv, const char *name)
 {
@@ -51,6 +53,31 @@ static int setup_logging(const struct worker_config *cfg)
     return DM_OK;
 }
 
+/* status-addr: HTTP /metrics and /status (DM serves them on worker-addr). */
+static int start_status(struct worker *w, const struct worker_config *cfg,
+                        struct dm_status_http **out)
+{
+    char err[512] = "", text[256], p[16];
+    int port = 0;
+    *out = NULL;
+    if (!cfg->status_addr || !cfg->status_addr[0])
+        return DM_OK;
+    snprintf(text, sizeof text, "dm-worker v%s (dm-gateway, C)\n", DMGW_VERSION);
+    int rc = worker_metrics_install(w);
+    if (rc == DM_OK)
+        rc = dm_status_http_start(cfg->status_addr, text, out, &port, err, sizeof err);
+    if (rc != DM_OK) {
+        worker_metrics_remove(w);
+        dm_log_kv(DM_LOG_ERROR, "cannot start the status listener", "status-addr",
+                  cfg->status_addr, "error", err, NULL);
+        return rc;
+    }
+    snprintf(p, sizeof p, "%d", port);
+    dm_log_kv(DM_LOG_INFO, "status listener started", "status-addr", cfg->status_addr, "port",
+              p, NULL);
+    return DM_OK;
+}
+
 static int64_t env_ms(const char *name)
 {
     const char *v = getenv(name);
@@ -63,6 +90,7 @@ int main(int argc, char **argv)
     struct worker_config cfg;
     struct worker *w = NULL;
     struct worker_service *svc = NULL;
+    struct dm_status_http *status = NULL;
     sigset_t set;
     char err[1024] = "";
     int sig = 0, port = 0, result = 1;
@@ -99,6 +127,8 @@ int main(int argc, char **argv)
         dm_log_kv(DM_LOG_ERROR, "cannot start worker", "error", err, NULL);
         goto out_rpc;
     }
+    if (start_status(w, &cfg, &status) != DM_OK)
+        goto out_worker;
     if (worker_service_start(w, cfg.worker_addr, 4, &svc, &port, err, sizeof err) != DM_OK) {
         dm_log_kv(DM_LOG_ERROR, "cannot start pb.Worker service", "error", err, NULL);
         goto out_worker;
@@ -115,6 +145,10 @@ int main(int argc, char **argv)
     worker_service_stop(svc, 2000);
     result = 0;
 out_worker:
+    if (status) {
+        dm_status_http_stop(status);
+        worker_metrics_remove(w);
+    }
     worker_free(w);
 out_rpc:
     rpc_global_shutdown();

@@ -18,6 +18,8 @@
 
 static const struct cfg_opt opts[] = {
     {"worker-addr", CFG_STR, OFF(worker_addr), ":8262", "DM_WORKER_ADDR", "listen address", 0},
+    {"status-addr", CFG_STR, OFF(status_addr), "", "DM_WORKER_STATUS_ADDR",
+     "HTTP /metrics and /status listen address (empty: off)", 0},
     {"source-id", CFG_STR, OFF(source_id), NULL, "DM_WORKER_SOURCE_ID", "upstream source id", 0},
     {"server-id", CFG_INT, OFF(server_id), "0", NULL, "replica server id (0 = random)", 0},
     {"flavor", CFG_STR, OFF(flavor), "", NULL, "mysql or mariadb", 0},
@@ -228,6 +230,9 @@ const char *worker_config_sample(void)
            "\n"
            "# dm-worker listen address\n"
            "worker-addr = \":8262\"\n"
+           "\n"
+           "# HTTP /metrics (Prometheus) and /status; empty: off (DM serves them on worker-addr)\n"
+           "# status-addr = \":8263\"\n"
            "\n"
            "# server id of slave for binlog replication\n"
            "# each instance (master and slave) in replication group should have different server id\n"

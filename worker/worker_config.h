@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 struct worker_config {
-    char *worker_addr, *source_id;
+    char *worker_addr, *status_addr, *source_id;
     int64_t server_id;
     char *flavor, *meta_dir, *relay_dir, *log_level, *log_file, *log_rotate;
     bool enable_gtid, auto_fix_gtid;

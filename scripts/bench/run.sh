@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # run.sh - run every benchmark and print one table; write it to docs/benchmarks.md
 # ("## Latest run", with nproc, CPU model, memory, date).
-#   scripts/bench/run.sh [--quick] [--no-build] [--no-doc] [--only "gateway gateway_peer fanout fanout_scripted apply load"]
+#   scripts/bench/run.sh [--quick] [--no-build] [--no-doc] [--only "gateway gateway_peer fanout fanout_scripted apply load relay"]
 # Each benchmark compares against a baseline measured in the same invocation; nothing here
 # fails on a slow number (MISS is informational). A benchmark that cannot run (a component
 # missing or broken) is reported as FAILED in the table and the others still run.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-QUICK=(); BUILD=1; DOC=1; ONLY="gateway gateway_peer fanout fanout_scripted apply load"
+QUICK=(); BUILD=1; DOC=1; ONLY="gateway gateway_peer fanout fanout_scripted apply load relay"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=(--quick); shift;;

@@ -61,6 +61,13 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static uint64_t le(const uint8_t *p, int n)
 {
     uint64_t v = 0;
@@ -284,7 +291,7 @@ static void publish(struct worker_relay *r, const struct wstate *w)
     snprintf(r->file, sizeof r->file, "%s", w->file);
     r->end = w->end;
     r->seq++;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->data_cond);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -314,6 +321,7 @@ static int write_all(struct worker_relay *r, struct wstate *w, const uint8_t *p,
                      struct worker_terr *e)
 {
     size_t done = 0;
+    int64_t t0 = now_us();
     while (done < n) {
         ssize_t k = pwrite(w->fd, p + done, n - done, (off_t)(w->end + done));
         if (k < 0 && errno == EINTR)
@@ -325,10 +333,12 @@ static int write_all(struct worker_relay *r, struct wstate *w, const uint8_t *p,
             if (ftruncate(w->fd, (off_t)w->end) != 0) { /* never leave a torn event */ }
             relay_err(e, TE_RELAY_WRITER_FILE, false, "write relay log file %s: %s", path,
                       strerror(en));
+            relay_metrics_count(RELAY_M_WRITE_ERROR);
             return DM_E_IO;
         }
         done += (size_t)k;
     }
+    relay_metrics_write(n, (double)(now_us() - t0) / 1e6);
     w->end += n;
     return DM_OK;
 }
@@ -741,6 +751,7 @@ static int verify_file(const char *path, int fd, uint64_t limit, struct worker_t
     }
     return DM_OK;
 bad:
+    relay_metrics_count(RELAY_M_CORRUPTION);
     snprintf(at, sizeof at, "%" PRIu64, off);
     relay_err(e, TE_RELAY_WRITER_FILE, false,
               "relay log file %s is corrupt at offset %s (before the position in relay.meta); "
@@ -901,7 +912,12 @@ static int read_loop(struct worker_relay *r, struct wstate *w, struct bl_reader 
     char err[512] = "";
     while (should_run(r)) {
         struct bl_event *ev = NULL;
+        int64_t t0 = now_us();
         int rc = bl_reader_next(rd, 100, &ev, err, sizeof err);
+        if (rc == DM_OK)
+            relay_metrics_read((double)(now_us() - t0) / 1e6);
+        else if (rc != DM_E_TIMEOUT && rc != DM_E_CANCELLED)
+            relay_metrics_count(RELAY_M_READ_ERROR);
         if (rc == DM_E_TIMEOUT) {
             if ((rc = flush(r, w, e)))
                 return rc;
@@ -1009,6 +1025,7 @@ static void *writer_main(void *arg)
             backoff = 1000;
             continue;
         }
+        relay_metrics_count(RELAY_M_EXIT_ERROR);
         r->err = e;
         r->has_err = true;
         char msg[1200];
@@ -1217,6 +1234,7 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
     r->cfg.src.relay = true;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cond, NULL);
+    pthread_cond_init(&r->data_cond, NULL);
     r->lock_fd = -1;
     r->stage = WORKER_RELAY_RUNNING;
     if (!r->dir || !r->host || !r->user || !r->password || !r->binlog_name || !r->binlog_gtid) {
@@ -1258,6 +1276,7 @@ void worker_relay_free(struct worker_relay *r)
         close(r->lock_fd);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cond);
+    pthread_cond_destroy(&r->data_cond);
     free(r->dir);
     free(r->host);
     free(r->user);

@@ -117,4 +117,8 @@ void worker_relay_hold(struct worker_relay *r, const char *owner, const char *fi
 int worker_relay_open_reader(struct worker_relay *r, const char *owner, const char *file,
                              uint64_t pos, struct bl_reader **out, char *err, size_t cap);
 
+/* Set the relay's gauges (dm_relay_binlog_file/pos{node="relay"}, dm_relay_sub_dir_index,
+ * dm_relay_space of relay-dir) from its state: a dm_metrics collector. */
+void worker_relay_metrics_collect(struct worker_relay *r);
+
 #endif /* DM_WORKER_RELAY_H */

@@ -21,7 +21,9 @@ struct worker_relay {
     char *dir, *host, *user, *password, *binlog_name, *binlog_gtid;
     pthread_t thread, purger;
     pthread_mutex_t mu;
-    pthread_cond_t cond;          /* stage changes and every publish */
+    pthread_cond_t cond;          /* stage changes, stop (the writer and the purger wait) */
+    pthread_cond_t data_cond;     /* every publish (readers wait; apart from `cond`, so a
+                                     publish per event does not wake the purger) */
     enum worker_relay_stage stage;
     bool stop;
     bool has_err;
@@ -51,6 +53,13 @@ struct relay_active {
     size_t subdir;
     char file[256];
 };
+
+/* relay_metrics.c: DM's relay families (dm_relay_*), fed by the writer. */
+enum relay_metric_event { RELAY_M_WRITE_ERROR, RELAY_M_READ_ERROR, RELAY_M_CORRUPTION,
+                          RELAY_M_EXIT_ERROR };
+void relay_metrics_write(size_t bytes, double seconds);
+void relay_metrics_read(double seconds);
+void relay_metrics_count(enum relay_metric_event what);
 
 /* relay.c: drop owner's hold (under mu). */
 void relay_hold_drop(struct worker_relay *r, const char *owner);

@@ -28,6 +28,7 @@
 #define EV_GTID 162
 #define RELAY_LOG_F 0x40              /* the relay writer's gap filler (relay.c fill_gap) */
 #define MAX_EVENT (1100u * 1024u * 1024u)
+#define READ_AHEAD (128u * 1024u)     /* bytes read at once below the limit */
 
 struct relay_stream {
     struct worker_relay *r;
@@ -43,6 +44,9 @@ struct relay_stream {
     bool checksum;                /* CRC32 per the FDE */
     uint8_t *buf;
     size_t cap;
+    uint8_t *ra;                  /* read-ahead window: file bytes [ra_off, ra_off + ra_len) */
+    uint64_t ra_off;
+    size_t ra_len;
     atomic_bool closed;
 };
 
@@ -101,6 +105,7 @@ static int open_file(struct relay_stream *s, char *err, size_t cap)
         return DM_E_INVAL;
     if (s->fd >= 0)
         close(s->fd);
+    s->ra_len = 0;
     s->fd = open(path, O_RDONLY);
     if (s->fd < 0) {
         snprintf(err, cap, "open relay log file %s: %s", path, strerror(errno));
@@ -130,6 +135,30 @@ static uint64_t limit_of(struct relay_stream *s, bool *complete)
     return (uint64_t)st.st_size;
 }
 
+/* n bytes of the file at off (off + n <= lim) into dst: from the read-ahead window,
+ * refilled with one pread of up to READ_AHEAD bytes, never past lim (what the writer
+ * published; the bytes below it do not change). Events larger than the window are read
+ * directly. false on a short read. */
+static bool read_at(struct relay_stream *s, uint64_t off, size_t n, uint64_t lim, uint8_t *dst)
+{
+    if (s->ra_len && off >= s->ra_off && off + n <= s->ra_off + s->ra_len) {
+        memcpy(dst, s->ra + (off - s->ra_off), n);
+        return true;
+    }
+    if (n > READ_AHEAD / 2)
+        return pread(s->fd, dst, n, (off_t)off) == (ssize_t)n;
+    if (!s->ra && !(s->ra = malloc(READ_AHEAD)))
+        return pread(s->fd, dst, n, (off_t)off) == (ssize_t)n;
+    size_t want = lim - off < READ_AHEAD ? (size_t)(lim - off) : READ_AHEAD;
+    ssize_t k = pread(s->fd, s->ra, want, (off_t)off);
+    s->ra_len = k > 0 ? (size_t)k : 0;
+    s->ra_off = off;
+    if (s->ra_len < n)
+        return false;
+    memcpy(dst, s->ra, n);
+    return true;
+}
+
 /* Read the event at s->off if complete below `lim`: DM_OK (in buf, *len), DM_E_TIMEOUT
  * (not there yet), DM_E_PARSE (corrupt). */
 static int read_event(struct relay_stream *s, uint64_t lim, size_t *len, char *err, size_t cap)
@@ -137,7 +166,7 @@ static int read_event(struct relay_stream *s, uint64_t lim, size_t *len, char *e
     uint8_t h[HDR];
     if (s->off + HDR > lim)
         return DM_E_TIMEOUT;
-    if (pread(s->fd, h, HDR, (off_t)s->off) != HDR)
+    if (!read_at(s, s->off, HDR, lim, h))
         goto bad;
     uint64_t n = le(h + 9, 4);
     if (n < HDR || n > MAX_EVENT)
@@ -146,7 +175,7 @@ static int read_event(struct relay_stream *s, uint64_t lim, size_t *len, char *e
         return DM_E_TIMEOUT;
     if (grow(s, (size_t)n) != DM_OK)
         return DM_E_NOMEM;
-    if (pread(s->fd, s->buf, (size_t)n, (off_t)s->off) != (ssize_t)n)
+    if (!read_at(s, s->off, (size_t)n, lim, s->buf))
         goto bad;
     if (s->checksum && h[4] != EV_FDE) {
         uint32_t want = (uint32_t)le(s->buf + n - 4, 4);
@@ -196,7 +225,7 @@ static void wait_publish(struct relay_stream *s, uint64_t seq, int timeout_ms)
     struct timespec ts = dm_deadline_ms(ms);
     pthread_mutex_lock(&r->mu);
     if (r->seq == seq && !atomic_load(&s->closed))
-        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
+        pthread_cond_timedwait(&r->data_cond, &r->mu, &ts);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -222,6 +251,7 @@ static int ensure_open(struct relay_stream *s, char *err, size_t cap)
         if (s->fd >= 0)
             close(s->fd);
         s->fd = -1;
+        s->ra_len = 0;
     }
     if (s->fd >= 0)
         return DM_OK;
@@ -377,7 +407,7 @@ static void feed_close(void *ctx)
     struct relay_stream *s = ctx;
     atomic_store(&s->closed, true);
     pthread_mutex_lock(&s->r->mu);
-    pthread_cond_broadcast(&s->r->cond);
+    pthread_cond_broadcast(&s->r->data_cond);
     pthread_mutex_unlock(&s->r->mu);
 }
 
@@ -398,6 +428,7 @@ static void feed_free(void *ctx)
     if (s->fd >= 0)
         close(s->fd);
     free(s->buf);
+    free(s->ra);
     free(s);
 }
 

@@ -3,7 +3,11 @@
  * purges binlogs while the task is paused and the target still catches up from the relay;
  * pause-relay holds the task back, resume-relay lets it through; PurgeRelay over gRPC never
  * removes the file the task reads; kill -9 of the worker under load (3 cycles) leaves a
- * readable relay and an identical target. */
+ * readable relay and an identical target; the same under sysbench oltp_write_only with
+ * mariadb-binlog reading the relay after every kill (DMGW_KILL_CYCLES cycles, default 3;
+ * the ctest variant worker/relay/test_relay_worker_kill10, labels bench;long, runs 10). */
+#include <sys/wait.h>
+
 #include "worker_e2e.h"
 #include "testutil.h"
 
@@ -27,7 +31,7 @@ static void setup(void)
              "binlog-type = \"local\"\nworker-count = 4\n[meta]\nbinlog-name = \"%s\"\n"
              "binlog-pos = %llu\n"
              "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[black-white-list]\ndo-dbs = [\"r\"]\n", g_file, g_pos, g_dst);
+             "[black-white-list]\ndo-dbs = [\"r\", \"sbtest\"]\n", g_file, g_pos, g_dst);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     sql(g_src, "CREATE DATABASE r");
     sql(g_src, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(16))");
@@ -193,6 +197,99 @@ START_TEST(kill9_under_load)
 }
 END_TEST
 
+#define SB_TABLES 2
+
+static int kill_cycles(void)
+{
+    const char *v = getenv("DMGW_KILL_CYCLES");
+    int n = v ? atoi(v) : 3;
+    return n >= 1 && n <= 100 ? n : 3;
+}
+
+/* sysbench against the source: prepare (foreground) or run for `secs` (background pid). */
+static pid_t sysbench(const char *what, int secs)
+{
+    char port[32], tm[32], tables[32];
+    snprintf(port, sizeof port, "--mysql-port=%d", g_src);
+    snprintf(tm, sizeof tm, "--time=%d", secs);
+    snprintf(tables, sizeof tables, "--tables=%d", SB_TABLES);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char log[1024];
+        snprintf(log, sizeof log, "%s/sysbench.log", g_dir);
+        if (!freopen(log, "a", stdout) || !freopen(log, "a", stderr))
+            _exit(126);
+        execlp("sysbench", "sysbench", strcmp(what, "run") == 0 ? "oltp_write_only" : "oltp_common",
+               "--db-driver=mysql", "--mysql-host=127.0.0.1", port, "--mysql-user=root",
+               "--mysql-db=sbtest", tables, "--table-size=2000", "--threads=2", tm,
+               "--report-interval=0", what, (char *)NULL);
+        _exit(127);
+    }
+    ck_assert_int_gt(pid, 0);
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* With dm-worker dead: every relay file mariadb-binlog can read, finished ones whole, the
+ * one relay.meta names up to its position; no file after it. */
+static void relay_readable(int cycle)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "d=%s/meta/relay_log/0-1.000001; "
+             "f=$(sed -n 's/^binlog-name = \"\\(.*\\)\"$/\\1/p' $d/relay.meta); "
+             "p=$(sed -n 's/^binlog-pos = //p' $d/relay.meta); [ -n \"$f\" ] || exit 9; "
+             "seen=0; for x in $(ls $d | grep -E '\\.[0-9]+$' | sort); do "
+             "  if [ \"$x\" = \"$f\" ]; then seen=1; "
+             "    mariadb-binlog --stop-position=$p $d/$x >/dev/null || exit 2; "
+             "  elif [ $seen = 1 ]; then exit 3; "
+             "  else mariadb-binlog $d/$x >/dev/null || exit 1; fi; "
+             "done >>%s/binlog-check.log 2>&1; [ $seen = 1 ] || [ \"$p\" = 4 ] || exit 4",
+             g_dir, g_dir);
+    int rc = system(cmd);
+    ck_assert_msg(rc == 0, "cycle %d: relay not readable by mariadb-binlog (exit %d, see "
+                  "binlog-check.log)", cycle, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+}
+
+START_TEST(kill9_sysbench)
+{
+    int cycles = kill_cycles();
+    long long t0 = tu_now_ms();
+    sql(g_src, "CREATE DATABASE sbtest");
+    ck_assert_int_eq(wait_exit(sysbench("prepare", 1)), 0);
+    pid_t load = sysbench("run", cycles * 2 + 2);
+    for (int c = 0; c < cycles; c++) {
+        usleep(1000000);
+        stop_worker(SIGKILL);
+        relay_readable(c);
+        if (c % 4 == 1)
+            sql(g_src, "FLUSH BINARY LOGS");   /* a rotate in the middle of the load */
+        spawn_worker();
+        usleep(800000);
+    }
+    ck_assert_int_eq(wait_exit(load), 0);
+    for (int t = 1; t <= SB_TABLES; t++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,k,"
+                 "c,pad))),0)) FROM sbtest.sbtest%d", t);
+        ck_assert_msg(converge(q, NULL, 60000), "sbtest%d differs", t);
+    }
+    Pb__QueryStatusResponse *st = query_status("rl");
+    ck_assert_int_eq(st->subtaskstatus[0]->stage, PB__STAGE__Running);
+    ck_assert_int_eq(st->relaystatus->stage, PB__STAGE__Running);
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+    stop_worker(SIGKILL);
+    relay_readable(cycles);
+    fprintf(stderr, "kill9_sysbench: %d cycles in %lld ms\n", cycles, tu_now_ms() - t0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("relay_worker");
@@ -202,5 +299,10 @@ int main(void)
     tcase_add_test(tc, purged_source_paused_task);
     tcase_add_test(tc, kill9_under_load);
     suite_add_tcase(s, tc);
+    TCase *tk = tcase_create("kill");   /* CK_RUN_CASE=kill: this one alone */
+    tcase_add_checked_fixture(tk, setup, teardown);
+    tcase_set_timeout(tk, 240);
+    tcase_add_test(tk, kill9_sysbench);
+    suite_add_tcase(s, tk);
     return tu_run_suite(s, false);
 }
