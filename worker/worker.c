@@ -963,6 +963,10 @@ static int parse_update(const struct worker *w, const char *content, struct work
         rc = DM_E_INVAL;
     } else if (rc) {
         wterr(e, TE_WORKER_DECODE_CONFIG, "toml decode file: %s", err);
+    } else if (!c->from_given) {   /* DM would connect to its defaults: refused here */
+        wterr(e, TE_WORKER_DECODE_CONFIG, "toml decode file: no [from] table (update-relay "
+              "replaces the source connection: send the whole dm-worker.toml)");
+        rc = DM_E_INVAL;
     }
     if (rc) {
         worker_config_free(c);

@@ -123,6 +123,7 @@ static int parse_from(const json_t *doc, struct worker_config *c, char *err, siz
     }
     if (from && (rc = check_from_keys(from, err, cap)))
         return rc;
+    c->from_given = from != NULL;
     if ((rc = dup_str(json_object_get(from, "host"), "host", "127.0.0.1", &c->from_host, err, cap)) ||
         (rc = dup_str(json_object_get(from, "user"), "user", "root", &c->from_user, err, cap)) ||
         (rc = dup_str(json_object_get(from, "password"), "password", "", &c->from_password, err,

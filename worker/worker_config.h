@@ -31,6 +31,7 @@ struct worker_config {
     char *from_password_plain;      /* decrypted */
     int64_t from_port, from_max_allowed_packet;
     json_t *from_session;           /* object of strings or NULL */
+    bool from_given;                /* the text had a [from] table (update-relay needs one) */
 };
 
 /* Parse flags + file + env. DM_OK, or DM_E_INVAL/DM_E_PARSE/DM_E_IO with err. */

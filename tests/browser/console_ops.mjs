@@ -196,7 +196,8 @@ try {
   const toml = await answered('/relay-config', 'replace the worker config', card, async () => {
     await page.click(`${card} button[data-action="relay-config"]`);
     await page.waitForSelector('dialog[data-dialog="relay-config"][open]', T);
-    await page.fill('dialog[data-dialog="relay-config"] textarea', 'source-id = "mysql-replica-01"\n');
+    await page.fill('dialog[data-dialog="relay-config"] textarea',
+                    `source-id = "mysql-replica-01"\n[from]\nhost = "127.0.0.1"\nport = ${srcPort}\nuser = "root"\npassword = ""\n`);
     await page.click('dialog[data-dialog="relay-config"] button[data-action="dialog-ok"]');
   });
   ok(/source-id = "mysql-replica-01"/.test(toml), 'replace config sends the TOML as is');
