@@ -332,9 +332,11 @@ static void value_of(struct dm_buf_lite *b, const struct table *t, int type)
     case V_INET6:   /* trailing zero bytes now and then ('1::' is 0x0001 then zeros) */
         addf(b, chance(50) ? "'%x::'" : "'::%x'", pick(65536));
         break;
-    case V_UUID:
+    case V_UUID:    /* variant bits 1x (MariaDB 10.11.19 refuses variant 0 with version > 0);
+                       versions 1-5 are the ones MariaDB stores byte-swapped */
         addf(b, "'%08x-%04x-%04x-%04x-%04x%08x'", (unsigned)pick(1 << 30), pick(65536),
-             pick(65536), pick(65536), pick(65536), chance(40) ? 0u : (unsigned)pick(1 << 30));
+             pick(65536), 0x8000 | pick(0x8000), pick(65536),
+             chance(40) ? 0u : (unsigned)pick(1 << 30));
         break;
     case V_JSON:
         if (chance(10))
