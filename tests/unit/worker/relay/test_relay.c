@@ -12,31 +12,17 @@
 
 #include "dm_error.h"
 #include "relay.h"
-#include "sandbox_db.h"
+#include "relay_sandbox.h"
 #include "testutil.h"
-
-static char g_relay[512];
-
-static void setup(void)
-{
-    g_dir = tu_mkdtemp();
-    g_port = tu_free_port();
-    ck_assert_int_eq(sandbox("start"), 0);
-    snprintf(g_relay, sizeof g_relay, "%s/relay", g_dir);
-}
-
-static void teardown(void)
-{
-    sandbox("stop");
-    if (!getenv("KEEP_TMP"))
-        tu_rmrf(g_dir);
-}
 
 static void master(char *file, size_t cap, uint64_t *pos)
 {
-    struct bl_source s = source(1);
-    char err[256];
-    ck_assert_int_eq(bl_source_status(&s, file, cap, pos, NULL, 0, err, sizeof err), DM_OK);
+    source_at(file, cap, pos, NULL, 0);
+}
+
+static bool caught_up(struct worker_relay *r, int ms)
+{
+    return relay_caught_up(r, ms, false, NULL);
 }
 
 static struct worker_relay *relay_up(const char *dir)
@@ -49,50 +35,6 @@ static struct worker_relay *relay_up(const char *dir)
     c.purge_interval_s = 3600;
     ck_assert_int_eq(worker_relay_new(&c, &r), DM_OK);
     return r;
-}
-
-/* until the relay wrote everything up to the source's position (or paused); the source's
- * position is re-read (MariaDB writes BINLOG_CHECKPOINT events on its own after a rotate)
- * and must hold for 300 ms */
-static bool caught_up(struct worker_relay *r, int ms)
-{
-    char file[256];
-    uint64_t pos;
-    struct worker_relay_status st;
-    long long end = tu_now_ms() + ms, since = 0;
-    do {
-        master(file, sizeof file, &pos);
-        worker_relay_status(r, &st);
-        if (strcmp(st.file, file) == 0 && st.pos == pos) {
-            if (!since)
-                since = tu_now_ms();
-            if (tu_now_ms() - since >= 300)
-                return true;
-        } else {
-            since = 0;
-        }
-        if (st.stage == WORKER_RELAY_PAUSED)
-            return false;
-        usleep(50000);
-    } while (tu_now_ms() < end);
-    fprintf(stderr, "relay at (%s, %llu), source at (%s, %llu)\n", st.file,
-            (unsigned long long)st.pos, file, (unsigned long long)pos);
-    return false;
-}
-
-static struct worker_relay_status paused_with(struct worker_relay *r, int ms)
-{
-    struct worker_relay_status st;
-    long long end = tu_now_ms() + ms;
-    do {
-        worker_relay_status(r, &st);
-        if (st.stage == WORKER_RELAY_PAUSED)
-            break;
-        usleep(50000);
-    } while (tu_now_ms() < end);
-    ck_assert_int_eq(st.stage, WORKER_RELAY_PAUSED);
-    ck_assert(st.has_err);
-    return st;
 }
 
 static void workload(MYSQL *m, int base, int n)
@@ -146,14 +88,6 @@ static void same(const char *x, const char *y)
     tu_write_file(p, y, strlen(y));
     ck_abort_msg("decoded relay file differs from the source's: diff %s/relay.decoded %s",
                  g_dir, p);
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
 }
 
 START_TEST(oracle_reader_purge)

@@ -13,31 +13,12 @@
 #include "dm_error.h"
 #include "gtid.h"
 #include "relay.h"
-#include "sandbox_db.h"
+#include "relay_sandbox.h"
 #include "testutil.h"
 
-static char g_relay[512];
-
-static void setup(void)
+static bool caught_up(struct worker_relay *r, int ms)
 {
-    g_dir = tu_mkdtemp();
-    g_port = tu_free_port();
-    ck_assert_int_eq(sandbox("start"), 0);
-    snprintf(g_relay, sizeof g_relay, "%s/relay", g_dir);
-}
-
-static void teardown(void)
-{
-    sandbox("stop");
-    if (!getenv("KEEP_TMP"))
-        tu_rmrf(g_dir);
-}
-
-static void master(char *file, size_t cap, uint64_t *pos, char *gtid, size_t gcap)
-{
-    struct bl_source s = source(1);
-    char err[256];
-    ck_assert_int_eq(bl_source_status(&s, file, cap, pos, gtid, gcap, err, sizeof err), DM_OK);
+    return relay_caught_up(r, ms, true, gtid_text_equal);
 }
 
 static struct worker_relay *relay_up(const char *gtid)
@@ -52,51 +33,6 @@ static struct worker_relay *relay_up(const char *gtid)
     c.purge_interval_s = 3600;
     ck_assert_int_eq(worker_relay_new(&c, &r), DM_OK);
     return r;
-}
-
-/* until the relay wrote up to the source's position and its GTID set is the source's,
- * stable for 300 ms */
-static bool caught_up(struct worker_relay *r, int ms)
-{
-    char file[256], gtid[1024];
-    uint64_t pos;
-    struct worker_relay_status st;
-    long long end = tu_now_ms() + ms, since = 0;
-    do {
-        master(file, sizeof file, &pos, gtid, sizeof gtid);
-        worker_relay_status(r, &st);
-        if (strcmp(st.file, file) == 0 && st.pos == pos && gtid_text_equal(st.gtid, gtid)) {
-            if (!since)
-                since = tu_now_ms();
-            if (tu_now_ms() - since >= 300)
-                return true;
-        } else {
-            since = 0;
-        }
-        if (st.stage == WORKER_RELAY_PAUSED) {
-            fprintf(stderr, "relay paused: %s\n", st.err.msg);
-            return false;
-        }
-        usleep(50000);
-    } while (tu_now_ms() < end);
-    fprintf(stderr, "relay at (%s, %llu, %s), source at (%s, %llu, %s)\n", st.file,
-            (unsigned long long)st.pos, st.gtid, file, (unsigned long long)pos, gtid);
-    return false;
-}
-
-static struct worker_relay_status paused_with(struct worker_relay *r, int ms)
-{
-    struct worker_relay_status st;
-    long long end = tu_now_ms() + ms;
-    do {
-        worker_relay_status(r, &st);
-        if (st.stage == WORKER_RELAY_PAUSED)
-            break;
-        usleep(50000);
-    } while (tu_now_ms() < end);
-    ck_assert_int_eq(st.stage, WORKER_RELAY_PAUSED);
-    ck_assert(st.has_err);
-    return st;
 }
 
 /* n single-row transactions */
@@ -150,14 +86,6 @@ static char *decode(const char *path, uint64_t start)
     return text;
 }
 
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* where the first transaction after the gap fillers starts in a relay file (0: none) */
 static uint64_t gap_end_of(const char *path)
 {
@@ -183,7 +111,7 @@ START_TEST(gtid_start_and_switch)
     sql(m, "CREATE DATABASE r");
     sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
     inserts(m, 1, 20);
-    master(f1, sizeof f1, &p, g1, sizeof g1);
+    source_at(f1, sizeof f1, &p, g1, sizeof g1);
     struct gtid_set gs;
     ck_assert_int_eq(gtid_set_parse(g1, &gs, err, sizeof err), DM_OK);
     ck_assert_uint_eq(gs.n, 1);
@@ -191,7 +119,7 @@ START_TEST(gtid_start_and_switch)
     inserts(m, 100, 30);
     sql(m, "FLUSH BINARY LOGS");
     inserts(m, 200, 10);
-    master(f2, sizeof f2, &p2, gtid, sizeof gtid);
+    source_at(f2, sizeof f2, &p2, gtid, sizeof gtid);
     ck_assert_str_ne(f1, f2);
 
     struct worker_relay *r = relay_up(g1);
@@ -253,7 +181,7 @@ START_TEST(gtid_start_and_switch)
     free(idx);
     char f3[256];
     uint64_t p3;
-    master(f3, sizeof f3, &p3, gtid, sizeof gtid);
+    source_at(f3, sizeof f3, &p3, gtid, sizeof gtid);
     int crossed = 0;
     ck_assert_int_eq(read_until(rd, f3, p3, &seq, &crossed), 20);
     ck_assert_int_eq(crossed, 1);
@@ -282,7 +210,7 @@ START_TEST(restart_before_first_transaction)
     sql(m, "CREATE DATABASE r");
     sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
     inserts(m, 1, 10);
-    master(f, sizeof f, &p, g, sizeof g);
+    source_at(f, sizeof f, &p, g, sizeof g);
     struct worker_relay *r = relay_up(g);
     struct worker_relay_status st;
     long long end = tu_now_ms() + 20000;
@@ -306,7 +234,7 @@ START_TEST(restart_before_first_transaction)
     inserts(m, 100, 6);
     r = relay_up(g);
     ck_assert(caught_up(r, 20000));
-    master(f, sizeof f, &p, gtid, sizeof gtid);
+    source_at(f, sizeof f, &p, gtid, sizeof gtid);
     uint64_t gap = gap_end_of(a);
     ck_assert_uint_gt(gap, 4);
     struct gtid_set gs;
