@@ -9,15 +9,14 @@
  * B's. */
 #include "gtid.h"
 #include "worker_e2e.h"
+#include "relay_worker.h"
 #include "testutil.h"
-
-#define SUM "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,v,s))),0)) FROM r.t"
 
 static int g_a, g_b;   /* source A (server 1) and its replica B (server 3) */
 
 static void setup(void)
 {
-    char cmd[1024], msg[2048], toml[4096];
+    char cmd[1024];
     e2e_env_up();
     g_a = g_src;
     g_b = tu_free_port();
@@ -34,15 +33,7 @@ static void setup(void)
     master_pos();
     g_worker_extra = "enable-gtid = true\n";
     spawn_worker();
-    snprintf(toml, sizeof toml,
-             "name = \"sw\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
-             "binlog-type = \"local\"\nworker-count = 4\nenable-gtid = true\n[meta]\n"
-             "binlog-name = \"%s\"\nbinlog-pos = %llu\n"
-             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[black-white-list]\ndo-dbs = [\"r\"]\n", g_file, g_pos, g_dst);
-    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    sql(g_a, "CREATE DATABASE r");
-    sql(g_a, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(16))");
+    start_local_task("sw", "enable-gtid = true\n", "\"r\"");
 }
 
 static void teardown(void)
@@ -62,30 +53,6 @@ static void work(int port, int base, int n)
     for (int i = 0; i < 20; i++)
         sql(port, "UPDATE r.t SET v = v + 1, s = 'u%d' WHERE id %% 20 = %d", i, i);
     sql(port, "DELETE FROM r.t WHERE id %% 13 = 0 AND id >= %d", base);
-}
-
-static Pb__RelayStatus *relay(Pb__QueryStatusResponse **keep)
-{
-    *keep = query_status("");
-    ck_assert_ptr_nonnull((*keep)->relaystatus);
-    return (*keep)->relaystatus;
-}
-
-/* until relayCatchUpMaster and the relay's GTID set equals the source's */
-static bool relay_caught_up(int ms)
-{
-    long long end = tu_now_ms() + ms;
-    do {
-        Pb__QueryStatusResponse *st;
-        Pb__RelayStatus *rs = relay(&st);
-        bool ok = rs->relaycatchupmaster && gtid_text_equal(rs->relaybinloggtid,
-                                                              rs->masterbinloggtid);
-        protobuf_c_message_free_unpacked(&st->base, NULL);
-        if (ok)
-            return true;
-        usleep(100000);
-    } while (tu_now_ms() < end);
-    return false;
 }
 
 static bool relay_rpc(const char *method, Pb__RelayOp op, char *msg, size_t cap)
@@ -133,7 +100,7 @@ START_TEST(switch_master_by_gtid)
     char msg[2048], ga[1024];
     work(g_a, 1, 400);
     target_is_source();
-    ck_assert(relay_caught_up(20000));
+    ck_assert(relay_caught_up_gtid(20000, true));
     sub_dir_is("0-1.000001");
 
     /* A stops taking writes; B has everything A wrote (same GTIDs, log_slave_updates) */
@@ -150,7 +117,7 @@ START_TEST(switch_master_by_gtid)
     spawn_worker();
     work(g_b, 1001, 300);
     target_is_source();
-    ck_assert(relay_caught_up(20000));
+    ck_assert(relay_caught_up_gtid(20000, true));
     sub_dir_is("0-3.000002");
     /* B's binlog was read from A's GTID set: the transactions B got from A are a gap */
     char path[512];
@@ -171,7 +138,7 @@ START_TEST(switch_master_by_gtid)
                   msg);
     work(g_b, 3001, 100);
     target_is_source();
-    ck_assert(relay_caught_up(20000));
+    ck_assert(relay_caught_up_gtid(20000, true));
     sub_dir_is("0-3.000003");
 
     Pb__QueryStatusResponse *st = query_status("sw");

@@ -7,25 +7,14 @@
  * relay and task keep replicating through it, QueryWorkerConfig shows it, and a restarted
  * worker keeps it (meta-dir/dm-worker-config.bak). */
 #include "worker_e2e.h"
-#include "testutil.h"
-
-#define SUM "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,v,s))),0)) FROM r.t"
+#include "relay_worker.h"
 
 static void setup(void)
 {
-    char toml[4096], msg[2048];
     e2e_env_up();
     master_pos();
     spawn_worker();
-    snprintf(toml, sizeof toml,
-             "name = \"rl\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
-             "binlog-type = \"local\"\nworker-count = 4\n[meta]\nbinlog-name = \"%s\"\n"
-             "binlog-pos = %llu\n"
-             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[black-white-list]\ndo-dbs = [\"r\"]\n", g_file, g_pos, g_dst);
-    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    sql(g_src, "CREATE DATABASE r");
-    sql(g_src, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(16))");
+    start_local_task("rl", "", "\"r\"");
 }
 
 static void teardown(void)

@@ -9,9 +9,7 @@
 #include <sys/wait.h>
 
 #include "worker_e2e.h"
-#include "testutil.h"
-
-#define SUM "SELECT CONCAT(COUNT(*),'-',COALESCE(SUM(CRC32(CONCAT_WS(',',id,v,s))),0)) FROM r.t"
+#include "relay_worker.h"
 
 static const char *const WORK_PROC =
     "CREATE PROCEDURE gen.w(IN n INT, IN base INT) BEGIN DECLARE i INT DEFAULT 0; "
@@ -20,21 +18,12 @@ static const char *const WORK_PROC =
 
 static void setup(void)
 {
-    char toml[4096], msg[2048];
     e2e_env_up();
     sql(g_src, "CREATE DATABASE gen");
     sql(g_src, "%s", WORK_PROC);
     master_pos();
     spawn_worker();
-    snprintf(toml, sizeof toml,
-             "name = \"rl\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
-             "binlog-type = \"local\"\nworker-count = 4\n[meta]\nbinlog-name = \"%s\"\n"
-             "binlog-pos = %llu\n"
-             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[black-white-list]\ndo-dbs = [\"r\", \"sbtest\"]\n", g_file, g_pos, g_dst);
-    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    sql(g_src, "CREATE DATABASE r");
-    sql(g_src, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(16))");
+    start_local_task("rl", "", "\"r\", \"sbtest\"");
 }
 
 static void teardown(void)
@@ -53,27 +42,6 @@ static void rows_eq(int n)
     snprintf(want, sizeof want, "%d", n);
     ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM r.t", want, 30000));
     ck_assert(converge(SUM, NULL, 30000));
-}
-
-static Pb__RelayStatus *relay(Pb__QueryStatusResponse **keep)
-{
-    *keep = query_status("");
-    ck_assert_ptr_nonnull((*keep)->relaystatus);
-    return (*keep)->relaystatus;
-}
-
-static bool relay_caught_up(int ms)
-{
-    long long end = tu_now_ms() + ms;
-    do {
-        Pb__QueryStatusResponse *st;
-        bool ok = relay(&st)->relaycatchupmaster;
-        protobuf_c_message_free_unpacked(&st->base, NULL);
-        if (ok)
-            return true;
-        usleep(100000);
-    } while (tu_now_ms() < end);
-    return false;
 }
 
 static bool operate_relay(Pb__RelayOp op, char *msg, size_t cap)
@@ -131,7 +99,7 @@ START_TEST(purged_source_paused_task)
     sql(g_src, "FLUSH BINARY LOGS");
     insert(2001, 200);
     sql(g_src, "FLUSH BINARY LOGS");
-    ck_assert(relay_caught_up(20000));
+    ck_assert(relay_caught_up_gtid(20000, false));
     master_pos();
     char v[64];
     for (int i = 0; i < 100; i++) {   /* MariaDB keeps a file until its binlog checkpoint */
