@@ -4,23 +4,11 @@
 # SIGTERM exits 0 after flushing the checkpoint, state (subtask + checkpoint) persisted
 # and resumed by the next start.
 set -euo pipefail
-bin="${DMGW_BIN:?}/dm-worker"
-src_dir="${DMGW_SOURCE_DIR:?}"
-tmp="$(mktemp -d /tmp/dmgw-wdaemon-XXXXXX)"
-pid=""
-sandbox() { bash "$src_dir/scripts/mariadb-sandbox.sh" "$@" >>"$tmp/sandbox.log" 2>&1; }
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  sandbox stop "$tmp/src" || true
-  sandbox stop "$tmp/dst" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$tmp/worker.log" ] && tail -20 "$tmp/worker.log" >&2; exit 1; }
+TMP_NAME=wdaemon
+# shellcheck source=lib/worker_pair.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/worker_pair.sh"
 # shellcheck source=lib/daemon.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
-freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-q() { mariadb -h127.0.0.1 -P"$1" -uroot -N -e "$2"; }
 
 [ "$("$bin" -V | wc -l)" -eq 5 ] || fail "-V is not five lines"
 "$bin" -V | head -1 | grep -q '^Release Version: ' || fail "-V first line"

@@ -4,21 +4,9 @@
 # requests (oversized, binary, a silent connection) answered with 4xx while scrapes go on;
 # a status-addr that cannot be bound stops the start with a clear log line.
 set -euo pipefail
-bin="${DMGW_BIN:?}/dm-worker"
-src_dir="${DMGW_SOURCE_DIR:?}"
-tmp="$(mktemp -d /tmp/dmgw-wmetrics-XXXXXX)"
-pid=""
-sandbox() { bash "$src_dir/scripts/mariadb-sandbox.sh" "$@" >>"$tmp/sandbox.log" 2>&1; }
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  sandbox stop "$tmp/src" || true
-  sandbox stop "$tmp/dst" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; [ -f "$tmp/worker.log" ] && tail -20 "$tmp/worker.log" >&2; exit 1; }
-freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-q() { mariadb -h127.0.0.1 -P"$1" -uroot -N -e "$2"; }
+TMP_NAME=wmetrics
+# shellcheck source=lib/worker_pair.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/worker_pair.sh"
 command -v promtool >/dev/null || fail "promtool missing (Debian package prometheus)"
 
 sp=$(freeport); dp=$(freeport); wp=$(freeport); hp=$(freeport)
