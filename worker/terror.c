@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const class_names[] = {
     "not-set", "database", "functional", "config", "binlog-op", "checkpoint", "task-check",
@@ -57,14 +58,23 @@ void worker_terr_set(struct worker_terr *e, int code, enum worker_terr_class cls
                      const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
+    worker_terr_vset(e, code, cls, scope, level, fmt, ap);
+    va_end(ap);
+}
+
+void worker_terr_vset(struct worker_terr *e, int code, enum worker_terr_class cls,
+                      enum worker_terr_scope scope, enum worker_terr_level level,
+                      const char *fmt, va_list ap)
+{
+    char msg[sizeof e->msg];
+    vsnprintf(msg, sizeof msg, fmt, ap);    /* fmt's arguments may point into e->msg */
     e->code = code;
     e->cls = cls;
     e->scope = scope;
     e->level = level;
     e->transient = false;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
+    memcpy(e->msg, msg, sizeof msg);
 }
 
 void worker_terr_string(const struct worker_terr *e, char *out, size_t cap)

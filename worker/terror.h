@@ -5,6 +5,7 @@
 #ifndef DM_WORKER_TERROR_H
 #define DM_WORKER_TERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -62,6 +63,10 @@ struct worker_terr {
 void worker_terr_set(struct worker_terr *e, int code, enum worker_terr_class cls,
                      enum worker_terr_scope scope, enum worker_terr_level level,
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The same with a va_list, for the units' own error helpers (one fixed class each). */
+void worker_terr_vset(struct worker_terr *e, int code, enum worker_terr_class cls,
+                      enum worker_terr_scope scope, enum worker_terr_level level,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 /* "[code=..:class=..:scope=..:level=..] msg" into out (truncated to cap). */
 void worker_terr_string(const struct worker_terr *e, char *out, size_t cap);
 /* MariaDB server errors that retrying cannot fix (1044 1045 1130 1142 1143 1227 1251 1698:

@@ -938,14 +938,12 @@ static void wterr(struct worker_terr *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void wterr(struct worker_terr *e, int code, const char *fmt, ...)
 {
-    char msg[sizeof e->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    worker_terr_vset(e, code, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
+                     code == TE_WORKER_DECODE_CONFIG || code == TE_WORKER_WRITE_CONFIG
+                         ? WTE_LEVEL_MEDIUM : WTE_LEVEL_HIGH, fmt, ap);
     va_end(ap);
-    worker_terr_set(e, code, WTE_CLASS_DM_WORKER, WTE_SCOPE_INTERNAL,
-                    code == TE_WORKER_DECODE_CONFIG || code == TE_WORKER_WRITE_CONFIG
-                        ? WTE_LEVEL_MEDIUM : WTE_LEVEL_HIGH, "%s", msg);
 }
 
 /* Parse a dm-worker.toml content; its source-id must be ours (DM: 40059). */

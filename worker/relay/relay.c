@@ -80,12 +80,10 @@ static void relay_err(struct worker_terr *e, int code, bool transient, const cha
     __attribute__((format(printf, 4, 5)));
 static void relay_err(struct worker_terr *e, int code, bool transient, const char *fmt, ...)
 {
-    char msg[sizeof e->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    worker_terr_vset(e, code, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, fmt, ap);
     va_end(ap);
-    worker_terr_set(e, code, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, "%s", msg);
     e->transient = transient;
 }
 

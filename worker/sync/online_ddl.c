@@ -108,13 +108,10 @@ static int od_err(struct worker_terr *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int od_err(struct worker_terr *e, int code, const char *fmt, ...)
 {
-    char msg[sizeof e->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    worker_terr_vset(e, code, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, fmt, ap);
     va_end(ap);
-    worker_terr_set(e, code, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, "%s", msg);
-    e->transient = false;
     return DM_E_INVAL;
 }
 
