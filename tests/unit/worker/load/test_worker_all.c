@@ -262,6 +262,24 @@ START_TEST(failing_mydumper_reports_stderr)
                   "%s", qe->subtaskerror[0]->dump->msg);
     protobuf_c_message_free_unpacked(resp, NULL);
     ck_assert(operate("bad", PB__TASK_OP__Stop, msg, sizeof msg));
+    /* an extra-args option that lets the dump skip tables silently: refused, named */
+    task_toml(toml, sizeof toml, "skip1146", "full", "f", NULL);
+    {
+        char *q = strstr(toml, "-s 5000\"");
+        ck_assert_ptr_nonnull(q);
+        memmove(q + 7 + 18, q + 7, strlen(q + 7) + 1);
+        memcpy(q + 7, " --success-on-1146", 18);
+    }
+    ck_assert_msg(strstr(toml, "-s 5000 --success-on-1146\""), "%s", toml);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert(wait_unit("skip1146", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    {
+        int stage = -1;
+        ck_assert_int_eq(unit_now("skip1146", &stage, msg, sizeof msg), PB__UNIT_TYPE__Dump);
+    }
+    ck_assert_msg(strstr(msg, "extra-args --success-on-1146") && strstr(msg, "not supported"),
+                  "%s", msg);
+    ck_assert(operate("skip1146", PB__TASK_OP__Stop, msg, sizeof msg));
 }
 END_TEST
 
