@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dm_dumpargs.h"
 #include "dm_error.h"
 #include "dm_tblfilter.h"
 #include "terror.h"
@@ -176,6 +177,27 @@ static bool hit_syncer_range(const struct master_task_cfg *c, char *val, size_t 
     return false;
 }
 
+/* mydumper extra-args that let the dump leave tables out silently (common/dm_dumpargs.h;
+ * the worker's Dump unit refuses them too); only task modes that dump */
+static bool hit_dump_args(const struct master_task_cfg *c, char *val, size_t cap)
+{
+    if (c->task_mode && strcmp(c->task_mode, "full") && strcmp(c->task_mode, "all"))
+        return false;
+    for (size_t i = 0; i < c->instances.n; i++) {
+        const struct master_instance *in = c->instances.items[i];
+        char flag[64] = "";
+        const char *why = in && in->mydumper
+                              ? dm_dumpargs_refused(in->mydumper->extra_args, flag, sizeof(flag))
+                              : NULL;
+        if (why) {
+            snprintf(val, cap, "mysql-instance(%zu)'s mydumper extra-args %s: %s; not supported "
+                     "by this worker", i, flag, why);
+            return true;
+        }
+    }
+    return false;
+}
+
 static const struct master_unsupported {
     const char *setting;
     bool (*hit)(const struct master_task_cfg *c, char *val, size_t cap);
@@ -185,6 +207,7 @@ static const struct master_unsupported {
     {"column-mappings", hit_colmap_expression, "use expression: partition id"},
     {"name", hit_task_name, "use a task name of at most 64 characters without / \\ or `"},
     {"syncer", hit_syncer_range, "set worker-count, batch and checkpoint-flush-interval within the bounds"},
+    {"mydumper", hit_dump_args, "remove the option from extra-args; choose tables with the black-white-list"},
 };
 
 size_t master_taskcfg_unsupported(const struct master_task_cfg *c,

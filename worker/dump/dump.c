@@ -20,6 +20,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "dm_dumpargs.h"
 #include "dm_error.h"
 #include "fsutil.h"
 #include "log.h"
@@ -316,6 +317,18 @@ static int split_extra(char *s, char **argv, size_t *argc, size_t max, bool *has
         argv[(*argc)++] = tok;
     }
     return DM_OK;
+}
+
+/* extra-args that let the dump leave tables out silently (common/dm_dumpargs.h) */
+static int refuse_extra(const char *args, struct worker_terr *e)
+{
+    char flag[64] = "";
+    const char *why = dm_dumpargs_refused(args, flag, sizeof flag);
+    if (!why)
+        return DM_OK;
+    derr(e, "extra-args %s: %s; not supported by this worker (remove it; choose tables with "
+         "the black-white-list)", flag, why);
+    return DM_E_INVAL;
 }
 
 /* ---- defaults file, output dir ---- */
@@ -799,6 +812,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
     int status = 0, rc = DM_E_NOMEM;
     bool stalled = false, user_tables = false, canceled;
     if (!extra || !t)
+        goto out;
+    if ((rc = refuse_extra(p->cfg->extra_args, e)))
         goto out;
     if ((rc = worker_dump_resolve(p->cfg->mydumper_path, exe, sizeof exe, err, sizeof err))) {
         derr(e, "%s", err);

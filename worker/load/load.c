@@ -7,6 +7,7 @@
 #include <mysqld_error.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct lfile {
     int64_t size, offset;        /* data: checkpoint offset */
     int64_t table_bytes;         /* data: all data files of its table (largest table first) */
     enum keys keys;              /* table: where its plain KEYs are */
+    ptrdiff_t owner;             /* data: index of its table's file (-1: none), after plan() */
     bool has_data;               /* table: data files with rows left to load */
 };
 
@@ -61,6 +63,7 @@ struct run {
     int64_t txn_bytes;           /* file bytes per transaction (DMGW_LOAD_TXN_BYTES) */
     bool defer_keys;             /* plain KEYs after the data (DMGW_LOAD_DEFER_KEYS=0: off) */
     enum kind phase;             /* what the pool threads take: K_DATA, then K_TABLE (keys) */
+    atomic_int *left;            /* per table file: its data files not finished in this run */
     pthread_mutex_t mu;
     bool failed;
     int rc;
@@ -317,6 +320,31 @@ static void plan(struct run *r)
         i = k;
     }
     qsort(r->files, r->n, sizeof *r->files, by_plan);
+}
+
+/* Each data file's table (owner) and, per table, how many of its data files this run has
+ * to finish: the pool thread that finishes the last one adds the table's deferred keys at
+ * once, while other tables still load. Tables sort by name within K_TABLE (plan()). */
+static int count_left(struct run *r)
+{
+    size_t t0 = 0, nt;
+    if (!(r->left = calloc(r->n ? r->n : 1, sizeof *r->left)))
+        return DM_E_NOMEM;
+    while (t0 < r->n && r->files[t0].kind < K_TABLE)
+        t0++;
+    for (nt = 0; t0 + nt < r->n && r->files[t0 + nt].kind == K_TABLE; nt++)
+        ;
+    for (size_t i = 0; i < r->n; i++) {
+        struct lfile *f = &r->files[i], *t;
+        f->owner = -1;
+        if (f->kind != K_DATA || !nt)
+            continue;
+        if ((t = bsearch(f, r->files + t0, nt, sizeof *t, cmp_table_v))) {
+            f->owner = t - r->files;
+            atomic_fetch_add(&r->left[f->owner], 1);
+        }
+    }
+    return DM_OK;
 }
 
 /* Schema files first (one pass), then data files matched to their tables. */
@@ -940,6 +968,16 @@ static int open_conn(const struct run *r, struct worker_applier **a, struct work
     return worker_applier_open(&c->to, c->meta_schema, c->name, r->p->source_id, a, e);
 }
 
+/* A data file is complete: when it was its table's last, the table's deferred keys now
+ * (add_keys: nothing unless pending; the K_TABLE pass after the data adds the rest). */
+static int table_file_done(struct run *r, struct worker_applier *a, const struct lfile *f,
+                           struct worker_terr *e)
+{
+    if (f->owner < 0 || atomic_fetch_sub(&r->left[f->owner], 1) != 1)
+        return DM_OK;
+    return add_keys(r, a, &r->files[f->owner], e);
+}
+
 static void *pool_main(void *arg)
 {
     struct run *r = arg;
@@ -959,6 +997,8 @@ static void *pool_main(void *arg)
             continue;
         rc = r->phase == K_DATA ? restore_data(r, a, &r->files[i], &e)
                                 : add_keys(r, a, &r->files[i], &e);
+        if (!rc && r->phase == K_DATA && !canceled(r))   /* the file is complete */
+            rc = table_file_done(r, a, &r->files[i], &e);
         if (rc) {
             fail_run(r, rc, &e);
             break;
@@ -1058,6 +1098,10 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         (rc = cp_sync(&r, a, e)))
         goto out;
     plan(&r);
+    if ((rc = count_left(&r))) {
+        worker_ap_nomem(e);
+        goto out;
+    }
     if ((rc = restore_kind(&r, a, K_DB, e)) || (rc = restore_kind(&r, a, K_TABLE, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data started", "dir", p->dir, NULL);
@@ -1076,6 +1120,7 @@ out:
                         WTE_LEVEL_HIGH, "load canceled");
     worker_applier_free(a);
     free_files(&r);
+    free(r.left);
     pthread_mutex_destroy(&r.mu);
     return rc;
 }
@@ -1122,16 +1167,19 @@ int worker_load_target_state(const struct worker_subtask_cfg *cfg, const char *s
     snprintf(st, sizeof st, "%s_syncer_checkpoint", cfg->name);
     if ((rc = worker_applier_open(&cfg->to, cfg->meta_schema, cfg->name, source_id, &a, e)))
         return rc;
-    if (!(rc = count_rows(a, lt, "", load_started, e)))
+    /* "keys pending" rows of tables a load created survive remove-meta: not a started load */
+    if (!(rc = count_rows(a, lt, " AND filename NOT LIKE '%-schema.sql'", load_started, e)))
         rc = count_rows(a, st, " AND is_global=1", sync_started, e);
     worker_applier_free(a);
     return rc;
 }
 
+/* remove-meta: the syncer checkpoint is dropped (DM's), the loader checkpoint loses every row
+ * but the "keys pending" ones (a table this task created without its plain KEYs: the next
+ * load adds them to the table even though it then exists; else they would never come). */
 int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *source_id,
                            struct worker_terr *e)
 {
-    static const char *const suffix[] = { "_loader_checkpoint", "_syncer_checkpoint" };
     struct worker_applier *a = NULL;
     struct dm_buf q;
     char name[256];
@@ -1139,14 +1187,20 @@ int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *sou
     if ((rc = worker_applier_open(&cfg->to, cfg->meta_schema, cfg->name, source_id, &a, e)))
         return rc;
     dm_buf_init(&q, 4096);
-    for (size_t i = 0; !rc && i < 2; i++) {
-        snprintf(name, sizeof name, "%s%s", cfg->name, suffix[i]);
-        dm_buf_reset(&q);
-        if (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") || worker_ap_add_table(&q, cfg->meta_schema, name))
-            rc = worker_ap_nomem(e);
-        else
-            rc = worker_ap_run(a, q.data, q.len, e);
-    }
+    snprintf(name, sizeof name, "%s_loader_checkpoint", cfg->name);
+    if (dm_buf_adds(&q, "DELETE FROM ") || worker_ap_add_table(&q, cfg->meta_schema, name) ||
+        dm_buf_adds(&q, " WHERE NOT (filename LIKE '%-schema.sql' AND `offset` = 0)"))
+        rc = worker_ap_nomem(e);
+    else if ((rc = worker_ap_run(a, q.data, q.len, e)) &&
+             (mysql_errno(a->my) == ER_NO_SUCH_TABLE || mysql_errno(a->my) == ER_BAD_DB_ERROR))
+        rc = DM_OK;
+    snprintf(name, sizeof name, "%s_syncer_checkpoint", cfg->name);
+    dm_buf_reset(&q);
+    if (!rc && (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") ||
+                worker_ap_add_table(&q, cfg->meta_schema, name)))
+        rc = worker_ap_nomem(e);
+    else if (!rc)
+        rc = worker_ap_run(a, q.data, q.len, e);
     dm_buf_free(&q);
     worker_applier_free(a);
     return rc;

@@ -136,6 +136,9 @@ START_TEST(unsupported_settings)
         {"column-mappings:\n  c1: {schema-pattern: s, source-column: a, target-column: a, expression: add prefix, "
          "arguments: [x]}", "column mapping expression 'add prefix' not supported by this worker yet"},
         {"syncers:\n  big: {batch: 1000000}", "mysql-instance(0)'s syncer batch must be in [1, 100000] for this worker"},
+        {"mydumpers:\n  md: {extra-args: \"--rows 5 --success-on-1146\"}",
+         "mysql-instance(0)'s mydumper extra-args --success-on-1146: a table dropped while mydumper"},
+        {"mydumpers:\n  md: {extra-args: \"-t 2 -dW\"}", "mydumper extra-args -d: dumps no rows"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char more[512];
@@ -145,8 +148,10 @@ START_TEST(unsupported_settings)
         snprintf(y, sizeof(y),
                  "name: t\ntask-mode: %s\n%s\ntarget-database: {host: 127.0.0.1, port: %d, user: root}\n"
                  "mysql-instances:\n  - source-id: s1\n    meta: {binlog-name: b.000001}\n%s",
-                 "incremental", more, port,
-                 strstr(cases[i].yaml, "syncers:") ? "    syncer-config-name: big\n" : "");
+                 strstr(cases[i].yaml, "mydumpers:") ? "full" : "incremental", more, port,
+                 strstr(cases[i].yaml, "syncers:")     ? "    syncer-config-name: big\n"
+                 : strstr(cases[i].yaml, "mydumpers:") ? "    mydumper-config-name: md\n"
+                                                       : "");
         ck_assert_msg(master_taskcfg_parse(y, strlen(y), &c, &err) == DM_OK, "%s", err);
         err = expect_fail(c, cases[i].msg);
         ck_assert_msg(strstr(err, "\"name\": \"dm-worker support\"") != NULL, "%s", err);

@@ -43,6 +43,9 @@ static void fill_source(void)
     sql(g_src, "CREATE DATABASE f");
     sql(g_src, "CREATE TABLE f.t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET utf8mb4)");
     sql(g_src, "INSERT INTO f.t SELECT seq, CONCAT('f', seq) FROM f.seq_1_to_500");
+    sql(g_src, "CREATE DATABASE rk");
+    sql(g_src, "CREATE TABLE rk.t (id INT PRIMARY KEY, s VARCHAR(100), KEY ks (s))");
+    sql(g_src, "INSERT INTO rk.t SELECT seq, CONCAT(REPEAT('k', 80), seq) FROM rk.seq_1_to_6000");
 }
 
 static void setup(void)
@@ -125,6 +128,47 @@ START_TEST(constraint_violation_pauses)
                   "%s", st->result->errors[0]->msg);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     ck_assert(operate("cons", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
+#define RK_KEYS "SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME) FROM " \
+    "information_schema.STATISTICS WHERE TABLE_SCHEMA='rk' AND TABLE_NAME='t'"
+
+/* kill -9 after the Load created rk.t without its plain KEY, then the user stops the task,
+ * empties the table (kept) and starts the task again with remove-meta: the checkpoint is
+ * gone, the table exists, and the key still comes (its "keys pending" row survives). */
+START_TEST(remove_meta_after_keys_deferred)
+{
+    char toml[4096], msg[2048], a[64];
+    task_toml(toml, sizeof toml, "rkeys", "full", "rk", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("rkeys", PB__UNIT_TYPE__Load, PB__STAGE__Running, 60000),
+                  "never reached Load");
+    for (int i = 0; i < 300; i++) {
+        value(g_dst, "SELECT COUNT(*) FROM rk.t", a, sizeof a);
+        if (atoll(a) > 0)
+            break;
+        usleep(50 * 1000);
+    }
+    stop_worker(SIGKILL);
+    value(g_dst, "SELECT COUNT(*) FROM rk.t", a, sizeof a);
+    ck_assert_msg(atoll(a) > 0 && atoll(a) < 6000, "killed mid-load: %s rows", a);
+    value(g_dst, RK_KEYS, a, sizeof a);
+    ck_assert_str_eq(a, "PRIMARY");   /* created without its KEY */
+    spawn_worker();
+    ck_assert(operate("rkeys", PB__TASK_OP__Stop, msg, sizeof msg));
+    sql(g_dst, "TRUNCATE TABLE rk.t");
+    task_toml(toml, sizeof toml, "rkeys", "full", "rk", "remove-meta = true\n");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start again: %s", msg);
+    ck_assert_msg(wait_unit("rkeys", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 90000),
+                  "full task did not finish after remove-meta");
+    assert_equal("rk.t", "rk.t", SUM_IDS, "6000");
+    value(g_dst, RK_KEYS, a, sizeof a);
+    ck_assert_str_eq(a, "ks,PRIMARY");
+    value(g_dst, "SELECT `offset` FROM dm_meta.rkeys_loader_checkpoint WHERE "
+                 "filename='rk.t-schema.sql'", a, sizeof a);
+    ck_assert_str_eq(a, "1");
+    ck_assert(operate("rkeys", PB__TASK_OP__Stop, msg, sizeof msg));
 }
 END_TEST
 
@@ -218,6 +262,24 @@ START_TEST(failing_mydumper_reports_stderr)
                   "%s", qe->subtaskerror[0]->dump->msg);
     protobuf_c_message_free_unpacked(resp, NULL);
     ck_assert(operate("bad", PB__TASK_OP__Stop, msg, sizeof msg));
+    /* an extra-args option that lets the dump skip tables silently: refused, named */
+    task_toml(toml, sizeof toml, "skip1146", "full", "f", NULL);
+    {
+        char *q = strstr(toml, "-s 5000\"");
+        ck_assert_ptr_nonnull(q);
+        memmove(q + 7 + 18, q + 7, strlen(q + 7) + 1);
+        memcpy(q + 7, " --success-on-1146", 18);
+    }
+    ck_assert_msg(strstr(toml, "-s 5000 --success-on-1146\""), "%s", toml);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert(wait_unit("skip1146", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    {
+        int stage = -1;
+        ck_assert_int_eq(unit_now("skip1146", &stage, msg, sizeof msg), PB__UNIT_TYPE__Dump);
+    }
+    ck_assert_msg(strstr(msg, "extra-args --success-on-1146") && strstr(msg, "not supported"),
+                  "%s", msg);
+    ck_assert(operate("skip1146", PB__TASK_OP__Stop, msg, sizeof msg));
 }
 END_TEST
 
@@ -232,6 +294,7 @@ int main(void)
     tcase_add_test(tc, failing_mydumper_reports_stderr);
     tcase_add_test(tc, constraint_violation_pauses);
     tcase_add_test(tc, full_mode_finishes);
+    tcase_add_test(tc, remove_meta_after_keys_deferred);
     tcase_add_test(tc, all_mode_with_kill_during_load);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
