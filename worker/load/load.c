@@ -102,11 +102,9 @@ __attribute__((format(printf, 3, 4)))
 static int lerr(struct worker_terr *e, int code, const char *fmt, ...)
 {
     va_list ap;
-    char msg[sizeof e->msg];
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    worker_terr_vset(e, code, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, fmt, ap);
     va_end(ap);
-    worker_terr_set(e, code, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH, "%s", msg);
     return code == WTE_LOAD_DIR_NOT_FOUND ? DM_E_NOT_FOUND
            : code == WTE_LOAD_READ_FILE   ? DM_E_IO
                                           : DM_E_PARSE;
