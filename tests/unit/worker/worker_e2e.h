@@ -273,6 +273,8 @@ U static void e2e_env_down(void)
     sandbox("stop", "dst", 0, 0);
     if (!getenv("KEEP_TMP"))
         tu_rmrf(g_dir);
+    free(g_dir);        /* a second fixture in the same program sets a new one */
+    g_dir = NULL;
 }
 
 #endif /* DM_TEST_WORKER_E2E_H */
