@@ -9,7 +9,9 @@
  * tables with their ids mapped, plus the rows deleted from s_2.t_2 (the workload copies
  * them into g.t2 in the transaction that deletes them; ids and unique values of s_2.t_2
  * are never reused, so the expectation is well defined). worker-count 4; runs once in
- * normal mode (safe-mode window 1 ms) and once with `safe-mode = true`.
+ * normal mode (safe-mode window 1 ms), once with `safe-mode = true`, and once as a
+ * task-mode `all` subtask (the Load routes and maps the dumped rows of both tables into
+ * one target table it creates; the workload runs before, during and after the dump).
  *
  * Knobs: DMGW_SEED=n replays a run (the seed is printed), DMGW_MERGE_OPS=n operations
  * (default 500). */
@@ -22,6 +24,10 @@
 static uint64_t g_rng;
 static MYSQL *g_s;              /* the source session */
 static long long g_fresh = 1;   /* next never-used id / unique value of s_2.t_2 */
+/* DELETEs of s_2.t_2: 0 = before the task (plain: the dump will not have the rows),
+ * 1 = while it dumps (none: which side of the snapshot is unknown), 2 = replicated (ignored
+ * by the filter: remembered in g.t2) */
+static int g_del_phase = 2;
 
 static uint64_t rnd(void)
 {
@@ -176,10 +182,12 @@ static void op_delete(int t)
         snprintf(where, sizeof where, "id=%lld", x);
     else
         snprintf(where, sizeof where, "id BETWEEN %lld AND %lld", x, x + pick(8));
-    if (t == 1) {
-        src("DELETE FROM s_1.t_1 WHERE %s", where);
+    if (t == 1 || g_del_phase == 0) {
+        src("DELETE FROM %s WHERE %s", tbl(t), where);
         return;
     }
+    if (g_del_phase == 1)
+        return;
     /* the filter keeps these rows on the target: remember them in the same transaction */
     src("BEGIN");
     src("INSERT INTO g.t2 SELECT * FROM s_2.t_2 WHERE %s", where);
@@ -303,13 +311,30 @@ static void check_merge(void)
 #define TDEF "(id BIGINT NOT NULL PRIMARY KEY, u INT NULL, v VARCHAR(40) CHARACTER SET utf8mb4 " \
              "COLLATE utf8mb4_general_ci NULL, n INT NULL, b BLOB NULL, UNIQUE KEY uk(u), KEY kn(n))"
 
-static void run(bool safe)
+/* the subtask's unit (-1 when unknown); a Paused subtask fails the test */
+static int unit_of(const char *name)
 {
-    char toml[4096], msg[2048];
+    Pb__QueryStatusResponse *r = query_status(name);
+    Pb__SubTaskStatus *st = r->n_subtaskstatus == 1 ? r->subtaskstatus[0] : NULL;
+    int unit = st ? (int)st->unit : -1;
+    bool paused = st && st->stage == PB__STAGE__Paused;
+    char err[1024] = "";
+    if (paused && st->result && st->result->n_errors)
+        snprintf(err, sizeof err, "%s", st->result->errors[0]->msg);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    ck_assert_msg(!paused, "subtask paused: %s", err);
+    return unit;
+}
+
+static void run(bool safe, bool all)
+{
+    char toml[4096], msg[2048], mode[512];
     uint64_t seed = (uint64_t)env_int("DMGW_SEED", (int)(time(NULL) ^ getpid()));
     int ops = env_int("DMGW_MERGE_OPS", 500), i;
-    fprintf(stderr, "test_sync_rules_merge: %s mode, DMGW_SEED=%llu\n", safe ? "safe" : "normal",
-            (unsigned long long)seed);
+    fprintf(stderr, "test_sync_rules_merge: %s mode%s, DMGW_SEED=%llu\n", safe ? "safe" : "normal",
+            all ? ", task-mode all" : "", (unsigned long long)seed);
+    g_fresh = 1;
+    g_del_phase = 2;
     g_rng = seed;
     e2e_env_up();
     sql(g_src, "CREATE DATABASE s_1");
@@ -324,10 +349,23 @@ static void run(bool safe)
     master_pos();
     setenv("DM_WORKER_SAFE_MODE_MS", safe ? "0" : "1", 1);
     spawn_worker();
+    g_s = db(g_src);
+    ck_assert_int_eq(mysql_set_character_set(g_s, "utf8mb4"), 0);
+    if (all) {   /* data before the dump, the target table created by the Load (routed) */
+        sql(g_dst, "DROP DATABASE m");
+        g_del_phase = 0;
+        for (i = 0; i < ops; i++)
+            one_op();
+        g_del_phase = 1;
+        snprintf(mode, sizeof mode, "mode = \"all\"\npool-size = 2\nthreads = 2\n"
+                 "extra-args = \"--rows 200\"\ndir = \"%s/dump\"\n", g_dir);
+    } else {
+        snprintf(mode, sizeof mode, "mode = \"incremental\"\n[meta]\nbinlog-name = \"%s\"\n"
+                 "binlog-pos = %llu\n", g_file, g_pos);
+    }
     snprintf(toml, sizeof toml,
-             "name = \"merge\"\nmode = \"incremental\"\nsource-id = \"mysql-replica-01\"\n"
-             "meta-schema = \"dm_meta\"\nworker-count = 4\nbatch = 20\nsafe-mode = %s\n"
-             "[meta]\nbinlog-name = \"%s\"\nbinlog-pos = %llu\n"
+             "name = \"merge\"\nsource-id = \"mysql-replica-01\"\n"
+             "meta-schema = \"dm_meta\"\nworker-count = 4\nbatch = 20\nsafe-mode = %s\n%s"
              "[from]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
              "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
              "[[route-rules]]\nschema-pattern = \"s_*\"\ntable-pattern = \"t_*\"\n"
@@ -338,10 +376,17 @@ static void run(bool safe)
              "source-column = \"id\"\ntarget-column = \"id\"\nexpression = \"partition id\"\n"
              "arguments = [\"1\", \"s\", \"t\"]\n"
              "[black-white-list]\ndo-dbs = [\"s_1\", \"s_2\"]\n",
-             safe ? "true" : "false", g_file, g_pos, g_src, g_dst);
+             safe ? "true" : "false", mode, g_src, g_dst);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    g_s = db(g_src);
-    ck_assert_int_eq(mysql_set_character_set(g_s, "utf8mb4"), 0);
+    if (all) {   /* keep writing (no DELETE of s_2.t_2) until the dump is over */
+        long long end = tu_now_ms() + 120000;
+        int unit;
+        while ((unit = unit_of("merge")) != PB__UNIT_TYPE__Load && unit != PB__UNIT_TYPE__Sync &&
+               tu_now_ms() < end)
+            one_op();
+        fprintf(stderr, "dump over (unit %d)\n", unit);
+        g_del_phase = 2;
+    }
     for (i = 0; i < ops; i++)
         one_op();
     check_merge();
@@ -349,10 +394,13 @@ static void run(bool safe)
     e2e_env_down();
 }
 
-START_TEST(merge_normal) { run(false); }
+START_TEST(merge_normal) { run(false, false); }
 END_TEST
 
-START_TEST(merge_safe) { run(true); }
+START_TEST(merge_safe) { run(true, false); }
+END_TEST
+
+START_TEST(merge_all) { run(false, true); }
 END_TEST
 
 int main(void)
@@ -364,6 +412,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, merge_normal);
     tcase_add_test(tc, merge_safe);
+    tcase_add_test(tc, merge_all);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
