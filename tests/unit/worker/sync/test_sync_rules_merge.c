@@ -11,10 +11,15 @@
  * are never reused, so the expectation is well defined). worker-count 4; runs once in
  * normal mode (safe-mode window 1 ms), once with `safe-mode = true`, and once as a
  * task-mode `all` subtask (the Load routes and maps the dumped rows of both tables into
- * one target table it creates; the workload runs before, during and after the dump).
+ * one target table it creates; the workload runs before, during and after the dump), and
+ * with DMGW_MERGE_KILL9=1 (alone), with a kill -9 of dm-worker halfway (resumed from its
+ * checkpoint): KNOWN TO FAIL for DMGW_SEED=1796659231 - after the restart the safe-mode
+ * replay hits Error 1205 lock wait timeouts, then pauses with Error 1062 "Duplicate entry
+ * for key 'PRIMARY'" on a multi-row REPLACE (a visible pause, not a silent divergence);
+ * registered as worker/sync/test_sync_rules_merge_kill9 with the `long` label only.
  *
  * Knobs: DMGW_SEED=n replays a run (the seed is printed), DMGW_MERGE_OPS=n operations
- * (default 500). */
+ * (default 500), DMGW_MERGE_KILL9=1 (above), DMGW_MERGE_VERBOSE=1 prints each statement. */
 #include <stdint.h>
 #include <time.h>
 
@@ -337,14 +342,15 @@ static int unit_of(const char *name)
     return unit;
 }
 
-static void run(bool safe, bool all)
+static void run(bool safe, bool all, bool kill9)
 {
     char toml[4096], msg[2048], mode[512];
     bool ok;
     uint64_t seed = (uint64_t)env_int("DMGW_SEED", (int)(time(NULL) ^ getpid()));
     int ops = env_int("DMGW_MERGE_OPS", 500), i;
-    fprintf(stderr, "test_sync_rules_merge: %s mode%s, DMGW_SEED=%llu\n", safe ? "safe" : "normal",
-            all ? ", task-mode all" : "", (unsigned long long)seed);
+    fprintf(stderr, "test_sync_rules_merge: %s mode%s%s, DMGW_SEED=%llu\n",
+            safe ? "safe" : "normal", all ? ", task-mode all" : "",
+            kill9 ? ", kill -9 halfway" : "", (unsigned long long)seed);
     g_fresh = 1;
     g_del_phase = 2;
     g_rng = seed;
@@ -402,8 +408,14 @@ static void run(bool safe, bool all)
         fprintf(stderr, "dump over (unit %d)\n", unit);
         g_del_phase = 2;
     }
-    for (i = 0; i < ops; i++)
+    for (i = 0; i < ops; i++) {
         one_op();
+        if (kill9 && i == ops / 2) {   /* resume from the checkpoint (safe-mode window) */
+            stop_worker(SIGKILL);
+            setenv("DM_WORKER_SAFE_MODE_MS", "0", 1);
+            spawn_worker();
+        }
+    }
     ok = check_merge();
     mysql_close(g_s);
     e2e_env_down();
@@ -411,13 +423,16 @@ static void run(bool safe, bool all)
                   (unsigned long long)seed);
 }
 
-START_TEST(merge_normal) { run(false, false); }
+START_TEST(merge_normal) { run(false, false, false); }
 END_TEST
 
-START_TEST(merge_safe) { run(true, false); }
+START_TEST(merge_safe) { run(true, false, false); }
 END_TEST
 
-START_TEST(merge_all) { run(false, true); }
+START_TEST(merge_all) { run(false, true, false); }
+END_TEST
+
+START_TEST(merge_kill9) { run(false, false, true); }
 END_TEST
 
 int main(void)
@@ -427,9 +442,14 @@ int main(void)
     int nf;
     SRunner *sr;
     tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, merge_normal);
-    tcase_add_test(tc, merge_safe);
-    tcase_add_test(tc, merge_all);
+    if (!getenv("DMGW_MERGE_KILL9"))
+        tcase_add_test(tc, merge_normal);
+    if (!getenv("DMGW_MERGE_KILL9"))
+        tcase_add_test(tc, merge_safe);
+    if (!getenv("DMGW_MERGE_KILL9"))
+        tcase_add_test(tc, merge_all);
+    if (getenv("DMGW_MERGE_KILL9"))   /* known to fail: ctest -L long (tests/CMakeLists.txt) */
+        tcase_add_test(tc, merge_kill9);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
