@@ -13,7 +13,8 @@
  * task-mode `all` subtask (the Load routes and maps the dumped rows of both tables into
  * one target table it creates; the workload runs before, during and after the dump), and
  * with DMGW_MERGE_KILL9=1 (alone), with a kill -9 of dm-worker halfway (resumed from its
- * checkpoint): KNOWN TO FAIL for DMGW_SEED=1796659231 - after the restart the safe-mode
+ * checkpoint): KNOWN TO FAIL about every other run (timing; e.g. DMGW_SEED=1796659231,
+ * 1796644084, 1796638550) - after the restart the safe-mode
  * replay hits Error 1205 lock wait timeouts, then pauses with Error 1062 "Duplicate entry
  * for key 'PRIMARY'" on a multi-row REPLACE (a visible pause, not a silent divergence);
  * registered as worker/sync/test_sync_rules_merge_kill9 with the `long` label only.
