@@ -3,6 +3,7 @@
 #define DM_TESTUTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include <check.h>
@@ -24,6 +25,9 @@ char *tu_read_source_file(const char *rel, size_t *len);
 int tu_write_file(const char *path, const char *data, size_t len);
 /* Monotonic milliseconds. */
 long long tu_now_ms(void);
+/* Next value of a seeded splitmix64 stream (*state advances): the same stream on every
+ * platform, so a printed seed replays a randomized test. */
+uint64_t tu_splitmix64(uint64_t *state);
 /* Run every test of suite s (freed here) and return EXIT_SUCCESS or EXIT_FAILURE. nofork: run
  * in this process (needed with gRPC or other threads, which do not survive fork()). */
 int tu_run_suite(Suite *s, bool nofork);

@@ -44,10 +44,7 @@ static uint64_t g_rng;
 
 static uint64_t rnd(void)
 {
-    uint64_t z = (g_rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return tu_splitmix64(&g_rng);
 }
 
 static int pick(int n) { return n > 0 ? (int)(rnd() % (uint64_t)n) : 0; }
