@@ -647,14 +647,16 @@ static int source_err(struct worker_relay *r, int rc, const char *what, const ch
     return rc;
 }
 
-/* mkdir "<uuid>.<suffix+1>" and append it to server-uuid.index. */
-static int new_subdir(struct worker_relay *r, const char *uuid, char *name, size_t cap,
-                      struct worker_terr *e)
+/* mkdir "<dir>/<uuid>.<last suffix+1>" and append it to r->subdirs (caller holds mu); the
+ * name into name. exist_ok: a directory left by a crash is reused (the writer); without it
+ * an existing one is an error (migrate-relay, DM's os.Mkdir). */
+int relay_subdir_append(struct worker_relay *r, const char *uuid, bool exist_ok, char *name,
+                        size_t cap, struct worker_terr *e)
 {
     char path[4096];
     unsigned long suffix = 0;
     if (r->nsubdirs >= RELAY_MAX_SUBDIRS)
-        return relay_err(e, TE_RELAY_UPDATE_INDEX, false, "too many relay sub-directories in %s",
+        return relay_err(e, TE_RELAY_MKDIR, false, "relay mkdir: too many sub-directories in %s",
                          r->dir), DM_E_TOO_LARGE;
     if (r->nsubdirs) {
         const char *dot = strrchr(r->subdirs[r->nsubdirs - 1], '.');
@@ -662,19 +664,25 @@ static int new_subdir(struct worker_relay *r, const char *uuid, char *name, size
     }
     snprintf(name, cap, "%s.%06lu", uuid, suffix + 1);
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return relay_err(e, TE_RELAY_MKDIR, false, "relay log sub-directory %s: %s", path,
-                         strerror(errno)), DM_E_IO;
-    pthread_mutex_lock(&r->mu);
-    if (!(r->subdirs[r->nsubdirs] = strdup(name))) {
-        pthread_mutex_unlock(&r->mu);
+    if (mkdir(path, 0755) != 0 && !(exist_ok && errno == EEXIST))
+        return relay_err(e, TE_RELAY_MKDIR, false, "relay mkdir %s: %s", path, strerror(errno)),
+               DM_E_IO;
+    if (!(r->subdirs[r->nsubdirs] = strdup(name)))
         return DM_E_NOMEM;
-    }
     r->nsubdirs++;
-    r->file[0] = '\0';
+    r->file[0] = '\0';                         /* nothing published in it yet */
     r->end = 0;
+    return DM_OK;
+}
+
+/* a new sub-directory for the writer, appended to server-uuid.index. */
+static int new_subdir(struct worker_relay *r, const char *uuid, char *name, size_t cap,
+                      struct worker_terr *e)
+{
+    pthread_mutex_lock(&r->mu);
+    int rc = relay_subdir_append(r, uuid, true, name, cap, e);
     pthread_mutex_unlock(&r->mu);
-    return relay_save_index(r, e);
+    return rc == DM_OK ? relay_save_index(r, e) : rc;
 }
 
 /* The GTID set a GTID sub-directory starts from, normalized: relay-binlog-gtid for the

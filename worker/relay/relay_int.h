@@ -75,6 +75,10 @@ bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, c
 /* relay.c: rewrite server-uuid.index from r->subdirs / relay.meta of the newest
  * sub-directory (temp file + fsync + rename + directory fsync). DM_OK or DM_E_IO with e. */
 int relay_save_index(struct worker_relay *r, struct worker_terr *e);
+/* relay.c: mkdir "<uuid>.<suffix+1>" and append it to r->subdirs (caller holds mu);
+ * exist_ok reuses a directory left by a crash. DM_OK, DM_E_TOO_LARGE / DM_E_IO with e. */
+int relay_subdir_append(struct worker_relay *r, const char *uuid, bool exist_ok, char *name,
+                        size_t cap, struct worker_terr *e);
 int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
                     struct worker_terr *e);
 

@@ -114,7 +114,7 @@ int worker_relay_migrate(struct worker_relay *r, const char *file, uint64_t pos,
 static int migrate_locked(struct worker_relay *r, const char *file, uint64_t pos,
                           struct worker_terr *e)
 {
-    char uuid[128], name[160], path[4096], err[512] = "";
+    char uuid[128], name[160], err[512] = "";
     bool running;
     int rc;
     pthread_mutex_lock(&r->mu);
@@ -142,31 +142,15 @@ static int migrate_locked(struct worker_relay *r, const char *file, uint64_t pos
     }
     pthread_mutex_lock(&r->mu);
     wait_idle(r);                              /* a resume-relay meanwhile: still refused */
-    if (r->stage != WORKER_RELAY_PAUSED || r->nsubdirs >= RELAY_MAX_SUBDIRS) {
-        rc = r->stage != WORKER_RELAY_PAUSED ? unit_stage_err(r, e) : DM_E_TOO_LARGE;
-        if (rc == DM_E_TOO_LARGE)
-            worker_terr_set(e, TE_RELAY_MKDIR, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL,
-                            WTE_LEVEL_HIGH, "relay mkdir: too many sub-directories in %s", r->dir);
+    if (r->stage != WORKER_RELAY_PAUSED) {
+        rc = unit_stage_err(r, e);
         pthread_mutex_unlock(&r->mu);
         return rc;
     }
-    const char *dot = r->nsubdirs ? strrchr(r->subdirs[r->nsubdirs - 1], '.') : NULL;
-    unsigned long suffix = dot ? strtoul(dot + 1, NULL, 10) : 0;
-    snprintf(name, sizeof name, "%s.%06lu", uuid, suffix + 1);
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    if (mkdir(path, 0755) != 0) {              /* DM: os.Mkdir, an existing one is an error */
-        worker_terr_set(e, TE_RELAY_MKDIR, WTE_CLASS_RELAY_UNIT, WTE_SCOPE_INTERNAL,
-                        WTE_LEVEL_HIGH, "relay mkdir %s: %s", path, strerror(errno));
+    if ((rc = relay_subdir_append(r, uuid, false, name, sizeof name, e))) {
         pthread_mutex_unlock(&r->mu);
-        return DM_E_IO;
+        return rc;
     }
-    if (!(r->subdirs[r->nsubdirs] = strdup(name))) {
-        pthread_mutex_unlock(&r->mu);
-        return DM_E_NOMEM;
-    }
-    r->nsubdirs++;
-    r->file[0] = '\0';                         /* nothing published in it yet */
-    r->end = 0;
     snprintf(r->meta_file, sizeof r->meta_file, "%s", file);
     r->meta_pos = pos;
     r->seq++;
