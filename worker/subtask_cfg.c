@@ -143,36 +143,47 @@ static int parse_db(const json_t *doc, struct worker_db_cfg *db, char *err, size
     return db->password ? DM_OK : DM_E_NOMEM;
 }
 
-static int parse_routes(struct worker_subtask_cfg *c, char *err, size_t cap)
+/* One element of a table array: parse r (element i) into out. */
+typedef int (*parse_elem_fn)(const json_t *r, size_t i, void *out, char *err, size_t cap);
+
+/* doc[key], an array of tables, into a calloc'ed array of n elements of elem bytes, each
+ * filled by parse; absent or empty leaves *out NULL and *nout 0. */
+static int parse_table_array(const json_t *doc, const char *key, size_t elem, parse_elem_fn parse,
+                             void **out, size_t *nout, char *err, size_t cap)
 {
     const json_t *arr;
     size_t i, n;
-    int rc = get_table_array(c->doc, "route-rules", &arr, &n, err, cap);
+    int rc = get_table_array(doc, key, &arr, &n, err, cap);
     if (rc || n == 0)
         return rc;
-    c->routes = calloc(n, sizeof *c->routes);
-    if (!c->routes)
+    if (!(*out = calloc(n, elem)))
         return DM_E_NOMEM;
-    c->n_routes = n;
-    for (i = 0; i < n; i++) {
-        const json_t *r = json_array_get(arr, i);
-        struct worker_route_rule *o = &c->routes[i];
-        if ((rc = get_str(r, "schema-pattern", "", &o->schema_pattern, err, cap)) ||
-            (rc = get_str(r, "table-pattern", "", &o->table_pattern, err, cap)) ||
-            (rc = get_str(r, "target-schema", "", &o->target_schema, err, cap)) ||
-            (rc = get_str(r, "target-table", "", &o->target_table, err, cap)))
+    *nout = n;
+    for (i = 0; i < n; i++)
+        if ((rc = parse(json_array_get(arr, i), i, (char *)*out + i * elem, err, cap)))
             return rc;
-        if (!o->schema_pattern[0]) {
-            snprintf(err, cap, "route rule %zu: schema-pattern must not be empty", i);
-            return DM_E_INVAL;
-        }
+    return DM_OK;
+}
+
+static int parse_route(const json_t *r, size_t i, void *out, char *err, size_t cap)
+{
+    struct worker_route_rule *o = out;
+    int rc;
+    if ((rc = get_str(r, "schema-pattern", "", &o->schema_pattern, err, cap)) ||
+        (rc = get_str(r, "table-pattern", "", &o->table_pattern, err, cap)) ||
+        (rc = get_str(r, "target-schema", "", &o->target_schema, err, cap)) ||
+        (rc = get_str(r, "target-table", "", &o->target_table, err, cap)))
+        return rc;
+    if (!o->schema_pattern[0]) {
+        snprintf(err, cap, "route rule %zu: schema-pattern must not be empty", i);
+        return DM_E_INVAL;
     }
     return DM_OK;
 }
 
-static int parse_filter(const json_t *r, size_t i, struct worker_filter_rule *o, char *err,
-                        size_t cap)
+static int parse_filter(const json_t *r, size_t i, void *out, char *err, size_t cap)
 {
+    struct worker_filter_rule *o = out;
     const char *action = NULL;
     size_t k;
     int rc;
@@ -197,76 +208,63 @@ static int parse_filter(const json_t *r, size_t i, struct worker_filter_rule *o,
     return DM_OK;
 }
 
+static int parse_mapping(const json_t *r, size_t i, void *out, char *err, size_t cap)
+{
+    struct worker_mapping_rule *o = out;
+    int rc;
+    if ((rc = get_str(r, "schema-pattern", "", &o->schema_pattern, err, cap)) ||
+        (rc = get_str(r, "table-pattern", "", &o->table_pattern, err, cap)) ||
+        (rc = get_str(r, "source-column", "", &o->source_column, err, cap)) ||
+        (rc = get_str(r, "target-column", "", &o->target_column, err, cap)) ||
+        (rc = get_str(r, "expression", "", &o->expression, err, cap)) ||
+        (rc = get_str_array(r, "arguments", &o->args, &o->n_args, err, cap)))
+        return rc;
+    if (strcasecmp(o->expression, "partition id") != 0) {
+        snprintf(err, cap, "column mapping expression '%s' not supported by this worker yet",
+                 o->expression);
+        return DM_E_NOT_SUPPORTED;
+    }
+    if (o->n_args < 3 || o->n_args > 4) {
+        snprintf(err, cap, "column mapping rule %zu: partition id needs 3 or 4 arguments", i);
+        return DM_E_INVAL;
+    }
+    return DM_OK;
+}
+
+static int parse_bwl_table(const json_t *t, size_t i, void *out, char *err, size_t cap)
+{
+    struct worker_bwl_table *o = out;
+    int rc;
+    (void)i;
+    if ((rc = get_str(t, "db-name", "", &o->db, err, cap)) ||
+        (rc = get_str(t, "tbl-name", "", &o->tbl, err, cap)))
+        return rc;
+    return DM_OK;
+}
+
+static int parse_routes(struct worker_subtask_cfg *c, char *err, size_t cap)
+{
+    return parse_table_array(c->doc, "route-rules", sizeof *c->routes, parse_route,
+                             (void **)&c->routes, &c->n_routes, err, cap);
+}
+
 static int parse_filters(struct worker_subtask_cfg *c, char *err, size_t cap)
 {
-    const json_t *arr;
-    size_t i, n;
-    int rc = get_table_array(c->doc, "filter-rules", &arr, &n, err, cap);
-    if (rc || n == 0)
-        return rc;
-    c->filters = calloc(n, sizeof *c->filters);
-    if (!c->filters)
-        return DM_E_NOMEM;
-    c->n_filters = n;
-    for (i = 0; i < n; i++)
-        if ((rc = parse_filter(json_array_get(arr, i), i, &c->filters[i], err, cap)))
-            return rc;
-    return DM_OK;
+    return parse_table_array(c->doc, "filter-rules", sizeof *c->filters, parse_filter,
+                             (void **)&c->filters, &c->n_filters, err, cap);
 }
 
 static int parse_mappings(struct worker_subtask_cfg *c, char *err, size_t cap)
 {
-    const json_t *arr;
-    size_t i, n;
-    int rc = get_table_array(c->doc, "mapping-rule", &arr, &n, err, cap);
-    if (rc || n == 0)
-        return rc;
-    c->mappings = calloc(n, sizeof *c->mappings);
-    if (!c->mappings)
-        return DM_E_NOMEM;
-    c->n_mappings = n;
-    for (i = 0; i < n; i++) {
-        const json_t *r = json_array_get(arr, i);
-        struct worker_mapping_rule *o = &c->mappings[i];
-        if ((rc = get_str(r, "schema-pattern", "", &o->schema_pattern, err, cap)) ||
-            (rc = get_str(r, "table-pattern", "", &o->table_pattern, err, cap)) ||
-            (rc = get_str(r, "source-column", "", &o->source_column, err, cap)) ||
-            (rc = get_str(r, "target-column", "", &o->target_column, err, cap)) ||
-            (rc = get_str(r, "expression", "", &o->expression, err, cap)) ||
-            (rc = get_str_array(r, "arguments", &o->args, &o->n_args, err, cap)))
-            return rc;
-        if (strcasecmp(o->expression, "partition id") != 0) {
-            snprintf(err, cap, "column mapping expression '%s' not supported by this worker yet",
-                     o->expression);
-            return DM_E_NOT_SUPPORTED;
-        }
-        if (o->n_args < 3 || o->n_args > 4) {
-            snprintf(err, cap, "column mapping rule %zu: partition id needs 3 or 4 arguments", i);
-            return DM_E_INVAL;
-        }
-    }
-    return DM_OK;
+    return parse_table_array(c->doc, "mapping-rule", sizeof *c->mappings, parse_mapping,
+                             (void **)&c->mappings, &c->n_mappings, err, cap);
 }
 
 static int parse_bwl_tables(const json_t *bwl, const char *key, struct worker_bwl_table **out,
                             size_t *nout, char *err, size_t cap)
 {
-    const json_t *arr;
-    size_t i, n;
-    int rc = get_table_array(bwl, key, &arr, &n, err, cap);
-    if (rc || n == 0)
-        return rc;
-    *out = calloc(n, sizeof **out);
-    if (!*out)
-        return DM_E_NOMEM;
-    *nout = n;
-    for (i = 0; i < n; i++) {
-        const json_t *t = json_array_get(arr, i);
-        if ((rc = get_str(t, "db-name", "", &(*out)[i].db, err, cap)) ||
-            (rc = get_str(t, "tbl-name", "", &(*out)[i].tbl, err, cap)))
-            return rc;
-    }
-    return DM_OK;
+    return parse_table_array(bwl, key, sizeof **out, parse_bwl_table, (void **)out, nout, err,
+                             cap);
 }
 
 static int parse_bwl(struct worker_subtask_cfg *c, char *err, size_t cap)
