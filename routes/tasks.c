@@ -152,51 +152,52 @@ static enum route_rc list_done(struct route_ctx *c, struct rpc_result *res)
     return ROUTE_DONE;
 }
 
-enum route_rc h_list_tasks(struct route_ctx *c)
+/* A read whose request carries the ?worker= list (and the task name when name is set). */
+struct workers_req {
+    ProtobufCMessage *base;
+    char **name;          /* NULL: no name field */
+    size_t *n_workers;
+    char ***workers;
+};
+
+static enum route_rc call_with_workers(struct route_ctx *c, const char *rpc_name,
+                                       struct workers_req q, route_master_done_fn done)
 {
     struct strlist w = {0};
-    if (body_query_list(c, "worker", &w) != DM_OK) {
-        strlist_free(&w);
-        return ROUTE_DONE;
+    enum route_rc rc = ROUTE_DONE;
+    if (body_query_list(c, "worker", &w) == DM_OK) {
+        if (q.name)
+            *q.name = (char *)route_param(c, "name");
+        *q.n_workers = w.n;
+        *q.workers = w.v;
+        rc = route_master_call(c, rpc_name, q.base, false, done);
     }
-    Pb__QueryStatusListRequest r = PB__QUERY_STATUS_LIST_REQUEST__INIT;
-    r.n_workers = w.n;
-    r.workers = w.v;
-    enum route_rc rc = route_master_call(c, "QueryStatus", &r.base, false, list_done);
     strlist_free(&w);
     return rc;
+}
+
+enum route_rc h_list_tasks(struct route_ctx *c)
+{
+    Pb__QueryStatusListRequest r = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    return call_with_workers(c, "QueryStatus",
+                             (struct workers_req){&r.base, NULL, &r.n_workers, &r.workers},
+                             list_done);
 }
 
 enum route_rc h_get_task(struct route_ctx *c)
 {
-    struct strlist w = {0};
-    if (body_query_list(c, "worker", &w) != DM_OK) {
-        strlist_free(&w);
-        return ROUTE_DONE;
-    }
     Pb__QueryStatusListRequest r = PB__QUERY_STATUS_LIST_REQUEST__INIT;
-    r.name = (char *)route_param(c, "name");
-    r.n_workers = w.n;
-    r.workers = w.v;
-    enum route_rc rc = route_master_call(c, "QueryStatus", &r.base, false, route_done_dm);
-    strlist_free(&w);
-    return rc;
+    return call_with_workers(c, "QueryStatus",
+                             (struct workers_req){&r.base, &r.name, &r.n_workers, &r.workers},
+                             route_done_dm);
 }
 
 enum route_rc h_get_task_errors(struct route_ctx *c)
 {
-    struct strlist w = {0};
-    if (body_query_list(c, "worker", &w) != DM_OK) {
-        strlist_free(&w);
-        return ROUTE_DONE;
-    }
     Pb__QueryErrorListRequest r = PB__QUERY_ERROR_LIST_REQUEST__INIT;
-    r.name = (char *)route_param(c, "name");
-    r.n_workers = w.n;
-    r.workers = w.v;
-    enum route_rc rc = route_master_call(c, "QueryError", &r.base, false, route_done_dm);
-    strlist_free(&w);
-    return rc;
+    return call_with_workers(c, "QueryError",
+                             (struct workers_req){&r.base, &r.name, &r.n_workers, &r.workers},
+                             route_done_dm);
 }
 
 /* PUT scratch: the change (lock, resulting version) and the parsed body. */
