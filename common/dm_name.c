@@ -1,7 +1,10 @@
 /* dm_name.c - see dm_name.h */
 #include "dm_name.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "buf.h"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -20,10 +23,16 @@ const char *dm_name_check(const char *name, size_t len, size_t *at)
     } else {
         for (pos = 0; pos < len && !why; pos++) {
             unsigned char ch = (unsigned char)name[pos];
+            uint32_t cp;
+            size_t k = ch < 0x80 ? 1 : dm_utf8_decode((const unsigned char *)name + pos, len - pos, &cp);
             if (ch < 0x20 || ch == 0x7f)
                 why = "contains a control character";
             else if (ch == '/')
                 why = "contains '/'";
+            else if (k == 0)
+                why = "is not valid UTF-8";
+            else
+                pos += k - 1;
         }
         pos = why ? pos - 1 : 0;
     }

@@ -6,7 +6,10 @@
  * The rule: 1 to DM_NAME_MAX bytes; no control character (0x00-0x1f, 0x7f: a name with
  * "\n" or "\r\n" could never be GET or DELETEd by path and breaks header and log lines);
  * no '/' (a path segment); not starting with "---" or "..." (YAML document markers:
- * the task name is written into YAML configs and DM's meta).
+ * the task name is written into YAML configs and DM's meta); valid UTF-8 (no cut,
+ * overlong or surrogate sequence: a percent-decoded path such as "%c0%af" was sent to
+ * the master as a protobuf string that is not UTF-8, and its answer named the task
+ * "\ufffd\ufffd"; no YAML or JSON body can carry such a name).
  * Thread-safety: pure functions. */
 #ifndef DM_NAME_H
 #define DM_NAME_H

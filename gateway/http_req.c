@@ -170,19 +170,49 @@ static void stream_free(void *cls)
     route_stream_release(cls);
 }
 
+static ssize_t no_body_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls, (void)pos, (void)buf, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* HEAD of a stream: the stream's headers, no stream, no length. libmicrohttpd 0.9.75
+ * sends the chunked terminator "0\r\n\r\n" after the headers of a HEAD answer whose
+ * body has no known length, which a keep-alive client reads as the start of its next
+ * answer (desync); a Content-Length would have to be the GET's, which has none. So the
+ * answer is close-delimited (HTTP/1.0-compatible mode: no chunking, Connection: close):
+ * nothing follows its headers, and the connection is not kept (never parked: the park
+ * would take MHD's close for an idle timeout and hold the socket open). */
+static struct MHD_Response *head_of_stream(struct gw_req *r, struct route_stream *st)
+{
+    route_stream_release(st);
+    r->keepalive_ok = false;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, no_body_reader, NULL, NULL);
+    if (resp)
+        MHD_set_response_options(resp, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    return resp;
+}
+
 static enum MHD_Result send_stream_response(struct gw_req *r)
 {
     struct route_resp *rs = &r->ctx.resp;
     struct route_stream *st = rs->stream;
     rs->stream = NULL;   /* the MHD response owns it now (stream_free) */
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
-    if (!resp) {
-        route_stream_release(st);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    if (strcmp(r->method, "HEAD") == 0) {
+        resp = head_of_stream(r, st);
+        if (!resp)
+            return MHD_NO;
+    } else {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
+        if (!resp) {
+            route_stream_release(st);
+            return MHD_NO;
+        }
+        struct route_stream_io io = {stream_park, stream_wake, r};
+        route_stream_attach(st, &io);
     }
-    struct route_stream_io io = {stream_park, stream_wake, r};
-    route_stream_attach(st, &io);
     MHD_add_response_header(resp, "Content-Type", rs->content_type ? rs->content_type
                                                                    : "text/event-stream");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
@@ -479,7 +509,7 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
     if (qa.err == DM_E_TOO_LARGE)
         return send_problem(r, 414, "too many query parameters");
     if (qa.err != DM_OK)
-        return send_problem(r, 400, "invalid percent-encoding in the query string");
+        return send_problem(r, 400, "invalid percent-encoding in the query string (bad escape, NUL or not UTF-8)");
     if (auth_phase(r, r->ctx.req.route) != DM_OK)
         return send_ctx_response(r);
     if (body_too_large_declared(r)) {

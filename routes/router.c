@@ -1,11 +1,13 @@
 /* router.c - see router.h */
 #include "router.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
 #include "dm_name.h"
+#include "buf.h"
 
 struct seg {
     const char *p;
@@ -49,6 +51,17 @@ char *router_pct_decode(const char *s, size_t n, bool plus_is_space)
         out[o++] = c;
     }
     out[o] = '\0';
+    /* escapes that decode to bytes that are not UTF-8 ("%c0%af", "%ed%a0%80", "%ff"):
+     * nothing the gateway addresses or passes on (protobuf strings) can hold them */
+    for (size_t i = 0; i < o;) {
+        uint32_t cp;
+        size_t k = (unsigned char)out[i] < 0x80 ? 1 : dm_utf8_decode((unsigned char *)out + i, o - i, &cp);
+        if (k == 0) {
+            free(out);
+            return NULL;
+        }
+        i += k;
+    }
     return out;
 }
 

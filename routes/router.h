@@ -73,7 +73,8 @@ void router_match_clear(struct router_match *m);
 const char *router_param(const struct router_match *m, const char *name);
 
 /* Percent-decode n bytes of `s`; plus_is_space for query strings. Returns a malloc'd
- * NUL-terminated string, or NULL on invalid escapes / embedded NUL / out-of-memory. */
+ * NUL-terminated string, or NULL on invalid escapes / embedded NUL / a result that is
+ * not valid UTF-8 / out-of-memory. */
 char *router_pct_decode(const char *s, size_t n, bool plus_is_space);
 
 #endif /* GW_ROUTER_H */

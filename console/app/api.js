@@ -106,18 +106,29 @@ export function openStream(name, { onStatus, onProblem, onState }) {
       let url = `/api/v1/tasks/${encodeURIComponent(name)}/status/stream?ticket=${t.data.ticket}`;
       if (lastId) url += `&lastEventId=${encodeURIComponent(lastId)}`;
       es = new EventSource(url);
-      es.addEventListener('open', () => { delay = 1000; onState?.('live'); });
+      let opened = false;
+      es.addEventListener('open', () => { opened = true; delay = 1000; onState?.('live'); });
       es.addEventListener('status', ev => { lastId = ev.lastEventId; onStatus(JSON.parse(ev.data)); });
       es.addEventListener('problem', ev => { lastId = ev.lastEventId; onProblem?.(JSON.parse(ev.data)); });
       es.addEventListener('error', () => {
         // never let EventSource retry by itself: its URL carries a used ticket
         es.close();
         es = null;
+        if (!opened) explainRefusal();
         retry();
       });
     } catch (e) {
       onProblem?.({ detail: e.message, status: e.status, requestId: e.requestId });
       retry();
+    }
+  }
+  // The gateway refused the stream itself (the master down: 503, no such task: 404):
+  // EventSource hides the answer, so the same status is read once to say why.
+  async function explainRefusal() {
+    try {
+      await api('GET', `/api/v1/tasks/${encodeURIComponent(name)}`);
+    } catch (e) {
+      if (!closed) onProblem?.({ detail: e.message, status: e.status, requestId: e.requestId });
     }
   }
   function retry() {

@@ -25,12 +25,18 @@ function signinView(msg) {
     setToken(t);
     try {
       await api('GET', '/api/v1/tasks');
-      location.hash = '#/tasks';
-      route();
     } catch (e) {
-      signOut();
-      out.append(errorBox(e));
+      // only the gateway's refusal of the token keeps the page here; any other failure
+      // (the master down: 503, the gateway unreachable) is shown by the pages, which
+      // keep polling, instead of locking the operator out until DM is back
+      if (e.status === 401 || e.status === 403) {
+        signOut();
+        out.append(errorBox(e));
+        return;
+      }
     }
+    location.hash = '#/tasks';
+    route();
   } },
   el('h1', { text: 'Sign in' }),
   el('label', { for: 'token', text: 'Bearer token' }), input,

@@ -1,11 +1,12 @@
 /* fuzz_router.c - the path router: method line + raw path (+ query) from the input.
  * Input: "<METHOD> <path>" ; everything must be handled without crash or leak, and a
- * match must point into the table with decoded, validated parameters. */
+ * match must point into the table with decoded, validated parameters (dm_name_check). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_error.h"
+#include "dm_name.h"
 #include "router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (m.index >= router_table_len || m.route != &router_table[m.index])
             abort();
         for (size_t i = 0; i < m.nparams; i++) {
-            if (!m.params[i][0] || strchr(m.params[i], '/'))
+            /* the one name rule (UTF-8 included: gwattack) holds for every parameter */
+            if (!m.params[i][0] || strchr(m.params[i], '/') ||
+                dm_name_check(m.params[i], strlen(m.params[i]), NULL))
                 abort();
         }
     }

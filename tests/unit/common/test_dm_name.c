@@ -35,6 +35,12 @@ START_TEST(bad_names_say_which_rule)
         {"a/b", 3, "contains '/'", 1},
         {"---atk", 6, "starts with a YAML document marker (\"---\" or \"...\")", 0},
         {"...", 3, "starts with a YAML document marker (\"---\" or \"...\")", 0},
+        /* gwattack: percent-decoded path parameters that are not UTF-8 */
+        {"\xc0\xaf", 2, "is not valid UTF-8", 0},          /* overlong '/' */
+        {"ab\xed\xa0\x80", 5, "is not valid UTF-8", 2},   /* lone surrogate U+D800 */
+        {"\xe5\x90\x8d\xff", 4, "is not valid UTF-8", 3}, /* a stray byte after a character */
+        {"x\xe5\x90", 3, "is not valid UTF-8", 1},         /* cut sequence */
+        {"\xf4\x90\x80\x80", 4, "is not valid UTF-8", 0}, /* beyond U+10FFFF */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         size_t at = 99;

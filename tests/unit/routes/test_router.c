@@ -60,7 +60,11 @@ START_TEST(not_found_and_method_not_allowed)
                          /* issue 17: the name rule (dm_name_check) */
                          "/api/v1/tasks/atk%0Ameta-schema:%20x", "/api/v1/tasks/atk%0D%0ASet-Cookie:%20a=1",
                          "/api/v1/tasks/atk%09x", "/api/v1/tasks/---atk", "/api/v1/tasks/...x",
-                         "/api/v1/tasks/a%7Fb"};
+                         "/api/v1/tasks/a%7Fb",
+                         /* gwattack: escapes that decode to bytes that are not UTF-8 (they
+                          * reached the master, whose answer named the task "\ufffd\ufffd") */
+                         "/api/v1/tasks/%c0%af", "/api/v1/tasks/%ed%a0%80/config", "/api/v1/tasks/a%ff",
+                         "/api/v1/tasks/%e5%90/errors"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(router_match(router_table, router_table_len, "GET", bad[i], &m), DM_E_NOT_FOUND);
         router_match_clear(&m);
@@ -85,6 +89,13 @@ START_TEST(pct_decode)
     ck_assert_ptr_null(router_pct_decode("%", 1, false));
     ck_assert_ptr_null(router_pct_decode("%0", 2, false));
     ck_assert_ptr_null(router_pct_decode("%00", 3, false));
+    /* gwattack: the decoded bytes must be UTF-8 (query values went to the master too) */
+    ck_assert_ptr_null(router_pct_decode("%ff", 3, true));
+    ck_assert_ptr_null(router_pct_decode("%c0%af", 6, true));
+    ck_assert_ptr_null(router_pct_decode("x%ed%a0%80", 10, false));
+    s = router_pct_decode("%e5%90%8d+%E2%82%AC", 19, true);
+    ck_assert_str_eq(s, "\xe5\x90\x8d \xe2\x82\xac");
+    free(s);
 }
 END_TEST
 
