@@ -258,6 +258,8 @@ static int serve(const struct gw_config *c, struct route_env *env, struct gw_run
     return DM_OK;
 }
 
+#define GW_LOG_FLUSH_MS 50
+
 static int run(const struct gw_config *c)
 {
     struct route_env env = {0};
@@ -344,7 +346,11 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* one write(2) per batch of access lines instead of one per request (warnings and
+     * errors still go out at once); the last lines are written before exit */
+    dm_log_buffer(GW_LOG_FLUSH_MS);
     int rc = run(&c);
+    dm_log_buffer_stop();
     gw_config_free(&c);
     return rc == DM_OK ? 0 : 1;
 }
