@@ -251,7 +251,8 @@ static int serve(const struct gw_config *c, struct route_env *env, struct gw_run
     char port[16];
     snprintf(port, sizeof(port), "%d", http_server_port(rt->srv));
     dm_log_kv(DM_LOG_INFO, "dm-gateway serving", "listen", c->listen_addr, "port", port,
-              "master", c->master_addr, "tls", h.tls_cert_pem ? "true" : "false", NULL);
+              "master", c->master_addr, "masterTransport", c->master_transport, "tls",
+              h.tls_cert_pem ? "true" : "false", NULL);
     signal_loop(c, rt->srv, rt->auth);
     http_server_stop(rt->srv);
     rt->srv = NULL;
@@ -282,7 +283,8 @@ static int run(const struct gw_config *c)
     rpc_global_small_unary_client(true);   /* docs/gateway.md "Internals" */
     if (rpc_global_init() != DM_OK)
         goto out;
-    rt.master = rpc_channel_new(c->master_addr);
+    rt.master = strcmp(c->master_transport, "h2") ? rpc_channel_new(c->master_addr)
+                                                  : rpc_channel_new_h2(c->master_addr);
     env.master = rt.master;
     if (!rt.master || setup_auth(c, &rt.auth) != DM_OK)
         goto shutdown;

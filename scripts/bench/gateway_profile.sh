@@ -10,6 +10,7 @@
 #         status-unknown  GET /apis/v1alpha1/status/bench-missing
 #         tasks-running   GET /api/v1/tasks/bench  (dmctl JSON)
 # Ports BENCH_PORT_BASE+250..259. Output kept in BENCH_DIR with BENCH_KEEP=1.
+# BENCH_GW_ARGS: extra dm-gateway flags (e.g. --master-transport=h2).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -69,7 +70,8 @@ for route in $ROUTES; do
   out="$BENCH_DIR/callgrind.$route"
   bench_daemon "gateway-$route" "$GPORT" valgrind --tool=callgrind --callgrind-out-file="$out.%p" \
     "$GATEWAY" --listen "127.0.0.1:$GPORT" --master-addr "127.0.0.1:$MPORT" --auth-alg HS256 \
-    --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level info --log-file /dev/null
+    --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level info --log-file /dev/null \
+    ${BENCH_GW_ARGS:-}
   gpid=$LAST_PID
   python3 -c "$CLIENT" "$GPORT" "$path" "$WARM" "$TOKEN" >/dev/null
   callgrind_control -z "$gpid" >/dev/null
