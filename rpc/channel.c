@@ -175,7 +175,7 @@ enum rpc_chan_state rpc_channel_state(struct rpc_channel *c, bool try_connect)
     if (!c)
         return RPC_CHAN_SHUTDOWN;
     if (c->h2)
-        return h2_chan_state(c->h2);
+        return h2_chan_state(c->h2, try_connect);
     switch (grpc_channel_check_connectivity_state(c->ch, try_connect ? 1 : 0)) {
     case GRPC_CHANNEL_IDLE: return RPC_CHAN_IDLE;
     case GRPC_CHANNEL_CONNECTING: return RPC_CHAN_CONNECTING;

@@ -210,8 +210,8 @@ static int start_bb(struct rpc_channel *ch, const char *path,
     int rc = DM_E_INVAL;
     grpc_completion_queue *cq = rpc_client_cq();
     struct client_call *c = NULL;
-    if (!ch || !path || !done == !answer_done || timeout_ms <= 0)
-        goto out;
+    if (!ch || !path || !done == !answer_done || timeout_ms <= 0 || rpc_channel_h2(ch))
+        goto out;   /* (raw calls on an h2 channel: not supported) */
     rc = DM_E_STATE;
     if (!cq)
         goto out;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -61,6 +62,7 @@ struct h2_chan {
     pthread_t thread;
     bool stop;
     int64_t retry_at_us;                  /* no dial before (the last one failed) */
+    bool want_connect;                    /* h2_chan_state(try_connect) asked for a dial */
     char last_err[128];
     atomic_bool down;
 };
@@ -207,6 +209,7 @@ static void connect_waiting(struct h2_chan *h)
         pthread_mutex_lock(&h->mu);
         return;
     }
+    h->want_connect = false;
     pthread_mutex_unlock(&h->mu);
     int fd = dial(h);
     pthread_mutex_lock(&h->mu);
@@ -276,6 +279,23 @@ static struct h2_stream *read_turn(struct h2_chan *h)
     return l;
 }
 
+/* Wait on cv until the monotonic time `until_us` (microseconds, rpc_now_us's clock). */
+static void cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t left = until_us - rpc_now_us();
+    if (left < 1000)
+        left = 1000;
+    ts.tv_sec += left / 1000000;
+    ts.tv_nsec += (long)(left % 1000000) * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
 static void *reader_main(void *arg)
 {
     struct h2_chan *h = arg;
@@ -283,10 +303,18 @@ static void *reader_main(void *arg)
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
         if (!h->have_conn) {
-            if (!h->wait_head)
-                pthread_cond_wait(&h->cv, &h->mu);
-            else
+            /* calls wait or a dial was asked for: dial (or fail them during the backoff);
+             * known down: dial again after each backoff, so the snapshot clears by itself
+             * once the server is back (as gRPC core's watcher does); else sleep */
+            int64_t now = rpc_now_us();
+            bool down = atomic_load(&h->down);
+            if (h->wait_head || (h->want_connect && now >= h->retry_at_us) ||
+                (down && now >= h->retry_at_us))
                 connect_waiting(h);
+            else if (down || h->want_connect)
+                cond_wait_until(&h->cv, &h->mu, h->retry_at_us);
+            else
+                pthread_cond_wait(&h->cv, &h->mu);
             continue;
         }
         struct h2_stream *l = read_turn(h);
@@ -382,10 +410,14 @@ bool h2_chan_known_down(struct h2_chan *h)
     return atomic_load(&h->down);
 }
 
-enum rpc_chan_state h2_chan_state(struct h2_chan *h)
+enum rpc_chan_state h2_chan_state(struct h2_chan *h, bool try_connect)
 {
     pthread_mutex_lock(&h->mu);
     bool up = h->have_conn && !h->conn.dead;
+    if (!h->have_conn && try_connect && !h->want_connect) {
+        h->want_connect = true;
+        pthread_cond_signal(&h->cv);
+    }
     pthread_mutex_unlock(&h->mu);
     if (up)
         return RPC_CHAN_READY;

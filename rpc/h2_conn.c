@@ -1,6 +1,7 @@
 /* h2_conn.c - see h2_conn.h (RFC 9113 framing, gRPC over HTTP/2 PROTOCOL-HTTP2.md). */
 #include "h2_conn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -694,23 +695,18 @@ int h2_encode_request(struct dm_buf *b, const char *path, const char *authority,
     if (rc == DM_OK)
         rc = hpack_put_literal(b, 0, "te", 2, "trailers", 8);
     if (rc == DM_OK && timeout_ms > 0) {
-        char t[24];
-        int n = 0;
+        /* at most 8 digits (PROTOCOL-HTTP2.md): coarser units, rounded up, as needed */
+        static const struct { char unit; int64_t div; } units[] = {{'S', 1000}, {'M', 60}, {'H', 60}};
         int64_t v = timeout_ms;
         char unit = 'm';
-        if (v > 99999999) {   /* at most 8 digits */
-            v = (v + 999) / 1000;
-            unit = 'S';
+        for (size_t u = 0; v > 99999999 && u < 3; u++) {
+            v = (v + units[u].div - 1) / units[u].div;
+            unit = units[u].unit;
         }
-        char digits[20];
-        int k = 0;
-        do {
-            digits[k++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v && k < 8);
-        while (k)
-            t[n++] = digits[--k];
-        t[n++] = unit;
+        if (v > 99999999)
+            v = 99999999;
+        char t[16];
+        int n = snprintf(t, sizeof(t), "%lld%c", (long long)v, unit);
         rc = hpack_put_literal(b, 0, "grpc-timeout", 12, t, (size_t)n);
     }
     for (size_t i = 0; rc == DM_OK && i < nmd; i++)

@@ -82,7 +82,7 @@ struct h2_chan;
 struct h2_chan *h2_chan_new(const char *target);
 void h2_chan_free(struct h2_chan *h);
 bool h2_chan_known_down(struct h2_chan *h);
-enum rpc_chan_state h2_chan_state(struct h2_chan *h);
+enum rpc_chan_state h2_chan_state(struct h2_chan *h, bool try_connect);
 /* Start a unary call (req packed before return); `done` runs on the channel's reader
  * thread. DM_OK or DM_E_INVAL (metadata) / DM_E_TOO_LARGE / DM_E_NOMEM. */
 int h2_call_start(struct h2_chan *h, const char *path, const ProtobufCMessageDescriptor *out,
