@@ -358,6 +358,12 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
     return NULL;
 }
 
+bool http_park_gated(struct MHD_Connection *mc)
+{
+    const struct park_conn *c = conn_of(mc);
+    return c && c->gated;
+}
+
 void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool keepalive)
 {
     struct park_conn *c = conn_of(mc);
