@@ -105,9 +105,9 @@ for route in $ROUTES; do
   codes="$(python3 -c "$CLIENT" "$GPORT" "$path" "$N" "$TOKEN")"
   callgrind_control -d "$gpid" >/dev/null
   bench_stop_pid "$gpid"
-  f="$(ls -t "$out".*.* 2>/dev/null | head -n 1)"
-  [ -n "$f" ] || f="$(ls -t "$out".* | head -n 1)"
-  total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')"
+  f="$(ls -t "$out".*.* 2>/dev/null | head -n 1 || true)"   # (pipefail: ls may get SIGPIPE)
+  [ -n "$f" ] || f="$(ls -t "$out".* | head -n 1 || true)"
+  total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}' || true)"
   result "$route.ir_per_request" "$(awk -v t="$total" -v n="$N" 'BEGIN{printf "%.0f", t/n}')" "Ir" "" "" "" ""
   blog "$route: $N requests ($codes), $f"
   { callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n "/^Ir/,\$p" | head -n 60 >"$BENCH_DIR/$route.incl.txt"; } || true
