@@ -146,6 +146,28 @@ static void start_waiting(struct h2_chan *h)
     }
 }
 
+/* mu held: take the waiting calls whose deadline passed (a connection that drains after a
+ * GOAWAY, or a server that allows no more streams, can keep them waiting). */
+static struct h2_call *take_expired_waiting(struct h2_chan *h, int64_t now)
+{
+    struct h2_call *l = NULL, **lt = &l;
+    for (struct h2_call **pp = &h->wait_head; *pp;) {
+        struct h2_call *k = *pp;
+        if (k->deadline_us > now) {
+            pp = &k->next;
+            continue;
+        }
+        *pp = k->next;
+        k->next = NULL;
+        *lt = k;
+        lt = &k->next;
+    }
+    h->wait_tail = &h->wait_head;
+    while (*h->wait_tail)
+        h->wait_tail = &(*h->wait_tail)->next;
+    return l;
+}
+
 static struct h2_call *take_waiting(struct h2_chan *h)
 {
     struct h2_call *l = h->wait_head;
@@ -318,9 +340,11 @@ static void *reader_main(void *arg)
             continue;
         }
         struct h2_stream *l = read_turn(h);
-        if (l) {
+        struct h2_call *late = h->wait_head ? take_expired_waiting(h, rpc_now_us()) : NULL;
+        if (l || late) {
             pthread_mutex_unlock(&h->mu);
             dispatch(l);
+            dispatch_failed(late, RPC_DEADLINE_EXCEEDED, "Deadline Exceeded");
             pthread_mutex_lock(&h->mu);
         }
     }
