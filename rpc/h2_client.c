@@ -39,6 +39,8 @@
 #define RETRY_AFTER_US 1000000
 #define SEND_TIMEOUT_S 10
 #define READ_CHUNK 65536
+#define USER_TIMEOUT_MS 20000
+#define KEEPALIVE_IDLE_S 60
 
 struct h2_call {
     struct h2_call *next;                 /* waiting list */
@@ -212,6 +214,14 @@ static int dial(struct h2_chan *h)
     int one = 1;
     struct timeval rt = {0, RECV_TIMEOUT_MS * 1000}, st = {SEND_TIMEOUT_S, 0};
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* a master host that vanished (no RST): unacknowledged requests end the connection
+     * after TCP_USER_TIMEOUT, an idle one is probed by TCP keepalive (gRPC core pings) */
+    int user_timeout_ms = USER_TIMEOUT_MS, idle = KEEPALIVE_IDLE_S, intvl = 10, cnt = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st));
     int flags = fcntl(fd, F_GETFL);
