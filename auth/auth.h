@@ -49,8 +49,13 @@ struct auth_identity {
     bool read, write, admin;   /* dm:read / dm:write / dm:admin (admin implies write+read,
                                   write implies read) */
     int64_t exp;
+    bool packed;               /* sub and scopes live in the identity's own allocation
+                                  (auth_identity_pack): freed with it */
 };
 void auth_identity_free(struct auth_identity *id);
+/* An owned copy of `src` in one allocation (auth_identity_free frees it); NULL on
+ * out-of-memory. */
+struct auth_identity *auth_identity_pack(const struct auth_identity *src);
 
 /* Why a token was refused (for metrics "auth failures by reason" and the 401 body). */
 enum auth_fail {

@@ -208,9 +208,27 @@ void auth_identity_free(struct auth_identity *id)
 {
     if (!id)
         return;
-    free(id->sub);
-    free(id->scopes);
+    if (!id->packed) {
+        free(id->sub);
+        free(id->scopes);
+    }
     free(id);
+}
+
+struct auth_identity *auth_identity_pack(const struct auth_identity *src)
+{
+    const char *sub = src->sub ? src->sub : "", *scopes = src->scopes ? src->scopes : "";
+    size_t ls = strlen(sub) + 1, lc = strlen(scopes) + 1;
+    struct auth_identity *id = malloc(sizeof(*id) + ls + lc);
+    if (!id)
+        return NULL;
+    *id = *src;
+    id->sub = (char *)(id + 1);
+    id->scopes = id->sub + ls;
+    memcpy(id->sub, sub, ls);
+    memcpy(id->scopes, scopes, lc);
+    id->packed = true;
+    return id;
 }
 
 /* ---- token parsing ---- */

@@ -1,8 +1,10 @@
 /* log.c - JSON-lines logger. */
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,16 @@ static char log_component[64] = "dm";
 static enum dm_log_level log_min = DM_LOG_INFO;
 static int log_fd = 2;
 
+/* Buffered mode (dm_log_buffer): lines below WARN collect here and are written by the
+ * flusher thread flush_ms after the first one, or at once past LOG_BUF_FLUSH bytes. */
+#define LOG_BUF_FLUSH 32768
+static struct dm_buf log_pending;       /* guarded by log_mu */
+static bool log_buffered;
+static bool log_flusher_waiting, log_flusher_stop;
+static int log_flush_ms;
+static pthread_cond_t log_cv = PTHREAD_COND_INITIALIZER;
+static pthread_t log_flusher;
+
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void dm_log_init(const char *component, enum dm_log_level min)
@@ -27,12 +39,114 @@ void dm_log_init(const char *component, enum dm_log_level min)
     pthread_mutex_unlock(&log_mu);
 }
 
+/* log_mu held: write everything of `b` (retrying short writes and EINTR). */
+static void write_all(const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(log_fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* log_mu held: write out the buffered lines. */
+static void flush_locked(void)
+{
+    if (log_pending.len)
+        write_all(log_pending.data, log_pending.len);
+    dm_buf_reset(&log_pending);
+}
+
+void dm_log_flush(void)
+{
+    pthread_mutex_lock(&log_mu);
+    flush_locked();
+    pthread_mutex_unlock(&log_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&log_mu);
+    while (!log_flusher_stop) {
+        if (!log_pending.len) {
+            log_flusher_waiting = true;
+            pthread_cond_wait(&log_cv, &log_mu);
+            log_flusher_waiting = false;
+            continue;
+        }
+        /* lines collect meanwhile; dm_log_buffer_stop cuts the wait short */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += log_flush_ms / 1000;
+        until.tv_nsec += (long)(log_flush_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!log_flusher_stop && pthread_cond_timedwait(&log_cv, &log_mu, &until) == 0)
+            ;
+        flush_locked();
+    }
+    flush_locked();
+    pthread_mutex_unlock(&log_mu);
+    return NULL;
+}
+
+static void log_atexit(void)
+{
+    dm_log_buffer_stop();
+}
+
+int dm_log_buffer(int flush_ms)
+{
+    if (flush_ms <= 0)
+        return DM_E_INVAL;
+    pthread_mutex_lock(&log_mu);
+    if (log_buffered) {
+        pthread_mutex_unlock(&log_mu);
+        return DM_OK;
+    }
+    dm_buf_init(&log_pending, 1 << 24);
+    log_flush_ms = flush_ms;
+    log_flusher_stop = false;
+    int rc = pthread_create(&log_flusher, NULL, flusher_main, NULL) == 0 ? DM_OK : DM_E_NOMEM;
+    log_buffered = rc == DM_OK;
+    static bool registered;
+    if (log_buffered && !registered)
+        registered = atexit(log_atexit) == 0;
+    pthread_mutex_unlock(&log_mu);
+    return rc;
+}
+
+void dm_log_buffer_stop(void)
+{
+    pthread_mutex_lock(&log_mu);
+    bool was = log_buffered;
+    log_buffered = false;   /* lines from here on are written directly */
+    log_flusher_stop = true;
+    pthread_cond_signal(&log_cv);
+    pthread_mutex_unlock(&log_mu);
+    if (!was)
+        return;
+    pthread_join(log_flusher, NULL);   /* it flushes what is left */
+    pthread_mutex_lock(&log_mu);
+    flush_locked();
+    dm_buf_free(&log_pending);
+    pthread_mutex_unlock(&log_mu);
+}
+
 int dm_log_open(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return DM_E_IO;
     pthread_mutex_lock(&log_mu);
+    flush_locked();   /* buffered lines belong to the old destination */
     if (log_fd > 2)
         close(log_fd);
     log_fd = fd;
@@ -129,13 +243,23 @@ static struct dm_buf *line_begin(struct dm_buf *fallback)
     return line_buf;
 }
 
-static void emit(struct dm_buf *b)
+/* Write the line, or buffer it (buffered mode, below WARN: a WARN or ERROR line is
+ * written at once, behind the buffered ones). */
+static void emit(struct dm_buf *b, enum dm_log_level lvl)
 {
     dm_buf_adds(b, "}\n");
     if (b->data) {
         pthread_mutex_lock(&log_mu);
-        ssize_t w = write(log_fd, b->data, b->len);
-        (void)w;
+        size_t before = log_pending.len;
+        if (log_buffered && lvl < DM_LOG_WARN && dm_buf_add(&log_pending, b->data, b->len) == DM_OK) {
+            if (log_pending.len >= LOG_BUF_FLUSH)
+                flush_locked();
+            else if (!before && log_flusher_waiting)
+                pthread_cond_signal(&log_cv);
+        } else {
+            flush_locked();
+            write_all(b->data, b->len);
+        }
         pthread_mutex_unlock(&log_mu);
     }
     if (b != line_buf || b->cap > LINE_KEEP)
@@ -153,7 +277,7 @@ void dm_log_raw(enum dm_log_level lvl, const char *msg, const char *json_members
         dm_buf_addc(b, ',');
         dm_buf_adds(b, json_members);
     }
-    emit(b);
+    emit(b, lvl);
 }
 
 void dm_logf(enum dm_log_level lvl, const char *fmt, ...)
@@ -191,5 +315,5 @@ void dm_log_kv(enum dm_log_level lvl, const char *msg, ...)
             dm_buf_adds(b, "null");
     }
     va_end(ap);
-    emit(b);
+    emit(b, lvl);
 }

@@ -58,20 +58,10 @@ void auth_cache_flush(struct auth_cache *ac)
     pthread_mutex_unlock(&ac->mu);
 }
 
-/* Owned copy or NULL (out of memory). */
+/* Owned copy or NULL (out of memory): one allocation (a hit costs one malloc/free). */
 static struct auth_identity *identity_dup(const struct auth_identity *src)
 {
-    struct auth_identity *id = calloc(1, sizeof(*id));
-    if (!id)
-        return NULL;
-    *id = *src;
-    id->sub = strdup(src->sub ? src->sub : "");
-    id->scopes = strdup(src->scopes ? src->scopes : "");
-    if (!id->sub || !id->scopes) {
-        auth_identity_free(id);
-        return NULL;
-    }
-    return id;
+    return auth_identity_pack(src);
 }
 
 /* A copy of the cached identity for this token at `now`, or NULL. */

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "dm_error.h"
@@ -15,6 +16,8 @@ static const struct cfg_opt GW_OPTS[] = {
     {"listen", CFG_STR, O(listen_addr), NULL, NULL, "alias of listen-addr", 0},
     {"master-addr", CFG_STR, O(master_addr), "127.0.0.1:8261", "DMGW_MASTER_ADDR",
      "dm-master gRPC address host:port", 0},
+    {"master-transport", CFG_STR, O(master_transport), "grpc", "DMGW_MASTER_TRANSPORT",
+     "grpc (gRPC core) or h2 (the lean unary HTTP/2 client, rpc/h2_client.c; experimental)", 0},
     {"rpc-timeout", CFG_DURATION, O(rpc_timeout_ms), "10s", "DMGW_RPC_TIMEOUT",
      "deadline of read RPCs to the master", 0},
     {"rpc-write-timeout", CFG_DURATION, O(rpc_write_timeout_ms), "90s",
@@ -90,6 +93,10 @@ int gw_config_load(struct gw_config *c, int argc, char **argv, char *err, size_t
                       cap);
     if (rc == DM_OK && first < argc) {
         snprintf(err, cap, "unexpected argument %s", argv[first]);
+        rc = DM_E_INVAL;
+    }
+    if (rc == DM_OK && strcmp(c->master_transport, "grpc") && strcmp(c->master_transport, "h2")) {
+        snprintf(err, cap, "master-transport must be grpc or h2, not %s", c->master_transport);
         rc = DM_E_INVAL;
     }
     return rc;

@@ -14,6 +14,7 @@
 struct gw_config {
     char *listen_addr;
     char *master_addr;
+    char *master_transport;   /* "grpc" (gRPC core) or "h2" (rpc_channel_new_h2) */
     int64_t rpc_timeout_ms;
     int64_t rpc_write_timeout_ms;
     int64_t readyz_timeout_ms;

@@ -223,6 +223,14 @@ static void target_rules(const struct http_frame_limits *lim, const char *t, siz
         reject(v, 414, "too many query parameters");
 }
 
+int http_frame_target(const struct http_frame_limits *lim, const char *target, size_t tlen,
+                      struct http_frame_verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    target_rules(lim, target, tlen, v);
+    return v->status;
+}
+
 int http_frame_finish(const struct http_frame_fields *f, const struct http_frame_limits *lim,
                       int minor, const char *target, size_t tlen, struct http_frame_verdict *v)
 {

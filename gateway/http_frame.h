@@ -98,6 +98,11 @@ void http_frame_field(struct http_frame_fields *f, const struct http_frame_limit
 int http_frame_finish(const struct http_frame_fields *f, const struct http_frame_limits *lim,
                       int minor, const char *target, size_t tlen, struct http_frame_verdict *v);
 
+/* The request-target rules of http_frame_finish alone (for a head whose fields the read
+ * gate already checked): fills v (target_off); returns v->status. */
+int http_frame_target(const struct http_frame_limits *lim, const char *target, size_t tlen,
+                      struct http_frame_verdict *v);
+
 /* The whole close-delimited answer to a rejected request (status line, headers with
  * Content-Length and Connection: close, problem+json body) into out. Returns its length,
  * or 0 when cap is too small. */

@@ -123,6 +123,7 @@ static bool read_held(struct http_gate *g, int fd, size_t before, bool *drained,
         return false;
     }
     *drained = (size_t)n < room;
+    g->rx += (uint64_t)n;
     g->held_len += (size_t)n;
     struct http_frame_verdict v;
     size_t used = 0;
@@ -215,6 +216,7 @@ static ssize_t gate_recv(struct http_gate *g, int fd, char *buf, size_t len)
             err = errno;
             break;
         }
+        g->rx += (uint64_t)n;
         struct http_frame_verdict v;
         size_t used = 0;
         enum http_frame_rc rc = http_frame_stream_scan(&g->fs, buf + filled, (size_t)n, g->lim,

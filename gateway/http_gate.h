@@ -71,6 +71,9 @@ struct http_gate {
                                  was read (0 = no limit): else 408 (set after init) */
     int64_t body_since_ms;    /* CLOCK_MONOTONIC ms the current request's head was read;
                                  0 between requests */
+    uint64_t rx;              /* bytes read from the socket so far (held ones included):
+                                 http_park's idle check compares it instead of asking the
+                                 kernel (TCP_INFO) after every request */
 };
 
 /* A gate at the start of a connection's request stream (nothing read yet). */

@@ -41,7 +41,8 @@ struct park_conn {
     bool waiting;                   /* probing and counted in the parked gauge */
     unsigned parts;                 /* probing: peeks of this head so far */
     int64_t idle_since_ms;          /* when it last became idle */
-    int64_t idle_rx;                /* TCP bytes received when it became idle (-1: unknown) */
+    int64_t idle_rx;                /* bytes received when it became idle (-1: unknown) */
+    bool idle_rx_gate;              /* idle_rx is the gate's count, not the kernel's */
     int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
     ino_t ino;                      /* pending: socket inode (matches MHD's fd in STARTED) */
     int mfd;                        /* inside MHD: MHD's descriptor, -1 none */
@@ -187,11 +188,19 @@ static int64_t rx_bytes(int fd)
     return (int64_t)ti.tcpi_bytes_received;
 }
 
+/* Bytes received on the connection so far: the gate's count when MHD's reads go through
+ * it (no system call), else the kernel's. */
+static int64_t conn_rx(const struct park_conn *c, bool gated)
+{
+    return gated ? (int64_t)c->gate.rx : rx_bytes(c->fd);
+}
+
 static void mark_idle(struct park_conn *c)
 {
     c->idle = true;
     c->idle_since_ms = now_ms();
-    c->idle_rx = rx_bytes(c->fd);
+    c->idle_rx_gate = c->gated;
+    c->idle_rx = conn_rx(c, c->idle_rx_gate);
 }
 
 static socklen_t addr_len(const struct sockaddr *a)
@@ -267,7 +276,8 @@ static bool closed_by_idle_timeout(const struct http_park *p, const struct park_
     ssize_t r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
         return false;
-    if (c->idle_rx >= 0 && rx_bytes(c->fd) == c->idle_rx)
+    /* with the gate's count, bytes still unread in the kernel (r == 1) also arrived */
+    if (c->idle_rx >= 0 && r < 0 && conn_rx(c, c->idle_rx_gate) == c->idle_rx)
         return true;
     return now_ms() - c->idle_since_ms >= (int64_t)p->cfg.park_after_s * 1000 - 100;
 }
@@ -346,6 +356,12 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *mc)
     if (p->cfg.park_after_s && p->cfg.idle_timeout_s != p->cfg.park_after_s)
         MHD_set_connection_option(mc, MHD_CONNECTION_OPTION_TIMEOUT, p->cfg.idle_timeout_s);
     return NULL;
+}
+
+bool http_park_gated(struct MHD_Connection *mc)
+{
+    const struct park_conn *c = conn_of(mc);
+    return c && c->gated;
 }
 
 void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool keepalive)

@@ -77,6 +77,9 @@ void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 /* From NOTIFY_COMPLETED: the request on c finished; keepalive = MHD keeps the connection
  * (completed OK, HTTP/1.1, no "close" token, answered after the request was read). */
 void http_park_request_done(struct http_park *p, struct MHD_Connection *c, bool keepalive);
+/* Do c's reads go through the read gate (http_gate.h)? Then every request head MHD parsed
+ * on it passed http_frame_stream_scan, the same rules as the access handler's check. */
+bool http_park_gated(struct MHD_Connection *c);
 
 /* Drain: park no more; close every parked connection, except those whose next request
  * already arrived: they go back to MHD and are answered. Returns once the front thread

@@ -290,16 +290,23 @@ static enum MHD_Result frame_field(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* Every header line MHD parsed (duplicates included) against the framing rules; the
- * front already checked the raw bytes of a connection's first request, this catches
- * keep-alive follow-ups. Returns the verdict status (0 = fine); *url skips an
+/* Every header line MHD parsed (duplicates included) against the framing rules, for
+ * connections whose reads the gate does not see (TLS, a descriptor beyond the gate's
+ * table): on gated ones the gate checked every head, keep-alive follow-ups included, with
+ * the same rules, so only the target offset is taken. Returns the verdict status (0 = fine); *url skips an
  * absolute-form target's scheme and authority. */
 static int framing_phase(struct gw_req *r, const char **url, const char *version,
                          struct http_frame_verdict *v)
 {
     struct frame_acc a;
-    http_frame_fields_init(&a.f);
     a.lim = http_req_frame_limits(&r->srv->cfg);
+    if (r->srv->park && http_park_gated(r->conn)) {
+        /* the read gate checked this head's fields already: only the target's offset */
+        if (http_frame_target(&a.lim, *url, strlen(*url), v) == 0)
+            *url += v->target_off;
+        return v->status;
+    }
+    http_frame_fields_init(&a.f);
     MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, frame_field, &a);
     int minor = strcmp(version, "HTTP/1.0") == 0 ? 0 : 1;
     if (http_frame_finish(&a.f, &a.lim, minor, *url, strlen(*url), v) == 0)

@@ -251,12 +251,15 @@ static int serve(const struct gw_config *c, struct route_env *env, struct gw_run
     char port[16];
     snprintf(port, sizeof(port), "%d", http_server_port(rt->srv));
     dm_log_kv(DM_LOG_INFO, "dm-gateway serving", "listen", c->listen_addr, "port", port,
-              "master", c->master_addr, "tls", h.tls_cert_pem ? "true" : "false", NULL);
+              "master", c->master_addr, "masterTransport", c->master_transport, "tls",
+              h.tls_cert_pem ? "true" : "false", NULL);
     signal_loop(c, rt->srv, rt->auth);
     http_server_stop(rt->srv);
     rt->srv = NULL;
     return DM_OK;
 }
+
+#define GW_LOG_FLUSH_MS 50
 
 static int run(const struct gw_config *c)
 {
@@ -280,7 +283,8 @@ static int run(const struct gw_config *c)
     rpc_global_small_unary_client(true);   /* docs/gateway.md "Internals" */
     if (rpc_global_init() != DM_OK)
         goto out;
-    rt.master = rpc_channel_new(c->master_addr);
+    rt.master = strcmp(c->master_transport, "h2") ? rpc_channel_new(c->master_addr)
+                                                  : rpc_channel_new_h2(c->master_addr);
     env.master = rt.master;
     if (!rt.master || setup_auth(c, &rt.auth) != DM_OK)
         goto shutdown;
@@ -344,7 +348,11 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* one write(2) per batch of access lines instead of one per request (warnings and
+     * errors still go out at once); the last lines are written before exit */
+    dm_log_buffer(GW_LOG_FLUSH_MS);
     int rc = run(&c);
+    dm_log_buffer_stop();
     gw_config_free(&c);
     return rc == DM_OK ? 0 : 1;
 }

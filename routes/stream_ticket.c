@@ -57,6 +57,7 @@ static struct auth_identity *identity_copy(const struct auth_identity *id)
         return NULL;
     if (id) {
         *c = *id;
+        c->packed = false;   /* its own strings below */
         c->sub = strdup(id->sub ? id->sub : "");
         c->scopes = strdup(id->scopes ? id->scopes : "");
     } else {   /* anonymous read (--anonymous-read) */

@@ -32,7 +32,8 @@ struct chan_watch {
 #define WATCH_PERIOD_MS 1000
 
 struct rpc_channel {
-    grpc_channel *ch;
+    grpc_channel *ch;      /* NULL for an h2 channel */
+    struct h2_chan *h2;    /* the lean transport (rpc_channel_new_h2), else NULL */
     char *target;
     pthread_mutex_t mu;    /* guards regs and watch creation */
     struct chan_reg *regs;
@@ -62,6 +63,28 @@ struct rpc_channel *rpc_channel_new(const char *target)
     return c;
 }
 
+struct rpc_channel *rpc_channel_new_h2(const char *target)
+{
+    if (!target || !*target)
+        return NULL;
+    struct rpc_channel *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->target = strdup(target);
+    if (!c->target || !(c->h2 = h2_chan_new(target))) {
+        free(c->target);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+struct h2_chan *rpc_channel_h2(const struct rpc_channel *c)
+{
+    return c ? c->h2 : NULL;
+}
+
 static void watch_free(struct chan_watch *w)
 {
     pthread_mutex_destroy(&w->mu);
@@ -72,6 +95,13 @@ void rpc_channel_free(struct rpc_channel *c)
 {
     if (!c)
         return;
+    if (c->h2) {
+        h2_chan_free(c->h2);
+        pthread_mutex_destroy(&c->mu);
+        free(c->target);
+        free(c);
+        return;
+    }
     struct chan_watch *w = c->watch;
     bool free_watch = false;
     if (w) {
@@ -131,6 +161,8 @@ out:
 grpc_call *rpc_channel_call(struct rpc_channel *c, const char *path,
                             grpc_completion_queue *cq, gpr_timespec deadline)
 {
+    if (c->h2)
+        return NULL;   /* streams and raw calls: gRPC core channels only */
     void *h = reg_handle(c, path);
     if (!h)
         return NULL;
@@ -142,6 +174,8 @@ enum rpc_chan_state rpc_channel_state(struct rpc_channel *c, bool try_connect)
 {
     if (!c)
         return RPC_CHAN_SHUTDOWN;
+    if (c->h2)
+        return h2_chan_state(c->h2, try_connect);
     switch (grpc_channel_check_connectivity_state(c->ch, try_connect ? 1 : 0)) {
     case GRPC_CHANNEL_IDLE: return RPC_CHAN_IDLE;
     case GRPC_CHANNEL_CONNECTING: return RPC_CHAN_CONNECTING;
@@ -208,6 +242,8 @@ bool rpc_channel_known_down(struct rpc_channel *c)
 {
     if (!c)
         return false;
+    if (c->h2)
+        return h2_chan_known_down(c->h2);
     if (!atomic_load(&c->watching))
         watch_start(c);
     return c->watch && atomic_load(&c->watch->down);

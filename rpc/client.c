@@ -34,7 +34,9 @@ struct rpc_answer {
     int64_t elapsed_us;
     const ProtobufCMessageDescriptor *out;
     bool has_body;
-    grpc_slice body;          /* the response bytes (has_body) */
+    grpc_slice body;          /* the response bytes (has_body, raw NULL) */
+    const uint8_t *raw;       /* or, h2 transport: the bytes in this allocation */
+    size_t raw_len;
     char details[];           /* NUL-terminated status message */
 };
 
@@ -63,8 +65,31 @@ static struct rpc_answer *answer_alloc(int status, const char *details, size_t d
     a->elapsed_us = 0;
     a->out = NULL;
     a->has_body = false;
+    a->raw = NULL;
+    a->raw_len = 0;
     memcpy(a->details, details, dlen);
     a->details[dlen] = '\0';
+    return a;
+}
+
+struct rpc_answer *rpc_answer_make(int status, const char *details, size_t dlen,
+                                   const ProtobufCMessageDescriptor *out, const uint8_t *body,
+                                   size_t blen, int64_t elapsed_us)
+{
+    struct rpc_answer *a = malloc(sizeof(*a) + dlen + 1 + blen);
+    if (!a)
+        return NULL;
+    atomic_init(&a->refs, 1);
+    a->status = status;
+    a->elapsed_us = elapsed_us;
+    a->out = out;
+    a->has_body = body != NULL;
+    memcpy(a->details, details, dlen);
+    a->details[dlen] = '\0';
+    a->raw = body ? (const uint8_t *)a->details + dlen + 1 : NULL;
+    a->raw_len = blen;
+    if (blen)
+        memcpy(a->details + dlen + 1, body, blen);
     return a;
 }
 
@@ -85,7 +110,7 @@ void rpc_answer_unref(struct rpc_answer *a)
 {
     if (!a || atomic_fetch_sub(&a->refs, 1) != 1)
         return;
-    if (a->has_body)
+    if (a->has_body && !a->raw)
         grpc_slice_unref(a->body);
     free(a);
 }
@@ -102,7 +127,8 @@ void rpc_answer_result(const struct rpc_answer *a, struct rpc_result *res)
     if (!a->has_body) {
         res->status = RPC_INTERNAL;
         res->details = "no response message";
-    } else if (codec_unpack_mem(GRPC_SLICE_START_PTR(a->body), GRPC_SLICE_LENGTH(a->body),
+    } else if (codec_unpack_mem(a->raw ? a->raw : GRPC_SLICE_START_PTR(a->body),
+                                a->raw ? a->raw_len : GRPC_SLICE_LENGTH(a->body),
                                 a->out, &res->resp) != DM_OK) {
         res->status = RPC_INTERNAL;
         res->details = "malformed response message";
@@ -184,8 +210,8 @@ static int start_bb(struct rpc_channel *ch, const char *path,
     int rc = DM_E_INVAL;
     grpc_completion_queue *cq = rpc_client_cq();
     struct client_call *c = NULL;
-    if (!ch || !path || !done == !answer_done || timeout_ms <= 0)
-        goto out;
+    if (!ch || !path || !done == !answer_done || timeout_ms <= 0 || rpc_channel_h2(ch))
+        goto out;   /* (raw calls on an h2 channel: not supported) */
     rc = DM_E_STATE;
     if (!cq)
         goto out;
@@ -252,10 +278,53 @@ static int pack_unary(const struct rpc_method *m, const ProtobufCMessage *req,
     return codec_pack(req, bb);
 }
 
+/* ---------- the h2 transport ---------- */
+
+struct decoded_call {
+    rpc_done_fn done;
+    void *arg;
+};
+
+/* An h2 call started with rpc_call_start: decode on the reader thread, as gRPC core's
+ * completion does. */
+static void decoded_done(void *arg, struct rpc_answer *a)
+{
+    struct decoded_call d = *(struct decoded_call *)arg;
+    free(arg);
+    struct rpc_result res;
+    rpc_answer_result(a, &res);
+    d.done(d.arg, &res);
+    if (res.resp)
+        protobuf_c_message_free_unpacked(res.resp, NULL);
+}
+
+static int h2_start(struct rpc_channel *ch, const struct rpc_method *m, const ProtobufCMessage *req,
+                    int64_t timeout_ms, const struct rpc_md *md, size_t nmd, rpc_done_fn done,
+                    rpc_answer_fn answer_done, void *arg)
+{
+    if (!m || !req || m->client_streaming || m->server_streaming || req->descriptor != m->input ||
+        timeout_ms <= 0)
+        return DM_E_INVAL;
+    if (answer_done)
+        return h2_call_start(rpc_channel_h2(ch), m->path, m->output, req, timeout_ms, md, nmd,
+                             answer_done, arg);
+    struct decoded_call *d = malloc(sizeof(*d));
+    if (!d)
+        return DM_E_NOMEM;
+    *d = (struct decoded_call){done, arg};
+    int rc = h2_call_start(rpc_channel_h2(ch), m->path, m->output, req, timeout_ms, md, nmd,
+                           decoded_done, d);
+    if (rc != DM_OK)
+        free(d);
+    return rc;
+}
+
 int rpc_call_start(struct rpc_channel *ch, const struct rpc_method *m,
                    const ProtobufCMessage *req, int64_t timeout_ms,
                    const struct rpc_md *md, size_t nmd, rpc_done_fn done, void *arg)
 {
+    if (done && rpc_channel_h2(ch))
+        return h2_start(ch, m, req, timeout_ms, md, nmd, done, NULL, arg);
     grpc_byte_buffer *bb = NULL;
     int rc = done ? pack_unary(m, req, ch, timeout_ms, &bb) : DM_E_INVAL;
     if (rc != DM_OK)
@@ -267,6 +336,8 @@ int rpc_call_start_answer(struct rpc_channel *ch, const struct rpc_method *m,
                           const ProtobufCMessage *req, int64_t timeout_ms,
                           const struct rpc_md *md, size_t nmd, rpc_answer_fn done, void *arg)
 {
+    if (done && rpc_channel_h2(ch))
+        return h2_start(ch, m, req, timeout_ms, md, nmd, NULL, done, arg);
     grpc_byte_buffer *bb = NULL;
     int rc = done ? pack_unary(m, req, ch, timeout_ms, &bb) : DM_E_INVAL;
     if (rc != DM_OK)

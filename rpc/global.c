@@ -44,6 +44,11 @@ void rpc_cq_loop(grpc_completion_queue *cq)
     }
 }
 
+void rpc_mark_client_thread(void)
+{
+    on_client_thread = true;
+}
+
 static void *client_thread(void *arg)
 {
     on_client_thread = true;

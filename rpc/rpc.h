@@ -64,6 +64,12 @@ struct rpc_channel;   /* one per target; thread-safe; shared by many calls */
  * rpc_channel_free may be called with calls in flight (their callbacks still run). */
 struct rpc_channel *rpc_channel_new(const char *target);
 void rpc_channel_free(struct rpc_channel *ch);
+/* Same target over the lean unary transport (rpc/h2_client.c, issue 18): one HTTP/2
+ * connection written by the calling thread and read by one thread of the channel, no
+ * gRPC core. Only unary calls (rpc_call_start, rpc_call_start_answer, rpc_call_sync,
+ * fan-out): streams and rpc_call_raw_sync give DM_E_INVAL. Callbacks run on the channel's
+ * reader thread. Plain TCP only. NULL on out-of-memory or a target without a port. */
+struct rpc_channel *rpc_channel_new_h2(const char *target);
 const char *rpc_channel_target(const struct rpc_channel *ch);
 
 enum rpc_chan_state { RPC_CHAN_IDLE, RPC_CHAN_CONNECTING, RPC_CHAN_READY,

@@ -68,7 +68,30 @@ void rpc_md_grpc_free(grpc_metadata *g, size_t n);
 /* Map a grpc_call_error of grpc_call_start_batch: not OK is a bug (asserts in debug). */
 void rpc_batch_check(grpc_call_error e, const char *where);
 
+/* true on an h2 channel's reader thread too (h2_client.c marks it). */
+void rpc_mark_client_thread(void);
+
+/* ---- client.c ---- */
+/* An answer holding a copy of `body` (NULL/0: none) and details; NULL on out-of-memory. */
+struct rpc_answer *rpc_answer_make(int status, const char *details, size_t dlen,
+                                   const ProtobufCMessageDescriptor *out, const uint8_t *body,
+                                   size_t blen, int64_t elapsed_us);
+
+/* ---- h2_client.c: the lean transport (rpc_channel_new_h2) ---- */
+struct h2_chan;
+struct h2_chan *h2_chan_new(const char *target);
+void h2_chan_free(struct h2_chan *h);
+bool h2_chan_known_down(struct h2_chan *h);
+enum rpc_chan_state h2_chan_state(struct h2_chan *h, bool try_connect);
+/* Start a unary call (req packed before return); `done` runs on the channel's reader
+ * thread. DM_OK or DM_E_INVAL (metadata) / DM_E_TOO_LARGE / DM_E_NOMEM. */
+int h2_call_start(struct h2_chan *h, const char *path, const ProtobufCMessageDescriptor *out,
+                  const ProtobufCMessage *req, int64_t timeout_ms, const struct rpc_md *md,
+                  size_t nmd, rpc_answer_fn done, void *arg);
+
 /* ---- channel.c ---- */
+/* The h2 transport of the channel, NULL for a gRPC core channel. */
+struct h2_chan *rpc_channel_h2(const struct rpc_channel *ch);
 /* A new call to `path` (registered on the channel on first use) bound to `cq`.
  * NULL when the path cannot be registered (out-of-memory). */
 grpc_call *rpc_channel_call(struct rpc_channel *ch, const char *path,

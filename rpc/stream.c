@@ -241,7 +241,8 @@ int rpc_stream_open(struct rpc_channel *ch, const struct rpc_method *m, int64_t 
     if (!out)
         return DM_E_INVAL;
     *out = NULL;
-    if (!ch || !m || !m->path || (!m->client_streaming && !m->server_streaming) || deadline_ms < 0)
+    if (!ch || !m || !m->path || (!m->client_streaming && !m->server_streaming) || deadline_ms < 0 ||
+        rpc_channel_h2(ch))   /* the h2 transport is unary only */
         return DM_E_INVAL;
     int rc = DM_E_NOMEM;
     struct rpc_stream *st = stream_alloc();

@@ -6,6 +6,8 @@
 # packages only, ~20 s; GRPCGW_PEER_DIR overrides the folder, BENCH_PEER_BIN skips the build).
 # Contenders, all started once and measured one after the other on the same master:
 #   gw      dm-gateway --coalesce=false (one master call per request, as the peer)
+#   gw_h2   dm-gateway --coalesce=false --master-transport=h2 (the lean HTTP/2 client,
+#           rpc/h2_client.c; BENCH_GW_H2=0 leaves it out)
 #   gw_co   dm-gateway with the default --coalesce=true
 #   peer    dm-grpcgw-peer (grpc-gateway 1.x generated from DM v1.0.7's protos)
 #   direct  dmgw-grpc-bench on the same RPC (no HTTP at all)
@@ -30,6 +32,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DUR=10; CONCS="8 64"; WCONC=8; GW_THREADS="${BENCH_GW_THREADS:-}"; GW_BASE="${BENCH_GW_BASELINE:-}"
+GW_H2="${BENCH_GW_H2:-1}"
 read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,7 +50,7 @@ bench_need wrk python3 curl
 bench_bins master gateway grpc worker dmctl
 P=$(( BENCH_PORT_BASE + 200 ))
 MPORT=$((P + 1)); GPORT=$((P + 2)); CPORT=$((P + 3)); PPORT=$((P + 4))
-WPORT=$((P + 5)); SPORT=$((P + 6)); TPORT=$((P + 7)); BPORT=$((P + 8))
+WPORT=$((P + 5)); SPORT=$((P + 6)); TPORT=$((P + 7)); BPORT=$((P + 8)); HPORT=$((P + 9))
 HZ="$(getconf CLK_TCK)"
 
 # ---------- the peer ----------
@@ -120,6 +123,11 @@ start_stack() {
     bench_daemon gateway_base "$BPORT" "$GW_BASE" --listen "127.0.0.1:$BPORT" --coalesce=false "${common[@]}"
     GWB_PID=$LAST_PID
   fi
+  if [ "$GW_H2" = 1 ]; then
+    bench_daemon gateway_h2 "$HPORT" "$GATEWAY" --listen "127.0.0.1:$HPORT" --coalesce=false \
+      --master-transport=h2 "${common[@]}"
+    GWH_PID=$LAST_PID
+  fi
   bench_daemon peer "$PPORT" "$PEER" --listen "127.0.0.1:$PPORT" --master-addr "127.0.0.1:$MPORT"
   PEER_PID=$LAST_PID
   TOKEN="$("$GATEWAY" token --secret-file "$BENCH_DIR/jwt-secret" --sub bench --scope "dm:write" --ttl 1h)" \
@@ -130,13 +138,19 @@ start_stack() {
 smoke() {
   local t c code
   for t in "$TASK" bench-missing; do
-    for c in "$GPORT" "$CPORT" "$PPORT"; do
+    local ports=("$GPORT" "$CPORT" "$PPORT"); [ "$GW_H2" = 1 ] && ports+=("$HPORT")
+    for c in "${ports[@]}"; do
       code="$(curl -s -o "$BENCH_DIR/get-$c-$t.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
               "http://127.0.0.1:$c/apis/v1alpha1/status/$t")" || bdie "GET on port $c failed"
       [ "$code" = 200 ] || bdie "GET /apis/v1alpha1/status/$t on port $c -> HTTP $code: $(head -c 300 "$BENCH_DIR/get-$c-$t.json")"
     done
     blog "status/$t: dm-gateway $(wc -c <"$BENCH_DIR/get-$GPORT-$t.json") bytes, peer $(wc -c <"$BENCH_DIR/get-$PPORT-$t.json") bytes"
   done
+  # the h2 transport answers exactly what gRPC core does (the unknown task's answer is stable)
+  if [ "$GW_H2" = 1 ]; then
+    cmp -s "$BENCH_DIR/get-$GPORT-bench-missing.json" "$BENCH_DIR/get-$HPORT-bench-missing.json" \
+      || bdie "gw_h2 answered differently: $(head -c 300 "$BENCH_DIR/get-$HPORT-bench-missing.json")"
+  fi
   grep -q '"stage":"Running"' "$BENCH_DIR/get-$GPORT-$TASK.json" \
     || blog "note: task $TASK is not Running: $(head -c 300 "$BENCH_DIR/get-$GPORT-$TASK.json")"
 }
@@ -158,13 +172,16 @@ read_case() { # route-key task conc
   result "$pre.peer_cpu" "$p_cpu" "us/req"
   result "$pre.peer_master_cpu" "$W_MCPU_US" "us/req"
   [ "$W_NON2XX" != 0 ] && blog "$pre peer: $W_NON2XX non-2xx"
-  local name pid port names=(gw gw_co)
-  [ -n "$GW_BASE" ] && names=(gw_base gw gw_co)
+  local name pid port names=(gw)
+  [ -n "$GW_BASE" ] && names=(gw_base gw)
+  [ "$GW_H2" = 1 ] && names+=(gw_h2)
+  names+=(gw_co)
   for name in "${names[@]}"; do
     case "$name" in
       gw) pid=$GW_PID; port=$GPORT;;
       gw_co) pid=$GWC_PID; port=$CPORT;;
       gw_base) pid=$GWB_PID; port=$BPORT;;
+      gw_h2) pid=$GWH_PID; port=$HPORT;;
     esac
     run_wrk "$name-$pre" "$pid" "$c" "http://127.0.0.1:$port/apis/v1alpha1/status/$task"
     [ "$W_NON2XX" != 0 ] && blog "$pre $name: $W_NON2XX non-2xx"
@@ -242,6 +259,7 @@ done
 [ "$WCONC" -gt 0 ] 2>/dev/null && write_case
 rss_of=(gw:$GW_PID gw_co:$GWC_PID peer:$PEER_PID)
 [ -n "$GW_BASE" ] && rss_of+=(gw_base:$GWB_PID)
+[ "$GW_H2" = 1 ] && rss_of+=(gw_h2:$GWH_PID)
 for n in "${rss_of[@]}"; do
   read -r hwm _ < <(proc_rss "${n#*:}")
   tgt=""; vd=""

@@ -10,15 +10,19 @@
 #         status-unknown  GET /apis/v1alpha1/status/bench-missing
 #         tasks-running   GET /api/v1/tasks/bench  (dmctl JSON)
 # Ports BENCH_PORT_BASE+250..259. Output kept in BENCH_DIR with BENCH_KEEP=1.
+# BENCH_GW_ARGS: extra dm-gateway flags (e.g. --master-transport=h2).
+# --strace: instead of callgrind, system calls per request (strace -c -f attached after the
+# warm-up, over the N requests; the gateway's own binary, no valgrind).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-N=1000; WARM=200; ROUTES="status-running status-unknown"
+N=1000; WARM=200; ROUTES="status-running status-unknown"; TOOL=callgrind
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) N="$2"; shift 2;;
     --warmup) WARM="$2"; shift 2;;
     --route) ROUTES="$2"; shift 2;;
+    --strace) TOOL=strace; shift;;
     -h|--help) sed -n '2,13p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -64,21 +68,46 @@ path_of() {
   esac
 }
 
+strace_route() { # route path
+  local route="$1" path="$2" out="$BENCH_DIR/strace.$1" spid
+  bench_daemon "gateway-$route" "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" --master-addr "127.0.0.1:$MPORT" \
+    --auth-alg HS256 --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level info \
+    --log-file "$BENCH_DIR/gw-$route.log" ${BENCH_GW_ARGS:-}
+  local gpid=$LAST_PID
+  python3 -c "$CLIENT" "$GPORT" "$path" "$WARM" "$TOKEN" >/dev/null
+  strace -c -f -p "$gpid" -o "$out" 2>/dev/null & spid=$!
+  sleep 1   # attached to every thread
+  codes="$(python3 -c "$CLIENT" "$GPORT" "$path" "$N" "$TOKEN")"
+  kill -INT "$spid"; wait "$spid" 2>/dev/null || true
+  bench_stop_pid "$gpid"
+  local total; total="$(awk '$NF == "total" {print $4}' "$out")"
+  result "$route.syscalls_per_request" "$(awk -v t="$total" -v n="$N" 'BEGIN{printf "%.2f", t/n}')" "calls" "" "" "" ""
+  blog "$route: $N requests ($codes)"
+  awk -v n="$N" '$NF != "total" && $4+0 > 0 {printf "  %-16s %6.2f /req\n", $NF, $4/n}' "$out" | sort -k2 -rn | head -n 15
+}
+
+if [ "$TOOL" = strace ]; then
+  bench_need strace
+  for route in $ROUTES; do strace_route "$route" "$(path_of "$route")"; done
+  exit 0
+fi
+
 for route in $ROUTES; do
   path="$(path_of "$route")"
   out="$BENCH_DIR/callgrind.$route"
   bench_daemon "gateway-$route" "$GPORT" valgrind --tool=callgrind --callgrind-out-file="$out.%p" \
     "$GATEWAY" --listen "127.0.0.1:$GPORT" --master-addr "127.0.0.1:$MPORT" --auth-alg HS256 \
-    --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level info --log-file /dev/null
+    --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level info --log-file /dev/null \
+    ${BENCH_GW_ARGS:-}
   gpid=$LAST_PID
   python3 -c "$CLIENT" "$GPORT" "$path" "$WARM" "$TOKEN" >/dev/null
   callgrind_control -z "$gpid" >/dev/null
   codes="$(python3 -c "$CLIENT" "$GPORT" "$path" "$N" "$TOKEN")"
   callgrind_control -d "$gpid" >/dev/null
   bench_stop_pid "$gpid"
-  f="$(ls -t "$out".*.* 2>/dev/null | head -n 1)"
-  [ -n "$f" ] || f="$(ls -t "$out".* | head -n 1)"
-  total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')"
+  f="$(ls -t "$out".*.* 2>/dev/null | head -n 1 || true)"   # (pipefail: ls may get SIGPIPE)
+  [ -n "$f" ] || f="$(ls -t "$out".* | head -n 1 || true)"
+  total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}' || true)"
   result "$route.ir_per_request" "$(awk -v t="$total" -v n="$N" 'BEGIN{printf "%.0f", t/n}')" "Ir" "" "" "" ""
   blog "$route: $N requests ($codes), $f"
   { callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n "/^Ir/,\$p" | head -n 60 >"$BENCH_DIR/$route.incl.txt"; } || true

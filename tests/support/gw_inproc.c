@@ -30,6 +30,12 @@ static int load_auth(struct gw_inproc *g, const char *secret)
     return auth_ctx_new(&ac, &g->auth, err, sizeof(err));
 }
 
+struct rpc_channel *gw_test_master_channel(const char *addr)
+{
+    const char *t = getenv("DMGW_MASTER_TRANSPORT");
+    return t && !strcmp(t, "h2") ? rpc_channel_new_h2(addr) : rpc_channel_new(addr);
+}
+
 struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
 {
     struct gw_inproc *g = calloc(1, sizeof(*g));
@@ -45,7 +51,7 @@ struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
     g->env.coalesce = true;
     g->env.version = "test";
     snprintf(master, sizeof(master), "127.0.0.1:%d", c->master_port ? c->master_port : 1);
-    g->master = rpc_channel_new(master);
+    g->master = gw_test_master_channel(master);
     g->env.master = g->master;
     struct http_config h = {
         .listen_addr = "127.0.0.1:0", .threads = 2,

@@ -19,6 +19,11 @@ struct gw_inproc_cfg {
 };
 
 struct gw_inproc;
+struct rpc_channel;
+
+/* A channel to `addr` over the transport the environment names (DMGW_MASTER_TRANSPORT=h2:
+ * rpc_channel_new_h2, else gRPC core), so that one test runs over either (ctest *_h2). */
+struct rpc_channel *gw_test_master_channel(const char *addr);
 
 struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *cfg);
 int gw_inproc_port(const struct gw_inproc *g);

@@ -27,6 +27,7 @@
 #include "router.h"
 #include "rpc.h"
 #include "scripted_master.h"
+#include "gw_inproc.h"
 #include "testutil.h"
 
 /* gRPC status codes the scripted master answers with */
@@ -78,7 +79,7 @@ static void gw_start(struct gw *g, int master_port)
     g->env.version = "contract-test";
     ck_assert_int_eq(route_env_init(&g->env), DM_OK);
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", master_port);
-    g->env.master = rpc_channel_new(addr);
+    g->env.master = gw_test_master_channel(addr);
     ck_assert_ptr_nonnull(g->env.master);
     struct http_config h = {.listen_addr = "127.0.0.1:0", .threads = 2, .max_body = MAX_BODY,
                             .max_header_bytes = 8192, .max_headers = 64,

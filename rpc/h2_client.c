@@ -1,0 +1,534 @@
+/* h2_client.c - the lean unary transport of an rpc_channel made with rpc_channel_new_h2
+ * (issue 18: fewer threads and system calls per call than gRPC core).
+ *
+ * One TCP connection per channel, many concurrent calls multiplexed on it (h2_conn.h).
+ * The thread starting a call encodes it and writes its HEADERS and DATA frames itself,
+ * under the channel lock, with one send(2). One reader thread per channel receives,
+ * runs the state machine and hands each finished call's raw answer to its callback (the
+ * callback runs on the reader thread, as gRPC core's run on its completion-queue thread).
+ * The reader also connects: a call started while there is no connection waits on the
+ * channel's list, the reader dials (2 s connect timeout), sends the preface and starts
+ * the waiting calls; if the dial fails they end UNAVAILABLE at once and calls in the
+ * next second fail fast the same way (then the next call dials again). A connection that
+ * closes, errs or got GOAWAY is dropped once its streams are over; the next call dials.
+ * Deadlines: grpc-timeout on the request, and the reader's receive timeout (100 ms)
+ * bounds how late a local DEADLINE_EXCEEDED can be.
+ * Not supported on such a channel: streams, rpc_call_raw_sync, TLS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "dm_error.h"
+#include "h2_conn.h"
+#include "rpc_int.h"
+
+#define RECV_TIMEOUT_MS 100
+#define CONNECT_TIMEOUT_MS 2000
+#define RETRY_AFTER_US 1000000
+#define SEND_TIMEOUT_S 10
+#define READ_CHUNK 65536
+#define USER_TIMEOUT_MS 20000
+#define KEEPALIVE_IDLE_S 60
+
+struct h2_call {
+    struct h2_call *next;                 /* waiting list */
+    struct dm_buf hdr;                    /* encoded header block */
+    uint8_t *msg;                         /* gRPC-framed request */
+    size_t mlen;
+    int64_t deadline_us, start_us;
+    const ProtobufCMessageDescriptor *out;
+    rpc_answer_fn done;
+    void *arg;
+};
+
+struct h2_chan {
+    char *host, *port, *authority;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;                    /* the reader waits here without a connection */
+    struct h2_conn conn;
+    bool have_conn;
+    int fd;
+    struct h2_call *wait_head, **wait_tail;
+    pthread_t thread;
+    bool stop;
+    int64_t retry_at_us;                  /* no dial before (the last one failed) */
+    bool want_connect;                    /* h2_chan_state(try_connect) asked for a dial */
+    char last_err[128];
+    atomic_bool down;
+};
+
+static void call_free(struct h2_call *k)
+{
+    dm_buf_free(&k->hdr);
+    free(k->msg);
+    free(k);
+}
+
+/* Hand the callback its answer; frees the call. */
+static void call_finish(struct h2_call *k, int status, const char *details, const uint8_t *resp,
+                        size_t resp_len)
+{
+    details = details ? details : "";
+    struct rpc_answer *a = rpc_answer_make(status, details, strlen(details), k->out, resp,
+                                           resp_len, rpc_now_us() - k->start_us);
+    k->done(k->arg, a);
+    rpc_answer_unref(a);
+    call_free(k);
+}
+
+static void dispatch(struct h2_stream *l)
+{
+    for (struct h2_stream *s = l, *n; s; s = n) {
+        n = s->next;
+        call_finish(s->user, s->status, s->details, s->resp, s->resp_len);
+        h2_stream_free(s);
+    }
+}
+
+static void dispatch_failed(struct h2_call *l, int status, const char *details)
+{
+    for (struct h2_call *k = l, *n; k; k = n) {
+        n = k->next;
+        call_finish(k, status, details, NULL, 0);
+    }
+}
+
+/* mu held: write what the connection has queued. A failed write ends the connection. */
+static void flush_locked(struct h2_chan *h)
+{
+    struct dm_buf *o = &h->conn.out;
+    size_t off = 0;
+    while (off < o->len) {
+        ssize_t n = send(h->fd, o->data + off, o->len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            h2_conn_fail(&h->conn, RPC_UNAVAILABLE, "write to the server failed");
+            shutdown(h->fd, SHUT_RDWR);   /* wakes the reader */
+            break;
+        }
+        off += (size_t)n;
+    }
+    dm_buf_reset(o);
+}
+
+/* mu held: start the call on the connection; false when it cannot start there. */
+static bool start_on_conn(struct h2_chan *h, struct h2_call *k)
+{
+    return h->have_conn && h2_conn_start(&h->conn, (const uint8_t *)k->hdr.data, k->hdr.len,
+                                         k->msg, k->mlen, k->deadline_us, k) == DM_OK;
+}
+
+/* mu held: start what waits, as far as the connection takes it. */
+static void start_waiting(struct h2_chan *h)
+{
+    while (h->wait_head && h2_conn_can_start(&h->conn)) {
+        struct h2_call *k = h->wait_head;
+        h->wait_head = k->next;
+        if (!h->wait_head)
+            h->wait_tail = &h->wait_head;
+        k->next = NULL;
+        if (!start_on_conn(h, k)) {   /* header block too large or no memory */
+            pthread_mutex_unlock(&h->mu);
+            call_finish(k, RPC_INTERNAL, "cannot start the call", NULL, 0);
+            pthread_mutex_lock(&h->mu);
+        }
+    }
+}
+
+/* mu held: take the waiting calls whose deadline passed (a connection that drains after a
+ * GOAWAY, or a server that allows no more streams, can keep them waiting). */
+static struct h2_call *take_expired_waiting(struct h2_chan *h, int64_t now)
+{
+    struct h2_call *l = NULL, **lt = &l;
+    for (struct h2_call **pp = &h->wait_head; *pp;) {
+        struct h2_call *k = *pp;
+        if (k->deadline_us > now) {
+            pp = &k->next;
+            continue;
+        }
+        *pp = k->next;
+        k->next = NULL;
+        *lt = k;
+        lt = &k->next;
+    }
+    h->wait_tail = &h->wait_head;
+    while (*h->wait_tail)
+        h->wait_tail = &(*h->wait_tail)->next;
+    return l;
+}
+
+static struct h2_call *take_waiting(struct h2_chan *h)
+{
+    struct h2_call *l = h->wait_head;
+    h->wait_head = NULL;
+    h->wait_tail = &h->wait_head;
+    return l;
+}
+
+/* Non-blocking connect with a timeout; a connected blocking socket or -1 (last_err). */
+static int dial(struct h2_chan *h)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int e = getaddrinfo(h->host, h->port, &hints, &res);
+    if (e != 0) {
+        snprintf(h->last_err, sizeof(h->last_err), "cannot resolve %s: %s", h->host, gai_strerror(e));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            continue;
+        int rc = connect(fd, ai->ai_addr, ai->ai_addrlen), err = rc == 0 ? 0 : errno;
+        if (err == EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            socklen_t l = sizeof(err);
+            err = poll(&p, 1, CONNECT_TIMEOUT_MS) == 1 &&
+                          getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0
+                      ? err
+                      : ETIMEDOUT;
+        }
+        if (err) {
+            snprintf(h->last_err, sizeof(h->last_err), "connect to %s:%s: %s", h->host, h->port,
+                     strerror(err));
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    struct timeval rt = {0, RECV_TIMEOUT_MS * 1000}, st = {SEND_TIMEOUT_S, 0};
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* a master host that vanished (no RST): unacknowledged requests end the connection
+     * after TCP_USER_TIMEOUT, an idle one is probed by TCP keepalive (gRPC core pings) */
+    int user_timeout_ms = USER_TIMEOUT_MS, idle = KEEPALIVE_IDLE_S, intvl = 10, cnt = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st));
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
+/* mu held, no connection, calls waiting: dial (unlocked) and start them, or fail them. */
+static void connect_waiting(struct h2_chan *h)
+{
+    if (rpc_now_us() < h->retry_at_us) {
+        struct h2_call *l = take_waiting(h);
+        char why[160];
+        snprintf(why, sizeof(why), "%s", h->last_err);
+        pthread_mutex_unlock(&h->mu);
+        dispatch_failed(l, RPC_UNAVAILABLE, why);
+        pthread_mutex_lock(&h->mu);
+        return;
+    }
+    h->want_connect = false;
+    pthread_mutex_unlock(&h->mu);
+    int fd = dial(h);
+    pthread_mutex_lock(&h->mu);
+    if (fd < 0) {
+        h->retry_at_us = rpc_now_us() + RETRY_AFTER_US;
+        atomic_store(&h->down, true);
+        return;   /* the next turn fails the waiting calls */
+    }
+    if (h2_conn_init(&h->conn) != DM_OK) {
+        h2_conn_free(&h->conn);
+        close(fd);
+        snprintf(h->last_err, sizeof(h->last_err), "out of memory");
+        h->retry_at_us = rpc_now_us() + RETRY_AFTER_US;
+        return;
+    }
+    h->fd = fd;
+    h->have_conn = true;
+    atomic_store(&h->down, false);
+    start_waiting(h);
+    flush_locked(h);
+}
+
+/* mu held: drop a connection that is over (dead, or GOAWAY and idle). Its finished
+ * streams are returned for dispatch. */
+static struct h2_stream *drop_if_over(struct h2_chan *h)
+{
+    if (!h->have_conn || !(h->conn.dead || (h->conn.goaway && !h->conn.nopen)))
+        return NULL;
+    h2_conn_fail(&h->conn, RPC_UNAVAILABLE, h->conn.dead_reason ? h->conn.dead_reason
+                                                                : "connection closed");
+    struct h2_stream *l = h2_conn_take_done(&h->conn);
+    h2_conn_free(&h->conn);
+    close(h->fd);
+    h->fd = -1;
+    h->have_conn = false;
+    return l;
+}
+
+/* One receive (unlocked) and its processing. */
+static struct h2_stream *read_turn(struct h2_chan *h)
+{
+    size_t avail = 0;
+    uint8_t *dst = h2_conn_in_space(&h->conn, READ_CHUNK, &avail);
+    int fd = h->fd;
+    pthread_mutex_unlock(&h->mu);
+    ssize_t n = dst ? recv(fd, dst, avail, 0) : -1;
+    int err = n < 0 ? (dst ? errno : ENOMEM) : 0;
+    pthread_mutex_lock(&h->mu);
+    if (n > 0)
+        h2_conn_in_commit(&h->conn, (size_t)n);
+    else if (n == 0 || (err != EAGAIN && err != EWOULDBLOCK && err != EINTR))
+        h2_conn_fail(&h->conn, RPC_UNAVAILABLE, n == 0 ? "connection closed by the server"
+                                                       : "read from the server failed");
+    h2_conn_expire(&h->conn, rpc_now_us());
+    if (!h->conn.dead) {
+        start_waiting(h);
+        flush_locked(h);
+    }
+    struct h2_stream *l = h2_conn_take_done(&h->conn);
+    struct h2_stream *over = drop_if_over(h);
+    if (over) {   /* append */
+        struct h2_stream **t = &l;
+        while (*t)
+            t = &(*t)->next;
+        *t = over;
+    }
+    return l;
+}
+
+/* Wait on cv until the monotonic time `until_us` (microseconds, rpc_now_us's clock). */
+static void cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t left = until_us - rpc_now_us();
+    if (left < 1000)
+        left = 1000;
+    ts.tv_sec += left / 1000000;
+    ts.tv_nsec += (long)(left % 1000000) * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static void *reader_main(void *arg)
+{
+    struct h2_chan *h = arg;
+    rpc_mark_client_thread();
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        if (!h->have_conn) {
+            /* calls wait or a dial was asked for: dial (or fail them during the backoff);
+             * known down: dial again after each backoff, so the snapshot clears by itself
+             * once the server is back (as gRPC core's watcher does); else sleep */
+            int64_t now = rpc_now_us();
+            bool down = atomic_load(&h->down);
+            if (h->wait_head || (h->want_connect && now >= h->retry_at_us) ||
+                (down && now >= h->retry_at_us))
+                connect_waiting(h);
+            else if (down || h->want_connect)
+                cond_wait_until(&h->cv, &h->mu, h->retry_at_us);
+            else
+                pthread_cond_wait(&h->cv, &h->mu);
+            continue;
+        }
+        struct h2_stream *l = read_turn(h);
+        struct h2_call *late = h->wait_head ? take_expired_waiting(h, rpc_now_us()) : NULL;
+        if (l || late) {
+            pthread_mutex_unlock(&h->mu);
+            dispatch(l);
+            dispatch_failed(late, RPC_DEADLINE_EXCEEDED, "Deadline Exceeded");
+            pthread_mutex_lock(&h->mu);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* "host:port", "[v6]:port", "dns:///host:port", "ipv4:host:port". */
+static int split_target(const char *t, char **host, char **port)
+{
+    if (!strncmp(t, "dns:///", 7))
+        t += 7;
+    else if (!strncmp(t, "ipv4:", 5) || !strncmp(t, "ipv6:", 5))
+        t += 5;
+    const char *colon = strrchr(t, ':');
+    if (!colon || !colon[1])
+        return DM_E_INVAL;
+    const char *hs = t, *he = colon;
+    if (*hs == '[' && he > hs && he[-1] == ']') {
+        hs++;
+        he--;
+    }
+    *host = strndup(hs, (size_t)(he - hs));
+    *port = strdup(colon + 1);
+    return *host && *port ? DM_OK : DM_E_NOMEM;
+}
+
+struct h2_chan *h2_chan_new(const char *target)
+{
+    struct h2_chan *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->fd = -1;
+    h->wait_tail = &h->wait_head;
+    if (split_target(target, &h->host, &h->port) != DM_OK ||
+        !(h->authority = strdup(strncmp(target, "dns:///", 7) ? target : target + 7))) {
+        free(h->host);
+        free(h->port);
+        free(h);
+        return NULL;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->thread, NULL, reader_main, h) != 0) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h->host);
+        free(h->port);
+        free(h->authority);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void h2_chan_free(struct h2_chan *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stop = true;
+    if (h->have_conn)
+        shutdown(h->fd, SHUT_RDWR);
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    /* calls still in flight end CANCELLED here (their callbacks still run) */
+    struct h2_stream *l = NULL;
+    if (h->have_conn) {
+        h2_conn_fail(&h->conn, RPC_CANCELLED, "channel closed");
+        l = h2_conn_take_done(&h->conn);
+        h2_conn_free(&h->conn);
+        close(h->fd);
+    }
+    dispatch(l);
+    dispatch_failed(take_waiting(h), RPC_CANCELLED, "channel closed");
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h->host);
+    free(h->port);
+    free(h->authority);
+    free(h);
+}
+
+bool h2_chan_known_down(struct h2_chan *h)
+{
+    return atomic_load(&h->down);
+}
+
+enum rpc_chan_state h2_chan_state(struct h2_chan *h, bool try_connect)
+{
+    pthread_mutex_lock(&h->mu);
+    bool up = h->have_conn && !h->conn.dead;
+    if (!h->have_conn && try_connect && !h->want_connect) {
+        h->want_connect = true;
+        pthread_cond_signal(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (up)
+        return RPC_CHAN_READY;
+    return atomic_load(&h->down) ? RPC_CHAN_TRANSIENT_FAILURE : RPC_CHAN_IDLE;
+}
+
+/* The request as a gRPC message: 5-byte prefix + protobuf. */
+static int pack_framed(const ProtobufCMessage *req, uint8_t **out, size_t *len)
+{
+    size_t n = protobuf_c_message_get_packed_size(req);
+    if (n > CODEC_MAX_MSG)
+        return DM_E_TOO_LARGE;
+    uint8_t *b = malloc(n + 5);
+    if (!b)
+        return DM_E_NOMEM;
+    b[0] = 0;
+    b[1] = (uint8_t)(n >> 24);
+    b[2] = (uint8_t)(n >> 16);
+    b[3] = (uint8_t)(n >> 8);
+    b[4] = (uint8_t)n;
+    protobuf_c_message_pack(req, b + 5);
+    *out = b;
+    *len = n + 5;
+    return DM_OK;
+}
+
+static int encode_md(struct h2_call *k, const char *path, const char *authority,
+                     int64_t timeout_ms, const struct rpc_md *md, size_t nmd)
+{
+    const char *kv[2 * 16];
+    if (nmd > 16)
+        return DM_E_INVAL;
+    for (size_t i = 0; i < nmd; i++) {
+        if (!md[i].key || !md[i].value || !*md[i].key || md[i].key[0] == ':')
+            return DM_E_INVAL;
+        for (const char *c = md[i].key; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                  *c == '_' || *c == '.'))
+                return DM_E_INVAL;
+        for (const char *c = md[i].value; *c; c++)
+            if (*c < 0x20 || *c == 0x7f)
+                return DM_E_INVAL;
+        kv[2 * i] = md[i].key;
+        kv[2 * i + 1] = md[i].value;
+    }
+    return h2_encode_request(&k->hdr, path, authority, timeout_ms, kv, nmd);
+}
+
+int h2_call_start(struct h2_chan *h, const char *path, const ProtobufCMessageDescriptor *out,
+                  const ProtobufCMessage *req, int64_t timeout_ms, const struct rpc_md *md,
+                  size_t nmd, rpc_answer_fn done, void *arg)
+{
+    struct h2_call *k = calloc(1, sizeof(*k));
+    if (!k)
+        return DM_E_NOMEM;
+    dm_buf_init(&k->hdr, 16384);
+    int rc = encode_md(k, path, h->authority, timeout_ms, md, nmd);
+    if (rc == DM_OK)
+        rc = pack_framed(req, &k->msg, &k->mlen);
+    if (rc != DM_OK) {
+        call_free(k);
+        return rc;
+    }
+    k->out = out;
+    k->done = done;
+    k->arg = arg;
+    k->start_us = rpc_now_us();
+    k->deadline_us = k->start_us + timeout_ms * 1000;
+    pthread_mutex_lock(&h->mu);
+    if (!h->wait_head && h->have_conn && h2_conn_can_start(&h->conn) && start_on_conn(h, k)) {
+        flush_locked(h);
+    } else {
+        *h->wait_tail = k;
+        h->wait_tail = &k->next;
+        if (!h->have_conn)
+            pthread_cond_signal(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return DM_OK;
+}
