@@ -353,8 +353,11 @@ int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct
     case BL_UINT:
     case BL_BIT:
     case BL_ENUM:
-    case BL_SET:
         return dm_buf_printf(b, "%llu", (unsigned long long)v->u);
+    case BL_SET:       /* as the signed bitmask: MariaDB stores 2^63.. into a SET(64), but
+                          `s` = 9223372036854775809 matches no row (it compares the SET as
+                          a signed BIGINT: a key-less or SET-keyed row was missed) */
+        return dm_buf_printf(b, "%lld", (long long)v->u);
     case BL_FLOAT:     /* the float's exact double value: "%.9g" round-trips an INSERT but
                           `c` = 2790.17993 never matches the FLOAT 2790.18 in a WHERE
                           (MariaDB compares as DOUBLE), a key-less row was then missed */
