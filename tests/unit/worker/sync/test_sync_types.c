@@ -575,6 +575,260 @@ START_TEST(type_edges)
 }
 END_TEST
 
+/* ---- schema_evolution ---- */
+
+#define MAX_ET 8
+#define MAX_X 24
+
+struct xcol {
+    char name[24];
+    bool str;                   /* VARCHAR (width) else INT/BIGINT */
+    int width;
+};
+
+struct etab {
+    char name[24];
+    int key;                    /* 0 PK, 1 NOT NULL UNIQUE, 2 none */
+    bool s_wide;                /* s is VARCHAR(300) utf8mb4 (was VARCHAR(10) latin1) */
+    struct xcol x[MAX_X];
+    int nx;
+};
+
+static struct etab g_et[MAX_ET];
+static int g_net, g_seq;
+
+static void et_create(MYSQL *m, struct etab *t, const char *name, int key)
+{
+    char q[512];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->key = key;
+    snprintf(q, sizeof q, "CREATE TABLE rt.%s (id INT NOT NULL%s, a INT, s VARCHAR(10) "
+             "CHARACTER SET latin1) DEFAULT CHARSET=utf8mb4", name,
+             key == 0 ? " PRIMARY KEY" : key == 1 ? " UNIQUE" : "");
+    must(m, q);
+}
+
+static void str_lit(struct qb *b, int width)
+{
+    static const char *const ch[] = { "a", "\xc3\xa9", "\xc3\x9f", " ", "''", "z" };
+    int n = pick(width < 12 ? width + 1 : 12), i;
+    if (width > 255 && chance(30)) {
+        qadd(b, "REPEAT('\xc3\xa9',%d)", 250 + pick(width - 249));
+        return;
+    }
+    qadd(b, "'");
+    for (i = 0; i < n; i++)
+        qadd(b, "%s", ch[pick(6)]);
+    qadd(b, "'");
+}
+
+static void x_value(struct qb *b, const struct xcol *x)
+{
+    if (chance(10))
+        qadd(b, "NULL");
+    else if (x->str)
+        str_lit(b, x->width);
+    else
+        qadd(b, "%lld", chance(20) ? (long long)(rnd64() >> 1) * (chance(50) ? -1 : 1)
+                                   : (long long)pick(2000) - 1000);
+}
+
+static void et_dml(MYSQL *m, struct etab *t, struct qb *b)
+{
+    int op = pick(10), id = pick(30), i;
+    const char *lim = t->key == 2 ? " LIMIT 1" : "";
+    qreset(b);
+    if (op < 4) {
+        bool use[MAX_X];
+        qadd(b, "INSERT INTO rt.%s (id,a,s", t->name);
+        for (i = 0; i < t->nx; i++)
+            if ((use[i] = chance(70)))
+                qadd(b, ",`%s`", t->x[i].name);
+        qadd(b, ") VALUES (%d,%d,", id, pick(1000));
+        str_lit(b, t->s_wide ? 300 : 10);
+        for (i = 0; i < t->nx; i++)
+            if (use[i]) {
+                qadd(b, ",");
+                x_value(b, &t->x[i]);
+            }
+        qadd(b, ")");
+    } else if (op < 8) {
+        qadd(b, "UPDATE rt.%s SET a=a+1", t->name);
+        if (chance(40)) {
+            qadd(b, ", s=");
+            str_lit(b, t->s_wide ? 300 : 10);
+        }
+        for (i = 0; i < t->nx; i++)
+            if (chance(30)) {
+                qadd(b, ",`%s`=", t->x[i].name);
+                x_value(b, &t->x[i]);
+            }
+        qadd(b, " WHERE id=%d%s", id, lim);
+    } else if (op == 8) {
+        qadd(b, "UPDATE rt.%s SET id=%d WHERE id=%d%s", t->name, pick(30), id, lim);
+    } else {
+        qadd(b, "DELETE FROM rt.%s WHERE id=%d%s", t->name, id, lim);
+    }
+    run(m, b->p);
+}
+
+/* " FIRST" / " AFTER <col>" / "" */
+static void position(struct qb *b, const struct etab *t)
+{
+    int n = pick(3);
+    if (n == 0)
+        qadd(b, " FIRST");
+    else if (n == 1 && t->nx > 0)
+        qadd(b, " AFTER `%s`", t->x[pick(t->nx)].name);
+    else if (n == 1)
+        qadd(b, " AFTER %s", chance(50) ? "id" : "a");
+}
+
+static void et_ddl_column(MYSQL *m, struct etab *t, struct qb *b)
+{
+    int op = pick(9), k = t->nx ? pick(t->nx) : 0;
+    struct xcol *x = &t->x[k];
+    qreset(b);
+    qadd(b, "ALTER TABLE rt.%s ", t->name);
+    if (op <= 1 || t->nx == 0) {               /* ADD COLUMN */
+        if (t->nx == MAX_X)
+            return;
+        x = &t->x[t->nx];
+        snprintf(x->name, sizeof x->name, "c%d", g_seq++);
+        x->str = chance(50);
+        x->width = 10;
+        if (chance(15)) {
+            qadd(b, "ADD COLUMN `%s` INT INVISIBLE DEFAULT %d", x->name, pick(100));
+            x->str = false;
+        } else {
+            qadd(b, "ADD COLUMN `%s` %s DEFAULT ", x->name, x->str ? "VARCHAR(10)" : "INT");
+            x_value(b, x);
+        }
+        position(b, t);
+        t->nx++;
+    } else if (op == 2) {                      /* DROP COLUMN */
+        qadd(b, "DROP COLUMN `%s`", x->name);
+        t->x[k] = t->x[--t->nx];
+    } else if (op == 3) {                      /* widen, maybe move */
+        if (x->str)
+            x->width = 300;
+        qadd(b, "MODIFY `%s` %s", x->name, x->str ? "VARCHAR(300)" : "BIGINT");
+        position(b, t);
+    } else if (op == 4) {                      /* CHANGE: rename (and widen) */
+        char old[24];
+        snprintf(old, sizeof old, "%s", x->name);
+        snprintf(x->name, sizeof x->name, "r%d", g_seq++);
+        qadd(b, "CHANGE `%s` `%s` %s", old, x->name,
+             x->str ? (x->width > 10 ? "VARCHAR(300)" : "VARCHAR(10)") : "BIGINT");
+        if (chance(30))
+            position(b, t);
+    } else if (op == 5) {                      /* RENAME COLUMN */
+        char old[24];
+        snprintf(old, sizeof old, "%s", x->name);
+        snprintf(x->name, sizeof x->name, "n%d", g_seq++);
+        qadd(b, "RENAME COLUMN `%s` TO `%s`", old, x->name);
+    } else if (op == 6) {                      /* s: latin1 VARCHAR(10) -> utf8mb4 VARCHAR(300) */
+        if (t->s_wide)
+            return;
+        t->s_wide = true;
+        qadd(b, "MODIFY s VARCHAR(300) CHARACTER SET utf8mb4");
+        if (chance(50))
+            position(b, t);
+    } else if (op == 7) {                      /* a generated column (not written by DML) */
+        qadd(b, "ADD COLUMN g%d BIGINT AS (a * 2 + id) %s", g_seq++,
+             chance(50) ? "VIRTUAL" : "STORED");
+        position(b, t);
+    } else {                                   /* a new default */
+        qadd(b, "ALTER COLUMN `%s` SET DEFAULT ", x->name);
+        x_value(b, x);
+    }
+    run(m, b->p);
+}
+
+static void et_ddl_table(MYSQL *m, struct qb *b)
+{
+    int op = pick(4), k = pick(g_net);
+    struct etab *t = &g_et[k];
+    char q[512];
+    if (op == 0) {                              /* TRUNCATE */
+        snprintf(q, sizeof q, "TRUNCATE TABLE rt.%.23s", t->name);
+        run(m, q);
+    } else if (op == 1 && g_net > 1) {          /* RENAME swap */
+        struct etab *u = &g_et[(k + 1) % g_net];
+        char tmp[24];
+        snprintf(q, sizeof q, "RENAME TABLE rt.%.23s TO rt.tmp_swap, rt.%.23s TO rt.%.23s, rt.tmp_swap "
+                 "TO rt.%.23s", t->name, u->name, t->name, u->name);
+        run(m, q);
+        snprintf(tmp, sizeof tmp, "%.23s", t->name);
+        snprintf(t->name, sizeof t->name, "%.23s", u->name);
+        snprintf(u->name, sizeof u->name, "%.23s", tmp);
+    } else if (op == 2 && g_net < MAX_ET) {     /* CREATE TABLE LIKE + INSERT SELECT */
+        struct etab *c = &g_et[g_net++];
+        *c = *t;
+        snprintf(c->name, sizeof c->name, "l%d", g_seq++);
+        snprintf(q, sizeof q, "CREATE TABLE rt.%.23s LIKE rt.%.23s", c->name, t->name);
+        must(m, q);
+        snprintf(q, sizeof q, "INSERT INTO rt.%.23s SELECT * FROM rt.%.23s", c->name, t->name);
+        run(m, q);                              /* refused with INVISIBLE columns */
+    } else {                                    /* DROP + CREATE of the same name */
+        char name[24];
+        snprintf(name, sizeof name, "%.23s", t->name);
+        snprintf(q, sizeof q, "DROP TABLE rt.%.23s", name);
+        must(m, q);
+        et_create(m, t, name, pick(3));
+    }
+    (void)b;
+}
+
+START_TEST(schema_evolution)
+{
+    MYSQL *m[3];
+    struct qb b = { 0 };
+    char q[256], tn[1024] = "", v[1024];
+    int i, n = ops() * 2;
+    start_seed("schema_evolution");
+    g_net = 3;
+    for (i = 0; i < 3; i++) {
+        m[i] = src_session();
+        snprintf(q, sizeof q, "e%d", i);
+        et_create(m[0], &g_et[i], q, i);
+    }
+    for (i = 0; i < n; i++) {
+        MYSQL *s = m[pick(3)];
+        if (chance(5)) {
+            snprintf(q, sizeof q, "SET SESSION binlog_row_image='%s'", images[pick(3)]);
+            must(s, q);
+        }
+        if (chance(7))
+            et_ddl_column(s, &g_et[pick(g_net)], &b);
+        else if (pick(1000) < 20)
+            et_ddl_table(s, &b);
+        else
+            et_dml(s, &g_et[pick(g_net)], &b);
+    }
+    for (i = 0; i < g_net; i++) {
+        snprintf(q, sizeof q, "INSERT INTO rt.%.23s (id,a,s) VALUES (%d,1,'end')", g_et[i].name,
+                 1000 + i);
+        must(m[i % 3], q);
+    }
+    free(b.p);
+    for (i = 0; i < 3; i++)
+        mysql_close(m[i]);
+    fprintf(stderr, "  %ld statements refused by the source\n", g_refused);
+    for (i = 0; i < g_net; i++)
+        ck_assert_int_gt(wide_converge(g_et[i].name), 0);
+    value(g_src, "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM "
+                 "information_schema.TABLES WHERE TABLE_SCHEMA='rt'", tn, sizeof tn);
+    snprintf(q, sizeof q, "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM "
+                          "information_schema.TABLES WHERE TABLE_SCHEMA='rt_n'");
+    value(g_dst, q, v, sizeof v);
+    ck_assert_str_eq(v, tn);
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 static void setup(void)
 {
     rt_up();
@@ -593,6 +847,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, type_edges);
+    tcase_add_test(tc, schema_evolution);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
