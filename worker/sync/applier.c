@@ -159,12 +159,15 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
  * a 0 in an AUTO_INCREMENT column of a row image is the value the source stored (a source
  * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. The target's
  * NO_ZERO_DATE / NO_ZERO_IN_DATE (and TRADITIONAL, which implies them) are left out: they
- * only refuse dates the source stored ('0000-00-00', '2020-00-01'); STRICT_* stay (a
- * value the target's column cannot hold is a schema mismatch: an error, not a clamp). */
+ * only refuse dates the source stored ('0000-00-00', '2020-00-01'); ALLOW_INVALID_DATES is
+ * added: a source session with it stores '2020-02-30', which a strict target refused (Error
+ * 1292, paused) and a non-strict one turned into '0000-00-00' silently; EMPTY_STRING_IS_NULL
+ * is left out (the target's '' would become NULL). STRICT_* stay (a value the target's
+ * column cannot hold is a schema mismatch: an error, not a clamp). */
 #define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=" \
-                     "REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), " \
-                     "'NO_AUTO_VALUE_ON_ZERO'), 'NO_ZERO_IN_DATE', ''), 'NO_ZERO_DATE', ''), " \
-                     "'TRADITIONAL', '')"
+                     "REPLACE(REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, " \
+                     "''), 'NO_AUTO_VALUE_ON_ZERO', 'ALLOW_INVALID_DATES'), 'NO_ZERO_IN_DATE', " \
+                     "''), 'NO_ZERO_DATE', ''), 'TRADITIONAL', ''), 'EMPTY_STRING_IS_NULL', '')"
 
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {

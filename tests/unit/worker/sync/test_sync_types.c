@@ -829,6 +829,67 @@ START_TEST(schema_evolution)
 }
 END_TEST
 
+/* Values a non-strict or ALLOW_INVALID_DATES source session stores: '2020-02-30' (a strict
+ * target refused it: Error 1292, paused; a non-strict one stored '0000-00-00' silently), in
+ * a keyed and a key-less table (found by the date); a SET(64) value with bit 63 as the key
+ * and in a key-less row (MariaDB compares `s` = 9223372036854775809 as a signed BIGINT: the
+ * UPDATE matched no row). */
+START_TEST(session_values)
+{
+    sqli("FULL", "CREATE TABLE rt.iv (id INT PRIMARY KEY, d DATE, dt DATETIME(2), v INT);"
+                 "CREATE TABLE rt.ivk (d DATE, dt DATETIME(2), v INT);"
+                 "SET sql_mode='ALLOW_INVALID_DATES'; INSERT INTO rt.iv VALUES (1,'2020-02-30',"
+                 "'2021-04-31 10:00:00.5',1),(2,'2019-02-29','2000-02-31 00:00:00',2);"
+                 "INSERT INTO rt.ivk SELECT d, dt, v FROM rt.iv; INSERT INTO rt.ivk SELECT d, dt, v "
+                 "FROM rt.iv");
+    sqli("MINIMAL", "SET sql_mode='ALLOW_INVALID_DATES'; UPDATE rt.iv SET d='2020-04-31' WHERE "
+                    "id=2; UPDATE rt.ivk SET v=5 WHERE d='2020-02-30' LIMIT 1; DELETE FROM rt.ivk "
+                    "WHERE v=2 LIMIT 1");
+    ck_assert_int_eq(wide_converge("iv"), 2);
+    ck_assert_int_eq(wide_converge("ivk"), 3);
+    both_eq("SELECT GROUP_CONCAT(d ORDER BY id) FROM %s.iv", "2020-02-30,2020-04-31");
+    {
+        struct qb b = { 0 };
+        members(&b, "SET", 's', 64);
+        sqli("FULL", "CREATE TABLE rt.sk (s %s PRIMARY KEY, v INT); CREATE TABLE rt.skl (s %s, "
+                     "v INT); INSERT INTO rt.sk VALUES ('s0,s63',1),('s63',2),('s1',3);"
+                     "INSERT INTO rt.skl SELECT * FROM rt.sk", b.p, b.p);
+        free(b.p);
+    }
+    sqli("FULL", "UPDATE rt.sk SET v=v+10; UPDATE rt.skl SET v=v+10; DELETE FROM rt.sk WHERE "
+                 "s='s63'; DELETE FROM rt.skl WHERE s='s63'");
+    sqli("MINIMAL", "UPDATE rt.sk SET v=v+100 WHERE s='s0,s63'");
+    ck_assert_int_eq(wide_converge("sk"), 2);
+    ck_assert_int_eq(wide_converge("skl"), 2);
+    both_eq("SELECT GROUP_CONCAT(v ORDER BY v) FROM %s.sk", "13,111");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* Session functions in an ALTER TABLE's DEFAULT: the existing rows get the DDL session's
+ * user / schema (the worker's user, the routed schema on the target): pause, naming it. */
+START_TEST(session_default_pauses)
+{
+    char msg[2048];
+    long long end;
+    const char *tasks[2] = { "norm", "safe" };
+    int i;
+    sqli("FULL", "CREATE TABLE rt.sd (id INT PRIMARY KEY); INSERT INTO rt.sd VALUES (1),(2);"
+                 "ALTER TABLE rt.sd ADD COLUMN u VARCHAR(80) DEFAULT (USER()); INSERT INTO "
+                 "rt.sd (id) VALUES (3)");
+    end = tu_now_ms() + 30000;
+    for (i = 0; i < 2; i++) {
+        while (task_stage(tasks[i], msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "36017") && strstr(msg, "ALTER TABLE calling USER()"),
+                      "%s: %s", tasks[i], msg);
+    }
+    both_eq("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='%s' AND "
+            "TABLE_NAME='sd' AND COLUMN_NAME='u'", "0");
+}
+END_TEST
+
 static void setup(void)
 {
     rt_up();
@@ -848,6 +909,8 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, type_edges);
     tcase_add_test(tc, schema_evolution);
+    tcase_add_test(tc, session_values);
+    tcase_add_test(tc, session_default_pauses);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
