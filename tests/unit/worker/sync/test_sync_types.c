@@ -77,16 +77,17 @@ static void qreset(struct qb *b)
 /* Run q on m; the source may refuse a statement (duplicate key): counted, not fatal. */
 static long g_refused;
 
-static void run(MYSQL *m, const char *q)
+static bool run(MYSQL *m, const char *q)
 {
     if (mysql_real_query(m, q, strlen(q)) != 0) {
         ck_assert_msg(mysql_errno(m) != 2006 && mysql_errno(m) != 2013, "%s", mysql_error(m));
         if (getenv("DMGW_TYPES_VERBOSE"))
             fprintf(stderr, "refused (%s): %.300s\n", mysql_error(m), q);
         g_refused++;
-        return;
+        return false;
     }
     mysql_free_result(mysql_store_result(m));
+    return true;
 }
 
 static void must(MYSQL *m, const char *q)
@@ -594,6 +595,7 @@ struct etab {
     char name[24];
     int key;                    /* 0 PK, 1 NOT NULL UNIQUE, 2 none */
     bool s_wide;                /* s is VARCHAR(300) utf8mb4 (was VARCHAR(10) latin1) */
+    int enums;                  /* e's definition: 0 ('x','y','z'), 1 ('w','x','y','z','v') */
     struct xcol x[MAX_X];
     int nx;
 };
@@ -608,7 +610,7 @@ static void et_create(MYSQL *m, struct etab *t, const char *name, int key)
     snprintf(t->name, sizeof t->name, "%s", name);
     t->key = key;
     snprintf(q, sizeof q, "CREATE TABLE rt.%s (id INT NOT NULL%s, a INT, s VARCHAR(10) "
-             "CHARACTER SET latin1) DEFAULT CHARSET=utf8mb4", name,
+             "CHARACTER SET latin1, e ENUM('x','y','z')) DEFAULT CHARSET=utf8mb4", name,
              key == 0 ? " PRIMARY KEY" : key == 1 ? " UNIQUE" : "");
     must(m, q);
 }
@@ -659,6 +661,8 @@ static void et_dml(MYSQL *m, struct etab *t, struct qb *b)
         qadd(b, ")");
     } else if (op < 8) {
         qadd(b, "UPDATE rt.%s SET a=a+1", t->name);
+        if (chance(30))
+            qadd(b, ", e='%c'", "wxyzv"[pick(t->enums ? 5 : 3) + (t->enums ? 0 : 1)]);
         if (chance(40)) {
             qadd(b, ", s=");
             str_lit(b, t->s_wide ? 300 : 10);
@@ -691,7 +695,7 @@ static void position(struct qb *b, const struct etab *t)
 
 static void et_ddl_column(MYSQL *m, struct etab *t, struct qb *b)
 {
-    int op = pick(9), k = t->nx ? pick(t->nx) : 0;
+    int op = pick(13), k = t->nx ? pick(t->nx) : 0;
     struct xcol *x = &t->x[k];
     qreset(b);
     qadd(b, "ALTER TABLE rt.%s ", t->name);
@@ -743,9 +747,29 @@ static void et_ddl_column(MYSQL *m, struct etab *t, struct qb *b)
         qadd(b, "ADD COLUMN g%d BIGINT AS (a * 2 + id) %s", g_seq++,
              chance(50) ? "VIRTUAL" : "STORED");
         position(b, t);
-    } else {                                   /* a new default */
+    } else if (op == 8) {                      /* a new default */
         qadd(b, "ALTER COLUMN `%s` SET DEFAULT ", x->name);
         x_value(b, x);
+    } else if (op == 9) {                      /* ENUM members in front and behind (indexes move) */
+        t->enums = !t->enums;
+        qadd(b, "MODIFY e ENUM(%s)", t->enums ? "'w','x','y','z','v'" : "'x','y','z'");
+        if (!t->enums) {                       /* 'w'/'v' would not fit: NULL them first */
+            char q[128];
+            snprintf(q, sizeof q, "UPDATE rt.%.23s SET e=NULL WHERE e IN ('w','v')", t->name);
+            run(m, q);
+        }
+    } else if (op == 10) {                     /* the key changes */
+        if (t->key == 0)
+            qadd(b, "DROP PRIMARY KEY");
+        else
+            qadd(b, "ADD PRIMARY KEY (id)");
+        if (run(m, b->p))
+            t->key = t->key == 0 ? 2 : 0;
+        return;
+    } else if (op == 11) {
+        qadd(b, "CONVERT TO CHARACTER SET %s", chance(50) ? "utf8mb4" : "utf8mb3");
+    } else {
+        qadd(b, "%s", chance(50) ? "PARTITION BY HASH (id) PARTITIONS 3" : "REMOVE PARTITIONING");
     }
     run(m, b->p);
 }
