@@ -67,6 +67,20 @@ int worker_ap_query(struct worker_applier *a, const char *sql, MYSQL_RES **res,
     return DM_OK;
 }
 
+int worker_applier_query_text(struct worker_applier *a, const char *sql, char *out, size_t cap,
+                              struct worker_terr *e)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = worker_ap_query(a, sql, &res, e);
+    if (rc)
+        return rc;
+    row = mysql_fetch_row(res);
+    snprintf(out, cap, "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    return DM_OK;
+}
+
 int worker_applier_exec(struct worker_applier *a, const char *sql, struct worker_terr *e)
 {
     MYSQL_RES *res;

@@ -17,8 +17,12 @@
  *    DROP COLUMN, MODIFY (INT -> BIGINT, VARCHAR(10) -> VARCHAR(300), column moves),
  *    CHANGE/RENAME COLUMN, a column's charset change, ADD generated / INVISIBLE columns,
  *    SET DEFAULT, CREATE TABLE LIKE, TRUNCATE, RENAME swaps, DROP + CREATE of one name;
+ *  - session_values: dates of an ALLOW_INVALID_DATES session, SET(64) keys, DATETIME ->
+ *    TIMESTAMP in the (equal) SYSTEM zones;
  *  - session_default_pauses: ALTER TABLE ADD COLUMN ... DEFAULT (USER()) / (DATABASE())
- *    pauses (the existing rows would get the worker's user / the routed schema). */
+ *    pauses (the existing rows would get the worker's user / the routed schema);
+ *  - system_tz (own sandboxes, the source in TZ=JST-9): a DDL of a session in time zone
+ *    SYSTEM pauses when the servers' system zones differ. */
 #include "rowimg_e2e.h"
 
 #include <math.h>
@@ -873,6 +877,11 @@ START_TEST(session_values)
     sqli("MINIMAL", "SET sql_mode='ALLOW_INVALID_DATES'; UPDATE rt.iv SET d='2020-04-31' WHERE "
                     "id=2; UPDATE rt.ivk SET v=5 WHERE d='2020-02-30' LIMIT 1; DELETE FROM rt.ivk "
                     "WHERE v=2 LIMIT 1");
+    sqli("FULL", "CREATE TABLE rt.tzs (id INT PRIMARY KEY, d DATETIME); INSERT INTO rt.tzs "
+                 "VALUES (1,'2020-06-01 12:00:00'),(2,'1999-12-31 23:59:59'); ALTER TABLE rt.tzs "
+                 "MODIFY d TIMESTAMP NULL, ADD COLUMN t2 TIMESTAMP NOT NULL DEFAULT "
+                 "'2020-01-01 00:00:00'");
+    ck_assert_int_eq(wide_converge("tzs"), 2);
     ck_assert_int_eq(wide_converge("iv"), 2);
     ck_assert_int_eq(wide_converge("ivk"), 3);
     both_eq("SELECT GROUP_CONCAT(d ORDER BY id) FROM %s.iv", "2020-02-30,2020-04-31");
@@ -929,6 +938,62 @@ static void teardown(void)
     e2e_env_down();
 }
 
+/* The source server runs in another system time zone (TZ=JST-9) than the target (UTC):
+ * a DDL of a source session in time_zone SYSTEM pauses (36017) instead of converting the
+ * existing rows' DATETIME to TIMESTAMP in the target's zone (9 hours off, silently); the
+ * same DDL under an explicit session time zone replicates. */
+static void setup_tz(void)
+{
+    char toml[4096], msg[2048];
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    g_dir = tu_mkdtemp();
+    g_src = tu_free_port();
+    g_dst = tu_free_port();
+    while (g_dst == g_src)
+        g_dst = tu_free_port();
+    setenv("TZ", "JST-9", 1);
+    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
+    unsetenv("TZ");
+    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
+    g_wport = tu_free_port();
+    rpc_global_init();
+    master_pos();
+    spawn_worker();
+    rt_task_toml(toml, sizeof toml, "norm", "rt_n", false, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    rt_task_toml(toml, sizeof toml, "safe", "rt_s", true, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+START_TEST(system_time_zone_ddl)
+{
+    char msg[2048], v[64];
+    long long end;
+    const char *tasks[2] = { "norm", "safe" };
+    int i;
+    value(g_src, "SELECT @@system_time_zone", v, sizeof v);
+    ck_assert_str_eq(v, "JST");
+    sqli("FULL", "CREATE TABLE rt.tz (id INT PRIMARY KEY, d DATETIME, e DATETIME); INSERT INTO "
+                 "rt.tz VALUES (1,'2020-06-01 12:00:00','2020-06-01 12:00:00'); SET time_zone="
+                 "'+09:00'; ALTER TABLE rt.tz MODIFY e TIMESTAMP NULL; INSERT INTO rt.tz VALUES "
+                 "(2,'2021-01-01 00:00:00','2021-01-01 00:00:00')");
+    ck_assert_int_eq(wide_converge("tz"), 2);
+    sqli("FULL", "ALTER TABLE rt.tz MODIFY d TIMESTAMP NULL; INSERT INTO rt.tz VALUES (3,NULL,"
+                 "NULL)");
+    end = tu_now_ms() + 30000;
+    for (i = 0; i < 2; i++) {
+        while (task_stage(tasks[i], msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "36017") && strstr(msg, "session time zone SYSTEM: the "
+                      "source's system zone JST is not the target's UTC"), "%s: %s", tasks[i],
+                      msg);
+    }
+    both_eq("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='%s' AND "
+            "TABLE_NAME='tz' AND COLUMN_NAME='d'", "datetime");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_types");
@@ -939,6 +1004,11 @@ int main(void)
     tcase_add_test(tc, schema_evolution);
     tcase_add_test(tc, session_values);
     tcase_add_test(tc, session_default_pauses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("system_tz");
+    tcase_add_unchecked_fixture(tc, setup_tz, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, system_time_zone_ddl);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
