@@ -255,6 +255,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->tcs);
     free(t->cmp);
     free(t->padlen);
+    free(t->fsp);
     for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
         free(t->keys[i].sub);

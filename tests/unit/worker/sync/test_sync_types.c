@@ -21,6 +21,8 @@
  *    TIMESTAMP in the (equal) SYSTEM zones;
  *  - session_default_pauses: ALTER TABLE ADD COLUMN ... DEFAULT (USER()) / (DATABASE())
  *    pauses (the existing rows would get the worker's user / the routed schema);
+ *  - old_temporal: TIME/DATETIME/TIMESTAMP columns in MariaDB's pre-10.1 format
+ *    (mysql56_temporal_format=OFF) replicate without fractions, pause with them;
  *  - system_tz (own sandboxes, the source in TZ=JST-9): a DDL of a session in time zone
  *    SYSTEM pauses when the servers' system zones differ. */
 #include "rowimg_e2e.h"
@@ -904,6 +906,43 @@ START_TEST(session_values)
 }
 END_TEST
 
+/* Tables created with mysql56_temporal_format=OFF (MariaDB's own pre-10.1 TIME /
+ * DATETIME / TIMESTAMP formats: a server upgraded from MariaDB 5.3..10.0 keeps them). */
+START_TEST(old_temporal_format)
+{
+    char msg[2048];
+    long long end;
+    const char *tasks[2] = { "norm", "safe" };
+    int i;
+    sqli("FULL", "SET GLOBAL mysql56_temporal_format=OFF; CREATE TABLE rt.ot0 (id INT PRIMARY "
+                 "KEY, t0 TIME, dt0 DATETIME, ts0 TIMESTAMP NULL, v INT); CREATE TABLE rt.ot (id "
+                 "INT PRIMARY KEY, t TIME(3), dt DATETIME(6), ts TIMESTAMP(2) NULL); SET GLOBAL "
+                 "mysql56_temporal_format=ON; INSERT INTO rt.ot0 VALUES (1,'-838:59:59','1000-01-01 "
+                 "00:00:00','2021-06-01 10:00:00',1),(2,'12:34:56','9999-12-31 23:59:59',NULL,2),"
+                 "(3,'-00:00:01','2020-02-29 12:00:00','1970-01-01 00:00:01',3)");
+    sqli("MINIMAL", "UPDATE rt.ot0 SET v=v+1 WHERE t0='-00:00:01'; DELETE FROM rt.ot0 WHERE id=2");
+    ck_assert_int_eq(wide_converge("ot0"), 2);
+    sqli("FULL", "SET GLOBAL mysql56_temporal_format=OFF; CREATE TABLE rt.ot2 (t TIME(2)); "
+                 "SET GLOBAL mysql56_temporal_format=ON; INSERT INTO rt.ot2 VALUES ('01:00:00.5'),"
+                 "('02:00:00.25'),('-03:00:00.75'),('04:00:00')");
+    sqli("FULL", "INSERT INTO rt.ot VALUES (1,'-12:34:56.789','2020-01-02 03:04:05.123456',"
+                 "'2021-06-01 10:00:00.25'),(2,'838:59:59.999','1000-01-01 00:00:00.000001',"
+                 "'1971-01-01 00:00:00.99'),(3,NULL,NULL,NULL),(4,'00:00:00.001','2000-01-01 "
+                 "00:00:00','2000-01-01 00:00:00'),(5,'01:00:00','2000-01-01 00:00:00',NULL),"
+                 "(6,'02:00:00','2001-01-01 00:00:00',NULL),(7,'03:00:00','2002-01-01 "
+                 "00:00:00',NULL),(8,'04:00:00','2003-01-01 00:00:00',NULL)");
+    end = tu_now_ms() + 30000;
+    for (i = 0; i < 2; i++) {
+        while (task_stage(tasks[i], msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "MariaDB's pre-10.1"), "%s: %s", tasks[i], msg);
+    }
+    both_eq("SELECT COUNT(*) FROM %s.ot", "0");
+    both_eq("SELECT COUNT(*) FROM %s.ot2", "0");
+    fprintf(stderr, "  paused as expected: %.300s\n", msg);
+}
+END_TEST
+
 /* Session functions in an ALTER TABLE's DEFAULT: the existing rows get the DDL session's
  * user / schema (the worker's user, the routed schema on the target): pause, naming it. */
 START_TEST(session_default_pauses)
@@ -1004,6 +1043,11 @@ int main(void)
     tcase_add_test(tc, schema_evolution);
     tcase_add_test(tc, session_values);
     tcase_add_test(tc, session_default_pauses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("old_temporal");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, old_temporal_format);
     suite_add_tcase(s, tc);
     tc = tcase_create("system_tz");
     tcase_add_unchecked_fixture(tc, setup_tz, teardown);
