@@ -23,6 +23,8 @@
  *    pauses (the existing rows would get the worker's user / the routed schema);
  *  - old_temporal: TIME/DATETIME/TIMESTAMP columns in MariaDB's pre-10.1 format
  *    (mysql56_temporal_format=OFF) replicate without fractions, pause with them;
+ *  - target_mode (own sandboxes, the target's sql_mode NO_BACKSLASH_ESCAPES, ANSI_QUOTES,
+ *    EMPTY_STRING_IS_NULL): rows synced and a full-mode load keep '' and backslashes;
  *  - system_tz (own sandboxes, the source in TZ=JST-9): a DDL of a session in time zone
  *    SYSTEM pauses when the servers' system zones differ. */
 #include "rowimg_e2e.h"
@@ -138,6 +140,8 @@ static void wide_sum(int port, const char *schema, const char *table, char *out,
         row = mysql_fetch_row(r);
         snprintf(out, cap, "%s", row && row[0] ? row[0] : "");
         mysql_free_result(r);
+    } else {
+        snprintf(out, cap, "(%s)", mysql_error(t));
     }
     mysql_close(t);
     free(q.p);
@@ -1033,6 +1037,77 @@ START_TEST(system_time_zone_ddl)
 }
 END_TEST
 
+/* A target whose global sql_mode reads text differently (NO_BACKSLASH_ESCAPES, ANSI_QUOTES,
+ * EMPTY_STRING_IS_NULL): rows applied by the Sync unit and a full-mode task's load of
+ * mydumper's files (backslash escapes, "strings") must still hold the source's bytes ('' was
+ * NULL on the target, \0 two characters). */
+static void setup_mode(void)
+{
+    char toml[4096], msg[2048];
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    g_dir = tu_mkdtemp();
+    g_src = tu_free_port();
+    g_dst = tu_free_port();
+    while (g_dst == g_src)
+        g_dst = tu_free_port();
+    ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
+    setenv("DMGW_SANDBOX_ARGS", "--sql-mode=NO_BACKSLASH_ESCAPES,ANSI_QUOTES,"
+           "EMPTY_STRING_IS_NULL,STRICT_TRANS_TABLES", 1);
+    ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
+    unsetenv("DMGW_SANDBOX_ARGS");
+    g_wport = tu_free_port();
+    rpc_global_init();
+    master_pos();
+    spawn_worker();
+    rt_task_toml(toml, sizeof toml, "norm", "rt_n", false, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    rt_task_toml(toml, sizeof toml, "safe", "rt_s", true, "rt");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+#define ODD_TABLE "(id INT PRIMARY KEY, s VARCHAR(20), b VARBINARY(10), t TEXT)"
+#define ODD_ROWS "(1,'a\\\\b','',X'00'),(2,'it''s \"q\"',X'5C30',''),(3,'',X'0A0D1A',"  \
+                 "'x\\ny'),(4,NULL,'\\\\0',CONCAT('\\\\','\\''))"
+
+START_TEST(target_sql_mode)
+{
+    char toml[4096], msg[2048], a[128], b[128];
+    long long end;
+    sqli("FULL", "CREATE TABLE rt.md " ODD_TABLE "; INSERT INTO rt.md VALUES " ODD_ROWS ";"
+                 "CREATE TABLE rt.mdk (s VARCHAR(20), b VARBINARY(10), t TEXT); INSERT INTO "
+                 "rt.mdk SELECT s, b, t FROM rt.md");
+    sqli("MINIMAL", "UPDATE rt.mdk SET t='' WHERE s=''; DELETE FROM rt.mdk WHERE b=X'5C30'");
+    ck_assert_int_eq(wide_converge("md"), 4);
+    ck_assert_int_eq(wide_converge("mdk"), 2);
+    both_eq("SELECT COUNT(*) FROM %s.md WHERE s=SPACE(0)", "1");   /* '' is NULL there */
+    /* a full-mode task: mydumper's files loaded into the same target */
+    sql(g_src, "CREATE DATABASE ld");
+    sql(g_src, "CREATE TABLE ld.md " ODD_TABLE);
+    sql(g_src, "INSERT INTO ld.md VALUES " ODD_ROWS);
+    snprintf(toml, sizeof toml,
+             "name = \"ld\"\nmode = \"full\"\nsource-id = \"mysql-replica-01\"\n"
+             "pool-size = 2\nthreads = 2\nchunk-filesize = 64\n"
+             "dir = \"%s/dumped_data.ld\"\n"
+             "[from]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[black-white-list]\ndo-dbs = [\"ld\"]\n", g_dir, g_src, g_dst);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    wide_sum(g_src, "ld", "md", a, sizeof a);
+    end = tu_now_ms() + 60000;
+    for (;;) {
+        wide_sum(g_dst, "ld", "md", b, sizeof b);
+        if (strcmp(a, b) == 0)
+            break;
+        ck_assert_msg(task_stage("ld", msg, sizeof msg) != PB__STAGE__Paused, "ld paused: %s",
+                      msg);
+        ck_assert_msg(tu_now_ms() < end, "ld.md differs: source %s, target %s", a, b);
+        usleep(300000);
+    }
+    fprintf(stderr, "  ld.md (loaded) equal: %s\n", a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_types");
@@ -1048,6 +1123,11 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, old_temporal_format);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("target_mode");
+    tcase_add_unchecked_fixture(tc, setup_mode, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, target_sql_mode);
     suite_add_tcase(s, tc);
     tc = tcase_create("system_tz");
     tcase_add_unchecked_fixture(tc, setup_tz, teardown);
