@@ -3,7 +3,7 @@
  * rt_s), compared row by row (per table: count + sum of MD5 over HEX(CAST(c AS BINARY)) of
  * every column - FLOAT as CAST(c AS DOUBLE): its text has 6 digits -, time_zone '+00:00' on
  * both sides). Seeded (DMGW_SEED, printed; DMGW_TYPES_OPS
- * statements, default 300):
+ * statements, default 200):
  *  - type_edges: a table of 80+ columns (NULL bitmaps over 8 bytes) with integer extremes of
  *    every width and signedness, BIT(1/7/17/64), ENUM of 300 members (2 bytes), SET of 12 and
  *    64 members (2 and 8 bytes), TIME(1/2/4/5) negative with fractions, DATETIME(1/3/5),
@@ -183,7 +183,7 @@ static void start_seed(const char *what)
 static int ops(void)
 {
     const char *e = getenv("DMGW_TYPES_OPS");
-    return e && e[0] ? atoi(e) : 300;
+    return e && e[0] ? atoi(e) : 200;
 }
 
 static const char *const images[] = { "FULL", "MINIMAL", "NOBLOB" };
