@@ -214,7 +214,8 @@ static bool first_in(const struct ddl_parse *p, const char *const *list)
  * hold, so the target's rows would differ. Session functions count too: the DDL runs as the
  * worker's user, in the routed schema (DEFAULT (USER()) / (DATABASE()) gave the existing
  * rows 'root@localhost' / 'src' on the source and the worker's user / 'dst' on the target),
- * and a sequence's next values are the target's. (NOW()/CURRENT_TIMESTAMP are not here: the
+ * a sequence's next values are the target's, and system variables (DEFAULT (@@hostname),
+ * (@@server_id)) have each server's value. (NOW()/CURRENT_TIMESTAMP are not here: the
  * DDL runs at the source's timestamp, applier.h worker_applier_ddl.) */
 static const char *const nondeterministic[] = { "UUID", "UUID_SHORT", "SYS_GUID", "RAND",
                                                 "RANDOM_BYTES", "SYSDATE", "CONNECTION_ID",
@@ -251,6 +252,8 @@ static int alter_nondeterministic(struct ddl_parse *p)
         if ((ddl_kw(p, i, "NEXT") || ddl_kw(p, i, "PREVIOUS")) && ddl_kw(p, i + 1, "VALUE") &&
             ddl_kw(p, i + 2, "FOR"))
             return alter_calls(p, ddl_kw(p, i, "NEXT") ? "NEXT VALUE FOR" : "PREVIOUS VALUE FOR");
+        if (p->lx.s[p->lx.t[i].start] == '@')   /* DEFAULT (@@hostname), (@@server_id) */
+            return alter_calls(p, "a variable (@@...): each server has its own value");
     }
     return DM_OK;
 }

@@ -189,6 +189,8 @@ static const struct row rows[] = {
     UN("ALTER TABLE t ADD c VARCHAR(80) DEFAULT CURRENT_USER()", "calling CURRENT_USER()"),
     UN("ALTER TABLE t ADD n INT DEFAULT (NEXT VALUE FOR s)", "calling NEXT VALUE FOR"),
     UN("ALTER TABLE t ADD n INT DEFAULT NEXTVAL(s)", "calling NEXTVAL()"),
+    UN("ALTER TABLE t ADD h VARCHAR(64) DEFAULT (@@hostname)", "calling a variable (@@...)"),
+    UN("ALTER TABLE t ADD s INT DEFAULT (@@global.server_id + 1)", "calling a variable"),
     D("ALTER TABLE t ADD `user` VARCHAR(8), ADD `database` INT, ADD INDEX user (c)",
       WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` ADD `user` VARCHAR(8) ;; ALTER TABLE `s`.`t` ADD "
       "`database` INT ;; ALTER TABLE `s`.`t` ADD INDEX user (c)"),
