@@ -387,10 +387,24 @@ static const unsigned dig2bytes[10] = { 0, 1, 1, 2, 2, 3, 3, 4, 4, 4 };
 static const uint32_t pow10u[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
                                      10000000, 100000000, 1000000000 };
 
+/* The table has MariaDB's pre-10.1 TIME/DATETIME/TIMESTAMP columns: with fractional
+ * seconds (mysql56_temporal_format=OFF) their length is not in the TABLE_MAP. */
+static bool has_old_temporal(const struct bl_table *t)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (t->types[i] == T_TIME || t->types[i] == T_DATETIME || t->types[i] == T_TIMESTAMP)
+            return true;
+    return false;
+}
+
 static int verr(struct vctx *x, const char *what)
 {
-    dm_errf(x->err, x->cap, "column %zu of %s.%s (type %u): %s", x->col + 1, x->t->schema,
-            x->t->table, x->t->types[x->col], what);
+    dm_errf(x->err, x->cap, "column %zu of %s.%s (type %u): %s%s", x->col + 1, x->t->schema,
+            x->t->table, x->t->types[x->col], what, has_old_temporal(x->t) ?
+            " (the table has TIME/DATETIME/TIMESTAMP columns in MariaDB's pre-10.1 format: "
+            "with fractional seconds (mysql56_temporal_format=OFF) their values are longer "
+            "than the binlog says and cannot be decoded; convert them on the source with "
+            "ALTER TABLE ... FORCE)" : "");
     return DM_E_PARSE;
 }
 

@@ -211,23 +211,50 @@ static bool first_in(const struct ddl_parse *p, const char *const *list)
 
 /* Functions whose value differs per call and per server: an ALTER TABLE that calls one
  * (ADD COLUMN ... DEFAULT (UUID())) fills the existing rows with values the binlog does not
- * hold, so the target's rows would differ. (NOW()/CURRENT_TIMESTAMP are not here: the DDL
- * runs at the source's timestamp, applier.h worker_applier_ddl.) */
+ * hold, so the target's rows would differ. Session functions count too: the DDL runs as the
+ * worker's user, in the routed schema (DEFAULT (USER()) / (DATABASE()) gave the existing
+ * rows 'root@localhost' / 'src' on the source and the worker's user / 'dst' on the target),
+ * a sequence's next values are the target's, and system variables (DEFAULT (@@hostname),
+ * (@@server_id)) have each server's value. (NOW()/CURRENT_TIMESTAMP are not here: the
+ * DDL runs at the source's timestamp, applier.h worker_applier_ddl.) */
 static const char *const nondeterministic[] = { "UUID", "UUID_SHORT", "SYS_GUID", "RAND",
                                                 "RANDOM_BYTES", "SYSDATE", "CONNECTION_ID",
-                                                NULL };
+                                                "USER", "CURRENT_USER", "SESSION_USER",
+                                                "SYSTEM_USER", "CURRENT_ROLE", "DATABASE",
+                                                "SCHEMA", "VERSION", "NEXTVAL", "LASTVAL",
+                                                "SETVAL", NULL };
+
+/* Reserved words that call a session function without parentheses. */
+static const char *const session_words[] = { "CURRENT_USER", "CURRENT_ROLE", NULL };
+
+static int alter_calls(struct ddl_parse *p, const char *what)
+{
+    return ddl_bad(p, "ALTER TABLE calling %s: the rows the table already has get values the "
+                      "binlog does not hold and the target would compute others (replace it, "
+                      "e.g. by the ALTER without the function and the UPDATE that sets the "
+                      "source's values)", what);
+}
 
 static int alter_nondeterministic(struct ddl_parse *p)
 {
     size_t i, k;
-    for (i = 1; i + 1 < p->end; i++)
+    char what[40];
+    for (i = 1; i < p->end; i++) {
         for (k = 0; nondeterministic[k]; k++)
-            if (ddl_kw(p, i, nondeterministic[k]) && ddl_punct(p, i + 1, '('))
-                return ddl_bad(p, "ALTER TABLE calling %s(): the rows the table already has get "
-                                  "values the binlog does not hold and the target would compute "
-                                  "others (replace it, e.g. by the ALTER without the function "
-                                  "and the UPDATE that sets the source's values)",
-                               nondeterministic[k]);
+            if (ddl_kw(p, i, nondeterministic[k]) && ddl_punct(p, i + 1, '(') &&
+                !ddl_kw(p, i - 1, "INDEX") && !ddl_kw(p, i - 1, "KEY")) {  /* ADD INDEX user (c) */
+                snprintf(what, sizeof what, "%s()", nondeterministic[k]);
+                return alter_calls(p, what);
+            }
+        for (k = 0; session_words[k]; k++)
+            if (ddl_kw(p, i, session_words[k]))
+                return alter_calls(p, session_words[k]);
+        if ((ddl_kw(p, i, "NEXT") || ddl_kw(p, i, "PREVIOUS")) && ddl_kw(p, i + 1, "VALUE") &&
+            ddl_kw(p, i + 2, "FOR"))
+            return alter_calls(p, ddl_kw(p, i, "NEXT") ? "NEXT VALUE FOR" : "PREVIOUS VALUE FOR");
+        if (p->lx.s[p->lx.t[i].start] == '@')   /* DEFAULT (@@hostname), (@@server_id) */
+            return alter_calls(p, "a variable (@@...): each server has its own value");
+    }
     return DM_OK;
 }
 

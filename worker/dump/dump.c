@@ -238,6 +238,93 @@ out:
     return rc;
 }
 
+/* ---- FLOAT columns: mydumper's text loses digits ----
+ * The server sends a FLOAT (no declared scale) as text with 6 significant digits
+ * (1.2345679 -> "1.23457", 16777216 -> "16777200"), and mydumper writes that text into
+ * its INSERTs: the target would hold other values, silently. Before the dump, every FLOAT
+ * column of a dumped base table (not generated) is checked: a value its 6-digit text does
+ * not give back makes the dump fail (not transient), naming the column. Values written
+ * between this check and mydumper's snapshot are not checked (well under a second). */
+
+static int float_query(MYSQL *m, const char *q, MYSQL_RES **res, struct worker_terr *e)
+{
+    if (mysql_query(m, q) == 0 && (*res = mysql_store_result(m)))
+        return DM_OK;
+    worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                    "database driver error: check FLOAT columns on the source: %s",
+                    mysql_error(m));
+    e->transient = mysql_errno(m) >= 2000;
+    return DM_E_DB;
+}
+
+/* Rows of `s`.`t` whose FLOAT `c` its 6-digit text does not give back (-1: error). */
+static long long float_lossy(MYSQL *m, const char *s, const char *t, const char *c,
+                             struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    long long n = -1;
+    dm_buf_init(&q, 4096);
+    if (dm_buf_printf(&q, "SELECT COUNT(*) FROM `%s`.`%s` WHERE `%s` <> CAST(CAST(`%s` AS "
+                          "CHAR) AS FLOAT)", s, t, c, c)) {
+        dm_buf_free(&q);
+        derr(e, "out of memory");
+        return -1;
+    }
+    if (float_query(m, q.data, &res, e) == DM_OK) {
+        row = mysql_fetch_row(res);
+        n = row && row[0] ? atoll(row[0]) : 0;
+        mysql_free_result(res);
+    }
+    dm_buf_free(&q);
+    return n;
+}
+
+static bool plain_ident(const char *s)
+{
+    return s && !strchr(s, '`');
+}
+
+static int check_floats(const struct worker_dump_params *p, struct worker_terr *e)
+{
+    MYSQL *m = src_connect(p, e);
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+    if (!m)
+        return DM_E_DB;
+    rc = float_query(m, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME FROM "
+                        "information_schema.COLUMNS c JOIN information_schema.TABLES t ON "
+                        "t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME WHERE "
+                        "t.TABLE_TYPE = 'BASE TABLE' AND c.DATA_TYPE = 'float' AND "
+                        "c.NUMERIC_SCALE IS NULL AND c.IS_GENERATED = 'NEVER' AND "
+                        "c.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', "
+                        "'performance_schema', 'sys')", &res, e);
+    while (!rc && (row = mysql_fetch_row(res))) {
+        long long n;
+        if (!worker_rules_bwl_allow(p->rules, row[0], row[1]) || !plain_ident(row[0]) ||
+            !plain_ident(row[1]) || !plain_ident(row[2]))
+            continue;
+        if ((n = float_lossy(m, row[0], row[1], row[2], e)) < 0) {
+            rc = DM_E_DB;
+        } else if (n > 0) {
+            worker_terr_set(e, WTE_DUMP_RUNTIME, WTE_CLASS_DUMP_UNIT, WTE_SCOPE_INTERNAL,
+                            WTE_LEVEL_HIGH, "FLOAT column `%s`.`%s`.`%s` not supported by the "
+                            "dump: %lld of its values lose digits in mydumper's text (the "
+                            "source prints a FLOAT with 6 significant digits, 1.2345679 as "
+                            "1.23457) and the target would hold other values; change the "
+                            "column to DOUBLE or FLOAT(M,D), or copy the table exactly and use "
+                            "task-mode incremental", row[0], row[1], row[2], n);
+            rc = DM_E_INVAL;
+        }
+    }
+    if (res)
+        mysql_free_result(res);
+    mysql_close(m);
+    return rc;
+}
+
 /* 1 when "db.tbl" (as listed) is still a table of the source, 0 when not, -1 on error. */
 static int still_exists(MYSQL *m, const char *name)
 {
@@ -824,7 +911,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_NOMEM;
         goto out;
     }
-    if ((rc = list_tables(p, &tl, e)))
+    if ((rc = list_tables(p, &tl, e)) || (rc = check_floats(p, e)))
         goto out;
     if ((rc = worker_dump_tables_regex((const char *const *)tl.names, tl.n, &regex))) {
         derr(e, "the table list is too long for mydumper --regex (%zu tables)", tl.n);

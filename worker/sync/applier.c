@@ -67,6 +67,20 @@ int worker_ap_query(struct worker_applier *a, const char *sql, MYSQL_RES **res,
     return DM_OK;
 }
 
+int worker_applier_query_text(struct worker_applier *a, const char *sql, char *out, size_t cap,
+                              struct worker_terr *e)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = worker_ap_query(a, sql, &res, e);
+    if (rc)
+        return rc;
+    row = mysql_fetch_row(res);
+    snprintf(out, cap, "%s", row && row[0] ? row[0] : "");
+    mysql_free_result(res);
+    return DM_OK;
+}
+
 int worker_applier_exec(struct worker_applier *a, const char *sql, struct worker_terr *e)
 {
     MYSQL_RES *res;
@@ -159,12 +173,24 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
  * a 0 in an AUTO_INCREMENT column of a row image is the value the source stored (a source
  * session with NO_AUTO_VALUE_ON_ZERO), never a request for the next value. The target's
  * NO_ZERO_DATE / NO_ZERO_IN_DATE (and TRADITIONAL, which implies them) are left out: they
- * only refuse dates the source stored ('0000-00-00', '2020-00-01'); STRICT_* stay (a
- * value the target's column cannot hold is a schema mismatch: an error, not a clamp). */
+ * only refuse dates the source stored ('0000-00-00', '2020-00-01'); ALLOW_INVALID_DATES is
+ * added: a source session with it stores '2020-02-30', which a strict target refused (Error
+ * 1292, paused) and a non-strict one turned into '0000-00-00' silently; EMPTY_STRING_IS_NULL
+ * is left out (the target's '' would become NULL), and so are the modes that change how
+ * text is read - NO_BACKSLASH_ESCAPES, ANSI_QUOTES, IGNORE_SPACE and the composites that
+ * imply them (ANSI, ORACLE, POSTGRESQL, MSSQL, DB2, MAXDB): the Load unit runs mydumper's
+ * files, written with backslash escapes and "strings" (a target with NO_BACKSLASH_ESCAPES
+ * stored \0 as two characters, silently; this statement itself runs in the target's
+ * mode: SPACE(0), as '' is NULL under EMPTY_STRING_IS_NULL). STRICT_* stay (a value the target's column
+ * cannot hold is a schema mismatch: an error, not a clamp). */
 #define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=" \
-                     "REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), " \
-                     "'NO_AUTO_VALUE_ON_ZERO'), 'NO_ZERO_IN_DATE', ''), 'NO_ZERO_DATE', ''), " \
-                     "'TRADITIONAL', '')"
+    "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(" \
+    "REPLACE(REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, SPACE(0)), " \
+    "'NO_AUTO_VALUE_ON_ZERO', 'ALLOW_INVALID_DATES'), 'NO_ZERO_IN_DATE', SPACE(0)), " \
+    "'NO_ZERO_DATE', SPACE(0)), 'TRADITIONAL', SPACE(0)), 'EMPTY_STRING_IS_NULL', SPACE(0)), " \
+    "'NO_BACKSLASH_ESCAPES', SPACE(0)), 'ANSI_QUOTES', SPACE(0)), 'ANSI', SPACE(0)), " \
+    "'ORACLE', SPACE(0)), 'POSTGRESQL', SPACE(0)), 'MSSQL', SPACE(0)), 'DB2', SPACE(0)), " \
+    "'MAXDB', SPACE(0)), 'IGNORE_SPACE', SPACE(0))"
 
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {
@@ -238,6 +264,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->tcs);
     free(t->cmp);
     free(t->padlen);
+    free(t->fsp);
     for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
         free(t->keys[i].sub);
@@ -353,8 +380,11 @@ int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct
     case BL_UINT:
     case BL_BIT:
     case BL_ENUM:
-    case BL_SET:
         return dm_buf_printf(b, "%llu", (unsigned long long)v->u);
+    case BL_SET:       /* as the signed bitmask: MariaDB stores 2^63.. into a SET(64), but
+                          `s` = 9223372036854775809 matches no row (it compares the SET as
+                          a signed BIGINT: a key-less or SET-keyed row was missed) */
+        return dm_buf_printf(b, "%lld", (long long)v->u);
     case BL_FLOAT:     /* the float's exact double value: "%.9g" round-trips an INSERT but
                           `c` = 2790.17993 never matches the FLOAT 2790.18 in a WHERE
                           (MariaDB compares as DOUBLE), a key-less row was then missed */

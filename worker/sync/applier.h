@@ -139,6 +139,9 @@ size_t worker_applier_txn_rows(const struct worker_applier *a);
  * from the status variables), and the connection's own session is restored after. */
 int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,
                        const struct bl_event *ev, struct worker_terr *e);
+/* out = the first column of the first row of query sql (systz.h: WORKER_SYSTZ_QUERY). */
+int worker_applier_query_text(struct worker_applier *a, const char *sql, char *out, size_t cap,
+                              struct worker_terr *e);
 /* Drop cached schema of one table (NULL schema = everything). */
 void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table);
 

@@ -86,6 +86,36 @@ static int map_value(const struct colmap *cm, size_t i, struct bl_value *v, stru
     return DM_OK;
 }
 
+/* MariaDB's pre-10.1 TIME/DATETIME/TIMESTAMP formats (mysql56_temporal_format=OFF; a
+ * server upgraded from 5.3..10.0 keeps such columns) are logged as types 11/12/7 without
+ * metadata: with fractional seconds their values are longer than the binlog says, the
+ * decoded rows are shifted (an error, or rows of garbage). The target column's precision
+ * tells: such a column with fractions is refused (not transient). */
+static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev,
+                              const char *tschema, const char *ttable, struct worker_terr *e)
+{
+    size_t i;
+    for (i = 0; i < cm->t->ncols; i++) {
+        ssize_t s = src_col(cm, i);
+        unsigned ty = s >= 0 ? ev->table->types[s] : 0;
+        if ((ty != 7 && ty != 11 && ty != 12) || cm->t->fsp[i] == 0)
+            continue;
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_UPSTREAM,
+                        WTE_LEVEL_HIGH,
+                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): column `%s` (%u "
+                        "fractional digits on `%s`.`%s`) is in MariaDB's pre-10.1 "
+                        "TIME/DATETIME/TIMESTAMP format (mysql56_temporal_format=OFF), whose "
+                        "fractional values the binlog does not describe; convert it on the "
+                        "source (ALTER TABLE ... FORCE with mysql56_temporal_format=ON)",
+                        ev->table->schema, ev->table->table, ev->file,
+                        (unsigned long long)ev->next_pos, cm->t->cols[i], cm->t->fsp[i],
+                        tschema, ttable);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
+    return DM_OK;
+}
+
 /* Target-ordered values and presence of one row image (mapping applied). */
 static int row_image(const struct colmap *cm, const struct bl_row *row, struct img *im,
                      struct worker_terr *e)
@@ -821,6 +851,8 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     cm.by_writable = n != cm.t->ncols;
     cm.src_schema = ev->table->schema;
     cm.src_table = ev->table->table;
+    if ((rc = old_temporal_check(&cm, ev, tschema, ttable, e)))
+        return rc;
     vals = calloc(3 * cm.t->ncols + 1, sizeof *vals);
     pres = calloc(3 * cm.t->ncols + 1, sizeof *pres);
     g.keys = calloc(2 * (cm.t->nkeys + 1), sizeof *g.keys);

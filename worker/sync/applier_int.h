@@ -58,6 +58,7 @@ struct tinfo {
     size_t *padlen;       /* fixed-length binary (BINARY(n), INET6, UUID, INET4): its byte
                              length n, else 0. The binlog strips trailing 0x00 of these
                              (Field_string::pack): values are padded back to n on output */
+    unsigned char *fsp;   /* TIME/DATETIME/TIMESTAMP(n): n, else 0 */
     size_t nwritable;
     bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
     bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */

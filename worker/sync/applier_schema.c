@@ -30,6 +30,18 @@ static unsigned char classify_cmp(const char *collation, unsigned char tcs)
     return TCMP_COLLATED;
 }
 
+/* n of TIME(n) / DATETIME(n) / TIMESTAMP(n) (COLUMN_TYPE "datetime(3)"), else 0. */
+static unsigned char temporal_fsp(const char *data_type, const char *column_type)
+{
+    const char *p;
+    if (!data_type || !column_type || (strcmp(data_type, "time") != 0 &&
+                                       strcmp(data_type, "datetime") != 0 &&
+                                       strcmp(data_type, "timestamp") != 0))
+        return 0;
+    p = strchr(column_type, '(');
+    return p && p[1] >= '1' && p[1] <= '6' ? (unsigned char)(p[1] - '0') : 0;
+}
+
 static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
 {
     struct dm_buf q;
@@ -57,8 +69,9 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     t->tcs = calloc(n ? n : 1, sizeof *t->tcs);
     t->padlen = calloc(n ? n : 1, sizeof *t->padlen);
     t->cmp = calloc(n ? n : 1, sizeof *t->cmp);
+    t->fsp = calloc(n ? n : 1, sizeof *t->fsp);
     if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs ||
-        !t->padlen || !t->cmp)
+        !t->padlen || !t->cmp || !t->fsp)
         goto out;
     while ((row = mysql_fetch_row(res)) && i < n) {
         t->cols[i] = strdup(row[0] ? row[0] : "");
@@ -72,6 +85,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         t->gen[i] = row[1] && strstr(row[1], "GENERATED") != NULL;
         t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
         t->is_unsigned[i] = row[3] && strstr(row[3], "unsigned") != NULL;
+        t->fsp[i] = temporal_fsp(row[5], row[3]);
         t->nwritable += t->gen[i] ? 0 : 1;
         i++;
     }

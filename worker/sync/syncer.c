@@ -20,6 +20,7 @@
 #include "online_ddl.h"
 #include "shard_group.h"
 #include "shard_meta.h"
+#include "systz.h"
 #include "dm_time.h"
 
 struct worker_syncer {
@@ -88,6 +89,7 @@ struct session {
     int lctn;
     struct { char *target, *source; } *names;
     size_t nnames, names_cap;
+    char systz[2][256];           /* SYSTEM time zone fingerprints: source, target (systz.h) */
     bool resync;                  /* re-syncing the held rows of resync_target */
     char resync_target[400];
     struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
@@ -1097,6 +1099,39 @@ static bool rename_out(struct session *ss, const struct worker_ddl *d, struct wo
     return false;
 }
 
+/* Length of the zone name of a fingerprint (systz.h), at most 40. */
+static int systz_name_len(const char *fp)
+{
+    size_t n = strcspn(fp, "|");
+    return n > 40 ? 40 : (int)n;
+}
+
+/* A DDL of a source session in time_zone SYSTEM runs in the target's SYSTEM zone: *bad
+ * (bd says why) when the two servers' zones differ (systz.h). Read once per session. */
+static int systz_check(struct session *ss, const struct bl_event *ev, struct worker_ddl *bd,
+                       bool *bad, struct worker_terr *e)
+{
+    int rc = DM_OK;
+    *bad = false;
+    if (strcasecmp(ev->time_zone, "SYSTEM") != 0)
+        return DM_OK;
+    if (!ss->systz[0][0])
+        rc = worker_systz_source(&ss->s->p.src, ss->systz[0], sizeof ss->systz[0], e);
+    if (!rc && !ss->systz[1][0])
+        rc = worker_applier_query_text(ss->a, WORKER_SYSTZ_QUERY, ss->systz[1],
+                                       sizeof ss->systz[1], e);
+    if (rc || worker_systz_same(ss->systz[0], ss->systz[1]))
+        return rc;
+    memset(bd, 0, sizeof *bd);
+    bd->kind = WDDL_UNKNOWN;
+    snprintf(bd->err, sizeof bd->err, "session time zone SYSTEM: the source's system zone "
+             "%.*s is not the target's %.*s, TIMESTAMP values of existing rows would differ",
+             systz_name_len(ss->systz[0]), ss->systz[0], systz_name_len(ss->systz[1]),
+             ss->systz[1]);
+    *bad = true;
+    return DM_OK;
+}
+
 static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                    struct worker_terr *e)
 {
@@ -1113,6 +1148,13 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     if (!rc && !ss->resync) {
         struct worker_ddl bd;
         if (rename_out(ss, d, &bd))
+            return on_unsupported(ss, ev, &bd, e);
+    }
+    if (!rc && !ss->resync) {
+        struct worker_ddl bd;
+        bool bad = false;
+        rc = systz_check(ss, ev, &bd, &bad, e);
+        if (!rc && bad)
             return on_unsupported(ss, ev, &bd, e);
     }
     if (!rc && ss->sk)

@@ -183,6 +183,17 @@ static const struct row rows[] = {
     UN("RENAME TABLE a b", "TO expected"),
     UN("ALTER TABLE t ADD COLUMN u CHAR(36) DEFAULT (UUID())", "calling UUID()"),
     UN("ALTER ONLINE TABLE t ADD r DOUBLE DEFAULT (rand( ))", "calling RAND()"),
+    UN("ALTER TABLE t ADD u VARCHAR(80) DEFAULT (user())", "calling USER()"),
+    UN("ALTER TABLE t ADD d VARCHAR(64) DEFAULT (DATABASE())", "calling DATABASE()"),
+    UN("ALTER TABLE t ADD c VARCHAR(80) DEFAULT (CURRENT_USER)", "calling CURRENT_USER"),
+    UN("ALTER TABLE t ADD c VARCHAR(80) DEFAULT CURRENT_USER()", "calling CURRENT_USER()"),
+    UN("ALTER TABLE t ADD n INT DEFAULT (NEXT VALUE FOR s)", "calling NEXT VALUE FOR"),
+    UN("ALTER TABLE t ADD n INT DEFAULT NEXTVAL(s)", "calling NEXTVAL()"),
+    UN("ALTER TABLE t ADD h VARCHAR(64) DEFAULT (@@hostname)", "calling a variable (@@...)"),
+    UN("ALTER TABLE t ADD s INT DEFAULT (@@global.server_id + 1)", "calling a variable"),
+    D("ALTER TABLE t ADD `user` VARCHAR(8), ADD `database` INT, ADD INDEX user (c)",
+      WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` ADD `user` VARCHAR(8) ;; ALTER TABLE `s`.`t` ADD "
+      "`database` INT ;; ALTER TABLE `s`.`t` ADD INDEX user (c)"),
     UN("XA ROLLBACK X'6131',X'',1", "XA ROLLBACK of a prepared XA transaction"),
     UN("DROP TABLE a b", "unexpected text"),
     /* ---- indexes ---- */

@@ -5,7 +5,7 @@
  * DM_E_TIMEOUT), with every table's schema and data, no per-database directory left, and
  * one snapshot across the databases: a writer commits the same id into a.w and b.w in one
  * transaction all along, and both dumped tables hold the same ids. Also: a database
- * outside the task is not dumped. */
+ * outside the task is not dumped; FLOAT values mydumper's text would change fail the dump. */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -132,6 +132,55 @@ START_TEST(multidb_dumps_never_hang)
 }
 END_TEST
 
+/* FLOAT columns (no declared scale): the source prints them with 6 significant digits and
+ * mydumper dumps that text, so 1.2345679 would reach the target as 1.23457. A dump whose
+ * FLOAT values survive their text runs; one value that does not fails it, naming the
+ * column. FLOAT(M,D), DOUBLE, generated FLOAT columns and tables outside the task do not
+ * count. */
+START_TEST(float_digits_refused)
+{
+    char toml[2048], err[512], dir[4096];
+    struct worker_subtask_cfg *cfg = NULL;
+    struct worker_rules *rules = NULL;
+    struct worker_dump *d = worker_dump_new();
+    struct bl_source src = { 0 };
+    struct worker_dump_params p;
+    struct worker_terr e;
+    snprintf(toml, sizeof toml,
+             "name = \"fl\"\nmode = \"full\"\nsource-id = \"s1\"\n"
+             "[from]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
+             "[black-white-list]\ndo-dbs = [\"f\"]\n", g_src, g_dst);
+    ck_assert_msg(worker_subtask_cfg_parse_toml(toml, strlen(toml), &cfg, err, sizeof err) == DM_OK,
+                  "%s", err);
+    ck_assert_msg(worker_rules_new(cfg, &rules, err, sizeof err) == DM_OK, "%s", err);
+    src.host = "127.0.0.1";
+    src.port = g_src;
+    src.user = "root";
+    src.password = "";
+    snprintf(dir, sizeof dir, "%s/dumpf", g_dir);
+    p = (struct worker_dump_params){ cfg, rules, &src, dir };
+    sql(g_src, "CREATE DATABASE f");
+    sql(g_src, "CREATE TABLE f.t (id INT PRIMARY KEY, x FLOAT, y FLOAT(7,3), d DOUBLE, "
+               "g FLOAT AS (x / 3) VIRTUAL)");
+    sql(g_src, "INSERT INTO f.t (id, x, y, d) VALUES (1, 1.5, 1.2345678, 1.2345678901234567), "
+               "(2, 0.1, 9999.999, 0.1), (3, -123456, NULL, 5e-324), (4, NULL, 0, 0)");
+    sql(g_src, "CREATE TABLE z.f (x FLOAT)");
+    sql(g_src, "INSERT INTO z.f VALUES (1.2345679)");
+    memset(&e, 0, sizeof e);
+    ck_assert_msg(worker_dump_run(d, &p, &e) == DM_OK, "%s", e.msg);
+    sql(g_src, "INSERT INTO f.t (id, x) VALUES (5, 1.2345679), (6, 16777216)");
+    memset(&e, 0, sizeof e);
+    ck_assert_int_eq(worker_dump_run(d, &p, &e), DM_E_INVAL);
+    ck_assert_msg(strstr(e.msg, "FLOAT column `f`.`t`.`x` not supported by the dump: 2 of its "
+                                "values lose digits"), "%s", e.msg);
+    ck_assert(!e.transient);
+    worker_dump_free(d);
+    worker_rules_free(rules);
+    worker_subtask_cfg_free(cfg);
+}
+END_TEST
+
 static void setup(void)
 {
     e2e_env_up();
@@ -161,6 +210,7 @@ int main(void)
     tcase_set_timeout(tc, 280);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, multidb_dumps_never_hang);
+    tcase_add_test(tc, float_digits_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
