@@ -33,7 +33,7 @@ static int load_auth(struct gw_inproc *g, const char *secret)
 struct rpc_channel *gw_test_master_channel(const char *addr)
 {
     const char *t = getenv("DMGW_MASTER_TRANSPORT");
-    return t && !strcmp(t, "h2") ? rpc_channel_new_h2(addr) : rpc_channel_new(addr);
+    return t && !strcmp(t, "grpc") ? rpc_channel_new(addr) : rpc_channel_new_h2(addr);
 }
 
 struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
