@@ -34,6 +34,8 @@ enum worker_li_class worker_li_classify(const char *t)
         return WLI_DECIMAL;
     if (strcasecmp(t, "float") == 0 || strcasecmp(t, "double") == 0)
         return WLI_FLOAT;
+    if (strcasecmp(t, "year") == 0)
+        return WLI_YEAR;
     for (i = 0; strs[i]; i++)
         if (strcasecmp(t, strs[i]) == 0)
             return WLI_STRING;
@@ -205,6 +207,15 @@ static const char *value(const char *s, const char *end, const struct worker_li_
         if (end - s > 2 && ((s[0] == '0' && s[1] == 'x') ||
                             ((s[0] == 'x' || s[0] == 'X') && s[1] == '\'')))
             return hex_lit(s, end, op);
+    }
+    if (c->cls == WLI_YEAR) {
+        for (p = s; p < end && isdigit((unsigned char)*p); p++)
+            ;
+        if (p - s != 4)
+            return NULL;
+        memcpy(*op, s, 4);
+        *op += 4;
+        return p;
     }
     if (c->cls != WLI_INT && c->cls != WLI_DECIMAL && c->cls != WLI_FLOAT)
         return NULL;

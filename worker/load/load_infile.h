@@ -14,7 +14,8 @@
  *   - a statement the converter does not carry unchanged runs as it is (DM_E_PARSE of
  *     worker_li_convert): an unknown literal form, NULL for a NOT NULL column, a literal
  *     whose meaning depends on the column type (a hex literal into a non-string column,
- *     a number into a string/date/enum/bit/year column), a value count that does not
+ *     a number into a string/date/enum/bit column, other than 4 digits into a year), a
+ *     value count that does not
  *     match, adjacent string literals;
  *   - the path is off for a table with generated columns, a column-mapped table, a target
  *     with local_infile=OFF (or refusing the statement: 1148/4166), a session with
@@ -43,6 +44,8 @@ enum worker_li_class {
     WLI_FLOAT,    /* float, double: numeric literals (also 1e-5), quoted strings */
     WLI_STRING,   /* char, varchar, *text, binary, varbinary, *blob: quoted strings, and
                      hex literals / _binary when the session's names are binary */
+    WLI_YEAR,     /* year: 4-digit integer literals (a shorter one reads another way as a
+                     string: 0 is 0000 as a number, 2000 as a string), quoted strings */
     WLI_OTHER     /* the rest (date/time, enum, set, bit, year, ...): quoted strings */
 };
 

@@ -247,6 +247,25 @@ START_TEST(refused_forms)
 }
 END_TEST
 
+/* YEAR: 4-digit numbers only (0 is 0000 as a number, 2000 as the string '0') */
+START_TEST(year_digits)
+{
+    char rows[256], cols[256];
+    size_t n;
+    table5();
+    g_cols[4].cls = WLI_YEAR;
+    ck_assert_int_eq(conv("INSERT INTO `t` VALUES (1,NULL,NULL,NULL,2155),(2,NULL,NULL,NULL,0000),"
+                          "(3,NULL,NULL,NULL,'99');", true, rows, sizeof rows, cols, &n, NULL),
+                     DM_OK);
+    ck_assert_str_eq(rows, "1\t\\N\t\\N\t\\N\t2155\n2\t\\N\t\\N\t\\N\t0000\n"
+                           "3\t\\N\t\\N\t\\N\t99\n");
+    ck_assert_int_eq(conv("INSERT INTO `t` VALUES (1,NULL,NULL,NULL,0);", true, rows, sizeof rows,
+                          cols, &n, NULL), DM_E_PARSE);
+    ck_assert_int_eq(conv("INSERT INTO `t` VALUES (1,NULL,NULL,NULL,99);", true, rows, sizeof rows,
+                          cols, &n, NULL), DM_E_PARSE);
+}
+END_TEST
+
 START_TEST(classify)
 {
     ck_assert_int_eq(worker_li_classify("bigint"), WLI_INT);
@@ -255,7 +274,7 @@ START_TEST(classify)
     ck_assert_int_eq(worker_li_classify("longblob"), WLI_STRING);
     ck_assert_int_eq(worker_li_classify("varchar"), WLI_STRING);
     ck_assert_int_eq(worker_li_classify("bit"), WLI_OTHER);
-    ck_assert_int_eq(worker_li_classify("year"), WLI_OTHER);
+    ck_assert_int_eq(worker_li_classify("year"), WLI_YEAR);
     ck_assert_int_eq(worker_li_classify("enum"), WLI_OTHER);
     ck_assert_int_eq(worker_li_classify("timestamp"), WLI_OTHER);
 }
@@ -271,6 +290,7 @@ int main(void)
     tcase_add_test(tc, hex_literals);
     tcase_add_test(tc, column_list);
     tcase_add_test(tc, refused_forms);
+    tcase_add_test(tc, year_digits);
     tcase_add_test(tc, classify);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
