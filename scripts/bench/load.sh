@@ -234,4 +234,6 @@ has ours && has nodefer &&
 has ours && has myl &&
   row "load|Load unit vs myloader as it defaults (no target binlog)|$(mbs "${MT[ours]}") MB/s|${MT[ours]}s|myloader $(mbs "${MT[myl]}") MB/s (${MT[myl]}s, CPU ${MC[myl]}s)|$(ratio "${MT[ours]}" "${MT[myl]}")|-|-"
 row "load|dm-worker peak RSS during the loads|$((RSS_LOAD / 1024))|MiB||||"
+has insert && row "load|dm-worker peak RSS, DMGW_LOAD_INFILE=0 (INSERTs)|$(( $(awk '/VmHWM/{print $2}' "/proc/$W3PID/status") / 1024 ))|MiB||||"
+has nodefer && row "load|dm-worker peak RSS, DMGW_LOAD_DEFER_KEYS=0|$(( $(awk '/VmHWM/{print $2}' "/proc/$W2PID/status") / 1024 ))|MiB||||"
 row "load|dm-worker peak RSS during dump+load|$((RSS / 1024))|MiB||||"
