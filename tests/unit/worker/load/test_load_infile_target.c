@@ -6,7 +6,8 @@
  * a 16-byte binary value, so the INSERT itself fails, either path) dumped by the packaged mydumper
  * (plain and --complete-insert; 0.10.1 has no --hex-blob: hex literals are covered by
  * test_load_infile.c), loaded by worker_load_run, compared HEX by HEX, row by row, with
- * myloader's load of the same dump; LOAD DATA was used (Com_load); a target with
+ * myloader's load of the same dump; LOAD DATA was used (Com_load); INSERT IGNORE statements
+ * (mydumper --insert-ignore) run as they are, with the same rows; a target with
  * local_infile=OFF gets the same rows as INSERTs; a duplicate key and a strict-mode error
  * still fail naming the file, as with INSERTs. */
 #include "worker_e2e.h"
@@ -212,6 +213,12 @@ START_TEST(same_bytes_as_myloader)
     ck_assert_msg(load("cols", "ours_cols", err, sizeof err) == DM_OK, "%s", err);
     ck_assert_int_gt(com_load(), c0 + 3);
     assert_same("ours_cols", "my_plain");
+    /* statements the converter does not take (INSERT IGNORE) run as they are */
+    dump("ign", "--insert-ignore");
+    c0 = com_load();
+    ck_assert_msg(load("ign", "ours_ign", err, sizeof err) == DM_OK, "%s", err);
+    ck_assert_int_eq(com_load(), c0);
+    assert_same("ours_ign", "my_plain");
     /* a target that refuses LOAD DATA LOCAL: the same rows as INSERTs */
     sql(g_dst, "SET GLOBAL local_infile = 0");
     c0 = com_load();
