@@ -19,13 +19,15 @@
 #   one   the first rounds' data: bl.t of BENCH_LOAD_ROWS rows (1,000,000: ~265 MB, one
 #         KEY) + bl.small of 1,000
 #   scripts/bench/load.sh [--quick]          # quick: 50,000 rows per table (one: 100,000)
-# Env: BENCH_LOAD_THREADS (4), BENCH_LOAD_RUNS (3), BENCH_PORT_BASE (29100; uses +60..+69);
+# Env: BENCH_LOAD_THREADS (4: load threads), BENCH_LOAD_DUMP_THREADS (mydumper's; default
+# the same), BENCH_LOAD_RUNS (3), BENCH_PORT_BASE (29100; uses +60..+69);
 # DMGW_LOAD_TXN_BYTES reaches every dm-worker.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DATA="${BENCH_LOAD_DATA:-multi}"; TH="${BENCH_LOAD_THREADS:-4}"; RUNS="${BENCH_LOAD_RUNS:-3}"
 VARIANTS="${BENCH_LOAD_VARIANTS:-ours myle insert myl}"
+DTH="${BENCH_LOAD_DUMP_THREADS:-$TH}"   # mydumper 0.10.1 hung at the end of the multi dump with -t 8
 TROWS="${BENCH_LOAD_TABLE_ROWS:-250000}"; ROWS="${BENCH_LOAD_ROWS:-1000000}"
 if [ "${1:-}" = "--quick" ]; then TROWS="${BENCH_LOAD_TABLE_ROWS:-50000}"; ROWS="${BENCH_LOAD_ROWS:-100000}"; fi
 bench_init load
@@ -98,7 +100,7 @@ NKEYS=$(sql src -N -e "$KEYQ")
 
 DUMP="$BENCH_DIR/dump"
 t0=$(now)
-mydumper -h 127.0.0.1 -P "$SPORT" -u root -o "$DUMP" -t "$TH" --rows 50000 -x '^bl\.' -v 1
+mydumper -h 127.0.0.1 -P "$SPORT" -u root -o "$DUMP" -t "$DTH" --rows 50000 -x '^bl\.' -v 1
 T_DUMP=$(secs "$t0" "$(now)")
 MB=$(du -sm --apparent-size "$DUMP" | cut -f1)
 blog "mydumper: ${T_DUMP}s, $MB MB"
@@ -141,7 +143,7 @@ target-database: {host: "127.0.0.1", port: $TPORT, user: "root", password: ""}
 mysql-instances:
   - source-id: "$sid"
     black-white-list: "bl"
-    mydumper: {threads: $TH, chunk-filesize: 64, skip-tz-utc: true, extra-args: "--rows 50000"}
+    mydumper: {threads: $DTH, chunk-filesize: 64, skip-tz-utc: true, extra-args: "--rows 50000"}
     loader: {pool-size: $TH, dir: "$BENCH_DIR/ours"}
 black-white-list:
   bl: {do-dbs: ["bl"]}
