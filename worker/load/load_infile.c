@@ -344,6 +344,18 @@ static const char *rows_of(const char *s, const char *end, const struct worker_l
     }
 }
 
+/* Output bytes the rows of stmt can take: one per input byte, one more per backslash, tab,
+ * newline or NUL byte of the input (a raw tab is written as two bytes, an escaped percent
+ * sign as three; other escapes stay two bytes, hex digits, NULL and separators shrink or
+ * stay), and some slack. */
+static size_t out_bound(const char *s, size_t len)
+{
+    size_t n = len + 64;
+    for (size_t i = 0; i < len; i++)
+        n += esc_of[(unsigned char)s[i]] != 0;
+    return n;
+}
+
 int worker_li_convert(const char *stmt, size_t len, const struct worker_li_table *t, bool binary,
                       struct dm_buf *rows, struct dm_buf *cols, size_t *nrows)
 {
@@ -356,13 +368,13 @@ int worker_li_convert(const char *stmt, size_t len, const struct worker_li_table
     *nrows = 0;
     if (!t->ncols)
         return DM_E_PARSE;
-    if (len > (SIZE_MAX - 64) / 2 || (rc = dm_buf_reserve(rows, 2 * len + 64)))
-        return len > (SIZE_MAX - 64) / 2 ? DM_E_TOO_LARGE : rc;
+    if ((rc = dm_buf_reserve(rows, out_bound(stmt, len))))
+        return rc;
     if (!(idx = malloc(t->ncols * sizeof *idx)))
         return DM_E_NOMEM;
     o = rows->data;
     rc = DM_E_PARSE;
-    /* every input byte makes at most 2 output bytes: the reserve above holds the rows */
+    /* out_bound holds the rows: no bounds checks while writing */
     if ((s = header(stmt, end, t, idx, &n, cols)) && rows_of(s, end, t, idx, n, binary, &o, nrows)) {
         rows->len = (size_t)(o - rows->data);
         rows->data[rows->len] = '\0';

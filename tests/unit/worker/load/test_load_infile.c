@@ -266,6 +266,31 @@ START_TEST(year_digits)
 }
 END_TEST
 
+/* The rows are written into a reserve of one byte per input byte plus one per backslash,
+ * tab, newline or NUL (+64): the densest forms stay within it. */
+START_TEST(output_bound)
+{
+    static const char *dense[] = {
+        "INSERT INTO `t` VALUES (1,'\t\t\t\t\n\n',NULL,NULL,NULL);",
+        "INSERT INTO `t` VALUES (1,'\\%\\%\\%\\_\\_',NULL,NULL,NULL);",
+        "INSERT INTO `t` VALUES (1,0x5C5C5C090A00,NULL,NULL,NULL);",
+        "INSERT INTO `t` VALUES (1,X'5C5C5C090A00',NULL,NULL,NULL);",
+        "INSERT INTO `t` VALUES (1,'\\\\\\\\',NULL,NULL,NULL);",
+        "INSERT INTO `t` VALUES (1,'\\0\\0\\t\\n',NULL,NULL,NULL);",
+        NULL};
+    char rows[4096], cols[256];
+    size_t n, rl;
+    table5();
+    for (int i = 0; dense[i]; i++) {
+        size_t len = strlen(dense[i]), bound = len + 64;
+        for (size_t k = 0; k < len; k++)
+            bound += strchr("\\\t\n", dense[i][k]) != NULL;
+        ck_assert_int_eq(conv(dense[i], true, rows, sizeof rows, cols, &n, &rl), DM_OK);
+        ck_assert_uint_le(rl, bound - 64);   /* within the reserve even without its slack */
+    }
+}
+END_TEST
+
 START_TEST(classify)
 {
     ck_assert_int_eq(worker_li_classify("bigint"), WLI_INT);
@@ -291,6 +316,7 @@ int main(void)
     tcase_add_test(tc, column_list);
     tcase_add_test(tc, refused_forms);
     tcase_add_test(tc, year_digits);
+    tcase_add_test(tc, output_bound);
     tcase_add_test(tc, classify);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
