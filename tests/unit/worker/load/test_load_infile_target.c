@@ -105,9 +105,15 @@ static int load(const char *name, const char *db, char *err, size_t cap)
     ck_assert_msg(worker_rules_new(cfg, &rules, msg, sizeof msg) == DM_OK, "%s", msg);
     snprintf(dir, sizeof dir, "%s/%s", g_dir, name);
     struct worker_load_params p = {cfg, rules, dir, "src1", false};
-    memset(&e, 0, sizeof e);
-    memset(&pos, 0, sizeof pos);
-    rc = worker_load_run(l, &p, &pos, &e);
+    /* a transient error (deadlock, lock wait) resumes from the checkpoint, as auto-resume */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        memset(&e, 0, sizeof e);
+        memset(&pos, 0, sizeof pos);
+        rc = worker_load_run(l, &p, &pos, &e);
+        if (rc == DM_OK || !e.transient)
+            break;
+        fprintf(stderr, "transient, resuming: %s\n", e.msg);
+    }
     snprintf(err, cap, "%s", rc ? e.msg : "");
     worker_load_free(l);
     worker_rules_free(rules);
@@ -150,10 +156,11 @@ static void assert_same(const char *db, const char *want)
     assert_same_tbl(db, want, "g", "pt,gm,js,tm,bt,st,e", false, "3");
 }
 
+/* myloader, one thread: with two it can stop on an InnoDB deadlock (seen once in 5 runs) */
 static void myload(const char *name, const char *db)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "myloader -h 127.0.0.1 -P %d -u root -d %s/%s -B %s -t 2 -o "
+    snprintf(cmd, sizeof cmd, "myloader -h 127.0.0.1 -P %d -u root -d %s/%s -B %s -t 1 -o "
              ">>%s/myloader.log 2>&1", g_dst, g_dir, name, db, g_dir);
     run(cmd);
 }
