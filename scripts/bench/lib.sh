@@ -138,7 +138,7 @@ source-id = "$sid"
 server-id = $srvid
 flavor = "mariadb"
 meta-dir = "$BENCH_DIR/$name/meta"
-log-level = "warn"
+log-level = "${BENCH_LOG_LEVEL:-warn}"
 
 [from]
 host = "127.0.0.1"

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "fsutil.h"
+#include "load_infile.h"
 #include "load_keys.h"
 #include "log.h"
 
@@ -62,6 +63,7 @@ struct run {
     useconds_t delay_us;         /* after each statement (tests: DMGW_LOAD_STMT_DELAY_MS) */
     int64_t txn_bytes;           /* file bytes per transaction (DMGW_LOAD_TXN_BYTES) */
     bool defer_keys;             /* plain KEYs after the data (DMGW_LOAD_DEFER_KEYS=0: off) */
+    bool infile;                 /* INSERTs as LOAD DATA LOCAL (load_infile.h; DMGW_LOAD_INFILE=0: off) */
     enum kind phase;             /* what the pool threads take: K_DATA, then K_TABLE (keys) */
     atomic_int *left;            /* per table file: its data files not finished in this run */
     pthread_mutex_t mu;
@@ -877,8 +879,34 @@ static int table_colmap(struct run *r, const struct lfile *f, struct colmap *cm,
     return rc == DM_E_NOMEM ? worker_ap_nomem(e) : rc;
 }
 
+/* Whether a column mapping rewrites any column of the table. */
+static bool colmap_maps(const struct colmap *cm)
+{
+    for (size_t i = 0; i < cm->ncols; i++)
+        if (cm->rules[i])
+            return true;
+    return false;
+}
+
+/* One INSERT of the file: as LOAD DATA when li takes it (load_infile.h), else as it is
+ * (routed, mapped). Errors are annotated with the file. */
+static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile *f,
+                     const struct colmap *cm, struct worker_li *li, const struct dm_buf *st,
+                     struct dm_buf *ins, bool *open, struct worker_terr *e)
+{
+    int rc = li ? worker_li_exec(li, a, st->data, st->len, open, e) : WORKER_LI_FALLBACK;
+    if (rc == WORKER_LI_FALLBACK) {
+        if ((rc = rewrite_insert(r, f, cm, st->data, ins, e)))
+            return rc;
+        rc = insert_stmt(a, ins, open, e);
+    }
+    if (rc)
+        annotate(e, f->name);
+    return rc;
+}
+
 static int restore_data(struct run *r, struct worker_applier *a, const struct lfile *f,
-                        struct worker_terr *e)
+                        struct worker_li *li, struct worker_terr *e)
 {
     char path[4096], *line = NULL;
     size_t lcap = 0;
@@ -900,6 +928,8 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     dm_buf_init(&st, STMT_MAX);
     dm_buf_init(&ins, STMT_MAX);
     dm_buf_init(&q, 1u << 16);
+    if (li)
+        worker_li_file(li, a, f->tdb, f->ttbl, !colmap_maps(&cm));
     while (!rc && !eof && !canceled(r)) {
         if ((rc = next_stmt(fp, &st, &line, &lcap, &off, &eof))) {
             rc = lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
@@ -910,16 +940,14 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
         if (session_stmt(st.data)) {
             if ((rc = worker_ap_run(a, st.data, st.len, e)))
                 annotate(e, f->name);
+            else if (li)
+                worker_li_session(li, st.data);
             continue;
         }
         if (off <= f->offset)
             continue;   /* committed before */
-        if ((rc = rewrite_insert(r, f, &cm, st.data, &ins, e)))
+        if ((rc = load_stmt(r, a, f, &cm, li, &st, &ins, &open, e)))
             break;
-        if ((rc = insert_stmt(a, &ins, &open, e))) {
-            annotate(e, f->name);
-            break;
-        }
         last = off;
         if (r->delay_us)
             usleep(r->delay_us);   /* test hook: DMGW_LOAD_STMT_DELAY_MS */
@@ -976,10 +1004,24 @@ static int table_file_done(struct run *r, struct worker_applier *a, const struct
     return add_keys(r, a, &r->files[f->owner], e);
 }
 
+static void log_li(const struct worker_li *li)
+{
+    size_t loaded, fallback;
+    char a[32], b[32];
+    if (!li)
+        return;
+    worker_li_counts(li, &loaded, &fallback);
+    snprintf(a, sizeof a, "%zu", loaded);
+    snprintf(b, sizeof b, "%zu", fallback);
+    dm_log_kv(DM_LOG_INFO, "load thread done", "load-data-statements", a,
+              "insert-fallbacks", b, NULL);
+}
+
 static void *pool_main(void *arg)
 {
     struct run *r = arg;
     struct worker_applier *a = NULL;
+    struct worker_li *li = NULL;
     struct worker_terr e;
     int rc;
     memset(&e, 0, sizeof e);
@@ -987,13 +1029,15 @@ static void *pool_main(void *arg)
         fail_run(r, rc, &e);
         return NULL;
     }
+    if (r->infile && r->phase == K_DATA)
+        li = worker_li_new();   /* NULL (no memory): INSERTs */
     while (!canceled(r)) {
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->n)
             break;
         if (r->files[i].kind != r->phase)
             continue;
-        rc = r->phase == K_DATA ? restore_data(r, a, &r->files[i], &e)
+        rc = r->phase == K_DATA ? restore_data(r, a, &r->files[i], li, &e)
                                 : add_keys(r, a, &r->files[i], &e);
         if (!rc && r->phase == K_DATA && !canceled(r))   /* the file is complete */
             rc = table_file_done(r, a, &r->files[i], &e);
@@ -1002,6 +1046,8 @@ static void *pool_main(void *arg)
             break;
         }
     }
+    log_li(li);
+    worker_li_free(li);
     worker_applier_free(a);
     return NULL;
 }
@@ -1076,6 +1122,7 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         r.delay_us = (useconds_t)atoi(getenv("DMGW_LOAD_STMT_DELAY_MS")) * 1000;
     r.txn_bytes = TXN_BYTES;
     r.defer_keys = !getenv("DMGW_LOAD_DEFER_KEYS") || atoi(getenv("DMGW_LOAD_DEFER_KEYS")) != 0;
+    r.infile = !getenv("DMGW_LOAD_INFILE") || atoi(getenv("DMGW_LOAD_INFILE")) != 0;
     if (getenv("DMGW_LOAD_TXN_BYTES") && atoll(getenv("DMGW_LOAD_TXN_BYTES")) >= 0)
         r.txn_bytes = atoll(getenv("DMGW_LOAD_TXN_BYTES"));
     pthread_mutex_init(&r.mu, NULL);

@@ -1,0 +1,106 @@
+/* load_infile.h - the Load unit's LOAD DATA LOCAL INFILE path: the rows of one dumped
+ * `INSERT INTO `t` [(`c`,...)] VALUES (...),...;` statement are converted to LOAD DATA's
+ * default text format and streamed from memory through Connector/C's local-infile handler
+ * (no temporary file), in the same transaction as the INSERT would have been (the loader
+ * checkpoint commits with it). The target's server does less work per row (no SQL parse of
+ * the values: docs/benchmarks.md, Load round 4).
+ *
+ * Same result as the INSERT, or the INSERT runs:
+ *   - LOAD DATA LOCAL turns errors into warnings (duplicates: 1062, strict-mode errors,
+ *     NULL into NOT NULL): a statement with any warning, or fewer rows than sent, is rolled
+ *     back (ROLLBACK, or ROLLBACK TO SAVEPOINT inside a multi-statement transaction) and the
+ *     rest of that file goes as INSERTs, so the INSERT's own error pauses the task naming
+ *     the file, exactly as without this path;
+ *   - a statement the converter does not carry unchanged runs as it is (DM_E_PARSE of
+ *     worker_li_convert): an unknown literal form, NULL for a NOT NULL column, a literal
+ *     whose meaning depends on the column type (a hex literal into a non-string column,
+ *     a number into a string/date/enum/bit column, other than 4 digits into a year), a
+ *     value count that does not
+ *     match, adjacent string literals;
+ *   - the path is off for a table with generated columns, a column-mapped table, a target
+ *     with local_infile=OFF (or refusing the statement: 1148/4166), a session with
+ *     NO_BACKSLASH_ESCAPES / ANSI_QUOTES, a SET NAMES other than binary / utf8* / latin1 /
+ *     ascii, or a session statement of the dump touching sql_mode or character sets;
+ *   - DMGW_LOAD_INFILE=0 turns it off.
+ * Charset: the data goes with `CHARACTER SET <the session's SET NAMES>` (mydumper writes
+ * `SET NAMES binary`), so each value reaches the column through the same conversion as the
+ * INSERT's literal; hex literals and _binary introducers only when that is binary.
+ * Thread-safety: a struct worker_li belongs to one loader thread (one connection). */
+#ifndef DM_WORKER_LOAD_INFILE_H
+#define DM_WORKER_LOAD_INFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "terror.h"
+
+struct worker_applier;
+
+/* What a target column may receive unchanged through LOAD DATA. */
+enum worker_li_class {
+    WLI_INT,      /* tinyint .. bigint: integer literals, quoted strings */
+    WLI_DECIMAL,  /* decimal: integer and decimal literals, quoted strings */
+    WLI_FLOAT,    /* float, double: numeric literals (also 1e-5), quoted strings */
+    WLI_STRING,   /* char, varchar, *text, binary, varbinary, *blob: quoted strings, and
+                     hex literals / _binary when the session's names are binary */
+    WLI_YEAR,     /* year: 4-digit integer literals (a shorter one reads another way as a
+                     string: 0 is 0000 as a number, 2000 as a string), quoted strings */
+    WLI_OTHER     /* the rest (date/time, enum, set, bit, year, ...): quoted strings */
+};
+
+struct worker_li_col {
+    char *name;
+    enum worker_li_class cls;
+    bool nullable;
+};
+
+struct worker_li_table {
+    struct worker_li_col *cols;   /* writable columns in table order */
+    size_t ncols;
+};
+
+/* Class of an information_schema DATA_TYPE. */
+enum worker_li_class worker_li_classify(const char *data_type);
+
+/* Rows of the INSERT stmt[0..len) into `rows` (reset first): values separated by a tab,
+ * rows ended by a newline, NULL as \N, the string literals' escapes decoded and the bytes
+ * \ tab newline NUL written as \\ \t \n \0; and into `cols` (reset) the column list of the
+ * LOAD DATA: the INSERT's own, else every column of t, as "(`a`,`b`)". `binary`: the
+ * session's names are binary (hex literals and _binary allowed). *nrows: rows written.
+ * DM_OK; DM_E_PARSE: not carried unchanged, run the INSERT itself; DM_E_NOMEM;
+ * DM_E_TOO_LARGE (over rows' bound). */
+int worker_li_convert(const char *stmt, size_t len, const struct worker_li_table *t, bool binary,
+                      struct dm_buf *rows, struct dm_buf *cols, size_t *nrows);
+
+/* WORKER_LI_FALLBACK from worker_li_exec: nothing changed, run the INSERT. */
+#define WORKER_LI_FALLBACK 1
+
+struct worker_li;
+
+/* NULL when out of memory. */
+struct worker_li *worker_li_new(void);
+void worker_li_free(struct worker_li *li);
+
+/* A session statement of the dump (mydumper's SET NAMES binary in a version comment) ran
+ * on the connection. */
+void worker_li_session(struct worker_li *li, const char *stmt);
+
+/* Before a data file: its routed table's columns from the target (cached per table) and
+ * whether the connection allows the path; `usable` false (e.g. column mapping): off for
+ * this file. Never fails: a failed lookup turns the path off for the file. */
+void worker_li_file(struct worker_li *li, struct worker_applier *a, const char *db,
+                    const char *tbl, bool usable);
+
+/* One dumped INSERT (its table is the file's: routes are applied by worker_li_file's
+ * names). Opens the transaction when !*open (BEGIN; *open = true), else a savepoint.
+ * DM_OK: the rows are in the open transaction; WORKER_LI_FALLBACK: nothing of it is (run
+ * the INSERT; *open may have become false after a ROLLBACK); a DM_E_* target error with e
+ * set (the caller rolls back). */
+int worker_li_exec(struct worker_li *li, struct worker_applier *a, const char *stmt, size_t len,
+                   bool *open, struct worker_terr *e);
+
+/* Statements sent as LOAD DATA / as INSERT by this path's choice since worker_li_new. */
+void worker_li_counts(const struct worker_li *li, size_t *loaded, size_t *fallback);
+
+#endif /* DM_WORKER_LOAD_INFILE_H */
