@@ -59,7 +59,8 @@ MYSQL *precheck_connect(const struct master_db_cfg *db, char *err, size_t cap)
         snprintf(err, cap, "out of memory");
         return NULL;
     }
-    unsigned int to = 5;
+    unsigned int to = 5, no_local_infile = 0;   /* a server may ask for any local file */
+    mysql_options(c, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
     mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &to);
     mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &to);
     char *pw = dm_crypt_decrypt_or_plain(db->password ? db->password : "");

@@ -3,6 +3,7 @@
  * in /work/shared/spec/dataplane.md §2 (P1 checksum, P2 capability, P3 ROTATE, P5/P9
  * heartbeats, P6 event reuse, P7 sticky errors). Row images go to rowdec.c. */
 #include "binlog.h"
+#include "mysql_conn.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -97,7 +98,7 @@ static int connect_source(const struct bl_source *src, unsigned read_timeout_s, 
                           char *err, size_t cap)
 {
     pthread_once(&lib_once, lib_init);
-    MYSQL *m = mysql_init(NULL);
+    MYSQL *m = worker_mysql_init(false);
     if (!m)
         return DM_E_NOMEM;
     unsigned ct = 5, rt = read_timeout_s, wt = 30;

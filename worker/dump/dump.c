@@ -1,5 +1,6 @@
 /* dump.c - the Dump unit: mydumper as a child process (dump.h). */
 #include "dump.h"
+#include "mysql_conn.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -185,7 +186,7 @@ static int tables_add(struct tables *t, const char *db, const char *tbl)
 /* A connection to the source (utf8mb4), NULL with *e set. */
 static MYSQL *src_connect(const struct worker_dump_params *p, struct worker_terr *e)
 {
-    MYSQL *m = mysql_init(NULL);
+    MYSQL *m = worker_mysql_init(false);
     if (!m) {
         derr(e, "out of memory");
         return NULL;

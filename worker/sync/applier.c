@@ -1,5 +1,6 @@
 /* applier.c - target connection, schema cache, DML generation, checkpoint (applier.h). */
 #include "applier.h"
+#include "mysql_conn.h"
 
 #include <mysql.h>
 #include <pthread.h>
@@ -195,7 +196,7 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {
     unsigned int timeout = 5, rw = 60;
-    MYSQL *my = mysql_init(NULL);
+    MYSQL *my = worker_mysql_init(true);   /* the Load unit streams rows (mysql_conn.h) */
     if (!my)
         return worker_ap_nomem(e);
     mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);

@@ -1,5 +1,6 @@
 /* heartbeat.c - replication heartbeat and lag (see heartbeat.h). */
 #include "heartbeat.h"
+#include "mysql_conn.h"
 
 #include <mysql.h>
 #include <pthread.h>
@@ -103,7 +104,7 @@ static bool ensure_ready(struct worker_heartbeat *h)
     if (h->ready)
         return true;
     if (!h->my) {
-        h->my = mysql_init(NULL);
+        h->my = worker_mysql_init(false);
         if (!h->my)
             return false;
         mysql_options(h->my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);

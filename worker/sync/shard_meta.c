@@ -1,5 +1,6 @@
 /* shard_meta.c - sharding meta table and source table list (see shard_meta.h). */
 #include "shard_meta.h"
+#include "mysql_conn.h"
 
 #include <mysql.h>
 #include <stdio.h>
@@ -112,7 +113,7 @@ int worker_shard_source_tables(const struct bl_source *src,
                                void (*fn)(void *ud, const char *schema, const char *table),
                                void *ud, struct worker_terr *e)
 {
-    MYSQL *m = mysql_init(NULL);
+    MYSQL *m = worker_mysql_init(false);
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     unsigned ct = 5, rt = 30;

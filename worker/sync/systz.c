@@ -1,5 +1,6 @@
 /* systz.c - the source's SYSTEM time zone fingerprint (systz.h). */
 #include "systz.h"
+#include "mysql_conn.h"
 
 #include <mysql.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ int worker_systz_source(const struct bl_source *src, char *out, size_t cap,
                         struct worker_terr *e)
 {
     unsigned int timeout = 5;
-    MYSQL *m = mysql_init(NULL);
+    MYSQL *m = worker_mysql_init(false);
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     int rc;
