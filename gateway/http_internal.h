@@ -47,6 +47,7 @@ struct gw_req {
     bool early;                    /* answered in the first call: MHD closes after it */
     bool must_close;               /* framing violation: answer with Connection: close */
     bool defer;                    /* first call of a bodiless request: hold the answer */
+    int stream_fd;                 /* a stream's socket for stream_gone (-1: not checked) */
     atomic_int state;
     char request_id[GW_REQ_ID_MAX + 1];
     char method[16];
