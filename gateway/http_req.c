@@ -571,6 +571,51 @@ static bool close_token(const char *v)
 
 static enum MHD_Result first_call_phases(struct gw_req *r, const char *url);
 
+/* ---------- TLS: what the handler can still see of the raw request line ----------
+ * Without the front (TLS), libmicrohttpd parses the raw bytes. Its URI log callback gets
+ * the raw target (query included) NUL-terminated where the space before the version was,
+ * and the access handler's `version` points into the same buffer: a target holding a NUL
+ * ("GET /livez\0.json", served as /livez) ends before that space. */
+struct tls_conn {
+    const char *target_end;   /* the raw target's terminator, NULL: not logged yet */
+};
+
+void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls, (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct tls_conn));
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+void *http_tls_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct tls_conn *t = i ? i->socket_context : NULL;
+    if (t)
+        t->target_end = uri + strlen(uri);
+    return NULL;
+}
+
+/* Does the request target hold a NUL (TLS connections; the front refuses it otherwise)? */
+static bool target_has_nul(struct gw_req *r, const char *version)
+{
+    if (r->srv->park)
+        return false;
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct tls_conn *t = i ? i->socket_context : NULL;
+    bool nul = t && t->target_end && *version && version != t->target_end + 1;
+    if (t)
+        t->target_end = NULL;
+    return nul;
+}
+
 static enum MHD_Result first_call(struct gw_req *r, const char *url, const char *version)
 {
     struct http_frame_verdict v;
@@ -580,6 +625,11 @@ static enum MHD_Result first_call(struct gw_req *r, const char *url, const char 
         r->ctx.req.path = url;
         r->must_close = true;
         return send_problem(r, v.status, v.detail);
+    }
+    if (target_has_nul(r, version)) {
+        r->ctx.req.path = url;
+        r->must_close = true;
+        return send_problem(r, 400, "NUL or another control character in the request target");
     }
     r->ctx.req.path = url;
     r->keepalive_ok = strcmp(version, "HTTP/1.1") == 0 &&
