@@ -44,7 +44,7 @@ static const struct cfg_opt GW_OPTS[] = {
      "(whole seconds; 0 = off; plain HTTP only)", 0},
     {"connection-memory-limit", CFG_SIZE, O(connection_memory_limit), "16KiB",
      "DMGW_CONNECTION_MEMORY_LIMIT",
-     "libmicrohttpd pool per connection (raised to max-header-size + 64 x max-headers + 4KiB)", 0},
+     "libmicrohttpd pool per connection (raised to max-header-size + 64 x max-headers + 4KiB; TLS: twice that + max-header-size)", 0},
     {"auth-alg", CFG_STR, O(auth_alg), "HS256", "DMGW_AUTH_ALG",
      "pinned JWT algorithm (HS/RS/ES 256/384/512)", 0},
     {"auth-secret-file", CFG_STR, O(auth_secret_file), NULL, "DMGW_AUTH_SECRET_FILE",

@@ -1,6 +1,7 @@
 /* http_frame.c - see http_frame.h */
 #include "http_frame.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,17 +40,72 @@ static bool name_is(const char *name, size_t nlen, const char *want)
     return nlen == strlen(want) && strncasecmp(name, want, nlen) == 0;
 }
 
-/* uri-host [ ":" port ]: reg-name / IPv4 / IP-literal characters only. */
-static bool host_ok(const char *s, size_t n)
+static bool hexdig(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* IP-literal without its brackets: an IPv6 address (no zone, no IPvFuture). */
+static bool ipv6_ok(const char *s, size_t n)
+{
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char a[16];
+    if (n < 2 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* reg-name (IPv4 is one): unreserved / pct-encoded / sub-delims (RFC 3986 3.2.2). */
+static bool reg_name_ok(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (i + 2 >= n || !hexdig((unsigned char)s[i + 1]) || !hexdig((unsigned char)s[i + 2]))
+                return false;
+            i += 2;
+            continue;
+        }
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  (c && strchr("-._~!$&'()*+,;=:%[]", c));
+                  (c && strchr("-._~!$&'()*+,;=", c));
         if (!ok)
             return false;
     }
     return true;
+}
+
+/* uri-host [ ":" port ] (RFC 9110 7.2): a reg-name or IPv4, or an IPv6 literal in
+ * brackets; the port 0-65535 in at most 5 digits (none after the colon is allowed). */
+static bool host_ok(const char *s, size_t n)
+{
+    size_t h = n;   /* end of the host */
+    if (n && s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        if (!close || !ipv6_ok(s + 1, (size_t)(close - s) - 1))
+            return false;
+        h = (size_t)(close - s) + 1;
+        if (h < n && s[h] != ':')
+            return false;
+    } else {
+        const char *colon = memchr(s, ':', n);
+        h = colon ? (size_t)(colon - s) : n;
+        if (!reg_name_ok(s, h))
+            return false;
+    }
+    if (h == n)
+        return true;
+    size_t pl = n - h - 1;   /* the port after ':' */
+    unsigned long port = 0;
+    if (pl > 5)
+        return false;
+    for (size_t i = h + 1; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        port = port * 10 + (unsigned long)(s[i] - '0');
+    }
+    return port <= 65535;
 }
 
 /* ---------- field rules ---------- */

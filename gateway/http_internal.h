@@ -47,6 +47,7 @@ struct gw_req {
     bool early;                    /* answered in the first call: MHD closes after it */
     bool must_close;               /* framing violation: answer with Connection: close */
     bool defer;                    /* first call of a bodiless request: hold the answer */
+    int stream_fd;                 /* a stream's socket for stream_gone (-1: not checked) */
     atomic_int state;
     char request_id[GW_REQ_ID_MAX + 1];
     char method[16];
@@ -65,6 +66,10 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
                             size_t *upload_size, void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
+/* Without the front (TLS): per-connection state for a NUL-in-target check (http_req.c). */
+void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                enum MHD_ConnectionNotificationCode toe);
+void *http_tls_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 /* The framing limits (http_frame.h) both the front and the access handler apply. */
 struct http_frame_limits http_req_frame_limits(const struct http_config *c);
 int64_t http_now_us(void);

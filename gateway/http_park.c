@@ -78,6 +78,8 @@ struct http_park {
     int64_t accept_resume_ms;       /* accept paused (EMFILE) until then, 0 = active */
     char *peek;                     /* front thread's peek buffer */
     size_t peek_cap;
+    char busy[1024];                /* the 503 a connection over a limit gets (pre-written) */
+    size_t busy_len;
     pthread_t th;
     bool running;
 };
@@ -163,6 +165,40 @@ static void refuse(struct http_park *p, struct park_conn *c, const struct http_f
               "detail", v->detail, NULL);
     metrics_http_observe("unmatched", "other", v->status, 0);
     conn_end(p, c);
+}
+
+/* The 503 for connections over max-connections / max-connections-per-ip, written once:
+ * the answer of refuse() plus Retry-After. */
+static void busy_answer(struct http_park *p)
+{
+    char ans[sizeof(p->busy) - 32];
+    size_t n = http_frame_answer(ans, sizeof(ans), 503,
+                                 "too many connections (max-connections or max-connections-per-ip): "
+                                 "close idle ones or retry later", "front-limit");
+    const char *eol = n ? memchr(ans, '\n', n) : NULL;
+    if (!eol)
+        return;
+    size_t line = (size_t)(eol + 1 - ans);
+    int w = snprintf(p->busy, sizeof(p->busy), "%.*sRetry-After: 1\r\n%.*s", (int)line, ans,
+                     (int)(n - line), ans + line);
+    p->busy_len = w > 0 && (size_t)w < sizeof(p->busy) ? (size_t)w : 0;
+}
+
+/* A connection over a limit (nothing counted, no state kept): what the client sent so
+ * far is read and dropped (closing with unread bytes would reset the connection), the
+ * pre-written 503 goes out in one non-blocking send (it fits any socket buffer), then the
+ * socket is half-closed and closed. Constant work per refused connection; a request that
+ * arrives after the close may still make the kernel reset the connection, possibly before
+ * the client read the 503 (docs/gateway.md "Attack pass"). */
+static void over_limit(struct http_park *p, int fd)
+{
+    drain(fd);
+    if (p->busy_len && send(fd, p->busy, p->busy_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        DM_DEBUG("park: 503 over the connection limit not sent");
+    shutdown(fd, SHUT_WR);
+    drain(fd);
+    close(fd);
+    metrics_http_observe("unmatched", "other", 503, 0);
 }
 
 /* ---------- MHD callbacks ---------- */
@@ -515,7 +551,7 @@ static void on_accept(struct http_park *p)
             return;
         }
         if (http_park_accept_policy(p, (const struct sockaddr *)&ss, sl) != MHD_YES) {
-            close(fd);
+            over_limit(p, fd);
             continue;
         }
         struct park_conn *c = calloc(1, sizeof(*c));
@@ -704,6 +740,7 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     p->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->peek = malloc(p->peek_cap);
     p->limits = conn_limits_new(cfg->max_connections, cfg->max_per_ip);
+    busy_answer(p);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
     if (!p->peek || !p->limits || p->epfd < 0 || p->evfd < 0 ||
         epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->evfd, &ev) != 0) {

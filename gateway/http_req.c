@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,11 +159,30 @@ static void stream_wake(void *opaque)
     MHD_resume_connection(r->conn);
 }
 
+/* Has the client of a parked stream left? Its connection is suspended: nobody reads the
+ * socket, so a peek that sees end of file (FIN) or a reset means it is gone (bytes
+ * waiting, or none yet: it is still there). One non-blocking system call, no data taken;
+ * flags make the gateway's recv() (http_gate.c) pass it straight to the kernel. A client
+ * that half-closes its sending side and keeps reading counts as gone. */
+static bool stream_gone(void *opaque)
+{
+    struct gw_req *r = opaque;
+    if (r->stream_fd < 0)
+        return false;
+    char c;
+    ssize_t n = recv(r->stream_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* Nothing pending: the stream suspended the connection before we return 0, so MHD
- * does not call again (no busy loop) until the stream resumes it. */
+ * does not call again (no busy loop) until the stream resumes it. A client that left
+ * (stream_gone): end with an error, so that MHD closes the connection at once instead
+ * of writing the chunked terminator and waiting for a next request. */
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     long n = route_stream_read(cls, buf, max);
+    if (n == -2)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
     return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
 }
 
@@ -210,7 +231,12 @@ static enum MHD_Result send_stream_response(struct gw_req *r)
             route_stream_release(st);
             return MHD_NO;
         }
-        struct route_stream_io io = {stream_park, stream_wake, r};
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* TLS too: a close_notify before the FIN is bytes to a peek (then the heartbeat
+         * write notices), a bare FIN or a reset is seen as for plain HTTP */
+        r->stream_fd = ci ? ci->connect_fd : -1;
+        struct route_stream_io io = {stream_park, stream_wake, stream_gone, r};
         route_stream_attach(st, &io);
     }
     MHD_add_response_header(resp, "Content-Type", rs->content_type ? rs->content_type
@@ -266,6 +292,75 @@ static bool body_too_large_declared(struct gw_req *r)
     char *end = NULL;
     unsigned long long v = strtoull(cl, &end, 10);
     return end != cl && v > r->srv->cfg.max_body;
+}
+
+/* ---------- phase: body media type and coding ---------- */
+
+/* Does the head announce a body (a Content-Length over 0, or Transfer-Encoding)? */
+static bool body_announced(struct gw_req *r)
+{
+    if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding"))
+        return true;
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    return cl && strspn(cl, "0") != strlen(cl);
+}
+
+struct coding_acc {
+    const char *bad;     /* the first coding that is not identity (into MHD's value) */
+    size_t bad_len;
+};
+
+/* Every Content-Encoding line: a list of codings, each of which must be "identity". */
+static enum MHD_Result coding_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    struct coding_acc *a = cls;
+    if (a->bad || key_size != 16 || strncasecmp(key, "Content-Encoding", 16) != 0 || !value)
+        return MHD_YES;
+    for (size_t i = 0; i < value_size;) {
+        i += strspn(value + i, " \t,");
+        size_t n = strcspn(value + i, ",");
+        if (i + n > value_size)
+            n = value_size - i;
+        size_t t = n;
+        while (t && (value[i + t - 1] == ' ' || value[i + t - 1] == '\t'))
+            t--;
+        if (t && !(t == 8 && strncasecmp(value + i, "identity", 8) == 0)) {
+            a->bad = value + i;
+            a->bad_len = t > 64 ? 64 : t;
+            return MHD_NO;
+        }
+        i += n;
+    }
+    return MHD_YES;
+}
+
+/* RFC 9110 15.5.16 / RFC 7694: a body in a coding the gateway does not decode (gzip,
+ * deflate, br...) is refused from the head with 415 and Accept-Encoding: identity; a body
+ * of a media type the route does not take likewise. Both before any body byte is read,
+ * and so before libmicrohttpd sends "100 Continue" (it does when the first call returns
+ * without an answer queued). Returns DM_OK or the problem to send. */
+static int media_phase(struct gw_req *r)
+{
+    struct coding_acc a = {NULL, 0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, coding_field, &a);
+    if (a.bad) {
+        route_header(&r->ctx, "Accept-Encoding", "identity");
+        route_problem(&r->ctx, 415, "Content-Encoding %.*s is not supported: send the body "
+                      "unencoded (identity)", (int)a.bad_len, a.bad);
+        return DM_E_INVAL;
+    }
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    if (!body_announced(r) || router_body_media_ok(r->ctx.req.route, ct))
+        return DM_OK;
+    const unsigned f = r->ctx.req.route->flags;
+    const char *want = (f & ROUTE_F_TASK)     ? "application/yaml, text/yaml or application/json"
+                       : (f & ROUTE_F_CONFIG) ? "text/plain, application/toml or application/json"
+                                              : "application/json";
+    size_t n = strcspn(ct, ";");   /* not NULL: no type is JSON, which every route takes */
+    route_problem(&r->ctx, 415, "%s %s takes %s bodies, not %.*s", r->method, r->route_label,
+                  want, (int)(n > 100 ? 100 : n), ct);
+    return DM_E_INVAL;
 }
 
 /* ---------- phase: framing (http_frame.h) ---------- */
@@ -427,6 +522,7 @@ static struct gw_req *req_new(struct http_server *srv, struct MHD_Connection *co
     r->conn = conn;
     r->start_us = http_now_us();
     r->route_label = "unmatched";
+    r->stream_fd = -1;
     snprintf(r->method, sizeof(r->method), "%s", method);
     dm_buf_init(&r->body, srv->cfg.max_body);
     route_ctx_init(&r->ctx, srv->env);
@@ -482,6 +578,51 @@ static bool close_token(const char *v)
 
 static enum MHD_Result first_call_phases(struct gw_req *r, const char *url);
 
+/* ---------- TLS: what the handler can still see of the raw request line ----------
+ * Without the front (TLS), libmicrohttpd parses the raw bytes. Its URI log callback gets
+ * the raw target (query included) NUL-terminated where the space before the version was,
+ * and the access handler's `version` points into the same buffer: a target holding a NUL
+ * ("GET /livez\0.json", served as /livez) ends before that space. */
+struct tls_conn {
+    const char *target_end;   /* the raw target's terminator, NULL: not logged yet */
+};
+
+void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls, (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(struct tls_conn));
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+void *http_tls_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct tls_conn *t = i ? i->socket_context : NULL;
+    if (t)
+        t->target_end = uri + strlen(uri);
+    return NULL;
+}
+
+/* Does the request target hold a NUL (TLS connections; the front refuses it otherwise)? */
+static bool target_has_nul(struct gw_req *r, const char *version)
+{
+    if (r->srv->park)
+        return false;
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct tls_conn *t = i ? i->socket_context : NULL;
+    bool nul = t && t->target_end && *version && version != t->target_end + 1;
+    if (t)
+        t->target_end = NULL;
+    return nul;
+}
+
 static enum MHD_Result first_call(struct gw_req *r, const char *url, const char *version)
 {
     struct http_frame_verdict v;
@@ -491,6 +632,11 @@ static enum MHD_Result first_call(struct gw_req *r, const char *url, const char 
         r->ctx.req.path = url;
         r->must_close = true;
         return send_problem(r, v.status, v.detail);
+    }
+    if (target_has_nul(r, version)) {
+        r->ctx.req.path = url;
+        r->must_close = true;
+        return send_problem(r, 400, "NUL or another control character in the request target");
     }
     r->ctx.req.path = url;
     r->keepalive_ok = strcmp(version, "HTTP/1.1") == 0 &&
@@ -523,6 +669,8 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
         route_problem(&r->ctx, 413, "request body larger than %zu bytes", r->srv->cfg.max_body);
         return send_ctx_response(r);
     }
+    if (media_phase(r) != DM_OK)
+        return send_ctx_response(r);
     r->ctx.req.id = r->id;
     r->ctx.req.content_type =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");

@@ -112,9 +112,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
  * within the limits and still leaves room to answer 431 problem+json for requests a few
  * KiB over them (measured with libmicrohttpd 0.9.75: 8 KiB limit, 16 KiB pool -> JSON 431
  * up to ~12 KiB of headers). */
-static size_t memory_limit(const struct http_config *c)
+static size_t memory_limit(const struct http_config *c, bool tls)
 {
     size_t need = c->max_header_bytes + 64 * (size_t)c->max_headers + 4096;
+    /* TLS (no front): libmicrohttpd copies every Cookie pair into the pool, so a head
+     * within the limits whose cookies fill it exhausted a 16 KiB pool (no answer, or its
+     * own HTML 431 with the status line twice). Room for the head twice over lets the
+     * handler answer its cookie rule (431 problem+json); measured with 0.9.75: an 8 KiB
+     * cookie and 250 "a;" pairs get the JSON 431 with 40 KiB. */
+    if (tls)
+        need = 2 * need + c->max_header_bytes;
     return c->conn_memory_limit > need ? c->conn_memory_limit : need;
 }
 
@@ -180,7 +187,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     /* with parking the per-IP limit is enforced by http_park (parked ones count) */
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pk ? 0 : c->max_per_ip, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, pk && park_after(c) ? park_after(c) : c->conn_timeout_s, NULL);
-    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(c), NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(c, tls), NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, s);
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL);
     if (tls) {
@@ -190,6 +197,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     if (pk) {
         OPT(MHD_OPTION_NOTIFY_CONNECTION, http_park_notify_connection, pk);
         OPT(MHD_OPTION_URI_LOG_CALLBACK, http_park_uri_log, pk);
+    } else {   /* TLS: the handler's view of the raw target (http_req.c) */
+        OPT(MHD_OPTION_NOTIFY_CONNECTION, http_tls_notify_connection, NULL);
+        OPT(MHD_OPTION_URI_LOG_CALLBACK, http_tls_uri_log, NULL);
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT

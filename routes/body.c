@@ -33,8 +33,7 @@ int strlist_add(struct strlist *l, const char *s)
 
 static bool is_json_type(struct route_ctx *c)
 {
-    return !c->req.content_type || route_content_is(c, "application/json") ||
-           route_content_is(c, "application/merge-patch+json");
+    return router_media_json(c->req.content_type);
 }
 
 bool body_json_cost_fits(const char *text, size_t len, char *why, size_t cap)
@@ -193,9 +192,7 @@ void task_body_free(struct task_body *tb)
 
 static bool is_yaml_type(struct route_ctx *c)
 {
-    return route_content_is(c, "application/yaml") || route_content_is(c, "text/yaml") ||
-           route_content_is(c, "application/x-yaml") || route_content_is(c, "text/x-yaml") ||
-           route_content_is(c, "text/plain");
+    return router_media_yaml(c->req.content_type);
 }
 
 /* Parse the YAML text first (within its memory budget), keep a copy only when valid. */
@@ -533,7 +530,7 @@ int body_config_text(struct route_ctx *c, const char **out, json_t **hold)
 {
     *out = NULL;
     *hold = NULL;
-    if (route_content_is(c, "text/plain") || route_content_is(c, "application/toml")) {
+    if (router_media_config_text(c->req.content_type)) {
         if (body_no_nul(c, 400, "config text") != DM_OK)
             return DM_E_INVAL;
         *out = c->req.body;

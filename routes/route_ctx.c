@@ -79,15 +79,7 @@ const char *route_param(const struct route_ctx *c, const char *name)
 
 bool route_content_is(const struct route_ctx *c, const char *type)
 {
-    const char *ct = c->req.content_type;
-    if (!ct)
-        return false;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strlen(type);
-    if (strncasecmp(ct, type, n) != 0)
-        return false;
-    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+    return router_media_is(c->req.content_type, type);
 }
 
 void route_header(struct route_ctx *c, const char *key, const char *value)

@@ -200,12 +200,18 @@ struct route_stream;
 struct route_stream_io {
     void (*park)(void *opaque);   /* suspend the connection: called inside read */
     void (*wake)(void *opaque);   /* resume it: called once per park, from any thread */
+    /* Optional: has the client left (closed or reset its connection)? Asked about a
+     * parked stream only (the connection suspended, its socket not read by anyone else),
+     * about every SSE_GONE_CHECK_MS from the hub thread, which then ends the stream
+     * (route_stream_read returns -2). Must be cheap and not block. */
+    bool (*gone)(void *opaque);
     void *opaque;
 };
 /* Before the first read; io is copied. */
 void route_stream_attach(struct route_stream *s, const struct route_stream_io *io);
 /* Copy up to cap pending bytes: > 0 bytes copied; 0 nothing pending (io.park was
- * called, io.wake will follow when there is); -1 end of the stream. HTTP thread. */
+ * called, io.wake will follow when there is); -1 end of the stream; -2 the client left
+ * (io.gone said so: close the connection, nothing more to write). HTTP thread. */
 long route_stream_read(struct route_stream *s, char *buf, size_t cap);
 /* The transport is done with the stream: frees it. Any thread. */
 void route_stream_release(struct route_stream *s);

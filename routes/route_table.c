@@ -10,38 +10,41 @@
 #define A AUTH_SCOPE_ADMIN
 #define N AUTH_SCOPE_NONE
 #define AU ROUTE_F_AUDIT
+#define JS ROUTE_F_JSON    /* body media types (router.h) */
+#define TB ROUTE_F_TASK
+#define CF ROUTE_F_CONFIG
 
 const struct route router_table[] = {
     /* tasks */
-    {"POST", "/api/v1/tasks", "createTask", h_create_task, W, AU, "Start a task (StartTask)"},
+    {"POST", "/api/v1/tasks", "createTask", h_create_task, W, AU | TB, "Start a task (StartTask)"},
     {"GET", "/api/v1/tasks", "listTasks", h_list_tasks, R, 0, "Condensed status of all tasks (QueryStatus)"},
-    {"POST", "/api/v1/tasks/check", "checkTask", h_check_task, W, 0, "Check a task config (CheckTask)"},
+    {"POST", "/api/v1/tasks/check", "checkTask", h_check_task, W, TB, "Check a task config (CheckTask)"},
     {"GET", "/api/v1/tasks/{name}", "getTask", h_get_task, R, 0, "Status of one task (QueryStatus)"},
-    {"PUT", "/api/v1/tasks/{name}", "updateTask", h_update_task, W, AU, "Replace a task config (UpdateTask)"},
-    {"PATCH", "/api/v1/tasks/{name}", "patchTask", h_patch_task, W, AU, "Merge-patch stage or config (OperateTask / UpdateTask)"},
-    {"DELETE", "/api/v1/tasks/{name}", "stopTask", h_stop_task, W, AU, "Stop a task (OperateTask Stop)"},
+    {"PUT", "/api/v1/tasks/{name}", "updateTask", h_update_task, W, AU | TB, "Replace a task config (UpdateTask)"},
+    {"PATCH", "/api/v1/tasks/{name}", "patchTask", h_patch_task, W, AU | JS, "Merge-patch stage or config (OperateTask / UpdateTask)"},
+    {"DELETE", "/api/v1/tasks/{name}", "stopTask", h_stop_task, W, AU | JS, "Stop a task (OperateTask Stop)"},
     {"GET", "/api/v1/tasks/{name}/config", "getTaskConfig", h_get_task_config, R, 0, "The task's config, password masked (GetTaskCfg extension)"},
     {"GET", "/api/v1/tasks/{name}/errors", "getTaskErrors", h_get_task_errors, R, 0, "Errors of a task (QueryError)"},
-    {"POST", "/api/v1/tasks/{name}/pause", "pauseTask", h_pause_task, W, AU, "Pause a task (OperateTask Pause)"},
-    {"POST", "/api/v1/tasks/{name}/resume", "resumeTask", h_resume_task, W, AU, "Resume a task (OperateTask Resume)"},
-    {"POST", "/api/v1/tasks/{name}/sql", "handleSQLs", h_handle_sqls, W, AU, "sql-skip / sql-replace / sql-inject (HandleSQLs)"},
+    {"POST", "/api/v1/tasks/{name}/pause", "pauseTask", h_pause_task, W, AU | JS, "Pause a task (OperateTask Pause)"},
+    {"POST", "/api/v1/tasks/{name}/resume", "resumeTask", h_resume_task, W, AU | JS, "Resume a task (OperateTask Resume)"},
+    {"POST", "/api/v1/tasks/{name}/sql", "handleSQLs", h_handle_sqls, W, AU | JS, "sql-skip / sql-replace / sql-inject (HandleSQLs)"},
     {"GET", "/api/v1/tasks/{name}/status/stream", "streamTaskStatus", h_stream_task_status, R, ROUTE_F_TICKET, "Server-Sent Events of a task's status"},
-    {"POST", "/api/v1/tasks/{name}/ddl-locks/break", "breakDDLLock", h_break_ddl_lock, A, AU, "Break a worker's DDL lock (BreakWorkerDDLLock)"},
+    {"POST", "/api/v1/tasks/{name}/ddl-locks/break", "breakDDLLock", h_break_ddl_lock, A, AU | JS, "Break a worker's DDL lock (BreakWorkerDDLLock)"},
     {"POST", "/api/v1/stream-tickets", "createStreamTicket", h_create_stream_ticket, R, 0, "A single-use ticket that opens a status stream without a header"},
     /* DDL locks */
     {"GET", "/api/v1/ddl-locks", "listDDLLocks", h_list_ddl_locks, R, 0, "Sharding DDL locks (ShowDDLLocks)"},
-    {"POST", "/api/v1/ddl-locks/{id}/unlock", "unlockDDLLock", h_unlock_ddl_lock, A, AU, "Unlock a DDL lock (UnlockDDLLock)"},
+    {"POST", "/api/v1/ddl-locks/{id}/unlock", "unlockDDLLock", h_unlock_ddl_lock, A, AU | JS, "Unlock a DDL lock (UnlockDDLLock)"},
     /* workers and relay */
     {"POST", "/api/v1/workers/refresh", "refreshWorkerTasks", h_refresh_workers, A, AU, "Rebuild the task-to-worker map (RefreshWorkerTasks)"},
-    {"PUT", "/api/v1/workers/{worker}/relay-config", "updateRelayConfig", h_update_relay_config, A, AU, "Replace a worker's config (UpdateWorkerRelayConfig)"},
-    {"POST", "/api/v1/workers/{worker}/relay/migrate", "migrateRelay", h_migrate_relay, A, AU, "Migrate a worker's relay (MigrateWorkerRelay)"},
-    {"POST", "/api/v1/relay/pause", "pauseRelay", h_pause_relay, A, AU, "Pause relay units (OperateWorkerRelayTask)"},
-    {"POST", "/api/v1/relay/resume", "resumeRelay", h_resume_relay, A, AU, "Resume relay units (OperateWorkerRelayTask)"},
-    {"POST", "/api/v1/relay/switch-master", "switchRelayMaster", h_switch_relay_master, A, AU, "Switch relay upstream (SwitchWorkerRelayMaster)"},
-    {"POST", "/api/v1/relay/purge", "purgeRelay", h_purge_relay, A, AU, "Purge relay log files (PurgeWorkerRelay)"},
+    {"PUT", "/api/v1/workers/{worker}/relay-config", "updateRelayConfig", h_update_relay_config, A, AU | CF, "Replace a worker's config (UpdateWorkerRelayConfig)"},
+    {"POST", "/api/v1/workers/{worker}/relay/migrate", "migrateRelay", h_migrate_relay, A, AU | JS, "Migrate a worker's relay (MigrateWorkerRelay)"},
+    {"POST", "/api/v1/relay/pause", "pauseRelay", h_pause_relay, A, AU | JS, "Pause relay units (OperateWorkerRelayTask)"},
+    {"POST", "/api/v1/relay/resume", "resumeRelay", h_resume_relay, A, AU | JS, "Resume relay units (OperateWorkerRelayTask)"},
+    {"POST", "/api/v1/relay/switch-master", "switchRelayMaster", h_switch_relay_master, A, AU | JS, "Switch relay upstream (SwitchWorkerRelayMaster)"},
+    {"POST", "/api/v1/relay/purge", "purgeRelay", h_purge_relay, A, AU | JS, "Purge relay log files (PurgeWorkerRelay)"},
     /* master */
-    {"PUT", "/api/v1/master/config", "updateMasterConfig", h_update_master_config, A, AU, "Replace the master config (UpdateMasterConfig)"},
-    {"POST", "/api/v1/passwords/encrypt", "encryptPassword", h_encrypt_password, W, 0, "Encrypt a password like dmctl -encrypt"},
+    {"PUT", "/api/v1/master/config", "updateMasterConfig", h_update_master_config, A, AU | CF, "Replace the master config (UpdateMasterConfig)"},
+    {"POST", "/api/v1/passwords/encrypt", "encryptPassword", h_encrypt_password, W, JS, "Encrypt a password like dmctl -encrypt"},
     /* DM v1.0 grpc-gateway compatibility */
     {"POST", "/apis/v1alpha1/tasks", "v1alpha1StartTask", h_v1alpha1_start_task, W, AU, "DM v1.0 compatible StartTask"},
     {"PUT", "/apis/v1alpha1/tasks/{name}", "v1alpha1OperateTask", h_v1alpha1_operate_task, W, AU, "DM v1.0 compatible OperateTask"},

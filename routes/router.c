@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dm_error.h"
 #include "dm_name.h"
@@ -232,4 +233,45 @@ const char *router_param(const struct router_match *m, const char *name)
             return m->params[i];
     }
     return NULL;
+}
+
+/* ---------- media types ---------- */
+
+bool router_media_is(const char *ct, const char *type)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strlen(type);
+    if (strncasecmp(ct, type, n) != 0)
+        return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+bool router_media_json(const char *ct)
+{
+    return !ct || router_media_is(ct, "application/json") ||
+           router_media_is(ct, "application/merge-patch+json");
+}
+
+bool router_media_yaml(const char *ct)
+{
+    return router_media_is(ct, "application/yaml") || router_media_is(ct, "text/yaml") ||
+           router_media_is(ct, "application/x-yaml") || router_media_is(ct, "text/x-yaml") ||
+           router_media_is(ct, "text/plain");
+}
+
+bool router_media_config_text(const char *ct)
+{
+    return router_media_is(ct, "text/plain") || router_media_is(ct, "application/toml");
+}
+
+bool router_body_media_ok(const struct route *rt, const char *ct)
+{
+    unsigned f = rt->flags;
+    if (!(f & (ROUTE_F_JSON | ROUTE_F_TASK | ROUTE_F_CONFIG)))
+        return true;
+    return router_media_json(ct) || ((f & ROUTE_F_TASK) && router_media_yaml(ct)) ||
+           ((f & ROUTE_F_CONFIG) && router_media_config_text(ct));
 }

@@ -35,6 +35,12 @@ typedef enum route_rc (*route_handler_fn)(struct route_ctx *c);
 /* Flags of a route. */
 #define ROUTE_F_AUDIT 0x1u      /* a write: one audit log line per request */
 #define ROUTE_F_TICKET 0x2u     /* ?ticket= (stream_ticket.h) may stand in for Authorization */
+/* The media types a route's body may have (router_body_media_ok; the gateway checks them
+ * from the head, before any body byte is read or a 100 Continue is sent). A route with
+ * none of these takes no body or any type (DM v1.0 compatibility). */
+#define ROUTE_F_JSON 0x4u       /* JSON (router_media_json) */
+#define ROUTE_F_TASK 0x8u       /* a task config: JSON or YAML (router_media_yaml) */
+#define ROUTE_F_CONFIG 0x10u    /* a TOML config: JSON or text (router_media_config_text) */
 
 struct route {
     const char *method;         /* "GET", "POST", "PUT", "PATCH", "DELETE" */
@@ -76,5 +82,14 @@ const char *router_param(const struct router_match *m, const char *name);
  * NUL-terminated string, or NULL on invalid escapes / embedded NUL / a result that is
  * not valid UTF-8 / out-of-memory. */
 char *router_pct_decode(const char *s, size_t n, bool plus_is_space);
+
+/* Media types. ct is a Content-Type value (NULL: none); parameters are ignored, the type
+ * is compared case-insensitively. */
+bool router_media_is(const char *ct, const char *type);
+bool router_media_json(const char *ct);         /* none, application/json, merge-patch+json */
+bool router_media_yaml(const char *ct);         /* application/yaml, text/yaml, x-yaml, text/plain */
+bool router_media_config_text(const char *ct);  /* text/plain, application/toml */
+/* May a body of type ct be sent to rt (its ROUTE_F_JSON / _TASK / _CONFIG flags)? */
+bool router_body_media_ok(const struct route *rt, const char *ct);
 
 #endif /* GW_ROUTER_H */

@@ -8,8 +8,9 @@
  * watchers) from the hub thread, however many watchers it has; a changed answer is
  * sent to every watcher as `event: status`, a failed poll as `event: problem` (problem
  * JSON, once per distinct failure), and every heartbeat period each watcher gets a
- * `: heartbeat` comment (also how a client that left is noticed: the write fails and
- * the transport releases the stream).
+ * `: heartbeat` comment. A client that left is noticed by the transport's io.gone (a
+ * peek at the parked connection's socket, every SSE_GONE_CHECK_MS) or by a write that
+ * fails; either way the transport releases the stream and its connection.
  *
  * Event ids: every event carries `id: s<16 hex>` (status) or `id: p<16 hex>` (problem),
  * the FNV-1a hash of what it says. Each event is a full snapshot, so its id names that
@@ -45,6 +46,7 @@
 #define SSE_MAX_INTERVAL_MS 60000
 #define SSE_MAX_PENDING (1u << 20)   /* a client this far behind is dropped */
 #define SSE_POLL_BATCH 32
+#define SSE_GONE_CHECK_MS 500        /* parked watchers asked io.gone this often */
 
 struct topic;
 
@@ -53,7 +55,7 @@ struct route_stream {
     struct topic *t;              /* NULL once detached */
     struct dm_buf out;            /* pending bytes [pos, out.len) */
     size_t pos;
-    bool parked, ended;
+    bool parked, ended, gone;
     struct route_stream_io io;
     int64_t interval_ms;
     char *request_id;
@@ -83,6 +85,7 @@ struct stream_hub {
     bool thr_started, stop;
     unsigned polls;               /* polls in flight */
     unsigned answers;             /* topics with a parked answer (answered) */
+    int64_t next_gone_us;         /* next io.gone check of the parked watchers */
     struct topic *topics;
     struct route_env *env;
 };
@@ -350,12 +353,33 @@ static void poll_start(struct stream_hub *h, struct topic *t)
     }
 }
 
+/* Hub lock held: end the parked watchers whose clients left (io.gone). A parked watcher's
+ * connection is suspended and not yet released (release takes this lock), so its socket
+ * is still the client's. Returns the time of the next check. */
+static int64_t check_gone(struct stream_hub *h, int64_t now)
+{
+    if (now < h->next_gone_us)
+        return h->next_gone_us;
+    for (struct topic *t = h->topics; t; t = t->next) {
+        for (struct route_stream *w = t->watchers; w; w = w->next) {
+            if (w->parked && !w->ended && w->io.gone && w->io.gone(w->io.opaque)) {
+                w->gone = true;
+                end_watcher(w);
+            }
+        }
+    }
+    h->next_gone_us = now + (int64_t)SSE_GONE_CHECK_MS * 1000;
+    return h->next_gone_us;
+}
+
 /* Hub lock held: heartbeats due now; topics due for a poll go to `due`. Returns the
  * time of the next event. */
 static int64_t scan(struct stream_hub *h, int64_t now, struct topic **due, size_t *ndue)
 {
     int64_t next = now + (int64_t)SSE_MAX_INTERVAL_MS * 1000;
     *ndue = 0;
+    if (h->topics)
+        next = check_gone(h, now);
     for (struct topic *t = h->topics; t; t = t->next) {
         if (!t->polling && now >= t->next_poll_us && *ndue < SSE_POLL_BATCH) {
             t->polling = true;
@@ -502,7 +526,7 @@ long route_stream_read(struct route_stream *s, char *buf, size_t cap)
         s->pos += k;
         n = (long)k;
     } else if (s->ended) {
-        n = -1;
+        n = s->gone ? -2 : -1;
     } else {
         s->parked = true;
         s->io.park(s->io.opaque);

@@ -56,9 +56,10 @@ struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
     struct http_config h = {
         .listen_addr = "127.0.0.1:0", .threads = 2,
         .max_body = c->max_body ? c->max_body : 1u << 20, .max_header_bytes = 8192,
-        .max_headers = 64, .max_connections = 1024, .max_per_ip = 0,
+        .max_headers = 64, .max_connections = 1024, .max_per_ip = c->max_per_ip,
         .conn_timeout_s = c->conn_timeout_s ? c->conn_timeout_s : 30,
-        .park_after_s = c->park_after_s, .conn_memory_limit = 16384, .audit_fd = -1};
+        .park_after_s = c->park_after_s, .conn_memory_limit = 16384, .audit_fd = -1,
+        .tls_cert_pem = c->tls_cert_pem, .tls_key_pem = c->tls_key_pem};
     if (!g->dir || !g->master || route_env_init(&g->env) != DM_OK ||
         (c->secret && load_auth(g, c->secret) != DM_OK) ||
         http_server_start(&h, &g->env, g->auth, &g->srv, err, sizeof(err)) != DM_OK) {

@@ -16,6 +16,9 @@ struct gw_inproc_cfg {
     size_t max_body;          /* 0: 1 MiB */
     unsigned conn_timeout_s;  /* 0: 30 */
     unsigned park_after_s;    /* idle-park-after (0: off) */
+    unsigned max_per_ip;      /* max-connections-per-ip (0: off) */
+    const char *tls_cert_pem; /* both: serve HTTPS (no front, no gate) */
+    const char *tls_key_pem;
 };
 
 struct gw_inproc;

@@ -8,10 +8,17 @@
  *   - percent-escapes that decode to bytes that are not UTF-8 (a task name "%c0%af", a
  *     "?worker=%ff") were sent to the master as protobuf strings; its answer named the
  *     task "\ufffd\ufffd". Now 404 (path: no route, like "%2F") and 400 (query), and the
- *     master is never called. */
+ *     master is never called.
+ *   - (gwattack2) "Expect: 100-continue" was answered with 100 before the media type was
+ *     checked (the body uploaded, then 415); a body in a Content-Encoding (gzip) was parsed
+ *     as it was (400/422); "Host: a:99999999" was accepted; a status stream whose client
+ *     left held its connection until a heartbeat write failed (15-30 s), counted against
+ *     max-connections-per-ip; a connection over that limit was reset without an answer. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +39,7 @@
 static struct scripted_master *sm;
 static struct gw_inproc *gw;
 static int port;
-static char tok_read[2048], tok_write[2048];
+static char tok_read[2048], tok_write[2048], tok_admin[2048];
 
 static const char STATUS_JSON[] =
     "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":true,\"worker\":\"w1\",\"msg\":\"\","
@@ -53,12 +60,15 @@ static void setup(void)
     sm = sm_start(&mport);
     ck_assert_ptr_nonnull(sm);
     sm_set_json(sm, "QueryStatus", STATUS_JSON);
-    struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET, .park_after_s = 2};
+    sm_set_json(sm, "OperateTask", "{\"result\":true,\"msg\":\"\",\"op\":\"Pause\",\"sources\":[]}");
+    struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET, .park_after_s = 2,
+                              .max_per_ip = 128};
     gw = gw_inproc_start(&c);
     ck_assert_ptr_nonnull(gw);
     port = gw_inproc_port(gw);
     mint(tok_read, "dm:read");
     mint(tok_write, "dm:write");
+    mint(tok_admin, "dm:admin");
 }
 
 static void teardown(void)
@@ -182,18 +192,23 @@ static long metric(const char *name)
  * a write): when the answers come, nothing is written to a dead request, every request
  * completes (in-flight back to where it was) and the gateway serves the next client. The
  * wait is a bound (the delayed answers take 300 ms), not a timing assertion. Status
- * streams are left out: a stream whose client left is noticed at its next heartbeat
- * write (up to sse-heartbeat, docs/gateway.md "Attack pass"). */
+ * streams whose clients leave: streams_whose_clients_left_are_released. */
 START_TEST(clients_leaving_during_master_calls)
 {
-    /* the stream of an earlier case whose client closed may still count (a stream notices
-     * a client that left at a failing heartbeat write): compare with what is there now */
+    /* the stream of an earlier case whose client closed may still count until the peek
+     * at parked streams (every 500 ms) sees it gone: wait for it (a bound, not a timing
+     * assertion), then compare with what is there */
+    long watchers0 = -1;
+    for (int k = 0; k < 100 && watchers0 != 0; k++) {
+        watchers0 = metric("dmgw_sse_watchers");
+        if (watchers0 != 0)
+            usleep(100000);
+    }
+    ck_assert_int_eq(watchers0, 0);
     long in_flight0 = metric("dmgw_http_in_flight_requests");
-    long watchers0 = metric("dmgw_sse_watchers");
-    ck_assert(in_flight0 >= 1 && watchers0 >= 0);
+    ck_assert(in_flight0 >= 1);
     sm_set_delay(sm, "QueryStatus", 300);
     sm_set_delay(sm, "OperateTask", 300);
-    sm_set_json(sm, "OperateTask", "{\"result\":true,\"msg\":\"\",\"op\":\"Pause\",\"sources\":[]}");
     char req[4096];
     for (int i = 0; i < 24; i++) {
         const char *tok = i % 3 == 2 ? tok_write : tok_read;
@@ -219,6 +234,280 @@ START_TEST(clients_leaving_during_master_calls)
 }
 END_TEST
 
+
+/* ---------- gwattack2 ---------- */
+
+static int connect_lo(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* Read into buf until `want` shows up, the peer closes or WAIT_MS passed (a hang bound).
+ * Returns the bytes read (buf NUL-terminated). */
+static size_t read_until(int fd, char *buf, size_t cap, const char *want)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int waited = 0; waited < WAIT_MS && len + 1 < cap && !strstr(buf, want);) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) == 0) {
+            waited += 100;
+            continue;
+        }
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    return len;
+}
+
+/* Send a head announcing a body with Expect: 100-continue and no body: the answer must
+ * come from the head alone, without a 100 before it, and close the connection. */
+static void expect_refused_before_continue(const char *line, const char *tok, const char *fields,
+                                           int status, const char *detail_has)
+{
+    char req[4096], buf[8192];
+    int n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                     "%sContent-Length: 20\r\nExpect: 100-continue\r\n\r\n", line, tok, fields);
+    int fd = connect_lo();
+    ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    size_t len = read_until(fd, buf, sizeof(buf), "\r\n\r\n{");
+    close(fd);
+    char want[16];
+    snprintf(want, sizeof(want), "HTTP/1.1 %d ", status);
+    ck_assert_msg(len > 0 && strncmp(buf, want, strlen(want)) == 0, "%s [%s]: %s", line, fields, buf);
+    ck_assert_msg(strstr(buf, " 100 ") == NULL, "%s: a 100 Continue was sent: %s", line, buf);
+    ck_assert_msg(strstr(buf, detail_has) != NULL, "%s: no \"%s\" in %s", line, detail_has, buf);
+    ck_assert_msg(strcasestr(buf, "Content-Type: application/problem+json"), "%s", buf);
+}
+
+/* The same head with an acceptable type: 100 Continue (the body is wanted). */
+static void expect_continue(const char *line, const char *tok, const char *ctype)
+{
+    char req[4096], buf[8192];
+    int n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: %s\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n", line,
+                     tok, ctype);
+    int fd = connect_lo();
+    ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    read_until(fd, buf, sizeof(buf), "\r\n\r\n");
+    close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 100 ", 13) == 0, "%s (%s): %s", line, ctype, buf);
+}
+
+START_TEST(expect_continue_only_for_an_acceptable_body)
+{
+    unsigned before = sm_count(sm, "OperateTask") + sm_count(sm, "StartTask") + sm_count(sm, "CheckTask");
+    expect_refused_before_continue("POST /api/v1/tasks/t1/pause", tok_write, "Content-Type: text/xml\r\n",
+                                   415, "application/json");
+    expect_refused_before_continue("POST /api/v1/tasks", tok_write, "Content-Type: application/xml\r\n",
+                                   415, "application/yaml");
+    expect_refused_before_continue("PUT /api/v1/master/config", tok_write,
+                                   "Content-Type: image/png; x=y\r\n", 403, "dm:admin");
+    expect_refused_before_continue("POST /api/v1/tasks/t1/pause", tok_read, "Content-Type: text/xml\r\n",
+                                   403, "dm:write");
+    expect_refused_before_continue("POST /api/v1/tasks/t1/pause", tok_write,
+                                   "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", 415,
+                                   "Content-Encoding gzip is not supported");
+    expect_refused_before_continue("POST /api/v1/tasks/check", tok_write,
+                                   "Content-Type: application/yaml\r\nContent-Encoding: identity, br\r\n",
+                                   415, "Content-Encoding br");
+    ck_assert_uint_eq(sm_count(sm, "OperateTask") + sm_count(sm, "StartTask") + sm_count(sm, "CheckTask"),
+                      before);
+    expect_continue("POST /api/v1/tasks/t1/pause", tok_write, "application/json");
+    expect_continue("POST /api/v1/tasks/check", tok_write, "text/yaml; charset=utf-8");
+    expect_continue("PUT /api/v1/workers/w1/relay-config", tok_admin, "application/toml");
+    expect_refused_before_continue("PUT /api/v1/workers/w1/relay-config", tok_admin,
+                                   "Content-Type: application/yaml\r\n", 415, "application/toml");
+}
+END_TEST
+
+/* A whole request (head + body) in one write: exactly one answer with `status`. */
+static void expect_whole(const char *line, const char *fields, const char *body, int status,
+                         const char *has)
+{
+    char req[4096];
+    int n = snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                     "%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s", line, tok_write, fields,
+                     strlen(body), body);
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, req, (size_t)n, false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == status, "%s [%s]: want %d: %s",
+                  line, fields, status, r.bytes);
+    ck_assert_msg(strstr(r.bytes, has) != NULL, "%s: no \"%s\" in %s", line, has, r.bytes);
+    raw_result_free(&r);
+}
+
+START_TEST(request_content_encoding_is_refused)
+{
+    unsigned before = sm_count(sm, "OperateTask");
+    /* "{}" gzipped: was parsed as JSON (400) */
+    static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00\x43\xbf\xa6\xa3"
+                             "\x02\x00\x00\x00";
+    char req[1024];
+    int n = snprintf(req, sizeof(req), "POST /api/v1/tasks/t1/pause HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                     "Content-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", tok_write, sizeof(gz) - 1);
+    memcpy(req + n, gz, sizeof(gz) - 1);
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, req, (size_t)n + sizeof(gz) - 1, false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].status == 415, "%s", r.bytes);
+    char v[64];
+    ck_assert(raw_header(&r.resp[0], "Accept-Encoding", v, sizeof(v)) && strcmp(v, "identity") == 0);
+    ck_assert_msg(strstr(r.bytes, "not supported") != NULL, "%s", r.bytes);
+    raw_result_free(&r);
+    expect_whole("POST /api/v1/tasks/t1/pause", "Content-Type: application/json\r\nContent-Encoding: deflate\r\n",
+                 "{}", 415, "deflate");
+    expect_whole("POST /api/v1/tasks/t1/pause", "Content-Encoding: identity\r\nContent-Encoding: x-gzip\r\n",
+                 "{}", 415, "x-gzip");
+    ck_assert_uint_eq(sm_count(sm, "OperateTask"), before);
+    /* identity (any case) is no coding: served */
+    expect_whole("POST /api/v1/tasks/t1/pause", "Content-Type: application/json\r\nContent-Encoding: Identity\r\n",
+                 "{}", 200, "\"result\":true");
+    /* a wrong media type with the body sent along: 415 from the head, master not called */
+    expect_whole("POST /api/v1/tasks/t1/pause", "Content-Type: text/plain\r\n", "{}", 415, "application/json");
+    /* an empty body of any type is still no body (pause takes none) */
+    expect_whole("POST /api/v1/tasks/t1/pause", "Content-Type: text/plain\r\n", "", 200, "\"result\":true");
+    ck_assert_uint_eq(sm_count(sm, "OperateTask"), before + 2);
+}
+END_TEST
+
+static void expect_host(const char *host, int status)
+{
+    char req[512];
+    int n = snprintf(req, sizeof(req), "GET /livez HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
+    struct raw_result r;
+    /* a first request (the front's rules) and a keep-alive follow-up (the handler's) */
+    for (int follow = 0; follow < 2; follow++) {
+        if (follow)
+            ck_assert_int_eq(raw_exchange_after(port, LIVEZ, sizeof(LIVEZ) - 1, req, (size_t)n, false,
+                                                WAIT_MS, &r), 0);
+        else
+            ck_assert_int_eq(raw_exchange(port, req, (size_t)n, false, WAIT_MS, &r), 0);
+        unsigned last = r.nresp ? r.nresp - 1 : 0;
+        ck_assert_msg(!r.malformed && r.nresp == 1u + (unsigned)follow && r.resp[last].status == status,
+                      "Host: %s (follow-up %d): want %d: %s", host, follow, status, r.bytes);
+        raw_result_free(&r);
+    }
+}
+
+START_TEST(host_header_syntax_and_port_range)
+{
+    expect_host("a:99999999", 400);
+    expect_host("a:65536", 400);
+    expect_host("a:000080", 400);
+    expect_host("a:8x", 400);
+    expect_host("a:b:c", 400);
+    expect_host("[zz]:80", 400);
+    expect_host("[::1", 400);
+    expect_host("[::1]x", 400);
+    expect_host("a%zz", 400);
+    expect_host("a@b", 400);
+    expect_host("127.0.0.1:65535", 200);
+    expect_host("[::1]:8080", 200);
+    expect_host("[2001:db8::1]", 200);
+    expect_host("gw.example-1.com:0", 200);
+    expect_host("a%41b:", 200);
+}
+END_TEST
+
+/* Open a status stream, read its first event, leave (FIN, or a reset when rst). */
+static void stream_open_and_leave(bool rst)
+{
+    char req[4096], buf[8192];
+    size_t n = req_fmt(req, sizeof(req), "GET", "/api/v1/tasks/t1/status/stream", "");
+    int fd = connect_lo();
+    ck_assert_int_eq(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
+    read_until(fd, buf, sizeof(buf), "event: status");
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0 && strstr(buf, "event: status"), "%s", buf);
+    if (rst) {
+        struct linger l = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    }
+    close(fd);
+}
+
+/* 130 streams opened and left one after another from one address (the limit is 128 per
+ * address): each is released once its client is seen gone (a peek every 500 ms, not the
+ * 15 s heartbeat), so the next one is accepted. The wait is a bound below the heartbeat,
+ * not a timing assertion: release is expected within about a second. */
+START_TEST(streams_whose_clients_left_are_released)
+{
+    long watchers0 = metric("dmgw_sse_watchers");
+    for (int i = 0; i < 130; i++) {
+        stream_open_and_leave(i % 2 == 1);
+        if (i % 32 == 31) {   /* never more than 128 at once: wait for the leavers */
+            long w = -1;
+            for (int k = 0; k < 100 && w != watchers0; k++) {
+                usleep(100000);
+                w = metric("dmgw_sse_watchers");
+            }
+            ck_assert_int_eq(w, watchers0);
+        }
+    }
+    long w = -1;
+    for (int k = 0; k < 100 && w != watchers0; k++) {
+        usleep(100000);
+        w = metric("dmgw_sse_watchers");
+    }
+    ck_assert_int_eq(w, watchers0);
+    stream_open_and_leave(false);
+}
+END_TEST
+
+/* Connections from one address up to max-connections-per-ip (128), each kept alive after
+ * a GET /livez; the next one gets the front's pre-written 503 (Retry-After, problem+json,
+ * closed) instead of a reset. Connections still counted from earlier cases may make the
+ * 503 come a little earlier: the first 503 is what is checked. */
+START_TEST(over_the_connection_limit_gets_503)
+{
+    static int fds[140];
+    int n = 0, refused_at = -1;
+    char buf[8192];
+    for (; n < 140 && refused_at < 0; n++) {
+        fds[n] = connect_lo();
+        ck_assert_int_eq(send(fds[n], LIVEZ, sizeof(LIVEZ) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(LIVEZ) - 1);
+        size_t len = read_until(fds[n], buf, sizeof(buf), "\r\n\r\n");
+        ck_assert_msg(len > 12, "connection %d: no answer at all (reset?)", n);
+        if (strncmp(buf, "HTTP/1.1 503 ", 13) == 0) {
+            refused_at = n;
+            read_until(fds[n], buf + len, sizeof(buf) - len, "\x01");   /* to the close */
+        } else {
+            ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "connection %d: %s", n, buf);
+        }
+    }
+    ck_assert_msg(refused_at >= 100 && refused_at <= 128, "the 503 came at connection %d", refused_at);
+    struct raw_result r = {.bytes = buf, .len = strlen(buf)};
+    raw_parse(&r);
+    ck_assert_msg(!r.malformed && r.nresp == 1 && r.resp[0].conn_close, "%s", buf);
+    char v[64];
+    ck_assert(raw_header(&r.resp[0], "Retry-After", v, sizeof(v)) && strcmp(v, "1") == 0);
+    ck_assert(raw_header(&r.resp[0], "Content-Type", v, sizeof(v)) &&
+              strcmp(v, "application/problem+json") == 0);
+    ck_assert_msg(strstr(buf, "too many connections") != NULL, "%s", buf);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    /* the closed connections are uncounted (the front sees them close): served again */
+    int status = 0;
+    for (int k = 0; k < 100 && status != 200; k++) {
+        struct raw_result q;
+        ck_assert_int_eq(raw_exchange(port, LIVEZ, sizeof(LIVEZ) - 1, true, WAIT_MS, &q), 0);
+        status = q.nresp ? q.resp[0].status : 0;
+        raw_result_free(&q);
+        if (status != 200)
+            usleep(100000);
+    }
+    ck_assert_int_eq(status, 200);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -230,6 +519,11 @@ int main(void)
     tcase_add_test(tc, head_of_status_stream_sends_no_body);
     tcase_add_test(tc, escapes_that_are_not_utf8_never_reach_the_master);
     tcase_add_test(tc, clients_leaving_during_master_calls);
+    tcase_add_test(tc, expect_continue_only_for_an_acceptable_body);
+    tcase_add_test(tc, request_content_encoding_is_refused);
+    tcase_add_test(tc, host_header_syntax_and_port_range);
+    tcase_add_test(tc, streams_whose_clients_left_are_released);
+    tcase_add_test(tc, over_the_connection_limit_gets_503);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
