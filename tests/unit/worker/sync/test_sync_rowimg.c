@@ -257,24 +257,24 @@ START_TEST(partial_key_move_replay)
     char toml[4096], msg[2048];
     long long end;
     int stage;
-    sql(g_src, "CREATE DATABASE pk");
-    sql(g_src, "CREATE TABLE pk.t (id INT PRIMARY KEY, a INT, b BLOB)");
-    sqli("FULL", "INSERT INTO pk.t VALUES (1,10,X'01'),(2,99,X'99')");
+    sql(g_src, "CREATE DATABASE pm");
+    sql(g_src, "CREATE TABLE pm.t (id INT PRIMARY KEY, a INT, b BLOB)");
+    sqli("FULL", "INSERT INTO pm.t VALUES (1,10,X'01'),(2,99,X'99')");
     master_pos();
-    sqli("FULL", "DELETE FROM pk.t WHERE id=2");
-    sqli("MINIMAL", "UPDATE pk.t SET id=2 WHERE id=1");
-    sql(g_dst, "CREATE DATABASE pk_s");
-    sql(g_dst, "CREATE TABLE pk_s.t (id INT PRIMARY KEY, a INT, b BLOB)");
-    sql(g_dst, "INSERT INTO pk_s.t VALUES (2,10,X'01')");
-    rt_task_toml(toml, sizeof toml, "pk_s", "pk_s", true, "pk");
+    sqli("FULL", "DELETE FROM pm.t WHERE id=2");
+    sqli("MINIMAL", "UPDATE pm.t SET id=2 WHERE id=1");
+    sql(g_dst, "CREATE DATABASE pm_s");
+    sql(g_dst, "CREATE TABLE pm_s.t (id INT PRIMARY KEY, a INT, b BLOB)");
+    sql(g_dst, "INSERT INTO pm_s.t VALUES (2,10,X'01')");
+    rt_task_toml(toml, sizeof toml, "pm_s", "pm_s", true, "pm");
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     end = tu_now_ms() + 20000;
-    while ((stage = task_stage("pk_s", msg, sizeof msg)) != PB__STAGE__Paused && tu_now_ms() < end)
+    while ((stage = task_stage("pm_s", msg, sizeof msg)) != PB__STAGE__Paused && tu_now_ms() < end)
         usleep(100000);
-    ck_assert_msg(stage == PB__STAGE__Paused, "pk_s stage %d", stage);
-    fprintf(stderr, "pk_s: %s\n", msg);
+    ck_assert_msg(stage == PB__STAGE__Paused, "pm_s stage %d", stage);
+    fprintf(stderr, "pm_s: %s\n", msg);
     ck_assert_msg(strstr(msg, "partial binlog row image") &&
-                  strstr(msg, "the row is not on the target") && strstr(msg, "`pk_s`.`t`"),
+                  strstr(msg, "the row is not on the target") && strstr(msg, "`pm_s`.`t`"),
                   "%s", msg);
     assert_running("norm");
     assert_running("safe");
