@@ -670,7 +670,10 @@ static bool key_changes(const struct tkey *k, const struct img *before, const st
 
 /* Safe mode with a full after-image: DM's DELETE + REPLACE, or REPLACE alone when the
  * key is unchanged (mergeable). A partial after-image: the normal-mode UPDATE; in safe
- * mode one that moves the row to another key must match exactly one row (must_match). */
+ * mode one that moves the row to another key must match exactly one row (must_match),
+ * found by every column of its before-image (exact): over a target already ahead the row
+ * at the old key may be a later re-creation, which must not be moved (a NOBLOB image tells
+ * them apart; a MINIMAL one holds the key only). */
 static int gen_update(struct gen *g, bool safe, const struct tkey *k, const struct img *before,
                       const struct img *after, size_t *head)
 {
@@ -679,7 +682,7 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     int rc;
     if (!safe || !after->full) {
         g->must_match = safe && key_changes(k, before, after);
-        return add_update(a, t, k, before, after);
+        return add_update(a, t, g->must_match ? NULL : k, before, after);
     }
     if (key_unchanged(k, before, after)) {
         rc = stmt_head(a, t, after, "REPLACE INTO ");

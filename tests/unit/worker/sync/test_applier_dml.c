@@ -607,8 +607,8 @@ START_TEST(partial_key_move_must_match)
     struct jobs js = { 0 };
     struct worker_terr e;
     struct bl_value b[] = { iv(1), nv(), nv() }, mv[] = { iv(2), nv(), nv() },
-                    cv[] = { nv(), sv("x"), nv() };
-    uint8_t key_only[] = { 1, 0, 0 }, c_only[] = { 0, 1, 0 };
+                    cv[] = { nv(), sv("x"), nv() }, nb[] = { iv(1), sv("p"), nv() };
+    uint8_t key_only[] = { 1, 0, 0 }, c_only[] = { 0, 1, 0 }, two[] = { 1, 1, 0 };
     int safe;
     add_table(a, "q", "id,c,u", "001", "P:0;U:2");
     for (safe = 0; safe < 2; safe++) {
@@ -619,6 +619,12 @@ START_TEST(partial_key_move_must_match)
         ck_assert_int_eq(gen_img(a, "q", BL_UPDATE, safe, 3, 1, b, cv, key_only, c_only, &js,
                                  &e), DM_OK);
         ck_assert(!js.must_match[1]);
+        /* a before-image with more than the key (NOBLOB): safe mode finds the row by all */
+        ck_assert_int_eq(gen_img(a, "q", BL_UPDATE, safe, 3, 1, nb, mv, two, key_only, &js,
+                                 &e), DM_OK);
+        ck_assert_str_eq(js.sql[2], safe ? "UPDATE `db`.`q` SET `id`=2 WHERE `id`=1 AND `c`='p' "
+                                           "LIMIT 1"
+                                         : "UPDATE `db`.`q` SET `id`=2 WHERE `id`=1 LIMIT 1");
         jobs_free(&js);
     }
     worker_applier_free(a);
