@@ -637,7 +637,7 @@ static int partial_replay_error(const char *sql, int rc, my_ulonglong n, struct 
                     "binlog_row_image MINIMAL or NOBLOB) that changes the row's key: %s%.300s; "
                     "after a restart the target may already hold this change (a replay would "
                     "move or lose another row); log FULL row images on the source; sql: %.300s",
-                    rc ? "" : n ? "it matched more than one row" : "the row is not on the target",
+                    rc ? "" : n ? "it matched more than one row" : "no target row at its old key equals its before-image",
                     db, sql);
     e->transient = false;
     return rc && rc != DM_E_DB ? rc : DM_E_INVAL;
