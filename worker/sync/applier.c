@@ -583,7 +583,7 @@ static const char *packet_stmt(const char *sql, size_t len, const size_t *starts
 
 /* Error of statement k of the packet: the message names it (NUL-terminated copy). */
 static int stmt_error(struct worker_applier *a, const char *sql, size_t len,
-                        const size_t *starts, size_t n, size_t k, struct worker_terr *e)
+                      const size_t *starts, size_t n, size_t k, struct worker_terr *e)
 {
     char stmt[512];
     size_t slen;
@@ -627,18 +627,21 @@ int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t 
     return worker_applier_exec_packet(a, sql, len, NULL, 0, rows, e);
 }
 
-/* A must_match UPDATE that failed or matched n != 1 rows (rc: its error, or DM_OK). */
+/* A must_match UPDATE that failed (rc, its error in *e) or matched n != 1 rows (rc 0). */
 static int partial_replay_error(const char *sql, int rc, my_ulonglong n, struct worker_terr *e)
 {
-    char db[512];
-    snprintf(db, sizeof db, "%.500s", rc ? e->msg : "");
+    char why[640];
+    if (rc)
+        snprintf(why, sizeof why, "%.600s", e->msg);   /* names the statement */
+    else
+        snprintf(why, sizeof why, "%s; sql: %.400s",
+                 n ? "it matched more than one row"
+                   : "no target row at its old key equals its before-image", sql);
     worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
                     "safe mode cannot apply an UPDATE from a partial binlog row image (source "
-                    "binlog_row_image MINIMAL or NOBLOB) that changes the row's key: %s%.300s; "
-                    "after a restart the target may already hold this change (a replay would "
-                    "move or lose another row); log FULL row images on the source; sql: %.300s",
-                    rc ? "" : n ? "it matched more than one row" : "no target row at its old key equals its before-image",
-                    db, sql);
+                    "binlog_row_image MINIMAL or NOBLOB) that changes the row's key; after a "
+                    "restart the target may already hold this change (a replay would move or "
+                    "lose another row); log FULL row images on the source: %s", why);
     e->transient = false;
     return rc && rc != DM_E_DB ? rc : DM_E_INVAL;
 }

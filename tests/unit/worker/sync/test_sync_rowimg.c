@@ -274,7 +274,8 @@ START_TEST(partial_key_move_replay)
     ck_assert_msg(stage == PB__STAGE__Paused, "pm_s stage %d", stage);
     fprintf(stderr, "pm_s: %s\n", msg);
     ck_assert_msg(strstr(msg, "partial binlog row image") &&
-                  strstr(msg, "no target row at its old key equals its before-image") && strstr(msg, "`pm_s`.`t`"),
+                  strstr(msg, "no target row at its old key equals its before-image") &&
+                  strstr(msg, "`pm_s`.`t`"),
                   "%s", msg);
     /* NOBLOB: the row at the old key is a later re-creation (another `a`); moving it would
      * have carried its BLOB into the moved row (target (2,10,X'55'), source (2,10,X'01')) */
@@ -296,7 +297,8 @@ START_TEST(partial_key_move_replay)
     ck_assert_msg(stage == PB__STAGE__Paused, "pr_s stage %d", stage);
     fprintf(stderr, "pr_s: %s\n", msg);
     ck_assert_msg(strstr(msg, "partial binlog row image") &&
-                  strstr(msg, "no target row at its old key equals its before-image") && strstr(msg, "`pr_s`.`t`"),
+                  strstr(msg, "no target row at its old key equals its before-image") &&
+                  strstr(msg, "`pr_s`.`t`"),
                   "%s", msg);
     assert_running("norm");
     assert_running("safe");
