@@ -597,10 +597,38 @@ int worker_applier_commit_plain(struct worker_applier *a, struct worker_terr *e)
     return rc;
 }
 
-int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t len,
-                              size_t rows, struct worker_terr *e)
+/* The statement k of a packet (its start and length, up to the next statement's ';'). */
+static const char *packet_stmt(const char *sql, size_t len, const size_t *starts, size_t n,
+                               size_t k, size_t *slen)
+{
+    size_t from, to;
+    if (!starts || k >= n) {
+        *slen = len;
+        return sql;
+    }
+    from = starts[k];
+    to = k + 1 < n ? starts[k + 1] - 1 : len;      /* the ';' before the next one */
+    *slen = to > from ? to - from : 0;
+    return sql + from;
+}
+
+/* Error of statement k of the packet: the message names it (NUL-terminated copy). */
+static int stmt_error(struct worker_applier *a, const char *sql, size_t len,
+                      const size_t *starts, size_t n, size_t k, struct worker_terr *e)
+{
+    char stmt[512];
+    size_t slen;
+    const char *s = packet_stmt(sql, len, starts, n, k, &slen);
+    snprintf(stmt, sizeof stmt, "%.*s", (int)(slen < sizeof stmt ? slen : sizeof stmt - 1), s);
+    return worker_ap_db_error(a, "execute statement failed", stmt, e);
+}
+
+int worker_applier_exec_packet(struct worker_applier *a, const char *sql, size_t len,
+                               const size_t *starts, size_t nstarts, size_t rows,
+                               struct worker_terr *e)
 {
     int rc, st;
+    size_t k = 0;
     if (!a->multi) {
         if (mysql_set_server_option(a->my, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
             return worker_ap_db_error(a, "enable multi-statements", NULL, e);
@@ -609,30 +637,60 @@ int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t 
     if ((rc = worker_ap_begin(a, e)))
         return rc;
     if (mysql_real_query(a->my, sql, (unsigned long)len) != 0)
-        return worker_ap_db_error(a, "execute statement failed", sql, e);
+        return stmt_error(a, sql, len, starts, nstarts, 0, e);
     a->first_rows = mysql_affected_rows(a->my);
     do {
         MYSQL_RES *res = mysql_store_result(a->my);
         if (res)
             mysql_free_result(res);
         st = mysql_next_result(a->my);
+        k++;
         if (st > 0)
-            return worker_ap_db_error(a, "execute statement failed", sql, e);
+            return stmt_error(a, sql, len, starts, nstarts, k, e);
     } while (st == 0);
     a->txn_rows += rows;
     return DM_OK;
 }
 
+int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t len,
+                              size_t rows, struct worker_terr *e)
+{
+    return worker_applier_exec_packet(a, sql, len, NULL, 0, rows, e);
+}
+
+/* A must_match UPDATE that failed (rc, its error in *e) or matched n != 1 rows (rc 0). */
+static int partial_replay_error(const char *sql, int rc, my_ulonglong n, struct worker_terr *e)
+{
+    char why[640];
+    if (rc)
+        snprintf(why, sizeof why, "%.600s", e->msg);   /* names the statement */
+    else
+        snprintf(why, sizeof why, "%s; sql: %.400s",
+                 n ? "it matched more than one row"
+                   : "no target row at its old key equals its before-image", sql);
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                    "safe mode cannot apply an UPDATE from a partial binlog row image (source "
+                    "binlog_row_image MINIMAL or NOBLOB) that changes the row's key; after a "
+                    "restart the target may already hold this change (a replay would move or "
+                    "lose another row); log FULL row images on the source: %s", why);
+    e->transient = false;
+    return rc && rc != DM_E_DB ? rc : DM_E_INVAL;
+}
+
 int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_t len,
-                                struct worker_terr *e)
+                                bool keyless, struct worker_terr *e)
 {
     my_ulonglong n;
     int rc = worker_applier_exec_multi(a, sql, len, 1, e);
+    if (rc && !keyless && mysql_errno(a->my) == ER_DUP_ENTRY)
+        return partial_replay_error(sql, rc, 0, e);
     if (rc)
         return rc;
     n = a->first_rows;
     if (n == 1)
         return DM_OK;
+    if (!keyless)
+        return partial_replay_error(sql, DM_OK, n, e);
     worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
                     "key-less row not found on the target (%llu rows matched, 1 expected): the "
                     "target differs from the source; sql: %.400s", (unsigned long long)n, sql);

@@ -69,6 +69,12 @@ struct worker_rowjob {
     const uint64_t *keys;     /* causality keys (hashes of PK/UK values + table), >= 1 */
     size_t nkeys;
     bool keyless;             /* an image had no usable unique key: keys hold the table */
+    bool must_match;          /* safe mode, partial after-image UPDATE that changes the key
+                                 its WHERE names (the row's identity): a crash replay over a
+                                 target already ahead cannot apply it idempotently (the row
+                                 may have moved, its new key may be taken or deleted by a
+                                 replayed DELETE): it runs alone and must match exactly one
+                                 row, else the task pauses (worker_applier_exec_one_row) */
     bool barrier;             /* frees or takes a unique value its (partial) images do not
                                  show (applier_dml.c): keys cannot order it, so it runs
                                  after everything before it and before everything after
@@ -97,14 +103,22 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
  * safe-mode REPLACE) as worker_applier_exec_multi, but its first statement must match
  * exactly one row (CLIENT_FOUND_ROWS: matched, not changed): a key-less row missing on the
  * target means the target already differs from the source, and the task pauses with an
- * error naming the statement instead of diverging further (DM ignores the count). */
+ * error naming the statement instead of diverging further (DM ignores the count).
+ * keyless false: a worker_rowjob.must_match UPDATE; 0 rows or a duplicate key (Error
+ * 1062) pause (not transient) with an error naming the partial row image. */
 int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_t len,
-                                struct worker_terr *e);
+                                bool keyless, struct worker_terr *e);
 /* Run ';'-separated statements in one round trip (multi-statements are enabled on
  * the connection on first use), inside the open transaction (BEGIN is sent when
  * needed); `rows` is added to worker_applier_txn_rows. */
 int worker_applier_exec_multi(struct worker_applier *a, const char *sql, size_t len,
                               size_t rows, struct worker_terr *e);
+/* As worker_applier_exec_multi; starts[0..nstarts-1]: the byte offset of each statement in
+ * sql (ascending, starts[0] = 0), so that an error names the statement that failed (the
+ * server stops a packet at its first failing statement) instead of the packet's first. */
+int worker_applier_exec_packet(struct worker_applier *a, const char *sql, size_t len,
+                               const size_t *starts, size_t nstarts, size_t rows,
+                               struct worker_terr *e);
 /* One checkpoint row: the global row (schema = table = "", is_global=1) or a table's. */
 struct worker_cp_row {
     const char *schema, *table, *file;

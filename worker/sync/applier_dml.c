@@ -448,6 +448,7 @@ struct gen {
     bool keyless;
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
     bool barrier;                        /* unknown_unique */
+    bool must_match;                     /* worker_rowjob.must_match */
 };
 
 static int gen_err(int rc, struct worker_terr *e)
@@ -515,6 +516,7 @@ static void reset_job(struct gen *g)
     dm_buf_reset(&g->a->key);
     g->supersedes = false;
     g->barrier = false;
+    g->must_match = false;
     g->nkeys = 0;
     g->keyless = false;
 }
@@ -539,6 +541,7 @@ static int emit(struct gen *g, size_t head_len, enum worker_merge merge, struct 
     j.nkeys = g->nkeys;
     j.keyless = g->keyless;
     j.barrier = g->barrier;
+    j.must_match = g->must_match;
     rc = g->fn(g->ud, &j, e);
     reset_job(g);
     return rc;
@@ -683,16 +686,34 @@ static int gen_insert(struct gen *g, bool safe, const struct img *im, size_t *he
     return rc;
 }
 
+/* Whether the after-image sets a column of key k (the WHERE's key) to another value. */
+static bool key_changes(const struct tkey *k, const struct img *before, const struct img *after)
+{
+    size_t i;
+    for (i = 0; k && i < k->n; i++) {
+        size_t c = k->idx[i];
+        if (after->p[c] && (!before->p[c] || !same_value(&before->v[c], &after->v[c])))
+            return true;
+    }
+    return false;
+}
+
 /* Safe mode with a full after-image: DM's DELETE + REPLACE, or REPLACE alone when the
- * key is unchanged (mergeable). A partial after-image: the normal-mode UPDATE. */
+ * key is unchanged (mergeable). A partial after-image: the normal-mode UPDATE; in safe
+ * mode one that moves the row to another key must match exactly one row (must_match),
+ * found by every column of its before-image (exact): over a target already ahead the row
+ * at the old key may be a later re-creation, which must not be moved (a NOBLOB image tells
+ * them apart; a MINIMAL one holds the key only). */
 static int gen_update(struct gen *g, bool safe, const struct tkey *k, const struct img *before,
                       const struct img *after, size_t *head)
 {
     struct worker_applier *a = g->a;
     const struct tinfo *t = g->cm->t;
     int rc;
-    if (!safe || !after->full)
-        return add_update(a, t, k, before, after);
+    if (!safe || !after->full) {
+        g->must_match = safe && key_changes(k, before, after);
+        return add_update(a, t, g->must_match ? NULL : k, before, after);
+    }
     if (key_unchanged(k, before, after)) {
         rc = stmt_head(a, t, after, "REPLACE INTO ");
         *head = a->sql.len;

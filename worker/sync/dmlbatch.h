@@ -30,6 +30,7 @@ struct worker_sqlpart {
     size_t nkeys;
     bool one_row;             /* dmlpool's: run alone, its first statement must change
                                  exactly one row (worker_applier_exec_one_row) */
+    bool keyless;             /* with one_row: a key-less row's (else a must_match UPDATE) */
 };
 
 /* Whether `cur` can be merged into the statement `prev` (same kind, same head). */

@@ -29,6 +29,7 @@ struct djob {
     bool supersedes;
     const char *key;                    /* worker_rowjob.key (in sql[] after the SQL) or NULL */
     bool keyless;
+    bool must_match;                    /* worker_rowjob.must_match */
     const char *schema, *table, *file;  /* key-less jobs: source table and event position */
     uint64_t pos;
     char sql[];     /* sql NUL [key NUL] [schema NUL table NUL file NUL] (pad) keys */
@@ -52,6 +53,7 @@ struct dworker {
     struct dm_buf buf;
     struct worker_sqlpart *parts;   /* run_list scratch */
     size_t *order, pcap;
+    size_t *starts, nstarts, scap;  /* offsets of the statements in buf (error messages) */
 };
 
 struct worker_dmlpool {
@@ -87,17 +89,19 @@ static void set_failed(struct worker_dmlpool *p, int rc, const struct worker_ter
     pthread_mutex_unlock(&p->emu);
 }
 
-/* A key-less row's UPDATE or DELETE (safe mode: DELETE;REPLACE) must find its row. */
+/* A key-less row's UPDATE or DELETE (safe mode: DELETE;REPLACE) must find its row, and so
+ * must a must_match UPDATE. */
 static bool one_row(const struct djob *j)
 {
-    return j->keyless && j->len > 7 &&
-           (strncmp(j->sql, "UPDATE ", 7) == 0 || strncmp(j->sql, "DELETE ", 7) == 0);
+    return j->must_match || (j->keyless && j->len > 7 &&
+           (strncmp(j->sql, "UPDATE ", 7) == 0 || strncmp(j->sql, "DELETE ", 7) == 0));
 }
 
 static struct worker_sqlpart part(const struct djob *j)
 {
     struct worker_sqlpart s = { j->sql, j->len, j->head_len, j->merge, j->key, j->key_len,
-                                j->supersedes, j->keys, j->nkeys, one_row(j) };
+                                j->supersedes, j->keys, j->nkeys, one_row(j),
+                                j->keyless };
     return s;
 }
 
@@ -145,6 +149,32 @@ static int collect_parts(struct dworker *w, const struct djob *list, size_t *n, 
     return DM_OK;
 }
 
+/* Remember that a statement starts at `off` of w->buf. */
+static int note_start(struct dworker *w, size_t off)
+{
+    if (w->nstarts == w->scap) {
+        size_t cap = w->scap ? w->scap * 2 : 64;
+        size_t *n = realloc(w->starts, cap * sizeof *n);
+        if (!n)
+            return DM_E_NOMEM;
+        w->starts = n;
+        w->scap = cap;
+    }
+    w->starts[w->nstarts++] = off;
+    return DM_OK;
+}
+
+/* Send w->buf (rows row changes) and empty it. */
+static int flush_buf(struct dworker *w, size_t rows, struct worker_terr *e)
+{
+    int rc = w->buf.len ? worker_applier_exec_packet(w->a, w->buf.data, w->buf.len, w->starts,
+                                                     w->nstarts, rows, e)
+                        : DM_OK;
+    dm_buf_reset(&w->buf);
+    w->nstarts = 0;
+    return rc;
+}
+
 /* Execute a list of jobs in the open transaction: mergeable statements grouped
  * (worker_sql_order) and merged (INSERT/REPLACE rows, DELETEs by key), sent as
  * multi-statement packets of about CHUNK_SOFT bytes; a key-less row's UPDATE/DELETE
@@ -155,38 +185,35 @@ static int run_list(struct dworker *w, const struct djob *list, struct worker_te
     size_t rows, n, i, nmerged = 0;
     int rc;
     dm_buf_reset(&w->buf);
+    w->nstarts = 0;
     if (collect_parts(w, list, &n, &rows) || worker_sql_order(w->parts, n, w->order))
         return nomem(e);
     for (i = 0; i < n; i++) {
         const struct worker_sqlpart *cur = &w->parts[w->order[i]];
+        size_t before = w->buf.len;
         if (cur->one_row) {
-            if (w->buf.len && (rc = worker_applier_exec_multi(w->a, w->buf.data, w->buf.len,
-                                                              rows, e)))
+            if ((rc = flush_buf(w, rows, e)))
                 return rc;
-            dm_buf_reset(&w->buf);
             rows = 0;
             prev = NULL;
-            if ((rc = worker_applier_exec_one_row(w->a, cur->sql, cur->len, e)))
+            if ((rc = worker_applier_exec_one_row(w->a, cur->sql, cur->len, cur->keyless, e)))
                 return rc;
             continue;
         }
-        if (worker_sql_append(&w->buf, prev, cur, &nmerged))
+        if (worker_sql_append(&w->buf, prev, cur, &nmerged) ||
+            (nmerged == 1 && note_start(w, before ? before + 1 : 0)))
             return nomem(e);
         rows++;
         prev = cur;
         if (w->buf.len >= CHUNK_SOFT) {
-            if ((rc = worker_applier_exec_multi(w->a, w->buf.data, w->buf.len, rows, e)))
+            if ((rc = flush_buf(w, rows, e)))
                 return rc;
-            dm_buf_reset(&w->buf);
             rows = 0;
             prev = NULL;
         }
     }
-    rc = DM_OK;
-    if (w->buf.len)     /* (a dropped DELETE's REPLACE always follows it: no rows lost) */
-        rc = worker_applier_exec_multi(w->a, w->buf.data, w->buf.len, rows, e);
-    dm_buf_reset(&w->buf);
-    return rc;
+    /* (a dropped DELETE's REPLACE always follows it: no rows lost) */
+    return flush_buf(w, rows, e);
 }
 
 static bool retryable(struct dworker *w)
@@ -211,7 +238,7 @@ static int run_jobs(struct dworker *w, struct djob *list, struct worker_terr *e)
     else
         w->txn = list;
     w->txn_tail = last;
-    for (attempt = 1; rc && retryable(w) &&
+    for (attempt = 1; rc && retryable(w) && !atomic_load(&w->p->failed) &&
                       attempt <= (worker_applier_errno(w->a) == 1205 ? 2 : RETRIES); attempt++) {
         dm_log_kv(DM_LOG_WARN, "retry DML transaction", "error", e->msg, NULL);
         worker_applier_rollback(w->a);
@@ -223,6 +250,18 @@ static int run_jobs(struct dworker *w, struct djob *list, struct worker_terr *e)
 }
 
 static void free_jobs(struct djob *j);
+
+/* After a failure (this connection's or another's): roll the open transaction back now.
+ * Sitting on its row and gap locks until the pool is freed made the other connections'
+ * statements wait for them and fail with lock wait timeouts (retried, 5 s each) before the
+ * first error could reach the Sync unit. The pool is unusable anyway: the Sync unit
+ * reopens it and replays from the checkpoint. */
+static void abandon_txn(struct dworker *w)
+{
+    worker_applier_rollback(w->a);
+    free_jobs(w->txn);
+    w->txn = w->txn_tail = NULL;
+}
 
 /* Commit the open transaction; with `cp` the barrier's checkpoint rows are written in it.
  * Otherwise the key-less jobs decide (keyless.h rule 2: only at an event end, with their
@@ -285,6 +324,8 @@ static void *worker_main(void *arg)
         while (!w->head && w->req == w->done && !w->quit) {
             bool committed = false;
             if (!w->txn || atomic_load(&p->failed)) {
+                if (w->txn)
+                    abandon_txn(w);
                 pthread_cond_wait(&w->work, &w->mu);
                 continue;
             }
@@ -321,6 +362,8 @@ static void *worker_main(void *arg)
             if (rc)
                 set_failed(p, rc, &e);
         }
+        if (atomic_load(&p->failed) && w->txn)
+            abandon_txn(w);
         free_jobs(list);
         pthread_mutex_lock(&w->mu);
         w->done = req;
@@ -381,6 +424,7 @@ static int push(struct worker_dmlpool *p, int q, const struct worker_rowjob *j,
     job->head_len = j->head_len;
     job->merge = j->merge;
     job->keyless = j->keyless;
+    job->must_match = j->must_match;
     memcpy(job->sql, j->sql, j->len);
     job->sql[j->len] = '\0';
     job->schema = job->table = job->file = NULL;
@@ -633,6 +677,7 @@ void worker_dmlpool_free(struct worker_dmlpool *p)
         dm_buf_free(&w->buf);
         free(w->parts);
         free(w->order);
+        free(w->starts);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->idle);

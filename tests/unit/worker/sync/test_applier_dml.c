@@ -26,8 +26,10 @@ struct jobs {
     char *sql[MAXJOBS];
     size_t len[MAXJOBS], head[MAXJOBS];
     enum worker_merge merge[MAXJOBS];
-    bool keyless[MAXJOBS], supersedes[MAXJOBS], barrier[MAXJOBS];
+    bool keyless[MAXJOBS], supersedes[MAXJOBS], barrier[MAXJOBS], must_match[MAXJOBS];
     char *key[MAXJOBS];
+    uint64_t keys[MAXJOBS][8];
+    size_t nkeys[MAXJOBS];
 };
 
 static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *e)
@@ -43,6 +45,10 @@ static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *
     js->supersedes[js->n] = j->supersedes;
     js->keyless[js->n] = j->keyless;
     js->barrier[js->n] = j->barrier;
+    js->must_match[js->n] = j->must_match;
+    ck_assert_uint_le(j->nkeys, 8);
+    memcpy(js->keys[js->n], j->keys, j->nkeys * sizeof *j->keys);
+    js->nkeys[js->n] = j->nkeys;
     js->n++;
     return DM_OK;
 }
@@ -61,7 +67,7 @@ static struct worker_sqlpart part(const struct jobs *js, size_t i)
 {
     struct worker_sqlpart p = { js->sql[i], js->len[i], js->head[i], js->merge[i], js->key[i],
                                 js->key[i] ? strlen(js->key[i]) : 0, js->supersedes[i],
-                                NULL, 0, false };
+                                NULL, 0, false, false };
     return p;
 }
 
@@ -190,6 +196,38 @@ static int gen_img(struct worker_applier *a, const char *name, enum bl_rows_op o
     ev.rows = rows;
     ev.after = after ? arows : NULL;
     return worker_applier_gen_rows(a, &ev, "db", name, safe, NULL, collect, js, e);
+}
+
+/* Whether jobs i and j of js share a causality key (dmlpool then runs them in order). */
+static bool share_key(const struct jobs *js, size_t i, size_t j)
+{
+    size_t x, y;
+    for (x = 0; x < js->nkeys[i]; x++)
+        for (y = 0; y < js->nkeys[j]; y++)
+            if (js->keys[i][x] == js->keys[j][y])
+                return true;
+    return false;
+}
+
+/* One UPDATE row of source table `src`.`stab` routed to `db`.`name` (2 full columns). */
+static void gen_routed(struct worker_applier *a, const char *src, const char *stab,
+                       const char *name, bool safe, struct bl_value *before,
+                       struct bl_value *after, struct jobs *js)
+{
+    struct bl_table tb = { .schema = (char *)src, .table = (char *)stab, .ncols = 2 };
+    struct bl_row row = { .cols = before }, arow = { .cols = after };
+    struct bl_event ev;
+    struct worker_terr e;
+    memset(&ev, 0, sizeof ev);
+    memset(&e, 0, sizeof e);
+    ev.kind = BL_EV_ROWS;
+    ev.op = BL_UPDATE;
+    ev.table = &tb;
+    ev.nrows = 1;
+    ev.rows = &row;
+    ev.after = &arow;
+    ck_assert_int_eq(worker_applier_gen_rows(a, &ev, "db", name, safe, NULL, collect, js, &e),
+                     DM_OK);
 }
 
 /* Rows event on `db`.`name` with nrows images of 2 columns (vals: row-major). */
@@ -367,7 +405,7 @@ END_TEST
 START_TEST(merged_delete_capped)
 {
     struct worker_sqlpart one = { "DELETE FROM `db`.`t1` WHERE `id` IN (7)", 0, 0, WORKER_MERGE_IN,
-                                  NULL, 0, false, NULL, 0, false };
+                                  NULL, 0, false, NULL, 0, false, false };
     struct dm_buf b;
     size_t i, nmerged = 0, stmts = 1;
     one.len = strlen(one.sql);
@@ -532,6 +570,67 @@ START_TEST(partial_images)
 }
 END_TEST
 
+/* Two rows of two source tables merged into one target table swap their nullable UNIQUE
+ * values through a NULL (A: u 1 -> NULL, B: u 2 -> 1, A: u NULL -> 2): each change that
+ * frees a value and the change that takes it share a causality key (before AND after
+ * images, keyed by the target table, not the source one), so dmlpool runs them in source
+ * order on one connection, in normal and safe mode; the rows' PKs alone would have put
+ * them on different connections (Error 1062 or a wrong final table by timing). */
+START_TEST(merged_unique_swap_shares_keys)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value a0[] = { iv(10), iv(1) }, a1[] = { iv(10), nv() }, a2[] = { iv(10), iv(2) };
+    struct bl_value b0[] = { iv(20), iv(2) }, b1[] = { iv(20), iv(1) };
+    int safe;
+    add_table(a, "m", "id,u", "01", "P:0;U:1");
+    for (safe = 0; safe < 2; safe++) {
+        gen_routed(a, "s_1", "t_1", "m", safe, a0, a1, &js);   /* frees 1 */
+        gen_routed(a, "s_2", "t_2", "m", safe, b0, b1, &js);   /* frees 2, takes 1 */
+        gen_routed(a, "s_1", "t_1", "m", safe, a1, a2, &js);   /* takes 2 */
+        ck_assert_uint_eq(js.n, 3);
+        ck_assert_msg(share_key(&js, 0, 1), "u=1 freed by A, taken by B: no shared key");
+        ck_assert_msg(share_key(&js, 1, 2), "u=2 freed by B, taken by A: no shared key");
+        ck_assert(!js.barrier[0] && !js.barrier[1] && !js.barrier[2]);
+        jobs_free(&js);
+    }
+    worker_applier_free(a);
+}
+END_TEST
+
+/* Safe mode, partial after-image: an UPDATE that moves the row to another PK is a
+ * must_match job (a crash replay over a target already ahead cannot apply it blindly);
+ * one that keeps the key, and any normal-mode UPDATE, is not. */
+START_TEST(partial_key_move_must_match)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct worker_terr e;
+    struct bl_value b[] = { iv(1), nv(), nv() }, mv[] = { iv(2), nv(), nv() },
+                    cv[] = { nv(), sv("x"), nv() }, nb[] = { iv(1), sv("p"), nv() };
+    uint8_t key_only[] = { 1, 0, 0 }, c_only[] = { 0, 1, 0 }, two[] = { 1, 1, 0 };
+    int safe;
+    add_table(a, "q", "id,c,u", "001", "P:0;U:2");
+    for (safe = 0; safe < 2; safe++) {
+        ck_assert_int_eq(gen_img(a, "q", BL_UPDATE, safe, 3, 1, b, mv, key_only, key_only, &js,
+                                 &e), DM_OK);
+        ck_assert_str_eq(js.sql[0], "UPDATE `db`.`q` SET `id`=2 WHERE `id`=1 LIMIT 1");
+        ck_assert(js.must_match[0] == (safe == 1));
+        ck_assert_int_eq(gen_img(a, "q", BL_UPDATE, safe, 3, 1, b, cv, key_only, c_only, &js,
+                                 &e), DM_OK);
+        ck_assert(!js.must_match[1]);
+        /* a before-image with more than the key (NOBLOB): safe mode finds the row by all */
+        ck_assert_int_eq(gen_img(a, "q", BL_UPDATE, safe, 3, 1, nb, mv, two, key_only, &js,
+                                 &e), DM_OK);
+        ck_assert_str_eq(js.sql[2], safe ? "UPDATE `db`.`q` SET `id`=2 WHERE `id`=1 AND `c`='p' "
+                                           "LIMIT 1"
+                                         : "UPDATE `db`.`q` SET `id`=2 WHERE `id`=1 LIMIT 1");
+        jobs_free(&js);
+    }
+    worker_applier_free(a);
+}
+END_TEST
+
 /* Character data by the target column's charset: quoted where lossless over utf8mb4,
  * else _<charset> X'..'; binary columns X'..'. */
 START_TEST(charset_literals)
@@ -586,6 +685,8 @@ int main(void)
     tcase_add_test(tc, delete_before_replace_of_same_row_dropped);
     tcase_add_test(tc, order_groups_without_key_conflicts);
     tcase_add_test(tc, partial_images);
+    tcase_add_test(tc, merged_unique_swap_shares_keys);
+    tcase_add_test(tc, partial_key_move_must_match);
     tcase_add_test(tc, charset_literals);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);

@@ -4,7 +4,8 @@
  * sjis with 0x5C trail bytes, ucs2/utf16/utf32, utf8mb3/utf8mb4, binary, ENUM/SET,
  * non-ASCII table and column names), each in normal mode (task norm -> rt_n) and safe mode
  * (task safe -> rt_s); a partial image without the target's key columns pauses the task
- * with an error naming table, position and columns; kill -9 during MINIMAL/NOBLOB
+ * with an error naming table, position and columns; a safe-mode replay of a partial-image
+ * UPDATE that moves a row to another key pauses when it does not find its row; kill -9 during MINIMAL/NOBLOB
  * changes replays to equal targets. Target compared with HEX() of every
  * column; the tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
@@ -245,6 +246,65 @@ START_TEST(keyless_row_missing_pauses)
 }
 END_TEST
 
+/* A safe-mode replay over a target already ahead (a restarted worker replays from its
+ * checkpoint what it may have applied before): a MINIMAL UPDATE that moves a row to another
+ * PK finds no row when a replayed DELETE removed the row that already sat at its new key -
+ * the row was lost silently (the target stayed empty, the source has it). It pauses naming
+ * the partial image. Deterministic: the target gets the source's final state and the task
+ * starts before the changes. */
+START_TEST(partial_key_move_replay)
+{
+    char toml[4096], msg[2048];
+    long long end;
+    int stage;
+    sql(g_src, "CREATE DATABASE pm");
+    sql(g_src, "CREATE TABLE pm.t (id INT PRIMARY KEY, a INT, b BLOB)");
+    sqli("FULL", "INSERT INTO pm.t VALUES (1,10,X'01'),(2,99,X'99')");
+    master_pos();
+    sqli("FULL", "DELETE FROM pm.t WHERE id=2");
+    sqli("MINIMAL", "UPDATE pm.t SET id=2 WHERE id=1");
+    sql(g_dst, "CREATE DATABASE pm_s");
+    sql(g_dst, "CREATE TABLE pm_s.t (id INT PRIMARY KEY, a INT, b BLOB)");
+    sql(g_dst, "INSERT INTO pm_s.t VALUES (2,10,X'01')");
+    rt_task_toml(toml, sizeof toml, "pm_s", "pm_s", true, "pm");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    end = tu_now_ms() + 20000;
+    while ((stage = task_stage("pm_s", msg, sizeof msg)) != PB__STAGE__Paused && tu_now_ms() < end)
+        usleep(100000);
+    ck_assert_msg(stage == PB__STAGE__Paused, "pm_s stage %d", stage);
+    fprintf(stderr, "pm_s: %s\n", msg);
+    ck_assert_msg(strstr(msg, "partial binlog row image") &&
+                  strstr(msg, "no target row at its old key equals its before-image") &&
+                  strstr(msg, "`pm_s`.`t`"),
+                  "%s", msg);
+    /* NOBLOB: the row at the old key is a later re-creation (another `a`); moving it would
+     * have carried its BLOB into the moved row (target (2,10,X'55'), source (2,10,X'01')) */
+    sql(g_src, "CREATE DATABASE pr");
+    sql(g_src, "CREATE TABLE pr.t (id INT PRIMARY KEY, a INT, b BLOB)");
+    sqli("FULL", "INSERT INTO pr.t VALUES (1,10,X'01'),(2,99,X'99')");
+    master_pos();
+    sqli("FULL", "DELETE FROM pr.t WHERE id=2");
+    sqli("NOBLOB", "UPDATE pr.t SET id=2 WHERE id=1");
+    sqli("FULL", "INSERT INTO pr.t VALUES (1,55,X'55')");
+    sql(g_dst, "CREATE DATABASE pr_s");
+    sql(g_dst, "CREATE TABLE pr_s.t (id INT PRIMARY KEY, a INT, b BLOB)");
+    sql(g_dst, "INSERT INTO pr_s.t VALUES (1,55,X'55'),(2,10,X'01')");
+    rt_task_toml(toml, sizeof toml, "pr_s", "pr_s", true, "pr");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    end = tu_now_ms() + 20000;
+    while ((stage = task_stage("pr_s", msg, sizeof msg)) != PB__STAGE__Paused && tu_now_ms() < end)
+        usleep(100000);
+    ck_assert_msg(stage == PB__STAGE__Paused, "pr_s stage %d", stage);
+    fprintf(stderr, "pr_s: %s\n", msg);
+    ck_assert_msg(strstr(msg, "partial binlog row image") &&
+                  strstr(msg, "no target row at its old key equals its before-image") &&
+                  strstr(msg, "`pr_s`.`t`"),
+                  "%s", msg);
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 /* kill -9 while MINIMAL / NOBLOB row changes stream in: the restarted worker replays from
  * its checkpoint in safe mode (partial after-images as UPDATEs, key-less rows exactly
  * once) and both targets end equal to the source. Last: it leaves both tasks in the
@@ -300,6 +360,7 @@ int main(void)
     tcase_add_test(tc, charsets_byte_exact);
     tcase_add_test(tc, partial_image_without_key_pauses);
     tcase_add_test(tc, keyless_row_missing_pauses);
+    tcase_add_test(tc, partial_key_move_replay);
     tcase_add_test(tc, kill9_partial_images_replay);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
