@@ -96,9 +96,11 @@ static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev
 {
     size_t i;
     for (i = 0; i < cm->t->ncols; i++) {
+        if (!cm->t->fsp || cm->t->fsp[i] == 0)
+            continue;
         ssize_t s = src_col(cm, i);
-        unsigned ty = s >= 0 ? ev->table->types[s] : 0;
-        if ((ty != 7 && ty != 11 && ty != 12) || cm->t->fsp[i] == 0)
+        unsigned ty = s >= 0 && ev->table->types ? ev->table->types[s] : 0;
+        if (ty != 7 && ty != 11 && ty != 12)
             continue;
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_UPSTREAM,
                         WTE_LEVEL_HIGH,
