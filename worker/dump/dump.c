@@ -295,6 +295,41 @@ static int check_output(const struct worker_dump_params *p, const struct tables 
     return rc;
 }
 
+static bool listed(const struct tables *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* mydumper exited 0: the tables were listed before mydumper took its snapshot, so a table
+ * created (or renamed) into the black-white-list in between is neither in the dump nor
+ * after the dump's position in the binlog: the target would never get it. A kept table of
+ * the source now that was not listed and has no schema file in the dump may be such a one
+ * (or one created after the snapshot, which the Sync would create): dump again, to be
+ * sure, with a transient error (auto-resume). */
+static int check_new_tables(const struct worker_dump_params *p, const struct tables *t,
+                            struct worker_terr *e)
+{
+    struct tables now = { 0 };
+    char path[4096];
+    int rc = list_tables(p, &now, e);
+    for (size_t i = 0; !rc && i < now.n; i++) {
+        if (listed(t, now.names[i]))
+            continue;
+        snprintf(path, sizeof path, "%s/%s-schema.sql", p->dir, now.names[i]);
+        if (access(path, F_OK) == 0)
+            continue;
+        derr(e, "table %s appeared on the source during the dump (created or renamed before "
+                "mydumper's snapshot?) and is not in it: dumping again", now.names[i]);
+        e->transient = true;
+        rc = DM_E_INTERNAL;
+    }
+    tables_free(&now);
+    return rc;
+}
+
 /* extra-args split on blanks, one level of quotes stripped (DM's ParseArgLikeBash). */
 static int split_extra(char *s, char **argv, size_t *argc, size_t max, bool *has_tables)
 {
@@ -869,7 +904,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_INTERNAL;
         goto out;
     }
-    if (!user_tables && (rc = check_output(p, &tl, e)))
+    if (!user_tables &&
+        ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e))))
         goto out;
     dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
     rc = DM_OK;
