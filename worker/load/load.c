@@ -583,6 +583,40 @@ static int map_rows(const struct run *r, const struct lfile *f, const struct col
     return DM_OK;
 }
 
+/* The rules of an INSERT's own column list "(`a`,`b`) VALUES" at s (mydumper 0.10.1 writes
+ * one for a table with generated columns, which it leaves out: the CREATE's column
+ * positions do not hold for its rows). lm->ncols 0 when there is no list. */
+static int list_colmap(const struct run *r, const struct lfile *f, const char *s,
+                       const char *values, struct colmap *lm)
+{
+    size_t cap = 0;
+    memset(lm, 0, sizeof *lm);
+    s = skip_ws(s);
+    if (*s != '(' || s > values)
+        return DM_OK;
+    for (s = skip_ws(s + 1); *s == '`' && s < values;) {
+        const char *end = skip_ident(s);
+        char name[192];
+        if (!end || (size_t)(end - s) >= sizeof name)
+            break;
+        snprintf(name, sizeof name, "%.*s", (int)(end - s - 2), s + 1);
+        if (lm->ncols == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            const struct worker_mapping_rule **tmp = realloc(lm->rules, nc * sizeof *tmp);
+            if (!tmp)
+                return DM_E_NOMEM;
+            lm->rules = tmp;
+            cap = nc;
+        }
+        lm->rules[lm->ncols++] = worker_rules_mapping(r->p->rules, f->db, f->tbl, name);
+        s = skip_ws(end);
+        if (*s != ',')
+            break;
+        s = skip_ws(s + 1);
+    }
+    return DM_OK;
+}
+
 /* INSERT [IGNORE] INTO `t` ... -> INSERT [IGNORE] INTO `tdb`.`ttbl` ... (+ mapping). */
 static int rewrite_insert(const struct run *r, const struct lfile *f, const struct colmap *cm,
                           const char *stmt, struct dm_buf *out, struct worker_terr *e)
@@ -602,7 +636,13 @@ static int rewrite_insert(const struct run *r, const struct lfile *f, const stru
     if (dm_buf_add(out, s, (size_t)(into + 5 - s)) || worker_ap_add_table(out, f->tdb, f->ttbl) ||
         dm_buf_add(out, after, (size_t)(values + 6 - after)))
         return DM_E_NOMEM;
-    rc = map_rows(r, f, cm, values + 6, out, e);
+    {
+        struct colmap lm;
+        if (list_colmap(r, f, after, values, &lm))
+            return worker_ap_nomem(e);
+        rc = map_rows(r, f, lm.ncols ? &lm : cm, values + 6, out, e);
+        free(lm.rules);
+    }
     return rc;
 }
 
