@@ -144,6 +144,7 @@ int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
 /* The source tables the black-white-list keeps ("db.tbl" each, sorted by db). */
 struct tables {
     char **names;
+    size_t *dblen;             /* per name: length of its database part (names may hold dots) */
     size_t n, cap;
     char *db;                  /* the one database they all belong to, NULL when several */
     bool several_dbs;
@@ -155,6 +156,7 @@ static void tables_free(struct tables *t)
     for (size_t i = 0; i < t->n; i++)
         free(t->names[i]);
     free(t->names);
+    free(t->dblen);
     free(t->db);
     memset(t, 0, sizeof *t);
 }
@@ -167,10 +169,15 @@ static int tables_add(struct tables *t, const char *db, const char *tbl)
         if (!(tmp = realloc(t->names, nc * sizeof *tmp)))
             return DM_E_NOMEM;
         t->names = tmp;
+        size_t *dl = realloc(t->dblen, nc * sizeof *dl);
+        if (!dl)
+            return DM_E_NOMEM;
+        t->dblen = dl;
         t->cap = nc;
     }
     if (asprintf(&t->names[t->n], "%s.%s", db, tbl) < 0)
         return DM_E_NOMEM;
+    t->dblen[t->n] = strlen(db);
     t->n++;
     if (!t->db && !t->several_dbs && !(t->db = strdup(db)))
         return DM_E_NOMEM;
@@ -670,11 +677,11 @@ static int spawn_parts(struct worker_dump *d, const struct worker_dump_params *p
     int rc = DM_OK;
     bool has_tables;
     for (size_t i = 0; !rc && i < t->n;) {
-        size_t j = i, dl = strcspn(t->names[i], ".");
+        size_t j = i, dl = t->dblen[i];
         char *regex = NULL, *extra = strdup(p->cfg->extra_args ? p->cfg->extra_args : "");
         struct run_spec rs = { NULL, db, NULL, true };
         snprintf(db, sizeof db, "%.*s", (int)dl, t->names[i]);
-        while (j < t->n && strncmp(t->names[j], t->names[i], dl + 1) == 0)
+        while (j < t->n && t->dblen[j] == dl && strncmp(t->names[j], t->names[i], dl + 1) == 0)
             j++;
         rc = !extra || asprintf(&c[*nc].dir, "%s/.part%zu", p->dir, *nc) < 0 ? DM_E_NOMEM
              : worker_dump_tables_regex((const char *const *)t->names + i, j - i, &regex);

@@ -11,7 +11,11 @@
  *   - a `partition id` column mapping on a table with a generated column before the
  *     mapped one: mydumper writes such a table's INSERTs with a column list without the
  *     generated columns, and the Load used the CREATE's column positions, so it rewrote
- *     the column after the mapped one and left the mapped one as it was (silently). */
+ *     the column after the mapped one and left the mapped one as it was (silently);
+ *   - names mydumper does not escape in its file names: tables `my-schema` (chunked) and
+ *     `x-schema` (one file, "e.x-schema.sql", taken for the schema of a table `x`) lost
+ *     their rows silently; database `d.x` was taken for database `d`, table `x.t`, and
+ *     left out by the black-white-list (silently). */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -28,6 +32,14 @@ static void setup(void)
     sql(g_src, "CREATE TABLE gm.t (a INT, g INT AS (a * 2) VIRTUAL, id BIGINT NOT NULL PRIMARY KEY, "
                "b BIGINT, s INT AS (a + 1) STORED)");
     sql(g_src, "INSERT INTO gm.t (a, id, b) SELECT seq, seq, seq * 10 FROM gm.seq_1_to_400");
+    sql(g_src, "CREATE DATABASE e");
+    sql(g_src, "CREATE TABLE e.`my-schema` (id INT PRIMARY KEY, s VARCHAR(20))");
+    sql(g_src, "INSERT INTO e.`my-schema` SELECT seq, CONCAT('m', seq) FROM e.seq_1_to_1500");
+    sql(g_src, "CREATE TABLE e.`x-schema` (id INT PRIMARY KEY)");
+    sql(g_src, "INSERT INTO e.`x-schema` VALUES (1), (2), (3), (4), (5)");
+    sql(g_src, "CREATE DATABASE `d.x`");
+    sql(g_src, "CREATE TABLE `d.x`.t (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "INSERT INTO `d.x`.t VALUES (1, 10), (2, 20), (3, 30)");
     setenv("DMGW_DUMP_STALL_MS", "20000", 1);
     spawn_worker();
 }
@@ -78,6 +90,29 @@ START_TEST(mapping_with_generated_columns)
 }
 END_TEST
 
+START_TEST(names_with_dots_and_schema)
+{
+    char toml[4096], msg[2048];
+    task_toml(toml, sizeof toml, "names", "full", "e", NULL);
+    /* do-dbs ["e", "d.x"] */
+    char *p = strstr(toml, "do-dbs = [\"e\"]");
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, sizeof toml - (size_t)(p - toml), "do-dbs = [\"e\", \"d.x\"]\n");
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    if (!wait_unit("names", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000)) {
+        int stage, unit = unit_now("names", &stage, msg, sizeof msg);
+        ck_abort_msg("never finished: unit %d stage %d: %s", unit, stage, msg);
+    }
+    assert_table_equal("e", "my-schema", 1500);
+    assert_table_equal("e", "x-schema", 5);
+    assert_table_equal("d.x", "t", 3);
+    value(g_dst, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('e', 'd') "
+                 "AND TABLE_NAME IN ('my', 'x', 'x.t')", msg, sizeof msg);
+    ck_assert_str_eq(msg, "0");
+    ck_assert(operate("names", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("all_edge");
@@ -86,6 +121,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, table_renamed_and_created_before_snapshot);
     tcase_add_test(tc, mapping_with_generated_columns);
+    tcase_add_test(tc, names_with_dots_and_schema);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
