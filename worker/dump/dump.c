@@ -145,6 +145,7 @@ int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
 /* The source tables the black-white-list keeps ("db.tbl" each, sorted by db). */
 struct tables {
     char **names;
+    size_t *dblen;             /* per name: length of its database part (names may hold dots) */
     size_t n, cap;
     char *db;                  /* the one database they all belong to, NULL when several */
     bool several_dbs;
@@ -156,6 +157,7 @@ static void tables_free(struct tables *t)
     for (size_t i = 0; i < t->n; i++)
         free(t->names[i]);
     free(t->names);
+    free(t->dblen);
     free(t->db);
     memset(t, 0, sizeof *t);
 }
@@ -168,10 +170,15 @@ static int tables_add(struct tables *t, const char *db, const char *tbl)
         if (!(tmp = realloc(t->names, nc * sizeof *tmp)))
             return DM_E_NOMEM;
         t->names = tmp;
+        size_t *dl = realloc(t->dblen, nc * sizeof *dl);
+        if (!dl)
+            return DM_E_NOMEM;
+        t->dblen = dl;
         t->cap = nc;
     }
     if (asprintf(&t->names[t->n], "%s.%s", db, tbl) < 0)
         return DM_E_NOMEM;
+    t->dblen[t->n] = strlen(db);
     t->n++;
     if (!t->db && !t->several_dbs && !(t->db = strdup(db)))
         return DM_E_NOMEM;
@@ -380,6 +387,41 @@ static int check_output(const struct worker_dump_params *p, const struct tables 
     }
     if (m)
         mysql_close(m);
+    return rc;
+}
+
+static bool listed(const struct tables *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* mydumper exited 0: the tables were listed before mydumper took its snapshot, so a table
+ * created (or renamed) into the black-white-list in between is neither in the dump nor
+ * after the dump's position in the binlog: the target would never get it. A kept table of
+ * the source now that was not listed and has no schema file in the dump may be such a one
+ * (or one created after the snapshot, which the Sync would create): dump again, to be
+ * sure, with a transient error (auto-resume). */
+static int check_new_tables(const struct worker_dump_params *p, const struct tables *t,
+                            struct worker_terr *e)
+{
+    struct tables now = { 0 };
+    char path[4096];
+    int rc = list_tables(p, &now, e);
+    for (size_t i = 0; !rc && i < now.n; i++) {
+        if (listed(t, now.names[i]))
+            continue;
+        snprintf(path, sizeof path, "%s/%s-schema.sql", p->dir, now.names[i]);
+        if (access(path, F_OK) == 0)
+            continue;
+        derr(e, "table %s appeared on the source during the dump (created or renamed before "
+                "mydumper's snapshot?) and is not in it: dumping again", now.names[i]);
+        e->transient = true;
+        rc = DM_E_INTERNAL;
+    }
+    tables_free(&now);
     return rc;
 }
 
@@ -723,11 +765,11 @@ static int spawn_parts(struct worker_dump *d, const struct worker_dump_params *p
     int rc = DM_OK;
     bool has_tables;
     for (size_t i = 0; !rc && i < t->n;) {
-        size_t j = i, dl = strcspn(t->names[i], ".");
+        size_t j = i, dl = t->dblen[i];
         char *regex = NULL, *extra = strdup(p->cfg->extra_args ? p->cfg->extra_args : "");
         struct run_spec rs = { NULL, db, NULL, true };
         snprintf(db, sizeof db, "%.*s", (int)dl, t->names[i]);
-        while (j < t->n && strncmp(t->names[j], t->names[i], dl + 1) == 0)
+        while (j < t->n && t->dblen[j] == dl && strncmp(t->names[j], t->names[i], dl + 1) == 0)
             j++;
         rc = !extra || asprintf(&c[*nc].dir, "%s/.part%zu", p->dir, *nc) < 0 ? DM_E_NOMEM
              : worker_dump_tables_regex((const char *const *)t->names + i, j - i, &regex);
@@ -957,7 +999,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_INTERNAL;
         goto out;
     }
-    if (!user_tables && (rc = check_output(p, &tl, e)))
+    if (!user_tables &&
+        ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e))))
         goto out;
     dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
     rc = DM_OK;

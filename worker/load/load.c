@@ -20,6 +20,7 @@
 #include "fsutil.h"
 #include "load_infile.h"
 #include "load_keys.h"
+#include "load_names.h"
 #include "log.h"
 
 #define STMT_MAX (1024u << 20)   /* one dumped statement (mydumper -s default is 1 MB) */
@@ -347,7 +348,78 @@ static int count_left(struct run *r)
     return DM_OK;
 }
 
-/* Schema files first (one pass), then data files matched to their tables. */
+/* "q.my-schema.sql" is the data of table `my-schema` when "q.my-schema-schema.sql" is
+ * there (not the schema of a table `my`): a ".sql" file whose "<db>.<tbl>" part has a
+ * schema or view file in dir. */
+static bool is_data_file(const char *dir, const char *n)
+{
+    char base[1024], path[4096];
+    struct stat st;
+    if (!worker_load_data_base(n, base, sizeof base))
+        return false;
+    snprintf(path, sizeof path, "%s/%s-schema.sql", dir, base);
+    if (stat(path, &st) == 0)
+        return true;
+    snprintf(path, sizeof path, "%s/%s-schema-view.sql", dir, base);
+    return stat(path, &st) == 0;
+}
+
+static bool schema_name(const char *n)
+{
+    return has_suffix(n, "-schema.sql") || has_suffix(n, "-schema-view.sql") ||
+           has_suffix(n, "-schema-create.sql") || has_suffix(n, "-schema-triggers.sql") ||
+           has_suffix(n, "-schema-post.sql");
+}
+
+/* Length of the database part of a table file name: the longest database of a
+ * "-schema-create.sql" file it starts with (database names may contain dots). */
+static size_t db_len(const struct run *r, const char *n)
+{
+    const char *dbs[256];
+    size_t k = 0;
+    for (size_t i = 0; i < r->n && k < sizeof dbs / sizeof *dbs; i++)
+        if (r->files[i].kind == K_DB)
+            dbs[k++] = r->files[i].db;
+    return worker_load_db_len(n, dbs, k);
+}
+
+/* One file of the dump directory in pass 0 (database files, refusals), 1 (table and view
+ * schema files) or 2 (data files matched to their tables). */
+static int scan_one(struct run *r, size_t *cap, int pass, const char *n, int64_t size,
+                    struct worker_terr *e)
+{
+    size_t len = strlen(n), dl;
+    const struct lfile *t;
+    if (pass == 0) {
+        if (has_suffix(n, ".gz") || has_suffix(n, "-schema-triggers.sql") ||
+            has_suffix(n, "-schema-post.sql"))
+            return lerr(e, WTE_LOAD_READ_FILE,
+                        "dump file %s: compressed dumps, triggers, routines and events "
+                        "are not supported by the Load unit (remove -c/-G/-R/-E from "
+                        "extra-args)", n);
+        if (has_suffix(n, "-schema-create.sql"))
+            return add_file(r, cap, n, K_DB, n, len - strlen("-schema-create.sql"), NULL, 0, 0);
+        return DM_OK;
+    }
+    if (pass == 1) {
+        if (is_data_file(r->p->dir, n) || !(dl = db_len(r, n)))
+            return DM_OK;
+        if (has_suffix(n, "-schema-view.sql"))
+            return add_file(r, cap, n, K_VIEW, n, dl, n + dl + 1,
+                            len - dl - 1 - strlen("-schema-view.sql"), 0);
+        if (has_suffix(n, "-schema.sql"))
+            return add_file(r, cap, n, K_TABLE, n, dl, n + dl + 1,
+                            len - dl - 1 - strlen("-schema.sql"), 0);
+        return DM_OK;
+    }
+    if (!has_suffix(n, ".sql") || (schema_name(n) && !is_data_file(r->p->dir, n)))
+        return DM_OK;
+    if (!(t = data_owner(r, n)))
+        return lerr(e, WTE_LOAD_READ_FILE, "data file %s has no table schema file", n);
+    return add_file(r, cap, n, K_DATA, t->db, strlen(t->db), t->tbl, strlen(t->tbl), size);
+}
+
+/* Database files, then schema files, then data files matched to their tables. */
 static int scan_dir(struct run *r, struct worker_terr *e)
 {
     const char *dir = r->p->dir;
@@ -357,43 +429,18 @@ static int scan_dir(struct run *r, struct worker_terr *e)
     int rc = DM_OK, pass;
     if (!d)
         return lerr(e, WTE_LOAD_DIR_NOT_FOUND, "dump directory %s: %s", dir, strerror(errno));
-    for (pass = 0; pass < 2 && !rc; pass++) {
+    for (pass = 0; pass < 3 && !rc; pass++) {
         rewinddir(d);
         while (!rc && (de = readdir(d))) {
-            const char *n = de->d_name, *dot = strchr(n, '.');
+            const char *n = de->d_name;
             char path[4096];
             struct stat st;
-            size_t len = strlen(n);
             if (n[0] == '.' || strcmp(n, "metadata") == 0)
                 continue;
             snprintf(path, sizeof path, "%s/%s", dir, n);
             if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                 continue;
-            if (pass == 0) {
-                if (has_suffix(n, ".gz") || has_suffix(n, "-schema-triggers.sql") ||
-                    has_suffix(n, "-schema-post.sql")) {
-                    rc = lerr(e, WTE_LOAD_READ_FILE,
-                              "dump file %s: compressed dumps, triggers, routines and events "
-                              "are not supported by the Load unit (remove -c/-G/-R/-E from "
-                              "extra-args)", n);
-                } else if (has_suffix(n, "-schema-create.sql")) {
-                    rc = add_file(r, &cap, n, K_DB, n, len - strlen("-schema-create.sql"), NULL,
-                                  0, 0);
-                } else if (dot && has_suffix(n, "-schema-view.sql")) {
-                    rc = add_file(r, &cap, n, K_VIEW, n, (size_t)(dot - n), dot + 1,
-                                  len - (size_t)(dot + 1 - n) - strlen("-schema-view.sql"), 0);
-                } else if (dot && has_suffix(n, "-schema.sql")) {
-                    rc = add_file(r, &cap, n, K_TABLE, n, (size_t)(dot - n), dot + 1,
-                                  len - (size_t)(dot + 1 - n) - strlen("-schema.sql"), 0);
-                }
-            } else if (has_suffix(n, ".sql") && !strstr(n, "-schema")) {
-                const struct lfile *t = data_owner(r, n);
-                if (!t)
-                    rc = lerr(e, WTE_LOAD_READ_FILE, "data file %s has no table schema file", n);
-                else
-                    rc = add_file(r, &cap, n, K_DATA, t->db, strlen(t->db), t->tbl,
-                                  strlen(t->tbl), (int64_t)st.st_size);
-            }
+            rc = scan_one(r, &cap, pass, n, (int64_t)st.st_size, e);
             if (rc == DM_E_NOMEM)
                 worker_ap_nomem(e);
         }
@@ -585,6 +632,40 @@ static int map_rows(const struct run *r, const struct lfile *f, const struct col
     return DM_OK;
 }
 
+/* The rules of an INSERT's own column list "(`a`,`b`) VALUES" at s (mydumper 0.10.1 writes
+ * one for a table with generated columns, which it leaves out: the CREATE's column
+ * positions do not hold for its rows). lm->ncols 0 when there is no list. */
+static int list_colmap(const struct run *r, const struct lfile *f, const char *s,
+                       const char *values, struct colmap *lm)
+{
+    size_t cap = 0;
+    memset(lm, 0, sizeof *lm);
+    s = skip_ws(s);
+    if (*s != '(' || s > values)
+        return DM_OK;
+    for (s = skip_ws(s + 1); *s == '`' && s < values;) {
+        const char *end = skip_ident(s);
+        char name[192];
+        if (!end || (size_t)(end - s) >= sizeof name)
+            break;
+        snprintf(name, sizeof name, "%.*s", (int)(end - s - 2), s + 1);
+        if (lm->ncols == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            const struct worker_mapping_rule **tmp = realloc(lm->rules, nc * sizeof *tmp);
+            if (!tmp)
+                return DM_E_NOMEM;
+            lm->rules = tmp;
+            cap = nc;
+        }
+        lm->rules[lm->ncols++] = worker_rules_mapping(r->p->rules, f->db, f->tbl, name);
+        s = skip_ws(end);
+        if (*s != ',')
+            break;
+        s = skip_ws(s + 1);
+    }
+    return DM_OK;
+}
+
 /* INSERT [IGNORE] INTO `t` ... -> INSERT [IGNORE] INTO `tdb`.`ttbl` ... (+ mapping). */
 static int rewrite_insert(const struct run *r, const struct lfile *f, const struct colmap *cm,
                           const char *stmt, struct dm_buf *out, struct worker_terr *e)
@@ -604,7 +685,13 @@ static int rewrite_insert(const struct run *r, const struct lfile *f, const stru
     if (dm_buf_add(out, s, (size_t)(into + 5 - s)) || worker_ap_add_table(out, f->tdb, f->ttbl) ||
         dm_buf_add(out, after, (size_t)(values + 6 - after)))
         return DM_E_NOMEM;
-    rc = map_rows(r, f, cm, values + 6, out, e);
+    {
+        struct colmap lm;
+        if (list_colmap(r, f, after, values, &lm))
+            return worker_ap_nomem(e);
+        rc = map_rows(r, f, lm.ncols ? &lm : cm, values + 6, out, e);
+        free(lm.rules);
+    }
     return rc;
 }
 
