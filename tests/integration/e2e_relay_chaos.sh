@@ -7,7 +7,8 @@
 #   2. FLUSH BINARY LOGS storms (a rotation every ~50 ms during the writes),
 #   3. purge-relay while the task is paused on an older relay file (its file must stay) and
 #      purge-relay --filename <newest> while the syncer runs,
-#   4. a restart of the source MariaDB (the relay reconnects and continues),
+#   4. a restart and a crash (kill -9) of the source MariaDB (the relay reconnects and
+#      continues; the reader goes on past the file that ends without a ROTATE),
 #   5. a source binlog purged before the relay read it (the relay pauses with 30015 naming
 #      the file, nothing skipped).
 # After each phase: source and target equal row by row (HEX of every column).
@@ -179,6 +180,35 @@ workload_stop
 check_rows "after purge-relay during the writes: target = source"
 no_error "purge while running"
 
+# purge while the syncer lags behind the relay (its DML blocked by a lock on the target) and
+# a kill -9 of the worker before it caught up: DM's rule keeps only the reader's file and later
+# ones (not the checkpoint's): the restarted task either finds its checkpoint file or pauses
+# naming it - never a silent gap
+LOCKED="$DIR/locked"
+( mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "LOCK TABLES rc.t1 WRITE, rc.t2 WRITE; SELECT SLEEP(5); UNLOCK TABLES" >/dev/null 2>&1; touch "$LOCKED" ) &
+PID[lock]=$!
+sleep 0.5
+workload_start
+for i in $(seq 1 8); do src "FLUSH BINARY LOGS"; sleep 0.3; done
+NEWEST="$(ls "$RDIR" | grep '^mysql-bin\.[0-9]*$' | sort | tail -1)"
+CP="$(tgt "SELECT binlog_name FROM dm_meta.rchaos_syncer_checkpoint WHERE id = 'source-1' AND cp_schema = ''" 2>/dev/null || true)"
+out="$(DMCTL purge-relay -w "$W" --filename "$NEWEST")"
+echo "# syncer lagging: checkpoint $CP, purge up to $NEWEST: $(ls "$RDIR" | grep -c '^mysql-bin') relay files left, first $(ls "$RDIR" | grep '^mysql-bin' | sort | head -1)"
+kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+workload_stop
+wait "${PID[lock]}" 2>/dev/null || true; unset 'PID[lock]'
+start_worker
+lag_outcome() {
+  rows_equal && return 0
+  DMCTL query-status rchaos | grep -q 'not found in relay-dir' && return 0
+  return 1
+}
+wait_for "lagging syncer + purge + kill -9: rows equal or the task paused naming the purged file" 90 lag_outcome
+if DMCTL query-status rchaos | grep -q 'not found in relay-dir'; then
+  echo "# the restarted task paused: $(DMCTL query-status rchaos | grep -o '"msg": "[^"]*not found[^"]*"' | head -1)"
+  fail "purge-relay removed the lagging task's checkpoint file (DM's rule: the reader's file only)"
+fi
+
 # ---- 4. source MariaDB restart ----
 workload_start
 sleep 1
@@ -190,6 +220,16 @@ workload_stop
 check_rows "after a restart of the source: target = source"
 no_error "source restart"
 check_eq "relay Running after the source restart" Running "$(relay_field stage)"
+# the source crashes (kill -9 of mariadbd): its binlog file ends with neither STOP nor ROTATE
+workload_start
+sleep 1
+kill -9 "$(cat "$DIR/src/mysqld.pid")"
+sleep 1
+"$SB" start "$DIR/src" "$P_SRC" 231 >/dev/null
+sleep 2
+workload_stop
+check_rows "after a crash (kill -9) of the source: target = source"
+no_error "source crash"
 
 # ---- 5. a source binlog purged before the relay read it ----
 out="$(DMCTL pause-relay -w "$W")"
