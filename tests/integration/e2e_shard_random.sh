@@ -5,7 +5,8 @@
 # sequence ADD COLUMN c DEFAULT 7, ADD INDEX, MODIFY v widening, DROP COLUMN a is applied to
 # each shard at its own random moment (a shard's rows after its DDL carry the new layout while
 # the others still send the old one; a shard may be several DDLs ahead). Chaos while a DDL lock
-# is pending: kill -9 of a worker + restart, pause-task / resume-task. At the end the target
+# is pending: kill -9 of a worker + restart, pause-task / resume-task; one more kill -9 at a
+# random step whatever the state. At the end the target
 # equals the merge of the shards row by row (HEX of every column), every DDL ran exactly once
 # on the target (its own binlog), show-ddl-locks is empty. Then a DDL that one shard never
 # receives: the lock stays pending in show-ddl-locks; unlock-ddl-lock / break-ddl-lock as DM.
@@ -165,7 +166,7 @@ lock_pending() { locks_json | grep -q '"ID": "shrand-'; }
 no_lock() { locks_json | grep -q 'no DDL lock exists'; }
 stage_is() { DMCTL query-status shrand | grep -c "\"stage\": \"$1\"" | grep -qx "$2"; }
 
-KILLED=0; PAUSED=0
+KILLED=0; PAUSED=0; KILL_AT=$((STEPS / 2 + RANDOM % (STEPS / 2 - 3)))
 for k in 1 2 3 4; do run_dml "$k" 4; done
 for step in $(seq 1 "$STEPS"); do
   for k in 1 2 3 4; do
@@ -192,6 +193,12 @@ for step in $(seq 1 "$STEPS"); do
       check_contains "resume-task with a lock pending" '"result": true' "$out"
       PAUSED=1
     fi
+  fi
+  if [ "$step" = "$KILL_AT" ]; then   # whatever the state: maybe a re-sync or a DDL running
+    w=$((1 + RANDOM % 2))
+    echo "# step $step: kill -9 worker $w (random moment)"
+    kill -9 "${PID[w$w]}"; wait "${PID[w$w]}" 2>/dev/null || true
+    start_worker "$w"
   fi
   run_dml $((1 + RANDOM % 4)) $((1 + RANDOM % 3))
 done
