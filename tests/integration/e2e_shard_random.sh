@@ -243,6 +243,14 @@ check_contains "worker 2's group: shard 4 unsynced" '"unsynced":["`shard_db_2`.`
 out="$(DMCTL unlock-ddl-lock 'shrand-`shard_db`.`nope`' || true)"
 check_contains "unlock of an unknown lock fails" '"result": false' "$out"
 check_contains "unlock of an unknown lock names it" 'shrand-`shard_db`.`nope`' "$out"
+# --owner of a worker unknown to dm-master (38021) / of worker 2, which has no DDLLockInfo
+# (40061, as DM's Worker.ExecuteDDL): the owner's ExecuteDDL fails (38024), the lock stays
+out="$(DMCTL unlock-ddl-lock --owner 127.0.0.1:1 'shrand-`shard_db`.`t`' || true)"
+check_contains "unlock --owner unknown worker: worker-client not found" "worker 127.0.0.1:1 relevant worker-client not found" "$out"
+out="$(DMCTL unlock-ddl-lock --owner "$W2" 'shrand-`shard_db`.`t`' || true)"
+check_contains "unlock --owner worker 2 (not blocking): owner ExecuteDDL fail" "owner $W2 ExecuteDDL fail" "$out"
+check_contains "... worker 2 answers DM's 40061 (no DDLLockInfo)" 'code=40061:class=dm-worker:scope=internal:level=high] DDLLockInfo with ID shrand-`shard_db`.`t` not found' "$out"
+check_eq "the lock stays after the failed unlocks" 0 "$(locks_json | grep -c 'no DDL lock exists' || true)"
 # unlock-ddl-lock: the owner executes, worker 2 is asked to skip but is not blocking (DM:
 # result false, lock removed anyway, "you should to handle dm-worker directly")
 out="$(DMCTL unlock-ddl-lock 'shrand-`shard_db`.`t`' || true)"
