@@ -3,7 +3,8 @@
 # reads the relay (binlog-type local), a random transactional workload (INSERT / UPDATE with
 # counters / DELETE, multi-statement transactions, two tables, one with a composite key) running
 # in the background the whole time, and meanwhile:
-#   1. kill -9 of the worker at random moments + restart (DMGW_RELAY_KILLS, default 3),
+#   1. kill -9 of the worker at random moments + restart (DMGW_RELAY_KILLS, default 3), and
+#      during two large transactions (20000 rows each),
 #   2. FLUSH BINARY LOGS storms (a rotation every ~50 ms during the writes),
 #   3. purge-relay while the task is paused on an older relay file (its file must stay) and
 #      purge-relay --filename <newest> while the syncer runs,
@@ -138,6 +139,23 @@ sleep 1
 workload_stop
 check_rows "after $KILLS kill -9 under the workload: target = source (HEX)"
 no_error "kill -9"
+
+# a large transaction (20000-row INSERT, then an UPDATE of all of them: multi-MB events) with a
+# kill -9 while the relay writes it
+src "INSERT INTO rc.t1 SELECT 1000 + seq, seq, REPEAT('b', 40), NOW(6), NULL FROM rc.seq_1_to_20000" &
+big=$!
+sleep "0.$((RANDOM % 6))"
+kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+wait "$big" || true
+start_worker
+src "UPDATE rc.t1 SET a = a + 1, d = UNHEX(MD5(id)) WHERE id > 1000" &
+big=$!
+sleep "0.$((RANDOM % 8))"
+kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+wait "$big" || true
+start_worker
+check_rows "after kill -9 during two large transactions: target = source"
+no_error "large transactions"
 
 # ---- 2. binlog rotation storm (and a kill in the middle of it) ----
 workload_start
