@@ -9,7 +9,8 @@
 #   3. purge-relay while the task is paused on an older relay file (its file must stay) and
 #      purge-relay --filename <newest> while the syncer runs,
 #   4. a restart and a crash (kill -9) of the source MariaDB (the relay reconnects and
-#      continues; the reader goes on past the file that ends without a ROTATE),
+#      continues; the reader goes on past the file that ends without a ROTATE), a worker
+#      kill -9 + restart while the source is down,
 #   5. a source binlog purged before the relay read it (the relay pauses with 30015 naming
 #      the file, nothing skipped).
 # After each phase: source and target equal row by row (HEX of every column).
@@ -249,6 +250,18 @@ sleep 2
 workload_stop
 check_rows "after a crash (kill -9) of the source: target = source"
 no_error "source crash"
+# the worker is killed and restarted while the source is down (the relay retries)
+workload_start
+sleep 1
+"$SB" stop "$DIR/src" >/dev/null 2>&1
+kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+start_worker
+sleep 2
+"$SB" start "$DIR/src" "$P_SRC" 231 >/dev/null
+sleep 2
+workload_stop
+check_rows "after a worker restart while the source was down: target = source"
+no_error "worker restart with the source down"
 
 # ---- 5. a source binlog purged before the relay read it ----
 out="$(DMCTL pause-relay -w "$W")"
