@@ -2,7 +2,8 @@
 # End-to-end, seeded random sharded merge (DM v1.0.7 pessimistic sharding DDL): two source
 # MariaDBs, two dm-workers (relay -> Sync), 4 shard tables (shard_db_{1,2}.t_{1,2}) routed into
 # shard_db.t. DML (INSERT / UPDATE / DELETE, multi-row too) flows on every shard while the DDL
-# sequence ADD COLUMN c DEFAULT 7, ADD INDEX, MODIFY v widening, DROP COLUMN a is applied to
+# sequence ADD COLUMN c DEFAULT 7, ADD INDEX, MODIFY v widening, DROP COLUMN a (binlog rotations
+# in between) is applied to
 # each shard at its own random moment (a shard's rows after its DDL carry the new layout while
 # the others still send the old one; a shard may be several DDLs ahead). Chaos while a DDL lock
 # is pending: kill -9 of a worker + restart, pause-task / resume-task; one more kill -9 at a
@@ -200,6 +201,9 @@ for step in $(seq 1 "$STEPS"); do
     echo "# step $step: kill -9 worker $w (random moment)"
     kill -9 "${PID[w$w]}"; wait "${PID[w$w]}" 2>/dev/null || true
     start_worker "$w"
+  fi
+  if [ $((RANDOM % 12)) = 0 ]; then   # a rotation: held rows / re-syncs span files
+    pv="P_SRC$((1 + RANDOM % 2))"; src "${!pv}" "FLUSH BINARY LOGS"
   fi
   run_dml $((1 + RANDOM % 4)) $((1 + RANDOM % 3))
 done
