@@ -223,7 +223,29 @@ merged() { # the union of the shards (after all DDLs: id, v, c), HEX of every co
 }
 target_rows() { tgt "SELECT HEX(id), HEX(v), HEX(c) FROM shard_db.t ORDER BY id"; }
 rows_equal() { [ "$(merged | sort)" = "$(target_rows | sort)" ]; }
-wait_for "no DDL lock left" 90 no_lock
+# Known (as DM v1.0.7): a non-owner killed after the lock's DDLLockInfo but before its
+# ExecuteDDL(skip) - dm-master removes the lock once the owner executed (38025 "some
+# dm-workers ExecuteDDL fail") - meets the DDL again after its restart and its DDLInfo then
+# conflicts with the group's next lock (38016) for ever: DM's answer is the operator's
+# break-ddl-lock --skip on that worker (its DDL already ran on the target).
+late_worker() { grep '"fail to sync lock"' "$DIR/m.log" | grep -o '"worker":"[^"]*"' | tail -1 | cut -d'"' -f4; }
+settle() {
+  local i lw=""
+  for i in $(seq 1 60); do
+    no_lock && return 0
+    if [ -z "$BROKE" ] && [ "$i" -gt 10 ] && grep -q '"fail to sync lock"' "$DIR/m.log" &&
+       grep -q 'but some dm-workers ExecuteDDL fail' "$DIR/m.log"; then
+      lw="$(late_worker)"
+      echo "# worker $lw missed its ExecuteDDL(skip) (killed): its DDLInfo conflicts (38016); break-ddl-lock --skip"
+      DMCTL break-ddl-lock -w "$lw" --skip shrand | tr -d '\n' | head -c 300; echo
+      BROKE=1
+    fi
+    sleep 1
+  done
+  return 1
+}
+BROKE=""
+if settle; then ok "no DDL lock left"; else fail "no DDL lock left (timed out after 60s)"; fi
 if ! wait_for "target = merge of the 4 shards (HEX of every column)" 90 rows_equal; then
   diff <(merged | sort) <(target_rows | sort) | head -20
 fi
