@@ -323,6 +323,40 @@ rows_equal_e() { [ "$(mergede | sort)" = "$(tgt "SELECT HEX(id), HEX(v), HEX(c),
 if ! wait_for "target = merge of the shards after ADD COLUMN e" 60 rows_equal_e; then
   diff <(mergede | sort) <(tgt "SELECT HEX(id), HEX(v), HEX(c), HEX(e) FROM shard_db.t" | sort) | head -20
 fi
+# ---- deterministic: the non-owner dies while the owner runs the DDL (known, as DM) ----
+# the owner's ALTER waits for a metadata lock held on the target; worker 2 is killed; the
+# owner finishes, dm-master's ExecuteDDL(skip) to worker 2 fails: 38025, the lock is removed;
+# the restarted worker 2 meets the DDL again and forms a lock alone (worker 1 never meets it
+# again): break-ddl-lock --skip on worker 2 + unlock --force-remove, as DM's runbook
+for k in 1 2; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN g INT"; done
+wait_for "round g: lock owned by worker 1" 30 bash -c "\"$DMGW_BIN/dmctl\" -master-addr 127.0.0.1:$P_M show-ddl-locks shrand | tr -d ' \n' | grep -qF '\"owner\":\"$W1\"'"
+mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "BEGIN; SELECT COUNT(*) FROM shard_db.t; SELECT SLEEP(6); COMMIT" >/dev/null &
+MDL=$!
+sleep 0.5
+for k in 3 4; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN g INT"; done
+owner_runs() { grep -q '"execute DDL".*ADD COLUMN g' "$DIR/w1.log"; }
+wait_for "the owner runs ADD COLUMN g (waiting for the metadata lock)" 30 owner_runs
+N38025="$(grep -c 'but some dm-workers ExecuteDDL fail' "$DIR/m.log" || true)"
+kill -9 "${PID[w2]}"; wait "${PID[w2]}" 2>/dev/null || true
+wait "$MDL" || true
+more38025() { [ "$(grep -c 'but some dm-workers ExecuteDDL fail' "$DIR/m.log")" -gt "$N38025" ]; }
+wait_for "dm-master: owner executed, worker 2's skip failed (38025), lock removed" 30 more38025
+for k in 1 2 3 4; do src "$(sh_port "$k")" "INSERT INTO $(sh_tbl "$k") (id, v, c, e, g) VALUES ($((k * 1000000 + 950000)), 'g', 1, 2, $k)"; done
+start_worker 2
+lock_w2() { locks_json | tr -d ' \n' | grep -qF "\"synced\":[\"$W2\"],\"unsynced\":[\"$W1\"]"; }
+wait_for "restarted worker 2 met ADD COLUMN g again: a lock of its own, worker 1 unsynced" 30 lock_w2
+out="$(DMCTL break-ddl-lock -w "$W2" --remove-id 'shrand-`shard_db`.`t`' --skip shrand || true)"
+check_contains "break-ddl-lock --skip on worker 2" '"result": true' "$out"
+DMCTL unlock-ddl-lock --force-remove 'shrand-`shard_db`.`t`' >/dev/null 2>&1 || true
+wait_for "no lock after the force-remove" 10 no_lock
+mergedg() {
+  for k in 1 2 3 4; do src "$(sh_port "$k")" "SELECT HEX(id), HEX(v), HEX(c), HEX(e), HEX(g) FROM $(sh_tbl "$k")"; done
+}
+rows_equal_g() { [ "$(mergedg | sort)" = "$(tgt "SELECT HEX(id), HEX(v), HEX(c), HEX(e), HEX(g) FROM shard_db.t" | sort)" ]; }
+if ! wait_for "target = merge of the shards after ADD COLUMN g" 60 rows_equal_g; then
+  diff <(mergedg | sort) <(tgt "SELECT HEX(id), HEX(v), HEX(c), HEX(e), HEX(g) FROM shard_db.t" | sort) | head -20
+fi
+check_eq "column g once on the target" 1 "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='g'")"
 check_eq "both subtasks Running at the end" "" "$(DMCTL query-status shrand | grep -E '"stage": "Paused"' || true)"
 check_eq "no worker error" "" "$(grep -h '"level":"error"' "$DIR"/w*.log | grep -v 'record DDLLockInfo\|not blocking\|no blocking' | head -3)"
 e2e_finish
