@@ -295,6 +295,78 @@ static bool first_binlog(struct worker_relay *r, size_t sub, char *out, size_t c
     return any;
 }
 
+/* The smallest binlog file name in sub-directory `sub` after `after` (false: none). */
+static bool next_binlog(struct worker_relay *r, size_t sub, const char *after, char *out,
+                        size_t cap)
+{
+    char path[4096];
+    bool any = false;
+    pthread_mutex_lock(&r->mu);
+    bool ok = relay_path(r, sub, NULL, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    DIR *d = ok ? opendir(path) : NULL;
+    if (!d)
+        return false;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!relay_binlog_name(de->d_name) || strlen(de->d_name) >= cap ||
+            strcmp(de->d_name, after) <= 0)
+            continue;
+        if (!any || strcmp(de->d_name, out) < 0)
+            snprintf(out, cap, "%s", de->d_name);
+        any = true;
+    }
+    closedir(d);
+    return any;
+}
+
+/* An artificial ROTATE (log_pos 0, LOG_EVENT_ARTIFICIAL_F) to `name` at 4 into buf; the
+ * stream switches to it (in sub-directory `sub`) at the next call. */
+static int artificial_rotate(struct relay_stream *s, const char *name, size_t sub, size_t *len)
+{
+    size_t nl = strlen(name), tail = s->checksum ? 4 : 0, n = HDR + 8 + nl + tail;
+    if (grow(s, n) != DM_OK)
+        return DM_E_NOMEM;
+    uint8_t *p = s->buf;
+    memset(p, 0, HDR + 8);
+    p[4] = EV_ROTATE;
+    for (int i = 0; i < 4; i++) {
+        p[5 + i] = (uint8_t)(s->server_id >> (8 * i));
+        p[9 + i] = (uint8_t)(n >> (8 * i));
+    }
+    p[17] = 0x20;                                /* LOG_EVENT_ARTIFICIAL_F, log_pos 0 */
+    p[HDR] = 4;                                  /* position 4 */
+    memcpy(p + HDR + 8, name, nl);
+    if (tail) {
+        uint32_t c = (uint32_t)crc32(0L, p, (uInt)(n - 4));
+        for (int i = 0; i < 4; i++)
+            p[n - 4 + i] = (uint8_t)(c >> (8 * i));
+    }
+    snprintf(s->next_file, sizeof s->next_file, "%s", name);
+    s->next_subdir = sub;
+    *len = n;
+    return DM_OK;
+}
+
+/* DM's parseDir: every file of the sub-directory is read in order, whether or not the one
+ * before ended with a ROTATE. A source restart ends its binlog with a STOP event (no ROTATE)
+ * and the server then sends the next file: at the end of such a finished file (not the
+ * writer's) the stream goes on with the next file of the same sub-directory, announced by
+ * an artificial ROTATE. DM_E_TIMEOUT when not at the end of a finished file or no later file
+ * exists. */
+static int next_file_same_subdir(struct relay_stream *s, size_t *len)
+{
+    char name[256];
+    bool complete;
+    if (s->fd < 0 || s->next_file[0])
+        return DM_E_TIMEOUT;
+    uint64_t lim = limit_of(s, &complete);
+    if (!complete || s->off < lim || !next_binlog(s->r, s->subdir, s->file, name, sizeof name))
+        return DM_E_TIMEOUT;
+    dm_log_kv(DM_LOG_INFO, "relay reader: file ends without a ROTATE, next file", "binlog",
+              s->file, "next", name, NULL);
+    return artificial_rotate(s, name, s->subdir, len);
+}
+
 /* DM's needSwitchSubDir: the stream is at the end of a finished file (or its ROTATE named a
  * file never written there) of a sub-directory that is not the newest. Then the artificial
  * ROTATE to the next sub-directory's first file at 4 is built in buf (the file is switched
@@ -329,27 +401,9 @@ static int cross_subdir(struct relay_stream *s, size_t *len, char *err, size_t c
             return DM_E_TIMEOUT;
         next++;                          /* a GTID sub-directory left before its first file */
     }
-    size_t nl = strlen(name), tail = s->checksum ? 4 : 0, n = HDR + 8 + nl + tail;
-    if (grow(s, n) != DM_OK)
-        return DM_E_NOMEM;
-    uint8_t *p = s->buf;
-    memset(p, 0, HDR + 8);
-    p[4] = EV_ROTATE;
-    for (int i = 0; i < 4; i++) {
-        p[5 + i] = (uint8_t)(s->server_id >> (8 * i));
-        p[9 + i] = (uint8_t)(n >> (8 * i));
-    }
-    p[17] = 0x20;                                /* LOG_EVENT_ARTIFICIAL_F, log_pos 0 */
-    p[HDR] = 4;                                  /* position 4 */
-    memcpy(p + HDR + 8, name, nl);
-    if (tail) {
-        uint32_t c = (uint32_t)crc32(0L, p, (uInt)(n - 4));
-        for (int i = 0; i < 4; i++)
-            p[n - 4 + i] = (uint8_t)(c >> (8 * i));
-    }
-    snprintf(s->next_file, sizeof s->next_file, "%s", name);
-    s->next_subdir = next;
-    *len = n;
+    int rc = artificial_rotate(s, name, next, len);
+    if (rc != DM_OK)
+        return rc;
     pthread_mutex_lock(&r->mu);
     char from[160], to[160];
     snprintf(from, sizeof from, "%s", r->subdirs[s->subdir]);
@@ -386,6 +440,8 @@ static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len,
                 note_rotate(s, *len);
             }
         }
+        if (rc == DM_E_TIMEOUT)
+            rc = next_file_same_subdir(s, len);
         if (rc == DM_E_TIMEOUT)
             rc = cross_subdir(s, len, err, cap);
         if (rc == DM_OK) {

@@ -460,7 +460,10 @@ bool wsk_in_syncing(const struct wsk *k, const char *target, const char *source,
 {
     const struct group *g = find(k, target);
     const struct src *s = find_src(g, source);
-    if (!s || !unresolved(g) || (size_t)g->active_idx >= s->seq.n)
+    /* DM's CheckSyncing: the source's item at the active index, whether or not the group is
+     * unresolved - after a resolution with more DDLs in the sequence (reset: nothing synced
+     * yet) a source already past the next DDL stays held, also during the re-sync pass */
+    if (!s || (size_t)g->active_idx >= s->seq.n)
         return false;
     return wsk_pos_cmp(&s->seq.items[g->active_idx].first, pos) <= 0;
 }

@@ -182,6 +182,10 @@ static int write_checkpoint(struct session *ss, const struct worker_cp_row *rows
     s->st.total_events += ss->events;
     pthread_mutex_unlock(&s->mu);
     ss->events = 0;
+    /* a reader runs ahead of the checkpoint (its DML still queued or blocked): purge-relay
+     * keeps the checkpoint's file too, which a restart (kill -9) reads from again */
+    if (s->p.relay)
+        worker_relay_hold(s->p.relay, s->p.cfg->name, rows[0].file);
     return DM_OK;
 }
 

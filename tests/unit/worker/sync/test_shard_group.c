@@ -124,6 +124,13 @@ START_TEST(sequence_sharding)
     wsk_reset(k, TGT);
     ck_assert(wsk_active_first(k, TGT, &nx));
     ck_assert_int_eq(nx.pos, 200);
+    /* before the redirect (the re-sync pass of d1): S1's rows after d2 stay held (DM's
+     * CheckSyncing looks at the source's active item only), its rows between d1 and d2 not */
+    row = P("b.000001", 260);
+    ck_assert(wsk_in_syncing(k, TGT, S1, &row));
+    row = P("b.000001", 160);
+    ck_assert(!wsk_in_syncing(k, TGT, S1, &row));
+    ck_assert(!wsk_in_syncing(k, TGT, S2, &row));
     /* re-met after the redirect: S1 is active for d2 now, its rows after it held */
     r = try_sync(k, S1, P("b.000001", 200), P("b.000001", 250), d2);
     ck_assert(r.active && !r.synced);
