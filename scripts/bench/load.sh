@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # load.sh - the Load unit against myloader on the SAME mydumper output, same thread count,
 # empty target each time; plus dump+load (task-mode full) against mydumper + myloader, and
-# dm-worker's peak RSS. Not a test: prints numbers and ratios (goal: load >= 1.2x myloader).
+# dm-worker's peak RSS, and task-mode all end to end against mydumper + myloader -e +
+# native replication started by hand (BENCH_LOAD_ALL=0 skips it). Not a test: prints numbers and ratios (goal: load >= 1.2x myloader).
 # Runs interleave the variants RUNS times so the box's noise hits all of them; medians and
 # ratios of medians are printed, and per load the target server's CPU seconds (user+sys of
 # its mariadbd: the work, whatever the box load) and dm-worker's / myloader's own CPU.
@@ -75,7 +76,7 @@ multi_data() {
     UNIQUE KEY uk_email (email), KEY k_name (name)) CHARSET utf8mb4;
   INSERT INTO bl.users SELECT seq, CONCAT('user', seq, '@example.com'),
     CONCAT(ELT(1 + seq % 5, 'Zoë', 'Ана', '李', 'O''Brien', 'Smith'), ' ', seq),
-    IF(seq % 9 = 0, NULL, seq / 7.0), -CAST(seq AS SIGNED) * 1.123456, seq % 2,
+    IF(seq % 9 = 0, NULL, (seq % 100000) / 100), -CAST(seq AS SIGNED) * 1.123456, seq % 2,
     '1950-01-01' + INTERVAL seq % 20000 DAY,
     IF(seq % 4 = 0, NULL, REPEAT(SUBSTR(MD5(seq), 1, 10), 1 + seq % 20)) FROM bl.seq_1_to_$n;
   CREATE TABLE bl.items (order_id INT NOT NULL, line SMALLINT NOT NULL, sku VARCHAR(32) NOT NULL,
@@ -212,6 +213,91 @@ check_rows "dump+load"
 RSS=$(awk '/VmHWM/{print $2}' "/proc/$WPID/status")
 blog "dm-worker dump+load: ${T_ALL}s, peak RSS $RSS KiB"
 
+
+# ---- task-mode all end to end vs mydumper + myloader -e + native replication by hand ----
+# Both sides start from an empty target while the same writer script (BENCH_LOAD_ALL_OPS
+# statements: UPDATEs of existing rows, INSERTs and DELETEs of fresh ids) runs on the
+# source from the start; the time is from the start to the moment the writer is done and
+# CHECKSUM TABLE of every table is equal on both servers (polled every second).
+ALL_OPS="${BENCH_LOAD_ALL_OPS:-20000}"; ALL_RUNS="${BENCH_LOAD_ALL_RUNS:-1}"
+CKQ="CHECKSUM TABLE $(sql src -N -e "SELECT GROUP_CONCAT(CONCAT('bl.', TABLE_NAME)) FROM
+  information_schema.TABLES WHERE TABLE_SCHEMA='bl' AND TABLE_TYPE='BASE TABLE'")"
+# writer_sql <run>: the statements (deterministic per run, fresh ids per run)
+writer_sql() {
+  awk -v n="$ALL_OPS" -v run="$1" -v rows="$TROWS" -v one="$DATA" 'BEGIN{
+    srand(run); base = 100000000 + run * 1000000
+    for (i = 0; i < n; i++) {
+      k = int(rand() * 3); id = 1 + int(rand() * rows)
+      if (one == "one") { printf "UPDATE bl.t SET a = a + 1 WHERE id = %d;\n", id; continue }
+      if (k == 0) printf "UPDATE bl.orders SET amount = amount + 1, status = %s WHERE id = %d;\n", "\x27paid\x27", id
+      else if (k == 1) printf "INSERT INTO bl.items VALUES (%d, 1, %s, 2, 9.99, NULL);\n", base + i, "\x27SKU-x\x27"
+      else printf "DELETE FROM bl.items WHERE order_id = %d;\n", base + i - 1
+    }}'
+}
+checksums_equal() { [ "$(sql src -N -e "$CKQ" | md5sum)" = "$(sql dst -N -e "$CKQ" | md5sum)" ]; }
+# converged_after <t0>: (the caller waited for the writer) seconds from t0 until every
+# table's checksum matches
+converged_after() {
+  local t0="$1"
+  for _ in $(seq 1 900); do
+    checksums_equal && { secs "$t0" "$(now)"; return 0; }
+    sleep 1
+  done
+  bdie "no convergence within 15 minutes"
+}
+run_all_ours() {   # "seconds"
+  local name="all$1" t0 wp out
+  reset_target
+  cat >"$BENCH_DIR/$name.yaml" <<YAML
+name: "$name"
+task-mode: "all"
+target-database: {host: "127.0.0.1", port: $TPORT, user: "root", password: ""}
+mysql-instances:
+  - source-id: "bench-load-src"
+    black-white-list: "bl"
+    mydumper: {threads: $DTH, chunk-filesize: 64, skip-tz-utc: true, extra-args: "--rows 50000"}
+    loader: {pool-size: $TH, dir: "$BENCH_DIR/ours"}
+    syncer: {worker-count: 16, batch: 100}
+black-white-list:
+  bl: {do-dbs: ["bl"]}
+YAML
+  t0=$(now)
+  writer_sql "$1" | sql src >/dev/null & wp=$!
+  bench_start_task "$MPORT" "$BENCH_DIR/$name.yaml"
+  wait "$wp" || bdie "the writer failed"
+  out=$(converged_after "$t0")
+  "$DMCTL" -master-addr "127.0.0.1:$MPORT" stop-task "$name" >/dev/null 2>&1 || true
+  rm -rf "$BENCH_DIR/ours.$name"
+  echo "$out"
+}
+run_all_hand() {   # "seconds": mydumper, myloader -e, CHANGE MASTER at the dump's position
+  local t0 wp d="$BENCH_DIR/hand$1" file pos
+  reset_target
+  sql dst -e "STOP SLAVE; RESET SLAVE ALL" 2>/dev/null || true
+  rm -rf "$d"
+  t0=$(now)
+  writer_sql "$1" | sql src >/dev/null & wp=$!
+  mydumper -h 127.0.0.1 -P "$SPORT" -u root -o "$d" -t "$DTH" --rows 50000 -x '^bl\.' -v 1
+  myloader -h 127.0.0.1 -P "$TPORT" -u root -d "$d" -t "$TH" -o -v 1 -e
+  file=$(awk '/Log:/{print $2; exit}' "$d/metadata"); pos=$(awk '/Pos:/{print $2; exit}' "$d/metadata")
+  [ -n "$file" ] && [ -n "$pos" ] || bdie "no binlog position in $d/metadata"
+  sql dst -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SPORT, MASTER_USER='root',
+    MASTER_PASSWORD='', MASTER_LOG_FILE='$file', MASTER_LOG_POS=$pos, MASTER_USE_GTID=no;
+    START SLAVE"
+  wait "$wp" || bdie "the writer failed"
+  converged_after "$t0"
+  sql dst -e "STOP SLAVE; RESET SLAVE ALL"
+  rm -rf "$d"
+}
+TA_O=""; TA_H=""
+if [ "${BENCH_LOAD_ALL:-1}" = 1 ]; then
+  for i in $(seq 1 "$ALL_RUNS"); do
+    o=$(run_all_ours "$i"); TA_O+="$o "
+    blog "all run $i: dm-worker task-mode all ${o}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    h=$(run_all_hand "$((i + 100))"); TA_H+="$h "
+    blog "all run $i: mydumper + myloader -e + native replication ${h}s"
+  done
+fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0 && b != "") printf "%.2f", b / a; else print "-" }'; }
 mbs() { awk -v m="$MB" -v s="$1" 'BEGIN{ if (s > 0) printf "%.1f", m / s; else print "-" }'; }
 rps() { awk -v r="$ROWS" -v s="$1" 'BEGIN{ if (s > 0) printf "%.0f", r / s; else print "-" }'; }
@@ -235,6 +321,10 @@ has ours && has nodefer &&
   row "load|Load unit vs itself with keys in the CREATE (DMGW_LOAD_DEFER_KEYS=0)|${MT[ours]}s|s|${MT[nodefer]}s (CPU ${MC[nodefer]}s)|$(ratio "${MT[ours]}" "${MT[nodefer]}")|-|-"
 has ours && has myl &&
   row "load|Load unit vs myloader as it defaults (no target binlog)|$(mbs "${MT[ours]}") MB/s|${MT[ours]}s|myloader $(mbs "${MT[myl]}") MB/s (${MT[myl]}s, CPU ${MC[myl]}s)|$(ratio "${MT[ours]}" "${MT[myl]}")|-|-"
+if [ -n "$TA_O" ]; then
+  RA=$(ratio "$(median <<<"$TA_O")" "$(median <<<"$TA_H")")
+  row "load|task-mode all end to end ($ALL_OPS writes during it) vs mydumper + myloader -e + native replication|$(median <<<"$TA_O")s|s|$(median <<<"$TA_H")s (runs: ours $TA_O/ by hand $TA_H)|$RA|>= 1.0|$(verdict "$RA" 1.0)"
+fi
 row "load|dm-worker peak RSS during the loads|$((RSS_LOAD / 1024))|MiB||||"
 has insert && row "load|dm-worker peak RSS, DMGW_LOAD_INFILE=0 (INSERTs)|$(( $(awk '/VmHWM/{print $2}' "/proc/$W3PID/status") / 1024 ))|MiB||||"
 has nodefer && row "load|dm-worker peak RSS, DMGW_LOAD_DEFER_KEYS=0|$(( $(awk '/VmHWM/{print $2}' "/proc/$W2PID/status") / 1024 ))|MiB||||"
