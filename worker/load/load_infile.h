@@ -24,7 +24,10 @@
  *   - DMGW_LOAD_INFILE=0 turns it off.
  * Charset: the data goes with `CHARACTER SET <the session's SET NAMES>` (mydumper writes
  * `SET NAMES binary`), so each value reaches the column through the same conversion as the
- * INSERT's literal; hex literals and _binary introducers only when that is binary.
+ * INSERT's literal; hex literals and _binary introducers only when that is binary. INET6 /
+ * UUID columns are the exception: their dumped text goes through a user variable and
+ * `SET c = CONVERT(@v USING utf8mb4)` (read as text, not as the 16-byte value); an INSERT
+ * that runs as it is gets `_utf8mb4` before those values (worker_li_fix_insert).
  * Thread-safety: a struct worker_li belongs to one loader thread (one connection). */
 #ifndef DM_WORKER_LOAD_INFILE_H
 #define DM_WORKER_LOAD_INFILE_H
