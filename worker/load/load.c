@@ -983,9 +983,12 @@ static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile
 {
     int rc = li ? worker_li_exec(li, a, st->data, st->len, open, e) : WORKER_LI_FALLBACK;
     if (rc == WORKER_LI_FALLBACK) {
+        const struct dm_buf *use = ins;
         if ((rc = rewrite_insert(r, f, cm, st->data, ins, e)))
             return rc;
-        rc = insert_stmt(a, ins, open, e);
+        if (li && worker_li_fix_insert(li, ins, &use))
+            return worker_ap_nomem(e);
+        rc = insert_stmt(a, use, open, e);
     }
     if (rc)
         annotate(e, f->name);
@@ -1116,8 +1119,8 @@ static void *pool_main(void *arg)
         fail_run(r, rc, &e);
         return NULL;
     }
-    if (r->infile && r->phase == K_DATA)
-        li = worker_li_new();   /* NULL (no memory): INSERTs */
+    if (r->phase == K_DATA && (li = worker_li_new()) && !r->infile)
+        worker_li_no_infile(li);   /* INSERTs only (INET6 / UUID fix); NULL: no memory */
     while (!canceled(r)) {
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->n)

@@ -36,6 +36,8 @@ enum worker_li_class worker_li_classify(const char *t)
         return WLI_FLOAT;
     if (strcasecmp(t, "year") == 0)
         return WLI_YEAR;
+    if (strcasecmp(t, "inet6") == 0 || strcasecmp(t, "uuid") == 0)
+        return WLI_TEXTBIN;
     for (i = 0; strs[i]; i++)
         if (strcasecmp(t, strs[i]) == 0)
             return WLI_STRING;
@@ -281,6 +283,25 @@ static const char *col_list(const char *s, const char *end, const struct worker_
     }
 }
 
+/* " SET `c`=CONVERT(@dmgw_liN USING utf8mb4),..." for the INET6 / UUID columns: their
+ * dumped text (the server's own text form) is read as text whatever the LOAD's character
+ * set (binary would take it as the 16-byte value: an error, or for a 16-character INET6
+ * text such as '2001:db8::1:2:34' another address); NULL stays NULL. */
+static int textbin_set(struct dm_buf *cols, const struct worker_li_table *t, const size_t *idx,
+                       size_t n)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (t->cols[idx[i]].cls != WLI_TEXTBIN)
+            continue;
+        if (dm_buf_adds(cols, first ? " SET " : ",") || add_ident(cols, t->cols[idx[i]].name) ||
+            dm_buf_printf(cols, "=CONVERT(@dmgw_li%zu USING utf8mb4)", i))
+            return DM_E_NOMEM;
+        first = false;
+    }
+    return DM_OK;
+}
+
 /* "INSERT INTO `t` [(cols)] VALUES": after VALUES, the LOAD's column list in cols. */
 static const char *header(const char *s, const char *end, const struct worker_li_table *t,
                           size_t *idx, size_t *n, struct dm_buf *cols)
@@ -298,11 +319,16 @@ static const char *header(const char *s, const char *end, const struct worker_li
         return NULL;
     if (!(s = kw(ws(s, end), end, "VALUES")))
         return NULL;
-    for (i = 0; i < *n; i++)
-        if ((i ? dm_buf_addc(cols, ',') : dm_buf_addc(cols, '(')) ||
-            add_ident(cols, t->cols[idx[i]].name))
+    for (i = 0; i < *n; i++) {
+        if (i ? dm_buf_addc(cols, ',') : dm_buf_addc(cols, '('))
             return NULL;
-    return dm_buf_addc(cols, ')') ? NULL : s;
+        if (t->cols[idx[i]].cls == WLI_TEXTBIN ? dm_buf_printf(cols, "@dmgw_li%zu", i)
+                                               : add_ident(cols, t->cols[idx[i]].name))
+            return NULL;
+    }
+    if (dm_buf_addc(cols, ')'))
+        return NULL;
+    return textbin_set(cols, t, idx, *n) ? NULL : s;
 }
 
 /* The rows after VALUES into o; the end of the statement or NULL. */
@@ -396,8 +422,11 @@ struct worker_li {
     bool conn_off;                /* the target or session refuses: INSERTs from now on */
     bool checked;                 /* local_infile and sql_mode seen */
     bool file_on;                 /* this file's statements may go as LOAD DATA */
+    bool t_cur;                   /* the cached table is this file's (worker_li_fix_insert) */
+    bool lex_ok;                  /* backslash escapes, names whose bytes >= 0x80 are never a
+                                     quote or backslash: worker_li_fix_insert may read */
     char names[32];               /* the session's SET NAMES ("" unknown: off) */
-    struct dm_buf rows, cols, q;
+    struct dm_buf rows, cols, q, fix;
     const char *rp;               /* the rows still to stream */
     size_t rleft;
     size_t loaded, fallback;
@@ -409,7 +438,9 @@ struct worker_li *worker_li_new(void)
     if (!li)
         return NULL;
     snprintf(li->names, sizeof li->names, "utf8mb4");   /* the applier's connection charset */
+    li->lex_ok = true;
     dm_buf_init(&li->rows, LI_ROWS_MAX);
+    dm_buf_init(&li->fix, LI_ROWS_MAX);
     dm_buf_init(&li->cols, 1u << 20);
     dm_buf_init(&li->q, 2u << 20);
     return li;
@@ -433,6 +464,7 @@ void worker_li_free(struct worker_li *li)
     dm_buf_free(&li->rows);
     dm_buf_free(&li->cols);
     dm_buf_free(&li->q);
+    dm_buf_free(&li->fix);
     free(li);
 }
 
@@ -459,12 +491,18 @@ static void conn_off(struct worker_li *li, const char *why)
     li->conn_off = true;
 }
 
+void worker_li_no_infile(struct worker_li *li)
+{
+    li->conn_off = true;   /* DMGW_LOAD_INFILE=0: no LOAD DATA, the INSERT fix only */
+}
+
 void worker_li_session(struct worker_li *li, const char *stmt)
 {
     const char *p;
     size_t n = 0;
     if (contains_ci(stmt, "sql_mode") || contains_ci(stmt, "character_set") ||
         contains_ci(stmt, "character set") || contains_ci(stmt, "collation")) {
+        li->lex_ok = false;
         conn_off(li, "a session statement of the dump changes sql_mode or character sets");
         return;
     }
@@ -479,8 +517,10 @@ void worker_li_session(struct worker_li *li, const char *stmt)
     snprintf(li->names, sizeof li->names, "%.*s", (int)n, p);
     if (strcasecmp(li->names, "binary") != 0 && strcasecmp(li->names, "utf8mb4") != 0 &&
         strcasecmp(li->names, "utf8mb3") != 0 && strcasecmp(li->names, "utf8") != 0 &&
-        strcasecmp(li->names, "latin1") != 0 && strcasecmp(li->names, "ascii") != 0)
+        strcasecmp(li->names, "latin1") != 0 && strcasecmp(li->names, "ascii") != 0) {
+        li->lex_ok = false;
         conn_off(li, "SET NAMES with a character set the converter does not read");
+    }
 }
 
 /* The session's sql_mode and the server's local_infile from one row of the lookup. */
@@ -492,6 +532,9 @@ static void check_conn(struct worker_li *li, const char *sql_mode, const char *l
     else if (!sql_mode || contains_ci(sql_mode, "NO_BACKSLASH_ESCAPES") ||
              contains_ci(sql_mode, "ANSI_QUOTES"))
         conn_off(li, "the session's sql_mode reads string literals another way");
+    if (!sql_mode || contains_ci(sql_mode, "NO_BACKSLASH_ESCAPES") ||
+        contains_ci(sql_mode, "ANSI_QUOTES"))
+        li->lex_ok = false;
 }
 
 static int table_load(struct worker_li *li, struct worker_applier *a, const char *db,
@@ -552,9 +595,7 @@ void worker_li_file(struct worker_li *li, struct worker_applier *a, const char *
                     const char *tbl, bool usable)
 {
     struct worker_terr e;
-    li->file_on = false;
-    if (!usable || li->conn_off || !li->names[0])
-        return;
+    li->file_on = li->t_cur = false;
     if (strcmp(li->db, db) != 0 || strcmp(li->tbl, tbl) != 0) {
         memset(&e, 0, sizeof e);
         if (table_load(li, a, db, tbl, &e)) {
@@ -564,7 +605,8 @@ void worker_li_file(struct worker_li *li, struct worker_applier *a, const char *
             return;
         }
     }
-    li->file_on = li->t_ok && !li->conn_off;
+    li->t_cur = true;   /* the INSERT fix needs the columns also with LOAD DATA off */
+    li->file_on = usable && li->names[0] && li->t_ok && !li->conn_off;
 }
 
 /* Connector/C's local-infile callbacks: only LI_FILE is served, from li->rp. */
@@ -667,5 +709,158 @@ int worker_li_exec(struct worker_li *li, struct worker_applier *a, const char *s
         return (rc = undo(li, a, began, open, e)) ? rc : WORKER_LI_FALLBACK;
     }
     li->loaded++;
+    return DM_OK;
+}
+
+/* ---- INET6 / UUID values of the INSERTs that run as they are ---- */
+
+/* A quoted string at s (its quote): past its closing quote; NULL when not closed. */
+static const char *skip_str(const char *s, const char *end)
+{
+    char q = *s++;
+    while (s < end) {
+        char c = *s++;
+        if (c == '\\') {
+            if (s++ >= end)
+                return NULL;
+        } else if (c == q) {
+            if (s >= end || *s != q)
+                return s;
+            s++;   /* doubled quote */
+        }
+    }
+    return NULL;
+}
+
+/* One value at s (after white space): its end (the ',' or ')' after it); NULL when
+ * malformed. *lone: the value is one quoted string. */
+static const char *skip_value(const char *s, const char *end, bool *lone)
+{
+    int depth = 0;
+    *lone = false;
+    if (s < end && (*s == '\'' || *s == '"')) {
+        const char *p = skip_str(s, end);
+        if (!p)
+            return NULL;
+        p = ws(p, end);
+        if (p < end && (*p == ',' || *p == ')')) {
+            *lone = true;
+            return p;
+        }
+    }
+    while (s < end) {
+        if (*s == '\'' || *s == '"' || *s == '`') {
+            if (*s == '`') {
+                for (s++; s < end && *s != '`'; s++)
+                    ;
+                s = s < end ? s + 1 : NULL;
+            } else {
+                s = skip_str(s, end);
+            }
+            if (!s)
+                return NULL;
+            continue;
+        }
+        if (*s == '(') {
+            depth++;
+        } else if (*s == ')') {
+            if (!depth)
+                return s;
+            depth--;
+        } else if (*s == ',' && !depth) {
+            return s;
+        }
+        s++;
+    }
+    return NULL;
+}
+
+/* "INSERT|REPLACE [IGNORE] INTO `db`.`t` [(cols)] VALUES": after VALUES, the values'
+ * columns in idx / n; NULL when not read. */
+static const char *fix_header(const char *s, const char *end, const struct worker_li_table *t,
+                              size_t *idx, size_t *n)
+{
+    char name[256];
+    const char *p;
+    s = ws(s, end);
+    if (!(p = kw(s, end, "INSERT")) && !(p = kw(s, end, "REPLACE")))
+        return NULL;
+    s = ws(p, end);
+    if ((p = kw(s, end, "IGNORE")))
+        s = ws(p, end);
+    if (!(s = kw(s, end, "INTO")) || !(s = ident(ws(s, end), end, name, sizeof name)))
+        return NULL;
+    s = ws(s, end);
+    if (s < end && *s == '.' && !(s = ident(ws(s + 1, end), end, name, sizeof name)))
+        return NULL;
+    s = ws(s, end);
+    *n = t->ncols;
+    for (size_t i = 0; i < t->ncols; i++)
+        idx[i] = i;
+    if (s < end && *s == '(' && !(s = col_list(s, end, t, idx, n)))
+        return NULL;
+    return kw(ws(s, end), end, "VALUES");
+}
+
+/* The rows after VALUES copied to out from *copied, `_utf8mb4` put before each lone quoted
+ * string of a WLI_TEXTBIN column; the end of the rows or NULL. */
+static const char *fix_rows(const char *s, const char *end, const struct worker_li_table *t,
+                            const size_t *idx, size_t n, const char **copied, struct dm_buf *out,
+                            size_t *nfix)
+{
+    for (;;) {
+        s = ws(s, end);
+        if (s >= end || *s++ != '(')
+            return NULL;
+        for (size_t col = 0;; col++) {
+            const char *v = ws(s, end);
+            bool lone;
+            if (col == n || !(s = skip_value(v, end, &lone)))
+                return NULL;
+            if (lone && t->cols[idx[col]].cls == WLI_TEXTBIN) {
+                if (dm_buf_add(out, *copied, (size_t)(v - *copied)) ||
+                    dm_buf_adds(out, "_utf8mb4"))
+                    return NULL;
+                *copied = v;
+                (*nfix)++;
+            }
+            if (*s++ == ',')
+                continue;
+            if (col + 1 != n)
+                return NULL;
+            break;
+        }
+        s = ws(s, end);
+        if (s >= end || *s != ',')
+            return s;
+        s++;
+    }
+}
+
+int worker_li_fix_insert(struct worker_li *li, const struct dm_buf *ins,
+                         const struct dm_buf **use)
+{
+    const char *end = ins->data + ins->len, *s, *copied = ins->data;
+    size_t i, n, nfix = 0, *idx;
+    *use = ins;
+    if (!li->t_cur || !li->lex_ok || !ins->len)
+        return DM_OK;
+    for (i = 0; i < li->t.ncols && li->t.cols[i].cls != WLI_TEXTBIN; i++)
+        ;
+    if (i == li->t.ncols)
+        return DM_OK;
+    if (!(idx = malloc(li->t.ncols * sizeof *idx)))
+        return DM_E_NOMEM;
+    dm_buf_reset(&li->fix);
+    if ((s = fix_header(ins->data, end, &li->t, idx, &n)) &&
+        fix_rows(s, end, &li->t, idx, n, &copied, &li->fix, &nfix) && nfix) {
+        if (dm_buf_add(&li->fix, copied, (size_t)(end - copied))) {
+            free(idx);
+            return DM_E_NOMEM;
+        }
+        li->fix.data[li->fix.len] = '\0';
+        *use = &li->fix;
+    }
+    free(idx);
     return DM_OK;
 }

@@ -24,7 +24,10 @@
  *   - DMGW_LOAD_INFILE=0 turns it off.
  * Charset: the data goes with `CHARACTER SET <the session's SET NAMES>` (mydumper writes
  * `SET NAMES binary`), so each value reaches the column through the same conversion as the
- * INSERT's literal; hex literals and _binary introducers only when that is binary.
+ * INSERT's literal; hex literals and _binary introducers only when that is binary. INET6 /
+ * UUID columns are the exception: their dumped text goes through a user variable and
+ * `SET c = CONVERT(@v USING utf8mb4)` (read as text, not as the 16-byte value); an INSERT
+ * that runs as it is gets `_utf8mb4` before those values (worker_li_fix_insert).
  * Thread-safety: a struct worker_li belongs to one loader thread (one connection). */
 #ifndef DM_WORKER_LOAD_INFILE_H
 #define DM_WORKER_LOAD_INFILE_H
@@ -46,6 +49,8 @@ enum worker_li_class {
                      hex literals / _binary when the session's names are binary */
     WLI_YEAR,     /* year: 4-digit integer literals (a shorter one reads another way as a
                      string: 0 is 0000 as a number, 2000 as a string), quoted strings */
+    WLI_TEXTBIN,  /* inet6, uuid: quoted strings (their text form), loaded through a user
+                     variable and CONVERT(@v USING utf8mb4); NULL */
     WLI_OTHER     /* the rest (date/time, enum, set, bit, year, ...): quoted strings */
 };
 
@@ -99,6 +104,22 @@ void worker_li_file(struct worker_li *li, struct worker_applier *a, const char *
  * set (the caller rolls back). */
 int worker_li_exec(struct worker_li *li, struct worker_applier *a, const char *stmt, size_t len,
                    bool *open, struct worker_terr *e);
+
+/* DMGW_LOAD_INFILE=0: no LOAD DATA on this connection (worker_li_fix_insert still works). */
+void worker_li_no_infile(struct worker_li *li);
+
+/* INET6 / UUID for an INSERT that runs as it is (ins: routed, mapped): under mydumper's SET
+ * NAMES binary their dumped text ('::1') is a binary string, which MariaDB takes as the
+ * 16-byte value (Error 1292; a 16-character INET6 text such as '2001:db8::1:2:34' is
+ * silently stored as another address). When the file's table (worker_li_file) has such
+ * columns, each value of theirs that is one quoted string gets the `_utf8mb4` introducer
+ * (read as text; the dump holds the server's text form, ASCII) and *use = the rewritten
+ * statement (owned by li, valid until the next call); every other byte is unchanged. Else
+ * *use = ins: no such column, a statement it does not read (runs as it is), or a session
+ * whose literals it cannot read (SET NAMES other than binary, utf8*, latin1, ascii;
+ * NO_BACKSLASH_ESCAPES / ANSI_QUOTES, sql_mode / charset statements). DM_OK; DM_E_NOMEM. */
+int worker_li_fix_insert(struct worker_li *li, const struct dm_buf *ins,
+                         const struct dm_buf **use);
 
 /* Statements sent as LOAD DATA / as INSERT by this path's choice since worker_li_new. */
 void worker_li_counts(const struct worker_li *li, size_t *loaded, size_t *fallback);

@@ -302,6 +302,33 @@ START_TEST(classify)
     ck_assert_int_eq(worker_li_classify("year"), WLI_YEAR);
     ck_assert_int_eq(worker_li_classify("enum"), WLI_OTHER);
     ck_assert_int_eq(worker_li_classify("timestamp"), WLI_OTHER);
+    ck_assert_int_eq(worker_li_classify("inet6"), WLI_TEXTBIN);
+    ck_assert_int_eq(worker_li_classify("UUID"), WLI_TEXTBIN);
+}
+END_TEST
+
+/* INET6 / UUID columns go through user variables read as utf8mb4 text; their quoted text
+ * and NULL pass, a hex literal (the 16-byte form) does not (the INSERT runs) */
+START_TEST(textbin_columns)
+{
+    char rows[256], cols[256];
+    size_t n;
+    table5();
+    g_cols[2].cls = WLI_TEXTBIN;
+    g_cols[4].cls = WLI_TEXTBIN;
+    ck_assert_int_eq(conv("INSERT INTO `t` VALUES (1,'a','::1',2,\"123e4567-e89b-12d3-a456-"
+                          "426655440000\"),(2,NULL,NULL,NULL,NULL);", true, rows, sizeof rows,
+                          cols, &n, NULL), DM_OK);
+    ck_assert_str_eq(rows, "1\ta\t::1\t2\t123e4567-e89b-12d3-a456-426655440000\n"
+                           "2\t\\N\t\\N\t\\N\t\\N\n");
+    ck_assert_str_eq(cols, "(`id`,`a`,@dmgw_li2,`c`,@dmgw_li4) SET "
+                           "`b`=CONVERT(@dmgw_li2 USING utf8mb4),"
+                           "`d`=CONVERT(@dmgw_li4 USING utf8mb4)");
+    ck_assert_int_eq(conv("INSERT INTO `t` (`d`,`id`) VALUES ('::',3);", true, rows,
+                          sizeof rows, cols, &n, NULL), DM_OK);
+    ck_assert_str_eq(cols, "(@dmgw_li0,`id`) SET `d`=CONVERT(@dmgw_li0 USING utf8mb4)");
+    ck_assert_int_eq(conv("INSERT INTO `t` VALUES (1,'a',0x00000000000000000000000000000001,"
+                          "2,NULL);", true, rows, sizeof rows, cols, &n, NULL), DM_E_PARSE);
 }
 END_TEST
 
@@ -318,6 +345,7 @@ int main(void)
     tcase_add_test(tc, year_digits);
     tcase_add_test(tc, output_bound);
     tcase_add_test(tc, classify);
+    tcase_add_test(tc, textbin_columns);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

@@ -2,14 +2,19 @@
  * MariaDB: a source table of tricky values (NULL, '', the string '\N', tabs / newlines /
  * backslashes, every byte 0x00-0xff, utf8mb4 and latin1, negative decimals, scientific
  * floats, BIT / ENUM / SET / YEAR / TIMESTAMP / unsigned; and a table of POINT, GEOMETRY, JSON,
- * TIME, BIT(12), SET, ENUM; not INET6 / UUID: mydumper's SET NAMES binary makes their text
- * a 16-byte binary value, so the INSERT itself fails, either path) dumped by the packaged mydumper
+ * TIME, BIT(12), SET, ENUM) dumped by the packaged mydumper
  * (plain and --complete-insert; 0.10.1 has no --hex-blob: hex literals are covered by
  * test_load_infile.c), loaded by worker_load_run, compared HEX by HEX, row by row, with
  * myloader's load of the same dump; LOAD DATA was used (Com_load); INSERT IGNORE statements
  * (mydumper --insert-ignore) run as they are, with the same rows; a target with
  * local_infile=OFF gets the same rows as INSERTs; a duplicate key and a strict-mode error
- * still fail naming the file, as with INSERTs. */
+ * still fail naming the file, as with INSERTs.
+ * INET6 / UUID (database li6, next to BLOB bytes 0x80-0xff, latin1 and utf8mb4 text, a
+ * 16-character INET6 text, NULLs, UUID() values): mydumper's SET NAMES binary makes their
+ * dumped text a binary string (Error 1292, or another address), and myloader fails them, so
+ * these are compared with the source itself: LOAD DATA, --complete-insert, INSERT IGNORE
+ * statements, local_infile=OFF, DMGW_LOAD_INFILE=0 and a column-mapped table all give the
+ * source's values. */
 #include "worker_e2e.h"
 
 #include "load.h"
@@ -55,10 +60,34 @@ static void fill_source(void)
                "'[]', '00:00:00.001', b'0', '', 'x')");
 }
 
+#define COLS6 "i6 INET6, u UUID, bl BLOB, l VARCHAR(20) CHARACTER SET latin1, " \
+    "s VARCHAR(40) CHARACTER SET utf8mb4, i6n INET6 NOT NULL, un UUID NOT NULL, " \
+    "KEY k6 (i6), KEY ku (u)"
+
+/* li6.n: INET6 / UUID beside bytes whose meaning depends on the character set */
+static void fill_source6(void)
+{
+    sql(g_src, "CREATE DATABASE li6");
+    sql(g_src, "CREATE TABLE li6.n (id INT PRIMARY KEY, " COLS6 ")");
+    sql(g_src, "INSERT INTO li6.n SELECT 1, '::1', '123e4567-e89b-12d3-a456-426655440000', "
+               "UNHEX(GROUP_CONCAT(LPAD(HEX(seq), 2, '0') ORDER BY seq SEPARATOR '')), "
+               "_latin1 0xE9FF27, _utf8mb4 0xF09F98802063616675C3A9, '::', "
+               "'00000000-0000-0000-0000-000000000000' FROM li.seq_128_to_255");
+    sql(g_src, "INSERT INTO li6.n VALUES (2, NULL, NULL, NULL, NULL, NULL, '::ffff:1.2.3.4', "
+               "'ffffffff-ffff-ffff-ffff-ffffffffffff'), "
+               "(3, '2001:db8::1:2:34', UUID(), 0x00275C220A09, '\\N', '', 'fe80::1', UUID()), "
+               "(4, 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '00000000-0000-0000-0000-000000000001',"
+               " '', 'N', '\\\\', '1::', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')");
+    sql(g_src, "INSERT INTO li6.n SELECT seq, CONCAT('2001:db8::', HEX(seq * 97)), UUID(), "
+               "UNHEX(MD5(seq)), CONCAT(_latin1 0xE9, seq), CONCAT('row', seq), "
+               "CONCAT('::ffff:10.0.', seq %% 256, '.1'), UUID() FROM li.seq_10_to_400");
+}
+
 static void setup(void)
 {
     e2e_env_up();
     fill_source();
+    fill_source6();
 }
 
 static void teardown(void) { e2e_env_down(); }
@@ -85,8 +114,12 @@ static long long com_load(void)
     return atoll(v);
 }
 
-/* worker_load_run of dump `name` into database `db` (a route li -> db); err gets the error */
-static int load(const char *name, const char *db, char *err, size_t cap)
+/* worker_load_run of dump `name` into database `db` (a route schema -> db); err gets the
+ * error */
+static const char *g_load_extra = "";   /* more task TOML (a mapping rule) */
+
+static int load_schema(const char *name, const char *schema, const char *db, char *err,
+                       size_t cap)
 {
     char toml[2048], dir[1024], msg[512] = "";
     struct worker_subtask_cfg *cfg = NULL;
@@ -98,8 +131,9 @@ static int load(const char *name, const char *db, char *err, size_t cap)
     snprintf(toml, sizeof toml,
              "name = \"%s\"\nmode = \"full\"\nsource-id = \"src1\"\npool-size = 2\n"
              "[to]\nhost = \"127.0.0.1\"\nport = %d\nuser = \"root\"\npassword = \"\"\n"
-             "[[route-rules]]\nschema-pattern = \"li\"\ntarget-schema = \"%s\"\n"
-             "[black-white-list]\ndo-dbs = [\"li\"]\n", db, g_dst, db);
+             "[[route-rules]]\nschema-pattern = \"%s\"\ntarget-schema = \"%s\"\n"
+             "[black-white-list]\ndo-dbs = [\"%s\"]\n%s", db, g_dst, schema, db, schema,
+             g_load_extra);
     ck_assert_int_eq(worker_subtask_cfg_parse_toml(toml, strlen(toml), &cfg, msg, sizeof msg),
                      DM_OK);
     ck_assert_msg(worker_rules_new(cfg, &rules, msg, sizeof msg) == DM_OK, "%s", msg);
@@ -119,6 +153,11 @@ static int load(const char *name, const char *db, char *err, size_t cap)
     worker_rules_free(rules);
     worker_subtask_cfg_free(cfg);
     return rc;
+}
+
+static int load(const char *name, const char *db, char *err, size_t cap)
+{
+    return load_schema(name, "li", db, err, cap);
 }
 
 /* Every row of db.tbl equal to want.tbl, column by column: the bytes (HEX), and with `value`
@@ -155,6 +194,28 @@ static void assert_same(const char *db, const char *want)
     assert_same_tbl(db, want, "t", COLS, true, "3000");
     assert_same_tbl(db, want, "g", "pt,gm,js,tm,bt,st,e", false, "3");
 }
+
+#define DIGEST6 "SELECT CONCAT(COUNT(*), ' ', MD5(GROUP_CONCAT(%s, ':', " \
+    "IFNULL(HEX(CAST(i6 AS BINARY)), 'N'), ':', IFNULL(HEX(CAST(u AS BINARY)), " \
+    "'N'), ':', IFNULL(HEX(bl), 'N'), ':', IFNULL(HEX(l), 'N'), ':', " \
+    "IFNULL(HEX(s), 'N'), ':', HEX(CAST(i6n AS BINARY)), ':', " \
+    "HEX(CAST(un AS BINARY)), ':', IFNULL(CAST(i6 AS CHAR), 'N'), ':', " \
+    "IFNULL(CAST(u AS CHAR), 'N') ORDER BY id SEPARATOR ';'))) FROM `%s`.n"
+
+/* db.n holds the rows of the source's li6.n: every column's bytes, and the INET6 / UUID
+ * text, in one digest per server */
+static void assert_same6_id(const char *db, const char *id)
+{
+    char q[1024], want[128], got[128];
+    snprintf(q, sizeof q, DIGEST6, "id", "li6");
+    value(g_src, q, want, sizeof want);
+    snprintf(q, sizeof q, DIGEST6, id, db);
+    value(g_dst, q, got, sizeof got);
+    ck_assert_msg(strncmp(want, "395 ", 4) == 0, "source li6.n: %s", want);
+    ck_assert_msg(strcmp(got, want) == 0, "%s.n: %s, source %s", db, got, want);
+}
+
+static void assert_same6(const char *db) { assert_same6_id(db, "id"); }
 
 /* myloader, one thread: with two it can stop on an InnoDB deadlock (seen once in 5 runs) */
 static void myload(const char *name, const char *db)
@@ -262,6 +323,62 @@ START_TEST(errors_stay_errors)
 }
 END_TEST
 
+/* mydumper of database li6 into g_dir/<name> */
+static void dump6(const char *name, const char *extra)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mydumper -h 127.0.0.1 -P %d -u root -o %s/%s -B li6 --rows 150 "
+             "-s 8000 -t 2 %s >>%s/mydumper.log 2>&1", g_src, g_dir, name, extra, g_dir);
+    run(cmd);
+}
+
+START_TEST(inet6_uuid_as_source)
+{
+    char err[1024];
+    long long c0;
+    dump6("n_plain", "");
+    dump6("n_cols", "--complete-insert");
+    dump6("n_ign", "--insert-ignore");
+    c0 = com_load();
+    ck_assert_msg(load_schema("n_plain", "li6", "n_plain", err, sizeof err) == DM_OK, "%s", err);
+    ck_assert_int_gt(com_load(), c0 + 2);   /* LOAD DATA with SET i6 = CONVERT(...) */
+    assert_same6("n_plain");
+    c0 = com_load();
+    ck_assert_msg(load_schema("n_cols", "li6", "n_cols", err, sizeof err) == DM_OK, "%s", err);
+    ck_assert_int_gt(com_load(), c0 + 2);
+    assert_same6("n_cols");
+    /* INSERT IGNORE runs as an INSERT: without the _utf8mb4 fix it would store NULL / '::'
+     * with a warning instead of failing */
+    c0 = com_load();
+    ck_assert_msg(load_schema("n_ign", "li6", "n_ign", err, sizeof err) == DM_OK, "%s", err);
+    ck_assert_int_eq(com_load(), c0);
+    assert_same6("n_ign");
+    sql(g_dst, "SET GLOBAL local_infile = 0");
+    c0 = com_load();
+    ck_assert_msg(load_schema("n_plain", "li6", "n_off", err, sizeof err) == DM_OK, "%s", err);
+    ck_assert_int_eq(com_load(), c0);
+    sql(g_dst, "SET GLOBAL local_infile = 1");
+    assert_same6("n_off");
+    setenv("DMGW_LOAD_INFILE", "0", 1);
+    c0 = com_load();
+    ck_assert_msg(load_schema("n_cols", "li6", "n_env", err, sizeof err) == DM_OK, "%s", err);
+    unsetenv("DMGW_LOAD_INFILE");
+    ck_assert_int_eq(com_load(), c0);
+    assert_same6("n_env");
+    /* a column-mapped table (partition id on id; BIGINT target): INSERTs through the mapper */
+    sql(g_dst, "CREATE DATABASE n_map");
+    sql(g_dst, "CREATE TABLE n_map.n (id BIGINT PRIMARY KEY, " COLS6 ")");
+    g_load_extra = "[[mapping-rule]]\nschema-pattern = \"li6\"\ntable-pattern = \"n\"\n"
+                   "source-column = \"id\"\ntarget-column = \"id\"\n"
+                   "expression = \"partition id\"\narguments = [\"1\", \"\", \"\"]\n";
+    c0 = com_load();
+    ck_assert_msg(load_schema("n_plain", "li6", "n_map", err, sizeof err) == DM_OK, "%s", err);
+    g_load_extra = "";
+    ck_assert_int_eq(com_load(), c0);
+    assert_same6_id("n_map", "id - (1 << 59)");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("load_infile_target");
@@ -270,6 +387,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, same_bytes_as_myloader);
     tcase_add_test(tc, errors_stay_errors);
+    tcase_add_test(tc, inet6_uuid_as_source);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }
