@@ -204,9 +204,25 @@ START_TEST(full_mode_two_databases)
 }
 END_TEST
 
+/* The pid a fake mydumper wrote to path: a whole line, a number > 1 (0 while absent
+ * after timeout_ms; the bound is for a hang, the file is expected within a second). */
+static pid_t wait_pid_file(const char *path, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        char *text = tu_read_file(path, NULL), *end = NULL;
+        long v = text ? strtol(text, &end, 10) : 0;
+        bool whole = text && end != text && *end == '\n' && v > 1;
+        free(text);
+        if (whole)
+            return (pid_t)v;
+        usleep(100000);
+    }
+    return 0;
+}
+
 START_TEST(pause_during_dump_kills_mydumper)
 {
-    char toml[4096], msg[2048], path[512], extra[700], *pid_text, *args;
+    char toml[4096], msg[2048], path[512], extra[700], *args;
     Pb__QueryStatusResponse *r;
     pid_t pid;
     snprintf(path, sizeof path, "%s/slow-mydumper", g_dir);
@@ -216,11 +232,8 @@ START_TEST(pause_during_dump_kills_mydumper)
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     ck_assert(wait_unit("slow", PB__UNIT_TYPE__Dump, PB__STAGE__Running, 20000));
     snprintf(msg, sizeof msg, "%s.pid", path);
-    for (int i = 0; i < 100 && !(pid_text = tu_read_file(msg, NULL)); i++)
-        usleep(100000);
-    ck_assert_ptr_nonnull(pid_text);
-    pid = (pid_t)atoi(pid_text);
-    free(pid_text);
+    pid = wait_pid_file(msg, 60000);
+    ck_assert_msg(pid > 1, "no pid in %s", msg);   /* pid 0: kill() would probe our group */
     ck_assert_int_eq(kill(pid, 0), 0);
     snprintf(msg, sizeof msg, "%s.args", path);
     args = tu_read_file(msg, NULL);
