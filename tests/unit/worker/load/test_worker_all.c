@@ -48,6 +48,22 @@ static void fill_source(void)
     sql(g_src, "INSERT INTO rk.t SELECT seq, CONCAT(REPEAT('k', 80), seq) FROM rk.seq_1_to_6000");
 }
 
+/* Wait until the target's count query answers > 0 (the Load committed a statement: one
+ * per 150 ms with DMGW_LOAD_STMT_DELAY_MS, thousands to go), so a kill -9 lands mid-load;
+ * Load Running alone may come before the first commit on a loaded box. timeout_ms bounds
+ * a hang. */
+static bool wait_rows(const char *count_query, int timeout_ms)
+{
+    char a[64];
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        value(g_dst, count_query, a, sizeof a);
+        if (atoll(a) > 0)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
 static void setup(void)
 {
     e2e_env_up();
@@ -71,6 +87,7 @@ START_TEST(all_mode_with_kill_during_load)
     sql(g_src, "UPDATE shop.big SET n = -1 WHERE id = 5");
     sql(g_src, "DELETE FROM shop.big WHERE id = 6");
     sql(g_src, "INSERT INTO shop.nokey VALUES (9, 'late')");
+    ck_assert_msg(wait_rows("SELECT COUNT(*) FROM shop.big", 60000), "no row loaded yet");
     stop_worker(SIGKILL);
     value(g_dst, "SELECT COUNT(*) FROM shop.big", a, sizeof a);
     ck_assert_msg(atoll(a) > 0 && atoll(a) < 3000, "killed mid-load: %s rows on the target", a);
@@ -144,12 +161,7 @@ START_TEST(remove_meta_after_keys_deferred)
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     ck_assert_msg(wait_unit("rkeys", PB__UNIT_TYPE__Load, PB__STAGE__Running, 60000),
                   "never reached Load");
-    for (int i = 0; i < 300; i++) {
-        value(g_dst, "SELECT COUNT(*) FROM rk.t", a, sizeof a);
-        if (atoll(a) > 0)
-            break;
-        usleep(50 * 1000);
-    }
+    ck_assert_msg(wait_rows("SELECT COUNT(*) FROM rk.t", 60000), "no row loaded yet");
     stop_worker(SIGKILL);
     value(g_dst, "SELECT COUNT(*) FROM rk.t", a, sizeof a);
     ck_assert_msg(atoll(a) > 0 && atoll(a) < 6000, "killed mid-load: %s rows", a);
