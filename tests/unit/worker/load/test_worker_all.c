@@ -242,7 +242,7 @@ START_TEST(pause_during_dump_kills_mydumper)
     snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
     task_toml(toml, sizeof toml, "slow", "all", "f", extra);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert(wait_unit("slow", PB__UNIT_TYPE__Dump, PB__STAGE__Running, 20000));
+    ck_assert(wait_unit("slow", PB__UNIT_TYPE__Dump, PB__STAGE__Running, 60000));
     snprintf(msg, sizeof msg, "%s.pid", path);
     pid = wait_pid_file(msg, 60000);
     ck_assert_msg(pid > 1, "no pid in %s", msg);   /* pid 0: kill() would probe our group */
@@ -275,7 +275,7 @@ START_TEST(failing_mydumper_reports_stderr)
     snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
     task_toml(toml, sizeof toml, "bad", "full", "f", extra);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert(wait_unit("bad", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    ck_assert(wait_unit("bad", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 60000));
     req.name = (char *)"bad";
     ck_assert_int_eq(call("QueryError", &req.base, &resp, msg, sizeof msg), RPC_OK);
     qe = (Pb__QueryErrorResponse *)resp;
@@ -297,7 +297,7 @@ START_TEST(failing_mydumper_reports_stderr)
     }
     ck_assert_msg(strstr(toml, "-s 5000 --success-on-1146\""), "%s", toml);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert(wait_unit("skip1146", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    ck_assert(wait_unit("skip1146", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 60000));
     {
         int stage = -1;
         ck_assert_int_eq(unit_now("skip1146", &stage, msg, sizeof msg), PB__UNIT_TYPE__Dump);
