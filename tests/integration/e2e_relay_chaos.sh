@@ -204,10 +204,14 @@ no_error "purge while running"
 # a kill -9 of the worker before it caught up: DM's rule keeps only the reader's file and later
 # ones (not the checkpoint's): the restarted task either finds its checkpoint file or pauses
 # naming it - never a silent gap
+# (the lock is held until the worker is dead, then released by a KILL of its session: a
+# fixed SLEEP(5) begun 0.5 s early could end before the kill on a loaded box - no lag)
 LOCKED="$DIR/locked"
-( mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "LOCK TABLES rc.t1 WRITE, rc.t2 WRITE; SELECT SLEEP(5); UNLOCK TABLES" >/dev/null 2>&1; touch "$LOCKED" ) &
+( mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "LOCK TABLES rc.t1 WRITE, rc.t2 WRITE; SELECT SLEEP(600) AS rc_hold; UNLOCK TABLES" >/dev/null 2>&1; touch "$LOCKED" ) &
 PID[lock]=$!
-sleep 0.5
+hold_id() { tgt "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600) AS rc_hold%'"; }
+hold_taken() { [ -n "$(hold_id)" ]; }
+wait_for "rc.t1 and rc.t2 write-locked on the target (the syncer will lag)" 30 hold_taken
 workload_start
 for i in $(seq 1 8); do src "FLUSH BINARY LOGS"; sleep 0.3; done
 NEWEST="$(ls "$RDIR" | grep '^mysql-bin\.[0-9]*$' | sort | tail -1)"
@@ -216,6 +220,7 @@ out="$(DMCTL purge-relay -w "$W" --filename "$NEWEST")"
 echo "# syncer lagging: checkpoint $CP, purge up to $NEWEST: $(ls "$RDIR" | grep -c '^mysql-bin') relay files left, first $(ls "$RDIR" | grep '^mysql-bin' | sort | head -1)"
 kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
 workload_stop
+tgt "KILL $(hold_id)" || true
 wait "${PID[lock]}" 2>/dev/null || true; unset 'PID[lock]'
 start_worker
 lag_outcome() {

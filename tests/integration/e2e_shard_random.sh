@@ -270,7 +270,10 @@ check_eq "both subtasks Running" "" "$(DMCTL query-status shrand | grep -E '"sta
 # ---- a DDL one shard never receives: the lock stays pending ----
 for k in 1 2 3; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN e INT"; done
 wait_for "lock pending while shard 4 never met ADD COLUMN e" 30 lock_pending
-sleep 2
+# worker 2 has met shard 3's ALTER (its group waits for shard 4 only): a condition, not a
+# fixed sleep, before the lock is read - then its "unsynced" below means it did not report
+w2_waits_shard4() { DMCTL query-status shrand | tr -d ' \n' | grep -qF '"unsynced":["`shard_db_2`.`t_2`"]'; }
+wait_for "worker 2's group: shard 3 met ADD COLUMN e, shard 4 unsynced" 60 w2_waits_shard4
 out="$(locks_json | tr -d ' \n')"
 check_contains "show-ddl-locks: worker 1 synced" "\"synced\":[\"$W1\"]" "$out"
 check_contains "show-ddl-locks: worker 2 unsynced" "\"unsynced\":[\"$W2\"]" "$out"
@@ -328,16 +331,21 @@ fi
 # owner finishes, dm-master's ExecuteDDL(skip) to worker 2 fails: 38025, the lock is removed;
 # the restarted worker 2 meets the DDL again and forms a lock alone (worker 1 never meets it
 # again): break-ddl-lock --skip on worker 2 + unlock --force-remove, as DM's runbook
+# The metadata lock is held until worker 2 is dead and released then (KILL of the holding
+# session): no fixed sleeps, so a loaded box cannot let the owner finish before the kill.
 for k in 1 2; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN g INT"; done
 wait_for "round g: lock owned by worker 1" 30 bash -c "\"$DMGW_BIN/dmctl\" -master-addr 127.0.0.1:$P_M show-ddl-locks shrand | tr -d ' \n' | grep -qF '\"owner\":\"$W1\"'"
-mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "BEGIN; SELECT COUNT(*) FROM shard_db.t; SELECT SLEEP(6); COMMIT" >/dev/null &
+mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "BEGIN; SELECT COUNT(*) FROM shard_db.t; SELECT SLEEP(600) AS mdl_hold; COMMIT" >/dev/null 2>&1 &
 MDL=$!
-sleep 0.5
+mdl_id() { tgt "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600) AS mdl_hold%'"; }
+mdl_held() { [ -n "$(mdl_id)" ]; }
+wait_for "a target session holds shard_db.t's metadata lock" 30 mdl_held
 for k in 3 4; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN g INT"; done
 owner_runs() { grep -q '"execute DDL".*ADD COLUMN g' "$DIR/w1.log"; }
 wait_for "the owner runs ADD COLUMN g (waiting for the metadata lock)" 30 owner_runs
 N38025="$(grep -c 'but some dm-workers ExecuteDDL fail' "$DIR/m.log" || true)"
 kill -9 "${PID[w2]}"; wait "${PID[w2]}" 2>/dev/null || true
+tgt "KILL $(mdl_id)" || true   # the owner's ALTER goes through now
 wait "$MDL" || true
 more38025() { [ "$(grep -c 'but some dm-workers ExecuteDDL fail' "$DIR/m.log")" -gt "$N38025" ]; }
 wait_for "dm-master: owner executed, worker 2's skip failed (38025), lock removed" 30 more38025

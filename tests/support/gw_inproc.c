@@ -50,6 +50,7 @@ struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
     g->env.readyz_timeout_ms = 1000;
     g->env.coalesce = true;
     g->env.version = "test";
+    g->env.sse_heartbeat_ms = (int64_t)c->sse_heartbeat_s * 1000;
     snprintf(master, sizeof(master), "127.0.0.1:%d", c->master_port ? c->master_port : 1);
     g->master = gw_test_master_channel(master);
     g->env.master = g->master;

@@ -19,6 +19,7 @@ struct gw_inproc_cfg {
     unsigned max_per_ip;      /* max-connections-per-ip (0: off) */
     const char *tls_cert_pem; /* both: serve HTTPS (no front, no gate) */
     const char *tls_key_pem;
+    unsigned sse_heartbeat_s; /* status stream heartbeat (0: 15 s) */
 };
 
 struct gw_inproc;

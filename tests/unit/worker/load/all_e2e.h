@@ -136,13 +136,14 @@ U static void assert_table_equal(const char *schema, const char *tbl, long long 
 }
 
 /* A wrapper standing in for mydumper: records its arguments and pid, then runs `body`
- * ("$REAL" = the packaged mydumper). */
+ * ("$REAL" = the packaged mydumper). The pid file appears whole (written aside, renamed):
+ * `echo $$ > f` creates f empty before the write, and a reader in between took pid 0. */
 U static void fake_mydumper(const char *path, const char *body)
 {
     char text[2048];
     snprintf(text, sizeof text,
-             "#!/bin/sh\necho \"$@\" > %s.args\necho $$ > %s.pid\nREAL=$(command -v mydumper)\n"
-             "%s\n", path, path, body);
+             "#!/bin/sh\necho \"$@\" > %s.args\necho $$ > %s.pid.tmp && mv %s.pid.tmp %s.pid\n"
+             "REAL=$(command -v mydumper)\n%s\n", path, path, path, path, body);
     ck_assert_int_eq(tu_write_file(path, text, strlen(text)), 0);
     ck_assert_int_eq(chmod(path, 0755), 0);
 }

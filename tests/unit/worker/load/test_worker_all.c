@@ -48,6 +48,22 @@ static void fill_source(void)
     sql(g_src, "INSERT INTO rk.t SELECT seq, CONCAT(REPEAT('k', 80), seq) FROM rk.seq_1_to_6000");
 }
 
+/* Wait until the target's count query answers > 0 (the Load committed a statement: one
+ * per 150 ms with DMGW_LOAD_STMT_DELAY_MS, thousands to go), so a kill -9 lands mid-load;
+ * Load Running alone may come before the first commit on a loaded box. timeout_ms bounds
+ * a hang. */
+static bool wait_rows(const char *count_query, int timeout_ms)
+{
+    char a[64];
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        value(g_dst, count_query, a, sizeof a);
+        if (atoll(a) > 0)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
 static void setup(void)
 {
     e2e_env_up();
@@ -71,6 +87,7 @@ START_TEST(all_mode_with_kill_during_load)
     sql(g_src, "UPDATE shop.big SET n = -1 WHERE id = 5");
     sql(g_src, "DELETE FROM shop.big WHERE id = 6");
     sql(g_src, "INSERT INTO shop.nokey VALUES (9, 'late')");
+    ck_assert_msg(wait_rows("SELECT COUNT(*) FROM shop.big", 60000), "no row loaded yet");
     stop_worker(SIGKILL);
     value(g_dst, "SELECT COUNT(*) FROM shop.big", a, sizeof a);
     ck_assert_msg(atoll(a) > 0 && atoll(a) < 3000, "killed mid-load: %s rows on the target", a);
@@ -144,12 +161,7 @@ START_TEST(remove_meta_after_keys_deferred)
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     ck_assert_msg(wait_unit("rkeys", PB__UNIT_TYPE__Load, PB__STAGE__Running, 60000),
                   "never reached Load");
-    for (int i = 0; i < 300; i++) {
-        value(g_dst, "SELECT COUNT(*) FROM rk.t", a, sizeof a);
-        if (atoll(a) > 0)
-            break;
-        usleep(50 * 1000);
-    }
+    ck_assert_msg(wait_rows("SELECT COUNT(*) FROM rk.t", 60000), "no row loaded yet");
     stop_worker(SIGKILL);
     value(g_dst, "SELECT COUNT(*) FROM rk.t", a, sizeof a);
     ck_assert_msg(atoll(a) > 0 && atoll(a) < 6000, "killed mid-load: %s rows", a);
@@ -204,9 +216,25 @@ START_TEST(full_mode_two_databases)
 }
 END_TEST
 
+/* The pid a fake mydumper wrote to path: a whole line, a number > 1 (0 while absent
+ * after timeout_ms; the bound is for a hang, the file is expected within a second). */
+static pid_t wait_pid_file(const char *path, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        char *text = tu_read_file(path, NULL), *end = NULL;
+        long v = text ? strtol(text, &end, 10) : 0;
+        bool whole = text && end != text && *end == '\n' && v > 1;
+        free(text);
+        if (whole)
+            return (pid_t)v;
+        usleep(100000);
+    }
+    return 0;
+}
+
 START_TEST(pause_during_dump_kills_mydumper)
 {
-    char toml[4096], msg[2048], path[512], extra[700], *pid_text, *args;
+    char toml[4096], msg[2048], path[512], extra[700], *args;
     Pb__QueryStatusResponse *r;
     pid_t pid;
     snprintf(path, sizeof path, "%s/slow-mydumper", g_dir);
@@ -214,13 +242,10 @@ START_TEST(pause_during_dump_kills_mydumper)
     snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
     task_toml(toml, sizeof toml, "slow", "all", "f", extra);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert(wait_unit("slow", PB__UNIT_TYPE__Dump, PB__STAGE__Running, 20000));
+    ck_assert(wait_unit("slow", PB__UNIT_TYPE__Dump, PB__STAGE__Running, 60000));
     snprintf(msg, sizeof msg, "%s.pid", path);
-    for (int i = 0; i < 100 && !(pid_text = tu_read_file(msg, NULL)); i++)
-        usleep(100000);
-    ck_assert_ptr_nonnull(pid_text);
-    pid = (pid_t)atoi(pid_text);
-    free(pid_text);
+    pid = wait_pid_file(msg, 60000);
+    ck_assert_msg(pid > 1, "no pid in %s", msg);   /* pid 0: kill() would probe our group */
     ck_assert_int_eq(kill(pid, 0), 0);
     snprintf(msg, sizeof msg, "%s.args", path);
     args = tu_read_file(msg, NULL);
@@ -250,7 +275,7 @@ START_TEST(failing_mydumper_reports_stderr)
     snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
     task_toml(toml, sizeof toml, "bad", "full", "f", extra);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert(wait_unit("bad", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    ck_assert(wait_unit("bad", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 60000));
     req.name = (char *)"bad";
     ck_assert_int_eq(call("QueryError", &req.base, &resp, msg, sizeof msg), RPC_OK);
     qe = (Pb__QueryErrorResponse *)resp;
@@ -272,7 +297,7 @@ START_TEST(failing_mydumper_reports_stderr)
     }
     ck_assert_msg(strstr(toml, "-s 5000 --success-on-1146\""), "%s", toml);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert(wait_unit("skip1146", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 20000));
+    ck_assert(wait_unit("skip1146", PB__UNIT_TYPE__Dump, PB__STAGE__Paused, 60000));
     {
         int stage = -1;
         ck_assert_int_eq(unit_now("skip1146", &stage, msg, sizeof msg), PB__UNIT_TYPE__Dump);

@@ -3,10 +3,12 @@
  * the first one applied in a still open transaction (innodb_rollback_on_timeout=OFF); the
  * retry must ROLLBACK and replay the whole transaction, so a non-idempotent statement before
  * the failed one takes effect exactly once, and the checkpoint row is written once, by the
- * commit after the successful replay. The lock is held by another session until after the
- * first attempt timed out (innodb_lock_wait_timeout=5 on the pool's connections). */
+ * commit after the successful replay. The lock is held by another session until the first
+ * attempt timed out (innodb_lock_wait_timeout=5 on the pool's connections) and was rolled
+ * back. */
 #include <check.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,18 +51,27 @@ static long long value_ll(MYSQL *m, const char *q)
     return v;
 }
 
-/* Holds the row lock of d.t id=5 (session `hold`) until the pool's UPDATE waits on it (seen
- * in the processlist through another session), then 6 s more (the pool's first attempt
- * times out after 5 s of waiting), then commits. */
+/* Holds the row lock of d.t id=5 (session `hold`) until the pool's first attempt has
+ * timed out and been rolled back (the server's Com_rollback moves past g_rollbacks0: only
+ * the pool's retry sends a ROLLBACK here), then commits, so the replay goes through. A
+ * condition, not a sleep: a fixed wait after the UPDATE was seen waiting could commit
+ * before a loaded server reported the timeout (no retry: the case then proved nothing).
+ * The bound is for a hang; without the ROLLBACK the pool fails after its attempts. */
 static MYSQL *g_hold, *g_watch;
+static long long g_rollbacks0;
+static bool g_saw_rollback;
+
+#define COM_ROLLBACK "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE " \
+    "VARIABLE_NAME='COM_ROLLBACK'"
 
 static void *blocker(void *arg)
 {
     (void)arg;
-    while (value_ll(g_watch, "SELECT COUNT(*) FROM information_schema.processlist WHERE "
-                             "info LIKE 'UPDATE `d`.`t` SET `v`=`v`+1 WHERE `id`=5%'") == 0)
+    for (int waited = 0; waited < 90000; waited += 50) {
+        if ((g_saw_rollback = value_ll(g_watch, COM_ROLLBACK) > g_rollbacks0))
+            break;
         usleep(50000);
-    sleep(6);
+    }
     sql(g_hold, "COMMIT");
     return NULL;
 }
@@ -97,6 +108,7 @@ START_TEST(lock_wait_timeout_replays_whole_transaction)
     g_watch = db();
     sql(g_hold, "BEGIN");
     sql(g_hold, "SELECT * FROM d.t WHERE id=5 FOR UPDATE");
+    g_rollbacks0 = value_ll(g_watch, COM_ROLLBACK);
     ck_assert_int_eq(pthread_create(&th, NULL, blocker, NULL), 0);
     /* worker-count 2: queue 1 gets every keyed job, one transaction, one packet */
     ck_assert_int_eq(worker_dmlpool_open(&g_to, "dm_meta", "t", "s", 2, 100, &p, &e), DM_OK);
@@ -105,6 +117,7 @@ START_TEST(lock_wait_timeout_replays_whole_transaction)
     ck_assert_msg(worker_dmlpool_checkpoint(p, &cp, 1, &e) == DM_OK, "%s", e.msg);
     pthread_join(th, NULL);
     worker_dmlpool_free(p);
+    ck_assert_msg(g_saw_rollback, "the first attempt never timed out and rolled back");
     ck_assert_int_eq(value_ll(m, "SELECT v FROM d.t WHERE id=7"), 1);   /* not 2 */
     ck_assert_int_eq(value_ll(m, "SELECT v FROM d.t WHERE id=5"), 1);
     ck_assert_int_eq(value_ll(m, "SELECT COUNT(*) FROM dm_meta.t_syncer_checkpoint WHERE "
