@@ -168,8 +168,13 @@ kill -9 "${PID[w2]}"; wait "${PID[w2]}" 2>/dev/null || true
 locks
 check_eq "lock survives worker 2's kill -9" 1 "$(lock_field "len(d['locks'])")"
 start_worker 2
-held3() { DMCTL query-status shardt | tr -d ' \n' | grep -qF '"synced":["`shard_db_2`.`t_1`"]'; }
-wait_for "worker 2 holds shard 3 again after its restart" 30 held3
+held3() {
+  DMCTL query-status shardt >"$DIR/held3.out" 2>&1
+  tr -d ' \n' <"$DIR/held3.out" | grep -qF '"synced":["`shard_db_2`.`t_1`"]'
+}
+if ! wait_for "worker 2 holds shard 3 again after its restart" 30 held3; then
+  echo "last query-status:"; cat "$DIR/held3.out"
+fi
 locks
 check_eq "lock still pending after worker 2's restart" "['$W2']" "$(lock_field "d['locks'][0]['unsynced']")"
 

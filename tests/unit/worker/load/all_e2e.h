@@ -140,7 +140,7 @@ U static void assert_table_equal(const char *schema, const char *tbl, long long 
  * `echo $$ > f` creates f empty before the write, and a reader in between took pid 0. */
 U static void fake_mydumper(const char *path, const char *body)
 {
-    char text[2048];
+    char text[8192];
     snprintf(text, sizeof text,
              "#!/bin/sh\necho \"$@\" > %s.args\necho $$ > %s.pid.tmp && mv %s.pid.tmp %s.pid\n"
              "REAL=$(command -v mydumper)\n%s\n", path, path, path, path, body);
