@@ -67,7 +67,7 @@ static struct worker_sqlpart part(const struct jobs *js, size_t i)
 {
     struct worker_sqlpart p = { js->sql[i], js->len[i], js->head[i], js->merge[i], js->key[i],
                                 js->key[i] ? strlen(js->key[i]) : 0, js->supersedes[i],
-                                NULL, 0, false, false };
+                                NULL, 0, false, false, NULL, 0 };
     return p;
 }
 
@@ -405,7 +405,7 @@ END_TEST
 START_TEST(merged_delete_capped)
 {
     struct worker_sqlpart one = { "DELETE FROM `db`.`t1` WHERE `id` IN (7)", 0, 0, WORKER_MERGE_IN,
-                                  NULL, 0, false, NULL, 0, false, false };
+                                  NULL, 0, false, NULL, 0, false, false, NULL, 0 };
     struct dm_buf b;
     size_t i, nmerged = 0, stmts = 1;
     one.len = strlen(one.sql);
