@@ -696,6 +696,19 @@ static int keyless_not_found(const char *sql, my_ulonglong n, long long nwide,
     return DM_E_INVAL;
 }
 
+/* Whether alt (count NUL wide NUL exact) has three parts and exact starts sql (then up to
+ * its end or a ';'), as gen_float_alt makes it; else the fallback is not used. */
+static bool alt_has_prefix(const char *sql, size_t len, const char *alt, size_t alt_len)
+{
+    const char *end = alt + alt_len, *wide = memchr(alt, '\0', alt_len), *exact;
+    size_t elen;
+    if (!wide || !(exact = memchr(wide + 1, '\0', (size_t)(end - wide - 1))))
+        return false;
+    elen = (size_t)(end - ++exact);
+    return elen && elen <= len && memcmp(sql, exact, elen) == 0 &&
+           (elen == len || sql[elen] == ';');
+}
+
 /* worker_applier_exec_one_row of a key-less row with a FLOAT fallback: alt = count query
  * NUL widened first statement NUL exact first statement (the start of sql). */
 static int exec_keyless_alt(struct worker_applier *a, const char *sql, size_t len,
@@ -736,7 +749,7 @@ int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_
 {
     my_ulonglong n;
     int rc;
-    if (keyless && alt)
+    if (keyless && alt && alt_has_prefix(sql, len, alt, alt_len))
         return exec_keyless_alt(a, sql, len, alt, alt_len, e);
     rc = worker_applier_exec_multi(a, sql, len, 1, e);
     if (rc && !keyless && mysql_errno(a->my) == ER_DUP_ENTRY)

@@ -16,7 +16,9 @@
  * the task naming the table, binlog position and missing key columns.
  * Causality: a job that frees or takes a unique value the images do not show (MINIMAL
  * DELETE without the UK columns, UPDATE of UK columns without their old values, INSERT
- * without a UK's columns) cannot be ordered by keys: it is a barrier (dmlpool.h). */
+ * without a UK's columns) cannot be ordered by keys: it is a barrier (dmlpool.h).
+ * FLOATs of key-less rows: a target row a dump tool loaded holds them rounded to 6
+ * significant digits; the job carries a fallback match for it (gen_float_alt). */
 #include <mysql.h>
 #include <stdint.h>
 #include <stdio.h>
