@@ -266,6 +266,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->cmp);
     free(t->padlen);
     free(t->fsp);
+    free(t->float6);
     for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
         free(t->keys[i].sub);
@@ -677,11 +678,80 @@ static int partial_replay_error(const char *sql, int rc, my_ulonglong n, struct 
     return rc && rc != DM_E_DB ? rc : DM_E_INVAL;
 }
 
+/* A key-less row's first statement matched n != 1 rows; nwide: rows of its FLOAT fallback
+ * (2: two or more), -1: no fallback. */
+static int keyless_not_found(const char *sql, my_ulonglong n, long long nwide,
+                             struct worker_terr *e)
+{
+    char why[160] = "";
+    if (nwide >= 0)
+        snprintf(why, sizeof why, "; %s with its FLOAT values rounded to 6 significant digits "
+                 "as a dump tool loads them%s", nwide == 0 ? "none" : "2 or more",
+                 nwide == 0 ? "" : ", which one is unknown");
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                    "key-less row not found on the target (%llu rows matched, 1 expected%s): "
+                    "the target differs from the source; sql: %.400s", (unsigned long long)n,
+                    why, sql);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
+/* Whether alt (count NUL wide NUL exact) has three parts and exact starts sql (then up to
+ * its end or a ';'), as gen_float_alt makes it; else the fallback is not used. */
+static bool alt_has_prefix(const char *sql, size_t len, const char *alt, size_t alt_len)
+{
+    const char *end = alt + alt_len, *wide = memchr(alt, '\0', alt_len), *exact;
+    size_t elen;
+    if (!wide || !(exact = memchr(wide + 1, '\0', (size_t)(end - wide - 1))))
+        return false;
+    elen = (size_t)(end - ++exact);
+    return elen && elen <= len && memcmp(sql, exact, elen) == 0 &&
+           (elen == len || sql[elen] == ';');
+}
+
+/* worker_applier_exec_one_row of a key-less row with a FLOAT fallback: alt = count query
+ * NUL widened first statement NUL exact first statement (the start of sql). */
+static int exec_keyless_alt(struct worker_applier *a, const char *sql, size_t len,
+                            const char *alt, size_t alt_len, struct worker_terr *e)
+{
+    const char *check = alt, *wide = check + strlen(check) + 1;
+    const char *exact = wide + strlen(wide) + 1;
+    size_t elen = (size_t)(alt + alt_len - exact);
+    long long nwide = -1;
+    char cnt[32];
+    my_ulonglong n;
+    int rc = worker_applier_exec_multi(a, exact, elen, 1, e);
+    if (rc)
+        return rc;
+    n = a->first_rows;
+    if (n == 0) {
+        if ((rc = worker_applier_query_text(a, check, cnt, sizeof cnt, e)))
+            return rc;
+        nwide = strtoll(cnt, NULL, 10);
+    }
+    if (n == 0 && nwide == 1) {
+        if ((rc = worker_applier_exec_multi(a, wide, strlen(wide), 0, e)))
+            return rc;
+        n = a->first_rows;
+        dm_log_kv(DM_LOG_DEBUG, "key-less row found with its FLOAT values as a dump loads them",
+                  "sql", wide, NULL);
+    }
+    if (n != 1)
+        return keyless_not_found(exact, n, nwide, e);
+    if (len > elen + 1 && sql[elen] == ';')
+        rc = worker_applier_exec_multi(a, sql + elen + 1, len - elen - 1, 0, e);
+    return rc;
+}
+
 int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_t len,
-                                bool keyless, struct worker_terr *e)
+                                bool keyless, const char *alt, size_t alt_len,
+                                struct worker_terr *e)
 {
     my_ulonglong n;
-    int rc = worker_applier_exec_multi(a, sql, len, 1, e);
+    int rc;
+    if (keyless && alt && alt_has_prefix(sql, len, alt, alt_len))
+        return exec_keyless_alt(a, sql, len, alt, alt_len, e);
+    rc = worker_applier_exec_multi(a, sql, len, 1, e);
     if (rc && !keyless && mysql_errno(a->my) == ER_DUP_ENTRY)
         return partial_replay_error(sql, rc, 0, e);
     if (rc)
@@ -691,11 +761,7 @@ int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_
         return DM_OK;
     if (!keyless)
         return partial_replay_error(sql, DM_OK, n, e);
-    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
-                    "key-less row not found on the target (%llu rows matched, 1 expected): the "
-                    "target differs from the source; sql: %.400s", (unsigned long long)n, sql);
-    e->transient = false;
-    return DM_E_INVAL;
+    return keyless_not_found(sql, n, -1, e);
 }
 
 int worker_applier_tune_dml(struct worker_applier *a, struct worker_terr *e)

@@ -75,6 +75,12 @@ struct worker_rowjob {
                                  may have moved, its new key may be taken or deleted by a
                                  replayed DELETE): it runs alone and must match exactly one
                                  row, else the task pauses (worker_applier_exec_one_row) */
+    const char *alt;          /* a key-less row's UPDATE/DELETE whose image holds a FLOAT value
+                                 that a dump tool would load rounded to 6 significant digits:
+                                 the fallback when the exact first statement matches no row
+                                 (applier_dml.c gen_float_alt: count query NUL widened first
+                                 statement NUL exact first statement); else NULL */
+    size_t alt_len;
     bool barrier;             /* frees or takes a unique value its (partial) images do not
                                  show (applier_dml.c): keys cannot order it, so it runs
                                  after everything before it and before everything after
@@ -104,10 +110,15 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
  * exactly one row (CLIENT_FOUND_ROWS: matched, not changed): a key-less row missing on the
  * target means the target already differs from the source, and the task pauses with an
  * error naming the statement instead of diverging further (DM ignores the count).
+ * alt (worker_rowjob.alt, key-less only; NULL: none): the first statement runs alone; when
+ * it matches no row, the count query of alt decides - exactly one row matching with the
+ * FLOAT values as a dump tool loads them: the widened statement runs instead; none or more
+ * than one: the task pauses as above (never a guess between rows); then the rest of sql.
  * keyless false: a worker_rowjob.must_match UPDATE; 0 rows or a duplicate key (Error
  * 1062) pause (not transient) with an error naming the partial row image. */
 int worker_applier_exec_one_row(struct worker_applier *a, const char *sql, size_t len,
-                                bool keyless, struct worker_terr *e);
+                                bool keyless, const char *alt, size_t alt_len,
+                                struct worker_terr *e);
 /* Run ';'-separated statements in one round trip (multi-statements are enabled on
  * the connection on first use), inside the open transaction (BEGIN is sent when
  * needed); `rows` is added to worker_applier_txn_rows. */

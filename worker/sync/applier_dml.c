@@ -16,7 +16,9 @@
  * the task naming the table, binlog position and missing key columns.
  * Causality: a job that frees or takes a unique value the images do not show (MINIMAL
  * DELETE without the UK columns, UPDATE of UK columns without their old values, INSERT
- * without a UK's columns) cannot be ordered by keys: it is a barrier (dmlpool.h). */
+ * without a UK's columns) cannot be ordered by keys: it is a barrier (dmlpool.h).
+ * FLOATs of key-less rows: a target row a dump tool loaded holds them rounded to 6
+ * significant digits; the job carries a fallback match for it (gen_float_alt). */
 #include <mysql.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -245,16 +247,36 @@ static int add_tuple(struct worker_applier *a, struct dm_buf *b, const struct ti
     return rc ? rc : dm_buf_addc(b, ')');
 }
 
+/* The value a dump tool loads for FLOAT value v of column i (*r), and whether it differs
+ * from v: MariaDB prints a FLOAT without a declared scale with 6 significant digits
+ * (mariadb-dump and mydumper write that text), the load parses it to a double, then to
+ * FLOAT. Same as the server for 20k random FLOAT bit patterns on MariaDB 10.11. */
+static bool float_loaded(const struct tinfo *t, size_t i, const struct bl_value *v, double *r)
+{
+    char s[32];
+    if (!t->float6 || !t->float6[i] || v->kind != BL_FLOAT)
+        return false;
+    snprintf(s, sizeof s, "%.6g", v->d);
+    *r = (double)(float)strtod(s, NULL);
+    return *r != v->d;
+}
+
 /* `c`=v (`c` IS NULL). exact: character values compare byte for byte (`c`=BINARY v; not
  * ENUM/SET, written as their number):
  * a row found by all its columns must be that row, and the collation would also match
  * 'A' for 'a', 'e' for 'é' or 'a ' for 'a' (PAD SPACE) - another row of a key-less
- * table. A unique key's match is the row whatever the collation, so keys need not. */
+ * table. A unique key's match is the row whatever the collation, so keys need not.
+ * wide: a FLOAT value that a dump tool loads as another value r also matches r
+ * ((`c`=v OR `c`=r), float_loaded; the key-less fallback, gen_float_alt). */
 static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t, size_t i,
-                    const struct img *im, bool first, bool exact)
+                    const struct img *im, bool first, bool exact, bool wide)
 {
     unsigned char cs = t->tcs ? t->tcs[i] : TCS_NONE;
+    double r = 0;
+    bool alt = wide && float_loaded(t, i, &im->v[i], &r);
     int rc = first ? DM_OK : dm_buf_adds(b, " AND ");
+    if (!rc && alt)
+        rc = dm_buf_addc(b, '(');
     if (!rc)
         rc = worker_ap_add_ident(b, t->cols[i]);
     if (!rc && im->v[i].kind == BL_NULL)
@@ -264,27 +286,42 @@ static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tin
     if (!rc && exact && cs != TCS_NONE && cs != TCS_BINARY &&
         (im->v[i].kind == BL_STRING || im->v[i].kind == BL_BINARY || im->v[i].kind == BL_JSON))
         rc = dm_buf_adds(b, "BINARY ");
-    return rc ? rc : worker_ap_add_col_value(a, b, t, i, &im->v[i]);
+    if (!rc)
+        rc = worker_ap_add_col_value(a, b, t, i, &im->v[i]);
+    if (!rc && alt)
+        rc = dm_buf_adds(b, " OR ");
+    if (!rc && alt)
+        rc = worker_ap_add_ident(b, t->cols[i]);
+    return rc || !alt ? rc : dm_buf_printf(b, "=%.17g)", r);
 }
 
-/* " WHERE <key k> LIMIT 1", or every (present = all writable) column when k is NULL. */
-static int add_where(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
-                     const struct tkey *k, const struct img *im)
+/* " WHERE <key k>", or every (present = all writable) column when k is NULL (wide:
+ * add_cond). */
+static int add_match(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                     const struct tkey *k, const struct img *im, bool wide)
 {
     size_t i;
     bool first = true;
     int rc = dm_buf_adds(b, " WHERE ");
     if (k) {
         for (i = 0; i < k->n && !rc; i++, first = false)
-            rc = add_cond(a, b, t, k->idx[i], im, first, false);
+            rc = add_cond(a, b, t, k->idx[i], im, first, false, false);
     } else {
         for (i = 0; i < t->ncols && !rc; i++) {
             if (!im->p[i])
                 continue;
-            rc = add_cond(a, b, t, i, im, first, true);
+            rc = add_cond(a, b, t, i, im, first, true, wide);
             first = false;
         }
     }
+    return rc;
+}
+
+/* add_match + " LIMIT 1" */
+static int add_where(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                     const struct tkey *k, const struct img *im, bool wide)
+{
+    int rc = add_match(a, b, t, k, im, wide);
     return rc ? rc : dm_buf_adds(b, " LIMIT 1");
 }
 
@@ -451,6 +488,7 @@ struct gen {
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
     bool barrier;                        /* unknown_unique */
     bool must_match;                     /* worker_rowjob.must_match */
+    struct dm_buf alt;                   /* worker_rowjob.alt (gen_float_alt) */
 };
 
 static int gen_err(int rc, struct worker_terr *e)
@@ -521,6 +559,7 @@ static void reset_job(struct gen *g)
     g->must_match = false;
     g->nkeys = 0;
     g->keyless = false;
+    dm_buf_reset(&g->alt);
 }
 
 /* Hand the statement(s) in a->sql and the collected keys to the callback. A barrier is
@@ -544,6 +583,8 @@ static int emit(struct gen *g, size_t head_len, enum worker_merge merge, struct 
     j.keyless = g->keyless;
     j.barrier = g->barrier;
     j.must_match = g->must_match;
+    j.alt = g->alt.len ? g->alt.data : NULL;
+    j.alt_len = g->alt.len;
     rc = g->fn(g->ud, &j, e);
     reset_job(g);
     return rc;
@@ -632,44 +673,46 @@ static int add_delete_merge(struct worker_applier *a, const struct tinfo *t,
     if (!rc)
         rc = dm_buf_addc(&a->sql, '(');
     for (i = 0; i < k->n && !rc; i++)
-        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0, false);
+        rc = add_cond(a, &a->sql, t, k->idx[i], im, i == 0, false, false);
     return rc ? rc : dm_buf_addc(&a->sql, ')');
 }
 
-static int add_delete(struct worker_applier *a, const struct tinfo *t, const struct tkey *k,
-                      const struct img *im)
+/* DELETE FROM ... WHERE <key k, else every column of im> LIMIT 1 (wide: add_cond) */
+static int add_delete(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                      const struct tkey *k, const struct img *im, bool wide)
 {
-    int rc = dm_buf_adds(&a->sql, "DELETE FROM ");
+    int rc = dm_buf_adds(b, "DELETE FROM ");
     if (!rc)
-        rc = worker_ap_add_table(&a->sql, t->schema, t->table);
-    return rc ? rc : add_where(a, &a->sql, t, k, im);
+        rc = worker_ap_add_table(b, t->schema, t->table);
+    return rc ? rc : add_where(a, b, t, k, im, wide);
 }
 
 /* UPDATE ... SET <the after-image's present columns> WHERE <before-image key> LIMIT 1 */
-static int add_update(struct worker_applier *a, const struct tinfo *t, const struct tkey *k,
-                      const struct img *before, const struct img *after)
+static int add_update(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                      const struct tkey *k, const struct img *before, const struct img *after,
+                      bool wide)
 {
     size_t i;
     bool first = true;
-    int rc = dm_buf_adds(&a->sql, "UPDATE ");
+    int rc = dm_buf_adds(b, "UPDATE ");
     if (!rc)
-        rc = worker_ap_add_table(&a->sql, t->schema, t->table);
+        rc = worker_ap_add_table(b, t->schema, t->table);
     if (!rc)
-        rc = dm_buf_adds(&a->sql, " SET ");
+        rc = dm_buf_adds(b, " SET ");
     for (i = 0; i < t->ncols && !rc; i++) {
         if (!after->p[i])
             continue;
         if (!first)
-            rc = dm_buf_addc(&a->sql, ',');
+            rc = dm_buf_addc(b, ',');
         if (!rc)
-            rc = worker_ap_add_ident(&a->sql, t->cols[i]);
+            rc = worker_ap_add_ident(b, t->cols[i]);
         if (!rc)
-            rc = dm_buf_addc(&a->sql, '=');
+            rc = dm_buf_addc(b, '=');
         if (!rc)
-            rc = worker_ap_add_col_value(a, &a->sql, t, i, &after->v[i]);
+            rc = worker_ap_add_col_value(a, b, t, i, &after->v[i]);
         first = false;
     }
-    return rc ? rc : add_where(a, &a->sql, t, k, before);
+    return rc ? rc : add_where(a, b, t, k, before, wide);
 }
 
 static int gen_insert(struct gen *g, bool safe, const struct img *im, size_t *head)
@@ -714,7 +757,7 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     int rc;
     if (!safe || !after->full) {
         g->must_match = safe && key_changes(k, before, after);
-        return add_update(a, t, g->must_match ? NULL : k, before, after);
+        return add_update(a, &a->sql, t, g->must_match ? NULL : k, before, after, false);
     }
     if (key_unchanged(k, before, after)) {
         rc = stmt_head(a, t, after, "REPLACE INTO ");
@@ -726,7 +769,7 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
         g->supersedes = true;
         return rc;
     }
-    rc = add_delete(a, t, k, before);
+    rc = add_delete(a, &a->sql, t, k, before, false);
     if (!rc)
         rc = dm_buf_addc(&a->sql, ';');
     if (!rc)
@@ -762,8 +805,8 @@ static int gen_fk_action(struct gen *g, enum bl_rows_op op, const struct tkey *k
     g->barrier = true;
     if (rc)
         return rc;
-    return op == BL_DELETE ? add_delete(a, g->cm->t, k, before)
-                           : add_update(a, g->cm->t, k, before, after);
+    return op == BL_DELETE ? add_delete(a, &a->sql, g->cm->t, k, before, false)
+                           : add_update(a, &a->sql, g->cm->t, k, before, after, false);
 }
 
 static bool fk_action(const struct tinfo *t, enum bl_rows_op op, const struct img *before,
@@ -771,6 +814,44 @@ static bool fk_action(const struct tinfo *t, enum bl_rows_op op, const struct im
 {
     return (op == BL_DELETE && t->fk_delete) ||
            (op == BL_UPDATE && t->fk_update && unique_value_changes(t, before, after));
+}
+
+/* The fallback of a key-less row's UPDATE/DELETE (worker_rowjob.alt, applier.h
+ * worker_applier_exec_one_row): its WHERE names every column, FLOAT values exact; a target
+ * row a dump tool loaded holds a FLOAT rounded to 6 significant digits (float_loaded) and
+ * is not found. Only when some FLOAT value of the image is not exact in 6 digits:
+ *   SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE <wide> LIMIT 2) c  NUL
+ *   <the job's first statement with the wide WHERE>                NUL
+ *   <the job's first statement as generated>
+ * (the first statement: the UPDATE, or the DELETE of DELETE / safe mode's DELETE;REPLACE -
+ * the choice of gen_update for a row without key). */
+static int gen_float_alt(struct gen *g, enum bl_rows_op op, bool safe, const struct img *im,
+                         const struct img *after)
+{
+    struct worker_applier *a = g->a;
+    const struct tinfo *t = g->cm->t;
+    bool del = op == BL_DELETE || (safe && after->full);
+    double r;
+    size_t i;
+    int rc, wide;
+    for (i = 0; i < t->ncols && !(im->p[i] && float_loaded(t, i, &im->v[i], &r)); i++)
+        ;
+    if (i == t->ncols)
+        return DM_OK;
+    rc = dm_buf_adds(&g->alt, "SELECT COUNT(*) FROM (SELECT 1 FROM ");
+    if (!rc)
+        rc = worker_ap_add_table(&g->alt, t->schema, t->table);
+    if (!rc)
+        rc = add_match(a, &g->alt, t, NULL, im, true);
+    if (!rc)
+        rc = dm_buf_adds(&g->alt, " LIMIT 2) c");
+    for (wide = 1; wide >= 0 && !rc; wide--) {
+        rc = dm_buf_add(&g->alt, "", 1);       /* the NUL separator */
+        if (!rc)
+            rc = del ? add_delete(a, &g->alt, t, NULL, im, wide)
+                     : add_update(a, &g->alt, t, NULL, im, after, wide);
+    }
+    return rc;
 }
 
 /* One row change -> one job (DM: one statement per row; safe-mode UPDATE is
@@ -788,6 +869,7 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
     const struct tkey *k = pick_key(t, im);
     size_t head = 0;
     enum worker_merge merge = WORKER_MERGE_VALUES;
+    bool fk;
     int rc;
     reset_job(g);
     if (op != BL_INSERT && !k && !im->full)
@@ -800,7 +882,8 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         row_keys(t, merged, g->keys, &g->nkeys, &g->keyless);
     }
     g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
-    if (fk_action(t, op, im, after))
+    fk = fk_action(t, op, im, after);
+    if (fk)
         rc = gen_fk_action(g, op, k, im, after);
     else if (op == BL_INSERT)
         rc = gen_insert(g, safe, im, &head);
@@ -809,9 +892,11 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         if (!rc)
             rc = render_key(g->a, t, k, im);
     } else if (op == BL_DELETE)
-        rc = add_delete(g->a, t, k, im);
+        rc = add_delete(g->a, &g->a->sql, t, k, im, false);
     else
         rc = gen_update(g, safe, k, im, after, &head);
+    if (!rc && g->keyless && !k && op != BL_INSERT && !fk)
+        rc = gen_float_alt(g, op, safe, im, after);
     if (rc) {
         reset_job(g);
         return gen_err(rc, e);
@@ -898,7 +983,9 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     g.ttable = ttable;
     g.fn = fn;
     g.ud = ud;
+    dm_buf_init(&g.alt, a->sql.max);
     rc = gen_rows(&g, ev, safe_mode, im, e);
+    dm_buf_free(&g.alt);
 out:
     free(g.keys);
     free(cm.map);

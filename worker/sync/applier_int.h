@@ -59,6 +59,9 @@ struct tinfo {
                              length n, else 0. The binlog strips trailing 0x00 of these
                              (Field_string::pack): values are padded back to n on output */
     unsigned char *fsp;   /* TIME/DATETIME/TIMESTAMP(n): n, else 0 */
+    bool *float6;         /* FLOAT without a declared scale (COLUMN_TYPE "float"[ unsigned]):
+                             MariaDB prints it with 6 significant digits, so a dump tool
+                             loads it rounded (applier_dml.c key-less fallback); may be NULL */
     size_t nwritable;
     bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
     bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */

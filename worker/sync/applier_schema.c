@@ -1,6 +1,6 @@
 /* applier_schema.c - the target table schema cache of the applier (applier_int.h
  * worker_ap_tinfo_get): columns (generated, nullable, unsigned, charset, fixed binary
- * length), unique keys (PK first) and the foreign key actions on the table read from
+ * length, temporal precision, FLOAT printed with 6 digits), unique keys (PK first) and the foreign key actions on the table read from
  * information_schema, kept until worker_applier_invalidate. */
 #include <mysql.h>
 #include <stdio.h>
@@ -42,6 +42,14 @@ static unsigned char temporal_fsp(const char *data_type, const char *column_type
     return p && p[1] >= '1' && p[1] <= '6' ? (unsigned char)(p[1] - '0') : 0;
 }
 
+/* FLOAT without a declared scale ("float", "float unsigned"; FLOAT(M,D) prints D decimals,
+ * FLOAT(p) is "float" or "double"): printed with 6 significant digits. */
+static bool float_6digits(const char *data_type, const char *column_type)
+{
+    return data_type && column_type && strcmp(data_type, "float") == 0 &&
+           !strchr(column_type, '(');
+}
+
 static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
 {
     struct dm_buf q;
@@ -70,8 +78,9 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     t->padlen = calloc(n ? n : 1, sizeof *t->padlen);
     t->cmp = calloc(n ? n : 1, sizeof *t->cmp);
     t->fsp = calloc(n ? n : 1, sizeof *t->fsp);
+    t->float6 = calloc(n ? n : 1, sizeof *t->float6);
     if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs ||
-        !t->padlen || !t->cmp || !t->fsp)
+        !t->padlen || !t->cmp || !t->fsp || !t->float6)
         goto out;
     while ((row = mysql_fetch_row(res)) && i < n) {
         t->cols[i] = strdup(row[0] ? row[0] : "");
@@ -86,6 +95,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         t->nullable[i] = row[2] && strcmp(row[2], "YES") == 0;
         t->is_unsigned[i] = row[3] && strstr(row[3], "unsigned") != NULL;
         t->fsp[i] = temporal_fsp(row[5], row[3]);
+        t->float6[i] = float_6digits(row[5], row[3]);
         t->nwritable += t->gen[i] ? 0 : 1;
         i++;
     }

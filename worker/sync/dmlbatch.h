@@ -31,6 +31,8 @@ struct worker_sqlpart {
     bool one_row;             /* dmlpool's: run alone, its first statement must change
                                  exactly one row (worker_applier_exec_one_row) */
     bool keyless;             /* with one_row: a key-less row's (else a must_match UPDATE) */
+    const char *alt;          /* worker_rowjob.alt (NUL-terminated) or NULL */
+    size_t alt_len;
 };
 
 /* Whether `cur` can be merged into the statement `prev` (same kind, same head). */

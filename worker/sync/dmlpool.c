@@ -30,9 +30,11 @@ struct djob {
     const char *key;                    /* worker_rowjob.key (in sql[] after the SQL) or NULL */
     bool keyless;
     bool must_match;                    /* worker_rowjob.must_match */
+    const char *alt;                    /* worker_rowjob.alt (in sql[]) or NULL */
+    size_t alt_len;
     const char *schema, *table, *file;  /* key-less jobs: source table and event position */
     uint64_t pos;
-    char sql[];     /* sql NUL [key NUL] [schema NUL table NUL file NUL] (pad) keys */
+    char sql[];     /* sql NUL [key NUL] [alt NUL] [schema NUL table NUL file NUL] (pad) keys */
 };
 
 struct dworker {
@@ -101,7 +103,7 @@ static struct worker_sqlpart part(const struct djob *j)
 {
     struct worker_sqlpart s = { j->sql, j->len, j->head_len, j->merge, j->key, j->key_len,
                                 j->supersedes, j->keys, j->nkeys, one_row(j),
-                                j->keyless };
+                                j->keyless, j->alt, j->alt_len };
     return s;
 }
 
@@ -196,7 +198,8 @@ static int run_list(struct dworker *w, const struct djob *list, struct worker_te
                 return rc;
             rows = 0;
             prev = NULL;
-            if ((rc = worker_applier_exec_one_row(w->a, cur->sql, cur->len, cur->keyless, e)))
+            if ((rc = worker_applier_exec_one_row(w->a, cur->sql, cur->len, cur->keyless,
+                                                  cur->alt, cur->alt_len, e)))
                 return rc;
             continue;
         }
@@ -412,7 +415,8 @@ static int push(struct worker_dmlpool *p, int q, const struct worker_rowjob *j,
     size_t extra = j->keyless ? strlen(j->src_schema) + strlen(j->src_table) +
                                     strlen(j->file) + 3 : 0;
     size_t klen = j->key ? j->key_len + 1 : 0;
-    size_t koff = (sizeof(struct djob) + j->len + 1 + klen + extra + 7) & ~(size_t)7;
+    size_t alen = j->alt ? j->alt_len + 1 : 0;
+    size_t koff = (sizeof(struct djob) + j->len + 1 + klen + alen + extra + 7) & ~(size_t)7;
     struct djob *job = malloc(koff + j->nkeys * sizeof(uint64_t));
     if (!job) {
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
@@ -443,8 +447,17 @@ static int push(struct worker_dmlpool *p, int q, const struct worker_rowjob *j,
         job->key = x;
         job->key_len = j->key_len;
     }
-    if (j->keyless) {
+    job->alt = NULL;
+    job->alt_len = 0;
+    if (j->alt) {
         char *x = job->sql + j->len + 1 + klen;
+        memcpy(x, j->alt, j->alt_len);
+        x[j->alt_len] = '\0';
+        job->alt = x;
+        job->alt_len = j->alt_len;
+    }
+    if (j->keyless) {
+        char *x = job->sql + j->len + 1 + klen + alen;
         job->schema = strcpy(x, j->src_schema);
         x += strlen(x) + 1;
         job->table = strcpy(x, j->src_table);

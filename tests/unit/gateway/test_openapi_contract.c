@@ -382,8 +382,16 @@ static struct xcase base_case(const struct op *o, int want)
     return x;
 }
 
-/* The answers every route of its kind gives: success, auth, size limit, master down,
- * gRPC failures, and a DM answer with an unknown code. */
+/* Whether the route refuses bodies of other media types (415 from the head). */
+static bool takes_media(const struct op *o)
+{
+    int i = route_index(o->method, o->tmpl);
+    return i >= 0 && (router_table[i].flags & (ROUTE_F_JSON | ROUTE_F_TASK | ROUTE_F_CONFIG));
+}
+
+/* The answers every route of its kind gives: success, auth, size limit, request
+ * Content-Encoding and body media type (415), master down, gRPC failures, and a DM answer
+ * with an unknown code. */
 static void generic_cases(const struct op *o)
 {
     struct xcase x = base_case(o, o->ok_status);
@@ -404,6 +412,15 @@ static void generic_cases(const struct op *o)
         x = base_case(o, 413);
         x.body = big_body;
         exchange(&x);                                     /* over max-body-size */
+    }
+    x = base_case(o, 415);
+    x.extra = "Content-Encoding: gzip\r\n";
+    exchange(&x);                                         /* a coded request: any route */
+    if (takes_media(o)) {
+        x = base_case(o, 415);
+        x.ctype = "application/xml";
+        x.body = "<x/>";
+        exchange(&x);                                     /* a body type it does not take */
     }
     if (!o->rpc)
         return;
@@ -606,6 +623,7 @@ static const struct xcase CASES[] = {
     {"GET", "/api/v1/tasks/{name}/status/stream", "/api/v1/tasks/test/status/stream", T_READ, NULL, NULL, "QueryStatus", DM_429, 0, NULL, NULL, 429, NULL, NULL, NULL},
     {"GET", "/api/v1/tasks/{name}/status/stream", "/api/v1/tasks/test/status/stream", T_READ, NULL, NULL, "QueryStatus", DM_500, 0, NULL, NULL, 500, NULL, NULL, NULL},
     {"GET", "/api/v1/tasks/{name}/status/stream", "/api/v1/tasks/test/status/stream", T_READ, NULL, NULL, NULL, NULL, 0, NULL, NULL, 503, &down, NULL, NULL},
+    {"GET", "/api/v1/tasks/{name}/status/stream", "/api/v1/tasks/test/status/stream", T_READ, NULL, NULL, NULL, NULL, 0, NULL, NULL, 415, NULL, NULL, "Content-Encoding: br\r\n"},
     /* readyz without a master */
     {"GET", "/readyz", "/readyz", T_NONE, NULL, NULL, NULL, NULL, 0, NULL, NULL, 503, &down, NULL, NULL},
 };

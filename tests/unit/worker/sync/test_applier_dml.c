@@ -28,6 +28,7 @@ struct jobs {
     enum worker_merge merge[MAXJOBS];
     bool keyless[MAXJOBS], supersedes[MAXJOBS], barrier[MAXJOBS], must_match[MAXJOBS];
     char *key[MAXJOBS];
+    char *alt[MAXJOBS];       /* worker_rowjob.alt with its NULs as '|' */
     uint64_t keys[MAXJOBS][8];
     size_t nkeys[MAXJOBS];
 };
@@ -46,6 +47,14 @@ static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *
     js->keyless[js->n] = j->keyless;
     js->barrier[js->n] = j->barrier;
     js->must_match[js->n] = j->must_match;
+    js->alt[js->n] = NULL;
+    if (j->alt) {
+        size_t i;
+        js->alt[js->n] = calloc(j->alt_len + 1, 1);
+        ck_assert_ptr_nonnull(js->alt[js->n]);
+        for (i = 0; i < j->alt_len; i++)
+            js->alt[js->n][i] = j->alt[i] ? j->alt[i] : '|';
+    }
     ck_assert_uint_le(j->nkeys, 8);
     memcpy(js->keys[js->n], j->keys, j->nkeys * sizeof *j->keys);
     js->nkeys[js->n] = j->nkeys;
@@ -59,6 +68,7 @@ static void jobs_free(struct jobs *js)
     for (i = 0; i < js->n; i++) {
         free(js->sql[i]);
         free(js->key[i]);
+        free(js->alt[i]);
     }
     memset(js, 0, sizeof *js);
 }
@@ -67,7 +77,7 @@ static struct worker_sqlpart part(const struct jobs *js, size_t i)
 {
     struct worker_sqlpart p = { js->sql[i], js->len[i], js->head[i], js->merge[i], js->key[i],
                                 js->key[i] ? strlen(js->key[i]) : 0, js->supersedes[i],
-                                NULL, 0, false, false };
+                                NULL, 0, false, false, NULL, 0 };
     return p;
 }
 
@@ -405,7 +415,7 @@ END_TEST
 START_TEST(merged_delete_capped)
 {
     struct worker_sqlpart one = { "DELETE FROM `db`.`t1` WHERE `id` IN (7)", 0, 0, WORKER_MERGE_IN,
-                                  NULL, 0, false, NULL, 0, false, false };
+                                  NULL, 0, false, NULL, 0, false, false, NULL, 0 };
     struct dm_buf b;
     size_t i, nmerged = 0, stmts = 1;
     one.len = strlen(one.sql);
@@ -631,6 +641,60 @@ START_TEST(partial_key_move_must_match)
 }
 END_TEST
 
+static struct bl_value fv(float f)
+{
+    struct bl_value v = { .kind = BL_FLOAT, .d = f };
+    return v;
+}
+
+/* A key-less row's UPDATE/DELETE whose FLOAT value a dump tool would load rounded to 6
+ * significant digits (21469.818359375 -> 21469.8 = 21469.80078125) carries the fallback:
+ * count query, its first statement with (`f`=exact OR `f`=loaded), that statement exact
+ * (safe mode: the DELETE of DELETE;REPLACE). None for FLOATs exact in 6 digits, NULL,
+ * INSERTs, FLOAT(M,D) / DOUBLE columns (float6 unset) and keyed tables. */
+START_TEST(keyless_float_fallback)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value b[] = { iv(1), fv(21469.818359375f) }, af[] = { iv(2), fv(0.5f) };
+    struct bl_value ex[] = { iv(1), fv(0.5f) }, nl[] = { iv(1), nv() };
+    const char *w = " WHERE `a`=1 AND (`f`=21469.818359375 OR `f`=21469.80078125)";
+    const char *x = " WHERE `a`=1 AND `f`=21469.818359375 LIMIT 1";
+    char want[1024];
+    add_table(a, "kf", "a,f", "11", "");
+    a->cache->float6 = calloc(2, sizeof *a->cache->float6);
+    a->cache->float6[1] = true;
+    gen(a, "kf", BL_DELETE, false, 1, b, NULL, &js);
+    snprintf(want, sizeof want, "SELECT COUNT(*) FROM (SELECT 1 FROM `db`.`kf`%s LIMIT 2) c|"
+             "DELETE FROM `db`.`kf`%s LIMIT 1|DELETE FROM `db`.`kf`%s", w, w, x);
+    ck_assert_str_eq(js.alt[0], want);
+    gen(a, "kf", BL_UPDATE, false, 1, b, af, &js);
+    snprintf(want, sizeof want, "SELECT COUNT(*) FROM (SELECT 1 FROM `db`.`kf`%s LIMIT 2) c|"
+             "UPDATE `db`.`kf` SET `a`=2,`f`=0.5%s LIMIT 1|UPDATE `db`.`kf` SET `a`=2,`f`=0.5%s",
+             w, w, x);
+    ck_assert_str_eq(js.alt[1], want);
+    gen(a, "kf", BL_UPDATE, true, 1, b, af, &js);
+    ck_assert_str_eq(js.sql[2], "DELETE FROM `db`.`kf` WHERE `a`=1 AND `f`=21469.818359375 "
+                                "LIMIT 1;REPLACE INTO `db`.`kf` (`a`,`f`) VALUES (2,0.5)");
+    ck_assert(strstr(js.alt[2], "|DELETE FROM `db`.`kf` WHERE `a`=1 AND (`f`=21469.818359375 "
+                                "OR `f`=21469.80078125) LIMIT 1|DELETE FROM"));
+    gen(a, "kf", BL_DELETE, false, 1, ex, NULL, &js);
+    gen(a, "kf", BL_DELETE, false, 1, nl, NULL, &js);
+    gen(a, "kf", BL_INSERT, false, 1, b, NULL, &js);
+    ck_assert(!js.alt[3] && !js.alt[4] && !js.alt[5]);
+    jobs_free(&js);
+    add_table(a, "kd", "a,f", "11", "");       /* float6 unset: FLOAT(M,D), DOUBLE */
+    gen(a, "kd", BL_DELETE, false, 1, b, NULL, &js);
+    add_table(a, "kk", "a,f", "01", "P:0");
+    a->cache->float6 = calloc(2, sizeof *a->cache->float6);
+    a->cache->float6[1] = true;
+    gen(a, "kk", BL_DELETE, true, 1, b, NULL, &js);
+    ck_assert(!js.alt[0] && !js.alt[1]);
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
 /* Character data by the target column's charset: quoted where lossless over utf8mb4,
  * else _<charset> X'..'; binary columns X'..'. */
 START_TEST(charset_literals)
@@ -688,6 +752,7 @@ int main(void)
     tcase_add_test(tc, merged_unique_swap_shares_keys);
     tcase_add_test(tc, partial_key_move_must_match);
     tcase_add_test(tc, charset_literals);
+    tcase_add_test(tc, keyless_float_fallback);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }
