@@ -3,6 +3,7 @@
  * side table of per-node marks (explicitly defined by a header, created by dotted keys,
  * inline = closed, array of tables). */
 #include "toml.h"
+#include "dm_hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -189,17 +190,6 @@ static int utf8_put(struct dm_buf *b, uint32_t cp)
     return dm_buf_add(b, o, n);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_escape(struct tp *t, struct dm_buf *b)
 {
     t->p++;   /* backslash */
@@ -217,7 +207,7 @@ static int parse_escape(struct tp *t, struct dm_buf *b)
     t->p++;
     uint32_t cp = 0;
     for (int i = 0; i < ndig; i++) {
-        int h = hexval(peek(t));
+        int h = dm_hexval(peek(t));
         if (h < 0)
             return fail(t, "invalid unicode escape");
         cp = cp * 16 + (uint32_t)h;
@@ -392,9 +382,9 @@ static int copy_digits(struct tp *t, char *dst, size_t cap, size_t *len, int bas
     int count = 0;
     for (;;) {
         int c = peek(t);
-        bool dig = base == 16 ? hexval(c) >= 0 : (c >= '0' && c < '0' + base);
+        bool dig = base == 16 ? dm_hexval(c) >= 0 : (c >= '0' && c < '0' + base);
         if (c == '_') {
-            if (!prev_digit || !(base == 16 ? hexval(peek_at(t, 1)) >= 0
+            if (!prev_digit || !(base == 16 ? dm_hexval(peek_at(t, 1)) >= 0
                                             : (peek_at(t, 1) >= '0' && peek_at(t, 1) < '0' + base)))
                 return -1;
             t->p++;

@@ -1,5 +1,6 @@
 /* router.c - see router.h */
 #include "router.h"
+#include "dm_hex.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,17 +16,6 @@ struct seg {
     size_t n;
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *router_pct_decode(const char *s, size_t n, bool plus_is_space)
 {
     char *out = malloc(n + 1);
@@ -35,8 +25,8 @@ char *router_pct_decode(const char *s, size_t n, bool plus_is_space)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? dm_hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? dm_hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;

@@ -1,5 +1,6 @@
 /* h2_conn.c - see h2_conn.h (RFC 9113 framing, gRPC over HTTP/2 PROTOCOL-HTTP2.md). */
 #include "h2_conn.h"
+#include "dm_hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,25 +301,14 @@ int64_t h2_conn_expire(struct h2_conn *c, int64_t now_us)
 
 /* ---- header fields ---- */
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* grpc-message is percent-encoded (PROTOCOL-HTTP2.md); a bad escape is kept as it is. */
 static void pct_decode(struct dm_buf *out, const char *v, size_t n)
 {
     dm_buf_reset(out);
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (v[i] == '%' && i + 2 < n && (hi = hexval(v[i + 1])) >= 0 &&
-            (lo = hexval(v[i + 2])) >= 0) {
+        if (v[i] == '%' && i + 2 < n && (hi = dm_hexval(v[i + 1])) >= 0 &&
+            (lo = dm_hexval(v[i + 2])) >= 0) {
             dm_buf_addc(out, (char)(hi << 4 | lo));
             i += 2;
         } else {

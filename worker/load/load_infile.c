@@ -1,6 +1,7 @@
 /* load_infile.c - dumped INSERTs as LOAD DATA LOCAL INFILE streamed from memory
  * (load_infile.h). */
 #include "load_infile.h"
+#include "dm_hex.h"
 
 #include <ctype.h>
 #include <errmsg.h>
@@ -79,17 +80,6 @@ static const char *kw(const char *s, const char *end, const char *k)
     return s;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A quoted string literal at s (its quote), decoded as the server's lexer does with
  * backslash escapes on; NULL when not closed or an escape the lexer may read another way. */
 static const char *str_lit(const char *s, const char *end, char **op)
@@ -139,16 +129,16 @@ static const char *hex_lit(const char *s, const char *end, char **op)
     char *o = *op;
     bool quoted = *s == 'x' || *s == 'X';
     d = s + 2;
-    for (de = d; de < end && hexval(*de) >= 0; de++)
+    for (de = d; de < end && dm_hexval(*de) >= 0; de++)
         ;
     if (de == d || (quoted && (de >= end || *de != '\'' || (de - d) % 2)))
         return NULL;
     if ((de - d) % 2) {
-        o = put(o, (unsigned char)hexval(*d));
+        o = put(o, (unsigned char)dm_hexval(*d));
         d++;
     }
     for (; d < de; d += 2)
-        o = put(o, (unsigned char)(hexval(d[0]) << 4 | hexval(d[1])));
+        o = put(o, (unsigned char)(dm_hexval(d[0]) << 4 | dm_hexval(d[1])));
     *op = o;
     return quoted ? de + 1 : de;
 }
