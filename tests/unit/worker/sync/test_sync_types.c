@@ -794,13 +794,14 @@ static void et_ddl_table(MYSQL *m, struct qb *b)
         run(m, q);
     } else if (op == 1 && g_net > 1) {          /* RENAME swap */
         struct etab *u = &g_et[(k + 1) % g_net];
-        char tmp[24];
+        char tn[sizeof t->name], un[sizeof u->name];
         snprintf(q, sizeof q, "RENAME TABLE rt.%.23s TO rt.tmp_swap, rt.%.23s TO rt.%.23s, rt.tmp_swap "
                  "TO rt.%.23s", t->name, u->name, t->name, u->name);
         run(m, q);
-        snprintf(tmp, sizeof tmp, "%.23s", t->name);
-        snprintf(t->name, sizeof t->name, "%.23s", u->name);
-        snprintf(u->name, sizeof u->name, "%.23s", tmp);
+        memcpy(tn, t->name, sizeof tn);            /* swap the names (t != u: g_net > 1) */
+        memcpy(un, u->name, sizeof un);
+        memcpy(t->name, un, sizeof un);
+        memcpy(u->name, tn, sizeof tn);
     } else if (op == 2 && g_net < MAX_ET) {     /* CREATE TABLE LIKE + INSERT SELECT */
         struct etab *c = &g_et[g_net++];
         *c = *t;
