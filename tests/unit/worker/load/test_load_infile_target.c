@@ -389,5 +389,5 @@ int main(void)
     tcase_add_test(tc, errors_stay_errors);
     tcase_add_test(tc, inet6_uuid_as_source);
     suite_add_tcase(s, tc);
-    return tu_run_suite(s, false);
+    return tu_run_suite(s, true);   /* nofork: the fixture initialised gRPC in this process */
 }
