@@ -292,24 +292,40 @@ static int textbin_set(struct dm_buf *cols, const struct worker_li_table *t, con
     return DM_OK;
 }
 
+/* "INSERT INTO `t` [(cols)] VALUES" - or, unless plain, also "REPLACE", "IGNORE" and a
+ * `db`.`t` name: after VALUES, the values' columns of t in idx / n; NULL when not read. */
+static const char *insert_head(const char *s, const char *end, const struct worker_li_table *t,
+                               bool plain, size_t *idx, size_t *n)
+{
+    char name[256];
+    const char *p;
+    s = ws(s, end);
+    if (!(p = kw(s, end, "INSERT")) && (plain || !(p = kw(s, end, "REPLACE"))))
+        return NULL;
+    s = ws(p, end);
+    if (!plain && (p = kw(s, end, "IGNORE")))
+        s = ws(p, end);
+    if (!(s = kw(s, end, "INTO")) || !(s = ident(ws(s, end), end, name, sizeof name)))
+        return NULL;
+    s = ws(s, end);
+    if (!plain && s < end && *s == '.' && !(s = ident(ws(s + 1, end), end, name, sizeof name)))
+        return NULL;
+    s = ws(s, end);
+    *n = t->ncols;
+    for (size_t i = 0; i < t->ncols; i++)
+        idx[i] = i;
+    if (s < end && *s == '(' && !(s = col_list(s, end, t, idx, n)))
+        return NULL;
+    return kw(ws(s, end), end, "VALUES");
+}
+
 /* "INSERT INTO `t` [(cols)] VALUES": after VALUES, the LOAD's column list in cols. */
 static const char *header(const char *s, const char *end, const struct worker_li_table *t,
                           size_t *idx, size_t *n, struct dm_buf *cols)
 {
-    char name[256];
-    size_t i;
-    if (!(s = kw(ws(s, end), end, "INSERT")) || !(s = kw(ws(s, end), end, "INTO")) ||
-        !(s = ident(ws(s, end), end, name, sizeof name)))
+    if (!(s = insert_head(s, end, t, true, idx, n)))
         return NULL;
-    s = ws(s, end);
-    *n = t->ncols;
-    for (i = 0; i < t->ncols; i++)
-        idx[i] = i;
-    if (s < end && *s == '(' && !(s = col_list(s, end, t, idx, n)))
-        return NULL;
-    if (!(s = kw(ws(s, end), end, "VALUES")))
-        return NULL;
-    for (i = 0; i < *n; i++) {
+    for (size_t i = 0; i < *n; i++) {
         if (i ? dm_buf_addc(cols, ',') : dm_buf_addc(cols, '('))
             return NULL;
         if (t->cols[idx[i]].cls == WLI_TEXTBIN ? dm_buf_printf(cols, "@dmgw_li%zu", i)
@@ -765,33 +781,6 @@ static const char *skip_value(const char *s, const char *end, bool *lone)
     return NULL;
 }
 
-/* "INSERT|REPLACE [IGNORE] INTO `db`.`t` [(cols)] VALUES": after VALUES, the values'
- * columns in idx / n; NULL when not read. */
-static const char *fix_header(const char *s, const char *end, const struct worker_li_table *t,
-                              size_t *idx, size_t *n)
-{
-    char name[256];
-    const char *p;
-    s = ws(s, end);
-    if (!(p = kw(s, end, "INSERT")) && !(p = kw(s, end, "REPLACE")))
-        return NULL;
-    s = ws(p, end);
-    if ((p = kw(s, end, "IGNORE")))
-        s = ws(p, end);
-    if (!(s = kw(s, end, "INTO")) || !(s = ident(ws(s, end), end, name, sizeof name)))
-        return NULL;
-    s = ws(s, end);
-    if (s < end && *s == '.' && !(s = ident(ws(s + 1, end), end, name, sizeof name)))
-        return NULL;
-    s = ws(s, end);
-    *n = t->ncols;
-    for (size_t i = 0; i < t->ncols; i++)
-        idx[i] = i;
-    if (s < end && *s == '(' && !(s = col_list(s, end, t, idx, n)))
-        return NULL;
-    return kw(ws(s, end), end, "VALUES");
-}
-
 /* The rows after VALUES copied to out from *copied, `_utf8mb4` put before each lone quoted
  * string of a WLI_TEXTBIN column; the end of the rows or NULL. */
 static const char *fix_rows(const char *s, const char *end, const struct worker_li_table *t,
@@ -842,7 +831,7 @@ int worker_li_fix_insert(struct worker_li *li, const struct dm_buf *ins,
     if (!(idx = malloc(li->t.ncols * sizeof *idx)))
         return DM_E_NOMEM;
     dm_buf_reset(&li->fix);
-    if ((s = fix_header(ins->data, end, &li->t, idx, &n)) &&
+    if ((s = insert_head(ins->data, end, &li->t, false, idx, &n)) &&
         fix_rows(s, end, &li->t, idx, n, &copied, &li->fix, &nfix) && nfix) {
         if (dm_buf_add(&li->fix, copied, (size_t)(end - copied))) {
             free(idx);
