@@ -4,6 +4,8 @@
 #include <errmsg.h>
 #include <stdio.h>
 
+#include "binlog.h"
+
 static int refuse_init(void **ptr, const char *filename, void *userdata)
 {
     (void)filename;
@@ -34,5 +36,30 @@ MYSQL *worker_mysql_init(bool local_infile)
         return NULL;
     mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &on);
     mysql_set_local_infile_handler(m, refuse_init, refuse_read, refuse_end, refuse_error, NULL);
+    return m;
+}
+
+MYSQL *worker_mysql_connect(const struct bl_source *src, unsigned connect_s, unsigned read_s,
+                            unsigned write_s, unsigned *err_no, char *err, size_t cap)
+{
+    MYSQL *m = worker_mysql_init(false);
+    if (!m) {
+        *err_no = 0;
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    if (connect_s)
+        mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+    if (read_s)
+        mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &read_s);
+    if (write_s)
+        mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_s);
+    if (!mysql_real_connect(m, src->host, src->user, src->password, NULL, (unsigned)src->port,
+                            NULL, 0)) {
+        *err_no = mysql_errno(m);
+        snprintf(err, cap, "%s", mysql_error(m));
+        mysql_close(m);
+        return NULL;
+    }
     return m;
 }

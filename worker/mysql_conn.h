@@ -15,7 +15,17 @@
 
 #include <mysql.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+struct bl_source;
 
 MYSQL *worker_mysql_init(bool local_infile);
+
+/* A handle from worker_mysql_init(false) connected to the source src (no default
+ * database), with the connect / read / write timeouts in seconds (0: the library's).
+ * NULL when it did not connect: *err_no the client or server error (0: out of memory) and
+ * err its message. */
+MYSQL *worker_mysql_connect(const struct bl_source *src, unsigned connect_s, unsigned read_s,
+                            unsigned write_s, unsigned *err_no, char *err, size_t cap);
 
 #endif

@@ -97,20 +97,15 @@ static int db_rc(unsigned e)
 static int connect_source(const struct bl_source *src, unsigned read_timeout_s, MYSQL **out,
                           char *err, size_t cap)
 {
+    char msg[512];
+    unsigned e;
     pthread_once(&lib_once, lib_init);
-    MYSQL *m = worker_mysql_init(false);
-    if (!m)
+    MYSQL *m = worker_mysql_connect(src, 5, read_timeout_s, 30, &e, msg, sizeof msg);
+    if (!m && !e)
         return DM_E_NOMEM;
-    unsigned ct = 5, rt = read_timeout_s, wt = 30;
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &wt);
-    if (!mysql_real_connect(m, src->host, src->user, src->password, NULL,
-                            (unsigned)src->port, NULL, 0)) {
-        unsigned e = mysql_errno(m);
+    if (!m) {
         dm_errf(err, cap, "connect %s:%d as '%s': Error %u: %s%s", src->host, src->port,
-                src->user ? src->user : "", e, mysql_error(m), worker_terr_access_hint(e, true));
-        mysql_close(m);
+                src->user ? src->user : "", e, msg, worker_terr_access_hint(e, true));
         return db_rc(e);
     }
     *out = m;

@@ -193,19 +193,22 @@ static int tables_add(struct tables *t, const char *db, const char *tbl)
 /* A connection to the source (utf8mb4), NULL with *e set. */
 static MYSQL *src_connect(const struct worker_dump_params *p, struct worker_terr *e)
 {
-    MYSQL *m = worker_mysql_init(false);
-    if (!m) {
+    char msg[512];
+    unsigned en;
+    MYSQL *m = worker_mysql_connect(p->src, 0, 0, 0, &en, msg, sizeof msg);
+    if (!m && !en) {
         derr(e, "out of memory");
         return NULL;
     }
-    if (!mysql_real_connect(m, p->src->host, p->src->user, p->src->password, NULL,
-                            (unsigned)p->src->port, NULL, 0) ||
-        mysql_set_character_set(m, "utf8mb4")) {
-        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
-                        "database driver error: connect to the source: %s", mysql_error(m));
-        e->transient = true;
+    if (m && mysql_set_character_set(m, "utf8mb4")) {
+        snprintf(msg, sizeof msg, "%s", mysql_error(m));
         mysql_close(m);
-        return NULL;
+        m = NULL;
+    }
+    if (!m) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: connect to the source: %s", msg);
+        e->transient = true;
     }
     return m;
 }

@@ -113,25 +113,26 @@ int worker_shard_source_tables(const struct bl_source *src,
                                void (*fn)(void *ud, const char *schema, const char *table),
                                void *ud, struct worker_terr *e)
 {
-    MYSQL *m = worker_mysql_init(false);
+    char msg[512];
+    unsigned en;
+    MYSQL *m = worker_mysql_connect(src, 5, 30, 0, &en, msg, sizeof msg);
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    unsigned ct = 5, rt = 30;
     int rc = DM_OK;
-    if (!m)
+    if (!m && !en)
         return worker_ap_nomem(e);
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
-    if (!mysql_real_connect(m, src->host, src->user, src->password, NULL, (unsigned)src->port,
-                            NULL, 0) ||
-        mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
-                       "WHERE TABLE_TYPE='BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
-                       "'information_schema', 'performance_schema', 'sys', 'DM_HEARTBEAT')") ||
-        !(res = mysql_store_result(m))) {
-        unsigned en = mysql_errno(m);
+    if (m && (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                             "WHERE TABLE_TYPE='BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
+                             "'information_schema', 'performance_schema', 'sys', "
+                             "'DM_HEARTBEAT')") ||
+              !(res = mysql_store_result(m)))) {
+        en = mysql_errno(m);
+        snprintf(msg, sizeof msg, "%s", mysql_error(m));
+    }
+    if (!m || !res) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
                         "database driver error: source %s:%d: list tables for sharding groups: "
-                        "Error %u: %s", src->host, src->port, en, mysql_error(m));
+                        "Error %u: %s", src->host, src->port, en, msg);
         e->transient = en >= 2000;    /* client errors: unreachable / lost */
         rc = DM_E_DB;
     }
@@ -140,6 +141,7 @@ int worker_shard_source_tables(const struct bl_source *src,
             fn(ud, row[0], row[1]);
     if (res)
         mysql_free_result(res);
-    mysql_close(m);
+    if (m)
+        mysql_close(m);
     return rc;
 }

@@ -8,11 +8,10 @@
 
 #include "dm_error.h"
 
-static int systz_err(struct worker_terr *e, MYSQL *m)
+static int systz_err(struct worker_terr *e, const char *msg)
 {
     worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
-                    "database driver error: read the source's system time zone: %s",
-                    m ? mysql_error(m) : "out of memory");
+                    "database driver error: read the source's system time zone: %s", msg);
     e->transient = true;
     return DM_E_DB;
 }
@@ -20,19 +19,17 @@ static int systz_err(struct worker_terr *e, MYSQL *m)
 int worker_systz_source(const struct bl_source *src, char *out, size_t cap,
                         struct worker_terr *e)
 {
-    unsigned int timeout = 5;
-    MYSQL *m = worker_mysql_init(false);
+    char msg[512];
+    unsigned en;
+    MYSQL *m = worker_mysql_connect(src, 5, 0, 0, &en, msg, sizeof msg);
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     int rc;
     if (!m)
-        return systz_err(e, NULL);
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    if (!mysql_real_connect(m, src->host, src->user, src->password, NULL, (unsigned)src->port,
-                            NULL, 0) ||
-        mysql_query(m, WORKER_SYSTZ_QUERY) || !(res = mysql_store_result(m)) ||
+        return systz_err(e, msg);
+    if (mysql_query(m, WORKER_SYSTZ_QUERY) || !(res = mysql_store_result(m)) ||
         !(row = mysql_fetch_row(res)) || !row[0]) {
-        rc = systz_err(e, m);
+        rc = systz_err(e, mysql_error(m));
     } else {
         snprintf(out, cap, "%s", row[0]);
         rc = DM_OK;
