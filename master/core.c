@@ -560,6 +560,17 @@ void master_tw_remove(struct master *m, const char *task, const struct master_st
     pthread_mutex_unlock(&m->mu);
 }
 
+int master_tw_tasks_of(struct master *m, const char *worker, struct master_strv *out)
+{
+    int rc = DM_OK;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->ntasks && rc == DM_OK; i++)
+        if (master_strv_has(&m->tasks[i].workers, worker))
+            rc = master_strv_add(out, m->tasks[i].task);
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
 void master_tw_replace(struct master *m, struct master_task_workers *tasks, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -155,6 +155,17 @@ static void tw_add_local(struct master_task_workers **tasks, size_t *n, const ch
     (*n)++;
 }
 
+/* The tasks taskWorkers lists worker under, added for it to tasks / n. */
+static void keep_tasks_of(struct master *m, const char *worker, struct master_task_workers **tasks,
+                          size_t *n)
+{
+    struct master_strv had = {NULL, 0};
+    master_tw_tasks_of(m, worker, &had);
+    for (size_t i = 0; i < had.n; i++)
+        tw_add_local(tasks, n, had.items[i], worker);
+    master_strv_clear(&had);
+}
+
 void master_refresh_task_workers(struct master *m, bool keep_old_if_empty,
                                  struct master_strv *msgs_workers, struct master_strv *msgs)
 {
@@ -177,6 +188,8 @@ void master_refresh_task_workers(struct master *m, bool keep_old_if_empty,
         for (size_t j = 0; j < s->n_subtaskstatus; j++)
             if (s->subtaskstatus[j] && s->subtaskstatus[j]->stage != PB__STAGE__InvalidStage)
                 tw_add_local(&tasks, &n, s->subtaskstatus[j]->name, ws.items[i]);
+        if (!s->result)   /* no answer (a worker restarting): it keeps the tasks it had */
+            keep_tasks_of(m, ws.items[i], &tasks, &n);
         protobuf_c_message_free_unpacked(out[i], NULL);
     }
     free(out);

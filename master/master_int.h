@@ -136,6 +136,8 @@ int master_tw_get(struct master *m, const char *task, struct master_strv *out);
 void master_tw_add(struct master *m, const char *task, const struct master_strv *workers, bool replace);
 void master_tw_remove(struct master *m, const char *task, const struct master_strv *workers);
 void master_tw_replace(struct master *m, struct master_task_workers *tasks, size_t n);
+/* The tasks taskWorkers lists worker under, appended to out. */
+int master_tw_tasks_of(struct master *m, const char *worker, struct master_strv *out);
 
 /* small helpers. NB: an unpacked proto3 string that is empty may be the generated
  * code's static "" (protobuf_c_empty_string is per translation unit), so only non-empty

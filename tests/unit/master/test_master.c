@@ -716,6 +716,21 @@ START_TEST(restart_rebuilds_task_workers)
     ck_assert_uint_eq(rf->n_workers, 0);                  /* both have subtasks: no notes */
     protobuf_c_message_free_unpacked(&rf->base, NULL);
     ck_assert_int_eq(task_workers("test", NULL, 0), 2);
+
+    /* a worker that does not answer a rebuild (a dm-worker restarting) keeps its tasks:
+     * dropping them lost the worker from query-status until the next refresh-worker-tasks */
+    sw_stop(E.w2);
+    rf = call("RefreshWorkerTasks", &rr.base);
+    ck_assert(rf->result);
+    ck_assert_uint_eq(rf->n_workers, 1);                  /* w2's note */
+    protobuf_c_message_free_unpacked(&rf->base, NULL);
+    ck_assert_int_eq(task_workers("test", NULL, 0), 2);
+    ck_assert_int_eq(task_workers("other", first, sizeof(first)), 1);
+    ck_assert_str_eq(first, E.a2);
+    E.w2 = sw_start_port("s2", FROM, E.p2);
+    ck_assert(E.w2);
+    sw_add_subtask(E.w2, "other", PB__STAGE__Paused);
+    sw_add_subtask(E.w2, "test", PB__STAGE__Running);
     stop_master(pid);
 
     /* restarted: rebuilt from the workers' QueryStatus again */
