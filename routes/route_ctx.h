@@ -36,7 +36,7 @@ struct coalescer;
 struct stream_hub;
 struct ticket_store;
 
-#define ROUTE_MAX_HEADERS 8
+#define ROUTE_MAX_HEADERS 16   /* an asset answer sets 9 (routes/assets.c) */
 #define ROUTE_MAX_QUERY 32
 #define ROUTE_MAX_RESP_BODY (64u << 20) /* bound of any response body we build */
 

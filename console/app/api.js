@@ -92,11 +92,12 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
 }
 
 // A live status stream of task `name`: onStatus(json) for every status, onProblem(problem)
-// for a failed poll, onState('live'|'reconnecting'). EventSource cannot send Authorization,
+// for a failed poll, onState('live'|'reconnecting'), onGone(ApiError) once when the master
+// has no such task (404: the stream is not retried; it would fail every time). EventSource cannot send Authorization,
 // so each connection uses a fresh single-use ticket (POST /api/v1/stream-tickets); when the
 // connection drops it is reopened with a new ticket and ?lastEventId= (the gateway does not
 // resend a status the page already has). Returns a close function.
-export function openStream(name, { onStatus, onProblem, onState }) {
+export function openStream(name, { onStatus, onProblem, onState, onGone }) {
   let es = null, closed = false, lastId = '', timer = null, delay = 1000;
   async function connect() {
     if (closed) return;
@@ -110,11 +111,11 @@ export function openStream(name, { onStatus, onProblem, onState }) {
       es.addEventListener('open', () => { opened = true; delay = 1000; onState?.('live'); });
       es.addEventListener('status', ev => { lastId = ev.lastEventId; onStatus(JSON.parse(ev.data)); });
       es.addEventListener('problem', ev => { lastId = ev.lastEventId; onProblem?.(JSON.parse(ev.data)); });
-      es.addEventListener('error', () => {
+      es.addEventListener('error', async () => {
         // never let EventSource retry by itself: its URL carries a used ticket
         es.close();
         es = null;
-        if (!opened) explainRefusal();
+        if (!opened && await explainRefusal()) return;
         retry();
       });
     } catch (e) {
@@ -123,13 +124,21 @@ export function openStream(name, { onStatus, onProblem, onState }) {
     }
   }
   // The gateway refused the stream itself (the master down: 503, no such task: 404):
-  // EventSource hides the answer, so the same status is read once to say why.
+  // EventSource hides the answer, so the same status is read once to say why. True when
+  // there is nothing to retry (closed, or the task is gone and onGone took it).
   async function explainRefusal() {
     try {
       await api('GET', `/api/v1/tasks/${encodeURIComponent(name)}`);
     } catch (e) {
-      if (!closed) onProblem?.({ detail: e.message, status: e.status, requestId: e.requestId });
+      if (closed) return true;
+      if (e.status === 404 && onGone) {
+        closed = true;
+        onGone(e);
+        return true;
+      }
+      onProblem?.({ detail: e.message, status: e.status, requestId: e.requestId });
     }
+    return closed;
   }
   function retry() {
     if (closed) return;

@@ -5,8 +5,8 @@
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, poll, renderIfChanged, resultBox, scopeNote,
-         setView, stageBadge } from './ui.js';
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, once, pending, poll, renderIfChanged, resultBox,
+         scopeNote, setView, stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -16,33 +16,38 @@ let cleanup = [];   // what the current view must stop when the route changes
 function signinView(msg) {
   const input = el('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
                               placeholder: 'eyJhbGciOi…', 'aria-describedby': 'token-help' });
-  const out = el('div');
-  const form = el('form', { class: 'card signin', onsubmit: async ev => {
+  const out = el('div', { 'aria-live': 'polite' });
+  const submit = el('button', { type: 'submit' }, 'Sign in');
+  const form = el('form', { class: 'card signin', onsubmit: ev => {
     ev.preventDefault();
-    out.replaceChildren();
-    const t = input.value.trim();
-    try { claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
-    setToken(t);
-    try {
-      await api('GET', '/api/v1/tasks');
-    } catch (e) {
-      // only the gateway's refusal of the token keeps the page here; any other failure
-      // (the master down: 503, the gateway unreachable) is shown by the pages, which
-      // keep polling, instead of locking the operator out until DM is back
-      if (e.status === 401 || e.status === 403) {
-        signOut();
-        out.append(errorBox(e));
-        return;
+    once(submit, async () => {
+      out.replaceChildren();
+      const t = input.value.trim();
+      try { claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
+      pending(out, 'Checking the token with the gateway');
+      setToken(t);
+      try {
+        await api('GET', '/api/v1/tasks');
+      } catch (e) {
+        // only the gateway's refusal of the token keeps the page here; any other failure
+        // (the master down: 503, the gateway unreachable) is shown by the pages, which
+        // keep polling, instead of locking the operator out until DM is back
+        if (e.status === 401 || e.status === 403) {
+          signOut();
+          out.replaceChildren(errorBox(e));
+          return;
+        }
       }
-    }
-    location.hash = '#/tasks';
-    route();
+      // the page the URL names (a deep link, or where an expired token left off)
+      if (!VIEWS[location.hash] && !/^#\/tasks\/./.test(location.hash)) history.replaceState(null, '', '#/tasks');
+      route();
+    });
   } },
   el('h1', { text: 'Sign in' }),
   el('label', { for: 'token', text: 'Bearer token' }), input,
   el('p', { id: 'token-help', class: 'muted small',
             text: 'Paste a JWT (for example from `dm-gateway token`). It stays in this browser tab only (sessionStorage) and is sent to this gateway alone.' }),
-  el('div', { class: 'row end' }, el('button', { type: 'submit' }, 'Sign in')),
+  el('div', { class: 'row end' }, submit),
   msg ? el('div', { class: 'alert info', text: msg }) : null, out);
   setView('Sign in', form);
   input.focus();
@@ -96,13 +101,21 @@ function tasksView() {
 
 // ---------- one task ----------
 
+// The filled part of a progress bar: its width is set through the CSSOM (the console's CSP
+// allows no style attribute).
+function bar(pct) {
+  const s = el('span');
+  s.style.width = `${pct}%`;
+  return s;
+}
+
 function progress(label, done, total) {
   const d = Number(done), t = Number(total);
   if (!t) return null;
   const pct = Math.min(100, Math.round(d * 100 / t));
   return el('div', {}, el('div', { class: 'small', text: `${label}: ${pct}% (${d} of ${t} bytes)` }),
     el('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': String(pct), 'aria-valuemin': '0',
-                'aria-valuemax': '100' }, el('span', { style: `width:${pct}%` })));
+                'aria-valuemax': '100' }, bar(pct)));
 }
 
 function processErrors(result) {
@@ -161,7 +174,7 @@ function errorsList(data, fix) {
       it.code ? el('span', { class: 'badge error', text: `DM code ${it.code}` }) : null),
     el('pre', { class: 'mono small', text: it.text }),
     it.sql || it.pos ? kv([['statement', it.sql ? el('code', { text: it.sql }) : undefined], ['binlog position', it.pos]]) : null,
-    it.pos && fix ? el('div', { class: 'row', style: 'margin-top:.4rem' },
+    it.pos && fix ? el('div', { class: 'row gap-top-s' },
       actionButton('Skip it…', 'dm:write', () => fix({ op: 'skip', worker: it.worker, binlogPos: it.pos }), 'ghost', 'fix-skip'),
       actionButton('Replace it…', 'dm:write', () => fix({ op: 'replace', worker: it.worker, binlogPos: it.pos, sqls: it.sql || '' }), 'ghost', 'fix-replace')) : null)));
 }
@@ -173,16 +186,17 @@ function configCard(name) {
   const ver = el('span', { class: 'muted small' });
   let etag = null;
   async function load() {
-    msg.replaceChildren();
+    pending(msg, 'Loading the config');
     try {
       const r = await api('GET', `/api/v1/tasks/${encodeURIComponent(name)}/config`, { accept: 'application/yaml' });
       etag = r.etag;
       area.value = r.text;
       ver.textContent = `version ${etag || '?'}`;
+      msg.replaceChildren();
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   }
   async function check() {
-    msg.replaceChildren();
+    pending(msg, 'Checking the config with DM');
     try {
       await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
       msg.replaceChildren(okBox('Check passed: DM accepts this config.'));
@@ -191,6 +205,7 @@ function configCard(name) {
   }
   async function update() {
     if (!await check()) return;
+    pending(msg, 'Updating the config');
     try {
       const r = await api('PUT', `/api/v1/tasks/${encodeURIComponent(name)}`,
                           { body: area.value, ctype: 'application/yaml', headers: etag ? { 'If-Match': etag } : {} });
@@ -209,11 +224,22 @@ function configCard(name) {
     el('h2', { class: 'row' }, 'Config', el('span', { class: 'spacer' }), ver),
     el('p', { class: 'muted small', text: 'YAML as DM stores it; the target password is masked (leave the mask to keep it). DM applies updates to a paused task.' }),
     area,
-    el('div', { class: 'row end', style: 'margin-top:.6rem' },
+    el('div', { class: 'row end gap-top' },
       el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Reload'),
       actionButton('Check', 'dm:write', check, 'ghost'),
       actionButton('Update', 'dm:write', update)),
     msg);
+}
+
+// The task page of a task the master does not know (a mistyped link, or it was stopped
+// meanwhile): says so once instead of retrying the stream for ever.
+function goneView(name, e) {
+  for (const f of cleanup.splice(0)) f();
+  setView(name,
+    el('p', { class: 'small' }, el('a', { href: '#/tasks', text: '← All tasks' })),
+    el('h1', {}, el('span', { class: 'mono', text: name }), el('span', { class: 'badge', id: 'live', text: 'no such task' })),
+    errorBox(e, el('p', {}, 'No worker runs a task of this name: it was stopped, or the link is wrong. ',
+      el('button', { type: 'button', class: 'ghost', 'data-action': 'try-again', onclick: route }, 'Look again'))));
 }
 
 function taskView(name) {
@@ -255,7 +281,7 @@ function taskView(name) {
   }
   async function operate(label, method, path, question, after) {
     if (!await confirmAction(question, label)) return;
-    actionMsg.replaceChildren();
+    pending(actionMsg, `${label}: waiting for DM`);
     try {
       const r = await api(method, path);
       actionMsg.replaceChildren(resultBox(r, `${label}: done. The status below follows live.`));
@@ -268,6 +294,7 @@ function taskView(name) {
     `Resume task "${name}" on all its workers?`), 'ghost');
   const close = openStream(name, {
     onStatus: render,
+    onGone: e => goneView(name, e),
     onProblem: p => streamMsg.replaceChildren(errorBox(new ApiError(p.status || 0, p.detail || 'status poll failed', null, p.requestId, null))),
     onState: s => { live.textContent = s === 'live' ? 'live' : 'reconnecting…'; live.className = `badge ${s === 'live' ? 'live' : 'Paused'}`; },
   });
@@ -306,13 +333,15 @@ black-white-list:
     do-dbs: ["shop"]
 `;
 
+const UPLOAD_MAX = 1024 * 1024;   // the gateway's default max-body-size
+
 function newTaskView() {
   const area = el('textarea', { id: 'new-task', 'aria-label': 'Task config (YAML)', spellcheck: 'false' });
   area.value = SAMPLE;
   const msg = el('div', { 'aria-live': 'polite' });
   let checked = null;   // the text that passed the check
   const start = actionButton('Start', 'dm:write', async () => {
-    msg.replaceChildren();
+    pending(msg, 'Starting the task');
     try {
       const r = await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
       const m = area.value.match(/^name:\s*["']?([^"'\s#]+)/m);
@@ -327,7 +356,7 @@ function newTaskView() {
   };
   area.addEventListener('input', sync);
   const check = actionButton('Check', 'dm:write', async () => {
-    msg.replaceChildren();
+    pending(msg, 'Checking the config with DM');
     try {
       await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
       checked = area.value;
@@ -336,11 +365,34 @@ function newTaskView() {
     sync();
   }, 'ghost');
   sync();
+  const file = el('input', { id: 'new-task-file', type: 'file', accept: '.yaml,.yml,application/yaml,text/yaml,text/plain',
+                             'aria-describedby': 'new-task-file-help' });
+  async function loadFile(f) {
+    if (!f) return;
+    if (f.size > UPLOAD_MAX) {
+      msg.replaceChildren(errorBox(new Error(`${f.name} has ${f.size} bytes; a task config is at most ${UPLOAD_MAX} bytes (the gateway's body limit).`), null, 'File too large'));
+      return;
+    }
+    area.value = await f.text();
+    sync();
+    msg.replaceChildren(el('div', { class: 'alert info', role: 'status', 'data-loaded': f.name,
+      text: `Loaded ${f.name} (${f.size} bytes) into the editor: check it, then start.` }));
+  }
+  file.addEventListener('change', () => loadFile(file.files[0]).finally(() => { file.value = ''; }));
+  area.addEventListener('dragover', ev => ev.preventDefault());
+  area.addEventListener('drop', ev => {
+    if (!ev.dataTransfer?.files?.length) return;
+    ev.preventDefault();
+    loadFile(ev.dataTransfer.files[0]);
+  });
   setView('Start a task',
     el('h1', { text: 'Start a task' }), scopeNote('dm:write', 'Checking and starting a task'),
     el('section', { class: 'card' },
       el('label', { for: 'new-task', text: 'Task config (YAML, as for dmctl start-task)' }), area,
-      el('div', { class: 'row end', style: 'margin-top:.6rem' }, check, start), msg));
+      el('div', { class: 'field gap-top' }, el('label', { for: 'new-task-file', text: 'Or load it from a file' }), file,
+        el('p', { id: 'new-task-file-help', class: 'muted small',
+                  text: 'The file is read in this browser into the editor above (or drop it on the editor); nothing is sent until Check or Start.' })),
+      el('div', { class: 'row end gap-top' }, check, start), msg));
 }
 
 // ---------- routing ----------
@@ -354,8 +406,30 @@ function hashName(part) {
   try { return decodeURIComponent(part); } catch { return part; }
 }
 
+// The token expired while a page is open: say so above the page, which stays as it is (an
+// edit in the config box is not lost) until the operator signs in again.
+function expiredNotice(exp) {
+  const box = document.getElementById('session');
+  box.replaceChildren(el('div', { class: 'alert warn', role: 'alert' },
+    el('strong', { text: `Your token expired at ${new Date(exp * 1000).toLocaleTimeString()}. ` }),
+    'The gateway refuses it now, so this page is no longer updated. ',
+    el('button', { type: 'button', class: 'ghost', 'data-action': 'session-sign-in', onclick: () => { signOut(); route(); } },
+       'Sign in again'),
+    ' (you come back to this page).'));
+  box.hidden = false;
+}
+
+// Show expiredNotice() when the token's exp passes (setTimeout holds at most 2^31-1 ms).
+function watchExpiry(exp) {
+  const left = exp * 1000 - Date.now();
+  if (!exp || left > 0x7fffffff) return;
+  const t = setTimeout(() => expiredNotice(exp), Math.max(0, left));
+  cleanup.push(() => clearTimeout(t));
+}
+
 function route() {
   for (const f of cleanup.splice(0)) f();
+  document.getElementById('session').hidden = true;
   const signedIn = !!token();
   document.getElementById('nav').hidden = !signedIn;
   document.getElementById('who').hidden = !signedIn;
@@ -364,6 +438,7 @@ function route() {
   try { c = claims(token()); } catch { signOut(); return signinView(); }
   if (c.exp && c.exp * 1000 < Date.now()) { signOut(); return signinView('Your token has expired: paste a new one.'); }
   document.getElementById('who-name').textContent = `${c.sub} · ${c.scopes.join(' ') || 'no scopes'}`;
+  watchExpiry(c.exp);
   const h = location.hash;
   const section = VIEWS[h] ? h : '#/tasks';
   for (const a of document.querySelectorAll('#nav a[href^="#"]')) {

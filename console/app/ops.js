@@ -6,7 +6,7 @@
 // readably: ok, which workers failed (207), or the error with its DM code and request id.
 import { api } from './api.js';
 import { actionButton, choice, confirmAction, deniedReason, el, errorBox, field, formDialog, kv,
-         poll, renderIfChanged, resultBox, scopeNote, setView, show } from './ui.js';
+         once, poll, renderIfChanged, resultBox, scopeNote, setView, show } from './ui.js';
 
 const JSON_BODY = 'application/json';
 
@@ -358,13 +358,15 @@ export function sqlCard(name) {
     if (shard && b === 'pos') { form.elements.by[1].checked = true; sync(); }
   };
   form.addEventListener('change', sync);
-  const send = actionButton('Register operator', 'dm:write', () => form.requestSubmit(), null, 'sql-submit');
+  const send = el('button', { type: 'submit', disabled: !!why, title: why, 'data-action': 'sql-submit' }, 'Register operator');
   fs.append(el('div', { class: 'row end' }, send), msg);
-  form.addEventListener('submit', async ev => {
+  form.addEventListener('submit', ev => {
     ev.preventDefault();
-    const { body, question } = sqlRequest(name, form);
-    if (await confirmAction(question, 'Register'))
-      await submit(msg, `sql-${body.op}`, 'POST', `/api/v1/tasks/${encodeURIComponent(name)}/sql`, body);
+    once(send, async () => {   // Enter in a field and the button alike: one at a time
+      const { body, question } = sqlRequest(name, form);
+      if (await confirmAction(question, 'Register'))
+        await submit(msg, `sql-${body.op}`, 'POST', `/api/v1/tasks/${encodeURIComponent(name)}/sql`, body);
+    });
   });
   sync();
   const filled = el('p', { class: 'alert info small', hidden: true, 'data-prefilled': '' });

@@ -11,6 +11,7 @@ export function el(tag, attrs = {}, ...kids) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
     else if (k === 'text') n.textContent = v;
+    else if (k === 'style') n.style.cssText = v;   // CSSOM: the CSP allows no style attribute
     else n.setAttribute(k, v === true ? '' : v);
   }
   for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) n.append(k);
@@ -33,11 +34,34 @@ export function scopeNote(scope, what) {
     text: `Read only: ${what} needs ${scope}; your token has: ${scopeText()}.` }) : null;
 }
 
-// A button that needs `scope`: disabled, with the reason, when the token lacks it.
+// Run `work()` (async) for `btn` once at a time: a click (or Enter) while it runs is ignored,
+// so a double click never sends twice. The button says it is busy (aria-busy, aria-disabled)
+// but is not disabled: a disabled button would drop the keyboard focus to the page.
+export async function once(btn, work) {
+  if (btn.getAttribute('aria-busy') === 'true') return undefined;
+  btn.setAttribute('aria-busy', 'true');
+  btn.setAttribute('aria-disabled', 'true');
+  try {
+    return await work();
+  } finally {
+    btn.removeAttribute('aria-busy');
+    btn.removeAttribute('aria-disabled');
+  }
+}
+
+// A button that needs `scope`: disabled, with the reason, when the token lacks it; its
+// action (confirmation, request, result) runs once at a time (once()).
 export function actionButton(label, scope, onclick, cls, action) {
   const why = deniedReason(scope);
-  return el('button', { type: 'button', class: cls, disabled: !!why, onclick, title: why,
-                        'data-action': action || label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '') }, label);
+  const b = el('button', { type: 'button', class: cls, disabled: !!why, title: why,
+                           'data-action': action || label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '') }, label);
+  b.addEventListener('click', ev => once(b, () => onclick(ev)));
+  return b;
+}
+
+// "Pausing…" in `where` while a request is under way (a slow master shows it for seconds).
+export function pending(where, text) {
+  where.replaceChildren(el('p', { class: 'muted small pending', role: 'status', text: `${text}…` }));
 }
 
 const REASONS = {
@@ -48,9 +72,9 @@ const REASONS = {
   502: 'Bad answer from DM', 503: 'DM master unavailable', 504: 'DM master timed out',
 };
 
+// Back to the sign-in form; the URL stays, so the new token returns to the same page.
 function signInAgain() {
   signOut();
-  location.hash = '#/tasks';
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 

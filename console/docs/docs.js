@@ -11,6 +11,11 @@
     p.textContent = 'Cannot render the API document: ' + msg;
     root.appendChild(p);
   }
+  // Swagger UI's own dark theme (html.dark-mode) when the system asks for dark
+  var dark = window.matchMedia('(prefers-color-scheme: dark)');
+  function theme() { document.documentElement.classList.toggle('dark-mode', dark.matches); }
+  theme();
+  dark.addEventListener('change', theme);
   if (typeof window.SwaggerUIBundle !== 'function') {
     fail('the Swagger UI bundle did not load');
     return;
@@ -27,6 +32,11 @@
     validatorUrl: null,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout',
-    onComplete: function () { document.body.setAttribute('data-docs-ready', 'true'); }
+    onComplete: function () {
+      // Swagger UI's server chooser has no accessible name (axe select-name)
+      var servers = document.getElementById('servers');
+      if (servers && !servers.getAttribute('aria-label')) servers.setAttribute('aria-label', 'Server');
+      document.body.setAttribute('data-docs-ready', 'true');
+    }
   });
 })();

@@ -2,7 +2,8 @@
 // playwright-core, a page that records every console error and failed request (a test
 // fails on any), TAP-like ok/FAIL lines and a closing "N passed, N failed" line.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 
 let passes = 0, fails = 0;
 export function ok(cond, what) {
@@ -43,4 +44,26 @@ export async function screenshot(page, name) {
 export function finish() {
   console.log(`${passes} passed, ${fails} failed`);
   process.exit(fails ? 1 : 0);
+}
+
+// An HS256 JWT signed with the gateway's secret (the file `dm-gateway token` reads): what a
+// test needs that the CLI cannot give, e.g. a token that expires in a few seconds.
+export function mintToken(secretFile, { sub = 'browser-test', scope = 'dm:read dm:write dm:admin', ttl = 3600 } = {}) {
+  const secret = readFileSync(secretFile, 'utf8').replace(/[\r\n]+$/, '');
+  const b64 = o => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, scope, iat: now, nbf: now, exp: now + ttl })}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+// Run axe-core (from tests/browser/node_modules) in the page; the violations as readable
+// lines ("rule (impact) xN: selectors"). Evaluated through the DevTools protocol: the
+// console's CSP forbids inline scripts, and the check must not loosen it.
+let axeSource = null;
+export async function axeViolations(page, options = {}) {
+  axeSource ??= readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+  if (!await page.evaluate(() => !!window.axe)) await page.evaluate(axeSource);
+  const v = await page.evaluate(async o => (await window.axe.run(document, o)).violations
+    .map(x => `${x.id} (${x.impact}) x${x.nodes.length}: ${x.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' ; ')}`), options);
+  return v;
 }
