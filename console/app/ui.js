@@ -88,7 +88,7 @@ export function errorBox(e, extra, title) {
   const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
                 e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
   return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
-    el('h3', { text: title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
+    el('p', { class: 'alert-title', text: title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
     el('pre', { text: e.message }),
     extra || null,
     e.status === 401 && token() ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
@@ -103,7 +103,7 @@ export function resultBox(r, doneText) {
   const failed = (r.data?.workers || []).filter(w => w && w.result === false);
   if (!failed.length) return okBox(doneText);
   return el('div', { class: 'alert warn', role: 'alert', 'data-status': String(r.status) },
-    el('h3', { text: 'Done on some workers only; these failed:' }),
+    el('p', { class: 'alert-title', text: 'Done on some workers only; these failed:' }),
     el('ul', { class: 'errors' }, ...failed.map(w => el('li', {},
       el('strong', { class: 'mono small', text: w.worker || w.source || 'worker' }),
       el('pre', { text: w.msg || 'failed (no message)' })))),

@@ -11,11 +11,23 @@
     p.textContent = 'Cannot render the API document: ' + msg;
     root.appendChild(p);
   }
-  // Swagger UI's own dark theme (html.dark-mode) when the system asks for dark
-  var dark = window.matchMedia('(prefers-color-scheme: dark)');
-  function theme() { document.documentElement.classList.toggle('dark-mode', dark.matches); }
-  theme();
-  dark.addEventListener('change', theme);
+  function landmark(sel, name) {
+    var n = document.querySelector(sel);
+    if (n) { n.setAttribute('role', 'region'); n.setAttribute('aria-label', name); }
+  }
+  // Controls Swagger UI renders later (Try it out) without an accessible name: a parameter's
+  // value list is named after the parameter, an examples list "Example"; a code block that
+  // scrolls gets into the Tab order so the keyboard can scroll it.
+  function nameControls() {
+    root.querySelectorAll('select:not([aria-label])').forEach(function (s) {
+      if (s.labels && s.labels.length) return;
+      var row = s.closest('tr[data-param-name]');
+      s.setAttribute('aria-label', row ? row.getAttribute('data-param-name') : 'Example');
+    });
+    root.querySelectorAll('pre.microlight:not([tabindex]), .curl:not([tabindex])').forEach(function (c) {
+      c.setAttribute('tabindex', '0');
+    });
+  }
   if (typeof window.SwaggerUIBundle !== 'function') {
     fail('the Swagger UI bundle did not load');
     return;
@@ -30,12 +42,18 @@
     persistAuthorization: false,
     tryItOutEnabled: false,
     validatorUrl: null,
+    syntaxHighlight: false,   // its colours fail AA contrast on the dark code blocks
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout',
     onComplete: function () {
       // Swagger UI's server chooser has no accessible name (axe select-name)
       var servers = document.getElementById('servers');
       if (servers && !servers.getAttribute('aria-label')) servers.setAttribute('aria-label', 'Server');
+      // the blocks Swagger UI puts beside its <main id="operations">, as named regions (axe region)
+      landmark('.information-container', 'About this API');
+      landmark('.scheme-container', 'Server and authorization');
+      new MutationObserver(nameControls).observe(root, { childList: true, subtree: true });
+      nameControls();
       document.body.setAttribute('data-docs-ready', 'true');
     }
   });
