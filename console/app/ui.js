@@ -59,9 +59,24 @@ export function actionButton(label, scope, onclick, cls, action) {
   return b;
 }
 
-// "Pausing…" in `where` while a request is under way (a slow master shows it for seconds).
+// "Pause: waiting for DM…" in `where` while a request is under way, with the seconds it
+// has taken (not announced: a screen reader hears the line once, and the hint once). A hung
+// master keeps a change waiting up to the gateway's write deadline (90 s by default).
+const SLOW_S = 5;
 export function pending(where, text) {
-  where.replaceChildren(el('p', { class: 'muted small pending', role: 'status', text: `${text}…` }));
+  const secs = el('span', { class: 'elapsed', 'aria-hidden': 'true' });
+  const p = el('p', { class: 'muted small pending', role: 'status' }, `${text}… `, secs);
+  where.replaceChildren(p);
+  const t0 = Date.now();
+  let hinted = false;
+  const timer = setInterval(() => {
+    if (!p.isConnected) { clearInterval(timer); return; }
+    const s = Math.round((Date.now() - t0) / 1000);
+    secs.textContent = `${s} s`;
+    if (s < SLOW_S || hinted) return;
+    hinted = true;
+    p.append(el('span', { class: 'slow-hint', text: ' DM is slow to answer. The gateway waits up to its deadline (90 s for a change, by default) and then says so; the status on this page shows what happens meanwhile.' }));
+  }, 1000);
 }
 
 const REASONS = {

@@ -1,18 +1,20 @@
 // console_ux.mjs - the web console used the way an operator uses it, in a real browser
 // against the real stack: security headers; page weight and time to interactive (numbers
 // printed, not asserted); a deep link kept through sign-in (keyboard only); the back
-// button; a slow master (a pending line, the button busy) and a double click sending one
-// request (pause, config update, start); a network failure mid-action shown and recovered
+// button; a hung master (SIGSTOP: a pending line that counts and explains, the button busy,
+// one request, done after SIGCONT) and double clicks sending one request (update, start); a network failure mid-action shown and recovered
 // from; a task config loaded from a file (and a too large one refused); a task the master
 // does not know (said once, the stream not retried for ever); a token that expires on an
 // open page (a notice, the edit kept, back to the same page after signing in again); dark
 // mode; axe-core on every page, dialog, dark and narrow; no console error or failed request
 // but the ones provoked.
-//   node console_ux.mjs <gateway-url> <admin-token> <jwt-secret-file> <task-yaml-file>
+//   node console_ux.mjs <gateway-url> <admin-token> <jwt-secret-file> <task-yaml-file> <dm-master-pid>
 import { readFileSync } from 'node:fs';
 import { axeViolations, launch, mintToken, ok, screenshot, finish, watchedPage } from './lib.mjs';
 
-const [base, token, secretFile, taskFile] = process.argv.slice(2);
+const [base, token, secretFile, taskFile, masterPidArg] = process.argv.slice(2);
+const masterPid = Number(masterPidArg);
+let masterStopped = false;
 const taskYaml = readFileSync(taskFile, 'utf8');
 const TASK = (taskYaml.match(/^name:\s*"?([^"\s]+)/m) || [])[1];
 const T = { timeout: 20000 };
@@ -102,19 +104,23 @@ try {
   await page.waitForSelector('#live.live', T);
   ok(page.url().endsWith(`#/tasks/${TASK}`), 'back: the task page again, live');
 
-  // ---- a slow master: a pending line, the button busy, a second click sends nothing ----
-  await page.route(`**/api/v1/tasks/${TASK}/pause`, async r => { await new Promise(res => setTimeout(res, 1500)); await r.continue(); });
+  // ---- a slow master (dm-master stopped with SIGSTOP, a real hang): a pending line that
+  // counts and explains, the button busy, a second click sends nothing; SIGCONT: done ----
+  process.kill(masterPid, 'SIGSTOP');
+  masterStopped = true;
   await confirmDialog(page, 'pause');
   await page.waitForSelector('.pending[role="status"]', T);
-  ok(await page.getAttribute('button[data-action="pause"]', 'aria-busy') === 'true',
-     `slow master: "${(await page.innerText('.pending')).trim()}" shown, Pause busy`);
+  ok(await page.getAttribute('button[data-action="pause"]', 'aria-busy') === 'true', 'hung master: Pause is busy');
   await clickNow(page, 'button[data-action="pause"]');
   ok(!(await page.isVisible('dialog#confirm[open]')), 'a click on the busy Pause opens nothing');
+  await page.waitForSelector('.pending .slow-hint', T);
+  ok(true, `hung master: "${(await page.innerText('.pending')).trim().slice(0, 120)}…"`);
+  process.kill(masterPid, 'SIGCONT');
+  masterStopped = false;
+  await page.waitForSelector('.alert.ok:has-text("Pause: done")', { timeout: 60000 });
   await page.waitForSelector('[data-worker][data-stage="Paused"]', T);
-  await page.waitForSelector('.alert.ok:has-text("Pause: done")', T);
-  ok(count(`POST /api/v1/tasks/${TASK}/pause`) === 1, `one pause request (${count(`POST /api/v1/tasks/${TASK}/pause`)})`);
+  ok(count(`POST /api/v1/tasks/${TASK}/pause`) === 1, `master back: paused, one pause request (${count(`POST /api/v1/tasks/${TASK}/pause`)})`);
   ok(await page.getAttribute('button[data-action="pause"]', 'aria-busy') === null, 'Pause is no longer busy');
-  await page.unroute(`**/api/v1/tasks/${TASK}/pause`);
 
   // ---- a double click on Update: one check, one PUT ----
   await page.waitForFunction(() => document.querySelector('#config')?.value.includes('name:'), null, T);
@@ -222,6 +228,7 @@ try {
   ok(false, `console ux: ${e.stack || e}`);
   for (const p of pages) { try { await screenshot(p, 'console-ux-failure'); } catch { /* closed */ } console.log(`# problems: ${p.problems.join(' | ')}`); }
 } finally {
+  if (masterStopped) process.kill(masterPid, 'SIGCONT');
   await browser.close();
 }
 finish();

@@ -19,6 +19,6 @@ body="$(python3 -c 'import json,sys; t=open(sys.argv[1]).read().replace("name: \
         "$DM_STACK_DIR/task.yaml" "$ATTR_TASK")"
 api POST /api/v1/tasks -H 'Content-Type: application/json' --data-binary "$body"
 check_eq "the API starts a task whose name holds quotes and a handler" 201 "$HTTP_CODE"
-DMGW_ARTIFACTS="${DMGW_BUILD_DIR:-$ROOT/build}/test-artifacts" \
+DMGW_ARTIFACTS="${DMGW_BUILD_DIR:-$ROOT/build}/test-artifacts" JWT_SECRET_FILE="$DM_STACK_DIR/gateway/jwt-secret" \
   node "$ROOT/tests/browser/xss.mjs" "$DM_GATEWAY_URL" "$DM_TOKEN" "$IMG_TASK" "$ATTR_TASK" || FAILS=$((FAILS+1))
 e2e_finish
