@@ -350,6 +350,7 @@ function newTaskView() {
       if (m) location.hash = `#/tasks/${encodeURIComponent(m[1])}`;
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   });
+  start.setAttribute('aria-describedby', 'start-hint');
   const sync = () => {
     start.disabled = !can('dm:write') || checked !== area.value;
     if (can('dm:write')) start.title = start.disabled ? 'Check the config first' : '';
@@ -392,7 +393,9 @@ function newTaskView() {
       el('div', { class: 'field gap-top' }, el('label', { for: 'new-task-file', text: 'Or load it from a file' }), file,
         el('p', { id: 'new-task-file-help', class: 'muted small',
                   text: 'The file is read in this browser into the editor above (or drop it on the editor); nothing is sent until Check or Start.' })),
-      el('div', { class: 'row end gap-top' }, check, start), msg));
+      el('div', { class: 'row end gap-top' },
+        el('span', { id: 'start-hint', class: 'muted small', text: 'Start is enabled once Check passed for exactly this text.' }),
+        check, start), msg));
 }
 
 // ---------- routing ----------

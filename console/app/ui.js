@@ -72,7 +72,7 @@ export function pending(where, text) {
   const timer = setInterval(() => {
     if (!p.isConnected) { clearInterval(timer); return; }
     const s = Math.round((Date.now() - t0) / 1000);
-    secs.textContent = `${s} s`;
+    secs.textContent = `(${s} s)`;
     if (s < SLOW_S || hinted) return;
     hinted = true;
     p.append(el('span', { class: 'slow-hint', text: ' DM is slow to answer. The gateway waits up to its deadline (90 s for a change, by default) and then says so; the status on this page shows what happens meanwhile.' }));
