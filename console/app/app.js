@@ -412,6 +412,7 @@ function hashName(part) {
 // The token expired while a page is open: say so above the page, which stays as it is (an
 // edit in the config box is not lost) until the operator signs in again.
 function expiredNotice(exp) {
+  for (const f of cleanup.splice(0)) f();   // stop the page's polls and stream: each would get a 401
   const box = document.getElementById('session');
   box.replaceChildren(el('div', { class: 'alert warn', role: 'alert' },
     el('strong', { text: `Your token expired at ${new Date(exp * 1000).toLocaleTimeString()}. ` }),

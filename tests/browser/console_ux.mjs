@@ -210,9 +210,14 @@ try {
   await ex.waitForFunction(() => document.querySelector('#config')?.value.includes('name:'), null, T);
   const edit = `${await ex.inputValue('#config')}# my unsaved edit\n`;
   await ex.fill('#config', edit);
+  let apiCalls = 0;
+  ex.on('request', r => { if (new URL(r.url()).pathname.startsWith('/api/')) apiCalls++; });
   await ex.waitForSelector('#session [role="alert"]', { timeout: 40000 });
   ok(/expired/.test(await ex.innerText('#session')) && await ex.inputValue('#config') === edit,
      'token expired on an open page: a notice, the unsaved edit still there');
+  const callsAtNotice = apiCalls;
+  await ex.waitForTimeout(3000);   // a stream reconnect would come within 1-2 s
+  ok(apiCalls === callsAtNotice, `after the notice the page sends nothing with the dead token (${apiCalls - callsAtNotice} requests)`);
   await ex.click('button[data-action="session-sign-in"]');
   await ex.waitForSelector('#token', T);
   await ex.fill('#token', token);
