@@ -1,7 +1,9 @@
-/* assets.h - the browser files dm-gateway serves (the /docs page and its scripts), embedded
- * into the binary at build time from console/ (routes/CMakeLists.txt: ours are checked in,
- * Swagger UI comes from npm). Every asset is answered with its type, an ETag (If-None-Match
- * -> 304), a revalidating Cache-Control, nosniff and a strict Content-Security-Policy.
+/* assets.h - the browser files dm-gateway serves (the /docs page and its scripts, the web
+ * console), embedded into the binary at build time from console/ (routes/CMakeLists.txt:
+ * ours are checked in, Swagger UI comes from npm). Every asset is answered with its type,
+ * an ETag (If-None-Match -> 304), a revalidating Cache-Control and the security headers
+ * (nosniff, a strict Content-Security-Policy - stricter still for the console: no inline
+ * style, Trusted Types -, X-Frame-Options, Referrer-Policy, COOP, CORP, Permissions-Policy).
  * Thread-safety: the table is read-only; asset_etag computes lazily under a once-guard. */
 #ifndef GW_ASSETS_H
 #define GW_ASSETS_H
