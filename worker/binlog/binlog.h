@@ -109,6 +109,19 @@ struct bl_table {           /* from TABLE_MAP; owned by the reader, stable while
     uint8_t *is_binary;     /* per column 0/1 (charset binary) with charset metadata, else NULL */
 };
 
+/* The shape of column i of a TABLE_MAP (bl_column_shape): the family of its type, named
+ * like information_schema's DATA_TYPE groups - "integer", "year", "float", "double",
+ * "decimal", "date", "time", "datetime", "timestamp", "bit", "enum", "set", "string"
+ * (CHAR/VARCHAR/BINARY/TEXT/BLOB/JSON/INET6/UUID), "geometry" - or NULL for a type it does
+ * not know; decimal: precision and scale; TIME/DATETIME/TIMESTAMP: fsp (fractional
+ * digits). */
+struct bl_col_shape {
+    const char *family;     /* static string or NULL */
+    unsigned prec, scale;   /* "decimal" */
+    unsigned fsp;           /* "time", "datetime", "timestamp" */
+};
+void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *out);
+
 struct bl_row {
     struct bl_value *cols;  /* ncols entries; columns absent from the image have kind BL_NULL
                                and present[i] == 0 */

@@ -187,6 +187,69 @@ static unsigned string_real_type(uint16_t meta, unsigned *maxlen)
     return b0 ? b0 : T_STRING;
 }
 
+void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *out)
+{
+    unsigned maxlen, ty = t->types ? t->types[i] : 0;
+    uint16_t meta = t->meta ? t->meta[i] : 0;
+    memset(out, 0, sizeof *out);
+    switch (ty) {
+    case T_TINY: case T_SHORT: case T_INT24: case T_LONG: case T_LONGLONG:
+        out->family = "integer";
+        break;
+    case T_YEAR:
+        out->family = "year";
+        break;
+    case T_FLOAT:
+        out->family = "float";
+        break;
+    case T_DOUBLE:
+        out->family = "double";
+        break;
+    case T_NEWDECIMAL:
+        out->family = "decimal";
+        out->prec = meta >> 8;
+        out->scale = meta & 0xff;
+        break;
+    case T_DATE: case T_NEWDATE:
+        out->family = "date";
+        break;
+    case T_TIME: case T_TIME2:
+        out->family = "time";
+        out->fsp = ty == T_TIME2 ? meta : 0;
+        break;
+    case T_DATETIME: case T_DATETIME2:
+        out->family = "datetime";
+        out->fsp = ty == T_DATETIME2 ? meta : 0;
+        break;
+    case T_TIMESTAMP: case T_TIMESTAMP2:
+        out->family = "timestamp";
+        out->fsp = ty == T_TIMESTAMP2 ? meta : 0;
+        break;
+    case T_BIT:
+        out->family = "bit";
+        break;
+    case T_ENUM:
+        out->family = "enum";
+        break;
+    case T_SET:
+        out->family = "set";
+        break;
+    case T_STRING:
+        ty = string_real_type(meta, &maxlen);
+        out->family = ty == T_ENUM ? "enum" : ty == T_SET ? "set" : "string";
+        break;
+    case T_VARCHAR: case T_VAR_STRING: case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB:
+    case T_LONG_BLOB: case T_JSON:
+        out->family = "string";
+        break;
+    case T_GEOMETRY:
+        out->family = "geometry";
+        break;
+    default:
+        break;
+    }
+}
+
 static bool is_numeric(unsigned type)
 {
     switch (type) {

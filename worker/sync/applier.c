@@ -267,6 +267,9 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->padlen);
     free(t->fsp);
     free(t->float6);
+    for (i = 0; t->shape && i < t->ncols; i++)
+        free(t->shape[i].column_type);
+    free(t->shape);
     for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
         free(t->keys[i].sub);

@@ -120,6 +120,81 @@ static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev
     return DM_OK;
 }
 
+/* Whether target column shape d holds every value of a binlog column of shape s exactly:
+ * the same family (a FLOAT also fits a DOUBLE), a DECIMAL with as many integer and
+ * fraction digits, a TIME/DATETIME/TIMESTAMP with as many fractional digits (fsp: the
+ * target's). Unknown families pass. */
+static bool shape_fits(const struct bl_col_shape *s, const struct tshape *d, unsigned fsp)
+{
+    if (!s->family || !d->family)
+        return true;
+    if (strcmp(s->family, d->family) != 0)
+        return strcmp(s->family, "float") == 0 && strcmp(d->family, "double") == 0;
+    if (strcmp(s->family, "decimal") == 0)
+        return d->scale >= s->scale && d->prec - d->scale >= s->prec - s->scale;
+    return fsp >= s->fsp;
+}
+
+/* The binlog's columns against the target's, by position (the binlog has no names): a
+ * target table whose columns are in another order, of another type or narrower in
+ * digits got values of other columns or rounded ones - silently where the values happen
+ * to convert. Refused, not transient. Events without types (unit tests) pass. */
+static int shape_check(const struct colmap *cm, const struct bl_event *ev, const char *tschema,
+                       const char *ttable, struct worker_terr *e)
+{
+    struct bl_col_shape sh;
+    char what[64];
+    size_t i;
+    for (i = 0; ev->table->types && cm->t->shape && i < cm->t->ncols; i++) {
+        ssize_t s = src_col(cm, i);
+        if (s < 0)
+            continue;
+        bl_column_shape(ev->table, (size_t)s, &sh);
+        if (shape_fits(&sh, &cm->t->shape[i], cm->t->fsp ? cm->t->fsp[i] : 0))
+            continue;
+        if (strcmp(sh.family, "decimal") == 0)
+            snprintf(what, sizeof what, "decimal(%u,%u)", sh.prec, sh.scale);
+        else if (sh.fsp)
+            snprintf(what, sizeof what, "%s(%u)", sh.family, sh.fsp);
+        else
+            snprintf(what, sizeof what, "%s", sh.family);
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                        WTE_LEVEL_HIGH,
+                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): its column %zd is "
+                        "%s in the binlog, target column `%s` of `%s`.`%s` at that position is %s, which "
+                        "cannot hold its values exactly; the binlog gives columns by "
+                        "position: the target table needs the source's columns in the "
+                        "source's order with the same types (or wider: FLOAT into DOUBLE, "
+                        "more DECIMAL or fractional digits)",
+                        ev->table->schema, ev->table->table, ev->file,
+                        (unsigned long long)ev->next_pos, s + 1, what, cm->t->cols[i], tschema, ttable,
+                        cm->t->shape[i].column_type);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
+    return DM_OK;
+}
+
+/* A target table with triggers: the target's triggers fire on every replicated row, while
+ * the rows the source's triggers wrote are in the binlog too (a MariaDB replica does not
+ * fire triggers for row events: slave_run_triggers_for_rbr=NO). Refused, not transient. */
+static int trigger_check(const struct colmap *cm, const struct bl_event *ev,
+                         const char *tschema, const char *ttable, struct worker_terr *e)
+{
+    if (!cm->t->triggers)
+        return DM_OK;
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH,
+                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): target table `%s`.`%s` "
+                    "has triggers, which would fire on every replicated row while the rows "
+                    "the source's triggers wrote are replicated too; drop the triggers on the "
+                    "target (the source's rows already hold their effects)",
+                    ev->table->schema, ev->table->table, ev->file,
+                    (unsigned long long)ev->next_pos, tschema, ttable);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 /* Target-ordered values and presence of one row image (mapping applied). */
 static int row_image(const struct colmap *cm, const struct bl_row *row, struct img *im,
                      struct worker_terr *e)
@@ -959,7 +1034,9 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     cm.by_writable = n != cm.t->ncols;
     cm.src_schema = ev->table->schema;
     cm.src_table = ev->table->table;
-    if ((rc = old_temporal_check(&cm, ev, tschema, ttable, e)))
+    if ((rc = old_temporal_check(&cm, ev, tschema, ttable, e)) ||
+        (rc = shape_check(&cm, ev, tschema, ttable, e)) ||
+        (rc = trigger_check(&cm, ev, tschema, ttable, e)))
         return rc;
     vals = calloc(3 * cm.t->ncols + 1, sizeof *vals);
     pres = calloc(3 * cm.t->ncols + 1, sizeof *pres);
