@@ -114,11 +114,12 @@ struct bl_table {           /* from TABLE_MAP; owned by the reader, stable while
  * "decimal", "date", "time", "datetime", "timestamp", "bit", "enum", "set", "string"
  * (CHAR/VARCHAR/BINARY/TEXT/BLOB/JSON/INET6/UUID), "geometry" - or NULL for a type it does
  * not know; decimal: precision and scale; TIME/DATETIME/TIMESTAMP: fsp (fractional
- * digits). */
+ * digits); integers: byte width; strings: maximum byte length (0: unknown). */
 struct bl_col_shape {
     const char *family;     /* static string or NULL */
     unsigned prec, scale;   /* "decimal" */
     unsigned fsp;           /* "time", "datetime", "timestamp" */
+    uint64_t len;           /* "integer": 1, 2, 3, 4, 8; "string": bytes; else 0 */
 };
 void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *out);
 

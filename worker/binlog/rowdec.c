@@ -195,6 +195,7 @@ void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *ou
     switch (ty) {
     case T_TINY: case T_SHORT: case T_INT24: case T_LONG: case T_LONGLONG:
         out->family = "integer";
+        out->len = ty == T_TINY ? 1 : ty == T_SHORT ? 2 : ty == T_INT24 ? 3 : ty == T_LONG ? 4 : 8;
         break;
     case T_YEAR:
         out->family = "year";
@@ -237,10 +238,15 @@ void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *ou
     case T_STRING:
         ty = string_real_type(meta, &maxlen);
         out->family = ty == T_ENUM ? "enum" : ty == T_SET ? "set" : "string";
+        out->len = ty == T_STRING ? maxlen : 0;
         break;
-    case T_VARCHAR: case T_VAR_STRING: case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB:
-    case T_LONG_BLOB: case T_JSON:
+    case T_VARCHAR: case T_VAR_STRING:
         out->family = "string";
+        out->len = meta;
+        break;
+    case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB: case T_JSON:
+        out->family = "string";   /* meta: bytes of the length prefix */
+        out->len = meta >= 1 && meta <= 4 ? (UINT64_C(1) << (8 * meta)) - 1 : 0;
         break;
     case T_GEOMETRY:
         out->family = "geometry";

@@ -123,7 +123,8 @@ static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev
 /* Whether target column shape d holds every value of a binlog column of shape s exactly:
  * the same family (a FLOAT also fits a DOUBLE), a DECIMAL with as many integer and
  * fraction digits, a TIME/DATETIME/TIMESTAMP with as many fractional digits (fsp: the
- * target's). Unknown families pass. */
+ * target's), an integer as wide, a string as long in bytes (a non-strict target clamps
+ * and cuts silently). Unknown families and lengths pass. */
 static bool shape_fits(const struct bl_col_shape *s, const struct tshape *d, unsigned fsp)
 {
     if (!s->family || !d->family)
@@ -132,6 +133,8 @@ static bool shape_fits(const struct bl_col_shape *s, const struct tshape *d, uns
         return strcmp(s->family, "float") == 0 && strcmp(d->family, "double") == 0;
     if (strcmp(s->family, "decimal") == 0)
         return d->scale >= s->scale && d->prec - d->scale >= s->prec - s->scale;
+    if (s->len && d->len && d->len < s->len)
+        return false;
     return fsp >= s->fsp;
 }
 
@@ -156,6 +159,9 @@ static int shape_check(const struct colmap *cm, const struct bl_event *ev, const
             snprintf(what, sizeof what, "decimal(%u,%u)", sh.prec, sh.scale);
         else if (sh.fsp)
             snprintf(what, sizeof what, "%s(%u)", sh.family, sh.fsp);
+        else if (sh.len)
+            snprintf(what, sizeof what, "%s of %llu bytes", sh.family,
+                     (unsigned long long)sh.len);
         else
             snprintf(what, sizeof what, "%s", sh.family);
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
@@ -165,7 +171,7 @@ static int shape_check(const struct colmap *cm, const struct bl_event *ev, const
                         "cannot hold its values exactly; the binlog gives columns by "
                         "position: the target table needs the source's columns in the "
                         "source's order with the same types (or wider: FLOAT into DOUBLE, "
-                        "more DECIMAL or fractional digits)",
+                        "more DECIMAL or fractional digits, wider integers, longer strings)",
                         ev->table->schema, ev->table->table, ev->file,
                         (unsigned long long)ev->next_pos, s + 1, what, cm->t->cols[i], tschema, ttable,
                         cm->t->shape[i].column_type);

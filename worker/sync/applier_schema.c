@@ -77,11 +77,27 @@ static const char *type_family(const char *dt)
     return NULL;
 }
 
-/* t->shape[i] from DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE. */
+/* Byte width of an integer DATA_TYPE, 0 for others. */
+static unsigned long long int_width(const char *dt)
+{
+    static const char *const w[] = { "tinyint", "smallint", "mediumint", "int", "", "", "",
+                                     "bigint" };
+    size_t i;
+    for (i = 0; dt && i < sizeof w / sizeof w[0]; i++)
+        if (w[i][0] && strcmp(dt, w[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* t->shape[i] from DATA_TYPE, COLUMN_TYPE, CHARACTER_OCTET_LENGTH, NUMERIC_PRECISION,
+ * NUMERIC_SCALE. */
 static int set_shape(struct tshape *sh, const char *data_type, const char *column_type,
-                     const char *prec, const char *scale)
+                     const char *octets, const char *prec, const char *scale)
 {
     sh->family = type_family(data_type);
+    sh->len = int_width(data_type);
+    if (sh->family && strcmp(sh->family, "string") == 0 && octets)
+        sh->len = strtoull(octets, NULL, 10);
     sh->prec = prec ? (unsigned)strtoul(prec, NULL, 10) : 0;
     sh->scale = scale ? (unsigned)strtoul(scale, NULL, 10) : 0;
     sh->column_type = strdup(column_type ? column_type : "");
@@ -127,7 +143,7 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         t->charset[i] = row[4] ? strdup(row[4]) : NULL;
         t->ncols = i + 1;       /* (freed by worker_ap_tinfo_free from here) */
         if (!t->cols[i] || (row[4] && !t->charset[i]) ||
-            set_shape(&t->shape[i], row[5], row[3], row[8], row[9]))
+            set_shape(&t->shape[i], row[5], row[3], row[6], row[8], row[9]))
             goto out;
         t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
         t->cmp[i] = classify_cmp(row[7], t->tcs[i]);

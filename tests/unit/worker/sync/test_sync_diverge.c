@@ -23,6 +23,8 @@
  *    insertion order);
  *  - RENAME TABLE of a replicated table to a name the task does not replicate pauses;
  *  - DDL written as SET STATEMENT var=v FOR <DDL> (was skipped as a SET statement);
+ *  - a target table whose columns do not fit the binlog's by position (swapped, retyped,
+ *    fewer DECIMAL / fractional digits) or that has triggers pauses;
  *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
  *    lower_case_target): zero dates of a non-strict source apply; source tables whose
  *    names differ only in letter case pause instead of mixing;
@@ -393,6 +395,86 @@ START_TEST(system_versioned_pauses)
 }
 END_TEST
 
+/* Pair db's target tables <db>_n/_s.<table> exist. */
+static void pair_tables(const char *db, const char *table)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
+    ck_assert(wait_value(g_dst, q, "2", 30000));
+}
+
+/* Target tables that differ from the source's: the binlog gives columns by position, so a
+ * target with two columns swapped got each other's values (normal mode stored
+ * (1,b='2',a=3) silently), a DECIMAL(10,2) target rounded 1.2345 silently (a Note, even in
+ * strict mode), a TIME target cut .5 off TIME(3). Each pauses, nothing applied. */
+START_TEST(target_shape_pauses)
+{
+    static const char *const db[3] = { "tsc", "tsd", "tst" };
+    static const char *const alter[3] = { "MODIFY b VARCHAR(10) AFTER id",
+                                          "MODIFY d DECIMAL(10,2)", "MODIFY t TIME" };
+    static const char *const want[3] = {
+        "its column 2 is integer of 4 bytes in the binlog, target column `b` of ",
+        "its column 4 is decimal(10,4) in the binlog, target column `d` of ",
+        "its column 5 is time(3) in the binlog, target column `t` of " };
+    char q[256], v[64];
+    int i, k;
+    for (i = 0; i < 3; i++) {
+        sql(g_src, "CREATE DATABASE %s", db[i]);
+        sql(g_src, "CREATE TABLE %s.t (id INT PRIMARY KEY, a INT, b VARCHAR(10), "
+                   "d DECIMAL(10,4), t TIME(3))", db[i]);
+        pair_up(db[i]);
+        pair_tables(db[i], "t");
+        for (k = 0; k < 2; k++)
+            sql(g_dst, "ALTER TABLE %s_%s.t %s", db[i], k ? "s" : "n", alter[i]);
+        sql(g_src, "INSERT INTO %s.t VALUES (1,2,'3',1.2345,'00:00:01.5')", db[i]);
+    }
+    for (i = 0; i < 3; i++) {
+        pair_paused(db[i], want[i], "cannot hold its values exactly");
+        for (k = 0; k < 2; k++) {
+            snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s_%s.t", db[i], k ? "s" : "n");
+            value(g_dst, q, v, sizeof v);
+            ck_assert_msg(strcmp(v, "0") == 0, "%s: %s", q, v);
+        }
+    }
+}
+END_TEST
+
+/* A trigger on the target fired on every replicated row (an audit row written twice: once
+ * by the target's trigger, once from the source's binlog): a MariaDB replica does not run
+ * triggers for row events. Pauses until the trigger is dropped; then exact. */
+START_TEST(target_trigger_pauses)
+{
+    char msg[2048];
+    int k;
+    sql(g_src, "CREATE DATABASE trg");
+    sql(g_src, "CREATE TABLE trg.t (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "CREATE TABLE trg.log (n INT AUTO_INCREMENT PRIMARY KEY, id INT)");
+    sql(g_src, "CREATE TRIGGER trg.ti AFTER INSERT ON trg.t FOR EACH ROW INSERT INTO trg.log "
+               "(id) VALUES (NEW.id)");
+    pair_up("trg");
+    pair_tables("trg", "log");
+    for (k = 0; k < 2; k++)
+        sql(g_dst, "CREATE TRIGGER trg_%s.ti AFTER INSERT ON trg_%s.t FOR EACH ROW INSERT "
+                   "INTO trg_%s.log (id) VALUES (NEW.id)", k ? "s" : "n", k ? "s" : "n",
+                   k ? "s" : "n");
+    sql(g_src, "INSERT INTO trg.t VALUES (1,1),(2,2)");
+    pair_paused("trg", "target table `trg_", "has triggers, which would fire on every "
+                                             "replicated row");
+    for (k = 0; k < 2; k++) {
+        const char *name = k ? "trgs" : "trgn";
+        sql(g_dst, "DROP TRIGGER trg_%s.ti", k ? "s" : "n");
+        ck_assert_msg(operate(name, PB__TASK_OP__Resume, msg, sizeof msg), "%s", msg);
+    }
+    ck_assert(converge("SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg.log",
+                       "SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg_n.log", 30000));
+    ck_assert(converge("SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg.log",
+                       "SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg_s.log", 30000));
+    ck_assert(converge("SELECT GROUP_CONCAT(id ORDER BY id) FROM trg.t",
+                       "SELECT GROUP_CONCAT(id ORDER BY id) FROM trg_s.t", 30000));
+}
+END_TEST
+
 /* Rows of key-less table db.kl (c, v) in each server's insertion order: the source's is
  * a1, b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
 static void interleaved_rows(const char *schema)
@@ -705,6 +787,8 @@ int main(void)
     tcase_add_test(tc, auto_increment_column_pauses);
     tcase_add_test(tc, alter_ignore_unique_pauses);
     tcase_add_test(tc, rename_out_pauses);
+    tcase_add_test(tc, target_shape_pauses);
+    tcase_add_test(tc, target_trigger_pauses);
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
