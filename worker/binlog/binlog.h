@@ -179,6 +179,10 @@ struct bl_event {
     const uint8_t *raw;      /* the whole event as sent (header .. checksum), raw_len bytes */
     size_t raw_len;
     uint32_t log_pos;        /* the header's log_pos (0 for some artificial events) */
+    /* BL_EV_ROWS: the statement the source's ANNOTATE_ROWS event gave for these rows is a
+     * REPLACE (also LOAD DATA ... REPLACE, SET STATEMENT ... FOR REPLACE); false when the
+     * source logs no annotations (binlog_annotate_row_events=OFF) */
+    bool stmt_replace;
 };
 
 /* A source of raw events other than a replication connection (the relay's local

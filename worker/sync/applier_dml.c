@@ -985,6 +985,28 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
     return emit(g, head, merge, e);
 }
 
+/* A REPLACE that found its row by a unique key rewrites it in place, logged as an UPDATE;
+ * with a partial image (MINIMAL: the columns the statement names; NOBLOB: no unchanged
+ * BLOB/TEXT) the after-image lacks the columns the REPLACE reset to their defaults, so the
+ * target row would keep their old values. The binlog does not hold them: refused, not
+ * transient. */
+static int replace_partial_check(const struct gen *g, const struct img *after,
+                                 struct worker_terr *e)
+{
+    if (!g->ev->stmt_replace || after->full)
+        return DM_OK;
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                    "cannot apply the UPDATE row of `%s`.`%s` at (%s, %llu) exactly: it is a "
+                    "row a REPLACE rewrote in place, logged with a partial binlog row image "
+                    "(source binlog_row_image MINIMAL or NOBLOB) that lacks the columns the "
+                    "REPLACE reset to their defaults - the binlog does not hold their values; "
+                    "log FULL row images on the source and re-sync the table, or filter it",
+                    g->ev->table->schema, g->ev->table->table, g->ev->file,
+                    (unsigned long long)g->ev->next_pos);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct img *im,
                     struct worker_terr *e)
 {
@@ -993,7 +1015,8 @@ static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct 
     for (r = 0; r < ev->nrows && !rc; r++) {
         if ((rc = row_image(g->cm, &ev->rows[r], &im[0], e)))
             break;
-        if (ev->op == BL_UPDATE && (rc = row_image(g->cm, &ev->after[r], &im[1], e)))
+        if (ev->op == BL_UPDATE && ((rc = row_image(g->cm, &ev->after[r], &im[1], e)) ||
+                                    (rc = replace_partial_check(g, &im[1], e))))
             break;
         rc = gen_row(g, ev->op, safe, &im[0], &im[1], &im[2], e);
     }

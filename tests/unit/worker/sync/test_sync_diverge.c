@@ -25,6 +25,7 @@
  *  - DDL written as SET STATEMENT var=v FOR <DDL> (was skipped as a SET statement);
  *  - a target table whose columns do not fit the binlog's by position (swapped, retyped,
  *    fewer DECIMAL / fractional digits) or that has triggers pauses;
+ *  - a REPLACE rewriting a row in place under a MINIMAL / NOBLOB image pauses;
  *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
  *    lower_case_target): zero dates of a non-strict source apply; source tables whose
  *    names differ only in letter case pause instead of mixing;
@@ -475,6 +476,37 @@ START_TEST(target_trigger_pauses)
 }
 END_TEST
 
+/* A REPLACE that rewrites its row in place is logged as an UPDATE; under MINIMAL (the
+ * columns it names) or NOBLOB (no unchanged BLOB) its after-image lacks the columns it
+ * reset to their defaults: the target kept w=1 / b='old' where the source has 7 / NULL,
+ * silently. Such a row pauses; a REPLACE naming every column and INSERT ... ON DUPLICATE
+ * KEY UPDATE (which changes only what it names) apply. */
+START_TEST(replace_partial_pauses)
+{
+    static const char *const db[2] = { "rpm", "rpb" };
+    int i;
+    for (i = 0; i < 2; i++) {
+        sql(g_src, "CREATE DATABASE %s", db[i]);
+        sql(g_src, "CREATE TABLE %s.t (id INT PRIMARY KEY, v INT, w INT DEFAULT 7, b BLOB)",
+            db[i]);
+        pair_up(db[i]);
+    }
+    sqli("MINIMAL", "INSERT INTO rpm.t VALUES (1,1,1,'old'),(2,2,2,'old'),(3,3,3,'old');"
+                    "REPLACE INTO rpm.t VALUES (3,30,31,'new'); INSERT INTO rpm.t (id,v) "
+                    "VALUES (2,5) ON DUPLICATE KEY UPDATE v=6");
+    sqli("NOBLOB", "INSERT INTO rpb.t VALUES (1,1,1,'old'),(2,2,2,'old');"
+                   "REPLACE INTO rpb.t (id,v) VALUES (2,20)");
+    ck_assert(converge("SELECT GROUP_CONCAT(id,':',v,':',w,':',IFNULL(b,'N') ORDER BY id) "
+                       "FROM rpm.t", "SELECT GROUP_CONCAT(id,':',v,':',w,':',IFNULL(b,'N') "
+                       "ORDER BY id) FROM rpm_n.t", 30000));
+    sqli("MINIMAL", "/* in place */ REPLACE INTO rpm.t (id,v) VALUES (1,10)");
+    pair_paused("rpm", "it is a row a REPLACE rewrote in place, logged with a partial binlog "
+                       "row image", "`rpm`.`t`");
+    pair_paused("rpb", "it is a row a REPLACE rewrote in place, logged with a partial binlog "
+                       "row image", "`rpb`.`t`");
+}
+END_TEST
+
 /* Rows of key-less table db.kl (c, v) in each server's insertion order: the source's is
  * a1, b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
 static void interleaved_rows(const char *schema)
@@ -789,6 +821,7 @@ int main(void)
     tcase_add_test(tc, rename_out_pauses);
     tcase_add_test(tc, target_shape_pauses);
     tcase_add_test(tc, target_trigger_pauses);
+    tcase_add_test(tc, replace_partial_pauses);
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
