@@ -5,6 +5,7 @@
  * nullable UK only, PK + nullable UK, no key) and many column types, replicated by the
  * real dm-worker in normal mode (rt -> rt_n) and safe mode (rt -> rt_s); then per table
  * count + order-independent checksum over HEX() of every column, source vs both targets,
+ * (REPLACE naming every column and INSERT ... ON DUPLICATE KEY UPDATE among them),
  * with every table non-empty. DMGW_RANDOM_OPS overrides the 2000 statements.
  * Also: a table with an INVISIBLE column, VIRTUAL/STORED generated columns (one in a
  * unique key), FLOAT -0/extremes, negative fractional TIME, POINT and JSON; a MyISAM table;
@@ -146,11 +147,14 @@ static void statement(size_t k, char *q, size_t cap)
             snprintf(q, cap, "DELETE FROM rt.t_nuk WHERE v=%u LIMIT 1", rnd(100));
         return;
     case 4:
-        if (op < 4)
-            snprintf(q, cap, "INSERT INTO rt.t_pkuk VALUES (%d,%s,%u,%s,%s)", id,
+        if (op < 4) {   /* op 3: REPLACE naming every column or ON DUPLICATE KEY UPDATE */
+            int how = op == 3 ? 1 + (int)rnd(2) : 0;
+            snprintf(q, cap, "%s INTO rt.t_pkuk VALUES (%d,%s,%u,%s,%s)%s",
+                     how == 1 ? "REPLACE" : "INSERT", id,
                      rnd(4) ? (snprintf(b2, sizeof b2, "%d", id2), b2) : "NULL", rnd(100),
-                     PICK(texts), b1);
-        else if (op < 6)
+                     PICK(texts), b1, how == 2 ? " ON DUPLICATE KEY UPDATE v=v+1, "
+                     "s=VALUES(s)" : "");
+        } else if (op < 6)
             snprintf(q, cap, "UPDATE rt.t_pkuk SET u=%d WHERE id=%d", id2, id);
         else if (op < 8)
             snprintf(q, cap, "UPDATE rt.t_pkuk SET v=v+1, s=%s WHERE id=%d", PICK(texts), id);
