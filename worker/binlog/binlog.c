@@ -798,9 +798,27 @@ static bool annotate_is_replace(const char *s, size_t n)
     return false;
 }
 
+/* LOAD DATA logged as a statement (binlog_format STATEMENT or MIXED): its rows are in a
+ * file the source ships in these events, not in rows events. */
+static bool is_load_file_event(unsigned type)
+{
+    return type == LOAD_EVENT || type == CREATE_FILE_EVENT || type == APPEND_BLOCK_EVENT ||
+           type == EXEC_LOAD_EVENT || type == DELETE_FILE_EVENT || type == NEW_LOAD_EVENT ||
+           type == BEGIN_LOAD_QUERY_EVENT || type == EXECUTE_LOAD_QUERY_EVENT;
+}
+
+#define LOAD_FILE_HINT "LOAD DATA logged in statement format (binlog_format STATEMENT or " \
+    "MIXED on the source) - only ROW format binlog is supported: set binlog_format=ROW on " \
+    "the source; the rows of that LOAD DATA must be applied to the target by hand"
+
 static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
                     char *err, size_t cap)
 {
+    if (!r->raw && is_load_file_event(type)) {
+        dm_errf(err, cap, "binlog event type %u at %s:%" PRIu64 ": " LOAD_FILE_HINT, type,
+                r->file, r->pos);
+        return DM_E_PARSE;
+    }
     if (type == GTID_EVENT || type == QUERY_EVENT || type == QUERY_COMPRESSED_EVENT ||
         type == XID_EVENT)
         r->stmt_replace = false;
@@ -877,8 +895,13 @@ static int fetch_error(struct bl_reader *r, char *err, size_t cap)
         return DM_E_CANCELLED;
     }
     unsigned e = mysql_errno(r->mysql);
-    dm_errf(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s", r->file, r->pos,
-            e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true));
+    /* The connector refuses (5021 Malformed packet) the events of a LOAD DATA logged as a
+     * statement; the packet is still in its buffer: OK byte, then the event header. */
+    const unsigned char *pkt = r->mysql->net.read_pos;
+    unsigned type = e == CR_BINLOG_ERROR && pkt && r->mysql->packet_length > 5 ? pkt[5] : 0;
+    dm_errf(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s%s%s", r->file, r->pos,
+            e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true),
+            is_load_file_event(type) ? ": " : "", is_load_file_event(type) ? LOAD_FILE_HINT : "");
     if (is_conn_error(e))
         return DM_E_UNAVAILABLE;
     if (worker_terr_access_denied(e))

@@ -26,6 +26,7 @@
  *  - a target table whose columns do not fit the binlog's by position (swapped, retyped,
  *    fewer DECIMAL / fractional digits) or that has triggers pauses;
  *  - a REPLACE rewriting a row in place under a MINIMAL / NOBLOB image pauses;
+ *  - LOAD DATA logged as a statement pauses naming the cause (last: it stops every task);
  *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
  *    lower_case_target): zero dates of a non-strict source apply; source tables whose
  *    names differ only in letter case pause instead of mixing;
@@ -726,6 +727,27 @@ START_TEST(xa_rollback_pauses)
 }
 END_TEST
 
+/* LOAD DATA of a STATEMENT/MIXED session is logged as BEGIN_LOAD_QUERY +
+ * EXECUTE_LOAD_QUERY events, not rows: the connector refused them as a "Malformed packet"
+ * (every task on the source and the relay paused with that alone). The pause now names
+ * the cause. It stops every reader of the source, so this test comes last (and moves the
+ * start position of pair_up to the current one). */
+START_TEST(statement_load_data_pauses)
+{
+    char path[512];
+    master_pos();   /* the pair starts here: the earlier tests' pauses are not its own */
+    sql(g_src, "CREATE DATABASE ldf");
+    sql(g_src, "CREATE TABLE ldf.t (id INT PRIMARY KEY, v VARCHAR(5))");
+    pair_up("ldf");
+    pair_tables("ldf", "t");
+    snprintf(path, sizeof path, "%s/ld.csv", g_dir);
+    ck_assert_int_eq(tu_write_file(path, "1,a\n2,b\n", 8), 0);
+    sqli("FULL", "SET binlog_format=STATEMENT; LOAD DATA INFILE '%s' INTO TABLE ldf.t FIELDS "
+                 "TERMINATED BY ','", path);
+    pair_paused("ldf", "LOAD DATA logged in statement format", "set binlog_format=ROW");
+}
+END_TEST
+
 /* A target with lower_case_table_names=1 (the source is case-sensitive) and sql_mode
  * TRADITIONAL (strict, NO_ZERO_DATE, NO_ZERO_IN_DATE): tasks as rt_up. */
 static void setup_lctn(void)
@@ -825,6 +847,7 @@ int main(void)
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
+    tcase_add_test(tc, statement_load_data_pauses);
     suite_add_tcase(s, tc);
     tc = tcase_create("lower_case_target");
     tcase_add_unchecked_fixture(tc, setup_lctn, teardown);
