@@ -119,7 +119,8 @@ struct bl_col_shape {
     const char *family;     /* static string or NULL */
     unsigned prec, scale;   /* "decimal" */
     unsigned fsp;           /* "time", "datetime", "timestamp" */
-    uint64_t len;           /* "integer": 1, 2, 3, 4, 8; "string": bytes; else 0 */
+    uint64_t len;           /* "integer": 1, 2, 3, 4, 8; "string": bytes; "bit": bits;
+                               else 0 */
 };
 void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *out);
 

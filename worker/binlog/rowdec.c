@@ -228,6 +228,7 @@ void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *ou
         break;
     case T_BIT:
         out->family = "bit";
+        out->len = (meta >> 8) * 8u + (meta & 0xff);   /* bytes, bits of the last byte */
         break;
     case T_ENUM:
         out->family = "enum";

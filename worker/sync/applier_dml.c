@@ -569,8 +569,32 @@ struct gen {
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
     bool barrier;                        /* unknown_unique */
     bool must_match;                     /* worker_rowjob.must_match */
+    bool lax;                            /* the row writes ENUM index 0 (enum_zero) */
     struct dm_buf alt;                   /* worker_rowjob.alt (gen_float_alt) */
 };
+
+/* The ENUM value '' of index 0 - what a non-strict source session stores for an invalid
+ * member - is refused by a strict target (Error 1265), whatever the literal. A row writing
+ * it runs its INSERT / REPLACE / UPDATE without STRICT_* (SET STATEMENT: the connection
+ * keeps its mode), which stores index 0 as the source did. Every other value of such a row
+ * fits its target column (the binlog's columns are checked against the target's:
+ * shape_check), so nothing else is clamped by the lax mode. */
+#define LAX_MODE "SET STATEMENT sql_mode=REPLACE(REPLACE(@@sql_mode,'STRICT_TRANS_TABLES'," \
+    "''),'STRICT_ALL_TABLES','') FOR "
+
+static bool enum_zero(const struct tinfo *t, const struct img *im)
+{
+    size_t i;
+    for (i = 0; i < t->ncols; i++)
+        if (im->p[i] && im->v[i].kind == BL_ENUM && im->v[i].u == 0)
+            return true;
+    return false;
+}
+
+static int add_lax(const struct gen *g, struct dm_buf *b)
+{
+    return g->lax ? dm_buf_adds(b, LAX_MODE) : DM_OK;
+}
 
 static int gen_err(int rc, struct worker_terr *e)
 {
@@ -638,6 +662,7 @@ static void reset_job(struct gen *g)
     g->supersedes = false;
     g->barrier = false;
     g->must_match = false;
+    g->lax = false;
     g->nkeys = 0;
     g->keyless = false;
     dm_buf_reset(&g->alt);
@@ -801,7 +826,9 @@ static int gen_insert(struct gen *g, bool safe, const struct img *im, size_t *he
     struct worker_applier *a = g->a;
     const struct tinfo *t = g->cm->t;
     const struct tkey *k = pick_key(t, im);
-    int rc = stmt_head(a, t, im, safe ? "REPLACE INTO " : "INSERT INTO ");
+    int rc = add_lax(g, &a->sql);
+    if (!rc)
+        rc = stmt_head(a, t, im, safe ? "REPLACE INTO " : "INSERT INTO ");
     *head = a->sql.len;
     if (!rc)
         rc = add_tuple(a, &a->sql, t, im);
@@ -838,10 +865,14 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     int rc;
     if (!safe || !after->full) {
         g->must_match = safe && key_changes(k, before, after);
-        return add_update(a, &a->sql, t, g->must_match ? NULL : k, before, after, false);
+        rc = add_lax(g, &a->sql);
+        return rc ? rc : add_update(a, &a->sql, t, g->must_match ? NULL : k, before, after,
+                                    false);
     }
     if (key_unchanged(k, before, after)) {
-        rc = stmt_head(a, t, after, "REPLACE INTO ");
+        rc = add_lax(g, &a->sql);
+        if (!rc)
+            rc = stmt_head(a, t, after, "REPLACE INTO ");
         *head = a->sql.len;
         if (!rc)
             rc = add_tuple(a, &a->sql, t, after);
@@ -853,6 +884,8 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     rc = add_delete(a, &a->sql, t, k, before, false);
     if (!rc)
         rc = dm_buf_addc(&a->sql, ';');
+    if (!rc)
+        rc = add_lax(g, &a->sql);
     if (!rc)
         rc = stmt_head(a, t, after, "REPLACE INTO ");
     return rc ? rc : add_tuple(a, &a->sql, t, after);
@@ -963,6 +996,7 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         row_keys(t, merged, g->keys, &g->nkeys, &g->keyless);
     }
     g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
+    g->lax = op != BL_DELETE && enum_zero(t, op == BL_UPDATE ? after : im);
     fk = fk_action(t, op, im, after);
     if (fk)
         rc = gen_fk_action(g, op, k, im, after);

@@ -51,7 +51,8 @@ struct tshape {
     const char *family;   /* static string or NULL */
     char *column_type;    /* COLUMN_TYPE ("decimal(10,2) unsigned"), owned */
     unsigned prec, scale; /* decimal: NUMERIC_PRECISION, NUMERIC_SCALE */
-    unsigned long long len; /* integer: byte width; string: CHARACTER_OCTET_LENGTH; else 0 */
+    unsigned long long len; /* integer: byte width; string: CHARACTER_OCTET_LENGTH; bit:
+                               NUMERIC_PRECISION (bits); else 0 */
 };
 
 struct tinfo {

@@ -98,6 +98,8 @@ static int set_shape(struct tshape *sh, const char *data_type, const char *colum
     sh->len = int_width(data_type);
     if (sh->family && strcmp(sh->family, "string") == 0 && octets)
         sh->len = strtoull(octets, NULL, 10);
+    if (sh->family && strcmp(sh->family, "bit") == 0 && prec)
+        sh->len = strtoull(prec, NULL, 10);
     sh->prec = prec ? (unsigned)strtoul(prec, NULL, 10) : 0;
     sh->scale = scale ? (unsigned)strtoul(scale, NULL, 10) : 0;
     sh->column_type = strdup(column_type ? column_type : "");

@@ -26,6 +26,7 @@
  *  - a target table whose columns do not fit the binlog's by position (swapped, retyped,
  *    fewer DECIMAL / fractional digits) or that has triggers pauses;
  *  - a REPLACE rewriting a row in place under a MINIMAL / NOBLOB image pauses;
+ *  - the ENUM value '' (index 0) of a non-strict source session into a strict target;
  *  - LOAD DATA logged as a statement pauses naming the cause (last: it stops every task);
  *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
  *    lower_case_target): zero dates of a non-strict source apply; source tables whose
@@ -394,6 +395,35 @@ START_TEST(system_versioned_pauses)
                  "INSERT INTO sv.t (id,v) VALUES (1,1); UPDATE sv.t SET v=2");
     pair_paused("sv", "system-versioned tables (WITH SYSTEM VERSIONING) are not supported",
                 "`sv`.`t`");
+}
+END_TEST
+
+/* The ENUM value '' (index 0) a non-strict source session stores for an invalid member:
+ * the strict target refused it (Error 1265, the task paused). Rows writing it run without
+ * STRICT_* and replicate exactly - keyed and key-less, INSERT, UPDATE, key moves, under
+ * every row image. */
+START_TEST(enum_zero_strict_target)
+{
+    char v[256];
+    value(g_dst, "SELECT @@global.sql_mode LIKE '%STRICT_TRANS_TABLES%'", v, sizeof v);
+    ck_assert_str_eq(v, "1");
+    sql(g_src, "CREATE TABLE rt.en (id INT PRIMARY KEY, e ENUM('a','b'), f ENUM('x','y') NOT "
+               "NULL, b BIT(17), v INT)");
+    sql(g_src, "CREATE TABLE rt.ek (e ENUM('a','b'), v INT)");
+    sqli("FULL", "SET sql_mode=''; INSERT INTO rt.en VALUES (1,'zz','x',1,1),(2,'a','qq',0,2),"
+                 "(3,'b','y',5,3); INSERT INTO rt.ek VALUES ('zz',1),('a',1),('zz',2);"
+                 "UPDATE rt.en SET e='bad' WHERE id=3; UPDATE rt.en SET id=10, f='bad' WHERE "
+                 "id=2; UPDATE rt.ek SET v=5 WHERE e=0 AND v=2; UPDATE rt.ek SET e='no' WHERE "
+                 "e='a'; DELETE FROM rt.ek WHERE v=1 LIMIT 1");
+    sqli("MINIMAL", "SET sql_mode=''; UPDATE rt.en SET e='b' WHERE id=1; UPDATE rt.en SET "
+                    "e='xx', v=v+1 WHERE id=10");
+    sqli("NOBLOB", "SET sql_mode=''; UPDATE rt.en SET id=20 WHERE id=10");
+    ck_assert_int_eq(rt_converge("en", "id,e+0,f+0,HEX(b),v"), 3);
+    ck_assert_int_eq(rt_converge("ek", "e+0,v"), 2);
+    both_eq("SELECT GROUP_CONCAT(id,':',e+0,':',f+0 ORDER BY id) FROM %s.en",
+            "1:2:1,3:0:2,20:0:0");
+    assert_running("norm");
+    assert_running("safe");
 }
 END_TEST
 
@@ -841,6 +871,7 @@ int main(void)
     tcase_add_test(tc, auto_increment_column_pauses);
     tcase_add_test(tc, alter_ignore_unique_pauses);
     tcase_add_test(tc, rename_out_pauses);
+    tcase_add_test(tc, enum_zero_strict_target);
     tcase_add_test(tc, target_shape_pauses);
     tcase_add_test(tc, target_trigger_pauses);
     tcase_add_test(tc, replace_partial_pauses);
