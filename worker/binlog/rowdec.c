@@ -23,7 +23,7 @@ enum {
     T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255
 };
 
-enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3 };
+enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3, OPT_COLUMN_NAME = 4 };
 
 #define BINARY_COLLATION 63
 #define MAX_VALUES (8u * 1024u * 1024u) /* per event, bounds memory on hostile input */
@@ -293,6 +293,9 @@ void rowdec_table_free(struct bl_table *t)
     free(t->nullable);
     free(t->is_unsigned);
     free(t->is_binary);
+    for (size_t i = 0; t->names && i < t->ncols; i++)
+        free(t->names[i]);
+    free(t->names);
     free(t);
 }
 
@@ -358,6 +361,27 @@ static int opt_charset(struct bl_table *t, unsigned type, const uint8_t *v, size
     return DM_OK;
 }
 
+/* COLUMN_NAME (binlog_row_metadata=FULL): one length-prefixed name per column. */
+static int opt_column_name(struct bl_table *t, const uint8_t *v, size_t n)
+{
+    struct cur c = { v, n };
+    if (t->names)
+        return DM_E_PARSE;
+    if (!(t->names = calloc(t->ncols ? t->ncols : 1, sizeof *t->names)))
+        return DM_E_NOMEM;
+    for (size_t i = 0; i < t->ncols; i++) {
+        uint64_t len;
+        const uint8_t *p;
+        if (!lenenc(&c, &len) || len > c.n || !take(&c, (size_t)len, &p))
+            return DM_E_PARSE;
+        if (!(t->names[i] = malloc((size_t)len + 1)))
+            return DM_E_NOMEM;
+        memcpy(t->names[i], p, (size_t)len);
+        t->names[i][len] = '\0';
+    }
+    return DM_OK;
+}
+
 static int optional_metadata(struct bl_table *t, struct cur *c)
 {
     while (c->n > 0) {
@@ -370,6 +394,8 @@ static int optional_metadata(struct bl_table *t, struct cur *c)
             rc = opt_signedness(t, v, (size_t)len);
         else if (ty[0] == OPT_DEFAULT_CHARSET || ty[0] == OPT_COLUMN_CHARSET)
             rc = opt_charset(t, ty[0], v, (size_t)len);
+        else if (ty[0] == OPT_COLUMN_NAME)
+            rc = opt_column_name(t, v, (size_t)len);
         if (rc != DM_OK)
             return rc;
     }

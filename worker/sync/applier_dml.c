@@ -138,6 +138,23 @@ static bool shape_fits(const struct bl_col_shape *s, const struct tshape *d, uns
     return fsp >= s->fsp;
 }
 
+/* With binlog_row_metadata=FULL the binlog names the columns: the target's at the same
+ * position must have the name (letter case aside). */
+static int name_mismatch(const struct colmap *cm, const struct bl_event *ev, size_t s, size_t i,
+                         const char *tschema, const char *ttable, struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH,
+                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): its column %zu is `%s` "
+                    "in the binlog, target column %zu of `%s`.`%s` is `%s`; the binlog gives "
+                    "columns by position: the target table needs the source's columns in the "
+                    "source's order", ev->table->schema, ev->table->table, ev->file,
+                    (unsigned long long)ev->next_pos, s + 1, ev->table->names[s], i + 1,
+                    tschema, ttable, cm->t->cols[i]);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 /* The binlog's columns against the target's, by position (the binlog has no names): a
  * target table whose columns are in another order, of another type or narrower in
  * digits got values of other columns or rounded ones - silently where the values happen
@@ -152,6 +169,9 @@ static int shape_check(const struct colmap *cm, const struct bl_event *ev, const
         ssize_t s = src_col(cm, i);
         if (s < 0)
             continue;
+        if (ev->table->names && ev->table->names[s] &&
+            strcasecmp(ev->table->names[s], cm->t->cols[i]) != 0)
+            return name_mismatch(cm, ev, (size_t)s, i, tschema, ttable, e);
         bl_column_shape(ev->table, (size_t)s, &sh);
         if (shape_fits(&sh, &cm->t->shape[i], cm->t->fsp ? cm->t->fsp[i] : 0))
             continue;
