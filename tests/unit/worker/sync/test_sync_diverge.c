@@ -517,13 +517,15 @@ END_TEST
 /* A REPLACE that rewrites its row in place is logged as an UPDATE; under MINIMAL (the
  * columns it names) or NOBLOB (no unchanged BLOB) its after-image lacks the columns it
  * reset to their defaults: the target kept w=1 / b='old' where the source has 7 / NULL,
- * silently. Such a row pauses; a REPLACE naming every column and INSERT ... ON DUPLICATE
- * KEY UPDATE (which changes only what it names) apply. */
+ * silently. Such a row pauses (also SET STATEMENT ... FOR REPLACE and LOAD DATA ...
+ * REPLACE); a REPLACE naming every column and INSERT ... ON DUPLICATE KEY UPDATE (which
+ * changes only what it names) apply. */
 START_TEST(replace_partial_pauses)
 {
-    static const char *const db[2] = { "rpm", "rpb" };
+    static const char *const db[4] = { "rpm", "rpb", "rps", "rpl" };
+    char path[512];
     int i;
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < 4; i++) {
         sql(g_src, "CREATE DATABASE %s", db[i]);
         sql(g_src, "CREATE TABLE %s.t (id INT PRIMARY KEY, v INT, w INT DEFAULT 7, b BLOB)",
             db[i]);
@@ -534,14 +536,24 @@ START_TEST(replace_partial_pauses)
                     "VALUES (2,5) ON DUPLICATE KEY UPDATE v=6");
     sqli("NOBLOB", "INSERT INTO rpb.t VALUES (1,1,1,'old'),(2,2,2,'old');"
                    "REPLACE INTO rpb.t (id,v) VALUES (2,20)");
+    sqli("MINIMAL", "INSERT INTO rps.t VALUES (1,1,1,'old'); SET STATEMENT "
+                    "max_statement_time=100 FOR REPLACE INTO rps.t (id,v) VALUES (1,10)");
+    snprintf(path, sizeof path, "%s/rpl.csv", g_dir);
+    ck_assert_int_eq(tu_write_file(path, "1,10\n", 5), 0);
+    sqli("MINIMAL", "INSERT INTO rpl.t VALUES (1,1,1,'old'); LOAD DATA INFILE '%s' REPLACE "
+                    "INTO TABLE rpl.t FIELDS TERMINATED BY ',' (id,v)", path);
     ck_assert(converge("SELECT GROUP_CONCAT(id,':',v,':',w,':',IFNULL(b,'N') ORDER BY id) "
                        "FROM rpm.t", "SELECT GROUP_CONCAT(id,':',v,':',w,':',IFNULL(b,'N') "
                        "ORDER BY id) FROM rpm_n.t", 30000));
     sqli("MINIMAL", "/* in place */ REPLACE INTO rpm.t (id,v) VALUES (1,10)");
     pair_paused("rpm", "it is a row a REPLACE rewrote in place, logged with a partial binlog "
                        "row image", "`rpm`.`t`");
-    pair_paused("rpb", "it is a row a REPLACE rewrote in place, logged with a partial binlog "
-                       "row image", "`rpb`.`t`");
+    for (i = 1; i < 4; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "`%s`.`t`", db[i]);
+        pair_paused(db[i], "it is a row a REPLACE rewrote in place, logged with a partial "
+                           "binlog row image", want);
+    }
 }
 END_TEST
 
