@@ -56,6 +56,7 @@ struct bl_reader {
     uint64_t pos;
     struct bl_event ev;
     bool raw;                   /* bl_reader_set_raw: rows/table maps not decoded */
+    bool stmt_replace;          /* the current statement's ANNOTATE_ROWS is a REPLACE */
     struct bl_feed feed;        /* bl_reader_open_feed: events from here, not from rpl */
     bool has_feed;
     uint8_t *inflated;          /* feed mode: row images of the current compressed rows
@@ -173,8 +174,9 @@ static int start_dump(struct bl_reader *r, uint32_t server_id, const char *file,
     if (mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_SERVER_ID, (unsigned int)server_id) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FILENAME, file, strlen(file)) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_START, (unsigned long)pos) ||
-        /* 2 = BINLOG_SEND_ANNOTATE_ROWS_EVENT (the relay keeps the file complete) */
-        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, r->raw ? 2u : 0u) ||
+        /* 2 = BINLOG_SEND_ANNOTATE_ROWS_EVENT (the relay keeps the file complete; the
+         * Sync unit reads the statement of rows events: bl_event.stmt_replace) */
+        mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_FLAGS, 2u) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_VERIFY_CHECKSUM, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_UNCOMPRESS, (uint32_t)1) ||
         mariadb_rpl_optionsv(r->rpl, MARIADB_RPL_HOST, "dm-worker", (size_t)9) ||
@@ -748,10 +750,82 @@ static int on_compressed_rows(struct bl_reader *r, unsigned type, const uint8_t 
     return rc;
 }
 
+/* Length of the keyword at p (letters), 0 if none. */
+static size_t word_len(const char *p, const char *end)
+{
+    const char *q = p;
+    while (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_'))
+        q++;
+    return (size_t)(q - p);
+}
+
+/* Whether statement text s (an ANNOTATE_ROWS body) is a REPLACE: REPLACE ..., LOAD DATA
+ * ... REPLACE INTO ..., SET STATEMENT ... FOR REPLACE ...; leading blanks and comments are
+ * skipped. A REPLACE that rewrites a row in place is logged as an UPDATE whose partial
+ * image (MINIMAL / NOBLOB) lacks the columns it reset to their defaults. */
+static bool annotate_is_replace(const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+    size_t w;
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '('))
+            p++;
+        if (end - p >= 2 && p[0] == '/' && p[1] == '*' && (end - p < 3 || p[2] != '!')) {
+            const char *c = p + 2;
+            while (end - c >= 2 && !(c[0] == '*' && c[1] == '/'))
+                c++;
+            p = end - c >= 2 ? c + 2 : end;
+            continue;
+        }
+        break;
+    }
+    w = word_len(p, end);
+    if (w == 7 && strncasecmp(p, "REPLACE", 7) == 0)
+        return true;
+    if (w == 3 && strncasecmp(p, "SET", 3) == 0) {
+        for (p += 3; p < end; p++)          /* SET STATEMENT ... FOR <statement> */
+            if ((p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\t') && word_len(p, end) == 3 &&
+                strncasecmp(p, "FOR", 3) == 0)
+                return annotate_is_replace(p + 3, (size_t)(end - p - 3));
+        return false;
+    }
+    if (w == 4 && strncasecmp(p, "LOAD", 4) == 0) {
+        for (p += 4; p < end; p++)          /* LOAD DATA ... REPLACE INTO TABLE */
+            if ((p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\t') && word_len(p, end) == 7 &&
+                strncasecmp(p, "REPLACE", 7) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* LOAD DATA logged as a statement (binlog_format STATEMENT or MIXED): its rows are in a
+ * file the source ships in these events, not in rows events. */
+static bool is_load_file_event(unsigned type)
+{
+    return type == LOAD_EVENT || type == CREATE_FILE_EVENT || type == APPEND_BLOCK_EVENT ||
+           type == EXEC_LOAD_EVENT || type == DELETE_FILE_EVENT || type == NEW_LOAD_EVENT ||
+           type == BEGIN_LOAD_QUERY_EVENT || type == EXECUTE_LOAD_QUERY_EVENT;
+}
+
+#define LOAD_FILE_HINT "LOAD DATA logged in statement format (binlog_format STATEMENT or " \
+    "MIXED on the source) - only ROW format binlog is supported: set binlog_format=ROW on " \
+    "the source; the rows of that LOAD DATA must be applied to the target by hand"
+
 static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
                     char *err, size_t cap)
 {
+    if (!r->raw && is_load_file_event(type)) {
+        dm_errf(err, cap, "binlog event type %u at %s:%" PRIu64 ": " LOAD_FILE_HINT, type,
+                r->file, r->pos);
+        return DM_E_PARSE;
+    }
+    if (type == GTID_EVENT || type == QUERY_EVENT || type == QUERY_COMPRESSED_EVENT ||
+        type == XID_EVENT)
+        r->stmt_replace = false;
     switch (type) {
+    case ANNOTATE_ROWS_EVENT:
+        r->stmt_replace = annotate_is_replace((const char *)body, len);
+        return DM_OK;
     case FORMAT_DESCRIPTION_EVENT: return on_fde(r, body, len, err, cap);
     case ROTATE_EVENT: return on_rotate(r, body, len, err, cap);
     case TABLE_MAP_EVENT: return r->raw ? DM_OK : on_table_map(r, body, len, err, cap);
@@ -808,6 +882,7 @@ static int handle_event(struct bl_reader *r, const uint8_t *h, size_t avail, cha
     if (log_pos != 0 && !(ev->flags & LOG_EVENT_ARTIFICIAL_F) && type != ROTATE_EVENT)
         r->pos = log_pos;
     int rc = dispatch(r, type, h + HDR_LEN, evlen - HDR_LEN - crc, err, cap);
+    ev->stmt_replace = ev->kind == BL_EV_ROWS && r->stmt_replace;
     snprintf(ev->file, sizeof(ev->file), "%s", r->file);
     ev->next_pos = r->pos;
     return rc;
@@ -820,8 +895,13 @@ static int fetch_error(struct bl_reader *r, char *err, size_t cap)
         return DM_E_CANCELLED;
     }
     unsigned e = mysql_errno(r->mysql);
-    dm_errf(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s", r->file, r->pos,
-            e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true));
+    /* The connector refuses (5021 Malformed packet) the events of a LOAD DATA logged as a
+     * statement; the packet is still in its buffer: OK byte, then the event header. */
+    const unsigned char *pkt = r->mysql->net.read_pos;
+    unsigned type = e == CR_BINLOG_ERROR && pkt && r->mysql->packet_length > 5 ? pkt[5] : 0;
+    dm_errf(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s%s%s", r->file, r->pos,
+            e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true),
+            is_load_file_event(type) ? ": " : "", is_load_file_event(type) ? LOAD_FILE_HINT : "");
     if (is_conn_error(e))
         return DM_E_UNAVAILABLE;
     if (worker_terr_access_denied(e))

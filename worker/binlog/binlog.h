@@ -107,7 +107,24 @@ struct bl_table {           /* from TABLE_MAP; owned by the reader, stable while
     uint8_t *nullable;      /* per column 0/1 */
     uint8_t *is_unsigned;   /* per column 0/1 when the source sent optional metadata, else NULL */
     uint8_t *is_binary;     /* per column 0/1 (charset binary) with charset metadata, else NULL */
+    char **names;           /* per column name (NUL-terminated) when the source logs
+                               binlog_row_metadata=FULL, else NULL */
 };
+
+/* The shape of column i of a TABLE_MAP (bl_column_shape): the family of its type, named
+ * like information_schema's DATA_TYPE groups - "integer", "year", "float", "double",
+ * "decimal", "date", "time", "datetime", "timestamp", "bit", "enum", "set", "string"
+ * (CHAR/VARCHAR/BINARY/TEXT/BLOB/JSON/INET6/UUID), "geometry" - or NULL for a type it does
+ * not know; decimal: precision and scale; TIME/DATETIME/TIMESTAMP: fsp (fractional
+ * digits); integers: byte width; strings: maximum byte length (0: unknown). */
+struct bl_col_shape {
+    const char *family;     /* static string or NULL */
+    unsigned prec, scale;   /* "decimal" */
+    unsigned fsp;           /* "time", "datetime", "timestamp" */
+    uint64_t len;           /* "integer": 1, 2, 3, 4, 8; "string": bytes; "bit": bits;
+                               else 0 */
+};
+void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *out);
 
 struct bl_row {
     struct bl_value *cols;  /* ncols entries; columns absent from the image have kind BL_NULL
@@ -165,6 +182,10 @@ struct bl_event {
     const uint8_t *raw;      /* the whole event as sent (header .. checksum), raw_len bytes */
     size_t raw_len;
     uint32_t log_pos;        /* the header's log_pos (0 for some artificial events) */
+    /* BL_EV_ROWS: the statement the source's ANNOTATE_ROWS event gave for these rows is a
+     * REPLACE (also LOAD DATA ... REPLACE, SET STATEMENT ... FOR REPLACE); false when the
+     * source logs no annotations (binlog_annotate_row_events=OFF) */
+    bool stmt_replace;
 };
 
 /* A source of raw events other than a replication connection (the relay's local

@@ -23,7 +23,7 @@ enum {
     T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255
 };
 
-enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3 };
+enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3, OPT_COLUMN_NAME = 4 };
 
 #define BINARY_COLLATION 63
 #define MAX_VALUES (8u * 1024u * 1024u) /* per event, bounds memory on hostile input */
@@ -187,6 +187,76 @@ static unsigned string_real_type(uint16_t meta, unsigned *maxlen)
     return b0 ? b0 : T_STRING;
 }
 
+void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *out)
+{
+    unsigned maxlen, ty = t->types ? t->types[i] : 0;
+    uint16_t meta = t->meta ? t->meta[i] : 0;
+    memset(out, 0, sizeof *out);
+    switch (ty) {
+    case T_TINY: case T_SHORT: case T_INT24: case T_LONG: case T_LONGLONG:
+        out->family = "integer";
+        out->len = ty == T_TINY ? 1 : ty == T_SHORT ? 2 : ty == T_INT24 ? 3 : ty == T_LONG ? 4 : 8;
+        break;
+    case T_YEAR:
+        out->family = "year";
+        break;
+    case T_FLOAT:
+        out->family = "float";
+        break;
+    case T_DOUBLE:
+        out->family = "double";
+        break;
+    case T_NEWDECIMAL:
+        out->family = "decimal";
+        out->prec = meta >> 8;
+        out->scale = meta & 0xff;
+        break;
+    case T_DATE: case T_NEWDATE:
+        out->family = "date";
+        break;
+    case T_TIME: case T_TIME2:
+        out->family = "time";
+        out->fsp = ty == T_TIME2 ? meta : 0;
+        break;
+    case T_DATETIME: case T_DATETIME2:
+        out->family = "datetime";
+        out->fsp = ty == T_DATETIME2 ? meta : 0;
+        break;
+    case T_TIMESTAMP: case T_TIMESTAMP2:
+        out->family = "timestamp";
+        out->fsp = ty == T_TIMESTAMP2 ? meta : 0;
+        break;
+    case T_BIT:
+        out->family = "bit";
+        out->len = (meta >> 8) * 8u + (meta & 0xff);   /* bytes, bits of the last byte */
+        break;
+    case T_ENUM:
+        out->family = "enum";
+        break;
+    case T_SET:
+        out->family = "set";
+        break;
+    case T_STRING:
+        ty = string_real_type(meta, &maxlen);
+        out->family = ty == T_ENUM ? "enum" : ty == T_SET ? "set" : "string";
+        out->len = ty == T_STRING ? maxlen : 0;
+        break;
+    case T_VARCHAR: case T_VAR_STRING:
+        out->family = "string";
+        out->len = meta;
+        break;
+    case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB: case T_JSON:
+        out->family = "string";   /* meta: bytes of the length prefix */
+        out->len = meta >= 1 && meta <= 4 ? (UINT64_C(1) << (8 * meta)) - 1 : 0;
+        break;
+    case T_GEOMETRY:
+        out->family = "geometry";
+        break;
+    default:
+        break;
+    }
+}
+
 static bool is_numeric(unsigned type)
 {
     switch (type) {
@@ -223,6 +293,9 @@ void rowdec_table_free(struct bl_table *t)
     free(t->nullable);
     free(t->is_unsigned);
     free(t->is_binary);
+    for (size_t i = 0; t->names && i < t->ncols; i++)
+        free(t->names[i]);
+    free(t->names);
     free(t);
 }
 
@@ -288,6 +361,27 @@ static int opt_charset(struct bl_table *t, unsigned type, const uint8_t *v, size
     return DM_OK;
 }
 
+/* COLUMN_NAME (binlog_row_metadata=FULL): one length-prefixed name per column. */
+static int opt_column_name(struct bl_table *t, const uint8_t *v, size_t n)
+{
+    struct cur c = { v, n };
+    if (t->names)
+        return DM_E_PARSE;
+    if (!(t->names = calloc(t->ncols ? t->ncols : 1, sizeof *t->names)))
+        return DM_E_NOMEM;
+    for (size_t i = 0; i < t->ncols; i++) {
+        uint64_t len;
+        const uint8_t *p;
+        if (!lenenc(&c, &len) || len > c.n || !take(&c, (size_t)len, &p))
+            return DM_E_PARSE;
+        if (!(t->names[i] = malloc((size_t)len + 1)))
+            return DM_E_NOMEM;
+        memcpy(t->names[i], p, (size_t)len);
+        t->names[i][len] = '\0';
+    }
+    return DM_OK;
+}
+
 static int optional_metadata(struct bl_table *t, struct cur *c)
 {
     while (c->n > 0) {
@@ -300,6 +394,8 @@ static int optional_metadata(struct bl_table *t, struct cur *c)
             rc = opt_signedness(t, v, (size_t)len);
         else if (ty[0] == OPT_DEFAULT_CHARSET || ty[0] == OPT_COLUMN_CHARSET)
             rc = opt_charset(t, ty[0], v, (size_t)len);
+        else if (ty[0] == OPT_COLUMN_NAME)
+            rc = opt_column_name(t, v, (size_t)len);
         if (rc != DM_OK)
             return rc;
     }

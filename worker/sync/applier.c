@@ -182,16 +182,18 @@ int worker_applier_kill_task(const struct worker_db_cfg *to, const char *task,
  * imply them (ANSI, ORACLE, POSTGRESQL, MSSQL, DB2, MAXDB): the Load unit runs mydumper's
  * files, written with backslash escapes and "strings" (a target with NO_BACKSLASH_ESCAPES
  * stored \0 as two characters, silently; this statement itself runs in the target's
- * mode: SPACE(0), as '' is NULL under EMPTY_STRING_IS_NULL). STRICT_* stay (a value the target's column
+ * mode: SPACE(0), as '' is NULL under EMPTY_STRING_IS_NULL); PAD_CHAR_TO_FULL_LENGTH is left
+ * out too (CHAR values read padded: the byte-exact match of a key-less row, `c`=BINARY 'ab',
+ * found no row and paused the task). STRICT_* stay (a value the target's column
  * cannot hold is a schema mismatch: an error, not a clamp). */
 #define BASE_SESSION "SET time_zone='+00:00', foreign_key_checks=0, sql_mode=" \
-    "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(" \
+    "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(" \
     "REPLACE(REPLACE(REPLACE(REPLACE(CONCAT_WS(',', NULLIF(@@global.sql_mode, SPACE(0)), " \
     "'NO_AUTO_VALUE_ON_ZERO', 'ALLOW_INVALID_DATES'), 'NO_ZERO_IN_DATE', SPACE(0)), " \
     "'NO_ZERO_DATE', SPACE(0)), 'TRADITIONAL', SPACE(0)), 'EMPTY_STRING_IS_NULL', SPACE(0)), " \
     "'NO_BACKSLASH_ESCAPES', SPACE(0)), 'ANSI_QUOTES', SPACE(0)), 'ANSI', SPACE(0)), " \
     "'ORACLE', SPACE(0)), 'POSTGRESQL', SPACE(0)), 'MSSQL', SPACE(0)), 'DB2', SPACE(0)), " \
-    "'MAXDB', SPACE(0)), 'IGNORE_SPACE', SPACE(0))"
+    "'MAXDB', SPACE(0)), 'IGNORE_SPACE', SPACE(0)), 'PAD_CHAR_TO_FULL_LENGTH', SPACE(0))"
 
 static int connect_db(struct worker_applier *a, struct worker_terr *e)
 {
@@ -267,6 +269,9 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->padlen);
     free(t->fsp);
     free(t->float6);
+    for (i = 0; t->shape && i < t->ncols; i++)
+        free(t->shape[i].column_type);
+    free(t->shape);
     for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
         free(t->keys[i].sub);

@@ -120,6 +120,107 @@ static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev
     return DM_OK;
 }
 
+/* Whether target column shape d holds every value of a binlog column of shape s exactly:
+ * the same family (a FLOAT also fits a DOUBLE), a DECIMAL with as many integer and
+ * fraction digits, a TIME/DATETIME/TIMESTAMP with as many fractional digits (fsp: the
+ * target's), an integer as wide, a string as long in bytes (a non-strict target clamps
+ * and cuts silently). Unknown families and lengths pass. */
+static bool shape_fits(const struct bl_col_shape *s, const struct tshape *d, unsigned fsp)
+{
+    if (!s->family || !d->family)
+        return true;
+    if (strcmp(s->family, d->family) != 0)
+        return strcmp(s->family, "float") == 0 && strcmp(d->family, "double") == 0;
+    if (strcmp(s->family, "decimal") == 0)
+        return d->scale >= s->scale && d->prec - d->scale >= s->prec - s->scale;
+    if (s->len && d->len && d->len < s->len)
+        return false;
+    return fsp >= s->fsp;
+}
+
+/* With binlog_row_metadata=FULL the binlog names the columns: the target's at the same
+ * position must have the name (letter case aside). */
+static int name_mismatch(const struct colmap *cm, const struct bl_event *ev, size_t s, size_t i,
+                         const char *tschema, const char *ttable, struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH,
+                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): its column %zu is `%s` "
+                    "in the binlog, target column %zu of `%s`.`%s` is `%s`; the binlog gives "
+                    "columns by position: the target table needs the source's columns in the "
+                    "source's order", ev->table->schema, ev->table->table, ev->file,
+                    (unsigned long long)ev->next_pos, s + 1, ev->table->names[s], i + 1,
+                    tschema, ttable, cm->t->cols[i]);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
+/* The binlog's columns against the target's, by position (the binlog has no names): a
+ * target table whose columns are in another order, of another type or narrower in
+ * digits got values of other columns or rounded ones - silently where the values happen
+ * to convert. Refused, not transient. Events without types (unit tests) pass. */
+static int shape_check(const struct colmap *cm, const struct bl_event *ev, const char *tschema,
+                       const char *ttable, struct worker_terr *e)
+{
+    struct bl_col_shape sh;
+    char what[64];
+    size_t i;
+    for (i = 0; ev->table->types && cm->t->shape && i < cm->t->ncols; i++) {
+        ssize_t s = src_col(cm, i);
+        if (s < 0)
+            continue;
+        if (ev->table->names && ev->table->names[s] &&
+            strcasecmp(ev->table->names[s], cm->t->cols[i]) != 0)
+            return name_mismatch(cm, ev, (size_t)s, i, tschema, ttable, e);
+        bl_column_shape(ev->table, (size_t)s, &sh);
+        if (shape_fits(&sh, &cm->t->shape[i], cm->t->fsp ? cm->t->fsp[i] : 0))
+            continue;
+        if (strcmp(sh.family, "decimal") == 0)
+            snprintf(what, sizeof what, "decimal(%u,%u)", sh.prec, sh.scale);
+        else if (sh.fsp)
+            snprintf(what, sizeof what, "%s(%u)", sh.family, sh.fsp);
+        else if (sh.len)
+            snprintf(what, sizeof what, "%s of %llu bytes", sh.family,
+                     (unsigned long long)sh.len);
+        else
+            snprintf(what, sizeof what, "%s", sh.family);
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                        WTE_LEVEL_HIGH,
+                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): its column %zd is "
+                        "%s in the binlog, target column `%s` of `%s`.`%s` at that position is %s, which "
+                        "cannot hold its values exactly; the binlog gives columns by "
+                        "position: the target table needs the source's columns in the "
+                        "source's order with the same types (or wider: FLOAT into DOUBLE, "
+                        "more DECIMAL or fractional digits, wider integers, longer strings)",
+                        ev->table->schema, ev->table->table, ev->file,
+                        (unsigned long long)ev->next_pos, s + 1, what, cm->t->cols[i], tschema, ttable,
+                        cm->t->shape[i].column_type);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
+    return DM_OK;
+}
+
+/* A target table with triggers: the target's triggers fire on every replicated row, while
+ * the rows the source's triggers wrote are in the binlog too (a MariaDB replica does not
+ * fire triggers for row events: slave_run_triggers_for_rbr=NO). Refused, not transient. */
+static int trigger_check(const struct colmap *cm, const struct bl_event *ev,
+                         const char *tschema, const char *ttable, struct worker_terr *e)
+{
+    if (!cm->t->triggers)
+        return DM_OK;
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH,
+                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): target table `%s`.`%s` "
+                    "has triggers, which would fire on every replicated row while the rows "
+                    "the source's triggers wrote are replicated too; drop the triggers on the "
+                    "target (the source's rows already hold their effects)",
+                    ev->table->schema, ev->table->table, ev->file,
+                    (unsigned long long)ev->next_pos, tschema, ttable);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 /* Target-ordered values and presence of one row image (mapping applied). */
 static int row_image(const struct colmap *cm, const struct bl_row *row, struct img *im,
                      struct worker_terr *e)
@@ -488,8 +589,32 @@ struct gen {
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
     bool barrier;                        /* unknown_unique */
     bool must_match;                     /* worker_rowjob.must_match */
+    bool lax;                            /* the row writes ENUM index 0 (enum_zero) */
     struct dm_buf alt;                   /* worker_rowjob.alt (gen_float_alt) */
 };
+
+/* The ENUM value '' of index 0 - what a non-strict source session stores for an invalid
+ * member - is refused by a strict target (Error 1265), whatever the literal. A row writing
+ * it runs its INSERT / REPLACE / UPDATE without STRICT_* (SET STATEMENT: the connection
+ * keeps its mode), which stores index 0 as the source did. Every other value of such a row
+ * fits its target column (the binlog's columns are checked against the target's:
+ * shape_check), so nothing else is clamped by the lax mode. */
+#define LAX_MODE "SET STATEMENT sql_mode=REPLACE(REPLACE(@@sql_mode,'STRICT_TRANS_TABLES'," \
+    "''),'STRICT_ALL_TABLES','') FOR "
+
+static bool enum_zero(const struct tinfo *t, const struct img *im)
+{
+    size_t i;
+    for (i = 0; i < t->ncols; i++)
+        if (im->p[i] && im->v[i].kind == BL_ENUM && im->v[i].u == 0)
+            return true;
+    return false;
+}
+
+static int add_lax(const struct gen *g, struct dm_buf *b)
+{
+    return g->lax ? dm_buf_adds(b, LAX_MODE) : DM_OK;
+}
 
 static int gen_err(int rc, struct worker_terr *e)
 {
@@ -557,6 +682,7 @@ static void reset_job(struct gen *g)
     g->supersedes = false;
     g->barrier = false;
     g->must_match = false;
+    g->lax = false;
     g->nkeys = 0;
     g->keyless = false;
     dm_buf_reset(&g->alt);
@@ -720,7 +846,9 @@ static int gen_insert(struct gen *g, bool safe, const struct img *im, size_t *he
     struct worker_applier *a = g->a;
     const struct tinfo *t = g->cm->t;
     const struct tkey *k = pick_key(t, im);
-    int rc = stmt_head(a, t, im, safe ? "REPLACE INTO " : "INSERT INTO ");
+    int rc = add_lax(g, &a->sql);
+    if (!rc)
+        rc = stmt_head(a, t, im, safe ? "REPLACE INTO " : "INSERT INTO ");
     *head = a->sql.len;
     if (!rc)
         rc = add_tuple(a, &a->sql, t, im);
@@ -757,10 +885,14 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     int rc;
     if (!safe || !after->full) {
         g->must_match = safe && key_changes(k, before, after);
-        return add_update(a, &a->sql, t, g->must_match ? NULL : k, before, after, false);
+        rc = add_lax(g, &a->sql);
+        return rc ? rc : add_update(a, &a->sql, t, g->must_match ? NULL : k, before, after,
+                                    false);
     }
     if (key_unchanged(k, before, after)) {
-        rc = stmt_head(a, t, after, "REPLACE INTO ");
+        rc = add_lax(g, &a->sql);
+        if (!rc)
+            rc = stmt_head(a, t, after, "REPLACE INTO ");
         *head = a->sql.len;
         if (!rc)
             rc = add_tuple(a, &a->sql, t, after);
@@ -772,6 +904,8 @@ static int gen_update(struct gen *g, bool safe, const struct tkey *k, const stru
     rc = add_delete(a, &a->sql, t, k, before, false);
     if (!rc)
         rc = dm_buf_addc(&a->sql, ';');
+    if (!rc)
+        rc = add_lax(g, &a->sql);
     if (!rc)
         rc = stmt_head(a, t, after, "REPLACE INTO ");
     return rc ? rc : add_tuple(a, &a->sql, t, after);
@@ -882,6 +1016,7 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         row_keys(t, merged, g->keys, &g->nkeys, &g->keyless);
     }
     g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
+    g->lax = op != BL_DELETE && enum_zero(t, op == BL_UPDATE ? after : im);
     fk = fk_action(t, op, im, after);
     if (fk)
         rc = gen_fk_action(g, op, k, im, after);
@@ -904,6 +1039,28 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
     return emit(g, head, merge, e);
 }
 
+/* A REPLACE that found its row by a unique key rewrites it in place, logged as an UPDATE;
+ * with a partial image (MINIMAL: the columns the statement names; NOBLOB: no unchanged
+ * BLOB/TEXT) the after-image lacks the columns the REPLACE reset to their defaults, so the
+ * target row would keep their old values. The binlog does not hold them: refused, not
+ * transient. */
+static int replace_partial_check(const struct gen *g, const struct img *after,
+                                 struct worker_terr *e)
+{
+    if (!g->ev->stmt_replace || after->full)
+        return DM_OK;
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                    "cannot apply the UPDATE row of `%s`.`%s` at (%s, %llu) exactly: it is a "
+                    "row a REPLACE rewrote in place, logged with a partial binlog row image "
+                    "(source binlog_row_image MINIMAL or NOBLOB) that lacks the columns the "
+                    "REPLACE reset to their defaults - the binlog does not hold their values; "
+                    "log FULL row images on the source and re-sync the table, or filter it",
+                    g->ev->table->schema, g->ev->table->table, g->ev->file,
+                    (unsigned long long)g->ev->next_pos);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct img *im,
                     struct worker_terr *e)
 {
@@ -912,7 +1069,8 @@ static int gen_rows(struct gen *g, const struct bl_event *ev, bool safe, struct 
     for (r = 0; r < ev->nrows && !rc; r++) {
         if ((rc = row_image(g->cm, &ev->rows[r], &im[0], e)))
             break;
-        if (ev->op == BL_UPDATE && (rc = row_image(g->cm, &ev->after[r], &im[1], e)))
+        if (ev->op == BL_UPDATE && ((rc = row_image(g->cm, &ev->after[r], &im[1], e)) ||
+                                    (rc = replace_partial_check(g, &im[1], e))))
             break;
         rc = gen_row(g, ev->op, safe, &im[0], &im[1], &im[2], e);
     }
@@ -959,7 +1117,9 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     cm.by_writable = n != cm.t->ncols;
     cm.src_schema = ev->table->schema;
     cm.src_table = ev->table->table;
-    if ((rc = old_temporal_check(&cm, ev, tschema, ttable, e)))
+    if ((rc = old_temporal_check(&cm, ev, tschema, ttable, e)) ||
+        (rc = shape_check(&cm, ev, tschema, ttable, e)) ||
+        (rc = trigger_check(&cm, ev, tschema, ttable, e)))
         return rc;
     vals = calloc(3 * cm.t->ncols + 1, sizeof *vals);
     pres = calloc(3 * cm.t->ncols + 1, sizeof *pres);

@@ -45,6 +45,16 @@ enum tcmp {
                              hashed, only the column (all its values share the key) */
 };
 
+/* What a target column holds, to check the binlog's columns against (applier_dml.c
+ * shape_check): family as bl_column_shape names it (binlog.h; NULL: unknown type). */
+struct tshape {
+    const char *family;   /* static string or NULL */
+    char *column_type;    /* COLUMN_TYPE ("decimal(10,2) unsigned"), owned */
+    unsigned prec, scale; /* decimal: NUMERIC_PRECISION, NUMERIC_SCALE */
+    unsigned long long len; /* integer: byte width; string: CHARACTER_OCTET_LENGTH; bit:
+                               NUMERIC_PRECISION (bits); else 0 */
+};
+
 struct tinfo {
     char *schema, *table;
     size_t ncols;
@@ -62,7 +72,10 @@ struct tinfo {
     bool *float6;         /* FLOAT without a declared scale (COLUMN_TYPE "float"[ unsigned]):
                              MariaDB prints it with 6 significant digits, so a dump tool
                              loads it rounded (applier_dml.c key-less fallback); may be NULL */
+    struct tshape *shape; /* per column: type family, COLUMN_TYPE, decimal digits; may be
+                             NULL (schema filled by hand: no shape check) */
     size_t nwritable;
+    bool triggers;        /* the target table has triggers (information_schema.TRIGGERS) */
     bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
     bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */
     bool versioned;       /* WITH SYSTEM VERSIONING (TABLES.TABLE_TYPE): rows not applied */

@@ -50,6 +50,62 @@ static bool float_6digits(const char *data_type, const char *column_type)
            !strchr(column_type, '(');
 }
 
+/* Family of a target column's DATA_TYPE, named as bl_column_shape names the binlog's
+ * (binlog.h); NULL for a type not listed (no check). */
+static const char *type_family(const char *dt)
+{
+    static const char *const fam[][2] = {
+        { "tinyint", "integer" }, { "smallint", "integer" }, { "mediumint", "integer" },
+        { "int", "integer" }, { "bigint", "integer" }, { "year", "year" },
+        { "float", "float" }, { "double", "double" }, { "decimal", "decimal" },
+        { "date", "date" }, { "time", "time" }, { "datetime", "datetime" },
+        { "timestamp", "timestamp" }, { "bit", "bit" }, { "enum", "enum" }, { "set", "set" },
+        { "char", "string" }, { "varchar", "string" }, { "binary", "string" },
+        { "varbinary", "string" }, { "tinytext", "string" }, { "text", "string" },
+        { "mediumtext", "string" }, { "longtext", "string" }, { "tinyblob", "string" },
+        { "blob", "string" }, { "mediumblob", "string" }, { "longblob", "string" },
+        { "json", "string" }, { "inet6", "string" }, { "inet4", "string" },
+        { "uuid", "string" }, { "geometry", "geometry" }, { "point", "geometry" },
+        { "linestring", "geometry" }, { "polygon", "geometry" },
+        { "multipoint", "geometry" }, { "multilinestring", "geometry" },
+        { "multipolygon", "geometry" }, { "geometrycollection", "geometry" },
+    };
+    size_t i;
+    for (i = 0; dt && i < sizeof fam / sizeof fam[0]; i++)
+        if (strcmp(dt, fam[i][0]) == 0)
+            return fam[i][1];
+    return NULL;
+}
+
+/* Byte width of an integer DATA_TYPE, 0 for others. */
+static unsigned long long int_width(const char *dt)
+{
+    static const char *const w[] = { "tinyint", "smallint", "mediumint", "int", "", "", "",
+                                     "bigint" };
+    size_t i;
+    for (i = 0; dt && i < sizeof w / sizeof w[0]; i++)
+        if (w[i][0] && strcmp(dt, w[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* t->shape[i] from DATA_TYPE, COLUMN_TYPE, CHARACTER_OCTET_LENGTH, NUMERIC_PRECISION,
+ * NUMERIC_SCALE. */
+static int set_shape(struct tshape *sh, const char *data_type, const char *column_type,
+                     const char *octets, const char *prec, const char *scale)
+{
+    sh->family = type_family(data_type);
+    sh->len = int_width(data_type);
+    if (sh->family && strcmp(sh->family, "string") == 0 && octets)
+        sh->len = strtoull(octets, NULL, 10);
+    if (sh->family && strcmp(sh->family, "bit") == 0 && prec)
+        sh->len = strtoull(prec, NULL, 10);
+    sh->prec = prec ? (unsigned)strtoul(prec, NULL, 10) : 0;
+    sh->scale = scale ? (unsigned)strtoul(scale, NULL, 10) : 0;
+    sh->column_type = strdup(column_type ? column_type : "");
+    return sh->column_type ? DM_OK : DM_E_NOMEM;
+}
+
 static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
 {
     struct dm_buf q;
@@ -59,7 +115,8 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     int rc = DM_E_NOMEM;
     dm_buf_init(&q, 4096);
     if (dm_buf_adds(&q, "SELECT COLUMN_NAME, EXTRA, IS_NULLABLE, COLUMN_TYPE, CHARACTER_SET_NAME, "
-                        "DATA_TYPE, CHARACTER_OCTET_LENGTH, COLLATION_NAME FROM information_schema.COLUMNS "
+                        "DATA_TYPE, CHARACTER_OCTET_LENGTH, COLLATION_NAME, NUMERIC_PRECISION, "
+                        "NUMERIC_SCALE FROM information_schema.COLUMNS "
                         "WHERE TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) || dm_buf_adds(&q, " AND TABLE_NAME=") ||
         worker_ap_add_escaped(a, &q, t->table, strlen(t->table)) ||
@@ -79,14 +136,16 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
     t->cmp = calloc(n ? n : 1, sizeof *t->cmp);
     t->fsp = calloc(n ? n : 1, sizeof *t->fsp);
     t->float6 = calloc(n ? n : 1, sizeof *t->float6);
+    t->shape = calloc(n ? n : 1, sizeof *t->shape);
     if (!t->cols || !t->gen || !t->nullable || !t->is_unsigned || !t->charset || !t->tcs ||
-        !t->padlen || !t->cmp || !t->fsp || !t->float6)
+        !t->padlen || !t->cmp || !t->fsp || !t->float6 || !t->shape)
         goto out;
     while ((row = mysql_fetch_row(res)) && i < n) {
         t->cols[i] = strdup(row[0] ? row[0] : "");
         t->charset[i] = row[4] ? strdup(row[4]) : NULL;
         t->ncols = i + 1;       /* (freed by worker_ap_tinfo_free from here) */
-        if (!t->cols[i] || (row[4] && !t->charset[i]))
+        if (!t->cols[i] || (row[4] && !t->charset[i]) ||
+            set_shape(&t->shape[i], row[5], row[3], row[6], row[8], row[9]))
             goto out;
         t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
         t->cmp[i] = classify_cmp(row[7], t->tcs[i]);
@@ -227,7 +286,7 @@ out:
     return rc;
 }
 
-/* TABLES.TABLE_TYPE 'SYSTEM VERSIONED': t->versioned. */
+/* TABLES.TABLE_TYPE 'SYSTEM VERSIONED': t->versioned; TRIGGERS on the table: t->triggers. */
 static int load_table_type(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
 {
     struct dm_buf q;
@@ -235,7 +294,9 @@ static int load_table_type(struct worker_applier *a, struct tinfo *t, struct wor
     MYSQL_ROW row;
     int rc;
     dm_buf_init(&q, 512);
-    if (dm_buf_adds(&q, "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA=") ||
+    if (dm_buf_adds(&q, "SELECT TABLE_TYPE, (SELECT COUNT(*) FROM information_schema.TRIGGERS "
+                        "WHERE EVENT_OBJECT_SCHEMA=TABLE_SCHEMA AND EVENT_OBJECT_TABLE="
+                        "TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &q, t->schema, strlen(t->schema)) ||
         dm_buf_adds(&q, " AND TABLE_NAME=") ||
         worker_ap_add_escaped(a, &q, t->table, strlen(t->table))) {
@@ -244,8 +305,10 @@ static int load_table_type(struct worker_applier *a, struct tinfo *t, struct wor
     }
     if ((rc = worker_ap_query(a, q.data, &res, e)))
         goto out;
-    if ((row = mysql_fetch_row(res)) && row[0])
+    if ((row = mysql_fetch_row(res)) && row[0]) {
         t->versioned = strcmp(row[0], "SYSTEM VERSIONED") == 0;
+        t->triggers = row[1] && strcmp(row[1], "0") != 0;
+    }
 out:
     if (res)
         mysql_free_result(res);

@@ -23,6 +23,11 @@
  *    insertion order);
  *  - RENAME TABLE of a replicated table to a name the task does not replicate pauses;
  *  - DDL written as SET STATEMENT var=v FOR <DDL> (was skipped as a SET statement);
+ *  - a target table whose columns do not fit the binlog's by position (swapped, retyped,
+ *    fewer DECIMAL / fractional digits) or that has triggers pauses;
+ *  - a REPLACE rewriting a row in place under a MINIMAL / NOBLOB image pauses;
+ *  - the ENUM value '' (index 0) of a non-strict source session into a strict target;
+ *  - LOAD DATA logged as a statement pauses naming the cause (last: it stops every task);
  *  - a target with lower_case_table_names=1 and sql_mode TRADITIONAL (own sandboxes, tcase
  *    lower_case_target): zero dates of a non-strict source apply; source tables whose
  *    names differ only in letter case pause instead of mixing;
@@ -393,6 +398,165 @@ START_TEST(system_versioned_pauses)
 }
 END_TEST
 
+/* The ENUM value '' (index 0) a non-strict source session stores for an invalid member:
+ * the strict target refused it (Error 1265, the task paused). Rows writing it run without
+ * STRICT_* and replicate exactly - keyed and key-less, INSERT, UPDATE, key moves, under
+ * every row image. */
+START_TEST(enum_zero_strict_target)
+{
+    char v[256];
+    value(g_dst, "SELECT @@global.sql_mode LIKE '%STRICT_TRANS_TABLES%'", v, sizeof v);
+    ck_assert_str_eq(v, "1");
+    sql(g_src, "CREATE TABLE rt.en (id INT PRIMARY KEY, e ENUM('a','b'), f ENUM('x','y') NOT "
+               "NULL, b BIT(17), v INT)");
+    sql(g_src, "CREATE TABLE rt.ek (e ENUM('a','b'), v INT)");
+    sqli("FULL", "SET sql_mode=''; INSERT INTO rt.en VALUES (1,'zz','x',1,1),(2,'a','qq',0,2),"
+                 "(3,'b','y',5,3); INSERT INTO rt.ek VALUES ('zz',1),('a',1),('zz',2);"
+                 "UPDATE rt.en SET e='bad' WHERE id=3; UPDATE rt.en SET id=10, f='bad' WHERE "
+                 "id=2; UPDATE rt.ek SET v=5 WHERE e=0 AND v=2; UPDATE rt.ek SET e='no' WHERE "
+                 "e='a'; DELETE FROM rt.ek WHERE v=1 LIMIT 1");
+    sqli("MINIMAL", "SET sql_mode=''; UPDATE rt.en SET e='b' WHERE id=1; UPDATE rt.en SET "
+                    "e='xx', v=v+1 WHERE id=10");
+    sqli("NOBLOB", "SET sql_mode=''; UPDATE rt.en SET id=20 WHERE id=10");
+    ck_assert_int_eq(rt_converge("en", "id,e+0,f+0,HEX(b),v"), 3);
+    ck_assert_int_eq(rt_converge("ek", "e+0,v"), 2);
+    both_eq("SELECT GROUP_CONCAT(id,':',e+0,':',f+0 ORDER BY id) FROM %s.en",
+            "1:2:1,3:0:2,20:0:0");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* Pair db's target tables <db>_n/_s.<table> exist. */
+static void pair_tables(const char *db, const char *table)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
+    ck_assert(wait_value(g_dst, q, "2", 30000));
+}
+
+/* Target tables that differ from the source's: the binlog gives columns by position, so a
+ * target with two columns swapped got each other's values (normal mode stored
+ * (1,b='2',a=3) silently), a DECIMAL(10,2) target rounded 1.2345 silently (a Note, even in
+ * strict mode), a TIME target cut .5 off TIME(3); two INT columns swapped are told apart
+ * by the names binlog_row_metadata=FULL logs. Each pauses, nothing applied. */
+START_TEST(target_shape_pauses)
+{
+    static const char *const db[4] = { "tsc", "tsd", "tst", "tsn" };
+    static const char *const alter[4] = { "MODIFY b VARCHAR(10) AFTER id",
+                                          "MODIFY d DECIMAL(10,2)", "MODIFY t TIME",
+                                          "MODIFY a2 INT AFTER id" };
+    static const char *const want[4] = {
+        "its column 2 is integer of 4 bytes in the binlog, target column `b` of ",
+        "its column 5 is decimal(10,4) in the binlog, target column `d` of ",
+        "its column 6 is time(3) in the binlog, target column `t` of ",
+        "its column 2 is `a` in the binlog, target column 2 of `tsn_" };
+    char q[256], v[64];
+    int i, k;
+    for (i = 0; i < 4; i++) {
+        if (i == 3)   /* same type swapped: only the column names of FULL metadata tell */
+            sql(g_src, "SET GLOBAL binlog_row_metadata=FULL");
+        sql(g_src, "CREATE DATABASE %s", db[i]);
+        sql(g_src, "CREATE TABLE %s.t (id INT PRIMARY KEY, a INT, a2 INT, b VARCHAR(10), "
+                   "d DECIMAL(10,4), t TIME(3))", db[i]);
+        pair_up(db[i]);
+        pair_tables(db[i], "t");
+        for (k = 0; k < 2; k++)
+            sql(g_dst, "ALTER TABLE %s_%s.t %s", db[i], k ? "s" : "n", alter[i]);
+        sql(g_src, "INSERT INTO %s.t VALUES (1,2,7,'3',1.2345,'00:00:01.5')", db[i]);
+    }
+    sql(g_src, "SET GLOBAL binlog_row_metadata=NO_LOG");
+    for (i = 0; i < 4; i++) {
+        pair_paused(db[i], want[i], "the target table needs the source's columns in the "
+                                    "source's order");
+        for (k = 0; k < 2; k++) {
+            snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s_%s.t", db[i], k ? "s" : "n");
+            value(g_dst, q, v, sizeof v);
+            ck_assert_msg(strcmp(v, "0") == 0, "%s: %s", q, v);
+        }
+    }
+}
+END_TEST
+
+/* A trigger on the target fired on every replicated row (an audit row written twice: once
+ * by the target's trigger, once from the source's binlog): a MariaDB replica does not run
+ * triggers for row events. Pauses until the trigger is dropped; then exact. */
+START_TEST(target_trigger_pauses)
+{
+    char msg[2048];
+    int k;
+    sql(g_src, "CREATE DATABASE trg");
+    sql(g_src, "CREATE TABLE trg.t (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "CREATE TABLE trg.log (n INT AUTO_INCREMENT PRIMARY KEY, id INT)");
+    sql(g_src, "CREATE TRIGGER trg.ti AFTER INSERT ON trg.t FOR EACH ROW INSERT INTO trg.log "
+               "(id) VALUES (NEW.id)");
+    pair_up("trg");
+    pair_tables("trg", "log");
+    for (k = 0; k < 2; k++)
+        sql(g_dst, "CREATE TRIGGER trg_%s.ti AFTER INSERT ON trg_%s.t FOR EACH ROW INSERT "
+                   "INTO trg_%s.log (id) VALUES (NEW.id)", k ? "s" : "n", k ? "s" : "n",
+                   k ? "s" : "n");
+    sql(g_src, "INSERT INTO trg.t VALUES (1,1),(2,2)");
+    pair_paused("trg", "target table `trg_", "has triggers, which would fire on every "
+                                             "replicated row");
+    for (k = 0; k < 2; k++) {
+        const char *name = k ? "trgs" : "trgn";
+        sql(g_dst, "DROP TRIGGER trg_%s.ti", k ? "s" : "n");
+        ck_assert_msg(operate(name, PB__TASK_OP__Resume, msg, sizeof msg), "%s", msg);
+    }
+    ck_assert(converge("SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg.log",
+                       "SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg_n.log", 30000));
+    ck_assert(converge("SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg.log",
+                       "SELECT GROUP_CONCAT(n,':',id ORDER BY n) FROM trg_s.log", 30000));
+    ck_assert(converge("SELECT GROUP_CONCAT(id ORDER BY id) FROM trg.t",
+                       "SELECT GROUP_CONCAT(id ORDER BY id) FROM trg_s.t", 30000));
+}
+END_TEST
+
+/* A REPLACE that rewrites its row in place is logged as an UPDATE; under MINIMAL (the
+ * columns it names) or NOBLOB (no unchanged BLOB) its after-image lacks the columns it
+ * reset to their defaults: the target kept w=1 / b='old' where the source has 7 / NULL,
+ * silently. Such a row pauses (also SET STATEMENT ... FOR REPLACE and LOAD DATA ...
+ * REPLACE); a REPLACE naming every column and INSERT ... ON DUPLICATE KEY UPDATE (which
+ * changes only what it names) apply. */
+START_TEST(replace_partial_pauses)
+{
+    static const char *const db[4] = { "rpm", "rpb", "rps", "rpl" };
+    char path[512];
+    int i;
+    for (i = 0; i < 4; i++) {
+        sql(g_src, "CREATE DATABASE %s", db[i]);
+        sql(g_src, "CREATE TABLE %s.t (id INT PRIMARY KEY, v INT, w INT DEFAULT 7, b BLOB)",
+            db[i]);
+        pair_up(db[i]);
+    }
+    sqli("MINIMAL", "INSERT INTO rpm.t VALUES (1,1,1,'old'),(2,2,2,'old'),(3,3,3,'old');"
+                    "REPLACE INTO rpm.t VALUES (3,30,31,'new'); INSERT INTO rpm.t (id,v) "
+                    "VALUES (2,5) ON DUPLICATE KEY UPDATE v=6");
+    sqli("NOBLOB", "INSERT INTO rpb.t VALUES (1,1,1,'old'),(2,2,2,'old');"
+                   "REPLACE INTO rpb.t (id,v) VALUES (2,20)");
+    sqli("MINIMAL", "INSERT INTO rps.t VALUES (1,1,1,'old'); SET STATEMENT "
+                    "max_statement_time=100 FOR REPLACE INTO rps.t (id,v) VALUES (1,10)");
+    snprintf(path, sizeof path, "%s/rpl.csv", g_dir);
+    ck_assert_int_eq(tu_write_file(path, "1,10\n", 5), 0);
+    sqli("MINIMAL", "INSERT INTO rpl.t VALUES (1,1,1,'old'); LOAD DATA INFILE '%s' REPLACE "
+                    "INTO TABLE rpl.t FIELDS TERMINATED BY ',' (id,v)", path);
+    ck_assert(converge("SELECT GROUP_CONCAT(id,':',v,':',w,':',IFNULL(b,'N') ORDER BY id) "
+                       "FROM rpm.t", "SELECT GROUP_CONCAT(id,':',v,':',w,':',IFNULL(b,'N') "
+                       "ORDER BY id) FROM rpm_n.t", 30000));
+    sqli("MINIMAL", "/* in place */ REPLACE INTO rpm.t (id,v) VALUES (1,10)");
+    pair_paused("rpm", "it is a row a REPLACE rewrote in place, logged with a partial binlog "
+                       "row image", "`rpm`.`t`");
+    for (i = 1; i < 4; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "`%s`.`t`", db[i]);
+        pair_paused(db[i], "it is a row a REPLACE rewrote in place, logged with a partial "
+                           "binlog row image", want);
+    }
+}
+END_TEST
+
 /* Rows of key-less table db.kl (c, v) in each server's insertion order: the source's is
  * a1, b1, a2 (a1's transaction commits last), the target's the commit order b1, a1, a2. */
 static void interleaved_rows(const char *schema)
@@ -612,6 +776,27 @@ START_TEST(xa_rollback_pauses)
 }
 END_TEST
 
+/* LOAD DATA of a STATEMENT/MIXED session is logged as BEGIN_LOAD_QUERY +
+ * EXECUTE_LOAD_QUERY events, not rows: the connector refused them as a "Malformed packet"
+ * (every task on the source and the relay paused with that alone). The pause now names
+ * the cause. It stops every reader of the source, so this test comes last (and moves the
+ * start position of pair_up to the current one). */
+START_TEST(statement_load_data_pauses)
+{
+    char path[512];
+    master_pos();   /* the pair starts here: the earlier tests' pauses are not its own */
+    sql(g_src, "CREATE DATABASE ldf");
+    sql(g_src, "CREATE TABLE ldf.t (id INT PRIMARY KEY, v VARCHAR(5))");
+    pair_up("ldf");
+    pair_tables("ldf", "t");
+    snprintf(path, sizeof path, "%s/ld.csv", g_dir);
+    ck_assert_int_eq(tu_write_file(path, "1,a\n2,b\n", 8), 0);
+    sqli("FULL", "SET binlog_format=STATEMENT; LOAD DATA INFILE '%s' INTO TABLE ldf.t FIELDS "
+                 "TERMINATED BY ','", path);
+    pair_paused("ldf", "LOAD DATA logged in statement format", "set binlog_format=ROW");
+}
+END_TEST
+
 /* A target with lower_case_table_names=1 (the source is case-sensitive) and sql_mode
  * TRADITIONAL (strict, NO_ZERO_DATE, NO_ZERO_IN_DATE): tasks as rt_up. */
 static void setup_lctn(void)
@@ -705,9 +890,14 @@ int main(void)
     tcase_add_test(tc, auto_increment_column_pauses);
     tcase_add_test(tc, alter_ignore_unique_pauses);
     tcase_add_test(tc, rename_out_pauses);
+    tcase_add_test(tc, enum_zero_strict_target);
+    tcase_add_test(tc, target_shape_pauses);
+    tcase_add_test(tc, target_trigger_pauses);
+    tcase_add_test(tc, replace_partial_pauses);
     tcase_add_test(tc, exact_types_and_statements);
     tcase_add_test(tc, exact_statements);
     tcase_add_test(tc, xa_rollback_pauses);
+    tcase_add_test(tc, statement_load_data_pauses);
     suite_add_tcase(s, tc);
     tc = tcase_create("lower_case_target");
     tcase_add_unchecked_fixture(tc, setup_lctn, teardown);

@@ -24,6 +24,7 @@
  *  - old_temporal: TIME/DATETIME/TIMESTAMP columns in MariaDB's pre-10.1 format
  *    (mysql56_temporal_format=OFF) replicate without fractions, pause with them;
  *  - target_mode (own sandboxes, the target's sql_mode NO_BACKSLASH_ESCAPES, ANSI_QUOTES,
+ *    PAD_CHAR_TO_FULL_LENGTH (key-less CHAR rows found),
  *    EMPTY_STRING_IS_NULL): rows synced and a full-mode load keep '' and backslashes;
  *  - system_tz (own sandboxes, the source in TZ=JST-9): a DDL of a session in time zone
  *    SYSTEM pauses when the servers' system zones differ. */
@@ -135,6 +136,7 @@ static void wide_sum(int port, const char *schema, const char *table, char *out,
     t = db(port);
     must(t, "SET NAMES utf8mb4");
     must(t, "SET time_zone='+00:00'");
+    must(t, "SET sql_mode=''");   /* a target's PAD_CHAR_TO_FULL_LENGTH would pad CHARs */
     out[0] = '\0';
     if (mysql_query(t, q.p) == 0 && (r = mysql_store_result(t))) {
         row = mysql_fetch_row(r);
@@ -1053,7 +1055,7 @@ static void setup_mode(void)
         g_dst = tu_free_port();
     ck_assert_int_eq(sandbox("start", "src", g_src, 1), 0);
     setenv("DMGW_SANDBOX_ARGS", "--sql-mode=NO_BACKSLASH_ESCAPES,ANSI_QUOTES,"
-           "EMPTY_STRING_IS_NULL,STRICT_TRANS_TABLES", 1);
+           "EMPTY_STRING_IS_NULL,STRICT_TRANS_TABLES,PAD_CHAR_TO_FULL_LENGTH", 1);
     ck_assert_int_eq(sandbox("start", "dst", g_dst, 2), 0);
     unsetenv("DMGW_SANDBOX_ARGS");
     g_wport = tu_free_port();
@@ -1079,8 +1081,14 @@ START_TEST(target_sql_mode)
                  "CREATE TABLE rt.mdk (s VARCHAR(20), b VARBINARY(10), t TEXT); INSERT INTO "
                  "rt.mdk SELECT s, b, t FROM rt.md");
     sqli("MINIMAL", "UPDATE rt.mdk SET t='' WHERE s=''; DELETE FROM rt.mdk WHERE b=X'5C30'");
+    /* key-less CHAR rows: under the target's PAD_CHAR_TO_FULL_LENGTH `c`=BINARY 'ab' found
+     * no row (read padded) and the task paused */
+    sqli("FULL", "CREATE TABLE rt.mdc (c CHAR(5), v INT); INSERT INTO rt.mdc VALUES ('ab',1),"
+                 "('ab',2),('c',3); UPDATE rt.mdc SET v=4 WHERE v=1; DELETE FROM rt.mdc WHERE "
+                 "v=3");
     ck_assert_int_eq(wide_converge("md"), 4);
     ck_assert_int_eq(wide_converge("mdk"), 2);
+    ck_assert_int_eq(wide_converge("mdc"), 2);
     both_eq("SELECT COUNT(*) FROM %s.md WHERE s=SPACE(0)", "1");   /* '' is NULL there */
     /* a full-mode task: mydumper's files loaded into the same target */
     sql(g_src, "CREATE DATABASE ld");
