@@ -42,7 +42,7 @@ struct master_ddl {
 int master_ddl_init(struct master *m)
 {
     m->ddl = calloc(1, sizeof(*m->ddl));
-    return m->ddl ? DM_OK : DM_E_NOMEM;
+    return m->ddl ? master_ddl_pending_init(m) : DM_E_NOMEM;
 }
 
 static void lock_free(struct ddl_lock *l)
@@ -74,6 +74,7 @@ void master_ddl_free(struct master *m)
     free(m->ddl->ops);
     free(m->ddl);
     m->ddl = NULL;
+    master_ddl_pending_free(m);
 }
 
 static struct ddl_lock *find_locked(struct master *m, const char *id)
@@ -250,6 +251,7 @@ struct skipfan {
     struct master_strv workers;
     struct master_strv members;
     Pb__CommonWorkerResponse **out;
+    int *called;                /* per workers entry: 0 not called, 1 answered, 2 RPC failed */
 };
 
 static Pb__CommonWorkerResponse *entry(const char *worker, ProtobufCMessage *r, char *em)
@@ -303,6 +305,8 @@ static void skip_all(struct skipfan *f)
             continue;
         }
         struct master_callres *r = &res[j++];
+        if (f->called)
+            f->called[i] = r->rc == DM_OK ? 1 : 2;
         f->out[i] = entry(w, r->resp, r->rc == DM_OK ? NULL : r->errmsg);
         r->resp = NULL;
         if (r->rc != DM_OK)
@@ -367,6 +371,9 @@ static int lock_snapshot(struct master *m, const char *id, struct ddl_lock *snap
         snap->owner = strdup(l->owner);
         master_strv_copy(&snap->ddls, l->ddls.items, l->ddls.n);
         master_strv_copy(&snap->members, l->members.items, l->members.n);
+        snap->synced = calloc(l->members.n + 1, sizeof(bool));
+        if (snap->synced)
+            memcpy(snap->synced, l->synced, l->members.n * sizeof(bool));
     }
     pthread_mutex_unlock(&m->mu);
     return rc;
@@ -379,6 +386,20 @@ static void lock_unmark(struct master *m, const char *id)
     if (l)
         l->resolving = false;
     pthread_mutex_unlock(&m->mu);
+}
+
+/* A member that did not take the skip gets it later (ddl_pending.c) when it was
+ * blocking on the DDL (synced) or could not be reached (down: it meets the DDL after its
+ * restart). A reachable member that never met the DDL answers 36059 and is left to the
+ * operator, as in DM. */
+static bool skip_pending(const struct ddl_lock *snap, const char *w, int called)
+{
+    if (called == 2)
+        return true;
+    for (size_t i = 0; snap->synced && i < snap->members.n; i++)
+        if (!strcmp(snap->members.items[i], w))
+            return called == 1 && snap->synced[i];
+    return false;
 }
 
 static int resolve(struct master *m, const char *id, const char *replace_owner, char **pref, size_t npref,
@@ -430,7 +451,7 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
         goto out;
     }
     req.exec = false;
-    f = (struct skipfan){m, &req, owner, id, {NULL, 0}, snap.members, NULL};
+    f = (struct skipfan){m, &req, owner, id, {NULL, 0}, snap.members, NULL, NULL};
     char **src = npref ? pref : snap.members.items;
     size_t nsrc = npref ? npref : snap.members.n;
     for (size_t i = 0; i < nsrc; i++)
@@ -438,14 +459,18 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
             master_strv_add(&f.workers, src[i]);
     master_strv_sort(&f.workers);
     f.out = (Pb__CommonWorkerResponse **)master_ptrs_new(f.workers.n);
+    f.called = calloc(f.workers.n + 1, sizeof(int));
     if (f.out)
         skip_all(&f);
     bool ok = true;
     for (size_t i = 0; f.out && i < f.workers.n; i++)
         if (f.out[i]) {
             ok = ok && f.out[i]->result;
+            if (!f.out[i]->result && f.called && skip_pending(&snap, f.workers.items[i], f.called[i]))
+                master_ddl_pending_add(m, snap.id, snap.task, f.workers.items[i], &snap.ddls);
             (*entries)[(*nentries)++] = f.out[i];
         }
+    free(f.called);
     free(f.out);
     master_strv_clear(&f.workers);
     remove_lock(m, id);
@@ -460,6 +485,7 @@ out:
     free(snap.owner);
     master_strv_clear(&snap.ddls);
     master_strv_clear(&snap.members);
+    free(snap.synced);
     return rc;
 }
 
@@ -470,12 +496,51 @@ struct stream_arg {
     struct master_worker *w;
 };
 
+/* The worker reports a DDL of a lock that resolved without it (ddl_pending.c): the
+ * DDLLockInfo, then the lock's outcome for it, ExecuteDDL{exec:false}. */
+static void send_pending_skip(struct master *m, struct master_worker *w, struct rpc_stream *st,
+                              const Pb__DDLInfo *in, const char *id, bool *retry)
+{
+    Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
+    Pb__ExecDDLRequest req = PB__EXEC_DDLREQUEST__INIT;
+    ProtobufCMessage *r = NULL;
+    char *em = NULL;
+    out.task = in->task;
+    out.id = (char *)id;
+    if (rpc_stream_send(st, &out.base) != DM_OK) {
+        *retry = true;
+        return;
+    }
+    req.task = in->task;
+    req.lockid = (char *)id;
+    req.exec = false;
+    req.tracegid = (char *)"";
+    req.ddls = in->ddls;
+    req.n_ddls = in->n_ddls;
+    bool ok = master_call(m, w->addr, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r,
+                          &em) == DM_OK && ((Pb__CommonWorkerResponse *)r)->result;
+    if (ok)
+        master_ddl_pending_del(m, NULL, id, w->addr);
+    dm_log_kv(ok ? DM_LOG_INFO : DM_LOG_ERROR, ok ? "sent the skip of a resolved DDL lock "
+              "to the worker that missed it" : "fail to send the skip of a resolved DDL lock "
+              "(tried again at its next report)", "lock", id, "worker", w->addr, "error",
+              em ? em : r && !ok ? ((Pb__CommonWorkerResponse *)r)->msg : "", NULL);
+    if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    free(em);
+}
+
 static void handle_info(struct master *m, struct master_worker *w, struct rpc_stream *st,
                         Pb__DDLInfo *in, bool *retry)
 {
     struct master_strv ws = {NULL, 0};
-    char *id = NULL, *err = NULL;
+    char *id = NULL, *err = NULL, pid[1024];
     bool all = false;
+    snprintf(pid, sizeof(pid), "%s-`%s`.`%s`", in->task, in->schema, in->table);
+    if (master_ddl_pending_match(m, pid, w->addr, in->ddls, in->n_ddls)) {
+        send_pending_skip(m, w, st, in, pid, retry);
+        return;
+    }
     master_tw_get(m, in->task, &ws);
     if (ws.n == 0 || !master_strv_has(&ws, w->addr)) {
         dm_log_kv(DM_LOG_ERROR, "try to sync shard DDL, but worker is not in the task's workers", "task", in->task, "worker", w->addr, NULL);
