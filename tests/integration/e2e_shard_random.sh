@@ -11,7 +11,8 @@
 # equals the merge of the shards row by row (HEX of every column), every DDL ran exactly once
 # on the target (its own binlog), show-ddl-locks is empty. Then a DDL that one shard never
 # receives: the lock stays pending in show-ddl-locks; unlock-ddl-lock / break-ddl-lock as DM.
-#   DMGW_SEED=<n> replays a run (default 1; random: a new seed, printed); DMGW_SHARD_STEPS=<n> (default 90) sizes the workload.
+#   DMGW_SEED=<n> replays a run (default 1; random: a new seed, printed); DMGW_SHARD_STEPS=<n> (default 90) sizes the workload;
+#   DMGW_SHARD_KILL_MASTER=1 adds a kill -9 of dm-master at a step drawn from the seed.
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 SEED="${DMGW_SEED:-1}"   # CI: a fixed seed; DMGW_SEED=random (the long variant): a new one
@@ -94,6 +95,8 @@ no_lock() { locks_json | grep -q 'no DDL lock exists'; }
 stage_is() { DMCTL query-status shrand | grep -c "\"stage\": \"$1\"" | grep -qx "$2"; }
 
 KILLED=0; PAUSED=0; KILL_AT=$((STEPS / 2 + RANDOM % (STEPS / 2 - 3)))
+KILLM_AT=-1   # (drawn from its own stream: the CI seed's workload stays the same)
+[ -n "${DMGW_SHARD_KILL_MASTER:-}" ] && KILLM_AT=$((5 + (SEED * 7919) % (STEPS - 10)))
 for k in 1 2 3 4; do run_dml "$k" 4; done
 for step in $(seq 1 "$STEPS"); do
   for k in 1 2 3 4; do
@@ -120,6 +123,11 @@ for step in $(seq 1 "$STEPS"); do
       check_contains "resume-task with a lock pending" '"result": true' "$out"
       PAUSED=1
     fi
+  fi
+  if [ "$step" = "$KILLM_AT" ]; then  # DMGW_SHARD_KILL_MASTER=1: dm-master too, anywhere
+    echo "# step $step: kill -9 dm-master (random moment)"
+    kill -9 "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
+    start_master
   fi
   if [ "$step" = "$KILL_AT" ]; then   # whatever the state: maybe a re-sync or a DDL running
     w=$((1 + RANDOM % 2))
