@@ -23,6 +23,7 @@ struct ddl_lock {
     struct master_strv members;
     bool *synced;          /* parallel to members */
     bool resolving;
+    bool owner_failed;     /* the owner's ExecuteDDL failed at the last resolve */
 };
 
 struct sqlop {
@@ -97,6 +98,17 @@ static void remove_lock(struct master *m, const char *id)
     pthread_mutex_unlock(&m->mu);
 }
 
+void master_ddl_break_owner(struct master *m, const char *task, const char *worker)
+{
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->ddl->n; i++) {
+        struct ddl_lock *l = m->ddl->locks[i];
+        if (!strcmp(l->task, task) && !strcmp(l->owner, worker))
+            l->owner_failed = false;
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
 bool master_ddl_worker_has_lock(struct master *m, const char *worker)
 {
     bool has = false;
@@ -142,6 +154,10 @@ static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
         l->owner = strdup(worker);
         master_strv_copy(&l->ddls, in->ddls, in->n_ddls);
         m->ddl->locks[m->ddl->n++] = l;
+    } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls) && l->owner_failed && !l->resolving &&
+               strcmp(l->owner, worker) == 0) {
+        rc = DM_E_CONFLICT;      /* the owner passed the DDL: owner_passed() */
+        goto out;
     } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls)) {
         *err = master_terr_code(38016, "dm-master", "high", "sharding ddls in ddl lock %s is different with %s", id, in->n_ddls ? in->ddls[0] : "");
         rc = DM_E_STATE;
@@ -159,6 +175,8 @@ static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
             l->synced = tmp;
             l->synced[l->members.n - 1] = false;
         }
+    if (strcmp(l->owner, worker) == 0)
+        l->owner_failed = false;     /* blocking on the DDL again */
     *all_synced = true;
     for (size_t i = 0; i < l->members.n; i++) {
         if (strcmp(l->members.items[i], worker) == 0)
@@ -402,8 +420,29 @@ static bool skip_pending(const struct ddl_lock *snap, const char *w, int called)
     return false;
 }
 
+static void set_owner_failed(struct master *m, const char *id)
+{
+    pthread_mutex_lock(&m->mu);
+    struct ddl_lock *l = find_locked(m, id);
+    if (l)
+        l->owner_failed = true;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* owner_done: the owner already executed (owner_passed), only the skips are sent. */
+static int resolve_ex(struct master *m, const char *id, const char *replace_owner, char **pref,
+                      size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
+                      size_t *nentries, char **err);
+
 static int resolve(struct master *m, const char *id, const char *replace_owner, char **pref, size_t npref,
                    Pb__CommonWorkerResponse ***entries, size_t *nentries, char **err)
+{
+    return resolve_ex(m, id, replace_owner, pref, npref, false, entries, nentries, err);
+}
+
+static int resolve_ex(struct master *m, const char *id, const char *replace_owner, char **pref,
+                      size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
+                      size_t *nentries, char **err)
 {
     struct ddl_lock snap;
     *entries = NULL;
@@ -424,7 +463,7 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
         rc = DM_E_STATE;
         goto out;
     }
-    if ((*err = send_sqlop(m, &snap, owner))) {
+    if (!owner_done && (*err = send_sqlop(m, &snap, owner))) {
         rc = DM_E_STATE;
         goto out;
     }
@@ -437,8 +476,11 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
     req.n_ddls = snap.ddls.n;
     ProtobufCMessage *r = NULL;
     char *em = NULL;
-    master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
+    if (!owner_done)
+        master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
     Pb__CommonWorkerResponse *own = entry(owner, r, em);
+    if (own && owner_done)
+        own->result = true;
     *entries = (Pb__CommonWorkerResponse **)master_ptrs_new(snap.members.n + npref + 1);
     if (!own || !*entries) {
         rc = DM_E_NOMEM;
@@ -446,6 +488,8 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
     }
     (*entries)[(*nentries)++] = own;
     if (!own->result) {
+        if (strcmp(owner, snap.owner) == 0)
+            set_owner_failed(m, id);
         *err = master_terr_code(38024, "dm-master", "high", "owner %s ExecuteDDL fail", owner);
         rc = DM_E_STATE;
         goto out;
@@ -530,9 +574,55 @@ static void send_pending_skip(struct master *m, struct master_worker *w, struct 
     free(em);
 }
 
+static void free_entries(Pb__CommonWorkerResponse **e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        protobuf_c_message_free_unpacked(&e[i]->base, NULL);
+    free(e);
+}
+
+/* DDLLockInfo to the reporter; the lock resolves when every member reported. */
+static void answer_info(struct master *m, struct rpc_stream *st, const Pb__DDLInfo *in,
+                        char *id, bool all, bool *retry)
+{
+    Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
+    out.task = in->task;
+    out.id = id;
+    if (rpc_stream_send(st, &out.base) != DM_OK) {
+        *retry = true;
+    } else if (all) {
+        Pb__CommonWorkerResponse **e = NULL;
+        size_t n = 0;
+        char *rerr = NULL;
+        if (resolve(m, id, NULL, NULL, 0, &e, &n, &rerr) != DM_OK)
+            dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
+        free_entries(e, n);
+        free(rerr);
+    }
+}
+
+/* The owner's ExecuteDDL failed at the last resolve (38024) and now it reports the lock's
+ * next DDL: it passed this one, which it does only after executing it (its answer was
+ * lost: killed after its checkpoint, or stopped meanwhile). The others get their skips
+ * (pending ones for those who miss them) and the lock goes; DM v1.0.7 kept the lock and
+ * refused the owner's next DDL (38016) for ever. */
+static void owner_passed(struct master *m, const char *id)
+{
+    Pb__CommonWorkerResponse **e = NULL;
+    size_t n = 0;
+    char *rerr = NULL;
+    dm_log_kv(DM_LOG_WARN, "the owner passed the DDL of a lock whose ExecuteDDL failed: it "
+              "executed it; the other workers skip it", "lock", id, NULL);
+    if (resolve_ex(m, id, NULL, NULL, 0, true, &e, &n, &rerr) != DM_OK)
+        dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
+    free_entries(e, n);
+    free(rerr);
+}
+
 static void handle_info(struct master *m, struct master_worker *w, struct rpc_stream *st,
                         Pb__DDLInfo *in, bool *retry)
 {
+    int rc;
     struct master_strv ws = {NULL, 0};
     char *id = NULL, *err = NULL, pid[1024];
     bool all = false;
@@ -545,26 +635,21 @@ static void handle_info(struct master *m, struct master_worker *w, struct rpc_st
     if (ws.n == 0 || !master_strv_has(&ws, w->addr)) {
         dm_log_kv(DM_LOG_ERROR, "try to sync shard DDL, but worker is not in the task's workers", "task", in->task, "worker", w->addr, NULL);
         *retry = true;
-    } else if (try_sync(m, in, w->addr, &ws, &id, &all, &err) != DM_OK) {
+    } else if ((rc = try_sync(m, in, w->addr, &ws, &id, &all, &err)) == DM_E_CONFLICT) {
+        owner_passed(m, pid);
+        free(err);
+        err = NULL;
+        if (try_sync(m, in, w->addr, &ws, &id, &all, &err) != DM_OK) {
+            dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
+            *retry = true;
+        } else {
+            answer_info(m, st, in, id, all, retry);
+        }
+    } else if (rc != DM_OK) {
         dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
         *retry = true;
     } else {
-        Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
-        out.task = in->task;
-        out.id = id;
-        if (rpc_stream_send(st, &out.base) != DM_OK) {
-            *retry = true;
-        } else if (all) {
-            Pb__CommonWorkerResponse **e = NULL;
-            size_t n = 0;
-            char *rerr = NULL;
-            if (resolve(m, id, NULL, NULL, 0, &e, &n, &rerr) != DM_OK)
-                dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
-            for (size_t i = 0; i < n; i++)
-                protobuf_c_message_free_unpacked(&e[i]->base, NULL);
-            free(e);
-            free(rerr);
-        }
+        answer_info(m, st, in, id, all, retry);
     }
     free(id);
     free(err);

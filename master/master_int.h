@@ -167,6 +167,9 @@ void master_ddl_start_worker(struct master *m, struct master_worker *w);
 void master_ddl_stop_worker(struct master *m, struct master_worker *w);
 /* does any DDL lock involve `worker`? (caller holds no lock) */
 bool master_ddl_worker_has_lock(struct master *m, const char *worker);
+/* break-ddl-lock on worker: a DDL it passes now was the operator's decision, not an
+ * execution of the lock's owner (ddl.c owner_passed). */
+void master_ddl_break_owner(struct master *m, const char *task, const char *worker);
 
 /* ---------- ddl_pending.c: skips of resolved locks not yet taken by a worker ---------- */
 struct master_ddl_pending;

@@ -13,7 +13,9 @@
 #     dm-master keeps the skip and sends it when the worker reports the DDL again;
 #  E  a non-owner is down (it never met the DDL) when unlock-ddl-lock resolves the lock,
 #     and dm-master restarts meanwhile: the skip kept in dm-master's data-dir reaches it
-#     when it meets the DDL after its restart.
+#     when it meets the DDL after its restart;
+#  F  the owner dies after its checkpoint, before its answer (shard-ddl-resolved): its
+#     next DDL's report tells dm-master it executed the lock's DDL; the others skip it.
 # After every round: no lock left, the target = the merge of the shards (HEX of every
 # column), both subtasks Running.
 # shellcheck source=lib/e2e.sh
@@ -144,5 +146,20 @@ wait_for "E: the kept skip reaches worker 2 after dm-master's restart" 60 sent 2
 round_end E
 check_eq "E: ADD COLUMN e once in the target's binlog" 1 "$(tbin 'ADD COLUMN e ')"
 check_eq "E: no pending skip left" "[]" "$(tr -d ' \n' <"$DIR/m-data/ddl-pending.json")"
+# ---- F: owner killed after its checkpoint, before its answer (shard-ddl-resolved) ----
+# dm-master saw the owner fail (38024) and keeps the lock; the owner is past the DDL: its
+# next DDL's report tells dm-master it executed it, worker 2 gets its skip, the lock goes
+kill_worker 1
+DMGW_FAILPOINT=shard-ddl-resolved start_worker 1
+ddl_round "ADD COLUMN f INT DEFAULT 6"
+wait_for "F: worker 1 killed itself after its checkpoint" 60 w_dead 1
+start_worker 1
+alter 1 "ADD COLUMN g INT DEFAULT 7"; ins 1; alter 2 "ADD COLUMN g INT DEFAULT 7"
+passed() { grep -q 'the owner passed the DDL of a lock whose ExecuteDDL failed' "$DIR/m.log"; }
+wait_for "F: the owner's next DDL tells dm-master it passed ADD COLUMN f" 60 passed
+alter 3 "ADD COLUMN g INT DEFAULT 7"; ins 3; alter 4 "ADD COLUMN g INT DEFAULT 7"
+round_end F
+check_eq "F: ADD COLUMN f once in the target's binlog" 1 "$(tbin 'ADD COLUMN f ')"
+check_eq "F: ADD COLUMN g once in the target's binlog" 1 "$(tbin 'ADD COLUMN g ')"
 check_eq "no worker error" "" "$(grep -h '"level":"error"' "$DIR"/w*.log | grep -v 'record DDLLockInfo' | head -3)"
 e2e_finish

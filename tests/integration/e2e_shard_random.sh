@@ -12,7 +12,8 @@
 # on the target (its own binlog), show-ddl-locks is empty. Then a DDL that one shard never
 # receives: the lock stays pending in show-ddl-locks; unlock-ddl-lock / break-ddl-lock as DM.
 #   DMGW_SEED=<n> replays a run (default 1; random: a new seed, printed); DMGW_SHARD_STEPS=<n> (default 90) sizes the workload;
-#   DMGW_SHARD_KILL_MASTER=1 adds a kill -9 of dm-master at a step drawn from the seed.
+#   DMGW_SHARD_CHAOS=1 adds a kill -9 of dm-master at a step drawn from the seed and
+#   purge-relay (after a rotation) on both workers at every 6th step with a lock pending.
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 SEED="${DMGW_SEED:-1}"   # CI: a fixed seed; DMGW_SEED=random (the long variant): a new one
@@ -96,7 +97,21 @@ stage_is() { DMCTL query-status shrand | grep -c "\"stage\": \"$1\"" | grep -qx 
 
 KILLED=0; PAUSED=0; KILL_AT=$((STEPS / 2 + RANDOM % (STEPS / 2 - 3)))
 KILLM_AT=-1   # (drawn from its own stream: the CI seed's workload stays the same)
-[ -n "${DMGW_SHARD_KILL_MASTER:-}" ] && KILLM_AT=$((5 + (SEED * 7919) % (STEPS - 10)))
+[ -n "${DMGW_SHARD_CHAOS:-}" ] && KILLM_AT=$((5 + (SEED * 7919) % (STEPS - 10)))
+# DMGW_SHARD_CHAOS=1: purge-relay up to each worker's newest relay file while a lock is
+# pending (held rows and the re-sync read older files: the checkpoint's file must stay)
+purge_relays() {
+  local i sub rdir newest wp
+  for i in 1 2; do
+    wp="P_W$i"
+    sub="$(DMCTL query-status -w "127.0.0.1:${!wp}" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["workers"][0]["relayStatus"].get("relaySubDir", ""))' 2>/dev/null || true)"
+    rdir="$DIR/w$i-meta/relay_log/$sub"
+    [ -n "$sub" ] && [ -d "$rdir" ] || continue
+    newest="$(ls "$rdir" | grep '^mysql-bin\.[0-9]*$' | sort | tail -1)"
+    echo "# purge-relay worker $i up to $newest ($(ls "$rdir" | grep -c '^mysql-bin') files)"
+    DMCTL purge-relay -w "127.0.0.1:${!wp}" --filename "$newest" >/dev/null || true
+  done
+}
 for k in 1 2 3 4; do run_dml "$k" 4; done
 for step in $(seq 1 "$STEPS"); do
   for k in 1 2 3 4; do
@@ -124,7 +139,11 @@ for step in $(seq 1 "$STEPS"); do
       PAUSED=1
     fi
   fi
-  if [ "$step" = "$KILLM_AT" ]; then  # DMGW_SHARD_KILL_MASTER=1: dm-master too, anywhere
+  if [ -n "${DMGW_SHARD_CHAOS:-}" ] && [ $((step % 6)) = 3 ] && lock_pending; then
+    src "$P_SRC1" "FLUSH BINARY LOGS"; src "$P_SRC2" "FLUSH BINARY LOGS"
+    purge_relays
+  fi
+  if [ "$step" = "$KILLM_AT" ]; then  # DMGW_SHARD_CHAOS=1: dm-master too, anywhere
     echo "# step $step: kill -9 dm-master (random moment)"
     kill -9 "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
     start_master

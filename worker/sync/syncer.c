@@ -1034,6 +1034,8 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
         failpoint("shard-ddl-skipped");
     if (!rc)
         rc = shard_resolve(ss, tgt, &end, &fe, e);
+    if (!rc && exec)
+        failpoint("shard-ddl-resolved");
     shard_done(ss, rc, e);        /* ExecuteDDL answers once the checkpoint is written */
     if (!rc)
         rc = shard_resync(ss, ev, tgt, &fe, &end, e);
@@ -2000,14 +2002,17 @@ int worker_syncer_await_ddl(struct worker_syncer *s, int64_t timeout_ms, struct 
     int rc = DM_OK;
     struct timespec ts = dm_deadline_ms(timeout_ms);
     pthread_mutex_lock(&s->mu);
-    while (!s->sw.done && !s->exited && !atomic_load(&s->stop))
+    /* not on `stop`: the thread handles a decision it took whatever a pause says (the DDL
+     * runs, the checkpoint is written); answering "stopped" meanwhile made dm-master keep a
+     * lock the owner had resolved (38024 for ever, the owner's next DDL refused: 38016) */
+    while (!s->sw.done && !s->exited)
         if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0)
             break;
     if (s->sw.done) {
         rc = s->sw.rc;
         if (rc)
             *e = s->sw.err;
-    } else if (s->exited || atomic_load(&s->stop)) {
+    } else if (s->exited) {
         worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
                         "the Sync unit stopped before the sharding DDL was handled; it is "
                         "met again when the task resumes");
