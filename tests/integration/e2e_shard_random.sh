@@ -12,8 +12,9 @@
 # on the target (its own binlog), show-ddl-locks is empty. Then a DDL that one shard never
 # receives: the lock stays pending in show-ddl-locks; unlock-ddl-lock / break-ddl-lock as DM.
 #   DMGW_SEED=<n> replays a run (default 1; random: a new seed, printed); DMGW_SHARD_STEPS=<n> (default 90) sizes the workload;
-#   DMGW_SHARD_CHAOS=1 adds a kill -9 of dm-master at a step drawn from the seed and
-#   purge-relay (after a rotation) on both workers at every 6th step with a lock pending.
+#   DMGW_SHARD_CHAOS=1 adds a kill -9 of dm-master and a restart of one source MariaDB at
+#   steps drawn from the seed, and purge-relay (after a rotation) on both workers at every
+#   6th step with a lock pending.
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 SEED="${DMGW_SEED:-1}"   # CI: a fixed seed; DMGW_SEED=random (the long variant): a new one
@@ -97,7 +98,11 @@ stage_is() { DMCTL query-status shrand | grep -c "\"stage\": \"$1\"" | grep -qx 
 
 KILLED=0; PAUSED=0; KILL_AT=$((STEPS / 2 + RANDOM % (STEPS / 2 - 3)))
 KILLM_AT=-1   # (drawn from its own stream: the CI seed's workload stays the same)
-[ -n "${DMGW_SHARD_CHAOS:-}" ] && KILLM_AT=$((5 + (SEED * 7919) % (STEPS - 10)))
+SRCR_AT=-1
+if [ -n "${DMGW_SHARD_CHAOS:-}" ]; then
+  KILLM_AT=$((5 + (SEED * 7919) % (STEPS - 10)))
+  SRCR_AT=$((5 + (SEED * 104729) % (STEPS - 10)))   # a source MariaDB restart (clean)
+fi
 # DMGW_SHARD_CHAOS=1: purge-relay up to each worker's newest relay file while a lock is
 # pending (held rows and the re-sync read older files: the checkpoint's file must stay)
 purge_relays() {
@@ -142,6 +147,12 @@ for step in $(seq 1 "$STEPS"); do
   if [ -n "${DMGW_SHARD_CHAOS:-}" ] && [ $((step % 6)) = 3 ] && lock_pending; then
     src "$P_SRC1" "FLUSH BINARY LOGS"; src "$P_SRC2" "FLUSH BINARY LOGS"
     purge_relays
+  fi
+  if [ "$step" = "$SRCR_AT" ]; then
+    r=$((1 + SEED % 2)); pv="P_SRC$r"
+    echo "# step $step: restart source $r (its binlog moves to a new file)"
+    "$SB" stop "$DIR/src$r" >/dev/null 2>&1
+    "$SB" start "$DIR/src$r" "${!pv}" $((220 + r)) >/dev/null
   fi
   if [ "$step" = "$KILLM_AT" ]; then  # DMGW_SHARD_CHAOS=1: dm-master too, anywhere
     echo "# step $step: kill -9 dm-master (random moment)"
@@ -289,5 +300,8 @@ if ! wait_for "target = merge of the shards after ADD COLUMN g" 60 rows_equal_g;
 fi
 check_eq "column g once on the target" 1 "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='g'")"
 check_eq "both subtasks Running at the end" "" "$(DMCTL query-status shrand | grep -E '"stage": "Paused"' || true)"
-check_eq "no worker error" "" "$(grep -h '"level":"error"' "$DIR"/w*.log | grep -v 'record DDLLockInfo\|not blocking\|no blocking' | head -3)"
+# (a source restart: the relay logs the lost stream at level error and reconnects)
+RELAY_LOST='"relay: error".*code=10001:class=database:scope=upstream'
+[ "$SRCR_AT" -gt 0 ] || RELAY_LOST='^$'
+check_eq "no worker error" "" "$(grep -h '"level":"error"' "$DIR"/w*.log | grep -v 'record DDLLockInfo\|not blocking\|no blocking' | grep -v "$RELAY_LOST" | head -3)"
 e2e_finish
