@@ -952,7 +952,11 @@ static int shard_exec(struct session *ss, const struct bl_event *ev, const char 
             ss->events++;
     }
     free(def);
-    if (rc && rc != DM_E_CANCELLED)
+    if (rc == DM_E_CANCELLED)
+        worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "the Sync unit stopped while a killed run's sharding DDL still ran on "
+                        "the target; it is met again when the task resumes");
+    else if (rc)
         set_failed(e, ev, i < st->n ? st->sql[i] : ev->query);
     if (!rc)
         failpoint("shard-ddl-executed");
