@@ -86,8 +86,41 @@ static struct ddl_lock *find_locked(struct master *m, const char *id)
     return NULL;
 }
 
+int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
+                            const char *owner, const struct master_strv *ddls,
+                            const struct master_strv *members)
+{
+    struct ddl_lock *l = calloc(1, sizeof(*l)), **tmp;
+    int rc = DM_E_NOMEM;
+    if (!l)
+        return rc;
+    l->id = strdup(id);
+    l->task = strdup(task);
+    l->owner = strdup(owner);
+    l->synced = calloc(members->n + 1, sizeof(bool));
+    l->owner_failed = true;
+    if (l->id && l->task && l->owner && l->synced &&
+        master_strv_copy(&l->ddls, ddls->items, ddls->n) == DM_OK &&
+        master_strv_copy(&l->members, members->items, members->n) == DM_OK) {
+        for (size_t i = 0; i < members->n; i++)
+            l->synced[i] = true;
+        pthread_mutex_lock(&m->mu);
+        if (!find_locked(m, id) &&
+            (tmp = realloc(m->ddl->locks, (m->ddl->n + 1) * sizeof(*tmp))) != NULL) {
+            m->ddl->locks = tmp;
+            m->ddl->locks[m->ddl->n++] = l;
+            l = NULL;
+            rc = DM_OK;
+        }
+        pthread_mutex_unlock(&m->mu);
+    }
+    lock_free(l);
+    return rc;
+}
+
 static void remove_lock(struct master *m, const char *id)
 {
+    master_ddl_resolving_del(m, id);
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->ddl->n; i++)
         if (strcmp(m->ddl->locks[i]->id, id) == 0) {
@@ -476,8 +509,10 @@ static int resolve_ex(struct master *m, const char *id, const char *replace_owne
     req.n_ddls = snap.ddls.n;
     ProtobufCMessage *r = NULL;
     char *em = NULL;
-    if (!owner_done)
+    if (!owner_done) {
+        master_ddl_resolving_put(m, snap.id, snap.task, owner, &snap.ddls, &snap.members);
         master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
+    }
     Pb__CommonWorkerResponse *own = entry(owner, r, em);
     if (own && owner_done)
         own->result = true;

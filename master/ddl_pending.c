@@ -33,10 +33,50 @@ struct pend {
     struct master_strv ddls;
 };
 
+/* A lock whose owner was sent ExecuteDDL{exec:true}: kept until the lock is removed, so a
+ * dm-master restart rebuilds it with the same owner and members (master_ddl_restore_lock)
+ * instead of letting another member own it and run the DDL a second time. */
+struct resolving {
+    char *id, *task, *owner;
+    struct master_strv ddls, members;
+};
+
 struct master_ddl_pending {
     struct pend *v;
     size_t n;
+    struct resolving *r;
+    size_t nr;
 };
+
+static void resolving_clear(struct resolving *r)
+{
+    free(r->id);
+    free(r->task);
+    free(r->owner);
+    master_strv_clear(&r->ddls);
+    master_strv_clear(&r->members);
+}
+
+static json_t *strv_json(const struct master_strv *v)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; a && k < v->n; k++)
+        json_array_append_new(a, json_string(v->items[k]));
+    return a ? a : json_array();
+}
+
+/* JSON array of strings -> strv (false when malformed). */
+static bool json_strv(const json_t *a, struct master_strv *out)
+{
+    size_t n = json_array_size(a), k;
+    char **v = calloc(n + 1, sizeof *v);
+    bool ok = v && json_is_array(a);
+    for (k = 0; ok && k < n; k++)
+        ok = (v[k] = (char *)json_string_value(json_array_get(a, k))) != NULL;
+    ok = ok && master_strv_copy(out, v, n) == DM_OK;
+    free(v);
+    return ok;
+}
 
 static void pend_clear(struct pend *p)
 {
@@ -57,18 +97,22 @@ static int file_path(struct master *m, char *out, size_t cap)
 static void save_locked(struct master *m)
 {
     struct master_ddl_pending *p = m->ddl_pending;
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *res = json_array(), *top;
     char path[4096], *txt = NULL;
-    for (size_t i = 0; arr && i < p->n; i++) {
-        json_t *d = json_array();
-        for (size_t k = 0; d && k < p->v[i].ddls.n; k++)
-            json_array_append_new(d, json_string(p->v[i].ddls.items[k]));
+    for (size_t i = 0; arr && i < p->n; i++)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o}", "id", p->v[i].id, "task",
                                              p->v[i].task, "worker", p->v[i].worker, "ddls",
-                                             d ? d : json_array()));
-    }
-    if (arr)
-        txt = json_dumps(arr, JSON_INDENT(1));
+                                             strv_json(&p->v[i].ddls)));
+    for (size_t i = 0; res && i < p->nr; i++)
+        json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:o,s:o}", "id", p->r[i].id, "task",
+                                             p->r[i].task, "owner", p->r[i].owner, "ddls",
+                                             strv_json(&p->r[i].ddls), "members",
+                                             strv_json(&p->r[i].members)));
+    top = arr && res ? json_pack("{s:O,s:O}", "pending", arr, "resolving", res) : NULL;
+    if (top)
+        txt = json_dumps(top, JSON_INDENT(1));
+    json_decref(top);
+    json_decref(res);
     json_decref(arr);
     if (!txt || file_path(m, path, sizeof path) != DM_OK ||
         dm_mkdir_p(m->cfg.data_dir && *m->cfg.data_dir ? m->cfg.data_dir : ".", 0755) != DM_OK ||
@@ -110,15 +154,16 @@ static int add_locked(struct master *m, const char *id, const char *task, const 
 int master_ddl_pending_init(struct master *m)
 {
     char path[4096], *txt = NULL;
-    json_t *arr, *it;
+    json_t *top, *arr, *it;
     size_t i;
     if (!(m->ddl_pending = calloc(1, sizeof *m->ddl_pending)))
         return DM_E_NOMEM;
     if (file_path(m, path, sizeof path) != DM_OK ||
         dm_read_file(path, PENDING_FILE_MAX, &txt, NULL) != DM_OK)
         return DM_OK;                 /* none stored */
-    arr = json_loads(txt, 0, NULL);
+    top = json_loads(txt, 0, NULL);
     free(txt);
+    arr = json_object_get(top, "pending");
     json_array_foreach(arr, i, it) {
         const char *id = json_string_value(json_object_get(it, "id"));
         const char *task = json_string_value(json_object_get(it, "task"));
@@ -133,10 +178,81 @@ int master_ddl_pending_init(struct master *m)
             (void)add_locked(m, id, task, w, v, n);
         free(v);
     }
-    if (!json_is_array(arr))
+    json_array_foreach(json_object_get(top, "resolving"), i, it) {
+        struct resolving r;
+        memset(&r, 0, sizeof r);
+        const char *id = json_string_value(json_object_get(it, "id"));
+        const char *task = json_string_value(json_object_get(it, "task"));
+        const char *owner = json_string_value(json_object_get(it, "owner"));
+        if (id && task && owner && json_strv(json_object_get(it, "ddls"), &r.ddls) &&
+            json_strv(json_object_get(it, "members"), &r.members) &&
+            master_ddl_restore_lock(m, id, task, owner, &r.ddls, &r.members) == DM_OK) {
+            r.id = strdup(id);
+            r.task = strdup(task);
+            r.owner = strdup(owner);
+            struct resolving *tmp = realloc(m->ddl_pending->r,
+                                            (m->ddl_pending->nr + 1) * sizeof *tmp);
+            if (tmp && r.id && r.task && r.owner) {
+                m->ddl_pending->r = tmp;
+                tmp[m->ddl_pending->nr++] = r;
+                dm_log_kv(DM_LOG_WARN, "restored a DDL lock whose owner was executing its DDL "
+                          "when dm-master stopped", "lock", id, "owner", owner, NULL);
+                continue;
+            }
+            if (tmp)
+                m->ddl_pending->r = tmp;
+        }
+        resolving_clear(&r);
+    }
+    if (!json_is_object(top))
         dm_log_kv(DM_LOG_ERROR, "ignore a malformed pending DDL lock skip file", "file", path, NULL);
-    json_decref(arr);
+    json_decref(top);
     return DM_OK;
+}
+
+void master_ddl_resolving_put(struct master *m, const char *id, const char *task,
+                              const char *owner, const struct master_strv *ddls,
+                              const struct master_strv *members)
+{
+    struct master_ddl_pending *p = m->ddl_pending;
+    struct resolving r, *tmp;
+    bool ok;
+    memset(&r, 0, sizeof r);
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < p->nr; i++)
+        if (!strcmp(p->r[i].id, id)) {
+            resolving_clear(&p->r[i]);
+            p->r[i] = p->r[--p->nr];
+            break;
+        }
+    r.id = strdup(id);
+    r.task = strdup(task);
+    r.owner = strdup(owner);
+    ok = r.id && r.task && r.owner && master_strv_copy(&r.ddls, ddls->items, ddls->n) == DM_OK &&
+         master_strv_copy(&r.members, members->items, members->n) == DM_OK &&
+         (tmp = realloc(p->r, (p->nr + 1) * sizeof *tmp)) != NULL;
+    if (ok) {
+        p->r = tmp;
+        p->r[p->nr++] = r;
+        save_locked(m);
+    } else {
+        resolving_clear(&r);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void master_ddl_resolving_del(struct master *m, const char *id)
+{
+    struct master_ddl_pending *p = m->ddl_pending;
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; p && i < p->nr; i++)
+        if (!strcmp(p->r[i].id, id)) {
+            resolving_clear(&p->r[i]);
+            p->r[i] = p->r[--p->nr];
+            save_locked(m);
+            break;
+        }
+    pthread_mutex_unlock(&m->mu);
 }
 
 void master_ddl_pending_free(struct master *m)
@@ -146,7 +262,10 @@ void master_ddl_pending_free(struct master *m)
         return;
     for (size_t i = 0; i < p->n; i++)
         pend_clear(&p->v[i]);
+    for (size_t i = 0; i < p->nr; i++)
+        resolving_clear(&p->r[i]);
     free(p->v);
+    free(p->r);
     free(p);
     m->ddl_pending = NULL;
 }

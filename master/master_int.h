@@ -181,6 +181,17 @@ void master_ddl_pending_add(struct master *m, const char *id, const char *task,
  * dropped (0). */
 int master_ddl_pending_match(struct master *m, const char *id, const char *worker,
                              char *const *ddls, size_t n);
+/* Locks whose owner runs ExecuteDDL{exec:true}: stored before the call, dropped when the
+ * lock is removed; restored at start with master_ddl_restore_lock (ddl.c). */
+void master_ddl_resolving_put(struct master *m, const char *id, const char *task,
+                              const char *owner, const struct master_strv *ddls,
+                              const struct master_strv *members);
+void master_ddl_resolving_del(struct master *m, const char *id);
+/* Re-create a lock (every member synced, the owner's ExecuteDDL taken as failed: see
+ * ddl.c owner_passed). */
+int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
+                            const char *owner, const struct master_strv *ddls,
+                            const struct master_strv *members);
 /* Drop the entries matching every non-NULL of task, lock id, worker. */
 void master_ddl_pending_del(struct master *m, const char *task, const char *id,
                             const char *worker);

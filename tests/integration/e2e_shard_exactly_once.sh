@@ -15,7 +15,9 @@
 #     and dm-master restarts meanwhile: the skip kept in dm-master's data-dir reaches it
 #     when it meets the DDL after its restart;
 #  F  the owner dies after its checkpoint, before its answer (shard-ddl-resolved): its
-#     next DDL's report tells dm-master it executed the lock's DDL; the others skip it.
+#     next DDL's report tells dm-master it executed the lock's DDL; the others skip it;
+#  G  dm-master is killed -9 while the owner runs the DDL: restarted, it restores the lock
+#     with the same owner (data-dir), and the owner's next DDL resolves it as in F.
 # After every round: no lock left, the target = the merge of the shards (HEX of every
 # column), both subtasks Running.
 # shellcheck source=lib/e2e.sh
@@ -145,7 +147,7 @@ start_worker 2
 wait_for "E: the kept skip reaches worker 2 after dm-master's restart" 60 sent 2
 round_end E
 check_eq "E: ADD COLUMN e once in the target's binlog" 1 "$(tbin 'ADD COLUMN e ')"
-check_eq "E: no pending skip left" "[]" "$(tr -d ' \n' <"$DIR/m-data/ddl-pending.json")"
+check_eq "E: no pending skip left" '{"pending":[],"resolving":[]}' "$(tr -d ' \n' <"$DIR/m-data/ddl-pending.json")"
 # ---- F: owner killed after its checkpoint, before its answer (shard-ddl-resolved) ----
 # dm-master saw the owner fail (38024) and keeps the lock; the owner is past the DDL: its
 # next DDL's report tells dm-master it executed it, worker 2 gets its skip, the lock goes
@@ -161,5 +163,31 @@ alter 3 "ADD COLUMN g INT DEFAULT 7"; ins 3; alter 4 "ADD COLUMN g INT DEFAULT 7
 round_end F
 check_eq "F: ADD COLUMN f once in the target's binlog" 1 "$(tbin 'ADD COLUMN f ')"
 check_eq "F: ADD COLUMN g once in the target's binlog" 1 "$(tbin 'ADD COLUMN g ')"
+# ---- G: dm-master killed -9 while the owner runs the DDL ----
+# the owner's ALTER waits for a metadata lock; dm-master dies; the ALTER completes, the
+# owner checkpoints and moves on (its answer is lost). The restarted dm-master restores the
+# lock with the same owner (data-dir), so worker 2 does not own a new lock and run the DDL
+# again; the owner's next DDL tells it the owner passed ADD COLUMN h: worker 2 skips it
+mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "BEGIN; SELECT COUNT(*) FROM shard_db.t; SELECT SLEEP(600) AS mdl_hold; COMMIT" >/dev/null 2>&1 &
+MDL=$!
+wait_for "G: a target session holds shard_db.t's metadata lock" 30 mdl_held
+ddl_round "ADD COLUMN h INT DEFAULT 8"
+alter_h() { [ -n "$(tgt "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'ALTER TABLE%ADD COLUMN h%'")" ]; }
+wait_for "G: the owner's ALTER waits for the metadata lock" 60 alter_h
+kill -9 "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
+tgt "KILL $(mdl_id)" || true
+wait "$MDL" || true
+has_h() { [ "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='h'")" = 1 ]; }
+wait_for "G: the owner's ALTER completed with dm-master down" 60 has_h
+start_master
+restored() { grep -q 'restored a DDL lock whose owner was executing its DDL' "$DIR/m.log"; }
+wait_for "G: the restarted dm-master restored the lock with its owner" 30 restored
+alter 1 "ADD COLUMN i INT DEFAULT 9"; ins 1; alter 2 "ADD COLUMN i INT DEFAULT 9"
+passed_n() { [ "$(grep -c 'the owner passed the DDL of a lock whose ExecuteDDL failed' "$DIR/m.log")" -ge 2 ]; }
+wait_for "G: the owner's next DDL tells dm-master it passed ADD COLUMN h" 60 passed_n
+alter 3 "ADD COLUMN i INT DEFAULT 9"; ins 3; alter 4 "ADD COLUMN i INT DEFAULT 9"
+round_end G
+check_eq "G: ADD COLUMN h once in the target's binlog" 1 "$(tbin 'ADD COLUMN h ')"
+check_eq "G: ADD COLUMN i once in the target's binlog" 1 "$(tbin 'ADD COLUMN i ')"
 check_eq "no worker error" "" "$(grep -h '"level":"error"' "$DIR"/w*.log | grep -v 'record DDLLockInfo' | head -3)"
 e2e_finish
