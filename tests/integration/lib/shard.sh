@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # shard.sh - the frame of the sharding end-to-end scripts (sourced after lib/e2e.sh, with
 # DIR set to the run's temp dir): two source sandboxes (src1, src2) and a target (tgt)
 # under $DIR, two dm-workers (worker i replicates source i, relay on), one dm-master with
