@@ -23,6 +23,7 @@ struct ddl_lock {
     struct master_strv members;
     bool *synced;          /* parallel to members */
     bool resolving;
+    bool owner_failed;     /* the owner's ExecuteDDL failed at the last resolve */
 };
 
 struct sqlop {
@@ -42,7 +43,7 @@ struct master_ddl {
 int master_ddl_init(struct master *m)
 {
     m->ddl = calloc(1, sizeof(*m->ddl));
-    return m->ddl ? DM_OK : DM_E_NOMEM;
+    return m->ddl ? master_ddl_pending_init(m) : DM_E_NOMEM;
 }
 
 static void lock_free(struct ddl_lock *l)
@@ -74,6 +75,7 @@ void master_ddl_free(struct master *m)
     free(m->ddl->ops);
     free(m->ddl);
     m->ddl = NULL;
+    master_ddl_pending_free(m);
 }
 
 static struct ddl_lock *find_locked(struct master *m, const char *id)
@@ -84,8 +86,41 @@ static struct ddl_lock *find_locked(struct master *m, const char *id)
     return NULL;
 }
 
+int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
+                            const char *owner, const struct master_strv *ddls,
+                            const struct master_strv *members)
+{
+    struct ddl_lock *l = calloc(1, sizeof(*l)), **tmp;
+    int rc = DM_E_NOMEM;
+    if (!l)
+        return rc;
+    l->id = strdup(id);
+    l->task = strdup(task);
+    l->owner = strdup(owner);
+    l->synced = calloc(members->n + 1, sizeof(bool));
+    l->owner_failed = true;
+    if (l->id && l->task && l->owner && l->synced &&
+        master_strv_copy(&l->ddls, ddls->items, ddls->n) == DM_OK &&
+        master_strv_copy(&l->members, members->items, members->n) == DM_OK) {
+        for (size_t i = 0; i < members->n; i++)
+            l->synced[i] = true;
+        pthread_mutex_lock(&m->mu);
+        if (!find_locked(m, id) &&
+            (tmp = realloc(m->ddl->locks, (m->ddl->n + 1) * sizeof(*tmp))) != NULL) {
+            m->ddl->locks = tmp;
+            m->ddl->locks[m->ddl->n++] = l;
+            l = NULL;
+            rc = DM_OK;
+        }
+        pthread_mutex_unlock(&m->mu);
+    }
+    lock_free(l);
+    return rc;
+}
+
 static void remove_lock(struct master *m, const char *id)
 {
+    master_ddl_resolving_del(m, id);
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->ddl->n; i++)
         if (strcmp(m->ddl->locks[i]->id, id) == 0) {
@@ -93,6 +128,17 @@ static void remove_lock(struct master *m, const char *id)
             m->ddl->locks[i] = m->ddl->locks[--m->ddl->n];
             break;
         }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void master_ddl_break_owner(struct master *m, const char *task, const char *worker)
+{
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < m->ddl->n; i++) {
+        struct ddl_lock *l = m->ddl->locks[i];
+        if (!strcmp(l->task, task) && !strcmp(l->owner, worker))
+            l->owner_failed = false;
+    }
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -141,6 +187,10 @@ static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
         l->owner = strdup(worker);
         master_strv_copy(&l->ddls, in->ddls, in->n_ddls);
         m->ddl->locks[m->ddl->n++] = l;
+    } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls) && l->owner_failed && !l->resolving &&
+               strcmp(l->owner, worker) == 0) {
+        rc = DM_E_CONFLICT;      /* the owner passed the DDL: owner_passed() */
+        goto out;
     } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls)) {
         *err = master_terr_code(38016, "dm-master", "high", "sharding ddls in ddl lock %s is different with %s", id, in->n_ddls ? in->ddls[0] : "");
         rc = DM_E_STATE;
@@ -158,6 +208,8 @@ static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
             l->synced = tmp;
             l->synced[l->members.n - 1] = false;
         }
+    if (strcmp(l->owner, worker) == 0)
+        l->owner_failed = false;     /* blocking on the DDL again */
     *all_synced = true;
     for (size_t i = 0; i < l->members.n; i++) {
         if (strcmp(l->members.items[i], worker) == 0)
@@ -250,6 +302,7 @@ struct skipfan {
     struct master_strv workers;
     struct master_strv members;
     Pb__CommonWorkerResponse **out;
+    int *called;                /* per workers entry: 0 not called, 1 answered, 2 RPC failed */
 };
 
 static Pb__CommonWorkerResponse *entry(const char *worker, ProtobufCMessage *r, char *em)
@@ -303,6 +356,8 @@ static void skip_all(struct skipfan *f)
             continue;
         }
         struct master_callres *r = &res[j++];
+        if (f->called)
+            f->called[i] = r->rc == DM_OK ? 1 : 2;
         f->out[i] = entry(w, r->resp, r->rc == DM_OK ? NULL : r->errmsg);
         r->resp = NULL;
         if (r->rc != DM_OK)
@@ -367,6 +422,9 @@ static int lock_snapshot(struct master *m, const char *id, struct ddl_lock *snap
         snap->owner = strdup(l->owner);
         master_strv_copy(&snap->ddls, l->ddls.items, l->ddls.n);
         master_strv_copy(&snap->members, l->members.items, l->members.n);
+        snap->synced = calloc(l->members.n + 1, sizeof(bool));
+        if (snap->synced)
+            memcpy(snap->synced, l->synced, l->members.n * sizeof(bool));
     }
     pthread_mutex_unlock(&m->mu);
     return rc;
@@ -381,8 +439,43 @@ static void lock_unmark(struct master *m, const char *id)
     pthread_mutex_unlock(&m->mu);
 }
 
+/* A member that did not take the skip gets it later (ddl_pending.c) when it was
+ * blocking on the DDL (synced) or could not be reached (down: it meets the DDL after its
+ * restart). A reachable member that never met the DDL answers 36059 and is left to the
+ * operator, as in DM. */
+static bool skip_pending(const struct ddl_lock *snap, const char *w, int called)
+{
+    if (called == 2)
+        return true;
+    for (size_t i = 0; snap->synced && i < snap->members.n; i++)
+        if (!strcmp(snap->members.items[i], w))
+            return called == 1 && snap->synced[i];
+    return false;
+}
+
+static void set_owner_failed(struct master *m, const char *id)
+{
+    pthread_mutex_lock(&m->mu);
+    struct ddl_lock *l = find_locked(m, id);
+    if (l)
+        l->owner_failed = true;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* owner_done: the owner already executed (owner_passed), only the skips are sent. */
+static int resolve_ex(struct master *m, const char *id, const char *replace_owner, char **pref,
+                      size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
+                      size_t *nentries, char **err);
+
 static int resolve(struct master *m, const char *id, const char *replace_owner, char **pref, size_t npref,
                    Pb__CommonWorkerResponse ***entries, size_t *nentries, char **err)
+{
+    return resolve_ex(m, id, replace_owner, pref, npref, false, entries, nentries, err);
+}
+
+static int resolve_ex(struct master *m, const char *id, const char *replace_owner, char **pref,
+                      size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
+                      size_t *nentries, char **err)
 {
     struct ddl_lock snap;
     *entries = NULL;
@@ -403,7 +496,7 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
         rc = DM_E_STATE;
         goto out;
     }
-    if ((*err = send_sqlop(m, &snap, owner))) {
+    if (!owner_done && (*err = send_sqlop(m, &snap, owner))) {
         rc = DM_E_STATE;
         goto out;
     }
@@ -416,8 +509,13 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
     req.n_ddls = snap.ddls.n;
     ProtobufCMessage *r = NULL;
     char *em = NULL;
-    master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
+    if (!owner_done) {
+        master_ddl_resolving_put(m, snap.id, snap.task, owner, &snap.ddls, &snap.members);
+        master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
+    }
     Pb__CommonWorkerResponse *own = entry(owner, r, em);
+    if (own && owner_done)
+        own->result = true;
     *entries = (Pb__CommonWorkerResponse **)master_ptrs_new(snap.members.n + npref + 1);
     if (!own || !*entries) {
         rc = DM_E_NOMEM;
@@ -425,12 +523,14 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
     }
     (*entries)[(*nentries)++] = own;
     if (!own->result) {
+        if (strcmp(owner, snap.owner) == 0)
+            set_owner_failed(m, id);
         *err = master_terr_code(38024, "dm-master", "high", "owner %s ExecuteDDL fail", owner);
         rc = DM_E_STATE;
         goto out;
     }
     req.exec = false;
-    f = (struct skipfan){m, &req, owner, id, {NULL, 0}, snap.members, NULL};
+    f = (struct skipfan){m, &req, owner, id, {NULL, 0}, snap.members, NULL, NULL};
     char **src = npref ? pref : snap.members.items;
     size_t nsrc = npref ? npref : snap.members.n;
     for (size_t i = 0; i < nsrc; i++)
@@ -438,14 +538,18 @@ static int resolve(struct master *m, const char *id, const char *replace_owner, 
             master_strv_add(&f.workers, src[i]);
     master_strv_sort(&f.workers);
     f.out = (Pb__CommonWorkerResponse **)master_ptrs_new(f.workers.n);
+    f.called = calloc(f.workers.n + 1, sizeof(int));
     if (f.out)
         skip_all(&f);
     bool ok = true;
     for (size_t i = 0; f.out && i < f.workers.n; i++)
         if (f.out[i]) {
             ok = ok && f.out[i]->result;
+            if (!f.out[i]->result && f.called && skip_pending(&snap, f.workers.items[i], f.called[i]))
+                master_ddl_pending_add(m, snap.id, snap.task, f.workers.items[i], &snap.ddls);
             (*entries)[(*nentries)++] = f.out[i];
         }
+    free(f.called);
     free(f.out);
     master_strv_clear(&f.workers);
     remove_lock(m, id);
@@ -460,6 +564,7 @@ out:
     free(snap.owner);
     master_strv_clear(&snap.ddls);
     master_strv_clear(&snap.members);
+    free(snap.synced);
     return rc;
 }
 
@@ -470,36 +575,116 @@ struct stream_arg {
     struct master_worker *w;
 };
 
+/* The worker reports a DDL of a lock that resolved without it (ddl_pending.c): the
+ * DDLLockInfo, then the lock's outcome for it, ExecuteDDL{exec:false}. */
+static void send_pending_skip(struct master *m, struct master_worker *w, struct rpc_stream *st,
+                              const Pb__DDLInfo *in, const char *id, bool *retry)
+{
+    Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
+    Pb__ExecDDLRequest req = PB__EXEC_DDLREQUEST__INIT;
+    ProtobufCMessage *r = NULL;
+    char *em = NULL;
+    out.task = in->task;
+    out.id = (char *)id;
+    if (rpc_stream_send(st, &out.base) != DM_OK) {
+        *retry = true;
+        return;
+    }
+    req.task = in->task;
+    req.lockid = (char *)id;
+    req.exec = false;
+    req.tracegid = (char *)"";
+    req.ddls = in->ddls;
+    req.n_ddls = in->n_ddls;
+    bool ok = master_call(m, w->addr, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r,
+                          &em) == DM_OK && ((Pb__CommonWorkerResponse *)r)->result;
+    if (ok)
+        master_ddl_pending_del(m, NULL, id, w->addr);
+    dm_log_kv(ok ? DM_LOG_INFO : DM_LOG_ERROR, ok ? "sent the skip of a resolved DDL lock "
+              "to the worker that missed it" : "fail to send the skip of a resolved DDL lock "
+              "(tried again at its next report)", "lock", id, "worker", w->addr, "error",
+              em ? em : r && !ok ? ((Pb__CommonWorkerResponse *)r)->msg : "", NULL);
+    if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    free(em);
+}
+
+static void free_entries(Pb__CommonWorkerResponse **e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        protobuf_c_message_free_unpacked(&e[i]->base, NULL);
+    free(e);
+}
+
+/* DDLLockInfo to the reporter; the lock resolves when every member reported. */
+static void answer_info(struct master *m, struct rpc_stream *st, const Pb__DDLInfo *in,
+                        char *id, bool all, bool *retry)
+{
+    Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
+    out.task = in->task;
+    out.id = id;
+    if (rpc_stream_send(st, &out.base) != DM_OK) {
+        *retry = true;
+    } else if (all) {
+        Pb__CommonWorkerResponse **e = NULL;
+        size_t n = 0;
+        char *rerr = NULL;
+        if (resolve(m, id, NULL, NULL, 0, &e, &n, &rerr) != DM_OK)
+            dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
+        free_entries(e, n);
+        free(rerr);
+    }
+}
+
+/* The owner's ExecuteDDL failed at the last resolve (38024) and now it reports the lock's
+ * next DDL: it passed this one, which it does only after executing it (its answer was
+ * lost: killed after its checkpoint, or stopped meanwhile). The others get their skips
+ * (pending ones for those who miss them) and the lock goes; DM v1.0.7 kept the lock and
+ * refused the owner's next DDL (38016) for ever. */
+static void owner_passed(struct master *m, const char *id)
+{
+    Pb__CommonWorkerResponse **e = NULL;
+    size_t n = 0;
+    char *rerr = NULL;
+    dm_log_kv(DM_LOG_WARN, "the owner passed the DDL of a lock whose ExecuteDDL failed: it "
+              "executed it; the other workers skip it", "lock", id, NULL);
+    if (resolve_ex(m, id, NULL, NULL, 0, true, &e, &n, &rerr) != DM_OK)
+        dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
+    free_entries(e, n);
+    free(rerr);
+}
+
 static void handle_info(struct master *m, struct master_worker *w, struct rpc_stream *st,
                         Pb__DDLInfo *in, bool *retry)
 {
+    int rc;
     struct master_strv ws = {NULL, 0};
-    char *id = NULL, *err = NULL;
+    char *id = NULL, *err = NULL, pid[1024];
     bool all = false;
+    snprintf(pid, sizeof(pid), "%s-`%s`.`%s`", in->task, in->schema, in->table);
+    if (master_ddl_pending_match(m, pid, w->addr, in->ddls, in->n_ddls)) {
+        send_pending_skip(m, w, st, in, pid, retry);
+        return;
+    }
     master_tw_get(m, in->task, &ws);
     if (ws.n == 0 || !master_strv_has(&ws, w->addr)) {
         dm_log_kv(DM_LOG_ERROR, "try to sync shard DDL, but worker is not in the task's workers", "task", in->task, "worker", w->addr, NULL);
         *retry = true;
-    } else if (try_sync(m, in, w->addr, &ws, &id, &all, &err) != DM_OK) {
+    } else if ((rc = try_sync(m, in, w->addr, &ws, &id, &all, &err)) == DM_E_CONFLICT) {
+        owner_passed(m, pid);
+        free(err);
+        err = NULL;
+        if (try_sync(m, in, w->addr, &ws, &id, &all, &err) != DM_OK) {
+            dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
+            *retry = true;
+        } else {
+            answer_info(m, st, in, id, all, retry);
+        }
+    } else if (rc != DM_OK) {
         dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
         *retry = true;
     } else {
-        Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
-        out.task = in->task;
-        out.id = id;
-        if (rpc_stream_send(st, &out.base) != DM_OK) {
-            *retry = true;
-        } else if (all) {
-            Pb__CommonWorkerResponse **e = NULL;
-            size_t n = 0;
-            char *rerr = NULL;
-            if (resolve(m, id, NULL, NULL, 0, &e, &n, &rerr) != DM_OK)
-                dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
-            for (size_t i = 0; i < n; i++)
-                protobuf_c_message_free_unpacked(&e[i]->base, NULL);
-            free(e);
-            free(rerr);
-        }
+        answer_info(m, st, in, id, all, retry);
     }
     free(id);
     free(err);

@@ -163,6 +163,10 @@ static void impl_break_ddl_lock(struct master *m, struct rpc_server_call *call, 
     wreq.execddl = r->execddl;
     wreq.skipddl = r->skipddl;
     size_t n = r->n_workers;
+    for (size_t i = 0; i < r->n_workers; i++) {    /* the operator decides for it now */
+        master_ddl_pending_del(m, r->task, NULL, r->workers[i]);
+        master_ddl_break_owner(m, r->task, r->workers[i]);
+    }
     ProtobufCMessage **e = fan_common(m, r->workers, &n, "BreakDDLLock", &wreq.base, false,
                                       NF_PLAIN_WORKER, &pb__common_worker_response__descriptor);
     reply_list(call, &pb__break_worker_ddllock_response__descriptor, e, n);

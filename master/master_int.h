@@ -65,6 +65,7 @@ struct master {
     bool tw_ready;      /* first taskWorkers rebuild finished (under mu, signalled on cv) */
     /* DDL locks and --sharding SQL operators (ddl.c) */
     struct master_ddl *ddl;
+    struct master_ddl_pending *ddl_pending;   /* ddl_pending.c */
     struct master_reg regs[MASTER_MAX_METHODS];
     int nregs;
 };
@@ -166,6 +167,34 @@ void master_ddl_start_worker(struct master *m, struct master_worker *w);
 void master_ddl_stop_worker(struct master *m, struct master_worker *w);
 /* does any DDL lock involve `worker`? (caller holds no lock) */
 bool master_ddl_worker_has_lock(struct master *m, const char *worker);
+/* break-ddl-lock on worker: a DDL it passes now was the operator's decision, not an
+ * execution of the lock's owner (ddl.c owner_passed). */
+void master_ddl_break_owner(struct master *m, const char *task, const char *worker);
+
+/* ---------- ddl_pending.c: skips of resolved locks not yet taken by a worker ---------- */
+struct master_ddl_pending;
+int master_ddl_pending_init(struct master *m);     /* reads <data-dir>/ddl-pending.json */
+void master_ddl_pending_free(struct master *m);
+void master_ddl_pending_add(struct master *m, const char *id, const char *task,
+                            const char *worker, const struct master_strv *ddls);
+/* 1 when worker has a pending skip of lock id with these DDLs; one with other DDLs is
+ * dropped (0). */
+int master_ddl_pending_match(struct master *m, const char *id, const char *worker,
+                             char *const *ddls, size_t n);
+/* Locks whose owner runs ExecuteDDL{exec:true}: stored before the call, dropped when the
+ * lock is removed; restored at start with master_ddl_restore_lock (ddl.c). */
+void master_ddl_resolving_put(struct master *m, const char *id, const char *task,
+                              const char *owner, const struct master_strv *ddls,
+                              const struct master_strv *members);
+void master_ddl_resolving_del(struct master *m, const char *id);
+/* Re-create a lock (every member synced, the owner's ExecuteDDL taken as failed: see
+ * ddl.c owner_passed). */
+int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
+                            const char *owner, const struct master_strv *ddls,
+                            const struct master_strv *members);
+/* Drop the entries matching every non-NULL of task, lock id, worker. */
+void master_ddl_pending_del(struct master *m, const char *task, const char *id,
+                            const char *worker);
 
 /* Save a --sharding HandleSQLs operator (applied to the lock owner on resolve). */
 struct Pb__HandleSQLsRequest;

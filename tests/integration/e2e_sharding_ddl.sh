@@ -11,33 +11,11 @@
 # unlock-ddl-lock --force-remove of the stale lock; conflicting DDLs are refused (38016).
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
-SB="$ROOT/scripts/mariadb-sandbox.sh"
 DIR="$(mktemp -d /tmp/dmgw-shard-XXXXXX)"
-P_SRC1="$(rand_port)"; P_SRC2="$(rand_port)"; P_TGT="$(rand_port)"
-P_W1="$(rand_port)"; P_W2="$(rand_port)"; P_M="$(rand_port)"; P_GW="$(rand_port)"
-W1="127.0.0.1:$P_W1"; W2="127.0.0.1:$P_W2"
-declare -A PID
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ]; then tail -n 25 "$DIR"/*.log 2>/dev/null || true; fi
-  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if grep -q "Sanitizer\|runtime error:" "$DIR"/*.log 2>/dev/null; then   # ASan/UBSan builds
-    grep -h -A20 "Sanitizer\|runtime error:" "$DIR"/*.log | head -80
-    rc=1
-  fi
-  for d in src1 src2 tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
-  rm -rf "$DIR" "$RAND_PORTS_FILE"
-  exit "$rc"
-}
-trap cleanup EXIT
-
-"$SB" start "$DIR/src1" "$P_SRC1" 211 >/dev/null &
-"$SB" start "$DIR/src2" "$P_SRC2" 212 >/dev/null &
-"$SB" start "$DIR/tgt" "$P_TGT" 213 >/dev/null &
-wait
-src() { mariadb -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"; }
-tgt() { mariadb -h127.0.0.1 -P"$P_TGT" -uroot -N -B -e "$1"; }
+# shellcheck source=lib/shard.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/shard.sh"
+P_GW="$(rand_port)"
+shard_sandboxes 210
 for i in 1 2; do
   pv="P_SRC$i"
   src "${!pv}" "CREATE DATABASE shard_db_$i;
@@ -45,64 +23,15 @@ for i in 1 2; do
     CREATE TABLE shard_db_$i.t_2 (id BIGINT PRIMARY KEY, v VARCHAR(32));"
 done
 tgt "CREATE DATABASE shard_db; CREATE TABLE shard_db.t (id BIGINT PRIMARY KEY, v VARCHAR(32));"
-
-start_worker() { # i
-  local i="$1" wp="P_W$1"
-  "$DMGW_BIN/dm-worker" -config "$DIR/w$i.toml" >>"$DIR/w$i.log" 2>&1 &
-  PID[w$i]=$!
-  wait_port "${!wp}"
-}
-for i in 1 2; do
-  wp="P_W$i"; sp="P_SRC$i"
-  worker_toml "$DIR/w$i.toml" "${!wp}" "source-$i" $((6100 + i)) "$DIR/w$i-meta" "${!sp}"
-  start_worker "$i"
-done
-cat >"$DIR/m.toml" <<TOML
-master-addr = "127.0.0.1:$P_M"
-data-dir = "$DIR/m-data"
-rpc-timeout = "10s"
-ddl-retry-interval = "1s"
-[[deploy]]
-source-id = "source-1"
-dm-worker = "$W1"
-[[deploy]]
-source-id = "source-2"
-dm-worker = "$W2"
-TOML
-"$DMGW_BIN/dm-master" -config "$DIR/m.toml" >"$DIR/m.log" 2>&1 &
-PID[m]=$!
+shard_daemons 6100
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/secret"
 "$DMGW_BIN/dm-gateway" --listen "127.0.0.1:$P_GW" --master-addr "127.0.0.1:$P_M" \
   --auth-alg HS256 --auth-secret-file "$DIR/secret" >"$DIR/gw.log" 2>&1 &
 PID[gw]=$!
 DM_GATEWAY_URL="http://127.0.0.1:$P_GW"
 DM_TOKEN="$("$DMGW_BIN/dm-gateway" token --secret-file "$DIR/secret" --sub e2e --scope "dm:read dm:write dm:admin" --ttl 1h)"
-wait_port "$P_M"; wait_port "$P_GW"
-DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@"; }
-
-pos() { src "$1" "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
-read -r f1 p1 < <(pos "$P_SRC1")
-read -r f2 p2 < <(pos "$P_SRC2")
-cat >"$DIR/task.yaml" <<YAML
-name: shardt
-task-mode: incremental
-is-sharding: true
-target-database: {host: "127.0.0.1", port: $P_TGT, user: root, password: ""}
-mysql-instances:
-  - source-id: source-1
-    meta: {binlog-name: "$f1", binlog-pos: $p1}
-    route-rules: [db, tbl]
-    black-white-list: bw
-  - source-id: source-2
-    meta: {binlog-name: "$f2", binlog-pos: $p2}
-    route-rules: [db, tbl]
-    black-white-list: bw
-routes:
-  db: {schema-pattern: "shard_db_*", target-schema: "shard_db"}
-  tbl: {schema-pattern: "shard_db_*", table-pattern: "t_*", target-schema: "shard_db", target-table: "t"}
-black-white-list:
-  bw: {do-dbs: ["~^shard_db_"]}
-YAML
+wait_port "$P_GW"
+shard_task_yaml shardt "$DIR/task.yaml"
 api POST /api/v1/tasks -H 'Content-Type: application/yaml' --data-binary @"$DIR/task.yaml"
 check_eq "sharding task starts on both workers (201)" 201 "$HTTP_CODE"
 
@@ -164,7 +93,7 @@ wait_for "shard 4 (not held) keeps replicating on worker 2" 30 count_is 5 "WHERE
 
 # kill -9 worker 2 while the lock is pending: the lock survives, worker 2 meets the DDL
 # of shard 3 again after the restart
-kill -9 "${PID[w2]}"; wait "${PID[w2]}" 2>/dev/null || true
+kill_worker 2
 locks
 check_eq "lock survives worker 2's kill -9" 1 "$(lock_field "len(d['locks'])")"
 start_worker 2
@@ -180,7 +109,7 @@ check_eq "lock still pending after worker 2's restart" "['$W2']" "$(lock_field "
 
 # kill -9 the blocked owner too: after the restart it meets both DDLs again (its sharding
 # meta and table points restored) and blocks on the same lock
-kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
+kill_worker 1
 start_worker 1
 owner_blocked() { DMCTL query-status shardt | grep -q '"unresolvedDDLLockID": "shardt-`shard_db`.`t`"'; }
 wait_for "worker 1 blocks on the lock again after its kill -9" 30 owner_blocked
@@ -188,10 +117,7 @@ ins 1 19 20 ",11"                      # held again: applied once the lock resol
 
 # dm-master restarted with the lock pending: rebuilt from worker 1's DDLInfo (re-sent
 # every 10 s while it blocks, as DM's worker does)
-kill "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
-"$DMGW_BIN/dm-master" -config "$DIR/m.toml" >>"$DIR/m.log" 2>&1 &
-PID[m]=$!
-wait_port "$P_M"
+restart_master
 wait_for "lock rebuilt after dm-master's restart" 30 lock_is "d['locks'][0]['synced']" "['$W1']"
 
 alter 4 "ADD COLUMN c INT"

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "relay_pos.h"
 #include "online_ddl.h"
 #include "shard_group.h"
+#include "shard_exec.h"
 #include "shard_meta.h"
 #include "systz.h"
 #include "dm_time.h"
@@ -807,21 +809,22 @@ static void unpack_id(const char *id, char *schema, size_t scap, char *table, si
 
 /* The group's DDL was executed or skipped: the sequence moves on (meta first: a crash
  * before the checkpoint meets the DDLs again), the checkpoint gets the global point at
- * the first DDL's end and every table of the group its point (its own DDL's end), then
- * the held rows are re-synced from there (DM's ShardingReSync). */
-static int shard_resolve(struct session *ss, const struct bl_event *ev, const char *tgt,
-                         const struct wsk_pos *end, struct worker_terr *e)
+ * the first DDL's end and every table of the group its point (its own DDL's end); then
+ * the execution marker goes (shard_exec.h). *fe: where the held rows are re-synced from
+ * (shard_resync). */
+static int shard_resolve(struct session *ss, const char *tgt, const struct wsk_pos *end,
+                         struct wsk_pos *fe, struct worker_terr *e)
 {
     const struct worker_syncer_params *p = &ss->s->p;
     const char **srcs = calloc(WSK_MAX_SOURCES, sizeof *srcs);
     struct worker_cp_row *rows = NULL;
-    struct wsk_pos fe, *pts = NULL, low;
+    struct wsk_pos *pts = NULL, low;
     char (*names)[2][WORKER_NAME_MAX] = NULL;
     size_t n = 0, i;
     bool all = false;
     int rc = srcs ? DM_OK : DM_E_NOMEM;
-    if (!rc && !wsk_first_end(ss->sk, tgt, &fe))
-        fe = *end;
+    if (!rc && !wsk_first_end(ss->sk, tgt, fe))
+        *fe = *end;
     if (!rc)
         rc = wsk_resolve(ss->sk, tgt, &all);
     if (!rc)
@@ -837,7 +840,7 @@ static int shard_resolve(struct session *ss, const struct bl_event *ev, const ch
         rc = DM_E_NOMEM;
         goto out;
     }
-    pts[0] = wsk_pos_cmp(&fe, end) < 0 ? fe : *end;
+    pts[0] = wsk_pos_cmp(fe, end) < 0 ? *fe : *end;
     if (wsk_lowest_first(ss->sk, &low) && wsk_pos_cmp(&low, &pts[0]) < 0)
         pts[0] = low;
     rows[0] = (struct worker_cp_row){ "", "", pts[0].file, pts[0].pos };
@@ -850,15 +853,7 @@ static int shard_resolve(struct session *ss, const struct bl_event *ev, const ch
     }
     if ((rc = write_checkpoint(ss, rows, n + 1, e)))
         goto out;
-    if (wsk_pos_cmp(&fe, end) < 0) {
-        ss->resync = true;
-        snprintf(ss->resync_target, sizeof ss->resync_target, "%s", tgt);
-        ss->resync_end = *end;
-        rc = redirect(ss, &fe, e);
-    } else {
-        set_pos(ss, ev);
-    }
-    shard_publish(ss);
+    rc = worker_shard_exec_delete(ss->a, p->source_id, tgt, e);
 out:
     if (rc == DM_E_NOMEM)
         sync_err(e, false, "out of memory", NULL, NULL);
@@ -869,6 +864,105 @@ out:
     return rc;
 }
 
+/* After the resolution's checkpoint: the held rows are re-synced from fe up to the DDL's
+ * end (DM's ShardingReSync), or replication goes on after the DDL. */
+static int shard_resync(struct session *ss, const struct bl_event *ev, const char *tgt,
+                        const struct wsk_pos *fe, const struct wsk_pos *end,
+                        struct worker_terr *e)
+{
+    int rc = DM_OK;
+    if (wsk_pos_cmp(fe, end) < 0) {
+        ss->resync = true;
+        snprintf(ss->resync_target, sizeof ss->resync_target, "%s", tgt);
+        ss->resync_end = *end;
+        rc = redirect(ss, fe, e);
+    } else {
+        set_pos(ss, ev);
+    }
+    shard_publish(ss);
+    return rc;
+}
+
+/* Test hook: DMGW_FAILPOINT=<name> kills this process with SIGKILL at that point (the
+ * kill -9 regression tests of the sharding DDL windows; docs/drills.md). */
+static void failpoint(const char *name)
+{
+    const char *v = getenv("DMGW_FAILPOINT");
+    if (v && strcmp(v, name) == 0) {
+        dm_log_kv(DM_LOG_WARN, "failpoint: SIGKILL", "name", name, NULL);
+        raise(SIGKILL);
+    }
+}
+
+/* Take the statements of a marker found for this DDL (ownership moves to st). */
+static void take_marked(struct stmts *st, struct worker_shard_mark *m)
+{
+    stmts_free(st);
+    st->sql = m->sql;
+    st->use = m->use;
+    st->n = st->cap = m->n;
+    m->sql = m->use = NULL;
+    m->n = 0;
+}
+
+/* The owner runs the resolved DDL exactly once (shard_exec.h): a marker before each
+ * statement; a marker of this DDL left by a killed run says where to go on. */
+static int shard_exec(struct session *ss, const struct bl_event *ev, const char *ts,
+                      const char *tt, const char *tgt, const struct wsk_pos *end,
+                      struct stmts *st, struct worker_terr *e)
+{
+    const char *sid = ss->s->p.source_id;
+    struct worker_shard_mark m;
+    char at[320], *def = NULL, idx[16];
+    size_t i = 0;
+    int rc;
+    wsk_pos_str(end, at, sizeof at);
+    rc = worker_shard_exec_load(ss->a, sid, tgt, &m, e);
+    if (!rc && m.found && strcmp(m.end, at) == 0) {
+        rc = worker_shard_exec_wait_conn(ss->a, m.conn, &ss->s->stop, e);
+        if (!rc)
+            rc = worker_shard_exec_schema(ss->a, ts, tt, &def, e);
+        if (!rc) {
+            bool ran = strcmp(def, m.before) != 0;
+            i = (size_t)m.idx + (ran ? 1 : 0);
+            snprintf(idx, sizeof idx, "%d", m.idx);
+            dm_log_kv(DM_LOG_WARN, ran ? "sharding DDL statement ran before the restart, "
+                      "not run again" : "sharding DDL statement did not run before the "
+                      "restart, run it", "task", ss->s->p.cfg->name, "target", tgt,
+                      "position", at, "statement", idx, "sql",
+                      (size_t)m.idx < m.n ? m.sql[m.idx] : "", NULL);
+            take_marked(st, &m);
+        }
+    }
+    worker_shard_mark_clear(&m);
+    for (; !rc && i < st->n; i++) {
+        free(def);
+        def = NULL;
+        rc = worker_shard_exec_schema(ss->a, ts, tt, &def, e);
+        if (!rc)
+            rc = worker_shard_exec_save(ss->a, sid, tgt, at, (int)i, st->sql, st->use, st->n,
+                                        def, e);
+        if (rc)
+            break;
+        failpoint("shard-ddl-marked");
+        dm_log_kv(DM_LOG_INFO, "execute DDL", "task", ss->s->p.cfg->name, "sql", st->sql[i],
+                  NULL);
+        rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], ev, e);
+        if (!rc)
+            ss->events++;
+    }
+    free(def);
+    if (rc == DM_E_CANCELLED)
+        worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "the Sync unit stopped while a killed run's sharding DDL still ran on "
+                        "the target; it is met again when the task resumes");
+    else if (rc)
+        set_failed(e, ev, i < st->n ? st->sql[i] : ev->query);
+    if (!rc)
+        failpoint("shard-ddl-executed");
+    return rc;
+}
+
 /* A DDL of a group's table: try to sync it; not the last table of the group: hold the
  * table (its rows wait), else wait for dm-master's decision, execute or skip, resolve. */
 static int shard_sync(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
@@ -876,7 +970,7 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
 {
     const struct worker_syncer_params *p = &ss->s->p;
     char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], src[400], tgt[400], err[1024] = "";
-    struct wsk_pos first, end, pt;
+    struct wsk_pos first, end, pt, fe;
     struct wsk_sync r;
     struct stmts st = { 0 };
     bool exec = false, applied = false;
@@ -933,11 +1027,22 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
     if (exec && st.n > 0)
         rc = try_operator(ss, ev, &st, &applied, e);
     if (!rc && exec)
-        rc = exec_stmts(ss, ev, &st, e);
-    shard_done(ss, rc, e);
+        rc = shard_exec(ss, ev, ts, tt, tgt, &end, &st, e);
     worker_applier_invalidate(ss->a, ts, tt);   /* the owner changed the target table */
+    if (rc == DM_E_CANCELLED) {   /* stopping while a killed run's DDL still ran */
+        shard_done(ss, rc, e);
+        rc = DM_OK;
+        goto out;
+    }
+    if (!rc && !exec)
+        failpoint("shard-ddl-skipped");
     if (!rc)
-        rc = shard_resolve(ss, ev, tgt, &end, e);
+        rc = shard_resolve(ss, tgt, &end, &fe, e);
+    if (!rc && exec)
+        failpoint("shard-ddl-resolved");
+    shard_done(ss, rc, e);        /* ExecuteDDL answers once the checkpoint is written */
+    if (!rc)
+        rc = shard_resync(ss, ev, tgt, &fe, &end, e);
 out:
     stmts_free(&st);
     return rc;
@@ -1542,6 +1647,8 @@ static int shard_open(struct session *ss, bool remove, struct worker_terr *e)
         return nomem(e);
     rc = worker_shard_meta_prepare(ss->a, remove, e);
     if (!rc)
+        rc = worker_shard_exec_prepare(ss->a, remove, e);
+    if (!rc)
         rc = worker_shard_source_tables(&p->src, shard_add_table, &l, e);
     if (!rc && l.rc)
         rc = nomem(e);
@@ -1899,14 +2006,17 @@ int worker_syncer_await_ddl(struct worker_syncer *s, int64_t timeout_ms, struct 
     int rc = DM_OK;
     struct timespec ts = dm_deadline_ms(timeout_ms);
     pthread_mutex_lock(&s->mu);
-    while (!s->sw.done && !s->exited && !atomic_load(&s->stop))
+    /* not on `stop`: the thread handles a decision it took whatever a pause says (the DDL
+     * runs, the checkpoint is written); answering "stopped" meanwhile made dm-master keep a
+     * lock the owner had resolved (38024 for ever, the owner's next DDL refused: 38016) */
+    while (!s->sw.done && !s->exited)
         if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0)
             break;
     if (s->sw.done) {
         rc = s->sw.rc;
         if (rc)
             *e = s->sw.err;
-    } else if (s->exited || atomic_load(&s->stop)) {
+    } else if (s->exited) {
         worker_terr_set(e, 36059, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
                         "the Sync unit stopped before the sharding DDL was handled; it is "
                         "met again when the task resumes");

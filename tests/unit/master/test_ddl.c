@@ -3,7 +3,9 @@
  * of FetchDDLInfo (tests/support/scripted_worker.c): lock creation and ID, owner, synced /
  * unsynced, auto-resolve order (HandleSQLs → exec=true owner → exec=false others),
  * mismatching DDLs (38016), unlock-ddl-lock paths and errors (38019–38025), break-ddl-lock
- * forwarding, stream reconnect after a worker restart, config reload with 38026. */
+ * forwarding, stream reconnect after a worker restart, config reload with 38026, a missed
+ * skip sent at the worker's next report, an owner that passed a lock whose ExecuteDDL
+ * failed. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -405,6 +407,49 @@ START_TEST(unlock_paths_and_errors)
 }
 END_TEST
 
+/* A synced member that missed its skip (ddl_pending.c) gets it, after the DDLLockInfo, at
+ * its next report of the same DDL - no lock of its own; its report after that is a new
+ * round (a normal lock). */
+START_TEST(missed_skip_sent_at_next_report)
+{
+    env_up();
+    sw_fail_next_exec(E.w[1], "skip lost");
+    make_synced_lock(true);
+    WAIT_FOR(nlocks() == 0);                                /* 38025: removed anyway */
+    int skips = nevents(1, "ExecuteDDL", 0), infos = sw_lock_infos(E.w[1], NULL, 0);
+    sw_push_ddl(E.w[1], "test", "shard_db", "shard_table", DDL1, 1);
+    WAIT_FOR(nevents(1, "ExecuteDDL", 0) == skips + 1);
+    ck_assert_int_eq(sw_lock_infos(E.w[1], NULL, 0), infos + 1);
+    ck_assert_uint_eq(nlocks(), 0);
+    ck_assert_int_eq(nevents(0, "ExecuteDDL", 1), 1);       /* the owner ran it once */
+    sw_push_ddl(E.w[1], "test", "shard_db", "shard_table", DDL1, 1);
+    WAIT_FOR(lock_is(E.a[1], 1, 1));
+    env_down();
+}
+END_TEST
+
+/* The owner's ExecuteDDL failed (its answer lost) and it reports the lock's next DDL: it
+ * passed the DDL, the other member gets its skip, the next DDL forms a new lock. */
+START_TEST(owner_passed_a_failed_lock)
+{
+    env_up();
+    sw_fail_next_exec(E.w[0], "answer lost");
+    make_synced_lock(true);
+    WAIT_FOR(sw_calls(E.w[0], "ExecuteDDL") == 1);
+    WAIT_FOR(lock_is(E.a[0], 2, 0));                        /* 38024: kept */
+    int skips = nevents(1, "ExecuteDDL", 0);
+    sw_push_ddl(E.w[0], "test", "shard_db", "shard_table", DDL2, 1);
+    WAIT_FOR(nevents(1, "ExecuteDDL", 0) == skips + 1);
+    WAIT_FOR(lock_is(E.a[0], 1, 1));
+    Pb__ShowDDLLocksResponse *l = show(NULL, NULL, 0);
+    ck_assert_uint_eq(l->locks[0]->n_ddls, 1);
+    ck_assert_str_eq(l->locks[0]->ddls[0], DDL2[0]);
+    protobuf_c_message_free_unpacked(&l->base, NULL);
+    ck_assert_int_eq(sw_calls(E.w[0], "ExecuteDDL"), 1);    /* never asked to run it again */
+    env_down();
+}
+END_TEST
+
 START_TEST(break_lock_and_stream_reconnect)
 {
     env_up();
@@ -526,6 +571,8 @@ int main(void)
     tcase_add_test(tc, lock_lifecycle_auto_resolve);
     tcase_add_test(tc, owner_failure_and_mismatch);
     tcase_add_test(tc, unlock_paths_and_errors);
+    tcase_add_test(tc, missed_skip_sent_at_next_report);
+    tcase_add_test(tc, owner_passed_a_failed_lock);
     tcase_add_test(tc, break_lock_and_stream_reconnect);
     tcase_add_test(tc, update_master_config);
     suite_add_tcase(s, tc);

@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# shard.sh - the frame of the sharding end-to-end scripts (sourced after lib/e2e.sh, with
+# DIR set to the run's temp dir): two source sandboxes (src1, src2) and a target (tgt)
+# under $DIR, two dm-workers (worker i replicates source i, relay on), one dm-master with
+# both deployed, everything stopped and removed on exit (DMGW_KEEP=1 keeps $DIR; SEED,
+# when set, is printed on failure).
+#   shard_sandboxes ID_BASE   the sandboxes (server-ids BASE+1..3)
+#   shard_daemons ID_BASE     the workers (relay server-ids BASE+1, BASE+2) and dm-master
+#   start_worker I / kill_worker I    (env given to start_worker reaches the process:
+#                                      DMGW_FAILPOINT=<name> start_worker 1)
+#   start_master / restart_master
+#   shard_task_yaml NAME FILE   the is-sharding task: shard_db_{1,2}.t_* -> shard_db.t,
+#                               from each source's current position
+#   src PORT SQL / tgt SQL / DMCTL ...
+# shellcheck source=e2e.sh
+SB="$ROOT/scripts/mariadb-sandbox.sh"
+P_SRC1="$(rand_port)"; P_SRC2="$(rand_port)"; P_TGT="$(rand_port)"
+P_W1="$(rand_port)"; P_W2="$(rand_port)"; P_M="$(rand_port)"
+W1="127.0.0.1:$P_W1"; W2="127.0.0.1:$P_W2"
+declare -A PID
+shard_cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ]; then
+    [ -n "${SEED:-}" ] && echo "# seed $SEED"
+    tail -n 25 "$DIR"/*.log 2>/dev/null || true
+  fi
+  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if grep -q "Sanitizer\|runtime error:" "$DIR"/*.log 2>/dev/null; then   # ASan/UBSan builds
+    grep -h -A20 "Sanitizer\|runtime error:" "$DIR"/*.log | head -80
+    rc=1
+  fi
+  for d in src1 src2 tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
+  if [ -n "${DMGW_KEEP:-}" ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
+  rm -f "$RAND_PORTS_FILE"
+  exit "$rc"
+}
+trap shard_cleanup EXIT
+
+src() { mariadb --default-character-set=utf8mb4 -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"; }
+tgt() { mariadb --default-character-set=utf8mb4 -h127.0.0.1 -P"$P_TGT" -uroot -N -B -e "$1"; }
+DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@"; }
+
+start_worker() { # i
+  local i="$1" wp="P_W$1"
+  "$DMGW_BIN/dm-worker" -config "$DIR/w$i.toml" >>"$DIR/w$i.log" 2>&1 &
+  PID[w$i]=$!
+  wait_port "${!wp}"
+}
+kill_worker() { # i: kill -9
+  kill -9 "${PID[w$1]}" 2>/dev/null || true
+  wait "${PID[w$1]}" 2>/dev/null || true
+}
+start_master() {
+  "$DMGW_BIN/dm-master" -config "$DIR/m.toml" >>"$DIR/m.log" 2>&1 &
+  PID[m]=$!
+  wait_port "$P_M"
+}
+restart_master() {
+  kill "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
+  start_master
+}
+
+shard_sandboxes() { # server-id base: sources BASE+1, BASE+2, target BASE+3
+  local base="$1"
+  "$SB" start "$DIR/src1" "$P_SRC1" $((base + 1)) >/dev/null &
+  "$SB" start "$DIR/src2" "$P_SRC2" $((base + 2)) >/dev/null &
+  "$SB" start "$DIR/tgt" "$P_TGT" $((base + 3)) >/dev/null &
+  wait
+}
+shard_daemons() { # relay server-id base: worker i gets BASE+i
+  local base="$1" i wp sp
+  for i in 1 2; do
+    wp="P_W$i"; sp="P_SRC$i"
+    worker_toml "$DIR/w$i.toml" "${!wp}" "source-$i" $((base + i)) "$DIR/w$i-meta" "${!sp}"
+    start_worker "$i"
+  done
+  cat >"$DIR/m.toml" <<TOML
+master-addr = "127.0.0.1:$P_M"
+data-dir = "$DIR/m-data"
+rpc-timeout = "10s"
+ddl-retry-interval = "1s"
+[[deploy]]
+source-id = "source-1"
+dm-worker = "$W1"
+[[deploy]]
+source-id = "source-2"
+dm-worker = "$W2"
+TOML
+  start_master
+}
+
+shard_task_yaml() { # name file
+  local f1 p1 f2 p2
+  read -r f1 p1 < <(src "$P_SRC1" "SHOW MASTER STATUS" | awk '{print $1, $2}')
+  read -r f2 p2 < <(src "$P_SRC2" "SHOW MASTER STATUS" | awk '{print $1, $2}')
+  cat >"$2" <<YAML
+name: $1
+task-mode: incremental
+is-sharding: true
+target-database: {host: "127.0.0.1", port: $P_TGT, user: root, password: ""}
+mysql-instances:
+  - source-id: source-1
+    meta: {binlog-name: "$f1", binlog-pos: $p1}
+    route-rules: [db, tbl]
+    black-white-list: bw
+  - source-id: source-2
+    meta: {binlog-name: "$f2", binlog-pos: $p2}
+    route-rules: [db, tbl]
+    black-white-list: bw
+routes:
+  db: {schema-pattern: "shard_db_*", target-schema: "shard_db"}
+  tbl: {schema-pattern: "shard_db_*", table-pattern: "t_*", target-schema: "shard_db", target-table: "t"}
+black-white-list:
+  bw: {do-dbs: ["~^shard_db_"]}
+YAML
+}
