@@ -116,6 +116,14 @@ int worker_dump_resolve(const char *path, char *out, size_t cap, char *err, size
     return DM_E_NOT_FOUND;
 }
 
+static bool ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
 int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
 {
     struct dm_buf b;
@@ -128,6 +136,10 @@ int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
         if (i)
             rc = dm_buf_addc(&b, '|');
         for (const char *s = tables[i]; !rc && *s; s++) {
+            if ((unsigned char)*s >= 0x80) {   /* as \xHH: mydumper parses arguments as ASCII */
+                rc = dm_buf_printf(&b, "\\x%02X", (unsigned)(unsigned char)*s);
+                continue;
+            }
             if (strchr("\\^$.|?*+()[]{}", *s))
                 rc = dm_buf_addc(&b, '\\');
             if (!rc)
@@ -393,6 +405,60 @@ static int check_output(const struct worker_dump_params *p, const struct tables 
     return rc;
 }
 
+/* SHOW CREATE DATABASE of db into <dir>/<db>-schema-create.sql, as mydumper -B writes it */
+static int db_file(MYSQL *m, const struct worker_dump_params *p, const char *db,
+                   struct worker_terr *e)
+{
+    char path[4096], q[700], esc[520];
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    FILE *fp;
+    int rc = DM_E_DB;
+    snprintf(path, sizeof path, "%s/%s-schema-create.sql", p->dir, db);
+    if (access(path, F_OK) == 0 || strlen(db) > 256)
+        return DM_OK;
+    for (size_t i = 0, k = 0; (esc[k++] = db[i]); i++)
+        if (db[i] == '`')
+            esc[k++] = '`';
+    snprintf(q, sizeof q, "SHOW CREATE DATABASE `%s`", esc);
+    if (mysql_query(m, q) || !(res = mysql_store_result(m)) || !(row = mysql_fetch_row(res)) ||
+        !row[1]) {
+        derr(e, "SHOW CREATE DATABASE %s: %s", db, mysql_error(m));
+        e->transient = true;
+    } else if (!(fp = fopen(path, "w")) || fprintf(fp, "%s;\n", row[1]) < 0 || fclose(fp)) {
+        derr(e, "write %s: %s", path, strerror(errno));
+        rc = DM_E_IO;
+    } else {
+        rc = DM_OK;
+    }
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}
+
+/* Every dumped database has its schema file (mydumper writes it only for --database). */
+static int db_files(const struct worker_dump_params *p, const struct tables *t,
+                    struct worker_terr *e)
+{
+    char db[300];
+    MYSQL *m = NULL;
+    int rc = DM_OK;
+    for (size_t i = 0; !rc && i < t->n; i++) {
+        if (t->dblen[i] >= sizeof db || (i && t->dblen[i] == t->dblen[i - 1] &&
+                                         strncmp(t->names[i], t->names[i - 1], t->dblen[i]) == 0))
+            continue;
+        snprintf(db, sizeof db, "%.*s", (int)t->dblen[i], t->names[i]);
+        if (ascii(db))
+            continue;   /* dumped with --database */
+        if (!m && !(m = src_connect(p, e)))
+            return DM_E_DB;
+        rc = db_file(m, p, db, e);
+    }
+    if (m)
+        mysql_close(m);
+    return rc;
+}
+
 static bool listed(const struct tables *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
@@ -543,10 +609,9 @@ static pid_t spawn(const char *exe, char **argv, int errfd, pid_t pgid)
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
     int nul = open("/dev/null", O_RDWR);
-    if (nul >= 0) {
+    if (nul >= 0)
         dup2(nul, 0);
-        dup2(nul, 1);
-    }
+    dup2(errfd, 1);   /* 0.10.1 prints "option parsing failed: ..." on stdout */
     dup2(errfd, 2);
     execv(exe, argv);
     dprintf(2, "exec %s: %s\n", exe, strerror(errno));
@@ -745,8 +810,12 @@ static int build_args(const struct worker_dump_params *p, const char *exe, const
         derr(e, "extra-args has too many arguments");
         return DM_E_INVAL;
     }
-    if (!*has_tables && rs->db) {
-        /* one database: -B, so 0.10.1 queues one database job (no listing race) */
+    if (!*has_tables && rs->db && ascii(rs->db)) {
+        /* one database: -B, so 0.10.1 queues one database job (no listing race). 0.10.1 reads
+         * its arguments in the C locale's charset: a non-ASCII name fails its option parsing
+         * ("Invalid byte sequence in conversion input"), so such a database goes by the
+         * regex alone (its tables as \xHH bytes; the listing race is then caught by
+         * check_output, its database file written by db_files) */
         argv[n++] = "--database";
         argv[n++] = (char *)rs->db;
     }
@@ -1003,7 +1072,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         goto out;
     }
     if (!user_tables &&
-        ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e))))
+        ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e)) ||
+         (rc = db_files(p, &tl, e))))
         goto out;
     dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
     rc = DM_OK;

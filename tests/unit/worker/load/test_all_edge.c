@@ -15,7 +15,12 @@
  *   - names mydumper does not escape in its file names: tables `my-schema` (chunked) and
  *     `x-schema` (one file, "e.x-schema.sql", taken for the schema of a table `x`) lost
  *     their rows silently; database `d.x` was taken for database `d`, table `x.t`, and
- *     left out by the black-white-list (silently). */
+ *     left out by the black-white-list (silently);
+ *   - non-ASCII names: mydumper 0.10.1 parses its arguments as ASCII, so a kept table `表`
+ *     (in the --regex) or database `dü` (--database) made every dump fail with "exit
+ *     status 1: " (its "option parsing failed: Invalid byte sequence" went to stdout): the
+ *     task could not run at all. Now the regex carries such bytes as \xHH and a non-ASCII
+ *     database is dumped by the regex alone, its CREATE DATABASE written by the worker. */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -45,6 +50,44 @@ static void setup(void)
 }
 
 static void teardown(void) { e2e_env_down(); }
+
+/* statements through the mariadb client with utf8mb4 (names in UTF-8) */
+static void sql_utf8(int port, const char *stmts)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mariadb --default-character-set=utf8mb4 -h127.0.0.1 -P%d -uroot "
+                              "-e \"%s\"", port, stmts);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(names_non_ascii)
+{
+    char toml[4096], msg[2048], q[512], a[256], b[256];
+    sql_utf8(g_src, "CREATE DATABASE \\`dü\\` DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+                    "CREATE TABLE \\`dü\\`.\\`表\\` (id INT PRIMARY KEY, v VARCHAR(10)); "
+                    "INSERT INTO \\`dü\\`.\\`表\\` VALUES (1, '中'), (2, 'ü'); "
+                    "CREATE TABLE \\`dü\\`.t (id INT PRIMARY KEY); "
+                    "INSERT INTO \\`dü\\`.t VALUES (7); "
+                    "CREATE DATABASE na; CREATE TABLE na.\\`ñ-x\\` (id INT PRIMARY KEY); "
+                    "INSERT INTO na.\\`ñ-x\\` VALUES (1), (2), (3)");
+    task_toml(toml, sizeof toml, "nonascii", "full", "dü\", \"na", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    if (!wait_unit("nonascii", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000)) {
+        int stage, unit = unit_now("nonascii", &stage, msg, sizeof msg);
+        ck_abort_msg("never finished: unit %d stage %d: %s", unit, stage, msg);
+    }
+    snprintf(q, sizeof q, "SELECT CONCAT((SELECT GROUP_CONCAT(id, HEX(v) ORDER BY id) FROM "
+                          "`d\xc3\xbc`.`\xe8\xa1\xa8`), '/', (SELECT COUNT(*) FROM `d\xc3\xbc`.t), '/', "
+                          "(SELECT COUNT(*) FROM na.`\xc3\xb1-x`), '/', (SELECT DEFAULT_COLLATION_NAME "
+                          "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'd\xc3\xbc'))");
+    ck_assert_msg(converge(q, q, 30000), "non-ASCII tables differ");
+    value(g_src, q, a, sizeof a);
+    value(g_dst, q, b, sizeof b);
+    fprintf(stderr, "  source %s, target %s\n", a, b);
+    ck_assert_str_eq(b, "1E4B8AD,2C3BC/1/3/utf8mb4_bin");
+    ck_assert(operate("nonascii", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
 
 START_TEST(table_renamed_and_created_before_snapshot)
 {
@@ -122,6 +165,7 @@ int main(void)
     tcase_add_test(tc, table_renamed_and_created_before_snapshot);
     tcase_add_test(tc, mapping_with_generated_columns);
     tcase_add_test(tc, names_with_dots_and_schema);
+    tcase_add_test(tc, names_non_ascii);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
