@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "dm_dumpargs.h"
 #include "dm_error.h"
+#include "dump_cols.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -162,12 +163,16 @@ struct tables {
     char *db;                  /* the one database they all belong to, NULL when several */
     bool several_dbs;
     bool non_innodb;           /* a kept base table is not InnoDB (MyISAM, ...) */
+    char **cols;               /* per name: its columns before the dump ("a\nb\n"), NULL: view */
 };
 
 static void tables_free(struct tables *t)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         free(t->names[i]);
+        free(t->cols ? t->cols[i] : NULL);
+    }
+    free(t->cols);
     free(t->names);
     free(t->dblen);
     free(t->db);
@@ -402,6 +407,86 @@ static int check_output(const struct worker_dump_params *p, const struct tables 
     }
     if (m)
         mysql_close(m);
+    return rc;
+}
+
+/* ---- DDL between mydumper's snapshot and its reading of a table (dump_cols.h) ---- */
+
+static int name_index(const struct tables *t, const char *db, const char *tbl)
+{
+    size_t dl = strlen(db);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->dblen[i] == dl && strncmp(t->names[i], db, dl) == 0 &&
+            strcmp(t->names[i] + dl + 1, tbl) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Before the dump: the columns of every kept table that is not a view. */
+static int list_columns(const struct worker_dump_params *p, struct tables *t,
+                        struct worker_terr *e)
+{
+    MYSQL *m;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc = DM_E_DB, i;
+    if (!(t->cols = calloc(t->n ? t->n : 1, sizeof *t->cols)))
+        return DM_E_NOMEM;
+    if (!(m = src_connect(p, e)))
+        return DM_E_DB;
+    if (mysql_query(m, "SET SESSION group_concat_max_len = 16777216") ||
+        mysql_query(m, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, CONCAT(GROUP_CONCAT(c.COLUMN_NAME "
+                       "ORDER BY c.ORDINAL_POSITION SEPARATOR '\\n'), '\\n') FROM "
+                       "information_schema.COLUMNS c JOIN information_schema.TABLES t ON "
+                       "t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND "
+                       "t.TABLE_TYPE <> 'VIEW' GROUP BY c.TABLE_SCHEMA, c.TABLE_NAME") ||
+        !(res = mysql_store_result(m))) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: list source columns: %s", mysql_error(m));
+        e->transient = mysql_errno(m) >= 2000;
+        goto out;
+    }
+    rc = DM_OK;
+    while (!rc && (row = mysql_fetch_row(res)))
+        if (row[0] && row[1] && row[2] && (i = name_index(t, row[0], row[1])) >= 0 &&
+            !t->cols[i] && !(t->cols[i] = strdup(row[2])))
+            rc = DM_E_NOMEM;
+out:
+    if (res)
+        mysql_free_result(res);
+    mysql_close(m);
+    return rc;
+}
+
+/* After the dump: every dumped CREATE TABLE has the columns the table had before the
+ * snapshot, else a DDL ran after the snapshot and before mydumper read the table: dump
+ * again (transient; a DDL between the listing and the snapshot costs a dump as well). */
+static int check_columns(const struct worker_dump_params *p, const struct tables *t,
+                         struct worker_terr *e)
+{
+    char path[4096], *text = NULL;
+    struct dm_buf got;
+    int rc = DM_OK, found;
+    dm_buf_init(&got, 16u << 20);
+    for (size_t i = 0; !rc && t->cols && i < t->n; i++) {
+        snprintf(path, sizeof path, "%s/%s-schema.sql", p->dir, t->names[i]);
+        if (!t->cols[i] || dm_read_file(path, 64u << 20, &text, NULL))
+            continue;   /* a view, or no schema file (check_output) */
+        if ((found = worker_dump_create_columns(text, &got)) < 0)
+            rc = DM_E_NOMEM;
+        else if (found && (got.len != strlen(t->cols[i]) ||
+                           memcmp(got.data, t->cols[i], got.len) != 0)) {
+            derr(e, "table %s was dumped with other columns than it had before the dump's "
+                    "snapshot (a DDL ran on the source after the snapshot and before mydumper "
+                    "read the table; the Sync would replay it and the rows before it over the "
+                    "dumped table): dumping again", t->names[i]);
+            e->transient = true;
+            rc = DM_E_INTERNAL;
+        }
+        free(text);
+        text = NULL;
+    }
+    dm_buf_free(&got);
     return rc;
 }
 
@@ -1026,7 +1111,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_NOMEM;
         goto out;
     }
-    if ((rc = list_tables(p, &tl, e)) || (rc = check_floats(p, e)))
+    if ((rc = list_tables(p, &tl, e)) || (rc = list_columns(p, &tl, e)) ||
+        (rc = check_floats(p, e)))
         goto out;
     if ((rc = worker_dump_tables_regex((const char *const *)tl.names, tl.n, &regex))) {
         derr(e, "the table list is too long for mydumper --regex (%zu tables)", tl.n);
@@ -1073,7 +1159,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
     }
     if (!user_tables &&
         ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e)) ||
-         (rc = db_files(p, &tl, e))))
+         (rc = check_columns(p, &tl, e)) || (rc = db_files(p, &tl, e))))
         goto out;
     dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
     rc = DM_OK;
