@@ -1087,6 +1087,19 @@ out:
     return rc;
 }
 
+/* mydumper failed because its connection to the source went (source restarted, network,
+ * KILL): DM's task checker resumes such a dump, and so does ours (transient). */
+static bool source_lost(const char *msg)
+{
+    static const char *const lost[] = { "Server has gone away", "server has gone away",
+                                        "Lost connection to", "Can't connect to",
+                                        "Error connecting to database", NULL };
+    for (size_t i = 0; lost[i]; i++)
+        if (strstr(msg, lost[i]))
+            return true;
+    return false;
+}
+
 int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
                     struct worker_terr *e)
 {
@@ -1147,6 +1160,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
             derr(e, "exit status %d: %s", WEXITSTATUS(status), msg);
         else
             derr(e, "killed by signal %d: %s", WTERMSIG(status), msg);
+        e->transient = WIFEXITED(status) && source_lost(msg);
         rc = DM_E_INTERNAL;
         goto out;
     }

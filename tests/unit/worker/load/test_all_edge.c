@@ -28,7 +28,11 @@
  *     snapshot, and the Sync, starting at the dump's position, paused on the first older
  *     row event ("column count mismatch ... binlog row has 2 columns, target table ...
  *     has 3"). Now the Dump unit compares the dumped columns with those before the
- *     snapshot and dumps again: the task reaches Sync and both sides end equal. */
+ *     snapshot and dumps again: the task reaches Sync and both sides end equal;
+ *   - the source connection lost during the dump (a wrapper KILLs mydumper's connections
+ *     once its snapshot is taken): mydumper exits 1 ("Server has gone away") and the
+ *     subtask stayed Paused until a manual resume; DM v1.0.7's task checker resumes it.
+ *     Now such an exit is transient: auto-resume dumps again and the task finishes. */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -211,6 +215,45 @@ START_TEST(ddl_after_snapshot)
 }
 END_TEST
 
+START_TEST(source_lost_during_dump)
+{
+    char toml[4096], msg[2048], path[256], extra[700], body[1600];
+    sql(g_src, "CREATE DATABASE sl");
+    sql(g_src, "CREATE TABLE sl.t (id INT PRIMARY KEY, s VARCHAR(300))");
+    sql(g_src, "INSERT INTO sl.t SELECT seq, REPEAT('s', 300) FROM sl.seq_1_to_30000");
+    snprintf(path, sizeof path, "%s/lost-mydumper", g_dir);
+    snprintf(body, sizeof body,
+             "[ -e %s.once ] && exec \"$REAL\" \"$@\"\ntouch %s.once\n"
+             "out=; prev=; for a in \"$@\"; do [ \"$prev\" = --outputdir ] && out=$a; prev=$a; done\n"
+             "\"$REAL\" \"$@\" --threads 1 & pid=$!\n"
+             "while [ ! -e \"$out/metadata.partial\" ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done\n"
+             "while kill -0 $pid 2>/dev/null; do\n"
+             "  for id in $(mariadb -h127.0.0.1 -P%d -uroot -N -e \"SELECT ID FROM "
+             "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER = 'root' AND "
+             "COMMAND NOT IN ('Binlog Dump', 'Daemon')\"); do\n"
+             "    mariadb -h127.0.0.1 -P%d -uroot -e \"KILL $id\" 2>/dev/null\n  done\n"
+             "  sleep 0.05\ndone\nwait $pid",
+             path, path, g_src, g_src);
+    fake_mydumper(path, body);
+    snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
+    task_toml(toml, sizeof toml, "srclost", "full", "sl", extra);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("srclost", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
+                  "never finished (no auto-resume after the lost source connection?)");
+    assert_table_equal("sl", "t", 30000);
+    snprintf(path, sizeof path, "%s/worker.log", g_dir);
+    {
+        char *log = tu_read_file(path, NULL);
+        ck_assert_ptr_nonnull(log);
+        ck_assert_msg(strstr(log, "has gone away") || strstr(log, "Lost connection"),
+                      "the first dump did not lose its connection");
+        ck_assert_ptr_nonnull(strstr(log, "auto resume subtask"));
+        free(log);
+    }
+    ck_assert(operate("srclost", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("all_edge");
@@ -222,6 +265,7 @@ int main(void)
     tcase_add_test(tc, names_with_dots_and_schema);
     tcase_add_test(tc, names_non_ascii);
     tcase_add_test(tc, ddl_after_snapshot);
+    tcase_add_test(tc, source_lost_during_dump);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
