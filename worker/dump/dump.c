@@ -1088,12 +1088,15 @@ out:
 }
 
 /* mydumper failed because its connection to the source went (source restarted, network,
- * KILL): DM's task checker resumes such a dump, and so does ours (transient). */
-static bool source_lost(const char *msg)
+ * KILL) or a table was recreated after its snapshot (TRUNCATE, a rebuilding ALTER: "Table
+ * definition has changed, please retry transaction"): DM's task checker resumes such a
+ * dump, and so does ours (transient). */
+static bool retry_helps(const char *msg)
 {
     static const char *const lost[] = { "Server has gone away", "server has gone away",
                                         "Lost connection to", "Can't connect to",
-                                        "Error connecting to database", NULL };
+                                        "Error connecting to database",
+                                        "Table definition has changed", NULL };
     for (size_t i = 0; lost[i]; i++)
         if (strstr(msg, lost[i]))
             return true;
@@ -1160,7 +1163,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
             derr(e, "exit status %d: %s", WEXITSTATUS(status), msg);
         else
             derr(e, "killed by signal %d: %s", WTERMSIG(status), msg);
-        e->transient = WIFEXITED(status) && source_lost(msg);
+        e->transient = WIFEXITED(status) && retry_helps(msg);
         rc = DM_E_INTERNAL;
         goto out;
     }

@@ -32,7 +32,9 @@
  *   - the source connection lost during the dump (a wrapper KILLs mydumper's connections
  *     once its snapshot is taken): mydumper exits 1 ("Server has gone away") and the
  *     subtask stayed Paused until a manual resume; DM v1.0.7's task checker resumes it.
- *     Now such an exit is transient: auto-resume dumps again and the task finishes. */
+ *     Now such an exit is transient: auto-resume dumps again and the task finishes; the
+ *     same for a TRUNCATE after the snapshot ("Table definition has changed, please retry
+ *     transaction"). */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -215,42 +217,76 @@ START_TEST(ddl_after_snapshot)
 }
 END_TEST
 
-START_TEST(source_lost_during_dump)
+/* A wrapper that runs the real mydumper (one thread) and, the first time, `action` (shell
+ * lines; $pid = mydumper) as soon as its snapshot is taken. */
+static void after_snapshot_mydumper(const char *path, const char *action)
 {
-    char toml[4096], msg[2048], path[256], extra[700], body[1600];
-    sql(g_src, "CREATE DATABASE sl");
-    sql(g_src, "CREATE TABLE sl.t (id INT PRIMARY KEY, s VARCHAR(300))");
-    sql(g_src, "INSERT INTO sl.t SELECT seq, REPEAT('s', 300) FROM sl.seq_1_to_30000");
-    snprintf(path, sizeof path, "%s/lost-mydumper", g_dir);
+    char body[2400];
     snprintf(body, sizeof body,
              "[ -e %s.once ] && exec \"$REAL\" \"$@\"\ntouch %s.once\n"
              "out=; prev=; for a in \"$@\"; do [ \"$prev\" = --outputdir ] && out=$a; prev=$a; done\n"
              "\"$REAL\" \"$@\" --threads 1 & pid=$!\n"
              "while [ ! -e \"$out/metadata.partial\" ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done\n"
+             "%s\nwait $pid", path, path, action);
+    fake_mydumper(path, body);
+}
+
+/* a full task of database `db` through the wrapper: Finished (after auto-resume), equal,
+ * the worker log holding `first_error` and an auto resume */
+static void full_after_retry(const char *name, const char *db, const char *tbl,
+                             const char *path, const char *first_error)
+{
+    char toml[4096], msg[2048], extra[700], *log;
+    snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
+    task_toml(toml, sizeof toml, name, "full", db, extra);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit(name, PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
+                  "never finished (no auto-resume after %s?)", first_error);
+    assert_table_equal(db, tbl, 0);
+    snprintf(toml, sizeof toml, "%s/worker.log", g_dir);
+    log = tu_read_file(toml, NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_msg(strstr(log, first_error), "the first dump did not fail with %s", first_error);
+    ck_assert_ptr_nonnull(strstr(log, "auto resume subtask"));
+    free(log);
+    ck_assert(operate(name, PB__TASK_OP__Stop, msg, sizeof msg));
+}
+
+START_TEST(source_lost_during_dump)
+{
+    char path[256], action[1200];
+    sql(g_src, "CREATE DATABASE sl");
+    sql(g_src, "CREATE TABLE sl.t (id INT PRIMARY KEY, s VARCHAR(300))");
+    sql(g_src, "INSERT INTO sl.t SELECT seq, REPEAT('s', 300) FROM sl.seq_1_to_30000");
+    snprintf(path, sizeof path, "%s/lost-mydumper", g_dir);
+    snprintf(action, sizeof action,
              "while kill -0 $pid 2>/dev/null; do\n"
              "  for id in $(mariadb -h127.0.0.1 -P%d -uroot -N -e \"SELECT ID FROM "
              "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER = 'root' AND "
              "COMMAND NOT IN ('Binlog Dump', 'Daemon')\"); do\n"
              "    mariadb -h127.0.0.1 -P%d -uroot -e \"KILL $id\" 2>/dev/null\n  done\n"
-             "  sleep 0.05\ndone\nwait $pid",
-             path, path, g_src, g_src);
-    fake_mydumper(path, body);
-    snprintf(extra, sizeof extra, "mydumper-path = \"%s\"\n", path);
-    task_toml(toml, sizeof toml, "srclost", "full", "sl", extra);
-    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    ck_assert_msg(wait_unit("srclost", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
-                  "never finished (no auto-resume after the lost source connection?)");
-    assert_table_equal("sl", "t", 30000);
-    snprintf(path, sizeof path, "%s/worker.log", g_dir);
-    {
-        char *log = tu_read_file(path, NULL);
-        ck_assert_ptr_nonnull(log);
-        ck_assert_msg(strstr(log, "has gone away") || strstr(log, "Lost connection"),
-                      "the first dump did not lose its connection");
-        ck_assert_ptr_nonnull(strstr(log, "auto resume subtask"));
-        free(log);
-    }
-    ck_assert(operate("srclost", PB__TASK_OP__Stop, msg, sizeof msg));
+             "  sleep 0.05\ndone", g_src, g_src);
+    after_snapshot_mydumper(path, action);
+    full_after_retry("srclost", "sl", "t", path, "has gone away");
+}
+END_TEST
+
+/* TRUNCATE after the snapshot: mydumper's read fails with "Table definition has changed,
+ * please retry transaction" (exit 1); it stayed Paused, now auto-resume dumps again */
+START_TEST(truncate_during_dump)
+{
+    char path[256], action[600];
+    sql(g_src, "CREATE DATABASE tr");
+    sql(g_src, "CREATE TABLE tr.a_big (id INT PRIMARY KEY, s VARCHAR(300))");
+    sql(g_src, "INSERT INTO tr.a_big SELECT seq, REPEAT('s', 300) FROM tr.seq_1_to_30000");
+    sql(g_src, "CREATE TABLE tr.z (id INT PRIMARY KEY)");
+    sql(g_src, "INSERT INTO tr.z SELECT seq FROM tr.seq_1_to_100");
+    snprintf(path, sizeof path, "%s/trunc-mydumper", g_dir);
+    snprintf(action, sizeof action, "mariadb -h127.0.0.1 -P%d -uroot -e \"TRUNCATE TABLE tr.z; "
+                                    "INSERT INTO tr.z VALUES (7)\" || exit 9", g_src);
+    after_snapshot_mydumper(path, action);
+    full_after_retry("trunc", "tr", "z", path, "Table definition has changed");
+    assert_table_equal("tr", "a_big", 30000);
 }
 END_TEST
 
@@ -266,6 +302,7 @@ int main(void)
     tcase_add_test(tc, names_non_ascii);
     tcase_add_test(tc, ddl_after_snapshot);
     tcase_add_test(tc, source_lost_during_dump);
+    tcase_add_test(tc, truncate_during_dump);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
