@@ -422,6 +422,27 @@ static int name_index(const struct tables *t, const char *db, const char *tbl)
     return -1;
 }
 
+/* "SELECT schema, table, 'col\ncol\n'" for the kept tables' databases (no view) */
+static int columns_query(MYSQL *m, const struct tables *t, struct dm_buf *q)
+{
+    char esc[1100];
+    int rc = dm_buf_adds(q, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, CONCAT(GROUP_CONCAT("
+                            "c.COLUMN_NAME ORDER BY c.ORDINAL_POSITION SEPARATOR '\\n'), '\\n') "
+                            "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
+                            "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+                            "AND t.TABLE_TYPE <> 'VIEW' WHERE c.TABLE_SCHEMA IN (");
+    for (size_t i = 0; !rc && i < t->n; i++) {
+        if (t->dblen[i] * 2 + 1 > sizeof esc)
+            return DM_E_TOO_LARGE;
+        if (i && t->dblen[i] == t->dblen[i - 1] &&
+            strncmp(t->names[i], t->names[i - 1], t->dblen[i]) == 0)
+            continue;   /* sorted by database: one entry each */
+        mysql_real_escape_string(m, esc, t->names[i], (unsigned long)t->dblen[i]);
+        rc = dm_buf_printf(q, "%s'%s'", i ? "," : "", esc);
+    }
+    return rc ? rc : dm_buf_adds(q, ") GROUP BY c.TABLE_SCHEMA, c.TABLE_NAME");
+}
+
 /* Before the dump: the columns of every kept table that is not a view. */
 static int list_columns(const struct worker_dump_params *p, struct tables *t,
                         struct worker_terr *e)
@@ -429,18 +450,20 @@ static int list_columns(const struct worker_dump_params *p, struct tables *t,
     MYSQL *m;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
+    struct dm_buf q;
     int rc = DM_E_DB, i;
     if (!(t->cols = calloc(t->n ? t->n : 1, sizeof *t->cols)))
         return DM_E_NOMEM;
     if (!(m = src_connect(p, e)))
         return DM_E_DB;
+    dm_buf_init(&q, 16u << 20);
+    if (columns_query(m, t, &q)) {
+        derr(e, "the database list is too long for the column query");
+        rc = DM_E_TOO_LARGE;
+        goto out;
+    }
     if (mysql_query(m, "SET SESSION group_concat_max_len = 16777216") ||
-        mysql_query(m, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, CONCAT(GROUP_CONCAT(c.COLUMN_NAME "
-                       "ORDER BY c.ORDINAL_POSITION SEPARATOR '\\n'), '\\n') FROM "
-                       "information_schema.COLUMNS c JOIN information_schema.TABLES t ON "
-                       "t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND "
-                       "t.TABLE_TYPE <> 'VIEW' GROUP BY c.TABLE_SCHEMA, c.TABLE_NAME") ||
-        !(res = mysql_store_result(m))) {
+        mysql_query(m, q.data) || !(res = mysql_store_result(m))) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
                         "database driver error: list source columns: %s", mysql_error(m));
         e->transient = mysql_errno(m) >= 2000;
@@ -454,6 +477,7 @@ static int list_columns(const struct worker_dump_params *p, struct tables *t,
 out:
     if (res)
         mysql_free_result(res);
+    dm_buf_free(&q);
     mysql_close(m);
     return rc;
 }
