@@ -1097,7 +1097,8 @@ static int keyless_guard(struct run *r, struct worker_applier *a, struct worker_
             if (r->files[j].owner == (ptrdiff_t)i)
                 r->files[j].keyless = true;
         if (!rc && reload && names.len < 2000 &&
-            (dm_buf_adds(&names, refused ? ", " : "") || worker_ap_add_table(&names, t->tdb, t->ttbl) ||
+            (dm_buf_adds(&names, refused ? ", " : "") ||
+             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
              dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
              dm_buf_addc(&names, ')')))
             rc = worker_ap_nomem(e);
@@ -1372,7 +1373,8 @@ int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *sou
     dm_buf_init(&q, 4096);
     snprintf(name, sizeof name, "%s_loader_checkpoint", cfg->name);
     if (dm_buf_adds(&q, "DELETE FROM ") || worker_ap_add_table(&q, cfg->meta_schema, name) ||
-        dm_buf_adds(&q, " WHERE id=") || worker_ap_add_escaped(a, &q, source_id, strlen(source_id)) ||
+        dm_buf_adds(&q, " WHERE id=") ||
+        worker_ap_add_escaped(a, &q, source_id, strlen(source_id)) ||
         dm_buf_adds(&q, " AND NOT (filename LIKE '%-schema.sql' AND `offset` = 0) AND filename "
                         "NOT LIKE '" WORKER_LOAD_KEYLESS_LIKE "'"))
         rc = worker_ap_nomem(e);

@@ -102,8 +102,9 @@ START_TEST(reload_over_own_rows)
     fprintf(stderr, "paused: %s\n", msg);
     ck_assert_ptr_nonnull(strstr(msg, "code=34999"));
     ck_assert_ptr_nonnull(strstr(msg, "5 source table(s) would be loaded again"));
-    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`nk` (from `kr`.`nk`), `kr`.`nu` (from `kr`.`nu`), `kr`.`m` (from `kr`.`s1`), "
-                                    "`kr`.`m` (from `kr`.`s2`), `kr`.`u` (from `kr`.`u`)"));
+    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`nk` (from `kr`.`nk`), `kr`.`nu` (from `kr`.`nu`), "
+                                      "`kr`.`m` (from `kr`.`s1`), `kr`.`m` (from `kr`.`s2`), "
+                                      "`kr`.`u` (from `kr`.`u`)"));
     assert_all_equal();   /* nothing loaded twice */
     value(g_dst, "SELECT COUNT(*) FROM kr.u", a, sizeof a);
     ck_assert_str_eq(a, "13");
