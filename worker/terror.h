@@ -37,6 +37,8 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_LOAD_READ_FILE     34005  /* read a dump file */
 #define WTE_LOAD_INVALID_INSERT 34009 /* a data file statement that is not INSERT */
 #define WTE_LOAD_DIR_NOT_FOUND 34014  /* dump directory / metadata missing */
+#define WTE_LOAD_KEYLESS_RELOAD 34999 /* our own: a key-less target table this source loaded
+                                         before holds rows at a load from its first row */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
 #define WTE_WORKER_UPDATE_STAGE 40052

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "dm_dumpargs.h"
 #include "dm_error.h"
+#include "dump_cols.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -116,6 +117,14 @@ int worker_dump_resolve(const char *path, char *out, size_t cap, char *err, size
     return DM_E_NOT_FOUND;
 }
 
+static bool ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
 int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
 {
     struct dm_buf b;
@@ -128,6 +137,10 @@ int worker_dump_tables_regex(const char *const *tables, size_t n, char **out)
         if (i)
             rc = dm_buf_addc(&b, '|');
         for (const char *s = tables[i]; !rc && *s; s++) {
+            if ((unsigned char)*s >= 0x80) {   /* as \xHH: mydumper parses arguments as ASCII */
+                rc = dm_buf_printf(&b, "\\x%02X", (unsigned)(unsigned char)*s);
+                continue;
+            }
             if (strchr("\\^$.|?*+()[]{}", *s))
                 rc = dm_buf_addc(&b, '\\');
             if (!rc)
@@ -150,12 +163,16 @@ struct tables {
     char *db;                  /* the one database they all belong to, NULL when several */
     bool several_dbs;
     bool non_innodb;           /* a kept base table is not InnoDB (MyISAM, ...) */
+    char **cols;               /* per name: its columns before the dump ("a\nb\n"), NULL: view */
 };
 
 static void tables_free(struct tables *t)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         free(t->names[i]);
+        free(t->cols ? t->cols[i] : NULL);
+    }
+    free(t->cols);
     free(t->names);
     free(t->dblen);
     free(t->db);
@@ -393,6 +410,164 @@ static int check_output(const struct worker_dump_params *p, const struct tables 
     return rc;
 }
 
+/* ---- DDL between mydumper's snapshot and its reading of a table (dump_cols.h) ---- */
+
+static int name_index(const struct tables *t, const char *db, const char *tbl)
+{
+    size_t dl = strlen(db);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->dblen[i] == dl && strncmp(t->names[i], db, dl) == 0 &&
+            strcmp(t->names[i] + dl + 1, tbl) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* "SELECT schema, table, 'col\ncol\n'" for the kept tables' databases (no view) */
+static int columns_query(MYSQL *m, const struct tables *t, struct dm_buf *q)
+{
+    char esc[1100];
+    int rc = dm_buf_adds(q, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, CONCAT(GROUP_CONCAT("
+                            "c.COLUMN_NAME ORDER BY c.ORDINAL_POSITION SEPARATOR '\\n'), '\\n') "
+                            "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
+                            "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+                            "AND t.TABLE_TYPE <> 'VIEW' WHERE c.TABLE_SCHEMA IN (");
+    for (size_t i = 0; !rc && i < t->n; i++) {
+        if (t->dblen[i] * 2 + 1 > sizeof esc)
+            return DM_E_TOO_LARGE;
+        if (i && t->dblen[i] == t->dblen[i - 1] &&
+            strncmp(t->names[i], t->names[i - 1], t->dblen[i]) == 0)
+            continue;   /* sorted by database: one entry each */
+        mysql_real_escape_string(m, esc, t->names[i], (unsigned long)t->dblen[i]);
+        rc = dm_buf_printf(q, "%s'%s'", i ? "," : "", esc);
+    }
+    return rc ? rc : dm_buf_adds(q, ") GROUP BY c.TABLE_SCHEMA, c.TABLE_NAME");
+}
+
+/* Before the dump: the columns of every kept table that is not a view. */
+static int list_columns(const struct worker_dump_params *p, struct tables *t,
+                        struct worker_terr *e)
+{
+    MYSQL *m;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    struct dm_buf q;
+    int rc = DM_E_DB, i;
+    if (!(t->cols = calloc(t->n ? t->n : 1, sizeof *t->cols)))
+        return DM_E_NOMEM;
+    if (!(m = src_connect(p, e)))
+        return DM_E_DB;
+    dm_buf_init(&q, 16u << 20);
+    if (columns_query(m, t, &q)) {
+        derr(e, "the database list is too long for the column query");
+        rc = DM_E_TOO_LARGE;
+        goto out;
+    }
+    if (mysql_query(m, "SET SESSION group_concat_max_len = 16777216") ||
+        mysql_query(m, q.data) || !(res = mysql_store_result(m))) {
+        worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
+                        "database driver error: list source columns: %s", mysql_error(m));
+        e->transient = mysql_errno(m) >= 2000;
+        goto out;
+    }
+    rc = DM_OK;
+    while (!rc && (row = mysql_fetch_row(res)))
+        if (row[0] && row[1] && row[2] && (i = name_index(t, row[0], row[1])) >= 0 &&
+            !t->cols[i] && !(t->cols[i] = strdup(row[2])))
+            rc = DM_E_NOMEM;
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    mysql_close(m);
+    return rc;
+}
+
+/* After the dump: every dumped CREATE TABLE has the columns the table had before the
+ * snapshot, else a DDL ran after the snapshot and before mydumper read the table: dump
+ * again (transient; a DDL between the listing and the snapshot costs a dump as well). */
+static int check_columns(const struct worker_dump_params *p, const struct tables *t,
+                         struct worker_terr *e)
+{
+    char path[4096], *text = NULL;
+    struct dm_buf got;
+    int rc = DM_OK, found;
+    dm_buf_init(&got, 16u << 20);
+    for (size_t i = 0; !rc && t->cols && i < t->n; i++) {
+        snprintf(path, sizeof path, "%s/%s-schema.sql", p->dir, t->names[i]);
+        if (!t->cols[i] || dm_read_file(path, 64u << 20, &text, NULL))
+            continue;   /* a view, or no schema file (check_output) */
+        if ((found = worker_dump_create_columns(text, &got)) < 0)
+            rc = DM_E_NOMEM;
+        else if (found && (got.len != strlen(t->cols[i]) ||
+                           memcmp(got.data, t->cols[i], got.len) != 0)) {
+            derr(e, "table %s was dumped with other columns than it had before the dump's "
+                    "snapshot (a DDL ran on the source after the snapshot and before mydumper "
+                    "read the table; the Sync would replay it and the rows before it over the "
+                    "dumped table): dumping again", t->names[i]);
+            e->transient = true;
+            rc = DM_E_INTERNAL;
+        }
+        free(text);
+        text = NULL;
+    }
+    dm_buf_free(&got);
+    return rc;
+}
+
+/* SHOW CREATE DATABASE of db into <dir>/<db>-schema-create.sql, as mydumper -B writes it */
+static int db_file(MYSQL *m, const struct worker_dump_params *p, const char *db,
+                   struct worker_terr *e)
+{
+    char path[4096], q[700], esc[520];
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    FILE *fp;
+    int rc = DM_E_DB;
+    snprintf(path, sizeof path, "%s/%s-schema-create.sql", p->dir, db);
+    if (access(path, F_OK) == 0 || strlen(db) > 256)
+        return DM_OK;
+    for (size_t i = 0, k = 0; (esc[k++] = db[i]); i++)
+        if (db[i] == '`')
+            esc[k++] = '`';
+    snprintf(q, sizeof q, "SHOW CREATE DATABASE `%s`", esc);
+    if (mysql_query(m, q) || !(res = mysql_store_result(m)) || !(row = mysql_fetch_row(res)) ||
+        !row[1]) {
+        derr(e, "SHOW CREATE DATABASE %s: %s", db, mysql_error(m));
+        e->transient = true;
+    } else if (!(fp = fopen(path, "w")) || fprintf(fp, "%s;\n", row[1]) < 0 || fclose(fp)) {
+        derr(e, "write %s: %s", path, strerror(errno));
+        rc = DM_E_IO;
+    } else {
+        rc = DM_OK;
+    }
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}
+
+/* Every dumped database has its schema file (mydumper writes it only for --database). */
+static int db_files(const struct worker_dump_params *p, const struct tables *t,
+                    struct worker_terr *e)
+{
+    char db[300];
+    MYSQL *m = NULL;
+    int rc = DM_OK;
+    for (size_t i = 0; !rc && i < t->n; i++) {
+        if (t->dblen[i] >= sizeof db || (i && t->dblen[i] == t->dblen[i - 1] &&
+                                         strncmp(t->names[i], t->names[i - 1], t->dblen[i]) == 0))
+            continue;
+        snprintf(db, sizeof db, "%.*s", (int)t->dblen[i], t->names[i]);
+        if (ascii(db))
+            continue;   /* dumped with --database */
+        if (!m && !(m = src_connect(p, e)))
+            return DM_E_DB;
+        rc = db_file(m, p, db, e);
+    }
+    if (m)
+        mysql_close(m);
+    return rc;
+}
+
 static bool listed(const struct tables *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
@@ -543,10 +718,9 @@ static pid_t spawn(const char *exe, char **argv, int errfd, pid_t pgid)
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
     int nul = open("/dev/null", O_RDWR);
-    if (nul >= 0) {
+    if (nul >= 0)
         dup2(nul, 0);
-        dup2(nul, 1);
-    }
+    dup2(errfd, 1);   /* 0.10.1 prints "option parsing failed: ..." on stdout */
     dup2(errfd, 2);
     execv(exe, argv);
     dprintf(2, "exec %s: %s\n", exe, strerror(errno));
@@ -745,8 +919,12 @@ static int build_args(const struct worker_dump_params *p, const char *exe, const
         derr(e, "extra-args has too many arguments");
         return DM_E_INVAL;
     }
-    if (!*has_tables && rs->db) {
-        /* one database: -B, so 0.10.1 queues one database job (no listing race) */
+    if (!*has_tables && rs->db && ascii(rs->db)) {
+        /* one database: -B, so 0.10.1 queues one database job (no listing race). 0.10.1 reads
+         * its arguments in the C locale's charset: a non-ASCII name fails its option parsing
+         * ("Invalid byte sequence in conversion input"), so such a database goes by the
+         * regex alone (its tables as \xHH bytes; the listing race is then caught by
+         * check_output, its database file written by db_files) */
         argv[n++] = "--database";
         argv[n++] = (char *)rs->db;
     }
@@ -933,6 +1111,22 @@ out:
     return rc;
 }
 
+/* mydumper failed because its connection to the source went (source restarted, network,
+ * KILL) or a table was recreated after its snapshot (TRUNCATE, a rebuilding ALTER: "Table
+ * definition has changed, please retry transaction"): DM's task checker resumes such a
+ * dump, and so does ours (transient). */
+static bool retry_helps(const char *msg)
+{
+    static const char *const lost[] = { "Server has gone away", "server has gone away",
+                                        "Lost connection to", "Can't connect to",
+                                        "Error connecting to database",
+                                        "Table definition has changed", NULL };
+    for (size_t i = 0; lost[i]; i++)
+        if (strstr(msg, lost[i]))
+            return true;
+    return false;
+}
+
 int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
                     struct worker_terr *e)
 {
@@ -957,7 +1151,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         rc = DM_E_NOMEM;
         goto out;
     }
-    if ((rc = list_tables(p, &tl, e)) || (rc = check_floats(p, e)))
+    if ((rc = list_tables(p, &tl, e)) || (rc = list_columns(p, &tl, e)) ||
+        (rc = check_floats(p, e)))
         goto out;
     if ((rc = worker_dump_tables_regex((const char *const *)tl.names, tl.n, &regex))) {
         derr(e, "the table list is too long for mydumper --regex (%zu tables)", tl.n);
@@ -992,6 +1187,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
             derr(e, "exit status %d: %s", WEXITSTATUS(status), msg);
         else
             derr(e, "killed by signal %d: %s", WTERMSIG(status), msg);
+        e->transient = WIFEXITED(status) && retry_helps(msg);
         rc = DM_E_INTERNAL;
         goto out;
     }
@@ -1003,7 +1199,8 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         goto out;
     }
     if (!user_tables &&
-        ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e))))
+        ((rc = check_output(p, &tl, e)) || (rc = check_new_tables(p, &tl, e)) ||
+         (rc = check_columns(p, &tl, e)) || (rc = db_files(p, &tl, e))))
         goto out;
     dm_log_kv(DM_LOG_INFO, "dump finished", "dir", p->dir, "binlog", pos.file, NULL);
     rc = DM_OK;

@@ -19,6 +19,7 @@
 #include "dm_error.h"
 #include "fsutil.h"
 #include "load_infile.h"
+#include "load_keyless.h"
 #include "load_keys.h"
 #include "load_names.h"
 #include "log.h"
@@ -45,6 +46,7 @@ struct lfile {
     enum keys keys;              /* table: where its plain KEYs are */
     ptrdiff_t owner;             /* data: index of its table's file (-1: none), after plan() */
     bool has_data;               /* table: data files with rows left to load */
+    bool keyless;                /* data: its target table has no row identity (marker) */
 };
 
 struct worker_load {
@@ -935,9 +937,14 @@ static int insert_stmt(struct worker_applier *a, const struct dm_buf *ins, bool 
 /* The checkpoint offset and COMMIT of the open transaction: its INSERTs and the offset
  * after the last of them become durable together. */
 static int commit_cp(struct worker_applier *a, const struct lfile *f, int64_t off, bool *open,
-                     struct dm_buf *q, struct worker_terr *e)
+                     bool *marked, struct dm_buf *q, struct worker_terr *e)
 {
     int rc;
+    if (f->keyless && !*marked) {   /* this source loads rows into a key-less table */
+        if ((rc = worker_load_keyless_mark(a, f->db, f->tbl, q, e)))
+            return rc;
+        *marked = true;
+    }
     dm_buf_reset(q);
     if (dm_buf_adds(q, "UPDATE ") || add_cp_table(a, q) ||
         dm_buf_printf(q, " SET `offset`=%lld WHERE id=", (long long)off) ||
@@ -1003,7 +1010,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     struct dm_buf st, ins, q;
     struct colmap cm;
     int64_t off = 0, done = f->offset, last = f->offset;
-    bool eof = false, open = false;
+    bool eof = false, open = false, marked = false;
     int rc;
     FILE *fp;
     if (f->offset >= f->size)
@@ -1043,7 +1050,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
             usleep(r->delay_us);   /* test hook: DMGW_LOAD_STMT_DELAY_MS */
         if (last - done < r->txn_bytes && !eof)
             continue;
-        if ((rc = commit_cp(a, f, last, &open, &q, e))) {
+        if ((rc = commit_cp(a, f, last, &open, &marked, &q, e))) {
             annotate(e, f->name);
             break;
         }
@@ -1051,7 +1058,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
         done = last;
     }
     if (!rc && open) {   /* end of file or canceled: what is sent is committed */
-        if ((rc = commit_cp(a, f, last, &open, &q, e)))
+        if ((rc = commit_cp(a, f, last, &open, &marked, &q, e)))
             annotate(e, f->name);
         else
             atomic_fetch_add(&r->l->finished, last - done);
@@ -1064,6 +1071,44 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     dm_buf_free(&ins);
     dm_buf_free(&q);
     fclose(fp);
+    return rc;
+}
+
+/* Per table with rows to load: whether its target table is key-less (its data files then
+ * leave a marker with their first commit) and, for a load of the table from its first
+ * row, whether this source's rows are there from an earlier load (load_keyless.h). */
+static int keyless_guard(struct run *r, struct worker_applier *a, struct worker_terr *e)
+{
+    struct dm_buf names;
+    size_t refused = 0;
+    int rc = DM_OK;
+    dm_buf_init(&names, 1u << 16);
+    for (size_t i = 0; !rc && i < r->n; i++) {
+        struct lfile *t = &r->files[i];
+        bool fresh = true, keyless = false, reload = false;
+        if (t->kind != K_TABLE || !t->has_data)
+            continue;
+        for (size_t j = 0; j < r->n; j++)
+            if (r->files[j].owner == (ptrdiff_t)i && r->files[j].offset > 0)
+                fresh = false;
+        rc = worker_load_keyless_check(a, t->db, t->tbl, t->tdb, t->ttbl, fresh, &keyless,
+                                       &reload, e);
+        for (size_t j = 0; !rc && keyless && j < r->n; j++)
+            if (r->files[j].owner == (ptrdiff_t)i)
+                r->files[j].keyless = true;
+        if (!rc && reload && names.len < 2000 &&
+            (dm_buf_adds(&names, refused ? ", " : "") ||
+             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
+             dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
+             dm_buf_addc(&names, ')')))
+            rc = worker_ap_nomem(e);
+        refused += reload;
+    }
+    if (!rc && refused) {
+        worker_load_keyless_refuse(e, names.len < 2000 ? names.data : "(list too long)", refused);
+        rc = DM_E_INVAL;
+    }
+    dm_buf_free(&names);
     return rc;
 }
 
@@ -1237,7 +1282,8 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         worker_ap_nomem(e);
         goto out;
     }
-    if ((rc = restore_kind(&r, a, K_DB, e)) || (rc = restore_kind(&r, a, K_TABLE, e)))
+    if ((rc = restore_kind(&r, a, K_DB, e)) || (rc = restore_kind(&r, a, K_TABLE, e)) ||
+        (rc = keyless_guard(&r, a, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data started", "dir", p->dir, NULL);
     if ((rc = run_pool(&r, K_DATA, e)) || (rc = run_pool(&r, K_TABLE, e)))
@@ -1303,15 +1349,18 @@ int worker_load_target_state(const struct worker_subtask_cfg *cfg, const char *s
     if ((rc = worker_applier_open(&cfg->to, cfg->meta_schema, cfg->name, source_id, &a, e)))
         return rc;
     /* "keys pending" rows of tables a load created survive remove-meta: not a started load */
-    if (!(rc = count_rows(a, lt, " AND filename NOT LIKE '%-schema.sql'", load_started, e)))
+    if (!(rc = count_rows(a, lt, " AND filename NOT LIKE '%-schema.sql' AND filename NOT LIKE '"
+                                 WORKER_LOAD_KEYLESS_LIKE "'", load_started, e)))
         rc = count_rows(a, st, " AND is_global=1", sync_started, e);
     worker_applier_free(a);
     return rc;
 }
 
-/* remove-meta: the syncer checkpoint is dropped (DM's), the loader checkpoint loses every row
- * but the "keys pending" ones (a table this task created without its plain KEYs: the next
- * load adds them to the table even though it then exists; else they would never come). */
+/* remove-meta, for this source only (DM's Clear: `WHERE id = <source>`; other sources of the
+ * task keep their checkpoints): its syncer checkpoint rows go, and its loader checkpoint
+ * rows but the "keys pending" ones (a table this task created without its plain KEYs: the
+ * next load adds them to the table even though it then exists; else they would never come)
+ * and the key-less markers (load_keyless.h: a reload over those rows is refused). */
 int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *source_id,
                            struct worker_terr *e)
 {
@@ -1324,18 +1373,23 @@ int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *sou
     dm_buf_init(&q, 4096);
     snprintf(name, sizeof name, "%s_loader_checkpoint", cfg->name);
     if (dm_buf_adds(&q, "DELETE FROM ") || worker_ap_add_table(&q, cfg->meta_schema, name) ||
-        dm_buf_adds(&q, " WHERE NOT (filename LIKE '%-schema.sql' AND `offset` = 0)"))
+        dm_buf_adds(&q, " WHERE id=") ||
+        worker_ap_add_escaped(a, &q, source_id, strlen(source_id)) ||
+        dm_buf_adds(&q, " AND NOT (filename LIKE '%-schema.sql' AND `offset` = 0) AND filename "
+                        "NOT LIKE '" WORKER_LOAD_KEYLESS_LIKE "'"))
         rc = worker_ap_nomem(e);
     else if ((rc = worker_ap_run(a, q.data, q.len, e)) &&
              (mysql_errno(a->my) == ER_NO_SUCH_TABLE || mysql_errno(a->my) == ER_BAD_DB_ERROR))
         rc = DM_OK;
     snprintf(name, sizeof name, "%s_syncer_checkpoint", cfg->name);
     dm_buf_reset(&q);
-    if (!rc && (dm_buf_adds(&q, "DROP TABLE IF EXISTS ") ||
-                worker_ap_add_table(&q, cfg->meta_schema, name)))
+    if (!rc && (dm_buf_adds(&q, "DELETE FROM ") ||
+                worker_ap_add_table(&q, cfg->meta_schema, name) || dm_buf_adds(&q, " WHERE id=") ||
+                worker_ap_add_escaped(a, &q, source_id, strlen(source_id))))
         rc = worker_ap_nomem(e);
-    else if (!rc)
-        rc = worker_ap_run(a, q.data, q.len, e);
+    else if (!rc && (rc = worker_ap_run(a, q.data, q.len, e)) &&
+             (mysql_errno(a->my) == ER_NO_SUCH_TABLE || mysql_errno(a->my) == ER_BAD_DB_ERROR))
+        rc = DM_OK;
     dm_buf_free(&q);
     worker_applier_free(a);
     return rc;

@@ -68,7 +68,7 @@ void worker_load_stats(struct worker_load *l, struct worker_load_stats *st);
 int worker_load_target_state(const struct worker_subtask_cfg *cfg, const char *source_id,
                              bool *load_started, bool *sync_started, struct worker_terr *e);
 
-/* remove-meta: drop the loader and syncer checkpoint tables of the subtask.
+/* remove-meta: this source's rows of the loader and syncer checkpoints (load.c).
  * DM_OK or DM_E_DB / DM_E_UNAVAILABLE. */
 int worker_load_reset_meta(const struct worker_subtask_cfg *cfg, const char *source_id,
                            struct worker_terr *e);
