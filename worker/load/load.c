@@ -138,7 +138,7 @@ static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr 
         "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
         "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
-        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))", remove, e);
+        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))", remove ? "id" : NULL, e);
 }
 
 static struct lfile *find_file(struct run *r, const char *name)

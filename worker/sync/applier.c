@@ -448,19 +448,24 @@ static int run_built(struct worker_applier *a, struct dm_buf *q, int build,
 }
 
 int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
-                                 const char *columns, bool remove, struct worker_terr *e)
+                                 const char *columns, const char *remove_by,
+                                 struct worker_terr *e)
 {
     struct dm_buf q;
     dm_buf_init(&q, 8192);
     int rc = run_built(a, &q, dm_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ") ||
                                   worker_ap_add_ident(&q, a->meta_schema), e);
-    if (!rc && remove)
-        rc = run_built(a, &q, dm_buf_adds(&q, "DROP TABLE IF EXISTS ") ||
-                                  worker_ap_add_meta_table(a, &q, suffix), e);
     if (!rc)
         rc = run_built(a, &q, dm_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ") ||
                                   worker_ap_add_meta_table(a, &q, suffix) ||
                                   dm_buf_adds(&q, columns), e);
+    if (!rc && remove_by)
+        rc = run_built(a, &q, dm_buf_adds(&q, "DELETE FROM ") ||
+                                  worker_ap_add_meta_table(a, &q, suffix) ||
+                                  dm_buf_adds(&q, " WHERE ") || worker_ap_add_ident(&q, remove_by) ||
+                                  dm_buf_addc(&q, '=') ||
+                                  worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)),
+                       e);
     dm_buf_free(&q);
     return rc;
 }
@@ -479,7 +484,7 @@ int worker_applier_prepare_meta(struct worker_applier *a, bool remove, struct wo
         "create_time timestamp DEFAULT CURRENT_TIMESTAMP, "
         "update_time timestamp DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
         "UNIQUE KEY uk_id_schema_table (id, cp_schema, cp_table)) "
-        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", remove, e);
+        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", remove ? "id" : NULL, e);
 }
 
 int worker_applier_load_checkpoint(struct worker_applier *a, char *file, size_t cap,

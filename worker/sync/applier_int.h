@@ -117,10 +117,12 @@ int worker_ap_add_table(struct dm_buf *b, const char *schema, const char *table)
  * "_loader_checkpoint", ...). */
 int worker_ap_add_meta_table(const struct worker_applier *a, struct dm_buf *b,
                              const char *suffix);
-/* CREATE SCHEMA IF NOT EXISTS <meta-schema>; with `remove` DROP TABLE IF EXISTS the meta
- * table first (remove-meta); CREATE TABLE IF NOT EXISTS <meta table> <columns>. */
+/* CREATE SCHEMA IF NOT EXISTS <meta-schema>; CREATE TABLE IF NOT EXISTS <meta table>
+ * <columns>; with `remove_by` (remove-meta) DELETE this source's rows: WHERE <remove_by> =
+ * the applier's source id. Other sources of the task keep theirs (DM v1.0.7's Clear). */
 int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
-                                 const char *columns, bool remove, struct worker_terr *e);
+                                 const char *columns, const char *remove_by,
+                                 struct worker_terr *e);
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n);
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v);
 /* X'<hex>' of n bytes; _pad: followed by 0x00 bytes up to pad bytes (pad <= n: none). */

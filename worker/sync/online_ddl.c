@@ -149,7 +149,7 @@ static int prepare(struct worker_onlineddl *od, struct worker_terr *e)
         "\tghost_table VARCHAR(128) NOT NULL,\n\tddls text,\n"
         "\tupdate_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
         "CURRENT_TIMESTAMP,\n\tUNIQUE KEY uk_id_schema_table (id, ghost_schema, "
-        "ghost_table)\n)", false, e);
+        "ghost_table)\n)", NULL, e);
 }
 
 /* DELETE this id's rows, all (schema NULL) or one ghost table's. */

@@ -39,7 +39,7 @@ int worker_shard_exec_prepare(struct worker_applier *a, bool remove, struct work
         "ddls LONGTEXT NOT NULL COMMENT 'JSON [[use-schema, statement], ...]', "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
         "PRIMARY KEY (source_id, target_table_id))",
-        remove, e);
+        remove ? "source_id" : NULL, e);
 }
 
 static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)

@@ -22,7 +22,7 @@ int worker_shard_meta_prepare(struct worker_applier *a, bool remove, struct work
         "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
         "UNIQUE KEY uk_source_id_table_id_source (source_id, target_table_id, source_table_id))",
-        remove, e);
+        remove ? "source_id" : NULL, e);
 }
 
 static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)

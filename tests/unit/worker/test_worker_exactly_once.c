@@ -6,7 +6,9 @@
  *   safe mode, would double it);
  * - a task stopped and started again with `remove-meta = true` (same [meta]) twice while a
  *   source writer keeps committing: the replay from [meta] in safe mode must end equal to
- *   the source (PK tables, row by row over HEX of every column). */
+ *   the source (PK tables, row by row over HEX of every column); another source's checkpoint
+ *   row in the same table survives (remove-meta clears this source's rows only, as DM's
+ *   Clear; it used to DROP the table, and the other source replayed from its [meta]). */
 #include "worker_e2e.h"
 #include "testutil.h"
 
@@ -120,6 +122,10 @@ START_TEST(stop_start_remove_meta_while_writing)
     spawn_worker();
     task(toml, sizeof toml, "rm", "remove-meta = true\n");
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                         "table_schema='dm_meta' AND table_name='rm_syncer_checkpoint'", "1", 60000));
+    sql(g_dst, "INSERT INTO dm_meta.rm_syncer_checkpoint (id, cp_schema, cp_table, binlog_name, "
+               "binlog_pos, is_global) VALUES ('mysql-replica-02', '', '', 'mysql-bin.000007', 4, 1)");
     snprintf(cmd, sizeof cmd, "mariadb -h127.0.0.1 -P%d -uroot -e 'CALL gen.w(3000, 1)' >>%s/work.log 2>&1 &",
              g_src, g_dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -131,6 +137,8 @@ START_TEST(stop_start_remove_meta_while_writing)
     }
     ck_assert(wait_value(g_src, "SELECT COUNT(*) FROM gen.done", "1", 120000));
     ck_assert(converge(CMP("r.t"), NULL, 90000));
+    ck_assert(wait_value(g_dst, "SELECT COUNT(*) FROM dm_meta.rm_syncer_checkpoint WHERE "
+                         "id='mysql-replica-02' AND binlog_name='mysql-bin.000007'", "1", 1000));
 }
 END_TEST
 
