@@ -82,7 +82,6 @@ struct http_park {
     size_t busy_len;
     pthread_t th;
     bool running;
-    atomic_uint next_worker;        /* the MHD worker the next hand-over goes to (dup_for_worker) */
 };
 
 static _Thread_local bool tl_readding;   /* MHD_add_connection of a parked socket */
@@ -423,33 +422,10 @@ static bool has_request(int fd)
     return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
 }
 
-int http_park_dup_for_worker(int fd, unsigned pool, unsigned want)
-{
-    int got = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (got < 0 || pool <= 1)
-        return got;
-    want %= pool;
-    for (unsigned i = 0; i < pool && (unsigned)got % pool != want; i++) {
-        int min = got + (int)((want + pool - (unsigned)got % pool) % pool);
-        int again = fcntl(fd, F_DUPFD_CLOEXEC, min);
-        if (again < 0)
-            break;   /* e.g. above the descriptor limit: keep the one we have */
-        close(got);
-        got = again;
-    }
-    return got;
-}
-
-/* The dup a hand-over gives MHD: hand-overs go round the workers in turn. */
-static int dup_for_worker(struct http_park *p, int fd)
-{
-    return http_park_dup_for_worker(fd, p->cfg.threads, atomic_fetch_add(&p->next_worker, 1));
-}
-
 /* Give a readable parked socket back to MHD on a fresh dup. */
 static void unpark(struct http_park *p, struct park_conn *c)
 {
-    int fd2 = dup_for_worker(p, c->fd);
+    int fd2 = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
     struct stat st;
     if (fd2 < 0 || fstat(fd2, &st) != 0) {
         if (fd2 >= 0)

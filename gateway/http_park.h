@@ -56,7 +56,6 @@ struct http_park_cfg {
     unsigned max_connections;   /* total, parked included (0 = unlimited) */
     unsigned max_per_ip;        /* 0 = unlimited */
     struct http_frame_limits frame;   /* request heads checked by the front */
-    unsigned threads;           /* MHD's worker threads: hand-overs go round them (0 = 1) */
 };
 
 struct http_park;
@@ -69,17 +68,6 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out);
  * http_frame_check_raw accepts it (a bad head is answered and closed without MHD). The
  * same happens to a parked connection whose next request arrives. DM_OK or DM_E_IO. */
 int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd);
-
-/* A dup of fd (close-on-exec) whose number is `want` modulo `pool` when a free descriptor
- * of that residue is found within `pool` tries (the lowest free one at or above the next
- * such number, then higher), else the last dup made. Why: libmicrohttpd 0.9.75 gives an
- * added connection to the worker numbered (descriptor % threads) when that worker has
- * room; the front keeps the accepted descriptor and hands MHD a dup, and when connections
- * arrive one at a time the two are allocated in pairs, so every dup had the same parity
- * and half of an even thread pool never served. The front passes a counter as `want`,
- * so hand-overs go round the workers. pool <= 1: a plain dup. -1 (errno) when dup fails;
- * the caller owns the result. Thread-safe. */
-int http_park_dup_for_worker(int fd, unsigned pool, unsigned want);
 
 /* MHD callbacks, cls = the struct http_park. */
 enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);

@@ -145,7 +145,7 @@ static int park_new(struct http_server *s)
         return DM_OK;
     struct http_park_cfg pc = {park_after(c), c->conn_timeout_s,
                                c->max_connections ? c->max_connections : 1024, c->max_per_ip,
-                               http_req_frame_limits(c), c->threads ? c->threads : 1};
+                               http_req_frame_limits(c)};
     return http_park_new(&pc, &s->park);
 }
 
