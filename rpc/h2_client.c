@@ -2,8 +2,14 @@
  * (issue 18: fewer threads and system calls per call than gRPC core).
  *
  * One TCP connection per channel, many concurrent calls multiplexed on it (h2_conn.h).
- * The thread starting a call encodes it and writes its HEADERS and DATA frames itself,
- * under the channel lock, with one send(2). One reader thread per channel receives,
+ * The thread starting a call encodes its HEADERS and DATA frames under the channel lock
+ * and, unless another thread is writing at that moment, writes them itself with one
+ * send(2) after releasing the lock (one writer at a time; a call that starts meanwhile
+ * only appends its frames, the writer sends them with its next send). The lock is held
+ * for the encoding and the frame processing only, never across a system call: with the
+ * send under it, every call on a busy channel waited for the previous call's send or
+ * the reader's turn in the kernel (futex wait + wake: ~2 system calls and a context
+ * switch per request at 8 connections, issue 18). One reader thread per channel receives,
  * runs the state machine and hands each finished call's raw answer to its callback (the
  * callback runs on the reader thread, as gRPC core's run on its completion-queue thread).
  * The reader also connects: a call started while there is no connection waits on the
@@ -60,6 +66,8 @@ struct h2_chan {
     struct h2_conn conn;
     bool have_conn;
     int fd;
+    bool writing;                         /* a thread writes `sending` (mu released) */
+    struct dm_buf sending;                /* that thread's bytes (swapped with conn.out) */
     struct h2_call *wait_head, **wait_tail;
     pthread_t thread;
     bool stop;
@@ -105,23 +113,47 @@ static void dispatch_failed(struct h2_call *l, int status, const char *details)
     }
 }
 
-/* mu held: write what the connection has queued. A failed write ends the connection. */
-static void flush_locked(struct h2_chan *h)
+/* Write all of b to fd; false when the connection failed. */
+static bool send_all(int fd, const struct dm_buf *b)
 {
-    struct dm_buf *o = &h->conn.out;
     size_t off = 0;
-    while (off < o->len) {
-        ssize_t n = send(h->fd, o->data + off, o->len - off, MSG_NOSIGNAL);
+    while (off < b->len) {
+        ssize_t n = send(fd, b->data + off, b->len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            h2_conn_fail(&h->conn, RPC_UNAVAILABLE, "write to the server failed");
-            shutdown(h->fd, SHUT_RDWR);   /* wakes the reader */
-            break;
-        }
+        if (n <= 0)
+            return false;
         off += (size_t)n;
     }
-    dm_buf_reset(o);
+    return true;
+}
+
+/* mu held (released while writing, held again on return): write what the connection has
+ * queued. One writer at a time: when another thread is writing, it sends these bytes
+ * with its next turn (it loops until nothing is queued), so frames leave in the order
+ * they were queued and never interleave. The connection is not dropped while a writer
+ * holds its descriptor (drop_if_over). A failed write ends the connection. */
+static void flush_locked(struct h2_chan *h)
+{
+    if (h->writing)
+        return;
+    h->writing = true;
+    int fd = h->fd;
+    while (h->conn.out.len) {
+        struct dm_buf *o = &h->conn.out, *w = &h->sending, t = *w;   /* w is empty */
+        w->data = o->data, w->len = o->len, w->cap = o->cap;   /* each keeps its max */
+        o->data = t.data, o->len = 0, o->cap = t.cap;
+        pthread_mutex_unlock(&h->mu);
+        bool ok = send_all(fd, &h->sending);
+        pthread_mutex_lock(&h->mu);
+        dm_buf_reset(&h->sending);
+        if (!ok) {
+            h2_conn_fail(&h->conn, RPC_UNAVAILABLE, "write to the server failed");
+            shutdown(fd, SHUT_RDWR);   /* wakes the reader */
+            dm_buf_reset(&h->conn.out);
+        }
+    }
+    h->writing = false;
 }
 
 /* mu held: start the call on the connection; false when it cannot start there. */
@@ -270,6 +302,8 @@ static struct h2_stream *drop_if_over(struct h2_chan *h)
 {
     if (!h->have_conn || !(h->conn.dead || (h->conn.goaway && !h->conn.nopen)))
         return NULL;
+    if (h->writing)
+        return NULL;   /* a writer holds the descriptor: the next turn drops it */
     h2_conn_fail(&h->conn, RPC_UNAVAILABLE, h->conn.dead_reason ? h->conn.dead_reason
                                                                 : "connection closed");
     struct h2_stream *l = h2_conn_take_done(&h->conn);
@@ -396,6 +430,7 @@ struct h2_chan *h2_chan_new(const char *target)
         free(h);
         return NULL;
     }
+    dm_buf_init(&h->sending, 0);   /* never appended to: it takes conn.out's bytes */
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     if (pthread_create(&h->thread, NULL, reader_main, h) != 0) {
@@ -431,6 +466,7 @@ void h2_chan_free(struct h2_chan *h)
     }
     dispatch(l);
     dispatch_failed(take_waiting(h), RPC_CANCELLED, "channel closed");
+    dm_buf_free(&h->sending);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     free(h->host);

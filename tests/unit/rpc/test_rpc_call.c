@@ -1,6 +1,7 @@
 /* test_rpc_call.c - rpc/client.c + rpc/server.c over real gRPC on loopback:
  * round trip + metadata, fan-out, deadlines, unreachable targets, malformed requests,
- * unknown methods, shutdown with calls in flight, channel state. */
+ * unknown methods, shutdown with calls in flight, channel state, calls started from many
+ * threads at once. */
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -203,6 +204,65 @@ START_TEST(answer_decoded_on_the_owner_thread)
     rpc_answer_result(NULL, &res);
     ck_assert_int_eq(res.status, RPC_INTERNAL);
     rpc_answer_unref(NULL);
+}
+END_TEST
+
+/* 8 threads starting calls on one channel at once: over h2 one thread writes while the
+ * others only queue their frames (h2_client.c flush_locked); every answer must be its own
+ * call's (frames of two calls interleaved or lost would fail or mix them up). */
+enum { MT_THREADS = 8, MT_CALLS = 100 };
+
+struct mt_arg {
+    int id;
+    int bad;   /* answers that were not this call's */
+};
+
+static void *mt_thread(void *p)
+{
+    struct mt_arg *arg = p;
+    for (int i = 0; i < MT_CALLS; i++) {
+        char name[32], rid[32], want[80];
+        snprintf(name, sizeof(name), "t%d-c%d", arg->id, i);
+        snprintf(rid, sizeof(rid), "r%d-%d", arg->id, i);
+        snprintf(want, sizeof(want), "%s|%s|peer", name, rid);
+        Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+        req.name = name;
+        struct answer_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+        struct rpc_md md[1] = {{"x-request-id", rid}};
+        if (rpc_call_start_answer(chan, m_query, &req.base, 10000, md, 1, answer_cb, &w) != DM_OK) {
+            arg->bad++;
+            continue;
+        }
+        pthread_mutex_lock(&w.mu);
+        while (!w.done)
+            pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+        struct rpc_result res;
+        rpc_answer_result(w.a, &res);
+        if (res.status != RPC_OK || !res.resp ||
+            strcmp(((Pb__QueryStatusListResponse *)res.resp)->msg, want) != 0)
+            arg->bad++;
+        if (res.resp)
+            protobuf_c_message_free_unpacked(res.resp, NULL);
+        rpc_answer_unref(w.a);
+    }
+    return NULL;
+}
+
+START_TEST(calls_from_many_threads_at_once)
+{
+    pthread_t th[MT_THREADS];
+    struct mt_arg args[MT_THREADS];
+    for (int t = 0; t < MT_THREADS; t++) {
+        args[t] = (struct mt_arg){.id = t};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, mt_thread, &args[t]), 0);
+    }
+    int bad = 0;
+    for (int t = 0; t < MT_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        bad += args[t].bad;
+    }
+    ck_assert_int_eq(bad, 0);
 }
 END_TEST
 
@@ -639,6 +699,7 @@ int main(void)
     tcase_add_test(tc, start_rejects_bad_arguments);
     tcase_add_test(tc, answer_decoded_on_the_owner_thread);
     tcase_add_test(tc, answer_of_an_unreachable_target);
+    tcase_add_test(tc, calls_from_many_threads_at_once);
     tcase_add_test(tc, fanout_64_concurrent);
     tcase_add_test(tc, fanout_late_replies_run_concurrently);
     tcase_add_test(tc, fanout_failed_start_recorded);
