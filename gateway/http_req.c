@@ -537,9 +537,24 @@ static struct gw_req *req_new(struct http_server *srv, struct MHD_Connection *co
     return r;
 }
 
+/* The methods some route (or the CORS preflight) takes; HEAD is every GET route's. */
+static bool method_known(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(m, known[i]) == 0)
+            return true;
+    return false;
+}
+
 static enum MHD_Result route_phase(struct gw_req *r, const char *url)
 {
     struct route_req *q = &r->ctx.req;
+    if (!method_known(r->method)) {   /* RFC 9110 9.1: 501 for a method not recognised */
+        route_problem(&r->ctx, 501, "method not implemented: the gateway serves GET, HEAD, "
+                      "POST, PUT, PATCH, DELETE and OPTIONS (case-sensitive)");
+        return send_ctx_response(r);
+    }
     int rc = router_match(router_table, router_table_len, r->method, url, &q->match);
     if (rc == DM_OK) {
         q->route = q->match.route;
