@@ -259,6 +259,8 @@ void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool an
         g->body_since_ms = mono_ms();
     if (g->bad == HTTP_GATE_EOF && g->bad_in_request && g->done == g->bad_req && answered)
         g->verdict_due = false;   /* answered early (before its body): that answer stands */
+    if (!keepalive)
+        g->closing = true;
     if (g->bad != HTTP_GATE_PENDING)
         return;
     if (!keepalive) {
@@ -281,6 +283,10 @@ void http_gate_release(struct http_gate *g)
 
 const struct http_frame_verdict *http_gate_answer_due(const struct http_gate *g)
 {
+    static const struct http_frame_verdict stalled = {
+        408, "request head not complete within connection-timeout", 0};
+    if (g->bad == HTTP_GATE_OK && !g->closing && g->held_len && http_frame_stream_at_request(&g->fs))
+        return &stalled;
     return g->bad == HTTP_GATE_EOF && g->verdict_due ? &g->verdict : NULL;
 }
 

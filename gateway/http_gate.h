@@ -64,6 +64,7 @@ struct http_gate {
     enum http_gate_bad bad;
     bool verdict_due;         /* bad carries a verdict to answer (not a peer's EOF) */
     bool bad_in_request;      /* the refused element is inside a request MHD already has */
+    bool closing;             /* a request completed without keep-alive: MHD closes */
     unsigned long bad_req;    /* that request's number (1 = the connection's first); for a
                                  refused head, the number of the request before it */
     unsigned long done;       /* requests completed */
@@ -103,7 +104,10 @@ void http_gate_release(struct http_gate *g);
  * dropped; a refusal inside a request that was answered early is dropped too. */
 void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool answered);
 /* When libmicrohttpd closes the connection: a verdict the client must still get (one
- * well-framed answer, then close), or NULL. */
+ * well-framed answer, then close), or NULL. Besides a refusal: 408 when the gate holds
+ * the start of a request head and nothing else explains the close (libmicrohttpd's
+ * inactivity timeout: the client stalled inside the head; not after an end of file or
+ * a request that ended the connection). Before http_gate_release. */
 const struct http_frame_verdict *http_gate_answer_due(const struct http_gate *g);
 
 #endif /* GW_HTTP_GATE_H */

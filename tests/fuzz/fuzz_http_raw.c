@@ -78,7 +78,19 @@ static void exchange(enum position pos, const uint8_t *data, size_t size, struct
         abort();
 }
 
-/* Zero or more well-framed answers and nothing else, at most one per request line, none
+/* Final answers (1xx interim ones aside: libmicrohttpd sends 100 Continue to any HTTP/1.1
+ * request with "Expect: 100-continue" that is not answered in the handler's first call,
+ * bodiless ones included; RFC 9110 15.2 lets a server send it and requires clients to
+ * take it). */
+static unsigned final_answers(const struct raw_result *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nresp; i++)
+        n += r->resp[i].status >= 200;
+    return n;
+}
+
+/* Zero or more well-framed answers and nothing else, at most one final per request line, none
  * after a Connection: close, a close within the timeout; behind the GET, its 200 first
  * and the connection kept. */
 static void check(enum position pos, const uint8_t *data, size_t size, const struct raw_result *r)
@@ -86,7 +98,7 @@ static void check(enum position pos, const uint8_t *data, size_t size, const str
     unsigned extra = pos == POS_FIRST ? 0 : 1;
     bool get_ok = pos == POS_FIRST ||
                   (r->nresp >= 1 && r->resp[0].status == 200 && !r->resp[0].conn_close);
-    bool bad = r->malformed || !r->closed || r->nresp > request_lines(data, size) + extra ||
+    bool bad = r->malformed || !r->closed || final_answers(r) > request_lines(data, size) + extra ||
                answered_after_close(r) || !get_ok;
     if (bad) {
         static const char *const name[] = {"first", "follow-up", "pipelined"};
