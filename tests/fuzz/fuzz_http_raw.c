@@ -11,6 +11,7 @@
  * and a close within the timeout (never a hang). libmicrohttpd's own error pages (two
  * header blocks) are no longer tolerated anywhere: the read gate (gateway/http_gate.h)
  * checks every request before libmicrohttpd parses it.
+ * DMGW_FUZZ_TLS=1 runs it all over TLS (ctest fuzz/http_raw_tls replays the corpus so).
  * Crashes and leaks are the sanitizers'. */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,9 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct gw_inproc *gw;
 
+static char *cert_pem, *key_pem;   /* DMGW_FUZZ_TLS: the gateway's certificate */
+
 static void stop_gateway(void)
 {
     gw_inproc_stop(gw);
+    free(cert_pem);
+    free(key_pem);
 }
 
 /* Request lines the input could hold, plus one refusal of whatever is not one: an upper
@@ -110,16 +115,29 @@ static void check(enum position pos, const uint8_t *data, size_t size, const str
     }
 }
 
+/* DMGW_FUZZ_TLS=1: the gateway serves HTTPS and every exchange is a TLS session (the read
+ * gate on decrypted bytes, gateway/http_tls.h): the same assertions hold. */
+static void start_gateway(void)
+{
+    struct gw_inproc_cfg c = {.master_port = 0, .secret = "fuzz-secret-fuzz-secret-fuzz-0123",
+                              .max_body = 65536, .conn_timeout_s = 3, .park_after_s = 1};
+    const char *tls = getenv("DMGW_FUZZ_TLS");
+    if (tls && strcmp(tls, "1") == 0) {
+        if (raw_tls_selfsigned(&cert_pem, &key_pem) != 0 || raw_http_tls(true) != 0)
+            abort();
+        c.tls_cert_pem = cert_pem;
+        c.tls_key_pem = key_pem;
+    }
+    gw = gw_inproc_start(&c);
+    if (!gw)
+        abort();
+    atexit(stop_gateway);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!gw) {
-        struct gw_inproc_cfg c = {.master_port = 0, .secret = "fuzz-secret-fuzz-secret-fuzz-0123",
-                                  .max_body = 65536, .conn_timeout_s = 3, .park_after_s = 1};
-        gw = gw_inproc_start(&c);
-        if (!gw)
-            abort();
-        atexit(stop_gateway);
-    }
+    if (!gw)
+        start_gateway();
     /* HEAD is served (GET without the body), and a bodiless answer cannot be framed from
      * the bytes alone (raw_http.h reads by Content-Length): the method is spelled HEAX
      * here, an unknown method answered with a body. HEAD itself: test_http_framing. */
