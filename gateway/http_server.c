@@ -237,6 +237,8 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
         return DM_E_NOMEM;
     }
     if ((rc = park_new(s)) != DM_OK) {
+        snprintf(err, cap, "cannot set up the %s", front_wanted(cfg) ? "connection front"
+                                                                      : "TLS read gate");
         server_free(s);
         return rc;
     }
