@@ -143,10 +143,10 @@ static unsigned park_after(const struct http_config *c)
 static int park_new(struct http_server *s)
 {
     const struct http_config *c = &s->cfg;
-    if (!front_wanted(c)) {   /* TLS: the gate on decrypted bytes (http_tls.h) */
+    if (!front_wanted(c)) {
         struct http_frame_limits lim = http_req_frame_limits(c);
-        return http_tls_new(&lim, c->conn_timeout_s > 4000000u ? 4000000000u : c->conn_timeout_s * 1000u,
-                            &s->tls);
+        unsigned body_ms = c->conn_timeout_s > 4000000u ? 4000000000u : c->conn_timeout_s * 1000u;
+        return http_tls_new(&lim, body_ms, &s->tls);
     }
     struct http_park_cfg pc = {park_after(c), c->conn_timeout_s,
                                c->max_connections ? c->max_connections : 1024, c->max_per_ip,
