@@ -295,6 +295,8 @@ const struct http_frame_verdict *http_gate_answer_due(const struct http_gate *g)
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     struct http_gate *g = flags == 0 ? http_gate_lookup(fd) : NULL;
+    if (g && g->src && g->raw)
+        return g->raw(g->src_ctx, fd, buf, len);
     if (!g || g->src)
         return recvfrom(fd, buf, len, flags, NULL, NULL);
     return http_gate_read(g, fd, buf, len);

@@ -83,6 +83,9 @@ struct http_gate {
      * recv() calls (the TLS library's reads of ciphertext pass straight through). */
     ssize_t (*src)(void *src_ctx, void *buf, size_t len);
     void *src_ctx;
+    /* With src: the socket's own recv(fd, .., 0) calls (the TLS library's reads of
+     * ciphertext) go to raw(src_ctx, fd, ..) instead of straight to recvfrom (NULL). */
+    ssize_t (*raw)(void *src_ctx, int fd, void *buf, size_t len);
 };
 
 /* A gate at the start of a connection's request stream (nothing read yet). */

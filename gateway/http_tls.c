@@ -33,6 +33,7 @@ struct tls_conn {
     int err;                  /* libgnutls's error of the gate's last failed read */
     bool gated;
     bool answered;            /* the gate's verdict went out (gnutls_bye) */
+    bool first_read;          /* the socket's first bytes were looked at (socket_read) */
     struct http_gate gate;
 };
 
@@ -89,6 +90,54 @@ static ssize_t session_read(void *ctx, void *buf, size_t len)
     return -1;
 }
 
+/* Read (and drop) bytes nobody will read, up to 1 MiB: closing a socket with unread
+ * bytes resets the connection, which can destroy the answer in flight. */
+static void drain(int fd)
+{
+    char sink[4096];
+    for (size_t got = 0; got < (1u << 20);) {
+        ssize_t n = recvfrom(fd, sink, sizeof(sink), MSG_DONTWAIT, NULL, NULL);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+}
+
+static void log_refusal(const char *rid, int status, const char *detail)
+{
+    char st[8];
+    snprintf(st, sizeof(st), "%d", status);
+    dm_log_kv(DM_LOG_INFO, "access", "requestId", rid, "route", "framing", "status", st, "detail",
+              detail, NULL);
+    metrics_http_observe("unmatched", "other", status, 0);
+}
+
+/* libgnutls's reads of the socket (the handshake's, then the records'): the first bytes of
+ * a connection that are an HTTP request line instead of a TLS record (those start with a
+ * content type 20-23, an SSLv2 hello with 0x80) get a plain-text problem+json 400 and end
+ * of file (the handshake fails, libmicrohttpd closes). */
+static ssize_t socket_read(void *ctx, int fd, void *buf, size_t len)
+{
+    struct tls_conn *c = ctx;
+    ssize_t n = recvfrom(fd, buf, len, 0, NULL, NULL);
+    if (c->first_read || n <= 0)
+        return n;
+    c->first_read = true;
+    unsigned char b0 = *(const unsigned char *)buf;
+    if (b0 < 'A' || b0 > 'Z')
+        return n;
+    static const char detail[] = "this port serves HTTPS: plain HTTP is not read here";
+    char ans[1024], rid[32];
+    drain(fd);   /* the rest of the request: closing with unread bytes resets the answer */
+    snprintf(rid, sizeof(rid), "tls-%lu", atomic_fetch_add(&tls_ids, 1) + 1);
+    size_t k = http_frame_answer(ans, sizeof(ans), 400, detail, rid);
+    if (k && send(fd, ans, k, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        DM_DEBUG("tls: plain-HTTP answer not sent");
+    shutdown(fd, SHUT_WR);
+    log_refusal(rid, 400, detail);
+    return 0;
+}
+
 /* The gated connection that owns session s, or NULL (another session: a client's, an
  * ungated connection's). The gate table is keyed by descriptor; s must match too. */
 static struct tls_conn *conn_of_session(gnutls_session_t s)
@@ -115,21 +164,9 @@ static void on_started(struct http_tls *t, struct MHD_Connection *mc, void **ctx
     http_gate_init(&c->gate, &t->lim);
     c->gate.body_timeout_ms = t->body_timeout_ms;
     c->gate.src = session_read;
+    c->gate.raw = socket_read;
     c->gate.src_ctx = c;
     c->gated = http_gate_register(c->fd, &c->gate);
-}
-
-/* Read (and drop) ciphertext nobody will read, up to 1 MiB: closing a socket with unread
- * bytes resets the connection, which can destroy the answer in flight. */
-static void drain(int fd)
-{
-    char sink[4096];
-    for (size_t got = 0; got < (1u << 20);) {
-        ssize_t n = recvfrom(fd, sink, sizeof(sink), MSG_DONTWAIT, NULL, NULL);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
 }
 
 static void on_closed(struct tls_conn *c)
@@ -224,15 +261,12 @@ static void answer_verdict(struct tls_conn *c)
     if (!v || c->answered)
         return;
     c->answered = true;
-    char ans[2048], rid[32], status[8];
+    char ans[2048], rid[32];
     snprintf(rid, sizeof(rid), "tls-%lu", atomic_fetch_add(&tls_ids, 1) + 1);
-    snprintf(status, sizeof(status), "%d", v->status);
     size_t n = http_frame_answer(ans, sizeof(ans), v->status, v->detail, rid);
     if (n && !send_all(c->session, c->fd, ans, n))
         DM_DEBUG("tls: framing answer not sent");
-    dm_log_kv(DM_LOG_INFO, "access", "requestId", rid, "route", "framing", "status", status,
-              "detail", v->detail, NULL);
-    metrics_http_observe("unmatched", "other", v->status, 0);
+    log_refusal(rid, v->status, v->detail);
 }
 
 /* ---------- the interposed libgnutls functions (see the header) ---------- */

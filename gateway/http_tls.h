@@ -19,9 +19,12 @@
  *     libmicrohttpd calls NOTIFY_COMPLETED before that, so an early answer still cancels
  *     the verdict (http_gate_request_done).
  *   - The handshake is libgnutls's: it reads the socket with recv(fd, .., 0), which
- *     http_gate.c's recv passes through for a TLS gate. (libmicrohttpd counts its
- *     inactivity timeout from the connection's start until the handshake is done, so a
- *     ClientHello sent a byte at a time is closed after connection-timeout.)
+ *     http_gate.c's recv hands to this module for a TLS gate (struct http_gate raw): the
+ *     bytes pass untouched, except a connection's first bytes that are an HTTP request
+ *     line (plain HTTP sent to the HTTPS port): a plain-text problem+json 400, then end of
+ *     file. (libmicrohttpd counts its inactivity timeout from the connection's start until
+ *     the handshake is done, so a ClientHello sent a byte at a time is closed after
+ *     connection-timeout.)
  *
  * Also here: the request-target NUL check for connections whose fd is beyond the gate's
  * table (libmicrohttpd's URI log callback; then only the access handler's rules apply).

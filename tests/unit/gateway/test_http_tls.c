@@ -437,6 +437,23 @@ START_TEST(stalled_head_gets_408)
 }
 END_TEST
 
+/* Plain HTTP sent to the TLS port: one plain-text problem+json 400 and close (was: closed
+ * at the handshake without a word). A real TLS client right after is served. */
+START_TEST(plain_http_to_the_tls_port)
+{
+    static const char req[] = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, req, sizeof(req) - 1, false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.closed && r.nresp == 1 && r.resp[0].status == 400 &&
+                      r.resp[0].conn_close, "%s", r.bytes);
+    ck_assert_msg(strstr(r.bytes, "serves HTTPS") != NULL, "%s", r.bytes);
+    raw_result_free(&r);
+    tls_exchange(KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1, "}", &r);
+    ck_assert_msg(r.nresp == 1 && r.resp[0].status == 200, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);   /* as dm-gateway's main: a peer gone mid-write is EPIPE */
@@ -455,6 +472,7 @@ int main(void)
     tcase_add_test(tc, chunked_body_across_records_served);
     tcase_add_test(tc, long_target_and_unmet_expectation);
     tcase_add_test(tc, stalled_head_gets_408);
+    tcase_add_test(tc, plain_http_to_the_tls_port);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
