@@ -180,7 +180,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     if (tls)
         flags |= MHD_USE_TLS;
     struct http_park *pk = s->park;
-    if (pk)   /* close() without shutdown(): our dup keeps the socket; ITC: quiesce */
+    /* close() without shutdown(): our dup keeps the socket; ITC: quiesce. Never with TLS:
+     * there MHD_USE_TURBO would skip gnutls_bye, where http_tls.h answers refusals. */
+    if (pk)
         flags |= MHD_USE_TURBO | MHD_USE_ITC;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
