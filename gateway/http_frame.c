@@ -207,6 +207,10 @@ void http_frame_field(struct http_frame_fields *f, const struct http_frame_limit
             field_error(f, 400, "invalid Host");
     } else if (name_is(name, nlen, "authorization")) {
         f->n_authz++;
+    } else if (name_is(name, nlen, "expect") && !name_is(value, vlen, "100-continue")) {
+        /* RFC 9110 10.1.1: an expectation the server cannot meet (libmicrohttpd ignored
+         * it and served the request) */
+        field_error(f, 417, "the only expectation supported is Expect: 100-continue");
     }
 }
 

@@ -8,12 +8,12 @@
  *     line byte for byte (NUL, whitespace before a colon, folding, bare CR) and the chunk
  *     lines of a chunked body already received;
  *   - the read gate (http_gate.h) runs http_frame_stream_scan over every byte MHD reads
- *     from a connection: every request head (keep-alive follow-ups and pipelined requests
- *     included), body lengths, chunk lines and trailers;
+ *     from a connection, plain or (http_tls.h) TLS: every request head (keep-alive
+ *     follow-ups and pipelined requests included), body lengths, chunk lines and trailers;
  *   - the access handler (http_req.c) runs the field rules again on every request MHD
- *     parsed (TLS connections have neither front nor gate): http_frame_fields_* fed with
- *     MHD_get_connection_values_n.
- * A rejection is a status (400, 413, 414, 431, 501, 505) and a static detail; the
+ *     parsed on an ungated connection (a descriptor beyond the gate's table):
+ *     http_frame_fields_* fed with MHD_get_connection_values_n.
+ * A rejection is a status (400, 413, 414, 417, 431, 501, 505) and a static detail; the
  * connection is then always closed (the bytes behind a bad head cannot be framed).
  *
  * Pure functions on borrowed bytes: no allocation, no I/O, thread-safe. */

@@ -43,6 +43,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "http_frame.h"
 
@@ -63,6 +64,7 @@ struct http_gate {
     enum http_gate_bad bad;
     bool verdict_due;         /* bad carries a verdict to answer (not a peer's EOF) */
     bool bad_in_request;      /* the refused element is inside a request MHD already has */
+    bool closing;             /* a request completed without keep-alive: MHD closes */
     unsigned long bad_req;    /* that request's number (1 = the connection's first); for a
                                  refused head, the number of the request before it */
     unsigned long done;       /* requests completed */
@@ -74,6 +76,16 @@ struct http_gate {
     uint64_t rx;              /* bytes read from the socket so far (held ones included):
                                  http_park's idle check compares it instead of asking the
                                  kernel (TCP_INFO) after every request */
+    /* Where the bytes come from (set after init): NULL = the socket (recvfrom); else
+     * src(src_ctx, buf, len) with recv(2)'s results - n, 0 at end of file, -1 with errno
+     * (EAGAIN only when nothing more can come before the socket is readable again): a TLS
+     * session's decrypted bytes (http_tls.h). Such a gate is never given the socket's own
+     * recv() calls (the TLS library's reads of ciphertext pass straight through). */
+    ssize_t (*src)(void *src_ctx, void *buf, size_t len);
+    void *src_ctx;
+    /* With src: the socket's own recv(fd, .., 0) calls (the TLS library's reads of
+     * ciphertext) go to raw(src_ctx, fd, ..) instead of straight to recvfrom (NULL). */
+    ssize_t (*raw)(void *src_ctx, int fd, void *buf, size_t len);
 };
 
 /* A gate at the start of a connection's request stream (nothing read yet). */
@@ -82,6 +94,11 @@ void http_gate_init(struct http_gate *g, const struct http_frame_limits *lim);
  * beyond the table (RLIMIT_NOFILE at the first call, at most 2^20): then not gated. */
 bool http_gate_register(int fd, struct http_gate *g);
 void http_gate_unregister(int fd);
+/* The gate registered for fd, or NULL. */
+struct http_gate *http_gate_lookup(int fd);
+/* One read through g for the reader of fd's request stream (the interposed recv() for
+ * plain connections, http_tls.c for TLS ones): recv(2)'s results. */
+ssize_t http_gate_read(struct http_gate *g, int fd, void *buf, size_t len);
 /* Free what the gate holds (after http_gate_unregister). */
 void http_gate_release(struct http_gate *g);
 /* The request on the gate's connection completed; keepalive: libmicrohttpd keeps the
@@ -90,7 +107,10 @@ void http_gate_release(struct http_gate *g);
  * dropped; a refusal inside a request that was answered early is dropped too. */
 void http_gate_request_done(struct http_gate *g, int fd, bool keepalive, bool answered);
 /* When libmicrohttpd closes the connection: a verdict the client must still get (one
- * well-framed answer, then close), or NULL. */
+ * well-framed answer, then close), or NULL. Besides a refusal: 408 when the gate holds
+ * the start of a request head and nothing else explains the close (libmicrohttpd's
+ * inactivity timeout: the client stalled inside the head; not after an end of file or
+ * a request that ended the connection). Before http_gate_release. */
 const struct http_frame_verdict *http_gate_answer_due(const struct http_gate *g);
 
 #endif /* GW_HTTP_GATE_H */

@@ -9,6 +9,7 @@
 #include "auth_cache.h"
 #include "buf.h"
 #include "http_park.h"
+#include "http_tls.h"
 #include "idem.h"
 #include "http_server.h"
 
@@ -25,6 +26,7 @@ struct http_server {
     atomic_long suspended;         /* connections waiting on the master */
     atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
     struct http_park *park;        /* the front: framing checks, idle connections (http_park.h), or NULL */
+    struct http_tls *tls;          /* TLS: the read gate on decrypted bytes (http_tls.h), or NULL */
     int lfd;                       /* listen socket taken from MHD (quiesced), -1 none */
     struct idem_store *idem;       /* Idempotency-Key answers (idem.h), or NULL */
     char **origins;                /* CORS allow-list (owned) */
@@ -66,10 +68,6 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
                             size_t *upload_size, void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
-/* Without the front (TLS): per-connection state for a NUL-in-target check (http_req.c). */
-void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                                enum MHD_ConnectionNotificationCode toe);
-void *http_tls_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 /* The framing limits (http_frame.h) both the front and the access handler apply. */
 struct http_frame_limits http_req_frame_limits(const struct http_config *c);
 int64_t http_now_us(void);

@@ -328,9 +328,9 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
         c->gated = false;
     }
     bool held = c && c->gate.held_len;   /* bytes the gate read: parking would lose them */
-    if (c)
-        http_gate_release(&c->gate);
     const struct http_frame_verdict *v = c ? http_gate_answer_due(&c->gate) : NULL;
+    if (c)
+        http_gate_release(&c->gate);   /* v: a static verdict or the gate's own (kept) */
     if (v && c->fd >= 0) {   /* the gate refused what MHD would have read next */
         struct http_frame_verdict copy = *v;
         refuse(p, c, &copy);
@@ -617,10 +617,12 @@ static long take_due(struct plist *l, struct plist *out, int64_t now, bool parke
  * be answered. */
 static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool give_back)
 {
-    struct plist parked = {NULL, NULL}, stale = {NULL, NULL};
+    static const struct http_frame_verdict head_timeout = {
+        408, "request head not complete within connection-timeout", 0};
+    struct plist parked = {NULL, NULL}, stale = {NULL, NULL}, slow = {NULL, NULL};
     pthread_mutex_lock(&p->mu);
     long n = take_due(&p->parked, &parked, now, true);
-    take_due(&p->probing, &stale, now, false);
+    take_due(&p->probing, &slow, now, false);
     for (struct park_conn *c = p->pending.head, *nx; c; c = nx) {
         nx = c->next;
         if (c->deadline_ms <= pending_now) {
@@ -642,9 +644,20 @@ static void expire(struct http_park *p, int64_t now, int64_t pending_now, bool g
     }
     for (struct park_conn *c = stale.head, *nx; c; c = nx) {
         nx = c->next;
-        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);   /* probing ones are registered */
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);
         set_waiting(c, false);
         conn_end(p, c);
+    }
+    for (struct park_conn *c = slow.head, *nx; c; c = nx) {
+        nx = c->next;
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->fd, NULL);   /* probing ones are registered */
+        set_waiting(c, false);
+        /* part of a head arrived, the rest not within connection-timeout: 408 (not when
+         * stopping; a connection that sent nothing is just closed) */
+        if (now != INT64_MAX && has_request(c->fd))
+            refuse(p, c, &head_timeout);
+        else
+            conn_end(p, c);
     }
 }
 

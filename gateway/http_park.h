@@ -21,8 +21,9 @@
  *     enforces them in MHD's accept-policy callback; MHD's own per-IP limit is off.
  *
  * What can be lost: a client that sent part of a request head and stalled for
- * `park_after` seconds is closed: the read gate (http_gate.h) has read that part, so the
- * connection cannot be parked (before the gate MHD had read it and the rest got 400).
+ * `park_after` seconds is answered 408 and closed: the read gate (http_gate.h) has read
+ * that part, so the connection cannot be parked (before the gate MHD had read it and the
+ * rest got 400). A new connection's head not whole within the inactivity timeout: 408.
  * Connections that must close (Connection: close, HTTP/1.0, early error answers, MHD's
  * own error answers, client EOF) are never parked: only a close at least `park_after`
  * after the last completed request counts as an idle timeout.

@@ -386,8 +386,8 @@ static enum MHD_Result frame_field(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* Every header line MHD parsed (duplicates included) against the framing rules, for
- * connections whose reads the gate does not see (TLS, a descriptor beyond the gate's
- * table): on gated ones the gate checked every head, keep-alive follow-ups included, with
+ * connections whose reads the gate does not see (a descriptor beyond the gate's table):
+ * on gated ones (plain HTTP and TLS) the gate checked every head, keep-alive follow-ups included, with
  * the same rules, so only the target offset is taken. Returns the verdict status (0 = fine); *url skips an
  * absolute-form target's scheme and authority. */
 static int framing_phase(struct gw_req *r, const char **url, const char *version,
@@ -395,7 +395,7 @@ static int framing_phase(struct gw_req *r, const char **url, const char *version
 {
     struct frame_acc a;
     a.lim = http_req_frame_limits(&r->srv->cfg);
-    if (r->srv->park && http_park_gated(r->conn)) {
+    if (r->srv->park ? http_park_gated(r->conn) : http_tls_gated(r->conn)) {
         /* the read gate checked this head's fields already: only the target's offset */
         if (http_frame_target(&a.lim, *url, strlen(*url), v) == 0)
             *url += v->target_off;
@@ -537,9 +537,24 @@ static struct gw_req *req_new(struct http_server *srv, struct MHD_Connection *co
     return r;
 }
 
+/* The methods some route (or the CORS preflight) takes; HEAD is every GET route's. */
+static bool method_known(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(m, known[i]) == 0)
+            return true;
+    return false;
+}
+
 static enum MHD_Result route_phase(struct gw_req *r, const char *url)
 {
     struct route_req *q = &r->ctx.req;
+    if (!method_known(r->method)) {   /* RFC 9110 9.1: 501 for a method not recognised */
+        route_problem(&r->ctx, 501, "method not implemented: the gateway serves GET, HEAD, "
+                      "POST, PUT, PATCH, DELETE and OPTIONS (case-sensitive)");
+        return send_ctx_response(r);
+    }
     int rc = router_match(router_table, router_table_len, r->method, url, &q->match);
     if (rc == DM_OK) {
         q->route = q->match.route;
@@ -578,49 +593,11 @@ static bool close_token(const char *v)
 
 static enum MHD_Result first_call_phases(struct gw_req *r, const char *url);
 
-/* ---------- TLS: what the handler can still see of the raw request line ----------
- * Without the front (TLS), libmicrohttpd parses the raw bytes. Its URI log callback gets
- * the raw target (query included) NUL-terminated where the space before the version was,
- * and the access handler's `version` points into the same buffer: a target holding a NUL
- * ("GET /livez\0.json", served as /livez) ends before that space. */
-struct tls_conn {
-    const char *target_end;   /* the raw target's terminator, NULL: not logged yet */
-};
-
-void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                                enum MHD_ConnectionNotificationCode toe)
-{
-    (void)cls, (void)c;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(struct tls_conn));
-    } else {
-        free(*socket_context);
-        *socket_context = NULL;
-    }
-}
-
-void *http_tls_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
-{
-    (void)cls;
-    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct tls_conn *t = i ? i->socket_context : NULL;
-    if (t)
-        t->target_end = uri + strlen(uri);
-    return NULL;
-}
-
-/* Does the request target hold a NUL (TLS connections; the front refuses it otherwise)? */
+/* Does the request target hold a NUL? Only TLS connections the gate does not see
+ * (http_tls.h); the front and the gates refuse it before MHD parses the head. */
 static bool target_has_nul(struct gw_req *r, const char *version)
 {
-    if (r->srv->park)
-        return false;
-    const union MHD_ConnectionInfo *i =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct tls_conn *t = i ? i->socket_context : NULL;
-    bool nul = t && t->target_end && *version && version != t->target_end + 1;
-    if (t)
-        t->target_end = NULL;
-    return nul;
+    return !r->srv->park && http_tls_target_has_nul(r->conn, version);
 }
 
 static enum MHD_Result first_call(struct gw_req *r, const char *url, const char *version)
@@ -976,10 +953,12 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         r->status = 499;   /* client went away before an answer */
     finish_parked_write(r);
     log_request(r, toe, dur);
+    bool keepalive = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && r->keepalive_ok &&
+                     !r->early && !r->too_large;
     if (r->srv->park)
-        http_park_request_done(r->srv->park, conn,
-                               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && r->keepalive_ok &&
-                                   !r->early && !r->too_large);
+        http_park_request_done(r->srv->park, conn, keepalive);
+    else
+        http_tls_request_done(conn, keepalive);
     metrics_http_observe(r->route_label, r->ctx.req.route ? r->ctx.req.route->method : "other",
                          r->status, dur);
     if (r->idem)

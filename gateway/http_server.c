@@ -90,6 +90,7 @@ static void server_free(struct http_server *s)
     free(s->origins);
     auth_cache_free(s->auth_cache);
     http_park_free(s->park);
+    http_tls_free(s->tls);
     idem_free(s->idem);
     free(s);
 }
@@ -138,11 +139,15 @@ static unsigned park_after(const struct http_config *c)
     return ok ? c->park_after_s : 0;
 }
 
+/* Plain HTTP: the front and its gates (http_park.h); TLS: the gates alone (http_tls.h). */
 static int park_new(struct http_server *s)
 {
     const struct http_config *c = &s->cfg;
-    if (!front_wanted(c))
-        return DM_OK;
+    if (!front_wanted(c)) {
+        struct http_frame_limits lim = http_req_frame_limits(c);
+        unsigned body_ms = c->conn_timeout_s > 4000000u ? 4000000000u : c->conn_timeout_s * 1000u;
+        return http_tls_new(&lim, body_ms, &s->tls);
+    }
     struct http_park_cfg pc = {park_after(c), c->conn_timeout_s,
                                c->max_connections ? c->max_connections : 1024, c->max_per_ip,
                                http_req_frame_limits(c)};
@@ -175,7 +180,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     if (tls)
         flags |= MHD_USE_TLS;
     struct http_park *pk = s->park;
-    if (pk)   /* close() without shutdown(): our dup keeps the socket; ITC: quiesce */
+    /* close() without shutdown(): our dup keeps the socket; ITC: quiesce. Never with TLS:
+     * there MHD_USE_TURBO would skip gnutls_bye, where http_tls.h answers refusals. */
+    if (pk)
         flags |= MHD_USE_TURBO | MHD_USE_ITC;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
@@ -197,9 +204,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     if (pk) {
         OPT(MHD_OPTION_NOTIFY_CONNECTION, http_park_notify_connection, pk);
         OPT(MHD_OPTION_URI_LOG_CALLBACK, http_park_uri_log, pk);
-    } else {   /* TLS: the handler's view of the raw target (http_req.c) */
-        OPT(MHD_OPTION_NOTIFY_CONNECTION, http_tls_notify_connection, NULL);
-        OPT(MHD_OPTION_URI_LOG_CALLBACK, http_tls_uri_log, NULL);
+    } else {   /* TLS: the read gate on decrypted bytes (http_tls.h) */
+        OPT(MHD_OPTION_NOTIFY_CONNECTION, http_tls_notify_connection, s->tls);
+        OPT(MHD_OPTION_URI_LOG_CALLBACK, http_tls_uri_log, s->tls);
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
@@ -231,9 +238,11 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
         server_free(s);
         return DM_E_NOMEM;
     }
-    if (park_new(s) != DM_OK) {
+    if ((rc = park_new(s)) != DM_OK) {
+        snprintf(err, cap, "cannot set up the %s", front_wanted(cfg) ? "connection front"
+                                                                      : "TLS read gate");
         server_free(s);
-        return DM_E_NOMEM;
+        return rc;
     }
     s->d = start_daemon(s, &ss, v6);
     if (!s->d) {

@@ -142,6 +142,7 @@ static const char *title_for(int status)
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
@@ -206,6 +207,7 @@ static const char *type_for_status(int status)
     case 413: return "payload-too-large";
     case 414: return "uri-too-long";
     case 415: return "unsupported-media-type";
+    case 417: return "expectation-failed";
     case 422: return "unprocessable";
     case 429: return "rate-limited";
     case 431: return "header-too-large";

@@ -17,7 +17,7 @@ struct gw_inproc_cfg {
     unsigned conn_timeout_s;  /* 0: 30 */
     unsigned park_after_s;    /* idle-park-after (0: off) */
     unsigned max_per_ip;      /* max-connections-per-ip (0: off) */
-    const char *tls_cert_pem; /* both: serve HTTPS (no front, no gate) */
+    const char *tls_cert_pem; /* both: serve HTTPS (no front; the gate, http_tls.h) */
     const char *tls_key_pem;
     unsigned sse_heartbeat_s; /* status stream heartbeat (0: 15 s) */
 };

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -34,10 +36,100 @@ static int connect_lo(int port)
     return fd;
 }
 
-static void send_all(int fd, const char *p, size_t len)
+/* ---------- the transport: a plain socket, or a TLS session on it (raw_http_tls) ---------- */
+
+static bool use_tls;
+static gnutls_certificate_credentials_t tls_cred;
+
+struct conn {
+    int fd;
+    gnutls_session_t s;   /* NULL: plain */
+};
+
+int raw_http_tls(bool on)
+{
+    if (on && !tls_cred && (gnutls_global_init() != 0 ||
+                            gnutls_certificate_allocate_credentials(&tls_cred) != 0))
+        return -1;
+    use_tls = on;
+    return 0;
+}
+
+static int conn_open(int port, struct conn *c)
+{
+    c->s = NULL;
+    c->fd = connect_lo(port);
+    if (c->fd < 0 || !use_tls)
+        return c->fd < 0 ? -1 : 0;
+    int rc = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL);
+    rc = rc ? rc : gnutls_set_default_priority(c->s);
+    rc = rc ? rc : gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, tls_cred);
+    if (rc == 0) {
+        gnutls_transport_set_int(c->s, c->fd);
+        gnutls_handshake_set_timeout(c->s, 10000);
+        do
+            rc = gnutls_handshake(c->s);
+        while (rc < 0 && !gnutls_error_is_fatal(rc));
+    }
+    if (rc != 0) {
+        if (c->s)
+            gnutls_deinit(c->s);
+        close(c->fd);
+        return -1;
+    }
+    return 0;
+}
+
+static ssize_t conn_send(struct conn *c, const char *p, size_t len)
+{
+    if (!c->s)
+        return send(c->fd, p, len, MSG_NOSIGNAL);
+    ssize_t n = gnutls_record_send(c->s, p, len);
+    if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN) {
+        errno = EINTR;
+        return -1;
+    }
+    return n < 0 ? -1 : n;
+}
+
+/* Bytes already decrypted wait in the session: no poll needed. */
+static bool conn_pending(struct conn *c)
+{
+    return c->s && gnutls_record_check_pending(c->s) > 0;
+}
+
+static ssize_t conn_recv(struct conn *c, char *buf, size_t len)
+{
+    if (!c->s)
+        return recv(c->fd, buf, len, 0);
+    ssize_t n = gnutls_record_recv(c->s, buf, len);
+    if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN) {
+        errno = EINTR;
+        return -1;
+    }
+    return n < 0 ? 0 : n;   /* a reset or a close without close_notify: the end */
+}
+
+/* Half-close: FIN, or TLS close_notify (the server reads end of file either way). */
+static void conn_shutdown_wr(struct conn *c)
+{
+    if (c->s)
+        gnutls_bye(c->s, GNUTLS_SHUT_WR);
+    else
+        shutdown(c->fd, SHUT_WR);
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->s)
+        gnutls_deinit(c->s);
+    close(c->fd);
+}
+
+static void send_all(struct conn *c, const char *p, size_t len)
 {
     while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -67,7 +159,7 @@ static int append(struct raw_result *r, size_t *cap, const char *p, size_t n)
 
 /* Read into out until EOF or the deadline; with want_resp > 0 stop as soon as that many
  * whole responses arrived. */
-static void read_answers(int fd, struct raw_result *out, size_t *cap, long long end,
+static void read_answers(struct conn *c, struct raw_result *out, size_t *cap, long long end,
                          unsigned want_resp)
 {
     for (;;) {
@@ -76,11 +168,11 @@ static void read_answers(int fd, struct raw_result *out, size_t *cap, long long 
             out->timed_out = true;
             break;
         }
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, (int)left) <= 0)
+        struct pollfd p = {c->fd, POLLIN, 0};
+        if (!conn_pending(c) && poll(&p, 1, (int)left) <= 0)
             continue;
         char buf[8192];
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        ssize_t n = conn_recv(c, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -108,28 +200,28 @@ int raw_exchange_split(int port, const void *first, size_t flen, const void *req
                        struct raw_result *out)
 {
     memset(out, 0, sizeof(*out));
-    int fd = connect_lo(port);
-    if (fd < 0)
+    struct conn c;
+    if (conn_open(port, &c) != 0)
         return -1;
     size_t cap = 0;
     append(out, &cap, "", 0);
     long long end = mono_ms() + timeout_ms;
     if (first) {
-        send_all(fd, first, flen);
-        read_answers(fd, out, &cap, end, 1);
+        send_all(&c, first, flen);
+        read_answers(&c, out, &cap, end, 1);
     }
     if (!out->closed && !out->timed_out) {
-        send_all(fd, req, len);
+        send_all(&c, req, len);
         if (rest) {   /* a separate read for the server: let the first part arrive alone */
             struct timespec gap = {0, 50 * 1000000L};
             nanosleep(&gap, NULL);
-            send_all(fd, rest, rlen);
+            send_all(&c, rest, rlen);
         }
         if (half_close)
-            shutdown(fd, SHUT_WR);
-        read_answers(fd, out, &cap, end, 0);
+            conn_shutdown_wr(&c);
+        read_answers(&c, out, &cap, end, 0);
     }
-    close(fd);
+    conn_close(&c);
     raw_parse(out);
     return 0;
 }
@@ -138,25 +230,25 @@ int raw_exchange_trickle(int port, const void *head, size_t hlen, const void *dr
                          int interval_ms, int timeout_ms, struct raw_result *out)
 {
     memset(out, 0, sizeof(*out));
-    int fd = connect_lo(port);
-    if (fd < 0)
+    struct conn c;
+    if (conn_open(port, &c) != 0)
         return -1;
     size_t cap = 0;
     append(out, &cap, "", 0);
     long long start = mono_ms(), end = start + timeout_ms;
-    send_all(fd, head, hlen);
+    send_all(&c, head, hlen);
     while (!out->closed && !out->timed_out && out->len == 0) {
         long long next = mono_ms() + interval_ms;
-        read_answers(fd, out, &cap, next < end ? next : end, 1);
+        read_answers(&c, out, &cap, next < end ? next : end, 1);
         if (out->timed_out && next < end && out->len == 0) {
             out->timed_out = false;   /* only this interval passed: one more drip */
-            send_all(fd, drip, dlen);
+            send_all(&c, drip, dlen);
         }
     }
     if (!out->closed && !out->timed_out)
-        read_answers(fd, out, &cap, end, 0);   /* the rest of the answer, then EOF */
+        read_answers(&c, out, &cap, end, 0);   /* the rest of the answer, then EOF */
     out->elapsed_ms = mono_ms() - start;
-    close(fd);
+    conn_close(&c);
     raw_parse(out);
     return 0;
 }
@@ -304,4 +396,42 @@ void raw_parse(struct raw_result *r)
     r->parsed = (size_t)(p - r->bytes);
     if (p < end)
         bad(r, "too many responses");
+}
+
+/* ---------- a throw-away certificate ---------- */
+
+int raw_tls_selfsigned(char **cert_pem, char **key_pem)
+{
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t c = {NULL, 0}, k = {NULL, 0};
+    unsigned char serial[4] = {1, 2, 3, 4};
+    time_t now = time(NULL);
+    int rc = gnutls_x509_privkey_init(&key);
+    rc = rc ? rc : gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                                GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+    rc = rc ? rc : gnutls_x509_crt_init(&crt);
+    rc = rc ? rc : gnutls_x509_crt_set_version(crt, 3);
+    rc = rc ? rc : gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+    rc = rc ? rc : gnutls_x509_crt_set_activation_time(crt, now - 60);
+    rc = rc ? rc : gnutls_x509_crt_set_expiration_time(crt, now + 24 * 3600);
+    rc = rc ? rc : gnutls_x509_crt_set_dn(crt, "CN=localhost", NULL);
+    rc = rc ? rc : gnutls_x509_crt_set_key(crt, key);
+    rc = rc ? rc : gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0);
+    rc = rc ? rc : gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &c);
+    rc = rc ? rc : gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &k);
+    *cert_pem = rc ? NULL : strndup((const char *)c.data, c.size);
+    *key_pem = rc ? NULL : strndup((const char *)k.data, k.size);
+    gnutls_free(c.data);
+    gnutls_free(k.data);
+    if (crt)
+        gnutls_x509_crt_deinit(crt);
+    if (key)
+        gnutls_x509_privkey_deinit(key);
+    if (!rc && (!*cert_pem || !*key_pem)) {
+        free(*cert_pem);
+        free(*key_pem);
+        rc = -1;
+    }
+    return rc ? -1 : 0;
 }

@@ -1,5 +1,5 @@
-/* raw_http.h - HTTP/1.1 on a plain loopback socket for framing tests and the raw-request
- * fuzzer: send exact bytes, read until the server closes (or a timeout), and check that
+/* raw_http.h - HTTP/1.1 on a loopback socket (plain, or TLS: raw_http_tls) for framing
+ * tests and the raw-request fuzzer: send exact bytes, read until the server closes (or a timeout), and check that
  * what came back is a sequence of well-framed responses (status line, headers, body by
  * Content-Length or chunked) with nothing else on the wire.
  *
@@ -53,6 +53,12 @@ int raw_exchange_split(int port, const void *first, size_t flen, const void *req
  * out->elapsed_ms says when it ended. */
 int raw_exchange_trickle(int port, const void *head, size_t hlen, const void *drip, size_t dlen,
                          int interval_ms, int timeout_ms, struct raw_result *out);
+/* Every raw_exchange* from now on over TLS (on: a gnutls client session on the socket,
+ * no certificate check; half-close = close_notify) or plain (off). Process-wide; call it
+ * before any exchange. 0, or -1 when gnutls cannot be set up. */
+int raw_http_tls(bool on);
+/* A self-signed ECDSA P-256 certificate for localhost and its key, PEM (owned: free). */
+int raw_tls_selfsigned(char **cert_pem, char **key_pem);
 /* Parse r->bytes/r->len into responses (raw_exchange does it). */
 void raw_parse(struct raw_result *r);
 void raw_result_free(struct raw_result *r);

@@ -13,7 +13,12 @@
  *     checked (the body uploaded, then 415); a body in a Content-Encoding (gzip) was parsed
  *     as it was (400/422); "Host: a:99999999" was accepted; a status stream whose client
  *     left held its connection until a heartbeat write failed (15-30 s), counted against
- *     max-connections-per-ip; a connection over that limit was reset without an answer. */
+ *     max-connections-per-ip; a connection over that limit was reset without an answer.
+ *   - (gwattack3) "Expect: foo" was ignored and the request served (now 417, from the
+ *     head, the connection closed); a method no route has ("FOO", "get", "TRACE") got 405
+ *     naming the method cut to 15 bytes (now 501); the master is not called; a
+ *     keep-alive follow-up whose head stalled halfway was closed without an answer (now
+ *     408 when libmicrohttpd's timeout closes it: idle-park-after, 2 s here). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -512,6 +517,67 @@ START_TEST(over_the_connection_limit_gets_503)
 }
 END_TEST
 
+/* A request (no body) as a first request and as a keep-alive follow-up: one answer with
+ * `status` after the follow-up's 200, `has` in it, the connection closed when close (the
+ * others say Connection: close: the read ends at the close, not after WAIT_MS). */
+static void expect_head_answer(const char *req, int status, const char *has, bool close)
+{
+    for (int follow = 0; follow < 2; follow++) {
+        struct raw_result r;
+        if (follow)
+            ck_assert_int_eq(raw_exchange_after(port, LIVEZ, sizeof(LIVEZ) - 1, req, strlen(req), false,
+                                                WAIT_MS, &r), 0);
+        else
+            ck_assert_int_eq(raw_exchange(port, req, strlen(req), false, WAIT_MS, &r), 0);
+        unsigned last = r.nresp ? r.nresp - 1 : 0, finals = 0;
+        for (unsigned i = 0; i < r.nresp; i++)
+            finals += r.resp[i].status >= 200;   /* a bodiless GET with 100-continue gets a 100 */
+        ck_assert_msg(!r.malformed && finals == 1u + (unsigned)follow && r.resp[last].status == status,
+                      "(follow-up %d) want %d: %s", follow, status, r.bytes);
+        ck_assert_msg(strstr(r.bytes, has) != NULL, "no \"%s\" in %s", has, r.bytes);
+        ck_assert_msg(!close || (r.closed && r.resp[last].conn_close), "left open: %s", r.bytes);
+        raw_result_free(&r);
+    }
+}
+
+START_TEST(unmet_expectations_and_unknown_methods)
+{
+    unsigned before = sm_count(sm, "QueryStatus") + sm_count(sm, "OperateTask");
+    char req[4096];
+    snprintf(req, sizeof(req), "GET /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\nExpect: foo\r\n\r\n", tok_read);
+    expect_head_answer(req, 417, "Expect: 100-continue", true);
+    snprintf(req, sizeof(req), "POST /api/v1/tasks/t1/pause HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\nExpect: 100-continue, foo\r\nContent-Length: 2\r\n\r\n{}",
+             tok_write);
+    expect_head_answer(req, 417, "Expect: 100-continue", true);
+    expect_head_answer("FOO /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 501,
+                       "not implemented", true);
+    expect_head_answer("get /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 501,
+                       "case-sensitive", true);
+    snprintf(req, sizeof(req), "ABCDEFGHIJKLMNOPQRSTU /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\nConnection: close\r\n\r\n", tok_read);
+    expect_head_answer(req, 501, "not implemented", true);
+    ck_assert_uint_eq(sm_count(sm, "QueryStatus") + sm_count(sm, "OperateTask"), before);
+    /* 100-continue in any case is still served */
+    expect_head_answer("GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-Continue\r\n"
+                       "Connection: close\r\n\r\n", 200, "\"status\":\"ok\"", true);
+}
+END_TEST
+
+START_TEST(stalled_follow_up_head_gets_408)
+{
+    static const char part[] = "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange_after(port, LIVEZ, sizeof(LIVEZ) - 1, part, sizeof(part) - 1, false,
+                                        WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.nresp == 2 && r.resp[0].status == 200 && r.resp[1].status == 408 &&
+                      r.resp[1].conn_close && r.closed, "%s", r.bytes);
+    ck_assert_msg(strstr(r.bytes, "request head not complete") != NULL, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -528,6 +594,8 @@ int main(void)
     tcase_add_test(tc, host_header_syntax_and_port_range);
     tcase_add_test(tc, streams_whose_clients_left_are_released);
     tcase_add_test(tc, over_the_connection_limit_gets_503);
+    tcase_add_test(tc, unmet_expectations_and_unknown_methods);
+    tcase_add_test(tc, stalled_follow_up_head_gets_408);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();

@@ -583,6 +583,24 @@ START_TEST(regress_slow_body_408)
 }
 END_TEST
 
+/* gwattack3: a first request whose head stalls halfway was closed by the front after
+ * connection-timeout without a word; now 408 problem+json, then close. One that sends
+ * nothing at all is just closed. */
+START_TEST(regress_stalled_first_head_408)
+{
+    static const char part[] = "GET /livez HTTP/1.1\r\nHost: a\r\nX-A: b";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port_slow, part, sizeof(part) - 1, false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.closed && r.nresp == 1 && r.resp[0].status == 408 &&
+                      r.resp[0].conn_close, "%s", r.bytes);
+    ck_assert_msg(strstr(r.bytes, "request head not complete") != NULL, "%s", r.bytes);
+    raw_result_free(&r);
+    ck_assert_int_eq(raw_exchange(port_slow, "", 0, false, WAIT_MS, &r), 0);
+    ck_assert_msg(r.closed && r.len == 0, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -613,6 +631,7 @@ int main(void)
     tcase_add_unchecked_fixture(slow, setup_slow, teardown_slow);
     tcase_set_timeout(slow, 60);
     tcase_add_test(slow, regress_slow_body_408);
+    tcase_add_test(slow, regress_stalled_first_head_408);
     suite_add_tcase(s, slow);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();

@@ -1,17 +1,22 @@
-/* test_http_tls.c - the gateway over TLS (tls-cert-file): no front and no read gate there
- * (TLS bytes cannot be peeked), so only the access handler's rules apply. The gwattack2
- * pass moved what the handler can see into it; each shape here is sent through a real
- * TLS client (gnutls) to an in-process gateway with a throw-away self-signed certificate:
- *   - a NUL in the request target ("GET /livez\0.json" was served as /livez): 400;
- *   - an 8 KiB cookie / 250 cookie pairs (no answer, or libmicrohttpd's HTML 431 with its
- *     status line twice): 431 problem+json;
- *   - Host port out of range, request Content-Encoding, a body of the wrong media type
- *     behind Expect: 100-continue: the same answers as over plain HTTP. */
+/* test_http_tls.c - the gateway over TLS (tls-cert-file), through a real TLS client
+ * (gnutls) to an in-process gateway with a throw-away self-signed certificate.
+ *
+ * TLS connections have no front (their bytes cannot be peeked), but since gwattack3 the
+ * read gate runs on their decrypted bytes (gateway/http_tls.c): the same head, body
+ * framing and chunk rules as plain HTTP, the same problem+json refusals. Before, only the
+ * access handler's rules applied: bare LF line ends and obs-fold (glued to the field
+ * name) were served, and libmicrohttpd's own HTML error pages (status line written twice)
+ * answered `Content-Length: 16 `, a bad chunk size and a head larger than its pool.
+ * Each shape is tried as a connection's first request, as a keep-alive follow-up and
+ * pipelined behind a GET in one write, with a GET /metrics pipelined behind it that
+ * must never be answered. Also (gwattack2): a NUL in the request target (400), cookie-heavy
+ * heads (431 problem+json), Host / Content-Encoding / Expect + 415 as over plain HTTP. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +74,8 @@ static void setup(void)
     /* PEM strings: the datums are NUL-terminated by gnutls */
     struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET,
                               .tls_cert_pem = (const char *)cert_pem.data,
-                              .tls_key_pem = (const char *)key_pem.data};
+                              .tls_key_pem = (const char *)key_pem.data,
+                              .conn_timeout_s = 4};   /* stalled_head_gets_408 */
     gw = gw_inproc_start(&c);
     ck_assert_ptr_nonnull(gw);
     port = gw_inproc_port(gw);
@@ -89,55 +95,98 @@ static void teardown(void)
     gnutls_global_deinit();
 }
 
-/* Send len bytes over TLS and read until the server closes, `want` shows up or WAIT_MS
- * passed. out gets what came back (parsed). */
-static void tls_exchange(const void *req, size_t len, const char *want, struct raw_result *out)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+struct tls_client {
+    int fd;
     gnutls_certificate_credentials_t cred;
     gnutls_session_t s;
-    ck_assert_int_eq(gnutls_certificate_allocate_credentials(&cred), 0);
-    ck_assert_int_eq(gnutls_init(&s, GNUTLS_CLIENT), 0);
-    ck_assert_int_eq(gnutls_set_default_priority(s), 0);
-    ck_assert_int_eq(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred), 0);
-    gnutls_transport_set_int(s, fd);
-    gnutls_handshake_set_timeout(s, WAIT_MS);
+};
+
+static void tls_open(struct tls_client *c)
+{
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(c->fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(gnutls_certificate_allocate_credentials(&c->cred), 0);
+    ck_assert_int_eq(gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL), 0);
+    ck_assert_int_eq(gnutls_set_default_priority(c->s), 0);
+    ck_assert_int_eq(gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, c->cred), 0);
+    gnutls_transport_set_int(c->s, c->fd);
+    gnutls_handshake_set_timeout(c->s, WAIT_MS);
     int rc;
     do
-        rc = gnutls_handshake(s);
+        rc = gnutls_handshake(c->s);
     while (rc < 0 && !gnutls_error_is_fatal(rc));
     ck_assert_msg(rc == 0, "handshake: %s", gnutls_strerror(rc));
+    gnutls_record_set_timeout(c->s, WAIT_MS);
+}
+
+/* Send len bytes; a server that refused the start and closed ends the sending (its
+ * answer is read next). */
+static void tls_send(struct tls_client *c, const void *req, size_t len)
+{
     for (size_t off = 0; off < len;) {
-        ssize_t n = gnutls_record_send(s, (const char *)req + off, len - off);
-        ck_assert_int_gt(n, 0);
+        ssize_t n = gnutls_record_send(c->s, (const char *)req + off, len - off);
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+            continue;
+        if (n <= 0)
+            return;
         off += (size_t)n;
     }
-    gnutls_record_set_timeout(s, WAIT_MS);
+}
+
+/* Read into buf (cap, NUL-terminated) from *got on until the server closes, `want` shows
+ * up or WAIT_MS passed without a byte. Returns true when the server closed. */
+static bool tls_read(struct tls_client *c, char *buf, size_t cap, size_t *got, const char *want)
+{
+    for (;;) {
+        if (want && strstr(buf, want))
+            return false;
+        ssize_t n = gnutls_record_recv(c->s, buf + *got, cap - 1 - *got);
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+            continue;
+        if (n <= 0 || *got + (size_t)n + 1 >= cap)
+            return n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION;
+        *got += (size_t)n;
+        buf[*got] = '\0';
+    }
+}
+
+static void tls_close(struct tls_client *c)
+{
+    gnutls_deinit(c->s);
+    gnutls_certificate_free_credentials(c->cred);
+    close(c->fd);
+}
+
+/* Send len bytes over TLS (after `first` and its whole answer, when given) and read until
+ * the server closes, `want` shows up or WAIT_MS passed. out gets what came back (parsed). */
+static void tls_exchange_after(const char *first, const void *req, size_t len, const char *want,
+                               struct raw_result *out)
+{
+    struct tls_client c;
+    tls_open(&c);
     size_t cap = 65536, got = 0;
     char *buf = calloc(1, cap);
     ck_assert_ptr_nonnull(buf);
-    for (;;) {
-        if (want && strstr(buf, want))
-            break;
-        ssize_t n = gnutls_record_recv(s, buf + got, cap - 1 - got);
-        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-            continue;
-        if (n <= 0 || got + (size_t)n + 1 >= cap)
-            break;
-        got += (size_t)n;
-        buf[got] = '\0';
+    if (first) {   /* a keep-alive request whose answer (a small JSON body) arrives first */
+        tls_send(&c, first, strlen(first));
+        ck_assert(!tls_read(&c, buf, cap, &got, "}"));
     }
-    gnutls_deinit(s);
-    gnutls_certificate_free_credentials(cred);
-    close(fd);
+    tls_send(&c, req, len);
+    bool closed = tls_read(&c, buf, cap, &got, want);
+    tls_close(&c);
     memset(out, 0, sizeof(*out));
     out->bytes = buf;
     out->len = got;
+    out->closed = closed;
     raw_parse(out);
+}
+
+static void tls_exchange(const void *req, size_t len, const char *want, struct raw_result *out)
+{
+    tls_exchange_after(NULL, req, len, want, out);
 }
 
 static void expect_one(const void *req, size_t len, int status, const char *has)
@@ -208,8 +257,206 @@ START_TEST(head_rules_of_the_handler_over_tls)
 }
 END_TEST
 
+
+/* ---------- the read gate on TLS (gwattack3) ---------- */
+
+static const char PIPELINED[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char KEEPALIVE_GET[] = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
+enum position { POS_FIRST, POS_FOLLOWUP, POS_PIPELINED };
+static const char *const POS_NAME[] = {"first", "follow-up", "pipelined"};
+
+/* Exactly one well-framed problem+json with `status` and Connection: close, the
+ * connection closed, the pipelined GET /metrics never answered - after the GET's 200 when
+ * the shape followed one. */
+static void expect_refused_at(enum position pos, const char *req, size_t len, int status)
+{
+    static char both[80000];
+    struct raw_result r;
+    if (pos == POS_PIPELINED) {
+        ck_assert(sizeof(KEEPALIVE_GET) - 1 + len <= sizeof(both));
+        memcpy(both, KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1);
+        memcpy(both + sizeof(KEEPALIVE_GET) - 1, req, len);
+        tls_exchange(both, sizeof(KEEPALIVE_GET) - 1 + len, NULL, &r);
+    } else {
+        tls_exchange_after(pos == POS_FOLLOWUP ? KEEPALIVE_GET : NULL, req, len, NULL, &r);
+    }
+    const char *at = POS_NAME[pos];
+    unsigned want = pos == POS_FIRST ? 1 : 2;
+    ck_assert_msg(!r.malformed, "%s: malformed answer (%s): %s", at, r.why ? r.why : "", r.bytes);
+    ck_assert_msg(r.closed, "%s: connection left open: %s", at, r.bytes);
+    ck_assert_msg(r.nresp == want, "%s: %u answers: %s", at, r.nresp, r.bytes);
+    if (want == 2)
+        ck_assert_msg(r.resp[0].status == 200 && !r.resp[0].conn_close, "%s: %s", at, r.bytes);
+    const struct raw_resp *rp = &r.resp[want - 1];
+    ck_assert_msg(rp->status == status, "%s: want %d: %s", at, status, r.bytes);
+    ck_assert_msg(rp->conn_close, "%s: no Connection: close: %s", at, r.bytes);
+    char ct[64];
+    ck_assert(raw_header(rp, "Content-Type", ct, sizeof(ct)));
+    ck_assert_str_eq(ct, "application/problem+json");
+    ck_assert_ptr_null(strstr(r.bytes, "dmgw_"));
+    raw_result_free(&r);
+}
+
+/* head: "%s" marks where the Authorization line goes; then body and the pipelined GET. */
+static void expect_refused(const char *head, const char *body, size_t body_len, int status)
+{
+    static char req[75000];
+    char authz[2200];
+    snprintf(authz, sizeof(authz), "Authorization: Bearer %s\r\n", tok_write);
+    const char *mark = strstr(head, "%s");
+    ck_assert_ptr_nonnull(mark);
+    int n = snprintf(req, sizeof(req), "%.*s%s%s", (int)(mark - head), head, authz, mark + 2);
+    ck_assert(n > 0 && (size_t)n + body_len + sizeof(PIPELINED) < sizeof(req));
+    size_t len = (size_t)n;
+    memcpy(req + len, body, body_len);
+    len += body_len;
+    memcpy(req + len, PIPELINED, sizeof(PIPELINED) - 1);
+    len += sizeof(PIPELINED) - 1;
+    for (enum position pos = POS_FIRST; pos <= POS_PIPELINED; pos++)
+        expect_refused_at(pos, req, len, status);
+}
+
+#define BODY(s) (s), sizeof(s) - 1
+#define GET_LIVEZ "GET /livez HTTP/1.1\r\nHost: x\r\n%s"
+#define POST_ENC "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: x\r\n%s" \
+                 "Content-Type: application/json\r\n"
+
+/* Served before: bare LF line ends; obs-fold, glued to the field name. */
+START_TEST(line_ends_and_folding_refused)
+{
+    expect_refused("GET /livez HTTP/1.1\nHost: x\n%s\n", "", 0, 400);
+    expect_refused(GET_LIVEZ "X-A: a\nX-B: b\r\n\r\n", "", 0, 400);
+    expect_refused(GET_LIVEZ "X-A: a\r\n b\r\n\r\n", "", 0, 400);
+    expect_refused(GET_LIVEZ "X-A: a\rX-B: b\r\n\r\n", "", 0, 400);
+    expect_refused(GET_LIVEZ "X-A : a\r\n\r\n", "", 0, 400);
+    expect_refused(GET_LIVEZ "X-A: a\x01b\r\n\r\n", "", 0, 400);
+    expect_refused("GET /livez HTTP/2.0\r\nHost: x\r\n%s\r\n", "", 0, 505);
+}
+END_TEST
+
+/* Were libmicrohttpd's HTML pages with the status line and headers twice. */
+START_TEST(library_error_pages_are_problem_json)
+{
+    const char *body = "{\"password\":\"x\"}";   /* 16 bytes */
+    expect_refused(POST_ENC "Content-Length: 16 \r\n\r\n", body, 16, 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("5 ;x\r\nabcde\r\n0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("zz\r\nabc\r\n0\r\n\r\n"), 400);
+    static char big[64000];
+    int n = snprintf(big, sizeof(big), "GET /livez HTTP/1.1\r\nHost: x\r\n%%sX-Big: ");
+    memset(big + n, 'a', 60000);
+    snprintf(big + n + 60000, sizeof(big) - (size_t)n - 60000, "\r\n\r\n");
+    expect_refused(big, "", 0, 431);
+}
+END_TEST
+
+START_TEST(smuggling_shapes_refused)
+{
+    const char *body = "{\"password\":\"x\"}";
+    expect_refused(POST_ENC "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", BODY("0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Content-Length: 16\r\nContent-Length: 5\r\n\r\n", body, 16, 400);
+    expect_refused(POST_ENC "Content-Length: +16\r\n\r\n", body, 16, 400);
+    expect_refused(POST_ENC "Transfer-Encoding: xchunked\r\n\r\n", BODY("0\r\n\r\n"), 501);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked, identity\r\n\r\n", BODY("0\r\n\r\n"), 501);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("ffffffffffffffff\r\nabc"), 413);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("3\r\nabcX\r\n0\r\n\r\n"), 400);
+    expect_refused(POST_ENC "Transfer-Encoding: chunked\r\n\r\n", BODY("0\r\nno colon\r\n\r\n"), 400);
+}
+END_TEST
+
+/* A good chunked body whose lines straddle TLS records, then a keep-alive GET: both served. */
+START_TEST(chunked_body_across_records_served)
+{
+    char head[3000];
+    int n = snprintf(head, sizeof(head), "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n1", tok_write);
+    struct tls_client c;
+    tls_open(&c);
+    tls_send(&c, head, (size_t)n);
+    static const char *const parts[] = {"0\r", "\n{\"password\":\"", "x\"}\r\n", "0\r\n", "\r\n",
+                                         "GET /livez HTTP/1.1\r\nHost: x\r\n", "Connection: close\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        tls_send(&c, parts[i], strlen(parts[i]));   /* one record each */
+    size_t cap = 65536, got = 0;
+    char *buf = calloc(1, cap);
+    ck_assert_ptr_nonnull(buf);
+    bool closed = tls_read(&c, buf, cap, &got, NULL);
+    tls_close(&c);
+    struct raw_result r = {.bytes = buf, .len = got, .closed = closed};
+    raw_parse(&r);
+    ck_assert_msg(!r.malformed && r.nresp == 2 && r.resp[0].status == 200 && r.resp[1].status == 200,
+                  "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
+/* A 100 KiB request line: one TLS record is more than the gate's hold buffer (was 431,
+ * plain HTTP says 414); Expect other than 100-continue (was served). */
+START_TEST(long_target_and_unmet_expectation)
+{
+    static char big[110000];
+    int n = snprintf(big, sizeof(big), "GET /");
+    memset(big + n, 'a', 100000);
+    snprintf(big + n + 100000, sizeof(big) - (size_t)n - 100000, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_one(big, strlen(big), 414, "\"status\":414");
+    expect_refused(GET_LIVEZ "Expect: foo\r\n\r\n", "", 0, 417);
+}
+END_TEST
+
+/* A head that stalls halfway, as a first request and as a keep-alive follow-up: 408 when
+ * libmicrohttpd's inactivity timeout (4 s here) closes the connection (was: closed without
+ * an answer). Both connections wait at the same time. */
+START_TEST(stalled_head_gets_408)
+{
+    static const char part[] = "GET /livez HTTP/1.1\r\nHost: x\r\nX-A: b";
+    struct tls_client c[2];
+    size_t cap = 8192, got[2] = {0, 0};
+    char *buf[2];
+    for (int i = 0; i < 2; i++) {
+        buf[i] = calloc(1, cap);
+        ck_assert_ptr_nonnull(buf[i]);
+        tls_open(&c[i]);
+        if (i == 1) {
+            tls_send(&c[i], KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1);
+            ck_assert(!tls_read(&c[i], buf[i], cap, &got[i], "}"));
+        }
+        tls_send(&c[i], part, sizeof(part) - 1);
+    }
+    for (int i = 0; i < 2; i++) {
+        gnutls_record_set_timeout(c[i].s, 3 * WAIT_MS);
+        bool closed = tls_read(&c[i], buf[i], cap, &got[i], NULL);
+        tls_close(&c[i]);
+        struct raw_result r = {.bytes = buf[i], .len = got[i], .closed = closed};
+        raw_parse(&r);
+        unsigned want = (unsigned)i + 1;
+        ck_assert_msg(!r.malformed && r.closed && r.nresp == want && r.resp[want - 1].status == 408,
+                      "%d: %s", i, r.bytes);
+        ck_assert_msg(strstr(r.bytes, "request head not complete") != NULL, "%s", r.bytes);
+        raw_result_free(&r);
+    }
+}
+END_TEST
+
+/* Plain HTTP sent to the TLS port: one plain-text problem+json 400 and close (was: closed
+ * at the handshake without a word). A real TLS client right after is served. */
+START_TEST(plain_http_to_the_tls_port)
+{
+    static const char req[] = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, req, sizeof(req) - 1, false, WAIT_MS, &r), 0);
+    ck_assert_msg(!r.malformed && r.closed && r.nresp == 1 && r.resp[0].status == 400 &&
+                      r.resp[0].conn_close, "%s", r.bytes);
+    ck_assert_msg(strstr(r.bytes, "serves HTTPS") != NULL, "%s", r.bytes);
+    raw_result_free(&r);
+    tls_exchange(KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1, "}", &r);
+    ck_assert_msg(r.nresp == 1 && r.resp[0].status == 200, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN);   /* as dm-gateway's main: a peer gone mid-write is EPIPE */
     if (rpc_global_init() != 0)
         return EXIT_FAILURE;
     Suite *s = suite_create("http_tls");
@@ -219,6 +466,13 @@ int main(void)
     tcase_add_test(tc, nul_in_the_target);
     tcase_add_test(tc, cookie_heavy_heads_get_a_json_431);
     tcase_add_test(tc, head_rules_of_the_handler_over_tls);
+    tcase_add_test(tc, line_ends_and_folding_refused);
+    tcase_add_test(tc, library_error_pages_are_problem_json);
+    tcase_add_test(tc, smuggling_shapes_refused);
+    tcase_add_test(tc, chunked_body_across_records_served);
+    tcase_add_test(tc, long_target_and_unmet_expectation);
+    tcase_add_test(tc, stalled_head_gets_408);
+    tcase_add_test(tc, plain_http_to_the_tls_port);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
