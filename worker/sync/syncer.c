@@ -363,7 +363,8 @@ static int shard_resync_check(struct session *ss, const struct bl_event *ev, boo
 
 #define NAMES_MAX 65536           /* routed names tracked per session */
 
-/* Source table schema.table routed to ts.tt: on a target whose table names are not case
+/* Source table schema.table routed to ts.tt: a name that matches two route rules of one
+ * level pauses (36031, the target is ambiguous). On a target whose table names are not case
  * sensitive, another source name routed to a name equal to ts.tt but for letter case
  * would write into the same table (its rows, DROP, CREATE ... skipped as "exists"),
  * silently. Such a pair pauses the task. ASCII letters only (MariaDB folds every
@@ -371,8 +372,14 @@ static int shard_resync_check(struct session *ss, const struct bl_event *ev, boo
 static int case_check(struct session *ss, const char *schema, const char *table,
                       const char *ts, const char *tt, struct worker_terr *e)
 {
-    char tgt[2 * WORKER_NAME_MAX + 8], src[2 * WORKER_NAME_MAX + 8];
+    char tgt[2 * WORKER_NAME_MAX + 8], src[2 * WORKER_NAME_MAX + 8], why[1024];
     size_t i;
+    if (worker_rules_route_check(ss->s->p.rules, schema, table, why, sizeof why)) {
+        worker_terr_set(e, 36031, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "generate table router: %s", why);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
     if (!ss->lctn)
         return DM_OK;
     snprintf(tgt, sizeof tgt, "`%s`.`%s`", ts, tt);
