@@ -1082,10 +1082,15 @@ static bool ref_allowed(const struct worker_rules *rules, const struct worker_dd
            !worker_rules_filter_ignore(rules, r->schema, r->table, it->ev, it->text);
 }
 
-/* RENAME TABLE (or ALTER TABLE ... RENAME) of a replicated table to a name the task does
- * not replicate: the rules skip the statement (DM), so the target keeps the old table -
- * and a later CREATE of that name is skipped as existing and its rows mix with the old
- * ones, silently. *bad (bd->err) for such an item (online DDL's own names excepted). */
+/* A statement whose two tables are on both sides of the rules (DM's skipQuery skips it
+ * when either is filtered), *bad (bd->err) for such an item (online DDL's own names
+ * excepted):
+ *  - RENAME TABLE (or ALTER TABLE ... RENAME) of a replicated table to a name the task does
+ *    not replicate: the target kept the old table - and a later CREATE of that name was
+ *    skipped as existing and its rows mixed with the old ones, silently;
+ *  - RENAME of an unreplicated table into the replicated set, CREATE TABLE ... LIKE an
+ *    unreplicated table: the target has no such table (its rows are not in the binlog);
+ *    its ALTERs were ignored as "no such table" until a row paused the task. */
 static bool rename_out(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -1093,18 +1098,41 @@ static bool rename_out(struct session *ss, const struct worker_ddl *d, struct wo
     for (i = 0; i < d->n; i++) {
         const struct worker_ddl_item *it = &d->items[i];
         const struct worker_ddl_ref *a = &it->refs[0], *b = &it->refs[1];
-        if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE) ||
+        bool in_a, in_b;
+        if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE &&
+                               it->ev != WEV_CREATE_TABLE) ||
             !a->table[0] || !b->table[0] ||
             worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
-            worker_onlineddl_table_type(ss->od, b->table) != WOD_REAL ||
-            !ref_allowed(rules, it, a) || ref_allowed(rules, it, b))
+            worker_onlineddl_table_type(ss->od, b->table) != WOD_REAL)
             continue;
+        in_a = ref_allowed(rules, it, a);
+        in_b = ref_allowed(rules, it, b);
+        if (in_a == in_b || (it->ev == WEV_CREATE_TABLE && !in_a))
+            continue;
+        /* into the set: only when the other table is not on the target at all (an event
+         * filter skipping the statement for it is the user's choice, as in DM) */
+        if (!in_a || it->ev == WEV_CREATE_TABLE) {
+            const struct worker_ddl_ref *out = in_a ? b : a;
+            if (worker_rules_bwl_allow(rules, out->schema, out->table))
+                continue;
+        }
         memset(bd, 0, sizeof *bd);
         bd->kind = WDDL_UNKNOWN;
-        snprintf(bd->err, sizeof bd->err,
-                 "RENAME of replicated `%.24s`.`%.24s` to unreplicated `%.24s`.`%.24s`: the "
-                 "target would keep the old table (replace it, e.g. by DROP TABLE of the "
-                 "target's)", a->schema, a->table, b->schema, b->table);
+        if (it->ev == WEV_CREATE_TABLE)
+            snprintf(bd->err, sizeof bd->err,
+                     "CREATE TABLE `%.20s`.`%.20s` LIKE unreplicated `%.20s`.`%.20s`: the target "
+                     "has no such table to copy (replace it by a CREATE TABLE of its "
+                     "definition)", a->schema, a->table, b->schema, b->table);
+        else if (in_a)
+            snprintf(bd->err, sizeof bd->err,
+                     "RENAME of replicated `%.24s`.`%.24s` to unreplicated `%.24s`.`%.24s`: the "
+                     "target would keep the old table (replace it, e.g. by DROP TABLE of the "
+                     "target's)", a->schema, a->table, b->schema, b->table);
+        else
+            snprintf(bd->err, sizeof bd->err,
+                     "RENAME of unreplicated `%.20s`.`%.20s` to replicated `%.20s`.`%.20s`: the "
+                     "target has no such table, its rows are not in the binlog (copy it to the "
+                     "target, then skip this)", a->schema, a->table, b->schema, b->table);
         return true;
     }
     return false;
