@@ -1091,6 +1091,32 @@ static bool ref_allowed(const struct worker_rules *rules, const struct worker_dd
  *  - RENAME of an unreplicated table into the replicated set, CREATE TABLE ... LIKE an
  *    unreplicated table: the target has no such table (its rows are not in the binlog);
  *    its ALTERs were ignored as "no such table" until a row paused the task. */
+/* ALTER TABLE a EXCHANGE PARTITION p WITH TABLE x where the black-white-list replicates one
+ * of a and x: the other is not on the target, the statement failed there as "no such
+ * table" (ignored as a replay) or was skipped, and the rows the source moved between the
+ * two stayed where they were. *bad (bd->err). */
+static bool exchange_cross(const struct worker_rules *rules, const struct worker_ddl_item *it,
+                           struct worker_ddl *bd)
+{
+    const struct worker_ddl_ref *a = &it->refs[0];
+    size_t k;
+    for (k = 0; it->nrefs > 0 && a->table[0] && k < it->nxrefs; k++) {
+        const struct worker_ddl_ref *x = &it->xrefs[k];
+        bool in_a = worker_rules_bwl_allow(rules, a->schema, a->table);
+        if (!x->exchange || in_a == worker_rules_bwl_allow(rules, x->schema, x->table))
+            continue;
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "EXCHANGE PARTITION of %s `%.20s`.`%.20s` with %s `%.20s`.`%.20s`: the target "
+                 "has only one of them, the rows would not move", in_a ? "replicated" :
+                 "unreplicated", a->schema, a->table, in_a ? "unreplicated" : "replicated",
+                 x->schema, x->table);
+        return true;
+    }
+    return false;
+}
+
 static bool rename_out(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -1099,6 +1125,8 @@ static bool rename_out(struct session *ss, const struct worker_ddl *d, struct wo
         const struct worker_ddl_item *it = &d->items[i];
         const struct worker_ddl_ref *a = &it->refs[0], *b = &it->refs[1];
         bool in_a, in_b;
+        if (it->ev == WEV_ALTER_TABLE && exchange_cross(rules, it, bd))
+            return true;
         if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE &&
                                it->ev != WEV_CREATE_TABLE) ||
             !a->table[0] || !b->table[0] ||

@@ -451,6 +451,14 @@ START_TEST(refs_and_spans)
     ck_assert_uint_eq(it->nrefs, 1);
     ck_assert_uint_eq(it->nxrefs, 1);
     ck_assert_str_eq(it->xrefs[0].table, "p");
+    ck_assert(!it->xrefs[0].exchange);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("ALTER TABLE t EXCHANGE PARTITION p0 WITH TABLE o.x", "s",
+                                      &d), DM_OK);
+    it = &d.items[0];
+    ck_assert_uint_eq(it->nxrefs, 1);
+    ck_assert_str_eq(it->xrefs[0].schema, "o");
+    ck_assert(it->xrefs[0].exchange);     /* the Sync unit checks both sides of the rules */
     worker_ddl_free(&d);
     ck_assert_int_eq(worker_ddl_parse("CREATE DATABASE `a``b`", NULL, &d), DM_OK);
     ck_assert_str_eq(d.items[0].refs[0].schema, "a`b");

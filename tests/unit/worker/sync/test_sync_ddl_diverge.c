@@ -11,7 +11,9 @@
  *  - a table matching two route rules pauses (36031) instead of going to the first one;
  *  - RENAME of an unreplicated table into the replicated set, CREATE TABLE ... LIKE an
  *    unreplicated table pause (36017): the target has no such table, its ALTERs were
- *    ignored as "no such table" until a row paused the task.
+ *    ignored as "no such table" until a row paused the task;
+ *  - EXCHANGE PARTITION between a replicated and an unreplicated table pauses (36017): it
+ *    failed on the target as "no such table", ignored, the rows stayed.
  * The tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
 
@@ -169,16 +171,26 @@ END_TEST
 /* The table's rows are not in the binlog: nothing to replicate exactly. Before, the RENAME
  * and the CREATE ... LIKE were skipped (DM's skipQuery), the ALTER after them ignored as
  * "no such table" on the target, and only a row paused the task. */
-START_TEST(into_replicated_set_pauses)
+START_TEST(across_the_rules_pauses)
 {
     char v[64];
     task_up("into", "[black-white-list]\ndo-dbs = [\"ri\"]\n");
     task_up("like", "[black-white-list]\ndo-dbs = [\"rl\"]\n");
+    task_up("exch", "[black-white-list]\ndo-dbs = [\"rx\"]\n");
+    sqli("FULL", "CREATE DATABASE rx; CREATE TABLE rx.p (id INT PRIMARY KEY, v INT) PARTITION BY "
+                 "RANGE (id) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN "
+                 "(20)); INSERT INTO rx.p VALUES (1, 1), (11, 11)");
     sqli("FULL", "CREATE DATABASE ri; CREATE DATABASE rl; CREATE DATABASE ro;"
                  "CREATE TABLE ro.t (id INT PRIMARY KEY); INSERT INTO ro.t VALUES (1);"
-                 "CREATE TABLE rl.t LIKE ro.t; RENAME TABLE ro.t TO ri.t; ALTER TABLE ri.t ADD c INT");
+                 "CREATE TABLE rl.t LIKE ro.t; RENAME TABLE ro.t TO ri.t; ALTER TABLE ri.t ADD c INT;"
+                 "CREATE TABLE ro.px (id INT PRIMARY KEY, v INT); INSERT INTO ro.px VALUES (15, 99);"
+                 "ALTER TABLE rx.p EXCHANGE PARTITION p1 WITH TABLE ro.px");
     task_paused("into", "36017", "RENAME of unreplicated `ro`.`t` to replicated `ri`.`t`");
     task_paused("like", "36017", "CREATE TABLE `rl`.`t` LIKE unreplicated `ro`.`t`");
+    task_paused("exch", "36017", "EXCHANGE PARTITION of replicated `rx`.`p` with unreplicated "
+                                 "`ro`.`px`");
+    value(g_dst, "SELECT GROUP_CONCAT(id, ':', v ORDER BY id) FROM rx.p", v, sizeof v);
+    ck_assert_str_eq(v, "1:1,11:11");
     value(g_dst, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema IN "
                  "('ri', 'rl', 'ro')", v, sizeof v);
     ck_assert_str_eq(v, "0");
@@ -194,7 +206,7 @@ int main(void)
     tcase_add_test(tc, alter_specs_kept_whole);
     tcase_add_test(tc, wildcard_ranges_route);
     tcase_add_test(tc, ambiguous_route_pauses);
-    tcase_add_test(tc, into_replicated_set_pauses);
+    tcase_add_test(tc, across_the_rules_pauses);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
