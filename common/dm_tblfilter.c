@@ -339,6 +339,44 @@ void dm_route(const struct dm_route_rule *rules, size_t n, bool icase, const cha
              hit->target_table[0] ? hit->target_table : table);
 }
 
+static bool wild(const char *p)
+{
+    return p && strpbrk(p, "*?[") != NULL;
+}
+
+static bool set(const char *s)
+{
+    return s && s[0];
+}
+
+const struct dm_route_rule *dm_route_merges(const struct dm_route_rule *rules, size_t n,
+                                            bool icase, const char *schema, const char *table)
+{
+    const struct dm_route_rule *hit, *second;
+    char ts[256], tt[256];
+    size_t i;
+    bool tlevel;
+    if (!table)
+        table = "";
+    (void)route_level(rules, n, icase, schema, table, &hit, &second);
+    if (!hit || !set(hit->target_schema))
+        return NULL;
+    tlevel = set(hit->table_pattern);
+    if (wild(hit->schema_pattern) || (tlevel && set(hit->target_table) &&
+                                      wild(hit->table_pattern)))
+        return hit;
+    dm_route(rules, n, icase, schema, table, ts, sizeof ts, tt, sizeof tt);
+    for (i = 0; i < n; i++) {
+        const struct dm_route_rule *o = &rules[i];
+        if (o == hit || !set(o->target_schema) || strcasecmp(o->target_schema, ts) != 0)
+            continue;
+        if (!table[0] || !set(o->table_pattern) || !set(o->target_table) ||
+            strcasecmp(o->target_table, tt) == 0)
+            return hit;
+    }
+    return NULL;
+}
+
 int dm_route_check(const struct dm_route_rule *rules, size_t n, bool icase, const char *schema,
                    const char *table, char *err, size_t cap)
 {

@@ -76,6 +76,13 @@ void dm_route(const struct dm_route_rule *rules, size_t n, bool icase, const cha
  * the name unrouted, dm_route takes the first). */
 int dm_route_check(const struct dm_route_rule *rules, size_t n, bool icase, const char *schema,
                    const char *table, char *err, size_t cap);
+/* The rule routing `schema`.`table` (table NULL/"": the schema) when other source names can
+ * route to the same target: its schema pattern is a wildcard, or its table pattern is one
+ * with a target-table, or another rule names the same target schema (and table, when it
+ * sets one). NULL when the target is this name's alone. Conservative: a wildcard that
+ * happens to match one name counts. */
+const struct dm_route_rule *dm_route_merges(const struct dm_route_rule *rules, size_t n,
+                                            bool icase, const char *schema, const char *table);
 
 /* Is `event` one of the binlog event filter's event types (tidb-tools' "all", "all dml",
  * ..., "alter table"; case-insensitive)? Unknown ones are refused by the master and the

@@ -251,6 +251,16 @@ int worker_rules_route_check(const struct worker_rules *r, const char *schema,
     return dm_route_check(r->routes, r->cfg->n_routes, r->icase, schema, table, err, cap);
 }
 
+bool worker_rules_route_merges(const struct worker_rules *r, const char *schema,
+                               const char *table, const char **pattern)
+{
+    const struct dm_route_rule *hit = dm_route_merges(r->routes, r->cfg->n_routes, r->icase,
+                                                      schema, table);
+    if (hit && pattern)
+        *pattern = hit->schema_pattern;
+    return hit != NULL;
+}
+
 /* ---- column mapping ---- */
 
 const struct worker_mapping_rule *worker_rules_mapping(const struct worker_rules *r,

@@ -50,6 +50,10 @@ void worker_rules_route(const struct worker_rules *r, const char *schema, const 
  * is meant is unknown (DM v1.0.7 logs it and writes to the unrouted name). */
 int worker_rules_route_check(const struct worker_rules *r, const char *schema,
                              const char *table, char *err, size_t cap);
+/* true when the route of `schema`.`table` (table "" : the schema) can merge other source
+ * names into its target (dm_route_merges); *pattern gets the rule's schema pattern. */
+bool worker_rules_route_merges(const struct worker_rules *r, const char *schema,
+                               const char *table, const char **pattern);
 
 /* The column-mapping rule for `schema`.`table` whose source-column is `column`, or
  * NULL. */

@@ -1166,6 +1166,41 @@ static bool rename_out(struct session *ss, const struct worker_ddl *d, struct wo
     return false;
 }
 
+/* DROP TABLE / TRUNCATE / RENAME (the table renamed away) / DROP DATABASE of a source name
+ * whose route merges other source names into the same target (a wildcard route, two rules
+ * to one target): the target would lose the rows of the others, which the source keeps.
+ * Not for sharding groups (is-sharding: the shard DDL rules decide). *bad (bd->err). */
+static bool merged_drop(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    const char *pat = "";
+    size_t i;
+    for (i = 0; !ss->sk && i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        const struct worker_ddl_ref *a = &it->refs[0];
+        bool gone = it->ev == WEV_DROP_TABLE || it->ev == WEV_TRUNCATE_TABLE ||
+                    it->ev == WEV_DROP_DATABASE || it->ev == WEV_RENAME_TABLE ||
+                    (it->ev == WEV_ALTER_TABLE && it->nrefs == 2);
+        if (!gone || it->nrefs == 0 || ddl_item_skipped(rules, it) ||
+            worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
+            !worker_rules_route_merges(rules, a->schema, a->table, &pat))
+            continue;
+        worker_rules_route(rules, a->schema, a->table, ts, sizeof ts, tt, sizeof tt);
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "%s of `%.20s`%s%.20s%s, whose route (schema-pattern \"%.20s\") merges other "
+                 "source names into `%.20s`%s%.20s%s: the target would lose their rows",
+                 it->ev == WEV_TRUNCATE_TABLE ? "TRUNCATE" : it->ev == WEV_DROP_TABLE ?
+                 "DROP TABLE" : it->ev == WEV_DROP_DATABASE ? "DROP DATABASE" : "RENAME",
+                 a->schema, a->table[0] ? ".`" : "", a->table, a->table[0] ? "`" : "", pat, ts,
+                 a->table[0] ? ".`" : "", a->table[0] ? tt : "", a->table[0] ? "`" : "");
+        return true;
+    }
+    return false;
+}
+
 /* Length of the zone name of a fingerprint (systz.h), at most 40. */
 static int systz_name_len(const char *fp)
 {
@@ -1214,7 +1249,7 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     }
     if (!rc && !ss->resync) {
         struct worker_ddl bd;
-        if (rename_out(ss, d, &bd))
+        if (rename_out(ss, d, &bd) || merged_drop(ss, d, &bd))
             return on_unsupported(ss, ev, &bd, e);
     }
     if (!rc && !ss->resync) {

@@ -131,6 +131,24 @@ START_TEST(route_ambiguous)
 }
 END_TEST
 
+/* Which routes can merge other source names into a name's target (a DROP / TRUNCATE /
+ * RENAME of one source name would take the others' rows with it). */
+START_TEST(route_merges)
+{
+    const struct dm_route_rule rr[] = {{"s_*", "", "m", NULL}, {"s_*", "t_*", "m", "t"},
+                                       {"x", "u_*", "x2", NULL}, {"one", "", "solo", NULL},
+                                       {"p", "", "pq", NULL}, {"q", "", "pq", NULL}};
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "s_1", "t_1"), &rr[1]);
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "s_1", "other"), &rr[0]);
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "s_1", ""), &rr[0]);
+    ck_assert_ptr_null(dm_route_merges(rr, 6, false, "x", "u_1"));     /* x.u_1 -> x2.u_1 */
+    ck_assert_ptr_null(dm_route_merges(rr, 6, false, "one", "t"));
+    ck_assert_ptr_null(dm_route_merges(rr, 6, false, "zz", "t"));      /* not routed */
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "p", "t"), &rr[4]); /* p.t, q.t -> pq.t */
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "q", ""), &rr[5]);
+}
+END_TEST
+
 START_TEST(sql_patterns)
 {
     const char *p[] = {"^DROP\\s+PROCEDURE", "^alter\\s+table\\s+\\w+\\s+add\\s+partition"};
@@ -156,6 +174,7 @@ int main(void)
     tcase_add_test(tc, routes);
     tcase_add_test(tc, wildcard_ranges);
     tcase_add_test(tc, route_ambiguous);
+    tcase_add_test(tc, route_merges);
     tcase_add_test(tc, sql_patterns);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);

@@ -13,7 +13,9 @@
  *    unreplicated table pause (36017): the target has no such table, its ALTERs were
  *    ignored as "no such table" until a row paused the task;
  *  - EXCHANGE PARTITION between a replicated and an unreplicated table pauses (36017): it
- *    failed on the target as "no such table", ignored, the rows stayed.
+ *    failed on the target as "no such table", ignored, the rows stayed;
+ *  - TRUNCATE / DROP TABLE / RENAME / DROP DATABASE of one of the source tables a route
+ *    merges into one target pause (36017): the target lost the other tables' rows.
  * The tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
 
@@ -197,6 +199,28 @@ START_TEST(across_the_rules_pauses)
 }
 END_TEST
 
+/* s_1.t_1 and s_2.t_2 merged into mg.t: TRUNCATE s_1.t_1 emptied mg.t, s_2's row too. */
+START_TEST(merged_truncate_pauses)
+{
+    char v[64];
+    task_up("mrg", "[black-white-list]\ndo-dbs = [\"mg_*\"]\n"
+                   "[[route-rules]]\nschema-pattern = \"mg_*\"\ntarget-schema = \"mg\"\n"
+                   "[[route-rules]]\nschema-pattern = \"mg_*\"\ntable-pattern = \"t_*\"\n"
+                   "target-schema = \"mg\"\ntarget-table = \"t\"\n");
+    sqli("FULL", "CREATE DATABASE mg_1; CREATE DATABASE mg_2;"
+                 "CREATE TABLE mg_1.t_1 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE mg_2.t_2 (id INT PRIMARY KEY, v INT);"
+                 "INSERT INTO mg_1.t_1 VALUES (1, 1); INSERT INTO mg_2.t_2 VALUES (2, 2)");
+    ck_assert(wait_value(g_dst, "SELECT GROUP_CONCAT(id ORDER BY id) FROM mg.t", "1,2", 30000));
+    assert_running("mrg");
+    sqli("FULL", "TRUNCATE mg_1.t_1");
+    task_paused("mrg", "36017", "TRUNCATE of `mg_1`.`t_1`, whose route (schema-pattern "
+                                "\"mg_*\") merges other source names into `mg`.`t`");
+    value(g_dst, "SELECT GROUP_CONCAT(id ORDER BY id) FROM mg.t", v, sizeof v);
+    ck_assert_str_eq(v, "1,2");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_ddl_diverge");
@@ -207,6 +231,7 @@ int main(void)
     tcase_add_test(tc, wildcard_ranges_route);
     tcase_add_test(tc, ambiguous_route_pauses);
     tcase_add_test(tc, across_the_rules_pauses);
+    tcase_add_test(tc, merged_truncate_pauses);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
