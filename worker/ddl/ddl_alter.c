@@ -174,7 +174,7 @@ static int name_add(struct spec_names *nl, const struct ddl_parse *p, const stru
     n->spec = si;
     n->ns = ns;
     if (!ddl_tok_ident_text(&p->lx, k, n->name, sizeof n->name))
-        n->name[0] = '\0';       /* too long: never equal to a name MariaDB takes */
+        n->name[0] = '\0';       /* too long: keep_whole keeps the statement whole */
     nl->n++;
     return DM_OK;
 }
@@ -335,6 +335,14 @@ static int spec_names(struct spec_names *nl, const struct ddl_parse *p, struct s
     return rc;
 }
 
+static bool ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
 static int name_cmp(const void *x, const void *y)
 {
     const struct spec_name *a = x, *b = y;
@@ -361,11 +369,14 @@ static int keep_whole(const struct ddl_parse *p, struct specs *s, size_t nreal, 
     /* a column dropped takes its indexes and constraints with it: names another spec
      * gives, renames or drops may be those */
     *whole = *whole || (ndrop > 0 && nindex > 0);
+    /* non-ASCII names: MariaDB compares them case- and accent-insensitively
+     * (utf8mb3_general_ci: `é` is `E`), more than strcasecmp sees */
+    for (i = 0; !rc && !*whole && i < nl.n; i++)
+        *whole = nl.n > 1 && (!nl.v[i].name[0] || !ascii(nl.v[i].name));
     if (!rc && !*whole && nl.n > 1) {
         qsort(nl.v, nl.n, sizeof nl.v[0], name_cmp);
         for (i = 1; i < nl.n && !*whole; i++)
-            *whole = nl.v[i].spec != nl.v[i - 1].spec && nl.v[i].name[0] &&
-                     name_cmp(&nl.v[i], &nl.v[i - 1]) == 0;
+            *whole = nl.v[i].spec != nl.v[i - 1].spec && name_cmp(&nl.v[i], &nl.v[i - 1]) == 0;
     }
     free(nl.v);
     return rc;

@@ -297,6 +297,8 @@ static const struct row rows[] = {
       "ALTER TABLE `s`.`t` CONVERT TO CHARACTER SET utf8mb4, MODIFY a VARCHAR(10) CHARSET latin1"),
     D("ALTER TABLE t ADD c INT AUTO_INCREMENT, ADD UNIQUE KEY (c)", WEV_ALTER_TABLE,
       "ALTER TABLE `s`.`t` ADD c INT AUTO_INCREMENT, ADD UNIQUE KEY (c)"),
+    D("ALTER TABLE t ADD \xc3\xa9 INT, DROP COLUMN IF EXISTS E", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD \xc3\xa9 INT, DROP COLUMN IF EXISTS E"),   /* one name in MariaDB */
     /* still split: independent names, column charsets, the AUTO_INCREMENT table option */
     D("ALTER TABLE t ADD c VARCHAR(10) CHARACTER SET utf8mb4, DROP d, AUTO_INCREMENT=5",
       WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` ADD c VARCHAR(10) CHARACTER SET utf8mb4 ;; "
