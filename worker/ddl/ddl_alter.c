@@ -17,8 +17,9 @@
  *  - a table option that sets the default character set or collation, or CONVERT TO,
  *    with other specs (ADD c VARCHAR(9), DEFAULT CHARSET utf8mb4: one ALTER gives c the
  *    new default, the split the old one).
- * Test: tests/unit/worker/ddl/test_ddl.c (statements), test_ddl_mariadb.c (each kept
- * statement run whole and split on MariaDB). */
+ * Test: tests/unit/worker/ddl/test_ddl.c (statements), tests/unit/worker/sync/
+ * test_sync_ddl_diverge.c (through the worker, compared with the source);
+ * scripts/probe/alter_split_fuzz.py runs random ALTERs whole and as split here on MariaDB. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
