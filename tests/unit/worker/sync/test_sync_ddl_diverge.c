@@ -15,7 +15,10 @@
  *  - EXCHANGE PARTITION between a replicated and an unreplicated table pauses (36017): it
  *    failed on the target as "no such table", ignored, the rows stayed;
  *  - TRUNCATE / DROP TABLE / RENAME / DROP DATABASE of one of the source tables a route
- *    merges into one target pause (36017): the target lost the other tables' rows.
+ *    merges into one target pause (36017): the target lost the other tables' rows;
+ *  - an ALTER of a merged table that the target ignored as "duplicate column" after another
+ *    source table's ALTER added it elsewhere pauses (36017): that table's rows went into
+ *    other columns (positional apply); the same ALTER on both replicates as before.
  * The tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
 
@@ -221,6 +224,33 @@ START_TEST(merged_truncate_pauses)
 }
 END_TEST
 
+/* mh_1.t_1 ADD c AFTER id, mh_2.t_2 ADD c at the end: the second failed on mh.t as
+ * duplicate (ignored) and mh_2's rows (id, v, c) were written as (id, c, v). The same ALTER
+ * on both tables (d) goes on as before. */
+START_TEST(merged_alter_other_shape_pauses)
+{
+    char v[64];
+    task_up("mrgs", "[black-white-list]\ndo-dbs = [\"mh_*\"]\n"
+                    "[[route-rules]]\nschema-pattern = \"mh_*\"\ntarget-schema = \"mh\"\n"
+                    "[[route-rules]]\nschema-pattern = \"mh_*\"\ntable-pattern = \"t_*\"\n"
+                    "target-schema = \"mh\"\ntarget-table = \"t\"\n");
+    sqli("FULL", "CREATE DATABASE mh_1; CREATE DATABASE mh_2;"
+                 "CREATE TABLE mh_1.t_1 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE mh_2.t_2 (id INT PRIMARY KEY, v INT);"
+                 "ALTER TABLE mh_1.t_1 ADD d INT; ALTER TABLE mh_2.t_2 ADD d INT;"
+                 "INSERT INTO mh_1.t_1 VALUES (1, 1, 1); INSERT INTO mh_2.t_2 VALUES (2, 2, 2)");
+    ck_assert(wait_value(g_dst, "SELECT GROUP_CONCAT(id, v, d ORDER BY id) FROM mh.t", "111,222",
+                         30000));
+    assert_running("mrgs");
+    sqli("FULL", "ALTER TABLE mh_1.t_1 ADD c INT AFTER id; ALTER TABLE mh_2.t_2 ADD c INT;"
+                 "INSERT INTO mh_2.t_2 VALUES (4, 4, 4, 40)");
+    task_paused("mrgs", "36017", "`mh_2`.`t_2` is merged into `mh`.`t`, which another source "
+                                 "table's DDL already changed");
+    value(g_dst, "SELECT COUNT(*) FROM mh.t WHERE id = 4", v, sizeof v);
+    ck_assert_str_eq(v, "0");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_ddl_diverge");
@@ -232,6 +262,7 @@ int main(void)
     tcase_add_test(tc, ambiguous_route_pauses);
     tcase_add_test(tc, across_the_rules_pauses);
     tcase_add_test(tc, merged_truncate_pauses);
+    tcase_add_test(tc, merged_alter_other_shape_pauses);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
