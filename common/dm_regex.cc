@@ -13,6 +13,7 @@
 struct dm_regex {
     re2::RE2 *re;
     char *pattern;
+    bool rune_starts;     /* may hold \B: search from rune starts only (dm_regex_match_n) */
 };
 
 // Go's regexp/syntax ErrorCode texts for RE2's codes (the two parsers share their origin,
@@ -126,12 +127,34 @@ extern "C" int dm_regex_compile(const char *pattern, unsigned flags, struct dm_r
         dm_regex_free(r);
         return DM_E_INVAL;
     }
+    r->rune_starts = std::strstr(pattern, "\\B") != nullptr;
     *out = r;
     return DM_OK;
 }
 
+/* RE2 evaluates \B at every byte, Go's regexp at rune boundaries only: "\B" matched
+ * inside "ß" (between its two bytes) where Go finds no match. A pattern that may hold \B
+ * over text with multi-byte runes is matched anchored at each rune start instead (every
+ * other assertion and every consuming item work rune by rune in UTF-8 mode). */
+static bool match_rune_starts(const re2::RE2 &re, const char *s, size_t len)
+{
+    re2::StringPiece text(s, len);
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+            continue;
+        if (re.Match(text, i, len, re2::RE2::ANCHOR_START, nullptr, 0))
+            return true;
+    }
+    return false;
+}
+
 extern "C" bool dm_regex_match_n(const struct dm_regex *re, const char *s, size_t len)
 {
+    if (re->rune_starts) {
+        for (size_t i = 0; i < len; i++)
+            if (static_cast<unsigned char>(s[i]) >= 0x80)
+                return match_rune_starts(*re->re, s, len);
+    }
     return re2::RE2::PartialMatch(re2::StringPiece(s, len), *re->re);
 }
 

@@ -53,33 +53,82 @@ bool dm_is_system_schema(const char *schema)
     return false;
 }
 
+static unsigned char fold(unsigned char c, bool icase)
+{
+    return icase ? (unsigned char)tolower(c) : c;
+}
+
+/* tidb-tools getRangeItem: `[` at p opens a range when a `]` follows; *len gets the
+ * range's length with the brackets, 0 when `[` is an ordinary byte. */
+static bool range_match(const char *p, unsigned char c, bool icase, size_t *len)
+{
+    const char *close = strchr(p, ']');
+    size_t i = 1, end;
+    bool not_ = false, hit = false, any = false;
+    *len = 0;
+    if (!close)
+        return false;
+    end = (size_t)(close - p);
+    *len = end + 1;
+    if (p[i] == '!') {
+        not_ = true;
+        i++;
+    }
+    for (; i < end; i++) {
+        unsigned char lo = fold((unsigned char)p[i], icase), hi = lo;
+        if (p[i + 1] == '-' && i + 2 < end) {
+            hi = fold((unsigned char)p[i + 2], icase);
+            i += 2;
+        }
+        any = true;
+        hit = hit || (lo <= c && c <= hi);
+    }
+    if (!any && not_)            /* `[!]` is the byte `!` */
+        return c == '!';
+    return hit ? !not_ : not_;
+}
+
 bool dm_wildcard_match(const char *p, const char *s, bool icase)
 {
-    const char *star_p = NULL, *star_s = NULL;
-    while (*s) {
-        char pc = *p, sc = *s;
-        if (icase) {
-            pc = (char)tolower((unsigned char)pc);
-            sc = (char)tolower((unsigned char)sc);
-        }
+    size_t len;
+    for (;; p++, s++) {
         if (*p == '*') {
-            star_p = ++p;
-            star_s = s;
-            continue;
+            if (p[1] == '\0')
+                return true;
+            for (; *s; s++)      /* not at the end: refused by dm_wildcard_valid */
+                if (dm_wildcard_match(p + 1, s, icase))
+                    return true;
+            return dm_wildcard_match(p + 1, s, icase);
         }
-        if (*p && (*p == '?' || pc == sc)) {
-            p++;
-            s++;
-            continue;
+        if (*p == '\0' || *s == '\0')
+            return *p == '\0' && *s == '\0';
+        if (*p == '[') {
+            bool in = range_match(p, fold((unsigned char)*s, icase), icase, &len);
+            if (len && !in)
+                return false;
+            if (len) {
+                p += len - 1;
+                continue;
+            }
         }
-        if (!star_p)
+        if (*p != '?' && fold((unsigned char)*p, icase) != fold((unsigned char)*s, icase))
             return false;
-        p = star_p;
-        s = ++star_s;
     }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
+}
+
+bool dm_wildcard_valid(const char *p)
+{
+    const char *star = strchr(p, '*');
+    return !star || star[1] == '\0';
+}
+
+int dm_wildcard_check(const char *key, const char *pattern, char *err, size_t cap)
+{
+    if (!pattern || dm_wildcard_valid(pattern))
+        return DM_OK;
+    snprintf(err, cap, "%s \"%s\": pattern %s not valid (a wildcard `*` must be the last "
+             "character; use a `~` regular expression)", key, pattern, pattern);
+    return DM_E_INVAL;
 }
 
 /* ---- black-white-list ---- */
@@ -94,6 +143,8 @@ static int compile_name(struct name_pat *np, const char *key, const char *text, 
         snprintf(err, cap, "%s: name cannot be empty", key);
         return DM_E_INVAL;
     }
+    if (!is_re && (rc = dm_wildcard_check(key, text, err, cap)))
+        return rc;
     if (!(np->text = strdup(is_re ? text + 1 : text)))
         return DM_E_NOMEM;
     if (!is_re)
@@ -242,31 +293,107 @@ bool dm_bwl_allow(const struct dm_bwl *b, const char *schema, const char *table)
 
 /* ---- routes ---- */
 
+static bool route_hits(const struct dm_route_rule *rr, bool table_level, bool icase,
+                       const char *schema, const char *table)
+{
+    bool tl = rr->table_pattern && rr->table_pattern[0];
+    if (tl != table_level || !dm_wildcard_match(rr->schema_pattern, schema, icase))
+        return false;
+    return !tl || dm_wildcard_match(rr->table_pattern, table, icase);
+}
+
+/* The rules tidb-tools' Route chooses from: table rules when a table is given and one
+ * matches, else schema rules. *hit the first, returns how many. */
+static size_t route_level(const struct dm_route_rule *rules, size_t n, bool icase,
+                          const char *schema, const char *table,
+                          const struct dm_route_rule **hit, const struct dm_route_rule **second)
+{
+    size_t i, count = 0;
+    int level;
+    *hit = *second = NULL;
+    for (level = table[0] ? 1 : 0; level >= 0 && count == 0; level--) {
+        for (i = 0; i < n; i++) {
+            if (!route_hits(&rules[i], level == 1, icase, schema, table))
+                continue;
+            if (count == 0)
+                *hit = &rules[i];
+            else if (count == 1)
+                *second = &rules[i];
+            count++;
+        }
+    }
+    return count;
+}
+
 void dm_route(const struct dm_route_rule *rules, size_t n, bool icase, const char *schema,
               const char *table, char *tschema, size_t tscap, char *ttable, size_t ttcap)
 {
-    const struct dm_route_rule *hit = NULL;
-    size_t i;
+    const struct dm_route_rule *hit, *second;
     if (!table)
         table = "";
-    for (i = 0; i < n && !hit && table[0]; i++) {
-        const struct dm_route_rule *rr = &rules[i];
-        if (rr->table_pattern && rr->table_pattern[0] &&
-            dm_wildcard_match(rr->schema_pattern, schema, icase) &&
-            dm_wildcard_match(rr->table_pattern, table, icase))
-            hit = rr;
-    }
-    for (i = 0; i < n && !hit; i++) {
-        const struct dm_route_rule *rr = &rules[i];
-        if ((!rr->table_pattern || !rr->table_pattern[0]) &&
-            dm_wildcard_match(rr->schema_pattern, schema, icase))
-            hit = rr;
-    }
+    (void)route_level(rules, n, icase, schema, table, &hit, &second);
     snprintf(tschema, tscap, "%s",
              hit && hit->target_schema && hit->target_schema[0] ? hit->target_schema : schema);
     snprintf(ttable, ttcap, "%s",
              hit && hit->table_pattern && hit->table_pattern[0] && hit->target_table &&
              hit->target_table[0] ? hit->target_table : table);
+}
+
+static bool wild(const char *p)
+{
+    return p && strpbrk(p, "*?[") != NULL;
+}
+
+static bool set(const char *s)
+{
+    return s && s[0];
+}
+
+const struct dm_route_rule *dm_route_merges(const struct dm_route_rule *rules, size_t n,
+                                            bool icase, const char *schema, const char *table)
+{
+    const struct dm_route_rule *hit, *second;
+    char ts[256], tt[256];
+    size_t i;
+    bool tlevel;
+    if (!table)
+        table = "";
+    (void)route_level(rules, n, icase, schema, table, &hit, &second);
+    if (!hit || !set(hit->target_schema))
+        return NULL;
+    tlevel = set(hit->table_pattern);
+    if (wild(hit->schema_pattern) || (tlevel && set(hit->target_table) &&
+                                      wild(hit->table_pattern)))
+        return hit;
+    dm_route(rules, n, icase, schema, table, ts, sizeof ts, tt, sizeof tt);
+    for (i = 0; i < n; i++) {
+        const struct dm_route_rule *o = &rules[i];
+        if (o == hit || !set(o->target_schema) || strcasecmp(o->target_schema, ts) != 0)
+            continue;
+        if (!table[0] || !set(o->table_pattern) || !set(o->target_table) ||
+            strcasecmp(o->target_table, tt) == 0)
+            return hit;
+    }
+    return NULL;
+}
+
+int dm_route_check(const struct dm_route_rule *rules, size_t n, bool icase, const char *schema,
+                   const char *table, char *err, size_t cap)
+{
+    const struct dm_route_rule *hit, *second;
+    size_t count;
+    if (!table)
+        table = "";
+    count = route_level(rules, n, icase, schema, table, &hit, &second);
+    if (count <= 1)
+        return DM_OK;
+    snprintf(err, cap, "`%s`.`%s` matches %zu %s route rules which is more than one (the first "
+             "two: schema-pattern \"%s\" table-pattern \"%s\" and schema-pattern \"%s\" "
+             "table-pattern \"%s\"): which target it goes to is ambiguous; make the patterns "
+             "exclusive", schema, table, count, hit->table_pattern && hit->table_pattern[0] ?
+             "table" : "schema", hit->schema_pattern, hit->table_pattern ? hit->table_pattern : "",
+             second->schema_pattern, second->table_pattern ? second->table_pattern : "");
+    return DM_E_INVAL;
 }
 
 /* ---- binlog event filter sql-pattern ---- */

@@ -72,6 +72,30 @@ static int compile_filters(struct worker_rules *r, char *err, size_t cap)
     return DM_OK;
 }
 
+/* tidb-tools refuses wildcard patterns with `*` before their end (dm_wildcard_check). */
+static int check_patterns(const struct worker_subtask_cfg *c, char *err, size_t cap)
+{
+    char key[96];
+    size_t i;
+    int rc = DM_OK;
+    for (i = 0; i < c->n_routes && !rc; i++) {
+        snprintf(key, sizeof key, "generate table router: route rule %zu", i);
+        if (!(rc = dm_wildcard_check(key, c->routes[i].schema_pattern, err, cap)))
+            rc = dm_wildcard_check(key, c->routes[i].table_pattern, err, cap);
+    }
+    for (i = 0; i < c->n_filters && !rc; i++) {
+        snprintf(key, sizeof key, "generate binlog event filter: filter rule %zu", i);
+        if (!(rc = dm_wildcard_check(key, c->filters[i].schema_pattern, err, cap)))
+            rc = dm_wildcard_check(key, c->filters[i].table_pattern, err, cap);
+    }
+    for (i = 0; i < c->n_mappings && !rc; i++) {
+        snprintf(key, sizeof key, "generate column mapping: mapping rule %zu", i);
+        if (!(rc = dm_wildcard_check(key, c->mappings[i].schema_pattern, err, cap)))
+            rc = dm_wildcard_check(key, c->mappings[i].table_pattern, err, cap);
+    }
+    return rc;
+}
+
 static int copy_routes(struct worker_rules *r)
 {
     const struct worker_subtask_cfg *c = r->cfg;
@@ -97,8 +121,8 @@ int worker_rules_new(const struct worker_subtask_cfg *cfg, struct worker_rules *
         return DM_E_NOMEM;
     r->cfg = cfg;
     r->icase = !cfg->case_sensitive;
-    if ((rc = compile_bwl(r, err, cap)) || (rc = compile_filters(r, err, cap)) ||
-        (rc = copy_routes(r))) {
+    if ((rc = check_patterns(cfg, err, cap)) || (rc = compile_bwl(r, err, cap)) ||
+        (rc = compile_filters(r, err, cap)) || (rc = copy_routes(r))) {
         if (rc == DM_E_NOMEM)
             snprintf(err, cap, "out of memory");
         worker_rules_free(r);
@@ -219,6 +243,22 @@ void worker_rules_route(const struct worker_rules *r, const char *schema, const 
 {
     dm_route(r->routes, r->cfg->n_routes, r->icase, schema, table, tschema, tscap, ttable,
              ttcap);
+}
+
+int worker_rules_route_check(const struct worker_rules *r, const char *schema,
+                             const char *table, char *err, size_t cap)
+{
+    return dm_route_check(r->routes, r->cfg->n_routes, r->icase, schema, table, err, cap);
+}
+
+bool worker_rules_route_merges(const struct worker_rules *r, const char *schema,
+                               const char *table, const char **pattern)
+{
+    const struct dm_route_rule *hit = dm_route_merges(r->routes, r->cfg->n_routes, r->icase,
+                                                      schema, table);
+    if (hit && pattern)
+        *pattern = hit->schema_pattern;
+    return hit != NULL;
 }
 
 /* ---- column mapping ---- */

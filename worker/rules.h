@@ -45,6 +45,15 @@ bool worker_rules_filter_ignore(const struct worker_rules *r, const char *schema
  * names, written into the caller's buffers (unrouted names are copied unchanged). */
 void worker_rules_route(const struct worker_rules *r, const char *schema, const char *table,
                         char *tschema, size_t tscap, char *ttable, size_t ttcap);
+/* DM_OK, or DM_E_INVAL with err naming the first two rules when `schema`.`table` matches
+ * more than one route rule of the level that routes it (dm_route_check): which target
+ * is meant is unknown (DM v1.0.7 logs it and writes to the unrouted name). */
+int worker_rules_route_check(const struct worker_rules *r, const char *schema,
+                             const char *table, char *err, size_t cap);
+/* true when the route of `schema`.`table` (table "" : the schema) can merge other source
+ * names into its target (dm_route_merges); *pattern gets the rule's schema pattern. */
+bool worker_rules_route_merges(const struct worker_rules *r, const char *schema,
+                               const char *table, const char **pattern);
 
 /* The column-mapping rule for `schema`.`table` whose source-column is `column`, or
  * NULL. */
@@ -59,7 +68,7 @@ int worker_rules_partition_id(const struct worker_mapping_rule *m, const char *s
 /* true when any column-mapping rule is configured. */
 bool worker_rules_has_mapping(const struct worker_rules *r);
 
-/* `*`/`?` wildcard match (exposed for tests). */
+/* `*`/`?`/`[...]` wildcard match, dm_wildcard_match (exposed for tests). */
 bool worker_wildcard_match(const char *pattern, const char *s, bool icase);
 
 #endif /* DM_WORKER_RULES_H */

@@ -47,6 +47,8 @@ struct worker_ddl_ref {
     size_t start, end;               /* byte span of the name in item text */
     char schema[WORKER_NAME_MAX];
     char table[WORKER_NAME_MAX];     /* "" for schema-level names */
+    bool exchange;                   /* xref of EXCHANGE PARTITION ... WITH TABLE: its
+                                      * rows move into the table acted on and back */
 };
 
 struct worker_ddl_item {

@@ -207,6 +207,8 @@ int ddl_ib_toks_x(struct ddl_ib *ib, size_t a, size_t b)
             rc = ddl_ib_toks(ib, a, nt);
             if (!rc)
                 rc = ddl_ib_name(ib, &n, -1);
+            if (!rc)
+                ib->it.xrefs[ib->it.nxrefs - 1].exchange = !ddl_kw(p, a, "REFERENCES");
             a = j;
             continue;
         }

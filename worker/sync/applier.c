@@ -877,6 +877,7 @@ static int ddl_run(struct worker_applier *a, const char *use_schema, const char 
 {
     struct dm_buf q;
     worker_applier_invalidate(a, NULL, NULL);
+    a->ddl_ignored = 0;
     if (use_schema && use_schema[0]) {
         dm_buf_init(&q, 1024);
         if (dm_buf_adds(&q, "USE ") || worker_ap_add_ident(&q, use_schema)) {
@@ -894,9 +895,15 @@ static int ddl_run(struct worker_applier *a, const char *use_schema, const char 
         return DM_OK;
     if (benign_ddl_error(mysql_errno(a->my))) {
         dm_log_kv(DM_LOG_INFO, "ignore DDL error", "sql", sql, "error", mysql_error(a->my), NULL);
+        a->ddl_ignored = mysql_errno(a->my);
         return DM_OK;
     }
     return worker_ap_db_error(a, "execute statement failed", sql, e);
+}
+
+unsigned worker_applier_ddl_ignored(const struct worker_applier *a)
+{
+    return a->ddl_ignored;
 }
 
 int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,

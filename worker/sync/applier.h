@@ -164,6 +164,9 @@ size_t worker_applier_txn_rows(const struct worker_applier *a);
  * from the status variables), and the connection's own session is restored after. */
 int worker_applier_ddl(struct worker_applier *a, const char *use_schema, const char *sql,
                        const struct bl_event *ev, struct worker_terr *e);
+/* The MariaDB error the last worker_applier_ddl ignored as "exists / does not exist"
+ * (1060 duplicate column, ...), 0 when it ran without one. */
+unsigned worker_applier_ddl_ignored(const struct worker_applier *a);
 /* out = the first column of the first row of query sql (systz.h: WORKER_SYSTZ_QUERY). */
 int worker_applier_query_text(struct worker_applier *a, const char *sql, char *out, size_t cap,
                               struct worker_terr *e);

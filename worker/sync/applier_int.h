@@ -91,6 +91,7 @@ struct worker_applier {
     char *meta_schema, *task, *source_id;
     bool in_txn;
     bool multi;           /* multi-statements enabled */
+    unsigned ddl_ignored; /* the last worker_applier_ddl's ignored error (0: none) */
     size_t txn_rows;
     unsigned long long first_rows; /* matched rows of exec_multi's first statement */
     struct tinfo *cache;

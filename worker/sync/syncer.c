@@ -18,6 +18,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "relay_pos.h"
+#include "merge_shape.h"
 #include "online_ddl.h"
 #include "shard_group.h"
 #include "shard_exec.h"
@@ -365,7 +366,8 @@ static int shard_resync_check(struct session *ss, const struct bl_event *ev, boo
 
 #define NAMES_MAX 65536           /* routed names tracked per session */
 
-/* Source table schema.table routed to ts.tt: on a target whose table names are not case
+/* Source table schema.table routed to ts.tt: a name that matches two route rules of one
+ * level pauses (36031, the target is ambiguous). On a target whose table names are not case
  * sensitive, another source name routed to a name equal to ts.tt but for letter case
  * would write into the same table (its rows, DROP, CREATE ... skipped as "exists"),
  * silently. Such a pair pauses the task. ASCII letters only (MariaDB folds every
@@ -373,8 +375,14 @@ static int shard_resync_check(struct session *ss, const struct bl_event *ev, boo
 static int case_check(struct session *ss, const char *schema, const char *table,
                       const char *ts, const char *tt, struct worker_terr *e)
 {
-    char tgt[2 * WORKER_NAME_MAX + 8], src[2 * WORKER_NAME_MAX + 8];
+    char tgt[2 * WORKER_NAME_MAX + 8], src[2 * WORKER_NAME_MAX + 8], why[1024];
     size_t i;
+    if (worker_rules_route_check(ss->s->p.rules, schema, table, why, sizeof why)) {
+        worker_terr_set(e, 36031, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "generate table router: %s", why);
+        e->transient = false;
+        return DM_E_INVAL;
+    }
     if (!ss->lctn)
         return DM_OK;
     snprintf(tgt, sizeof tgt, "`%s`.`%s`", ts, tt);
@@ -704,7 +712,7 @@ nomem:
 }
 
 static int exec_stmts(struct session *ss, const struct bl_event *ev, const struct stmts *st,
-                      struct worker_terr *e)
+                      bool *ignored, struct worker_terr *e)
 {
     size_t i;
     for (i = 0; i < st->n; i++) {
@@ -717,6 +725,8 @@ static int exec_stmts(struct session *ss, const struct bl_event *ev, const struc
             set_failed(e, ev, st->sql[i]);
             return rc;
         }
+        if (ignored && worker_applier_ddl_ignored(ss->a))
+            *ignored = true;
         ss->events++;
     }
     return DM_OK;
@@ -1180,10 +1190,41 @@ static bool ref_allowed(const struct worker_rules *rules, const struct worker_dd
            !worker_rules_filter_ignore(rules, r->schema, r->table, it->ev, it->text);
 }
 
-/* RENAME TABLE (or ALTER TABLE ... RENAME) of a replicated table to a name the task does
- * not replicate: the rules skip the statement (DM), so the target keeps the old table -
- * and a later CREATE of that name is skipped as existing and its rows mix with the old
- * ones, silently. *bad (bd->err) for such an item (online DDL's own names excepted). */
+/* A statement whose two tables are on both sides of the rules (DM's skipQuery skips it
+ * when either is filtered), *bad (bd->err) for such an item (online DDL's own names
+ * excepted):
+ *  - RENAME TABLE (or ALTER TABLE ... RENAME) of a replicated table to a name the task does
+ *    not replicate: the target kept the old table - and a later CREATE of that name was
+ *    skipped as existing and its rows mixed with the old ones, silently;
+ *  - RENAME of an unreplicated table into the replicated set, CREATE TABLE ... LIKE an
+ *    unreplicated table: the target has no such table (its rows are not in the binlog);
+ *    its ALTERs were ignored as "no such table" until a row paused the task. */
+/* ALTER TABLE a EXCHANGE PARTITION p WITH TABLE x where the black-white-list replicates one
+ * of a and x: the other is not on the target, the statement failed there as "no such
+ * table" (ignored as a replay) or was skipped, and the rows the source moved between the
+ * two stayed where they were. *bad (bd->err). */
+static bool exchange_cross(const struct worker_rules *rules, const struct worker_ddl_item *it,
+                           struct worker_ddl *bd)
+{
+    const struct worker_ddl_ref *a = &it->refs[0];
+    size_t k;
+    for (k = 0; it->nrefs > 0 && a->table[0] && k < it->nxrefs; k++) {
+        const struct worker_ddl_ref *x = &it->xrefs[k];
+        bool in_a = worker_rules_bwl_allow(rules, a->schema, a->table);
+        if (!x->exchange || in_a == worker_rules_bwl_allow(rules, x->schema, x->table))
+            continue;
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        snprintf(bd->err, sizeof bd->err,
+                 "EXCHANGE PARTITION of %s `%.20s`.`%.20s` with %s `%.20s`.`%.20s`: the target "
+                 "has only one of them, the rows would not move", in_a ? "replicated" :
+                 "unreplicated", a->schema, a->table, in_a ? "unreplicated" : "replicated",
+                 x->schema, x->table);
+        return true;
+    }
+    return false;
+}
+
 static bool rename_out(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -1191,18 +1232,78 @@ static bool rename_out(struct session *ss, const struct worker_ddl *d, struct wo
     for (i = 0; i < d->n; i++) {
         const struct worker_ddl_item *it = &d->items[i];
         const struct worker_ddl_ref *a = &it->refs[0], *b = &it->refs[1];
-        if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE) ||
+        bool in_a, in_b;
+        if (it->ev == WEV_ALTER_TABLE && exchange_cross(rules, it, bd))
+            return true;
+        if (it->nrefs != 2 || (it->ev != WEV_RENAME_TABLE && it->ev != WEV_ALTER_TABLE &&
+                               it->ev != WEV_CREATE_TABLE) ||
             !a->table[0] || !b->table[0] ||
             worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
-            worker_onlineddl_table_type(ss->od, b->table) != WOD_REAL ||
-            !ref_allowed(rules, it, a) || ref_allowed(rules, it, b))
+            worker_onlineddl_table_type(ss->od, b->table) != WOD_REAL)
             continue;
+        in_a = ref_allowed(rules, it, a);
+        in_b = ref_allowed(rules, it, b);
+        if (in_a == in_b || (it->ev == WEV_CREATE_TABLE && !in_a))
+            continue;
+        /* into the set: only when the other table is not on the target at all (an event
+         * filter skipping the statement for it is the user's choice, as in DM) */
+        if (!in_a || it->ev == WEV_CREATE_TABLE) {
+            const struct worker_ddl_ref *out = in_a ? b : a;
+            if (worker_rules_bwl_allow(rules, out->schema, out->table))
+                continue;
+        }
+        memset(bd, 0, sizeof *bd);
+        bd->kind = WDDL_UNKNOWN;
+        if (it->ev == WEV_CREATE_TABLE)
+            snprintf(bd->err, sizeof bd->err,
+                     "CREATE TABLE `%.20s`.`%.20s` LIKE unreplicated `%.20s`.`%.20s`: the target "
+                     "has no such table to copy (replace it by a CREATE TABLE of its "
+                     "definition)", a->schema, a->table, b->schema, b->table);
+        else if (in_a)
+            snprintf(bd->err, sizeof bd->err,
+                     "RENAME of replicated `%.24s`.`%.24s` to unreplicated `%.24s`.`%.24s`: the "
+                     "target would keep the old table (replace it, e.g. by DROP TABLE of the "
+                     "target's)", a->schema, a->table, b->schema, b->table);
+        else
+            snprintf(bd->err, sizeof bd->err,
+                     "RENAME of unreplicated `%.20s`.`%.20s` to replicated `%.20s`.`%.20s`: the "
+                     "target has no such table, its rows are not in the binlog (copy it to the "
+                     "target, then skip this)", a->schema, a->table, b->schema, b->table);
+        return true;
+    }
+    return false;
+}
+
+/* DROP TABLE / TRUNCATE / RENAME (the table renamed away) / DROP DATABASE of a source name
+ * whose route merges other source names into the same target (a wildcard route, two rules
+ * to one target): the target would lose the rows of the others, which the source keeps.
+ * Not for sharding groups (is-sharding: the shard DDL rules decide). *bad (bd->err). */
+static bool merged_drop(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    const char *pat = "";
+    size_t i;
+    for (i = 0; !ss->sk && i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        const struct worker_ddl_ref *a = &it->refs[0];
+        bool gone = it->ev == WEV_DROP_TABLE || it->ev == WEV_TRUNCATE_TABLE ||
+                    it->ev == WEV_DROP_DATABASE || it->ev == WEV_RENAME_TABLE ||
+                    (it->ev == WEV_ALTER_TABLE && it->nrefs == 2);
+        if (!gone || it->nrefs == 0 || ddl_item_skipped(rules, it) ||
+            worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
+            !worker_rules_route_merges(rules, a->schema, a->table, &pat))
+            continue;
+        worker_rules_route(rules, a->schema, a->table, ts, sizeof ts, tt, sizeof tt);
         memset(bd, 0, sizeof *bd);
         bd->kind = WDDL_UNKNOWN;
         snprintf(bd->err, sizeof bd->err,
-                 "RENAME of replicated `%.24s`.`%.24s` to unreplicated `%.24s`.`%.24s`: the "
-                 "target would keep the old table (replace it, e.g. by DROP TABLE of the "
-                 "target's)", a->schema, a->table, b->schema, b->table);
+                 "%s of `%.20s`%s%.20s%s, whose route (schema-pattern \"%.20s\") merges other "
+                 "source names into `%.20s`%s%.20s%s: the target would lose their rows",
+                 it->ev == WEV_TRUNCATE_TABLE ? "TRUNCATE" : it->ev == WEV_DROP_TABLE ?
+                 "DROP TABLE" : it->ev == WEV_DROP_DATABASE ? "DROP DATABASE" : "RENAME",
+                 a->schema, a->table[0] ? ".`" : "", a->table, a->table[0] ? "`" : "", pat, ts,
+                 a->table[0] ? ".`" : "", a->table[0] ? tt : "", a->table[0] ? "`" : "");
         return true;
     }
     return false;
@@ -1241,11 +1342,52 @@ static int systz_check(struct session *ss, const struct bl_event *ev, struct wor
     return DM_OK;
 }
 
+/* After an ALTER whose target ignored an "exists" error: when the route merges other source
+ * tables into that target, their ALTER may have changed it first, in another way (ADD c
+ * AFTER id there, ADD c at the end here): rows are applied by position and would go into
+ * other columns, silently. Source table vs target columns differ: pause (not transient;
+ * the checkpoint stays before the DDL, which replays as a no-op). merge_shape.h. */
+static void unsupported_err(const struct bl_event *ev, const struct worker_ddl *d,
+                            struct worker_terr *e);
+
+static int merged_alter(struct session *ss, const struct bl_event *ev,
+                        const struct worker_ddl *d, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    size_t i;
+    for (i = 0; i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        const struct worker_ddl_ref *a = &it->refs[0];
+        struct worker_ddl bd;
+        bool same = true;
+        int rc;
+        if (it->ev != WEV_ALTER_TABLE || it->nrefs != 1 || !a->table[0] ||
+            ddl_item_skipped(rules, it) ||
+            worker_onlineddl_table_type(ss->od, a->table) != WOD_REAL ||
+            !worker_rules_route_merges(rules, a->schema, a->table, NULL))
+            continue;
+        worker_rules_route(rules, a->schema, a->table, ts, sizeof ts, tt, sizeof tt);
+        rc = worker_merge_shape_same(&ss->s->p.src, ss->a, a->schema, a->table, ts, tt, &same,
+                                     e);
+        if (rc || same)
+            return rc;
+        memset(&bd, 0, sizeof bd);
+        bd.kind = WDDL_UNKNOWN;
+        snprintf(bd.err, sizeof bd.err, "`%.20s`.`%.20s` is merged into `%.20s`.`%.20s`, which "
+                 "another source table's DDL already changed: its columns now differ from "
+                 "this table's, rows would land in other columns", a->schema, a->table, ts, tt);
+        unsupported_err(ev, &bd, e);
+        return DM_E_NOT_SUPPORTED;
+    }
+    return DM_OK;
+}
+
 static int run_ddl(struct session *ss, const struct bl_event *ev, const struct worker_ddl *d,
                    struct worker_terr *e)
 {
     struct stmts st = { 0 };
-    bool applied = false, handled = false;
+    bool applied = false, handled = false, ignored = false;
     int rc = commit(ss, e);
     if (!rc && d->order_dep && !ss->resync) {
         struct worker_ddl bd;
@@ -1256,7 +1398,7 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     }
     if (!rc && !ss->resync) {
         struct worker_ddl bd;
-        if (rename_out(ss, d, &bd))
+        if (rename_out(ss, d, &bd) || merged_drop(ss, d, &bd))
             return on_unsupported(ss, ev, &bd, e);
     }
     if (!rc && !ss->resync) {
@@ -1275,7 +1417,9 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     if (!rc && st.n > 0)         /* every item filtered out: nothing to run (DM) */
         rc = try_operator(ss, ev, &st, &applied, e);
     if (!rc)
-        rc = exec_stmts(ss, ev, &st, e);
+        rc = exec_stmts(ss, ev, &st, &ignored, e);
+    if (!rc && ignored && !applied && !ss->sk)
+        rc = merged_alter(ss, ev, d, e);
     if (!rc)
         rc = query_done(ss, ev, e);
     stmts_free(&st);
@@ -1323,11 +1467,11 @@ static int on_unsupported(struct session *ss, const struct bl_event *ev,
             rc = DM_E_NOT_SUPPORTED;
         }
     } else if (!rc && ss->in_src_txn) {
-        rc = exec_stmts(ss, ev, &st, e);
+        rc = exec_stmts(ss, ev, &st, NULL, e);
     } else if (!rc) {
         rc = commit(ss, e);
         if (!rc)
-            rc = exec_stmts(ss, ev, &st, e);
+            rc = exec_stmts(ss, ev, &st, NULL, e);
         if (!rc)
             rc = query_done(ss, ev, e);
     }

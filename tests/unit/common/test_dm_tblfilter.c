@@ -83,6 +83,72 @@ START_TEST(routes)
 }
 END_TEST
 
+/* tidb-tools' table selector: [...] ranges (were literal bytes: `shard_[0-9]` matched no
+ * schema, its route and black-white-list entries silently did nothing), `*` only last. */
+START_TEST(wildcard_ranges)
+{
+    char err[512] = "";
+    ck_assert(dm_wildcard_match("shard_[0-9]", "shard_7", false));
+    ck_assert(!dm_wildcard_match("shard_[0-9]", "shard_x", false));
+    ck_assert(!dm_wildcard_match("shard_[0-9]", "shard_12", false));
+    ck_assert(dm_wildcard_match("shard_[0-9]*", "shard_12", false));
+    ck_assert(dm_wildcard_match("t_[!0-9]", "t_x", false));
+    ck_assert(!dm_wildcard_match("t_[!0-9]", "t_5", false));
+    ck_assert(dm_wildcard_match("t_[abc]?", "t_bz", false));
+    ck_assert(dm_wildcard_match("t_[A-C]", "T_b", true));        /* both sides fold */
+    ck_assert(!dm_wildcard_match("t_[A-C]", "t_b", false));
+    ck_assert(dm_wildcard_match("t_[a-]", "t_-", false));          /* trailing - is itself */
+    ck_assert(dm_wildcard_match("t_[!]", "t_!", false));           /* [!] is ! */
+    ck_assert(dm_wildcard_match("t_[x", "t_[x", false));           /* no ]: [ is itself */
+    ck_assert(!dm_wildcard_match("t_[]x", "t_x", false));          /* [] matches nothing */
+    ck_assert(dm_wildcard_match("*", "", false));
+    ck_assert(dm_wildcard_match("ab*", "ab", false));
+    ck_assert(dm_wildcard_valid("a?[*]") == false);
+    ck_assert(dm_wildcard_valid("a?[0-9]*"));
+    ck_assert_int_eq(dm_wildcard_check("route rule 0", "a*b", err, sizeof err), DM_E_INVAL);
+    ck_assert_str_eq(err, "route rule 0 \"a*b\": pattern a*b not valid (a wildcard `*` must be "
+                          "the last character; use a `~` regular expression)");
+}
+END_TEST
+
+/* Two rules of the level that routes a name: tidb-tools' Route fails (DM v1.0.7 then
+ * writes to the unrouted name); dm_route took the first. dm_route_check names both. */
+START_TEST(route_ambiguous)
+{
+    const struct dm_route_rule rr[] = {{"a", "t*", "m1", "t"}, {"a", "t?", "m2", "t"},
+                                       {"a", "", "m", NULL}, {"[ab]", "", "n", NULL}};
+    char err[512] = "";
+    ck_assert_int_eq(dm_route_check(rr, 4, false, "a", "tx", err, sizeof err), DM_E_INVAL);
+    ck_assert_str_eq(err, "`a`.`tx` matches 2 table route rules which is more than one (the "
+                          "first two: schema-pattern \"a\" table-pattern \"t*\" and "
+                          "schema-pattern \"a\" table-pattern \"t?\"): which target it goes "
+                          "to is ambiguous; make the patterns exclusive");
+    ck_assert_int_eq(dm_route_check(rr, 4, false, "a", "txy", err, sizeof err), DM_OK);
+    ck_assert_int_eq(dm_route_check(rr, 4, false, "a", "u", err, sizeof err), DM_E_INVAL);
+    ck_assert_int_eq(dm_route_check(rr, 4, false, "a", "", err, sizeof err), DM_E_INVAL);
+    ck_assert_int_eq(dm_route_check(rr, 4, false, "b", "u", err, sizeof err), DM_OK);
+    ck_assert_int_eq(dm_route_check(rr, 2, false, "a", "u", err, sizeof err), DM_OK);
+}
+END_TEST
+
+/* Which routes can merge other source names into a name's target (a DROP / TRUNCATE /
+ * RENAME of one source name would take the others' rows with it). */
+START_TEST(route_merges)
+{
+    const struct dm_route_rule rr[] = {{"s_*", "", "m", NULL}, {"s_*", "t_*", "m", "t"},
+                                       {"x", "u_*", "x2", NULL}, {"one", "", "solo", NULL},
+                                       {"p", "", "pq", NULL}, {"q", "", "pq", NULL}};
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "s_1", "t_1"), &rr[1]);
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "s_1", "other"), &rr[0]);
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "s_1", ""), &rr[0]);
+    ck_assert_ptr_null(dm_route_merges(rr, 6, false, "x", "u_1"));     /* x.u_1 -> x2.u_1 */
+    ck_assert_ptr_null(dm_route_merges(rr, 6, false, "one", "t"));
+    ck_assert_ptr_null(dm_route_merges(rr, 6, false, "zz", "t"));      /* not routed */
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "p", "t"), &rr[4]); /* p.t, q.t -> pq.t */
+    ck_assert_ptr_eq(dm_route_merges(rr, 6, false, "q", ""), &rr[5]);
+}
+END_TEST
+
 START_TEST(sql_patterns)
 {
     const char *p[] = {"^DROP\\s+PROCEDURE", "^alter\\s+table\\s+\\w+\\s+add\\s+partition"};
@@ -106,6 +172,9 @@ int main(void)
     tcase_add_test(tc, bwl_rules);
     tcase_add_test(tc, bwl_errors);
     tcase_add_test(tc, routes);
+    tcase_add_test(tc, wildcard_ranges);
+    tcase_add_test(tc, route_ambiguous);
+    tcase_add_test(tc, route_merges);
     tcase_add_test(tc, sql_patterns);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);

@@ -264,8 +264,48 @@ static const struct row rows[] = {
       "ALTER TABLE IF EXISTS `s`.`t` ADD IF NOT EXISTS c INT"),
     D("ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", WEV_ALTER_TABLE,
       "ALTER TABLE `s`.`t` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
+    D("ALTER TABLE t ALTER COLUMN a SET DEFAULT 'x,y', ALTER b DROP DEFAULT", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ALTER COLUMN a SET DEFAULT 'x,y' ;; ALTER TABLE `s`.`t` ALTER b DROP DEFAULT"),
+    /* kept whole: one ALTER resolves names against the old table and applies table
+     * options to every spec; split, these gave another table (test_ddl_mariadb.c runs them) */
     D("ALTER TABLE t ALTER COLUMN a SET DEFAULT 'x,y', ALTER a DROP DEFAULT", WEV_ALTER_TABLE,
-      "ALTER TABLE `s`.`t` ALTER COLUMN a SET DEFAULT 'x,y' ;; ALTER TABLE `s`.`t` ALTER a DROP DEFAULT"),
+      "ALTER TABLE `s`.`t` ALTER COLUMN a SET DEFAULT 'x,y', ALTER a DROP DEFAULT"),
+    D("ALTER TABLE t RENAME COLUMN b TO a, DROP COLUMN a", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` RENAME COLUMN b TO a, DROP COLUMN a"),
+    D("ALTER TABLE t ADD b BIGINT, RENAME COLUMN b TO c", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD b BIGINT, RENAME COLUMN b TO c"),
+    D("ALTER TABLE t ADD e INT FIRST, DROP COLUMN IF EXISTS E", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD e INT FIRST, DROP COLUMN IF EXISTS E"),
+    D("ALTER TABLE t ADD COLUMN (x INT, e INT), DROP e", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD COLUMN (x INT, e INT), DROP e"),
+    D("ALTER TABLE t CHANGE a x INT, ADD c INT AFTER x", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` CHANGE a x INT, ADD c INT AFTER x"),
+    D("ALTER TABLE t RENAME INDEX kb TO ka, DROP INDEX ka", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` RENAME INDEX kb TO ka, DROP INDEX ka"),
+    D("ALTER TABLE t RENAME KEY ka TO kb, ADD CONSTRAINT kb UNIQUE (c)", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` RENAME KEY ka TO kb, ADD CONSTRAINT kb UNIQUE (c)"),
+    D("ALTER TABLE t RENAME INDEX ka TO kb, DROP b", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` RENAME INDEX ka TO kb, DROP b"),
+    D("ALTER TABLE t ADD UNIQUE (b), DROP COLUMN a", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD UNIQUE (b), DROP COLUMN a"),
+    D("ALTER TABLE t ADD c VARCHAR(10), DEFAULT CHARSET utf8mb4", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD c VARCHAR(10), DEFAULT CHARSET utf8mb4"),
+    D("ALTER TABLE t ADD c VARCHAR(10), COLLATE latin1_bin", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD c VARCHAR(10), COLLATE latin1_bin"),
+    D("ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4, MODIFY a VARCHAR(10) CHARSET latin1",
+      WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` CONVERT TO CHARACTER SET utf8mb4, MODIFY a VARCHAR(10) CHARSET latin1"),
+    D("ALTER TABLE t ADD c INT AUTO_INCREMENT, ADD UNIQUE KEY (c)", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD c INT AUTO_INCREMENT, ADD UNIQUE KEY (c)"),
+    D("ALTER TABLE t ADD \xc3\xa9 INT, DROP COLUMN IF EXISTS E", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` ADD \xc3\xa9 INT, DROP COLUMN IF EXISTS E"),   /* one name in MariaDB */
+    /* still split: independent names, column charsets, the AUTO_INCREMENT table option */
+    D("ALTER TABLE t ADD c VARCHAR(10) CHARACTER SET utf8mb4, DROP d, AUTO_INCREMENT=5",
+      WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` ADD c VARCHAR(10) CHARACTER SET utf8mb4 ;; "
+      "ALTER TABLE `s`.`t` DROP d ;; ALTER TABLE `s`.`t` AUTO_INCREMENT=5"),
+    D("ALTER TABLE t DROP INDEX ka, ADD INDEX kb (a), RENAME INDEX kc TO kd", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` DROP INDEX ka ;; ALTER TABLE `s`.`t` ADD INDEX kb (a) ;; "
+      "ALTER TABLE `s`.`t` RENAME INDEX kc TO kd"),
     D("ALTER TABLE t FORCE", WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` FORCE"),
     D("ALTER TABLE t", WEV_ALTER_TABLE, "ALTER TABLE `s`.`t`"),
     D("ALTER TABLE t ADD c INT /*!50100 , ADD d INT */", WEV_ALTER_TABLE,
@@ -413,6 +453,14 @@ START_TEST(refs_and_spans)
     ck_assert_uint_eq(it->nrefs, 1);
     ck_assert_uint_eq(it->nxrefs, 1);
     ck_assert_str_eq(it->xrefs[0].table, "p");
+    ck_assert(!it->xrefs[0].exchange);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("ALTER TABLE t EXCHANGE PARTITION p0 WITH TABLE o.x", "s",
+                                      &d), DM_OK);
+    it = &d.items[0];
+    ck_assert_uint_eq(it->nxrefs, 1);
+    ck_assert_str_eq(it->xrefs[0].schema, "o");
+    ck_assert(it->xrefs[0].exchange);     /* the Sync unit checks both sides of the rules */
     worker_ddl_free(&d);
     ck_assert_int_eq(worker_ddl_parse("CREATE DATABASE `a``b`", NULL, &d), DM_OK);
     ck_assert_str_eq(d.items[0].refs[0].schema, "a`b");
