@@ -272,21 +272,52 @@ START_TEST(source_lost_during_dump)
 END_TEST
 
 /* TRUNCATE after the snapshot: mydumper's read fails with "Table definition has changed,
- * please retry transaction" (exit 1); it stayed Paused, now auto-resume dumps again */
+ * please retry transaction" (exit 1); it stayed Paused, now auto-resume dumps again.
+ * The wrapper's TRUNCATE must land before mydumper reads tr.z; on a loaded box mydumper
+ * sometimes reads it first (the dump is then the snapshot before the TRUNCATE, which is
+ * right for `full`, and there is nothing to check): that attempt is repeated, up to 4. */
+static bool truncate_attempt(int i)
+{
+    char db[16], name[16], path[256], action[600], toml[4096], msg[2048], *log;
+    bool hit;
+    snprintf(db, sizeof db, "tr%d", i);
+    snprintf(name, sizeof name, "trunc%d", i);
+    sql(g_src, "CREATE DATABASE %s", db);
+    sql(g_src, "CREATE TABLE %s.a_big (id INT PRIMARY KEY, s VARCHAR(300))", db);
+    sql(g_src, "INSERT INTO %s.a_big SELECT seq, REPEAT('s', 300) FROM %s.seq_1_to_30000", db, db);
+    sql(g_src, "CREATE TABLE %s.z (id INT PRIMARY KEY)", db);
+    sql(g_src, "INSERT INTO %s.z SELECT seq FROM %s.seq_1_to_100", db, db);
+    snprintf(path, sizeof path, "%s/trunc%d-mydumper", g_dir, i);
+    snprintf(action, sizeof action, "mariadb -h127.0.0.1 -P%d -uroot -e \"TRUNCATE TABLE %s.z; "
+                                    "INSERT INTO %s.z VALUES (7)\" || exit 9", g_src, db, db);
+    after_snapshot_mydumper(path, action);
+    snprintf(msg, sizeof msg, "mydumper-path = \"%s\"\n", path);
+    task_toml(toml, sizeof toml, name, "full", db, msg);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit(name, PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
+                  "never finished (no auto-resume after Table definition has changed?)");
+    snprintf(toml, sizeof toml, "%s/worker.log", g_dir);
+    log = tu_read_file(toml, NULL);
+    ck_assert_ptr_nonnull(log);
+    hit = strstr(log, "Table definition has changed") != NULL;
+    if (hit) {
+        ck_assert_ptr_nonnull(strstr(log, "auto resume subtask"));
+        assert_table_equal(db, "z", 0);
+        assert_table_equal(db, "a_big", 30000);
+    } else {
+        fprintf(stderr, "  attempt %d: mydumper read %s.z before the TRUNCATE; again\n", i, db);
+    }
+    free(log);
+    ck_assert(operate(name, PB__TASK_OP__Stop, msg, sizeof msg));
+    return hit;
+}
+
 START_TEST(truncate_during_dump)
 {
-    char path[256], action[600];
-    sql(g_src, "CREATE DATABASE tr");
-    sql(g_src, "CREATE TABLE tr.a_big (id INT PRIMARY KEY, s VARCHAR(300))");
-    sql(g_src, "INSERT INTO tr.a_big SELECT seq, REPEAT('s', 300) FROM tr.seq_1_to_30000");
-    sql(g_src, "CREATE TABLE tr.z (id INT PRIMARY KEY)");
-    sql(g_src, "INSERT INTO tr.z SELECT seq FROM tr.seq_1_to_100");
-    snprintf(path, sizeof path, "%s/trunc-mydumper", g_dir);
-    snprintf(action, sizeof action, "mariadb -h127.0.0.1 -P%d -uroot -e \"TRUNCATE TABLE tr.z; "
-                                    "INSERT INTO tr.z VALUES (7)\" || exit 9", g_src);
-    after_snapshot_mydumper(path, action);
-    full_after_retry("trunc", "tr", "z", path, "Table definition has changed");
-    assert_table_equal("tr", "a_big", 30000);
+    for (int i = 0; i < 4; i++)
+        if (truncate_attempt(i))
+            return;
+    ck_abort_msg("mydumper read the table before the TRUNCATE in 4 attempts");
 }
 END_TEST
 
