@@ -652,13 +652,20 @@ size_t http_frame_answer(char *out, size_t cap, int status, const char *detail,
     struct dm_buf body;
     dm_buf_init(&body, 4096);
     size_t n = 0;
-    if (route_problem_json(&body, status, "", request_id, detail) == 0) {
+    char sec[256] = "";   /* the API answers' security headers (route_ctx.h) */
+    size_t sl = 0;
+    for (size_t i = 0; i < ROUTE_API_HEADERS_N && sl < sizeof(sec); i++) {
+        int k = snprintf(sec + sl, sizeof(sec) - sl, "%s: %s\r\n", route_api_headers[i].key,
+                         route_api_headers[i].value);
+        sl += k > 0 ? (size_t)k : 0;
+    }
+    if (sl < sizeof(sec) && route_problem_json(&body, status, "", request_id, detail) == 0) {
         const char *reason = MHD_get_reason_phrase_for((unsigned)status);
         int w = snprintf(out, cap,
                          "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
                          "Content-Length: %zu\r\nConnection: close\r\nCache-Control: no-store\r\n"
-                         "X-Request-Id: %s\r\n\r\n%.*s",
-                         status, reason && *reason ? reason : "Error", body.len, request_id,
+                         "%sX-Request-Id: %s\r\n\r\n%.*s",
+                         status, reason && *reason ? reason : "Error", body.len, sec, request_id,
                          (int)body.len, body.data ? body.data : "");
         n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
     }

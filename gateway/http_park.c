@@ -78,7 +78,7 @@ struct http_park {
     int64_t accept_resume_ms;       /* accept paused (EMFILE) until then, 0 = active */
     char *peek;                     /* front thread's peek buffer */
     size_t peek_cap;
-    char busy[1024];                /* the 503 a connection over a limit gets (pre-written) */
+    char busy[1536];                /* the 503 a connection over a limit gets (pre-written) */
     size_t busy_len;
     pthread_t th;
     bool running;

@@ -104,6 +104,16 @@ static void add_cors(struct gw_req *r, struct MHD_Response *resp)
                             "Idempotent-Replayed");
 }
 
+/* The security headers of every answer that is not a browser file (route_ctx.h), unless
+ * the handler set its own (rs NULL: an answer without a handler, a preflight). */
+static void add_security(const struct route_resp *rs, struct MHD_Response *resp)
+{
+    if (rs && route_resp_has_header(rs, "X-Content-Type-Options"))
+        return;
+    for (size_t i = 0; i < ROUTE_API_HEADERS_N; i++)
+        MHD_add_response_header(resp, route_api_headers[i].key, route_api_headers[i].value);
+}
+
 static enum MHD_Result send_ctx_response(struct gw_req *r)
 {
     struct route_resp *rs = &r->ctx.resp;
@@ -135,6 +145,7 @@ static enum MHD_Result send_ctx_response(struct gw_req *r)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (size_t i = 0; i < rs->nheaders; i++)
         MHD_add_response_header(resp, rs->headers[i].key, rs->headers[i].value);
+    add_security(rs, resp);
     add_cors(r, resp);
     r->status = rs->status;
     atomic_store(&r->state, GW_SENT);
@@ -246,6 +257,7 @@ static enum MHD_Result send_stream_response(struct gw_req *r)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (size_t i = 0; i < rs->nheaders; i++)
         MHD_add_response_header(resp, rs->headers[i].key, rs->headers[i].value);
+    add_security(rs, resp);
     add_cors(r, resp);
     r->status = rs->status;
     atomic_store(&r->state, GW_SENT);
@@ -460,6 +472,7 @@ static enum MHD_Result preflight(struct gw_req *r, const char *allow)
         return MHD_NO;
     MHD_add_response_header(resp, "Allow", allow);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    add_security(NULL, resp);
     add_cors(r, resp);
     if (r->origin) {
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
@@ -652,6 +665,8 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
     r->ctx.req.content_type =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
     r->ctx.req.accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+    r->ctx.req.accept_encoding =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Encoding");
     r->ctx.req.if_match = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-Match");
     r->ctx.req.if_none_match =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-None-Match");

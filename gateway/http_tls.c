@@ -127,7 +127,7 @@ static ssize_t socket_read(void *ctx, int fd, void *buf, size_t len)
     if (b0 < 'A' || b0 > 'Z')
         return n;
     static const char detail[] = "this port serves HTTPS: plain HTTP is not read here";
-    char ans[1024], rid[32];
+    char ans[1536], rid[32];
     drain(fd);   /* the rest of the request: closing with unread bytes resets the answer */
     snprintf(rid, sizeof(rid), "tls-%lu", atomic_fetch_add(&tls_ids, 1) + 1);
     size_t k = http_frame_answer(ans, sizeof(ans), 400, detail, rid);

@@ -13,6 +13,7 @@
 #include "memtrim.h"
 #include "dmmaster.pb-c.h"
 #include "dmreply.h"
+#include "log.h"
 #include "metrics.h"
 #include "pbjson.h"
 
@@ -82,13 +83,21 @@ bool route_content_is(const struct route_ctx *c, const char *type)
     return router_media_is(c->req.content_type, type);
 }
 
+const struct route_hdr route_api_headers[ROUTE_API_HEADERS_N] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"Content-Security-Policy", ROUTE_API_CSP},
+    {"Referrer-Policy", "no-referrer"},
+};
+
 void route_header(struct route_ctx *c, const char *key, const char *value)
 {
-    if (c->resp.nheaders == ROUTE_MAX_HEADERS)
-        return;
+    /* a handler that sets more is a bug to fix (raise the bound), not a header to lose */
+    DM_ASSERT(c->resp.nheaders < ROUTE_MAX_HEADERS);
     char *k = dm_arena_strdup(&c->arena, key), *v = dm_arena_strdup(&c->arena, value);
-    if (!k || !v)
+    if (!k || !v) {
+        DM_ERROR("response header %s dropped: out of memory", key);
         return;
+    }
     c->resp.headers[c->resp.nheaders].key = k;
     c->resp.headers[c->resp.nheaders].value = v;
     c->resp.nheaders++;

@@ -36,7 +36,7 @@ struct coalescer;
 struct stream_hub;
 struct ticket_store;
 
-#define ROUTE_MAX_HEADERS 16   /* an asset answer sets 9 (routes/assets.c) */
+#define ROUTE_MAX_HEADERS 16   /* a gzip asset answer sets 11 (routes/assets.c) */
 #define ROUTE_MAX_QUERY 32
 #define ROUTE_MAX_RESP_BODY (64u << 20) /* bound of any response body we build */
 
@@ -56,7 +56,6 @@ struct route_env {
     struct ticket_store *tickets;    /* stream_ticket.h; owned (route_env_init/release) */
     atomic_bool draining;            /* SIGTERM: readyz answers 503 */
     const char *version;
-    char *openapi_json;              /* openapi.yaml converted once (route_env_init) */
 };
 
 struct route_kv {
@@ -75,6 +74,7 @@ struct route_req {
     size_t body_len;
     const char *content_type;         /* may be NULL */
     const char *accept;               /* Accept header, may be NULL */
+    const char *accept_encoding;      /* Accept-Encoding header, may be NULL */
     const char *if_match;             /* If-Match header, may be NULL */
     const char *if_none_match;        /* If-None-Match header, may be NULL */
     const char *last_event_id;        /* Last-Event-ID header (SSE resume), may be NULL */
@@ -143,8 +143,22 @@ const char *route_param(const struct route_ctx *c, const char *name);
 /* Does the request body's media type equal `type` (parameters ignored, case-insensitive)? */
 bool route_content_is(const struct route_ctx *c, const char *type);
 
-/* Response helpers (all return ROUTE_DONE). A response header is copied. */
+/* Response helpers (all return ROUTE_DONE). A response header is copied. More than
+ * ROUTE_MAX_HEADERS headers on one answer is a programming error: DM_ASSERT (aborts, in
+ * release builds too) instead of a header silently dropped. */
 void route_header(struct route_ctx *c, const char *key, const char *value);
+/* The security headers of every answer that is not a browser file (API JSON/YAML, dmctl
+ * JSON, problem+json, metrics, SSE, preflights, the front's own refusals): no sniffing, a
+ * Content-Security-Policy that lets the answer load or frame nothing, no referrer. One
+ * list, added by the transport (gateway/http_req.c, gateway/http_frame.c) to every answer
+ * whose handler did not set its own X-Content-Type-Options (the browser files of
+ * routes/assets.c carry stricter page policies of their own). */
+struct route_hdr {
+    const char *key, *value;
+};
+#define ROUTE_API_CSP "default-src 'none'; frame-ancestors 'none'"
+#define ROUTE_API_HEADERS_N 3
+extern const struct route_hdr route_api_headers[ROUTE_API_HEADERS_N];
 /* Did the handler set header `key` (case-insensitive)? The transport's defaults (the
  * Cache-Control: no-store of API answers) yield to a handler's own. */
 bool route_resp_has_header(const struct route_resp *r, const char *key);
@@ -223,7 +237,7 @@ int route_streams_init(struct route_env *env);
 void route_streams_shutdown(struct route_env *env);
 void route_streams_free(struct route_env *env);
 
-/* Fill env->openapi_json from the embedded openapi.yaml (system.c). DM_OK / DM_E_*. */
+/* The env's owned parts: coalescer, tickets, status-stream hub (system.c). DM_OK / DM_E_*. */
 int route_env_init(struct route_env *env);
 void route_env_release(struct route_env *env);
 

@@ -1,4 +1,4 @@
-/* system.c - probes, version, metrics and the OpenAPI document (the docs page: assets.c). */
+/* system.c - probes, version and metrics (the OpenAPI documents and the docs page: assets.c). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,22 +9,13 @@
 #include "dmmaster.pb-c.h"
 #include "handlers.h"
 #include "metrics.h"
-#include "openapi_doc.h"
 #include "stream_ticket.h"
-#include "yamljson.h"
 
 int route_env_init(struct route_env *env)
 {
-    char err[256] = "";
-    json_t *doc = yamljson_parse_budget(route_openapi_yaml, route_openapi_yaml_len, SIZE_MAX,
-                                        err, sizeof(err));   /* our own, trusted text */
-    if (!doc)
-        return DM_E_PARSE;
-    env->openapi_json = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
-    json_decref(doc);
     env->coalescer = coalescer_new();
     env->tickets = ticket_store_new();
-    if (!env->openapi_json || !env->coalescer || !env->tickets || route_streams_init(env) != DM_OK) {
+    if (!env->coalescer || !env->tickets || route_streams_init(env) != DM_OK) {
         route_env_release(env);
         return DM_E_NOMEM;
     }
@@ -38,8 +29,6 @@ void route_env_release(struct route_env *env)
     env->tickets = NULL;
     coalescer_free(env->coalescer);
     env->coalescer = NULL;
-    free(env->openapi_json);
-    env->openapi_json = NULL;
 }
 
 enum route_rc h_livez(struct route_ctx *c)
@@ -92,16 +81,4 @@ enum route_rc h_metrics(struct route_ctx *c)
     return ROUTE_DONE;
 }
 
-enum route_rc h_openapi_json(struct route_ctx *c)
-{
-    const char *j = c->req.env->openapi_json;
-    if (!j)
-        return route_problem(c, 500, "the OpenAPI document is not loaded");
-    return route_text(c, 200, "application/json", j, strlen(j));
-}
-
-enum route_rc h_openapi_yaml(struct route_ctx *c)
-{
-    return route_text(c, 200, "application/yaml", route_openapi_yaml, route_openapi_yaml_len);
-}
 

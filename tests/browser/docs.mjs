@@ -2,7 +2,10 @@
 // OpenAPI document, "Authorize" takes a bearer token and "Try it out" on listTasks gets a
 // 200 from this gateway; axe-core finds nothing but two rules Swagger UI's own markup breaks
 // (below), before and after Try it out; no console error, no failed request, nothing from
-// another origin.
+// another origin. The page, Swagger UI's files and /openapi.json come gzip-compressed
+// (the browser sends Accept-Encoding: gzip; the gateway serves its build-time variants) with
+// Vary: Accept-Encoding, and still render; the transferred weight is printed (no timed or
+// size assertion).
 //   node docs.mjs <gateway-url> <token>
 import { axeViolations, launch, watchedPage, ok, screenshot, finish } from './lib.mjs';
 
@@ -18,12 +21,21 @@ try {
   const page = await watchedPage(browser);
   const foreign = [];
   page.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const encoding = {};   // path -> [Content-Encoding, Vary] of each answer
+  page.on('response', r => {
+    const u = new URL(r.url());
+    if (u.origin === new URL(base).origin) encoding[u.pathname] = [r.headers()['content-encoding'] || 'identity', r.headers()['vary'] || ''];
+  });
   const resp = await page.goto(`${base}/docs`);
   ok(resp.status() === 200, `GET /docs 200 (got ${resp.status()})`);
   ok((resp.headers()['content-security-policy'] || '').includes("script-src 'self'"),
      'strict Content-Security-Policy on /docs');
   await page.waitForSelector('body[data-docs-ready="true"]', { timeout: 30000 });
   await screenshot(page, 'docs-overview');
+  for (const path of ['/docs', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css', '/docs/docs.js', '/openapi.json']) {
+    const [ce, vary] = encoding[path] || ['(not loaded)', ''];
+    ok(ce === 'gzip' && /accept-encoding/i.test(vary), `${path} served gzip to chromium with Vary: Accept-Encoding (got ${ce}, Vary: ${vary})`);
+  }
   const doc = await (await page.request.get(`${base}/openapi.json`)).json();
   let nops = 0;
   for (const p of Object.values(doc.paths)) for (const m of Object.keys(p)) if (m !== 'parameters') nops++;
@@ -34,7 +46,8 @@ try {
   ok(await page.locator('text=Cannot render').count() === 0, 'no render error shown');
   const timing = await page.evaluate(() => {
     const all = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
-    return `${all.length} requests, ${all.reduce((s, e) => s + e.transferSize, 0)} bytes transferred`;
+    return `${all.length} requests, ${all.reduce((s, e) => s + e.transferSize, 0)} bytes transferred, ` +
+           `${all.reduce((s, e) => s + e.decodedBodySize, 0)} bytes decoded`;
   });
   console.log(`# /docs: ${timing}`);
   const light = await axeViolations(page, SWAGGER_MARKUP);
