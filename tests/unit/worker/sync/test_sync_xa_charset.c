@@ -83,8 +83,8 @@ START_TEST(xa_rollback_pauses_only_its_tasks)
                          "1one!,2two!,4four,9nine", 30000));
     xa_a_same();
     assert_running("xa_a");
-    task_paused("xa_b", "XA ROLLBACK of prepared XA transaction X'726231',X'',1",
-                "row changes (the first in `xa_b`.`t`) were applied to the target");
+    task_paused("xa_b", "XA ROLLBACK of prepared XA transaction X'726231',X'',1: its 2 row "
+                        "changes (the first in `xa_b`.`t`) were applied to the target", "36017");
     value(g_dst, "SELECT GROUP_CONCAT(id, v ORDER BY id) FROM xa_b.t", v, sizeof v);
     ck_assert_str_eq(v, "1uno,2two");   /* the known divergence the pause names */
 }
@@ -103,8 +103,8 @@ START_TEST(xa_rollback_unknown_pauses)
     master_pos();
     task_up("xa_u", "[black-white-list]\ndo-dbs = [\"xa_u\", \"xa_v\"]\n");
     sql(g_src, "XA ROLLBACK 'early'");
-    task_paused("xa_u", "XA ROLLBACK of prepared XA transaction X'6561726c79',X'',1",
-                "before this task's start position");
+    task_paused("xa_u", "XA ROLLBACK of prepared XA transaction X'6561726c79',X'',1 whose "
+                        "XA PREPARE was before this task's start position", "36017");
 }
 END_TEST
 
