@@ -103,13 +103,18 @@ void worker_ddl_free(struct worker_ddl *res);
  * out-of-memory. */
 char *worker_ddl_rewrite(const struct worker_ddl_item *item, const struct worker_rules *rules);
 
-/* A CREATE TABLE statement `sql` (as worker_ddl_rewrite gives it) with a column list and
- * no table option naming a character set or collation (CHARSET, CHARACTER SET, COLLATE):
- * true and *at = the byte offset right after the column list's ')', where table options
- * " DEFAULT CHARSET=x COLLATE=y" can go (before ENGINE=..., PARTITION BY ...). Its columns
- * without a charset then take the database's default on whichever server runs it. false
- * for CREATE TABLE ... LIKE and statements without a column list. */
-bool worker_ddl_create_charset_at(const char *sql, size_t *at);
+/* Table charsets of a CREATE/ALTER TABLE statement `sql` (as worker_ddl_rewrite gives it)
+ * that come from its database's default charset, which the source's and the target's
+ * database may not share (routes, a pre-created target database, other server defaults):
+ *  - WDDL_CS_ADD: a CREATE TABLE with a column list and no table option naming a charset
+ *    or collation (CHARSET, CHARACTER SET, COLLATE): *at = the byte offset right after the
+ *    column list's ')', where " DEFAULT CHARSET=x COLLATE=y" can go (before ENGINE=...,
+ *    PARTITION BY ...);
+ *  - WDDL_CS_DB_DEFAULT: a charset/collation option (outside parentheses) whose value is
+ *    DEFAULT (CHARSET=DEFAULT, CONVERT TO CHARACTER SET DEFAULT, ...): the database's;
+ *  - WDDL_CS_NONE: neither (explicit charsets, CREATE TABLE ... LIKE, no column list). */
+enum worker_ddl_cs { WDDL_CS_NONE = 0, WDDL_CS_ADD, WDDL_CS_DB_DEFAULT };
+enum worker_ddl_cs worker_ddl_charset_need(const char *sql, size_t *at);
 
 /* The documented skip table: entry i (NULL past the end) as "KEYWORDS" / why. */
 const char *worker_ddl_skip_table(size_t i, const char **why);

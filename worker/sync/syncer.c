@@ -600,7 +600,7 @@ static int db_charset(struct session *ss, const char *schema, char **sql, struct
     size_t at, n;
     bool found = false;
     int rc;
-    if (!worker_ddl_create_charset_at(*sql, &at))
+    if (worker_ddl_charset_need(*sql, &at) != WDDL_CS_ADD)
         return DM_OK;
     rc = worker_dbcharset_source(&ss->s->p.src, schema, cs, sizeof cs, coll, sizeof coll,
                                  &found, e);
@@ -1355,6 +1355,53 @@ static bool merged_drop(struct session *ss, const struct worker_ddl *d, struct w
 }
 
 /* Length of the zone name of a fingerprint (systz.h), at most 40. */
+/* An item whose table charset is its database's default by name (CHARSET=DEFAULT,
+ * CONVERT TO CHARACTER SET DEFAULT; ddl.h WDDL_CS_DB_DEFAULT): *bad (bd says why) when the
+ * source database's default collation is not the routed target database's. */
+static int dbdefault_check(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd,
+                           bool *bad, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], cs[64], sc[64], tc[64], q[600];
+    size_t i, at;
+    int rc = DM_OK;
+    *bad = false;
+    for (i = 0; !rc && !*bad && i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        char *sql;
+        enum worker_ddl_cs need;
+        bool found = false;
+        if ((it->ev != WEV_CREATE_TABLE && it->ev != WEV_ALTER_TABLE) || it->nrefs == 0 ||
+            !it->refs[0].table[0] || ddl_item_skipped(rules, it))
+            continue;
+        if (!(sql = worker_ddl_rewrite(it, rules)))
+            return nomem(e);
+        need = worker_ddl_charset_need(sql, &at);
+        free(sql);
+        if (need != WDDL_CS_DB_DEFAULT)
+            continue;
+        worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
+                           sizeof tt);
+        rc = worker_dbcharset_source(&ss->s->p.src, it->refs[0].schema, cs, sizeof cs, sc,
+                                     sizeof sc, &found, e);
+        if (rc || !found || strlen(ts) > 120 || strchr(ts, '\'') || strchr(ts, '\\'))
+            continue;
+        snprintf(q, sizeof q, "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+                 "WHERE SCHEMA_NAME = '%s'", ts);
+        tc[0] = '\0';
+        rc = worker_applier_query_text(ss->a, q, tc, sizeof tc, e);
+        if (!rc && tc[0] && strcmp(tc, sc) != 0) {
+            memset(bd, 0, sizeof *bd);
+            bd->kind = WDDL_UNKNOWN;
+            snprintf(bd->err, sizeof bd->err, "a table charset DEFAULT is the database's "
+                     "default: source `%.60s` has %s, target `%.60s` has %s (replace the "
+                     "statement with one naming the charset)", it->refs[0].schema, sc, ts, tc);
+            *bad = true;
+        }
+    }
+    return rc;
+}
+
 static int systz_name_len(const char *fp)
 {
     size_t n = strcspn(fp, "|");
@@ -1450,6 +1497,13 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         struct worker_ddl bd;
         bool bad = false;
         rc = systz_check(ss, ev, &bd, &bad, e);
+        if (!rc && bad)
+            return on_unsupported(ss, ev, &bd, e);
+    }
+    if (!rc && !ss->resync) {
+        struct worker_ddl bd;
+        bool bad = false;
+        rc = dbdefault_check(ss, d, &bd, &bad, e);
         if (!rc && bad)
             return on_unsupported(ss, ev, &bd, e);
     }

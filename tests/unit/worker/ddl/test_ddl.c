@@ -631,6 +631,11 @@ START_TEST(xa_and_create_charset)
         { "CREATE TABLE `s`.`t` (a INT) ENGINE=InnoDB COLLATE latin1_bin", -1 },
         { "CREATE TABLE IF NOT EXISTS `s`.`t` LIKE `s`.`u`", -1 },
         { "CREATE TABLE `s`.`t` (LIKE `s`.`u`)", -1 },
+        { "ALTER TABLE `s`.`t` ADD c INT", -1 },
+        { "CREATE TABLE `s`.`t` (a INT) CHARSET = DEFAULT", -2 },
+        { "CREATE TABLE `s`.`t` (a INT) COLLATE DEFAULT", -2 },
+        { "ALTER TABLE `s`.`t` CONVERT TO CHARACTER SET DEFAULT", -2 },
+        { "ALTER TABLE `s`.`t` DEFAULT CHARSET=DEFAULT", -2 },
     };
     struct worker_ddl d;
     size_t i, at;
@@ -642,9 +647,11 @@ START_TEST(xa_and_create_charset)
         worker_ddl_free(&d);
     }
     for (i = 0; i < sizeof cs / sizeof cs[0]; i++) {
-        bool yes = worker_ddl_create_charset_at(cs[i].sql, &at);
-        ck_assert_msg(yes == (cs[i].at >= 0), "%s", cs[i].sql);
-        if (yes)
+        enum worker_ddl_cs r = worker_ddl_charset_need(cs[i].sql, &at);
+        ck_assert_msg(r == (cs[i].at >= 0 ? WDDL_CS_ADD : cs[i].at == -1 ? WDDL_CS_NONE
+                                                                        : WDDL_CS_DB_DEFAULT),
+                      "%s: %d", cs[i].sql, r);
+        if (r == WDDL_CS_ADD)
             ck_assert_msg((long)at == cs[i].at, "%s: at %zu", cs[i].sql, at);
     }
 }

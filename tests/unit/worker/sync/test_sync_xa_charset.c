@@ -7,7 +7,9 @@
  *    XA COMMIT after PREPARE and XA COMMIT ... ONE PHASE replicate exactly.
  *  - CREATE TABLE without a table charset into a target database that exists with another
  *    default charset (pre-created, routed): the table got the target database's charset.
- *    Now the source database's default charset/collation go into the statement.
+ *    Now the source database's default charset/collation go into the statement; a charset
+ *    DEFAULT by name (CONVERT TO CHARACTER SET DEFAULT) pauses when the two databases'
+ *    defaults differ.
  * The tests run in order, sharing sandboxes and worker. */
 #include "rowimg_e2e.h"
 
@@ -164,6 +166,10 @@ START_TEST(create_table_takes_source_db_charset)
         ck_assert_msg(converge(qs, qd, 30000), "cs_a.x: explicit latin1 changed");
     }
     assert_running("cs");
+    /* a charset DEFAULT by name is the database's: the two differ - pause, naming both */
+    sqli("FULL", "ALTER TABLE cs_a.x CONVERT TO CHARACTER SET DEFAULT");
+    task_paused("cs", "a table charset DEFAULT is the database's default: source `cs_a` has "
+                      "utf8mb4_unicode_ci, target `cs_a` has latin1_swedish_ci", "36017");
 }
 END_TEST
 
