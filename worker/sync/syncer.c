@@ -55,6 +55,13 @@ struct worker_syncer {
         int waiters;              /* exec callers inside worker_syncer_exec_ddl */
     } sw;
     char *shard_json;             /* published query-status view */
+    /* Prepared XA transactions seen by this syncer's sessions (XA END, the last QUERY of an
+     * XA PREPARE group): xid, the rows applied from it and its first table (xa_stmt). Kept
+     * over a session restart (a replay from the checkpoint sees them again); only the
+     * syncer thread uses it. */
+    struct xa_seen { char id[WORKER_XID_MAX]; int64_t rows; char table[2 * WORKER_NAME_MAX + 8]; }
+        *xas;
+    size_t nxas, xas_cap;
 };
 
 #define SP_MAX 32                 /* savepoints tracked per source transaction */
@@ -89,11 +96,6 @@ struct session {
     size_t nsps;
     int64_t txn_rows;
     char txn_table[2 * WORKER_NAME_MAX + 8]; /* first table of txn_rows ("`s`.`t`") */
-    /* Prepared XA transactions seen in this session (XA END, the last QUERY of an XA
-     * PREPARE group): xid, the rows applied from it and its first table (xa_stmt). */
-    struct xa_seen { char id[WORKER_XID_MAX]; int64_t rows; char table[2 * WORKER_NAME_MAX + 8]; }
-        *xas;
-    size_t nxas, xas_cap;
     /* Target with lower_case_table_names != 0 (lctn): the routed target names met so
      * far ("`s`.`t`", with the source name) - two differing only in letter case are one
      * table there (case_check). */
@@ -1629,22 +1631,22 @@ static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
     return true;
 }
 
-/* Index of the prepared XA transaction `id` in ss->xas, or ss->nxas. */
+/* Index of the prepared XA transaction `id` in ss->s->xas, or ss->s->nxas. */
 static size_t xa_find(const struct session *ss, const char *id)
 {
     size_t i;
-    for (i = 0; i < ss->nxas; i++)
-        if (strcmp(ss->xas[i].id, id) == 0)
+    for (i = 0; i < ss->s->nxas; i++)
+        if (strcmp(ss->s->xas[i].id, id) == 0)
             return i;
-    return ss->nxas;
+    return ss->s->nxas;
 }
 
 static void xa_forget(struct session *ss, size_t i)
 {
-    if (i >= ss->nxas)
+    if (i >= ss->s->nxas)
         return;
-    memmove(&ss->xas[i], &ss->xas[i + 1], (ss->nxas - i - 1) * sizeof ss->xas[0]);
-    ss->nxas--;
+    memmove(&ss->s->xas[i], &ss->s->xas[i + 1], (ss->s->nxas - i - 1) * sizeof ss->s->xas[0]);
+    ss->s->nxas--;
 }
 
 /* XA END: the rows of the XA transaction being prepared (applied at its XA PREPARE).
@@ -1653,17 +1655,17 @@ static void xa_remember(struct session *ss, const char *id)
 {
     struct xa_seen *x;
     xa_forget(ss, xa_find(ss, id));
-    if (ss->nxas == XA_MAX)
+    if (ss->s->nxas == XA_MAX)
         xa_forget(ss, 0);
-    if (ss->nxas == ss->xas_cap) {
-        size_t cap = ss->xas_cap ? ss->xas_cap * 2 : 8;
-        struct xa_seen *a = realloc(ss->xas, cap * sizeof *a);
+    if (ss->s->nxas == ss->s->xas_cap) {
+        size_t cap = ss->s->xas_cap ? ss->s->xas_cap * 2 : 8;
+        struct xa_seen *a = realloc(ss->s->xas, cap * sizeof *a);
         if (!a)
             return;
-        ss->xas = a;
-        ss->xas_cap = cap;
+        ss->s->xas = a;
+        ss->s->xas_cap = cap;
     }
-    x = &ss->xas[ss->nxas++];
+    x = &ss->s->xas[ss->s->nxas++];
     snprintf(x->id, sizeof x->id, "%s", id);
     x->rows = ss->txn_rows;
     snprintf(x->table, sizeof x->table, "%s", ss->txn_rows ? ss->txn_table : "");
@@ -1677,7 +1679,7 @@ static void xa_remember(struct session *ss, const char *id)
 static bool xa_stmt(struct session *ss, struct worker_ddl *d)
 {
     size_t i = xa_find(ss, d->xa_id);
-    const struct xa_seen *x = i < ss->nxas ? &ss->xas[i] : NULL;
+    const struct xa_seen *x = i < ss->s->nxas ? &ss->s->xas[i] : NULL;
     switch (d->xa) {
     case WDDL_XA_END:
         xa_remember(ss, d->xa_id);
@@ -2056,7 +2058,6 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     clear_tables(&ss);
     free(ss.tables);
     names_free(&ss);
-    free(ss.xas);
     worker_keyless_free(ss.kl);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);
@@ -2248,6 +2249,7 @@ void worker_syncer_free(struct worker_syncer *s)
     worker_syncer_stop(s);
     wait_no_waiters(s);
     free(s->shard_json);
+    free(s->xas);
     worker_ddl_info_clear(&s->sw.info);
     worker_heartbeat_free(s->hb);
     pthread_mutex_destroy(&s->mu);
