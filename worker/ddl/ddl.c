@@ -283,6 +283,32 @@ static void savepoint_of(struct ddl_parse *p)
         res->sp_name[0] = '\0';   /* unknown name: matches no savepoint */
 }
 
+/* res->xa / res->xa_id of XA END / XA COMMIT / XA ROLLBACK <xid> (ddl.h); the statement
+ * stays a skip ("XA transaction control"). The xid is the text after the keyword (one
+ * space-separated form as MariaDB logs it). XA COMMIT ... ONE PHASE is never logged as
+ * such (its rows come as an ordinary transaction): not tracked. */
+static void xa_of(struct ddl_parse *p)
+{
+    struct worker_ddl *res = p->res;
+    size_t a, b;
+    if (p->end < 3)
+        return;
+    if (ddl_kw(p, 1, "END"))
+        res->xa = WDDL_XA_END;
+    else if (ddl_kw(p, 1, "ROLLBACK"))
+        res->xa = WDDL_XA_ROLLBACK;
+    else if (ddl_kw(p, 1, "COMMIT") && !ddl_kw(p, p->end - 1, "PHASE"))
+        res->xa = WDDL_XA_COMMIT;
+    else
+        return;
+    a = p->lx.t[2].start;
+    b = p->lx.t[p->end - 1].end;
+    if (b - a >= sizeof res->xa_id)
+        b = a + sizeof res->xa_id - 1;   /* longer than any xid: never matches a real one */
+    memcpy(res->xa_id, p->lx.s + a, b - a);
+    res->xa_id[b - a] = '\0';
+}
+
 /* res->order_dep of an ALTER TABLE (ddl.h). */
 static void alter_order_dep(struct ddl_parse *p)
 {
@@ -316,11 +342,8 @@ static int classify(struct ddl_parse *p)
         res->kind = WDDL_COMMIT;
         return DM_OK;
     }
-    if (ddl_kw(p, 0, "XA") && ddl_kw(p, 1, "ROLLBACK"))
-        return ddl_bad(p, "XA ROLLBACK of a prepared XA transaction: MariaDB logs its rows at "
-                          "XA PREPARE, where they were applied to the target; the target would "
-                          "keep rows the source rolled back (sql-skip this statement, resume, "
-                          "then remove those rows from the target by hand)");
+    if (ddl_kw(p, 0, "XA"))
+        xa_of(p);
     if ((why = skip_first(p)) != NULL && !(ddl_kw(p, 0, "LOAD") && !ddl_kw(p, 1, "INDEX")))
         return ddl_skip(p, why);
     if (first_in(p, dml_first)) {

@@ -33,6 +33,7 @@
 #include "rules.h"
 
 #define WORKER_NAME_MAX 194
+#define WORKER_XID_MAX 300     /* X'<64 bytes hex>',X'<64 bytes hex>',<format id> */
 
 enum worker_ddl_kind {
     WDDL_DDL = 1,     /* items[] to apply */
@@ -67,7 +68,7 @@ struct worker_ddl {
     struct worker_ddl_item *items;
     size_t n;
     size_t cap;                      /* internal: allocated items */
-    char err[256];                   /* WDDL_UNKNOWN: why; WDDL_SKIP: which rule */
+    char err[512];                   /* WDDL_UNKNOWN: why; WDDL_SKIP: which rule */
     /* WDDL_SKIP savepoint statements (SAVEPOINT s, ROLLBACK [WORK] TO [SAVEPOINT] s,
      * RELEASE SAVEPOINT s): which one and s (unquoted); the Sync unit tracks them
      * (a ROLLBACK TO in the binlog keeps the rolled-back rows before it). */
@@ -79,6 +80,13 @@ struct worker_ddl {
      * option AUTO_INCREMENT [=] n: existing rows are numbered in that order) or "ALTER
      * IGNORE adding a unique key" (the first row of each duplicate set stays). */
     const char *order_dep;
+    /* WDDL_SKIP XA statements the Sync unit tracks: XA END / XA COMMIT (of a prepared XA
+     * transaction, not ONE PHASE) / XA ROLLBACK and the xid as the source logged it
+     * (MariaDB writes it canonically: "X'7831',X'',1"). MariaDB logs an XA transaction's
+     * rows at XA PREPARE (XA END is the last QUERY of that group); XA COMMIT/ROLLBACK come
+     * later in a group of their own. */
+    enum worker_ddl_xa { WDDL_XA_NONE = 0, WDDL_XA_END, WDDL_XA_COMMIT, WDDL_XA_ROLLBACK } xa;
+    char xa_id[WORKER_XID_MAX];
 };
 
 /* Analyze `sql` whose default database is `default_schema` (may be NULL/"") under the
@@ -94,6 +102,19 @@ void worker_ddl_free(struct worker_ddl *res);
  * qualified `schema`.`table` names; returns a malloc'd statement or NULL on
  * out-of-memory. */
 char *worker_ddl_rewrite(const struct worker_ddl_item *item, const struct worker_rules *rules);
+
+/* Table charsets of a CREATE/ALTER TABLE statement `sql` (as worker_ddl_rewrite gives it)
+ * that come from its database's default charset, which the source's and the target's
+ * database may not share (routes, a pre-created target database, other server defaults):
+ *  - WDDL_CS_ADD: a CREATE TABLE with a column list and no table option naming a charset
+ *    or collation (CHARSET, CHARACTER SET, COLLATE): *at = the byte offset right after the
+ *    column list's ')', where " DEFAULT CHARSET=x COLLATE=y" can go (before ENGINE=...,
+ *    PARTITION BY ...);
+ *  - WDDL_CS_DB_DEFAULT: a charset/collation option (outside parentheses) whose value is
+ *    DEFAULT (CHARSET=DEFAULT, CONVERT TO CHARACTER SET DEFAULT, ...): the database's;
+ *  - WDDL_CS_NONE: neither (explicit charsets, CREATE TABLE ... LIKE, no column list). */
+enum worker_ddl_cs { WDDL_CS_NONE = 0, WDDL_CS_ADD, WDDL_CS_DB_DEFAULT };
+enum worker_ddl_cs worker_ddl_charset_need(const char *sql, size_t *at);
 
 /* The documented skip table: entry i (NULL past the end) as "KEYWORDS" / why. */
 const char *worker_ddl_skip_table(size_t i, const char **why);

@@ -23,6 +23,7 @@
 #include "shard_group.h"
 #include "shard_exec.h"
 #include "shard_meta.h"
+#include "dbcharset.h"
 #include "systz.h"
 #include "dm_time.h"
 
@@ -54,9 +55,17 @@ struct worker_syncer {
         int waiters;              /* exec callers inside worker_syncer_exec_ddl */
     } sw;
     char *shard_json;             /* published query-status view */
+    /* Prepared XA transactions seen by this syncer's sessions (XA END, the last QUERY of an
+     * XA PREPARE group): xid, the rows applied from it and its first table (xa_stmt). Kept
+     * over a session restart (a replay from the checkpoint sees them again); only the
+     * syncer thread uses it. */
+    struct xa_seen { char id[WORKER_XID_MAX]; int64_t rows; char table[2 * WORKER_NAME_MAX + 8]; }
+        *xas;
+    size_t nxas, xas_cap;
 };
 
 #define SP_MAX 32                 /* savepoints tracked per source transaction */
+#define XA_MAX 4096               /* prepared XA transactions tracked (the oldest go) */
 
 /* Per-session state (thread-local to the syncer thread). */
 struct session {
@@ -86,6 +95,7 @@ struct session {
     struct { char name[WORKER_NAME_MAX]; int64_t rows; } sps[SP_MAX];
     size_t nsps;
     int64_t txn_rows;
+    char txn_table[2 * WORKER_NAME_MAX + 8]; /* first table of txn_rows ("`s`.`t`") */
     /* Target with lower_case_table_names != 0 (lctn): the routed target names met so
      * far ("`s`.`t`", with the source name) - two differing only in letter case are one
      * table there (case_check). */
@@ -507,6 +517,8 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
         rc = worker_dmlpool_mark(ss->pool, t->schema, t->table, ev->file, ev->next_pos, e);
     ss->ev = NULL;
     if (!rc) {
+        if (ss->txn_rows == 0)
+            snprintf(ss->txn_table, sizeof ss->txn_table, "`%s`.`%s`", t->schema, t->table);
         ss->events += (int64_t)ev->nrows;
         ss->txn_rows += (int64_t)ev->nrows;
         touch_table(ss, t->schema, t->table);
@@ -578,12 +590,39 @@ static bool ddl_item_skipped(const struct worker_rules *rules, const struct work
     return false;
 }
 
+/* A CREATE TABLE (*sql, routed) without a table charset: its columns without one take the
+ * database's default, which the target database (pre-created, routed, another server
+ * default) may not share with the source's - the source database's default charset and
+ * collation, read from the source now (dbcharset.h), go into the statement. A database
+ * gone from the source: the statement as it is (a later DROP DATABASE in the binlog drops
+ * the table again). */
+static int db_charset(struct session *ss, const char *schema, char **sql, struct worker_terr *e)
+{
+    char cs[64], coll[64], *out;
+    size_t at, n;
+    bool found = false;
+    int rc;
+    if (worker_ddl_charset_need(*sql, &at) != WDDL_CS_ADD)
+        return DM_OK;
+    rc = worker_dbcharset_source(&ss->s->p.src, schema, cs, sizeof cs, coll, sizeof coll,
+                                 &found, e);
+    if (rc || !found)
+        return rc;
+    n = strlen(*sql) + strlen(cs) + strlen(coll) + 32;
+    if (!(out = malloc(n)))
+        return nomem(e);
+    snprintf(out, n, "%.*s DEFAULT CHARSET=%s COLLATE=%s%s", (int)at, *sql, cs, coll, *sql + at);
+    free(*sql);
+    *sql = out;
+    return DM_OK;
+}
+
 /* The routed statement of one item, unless the rules filter it out. */
 static int push_item(struct session *ss, const struct worker_ddl_item *it, struct stmts *st,
                      struct worker_terr *e)
 {
     const struct worker_rules *rules = ss->s->p.rules;
-    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX];
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], *sql;
     if (ddl_item_skipped(rules, it)) {
         dm_log_kv(DM_LOG_INFO, "skip DDL by rules", "task", ss->s->p.cfg->name, "sql",
                   it->text, NULL);
@@ -600,7 +639,15 @@ static int push_item(struct session *ss, const struct worker_ddl_item *it, struc
     }
     worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
                        sizeof tt);
-    if (stmts_push(st, worker_ddl_rewrite(it, rules), it->refs[0].table[0] ? ts : "")) {
+    sql = worker_ddl_rewrite(it, rules);
+    if (sql && it->ev == WEV_CREATE_TABLE && it->refs[0].table[0]) {
+        int rc = db_charset(ss, it->refs[0].schema, &sql, e);
+        if (rc) {
+            free(sql);
+            return rc;
+        }
+    }
+    if (stmts_push(st, sql, it->refs[0].table[0] ? ts : "")) {
         sync_err(e, false, "out of memory", NULL, NULL);
         return DM_E_NOMEM;
     }
@@ -1310,6 +1357,53 @@ static bool merged_drop(struct session *ss, const struct worker_ddl *d, struct w
 }
 
 /* Length of the zone name of a fingerprint (systz.h), at most 40. */
+/* An item whose table charset is its database's default by name (CHARSET=DEFAULT,
+ * CONVERT TO CHARACTER SET DEFAULT; ddl.h WDDL_CS_DB_DEFAULT): *bad (bd says why) when the
+ * source database's default collation is not the routed target database's. */
+static int dbdefault_check(struct session *ss, const struct worker_ddl *d, struct worker_ddl *bd,
+                           bool *bad, struct worker_terr *e)
+{
+    const struct worker_rules *rules = ss->s->p.rules;
+    char ts[WORKER_NAME_MAX], tt[WORKER_NAME_MAX], cs[64], sc[64], tc[64], q[600];
+    size_t i, at;
+    int rc = DM_OK;
+    *bad = false;
+    for (i = 0; !rc && !*bad && i < d->n; i++) {
+        const struct worker_ddl_item *it = &d->items[i];
+        char *sql;
+        enum worker_ddl_cs need;
+        bool found = false;
+        if ((it->ev != WEV_CREATE_TABLE && it->ev != WEV_ALTER_TABLE) || it->nrefs == 0 ||
+            !it->refs[0].table[0] || ddl_item_skipped(rules, it))
+            continue;
+        if (!(sql = worker_ddl_rewrite(it, rules)))
+            return nomem(e);
+        need = worker_ddl_charset_need(sql, &at);
+        free(sql);
+        if (need != WDDL_CS_DB_DEFAULT)
+            continue;
+        worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
+                           sizeof tt);
+        rc = worker_dbcharset_source(&ss->s->p.src, it->refs[0].schema, cs, sizeof cs, sc,
+                                     sizeof sc, &found, e);
+        if (rc || !found || strlen(ts) > 120 || strchr(ts, '\'') || strchr(ts, '\\'))
+            continue;
+        snprintf(q, sizeof q, "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+                 "WHERE SCHEMA_NAME = '%s'", ts);
+        tc[0] = '\0';
+        rc = worker_applier_query_text(ss->a, q, tc, sizeof tc, e);
+        if (!rc && tc[0] && strcmp(tc, sc) != 0) {
+            memset(bd, 0, sizeof *bd);
+            bd->kind = WDDL_UNKNOWN;
+            snprintf(bd->err, sizeof bd->err, "a table charset DEFAULT is the database's "
+                     "default: source `%.60s` has %s, target `%.60s` has %s (replace the "
+                     "statement with one naming the charset)", it->refs[0].schema, sc, ts, tc);
+            *bad = true;
+        }
+    }
+    return rc;
+}
+
 static int systz_name_len(const char *fp)
 {
     size_t n = strcspn(fp, "|");
@@ -1405,6 +1499,13 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         struct worker_ddl bd;
         bool bad = false;
         rc = systz_check(ss, ev, &bd, &bad, e);
+        if (!rc && bad)
+            return on_unsupported(ss, ev, &bd, e);
+    }
+    if (!rc && !ss->resync) {
+        struct worker_ddl bd;
+        bool bad = false;
+        rc = dbdefault_check(ss, d, &bd, &bad, e);
         if (!rc && bad)
             return on_unsupported(ss, ev, &bd, e);
     }
@@ -1530,6 +1631,86 @@ static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
     return true;
 }
 
+/* Index of the prepared XA transaction `id` in ss->s->xas, or ss->s->nxas. */
+static size_t xa_find(const struct session *ss, const char *id)
+{
+    size_t i;
+    for (i = 0; i < ss->s->nxas; i++)
+        if (strcmp(ss->s->xas[i].id, id) == 0)
+            return i;
+    return ss->s->nxas;
+}
+
+static void xa_forget(struct session *ss, size_t i)
+{
+    if (i >= ss->s->nxas)
+        return;
+    memmove(&ss->s->xas[i], &ss->s->xas[i + 1], (ss->s->nxas - i - 1) * sizeof ss->s->xas[0]);
+    ss->s->nxas--;
+}
+
+/* XA END: the rows of the XA transaction being prepared (applied at its XA PREPARE).
+ * Out of memory or past XA_MAX only forgets (an unknown xid pauses at its ROLLBACK). */
+static void xa_remember(struct session *ss, const char *id)
+{
+    struct xa_seen *x;
+    xa_forget(ss, xa_find(ss, id));
+    if (ss->s->nxas == XA_MAX)
+        xa_forget(ss, 0);
+    if (ss->s->nxas == ss->s->xas_cap) {
+        size_t cap = ss->s->xas_cap ? ss->s->xas_cap * 2 : 8;
+        struct xa_seen *a = realloc(ss->s->xas, cap * sizeof *a);
+        if (!a)
+            return;
+        ss->s->xas = a;
+        ss->s->xas_cap = cap;
+    }
+    x = &ss->s->xas[ss->s->nxas++];
+    snprintf(x->id, sizeof x->id, "%s", id);
+    x->rows = ss->txn_rows;
+    snprintf(x->table, sizeof x->table, "%s", ss->txn_rows ? ss->txn_table : "");
+}
+
+/* XA END / XA COMMIT / XA ROLLBACK (d->xa). MariaDB logs an XA transaction's rows at XA
+ * PREPARE; they were applied then. XA COMMIT keeps them. XA ROLLBACK: fine when none of
+ * its rows were replicated by this task (other databases, filtered out); false (d->err
+ * says why, the task must pause) when some were, or when its XA PREPARE was not seen in
+ * this session (before the task's start position or a restart): unknown. */
+static bool xa_stmt(struct session *ss, struct worker_ddl *d)
+{
+    size_t i = xa_find(ss, d->xa_id);
+    const struct xa_seen *x = i < ss->s->nxas ? &ss->s->xas[i] : NULL;
+    switch (d->xa) {
+    case WDDL_XA_END:
+        xa_remember(ss, d->xa_id);
+        return true;
+    case WDDL_XA_COMMIT:
+        xa_forget(ss, i);
+        return true;
+    case WDDL_XA_ROLLBACK:
+        if (x && x->rows == 0) {
+            xa_forget(ss, i);
+            return true;
+        }
+        if (x)
+            snprintf(d->err, sizeof d->err, "XA ROLLBACK of prepared XA transaction %.80s: its "
+                     "%lld row changes (the first in %.100s) were applied to the target at XA "
+                     "PREPARE, the source rolled them back (sql-skip this statement, resume, then "
+                     "remove those rows from the target by hand)", d->xa_id, (long long)x->rows,
+                     x->table);
+        else
+            snprintf(d->err, sizeof d->err, "XA ROLLBACK of prepared XA transaction %.80s whose "
+                     "XA PREPARE was before this task's start position or restart: its rows, if "
+                     "this task replicates any, were applied to the target and the source rolled "
+                     "them back (sql-skip this statement and resume; remove such rows from the "
+                     "target by hand)", d->xa_id);
+        return false;
+    case WDDL_XA_NONE:
+        break;
+    }
+    return true;
+}
+
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
 {
     const struct worker_rules *rules = ss->s->p.rules;
@@ -1567,6 +1748,15 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         if (d.sp != WDDL_SP_NONE && !ss->resync && !savepoint_stmt(ss, &d)) {
             rc = on_unsupported(ss, ev, &d, e);
             break;
+        }
+        if (d.xa != WDDL_XA_NONE && !ss->resync && !xa_stmt(ss, &d)) {
+            d.kind = WDDL_UNKNOWN;
+            rc = on_unsupported(ss, ev, &d, e);
+            break;
+        }
+        if (d.xa == WDDL_XA_COMMIT || d.xa == WDDL_XA_ROLLBACK) {
+            ss->in_src_txn = false;   /* the whole event group (no XID follows) */
+            snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);
         }
         dm_log_kv(DM_LOG_INFO, "skip event", "task", ss->s->p.cfg->name, "statement",
                   ev->query, "rule", d.err, NULL);
@@ -2059,6 +2249,7 @@ void worker_syncer_free(struct worker_syncer *s)
     worker_syncer_stop(s);
     wait_no_waiters(s);
     free(s->shard_json);
+    free(s->xas);
     worker_ddl_info_clear(&s->sw.info);
     worker_heartbeat_free(s->hb);
     pthread_mutex_destroy(&s->mu);

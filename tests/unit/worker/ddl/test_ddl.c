@@ -194,7 +194,7 @@ static const struct row rows[] = {
     D("ALTER TABLE t ADD `user` VARCHAR(8), ADD `database` INT, ADD INDEX user (c)",
       WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` ADD `user` VARCHAR(8) ;; ALTER TABLE `s`.`t` ADD "
       "`database` INT ;; ALTER TABLE `s`.`t` ADD INDEX user (c)"),
-    UN("XA ROLLBACK X'6131',X'',1", "XA ROLLBACK of a prepared XA transaction"),
+    SK("XA ROLLBACK X'6131',X'',1"),
     UN("DROP TABLE a b", "unexpected text"),
     /* ---- indexes ---- */
     D("CREATE INDEX i ON a (c)", WEV_CREATE_INDEX, "CREATE INDEX IF NOT EXISTS i ON `S2`.`A2` (c)"),
@@ -611,6 +611,52 @@ START_TEST(name_forms)
 }
 END_TEST
 
+/* XA statements the Sync unit tracks (skips, with xa / xa_id); where a CREATE TABLE without
+ * a table charset gets one. */
+START_TEST(xa_and_create_charset)
+{
+    static const struct { const char *sql; enum worker_ddl_xa xa; const char *id; } xas[] = {
+        { "XA END X'7831',X'',1", WDDL_XA_END, "X'7831',X'',1" },
+        { "XA ROLLBACK X'7831',X'',1", WDDL_XA_ROLLBACK, "X'7831',X'',1" },
+        { "XA COMMIT X'7832',X'71',7", WDDL_XA_COMMIT, "X'7832',X'71',7" },
+        { "XA COMMIT 'x' ONE PHASE", WDDL_XA_NONE, "" },
+        { "XA START 'x'", WDDL_XA_NONE, "" },
+        { "XA PREPARE 'x'", WDDL_XA_NONE, "" },
+    };
+    static const struct { const char *sql; long at; } cs[] = {
+        { "CREATE TABLE IF NOT EXISTS `s`.`t` (a INT, b VARCHAR(3) CHARSET latin1)", 71 },
+        { "CREATE TABLE `s`.`t` (a INT) ENGINE=InnoDB PARTITION BY HASH (a) PARTITIONS 2", 28 },
+        { "CREATE TABLE `s`.`t` (a INT) DEFAULT CHARSET=latin1", -1 },
+        { "CREATE TABLE `s`.`t` (a INT) CHARACTER SET = utf8", -1 },
+        { "CREATE TABLE `s`.`t` (a INT) ENGINE=InnoDB COLLATE latin1_bin", -1 },
+        { "CREATE TABLE IF NOT EXISTS `s`.`t` LIKE `s`.`u`", -1 },
+        { "CREATE TABLE `s`.`t` (LIKE `s`.`u`)", -1 },
+        { "ALTER TABLE `s`.`t` ADD c INT", -1 },
+        { "CREATE TABLE `s`.`t` (a INT) CHARSET = DEFAULT", -2 },
+        { "CREATE TABLE `s`.`t` (a INT) COLLATE DEFAULT", -2 },
+        { "ALTER TABLE `s`.`t` CONVERT TO CHARACTER SET DEFAULT", -2 },
+        { "ALTER TABLE `s`.`t` DEFAULT CHARSET=DEFAULT", -2 },
+    };
+    struct worker_ddl d;
+    size_t i, at;
+    for (i = 0; i < sizeof xas / sizeof xas[0]; i++) {
+        ck_assert_int_eq(worker_ddl_parse(xas[i].sql, "s", &d), DM_OK);
+        ck_assert_int_eq(d.kind, WDDL_SKIP);
+        ck_assert_msg(d.xa == xas[i].xa, "%s: xa %d", xas[i].sql, d.xa);
+        ck_assert_str_eq(d.xa_id, xas[i].id);
+        worker_ddl_free(&d);
+    }
+    for (i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        enum worker_ddl_cs r = worker_ddl_charset_need(cs[i].sql, &at);
+        ck_assert_msg(r == (cs[i].at >= 0 ? WDDL_CS_ADD : cs[i].at == -1 ? WDDL_CS_NONE
+                                                                        : WDDL_CS_DB_DEFAULT),
+                      "%s: %d", cs[i].sql, r);
+        if (r == WDDL_CS_ADD)
+            ck_assert_msg((long)at == cs[i].at, "%s: at %zu", cs[i].sql, at);
+    }
+}
+END_TEST
+
 START_TEST(skip_table_documented)
 {
     size_t i;
@@ -634,6 +680,7 @@ int main(void)
     tcase_add_test(tc, drop_300_tables);
     tcase_add_test(tc, prefixes_are_safe);
     tcase_add_test(tc, skip_table_documented);
+    tcase_add_test(tc, xa_and_create_charset);
     tcase_add_test(tc, name_forms);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
