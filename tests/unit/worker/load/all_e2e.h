@@ -114,6 +114,16 @@ U static struct unit_ops follow_units(const char *name, atomic_long *ops, int se
     return o;
 }
 
+/* The subtask is still in Sync and Running at the end; then stop it. */
+U static void assert_sync_then_stop(const char *name)
+{
+    char msg[2048];
+    int stage, unit = unit_now(name, &stage, msg, sizeof msg);
+    ck_assert_int_eq(unit, PB__UNIT_TYPE__Sync);
+    ck_assert_msg(stage == PB__STAGE__Running, "stage %d: %s", stage, msg);
+    ck_assert(operate(name, PB__TASK_OP__Stop, msg, sizeof msg));
+}
+
 /* count-checksum `expr` of both tables equal, the count at least min_count */
 U static void assert_equal(const char *src_tbl, const char *dst_tbl, const char *expr,
                            const char *min_count)

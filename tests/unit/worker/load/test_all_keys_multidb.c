@@ -156,7 +156,6 @@ START_TEST(all_two_databases_keys_while_writing)
     char toml[4096], msg[2048];
     struct unit_ops o;
     pthread_t th;
-    int stage, unit;
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, NULL), 0);
     usleep(300000);
     task_toml(toml, sizeof toml, "keys", "all", "ka\", \"kb", NULL);
@@ -174,10 +173,7 @@ START_TEST(all_two_databases_keys_while_writing)
     assert_same_create("ka.t1");
     assert_same_create("ka.nk");
     assert_same_create("kb.t3");
-    unit = unit_now("keys", &stage, msg, sizeof msg);
-    ck_assert_int_eq(unit, PB__UNIT_TYPE__Sync);
-    ck_assert_msg(stage == PB__STAGE__Running, "stage %d: %s", stage, msg);
-    ck_assert(operate("keys", PB__TASK_OP__Stop, msg, sizeof msg));
+    assert_sync_then_stop("keys");
 }
 END_TEST
 

@@ -147,7 +147,6 @@ START_TEST(all_task_while_writers_write)
     struct unit_ops o;
     pid_t sb;
     pthread_t th;
-    int stage, unit;
     sysbench("prepare", "");
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, NULL), 0);
     snprintf(extra, sizeof extra, "--time=150 --rate=150");
@@ -175,10 +174,7 @@ START_TEST(all_task_while_writers_write)
     assert_table_equal("w", "uk", 2001);
     assert_table_equal("w", "sbtest1", SB_ROWS / 2);
     assert_table_equal("w", "sbtest2", SB_ROWS / 2);
-    unit = unit_now("wall", &stage, msg, sizeof msg);
-    ck_assert_int_eq(unit, PB__UNIT_TYPE__Sync);
-    ck_assert_msg(stage == PB__STAGE__Running, "stage %d: %s", stage, msg);
-    ck_assert(operate("wall", PB__TASK_OP__Stop, msg, sizeof msg));
+    assert_sync_then_stop("wall");
 }
 END_TEST
 
