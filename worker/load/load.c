@@ -556,6 +556,27 @@ struct colmap {
     const struct worker_mapping_rule **rules;   /* per column, NULL = unmapped */
 };
 
+#define COL_NAME_MAX 192
+
+/* Append the rule of column `p`..end (a backquoted name shorter than COL_NAME_MAX) of
+ * table t; *cap: cm->rules' capacity. */
+static int colmap_add(const struct run *r, const struct lfile *t, struct colmap *cm,
+                      size_t *cap, const char *p, const char *end)
+{
+    char name[COL_NAME_MAX];
+    snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 1);
+    if (cm->ncols == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        const struct worker_mapping_rule **tmp = realloc(cm->rules, nc * sizeof *tmp);
+        if (!tmp)
+            return DM_E_NOMEM;
+        cm->rules = tmp;
+        *cap = nc;
+    }
+    cm->rules[cm->ncols++] = worker_rules_mapping(r->p->rules, t->db, t->tbl, name);
+    return DM_OK;
+}
+
 /* Column names from a CREATE TABLE text: lines starting with "  `name` ". */
 static int colmap_build(const struct run *r, const struct lfile *t, const char *create,
                         struct colmap *cm)
@@ -565,20 +586,11 @@ static int colmap_build(const struct run *r, const struct lfile *t, const char *
     memset(cm, 0, sizeof *cm);
     while (s && (s = strchr(s, '\n'))) {
         const char *p = skip_ws(s), *end;
-        char name[192];
         s++;
-        if (*p != '`' || !(end = skip_ident(p)) || (size_t)(end - p) >= sizeof name)
+        if (*p != '`' || !(end = skip_ident(p)) || (size_t)(end - p) >= COL_NAME_MAX)
             continue;
-        snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 1);
-        if (cm->ncols == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            const struct worker_mapping_rule **tmp = realloc(cm->rules, nc * sizeof *tmp);
-            if (!tmp)
-                return DM_E_NOMEM;
-            cm->rules = tmp;
-            cap = nc;
-        }
-        cm->rules[cm->ncols++] = worker_rules_mapping(r->p->rules, t->db, t->tbl, name);
+        if (colmap_add(r, t, cm, &cap, p, end))
+            return DM_E_NOMEM;
     }
     return DM_OK;
 }
@@ -649,19 +661,10 @@ static int list_colmap(const struct run *r, const struct lfile *f, const char *s
         return DM_OK;
     for (s = skip_ws(s + 1); *s == '`' && s < values;) {
         const char *end = skip_ident(s);
-        char name[192];
-        if (!end || (size_t)(end - s) >= sizeof name)
+        if (!end || (size_t)(end - s) >= COL_NAME_MAX)
             break;
-        snprintf(name, sizeof name, "%.*s", (int)(end - s - 2), s + 1);
-        if (lm->ncols == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            const struct worker_mapping_rule **tmp = realloc(lm->rules, nc * sizeof *tmp);
-            if (!tmp)
-                return DM_E_NOMEM;
-            lm->rules = tmp;
-            cap = nc;
-        }
-        lm->rules[lm->ncols++] = worker_rules_mapping(r->p->rules, f->db, f->tbl, name);
+        if (colmap_add(r, f, lm, &cap, s, end))
+            return DM_E_NOMEM;
         s = skip_ws(end);
         if (*s != ',')
             break;
