@@ -1,7 +1,8 @@
 /* ddl.c - sharding DDL lock keeper (dm-v1-wire.md §9.4): one FetchDDLInfo stream per
  * worker (the master is the gRPC client), lock IDs "<task>-`schema`.`table`", owner =
  * first reporter, members = the task's workers; auto-resolve with ExecuteDDL when all
- * members are synced; ShowDDLLocks / UnlockDDLLock; the --sharding SQL operators. */
+ * members are synced; ShowDDLLocks / UnlockDDLLock; the --sharding SQL operators. The
+ * FetchDDLInfo stream loop that feeds it lives in ddl_stream.c. */
 #include "master_int.h"
 
 #include <stdio.h>
@@ -14,8 +15,6 @@
 #include "dmworker.pb-c.h"
 #include "log.h"
 #include "terror.h"
-
-#define EXEC_DDL_TIMEOUT_MS ((5 * 60 + 30) * 1000LL)
 
 struct ddl_lock {
     char *id, *task, *owner;
@@ -162,9 +161,9 @@ static bool same_ddls(const struct master_strv *a, char **b, size_t nb)
     return true;
 }
 
-/* LockKeeper.TrySync: *all_synced when every member reported. */
-static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
-                    const struct master_strv *workers, char **id_out, bool *all_synced, char **err)
+int master_ddl_try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
+                        const struct master_strv *workers, char **id_out, bool *all_synced,
+                        char **err)
 {
     char id[1024];
     snprintf(id, sizeof(id), "%s-`%s`.`%s`", in->task, in->schema, in->table);
@@ -189,7 +188,7 @@ static int try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
         m->ddl->locks[m->ddl->n++] = l;
     } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls) && l->owner_failed && !l->resolving &&
                strcmp(l->owner, worker) == 0) {
-        rc = DM_E_CONFLICT;      /* the owner passed the DDL: owner_passed() */
+        rc = DM_E_CONFLICT;      /* the owner passed the DDL: ddl_stream.c owner_passed() */
         goto out;
     } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls)) {
         *err = master_terr_code(38016, "dm-master", "high", "sharding ddls in ddl lock %s is different with %s", id, in->n_ddls ? in->ddls[0] : "");
@@ -462,20 +461,9 @@ static void set_owner_failed(struct master *m, const char *id)
     pthread_mutex_unlock(&m->mu);
 }
 
-/* owner_done: the owner already executed (owner_passed), only the skips are sent. */
-static int resolve_ex(struct master *m, const char *id, const char *replace_owner, char **pref,
-                      size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
-                      size_t *nentries, char **err);
-
-static int resolve(struct master *m, const char *id, const char *replace_owner, char **pref, size_t npref,
-                   Pb__CommonWorkerResponse ***entries, size_t *nentries, char **err)
-{
-    return resolve_ex(m, id, replace_owner, pref, npref, false, entries, nentries, err);
-}
-
-static int resolve_ex(struct master *m, const char *id, const char *replace_owner, char **pref,
-                      size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
-                      size_t *nentries, char **err)
+int master_ddl_resolve(struct master *m, const char *id, const char *replace_owner, char **pref,
+                       size_t npref, bool owner_done, Pb__CommonWorkerResponse ***entries,
+                       size_t *nentries, char **err)
 {
     struct ddl_lock snap;
     *entries = NULL;
@@ -511,7 +499,7 @@ static int resolve_ex(struct master *m, const char *id, const char *replace_owne
     char *em = NULL;
     if (!owner_done) {
         master_ddl_resolving_put(m, snap.id, snap.task, owner, &snap.ddls, &snap.members);
-        master_call(m, owner, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r, &em);
+        master_call(m, owner, "ExecuteDDL", &req.base, MASTER_EXEC_DDL_TIMEOUT_MS, false, &r, &em);
     }
     Pb__CommonWorkerResponse *own = entry(owner, r, em);
     if (own && owner_done)
@@ -566,191 +554,6 @@ out:
     master_strv_clear(&snap.members);
     free(snap.synced);
     return rc;
-}
-
-/* ---------- FetchDDLInfo streams ---------- */
-
-struct stream_arg {
-    struct master *m;
-    struct master_worker *w;
-};
-
-/* The worker reports a DDL of a lock that resolved without it (ddl_pending.c): the
- * DDLLockInfo, then the lock's outcome for it, ExecuteDDL{exec:false}. */
-static void send_pending_skip(struct master *m, struct master_worker *w, struct rpc_stream *st,
-                              const Pb__DDLInfo *in, const char *id, bool *retry)
-{
-    Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
-    Pb__ExecDDLRequest req = PB__EXEC_DDLREQUEST__INIT;
-    ProtobufCMessage *r = NULL;
-    char *em = NULL;
-    out.task = in->task;
-    out.id = (char *)id;
-    if (rpc_stream_send(st, &out.base) != DM_OK) {
-        *retry = true;
-        return;
-    }
-    req.task = in->task;
-    req.lockid = (char *)id;
-    req.exec = false;
-    req.tracegid = (char *)"";
-    req.ddls = in->ddls;
-    req.n_ddls = in->n_ddls;
-    bool ok = master_call(m, w->addr, "ExecuteDDL", &req.base, EXEC_DDL_TIMEOUT_MS, false, &r,
-                          &em) == DM_OK && ((Pb__CommonWorkerResponse *)r)->result;
-    if (ok)
-        master_ddl_pending_del(m, NULL, id, w->addr);
-    dm_log_kv(ok ? DM_LOG_INFO : DM_LOG_ERROR, ok ? "sent the skip of a resolved DDL lock "
-              "to the worker that missed it" : "fail to send the skip of a resolved DDL lock "
-              "(tried again at its next report)", "lock", id, "worker", w->addr, "error",
-              em ? em : r && !ok ? ((Pb__CommonWorkerResponse *)r)->msg : "", NULL);
-    if (r)
-        protobuf_c_message_free_unpacked(r, NULL);
-    free(em);
-}
-
-static void free_entries(Pb__CommonWorkerResponse **e, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        protobuf_c_message_free_unpacked(&e[i]->base, NULL);
-    free(e);
-}
-
-/* DDLLockInfo to the reporter; the lock resolves when every member reported. */
-static void answer_info(struct master *m, struct rpc_stream *st, const Pb__DDLInfo *in,
-                        char *id, bool all, bool *retry)
-{
-    Pb__DDLLockInfo out = PB__DDLLOCK_INFO__INIT;
-    out.task = in->task;
-    out.id = id;
-    if (rpc_stream_send(st, &out.base) != DM_OK) {
-        *retry = true;
-    } else if (all) {
-        Pb__CommonWorkerResponse **e = NULL;
-        size_t n = 0;
-        char *rerr = NULL;
-        if (resolve(m, id, NULL, NULL, 0, &e, &n, &rerr) != DM_OK)
-            dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
-        free_entries(e, n);
-        free(rerr);
-    }
-}
-
-/* The owner's ExecuteDDL failed at the last resolve (38024) and now it reports the lock's
- * next DDL: it passed this one, which it does only after executing it (its answer was
- * lost: killed after its checkpoint, or stopped meanwhile). The others get their skips
- * (pending ones for those who miss them) and the lock goes; DM v1.0.7 kept the lock and
- * refused the owner's next DDL (38016) for ever. */
-static void owner_passed(struct master *m, const char *id)
-{
-    Pb__CommonWorkerResponse **e = NULL;
-    size_t n = 0;
-    char *rerr = NULL;
-    dm_log_kv(DM_LOG_WARN, "the owner passed the DDL of a lock whose ExecuteDDL failed: it "
-              "executed it; the other workers skip it", "lock", id, NULL);
-    if (resolve_ex(m, id, NULL, NULL, 0, true, &e, &n, &rerr) != DM_OK)
-        dm_log_kv(DM_LOG_ERROR, "fail to resolve DDL lock", "lock", id, "error", rerr, NULL);
-    free_entries(e, n);
-    free(rerr);
-}
-
-static void handle_info(struct master *m, struct master_worker *w, struct rpc_stream *st,
-                        Pb__DDLInfo *in, bool *retry)
-{
-    int rc;
-    struct master_strv ws = {NULL, 0};
-    char *id = NULL, *err = NULL, pid[1024];
-    bool all = false;
-    snprintf(pid, sizeof(pid), "%s-`%s`.`%s`", in->task, in->schema, in->table);
-    if (master_ddl_pending_match(m, pid, w->addr, in->ddls, in->n_ddls)) {
-        send_pending_skip(m, w, st, in, pid, retry);
-        return;
-    }
-    master_tw_get(m, in->task, &ws);
-    if (ws.n == 0 || !master_strv_has(&ws, w->addr)) {
-        dm_log_kv(DM_LOG_ERROR, "try to sync shard DDL, but worker is not in the task's workers", "task", in->task, "worker", w->addr, NULL);
-        *retry = true;
-    } else if ((rc = try_sync(m, in, w->addr, &ws, &id, &all, &err)) == DM_E_CONFLICT) {
-        owner_passed(m, pid);
-        free(err);
-        err = NULL;
-        if (try_sync(m, in, w->addr, &ws, &id, &all, &err) != DM_OK) {
-            dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
-            *retry = true;
-        } else {
-            answer_info(m, st, in, id, all, retry);
-        }
-    } else if (rc != DM_OK) {
-        dm_log_kv(DM_LOG_ERROR, "fail to sync lock", "worker", w->addr, "error", err, NULL);
-        *retry = true;
-    } else {
-        answer_info(m, st, in, id, all, retry);
-    }
-    free(id);
-    free(err);
-    master_strv_clear(&ws);
-}
-
-static void *stream_main(void *p)
-{
-    struct stream_arg *a = p;
-    struct master *m = a->m;
-    struct master_worker *w = a->w;
-    free(a);
-    const struct rpc_method *rm = master_wmethod("FetchDDLInfo");
-    bool first = true;
-    while (!atomic_load(&w->ddl_stop) && !atomic_load(&m->stopping)) {
-        if (!first) {
-            for (int64_t t = 0; t < m->cfg.ddl_retry_ms && !atomic_load(&w->ddl_stop); t += 50)
-                master_sleep(m, 50);
-        }
-        first = false;
-        struct rpc_stream *st = NULL;
-        if (!rm || rpc_stream_open(w->ch, rm, 0, &st) != DM_OK)
-            continue;
-        bool retry = false;
-        while (!retry && !atomic_load(&w->ddl_stop) && !atomic_load(&m->stopping)) {
-            ProtobufCMessage *msg = NULL;
-            int rc = rpc_stream_recv(st, 200, &msg);
-            if (rc == DM_E_TIMEOUT)
-                continue;
-            if (rc != DM_OK || !msg)
-                break;
-            handle_info(m, w, st, (Pb__DDLInfo *)msg, &retry);
-            protobuf_c_message_free_unpacked(msg, NULL);
-        }
-        int status = 0;
-        rpc_stream_close(st, &status);
-    }
-    master_worker_put(m, w);
-    return NULL;
-}
-
-void master_ddl_start_worker(struct master *m, struct master_worker *w)
-{
-    struct stream_arg *a = malloc(sizeof(*a));
-    if (!a)
-        return;
-    pthread_mutex_lock(&m->mu);
-    w->refs++;
-    pthread_mutex_unlock(&m->mu);
-    *a = (struct stream_arg){m, w};
-    atomic_store(&w->ddl_stop, false);
-    w->ddl_started = pthread_create(&w->ddl_thread, NULL, stream_main, a) == 0;
-    if (!w->ddl_started) {
-        free(a);
-        master_worker_put(m, w);
-    }
-}
-
-void master_ddl_stop_worker(struct master *m, struct master_worker *w)
-{
-    (void)m;
-    if (!w->ddl_started)
-        return;
-    atomic_store(&w->ddl_stop, true);
-    pthread_join(w->ddl_thread, NULL);
-    w->ddl_started = false;
 }
 
 /* ---------- ShowDDLLocks / UnlockDDLLock ---------- */
@@ -810,7 +613,8 @@ static void impl_unlock(struct master *m, struct rpc_server_call *call, const Pr
     Pb__CommonWorkerResponse **e = NULL;
     size_t n = 0;
     char *err = NULL;
-    int rc = resolve(m, r->id ? r->id : "", r->replaceowner, r->workers, r->n_workers, &e, &n, &err);
+    int rc = master_ddl_resolve(m, r->id ? r->id : "", r->replaceowner, r->workers, r->n_workers,
+                                false, &e, &n, &err);
     if (rc != DM_OK && r->forceremove)
         remove_lock(m, r->id ? r->id : "");
     if (resp) {

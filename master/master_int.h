@@ -163,13 +163,37 @@ int master_register(struct master *m, const char *name, master_impl_fn impl);
 /* ---------- ddl.c ---------- */
 int master_ddl_init(struct master *m);
 void master_ddl_free(struct master *m);
-void master_ddl_start_worker(struct master *m, struct master_worker *w);
-void master_ddl_stop_worker(struct master *m, struct master_worker *w);
 /* does any DDL lock involve `worker`? (caller holds no lock) */
 bool master_ddl_worker_has_lock(struct master *m, const char *worker);
 /* break-ddl-lock on worker: a DDL it passes now was the operator's decision, not an
- * execution of the lock's owner (ddl.c owner_passed). */
+ * execution of the lock's owner (ddl_stream.c owner_passed). */
 void master_ddl_break_owner(struct master *m, const char *task, const char *worker);
+
+/* ---------- ddl.c, for ddl_stream.c: the lock keeper the streams feed ---------- */
+#define MASTER_EXEC_DDL_TIMEOUT_MS ((5 * 60 + 30) * 1000LL)   /* ExecuteDDL deadline */
+struct Pb__DDLInfo;
+struct Pb__CommonWorkerResponse;
+/* LockKeeper.TrySync of worker's DDLInfo `in`, taking m->mu: creates or joins the lock
+ * "<task>-`schema`.`table`" (members: `workers`), marks worker synced. On DM_OK *id_out
+ * is the owned lock ID and *all_synced tells whether every member reported. DM_E_CONFLICT:
+ * the lock's owner, whose ExecuteDDL failed, reports another DDL (it passed this one);
+ * DM_E_STATE with owned *err (38016): other DDLs than the lock's; DM_E_NOMEM. */
+int master_ddl_try_sync(struct master *m, const struct Pb__DDLInfo *in, const char *worker,
+                        const struct master_strv *workers, char **id_out, bool *all_synced,
+                        char **err);
+/* DM resolveDDLLock: ExecuteDDL{exec:true} to the owner (replace_owner when non-empty),
+ * then {exec:false} to the members (or to pref[0..npref) when npref). owner_done: the
+ * owner already executed (owner_passed), only the skips are sent. *entries: the answers
+ * so far (owned array of *nentries owned responses, NULL when none), on any result; on
+ * failure owned *err. Takes no lock across the RPCs. */
+int master_ddl_resolve(struct master *m, const char *id, const char *replace_owner, char **pref,
+                       size_t npref, bool owner_done, struct Pb__CommonWorkerResponse ***entries,
+                       size_t *nentries, char **err);
+
+/* ---------- ddl_stream.c: one FetchDDLInfo stream per worker (master = gRPC client) ---------- */
+/* Start / stop (join) the worker's stream thread; it holds a registry reference. */
+void master_ddl_start_worker(struct master *m, struct master_worker *w);
+void master_ddl_stop_worker(struct master *m, struct master_worker *w);
 
 /* ---------- ddl_pending.c: skips of resolved locks not yet taken by a worker ---------- */
 struct master_ddl_pending;
@@ -188,7 +212,7 @@ void master_ddl_resolving_put(struct master *m, const char *id, const char *task
                               const struct master_strv *members);
 void master_ddl_resolving_del(struct master *m, const char *id);
 /* Re-create a lock (every member synced, the owner's ExecuteDDL taken as failed: see
- * ddl.c owner_passed). */
+ * ddl_stream.c owner_passed). */
 int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
                             const char *owner, const struct master_strv *ddls,
                             const struct master_strv *members);

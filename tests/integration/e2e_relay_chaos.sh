@@ -17,6 +17,8 @@
 #   DMGW_SEED=<n> replays a run (default 1; random: a new seed, printed).
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
+# shellcheck source=lib/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/daemons.sh"
 SB="$ROOT/scripts/mariadb-sandbox.sh"
 SEED="${DMGW_SEED:-1}"   # CI: a fixed seed; DMGW_SEED=random (the long variant): a new one
 [ "$SEED" = random ] && SEED=$(( $(date +%s) % 100000 ))
@@ -24,8 +26,8 @@ KILLS="${DMGW_RELAY_KILLS:-3}"
 echo "# seed $SEED (DMGW_SEED=$SEED to replay), $KILLS kills"
 RANDOM="$SEED"
 DIR="$(mktemp -d /tmp/dmgw-rchaos-XXXXXX)"
-P_SRC="$(rand_port)"; P_TGT="$(rand_port)"; P_W="$(rand_port)"; P_M="$(rand_port)"
-W="127.0.0.1:$P_W"
+P_SRC1="$(rand_port)"; P_TGT="$(rand_port)"; P_W1="$(rand_port)"; P_M="$(rand_port)"
+W1="127.0.0.1:$P_W1"
 declare -A PID
 cleanup() {
   local rc=$?
@@ -46,10 +48,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$SB" start "$DIR/src" "$P_SRC" 231 >/dev/null &
+"$SB" start "$DIR/src" "$P_SRC1" 231 >/dev/null &
 "$SB" start "$DIR/tgt" "$P_TGT" 232 >/dev/null &
 wait
-src() { mariadb -h127.0.0.1 -P"$P_SRC" -uroot -N -B -e "$1"; }
+src() { mariadb -h127.0.0.1 -P"$P_SRC1" -uroot -N -B -e "$1"; }
 tgt() { mariadb -h127.0.0.1 -P"$P_TGT" -uroot -N -B -e "$1"; }
 SCHEMA="CREATE DATABASE rc;
   CREATE TABLE rc.t1 (id INT PRIMARY KEY, a INT, b VARCHAR(40), c DATETIME(6), d BLOB);
@@ -57,24 +59,8 @@ SCHEMA="CREATE DATABASE rc;
 src "$SCHEMA"
 tgt "$SCHEMA"
 
-start_worker() {
-  "$DMGW_BIN/dm-worker" -config "$DIR/w.toml" >>"$DIR/w.log" 2>&1 &
-  PID[w]=$!
-  wait_port "$P_W"
-}
-worker_toml "$DIR/w.toml" "$P_W" "source-1" 6301 "$DIR/w-meta" "$P_SRC"
-start_worker
-cat >"$DIR/m.toml" <<TOML
-master-addr = "127.0.0.1:$P_M"
-data-dir = "$DIR/m-data"
-rpc-timeout = "10s"
-[[deploy]]
-source-id = "source-1"
-dm-worker = "$W"
-TOML
-"$DMGW_BIN/dm-master" -config "$DIR/m.toml" >"$DIR/m.log" 2>&1 &
-PID[m]=$!
-wait_port "$P_M"
+worker_up 1 6301
+master_up 1 10s
 DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@" 2>&1; }
 read -r f1 p1 < <(src "SHOW MASTER STATUS" | awk '{print $1, $2}')
 cat >"$DIR/task.yaml" <<YAML
@@ -109,7 +95,7 @@ workload() { # seed
       *) sql="$sql DELETE FROM rc.t2 WHERE k1 = $((id % 50)) AND k2 = 'k$((RANDOM % 9))';" ;;
       esac
     done
-    mariadb -h127.0.0.1 -P"$P_SRC" -uroot -e "$sql COMMIT;" 2>/dev/null || true
+    mariadb -h127.0.0.1 -P"$P_SRC1" -uroot -e "$sql COMMIT;" 2>/dev/null || true
     n=$((n + 1))
   done
 }
@@ -123,7 +109,7 @@ check_rows() { # description
   if ! wait_for "$1" 90 rows_equal; then diff <(dump_src) <(dump_tgt) | head -10; fi
 }
 stage() { DMCTL query-status rchaos | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["workers"][0]["subTaskStatus"][0]["stage"])' 2>/dev/null; }
-relay_field() { DMCTL query-status -w "$W" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["workers"][0]["relayStatus"].get(sys.argv[1], ""))' "$1" 2>/dev/null; }
+relay_field() { DMCTL query-status -w "$W1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["workers"][0]["relayStatus"].get(sys.argv[1], ""))' "$1" 2>/dev/null; }
 running() { [ "$(stage)" = Running ]; }
 no_error() { check_eq "$1: task Running" Running "$(stage)"; }
 
@@ -132,9 +118,9 @@ workload_start
 for i in $(seq 1 "$KILLS"); do
   sleep "$((RANDOM % 3)).$((RANDOM % 10))"
   echo "# kill -9 $i"
-  kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+  kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
   sleep "0.$((RANDOM % 10))"
-  start_worker
+  start_worker 1
 done
 sleep 1
 workload_stop
@@ -146,15 +132,15 @@ no_error "kill -9"
 src "INSERT INTO rc.t1 SELECT 1000 + seq, seq, REPEAT('b', 40), NOW(6), NULL FROM rc.seq_1_to_20000" &
 big=$!
 sleep "0.$((RANDOM % 6))"
-kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
 wait "$big" || true
-start_worker
+start_worker 1
 src "UPDATE rc.t1 SET a = a + 1, d = UNHEX(MD5(id)) WHERE id > 1000" &
 big=$!
 sleep "0.$((RANDOM % 8))"
-kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
 wait "$big" || true
-start_worker
+start_worker 1
 check_rows "after kill -9 during two large transactions: target = source"
 no_error "large transactions"
 
@@ -163,7 +149,7 @@ workload_start
 for i in $(seq 1 40); do
   src "FLUSH BINARY LOGS"
   sleep 0.05
-  if [ "$i" = 25 ]; then kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true; start_worker; fi
+  if [ "$i" = 25 ]; then kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true; start_worker 1; fi
 done
 workload_stop
 check_rows "after 40 FLUSH BINARY LOGS during the writes: target = source"
@@ -171,7 +157,7 @@ no_error "rotation storm"
 
 # ---- 3. purge-relay while the syncer still needs older files ----
 SUB="$(relay_field relaySubDir)"
-RDIR="$DIR/w-meta/relay_log/$SUB"
+RDIR="$DIR/w1-meta/relay_log/$SUB"
 out="$(DMCTL pause-task rchaos)"
 check_contains "pause-task" '"result": true' "$out"
 wait_for "task Paused" 30 bash -c "[ \"\$(\"$DMGW_BIN/dmctl\" -master-addr 127.0.0.1:$P_M query-status rchaos | grep -c '\"stage\": \"Paused\"')\" = 1 ]"
@@ -180,7 +166,7 @@ workload_start
 for _ in $(seq 1 8); do sleep 0.2; src "FLUSH BINARY LOGS"; done
 workload_stop
 NEWEST="$(ls "$RDIR" | grep '^mysql-bin\.[0-9]*$' | sort | tail -1)"
-out="$(DMCTL purge-relay -w "$W" --filename "$NEWEST")"
+out="$(DMCTL purge-relay -w "$W1" --filename "$NEWEST")"
 check_contains "purge-relay --filename newest answers" '"result": true' "$out"
 if [ -n "$CP" ]; then
   test -f "$RDIR/$CP" && ok "the paused task's checkpoint file $CP is kept" || fail "purge removed $CP, the paused task's file"
@@ -194,7 +180,7 @@ workload_start
 for i in $(seq 1 10); do
   src "FLUSH BINARY LOGS"; sleep 0.1
   NEWEST="$(ls "$RDIR" | grep '^mysql-bin\.[0-9]*$' | sort | tail -1)"
-  DMCTL purge-relay -w "$W" --filename "$NEWEST" >/dev/null
+  DMCTL purge-relay -w "$W1" --filename "$NEWEST" >/dev/null
 done
 workload_stop
 check_rows "after purge-relay during the writes: target = source"
@@ -216,13 +202,13 @@ workload_start
 for i in $(seq 1 8); do src "FLUSH BINARY LOGS"; sleep 0.3; done
 NEWEST="$(ls "$RDIR" | grep '^mysql-bin\.[0-9]*$' | sort | tail -1)"
 CP="$(tgt "SELECT binlog_name FROM dm_meta.rchaos_syncer_checkpoint WHERE id = 'source-1' AND cp_schema = ''" 2>/dev/null || true)"
-out="$(DMCTL purge-relay -w "$W" --filename "$NEWEST")"
+out="$(DMCTL purge-relay -w "$W1" --filename "$NEWEST")"
 echo "# syncer lagging: checkpoint $CP, purge up to $NEWEST: $(ls "$RDIR" | grep -c '^mysql-bin') relay files left, first $(ls "$RDIR" | grep '^mysql-bin' | sort | head -1)"
-kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
+kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
 workload_stop
 tgt "KILL $(hold_id)" || true
 wait "${PID[lock]}" 2>/dev/null || true; unset 'PID[lock]'
-start_worker
+start_worker 1
 lag_outcome() {
   rows_equal && return 0
   DMCTL query-status rchaos | grep -q 'not found in relay-dir' && return 0
@@ -239,7 +225,7 @@ workload_start
 sleep 1
 "$SB" stop "$DIR/src" >/dev/null 2>&1
 sleep 2
-"$SB" start "$DIR/src" "$P_SRC" 231 >/dev/null
+"$SB" start "$DIR/src" "$P_SRC1" 231 >/dev/null
 sleep 2
 workload_stop
 check_rows "after a restart of the source: target = source"
@@ -250,7 +236,7 @@ workload_start
 sleep 1
 kill -9 "$(cat "$DIR/src/mysqld.pid")"
 sleep 1
-"$SB" start "$DIR/src" "$P_SRC" 231 >/dev/null
+"$SB" start "$DIR/src" "$P_SRC1" 231 >/dev/null
 sleep 2
 workload_stop
 check_rows "after a crash (kill -9) of the source: target = source"
@@ -259,17 +245,17 @@ no_error "source crash"
 workload_start
 sleep 1
 "$SB" stop "$DIR/src" >/dev/null 2>&1
-kill -9 "${PID[w]}"; wait "${PID[w]}" 2>/dev/null || true
-start_worker
+kill -9 "${PID[w1]}"; wait "${PID[w1]}" 2>/dev/null || true
+start_worker 1
 sleep 2
-"$SB" start "$DIR/src" "$P_SRC" 231 >/dev/null
+"$SB" start "$DIR/src" "$P_SRC1" 231 >/dev/null
 sleep 2
 workload_stop
 check_rows "after a worker restart while the source was down: target = source"
 no_error "worker restart with the source down"
 
 # ---- 5. a source binlog purged before the relay read it ----
-out="$(DMCTL pause-relay -w "$W")"
+out="$(DMCTL pause-relay -w "$W1")"
 check_contains "pause-relay" '"result": true' "$out"
 src "INSERT INTO rc.t1 VALUES (100000, 1, 'unread', NOW(6), NULL)"
 UNREAD="$(src "SHOW MASTER STATUS" | awk '{print $1}')"
@@ -279,10 +265,10 @@ LAST="$(src "SHOW MASTER STATUS" | awk '{print $1}')"
 # (the paused relay's dump thread may hold the file a moment: the server skips a file in use)
 purged() { src "PURGE BINARY LOGS TO '$LAST'" 2>/dev/null; ! src "SHOW BINARY LOGS" | grep -q "^$UNREAD"; }
 wait_for "the source purged $UNREAD (the relay has not read its last row)" 30 purged
-out="$(DMCTL resume-relay -w "$W")"
+out="$(DMCTL resume-relay -w "$W1")"
 relay_paused() { [ "$(relay_field stage)" = Paused ]; }
 wait_for "relay pauses: the source purged a binlog it still needs" 30 relay_paused
-st="$(DMCTL query-status -w "$W")"
+st="$(DMCTL query-status -w "$W1")"
 check_contains "relay error 30015 names the purged file" "the source purged binlog file" "$st"
 check_contains "relay error names $UNREAD" "$UNREAD" "$st"
 sleep 1

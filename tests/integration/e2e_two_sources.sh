@@ -3,15 +3,18 @@
 # table through routes, then one worker stopped: the right per-worker errors and a 207.
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
+# shellcheck source=lib/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/daemons.sh"
 SB="$ROOT/scripts/mariadb-sandbox.sh"
 DIR="$(mktemp -d /tmp/dmgw-e2e2-XXXXXX)"
 P_SRC1="$(rand_port)"; P_SRC2="$(rand_port)"; P_TGT="$(rand_port)"
+# shellcheck disable=SC2034  # P_W1, P_W2: read by lib/daemons.sh
 P_W1="$(rand_port)"; P_W2="$(rand_port)"; P_M="$(rand_port)"; P_GW="$(rand_port)"
-PIDS=()
+declare -A PID
 cleanup() {
   local rc=$?
   if [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ]; then tail -n 20 "$DIR"/*.log 2>/dev/null || true; fi
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for d in src1 src2 tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
   rm -rf "$DIR"
@@ -29,38 +32,17 @@ done
 mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "CREATE DATABASE sales;
   CREATE TABLE sales.orders (id BIGINT PRIMARY KEY, region VARCHAR(16) NOT NULL, amount DECIMAL(10,2));"
 
-for i in 1 2; do
-  wp_var="P_W$i"; sp_var="P_SRC$i"
-  worker_toml "$DIR/w$i.toml" "${!wp_var}" "source-$i" $((5000 + i)) "$DIR/w$i-meta" "${!sp_var}"
-  "$DMGW_BIN/dm-worker" -config "$DIR/w$i.toml" >"$DIR/w$i.log" 2>&1 &
-  PIDS+=($!)
-done
-W1_PID="${PIDS[0]}"
-W2_PID="${PIDS[1]}"
 # workers first: the master connects to them at start, and a refused first attempt puts
 # that channel in gRPC's reconnect backoff (1 s), during which calls fail fast
-wait_port "$P_W1"
-wait_port "$P_W2"
-cat >"$DIR/m.toml" <<TOML
-master-addr = "127.0.0.1:$P_M"
-data-dir = "$DIR/m-data"
-rpc-timeout = "5s"
-[[deploy]]
-source-id = "source-1"
-dm-worker = "127.0.0.1:$P_W1"
-[[deploy]]
-source-id = "source-2"
-dm-worker = "127.0.0.1:$P_W2"
-TOML
-"$DMGW_BIN/dm-master" -config "$DIR/m.toml" >"$DIR/m.log" 2>&1 &
-PIDS+=($!)
+worker_up 1 5001
+worker_up 2 5002
+master_up 2 5s
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/secret"
 "$DMGW_BIN/dm-gateway" --listen "127.0.0.1:$P_GW" --master-addr "127.0.0.1:$P_M" \
   --auth-alg HS256 --auth-secret-file "$DIR/secret" >"$DIR/gw.log" 2>&1 &
-PIDS+=($!)
+PID[gw]=$!
 DM_GATEWAY_URL="http://127.0.0.1:$P_GW"
 DM_TOKEN="$("$DMGW_BIN/dm-gateway" token --secret-file "$DIR/secret" --sub e2e --scope "dm:read dm:write" --ttl 1h)"
-wait_port "$P_M"
 wait_port "$P_GW"
 
 pos() { mariadb -h127.0.0.1 -P"$1" -uroot -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
@@ -102,7 +84,7 @@ api GET /api/v1/tasks/merge
 check_eq "status of both workers 200" 200 "$HTTP_CODE"
 
 # stop worker 2: its entry fails, the other still answers -> 207 with the same body
-kill "$W2_PID"; wait "$W2_PID" 2>/dev/null || true
+kill "${PID[w2]}"; wait "${PID[w2]}" 2>/dev/null || true
 api GET /api/v1/tasks/merge
 check_eq "one worker down -> 207" 207 "$HTTP_CODE"
 check_contains "down worker has its own error entry" "\"worker\":\"127.0.0.1:$P_W2\"" "$BODY"
@@ -114,5 +96,5 @@ check_contains "dmctl shows the grpc request error for the down worker" "grpc re
 
 mariadb -h127.0.0.1 -P"$P_SRC1" -uroot -e "INSERT INTO sales_1.orders VALUES (3,'east',30.00)"
 wait_for "the live worker keeps replicating" 30 bash -c "[ \"\$(mariadb -h127.0.0.1 -P$P_TGT -uroot -N -e 'SELECT COUNT(*) FROM sales.orders WHERE id=3')\" = 1 ]"
-kill "$W1_PID" 2>/dev/null || true
+kill "${PID[w1]}" 2>/dev/null || true
 e2e_finish

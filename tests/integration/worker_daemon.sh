@@ -3,6 +3,7 @@
 # key rejected, a subtask restored from meta-dir replicating between two MariaDB sandboxes,
 # SIGTERM exits 0 after flushing the checkpoint, state (subtask + checkpoint) persisted
 # and resumed by the next start.
+# shellcheck disable=SC2154  # sp, dp, hex: set by pair_sandboxes / pair_subtask
 set -euo pipefail
 TMP_NAME=wdaemon
 # shellcheck source=lib/worker_pair.sh
@@ -23,40 +24,10 @@ set -e
 [ "$rc" -ne 0 ] || fail "unknown key accepted"
 echo "$out" | grep -q 'bogus-key' || fail "unknown key error: $out"
 
-sp=$(freeport); dp=$(freeport); wp=$(freeport)
-sandbox start "$tmp/src" "$sp" 1 || fail "source sandbox"
-sandbox start "$tmp/dst" "$dp" 2 || fail "target sandbox"
-read -r bfile bpos < <(q "$sp" "SHOW MASTER STATUS" | awk '{print $1, $2}')
-
+pair_sandboxes   # sp dp wp bfile bpos
 # a Running subtask in meta-dir: restored at start (the RPC path is covered by the unit tests)
-mkdir -p "$tmp/meta/subtasks"
-hex=$(printf 'daemon' | od -An -tx1 | tr -d ' \n')
-cat >"$tmp/meta/subtasks/$hex.json" <<EOT
-{"name": "daemon", "stage": 2, "remove-meta-done": true, "config": {
- "name": "daemon", "mode": "incremental", "source-id": "mysql-replica-01", "worker-count": 4,
- "meta": {"binlog-name": "$bfile", "binlog-pos": $bpos},
- "from": {"host": "127.0.0.1", "port": $sp, "user": "root", "password": ""},
- "to": {"host": "127.0.0.1", "port": $dp, "user": "root", "password": ""},
- "black-white-list": {"do-dbs": ["d"]}}}
-EOT
-cat >"$tmp/w.toml" <<EOT
-worker-addr = "127.0.0.1:$wp"
-source-id = "mysql-replica-01"
-server-id = 4343
-meta-dir = "$tmp/meta"
-log-file = "$tmp/worker.log"
-[from]
-host = "127.0.0.1"
-port = $sp
-user = "root"
-password = ""
-EOT
-start_worker() {
-  "$bin" -config "$tmp/w.toml" &
-  pid=$!
-  for _ in $(seq 1 50); do grep -q '"dm-worker started"' "$tmp/worker.log" 2>/dev/null && break; sleep 0.1; done
-  grep -q '"dm-worker started"' "$tmp/worker.log" || fail "did not start"
-}
+pair_subtask daemon
+pair_worker_toml 4343
 wait_eq() {  # query, timeout s
   local a b
   for _ in $(seq 1 $(($2 * 5))); do

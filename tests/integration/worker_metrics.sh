@@ -3,46 +3,20 @@
 # families, scraped with curl, exposition checked by promtool), /status, hostile raw
 # requests (oversized, binary, a silent connection) answered with 4xx while scrapes go on;
 # a status-addr that cannot be bound stops the start with a clear log line.
+# shellcheck disable=SC2154  # sp, dp, bfile: set by pair_sandboxes
 set -euo pipefail
 TMP_NAME=wmetrics
 # shellcheck source=lib/worker_pair.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/worker_pair.sh"
 command -v promtool >/dev/null || fail "promtool missing (Debian package prometheus)"
 
-sp=$(freeport); dp=$(freeport); wp=$(freeport); hp=$(freeport)
-sandbox start "$tmp/src" "$sp" 1 || fail "source sandbox"
-sandbox start "$tmp/dst" "$dp" 2 || fail "target sandbox"
-read -r bfile bpos < <(q "$sp" "SHOW MASTER STATUS" | awk '{print $1, $2}')
-
+pair_sandboxes   # sp dp wp bfile bpos
+hp=$(freeport)
 # a Running subtask reading the relay (binlog-type local), restored from meta-dir
-mkdir -p "$tmp/meta/subtasks"
-hex=$(printf 'mtask' | od -An -tx1 | tr -d ' \n')
-cat >"$tmp/meta/subtasks/$hex.json" <<EOT
-{"name": "mtask", "stage": 2, "remove-meta-done": true, "config": {
- "name": "mtask", "mode": "incremental", "source-id": "mysql-replica-01", "worker-count": 4,
- "binlog-type": "local",
- "meta": {"binlog-name": "$bfile", "binlog-pos": $bpos},
- "from": {"host": "127.0.0.1", "port": $sp, "user": "root", "password": ""},
- "to": {"host": "127.0.0.1", "port": $dp, "user": "root", "password": ""},
- "black-white-list": {"do-dbs": ["d"]}}}
-EOT
-cat >"$tmp/w.toml" <<EOT
-worker-addr = "127.0.0.1:$wp"
-status-addr = "127.0.0.1:$hp"
-source-id = "mysql-replica-01"
-server-id = 4344
-meta-dir = "$tmp/meta"
-relay-binlog-name = "$bfile"
-log-file = "$tmp/worker.log"
-[from]
-host = "127.0.0.1"
-port = $sp
-user = "root"
-password = ""
-EOT
-"$bin" -config "$tmp/w.toml" &
-pid=$!
-for _ in $(seq 1 50); do grep -q '"dm-worker started"' "$tmp/worker.log" 2>/dev/null && break; sleep 0.1; done
+pair_subtask mtask '"binlog-type": "local",'
+pair_worker_toml 4344 "status-addr = \"127.0.0.1:$hp\"
+relay-binlog-name = \"$bfile\""
+start_worker
 grep -q '"status listener started"' "$tmp/worker.log" || fail "no status listener"
 
 q "$sp" "CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v INT); INSERT INTO d.t SELECT seq, seq FROM d.seq_1_to_2000"

@@ -1,9 +1,8 @@
 /* http_client.c - see http_client.h */
 #include "http_client.h"
+#include "testutil.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define HC_MAX_ANSWER (8u << 20)
@@ -20,13 +18,6 @@ struct raw {
     char *p;
     size_t len, cap;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int raw_reserve(struct raw *r, size_t more)
 {
@@ -41,20 +32,6 @@ static int raw_reserve(struct raw *r, size_t more)
     r->p = np;
     r->cap = cap;
     return 0;
-}
-
-static int connect_port(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 static int send_all(int fd, const char *p, size_t n)
@@ -83,7 +60,7 @@ static void read_answer(int fd, struct raw *r, const char *until, long long dead
     for (;;) {
         if (until && r->p && strstr(r->p, until))
             return;
-        long long left = deadline - now_ms();
+        long long left = deadline - tu_now_ms();
         if (left <= 0 || !readable_within(fd, (int)left))
             return;
         if (r->len >= HC_MAX_ANSWER || raw_reserve(r, 16384) != 0)
@@ -163,8 +140,8 @@ static int split_answer(const struct raw *r, struct hc_response *out)
 int hc_request(const struct hc_request *rq, struct hc_response *out)
 {
     memset(out, 0, sizeof(*out));
-    long long deadline = now_ms() + (rq->timeout_ms > 0 ? rq->timeout_ms : 10000);
-    int fd = connect_port(rq->port);
+    long long deadline = tu_now_ms() + (rq->timeout_ms > 0 ? rq->timeout_ms : 10000);
+    int fd = tu_connect_lo(rq->port);
     if (fd < 0)
         return -1;
     struct raw req = {0}, ans = {0};

@@ -1,11 +1,10 @@
 /* raw_http.c - see raw_http.h */
 #include "raw_http.h"
+#include "testutil.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,27 +13,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int connect_lo(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* ---------- the transport: a plain socket, or a TLS session on it (raw_http_tls) ---------- */
 
@@ -58,7 +36,7 @@ int raw_http_tls(bool on)
 static int conn_open(int port, struct conn *c)
 {
     c->s = NULL;
-    c->fd = connect_lo(port);
+    c->fd = tu_connect_lo(port);
     if (c->fd < 0 || !use_tls)
         return c->fd < 0 ? -1 : 0;
     int rc = gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL);
@@ -163,7 +141,7 @@ static void read_answers(struct conn *c, struct raw_result *out, size_t *cap, lo
                          unsigned want_resp)
 {
     for (;;) {
-        long long left = end - mono_ms();
+        long long left = end - tu_now_ms();
         if (left <= 0) {
             out->timed_out = true;
             break;
@@ -205,7 +183,7 @@ int raw_exchange_split(int port, const void *first, size_t flen, const void *req
         return -1;
     size_t cap = 0;
     append(out, &cap, "", 0);
-    long long end = mono_ms() + timeout_ms;
+    long long end = tu_now_ms() + timeout_ms;
     if (first) {
         send_all(&c, first, flen);
         read_answers(&c, out, &cap, end, 1);
@@ -235,10 +213,10 @@ int raw_exchange_trickle(int port, const void *head, size_t hlen, const void *dr
         return -1;
     size_t cap = 0;
     append(out, &cap, "", 0);
-    long long start = mono_ms(), end = start + timeout_ms;
+    long long start = tu_now_ms(), end = start + timeout_ms;
     send_all(&c, head, hlen);
     while (!out->closed && !out->timed_out && out->len == 0) {
-        long long next = mono_ms() + interval_ms;
+        long long next = tu_now_ms() + interval_ms;
         read_answers(&c, out, &cap, next < end ? next : end, 1);
         if (out->timed_out && next < end && out->len == 0) {
             out->timed_out = false;   /* only this interval passed: one more drip */
@@ -247,7 +225,7 @@ int raw_exchange_trickle(int port, const void *head, size_t hlen, const void *dr
     }
     if (!out->closed && !out->timed_out)
         read_answers(&c, out, &cap, end, 0);   /* the rest of the answer, then EOF */
-    out->elapsed_ms = mono_ms() - start;
+    out->elapsed_ms = tu_now_ms() - start;
     conn_close(&c);
     raw_parse(out);
     return 0;

@@ -95,6 +95,20 @@ int tu_write_file(const char *path, const char *data, size_t len)
     return (fclose(f) == 0 && w == len) ? 0 : -1;
 }
 
+int tu_connect_lo(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 long long tu_now_ms(void)
 {
     struct timespec ts;

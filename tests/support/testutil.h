@@ -17,6 +17,8 @@ char *tu_mkdtemp(void);
 void tu_rmrf(const char *path);
 /* A TCP port on 127.0.0.1 free right now. */
 int tu_free_port(void);
+/* A TCP socket (close-on-exec, blocking) connected to 127.0.0.1:port; -1 on failure. */
+int tu_connect_lo(int port);
 /* Read a whole file (malloc'd, NUL-terminated), *len optional; NULL on error. */
 char *tu_read_file(const char *path, size_t *len);
 /* Read "$DMGW_SOURCE_DIR/<rel>". */

@@ -44,6 +44,8 @@ struct lfile {
     int64_t size, offset;        /* data: checkpoint offset */
     int64_t table_bytes;         /* data: all data files of its table (largest table first) */
     enum keys keys;              /* table: where its plain KEYs are */
+    char *key_adds;              /* table, keys pending: the ALTER's "ADD KEY IF NOT EXISTS ..."
+                                    split from its CREATE (create_table); NULL: none */
     ptrdiff_t owner;             /* data: index of its table's file (-1: none), after plan() */
     bool has_data;               /* table: data files with rows left to load */
     bool keyless;                /* data: its target table has no row identity (marker) */
@@ -554,6 +556,27 @@ struct colmap {
     const struct worker_mapping_rule **rules;   /* per column, NULL = unmapped */
 };
 
+#define COL_NAME_MAX 192
+
+/* Append the rule of column `p`..end (a backquoted name shorter than COL_NAME_MAX) of
+ * table t; *cap: cm->rules' capacity. */
+static int colmap_add(const struct run *r, const struct lfile *t, struct colmap *cm,
+                      size_t *cap, const char *p, const char *end)
+{
+    char name[COL_NAME_MAX];
+    snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 1);
+    if (cm->ncols == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        const struct worker_mapping_rule **tmp = realloc(cm->rules, nc * sizeof *tmp);
+        if (!tmp)
+            return DM_E_NOMEM;
+        cm->rules = tmp;
+        *cap = nc;
+    }
+    cm->rules[cm->ncols++] = worker_rules_mapping(r->p->rules, t->db, t->tbl, name);
+    return DM_OK;
+}
+
 /* Column names from a CREATE TABLE text: lines starting with "  `name` ". */
 static int colmap_build(const struct run *r, const struct lfile *t, const char *create,
                         struct colmap *cm)
@@ -563,20 +586,11 @@ static int colmap_build(const struct run *r, const struct lfile *t, const char *
     memset(cm, 0, sizeof *cm);
     while (s && (s = strchr(s, '\n'))) {
         const char *p = skip_ws(s), *end;
-        char name[192];
         s++;
-        if (*p != '`' || !(end = skip_ident(p)) || (size_t)(end - p) >= sizeof name)
+        if (*p != '`' || !(end = skip_ident(p)) || (size_t)(end - p) >= COL_NAME_MAX)
             continue;
-        snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 1);
-        if (cm->ncols == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            const struct worker_mapping_rule **tmp = realloc(cm->rules, nc * sizeof *tmp);
-            if (!tmp)
-                return DM_E_NOMEM;
-            cm->rules = tmp;
-            cap = nc;
-        }
-        cm->rules[cm->ncols++] = worker_rules_mapping(r->p->rules, t->db, t->tbl, name);
+        if (colmap_add(r, t, cm, &cap, p, end))
+            return DM_E_NOMEM;
     }
     return DM_OK;
 }
@@ -647,19 +661,10 @@ static int list_colmap(const struct run *r, const struct lfile *f, const char *s
         return DM_OK;
     for (s = skip_ws(s + 1); *s == '`' && s < values;) {
         const char *end = skip_ident(s);
-        char name[192];
-        if (!end || (size_t)(end - s) >= sizeof name)
+        if (!end || (size_t)(end - s) >= COL_NAME_MAX)
             break;
-        snprintf(name, sizeof name, "%.*s", (int)(end - s - 2), s + 1);
-        if (lm->ncols == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            const struct worker_mapping_rule **tmp = realloc(lm->rules, nc * sizeof *tmp);
-            if (!tmp)
-                return DM_E_NOMEM;
-            lm->rules = tmp;
-            cap = nc;
-        }
-        lm->rules[lm->ncols++] = worker_rules_mapping(r->p->rules, f->db, f->tbl, name);
+        if (colmap_add(r, f, lm, &cap, s, end))
+            return DM_E_NOMEM;
         s = skip_ws(end);
         if (*s != ',')
             break;
@@ -788,7 +793,8 @@ static int table_exists(struct worker_applier *a, const struct lfile *f, bool *e
 
 /* CREATE TABLE (routed), its plain KEYs left for after the data when deferring: a table
  * that is not on the target yet and has rows to load gets a "keys pending" checkpoint row
- * first; a pending table is created without them (again, after a crash). */
+ * first; a pending table is created without them (again, after a crash). The keys of a
+ * pending table are split off here, once, and kept in f->key_adds for add_keys. */
 static int create_table(struct run *r, struct worker_applier *a, struct lfile *f,
                         const char *create, struct worker_terr *e)
 {
@@ -797,45 +803,41 @@ static int create_table(struct run *r, struct worker_applier *a, struct lfile *f
     int rc = DM_OK, moved = 0;
     dm_buf_init(&stripped, STMT_MAX);
     dm_buf_init(&adds, STMT_MAX);
-    if (r->defer_keys && f->keys != KEYS_ADDED && (f->has_data || f->keys == KEYS_PENDING))
+    if (f->keys == KEYS_PENDING || (r->defer_keys && f->keys != KEYS_ADDED && f->has_data))
         moved = worker_load_split_keys(create, &stripped, &adds);
     if (moved < 0)
         rc = worker_ap_nomem(e);
     else if (moved > 0 && f->keys == KEYS_IN_CREATE && !(rc = table_exists(a, f, &exists, e)) &&
              !exists && !(rc = cp_keys(a, f, false, e)))
         f->keys = KEYS_PENDING;
+    if (!rc && moved > 0 && f->keys == KEYS_PENDING && !(f->key_adds = dm_buf_take(&adds)))
+        rc = worker_ap_nomem(e);
     if (rc)
         annotate(e, f->name);
     else
-        rc = exec_ignoring(a, moved > 0 && f->keys == KEYS_PENDING ? stripped.data : create,
+        rc = exec_ignoring(a, moved > 0 && f->keys == KEYS_PENDING && r->defer_keys
+                                  ? stripped.data : create,
                            ER_TABLE_EXISTS_ERROR, f->name, e);
     dm_buf_free(&stripped);
     dm_buf_free(&adds);
     return rc;
 }
 
-/* ALTER TABLE ... ADD KEY IF NOT EXISTS ... for a table whose keys are pending, then the
- * checkpoint says so (a crash in between: the ALTER runs again and adds nothing). */
-static int add_keys(struct run *r, struct worker_applier *a, struct lfile *f,
-                    struct worker_terr *e)
+/* ALTER TABLE ... ADD KEY IF NOT EXISTS ... for a table whose keys are pending (the
+ * clauses create_table split off; none: only the checkpoint changes), then the checkpoint
+ * says so (a crash in between: the ALTER runs again and adds nothing). */
+static int add_keys(struct worker_applier *a, struct lfile *f, struct worker_terr *e)
 {
-    char path[4096], *text = NULL;
-    const char *create;
-    struct dm_buf q, adds;
-    int rc = DM_OK, moved;
+    struct dm_buf q;
+    int rc = DM_OK;
     if (f->keys != KEYS_PENDING)
         return DM_OK;
-    snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
-    if (dm_read_file(path, STMT_MAX, &text, NULL))
-        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
     dm_buf_init(&q, STMT_MAX);
-    dm_buf_init(&adds, STMT_MAX);
-    create = strstr(text, "CREATE TABLE");
-    moved = create ? worker_load_split_keys(create, NULL, &adds) : 0;
-    if (moved < 0 || dm_buf_adds(&q, "ALTER TABLE ") || worker_ap_add_table(&q, f->tdb, f->ttbl) ||
-        dm_buf_addc(&q, ' ') || dm_buf_add(&q, adds.data, adds.len)) {
+    if (f->key_adds && (dm_buf_adds(&q, "ALTER TABLE ") ||
+                        worker_ap_add_table(&q, f->tdb, f->ttbl) || dm_buf_addc(&q, ' ') ||
+                        dm_buf_adds(&q, f->key_adds))) {
         rc = worker_ap_nomem(e);
-    } else if (moved > 0) {
+    } else if (f->key_adds) {
         dm_log_kv(DM_LOG_INFO, "add the table's deferred keys", "file", f->name, NULL);
         rc = worker_ap_run(a, q.data, q.len, e);
     }
@@ -843,9 +845,7 @@ static int add_keys(struct run *r, struct worker_applier *a, struct lfile *f,
         f->keys = KEYS_ADDED;
     if (rc)
         annotate(e, f->name);
-    free(text);
     dm_buf_free(&q);
-    dm_buf_free(&adds);
     return rc;
 }
 
@@ -1136,7 +1136,7 @@ static int table_file_done(struct run *r, struct worker_applier *a, const struct
 {
     if (f->owner < 0 || atomic_fetch_sub(&r->left[f->owner], 1) != 1)
         return DM_OK;
-    return add_keys(r, a, &r->files[f->owner], e);
+    return add_keys(a, &r->files[f->owner], e);
 }
 
 static void log_li(const struct worker_li *li)
@@ -1173,7 +1173,7 @@ static void *pool_main(void *arg)
         if (r->files[i].kind != r->phase)
             continue;
         rc = r->phase == K_DATA ? restore_data(r, a, &r->files[i], li, &e)
-                                : add_keys(r, a, &r->files[i], &e);
+                                : add_keys(a, &r->files[i], &e);
         if (!rc && r->phase == K_DATA && !canceled(r))   /* the file is complete */
             rc = table_file_done(r, a, &r->files[i], &e);
         if (rc) {
@@ -1239,6 +1239,7 @@ static void free_files(struct run *r)
         free(r->files[i].name);
         free(r->files[i].db);
         free(r->files[i].tbl);
+        free(r->files[i].key_adds);
     }
     free(r->files);
 }

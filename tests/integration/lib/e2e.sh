@@ -47,21 +47,9 @@ e2e_stack_down() {
 # Wait (up to 10 s) until something listens on a loopback port.
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
 
-# A dm-worker config for one source (root, no password): FILE WORKER_PORT SOURCE_ID SERVER_ID
-# META_DIR SOURCE_PORT.
-worker_toml() {
-  cat >"$1" <<TOML
-worker-addr = "127.0.0.1:$2"
-source-id = "$3"
-server-id = $4
-meta-dir = "$5"
-[from]
-host = "127.0.0.1"
-port = $6
-user = "root"
-password = ""
-TOML
-}
+# worker_toml FILE WORKER_PORT SOURCE_ID SERVER_ID META_DIR SOURCE_PORT [LINES]
+# shellcheck source=worker_toml.sh
+source "$(dirname "${BASH_SOURCE[0]}")/worker_toml.sh"
 
 src_sql() { mariadb -h127.0.0.1 -P"$SOURCE_PORT" -uroot -N -B -e "$1"; }
 tgt_sql() { mariadb -h127.0.0.1 -P"$TARGET_PORT" -uroot -N -B -e "$1"; }

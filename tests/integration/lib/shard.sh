@@ -6,17 +6,17 @@
 # when set, is printed on failure).
 #   shard_sandboxes ID_BASE   the sandboxes (server-ids BASE+1..3)
 #   shard_daemons ID_BASE     the workers (relay server-ids BASE+1, BASE+2) and dm-master
-#   start_worker I / kill_worker I    (env given to start_worker reaches the process:
-#                                      DMGW_FAILPOINT=<name> start_worker 1)
-#   start_master / restart_master
+#   start_worker I / kill_worker I, start_master / restart_master (lib/daemons.sh)
 #   shard_task_yaml NAME FILE   the is-sharding task: shard_db_{1,2}.t_* -> shard_db.t,
 #                               from each source's current position
 #   src PORT SQL / tgt SQL / DMCTL ...
-# shellcheck source=e2e.sh
+# shellcheck source=daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
 SB="$ROOT/scripts/mariadb-sandbox.sh"
 P_SRC1="$(rand_port)"; P_SRC2="$(rand_port)"; P_TGT="$(rand_port)"
 P_W1="$(rand_port)"; P_W2="$(rand_port)"; P_M="$(rand_port)"
-W1="127.0.0.1:$P_W1"; W2="127.0.0.1:$P_W2"
+# shellcheck disable=SC2034  # W1, W2: for the scripts that source this
+W1="127.0.0.1:$P_W1" W2="127.0.0.1:$P_W2"
 declare -A PID
 shard_cleanup() {
   local rc=$?
@@ -41,25 +41,6 @@ src() { mariadb --default-character-set=utf8mb4 -h127.0.0.1 -P"$1" -uroot -N -B 
 tgt() { mariadb --default-character-set=utf8mb4 -h127.0.0.1 -P"$P_TGT" -uroot -N -B -e "$1"; }
 DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@"; }
 
-start_worker() { # i
-  local i="$1" wp="P_W$1"
-  "$DMGW_BIN/dm-worker" -config "$DIR/w$i.toml" >>"$DIR/w$i.log" 2>&1 &
-  PID[w$i]=$!
-  wait_port "${!wp}"
-}
-kill_worker() { # i: kill -9
-  kill -9 "${PID[w$1]}" 2>/dev/null || true
-  wait "${PID[w$1]}" 2>/dev/null || true
-}
-start_master() {
-  "$DMGW_BIN/dm-master" -config "$DIR/m.toml" >>"$DIR/m.log" 2>&1 &
-  PID[m]=$!
-  wait_port "$P_M"
-}
-restart_master() {
-  kill "${PID[m]}"; wait "${PID[m]}" 2>/dev/null || true
-  start_master
-}
 
 shard_sandboxes() { # server-id base: sources BASE+1, BASE+2, target BASE+3
   local base="$1"
@@ -69,25 +50,9 @@ shard_sandboxes() { # server-id base: sources BASE+1, BASE+2, target BASE+3
   wait
 }
 shard_daemons() { # relay server-id base: worker i gets BASE+i
-  local base="$1" i wp sp
-  for i in 1 2; do
-    wp="P_W$i"; sp="P_SRC$i"
-    worker_toml "$DIR/w$i.toml" "${!wp}" "source-$i" $((base + i)) "$DIR/w$i-meta" "${!sp}"
-    start_worker "$i"
-  done
-  cat >"$DIR/m.toml" <<TOML
-master-addr = "127.0.0.1:$P_M"
-data-dir = "$DIR/m-data"
-rpc-timeout = "10s"
-ddl-retry-interval = "1s"
-[[deploy]]
-source-id = "source-1"
-dm-worker = "$W1"
-[[deploy]]
-source-id = "source-2"
-dm-worker = "$W2"
-TOML
-  start_master
+  worker_up 1 $(($1 + 1))
+  worker_up 2 $(($1 + 2))
+  master_up 2 10s 'ddl-retry-interval = "1s"'
 }
 
 shard_task_yaml() { # name file

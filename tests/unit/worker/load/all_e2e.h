@@ -4,6 +4,7 @@
 #ifndef DM_TEST_ALL_E2E_H
 #define DM_TEST_ALL_E2E_H
 
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "worker_e2e.h"
@@ -79,6 +80,48 @@ U static bool wait_unit(const char *name, Pb__UnitType unit, Pb__Stage stage, in
         usleep(100000);
     } while (tu_now_ms() < end);
     return false;
+}
+
+/* *ops (a writer's operation count) when the subtask was first seen in each unit; -1: never */
+struct unit_ops {
+    long dump, load, sync;
+};
+
+/* Follow subtask `name` through Dump, Load and Sync (for at most 120 s) while writers run,
+ * until it has been in Sync for settle_ms. A Paused subtask not waiting for auto-resume
+ * fails the test. */
+U static struct unit_ops follow_units(const char *name, atomic_long *ops, int settle_ms)
+{
+    struct unit_ops o = {-1, -1, -1};
+    char msg[2048];
+    long long end = tu_now_ms() + 120000, sync_at = 0;
+    int stage, unit;
+    while (tu_now_ms() < end) {
+        unit = unit_now(name, &stage, msg, sizeof msg);
+        ck_assert_msg(stage != PB__STAGE__Paused || strstr(msg, "auto-resume"), "paused: %s", msg);
+        if (unit == PB__UNIT_TYPE__Dump && o.dump < 0)
+            o.dump = atomic_load(ops);
+        if (unit == PB__UNIT_TYPE__Load && o.load < 0)
+            o.load = atomic_load(ops);
+        if (unit == PB__UNIT_TYPE__Sync && o.sync < 0) {
+            o.sync = atomic_load(ops);
+            sync_at = tu_now_ms();
+        }
+        if (sync_at && tu_now_ms() - sync_at > settle_ms)
+            break;
+        usleep(20000);
+    }
+    return o;
+}
+
+/* The subtask is still in Sync and Running at the end; then stop it. */
+U static void assert_sync_then_stop(const char *name)
+{
+    char msg[2048];
+    int stage, unit = unit_now(name, &stage, msg, sizeof msg);
+    ck_assert_int_eq(unit, PB__UNIT_TYPE__Sync);
+    ck_assert_msg(stage == PB__STAGE__Running, "stage %d: %s", stage, msg);
+    ck_assert(operate(name, PB__TASK_OP__Stop, msg, sizeof msg));
 }
 
 /* count-checksum `expr` of both tables equal, the count at least min_count */

@@ -154,44 +154,26 @@ static void assert_same_create(const char *tbl)
 START_TEST(all_two_databases_keys_while_writing)
 {
     char toml[4096], msg[2048];
-    long long end, sync_at = 0;
-    long ops_load0 = -1, ops_sync0 = -1;
+    struct unit_ops o;
     pthread_t th;
-    int stage, unit;
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, NULL), 0);
     usleep(300000);
     task_toml(toml, sizeof toml, "keys", "all", "ka\", \"kb", NULL);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    end = tu_now_ms() + 120000;
-    while (tu_now_ms() < end) {
-        unit = unit_now("keys", &stage, msg, sizeof msg);
-        ck_assert_msg(stage != PB__STAGE__Paused || strstr(msg, "auto-resume"), "paused: %s", msg);
-        if (unit == PB__UNIT_TYPE__Load && ops_load0 < 0)
-            ops_load0 = atomic_load(&g_ops);
-        if (unit == PB__UNIT_TYPE__Sync && ops_sync0 < 0) {
-            ops_sync0 = atomic_load(&g_ops);
-            sync_at = tu_now_ms();
-        }
-        if (sync_at && tu_now_ms() - sync_at > 2000)
-            break;
-        usleep(20000);
-    }
+    o = follow_units("keys", &g_ops, 2000);
     atomic_store(&g_stop, true);
     pthread_join(th, NULL);
-    fprintf(stderr, "writer ops: load at %ld, sync at %ld, total %ld\n", ops_load0, ops_sync0,
+    fprintf(stderr, "writer ops: load at %ld, sync at %ld, total %ld\n", o.load, o.sync,
             atomic_load(&g_ops));
-    ck_assert_msg(ops_sync0 > 0, "never reached Sync");
-    ck_assert_msg(ops_sync0 > ops_load0 && ops_load0 >= 0, "no write while in Load");
+    ck_assert_msg(o.sync > 0, "never reached Sync");
+    ck_assert_msg(o.sync > o.load && o.load >= 0, "no write while in Load");
     assert_table_equal("ka", "t1", ROWS / 2);
     assert_table_equal("ka", "nk", ROWS);
     assert_table_equal("kb", "t3", ROWS / 2);
     assert_same_create("ka.t1");
     assert_same_create("ka.nk");
     assert_same_create("kb.t3");
-    unit = unit_now("keys", &stage, msg, sizeof msg);
-    ck_assert_int_eq(unit, PB__UNIT_TYPE__Sync);
-    ck_assert_msg(stage == PB__STAGE__Running, "stage %d: %s", stage, msg);
-    ck_assert(operate("keys", PB__TASK_OP__Stop, msg, sizeof msg));
+    assert_sync_then_stop("keys");
 }
 END_TEST
 

@@ -144,11 +144,9 @@ out:
 START_TEST(all_task_while_writers_write)
 {
     char toml[4096], msg[2048], extra[256];
-    long long end, sync_at = 0;
-    long ops_dump0 = -1, ops_load0 = -1, ops_sync0 = -1;
+    struct unit_ops o;
     pid_t sb;
     pthread_t th;
-    int stage, unit;
     sysbench("prepare", "");
     ck_assert_int_eq(pthread_create(&th, NULL, writer_main, NULL), 0);
     snprintf(extra, sizeof extra, "--time=150 --rate=150");
@@ -161,40 +159,22 @@ START_TEST(all_task_while_writers_write)
     usleep(500000);
     task_toml(toml, sizeof toml, "wall", "all", "w", NULL);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
-    end = tu_now_ms() + 120000;
-    while (tu_now_ms() < end) {
-        unit = unit_now("wall", &stage, msg, sizeof msg);
-        ck_assert_msg(stage != PB__STAGE__Paused || strstr(msg, "auto-resume"), "paused: %s", msg);
-        if (unit == PB__UNIT_TYPE__Dump && ops_dump0 < 0)
-            ops_dump0 = atomic_load(&g_ops);
-        if (unit == PB__UNIT_TYPE__Load && ops_load0 < 0)
-            ops_load0 = atomic_load(&g_ops);
-        if (unit == PB__UNIT_TYPE__Sync && ops_sync0 < 0) {
-            ops_sync0 = atomic_load(&g_ops);
-            sync_at = tu_now_ms();
-        }
-        if (sync_at && tu_now_ms() - sync_at > 3000)
-            break;
-        usleep(20000);
-    }
+    o = follow_units("wall", &g_ops, 3000);
     atomic_store(&g_stop, true);
     pthread_join(th, NULL);
     kill(-sb, SIGKILL);   /* its own process group: the shell and sysbench */
     waitpid(sb, NULL, 0);
     fprintf(stderr, "writer ops: dump seen at %ld, load at %ld, sync at %ld, total %ld\n",
-            ops_dump0, ops_load0, ops_sync0, atomic_load(&g_ops));
-    ck_assert_msg(ops_sync0 > 0, "never reached Sync");
-    ck_assert_msg(ops_load0 > ops_dump0 && ops_dump0 >= 0, "no write while in Dump");
-    ck_assert_msg(ops_sync0 > ops_load0, "no write while in Load");
+            o.dump, o.load, o.sync, atomic_load(&g_ops));
+    ck_assert_msg(o.sync > 0, "never reached Sync");
+    ck_assert_msg(o.load > o.dump && o.dump >= 0, "no write while in Dump");
+    ck_assert_msg(o.sync > o.load, "no write while in Load");
     assert_table_equal("w", "types", TYPES_ROWS + 1);
     assert_table_equal("w", "nokey", 2001);
     assert_table_equal("w", "uk", 2001);
     assert_table_equal("w", "sbtest1", SB_ROWS / 2);
     assert_table_equal("w", "sbtest2", SB_ROWS / 2);
-    unit = unit_now("wall", &stage, msg, sizeof msg);
-    ck_assert_int_eq(unit, PB__UNIT_TYPE__Sync);
-    ck_assert_msg(stage == PB__STAGE__Running, "stage %d: %s", stage, msg);
-    ck_assert(operate("wall", PB__TASK_OP__Stop, msg, sizeof msg));
+    assert_sync_then_stop("wall");
 }
 END_TEST
 
