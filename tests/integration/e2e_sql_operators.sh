@@ -23,6 +23,9 @@ for w in d["workers"]:
 }
 col_type() { tgt_sql "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='$1' AND COLUMN_NAME='$2'"; }
 col_is() { [ "$(col_type "$1" "$2")" = "$3" ]; }
+col_len_is() {
+  [ "$(tgt_sql "SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='$1' AND COLUMN_NAME='$2'")" = "$3" ]
+}
 
 dm start-task "$DM_TASK_FILE"
 check_contains "start-task" '"result": true' "$out"
@@ -50,10 +53,12 @@ check_eq "skipped statement not applied" 0 "$(tgt_sql "SELECT COUNT(*) FROM info
 
 # 3. sql-replace by pattern through the gateway
 api POST "/api/v1/tasks/$TASK/sql" -H 'Content-Type: application/json' \
-  -d "{\"op\":\"replace\",\"worker\":\"$W\",\"sqlPattern\":\"~ALTER TABLE shop.customers ADD note\",\"sqls\":[\"ALTER TABLE shop.customers ADD note INT DEFAULT 7\"]}"
+  -d "{\"op\":\"replace\",\"worker\":\"$W\",\"sqlPattern\":\"~ALTER TABLE shop.customers ADD note\",\"sqls\":[\"ALTER TABLE shop.customers ADD note VARCHAR(40) DEFAULT 'n/a'\"]}"
 check_eq "gateway sql-replace 200" 200 "$HTTP_CODE"
 src_sql "ALTER TABLE shop.customers ADD note VARCHAR(5)"
-wait_for "replacement DDL applied on the target" 30 col_is customers note int
+# (a replacement of another type family, e.g. INT for VARCHAR, would now pause at the next
+# row of the table: rows come by position and the target column must hold them exactly)
+wait_for "replacement DDL applied on the target" 30 col_len_is customers note 40
 check_eq "source kept its own DDL" varchar "$(src_sql "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='shop' AND TABLE_NAME='customers' AND COLUMN_NAME='note'")"
 
 # 4. sql-inject (dmctl): runs at the next transaction end
