@@ -571,8 +571,9 @@ static int fmt_duration(struct dm_buf *b, int64_t ms)
 static int fmt_value(struct dm_buf *b, const struct cfg_opt *o, const void *cfg)
 {
     const void *src = cfield(cfg, o);
-    if (o->flags & CFG_SECRET)
-        return dm_buf_adds(b, "\"******\"");
+    if ((o->flags & CFG_SECRET) &&
+        !(o->type == CFG_STR && !(*(char *const *)src && **(char *const *)src)))
+        return dm_buf_adds(b, "\"******\"");   /* an unset secret has nothing to hide */
     switch (o->type) {
     case CFG_STR: {
         const char *s = *(char *const *)src;
@@ -602,7 +603,9 @@ int cfg_print(const struct cfg_opt *opts, size_t nopts, const void *cfg, struct 
     if (!opts || !cfg || !out)
         return DM_E_INVAL;
     for (size_t i = 0; i < nopts; i++) {
-        if (!first_of_field(opts, i))
+        /* flag/env-only options (print-config, config) are no file keys: the output must
+         * load back with --config */
+        if (!first_of_field(opts, i) || (opts[i].flags & CFG_NO_FILE))
             continue;
         int rc = dm_buf_printf(out, "%s = ", opts[i].name);
         if (rc == DM_OK)

@@ -212,8 +212,12 @@ json_t *taskcfg_current(struct route_ctx *c, struct rpc_result *res, const char 
     if (cur && c->req.if_match && !taskcfg_if_match(c->req.if_match, tag)) {
         json_decref(cur);
         route_header(c, "ETag", tag);
-        route_problem(c, 412, "the task config changed (its ETag is now %s); "
-                      "GET /api/v1/tasks/%s/config and retry", tag, route_param(c, "name"));
+        /* name what was sent: a pasted ETag with its quotes doubled ("\"\"x\"\"") or none
+         * is no change of the config, and the operator must see the difference */
+        route_problem(c, 412, "If-Match %.80s is not the task config's ETag %s (the config "
+                      "changed since it was read, or the header is not the ETag exactly as "
+                      "GET /api/v1/tasks/%s/config prints it, quotes included); read it "
+                      "and retry", c->req.if_match, tag, route_param(c, "name"));
         return NULL;
     }
     return cur;

@@ -87,6 +87,11 @@ api_h PATCH "/api/v1/tasks/$TASK" -H 'Content-Type: application/merge-patch+json
   -d '{"filters":{"no-truncate":{"schema-pattern":"shop","events":["truncate table"],"action":"Ignore"}}}'
 check_eq "PATCH with a stale If-Match: 412" 412 "$HTTP_CODE"
 check_eq "412 carries the current ETag" "$TAG" "$(hdr ETag)"
+check_contains "412 names the If-Match sent" 'If-Match \"0123456789abcdef\" is not' "$BODY"
+api_h PATCH "/api/v1/tasks/$TASK" -H 'Content-Type: application/merge-patch+json' -H "If-Match: \"$TAG\"" \
+  -d '{"filters":{"no-truncate":{"schema-pattern":"shop","events":["truncate table"],"action":"Ignore"}}}'
+check_eq "the current ETag pasted into quotes (doubled): 412" 412 "$HTTP_CODE"
+check_contains "that 412 says how the header must look" 'quotes included' "$BODY"
 api_h PATCH "/api/v1/tasks/$TASK" -H 'Content-Type: application/merge-patch+json' -H "If-Match: $TAG" \
   -d '{"filters":{"no-truncate":{"schema-pattern":"shop","events":["truncate table"],"action":"Ignore"}}}'
 check_eq "PATCH config with the current If-Match (Paused): 200" 200 "$HTTP_CODE"

@@ -2,6 +2,7 @@
  * Sync-unit appliers (applier.h: connect, DM-style errors, identifier quoting). */
 #include "load.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <mysqld_error.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -849,8 +851,24 @@ static int add_keys(struct worker_applier *a, struct lfile *f, struct worker_ter
     return rc;
 }
 
-/* Execute a schema file: session statements as they are, the CREATE with its name
- * routed; views are refused when routed to another name. */
+/* A SET NAMES statement, bare or in a version comment (mydumper's
+ * "/" "*!40101 SET NAMES binary*" "/"). */
+static bool set_names_stmt(const char *s)
+{
+    if (strncmp(s, "/*!", 3) == 0)
+        for (s += 3; isdigit((unsigned char)*s); s++)
+            ;
+    s = skip_ws(s);
+    return strncasecmp(s, "SET NAMES", 9) == 0;
+}
+
+/* Execute a schema file: session statements as they are except SET NAMES, the CREATE
+ * with its name routed; views are refused when routed to another name. A schema file
+ * holds SHOW CREATE text, which the server gives in UTF-8 whatever the session's
+ * character set; under the file's `SET NAMES binary` the bytes of a non-ASCII literal
+ * were taken as the column's charset (a latin1 column's DEFAULT 'dé' became 'dÃ©', its
+ * ENUM('café') 'cafÃ©', and then the dumped rows did not fit: 1265). DM's loader skips
+ * the file's version comments; here the session stays in the applier's utf8mb4. */
 static int restore_schema(struct run *r, struct worker_applier *a, struct lfile *f,
                           struct worker_terr *e)
 {
@@ -898,7 +916,7 @@ static int restore_schema(struct run *r, struct worker_applier *a, struct lfile 
                 rc = exec_ignoring(a, q.data, f->kind == K_DB ? ER_DB_CREATE_EXISTS
                                                               : ER_TABLE_EXISTS_ERROR,
                                    f->name, e);
-        } else {
+        } else if (!set_names_stmt(s)) {
             rc = exec_ignoring(a, s, 0, f->name, e);
         }
     }

@@ -261,6 +261,32 @@ START_TEST(value_parsers)
 }
 END_TEST
 
+/* dm-gateway --print-config > f; dm-gateway --config f used to fail: the flag-only
+ * print-config was printed (unknown key) and an unset secret printed as "******". */
+START_TEST(printed_config_loads_back)
+{
+    struct tcfg c;
+    char err[256];
+    int first = -1;
+    char *argv[] = {"prog", "--debug", NULL};
+    ck_assert_int_eq(load(2, argv, &c, &first, NULL, err), DM_OK);
+    struct dm_buf b;
+    dm_buf_init(&b, 4096);
+    ck_assert_int_eq(cfg_print(opts, NOPTS, &c, &b), DM_OK);
+    cfg_free(opts, NOPTS, &c);
+    ck_assert_ptr_null(strstr(b.data, "config = "));
+    ck_assert_ptr_nonnull(strstr(b.data, "password = \"\"\n"));
+    char *path = write_cfg(b.data);
+    dm_buf_free(&b);
+    char *argv2[] = {"prog", "--config", path, NULL};
+    ck_assert_msg(load(3, argv2, &c, &first, NULL, err) == DM_OK, "%s", err);
+    ck_assert(c.debug);
+    ck_assert_int_eq(c.timeout_ms, 30000);
+    ck_assert(c.password == NULL || *c.password == '\0');
+    cfg_free(opts, NOPTS, &c);
+}
+END_TEST
+
 START_TEST(print_durations_and_usage)
 {
     static const int64_t v[] = {0, 999, 1000, 1500, 90000, 3600000, 3723004};
@@ -304,6 +330,7 @@ int main(void)
     tcase_add_test(tc, errors_name_the_culprit);
     tcase_add_test(tc, value_parsers);
     tcase_add_test(tc, print_durations_and_usage);
+    tcase_add_test(tc, printed_config_loads_back);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

@@ -103,6 +103,34 @@ START_TEST(names_non_ascii)
 }
 END_TEST
 
+/* Non-ASCII literals in a latin1 table's CREATE (a DEFAULT, ENUM members): the schema
+ * file is UTF-8 SHOW CREATE text behind mydumper's SET NAMES binary, which the Load ran:
+ * the target got DEFAULT 'dÃ©' and ENUM('cafÃ©','thÃ©'), and the rows then failed with
+ * 1265 "Data truncated for column 'e'" (task Paused in Load). */
+START_TEST(latin1_literals_in_schema)
+{
+    char toml[4096], msg[2048], a[512], b[512];
+    const char *q = "SELECT GROUP_CONCAT(COLUMN_NAME, ' ', COLUMN_TYPE, ' ', IFNULL(COLUMN_DEFAULT, '-') "
+                    "ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+                    "TABLE_SCHEMA='l1' AND TABLE_NAME='t'";
+    sql_utf8(g_src, "CREATE DATABASE l1 DEFAULT CHARACTER SET latin1; "
+                    "CREATE TABLE l1.t (id INT PRIMARY KEY, e ENUM('café','thé'), "
+                    "s VARCHAR(10) DEFAULT 'dé', u VARCHAR(10) CHARACTER SET utf8mb4 DEFAULT 'ü'); "
+                    "INSERT INTO l1.t (id, e) VALUES (1, 'café'), (2, 'thé')");
+    task_toml(toml, sizeof toml, "latin1lit", "full", "l1", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    if (!wait_unit("latin1lit", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000)) {
+        int stage, unit = unit_now("latin1lit", &stage, msg, sizeof msg);
+        ck_abort_msg("never finished: unit %d stage %d: %s", unit, stage, msg);
+    }
+    value(g_src, q, a, sizeof a);
+    value(g_dst, q, b, sizeof b);
+    ck_assert_str_eq(b, a);
+    assert_table_equal("l1", "t", 2);
+    ck_assert(operate("latin1lit", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
 START_TEST(table_renamed_and_created_before_snapshot)
 {
     char toml[4096], msg[2048], path[256], extra[700], body[1000], a[64];
@@ -331,6 +359,7 @@ int main(void)
     tcase_add_test(tc, mapping_with_generated_columns);
     tcase_add_test(tc, names_with_dots_and_schema);
     tcase_add_test(tc, names_non_ascii);
+    tcase_add_test(tc, latin1_literals_in_schema);
     tcase_add_test(tc, ddl_after_snapshot);
     tcase_add_test(tc, source_lost_during_dump);
     tcase_add_test(tc, truncate_during_dump);

@@ -1,9 +1,0 @@
-/*!40101 SET NAMES binary*/;
-/*!40014 SET FOREIGN_KEY_CHECKS=0*/;
-
-/*!40103 SET TIME_ZONE='+00:00' */;
-CREATE TABLE `f` (
-  `a` int(11) DEFAULT NULL,
-  `f` float DEFAULT NULL,
-  `s` varchar(5) DEFAULT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;

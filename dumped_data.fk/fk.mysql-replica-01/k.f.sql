@@ -1,7 +1,0 @@
-/*!40101 SET NAMES binary*/;
-/*!40014 SET FOREIGN_KEY_CHECKS=0*/;
-/*!40103 SET TIME_ZONE='+00:00' */;
-INSERT INTO `f` VALUES
-(1,21469.8,"x"),
-(2,21469.8,"y"),
-(3,0.5,"z");
