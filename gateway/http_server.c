@@ -168,6 +168,37 @@ static unsigned mhd_connection_limit(const struct http_config *c, bool park)
     return lim > UINT_MAX ? UINT_MAX : (unsigned)lim;
 }
 
+/* The front's listen socket, bound here (MHD's defaults: SO_REUSEADDR, IPV6_V6ONLY,
+ * non-blocking, backlog SOMAXCONN). MHD never sees it (MHD_USE_NO_LISTEN_SOCKET): binding
+ * in MHD and taking the socket back with MHD_quiesce_daemon raced a worker thread's first
+ * loop - both removed it from the worker's epoll set and MHD panicked ("Failed to remove
+ * listen FD from epoll set"), killing the gateway at start now and then. */
+static int front_listen(const struct sockaddr_storage *ss, bool v6)
+{
+    int one = 1;
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+        bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int socket_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    return ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+                                         : ((struct sockaddr_in *)&a)->sin_port);
+}
+
 static struct MHD_Daemon *start_daemon(struct http_server *s, const struct sockaddr_storage *ss,
                                        bool v6)
 {
@@ -183,12 +214,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     /* close() without shutdown(): our dup keeps the socket; ITC: quiesce. Never with TLS:
      * there MHD_USE_TURBO would skip gnutls_bye, where http_tls.h answers refusals. */
     if (pk)
-        flags |= MHD_USE_TURBO | MHD_USE_ITC;
+        flags |= MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(p)})
     OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);   /* first: MHD logs option errors */
-    OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
+    if (!pk)
+        OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(c, pk != NULL), NULL);
     /* with parking the per-IP limit is enforced by http_park (parked ones count) */
@@ -244,17 +276,29 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
         server_free(s);
         return rc;
     }
-    s->d = start_daemon(s, &ss, v6);
-    if (!s->d) {
+    if (s->park && (s->lfd = front_listen(&ss, v6)) < 0) {
         snprintf(err, cap, "cannot listen on %s", cfg->listen_addr);
+        http_park_stop(s->park);
         server_free(s);
         return DM_E_IO;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : 0;
-    /* the front accepts from now on: MHD only serves the connections it hands over */
-    s->lfd = s->park ? MHD_quiesce_daemon(s->d) : -1;
-    if (s->park && (s->lfd < 0 || http_park_start(s->park, s->d, s->lfd) != DM_OK)) {
+    s->d = start_daemon(s, &ss, v6);
+    if (!s->d) {
+        snprintf(err, cap, "cannot listen on %s", cfg->listen_addr);
+        http_park_stop(s->park);
+        if (s->lfd >= 0)
+            close(s->lfd);
+        server_free(s);
+        return DM_E_IO;
+    }
+    if (s->park) {
+        s->port = socket_port(s->lfd);
+    } else {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+        s->port = di ? di->port : 0;
+    }
+    /* the front accepts: MHD only serves the connections it hands over */
+    if (s->park && http_park_start(s->park, s->d, s->lfd) != DM_OK) {
         snprintf(err, cap, "cannot start the connection front thread");
         http_park_stop(s->park);
         MHD_stop_daemon(s->d);
@@ -320,6 +364,6 @@ void http_server_stop(struct http_server *s)
     http_park_stop(s->park);   /* no more MHD_add_connection */
     MHD_stop_daemon(s->d);
     if (s->lfd >= 0)
-        close(s->lfd);   /* quiesced: MHD left it to us */
+        close(s->lfd);   /* the front's own (front_listen) */
     server_free(s);
 }
