@@ -39,6 +39,9 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_LOAD_DIR_NOT_FOUND 34014  /* dump directory / metadata missing */
 #define WTE_LOAD_KEYLESS_RELOAD 34999 /* our own: a key-less target table this source loaded
                                          before holds rows at a load from its first row */
+#define WTE_LOAD_TARGET_DROPPED 34998 /* our own: a resume at the loader checkpoint over a
+                                         target table dropped/emptied after its rows were
+                                         committed (load_dropped.h) */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
 #define WTE_WORKER_UPDATE_STAGE 40052

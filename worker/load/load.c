@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "fsutil.h"
+#include "load_dropped.h"
 #include "load_infile.h"
 #include "load_keyless.h"
 #include "load_keys.h"
@@ -1130,6 +1131,51 @@ static int keyless_guard(struct run *r, struct worker_applier *a, struct worker_
     return rc;
 }
 
+/* Bytes of table t's dump (files[ti]) the checkpoint marks as committed. */
+static int64_t committed_bytes(const struct run *r, size_t ti)
+{
+    int64_t n = 0;
+    for (size_t j = 0; j < r->n; j++)
+        if (r->files[j].kind == K_DATA && r->files[j].owner == (ptrdiff_t)ti)
+            n += r->files[j].offset < r->files[j].size ? r->files[j].offset : r->files[j].size;
+    return n;
+}
+
+/* Before anything is created: per table with checkpoint progress, whether its target table
+ * is still there with rows (load_dropped.h); a resume over a dropped or emptied one would
+ * skip its committed rows, so the run is refused naming them. */
+static int dropped_guard(struct run *r, struct worker_applier *a, struct worker_terr *e)
+{
+    struct dm_buf names;
+    size_t refused = 0;
+    int rc = DM_OK;
+    dm_buf_init(&names, 1u << 16);
+    for (size_t i = 0; !rc && i < r->n; i++) {
+        const struct lfile *t = &r->files[i];
+        int64_t done = t->kind == K_TABLE ? committed_bytes(r, i) : 0;
+        bool lost = false;
+        if (done <= 0 || (rc = worker_load_dropped_check(a, t->tdb, t->ttbl, &lost, e)) || !lost)
+            continue;
+        if (names.len < 2000 &&
+            (dm_buf_adds(&names, refused ? "; the target table " : "the target table ") ||
+             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
+             (strcmp(t->db, t->tdb) != 0 || strcmp(t->tbl, t->ttbl) != 0
+                  ? dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
+                        dm_buf_addc(&names, ')')
+                  : 0) ||
+             dm_buf_printf(&names, " was dropped or emptied after the Load committed %lld "
+                           "bytes of its dump", (long long)done)))
+            rc = worker_ap_nomem(e);
+        refused++;
+    }
+    if (!rc && refused) {
+        worker_load_dropped_refuse(e, names.len < 2000 ? names.data : "(list too long)", refused);
+        rc = DM_E_INVAL;
+    }
+    dm_buf_free(&names);
+    return rc;
+}
+
 static void fail_run(struct run *r, int rc, const struct worker_terr *e)
 {
     pthread_mutex_lock(&r->mu);
@@ -1301,7 +1347,8 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         worker_ap_nomem(e);
         goto out;
     }
-    if ((rc = restore_kind(&r, a, K_DB, e)) || (rc = restore_kind(&r, a, K_TABLE, e)) ||
+    if ((rc = dropped_guard(&r, a, e)) || (rc = restore_kind(&r, a, K_DB, e)) ||
+        (rc = restore_kind(&r, a, K_TABLE, e)) ||
         (rc = keyless_guard(&r, a, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data started", "dir", p->dir, NULL);

@@ -8,7 +8,10 @@
  * (34999, load_keyless.h) and, once the user emptied them, a resume loads each row once.
  * remove-meta also clears this source's checkpoint rows only (DM's `WHERE id = ...`):
  * another source's loader and syncer checkpoint rows of the task stay (they were deleted /
- * dropped). */
+ * dropped). Then the target database is dropped under the finished loader checkpoint:
+ * start-task without remove-meta re-created the tables empty and skipped every finished
+ * file (the target silently lacked all rows). Now the Load refuses before creating anything
+ * (34998, load_dropped.h); remove-meta loads it again; an emptied table is refused alike. */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -72,6 +75,55 @@ static void other_source_rows(void)
                "`offset`, end_pos) VALUES ('other-src', 'kr.s9.sql', 'kr', 's9', 5, 10)");
 }
 
+/* The target dropped (then one table emptied) under the loader checkpoint of the finished
+ * task: a start without remove-meta is refused, nothing loaded; remove-meta loads it again. */
+static void dropped_under_checkpoint(void)
+{
+    char toml[4096], msg[2048], a[64];
+    int stage;
+    sql(g_dst, "DROP DATABASE kr");
+    task_toml(toml, sizeof toml, "rr", "full", "kr", ROUTE_SHARDS);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start over the dropped db: %s", msg);
+    ck_assert_msg(wait_unit("rr", PB__UNIT_TYPE__Load, PB__STAGE__Paused, 120000),
+                  "the resume over the dropped database did not pause");
+    ck_assert_int_eq(unit_now("rr", &stage, msg, sizeof msg), PB__UNIT_TYPE__Load);
+    fprintf(stderr, "paused: %s\n", msg);
+    ck_assert_ptr_nonnull(strstr(msg, "code=34998"));
+    ck_assert_ptr_nonnull(strstr(msg, "the target table `kr`.`pk` was dropped or emptied "
+                                      "after the Load committed "));
+    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`m` (from `kr`.`s1`) was dropped"));
+    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`m` (from `kr`.`s2`) was dropped"));
+    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`nk` was dropped"));
+    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`nu` was dropped"));
+    ck_assert_ptr_nonnull(strstr(msg, "`kr`.`u` was dropped"));
+    ck_assert_ptr_nonnull(strstr(msg, "start the task with remove-meta"));
+    value(g_dst, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'kr'",
+          a, sizeof a);
+    ck_assert_str_eq(a, "0");   /* nothing created, nothing loaded */
+
+    ck_assert(operate("rr", PB__TASK_OP__Stop, msg, sizeof msg));
+    task_toml(toml, sizeof toml, "rr", "full", "kr", "remove-meta = true\n" ROUTE_SHARDS);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start with remove-meta: %s", msg);
+    ck_assert_msg(wait_unit("rr", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
+                  "remove-meta did not load the dropped database again");
+    assert_all_equal();
+
+    /* a table emptied (not dropped) under the finished checkpoint: only it is named */
+    ck_assert(operate("rr", PB__TASK_OP__Stop, msg, sizeof msg));
+    sql(g_dst, "DELETE FROM kr.pk");
+    task_toml(toml, sizeof toml, "rr", "full", "kr", ROUTE_SHARDS);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start over the emptied table: %s", msg);
+    ck_assert_msg(wait_unit("rr", PB__UNIT_TYPE__Load, PB__STAGE__Paused, 120000),
+                  "the resume over the emptied table did not pause");
+    ck_assert_int_eq(unit_now("rr", &stage, msg, sizeof msg), PB__UNIT_TYPE__Load);
+    ck_assert_ptr_nonnull(strstr(msg, "code=34998"));
+    ck_assert_ptr_nonnull(strstr(msg, "the target table `kr`.`pk` was dropped or emptied"));
+    ck_assert_ptr_null(strstr(msg, "`kr`.`nk`"));
+    value(g_dst, "SELECT COUNT(*) FROM kr.pk", a, sizeof a);
+    ck_assert_str_eq(a, "0");
+    ck_assert(operate("rr", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+
 START_TEST(reload_over_own_rows)
 {
     char toml[4096], msg[2048], a[64];
@@ -127,6 +179,7 @@ START_TEST(reload_over_own_rows)
     value(g_dst, "SELECT COUNT(*) FROM kr.u", a, sizeof a);
     ck_assert_str_eq(a, "10");
     ck_assert(operate("rr", PB__TASK_OP__Stop, msg, sizeof msg));
+    dropped_under_checkpoint();
 }
 END_TEST
 
