@@ -569,6 +569,11 @@ START_TEST(shutdown_lets_in_flight_call_finish)
     snprintf(t, sizeof(t), "127.0.0.1:%d", port);
     struct rpc_channel *c = new_chan(t);
     static struct one_wait w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    /* connected first: the 150 ms below are for the call to reach the handler, not for a
+     * lazy connect (under TSan that took longer and the shutdown came first) */
+    int warm = -1;
+    Pb__QueryStatusListRequest wq = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    ck_assert_int_eq(rpc_call_sync(c, m_query, &wq.base, 5000, NULL, 0, &warm, NULL, NULL, 0), DM_OK);
     Pb__OperateTaskRequest req = PB__OPERATE_TASK_REQUEST__INIT;
     req.name = "400";
     ck_assert_int_eq(rpc_call_start(c, m_operate, &req.base, 5000, NULL, 0, one_done, &w), DM_OK);
