@@ -19,6 +19,7 @@
  * without a UK's columns) cannot be ordered by keys: it is a barrier (dmlpool.h).
  * FLOATs of key-less rows: a target row a dump tool loaded holds them rounded to 6
  * significant digits; the job carries a fallback match for it (gen_float_alt). */
+#include <stdarg.h>
 #include <mysql.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +89,27 @@ static int map_value(const struct colmap *cm, size_t i, struct bl_value *v, stru
     return DM_OK;
 }
 
+/* Refuse the rows of ev (not transient): "cannot apply the rows of `db`.`t` at (file,
+ * pos): " followed by the printf-style detail. */
+static int rows_refused(struct worker_terr *e, const struct bl_event *ev,
+                        enum worker_terr_scope scope,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int rows_refused(struct worker_terr *e, const struct bl_event *ev,
+                        enum worker_terr_scope scope,
+                        const char *fmt, ...)
+{
+    char detail[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, scope, WTE_LEVEL_HIGH,
+                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): %s", ev->table->schema,
+                    ev->table->table, ev->file, (unsigned long long)ev->next_pos, detail);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
 /* MariaDB's pre-10.1 TIME/DATETIME/TIMESTAMP formats (mysql56_temporal_format=OFF; a
  * server upgraded from 5.3..10.0 keeps such columns) are logged as types 11/12/7 without
  * metadata: with fractional seconds their values are longer than the binlog says, the
@@ -104,18 +126,12 @@ static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev
         unsigned ty = s >= 0 && ev->table->types ? ev->table->types[s] : 0;
         if (ty != 7 && ty != 11 && ty != 12)
             continue;
-        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_UPSTREAM,
-                        WTE_LEVEL_HIGH,
-                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): column `%s` (%u "
+        return rows_refused(e, ev, WTE_SCOPE_UPSTREAM, "column `%s` (%u "
                         "fractional digits on `%s`.`%s`) is in MariaDB's pre-10.1 "
                         "TIME/DATETIME/TIMESTAMP format (mysql56_temporal_format=OFF), whose "
                         "fractional values the binlog does not describe; convert it on the "
                         "source (ALTER TABLE ... FORCE with mysql56_temporal_format=ON)",
-                        ev->table->schema, ev->table->table, ev->file,
-                        (unsigned long long)ev->next_pos, cm->t->cols[i], cm->t->fsp[i],
-                        tschema, ttable);
-        e->transient = false;
-        return DM_E_INVAL;
+                        cm->t->cols[i], cm->t->fsp[i], tschema, ttable);
     }
     return DM_OK;
 }
@@ -143,16 +159,11 @@ static bool shape_fits(const struct bl_col_shape *s, const struct tshape *d, uns
 static int name_mismatch(const struct colmap *cm, const struct bl_event *ev, size_t s, size_t i,
                          const char *tschema, const char *ttable, struct worker_terr *e)
 {
-    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
-                    WTE_LEVEL_HIGH,
-                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): its column %zu is `%s` "
+    return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "its column %zu is `%s` "
                     "in the binlog, target column %zu of `%s`.`%s` is `%s`; the binlog gives "
                     "columns by position: the target table needs the source's columns in the "
-                    "source's order", ev->table->schema, ev->table->table, ev->file,
-                    (unsigned long long)ev->next_pos, s + 1, ev->table->names[s], i + 1,
+                    "source's order", s + 1, ev->table->names[s], i + 1,
                     tschema, ttable, cm->t->cols[i]);
-    e->transient = false;
-    return DM_E_INVAL;
 }
 
 /* The binlog's columns against the target's, by position (the binlog has no names): a
@@ -184,19 +195,14 @@ static int shape_check(const struct colmap *cm, const struct bl_event *ev, const
                      (unsigned long long)sh.len);
         else
             snprintf(what, sizeof what, "%s", sh.family);
-        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
-                        WTE_LEVEL_HIGH,
-                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): its column %zd is "
-                        "%s in the binlog, target column `%s` of `%s`.`%s` at that position is %s, which "
-                        "cannot hold its values exactly; the binlog gives columns by "
+        return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "its column %zd is "
+                        "%s in the binlog, target column `%s` of `%s`.`%s` at that position "
+                        "is %s, which cannot hold its values exactly; the binlog gives columns by "
                         "position: the target table needs the source's columns in the "
                         "source's order with the same types (or wider: FLOAT into DOUBLE, "
                         "more DECIMAL or fractional digits, wider integers, longer strings)",
-                        ev->table->schema, ev->table->table, ev->file,
-                        (unsigned long long)ev->next_pos, s + 1, what, cm->t->cols[i], tschema, ttable,
+                        s + 1, what, cm->t->cols[i], tschema, ttable,
                         cm->t->shape[i].column_type);
-        e->transient = false;
-        return DM_E_INVAL;
     }
     return DM_OK;
 }
@@ -209,16 +215,10 @@ static int trigger_check(const struct colmap *cm, const struct bl_event *ev,
 {
     if (!cm->t->triggers)
         return DM_OK;
-    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
-                    WTE_LEVEL_HIGH,
-                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): target table `%s`.`%s` "
+    return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "target table `%s`.`%s` "
                     "has triggers, which would fire on every replicated row while the rows "
                     "the source's triggers wrote are replicated too; drop the triggers on the "
-                    "target (the source's rows already hold their effects)",
-                    ev->table->schema, ev->table->table, ev->file,
-                    (unsigned long long)ev->next_pos, tschema, ttable);
-    e->transient = false;
-    return DM_E_INVAL;
+                    "target (the source's rows already hold their effects)", tschema, ttable);
 }
 
 /* Target-ordered values and presence of one row image (mapping applied). */
@@ -1093,19 +1093,12 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     if ((rc = worker_ap_tinfo_get(a, tschema, ttable, (struct tinfo **)&cm.t, e)))
         return rc;
     n = ev->table->ncols;
-    if (cm.t->versioned) {
-        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
-                        WTE_LEVEL_HIGH,
-                        "cannot apply the rows of `%s`.`%s` at (%s, %llu): system-versioned "
+    if (cm.t->versioned)
+        return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "system-versioned "
                         "tables (WITH SYSTEM VERSIONING) are not supported - the binlog holds "
                         "the source's history rows and ROW START/ROW END times, the target "
                         "`%s`.`%s` would make its own; skip the table with the "
-                        "black-white-list or drop its versioning on both sides",
-                        ev->table->schema, ev->table->table, ev->file,
-                        (unsigned long long)ev->next_pos, tschema, ttable);
-        e->transient = false;
-        return DM_E_INVAL;
-    }
+                        "black-white-list or drop its versioning on both sides", tschema, ttable);
     if (n != cm.t->ncols && n != cm.t->nwritable) {
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM,
                         WTE_LEVEL_HIGH,
