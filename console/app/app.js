@@ -5,7 +5,7 @@
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, dmMessage, el, errorBox, kv, okBox, once, pending, poll, renderIfChanged, resultBox,
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, main, okBox, once, pending, poll, renderIfChanged, resultBox,
          scopeNote, setView, stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
@@ -233,12 +233,13 @@ function configCard(name) {
 
 // The task page of a task the master does not know (a mistyped link, or it was stopped
 // meanwhile): says so once instead of retrying the stream for ever.
-function goneView(name, e) {
+function goneView(name, e, wasLive) {
   for (const f of cleanup.splice(0)) f();
   setView(name,
     el('p', { class: 'small' }, el('a', { href: '#/tasks', text: '← All tasks' })),
     el('h1', {}, el('span', { class: 'mono', text: name }), el('span', { class: 'badge', id: 'live', text: 'no such task' })),
-    errorBox(e, el('p', {}, 'No worker runs a task of this name: it was stopped, or the link is wrong. ',
+    errorBox(e, el('p', {}, wasLive ? 'The task was stopped while this page was open (from another tab, by dmctl or by another operator): no worker runs it now. '
+      : 'No worker runs a task of this name: it was stopped, or the link is wrong. ',
       el('button', { type: 'button', class: 'ghost', 'data-action': 'try-again', onclick: route }, 'Look again'))));
 }
 
@@ -262,9 +263,20 @@ function taskView(name) {
   }
   const sql = sqlCard(name);
   let stagesKey = null;
+  let goneCheck = null;
+  // A status naming no worker of this task (stopped from another tab, dmctl, another
+  // operator): asked once more with a plain request, and a 404 ends the page as for an
+  // unknown task, instead of a "live" page with DM's raw message and Pause / Stop buttons.
+  function maybeGone() {
+    goneCheck ??= api('GET', `/api/v1/tasks/${enc}`).then(() => { goneCheck = null; }, e => {
+      goneCheck = null;
+      if (e.status === 404 && main.contains(live)) goneView(name, e, true);
+    });
+  }
   function render(data) {
     streamMsg.replaceChildren();
     const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
+    if (!ws.length && data.result === false) maybeGone();
     sql.setWorkers(ws.filter(w => w.worker && w.result !== false).map(w => w.worker));
     const stages = ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage));
     stageButtons(stages);
@@ -344,10 +356,13 @@ function newTaskView() {
     pending(msg, 'Starting the task');
     try {
       const r = await api('POST', '/api/v1/tasks', { body: area.value, ctype: 'application/yaml' });
-      const m = area.value.match(/^name:\s*["']?([^"'\s#]+)/m);
       msg.replaceChildren(resultBox(r, 'Task started.'));
       if (r.status === 207) return;   // some workers failed: stay to show which
-      if (m) location.hash = `#/tasks/${encodeURIComponent(m[1])}`;
+      // the task's page from the gateway's Location (/api/v1/tasks/<name>): the name as the
+      // gateway read it (a name with a space, quotes or a comment after it was cut short by
+      // a regular expression over the YAML, which opened the page of another name)
+      const loc = (r.headers.get('Location') || '').match(/^\/api\/v1\/tasks\/([^/?#]+)$/);
+      if (loc) location.hash = `#/tasks/${loc[1]}`;
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   });
   start.setAttribute('aria-describedby', 'start-hint');

@@ -104,11 +104,33 @@ export function errorBox(e, extra, title) {
                 e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
   return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
     el('p', { class: 'alert-title', text: title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
-    el('pre', { text: e.message }),
+    checkResults(e.message) || el('pre', { text: e.message }),
     extra || null,
     e.status === 401 && token() ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
       onclick: signInAgain }, 'Sign in again')) : null,
     meta ? el('div', { class: 'meta', text: meta }) : null);
+}
+
+// DM's pre-check answer ("... check was failed, please see detail\n detail: {results: [...],
+// summary: {...}}"): each failed or warned check as a line (what, why, what to do), and DM's
+// whole text folded below; null for any other message. The JSON, tab-indented, was shown as
+// it came: some 40 lines per check, 8 columns of indent, wider than a phone.
+function checkResults(text) {
+  const m = /^[^\n]*\n\s*detail:\s*(\{[\s\S]*\})\s*$/.exec(text);
+  let d;
+  try { d = m && JSON.parse(m[1]); } catch { return null; }
+  const items = (d && Array.isArray(d.results) ? d.results : []).filter(x => x && x.state && x.state !== 'success');
+  if (!items.length) return null;
+  const sum = d.summary || {};
+  return el('div', { class: 'check-results', 'data-check-results': String(items.length) },
+    el('p', { text: `DM's pre-check did not pass: ${[sum.failed ? `${sum.failed} failed` : null, sum.warning ? `${sum.warning} warned` : null,
+      sum.total ? `of ${sum.total} checks` : null].filter(Boolean).join(' ') || `${items.length} checks did not pass`}.` }),
+    el('ul', { class: 'errors' }, ...items.map(x => el('li', { 'data-check': String(x.name || '') },
+      el('span', { class: `badge ${x.state === 'fail' ? 'error' : 'Paused'}`, text: x.state }), ' ',
+      el('strong', { text: x.name || x.desc || `check ${x.id ?? ''}` }),
+      x.errorMsg ? el('pre', { text: x.errorMsg }) : null,
+      x.instruction ? el('p', { class: 'small', text: `What to do: ${x.instruction}` }) : null))),
+    el('details', {}, el('summary', { text: 'DM\'s whole answer' }), el('pre', { text })));
 }
 
 export function okBox(text) { return el('div', { class: 'alert ok', role: 'status', text }); }
@@ -228,7 +250,7 @@ export function poll(cleanup, load) {
   load();
 }
 
-const main = document.getElementById('main');
+export const main = document.getElementById('main');
 export function setView(title, ...kids) {
   document.title = `${title} · dm-gateway`;
   main.replaceChildren(...kids.filter(k => k !== null && k !== undefined && k !== false));
