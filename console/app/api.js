@@ -98,11 +98,12 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
 // connection drops it is reopened with a new ticket and ?lastEventId= (the gateway does not
 // resend a status the page already has). Returns a close function.
 export function openStream(name, { onStatus, onProblem, onState, onGone }) {
-  let es = null, closed = false, lastId = '', timer = null, delay = 1000;
+  let es = null, closed = false, lastId = '', timer = null, delay = 1000, connecting = false;
   async function connect() {
-    if (closed) return;
+    if (closed || es || connecting) return;   // one connection at a time (online + a retry timer)
+    connecting = true;
     try {
-      const t = await api('POST', '/api/v1/stream-tickets');
+      const t = await api('POST', '/api/v1/stream-tickets').finally(() => { connecting = false; });
       if (closed) return;
       let url = `/api/v1/tasks/${encodeURIComponent(name)}/status/stream?ticket=${t.data.ticket}`;
       if (lastId) url += `&lastEventId=${encodeURIComponent(lastId)}`;
@@ -147,6 +148,15 @@ export function openStream(name, { onStatus, onProblem, onState, onGone }) {
     timer = setTimeout(connect, delay);
     delay = Math.min(delay * 2, 30000);
   }
+  // back online (the laptop woke up, the Wi-Fi came back): reconnect now, not after the
+  // back-off (up to 30 s) of the failures while offline
+  const onOnline = () => {
+    if (closed || es || connecting) return;
+    clearTimeout(timer);
+    delay = 1000;
+    connect();
+  };
+  window.addEventListener('online', onOnline);
   connect();
-  return () => { closed = true; clearTimeout(timer); es?.close(); };
+  return () => { closed = true; clearTimeout(timer); es?.close(); window.removeEventListener('online', onOnline); };
 }

@@ -22,7 +22,8 @@ function signinView(msg) {
     ev.preventDefault();
     once(submit, async () => {
       out.replaceChildren();
-      const t = input.value.trim();
+      // as copied from a curl line or an Authorization header: "Bearer eyJ…" is the token
+      const t = input.value.trim().replace(/^(authorization:\s*)?bearer\s+/i, '');
       try { claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
       pending(out, 'Checking the token with the gateway');
       setToken(t);
@@ -68,7 +69,7 @@ function tasksOf(full) {
 }
 
 function tasksView() {
-  const body = el('tbody');
+  const body = el('tbody', {}, el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'Loading tasks…' })));
   const status = el('div');
   const updated = el('span', { class: 'muted small' });
   const table = el('table', { class: 'tasks' },
@@ -96,7 +97,7 @@ function tasksView() {
     el('h1', {}, 'Tasks', el('span', { class: 'spacer' }),
        actionButton('Start a task', 'dm:write', () => { location.hash = '#/new'; })),
     scopeNote('dm:write', 'Starting a task'), status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
-  poll(cleanup, load);   // one request per 5 s for the whole list
+  poll(cleanup, load, updated);   // one request per 5 s for the whole list
 }
 
 // ---------- one task ----------

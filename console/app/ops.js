@@ -185,7 +185,7 @@ export function workersView(cleanup) {
     el('h1', {}, 'Workers', el('span', { class: 'actions' }, refresh)),
     el('p', { class: 'muted small', text: 'Each dm-worker with its relay unit (the local copy of its source\'s binlog). Relay actions need dm:admin.' }),
     scopeNote('dm:admin', 'Every relay action'), status, msg, list, el('div', { class: 'row end' }, updated));
-  poll(cleanup, load);
+  poll(cleanup, load, updated);
 }
 
 // ---------- DDL locks ----------
@@ -242,7 +242,7 @@ function breakPayload(fd) {
 }
 
 export function ddlLocksView(cleanup) {
-  const body = el('tbody');
+  const body = el('tbody', {}, el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'Loading DDL locks…' })));
   const status = el('div');
   const msg = el('div', { 'aria-live': 'polite' });
   const updated = el('span', { class: 'muted small' });
@@ -295,7 +295,7 @@ export function ddlLocksView(cleanup) {
     el('h1', {}, 'DDL locks', el('span', { class: 'actions' }, breakAny)),
     el('p', { class: 'muted small', text: 'Sharding DDL locks the master holds (dmctl show-ddl-locks). Unlock and break need dm:admin.' }),
     scopeNote('dm:admin', 'Unlocking or breaking a lock'), status, msg, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
-  poll(cleanup, load);
+  poll(cleanup, load, updated);
 }
 
 // ---------- SQL operators (task page) ----------

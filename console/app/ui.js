@@ -241,13 +241,28 @@ export function kv(pairs) {
 }
 
 // Call `load` now and every 5 s while the tab is visible (at once when it becomes visible
-// again); `cleanup` gets what stops it.
-export function poll(cleanup, load) {
-  const timer = setInterval(load, 5000);
-  const onVis = () => { if (!document.hidden) load(); };
+// again, or the browser is back online); `cleanup` gets what stops it. One load at a time:
+// while one still waits (a hung master holds it up to the gateway's deadline) a tick sends
+// nothing and says, after `updated` (the view's "updated <time>" line), how long it waits;
+// every tick used to send another request, some 18 of them piled up on a hung master.
+export function poll(cleanup, load, updated) {
+  const slow = el('span', { class: 'muted small', 'data-poll-wait': '' });
+  updated?.after(slow);
+  let busy = null, since = 0;
+  const run = () => {
+    if (busy) {
+      slow.textContent = ` · waiting for DM (${Math.round((Date.now() - since) / 1000)} s)`;
+      return;
+    }
+    since = Date.now();
+    busy = Promise.resolve(load()).finally(() => { busy = null; slow.textContent = ''; });
+  };
+  const timer = setInterval(run, 5000);
+  const onVis = () => { if (!document.hidden) run(); };
   document.addEventListener('visibilitychange', onVis);
-  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); });
-  load();
+  window.addEventListener('online', run);
+  cleanup.push(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVis); window.removeEventListener('online', run); });
+  run();
 }
 
 export const main = document.getElementById('main');

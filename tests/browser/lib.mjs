@@ -31,6 +31,13 @@ export async function watchedPage(browser, opts = {}) {
   page.on('pageerror', e => page.problems.push(`page error: ${e.message}`));
   page.on('requestfailed', r => page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', r => { if (r.status() >= 500) page.problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  // every Content-Security-Policy (and Trusted Types) violation, reported by the page itself
+  // (Chromium also logs most as console errors, but not all: a blocked style attribute of a
+  // report-only kind, a violation in a worker); the listener is injected through the
+  // DevTools protocol, so it runs under the console's CSP without loosening it
+  await page.exposeFunction('__dmgwCspViolation', v => page.problems.push(`CSP violation: ${v}`));
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', e =>
+    window.__dmgwCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}`)));
   return page;
 }
 
