@@ -247,6 +247,7 @@ function goneView(name, e, wasLive) {
 function taskView(name) {
   const enc = encodeURIComponent(name);
   const live = el('span', { class: 'badge', id: 'live', text: 'connecting' });
+  const announce = el('p', { class: 'sr-only', role: 'status', 'data-announce': '' });
   const workers = el('div', { class: 'grid', id: 'workers' }, el('p', { class: 'muted', text: 'Loading status…' }));
   const streamMsg = el('div');
   const actionMsg = el('div', { 'aria-live': 'polite' });
@@ -281,7 +282,11 @@ function taskView(name) {
     sql.setWorkers(ws.filter(w => w.worker && w.result !== false).map(w => w.worker));
     const stages = ws.flatMap(w => (w.subTaskStatus || []).filter(s => s.name === name).map(s => s.stage));
     stageButtons(stages);
-    if (stagesKey !== null && stagesKey !== stages.join()) loadErrors();   // a stage changed: errors may have too
+    if (stagesKey !== null && stagesKey !== stages.join()) {   // a stage changed: errors may have too
+      loadErrors();
+      // said to a screen reader too (the badges change silently): "shop-sync: Paused on w1"
+      announce.textContent = `${name}: ${ws.map(w => `${(w.subTaskStatus || []).find(x => x.name === name)?.stage || 'no status'} on ${w.worker}`).join(', ')}`;
+    }
     stagesKey = stages.join();
     workers.replaceChildren(...(ws.length ? ws.map(workerCard)
       : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
@@ -319,7 +324,7 @@ function taskView(name) {
         actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
           `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
           () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger'))),
-    scopeNote('dm:write', 'Changing this task (pause, resume, stop, config)'), actionMsg, streamMsg, workers,
+    scopeNote('dm:write', 'Changing this task (pause, resume, stop, config)'), announce, actionMsg, streamMsg, workers,
     el('section', { class: 'card' },
       el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
         el('button', { type: 'button', class: 'ghost', 'data-action': 'refresh-errors', onclick: loadErrors }, 'Refresh')),

@@ -1,7 +1,8 @@
 // console_pass4.mjs - the web console under what a person's browser does to it, against the
 // real stack (docs/gateway.md "Console pass 4"): CSP violations listened for (and the
 // listener proven on a provoked one); a task started from the console whose name has a space
-// and non-ASCII letters (the page of that name opens; reload, back and forward keep it); a
+// and non-ASCII letters (the page of that name opens; reload, back and forward keep it; its
+// pause and resume read out to a screen reader); a
 // 64-character name (no sideways scroll at 375 px, at 200 % and 400 % zoom); invalid YAML,
 // a failed DM pre-check (a list of checks, not tab-indented JSON) and a body over the limit;
 // a token pasted as "Bearer …" and a forged one; two tabs, one stopping the task the other
@@ -115,6 +116,19 @@ async function history(page) {
   await page.goForward();
   await page.waitForSelector('tr[data-task]', T);
   ok(await page.locator(`tr[data-task="${NAME}"] a`).count() === 1, 'forward: the task list, the new task listed by its name');
+}
+
+// ---- pause and resume from the task page: each stage change said to a screen reader ----
+async function announced(page) {
+  await hash(page, `#/tasks/${encodeURIComponent(NAME)}`);
+  await page.waitForSelector('[data-worker][data-stage="Running"]', T);
+  for (const [action, stage] of [['pause', 'Paused'], ['resume', 'Running']]) {
+    await page.click(`button[data-action="${action}"]`);
+    await page.click('#confirm-ok');
+    await page.waitForSelector(`[data-announce]:has-text("${stage} on")`, { ...T, state: 'attached' });
+    ok(await page.getAttribute('[data-announce]', 'role') === 'status',
+       `${action}: a status line says "${await page.textContent('[data-announce]')}" (not shown, read out)`);
+  }
 }
 
 // ---- a 64-character name and its long errors: no sideways scroll, at 375 px and zoomed ----
@@ -257,6 +271,7 @@ try {
   await tokens(page);
   await startPage(page);
   await history(page);
+  await announced(page);
   await revalidate(page);
   await slow(page);
   await dialogs(page);

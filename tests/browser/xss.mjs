@@ -4,7 +4,8 @@
 // the URL hash; and (stubbed) every field of the live status stream and its problem
 // events, a 207's failed workers, relay GTID sets and sub directories, the task config
 // YAML, a DDL lock's unlock form, the worker list of the SQL operators form, an uploaded
-// file's name, and the signed-in token's `sub` claim. Nothing may become markup: no element the payloads describe appears in
+// file's name, a failed pre-check's list of checks, the task page a start's Location opens,
+// and the signed-in token's `sub` claim. Nothing may become markup: no element the payloads describe appears in
 // the DOM, no dialog opens, no CSP violation or page error is reported, and the payload
 // is shown as the literal text it is. The CSP would stop an injected handler from
 // running, so the test looks at the DOM, not only at side effects.
@@ -185,6 +186,29 @@ try {
   await page.setInputFiles('#new-task-file', { name: `${IMG}.yaml`, mimeType: 'application/yaml', buffer: Buffer.from(`name: "${SVG}"\n`) });
   await page.waitForSelector('[data-loaded]', T);
   await expectInert(page, 'start form with a hostile file name', `${IMG}.yaml`);
+
+  // 4e. a failed pre-check whose every field is markup (shown as a list of checks), then a
+  // start whose Location names a task of markup (the page it opens shows the name as text)
+  const checkMsg = `[code=26005:class=dm-master] fail to check ${ALL}\n detail: ${JSON.stringify({
+    results: [{ id: 1, name: IMG, desc: SVG, state: 'fail', errorMsg: ALL, instruction: SCRIPT, extra: ATTR },
+              { id: 2, name: ATTR, desc: ALL, state: `warn${ATTR}`, errorMsg: SCRIPT, instruction: IMG }],
+    summary: { passed: false, total: ALL, failed: IMG, warning: SVG } }, null, '\t')}`;
+  await page.route('**/api/v1/tasks/check', r => r.fulfill({ status: 422, contentType: 'application/json',
+    body: JSON.stringify({ result: false, msg: checkMsg, workers: [] }) }));
+  await page.fill('#new-task', `name: "${SVG}"\n`);
+  await page.click('button[data-action="check"]');
+  await page.waitForSelector('[data-check-results] li[data-check]', T);
+  await expectInert(page, 'a hostile pre-check answer as a list of checks', 'What to do: </pre><script>alert(4)</script>');
+  await page.unroute('**/api/v1/tasks/check');
+  await page.route('**/api/v1/tasks/check', r => r.fulfill({ status: 200, contentType: 'application/json',
+    body: JSON.stringify({ result: true, msg: '', workers: [] }) }));
+  await page.route('**/api/v1/tasks', r => (r.request().method() === 'POST' ? r.fulfill({ status: 201, contentType: 'application/json',
+    headers: { Location: `/api/v1/tasks/${encodeURIComponent(IMG)}` }, body: JSON.stringify({ result: true, msg: '', workers: [] }) }) : r.continue()));
+  await page.click('button[data-action="check"]');
+  await page.waitForSelector('.alert.ok', T);
+  await page.click('button[data-action="start"]');
+  await page.waitForFunction(x => document.querySelector('h1 .mono')?.textContent === x, IMG, T);
+  await expectInert(page, 'the page a hostile Location opens', IMG);
   await page.unrouteAll({ behavior: 'ignoreErrors' });
 
   // 5. a hash that is not valid percent-encoding: no page error, a page still shows
