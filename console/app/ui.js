@@ -246,7 +246,7 @@ export function kv(pairs) {
 // nothing and says, after `updated` (the view's "updated <time>" line), how long it waits;
 // every tick used to send another request, some 18 of them piled up on a hung master.
 export function poll(cleanup, load, updated) {
-  const slow = el('span', { class: 'muted small', 'data-poll-wait': '' });
+  const slow = el('span', { class: 'small poll-wait', 'data-poll-wait': '' });
   updated?.after(slow);
   let busy = null, since = 0;
   const run = () => {
