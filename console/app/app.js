@@ -192,7 +192,7 @@ function configCard(name) {
       const r = await api('GET', `/api/v1/tasks/${encodeURIComponent(name)}/config`, { accept: 'application/yaml' });
       etag = r.etag;
       area.value = r.text;
-      ver.textContent = `version ${etag || '?'}`;
+      ver.textContent = `version ${etag ? etag.replace(/"/g, '') : '?'}`;
       msg.replaceChildren();
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   }
@@ -210,7 +210,7 @@ function configCard(name) {
     try {
       const r = await api('PUT', `/api/v1/tasks/${encodeURIComponent(name)}`,
                           { body: area.value, ctype: 'application/yaml', headers: etag ? { 'If-Match': etag } : {} });
-      if (r.etag) { etag = r.etag; ver.textContent = `version ${etag}`; }
+      if (r.etag) { etag = r.etag; ver.textContent = `version ${etag.replace(/"/g, '')}`; }
       msg.replaceChildren(resultBox(r, 'Config updated.'));
     } catch (e) {
       const extra = e.status === 412 ? el('p', {}, 'Someone changed this task\'s config after you loaded it, so your update was not applied. Your edit is still in the box: ',
