@@ -87,6 +87,9 @@ async function startPage(page) {
   ok(!(await page.locator('#main .alert pre').first().isVisible()) || !/"results"/.test(await page.locator('#main .alert pre').first().innerText()),
      'the raw JSON of the check is folded away');
   await axeClean(page, 'a failed pre-check');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await axeClean(page, 'a failed pre-check, dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize({ width: 375, height: 800 });
   ok(await noSideways(page), 'a failed pre-check at 375 px: no sideways scroll');
   await screenshot(page, 'console-pass4-check-375');
