@@ -40,3 +40,24 @@ const char *dm_name_check(const char *name, size_t len, size_t *at)
         *at = pos;
     return why;
 }
+
+_Static_assert(DM_TASK_NAME_CHARS_MAX + DM_TASK_META_SUFFIX_MAX == 64, "task name + meta suffix = 64");
+
+const char *dm_task_name_meta_check(const char *name)
+{
+    size_t chars = 0;
+    if (!name || !*name)
+        return "is empty";
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '/' || *p == '\\' || *p == '`')
+            return "contains / \\ or `";
+        if (*p >= 0xf0)
+            return "contains a character outside the Basic Multilingual Plane (not allowed in a MariaDB table name)";
+        if ((*p & 0xc0) != 0x80)
+            chars++;
+    }
+    if (chars > DM_TASK_NAME_CHARS_MAX)
+        return "is longer than " STR(DM_TASK_NAME_CHARS_MAX) " characters (the worker's meta tables are named "
+               "`<task>_syncer_sharding_exec`; a MariaDB table name has at most 64 characters)";
+    return NULL;
+}

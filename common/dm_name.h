@@ -23,4 +23,14 @@
  * offset goes to *at when at is not NULL. */
 const char *dm_name_check(const char *name, size_t len, size_t *at);
 
+/* The worker's rule on top of dm_name_check for a task name: the worker names its tables
+ * in meta-schema `<task><suffix>`, the longest suffix being "_syncer_sharding_exec" (21
+ * characters), and a MariaDB table name has at most 64 characters, all in the Basic
+ * Multilingual Plane, none of them '\\' or '`' here (quoting). A name of 44-64 characters
+ * used to pass the check and pause the task at once with Error 1103 (Incorrect table
+ * name). NULL when the name fits, else a static sentence naming the broken part. */
+#define DM_TASK_META_SUFFIX_MAX 21
+#define DM_TASK_NAME_CHARS_MAX 43 /* 64 - DM_TASK_META_SUFFIX_MAX */
+const char *dm_task_name_meta_check(const char *name);
+
 #endif /* DM_NAME_H */

@@ -9,6 +9,7 @@
 
 #include "dm_dumpargs.h"
 #include "dm_error.h"
+#include "dm_name.h"
 #include "dm_tblfilter.h"
 #include "terror.h"
 
@@ -150,8 +151,9 @@ static bool hit_colmap_expression(const struct master_task_cfg *c, char *val, si
 
 static bool hit_task_name(const struct master_task_cfg *c, char *val, size_t cap)
 {
-    snprintf(val, cap, "task name '%s' is too long or contains / \\ or `", c->name ? c->name : "");
-    return c->name && (strlen(c->name) > 64 || strpbrk(c->name, "/\\`"));
+    const char *why = c->name && *c->name ? dm_task_name_meta_check(c->name) : NULL;
+    snprintf(val, cap, "task name '%s' %s", c->name ? c->name : "", why ? why : "");
+    return why != NULL;
 }
 
 /* the worker's bounds on the syncer unit (worker/subtask_cfg.c get_int) */
@@ -205,7 +207,7 @@ static const struct master_unsupported {
 } UNSUPPORTED[] = {
     {"is-sharding", hit_sharding, "remove online-ddl-scheme or is-sharding"},
     {"column-mappings", hit_colmap_expression, "use expression: partition id"},
-    {"name", hit_task_name, "use a task name of at most 64 characters without / \\ or `"},
+    {"name", hit_task_name, "use a task name of at most 43 characters (Basic Multilingual Plane) without / \\ or `"},
     {"syncer", hit_syncer_range, "set worker-count, batch and checkpoint-flush-interval within the bounds"},
     {"mydumper", hit_dump_args, "remove the option from extra-args; choose tables with the black-white-list"},
 };

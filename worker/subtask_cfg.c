@@ -9,6 +9,7 @@
 
 #include "dm_crypt.h"
 #include "dm_error.h"
+#include "dm_name.h"
 #include "dm_tblfilter.h"
 #include "online_ddl.h"
 #include "toml.h"
@@ -385,6 +386,7 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
 {
     int64_t wc = 0, batch = 0, flush = 0;
     int rc;
+    const char *why;
     if ((rc = get_str(c->doc, "name", "", &c->name, err, cap)) ||
         (rc = get_str(c->doc, "mode", "incremental", &c->mode, err, cap)) ||
         (rc = get_str(c->doc, "source-id", "", &c->source_id, err, cap)) ||
@@ -404,8 +406,8 @@ static int parse_top(struct worker_subtask_cfg *c, char *err, size_t cap)
         snprintf(err, cap, "must specify a unique task name");
         return DM_E_INVAL;
     }
-    if (strlen(c->name) > 64 || strpbrk(c->name, "/\\`")) {
-        snprintf(err, cap, "task name '%s' is too long or contains / \\ or `", c->name);
+    if ((why = dm_task_name_meta_check(c->name))) {
+        snprintf(err, cap, "task name '%s' %s", c->name, why);
         return DM_E_INVAL;
     }
     if (!c->meta_schema[0])

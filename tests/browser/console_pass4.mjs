@@ -3,7 +3,7 @@
 // listener proven on a provoked one); a task started from the console whose name has a space
 // and non-ASCII letters (the page of that name opens; reload, back and forward keep it; its
 // pause and resume read out to a screen reader); a
-// 64-character name (no sideways scroll at 375 px, at 200 % and 400 % zoom); invalid YAML,
+// 43-character name, the longest (no sideways scroll at 375 px, at 200 % and 400 % zoom); invalid YAML,
 // a failed DM pre-check (a list of checks, not tab-indented JSON) and a body over the limit;
 // a token pasted as "Bearer …" and a forged one; two tabs, one stopping the task the other
 // shows; the network going offline and back (the stream back at once, not after its
@@ -134,7 +134,7 @@ async function announced(page) {
   }
 }
 
-// ---- a 64-character name and its long errors: no sideways scroll, at 375 px and zoomed ----
+// ---- the longest (43-character) name and its long errors: no sideways scroll, at 375 px and zoomed ----
 async function longNames(browser) {
   for (const [w, h, dpr, what] of [[375, 800, 1, '375 px'], [640, 450, 2, '200 % zoom'], [320, 256, 4, '400 % zoom']]) {
     const ctx = await browser.newContext({ viewport: { width: w, height: h }, deviceScaleFactor: dpr });

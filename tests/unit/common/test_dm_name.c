@@ -55,12 +55,39 @@ START_TEST(bad_names_say_which_rule)
 }
 END_TEST
 
+/* browser4: a 47-64 character task name passed, and `<task>_syncer_checkpoint` paused the
+ * task at once with Error 1103; the worker's longest meta suffix is 21 characters. */
+START_TEST(task_names_fit_the_meta_tables)
+{
+    char name[4 * 64 + 1];
+    memset(name, 'a', DM_TASK_NAME_CHARS_MAX);
+    name[DM_TASK_NAME_CHARS_MAX] = '\0';
+    ck_assert_ptr_null(dm_task_name_meta_check(name));
+    ck_assert_ptr_null(dm_task_name_meta_check("shop sync 名前"));
+    name[DM_TASK_NAME_CHARS_MAX] = 'a';
+    name[DM_TASK_NAME_CHARS_MAX + 1] = '\0';
+    ck_assert_ptr_nonnull(strstr(dm_task_name_meta_check(name), "is longer than 43 characters"));
+    /* characters, not bytes: 43 three-byte characters fit (129 bytes) */
+    name[0] = '\0';
+    for (int i = 0; i < DM_TASK_NAME_CHARS_MAX; i++)
+        strcat(name, "名");
+    ck_assert_ptr_null(dm_task_name_meta_check(name));
+    strcat(name, "名");
+    ck_assert_ptr_nonnull(dm_task_name_meta_check(name));
+    ck_assert_str_eq(dm_task_name_meta_check("a`b"), "contains / \\ or `");
+    ck_assert_str_eq(dm_task_name_meta_check("a\\b"), "contains / \\ or `");
+    ck_assert_ptr_nonnull(strstr(dm_task_name_meta_check("sync \xf0\x9f\x98\x80"), "Basic Multilingual Plane"));
+    ck_assert_str_eq(dm_task_name_meta_check(""), "is empty");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dm_name");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, good_names);
     tcase_add_test(tc, bad_names_say_which_rule);
+    tcase_add_test(tc, task_names_fit_the_meta_tables);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }
