@@ -363,9 +363,16 @@ static int media_phase(struct gw_req *r)
         return DM_E_INVAL;
     }
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    const unsigned f = r->ctx.req.route->flags;
+    size_t cl = 0;
+    const char *cs = (f & (ROUTE_F_JSON | ROUTE_F_TASK | ROUTE_F_CONFIG)) ? router_media_charset_bad(ct, &cl) : NULL;
+    if (cs && body_announced(r)) {
+        route_problem(&r->ctx, 415, "charset %.*s is not supported: send the body in UTF-8 "
+                      "(charset=utf-8, or no charset)", (int)(cl > 64 ? 64 : cl), cs);
+        return DM_E_INVAL;
+    }
     if (!body_announced(r) || router_body_media_ok(r->ctx.req.route, ct))
         return DM_OK;
-    const unsigned f = r->ctx.req.route->flags;
     const char *want = (f & ROUTE_F_TASK)     ? "application/yaml, text/yaml or application/json"
                        : (f & ROUTE_F_CONFIG) ? "text/plain, application/toml or application/json"
                                               : "application/json";
@@ -653,6 +660,11 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
         return send_problem(r, 414, "too many query parameters");
     if (qa.err != DM_OK)
         return send_problem(r, 400, "invalid percent-encoding in the query string (bad escape, NUL or not UTF-8)");
+    const char *dup = route_query_repeated(&r->ctx);
+    if (dup) {
+        route_problem(&r->ctx, 400, "query parameter `%s` given more than once", dup);
+        return send_ctx_response(r);
+    }
     if (auth_phase(r, r->ctx.req.route) != DM_OK)
         return send_ctx_response(r);
     if (body_too_large_declared(r)) {
