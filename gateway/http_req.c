@@ -910,9 +910,9 @@ static void audit(struct gw_req *r, const struct route *rt, const char *sub, con
     struct dm_buf b;
     dm_buf_init(&b, 8192);
     int rc = dm_buf_printf(&b, "{\"ts\":\"%s\",\"requestId\":\"%s\",\"sub\":", ts, r->request_id);
-    rc = rc ? rc : dm_buf_add_json_str(&b, sub);
+    rc = rc ? rc : dm_buf_add_json_str_log(&b, sub);
     rc = rc ? rc : dm_buf_printf(&b, ",\"method\":\"%s\",\"route\":\"%s\",\"task\":", r->method, rt->path);
-    rc = rc ? rc : dm_buf_add_json_str(&b, task);
+    rc = rc ? rc : dm_buf_add_json_str_log(&b, task);
     rc = rc ? rc : dm_buf_printf(&b, ",\"outcome\":%s}\n", status);
     if (rc == DM_OK && write(r->srv->cfg.audit_fd, b.data, b.len) < 0)
         DM_WARN("audit log write failed");
