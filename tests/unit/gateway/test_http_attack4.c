@@ -261,6 +261,23 @@ START_TEST(a_stalled_stream_keeps_only_the_latest_status)
 }
 END_TEST
 
+/* Tried and sound, kept: a status stream asked over HTTP/1.0 (which has no chunked
+ * coding) is close-delimited, not chunked. */
+START_TEST(stream_over_http10_is_close_delimited)
+{
+    char req[4096];
+    snprintf(req, sizeof(req), "GET /api/v1/tasks/t1/status/stream HTTP/1.0\r\n"
+             "Authorization: Bearer %s\r\n\r\n", tok);
+    struct raw_result r;
+    ck_assert_int_eq(raw_exchange(port, req, strlen(req), false, 1500, &r), 0);
+    ck_assert_msg(strncmp(r.bytes, "HTTP/1.1 200 ", 13) == 0, "%s", r.bytes);
+    ck_assert_msg(strcasestr(r.bytes, "Connection: close") != NULL, "%s", r.bytes);
+    ck_assert_msg(strcasestr(r.bytes, "Transfer-Encoding") == NULL, "%s", r.bytes);
+    ck_assert_msg(strstr(r.bytes, "\r\n\r\nretry: ") != NULL, "%s", r.bytes);
+    raw_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -272,6 +289,7 @@ int main(void)
     tcase_add_test(tc, repeated_single_valued_query_parameters_are_400);
     tcase_add_test(tc, bodies_in_a_charset_other_than_utf8_are_415);
     tcase_add_test(tc, a_stalled_stream_keeps_only_the_latest_status);
+    tcase_add_test(tc, stream_over_http10_is_close_delimited);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
