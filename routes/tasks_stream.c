@@ -143,15 +143,20 @@ static void push(struct route_stream *w, const char *s, size_t n)
 /* A status or problem event: each is a whole snapshot, so a client that is behind needs
  * only the latest one. While `out` still has bytes the client has not taken, the event
  * waits in `latest`, replacing the one waiting there (route_stream_read moves it once `out`
- * drains). A watcher that stops reading so holds at most one event in each buffer plus
- * heartbeats, not SSE_MAX_PENDING of stale events (gwattack4: 1 MiB per stream, 128 MiB
- * per address at max-connections-per-ip). */
+ * drains). A watcher that stops reading so holds the rest of one event, the latest and
+ * heartbeats (together at most SSE_MAX_PENDING, else it is dropped as before), not
+ * SSE_MAX_PENDING of stale events: with events of a few KiB, 128 stalled streams per
+ * address held 128 MiB before gwattack4, a few KiB each now. */
 static void push_event(struct route_stream *w, const char *s, size_t n)
 {
     if (w->ended)
         return;
     if (w->pos == w->out.len && w->latest.len == 0) {
         push(w, s, n);
+        return;
+    }
+    if (w->out.len - w->pos + n > SSE_MAX_PENDING) {
+        end_watcher(w);   /* the rest of an event and this one: still the old bound */
         return;
     }
     dm_buf_reset(&w->latest);

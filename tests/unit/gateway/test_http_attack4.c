@@ -164,11 +164,12 @@ END_TEST
 
 /* ---------- a status stream that stops reading ---------- */
 
-/* Each status event is ~900 KiB (the per-stream bound is 1 MiB). Loopback TCP buffers a
- * few MiB for a reader that stopped (the sender's buffer grows with its window: about 3
- * such events here), so VERSIONS x BIG_MSG must be well beyond that for the gateway's own
- * queue to matter: before the fix the stream was dropped once two events waited. */
-#define BIG_MSG (900 * 1024)
+/* Each status event is ~400 KiB (the per-stream bound is 1 MiB: the rest of one event and
+ * the latest fit). Loopback TCP buffers a few MiB for a reader that stopped (the sender's
+ * buffer grows with its window), so VERSIONS x BIG_MSG must be well beyond that for the
+ * gateway's own queue to matter: before the fix the stream was dropped once about three
+ * events waited. */
+#define BIG_MSG (400 * 1024)
 
 static char *status_version(int v)
 {
@@ -207,7 +208,7 @@ static size_t count_of(const char *hay, size_t n, const char *needle)
 
 START_TEST(a_stalled_stream_keeps_only_the_latest_status)
 {
-    enum { VERSIONS = 10 };
+    enum { VERSIONS = 16 };
     char *v0 = status_version(0);
     ck_assert_int_eq(sm_set_json(sm, "QueryStatus", v0), 0);
     free(v0);
@@ -234,7 +235,7 @@ START_TEST(a_stalled_stream_keeps_only_the_latest_status)
     char *buf = malloc(cap);
     ck_assert_ptr_nonnull(buf);
     bool closed = false;
-    for (int waited = 0; waited < WAIT_MS && !memmem(buf, len, "ver010-", 7);) {
+    for (int waited = 0; waited < WAIT_MS && !memmem(buf, len, "ver016-", 7);) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 100) == 0) {
             waited += 100;
@@ -248,7 +249,7 @@ START_TEST(a_stalled_stream_keeps_only_the_latest_status)
         len += (size_t)k;
     }
     ck_assert_msg(!closed, "the stream of a client that stopped reading was dropped (%zu bytes read)", len);
-    ck_assert_msg(memmem(buf, len, "ver010-", 7) != NULL, "the latest status never came");
+    ck_assert_msg(memmem(buf, len, "ver016-", 7) != NULL, "the latest status never came");
     size_t events = count_of(buf, len, "event: status");
     /* what the kernel buffered before the client stalled, then only the latest: some
      * versions were skipped (never all VERSIONS + 1 queued) */
