@@ -11,7 +11,9 @@
  *   - a status stream whose client stopped reading queued every changed status event
  *     (whole snapshots) up to 1 MiB per stream, then was dropped: 128 such streams per
  *     address held 128 MiB. Now only the latest event waits; the client gets it when it
- *     reads again and the stream lives on. */
+ *     reads again and the stream lives on.
+ *   - 300 short chunked trailer fields (3 KB) exhausted libmicrohttpd's connection pool:
+ *     its HTML 431. The head and the trailer now share the head's limits (431 problem). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -162,6 +164,52 @@ START_TEST(bodies_in_a_charset_other_than_utf8_are_415)
 }
 END_TEST
 
+/* A chunked body whose trailer has `n` short fields, sent whole or split in its trailer. */
+static int trailer_fields_status(int n, bool split, char *out, size_t cap)
+{
+    static const char body[] = "{\"password\":\"abc\"}";
+    size_t rcap = 64 * 1024, len = 0;
+    char *req = malloc(rcap);
+    ck_assert_ptr_nonnull(req);
+    len += (size_t)snprintf(req, rcap, "POST /api/v1/passwords/encrypt HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%zx\r\n%s\r\n0\r\n",
+                            tok, sizeof(body) - 1, body);
+    size_t trailer_at = len;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(req + len, rcap - len, "X-T%d: v\r\n", i);
+    len += (size_t)snprintf(req + len, rcap - len, "\r\n");
+    struct raw_result r;
+    size_t cut = trailer_at + (len - trailer_at) / 2;   /* the second half: a read of its own */
+    if (split)
+        ck_assert_int_eq(raw_exchange_split(port, NULL, 0, req, cut, req + cut, len - cut, false, 3000, &r), 0);
+    else
+        ck_assert_int_eq(raw_exchange(port, req, len, false, 3000, &r), 0);
+    free(req);
+    ck_assert_msg(!r.malformed && r.nresp == 1, "%d fields: %s", n, r.bytes);
+    snprintf(out, cap, "%s", r.bytes);
+    int st = r.resp[0].status;
+    raw_result_free(&r);
+    return st;
+}
+
+/* 300 trailer fields of ~10 bytes (3 KB: under the byte limit) exhausted libmicrohttpd's
+ * pool, which keeps a record for each: its HTML 431 "Request too big". The head and the
+ * trailer now share the head's limits (64 fields, max-header-size + 1 KiB). */
+START_TEST(chunked_trailer_fields_share_the_head_limits)
+{
+    char out[8192];
+    for (int split = 0; split < 2; split++) {
+        ck_assert_msg(trailer_fields_status(300, split, out, sizeof(out)) == 431, "%s", out);
+        ck_assert_msg(strstr(out, "too many header and chunked trailer fields") != NULL, "%s", out);
+        ck_assert_msg(strstr(out, "<html") == NULL, "%s", out);
+        /* 5 head fields + 59 trailer fields: 64, the limit */
+        ck_assert_msg(trailer_fields_status(59, split, out, sizeof(out)) == 200, "%s", out);
+        ck_assert_msg(trailer_fields_status(60, split, out, sizeof(out)) == 431, "%s", out);
+    }
+}
+END_TEST
+
 /* ---------- a status stream that stops reading ---------- */
 
 /* Each status event is ~400 KiB (the per-stream bound is 1 MiB: the rest of one event and
@@ -289,6 +337,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, repeated_single_valued_query_parameters_are_400);
     tcase_add_test(tc, bodies_in_a_charset_other_than_utf8_are_415);
+    tcase_add_test(tc, chunked_trailer_fields_share_the_head_limits);
     tcase_add_test(tc, a_stalled_stream_keeps_only_the_latest_status);
     tcase_add_test(tc, stream_over_http10_is_close_delimited);
     suite_add_tcase(s, tc);
