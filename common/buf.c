@@ -175,14 +175,24 @@ static inline bool json_plain(unsigned char c, bool html)
            !(html && (c == '<' || c == '>' || c == '&'));
 }
 
+enum json_mode { JSON_PLAIN, JSON_HTML, JSON_LOG };
+
+/* A code point a log line must not hold raw (dm_buf_add_json_str_log). */
+static bool display_control(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* Runs of ASCII bytes that need no escape are appended with one copy each. */
-static int add_json_strn(struct dm_buf *b, const char *s, size_t n, bool html)
+static int add_json_strn(struct dm_buf *b, const char *s, size_t n, enum json_mode mode)
 {
     int rc = reserve(b, n + 2);
     if (rc != DM_OK)
         return rc;
     b->data[b->len++] = '"';
     size_t i = 0;
+    const bool html = mode == JSON_HTML;
     while (i < n && json_plain((unsigned char)s[i], html))
         i++;
     memcpy(b->data + b->len, s, i);   /* the plain prefix (all of s, usually): reserved */
@@ -202,7 +212,13 @@ static int add_json_strn(struct dm_buf *b, const char *s, size_t n, bool html)
         if (c >= 0x80) {
             uint32_t cp;
             size_t l = dm_utf8_decode((const unsigned char *)s + run, n - run, &cp);
-            rc = l ? dm_buf_add(b, s + run, l) : dm_buf_add(b, "\\ufffd", 6);
+            if (l && mode == JSON_LOG && display_control(cp)) {
+                char esc[8];
+                snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
+                rc = dm_buf_add(b, esc, 6);
+            } else {
+                rc = l ? dm_buf_add(b, s + run, l) : dm_buf_add(b, "\\ufffd", 6);
+            }
             run += l ? l : 1;
         } else {
             char esc[7];
@@ -218,7 +234,7 @@ static int add_json_strn(struct dm_buf *b, const char *s, size_t n, bool html)
 
 int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n)
 {
-    return add_json_strn(b, s, n, false);
+    return add_json_strn(b, s, n, JSON_PLAIN);
 }
 
 int dm_buf_add_json_str(struct dm_buf *b, const char *s)
@@ -228,5 +244,10 @@ int dm_buf_add_json_str(struct dm_buf *b, const char *s)
 
 int dm_buf_add_json_str_html(struct dm_buf *b, const char *s)
 {
-    return add_json_strn(b, s ? s : "", s ? strlen(s) : 0, true);
+    return add_json_strn(b, s ? s : "", s ? strlen(s) : 0, JSON_HTML);
+}
+
+int dm_buf_add_json_str_log(struct dm_buf *b, const char *s)
+{
+    return add_json_strn(b, s ? s : "", s ? strlen(s) : 0, JSON_LOG);
 }

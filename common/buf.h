@@ -65,4 +65,9 @@ int dm_buf_add_json_str(struct dm_buf *b, const char *s);
  * encoding/json does: for text that echoes request input (problem+json), so a body a
  * browser might sniff as HTML never holds markup. */
 int dm_buf_add_json_str_html(struct dm_buf *b, const char *s);
+/* The same as dm_buf_add_json_str, for log lines: code points that change how a terminal
+ * or viewer shows the rest of the line are escaped too (\uXXXX): C1 controls U+0080-U+009F
+ * (U+009B is a one-character CSI), bidirectional formatting U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069, and U+2028, U+2029. The JSON value is the same string. */
+int dm_buf_add_json_str_log(struct dm_buf *b, const char *s);
 #endif

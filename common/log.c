@@ -198,9 +198,9 @@ static void begin_line(struct dm_buf *b, enum dm_log_level lvl, const char *msg)
     dm_buf_adds(b, ",\"level\":\"");
     dm_buf_adds(b, level_names[lvl]);
     dm_buf_adds(b, "\",\"component\":");
-    dm_buf_add_json_str(b, log_component);
+    dm_buf_add_json_str_log(b, log_component);
     dm_buf_adds(b, ",\"msg\":");
-    dm_buf_add_json_str(b, msg);
+    dm_buf_add_json_str_log(b, msg);
 }
 
 /* Each thread formats its lines in one buffer it keeps (no malloc per line: the gateway
@@ -307,10 +307,10 @@ void dm_log_kv(enum dm_log_level lvl, const char *msg, ...)
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
         dm_buf_addc(b, ',');
-        dm_buf_add_json_str(b, k);
+        dm_buf_add_json_str_log(b, k);
         dm_buf_addc(b, ':');
         if (v)
-            dm_buf_add_json_str(b, v);
+            dm_buf_add_json_str_log(b, v);
         else
             dm_buf_adds(b, "null");
     }

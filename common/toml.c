@@ -60,33 +60,47 @@ static int fail(struct tp *t, const char *fmt, ...)
     return DM_E_PARSE;
 }
 
+/* The marks are an open-addressing hash table keyed by node address (capmarks a power of
+ * two, at most half full): one mark per table, so a linear list made 40,000 `[tN]`
+ * headers or a 40,000-part dotted key take ~10 s (quadratic; gwattack4). */
+static size_t mark_slot(const struct mark *m, size_t cap, const json_t *n)
+{
+    size_t i = (size_t)(((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull) & (cap - 1);
+    while (m[i].node && m[i].node != n)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
 static unsigned mark_get(const struct tp *t, const json_t *n)
 {
-    for (size_t i = 0; i < t->nmarks; i++)
-        if (t->marks[i].node == n)
-            return t->marks[i].flags;
-    return 0;
+    return t->capmarks ? t->marks[mark_slot(t->marks, t->capmarks, n)].flags : 0;
+}
+
+static int marks_grow(struct tp *t)
+{
+    size_t ncap = t->capmarks ? t->capmarks * 2 : 64;
+    struct mark *nm = calloc(ncap, sizeof(*nm));
+    if (!nm)
+        return fail(t, "out of memory");
+    for (size_t i = 0; i < t->capmarks; i++)
+        if (t->marks[i].node)
+            nm[mark_slot(nm, ncap, t->marks[i].node)] = t->marks[i];
+    free(t->marks);
+    t->marks = nm;
+    t->capmarks = ncap;
+    return DM_OK;
 }
 
 static int mark_add(struct tp *t, const json_t *n, unsigned flags)
 {
-    for (size_t i = 0; i < t->nmarks; i++) {
-        if (t->marks[i].node == n) {
-            t->marks[i].flags |= flags;
-            return DM_OK;
-        }
+    if (2 * (t->nmarks + 1) > t->capmarks && marks_grow(t) != DM_OK)
+        return DM_E_NOMEM;
+    struct mark *m = &t->marks[mark_slot(t->marks, t->capmarks, n)];
+    if (!m->node) {
+        m->node = n;
+        t->nmarks++;
     }
-    if (t->nmarks == t->capmarks) {
-        size_t ncap = t->capmarks ? t->capmarks * 2 : 32;
-        struct mark *nm = realloc(t->marks, ncap * sizeof(*nm));
-        if (!nm)
-            return fail(t, "out of memory");
-        t->marks = nm;
-        t->capmarks = ncap;
-    }
-    t->marks[t->nmarks].node = n;
-    t->marks[t->nmarks].flags = flags;
-    t->nmarks++;
+    m->flags |= flags;
     return DM_OK;
 }
 
@@ -360,6 +374,10 @@ static json_t *parse_key(struct tp *t)
         skip_ws(t);
         if (peek(t) != '.')
             break;
+        if (json_array_size(parts) >= TOML_MAX_DEPTH) {   /* each part is a table level */
+            fail(t, "key has more than %d dotted parts (nesting too deep)", TOML_MAX_DEPTH);
+            goto bad;
+        }
         t->p++;
     }
     dm_buf_free(&b);

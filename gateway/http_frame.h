@@ -59,6 +59,9 @@ struct http_frame_stream {
     uint64_t remain;          /* body / chunk data bytes still due */
     uint64_t body_total;      /* chunked: data bytes so far */
     size_t trailer;           /* chunked: trailer bytes so far */
+    unsigned trailer_fields;  /* chunked: trailer fields so far */
+    size_t head_bytes;        /* the current request's head (Cookie bytes twice) and */
+    unsigned head_fields;     /* fields (cookie pairs count): a trailer shares their limits */
     unsigned long heads;      /* request heads accepted so far */
 };
 

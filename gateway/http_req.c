@@ -347,6 +347,19 @@ static enum MHD_Result coding_field(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
+/* A body announced in a charset other than UTF-8 (the routes read every body as UTF-8):
+ * 415 (gwattack4). */
+static bool charset_refused(struct gw_req *r, const char *ct)
+{
+    size_t n = 0;
+    const char *cs = router_media_charset_bad(ct, &n);
+    if (!cs || !body_announced(r))
+        return false;
+    route_problem(&r->ctx, 415, "charset %.*s is not supported: send the body in UTF-8 "
+                  "(charset=utf-8, or no charset)", (int)(n > 64 ? 64 : n), cs);
+    return true;
+}
+
 /* RFC 9110 15.5.16 / RFC 7694: a body in a coding the gateway does not decode (gzip,
  * deflate, br...) is refused from the head with 415 and Accept-Encoding: identity; a body
  * of a media type the route does not take likewise. Both before any body byte is read,
@@ -363,9 +376,11 @@ static int media_phase(struct gw_req *r)
         return DM_E_INVAL;
     }
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    const unsigned f = r->ctx.req.route->flags;
+    if ((f & (ROUTE_F_JSON | ROUTE_F_TASK | ROUTE_F_CONFIG)) && charset_refused(r, ct))
+        return DM_E_INVAL;
     if (!body_announced(r) || router_body_media_ok(r->ctx.req.route, ct))
         return DM_OK;
-    const unsigned f = r->ctx.req.route->flags;
     const char *want = (f & ROUTE_F_TASK)     ? "application/yaml, text/yaml or application/json"
                        : (f & ROUTE_F_CONFIG) ? "text/plain, application/toml or application/json"
                                               : "application/json";
@@ -653,6 +668,11 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
         return send_problem(r, 414, "too many query parameters");
     if (qa.err != DM_OK)
         return send_problem(r, 400, "invalid percent-encoding in the query string (bad escape, NUL or not UTF-8)");
+    const char *dup = route_query_repeated(&r->ctx);
+    if (dup) {
+        route_problem(&r->ctx, 400, "query parameter `%s` given more than once", dup);
+        return send_ctx_response(r);
+    }
     if (auth_phase(r, r->ctx.req.route) != DM_OK)
         return send_ctx_response(r);
     if (body_too_large_declared(r)) {
@@ -898,9 +918,9 @@ static void audit(struct gw_req *r, const struct route *rt, const char *sub, con
     struct dm_buf b;
     dm_buf_init(&b, 8192);
     int rc = dm_buf_printf(&b, "{\"ts\":\"%s\",\"requestId\":\"%s\",\"sub\":", ts, r->request_id);
-    rc = rc ? rc : dm_buf_add_json_str(&b, sub);
+    rc = rc ? rc : dm_buf_add_json_str_log(&b, sub);
     rc = rc ? rc : dm_buf_printf(&b, ",\"method\":\"%s\",\"route\":\"%s\",\"task\":", r->method, rt->path);
-    rc = rc ? rc : dm_buf_add_json_str(&b, task);
+    rc = rc ? rc : dm_buf_add_json_str_log(&b, task);
     rc = rc ? rc : dm_buf_printf(&b, ",\"outcome\":%s}\n", status);
     if (rc == DM_OK && write(r->srv->cfg.audit_fd, b.data, b.len) < 0)
         DM_WARN("audit log write failed");

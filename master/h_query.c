@@ -2,6 +2,7 @@
  * (dm-v1-wire.md §9.1, §9.2, §9.6, §8). */
 #include "master_int.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "dmworker.pb-c.h"
 #include "fsutil.h"
 #include "log.h"
+#include "memtrim.h"
 #include "terror.h"
 
 /* Query all `workers` (sorted first); out[] in sorted order, owned by the caller. */
@@ -317,7 +319,10 @@ static void impl_update_master_config(struct master *m, struct rpc_server_call *
         master_strv_clear(&ws);
     }
     free(err);
+    bool big = r->config && strlen(r->config) >= 64 * 1024;
     master_reply_free(call, resp ? &resp->base : NULL);
+    if (big)
+        dm_mem_trim();   /* its parse left free pages in this thread's arena (gwattack4) */
 }
 
 void master_register_query(struct master *m)

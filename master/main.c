@@ -7,6 +7,7 @@
 #include "dm_error.h"
 #include "log.h"
 #include "master.h"
+#include "memtrim.h"
 #include "rpc.h"
 
 static void print_version(void)
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);   /* every thread inherits the mask */
     signal(SIGPIPE, SIG_IGN);
+    dm_mem_tune();   /* big requests (config texts) go back to the OS when freed */
     if (rpc_global_init() != DM_OK)
         return 1;
     struct master *m = master_new(&cfg);

@@ -59,6 +59,24 @@ const char *route_query(const struct route_ctx *c, const char *key)
     return NULL;
 }
 
+/* Keys read with route_query (one value). Another spelling of the same key reaches
+ * route_query only after percent-decoding, so "?format=json&%66ormat=yaml" is a repeat. */
+static const char *const single_query_keys[] = {
+    "format", "full", "interval", "lastEventId", "pretty", "stage", "task", "ticket",
+};
+
+const char *route_query_repeated(const struct route_ctx *c)
+{
+    for (size_t k = 0; k < sizeof(single_query_keys) / sizeof(single_query_keys[0]); k++) {
+        unsigned seen = 0;
+        for (size_t i = 0; i < c->req.nquery; i++)
+            seen += strcmp(c->req.query[i].key, single_query_keys[k]) == 0;
+        if (seen > 1)
+            return single_query_keys[k];
+    }
+    return NULL;
+}
+
 bool route_query_bool(const struct route_ctx *c, const char *key)
 {
     const char *v = route_query(c, key);

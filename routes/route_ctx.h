@@ -136,6 +136,11 @@ void route_ctx_release(struct route_ctx *c);
 
 /* Query parameters: first value or NULL; all values via index loop. */
 const char *route_query(const struct route_ctx *c, const char *key);
+/* The first single-valued query key (every key but the repeatable `worker` / `workers`
+ * that the routes read) given more than once, or NULL. The gateway answers 400 then:
+ * which of two values wins is a guess a proxy or WAF in front may make differently
+ * (HTTP parameter pollution). */
+const char *route_query_repeated(const struct route_ctx *c);
 /* true for "true"/"1"/"yes" (and a bare "?pretty"). */
 bool route_query_bool(const struct route_ctx *c, const char *key);
 /* Path parameter by name (decoded) or NULL. */

@@ -257,6 +257,58 @@ bool router_media_config_text(const char *ct)
     return router_media_is(ct, "text/plain") || router_media_is(ct, "application/toml");
 }
 
+/* One parameter "name=value" of a media type starting at p (after the ';'): name and
+ * value spans (value unquoted, escapes left as they are); returns where it ends. */
+static const char *media_param(const char *p, const char **name, size_t *nl, const char **val,
+                               size_t *vl)
+{
+    p += strspn(p, " \t");
+    *name = p;
+    *nl = strcspn(p, "=;");
+    p += *nl;
+    while (*nl && ((*name)[*nl - 1] == ' ' || (*name)[*nl - 1] == '\t'))
+        (*nl)--;
+    *val = p;
+    *vl = 0;
+    if (*p != '=')
+        return p;
+    p += 1 + strspn(p + 1, " \t");
+    if (*p == '"') {
+        *val = ++p;
+        while (*p && *p != '"')
+            p += p[0] == '\\' && p[1] ? 2 : 1;
+        *vl = (size_t)(p - *val);
+        p += *p == '"';
+    } else {
+        *val = p;
+        *vl = strcspn(p, ";");
+        while (*vl && (p[*vl - 1] == ' ' || p[*vl - 1] == '\t'))
+            (*vl)--;
+    }
+    return p + strcspn(p, ";");
+}
+
+const char *router_media_charset_bad(const char *ct, size_t *len)
+{
+    static const char *const utf8[] = {"utf-8", "utf8", "us-ascii"};
+    const char *p = ct ? strchr(ct, ';') : NULL;
+    while (p && *p == ';') {
+        const char *name, *val;
+        size_t nl, vl;
+        p = media_param(p + 1, &name, &nl, &val, &vl);
+        if (nl != 7 || strncasecmp(name, "charset", 7) != 0)
+            continue;
+        for (size_t i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++) {
+            if (vl == strlen(utf8[i]) && strncasecmp(val, utf8[i], vl) == 0)
+                goto next;
+        }
+        *len = vl;
+        return val;
+    next:;
+    }
+    return NULL;
+}
+
 bool router_body_media_ok(const struct route *rt, const char *ct)
 {
     unsigned f = rt->flags;

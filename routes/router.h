@@ -91,5 +91,9 @@ bool router_media_yaml(const char *ct);         /* application/yaml, text/yaml, 
 bool router_media_config_text(const char *ct);  /* text/plain, application/toml */
 /* May a body of type ct be sent to rt (its ROUTE_F_JSON / _TASK / _CONFIG flags)? */
 bool router_body_media_ok(const struct route *rt, const char *ct);
+/* The value of a `charset` parameter of ct that is not UTF-8 (`utf-8`, `utf8`, `us-ascii`,
+ * any case, quoted or not), or NULL (none, or UTF-8); *len gets its length. Every body the
+ * routes parse is read as UTF-8: a body announced as UTF-16 or Latin-1 would be misread. */
+const char *router_media_charset_bad(const char *ct, size_t *len);
 
 #endif /* GW_ROUTER_H */

@@ -55,6 +55,7 @@ struct route_stream {
     struct topic *t;              /* NULL once detached */
     struct dm_buf out;            /* pending bytes [pos, out.len) */
     size_t pos;
+    struct dm_buf latest;         /* the latest event, waiting for `out` to drain */
     bool parked, ended, gone;
     struct route_stream_io io;
     int64_t interval_ms;
@@ -139,6 +140,33 @@ static void push(struct route_stream *w, const char *s, size_t n)
     wake(w);
 }
 
+/* A status or problem event: each is a whole snapshot, so a client that is behind needs
+ * only the latest one. While `out` still has bytes the client has not taken, the event
+ * waits in `latest`, replacing the one waiting there (route_stream_read moves it once `out`
+ * drains). A watcher that stops reading so holds the rest of one event, the latest and
+ * heartbeats (together at most SSE_MAX_PENDING, else it is dropped as before), not
+ * SSE_MAX_PENDING of stale events: with events of a few KiB, 128 stalled streams per
+ * address held 128 MiB before gwattack4, a few KiB each now. */
+static void push_event(struct route_stream *w, const char *s, size_t n)
+{
+    if (w->ended)
+        return;
+    if (w->pos == w->out.len && w->latest.len == 0) {
+        push(w, s, n);
+        return;
+    }
+    if (w->out.len - w->pos + n > SSE_MAX_PENDING) {
+        end_watcher(w);   /* the rest of an event and this one: still the old bound */
+        return;
+    }
+    dm_buf_reset(&w->latest);
+    if (dm_buf_add(&w->latest, s, n) != DM_OK) {
+        end_watcher(w);
+        return;
+    }
+    wake(w);
+}
+
 #define EVENT_ID_LEN 20   /* kind letter + 16 hex + NUL, rounded */
 
 /* The id of an event of `kind` ('s' status, 'p' problem) saying `what`. */
@@ -155,7 +183,7 @@ static void push_status(struct route_stream *w, const char *data)
     event_id('s', data, id);
     dm_buf_init(&b, SSE_MAX_PENDING);
     if (dm_buf_printf(&b, "id: %s\nevent: status\ndata: %s\n\n", id, data) == DM_OK)
-        push(w, b.data, b.len);
+        push_event(w, b.data, b.len);
     else
         end_watcher(w);
     dm_buf_free(&b);
@@ -171,13 +199,14 @@ static void push_error(struct route_stream *w, int status, const char *detail)
     rc = rc ? rc : route_problem_json(&b, status, w->instance, w->request_id, detail);
     rc = rc ? rc : dm_buf_adds(&b, "\n\n");
     if (rc == DM_OK)
-        push(w, b.data, b.len);
+        push_event(w, b.data, b.len);
     dm_buf_free(&b);
 }
 
 static void watcher_free(struct route_stream *w)
 {
     dm_buf_free(&w->out);
+    dm_buf_free(&w->latest);
     free(w->request_id);
     free(w->instance);
     free(w);
@@ -520,6 +549,13 @@ long route_stream_read(struct route_stream *s, char *buf, size_t cap)
 {
     long n = 0;
     pthread_mutex_lock(&s->hub->mu);
+    if (s->pos == s->out.len && s->latest.len > 0) {   /* out drained: the latest event */
+        struct dm_buf t = s->out;
+        s->out = s->latest;
+        s->latest = t;
+        dm_buf_reset(&s->latest);
+        s->pos = 0;
+    }
     if (s->pos < s->out.len) {
         size_t k = s->out.len - s->pos < cap ? s->out.len - s->pos : cap;
         memcpy(buf, s->out.data + s->pos, k);
@@ -579,6 +615,7 @@ static struct route_stream *watcher_new(struct route_ctx *c, int64_t interval_ms
     if (!w)
         return NULL;
     dm_buf_init(&w->out, SSE_MAX_PENDING);
+    dm_buf_init(&w->latest, SSE_MAX_PENDING);
     w->hub = c->req.env->streams;
     w->interval_ms = interval_ms;
     w->request_id = strdup(c->req.request_id ? c->req.request_id : "");

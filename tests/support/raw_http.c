@@ -237,6 +237,25 @@ int raw_exchange(int port, const void *req, size_t len, bool half_close, int tim
     return raw_exchange_after(port, NULL, 0, req, len, half_close, timeout_ms, out);
 }
 
+size_t raw_read_until(int fd, char *buf, size_t cap, const char *want, int timeout_ms)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int waited = 0; waited < timeout_ms && len + 1 < cap && !strstr(buf, want);) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) == 0) {
+            waited += 100;
+            continue;
+        }
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    return len;
+}
+
 void raw_result_free(struct raw_result *r)
 {
     free(r->bytes);

@@ -63,6 +63,11 @@ int raw_tls_selfsigned(char **cert_pem, char **key_pem);
 void raw_parse(struct raw_result *r);
 void raw_result_free(struct raw_result *r);
 
+/* On a plain socket of the caller's: read into buf until `want` shows up, the peer closes
+ * or timeout_ms of silence passed in total (a hang bound). Returns the bytes read; buf is
+ * NUL-terminated (cap > 0). For answers that do not end (status streams). */
+size_t raw_read_until(int fd, char *buf, size_t cap, const char *want, int timeout_ms);
+
 /* Value of header `name` in a response head (case-insensitive), copied to out. */
 bool raw_header(const struct raw_resp *rp, const char *name, char *out, size_t cap);
 

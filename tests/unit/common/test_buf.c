@@ -82,6 +82,26 @@ START_TEST(json_escape_html)
 }
 END_TEST
 
+/* gwattack4: a task name or token subject in a log line must not reorder or recolour the
+ * line in a terminal: C1 controls (U+009B is a one-character CSI) and bidirectional
+ * formatting characters are escaped in log lines; other UTF-8 stays as it is, and API
+ * bodies keep them raw (dmctl's JSON does). */
+START_TEST(json_escape_log_display_controls)
+{
+    struct dm_buf b;
+    dm_buf_init(&b, 1024);
+    ck_assert_int_eq(dm_buf_add_json_str_log(&b, "a\xc2\x9b" "31m\xe2\x80\xae" "gpj.exe\x1b[0m"
+                                                 "\xe2\x81\xa6\xe2\x80\xa8\xd8\x9c\xc3\xa9\xe2\x82\xac\xc2\xa0"),
+                     DM_OK);
+    ck_assert_str_eq(b.data, "\"a\\u009b31m\\u202egpj.exe\\u001b[0m\\u2066\\u2028\\u061c"
+                             "\xc3\xa9\xe2\x82\xac\xc2\xa0\"");
+    dm_buf_reset(&b);
+    ck_assert_int_eq(dm_buf_add_json_str(&b, "\xc2\x9b\xe2\x80\xae"), DM_OK);
+    ck_assert_str_eq(b.data, "\"\xc2\x9b\xe2\x80\xae\"");
+    dm_buf_free(&b);
+}
+END_TEST
+
 /* printf formats in place when the free capacity suffices, else grows; the bound holds in
  * both paths and the text stays NUL-terminated */
 START_TEST(printf_in_place_and_bounded)
@@ -133,6 +153,7 @@ int main(void)
     tcase_add_test(tc, json_escape_html);
     tcase_add_test(tc, printf_in_place_and_bounded);
     tcase_add_test(tc, error_table);
+    tcase_add_test(tc, json_escape_log_display_controls);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

@@ -1,5 +1,6 @@
 /* test_toml.c - common/toml.c: parsing, error lines, redefinition rules, emit round trip */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,48 @@ START_TEST(errors)
 }
 END_TEST
 
+/* gwattack4 (PUT /api/v1/master/config with an admin token, parsed by our dm-master):
+ * a dotted key or table header of 50,000 parts nested 50,000 tables (the value depth
+ * bound did not apply to keys; a deep enough one would overflow the stack when freed),
+ * and every table's redefinition mark was found by a linear scan, so 40,000 `[tN]`
+ * headers took ~10 s. Keys are now bounded to 64 parts and the marks are hashed. */
+START_TEST(key_parts_bounded_and_many_tables)
+{
+    char key[3 * 70 + 16];
+    size_t n = 0;
+    for (int i = 0; i < 63; i++)
+        n += (size_t)snprintf(key + n, sizeof(key) - n, "a.");
+    snprintf(key + n, sizeof(key) - n, "a = 1\n");   /* 64 parts: the limit */
+    json_t *v = parse_ok(key);
+    json_decref(v);
+    snprintf(key + n, sizeof(key) - n, "a.b = 1\n");   /* 65 */
+    parse_bad(key, "more than 64 dotted parts");
+    char hdr[sizeof(key) + 2];
+    snprintf(hdr, sizeof(hdr), "[%.*sa.b]\n", (int)n, key);
+    parse_bad(hdr, "more than 64 dotted parts");
+
+    enum { TABLES = 20000 };
+    struct {
+        char *p;
+        size_t len;
+    } b = {malloc(TABLES * 24), 0};   /* 20,000 x "[tNNNNN]\nk = NNNNN\n" */
+    ck_assert_ptr_nonnull(b.p);
+    for (int i = 0; i < TABLES; i++)
+        b.len += (size_t)sprintf(b.p + b.len, "[t%d]\nk = %d\n", i, i);
+    char err[256] = "";
+    v = toml_parse(b.p, b.len, err, sizeof(err));
+    ck_assert_msg(v != NULL, "%s", err);
+    ck_assert_uint_eq(json_object_size(v), TABLES);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(v, "t19999"), "k")), 19999);
+    json_decref(v);
+    /* redefinition is still found among them */
+    b.len += (size_t)sprintf(b.p + b.len, "[t7]\n");
+    ck_assert_ptr_null(toml_parse(b.p, b.len, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "defined twice") != NULL, "%s", err);
+    free(b.p);
+}
+END_TEST
+
 START_TEST(emit_round_trip)
 {
     const char *text =
@@ -193,6 +236,7 @@ int main(void)
     tcase_add_test(tc, tables_and_redefinition);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, emit_round_trip);
+    tcase_add_test(tc, key_parts_bounded_and_many_tables);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

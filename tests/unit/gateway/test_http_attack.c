@@ -91,8 +91,18 @@ static size_t req_fmt(char *out, size_t cap, const char *method, const char *tar
 }
 
 static long metric(const char *name);
-static int connect_lo(void);
-static size_t read_until(int fd, char *buf, size_t cap, const char *want);
+/* A plain connection to the gateway; reads bounded by WAIT_MS (tests/support/raw_http.h). */
+static int connect_lo(void)
+{
+    int fd = tu_connect_lo(port);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+static size_t read_until(int fd, char *buf, size_t cap, const char *want)
+{
+    return raw_read_until(fd, buf, cap, want, WAIT_MS);
+}
 static const char LIVEZ[] = "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 /* HEAD of a stream: the headers and nothing else on the wire (no chunked terminator),
@@ -171,11 +181,7 @@ END_TEST
 /* Send a request and reset the connection (SO_LINGER 0) before any answer. */
 static void send_and_reset(const char *req)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = connect_lo();
     ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     usleep(20000);   /* let the gateway read it and start the master call */
     struct linger l = {1, 0};
@@ -256,37 +262,6 @@ END_TEST
 
 
 /* ---------- gwattack2 ---------- */
-
-static int connect_lo(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
-/* Read into buf until `want` shows up, the peer closes or WAIT_MS passed (a hang bound).
- * Returns the bytes read (buf NUL-terminated). */
-static size_t read_until(int fd, char *buf, size_t cap, const char *want)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int waited = 0; waited < WAIT_MS && len + 1 < cap && !strstr(buf, want);) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 100) == 0) {
-            waited += 100;
-            continue;
-        }
-        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = '\0';
-    }
-    return len;
-}
 
 /* Send a head announcing a body with Expect: 100-continue and no body: the answer must
  * come from the head alone, without a 100 before it, and close the connection. */

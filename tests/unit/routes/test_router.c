@@ -117,6 +117,43 @@ static const char *scope_name(enum auth_scope s)
 }
 
 /* Every OpenAPI operation has a route (same operationId and scope) and vice versa. */
+/* gwattack4: a body announced in another charset than UTF-8 is refused (415), whatever
+ * the spelling of the parameter; a `charset=` inside another parameter's quotes is not one. */
+START_TEST(media_charset)
+{
+    static const struct {
+        const char *ct, *bad;
+    } cases[] = {
+        {NULL, NULL},
+        {"application/json", NULL},
+        {"application/json; charset=utf-8", NULL},
+        {"application/json;CHARSET=\"UTF-8\"", NULL},
+        {"application/json; charset=utf8; x=1", NULL},
+        {"text/yaml; charset=us-ascii", NULL},
+        {"application/json; a=\"x;charset=utf-16\"", NULL},
+        {"application/json; a=\"\\\";charset=utf-16\"", NULL},
+        {"application/json; charset=utf-16", "utf-16"},
+        {"application/json; Charset = ISO-8859-1 ", "ISO-8859-1"},
+        {"application/json; charset=\"latin1\"", "latin1"},
+        {"application/json; charset=utf-8; charset=utf-16", "utf-16"},
+        {"application/json; charset=", ""},
+        {"application/json; charset", ""},
+        {"application/json; charset=\"utf-8", NULL},   /* an unclosed quote ends the value */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = 99;
+        const char *v = router_media_charset_bad(cases[i].ct, &n);
+        if (!cases[i].bad) {
+            ck_assert_msg(v == NULL, "%s: %s", cases[i].ct, v);
+            continue;
+        }
+        ck_assert_msg(v != NULL, "%s", cases[i].ct);
+        ck_assert_msg(n == strlen(cases[i].bad) && strncmp(v, cases[i].bad, n) == 0, "%s: %.*s",
+                      cases[i].ct, (int)n, v);
+    }
+}
+END_TEST
+
 START_TEST(route_table_matches_openapi)
 {
     char err[256] = "";
@@ -168,6 +205,7 @@ int main(void)
     tcase_add_test(tc, not_found_and_method_not_allowed);
     tcase_add_test(tc, pct_decode);
     tcase_add_test(tc, route_table_matches_openapi);
+    tcase_add_test(tc, media_charset);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }
