@@ -277,6 +277,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
         free(t->keys[i].sub);
     }
     free(t->keys);
+    worker_ap_srcdef_free(t->src);
     free(t->cols);
     free(t->gen);
     free(t->nullable);

@@ -2006,8 +2006,10 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     ss.safe_until_ms = now_ms() + (s->p.safe_mode_ms > 0 ? s->p.safe_mode_ms : 60000);
     ss.last_cp_ms = now_ms() - CP_INTERVAL_MS;   /* first flush at the first txn end */
     rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
-    if (!rc)
+    if (!rc) {
+        worker_applier_set_source(ss.a, &s->p.src);   /* source column definitions */
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
+    }
     if (!rc)
         rc = worker_applier_lower_case_names(ss.a, &ss.lctn, e);
     if (!rc)

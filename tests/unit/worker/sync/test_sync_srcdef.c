@@ -1,0 +1,216 @@
+/* test_sync_srcdef.c - target tables that differ from the source in what the binlog's
+ * TABLE_MAP does not show without binlog_row_metadata (worker/sync/applier_srcdef.c),
+ * with real MariaDB in normal mode (task <db>n -> <db>_n) and safe mode (<db>s -> <db>_s):
+ *  - two columns of the same type swapped on the target (NO_LOG: no names);
+ *  - ENUM members in another order on the target (the binlog holds the index);
+ *  - INT UNSIGNED into INT (4294967295 was stored as -1 silently), INT into INT UNSIGNED
+ *    (-1 was stored as 4294967295), also under binlog_row_metadata=MINIMAL;
+ *  - latin1 into cp1251 of the same length ('é' became 'й'), VARBINARY into latin1;
+ * each pauses with nothing applied (each fails on the previous worker). Targets an
+ * operator made wider (BIGINT for INT UNSIGNED, ENUM/SET members appended, utf8mb3 into
+ * utf8mb4, VARBINARY for latin1, longer VARCHAR) apply exactly, and a table the source
+ * ALTERed after the rows the task is applying (the definition read now is not theirs)
+ * does not pause. */
+#include "rowimg_e2e.h"
+
+static void setup(void)
+{
+    rt_up();
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+static void teardown(void)
+{
+    e2e_env_down();
+}
+
+/* Two tasks, normal (<db>n) and safe mode (<db>s), replicating schema db into <db>_n /
+ * <db>_s from the start position. */
+static void pair_up(const char *db)
+{
+    char toml[4096], msg[2048], name[32], ts[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        snprintf(ts, sizeof ts, "%s_%s", db, i ? "s" : "n");
+        rt_task_toml(toml, sizeof toml, name, ts, i == 1, db);
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+}
+
+/* Both tasks of pair db end Paused with an error holding want1 and want2. */
+static void pair_paused(const char *db, const char *want1, const char *want2)
+{
+    char msg[2048], name[32];
+    long long end = tu_now_ms() + 30000;
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, want1) && strstr(msg, want2), "%s: %s", name, msg);
+    }
+}
+
+static void pair_running(const char *db)
+{
+    char name[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        assert_running(name);
+    }
+}
+
+/* Pair db's target tables <db>_n/_s.<table> exist. */
+static void pair_tables(const char *db, const char *table)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
+    ck_assert(wait_value(g_dst, q, "2", 30000));
+}
+
+/* The source's clock is past the second db.t was created or last ALTERed in: rows from
+ * now on are newer than its definition (applier_srcdef.c reads it only for those). */
+static void past_definition(const char *db)
+{
+    char q[512];
+    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() > UNIX_TIMESTAMP(CREATE_TIME) FROM "
+             "information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='t'", db);
+    ck_assert(wait_value(g_src, q, "1", 30000));
+}
+
+/* db.t from `cols`, replicated by a pair of tasks; the target tables then altered with
+ * `alter`. */
+static void pair_table(const char *db, const char *cols, const char *alter)
+{
+    int k;
+    sql(g_src, "CREATE DATABASE %s", db);
+    sql(g_src, "CREATE TABLE %s.t (%s)", db, cols);
+    pair_up(db);
+    pair_tables(db, "t");
+    for (k = 0; alter && k < 2; k++)
+        sql(g_dst, "ALTER TABLE %s_%s.t %s", db, k ? "s" : "n", alter);
+    past_definition(db);
+}
+
+static void pair_empty(const char *db)
+{
+    char q[256], v[64];
+    int k;
+    for (k = 0; k < 2; k++) {
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s_%s.t", db, k ? "s" : "n");
+        value(g_dst, q, v, sizeof v);
+        ck_assert_msg(strcmp(v, "0") == 0, "%s: %s", q, v);
+    }
+}
+
+/* Source db.t and both targets hold the same rows over the column expressions `cols`. */
+static void pair_converge(const char *db, const char *cols)
+{
+    char qs[1024], qt[1024];
+    int k;
+    snprintf(qs, sizeof qs, "SELECT GROUP_CONCAT(%s ORDER BY id) FROM %s.t", cols, db);
+    for (k = 0; k < 2; k++) {
+        snprintf(qt, sizeof qt, "SELECT GROUP_CONCAT(%s ORDER BY id) FROM %s_%s.t", cols, db,
+                 k ? "s" : "n");
+        ck_assert_msg(converge(qs, qt, 30000), "%s differs from %s", qt, qs);
+    }
+}
+
+#define NCASE 7
+START_TEST(blind_spots_pause)
+{
+    static const struct {
+        const char *db, *cols, *alter, *row, *want;
+        const char *metadata;   /* binlog_row_metadata of the rows, NULL: NO_LOG */
+    } c[NCASE] = {
+        { "sw", "id INT PRIMARY KEY, a INT, b INT", "MODIFY b INT AFTER id", "(1,2,3)",
+          "its column 2 is `a` in the source table, which is column `b`'s position", NULL },
+        { "en", "id INT PRIMARY KEY, e ENUM('x','y','z')", "MODIFY e ENUM('z','y','x')",
+          "(1,'x')", "enum('x','y','z') in the source, enum('z','y','x') on the target", NULL },
+        { "su", "id INT PRIMARY KEY, u INT UNSIGNED", "MODIFY u INT", "(1,4294967295)",
+          "UNSIGNED integer of 4 bytes in the source, signed int(11) on the target", NULL },
+        { "si", "id INT PRIMARY KEY, i INT", "MODIFY i INT UNSIGNED", "(1,-1)",
+          "signed in the source, int(10) unsigned on the target", NULL },
+        { "sm", "id INT PRIMARY KEY, i INT", "MODIFY i INT UNSIGNED", "(1,-1)",
+          "signed in the source, int(10) unsigned on the target", "MINIMAL" },
+        { "cs", "id INT PRIMARY KEY, c VARCHAR(10) CHARACTER SET latin1",
+          "MODIFY c VARCHAR(10) CHARACTER SET cp1251", "(1,_latin1 X'E9')",
+          "varchar(10) in the source (latin1), varchar(10) on the target (cp1251)", NULL },
+        { "bn", "id INT PRIMARY KEY, c VARBINARY(10)",
+          "MODIFY c VARCHAR(10) CHARACTER SET latin1", "(1,X'E9')",
+          "varbinary(10) in the source (binary), varchar(10) on the target (latin1)", NULL },
+    };
+    int i;
+    for (i = 0; i < NCASE; i++)
+        pair_table(c[i].db, c[i].cols, c[i].alter);
+    for (i = 0; i < NCASE; i++) {
+        sql(g_src, "SET GLOBAL binlog_row_metadata=%s", c[i].metadata ? c[i].metadata : "NO_LOG");
+        sqli("FULL", "INSERT INTO %s.t VALUES %s", c[i].db, c[i].row);
+    }
+    sql(g_src, "SET GLOBAL binlog_row_metadata=NO_LOG");
+    for (i = 0; i < NCASE; i++) {
+        pair_paused(c[i].db, c[i].want, "cannot hold source column");
+        pair_empty(c[i].db);
+    }
+}
+END_TEST
+
+/* Targets made wider on purpose apply exactly: INT UNSIGNED into BIGINT (4294967295 was
+ * -1: the value was read as the target column's signedness), INT into BIGINT UNSIGNED is
+ * not wider (pauses in blind_spots_pause's way), ENUM/SET members appended, utf8mb3 into
+ * utf8mb4, latin1 into VARBINARY, ascii into latin1, a longer VARCHAR, a column renamed on
+ * the target. */
+START_TEST(wider_targets_apply)
+{
+    pair_table("wd", "id INT PRIMARY KEY, u INT UNSIGNED, i INT, e ENUM('x','y'), "
+                     "s SET('a','b'), c VARCHAR(5) CHARACTER SET latin1, "
+                     "m VARCHAR(5) CHARACTER SET utf8mb3, a CHAR(3) CHARACTER SET ascii, "
+                     "v VARCHAR(5), r INT",
+               "MODIFY u BIGINT, MODIFY i BIGINT, MODIFY e ENUM('x','y','w'), "
+               "MODIFY s SET('a','b','c'), MODIFY c VARBINARY(20), "
+               "MODIFY m VARCHAR(5) CHARACTER SET utf8mb4, "
+               "MODIFY a CHAR(3) CHARACTER SET latin1, MODIFY v VARCHAR(50), "
+               "CHANGE r r2 INT");
+    sqli("FULL", "INSERT INTO wd.t VALUES (1,4294967295,-5,'y','a,b',_latin1 X'E9',"
+                 "'\xc3\xbc','abc','abc',7), (2,0,2147483647,'x','b','a','b','c','d',8);"
+                 "UPDATE wd.t SET u=4294967294, i=-2147483648 WHERE id=2");
+    pair_converge("wd", "id,':',u,':',i,':',e,':',s,':',HEX(c),':',HEX(m),':',a,':',v");
+    pair_running("wd");
+}
+END_TEST
+
+/* The source ALTERs the table after rows the task has not applied yet: the definition
+ * read now is not theirs (CREATE_TIME in or after their second). The task started from
+ * the start position catches up without a pause and ends equal. */
+START_TEST(source_altered_later)
+{
+    sql(g_src, "CREATE DATABASE la");
+    sql(g_src, "CREATE TABLE la.t (id INT PRIMARY KEY, a INT, b INT, e ENUM('x','y'), "
+               "u INT UNSIGNED)");
+    sqli("FULL", "INSERT INTO la.t VALUES (1,2,3,'x',4);"
+                 "ALTER TABLE la.t MODIFY b INT AFTER id, MODIFY e ENUM('y','x'), "
+                 "MODIFY u INT;"
+                 "INSERT INTO la.t VALUES (2,5,4,'x',-1)");
+    past_definition("la");
+    sqli("FULL", "INSERT INTO la.t VALUES (3,7,6,'y',-2)");
+    pair_up("la");
+    pair_converge("la", "id,':',a,':',b,':',e,':',u");
+    pair_running("la");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sync_srcdef");
+    TCase *tc = tcase_create("srcdef");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, wider_targets_apply);
+    tcase_add_test(tc, source_altered_later);
+    tcase_add_test(tc, blind_spots_pause);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}
