@@ -71,13 +71,13 @@ static void pair_tables(const char *db, const char *table)
     ck_assert(wait_value(g_dst, q, "2", 30000));
 }
 
-/* The source's clock is past the second db.t was created or last ALTERed in: rows from
- * now on are newer than its definition (applier_srcdef.c reads it only for those). */
+/* The source's clock is past the second db's tables were created or last ALTERed in: rows
+ * from now on are newer than their definitions (applier_srcdef.c reads it only for those). */
 static void past_definition(const char *db)
 {
     char q[512];
-    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() > UNIX_TIMESTAMP(CREATE_TIME) FROM "
-             "information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='t'", db);
+    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() > MAX(UNIX_TIMESTAMP(CREATE_TIME)) FROM "
+             "information_schema.TABLES WHERE TABLE_SCHEMA='%s'", db);
     ck_assert(wait_value(g_src, q, "1", 30000));
 }
 
@@ -202,6 +202,41 @@ START_TEST(source_altered_later)
 }
 END_TEST
 
+/* The database default charset a CREATE TABLE without one met: an ALTER DATABASE on the
+ * source after it (before the task applied the CREATE) made the target's columns cp1251
+ * where the source's are latin1 ('\xe9' became '\xd0\xb9' silently). The table's own
+ * default is used while it is unchanged since; a table ALTERed since pauses at its rows. */
+START_TEST(database_charset_at_create)
+{
+    char v[256];
+    int k;
+    sql(g_src, "CREATE DATABASE dc CHARACTER SET latin1");
+    sql(g_src, "CREATE TABLE dc.t (id INT PRIMARY KEY, c VARCHAR(10))");
+    sql(g_src, "CREATE TABLE dc.u (id INT PRIMARY KEY, c VARCHAR(10))");
+    past_definition("dc");
+    sqli("FULL", "INSERT INTO dc.t VALUES (1,_latin1 X'E9'); ALTER DATABASE dc CHARACTER SET "
+                 "cp1251; ALTER TABLE dc.u ADD d INT");
+    sql(g_src, "CREATE TABLE dc.w (id INT PRIMARY KEY, c VARCHAR(10))");
+    past_definition("dc");
+    sqli("FULL", "INSERT INTO dc.t VALUES (2,_latin1 X'E8'); INSERT INTO dc.w VALUES "
+                 "(1,_cp1251 X'E9'); INSERT INTO dc.u VALUES (1,_latin1 X'E9',1)");
+    pair_up("dc");
+    pair_paused("dc", "varchar(10) in the source (latin1), varchar(10) on the target "
+                "(cp1251)", "`dc`.`u`");
+    for (k = 0; k < 2; k++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT GROUP_CONCAT(id,':',HEX(c),':',CHARSET(c) ORDER BY id) "
+                 "FROM dc_%s.t", k ? "s" : "n");
+        value(g_dst, q, v, sizeof v);
+        ck_assert_str_eq(v, "1:E9:latin1,2:E8:latin1");
+        snprintf(q, sizeof q, "SELECT GROUP_CONCAT(id,':',HEX(c),':',CHARSET(c)) FROM "
+                 "dc_%s.w", k ? "s" : "n");
+        value(g_dst, q, v, sizeof v);
+        ck_assert_str_eq(v, "1:E9:cp1251");
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_srcdef");
@@ -210,6 +245,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, wider_targets_apply);
     tcase_add_test(tc, source_altered_later);
+    tcase_add_test(tc, database_charset_at_create);
     tcase_add_test(tc, blind_spots_pause);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
