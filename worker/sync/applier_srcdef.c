@@ -95,7 +95,9 @@ static int fetch(const struct bl_source *src, struct srcdef *d, struct worker_te
              "information_schema.TABLES t ON t.TABLE_SCHEMA=c.TABLE_SCHEMA AND "
              "t.TABLE_NAME=c.TABLE_NAME WHERE c.TABLE_SCHEMA='%s' AND c.TABLE_NAME='%s' "
              "ORDER BY c.ORDINAL_POSITION", s, t);
-    if (mysql_query(m, q) || !(res = mysql_store_result(m)))
+    /* CREATE_TIME is shown in the session's zone: UTC has no hour that happens twice */
+    if (mysql_query(m, "SET time_zone='+00:00'") || mysql_query(m, q) ||
+        !(res = mysql_store_result(m)))
         rc = src_err(e, mysql_error(m));
     else if ((rc = fill(d, res)) == DM_E_NOMEM)
         worker_ap_nomem(e);

@@ -57,7 +57,8 @@ static int read_charset(const struct bl_source *src, const char *schema, const c
         return DM_OK;
     }
     charset_query(m, schema, table, at, q, sizeof q);
-    if (mysql_query(m, q) || !(res = mysql_store_result(m))) {
+    if (mysql_query(m, "SET time_zone='+00:00'") || mysql_query(m, q) ||
+        !(res = mysql_store_result(m))) {
         rc = dbcharset_err(e, mysql_error(m));
     } else if ((row = mysql_fetch_row(res)) && row[0] && row[1]) {
         snprintf(charset, ccap, "%s", row[0]);
