@@ -23,13 +23,7 @@ void worker_ap_srcdef_free(struct srcdef *d)
 {
     while (d) {
         struct srcdef *next = d->next;
-        size_t i;
-        for (i = 0; i < d->ncols; i++) {
-            free(d->cols[i].name);
-            free(d->cols[i].column_type);
-            free(d->cols[i].charset);
-        }
-        free(d->cols);
+        worker_ap_srcdef_clear(d);
         free(d->schema);
         free(d->table);
         free(d);
@@ -104,6 +98,8 @@ static int fetch(const struct bl_source *src, struct srcdef *d, struct worker_te
     if (res)
         mysql_free_result(res);
     mysql_close(m);
+    if (rc)
+        worker_ap_srcdef_clear(d);   /* no half-read definition */
     return rc;
 }
 

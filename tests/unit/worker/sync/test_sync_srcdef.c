@@ -10,7 +10,9 @@
  * operator made wider (BIGINT for INT UNSIGNED, ENUM/SET members appended, utf8mb3 into
  * utf8mb4, VARBINARY for latin1, longer VARCHAR) apply exactly, and a table the source
  * ALTERed after the rows the task is applying (the definition read now is not theirs)
- * does not pause. */
+ * does not pause. A CREATE TABLE replayed after an ALTER DATABASE ... CHARACTER SET gets
+ * the charset it had on the source (database_charset_at_create). random_variants (seeded:
+ * DMGW_SEED) checks the property on random column pairs: exact or a 36059 pause. */
 #include <time.h>
 
 #include "rowimg_e2e.h"
