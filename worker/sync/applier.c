@@ -307,6 +307,7 @@ void worker_applier_free(struct worker_applier *a)
     if (!a)
         return;
     worker_applier_invalidate(a, NULL, NULL);
+    free(a->coll);
     if (a->my) {
         reg_del(a);
         mysql_close(a->my);

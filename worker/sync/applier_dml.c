@@ -159,8 +159,14 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
         return rc;
     for (i = 0; cm->t->shape && i < cm->t->ncols; i++) {
         ssize_t s = src_col(cm, i);
-        if (s < 0 || (cm->map && cm->map[i]) ||
-            !worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, cm->t, i, why, sizeof why))
+        const char *mcs = NULL;
+        if (s < 0 || (cm->map && cm->map[i]))
+            continue;
+        if (ev->table->collation && ev->table->collation[s] &&
+            (rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)))
+            return rc;
+        if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, cm->t, i, why,
+                                     sizeof why))
             continue;
         return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "target column `%s` of `%s`.`%s` "
                             "cannot hold source column %zd exactly: %s; the binlog gives "

@@ -119,6 +119,9 @@ struct worker_applier {
     unsigned long long first_rows; /* matched rows of exec_multi's first statement */
     struct tinfo *cache;
     const struct bl_source *src; /* the source (worker_applier_set_source), or NULL */
+    struct collcs { unsigned id; char cs[40]; } *coll; /* information_schema.COLLATIONS */
+    size_t ncoll;         /* (read at the first TABLE_MAP with charset metadata) */
+    bool coll_loaded;
     struct dm_buf sql;
     struct dm_buf key;    /* worker_rowjob.key of the job being generated */
     char *esc;            /* escape scratch */
@@ -184,12 +187,19 @@ void worker_ap_srcdef_free(struct srcdef *d);   /* the whole list */
 /* Source column s's UNSIGNED: the TABLE_MAP's (binlog_row_metadata MINIMAL/FULL), else
  * d's; -1 unknown (also for non-numeric columns without metadata). */
 int worker_ap_src_unsigned(const struct srcdef *d, const struct bl_table *bt, size_t s);
+/* *out = the character set of collation id (the TABLE_MAP's charset metadata), by the
+ * target's information_schema.COLLATIONS (read once per applier; MariaDB's ids are the
+ * same on every server), NULL when not listed. */
+int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **out,
+                           struct worker_terr *e);
 /* Whether target column i of t cannot hold source column s exactly, by what d (may be
- * NULL) and the TABLE_MAP bt tell beyond the type shape: its name is at another position
- * of the target (without FULL metadata's names), UNSIGNED into a signed integer not wider
- * or signed into UNSIGNED, ENUM/SET members that do not begin with the source's, a
+ * NULL), the TABLE_MAP bt and mcs (source column s's charset by bt's collation metadata,
+ * NULL: not known) tell beyond the type shape: its name is at another position of the
+ * target (without FULL metadata's names), UNSIGNED into a signed integer not wider or
+ * signed into UNSIGNED, ENUM/SET members that do not begin with the source's, a
  * character set whose bytes mean other characters. why: the detail. */
 bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
-                             const struct tinfo *t, size_t i, char *why, size_t cap);
+                             const char *mcs, const struct tinfo *t, size_t i, char *why,
+                             size_t cap);
 
 #endif /* DM_WORKER_APPLIER_INT_H */

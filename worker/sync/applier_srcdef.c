@@ -277,8 +277,53 @@ static bool sign_misfit(const struct srcdef *d, const struct bl_table *bt, size_
     return false;
 }
 
+static int load_collations(struct worker_applier *a, struct worker_terr *e)
+{
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    size_t n;
+    int rc = worker_ap_query(a, "SELECT ID, CHARACTER_SET_NAME FROM "
+                                "information_schema.COLLATIONS WHERE ID IS NOT NULL", &res, e);
+    if (rc)
+        return rc;
+    n = (size_t)mysql_num_rows(res);
+    free(a->coll);
+    a->ncoll = 0;
+    if (!(a->coll = calloc(n ? n : 1, sizeof *a->coll))) {
+        mysql_free_result(res);
+        return worker_ap_nomem(e);
+    }
+    while ((row = mysql_fetch_row(res)) && a->ncoll < n) {
+        if (!row[0] || !row[1])
+            continue;
+        a->coll[a->ncoll].id = (unsigned)strtoul(row[0], NULL, 10);
+        snprintf(a->coll[a->ncoll].cs, sizeof a->coll[a->ncoll].cs, "%s", row[1]);
+        a->ncoll++;
+    }
+    mysql_free_result(res);
+    a->coll_loaded = true;
+    return DM_OK;
+}
+
+int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **out,
+                           struct worker_terr *e)
+{
+    size_t i;
+    int rc;
+    *out = NULL;
+    if (!a->coll_loaded && (rc = load_collations(a, e)))
+        return rc;
+    for (i = 0; i < a->ncoll; i++)
+        if (a->coll[i].id == id) {
+            *out = a->coll[i].cs;
+            break;
+        }
+    return DM_OK;
+}
+
 bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
-                             const struct tinfo *t, size_t i, char *why, size_t cap)
+                             const char *mcs, const struct tinfo *t, size_t i, char *why,
+                             size_t cap)
 {
     const struct srccol *c = d && s < d->ncols ? &d->cols[s] : NULL;
     const char *fam = t->shape ? t->shape[i].family : NULL;
@@ -302,12 +347,13 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
     }
     if (fam && strcmp(fam, "string") == 0) {
         bool sbin = bt->is_binary && bt->is_binary[s];
-        const char *sc = c ? c->charset : NULL;
+        const char *sc = mcs ? mcs : c ? c->charset : NULL;   /* the binlog's first */
         const char *tc = t->charset ? t->charset[i] : NULL;
-        if ((c || sbin) && !charset_fits(sbin ? NULL : sc, tc, t->tcs ? t->tcs[i] : 0)) {
+        if ((c || sbin || mcs) &&
+            !charset_fits(sbin ? NULL : sc, tc, t->tcs ? t->tcs[i] : 0)) {
             snprintf(why, cap, "%s in the source (%s), %s on the target (%s): its bytes "
                      "would be read as other characters (converting between character sets "
-                     "is not supported)", c ? c->column_type : "binary string",
+                     "is not supported)", c ? c->column_type : "string",
                      sbin || !sc ? "binary" : sc, t->shape[i].column_type, tc ? tc : "binary");
             return true;
         }

@@ -75,7 +75,7 @@ static void source(struct src *s, const char *name, const char *fam, const char 
 
 static bool misfit(const struct src *s, const struct tcol *t, char *why)
 {
-    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, &t->t, 0, why, 512);
+    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, &t->t, 0, why, 512);
 }
 
 START_TEST(signedness)
@@ -116,10 +116,10 @@ START_TEST(table_map_signedness)
     s.bt.is_unsigned = uns;
     target(&t, "i", "integer", "int(10) unsigned", 4, true, NULL, TCS_NONE);
     ck_assert_int_eq(worker_ap_src_unsigned(&s.d, &s.bt, 0), 0);
-    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, &t.t, 0, why, sizeof why));
+    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
     s.bt.is_unsigned = NULL;
     ck_assert_int_eq(worker_ap_src_unsigned(NULL, &s.bt, 0), -1);
-    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, &t.t, 0, why, sizeof why));
+    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
 }
 END_TEST
 
@@ -185,9 +185,26 @@ START_TEST(table_map_binary)
     source(&s, "c", "string", "varbinary(10)", 0, NULL, MYSQL_TYPE_VARCHAR, 10);
     s.bt.is_binary = bin;
     target(&t, "c", "string", "varchar(10)", 10, false, "latin1", TCS_ASCII);
-    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, &t.t, 0, why, sizeof why));
+    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
     bin[0] = 0;
-    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, &t.t, 0, why, sizeof why));
+    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
+}
+END_TEST
+
+/* The charset of the TABLE_MAP's collation metadata (mcs) alone, and over a definition
+ * that says otherwise (the binlog's is the rows' own). */
+START_TEST(table_map_charset)
+{
+    struct src s;
+    struct tcol t;
+    char why[512];
+    source(&s, "c", "string", "varchar(10)", 0, "latin1", MYSQL_TYPE_VARCHAR, 10);
+    target(&t, "c", "string", "varchar(10)", 10, false, "latin1", TCS_ASCII);
+    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, "cp1251", &t.t, 0, why, sizeof why));
+    ck_assert_msg(strstr(why, "string in the source (cp1251), varchar(10) on the target "
+                              "(latin1)"), "%s", why);
+    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, "latin1", &t.t, 0, why, sizeof why));
+    ck_assert(worker_ap_srcdef_misfit(&s.d, &s.bt, 0, "cp1251", &t.t, 0, why, sizeof why));
 }
 END_TEST
 
@@ -223,6 +240,7 @@ int main(void)
     tcase_add_test(tc, enum_set_members);
     tcase_add_test(tc, charsets);
     tcase_add_test(tc, table_map_binary);
+    tcase_add_test(tc, table_map_charset);
     tcase_add_test(tc, names);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
