@@ -293,6 +293,7 @@ void rowdec_table_free(struct bl_table *t)
     free(t->nullable);
     free(t->is_unsigned);
     free(t->is_binary);
+    free(t->collation);
     for (size_t i = 0; t->names && i < t->ncols; i++)
         free(t->names[i]);
     free(t->names);
@@ -333,6 +334,9 @@ static int opt_charset(struct bl_table *t, unsigned type, const uint8_t *v, size
     bool have_ex = false;
     if (!t->is_binary && !(t->is_binary = calloc(t->ncols ? t->ncols : 1, 1)))
         return DM_E_NOMEM;
+    if (!t->collation &&
+        !(t->collation = calloc(t->ncols ? t->ncols : 1, sizeof *t->collation)))
+        return DM_E_NOMEM;
     if (type == OPT_DEFAULT_CHARSET && !lenenc(&c, &coll))
         return DM_E_PARSE;
     size_t k = 0;
@@ -356,6 +360,7 @@ static int opt_charset(struct bl_table *t, unsigned type, const uint8_t *v, size
                 return DM_E_PARSE;
         }
         t->is_binary[i] = this_coll == BINARY_COLLATION;
+        t->collation[i] = this_coll <= UINT16_MAX ? (uint16_t)this_coll : 0;
         k++;
     }
     return DM_OK;

@@ -277,6 +277,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
         free(t->keys[i].sub);
     }
     free(t->keys);
+    worker_ap_srcdef_free(t->src);
     free(t->cols);
     free(t->gen);
     free(t->nullable);
@@ -306,6 +307,7 @@ void worker_applier_free(struct worker_applier *a)
     if (!a)
         return;
     worker_applier_invalidate(a, NULL, NULL);
+    free(a->coll);
     if (a->my) {
         reg_del(a);
         mysql_close(a->my);

@@ -49,6 +49,8 @@ struct colmap {
     bool by_writable;                    /* source row lacks generated columns */
     const struct worker_mapping_rule **map; /* per target column, or NULL */
     const char *src_schema, *src_table;
+    const struct bl_table *bt;           /* the rows' TABLE_MAP */
+    const struct srcdef *sd;             /* the source table's definition, or NULL */
 };
 
 static ssize_t src_col(const struct colmap *cm, size_t i)
@@ -132,6 +134,45 @@ static int old_temporal_check(const struct colmap *cm, const struct bl_event *ev
                         "fractional values the binlog does not describe; convert it on the "
                         "source (ALTER TABLE ... FORCE with mysql56_temporal_format=ON)",
                         cm->t->cols[i], cm->t->fsp[i], tschema, ttable);
+    }
+    return DM_OK;
+}
+
+/* An integer value of source column s (target column i) is UNSIGNED: as the TABLE_MAP or
+ * the source's definition says, else as the target column is. */
+static bool src_unsigned(const struct colmap *cm, size_t s, size_t i)
+{
+    int su = cm->bt ? worker_ap_src_unsigned(cm->sd, cm->bt, s) : -1;
+    return su < 0 ? cm->t->is_unsigned[i] : su == 1;
+}
+
+/* What the TABLE_MAP's types do not show (applier_srcdef.c): the source's column names,
+ * UNSIGNED, ENUM/SET members and character sets against the target's; refused, not
+ * transient. Mapped columns (column-mapping rules) are the rules' business. */
+static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struct bl_event *ev,
+                        const char *tschema, const char *ttable, struct worker_terr *e)
+{
+    char why[768];
+    size_t i;
+    int rc;
+    if ((rc = worker_ap_srcdef_get(a, (struct tinfo *)cm->t, ev, &cm->sd, e)))
+        return rc;
+    for (i = 0; cm->t->shape && i < cm->t->ncols; i++) {
+        ssize_t s = src_col(cm, i);
+        const char *mcs = NULL;
+        if (s < 0 || (cm->map && cm->map[i]))
+            continue;
+        if (ev->table->collation && ev->table->collation[s] &&
+            (rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)))
+            return rc;
+        if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, cm->t, i, why,
+                                     sizeof why))
+            continue;
+        return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "target column `%s` of `%s`.`%s` "
+                            "cannot hold source column %zd exactly: %s; the binlog gives "
+                            "columns by position: the target table needs the source's columns "
+                            "in the source's order with the same types (or wider)",
+                            cm->t->cols[i], tschema, ttable, s + 1, why);
     }
     return DM_OK;
 }
@@ -240,7 +281,7 @@ static int row_image(const struct colmap *cm, const struct bl_row *row, struct i
         if (!im->p[i])
             continue;
         im->v[i] = row->cols[s];
-        if (im->v[i].kind == BL_INT && cm->t->is_unsigned[i])
+        if (im->v[i].kind == BL_INT && src_unsigned(cm, (size_t)s, i))
             im->v[i].kind = BL_UINT;
         if ((rc = map_value(cm, i, &im->v[i], e)))
             return rc;
@@ -1125,6 +1166,9 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     }
     for (i = 0; cm.map && i < cm.t->ncols; i++)
         cm.map[i] = worker_rules_mapping(rules, cm.src_schema, cm.src_table, cm.t->cols[i]);
+    cm.bt = ev->table;
+    if ((rc = srcdef_check(a, &cm, ev, tschema, ttable, e)))
+        goto out;
     for (i = 0; i < 3; i++) {
         im[i].v = vals + i * cm.t->ncols;
         im[i].p = pres + i * cm.t->ncols;

@@ -55,6 +55,28 @@ struct tshape {
                                NUMERIC_PRECISION (bits); else 0 */
 };
 
+/* A source table's column definitions from the source's information_schema
+ * (applier_srcdef.c): what the TABLE_MAP lacks without binlog_row_metadata. */
+struct srccol {
+    char *name, *column_type;
+    char *charset;        /* CHARACTER_SET_NAME; NULL: none (binary, numbers, ...) */
+    const char *family;   /* as struct tshape's */
+    unsigned long long len; /* integer byte width, else 0 */
+    bool is_unsigned;
+};
+
+struct srcdef {
+    char *schema, *table; /* source table */
+    size_t ncols;
+    struct srccol *cols;
+    long long ctime;      /* UNIX_TIMESTAMP(TABLES.CREATE_TIME) (.frm: every ALTER and
+                             RENAME changes it), -1 unknown */
+    bool fetched;         /* read at least once */
+    bool stuck;           /* read, older than an event, yet not its TABLE_MAP's columns:
+                             not read again (until the target table is invalidated) */
+    struct srcdef *next;
+};
+
 struct tinfo {
     char *schema, *table;
     size_t ncols;
@@ -79,6 +101,7 @@ struct tinfo {
     bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
     bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */
     bool versioned;       /* WITH SYSTEM VERSIONING (TABLES.TABLE_TYPE): rows not applied */
+    struct srcdef *src;   /* the source tables' definitions, read at their rows */
     struct tkey *keys;    /* PK first */
     size_t nkeys;
     struct tinfo *next;
@@ -95,6 +118,10 @@ struct worker_applier {
     size_t txn_rows;
     unsigned long long first_rows; /* matched rows of exec_multi's first statement */
     struct tinfo *cache;
+    const struct bl_source *src; /* the source (worker_applier_set_source), or NULL */
+    struct collcs { unsigned id; char cs[40]; } *coll; /* information_schema.COLLATIONS */
+    size_t ncoll;         /* (read at the first TABLE_MAP with charset metadata) */
+    bool coll_loaded;
     struct dm_buf sql;
     struct dm_buf key;    /* worker_rowjob.key of the job being generated */
     char *esc;            /* escape scratch */
@@ -144,5 +171,35 @@ size_t worker_ap_fixed_binary_len(const char *data_type, const char *octet_lengt
 int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
                         struct tinfo **out, struct worker_terr *e);
 void worker_ap_tinfo_free(struct tinfo *t);
+/* Family of an information_schema DATA_TYPE as struct tshape names it (NULL: not listed);
+ * byte width of an integer DATA_TYPE (else 0). */
+const char *worker_ap_type_family(const char *data_type);
+unsigned long long worker_ap_int_width(const char *data_type);
+
+/* The source table of ev's definition (applier_srcdef.c), cached in t: *out NULL when
+ * the applier has no source, or the source's table as it is now may not be the one ev
+ * was logged for - it was ALTERed/RENAMEd in ev's second or later (CREATE_TIME), or its
+ * columns are not ev's TABLE_MAP's. DM_OK, or a transient error (source unreachable). */
+int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct bl_event *ev,
+                         const struct srcdef **out, struct worker_terr *e);
+void worker_ap_srcdef_clear(struct srcdef *d);
+void worker_ap_srcdef_free(struct srcdef *d);   /* the whole list */
+/* Source column s's UNSIGNED: the TABLE_MAP's (binlog_row_metadata MINIMAL/FULL), else
+ * d's; -1 unknown (also for non-numeric columns without metadata). */
+int worker_ap_src_unsigned(const struct srcdef *d, const struct bl_table *bt, size_t s);
+/* *out = the character set of collation id (the TABLE_MAP's charset metadata), by the
+ * target's information_schema.COLLATIONS (read once per applier; MariaDB's ids are the
+ * same on every server), NULL when not listed. */
+int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **out,
+                           struct worker_terr *e);
+/* Whether target column i of t cannot hold source column s exactly, by what d (may be
+ * NULL), the TABLE_MAP bt and mcs (source column s's charset by bt's collation metadata,
+ * NULL: not known) tell beyond the type shape: its name is at another position of the
+ * target (without FULL metadata's names), UNSIGNED into a signed integer not wider or
+ * signed into UNSIGNED, ENUM/SET members that do not begin with the source's, a
+ * character set whose bytes mean other characters. why: the detail. */
+bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
+                             const char *mcs, const struct tinfo *t, size_t i, char *why,
+                             size_t cap);
 
 #endif /* DM_WORKER_APPLIER_INT_H */

@@ -52,7 +52,7 @@ static bool float_6digits(const char *data_type, const char *column_type)
 
 /* Family of a target column's DATA_TYPE, named as bl_column_shape names the binlog's
  * (binlog.h); NULL for a type not listed (no check). */
-static const char *type_family(const char *dt)
+const char *worker_ap_type_family(const char *dt)
 {
     static const char *const fam[][2] = {
         { "tinyint", "integer" }, { "smallint", "integer" }, { "mediumint", "integer" },
@@ -78,7 +78,7 @@ static const char *type_family(const char *dt)
 }
 
 /* Byte width of an integer DATA_TYPE, 0 for others. */
-static unsigned long long int_width(const char *dt)
+unsigned long long worker_ap_int_width(const char *dt)
 {
     static const char *const w[] = { "tinyint", "smallint", "mediumint", "int", "", "", "",
                                      "bigint" };
@@ -94,8 +94,8 @@ static unsigned long long int_width(const char *dt)
 static int set_shape(struct tshape *sh, const char *data_type, const char *column_type,
                      const char *octets, const char *prec, const char *scale)
 {
-    sh->family = type_family(data_type);
-    sh->len = int_width(data_type);
+    sh->family = worker_ap_type_family(data_type);
+    sh->len = worker_ap_int_width(data_type);
     if (sh->family && strcmp(sh->family, "string") == 0 && octets)
         sh->len = strtoull(octets, NULL, 10);
     if (sh->family && strcmp(sh->family, "bit") == 0 && prec)

@@ -85,6 +85,7 @@ struct session {
     size_t ntables, tables_cap;
     struct worker_keyless *kl;    /* table points of key-less rows (keyless.h) */
     const struct bl_event *ev;    /* rows event being generated */
+    uint32_t ddl_ts;              /* timestamp of the QUERY event whose DDL is being routed */
     bool ev_keyless;              /* it produced key-less jobs */
     int64_t skipped;              /* key-less rows skipped (already applied) */
     struct worker_onlineddl *od;  /* online-ddl-scheme (online_ddl.h), else NULL */
@@ -593,10 +594,12 @@ static bool ddl_item_skipped(const struct worker_rules *rules, const struct work
 /* A CREATE TABLE (*sql, routed) without a table charset: its columns without one take the
  * database's default, which the target database (pre-created, routed, another server
  * default) may not share with the source's - the source database's default charset and
- * collation, read from the source now (dbcharset.h), go into the statement. A database
+ * collation as the statement met it (the table's own when the source table is unchanged
+ * since, else the database's now: dbcharset.h) go into the statement. A database
  * gone from the source: the statement as it is (a later DROP DATABASE in the binlog drops
  * the table again). */
-static int db_charset(struct session *ss, const char *schema, char **sql, struct worker_terr *e)
+static int db_charset(struct session *ss, const char *schema, const char *table, char **sql,
+                      struct worker_terr *e)
 {
     char cs[64], coll[64], *out;
     size_t at, n;
@@ -604,8 +607,8 @@ static int db_charset(struct session *ss, const char *schema, char **sql, struct
     int rc;
     if (worker_ddl_charset_need(*sql, &at) != WDDL_CS_ADD)
         return DM_OK;
-    rc = worker_dbcharset_source(&ss->s->p.src, schema, cs, sizeof cs, coll, sizeof coll,
-                                 &found, e);
+    rc = worker_dbcharset_created(&ss->s->p.src, schema, table, ss->ddl_ts, cs, sizeof cs,
+                                  coll, sizeof coll, &found, e);
     if (rc || !found)
         return rc;
     n = strlen(*sql) + strlen(cs) + strlen(coll) + 32;
@@ -641,7 +644,7 @@ static int push_item(struct session *ss, const struct worker_ddl_item *it, struc
                        sizeof tt);
     sql = worker_ddl_rewrite(it, rules);
     if (sql && it->ev == WEV_CREATE_TABLE && it->refs[0].table[0]) {
-        int rc = db_charset(ss, it->refs[0].schema, &sql, e);
+        int rc = db_charset(ss, it->refs[0].schema, it->refs[0].table, &sql, e);
         if (rc) {
             free(sql);
             return rc;
@@ -1509,6 +1512,7 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         if (!rc && bad)
             return on_unsupported(ss, ev, &bd, e);
     }
+    ss->ddl_ts = ev->timestamp;  /* db_charset: the second the statement was logged in */
     if (!rc && ss->sk)
         rc = shard_ddl(ss, ev, d, &handled, e);
     if (rc || handled)
@@ -2006,8 +2010,10 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     ss.safe_until_ms = now_ms() + (s->p.safe_mode_ms > 0 ? s->p.safe_mode_ms : 60000);
     ss.last_cp_ms = now_ms() - CP_INTERVAL_MS;   /* first flush at the first txn end */
     rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
-    if (!rc)
+    if (!rc) {
+        worker_applier_set_source(ss.a, &s->p.src);   /* source column definitions */
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
+    }
     if (!rc)
         rc = worker_applier_lower_case_names(ss.a, &ss.lctn, e);
     if (!rc)

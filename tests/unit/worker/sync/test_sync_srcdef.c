@@ -1,0 +1,391 @@
+/* test_sync_srcdef.c - target tables that differ from the source in what the binlog's
+ * TABLE_MAP does not show without binlog_row_metadata (worker/sync/applier_srcdef.c),
+ * with real MariaDB in normal mode (task <db>n -> <db>_n) and safe mode (<db>s -> <db>_s):
+ *  - two columns of the same type swapped on the target (NO_LOG: no names);
+ *  - ENUM members in another order on the target (the binlog holds the index);
+ *  - INT UNSIGNED into INT (4294967295 was stored as -1 silently), INT into INT UNSIGNED
+ *    (-1 was stored as 4294967295), also under binlog_row_metadata=MINIMAL;
+ *  - latin1 into cp1251 of the same length ('é' became 'й'), VARBINARY into latin1;
+ * each pauses with nothing applied (each fails on the previous worker). Targets an
+ * operator made wider (BIGINT for INT UNSIGNED, ENUM/SET members appended, utf8mb3 into
+ * utf8mb4, VARBINARY for latin1, longer VARCHAR) apply exactly, and a table the source
+ * ALTERed after the rows the task is applying (the definition read now is not theirs)
+ * does not pause. A CREATE TABLE replayed after an ALTER DATABASE ... CHARACTER SET gets
+ * the charset it had on the source (database_charset_at_create). random_variants (seeded:
+ * DMGW_SEED) checks the property on random column pairs: exact or a 36059 pause. */
+#include <time.h>
+
+#include "rowimg_e2e.h"
+
+static void setup(void)
+{
+    rt_up();
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+static void teardown(void)
+{
+    e2e_env_down();
+}
+
+/* Two tasks, normal (<db>n) and safe mode (<db>s), replicating schema db into <db>_n /
+ * <db>_s from the start position. */
+static void pair_up(const char *db)
+{
+    char toml[4096], msg[2048], name[32], ts[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        snprintf(ts, sizeof ts, "%s_%s", db, i ? "s" : "n");
+        rt_task_toml(toml, sizeof toml, name, ts, i == 1, db);
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+}
+
+/* Both tasks of pair db end Paused with an error holding want1 and want2. */
+static void pair_paused(const char *db, const char *want1, const char *want2)
+{
+    char msg[2048], name[32];
+    long long end = tu_now_ms() + 30000;
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, want1) && strstr(msg, want2), "%s: %s", name, msg);
+    }
+}
+
+static void pair_running(const char *db)
+{
+    char name[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        assert_running(name);
+    }
+}
+
+/* Pair db's target tables <db>_n/_s.<table> exist. */
+static void pair_tables(const char *db, const char *table)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
+    ck_assert(wait_value(g_dst, q, "2", 30000));
+}
+
+/* The source's clock is past the second db's tables were created or last ALTERed in: rows
+ * from now on are newer than their definitions (applier_srcdef.c reads it only for those). */
+static void past_definition(const char *db)
+{
+    char q[512];
+    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() > MAX(UNIX_TIMESTAMP(CREATE_TIME)) FROM "
+             "information_schema.TABLES WHERE TABLE_SCHEMA='%s'", db);
+    ck_assert(wait_value(g_src, q, "1", 30000));
+}
+
+/* db.t from `cols`, replicated by a pair of tasks; the target tables then altered with
+ * `alter`. */
+static void pair_table(const char *db, const char *cols, const char *alter)
+{
+    int k;
+    sql(g_src, "CREATE DATABASE %s", db);
+    sql(g_src, "CREATE TABLE %s.t (%s)", db, cols);
+    pair_up(db);
+    pair_tables(db, "t");
+    for (k = 0; alter && k < 2; k++)
+        sql(g_dst, "ALTER TABLE %s_%s.t %s", db, k ? "s" : "n", alter);
+    past_definition(db);
+}
+
+static void pair_empty(const char *db)
+{
+    char q[256], v[64];
+    int k;
+    for (k = 0; k < 2; k++) {
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s_%s.t", db, k ? "s" : "n");
+        value(g_dst, q, v, sizeof v);
+        ck_assert_msg(strcmp(v, "0") == 0, "%s: %s", q, v);
+    }
+}
+
+/* Source db.t and both targets hold the same rows over the column expressions `cols`. */
+static void pair_converge(const char *db, const char *cols)
+{
+    char qs[1024], qt[1024];
+    int k;
+    snprintf(qs, sizeof qs, "SELECT GROUP_CONCAT(%s ORDER BY id) FROM %s.t", cols, db);
+    for (k = 0; k < 2; k++) {
+        snprintf(qt, sizeof qt, "SELECT GROUP_CONCAT(%s ORDER BY id) FROM %s_%s.t", cols, db,
+                 k ? "s" : "n");
+        ck_assert_msg(converge(qs, qt, 30000), "%s differs from %s", qt, qs);
+    }
+}
+
+#define NCASE 8
+START_TEST(blind_spots_pause)
+{
+    static const struct {
+        const char *db, *cols, *alter, *row, *want;
+        const char *metadata;   /* binlog_row_metadata of the rows, NULL: NO_LOG */
+    } c[NCASE] = {
+        { "sw", "id INT PRIMARY KEY, a INT, b INT", "MODIFY b INT AFTER id", "(1,2,3)",
+          "its column 2 is `a` in the source table, which is column `b`'s position", NULL },
+        { "en", "id INT PRIMARY KEY, e ENUM('x','y','z')", "MODIFY e ENUM('z','y','x')",
+          "(1,'x')", "enum('x','y','z') in the source, enum('z','y','x') on the target", NULL },
+        { "su", "id INT PRIMARY KEY, u INT UNSIGNED", "MODIFY u INT", "(1,4294967295)",
+          "UNSIGNED integer of 4 bytes in the source, signed int(11) on the target", NULL },
+        { "si", "id INT PRIMARY KEY, i INT", "MODIFY i INT UNSIGNED", "(1,-1)",
+          "signed in the source, int(10) unsigned on the target", NULL },
+        { "sm", "id INT PRIMARY KEY, i INT", "MODIFY i INT UNSIGNED", "(1,-1)",
+          "signed in the source, int(10) unsigned on the target", "MINIMAL" },
+        { "cs", "id INT PRIMARY KEY, c VARCHAR(10) CHARACTER SET latin1",
+          "MODIFY c VARCHAR(10) CHARACTER SET cp1251", "(1,_latin1 X'E9')",
+          "varchar(10) in the source (latin1), varchar(10) on the target (cp1251)", NULL },
+        { "bn", "id INT PRIMARY KEY, c VARBINARY(10)",
+          "MODIFY c VARCHAR(10) CHARACTER SET latin1", "(1,X'E9')",
+          "varbinary(10) in the source (binary), varchar(10) on the target (latin1)", NULL },
+        /* rows dated before the table's definition (SET timestamp): the definition read
+         * now may not be theirs - MINIMAL metadata's collation tells the charset alone */
+        { "cm", "id INT PRIMARY KEY, c VARCHAR(10) CHARACTER SET latin1",
+          "MODIFY c VARCHAR(10) CHARACTER SET cp1251", "(1,_latin1 X'E9')",
+          "string in the source (latin1), varchar(10) on the target (cp1251)", "MINIMAL" },
+    };
+    int i, k;
+    for (i = 0; i < NCASE; i++)
+        pair_table(c[i].db, c[i].cols, c[i].alter);
+    for (i = 0; i < NCASE; i++) {
+        sql(g_src, "SET GLOBAL binlog_row_metadata=%s", c[i].metadata ? c[i].metadata : "NO_LOG");
+        sqli("FULL", "SET timestamp=%s; INSERT INTO %s.t VALUES %s",
+             strcmp(c[i].db, "cm") == 0 ? "UNIX_TIMESTAMP()-100" : "DEFAULT", c[i].db,
+             c[i].row);
+    }
+    sql(g_src, "SET GLOBAL binlog_row_metadata=NO_LOG");
+    for (i = 0; i < NCASE; i++) {
+        pair_paused(c[i].db, c[i].want, "cannot hold source column");
+        pair_empty(c[i].db);
+    }
+    /* The operator fixes the targets and resumes: exact. */
+    for (k = 0; k < 2; k++) {
+        char msg[2048], name[8];
+        sql(g_dst, "ALTER TABLE su_%s.t MODIFY u BIGINT", k ? "s" : "n");
+        sql(g_dst, "ALTER TABLE en_%s.t MODIFY e ENUM('x','y','z')", k ? "s" : "n");
+        snprintf(name, sizeof name, "su%s", k ? "s" : "n");
+        ck_assert_msg(operate(name, PB__TASK_OP__Resume, msg, sizeof msg), "%s", msg);
+        snprintf(name, sizeof name, "en%s", k ? "s" : "n");
+        ck_assert_msg(operate(name, PB__TASK_OP__Resume, msg, sizeof msg), "%s", msg);
+    }
+    pair_converge("su", "id,':',u");
+    pair_converge("en", "id,':',e");
+}
+END_TEST
+
+/* Targets made wider on purpose apply exactly: INT UNSIGNED into BIGINT (4294967295 was
+ * -1: the value was read as the target column's signedness), INT into BIGINT UNSIGNED is
+ * not wider (pauses in blind_spots_pause's way), ENUM/SET members appended, utf8mb3 into
+ * utf8mb4, latin1 into VARBINARY, ascii into latin1, a longer VARCHAR, a column renamed on
+ * the target. */
+START_TEST(wider_targets_apply)
+{
+    pair_table("wd", "id INT PRIMARY KEY, u INT UNSIGNED, i INT, e ENUM('x','y'), "
+                     "s SET('a','b'), c VARCHAR(5) CHARACTER SET latin1, "
+                     "m VARCHAR(5) CHARACTER SET utf8mb3, a CHAR(3) CHARACTER SET ascii, "
+                     "v VARCHAR(5), r INT",
+               "MODIFY u BIGINT, MODIFY i BIGINT, MODIFY e ENUM('x','y','w'), "
+               "MODIFY s SET('a','b','c'), MODIFY c VARBINARY(20), "
+               "MODIFY m VARCHAR(5) CHARACTER SET utf8mb4, "
+               "MODIFY a CHAR(3) CHARACTER SET latin1, MODIFY v VARCHAR(50), "
+               "CHANGE r r2 INT");
+    sqli("FULL", "INSERT INTO wd.t VALUES (1,4294967295,-5,'y','a,b',_latin1 X'E9',"
+                 "'\xc3\xbc','abc','abc',7), (2,0,2147483647,'x','b','a','b','c','d',8);"
+                 "UPDATE wd.t SET u=4294967294, i=-2147483648 WHERE id=2");
+    pair_converge("wd", "id,':',u,':',i,':',e,':',s,':',HEX(c),':',HEX(m),':',a,':',v");
+    pair_running("wd");
+}
+END_TEST
+
+/* The source ALTERs the table after rows the task has not applied yet: the definition
+ * read now is not theirs (CREATE_TIME in or after their second). The task started from
+ * the start position catches up without a pause and ends equal. */
+START_TEST(source_altered_later)
+{
+    sql(g_src, "CREATE DATABASE la");
+    sql(g_src, "CREATE TABLE la.t (id INT PRIMARY KEY, a INT, b INT, e ENUM('x','y'), "
+               "u INT UNSIGNED)");
+    sqli("FULL", "INSERT INTO la.t VALUES (1,2,3,'x',4);"
+                 "ALTER TABLE la.t MODIFY b INT AFTER id, MODIFY e ENUM('y','x'), "
+                 "MODIFY u INT;"
+                 "INSERT INTO la.t VALUES (2,5,4,'x',-1)");
+    past_definition("la");
+    sqli("FULL", "INSERT INTO la.t VALUES (3,7,6,'y',-2)");
+    pair_up("la");
+    pair_converge("la", "id,':',a,':',b,':',e,':',u");
+    pair_running("la");
+}
+END_TEST
+
+/* The database default charset a CREATE TABLE without one met: an ALTER DATABASE on the
+ * source after it (before the task applied the CREATE) made the target's columns cp1251
+ * where the source's are latin1 ('\xe9' became '\xd0\xb9' silently). The table's own
+ * default is used while it is unchanged since; a table ALTERed since pauses at its rows. */
+START_TEST(database_charset_at_create)
+{
+    int k;
+    sql(g_src, "CREATE DATABASE dc CHARACTER SET latin1");
+    sql(g_src, "CREATE TABLE dc.t (id INT PRIMARY KEY, c VARCHAR(10))");
+    sql(g_src, "CREATE TABLE dc.u (id INT PRIMARY KEY, c VARCHAR(10))");
+    past_definition("dc");
+    sqli("FULL", "INSERT INTO dc.t VALUES (1,_latin1 X'E9'); ALTER DATABASE dc CHARACTER SET "
+                 "cp1251; ALTER TABLE dc.u ADD d INT");
+    sql(g_src, "CREATE TABLE dc.w (id INT PRIMARY KEY, c VARCHAR(10))");
+    past_definition("dc");
+    sqli("FULL", "INSERT INTO dc.t VALUES (2,_latin1 X'E8'); INSERT INTO dc.w VALUES "
+                 "(1,_cp1251 X'E9')");
+    pair_up("dc");
+    for (k = 0; k < 2; k++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT GROUP_CONCAT(id,':',HEX(c),':',CHARSET(c) ORDER BY id) "
+                 "FROM dc_%s.t", k ? "s" : "n");
+        ck_assert(wait_value(g_dst, q, "1:E9:latin1,2:E8:latin1", 30000));
+        snprintf(q, sizeof q, "SELECT GROUP_CONCAT(id,':',HEX(c),':',CHARSET(c)) FROM "
+                 "dc_%s.w", k ? "s" : "n");
+        ck_assert(wait_value(g_dst, q, "1:E9:cp1251", 30000));
+    }
+    sqli("FULL", "INSERT INTO dc.u VALUES (1,_latin1 X'E9',1)");
+    pair_paused("dc", "varchar(10) in the source (latin1), varchar(10) on the target "
+                "(cp1251)", "`dc`.`u`");
+}
+END_TEST
+
+/* Randomized (DMGW_SEED, printed): a random subset of source/target column pairs, each
+ * in a database of its own with one normal-mode task, random values of the source type.
+ * The property: a pair that fits converges byte for byte; one that does not pauses with
+ * 36059 and nothing applied - never a silent difference. */
+static const struct variant {
+    const char *src, *dst;  /* column definitions of v */
+    bool fits;
+    const char *vals[4];    /* literals */
+} g_var[] = {
+    { "INT UNSIGNED", "INT UNSIGNED", true, { "0", "4294967295", "2147483648", "7" } },
+    { "INT UNSIGNED", "BIGINT", true, { "0", "4294967295", "2147483648", "7" } },
+    { "INT UNSIGNED", "BIGINT UNSIGNED", true, { "4294967295", "1", "2147483648", "7" } },
+    { "INT UNSIGNED", "INT", false, { "4294967295", "1", "2147483648", "7" } },
+    { "INT", "BIGINT", true, { "-1", "-2147483648", "2147483647", "0" } },
+    { "INT", "INT UNSIGNED", false, { "-1", "-2147483648", "2147483647", "0" } },
+    { "INT", "BIGINT UNSIGNED", false, { "-1", "-2147483648", "2147483647", "0" } },
+    { "BIGINT UNSIGNED", "BIGINT", false, { "18446744073709551615", "1", "0", "9" } },
+    { "TINYINT", "TINYINT UNSIGNED", false, { "-128", "127", "0", "-1" } },
+    { "TINYINT UNSIGNED", "SMALLINT", true, { "255", "128", "0", "1" } },
+    { "DECIMAL(6,2)", "DECIMAL(6,2) UNSIGNED", false, { "-1.5", "9999.99", "0", "1" } },
+    { "ENUM('a','b','c')", "ENUM('a','b','c','d')", true, { "'a'", "'b'", "'c'", "'a'" } },
+    { "ENUM('a','b','c')", "ENUM('c','b','a')", false, { "'a'", "'b'", "'c'", "'a'" } },
+    { "ENUM('a','b','c')", "ENUM('a','c','b')", false, { "'a'", "'b'", "'c'", "'a'" } },
+    { "SET('a','b')", "SET('a','b','x')", true, { "'a'", "'a,b'", "''", "'b'" } },
+    { "SET('a','b')", "SET('b','a')", false, { "'a'", "'a,b'", "''", "'b'" } },
+    { "VARCHAR(8) CHARACTER SET latin1", "VARCHAR(8) CHARACTER SET latin1", true,
+      { "_latin1 X'E9'", "'ab'", "_latin1 X'FF80'", "''" } },
+    { "VARCHAR(8) CHARACTER SET latin1", "VARBINARY(8)", true,
+      { "_latin1 X'E9'", "'ab'", "_latin1 X'FF80'", "''" } },
+    { "VARCHAR(8) CHARACTER SET latin1", "VARCHAR(8) CHARACTER SET cp1251", false,
+      { "_latin1 X'E9'", "'ab'", "_latin1 X'FF80'", "''" } },
+    { "VARCHAR(8) CHARACTER SET latin1", "VARCHAR(8) CHARACTER SET utf8mb4", false,
+      { "_latin1 X'E9'", "'ab'", "_latin1 X'FF80'", "''" } },
+    { "VARCHAR(8) CHARACTER SET utf8mb3", "VARCHAR(8) CHARACTER SET utf8mb4", true,
+      { "_utf8mb3 X'C3BC'", "'ab'", "_utf8mb3 X'E282AC'", "''" } },
+    { "VARCHAR(8) CHARACTER SET utf8mb3", "VARCHAR(24) CHARACTER SET latin1", false,
+      { "_utf8mb3 X'C3BC'", "'ab'", "_utf8mb3 X'E282AC'", "''" } },
+    { "VARBINARY(8)", "VARCHAR(8) CHARACTER SET latin1", false,
+      { "X'E9'", "'ab'", "X'00FF'", "''" } },
+    { "CHAR(4) CHARACTER SET ascii", "CHAR(4) CHARACTER SET utf8mb4", true,
+      { "'ab'", "'abcd'", "''", "'z'" } },
+};
+#define NVAR (sizeof g_var / sizeof g_var[0])
+#define NPICK 6
+
+/* db rv<k> with table t (id, v <src>, w INT) and a task rv<k>n into rv<k>_n (the caller
+ * makes its column v <dst>); swapped columns are blind_spots_pause's. */
+static void variant_up(int k, const struct variant *v)
+{
+    char toml[4096], msg[2048], db[16], name[16], ts[16];
+    snprintf(db, sizeof db, "rv%d", k);
+    snprintf(name, sizeof name, "rv%dn", k);
+    snprintf(ts, sizeof ts, "rv%d_n", k);
+    sql(g_src, "CREATE DATABASE %s", db);
+    sql(g_src, "CREATE TABLE %s.t (id INT PRIMARY KEY, v %s, w INT)", db, v->src);
+    rt_task_toml(toml, sizeof toml, name, ts, false, db);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    snprintf(msg, sizeof msg, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+             "TABLE_SCHEMA='%s' AND TABLE_NAME='t'", ts);
+    ck_assert(wait_value(g_dst, msg, "1", 30000));
+}
+
+START_TEST(random_variants)
+{
+    const char *env = getenv("DMGW_SEED");
+    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL), rng;
+    size_t pick[NPICK];
+    char q[512], name[16], msg[2048], v[64];
+    int k, r;
+    fprintf(stderr, "random_variants: DMGW_SEED=%llu\n", (unsigned long long)seed);
+    rng = seed;
+    for (k = 0; k < NPICK; k++)
+        pick[k] = (size_t)(tu_splitmix64(&rng) % NVAR);
+    for (k = 0; k < NPICK; k++) {
+        variant_up(k, &g_var[pick[k]]);
+        sql(g_dst, "ALTER TABLE rv%d_n.t MODIFY v %s", k, g_var[pick[k]].dst);
+    }
+    for (k = 0; k < NPICK; k++) {
+        char db[16];
+        snprintf(db, sizeof db, "rv%d", k);
+        past_definition(db);
+    }
+    for (k = 0; k < NPICK; k++)
+        for (r = 0; r < 4; r++)
+            sqli(r % 2 ? "MINIMAL" : "FULL", "INSERT INTO rv%d.t VALUES (%d, %s, %d)", k, r,
+                 g_var[pick[k]].vals[tu_splitmix64(&rng) % 4], r);
+    for (k = 0; k < NPICK; k++) {
+        const struct variant *var = &g_var[pick[k]];
+        snprintf(name, sizeof name, "rv%dn", k);
+        if (var->fits) {
+            char qs[256], qt[256];
+            snprintf(qs, sizeof qs, "SELECT GROUP_CONCAT(id,':',HEX(v),':',w ORDER BY id) FROM "
+                     "rv%d.t", k);
+            snprintf(qt, sizeof qt, "SELECT GROUP_CONCAT(id,':',HEX(v),':',w ORDER BY id) FROM "
+                     "rv%d_n.t", k);
+            if (strstr(var->src, "INT") || strstr(var->src, "DECIMAL")) {
+                snprintf(qs, sizeof qs, "SELECT GROUP_CONCAT(id,':',v,':',w ORDER BY id) FROM "
+                         "rv%d.t", k);
+                snprintf(qt, sizeof qt, "SELECT GROUP_CONCAT(id,':',v,':',w ORDER BY id) FROM "
+                         "rv%d_n.t", k);
+            }
+            ck_assert_msg(converge(qs, qt, 30000), "%s -> %s differs", var->src, var->dst);
+            assert_running(name);
+            continue;
+        }
+        long long end = tu_now_ms() + 30000;
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "code=36059") && strstr(msg, "cannot hold source column"),
+                      "%s -> %s: %s", var->src, var->dst, msg);
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM rv%d_n.t", k);
+        value(g_dst, q, v, sizeof v);
+        ck_assert_msg(strcmp(v, "0") == 0, "%s -> %s: %s rows applied", var->src, var->dst, v);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sync_srcdef");
+    TCase *tc = tcase_create("srcdef");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, wider_targets_apply);
+    tcase_add_test(tc, source_altered_later);
+    tcase_add_test(tc, database_charset_at_create);
+    tcase_add_test(tc, blind_spots_pause);
+    tcase_add_test(tc, random_variants);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}
