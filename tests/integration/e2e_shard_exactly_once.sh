@@ -25,22 +25,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 DIR="$(mktemp -d /tmp/dmgw-shonce-XXXXXX)"
 # shellcheck source=lib/shard.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/shard.sh"
-shard_sandboxes 230
 DDL0="CREATE TABLE %s (id BIGINT PRIMARY KEY, v VARCHAR(32)) DEFAULT CHARSET=utf8mb4"
-for i in 1 2; do
-  pv="P_SRC$i"
-  src "${!pv}" "CREATE DATABASE shard_db_$i;
-    $(printf "$DDL0" "shard_db_$i.t_1"); $(printf "$DDL0" "shard_db_$i.t_2");"
-done
-tgt "CREATE DATABASE shard_db; $(printf "$DDL0" shard_db.t)"
-shard_daemons 6230
-shard_task_yaml shonce "$DIR/task.yaml"
-out="$(DMCTL start-task "$DIR/task.yaml")"
-check_contains "sharding task starts on both workers" '"result": true' "$out"
+shard_start shonce 230 "$DDL0"
 
-S=(0 1 1 2 2); T=(0 1 2 1 2)     # shard k = shard_db_S[k].t_T[k]
-sh_port() { local pv="P_SRC${S[$1]}"; echo "${!pv}"; }
-sh_tbl() { echo "shard_db_${S[$1]}.t_${T[$1]}"; }
 N=0
 ins() { # shard: one row in the shard's current layout (v only: later columns take defaults)
   N=$((N + 1))
