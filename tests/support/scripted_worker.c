@@ -328,6 +328,7 @@ static void h_common(struct rpc_server_call *call, const ProtobufCMessage *req, 
             e->flag = r->exec;
             snprintf(e->id, sizeof(e->id), "%s", r->lockid);
             snprintf(e->arg, sizeof(e->arg), "%s", r->n_ddls ? r->ddls[0] : "");
+            snprintf(e->trace, sizeof(e->trace), "%s", r->tracegid ? r->tracegid : "");
         }
         if (w->fail_exec) {
             snprintf(msg, sizeof(msg), "%s", w->fail_exec);

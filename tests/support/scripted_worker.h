@@ -52,6 +52,7 @@ struct sw_event {
     int op;                /* HandleSQLs op */
     char id[160];          /* ExecuteDDL.lockID / BreakDDLLock.removeLockID / HandleSQLs name */
     char arg[160];         /* ExecuteDDL first DDL / HandleSQLs sqlPattern / BreakDDLLock task */
+    char trace[96];        /* ExecuteDDL traceGID */
 };
 /* Copy up to cap recorded events; returns how many there are. */
 int sw_events(struct scripted_worker *w, struct sw_event *out, int cap);

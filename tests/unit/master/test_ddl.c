@@ -65,6 +65,43 @@ static void *call(const char *method, const ProtobufCMessage *req)
     return resp;
 }
 
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* polls a condition; the bound only turns a lost event into a failure before the tcase
+ * timeout (a TSan build on a loaded box is many times slower: it is not a deadline) */
+#define WAIT_FOR(cond)                                                              \
+    do {                                                                            \
+        long long t0_ = tu_now_ms();                                                \
+        while (!(cond) && tu_now_ms() - t0_ < 40000)                                \
+            sleep_ms(20);                                                           \
+        ck_assert_msg((cond), "timed out waiting for " #cond);                      \
+    } while (0)
+
+/* Every listed worker answers the master's QueryStatus. A new channel's first connect
+ * attempt has gRPC's minimum connect timeout (rpc/global.c: the 1 s min reconnect
+ * backoff); under TSan on a loaded box the handshake with a scripted worker can take
+ * longer, and that first call fails with Unavailable ("connection attempt timed out before
+ * receiving SETTINGS frame") - the TSan flake of this test. Tests wait for this instead. */
+static bool workers_answer(const int *which, int n)
+{
+    char *ws[3];
+    for (int i = 0; i < n; i++)
+        ws[i] = E.a[which[i]];
+    Pb__QueryStatusListRequest qr = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    qr.workers = ws;
+    qr.n_workers = (size_t)n;
+    Pb__QueryStatusListResponse *q = call("QueryStatus", &qr.base);
+    bool ok = q->result && q->n_workers == (size_t)n;
+    for (size_t i = 0; ok && i < q->n_workers; i++)
+        ok = q->workers[i]->result;
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return ok;
+}
+
 static void env_up(void)
 {
     memset(&E, 0, sizeof(E));
@@ -91,6 +128,7 @@ static void env_up(void)
     char addr[64];
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", E.mport);
     E.ch = rpc_channel_new(addr);
+    WAIT_FOR(workers_answer((const int[]){0, 1, 2}, 3));
 
     Pb__StartTaskRequest sr = PB__START_TASK_REQUEST__INIT;
     sr.task = (char *)TASK;
@@ -108,22 +146,6 @@ static void env_down(void)
     tu_rmrf(E.dir);
     free(E.dir);
 }
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* polls a condition; the bound only turns a lost event into a failure before the tcase
- * timeout (a TSan build on a loaded box is many times slower: it is not a deadline) */
-#define WAIT_FOR(cond)                                                              \
-    do {                                                                            \
-        long long t0_ = tu_now_ms();                                                \
-        while (!(cond) && tu_now_ms() - t0_ < 40000)                                \
-            sleep_ms(20);                                                           \
-        ck_assert_msg((cond), "timed out waiting for " #cond);                      \
-    } while (0)
 
 static Pb__ShowDDLLocksResponse *show(const char *task, char **workers, size_t n)
 {
@@ -270,10 +292,17 @@ START_TEST(lock_lifecycle_auto_resolve)
     ck_assert(!e2[0].flag);
     ck_assert_str_eq(e2[0].id, LOCK);
     ck_assert(e1[0].seq < e1[1].seq && e1[1].seq < e2[0].seq);
+    /* the owner's exec carries the lock instance (traceGID), the skips none */
+    ck_assert_msg(!strncmp(e1[1].trace, "ddl-lock-", 9), "%s", e1[1].trace);
+    ck_assert_str_eq(e2[0].trace, "");
 
-    /* the operator was consumed: the next lock resolves without HandleSQLs */
+    /* the operator was consumed: the next lock resolves without HandleSQLs; the next lock
+     * of the same ID and DDLs is another instance */
     make_synced_lock(true);
     WAIT_FOR(nlocks() == 0);
+    ck_assert_int_eq(sw_events(E.w[0], e1, 8), 3);
+    ck_assert_msg(!strncmp(e1[2].trace, "ddl-lock-", 9), "%s", e1[2].trace);
+    ck_assert_str_ne(e1[2].trace, e1[1].trace);
     ck_assert_int_eq(nevents(0, "HandleSQLs", -1), 1);
     ck_assert_int_eq(nevents(0, "ExecuteDDL", 1), 2);
     ck_assert_int_eq(nevents(1, "ExecuteDDL", 0), 2);
@@ -291,9 +320,13 @@ START_TEST(owner_failure_and_mismatch)
     ck_assert(lock_is(E.a[0], 2, 0));                       /* kept, nothing sent to others */
     ck_assert_int_eq(sw_calls(E.w[1], "ExecuteDDL"), 0);
 
-    /* a later resolve by hand works */
+    /* a later resolve by hand works; it asks the owner with the same lock instance */
     Pb__UnlockDDLLockResponse *u = unlock(NULL, NULL, 0, false);
     ck_assert_msg(u->result, "%s", u->msg);
+    struct sw_event ev[4];
+    ck_assert_int_eq(sw_events(E.w[0], ev, 4), 2);
+    ck_assert_str_eq(ev[1].trace, ev[0].trace);
+    ck_assert_str_ne(ev[0].trace, "");
     ck_assert_uint_eq(u->n_workers, 2);
     ck_assert_str_eq(u->workers[0]->worker, E.a[0]);
     ck_assert_str_eq(u->workers[1]->worker, E.a[1]);
@@ -566,9 +599,11 @@ START_TEST(update_master_config)
     r = call("UpdateMasterConfig", &ur.base);
     ck_assert_msg(r->result, "%s", r->msg);
     ck_assert_uint_eq(r->n_workers, 3);
-    for (size_t i = 0; i < 3; i++)
-        ck_assert(r->workers[i]->result);
+    for (size_t i = 0; i < 3; i++)                          /* see workers_answer */
+        ck_assert_msg(r->workers[i]->result || strstr(r->workers[i]->msg, "code = Unavailable"),
+                      "%s: %s", r->workers[i]->worker, r->workers[i]->msg);
     protobuf_c_message_free_unpacked(&r->base, NULL);
+    WAIT_FOR(workers_answer((const int[]){0, 1, 2}, 3));
     WAIT_FOR(sw_calls(E.w[2], "FetchDDLInfo") > s3);
     make_synced_lock(true);
     WAIT_FOR(nlocks() == 0);
