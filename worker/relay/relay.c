@@ -862,8 +862,7 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
     bool found = false;
     int rc;
     pthread_mutex_lock(&r->mu);
-    if (r->nsubdirs && r->wrote)        /* the sub-directory this process has written */
-        snprintf(prev, sizeof prev, "%s", r->subdirs[r->nsubdirs - 1]);
+    snprintf(prev, sizeof prev, "%s", r->wrote);   /* the sub-directory this process wrote */
     pthread_mutex_unlock(&r->mu);
     if ((rc = ensure_dir(r, e)))
         return rc;
@@ -923,7 +922,7 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
                DM_E_STATE;
     }
     pthread_mutex_lock(&r->mu);
-    r->wrote = true;
+    snprintf(r->wrote, sizeof r->wrote, "%s", r->subdirs[r->nsubdirs - 1]);
     pthread_mutex_unlock(&r->mu);
     publish(r, w);
     return DM_OK;
