@@ -712,6 +712,18 @@ static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_te
     uint64_t pos = 0;
     int rc;
     bool by_gtid = r->cfg.enable_gtid && (r->nsubdirs > 0 || r->binlog_gtid[0]);
+    /* Without enable-gtid, a later sub-directory is another server (a failover, or the
+     * server_id changed): its binlog positions are not the old server's, and its current
+     * file at 4 skipped what the relay had not read yet (the transactions written while it
+     * lagged or the worker was down: a silent gap) or repeated what it had. The relay's
+     * GTID set says where it is in any server of the replication topology: continue from
+     * it (MariaDB GTID, as enable-gtid does). */
+    bool carry = !r->cfg.enable_gtid && r->nsubdirs > 0 && r->gtid[0];
+    if (carry)
+        dm_log_kv(DM_LOG_WARN, "relay: the source is another server; its binlog is read from "
+                  "the relay's GTID set (positions of the old server mean nothing there)",
+                  "uuid", uuid, "gtid", r->gtid, NULL);
+    by_gtid = by_gtid || carry;
     if (by_gtid) {
         if ((rc = start_gtid_set(r, gtid, sizeof gtid, e)))
             return rc;
@@ -890,9 +902,11 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
     if (r->nsubdirs && !switching) {
         const char *last = r->subdirs[r->nsubdirs - 1];
         size_t ul = strlen(uuid);
-        if (strncmp(last, uuid, ul) == 0 && last[ul] == '.' && (rc = load_meta(r, &found, e)))
+        bool same = strncmp(last, uuid, ul) == 0 && last[ul] == '.';
+        if (same && (rc = load_meta(r, &found, e)))
             return rc;
-        if (!found && prev[0] && strcmp(last, prev) == 0 && (rc = lost_dir(r, prev, true, e)))
+        if (same && !found && prev[0] && strcmp(last, prev) == 0 &&
+            (rc = lost_dir(r, prev, true, e)))
             return rc;
     }
     if (!found && r->nsubdirs && (rc = finish_old(r, w, e)))
@@ -914,7 +928,7 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
         if ((rc = recover(r, w, e)))
             return rc;
     }
-    if (!w->safe_file[0] && !r->cfg.enable_gtid) {
+    if (!w->safe_file[0] && !r->cfg.enable_gtid && r->nsubdirs < 2) {
         char sub[160];
         snprintf(sub, sizeof sub, "%s", r->subdirs[r->nsubdirs - 1]);
         return relay_err(e, TE_RELAY_LOAD_META, false, "relay.meta of sub-directory %s starts "
