@@ -53,15 +53,24 @@ static void deploy_toml(char *buf, size_t cap, const int *which, int n)
                         which[i] + 1, E.a[which[i]]);
 }
 
-static void *call(const char *method, const ProtobufCMessage *req)
+/* The answer, or NULL with the gRPC status in *status (Unavailable: see workers_answer). */
+static void *try_call(const char *method, const ProtobufCMessage *req, int *status, char *details,
+                      size_t cap)
 {
-    int status = -1;
     ProtobufCMessage *resp = NULL;
-    char details[512] = "";
     const struct rpc_method *m = rpc_method_find(&pb__master__descriptor, method);
     ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(rpc_call_sync(E.ch, m, req, 20000, NULL, 0, &status, &resp, details, sizeof(details)), DM_OK);
-    ck_assert_msg(status == RPC_OK, "%s: status %d %s", method, status, details);
+    *status = -1;
+    ck_assert_int_eq(rpc_call_sync(E.ch, m, req, 20000, NULL, 0, status, &resp, details, cap), DM_OK);
+    return *status == RPC_OK ? resp : NULL;
+}
+
+static void *call(const char *method, const ProtobufCMessage *req)
+{
+    int status;
+    char details[512] = "";
+    void *resp = try_call(method, req, &status, details, sizeof(details));
+    ck_assert_msg(resp, "%s: status %d %s", method, status, details);
     return resp;
 }
 
@@ -81,11 +90,12 @@ static void sleep_ms(int ms)
         ck_assert_msg((cond), "timed out waiting for " #cond);                      \
     } while (0)
 
-/* Every listed worker answers the master's QueryStatus. A new channel's first connect
- * attempt has gRPC's minimum connect timeout (rpc/global.c: the 1 s min reconnect
- * backoff); under TSan on a loaded box the handshake with a scripted worker can take
- * longer, and that first call fails with Unavailable ("connection attempt timed out before
- * receiving SETTINGS frame") - the TSan flake of this test. Tests wait for this instead. */
+/* Every listed worker answers the master's QueryStatus (and the master answers the test).
+ * A new channel's first connect attempt has gRPC's minimum connect timeout (rpc/global.c:
+ * the 1 s min reconnect backoff); under TSan on a loaded box a handshake - the test's with
+ * the master, the master's with a scripted worker - can take longer, and that first call
+ * fails with Unavailable ("connection attempt timed out before receiving SETTINGS frame")
+ * - the TSan flake of this test. Tests wait for this instead. */
 static bool workers_answer(const int *which, int n)
 {
     char *ws[3];
@@ -94,7 +104,13 @@ static bool workers_answer(const int *which, int n)
     Pb__QueryStatusListRequest qr = PB__QUERY_STATUS_LIST_REQUEST__INIT;
     qr.workers = ws;
     qr.n_workers = (size_t)n;
-    Pb__QueryStatusListResponse *q = call("QueryStatus", &qr.base);
+    int status;
+    char details[512];
+    Pb__QueryStatusListResponse *q = try_call("QueryStatus", &qr.base, &status, details, sizeof(details));
+    if (!q) {
+        ck_assert_msg(status == RPC_UNAVAILABLE, "QueryStatus: status %d %s", status, details);
+        return false;
+    }
     bool ok = q->result && q->n_workers == (size_t)n;
     for (size_t i = 0; ok && i < q->n_workers; i++)
         ok = q->workers[i]->result;
