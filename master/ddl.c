@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dm_error.h"
 #include "dm_regex.h"
@@ -18,6 +19,7 @@
 
 struct ddl_lock {
     char *id, *task, *owner;
+    char *trace;           /* this lock instance: ExecuteDDL{exec:true}.traceGID */
     struct master_strv ddls;
     struct master_strv members;
     bool *synced;          /* parallel to members */
@@ -52,6 +54,7 @@ static void lock_free(struct ddl_lock *l)
     free(l->id);
     free(l->task);
     free(l->owner);
+    free(l->trace);
     master_strv_clear(&l->ddls);
     master_strv_clear(&l->members);
     free(l->synced);
@@ -85,8 +88,24 @@ static struct ddl_lock *find_locked(struct master *m, const char *id)
     return NULL;
 }
 
+/* A token naming one lock instance (unique across dm-master restarts: the wall clock and a
+ * counter). It goes to the owner as ExecuteDDL's traceGID and is kept with its execution
+ * marker, so an owner that ran the DDL and lost its answer (killed after its checkpoint)
+ * recognises the same lock asking again (worker.md "Sharding DDL"); a later lock of the
+ * same ID with the same DDLs has another token. */
+static char *new_trace(void)
+{
+    static atomic_uint seq;
+    struct timespec ts;
+    char buf[96];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(buf, sizeof(buf), "ddl-lock-%lld.%09ld-%u", (long long)ts.tv_sec, ts.tv_nsec,
+             atomic_fetch_add(&seq, 1) + 1);
+    return strdup(buf);
+}
+
 int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
-                            const char *owner, const struct master_strv *ddls,
+                            const char *owner, const char *trace, const struct master_strv *ddls,
                             const struct master_strv *members)
 {
     struct ddl_lock *l = calloc(1, sizeof(*l)), **tmp;
@@ -96,9 +115,10 @@ int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
     l->id = strdup(id);
     l->task = strdup(task);
     l->owner = strdup(owner);
+    l->trace = trace && *trace ? strdup(trace) : new_trace();
     l->synced = calloc(members->n + 1, sizeof(bool));
     l->owner_failed = true;
-    if (l->id && l->task && l->owner && l->synced &&
+    if (l->id && l->task && l->owner && l->trace && l->synced &&
         master_strv_copy(&l->ddls, ddls->items, ddls->n) == DM_OK &&
         master_strv_copy(&l->members, members->items, members->n) == DM_OK) {
         for (size_t i = 0; i < members->n; i++)
@@ -173,7 +193,7 @@ int master_ddl_try_sync(struct master *m, const Pb__DDLInfo *in, const char *wor
     if (!l) {
         struct ddl_lock **tmp = realloc(m->ddl->locks, (m->ddl->n + 1) * sizeof(*tmp));
         l = calloc(1, sizeof(*l));
-        if (!tmp || !l) {
+        if (!tmp || !l || !(l->trace = new_trace())) {
             free(l);
             if (tmp)
                 m->ddl->locks = tmp;
@@ -419,6 +439,7 @@ static int lock_snapshot(struct master *m, const char *id, struct ddl_lock *snap
         snap->id = strdup(l->id);
         snap->task = strdup(l->task);
         snap->owner = strdup(l->owner);
+        snap->trace = strdup(l->trace);
         master_strv_copy(&snap->ddls, l->ddls.items, l->ddls.n);
         master_strv_copy(&snap->members, l->members.items, l->members.n);
         snap->synced = calloc(l->members.n + 1, sizeof(bool));
@@ -492,13 +513,14 @@ int master_ddl_resolve(struct master *m, const char *id, const char *replace_own
     req.task = snap.task;
     req.lockid = snap.id;
     req.exec = true;
-    req.tracegid = (char *)"";
+    req.tracegid = snap.trace ? snap.trace : (char *)"";
     req.ddls = snap.ddls.items;
     req.n_ddls = snap.ddls.n;
     ProtobufCMessage *r = NULL;
     char *em = NULL;
     if (!owner_done) {
-        master_ddl_resolving_put(m, snap.id, snap.task, owner, &snap.ddls, &snap.members);
+        master_ddl_resolving_put(m, snap.id, snap.task, owner, snap.trace, &snap.ddls,
+                                 &snap.members);
         master_call(m, owner, "ExecuteDDL", &req.base, MASTER_EXEC_DDL_TIMEOUT_MS, false, &r, &em);
     }
     Pb__CommonWorkerResponse *own = entry(owner, r, em);
@@ -518,6 +540,7 @@ int master_ddl_resolve(struct master *m, const char *id, const char *replace_own
         goto out;
     }
     req.exec = false;
+    req.tracegid = (char *)"";
     f = (struct skipfan){m, &req, owner, id, {NULL, 0}, snap.members, NULL, NULL};
     char **src = npref ? pref : snap.members.items;
     size_t nsrc = npref ? npref : snap.members.n;
@@ -550,6 +573,7 @@ out:
     free(snap.id);
     free(snap.task);
     free(snap.owner);
+    free(snap.trace);
     master_strv_clear(&snap.ddls);
     master_strv_clear(&snap.members);
     free(snap.synced);

@@ -37,7 +37,7 @@ struct pend {
  * dm-master restart rebuilds it with the same owner and members (master_ddl_restore_lock)
  * instead of letting another member own it and run the DDL a second time. */
 struct resolving {
-    char *id, *task, *owner;
+    char *id, *task, *owner, *trace;
     struct master_strv ddls, members;
 };
 
@@ -53,6 +53,7 @@ static void resolving_clear(struct resolving *r)
     free(r->id);
     free(r->task);
     free(r->owner);
+    free(r->trace);
     master_strv_clear(&r->ddls);
     master_strv_clear(&r->members);
 }
@@ -104,8 +105,9 @@ static void save_locked(struct master *m)
                                              p->v[i].task, "worker", p->v[i].worker, "ddls",
                                              strv_json(&p->v[i].ddls)));
     for (size_t i = 0; res && i < p->nr; i++)
-        json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:o,s:o}", "id", p->r[i].id, "task",
-                                             p->r[i].task, "owner", p->r[i].owner, "ddls",
+        json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "id", p->r[i].id, "task",
+                                             p->r[i].task, "owner", p->r[i].owner, "trace",
+                                             p->r[i].trace, "ddls",
                                              strv_json(&p->r[i].ddls), "members",
                                              strv_json(&p->r[i].members)));
     top = arr && res ? json_pack("{s:O,s:O}", "pending", arr, "resolving", res) : NULL;
@@ -184,15 +186,17 @@ int master_ddl_pending_init(struct master *m)
         const char *id = json_string_value(json_object_get(it, "id"));
         const char *task = json_string_value(json_object_get(it, "task"));
         const char *owner = json_string_value(json_object_get(it, "owner"));
+        const char *trace = json_string_value(json_object_get(it, "trace"));   /* "" before */
         if (id && task && owner && json_strv(json_object_get(it, "ddls"), &r.ddls) &&
             json_strv(json_object_get(it, "members"), &r.members) &&
-            master_ddl_restore_lock(m, id, task, owner, &r.ddls, &r.members) == DM_OK) {
+            master_ddl_restore_lock(m, id, task, owner, trace, &r.ddls, &r.members) == DM_OK) {
             r.id = strdup(id);
             r.task = strdup(task);
             r.owner = strdup(owner);
+            r.trace = strdup(trace ? trace : "");
             struct resolving *tmp = realloc(m->ddl_pending->r,
                                             (m->ddl_pending->nr + 1) * sizeof *tmp);
-            if (tmp && r.id && r.task && r.owner) {
+            if (tmp && r.id && r.task && r.owner && r.trace) {
                 m->ddl_pending->r = tmp;
                 tmp[m->ddl_pending->nr++] = r;
                 dm_log_kv(DM_LOG_WARN, "restored a DDL lock whose owner was executing its DDL "
@@ -211,7 +215,7 @@ int master_ddl_pending_init(struct master *m)
 }
 
 void master_ddl_resolving_put(struct master *m, const char *id, const char *task,
-                              const char *owner, const struct master_strv *ddls,
+                              const char *owner, const char *trace, const struct master_strv *ddls,
                               const struct master_strv *members)
 {
     struct master_ddl_pending *p = m->ddl_pending;
@@ -228,7 +232,8 @@ void master_ddl_resolving_put(struct master *m, const char *id, const char *task
     r.id = strdup(id);
     r.task = strdup(task);
     r.owner = strdup(owner);
-    ok = r.id && r.task && r.owner && master_strv_copy(&r.ddls, ddls->items, ddls->n) == DM_OK &&
+    r.trace = strdup(trace ? trace : "");
+    ok = r.id && r.task && r.owner && r.trace && master_strv_copy(&r.ddls, ddls->items, ddls->n) == DM_OK &&
          master_strv_copy(&r.members, members->items, members->n) == DM_OK &&
          (tmp = realloc(p->r, (p->nr + 1) * sizeof *tmp)) != NULL;
     if (ok) {

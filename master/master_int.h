@@ -208,13 +208,13 @@ int master_ddl_pending_match(struct master *m, const char *id, const char *worke
 /* Locks whose owner runs ExecuteDDL{exec:true}: stored before the call, dropped when the
  * lock is removed; restored at start with master_ddl_restore_lock (ddl.c). */
 void master_ddl_resolving_put(struct master *m, const char *id, const char *task,
-                              const char *owner, const struct master_strv *ddls,
+                              const char *owner, const char *trace, const struct master_strv *ddls,
                               const struct master_strv *members);
 void master_ddl_resolving_del(struct master *m, const char *id);
 /* Re-create a lock (every member synced, the owner's ExecuteDDL taken as failed: see
  * ddl_stream.c owner_passed). */
 int master_ddl_restore_lock(struct master *m, const char *id, const char *task,
-                            const char *owner, const struct master_strv *ddls,
+                            const char *owner, const char *trace, const struct master_strv *ddls,
                             const struct master_strv *members);
 /* Drop the entries matching every non-NULL of task, lock id, worker. */
 void master_ddl_pending_del(struct master *m, const char *task, const char *id,

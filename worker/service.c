@@ -764,6 +764,7 @@ struct ddl_job {
     char *task, *lock_id;
     char **ddls;
     size_t n;
+    char *trace;          /* ExecuteDDL traceGID (dm-master's lock instance) */
 };
 
 static void ddl_job_free(struct ddl_job *j)
@@ -773,6 +774,7 @@ static void ddl_job_free(struct ddl_job *j)
     free(j->ddls);
     free(j->task);
     free(j->lock_id);
+    free(j->trace);
     free(j);
 }
 
@@ -784,7 +786,7 @@ static void *ddl_thread(void *arg)
     int rc = j->is_break
                  ? worker_break_ddl_lock(j->s->w, j->task, j->lock_id, j->exec, j->skip,
                                          EXEC_DDL_TIMEOUT_MS, err, sizeof err)
-                 : worker_execute_ddl(j->s->w, j->task, j->lock_id, j->exec, j->ddls, j->n,
+                 : worker_execute_ddl(j->s->w, j->task, j->lock_id, j->trace, j->exec, j->ddls, j->n,
                                       EXEC_DDL_TIMEOUT_MS, err, sizeof err);
     resp.result = rc == DM_OK;
     resp.worker = (char *)"";
@@ -820,7 +822,8 @@ static void h_execute_ddl(struct rpc_server_call *call, const ProtobufCMessage *
     }
     *j = (struct ddl_job){ ctx, call, false, req->exec, false, strdup(req->task ? req->task : ""),
                            strdup(req->lockid ? req->lockid : ""), calloc(req->n_ddls + 1,
-                                                                          sizeof(char *)), 0 };
+                                                                          sizeof(char *)), 0,
+                           strdup(req->tracegid ? req->tracegid : "") };
     for (size_t i = 0; j->ddls && i < req->n_ddls; i++)
         if ((j->ddls[j->n] = strdup(req->ddls[i])))
             j->n++;
@@ -837,7 +840,7 @@ static void h_break_ddl(struct rpc_server_call *call, const ProtobufCMessage *m,
     }
     *j = (struct ddl_job){ ctx, call, true, req->execddl, req->skipddl,
                            strdup(req->task ? req->task : ""),
-                           strdup(req->removelockid ? req->removelockid : ""), NULL, 0 };
+                           strdup(req->removelockid ? req->removelockid : ""), NULL, 0, NULL };
     start_ddl_job(call, j);
 }
 

@@ -721,8 +721,8 @@ int worker_record_ddl_lock(struct worker *w, const char *task, const char *id, c
 
 /* Decide under w->mu (the syncer stays alive until the awaiting caller leaves it), wait
  * without it; a success clears the lock ID (DM ClearDDLLockInfo). */
-static int exec_ddl(struct worker *w, const char *task, bool exec, char *const *ddls, size_t n,
-                    int64_t timeout_ms, char *err, size_t cap)
+static int exec_ddl(struct worker *w, const char *task, const char *trace, bool exec,
+                    char *const *ddls, size_t n, int64_t timeout_ms, char *err, size_t cap)
 {
     struct subtask *t;
     struct worker_syncer *sy = NULL;
@@ -738,7 +738,7 @@ static int exec_ddl(struct worker *w, const char *task, bool exec, char *const *
         werr(err, cap, 40065, "only syncer support ExecuteDDL, but current unit is %s",
              t->syncer ? "stopping" : "not running");
         rc = DM_E_STATE;
-    } else if ((rc = worker_syncer_decide_ddl(t->syncer, exec, ddls, n, &e)) == DM_OK) {
+    } else if ((rc = worker_syncer_decide_ddl(t->syncer, exec, trace, ddls, n, &e)) == DM_OK) {
         sy = t->syncer;
     }
     pthread_mutex_unlock(&w->mu);
@@ -792,8 +792,31 @@ static bool awaiting_lock_id(struct worker *w, const char *task)
     return yes;
 }
 
-int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, bool exec,
-                       char *const *ddls, size_t n, int64_t timeout_ms, char *err, size_t cap)
+/* The lock instance `trace` asks this worker to execute a DDL it already executed and
+ * checkpointed (its answer was lost: killed after the checkpoint; the restarted subtask
+ * has no lock ID and blocks on nothing): the execution is the answer. */
+static bool executed_before(struct worker *w, const char *task, const char *lock_id,
+                            const char *trace)
+{
+    struct subtask *t;
+    char tgt[400] = "";
+    bool yes;
+    pthread_mutex_lock(&w->mu);
+    t = find(w, task);
+    yes = t && t->syncer && !t->busy_op && trace && trace[0] &&
+          worker_syncer_ddl_executed(t->syncer, trace, tgt, sizeof tgt);
+    pthread_mutex_unlock(&w->mu);
+    if (yes)
+        dm_log_kv(DM_LOG_WARN, "ExecuteDDL of a lock instance this worker already executed and "
+                  "checkpointed (its answer was lost): answered as executed, nothing runs "
+                  "again", "task",
+                  task, "lock", lock_id, "target", tgt, "trace", trace, NULL);
+    return yes;
+}
+
+int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id,
+                       const char *trace, bool exec, char *const *ddls, size_t n,
+                       int64_t timeout_ms, char *err, size_t cap)
 {
     int rc = check_lock_id(w, task, lock_id, false, err, cap);
     for (int64_t waited = 0; rc == DM_E_NOT_FOUND && waited < LOCK_ID_WAIT_MS &&
@@ -802,7 +825,11 @@ int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, 
         nanosleep(&ts, NULL);
         rc = check_lock_id(w, task, lock_id, false, err, cap);
     }
-    return rc ? rc : exec_ddl(w, task, exec, ddls, n, timeout_ms, err, cap);
+    if (rc == DM_E_NOT_FOUND && exec && executed_before(w, task, lock_id, trace)) {
+        err[0] = '\0';
+        return DM_OK;
+    }
+    return rc ? rc : exec_ddl(w, task, trace, exec, ddls, n, timeout_ms, err, cap);
 }
 
 int worker_break_ddl_lock(struct worker *w, const char *task, const char *remove_id, bool exec,
@@ -819,7 +846,7 @@ int worker_break_ddl_lock(struct worker *w, const char *task, const char *remove
     }
     if (!exec && !skip)
         return DM_OK;
-    return exec_ddl(w, task, exec, NULL, 0, timeout_ms, err, cap);
+    return exec_ddl(w, task, NULL, exec, NULL, 0, timeout_ms, err, cap);
 }
 
 /* ---- checker (auto-resume) ---- */

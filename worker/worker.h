@@ -105,9 +105,13 @@ void worker_unfetch_ddl_info(struct worker *w, const char *task);
 int worker_record_ddl_lock(struct worker *w, const char *task, const char *id, char *err,
                            size_t cap);
 /* ExecuteDDL: lock_id must be the recorded one (40061); waits until the DDL was executed
- * (exec) or skipped, up to timeout_ms (40066). DM_OK or an error with DM's terror string. */
-int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id, bool exec,
-                       char *const *ddls, size_t n, int64_t timeout_ms, char *err, size_t cap);
+ * (exec) or skipped, up to timeout_ms (40066). DM_OK or an error with DM's terror string.
+ * trace (traceGID, may be NULL): exec of a lock instance this worker already executed and
+ * checkpointed while nothing blocks on it (its answer was lost: killed after the
+ * checkpoint) is answered DM_OK without running anything. */
+int worker_execute_ddl(struct worker *w, const char *task, const char *lock_id,
+                       const char *trace, bool exec, char *const *ddls, size_t n,
+                       int64_t timeout_ms, char *err, size_t cap);
 /* BreakDDLLock: remove the recorded lock ID (remove_id non-empty: must match, 40061),
  * then execute or skip the blocking DDL (both: 40064). */
 int worker_break_ddl_lock(struct worker *w, const char *task, const char *remove_id, bool exec,

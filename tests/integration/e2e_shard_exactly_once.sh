@@ -14,10 +14,11 @@
 #  E  a non-owner is down (it never met the DDL) when unlock-ddl-lock resolves the lock,
 #     and dm-master restarts meanwhile: the skip kept in dm-master's data-dir reaches it
 #     when it meets the DDL after its restart;
-#  F  the owner dies after its checkpoint, before its answer (shard-ddl-resolved): its
-#     next DDL's report tells dm-master it executed the lock's DDL; the others skip it;
+#  F  the owner dies after its checkpoint, before its answer (shard-ddl-resolved): asked
+#     again by the same lock instance (traceGID), the restarted owner answers from its
+#     execution marker; the others skip it - without waiting for the owner's next DDL;
 #  G  dm-master is killed -9 while the owner runs the DDL: restarted, it restores the lock
-#     with the same owner (data-dir), and the owner's next DDL resolves it as in F.
+#     with the same owner and instance (data-dir), resolved as in F.
 # After every round: no lock left, the target = the merge of the shards (HEX of every
 # column), both subtasks Running.
 # shellcheck source=lib/e2e.sh
@@ -25,22 +26,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 DIR="$(mktemp -d /tmp/dmgw-shonce-XXXXXX)"
 # shellcheck source=lib/shard.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/shard.sh"
-shard_sandboxes 230
 DDL0="CREATE TABLE %s (id BIGINT PRIMARY KEY, v VARCHAR(32)) DEFAULT CHARSET=utf8mb4"
-for i in 1 2; do
-  pv="P_SRC$i"
-  src "${!pv}" "CREATE DATABASE shard_db_$i;
-    $(printf "$DDL0" "shard_db_$i.t_1"); $(printf "$DDL0" "shard_db_$i.t_2");"
-done
-tgt "CREATE DATABASE shard_db; $(printf "$DDL0" shard_db.t)"
-shard_daemons 6230
-shard_task_yaml shonce "$DIR/task.yaml"
-out="$(DMCTL start-task "$DIR/task.yaml")"
-check_contains "sharding task starts on both workers" '"result": true' "$out"
+shard_start shonce 230 "$DDL0"
 
-S=(0 1 1 2 2); T=(0 1 2 1 2)     # shard k = shard_db_S[k].t_T[k]
-sh_port() { local pv="P_SRC${S[$1]}"; echo "${!pv}"; }
-sh_tbl() { echo "shard_db_${S[$1]}.t_${T[$1]}"; }
 N=0
 ins() { # shard: one row in the shard's current layout (v only: later columns take defaults)
   N=$((N + 1))
@@ -149,25 +137,30 @@ round_end E
 check_eq "E: ADD COLUMN e once in the target's binlog" 1 "$(tbin 'ADD COLUMN e ')"
 check_eq "E: no pending skip left" '{"pending":[],"resolving":[]}' "$(tr -d ' \n' <"$DIR/m-data/ddl-pending.json")"
 # ---- F: owner killed after its checkpoint, before its answer (shard-ddl-resolved) ----
-# dm-master saw the owner fail (38024) and keeps the lock; the owner is past the DDL: its
-# next DDL's report tells dm-master it executed it, worker 2 gets its skip, the lock goes
+# dm-master saw the owner fail (38024) and keeps the lock; the restarted owner is past the
+# DDL and blocks on nothing. Worker 2's DDLInfo (re-sent every 10 s) makes dm-master ask
+# the owner again with the same lock instance (traceGID): the owner's done execution
+# marker of that instance answers it (before: nothing until the owner's next DDL on that
+# target; worker 2 stayed blocked with no error); worker 2 skips, the lock goes
 kill_worker 1
 DMGW_FAILPOINT=shard-ddl-resolved start_worker 1
 ddl_round "ADD COLUMN f INT DEFAULT 6"
 wait_for "F: worker 1 killed itself after its checkpoint" 60 w_dead 1
 start_worker 1
-alter 1 "ADD COLUMN g INT DEFAULT 7"; ins 1; alter 2 "ADD COLUMN g INT DEFAULT 7"
-passed() { grep -q 'the owner passed the DDL of a lock whose ExecuteDDL failed' "$DIR/m.log"; }
-wait_for "F: the owner's next DDL tells dm-master it passed ADD COLUMN f" 60 passed
-alter 3 "ADD COLUMN g INT DEFAULT 7"; ins 3; alter 4 "ADD COLUMN g INT DEFAULT 7"
+answered() { [ "$(grep -c 'ExecuteDDL of a lock instance this worker already executed' "$DIR/w1.log")" -ge "$1" ]; }
+wait_for "F: the restarted owner answers the same lock from its execution marker" 60 answered 1
 round_end F
 check_eq "F: ADD COLUMN f once in the target's binlog" 1 "$(tbin 'ADD COLUMN f ')"
+ddl_round "ADD COLUMN g INT DEFAULT 7"
+round_end F2
 check_eq "F: ADD COLUMN g once in the target's binlog" 1 "$(tbin 'ADD COLUMN g ')"
 # ---- G: dm-master killed -9 while the owner runs the DDL ----
 # the owner's ALTER waits for a metadata lock; dm-master dies; the ALTER completes, the
 # owner checkpoints and moves on (its answer is lost). The restarted dm-master restores the
-# lock with the same owner (data-dir), so worker 2 does not own a new lock and run the DDL
-# again; the owner's next DDL tells it the owner passed ADD COLUMN h: worker 2 skips it
+# lock with the same owner and lock instance (data-dir), so worker 2 does not own a new
+# lock and run the DDL again; asked again, the owner answers from its execution marker
+# (or, when its next DDL's report comes first, dm-master sees it passed ADD COLUMN h):
+# worker 2 skips it
 mariadb -h127.0.0.1 -P"$P_TGT" -uroot -e "BEGIN; SELECT COUNT(*) FROM shard_db.t; SELECT SLEEP(600) AS mdl_hold; COMMIT" >/dev/null 2>&1 &
 MDL=$!
 wait_for "G: a target session holds shard_db.t's metadata lock" 30 mdl_held
@@ -182,10 +175,9 @@ wait_for "G: the owner's ALTER completed with dm-master down" 60 has_h
 start_master
 restored() { grep -q 'restored a DDL lock whose owner was executing its DDL' "$DIR/m.log"; }
 wait_for "G: the restarted dm-master restored the lock with its owner" 30 restored
-alter 1 "ADD COLUMN i INT DEFAULT 9"; ins 1; alter 2 "ADD COLUMN i INT DEFAULT 9"
-passed_n() { [ "$(grep -c 'the owner passed the DDL of a lock whose ExecuteDDL failed' "$DIR/m.log")" -ge 2 ]; }
-wait_for "G: the owner's next DDL tells dm-master it passed ADD COLUMN h" 60 passed_n
-alter 3 "ADD COLUMN i INT DEFAULT 9"; ins 3; alter 4 "ADD COLUMN i INT DEFAULT 9"
+g_resolved() { no_lock && { answered 2 || grep -q 'the owner passed the DDL of a lock whose ExecuteDDL failed' "$DIR/m.log"; }; }
+wait_for "G: the restored lock resolves (the owner's execution answers it)" 60 g_resolved
+ddl_round "ADD COLUMN i INT DEFAULT 9"
 round_end G
 check_eq "G: ADD COLUMN h once in the target's binlog" 1 "$(tbin 'ADD COLUMN h ')"
 check_eq "G: ADD COLUMN i once in the target's binlog" 1 "$(tbin 'ADD COLUMN i ')"

@@ -26,22 +26,11 @@ export LC_ALL=C.UTF-8
 DIR="$(mktemp -d /tmp/dmgw-shrand-XXXXXX)"
 # shellcheck source=lib/shard.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/shard.sh"
-shard_sandboxes 220
 DDL0="CREATE TABLE %s (id BIGINT PRIMARY KEY, a INT, v VARCHAR(32)) DEFAULT CHARSET=utf8mb4"
-for i in 1 2; do
-  pv="P_SRC$i"
-  src "${!pv}" "CREATE DATABASE shard_db_$i;
-    $(printf "$DDL0" "shard_db_$i.t_1"); $(printf "$DDL0" "shard_db_$i.t_2");"
-done
-tgt "CREATE DATABASE shard_db; $(printf "$DDL0" shard_db.t)"
-shard_daemons 6200
-shard_task_yaml shrand "$DIR/task.yaml"
-out="$(DMCTL start-task "$DIR/task.yaml")"
-check_contains "sharding task starts on both workers" '"result": true' "$out"
+shard_start shrand 220 "$DDL0"
 
 # ---- the workload ----
 # shard k (1..4) = source S[k], table shard_db_S.t_T; ids k*1000000 + n
-S=(0 1 1 2 2); T=(0 1 2 1 2)
 DDLS=("ADD COLUMN c INT DEFAULT 7" "ADD INDEX idx_c (c)" "MODIFY COLUMN v VARCHAR(64)" "DROP COLUMN a")
 declare -a STAGE NEXT AT   # STAGE[k]: DDLs applied on shard k; AT[k*4+d]: step of its DDL d
 for k in 1 2 3 4; do STAGE[k]=0; NEXT[k]=1; done
@@ -50,8 +39,6 @@ for k in 1 2 3 4; do   # 4 random, ascending steps per shard in (5, STEPS-5)
   mapfile -t at < <(printf '%s' "$r" | sort -n)
   for d in 0 1 2 3; do AT[k*4+d]=${at[d]}; done
 done
-sh_port() { local pv="P_SRC${S[$1]}"; echo "${!pv}"; }
-sh_tbl() { echo "shard_db_${S[$1]}.t_${T[$1]}"; }
 rstr() { # R = random string up to $1 chars (ASCII, quotes, multi-byte), SQL-quoted
   local n=$((RANDOM % $1 + 1)) s="" al="abcXYZ019 _'é中-"
   for _ in $(seq 1 "$n"); do s="$s${al:RANDOM % ${#al}:1}"; done

@@ -37,6 +37,9 @@ struct sw_ddl {
 struct scripted_worker {
     struct rpc_server *srv;
     pthread_mutex_t mu;
+    pthread_cond_t gate_cv;   /* ExecuteDDL held at the gate (sw_hold_exec) */
+    bool gate_closed;
+    int gate_waiting;
     char *source_id, *from;
     atomic_int delay_ms;
     char *fail_next, *fail_exec;
@@ -294,10 +297,23 @@ static void h_config(struct rpc_server_call *call, const ProtobufCMessage *req, 
     rpc_server_reply(call, &resp.base);
 }
 
+/* an ExecuteDDL waits here while the gate is closed */
+static void gate_pass(struct scripted_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->gate_waiting++;
+    while (w->gate_closed)
+        pthread_cond_wait(&w->gate_cv, &w->mu);
+    w->gate_waiting--;
+    pthread_mutex_unlock(&w->mu);
+}
+
 /* CommonWorkerResponse answers; the DDL ones are recorded as events */
 static void h_common(struct rpc_server_call *call, const ProtobufCMessage *req, void *ctx)
 {
     struct scripted_worker *w = ctx;
+    if (req->descriptor == &pb__exec_ddlrequest__descriptor)
+        gate_pass(w);
     sw_sleep(w);
     Pb__CommonWorkerResponse resp = PB__COMMON_WORKER_RESPONSE__INIT;
     char msg[300] = "";
@@ -312,6 +328,7 @@ static void h_common(struct rpc_server_call *call, const ProtobufCMessage *req, 
             e->flag = r->exec;
             snprintf(e->id, sizeof(e->id), "%s", r->lockid);
             snprintf(e->arg, sizeof(e->arg), "%s", r->n_ddls ? r->ddls[0] : "");
+            snprintf(e->trace, sizeof(e->trace), "%s", r->tracegid ? r->tracegid : "");
         }
         if (w->fail_exec) {
             snprintf(msg, sizeof(msg), "%s", w->fail_exec);
@@ -407,6 +424,7 @@ static struct scripted_worker *start_at(const char *source_id, const char *from_
     if (!w)
         return NULL;
     pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->gate_cv, NULL);
     w->source_id = strdup(source_id);
     w->from = strdup(from_toml ? from_toml : "");
     w->srv = rpc_server_new(addr, 4);
@@ -440,6 +458,23 @@ struct scripted_worker *sw_start_port(const char *source_id, const char *from_to
 }
 
 void sw_set_delay(struct scripted_worker *w, int ms) { atomic_store(&w->delay_ms, ms); }
+
+void sw_hold_exec(struct scripted_worker *w, bool hold)
+{
+    pthread_mutex_lock(&w->mu);
+    w->gate_closed = hold;
+    if (!hold)
+        pthread_cond_broadcast(&w->gate_cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int sw_exec_held(struct scripted_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int n = w->gate_waiting;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
 
 void sw_fail_next_start(struct scripted_worker *w, const char *msg)
 {
@@ -522,6 +557,7 @@ void sw_stop(struct scripted_worker *w)
     free(w->from);
     free(w->fail_next);
     free(w->fail_exec);
+    pthread_cond_destroy(&w->gate_cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

@@ -21,6 +21,11 @@ struct scripted_worker *sw_start(const char *source_id, const char *from_toml, i
 struct scripted_worker *sw_start_port(const char *source_id, const char *from_toml, int port);
 /* Delay every unary answer by ms. */
 void sw_set_delay(struct scripted_worker *w, int ms);
+/* hold = true: every ExecuteDDL that arrives waits (unanswered, not yet recorded) until
+ * sw_hold_exec(w, false); sw_exec_held = how many wait now. Lets a test act while the
+ * master's call is in flight without guessing a duration. Release before sw_stop. */
+void sw_hold_exec(struct scripted_worker *w, bool hold);
+int sw_exec_held(struct scripted_worker *w);
 /* Next StartSubTask's op-log entry fails with this message (copied; NULL = success). */
 void sw_fail_next_start(struct scripted_worker *w, const char *msg);
 /* Stage errors of StartSubTask/OperateSubTask (40050/40051/40054/40055): false (default) =
@@ -47,6 +52,7 @@ struct sw_event {
     int op;                /* HandleSQLs op */
     char id[160];          /* ExecuteDDL.lockID / BreakDDLLock.removeLockID / HandleSQLs name */
     char arg[160];         /* ExecuteDDL first DDL / HandleSQLs sqlPattern / BreakDDLLock task */
+    char trace[96];        /* ExecuteDDL traceGID */
 };
 /* Copy up to cap recorded events; returns how many there are. */
 int sw_events(struct scripted_worker *w, struct sw_event *out, int cap);

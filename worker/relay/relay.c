@@ -712,6 +712,18 @@ static int add_subdir(struct worker_relay *r, const char *uuid, struct worker_te
     uint64_t pos = 0;
     int rc;
     bool by_gtid = r->cfg.enable_gtid && (r->nsubdirs > 0 || r->binlog_gtid[0]);
+    /* Without enable-gtid, a later sub-directory is another server (a failover, or the
+     * server_id changed): its binlog positions are not the old server's, and its current
+     * file at 4 skipped what the relay had not read yet (the transactions written while it
+     * lagged or the worker was down: a silent gap) or repeated what it had. The relay's
+     * GTID set says where it is in any server of the replication topology: continue from
+     * it (MariaDB GTID, as enable-gtid does). */
+    bool carry = !r->cfg.enable_gtid && r->nsubdirs > 0 && r->gtid[0];
+    if (carry)
+        dm_log_kv(DM_LOG_WARN, "relay: the source is another server; its binlog is read from "
+                  "the relay's GTID set (positions of the old server mean nothing there)",
+                  "uuid", uuid, "gtid", r->gtid, NULL);
+    by_gtid = by_gtid || carry;
     if (by_gtid) {
         if ((rc = start_gtid_set(r, gtid, sizeof gtid, e)))
             return rc;
@@ -832,12 +844,38 @@ static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_te
     return rc;
 }
 
+/* The sub-directory this process wrote (prev) is gone from server-uuid.index, or lost its
+ * relay.meta: relay-dir (or a part of it) was deleted under the running worker. Starting a
+ * new sub-directory then (at the source's current file, position 4) would leave a gap
+ * between what the readers got and what the relay writes next, which a reader crossing into
+ * it would skip silently: refused, named, until a restart (whose readers re-open their
+ * checkpoint files by name: present again or `not found in relay-dir`). */
+static int lost_dir(struct worker_relay *r, const char *prev, bool meta_missing,
+                    struct worker_terr *e)
+{
+    bool listed = false;
+    for (size_t i = 0; i < r->nsubdirs && !listed; i++)
+        listed = strcmp(r->subdirs[i], prev) == 0;
+    if (listed && !meta_missing)
+        return DM_OK;
+    relay_err(e, TE_RELAY_LOAD_META, false, "relay log directory %s lost %s while dm-worker "
+              "ran (deleted by hand?): the relay does not start over at the source's current "
+              "position, which would leave a gap for the subtasks reading it; restart "
+              "dm-worker (a subtask then re-reads the relay from its checkpoint, or pauses "
+              "naming the relay log file it lacks)", r->dir,
+              listed ? "the relay.meta of its sub-directory" : "the sub-directory it writes");
+    return DM_E_NOT_FOUND;
+}
+
 static int session_start(struct worker_relay *r, struct wstate *w, bool first,
                          struct worker_terr *e)
 {
-    char uuid[128], err[512] = "";
+    char uuid[128], err[512] = "", prev[160] = "";
     bool found = false;
     int rc;
+    pthread_mutex_lock(&r->mu);
+    snprintf(prev, sizeof prev, "%s", r->wrote);   /* the sub-directory this process wrote */
+    pthread_mutex_unlock(&r->mu);
     if ((rc = ensure_dir(r, e)))
         return rc;
     if (r->cfg.enable_gtid && r->binlog_gtid[0]) {   /* checked before anything is written */
@@ -857,12 +895,18 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
     pthread_mutex_unlock(&r->mu);
     if (rc)
         return rc;
+    if (prev[0] && (rc = lost_dir(r, prev, false, e)))
+        return rc;
     if (switching && r->nsubdirs)
         dm_log_kv(DM_LOG_INFO, "relay: switching the master server", "uuid", uuid, NULL);
     if (r->nsubdirs && !switching) {
         const char *last = r->subdirs[r->nsubdirs - 1];
         size_t ul = strlen(uuid);
-        if (strncmp(last, uuid, ul) == 0 && last[ul] == '.' && (rc = load_meta(r, &found, e)))
+        bool same = strncmp(last, uuid, ul) == 0 && last[ul] == '.';
+        if (same && (rc = load_meta(r, &found, e)))
+            return rc;
+        if (same && !found && prev[0] && strcmp(last, prev) == 0 &&
+            (rc = lost_dir(r, prev, true, e)))
             return rc;
     }
     if (!found && r->nsubdirs && (rc = finish_old(r, w, e)))
@@ -884,13 +928,16 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
         if ((rc = recover(r, w, e)))
             return rc;
     }
-    if (!w->safe_file[0] && !r->cfg.enable_gtid) {
+    if (!w->safe_file[0] && !r->cfg.enable_gtid && r->nsubdirs < 2) {
         char sub[160];
         snprintf(sub, sizeof sub, "%s", r->subdirs[r->nsubdirs - 1]);
         return relay_err(e, TE_RELAY_LOAD_META, false, "relay.meta of sub-directory %s starts "
                          "from a GTID set (no binlog-name) but enable-gtid is off", sub),
                DM_E_STATE;
     }
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->wrote, sizeof r->wrote, "%s", r->subdirs[r->nsubdirs - 1]);
+    pthread_mutex_unlock(&r->mu);
     publish(r, w);
     return DM_OK;
 }

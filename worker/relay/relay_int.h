@@ -46,6 +46,9 @@ struct worker_relay {
     int lock_fd;                  /* flock on <dir>/.lock, held while the relay exists */
     bool writing;                 /* the writer thread is inside a session (relay_ops.c waits
                                      for false before it changes files or the source) */
+    char wrote[160];              /* the sub-directory a session of this process started
+                                     in: it must still be there at the next one (relay.c
+                                     lost_dir; "" before the first) */
 };
 
 /* Position of a stream for the purge rule: sub-directory index and file. */

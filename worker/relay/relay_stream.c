@@ -367,6 +367,22 @@ static int next_file_same_subdir(struct relay_stream *s, size_t *len)
     return artificial_rotate(s, name, s->subdir, len);
 }
 
+/* At the end of what it can read: the open file was removed (relay-dir deleted by hand
+ * while the worker ran; purge never removes a file a reader is in). Its end is then not
+ * the end of the source's file, and going on with the next file (or a sub-directory the
+ * writer starts again) would skip the rest: DM_E_NOT_FOUND naming it, else DM_E_TIMEOUT. */
+static int removed_under(struct relay_stream *s, char *err, size_t cap)
+{
+    struct stat st;
+    if (s->fd < 0 || s->next_file[0] || fstat(s->fd, &st) != 0 || st.st_nlink > 0)
+        return DM_E_TIMEOUT;
+    snprintf(err, cap, "relay log file %s was removed while this subtask read it (at offset %"
+             PRIu64 "; relay-dir deleted or cleaned by hand?): the rest of the source's file is "
+             "not in the relay; restart dm-worker, then resume the task (it re-reads the relay "
+             "from its checkpoint, or pauses naming the file the relay lacks)", s->file, s->off);
+    return DM_E_NOT_FOUND;
+}
+
 /* DM's needSwitchSubDir: the stream is at the end of a finished file (or its ROTATE named a
  * file never written there) of a sub-directory that is not the newest. Then the artificial
  * ROTATE to the next sub-directory's first file at 4 is built in buf (the file is switched
@@ -440,6 +456,8 @@ static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len,
                 note_rotate(s, *len);
             }
         }
+        if (rc == DM_E_TIMEOUT)
+            rc = removed_under(s, err, cap);
         if (rc == DM_E_TIMEOUT)
             rc = next_file_same_subdir(s, len);
         if (rc == DM_E_TIMEOUT)

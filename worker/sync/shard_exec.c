@@ -30,16 +30,29 @@ void worker_shard_mark_clear(struct worker_shard_mark *m)
 
 int worker_shard_exec_prepare(struct worker_applier *a, bool remove, struct worker_terr *e)
 {
-    return worker_ap_prepare_meta_table(a, SUFFIX,
+    struct dm_buf q;
+    int rc = worker_ap_prepare_meta_table(a, SUFFIX,
         " (source_id VARCHAR(32) NOT NULL, target_table_id VARCHAR(144) NOT NULL, "
         "ddl_end VARCHAR(320) NOT NULL COMMENT 'end of the DDL event: (file, pos)', "
         "stmt_index INT NOT NULL COMMENT 'the statement about to run', "
         "conn_id BIGINT UNSIGNED NOT NULL COMMENT 'target connection running it', "
         "before_def LONGTEXT NOT NULL COMMENT 'SHOW CREATE TABLE before it', "
         "ddls LONGTEXT NOT NULL COMMENT 'JSON [[use-schema, statement], ...]', "
+        "trace_gid VARCHAR(128) NOT NULL DEFAULT '' COMMENT 'lock instance (ExecuteDDL traceGID)', "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
         "PRIMARY KEY (source_id, target_table_id))",
         remove ? "source_id" : NULL, e);
+    if (rc)
+        return rc;
+    dm_buf_init(&q, 512);       /* a table of a version without trace_gid */
+    if (dm_buf_adds(&q, "ALTER TABLE ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
+        dm_buf_adds(&q, " ADD COLUMN IF NOT EXISTS trace_gid VARCHAR(128) NOT NULL DEFAULT '' "
+                        "COMMENT 'lock instance (ExecuteDDL traceGID)' AFTER ddls"))
+        rc = worker_ap_nomem(e);
+    else
+        rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
+    dm_buf_free(&q);
+    return rc;
 }
 
 static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)
@@ -83,7 +96,7 @@ int worker_shard_exec_load(struct worker_applier *a, const char *source_id, cons
     int rc;
     memset(m, 0, sizeof *m);
     dm_buf_init(&q, 1024);
-    if (dm_buf_adds(&q, "SELECT ddl_end, stmt_index, conn_id, before_def, ddls FROM ") ||
+    if (dm_buf_adds(&q, "SELECT ddl_end, stmt_index, conn_id, before_def, ddls, trace_gid FROM ") ||
         worker_ap_add_meta_table(a, &q, SUFFIX) || where_key(a, &q, source_id, target)) {
         rc = worker_ap_nomem(e);
         goto out;
@@ -91,9 +104,10 @@ int worker_shard_exec_load(struct worker_applier *a, const char *source_id, cons
     if ((rc = worker_ap_query(a, q.data, &res, e)))
         goto out;
     row = mysql_fetch_row(res);
-    if (!row || !row[0] || !row[1] || !row[2] || !row[3] || !row[4])
+    if (!row || !row[0] || !row[1] || !row[2] || !row[3] || !row[4] || !row[5])
         goto out;
     snprintf(m->end, sizeof m->end, "%s", row[0]);
+    snprintf(m->trace, sizeof m->trace, "%s", row[5]);
     m->idx = atoi(row[1]);
     m->conn = strtoul(row[2], NULL, 10);
     if (!(m->before = strdup(row[3]))) {
@@ -122,8 +136,9 @@ static char *ddls_json(char *const *sql, char *const *use, size_t n)
 }
 
 int worker_shard_exec_save(struct worker_applier *a, const char *source_id, const char *target,
-                           const char *end, int idx, char *const *sql, char *const *use,
-                           size_t n, const char *before, struct worker_terr *e)
+                           const char *end, const char *trace, int idx, char *const *sql,
+                           char *const *use, size_t n, const char *before,
+                           struct worker_terr *e)
 {
     struct dm_buf q;
     char *js = ddls_json(sql, use, n);
@@ -131,12 +146,12 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
     dm_buf_init(&q, 4096);
     if (!js || dm_buf_adds(&q, "REPLACE INTO ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
         dm_buf_adds(&q, " (source_id, target_table_id, ddl_end, stmt_index, conn_id, "
-                        "before_def, ddls) VALUES (") ||
+                        "before_def, ddls, trace_gid) VALUES (") ||
         add_str(a, &q, source_id) || dm_buf_adds(&q, ",") || add_str(a, &q, target) ||
         dm_buf_adds(&q, ",") || add_str(a, &q, end) ||
         dm_buf_printf(&q, ",%d,%lu,", idx, mysql_thread_id(a->my)) ||
         add_str(a, &q, before) || dm_buf_adds(&q, ",") || add_str(a, &q, js) ||
-        dm_buf_adds(&q, ")"))
+        dm_buf_adds(&q, ",") || add_str(a, &q, trace ? trace : "") || dm_buf_adds(&q, ")"))
         rc = worker_ap_nomem(e);
     else
         rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
@@ -147,19 +162,42 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
     return rc;
 }
 
-int worker_shard_exec_delete(struct worker_applier *a, const char *source_id,
-                             const char *target, struct worker_terr *e)
+int worker_shard_exec_done(struct worker_applier *a, const char *source_id,
+                           const char *target, struct worker_terr *e)
 {
     struct dm_buf q;
     int rc;
     dm_buf_init(&q, 1024);
-    if (dm_buf_adds(&q, "DELETE FROM ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
-        where_key(a, &q, source_id, target))
+    if (dm_buf_adds(&q, "UPDATE ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
+        dm_buf_adds(&q, " SET stmt_index=-1") || where_key(a, &q, source_id, target))
         rc = worker_ap_nomem(e);
     else
         rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
     if (!rc)
         rc = worker_applier_commit_plain(a, e);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_shard_exec_each(struct worker_applier *a, const char *source_id,
+                           worker_shard_exec_fn fn, void *ud, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+    dm_buf_init(&q, 512);
+    if (dm_buf_adds(&q, "SELECT target_table_id, ddl_end, stmt_index, trace_gid FROM ") ||
+        worker_ap_add_meta_table(a, &q, SUFFIX) || dm_buf_adds(&q, " WHERE source_id=") ||
+        add_str(a, &q, source_id))
+        rc = worker_ap_nomem(e);
+    else
+        rc = worker_ap_query(a, q.data, &res, e);
+    while (!rc && (row = mysql_fetch_row(res)))
+        if (row[0] && row[1] && row[2] && row[3])
+            fn(ud, row[0], row[1], atoi(row[2]), row[3]);
+    if (res)
+        mysql_free_result(res);
     dm_buf_free(&q);
     return rc;
 }

@@ -12,8 +12,13 @@
  * keeps running after its client died), then compares the table's definition with the
  * recorded one - changed: that statement ran, the next one follows; equal: it did not
  * run (or changed nothing: rerun). The marker's statement list is used, not the one the
- * restart rebuilt (an operator's replacement is not re-read). The marker is deleted after
- * the resolution's checkpoint; a marker of another position is stale and ignored.
+ * restart rebuilt (an operator's replacement is not re-read). After the resolution's
+ * checkpoint the marker is marked done (stmt_index -1; it stays until the target's next
+ * DDL replaces it); a done marker or one of another position is ignored by that rule.
+ * The marker keeps the lock instance (trace_gid: dm-master's ExecuteDDL traceGID): an
+ * owner killed after its checkpoint, before its answer, is asked again by the same lock
+ * after its restart and answers it from a done marker of that instance (syncer.h
+ * worker_syncer_ddl_executed) instead of leaving the others blocked.
  * "Duplicate column" style errors are therefore never needed to hide a second run.
  * Limit: a statement that leaves SHOW CREATE TABLE byte-identical (AUTO_INCREMENT=
  * ignored) but changes data in a way a second run does not repeat identically cannot be
@@ -36,7 +41,8 @@
 struct worker_shard_mark {
     bool found;
     char end[320];            /* "(file, pos)" of the DDL event's end */
-    int idx;                  /* statement about to run */
+    char trace[129];          /* lock instance (ExecuteDDL traceGID), "" if none */
+    int idx;                  /* statement about to run; -1: done (checkpoint passed it) */
     unsigned long conn;       /* target connection that ran it */
     char *before;             /* SHOW CREATE TABLE before it ("" = no table) */
     char **sql, **use;        /* the statement list (n) */
@@ -52,10 +58,17 @@ int worker_shard_exec_load(struct worker_applier *a, const char *source_id, cons
                            struct worker_shard_mark *m, struct worker_terr *e);
 /* Write the marker for statement idx of sql/use (n) and commit it. `before` as above. */
 int worker_shard_exec_save(struct worker_applier *a, const char *source_id, const char *target,
-                           const char *end, int idx, char *const *sql, char *const *use,
-                           size_t n, const char *before, struct worker_terr *e);
-int worker_shard_exec_delete(struct worker_applier *a, const char *source_id,
-                             const char *target, struct worker_terr *e);
+                           const char *end, const char *trace, int idx, char *const *sql,
+                           char *const *use, size_t n, const char *before,
+                           struct worker_terr *e);
+/* Mark the marker done (after the resolution's checkpoint). */
+int worker_shard_exec_done(struct worker_applier *a, const char *source_id,
+                           const char *target, struct worker_terr *e);
+/* Every marker of source_id: fn(ud, target, ddl_end, stmt_index, trace_gid). */
+typedef void (*worker_shard_exec_fn)(void *ud, const char *target, const char *end, int idx,
+                                     const char *trace);
+int worker_shard_exec_each(struct worker_applier *a, const char *source_id,
+                           worker_shard_exec_fn fn, void *ud, struct worker_terr *e);
 /* SHOW CREATE TABLE of schema.table without its AUTO_INCREMENT=n, "" when it does not
  * exist; *out malloc'd. */
 int worker_shard_exec_schema(struct worker_applier *a, const char *schema, const char *table,

@@ -27,6 +27,8 @@
 #include "systz.h"
 #include "dm_time.h"
 
+#define SW_EXECUTED_MAX 16
+
 struct worker_syncer {
     struct worker_syncer_params p;
     pthread_t thread;
@@ -53,6 +55,11 @@ struct worker_syncer {
         int rc;
         struct worker_terr err;
         int waiters;              /* exec callers inside worker_syncer_exec_ddl */
+        char trace[129];          /* the decision's lock instance (ExecuteDDL traceGID) */
+        /* lock instances this owner executed and checkpointed (done markers, shard_exec.h):
+         * one per target, the latest */
+        struct { char target[400]; char trace[129]; } executed[SW_EXECUTED_MAX];
+        int nexecuted;
     } sw;
     char *shard_json;             /* published query-status view */
     /* Prepared XA transactions seen by this syncer's sessions (XA END, the last QUERY of an
@@ -913,7 +920,7 @@ static int shard_resolve(struct session *ss, const char *tgt, const struct wsk_p
     }
     if ((rc = write_checkpoint(ss, rows, n + 1, e)))
         goto out;
-    rc = worker_shard_exec_delete(ss->a, p->source_id, tgt, e);
+    rc = worker_shard_exec_done(ss->a, p->source_id, tgt, e);
 out:
     if (rc == DM_E_NOMEM)
         sync_err(e, false, "out of memory", NULL, NULL);
@@ -973,12 +980,12 @@ static int shard_exec(struct session *ss, const struct bl_event *ev, const char 
 {
     const char *sid = ss->s->p.source_id;
     struct worker_shard_mark m;
-    char at[320], *def = NULL, idx[16];
+    char at[320], *def = NULL, idx[16], trace[129];
     size_t i = 0;
     int rc;
     wsk_pos_str(end, at, sizeof at);
     rc = worker_shard_exec_load(ss->a, sid, tgt, &m, e);
-    if (!rc && m.found && strcmp(m.end, at) == 0) {
+    if (!rc && m.found && m.idx >= 0 && strcmp(m.end, at) == 0) {
         rc = worker_shard_exec_wait_conn(ss->a, m.conn, &ss->s->stop, e);
         if (!rc)
             rc = worker_shard_exec_schema(ss->a, ts, tt, &def, e);
@@ -995,13 +1002,16 @@ static int shard_exec(struct session *ss, const struct bl_event *ev, const char 
         }
     }
     worker_shard_mark_clear(&m);
+    pthread_mutex_lock(&ss->s->mu);
+    snprintf(trace, sizeof trace, "%s", ss->s->sw.trace);
+    pthread_mutex_unlock(&ss->s->mu);
     for (; !rc && i < st->n; i++) {
         free(def);
         def = NULL;
         rc = worker_shard_exec_schema(ss->a, ts, tt, &def, e);
         if (!rc)
-            rc = worker_shard_exec_save(ss->a, sid, tgt, at, (int)i, st->sql, st->use, st->n,
-                                        def, e);
+            rc = worker_shard_exec_save(ss->a, sid, tgt, at, trace, (int)i, st->sql, st->use,
+                                        st->n, def, e);
         if (rc)
             break;
         failpoint("shard-ddl-marked");
@@ -1021,6 +1031,56 @@ static int shard_exec(struct session *ss, const struct bl_event *ev, const char 
     if (!rc)
         failpoint("shard-ddl-executed");
     return rc;
+}
+
+/* Remember that this owner executed (and checkpointed) lock instance `trace` (NULL: the
+ * current decision's) of target tgt: the latest per target. */
+static void executed_add(struct worker_syncer *s, const char *tgt, const char *trace)
+{
+    int i;
+    pthread_mutex_lock(&s->mu);
+    if (!trace)
+        trace = s->sw.trace;
+    for (i = 0; i < s->sw.nexecuted && strcmp(s->sw.executed[i].target, tgt); i++)
+        ;
+    if (i == s->sw.nexecuted && i == SW_EXECUTED_MAX) {   /* drop the oldest */
+        memmove(&s->sw.executed[0], &s->sw.executed[1], (SW_EXECUTED_MAX - 1) * sizeof s->sw.executed[0]);
+        i = SW_EXECUTED_MAX - 1;
+    } else if (i == s->sw.nexecuted) {
+        s->sw.nexecuted++;
+    }
+    if (trace[0]) {
+        snprintf(s->sw.executed[i].target, sizeof s->sw.executed[i].target, "%s", tgt);
+        snprintf(s->sw.executed[i].trace, sizeof s->sw.executed[i].trace, "%s", trace);
+    } else {                                              /* no instance: forget it */
+        s->sw.executed[i] = s->sw.executed[--s->sw.nexecuted];
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A marker at session start (shard_open): its lock instance was executed and checkpointed
+ * when it is marked done, or when a table of its group has a checkpoint point at or past
+ * the DDL's end (killed between the resolution's checkpoint and the done mark; before
+ * that checkpoint every group table's point is before the resolving DDL's end). */
+static void executed_load(void *ud, const char *tgt, const char *end, int idx, const char *trace)
+{
+    struct session *ss = ud;
+    const char **srcs;
+    struct wsk_pos e, pt;
+    unsigned long long pos;
+    bool done = idx < 0;
+    size_t n;
+    if (!trace[0] || sscanf(end, "(%255[^,], %llu)", e.file, &pos) != 2)
+        return;
+    e.pos = pos;
+    if (!done && (srcs = calloc(WSK_MAX_SOURCES, sizeof *srcs))) {
+        n = wsk_sources(ss->sk, tgt, srcs, WSK_MAX_SOURCES);
+        for (size_t i = 0; !done && i < n; i++)
+            done = wsk_point_get(ss->sk, srcs[i], &pt) && wsk_pos_cmp(&pt, &e) >= 0;
+        free(srcs);
+    }
+    if (done)
+        executed_add(ss->s, tgt, trace);
 }
 
 /* A DDL of a group's table: try to sync it; not the last table of the group: hold the
@@ -1098,6 +1158,8 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
         failpoint("shard-ddl-skipped");
     if (!rc)
         rc = shard_resolve(ss, tgt, &end, &fe, e);
+    if (!rc && exec)
+        executed_add(ss->s, tgt, NULL);
     if (!rc && exec)
         failpoint("shard-ddl-resolved");
     shard_done(ss, rc, e);        /* ExecuteDDL answers once the checkpoint is written */
@@ -1995,6 +2057,8 @@ static int shard_open(struct session *ss, bool remove, struct worker_terr *e)
     if (!rc)
         rc = worker_applier_load_table_cps(ss->a, shard_load_point, ss, e);
     if (!rc)
+        rc = worker_shard_exec_each(ss->a, p->source_id, executed_load, ss, e);
+    if (!rc)
         shard_publish(ss);
     return rc;
 }
@@ -2319,8 +2383,20 @@ void worker_syncer_untake_ddl_info(struct worker_syncer *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *ddls, size_t n,
-                             struct worker_terr *e)
+bool worker_syncer_ddl_executed(struct worker_syncer *s, const char *trace, char *target,
+                                size_t cap)
+{
+    bool yes = false;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; trace && trace[0] && !yes && i < s->sw.nexecuted; i++)
+        if ((yes = strcmp(s->sw.executed[i].trace, trace) == 0))
+            snprintf(target, cap, "%s", s->sw.executed[i].target);
+    pthread_mutex_unlock(&s->mu);
+    return yes;
+}
+
+int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, const char *trace,
+                             char *const *ddls, size_t n, struct worker_terr *e)
 {
     int rc = DM_OK;
     pthread_mutex_lock(&s->mu);
@@ -2335,6 +2411,7 @@ int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *dd
         rc = DM_E_STATE;
     } else {
         s->sw.decision = exec ? 1 : 0;
+        snprintf(s->sw.trace, sizeof s->sw.trace, "%s", trace ? trace : "");
         s->sw.waiters++;
         pthread_cond_broadcast(&s->cond);
     }

@@ -102,12 +102,19 @@ bool worker_syncer_ddl_handed(struct worker_syncer *s);
 void worker_syncer_untake_ddl_info(struct worker_syncer *s);
 /* ExecuteDDL / BreakDDLLock, in two steps so the caller can hold its own lock for the
  * first: decide executes (exec) or skips the blocking DDL - ddls (n > 0) must equal the
- * blocking DDLs - and registers the caller; await (always call it after a successful
+ * blocking DDLs; trace (may be NULL) is the lock instance kept with an execution - and
+ * registers the caller; await (always call it after a successful
  * decide) waits up to timeout_ms until the thread handled it. Errors in e: 36059 not
  * blocking / different DDLs, 40066 timeout, the DDL's own error (the thread then pauses
  * with it), stopped meanwhile. */
-int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, char *const *ddls, size_t n,
-                             struct worker_terr *e);
+int worker_syncer_decide_ddl(struct worker_syncer *s, bool exec, const char *trace,
+                             char *const *ddls, size_t n, struct worker_terr *e);
+/* This worker executed lock instance `trace` (dm-master's ExecuteDDL traceGID, kept in
+ * its execution marker) and checkpointed past it - in this run or before a restart; the
+ * target table is copied to target. Lets an owner whose answer was lost (killed after its
+ * checkpoint) answer the same lock asking again. */
+bool worker_syncer_ddl_executed(struct worker_syncer *s, const char *trace, char *target,
+                                size_t cap);
 int worker_syncer_await_ddl(struct worker_syncer *s, int64_t timeout_ms, struct worker_terr *e);
 /* query-status: malloc'd JSON {"blockingDDLs":[...],"unresolvedGroups":[...]} (DM's
  * ShardingGroup fields), NULL when not sharding. */

@@ -9,6 +9,11 @@
 #   start_worker I / kill_worker I, start_master / restart_master (lib/daemons.sh)
 #   shard_task_yaml NAME FILE   the is-sharding task: shard_db_{1,2}.t_* -> shard_db.t,
 #                               from each source's current position
+#   shard_start NAME ID_BASE DDL0   shard_sandboxes ID_BASE, shard_daemons ID_BASE+6000, the
+#                               4 shards shard_db_{1,2}.t_{1,2} and the target shard_db.t
+#                               created with DDL0 (printf format, %s = the table), the task
+#                               NAME started (checked); shard k (1..4) = table $(sh_tbl k)
+#                               on source port $(sh_port k)
 #   src PORT SQL / tgt SQL / DMCTL ...
 # shellcheck source=daemons.sh
 source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
@@ -79,4 +84,26 @@ routes:
 black-white-list:
   bw: {do-dbs: ["~^shard_db_"]}
 YAML
+}
+
+# shellcheck disable=SC2034  # S, T: for the scripts that source this
+S=(0 1 1 2 2); T=(0 1 2 1 2)     # shard k = shard_db_S[k].t_T[k]
+sh_port() { local pv="P_SRC${S[$1]}"; echo "${!pv}"; }
+sh_tbl() { echo "shard_db_${S[$1]}.t_${T[$1]}"; }
+
+shard_start() { # name id-base ddl0-format
+  local i pv out
+  shard_sandboxes "$2"
+  for i in 1 2; do
+    pv="P_SRC$i"
+    # shellcheck disable=SC2059  # the format is the caller's DDL
+    src "${!pv}" "CREATE DATABASE shard_db_$i;
+      $(printf "$3" "shard_db_$i.t_1"); $(printf "$3" "shard_db_$i.t_2");"
+  done
+  # shellcheck disable=SC2059
+  tgt "CREATE DATABASE shard_db; $(printf "$3" shard_db.t)"
+  shard_daemons $(($2 + 6000))   # relay server-ids
+  shard_task_yaml "$1" "$DIR/task.yaml"
+  out="$(DMCTL start-task "$DIR/task.yaml")"
+  check_contains "sharding task starts on both workers" '"result": true' "$out"
 }

@@ -53,16 +53,69 @@ static void deploy_toml(char *buf, size_t cap, const int *which, int n)
                         which[i] + 1, E.a[which[i]]);
 }
 
-static void *call(const char *method, const ProtobufCMessage *req)
+/* The answer, or NULL with the gRPC status in *status (Unavailable: see workers_answer). */
+static void *try_call(const char *method, const ProtobufCMessage *req, int *status, char *details,
+                      size_t cap)
 {
-    int status = -1;
     ProtobufCMessage *resp = NULL;
-    char details[512] = "";
     const struct rpc_method *m = rpc_method_find(&pb__master__descriptor, method);
     ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(rpc_call_sync(E.ch, m, req, 20000, NULL, 0, &status, &resp, details, sizeof(details)), DM_OK);
-    ck_assert_msg(status == RPC_OK, "%s: status %d %s", method, status, details);
+    *status = -1;
+    ck_assert_int_eq(rpc_call_sync(E.ch, m, req, 20000, NULL, 0, status, &resp, details, cap), DM_OK);
+    return *status == RPC_OK ? resp : NULL;
+}
+
+static void *call(const char *method, const ProtobufCMessage *req)
+{
+    int status;
+    char details[512] = "";
+    void *resp = try_call(method, req, &status, details, sizeof(details));
+    ck_assert_msg(resp, "%s: status %d %s", method, status, details);
     return resp;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* polls a condition; the bound only turns a lost event into a failure before the tcase
+ * timeout (a TSan build on a loaded box is many times slower: it is not a deadline) */
+#define WAIT_FOR(cond)                                                              \
+    do {                                                                            \
+        long long t0_ = tu_now_ms();                                                \
+        while (!(cond) && tu_now_ms() - t0_ < 40000)                                \
+            sleep_ms(20);                                                           \
+        ck_assert_msg((cond), "timed out waiting for " #cond);                      \
+    } while (0)
+
+/* Every listed worker answers the master's QueryStatus (and the master answers the test).
+ * A new channel's first connect attempt has gRPC's minimum connect timeout (rpc/global.c:
+ * the 1 s min reconnect backoff); under TSan on a loaded box a handshake - the test's with
+ * the master, the master's with a scripted worker - can take longer, and that first call
+ * fails with Unavailable ("connection attempt timed out before receiving SETTINGS frame")
+ * - the TSan flake of this test. Tests wait for this instead. */
+static bool workers_answer(const int *which, int n)
+{
+    char *ws[3];
+    for (int i = 0; i < n; i++)
+        ws[i] = E.a[which[i]];
+    Pb__QueryStatusListRequest qr = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    qr.workers = ws;
+    qr.n_workers = (size_t)n;
+    int status;
+    char details[512];
+    Pb__QueryStatusListResponse *q = try_call("QueryStatus", &qr.base, &status, details, sizeof(details));
+    if (!q) {
+        ck_assert_msg(status == RPC_UNAVAILABLE, "QueryStatus: status %d %s", status, details);
+        return false;
+    }
+    bool ok = q->result && q->n_workers == (size_t)n;
+    for (size_t i = 0; ok && i < q->n_workers; i++)
+        ok = q->workers[i]->result;
+    protobuf_c_message_free_unpacked(&q->base, NULL);
+    return ok;
 }
 
 static void env_up(void)
@@ -91,6 +144,7 @@ static void env_up(void)
     char addr[64];
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", E.mport);
     E.ch = rpc_channel_new(addr);
+    WAIT_FOR(workers_answer((const int[]){0, 1, 2}, 3));
 
     Pb__StartTaskRequest sr = PB__START_TASK_REQUEST__INIT;
     sr.task = (char *)TASK;
@@ -108,20 +162,6 @@ static void env_down(void)
     tu_rmrf(E.dir);
     free(E.dir);
 }
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-#define WAIT_FOR(cond)                                                              \
-    do {                                                                            \
-        long long t0_ = tu_now_ms();                                                \
-        while (!(cond) && tu_now_ms() - t0_ < 5000)                                 \
-            sleep_ms(20);                                                           \
-        ck_assert_msg((cond), "timed out waiting for " #cond);                      \
-    } while (0)
 
 static Pb__ShowDDLLocksResponse *show(const char *task, char **workers, size_t n)
 {
@@ -169,6 +209,18 @@ static int nevents(int wi, const char *method, int exec)
         if (!strcmp(ev[i].method, method) && (exec < 0 || ev[i].flag == (exec != 0)))
             k++;
     return k;
+}
+
+/* No resolve of LOCK is in flight: an unlock naming an unknown owner is refused with
+ * 38021 (no side effect) once the lock is not resolving (38020 while it is; 38019 when it
+ * is gone). The master processes the owner's answer after the scripted worker recorded
+ * the call, so a test acting on the lock's state after a resolve waits for this. */
+static bool lock_settled(void)
+{
+    Pb__UnlockDDLLockResponse *u = unlock("10.9.9.9:1", NULL, 0, false);
+    bool ok = !strstr(u->msg, "code=38020");
+    protobuf_c_message_free_unpacked(&u->base, NULL);
+    return ok;
 }
 
 /* both task workers report DDL1: w1 first (owner) */
@@ -237,7 +289,7 @@ START_TEST(lock_lifecycle_auto_resolve)
     ck_assert_int_eq(sw_calls(E.w[0], "ExecuteDDL"), 0);
     sw_push_ddl(E.w[1], "test", "shard_db", "shard_table", DDL1, 1);
     WAIT_FOR(nlocks() == 0);
-    ck_assert_int_eq(sw_lock_infos(E.w[1], NULL, 0), 1);
+    WAIT_FOR(sw_lock_infos(E.w[1], NULL, 0) == 1);
 
     /* order: owner HandleSQLs, owner exec=true, then exec=false to the other member */
     struct sw_event e1[8], e2[8];
@@ -256,10 +308,17 @@ START_TEST(lock_lifecycle_auto_resolve)
     ck_assert(!e2[0].flag);
     ck_assert_str_eq(e2[0].id, LOCK);
     ck_assert(e1[0].seq < e1[1].seq && e1[1].seq < e2[0].seq);
+    /* the owner's exec carries the lock instance (traceGID), the skips none */
+    ck_assert_msg(!strncmp(e1[1].trace, "ddl-lock-", 9), "%s", e1[1].trace);
+    ck_assert_str_eq(e2[0].trace, "");
 
-    /* the operator was consumed: the next lock resolves without HandleSQLs */
+    /* the operator was consumed: the next lock resolves without HandleSQLs; the next lock
+     * of the same ID and DDLs is another instance */
     make_synced_lock(true);
     WAIT_FOR(nlocks() == 0);
+    ck_assert_int_eq(sw_events(E.w[0], e1, 8), 3);
+    ck_assert_msg(!strncmp(e1[2].trace, "ddl-lock-", 9), "%s", e1[2].trace);
+    ck_assert_str_ne(e1[2].trace, e1[1].trace);
     ck_assert_int_eq(nevents(0, "HandleSQLs", -1), 1);
     ck_assert_int_eq(nevents(0, "ExecuteDDL", 1), 2);
     ck_assert_int_eq(nevents(1, "ExecuteDDL", 0), 2);
@@ -273,13 +332,17 @@ START_TEST(owner_failure_and_mismatch)
     sw_fail_next_exec(E.w[0], "[code=36059:class=sync-unit:scope=internal:level=high] exec boom");
     make_synced_lock(true);
     WAIT_FOR(sw_calls(E.w[0], "ExecuteDDL") == 1);
-    sleep_ms(200);
+    WAIT_FOR(lock_settled());
     ck_assert(lock_is(E.a[0], 2, 0));                       /* kept, nothing sent to others */
     ck_assert_int_eq(sw_calls(E.w[1], "ExecuteDDL"), 0);
 
-    /* a later resolve by hand works */
+    /* a later resolve by hand works; it asks the owner with the same lock instance */
     Pb__UnlockDDLLockResponse *u = unlock(NULL, NULL, 0, false);
     ck_assert_msg(u->result, "%s", u->msg);
+    struct sw_event ev[4];
+    ck_assert_int_eq(sw_events(E.w[0], ev, 4), 2);
+    ck_assert_str_eq(ev[1].trace, ev[0].trace);
+    ck_assert_str_ne(ev[0].trace, "");
     ck_assert_uint_eq(u->n_workers, 2);
     ck_assert_str_eq(u->workers[0]->worker, E.a[0]);
     ck_assert_str_eq(u->workers[1]->worker, E.a[1]);
@@ -387,21 +450,21 @@ START_TEST(unlock_paths_and_errors)
 
     /* a second unlock while the first one waits for the owner: 38020 */
     make_synced_lock(false);
-    sw_set_delay(E.w[0], 600);
+    sw_hold_exec(E.w[0], true);                             /* the owner's ExecuteDDL waits */
     struct bg_unlock b = {NULL, -1, -1};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, bg_unlock_main, &b), 0);
-    sleep_ms(200);
+    WAIT_FOR(sw_exec_held(E.w[0]) == 1);
     u = unlock(NULL, NULL, 0, false);
     snprintf(want, sizeof(want), "[code=38020:class=dm-master:scope=internal:level=high] lock %s is resolving", LOCK);
     ck_assert_str_eq(u->msg, want);
     protobuf_c_message_free_unpacked(&u->base, NULL);
+    sw_hold_exec(E.w[0], false);
     pthread_join(th, NULL);
     ck_assert_int_eq(b.rc, DM_OK);
     ck_assert_int_eq(b.status, RPC_OK);
     ck_assert_msg(b.resp->result, "%s", b.resp->msg);
     protobuf_c_message_free_unpacked(&b.resp->base, NULL);
-    sw_set_delay(E.w[0], 0);
     ck_assert_uint_eq(nlocks(), 0);
     env_down();
 }
@@ -419,7 +482,7 @@ START_TEST(missed_skip_sent_at_next_report)
     int skips = nevents(1, "ExecuteDDL", 0), infos = sw_lock_infos(E.w[1], NULL, 0);
     sw_push_ddl(E.w[1], "test", "shard_db", "shard_table", DDL1, 1);
     WAIT_FOR(nevents(1, "ExecuteDDL", 0) == skips + 1);
-    ck_assert_int_eq(sw_lock_infos(E.w[1], NULL, 0), infos + 1);
+    WAIT_FOR(sw_lock_infos(E.w[1], NULL, 0) == infos + 1);
     ck_assert_uint_eq(nlocks(), 0);
     ck_assert_int_eq(nevents(0, "ExecuteDDL", 1), 1);       /* the owner ran it once */
     sw_push_ddl(E.w[1], "test", "shard_db", "shard_table", DDL1, 1);
@@ -436,7 +499,8 @@ START_TEST(owner_passed_a_failed_lock)
     sw_fail_next_exec(E.w[0], "answer lost");
     make_synced_lock(true);
     WAIT_FOR(sw_calls(E.w[0], "ExecuteDDL") == 1);
-    WAIT_FOR(lock_is(E.a[0], 2, 0));                        /* 38024: kept */
+    WAIT_FOR(lock_settled());
+    ck_assert(lock_is(E.a[0], 2, 0));                       /* 38024: kept */
     int skips = nevents(1, "ExecuteDDL", 0);
     sw_push_ddl(E.w[0], "test", "shard_db", "shard_table", DDL2, 1);
     WAIT_FOR(nevents(1, "ExecuteDDL", 0) == skips + 1);
@@ -551,9 +615,11 @@ START_TEST(update_master_config)
     r = call("UpdateMasterConfig", &ur.base);
     ck_assert_msg(r->result, "%s", r->msg);
     ck_assert_uint_eq(r->n_workers, 3);
-    for (size_t i = 0; i < 3; i++)
-        ck_assert(r->workers[i]->result);
+    for (size_t i = 0; i < 3; i++)                          /* see workers_answer */
+        ck_assert_msg(r->workers[i]->result || strstr(r->workers[i]->msg, "code = Unavailable"),
+                      "%s: %s", r->workers[i]->worker, r->workers[i]->msg);
     protobuf_c_message_free_unpacked(&r->base, NULL);
+    WAIT_FOR(workers_answer((const int[]){0, 1, 2}, 3));
     WAIT_FOR(sw_calls(E.w[2], "FetchDDLInfo") > s3);
     make_synced_lock(true);
     WAIT_FOR(nlocks() == 0);
