@@ -943,9 +943,13 @@ static int gen_fk_action(struct gen *g, enum bl_rows_op op, const struct tkey *k
                            : add_update(a, &a->sql, g->cm->t, k, before, after, false);
 }
 
-static bool fk_action(const struct tinfo *t, enum bl_rows_op op, const struct img *before,
-                      const struct img *after)
+/* A source session with foreign_key_checks=0 (the rows event's NO_FOREIGN_KEY_CHECKS_F)
+ * changed no child rows: the target must not either (the connection's 0 stands). */
+static bool fk_action(const struct bl_event *ev, const struct tinfo *t, enum bl_rows_op op,
+                      const struct img *before, const struct img *after)
 {
+    if (ev->rows_flags & BL_ROWS_NO_FOREIGN_KEY_CHECKS)
+        return false;
     return (op == BL_DELETE && t->fk_delete) ||
            (op == BL_UPDATE && t->fk_update && unique_value_changes(t, before, after));
 }
@@ -1017,7 +1021,7 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
     }
     g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
     g->lax = op != BL_DELETE && enum_zero(t, op == BL_UPDATE ? after : im);
-    fk = fk_action(t, op, im, after);
+    fk = fk_action(g->ev, t, op, im, after);
     if (fk)
         rc = gen_fk_action(g, op, k, im, after);
     else if (op == BL_INSERT)
