@@ -3,12 +3,16 @@
  * (task safe -> rt_s), compared with HEX() of every column:
  *  - a source session with foreign_key_checks=0 deletes / re-keys parent rows: InnoDB
  *    changes no child rows there, the target must not cascade either (the rows event's
- *    NO_FOREIGN_KEY_CHECKS_F);
+ *    NO_FOREIGN_KEY_CHECKS_F); an unqualified REFERENCES table of CREATE / ALTER TABLE
+ *    is in the child table's schema (InnoDB's rule), not the session's default database
+ *    (the target's child referenced another table: no cascade there);
  *  - compressed columns (VARCHAR / TEXT / BLOB ... COMPRESSED): the binlog holds their
  *    compressed bytes (types VARCHAR_COMPRESSED / BLOB_COMPRESSED), which are inflated,
  *    raw deflate and zlib-wrapped, under every row image and binlog_row_metadata=FULL.
  * The tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
+
+#include <time.h>
 
 static void setup(void)
 {
@@ -47,9 +51,13 @@ START_TEST(fk_checks_off_no_cascade)
                "rt.fp(id) ON DELETE CASCADE ON UPDATE CASCADE)");
     sql(g_src, "CREATE TABLE rt.fn (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES "
                "rt.fp(id) ON DELETE SET NULL ON UPDATE SET NULL)");
+    /* unqualified REFERENCES: the child's schema (rt), not the default database */
+    sqli("FULL", "USE mysql; CREATE TABLE rt.fr (id INT PRIMARY KEY, pid INT, FOREIGN KEY "
+                 "(pid) REFERENCES fp(id) ON DELETE CASCADE)");
     sqli("FULL", "INSERT INTO rt.fp VALUES (1,1),(2,2),(3,3),(4,4),(5,5);"
                  "INSERT INTO rt.fc VALUES (10,1),(11,2),(12,3),(13,4),(14,5);"
-                 "INSERT INTO rt.fn VALUES (20,1),(21,2),(22,3)");
+                 "INSERT INTO rt.fn VALUES (20,1),(21,2),(22,3);"
+                 "INSERT INTO rt.fr VALUES (30,4),(31,NULL)");
     sqli("FULL", "SET foreign_key_checks=0; DELETE FROM rt.fp WHERE id=1;"
                  "UPDATE rt.fp SET id=7 WHERE id=2; SET foreign_key_checks=1");
     sqli("MINIMAL", "SET foreign_key_checks=0; UPDATE rt.fp SET id=8 WHERE id=3;"
@@ -58,6 +66,7 @@ START_TEST(fk_checks_off_no_cascade)
     ck_assert_int_eq(converged("fp", "id,v"), 3);
     ck_assert_int_eq(converged("fc", "id,IFNULL(pid,'N')"), 4);
     ck_assert_int_eq(converged("fn", "id,IFNULL(pid,'N')"), 3);
+    ck_assert_int_eq(converged("fr", "id,IFNULL(pid,'N')"), 1);
     both_eq("SELECT GROUP_CONCAT(id,':',pid ORDER BY id) FROM %s.fc", "10:1,11:2,12:3,14:9");
     both_eq("SELECT GROUP_CONCAT(id,':',IFNULL(pid,'N') ORDER BY id) FROM %s.fn",
             "20:1,21:2,22:3");
@@ -114,6 +123,316 @@ START_TEST(compressed_columns)
 }
 END_TEST
 
+/* ---- random workload (seeded: DMGW_SEED, printed; DMGW_DIVRAND_OPS statements) ---- */
+
+static uint64_t g_rng;
+
+static int pick(int n)
+{
+    return n > 0 ? (int)(tu_splitmix64(&g_rng) % (uint64_t)n) : 0;
+}
+
+#define PICK(arr) (arr)[pick((int)(sizeof(arr) / sizeof((arr)[0])))]
+
+static const char *const r_tables[] = {
+    "rp (id INT PRIMARY KEY, v INT, u INT NULL UNIQUE)",
+    "rc (id INT AUTO_INCREMENT PRIMARY KEY, pid INT, pu INT, w VARCHAR(20), "
+    "FOREIGN KEY (pid) REFERENCES rp(id) ON DELETE CASCADE ON UPDATE CASCADE, "
+    "FOREIGN KEY (pu) REFERENCES rp(u) ON DELETE SET NULL ON UPDATE CASCADE)",
+    "rg (id INT PRIMARY KEY, g GEOMETRY NULL, j JSON NULL, i6 INET6 NULL, uu UUID NULL, "
+    "cz VARCHAR(400) COMPRESSED NULL, tz TEXT COMPRESSED NULL, "
+    "gp VARCHAR(60) AS (CONCAT(id,'-',IFNULL(JSON_TYPE(j),'n'))) PERSISTENT, "
+    "gv INT AS (id % 7) VIRTUAL, inv INT INVISIBLE DEFAULT 3, dr DOUBLE DEFAULT (RAND()), "
+    "ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
+    "y YEAR NULL, b64 BIT(64) NULL, n INT DEFAULT 0, UNIQUE KEY (uu), KEY (gp))",
+    "rk (g GEOMETRY NULL, j JSON NULL, i6 INET6 NULL, cz VARCHAR(100) COMPRESSED NULL, "
+    "y YEAR NULL, b BIT(64) NULL, f FLOAT NULL, t TIME(6) NULL, dt DATETIME(6) NULL, v INT)",
+    "ru (id INT PRIMARY KEY, k VARCHAR(20) CHARACTER SET latin1 NOT NULL UNIQUE, "
+    "n INT DEFAULT 7, m VARCHAR(10) DEFAULT 'd')",
+    "ra (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(40), e INT)",
+    "rd (id INT PRIMARY KEY, a INT, b VARCHAR(20))",
+};
+
+static const char *const v_geom[] = {
+    "NULL", "ST_GeomFromText('POINT(1 2)')", "ST_GeomFromText('POINT(-0 1e-300)')",
+    "ST_GeomFromText('LINESTRING(0 0,1 1,2 5)')",
+    "ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 4,0 0))')",
+    "ST_GeomFromText('POINT(3 4)',4326)", "ST_GeomFromText('MULTIPOINT(1 1,2 2)')",
+    "ST_GeomFromText('GEOMETRYCOLLECTION(POINT(1 1))')",
+};
+static const char *const v_json[] = {
+    "NULL", "'{}'", "'[]'", "'{\"a\":1,\"b\":[1,2,{\"c\":null}]}'", "'\"é😀\"'", "'null'",
+    "'1.5e300'", "'{\"k\": \"x\\\\\\\\y\"}'",
+};
+static const char *const v_i6[] = { "NULL", "'::'", "'::1'", "'ffff::'", "'::ffff:1.2.3.4'",
+                                     "'2001:db8::ff00:42:8300'" };
+static const char *const v_text[] = {
+    "NULL", "''", "'a'", "REPEAT('x',99)", "REPEAT('ab',150)", "REPEAT('é',120)",
+    "REPEAT('😀',90)", "'x y '", "REPEAT(CHAR(0),30)",
+};
+static const char *const v_year[] = { "NULL", "0", "1901", "2155", "2000", "'00'", "69", "70" };
+static const char *const v_bit[] = { "NULL", "0", "b'1'", "0xFFFFFFFFFFFFFFFF",
+                                     "0x8000000000000000", "1234567890123" };
+static const char *const v_float[] = { "NULL", "-0e0", "1.4e-45", "1.17549435e-38",
+                                       "3.4028234e38", "-3.4028234e38", "0.1", "16777217" };
+static const char *const v_time[] = { "NULL", "'-838:59:59'", "'838:59:59.000000'",
+                                      "'-00:00:00.000001'", "'00:00:00'", "'-12:34:56.789012'" };
+static const char *const v_dt[] = {
+    "NULL", "'0000-00-00 00:00:00'", "'1000-01-01 00:00:00'", "'9999-12-31 23:59:59.999999'",
+    "'2024-02-29 12:00:00.5'", "'2020-00-15 00:00:00'", "'2021-02-30 10:00:00'",
+};
+static const char *const v_ts[] = {
+    "DEFAULT", "'1970-01-01 00:00:01'", "'2038-01-19 03:14:07.999999'",
+    "'2024-03-31 02:30:00'", "'2024-10-27 02:30:00.25'", "'2024-11-03 01:30:00'",
+};
+static const char *const r_images[] = { "FULL", "MINIMAL", "NOBLOB" };
+static const char *const r_modes[] = {
+    "''", "'STRICT_ALL_TABLES'", "'ALLOW_INVALID_DATES'", "'NO_AUTO_VALUE_ON_ZERO'",
+    "'STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE'", "'PAD_CHAR_TO_FULL_LENGTH'",
+};
+static const char *const r_zones[] = { "'+00:00'", "'+05:30'", "'-08:00'", "'+13:00'",
+                                       "'SYSTEM'" };
+static long g_ran, g_refused;
+
+/* A source session with random row image, sql_mode, time zone, foreign_key_checks and
+ * unique_checks. */
+static MYSQL *r_session(void)
+{
+    MYSQL *m = db(g_src);
+    char q[512];
+    ck_assert_int_eq(mysql_set_character_set(m, "utf8mb4"), 0);
+    snprintf(q, sizeof q, "SET SESSION binlog_row_image='%s', sql_mode=%s, time_zone=%s, "
+             "foreign_key_checks=%d, unique_checks=%d", PICK(r_images), PICK(r_modes),
+             PICK(r_zones), pick(3) ? 1 : 0, pick(4) ? 1 : 0);
+    ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
+    return m;
+}
+
+static void r_run(MYSQL *m, const char *q)
+{
+    g_ran++;
+    if (mysql_query(m, q) != 0) {
+        ck_assert_msg(mysql_errno(m) != 2006 && mysql_errno(m) != 2013, "%s", mysql_error(m));
+        if (getenv("DMGW_DIVRAND_VERBOSE"))
+            fprintf(stderr, "refused (%s): %.300s\n", mysql_error(m), q);
+        g_refused++;
+        return;
+    }
+    mysql_free_result(mysql_store_result(m));
+}
+
+static int r_id(void)
+{
+    return 1 + pick(30);
+}
+
+/* One random statement (or short transaction) on m. */
+static void r_step(MYSQL *m)
+{
+    char q[4096];
+    int op = pick(24), a = r_id(), b = r_id();
+    switch (op) {
+    case 0: case 1:
+        snprintf(q, sizeof q, "INSERT INTO rt.rp VALUES (%d,%d,%s)", a, pick(100),
+                 pick(3) ? "NULL" : (snprintf(q + 3000, 64, "%d", b), q + 3000));
+        break;
+    case 2: case 3:
+        snprintf(q, sizeof q, "INSERT INTO rt.rc (pid,pu,w) VALUES (%d,%s,%s)", a,
+                 pick(2) ? "NULL" : (snprintf(q + 3000, 64, "%d", b), q + 3000), PICK(v_text));
+        break;
+    case 4:
+        snprintf(q, sizeof q, pick(2) ? "UPDATE rt.rp SET id=id+%d WHERE id=%d"
+                                      : "UPDATE rt.rp SET u=%d WHERE id=%d", 40 + b, a);
+        break;
+    case 5:
+        snprintf(q, sizeof q, "DELETE FROM rt.rp WHERE id=%d OR u=%d", a, b);
+        break;
+    case 6:
+        snprintf(q, sizeof q, "UPDATE rt.rc JOIN rt.rp ON rc.pid=rp.id SET rc.w=CONCAT("
+                 "IFNULL(rc.w,''),'j'), rp.v=rp.v+1 WHERE rp.id<%d", a);
+        break;
+    case 7:
+        snprintf(q, sizeof q, "DELETE rc, rp FROM rc JOIN rp ON rc.pid=rp.id WHERE rp.v=%d",
+                 pick(100));
+        mysql_query(m, "USE rt");
+        break;
+    case 8: case 9:
+        snprintf(q, sizeof q, "INSERT INTO rt.rg (id,g,j,i6,uu,cz,tz,y,b64,ts) VALUES "
+                 "(%d,%s,%s,%s,%s,%s,%s,%s,%s,%s)", a, PICK(v_geom), PICK(v_json), PICK(v_i6),
+                 pick(3) ? "UUID()" : "NULL", PICK(v_text), PICK(v_text), PICK(v_year),
+                 PICK(v_bit), PICK(v_ts));
+        break;
+    case 10:
+        snprintf(q, sizeof q, "UPDATE rt.rg SET %s=%s, n=n+1 WHERE id=%d",
+                 pick(2) ? "cz" : "tz", PICK(v_text), a);
+        break;
+    case 11:
+        snprintf(q, sizeof q, "UPDATE rt.rg SET g=%s, j=%s, y=%s WHERE id IN (%d,%d)",
+                 PICK(v_geom), PICK(v_json), PICK(v_year), a, b);
+        break;
+    case 12:
+        snprintf(q, sizeof q, "DELETE FROM rt.rg WHERE id=%d", a);
+        break;
+    case 13: case 14:
+        snprintf(q, sizeof q, "INSERT INTO rt.rk VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%d)",
+                 PICK(v_geom), PICK(v_json), PICK(v_i6), PICK(v_text), PICK(v_year),
+                 PICK(v_bit), PICK(v_float), PICK(v_time), PICK(v_dt), pick(10));
+        break;
+    case 15:
+        snprintf(q, sizeof q, "UPDATE rt.rk SET v=v+10, %s LIMIT 1", pick(2) ?
+                 "f=f*2" : pick(2) ? "g=ST_GeomFromText('POINT(9 9)')" : "cz=CONCAT(cz,'z')");
+        break;
+    case 16:
+        snprintf(q, sizeof q, "DELETE FROM rt.rk WHERE v=%d LIMIT 1", pick(30));
+        break;
+    case 17:
+        snprintf(q, sizeof q, pick(2) ? "SET STATEMENT binlog_row_image=FULL FOR REPLACE INTO rt.ru (id,k) "
+                 "VALUES (%d,'k%d')"
+                 : "INSERT INTO rt.ru (id,k) VALUES (%d,'k%d') ON DUPLICATE KEY UPDATE n=n+1, "
+                   "m='u'", a, b % 9);
+        break;
+    case 18:
+        snprintf(q, sizeof q, "INSERT INTO rt.ra (s,e) SELECT w, id FROM rt.rc WHERE id>%d "
+                 "LIMIT %d", pick(50), 1 + pick(20));
+        break;
+    case 19:
+        snprintf(q, sizeof q, "BEGIN; INSERT INTO rt.ra (s,e) VALUES ('t%d',1); SAVEPOINT s1; "
+                 "UPDATE rt.rp SET v=v+1000 WHERE id=%d; INSERT INTO rt.ra (s,e) VALUES "
+                 "('t%d',2); ROLLBACK TO SAVEPOINT s1; UPDATE rt.rg SET n=n+5 WHERE id=%d; "
+                 "COMMIT", a, b, a, b);
+        break;
+    case 20: {
+        size_t off = (size_t)snprintf(q, sizeof q, "INSERT INTO rt.ra (s,e) VALUES ");
+        for (int i = 0; i < 150; i++)
+            off += (size_t)snprintf(q + off, sizeof q - off, "%s('b%d',%d)", i ? "," : "", i,
+                                    pick(1000));
+        break;
+    }
+    case 21:
+        snprintf(q, sizeof q, "CREATE TEMPORARY TABLE tmp%d SELECT id, w FROM rt.rc; INSERT "
+                 "INTO rt.ra (s,e) SELECT w, id FROM tmp%d LIMIT 3; DROP TEMPORARY TABLE tmp%d",
+                 a, a, a);
+        break;
+    case 22:
+        snprintf(q, sizeof q, "INSERT INTO rt.rd VALUES (%d,%d,'r%d') ON DUPLICATE KEY UPDATE "
+                 "a=a+1", a, b, b);
+        break;
+    default: {
+        switch (pick(10)) {
+        case 0: snprintf(q, sizeof q, "ALTER TABLE rt.rd ADD COLUMN c%d INT DEFAULT %d", a, b); break;
+        case 1: snprintf(q, sizeof q, "ALTER TABLE rt.rd DROP COLUMN b"); break;
+        case 2: snprintf(q, sizeof q, "ALTER TABLE rt.rd ADD COLUMN b VARCHAR(30) DEFAULT "
+                         "'n%d' AFTER a", a); break;
+        case 3: snprintf(q, sizeof q, "ALTER TABLE rt.rd MODIFY a BIGINT"); break;
+        case 4: snprintf(q, sizeof q, "ALTER TABLE rt.rd ADD INDEX ia%d (a)", a); break;
+        case 5: snprintf(q, sizeof q, "ALTER TABLE rt.rd RENAME COLUMN a TO a2"); break;
+        case 6: snprintf(q, sizeof q, "ALTER TABLE rt.rd RENAME COLUMN a2 TO a"); break;
+        case 7: snprintf(q, sizeof q, "ALTER TABLE rt.rd ADD UNIQUE KEY ub%d (b)", a); break;
+        case 8: snprintf(q, sizeof q, "UPDATE rt.rd SET b=CONCAT(b,'%d') WHERE id<%d", a, b);
+                break;
+        default: snprintf(q, sizeof q, "DELETE FROM rt.rd WHERE id=%d", a); break;
+        }
+        break;
+    }
+    }
+    r_run(m, q);
+    while (mysql_next_result(m) == 0)
+        mysql_free_result(mysql_store_result(m));
+}
+
+/* "count:sum" of schema.table over every column of rt.<table> (the source's). */
+static void r_sum(int port, const char *schema, const char *table, char *out, size_t cap)
+{
+    MYSQL *m = db(g_src), *t;
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    char *q = malloc(65536);
+    size_t off;
+    ck_assert_ptr_nonnull(q);
+    snprintf(q, 65536, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE "
+             "TABLE_SCHEMA='rt' AND TABLE_NAME='%s' ORDER BY ORDINAL_POSITION", table);
+    ck_assert_int_eq(mysql_query(m, q), 0);
+    r = mysql_store_result(m);
+    off = (size_t)snprintf(q, 65536, "SELECT CONCAT(COUNT(*),':',COALESCE(SUM(CAST(CONV("
+                           "SUBSTR(MD5(CONCAT_WS('|'");
+    while ((row = mysql_fetch_row(r)))
+        off += (size_t)snprintf(q + off, 65536 - off, strcmp(row[1], "float") == 0 ?
+                                ",IFNULL(CAST(`%s` AS DOUBLE),'N')" :
+                                ",IFNULL(HEX(CAST(`%s` AS BINARY)),'N')", row[0]);
+    mysql_free_result(r);
+    mysql_close(m);
+    snprintf(q + off, 65536 - off, ")),1,15),16,10) AS UNSIGNED)),0)) FROM `%s`.`%s`", schema,
+             table);
+    t = db(port);
+    ck_assert_int_eq(mysql_query(t, "SET time_zone='+00:00', sql_mode=''"), 0);
+    if (mysql_query(t, q) == 0 && (r = mysql_store_result(t))) {
+        row = mysql_fetch_row(r);
+        snprintf(out, cap, "%s", row && row[0] ? row[0] : "");
+        mysql_free_result(r);
+    } else {
+        snprintf(out, cap, "(%s)", mysql_error(t));
+    }
+    mysql_close(t);
+    free(q);
+}
+
+/* Every table of rt equal on rt_n and rt_s (or a task paused: fail naming it). */
+static void r_compare(void)
+{
+    static const char *const names[] = { "rp", "rc", "rg", "rk", "ru", "ra", "rd" };
+    char s[128], n[128], f[128], msg[2048];
+    const char *tasks[2] = { "norm", "safe" };
+    size_t k;
+    int i;
+    for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+        long long end = tu_now_ms() + 60000;
+        for (;;) {
+            r_sum(g_src, "rt", names[k], s, sizeof s);
+            r_sum(g_dst, "rt_n", names[k], n, sizeof n);
+            r_sum(g_dst, "rt_s", names[k], f, sizeof f);
+            if (strcmp(s, n) == 0 && strcmp(s, f) == 0)
+                break;
+            for (i = 0; i < 2; i++)
+                ck_assert_msg(task_stage(tasks[i], msg, sizeof msg) == PB__STAGE__Running,
+                              "%s paused: %s (%s: source %s, rt_n %s, rt_s %s)", tasks[i],
+                              msg, names[k], s, n, f);
+            ck_assert_msg(tu_now_ms() < end, "rt.%s differs: source %s, rt_n %s, rt_s %s",
+                          names[k], s, n, f);
+            usleep(300000);
+        }
+        fprintf(stderr, "  rt.%s equal: %s\n", names[k], s);
+    }
+}
+
+START_TEST(random_mix)
+{
+    const char *e = getenv("DMGW_SEED"), *o = getenv("DMGW_DIVRAND_OPS");
+    uint64_t seed = e && e[0] ? strtoull(e, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    int nops = o && o[0] ? atoi(o) : 300, i, k;
+    MYSQL *ms[3];
+    size_t t;
+    g_rng = seed;
+    fprintf(stderr, "test_sync_divrand random_mix: DMGW_SEED=%llu ops=%d\n",
+            (unsigned long long)seed, nops);
+    for (t = 0; t < sizeof r_tables / sizeof r_tables[0]; t++)
+        sql(g_src, "CREATE TABLE rt.%s", r_tables[t]);
+    for (k = 0; k < 3; k++)
+        ms[k] = r_session();
+    for (i = 0; i < nops; i++) {
+        k = pick(3);
+        if (pick(40) == 0) {              /* a new session: other settings */
+            mysql_close(ms[k]);
+            ms[k] = r_session();
+        }
+        r_step(ms[k]);
+    }
+    for (k = 0; k < 3; k++)
+        mysql_close(ms[k]);
+    fprintf(stderr, "  %ld statements, %ld refused by the source\n", g_ran, g_refused);
+    r_compare();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_divrand");
@@ -122,6 +441,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fk_checks_off_no_cascade);
     tcase_add_test(tc, compressed_columns);
+    tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
