@@ -615,7 +615,9 @@ static int temporal(struct vctx *x, struct bl_value *v, bool neg, unsigned y, un
 static int timestamp_value(struct vctx *x, struct bl_value *v, uint64_t sec, uint32_t usec,
                            unsigned fsp)
 {
-    if (sec == 0)
+    /* 0 is the zero TIMESTAMP; (0, usec > 0) is '1970-01-01 00:00:00.<usec>' UTC, which a
+     * session in a zone east of UTC stores for its local midnight-to-1 a.m. + fraction */
+    if (sec == 0 && usec == 0)
         return temporal(x, v, false, 0, 0, 0, 0, 0, 0, 0, fsp, 'S');
     time_t tt = (time_t)sec;
     struct tm tm;

@@ -8,7 +8,11 @@
  *    (the target's child referenced another table: no cascade there);
  *  - compressed columns (VARCHAR / TEXT / BLOB ... COMPRESSED): the binlog holds their
  *    compressed bytes (types VARCHAR_COMPRESSED / BLOB_COMPRESSED), which are inflated,
- *    raw deflate and zlib-wrapped, under every row image and binlog_row_metadata=FULL.
+ *    raw deflate and zlib-wrapped, under every row image and binlog_row_metadata=FULL;
+ *  - TIMESTAMP values in the first second of 1970 UTC with a fraction (0 s + usec) were
+ *    written as the zero TIMESTAMP;
+ *  - random_mix: a seeded random workload (DMGW_SEED, DMGW_DIVRAND_OPS) over the types,
+ *    statements and session settings above, compared column by column.
  * The tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
 
@@ -123,6 +127,35 @@ START_TEST(compressed_columns)
 }
 END_TEST
 
+/* TIMESTAMP(n) values in the first second of 1970 UTC: (0 s, fraction > 0) is a value, not
+ * the zero TIMESTAMP (0, 0) - a session in a zone east of UTC stores it for '01:00:00.5'
+ * at +01:00; it was written as '0000-00-00 00:00:00'. Keyed (as the key too) and key-less. */
+START_TEST(timestamp_first_second)
+{
+    sql(g_src, "CREATE TABLE rt.tsk (ts TIMESTAMP(6) NOT NULL PRIMARY KEY, t3 TIMESTAMP(3) NULL, "
+               "v INT)");
+    sql(g_src, "CREATE TABLE rt.tsn (ts TIMESTAMP(6) NULL, t1 TIMESTAMP(1) NULL, v INT)");
+    sqli("FULL", "SET time_zone='+00:00'; INSERT INTO rt.tsk VALUES ('1970-01-01 00:00:00.999999',"
+                 "'1970-01-01 00:00:00.5',1),('1970-01-01 00:00:00.000001',NULL,2),"
+                 "('1970-01-01 00:00:01',0,3); SET time_zone='+01:00';"
+                 "INSERT INTO rt.tsn VALUES ('1970-01-01 01:00:00.5','1970-01-01 01:00:00.2',1),"
+                 "(0,0,2),('1970-01-01 01:00:00.000001',NULL,3)");
+    sqli("FULL", "UPDATE rt.tsk SET v=v+10; UPDATE rt.tsn SET v=v+10 WHERE v<3;"
+                 "DELETE FROM rt.tsn WHERE v=3; DELETE FROM rt.tsk WHERE v=12");
+    sqli("MINIMAL", "UPDATE rt.tsk SET v=v+100 WHERE v=11; UPDATE rt.tsn SET v=v+100 WHERE v=11");
+    ck_assert_int_eq(converged("tsk", "HEX(CAST(ts AS BINARY)),IFNULL(HEX(CAST(t3 AS BINARY)),"
+                                      "'N'),v"), 2);
+    ck_assert_int_eq(converged("tsn", "IFNULL(HEX(CAST(ts AS BINARY)),'N'),IFNULL(HEX(CAST(t1 "
+                                      "AS BINARY)),'N'),v"), 2);
+    both_eq("SELECT GROUP_CONCAT(UNIX_TIMESTAMP(ts),'/',v ORDER BY v) FROM %s.tsk",
+            "1.000000/13,0.999999/111");
+    both_eq("SELECT GROUP_CONCAT(UNIX_TIMESTAMP(ts),'/',UNIX_TIMESTAMP(t1),'/',v ORDER BY v) FROM "
+            "%s.tsn", "0.000000/0.0/12,0.500000/0.2/111");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 /* ---- random workload (seeded: DMGW_SEED, printed; DMGW_DIVRAND_OPS statements) ---- */
 
 static uint64_t g_rng;
@@ -198,8 +231,10 @@ static long g_ran, g_refused;
  * unique_checks. */
 static MYSQL *r_session(void)
 {
-    MYSQL *m = db(g_src);
+    MYSQL *m = mysql_init(NULL);
     char q[512];
+    ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "root", "", "rt", (unsigned)g_src, NULL,
+                                     CLIENT_MULTI_STATEMENTS), "connect: %s", mysql_error(m));
     ck_assert_int_eq(mysql_set_character_set(m, "utf8mb4"), 0);
     snprintf(q, sizeof q, "SET SESSION binlog_row_image='%s', sql_mode=%s, time_zone=%s, "
              "foreign_key_checks=%d, unique_checks=%d", PICK(r_images), PICK(r_modes),
@@ -254,7 +289,6 @@ static void r_step(MYSQL *m)
     case 7:
         snprintf(q, sizeof q, "DELETE rc, rp FROM rc JOIN rp ON rc.pid=rp.id WHERE rp.v=%d",
                  pick(100));
-        mysql_query(m, "USE rt");
         break;
     case 8: case 9:
         snprintf(q, sizeof q, "INSERT INTO rt.rg (id,g,j,i6,uu,cz,tz,y,b64,ts) VALUES "
@@ -314,8 +348,9 @@ static void r_step(MYSQL *m)
                  a, a, a);
         break;
     case 22:
-        snprintf(q, sizeof q, "INSERT INTO rt.rd VALUES (%d,%d,'r%d') ON DUPLICATE KEY UPDATE "
-                 "a=a+1", a, b, b);
+        snprintf(q, sizeof q, pick(2) ? "INSERT INTO rt.rd VALUES (%d,%d,'r%d') ON DUPLICATE "
+                 "KEY UPDATE a=a+1" : "INSERT INTO rt.rd (id) VALUES (%d) ON DUPLICATE KEY UPDATE "
+                 "id=id+%d", a, b + 30, b);
         break;
     default: {
         switch (pick(10)) {
@@ -376,6 +411,63 @@ static void r_sum(int port, const char *schema, const char *table, char *out, si
     free(q);
 }
 
+/* The rows of rt.<table> on port/schema as "col|col|..." lines (HEX of every column). */
+static char **r_rows(int port, const char *schema, const char *table, size_t *n)
+{
+    MYSQL *m = db(g_src), *t;
+    MYSQL_RES *r;
+    MYSQL_ROW row;
+    char *q = malloc(65536), **out = NULL;
+    size_t off, k = 0;
+    ck_assert_ptr_nonnull(q);
+    snprintf(q, 65536, "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE "
+             "TABLE_SCHEMA='rt' AND TABLE_NAME='%s' ORDER BY ORDINAL_POSITION", table);
+    ck_assert_int_eq(mysql_query(m, q), 0);
+    r = mysql_store_result(m);
+    off = (size_t)snprintf(q, 65536, "SELECT CONCAT_WS('|'");
+    while ((row = mysql_fetch_row(r)))
+        off += (size_t)snprintf(q + off, 65536 - off, strcmp(row[1], "float") == 0 ?
+                                ",IFNULL(CAST(`%s` AS DOUBLE),'N')" :
+                                ",IFNULL(HEX(CAST(`%s` AS BINARY)),'N')", row[0]);
+    mysql_free_result(r);
+    mysql_close(m);
+    snprintf(q + off, 65536 - off, ") x FROM `%s`.`%s` ORDER BY x", schema, table);
+    t = db(port);
+    ck_assert_int_eq(mysql_query(t, "SET time_zone='+00:00', sql_mode=''"), 0);
+    ck_assert_msg(mysql_query(t, q) == 0, "%s", mysql_error(t));
+    r = mysql_store_result(t);
+    out = calloc(mysql_num_rows(r) + 1, sizeof *out);
+    while ((row = mysql_fetch_row(r)))
+        out[k++] = strdup(row[0] ? row[0] : "NULL");
+    mysql_free_result(r);
+    mysql_close(t);
+    free(q);
+    *n = k;
+    return out;
+}
+
+/* Print the rows of rt.<table> that rt_n lacks and the other way round. */
+static void r_diff(const char *table)
+{
+    size_t ns, nd, i, j;
+    char **s = r_rows(g_src, "rt", table, &ns), **d = r_rows(g_dst, "rt_n", table, &nd);
+    for (i = 0, j = 0; i < ns || j < nd;) {
+        int c = i == ns ? 1 : j == nd ? -1 : strcmp(s[i], d[j]);
+        if (c == 0) {
+            i++, j++;
+            continue;
+        }
+        fprintf(stderr, "  %s %.1500s\n", c < 0 ? "source:" : "rt_n:  ", c < 0 ? s[i] : d[j]);
+        c < 0 ? i++ : j++;
+    }
+    for (i = 0; i < ns; i++)
+        free(s[i]);
+    for (j = 0; j < nd; j++)
+        free(d[j]);
+    free(s);
+    free(d);
+}
+
 /* Every table of rt equal on rt_n and rt_s (or a task paused: fail naming it). */
 static void r_compare(void)
 {
@@ -396,6 +488,8 @@ static void r_compare(void)
                 ck_assert_msg(task_stage(tasks[i], msg, sizeof msg) == PB__STAGE__Running,
                               "%s paused: %s (%s: source %s, rt_n %s, rt_s %s)", tasks[i],
                               msg, names[k], s, n, f);
+            if (tu_now_ms() >= end)
+                r_diff(names[k]);
             ck_assert_msg(tu_now_ms() < end, "rt.%s differs: source %s, rt_n %s, rt_s %s",
                           names[k], s, n, f);
             usleep(300000);
@@ -415,7 +509,7 @@ START_TEST(random_mix)
     fprintf(stderr, "test_sync_divrand random_mix: DMGW_SEED=%llu ops=%d\n",
             (unsigned long long)seed, nops);
     for (t = 0; t < sizeof r_tables / sizeof r_tables[0]; t++)
-        sql(g_src, "CREATE TABLE rt.%s", r_tables[t]);
+        sql(g_src, "CREATE TABLE rt.%s DEFAULT CHARSET=utf8mb4", r_tables[t]);
     for (k = 0; k < 3; k++)
         ms[k] = r_session();
     for (i = 0; i < nops; i++) {
@@ -441,6 +535,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fk_checks_off_no_cascade);
     tcase_add_test(tc, compressed_columns);
+    tcase_add_test(tc, timestamp_first_second);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
