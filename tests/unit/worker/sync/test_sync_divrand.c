@@ -5,7 +5,8 @@
  *    changes no child rows there, the target must not cascade either (the rows event's
  *    NO_FOREIGN_KEY_CHECKS_F); an unqualified REFERENCES table of CREATE / ALTER TABLE
  *    is in the child table's schema (InnoDB's rule), not the session's default database
- *    (the target's child referenced another table: no cascade there);
+ *    (the target's child referenced another table: no cascade there); a parent the task
+ *    does not replicate whose DELETE cascades to a replicated child pauses;
  *  - compressed columns (VARCHAR / TEXT / BLOB ... COMPRESSED): the binlog holds their
  *    compressed bytes (types VARCHAR_COMPRESSED / BLOB_COMPRESSED), which are inflated,
  *    raw deflate and zlib-wrapped, under every row image and binlog_row_metadata=FULL;
@@ -76,6 +77,56 @@ START_TEST(fk_checks_off_no_cascade)
             "20:1,21:2,22:3");
     assert_running("norm");
     assert_running("safe");
+}
+END_TEST
+
+/* The pair of tasks fzn (normal, -> fz_n) and fzs (safe mode, -> fz_s) replicating schema
+ * fz but its table fp (ignore-tables). */
+static void fz_pair_up(void)
+{
+    char toml[4096], msg[2048];
+    int i;
+    for (i = 0; i < 2; i++) {
+        rt_task_toml(toml, sizeof toml, i ? "fzs" : "fzn", i ? "fz_s" : "fz_n", i == 1, "fz");
+        strcat(toml, "[[black-white-list.ignore-tables]]\ndb-name = \"fz\"\ntbl-name = \"fp\"\n");
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+}
+
+/* A parent the task does not replicate, a replicated child with ON DELETE CASCADE: the
+ * source's cascade is not in the binlog. Its INSERTs, UPDATEs of unreferenced columns and
+ * DELETEs of a foreign_key_checks=0 session (no cascade) pass; a DELETE that cascades
+ * pauses both tasks naming the parent, the child and the rule. */
+START_TEST(fk_unreplicated_parent_pauses)
+{
+    char msg[2048];
+    const char *tasks[2] = { "fzn", "fzs" };
+    int i;
+    sql(g_src, "CREATE DATABASE fz");
+    sql(g_src, "CREATE TABLE fz.fp (id INT PRIMARY KEY, v INT)");
+    sql(g_src, "CREATE TABLE fz.fc (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES "
+               "fz.fp(id) ON DELETE CASCADE ON UPDATE CASCADE)");
+    sqli("FULL", "INSERT INTO fz.fp VALUES (1,1),(2,2),(3,3); INSERT INTO fz.fc VALUES "
+                 "(10,1),(11,2),(12,3)");
+    fz_pair_up();
+    sqli("FULL", "UPDATE fz.fp SET v=v+1; SET foreign_key_checks=0; DELETE FROM fz.fp WHERE id=1;"
+                 "SET foreign_key_checks=1; INSERT INTO fz.fc VALUES (13,2)");
+    sqli("MINIMAL", "UPDATE fz.fp SET v=v+1 WHERE id=3");
+    for (i = 0; i < 2; i++) {
+        char q[256];
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM fz_%s.fc", i ? "s" : "n");
+        ck_assert_msg(wait_value(g_dst, q, "4", 30000), "%s: 4 rows", q);
+        assert_running(tasks[i]);
+    }
+    sqli("FULL", "DELETE FROM fz.fp WHERE id=2");
+    for (i = 0; i < 2; i++) {
+        long long end = tu_now_ms() + 30000;
+        while (task_stage(tasks[i], msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "cannot apply the DELETE rows of `fz`.`fp` at (") &&
+                      strstr(msg, "replicated `fz`.`fc` references it ON DELETE CASCADE") &&
+                      strstr(msg, "not supported"), "%s: %s", tasks[i], msg);
+    }
 }
 END_TEST
 
@@ -534,6 +585,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fk_checks_off_no_cascade);
+    tcase_add_test(tc, fk_unreplicated_parent_pauses);
     tcase_add_test(tc, compressed_columns);
     tcase_add_test(tc, timestamp_first_second);
     tcase_add_test(tc, random_mix);
