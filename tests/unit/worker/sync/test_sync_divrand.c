@@ -12,6 +12,8 @@
  *    raw deflate and zlib-wrapped, under every row image and binlog_row_metadata=FULL;
  *  - TIMESTAMP values in the first second of 1970 UTC with a fraction (0 s + usec) were
  *    written as the zero TIMESTAMP;
+ *  - rows of a check_constraint_checks=0 source session that its CHECK constraints
+ *    refuse were refused by the target too (the task paused with Error 4025);
  *  - random_mix: a seeded random workload (DMGW_SEED, DMGW_DIVRAND_OPS) over the types,
  *    statements and session settings above, compared column by column.
  * The tests run in order, sharing sandboxes, worker and tasks. */
@@ -202,6 +204,37 @@ START_TEST(timestamp_first_second)
             "1.000000/13,0.999999/111");
     both_eq("SELECT GROUP_CONCAT(UNIX_TIMESTAMP(ts),'/',UNIX_TIMESTAMP(t1),'/',v ORDER BY v) FROM "
             "%s.tsn", "0.000000/0.0/12,0.500000/0.2/111");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* A source session with check_constraint_checks=0 writes rows its CHECK constraints refuse
+ * (the rows event's NO_CHECK_CONSTRAINT_CHECKS_F); the target's own checks refused them
+ * (Error 4025, the task paused). Keyed (INSERT, UPDATE under FULL and MINIMAL, safe mode's
+ * REPLACE), key-less, and a parent whose key update cascades. */
+START_TEST(check_constraints_off)
+{
+    sql(g_src, "CREATE TABLE rt.ck (id INT PRIMARY KEY, v INT CHECK (v > 0), w INT, "
+               "CONSTRAINT cw CHECK (w < v))");
+    sql(g_src, "CREATE TABLE rt.ckn (v INT, w INT, CHECK (v <> w))");
+    sql(g_src, "CREATE TABLE rt.ckp (id INT PRIMARY KEY, v INT CHECK (v > 0))");
+    sql(g_src, "CREATE TABLE rt.ckc (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES "
+               "rt.ckp(id) ON UPDATE CASCADE)");
+    sqli("FULL", "INSERT INTO rt.ck VALUES (1,5,1),(2,5,2); INSERT INTO rt.ckp VALUES (1,1);"
+                 "INSERT INTO rt.ckc VALUES (10,1); SET check_constraint_checks=0;"
+                 "INSERT INTO rt.ck VALUES (3,-1,0),(4,1,9); INSERT INTO rt.ckn VALUES (1,1),(2,3);"
+                 "UPDATE rt.ck SET v=-5 WHERE id=1; UPDATE rt.ckn SET w=2 WHERE v=2;"
+                 "UPDATE rt.ckp SET id=2, v=-2 WHERE id=1");
+    sqli("MINIMAL", "SET check_constraint_checks=0; UPDATE rt.ck SET w=100 WHERE id=2;"
+                    "INSERT INTO rt.ck (id,v,w) VALUES (5,0,0)");
+    ck_assert_int_eq(converged("ck", "id,v,w"), 5);
+    ck_assert_int_eq(converged("ckn", "v,w"), 2);
+    ck_assert_int_eq(converged("ckp", "id,v"), 1);
+    ck_assert_int_eq(converged("ckc", "id,pid"), 1);
+    both_eq("SELECT GROUP_CONCAT(id,':',v,':',w ORDER BY id) FROM %s.ck",
+            "1:-5:1,2:5:100,3:-1:0,4:1:9,5:0:0");
+    both_eq("SELECT CONCAT(pid) FROM %s.ckc", "2");
     assert_running("norm");
     assert_running("safe");
 }
@@ -588,6 +621,7 @@ int main(void)
     tcase_add_test(tc, fk_unreplicated_parent_pauses);
     tcase_add_test(tc, compressed_columns);
     tcase_add_test(tc, timestamp_first_second);
+    tcase_add_test(tc, check_constraints_off);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
