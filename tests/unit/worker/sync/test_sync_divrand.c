@@ -268,6 +268,12 @@ static const char *const r_tables[] = {
     "n INT DEFAULT 7, m VARCHAR(10) DEFAULT 'd')",
     "ra (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(40), e INT)",
     "rd (id INT PRIMARY KEY, a INT, b VARCHAR(20))",
+    "rx (id INT PRIMARY KEY, v INT CHECK (v >= 0), w INT, CONSTRAINT cvw CHECK (w <> v))",
+    "rq (id INT PRIMARY KEY, v INT) DEFAULT CHARSET=utf8mb4 PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN "
+    "(10), PARTITION p1 VALUES LESS THAN (20), PARTITION p2 VALUES LESS THAN MAXVALUE)",
+    "rs1 (id INT PRIMARY KEY, v VARCHAR(10))",
+    "rs2 (id INT PRIMARY KEY, v VARCHAR(10))",
+    "rcs (id INT, w VARCHAR(20))",
 };
 
 static const char *const v_geom[] = {
@@ -321,8 +327,9 @@ static MYSQL *r_session(void)
                                      CLIENT_MULTI_STATEMENTS), "connect: %s", mysql_error(m));
     ck_assert_int_eq(mysql_set_character_set(m, "utf8mb4"), 0);
     snprintf(q, sizeof q, "SET SESSION binlog_row_image='%s', sql_mode=%s, time_zone=%s, "
-             "foreign_key_checks=%d, unique_checks=%d", PICK(r_images), PICK(r_modes),
-             PICK(r_zones), pick(3) ? 1 : 0, pick(4) ? 1 : 0);
+             "foreign_key_checks=%d, unique_checks=%d, check_constraint_checks=%d",
+             PICK(r_images), PICK(r_modes), PICK(r_zones), pick(3) ? 1 : 0, pick(4) ? 1 : 0,
+             pick(3) ? 1 : 0);
     ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
     return m;
 }
@@ -349,7 +356,7 @@ static int r_id(void)
 static void r_step(MYSQL *m)
 {
     char q[4096];
-    int op = pick(24), a = r_id(), b = r_id();
+    int op = pick(31), a = r_id(), b = r_id();
     switch (op) {
     case 0: case 1:
         snprintf(q, sizeof q, "INSERT INTO rt.rp VALUES (%d,%d,%s)", a, pick(100),
@@ -436,6 +443,33 @@ static void r_step(MYSQL *m)
                  "KEY UPDATE a=a+1" : "INSERT INTO rt.rd (id) VALUES (%d) ON DUPLICATE KEY UPDATE "
                  "id=id+%d", a, b + 30, b);
         break;
+    case 24: case 25:
+        snprintf(q, sizeof q, "INSERT INTO rt.rx VALUES (%d,%d,%d) ON DUPLICATE KEY UPDATE "
+                 "v=VALUES(v), w=w-1", a, pick(7) - 3, pick(7) - 3);
+        break;
+    case 26:
+        snprintf(q, sizeof q, pick(3) ? "REPLACE INTO rt.rq VALUES (%d,%d)"
+                                      : "UPDATE rt.rq SET id=id+7 WHERE id=%d OR v=%d", a, b);
+        break;
+    case 27:
+        snprintf(q, sizeof q, pick(2) ? "ALTER TABLE rt.rq TRUNCATE PARTITION p%d"
+                                      : "DELETE FROM rt.rq PARTITION (p%d) WHERE v>%d",
+                 pick(3), pick(30));
+        break;
+    case 28:
+        snprintf(q, sizeof q, pick(2) ? "INSERT INTO rt.rs1 VALUES (%d,'a%d')"
+                 : "INSERT INTO rt.rs2 VALUES (%d,'b%d') ON DUPLICATE KEY UPDATE v='u'", a, b);
+        break;
+    case 29:
+        snprintf(q, sizeof q, pick(2) ? "RENAME TABLE rt.rs1 TO rt.rsx, rt.rs2 TO rt.rs1, "
+                 "rt.rsx TO rt.rs2" : "DROP TABLE rt.rcs; CREATE TABLE rt.rcs SELECT id, w "
+                 "FROM rt.rc WHERE id %% 3 = %d", pick(3));
+        break;
+    case 30: {
+        static const char *const meta[] = { "NO_LOG", "MINIMAL", "FULL" };
+        snprintf(q, sizeof q, "SET GLOBAL binlog_row_metadata=%s", PICK(meta));
+        break;
+    }
     default: {
         switch (pick(10)) {
         case 0: snprintf(q, sizeof q, "ALTER TABLE rt.rd ADD COLUMN c%d INT DEFAULT %d", a, b); break;
@@ -555,7 +589,8 @@ static void r_diff(const char *table)
 /* Every table of rt equal on rt_n and rt_s (or a task paused: fail naming it). */
 static void r_compare(void)
 {
-    static const char *const names[] = { "rp", "rc", "rg", "rk", "ru", "ra", "rd" };
+    static const char *const names[] = { "rp", "rc", "rg", "rk", "ru", "ra", "rd", "rx", "rq",
+                                         "rs1", "rs2", "rcs" };
     char s[128], n[128], f[128], msg[2048];
     const char *tasks[2] = { "norm", "safe" };
     size_t k;
@@ -593,7 +628,11 @@ START_TEST(random_mix)
     fprintf(stderr, "test_sync_divrand random_mix: DMGW_SEED=%llu ops=%d\n",
             (unsigned long long)seed, nops);
     for (t = 0; t < sizeof r_tables / sizeof r_tables[0]; t++)
-        sql(g_src, "CREATE TABLE rt.%s DEFAULT CHARSET=utf8mb4", r_tables[t]);
+        sql(g_src, "CREATE TABLE rt.%s%s", r_tables[t],
+            strstr(r_tables[t], "PARTITION") ? "" : " DEFAULT CHARSET=utf8mb4");
+    /* a source trigger: its rows are in the binlog, the trigger is not created on the target */
+    sql(g_src, "CREATE TRIGGER rt.trd AFTER INSERT ON rt.rd FOR EACH ROW INSERT INTO rt.ra "
+               "(s,e) VALUES (CONCAT('trg',NEW.id), NEW.id)");
     for (k = 0; k < 3; k++)
         ms[k] = r_session();
     for (i = 0; i < nops; i++) {
@@ -606,6 +645,7 @@ START_TEST(random_mix)
     }
     for (k = 0; k < 3; k++)
         mysql_close(ms[k]);
+    sql(g_src, "SET GLOBAL binlog_row_metadata=NO_LOG");
     fprintf(stderr, "  %ld statements, %ld refused by the source\n", g_ran, g_refused);
     r_compare();
 }
