@@ -19,6 +19,7 @@
  * The tests run in order, sharing sandboxes, worker and tasks. */
 #include "rowimg_e2e.h"
 
+#include <signal.h>
 #include <time.h>
 
 static void setup(void)
@@ -622,6 +623,7 @@ START_TEST(random_mix)
     const char *e = getenv("DMGW_SEED"), *o = getenv("DMGW_DIVRAND_OPS");
     uint64_t seed = e && e[0] ? strtoull(e, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
     int nops = o && o[0] ? atoi(o) : 300, i, k;
+    bool kill9 = getenv("DMGW_DIVRAND_KILL9") != NULL;
     MYSQL *ms[3];
     size_t t;
     g_rng = seed;
@@ -642,6 +644,14 @@ START_TEST(random_mix)
             ms[k] = r_session();
         }
         r_step(ms[k]);
+        if (kill9 && (i == nops / 3 || i == 2 * nops / 3)) {
+            /* kill -9 of dm-worker while the source writes on; the restart replays from
+             * the checkpoint in safe mode (60 s) */
+            usleep((useconds_t)(pick(400) * 1000));
+            stop_worker(SIGKILL);
+            setenv("DM_WORKER_SAFE_MODE_MS", "60000", 1);
+            spawn_worker();
+        }
     }
     for (k = 0; k < 3; k++)
         mysql_close(ms[k]);
