@@ -1523,6 +1523,8 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         rc = try_operator(ss, ev, &st, &applied, e);
     if (!rc)
         rc = exec_stmts(ss, ev, &st, &ignored, e);
+    if (!rc && st.n > 0)
+        failpoint("ddl-executed");   /* the DDL ran, the checkpoint is still before it */
     if (!rc && ignored && !applied && !ss->sk)
         rc = merged_alter(ss, ev, d, e);
     if (!rc)

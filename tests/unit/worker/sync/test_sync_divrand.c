@@ -20,6 +20,7 @@
 #include "rowimg_e2e.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static void setup(void)
@@ -238,6 +239,32 @@ START_TEST(check_constraints_off)
     both_eq("SELECT CONCAT(pid) FROM %s.ckc", "2");
     assert_running("norm");
     assert_running("safe");
+}
+END_TEST
+
+/* Probe (DMGW_DIVRAND_DDLFP=1 only): dm-worker killed -9 after a RENAME TABLE swap ran on
+ * the target and before the checkpoint moved past it (DMGW_FAILPOINT=ddl-executed). */
+START_TEST(ddl_replay_swap)
+{
+    int st;
+    if (!getenv("DMGW_DIVRAND_DDLFP"))
+        return;
+    sql(g_src, "CREATE TABLE rt.sw1 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sql(g_src, "CREATE TABLE rt.sw2 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sqli("FULL", "INSERT INTO rt.sw1 VALUES (1,'one'); INSERT INTO rt.sw2 VALUES (2,'two')");
+    ck_assert_int_eq(converged("sw1", "id,v"), 1);
+    stop_worker(SIGTERM);
+    setenv("DMGW_FAILPOINT", "ddl-executed", 1);
+    spawn_worker();
+    sql(g_src, "RENAME TABLE rt.sw1 TO rt.swx, rt.sw2 TO rt.sw1, rt.swx TO rt.sw2");
+    waitpid(g_pid, &st, 0);
+    g_pid = 0;
+    unsetenv("DMGW_FAILPOINT");
+    setenv("DM_WORKER_SAFE_MODE_MS", "60000", 1);
+    spawn_worker();
+    sqli("FULL", "INSERT INTO rt.sw1 VALUES (3,'three')");
+    ck_assert_int_eq(converged("sw1", "id,v"), 2);
+    ck_assert_int_eq(converged("sw2", "id,v"), 1);
 }
 END_TEST
 
@@ -672,6 +699,7 @@ int main(void)
     tcase_add_test(tc, compressed_columns);
     tcase_add_test(tc, timestamp_first_second);
     tcase_add_test(tc, check_constraints_off);
+    tcase_add_test(tc, ddl_replay_swap);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
