@@ -51,6 +51,25 @@ void worker_fkparent_clear(struct worker_fkparent *c)
         c->n = 0;
 }
 
+void worker_fkparent_ddl(struct worker_fkparent *c, const char *query)
+{
+    static const char *const words[] = { "FOREIGN", "REFERENCES", "RENAME", "DROP" };
+    const struct fkp_table *t;
+    size_t i;
+    if (!c || !c->tables)
+        return;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (!query || strcasestr(query, words[i])) {
+            worker_fkparent_clear(c);
+            return;
+        }
+    for (t = c->tables; t; t = t->next)
+        if (strcasestr(query, t->table)) {
+            worker_fkparent_clear(c);
+            return;
+        }
+}
+
 void worker_fkparent_free(struct worker_fkparent *c)
 {
     worker_fkparent_clear(c);

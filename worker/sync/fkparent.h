@@ -6,7 +6,8 @@
  * rows event (a DELETE, or an UPDATE changing a referenced column, of a session with
  * foreign_key_checks=1) pauses the task, not transient.
  * The source's information_schema (REFERENTIAL_CONSTRAINTS, KEY_COLUMN_USAGE, COLUMNS) is
- * read once per parent table and kept until worker_fkparent_clear (every DDL).
+ * read once per parent table and kept until a DDL that may change them
+ * (worker_fkparent_ddl).
  * Thread-safety: one caller (the Sync unit thread). */
 #ifndef DM_WORKER_FKPARENT_H
 #define DM_WORKER_FKPARENT_H
@@ -19,8 +20,13 @@ struct worker_fkparent;
 
 struct worker_fkparent *worker_fkparent_new(void);
 void worker_fkparent_free(struct worker_fkparent *c);
-/* Forget every table (a DDL may have added or dropped a FOREIGN KEY). */
+/* Forget every table. */
 void worker_fkparent_clear(struct worker_fkparent *c);
+/* A DDL statement ran (or was filtered): forget every table when it may add, drop or move a
+ * FOREIGN KEY or a referenced column - it says FOREIGN, REFERENCES, RENAME or DROP, or
+ * names a remembered parent table - else keep them (the lookups read information_schema,
+ * which costs on a server with many tables). */
+void worker_fkparent_ddl(struct worker_fkparent *c, const char *query);
 
 /* ev: a rows event of a table `rules` does not replicate. DM_OK, or DM_E_DB with e: 36017
  * naming the parent, the replicated child and the rule (not transient), or a failed source

@@ -1486,7 +1486,7 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     struct stmts st = { 0 };
     bool applied = false, handled = false, ignored = false;
     int rc = commit(ss, e);
-    worker_fkparent_clear(ss->fkp);     /* a FOREIGN KEY may come or go */
+    worker_fkparent_ddl(ss->fkp, ev->query);   /* a FOREIGN KEY may come or go */
     if (!rc && d->order_dep && !ss->resync) {
         struct worker_ddl bd;
         bool bad = false;
