@@ -37,7 +37,7 @@ enum worker_li_class worker_li_classify(const char *t)
         return WLI_FLOAT;
     if (strcasecmp(t, "year") == 0)
         return WLI_YEAR;
-    if (strcasecmp(t, "inet6") == 0 || strcasecmp(t, "uuid") == 0)
+    if (strcasecmp(t, "inet6") == 0 || strcasecmp(t, "inet4") == 0 || strcasecmp(t, "uuid") == 0)
         return WLI_TEXTBIN;
     for (i = 0; strs[i]; i++)
         if (strcasecmp(t, strs[i]) == 0)
