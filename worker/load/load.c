@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "fsutil.h"
+#include "load_cols.h"
 #include "load_dropped.h"
 #include "load_infile.h"
 #include "load_keyless.h"
@@ -976,18 +977,21 @@ static int commit_cp(struct worker_applier *a, const struct lfile *f, int64_t of
     return DM_OK;
 }
 
-static int table_colmap(struct run *r, const struct lfile *f, struct colmap *cm,
-                        struct worker_terr *e)
+/* From the table's dumped CREATE: its column mapping rules (when the task maps columns)
+ * and the column list for its INSERTs without one (load_cols.h; cols->len 0: none). */
+static int table_columns(struct run *r, const struct lfile *f, struct colmap *cm,
+                         struct dm_buf *cols, struct worker_terr *e)
 {
     char path[4096], *text = NULL;
-    int rc;
+    int rc = DM_OK;
     memset(cm, 0, sizeof *cm);
-    if (!worker_rules_has_mapping(r->p->rules))
-        return DM_OK;
     snprintf(path, sizeof path, "%s/%s.%s-schema.sql", r->p->dir, f->db, f->tbl);
     if (dm_read_file(path, 64u << 20, &text, NULL))
         return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
-    rc = colmap_build(r, f, text, cm);
+    if (worker_rules_has_mapping(r->p->rules))
+        rc = colmap_build(r, f, text, cm);
+    if (!rc && worker_load_insert_cols(text, cols) < 0)
+        rc = DM_E_NOMEM;
     free(text);
     return rc == DM_E_NOMEM ? worker_ap_nomem(e) : rc;
 }
@@ -999,6 +1003,26 @@ static bool colmap_maps(const struct colmap *cm)
         if (cm->rules[i])
             return true;
     return false;
+}
+
+/* The dumped INSERT st with the table's column list when it has none (load_cols.h: rows
+ * go by name into a target table with its columns in another order) into named; named->len
+ * 0: st as it is. */
+static int name_columns(const struct dm_buf *st, const struct dm_buf *cols, struct dm_buf *named,
+                        const struct lfile *f, struct worker_terr *e)
+{
+    int rc;
+    dm_buf_reset(named);
+    if (!cols->len)
+        return DM_OK;
+    if ((rc = worker_load_with_cols(st->data, st->len, cols->data, named)) < 0) {
+        worker_ap_nomem(e);
+        annotate(e, f->name);
+        return DM_E_NOMEM;
+    }
+    if (rc == 0)
+        dm_buf_reset(named);
+    return DM_OK;
 }
 
 /* One INSERT of the file: as LOAD DATA when li takes it (load_infile.h), else as it is
@@ -1026,7 +1050,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
 {
     char path[4096], *line = NULL;
     size_t lcap = 0;
-    struct dm_buf st, ins, q;
+    struct dm_buf st, ins, q, cols, named;
     struct colmap cm;
     int64_t off = 0, done = f->offset, last = f->offset;
     bool eof = false, open = false, marked = false;
@@ -1034,16 +1058,21 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     FILE *fp;
     if (f->offset >= f->size)
         return DM_OK;
-    if ((rc = table_colmap(r, f, &cm, e)))
+    dm_buf_init(&cols, 1u << 20);
+    if ((rc = table_columns(r, f, &cm, &cols, e))) {
+        dm_buf_free(&cols);
         return rc;
+    }
     snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
     if (!(fp = fopen(path, "r"))) {
         free(cm.rules);
+        dm_buf_free(&cols);
         return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
     }
     dm_buf_init(&st, STMT_MAX);
     dm_buf_init(&ins, STMT_MAX);
     dm_buf_init(&q, 1u << 16);
+    dm_buf_init(&named, STMT_MAX);
     if (li)
         worker_li_file(li, a, f->tdb, f->ttbl, !colmap_maps(&cm));
     while (!rc && !eof && !canceled(r)) {
@@ -1062,7 +1091,8 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
         }
         if (off <= f->offset)
             continue;   /* committed before */
-        if ((rc = load_stmt(r, a, f, &cm, li, &st, &ins, &open, e)))
+        if ((rc = name_columns(&st, &cols, &named, f, e)) ||
+            (rc = load_stmt(r, a, f, &cm, li, named.len ? &named : &st, &ins, &open, e)))
             break;
         last = off;
         if (r->delay_us)
@@ -1089,6 +1119,8 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     dm_buf_free(&st);
     dm_buf_free(&ins);
     dm_buf_free(&q);
+    dm_buf_free(&cols);
+    dm_buf_free(&named);
     fclose(fp);
     return rc;
 }
