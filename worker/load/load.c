@@ -73,6 +73,7 @@ struct run {
     int64_t txn_bytes;           /* file bytes per transaction (DMGW_LOAD_TXN_BYTES) */
     bool defer_keys;             /* plain KEYs after the data (DMGW_LOAD_DEFER_KEYS=0: off) */
     bool infile;                 /* INSERTs as LOAD DATA LOCAL (load_infile.h; DMGW_LOAD_INFILE=0: off) */
+    int64_t max_packet;          /* the target's max_allowed_packet (0: unknown) */
     enum kind phase;             /* what the pool threads take: K_DATA, then K_TABLE (keys) */
     atomic_int *left;            /* per table file: its data files not finished in this run */
     pthread_mutex_t mu;
@@ -1025,6 +1026,21 @@ static int name_columns(const struct dm_buf *st, const struct dm_buf *cols, stru
     return DM_OK;
 }
 
+/* A statement that runs as an INSERT and is larger than the target's max_allowed_packet:
+ * the server would drop the connection (Error 2006, taken for a lost target: auto-resume
+ * sent it again and again); not transient. LOAD DATA streams its rows and has no such
+ * bound, so this is an INSERT fallback (local_infile=OFF, a form LOAD DATA does not take). */
+static int too_big(const struct lfile *f, int64_t len, int64_t max, struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_LOAD_PACKET_TOO_BIG, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH, "file %s: a dumped statement of %lld bytes runs as an "
+                    "INSERT and is larger than the target's max_allowed_packet (%lld bytes): "
+                    "raise max_allowed_packet on the target (or allow local_infile there, "
+                    "whose LOAD DATA has no such bound) and resume", f->name, (long long)len,
+                    (long long)max);
+    return DM_E_INVAL;
+}
+
 /* One INSERT of the file: as LOAD DATA when li takes it (load_infile.h), else as it is
  * (routed, mapped). Errors are annotated with the file. */
 static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile *f,
@@ -1038,6 +1054,8 @@ static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile
             return rc;
         if (li && worker_li_fix_insert(li, ins, &use))
             return worker_ap_nomem(e);
+        if (r->max_packet > 0 && (int64_t)use->len + 64 > r->max_packet)
+            return too_big(f, (int64_t)use->len, r->max_packet, e);
         rc = insert_stmt(a, use, open, e);
     }
     if (rc)
@@ -1125,15 +1143,44 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     return rc;
 }
 
+/* The tables a guard refuses (34998 / 34999), named in one message: about 2000 bytes of
+ * names at most, every one counted. */
+struct refusal {
+    struct dm_buf names;
+    size_t n;
+};
+
+/* "<sep><lead>`tdb`.`ttbl`[ (from `db`.`tbl`)]<tail>": the source name always (from_always)
+ * or when the table is routed; sep before all but the first. */
+static int refusal_add(struct refusal *rf, const char *sep, const char *lead,
+                       const struct lfile *t, bool from_always, const char *tail)
+{
+    bool from = from_always || strcmp(t->db, t->tdb) != 0 || strcmp(t->tbl, t->ttbl) != 0;
+    struct dm_buf *b = &rf->names;
+    if (rf->n++ && b->len >= 2000)
+        return DM_OK;
+    if ((rf->n > 1 && dm_buf_adds(b, sep)) || dm_buf_adds(b, lead) ||
+        worker_ap_add_table(b, t->tdb, t->ttbl) ||
+        (from && (dm_buf_adds(b, " (from ") || worker_ap_add_table(b, t->db, t->tbl) ||
+                  dm_buf_addc(b, ')'))) ||
+        dm_buf_adds(b, tail))
+        return DM_E_NOMEM;
+    return DM_OK;
+}
+
+static const char *refusal_names(const struct refusal *rf)
+{
+    return rf->names.len < 2000 ? rf->names.data : "(list too long)";
+}
+
 /* Per table with rows to load: whether its target table is key-less (its data files then
  * leave a marker with their first commit) and, for a load of the table from its first
  * row, whether this source's rows are there from an earlier load (load_keyless.h). */
 static int keyless_guard(struct run *r, struct worker_applier *a, struct worker_terr *e)
 {
-    struct dm_buf names;
-    size_t refused = 0;
+    struct refusal rf = { .n = 0 };
     int rc = DM_OK;
-    dm_buf_init(&names, 1u << 16);
+    dm_buf_init(&rf.names, 1u << 16);
     for (size_t i = 0; !rc && i < r->n; i++) {
         struct lfile *t = &r->files[i];
         bool fresh = true, keyless = false, reload = false;
@@ -1147,19 +1194,14 @@ static int keyless_guard(struct run *r, struct worker_applier *a, struct worker_
         for (size_t j = 0; !rc && keyless && j < r->n; j++)
             if (r->files[j].owner == (ptrdiff_t)i)
                 r->files[j].keyless = true;
-        if (!rc && reload && names.len < 2000 &&
-            (dm_buf_adds(&names, refused ? ", " : "") ||
-             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
-             dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
-             dm_buf_addc(&names, ')')))
+        if (!rc && reload && refusal_add(&rf, ", ", "", t, true, ""))
             rc = worker_ap_nomem(e);
-        refused += reload;
     }
-    if (!rc && refused) {
-        worker_load_keyless_refuse(e, names.len < 2000 ? names.data : "(list too long)", refused);
+    if (!rc && rf.n) {
+        worker_load_keyless_refuse(e, refusal_names(&rf), rf.n);
         rc = DM_E_INVAL;
     }
-    dm_buf_free(&names);
+    dm_buf_free(&rf.names);
     return rc;
 }
 
@@ -1178,34 +1220,43 @@ static int64_t committed_bytes(const struct run *r, size_t ti)
  * skip its committed rows, so the run is refused naming them. */
 static int dropped_guard(struct run *r, struct worker_applier *a, struct worker_terr *e)
 {
-    struct dm_buf names;
-    size_t refused = 0;
+    struct refusal rf = { .n = 0 };
+    char tail[160];
     int rc = DM_OK;
-    dm_buf_init(&names, 1u << 16);
+    dm_buf_init(&rf.names, 1u << 16);
     for (size_t i = 0; !rc && i < r->n; i++) {
         const struct lfile *t = &r->files[i];
         int64_t done = t->kind == K_TABLE ? committed_bytes(r, i) : 0;
         bool lost = false;
         if (done <= 0 || (rc = worker_load_dropped_check(a, t->tdb, t->ttbl, &lost, e)) || !lost)
             continue;
-        if (names.len < 2000 &&
-            (dm_buf_adds(&names, refused ? "; the target table " : "the target table ") ||
-             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
-             (strcmp(t->db, t->tdb) != 0 || strcmp(t->tbl, t->ttbl) != 0
-                  ? dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
-                        dm_buf_addc(&names, ')')
-                  : 0) ||
-             dm_buf_printf(&names, " was dropped or emptied after the Load committed %lld "
-                           "bytes of its dump", (long long)done)))
+        snprintf(tail, sizeof tail, " was dropped or emptied after the Load committed %lld "
+                 "bytes of its dump", (long long)done);
+        if (refusal_add(&rf, "; ", "the target table ", t, false, tail))
             rc = worker_ap_nomem(e);
-        refused++;
     }
-    if (!rc && refused) {
-        worker_load_dropped_refuse(e, names.len < 2000 ? names.data : "(list too long)", refused);
+    if (!rc && rf.n) {
+        worker_load_dropped_refuse(e, refusal_names(&rf), rf.n);
         rc = DM_E_INVAL;
     }
-    dm_buf_free(&names);
+    dm_buf_free(&rf.names);
     return rc;
+}
+
+/* SELECT @@max_allowed_packet of the target (0 when it cannot be read: no check). */
+static int64_t target_max_packet(struct worker_applier *a)
+{
+    struct worker_terr e;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int64_t n = 0;
+    memset(&e, 0, sizeof e);
+    if (worker_ap_query(a, "SELECT @@max_allowed_packet", &res, &e) == DM_OK &&
+        (row = mysql_fetch_row(res)) && row[0])
+        n = strtoll(row[0], NULL, 10);
+    if (res)
+        mysql_free_result(res);
+    return n;
 }
 
 static void fail_run(struct run *r, int rc, const struct worker_terr *e)
@@ -1329,6 +1380,46 @@ static int restore_kind(struct run *r, struct worker_applier *a, enum kind k,
     return rc;
 }
 
+/* The views, in rounds: one that selects from a view not created yet (Error 1146: the
+ * files go by name, `a_top` before the `z_base` it reads) is tried again in the next
+ * round, as long as a round creates one. A view still failing then pauses the load with
+ * its error (a table it reads is missing on the target). */
+static int restore_views(struct run *r, struct worker_applier *a, struct worker_terr *e)
+{
+    bool *done = calloc(r->n ? r->n : 1, sizeof *done), progress = true;
+    size_t left = 0;
+    int rc = DM_OK;
+    if (!done)
+        return worker_ap_nomem(e);
+    for (size_t i = 0; i < r->n; i++)
+        left += r->files[i].kind == K_VIEW;
+    while (!rc && left && progress) {
+        struct worker_terr first;
+        progress = false;
+        memset(&first, 0, sizeof first);
+        for (size_t i = 0; !rc && i < r->n; i++) {
+            if (r->files[i].kind != K_VIEW || done[i])
+                continue;
+            if (atomic_load(&r->l->canceled)) {
+                rc = DM_E_CANCELLED;
+            } else if (!(rc = restore_schema(r, a, &r->files[i], e))) {
+                done[i] = progress = true;
+                left--;
+            } else if (mysql_errno(a->my) == ER_NO_SUCH_TABLE) {
+                if (!first.msg[0])
+                    first = *e;
+                rc = DM_OK;   /* again after the others */
+            }
+        }
+        if (!rc && left && !progress) {
+            *e = first;
+            rc = DM_E_DB;
+        }
+    }
+    free(done);
+    return rc;
+}
+
 static void free_files(struct run *r)
 {
     for (size_t i = 0; i < r->n; i++) {
@@ -1375,6 +1466,7 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         (rc = cp_sync(&r, a, e)))
         goto out;
     plan(&r);
+    r.max_packet = target_max_packet(a);
     if ((rc = count_left(&r))) {
         worker_ap_nomem(e);
         goto out;
@@ -1390,7 +1482,7 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         rc = DM_E_CANCELLED;
         goto out;
     }
-    if ((rc = restore_kind(&r, a, K_VIEW, e)))
+    if ((rc = restore_views(&r, a, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data finished", "dir", p->dir, NULL);
 out:
