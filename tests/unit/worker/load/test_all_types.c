@@ -9,7 +9,8 @@
  * values went by position: a's into b, silently) and one with an extra column (was Error
  * 1136); extra-args that let the dump lose rows (--no-locks) or leave kept tables out
  * (a user's -x narrower than the black-white-list: the task finished without them) pause
- * in Dump naming them. */
+ * in Dump naming them; an INSERT larger than the target's max_allowed_packet pauses naming it
+ * (34997) instead of being sent again and again. */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
@@ -123,6 +124,35 @@ START_TEST(dump_options_named)
 }
 END_TEST
 
+/* A row whose INSERT is larger than the target's max_allowed_packet, with LOAD DATA off on
+ * the target: the server dropped the connection (2006) and auto-resume sent it again and
+ * again; now a pause naming it (34997, not transient), and a resume once the target takes
+ * it (local_infile back on: LOAD DATA streams the row) loads it. */
+START_TEST(packet_too_big_named)
+{
+    char toml[4096], msg[2048];
+    int stage;
+    sql(g_src, "CREATE DATABASE pk");
+    sql(g_src, "CREATE TABLE pk.t (id INT PRIMARY KEY, b LONGBLOB)");
+    sql(g_src, "INSERT INTO pk.t VALUES (1, REPEAT(CHAR(0), 700000)), (2, 'x')");
+    sql(g_dst, "SET GLOBAL local_infile = 0");
+    sql(g_dst, "SET GLOBAL max_allowed_packet = 1048576");
+    task_toml(toml, sizeof toml, "pkt", "full", "pk", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert(wait_unit("pkt", PB__UNIT_TYPE__Load, PB__STAGE__Paused, 90000));
+    ck_assert_int_eq(unit_now("pkt", &stage, msg, sizeof msg), PB__UNIT_TYPE__Load);
+    ck_assert_msg(strstr(msg, "34997") && strstr(msg, "max_allowed_packet (1048576 bytes)"),
+                  "%s", msg);
+    sql(g_dst, "SET GLOBAL local_infile = 1");
+    ck_assert(operate("pkt", PB__TASK_OP__Resume, msg, sizeof msg));
+    ck_assert_msg(wait_unit("pkt", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 90000),
+                  "not finished after the resume");
+    sql(g_dst, "SET GLOBAL max_allowed_packet = 16777216");
+    assert_table_equal("pk", "t", 2);
+    ck_assert(operate("pkt", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("all_types");
@@ -131,6 +161,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, edge_types_full);
     tcase_add_test(tc, dump_options_named);
+    tcase_add_test(tc, packet_too_big_named);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
