@@ -157,16 +157,43 @@ static struct lfile *find_file(struct run *r, const char *name)
     return NULL;
 }
 
-/* Offsets of files already (partly) restored; INSERT IGNORE rows for the others. */
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+/* A checkpoint row of a data file this run did not find, with rows left (offset < end_pos):
+ * when the file is gone from the dump directory (deleted under a paused task, a cleaned
+ * tmp dir), its rows would be skipped and the Load would finish without them; a data file
+ * still there but left out by the black-white-list is not counted. */
+static int gone_add(const struct run *r, struct dm_buf *gone, size_t *n, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    if (!has_suffix(name, ".sql") || has_suffix(name, "-schema.sql"))
+        return DM_OK;
+    snprintf(path, sizeof path, "%s/%s", r->p->dir, name);
+    if (stat(path, &st) == 0)
+        return DM_OK;
+    if ((*n)++ < 20 && gone->len < 1500 && dm_buf_printf(gone, "%s%s", *n > 1 ? ", " : "", name))
+        return DM_E_NOMEM;
+    return DM_OK;
+}
+
+/* Offsets of files already (partly) restored; INSERT IGNORE rows for the others. A data
+ * file the checkpoint has not finished that is gone from the directory fails the run. */
 static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *e)
 {
-    struct dm_buf q;
+    struct dm_buf q, gone;
+    size_t ngone = 0;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     int rc = DM_E_NOMEM;
     size_t i;
     dm_buf_init(&q, 1u << 20);
-    if (dm_buf_adds(&q, "SELECT filename, `offset` FROM ") || add_cp_table(a, &q) ||
+    dm_buf_init(&gone, 1u << 16);
+    if (dm_buf_adds(&q, "SELECT filename, `offset`, end_pos FROM ") || add_cp_table(a, &q) ||
         dm_buf_adds(&q, " WHERE id=") ||
         worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)))
         goto out;
@@ -178,6 +205,16 @@ static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *
             f->keys = strtoll(row[1], NULL, 10) > 0 ? KEYS_ADDED : KEYS_PENDING;
         else if (f)
             f->offset = strtoll(row[1], NULL, 10);
+        else if (row[0] && row[1] && row[2] && strtoll(row[1], NULL, 10) < strtoll(row[2], NULL, 10) &&
+                 (rc = gone_add(r, &gone, &ngone, row[0])))
+            goto out;
+    }
+    if (ngone) {
+        rc = lerr(e, WTE_LOAD_DIR_NOT_FOUND, "the dump directory %s lost %zu data file(s) the "
+                  "loader checkpoint has not finished: %s%s; their rows cannot be loaded: "
+                  "start the task with remove-meta (after cleaning the target) to dump again",
+                  r->p->dir, ngone, gone.data, ngone > 20 || gone.len >= 1500 ? ", ..." : "");
+        goto out;
     }
     for (i = 0; i < r->n; i++) {
         struct lfile *f = &r->files[i];
@@ -205,16 +242,11 @@ out:
     if (res)
         mysql_free_result(res);
     dm_buf_free(&q);
+    dm_buf_free(&gone);
     return rc;
 }
 
 /* ---- the dump directory ---- */
-
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && strcmp(s + n - m, suf) == 0;
-}
 
 static int add_file(struct run *r, size_t *cap, const char *name, enum kind k, const char *db,
                     size_t dblen, const char *tbl, size_t tlen, int64_t size)
