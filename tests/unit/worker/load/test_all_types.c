@@ -120,8 +120,9 @@ START_TEST(dump_options_named)
 {
     paused_in_dump("nolocks", "--rows 700 --no-locks", "--no-locks", "lost or doubled");
     paused_in_dump("tzskip", "--skip-tz-utc", "--skip-tz-utc", "time zone");
-    /* the user's regex keeps two tables of the 24 the black-white-list keeps */
-    paused_in_dump("narrow", "-x ^e[.]t_(num|str)$", "black-white-list keeps", "e.t_aria");
+    /* the user's regex keeps two tables of the 24 the black-white-list keeps (with -B: a
+     * regex alone lists every database: mydumper 0.10.1's occasional hang, docs/worker.md) */
+    paused_in_dump("narrow", "-B e -x ^e[.]t_(num|str)$", "black-white-list keeps", "e.t_aria");
 }
 END_TEST
 
