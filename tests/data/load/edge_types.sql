@@ -80,3 +80,8 @@ CREATE VIEW v1 AS SELECT id, a FROM t_gen;
 CREATE TRIGGER trg1 BEFORE INSERT ON t_chk FOR EACH ROW SET NEW.v = NEW.v + 1;
 CREATE PROCEDURE pr1() SELECT 1;
 CREATE FUNCTION fn1() RETURNS INT DETERMINISTIC RETURN 1;
+-- INET6 / INET4 in a table with generated and invisible columns: mydumper lists the columns
+-- (the invisible one too) and the LOAD DATA path is off; the text must still be read as text
+-- (a 16-character INET6 text was stored as its 16 bytes: another address, silently).
+CREATE TABLE t_inv (id INT PRIMARY KEY, i6 INET6, i4 INET4, u UUID, g INT AS (id * 2) VIRTUAL, inv INT INVISIBLE DEFAULT 7);
+INSERT INTO t_inv (id, i6, i4, u, inv) VALUES (1, '2001:db8::1:2:34', '10.1.2.3', '123e4567-e89b-12d3-a456-426655440000', 9), (2, NULL, NULL, NULL, NULL);
