@@ -60,18 +60,24 @@ struct http_park_cfg {
 };
 
 struct http_park;
+struct http_loops;
 
 /* DM_OK / DM_E_NOMEM / DM_E_IO. No thread yet: pass the callbacks below to MHD, start
  * the daemon, then http_park_start. */
 int http_park_new(const struct http_park_cfg *cfg, struct http_park **out);
-/* Start the front thread for daemon d. listen_fd >= 0 (borrowed; MHD quiesced): the front
- * accepts every connection itself, peeks its request head and hands it to MHD only when
- * http_frame_check_raw accepts it (a bad head is answered and closed without MHD). The
- * same happens to a parked connection whose next request arrives. DM_OK or DM_E_IO. */
-int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd);
+/* Start the front thread for the loops' daemons (http_loop.h). listen_fd >= 0 (borrowed;
+ * MHD never sees it): the front accepts every connection itself, peeks its request head
+ * and hands it to a loop only when http_frame_check_raw accepts it (a bad head is
+ * answered and closed without MHD). The same happens to a parked connection whose next
+ * request arrives. DM_OK or DM_E_IO. */
+int http_park_start(struct http_park *p, struct http_loops *loops, int listen_fd);
+/* The loops' http_loop_refused_fn (cls = the struct http_park): MHD refused a
+ * handed-over connection. */
+void http_park_refused(void *cls, void *item);
 
-/* MHD callbacks, cls = the struct http_park. */
+/* The front's count of a new connection (total and per IP; MHD_NO: over a limit). */
 enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);
+/* MHD callbacks, cls = the struct http_park. */
 void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code);
 void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
