@@ -99,7 +99,7 @@ static int wait_ms(struct http_loop *l, int64_t *mhd_due)
     int lw = rpc_lane_timeout_ms(l->lane);
     if (lw >= 0 && (w < 0 || lw < w))
         w = lw;
-    return w;
+    return l->resumed ? 0 : w;   /* resumed inside MHD_run: MHD_get_timeout does not say */
 }
 
 static void *loop_main(void *arg)
