@@ -19,6 +19,9 @@
  * closes, errs or got GOAWAY is dropped once its streams are over; the next call dials.
  * Deadlines: grpc-timeout on the request, and the reader's receive timeout (100 ms)
  * bounds how late a local DEADLINE_EXCEEDED can be.
+ * Lanes (rpc_lane_new, issue 18 session 9): a connection of the channel owned by one event
+ * loop's thread, without a lock: calls that thread starts go over it and are answered on
+ * it, inside rpc_lane_service; the channel's own connection carries everything else.
  * Not supported on such a channel: streams, rpc_call_raw_sync, TLS. */
 #include <errno.h>
 #include <fcntl.h>

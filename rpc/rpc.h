@@ -68,7 +68,7 @@ void rpc_channel_free(struct rpc_channel *ch);
  * connection written by the calling thread and read by one thread of the channel, no
  * gRPC core. Only unary calls (rpc_call_start, rpc_call_start_answer, rpc_call_sync,
  * fan-out): streams and rpc_call_raw_sync give DM_E_INVAL. Callbacks run on the channel's
- * reader thread. Plain TCP only. NULL on out-of-memory or a target without a port. */
+ * reader thread (a lane's calls: on the lane's thread, rpc_lane_new). Plain TCP only. NULL on out-of-memory or a target without a port. */
 struct rpc_channel *rpc_channel_new_h2(const char *target);
 const char *rpc_channel_target(const struct rpc_channel *ch);
 
