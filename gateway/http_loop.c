@@ -23,6 +23,8 @@
  * the start of the next request in several passes): each skipped epoll_wait(0) is a
  * system call saved, the bound keeps the lane and the hand-overs from waiting long. */
 #define MAX_SKIPS 3
+/* Connections a loop takes before the next loop gets any (http_loops_hand_over). */
+#define LOOP_FILL 16
 
 struct hand_over {
     struct hand_over *next;
@@ -38,6 +40,7 @@ struct http_loop {
     int epfd, evfd;
     struct rpc_lane *lane;          /* the loop thread's */
     bool resumed;                   /* loop thread: a resume since the last MHD_run */
+    atomic_int nconn;               /* handed over and not closed yet */
     atomic_bool stop;
     pthread_mutex_t mu;             /* the hand-over queue */
     struct hand_over *q_head, **q_tail;
@@ -48,7 +51,6 @@ struct http_loop {
 
 struct http_loops {
     unsigned n;
-    atomic_uint next;
     struct rpc_channel *master;
     http_loop_refused_fn refused;
     void *refused_cls;
@@ -84,9 +86,11 @@ static void add_queued(struct http_loop *l)
     pthread_mutex_unlock(&l->mu);
     for (struct hand_over *h = q, *nx; h; h = nx) {
         nx = h->next;
-        if (MHD_add_connection(l->d, h->fd, (const struct sockaddr *)&h->addr, h->alen) != MHD_YES &&
-            l->set->refused)
-            l->set->refused(l->set->refused_cls, h->item);
+        if (MHD_add_connection(l->d, h->fd, (const struct sockaddr *)&h->addr, h->alen) != MHD_YES) {
+            atomic_fetch_sub(&l->nconn, 1);
+            if (l->set->refused)
+                l->set->refused(l->set->refused_cls, h->item);
+        }
         free(h);
     }
 }
@@ -199,6 +203,30 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
     return DM_OK;
 }
 
+/* The first loop holding fewer than LOOP_FILL connections, else the one holding fewest.
+ * Filling loops in turn instead of round robin: every loop wakes up for its own
+ * connections, so 8 connections spread over 4 loops cost about twice the wake-ups
+ * (context switches) per request of 8 on one loop (docs/benchmarks.md, "Issue 18, fourth
+ * pass"); from LOOP_FILL x loops connections on, all loops serve. */
+static struct http_loop *pick(struct http_loops *ls)
+{
+    struct http_loop *best = &ls->loops[0];
+    for (unsigned i = 0; i < ls->n; i++) {
+        int c = atomic_load(&ls->loops[i].nconn);
+        if (c < LOOP_FILL)
+            return &ls->loops[i];
+        if (c < atomic_load(&best->nconn))
+            best = &ls->loops[i];
+    }
+    return best;
+}
+
+void http_loop_conn_closed(void)
+{
+    if (tl_loop)
+        atomic_fetch_sub(&tl_loop->nconn, 1);
+}
+
 bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *addr,
                           socklen_t alen, void *item)
 {
@@ -211,7 +239,8 @@ bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *
     h->alen = alen <= sizeof(h->addr) ? alen : sizeof(h->addr);
     memcpy(&h->addr, addr, h->alen);
     h->item = item;
-    struct http_loop *l = &ls->loops[atomic_fetch_add(&ls->next, 1) % ls->n];
+    struct http_loop *l = pick(ls);
+    atomic_fetch_add(&l->nconn, 1);
     pthread_mutex_lock(&l->mu);
     *l->q_tail = h;
     l->q_tail = &h->next;

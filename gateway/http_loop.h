@@ -13,8 +13,8 @@
  * through its eventfd.
  *
  * Connections come from the front (http_park.h), which accepts, counts (total and per
- * IP, once) and checks them: http_loops_hand_over queues one to a loop (round robin) and
- * wakes it; the loop adds it with MHD_add_connection (not thread-safe on an external-loop
+ * IP, once) and checks them: http_loops_hand_over queues one to a loop (the first holding
+ * fewer than 16 connections, else the least loaded) and wakes it; the loop adds it with MHD_add_connection (not thread-safe on an external-loop
  * daemon, so only the loop's thread calls it). */
 #ifndef GW_HTTP_LOOP_H
 #define GW_HTTP_LOOP_H
@@ -41,6 +41,9 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
  * be queued (out of memory: fd closed). */
 bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *addr,
                           socklen_t alen, void *item);
+/* MHD closed a connection on the calling thread (NOTIFY_CONNECTION CLOSED): its loop holds
+ * one less. Nothing when the thread is no loop's. */
+void http_loop_conn_closed(void);
 /* The calling thread's loop, NULL when it is none. */
 struct http_loop *http_loop_current(void);
 /* Resume c, a connection of loop l (NULL: a daemon with its own threads), from any thread. */

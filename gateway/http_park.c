@@ -368,10 +368,12 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
 void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code)
 {
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         on_started(cls, c, socket_context);
-    else
+    } else {
         on_closed(cls, c, socket_context);
+        http_loop_conn_closed();
+    }
 }
 
 static struct park_conn *conn_of(struct MHD_Connection *mc)
