@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,10 +255,24 @@ static struct MHD_Daemon *loop_daemon(void *cls, unsigned i)
     return start_daemon(s, NULL, s->v6);
 }
 
-/* Plain HTTP: the loops (a daemon each) and the front that feeds them. */
+/* CPUs this process may run on (at least 1). */
+static unsigned cpus_available(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* Plain HTTP: the loops (a daemon each) and the front that feeds them. `threads` loops,
+ * but no more than there are CPUs: more loops than CPUs only add wake-ups and context
+ * switches (docs/benchmarks.md, "Issue 18, fourth pass": 4 loops on 2 vCPUs cost 21 %
+ * more CPU per request than 2 at 64 connections, twice the context switches). */
 static int start_loops(struct http_server *s)
 {
-    unsigned n = s->cfg.threads ? s->cfg.threads : 1;
+    unsigned n = s->cfg.threads ? s->cfg.threads : 1, cpus = cpus_available();
+    if (n > cpus)
+        n = cpus;
     if (http_loops_start(n, loop_daemon, s, s->env ? s->env->master : NULL, http_park_refused,
                          s->park, &s->loops) != DM_OK)
         return DM_E_IO;
