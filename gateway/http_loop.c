@@ -125,9 +125,10 @@ static void *loop_main(void *arg)
         int64_t mhd_due;
         bool mhd_now;
         int w = wait_ms(l, &mhd_due, &mhd_now), n = 0;
-        if (mhd_now && skips < MAX_SKIPS)
+        if (mhd_now && skips < MAX_SKIPS) {
             skips++;
-        else {
+        } else {
+            rpc_lane_flush(l->lane);   /* the master calls of the passes since the last wait */
             n = epoll_wait(l->epfd, evs, LOOP_EVENTS, w);
             skips = 0;
         }

@@ -668,7 +668,8 @@ static void lane_connected(struct rpc_lane *l)
 }
 
 /* The calling thread's lane takes k (true), or k goes the channel's way (false: no lane
- * connection yet - one is dialled - or it cannot take another stream). Never calls back. */
+ * connection yet - one is dialled - or it cannot take another stream). Never calls back.
+ * The frames wait for rpc_lane_flush: the loop sends the calls of one pass together. */
 static bool lane_start(struct rpc_lane *l, struct h2_call *k)
 {
     if (!l->up) {
@@ -682,7 +683,6 @@ static bool lane_start(struct rpc_lane *l, struct h2_call *k)
         return false;
     if (k->deadline_us < l->next_deadline_us)
         l->next_deadline_us = k->deadline_us;
-    lane_flush(l);
     return true;
 }
 
@@ -764,6 +764,12 @@ void rpc_lane_service(struct rpc_lane *l, uint32_t events)
     if (!l->conn.dead && l->conn.out.len)
         lane_flush(l);   /* acks, window updates, RST_STREAMs, what waited for EPOLLOUT */
     dispatch(lane_take_done(l));   /* callbacks may start calls on this lane */
+}
+
+void rpc_lane_flush(struct rpc_lane *l)
+{
+    if (l && l->up && !l->conn.dead && l->conn.out.len && !l->want_out)
+        lane_flush(l);
 }
 
 void rpc_lane_free(struct rpc_lane *l)

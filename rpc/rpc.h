@@ -83,13 +83,16 @@ const char *rpc_channel_target(const struct rpc_channel *ch);
  * The lane registers its socket in the loop's epoll set `epfd` with data.ptr = the lane;
  * the loop calls rpc_lane_service(l, events) for that entry's events, and also with 0
  * whenever rpc_lane_timeout_ms (its next deadline, connect timeout or pending callbacks;
- * -1: none) has passed. NULL when ch is not an h2 channel, the thread has a lane already,
+ * -1: none) has passed. The frames of calls started on the lane are sent by
+ * rpc_lane_flush, which the loop calls before every wait (the calls of one pass leave in
+ * one send). NULL when ch is not an h2 channel, the thread has a lane already,
  * or out of memory. rpc_lane_free on the same thread, before the channel: calls in flight
  * end CANCELLED (their callbacks run inside it). */
 struct rpc_lane;
 struct rpc_lane *rpc_lane_new(struct rpc_channel *ch, int epfd);
 int rpc_lane_timeout_ms(const struct rpc_lane *l);
 void rpc_lane_service(struct rpc_lane *l, uint32_t events);
+void rpc_lane_flush(struct rpc_lane *l);
 void rpc_lane_free(struct rpc_lane *l);
 
 enum rpc_chan_state { RPC_CHAN_IDLE, RPC_CHAN_CONNECTING, RPC_CHAN_READY,

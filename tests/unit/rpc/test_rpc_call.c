@@ -725,6 +725,7 @@ static bool lane_done(struct lane_wait *w)
 static void lane_pump(int epfd, struct rpc_lane *l)
 {
     struct epoll_event ev[4];
+    rpc_lane_flush(l);
     int t = rpc_lane_timeout_ms(l);
     int n = epoll_wait(epfd, ev, 4, t < 0 || t > 50 ? 50 : t);
     tl_in_service = true;
