@@ -128,7 +128,7 @@ static void *loop_main(void *arg)
         if (mhd_now && skips < MAX_SKIPS) {
             skips++;
         } else {
-            rpc_lane_flush(l->lane);   /* the master calls of the passes since the last wait */
+            rpc_lane_flush(l->lane);   /* calls started outside MHD_run (none so far) */
             n = epoll_wait(l->epfd, evs, LOOP_EVENTS, w);
             skips = 0;
         }
@@ -150,6 +150,7 @@ static void *loop_main(void *arg)
         if (run || mhd_now || mono_ms() >= mhd_due) {
             l->resumed = false;
             MHD_run(l->d);
+            rpc_lane_flush(l->lane);   /* the master calls this pass started, in one send */
         }
     }
     rpc_lane_free(l->lane);   /* nothing in flight normally: the server waited for it */
