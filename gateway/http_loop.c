@@ -86,7 +86,8 @@ static void add_queued(struct http_loop *l)
     pthread_mutex_unlock(&l->mu);
     for (struct hand_over *h = q, *nx; h; h = nx) {
         nx = h->next;
-        if (MHD_add_connection(l->d, h->fd, (const struct sockaddr *)&h->addr, h->alen) != MHD_YES) {
+        const struct sockaddr *a = (const struct sockaddr *)&h->addr;
+        if (MHD_add_connection(l->d, h->fd, a, h->alen) != MHD_YES) {
             atomic_fetch_sub(&l->nconn, 1);
             if (l->set->refused)
                 l->set->refused(l->set->refused_cls, h->item);

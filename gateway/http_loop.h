@@ -14,8 +14,9 @@
  *
  * Connections come from the front (http_park.h), which accepts, counts (total and per
  * IP, once) and checks them: http_loops_hand_over queues one to a loop (the first holding
- * fewer than 16 connections, else the least loaded) and wakes it; the loop adds it with MHD_add_connection (not thread-safe on an external-loop
- * daemon, so only the loop's thread calls it). */
+ * fewer than 16 connections, else the least loaded) and wakes it; the loop adds it with
+ * MHD_add_connection (not thread-safe on an external-loop daemon, so only the loop's
+ * thread calls it). At most one loop per CPU (http_server.c). */
 #ifndef GW_HTTP_LOOP_H
 #define GW_HTTP_LOOP_H
 

@@ -74,7 +74,7 @@ struct http_park {
     unsigned parks_since_trim;
     atomic_long nparked;
     int epfd, evfd;
-    int lfd;                        /* listen socket (MHD quiesced; borrowed), -1: MHD accepts */
+    int lfd;                        /* listen socket (MHD never sees it; borrowed), -1: none */
     char ltag;                      /* its epoll tag (&ltag) */
     int64_t accept_resume_ms;       /* accept paused (EMFILE) until then, 0 = active */
     char *peek;                     /* front thread's peek buffer */

@@ -18,7 +18,8 @@
  *     the kernel) is handed back with MHD_add_connection on a fresh dup; EOF, errors and
  *     the configured inactivity timeout (counted from the last activity) close it.
  *   - Connection limits (total and per IP) count parked connections too: this module
- *     enforces them in MHD's accept-policy callback; MHD's own per-IP limit is off.
+ *     enforces them when the front accepts (http_park_accept_policy); MHD's own per-IP
+ *     limit is off.
  *
  * What can be lost: a client that sent part of a request head and stalled for
  * `park_after` seconds is answered 408 and closed: the read gate (http_gate.h) has read
@@ -40,8 +41,8 @@
  * Plain HTTP only (TLS state lives inside MHD). Freed MHD pools go back to the OS with
  * malloc_trim at most once per second after parking.
  *
- * Threads: the callbacks run on MHD's threads; one front thread of ours owns the parked
- * set (epoll) and is the only one that frees parked connections. start/close_all/stop/free
+ * Threads: the callbacks run on the loops' threads (http_loop.h); one front thread of ours
+ * owns the parked set (epoll) and is the only one that frees parked connections. start/close_all/stop/free
  * from the controlling thread. */
 #ifndef GW_HTTP_PARK_H
 #define GW_HTTP_PARK_H

@@ -600,7 +600,8 @@ static void lane_dial(struct rpc_lane *l)
 {
     struct sockaddr_storage ss;
     socklen_t len = 0;
-    if (rpc_now_us() < l->retry_at_us || atomic_load(&l->chan->down) || !chan_peer(l->chan, &ss, &len))
+    if (rpc_now_us() < l->retry_at_us || atomic_load(&l->chan->down) ||
+        !chan_peer(l->chan, &ss, &len))
         return;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
