@@ -268,13 +268,19 @@ void http_loop_resume(struct http_loop *l, struct MHD_Connection *c)
         wake(l);
 }
 
-static void loop_free(struct http_loop *l)
+static void loop_join(struct http_loop *l)
 {
     if (l->running) {
         atomic_store(&l->stop, true);
         wake(l);
         pthread_join(l->th, NULL);
+        l->running = false;
     }
+}
+
+static void loop_free(struct http_loop *l)
+{
+    loop_join(l);
     if (l->d)
         MHD_stop_daemon(l->d);
     for (struct hand_over *h = l->q_head, *nx; h; h = nx) {
@@ -294,12 +300,15 @@ void http_loops_stop(struct http_loops *ls)
 {
     if (!ls)
         return;
-    for (unsigned i = 0; i < ls->n; i++)   /* every thread first: a loop's callbacks may
-                                              resume connections of another loop */
+    /* every thread ends before any daemon stops or eventfd closes: the calls a loop's lane
+     * ends at exit (CANCELLED) may resume connections of another loop */
+    for (unsigned i = 0; i < ls->n; i++)
         if (ls->loops[i].running) {
             atomic_store(&ls->loops[i].stop, true);
             wake(&ls->loops[i]);
         }
+    for (unsigned i = 0; i < ls->n; i++)
+        loop_join(&ls->loops[i]);
     for (unsigned i = 0; i < ls->n; i++)
         loop_free(&ls->loops[i]);
     free(ls);
