@@ -11,11 +11,14 @@
 #         tasks-running   GET /api/v1/tasks/bench  (dmctl JSON)
 # Ports BENCH_PORT_BASE+250..259. Output kept in BENCH_DIR with BENCH_KEEP=1.
 # BENCH_GW_ARGS: extra dm-gateway flags (e.g. --master-transport=h2).
+# BENCH_SW_DELAY_MS: the scripted worker answers QueryStatus after this delay (default 0;
+# 30 stands in for a real worker and MariaDB, as gateway_peer.sh has them).
 # --strace: instead of callgrind, system calls per request (strace -c -f attached after the
 # warm-up, over the N requests; the gateway's own binary, no valgrind).
 # --ctxsw [C]: instead, context switches and CPU per request under `wrk -c C` (default 8,
 # -d BENCH_CTXSW_S seconds, default 5): the sums over the gateway's threads from
-# /proc/<pid>/task/*/{status,stat} (kernel counters).
+# /proc/<pid>/task/*/{status,stat} (kernel counters). BENCH_CTXSW_STRACE=1: also system calls
+# per request under wrk (strace -c -f; they slow the gateway, read only the counts).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -40,7 +43,7 @@ SW="$(bench_find_bin dmgw-scripted-workers "${DMGW_BENCH_BIN:-}" "${DMGW_BIN:-}"
 P=$(( BENCH_PORT_BASE + 250 ))
 MPORT=$((P + 1)); GPORT=$((P + 2))
 
-"$SW" -n 1 --delay-ms 0 --ports-file "$BENCH_DIR/ports" >"$BENCH_DIR/workers.log" 2>&1 </dev/null &
+"$SW" -n 1 --delay-ms "${BENCH_SW_DELAY_MS:-0}" --ports-file "$BENCH_DIR/ports" >"$BENCH_DIR/workers.log" 2>&1 </dev/null &
 BENCH_PIDS+=("$!")
 for _ in $(seq 1 100); do [ -s "$BENCH_DIR/ports" ] && break; sleep 0.1; done
 [ -s "$BENCH_DIR/ports" ] || bdie "dmgw-scripted-workers did not start"
@@ -93,13 +96,14 @@ strace_route() { # route path
 # thread_counters <pid>: "<voluntary> <involuntary> <cpu ticks>" summed over its threads,
 # then one "name ticks" line per thread
 thread_counters() {
-  local pid="$1" t v=0 i=0 c=0 line
+  local pid="$1" t v=0 i=0 c=0 u=0 line
   for t in /proc/"$pid"/task/*; do
     line="$(awk '/^voluntary_ctxt_switches/{v=$2} /^nonvoluntary_ctxt_switches/{i=$2} END{print v+0, i+0}' "$t/status" 2>/dev/null)" || continue
     v=$((v + ${line% *})); i=$((i + ${line#* }))
     c=$((c + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+    u=$((u + $(awk '{print $14}' "$t/stat" 2>/dev/null || echo 0)))
   done
-  echo "$v $i $c"
+  echo "$v $i $c $u"
 }
 
 ctxsw_route() { # route path
@@ -110,17 +114,29 @@ ctxsw_route() { # route path
   local gpid=$LAST_PID
   python3 -c "$CLIENT" "$GPORT" "$path" "$WARM" "$TOKEN" >/dev/null
   local a b out n
+  local spid=""
+  if [ -n "${BENCH_CTXSW_STRACE:-}" ]; then   # system calls under wrk (CPU figures then mean little)
+    strace -c -f -p "$gpid" -o "$BENCH_DIR/strace-wrk.$route" 2>/dev/null & spid=$!
+    sleep 1
+  fi
   a="$(thread_counters "$gpid")"
   out="$(wrk -t2 -c"$CTX_C" -d"${dur}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GPORT$path" 2>&1)"
   b="$(thread_counters "$gpid")"
+  if [ -n "$spid" ]; then
+    kill -INT "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
+    n="$(printf '%s\n' "$out" | awk '/requests in/{print $1}')"
+    awk -v n="$n" '/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/{c=$4; name=$NF; printf "  %-14s %.3f per request\n", name, c/n}' \
+      "$BENCH_DIR/strace-wrk.$route" >&2
+  fi
   bench_stop_pid "$gpid"
   n="$(printf '%s\n' "$out" | awk '/requests in/{print $1}')"
   [ -n "$n" ] && [ "$n" -gt 0 ] || bdie "wrk failed: $out"
-  read -r v0 i0 c0 <<<"$a"; read -r v1 i1 c1 <<<"$b"
+  read -r v0 i0 c0 u0 <<<"$a"; read -r v1 i1 c1 u1 <<<"$b"
   local hz; hz="$(getconf CLK_TCK)"
   result "$route.c$CTX_C.vol_ctxsw_per_request" "$(awk -v d=$((v1 - v0)) -v n="$n" 'BEGIN{printf "%.2f", d/n}')" "" "" "" "" ""
   result "$route.c$CTX_C.invol_ctxsw_per_request" "$(awk -v d=$((i1 - i0)) -v n="$n" 'BEGIN{printf "%.2f", d/n}')" "" "" "" "" ""
   result "$route.c$CTX_C.cpu_per_request" "$(awk -v d=$((c1 - c0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.1f", d*1e6/hz/n}')" "us" "" "" "" ""
+  result "$route.c$CTX_C.user_cpu_per_request" "$(awk -v d=$((u1 - u0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.1f", d*1e6/hz/n}')" "us" "" "" "" ""
   blog "$route: $n requests at c=$CTX_C in ${dur}s"
 }
 
