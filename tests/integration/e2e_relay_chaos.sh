@@ -29,24 +29,9 @@ DIR="$(mktemp -d /tmp/dmgw-rchaos-XXXXXX)"
 P_SRC1="$(rand_port)"; P_TGT="$(rand_port)"; P_W1="$(rand_port)"; P_M="$(rand_port)"
 W1="127.0.0.1:$P_W1"
 declare -A PID
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ]; then
-    echo "# seed $SEED"; tail -n 25 "$DIR"/*.log 2>/dev/null || true
-  fi
-  touch "$DIR/stop"
-  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if grep -q "Sanitizer\|runtime error:" "$DIR"/*.log 2>/dev/null; then
-    grep -h -A20 "Sanitizer\|runtime error:" "$DIR"/*.log | head -80
-    rc=1
-  fi
-  for d in src tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
-  if [ -n "${DMGW_KEEP:-}" ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
-  rm -f "$RAND_PORTS_FILE"
-  exit "$rc"
-}
-trap cleanup EXIT
+daemons_on_fail() { echo "# seed $SEED"; }
+daemons_before_stop() { touch "$DIR/stop"; }
+trap 'daemons_cleanup src tgt' EXIT
 
 "$SB" start "$DIR/src" "$P_SRC1" 231 >/dev/null &
 "$SB" start "$DIR/tgt" "$P_TGT" 232 >/dev/null &
@@ -61,21 +46,7 @@ tgt "$SCHEMA"
 
 worker_up 1 6301
 master_up 1 10s
-DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@" 2>&1; }
-read -r f1 p1 < <(src "SHOW MASTER STATUS" | awk '{print $1, $2}')
-cat >"$DIR/task.yaml" <<YAML
-name: rchaos
-task-mode: incremental
-target-database: {host: "127.0.0.1", port: $P_TGT, user: root, password: ""}
-mysql-instances:
-  - source-id: source-1
-    meta: {binlog-name: "$f1", binlog-pos: $p1}
-    black-white-list: bw
-black-white-list:
-  bw: {do-dbs: ["rc"]}
-YAML
-out="$(DMCTL start-task "$DIR/task.yaml")"
-check_contains "task starts" '"result": true' "$out"
+start_incremental_task rchaos rc src
 
 # ---- the background workload: its own seeded stream; errors (source down) are tolerated ----
 workload() { # seed

@@ -19,21 +19,7 @@ DIR="$(mktemp -d /tmp/dmgw-rdir-XXXXXX)"
 P_SRC1="$(rand_port)"; P_TGT="$(rand_port)"; P_W1="$(rand_port)"; P_M="$(rand_port)"
 W1="127.0.0.1:$P_W1"
 declare -A PID
-cleanup() {
-  local rc=$?
-  [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ] && tail -n 25 "$DIR"/*.log 2>/dev/null
-  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if grep -q "Sanitizer\|runtime error:" "$DIR"/*.log 2>/dev/null; then
-    grep -h -A20 "Sanitizer\|runtime error:" "$DIR"/*.log | head -80
-    rc=1
-  fi
-  for d in src tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
-  if [ -n "${DMGW_KEEP:-}" ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
-  rm -f "$RAND_PORTS_FILE"
-  exit "$rc"
-}
-trap cleanup EXIT
+trap 'daemons_cleanup src tgt' EXIT
 
 "$SB" start "$DIR/src" "$P_SRC1" 251 >/dev/null &
 "$SB" start "$DIR/tgt" "$P_TGT" 252 >/dev/null &
@@ -50,21 +36,7 @@ w_toml() { # [extra lines]
 w_toml
 start_worker 1
 master_up 1 10s
-DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@" 2>&1; }
-read -r f1 p1 < <(src "SHOW MASTER STATUS" | awk '{print $1, $2}')
-cat >"$DIR/task.yaml" <<YAML
-name: rdir
-task-mode: incremental
-target-database: {host: "127.0.0.1", port: $P_TGT, user: root, password: ""}
-mysql-instances:
-  - source-id: source-1
-    meta: {binlog-name: "$f1", binlog-pos: $p1}
-    black-white-list: bw
-black-white-list:
-  bw: {do-dbs: ["rd"]}
-YAML
-out="$(DMCTL start-task "$DIR/task.yaml")"
-check_contains "task starts" '"result": true' "$out"
+start_incremental_task rdir rd src
 
 N=0
 rows() { # count: INSERT count rows, one transaction each

@@ -21,21 +21,7 @@ P_A="$(rand_port)"; P_B="$(rand_port)"; P_TGT="$(rand_port)"; P_W1="$(rand_port)
 P_SRC1="$P_A"   # worker 1's source (lib/daemons.sh)
 W1="127.0.0.1:$P_W1"
 declare -A PID
-cleanup() {
-  local rc=$?
-  [ $rc -ne 0 ] || [ "$FAILS" -ne 0 ] && tail -n 25 "$DIR"/*.log 2>/dev/null
-  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if grep -q "Sanitizer\|runtime error:" "$DIR"/*.log 2>/dev/null; then
-    grep -h -A20 "Sanitizer\|runtime error:" "$DIR"/*.log | head -80
-    rc=1
-  fi
-  for d in a b tgt; do "$SB" stop "$DIR/$d" >/dev/null 2>&1 || true; done
-  if [ -n "${DMGW_KEEP:-}" ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
-  rm -f "$RAND_PORTS_FILE"
-  exit "$rc"
-}
-trap cleanup EXIT
+trap 'daemons_cleanup a b tgt' EXIT
 
 "$SB" start "$DIR/a" "$P_A" 271 >/dev/null &
 DMGW_SANDBOX_ARGS="--log-slave-updates=ON" "$SB" start "$DIR/b" "$P_B" 272 >/dev/null &
@@ -50,21 +36,7 @@ A "$SCHEMA"
 tgt "$SCHEMA"
 worker_up 1 6701
 master_up 1 10s
-DMCTL() { "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@" 2>&1; }
-read -r f1 p1 < <(A "SHOW MASTER STATUS" | awk '{print $1, $2}')
-cat >"$DIR/task.yaml" <<YAML
-name: rfail
-task-mode: incremental
-target-database: {host: "127.0.0.1", port: $P_TGT, user: root, password: ""}
-mysql-instances:
-  - source-id: source-1
-    meta: {binlog-name: "$f1", binlog-pos: $p1}
-    black-white-list: bw
-black-white-list:
-  bw: {do-dbs: ["fo"]}
-YAML
-out="$(DMCTL start-task "$DIR/task.yaml")"
-check_contains "task starts" '"result": true' "$out"
+start_incremental_task rfail fo A
 
 N=0
 rows() { # server-fn count
