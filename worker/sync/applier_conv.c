@@ -1,0 +1,173 @@
+/* applier_conv.c - character data converted between charsets (applier_int.h
+ * worker_ap_conv_check): a source column in another charset than the target column's is
+ * written as `_<source charset> X'..'` (applier_text.c) and the server converts it. A
+ * character the target's charset has not would become '?' in a non-strict session (and
+ * fail at some later statement of a strict one): every such value of an event is
+ * converted there and back by the target server first, in batches of one query:
+ *   SELECT CASE WHEN BINARY CONVERT(CONVERT(v1 USING tc) USING sc) <> BINARY v1 THEN 1
+ *               WHEN ... THEN 2 ... ELSE 0 END
+ * and the event is refused (nothing of it applied) naming the first value that does not
+ * come back. Invalid source bytes (gbk X'FF') fail the query itself (Error 1300).
+ * latin1 into a Unicode charset needs no check (worker_ap_conv_total). */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applier_int.h"
+#include "buf.h"
+#include "dm_error.h"
+
+#define BATCH_VALUES 200
+#define BATCH_BYTES (256u << 10)
+
+struct convref {
+    size_t row, col;
+    bool after;
+};
+
+struct convbatch {
+    struct worker_applier *a;
+    const struct tinfo *t;
+    const struct bl_event *ev;
+    struct dm_buf q;
+    struct convref ref[BATCH_VALUES];
+    size_t n;
+};
+
+/* Refused, not transient: the value r (NULL: one of the batch's, not known which). */
+static int refused(const struct convbatch *cb, const struct convref *r, const char *what,
+                   struct worker_terr *e)
+{
+    const struct tinfo *t = cb->t;
+    char who[512];
+    if (r)
+        snprintf(who, sizeof who, "row %zu%s: its %s value of column `%s` cannot be converted "
+                 "exactly into target column `%s`.`%s`.`%s` (%s)", r->row + 1,
+                 cb->ev->op != BL_UPDATE ? "" : r->after ? " (after image)" : " (before image)",
+                 t->conv[r->col], t->cols[r->col], t->schema, t->table, t->cols[r->col],
+                 t->charset[r->col]);
+    else
+        snprintf(who, sizeof who, "a value of a column converted between character sets "
+                 "cannot be converted exactly into its column of `%s`.`%s`", t->schema,
+                 t->table);
+    worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_DOWNSTREAM, WTE_LEVEL_HIGH,
+                    "cannot apply the rows of `%s`.`%s` at (%s, %llu): %s: %s; nothing of the "
+                    "event is applied: give the target column a character set that holds the "
+                    "source's characters (utf8mb4 holds every one)", cb->ev->table->schema,
+                    cb->ev->table->table, cb->ev->file, (unsigned long long)cb->ev->next_pos,
+                    who, what);
+    e->transient = false;
+    return DM_E_INVAL;
+}
+
+static int flush(struct convbatch *cb, struct worker_terr *e)
+{
+    char v[32];
+    unsigned long k;
+    int rc;
+    if (!cb->n)
+        return DM_OK;
+    rc = dm_buf_adds(&cb->q, " ELSE 0 END");
+    if (rc)
+        return rc == DM_E_NOMEM ? worker_ap_nomem(e) : refused(cb, &cb->ref[0], "too long", e);
+    rc = worker_applier_query_text(cb->a, cb->q.data, v, sizeof v, e);
+    if (rc == DM_E_DB) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%.255s", e->msg);
+        /* which value of the batch: not told (Error 1300 names the bytes) */
+        return refused(cb, cb->n == 1 ? &cb->ref[0] : NULL, msg, e);
+    }
+    if (rc)
+        return rc;
+    k = strtoul(v, NULL, 10);
+    if (k >= 1 && k <= cb->n)
+        return refused(cb, &cb->ref[k - 1], "a character it has not would be stored as '?'",
+                       e);
+    dm_buf_reset(&cb->q);
+    cb->n = 0;
+    return DM_OK;
+}
+
+static int add_literal(struct dm_buf *b, const char *cs, const struct bl_value *v)
+{
+    int rc = dm_buf_printf(b, "_%s ", cs);
+    return rc ? rc : worker_ap_add_hex(b, v->ptr, v->len);
+}
+
+/* WHEN BINARY CONVERT(CONVERT(v USING tc) USING sc) <> BINARY v THEN <n+1> */
+static int add_value(struct convbatch *cb, size_t row, bool after, size_t col,
+                     const struct bl_value *v, struct worker_terr *e)
+{
+    const char *sc = cb->t->conv[col], *tc = cb->t->charset[col];
+    struct dm_buf *b = &cb->q;
+    int rc;
+    if (cb->n == BATCH_VALUES || b->len > BATCH_BYTES) {
+        if ((rc = flush(cb, e)))
+            return rc;
+    }
+    rc = dm_buf_adds(b, cb->n ? " WHEN BINARY CONVERT(CONVERT(" :
+                                "SELECT CASE WHEN BINARY CONVERT(CONVERT(");
+    if (!rc)
+        rc = add_literal(b, sc, v);
+    if (!rc)
+        rc = dm_buf_printf(b, " USING %s) USING %s) <> BINARY ", tc, sc);
+    if (!rc)
+        rc = add_literal(b, sc, v);
+    if (!rc)
+        rc = dm_buf_printf(b, " THEN %zu", cb->n + 1);
+    cb->ref[cb->n] = (struct convref){ row, col, after };
+    cb->n++;
+    if (rc == DM_E_NOMEM)
+        return worker_ap_nomem(e);
+    return rc ? refused(cb, &cb->ref[cb->n - 1], "too long", e) : DM_OK;
+}
+
+static int check_row(struct convbatch *cb, const struct bl_row *row, size_t r, bool after,
+                     const ssize_t *src, struct worker_terr *e)
+{
+    const struct tinfo *t = cb->t;
+    size_t i;
+    int rc;
+    for (i = 0; i < t->ncols; i++) {
+        const struct bl_value *v;
+        ssize_t s = src[i];
+        if (!t->conv[i] || s < 0 || (size_t)s >= cb->ev->table->ncols ||
+            (row->present && !row->present[s]))
+            continue;
+        v = &row->cols[s];
+        if (v->kind != BL_STRING ||
+            !worker_ap_conv_hex(t->conv[i], t->charset[i], v->ptr, v->len) ||
+            worker_ap_conv_total(t->conv[i], t->charset[i]))
+            continue;
+        if ((rc = add_value(cb, r, after, i, v, e)))
+            return rc;
+    }
+    return DM_OK;
+}
+
+int worker_ap_conv_check(struct worker_applier *a, const struct tinfo *t,
+                         const struct bl_event *ev, const ssize_t *src, struct worker_terr *e)
+{
+    struct convbatch *cb;
+    size_t r;
+    int rc = DM_OK;
+    if (!t->conv || !t->charset)
+        return DM_OK;
+    if (!(cb = calloc(1, sizeof *cb)))
+        return worker_ap_nomem(e);
+    cb->a = a;
+    cb->t = t;
+    cb->ev = ev;
+    dm_buf_init(&cb->q, a->sql.max);
+    for (r = 0; r < ev->nrows && !rc; r++) {
+        rc = check_row(cb, &ev->rows[r], r, false, src, e);
+        if (!rc && ev->op == BL_UPDATE)
+            rc = check_row(cb, &ev->after[r], r, true, src, e);
+    }
+    if (!rc)
+        rc = flush(cb, e);
+    dm_buf_free(&cb->q);
+    free(cb);
+    return rc;
+}
