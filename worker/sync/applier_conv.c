@@ -7,8 +7,12 @@
  *   SELECT CASE WHEN BINARY CONVERT(CONVERT(v1 USING tc) USING sc) <> BINARY v1 THEN 1
  *               WHEN ... THEN 2 ... ELSE 0 END
  * and the event is refused (nothing of it applied) naming the first value that does not
- * come back. Invalid source bytes (gbk X'FF') fail the query itself (Error 1300).
- * latin1 into a Unicode charset needs no check (worker_ap_conv_total). */
+ * come back. Invalid source bytes (gbk X'FF') fail the query itself (Error 1300). The
+ * same query checks the converted value's length against the target column's (CHAR /
+ * VARCHAR(n): n characters; TINYTEXT..LONGTEXT: bytes): the shape check compares byte
+ * lengths, and 20 latin1 characters fit VARCHAR(5) utf8mb4's 20 bytes - a non-strict
+ * session would cut them silently. A latin1 value into a Unicode charset short enough for
+ * any conversion needs no check (worker_ap_conv_total). */
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +24,41 @@
 
 #define BATCH_VALUES 200
 #define BATCH_BYTES (256u << 10)
+#define TOO_LONG "converted, it is longer than the column holds (it would be cut)"
 
 struct convref {
     size_t row, col;
     bool after;
 };
+
+/* What target column type ct holds: *chars characters (CHAR/VARCHAR), or *bytes bytes
+ * (TINYTEXT..LONGTEXT); 0: not known (no check). */
+static void col_limit(const char *ct, unsigned long long *chars, unsigned long long *bytes)
+{
+    static const struct { const char *type; unsigned long long bytes; } texts[] = {
+        { "tinytext", 255 }, { "text", 65535 }, { "mediumtext", 16777215 },
+        { "longtext", 4294967295ull },
+    };
+    size_t i;
+    *chars = *bytes = 0;
+    if (strncmp(ct, "varchar(", 8) == 0)
+        *chars = strtoull(ct + 8, NULL, 10);
+    else if (strncmp(ct, "char(", 5) == 0)
+        *chars = strtoull(ct + 5, NULL, 10);
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (strcmp(ct, texts[i].type) == 0)
+            *bytes = texts[i].bytes;
+}
+
+/* A latin1 value (one byte a character, at most 4 bytes in a Unicode charset) that fits
+ * column ct in any case. */
+static bool short_enough(const char *ct, size_t len)
+{
+    unsigned long long chars, bytes;
+    col_limit(ct, &chars, &bytes);
+    return (chars && len <= chars) || (bytes && (unsigned long long)len * 4 <= bytes) ||
+           (!chars && !bytes);
+}
 
 struct convbatch {
     struct worker_applier *a;
@@ -68,7 +102,7 @@ static int flush(struct convbatch *cb, struct worker_terr *e)
     int rc;
     if (!cb->n)
         return DM_OK;
-    rc = dm_buf_adds(&cb->q, " ELSE 0 END");
+    rc = dm_buf_adds(&cb->q, " ELSE '0' END");
     if (rc)
         return rc == DM_E_NOMEM ? worker_ap_nomem(e) : refused(cb, &cb->ref[0], "too long", e);
     rc = worker_applier_query_text(cb->a, cb->q.data, v, sizeof v, e);
@@ -80,10 +114,11 @@ static int flush(struct convbatch *cb, struct worker_terr *e)
     }
     if (rc)
         return rc;
-    k = strtoul(v, NULL, 10);
+    k = strtoul(v + (v[0] == 'l'), NULL, 10);
     if (k >= 1 && k <= cb->n)
-        return refused(cb, &cb->ref[k - 1], "a character it has not would be stored as '?'",
-                       e);
+        return refused(cb, &cb->ref[k - 1], v[0] == 'l'
+                       ? TOO_LONG
+                       : "a character it has not would be stored as '?'", e);
     dm_buf_reset(&cb->q);
     cb->n = 0;
     return DM_OK;
@@ -95,7 +130,28 @@ static int add_literal(struct dm_buf *b, const char *cs, const struct bl_value *
     return rc ? rc : worker_ap_add_hex(b, v->ptr, v->len);
 }
 
-/* WHEN BINARY CONVERT(CONVERT(v USING tc) USING sc) <> BINARY v THEN <n+1> */
+/* The length WHEN of value v (charset sc, n-th of the batch) into column type ct of
+ * charset tc: " WHEN CHAR_LENGTH(v) > <chars> THEN 'l<n>'" or " WHEN
+ * OCTET_LENGTH(CONVERT(v USING tc)) > <bytes> THEN 'l<n>'"; nothing when not known. */
+static int add_length(struct dm_buf *b, const char *ct, const char *sc, const char *tc,
+                      const struct bl_value *v, size_t n)
+{
+    unsigned long long chars, bytes;
+    int rc;
+    col_limit(ct, &chars, &bytes);
+    if (!chars && !bytes)
+        return DM_OK;
+    rc = dm_buf_adds(b, chars ? " WHEN CHAR_LENGTH(" : " WHEN OCTET_LENGTH(CONVERT(");
+    if (!rc)
+        rc = add_literal(b, sc, v);
+    if (!rc && !chars)
+        rc = dm_buf_printf(b, " USING %s)", tc);
+    return rc ? rc : dm_buf_printf(b, ") > %llu THEN 'l%zu'", chars ? chars : bytes, n);
+}
+
+/* WHEN BINARY CONVERT(CONVERT(v USING tc) USING sc) <> BINARY v THEN '<n+1>'
+ * [WHEN CHAR_LENGTH(v) > <chars> / OCTET_LENGTH(CONVERT(v USING tc)) > <bytes>
+ *  THEN 'l<n+1>'] */
 static int add_value(struct convbatch *cb, size_t row, bool after, size_t col,
                      const struct bl_value *v, struct worker_terr *e)
 {
@@ -115,7 +171,10 @@ static int add_value(struct convbatch *cb, size_t row, bool after, size_t col,
     if (!rc)
         rc = add_literal(b, sc, v);
     if (!rc)
-        rc = dm_buf_printf(b, " THEN %zu", cb->n + 1);
+        rc = dm_buf_printf(b, " THEN '%zu'", cb->n + 1);
+    if (!rc)
+        rc = add_length(b, cb->t->shape ? cb->t->shape[col].column_type : "", sc, tc, v,
+                        cb->n + 1);
     cb->ref[cb->n] = (struct convref){ row, col, after };
     cb->n++;
     if (rc == DM_E_NOMEM)
@@ -127,6 +186,8 @@ static int check_row(struct convbatch *cb, const struct bl_row *row, size_t r, b
                      const ssize_t *src, struct worker_terr *e)
 {
     const struct tinfo *t = cb->t;
+    unsigned long long chars, bytes;
+    const char *ct;
     size_t i;
     int rc;
     for (i = 0; i < t->ncols; i++) {
@@ -136,9 +197,17 @@ static int check_row(struct convbatch *cb, const struct bl_row *row, size_t r, b
             (row->present && !row->present[s]))
             continue;
         v = &row->cols[s];
-        if (v->kind != BL_STRING ||
-            !worker_ap_conv_hex(t->conv[i], t->charset[i], v->ptr, v->len) ||
-            worker_ap_conv_total(t->conv[i], t->charset[i]))
+        ct = t->shape ? t->shape[i].column_type : "";
+        if (v->kind != BL_STRING)
+            continue;
+        if (!worker_ap_conv_hex(t->conv[i], t->charset[i], v->ptr, v->len)) {
+            struct convref ref = { r, i, after };   /* ASCII: a byte a character */
+            col_limit(ct, &chars, &bytes);
+            if ((chars && v->len > chars) || (bytes && v->len > bytes))
+                return refused(cb, &ref, TOO_LONG, e);
+            continue;
+        }
+        if (worker_ap_conv_total(t->conv[i], t->charset[i]) && short_enough(ct, v->len))
             continue;
         if ((rc = add_value(cb, r, after, i, v, e)))
             return rc;

@@ -367,8 +367,8 @@ END_TEST
 
 /* utf8mb4 into latin1: a character latin1 has not ('中') is refused before anything of
  * its event is applied - also with a non-strict target (where the server stores '?') -
- * naming table, column, row and binlog position; never '?' in the target. A gbk value
- * with invalid bytes likewise. */
+ * naming table, column, row and binlog position; never '?' in the target. Values longer
+ * in characters than the converted column holds (ASCII and not) likewise. */
 START_TEST(charset_unrepresentable)
 {
     char v[64], q[256];
@@ -376,11 +376,26 @@ START_TEST(charset_unrepresentable)
     sql(g_dst, "SET GLOBAL sql_mode=''");
     pair_table("cx", "id INT PRIMARY KEY, u VARCHAR(10) CHARACTER SET utf8mb4",
                "MODIFY u VARCHAR(40) CHARACTER SET latin1");
+    /* 20 latin1 characters fit VARCHAR(5) utf8mb4's 20 bytes: cut silently before */
+    pair_table("cy", "id INT PRIMARY KEY, u VARCHAR(20) CHARACTER SET latin1",
+               "MODIFY u VARCHAR(5) CHARACTER SET utf8mb4");
+    pair_table("cz", "id INT PRIMARY KEY, u VARCHAR(20) CHARACTER SET latin1",
+               "MODIFY u VARCHAR(5) CHARACTER SET utf8mb4");
     sqli("FULL", "INSERT INTO cx.t VALUES (1,_utf8mb4 X'C3A9'); "
-                 "INSERT INTO cx.t VALUES (2,_utf8mb4 X'61E4B8AD'),(3,'b')");
+                 "INSERT INTO cx.t VALUES (2,_utf8mb4 X'61E4B8AD'),(3,'b');"
+                 "INSERT INTO cy.t VALUES (1,'abcde'),(2,'abcdef');"
+                 "INSERT INTO cz.t VALUES (1,_latin1 X'E9E9E9E9E9'),(2,_latin1 X'E9E9E9E9E9E9')");
     pair_paused("cx", "row 1: its utf8mb4 value of column `u` cannot be converted exactly "
                 "into target column `cx_", "`.`t`.`u` (latin1): a character it has not would be "
                 "stored as '?'");
+    pair_paused("cy", "row 2: its latin1 value of column `u` cannot be converted exactly into "
+                "target column `cy_", "`.`t`.`u` (utf8mb4): converted, it is longer than the "
+                "column holds");
+    pair_paused("cz", "row 2: its latin1 value of column `u` cannot be converted exactly into "
+                "target column `cz_", "`.`t`.`u` (utf8mb4): converted, it is longer than the "
+                "column holds");
+    pair_empty("cy");
+    pair_empty("cz");
     sql(g_dst, "SET GLOBAL sql_mode=DEFAULT");
     for (k = 0; k < 2; k++) {   /* row 1 may wait for the checkpoint's transaction */
         snprintf(q, sizeof q, "SELECT COUNT(*) FROM cx_%s.t WHERE id>1 OR INSTR(u,'?')",
