@@ -4,8 +4,9 @@
  * character the target's charset has not would become '?' in a non-strict session (and
  * fail at some later statement of a strict one): every such value of an event is
  * converted there and back by the target server first, in batches of one query:
- *   SELECT CASE WHEN BINARY CONVERT(CONVERT(v1 USING tc) USING sc) <> BINARY v1 THEN 1
- *               WHEN ... THEN 2 ... ELSE 0 END
+ *   SELECT CASE WHEN BINARY CONVERT(CONVERT(v1 USING tc) USING sc) <> BINARY v1 THEN '1'
+ *               [WHEN CHAR_LENGTH(v1) > n THEN 'l1'] WHEN ... THEN '2' ... ELSE '0' END
+ *   FROM (SELECT _sc X'..' AS v1, ...) d
  * and the event is refused (nothing of it applied) naming the first value that does not
  * come back. Invalid source bytes (gbk X'FF') fail the query itself (Error 1300). The
  * same query checks the converted value's length against the target column's (CHAR /
@@ -64,7 +65,8 @@ struct convbatch {
     struct worker_applier *a;
     const struct tinfo *t;
     const struct bl_event *ev;
-    struct dm_buf q;
+    struct dm_buf q;                     /* SELECT CASE ... */
+    struct dm_buf d;                     /* the derived table: each value once */
     struct convref ref[BATCH_VALUES];
     size_t n;
 };
@@ -102,9 +104,14 @@ static int flush(struct convbatch *cb, struct worker_terr *e)
     int rc;
     if (!cb->n)
         return DM_OK;
-    rc = dm_buf_adds(&cb->q, " ELSE '0' END");
+    rc = dm_buf_adds(&cb->q, " ELSE '0' END FROM (SELECT ");
+    if (!rc)
+        rc = dm_buf_add(&cb->q, cb->d.data, cb->d.len);
+    if (!rc)
+        rc = dm_buf_adds(&cb->q, ") d");
     if (rc)
-        return rc == DM_E_NOMEM ? worker_ap_nomem(e) : refused(cb, &cb->ref[0], "too long", e);
+        return rc == DM_E_NOMEM ? worker_ap_nomem(e)
+                                : refused(cb, &cb->ref[0], "too long to check", e);
     rc = worker_applier_query_text(cb->a, cb->q.data, v, sizeof v, e);
     if (rc == DM_E_DB) {
         char msg[256];
@@ -120,6 +127,7 @@ static int flush(struct convbatch *cb, struct worker_terr *e)
                        ? TOO_LONG
                        : "a character it has not would be stored as '?'", e);
     dm_buf_reset(&cb->q);
+    dm_buf_reset(&cb->d);
     cb->n = 0;
     return DM_OK;
 }
@@ -130,56 +138,51 @@ static int add_literal(struct dm_buf *b, const char *cs, const struct bl_value *
     return rc ? rc : worker_ap_add_hex(b, v->ptr, v->len);
 }
 
-/* The length WHEN of value v (charset sc, n-th of the batch) into column type ct of
- * charset tc: " WHEN CHAR_LENGTH(v) > <chars> THEN 'l<n>'" or " WHEN
- * OCTET_LENGTH(CONVERT(v USING tc)) > <bytes> THEN 'l<n>'"; nothing when not known. */
-static int add_length(struct dm_buf *b, const char *ct, const char *sc, const char *tc,
-                      const struct bl_value *v, size_t n)
+/* The length WHEN of value d.v<n> into column type ct of charset tc: " WHEN
+ * CHAR_LENGTH(d.v<n>) > <chars> THEN 'l<n>'" or " WHEN OCTET_LENGTH(CONVERT(d.v<n> USING
+ * tc)) > <bytes> THEN 'l<n>'"; nothing when not known. */
+static int add_length(struct dm_buf *b, const char *ct, const char *tc, size_t n)
 {
     unsigned long long chars, bytes;
-    int rc;
     col_limit(ct, &chars, &bytes);
-    if (!chars && !bytes)
-        return DM_OK;
-    rc = dm_buf_adds(b, chars ? " WHEN CHAR_LENGTH(" : " WHEN OCTET_LENGTH(CONVERT(");
-    if (!rc)
-        rc = add_literal(b, sc, v);
-    if (!rc && !chars)
-        rc = dm_buf_printf(b, " USING %s)", tc);
-    return rc ? rc : dm_buf_printf(b, ") > %llu THEN 'l%zu'", chars ? chars : bytes, n);
+    if (chars)
+        return dm_buf_printf(b, " WHEN CHAR_LENGTH(d.v%zu) > %llu THEN 'l%zu'", n, chars, n);
+    if (bytes)
+        return dm_buf_printf(b, " WHEN OCTET_LENGTH(CONVERT(d.v%zu USING %s)) > %llu THEN "
+                             "'l%zu'", n, tc, bytes, n);
+    return DM_OK;
 }
 
-/* WHEN BINARY CONVERT(CONVERT(v USING tc) USING sc) <> BINARY v THEN '<n+1>'
- * [WHEN CHAR_LENGTH(v) > <chars> / OCTET_LENGTH(CONVERT(v USING tc)) > <bytes>
- *  THEN 'l<n+1>'] */
+/* Value v (row, after, target column col) as d.v<n+1>: " WHEN BINARY CONVERT(CONVERT(
+ * d.v<n+1> USING tc) USING sc) <> BINARY d.v<n+1> THEN '<n+1>'" and add_length. */
 static int add_value(struct convbatch *cb, size_t row, bool after, size_t col,
                      const struct bl_value *v, struct worker_terr *e)
 {
     const char *sc = cb->t->conv[col], *tc = cb->t->charset[col];
     struct dm_buf *b = &cb->q;
+    size_t n;
     int rc;
-    if (cb->n == BATCH_VALUES || b->len > BATCH_BYTES) {
+    if (cb->n == BATCH_VALUES || b->len + cb->d.len > BATCH_BYTES) {
         if ((rc = flush(cb, e)))
             return rc;
     }
-    rc = dm_buf_adds(b, cb->n ? " WHEN BINARY CONVERT(CONVERT(" :
-                                "SELECT CASE WHEN BINARY CONVERT(CONVERT(");
+    n = cb->n + 1;
+    rc = dm_buf_printf(b, "%s BINARY CONVERT(CONVERT(d.v%zu USING %s) USING %s) <> BINARY "
+                       "d.v%zu THEN '%zu'", cb->n ? " WHEN" : "SELECT CASE WHEN", n, tc, sc, n,
+                       n);
     if (!rc)
-        rc = add_literal(b, sc, v);
+        rc = add_length(b, cb->t->shape ? cb->t->shape[col].column_type : "", tc, n);
+    if (!rc && cb->n)
+        rc = dm_buf_addc(&cb->d, ',');
     if (!rc)
-        rc = dm_buf_printf(b, " USING %s) USING %s) <> BINARY ", tc, sc);
+        rc = add_literal(&cb->d, sc, v);
     if (!rc)
-        rc = add_literal(b, sc, v);
-    if (!rc)
-        rc = dm_buf_printf(b, " THEN '%zu'", cb->n + 1);
-    if (!rc)
-        rc = add_length(b, cb->t->shape ? cb->t->shape[col].column_type : "", sc, tc, v,
-                        cb->n + 1);
+        rc = dm_buf_printf(&cb->d, " AS v%zu", n);
     cb->ref[cb->n] = (struct convref){ row, col, after };
     cb->n++;
     if (rc == DM_E_NOMEM)
         return worker_ap_nomem(e);
-    return rc ? refused(cb, &cb->ref[cb->n - 1], "too long", e) : DM_OK;
+    return rc ? refused(cb, &cb->ref[cb->n - 1], "too long to check", e) : DM_OK;
 }
 
 static int check_row(struct convbatch *cb, const struct bl_row *row, size_t r, bool after,
@@ -198,8 +201,8 @@ static int check_row(struct convbatch *cb, const struct bl_row *row, size_t r, b
             continue;
         v = &row->cols[s];
         ct = t->shape ? t->shape[i].column_type : "";
-        if (v->kind != BL_STRING)
-            continue;
+        if ((v->kind != BL_STRING && v->kind != BL_BINARY) || (!v->ptr && v->len))
+            continue;   /* (NO_LOG: TEXT decodes as BL_BINARY) */
         if (!worker_ap_conv_hex(t->conv[i], t->charset[i], v->ptr, v->len)) {
             struct convref ref = { r, i, after };   /* ASCII: a byte a character */
             col_limit(ct, &chars, &bytes);
@@ -229,6 +232,7 @@ int worker_ap_conv_check(struct worker_applier *a, const struct tinfo *t,
     cb->t = t;
     cb->ev = ev;
     dm_buf_init(&cb->q, a->sql.max);
+    dm_buf_init(&cb->d, a->sql.max);
     for (r = 0; r < ev->nrows && !rc; r++) {
         rc = check_row(cb, &ev->rows[r], r, false, src, e);
         if (!rc && ev->op == BL_UPDATE)
@@ -237,6 +241,7 @@ int worker_ap_conv_check(struct worker_applier *a, const struct tinfo *t,
     if (!rc)
         rc = flush(cb, e);
     dm_buf_free(&cb->q);
+    dm_buf_free(&cb->d);
     free(cb);
     return rc;
 }

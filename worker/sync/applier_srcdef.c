@@ -317,6 +317,17 @@ int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **o
     return DM_OK;
 }
 
+/* A character set name as MariaDB spells them (it goes into SQL text unquoted). */
+static bool charset_name(const char *s)
+{
+    size_t i;
+    for (i = 0; s[i]; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return i > 0 && i < 64;
+}
+
 /* Source column s's character data against target column i's charset: binary source
  * data into a character column is a misfit (its bytes would be read as characters);
  * another charset is converted (*conv). */
@@ -329,8 +340,12 @@ static bool charset_misfit(const struct srccol *c, const struct bl_table *bt, si
     const char *tc = t->charset ? t->charset[i] : NULL;
     if (!(c || sbin || mcs) || !tc)
         return false;               /* nothing known / binary target: the bytes are kept */
+    if (sc && !charset_same(sc, tc, t->tcs ? t->tcs[i] : 0) && !charset_name(sc)) {
+        snprintf(why, cap, "the source's character set name '%.64s' is not one", sc);
+        return true;
+    }
     if (sc && !charset_same(sc, tc, t->tcs ? t->tcs[i] : 0))
-        *conv = sc;
+        *conv = sc;             /* written as _<sc> X'..' (applier_text.c) */
     if (sc)
         return false;
     snprintf(why, cap, "%s in the source (binary), %s on the target (%s): its bytes would be "

@@ -128,8 +128,9 @@ bool worker_ap_conv_total(const char *sc, const char *tc)
 static const char *conv_of(const struct tinfo *t, size_t col, const struct bl_value *v)
 {
     const char *sc = t->conv && t->charset && t->charset[col] ? t->conv[col] : NULL;
-    return sc && v->kind == BL_STRING && worker_ap_conv_hex(sc, t->charset[col], v->ptr, v->len)
-               ? sc : NULL;
+    if (!sc || (v->kind != BL_STRING && v->kind != BL_BINARY) || (!v->ptr && v->len))
+        return NULL;        /* (NO_LOG: TEXT decodes as BL_BINARY) */
+    return worker_ap_conv_hex(sc, t->charset[col], v->ptr, v->len) ? sc : NULL;
 }
 
 /* _<cs> X'<hex>' */

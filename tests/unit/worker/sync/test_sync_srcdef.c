@@ -286,7 +286,7 @@ static void pair_same(const char *db, const char *table, const char *cols, const
  * character sets is not supported"). With each binlog_row_metadata (NO_LOG: the source's
  * definition tells the charsets) and FULL and MINIMAL row images; UPDATE and DELETE find
  * rows by keys in converted columns (t.k UNIQUE; p's PRIMARY KEY; the key-less n by all
- * of its columns, byte for byte). */
+ * of its columns, byte for byte, a TEXT among them). */
 START_TEST(charset_conversions)
 {
     static const char *const meta[3] = { "NO_LOG", "MINIMAL", "FULL" };
@@ -303,7 +303,7 @@ START_TEST(charset_conversions)
         sql(g_src, "CREATE TABLE %s.p (k VARCHAR(10) CHARACTER SET cp1251 PRIMARY KEY, v INT)",
             db);
         sql(g_src, "CREATE TABLE %s.n (l VARCHAR(10) CHARACTER SET latin1, "
-                   "g VARCHAR(10) CHARACTER SET gbk, v INT)", db);
+                   "g VARCHAR(10) CHARACTER SET gbk, v INT, x TEXT CHARACTER SET cp1251)", db);
         pair_up(db);
         pair_tables(db, "t");
         pair_tables(db, "p");
@@ -318,7 +318,8 @@ START_TEST(charset_conversions)
             sql(g_dst, "ALTER TABLE %s_%s.p MODIFY k VARCHAR(10) CHARACTER SET utf8mb4", db,
                 sfx);
             sql(g_dst, "ALTER TABLE %s_%s.n MODIFY l VARCHAR(10) CHARACTER SET utf8mb4, "
-                       "MODIFY g VARCHAR(10) CHARACTER SET utf8mb4", db, sfx);
+                       "MODIFY g VARCHAR(10) CHARACTER SET utf8mb4, "
+                       "MODIFY x TEXT CHARACTER SET utf8mb4", db, sfx);
         }
         past_definition(db);
     }
@@ -339,8 +340,8 @@ START_TEST(charset_conversions)
                  "INSERT INTO cv%d.p VALUES (_cp1251 X'C0%02X',1), (_cp1251 X'C1%02X',2);"
                  "UPDATE cv%d.p SET v=v+10 WHERE k=_cp1251 X'C0%02X';"
                  "UPDATE cv%d.p SET k=_cp1251 X'C2%02X' WHERE k=_cp1251 X'C1%02X';"
-                 "INSERT INTO cv%d.n VALUES (_latin1 X'E9',_gbk X'D6D0',%d), "
-                 "(_latin1 X'E9',_gbk X'D6D0',%d);"
+                 "INSERT INTO cv%d.n VALUES (_latin1 X'E9',_gbk X'D6D0',%d,_cp1251 X'E9FF'), "
+                 "(_latin1 X'E9',_gbk X'D6D0',%d,_cp1251 X'E9FF');"
                  "UPDATE cv%d.n SET v=v+100 WHERE v=%d; DELETE FROM cv%d.n WHERE v=%d",
                  m, 0x30 + im, 0x30 + im, m, 0x30 + im, m, 0x30 + im, 0x30 + im, m, b + 1,
                  b + 2, m, b + 1, m, b + 2);
@@ -352,7 +353,7 @@ START_TEST(charset_conversions)
         pair_same(db, "t", "CONCAT_WS(':',id," U8("l") "," U8("c") "," U8("g") "," U8("u") ","
                   U8("k") ")", "id");
         pair_same(db, "p", "CONCAT_WS(':'," U8("k") ",v)", "HEX(" U8("k") ")");
-        pair_same(db, "n", "CONCAT_WS(':'," U8("l") "," U8("g") ",v)", "v");
+        pair_same(db, "n", "CONCAT_WS(':'," U8("l") "," U8("g") ",v," U8("x") ")", "v");
         pair_running(db);
     }
     /* the target holds the characters in its own charsets */
