@@ -17,6 +17,19 @@ static const struct refused {
     {'m', "no-schemas", "dumps no table schemas"},
     {'d', "no-data", "dumps no rows"},
     {'W', "no-views", "leaves the views out of the dump"},
+    {'k', "no-locks", "takes no lock, so its threads read the tables in snapshots that need not "
+                      "match each other nor the binlog position it records: rows written "
+                      "meanwhile are lost or doubled (the dump takes its locks itself)"},
+    {'D', "daemon", "keeps mydumper running and dumping again and again in the background, "
+                    "while the Dump unit waits for one dump to end"},
+    {0, "skip-tz-utc", "dumps TIMESTAMP values in the source's time zone while the Load reads "
+                       "the dump as UTC: every TIMESTAMP would move by the source's offset (the "
+                       "dump is always taken in UTC; the task's skip-tz-utc is ignored)"},
+    {'c', "compress", "writes compressed files, which the Load unit does not read"},
+    {'G', "triggers", "dumps triggers, which the Load unit does not load"},
+    {'R', "routines", "dumps stored procedures and functions, which the Load unit does not load"},
+    {'E', "events", "dumps events, which the Load unit does not load"},
+    {'L', "logfile", "sends mydumper's errors to a file instead of the task's error"},
 };
 
 /* mydumper 0.10.1 options that take a value (the next argument unless attached) */

@@ -4,7 +4,11 @@
  * unit (worker/dump/dump.c), so a load never ends with a table silently missing.
  * Refused (mydumper 0.10.1 names): --success-on-1146, -O/--omit-from-file,
  * -i/--ignore-engines, -U/--updated-since, -m/--no-schemas, -d/--no-data, -W/--no-views.
- * Tables are chosen with the black-white-list instead.
+ * Tables are chosen with the black-white-list instead. Also refused: options that make the
+ * dump disagree with its binlog position or the Load's reading of it (-k/--no-locks,
+ * --skip-tz-utc), that never end it (-D/--daemon), that write what the Load refuses
+ * (-c/--compress, -G/--triggers, -R/--routines, -E/--events) or hide mydumper's errors
+ * (-L/--logfile).
  * Thread-safety: pure function. */
 #ifndef DM_DUMPARGS_H
 #define DM_DUMPARGS_H

@@ -8,6 +8,7 @@
 
 #include "auth_cache.h"
 #include "buf.h"
+#include "http_loop.h"
 #include "http_park.h"
 #include "http_tls.h"
 #include "idem.h"
@@ -16,7 +17,9 @@
 #define GW_REQ_ID_MAX 64
 
 struct http_server {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d;          /* TLS (no front): the daemon with its thread pool */
+    struct http_loops *loops;      /* plain HTTP: the loops, a daemon each (http_loop.h) */
+    bool v6;
     struct http_config cfg;        /* strings borrowed from the caller */
     struct route_env *env;
     struct auth_ctx *auth;
@@ -41,6 +44,7 @@ enum gw_state { GW_NEW = 0, GW_RUN, GW_READY, GW_SENT };
 struct gw_req {
     struct http_server *srv;
     struct MHD_Connection *conn;
+    struct http_loop *loop;        /* the loop owning conn (NULL: MHD's own threads) */
     struct route_ctx ctx;
     struct dm_buf body;
     size_t discarded;              /* bytes dropped after the body bound was hit */

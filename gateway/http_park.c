@@ -22,6 +22,7 @@
 #include "dm_error.h"
 #include "http_frame.h"
 #include "http_gate.h"
+#include "http_loop.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -59,7 +60,7 @@ struct plist {
 
 struct http_park {
     struct http_park_cfg cfg;
-    struct MHD_Daemon *d;
+    struct http_loops *loops;       /* where accepted connections go (http_loop.h) */
     pthread_mutex_t mu;             /* lists, counts, flags below */
     struct plist parked;            /* oldest first = earliest deadline first */
     struct plist pending;           /* handed to MHD, STARTED not seen yet */
@@ -73,7 +74,7 @@ struct http_park {
     unsigned parks_since_trim;
     atomic_long nparked;
     int epfd, evfd;
-    int lfd;                        /* listen socket (MHD quiesced; borrowed), -1: MHD accepts */
+    int lfd;                        /* listen socket (MHD never sees it; borrowed), -1: none */
     char ltag;                      /* its epoll tag (&ltag) */
     int64_t accept_resume_ms;       /* accept paused (EMFILE) until then, 0 = active */
     char *peek;                     /* front thread's peek buffer */
@@ -83,8 +84,6 @@ struct http_park {
     pthread_t th;
     bool running;
 };
-
-static _Thread_local bool tl_readding;   /* MHD_add_connection of a parked socket */
 
 static int64_t now_ms(void)
 {
@@ -206,8 +205,6 @@ static void over_limit(struct http_park *p, int fd)
 enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
 {
     struct http_park *p = cls;
-    if (tl_readding)
-        return MHD_YES;   /* a parked connection coming back: already counted */
     return conn_limits_take(p->limits, addr) ? MHD_YES : MHD_NO;
 }
 
@@ -371,10 +368,12 @@ static void on_closed(struct http_park *p, struct MHD_Connection *mc, void **ctx
 void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code)
 {
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         on_started(cls, c, socket_context);
-    else
+    } else {
         on_closed(cls, c, socket_context);
+        http_loop_conn_closed();
+    }
 }
 
 static struct park_conn *conn_of(struct MHD_Connection *mc)
@@ -438,11 +437,15 @@ static void unpark(struct http_park *p, struct park_conn *c)
     pthread_mutex_lock(&p->mu);
     pl_append(&p->pending, c);
     pthread_mutex_unlock(&p->mu);
-    tl_readding = true;
-    enum MHD_Result r = MHD_add_connection(p->d, fd2, (const struct sockaddr *)&c->addr, c->alen);
-    tl_readding = false;
-    if (r == MHD_YES)
-        return;   /* fd2 is MHD's now; STARTED takes c off the pending list */
+    if (http_loops_hand_over(p->loops, fd2, (const struct sockaddr *)&c->addr, c->alen, c))
+        return;   /* fd2 is the loop's now; STARTED takes c off the pending list */
+    http_park_refused(p, c);   /* out of memory: fd2 closed */
+}
+
+void http_park_refused(void *cls, void *item)
+{
+    struct http_park *p = cls;
+    struct park_conn *c = item;
     pthread_mutex_lock(&p->mu);
     bool mine = false;
     for (struct park_conn *x = p->pending.head; x; x = x->next)
@@ -764,9 +767,9 @@ int http_park_new(const struct http_park_cfg *cfg, struct http_park **out)
     return DM_OK;
 }
 
-int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd)
+int http_park_start(struct http_park *p, struct http_loops *loops, int listen_fd)
 {
-    p->d = d;
+    p->loops = loops;
     p->lfd = listen_fd;
     if (listen_fd >= 0 && !listen_watch(p))
         return DM_E_IO;

@@ -18,7 +18,8 @@
  *     the kernel) is handed back with MHD_add_connection on a fresh dup; EOF, errors and
  *     the configured inactivity timeout (counted from the last activity) close it.
  *   - Connection limits (total and per IP) count parked connections too: this module
- *     enforces them in MHD's accept-policy callback; MHD's own per-IP limit is off.
+ *     enforces them when the front accepts (http_park_accept_policy); MHD's own per-IP
+ *     limit is off.
  *
  * What can be lost: a client that sent part of a request head and stalled for
  * `park_after` seconds is answered 408 and closed: the read gate (http_gate.h) has read
@@ -40,8 +41,8 @@
  * Plain HTTP only (TLS state lives inside MHD). Freed MHD pools go back to the OS with
  * malloc_trim at most once per second after parking.
  *
- * Threads: the callbacks run on MHD's threads; one front thread of ours owns the parked
- * set (epoll) and is the only one that frees parked connections. start/close_all/stop/free
+ * Threads: the callbacks run on the loops' threads (http_loop.h); one front thread of ours
+ * owns the parked set (epoll) and is the only one that frees parked connections. start/close_all/stop/free
  * from the controlling thread. */
 #ifndef GW_HTTP_PARK_H
 #define GW_HTTP_PARK_H
@@ -60,18 +61,24 @@ struct http_park_cfg {
 };
 
 struct http_park;
+struct http_loops;
 
 /* DM_OK / DM_E_NOMEM / DM_E_IO. No thread yet: pass the callbacks below to MHD, start
  * the daemon, then http_park_start. */
 int http_park_new(const struct http_park_cfg *cfg, struct http_park **out);
-/* Start the front thread for daemon d. listen_fd >= 0 (borrowed; MHD quiesced): the front
- * accepts every connection itself, peeks its request head and hands it to MHD only when
- * http_frame_check_raw accepts it (a bad head is answered and closed without MHD). The
- * same happens to a parked connection whose next request arrives. DM_OK or DM_E_IO. */
-int http_park_start(struct http_park *p, struct MHD_Daemon *d, int listen_fd);
+/* Start the front thread for the loops' daemons (http_loop.h). listen_fd >= 0 (borrowed;
+ * MHD never sees it): the front accepts every connection itself, peeks its request head
+ * and hands it to a loop only when http_frame_check_raw accepts it (a bad head is
+ * answered and closed without MHD). The same happens to a parked connection whose next
+ * request arrives. DM_OK or DM_E_IO. */
+int http_park_start(struct http_park *p, struct http_loops *loops, int listen_fd);
+/* The loops' http_loop_refused_fn (cls = the struct http_park): MHD refused a
+ * handed-over connection. */
+void http_park_refused(void *cls, void *item);
 
-/* MHD callbacks, cls = the struct http_park. */
+/* The front's count of a new connection (total and per IP; MHD_NO: over a limit). */
 enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);
+/* MHD callbacks, cls = the struct http_park. */
 void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code);
 void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *c);

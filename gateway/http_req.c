@@ -45,7 +45,7 @@ static void hook_resume(void *opaque)
     bool ok = atomic_compare_exchange_strong(&r->state, &expect, GW_READY);
     DM_ASSERT(ok);   /* one resume per suspend, only while the handler chain runs */
     atomic_fetch_sub(&r->srv->suspended, 1);
-    MHD_resume_connection(r->conn);
+    http_loop_resume(r->loop, r->conn);
 }
 
 /* ---------- request id ---------- */
@@ -167,7 +167,7 @@ static void stream_wake(void *opaque)
 {
     struct gw_req *r = opaque;
     atomic_fetch_sub(&r->srv->streams_parked, 1);
-    MHD_resume_connection(r->conn);
+    http_loop_resume(r->loop, r->conn);
 }
 
 /* Has the client of a parked stream left? Its connection is suspended: nobody reads the
@@ -548,6 +548,7 @@ static struct gw_req *req_new(struct http_server *srv, struct MHD_Connection *co
         return NULL;
     r->srv = srv;
     r->conn = conn;
+    r->loop = http_loop_current();   /* the access handler runs on conn's own thread */
     r->start_us = http_now_us();
     r->route_label = "unmatched";
     r->stream_fd = -1;

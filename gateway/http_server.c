@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,18 +155,14 @@ static int park_new(struct http_server *s)
     return http_park_new(&pc, &s->park);
 }
 
-/* MHD's connection limit. MHD splits it evenly over the thread pool, and a connection handed
- * back from the park (MHD_add_connection) joins one worker's queue before that worker
- * counts it: when the worker filled its share meanwhile (two parked connections queued to
- * the same worker, or an accept overtaking the queue) MHD closed the connection without a
- * word, its request unanswered. With parking the total limit is http_park's (accept
- * policy, parked connections included), so every worker may hold all of it. */
+/* MHD's connection limit. Without the front (TLS) MHD's own, which it splits evenly over
+ * its thread pool. With the front the total limit is http_park's (its accept count,
+ * parked connections included) and every loop's daemon may hold all of it: a daemon that
+ * refused a connection the front had accepted would close it without a word. */
 static unsigned mhd_connection_limit(const struct http_config *c, bool park)
 {
-    unsigned long long lim = c->max_connections ? c->max_connections : 1024;
-    if (park)
-        lim *= c->threads ? c->threads : 1;
-    return lim > UINT_MAX ? UINT_MAX : (unsigned)lim;
+    (void)park;
+    return c->max_connections ? c->max_connections : 1024;
 }
 
 /* The front's listen socket, bound here (MHD's defaults: SO_REUSEADDR, IPV6_V6ONLY,
@@ -203,25 +200,28 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
                                        bool v6)
 {
     const struct http_config *c = &s->cfg;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+    struct http_park *pk = s->park;
+    /* with the front: one daemon per loop, run by the loop's thread (http_loop.h); MHD
+     * drops MHD_USE_ITC there by itself (resumes need no inter-thread channel) */
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     (pk ? 0 : MHD_USE_INTERNAL_POLLING_THREAD);
     if (v6)
         flags |= MHD_USE_IPv6;
     bool tls = c->tls_cert_pem && c->tls_key_pem;
     if (tls)
         flags |= MHD_USE_TLS;
-    struct http_park *pk = s->park;
-    /* close() without shutdown(): our dup keeps the socket; ITC: quiesce. Never with TLS:
-     * there MHD_USE_TURBO would skip gnutls_bye, where http_tls.h answers refusals. */
+    /* close() without shutdown(): our dup keeps the socket. Never with TLS: there
+     * MHD_USE_TURBO would skip gnutls_bye, where http_tls.h answers refusals. */
     if (pk)
-        flags |= MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+        flags |= MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (void *)(p)})
     OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);   /* first: MHD logs option errors */
     if (!pk)
         OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
-    OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
+    if (!pk)
+        OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(c, pk != NULL), NULL);
     /* with parking the per-IP limit is enforced by http_park (parked ones count) */
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pk ? 0 : c->max_per_ip, NULL);
@@ -242,8 +242,41 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-    return MHD_start_daemon(flags, 0, pk ? http_park_accept_policy : NULL, pk, http_access, s,
-                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    /* with the front every connection was counted when it accepted it: no accept policy */
+    return MHD_start_daemon(flags, 0, NULL, NULL, http_access, s, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+}
+
+/* http_loop_daemon_fn: the same daemon for every loop (the front accepts for all). */
+static struct MHD_Daemon *loop_daemon(void *cls, unsigned i)
+{
+    (void)i;
+    struct http_server *s = cls;
+    return start_daemon(s, NULL, s->v6);
+}
+
+/* CPUs this process may run on (at least 1). */
+static unsigned cpus_available(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* Plain HTTP: the loops (a daemon each) and the front that feeds them. `threads` loops,
+ * but no more than there are CPUs: more loops than CPUs only add wake-ups and context
+ * switches (docs/benchmarks.md, "Issue 18, fourth pass": 4 loops on 2 vCPUs cost 21 %
+ * more CPU per request than 2 at 64 connections, twice the context switches). */
+static int start_loops(struct http_server *s)
+{
+    unsigned n = s->cfg.threads ? s->cfg.threads : 1, cpus = cpus_available();
+    if (n > cpus)
+        n = cpus;
+    if (http_loops_start(n, loop_daemon, s, s->env ? s->env->master : NULL, http_park_refused,
+                         s->park, &s->loops) != DM_OK)
+        return DM_E_IO;
+    return http_park_start(s->park, s->loops, s->lfd);
 }
 
 int http_server_start(const struct http_config *cfg, struct route_env *env,
@@ -282,30 +315,24 @@ int http_server_start(const struct http_config *cfg, struct route_env *env,
         server_free(s);
         return DM_E_IO;
     }
-    s->d = start_daemon(s, &ss, v6);
-    if (!s->d) {
-        snprintf(err, cap, "cannot listen on %s", cfg->listen_addr);
-        http_park_stop(s->park);
-        if (s->lfd >= 0)
+    s->v6 = v6;
+    if (s->park) {   /* the front accepts: the loops' daemons serve what it hands over */
+        s->port = socket_port(s->lfd);
+        if (start_loops(s) != DM_OK) {
+            snprintf(err, cap, "cannot start the event loops and the connection front");
+            http_park_stop(s->park);
+            http_loops_stop(s->loops);
             close(s->lfd);
+            server_free(s);
+            return DM_E_IO;
+        }
+    } else if (!(s->d = start_daemon(s, &ss, v6))) {
+        snprintf(err, cap, "cannot listen on %s", cfg->listen_addr);
         server_free(s);
         return DM_E_IO;
-    }
-    if (s->park) {
-        s->port = socket_port(s->lfd);
     } else {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
         s->port = di ? di->port : 0;
-    }
-    /* the front accepts: MHD only serves the connections it hands over */
-    if (s->park && http_park_start(s->park, s->d, s->lfd) != DM_OK) {
-        snprintf(err, cap, "cannot start the connection front thread");
-        http_park_stop(s->park);
-        MHD_stop_daemon(s->d);
-        if (s->lfd >= 0)
-            close(s->lfd);
-        server_free(s);
-        return DM_E_IO;
     }
     *out = s;
     return DM_OK;
@@ -361,8 +388,10 @@ void http_server_stop(struct http_server *s)
     /* let resumed connections flush their answers */
     for (int i = 0; i < 100 && atomic_load(&s->in_flight) > 0; i++)
         sleep_ms(10);
-    http_park_stop(s->park);   /* no more MHD_add_connection */
-    MHD_stop_daemon(s->d);
+    http_park_stop(s->park);   /* no more hand-overs */
+    http_loops_stop(s->loops);
+    if (s->d)
+        MHD_stop_daemon(s->d);
     if (s->lfd >= 0)
         close(s->lfd);   /* the front's own (front_listen) */
     server_free(s);

@@ -45,6 +45,11 @@ static const struct text_map TEXT_MAP[] = {
     {"yaml: ", 422},
     {"fail to check synchronization configuration", 422},
     {"must specify", 422},
+    /* a worker call that failed in transport, as the master wraps it in 38008 "grpc request
+     * error: rpc error: code = <Code> desc = ..." (docs/master.md): the worker is down or
+     * slow, not the gateway broken (gwattack4: every worker down was a 500) */
+    {"rpc error: code = Unavailable", 503},
+    {"rpc error: code = DeadlineExceeded", 504},
 };
 
 /* DM codes that only wrap another error ("operation ... not success", "grpc request

@@ -427,7 +427,7 @@ enum route_rc route_done_dm(struct route_ctx *c, struct rpc_result *res)
         snprintf(v, sizeof(v), "%d", code);
         route_header(c, "X-DM-Error-Code", v);
     }
-    if (status == 429)
+    if (status == 429 || status == 503)
         route_header(c, "Retry-After", "1");
     return ROUTE_DONE;
 }

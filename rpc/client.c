@@ -280,6 +280,10 @@ static int pack_unary(const struct rpc_method *m, const ProtobufCMessage *req,
 
 /* ---------- the h2 transport ---------- */
 
+/* A blocking call in progress on this thread: it must not go over the thread's lane
+ * (rpc_lane_new), which only this thread reads. */
+static _Thread_local bool tl_sync;
+
 struct decoded_call {
     rpc_done_fn done;
     void *arg;
@@ -307,13 +311,13 @@ static int h2_start(struct rpc_channel *ch, const struct rpc_method *m, const Pr
         return DM_E_INVAL;
     if (answer_done)
         return h2_call_start(rpc_channel_h2(ch), m->path, m->output, req, timeout_ms, md, nmd,
-                             answer_done, arg);
+                             answer_done, arg, !tl_sync);
     struct decoded_call *d = malloc(sizeof(*d));
     if (!d)
         return DM_E_NOMEM;
     *d = (struct decoded_call){done, arg};
     int rc = h2_call_start(rpc_channel_h2(ch), m->path, m->output, req, timeout_ms, md, nmd,
-                           decoded_done, d);
+                           decoded_done, d, !tl_sync);
     if (rc != DM_OK)
         free(d);
     return rc;
@@ -416,7 +420,9 @@ int rpc_call_sync(struct rpc_channel *ch, const struct rpc_method *m,
         return DM_E_STATE;   /* would wait for our own thread */
     struct sync_wait w;
     sync_init(&w, details, cap);
+    tl_sync = true;
     int rc = rpc_call_start(ch, m, req, timeout_ms, md, nmd, sync_done, &w);
+    tl_sync = false;
     return sync_wait_for(&w, rc, status, resp_out);
 }
 

@@ -149,7 +149,11 @@ static grpc_arg channel_arg_list[] = {
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_KEEPALIVE_TIME_MS, .value.integer = 360000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS, .value.integer = 20000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, .value.integer = 1000 },
-    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 1000 },
+    /* gRPC core also takes this as the minimum connect timeout (TCP + HTTP/2 handshake;
+     * its own default 20 s): at 1000 a handshake slower than 1 s (a loaded host, TSan, a
+     * far link) failed as UNAVAILABLE - the master/test_ddl TSan flake (relaychaos). The
+     * retry pace is the initial/max backoff, unchanged; a peer that refuses fails at once. */
+    { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, .value.integer = 5000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, .value.integer = 3000 },
     { .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ENABLE_CHANNELZ, .value.integer = 0 },
     /* last, small unary clients only (rpc_global_small_unary_client): no BDP pings */

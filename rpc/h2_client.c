@@ -19,6 +19,9 @@
  * closes, errs or got GOAWAY is dropped once its streams are over; the next call dials.
  * Deadlines: grpc-timeout on the request, and the reader's receive timeout (100 ms)
  * bounds how late a local DEADLINE_EXCEEDED can be.
+ * Lanes (rpc_lane_new, issue 18 session 9): a connection of the channel owned by one event
+ * loop's thread, without a lock: calls that thread starts go over it and are answered on
+ * it, inside rpc_lane_service; the channel's own connection carries everything else.
  * Not supported on such a channel: streams, rpc_call_raw_sync, TLS. */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,6 +214,20 @@ static struct h2_call *take_waiting(struct h2_chan *h)
     return l;
 }
 
+/* No Nagle; a master host that vanished (no RST): unacknowledged requests end the
+ * connection after TCP_USER_TIMEOUT, an idle one is probed by TCP keepalive (gRPC core
+ * pings). */
+static void tune_socket(int fd)
+{
+    int one = 1, user_timeout_ms = USER_TIMEOUT_MS, idle = KEEPALIVE_IDLE_S, intvl = 10, cnt = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* Non-blocking connect with a timeout; a connected blocking socket or -1 (last_err). */
 static int dial(struct h2_chan *h)
 {
@@ -243,17 +261,8 @@ static int dial(struct h2_chan *h)
     freeaddrinfo(res);
     if (fd < 0)
         return -1;
-    int one = 1;
     struct timeval rt = {0, RECV_TIMEOUT_MS * 1000}, st = {SEND_TIMEOUT_S, 0};
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* a master host that vanished (no RST): unacknowledged requests end the connection
-     * after TCP_USER_TIMEOUT, an idle one is probed by TCP keepalive (gRPC core pings) */
-    int user_timeout_ms = USER_TIMEOUT_MS, idle = KEEPALIVE_IDLE_S, intvl = 10, cnt = 3;
-    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    tune_socket(fd);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st));
     int flags = fcntl(fd, F_GETFL);
@@ -536,9 +545,255 @@ static int encode_md(struct h2_call *k, const char *path, const char *authority,
     return h2_encode_request(&k->hdr, path, authority, timeout_ms, kv, nmd);
 }
 
+/* ---------- lanes: a connection owned by an event loop's thread (rpc.h rpc_lane_new) ---------- */
+
+#define LANE_RETRY_US 1000000
+
+struct rpc_lane {
+    struct h2_chan *chan;
+    int epfd;                             /* the loop's epoll set (borrowed) */
+    int fd;                               /* -1: none */
+    bool connecting;                      /* fd: non-blocking connect in progress */
+    bool up;                              /* conn is initialized on fd */
+    bool want_out;                        /* EPOLLOUT registered (bytes wait in conn.out) */
+    struct h2_conn conn;
+    int64_t connect_deadline_us;
+    int64_t retry_at_us;                  /* no dial before */
+    int64_t next_deadline_us;             /* no open stream's deadline is earlier */
+};
+
+static _Thread_local struct rpc_lane *tl_lane;
+
+/* The address the channel's own connection reached (no name lookup on the loop's
+ * thread): a lane dials only while the channel is connected. */
+static bool chan_peer(struct h2_chan *h, struct sockaddr_storage *ss, socklen_t *len)
+{
+    bool ok = false;
+    pthread_mutex_lock(&h->mu);
+    if (h->have_conn && !h->conn.dead && !h->conn.goaway) {
+        *len = sizeof(*ss);
+        ok = getpeername(h->fd, (struct sockaddr *)ss, len) == 0;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return ok;
+}
+
+static void lane_watch(struct rpc_lane *l, int op)
+{
+    struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP | (l->want_out ? EPOLLOUT : 0),
+                            .data.ptr = l};
+    if (epoll_ctl(l->epfd, op, l->fd, &e) != 0 && op == EPOLL_CTL_ADD)
+        shutdown(l->fd, SHUT_RDWR);   /* never watched: the next write or timer ends it */
+}
+
+/* Close the socket (conn already freed or never initialized); dial again after `retry_us`. */
+static void lane_close(struct rpc_lane *l, int64_t retry_us)
+{
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+    close(l->fd);
+    l->fd = -1;
+    l->connecting = l->up = l->want_out = false;
+    l->retry_at_us = rpc_now_us() + retry_us;
+}
+
+static void lane_dial(struct rpc_lane *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    if (rpc_now_us() < l->retry_at_us || atomic_load(&l->chan->down) ||
+        !chan_peer(l->chan, &ss, &len))
+        return;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        l->retry_at_us = rpc_now_us() + LANE_RETRY_US;
+        return;
+    }
+    tune_socket(fd);
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        l->retry_at_us = rpc_now_us() + LANE_RETRY_US;
+        return;
+    }
+    l->fd = fd;
+    l->connecting = l->want_out = true;   /* writable = connected (or failed) */
+    l->connect_deadline_us = rpc_now_us() + CONNECT_TIMEOUT_MS * 1000;
+    lane_watch(l, EPOLL_CTL_ADD);
+}
+
+/* Write what conn.out holds without blocking; the rest waits for EPOLLOUT. */
+static void lane_flush(struct rpc_lane *l)
+{
+    struct dm_buf *o = &l->conn.out;
+    size_t off = 0;
+    while (off < o->len) {
+        ssize_t n = send(l->fd, o->data + off, o->len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        h2_conn_fail(&l->conn, RPC_UNAVAILABLE, "write to the server failed");
+        off = o->len;
+    }
+    if (off) {
+        memmove(o->data, o->data + off, o->len - off);
+        o->len -= off;
+    }
+    bool want = o->len > 0;
+    if (want != l->want_out) {
+        l->want_out = want;
+        lane_watch(l, EPOLL_CTL_MOD);
+    }
+}
+
+static void lane_connected(struct rpc_lane *l)
+{
+    int err = 0;
+    socklen_t el = sizeof(err);
+    if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err) {
+        lane_close(l, LANE_RETRY_US);
+        return;
+    }
+    if (h2_conn_init(&l->conn) != DM_OK) {
+        h2_conn_free(&l->conn);
+        lane_close(l, LANE_RETRY_US);
+        return;
+    }
+    l->connecting = false;
+    l->up = true;
+    l->next_deadline_us = INT64_MAX;
+    lane_flush(l);   /* preface and SETTINGS */
+}
+
+/* The calling thread's lane takes k (true), or k goes the channel's way (false: no lane
+ * connection yet - one is dialled - or it cannot take another stream). Never calls back.
+ * The frames wait for rpc_lane_flush: the loop sends the calls of one pass together. */
+static bool lane_start(struct rpc_lane *l, struct h2_call *k)
+{
+    if (!l->up) {
+        if (l->fd < 0)
+            lane_dial(l);
+        return false;
+    }
+    if (!h2_conn_can_start(&l->conn) ||
+        h2_conn_start(&l->conn, (const uint8_t *)k->hdr.data, k->hdr.len, k->msg, k->mlen,
+                      k->deadline_us, k) != DM_OK)
+        return false;
+    if (k->deadline_us < l->next_deadline_us)
+        l->next_deadline_us = k->deadline_us;
+    return true;
+}
+
+static void lane_read(struct rpc_lane *l)
+{
+    size_t avail = 0;
+    uint8_t *dst = h2_conn_in_space(&l->conn, READ_CHUNK, &avail);
+    ssize_t n = dst ? recv(l->fd, dst, avail, MSG_DONTWAIT) : -1;
+    int err = n < 0 ? (dst ? errno : ENOMEM) : 0;
+    if (n > 0)
+        h2_conn_in_commit(&l->conn, (size_t)n);
+    else if (n == 0 || (err != EAGAIN && err != EWOULDBLOCK && err != EINTR))
+        h2_conn_fail(&l->conn, RPC_UNAVAILABLE, n == 0 ? "connection closed by the server"
+                                                       : "read from the server failed");
+}
+
+/* Finished streams, and the connection's end when it is over (dead, or GOAWAY and idle). */
+static struct h2_stream *lane_take_done(struct rpc_lane *l)
+{
+    struct h2_stream *d = h2_conn_take_done(&l->conn);
+    if (!(l->conn.dead || (l->conn.goaway && !l->conn.nopen)))
+        return d;
+    bool dead = l->conn.dead;
+    h2_conn_fail(&l->conn, RPC_UNAVAILABLE, l->conn.dead_reason ? l->conn.dead_reason
+                                                                : "connection closed");
+    struct h2_stream **t = &d;
+    while (*t)
+        t = &(*t)->next;
+    *t = h2_conn_take_done(&l->conn);
+    h2_conn_free(&l->conn);
+    lane_close(l, dead ? LANE_RETRY_US : 0);
+    return d;
+}
+
+struct rpc_lane *rpc_lane_new(struct rpc_channel *ch, int epfd)
+{
+    struct h2_chan *h = rpc_channel_h2(ch);
+    struct rpc_lane *l = h && !tl_lane ? calloc(1, sizeof(*l)) : NULL;
+    if (!l)
+        return NULL;
+    l->chan = h;
+    l->epfd = epfd;
+    l->fd = -1;
+    l->next_deadline_us = INT64_MAX;
+    tl_lane = l;
+    return l;
+}
+
+int rpc_lane_timeout_ms(const struct rpc_lane *l)
+{
+    if (!l)
+        return -1;
+    if (l->up && (l->conn.done_head || l->conn.dead))
+        return 0;
+    int64_t due = l->connecting ? l->connect_deadline_us
+                                : l->up && l->conn.nopen ? l->next_deadline_us : INT64_MAX;
+    if (due == INT64_MAX)
+        return -1;
+    int64_t left = due - rpc_now_us();
+    return left <= 0 ? 0 : left > 1000000 ? 1000 : (int)((left + 999) / 1000);
+}
+
+void rpc_lane_service(struct rpc_lane *l, uint32_t events)
+{
+    if (!l || l->fd < 0)
+        return;
+    int64_t now = rpc_now_us();
+    if (l->connecting) {
+        if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+            lane_connected(l);
+        else if (now >= l->connect_deadline_us)
+            lane_close(l, LANE_RETRY_US);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        lane_read(l);
+    if (now >= l->next_deadline_us)
+        l->next_deadline_us = h2_conn_expire(&l->conn, now);
+    if (!l->conn.dead && l->conn.out.len)
+        lane_flush(l);   /* acks, window updates, RST_STREAMs, what waited for EPOLLOUT */
+    dispatch(lane_take_done(l));   /* callbacks may start calls on this lane */
+}
+
+void rpc_lane_flush(struct rpc_lane *l)
+{
+    if (l && l->up && !l->conn.dead && l->conn.out.len && !l->want_out)
+        lane_flush(l);
+}
+
+void rpc_lane_free(struct rpc_lane *l)
+{
+    if (!l)
+        return;
+    if (tl_lane == l)
+        tl_lane = NULL;
+    struct h2_stream *d = NULL;
+    if (l->up) {
+        h2_conn_fail(&l->conn, RPC_CANCELLED, "channel closed");
+        d = h2_conn_take_done(&l->conn);
+        h2_conn_free(&l->conn);
+    }
+    if (l->fd >= 0)
+        lane_close(l, 0);
+    free(l);
+    dispatch(d);
+}
+
 int h2_call_start(struct h2_chan *h, const char *path, const ProtobufCMessageDescriptor *out,
                   const ProtobufCMessage *req, int64_t timeout_ms, const struct rpc_md *md,
-                  size_t nmd, rpc_answer_fn done, void *arg)
+                  size_t nmd, rpc_answer_fn done, void *arg, bool may_lane)
 {
     struct h2_call *k = calloc(1, sizeof(*k));
     if (!k)
@@ -556,6 +811,8 @@ int h2_call_start(struct h2_chan *h, const char *path, const ProtobufCMessageDes
     k->arg = arg;
     k->start_us = rpc_now_us();
     k->deadline_us = k->start_us + timeout_ms * 1000;
+    if (may_lane && tl_lane && tl_lane->chan == h && lane_start(tl_lane, k))
+        return DM_OK;
     pthread_mutex_lock(&h->mu);
     if (!h->wait_head && h->have_conn && h2_conn_can_start(&h->conn) && start_on_conn(h, k)) {
         flush_locked(h);

@@ -68,9 +68,32 @@ void rpc_channel_free(struct rpc_channel *ch);
  * connection written by the calling thread and read by one thread of the channel, no
  * gRPC core. Only unary calls (rpc_call_start, rpc_call_start_answer, rpc_call_sync,
  * fan-out): streams and rpc_call_raw_sync give DM_E_INVAL. Callbacks run on the channel's
- * reader thread. Plain TCP only. NULL on out-of-memory or a target without a port. */
+ * reader thread (a lane's calls: on the lane's thread, rpc_lane_new). Plain TCP only. NULL on out-of-memory or a target without a port. */
 struct rpc_channel *rpc_channel_new_h2(const char *target);
 const char *rpc_channel_target(const struct rpc_channel *ch);
+
+/* A lane: an h2 connection of `ch` owned by one event loop's thread (issue 18, h2o's
+ * model). Made on that thread, it binds to it: unary calls the thread starts on ch with
+ * rpc_call_start / rpc_call_start_answer (not rpc_call_sync) go over the lane's
+ * connection, which only this thread writes and reads, and their callbacks run on this
+ * thread inside rpc_lane_service - never inside the call start. Until the lane is
+ * connected (it dials, without blocking, the address the channel's own connection
+ * reached, only while the channel is connected), while it cannot take another stream,
+ * and for a second after it failed, calls go the channel's way (its reader thread).
+ * The lane registers its socket in the loop's epoll set `epfd` with data.ptr = the lane;
+ * the loop calls rpc_lane_service(l, events) for that entry's events, and also with 0
+ * whenever rpc_lane_timeout_ms (its next deadline, connect timeout or pending callbacks;
+ * -1: none) has passed. The frames of calls started on the lane are sent by
+ * rpc_lane_flush, which the loop calls before every wait (the calls of one pass leave in
+ * one send). NULL when ch is not an h2 channel, the thread has a lane already,
+ * or out of memory. rpc_lane_free on the same thread, before the channel: calls in flight
+ * end CANCELLED (their callbacks run inside it). */
+struct rpc_lane;
+struct rpc_lane *rpc_lane_new(struct rpc_channel *ch, int epfd);
+int rpc_lane_timeout_ms(const struct rpc_lane *l);
+void rpc_lane_service(struct rpc_lane *l, uint32_t events);
+void rpc_lane_flush(struct rpc_lane *l);
+void rpc_lane_free(struct rpc_lane *l);
 
 enum rpc_chan_state { RPC_CHAN_IDLE, RPC_CHAN_CONNECTING, RPC_CHAN_READY,
                       RPC_CHAN_TRANSIENT_FAILURE, RPC_CHAN_SHUTDOWN };

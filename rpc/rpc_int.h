@@ -84,10 +84,12 @@ void h2_chan_free(struct h2_chan *h);
 bool h2_chan_known_down(struct h2_chan *h);
 enum rpc_chan_state h2_chan_state(struct h2_chan *h, bool try_connect);
 /* Start a unary call (req packed before return); `done` runs on the channel's reader
- * thread. DM_OK or DM_E_INVAL (metadata) / DM_E_TOO_LARGE / DM_E_NOMEM. */
+ * thread, or (may_lane, and the calling thread has a lane of this channel that takes it:
+ * rpc_lane_new) on the calling thread inside rpc_lane_service. DM_OK or DM_E_INVAL
+ * (metadata) / DM_E_TOO_LARGE / DM_E_NOMEM. */
 int h2_call_start(struct h2_chan *h, const char *path, const ProtobufCMessageDescriptor *out,
                   const ProtobufCMessage *req, int64_t timeout_ms, const struct rpc_md *md,
-                  size_t nmd, rpc_answer_fn done, void *arg);
+                  size_t nmd, rpc_answer_fn done, void *arg, bool may_lane);
 
 /* ---- channel.c ---- */
 /* The h2 transport of the channel, NULL for a gRPC core channel. */

@@ -42,6 +42,8 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_LOAD_TARGET_DROPPED 34998 /* our own: a resume at the loader checkpoint over a
                                          target table dropped/emptied after its rows were
                                          committed (load_dropped.h) */
+#define WTE_LOAD_PACKET_TOO_BIG 34997 /* our own: a dumped statement that runs as an INSERT
+                                         is larger than the target's max_allowed_packet */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
 #define WTE_WORKER_UPDATE_STAGE 40052

@@ -13,6 +13,9 @@
 # BENCH_GW_ARGS: extra dm-gateway flags (e.g. --master-transport=h2).
 # --strace: instead of callgrind, system calls per request (strace -c -f attached after the
 # warm-up, over the N requests; the gateway's own binary, no valgrind).
+# --ctxsw [C]: instead, context switches and CPU per request under `wrk -c C` (default 8,
+# -d BENCH_CTXSW_S seconds, default 5): the sums over the gateway's threads from
+# /proc/<pid>/task/*/{status,stat} (kernel counters).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARM="$2"; shift 2;;
     --route) ROUTES="$2"; shift 2;;
     --strace) TOOL=strace; shift;;
+    --ctxsw) TOOL=ctxsw; CTX_C=8; if [[ "${2:-}" =~ ^[0-9]+$ ]]; then CTX_C="$2"; shift; fi; shift;;
     -h|--help) sed -n '2,13p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -85,6 +89,46 @@ strace_route() { # route path
   blog "$route: $N requests ($codes)"
   awk -v n="$N" '$NF != "total" && $4+0 > 0 {printf "  %-16s %6.2f /req\n", $NF, $4/n}' "$out" | sort -k2 -rn | head -n 15
 }
+
+# thread_counters <pid>: "<voluntary> <involuntary> <cpu ticks>" summed over its threads,
+# then one "name ticks" line per thread
+thread_counters() {
+  local pid="$1" t v=0 i=0 c=0 line
+  for t in /proc/"$pid"/task/*; do
+    line="$(awk '/^voluntary_ctxt_switches/{v=$2} /^nonvoluntary_ctxt_switches/{i=$2} END{print v+0, i+0}' "$t/status" 2>/dev/null)" || continue
+    v=$((v + ${line% *})); i=$((i + ${line#* }))
+    c=$((c + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$v $i $c"
+}
+
+ctxsw_route() { # route path
+  local route="$1" path="$2" dur="${BENCH_CTXSW_S:-5}"
+  bench_daemon "gateway-$route" "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" --master-addr "127.0.0.1:$MPORT" \
+    --auth-alg HS256 --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level warn \
+    --log-file "$BENCH_DIR/gw-$route.log" ${BENCH_GW_ARGS:-}
+  local gpid=$LAST_PID
+  python3 -c "$CLIENT" "$GPORT" "$path" "$WARM" "$TOKEN" >/dev/null
+  local a b out n
+  a="$(thread_counters "$gpid")"
+  out="$(wrk -t2 -c"$CTX_C" -d"${dur}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GPORT$path" 2>&1)"
+  b="$(thread_counters "$gpid")"
+  bench_stop_pid "$gpid"
+  n="$(printf '%s\n' "$out" | awk '/requests in/{print $1}')"
+  [ -n "$n" ] && [ "$n" -gt 0 ] || bdie "wrk failed: $out"
+  read -r v0 i0 c0 <<<"$a"; read -r v1 i1 c1 <<<"$b"
+  local hz; hz="$(getconf CLK_TCK)"
+  result "$route.c$CTX_C.vol_ctxsw_per_request" "$(awk -v d=$((v1 - v0)) -v n="$n" 'BEGIN{printf "%.2f", d/n}')" "" "" "" "" ""
+  result "$route.c$CTX_C.invol_ctxsw_per_request" "$(awk -v d=$((i1 - i0)) -v n="$n" 'BEGIN{printf "%.2f", d/n}')" "" "" "" "" ""
+  result "$route.c$CTX_C.cpu_per_request" "$(awk -v d=$((c1 - c0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.1f", d*1e6/hz/n}')" "us" "" "" "" ""
+  blog "$route: $n requests at c=$CTX_C in ${dur}s"
+}
+
+if [ "$TOOL" = ctxsw ]; then
+  bench_need wrk
+  for route in $ROUTES; do ctxsw_route "$route" "$(path_of "$route")"; done
+  exit 0
+fi
 
 if [ "$TOOL" = strace ]; then
   bench_need strace

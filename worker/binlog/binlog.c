@@ -883,6 +883,9 @@ static int handle_event(struct bl_reader *r, const uint8_t *h, size_t avail, cha
         r->pos = log_pos;
     int rc = dispatch(r, type, h + HDR_LEN, evlen - HDR_LEN - crc, err, cap);
     ev->stmt_replace = ev->kind == BL_EV_ROWS && r->stmt_replace;
+    if (rc == DM_OK && ev->kind == BL_EV_ROWS &&    /* post-header: table id, flags */
+        evlen - HDR_LEN - crc >= tid_len(r, type) + 2u)
+        ev->rows_flags = (uint16_t)rowdec_le(h + HDR_LEN + tid_len(r, type), 2);
     snprintf(ev->file, sizeof(ev->file), "%s", r->file);
     ev->next_pos = r->pos;
     return rc;

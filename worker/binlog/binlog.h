@@ -189,7 +189,15 @@ struct bl_event {
      * REPLACE (also LOAD DATA ... REPLACE, SET STATEMENT ... FOR REPLACE); false when the
      * source logs no annotations (binlog_annotate_row_events=OFF) */
     bool stmt_replace;
+    /* BL_EV_ROWS: the rows event's flags (BL_ROWS_*): the source session's
+     * foreign_key_checks=0 / unique_checks=0 / check_constraint_checks=0 when the rows
+     * were written */
+    uint16_t rows_flags;
 };
+
+#define BL_ROWS_NO_FOREIGN_KEY_CHECKS 0x0002u   /* NO_FOREIGN_KEY_CHECKS_F */
+#define BL_ROWS_RELAXED_UNIQUE_CHECKS 0x0004u   /* RELAXED_UNIQUE_CHECKS_F */
+#define BL_ROWS_NO_CHECK_CONSTRAINT_CHECKS 0x0080u /* MariaDB's NO_CHECK_CONSTRAINT_CHECKS_F */
 
 /* A source of raw events other than a replication connection (the relay's local
  * streamer, relay_stream.h). next returns one whole event (header .. checksum) valid until

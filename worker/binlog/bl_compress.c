@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "dm_error.h"
@@ -40,5 +41,29 @@ int bl_inflate(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len, c
     buf[want] = '\0';
     *out = buf;
     *out_len = want;
+    return DM_OK;
+}
+
+int bl_inflate_column(const uint8_t *src, size_t len, bool raw, uint8_t *dst, size_t want,
+                      char *err, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (len > UINT32_MAX || want > MAX_INFLATED ||
+        inflateInit2(&zs, raw ? -MAX_WBITS : MAX_WBITS) != Z_OK) {
+        snprintf(err, cap, "compressed column: cannot inflate %zu bytes", len);
+        return DM_E_PARSE;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)src;
+    zs.avail_in = (uInt)len;
+    zs.next_out = dst;
+    zs.avail_out = (uInt)want;
+    int zrc = inflate(&zs, Z_FINISH);
+    size_t got = (size_t)zs.total_out;
+    inflateEnd(&zs);
+    if (zrc != Z_STREAM_END || got != want) {
+        snprintf(err, cap, "compressed column: zlib error %d (%zu of %zu bytes)", zrc, got, want);
+        return DM_E_PARSE;
+    }
     return DM_OK;
 }

@@ -7,6 +7,7 @@
 #ifndef DM_WORKER_BL_COMPRESS_H
 #define DM_WORKER_BL_COMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,5 +16,13 @@
  * or DM_E_NOMEM. */
 int bl_inflate(const uint8_t *src, size_t len, uint8_t **out, size_t *out_len, char *err,
                size_t cap);
+
+/* Inflate the zlib stream of a compressed column's value (MariaDB field_comp.cc
+ * uncompress_zlib; the header byte and length are the caller's, rowdec.c) into dst, which
+ * must receive exactly want bytes: raw deflate when raw (header bit 0x08,
+ * column_compression_zlib_wrap=OFF), else a zlib-wrapped stream. DM_OK or DM_E_PARSE (err
+ * says why). */
+int bl_inflate_column(const uint8_t *src, size_t len, bool raw, uint8_t *dst, size_t want,
+                      char *err, size_t cap);
 
 #endif /* DM_WORKER_BL_COMPRESS_H */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bl_compress.h"
 #include "dm_error.h"
 
 /* MYSQL_TYPE_* values on the wire (kept local so this file needs no connector header). */
@@ -20,7 +21,10 @@ enum {
     T_DATETIME = 12, T_YEAR = 13, T_NEWDATE = 14, T_VARCHAR = 15, T_BIT = 16,
     T_TIMESTAMP2 = 17, T_DATETIME2 = 18, T_TIME2 = 19, T_JSON = 245, T_NEWDECIMAL = 246,
     T_ENUM = 247, T_SET = 248, T_TINY_BLOB = 249, T_MEDIUM_BLOB = 250, T_LONG_BLOB = 251,
-    T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255
+    T_BLOB = 252, T_VAR_STRING = 253, T_STRING = 254, T_GEOMETRY = 255,
+    /* MariaDB's compressed columns (VARCHAR / TEXT / BLOB ... COMPRESSED): the row image
+     * holds the stored, compressed bytes (compressed_value) */
+    T_BLOB_COMPRESSED = 140, T_VARCHAR_COMPRESSED = 141
 };
 
 enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3, OPT_COLUMN_NAME = 4 };
@@ -151,10 +155,10 @@ static unsigned meta_width(unsigned type)
     switch (type) {
     case T_FLOAT: case T_DOUBLE: case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB:
     case T_LONG_BLOB: case T_GEOMETRY: case T_JSON: case T_TIMESTAMP2: case T_DATETIME2:
-    case T_TIME2:
+    case T_TIME2: case T_BLOB_COMPRESSED:
         return 1;
     case T_VARCHAR: case T_VAR_STRING: case T_BIT: case T_NEWDECIMAL: case T_STRING:
-    case T_ENUM: case T_SET:
+    case T_ENUM: case T_SET: case T_VARCHAR_COMPRESSED:
         return 2;
     default:
         return 0;
@@ -167,7 +171,8 @@ static uint16_t meta_word(unsigned type, const uint8_t *m)
     case 1:
         return m[0];
     case 2:
-        if (type == T_VARCHAR || type == T_VAR_STRING || type == T_BIT)
+        if (type == T_VARCHAR || type == T_VAR_STRING || type == T_BIT ||
+            type == T_VARCHAR_COMPRESSED)
             return (uint16_t)(m[0] | (m[1] << 8));
         return (uint16_t)((m[0] << 8) | m[1]);
     default:
@@ -245,7 +250,12 @@ void bl_column_shape(const struct bl_table *t, size_t i, struct bl_col_shape *ou
         out->family = "string";
         out->len = meta;
         break;
+    case T_VARCHAR_COMPRESSED:   /* meta: the stored length, one header byte more */
+        out->family = "string";
+        out->len = meta ? meta - 1u : 0;
+        break;
     case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB: case T_LONG_BLOB: case T_JSON:
+    case T_BLOB_COMPRESSED:
         out->family = "string";   /* meta: bytes of the length prefix */
         out->len = meta >= 1 && meta <= 4 ? (UINT64_C(1) << (8 * meta)) - 1 : 0;
         break;
@@ -262,6 +272,10 @@ static bool is_numeric(unsigned type)
     switch (type) {
     case T_TINY: case T_SHORT: case T_INT24: case T_LONG: case T_LONGLONG: case T_FLOAT:
     case T_DOUBLE: case T_NEWDECIMAL:
+    case T_YEAR:   /* MariaDB 10.11 writes a SIGNEDNESS bit for YEAR (its unsigned flag; not
+                    * for BIT): without it every later numeric column took the bit of the one
+                    * before it - an INT after a YEAR decoded -1 as 4294967295 (mariadb-binlog
+                    * --print-table-metadata shows the same shift) */
         return true;
     default:
         return false;
@@ -273,7 +287,10 @@ static bool is_character(const struct bl_table *t, size_t i)
     unsigned maxlen;
     switch (t->types[i]) {
     case T_VARCHAR: case T_VAR_STRING: case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB:
-    case T_LONG_BLOB:
+    case T_LONG_BLOB: case T_VARCHAR_COMPRESSED: case T_BLOB_COMPRESSED:
+    case T_GEOMETRY:   /* the server counts it (a blob underneath, collation binary): without
+                        * it every later column took the collation of the one before it - a
+                        * JSON column after a GEOMETRY one read as binary (test_sync_divrand) */
         return true;
     case T_STRING:
         return string_real_type(t->meta[i], &maxlen) == T_STRING;
@@ -610,7 +627,9 @@ static int temporal(struct vctx *x, struct bl_value *v, bool neg, unsigned y, un
 static int timestamp_value(struct vctx *x, struct bl_value *v, uint64_t sec, uint32_t usec,
                            unsigned fsp)
 {
-    if (sec == 0)
+    /* 0 is the zero TIMESTAMP; (0, usec > 0) is '1970-01-01 00:00:00.<usec>' UTC, which a
+     * session in a zone east of UTC stores for its local midnight-to-1 a.m. + fraction */
+    if (sec == 0 && usec == 0)
         return temporal(x, v, false, 0, 0, 0, 0, 0, 0, 0, fsp, 'S');
     time_t tt = (time_t)sec;
     struct tm tm;
@@ -755,6 +774,54 @@ static int blob_value(struct vctx *x, struct cur *c, struct bl_value *v, unsigne
     return bytes_value(x, c, v, lb, type == T_GEOMETRY ? BL_BINARY : text_kind(x, BL_BINARY));
 }
 
+/* A compressed column's stored value (MariaDB field_comp.cc, Field_longstr::uncompress):
+ * '' is stored without a header; header byte 0x00: the value follows as is (shorter than
+ * column_compression_threshold); 0x8N (zlib; bit 0x08: raw deflate): the value's length in
+ * N = 1..4 big-endian bytes, then the stream. The value is inflated into the arena; more
+ * than the column can hold (limit) is refused. */
+static int compressed_value(struct vctx *x, struct bl_value *v, uint64_t limit)
+{
+    const uint8_t *p = (const uint8_t *)v->ptr;
+    size_t len = v->len;
+    if (len == 0)
+        return DM_OK;
+    if ((p[0] & 0xF0) == 0) {
+        v->ptr = (const char *)p + 1;
+        v->len = len - 1;
+        return DM_OK;
+    }
+    unsigned n = p[0] & 0x07u;
+    if ((p[0] & 0xF0) != 0x80 || n < 1 || n > 4 || len < 1u + n)
+        return verr(x, "compressed column value with an unknown header");
+    uint64_t want = be(p + 1, n);
+    if (want > limit || want > (UINT64_C(1) << 30))   /* max_allowed_packet's ceiling */
+        return verr(x, "compressed column value longer than its column");
+    if (text_reserve(x->s, (size_t)want + 1) != DM_OK)
+        return DM_E_NOMEM;
+    char zerr[160];
+    uint8_t *dst = (uint8_t *)x->s->text + x->s->text_len;
+    if (bl_inflate_column(p + 1 + n, len - 1 - n, (p[0] & 0x08) != 0, dst, (size_t)want, zerr,
+                          sizeof zerr) != DM_OK)
+        return verr(x, zerr);
+    dst[want] = '\0';
+    v->ptr = want ? NULL : "";
+    v->i = (int64_t)x->s->text_len;
+    v->len = (size_t)want;
+    x->s->text_len += (size_t)want + 1;
+    return DM_OK;
+}
+
+static int compressed_col(struct vctx *x, struct cur *c, struct bl_value *v, unsigned type,
+                          uint16_t meta)
+{
+    unsigned lb = type == T_BLOB_COMPRESSED ? meta : meta > 255 ? 2 : 1;
+    uint64_t limit = type == T_BLOB_COMPRESSED ? (lb >= 1 && lb <= 4 ?
+                     (UINT64_C(1) << (8 * lb)) - 1 : 0) : meta;
+    int rc = bytes_value(x, c, v, lb, text_kind(x, type == T_BLOB_COMPRESSED ? BL_BINARY
+                                                                             : BL_STRING));
+    return rc != DM_OK ? rc : compressed_value(x, v, limit);
+}
+
 static int float_value(struct vctx *x, struct cur *c, struct bl_value *v, unsigned n)
 {
     const uint8_t *p;
@@ -832,6 +899,8 @@ static int decode_value(struct vctx *x, struct cur *c, struct bl_value *v)
     case T_JSON:
         return blob_value(x, c, v, type, meta);
     case T_BIT: return bit_value(x, c, v, meta);
+    case T_VARCHAR_COMPRESSED: case T_BLOB_COMPRESSED:
+        return compressed_col(x, c, v, type, meta);
     default: return verr(x, "unsupported column type");
     }
 }

@@ -203,7 +203,15 @@ int ddl_ib_toks_x(struct ddl_ib *ib, size_t a, size_t b)
         size_t nt = xref_at(p, a, b);
         struct ddl_name n;
         size_t j = nt;
-        if (nt && ddl_name_at(p, &j, false, &n) == DM_OK && j <= b) {
+        const char *defdb = p->defdb;
+        int nrc;
+        /* An unqualified REFERENCES table is in the schema of the table the statement
+         * creates or alters (InnoDB resolves it there), not the default database. */
+        if (nt && ddl_kw(p, a, "REFERENCES") && ib->it.nrefs > 0 && ib->it.refs[0].schema[0])
+            p->defdb = ib->it.refs[0].schema;
+        nrc = nt ? ddl_name_at(p, &j, false, &n) : DDL_BAD;
+        p->defdb = defdb;
+        if (nt && nrc == DM_OK && j <= b) {
             rc = ddl_ib_toks(ib, a, nt);
             if (!rc)
                 rc = ddl_ib_name(ib, &n, -1);

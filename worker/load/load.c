@@ -3,7 +3,6 @@
 #include "load.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <mysqld_error.h>
 #include <pthread.h>
@@ -20,65 +19,14 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "fsutil.h"
-#include "load_dropped.h"
+#include "load_cols.h"
+#include "load_run.h"
 #include "load_infile.h"
 #include "load_keyless.h"
 #include "load_keys.h"
-#include "load_names.h"
 #include "log.h"
 
-#define STMT_MAX (1024u << 20)   /* one dumped statement (mydumper -s default is 1 MB) */
-#define MAX_FILES 1000000
 #define TXN_BYTES 0              /* file bytes per transaction: 0 = one per statement (DM) */
-
-enum kind { K_DB, K_TABLE, K_VIEW, K_DATA };
-
-/* A table's plain KEYs (load_keys.h): created with the table, or left out of its CREATE and
- * added after its data. The choice is recorded in the loader checkpoint before the CREATE
- * (a row for the table's schema file: `offset` 0 = keys pending, 1 = added), so a restart
- * creates the same table and adds the keys it still lacks. */
-enum keys { KEYS_IN_CREATE, KEYS_PENDING, KEYS_ADDED };
-
-struct lfile {
-    char *name;                  /* file name inside the dump dir */
-    enum kind kind;
-    char *db, *tbl;              /* source names (tbl NULL for K_DB) */
-    char tdb[192], ttbl[192];    /* routed */
-    int64_t size, offset;        /* data: checkpoint offset */
-    int64_t table_bytes;         /* data: all data files of its table (largest table first) */
-    enum keys keys;              /* table: where its plain KEYs are */
-    char *key_adds;              /* table, keys pending: the ALTER's "ADD KEY IF NOT EXISTS ..."
-                                    split from its CREATE (create_table); NULL: none */
-    ptrdiff_t owner;             /* data: index of its table's file (-1: none), after plan() */
-    bool has_data;               /* table: data files with rows left to load */
-    bool keyless;                /* data: its target table has no row identity (marker) */
-};
-
-struct worker_load {
-    pthread_mutex_t mu;
-    atomic_bool canceled;
-    atomic_llong finished, total;
-    char meta_binlog[300];
-};
-
-/* one run's state shared by the pool threads */
-struct run {
-    struct worker_load *l;
-    const struct worker_load_params *p;
-    struct lfile *files;
-    size_t n;
-    atomic_size_t next;          /* next data file to take */
-    useconds_t delay_us;         /* after each statement (tests: DMGW_LOAD_STMT_DELAY_MS) */
-    int64_t txn_bytes;           /* file bytes per transaction (DMGW_LOAD_TXN_BYTES) */
-    bool defer_keys;             /* plain KEYs after the data (DMGW_LOAD_DEFER_KEYS=0: off) */
-    bool infile;                 /* INSERTs as LOAD DATA LOCAL (load_infile.h; DMGW_LOAD_INFILE=0: off) */
-    enum kind phase;             /* what the pool threads take: K_DATA, then K_TABLE (keys) */
-    atomic_int *left;            /* per table file: its data files not finished in this run */
-    pthread_mutex_t mu;
-    bool failed;
-    int rc;
-    struct worker_terr err;
-};
 
 struct worker_load *worker_load_new(void)
 {
@@ -108,8 +56,7 @@ void worker_load_stats(struct worker_load *l, struct worker_load_stats *st)
     pthread_mutex_unlock(&l->mu);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int lerr(struct worker_terr *e, int code, const char *fmt, ...)
+int worker_load_lerr(struct worker_terr *e, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -155,16 +102,37 @@ static struct lfile *find_file(struct run *r, const char *name)
     return NULL;
 }
 
-/* Offsets of files already (partly) restored; INSERT IGNORE rows for the others. */
+/* A checkpoint row of a data file this run did not find, with rows left (offset < end_pos):
+ * when the file is gone from the dump directory (deleted under a paused task, a cleaned
+ * tmp dir), its rows would be skipped and the Load would finish without them; a data file
+ * still there but left out by the black-white-list is not counted. */
+static int gone_add(const struct run *r, struct dm_buf *gone, size_t *n, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    if (!worker_load_has_suffix(name, ".sql") || worker_load_has_suffix(name, "-schema.sql"))
+        return DM_OK;
+    snprintf(path, sizeof path, "%s/%s", r->p->dir, name);
+    if (stat(path, &st) == 0)
+        return DM_OK;
+    if ((*n)++ < 20 && gone->len < 1500 && dm_buf_printf(gone, "%s%s", *n > 1 ? ", " : "", name))
+        return DM_E_NOMEM;
+    return DM_OK;
+}
+
+/* Offsets of files already (partly) restored; INSERT IGNORE rows for the others. A data
+ * file the checkpoint has not finished that is gone from the directory fails the run. */
 static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *e)
 {
-    struct dm_buf q;
+    struct dm_buf q, gone;
+    size_t ngone = 0;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     int rc = DM_E_NOMEM;
     size_t i;
     dm_buf_init(&q, 1u << 20);
-    if (dm_buf_adds(&q, "SELECT filename, `offset` FROM ") || add_cp_table(a, &q) ||
+    dm_buf_init(&gone, 1u << 16);
+    if (dm_buf_adds(&q, "SELECT filename, `offset`, end_pos FROM ") || add_cp_table(a, &q) ||
         dm_buf_adds(&q, " WHERE id=") ||
         worker_ap_add_escaped(a, &q, a->source_id, strlen(a->source_id)))
         goto out;
@@ -176,6 +144,16 @@ static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *
             f->keys = strtoll(row[1], NULL, 10) > 0 ? KEYS_ADDED : KEYS_PENDING;
         else if (f)
             f->offset = strtoll(row[1], NULL, 10);
+        else if (row[0] && row[1] && row[2] && strtoll(row[1], NULL, 10) < strtoll(row[2], NULL, 10) &&
+                 (rc = gone_add(r, &gone, &ngone, row[0])))
+            goto out;
+    }
+    if (ngone) {
+        rc = worker_load_lerr(e, WTE_LOAD_DIR_NOT_FOUND, "the dump directory %s lost %zu data file(s) the "
+                  "loader checkpoint has not finished: %s%s; their rows cannot be loaded: "
+                  "start the task with remove-meta (after cleaning the target) to dump again",
+                  r->p->dir, ngone, gone.data, ngone > 20 || gone.len >= 1500 ? ", ..." : "");
+        goto out;
     }
     for (i = 0; i < r->n; i++) {
         struct lfile *f = &r->files[i];
@@ -203,286 +181,8 @@ out:
     if (res)
         mysql_free_result(res);
     dm_buf_free(&q);
+    dm_buf_free(&gone);
     return rc;
-}
-
-/* ---- the dump directory ---- */
-
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && strcmp(s + n - m, suf) == 0;
-}
-
-static int add_file(struct run *r, size_t *cap, const char *name, enum kind k, const char *db,
-                    size_t dblen, const char *tbl, size_t tlen, int64_t size)
-{
-    struct lfile *f;
-    if (r->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct lfile *tmp = nc > MAX_FILES ? NULL : realloc(r->files, nc * sizeof *tmp);
-        if (!tmp)
-            return DM_E_NOMEM;
-        r->files = tmp;
-        *cap = nc;
-    }
-    f = &r->files[r->n];
-    memset(f, 0, sizeof *f);
-    f->kind = k;
-    f->size = size;
-    if (!(f->name = strdup(name)) || !(f->db = strndup(db, dblen)) ||
-        (tbl && !(f->tbl = strndup(tbl, tlen)))) {
-        free(f->name);
-        free(f->db);
-        return DM_E_NOMEM;
-    }
-    r->n++;
-    return DM_OK;
-}
-
-/* The table a data file belongs to: "<db>.<tbl>.sql" or "<db>.<tbl>.<digits>.sql" where
- * <db>.<tbl> is a known table schema file (names may contain dots). */
-static const struct lfile *data_owner(const struct run *r, const char *name)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        const struct lfile *t = &r->files[i];
-        size_t dl, tl;
-        const char *rest;
-        if (t->kind != K_TABLE && t->kind != K_VIEW)
-            continue;
-        dl = strlen(t->db);
-        tl = strlen(t->tbl);
-        if (strncmp(name, t->db, dl) != 0 || name[dl] != '.' ||
-            strncmp(name + dl + 1, t->tbl, tl) != 0)
-            continue;
-        rest = name + dl + 1 + tl;
-        if (strcmp(rest, ".sql") == 0)
-            return t;
-        if (*rest == '.' && rest[1] >= '0' && rest[1] <= '9') {
-            rest++;
-            while (*rest >= '0' && *rest <= '9')
-                rest++;
-            if (strcmp(rest, ".sql") == 0)
-                return t;
-        }
-    }
-    return NULL;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    const struct lfile *x = a, *y = b;
-    if (x->kind != y->kind)
-        return (int)x->kind - (int)y->kind;
-    return strcmp(x->name, y->name);
-}
-
-static int cmp_table(const struct lfile *x, const struct lfile *y)
-{
-    int c = strcmp(x->db, y->db);
-    return c ? c : strcmp(x->tbl ? x->tbl : "", y->tbl ? y->tbl : "");
-}
-
-static int cmp_table_v(const void *a, const void *b) { return cmp_table(a, b); }
-
-/* Kind, then (data files) the largest table first, then table, then file name. */
-static int by_plan(const void *a, const void *b)
-{
-    const struct lfile *x = a, *y = b;
-    int c;
-    if (x->kind != y->kind)
-        return (int)x->kind - (int)y->kind;
-    if (x->table_bytes != y->table_bytes)
-        return x->table_bytes > y->table_bytes ? -1 : 1;
-    return (c = cmp_table(x, y)) ? c : strcmp(x->name, y->name);
-}
-
-/* Per table: its data bytes (on its data files) and whether rows are left (has_data);
- * then the data files ordered largest table first, so the longest table starts first. */
-static void plan(struct run *r)
-{
-    size_t i = 0, t0, nt;
-    qsort(r->files, r->n, sizeof *r->files, by_plan);   /* table_bytes all 0: by table */
-    while (i < r->n && r->files[i].kind < K_TABLE)
-        i++;
-    for (t0 = i; i < r->n && r->files[i].kind == K_TABLE; i++)
-        ;
-    nt = i - t0;
-    while (i < r->n && r->files[i].kind != K_DATA)
-        i++;
-    while (i < r->n) {
-        size_t k = i;
-        int64_t bytes = 0;
-        bool left = false;
-        struct lfile *t = NULL;
-        for (; k < r->n && cmp_table(&r->files[i], &r->files[k]) == 0; k++) {
-            bytes += r->files[k].size;
-            left = left || r->files[k].offset < r->files[k].size;
-        }
-        for (size_t j = i; j < k; j++)
-            r->files[j].table_bytes = bytes;
-        if (nt)
-            t = bsearch(&r->files[i], r->files + t0, nt, sizeof *t, cmp_table_v);
-        if (t)
-            t->has_data = left;
-        i = k;
-    }
-    qsort(r->files, r->n, sizeof *r->files, by_plan);
-}
-
-/* Each data file's table (owner) and, per table, how many of its data files this run has
- * to finish: the pool thread that finishes the last one adds the table's deferred keys at
- * once, while other tables still load. Tables sort by name within K_TABLE (plan()). */
-static int count_left(struct run *r)
-{
-    size_t t0 = 0, nt;
-    if (!(r->left = calloc(r->n ? r->n : 1, sizeof *r->left)))
-        return DM_E_NOMEM;
-    while (t0 < r->n && r->files[t0].kind < K_TABLE)
-        t0++;
-    for (nt = 0; t0 + nt < r->n && r->files[t0 + nt].kind == K_TABLE; nt++)
-        ;
-    for (size_t i = 0; i < r->n; i++) {
-        struct lfile *f = &r->files[i], *t;
-        f->owner = -1;
-        if (f->kind != K_DATA || !nt)
-            continue;
-        if ((t = bsearch(f, r->files + t0, nt, sizeof *t, cmp_table_v))) {
-            f->owner = t - r->files;
-            atomic_fetch_add(&r->left[f->owner], 1);
-        }
-    }
-    return DM_OK;
-}
-
-/* "q.my-schema.sql" is the data of table `my-schema` when "q.my-schema-schema.sql" is
- * there (not the schema of a table `my`): a ".sql" file whose "<db>.<tbl>" part has a
- * schema or view file in dir. */
-static bool is_data_file(const char *dir, const char *n)
-{
-    char base[1024], path[4096];
-    struct stat st;
-    if (!worker_load_data_base(n, base, sizeof base))
-        return false;
-    snprintf(path, sizeof path, "%s/%s-schema.sql", dir, base);
-    if (stat(path, &st) == 0)
-        return true;
-    snprintf(path, sizeof path, "%s/%s-schema-view.sql", dir, base);
-    return stat(path, &st) == 0;
-}
-
-static bool schema_name(const char *n)
-{
-    return has_suffix(n, "-schema.sql") || has_suffix(n, "-schema-view.sql") ||
-           has_suffix(n, "-schema-create.sql") || has_suffix(n, "-schema-triggers.sql") ||
-           has_suffix(n, "-schema-post.sql");
-}
-
-/* Length of the database part of a table file name: the longest database of a
- * "-schema-create.sql" file it starts with (database names may contain dots). */
-static size_t db_len(const struct run *r, const char *n)
-{
-    const char *dbs[256];
-    size_t k = 0;
-    for (size_t i = 0; i < r->n && k < sizeof dbs / sizeof *dbs; i++)
-        if (r->files[i].kind == K_DB)
-            dbs[k++] = r->files[i].db;
-    return worker_load_db_len(n, dbs, k);
-}
-
-/* One file of the dump directory in pass 0 (database files, refusals), 1 (table and view
- * schema files) or 2 (data files matched to their tables). */
-static int scan_one(struct run *r, size_t *cap, int pass, const char *n, int64_t size,
-                    struct worker_terr *e)
-{
-    size_t len = strlen(n), dl;
-    const struct lfile *t;
-    if (pass == 0) {
-        if (has_suffix(n, ".gz") || has_suffix(n, "-schema-triggers.sql") ||
-            has_suffix(n, "-schema-post.sql"))
-            return lerr(e, WTE_LOAD_READ_FILE,
-                        "dump file %s: compressed dumps, triggers, routines and events "
-                        "are not supported by the Load unit (remove -c/-G/-R/-E from "
-                        "extra-args)", n);
-        if (has_suffix(n, "-schema-create.sql"))
-            return add_file(r, cap, n, K_DB, n, len - strlen("-schema-create.sql"), NULL, 0, 0);
-        return DM_OK;
-    }
-    if (pass == 1) {
-        if (is_data_file(r->p->dir, n) || !(dl = db_len(r, n)))
-            return DM_OK;
-        if (has_suffix(n, "-schema-view.sql"))
-            return add_file(r, cap, n, K_VIEW, n, dl, n + dl + 1,
-                            len - dl - 1 - strlen("-schema-view.sql"), 0);
-        if (has_suffix(n, "-schema.sql"))
-            return add_file(r, cap, n, K_TABLE, n, dl, n + dl + 1,
-                            len - dl - 1 - strlen("-schema.sql"), 0);
-        return DM_OK;
-    }
-    if (!has_suffix(n, ".sql") || (schema_name(n) && !is_data_file(r->p->dir, n)))
-        return DM_OK;
-    if (!(t = data_owner(r, n)))
-        return lerr(e, WTE_LOAD_READ_FILE, "data file %s has no table schema file", n);
-    return add_file(r, cap, n, K_DATA, t->db, strlen(t->db), t->tbl, strlen(t->tbl), size);
-}
-
-/* Database files, then schema files, then data files matched to their tables. */
-static int scan_dir(struct run *r, struct worker_terr *e)
-{
-    const char *dir = r->p->dir;
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t cap = 0;
-    int rc = DM_OK, pass;
-    if (!d)
-        return lerr(e, WTE_LOAD_DIR_NOT_FOUND, "dump directory %s: %s", dir, strerror(errno));
-    for (pass = 0; pass < 3 && !rc; pass++) {
-        rewinddir(d);
-        while (!rc && (de = readdir(d))) {
-            const char *n = de->d_name;
-            char path[4096];
-            struct stat st;
-            if (n[0] == '.' || strcmp(n, "metadata") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, n);
-            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-                continue;
-            rc = scan_one(r, &cap, pass, n, (int64_t)st.st_size, e);
-            if (rc == DM_E_NOMEM)
-                worker_ap_nomem(e);
-        }
-    }
-    closedir(d);
-    if (!rc && r->n)
-        qsort(r->files, r->n, sizeof *r->files, by_name);
-    return rc;
-}
-
-/* Apply the black-white-list (dropping files) and routes (filling tdb/ttbl). */
-static void filter_route(struct run *r)
-{
-    size_t i, o = 0;
-    for (i = 0; i < r->n; i++) {
-        struct lfile *f = &r->files[i];
-        bool keep = worker_rules_bwl_allow(r->p->rules, f->db, f->tbl ? f->tbl : "");
-        if (f->kind == K_TABLE) {
-            /* a view's placeholder table is not created: the view is */
-            for (size_t j = 0; j < r->n; j++)
-                if (r->files[j].kind == K_VIEW && strcmp(r->files[j].db, f->db) == 0 &&
-                    strcmp(r->files[j].tbl, f->tbl) == 0)
-                    keep = false;
-        }
-        if (!keep) {
-            free(f->name);
-            free(f->db);
-            free(f->tbl);
-            continue;
-        }
-        worker_rules_route(r->p->rules, f->db, f->tbl ? f->tbl : "", f->tdb, sizeof f->tdb,
-                           f->ttbl, sizeof f->ttbl);
-        r->files[o++] = *f;
-    }
-    r->n = o;
 }
 
 /* ---- statements ---- */
@@ -621,7 +321,7 @@ static int map_rows(const struct run *r, const struct lfile *f, const struct col
             while (*s && *s != q)
                 s += (*s == '\\' && s[1]) ? 2 : 1;
             if (!*s)
-                return lerr(e, WTE_LOAD_PARSE_VALUES, "file %s: unterminated string", f->name);
+                return worker_load_lerr(e, WTE_LOAD_PARSE_VALUES, "file %s: unterminated string", f->name);
             s++;
         } else {
             while (*s && *s != ',' && *s != ')')
@@ -633,7 +333,7 @@ static int map_rows(const struct run *r, const struct lfile *f, const struct col
             int64_t mapped;
             if (worker_rules_partition_id(cm->rules[col], f->db, f->tbl, in, &mapped, err,
                                           sizeof err))
-                return lerr(e, WTE_LOAD_COLUMN_MAPPING, "file %s: column mapping: %s", f->name,
+                return worker_load_lerr(e, WTE_LOAD_COLUMN_MAPPING, "file %s: column mapping: %s", f->name,
                             err);
             if (dm_buf_printf(out, "%lld", (long long)mapped))
                 return DM_E_NOMEM;
@@ -684,14 +384,14 @@ static int rewrite_insert(const struct run *r, const struct lfile *f, const stru
     int rc;
     dm_buf_reset(out);
     if (strncmp(s, "INSERT ", 7) != 0 || !(into = strstr(s, "INTO `")) || into - s > 20)
-        return lerr(e, WTE_LOAD_INVALID_INSERT, "file %s: not an INSERT statement: %.100s",
+        return worker_load_lerr(e, WTE_LOAD_INVALID_INSERT, "file %s: not an INSERT statement: %.100s",
                     f->name, s);
     if (!cm || !cm->ncols)
         return replace_ident(out, s, into + 5, f->tdb, f->ttbl) ? DM_E_NOMEM : DM_OK;
     after = skip_ident(into + 5);
     values = after ? strstr(after, "VALUES") : NULL;
     if (!values)
-        return lerr(e, WTE_LOAD_INVALID_INSERT, "file %s: INSERT without VALUES", f->name);
+        return worker_load_lerr(e, WTE_LOAD_INVALID_INSERT, "file %s: INSERT without VALUES", f->name);
     if (dm_buf_add(out, s, (size_t)(into + 5 - s)) || worker_ap_add_table(out, f->tdb, f->ttbl) ||
         dm_buf_add(out, after, (size_t)(values + 6 - after)))
         return DM_E_NOMEM;
@@ -882,11 +582,11 @@ static int restore_schema(struct run *r, struct worker_applier *a, struct lfile 
     FILE *fp;
     snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
     if (!(fp = fopen(path, "r")))
-        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+        return worker_load_lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
     dm_buf_init(&st, STMT_MAX);
     dm_buf_init(&q, STMT_MAX);
     if (f->kind == K_VIEW && strcmp(f->tbl, f->ttbl) != 0) {
-        rc = lerr(e, WTE_LOAD_READ_FILE, "view %s.%s is routed to %s.%s: routing a view to "
+        rc = worker_load_lerr(e, WTE_LOAD_READ_FILE, "view %s.%s is routed to %s.%s: routing a view to "
                   "another name is not supported", f->db, f->tbl, f->tdb, f->ttbl);
         goto out;
     }
@@ -897,7 +597,7 @@ static int restore_schema(struct run *r, struct worker_applier *a, struct lfile 
     while (!rc && !eof) {
         const char *s, *at = NULL;
         if ((rc = next_stmt(fp, &st, &line, &lcap, &off, &eof))) {
-            rc = lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
+            rc = worker_load_lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
             break;
         }
         if (!st.len)
@@ -910,7 +610,7 @@ static int restore_schema(struct run *r, struct worker_applier *a, struct lfile 
             at = strchr(s, '`');
         if (at) {
             if (replace_ident(&q, s, at, NULL, f->kind == K_DB ? f->tdb : f->ttbl))
-                rc = lerr(e, WTE_LOAD_READ_FILE, "file %s: cannot parse %.80s", f->name, s);
+                rc = worker_load_lerr(e, WTE_LOAD_READ_FILE, "file %s: cannot parse %.80s", f->name, s);
             else if (f->kind == K_TABLE)
                 rc = create_table(r, a, f, q.data, e);
             else
@@ -976,18 +676,21 @@ static int commit_cp(struct worker_applier *a, const struct lfile *f, int64_t of
     return DM_OK;
 }
 
-static int table_colmap(struct run *r, const struct lfile *f, struct colmap *cm,
-                        struct worker_terr *e)
+/* From the table's dumped CREATE: its column mapping rules (when the task maps columns)
+ * and the column list for its INSERTs without one (load_cols.h; cols->len 0: none). */
+static int table_columns(struct run *r, const struct lfile *f, struct colmap *cm,
+                         struct dm_buf *cols, struct worker_terr *e)
 {
     char path[4096], *text = NULL;
-    int rc;
+    int rc = DM_OK;
     memset(cm, 0, sizeof *cm);
-    if (!worker_rules_has_mapping(r->p->rules))
-        return DM_OK;
     snprintf(path, sizeof path, "%s/%s.%s-schema.sql", r->p->dir, f->db, f->tbl);
     if (dm_read_file(path, 64u << 20, &text, NULL))
-        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
-    rc = colmap_build(r, f, text, cm);
+        return worker_load_lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+    if (worker_rules_has_mapping(r->p->rules))
+        rc = colmap_build(r, f, text, cm);
+    if (!rc && worker_load_insert_cols(text, cols) < 0)
+        rc = DM_E_NOMEM;
     free(text);
     return rc == DM_E_NOMEM ? worker_ap_nomem(e) : rc;
 }
@@ -999,6 +702,41 @@ static bool colmap_maps(const struct colmap *cm)
         if (cm->rules[i])
             return true;
     return false;
+}
+
+/* The dumped INSERT st with the table's column list when it has none (load_cols.h: rows
+ * go by name into a target table with its columns in another order) into named; named->len
+ * 0: st as it is. */
+static int name_columns(const struct dm_buf *st, const struct dm_buf *cols, struct dm_buf *named,
+                        const struct lfile *f, struct worker_terr *e)
+{
+    int rc;
+    dm_buf_reset(named);
+    if (!cols->len)
+        return DM_OK;
+    if ((rc = worker_load_with_cols(st->data, st->len, cols->data, named)) < 0) {
+        worker_ap_nomem(e);
+        annotate(e, f->name);
+        return DM_E_NOMEM;
+    }
+    if (rc == 0)
+        dm_buf_reset(named);
+    return DM_OK;
+}
+
+/* A statement that runs as an INSERT and is larger than the target's max_allowed_packet:
+ * the server would drop the connection (Error 2006, taken for a lost target: auto-resume
+ * sent it again and again); not transient. LOAD DATA streams its rows and has no such
+ * bound, so this is an INSERT fallback (local_infile=OFF, a form LOAD DATA does not take). */
+static int too_big(const struct lfile *f, int64_t len, int64_t max, struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_LOAD_PACKET_TOO_BIG, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH, "file %s: a dumped statement of %lld bytes runs as an "
+                    "INSERT and is larger than the target's max_allowed_packet (%lld bytes): "
+                    "raise max_allowed_packet on the target (or allow local_infile there, "
+                    "whose LOAD DATA has no such bound) and resume", f->name, (long long)len,
+                    (long long)max);
+    return DM_E_INVAL;
 }
 
 /* One INSERT of the file: as LOAD DATA when li takes it (load_infile.h), else as it is
@@ -1014,6 +752,8 @@ static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile
             return rc;
         if (li && worker_li_fix_insert(li, ins, &use))
             return worker_ap_nomem(e);
+        if (r->max_packet > 0 && (int64_t)use->len + 64 > r->max_packet)
+            return too_big(f, (int64_t)use->len, r->max_packet, e);
         rc = insert_stmt(a, use, open, e);
     }
     if (rc)
@@ -1026,7 +766,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
 {
     char path[4096], *line = NULL;
     size_t lcap = 0;
-    struct dm_buf st, ins, q;
+    struct dm_buf st, ins, q, cols, named;
     struct colmap cm;
     int64_t off = 0, done = f->offset, last = f->offset;
     bool eof = false, open = false, marked = false;
@@ -1034,21 +774,26 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     FILE *fp;
     if (f->offset >= f->size)
         return DM_OK;
-    if ((rc = table_colmap(r, f, &cm, e)))
+    dm_buf_init(&cols, 1u << 20);
+    if ((rc = table_columns(r, f, &cm, &cols, e))) {
+        dm_buf_free(&cols);
         return rc;
+    }
     snprintf(path, sizeof path, "%s/%s", r->p->dir, f->name);
     if (!(fp = fopen(path, "r"))) {
         free(cm.rules);
-        return lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
+        dm_buf_free(&cols);
+        return worker_load_lerr(e, WTE_LOAD_READ_FILE, "read %s: %s", path, strerror(errno));
     }
     dm_buf_init(&st, STMT_MAX);
     dm_buf_init(&ins, STMT_MAX);
     dm_buf_init(&q, 1u << 16);
+    dm_buf_init(&named, STMT_MAX);
     if (li)
         worker_li_file(li, a, f->tdb, f->ttbl, !colmap_maps(&cm));
     while (!rc && !eof && !canceled(r)) {
         if ((rc = next_stmt(fp, &st, &line, &lcap, &off, &eof))) {
-            rc = lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
+            rc = worker_load_lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
             break;
         }
         if (!st.len)
@@ -1062,7 +807,8 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
         }
         if (off <= f->offset)
             continue;   /* committed before */
-        if ((rc = load_stmt(r, a, f, &cm, li, &st, &ins, &open, e)))
+        if ((rc = name_columns(&st, &cols, &named, f, e)) ||
+            (rc = load_stmt(r, a, f, &cm, li, named.len ? &named : &st, &ins, &open, e)))
             break;
         last = off;
         if (r->delay_us)
@@ -1089,91 +835,26 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     dm_buf_free(&st);
     dm_buf_free(&ins);
     dm_buf_free(&q);
+    dm_buf_free(&cols);
+    dm_buf_free(&named);
     fclose(fp);
     return rc;
 }
 
-/* Per table with rows to load: whether its target table is key-less (its data files then
- * leave a marker with their first commit) and, for a load of the table from its first
- * row, whether this source's rows are there from an earlier load (load_keyless.h). */
-static int keyless_guard(struct run *r, struct worker_applier *a, struct worker_terr *e)
+/* SELECT @@max_allowed_packet of the target (0 when it cannot be read: no check). */
+static int64_t target_max_packet(struct worker_applier *a)
 {
-    struct dm_buf names;
-    size_t refused = 0;
-    int rc = DM_OK;
-    dm_buf_init(&names, 1u << 16);
-    for (size_t i = 0; !rc && i < r->n; i++) {
-        struct lfile *t = &r->files[i];
-        bool fresh = true, keyless = false, reload = false;
-        if (t->kind != K_TABLE || !t->has_data)
-            continue;
-        for (size_t j = 0; j < r->n; j++)
-            if (r->files[j].owner == (ptrdiff_t)i && r->files[j].offset > 0)
-                fresh = false;
-        rc = worker_load_keyless_check(a, t->db, t->tbl, t->tdb, t->ttbl, fresh, &keyless,
-                                       &reload, e);
-        for (size_t j = 0; !rc && keyless && j < r->n; j++)
-            if (r->files[j].owner == (ptrdiff_t)i)
-                r->files[j].keyless = true;
-        if (!rc && reload && names.len < 2000 &&
-            (dm_buf_adds(&names, refused ? ", " : "") ||
-             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
-             dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
-             dm_buf_addc(&names, ')')))
-            rc = worker_ap_nomem(e);
-        refused += reload;
-    }
-    if (!rc && refused) {
-        worker_load_keyless_refuse(e, names.len < 2000 ? names.data : "(list too long)", refused);
-        rc = DM_E_INVAL;
-    }
-    dm_buf_free(&names);
-    return rc;
-}
-
-/* Bytes of table t's dump (files[ti]) the checkpoint marks as committed. */
-static int64_t committed_bytes(const struct run *r, size_t ti)
-{
+    struct worker_terr e;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
     int64_t n = 0;
-    for (size_t j = 0; j < r->n; j++)
-        if (r->files[j].kind == K_DATA && r->files[j].owner == (ptrdiff_t)ti)
-            n += r->files[j].offset < r->files[j].size ? r->files[j].offset : r->files[j].size;
+    memset(&e, 0, sizeof e);
+    if (worker_ap_query(a, "SELECT @@max_allowed_packet", &res, &e) == DM_OK &&
+        (row = mysql_fetch_row(res)) && row[0])
+        n = strtoll(row[0], NULL, 10);
+    if (res)
+        mysql_free_result(res);
     return n;
-}
-
-/* Before anything is created: per table with checkpoint progress, whether its target table
- * is still there with rows (load_dropped.h); a resume over a dropped or emptied one would
- * skip its committed rows, so the run is refused naming them. */
-static int dropped_guard(struct run *r, struct worker_applier *a, struct worker_terr *e)
-{
-    struct dm_buf names;
-    size_t refused = 0;
-    int rc = DM_OK;
-    dm_buf_init(&names, 1u << 16);
-    for (size_t i = 0; !rc && i < r->n; i++) {
-        const struct lfile *t = &r->files[i];
-        int64_t done = t->kind == K_TABLE ? committed_bytes(r, i) : 0;
-        bool lost = false;
-        if (done <= 0 || (rc = worker_load_dropped_check(a, t->tdb, t->ttbl, &lost, e)) || !lost)
-            continue;
-        if (names.len < 2000 &&
-            (dm_buf_adds(&names, refused ? "; the target table " : "the target table ") ||
-             worker_ap_add_table(&names, t->tdb, t->ttbl) ||
-             (strcmp(t->db, t->tdb) != 0 || strcmp(t->tbl, t->ttbl) != 0
-                  ? dm_buf_adds(&names, " (from ") || worker_ap_add_table(&names, t->db, t->tbl) ||
-                        dm_buf_addc(&names, ')')
-                  : 0) ||
-             dm_buf_printf(&names, " was dropped or emptied after the Load committed %lld "
-                           "bytes of its dump", (long long)done)))
-            rc = worker_ap_nomem(e);
-        refused++;
-    }
-    if (!rc && refused) {
-        worker_load_dropped_refuse(e, names.len < 2000 ? names.data : "(list too long)", refused);
-        rc = DM_E_INVAL;
-    }
-    dm_buf_free(&names);
-    return rc;
 }
 
 static void fail_run(struct run *r, int rc, const struct worker_terr *e)
@@ -1297,6 +978,46 @@ static int restore_kind(struct run *r, struct worker_applier *a, enum kind k,
     return rc;
 }
 
+/* The views, in rounds: one that selects from a view not created yet (Error 1146: the
+ * files go by name, `a_top` before the `z_base` it reads) is tried again in the next
+ * round, as long as a round creates one. A view still failing then pauses the load with
+ * its error (a table it reads is missing on the target). */
+static int restore_views(struct run *r, struct worker_applier *a, struct worker_terr *e)
+{
+    bool *done = calloc(r->n ? r->n : 1, sizeof *done), progress = true;
+    size_t left = 0;
+    int rc = DM_OK;
+    if (!done)
+        return worker_ap_nomem(e);
+    for (size_t i = 0; i < r->n; i++)
+        left += r->files[i].kind == K_VIEW;
+    while (!rc && left && progress) {
+        struct worker_terr first;
+        progress = false;
+        memset(&first, 0, sizeof first);
+        for (size_t i = 0; !rc && i < r->n; i++) {
+            if (r->files[i].kind != K_VIEW || done[i])
+                continue;
+            if (atomic_load(&r->l->canceled)) {
+                rc = DM_E_CANCELLED;
+            } else if (!(rc = restore_schema(r, a, &r->files[i], e))) {
+                done[i] = progress = true;
+                left--;
+            } else if (mysql_errno(a->my) == ER_NO_SUCH_TABLE) {
+                if (!first.msg[0])
+                    first = *e;
+                rc = DM_OK;   /* again after the others */
+            }
+        }
+        if (!rc && left && !progress) {
+            *e = first;
+            rc = DM_E_DB;
+        }
+    }
+    free(done);
+    return rc;
+}
+
 static void free_files(struct run *r)
 {
     for (size_t i = 0; i < r->n; i++) {
@@ -1329,27 +1050,28 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
     atomic_store(&l->finished, 0);
     atomic_store(&l->total, 0);
     if ((rc = worker_dump_read_metadata(p->dir, pos, err, sizeof err))) {
-        rc = lerr(e, WTE_LOAD_DIR_NOT_FOUND, "dump metadata: %s", err);
+        rc = worker_load_lerr(e, WTE_LOAD_DIR_NOT_FOUND, "dump metadata: %s", err);
         goto out;
     }
     pthread_mutex_lock(&l->mu);
     snprintf(l->meta_binlog, sizeof l->meta_binlog, "(%s, %llu)", pos->file,
              (unsigned long long)pos->pos);
     pthread_mutex_unlock(&l->mu);
-    if ((rc = scan_dir(&r, e)))
+    if ((rc = worker_load_scan(&r, e)))
         goto out;
-    filter_route(&r);
+    worker_load_filter_route(&r);
     if ((rc = open_conn(&r, &a, e)) || (rc = cp_prepare(a, p->remove_meta, e)) ||
         (rc = cp_sync(&r, a, e)))
         goto out;
-    plan(&r);
-    if ((rc = count_left(&r))) {
+    worker_load_plan(&r);
+    r.max_packet = target_max_packet(a);
+    if ((rc = worker_load_count_left(&r))) {
         worker_ap_nomem(e);
         goto out;
     }
-    if ((rc = dropped_guard(&r, a, e)) || (rc = restore_kind(&r, a, K_DB, e)) ||
+    if ((rc = worker_load_dropped_guard(&r, a, e)) || (rc = restore_kind(&r, a, K_DB, e)) ||
         (rc = restore_kind(&r, a, K_TABLE, e)) ||
-        (rc = keyless_guard(&r, a, e)))
+        (rc = worker_load_keyless_guard(&r, a, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data started", "dir", p->dir, NULL);
     if ((rc = run_pool(&r, K_DATA, e)) || (rc = run_pool(&r, K_TABLE, e)))
@@ -1358,7 +1080,7 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         rc = DM_E_CANCELLED;
         goto out;
     }
-    if ((rc = restore_kind(&r, a, K_VIEW, e)))
+    if ((rc = restore_views(&r, a, e)))
         goto out;
     dm_log_kv(DM_LOG_INFO, "load data finished", "dir", p->dir, NULL);
 out:

@@ -37,7 +37,7 @@ enum worker_li_class worker_li_classify(const char *t)
         return WLI_FLOAT;
     if (strcasecmp(t, "year") == 0)
         return WLI_YEAR;
-    if (strcasecmp(t, "inet6") == 0 || strcasecmp(t, "uuid") == 0)
+    if (strcasecmp(t, "inet6") == 0 || strcasecmp(t, "inet4") == 0 || strcasecmp(t, "uuid") == 0)
         return WLI_TEXTBIN;
     for (i = 0; strs[i]; i++)
         if (strcasecmp(t, strs[i]) == 0)
@@ -311,9 +311,10 @@ static const char *insert_head(const char *s, const char *end, const struct work
     if (!plain && s < end && *s == '.' && !(s = ident(ws(s + 1, end), end, name, sizeof name)))
         return NULL;
     s = ws(s, end);
-    *n = t->ncols;
-    for (size_t i = 0; i < t->ncols; i++)
-        idx[i] = i;
+    *n = 0;
+    for (size_t i = 0; i < t->ncols; i++)   /* no column list: the visible columns */
+        if (!t->cols[i].invisible)
+            idx[(*n)++] = i;
     if (s < end && *s == '(' && !(s = col_list(s, end, t, idx, n)))
         return NULL;
     return kw(ws(s, end), end, "VALUES");
@@ -569,8 +570,6 @@ static int table_load(struct worker_li *li, struct worker_applier *a, const char
             check_conn(li, row[4], row[5]);
         if (row[3] && contains_ci(row[3], "GENERATED"))
             li->t_ok = false;   /* the INSERT gives it a value (an error or DEFAULT) */
-        if (row[3] && contains_ci(row[3], "INVISIBLE"))
-            continue;           /* not in an INSERT without a column list */
         if (li->t.ncols == cap) {
             size_t nc = cap ? cap * 2 : 16;
             struct worker_li_col *tmp = realloc(li->t.cols, nc * sizeof *tmp);
@@ -584,6 +583,9 @@ static int table_load(struct worker_li *li, struct worker_applier *a, const char
             goto nomem;
         c->cls = worker_li_classify(row[1] ? row[1] : "");
         c->nullable = row[2] && strcmp(row[2], "YES") == 0;
+        /* not in an INSERT without a column list; mydumper names it in its list of a table
+         * with generated columns (its value then is the row's) */
+        c->invisible = row[3] && contains_ci(row[3], "INVISIBLE");
         li->t.ncols++;
     }
     mysql_free_result(res);

@@ -58,10 +58,11 @@ struct worker_li_col {
     char *name;
     enum worker_li_class cls;
     bool nullable;
+    bool invisible;   /* INVISIBLE: only in an explicit column list */
 };
 
 struct worker_li_table {
-    struct worker_li_col *cols;   /* writable columns in table order */
+    struct worker_li_col *cols;   /* writable columns in table order (invisible ones too) */
     size_t ncols;
 };
 

@@ -671,6 +671,7 @@ struct gen {
     bool barrier;                        /* unknown_unique */
     bool must_match;                     /* worker_rowjob.must_match */
     bool lax;                            /* the row writes ENUM index 0 (enum_zero) */
+    bool nocheck;                        /* no CHECK constraints (add_lax) */
     struct dm_buf alt;                   /* worker_rowjob.alt (gen_float_alt) */
 };
 
@@ -680,8 +681,8 @@ struct gen {
  * keeps its mode), which stores index 0 as the source did. Every other value of such a row
  * fits its target column (the binlog's columns are checked against the target's:
  * shape_check), so nothing else is clamped by the lax mode. */
-#define LAX_MODE "SET STATEMENT sql_mode=REPLACE(REPLACE(@@sql_mode,'STRICT_TRANS_TABLES'," \
-    "''),'STRICT_ALL_TABLES','') FOR "
+#define LAX_MODE "sql_mode=REPLACE(REPLACE(@@sql_mode,'STRICT_TRANS_TABLES','')," \
+    "'STRICT_ALL_TABLES','')"
 
 static bool enum_zero(const struct tinfo *t, const struct img *im)
 {
@@ -692,9 +693,21 @@ static bool enum_zero(const struct tinfo *t, const struct img *im)
     return false;
 }
 
+/* The SET STATEMENT of a row's INSERT / REPLACE / UPDATE: LAX_MODE for enum_zero, and
+ * check_constraint_checks=0 for rows of a source session that had it (the rows event's
+ * NO_CHECK_CONSTRAINT_CHECKS_F): its rows may violate a CHECK constraint the target
+ * enforces (Error 4025, the task paused), as a MariaDB replica honours the flag. */
 static int add_lax(const struct gen *g, struct dm_buf *b)
 {
-    return g->lax ? dm_buf_adds(b, LAX_MODE) : DM_OK;
+    int rc;
+    if (!g->lax && !g->nocheck)
+        return DM_OK;
+    rc = dm_buf_adds(b, "SET STATEMENT ");
+    if (!rc && g->lax)
+        rc = dm_buf_adds(b, LAX_MODE);
+    if (!rc && g->nocheck)
+        rc = dm_buf_adds(b, g->lax ? ", check_constraint_checks=0" : "check_constraint_checks=0");
+    return rc ? rc : dm_buf_adds(b, " FOR ");
 }
 
 static int gen_err(int rc, struct worker_terr *e)
@@ -1016,7 +1029,8 @@ static int gen_fk_action(struct gen *g, enum bl_rows_op op, const struct tkey *k
                          const struct img *before, const struct img *after)
 {
     struct worker_applier *a = g->a;
-    int rc = dm_buf_adds(&a->sql, "SET STATEMENT foreign_key_checks=1 FOR ");
+    int rc = dm_buf_adds(&a->sql, g->nocheck ? "SET STATEMENT foreign_key_checks=1, "
+                         "check_constraint_checks=0 FOR " : "SET STATEMENT foreign_key_checks=1 FOR ");
     g->barrier = true;
     if (rc)
         return rc;
@@ -1024,9 +1038,13 @@ static int gen_fk_action(struct gen *g, enum bl_rows_op op, const struct tkey *k
                            : add_update(a, &a->sql, g->cm->t, k, before, after, false);
 }
 
-static bool fk_action(const struct tinfo *t, enum bl_rows_op op, const struct img *before,
-                      const struct img *after)
+/* A source session with foreign_key_checks=0 (the rows event's NO_FOREIGN_KEY_CHECKS_F)
+ * changed no child rows: the target must not either (the connection's 0 stands). */
+static bool fk_action(const struct bl_event *ev, const struct tinfo *t, enum bl_rows_op op,
+                      const struct img *before, const struct img *after)
 {
+    if (ev->rows_flags & BL_ROWS_NO_FOREIGN_KEY_CHECKS)
+        return false;
     return (op == BL_DELETE && t->fk_delete) ||
            (op == BL_UPDATE && t->fk_update && unique_value_changes(t, before, after));
 }
@@ -1098,7 +1116,8 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
     }
     g->barrier = !g->keyless && unknown_unique(t, op, im, after, merged);
     g->lax = op != BL_DELETE && enum_zero(t, op == BL_UPDATE ? after : im);
-    fk = fk_action(t, op, im, after);
+    g->nocheck = op != BL_DELETE && (g->ev->rows_flags & BL_ROWS_NO_CHECK_CONSTRAINT_CHECKS);
+    fk = fk_action(g->ev, t, op, im, after);
     if (fk)
         rc = gen_fk_action(g, op, k, im, after);
     else if (op == BL_INSERT)

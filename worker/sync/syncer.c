@@ -24,6 +24,7 @@
 #include "shard_exec.h"
 #include "shard_meta.h"
 #include "dbcharset.h"
+#include "fkparent.h"
 #include "systz.h"
 #include "dm_time.h"
 
@@ -114,6 +115,8 @@ struct session {
     bool resync;                  /* re-syncing the held rows of resync_target */
     char resync_target[400];
     struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
+    struct worker_fkparent *fkp;  /* FOREIGN KEYs of replicated children on unreplicated
+                                     parents (fkparent.h) */
 };
 
 #define CP_INTERVAL_MS 1000       /* checkpoint flush at a transaction end after this; the
@@ -509,7 +512,7 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
         worker_onlineddl_table_type(ss->od, t->table) != WOD_REAL)
         return DM_OK;             /* heartbeat, ghost/trash tables: never replicated */
     if (!worker_rules_bwl_allow(p->rules, t->schema, t->table))
-        return DM_OK;
+        return worker_fkparent_check(ss->fkp, &p->src, p->rules, ev, e);
     if (worker_rules_filter_ignore(p->rules, t->schema, t->table, rows_event(ev->op), NULL))
         return DM_OK;
     worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
@@ -1548,6 +1551,7 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     struct stmts st = { 0 };
     bool applied = false, handled = false, ignored = false;
     int rc = commit(ss, e);
+    worker_fkparent_ddl(ss->fkp, ev->query);   /* a FOREIGN KEY may come or go */
     if (!rc && d->order_dep && !ss->resync) {
         struct worker_ddl bd;
         bool bad = false;
@@ -1585,6 +1589,8 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
         rc = try_operator(ss, ev, &st, &applied, e);
     if (!rc)
         rc = exec_stmts(ss, ev, &st, &ignored, e);
+    if (!rc && st.n > 0)
+        failpoint("ddl-executed");   /* the DDL ran, the checkpoint is still before it */
     if (!rc && ignored && !applied && !ss->sk)
         rc = merged_alter(ss, ev, d, e);
     if (!rc)
@@ -2096,6 +2102,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     }
     if (!rc)
         rc = worker_keyless_new(ss.a, &ss.kl, e);
+    if (!rc && !(ss.fkp = worker_fkparent_new()))
+        rc = nomem(e);
     if (!rc)
         rc = open_reader(&ss, e);
     if (!rc) {
@@ -2129,6 +2137,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     free(ss.tables);
     names_free(&ss);
     worker_keyless_free(ss.kl);
+    worker_fkparent_free(ss.fkp);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);
         s->reader = NULL;

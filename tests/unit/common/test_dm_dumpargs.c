@@ -10,8 +10,9 @@ START_TEST(accepted)
 {
     static const char *const ok[] = {
         "", "   ", "--rows 700 -s 5000", "--use-savepoints", "-x '^db\\.t$'",
-        "--regex -d", "-x -dW", "-r50000 -t 4", "--tables-list=-m", "-B -U", "-k",
-        "--complete-insert --no-locks", "\"--rows\" 10", "--defaults-file -W",
+        "--regex -d", "-x -dW", "-r50000 -t 4", "--tables-list=-m", "-B -U", "-K",
+        "--complete-insert --less-locking", "\"--rows\" 10", "--defaults-file -W",
+        "--trx-consistency-only", "--lock-all-tables", "-e -N", "--tz-utc", "-x -k",
     };
     char flag[64];
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -40,8 +41,21 @@ START_TEST(refused_named)
         {"--no-schemas", "--no-schemas", "no table schemas"},
         {"-W", "-W", "views"},
         {"--no-views", "--no-views", "views"},
-        {"-kW", "-W", "views"},
-        {"-cd", "-d", "no rows"},
+        {"-NW", "-W", "views"},
+        {"-ed", "-d", "no rows"},
+        {"-k", "-k", "lost or doubled"},
+        {"--complete-insert --no-locks", "--no-locks", "lost or doubled"},
+        {"-kW", "-k", "lost or doubled"},
+        {"-D -I 5", "-D", "Dump unit waits"},
+        {"--daemon", "--daemon", "Dump unit waits"},
+        {"--skip-tz-utc", "--skip-tz-utc", "time zone"},
+        {"-c", "-c", "compressed"},
+        {"--compress", "--compress", "compressed"},
+        {"-cd", "-c", "compressed"},
+        {"-G", "-G", "triggers"},
+        {"--routines", "--routines", "procedures"},
+        {"-E", "-E", "events"},
+        {"--logfile /tmp/x", "--logfile", "errors"},
         {"--rows 5 -ex x -d", "-d", "no rows"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

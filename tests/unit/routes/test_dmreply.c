@@ -70,6 +70,14 @@ START_TEST(test_regress_wrapped_codes_innermost_wins)
     ck_assert_int_eq(code, 40099);
     /* a wrapper alone is still reported */
     ck_assert_int_eq(dmreply_status_for_msg("[code=38008:class=x] grpc request error", &code), 500);
+    /* a worker down or slow behind the master (gwattack4: was 500) */
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38008:class=dm-master:scope=internal:level=high] grpc "
+                                            "request error: rpc error: code = Unavailable desc = "
+                                            "connection refused", &code), 503);
+    ck_assert_int_eq(code, 38008);
+    ck_assert_int_eq(dmreply_status_for_msg("[code=38008:class=dm-master] grpc request error: rpc error: "
+                                            "code = DeadlineExceeded desc = context deadline exceeded",
+                                            &code), 504);
     ck_assert_int_eq(code, 38008);
     /* outer known code around an unknown inner one: the known one decides */
     ck_assert_int_eq(dmreply_status_for_msg("[code=38033:class=x] timeout: [code=40099:class=y] x", &code), 504);

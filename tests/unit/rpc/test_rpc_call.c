@@ -1,13 +1,14 @@
 /* test_rpc_call.c - rpc/client.c + rpc/server.c over real gRPC on loopback:
  * round trip + metadata, fan-out, deadlines, unreachable targets, malformed requests,
  * unknown methods, shutdown with calls in flight, channel state, calls started from many
- * threads at once. */
+ * threads at once, lanes (calls owned by one event loop's thread). */
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "dm_error.h"
@@ -680,6 +681,151 @@ START_TEST(channel_known_down_snapshot)
 }
 END_TEST
 
+/* ---------- lanes (rpc_lane_new): calls owned by one event loop's thread ---------- */
+
+static _Thread_local bool tl_in_service;   /* inside rpc_lane_service on this thread */
+
+struct lane_wait {
+    pthread_mutex_t mu;
+    bool done, in_service;
+    pthread_t th;
+    int status;
+    char msg[96];
+};
+
+static void lane_cb(void *arg, struct rpc_answer *a)
+{
+    struct lane_wait *w = arg;
+    struct rpc_result res;
+    rpc_answer_result(a, &res);
+    pthread_mutex_lock(&w->mu);
+    w->in_service = tl_in_service;
+    w->th = pthread_self();
+    w->status = res.status;
+    const char *m = !res.resp ? ""
+                    : res.resp->descriptor == &pb__query_status_list_response__descriptor
+                        ? ((Pb__QueryStatusListResponse *)res.resp)->msg
+                        : ((Pb__OperateTaskResponse *)res.resp)->msg;
+    snprintf(w->msg, sizeof(w->msg), "%s", m ? m : "");
+    w->done = true;
+    pthread_mutex_unlock(&w->mu);
+    if (res.resp)
+        protobuf_c_message_free_unpacked(res.resp, NULL);
+}
+
+static bool lane_done(struct lane_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool d = w->done;
+    pthread_mutex_unlock(&w->mu);
+    return d;
+}
+
+/* One turn of a loop: wait (at most 50 ms) and service the lane. */
+static void lane_pump(int epfd, struct rpc_lane *l)
+{
+    struct epoll_event ev[4];
+    rpc_lane_flush(l);
+    int t = rpc_lane_timeout_ms(l);
+    int n = epoll_wait(epfd, ev, 4, t < 0 || t > 50 ? 50 : t);
+    tl_in_service = true;
+    for (int i = 0; i < n; i++) {
+        ck_assert_ptr_eq(ev[i].data.ptr, l);
+        rpc_lane_service(l, ev[i].events);
+    }
+    if (n <= 0)
+        rpc_lane_service(l, 0);
+    tl_in_service = false;
+}
+
+static void lane_start_query(struct lane_wait *w, const char *name, const char *rid)
+{
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = (char *)name;
+    struct rpc_md md[1] = {{"x-request-id", rid}};
+    *w = (struct lane_wait){.mu = PTHREAD_MUTEX_INITIALIZER, .status = -1};
+    ck_assert_int_eq(rpc_call_start_answer(chan, m_query, &req.base, 10000, md, 1, lane_cb, w), DM_OK);
+}
+
+START_TEST(lane_calls_run_on_the_loop_thread)
+{
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    ck_assert_int_ge(epfd, 0);
+    struct rpc_lane *l = rpc_lane_new(chan, epfd);
+    if (!use_h2) {   /* gRPC core channels have no lanes */
+        ck_assert_ptr_null(l);
+        close(epfd);
+        return;
+    }
+    ck_assert_ptr_nonnull(l);
+    ck_assert_ptr_null(rpc_lane_new(chan, epfd));   /* one per thread */
+    /* a blocking call on a loop's thread goes the channel's way (the lane is read only by
+     * this thread: it would wait for itself) and connects the channel */
+    Pb__QueryStatusListRequest req = PB__QUERY_STATUS_LIST_REQUEST__INIT;
+    req.name = "sync";
+    int status = -1;
+    ck_assert_int_eq(rpc_call_sync(chan, m_query, &req.base, 5000, NULL, 0, &status, NULL, NULL, 0),
+                     DM_OK);
+    ck_assert_int_eq(status, RPC_OK);
+    /* the first calls go the channel's way while the lane dials; then they are the lane's:
+     * answered on this thread, inside rpc_lane_service, never inside the start */
+    bool laned = false;
+    for (int i = 0; i < 200 && !laned; i++) {
+        struct lane_wait w;
+        lane_start_query(&w, "warm", "lane-w");
+        ck_assert(!w.done || !w.in_service);
+        while (!lane_done(&w))
+            lane_pump(epfd, l);
+        ck_assert_int_eq(w.status, RPC_OK);
+        ck_assert_str_eq(w.msg, "warm|lane-w|peer");
+        laned = w.in_service && pthread_equal(w.th, pthread_self());
+    }
+    ck_assert(laned);
+    /* a burst: every answer its own call's, all on this thread */
+    enum { BURST = 32 };
+    static struct lane_wait ws[BURST];
+    char names[BURST][16], rids[BURST][16];
+    for (int i = 0; i < BURST; i++) {
+        snprintf(names[i], sizeof(names[i]), "b%d", i);
+        snprintf(rids[i], sizeof(rids[i]), "r%d", i);
+        lane_start_query(&ws[i], names[i], rids[i]);
+    }
+    for (int i = 0; i < BURST; i++) {
+        while (!lane_done(&ws[i]))
+            lane_pump(epfd, l);
+        char want[96];
+        snprintf(want, sizeof(want), "%.15s|%.15s|peer", names[i], rids[i]);
+        ck_assert_int_eq(ws[i].status, RPC_OK);
+        ck_assert_str_eq(ws[i].msg, want);
+        ck_assert(ws[i].in_service && pthread_equal(ws[i].th, pthread_self()));
+    }
+    /* a deadline on the lane: the loop's timer ends it DEADLINE_EXCEEDED */
+    Pb__OperateTaskRequest op = PB__OPERATE_TASK_REQUEST__INIT;
+    op.name = "1500";
+    struct lane_wait d = {.mu = PTHREAD_MUTEX_INITIALIZER, .status = -1};
+    ck_assert_int_eq(rpc_call_start_answer(chan, m_operate, &op.base, 200, NULL, 0, lane_cb, &d), DM_OK);
+    while (!lane_done(&d))
+        lane_pump(epfd, l);
+    ck_assert_int_eq(d.status, RPC_DEADLINE_EXCEEDED);
+    ck_assert(d.in_service);
+    /* freeing the lane with a call in flight ends it CANCELLED, inside rpc_lane_free */
+    op.name = "300";
+    struct lane_wait c = {.mu = PTHREAD_MUTEX_INITIALIZER, .status = -1};
+    ck_assert_int_eq(rpc_call_start_answer(chan, m_operate, &op.base, 5000, NULL, 0, lane_cb, &c), DM_OK);
+    rpc_lane_free(l);
+    ck_assert(lane_done(&c));
+    ck_assert_int_eq(c.status, RPC_CANCELLED);
+    /* without a lane the thread's calls go the channel's way again */
+    struct lane_wait after;
+    lane_start_query(&after, "after", "lane-a");
+    while (!lane_done(&after))
+        usleep(1000);
+    ck_assert_int_eq(after.status, RPC_OK);
+    ck_assert(!pthread_equal(after.th, pthread_self()));
+    close(epfd);
+}
+END_TEST
+
 int main(void)
 {
     const char *tr = getenv("DMGW_TEST_RPC_TRANSPORT");
@@ -705,6 +851,7 @@ int main(void)
     tcase_add_test(tc, answer_decoded_on_the_owner_thread);
     tcase_add_test(tc, answer_of_an_unreachable_target);
     tcase_add_test(tc, calls_from_many_threads_at_once);
+    tcase_add_test(tc, lane_calls_run_on_the_loop_thread);
     tcase_add_test(tc, fanout_64_concurrent);
     tcase_add_test(tc, fanout_late_replies_run_concurrently);
     tcase_add_test(tc, fanout_failed_start_recorded);

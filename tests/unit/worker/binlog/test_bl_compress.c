@@ -1,8 +1,11 @@
 /* test_bl_compress.c - MariaDB compressed binlog payloads (worker/binlog/bl_compress.h):
  * a payload built as MariaDB's binlog_buf_compress writes it (0x80 | n, n big-endian length
  * bytes, zlib stream) inflates back for every n; bad headers, truncated or corrupt streams
- * and a wrong declared length are named errors, never a partial result. */
+ * and a wrong declared length are named errors, never a partial result; likewise a
+ * compressed column's stream (bl_inflate_column), raw deflate and zlib-wrapped. */
 #include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -60,11 +63,54 @@ START_TEST(round_trip_and_errors)
 }
 END_TEST
 
+/* A compressed column's stream (MariaDB field_comp.cc compress_zlib): raw deflate
+ * (column_compression_zlib_wrap=OFF) or zlib-wrapped; exactly `want` bytes or an error. */
+static size_t deflate_col(const char *text, bool raw, uint8_t *out, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, raw ? -MAX_WBITS : MAX_WBITS, 8,
+                                  Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)text;
+    zs.avail_in = (uInt)strlen(text);
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t n = zs.total_out;
+    deflateEnd(&zs);
+    return n;
+}
+
+START_TEST(column_streams)
+{
+    static const char text[] = "a compressed column value, a compressed column value, again";
+    uint8_t z[256], out[256];
+    char err[256];
+    size_t n, want = strlen(text);
+    for (int raw = 0; raw < 2; raw++) {
+        n = deflate_col(text, raw, z, sizeof z);
+        memset(out, 0, sizeof out);
+        ck_assert_int_eq(bl_inflate_column(z, n, raw, out, want, err, sizeof err), DM_OK);
+        ck_assert_int_eq(memcmp(out, text, want), 0);
+        /* the other wrapping, a shorter or longer declared length, a cut stream */
+        ck_assert_int_eq(bl_inflate_column(z, n, !raw, out, want, err, sizeof err), DM_E_PARSE);
+        ck_assert_int_eq(bl_inflate_column(z, n, raw, out, want - 1, err, sizeof err),
+                         DM_E_PARSE);
+        ck_assert_int_eq(bl_inflate_column(z, n, raw, out, want + 1, err, sizeof err),
+                         DM_E_PARSE);
+        ck_assert_int_eq(bl_inflate_column(z, n / 2, raw, out, want, err, sizeof err),
+                         DM_E_PARSE);
+        ck_assert_ptr_nonnull(strstr(err, "compressed column"));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bl_compress");
     TCase *tc = tcase_create("pure");
     tcase_add_test(tc, round_trip_and_errors);
+    tcase_add_test(tc, column_streams);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }

@@ -114,6 +114,12 @@ static const struct row rows[] = {
     D("CREATE TABLE b (LIKE rs.a)", WEV_CREATE_TABLE, "CREATE TABLE IF NOT EXISTS `s`.`b` (LIKE `RS`.`a`)"),
     D("CREATE TABLE c (id INT, pid INT, FOREIGN KEY (pid) REFERENCES a (id))", WEV_CREATE_TABLE,
       "CREATE TABLE IF NOT EXISTS `s`.`c` (id INT, pid INT, FOREIGN KEY (pid) REFERENCES `S2`.`A2` (id))"),
+    /* an unqualified REFERENCES table is in the created table's schema (InnoDB), not the
+     * default database */
+    D("CREATE TABLE rs.c (id INT, pid INT, FOREIGN KEY (pid) REFERENCES a (id))", WEV_CREATE_TABLE,
+      "CREATE TABLE IF NOT EXISTS `RS`.`c` (id INT, pid INT, FOREIGN KEY (pid) REFERENCES `RS`.`a` (id))"),
+    D("ALTER TABLE rs.c ADD FOREIGN KEY (pid) REFERENCES a (id) ON DELETE CASCADE", WEV_ALTER_TABLE,
+      "ALTER TABLE `RS`.`c` ADD FOREIGN KEY (pid) REFERENCES `RS`.`a` (id) ON DELETE CASCADE"),
     D("CREATE TABLE c (id INT, CONSTRAINT f1 FOREIGN KEY (id) REFERENCES rs.p (id) ON DELETE CASCADE)",
       WEV_CREATE_TABLE,
       "CREATE TABLE IF NOT EXISTS `s`.`c` (id INT, CONSTRAINT f1 FOREIGN KEY (id) REFERENCES `RS`.`p` (id) ON DELETE CASCADE)"),
@@ -454,6 +460,13 @@ START_TEST(refs_and_spans)
     ck_assert_uint_eq(it->nxrefs, 1);
     ck_assert_str_eq(it->xrefs[0].table, "p");
     ck_assert(!it->xrefs[0].exchange);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("CREATE TABLE x.c (q INT REFERENCES p (id))", NULL, &d),
+                     DM_OK);
+    it = &d.items[0];
+    ck_assert_uint_eq(it->nxrefs, 1);
+    ck_assert_str_eq(it->xrefs[0].schema, "x");
+    ck_assert_str_eq(it->xrefs[0].table, "p");
     worker_ddl_free(&d);
     ck_assert_int_eq(worker_ddl_parse("ALTER TABLE t EXCHANGE PARTITION p0 WITH TABLE o.x", "s",
                                       &d), DM_OK);

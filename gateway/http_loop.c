@@ -1,0 +1,315 @@
+/* http_loop.c - see http_loop.h */
+#include "http_loop.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dm_assert.h"
+#include "dm_error.h"
+#include "log.h"
+#include "rpc.h"
+
+#define LOOP_EVENTS 32
+/* MHD_run passes in a row without looking at the loop's own descriptors, while MHD has
+ * work pending (libmicrohttpd 0.9.75 steps a connection through the end of an answer and
+ * the start of the next request in several passes): each skipped epoll_wait(0) is a
+ * system call saved, the bound keeps the lane and the hand-overs from waiting long. */
+#define MAX_SKIPS 3
+/* Connections a loop takes before the next loop gets any (http_loops_hand_over). */
+#define LOOP_FILL 16
+
+struct hand_over {
+    struct hand_over *next;
+    int fd;
+    socklen_t alen;
+    struct sockaddr_storage addr;
+    void *item;
+};
+
+struct http_loop {
+    struct http_loops *set;
+    struct MHD_Daemon *d;
+    int epfd, evfd;
+    struct rpc_lane *lane;          /* the loop thread's */
+    bool resumed;                   /* loop thread: a resume since the last MHD_run */
+    atomic_int nconn;               /* handed over and not closed yet */
+    atomic_bool stop;
+    pthread_mutex_t mu;             /* the hand-over queue */
+    struct hand_over *q_head, **q_tail;
+    pthread_t th;
+    bool running;
+    char mhd_tag, wake_tag;         /* epoll tags (their addresses) */
+};
+
+struct http_loops {
+    unsigned n;
+    struct rpc_channel *master;
+    http_loop_refused_fn refused;
+    void *refused_cls;
+    struct http_loop loops[];
+};
+
+static _Thread_local struct http_loop *tl_loop;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wake(struct http_loop *l)
+{
+    uint64_t one = 1;
+    if (write(l->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        DM_WARN("http loop: eventfd write failed");
+}
+
+/* The loop's thread: add what the front queued. */
+static void add_queued(struct http_loop *l)
+{
+    uint64_t v;
+    if (read(l->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        DM_WARN("http loop: eventfd read failed");
+    pthread_mutex_lock(&l->mu);
+    struct hand_over *q = l->q_head;
+    l->q_head = NULL;
+    l->q_tail = &l->q_head;
+    pthread_mutex_unlock(&l->mu);
+    for (struct hand_over *h = q, *nx; h; h = nx) {
+        nx = h->next;
+        const struct sockaddr *a = (const struct sockaddr *)&h->addr;
+        if (MHD_add_connection(l->d, h->fd, a, h->alen) != MHD_YES) {
+            atomic_fetch_sub(&l->nconn, 1);
+            if (l->set->refused)
+                l->set->refused(l->set->refused_cls, h->item);
+        }
+        free(h);
+    }
+}
+
+/* Milliseconds until MHD's or the lane's next timer (-1: none); *mhd_due: MHD's, absolute;
+ * *mhd_now: MHD has work now (or a resume happened). */
+static int wait_ms(struct http_loop *l, int64_t *mhd_due, bool *mhd_now)
+{
+    MHD_UNSIGNED_LONG_LONG t = 0;
+    int w = -1;
+    *mhd_due = INT64_MAX;
+    *mhd_now = l->resumed;
+    if (MHD_get_timeout(l->d, &t) == MHD_YES) {
+        w = t > 60000 ? 60000 : (int)t;
+        *mhd_due = w ? mono_ms() + w : 0;
+        *mhd_now = *mhd_now || w == 0;
+    }
+    int lw = rpc_lane_timeout_ms(l->lane);
+    if (lw >= 0 && (w < 0 || lw < w))
+        w = lw;
+    return l->resumed ? 0 : w;   /* resumed inside MHD_run: MHD_get_timeout does not say */
+}
+
+static void *loop_main(void *arg)
+{
+    struct http_loop *l = arg;
+    tl_loop = l;
+    l->lane = l->set->master ? rpc_lane_new(l->set->master, l->epfd) : NULL;
+    struct epoll_event evs[LOOP_EVENTS];
+    int skips = 0;
+    while (!atomic_load(&l->stop)) {
+        int64_t mhd_due;
+        bool mhd_now;
+        int w = wait_ms(l, &mhd_due, &mhd_now), n = 0;
+        if (mhd_now && skips < MAX_SKIPS) {
+            skips++;
+        } else {
+            rpc_lane_flush(l->lane);   /* calls started outside MHD_run (none so far) */
+            n = epoll_wait(l->epfd, evs, LOOP_EVENTS, w);
+            skips = 0;
+        }
+        bool run = false, lane_done = false;
+        for (int i = 0; i < n; i++) {
+            void *tag = evs[i].data.ptr;
+            if (tag == &l->mhd_tag) {
+                run = true;
+            } else if (tag == &l->wake_tag) {
+                add_queued(l);
+                run = true;
+            } else {
+                rpc_lane_service(l->lane, evs[i].events);
+                lane_done = true;
+            }
+        }
+        if (!lane_done && rpc_lane_timeout_ms(l->lane) == 0)
+            rpc_lane_service(l->lane, 0);
+        if (run || mhd_now || mono_ms() >= mhd_due) {
+            l->resumed = false;
+            MHD_run(l->d);
+            rpc_lane_flush(l->lane);   /* the master calls this pass started, in one send */
+        }
+    }
+    rpc_lane_free(l->lane);   /* nothing in flight normally: the server waited for it */
+    l->lane = NULL;
+    tl_loop = NULL;
+    return NULL;
+}
+
+static int loop_init(struct http_loop *l, struct http_loops *set, struct MHD_Daemon *d)
+{
+    l->set = set;
+    l->d = d;
+    l->q_tail = &l->q_head;
+    pthread_mutex_init(&l->mu, NULL);
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    const union MHD_DaemonInfo *di = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    struct epoll_event me = {.events = EPOLLIN, .data.ptr = &l->mhd_tag};
+    struct epoll_event we = {.events = EPOLLIN, .data.ptr = &l->wake_tag};
+    if (!d || !di || l->epfd < 0 || l->evfd < 0 ||
+        epoll_ctl(l->epfd, EPOLL_CTL_ADD, di->epoll_fd, &me) != 0 ||
+        epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &we) != 0)
+        return DM_E_IO;
+    if (pthread_create(&l->th, NULL, loop_main, l) != 0)
+        return DM_E_IO;
+    pthread_setname_np(l->th, "dmgw-loop");
+    l->running = true;
+    return DM_OK;
+}
+
+int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+                     http_loop_refused_fn refused, void *refused_cls, struct http_loops **out)
+{
+    *out = NULL;
+    DM_ASSERT(n >= 1);
+    struct http_loops *ls = calloc(1, sizeof(*ls) + n * sizeof(ls->loops[0]));
+    if (!ls)
+        return DM_E_NOMEM;
+    ls->n = n;
+    ls->master = master;
+    ls->refused = refused;
+    ls->refused_cls = refused_cls;
+    for (unsigned i = 0; i < n; i++)
+        ls->loops[i].epfd = ls->loops[i].evfd = -1;
+    for (unsigned i = 0; i < n; i++) {
+        if (loop_init(&ls->loops[i], ls, make(cls, i)) != DM_OK) {
+            http_loops_stop(ls);
+            return DM_E_IO;
+        }
+    }
+    *out = ls;
+    return DM_OK;
+}
+
+/* The first loop holding fewer than LOOP_FILL connections, else the one holding fewest.
+ * Filling loops in turn instead of round robin: every loop wakes up for its own
+ * connections, so 8 connections spread over 4 loops cost about twice the wake-ups
+ * (context switches) per request of 8 on one loop (docs/benchmarks.md, "Issue 18, fourth
+ * pass"); from LOOP_FILL x loops connections on, all loops serve. */
+static struct http_loop *pick(struct http_loops *ls)
+{
+    struct http_loop *best = &ls->loops[0];
+    for (unsigned i = 0; i < ls->n; i++) {
+        int c = atomic_load(&ls->loops[i].nconn);
+        if (c < LOOP_FILL)
+            return &ls->loops[i];
+        if (c < atomic_load(&best->nconn))
+            best = &ls->loops[i];
+    }
+    return best;
+}
+
+void http_loop_conn_closed(void)
+{
+    if (tl_loop)
+        atomic_fetch_sub(&tl_loop->nconn, 1);
+}
+
+bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *addr,
+                          socklen_t alen, void *item)
+{
+    struct hand_over *h = calloc(1, sizeof(*h));
+    if (!h) {
+        close(fd);
+        return false;
+    }
+    h->fd = fd;
+    h->alen = alen <= sizeof(h->addr) ? alen : sizeof(h->addr);
+    memcpy(&h->addr, addr, h->alen);
+    h->item = item;
+    struct http_loop *l = pick(ls);
+    atomic_fetch_add(&l->nconn, 1);
+    pthread_mutex_lock(&l->mu);
+    *l->q_tail = h;
+    l->q_tail = &h->next;
+    pthread_mutex_unlock(&l->mu);
+    wake(l);
+    return true;
+}
+
+struct http_loop *http_loop_current(void)
+{
+    return tl_loop;
+}
+
+void http_loop_resume(struct http_loop *l, struct MHD_Connection *c)
+{
+    MHD_resume_connection(c);
+    if (!l)
+        return;   /* MHD's own threads: its inter-thread channel wakes them */
+    if (l == tl_loop)
+        l->resumed = true;   /* MHD_run follows before the loop waits */
+    else
+        wake(l);
+}
+
+static void loop_join(struct http_loop *l)
+{
+    if (l->running) {
+        atomic_store(&l->stop, true);
+        wake(l);
+        pthread_join(l->th, NULL);
+        l->running = false;
+    }
+}
+
+static void loop_free(struct http_loop *l)
+{
+    loop_join(l);
+    if (l->d)
+        MHD_stop_daemon(l->d);
+    for (struct hand_over *h = l->q_head, *nx; h; h = nx) {
+        nx = h->next;
+        close(h->fd);
+        free(h);
+    }
+    if (l->epfd >= 0)
+        close(l->epfd);
+    if (l->evfd >= 0)
+        close(l->evfd);
+    if (l->set)
+        pthread_mutex_destroy(&l->mu);
+}
+
+void http_loops_stop(struct http_loops *ls)
+{
+    if (!ls)
+        return;
+    /* every thread ends before any daemon stops or eventfd closes: the calls a loop's lane
+     * ends at exit (CANCELLED) may resume connections of another loop */
+    for (unsigned i = 0; i < ls->n; i++)
+        if (ls->loops[i].running) {
+            atomic_store(&ls->loops[i].stop, true);
+            wake(&ls->loops[i]);
+        }
+    for (unsigned i = 0; i < ls->n; i++)
+        loop_join(&ls->loops[i]);
+    for (unsigned i = 0; i < ls->n; i++)
+        loop_free(&ls->loops[i]);
+    free(ls);
+}
