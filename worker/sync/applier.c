@@ -266,6 +266,7 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->charset);
     free(t->tcs);
     free(t->cmp);
+    free(t->conv);
     free(t->padlen);
     free(t->fsp);
     free(t->float6);

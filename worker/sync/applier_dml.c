@@ -152,22 +152,30 @@ static bool src_unsigned(const struct colmap *cm, size_t s, size_t i)
 static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struct bl_event *ev,
                         const char *tschema, const char *ttable, struct worker_terr *e)
 {
+    struct tinfo *t = (struct tinfo *)cm->t;
     char why[768];
     size_t i;
     int rc;
-    if ((rc = worker_ap_srcdef_get(a, (struct tinfo *)cm->t, ev, &cm->sd, e)))
+    if (t->conv)
+        memset(t->conv, 0, t->ncols * sizeof *t->conv);
+    if ((rc = worker_ap_srcdef_get(a, t, ev, &cm->sd, e)))
         return rc;
     for (i = 0; cm->t->shape && i < cm->t->ncols; i++) {
         ssize_t s = src_col(cm, i);
-        const char *mcs = NULL;
+        const char *mcs = NULL, *conv = NULL;
         if (s < 0 || (cm->map && cm->map[i]))
             continue;
         if (ev->table->collation && ev->table->collation[s] &&
             (rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)))
             return rc;
-        if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, cm->t, i, why,
-                                     sizeof why))
+        if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, cm->t, i, &conv, why,
+                                     sizeof why)) {
+            if (conv && !t->conv && !(t->conv = calloc(t->ncols, sizeof *t->conv)))
+                return worker_ap_nomem(e);
+            if (conv)
+                t->conv[i] = conv;
             continue;
+        }
         return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "target column `%s` of `%s`.`%s` "
                             "cannot hold source column %zd exactly: %s; the binlog gives "
                             "columns by position: the target table needs the source's columns "
@@ -175,6 +183,27 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
                             cm->t->cols[i], tschema, ttable, s + 1, why);
     }
     return DM_OK;
+}
+
+/* The values of ev converted between charsets (tinfo.conv) convert exactly
+ * (worker_ap_conv_check), before any row of ev is generated. */
+static int conv_check(struct worker_applier *a, const struct colmap *cm,
+                      const struct bl_event *ev, struct worker_terr *e)
+{
+    ssize_t *src;
+    size_t i;
+    int rc;
+    for (i = 0; cm->t->conv && i < cm->t->ncols && !cm->t->conv[i]; i++)
+        ;
+    if (!cm->t->conv || i == cm->t->ncols)
+        return DM_OK;
+    if (!(src = calloc(cm->t->ncols, sizeof *src)))
+        return worker_ap_nomem(e);
+    for (i = 0; i < cm->t->ncols; i++)
+        src[i] = cm->map && cm->map[i] ? -1 : src_col(cm, i);
+    rc = worker_ap_conv_check(a, cm->t, ev, src, e);
+    free(src);
+    return rc;
 }
 
 /* Whether target column shape d holds every value of a binlog column of shape s exactly:
@@ -427,8 +456,8 @@ static int add_cond(struct worker_applier *a, struct dm_buf *b, const struct tin
         rc = dm_buf_addc(b, '=');
     if (!rc && exact && cs != TCS_NONE && cs != TCS_BINARY &&
         (im->v[i].kind == BL_STRING || im->v[i].kind == BL_BINARY || im->v[i].kind == BL_JSON))
-        rc = dm_buf_adds(b, "BINARY ");
-    if (!rc)
+        rc = worker_ap_add_col_binary(a, b, t, i, &im->v[i]);
+    else if (!rc)
         rc = worker_ap_add_col_value(a, b, t, i, &im->v[i]);
     if (!rc && alt)
         rc = dm_buf_adds(b, " OR ");
@@ -533,6 +562,14 @@ static size_t utf8_prefix(const char *s, size_t len, size_t n)
     return i;
 }
 
+/* Charset cs keeps ASCII as ASCII (single bytes): a value converted between two such
+ * charsets has a trailing space where the other has, and equal values are equal bytes. */
+static bool ascii_based(const char *cs)
+{
+    unsigned char k = worker_ap_classify_text(cs, NULL);
+    return k == TCS_ASCII || k == TCS_UTF8;
+}
+
 /* Hash of part i of unique key k of a row as the index compares it (enum tcmp,
  * applier_int.h): values the index may find equal hash alike - collation-equal values
  * ('e'/'\xc3\xa9', 'A'/'a', 'a '/'a') and values with an equal prefix of a prefix part
@@ -544,6 +581,9 @@ static uint64_t part_hash(uint64_t h, const struct tinfo *t, const struct tkey *
     unsigned char cmp = t->cmp ? t->cmp[col] : TCMP_FOLD;
     if (v->kind != BL_STRING && v->kind != BL_BINARY)
         return value_hash(h, v);
+    if (t->conv && t->conv[col] && (sub || !ascii_based(t->conv[col]) ||
+                                    !ascii_based(t->charset[col])))
+        cmp = TCMP_COLLATED;   /* source bytes: characters and spaces counted otherwise */
     if (cmp == TCMP_FOLD && !sub)
         return value_hash(h, v);
     if (cmp == TCMP_BIN && sub) {
@@ -1186,7 +1226,8 @@ int worker_applier_gen_rows(struct worker_applier *a, const struct bl_event *ev,
     for (i = 0; cm.map && i < cm.t->ncols; i++)
         cm.map[i] = worker_rules_mapping(rules, cm.src_schema, cm.src_table, cm.t->cols[i]);
     cm.bt = ev->table;
-    if ((rc = srcdef_check(a, &cm, ev, tschema, ttable, e)))
+    if ((rc = srcdef_check(a, &cm, ev, tschema, ttable, e)) ||
+        (rc = conv_check(a, &cm, ev, e)))
         goto out;
     for (i = 0; i < 3; i++) {
         im[i].v = vals + i * cm.t->ncols;

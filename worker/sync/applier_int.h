@@ -6,6 +6,7 @@
 #include <mysql.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "applier.h"
 #include "buf.h"
@@ -84,6 +85,12 @@ struct tinfo {
     char **charset;       /* CHARACTER_SET_NAME per column (NULL: none); may be NULL */
     unsigned char *tcs;   /* enum tcs per column; may be NULL (all TCS_NONE) */
     unsigned char *cmp;   /* enum tcmp per column; may be NULL (all TCMP_FOLD) */
+    const char **conv;    /* per column: the source charset its character values are in
+                             when it is not the column's (applier_srcdef.c), for the event
+                             being generated (set by each event's check; the names live in
+                             the applier's collation list or the source definition); the
+                             values are then written as `_<conv> X'..'` and the server
+                             converts them (applier_text.c); NULL array or entry: none */
     bool *gen;            /* generated column: never written */
     bool *nullable;
     bool *is_unsigned;    /* integer column declared UNSIGNED on the target */
@@ -162,6 +169,24 @@ int worker_ap_add_hex_pad(struct dm_buf *b, const char *s, size_t n, size_t pad)
  * as worker_ap_add_value. */
 int worker_ap_add_col_value(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
                             size_t col, const struct bl_value *v);
+/* `c`=BINARY <v> of worker_ap_add_col_value's value: with a conversion (t->conv) the
+ * converted value, BINARY CONVERT(_<conv> X'..' USING <column charset>). */
+int worker_ap_add_col_binary(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                             size_t col, const struct bl_value *v);
+/* Whether value (p, n) of a column converted from charset sc into tc is written as
+ * `_<sc> X'..'` (else quoted: empty, or ASCII in ASCII-compatible sc and tc). */
+bool worker_ap_conv_hex(const char *sc, const char *tc, const char *p, size_t n);
+/* Whether converting sc into tc is lossless for every value (latin1 into a Unicode
+ * charset): the values need no check (worker_ap_conv_check). */
+bool worker_ap_conv_total(const char *sc, const char *tc);
+/* Every value of ev's rows that is converted (t->conv; src[i]: the source column of target
+ * column i, -1 none) converts exactly into its column's charset, checked by the target
+ * server (CONVERT there and back, in batches) before any row is applied: else refused, not
+ * transient, naming the table, column, row and binlog position (a non-strict session
+ * would store '?', a strict one fail at a later statement). DM_OK; DM_E_INVAL; a
+ * connection error. */
+int worker_ap_conv_check(struct worker_applier *a, const struct tinfo *t,
+                         const struct bl_event *ev, const ssize_t *src, struct worker_terr *e);
 /* enum tcs of a column from information_schema CHARACTER_SET_NAME / DATA_TYPE. */
 unsigned char worker_ap_classify_text(const char *charset, const char *data_type);
 /* Byte length of a fixed-length binary column (information_schema DATA_TYPE and
@@ -196,10 +221,12 @@ int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **o
  * NULL), the TABLE_MAP bt and mcs (source column s's charset by bt's collation metadata,
  * NULL: not known) tell beyond the type shape: its name is at another position of the
  * target (without FULL metadata's names), UNSIGNED into a signed integer not wider or
- * signed into UNSIGNED, ENUM/SET members that do not begin with the source's, a
- * character set whose bytes mean other characters. why: the detail. */
+ * signed into UNSIGNED, ENUM/SET members that do not begin with the source's, binary
+ * source data into a character column. why: the detail. *conv: the source charset when
+ * the column's character data is in another charset than the target column's (the values
+ * are converted: t->conv), else NULL. */
 bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
-                             const char *mcs, const struct tinfo *t, size_t i, char *why,
-                             size_t cap);
+                             const char *mcs, const struct tinfo *t, size_t i,
+                             const char **conv, char *why, size_t cap);
 
 #endif /* DM_WORKER_APPLIER_INT_H */

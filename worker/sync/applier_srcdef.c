@@ -226,13 +226,9 @@ static bool members_fit(const char *src, const char *dst)
 }
 
 /* The bytes of source charset sc mean the same characters in target column charset tc
- * (enum tcs tcs of the target column). */
-static bool charset_fits(const char *sc, const char *tc, unsigned char tcs)
+ * (enum tcs tcs of the target column): written as they are. */
+static bool charset_same(const char *sc, const char *tc, unsigned char tcs)
 {
-    if (!tc)
-        return true;                /* binary target: the bytes are kept */
-    if (!sc)
-        return false;               /* binary source: bytes read as characters */
     if (strcasecmp(sc, tc) == 0)
         return true;
     if (strcasecmp(sc, "ascii") == 0 && (tcs == TCS_ASCII || tcs == TCS_UTF8))
@@ -321,12 +317,49 @@ int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **o
     return DM_OK;
 }
 
+/* A character set name as MariaDB spells them (it goes into SQL text unquoted). */
+static bool charset_name(const char *s)
+{
+    size_t i;
+    for (i = 0; s[i]; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return i > 0 && i < 64;
+}
+
+/* Source column s's character data against target column i's charset: binary source
+ * data into a character column is a misfit (its bytes would be read as characters);
+ * another charset is converted (*conv). */
+static bool charset_misfit(const struct srccol *c, const struct bl_table *bt, size_t s,
+                           const char *mcs, const struct tinfo *t, size_t i, const char **conv,
+                           char *why, size_t cap)
+{
+    bool sbin = bt->is_binary && bt->is_binary[s];
+    const char *sc = sbin ? NULL : mcs ? mcs : c ? c->charset : NULL;   /* binlog's first */
+    const char *tc = t->charset ? t->charset[i] : NULL;
+    if (!(c || sbin || mcs) || !tc)
+        return false;               /* nothing known / binary target: the bytes are kept */
+    if (sc && !charset_same(sc, tc, t->tcs ? t->tcs[i] : 0) && !charset_name(sc)) {
+        snprintf(why, cap, "the source's character set name '%.64s' is not one", sc);
+        return true;
+    }
+    if (sc && !charset_same(sc, tc, t->tcs ? t->tcs[i] : 0))
+        *conv = sc;             /* written as _<sc> X'..' (applier_text.c) */
+    if (sc)
+        return false;
+    snprintf(why, cap, "%s in the source (binary), %s on the target (%s): its bytes would be "
+             "read as characters", c ? c->column_type : "string", t->shape[i].column_type, tc);
+    return true;
+}
+
 bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
-                             const char *mcs, const struct tinfo *t, size_t i, char *why,
-                             size_t cap)
+                             const char *mcs, const struct tinfo *t, size_t i,
+                             const char **conv, char *why, size_t cap)
 {
     const struct srccol *c = d && s < d->ncols ? &d->cols[s] : NULL;
     const char *fam = t->shape ? t->shape[i].family : NULL;
+    *conv = NULL;
     if (!t->shape)
         return false;
     if (c && !bt->names && moved(t, i, c->name)) {
@@ -345,18 +378,6 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
                  t->shape[i].column_type);
         return true;
     }
-    if (fam && strcmp(fam, "string") == 0) {
-        bool sbin = bt->is_binary && bt->is_binary[s];
-        const char *sc = mcs ? mcs : c ? c->charset : NULL;   /* the binlog's first */
-        const char *tc = t->charset ? t->charset[i] : NULL;
-        if ((c || sbin || mcs) &&
-            !charset_fits(sbin ? NULL : sc, tc, t->tcs ? t->tcs[i] : 0)) {
-            snprintf(why, cap, "%s in the source (%s), %s on the target (%s): its bytes "
-                     "would be read as other characters (converting between character sets "
-                     "is not supported)", c ? c->column_type : "string",
-                     sbin || !sc ? "binary" : sc, t->shape[i].column_type, tc ? tc : "binary");
-            return true;
-        }
-    }
-    return false;
+    return fam && strcmp(fam, "string") == 0 &&
+           charset_misfit(c, bt, s, mcs, t, i, conv, why, cap);
 }

@@ -4,7 +4,10 @@
  * for valid UTF-8 into utf8 columns and for ASCII into ASCII-compatible charsets. Every
  * other value (latin1 0xE9, gbk, big5, sjis, ucs2/utf16/utf32, invalid sequences) is sent
  * as `_<column charset> X'<hex>'`: the server takes the bytes as they are, as the source
- * stored them. Binary columns get X'<hex>' (binary string, no conversion). */
+ * stored them. Binary columns get X'<hex>' (binary string, no conversion). A column whose
+ * source charset is another one (tinfo.conv, applier_srcdef.c) gets `_<source charset>
+ * X'<hex>'`: the server converts the source's characters into the column's charset
+ * (worker_ap_conv_check has made sure it can, exactly). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -103,22 +106,72 @@ static bool is_text(enum bl_kind k)
     return k == BL_STRING || k == BL_BINARY || k == BL_JSON;
 }
 
+static const char *const unicode_sets[] = {
+    "utf8mb3", "utf8mb4", "utf8", "ucs2", "utf16", "utf16le", "utf32",
+};
+
+bool worker_ap_conv_hex(const char *sc, const char *tc, const char *p, size_t n)
+{
+    unsigned char ks = worker_ap_classify_text(sc, NULL), kt = worker_ap_classify_text(tc, NULL);
+    if (n == 0)
+        return false;
+    return !((ks == TCS_ASCII || ks == TCS_UTF8) && (kt == TCS_ASCII || kt == TCS_UTF8) &&
+             ascii_only(p, n));
+}
+
+bool worker_ap_conv_total(const char *sc, const char *tc)
+{
+    return strcasecmp(sc, "latin1") == 0 &&
+           in_list(tc, unicode_sets, sizeof unicode_sets / sizeof unicode_sets[0]);
+}
+
+static const char *conv_of(const struct tinfo *t, size_t col, const struct bl_value *v)
+{
+    const char *sc = t->conv && t->charset && t->charset[col] ? t->conv[col] : NULL;
+    if (!sc || (v->kind != BL_STRING && v->kind != BL_BINARY) || (!v->ptr && v->len))
+        return NULL;        /* (NO_LOG: TEXT decodes as BL_BINARY) */
+    return worker_ap_conv_hex(sc, t->charset[col], v->ptr, v->len) ? sc : NULL;
+}
+
+/* _<cs> X'<hex>' */
+static int add_introduced(struct dm_buf *b, const char *cs, const struct bl_value *v)
+{
+    int rc = dm_buf_addc(b, '_');
+    if (!rc)
+        rc = dm_buf_adds(b, cs);
+    if (!rc)
+        rc = dm_buf_addc(b, ' ');
+    return rc ? rc : worker_ap_add_hex(b, v->ptr, v->len);
+}
+
 int worker_ap_add_col_value(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
                             size_t col, const struct bl_value *v)
 {
     unsigned char cs = t->tcs ? t->tcs[col] : TCS_NONE;
-    int rc;
+    const char *sc;
     if (!is_text(v->kind) || cs == TCS_NONE)
         return worker_ap_add_value(a, b, v);
     if (cs == TCS_BINARY)
         return worker_ap_add_hex_pad(b, v->ptr, v->len, t->padlen ? t->padlen[col] : 0);
+    if ((sc = conv_of(t, col, v)))
+        return add_introduced(b, sc, v);
     if (v->len == 0 || (cs == TCS_UTF8 && valid_utf8(v->ptr, v->len)) ||
         (cs == TCS_ASCII && ascii_only(v->ptr, v->len)))
         return worker_ap_add_escaped(a, b, v->ptr, v->len);
-    rc = dm_buf_addc(b, '_');
+    return add_introduced(b, t->charset[col], v);
+}
+
+int worker_ap_add_col_binary(struct worker_applier *a, struct dm_buf *b, const struct tinfo *t,
+                             size_t col, const struct bl_value *v)
+{
+    const char *sc = conv_of(t, col, v);
+    int rc;
+    if (!sc) {
+        rc = dm_buf_adds(b, "BINARY ");
+        return rc ? rc : worker_ap_add_col_value(a, b, t, col, v);
+    }
+    rc = dm_buf_adds(b, "BINARY CONVERT(");
     if (!rc)
-        rc = dm_buf_adds(b, t->charset[col]);
-    if (!rc)
-        rc = dm_buf_addc(b, ' ');
-    return rc ? rc : worker_ap_add_hex(b, v->ptr, v->len);
+        rc = add_introduced(b, sc, v);
+    return rc ? rc : dm_buf_printf(b, " USING %s)", t->charset[col]);
 }

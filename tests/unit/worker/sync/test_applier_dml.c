@@ -736,6 +736,49 @@ START_TEST(charset_literals)
 }
 END_TEST
 
+/* Columns converted from the source's charset (tinfo.conv): `_<source charset> X'..'`
+ * (ASCII of two ASCII-based charsets quoted), the byte-exact match BINARY CONVERT(..
+ * USING <column charset>); TEXT values NO_LOG decodes as BL_BINARY too. */
+START_TEST(charset_conv_literals)
+{
+    struct worker_applier *a = applier();
+    struct dm_buf b;
+    struct tinfo t = { 0 };
+    char *cs[3] = { "utf8mb4", "latin1", "ucs2" };
+    const char *conv[3] = { "latin1", "utf8mb4", "latin1" };
+    unsigned char k[3] = { TCS_UTF8, TCS_ASCII, TCS_OTHER };
+    struct bl_value e9 = { .kind = BL_STRING, .ptr = "\xE9", .len = 1 };
+    struct bl_value txt = { .kind = BL_BINARY, .ptr = "\xE9", .len = 1 };
+    struct bl_value asc = sv("a'b");
+    t.charset = cs;
+    t.tcs = k;
+    t.conv = conv;
+    dm_buf_init(&b, 4096);
+    ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, 0, &e9), DM_OK);
+    ck_assert_int_eq(dm_buf_addc(&b, ' '), DM_OK);
+    ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, 0, &txt), DM_OK);
+    ck_assert_int_eq(dm_buf_addc(&b, ' '), DM_OK);
+    ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, 0, &asc), DM_OK);
+    ck_assert_int_eq(dm_buf_addc(&b, '|'), DM_OK);
+    ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, 1, &e9), DM_OK);
+    ck_assert_int_eq(dm_buf_addc(&b, ' '), DM_OK);
+    ck_assert_int_eq(worker_ap_add_col_value(a, &b, &t, 2, &asc), DM_OK);
+    ck_assert_int_eq(dm_buf_addc(&b, '|'), DM_OK);
+    ck_assert_int_eq(worker_ap_add_col_binary(a, &b, &t, 0, &e9), DM_OK);
+    ck_assert_int_eq(dm_buf_addc(&b, ' '), DM_OK);
+    ck_assert_int_eq(worker_ap_add_col_binary(a, &b, &t, 0, &asc), DM_OK);
+    ck_assert_str_eq(b.data, "_latin1 X'e9' _latin1 X'e9' 'a\\'b'|"
+                             "_utf8mb4 X'e9' _latin1 X'612762'|"
+                             "BINARY CONVERT(_latin1 X'e9' USING utf8mb4) BINARY 'a\\'b'");
+    t.conv = NULL;                                  /* no conversion: as before */
+    dm_buf_reset(&b);
+    ck_assert_int_eq(worker_ap_add_col_binary(a, &b, &t, 0, &e9), DM_OK);
+    ck_assert_str_eq(b.data, "BINARY _utf8mb4 X'e9'");
+    dm_buf_free(&b);
+    worker_applier_free(a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("applier_dml");
@@ -752,6 +795,7 @@ int main(void)
     tcase_add_test(tc, merged_unique_swap_shares_keys);
     tcase_add_test(tc, partial_key_move_must_match);
     tcase_add_test(tc, charset_literals);
+    tcase_add_test(tc, charset_conv_literals);
     tcase_add_test(tc, keyless_float_fallback);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);

@@ -73,9 +73,17 @@ static void source(struct src *s, const char *name, const char *fam, const char 
     s->bt.meta = s->meta;
 }
 
+static const char *g_conv;   /* the last call's conversion */
+
 static bool misfit(const struct src *s, const struct tcol *t, char *why)
 {
-    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, &t->t, 0, why, 512);
+    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, &t->t, 0, &g_conv, why, 512);
+}
+
+static bool misfit_bt(const struct srcdef *d, const struct bl_table *bt, const char *mcs,
+                      const struct tcol *t, char *why)
+{
+    return worker_ap_srcdef_misfit(d, bt, 0, mcs, &t->t, 0, &g_conv, why, 512);
 }
 
 START_TEST(signedness)
@@ -116,10 +124,10 @@ START_TEST(table_map_signedness)
     s.bt.is_unsigned = uns;
     target(&t, "i", "integer", "int(10) unsigned", 4, true, NULL, TCS_NONE);
     ck_assert_int_eq(worker_ap_src_unsigned(&s.d, &s.bt, 0), 0);
-    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
+    ck_assert(misfit_bt(NULL, &s.bt, NULL, &t, why));
     s.bt.is_unsigned = NULL;
     ck_assert_int_eq(worker_ap_src_unsigned(NULL, &s.bt, 0), -1);
-    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
+    ck_assert(!misfit_bt(NULL, &s.bt, NULL, &t, why));
 }
 END_TEST
 
@@ -147,6 +155,8 @@ START_TEST(enum_set_members)
 }
 END_TEST
 
+/* Another charset is converted (g_conv: the source's), not refused; binary source data
+ * into a character column is. */
 START_TEST(charsets)
 {
     struct src s;
@@ -154,24 +164,47 @@ START_TEST(charsets)
     char why[512];
     source(&s, "c", "string", "varchar(10)", 0, "latin1", MYSQL_TYPE_VARCHAR, 10);
     target(&t, "c", "string", "varchar(10)", 10, false, "cp1251", TCS_ASCII);
-    ck_assert(misfit(&s, &t, why));
-    ck_assert_msg(strstr(why, "(latin1), varchar(10) on the target (cp1251)"), "%s", why);
+    ck_assert(!misfit(&s, &t, why));
+    ck_assert_str_eq(g_conv, "latin1");
     target(&t, "c", "string", "varbinary(10)", 10, false, NULL, TCS_BINARY);
     ck_assert(!misfit(&s, &t, why));                /* bytes kept */
+    ck_assert_ptr_null(g_conv);
     target(&t, "c", "string", "varchar(10)", 10, false, "latin1", TCS_ASCII);
     ck_assert(!misfit(&s, &t, why));
+    ck_assert_ptr_null(g_conv);
     target(&t, "c", "string", "varchar(10)", 40, false, "utf8mb4", TCS_UTF8);
-    ck_assert(misfit(&s, &t, why));                 /* conversion: not supported */
+    ck_assert(!misfit(&s, &t, why));
+    ck_assert_str_eq(g_conv, "latin1");
     source(&s, "c", "string", "varchar(10)", 0, "utf8mb3", MYSQL_TYPE_VARCHAR, 30);
-    ck_assert(!misfit(&s, &t, why));                /* utf8mb3 into utf8mb4 */
+    ck_assert(!misfit(&s, &t, why));                /* utf8mb3 into utf8mb4: same bytes */
+    ck_assert_ptr_null(g_conv);
     source(&s, "c", "string", "varchar(10)", 0, "ascii", MYSQL_TYPE_VARCHAR, 10);
     ck_assert(!misfit(&s, &t, why));
+    ck_assert_ptr_null(g_conv);
     target(&t, "c", "string", "varchar(10)", 20, false, "ucs2", TCS_OTHER);
-    ck_assert(misfit(&s, &t, why));                 /* ascii bytes are not ucs2 */
+    ck_assert(!misfit(&s, &t, why));                /* ascii bytes are not ucs2 */
+    ck_assert_str_eq(g_conv, "ascii");
     source(&s, "c", "string", "varbinary(10)", 0, NULL, MYSQL_TYPE_VARCHAR, 10);
     target(&t, "c", "string", "varchar(10)", 10, false, "latin1", TCS_ASCII);
     ck_assert(misfit(&s, &t, why));
-    ck_assert_msg(strstr(why, "(binary), varchar(10) on the target (latin1)"), "%s", why);
+    ck_assert_msg(strstr(why, "varbinary(10) in the source (binary), varchar(10) on the "
+                              "target (latin1)"), "%s", why);
+}
+END_TEST
+
+/* The literal forms of converted values (applier_text.c). */
+START_TEST(conv_literals)
+{
+    ck_assert(!worker_ap_conv_hex("latin1", "utf8mb4", "ab c", 4));    /* ASCII: quoted */
+    ck_assert(worker_ap_conv_hex("latin1", "utf8mb4", "\xe9", 1));
+    ck_assert(!worker_ap_conv_hex("latin1", "utf8mb4", "", 0));
+    ck_assert(worker_ap_conv_hex("ucs2", "utf8mb4", "\0a", 2));       /* not ASCII-based */
+    ck_assert(worker_ap_conv_hex("latin1", "utf16", "a", 1));
+    ck_assert(worker_ap_conv_total("latin1", "utf8mb4"));
+    ck_assert(worker_ap_conv_total("latin1", "utf16"));
+    ck_assert(!worker_ap_conv_total("cp1251", "utf8mb4"));   /* 0x98 is no character */
+    ck_assert(!worker_ap_conv_total("utf8mb4", "latin1"));
+    ck_assert(!worker_ap_conv_total("latin1", "cp1251"));
 }
 END_TEST
 
@@ -185,9 +218,9 @@ START_TEST(table_map_binary)
     source(&s, "c", "string", "varbinary(10)", 0, NULL, MYSQL_TYPE_VARCHAR, 10);
     s.bt.is_binary = bin;
     target(&t, "c", "string", "varchar(10)", 10, false, "latin1", TCS_ASCII);
-    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
+    ck_assert(misfit_bt(NULL, &s.bt, NULL, &t, why));
     bin[0] = 0;
-    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, &t.t, 0, why, sizeof why));
+    ck_assert(!misfit_bt(NULL, &s.bt, NULL, &t, why));
 }
 END_TEST
 
@@ -200,11 +233,14 @@ START_TEST(table_map_charset)
     char why[512];
     source(&s, "c", "string", "varchar(10)", 0, "latin1", MYSQL_TYPE_VARCHAR, 10);
     target(&t, "c", "string", "varchar(10)", 10, false, "latin1", TCS_ASCII);
-    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, "cp1251", &t.t, 0, why, sizeof why));
-    ck_assert_msg(strstr(why, "string in the source (cp1251), varchar(10) on the target "
-                              "(latin1)"), "%s", why);
-    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, "latin1", &t.t, 0, why, sizeof why));
-    ck_assert(worker_ap_srcdef_misfit(&s.d, &s.bt, 0, "cp1251", &t.t, 0, why, sizeof why));
+    ck_assert(!misfit_bt(NULL, &s.bt, "cp1251", &t, why));
+    ck_assert_str_eq(g_conv, "cp1251");
+    ck_assert(!misfit_bt(NULL, &s.bt, "latin1", &t, why));
+    ck_assert_ptr_null(g_conv);
+    ck_assert(!misfit_bt(&s.d, &s.bt, "cp1251", &t, why));
+    ck_assert_str_eq(g_conv, "cp1251");             /* the binlog's over the definition's */
+    ck_assert(!misfit_bt(&s.d, &s.bt, NULL, &t, why));
+    ck_assert_ptr_null(g_conv);
 }
 END_TEST
 
@@ -239,6 +275,7 @@ int main(void)
     tcase_add_test(tc, table_map_signedness);
     tcase_add_test(tc, enum_set_members);
     tcase_add_test(tc, charsets);
+    tcase_add_test(tc, conv_literals);
     tcase_add_test(tc, table_map_binary);
     tcase_add_test(tc, table_map_charset);
     tcase_add_test(tc, names);
