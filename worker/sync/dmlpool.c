@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dm_assert.h"
 #include "dm_error.h"
 #include "dmlbatch.h"
 #include "keyless.h"
@@ -93,10 +94,27 @@ static void set_failed(struct worker_dmlpool *p, int rc, const struct worker_ter
 
 /* A key-less row's UPDATE or DELETE (safe mode: DELETE;REPLACE) must find its row, and so
  * must a must_match UPDATE. */
+/* The statement after a leading "SET STATEMENT <settings> FOR " (applier_dml.c: LAX
+ * sql_mode for an ENUM index 0, check_constraint_checks=0), else sql itself. */
+static const char *verb_of(const char *sql, size_t len)
+{
+    static const char set[] = "SET STATEMENT ";
+    if (len > sizeof set - 1 && strncmp(sql, set, sizeof set - 1) == 0) {
+        const char *f = memmem(sql, len, " FOR ", 5);
+        DM_ASSERT(f != NULL);
+        return f + 5;
+    }
+    return sql;
+}
+
+/* A key-less UPDATE / DELETE runs alone and must change exactly one row - with or without
+ * a SET STATEMENT prefix (a prefixed one was never checked: 0 rows changed silently). */
 static bool one_row(const struct djob *j)
 {
-    return j->must_match || (j->keyless && j->len > 7 &&
-           (strncmp(j->sql, "UPDATE ", 7) == 0 || strncmp(j->sql, "DELETE ", 7) == 0));
+    const char *v = j->keyless ? verb_of(j->sql, j->len) : j->sql;
+    size_t left = j->len - (size_t)(v - j->sql);
+    return j->must_match || (j->keyless && left > 7 &&
+           (strncmp(v, "UPDATE ", 7) == 0 || strncmp(v, "DELETE ", 7) == 0));
 }
 
 static struct worker_sqlpart part(const struct djob *j)

@@ -436,6 +436,29 @@ static void pair_tables(const char *db, const char *table)
     ck_assert(wait_value(g_dst, q, "2", 30000));
 }
 
+/* A key-less UPDATE the applier writes under SET STATEMENT (here LAX sql_mode for an ENUM
+ * index 0) is still run alone and checked to change exactly one row: a row missing on the
+ * target pauses (dmlpool's check looked for a statement starting with "UPDATE "; found by
+ * charconv). */
+START_TEST(keyless_set_statement_row_missing)
+{
+    int i;
+    sql(g_src, "CREATE DATABASE kz");
+    pair_up("kz");
+    sqli("FULL", "CREATE TABLE kz.t (e ENUM('a','b'), v INT); SET sql_mode='';"
+                 "INSERT INTO kz.t VALUES ('zz',0),('a',0)");
+    pair_tables("kz", "t");
+    for (i = 0; i < 2; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM kz_%s.t", i ? "s" : "n");
+        ck_assert(wait_value(g_dst, q, "2", 30000));
+        sql(g_dst, "DELETE FROM kz_%s.t WHERE e=0", i ? "s" : "n");
+    }
+    sqli("FULL", "SET sql_mode=''; UPDATE kz.t SET v=1 WHERE e=0");
+    pair_paused("kz", "key-less row not found on the target (0 rows matched, 1 expected)", "kz");
+}
+END_TEST
+
 /* Target tables that differ from the source's: the binlog gives columns by position, so a
  * target with two columns swapped got each other's values (normal mode stored
  * (1,b='2',a=3) silently), a DECIMAL(10,2) target rounded 1.2345 silently (a Note, even in
@@ -891,6 +914,7 @@ int main(void)
     tcase_add_test(tc, alter_ignore_unique_pauses);
     tcase_add_test(tc, rename_out_pauses);
     tcase_add_test(tc, enum_zero_strict_target);
+    tcase_add_test(tc, keyless_set_statement_row_missing);
     tcase_add_test(tc, target_shape_pauses);
     tcase_add_test(tc, target_trigger_pauses);
     tcase_add_test(tc, replace_partial_pauses);
