@@ -1,0 +1,129 @@
+/* test_load_rules.c - a full task restarted with other rules over its loader checkpoint
+ * (real dm-worker, real MariaDB, the packaged mydumper; load_rules.h). Before, stop-task
+ * and start-task with a wider black-white-list (or another route) without remove-meta went
+ * on loading the old dump at its checkpoint and the task finished without the new tables
+ * (or sent the rest of a table to another target), silently - as DM v1.0.7. Now:
+ *   - stopped mid-load, started with one more database: paused in Load, 34996 naming the
+ *     black-white-list, nothing of the new database created;
+ *   - started again with the old rules: resumes and ends equal;
+ *   - finished, started with a route changed: paused, 34996 naming route-rules;
+ *   - the target cleaned, started with the wider list and remove-meta: dumps again and
+ *     ends equal with the new database. */
+#include "worker_e2e.h"
+#include "all_e2e.h"
+#include "testutil.h"
+
+#define ROUTE_B(to) "[[route-rules]]\nschema-pattern = \"lr\"\ntable-pattern = \"b\"\n" \
+                    "target-schema = \"lr\"\ntarget-table = \"" to "\"\n"
+#define SUM_IDV "CONCAT(COUNT(*),'-',SUM(CRC32(CONCAT_WS(',',id,v))))"
+#define WIDE "lr\", \"lr2"   /* do-dbs = ["lr", "lr2"] */
+
+static void setup(void)
+{
+    e2e_env_up();
+    sql(g_src, "CREATE DATABASE lr");
+    sql(g_src, "CREATE TABLE lr.a (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "INSERT INTO lr.a SELECT seq, CONCAT('a', seq) FROM lr.seq_1_to_6000");
+    sql(g_src, "CREATE TABLE lr.b (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "INSERT INTO lr.b SELECT seq, CONCAT('b', seq) FROM lr.seq_1_to_6000");
+    sql(g_src, "CREATE DATABASE lr2");
+    sql(g_src, "CREATE TABLE lr2.c (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "INSERT INTO lr2.c SELECT seq, CONCAT('c', seq) FROM lr.seq_1_to_700");
+    setenv("DMGW_LOAD_STMT_DELAY_MS", "150", 1);
+    spawn_worker();
+}
+
+static void teardown(void) { e2e_env_down(); }
+
+static void start(const char *dbs, const char *extra)
+{
+    char toml[4096], msg[2048];
+    task_toml(toml, sizeof toml, "lrt", "full", dbs, extra);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+}
+
+static void stop(void)
+{
+    char msg[2048];
+    ck_assert(operate("lrt", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+
+/* paused in Load with 34996 naming `rule` only */
+static void assert_refused(const char *rule, const char *not_rule)
+{
+    char msg[2048];
+    int stage;
+    ck_assert_msg(wait_unit("lrt", PB__UNIT_TYPE__Load, PB__STAGE__Paused, 120000),
+                  "the restart with another %s did not pause", rule);
+    ck_assert_int_eq(unit_now("lrt", &stage, msg, sizeof msg), PB__UNIT_TYPE__Load);
+    fprintf(stderr, "paused: %s\n", msg);
+    ck_assert_ptr_nonnull(strstr(msg, "code=34996"));
+    ck_assert_ptr_nonnull(strstr(msg, rule));
+    ck_assert_ptr_null(strstr(msg, not_rule));
+    ck_assert_ptr_nonnull(strstr(msg, "start the task with remove-meta"));
+    ck_assert_ptr_null(strstr(msg, "auto-resume"));   /* not transient */
+}
+
+START_TEST(rules_changed_under_checkpoint)
+{
+    char a[64];
+    start("lr", ROUTE_B("rb"));
+    ck_assert_msg(wait_unit("lrt", PB__UNIT_TYPE__Load, PB__STAGE__Running, 90000),
+                  "never reached Load");
+    stop();   /* mid-load */
+    value(g_dst, "SELECT (SELECT COUNT(*) FROM lr.a) + (SELECT COUNT(*) FROM lr.rb)", a, sizeof a);
+    ck_assert_msg(atoll(a) < 12000, "stopped mid-load: %s rows", a);
+
+    /* one more database, no remove-meta: refused before anything is loaded */
+    start(WIDE, ROUTE_B("rb"));
+    assert_refused("black-white-list", "route-rules");
+    value(g_dst, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'lr2'",
+          a, sizeof a);
+    ck_assert_str_eq(a, "0");
+    stop();
+
+    /* the same rules as the dump: resumes as before and ends equal */
+    start("lr", ROUTE_B("rb"));
+    ck_assert_msg(wait_unit("lrt", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
+                  "did not finish with the old rules");
+    assert_equal("lr.a", "lr.a", SUM_IDV, "6000");
+    assert_equal("lr.b", "lr.rb", SUM_IDV, "6000");
+    stop();
+
+    /* finished; a route changed: refused, the new target never created */
+    start("lr", ROUTE_B("rb2"));
+    assert_refused("route-rules", "black-white-list");
+    value(g_dst, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'lr' "
+                 "AND TABLE_NAME = 'rb2'", a, sizeof a);
+    ck_assert_str_eq(a, "0");
+    stop();
+
+    /* the user cleans the target and starts with the new rules and remove-meta */
+    sql(g_dst, "DROP DATABASE lr");
+    start(WIDE, "remove-meta = true\n" ROUTE_B("rb"));
+    ck_assert_msg(wait_unit("lrt", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 180000),
+                  "remove-meta with the new rules did not finish");
+    assert_equal("lr.a", "lr.a", SUM_IDV, "6000");
+    assert_equal("lr.b", "lr.rb", SUM_IDV, "6000");
+    assert_equal("lr2.c", "lr2.c", SUM_IDV, "700");
+    stop();
+
+    /* and the new rules are the checkpoint's now: the same start resumes (nothing left) */
+    start(WIDE, ROUTE_B("rb"));
+    ck_assert_msg(wait_unit("lrt", PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000),
+                  "the new rules were not recorded by the remove-meta run");
+    assert_equal("lr2.c", "lr2.c", SUM_IDV, "700");
+    stop();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("load_rules");
+    TCase *tc = tcase_create("e2e");
+    tcase_set_timeout(tc, 600);
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, rules_changed_under_checkpoint);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}
