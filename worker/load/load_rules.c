@@ -163,6 +163,7 @@ int worker_load_rules_check(struct worker_applier *a, const struct worker_subtas
 {
     char have[WORKER_LOAD_RULES_N][17], now[17], changed[200] = "";
     size_t n = 0, len = 0;
+    bool import;
     int rc;
     memset(have, 0, sizeof have);
     if ((rc = read_recorded(a, have, e)))
@@ -179,13 +180,15 @@ int worker_load_rules_check(struct worker_applier *a, const struct worker_subtas
     }
     if (!n)
         return DM_OK;
+    import = cfg->import_dir && cfg->import_dir[0];
     worker_terr_set(e, WTE_LOAD_RULES_CHANGED, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_INTERNAL,
                     WTE_LEVEL_HIGH,
                     "the task's %s changed since the dump in %.300s was made and its load "
                     "began; continuing that dump at its loader checkpoint would load the "
                     "tables and targets of the old rules, so nothing was loaded: start the "
-                    "task with remove-meta (after cleaning the target) to dump again under "
-                    "the new rules, or start it with the old rules to resume",
-                    changed, dir);
+                    "task with remove-meta (after cleaning the target) to %s under the new "
+                    "rules, or start it with the old rules to resume",
+                    changed, dir, import ? "load the import-dir again (it is not dumped "
+                    "again: a table it lacks stays missing)" : "dump again");
     return DM_E_INVAL;
 }
