@@ -10,10 +10,14 @@
  *     update-task of the paused subtask to a wider list too: paused again naming both;
  *     update-task back to the dump's rules and resume: finishes;
  *   - the target cleaned, started with the wider list and remove-meta: dumps again and
- *     ends equal with the new database. */
+ *     ends equal with the new database.
+ * And (no database) which config keys move which fingerprint: filters, threads, pool-size
+ * and, with import-dir, extra-args move none. */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
+#include "load_rules.h"
+#include "subtask_cfg.h"
 
 #define ROUTE_B(to) "[[route-rules]]\nschema-pattern = \"lr\"\ntable-pattern = \"b\"\n" \
                     "target-schema = \"lr\"\ntarget-table = \"" to "\"\n"
@@ -141,9 +145,67 @@ START_TEST(rules_changed_under_checkpoint)
 }
 END_TEST
 
+/* The five fingerprints of a subtask config: `top` top-level keys, `tail` after the
+ * black-white-list's do-dbs (its keys, or other tables). */
+static void prints(const char *top, const char *tail, char out[WORKER_LOAD_RULES_N][17])
+{
+    char toml[4096], err[600] = "";
+    struct worker_subtask_cfg *c = NULL;
+    snprintf(toml, sizeof toml,
+             "name = \"fp\"\nmode = \"full\"\nsource-id = \"s1\"\n%s"
+             "[to]\nhost = \"127.0.0.1\"\nport = 3306\nuser = \"root\"\npassword = \"\"\n"
+             "[[route-rules]]\nschema-pattern = \"lr\"\ntable-pattern = \"b\"\n"
+             "target-schema = \"lr\"\ntarget-table = \"rb\"\n"
+             "[black-white-list]\ndo-dbs = [\"lr\"]\n%s", top, tail);
+    ck_assert_msg(worker_subtask_cfg_parse_toml(toml, strlen(toml), &c, err, sizeof err) == 0,
+                  "%s", err);
+    for (size_t i = 0; i < WORKER_LOAD_RULES_N; i++)
+        worker_load_rules_hash(c, i, out[i]);
+    worker_subtask_cfg_free(c);
+}
+
+/* the fingerprints of (top, tail) differ from the base's in exactly rule `which` (-1: none) */
+static void assert_moves(const char *top, const char *tail, int which)
+{
+    char base[WORKER_LOAD_RULES_N][17], now[WORKER_LOAD_RULES_N][17];
+    prints("extra-args = \"--rows 700\"\n", "", base);
+    prints(top, tail, now);
+    for (int i = 0; i < WORKER_LOAD_RULES_N; i++)
+        ck_assert_msg((strcmp(base[i], now[i]) != 0) == (i == which), "%s / %s: rule %s",
+                      top, tail, worker_load_rules_name((size_t)i));
+}
+
+START_TEST(fingerprint_parts)
+{
+    const char *route2 = "[[route-rules]]\nschema-pattern = \"lr\"\ntable-pattern = \"c\"\n"
+                         "target-schema = \"lr\"\ntarget-table = \"rc\"\n";
+    const char *map = "[[mapping-rule]]\nschema-pattern = \"lr\"\ntable-pattern = \"b\"\n"
+                      "source-column = \"id\"\ntarget-column = \"id\"\n"
+                      "expression = \"partition id\"\narguments = [\"1\", \"\", \"\"]\n";
+    const char *filter = "[[filter-rules]]\nschema-pattern = \"lr\"\n"
+                         "events = [\"delete\"]\naction = \"Ignore\"\n";
+    char a[WORKER_LOAD_RULES_N][17], b[WORKER_LOAD_RULES_N][17];
+    assert_moves("extra-args = \"--rows 700\"\n", "", -1);
+    assert_moves("extra-args = \"--rows 700\"\nthreads = 7\npool-size = 3\n", filter, -1);
+    assert_moves("extra-args = \"--rows 700\"\n", route2, 1);
+    assert_moves("extra-args = \"--rows 700\"\n", map, 2);
+    assert_moves("extra-args = \"--rows 700\"\ncase-sensitive = true\n", "", 3);
+    assert_moves("extra-args = \"--rows 701\"\n", "", 4);
+    assert_moves("extra-args = \"\"\n", "", 4);
+    assert_moves("extra-args = \"--rows 700\"\n", "ignore-dbs = [\"lr3\"]\n", 0);
+    /* import-dir: the task's extra-args never made that dump */
+    prints("import-dir = \"/x\"\nextra-args = \"--rows 700\"\n", "", a);
+    prints("import-dir = \"/x\"\nextra-args = \"-F 1\"\n", "", b);
+    ck_assert_str_eq(a[4], b[4]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("load_rules");
+    TCase *fp = tcase_create("fingerprint");
+    tcase_add_test(fp, fingerprint_parts);
+    suite_add_tcase(s, fp);
     TCase *tc = tcase_create("e2e");
     tcase_set_timeout(tc, 600);
     tcase_add_unchecked_fixture(tc, setup, teardown);
