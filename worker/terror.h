@@ -44,6 +44,9 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
                                          committed (load_dropped.h) */
 #define WTE_LOAD_PACKET_TOO_BIG 34997 /* our own: a dumped statement that runs as an INSERT
                                          is larger than the target's max_allowed_packet */
+#define WTE_LOAD_RULES_CHANGED 34996  /* our own: the block-allow-list / routes / column mappings
+                                         / case-sensitive / extra-args differ from the ones the
+                                         loader checkpoint's dump was made under (load_rules.h) */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
 #define WTE_WORKER_UPDATE_STAGE 40052

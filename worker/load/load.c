@@ -24,6 +24,7 @@
 #include "load_infile.h"
 #include "load_keyless.h"
 #include "load_keys.h"
+#include "load_rules.h"
 #include "log.h"
 
 #define TXN_BYTES 0              /* file bytes per transaction: 0 = one per statement (DM) */
@@ -1061,7 +1062,7 @@ int worker_load_run(struct worker_load *l, const struct worker_load_params *p,
         goto out;
     worker_load_filter_route(&r);
     if ((rc = open_conn(&r, &a, e)) || (rc = cp_prepare(a, p->remove_meta, e)) ||
-        (rc = cp_sync(&r, a, e)))
+        (rc = worker_load_rules_check(a, p->cfg, p->dir, e)) || (rc = cp_sync(&r, a, e)))
         goto out;
     worker_load_plan(&r);
     r.max_packet = target_max_packet(a);
