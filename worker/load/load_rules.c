@@ -21,20 +21,29 @@ static uint64_t add(uint64_t h, const char *s)
     return n ? dm_fnv1a64(h, s, n) : h;
 }
 
+/* A set's members in any order give one value (do-dbs [a, b] is [b, a]: no false pause
+ * for a reordered list): the sum of the members' own hashes. */
+static uint64_t add_sum(uint64_t h, const char *kind, uint64_t sum)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%016" PRIx64, sum);
+    return add(add(h, kind), b);
+}
+
 static uint64_t add_list(uint64_t h, const char **v, size_t n)
 {
-    h = add(h, "list");
+    uint64_t sum = 0;
     for (size_t i = 0; i < n; i++)
-        h = add(h, v[i]);
-    return h;
+        sum += add(DM_FNV64_INIT, v[i]);
+    return add_sum(h, "list", sum);
 }
 
 static uint64_t add_tables(uint64_t h, const struct worker_bwl_table *t, size_t n)
 {
-    h = add(h, "tables");
+    uint64_t sum = 0;
     for (size_t i = 0; i < n; i++)
-        h = add(add(h, t[i].db), t[i].tbl);
-    return h;
+        sum += add(add(DM_FNV64_INIT, t[i].db), t[i].tbl);
+    return add_sum(h, "tables", sum);
 }
 
 static uint64_t hash_bwl(const struct worker_subtask_cfg *c)

@@ -197,6 +197,12 @@ START_TEST(fingerprint_parts)
     prints("import-dir = \"/x\"\nextra-args = \"--rows 700\"\n", "", a);
     prints("import-dir = \"/x\"\nextra-args = \"-F 1\"\n", "", b);
     ck_assert_str_eq(a[4], b[4]);
+    /* a reordered list is the same list (no false pause); another list is not */
+    prints("", "ignore-dbs = [\"x\", \"y\"]\n", a);
+    prints("", "ignore-dbs = [\"y\", \"x\"]\n", b);
+    ck_assert_str_eq(a[0], b[0]);
+    prints("", "ignore-dbs = [\"y\", \"y\"]\n", b);
+    ck_assert_str_ne(a[0], b[0]);
 }
 END_TEST
 
