@@ -245,18 +245,23 @@ START_TEST(ddl_after_snapshot)
 }
 END_TEST
 
-/* A wrapper that runs the real mydumper (one thread) and, the first time, `action` (shell
- * lines; $pid = mydumper) as soon as its snapshot is taken. */
-static void after_snapshot_mydumper(const char *path, const char *action)
+/* A wrapper that runs the real mydumper (one thread, plus `args`) and, the first time,
+ * `action` (shell lines; $pid = mydumper) as soon as its snapshot is taken. */
+static void after_snapshot_mydumper_args(const char *path, const char *args, const char *action)
 {
     char body[2400];
     snprintf(body, sizeof body,
              "[ -e %s.once ] && exec \"$REAL\" \"$@\"\ntouch %s.once\n"
              "out=; prev=; for a in \"$@\"; do [ \"$prev\" = --outputdir ] && out=$a; prev=$a; done\n"
-             "\"$REAL\" \"$@\" --threads 1 & pid=$!\n"
+             "\"$REAL\" \"$@\" --threads 1 %s & pid=$!\n"
              "while [ ! -e \"$out/metadata.partial\" ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done\n"
-             "%s\nwait $pid", path, path, action);
+             "%s\nwait $pid", path, path, args, action);
     fake_mydumper(path, body);
+}
+
+static void after_snapshot_mydumper(const char *path, const char *action)
+{
+    after_snapshot_mydumper_args(path, "", action);
 }
 
 /* a full task of database `db` through the wrapper: Finished (after auto-resume), equal,
@@ -298,7 +303,9 @@ START_TEST(source_lost_during_dump)
              "COMMAND NOT IN ('Binlog Dump', 'Daemon')\"); do\n"
              "    mariadb -h127.0.0.1 -P%d -uroot -e \"KILL $id\" 2>/dev/null\n  done\n"
              "  sleep 0.05\ndone", g_src, g_src);
-    after_snapshot_mydumper(path, action);
+    /* 300 chunks of 100 rows, one query each: the dump lasts long enough for the kills
+     * on a loaded box (whole, 9 MB went out before the first kill and nothing failed) */
+    after_snapshot_mydumper_args(path, "--rows 100", action);
     full_after_retry("srclost", "sl", "t", path, "has gone away");
 }
 END_TEST
