@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +419,32 @@ START_TEST(a_client_that_never_reads_a_large_answer_does_not_stall_its_loop)
 }
 END_TEST
 
+
+START_TEST(status_streams_across_loops_then_stop_with_them_open)
+{
+    enum { N = 18 };   /* 16 on loop 0, the rest on loop 1 */
+    int fds[N];
+    char req[4096], buf[8192];
+    for (int i = 0; i < N; i++) {
+        fds[i] = dial();
+        snprintf(req, sizeof(req), "GET /api/v1/tasks/t1/status/stream?interval=200ms HTTP/1.1\r\n"
+                 "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", tok);
+        send_str(fds[i], req);
+    }
+    for (int i = 0; i < N; i++) {
+        raw_read_until(fds[i], buf, sizeof(buf), "data:", WAIT_MS);
+        ck_assert_msg(strstr(buf, "200 OK") && strstr(buf, "data:"), "stream %d: %s", i, buf);
+    }
+    ck_assert_int_eq(one_status("t1"), 200);
+    gw_inproc_stop(gw);   /* with every stream open: ends them, no hang */
+    gw = NULL;
+    for (int i = 0; i < N; i++) {
+        raw_read_until(fds[i], buf, sizeof(buf), "\x01never", WAIT_MS);
+        close(fds[i]);
+    }
+}
+END_TEST
+
 START_TEST(stop_with_lane_calls_in_flight_and_idle_connections)
 {
     ck_assert_int_eq(one_status("t1"), 200);
@@ -449,6 +476,364 @@ START_TEST(stop_with_lane_calls_in_flight_and_idle_connections)
 }
 END_TEST
 
+
+/* ---------- a TCP proxy between the gateway and the scripted master, so that a test can
+ * freeze the master (SIGSTOP: nothing forwarded), reset every connection (kill -9) or write
+ * its own bytes to the gateway's side (a GOAWAY, a malformed frame) between frames. ---------- */
+
+#define PX_MAX 64
+
+enum px_mode { PX_PASS, PX_FREEZE };
+
+struct proxy {
+    int lfd, port, target;
+    pthread_t th;
+    pthread_mutex_t mu;
+    bool stop, kill;
+    enum px_mode mode;
+    char inject[64];
+    size_t ninject;
+    unsigned injected;           /* connections the last inject reached */
+    unsigned accepted;
+    int cl[PX_MAX], sv[PX_MAX];  /* gateway side, master side; -1: free */
+};
+
+static struct proxy px;
+
+static int px_connect(int p)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void px_drop(int i, bool reset)
+{
+    if (reset) {
+        rst_close(px.cl[i]);
+        rst_close(px.sv[i]);
+    } else {
+        close(px.cl[i]);
+        close(px.sv[i]);
+    }
+    px.cl[i] = px.sv[i] = -1;
+}
+
+static void px_commands(void)
+{
+    pthread_mutex_lock(&px.mu);
+    if (px.kill)
+        for (int i = 0; i < PX_MAX; i++)
+            if (px.cl[i] >= 0)
+                px_drop(i, true);
+    px.kill = false;
+    if (px.ninject) {
+        px.injected = 0;
+        for (int i = 0; i < PX_MAX; i++)
+            if (px.cl[i] >= 0 && send(px.cl[i], px.inject, px.ninject, MSG_NOSIGNAL) > 0)
+                px.injected++;
+        px.ninject = 0;
+    }
+    pthread_mutex_unlock(&px.mu);
+}
+
+static void *px_main(void *arg)
+{
+    (void)arg;
+    char buf[65536];
+    for (;;) {
+        px_commands();
+        pthread_mutex_lock(&px.mu);
+        bool stop = px.stop, frozen = px.mode == PX_FREEZE;
+        pthread_mutex_unlock(&px.mu);
+        if (stop)
+            break;
+        struct pollfd p[1 + 2 * PX_MAX];
+        int n = 0;
+        p[n++] = (struct pollfd){px.lfd, POLLIN, 0};
+        for (int i = 0; i < PX_MAX && !frozen; i++)
+            if (px.cl[i] >= 0) {
+                p[n++] = (struct pollfd){px.cl[i], POLLIN, 0};
+                p[n++] = (struct pollfd){px.sv[i], POLLIN, 0};
+            }
+        if (poll(p, (nfds_t)n, 20) <= 0)
+            continue;
+        if (p[0].revents & POLLIN) {
+            int c = accept(px.lfd, NULL, NULL), s = c >= 0 ? px_connect(px.target) : -1;
+            int i = 0;
+            while (i < PX_MAX && px.cl[i] >= 0)
+                i++;
+            if (c < 0 || s < 0 || i == PX_MAX) {
+                if (c >= 0)
+                    close(c);
+                if (s >= 0)
+                    close(s);
+            } else {
+                pthread_mutex_lock(&px.mu);
+                px.cl[i] = c;
+                px.sv[i] = s;
+                px.accepted++;
+                pthread_mutex_unlock(&px.mu);
+            }
+        }
+        for (int k = 1; k < n; k++) {
+            if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            int i = 0;
+            while (i < PX_MAX && px.cl[i] != p[k].fd && px.sv[i] != p[k].fd)
+                i++;
+            if (i == PX_MAX)
+                continue;
+            int to = px.cl[i] == p[k].fd ? px.sv[i] : px.cl[i];
+            ssize_t r = recv(p[k].fd, buf, sizeof(buf), 0);
+            pthread_mutex_lock(&px.mu);
+            if (r <= 0 || send(to, buf, (size_t)r, MSG_NOSIGNAL) != r)
+                px_drop(i, false);
+            pthread_mutex_unlock(&px.mu);
+        }
+    }
+    for (int i = 0; i < PX_MAX; i++)
+        if (px.cl[i] >= 0)
+            px_drop(i, false);
+    return NULL;
+}
+
+static void px_start(int target)
+{
+    memset(&px, 0, sizeof(px));
+    pthread_mutex_init(&px.mu, NULL);
+    for (int i = 0; i < PX_MAX; i++)
+        px.cl[i] = px.sv[i] = -1;
+    px.target = target;
+    px.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(px.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(px.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(px.lfd, 64), 0);
+    socklen_t al = sizeof(a);
+    getsockname(px.lfd, (struct sockaddr *)&a, &al);
+    px.port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&px.th, NULL, px_main, NULL), 0);
+}
+
+static void px_stop(void)
+{
+    pthread_mutex_lock(&px.mu);
+    px.stop = true;
+    pthread_mutex_unlock(&px.mu);
+    pthread_join(px.th, NULL);
+    close(px.lfd);
+    pthread_mutex_destroy(&px.mu);
+}
+
+static void px_set(enum px_mode m)
+{
+    pthread_mutex_lock(&px.mu);
+    px.mode = m;
+    pthread_mutex_unlock(&px.mu);
+}
+
+static void px_kill(void)
+{
+    pthread_mutex_lock(&px.mu);
+    px.kill = true;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&px.mu);
+        bool done = !px.kill;
+        pthread_mutex_unlock(&px.mu);
+        if (done)
+            return;
+        sleep_ms(10);
+    }
+}
+
+/* Write `b` to every gateway-side connection; how many it reached. */
+static unsigned px_inject(const void *b, size_t n)
+{
+    pthread_mutex_lock(&px.mu);
+    memcpy(px.inject, b, n);
+    px.ninject = n;
+    pthread_mutex_unlock(&px.mu);
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&px.mu);
+        bool done = !px.ninject;
+        unsigned r = px.injected;
+        pthread_mutex_unlock(&px.mu);
+        if (done)
+            return r;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+static unsigned px_conns(void)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&px.mu);
+    for (int i = 0; i < PX_MAX; i++)
+        n += px.cl[i] >= 0;
+    pthread_mutex_unlock(&px.mu);
+    return n;
+}
+
+static void setup_proxied(void)
+{
+    int sp = 0;
+    sm = sm_start(&sp);
+    ck_assert_ptr_nonnull(sm);
+    sm_set_json(sm, "QueryStatus", STATUS_JSON);
+    px_start(sp);
+    mport = px.port;
+    struct gw_inproc_cfg c = {.master_port = px.port, .secret = SECRET, .sse_heartbeat_s = 600};
+    gw = gw_inproc_start(&c);
+    ck_assert_ptr_nonnull(gw);
+    port = gw_inproc_port(gw);
+    char *t = NULL;
+    ck_assert_int_eq(auth_mint_hs("HS256", (const unsigned char *)SECRET, strlen(SECRET), "tester",
+                                  "dm:write", 600, NULL, NULL, (int64_t)time(NULL), &t), 0);
+    snprintf(tok, sizeof(tok), "%s", t);
+    free(t);
+}
+
+static void teardown_proxied(void)
+{
+    gw_inproc_stop(gw);
+    gw = NULL;
+    px_stop();
+    sm_stop(sm);
+    sm = NULL;
+}
+
+/* Requests until both loops' lanes are up beside the channel (3 connections through the
+ * proxy): 2 x 17 concurrent requests fill loop 0 and reach loop 1. */
+static void warm_lanes(void)
+{
+    for (int round = 0; round < 50 && px_conns() < 3; round++) {
+        int fds[20];
+        char req[4096], buf[16384];
+        status_req(req, sizeof(req), "t1", true);
+        for (int i = 0; i < 20; i++) {
+            fds[i] = dial();
+            send_str(fds[i], req);
+        }
+        for (int i = 0; i < 20; i++) {
+            read_answer(fds[i], buf, sizeof(buf));
+            close(fds[i]);
+        }
+        sleep_ms(100);
+    }
+    ck_assert_uint_ge(px_conns(), 3);
+}
+
+/* N requests on their own connections (master calls in flight), then `act`, then each
+ * must end with 200 or a 503/504 problem - never a hang. Returns how many were 200. */
+static int during(void (*act)(void), int *problems)
+{
+    enum { N = 20 };
+    int fds[N], ok = 0;
+    char req[4096], buf[16384];
+    for (int i = 0; i < N; i++) {
+        char task[16];
+        snprintf(task, sizeof(task), "d%d", i);
+        status_req(req, sizeof(req), task, true);
+        fds[i] = dial();
+        send_str(fds[i], req);
+    }
+    sleep_ms(200);
+    act();
+    *problems = 0;
+    for (int i = 0; i < N; i++) {
+        int st = read_answer(fds[i], buf, sizeof(buf));
+        if (st == 200 || st == 404)
+            ok++;
+        else
+            ck_assert_msg((st == 503 || st == 504) && has_problem_body(buf), "conn %d: %s", i, buf);
+        *problems += st != 200 && st != 404;
+        close(fds[i]);
+    }
+    return ok;
+}
+
+static void back_to_200(void)
+{
+    int st = 0;
+    for (int i = 0; i < 100 && (st = one_status("t1")) != 200; i++)
+        sleep_ms(100);
+    ck_assert_int_eq(st, 200);
+}
+
+static void act_kill(void)
+{
+    px_kill();
+}
+
+START_TEST(lanes_reset_by_the_master_mid_call)
+{
+    warm_lanes();
+    sm_set_never(sm, "QueryStatus", true);
+    int problems = 0;
+    during(act_kill, &problems);
+    ck_assert_int_eq(problems, 20);
+    sm_set_never(sm, "QueryStatus", false);
+    back_to_200();
+    warm_lanes();   /* the lanes dial again */
+}
+END_TEST
+
+static void act_freeze(void)
+{
+    px_set(PX_FREEZE);
+}
+
+START_TEST(a_frozen_master_ends_lane_calls_at_their_deadline)
+{
+    warm_lanes();
+    int problems = 0;
+    sm_set_delay(sm, "QueryStatus", 500);
+    during(act_freeze, &problems);
+    ck_assert_int_eq(problems, 20);   /* 504 at the 2 s deadline */
+    px_set(PX_PASS);
+    sm_set_delay(sm, "QueryStatus", 0);
+    back_to_200();
+    warm_lanes();
+}
+END_TEST
+
+START_TEST(goaway_on_idle_lanes)
+{
+    warm_lanes();
+    /* GOAWAY, last stream 0 (no new streams), NO_ERROR, on every connection (channel and
+     * lanes) while nothing is in flight */
+    static const unsigned char goaway[] = {0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    ck_assert_uint_ge(px_inject(goaway, sizeof(goaway)), 3);
+    back_to_200();
+    warm_lanes();
+}
+END_TEST
+
+START_TEST(malformed_frame_on_idle_lanes)
+{
+    warm_lanes();
+    /* a DATA frame on stream 0 (PROTOCOL_ERROR), then a frame far over the max frame size */
+    static const unsigned char bad[] = {0, 0, 1, 0, 0, 0, 0, 0, 0, 'x'};
+    ck_assert_uint_ge(px_inject(bad, sizeof(bad)), 3);
+    back_to_200();
+    warm_lanes();
+    static const unsigned char huge[] = {0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1};
+    ck_assert_uint_ge(px_inject(huge, sizeof(huge)), 3);
+    back_to_200();
+    warm_lanes();
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -464,7 +849,16 @@ int main(void)
     tcase_add_test(tc, half_closed_request_gets_its_answer);
     tcase_add_test(tc, a_client_that_never_reads_a_large_answer_does_not_stall_its_loop);
     tcase_add_test(tc, stop_with_lane_calls_in_flight_and_idle_connections);
+    tcase_add_test(tc, status_streams_across_loops_then_stop_with_them_open);
     suite_add_tcase(s, tc);
+    TCase *tp = tcase_create("attack5_proxied");
+    tcase_add_checked_fixture(tp, setup_proxied, teardown_proxied);
+    tcase_set_timeout(tp, 240);
+    tcase_add_test(tp, lanes_reset_by_the_master_mid_call);
+    tcase_add_test(tp, a_frozen_master_ends_lane_calls_at_their_deadline);
+    tcase_add_test(tp, goaway_on_idle_lanes);
+    tcase_add_test(tp, malformed_frame_on_idle_lanes);
+    suite_add_tcase(s, tp);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
     return rc;
