@@ -28,6 +28,7 @@ struct http_server {
     atomic_long in_flight;         /* live gw_req objects */
     atomic_long suspended;         /* connections waiting on the master */
     atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
+    atomic_bool stopping;          /* http_server_stop began: new requests get 503 + close */
     struct http_park *park;        /* the front: framing checks, idle connections (http_park.h), or NULL */
     struct http_tls *tls;          /* TLS: the read gate on decrypted bytes (http_tls.h), or NULL */
     int lfd;                       /* listen socket taken from MHD (quiesced), -1 none */

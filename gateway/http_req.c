@@ -659,6 +659,12 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
 {
     if (headers_too_large(r, url))
         return send_problem(r, 431, "request header fields too large");
+    if (atomic_load(&r->srv->stopping)) {
+        /* no new master call may suspend a connection now: the stop waits for none to be
+         * left, and keep-alive clients sending all the time kept it waiting forever */
+        r->must_close = true;
+        return send_problem(r, 503, "the gateway is stopping");
+    }
     cors_origin(r);
     enum MHD_Result ret = route_phase(r, url);
     if (atomic_load(&r->state) != GW_NEW || ret == MHD_NO)

@@ -380,6 +380,8 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* new requests: 503 and close (http_req.c), so that no new call suspends a connection */
+    atomic_store(&s->stopping, true);
     /* end status streams first: a parked stream is a suspended connection */
     route_streams_shutdown(s->env);
     /* MHD must not be stopped with suspended connections: their rpc deadlines bound this. */
