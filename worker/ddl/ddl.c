@@ -452,3 +452,20 @@ void worker_ddl_free(struct worker_ddl *res)
     res->items = NULL;
     res->n = res->cap = 0;
 }
+
+bool worker_ddl_replay_blind(const char *sql)
+{
+    struct ddl_lexed lx;
+    char err[128];
+    size_t renames = 0;
+    bool blind = false;
+    if (ddl_lex(sql ? sql : "", 0, &lx, err, sizeof err) != DM_OK)
+        return true;
+    for (size_t i = 0; i < lx.n && !blind; i++) {
+        if (ddl_tok_kw(&lx, i, "RENAME") || ddl_tok_kw(&lx, i, "CHANGE"))
+            renames++;
+        blind = ddl_tok_kw(&lx, i, "EXCHANGE") || renames > 1;
+    }
+    ddl_lex_free(&lx);
+    return blind;
+}
