@@ -1048,8 +1048,14 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
     char idx[16];
     int rc = worker_shard_exec_load(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, &m, e);
     *from = 0;
-    *live = !rc && m.found && m.idx >= 0 && strcmp(m.end, at) == 0 && (size_t)m.idx < m.n;
-    if (!*live) {
+    *live = !rc && m.found && m.idx != -1 && strcmp(m.end, at) == 0;
+    if (*live && m.idx <= -2 && (size_t)(-2 - m.idx) < m.n) {   /* it failed: not run */
+        *from = (size_t)(-2 - m.idx);
+        dm_log_kv(DM_LOG_WARN, "DDL statement failed on the target before the restart, run it",
+                  "task", ss->s->p.cfg->name, "position", at, "sql", m.sql[*from], NULL);
+        take_marked(st, &m);
+    }
+    if (!*live || m.idx <= -2 || (size_t)m.idx >= m.n) {
         worker_shard_mark_clear(&m);
         return rc;
     }
@@ -1059,8 +1065,9 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
     snprintf(idx, sizeof idx, "%d", m.idx);
     if (!rc && !changed && worker_ddl_replay_blind(m.sql[m.idx])) {
         worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
-                        "dm-worker was stopped while DDL statement %d of the event at %s ran "
-                        "on the target (%.600s); the target cannot tell whether it took effect "
+                        "DDL statement %d of the event at %s was running on the target when "
+                        "dm-worker or its target connection went away (%.600s); the target "
+                        "cannot tell whether it took effect "
                         "(a second run would change it again: a swap of names or an EXCHANGE "
                         "PARTITION); check the target: if it ran, sql-skip --binlog-pos "
                         "%s:%llu (or sql-replace it with the statements after it), if not, "
@@ -1083,6 +1090,21 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
     return rc;
 }
 
+/* Statement i answered an error of the server (not of the connection: a lost one may have
+ * run it): it did not run; its marker says so (stmt_index -2 - i), so the restart runs it
+ * again whatever the statement (the error named, not "cannot tell"). Best effort: the
+ * statement's error is the one reported. */
+static void ddl_failed(struct session *ss, const char *at, const struct stmts *st, size_t i,
+                       const char *state)
+{
+    unsigned int no = worker_applier_errno(ss->a);
+    struct worker_terr e2;
+    if (no == 0 || (no >= 2000 && no < 3000))
+        return;
+    (void)worker_shard_exec_save(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, at, "",
+                                 -2 - (int)i, st->sql, st->use, st->n, state, &e2);
+}
+
 /* The statements of a DDL event on the target, each exactly once (ddl_exec.h): a marker
  * before each; a marker of this event left by a killed run says where to go on (not when
  * an operator replaced the event: its statements run). *marked: the marker is to be
@@ -1102,12 +1124,12 @@ static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts 
         rc = ddl_resume(ss, ev, at, st, &i, &live, e);
     *marked = operator || live || (!rc && i < st->n);
     for (; !rc && i < st->n; i++) {
+        free(state);
+        state = NULL;
         rc = worker_ddl_exec_state(ss->a, st->sql[i], st->use[i], &state, e);
         if (!rc)
             rc = worker_shard_exec_save(ss->a, sid, WORKER_DDL_MARK_TARGET, at, "", (int)i,
                                         st->sql, st->use, st->n, state, e);
-        free(state);
-        state = NULL;
         if (rc)
             break;
         failpoint("ddl-marked");
@@ -1115,6 +1137,7 @@ static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts 
                   NULL);
         rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], ev, e);
         if (rc) {
+            ddl_failed(ss, at, st, i, state);
             set_failed(e, ev, st->sql[i]);
             break;
         }
@@ -1122,6 +1145,7 @@ static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts 
             *ignored = true;
         ss->events++;
     }
+    free(state);
     return rc;
 }
 

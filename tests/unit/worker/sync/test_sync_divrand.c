@@ -260,6 +260,14 @@ static void kill_after_ddl(const char *ddl)
     spawn_worker();
 }
 
+/* A worker in normal mode again (right after its start) for the tests that follow. */
+static void restart_normal(void)
+{
+    stop_worker(SIGTERM);
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    spawn_worker();
+}
+
 /* A RENAME TABLE swap replayed after the kill ran again and swapped the tables back,
  * silently: the execution marker (ddl_exec.h) says which statement of its split ran. */
 START_TEST(ddl_replay_swap)
@@ -295,8 +303,25 @@ START_TEST(ddl_replay_rename_column)
 }
 END_TEST
 
-/* sql-skip (ran) or sql-replace (did not run) of the paused task's event, then resume. */
-static void decide_swap(const char *task, const char *sch, const char *msg)
+/* Two columns swapped by name in one ALTER (kept whole: a second run swaps them back):
+ * the names move, the positions stay, so the target's definition tells it ran. */
+START_TEST(ddl_replay_column_swap)
+{
+    sql(g_src, "CREATE TABLE rt.cw (id INT PRIMARY KEY, a INT, b INT)");
+    sqli("FULL", "INSERT INTO rt.cw VALUES (1,10,20)");
+    ck_assert_int_eq(converged("cw", "id,a,b"), 1);
+    kill_after_ddl("ALTER TABLE rt.cw RENAME COLUMN a TO b, RENAME COLUMN b TO a");
+    sqli("FULL", "INSERT INTO rt.cw VALUES (2,30,40)");
+    ck_assert_int_eq(converged("cw", "id,a,b"), 2);
+    both_eq("SELECT CONCAT(a,':',b) FROM %s.cw WHERE id=1", "20:10");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* sql-skip (it ran: the table holds the partition's row) or sql-replace with the
+ * statement (it did not run) at the paused task's position, then resume-task. */
+static void decide_exchange(const char *task, const char *sch, const char *msg)
 {
     Pb__HandleSubTaskSQLsRequest req = PB__HANDLE_SUB_TASK_SQLS_REQUEST__INIT;
     ProtobufCMessage *resp = NULL;
@@ -304,13 +329,13 @@ static void decide_swap(const char *task, const char *sch, const char *msg)
     char *args[1] = { stmt };
     const char *p = strstr(msg, "sql-skip --binlog-pos ");
     ck_assert_msg(p && sscanf(p, "sql-skip --binlog-pos %255s", pos) == 1, "%s", msg);
-    snprintf(q, sizeof q, "SELECT a FROM `%s`.`cw` WHERE id=1", sch);
+    snprintf(q, sizeof q, "SELECT GROUP_CONCAT(id) FROM `%s`.`xt`", sch);
     value(g_dst, q, v, sizeof v);
-    snprintf(stmt, sizeof stmt, "ALTER TABLE `%s`.`cw` RENAME COLUMN a TO b, RENAME COLUMN b "
-             "TO a", sch);
+    snprintf(stmt, sizeof stmt, "ALTER TABLE `%s`.`xp` EXCHANGE PARTITION p0 WITH TABLE "
+             "`%s`.`xt`", sch, sch);
     req.name = (char *)task;
     req.binlogpos = pos;
-    req.op = strcmp(v, "20") == 0 ? PB__SQLOP__SKIP : PB__SQLOP__REPLACE;
+    req.op = strcmp(v, "1") == 0 ? PB__SQLOP__SKIP : PB__SQLOP__REPLACE;
     if (req.op == PB__SQLOP__REPLACE) {
         req.n_args = 1;
         req.args = args;
@@ -322,40 +347,44 @@ static void decide_swap(const char *task, const char *sch, const char *msg)
     ck_assert_msg(operate(task, PB__TASK_OP__Resume, out, sizeof out), "resume: %s", out);
 }
 
-/* A column swap of two columns of one definition, kept whole in one ALTER: the target's
- * definition is the same whether it ran or not, so the restart pauses the task that met
- * its marker (not transient), naming the statement and the position; the operator checks
- * the rows and skips or replaces it. */
+/* EXCHANGE PARTITION swaps rows and leaves both definitions as they were: the target
+ * cannot tell whether it ran, so the restart pauses the task that met its marker (not
+ * transient), naming the statement and the position; the operator checks the rows and
+ * skips or replaces it. A task that had not met the DDL runs it. */
 START_TEST(ddl_replay_undecidable_pauses)
 {
     const char *task[2] = { "norm", "safe" }, *sch[2] = { "rt_n", "rt_s" };
     char msg[2048], qs[512], q[512];
     int i, paused = 0;
-    sql(g_src, "CREATE TABLE rt.cw (id INT PRIMARY KEY, a INT, b INT)");
-    sqli("FULL", "INSERT INTO rt.cw VALUES (1,10,20)");
-    ck_assert_int_eq(converged("cw", "id,a,b"), 1);
-    kill_after_ddl("ALTER TABLE rt.cw RENAME COLUMN a TO b, RENAME COLUMN b TO a");
-    sqli("FULL", "INSERT INTO rt.cw VALUES (2,30,40)");
-    table_sum(qs, sizeof qs, "rt", "cw", "id,a,b");
+    sql(g_src, "CREATE TABLE rt.xp (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) "
+               "(PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE)");
+    sql(g_src, "CREATE TABLE rt.xt (id INT PRIMARY KEY, v INT)");
+    sqli("FULL", "INSERT INTO rt.xp VALUES (1,10),(200,30); INSERT INTO rt.xt VALUES (2,20)");
+    ck_assert_int_eq(converged("xt", "id,v"), 1);
+    kill_after_ddl("ALTER TABLE rt.xp EXCHANGE PARTITION p0 WITH TABLE rt.xt");
+    sqli("FULL", "INSERT INTO rt.xt VALUES (3,40)");
+    table_sum(qs, sizeof qs, "rt", "xt", "id,v");
     for (i = 0; i < 2; i++) {
         long long end = tu_now_ms() + 60000;
         bool same = false;
-        table_sum(q, sizeof q, sch[i], "cw", "id,a,b");
+        table_sum(q, sizeof q, sch[i], "xt", "id,v");
         while (task_stage(task[i], msg, sizeof msg) != PB__STAGE__Paused &&
                !(same = converge(qs, q, 200)) && tu_now_ms() < end)
             ;
         if (same)
             continue;
         ck_assert_msg(strstr(msg, "the target cannot tell whether it took effect") &&
-                      strstr(msg, "RENAME COLUMN"), "%s: %s", task[i], msg);
+                      strstr(msg, "EXCHANGE PARTITION"), "%s: %s", task[i], msg);
         paused++;
-        decide_swap(task[i], sch[i], msg);
+        decide_exchange(task[i], sch[i], msg);
     }
     ck_assert_int_ge(paused, 1);    /* the task whose run was killed */
-    ck_assert_int_eq(converged("cw", "id,a,b"), 2);
-    both_eq("SELECT CONCAT(a,':',b) FROM %s.cw WHERE id=1", "20:10");
+    ck_assert_int_eq(converged("xt", "id,v"), 2);
+    ck_assert_int_eq(converged("xp", "id,v"), 2);
+    both_eq("SELECT GROUP_CONCAT(id ORDER BY id) FROM %s.xt", "1,3");
     assert_running("norm");
     assert_running("safe");
+    restart_normal();
 }
 END_TEST
 
@@ -792,6 +821,7 @@ int main(void)
     tcase_add_test(tc, check_constraints_off);
     tcase_add_test(tc, ddl_replay_swap);
     tcase_add_test(tc, ddl_replay_rename_column);
+    tcase_add_test(tc, ddl_replay_column_swap);
     tcase_add_test(tc, ddl_replay_undecidable_pauses);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
