@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../worker/binlog/rowdec.c"
+#include "../../worker/binlog/bl_compress.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1060,6 +1060,10 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
         return rc;
     }
     rc = worker_shard_exec_wait_conn(ss->a, m.conn, &ss->s->stop, e);
+    if (rc == DM_E_CANCELLED)
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "the Sync unit stopped while a killed run's DDL still ran on the "
+                        "target; it is met again when the task resumes");
     if (!rc)
         rc = worker_ddl_exec_changed(ss->a, m.before, &changed, e);
     snprintf(idx, sizeof idx, "%d", m.idx);
@@ -1095,11 +1099,10 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
  * again whatever the statement (the error named, not "cannot tell"). Best effort: the
  * statement's error is the one reported. */
 static void ddl_failed(struct session *ss, const char *at, const struct stmts *st, size_t i,
-                       const char *state)
+                       const char *state, int rc)
 {
-    unsigned int no = worker_applier_errno(ss->a);
     struct worker_terr e2;
-    if (no == 0 || (no >= 2000 && no < 3000))
+    if (rc != DM_E_DB)     /* DM_E_UNAVAILABLE: the connection went away (applier.h) */
         return;
     (void)worker_shard_exec_save(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, at, "",
                                  -2 - (int)i, st->sql, st->use, st->n, state, &e2);
@@ -1137,7 +1140,7 @@ static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts 
                   NULL);
         rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], ev, e);
         if (rc) {
-            ddl_failed(ss, at, st, i, state);
+            ddl_failed(ss, at, st, i, state, rc);
             set_failed(e, ev, st->sql[i]);
             break;
         }
