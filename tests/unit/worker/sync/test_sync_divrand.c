@@ -14,6 +14,11 @@
  *    written as the zero TIMESTAMP;
  *  - rows of a check_constraint_checks=0 source session that its CHECK constraints
  *    refuse were refused by the target too (the task paused with Error 4025);
+ *  - a DDL replayed after dm-worker was killed -9 between the target running it and the
+ *    checkpoint passing it (DMGW_FAILPOINT=ddl-executed / ddl-marked): a RENAME TABLE swap
+ *    chain ran again and swapped back, a RENAME COLUMN paused with Error 1054; now decided
+ *    from the execution marker and the target's definitions, or a named pause (EXCHANGE
+ *    PARTITION);
  *  - random_mix: a seeded random workload (DMGW_SEED, DMGW_DIVRAND_OPS) over the types,
  *    statements and session settings above, compared column by column.
  * The tests run in order, sharing sandboxes, worker and tasks. */
@@ -246,11 +251,11 @@ END_TEST
  * the checkpoint moved past it (DMGW_FAILPOINT=ddl-executed; the other task may not have
  * met it, have its marker written only, or have run it too), then restarted (safe mode
  * for a minute, as after any crash). */
-static void kill_after_ddl(const char *ddl)
+static void kill_at(const char *failpoint, const char *ddl)
 {
     int st;
     stop_worker(SIGTERM);
-    setenv("DMGW_FAILPOINT", "ddl-executed", 1);
+    setenv("DMGW_FAILPOINT", failpoint, 1);
     spawn_worker();
     sql(g_src, "%s", ddl);
     waitpid(g_pid, &st, 0);
@@ -258,6 +263,11 @@ static void kill_after_ddl(const char *ddl)
     unsetenv("DMGW_FAILPOINT");
     setenv("DM_WORKER_SAFE_MODE_MS", "60000", 1);
     spawn_worker();
+}
+
+static void kill_after_ddl(const char *ddl)
+{
+    kill_at("ddl-executed", ddl);
 }
 
 /* A worker in normal mode again (right after its start) for the tests that follow. */
@@ -314,6 +324,25 @@ START_TEST(ddl_replay_column_swap)
     sqli("FULL", "INSERT INTO rt.cw VALUES (2,30,40)");
     ck_assert_int_eq(converged("cw", "id,a,b"), 2);
     both_eq("SELECT CONCAT(a,':',b) FROM %s.cw WHERE id=1", "20:10");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* Killed after the marker of the swap chain's first statement was written, before the
+ * statement ran (DMGW_FAILPOINT=ddl-marked): the restart finds the target unchanged and
+ * runs the chain from that statement on, once. */
+START_TEST(ddl_replay_marked_not_run)
+{
+    sql(g_src, "CREATE TABLE rt.mw1 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sql(g_src, "CREATE TABLE rt.mw2 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sqli("FULL", "INSERT INTO rt.mw1 VALUES (1,'one'); INSERT INTO rt.mw2 VALUES (2,'two')");
+    ck_assert_int_eq(converged("mw1", "id,v"), 1);
+    kill_at("ddl-marked", "RENAME TABLE rt.mw1 TO rt.mwx, rt.mw2 TO rt.mw1, rt.mwx TO rt.mw2");
+    sqli("FULL", "INSERT INTO rt.mw1 VALUES (3,'three')");
+    ck_assert_int_eq(converged("mw1", "id,v"), 2);
+    ck_assert_int_eq(converged("mw2", "id,v"), 1);
+    both_eq("SELECT GROUP_CONCAT(id ORDER BY id) FROM %s.mw1", "2,3");
     assert_running("norm");
     assert_running("safe");
 }
@@ -822,6 +851,7 @@ int main(void)
     tcase_add_test(tc, ddl_replay_swap);
     tcase_add_test(tc, ddl_replay_rename_column);
     tcase_add_test(tc, ddl_replay_column_swap);
+    tcase_add_test(tc, ddl_replay_marked_not_run);
     tcase_add_test(tc, ddl_replay_undecidable_pauses);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
