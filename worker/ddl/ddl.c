@@ -459,8 +459,10 @@ bool worker_ddl_replay_blind(const char *sql)
     char err[128];
     size_t renames = 0;
     bool blind = false;
-    if (ddl_lex(sql ? sql : "", 0, &lx, err, sizeof err) != DM_OK)
+    if (ddl_lex(sql ? sql : "", 0, &lx, err, sizeof err) != DM_OK) {
+        ddl_lex_free(&lx);      /* the tokens before the error */
         return true;
+    }
     for (size_t i = 0; i < lx.n && !blind; i++) {
         if (ddl_tok_kw(&lx, i, "RENAME") || ddl_tok_kw(&lx, i, "CHANGE"))
             renames++;
