@@ -162,6 +162,25 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
     return rc;
 }
 
+int worker_shard_exec_step(struct worker_applier *a, const char *source_id, const char *target,
+                           int idx, const char *before, struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc;
+    dm_buf_init(&q, 1024);
+    if (dm_buf_adds(&q, "UPDATE ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
+        dm_buf_printf(&q, " SET stmt_index=%d, conn_id=%lu, before_def=", idx,
+                      mysql_thread_id(a->my)) ||
+        add_str(a, &q, before) || where_key(a, &q, source_id, target))
+        rc = worker_ap_nomem(e);
+    else
+        rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
+    if (!rc)
+        rc = worker_applier_commit_plain(a, e);
+    dm_buf_free(&q);
+    return rc;
+}
+
 int worker_shard_exec_done(struct worker_applier *a, const char *source_id,
                            const char *target, struct worker_terr *e)
 {

@@ -61,6 +61,10 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
                            const char *end, const char *trace, int idx, char *const *sql,
                            char *const *use, size_t n, const char *before,
                            struct worker_terr *e);
+/* Move the marker written by worker_shard_exec_save (same list) to statement idx with
+ * `before` (a long list is not written again per statement), and commit it. */
+int worker_shard_exec_step(struct worker_applier *a, const char *source_id, const char *target,
+                           int idx, const char *before, struct worker_terr *e);
 /* Mark the marker done (after the resolution's checkpoint). */
 int worker_shard_exec_done(struct worker_applier *a, const char *source_id,
                            const char *target, struct worker_terr *e);

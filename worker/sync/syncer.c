@@ -1048,14 +1048,15 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
     char idx[16];
     int rc = worker_shard_exec_load(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, &m, e);
     *from = 0;
-    *live = !rc && m.found && m.idx != -1 && strcmp(m.end, at) == 0;
-    if (*live && m.idx <= -2 && (size_t)(-2 - m.idx) < m.n) {   /* it failed: not run */
+    *live = !rc && m.found && m.idx != -1 && strcmp(m.end, at) == 0 &&
+            (size_t)(m.idx >= 0 ? m.idx : -2 - m.idx) < m.n;
+    if (*live && m.idx <= -2) {   /* it failed: it did not run */
         *from = (size_t)(-2 - m.idx);
         dm_log_kv(DM_LOG_WARN, "DDL statement failed on the target before the restart, run it",
                   "task", ss->s->p.cfg->name, "position", at, "sql", m.sql[*from], NULL);
         take_marked(st, &m);
     }
-    if (!*live || m.idx <= -2 || (size_t)m.idx >= m.n) {
+    if (!*live || m.idx <= -2) {
         worker_shard_mark_clear(&m);
         return rc;
     }
@@ -1098,14 +1099,13 @@ static int ddl_resume(struct session *ss, const struct bl_event *ev, const char 
  * run it): it did not run; its marker says so (stmt_index -2 - i), so the restart runs it
  * again whatever the statement (the error named, not "cannot tell"). Best effort: the
  * statement's error is the one reported. */
-static void ddl_failed(struct session *ss, const char *at, const struct stmts *st, size_t i,
-                       const char *state, int rc)
+static void ddl_failed(struct session *ss, size_t i, const char *state, int rc)
 {
     struct worker_terr e2;
     if (rc != DM_E_DB)     /* DM_E_UNAVAILABLE: the connection went away (applier.h) */
         return;
-    (void)worker_shard_exec_save(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, at, "",
-                                 -2 - (int)i, st->sql, st->use, st->n, state, &e2);
+    (void)worker_shard_exec_step(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET,
+                                 -2 - (int)i, state, &e2);
 }
 
 /* The statements of a DDL event on the target, each exactly once (ddl_exec.h): a marker
@@ -1119,20 +1119,24 @@ static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts 
     struct wsk_pos end;
     char at[320], *state = NULL;
     size_t i = 0;
-    bool live = false;
+    bool live = false, saved;
     int rc = DM_OK;
     ev_end(ev, &end);
     wsk_pos_str(&end, at, sizeof at);
     if (!operator)
         rc = ddl_resume(ss, ev, at, st, &i, &live, e);
     *marked = operator || live || (!rc && i < st->n);
+    saved = live;          /* a killed run's row holds this list (take_marked) */
     for (; !rc && i < st->n; i++) {
         free(state);
         state = NULL;
         rc = worker_ddl_exec_state(ss->a, st->sql[i], st->use[i], &state, e);
-        if (!rc)
+        if (!rc && !saved)
             rc = worker_shard_exec_save(ss->a, sid, WORKER_DDL_MARK_TARGET, at, "", (int)i,
                                         st->sql, st->use, st->n, state, e);
+        else if (!rc)       /* the list is there: one small UPDATE per statement */
+            rc = worker_shard_exec_step(ss->a, sid, WORKER_DDL_MARK_TARGET, (int)i, state, e);
+        saved = saved || !rc;
         if (rc)
             break;
         failpoint("ddl-marked");
@@ -1140,7 +1144,7 @@ static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts 
                   NULL);
         rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], ev, e);
         if (rc) {
-            ddl_failed(ss, at, st, i, state, rc);
+            ddl_failed(ss, i, state, rc);
             set_failed(e, ev, st->sql[i]);
             break;
         }
