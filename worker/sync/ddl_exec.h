@@ -6,8 +6,9 @@
  * event runs on the target, the Sync unit writes a marker row (shard_exec.h's table
  * `<task>_syncer_sharding_exec`, target_table_id WORKER_DDL_MARK_TARGET: one row per
  * source) with the event's end position, the statement list, the statement's index, the
- * target connection's ID and the state below, and marks it done after the checkpoint
- * passed the event. A restart (kill -9 in between) that meets the event again with a live
+ * target connection's ID and the state below (the next statements move the row with
+ * worker_shard_exec_step; a statement the server refused is marked -2 - index: it did not
+ * run), and marks it done after the checkpoint passed the event. A restart (kill -9 in between) that meets the event again with a live
  * marker for that position waits for the recorded connection to end, compares the state:
  * changed - the statement ran, the next one follows; unchanged - it did not run (run it),
  * unless worker_ddl_replay_blind says a run could have left it unchanged: then the task

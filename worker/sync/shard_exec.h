@@ -24,6 +24,10 @@
  * ignored) but changes data in a way a second run does not repeat identically cannot be
  * told apart (e.g. swapping two columns' names and positions); it is run again.
  *
+ * The same table holds the marker of DDL outside a lock (every task, row target_table_id
+ * '': ddl_exec.h), written and read with these functions: one module owns "DDL executed on
+ * the target"; worker_shard_exec_prepare runs at every Sync session start of every task.
+ *
  * Ownership: borrows every argument; worker_shard_exec_load fills an owned struct freed
  * with worker_shard_mark_clear. Errors: DM_OK or the applier's error in e
  * (worker_shard_exec_wait_conn: DM_E_CANCELLED when `stop` was set first).
