@@ -837,6 +837,39 @@ START_TEST(random_mix)
 }
 END_TEST
 
+/* A DDL the target refuses (EXCHANGE PARTITION of a target table holding a row outside the
+ * partition: Error 1737) pauses with that error; its marker says it did not run, so the
+ * resume after the operator's fix runs it - not the "cannot tell" pause. */
+START_TEST(ddl_refused_then_resumed)
+{
+    const char *task[2] = { "norm", "safe" }, *sch[2] = { "rt_n", "rt_s" };
+    char msg[2048], out[2048];
+    int i;
+    sql(g_src, "CREATE TABLE rt.ep (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) "
+               "(PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE)");
+    sql(g_src, "CREATE TABLE rt.et (id INT PRIMARY KEY, v INT)");
+    sqli("FULL", "INSERT INTO rt.ep VALUES (1,10); INSERT INTO rt.et VALUES (2,20)");
+    ck_assert_int_eq(converged("et", "id,v"), 1);
+    for (i = 0; i < 2; i++)
+        sql(g_dst, "INSERT INTO %s.et VALUES (500,50)", sch[i]);
+    sql(g_src, "ALTER TABLE rt.ep EXCHANGE PARTITION p0 WITH TABLE rt.et");
+    for (i = 0; i < 2; i++) {
+        long long end = tu_now_ms() + 30000;
+        while (task_stage(task[i], msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "1737") && !strstr(msg, "cannot tell"), "%s: %s", task[i],
+                      msg);
+        sql(g_dst, "DELETE FROM %s.et WHERE id=500", sch[i]);
+        ck_assert_msg(operate(task[i], PB__TASK_OP__Resume, out, sizeof out), "resume: %s", out);
+    }
+    ck_assert_int_eq(converged("et", "id,v"), 1);
+    ck_assert_int_eq(converged("ep", "id,v"), 1);
+    both_eq("SELECT GROUP_CONCAT(id) FROM %s.et", "1");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_divrand");
@@ -853,6 +886,7 @@ int main(void)
     tcase_add_test(tc, ddl_replay_column_swap);
     tcase_add_test(tc, ddl_replay_marked_not_run);
     tcase_add_test(tc, ddl_replay_undecidable_pauses);
+    tcase_add_test(tc, ddl_refused_then_resumed);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
