@@ -272,6 +272,7 @@ static bool is_numeric(unsigned type)
     switch (type) {
     case T_TINY: case T_SHORT: case T_INT24: case T_LONG: case T_LONGLONG: case T_FLOAT:
     case T_DOUBLE: case T_NEWDECIMAL:
+    case T_YEAR:          /* MariaDB's Field_year is a Field_tiny: it has a bit (unsigned) */
         return true;
     default:
         return false;
@@ -284,6 +285,8 @@ static bool is_character(const struct bl_table *t, size_t i)
     switch (t->types[i]) {
     case T_VARCHAR: case T_VAR_STRING: case T_BLOB: case T_TINY_BLOB: case T_MEDIUM_BLOB:
     case T_LONG_BLOB: case T_VARCHAR_COMPRESSED: case T_BLOB_COMPRESSED:
+    case T_GEOMETRY:      /* MariaDB counts it (a BLOB of charset binary): its collation is
+                             in the list, a JSON / TEXT column after it took its binary one */
         return true;
     case T_STRING:
         return string_real_type(t->meta[i], &maxlen) == T_STRING;
