@@ -463,11 +463,15 @@ bool worker_ddl_replay_blind(const char *sql)
         ddl_lex_free(&lx);      /* the tokens before the error */
         return true;
     }
+    bool moves = false;     /* a name can move to another position / index */
     for (size_t i = 0; i < lx.n && !blind; i++) {
-        if (ddl_tok_kw(&lx, i, "RENAME") || ddl_tok_kw(&lx, i, "CHANGE"))
-            renames++;
-        blind = ddl_tok_kw(&lx, i, "EXCHANGE") || renames > 1;
+        bool ren = ddl_tok_kw(&lx, i, "RENAME"), chg = ddl_tok_kw(&lx, i, "CHANGE");
+        renames += ren || chg;
+        moves = moves || chg || ddl_tok_kw(&lx, i, "FIRST") || ddl_tok_kw(&lx, i, "AFTER") ||
+                (ren && (ddl_tok_kw(&lx, i + 1, "INDEX") || ddl_tok_kw(&lx, i + 1, "KEY")));
+        blind = ddl_tok_kw(&lx, i, "EXCHANGE");
     }
+    blind = blind || (renames > 1 && moves);
     ddl_lex_free(&lx);
     return blind;
 }

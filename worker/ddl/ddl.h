@@ -121,8 +121,10 @@ enum worker_ddl_cs worker_ddl_charset_need(const char *sql, size_t *at);
  * the definition the first run gave it, so "the definitions did not change" cannot tell
  * "it did not run" from "it ran" (the Sync unit's DDL-replay rule, syncer.c ddl_exec):
  * EXCHANGE PARTITION (it swaps rows), or more than one RENAME / CHANGE in one statement
- * (an ALTER kept whole can rename a name away and back: a swap of two columns or indexes
- * of the same definition). A statement that does not lex counts as true. */
+ * with a CHANGE, FIRST / AFTER or RENAME INDEX|KEY among its words (an ALTER kept whole
+ * can swap two columns' names and positions, or two indexes' names, of the same
+ * definition). RENAME COLUMN alone moves names over fixed positions: the definition
+ * changes. A statement that does not lex counts as true. */
 bool worker_ddl_replay_blind(const char *sql);
 /* The documented skip table: entry i (NULL past the end) as "KEYWORDS" / why. */
 const char *worker_ddl_skip_table(size_t i, const char **why);

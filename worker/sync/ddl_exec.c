@@ -49,11 +49,32 @@ out:
     return rc;
 }
 
+/* The definition as hex (SHOW CREATE output may hold bytes that are not UTF-8: binary
+ * DEFAULT values, comments of other charsets; JSON strings must be UTF-8). */
 static int def_of(struct worker_applier *a, const char *schema, const char *table, char **out,
                   struct worker_terr *e)
 {
-    return table[0] ? worker_shard_exec_schema(a, schema, table, out, e)
-                    : db_def(a, schema, out, e);
+    static const char hx[] = "0123456789ABCDEF";
+    char *def = NULL, *h;
+    size_t n;
+    int rc = table[0] ? worker_shard_exec_schema(a, schema, table, &def, e)
+                      : db_def(a, schema, &def, e);
+    *out = NULL;
+    if (rc)
+        return rc;
+    n = strlen(def);
+    if (!(h = malloc(2 * n + 1))) {
+        free(def);
+        return worker_ap_nomem(e);
+    }
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = hx[(unsigned char)def[i] >> 4];
+        h[2 * i + 1] = hx[(unsigned char)def[i] & 15];
+    }
+    h[2 * n] = '\0';
+    free(def);
+    *out = h;
+    return DM_OK;
 }
 
 static int add_ref(struct worker_applier *a, json_t *arr, const struct worker_ddl_ref *r,
@@ -64,10 +85,11 @@ static int add_ref(struct worker_applier *a, json_t *arr, const struct worker_dd
     if (!r->schema[0])
         return DM_OK;
     rc = def_of(a, r->schema, r->table, &def, e);
-    if (!rc && json_array_append_new(arr, json_pack("[sss]", r->schema, r->table, def)))
-        rc = worker_ap_nomem(e);
+    json_t *v = rc ? NULL : json_pack("[sss]", r->schema, r->table, def);
     free(def);
-    return rc;
+    if (rc || !v)          /* a name that is not UTF-8 is left out (not compared) */
+        return rc;
+    return json_array_append_new(arr, v) ? worker_ap_nomem(e) : DM_OK;
 }
 
 int worker_ddl_exec_state(struct worker_applier *a, const char *sql, const char *use,

@@ -17,7 +17,8 @@
  * The state: JSON [[schema, table, definition], ...] of every name the statement names
  * (worker_ddl_parse: the table acted on, a RENAME's new name, LIKE / REFERENCES /
  * EXCHANGE tables); definition = SHOW CREATE TABLE without AUTO_INCREMENT=n ("" when the
- * table does not exist), for a schema-level name SHOW CREATE DATABASE ("" when missing).
+ * table does not exist), for a schema-level name SHOW CREATE DATABASE ("" when missing),
+ * in hex (its bytes need not be UTF-8).
  *
  * Ownership: borrows every argument; *out is malloc'd. Errors: DM_OK or the applier's
  * error in e. Thread-safety: the Sync unit's thread. */

@@ -687,7 +687,9 @@ START_TEST(replay_blind)
     ck_assert(worker_ddl_replay_blind("ALTER TABLE `s`.`p` EXCHANGE PARTITION p0 WITH TABLE `s`.`t`"));
     ck_assert(worker_ddl_replay_blind("ALTER TABLE `s`.`t` CHANGE `a` `b` INT AFTER `c`, "
                                       "CHANGE `b` `a` INT"));
-    ck_assert(worker_ddl_replay_blind("ALTER TABLE t RENAME COLUMN a TO b, RENAME COLUMN b TO a"));
+    ck_assert(!worker_ddl_replay_blind("ALTER TABLE t RENAME COLUMN a TO b, RENAME COLUMN b TO a"));
+    ck_assert(worker_ddl_replay_blind("ALTER TABLE t RENAME COLUMN a TO b, RENAME COLUMN b TO a, "
+                                      "MODIFY a INT FIRST"));
     ck_assert(worker_ddl_replay_blind("ALTER TABLE t RENAME INDEX a TO b, rename key b TO a"));
     ck_assert(worker_ddl_replay_blind("ALTER TABLE `t"));             /* does not lex */
     ck_assert(!worker_ddl_replay_blind("ALTER TABLE `s`.`t` RENAME COLUMN `a` TO `b`"));
