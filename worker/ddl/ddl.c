@@ -452,3 +452,26 @@ void worker_ddl_free(struct worker_ddl *res)
     res->items = NULL;
     res->n = res->cap = 0;
 }
+
+bool worker_ddl_replay_blind(const char *sql)
+{
+    struct ddl_lexed lx;
+    char err[128];
+    size_t renames = 0;
+    bool blind = false;
+    if (ddl_lex(sql ? sql : "", 0, &lx, err, sizeof err) != DM_OK) {
+        ddl_lex_free(&lx);      /* the tokens before the error */
+        return true;
+    }
+    bool moves = false;     /* a name can move to another position / index */
+    for (size_t i = 0; i < lx.n && !blind; i++) {
+        bool ren = ddl_tok_kw(&lx, i, "RENAME"), chg = ddl_tok_kw(&lx, i, "CHANGE");
+        renames += ren || chg;
+        moves = moves || chg || ddl_tok_kw(&lx, i, "FIRST") || ddl_tok_kw(&lx, i, "AFTER") ||
+                (ren && (ddl_tok_kw(&lx, i + 1, "INDEX") || ddl_tok_kw(&lx, i + 1, "KEY")));
+        blind = ddl_tok_kw(&lx, i, "EXCHANGE");
+    }
+    blind = blind || (renames > 1 && moves);
+    ddl_lex_free(&lx);
+    return blind;
+}

@@ -116,6 +116,16 @@ char *worker_ddl_rewrite(const struct worker_ddl_item *item, const struct worker
 enum worker_ddl_cs { WDDL_CS_NONE = 0, WDDL_CS_ADD, WDDL_CS_DB_DEFAULT };
 enum worker_ddl_cs worker_ddl_charset_need(const char *sql, size_t *at);
 
+/* true when a second run of `sql` (as worker_ddl_rewrite gives it, or an operator's
+ * statement) right after the first can change the target while every table it names keeps
+ * the definition the first run gave it, so "the definitions did not change" cannot tell
+ * "it did not run" from "it ran" (the Sync unit's DDL-replay rule, syncer.c ddl_exec):
+ * EXCHANGE PARTITION (it swaps rows), or more than one RENAME / CHANGE in one statement
+ * with a CHANGE, FIRST / AFTER or RENAME INDEX|KEY among its words (an ALTER kept whole
+ * can swap two columns' names and positions, or two indexes' names, of the same
+ * definition). RENAME COLUMN alone moves names over fixed positions: the definition
+ * changes. A statement that does not lex counts as true. */
+bool worker_ddl_replay_blind(const char *sql);
 /* The documented skip table: entry i (NULL past the end) as "KEYWORDS" / why. */
 const char *worker_ddl_skip_table(size_t i, const char **why);
 

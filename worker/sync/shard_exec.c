@@ -15,6 +15,10 @@
 #include "log.h"
 
 #define SUFFIX "_syncer_sharding_exec"
+#define MARK_SQL_MAX ((size_t)64 << 20)  /* a marker holds statements and definitions: as the
+                                             checkpoint writes (a wide table passed 4 KiB) */
+
+static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s);
 
 void worker_shard_mark_clear(struct worker_shard_mark *m)
 {
@@ -26,6 +30,33 @@ void worker_shard_mark_clear(struct worker_shard_mark *m)
     free(m->use);
     free(m->before);
     memset(m, 0, sizeof *m);
+}
+
+/* A table of an older version took the meta schema's default charset (latin1: a DDL with
+ * other characters could not be recorded, Error 1366): converted once. */
+static int to_utf8mb4(struct worker_applier *a, struct worker_terr *e)
+{
+    struct dm_buf q;
+    char coll[64] = "";
+    int rc;
+    dm_buf_init(&q, 512);
+    if (dm_buf_adds(&q, "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE "
+                        "TABLE_SCHEMA=") ||
+        add_str(a, &q, a->meta_schema) || dm_buf_adds(&q, " AND TABLE_NAME=CONCAT(") ||
+        add_str(a, &q, a->task) || dm_buf_adds(&q, ", '" SUFFIX "')"))
+        rc = worker_ap_nomem(e);
+    else
+        rc = worker_applier_query_text(a, q.data, coll, sizeof coll, e);
+    dm_buf_reset(&q);
+    if (!rc && coll[0] && strcmp(coll, "utf8mb4_bin") != 0) {
+        if (dm_buf_adds(&q, "ALTER TABLE ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
+            dm_buf_adds(&q, " CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+            rc = worker_ap_nomem(e);
+        else
+            rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
+    }
+    dm_buf_free(&q);
+    return rc;
 }
 
 int worker_shard_exec_prepare(struct worker_applier *a, bool remove, struct worker_terr *e)
@@ -40,8 +71,10 @@ int worker_shard_exec_prepare(struct worker_applier *a, bool remove, struct work
         "ddls LONGTEXT NOT NULL COMMENT 'JSON [[use-schema, statement], ...]', "
         "trace_gid VARCHAR(128) NOT NULL DEFAULT '' COMMENT 'lock instance (ExecuteDDL traceGID)', "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
-        "PRIMARY KEY (source_id, target_table_id))",
+        "PRIMARY KEY (source_id, target_table_id)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
         remove ? "source_id" : NULL, e);
+    if (!rc)
+        rc = to_utf8mb4(a, e);
     if (rc)
         return rc;
     dm_buf_init(&q, 512);       /* a table of a version without trace_gid */
@@ -67,6 +100,52 @@ static int where_key(struct worker_applier *a, struct dm_buf *q, const char *sou
            dm_buf_adds(q, " AND target_table_id=") || add_str(a, q, target);
 }
 
+/* hex -> malloc'd bytes ("" when odd or not hex: never from us). */
+static char *unhex(const char *h)
+{
+    size_t n = strlen(h) / 2;
+    char *out = malloc(n + 1);
+    for (size_t i = 0; out && i < n; i++) {
+        unsigned v;
+        if (sscanf(h + 2 * i, "%2x", &v) != 1)
+            v = 0;
+        out[i] = (char)v;
+    }
+    if (out)
+        out[n] = '\0';
+    return out;
+}
+
+static char *hex(const char *s)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *h = malloc(2 * n + 1);
+    for (size_t i = 0; h && i < n; i++) {
+        h[2 * i] = hx[(unsigned char)s[i] >> 4];
+        h[2 * i + 1] = hx[(unsigned char)s[i] & 15];
+    }
+    if (h)
+        h[2 * n] = '\0';
+    return h;
+}
+
+/* One [use, statement] element; a statement or schema that is not UTF-8 (a source session
+ * of another charset) as [use-hex, statement-hex, "hex"] - JSON strings must be UTF-8. */
+static json_t *ddl_elem(const char *use, const char *sql)
+{
+    json_t *v = json_pack("[ss]", use, sql);
+    char *hu, *hs;
+    if (v)
+        return v;
+    hu = hex(use);
+    hs = hex(sql);
+    v = hu && hs ? json_pack("[sss]", hu, hs, "hex") : NULL;
+    free(hu);
+    free(hs);
+    return v;
+}
+
 /* ddls JSON -> m->sql / m->use; false when malformed. */
 static bool parse_ddls(const char *txt, struct worker_shard_mark *m)
 {
@@ -77,9 +156,12 @@ static bool parse_ddls(const char *txt, struct worker_shard_mark *m)
     m->use = calloc(n + 1, sizeof *m->use);
     ok = ok && m->sql && m->use;
     for (size_t i = 0; ok && i < n; i++) {
-        const char *u = json_string_value(json_array_get(json_array_get(arr, i), 0));
-        const char *s = json_string_value(json_array_get(json_array_get(arr, i), 1));
-        ok = u && s && (m->use[i] = strdup(u)) && (m->sql[i] = strdup(s));
+        json_t *el = json_array_get(arr, i);
+        const char *u = json_string_value(json_array_get(el, 0));
+        const char *s = json_string_value(json_array_get(el, 1));
+        bool h = json_array_size(el) == 3;
+        ok = u && s && (m->use[i] = h ? unhex(u) : strdup(u)) &&
+             (m->sql[i] = h ? unhex(s) : strdup(s));
         if (ok)
             m->n = i + 1;
     }
@@ -128,9 +210,10 @@ static char *ddls_json(char *const *sql, char *const *use, size_t n)
 {
     json_t *arr = json_array();
     char *txt;
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("[ss]", use[i] ? use[i] : "", sql[i]));
-    txt = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    bool ok = arr != NULL;
+    for (size_t i = 0; ok && i < n; i++)     /* every statement or none (NULL) */
+        ok = json_array_append_new(arr, ddl_elem(use[i] ? use[i] : "", sql[i])) == 0;
+    txt = ok ? json_dumps(arr, JSON_COMPACT) : NULL;
     json_decref(arr);
     return txt;
 }
@@ -143,7 +226,7 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
     struct dm_buf q;
     char *js = ddls_json(sql, use, n);
     int rc;
-    dm_buf_init(&q, 4096);
+    dm_buf_init(&q, MARK_SQL_MAX);
     if (!js || dm_buf_adds(&q, "REPLACE INTO ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
         dm_buf_adds(&q, " (source_id, target_table_id, ddl_end, stmt_index, conn_id, "
                         "before_def, ddls, trace_gid) VALUES (") ||
@@ -158,6 +241,25 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
     if (!rc)
         rc = worker_applier_commit_plain(a, e);
     free(js);
+    dm_buf_free(&q);
+    return rc;
+}
+
+int worker_shard_exec_step(struct worker_applier *a, const char *source_id, const char *target,
+                           int idx, const char *before, struct worker_terr *e)
+{
+    struct dm_buf q;
+    int rc;
+    dm_buf_init(&q, MARK_SQL_MAX);
+    if (dm_buf_adds(&q, "UPDATE ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
+        dm_buf_printf(&q, " SET stmt_index=%d, conn_id=%lu, before_def=", idx,
+                      mysql_thread_id(a->my)) ||
+        add_str(a, &q, before) || where_key(a, &q, source_id, target))
+        rc = worker_ap_nomem(e);
+    else
+        rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
+    if (!rc)
+        rc = worker_applier_commit_plain(a, e);
     dm_buf_free(&q);
     return rc;
 }

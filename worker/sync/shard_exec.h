@@ -24,6 +24,10 @@
  * ignored) but changes data in a way a second run does not repeat identically cannot be
  * told apart (e.g. swapping two columns' names and positions); it is run again.
  *
+ * The same table holds the marker of DDL outside a lock (every task, row target_table_id
+ * '': ddl_exec.h), written and read with these functions: one module owns "DDL executed on
+ * the target"; worker_shard_exec_prepare runs at every Sync session start of every task.
+ *
  * Ownership: borrows every argument; worker_shard_exec_load fills an owned struct freed
  * with worker_shard_mark_clear. Errors: DM_OK or the applier's error in e
  * (worker_shard_exec_wait_conn: DM_E_CANCELLED when `stop` was set first).
@@ -61,6 +65,10 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
                            const char *end, const char *trace, int idx, char *const *sql,
                            char *const *use, size_t n, const char *before,
                            struct worker_terr *e);
+/* Move the marker written by worker_shard_exec_save (same list) to statement idx with
+ * `before` (a long list is not written again per statement), and commit it. */
+int worker_shard_exec_step(struct worker_applier *a, const char *source_id, const char *target,
+                           int idx, const char *before, struct worker_terr *e);
 /* Mark the marker done (after the resolution's checkpoint). */
 int worker_shard_exec_done(struct worker_applier *a, const char *source_id,
                            const char *target, struct worker_terr *e);

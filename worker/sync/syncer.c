@@ -12,6 +12,7 @@
 
 #include "applier.h"
 #include "ddl.h"
+#include "ddl_exec.h"
 #include "dmlpool.h"
 #include "keyless.h"
 #include "dm_error.h"
@@ -1036,6 +1037,125 @@ static int shard_exec(struct session *ss, const struct bl_event *ev, const char 
     return rc;
 }
 
+/* A marker of the non-sharded path (ddl_exec.h) left for this event by a killed run:
+ * *from = the statement to go on with (st takes the marker's list), or a named pause
+ * when the target cannot tell whether statement idx ran. *live: a marker for this event. */
+static int ddl_resume(struct session *ss, const struct bl_event *ev, const char *at,
+                      struct stmts *st, size_t *from, bool *live, struct worker_terr *e)
+{
+    struct worker_shard_mark m;
+    bool changed = false;
+    char idx[16];
+    int rc = worker_shard_exec_load(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, &m, e);
+    *from = 0;
+    *live = !rc && m.found && m.idx != -1 && strcmp(m.end, at) == 0 &&
+            (size_t)(m.idx >= 0 ? m.idx : -2 - m.idx) < m.n;
+    if (*live && m.idx <= -2) {   /* it failed: it did not run */
+        *from = (size_t)(-2 - m.idx);
+        dm_log_kv(DM_LOG_WARN, "DDL statement failed on the target before the restart, run it",
+                  "task", ss->s->p.cfg->name, "position", at, "sql", m.sql[*from], NULL);
+        take_marked(st, &m);
+    }
+    if (!*live || m.idx <= -2) {
+        worker_shard_mark_clear(&m);
+        return rc;
+    }
+    rc = worker_shard_exec_wait_conn(ss->a, m.conn, &ss->s->stop, e);
+    if (rc == DM_E_CANCELLED)
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "the Sync unit stopped while a killed run's DDL still ran on the "
+                        "target; it is met again when the task resumes");
+    if (!rc)
+        rc = worker_ddl_exec_changed(ss->a, m.before, &changed, e);
+    snprintf(idx, sizeof idx, "%d", m.idx);
+    if (!rc && !changed && worker_ddl_replay_blind(m.sql[m.idx])) {
+        worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "DDL statement %d of the event at %s was running on the target when "
+                        "dm-worker or its target connection went away (%.600s); the target "
+                        "cannot tell whether it took effect "
+                        "(a second run would change it again: a swap of names or an EXCHANGE "
+                        "PARTITION); check the target: if it ran, sql-skip --binlog-pos "
+                        "%s:%llu (or sql-replace it with the statements after it), if not, "
+                        "sql-replace --binlog-pos %s:%llu with it and the statements after it; "
+                        "then resume-task", m.idx, at, m.sql[m.idx], ev->file,
+                        (unsigned long long)ev->next_pos, ev->file,
+                        (unsigned long long)ev->next_pos);
+        e->transient = false;
+        set_failed(e, ev, m.sql[m.idx]);
+        rc = DM_E_NOT_SUPPORTED;
+    } else if (!rc) {
+        *from = (size_t)m.idx + (changed ? 1 : 0);
+        dm_log_kv(DM_LOG_WARN, changed ? "DDL statement ran before the restart, not run again"
+                  : "DDL statement did not run before the restart, run it", "task",
+                  ss->s->p.cfg->name, "position", at, "statement", idx, "sql", m.sql[m.idx],
+                  NULL);
+        take_marked(st, &m);
+    }
+    worker_shard_mark_clear(&m);
+    return rc;
+}
+
+/* Statement i answered an error of the server (not of the connection: a lost one may have
+ * run it): it did not run; its marker says so (stmt_index -2 - i), so the restart runs it
+ * again whatever the statement (the error named, not "cannot tell"). Best effort: the
+ * statement's error is the one reported. */
+static void ddl_failed(struct session *ss, size_t i, const char *state, int rc)
+{
+    struct worker_terr e2;
+    if (rc != DM_E_DB)     /* DM_E_UNAVAILABLE: the connection went away (applier.h) */
+        return;
+    (void)worker_shard_exec_step(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET,
+                                 -2 - (int)i, state, &e2);
+}
+
+/* The statements of a DDL event on the target, each exactly once (ddl_exec.h): a marker
+ * before each; a marker of this event left by a killed run says where to go on (not when
+ * an operator replaced the event: its statements run). *marked: the marker is to be
+ * marked done after the checkpoint. */
+static int ddl_exec(struct session *ss, const struct bl_event *ev, struct stmts *st,
+                    bool operator, bool *ignored, bool *marked, struct worker_terr *e)
+{
+    const char *sid = ss->s->p.source_id;
+    struct wsk_pos end;
+    char at[320], *state = NULL;
+    size_t i = 0;
+    bool live = false, saved;
+    int rc = DM_OK;
+    ev_end(ev, &end);
+    wsk_pos_str(&end, at, sizeof at);
+    if (!operator)
+        rc = ddl_resume(ss, ev, at, st, &i, &live, e);
+    *marked = operator || live || (!rc && i < st->n);
+    saved = live;          /* a killed run's row holds this list (take_marked) */
+    for (; !rc && i < st->n; i++) {
+        free(state);
+        state = NULL;
+        rc = worker_ddl_exec_state(ss->a, st->sql[i], st->use[i], &state, e);
+        if (!rc && !saved)
+            rc = worker_shard_exec_save(ss->a, sid, WORKER_DDL_MARK_TARGET, at, "", (int)i,
+                                        st->sql, st->use, st->n, state, e);
+        else if (!rc)       /* the list is there: one small UPDATE per statement */
+            rc = worker_shard_exec_step(ss->a, sid, WORKER_DDL_MARK_TARGET, (int)i, state, e);
+        saved = saved || !rc;
+        if (rc)
+            break;
+        failpoint("ddl-marked");
+        dm_log_kv(DM_LOG_INFO, "execute DDL", "task", ss->s->p.cfg->name, "sql", st->sql[i],
+                  NULL);
+        rc = worker_applier_ddl(ss->a, st->use[i][0] ? st->use[i] : NULL, st->sql[i], ev, e);
+        if (rc) {
+            ddl_failed(ss, i, state, rc);
+            set_failed(e, ev, st->sql[i]);
+            break;
+        }
+        if (worker_applier_ddl_ignored(ss->a))
+            *ignored = true;
+        ss->events++;
+    }
+    free(state);
+    return rc;
+}
+
 /* Remember that this owner executed (and checkpointed) lock instance `trace` (NULL: the
  * current decision's) of target tgt: the latest per target. */
 static void executed_add(struct worker_syncer *s, const char *tgt, const char *trace)
@@ -1549,7 +1669,7 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
                    struct worker_terr *e)
 {
     struct stmts st = { 0 };
-    bool applied = false, handled = false, ignored = false;
+    bool applied = false, handled = false, ignored = false, marked = false;
     int rc = commit(ss, e);
     worker_fkparent_ddl(ss->fkp, ev->query);   /* a FOREIGN KEY may come or go */
     if (!rc && d->order_dep && !ss->resync) {
@@ -1588,13 +1708,15 @@ static int run_ddl(struct session *ss, const struct bl_event *ev, const struct w
     if (!rc && st.n > 0)         /* every item filtered out: nothing to run (DM) */
         rc = try_operator(ss, ev, &st, &applied, e);
     if (!rc)
-        rc = exec_stmts(ss, ev, &st, &ignored, e);
+        rc = ddl_exec(ss, ev, &st, applied, &ignored, &marked, e);
     if (!rc && st.n > 0)
         failpoint("ddl-executed");   /* the DDL ran, the checkpoint is still before it */
     if (!rc && ignored && !applied && !ss->sk)
         rc = merged_alter(ss, ev, d, e);
     if (!rc)
         rc = query_done(ss, ev, e);
+    if (!rc && marked)           /* the checkpoint passed it (ddl_exec.h) */
+        rc = worker_shard_exec_done(ss->a, ss->s->p.source_id, WORKER_DDL_MARK_TARGET, e);
     stmts_free(&st);
     return rc;
 }
@@ -2053,8 +2175,6 @@ static int shard_open(struct session *ss, bool remove, struct worker_terr *e)
         return nomem(e);
     rc = worker_shard_meta_prepare(ss->a, remove, e);
     if (!rc)
-        rc = worker_shard_exec_prepare(ss->a, remove, e);
-    if (!rc)
         rc = worker_shard_source_tables(&p->src, shard_add_table, &l, e);
     if (!rc && l.rc)
         rc = nomem(e);
@@ -2084,6 +2204,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
         worker_applier_set_source(ss.a, &s->p.src);   /* source column definitions */
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
     }
+    if (!rc)   /* the DDL execution markers of every task (shard_exec.h, ddl_exec.h) */
+        rc = worker_shard_exec_prepare(ss.a, *remove_meta, e);
     if (!rc)
         rc = worker_applier_lower_case_names(ss.a, &ss.lctn, e);
     if (!rc)

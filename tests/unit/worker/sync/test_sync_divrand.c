@@ -14,6 +14,11 @@
  *    written as the zero TIMESTAMP;
  *  - rows of a check_constraint_checks=0 source session that its CHECK constraints
  *    refuse were refused by the target too (the task paused with Error 4025);
+ *  - a DDL replayed after dm-worker was killed -9 between the target running it and the
+ *    checkpoint passing it (DMGW_FAILPOINT=ddl-executed / ddl-marked): a RENAME TABLE swap
+ *    chain ran again and swapped back, a RENAME COLUMN paused with Error 1054; now decided
+ *    from the execution marker and the target's definitions, or a named pause (EXCHANGE
+ *    PARTITION);
  *  - random_mix: a seeded random workload (DMGW_SEED, DMGW_DIVRAND_OPS) over the types,
  *    statements and session settings above, compared column by column.
  * The tests run in order, sharing sandboxes, worker and tasks. */
@@ -242,29 +247,173 @@ START_TEST(check_constraints_off)
 }
 END_TEST
 
-/* Probe (DMGW_DIVRAND_DDLFP=1 only): dm-worker killed -9 after a RENAME TABLE swap ran on
- * the target and before the checkpoint moved past it (DMGW_FAILPOINT=ddl-executed). */
-START_TEST(ddl_replay_swap)
+/* dm-worker killed -9 right after `ddl` ran on the target for one of the tasks, before
+ * the checkpoint moved past it (DMGW_FAILPOINT=ddl-executed; the other task may not have
+ * met it, have its marker written only, or have run it too), then restarted (safe mode
+ * for a minute, as after any crash). */
+static void kill_at(const char *failpoint, const char *ddl)
 {
     int st;
-    if (!getenv("DMGW_DIVRAND_DDLFP"))
-        return;
-    sql(g_src, "CREATE TABLE rt.sw1 (id INT PRIMARY KEY, v VARCHAR(10))");
-    sql(g_src, "CREATE TABLE rt.sw2 (id INT PRIMARY KEY, v VARCHAR(10))");
-    sqli("FULL", "INSERT INTO rt.sw1 VALUES (1,'one'); INSERT INTO rt.sw2 VALUES (2,'two')");
-    ck_assert_int_eq(converged("sw1", "id,v"), 1);
     stop_worker(SIGTERM);
-    setenv("DMGW_FAILPOINT", "ddl-executed", 1);
+    setenv("DMGW_FAILPOINT", failpoint, 1);
     spawn_worker();
-    sql(g_src, "RENAME TABLE rt.sw1 TO rt.swx, rt.sw2 TO rt.sw1, rt.swx TO rt.sw2");
+    sql(g_src, "%s", ddl);
     waitpid(g_pid, &st, 0);
     g_pid = 0;
     unsetenv("DMGW_FAILPOINT");
     setenv("DM_WORKER_SAFE_MODE_MS", "60000", 1);
     spawn_worker();
+}
+
+static void kill_after_ddl(const char *ddl)
+{
+    kill_at("ddl-executed", ddl);
+}
+
+/* A worker in normal mode again (right after its start) for the tests that follow. */
+static void restart_normal(void)
+{
+    stop_worker(SIGTERM);
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    spawn_worker();
+}
+
+/* A RENAME TABLE swap replayed after the kill ran again and swapped the tables back,
+ * silently: the execution marker (ddl_exec.h) says which statement of its split ran. */
+START_TEST(ddl_replay_swap)
+{
+    sql(g_src, "CREATE TABLE rt.sw1 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sql(g_src, "CREATE TABLE rt.sw2 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sqli("FULL", "INSERT INTO rt.sw1 VALUES (1,'one'); INSERT INTO rt.sw2 VALUES (2,'two')");
+    ck_assert_int_eq(converged("sw1", "id,v"), 1);
+    kill_after_ddl("RENAME TABLE rt.sw1 TO rt.swx, rt.sw2 TO rt.sw1, rt.swx TO rt.sw2");
     sqli("FULL", "INSERT INTO rt.sw1 VALUES (3,'three')");
     ck_assert_int_eq(converged("sw1", "id,v"), 2);
     ck_assert_int_eq(converged("sw2", "id,v"), 1);
+    both_eq("SELECT GROUP_CONCAT(id ORDER BY id) FROM %s.sw1", "2,3");
+    both_eq("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='%s' AND "
+            "TABLE_NAME='swx'", "0");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* A single RENAME COLUMN replayed after the kill paused with Error 1054 (Unknown column):
+ * the target's definition tells it ran. */
+START_TEST(ddl_replay_rename_column)
+{
+    sql(g_src, "CREATE TABLE rt.rn (id INT PRIMARY KEY, a INT, b VARCHAR(10))");
+    sqli("FULL", "INSERT INTO rt.rn VALUES (1,10,'x')");
+    ck_assert_int_eq(converged("rn", "id,a,b"), 1);
+    kill_after_ddl("ALTER TABLE rt.rn RENAME COLUMN a TO a2");
+    sqli("FULL", "INSERT INTO rt.rn VALUES (2,20,'y')");
+    ck_assert_int_eq(converged("rn", "id,a2,b"), 2);
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* Two columns swapped by name in one ALTER (kept whole: a second run swaps them back):
+ * the names move, the positions stay, so the target's definition tells it ran. */
+START_TEST(ddl_replay_column_swap)
+{
+    sql(g_src, "CREATE TABLE rt.cw (id INT PRIMARY KEY, a INT, b INT)");
+    sqli("FULL", "INSERT INTO rt.cw VALUES (1,10,20)");
+    ck_assert_int_eq(converged("cw", "id,a,b"), 1);
+    kill_after_ddl("ALTER TABLE rt.cw RENAME COLUMN a TO b, RENAME COLUMN b TO a");
+    sqli("FULL", "INSERT INTO rt.cw VALUES (2,30,40)");
+    ck_assert_int_eq(converged("cw", "id,a,b"), 2);
+    both_eq("SELECT CONCAT(a,':',b) FROM %s.cw WHERE id=1", "20:10");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* Killed after the marker of the swap chain's first statement was written, before the
+ * statement ran (DMGW_FAILPOINT=ddl-marked): the restart finds the target unchanged and
+ * runs the chain from that statement on, once. */
+START_TEST(ddl_replay_marked_not_run)
+{
+    sql(g_src, "CREATE TABLE rt.mw1 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sql(g_src, "CREATE TABLE rt.mw2 (id INT PRIMARY KEY, v VARCHAR(10))");
+    sqli("FULL", "INSERT INTO rt.mw1 VALUES (1,'one'); INSERT INTO rt.mw2 VALUES (2,'two')");
+    ck_assert_int_eq(converged("mw1", "id,v"), 1);
+    kill_at("ddl-marked", "RENAME TABLE rt.mw1 TO rt.mwx, rt.mw2 TO rt.mw1, rt.mwx TO rt.mw2");
+    sqli("FULL", "INSERT INTO rt.mw1 VALUES (3,'three')");
+    ck_assert_int_eq(converged("mw1", "id,v"), 2);
+    ck_assert_int_eq(converged("mw2", "id,v"), 1);
+    both_eq("SELECT GROUP_CONCAT(id ORDER BY id) FROM %s.mw1", "2,3");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
+/* sql-skip (it ran: the table holds the partition's row) or sql-replace with the
+ * statement (it did not run) at the paused task's position, then resume-task. */
+static void decide_exchange(const char *task, const char *sch, const char *msg)
+{
+    Pb__HandleSubTaskSQLsRequest req = PB__HANDLE_SUB_TASK_SQLS_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    char pos[256] = "", q[256], v[64], stmt[256], det[512], out[2048];
+    char *args[1] = { stmt };
+    const char *p = strstr(msg, "sql-skip --binlog-pos ");
+    ck_assert_msg(p && sscanf(p, "sql-skip --binlog-pos %255s", pos) == 1, "%s", msg);
+    snprintf(q, sizeof q, "SELECT GROUP_CONCAT(id) FROM `%s`.`xt`", sch);
+    value(g_dst, q, v, sizeof v);
+    snprintf(stmt, sizeof stmt, "ALTER TABLE `%s`.`xp` EXCHANGE PARTITION p0 WITH TABLE "
+             "`%s`.`xt`", sch, sch);
+    req.name = (char *)task;
+    req.binlogpos = pos;
+    req.op = strcmp(v, "1") == 0 ? PB__SQLOP__SKIP : PB__SQLOP__REPLACE;
+    if (req.op == PB__SQLOP__REPLACE) {
+        req.n_args = 1;
+        req.args = args;
+    }
+    ck_assert_int_eq(call("HandleSQLs", &req.base, &resp, det, sizeof det), RPC_OK);
+    ck_assert_msg(((Pb__CommonWorkerResponse *)resp)->result, "HandleSQLs %s: %s", task,
+                  ((Pb__CommonWorkerResponse *)resp)->msg);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    ck_assert_msg(operate(task, PB__TASK_OP__Resume, out, sizeof out), "resume: %s", out);
+}
+
+/* EXCHANGE PARTITION swaps rows and leaves both definitions as they were: the target
+ * cannot tell whether it ran, so the restart pauses the task that met its marker (not
+ * transient), naming the statement and the position; the operator checks the rows and
+ * skips or replaces it. A task that had not met the DDL runs it. */
+START_TEST(ddl_replay_undecidable_pauses)
+{
+    const char *task[2] = { "norm", "safe" }, *sch[2] = { "rt_n", "rt_s" };
+    char msg[2048], qs[512], q[512];
+    int i, paused = 0;
+    sql(g_src, "CREATE TABLE rt.xp (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) "
+               "(PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE)");
+    sql(g_src, "CREATE TABLE rt.xt (id INT PRIMARY KEY, v INT)");
+    sqli("FULL", "INSERT INTO rt.xp VALUES (1,10),(200,30); INSERT INTO rt.xt VALUES (2,20)");
+    ck_assert_int_eq(converged("xt", "id,v"), 1);
+    kill_after_ddl("ALTER TABLE rt.xp EXCHANGE PARTITION p0 WITH TABLE rt.xt");
+    sqli("FULL", "INSERT INTO rt.xt VALUES (3,40)");
+    table_sum(qs, sizeof qs, "rt", "xt", "id,v");
+    for (i = 0; i < 2; i++) {
+        long long end = tu_now_ms() + 60000;
+        bool same = false;
+        table_sum(q, sizeof q, sch[i], "xt", "id,v");
+        while (task_stage(task[i], msg, sizeof msg) != PB__STAGE__Paused &&
+               !(same = converge(qs, q, 200)) && tu_now_ms() < end)
+            ;
+        if (same)
+            continue;
+        ck_assert_msg(strstr(msg, "the target cannot tell whether it took effect") &&
+                      strstr(msg, "EXCHANGE PARTITION"), "%s: %s", task[i], msg);
+        paused++;
+        decide_exchange(task[i], sch[i], msg);
+    }
+    ck_assert_int_ge(paused, 1);    /* the task whose run was killed */
+    ck_assert_int_eq(converged("xt", "id,v"), 2);
+    ck_assert_int_eq(converged("xp", "id,v"), 2);
+    both_eq("SELECT GROUP_CONCAT(id ORDER BY id) FROM %s.xt", "1,3");
+    assert_running("norm");
+    assert_running("safe");
+    restart_normal();
 }
 END_TEST
 
@@ -688,6 +837,39 @@ START_TEST(random_mix)
 }
 END_TEST
 
+/* A DDL the target refuses (EXCHANGE PARTITION of a target table holding a row outside the
+ * partition: Error 1737) pauses with that error; its marker says it did not run, so the
+ * resume after the operator's fix runs it - not the "cannot tell" pause. */
+START_TEST(ddl_refused_then_resumed)
+{
+    const char *task[2] = { "norm", "safe" }, *sch[2] = { "rt_n", "rt_s" };
+    char msg[2048], out[2048];
+    int i;
+    sql(g_src, "CREATE TABLE rt.ep (id INT PRIMARY KEY, v INT) PARTITION BY RANGE (id) "
+               "(PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE)");
+    sql(g_src, "CREATE TABLE rt.et (id INT PRIMARY KEY, v INT)");
+    sqli("FULL", "INSERT INTO rt.ep VALUES (1,10); INSERT INTO rt.et VALUES (2,20)");
+    ck_assert_int_eq(converged("et", "id,v"), 1);
+    for (i = 0; i < 2; i++)
+        sql(g_dst, "INSERT INTO %s.et VALUES (500,50)", sch[i]);
+    sql(g_src, "ALTER TABLE rt.ep EXCHANGE PARTITION p0 WITH TABLE rt.et");
+    for (i = 0; i < 2; i++) {
+        long long end = tu_now_ms() + 30000;
+        while (task_stage(task[i], msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, "1737") && !strstr(msg, "cannot tell"), "%s: %s", task[i],
+                      msg);
+        sql(g_dst, "DELETE FROM %s.et WHERE id=500", sch[i]);
+        ck_assert_msg(operate(task[i], PB__TASK_OP__Resume, out, sizeof out), "resume: %s", out);
+    }
+    ck_assert_int_eq(converged("et", "id,v"), 1);
+    ck_assert_int_eq(converged("ep", "id,v"), 1);
+    both_eq("SELECT GROUP_CONCAT(id) FROM %s.et", "1");
+    assert_running("norm");
+    assert_running("safe");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sync_divrand");
@@ -700,6 +882,11 @@ int main(void)
     tcase_add_test(tc, timestamp_first_second);
     tcase_add_test(tc, check_constraints_off);
     tcase_add_test(tc, ddl_replay_swap);
+    tcase_add_test(tc, ddl_replay_rename_column);
+    tcase_add_test(tc, ddl_replay_column_swap);
+    tcase_add_test(tc, ddl_replay_marked_not_run);
+    tcase_add_test(tc, ddl_replay_undecidable_pauses);
+    tcase_add_test(tc, ddl_refused_then_resumed);
     tcase_add_test(tc, random_mix);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
