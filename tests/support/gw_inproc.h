@@ -29,6 +29,10 @@ struct rpc_channel;
  * rpc_channel_new_h2, else gRPC core), so that one test runs over either (ctest *_h2). */
 struct rpc_channel *gw_test_master_channel(const char *addr);
 
+/* An HS256 token for subject "tester" with `scope`, valid ttl_s seconds from now, into out
+ * (cap bytes); aborts the test program when minting fails or the token does not fit. */
+void gw_test_mint(char *out, size_t cap, const char *secret, const char *scope, long ttl_s);
+
 struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *cfg);
 int gw_inproc_port(const struct gw_inproc *g);
 void gw_inproc_stop(struct gw_inproc *g);

@@ -56,11 +56,7 @@ static void setup(void)
     gw = gw_inproc_start(&c);
     ck_assert_ptr_nonnull(gw);
     port = gw_inproc_port(gw);
-    char *t = NULL;
-    ck_assert_int_eq(auth_mint_hs("HS256", (const unsigned char *)SECRET, strlen(SECRET), "tester",
-                                  "dm:write", 600, NULL, NULL, (int64_t)time(NULL), &t), 0);
-    snprintf(tok, sizeof(tok), "%s", t);
-    free(t);
+    gw_test_mint(tok, sizeof(tok), SECRET, "dm:write", 600);
 }
 
 static void teardown(void)
