@@ -122,6 +122,34 @@ U static int task_stage(const char *name, char *errmsg, size_t cap)
     return stage;
 }
 
+/* Two more tasks, normal (<db>n) and safe mode (<db>s), replicating schema db into <db>_n /
+ * <db>_s from the start position (pair_paused: both end Paused). */
+U static void pair_up(const char *db)
+{
+    char toml[4096], msg[2048], name[32], ts[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        snprintf(ts, sizeof ts, "%s_%s", db, i ? "s" : "n");
+        rt_task_toml(toml, sizeof toml, name, ts, i == 1, db);
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+}
+
+/* Both tasks of pair db end Paused with an error holding want1 and want2. */
+U static void pair_paused(const char *db, const char *want1, const char *want2)
+{
+    char msg[2048], name[32];
+    long long end = tu_now_ms() + 30000;
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        while (task_stage(name, msg, sizeof msg) != PB__STAGE__Paused && tu_now_ms() < end)
+            usleep(100000);
+        ck_assert_msg(strstr(msg, want1) && strstr(msg, want2), "%s: %s", name, msg);
+    }
+}
+
 U static void assert_running(const char *name)
 {
     char msg[2048];
