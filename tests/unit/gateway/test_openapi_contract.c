@@ -495,6 +495,9 @@ static const struct xcase CASES[] = {
     {"GET", "/api/v1/tasks/{name}", "/api/v1/tasks/test", T_READ, NULL, NULL, "QueryStatus", QS_PARTIAL, 0, NULL, NULL, 207, NULL, NULL, NULL},
     {"GET", "/api/v1/tasks/{name}", "/api/v1/tasks/nope", T_READ, NULL, NULL, "QueryStatus", QS_404, 0, NULL, NULL, 404, NULL, NULL, NULL},
     {"GET", "/api/v1/tasks/{name}", "/api/v1/tasks/test", T_READ, NULL, NULL, "QueryStatus", DM_429, 0, NULL, NULL, 429, NULL, NULL, NULL},
+    /* a worker down / slow behind the master: the dmctl answer with 503 / 504 (DM 38008 wrapping gRPC Unavailable / DeadlineExceeded) */
+    {"GET", "/api/v1/tasks/{name}", "/api/v1/tasks/test", T_READ, NULL, NULL, "QueryStatus", "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":false,\"worker\":\"" W1 "\",\"msg\":\"[code=38008:class=dm-master:scope=internal:level=high] grpc request error: rpc error: code = Unavailable desc = connection refused\",\"subTaskStatus\":[],\"relayStatus\":null,\"sourceID\":\"\"}]}", 0, NULL, NULL, 503, NULL, NULL, NULL},
+    {"GET", "/api/v1/tasks/{name}", "/api/v1/tasks/test", T_READ, NULL, NULL, "QueryStatus", "{\"result\":true,\"msg\":\"\",\"workers\":[{\"result\":false,\"worker\":\"" W1 "\",\"msg\":\"[code=38008:class=dm-master:scope=internal:level=high] grpc request error: rpc error: code = DeadlineExceeded desc = context deadline exceeded\",\"subTaskStatus\":[],\"relayStatus\":null,\"sourceID\":\"\"}]}", 0, NULL, NULL, 504, NULL, NULL, NULL},
     /* updateTask */
     {"PUT", "/api/v1/tasks/{name}", "/api/v1/tasks/test", T_WRITE, YAML_CT, "name: test\n", "UpdateTask", LIST_PARTIAL, 0, NULL, NULL, 207, NULL, NULL, NULL},
     {"PUT", "/api/v1/tasks/{name}", "/api/v1/tasks/other", T_WRITE, YAML_CT, "name: test\n", NULL, NULL, 0, NULL, NULL, 422, NULL, NULL, NULL},
