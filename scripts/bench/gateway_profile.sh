@@ -17,20 +17,29 @@
 # warm-up, over the N requests; the gateway's own binary, no valgrind).
 # --ctxsw [C]: instead, context switches and CPU per request under `wrk -c C` (default 8,
 # -d BENCH_CTXSW_S seconds, default 5): the sums over the gateway's threads from
-# /proc/<pid>/task/*/{status,stat} (kernel counters). BENCH_CTXSW_STRACE=1: also system calls
+# /proc/<pid>/task/*/{status,schedstat,stat} (kernel counters; CPU from schedstat in ns,
+# user CPU in ticks). BENCH_CTXSW_STRACE=1: also system calls
 # per request under wrk (strace -c -f; they slow the gateway, read only the counts).
+# BENCH_CTXSW_PERF=1: also `perf record -e cpu-clock -g` of the gateway over the wrk run.
+# BENCH_STRACE_SEQ=1 with --strace: the sequence of system calls (strace -f -tt), not counts.
+# --pairs P: with --ctxsw, P alternating pairs of this build (A) and BENCH_GW_BASELINE (B,
+# another dm-gateway binary), each a fresh gateway on the same master: per run CPU, user CPU,
+# voluntary and involuntary context switches per request, req/s and wrk's p99; then the
+# medians and the median of the pair-by-pair ratios A/B (the noise-robust way on a shared
+# box; the order alternates, A first in odd pairs). B may be a wrapper script that adds flags.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-N=1000; WARM=200; ROUTES="status-running status-unknown"; TOOL=callgrind
+N=1000; WARM=200; PAIRS=0; ROUTES="status-running status-unknown"; TOOL=callgrind
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) N="$2"; shift 2;;
     --warmup) WARM="$2"; shift 2;;
     --route) ROUTES="$2"; shift 2;;
     --strace) TOOL=strace; shift;;
+    --pairs) PAIRS="$2"; shift 2;;
     --ctxsw) TOOL=ctxsw; CTX_C=8; if [[ "${2:-}" =~ ^[0-9]+$ ]]; then CTX_C="$2"; shift; fi; shift;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -82,6 +91,16 @@ strace_route() { # route path
     --log-file "$BENCH_DIR/gw-$route.log" ${BENCH_GW_ARGS:-}
   local gpid=$LAST_PID
   python3 -c "$CLIENT" "$GPORT" "$path" "$WARM" "$TOKEN" >/dev/null
+  if [ -n "${BENCH_STRACE_SEQ:-}" ]; then   # the sequence of system calls, not counts
+    strace -f -tt -p "$gpid" -o "$out.seq" 2>/dev/null & spid=$!
+    sleep 1
+    codes="$(python3 -c "$CLIENT" "$GPORT" "$path" "$N" "$TOKEN")"
+    kill -INT "$spid"; wait "$spid" 2>/dev/null || true
+    bench_stop_pid "$gpid"
+    blog "$route: $N requests ($codes), sequence in $out.seq"
+    tail -n 60 "$out.seq"
+    return
+  fi
   strace -c -f -p "$gpid" -o "$out" 2>/dev/null & spid=$!
   sleep 1   # attached to every thread
   codes="$(python3 -c "$CLIENT" "$GPORT" "$path" "$N" "$TOKEN")"
@@ -93,22 +112,22 @@ strace_route() { # route path
   awk -v n="$N" '$NF != "total" && $4+0 > 0 {printf "  %-16s %6.2f /req\n", $NF, $4/n}' "$out" | sort -k2 -rn | head -n 15
 }
 
-# thread_counters <pid>: "<voluntary> <involuntary> <cpu ticks>" summed over its threads,
-# then one "name ticks" line per thread
+# thread_counters <pid>: "<voluntary> <involuntary> <cpu ns> <user ticks>" summed over its threads
+# (cpu: nanoseconds on the CPU from schedstat - a tick is 4 us per request at 500 req/s)
 thread_counters() {
   local pid="$1" t v=0 i=0 c=0 u=0 line
   for t in /proc/"$pid"/task/*; do
     line="$(awk '/^voluntary_ctxt_switches/{v=$2} /^nonvoluntary_ctxt_switches/{i=$2} END{print v+0, i+0}' "$t/status" 2>/dev/null)" || continue
     v=$((v + ${line% *})); i=$((i + ${line#* }))
-    c=$((c + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+    c=$((c + $(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)))   # ns on the CPU
     u=$((u + $(awk '{print $14}' "$t/stat" 2>/dev/null || echo 0)))
   done
   echo "$v $i $c $u"
 }
 
-ctxsw_route() { # route path
-  local route="$1" path="$2" dur="${BENCH_CTXSW_S:-5}"
-  bench_daemon "gateway-$route" "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" --master-addr "127.0.0.1:$MPORT" \
+ctxsw_route() { # route path [binary]
+  local route="$1" path="$2" dur="${BENCH_CTXSW_S:-5}" bin="${3:-$GATEWAY}"
+  bench_daemon "gateway-$route" "$GPORT" "$bin" --listen "127.0.0.1:$GPORT" --master-addr "127.0.0.1:$MPORT" \
     --auth-alg HS256 --auth-secret-file "$BENCH_DIR/jwt-secret" --coalesce=false --log-level warn \
     --log-file "$BENCH_DIR/gw-$route.log" ${BENCH_GW_ARGS:-}
   local gpid=$LAST_PID
@@ -119,10 +138,17 @@ ctxsw_route() { # route path
     strace -c -f -p "$gpid" -o "$BENCH_DIR/strace-wrk.$route" 2>/dev/null & spid=$!
     sleep 1
   fi
+  if [ -n "${BENCH_CTXSW_PERF:-}" ]; then   # perf record (cpu-clock, call graphs) over the wrk run
+    perf record -q -e cpu-clock -F 4999 -g -p "$gpid" -o "$BENCH_DIR/perf.$route.data" 2>/dev/null & spid=$!
+    sleep 0.5
+  fi
   a="$(thread_counters "$gpid")"
-  out="$(wrk -t2 -c"$CTX_C" -d"${dur}s" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GPORT$path" 2>&1)"
+  out="$(wrk -t2 -c"$CTX_C" -d"${dur}s" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GPORT$path" 2>&1)"
   b="$(thread_counters "$gpid")"
-  if [ -n "$spid" ]; then
+  if [ -n "$spid" ] && [ -n "${BENCH_CTXSW_PERF:-}" ]; then
+    kill -INT "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
+    blog "perf data: $BENCH_DIR/perf.$route.data"
+  elif [ -n "$spid" ]; then
     kill -INT "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
     n="$(printf '%s\n' "$out" | awk '/requests in/{print $1}')"
     awk -v n="$n" '/^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/{c=$4; name=$NF; printf "  %-14s %.3f per request\n", name, c/n}' \
@@ -135,10 +161,45 @@ ctxsw_route() { # route path
   local hz; hz="$(getconf CLK_TCK)"
   result "$route.c$CTX_C.vol_ctxsw_per_request" "$(awk -v d=$((v1 - v0)) -v n="$n" 'BEGIN{printf "%.2f", d/n}')" "" "" "" "" ""
   result "$route.c$CTX_C.invol_ctxsw_per_request" "$(awk -v d=$((i1 - i0)) -v n="$n" 'BEGIN{printf "%.2f", d/n}')" "" "" "" "" ""
-  result "$route.c$CTX_C.cpu_per_request" "$(awk -v d=$((c1 - c0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.1f", d*1e6/hz/n}')" "us" "" "" "" ""
+  result "$route.c$CTX_C.cpu_per_request" "$(awk -v d=$((c1 - c0)) -v n="$n" 'BEGIN{printf "%.1f", d/1e3/n}')" "us" "" "" "" ""
   result "$route.c$CTX_C.user_cpu_per_request" "$(awk -v d=$((u1 - u0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "%.1f", d*1e6/hz/n}')" "us" "" "" "" ""
   blog "$route: $n requests at c=$CTX_C in ${dur}s"
+  # one line for --pairs: cpu user vol invol req/s p99
+  CTX_LINE="$(awk -v c=$((c1 - c0)) -v u=$((u1 - u0)) -v v=$((v1 - v0)) -v i=$((i1 - i0)) -v n="$n" -v hz="$hz" -v d="$dur" \
+    'BEGIN{printf "%.1f %.1f %.3f %.3f %.0f", c/1e3/n, u*1e6/hz/n, v/n, i/n, n/d}') $(printf '%s\n' "$out" | awk '$1=="99%"{print $2}')"
 }
+
+# median of the numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END{if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+pairs_route() { # route path: PAIRS x (A, B) alternating, A first in odd pairs, B first in even ones
+  local route="$1" path="$2" k x la lb
+  : >"$BENCH_DIR/pairs.$route"
+  for k in $(seq 1 "$PAIRS"); do
+    for x in $( [ $((k % 2)) = 1 ] && echo "A B" || echo "B A"); do
+      if [ "$x" = A ]; then ctxsw_route "$route" "$path" "$GATEWAY" 2>/dev/null >/dev/null; la="$CTX_LINE"
+      else ctxsw_route "$route" "$path" "$BENCH_GW_BASELINE" 2>/dev/null >/dev/null; lb="$CTX_LINE"; fi
+    done
+    echo "$k $la | $lb" | tee -a "$BENCH_DIR/pairs.$route" >&2
+  done
+  local f=$BENCH_DIR/pairs.$route
+  echo "$route c=$CTX_C, $PAIRS pairs: columns cpu_us user_us vol/req invol/req req/s p99 (A | B)"
+  for col in 2 3 4 5 6 7; do
+    local name; name=$(echo "x cpu_us user_us vol_per_req invol_per_req req_s p99" | cut -d' ' -f"$col")
+    local ma mb mr
+    ma=$(awk -v c="$col" '{print $c}' "$f" | median)
+    mb=$(awk -v c="$col" '{print $(c+7)}' "$f" | median)
+    mr=$(awk -v c="$col" '{ if ($(c+7)+0) printf "%.4f\n", $c/$(c+7) }' "$f" | median)
+    printf '  %-14s A %-8s B %-8s median A/B %s\n' "$name" "$ma" "$mb" "$mr"
+  done
+}
+
+if [ "$TOOL" = ctxsw ] && [ "$PAIRS" -gt 0 ]; then
+  bench_need wrk
+  [ -x "${BENCH_GW_BASELINE:-}" ] || bdie "--pairs needs BENCH_GW_BASELINE=<dm-gateway binary>"
+  for route in $ROUTES; do pairs_route "$route" "$(path_of "$route")"; done
+  exit 0
+fi
 
 if [ "$TOOL" = ctxsw ]; then
   bench_need wrk
