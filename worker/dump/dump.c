@@ -242,7 +242,7 @@ static int list_tables(const struct worker_dump_params *p, struct tables *t,
         return DM_E_DB;
     if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE = 'BASE TABLE' AND "
                        "IFNULL(ENGINE, '') <> 'InnoDB' FROM information_schema.TABLES "
-                       "ORDER BY TABLE_SCHEMA, TABLE_NAME") ||
+                       "ORDER BY BINARY TABLE_SCHEMA, BINARY TABLE_NAME") ||
         !(res = mysql_store_result(m))) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
                         "database driver error: list source tables: %s", mysql_error(m));
@@ -324,7 +324,8 @@ static int check_floats(const struct worker_dump_params *p, struct worker_terr *
         return DM_E_DB;
     rc = float_query(m, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME FROM "
                         "information_schema.COLUMNS c JOIN information_schema.TABLES t ON "
-                        "t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME WHERE "
+                        "t.TABLE_SCHEMA = BINARY c.TABLE_SCHEMA AND t.TABLE_NAME = BINARY "
+                        "c.TABLE_NAME WHERE "
                         "t.TABLE_TYPE = 'BASE TABLE' AND c.DATA_TYPE = 'float' AND "
                         "c.NUMERIC_SCALE IS NULL AND c.IS_GENERATED = 'NEVER' AND "
                         "c.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', "
@@ -363,7 +364,7 @@ static int still_exists(MYSQL *m, const char *name)
         return -1;
     mysql_real_escape_string(m, esc, name, (unsigned long)strlen(name));
     snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-                          "CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) = '%s'", esc);
+                          "BINARY CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) = '%s'", esc);
     if (mysql_query(m, q) == 0 && (res = mysql_store_result(m))) {
         MYSQL_ROW row = mysql_fetch_row(res);
         n = row && row[0] && atoi(row[0]) > 0;
@@ -471,10 +472,11 @@ static int name_index(const struct tables *t, const char *db, const char *tbl)
 static int columns_query(MYSQL *m, const struct tables *t, struct dm_buf *q)
 {
     char esc[1100];
-    int rc = dm_buf_adds(q, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, CONCAT(GROUP_CONCAT("
-                            "c.COLUMN_NAME ORDER BY c.ORDINAL_POSITION SEPARATOR '\\n'), '\\n') "
-                            "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
-                            "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+    int rc = dm_buf_adds(q, "SELECT BINARY c.TABLE_SCHEMA s, BINARY c.TABLE_NAME n, "
+                            "CONCAT(GROUP_CONCAT(c.COLUMN_NAME ORDER BY c.ORDINAL_POSITION "
+                            "SEPARATOR '\\n'), '\\n') FROM information_schema.COLUMNS c JOIN "
+                            "information_schema.TABLES t ON t.TABLE_SCHEMA = BINARY "
+                            "c.TABLE_SCHEMA AND t.TABLE_NAME = BINARY c.TABLE_NAME "
                             "AND t.TABLE_TYPE <> 'VIEW' WHERE c.TABLE_SCHEMA IN (");
     for (size_t i = 0; !rc && i < t->n; i++) {
         if (t->dblen[i] * 2 + 1 > sizeof esc)
@@ -485,7 +487,7 @@ static int columns_query(MYSQL *m, const struct tables *t, struct dm_buf *q)
         mysql_real_escape_string(m, esc, t->names[i], (unsigned long)t->dblen[i]);
         rc = dm_buf_printf(q, "%s'%s'", i ? "," : "", esc);
     }
-    return rc ? rc : dm_buf_adds(q, ") GROUP BY c.TABLE_SCHEMA, c.TABLE_NAME");
+    return rc ? rc : dm_buf_adds(q, ") GROUP BY s, n");   /* names apart by their bytes */
 }
 
 /* Before the dump: the columns of every kept table that is not a view. */
