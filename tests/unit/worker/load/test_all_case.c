@@ -19,6 +19,12 @@ static void setup(void)
     sql(g_src, "INSERT INTO CaseDb.T1 SELECT seq, CONCAT('T', seq) FROM CaseDb.seq_1_to_50");
     sql(g_src, "INSERT INTO CaseDb.t1 SELECT seq, seq * 7, seq / 3 FROM CaseDb.seq_1_to_80");
     sql(g_src, "INSERT INTO CaseDb.Only VALUES (1, 1), (1, 1), (2, NULL)");
+    /* a second database apart only by case: one mydumper per database (dump.c) */
+    sql(g_src, "CREATE DATABASE casedb");
+    sql(g_src, "CREATE TABLE casedb.T1 (id INT PRIMARY KEY, z TEXT)");
+    sql(g_src, "CREATE TABLE casedb.only (x INT)");
+    sql(g_src, "INSERT INTO casedb.T1 SELECT seq, REPEAT('z', seq) FROM casedb.seq_1_to_30");
+    sql(g_src, "INSERT INTO casedb.only VALUES (5), (5)");
     setenv("DMGW_DUMP_STALL_MS", "20000", 1);
     spawn_worker();
 }
@@ -28,7 +34,7 @@ static void teardown(void) { e2e_env_down(); }
 static void run_full(const char *name, const char *extra)
 {
     char toml[4096], msg[2048];
-    task_toml(toml, sizeof toml, name, "full", "CaseDb", extra);
+    task_toml(toml, sizeof toml, name, "full", "CaseDb\", \"casedb", extra);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     if (!wait_unit(name, PB__UNIT_TYPE__Load, PB__STAGE__Finished, 120000)) {
         int stage, unit = unit_now(name, &stage, msg, sizeof msg);
@@ -37,6 +43,8 @@ static void run_full(const char *name, const char *extra)
     assert_table_equal("CaseDb", "T1", 50);
     assert_table_equal("CaseDb", "t1", 80);
     assert_table_equal("CaseDb", "Only", 3);
+    assert_table_equal("casedb", "T1", 30);
+    assert_table_equal("casedb", "only", 2);
     ck_assert(operate(name, PB__TASK_OP__Stop, msg, sizeof msg));
 }
 
@@ -44,6 +52,7 @@ START_TEST(case_twins_full)
 {
     run_full("casefull", "case-sensitive = true\n");
     sql(g_dst, "DROP DATABASE CaseDb");
+    sql(g_dst, "DROP DATABASE casedb");
     sql(g_dst, "DROP DATABASE IF EXISTS dm_meta");
     run_full("casefull2", NULL);
 }
