@@ -7,7 +7,7 @@
  * And an ENUM column holding the error value '' (index 0, stored by a non-strict source):
  * a strict target refuses it (Error 1265 for that column: the task pauses in Load, nothing
  * silent); with STRICT_* out of the target's global sql_mode a resume loads it equal
- * (docs/worker.md, section "Names apart only by letter case"). */
+ * (docs/worker.md, section "Letter case, sql_mode, the relay handoff"). */
 #include "worker_e2e.h"
 #include "all_e2e.h"
 #include "testutil.h"
