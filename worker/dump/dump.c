@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "dm_dumpargs.h"
+#include "dump_chunks.h"
 #include "dm_error.h"
 #include "dump_cols.h"
 #include "fsutil.h"
@@ -686,6 +687,28 @@ static int refuse_extra(const char *args, struct worker_terr *e)
     return DM_E_INVAL;
 }
 
+/* extra-args --rows: tables whose key mydumper's unsigned chunk arithmetic cannot split
+ * (dump_chunks.h) fail the dump before it starts, not transient */
+static int check_chunks(const struct worker_dump_params *p, const struct tables *t,
+                        struct worker_terr *e)
+{
+    char msg[1200];
+    bool transient = false;
+    MYSQL *m;
+    int r;
+    if (!worker_dump_rows_chunking(p->cfg->extra_args))
+        return DM_OK;
+    if (!(m = src_connect(p, e)))
+        return DM_E_DB;
+    r = worker_dump_check_chunks(m, t->names, t->dblen, t->n, msg, sizeof msg, &transient);
+    mysql_close(m);
+    if (r == 0)
+        return DM_OK;
+    derr(e, "%s", msg);
+    e->transient = transient;
+    return r > 0 ? DM_E_INVAL : DM_E_DB;
+}
+
 /* ---- defaults file, output dir ---- */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1199,7 +1222,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         goto out;
     }
     if ((rc = list_tables(p, &tl, e)) || (rc = list_columns(p, &tl, e)) ||
-        (rc = check_floats(p, e)))
+        (rc = check_floats(p, e)) || (rc = check_chunks(p, &tl, e)))
         goto out;
     if ((rc = worker_dump_tables_regex((const char *const *)tl.names, tl.n, &regex))) {
         derr(e, "the table list is too long for mydumper --regex (%zu tables)", tl.n);
