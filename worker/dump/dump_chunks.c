@@ -67,6 +67,8 @@ static int cand_query(MYSQL *m, char *const *names, const size_t *dblen, size_t 
     for (size_t i = 0; !rc && i < n; i++) {
         if (dblen[i] * 2 + 1 > sizeof esc)
             continue;   /* no such database name (64 characters at most) */
+        if (i && dblen[i] == dblen[i - 1] && strncmp(names[i], names[i - 1], dblen[i]) == 0)
+            continue;   /* listed by database: one entry each */
         mysql_real_escape_string(m, esc, names[i], (unsigned long)dblen[i]);
         rc = dm_buf_printf(q, "%s'%s'", i ? "," : "", esc);
     }
