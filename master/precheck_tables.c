@@ -231,9 +231,11 @@ static int read_columns(struct precheck_tables *t, size_t lo, MYSQL *c, const st
 
 static int read_keys(struct precheck_tables *t, size_t lo, MYSQL *c, char *err, size_t cap)
 {
-    MYSQL_RES *r = query(c, "SELECT TABLE_SCHEMA, TABLE_NAME, COUNT(*), MIN(COLUMN_NAME) "
-                            "FROM information_schema.STATISTICS WHERE NON_UNIQUE = 0 "
-                            "GROUP BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME", err, cap);
+    /* grouped by the names' bytes: information_schema compares them case-insensitively,
+     * which made one group of `T1` and `t1` (and a false "no key" warning for one) */
+    MYSQL_RES *r = query(c, "SELECT BINARY TABLE_SCHEMA s, BINARY TABLE_NAME n, COUNT(*), "
+                            "MIN(COLUMN_NAME) FROM information_schema.STATISTICS WHERE "
+                            "NON_UNIQUE = 0 GROUP BY s, n, BINARY INDEX_NAME", err, cap);
     MYSQL_ROW row;
     while (r && (row = mysql_fetch_row(r))) {
         struct ptable *p = row[0] && row[1] ? find(t, lo, t->n, row[0], row[1]) : NULL;
@@ -483,13 +485,14 @@ static void shard_group(struct precheck *k, struct precheck_tables *t, const siz
 
 struct sort_ctx {
     const struct precheck_tables *t;
-    bool icase;
 };
 
+/* Targets compare by their bytes, case-sensitive or not: the worker writes into the names
+ * the routes give (a source's `T1` and `t1` are two tables on the target, not shards of
+ * one; grouping them case-insensitively failed check-task on their different columns). */
 static int target_cmp(const struct sort_ctx *sc, size_t x, size_t y)
 {
-    const char *tx = sc->t->t[x].target, *ty = sc->t->t[y].target;
-    return sc->icase ? strcasecmp(tx, ty) : strcmp(tx, ty);
+    return strcmp(sc->t->t[x].target, sc->t->t[y].target);
 }
 
 static int cmp_target(const void *a, const void *b, void *arg)
@@ -504,7 +507,7 @@ void precheck_tables_sharding(struct precheck *k, struct precheck_tables *t)
     if (precheck_ignored(k->cfg, "schema_of_shard_tables") || t->n == 0)
         return;
     size_t *idx = calloc(t->n, sizeof(*idx));
-    struct sort_ctx sc = {t, !k->cfg->case_sensitive};
+    struct sort_ctx sc = {t};
     if (!idx)
         return;
     for (size_t i = 0; i < t->n; i++)

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "dm_dumpargs.h"
+#include "dump_chunks.h"
 #include "dm_error.h"
 #include "dump_cols.h"
 #include "fsutil.h"
@@ -242,7 +243,7 @@ static int list_tables(const struct worker_dump_params *p, struct tables *t,
         return DM_E_DB;
     if (mysql_query(m, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE = 'BASE TABLE' AND "
                        "IFNULL(ENGINE, '') <> 'InnoDB' FROM information_schema.TABLES "
-                       "ORDER BY TABLE_SCHEMA, TABLE_NAME") ||
+                       "ORDER BY BINARY TABLE_SCHEMA, BINARY TABLE_NAME") ||
         !(res = mysql_store_result(m))) {
         worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
                         "database driver error: list source tables: %s", mysql_error(m));
@@ -324,7 +325,8 @@ static int check_floats(const struct worker_dump_params *p, struct worker_terr *
         return DM_E_DB;
     rc = float_query(m, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME FROM "
                         "information_schema.COLUMNS c JOIN information_schema.TABLES t ON "
-                        "t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME WHERE "
+                        "t.TABLE_SCHEMA = BINARY c.TABLE_SCHEMA AND t.TABLE_NAME = BINARY "
+                        "c.TABLE_NAME WHERE "
                         "t.TABLE_TYPE = 'BASE TABLE' AND c.DATA_TYPE = 'float' AND "
                         "c.NUMERIC_SCALE IS NULL AND c.IS_GENERATED = 'NEVER' AND "
                         "c.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', "
@@ -363,7 +365,7 @@ static int still_exists(MYSQL *m, const char *name)
         return -1;
     mysql_real_escape_string(m, esc, name, (unsigned long)strlen(name));
     snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-                          "CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) = '%s'", esc);
+                          "BINARY CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) = '%s'", esc);
     if (mysql_query(m, q) == 0 && (res = mysql_store_result(m))) {
         MYSQL_ROW row = mysql_fetch_row(res);
         n = row && row[0] && atoi(row[0]) > 0;
@@ -471,10 +473,11 @@ static int name_index(const struct tables *t, const char *db, const char *tbl)
 static int columns_query(MYSQL *m, const struct tables *t, struct dm_buf *q)
 {
     char esc[1100];
-    int rc = dm_buf_adds(q, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, CONCAT(GROUP_CONCAT("
-                            "c.COLUMN_NAME ORDER BY c.ORDINAL_POSITION SEPARATOR '\\n'), '\\n') "
-                            "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
-                            "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+    int rc = dm_buf_adds(q, "SELECT BINARY c.TABLE_SCHEMA s, BINARY c.TABLE_NAME n, "
+                            "CONCAT(GROUP_CONCAT(c.COLUMN_NAME ORDER BY c.ORDINAL_POSITION "
+                            "SEPARATOR '\\n'), '\\n') FROM information_schema.COLUMNS c JOIN "
+                            "information_schema.TABLES t ON t.TABLE_SCHEMA = BINARY "
+                            "c.TABLE_SCHEMA AND t.TABLE_NAME = BINARY c.TABLE_NAME "
                             "AND t.TABLE_TYPE <> 'VIEW' WHERE c.TABLE_SCHEMA IN (");
     for (size_t i = 0; !rc && i < t->n; i++) {
         if (t->dblen[i] * 2 + 1 > sizeof esc)
@@ -485,7 +488,7 @@ static int columns_query(MYSQL *m, const struct tables *t, struct dm_buf *q)
         mysql_real_escape_string(m, esc, t->names[i], (unsigned long)t->dblen[i]);
         rc = dm_buf_printf(q, "%s'%s'", i ? "," : "", esc);
     }
-    return rc ? rc : dm_buf_adds(q, ") GROUP BY c.TABLE_SCHEMA, c.TABLE_NAME");
+    return rc ? rc : dm_buf_adds(q, ") GROUP BY s, n");   /* names apart by their bytes */
 }
 
 /* Before the dump: the columns of every kept table that is not a view. */
@@ -682,6 +685,28 @@ static int refuse_extra(const char *args, struct worker_terr *e)
     derr(e, "extra-args %s: %s; not supported by this worker (remove it; choose tables with "
          "the black-white-list)", flag, why);
     return DM_E_INVAL;
+}
+
+/* extra-args --rows: tables whose key mydumper's unsigned chunk arithmetic cannot split
+ * (dump_chunks.h) fail the dump before it starts, not transient */
+static int check_chunks(const struct worker_dump_params *p, const struct tables *t,
+                        struct worker_terr *e)
+{
+    char msg[1200];
+    bool transient = false;
+    MYSQL *m;
+    int r;
+    if (!worker_dump_rows_chunking(p->cfg->extra_args))
+        return DM_OK;
+    if (!(m = src_connect(p, e)))
+        return DM_E_DB;
+    r = worker_dump_check_chunks(m, t->names, t->dblen, t->n, msg, sizeof msg, &transient);
+    mysql_close(m);
+    if (r == 0)
+        return DM_OK;
+    derr(e, "%s", msg);
+    e->transient = transient;
+    return r > 0 ? DM_E_INVAL : DM_E_DB;
 }
 
 /* ---- defaults file, output dir ---- */
@@ -1197,7 +1222,7 @@ int worker_dump_run(struct worker_dump *d, const struct worker_dump_params *p,
         goto out;
     }
     if ((rc = list_tables(p, &tl, e)) || (rc = list_columns(p, &tl, e)) ||
-        (rc = check_floats(p, e)))
+        (rc = check_floats(p, e)) || (rc = check_chunks(p, &tl, e)))
         goto out;
     if ((rc = worker_dump_tables_regex((const char *const *)tl.names, tl.n, &regex))) {
         derr(e, "the table list is too long for mydumper --regex (%zu tables)", tl.n);

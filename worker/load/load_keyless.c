@@ -33,8 +33,9 @@ static int add_identity_query(struct worker_applier *a, struct dm_buf *q, const 
            dm_buf_adds(q, " AND s.TABLE_NAME = ") ||
            worker_ap_add_escaped(a, q, ttbl, strlen(ttbl)) ||
            dm_buf_adds(q, " AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS n "
-                          "WHERE n.TABLE_SCHEMA = s.TABLE_SCHEMA AND n.TABLE_NAME = "
-                          "s.TABLE_NAME AND n.INDEX_NAME = s.INDEX_NAME AND n.NULLABLE = 'YES')");
+                          "WHERE n.TABLE_SCHEMA = BINARY s.TABLE_SCHEMA AND n.TABLE_NAME = "
+                          "BINARY s.TABLE_NAME AND n.INDEX_NAME = BINARY s.INDEX_NAME AND "
+                          "n.NULLABLE = 'YES')");
 }
 
 static int add_marker_name(struct worker_applier *a, struct dm_buf *q, const char *sdb,

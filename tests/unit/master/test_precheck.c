@@ -164,7 +164,9 @@ START_TEST(table_schema_warnings)
 {
     sql("CREATE DATABASE pc_a; CREATE TABLE pc_a.nokey (a INT, b INT);"
         "CREATE TABLE pc_a.parent (id INT PRIMARY KEY);"
-        "CREATE TABLE pc_a.child (id INT PRIMARY KEY, p INT, CONSTRAINT fk_p FOREIGN KEY (p) REFERENCES pc_a.parent (id))");
+        "CREATE TABLE pc_a.child (id INT PRIMARY KEY, p INT, CONSTRAINT fk_p FOREIGN KEY (p) REFERENCES pc_a.parent (id));"
+        /* names apart only by case, both keyed: information_schema groups them as one */
+        "CREATE TABLE pc_a.Kt (id INT PRIMARY KEY); CREATE TABLE pc_a.kt (id INT PRIMARY KEY, b INT)");
     const char *bwl = "black-white-list:\n  l: {do-dbs: [pc_a]}";
     const char *inst = "    black-white-list: l\n";
     expect_pass(task(bwl, inst));   /* warnings only: DM passes */
@@ -176,6 +178,7 @@ START_TEST(table_schema_warnings)
     ck_assert_msg(strstr(err, "primary/unique key does not exist") != NULL, "%s", err);
     ck_assert_msg(strstr(err, "Foreign Key fk_p") != NULL, "%s", err);
     ck_assert_msg(strstr(err, "`pc_a`.`parent`") == NULL, "%s", err);   /* nothing to say about it */
+    ck_assert_msg(strstr(err, "`pc_a`.`Kt`") == NULL && strstr(err, "`pc_a`.`kt`") == NULL, "%s", err);
     ck_assert_msg(strstr(err, "\"warning\": 1") != NULL, "%s", err);
     free(err);
     err = expect_fail(task("ignore-checking-items: [table_schema]\nblack-white-list:\n  l: {do-dbs: [pc_a]}", inst),

@@ -203,6 +203,24 @@ START_TEST(fingerprint_parts)
     ck_assert_str_eq(a[0], b[0]);
     prints("", "ignore-dbs = [\"y\", \"y\"]\n", b);
     ck_assert_str_ne(a[0], b[0]);
+    /* the `to` side of a route alone (same patterns, another target schema or table)
+     * moves route-rules and nothing else: resuming would load into a second place */
+    {
+        static const char *const to[] = { "target-schema = \"lr\"\ntarget-table = \"rc\"\n",
+                                           "target-schema = \"lrX\"\ntarget-table = \"rc\"\n",
+                                           "target-schema = \"lr\"\ntarget-table = \"rc2\"\n",
+                                           "target-schema = \"lr\"\n" };
+        char r[4][WORKER_LOAD_RULES_N][17], tail[512];
+        for (int k = 0; k < 4; k++) {
+            snprintf(tail, sizeof tail, "[[route-rules]]\nschema-pattern = \"lr\"\n"
+                                        "table-pattern = \"c\"\n%s", to[k]);
+            prints("", tail, r[k]);
+        }
+        for (int k = 1; k < 4; k++)
+            for (int i = 0; i < WORKER_LOAD_RULES_N; i++)
+                ck_assert_msg((strcmp(r[0][i], r[k][i]) != 0) == (i == 1), "to %d rule %s", k,
+                              worker_load_rules_name((size_t)i));
+    }
 }
 END_TEST
 
