@@ -248,6 +248,7 @@ static void push_error(struct route_stream *w, int status, const char *detail)
     dm_buf_free(&b);
 }
 
+/* Its events are already released (route_stream_release) or it never had any. */
 static void watcher_free(struct route_stream *w)
 {
     dm_buf_free(&w->out);
@@ -645,6 +646,9 @@ void route_stream_release(struct route_stream *s)
         topic_interval(t);
         topic_free_if_unused(t);
     }
+    ev_unref(s->cur);   /* shared with other watchers: counts change under the lock */
+    ev_unref(s->waiting);
+    s->cur = s->waiting = NULL;
     pthread_mutex_unlock(&h->mu);
     metrics_sse_watchers_add(-1);
     watcher_free(s);
