@@ -73,6 +73,12 @@ const char *auth_fail_name(enum auth_fail f);   /* "expired", "bad_signature", .
  * AUTH_INSUFFICIENT_SCOPE (that is the caller's auth_has_scope decision). */
 enum auth_fail auth_verify(struct auth_ctx *ctx, const char *authorization, int64_t now,
                            struct auth_identity **id);
+/* The SHA-256 of the bearer token in an Authorization value (the same "Bearer <jwt>"
+ * reading as auth_verify), as 64 lower-case hex digits into out: a name for the client
+ * of a token that carries no `sub` (gateway Idempotency-Key namespaces). DM_OK, or
+ * DM_E_INVAL (out = "") when the value holds no bearer token. */
+#define AUTH_DIGEST_HEX 64
+int auth_token_digest(const char *authorization, char out[AUTH_DIGEST_HEX + 1]);
 /* Does the identity hold `need`? */
 bool auth_has_scope(const struct auth_identity *id, enum auth_scope need);
 const char *auth_scope_name(enum auth_scope s);  /* "dm:read", "dm:write", "dm:admin" */

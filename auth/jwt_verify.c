@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -496,6 +497,25 @@ enum auth_fail auth_verify(struct auth_ctx *ctx, const char *authorization, int6
     json_decref(pt.header);
     json_decref(pt.payload);
     return f;
+}
+
+int auth_token_digest(const char *authorization, char out[AUTH_DIGEST_HEX + 1])
+{
+    const char *tok = NULL;
+    size_t len = 0;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    out[0] = '\0';
+    if (bearer_token(authorization, &tok, &len) != AUTH_OK ||
+        EVP_Digest(tok, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof(md))
+        return DM_E_INVAL;
+    static const char hex[] = "0123456789abcdef";
+    for (size_t k = 0; k < sizeof(md); k++) {
+        out[2 * k] = hex[md[k] >> 4];
+        out[2 * k + 1] = hex[md[k] & 15];
+    }
+    out[AUTH_DIGEST_HEX] = '\0';
+    return DM_OK;
 }
 
 /* ---- minting ---- */

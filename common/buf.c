@@ -177,8 +177,7 @@ static inline bool json_plain(unsigned char c, bool html)
 
 enum json_mode { JSON_PLAIN, JSON_HTML, JSON_LOG };
 
-/* A code point a log line must not hold raw (dm_buf_add_json_str_log). */
-static bool display_control(uint32_t cp)
+bool dm_utf8_display_control(uint32_t cp)
 {
     return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
            (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
@@ -212,7 +211,7 @@ static int add_json_strn(struct dm_buf *b, const char *s, size_t n, enum json_mo
         if (c >= 0x80) {
             uint32_t cp;
             size_t l = dm_utf8_decode((const unsigned char *)s + run, n - run, &cp);
-            if (l && mode == JSON_LOG && display_control(cp)) {
+            if (l && mode == JSON_LOG && dm_utf8_display_control(cp)) {
                 char esc[8];
                 snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
                 rc = dm_buf_add(b, esc, 6);

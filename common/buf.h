@@ -5,6 +5,7 @@
 #define DM_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,6 +61,11 @@ int dm_buf_add_json_strn(struct dm_buf *b, const char *s, size_t n);
 /* Decode one UTF-8 sequence at s[0..n): returns its length (1-4) and sets *cp, or 0
  * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated; n == 0). */
 size_t dm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* A code point that changes how a terminal or viewer shows the text around it: C1
+ * controls U+0080-U+009F, bidirectional formatting U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069, and the separators U+2028, U+2029 (dm_buf_add_json_str_log escapes
+ * them; dm_name_check_new refuses them in new names). */
+bool dm_utf8_display_control(uint32_t cp);
 int dm_buf_add_json_str(struct dm_buf *b, const char *s);
 /* The same, with '<', '>' and '&' also escaped (\u003c \u003e \u0026), as Go's
  * encoding/json does: for text that echoes request input (problem+json), so a body a

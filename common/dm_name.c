@@ -1,6 +1,7 @@
 /* dm_name.c - see dm_name.h */
 #include "dm_name.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -39,6 +40,32 @@ const char *dm_name_check(const char *name, size_t len, size_t *at)
     if (at)
         *at = pos;
     return why;
+}
+
+static bool invisible(uint32_t cp)
+{
+    return cp == 0x200b || cp == 0x2060 || cp == 0xfeff;
+}
+
+const char *dm_name_check_new(const char *name, size_t len, size_t *at)
+{
+    const char *why = dm_name_check(name, len, at);
+    if (why)
+        return why;
+    for (size_t pos = 0; pos < len;) {
+        uint32_t cp = (unsigned char)name[pos];
+        size_t k = cp < 0x80 ? 1 : dm_utf8_decode((const unsigned char *)name + pos, len - pos, &cp);
+        if (cp >= 0x80 && (dm_utf8_display_control(cp) || invisible(cp))) {
+            if (at)
+                *at = pos;
+            return cp <= 0x9f ? "contains a C1 control character (U+0080-U+009F)"
+                   : invisible(cp) ? "contains an invisible character (U+200B, U+2060 or U+FEFF)"
+                                   : "contains a bidirectional formatting or line separator "
+                                     "character (U+061C, U+200E, U+200F, U+2028-U+202E, U+2066-U+2069)";
+        }
+        pos += k;
+    }
+    return NULL;
 }
 
 _Static_assert(DM_TASK_NAME_CHARS_MAX + DM_TASK_META_SUFFIX_MAX == 64, "task name + meta suffix = 64");

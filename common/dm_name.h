@@ -23,6 +23,18 @@
  * offset goes to *at when at is not NULL. */
 const char *dm_name_check(const char *name, size_t len, size_t *at);
 
+/* The rule for a name being created or configured (a task config's `name`, in the
+ * gateway's body check and in our dm-master's start / update / check-task):
+ * dm_name_check, and no character that changes how the text around it is shown or is
+ * invisible: C1 controls U+0080-U+009F (U+0085 is a line break to some viewers, U+009B
+ * a CSI), bidirectional formatting (U+202E shows "exe.txt" as "txt.exe": one task could
+ * be listed under another's name in the console, dmctl or a log viewer), U+2028/U+2029,
+ * and the invisible U+200B, U+2060, U+FEFF (two names that look the same). DM v1.0 puts
+ * no rule on these characters; the gateway and our master refuse them so no new task
+ * gets such a name, while paths still address old ones with dm_name_check (so they can
+ * be stopped and deleted). Same contract as dm_name_check. */
+const char *dm_name_check_new(const char *name, size_t len, size_t *at);
+
 /* The worker's rule on top of dm_name_check for a task name: the worker names its tables
  * in meta-schema `<task><suffix>`, the longest suffix being "_syncer_sharding_exec" (21
  * characters), and a MariaDB table name has at most 64 characters, all in the Basic

@@ -34,6 +34,21 @@ struct conn_limits *conn_limits_new(unsigned max_total, unsigned max_per_ip)
     return l;
 }
 
+/* An IPv6 address whose low 64 bits name an IPv4 client (so its /64 is shared by many
+ * clients): v4-mapped ::ffff:0:0/96 (a dual-stack socket), v4-compatible ::/96, NAT64
+ * 64:ff9b::/96 and Teredo 2001:0::/32. */
+static bool embeds_v4(const unsigned char *b)
+{
+    static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    static const unsigned char zero[10];
+    return (memcmp(b, zero, 10) == 0 && ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0))) ||
+           memcmp(b, nat64, 12) == 0 || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0);
+}
+
+/* The unit a per-IP limit counts: an IPv4 address; for IPv6 the /64 prefix (one
+ * subscriber's network: a client holding a /64 - every residential line and cloud VM -
+ * could otherwise open max-connections from 2^64 distinct addresses, gwattack6), except
+ * the forms above that carry an IPv4 client, which count by their whole address. */
 static void ip_key(const struct sockaddr *a, unsigned char key[16])
 {
     memset(key, 0, 16);
@@ -41,7 +56,8 @@ static void ip_key(const struct sockaddr *a, unsigned char key[16])
         key[10] = key[11] = 0xff;   /* v4-mapped */
         memcpy(key + 12, &((const struct sockaddr_in *)a)->sin_addr, 4);
     } else if (a->sa_family == AF_INET6) {
-        memcpy(key, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
+        const unsigned char *b = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+        memcpy(key, b, embeds_v4(b) ? 16 : 8);
     }
 }
 

@@ -1,7 +1,9 @@
 /* conn_limits.h - the gateway's connection counts against max-connections and
  * max-connections-per-ip. Every connection the gateway holds counts (inside MHD, parked,
  * or waiting for its request head in the front, http_park.h), from accept to its last
- * close; MHD's own per-IP limit is off when these apply.
+ * close; MHD's own per-IP limit is off when these apply. "Per IP" is per IPv4 address and
+ * per IPv6 /64 prefix (v4-mapped, v4-compatible, NAT64 64:ff9b::/96 and Teredo addresses:
+ * per whole address, they carry an IPv4 client).
  *
  * Ownership: conn_limits_new returns an owned table (conn_limits_free).
  * Errors: conn_limits_take returns false over a limit or out of memory.

@@ -761,6 +761,25 @@ static void replay(struct gw_req *r)
     route_header(&r->ctx, "Idempotent-Replayed", "true");
 }
 
+/* Whose keys (malloc'd, NULL on out-of-memory): "s:<sub>" for a token with a subject; a
+ * token without one (or with an empty one) names no client, so its keys live under
+ * "t:<SHA-256 of the token>": two sub-less clients never share a key (gwattack6: one
+ * could replay the other's answer). Such a client's retry must carry the same token. */
+static char *idem_namespace(const struct gw_req *r)
+{
+    const char *sub = r->id && r->id->sub ? r->id->sub : "";
+    char hex[AUTH_DIGEST_HEX + 1] = "";
+    if (!sub[0]) {
+        const char *authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+        (void)auth_token_digest(authz, hex);   /* "" only without a token: no auth */
+    }
+    size_t n = strlen(sub) + sizeof(hex) + 3;
+    char *ns = malloc(n);
+    if (ns)
+        snprintf(ns, n, "%s:%s", sub[0] ? "s" : "t", sub[0] ? sub : hex);
+    return ns;
+}
+
 /* A write with an Idempotency-Key: true when answered here (replay or refusal). */
 static bool idem_phase(struct gw_req *r)
 {
@@ -776,8 +795,12 @@ static bool idem_phase(struct gw_req *r)
                       "optionally in double quotes", IDEM_KEY_MAX);
         return true;
     }
-    const char *ns = r->id && r->id->sub ? r->id->sub : "";
-    switch (idem_begin(r->srv->idem, ns, key, fingerprint(r), now_ms(), &r->idem, &r->replay)) {
+    char *ns = idem_namespace(r);
+    enum idem_rc rc = ns ? idem_begin(r->srv->idem, ns, key, fingerprint(r), now_ms(), &r->idem,
+                                      &r->replay)
+                         : IDEM_NOMEM;
+    free(ns);
+    switch (rc) {
     case IDEM_NEW:
         return false;
     case IDEM_REPLAY:

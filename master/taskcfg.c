@@ -291,12 +291,13 @@ static int check_instances(struct master_task_cfg *c, char **err)
 static int adjust(struct master_task_cfg *c, char **err)
 {
     size_t at = 0;
-    const char *why = c->name && *c->name ? dm_name_check(c->name, strlen(c->name), &at) : NULL;
+    const char *why = c->name && *c->name ? dm_name_check_new(c->name, strlen(c->name), &at) : NULL;
     if (!c->name || !*c->name)
         *err = cfg_err(20019, "must specify a unique task name");
     else if (why)
         *err = cfg_err(20019, "must specify a unique task name: the task name %s (byte %zu); "
-                       "names are 1-%d bytes without control characters, '/' or a leading "
+                       "names are 1-%d bytes without control characters (C0 or C1), bidirectional, "
+                       "line separator or invisible formatting characters, '/' or a leading "
                        "\"---\" or \"...\"", why, at, DM_NAME_MAX);
     else if (!c->task_mode || (strcmp(c->task_mode, "full") && strcmp(c->task_mode, "incremental") &&
                                strcmp(c->task_mode, "all")))

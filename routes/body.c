@@ -514,11 +514,12 @@ int task_body_parse(struct route_ctx *c, struct task_body *tb)
         return DM_E_UNPROCESSABLE;
     }
     size_t at = 0;
-    const char *why = dm_name_check(json_string_value(name), json_string_length(name), &at);
+    const char *why = dm_name_check_new(json_string_value(name), json_string_length(name), &at);
     if (why) {
         route_problem(c, 422, "invalid task name: it %s (byte %zu); a task name follows the "
-                      "rule of path names: 1-%d bytes, no control characters, no '/', no "
-                      "leading \"---\" or \"...\"", why, at, DM_NAME_MAX);
+                      "rule of path names: 1-%d bytes, no control characters (C0 or C1), no "
+                      "bidirectional, line separator or invisible formatting characters, no "
+                      "'/', no leading \"---\" or \"...\"", why, at, DM_NAME_MAX);
         return DM_E_UNPROCESSABLE;
     }
     tb->name = json_string_value(name);

@@ -50,12 +50,22 @@
 
 struct topic;
 
+/* One formatted event (id, event, data lines), shared by every watcher it is queued for
+ * (gwattack6: a status change was formatted and copied once per watcher, so N watchers of
+ * a task held N copies of each snapshot). Reference counts change under the hub lock. */
+struct sse_ev {
+    size_t refs, len;
+    char data[];
+};
+
 struct route_stream {
     struct stream_hub *hub;
     struct topic *t;              /* NULL once detached */
-    struct dm_buf out;            /* pending bytes [pos, out.len) */
+    struct dm_buf out;            /* pending small bytes [pos, out.len): retry, heartbeats */
     size_t pos;
-    struct dm_buf latest;         /* the latest event, waiting for `out` to drain */
+    struct sse_ev *cur;           /* the event being sent ([cur_pos, len)), after `out` */
+    size_t cur_pos;
+    struct sse_ev *waiting;       /* the latest event, waiting for `cur` to be sent */
     bool parked, ended, gone;
     struct route_stream_io io;
     int64_t interval_ms;
@@ -72,6 +82,7 @@ struct topic {
     bool answered;                /* the poll's raw answer is parked in `answer` */
     struct rpc_answer *answer;    /* (NULL when out of memory) for the hub thread */
     char *last;                   /* last status data sent */
+    struct sse_ev *last_ev;       /* its event (NULL with last, or out of memory) */
     char *last_err;               /* last error detail sent */
     struct route_stream *watchers;
     size_t nwatchers;
@@ -120,9 +131,34 @@ static void end_watcher(struct route_stream *w)
     wake(w);
 }
 
+static struct sse_ev *ev_new(size_t len)
+{
+    struct sse_ev *e = malloc(sizeof(*e) + len + 1);
+    if (e) {
+        e->refs = 1;
+        e->len = len;
+    }
+    return e;
+}
+
+static struct sse_ev *ev_ref(struct sse_ev *e)
+{
+    e->refs++;
+    return e;
+}
+
+static void ev_unref(struct sse_ev *e)
+{
+    if (e && --e->refs == 0)
+        free(e);
+}
+
+/* Small bytes (the retry line, heartbeats). A heartbeat while an event is queued is
+ * dropped: the event is traffic enough, and bytes behind a queued event would need a
+ * queue of their own. */
 static void push(struct route_stream *w, const char *s, size_t n)
 {
-    if (w->ended)
+    if (w->ended || w->cur)
         return;
     if (w->pos > 0 && w->pos == w->out.len) {
         dm_buf_reset(&w->out);
@@ -141,28 +177,26 @@ static void push(struct route_stream *w, const char *s, size_t n)
 }
 
 /* A status or problem event: each is a whole snapshot, so a client that is behind needs
- * only the latest one. While `out` still has bytes the client has not taken, the event
- * waits in `latest`, replacing the one waiting there (route_stream_read moves it once `out`
- * drains). A watcher that stops reading so holds the rest of one event, the latest and
- * heartbeats (together at most SSE_MAX_PENDING, else it is dropped as before), not
- * SSE_MAX_PENDING of stale events: with events of a few KiB, 128 stalled streams per
- * address held 128 MiB before gwattack4, a few KiB each now. */
-static void push_event(struct route_stream *w, const char *s, size_t n)
+ * only the latest one. While the client has not taken all of `cur`, the event waits in
+ * `waiting`, replacing the one waiting there (route_stream_read moves it up once `cur` is
+ * sent). A watcher that stops reading so holds the rest of one event and the latest - both
+ * shared with the topic's other watchers - and is dropped when the two pass
+ * SSE_MAX_PENDING, as before gwattack4 (then: 1 MiB of stale events per watcher). */
+static void push_event(struct route_stream *w, struct sse_ev *e)
 {
     if (w->ended)
         return;
-    if (w->pos == w->out.len && w->latest.len == 0) {
-        push(w, s, n);
-        return;
-    }
-    if (w->out.len - w->pos + n > SSE_MAX_PENDING) {
-        end_watcher(w);   /* the rest of an event and this one: still the old bound */
-        return;
-    }
-    dm_buf_reset(&w->latest);
-    if (dm_buf_add(&w->latest, s, n) != DM_OK) {
+    size_t behind = w->out.len - w->pos + (w->cur ? w->cur->len - w->cur_pos : 0);
+    if (e->len > SSE_MAX_PENDING || behind + e->len > SSE_MAX_PENDING) {
         end_watcher(w);
         return;
+    }
+    if (!w->cur) {
+        w->cur = ev_ref(e);
+        w->cur_pos = 0;
+    } else {
+        ev_unref(w->waiting);
+        w->waiting = ev_ref(e);
     }
     wake(w);
 }
@@ -176,17 +210,24 @@ static void event_id(char kind, const char *what, char out[EVENT_ID_LEN])
              (unsigned long long)dm_fnv1a64(DM_FNV64_INIT, what, strlen(what)));
 }
 
-static void push_status(struct route_stream *w, const char *data)
+/* The status event of `data` (NULL when out of memory). */
+static struct sse_ev *status_ev(const char *data)
 {
-    struct dm_buf b;
     char id[EVENT_ID_LEN];
     event_id('s', data, id);
-    dm_buf_init(&b, SSE_MAX_PENDING);
-    if (dm_buf_printf(&b, "id: %s\nevent: status\ndata: %s\n\n", id, data) == DM_OK)
-        push_event(w, b.data, b.len);
+    size_t n = strlen("id: \nevent: status\ndata: \n\n") + strlen(id) + strlen(data);
+    struct sse_ev *e = ev_new(n);
+    if (e)
+        snprintf(e->data, n + 1, "id: %s\nevent: status\ndata: %s\n\n", id, data);
+    return e;
+}
+
+static void push_status(struct route_stream *w, struct sse_ev *e)
+{
+    if (e)
+        push_event(w, e);
     else
         end_watcher(w);
-    dm_buf_free(&b);
 }
 
 static void push_error(struct route_stream *w, int status, const char *detail)
@@ -198,15 +239,21 @@ static void push_error(struct route_stream *w, int status, const char *detail)
     int rc = dm_buf_printf(&b, "id: %s\nevent: problem\ndata: ", id);
     rc = rc ? rc : route_problem_json(&b, status, w->instance, w->request_id, detail);
     rc = rc ? rc : dm_buf_adds(&b, "\n\n");
-    if (rc == DM_OK)
-        push_event(w, b.data, b.len);
+    struct sse_ev *e = rc == DM_OK ? ev_new(b.len) : NULL;
+    if (e) {
+        memcpy(e->data, b.data, b.len + 1);
+        push_event(w, e);
+        ev_unref(e);
+    }
     dm_buf_free(&b);
 }
 
+/* Its events are already released (route_stream_release) or it never had any. */
 static void watcher_free(struct route_stream *w)
 {
     dm_buf_free(&w->out);
-    dm_buf_free(&w->latest);
+    ev_unref(w->cur);
+    ev_unref(w->waiting);
     free(w->request_id);
     free(w->instance);
     free(w);
@@ -236,6 +283,7 @@ static void topic_free_if_unused(struct topic *t)
     }
     free(t->name);
     free(t->last);
+    ev_unref(t->last_ev);
     free(t->last_err);
     free(t);
 }
@@ -248,11 +296,19 @@ static void topic_interval(struct topic *t)
     t->interval_ms = iv;
 }
 
-static void broadcast_status(struct topic *t, const struct route_stream *except)
+/* t->last changed to `data` (taken): every watcher but `except` gets its event, one copy
+ * for all, kept as t->last_ev for watchers that join with the same status. */
+static void set_last(struct topic *t, char *data, const struct route_stream *except)
 {
+    free(t->last);
+    ev_unref(t->last_ev);
+    t->last = data;
+    t->last_ev = data ? status_ev(data) : NULL;
+    if (!data)
+        return;
     for (struct route_stream *w = t->watchers; w; w = w->next) {
         if (w != except)
-            push_status(w, t->last);
+            push_status(w, t->last_ev);
     }
 }
 
@@ -292,18 +348,15 @@ static void poll_done(struct topic *t, int status, const char *details, Protobuf
     struct stream_hub *h = t->hub;
     pthread_mutex_lock(&h->mu);
     if (data && (!t->last || strcmp(t->last, data) != 0)) {
-        free(t->last);
-        t->last = data;
-        data = NULL;
         free(t->last_err);
         t->last_err = NULL;
-        broadcast_status(t, NULL);
+        set_last(t, data, NULL);
+        data = NULL;
     } else if (status != RPC_OK && (!t->last_err || strcmp(t->last_err, details) != 0)) {
         char *e = strdup(details);
         free(t->last_err);
         t->last_err = e;
-        free(t->last);   /* the next good answer is sent again: "back" */
-        t->last = NULL;
+        set_last(t, NULL, NULL);   /* the next good answer is sent again: "back" */
         int http = rpc_http_status(status);
         for (struct route_stream *w = t->watchers; w; w = w->next)
             push_error(w, http, details);
@@ -549,18 +602,22 @@ long route_stream_read(struct route_stream *s, char *buf, size_t cap)
 {
     long n = 0;
     pthread_mutex_lock(&s->hub->mu);
-    if (s->pos == s->out.len && s->latest.len > 0) {   /* out drained: the latest event */
-        struct dm_buf t = s->out;
-        s->out = s->latest;
-        s->latest = t;
-        dm_buf_reset(&s->latest);
-        s->pos = 0;
-    }
     if (s->pos < s->out.len) {
         size_t k = s->out.len - s->pos < cap ? s->out.len - s->pos : cap;
         memcpy(buf, s->out.data + s->pos, k);
         s->pos += k;
         n = (long)k;
+    } else if (s->cur) {   /* out drained: the queued event, then the latest one */
+        size_t k = s->cur->len - s->cur_pos < cap ? s->cur->len - s->cur_pos : cap;
+        memcpy(buf, s->cur->data + s->cur_pos, k);
+        s->cur_pos += k;
+        n = (long)k;
+        if (s->cur_pos == s->cur->len) {
+            ev_unref(s->cur);
+            s->cur = s->waiting;
+            s->waiting = NULL;
+            s->cur_pos = 0;
+        }
     } else if (s->ended) {
         n = s->gone ? -2 : -1;
     } else {
@@ -589,6 +646,9 @@ void route_stream_release(struct route_stream *s)
         topic_interval(t);
         topic_free_if_unused(t);
     }
+    ev_unref(s->cur);   /* shared with other watchers: counts change under the lock */
+    ev_unref(s->waiting);
+    s->cur = s->waiting = NULL;
     pthread_mutex_unlock(&h->mu);
     metrics_sse_watchers_add(-1);
     watcher_free(s);
@@ -615,7 +675,6 @@ static struct route_stream *watcher_new(struct route_ctx *c, int64_t interval_ms
     if (!w)
         return NULL;
     dm_buf_init(&w->out, SSE_MAX_PENDING);
-    dm_buf_init(&w->latest, SSE_MAX_PENDING);
     w->hub = c->req.env->streams;
     w->interval_ms = interval_ms;
     w->request_id = strdup(c->req.request_id ? c->req.request_id : "");
@@ -664,8 +723,12 @@ static int join(struct stream_hub *h, struct route_stream *w, const char *name, 
     char retry[48];
     snprintf(retry, sizeof(retry), "retry: %lld\n\n", (long long)w->interval_ms);
     push(w, retry, strlen(retry));
-    if (!have || strcmp(have, id) != 0)
-        push_status(w, data);
+    bool same = t->last && strcmp(t->last, data) == 0;
+    if (!have || strcmp(have, id) != 0) {
+        struct sse_ev *e = same && t->last_ev ? ev_ref(t->last_ev) : status_ev(data);
+        push_status(w, e);
+        ev_unref(e);
+    }
     w->t = t;
     w->next = t->watchers;
     t->watchers = w;
@@ -678,12 +741,10 @@ static int join(struct stream_hub *h, struct route_stream *w, const char *name, 
     topic_interval(t);
     if (t->next_poll_us > now + t->interval_ms * 1000)
         t->next_poll_us = now + t->interval_ms * 1000;
-    if (!t->last || strcmp(t->last, data) != 0) {
+    if (!same) {
         /* fresher than what the others saw: it is a change for them */
-        free(t->last);
-        t->last = data;
+        set_last(t, data, w);
         data = NULL;
-        broadcast_status(t, w);
     }
     pthread_cond_broadcast(&h->cv);
     rc = DM_OK;

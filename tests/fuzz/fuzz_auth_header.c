@@ -1,7 +1,8 @@
 /* fuzz_auth_header.c - auth_verify on arbitrary Authorization header values against an
  * HS256 context (secret below, iss "dm-fuzz", aud "dm-gateway", leeway 30, now fixed at
  * 1700000000). A token must never be accepted without the right signature: the harness
- * aborts if an accepted token's identity is inconsistent. */
+ * aborts if an accepted token's identity is inconsistent, or auth_token_digest disagrees
+ * with it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((f == AUTH_OK) != (id != NULL))
         abort();
     if (id && (!id->sub || !id->scopes || (id->admin && !id->write) || (id->write && !id->read)))
+        abort();
+    /* the Idempotency-Key namespace of a sub-less token (gwattack6): 64 hex digits for
+     * every value auth_verify could accept, "" with an error otherwise */
+    char hex[AUTH_DIGEST_HEX + 1];
+    int drc = auth_token_digest(hdr, hex);
+    if ((drc == 0) != (strlen(hex) == AUTH_DIGEST_HEX) || (f == AUTH_OK && drc != 0) ||
+        strspn(hex, "0123456789abcdef") != strlen(hex))
         abort();
     char www[256];
     auth_www_authenticate(f, AUTH_SCOPE_WRITE, www, sizeof www);

@@ -61,6 +61,7 @@ struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
         .max_headers = 64, .max_connections = 1024, .max_per_ip = c->max_per_ip,
         .conn_timeout_s = c->conn_timeout_s ? c->conn_timeout_s : 30,
         .park_after_s = c->park_after_s, .conn_memory_limit = 16384, .audit_fd = -1,
+        .idem_max_keys = c->idem_max_keys, .idem_max_bytes = 1u << 20, .idem_ttl_ms = 3600000,
         .tls_cert_pem = c->tls_cert_pem, .tls_key_pem = c->tls_key_pem};
     if (!g->dir || !g->master || route_env_init(&g->env) != DM_OK ||
         (c->secret && load_auth(g, c->secret) != DM_OK) ||

@@ -20,6 +20,7 @@ struct gw_inproc_cfg {
     const char *tls_cert_pem; /* both: serve HTTPS (no front; the gate, http_tls.h) */
     const char *tls_key_pem;
     unsigned sse_heartbeat_s; /* status stream heartbeat (0: 15 s) */
+    unsigned idem_max_keys;   /* Idempotency-Key store (0: keys ignored; 1 MiB, 1 h) */
 };
 
 struct gw_inproc;

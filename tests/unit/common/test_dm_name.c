@@ -81,6 +81,53 @@ START_TEST(task_names_fit_the_meta_tables)
 }
 END_TEST
 
+/* gwattack6: a new name may not hold C1 controls, bidirectional formatting, line
+ * separators or invisible characters (dm_name_check_new); the path rule still takes them
+ * (dm_name_check) so tasks named so before stay addressable. */
+START_TEST(new_names_refuse_display_controls)
+{
+    static const struct {
+        const char *name;
+        size_t at;
+        const char *why;
+    } bad[] = {
+        {"evil\xe2\x80\xaetxt.exe", 4, "bidirectional"},   /* U+202E RIGHT-TO-LEFT OVERRIDE */
+        {"a\xc2\x85" "b", 1, "C1 control"},                  /* U+0085 NEXT LINE */
+        {"\xc2\x9b" "31m", 0, "C1 control"},                 /* U+009B CSI */
+        {"a\xc2\x80", 1, "C1 control"},
+        {"a\xc2\x9f", 1, "C1 control"},
+        {"x\xd8\x9c", 1, "bidirectional"},                  /* U+061C */
+        {"x\xe2\x80\x8e", 1, "bidirectional"},             /* U+200E */
+        {"x\xe2\x80\x8f", 1, "bidirectional"},
+        {"x\xe2\x80\xaa", 1, "bidirectional"},             /* U+202A */
+        {"x\xe2\x81\xa6", 1, "bidirectional"},             /* U+2066 */
+        {"x\xe2\x81\xa9", 1, "bidirectional"},             /* U+2069 */
+        {"x\xe2\x80\xa8", 1, "line separator"},            /* U+2028 */
+        {"x\xe2\x80\xa9", 1, "line separator"},
+        {"sh\xe2\x80\x8bop", 2, "invisible"},               /* U+200B */
+        {"x\xe2\x81\xa0", 1, "invisible"},                 /* U+2060 */
+        {"\xef\xbb\xbfshop", 0, "invisible"},               /* U+FEFF */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t at = 99;
+        const char *why = dm_name_check_new(bad[i].name, strlen(bad[i].name), &at);
+        ck_assert_msg(why && strstr(why, bad[i].why), "%zu: %s", i, why ? why : "(accepted)");
+        ck_assert_uint_eq(at, bad[i].at);
+        ck_assert_ptr_null(dm_name_check(bad[i].name, strlen(bad[i].name), NULL));
+    }
+    /* neighbours of the refused ranges and ordinary scripts pass */
+    static const char *const good[] = {"shop-sync", "\xc2\xa0nbsp", "\xc2\xbf", "\x7e",
+                                       "\xe2\x80\x8c\xe2\x80\x8d",   /* ZWNJ / ZWJ: Persian, Indic */
+                                       "\xe2\x80\xaf", "\xe2\x81\xaa", "名前", "\xd8\x9b",
+                                       "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"};   /* Hebrew */
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(dm_name_check_new(good[i], strlen(good[i]), NULL) == NULL, "%zu", i);
+    /* the path rule's refusals come first */
+    ck_assert_str_eq(dm_name_check_new("a\nb", 3, NULL), "contains a control character");
+    ck_assert_str_eq(dm_name_check_new("", 0, NULL), "is empty");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dm_name");
@@ -88,6 +135,7 @@ int main(void)
     tcase_add_test(tc, good_names);
     tcase_add_test(tc, bad_names_say_which_rule);
     tcase_add_test(tc, task_names_fit_the_meta_tables);
+    tcase_add_test(tc, new_names_refuse_display_controls);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }

@@ -105,6 +105,10 @@ static const struct bad_case bad[] = {
     {"name: \"atk\\tx\"\ntask-mode: all\n" TGT INST, "contains a control character (byte 3)"},
     {"name: \"---atk\"\ntask-mode: all\n" TGT INST, "starts with a YAML document marker"},
     {"name: a/b\ntask-mode: all\n" TGT INST, "contains '/' (byte 1)"},
+    /* gwattack6: C1 controls, bidirectional overrides and invisible characters (dm_name_check_new) */
+    {"name: \"atk\\u202etxt\"\ntask-mode: all\n" TGT INST, "the task name contains a bidirectional formatting or line separator character (U+061C, U+200E, U+200F, U+2028-U+202E, U+2066-U+2069) (byte 3)"},
+    {"name: \"atk\\x85\"\ntask-mode: all\n" TGT INST, "contains a C1 control character (U+0080-U+009F) (byte 3)"},
+    {"name: \"a\\u200bb\"\ntask-mode: all\n" TGT INST, "contains an invisible character"},
     {"name: t\ntask-mode: fast\n" TGT INST, "[code=20020:class=dm-master:scope=internal:level=medium] please specify right task-mode, support `full`, `incremental`, `all`"},
     {"name: t\ntask-mode: incremental\n" TGT "mysql-instances:\n  - source-id: s1\n",
      "[code=20022:class=dm-master:scope=internal:level=medium] mysql-instance(0) must set meta for task-mode incremental"},
