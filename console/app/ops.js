@@ -175,7 +175,11 @@ export function workersView(cleanup) {
           : [el('p', { class: 'muted', text: r.data.msg || 'No worker answered the master.' })]));
       }
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
-    } catch (e) { status.replaceChildren(errorBox(e)); }
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+      if (!cards.size && !order) list.replaceChildren(el('p', { class: 'muted', 'data-not-loaded': '',
+        text: 'The workers could not be loaded (the error above); the page asks again every 5 s.' }));
+    }
   }
   const refresh = actionButton('Refresh worker tasks', 'dm:admin', async () => {
     if (await confirmAction('Ask every worker which tasks it runs and rebuild the master\'s task-to-worker map (dmctl refresh-worker-tasks)?', 'Refresh'))
@@ -247,6 +251,7 @@ export function ddlLocksView(cleanup) {
   const msg = el('div', { 'aria-live': 'polite' });
   const updated = el('span', { class: 'muted small' });
   let known = { tasks: [], workers: [] };   // for the break form, from the status
+  let loaded = false;
   const table = el('table', { class: 'cards', id: 'ddl-locks' }, el('thead', {}, el('tr', {},
     ...['Lock ID', 'Task', 'Owner', 'DDLs', 'Synced', 'Unsynced', 'Actions'].map(t => el('th', { text: t })))), body);
   const breakAny = actionButton('Break a worker\'s lock…', 'dm:admin', async () => {
@@ -289,7 +294,12 @@ export function ddlLocksView(cleanup) {
         el('p', { 'data-empty': 'ddl-locks', text: 'No DDL lock exists.' }),
         el('p', { class: 'muted small', text: 'A sharding DDL lock appears while the workers of a shard-mode task wait for the same DDL from every source; it goes away once all have it.' })))]));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
-    } catch (e) { status.replaceChildren(errorBox(e)); }
+      loaded = true;
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+      if (!loaded) renderIfChanged(body, 'failed', () => [el('tr', {}, el('td', { colspan: '7', class: 'muted', 'data-not-loaded': '',
+        text: 'The DDL locks could not be loaded (the error above); the page asks again every 5 s.' }))]);
+    }
   }
   setView('DDL locks',
     el('h1', {}, 'DDL locks', el('span', { class: 'actions' }, breakAny)),
