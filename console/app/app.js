@@ -4,7 +4,7 @@
 // confirmation, start from YAML; UI building blocks in ui.js.
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
-import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
+import { api, ApiError, can, claims, failedWorkers, openStream, setToken, signOut, token } from './api.js';
 import { actionButton, confirmAction, dmMessage, el, errorBox, kv, lineLinks, main, okBox, once, pending, poll, renderIfChanged,
          resultBox, scopeNote, setView, stageBadge } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
@@ -170,7 +170,14 @@ function tasksView() {
     if (document.hidden) return;
     try {
       const r = await api('GET', '/api/v1/tasks?full=true');
-      status.replaceChildren();
+      // a worker the master could not ask (a 207: the others answered) has no tasks in the
+      // answer: say so, or its tasks would be missing from the list without a word
+      const lost = failedWorkers(r.data).filter(w => !/no sub task started/.test(w.msg));   // an idle worker lost nothing
+      status.replaceChildren(...(lost.length ? [el('div', { class: 'alert warn', role: 'alert', 'data-workers-missing': String(lost.length) },
+        el('p', { class: 'alert-title', text: `The tasks of ${lost.length === 1 ? 'one worker are' : `${lost.length} workers are`} missing: the master could not ask ${lost.length === 1 ? 'it' : 'them'}` }),
+        el('ul', { class: 'errors' }, ...lost.map(w => el('li', {}, el('strong', { class: 'mono small', text: w.worker }),
+          el('pre', { text: dmMessage(w.msg).text || 'failed (no message)' })))),
+        el('div', { class: 'meta', text: [`HTTP ${r.status}`, r.headers.get('X-Request-Id') ? `request id ${r.headers.get('X-Request-Id')}` : null].filter(Boolean).join(' · ') }))] : []));
       all = [...tasksOf(r.data).entries()].sort(([a], [b]) => a.localeCompare(b));
       show();
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;

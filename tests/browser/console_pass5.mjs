@@ -65,13 +65,16 @@ async function tokens(page) {
 
 // ---- 500 tasks and a task of 60 workers: the list answer held in the page, the real task in it ----
 const STAGES = ['Running', 'Running', 'Running', 'Paused', 'Stopped'];
+const HOSTILE = '<img src=x onerror=window.__pwned=1>';
 function bigStatus(real) {
   const workers = new Map([[real.worker, { ...real, subTaskStatus: [...real.subTaskStatus] }]]);
   const add = (w, name, stage) => {
     if (!workers.has(w)) workers.set(w, { result: true, worker: w, msg: '', sourceID: `src-${w}`, subTaskStatus: [] });
     workers.get(w).subTaskStatus.push({ name, stage, unit: 'Sync' });
   };
-  for (let i = 0; i < 498; i++) add(`10.0.${i % 7}.1:8262`, `bulk-${String(i).padStart(3, '0')}`, STAGES[i % STAGES.length]);
+  for (let i = 0; i < 497; i++) add(`10.0.${i % 7}.1:8262`, `bulk-${String(i).padStart(3, '0')}`, STAGES[i % STAGES.length]);
+  // an attacker's names: a task, six workers and a stage that are markup (counts, details, filter)
+  for (let i = 0; i < 6; i++) add(`<svg onload=window.__pwned=${i}>:8262`, HOSTILE, i ? 'Running' : '"><img src=x onerror=window.__pwned=9>');
   for (let i = 0; i < 60; i++) add(`10.1.0.${i}:8262`, 'fan-out-60', i === 17 || i === 41 ? 'Paused' : 'Running');
   return { result: true, msg: '', workers: [...workers.values()] };
 }
@@ -116,7 +119,7 @@ async function bigList(page) {
   await page.fill('#task-filter', '');
   await page.selectOption('#task-stage', 'Paused');
   await page.waitForFunction(() => /filtered from 500/.test(document.getElementById('task-count').textContent), null, T);
-  const paused = 1 + [...Array(498).keys()].filter(i => STAGES[i % STAGES.length] === 'Paused').length;   // + fan-out-60
+  const paused = 1 + [...Array(497).keys()].filter(i => STAGES[i % STAGES.length] === 'Paused').length;   // + fan-out-60
   ok(new RegExp(`of ${paused} tasks`).test(await page.innerText('#task-count')),
      `stage Paused: ${await page.innerText('#task-count')} (expected ${paused})`);
   await page.selectOption('#task-stage', '');
@@ -138,6 +141,13 @@ async function bigList(page) {
   const h = (await row.boundingBox()).height;
   ok(/Running × 58/.test(counts) && /Paused × 2/.test(counts) && h < 150,
      `a task of 60 workers is one row of ${Math.round(h)} px: ${counts.replace(/\s+/g, ' ')}`);
+  // hostile names through the filter, the counts and the folded workers: text, never markup
+  await page.fill('#task-filter', 'onerror');
+  await page.waitForSelector('tr[data-task] details', T);
+  await page.click('tr[data-task] details summary');
+  ok(await page.evaluate(() => !document.querySelector('main img, main svg') && window.__pwned === undefined)
+     && (await page.innerText('tbody')).includes(HOSTILE) && (await page.innerText('tbody')).includes('<svg onload'),
+     'a task, its workers and a stage that are markup: shown as text, nothing made from them');
   await page.fill('#task-filter', '');
   await page.setViewportSize({ width: 320, height: 700 });
   await page.waitForFunction(() => /of 500/.test(document.getElementById('task-count').textContent), null, T);
@@ -169,6 +179,19 @@ async function bigList(page) {
   ok(decodeURIComponent(await page.evaluate(() => location.hash)) === `#/tasks/${FAN}`, 'the jump left the route alone');
   await axeClean(page, 'the task page of 60 workers');
   await screenshot(page, 'console-pass5-fan-out');
+  await page.unroute('**/api/v1/tasks?full=true');
+
+  // a worker the master could not ask (207): its tasks are missing, and the list says so
+  await page.route('**/api/v1/tasks?full=true', async r => {
+    const real207 = await (await r.fetch()).json();
+    real207.workers.push({ result: false, worker: '10.9.9.9:8262', msg: '[code=38008:class=dm-master:scope=internal:level=high] grpc request error: rpc error: code = Unavailable desc = connection refused' });
+    await r.fulfill({ status: 207, contentType: 'application/json', body: JSON.stringify(real207) });
+  });
+  await hash(page, '#/tasks');
+  await page.waitForSelector('[data-workers-missing="1"]', T);
+  const miss = await page.innerText('[data-workers-missing]');
+  ok(/10\.9\.9\.9:8262/.test(miss) && /missing/.test(miss) && !/code=38008/.test(miss) && await page.locator(`tr[data-task="${TASK}"]`).count() === 1,
+     `a 207 list (one worker not asked): "${miss.split('\n')[0]}", the other tasks listed`);
   await page.unroute('**/api/v1/tasks?full=true');
   for (const p of ['status/stream?*', 'errors', 'config']) await page.unroute(`**/api/v1/tasks/${FAN}/${p}`);
 }
