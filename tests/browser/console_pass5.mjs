@@ -179,6 +179,19 @@ async function bigList(page) {
   ok(decodeURIComponent(await page.evaluate(() => location.hash)) === `#/tasks/${FAN}`, 'the jump left the route alone');
   await axeClean(page, 'the task page of 60 workers');
   await screenshot(page, 'console-pass5-fan-out');
+  // the workers page of the same answer (74 workers): a filter over worker, source and task
+  await hash(page, '#/workers');
+  await page.waitForSelector('#worker-list section[data-worker]', T);
+  const nWorkers = await page.locator('#worker-list section[data-worker]').count();
+  await page.fill('#worker-filter', FAN);
+  await page.waitForFunction(() => /^60 of \d+ workers$/.test(document.getElementById('worker-count').textContent), null, T);
+  await page.fill('#worker-filter', '10.1.0.41:');
+  await page.waitForFunction(() => /^1 of \d+ workers$/.test(document.getElementById('worker-count').textContent), null, T);
+  ok(await page.locator('#worker-list section[data-worker]:visible').count() === 1 && nWorkers === 74,
+     `workers page: 74 workers, "${FAN}" shows its 60, "10.1.0.41:" one (${await page.innerText('#worker-count')})`);
+  ok(await page.evaluate(() => !document.querySelector('main img, main svg') && window.__pwned === undefined),
+     'workers page: worker names that are markup stay text');
+  await axeClean(page, 'the workers page with a filter');
   await page.unroute('**/api/v1/tasks?full=true');
 
   // a worker the master could not ask (207): its tasks are missing, and the list says so
