@@ -6,7 +6,7 @@
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
 import { api, ApiError, can, claims, failedWorkers, openStream, setToken, signOut, token } from './api.js';
 import { actionButton, confirmAction, dmMessage, el, errorBox, kv, lineLinks, main, okBox, once, pending, poll, renderIfChanged,
-         resultBox, scopeNote, setView, stageBadge } from './ui.js';
+         resultBox, scopeNote, setView, stageBadge, tomlHint } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -324,7 +324,7 @@ function configCard(name) {
       await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
       msg.replaceChildren(okBox('Check passed: DM accepts this config.'));
       return true;
-    } catch (e) { msg.replaceChildren(errorBox(e, lineLinks(area, e.message))); return false; }
+    } catch (e) { msg.replaceChildren(errorBox(e, [lineLinks(area, e.message), tomlHint(area.value)])); return false; }
   }
   async function update() {
     if (!await check()) return;
@@ -337,7 +337,7 @@ function configCard(name) {
     } catch (e) {
       const extra = e.status === 412 ? el('p', {}, 'Someone changed this task\'s config after you loaded it, so your update was not applied. Your edit is still in the box: ',
         el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Load the current config'), ' and apply your change again.') : null;
-      msg.replaceChildren(errorBox(e, extra || lineLinks(area, e.message)));
+      msg.replaceChildren(errorBox(e, extra || [lineLinks(area, e.message), tomlHint(area.value)]));
     }
     msg.scrollIntoView({ block: 'nearest' });
   }
@@ -499,7 +499,7 @@ function newTaskView() {
       // a regular expression over the YAML, which opened the page of another name)
       const loc = (r.headers.get('Location') || '').match(/^\/api\/v1\/tasks\/([^/?#]+)$/);
       if (loc) location.hash = `#/tasks/${loc[1]}`;
-    } catch (e) { msg.replaceChildren(errorBox(e, lineLinks(area, e.message))); }
+    } catch (e) { msg.replaceChildren(errorBox(e, [lineLinks(area, e.message), tomlHint(area.value)])); }
   });
   start.setAttribute('aria-describedby', 'start-hint');
   const sync = () => {
@@ -513,7 +513,7 @@ function newTaskView() {
       await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
       checked = area.value;
       msg.replaceChildren(okBox('Check passed: DM accepts this config. You can start it.'));
-    } catch (e) { checked = null; msg.replaceChildren(errorBox(e, lineLinks(area, e.message))); }
+    } catch (e) { checked = null; msg.replaceChildren(errorBox(e, [lineLinks(area, e.message), tomlHint(area.value)])); }
     sync();
   }, 'ghost');
   sync();
@@ -606,6 +606,7 @@ function route() {
 
 document.getElementById('signout').addEventListener('click', () => {
   signOut();
+  Object.assign(listState, { q: '', stage: '', page: 0 });   // the next person starts with the whole list
   location.hash = '#/tasks';
   route();
 });

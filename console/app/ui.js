@@ -319,3 +319,13 @@ export function gotoLine(area, n, col) {
   const lh = parseFloat(getComputedStyle(area).lineHeight) || 18;
   area.scrollTop = Math.max(0, i * lh - area.clientHeight / 3);
 }
+
+// A config DM refused that looks like TOML (`key = value`, `[section]`): DM's answer ("the task
+// config must be a mapping with a non-empty `name`") does not say that a task config is YAML;
+// null for anything else.
+export function tomlHint(text) {
+  const lines = String(text || '').split('\n').filter(l => l.trim() && !/^\s*#/.test(l));
+  const toml = lines.filter(l => /^\s*\[{1,2}[\w.-]+\]{1,2}\s*$/.test(l) || /^\s*[\w.-]+\s*=\s*\S/.test(l)).length;
+  if (!lines.length || toml * 2 < lines.length) return null;
+  return el('p', { class: 'small', 'data-toml-hint': '', text: 'This looks like TOML (key = value, [section]). A DM task config is YAML (key: value, nested by indentation), as for dmctl start-task; TOML is the format of the dm-worker and dm-master configs.' });
+}

@@ -239,7 +239,13 @@ async function lineErrors(page) {
   const lineStart = lines.slice(0, li).reduce((n, l) => n + l.length + 1, 0);
   const want = m ? Math.min(lineStart + Number(m[2]) - 1, lineStart + lines[li].length) : -1;
   ok(m && caret[0] === caret[1] && caret[0] === want, `invalid YAML: "${label}" puts the caret there (${caret[0]}, expected ${want})`);
-  await axeClean(page, 'the start page with line buttons');
+  // a TOML config (the format of the worker and master configs) pasted as a task
+  await page.fill('#new-task', 'name = "pass5-toml"\ntask-mode = "all"\n\n[target-database]\nhost = "127.0.0.1"\nport = 3306\n');
+  await page.click('button[data-action="check"]');
+  await page.waitForSelector('#main .alert.error [data-toml-hint]', T);
+  ok(/A DM task config is YAML/.test(await page.innerText('[data-toml-hint]')),
+     'a TOML config: DM\'s "must be a mapping with a non-empty `name`" plus a line saying a task config is YAML');
+  await axeClean(page, 'the start page with line buttons and the TOML hint');
 }
 
 // ---- a 207 of a pause whose failed worker is in `meta` (OperateTask's shape) ----
