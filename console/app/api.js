@@ -45,7 +45,7 @@ export class ApiError extends Error {
     this.dmCode = dmCode;
     this.requestId = requestId;
     this.body = body;
-    this.workers = [];   // the workers DM named as failed (a dmctl answer)
+    this.workers = [];   // the workers DM named as failed, {worker, msg} (a dmctl answer)
   }
 }
 
@@ -100,7 +100,7 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
       return '';
     });
     const e = new ApiError(r.status, detail, r.headers.get('X-DM-Error-Code') || firstCode, r.headers.get('X-Request-Id'), text);
-    e.workers = failedWorkers(j).map(w => w.worker);
+    e.workers = failedWorkers(j);
     throw e;
   }
   let data = null;

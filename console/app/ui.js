@@ -119,7 +119,9 @@ export function errorBox(e, extra, title) {
 // master unavailable", which sent the operator to a master that was fine.
 function workerDown(e) {
   if ((e.status !== 503 && e.status !== 504) || !e.workers?.length) return null;
-  const names = e.workers.join(', ');
+  // the workers the master could not reach (others may have refused for their own reasons)
+  const down = e.workers.filter(w => /rpc error: code = (Unavailable|DeadlineExceeded)/.test(w.msg));
+  const names = (down.length ? down : e.workers).map(w => w.worker).join(', ');
   return e.status === 503
     ? { title: `DM worker unavailable: ${names}`,
         todo: `The master is up but cannot reach ${names}. Check that dm-worker runs and listens there; nothing was changed on it. Try again once it is back.` }
