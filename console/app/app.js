@@ -123,7 +123,7 @@ function tasksView() {
   const stageSel = el('select', { id: 'task-stage', 'aria-controls': 'task-rows' },
     ...[['', 'All stages'], ['Running', 'Running'], ['Paused', 'Paused'], ['Stopped', 'Stopped'], ['New', 'New'], ['Finished', 'Finished']]
       .map(([v, t]) => el('option', { value: v, text: t, selected: v === listState.stage })));
-  const count = el('p', { class: 'muted small', id: 'task-count', role: 'status' });
+  const count = el('div', { class: 'muted small count', id: 'task-count', role: 'status' });   // not a <p role=status>: that is a pending line
   const prev = el('button', { type: 'button', class: 'ghost', 'data-action': 'page-prev' }, '← Previous');
   const next = el('button', { type: 'button', class: 'ghost', 'data-action': 'page-next' }, 'Next →');
   const pageNo = el('span', { class: 'small', id: 'task-page' });

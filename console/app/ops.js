@@ -161,7 +161,7 @@ export function workersView(cleanup) {
   // a filter over worker, source and task names (60 workers are 60 cards of 6 buttons each)
   const q = el('input', { id: 'worker-filter', type: 'search', autocomplete: 'off', spellcheck: 'false',
                           placeholder: 'worker, source or task', 'aria-controls': 'worker-list' });
-  const count = el('p', { class: 'muted small', id: 'worker-count', role: 'status' });
+  const count = el('div', { class: 'muted small count', id: 'worker-count', role: 'status' });   // not a <p role=status>: that is a pending line
   const words = new Map();   // worker -> the text the filter searches
   function filter() {
     const needle = q.value.trim().toLowerCase();

@@ -248,6 +248,42 @@ async function lineErrors(page) {
   await axeClean(page, 'the start page with line buttons and the TOML hint');
 }
 
+// ---- /docs at 320 px (a phone, or 400 % zoom): Try it out with a body and a problem+json ----
+async function docsNarrow(browser) {
+  const p = await watchedPage(browser, { viewport: { width: 320, height: 800 } });
+  await p.goto(`${base}/docs`);
+  await p.waitForSelector('body[data-docs-ready]', { timeout: 60000 });
+  await p.click('button.authorize');
+  await p.fill('.auth-container input[type="text"], .auth-container input[type="password"]', token);
+  await p.click('.auth-btn-wrapper button.authorize');
+  await p.click('.auth-btn-wrapper button.btn-done');
+  const get = p.locator('#operations-tasks-getTask');
+  await get.locator('.opblock-summary').click();
+  ok(await noSideways(p), '/docs at 320 px: an open operation fits (its responses table was 605 px wide)');
+  await get.locator('button.try-out__btn').click();
+  await get.locator('tr[data-param-name="name"] input').fill('<img src=x onerror=window.__pwned=1>');
+  const [r] = await Promise.all([p.waitForResponse(x => x.url().includes('/api/v1/tasks/%3Cimg')), get.locator('button.execute').click()]);
+  await get.locator('.live-responses-table tbody .response-col_status').first().waitFor(T);
+  const shown = await get.locator('.live-responses-table').innerText();
+  ok(r.status() === 404 && r.request().headers().authorization === `Bearer ${token}` && /application\/problem\+json/.test(shown)
+     && /"status": 404/.test(shown) && await p.evaluate(() => window.__pwned === undefined && !document.querySelector('#swagger-ui img')),
+     'Try it out: the bearer token sent, the 404 problem+json shown with its headers, a name that is markup stays text');
+  const post = p.locator('#operations-tasks-createTask');
+  await post.locator('.opblock-summary').click();
+  await post.locator('button.try-out__btn').click();
+  await post.locator('textarea.body-param__text').fill('name: [broken');
+  await post.locator('button.execute').click();
+  await post.locator('.live-responses-table tbody .response-col_status').first().waitFor(T);
+  ok(/422/.test(await post.locator('.live-responses-table').innerText()) && await noSideways(p),
+     'Try it out with a YAML body: the 422 problem+json shown; the page still fits 320 px');
+  const v = await axeViolations(p, { rules: { 'nested-interactive': { enabled: false }, 'heading-order': { enabled: false } } });
+  ok(v.length === 0, `axe on /docs after two Try it out at 320 px (the request body editor had no name)${v.length ? ': ' + v.join(' || ') : ''}`);
+  await screenshot(p, 'console-pass5-docs-320');
+  const left = p.problems.filter(m => !/status of (404|422)\b/.test(m));
+  ok(left.length === 0, `/docs: no console error or failed request but the provoked ones${left.length ? ': ' + left.join(' | ') : ''}`);
+  await p.close();
+}
+
 // ---- a 207 of a pause whose failed worker is in `meta` (OperateTask's shape) ----
 async function partialPause(page) {
   await hash(page, `#/tasks/${encodeURIComponent(TASK)}`);
@@ -328,6 +364,7 @@ try {
   await tokens(page);
   await bigList(page);
   await lineErrors(page);
+  await docsNarrow(browser);
   await partialPause(page);
   await workerDown(page);
   await masterHung(page);
