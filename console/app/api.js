@@ -45,19 +45,33 @@ export class ApiError extends Error {
     this.dmCode = dmCode;
     this.requestId = requestId;
     this.body = body;
+    this.workers = [];   // the workers DM named as failed, {worker, msg} (a dmctl answer)
   }
 }
 
-function detailOf(status, text, ctype) {
-  if (ctype.includes('json')) {
-    try {
-      const j = JSON.parse(text);
-      const parts = [j.detail || j.msg].filter(Boolean);
-      for (const w of j.workers || []) {
-        if (w && w.result === false && w.msg) parts.push(`${w.worker || w.source || 'worker'}: ${w.msg}`);
-      }
-      if (parts.length) return parts.join('\n');
-    } catch { /* not JSON after all */ }
+// The workers of a dmctl answer that failed, as {worker, msg}: a worker's result is at its top
+// (start, update, query-status) or in its `meta` (pause / resume / stop: OperateSubTaskResponse).
+// The `meta` ones were missed: a pause refused by a worker showed DM's raw JSON, and a 207 of
+// a pause that failed on one worker said "Pause: done.".
+export function failedWorkers(data) {
+  const out = [];
+  for (const x of (data && Array.isArray(data.workers) ? data.workers : [])) {
+    const w = x && typeof x.meta === 'object' && x.meta ? x.meta : x;
+    if (w && w.result === false) out.push({ worker: w.worker || w.source || x.worker || 'worker', msg: w.msg || '' });
+  }
+  return out;
+}
+
+function jsonOf(text, ctype) {
+  if (!ctype.includes('json')) return null;
+  try { return JSON.parse(text); } catch { return null; }
+}
+
+function detailOf(status, text, j) {
+  if (j && typeof j === 'object') {
+    const parts = [j.detail || j.msg].filter(Boolean);
+    for (const w of failedWorkers(j)) if (w.msg) parts.push(`${w.worker}: ${w.msg}`);
+    if (parts.length) return parts.join('\n');
   }
   return text.trim() || `HTTP ${status}`;
 }
@@ -80,11 +94,14 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
     // DM's "[code=N:class=…:scope=…:level=…] " prefix: the code goes to the meta line
     // (unless the header named the deciding one), the message keeps only the words
     let firstCode = null;
-    const detail = detailOf(r.status, text, type).replace(/\[code=(\d+):[^\]]*\]\s*/g, (_, n) => {
+    const j = jsonOf(text, type);
+    const detail = detailOf(r.status, text, j).replace(/\[code=(\d+):[^\]]*\]\s*/g, (_, n) => {
       firstCode ??= n;
       return '';
     });
-    throw new ApiError(r.status, detail, r.headers.get('X-DM-Error-Code') || firstCode, r.headers.get('X-Request-Id'), text);
+    const e = new ApiError(r.status, detail, r.headers.get('X-DM-Error-Code') || firstCode, r.headers.get('X-Request-Id'), text);
+    e.workers = failedWorkers(j);
+    throw e;
   }
   let data = null;
   if (type.includes('json') && text) data = JSON.parse(text);

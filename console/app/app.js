@@ -4,9 +4,9 @@
 // confirmation, start from YAML; UI building blocks in ui.js.
 // No inline script or handler anywhere (the gateway's CSP forbids them); the DOM is built
 // with el(), never from HTML strings, so nothing the gateway returns is interpreted.
-import { api, ApiError, can, claims, openStream, setToken, signOut, token } from './api.js';
-import { actionButton, confirmAction, dmMessage, el, errorBox, kv, main, okBox, once, pending, poll, renderIfChanged, resultBox,
-         scopeNote, setView, stageBadge } from './ui.js';
+import { api, ApiError, can, claims, failedWorkers, openStream, setToken, signOut, token } from './api.js';
+import { actionButton, confirmAction, dmMessage, el, errorBox, kv, lineLinks, main, okBox, once, pending, poll, renderIfChanged,
+         resultBox, scopeNote, setView, stageBadge, tomlHint } from './ui.js';
 import { ddlLocksView, sqlCard, workersView } from './ops.js';
 
 let cleanup = [];   // what the current view must stop when the route changes
@@ -24,7 +24,15 @@ function signinView(msg) {
       out.replaceChildren();
       // as copied from a curl line or an Authorization header: "Bearer eyJ…" is the token
       const t = input.value.trim().replace(/^(authorization:\s*)?bearer\s+/i, '');
-      try { claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
+      let c;
+      try { c = claims(t); } catch (e) { out.append(errorBox(e, null, 'Not a usable token')); return; }
+      // an expired token is said as such, with when, before any request (the gateway's 401
+      // said only "invalid or missing bearer token: expired")
+      if (c.exp && c.exp * 1000 <= Date.now()) {
+        out.append(errorBox(new Error(`This token expired ${ago(c.exp)} (at ${new Date(c.exp * 1000).toLocaleString()}). Paste a new one, e.g. from \`dm-gateway token\`.`),
+          null, 'Token expired'));
+        return;
+      }
       pending(out, 'Checking the token with the gateway');
       setToken(t);
       try {
@@ -35,7 +43,9 @@ function signinView(msg) {
         // keep polling, instead of locking the operator out until DM is back
         if (e.status === 401 || e.status === 403) {
           signOut();
-          out.replaceChildren(errorBox(e));
+          // a 403 here: the token is valid but cannot even read; say what it has
+          out.replaceChildren(errorBox(e, e.status === 403 ? el('p', { 'data-scope-help': '', text:
+            `This token's scopes: ${c.scopes.join(' ') || 'none'}. The console needs dm:read to show tasks, dm:write to change them and dm:admin for relays and DDL locks.` }) : null));
           return;
         }
       }
@@ -54,6 +64,13 @@ function signinView(msg) {
   input.focus();
 }
 
+// "3 minutes ago" for a past Unix time.
+function ago(exp) {
+  const s = Math.max(0, Math.round(Date.now() / 1000 - exp));
+  const [n, unit] = s < 120 ? [s, 'second'] : s < 7200 ? [Math.round(s / 60), 'minute'] : s < 172800 ? [Math.round(s / 3600), 'hour'] : [Math.round(s / 86400), 'day'];
+  return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+}
+
 // ---------- task list ----------
 
 function tasksOf(full) {
@@ -68,35 +85,119 @@ function tasksOf(full) {
   return tasks;
 }
 
+// The list's filter and page, kept while the tab lives (a task opened from the list and
+// "← All tasks" come back to the same filtered page).
+const listState = { q: '', stage: '', page: 0 };
+const PAGE = 50;          // rows per page: 500 tasks used to be one 500-row table
+const ROW_WORKERS = 5;    // a task on more workers shows the stage counts, the workers folded
+
+// What a task row shows for its workers: each one, or (on many) the count per stage and the
+// workers in a <details>, so a task of 50 sources is one readable row.
+function workerLines(ws) {
+  const line = w => el('div', { class: 'row', 'data-worker': w.worker },
+    stageBadge(w.stage), el('span', { class: 'mono small', text: w.worker }), el('span', { class: 'muted small', text: w.unit || '' }));
+  if (ws.length <= ROW_WORKERS) return ws.map(line);
+  const counts = new Map();
+  for (const w of ws) counts.set(w.stage || 'unknown', (counts.get(w.stage || 'unknown') || 0) + 1);
+  return [el('div', { class: 'row', 'data-stage-counts': '' }, ...[...counts].map(([st, n]) =>
+      el('span', { class: `badge ${st}`, text: `${st} × ${n}` }))),
+    el('details', {}, el('summary', { class: 'small', text: `${ws.length} workers` }), ...ws.map(line))];
+}
+
+// Does task [name, workers] match the filter text (name, worker or stage, any case) and stage?
+function listMatch([name, ws], q, stage) {
+  if (stage && !ws.some(w => w.stage === stage)) return false;
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  return name.toLowerCase().includes(needle) || ws.some(w => `${w.worker} ${w.stage}`.toLowerCase().includes(needle));
+}
+
 function tasksView() {
   const body = el('tbody', {}, el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'Loading tasks…' })));
   const status = el('div');
   const updated = el('span', { class: 'muted small' });
   const table = el('table', { class: 'tasks' },
     el('thead', {}, el('tr', {}, el('th', { text: 'Task' }), el('th', { text: 'Workers: stage · unit' }))), body);
+  const q = el('input', { id: 'task-filter', type: 'search', value: listState.q, autocomplete: 'off', spellcheck: 'false',
+                          placeholder: 'name, worker or stage', 'aria-describedby': 'task-filter-help', 'aria-controls': 'task-rows' });
+  const stageSel = el('select', { id: 'task-stage', 'aria-controls': 'task-rows' },
+    ...[['', 'All stages'], ['Running', 'Running'], ['Paused', 'Paused'], ['Stopped', 'Stopped'], ['New', 'New'], ['Finished', 'Finished']]
+      .map(([v, t]) => el('option', { value: v, text: t, selected: v === listState.stage })));
+  const count = el('div', { class: 'muted small count', id: 'task-count', role: 'status' });   // not a <p role=status>: that is a pending line
+  const prev = el('button', { type: 'button', class: 'ghost', 'data-action': 'page-prev' }, '← Previous');
+  const next = el('button', { type: 'button', class: 'ghost', 'data-action': 'page-next' }, 'Next →');
+  const pageNo = el('span', { class: 'small', id: 'task-page' });
+  const pager = el('nav', { class: 'row pager', 'aria-label': 'Task list pages', hidden: true }, prev, pageNo, next);
+  body.id = 'task-rows';
+  let all = null;   // [[name, workers]] of the last answer, sorted
+  function show() {
+    if (!all) return;
+    const shown = all.filter(t => listMatch(t, listState.q.trim(), listState.stage));
+    const pages = Math.max(1, Math.ceil(shown.length / PAGE));
+    listState.page = Math.min(listState.page, pages - 1);
+    const from = listState.page * PAGE, rows = shown.slice(from, from + PAGE);
+    const filtered = shown.length !== all.length;
+    count.textContent = !all.length ? '' : !shown.length ? `No task matches (of ${all.length}).`
+      : `${rows.length === shown.length ? shown.length : `${from + 1}–${from + rows.length} of ${shown.length}`} ${shown.length === 1 ? 'task' : 'tasks'}${filtered ? ` (filtered from ${all.length})` : ''}`;
+    pager.hidden = pages < 2;
+    pageNo.textContent = `Page ${listState.page + 1} of ${pages}`;
+    prev.disabled = listState.page === 0;
+    next.disabled = listState.page >= pages - 1;
+    renderIfChanged(body, JSON.stringify([rows, all.length]), () => (rows.length ? rows.map(([name, ws]) =>
+      el('tr', { 'data-task': name },
+        el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(name)}`, text: name })),
+        el('td', {}, ...workerLines(ws))))
+      : [el('tr', {}, el('td', { colspan: '2', class: 'muted',
+          text: all.length ? 'No task matches the filter.' : 'No tasks. Start one from its YAML.' }))]));
+  }
+  const turn = d => {
+    listState.page += d;
+    show();
+    // the focus stays on the pager (a disabled button would drop it to the page)
+    (d < 0 ? (prev.disabled ? next : prev) : (next.disabled ? prev : next)).focus();
+  };
+  prev.addEventListener('click', () => turn(-1));
+  next.addEventListener('click', () => turn(1));
+  q.addEventListener('input', () => { listState.q = q.value; listState.page = 0; show(); });
+  stageSel.addEventListener('change', () => { listState.stage = stageSel.value; listState.page = 0; show(); });
+  // Enter in the filter opens the first task shown
+  q.addEventListener('keydown', ev => {
+    if (ev.key !== 'Enter') return;
+    ev.preventDefault();
+    body.querySelector('tr[data-task] a')?.click();
+  });
   async function load() {
     if (document.hidden) return;
     try {
       const r = await api('GET', '/api/v1/tasks?full=true');
-      const tasks = tasksOf(r.data);
-      status.replaceChildren();
-      const list = [...tasks.entries()].sort(([a], [b]) => a.localeCompare(b));
-      renderIfChanged(body, JSON.stringify(list), () => (list.length ? list.map(([name, ws]) =>
-        el('tr', { 'data-task': name },
-          el('td', {}, el('a', { href: `#/tasks/${encodeURIComponent(name)}`, text: name })),
-          el('td', {}, ...ws.map(w => el('div', { class: 'row', 'data-worker': w.worker },
-            stageBadge(w.stage), el('span', { class: 'mono small', text: w.worker }),
-            el('span', { class: 'muted small', text: w.unit || '' }))))))
-        : [el('tr', {}, el('td', { colspan: '2', class: 'muted', text: 'No tasks. Start one from its YAML.' }))]));
+      // a worker the master could not ask (a 207: the others answered) has no tasks in the
+      // answer: say so, or its tasks would be missing from the list without a word
+      const lost = failedWorkers(r.data).filter(w => !/no sub task started/.test(w.msg));   // an idle worker lost nothing
+      status.replaceChildren(...(lost.length ? [el('div', { class: 'alert warn', role: 'alert', 'data-workers-missing': String(lost.length) },
+        el('p', { class: 'alert-title', text: `The tasks of ${lost.length === 1 ? 'one worker are' : `${lost.length} workers are`} missing: the master could not ask ${lost.length === 1 ? 'it' : 'them'}` }),
+        el('ul', { class: 'errors' }, ...lost.map(w => el('li', {}, el('strong', { class: 'mono small', text: w.worker }),
+          el('pre', { text: dmMessage(w.msg).text || 'failed (no message)' })))),
+        el('div', { class: 'meta', text: [`HTTP ${r.status}`, r.headers.get('X-Request-Id') ? `request id ${r.headers.get('X-Request-Id')}` : null].filter(Boolean).join(' · ') }))] : []));
+      all = [...tasksOf(r.data).entries()].sort(([a], [b]) => a.localeCompare(b));
+      show();
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
       status.replaceChildren(errorBox(e));
+      // never loaded: not "Loading tasks…" under an error for as long as DM fails
+      if (!all) renderIfChanged(body, 'failed', () => [el('tr', {}, el('td', { colspan: '2', class: 'muted', 'data-not-loaded': '',
+        text: 'The task list could not be loaded (the error above); the page asks again every 5 s.' }))]);
     }
   }
   setView('Tasks',
     el('h1', {}, 'Tasks', el('span', { class: 'spacer' }),
        actionButton('Start a task', 'dm:write', () => { location.hash = '#/new'; })),
-    scopeNote('dm:write', 'Starting a task'), status, el('div', { class: 'card' }, table, el('div', { class: 'row end' }, updated)));
+    scopeNote('dm:write', 'Starting a task'), status,
+    el('div', { class: 'card' },
+      el('div', { class: 'row filters', role: 'search' },
+        el('div', { class: 'field grow' }, el('label', { for: 'task-filter', text: 'Filter' }), q),
+        el('div', { class: 'field' }, el('label', { for: 'task-stage', text: 'Stage' }), stageSel)),
+      el('p', { id: 'task-filter-help', class: 'sr-only', text: 'Shows the tasks whose name, worker or stage contains the text; Enter opens the first one.' }),
+      count, table, el('div', { class: 'row end' }, pager, el('span', { class: 'spacer' }), updated)));
   poll(cleanup, load, updated);   // one request per 5 s for the whole list
 }
 
@@ -135,7 +236,7 @@ function workerCard(w) {
   const st = subs[0] || {};
   const sync = st.sync || {};
   const relay = w.relayStatus || {};
-  return el('section', { class: 'card', 'data-worker': w.worker, 'data-stage': st.stage || '' },
+  return el('section', { class: 'card', id: `worker-${cssId(w.worker)}`, tabindex: '-1', 'data-worker': w.worker, 'data-stage': st.stage || '' },
     el('h2', { class: 'row' }, el('span', { class: 'mono', text: w.worker }), stageBadge(st.stage),
        st.unit ? el('span', { class: 'badge', text: st.unit }) : null),
     w.result === false && w.msg ? el('div', { class: 'alert error', role: 'alert' }, el('pre', { text: w.msg })) : null,
@@ -149,6 +250,27 @@ function workerCard(w) {
     st.dump ? el('div', { class: 'small muted', text: 'dump in progress' }) : null,
     processErrors(st.result));
 }
+
+// Above the worker cards of a task on many workers (a task of 50 sources is 50 cards): how
+// many are in each stage, and links to the first few that are not Running.
+function stageSummary(ws, stages) {
+  if (ws.length <= ROW_WORKERS) return [];
+  const counts = new Map();
+  for (const st of stages) counts.set(st || 'unknown', (counts.get(st || 'unknown') || 0) + 1);
+  const odd = ws.filter(w => !(w.subTaskStatus || []).some(s => s.stage === 'Running')).slice(0, 10);
+  return [el('span', { class: 'small', text: `${ws.length} workers:` }),
+    ...[...counts].map(([st, n]) => el('span', { class: `badge ${st}`, text: `${st} × ${n}` })),
+    ...(odd.length ? [el('span', { class: 'small', text: 'not running:' })] : []),
+    // buttons, not #fragment links: the hash is the console's route
+    ...odd.map(w => el('button', { type: 'button', class: 'ghost tag mono', 'data-goto-worker': w.worker, onclick: () => {
+      const card = document.getElementById(`worker-${cssId(w.worker)}`);
+      card?.scrollIntoView({ block: 'start' });
+      card?.focus({ preventScroll: true });
+    } }, w.worker))];
+}
+
+// A worker name as a fragment id (its card's id): anything but letters, digits, - and _ as _xx.
+function cssId(s) { return String(s).replace(/[^A-Za-z0-9_-]/g, ch => `_${ch.charCodeAt(0).toString(16)}`); }
 
 // query-error as a list; a sync error with its binlog position offers to skip or replace
 // the statement (`fix` fills the SQL operators form).
@@ -202,7 +324,7 @@ function configCard(name) {
       await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
       msg.replaceChildren(okBox('Check passed: DM accepts this config.'));
       return true;
-    } catch (e) { msg.replaceChildren(errorBox(e)); return false; }
+    } catch (e) { msg.replaceChildren(errorBox(e, [lineLinks(area, e.message), tomlHint(area.value)])); return false; }
   }
   async function update() {
     if (!await check()) return;
@@ -215,7 +337,7 @@ function configCard(name) {
     } catch (e) {
       const extra = e.status === 412 ? el('p', {}, 'Someone changed this task\'s config after you loaded it, so your update was not applied. Your edit is still in the box: ',
         el('button', { type: 'button', class: 'ghost', 'data-action': 'reload-config', onclick: load }, 'Load the current config'), ' and apply your change again.') : null;
-      msg.replaceChildren(errorBox(e, extra));
+      msg.replaceChildren(errorBox(e, extra || [lineLinks(area, e.message), tomlHint(area.value)]));
     }
     msg.scrollIntoView({ block: 'nearest' });
   }
@@ -249,6 +371,7 @@ function taskView(name) {
   const live = el('span', { class: 'badge', id: 'live', text: 'connecting' });
   const announce = el('p', { class: 'sr-only', role: 'status', 'data-announce': '' });
   const workers = el('div', { class: 'grid', id: 'workers' }, el('p', { class: 'muted', text: 'Loading status…' }));
+  const summary = el('div', { class: 'row', id: 'stage-summary' });
   const streamMsg = el('div');
   const actionMsg = el('div', { 'aria-live': 'polite' });
   const errs = el('div', { id: 'errors' }, el('p', { class: 'muted', text: 'Loading…' }));
@@ -277,6 +400,7 @@ function taskView(name) {
   }
   function render(data) {
     streamMsg.replaceChildren();
+    if (live.textContent === 'not updated') { live.textContent = 'live'; live.className = 'badge live'; }
     const ws = (data.workers || []).filter(w => (w.subTaskStatus || []).some(s => s.name === name) || w.result === false);
     if (!ws.length && data.result === false) maybeGone();
     sql.setWorkers(ws.filter(w => w.worker && w.result !== false).map(w => w.worker));
@@ -290,6 +414,7 @@ function taskView(name) {
     stagesKey = stages.join();
     workers.replaceChildren(...(ws.length ? ws.map(workerCard)
       : [el('p', { class: 'muted', text: data.msg || 'No worker runs this task.' })]));
+    summary.replaceChildren(...stageSummary(ws, stages));
   }
   async function loadErrors() {
     try {
@@ -313,7 +438,12 @@ function taskView(name) {
   const close = openStream(name, {
     onStatus: render,
     onGone: e => goneView(name, e),
-    onProblem: p => streamMsg.replaceChildren(errorBox(new ApiError(p.status || 0, p.detail || 'status poll failed', null, p.requestId, null))),
+    onProblem: p => {
+      streamMsg.replaceChildren(errorBox(new ApiError(p.status || 0, p.detail || 'status poll failed', null, p.requestId, null)));
+      // the stream is up but the master's answer failed: what is shown is the last good
+      // status, not a live one (the badge said "live" above a 90 s old status)
+      if (live.classList.contains('live')) { live.textContent = 'not updated'; live.className = 'badge Paused'; }
+    },
     onState: s => { live.textContent = s === 'live' ? 'live' : 'reconnecting…'; live.className = `badge ${s === 'live' ? 'live' : 'Paused'}`; },
   });
   cleanup.push(close);
@@ -324,7 +454,7 @@ function taskView(name) {
         actionButton('Stop', 'dm:write', () => operate('Stop', 'DELETE', `/api/v1/tasks/${enc}`,
           `Stop task "${name}"? Its workers drop it; starting it again needs its YAML.`,
           () => setTimeout(() => { location.hash = '#/tasks'; }, 800)), 'danger'))),
-    scopeNote('dm:write', 'Changing this task (pause, resume, stop, config)'), announce, actionMsg, streamMsg, workers,
+    scopeNote('dm:write', 'Changing this task (pause, resume, stop, config)'), announce, actionMsg, streamMsg, summary, workers,
     el('section', { class: 'card' },
       el('h2', { class: 'row' }, 'Errors', el('span', { class: 'spacer' }),
         el('button', { type: 'button', class: 'ghost', 'data-action': 'refresh-errors', onclick: loadErrors }, 'Refresh')),
@@ -369,7 +499,7 @@ function newTaskView() {
       // a regular expression over the YAML, which opened the page of another name)
       const loc = (r.headers.get('Location') || '').match(/^\/api\/v1\/tasks\/([^/?#]+)$/);
       if (loc) location.hash = `#/tasks/${loc[1]}`;
-    } catch (e) { msg.replaceChildren(errorBox(e)); }
+    } catch (e) { msg.replaceChildren(errorBox(e, [lineLinks(area, e.message), tomlHint(area.value)])); }
   });
   start.setAttribute('aria-describedby', 'start-hint');
   const sync = () => {
@@ -383,7 +513,7 @@ function newTaskView() {
       await api('POST', '/api/v1/tasks/check', { body: area.value, ctype: 'application/yaml' });
       checked = area.value;
       msg.replaceChildren(okBox('Check passed: DM accepts this config. You can start it.'));
-    } catch (e) { checked = null; msg.replaceChildren(errorBox(e)); }
+    } catch (e) { checked = null; msg.replaceChildren(errorBox(e, [lineLinks(area, e.message), tomlHint(area.value)])); }
     sync();
   }, 'ghost');
   sync();
@@ -476,6 +606,7 @@ function route() {
 
 document.getElementById('signout').addEventListener('click', () => {
   signOut();
+  Object.assign(listState, { q: '', stage: '', page: 0 });   // the next person starts with the whole list
   location.hash = '#/tasks';
   route();
 });

@@ -158,6 +158,22 @@ export function workersView(cleanup) {
   const updated = el('span', { class: 'muted small' });
   const cards = new Map();
   let order = '';
+  // a filter over worker, source and task names (60 workers are 60 cards of 6 buttons each)
+  const q = el('input', { id: 'worker-filter', type: 'search', autocomplete: 'off', spellcheck: 'false',
+                          placeholder: 'worker, source or task', 'aria-controls': 'worker-list' });
+  const count = el('div', { class: 'muted small count', id: 'worker-count', role: 'status' });   // not a <p role=status>: that is a pending line
+  const words = new Map();   // worker -> the text the filter searches
+  function filter() {
+    const needle = q.value.trim().toLowerCase();
+    let shown = 0;
+    for (const [w, c] of cards) {
+      c.card.hidden = !!needle && !(words.get(w) || '').includes(needle);
+      if (!c.card.hidden) shown++;
+    }
+    count.textContent = !cards.size ? '' : shown === cards.size ? `${cards.size} ${cards.size === 1 ? 'worker' : 'workers'}`
+      : shown ? `${shown} of ${cards.size} workers` : `No worker matches (of ${cards.size}).`;
+  }
+  q.addEventListener('input', filter);
   async function load() {
     if (document.hidden) return;
     try {
@@ -167,15 +183,22 @@ export function workersView(cleanup) {
       for (const w of ws) {
         if (!cards.has(w.worker)) cards.set(w.worker, workerCard(w.worker, load));
         cards.get(w.worker).update(w);
+        words.set(w.worker, [w.worker, w.sourceID, ...(w.subTaskStatus || []).map(s => s.name)].filter(Boolean).join('\n').toLowerCase());
       }
+      for (const w of [...cards.keys()]) if (!ws.some(x => x.worker === w)) cards.delete(w);
       const now = ws.map(w => w.worker).join('\n');
       if (now !== order || !ws.length) {   // move nodes only when the set changed (keeps the focus)
         order = now;
         list.replaceChildren(...(ws.length ? ws.map(w => cards.get(w.worker).card)
           : [el('p', { class: 'muted', text: r.data.msg || 'No worker answered the master.' })]));
       }
+      filter();
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
-    } catch (e) { status.replaceChildren(errorBox(e)); }
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+      if (!cards.size && !order) list.replaceChildren(el('p', { class: 'muted', 'data-not-loaded': '',
+        text: 'The workers could not be loaded (the error above); the page asks again every 5 s.' }));
+    }
   }
   const refresh = actionButton('Refresh worker tasks', 'dm:admin', async () => {
     if (await confirmAction('Ask every worker which tasks it runs and rebuild the master\'s task-to-worker map (dmctl refresh-worker-tasks)?', 'Refresh'))
@@ -184,7 +207,10 @@ export function workersView(cleanup) {
   setView('Workers',
     el('h1', {}, 'Workers', el('span', { class: 'actions' }, refresh)),
     el('p', { class: 'muted small', text: 'Each dm-worker with its relay unit (the local copy of its source\'s binlog). Relay actions need dm:admin.' }),
-    scopeNote('dm:admin', 'Every relay action'), status, msg, list, el('div', { class: 'row end' }, updated));
+    scopeNote('dm:admin', 'Every relay action'), status, msg,
+    el('div', { class: 'row filters', role: 'search' },
+      el('div', { class: 'field grow' }, el('label', { for: 'worker-filter', text: 'Filter' }), q)),
+    count, list, el('div', { class: 'row end' }, updated));
   poll(cleanup, load, updated);
 }
 
@@ -247,6 +273,7 @@ export function ddlLocksView(cleanup) {
   const msg = el('div', { 'aria-live': 'polite' });
   const updated = el('span', { class: 'muted small' });
   let known = { tasks: [], workers: [] };   // for the break form, from the status
+  let loaded = false;
   const table = el('table', { class: 'cards', id: 'ddl-locks' }, el('thead', {}, el('tr', {},
     ...['Lock ID', 'Task', 'Owner', 'DDLs', 'Synced', 'Unsynced', 'Actions'].map(t => el('th', { text: t })))), body);
   const breakAny = actionButton('Break a worker\'s lock…', 'dm:admin', async () => {
@@ -289,7 +316,12 @@ export function ddlLocksView(cleanup) {
         el('p', { 'data-empty': 'ddl-locks', text: 'No DDL lock exists.' }),
         el('p', { class: 'muted small', text: 'A sharding DDL lock appears while the workers of a shard-mode task wait for the same DDL from every source; it goes away once all have it.' })))]));
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
-    } catch (e) { status.replaceChildren(errorBox(e)); }
+      loaded = true;
+    } catch (e) {
+      status.replaceChildren(errorBox(e));
+      if (!loaded) renderIfChanged(body, 'failed', () => [el('tr', {}, el('td', { colspan: '7', class: 'muted', 'data-not-loaded': '',
+        text: 'The DDL locks could not be loaded (the error above); the page asks again every 5 s.' }))]);
+    }
   }
   setView('DDL locks',
     el('h1', {}, 'DDL locks', el('span', { class: 'actions' }, breakAny)),

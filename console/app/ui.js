@@ -3,7 +3,7 @@
 // error and result boxes (status, DM's message, DM code, request id, each failed worker),
 // and modal dialogs (a confirmation, a form) that work with the keyboard: the first field
 // gets the focus, Enter submits, Escape cancels, the focus returns to the opener.
-import { ApiError, can, claims, signOut, token } from './api.js';
+import { ApiError, can, claims, failedWorkers, signOut, token } from './api.js';
 
 export function el(tag, attrs = {}, ...kids) {
   const n = document.createElement(tag);
@@ -102,13 +102,31 @@ export function errorBox(e, extra, title) {
   }
   const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
                 e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
-  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status) },
-    el('p', { class: 'alert-title', text: title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
+  const worker = workerDown(e);
+  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status), 'data-worker-down': worker ? '' : null },
+    el('p', { class: 'alert-title', text: title || worker?.title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
     checkResults(e.message) || el('pre', { text: e.message }),
+    worker ? el('p', { class: 'small', text: worker.todo }) : null,
+    !worker && e.status === 504 ? el('p', { class: 'small', 'data-timeout-hint': '', text: 'DM may still carry it out after the deadline: check the status before trying again.' }) : null,
     extra || null,
     e.status === 401 && token() ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',
       onclick: signInAgain }, 'Sign in again')) : null,
     meta ? el('div', { class: 'meta', text: meta }) : null);
+}
+
+// A 503 / 504 whose dmctl answer names failed workers: the master answered, a worker behind
+// it did not (DM 38008 around a gRPC Unavailable / DeadlineExceeded). It was titled "DM
+// master unavailable", which sent the operator to a master that was fine.
+function workerDown(e) {
+  if ((e.status !== 503 && e.status !== 504) || !e.workers?.length) return null;
+  // the workers the master could not reach (others may have refused for their own reasons)
+  const down = e.workers.filter(w => /rpc error: code = (Unavailable|DeadlineExceeded)/.test(w.msg));
+  const names = (down.length ? down : e.workers).map(w => w.worker).join(', ');
+  return e.status === 503
+    ? { title: `DM worker unavailable: ${names}`,
+        todo: `The master is up but cannot reach ${names}. Check that dm-worker runs and listens there; nothing was changed on it. Try again once it is back.` }
+    : { title: `DM worker timed out: ${names}`,
+        todo: `The master is up but ${names} did not answer in time (busy or hung). The operation may still complete there: check the status before trying again.` };
 }
 
 // DM's pre-check answer ("... check was failed, please see detail\n detail: {results: [...],
@@ -137,12 +155,12 @@ export function okBox(text) { return el('div', { class: 'alert ok', role: 'statu
 
 // The box for a 2xx DM answer: ok, or (207) which workers failed and why.
 export function resultBox(r, doneText) {
-  const failed = (r.data?.workers || []).filter(w => w && w.result === false);
+  const failed = failedWorkers(r.data);
   if (!failed.length) return okBox(doneText);
   return el('div', { class: 'alert warn', role: 'alert', 'data-status': String(r.status) },
     el('p', { class: 'alert-title', text: 'Done on some workers only; these failed:' }),
     el('ul', { class: 'errors' }, ...failed.map(w => el('li', {},
-      el('strong', { class: 'mono small', text: w.worker || w.source || 'worker' }),
+      el('strong', { class: 'mono small', text: w.worker }),
       el('pre', { text: w.msg || 'failed (no message)' })))),
     el('div', { class: 'meta', text: [`HTTP ${r.status}`, r.headers.get('X-Request-Id') ? `request id ${r.headers.get('X-Request-Id')}` : null].filter(Boolean).join(' · ') }));
 }
@@ -270,4 +288,46 @@ export function setView(title, ...kids) {
   document.title = `${title} · dm-gateway`;
   main.replaceChildren(...kids.filter(k => k !== null && k !== undefined && k !== false));
   main.focus({ preventScroll: true });
+}
+
+// The lines of `area` that DM's or the gateway's message names ("line 7: field task-mod not
+// found in type config.TaskConfig", "invalid task YAML: line 2 column 11: …") as buttons that
+// put the caret on that line (and column) of the editor and select it; null when the message
+// names none. The editor is marked invalid until its text changes. A message used to name
+// the line only in words below a 20-line editor without line numbers.
+export function lineLinks(area, message) {
+  const found = new Map();
+  for (const m of String(message || '').matchAll(/\bline (\d+)(?: column (\d+))?/g)) {
+    const n = Number(m[1]);
+    if (n >= 1 && !found.has(n) && found.size < 10) found.set(n, Number(m[2] || 0));
+  }
+  if (!found.size) return null;
+  area.setAttribute('aria-invalid', 'true');
+  area.addEventListener('input', () => area.removeAttribute('aria-invalid'), { once: true });
+  return el('p', { class: 'row line-links' }, el('span', { class: 'small', text: 'In the editor:' }),
+    ...[...found].map(([n, col]) => el('button', { type: 'button', class: 'ghost small', 'data-goto-line': String(n),
+      onclick: () => gotoLine(area, n, col) }, col ? `line ${n}, column ${col}` : `line ${n}`)));
+}
+
+// Select line `n` of textarea `area` (or put the caret at column `col`) and scroll it into view.
+export function gotoLine(area, n, col) {
+  const lines = area.value.split('\n');
+  const i = Math.min(n, lines.length) - 1;
+  const start = lines.slice(0, i).reduce((s, l) => s + l.length + 1, 0);
+  const end = start + lines[i].length;
+  area.focus();
+  if (col) area.setSelectionRange(Math.min(start + col - 1, end), Math.min(start + col - 1, end));
+  else area.setSelectionRange(start, end);
+  const lh = parseFloat(getComputedStyle(area).lineHeight) || 18;
+  area.scrollTop = Math.max(0, i * lh - area.clientHeight / 3);
+}
+
+// A config DM refused that looks like TOML (`key = value`, `[section]`): DM's answer ("the task
+// config must be a mapping with a non-empty `name`") does not say that a task config is YAML;
+// null for anything else.
+export function tomlHint(text) {
+  const lines = String(text || '').split('\n').filter(l => l.trim() && !/^\s*#/.test(l));
+  const toml = lines.filter(l => /^\s*\[{1,2}[\w.-]+\]{1,2}\s*$/.test(l) || /^\s*[\w.-]+\s*=\s*\S/.test(l)).length;
+  if (!lines.length || toml * 2 < lines.length) return null;
+  return el('p', { class: 'small', 'data-toml-hint': '', text: 'This looks like TOML (key = value, [section]). A DM task config is YAML (key: value, nested by indentation), as for dmctl start-task; TOML is the format of the dm-worker and dm-master configs.' });
 }

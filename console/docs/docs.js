@@ -31,6 +31,12 @@
       var m = op && op.querySelector('.opblock-summary-method'), p = op && op.querySelector('.opblock-summary-path');
       t.setAttribute('aria-label', 'Responses of ' + (m ? m.textContent + ' ' : '') + (p ? p.getAttribute('data-path') || p.textContent : t.id));
     });
+    // Try it out's request body editor had no name (axe label, critical)
+    root.querySelectorAll('textarea.body-param__text:not([aria-label])').forEach(function (t) {
+      var op = t.closest('.opblock');
+      var m = op && op.querySelector('.opblock-summary-method'), p = op && op.querySelector('.opblock-summary-path');
+      t.setAttribute('aria-label', 'Request body' + (m && p ? ' of ' + m.textContent + ' ' + (p.getAttribute('data-path') || p.textContent) : ''));
+    });
     root.querySelectorAll('pre.microlight:not([tabindex]), .curl:not([tabindex])').forEach(function (c) {
       c.setAttribute('tabindex', '0');
     });
