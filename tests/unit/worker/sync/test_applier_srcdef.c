@@ -77,13 +77,13 @@ static const char *g_conv;   /* the last call's conversion */
 
 static bool misfit(const struct src *s, const struct tcol *t, char *why)
 {
-    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, &t->t, 0, &g_conv, why, 512);
+    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, NULL, &t->t, 0, &g_conv, why, 512);
 }
 
 static bool misfit_bt(const struct srcdef *d, const struct bl_table *bt, const char *mcs,
                       const struct tcol *t, char *why)
 {
-    return worker_ap_srcdef_misfit(d, bt, 0, mcs, &t->t, 0, &g_conv, why, 512);
+    return worker_ap_srcdef_misfit(d, bt, 0, mcs, NULL, &t->t, 0, &g_conv, why, 512);
 }
 
 START_TEST(signedness)
