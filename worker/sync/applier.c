@@ -898,7 +898,7 @@ static int ddl_run(struct worker_applier *a, const char *use_schema, const char 
         dm_buf_free(&q);
     }
     if (mysql_real_query(a->my, sql, (unsigned long)strlen(sql)) == 0) {
-        worker_ap_created_note(a, use_schema, sql);   /* applier_srcdef.c */
+        worker_ap_created_note(a, use_schema, sql, mysql_warning_count(a->my) > 0);
         return DM_OK;
     }
     if (benign_ddl_error(mysql_errno(a->my))) {

@@ -217,11 +217,13 @@ int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct
                          const struct srcdef **out, struct worker_terr *e);
 void worker_ap_srcdef_clear(struct srcdef *d);
 void worker_ap_srcdef_free(struct srcdef *d);   /* the whole list */
-/* A DDL statement (sql, default schema use_schema) ran on the target, not ignored: the
- * tables it CREATEs are noted (their definitions are the source's by the binlog's own
- * statement), the tables it DROPs or RENAMEs forgotten. Best effort (out of memory: not
- * noted, the rows then get the same-second check). */
-void worker_ap_created_note(struct worker_applier *a, const char *use_schema, const char *sql);
+/* A DDL statement (sql, default schema use_schema) ran on the target, not ignored (warned:
+ * with warnings - the IF NOT EXISTS the Sync unit adds found the table there): the tables
+ * it CREATEs without a warning are noted (their definitions are the source's by the
+ * binlog's own statement), the tables it DROPs or RENAMEs forgotten (applier_srcdef.c).
+ * Best effort (out of memory: not noted, the rows then get the same-second check). */
+void worker_ap_created_note(struct worker_applier *a, const char *use_schema, const char *sql,
+                            bool warned);
 void worker_ap_created_free(struct worker_applier *a);
 
 /* Source column s's UNSIGNED: the TABLE_MAP's (binlog_row_metadata MINIMAL/FULL), else

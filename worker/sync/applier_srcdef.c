@@ -174,7 +174,8 @@ static void created_add(struct worker_applier *a, const char *schema, const char
     a->created = c;
 }
 
-void worker_ap_created_note(struct worker_applier *a, const char *use_schema, const char *sql)
+void worker_ap_created_note(struct worker_applier *a, const char *use_schema, const char *sql,
+                            bool warned)
 {
     struct worker_ddl res;
     size_t i;
@@ -184,9 +185,10 @@ void worker_ap_created_note(struct worker_applier *a, const char *use_schema, co
             const struct worker_ddl_item *it = &res.items[i];
             if (!it->refs[0].table[0])
                 continue;
-            if (it->ev == WEV_CREATE_TABLE)
+            if (it->ev == WEV_CREATE_TABLE && !warned)
                 created_add(a, it->refs[0].schema, it->refs[0].table);
-            else if (it->ev == WEV_DROP_TABLE || it->ev == WEV_RENAME_TABLE)
+            else if (it->ev == WEV_CREATE_TABLE || it->ev == WEV_DROP_TABLE ||
+                     it->ev == WEV_RENAME_TABLE)
                 created_forget(a, it->refs[0].schema, it->refs[0].table);
         }
     worker_ddl_free(&res);
