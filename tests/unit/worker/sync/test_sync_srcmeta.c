@@ -9,7 +9,7 @@
  *    their ENUM members (TABLE_MAP) against a target with the members reordered;
  *  - same_second_pauses: NO_LOG rows in the second of the table's CREATE (CREATE_TIME ==
  *    the rows' second) into a target table the task did not create, columns swapped.
- * The fitting variants - a finer target collation, ENUM members appended (quotes and
+ * The fitting variants - a finer target collation, a key-less table (found byte for byte), ENUM members appended (quotes and
  * backslashes in members), CREATE / ALTER followed by rows in the same second - apply
  * exactly without a pause (ordinary workloads must not pause). */
 #include "rowimg_e2e.h"
@@ -99,7 +99,12 @@ START_TEST(key_collation_pauses)
     /* finer on the target: fits */
     pair_table("kf", "k VARCHAR(10) COLLATE utf8mb4_general_ci PRIMARY KEY, v INT",
                "MODIFY k VARCHAR(10) COLLATE utf8mb4_bin");
+    /* not in a key: key-less rows are found byte for byte, whatever the collation */
+    pair_table("kl", "k VARCHAR(10) COLLATE utf8mb4_bin, v INT",
+               "MODIFY k VARCHAR(10) COLLATE utf8mb4_general_ci");
     sqli("FULL", "INSERT INTO kc.t VALUES ('a',1),('A',2)");
+    sqli("FULL", "INSERT INTO kl.t VALUES ('A',1),('a',1),('a ',1),('e',1),('\xc3\xa9',1);"
+                 "UPDATE kl.t SET v=2 WHERE k='a'; DELETE FROM kl.t WHERE k='e'");
     sqli("FULL", "INSERT INTO kp.t VALUES (1,'a',1),(2,'a ',2)");
     /* rows dated before the definition: only MINIMAL metadata's collation tells */
     sql(g_src, "SET GLOBAL binlog_row_metadata=MINIMAL");
@@ -118,6 +123,8 @@ START_TEST(key_collation_pauses)
     pair_count("km", "0");
     pair_converge("kf", "HEX(k),':',v", "HEX(k)");
     pair_running("kf");
+    pair_converge("kl", "HEX(k),':',v", "HEX(k)");
+    pair_running("kl");
     /* the operator gives the target the source's collation and resumes: exact */
     {
         char msg[2048], name[8];
