@@ -25,56 +25,6 @@ static void teardown(void)
     e2e_env_down();
 }
 
-static void pair_tables(const char *db, const char *table)
-{
-    char q[256];
-    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
-    ck_assert(wait_value(g_dst, q, "2", 30000));
-}
-
-static void past_definition(const char *db)
-{
-    char q[512];
-    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() > MAX(UNIX_TIMESTAMP(CREATE_TIME)) FROM "
-             "information_schema.TABLES WHERE TABLE_SCHEMA='%s'", db);
-    ck_assert(wait_value(g_src, q, "1", 30000));
-}
-
-/* db.t from cols, replicated by a pair; the targets then altered (alter may be NULL). */
-static void pair_table(const char *db, const char *cols, const char *alter)
-{
-    int k;
-    sql(g_src, "CREATE DATABASE %s", db);
-    sql(g_src, "CREATE TABLE %s.t (%s)", db, cols);
-    pair_up(db);
-    pair_tables(db, "t");
-    for (k = 0; alter && k < 2; k++)
-        sql(g_dst, "ALTER TABLE %s_%s.t %s", db, k ? "s" : "n", alter);
-    past_definition(db);
-}
-
-static void pair_count(const char *db, const char *want)
-{
-    char q[256], v[64];
-    int k;
-    for (k = 0; k < 2; k++) {
-        snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s_%s.t", db, k ? "s" : "n");
-        value(g_dst, q, v, sizeof v);
-        ck_assert_msg(strcmp(v, want) == 0, "%s: %s, want %s", q, v, want);
-    }
-}
-
-static void pair_running(const char *db)
-{
-    char name[32];
-    int i;
-    for (i = 0; i < 2; i++) {
-        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
-        assert_running(name);
-    }
-}
-
 /* Source db.t and both targets hold the same rows over expression cols (order by ord). */
 static void pair_converge(const char *db, const char *cols, const char *ord)
 {
