@@ -71,7 +71,9 @@ struct srccol {
 struct srcdef {
     char *schema, *table; /* source table */
     bool same_second;     /* the table was (re)defined in the second of the rows being
-                             checked: used, but it may be a later definition of that second */
+                             checked: used (no later DDL of it in the source's binlog) */
+    bool ss_known, ss_use; /* that second's verdict, told at the fetch: kept until the next
+                              DDL the task applies drops the definition */
     size_t ncols;
     struct srccol *cols;
     long long ctime;      /* UNIX_TIMESTAMP(TABLES.CREATE_TIME) (.frm: every ALTER and

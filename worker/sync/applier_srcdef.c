@@ -205,22 +205,106 @@ void worker_ap_created_free(struct worker_applier *a)
     }
 }
 
-/* d, defined in ev's own second (CREATE_TIME), stands for ev's definition unless a later
- * DDL of that second replaced it: used to check rows whose TABLE_MAP has no column names
- * (NO_LOG / MINIMAL) - a column order or ENUM differing on the target is refused rather
- * than applied unchecked - except for a target table the task's own CREATE TABLE made this
- * session (its columns are the source's by the binlog's statement: nothing to check, and a
- * later DDL of the same second would only make the check wrong). */
-static bool same_second(const struct worker_applier *a, const struct tinfo *t,
+#define LOOKAHEAD_EVENTS 2000   /* source binlog events read past the rows at most */
+
+/* Whether statement info (SHOW BINLOG EVENTS' Info of a Query event: "use `db`; <sql>" or
+ * "<sql>") may change schema.table: a DDL the parser finds acting on it or renaming into
+ * it; a statement it does not know that names the table. */
+static bool names_table(const char *info, const char *schema, const char *table)
+{
+    char db[WORKER_NAME_MAX] = "";
+    const char *sql = info;
+    struct worker_ddl res;
+    bool hit = false;
+    size_t i, k;
+    if (strncmp(info, "use `", 5) == 0) {
+        const char *p = info + 5;
+        for (k = 0; *p && k + 1 < sizeof db; p++) {
+            if (*p == '`' && p[1] == '`')
+                p++;                      /* a doubled backquote */
+            else if (*p == '`')
+                break;
+            db[k++] = *p;
+        }
+        db[k] = '\0';
+        if (strncmp(p, "`; ", 3) == 0)
+            sql = p + 3;
+    }
+    memset(&res, 0, sizeof res);
+    if (worker_ddl_parse(sql, db, &res) != DM_OK)
+        return true;                      /* out of memory: say it may */
+    if (res.kind == WDDL_UNKNOWN)
+        hit = strcasestr(sql, table) != NULL;
+    for (i = 0; res.kind == WDDL_DDL && i < res.n && !hit; i++)
+        for (k = 0; k < 2 && !hit; k++) {
+            const struct worker_ddl_ref *r = &res.items[i].refs[k];
+            hit = (r->table[0] && strcasecmp(r->schema, schema) == 0 &&
+                   strcasecmp(r->table, table) == 0) ||
+                  (!r->table[0] && r->schema[0] && strcasecmp(r->schema, schema) == 0);
+        }
+    worker_ddl_free(&res);
+    return hit;
+}
+
+/* Whether a QUERY event of the source's binlog after ev (to its end) may be a DDL of ev's
+ * table: its text names the table (BEGIN/COMMIT/XA do not). *sure false when that could
+ * not be told (more than LOOKAHEAD_EVENTS events, a later binlog file, no privilege, a
+ * relay file the source does not have). */
+static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool *found,
+                      bool *sure)
+{
+    char q[700], f[2 * WORKER_SRCMETA_NAME_MAX + 1];
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    size_t n = 0;
+    struct worker_terr ignored;
+    *found = false;
+    *sure = false;
+    if (!worker_srcmeta_escape(ev->file, f, sizeof f))
+        return;
+    snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' FROM %llu LIMIT %d", f,
+             (unsigned long long)ev->next_pos, LOOKAHEAD_EVENTS);
+    if (worker_srcmeta_query(sm, "read the source's binlog after a rows event", q, &res,
+                             &ignored))
+        return;
+    while ((row = mysql_fetch_row(res))) {
+        n++;
+        if (row[2] && strcmp(row[2], "Query") == 0 && row[5] &&
+            names_table(row[5], ev->table->schema, ev->table->table))
+            *found = true;
+    }
+    mysql_free_result(res);
+    if (*found || n >= LOOKAHEAD_EVENTS)
+        return;
+    /* the rest of ev's file was read: the binlog's end when it is the last file */
+    if (worker_srcmeta_query(sm, "read the source's binlog position", "SHOW MASTER STATUS",
+                             &res, &ignored))
+        return;
+    row = mysql_fetch_row(res);
+    *sure = row && row[0] && strcmp(row[0], ev->file) == 0;
+    mysql_free_result(res);
+}
+
+/* d, defined in ev's own second (CREATE_TIME), is ev's definition unless a later DDL of
+ * that second replaced it: used to check rows whose TABLE_MAP has no column names (NO_LOG
+ * / MINIMAL) - a column order or ENUM differing on the target is refused rather than
+ * applied unchecked - when the source's binlog after ev, read to its end, has no
+ * statement naming the table (then no DDL replaced it), and the target table is not one
+ * the task's own CREATE TABLE made this session (its columns are the source's by the
+ * binlog's own statement). Else the rows get the TABLE_MAP's checks only, as rows behind
+ * a later ALTER do. */
+static bool same_second(struct worker_applier *a, const struct tinfo *t,
                         const struct srcdef *d, const struct bl_event *ev)
 {
     const struct apcreated *c;
+    bool found, sure;
     if (d->ctime != (long long)ev->timestamp || ev->table->names || !matches_map(d, ev->table))
         return false;
     for (c = a->created; c; c = c->next)
         if (strcasecmp(c->schema, t->schema) == 0 && strcasecmp(c->table, t->table) == 0)
             return false;
-    return true;
+    later_ddl(a->sm, ev, &found, &sure);
+    return sure && !found;
 }
 
 static struct srcdef *find_or_add(struct tinfo *t, const char *schema, const char *table)
@@ -254,8 +338,13 @@ int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct
     if (!(d = find_or_add(t, ev->table->schema, ev->table->table)))
         return worker_ap_nomem(e);
     d->same_second = false;
-    if (d->ncols && (usable(d, ev) || (d->same_second = same_second(a, t, d, ev)))) {
+    if (d->ncols && usable(d, ev)) {
         *out = d;
+        return DM_OK;
+    }
+    if (d->ncols && d->ss_known && (long long)ev->timestamp == d->ctime) {
+        d->same_second = d->ss_use;    /* told at the fetch (kept until the next DDL) */
+        *out = d->ss_use ? d : NULL;
         return DM_OK;
     }
     /* Fetched before: not again while the table's last change is not older than the
@@ -267,9 +356,14 @@ int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct
     if ((rc = fetch(a->sm, d, e)))
         return rc;
     d->fetched = true;
-    if (usable(d, ev) || (d->same_second = same_second(a, t, d, ev)))
+    d->ss_known = false;
+    if (usable(d, ev)) {
         *out = d;
-    else if (d->ctime < (long long)ev->timestamp)
+    } else if (d->ctime == (long long)ev->timestamp) {
+        d->ss_known = true;
+        d->ss_use = d->same_second = same_second(a, t, d, ev);
+        *out = d->ss_use ? d : NULL;
+    } else if (d->ctime < (long long)ev->timestamp)
         d->stuck = true;         /* gone from the source, no CREATE_TIME, or other columns */
     return DM_OK;
 }
@@ -573,9 +667,8 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
         return false;
     n = strlen(why);
     if (d && d->same_second && n < cap)
-        snprintf(why + n, cap - n, " (the source table was defined in the rows' second: "
-                 "by its definition read now, which a later DDL of that second may have "
-                 "replaced - the target table needs the source's columns either way)");
+        snprintf(why + n, cap - n, " (by the source table's definition of the rows' own "
+                 "second: its binlog has no later statement on the table)");
     return true;
 }
 

@@ -155,7 +155,7 @@ START_TEST(same_second_pauses)
     sql(g_src, "ALTER TABLE sc.t MODIFY e ENUM('y','x')");
     sqli("FULL", "SET timestamp=%lld; INSERT INTO sc.t VALUES (2,3,'x')", ctime_of("sc"));
     pair_paused("ss", "its column 2 is `a` in the source table, which is column `b`'s position",
-                "the source table was defined in the rows' second");
+                "definition of the rows' own second");
     pair_count("ss", "0");
     pair_converge("so", "id,':',a,':',b,':',IFNULL(c,'-')", "id");
     pair_running("so");
