@@ -154,12 +154,36 @@ START_TEST(same_second_pauses)
     sqli("FULL", "SET timestamp=%lld; INSERT INTO sc.t VALUES (1,2,'y')", ctime_of("sc"));
     sql(g_src, "ALTER TABLE sc.t MODIFY e ENUM('y','x')");
     sqli("FULL", "SET timestamp=%lld; INSERT INTO sc.t VALUES (2,3,'x')", ctime_of("sc"));
+    /* sd: pre-created as the source has it; rows, then an ALTER reordering the columns in
+     * the rows' second: the definition read is the ALTER's, not the rows' - the binlog
+     * after the rows names the table, so no check (a first version paused here) */
+    sql(g_src, "CREATE DATABASE sd");
+    for (k = 0; k < 2; k++) {
+        sql(g_dst, "CREATE DATABASE IF NOT EXISTS sd_%s", k ? "s" : "n");
+        sql(g_dst, "CREATE TABLE sd_%s.t (id INT PRIMARY KEY, a INT, b INT)", k ? "s" : "n");
+    }
+    pair_up("sd");
+    sql(g_src, "CREATE TABLE sd.t (id INT PRIMARY KEY, a INT, b INT)");
+    {
+        char q[128], v[64];
+        long long at;
+        value(g_src, "SELECT UNIX_TIMESTAMP() + 2", v, sizeof v);
+        at = strtoll(v, NULL, 10);
+        sqli("FULL", "SET timestamp=%lld; INSERT INTO sd.t VALUES (1,2,3)", at);
+        snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() >= %lld", at);
+        ck_assert(wait_value(g_src, q, "1", 30000));
+        sql(g_src, "ALTER TABLE sd.t MODIFY b INT AFTER id");
+        if (ctime_of("sd") != at)
+            fprintf(stderr, "  sd: the ALTER missed the rows' second (not exercised)\n");
+    }
     pair_paused("ss", "its column 2 is `a` in the source table, which is column `b`'s position",
                 "definition of the rows' own second");
     pair_count("ss", "0");
     pair_converge("so", "id,':',a,':',b,':',IFNULL(c,'-')", "id");
     pair_running("so");
     pair_converge("sc", "id,':',a,':',e", "id");
+    pair_converge("sd", "id,':',a,':',b", "id");
+    pair_running("sd");
     pair_running("sc");
     (void)ct;
 }
