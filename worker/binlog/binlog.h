@@ -112,6 +112,10 @@ struct bl_table {           /* from TABLE_MAP; owned by the reader, stable while
                                NULL */
     char **names;           /* per column name (NUL-terminated) when the source logs
                                binlog_row_metadata=FULL, else NULL */
+    char **members;         /* per ENUM/SET column its members as information_schema's
+                               COLUMN_TYPE lists them between the parentheses ("'a','it''s'",
+                               bytes in the column's charset) when the source logs
+                               binlog_row_metadata=FULL, else NULL (array or entry) */
 };
 
 /* The shape of column i of a TABLE_MAP (bl_column_shape): the family of its type, named

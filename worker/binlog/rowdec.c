@@ -27,7 +27,8 @@ enum {
     T_BLOB_COMPRESSED = 140, T_VARCHAR_COMPRESSED = 141
 };
 
-enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3, OPT_COLUMN_NAME = 4 };
+enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3, OPT_COLUMN_NAME = 4,
+       OPT_SET_STR_VALUE = 5, OPT_ENUM_STR_VALUE = 6 };
 
 #define BINARY_COLLATION 63
 #define MAX_VALUES (8u * 1024u * 1024u) /* per event, bounds memory on hostile input */
@@ -314,6 +315,9 @@ void rowdec_table_free(struct bl_table *t)
     for (size_t i = 0; t->names && i < t->ncols; i++)
         free(t->names[i]);
     free(t->names);
+    for (size_t i = 0; t->members && i < t->ncols; i++)
+        free(t->members[i]);
+    free(t->members);
     free(t);
 }
 
@@ -404,6 +408,81 @@ static int opt_column_name(struct bl_table *t, const uint8_t *v, size_t n)
     return DM_OK;
 }
 
+/* Column i is an ENUM (want T_ENUM) or a SET (T_SET): a STRING of that real type. */
+static bool is_enum_or_set(const struct bl_table *t, size_t i, unsigned want)
+{
+    unsigned maxlen;
+    return t->types[i] == want ||
+           (t->types[i] == T_STRING && string_real_type(t->meta[i], &maxlen) == want);
+}
+
+/* One member of value list v (its length-prefixed bytes) appended to out as
+ * information_schema's COLUMN_TYPE quotes it ('it''s', '\\', '\0', '\n', '\r'). */
+static void member_quote(char *out, size_t *o, const uint8_t *s, size_t n)
+{
+    out[(*o)++] = '\'';
+    for (size_t k = 0; k < n; k++) {
+        char e = s[k] == 0 ? '0' : s[k] == '\n' ? 'n' : s[k] == '\r' ? 'r' : 0;
+        if (e || s[k] == '\\') {
+            out[(*o)++] = '\\';
+            out[(*o)++] = e ? e : '\\';
+        } else {
+            if (s[k] == '\'')
+                out[(*o)++] = '\'';
+            out[(*o)++] = (char)s[k];
+        }
+    }
+    out[(*o)++] = '\'';
+}
+
+/* One column's members: a count, then each member length-prefixed; *out "'a','b'". */
+static int member_list(struct cur *c, char **out)
+{
+    uint64_t count, len;
+    size_t o = 0, cap = 1;
+    const uint8_t *p = NULL;
+    struct cur scan = *c;
+    /* first pass: the room the quoted list needs (each byte at most twice, 3 per member) */
+    if (!lenenc(&scan, &count) || count > scan.n)
+        return DM_E_PARSE;
+    for (uint64_t k = 0; k < count; k++) {
+        if (!lenenc(&scan, &len) || len > scan.n || !take(&scan, (size_t)len, &p))
+            return DM_E_PARSE;
+        cap += 2 * (size_t)len + 3;
+    }
+    if (!(*out = malloc(cap)))
+        return DM_E_NOMEM;
+    (void)lenenc(c, &count);
+    for (uint64_t k = 0; k < count; k++) {
+        (void)lenenc(c, &len);
+        (void)take(c, (size_t)len, &p);
+        if (k)
+            (*out)[o++] = ',';
+        member_quote(*out, &o, p, (size_t)len);
+    }
+    (*out)[o] = '\0';
+    return DM_OK;
+}
+
+/* ENUM_STR_VALUE / SET_STR_VALUE (binlog_row_metadata=FULL): the member strings of each
+ * ENUM (SET) column, in column order. */
+static int opt_members(struct bl_table *t, unsigned want, const uint8_t *v, size_t n)
+{
+    struct cur c = { v, n };
+    if (!t->members && !(t->members = calloc(t->ncols ? t->ncols : 1, sizeof *t->members)))
+        return DM_E_NOMEM;
+    for (size_t i = 0; i < t->ncols; i++) {
+        int rc;
+        if (!is_enum_or_set(t, i, want))
+            continue;
+        if (t->members[i])
+            return DM_E_PARSE;          /* the same list twice */
+        if ((rc = member_list(&c, &t->members[i])) != DM_OK)
+            return rc;
+    }
+    return DM_OK;
+}
+
 static int optional_metadata(struct bl_table *t, struct cur *c)
 {
     while (c->n > 0) {
@@ -418,6 +497,8 @@ static int optional_metadata(struct bl_table *t, struct cur *c)
             rc = opt_charset(t, ty[0], v, (size_t)len);
         else if (ty[0] == OPT_COLUMN_NAME)
             rc = opt_column_name(t, v, (size_t)len);
+        else if (ty[0] == OPT_ENUM_STR_VALUE || ty[0] == OPT_SET_STR_VALUE)
+            rc = opt_members(t, ty[0] == OPT_ENUM_STR_VALUE ? T_ENUM : T_SET, v, (size_t)len);
         if (rc != DM_OK)
             return rc;
     }

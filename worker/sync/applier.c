@@ -270,8 +270,10 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->padlen);
     free(t->fsp);
     free(t->float6);
-    for (i = 0; t->shape && i < t->ncols; i++)
+    for (i = 0; t->shape && i < t->ncols; i++) {
         free(t->shape[i].column_type);
+        free(t->shape[i].collation);
+    }
     free(t->shape);
     for (i = 0; i < t->nkeys; i++) {
         free(t->keys[i].idx);
@@ -308,6 +310,7 @@ void worker_applier_free(struct worker_applier *a)
     if (!a)
         return;
     worker_applier_invalidate(a, NULL, NULL);
+    worker_ap_created_free(a);
     free(a->coll);
     if (a->my) {
         reg_del(a);
@@ -894,8 +897,10 @@ static int ddl_run(struct worker_applier *a, const char *use_schema, const char 
         }
         dm_buf_free(&q);
     }
-    if (mysql_real_query(a->my, sql, (unsigned long)strlen(sql)) == 0)
+    if (mysql_real_query(a->my, sql, (unsigned long)strlen(sql)) == 0) {
+        worker_ap_created_note(a, use_schema, sql, mysql_warning_count(a->my) > 0);
         return DM_OK;
+    }
     if (benign_ddl_error(mysql_errno(a->my))) {
         dm_log_kv(DM_LOG_INFO, "ignore DDL error", "sql", sql, "error", mysql_error(a->my), NULL);
         a->ddl_ignored = mysql_errno(a->my);

@@ -170,12 +170,13 @@ unsigned worker_applier_ddl_ignored(const struct worker_applier *a);
 /* out = the first column of the first row of query sql (systz.h: WORKER_SYSTZ_QUERY). */
 int worker_applier_query_text(struct worker_applier *a, const char *sql, char *out, size_t cap,
                               struct worker_terr *e);
-/* The source the rows come from (borrowed; must outlive a): its information_schema is
- * read for what the binlog does not say about a table's columns - names, UNSIGNED,
+struct worker_srcmeta;
+/* The reader of the source the rows come from (srcmeta.h; borrowed, must outlive a): its
+ * information_schema is read for what the binlog does not say about a table's columns - names, UNSIGNED,
  * ENUM/SET members, character sets - to refuse rows a differing target table would
  * store as other values (applier_srcdef.c; docs/worker.md "Source column definitions").
  * Without it only the binlog's TABLE_MAP is checked. */
-void worker_applier_set_source(struct worker_applier *a, const struct bl_source *src);
+void worker_applier_set_source(struct worker_applier *a, struct worker_srcmeta *sm);
 /* Drop cached schema of one table (NULL schema = everything). */
 void worker_applier_invalidate(struct worker_applier *a, const char *schema, const char *table);
 

@@ -162,14 +162,15 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
         return rc;
     for (i = 0; cm->t->shape && i < cm->t->ncols; i++) {
         ssize_t s = src_col(cm, i);
-        const char *mcs = NULL, *conv = NULL;
+        const char *mcs = NULL, *mcoll = NULL, *conv = NULL;
         if (s < 0 || (cm->map && cm->map[i]))
             continue;
         if (ev->table->collation && ev->table->collation[s] &&
-            (rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)))
+            ((rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)) ||
+             (rc = worker_ap_coll_name(a, ev->table->collation[s], &mcoll, e))))
             return rc;
-        if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, cm->t, i, &conv, why,
-                                     sizeof why)) {
+        if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, mcoll, cm->t, i, &conv,
+                                     why, sizeof why)) {
             if (conv && !t->conv && !(t->conv = calloc(t->ncols, sizeof *t->conv)))
                 return worker_ap_nomem(e);
             if (conv)

@@ -51,6 +51,7 @@ enum tcmp {
 struct tshape {
     const char *family;   /* static string or NULL */
     char *column_type;    /* COLUMN_TYPE ("decimal(10,2) unsigned"), owned */
+    char *collation;      /* COLLATION_NAME, owned; NULL: none (not character data) */
     unsigned prec, scale; /* decimal: NUMERIC_PRECISION, NUMERIC_SCALE */
     unsigned long long len; /* integer: byte width; string: CHARACTER_OCTET_LENGTH; bit:
                                NUMERIC_PRECISION (bits); else 0 */
@@ -61,6 +62,7 @@ struct tshape {
 struct srccol {
     char *name, *column_type;
     char *charset;        /* CHARACTER_SET_NAME; NULL: none (binary, numbers, ...) */
+    char *collation;      /* COLLATION_NAME; NULL: none */
     const char *family;   /* as struct tshape's */
     unsigned long long len; /* integer byte width, else 0 */
     bool is_unsigned;
@@ -68,6 +70,10 @@ struct srccol {
 
 struct srcdef {
     char *schema, *table; /* source table */
+    bool same_second;     /* the table was (re)defined in the second of the rows being
+                             checked: used (no later DDL of it in the source's binlog) */
+    bool ss_known, ss_use; /* that second's verdict, told at the fetch: kept until the next
+                              DDL the task applies drops the definition */
     size_t ncols;
     struct srccol *cols;
     long long ctime;      /* UNIX_TIMESTAMP(TABLES.CREATE_TIME) (.frm: every ALTER and
@@ -125,10 +131,14 @@ struct worker_applier {
     size_t txn_rows;
     unsigned long long first_rows; /* matched rows of exec_multi's first statement */
     struct tinfo *cache;
-    const struct bl_source *src; /* the source (worker_applier_set_source), or NULL */
-    struct collcs { unsigned id; char cs[40]; } *coll; /* information_schema.COLLATIONS */
+    struct worker_srcmeta *sm; /* the source's reader (worker_applier_set_source), or NULL */
+    struct collcs { unsigned id; char cs[40], name[72]; } *coll; /* information_schema.COLLATIONS */
     size_t ncoll;         /* (read at the first TABLE_MAP with charset metadata) */
     bool coll_loaded;
+    struct apcreated {    /* target tables a CREATE TABLE of the task made this session */
+        char *schema, *table;
+        struct apcreated *next;
+    } *created;
     struct dm_buf sql;
     struct dm_buf key;    /* worker_rowjob.key of the job being generated */
     char *esc;            /* escape scratch */
@@ -209,6 +219,15 @@ int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct
                          const struct srcdef **out, struct worker_terr *e);
 void worker_ap_srcdef_clear(struct srcdef *d);
 void worker_ap_srcdef_free(struct srcdef *d);   /* the whole list */
+/* A DDL statement (sql, default schema use_schema) ran on the target, not ignored (warned:
+ * with warnings - the IF NOT EXISTS the Sync unit adds found the table there): the tables
+ * it CREATEs without a warning are noted (their definitions are the source's by the
+ * binlog's own statement), the tables it DROPs or RENAMEs forgotten (applier_srcdef.c).
+ * Best effort (out of memory: not noted, the rows then get the same-second check). */
+void worker_ap_created_note(struct worker_applier *a, const char *use_schema, const char *sql,
+                            bool warned);
+void worker_ap_created_free(struct worker_applier *a);
+
 /* Source column s's UNSIGNED: the TABLE_MAP's (binlog_row_metadata MINIMAL/FULL), else
  * d's; -1 unknown (also for non-numeric columns without metadata). */
 int worker_ap_src_unsigned(const struct srcdef *d, const struct bl_table *bt, size_t s);
@@ -217,6 +236,9 @@ int worker_ap_src_unsigned(const struct srcdef *d, const struct bl_table *bt, si
  * same on every server), NULL when not listed. */
 int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **out,
                            struct worker_terr *e);
+/* The same, *out the collation's name (utf8mb4_bin). */
+int worker_ap_coll_name(struct worker_applier *a, unsigned id, const char **out,
+                        struct worker_terr *e);
 /* Whether target column i of t cannot hold source column s exactly, by what d (may be
  * NULL), the TABLE_MAP bt and mcs (source column s's charset by bt's collation metadata,
  * NULL: not known) tell beyond the type shape: its name is at another position of the
@@ -224,9 +246,22 @@ int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **o
  * signed into UNSIGNED, ENUM/SET members that do not begin with the source's, binary
  * source data into a character column. why: the detail. *conv: the source charset when
  * the column's character data is in another charset than the target column's (the values
- * are converted: t->conv), else NULL. */
+ * are converted: t->conv), else NULL. mcoll: source column s's collation by bt's metadata
+ * (NULL: not known; then d's): a column of a target unique key whose collation may find
+ * values equal that the source's keeps apart (worker_ap_coll_keeps_apart) is a misfit. */
 bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
-                             const char *mcs, const struct tinfo *t, size_t i,
-                             const char **conv, char *why, size_t cap);
+                             const char *mcs, const char *mcoll, const struct tinfo *t,
+                             size_t i, const char **conv, char *why, size_t cap);
+/* Whether target collation tc (NULL: a binary column) tells apart every two values source
+ * collation sc tells apart (so a source unique key stays unique and a key value finds the
+ * same row): the same collation (utf8mb3_x into utf8mb4_x too), a _nopad_bin one or a
+ * binary column, a PAD SPACE _bin one from a PAD SPACE source collation. A folding one
+ * (_ci, _ai, a language's) of the same charset, or from a _bin source, may find 'a'/'A',
+ * 'e'/'\xc3\xa9' or 'a'/'a ' equal where the source does not: false. A folding one from
+ * a folding source collation of another charset (latin1_swedish_ci into
+ * utf8mb4_general_ci: a converted column) counts as keeping apart (their foldings differ
+ * in details only - 'u'/'\xc3\xbc' are one in utf8mb4_general_ci, two in swedish -:
+ * the documented remaining gap). */
+bool worker_ap_coll_keeps_apart(const char *sc, const char *tc);
 
 #endif /* DM_WORKER_APPLIER_INT_H */

@@ -145,7 +145,8 @@ static int load_columns(struct worker_applier *a, struct tinfo *t, struct worker
         t->charset[i] = row[4] ? strdup(row[4]) : NULL;
         t->ncols = i + 1;       /* (freed by worker_ap_tinfo_free from here) */
         if (!t->cols[i] || (row[4] && !t->charset[i]) ||
-            set_shape(&t->shape[i], row[5], row[3], row[6], row[8], row[9]))
+            set_shape(&t->shape[i], row[5], row[3], row[6], row[8], row[9]) ||
+            (row[7] && !(t->shape[i].collation = strdup(row[7]))))
             goto out;
         t->tcs[i] = worker_ap_classify_text(row[4], row[5]);
         t->cmp[i] = classify_cmp(row[7], t->tcs[i]);

@@ -11,12 +11,13 @@
 
 #include "applier.h"
 #include "applier_int.h"
+#include "ddl.h"
 #include "dm_error.h"
-#include "mysql_conn.h"
+#include "srcmeta.h"
 
-void worker_applier_set_source(struct worker_applier *a, const struct bl_source *src)
+void worker_applier_set_source(struct worker_applier *a, struct worker_srcmeta *sm)
 {
-    a->src = src;
+    a->sm = sm;
 }
 
 void worker_ap_srcdef_free(struct srcdef *d)
@@ -29,14 +30,6 @@ void worker_ap_srcdef_free(struct srcdef *d)
         free(d);
         d = next;
     }
-}
-
-static int src_err(struct worker_terr *e, const char *msg)
-{
-    worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
-                    "read the source table's column definitions: %s", msg);
-    e->transient = true;
-    return DM_E_IO;
 }
 
 static char *dup0(const char *s)
@@ -58,7 +51,9 @@ static int fill(struct srcdef *d, MYSQL_RES *res)
         c->name = dup0(row[0]);
         c->column_type = dup0(row[2]);
         c->charset = row[3] ? strdup(row[3]) : NULL;
-        if (!c->name || !c->column_type || (row[3] && !c->charset))
+        c->collation = row[5] ? strdup(row[5]) : NULL;
+        if (!c->name || !c->column_type || (row[3] && !c->charset) ||
+            (row[5] && !c->collation))
             return DM_E_NOMEM;
         c->family = worker_ap_type_family(row[1]);
         c->len = worker_ap_int_width(row[1]);
@@ -69,35 +64,28 @@ static int fill(struct srcdef *d, MYSQL_RES *res)
     return DM_OK;
 }
 
-static int fetch(const struct bl_source *src, struct srcdef *d, struct worker_terr *e)
+static int fetch(struct worker_srcmeta *sm, struct srcdef *d, struct worker_terr *e)
 {
-    char q[1400], msg[512], s[2 * 194 + 1], t[2 * 194 + 1];
-    unsigned en;
-    MYSQL *m;
+    char q[1400], s[2 * WORKER_SRCMETA_NAME_MAX + 1], t[2 * WORKER_SRCMETA_NAME_MAX + 1];
     MYSQL_RES *res = NULL;
     int rc;
     worker_ap_srcdef_clear(d);
-    if (strlen(d->schema) >= 194 || strlen(d->table) >= 194)
+    if (!worker_srcmeta_escape(d->schema, s, sizeof s) ||
+        !worker_srcmeta_escape(d->table, t, sizeof t))
         return DM_OK;              /* names MariaDB refuses anyway */
-    if (!(m = worker_mysql_connect(src, 5, 30, 30, &en, msg, sizeof msg)))
-        return src_err(e, msg);
-    mysql_real_escape_string(m, s, d->schema, (unsigned long)strlen(d->schema));
-    mysql_real_escape_string(m, t, d->table, (unsigned long)strlen(d->table));
     snprintf(q, sizeof q,
              "SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.CHARACTER_SET_NAME, "
-             "UNIX_TIMESTAMP(t.CREATE_TIME) FROM information_schema.COLUMNS c JOIN "
+             "UNIX_TIMESTAMP(t.CREATE_TIME), c.COLLATION_NAME FROM information_schema.COLUMNS c "
+             "JOIN "
              "information_schema.TABLES t ON t.TABLE_SCHEMA=c.TABLE_SCHEMA AND "
              "t.TABLE_NAME=c.TABLE_NAME WHERE c.TABLE_SCHEMA='%s' AND c.TABLE_NAME='%s' "
              "ORDER BY c.ORDINAL_POSITION", s, t);
-    /* CREATE_TIME is shown in the session's zone: UTC has no hour that happens twice */
-    if (mysql_query(m, "SET time_zone='+00:00'") || mysql_query(m, q) ||
-        !(res = mysql_store_result(m)))
-        rc = src_err(e, mysql_error(m));
-    else if ((rc = fill(d, res)) == DM_E_NOMEM)
+    /* CREATE_TIME is shown in the session's zone: srcmeta's is UTC */
+    rc = worker_srcmeta_query(sm, "read the source table's column definitions", q, &res, e);
+    if (!rc && (rc = fill(d, res)) == DM_E_NOMEM)
         worker_ap_nomem(e);
     if (res)
         mysql_free_result(res);
-    mysql_close(m);
     if (rc)
         worker_ap_srcdef_clear(d);   /* no half-read definition */
     return rc;
@@ -110,6 +98,7 @@ void worker_ap_srcdef_clear(struct srcdef *d)
         free(d->cols[i].name);
         free(d->cols[i].column_type);
         free(d->cols[i].charset);
+        free(d->cols[i].collation);
     }
     free(d->cols);
     d->cols = NULL;
@@ -145,6 +134,179 @@ static bool usable(const struct srcdef *d, const struct bl_event *ev)
            matches_map(d, ev->table);
 }
 
+/* ---- target tables the task's own CREATE TABLE made (same-second rows) ---- */
+
+static struct apcreated **created_find(struct worker_applier *a, const char *schema,
+                                       const char *table)
+{
+    struct apcreated **pp;
+    for (pp = &a->created; *pp; pp = &(*pp)->next)
+        if (strcasecmp((*pp)->schema, schema) == 0 && strcasecmp((*pp)->table, table) == 0)
+            break;
+    return pp;
+}
+
+static void created_forget(struct worker_applier *a, const char *schema, const char *table)
+{
+    struct apcreated **pp = created_find(a, schema, table), *c = *pp;
+    if (!c)
+        return;
+    *pp = c->next;
+    free(c->schema);
+    free(c->table);
+    free(c);
+}
+
+static void created_add(struct worker_applier *a, const char *schema, const char *table)
+{
+    struct apcreated *c;
+    if (*created_find(a, schema, table) || !(c = calloc(1, sizeof *c)))
+        return;
+    c->schema = strdup(schema);
+    c->table = strdup(table);
+    if (!c->schema || !c->table) {
+        free(c->schema);
+        free(c->table);
+        free(c);
+        return;
+    }
+    c->next = a->created;
+    a->created = c;
+}
+
+void worker_ap_created_note(struct worker_applier *a, const char *use_schema, const char *sql,
+                            bool warned)
+{
+    struct worker_ddl res;
+    size_t i;
+    memset(&res, 0, sizeof res);
+    if (worker_ddl_parse(sql, use_schema, &res) == DM_OK && res.kind == WDDL_DDL)
+        for (i = 0; i < res.n; i++) {
+            const struct worker_ddl_item *it = &res.items[i];
+            if (!it->refs[0].table[0])
+                continue;
+            if (it->ev == WEV_CREATE_TABLE && !warned)
+                created_add(a, it->refs[0].schema, it->refs[0].table);
+            else if (it->ev == WEV_CREATE_TABLE || it->ev == WEV_DROP_TABLE ||
+                     it->ev == WEV_RENAME_TABLE)
+                created_forget(a, it->refs[0].schema, it->refs[0].table);
+        }
+    worker_ddl_free(&res);
+}
+
+void worker_ap_created_free(struct worker_applier *a)
+{
+    while (a->created) {
+        struct apcreated *c = a->created;
+        a->created = c->next;
+        free(c->schema);
+        free(c->table);
+        free(c);
+    }
+}
+
+#define LOOKAHEAD_EVENTS 2000   /* source binlog events read past the rows at most */
+
+/* Whether statement info (SHOW BINLOG EVENTS' Info of a Query event: "use `db`; <sql>" or
+ * "<sql>") may change schema.table: a DDL the parser finds acting on it or renaming into
+ * it; a statement it does not know that names the table. */
+static bool names_table(const char *info, const char *schema, const char *table)
+{
+    char db[WORKER_NAME_MAX] = "";
+    const char *sql = info;
+    struct worker_ddl res;
+    bool hit = false;
+    size_t i, k;
+    if (strncmp(info, "use `", 5) == 0) {
+        const char *p = info + 5;
+        for (k = 0; *p && k + 1 < sizeof db; p++) {
+            if (*p == '`' && p[1] == '`')
+                p++;                      /* a doubled backquote */
+            else if (*p == '`')
+                break;
+            db[k++] = *p;
+        }
+        db[k] = '\0';
+        if (strncmp(p, "`; ", 3) == 0)
+            sql = p + 3;
+    }
+    memset(&res, 0, sizeof res);
+    if (worker_ddl_parse(sql, db, &res) != DM_OK)
+        return true;                      /* out of memory: say it may */
+    if (res.kind == WDDL_UNKNOWN)
+        hit = strcasestr(sql, table) != NULL;
+    for (i = 0; res.kind == WDDL_DDL && i < res.n && !hit; i++)
+        for (k = 0; k < 2 && !hit; k++) {
+            const struct worker_ddl_ref *r = &res.items[i].refs[k];
+            hit = (r->table[0] && strcasecmp(r->schema, schema) == 0 &&
+                   strcasecmp(r->table, table) == 0) ||
+                  (!r->table[0] && r->schema[0] && strcasecmp(r->schema, schema) == 0);
+        }
+    worker_ddl_free(&res);
+    return hit;
+}
+
+/* Whether a QUERY event of the source's binlog after ev (to its end) may be a DDL of ev's
+ * table: its text names the table (BEGIN/COMMIT/XA do not). *sure false when that could
+ * not be told (more than LOOKAHEAD_EVENTS events, a later binlog file, no privilege, a
+ * relay file the source does not have). */
+static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool *found,
+                      bool *sure)
+{
+    char q[700], f[2 * WORKER_SRCMETA_NAME_MAX + 1];
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    size_t n = 0;
+    struct worker_terr ignored;
+    *found = false;
+    *sure = false;
+    if (!worker_srcmeta_escape(ev->file, f, sizeof f))
+        return;
+    snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' FROM %llu LIMIT %d", f,
+             (unsigned long long)ev->next_pos, LOOKAHEAD_EVENTS);
+    if (worker_srcmeta_query(sm, "read the source's binlog after a rows event", q, &res,
+                             &ignored))
+        return;
+    while ((row = mysql_fetch_row(res))) {
+        n++;
+        if (row[2] && strcmp(row[2], "Query") == 0 && row[5] &&
+            names_table(row[5], ev->table->schema, ev->table->table))
+            *found = true;
+    }
+    mysql_free_result(res);
+    if (*found || n >= LOOKAHEAD_EVENTS)
+        return;
+    /* the rest of ev's file was read: the binlog's end when it is the last file */
+    if (worker_srcmeta_query(sm, "read the source's binlog position", "SHOW MASTER STATUS",
+                             &res, &ignored))
+        return;
+    row = mysql_fetch_row(res);
+    *sure = row && row[0] && strcmp(row[0], ev->file) == 0;
+    mysql_free_result(res);
+}
+
+/* d, defined in ev's own second (CREATE_TIME), is ev's definition unless a later DDL of
+ * that second replaced it: used to check rows whose TABLE_MAP has no column names (NO_LOG
+ * / MINIMAL) - a column order or ENUM differing on the target is refused rather than
+ * applied unchecked - when the source's binlog after ev, read to its end, has no
+ * statement naming the table (then no DDL replaced it), and the target table is not one
+ * the task's own CREATE TABLE made this session (its columns are the source's by the
+ * binlog's own statement). Else the rows get the TABLE_MAP's checks only, as rows behind
+ * a later ALTER do. */
+static bool same_second(struct worker_applier *a, const struct tinfo *t,
+                        const struct srcdef *d, const struct bl_event *ev)
+{
+    const struct apcreated *c;
+    bool found, sure;
+    if (d->ctime != (long long)ev->timestamp || ev->table->names || !matches_map(d, ev->table))
+        return false;
+    for (c = a->created; c; c = c->next)
+        if (strcasecmp(c->schema, t->schema) == 0 && strcasecmp(c->table, t->table) == 0)
+            return false;
+    later_ddl(a->sm, ev, &found, &sure);
+    return sure && !found;
+}
+
 static struct srcdef *find_or_add(struct tinfo *t, const char *schema, const char *table)
 {
     struct srcdef *d;
@@ -171,12 +333,18 @@ int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct
     struct srcdef *d;
     int rc;
     *out = NULL;
-    if (!a->src || !ev->table || !ev->table->types)
+    if (!a->sm || !ev->table || !ev->table->types)
         return DM_OK;
     if (!(d = find_or_add(t, ev->table->schema, ev->table->table)))
         return worker_ap_nomem(e);
+    d->same_second = false;
     if (d->ncols && usable(d, ev)) {
         *out = d;
+        return DM_OK;
+    }
+    if (d->ncols && d->ss_known && (long long)ev->timestamp == d->ctime) {
+        d->same_second = d->ss_use;    /* told at the fetch (kept until the next DDL) */
+        *out = d->ss_use ? d : NULL;
         return DM_OK;
     }
     /* Fetched before: not again while the table's last change is not older than the
@@ -185,12 +353,17 @@ int worker_ap_srcdef_get(struct worker_applier *a, struct tinfo *t, const struct
      * the check cannot follow). */
     if (d->fetched && (d->stuck || (long long)ev->timestamp <= d->ctime))
         return DM_OK;
-    if ((rc = fetch(a->src, d, e)))
+    if ((rc = fetch(a->sm, d, e)))
         return rc;
     d->fetched = true;
-    if (usable(d, ev))
+    d->ss_known = false;
+    if (usable(d, ev)) {
         *out = d;
-    else if (d->ctime < (long long)ev->timestamp)
+    } else if (d->ctime == (long long)ev->timestamp) {
+        d->ss_known = true;
+        d->ss_use = d->same_second = same_second(a, t, d, ev);
+        *out = d->ss_use ? d : NULL;
+    } else if (d->ctime < (long long)ev->timestamp)
         d->stuck = true;         /* gone from the source, no CREATE_TIME, or other columns */
     return DM_OK;
 }
@@ -214,15 +387,50 @@ static const char *members(const char *ct, size_t *n)
     return p + 1;
 }
 
-/* Target ENUM/SET members begin with the source's, in the same order (the binlog holds
- * the index / bitmask): members appended on the target are fine. */
-static bool members_fit(const char *src, const char *dst)
+/* Target ENUM/SET members (column type dst) begin with the source's (s, ns: the list
+ * between the parentheses), in the same order (the binlog holds the index / bitmask):
+ * members appended on the target are fine. */
+static bool members_fit(const char *s, size_t ns, const char *dst)
 {
-    size_t ns, nd;
-    const char *s = members(src, &ns), *d = members(dst, &nd);
+    size_t nd;
+    const char *d = members(dst, &nd);
     if (!s || !d)
         return true;
     return nd >= ns && memcmp(s, d, ns) == 0 && (nd == ns || d[ns] == ',');
+}
+
+static bool ascii_only(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* ENUM/SET members of source column s - the TABLE_MAP's (binlog_row_metadata=FULL: the
+ * rows' own; ASCII only, as information_schema shows other charsets' bytes as UTF-8),
+ * else the definition's - that the target's do not begin with. */
+static bool members_misfit(const struct srccol *c, const struct bl_table *bt, size_t s,
+                           const struct tinfo *t, size_t i, char *why, size_t cap)
+{
+    struct bl_col_shape sh;
+    const char *fam = t->shape[i].family, *src = NULL;
+    size_t ns = 0;
+    bl_column_shape(bt, s, &sh);
+    if (!sh.family || strcmp(sh.family, fam) != 0)
+        return false;
+    if (bt->members && bt->members[s] && ascii_only(bt->members[s])) {
+        src = bt->members[s];
+        ns = strlen(src);
+    } else if (c && c->family && strcmp(fam, c->family) == 0) {
+        src = members(c->column_type, &ns);
+    }
+    if (!src || members_fit(src, ns, t->shape[i].column_type))
+        return false;
+    snprintf(why, cap, "%s(%.*s) in the source, %s on the target: the binlog holds the "
+             "member's index, which names another member there", fam, (int)ns, src,
+             t->shape[i].column_type);
+    return true;
 }
 
 /* The bytes of source charset sc mean the same characters in target column charset tc
@@ -278,7 +486,7 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     size_t n;
-    int rc = worker_ap_query(a, "SELECT ID, CHARACTER_SET_NAME FROM "
+    int rc = worker_ap_query(a, "SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME FROM "
                                 "information_schema.COLLATIONS WHERE ID IS NOT NULL", &res, e);
     if (rc)
         return rc;
@@ -294,6 +502,8 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
             continue;
         a->coll[a->ncoll].id = (unsigned)strtoul(row[0], NULL, 10);
         snprintf(a->coll[a->ncoll].cs, sizeof a->coll[a->ncoll].cs, "%s", row[1]);
+        snprintf(a->coll[a->ncoll].name, sizeof a->coll[a->ncoll].name, "%s",
+                 row[2] ? row[2] : "");
         a->ncoll++;
     }
     mysql_free_result(res);
@@ -301,8 +511,8 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
     return DM_OK;
 }
 
-int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **out,
-                           struct worker_terr *e)
+static int coll_find(struct worker_applier *a, unsigned id, const struct collcs **out,
+                     struct worker_terr *e)
 {
     size_t i;
     int rc;
@@ -311,10 +521,28 @@ int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **o
         return rc;
     for (i = 0; i < a->ncoll; i++)
         if (a->coll[i].id == id) {
-            *out = a->coll[i].cs;
+            *out = &a->coll[i];
             break;
         }
     return DM_OK;
+}
+
+int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **out,
+                           struct worker_terr *e)
+{
+    const struct collcs *c;
+    int rc = coll_find(a, id, &c, e);
+    *out = c ? c->cs : NULL;
+    return rc;
+}
+
+int worker_ap_coll_name(struct worker_applier *a, unsigned id, const char **out,
+                        struct worker_terr *e)
+{
+    const struct collcs *c;
+    int rc = coll_find(a, id, &c, e);
+    *out = c && c->name[0] ? c->name : NULL;
+    return rc;
 }
 
 /* A character set name as MariaDB spells them (it goes into SQL text unquoted). */
@@ -353,9 +581,100 @@ static bool charset_misfit(const struct srccol *c, const struct bl_table *bt, si
     return true;
 }
 
+/* utf8mb3_x / utf8_x -> "x" after the charset ("utf8mb4_bin" -> "bin"); else NULL. */
+static const char *utf8_suffix(const char *c)
+{
+    static const char *const pre[] = { "utf8mb4_", "utf8mb3_", "utf8_" };
+    size_t k;
+    for (k = 0; k < sizeof pre / sizeof pre[0]; k++)
+        if (strncasecmp(c, pre[k], strlen(pre[k])) == 0)
+            return c + strlen(pre[k]);
+    return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Collations a and b are of one character set (utf8mb3 and utf8mb4 count as one). */
+static bool one_charset(const char *a, const char *b)
+{
+    size_t na = strcspn(a, "_"), nb = strcspn(b, "_");
+    if (utf8_suffix(a) && utf8_suffix(b))
+        return true;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+bool worker_ap_coll_keeps_apart(const char *sc, const char *tc)
+{
+    const char *ss, *ts;
+    if (!tc || strcasecmp(tc, "binary") == 0 || ends_with(tc, "_nopad_bin"))
+        return true;              /* byte for byte, trailing spaces too */
+    if (!sc || strcasecmp(sc, tc) == 0)
+        return true;
+    if ((ss = utf8_suffix(sc)) && (ts = utf8_suffix(tc)) && strcasecmp(ss, ts) == 0)
+        return true;              /* one collation of the same characters */
+    if (ends_with(tc, "_bin"))
+        return !strcasestr(sc, "_nopad_") && strcasecmp(sc, "binary") != 0;
+    /* a folding target collation: refused within one charset and from a _bin source; a
+     * folding source collation of another charset (latin1_swedish_ci into
+     * utf8mb4_general_ci, the usual migration the conversion serves) is let through */
+    return !one_charset(sc, tc) && !ends_with(sc, "_bin") && strcasecmp(sc, "binary") != 0;
+}
+
+/* Target column i is part of a unique key of t: its name ("PRIMARY KEY", "a UNIQUE key"). */
+static const char *unique_key_of(const struct tinfo *t, size_t i)
+{
+    size_t k, c;
+    for (k = 0; k < t->nkeys; k++)
+        for (c = 0; c < t->keys[k].n; c++)
+            if (t->keys[k].idx[c] == i)
+                return t->keys[k].primary ? "PRIMARY KEY" : "a UNIQUE key";
+    return NULL;
+}
+
+/* A key column whose target collation finds values equal the source's keeps apart: two
+ * source rows would be one key on the target (a REPLACE overwrites the other row, an
+ * UPDATE/DELETE by key changes it). Non-key columns do not matter: key-less rows are
+ * matched byte for byte (applier_dml.c, `c`=BINARY v). */
+static bool collation_misfit(const struct srccol *c, const char *mcoll, const struct tinfo *t,
+                             size_t i, char *why, size_t cap)
+{
+    const char *sc = mcoll ? mcoll : c ? c->collation : NULL;   /* binlog's first */
+    const char *tc = t->shape[i].collation, *key;
+    if (!sc || worker_ap_coll_keeps_apart(sc, tc) || !(key = unique_key_of(t, i)))
+        return false;
+    snprintf(why, cap, "it is in %s of the target, compared as %s there but as %s in the "
+             "source: values the source keeps apart ('a'/'A', 'e'/'\xc3\xa9', 'a'/'a ') may "
+             "be one key value on the target, where a REPLACE would overwrite the other row "
+             "and an UPDATE or DELETE by the key change it; give the target column the "
+             "source's collation (or a _bin one)", key, tc, sc);
+    return true;
+}
+
+static bool misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
+                   const char *mcs, const char *mcoll, const struct tinfo *t, size_t i,
+                   const char **conv, char *why, size_t cap);
+
 bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
-                             const char *mcs, const struct tinfo *t, size_t i,
-                             const char **conv, char *why, size_t cap)
+                             const char *mcs, const char *mcoll, const struct tinfo *t,
+                             size_t i, const char **conv, char *why, size_t cap)
+{
+    size_t n;
+    if (!misfit(d, bt, s, mcs, mcoll, t, i, conv, why, cap))
+        return false;
+    n = strlen(why);
+    if (d && d->same_second && n < cap)
+        snprintf(why + n, cap - n, " (by the source table's definition of the rows' own "
+                 "second: its binlog has no later statement on the table)");
+    return true;
+}
+
+static bool misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
+                   const char *mcs, const char *mcoll, const struct tinfo *t, size_t i,
+                   const char **conv, char *why, size_t cap)
 {
     const struct srccol *c = d && s < d->ncols ? &d->cols[s] : NULL;
     const char *fam = t->shape ? t->shape[i].family : NULL;
@@ -370,14 +689,11 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
     }
     if (sign_misfit(d, bt, s, t, i, why, cap))
         return true;
-    if (c && fam && c->family && strcmp(fam, c->family) == 0 &&
-        (strcmp(fam, "enum") == 0 || strcmp(fam, "set") == 0) &&
-        !members_fit(c->column_type, t->shape[i].column_type)) {
-        snprintf(why, cap, "%s in the source, %s on the target: the binlog holds the "
-                 "member's index, which names another member there", c->column_type,
-                 t->shape[i].column_type);
+    if (fam && (strcmp(fam, "enum") == 0 || strcmp(fam, "set") == 0) &&
+        members_misfit(c, bt, s, t, i, why, cap))
         return true;
-    }
-    return fam && strcmp(fam, "string") == 0 &&
-           charset_misfit(c, bt, s, mcs, t, i, conv, why, cap);
+    if (!fam || strcmp(fam, "string") != 0)
+        return false;
+    return charset_misfit(c, bt, s, mcs, t, i, conv, why, cap) ||
+           collation_misfit(c, mcoll, t, i, why, cap);
 }

@@ -14,9 +14,11 @@
 #include "binlog.h"
 #include "terror.h"
 
-/* charset / collation of database `schema` on the source (a connection of its own);
+struct worker_srcmeta;
+
+/* charset / collation of database `schema` on the source (read by sm, srcmeta.h);
  * *found false when it does not exist there (any more). */
-int worker_dbcharset_source(const struct bl_source *src, const char *schema, char *charset,
+int worker_dbcharset_source(struct worker_srcmeta *sm, const char *schema, char *charset,
                             size_t ccap, char *collation, size_t lcap, bool *found,
                             struct worker_terr *e);
 
@@ -26,7 +28,7 @@ int worker_dbcharset_source(const struct bl_source *src, const char *schema, cha
  * ALTERed or RENAMEd in a later second - else the database's default now, which an ALTER
  * DATABASE since the statement may have changed (applier_srcdef.c then refuses rows whose
  * column charsets differ). *found false when the database is not on the source. */
-int worker_dbcharset_created(const struct bl_source *src, const char *schema,
+int worker_dbcharset_created(struct worker_srcmeta *sm, const char *schema,
                              const char *table, uint32_t at, char *charset, size_t ccap,
                              char *collation, size_t lcap, bool *found,
                              struct worker_terr *e);

@@ -1,6 +1,6 @@
 /* fkparent.c - see fkparent.h. */
 #include "fkparent.h"
-#include "mysql_conn.h"
+#include "srcmeta.h"
 
 #include <mysql.h>
 #include <stdio.h>
@@ -82,14 +82,6 @@ static bool acts(const char *rule)
     return rule[0] && strcmp(rule, "RESTRICT") != 0 && strcmp(rule, "NO ACTION") != 0;
 }
 
-static int source_err(struct worker_terr *e, const char *msg)
-{
-    worker_terr_set(e, WTE_DB_DRIVER, WTE_CLASS_DATABASE, WTE_SCOPE_UPSTREAM, WTE_LEVEL_HIGH,
-                    "database driver error: read the source's foreign keys: %s", msg);
-    e->transient = true;
-    return DM_E_DB;
-}
-
 /* Add the row (child schema, child table, constraint, delete rule, update rule, ordinal
  * position of the referenced column) to t: a new fkref when the constraint changes. */
 static int add_row(struct fkp_table *t, const struct worker_rules *rules, MYSQL_ROW row)
@@ -118,19 +110,16 @@ static int add_row(struct fkp_table *t, const struct worker_rules *rules, MYSQL_
     return DM_OK;
 }
 
-static int load(struct fkp_table *t, const struct bl_source *src,
+static int load(struct fkp_table *t, struct worker_srcmeta *sm,
                 const struct worker_rules *rules, struct worker_terr *e)
 {
-    char msg[512], es[2 * WORKER_NAME_MAX + 1], et[2 * WORKER_NAME_MAX + 1], q[2048];
-    unsigned en;
-    MYSQL *m = worker_mysql_connect(src, 5, 30, 30, &en, msg, sizeof msg);
+    char es[2 * WORKER_SRCMETA_NAME_MAX + 1], et[2 * WORKER_SRCMETA_NAME_MAX + 1], q[2048];
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    int rc = DM_OK;
-    if (!m)
-        return source_err(e, msg);
-    mysql_real_escape_string(m, es, t->schema, (unsigned long)strlen(t->schema));
-    mysql_real_escape_string(m, et, t->table, (unsigned long)strlen(t->table));
+    int rc;
+    if (!worker_srcmeta_escape(t->schema, es, sizeof es) ||
+        !worker_srcmeta_escape(t->table, et, sizeof et))
+        return DM_OK;             /* names MariaDB refuses anyway: no FOREIGN KEY */
     snprintf(q, sizeof q,
              "SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, r.DELETE_RULE, "
              "r.UPDATE_RULE, c.ORDINAL_POSITION FROM information_schema.REFERENTIAL_CONSTRAINTS r "
@@ -141,19 +130,19 @@ static int load(struct fkp_table *t, const struct bl_source *src,
              "c.COLUMN_NAME = k.REFERENCED_COLUMN_NAME WHERE r.UNIQUE_CONSTRAINT_SCHEMA = '%s' "
              "AND r.REFERENCED_TABLE_NAME = '%s' ORDER BY r.CONSTRAINT_SCHEMA, r.TABLE_NAME, "
              "r.CONSTRAINT_NAME, k.ORDINAL_POSITION", es, et);
-    if (mysql_query(m, q) || !(res = mysql_store_result(m)))
-        rc = source_err(e, mysql_error(m));
+    if ((rc = worker_srcmeta_query(sm, "database driver error: read the source's foreign keys",
+                                   q, &res, e)))
+        rc = DM_E_DB;
     while (!rc && (row = mysql_fetch_row(res)))
         if ((rc = add_row(t, rules, row)) != DM_OK)
             worker_terr_set(e, WTE_SYNC_UNIT, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL,
                             WTE_LEVEL_HIGH, "out of memory");
     if (res)
         mysql_free_result(res);
-    mysql_close(m);
     return rc;
 }
 
-static int lookup(struct worker_fkparent *c, const struct bl_source *src,
+static int lookup(struct worker_fkparent *c, struct worker_srcmeta *sm,
                   const struct worker_rules *rules, const char *schema, const char *table,
                   struct fkp_table **out, struct worker_terr *e)
 {
@@ -173,7 +162,7 @@ static int lookup(struct worker_fkparent *c, const struct bl_source *src,
     }
     snprintf(t->schema, sizeof t->schema, "%s", schema);
     snprintf(t->table, sizeof t->table, "%s", table);
-    if ((rc = load(t, src, rules, e)) != DM_OK) {
+    if ((rc = load(t, sm, rules, e)) != DM_OK) {
         free(t->refs);
         free(t);
         return rc;
@@ -220,7 +209,7 @@ static bool changes(const struct bl_event *ev, const struct fkref *r)
     return false;
 }
 
-int worker_fkparent_check(struct worker_fkparent *c, const struct bl_source *src,
+int worker_fkparent_check(struct worker_fkparent *c, struct worker_srcmeta *sm,
                           const struct worker_rules *rules, const struct bl_event *ev,
                           struct worker_terr *e)
 {
@@ -229,7 +218,7 @@ int worker_fkparent_check(struct worker_fkparent *c, const struct bl_source *src
     int rc, del = ev->op == BL_DELETE;
     if (ev->op == BL_INSERT || !ev->table || (ev->rows_flags & BL_ROWS_NO_FOREIGN_KEY_CHECKS))
         return DM_OK;
-    if ((rc = lookup(c, src, rules, ev->table->schema, ev->table->table, &t, e)) != DM_OK)
+    if ((rc = lookup(c, sm, rules, ev->table->schema, ev->table->table, &t, e)) != DM_OK)
         return rc;
     for (i = 0; i < t->n; i++) {
         const struct fkref *r = &t->refs[i];

@@ -6,7 +6,7 @@
  * rows event (a DELETE, or an UPDATE changing a referenced column, of a session with
  * foreign_key_checks=1) pauses the task, not transient.
  * The source's information_schema (REFERENTIAL_CONSTRAINTS, KEY_COLUMN_USAGE, COLUMNS) is
- * read once per parent table and kept until a DDL that may change them
+ * read (srcmeta.h) once per parent table and kept until a DDL that may change them
  * (worker_fkparent_ddl).
  * Thread-safety: one caller (the Sync unit thread). */
 #ifndef DM_WORKER_FKPARENT_H
@@ -17,6 +17,7 @@
 #include "terror.h"
 
 struct worker_fkparent;
+struct worker_srcmeta;
 
 struct worker_fkparent *worker_fkparent_new(void);
 void worker_fkparent_free(struct worker_fkparent *c);
@@ -31,7 +32,7 @@ void worker_fkparent_ddl(struct worker_fkparent *c, const char *query);
 /* ev: a rows event of a table `rules` does not replicate. DM_OK, or DM_E_DB with e: 36017
  * naming the parent, the replicated child and the rule (not transient), or a failed source
  * query (transient). */
-int worker_fkparent_check(struct worker_fkparent *c, const struct bl_source *src,
+int worker_fkparent_check(struct worker_fkparent *c, struct worker_srcmeta *sm,
                           const struct worker_rules *rules, const struct bl_event *ev,
                           struct worker_terr *e);
 

@@ -18,10 +18,12 @@
 #include "binlog.h"
 #include "terror.h"
 
-/* *same: source `sschema`.`stable` (a new connection to src) and target `tschema`.`ttable`
+struct worker_srcmeta;
+
+/* *same: source `sschema`.`stable` (read by sm, srcmeta.h) and target `tschema`.`ttable`
  * (the applier's connection) have the same columns. DM_OK, or an error in e (a source or
  * target query failed: transient). */
-int worker_merge_shape_same(const struct bl_source *src, struct worker_applier *a,
+int worker_merge_shape_same(struct worker_srcmeta *sm, struct worker_applier *a,
                             const char *sschema, const char *stable, const char *tschema,
                             const char *ttable, bool *same, struct worker_terr *e);
 

@@ -26,6 +26,7 @@
 #include "shard_meta.h"
 #include "dbcharset.h"
 #include "fkparent.h"
+#include "srcmeta.h"
 #include "systz.h"
 #include "dm_time.h"
 
@@ -116,6 +117,7 @@ struct session {
     bool resync;                  /* re-syncing the held rows of resync_target */
     char resync_target[400];
     struct wsk_pos resync_end;    /* ... until the resolved DDL's end */
+    struct worker_srcmeta *sm;    /* the source metadata connection (srcmeta.h) */
     struct worker_fkparent *fkp;  /* FOREIGN KEYs of replicated children on unreplicated
                                      parents (fkparent.h) */
 };
@@ -513,7 +515,7 @@ static int on_rows(struct session *ss, const struct bl_event *ev, struct worker_
         worker_onlineddl_table_type(ss->od, t->table) != WOD_REAL)
         return DM_OK;             /* heartbeat, ghost/trash tables: never replicated */
     if (!worker_rules_bwl_allow(p->rules, t->schema, t->table))
-        return worker_fkparent_check(ss->fkp, &p->src, p->rules, ev, e);
+        return worker_fkparent_check(ss->fkp, ss->sm, p->rules, ev, e);
     if (worker_rules_filter_ignore(p->rules, t->schema, t->table, rows_event(ev->op), NULL))
         return DM_OK;
     worker_rules_route(p->rules, t->schema, t->table, ts, sizeof ts, tt, sizeof tt);
@@ -618,7 +620,7 @@ static int db_charset(struct session *ss, const char *schema, const char *table,
     int rc;
     if (worker_ddl_charset_need(*sql, &at) != WDDL_CS_ADD)
         return DM_OK;
-    rc = worker_dbcharset_created(&ss->s->p.src, schema, table, ss->ddl_ts, cs, sizeof cs,
+    rc = worker_dbcharset_created(ss->sm, schema, table, ss->ddl_ts, cs, sizeof cs,
                                   coll, sizeof coll, &found, e);
     if (rc || !found)
         return rc;
@@ -1572,7 +1574,7 @@ static int dbdefault_check(struct session *ss, const struct worker_ddl *d, struc
             continue;
         worker_rules_route(rules, it->refs[0].schema, it->refs[0].table, ts, sizeof ts, tt,
                            sizeof tt);
-        rc = worker_dbcharset_source(&ss->s->p.src, it->refs[0].schema, cs, sizeof cs, sc,
+        rc = worker_dbcharset_source(ss->sm, it->refs[0].schema, cs, sizeof cs, sc,
                                      sizeof sc, &found, e);
         if (rc || !found || strlen(ts) > 120 || strchr(ts, '\'') || strchr(ts, '\\'))
             continue;
@@ -1650,7 +1652,7 @@ static int merged_alter(struct session *ss, const struct bl_event *ev,
             !worker_rules_route_merges(rules, a->schema, a->table, NULL))
             continue;
         worker_rules_route(rules, a->schema, a->table, ts, sizeof ts, tt, sizeof tt);
-        rc = worker_merge_shape_same(&ss->s->p.src, ss->a, a->schema, a->table, ts, tt, &same,
+        rc = worker_merge_shape_same(ss->sm, ss->a, a->schema, a->table, ts, tt, &same,
                                      e);
         if (rc || same)
             return rc;
@@ -2199,9 +2201,12 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     ss.s = s;
     ss.safe_until_ms = now_ms() + (s->p.safe_mode_ms > 0 ? s->p.safe_mode_ms : 60000);
     ss.last_cp_ms = now_ms() - CP_INTERVAL_MS;   /* first flush at the first txn end */
-    rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
+    if (!(ss.sm = worker_srcmeta_new(&s->p.src)))   /* one source metadata connection */
+        rc = nomem(e);
+    else
+        rc = worker_applier_open(&c->to, c->meta_schema, c->name, s->p.source_id, &ss.a, e);
     if (!rc) {
-        worker_applier_set_source(ss.a, &s->p.src);   /* source column definitions */
+        worker_applier_set_source(ss.a, ss.sm);   /* source column definitions */
         rc = worker_applier_prepare_meta(ss.a, *remove_meta, e);
     }
     if (!rc)   /* the DDL execution markers of every task (shard_exec.h, ddl_exec.h) */
@@ -2260,6 +2265,7 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     names_free(&ss);
     worker_keyless_free(ss.kl);
     worker_fkparent_free(ss.fkp);
+    worker_srcmeta_free(ss.sm);
     if (ss.r) {
         pthread_mutex_lock(&s->mu);
         s->reader = NULL;

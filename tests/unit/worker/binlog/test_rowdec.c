@@ -38,6 +38,7 @@ struct snap {
     char (*dtype)[32];
     int *uns;
     enum cls *cls;
+    char **ctype;   /* COLUMN_TYPE per column */
     char **cells;   /* nrows * ncols, NULL = SQL NULL */
     long long *ids;
 };
@@ -63,7 +64,8 @@ static enum cls classify(const char *t)
 static void snap_columns(MYSQL *m, const char *table, struct snap *s)
 {
     char q[512];
-    snprintf(q, sizeof(q), "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE LIKE '%%unsigned%%' FROM "
+    snprintf(q, sizeof(q), "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE LIKE '%%unsigned%%', "
+             "COLUMN_TYPE FROM "
              "information_schema.COLUMNS WHERE TABLE_SCHEMA='d' AND TABLE_NAME='%s' "
              "ORDER BY ORDINAL_POSITION", table);
     ck_assert_int_eq(mysql_query(m, q), 0);
@@ -73,12 +75,14 @@ static void snap_columns(MYSQL *m, const char *table, struct snap *s)
     s->dtype = calloc(s->ncols, sizeof(*s->dtype));
     s->uns = calloc(s->ncols, sizeof(*s->uns));
     s->cls = calloc(s->ncols, sizeof(*s->cls));
+    s->ctype = calloc(s->ncols, sizeof(*s->ctype));
     MYSQL_ROW row;
     for (size_t i = 0; (row = mysql_fetch_row(r)); i++) {
         snprintf(s->name[i], sizeof(s->name[i]), "%s", row[0]);
         snprintf(s->dtype[i], sizeof(s->dtype[i]), "%s", row[1]);
         s->uns[i] = atoi(row[2]);
         s->cls[i] = classify(s->dtype[i]);
+        s->ctype[i] = strdup(row[3]);
     }
     mysql_free_result(r);
 }
@@ -122,6 +126,9 @@ static void snap_free(struct snap *s)
     free(s->dtype);
     free(s->uns);
     free(s->cls);
+    for (size_t i = 0; i < s->ncols; i++)
+        free(s->ctype[i]);
+    free(s->ctype);
     free(s);
 }
 
@@ -245,6 +252,30 @@ static long long row_id(const struct bl_row *row)
     return row->cols[0].i;
 }
 
+/* binlog_row_metadata=FULL: each ENUM/SET column's members (bl_table.members) are the
+ * list information_schema's COLUMN_TYPE shows (e2: 300 members, s8: 64), others none. */
+static void check_members(const struct snap *s, const struct bl_table *t)
+{
+    size_t i, seen = 0;
+    ck_assert_ptr_nonnull(t->members);
+    ck_assert_uint_eq(t->ncols, s->ncols);
+    for (i = 0; i < s->ncols; i++) {
+        char *want;
+        if (strcmp(s->dtype[i], "enum") != 0 && strcmp(s->dtype[i], "set") != 0) {
+            ck_assert_ptr_null(t->members[i]);
+            continue;
+        }
+        ck_assert_msg(t->members[i] != NULL, "column %s: no members", s->name[i]);
+        want = malloc(strlen(t->members[i]) + 8);
+        sprintf(want, "%s(%s)", s->dtype[i], t->members[i]);
+        ck_assert_msg(strcmp(want, s->ctype[i]) == 0, "%s: %s, want %s", s->name[i], want,
+                      s->ctype[i]);
+        free(want);
+        seen++;
+    }
+    ck_assert_uint_eq(seen, 4);
+}
+
 static void on_rows(struct expect *x, const struct bl_event *ev)
 {
     if (strcmp(ev->table->table, x->table) != 0)
@@ -260,8 +291,10 @@ static void on_rows(struct expect *x, const struct bl_event *ev)
     if (x->meta) {
         ck_assert_ptr_nonnull(ev->table->is_unsigned);
         ck_assert_ptr_nonnull(ev->table->is_binary);
+        check_members(x->a, ev->table);
     } else {
         ck_assert_ptr_null(ev->table->is_unsigned);
+        ck_assert_ptr_null(ev->table->members);
     }
     for (size_t r = 0; r < ev->nrows; r++) {
         const struct bl_row *row = &ev->rows[r];

@@ -156,4 +156,59 @@ U static void assert_running(const char *name)
     ck_assert_msg(task_stage(name, msg, sizeof msg) == PB__STAGE__Running, "%s: %s", name, msg);
 }
 
+U static void pair_running(const char *db)
+{
+    char name[32];
+    int i;
+    for (i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s%s", db, i ? "s" : "n");
+        assert_running(name);
+    }
+}
+
+/* Pair db's target tables <db>_n/_s.<table> exist. */
+U static void pair_tables(const char *db, const char *table)
+{
+    char q[256];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
+    ck_assert(wait_value(g_dst, q, "2", 30000));
+}
+
+/* The source's clock is past the second db's tables were created or last ALTERed in: rows
+ * from now on are newer than their definitions (applier_srcdef.c reads it only for those). */
+U static void past_definition(const char *db)
+{
+    char q[512];
+    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP() > MAX(UNIX_TIMESTAMP(CREATE_TIME)) FROM "
+             "information_schema.TABLES WHERE TABLE_SCHEMA='%s'", db);
+    ck_assert(wait_value(g_src, q, "1", 30000));
+}
+
+/* db.t from `cols`, replicated by a pair of tasks; the target tables then altered with
+ * `alter`. */
+U static void pair_table(const char *db, const char *cols, const char *alter)
+{
+    int k;
+    sql(g_src, "CREATE DATABASE %s", db);
+    sql(g_src, "CREATE TABLE %s.t (%s)", db, cols);
+    pair_up(db);
+    pair_tables(db, "t");
+    for (k = 0; alter && k < 2; k++)
+        sql(g_dst, "ALTER TABLE %s_%s.t %s", db, k ? "s" : "n", alter);
+    past_definition(db);
+}
+
+/* Both targets <db>_n/_s.t hold `want` rows. */
+U static void pair_count(const char *db, const char *want)
+{
+    char q[256], v[64];
+    int k;
+    for (k = 0; k < 2; k++) {
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s_%s.t", db, k ? "s" : "n");
+        value(g_dst, q, v, sizeof v);
+        ck_assert_msg(strcmp(v, want) == 0, "%s: %s, want %s", q, v, want);
+    }
+}
+
 #endif /* DM_TEST_ROWIMG_E2E_H */

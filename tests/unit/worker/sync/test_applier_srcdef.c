@@ -77,13 +77,13 @@ static const char *g_conv;   /* the last call's conversion */
 
 static bool misfit(const struct src *s, const struct tcol *t, char *why)
 {
-    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, &t->t, 0, &g_conv, why, 512);
+    return worker_ap_srcdef_misfit(&s->d, &s->bt, 0, NULL, NULL, &t->t, 0, &g_conv, why, 512);
 }
 
 static bool misfit_bt(const struct srcdef *d, const struct bl_table *bt, const char *mcs,
                       const struct tcol *t, char *why)
 {
-    return worker_ap_srcdef_misfit(d, bt, 0, mcs, &t->t, 0, &g_conv, why, 512);
+    return worker_ap_srcdef_misfit(d, bt, 0, mcs, NULL, &t->t, 0, &g_conv, why, 512);
 }
 
 START_TEST(signedness)
@@ -267,6 +267,113 @@ START_TEST(names)
 }
 END_TEST
 
+/* Target column 0 in a unique key (primary or not) of collation tc; source column 0 of
+ * collation sc (the definition's). */
+static void keyed(struct tcol *t, struct tkey *k, size_t *idx, bool primary, const char *tc)
+{
+    idx[0] = 0;
+    memset(k, 0, sizeof *k);
+    k->n = 1;
+    k->idx = idx;
+    k->primary = primary;
+    t->t.keys = k;
+    t->t.nkeys = 1;
+    t->shape[0].collation = (char *)tc;
+}
+
+START_TEST(key_collations)
+{
+    struct src s;
+    struct tcol t;
+    struct tkey k;
+    size_t idx[1];
+    char why[1024];
+    const char *conv;
+    source(&s, "k", "string", "varchar(10)", 0, "utf8mb4", MYSQL_TYPE_VARCHAR, 40);
+    s.cols[0].collation = (char *)"utf8mb4_bin";
+    /* a coarser target collation on a PRIMARY KEY column: refused, naming both */
+    target(&t, "k", "string", "varchar(10)", 40, false, "utf8mb4", TCS_UTF8);
+    keyed(&t, &k, idx, true, "utf8mb4_general_ci");
+    ck_assert(misfit(&s, &t, why));
+    ck_assert_msg(strstr(why, "PRIMARY KEY of the target, compared as utf8mb4_general_ci there "
+                              "but as utf8mb4_bin in the source"), "%s", why);
+    keyed(&t, &k, idx, false, "utf8mb4_unicode_ci");
+    ck_assert(misfit(&s, &t, why));
+    ck_assert_msg(strstr(why, "a UNIQUE key"), "%s", why);
+    /* not in a key: key-less rows are matched byte for byte */
+    t.t.nkeys = 0;
+    ck_assert(!misfit(&s, &t, why));
+    /* the same, or finer: fits */
+    keyed(&t, &k, idx, true, "utf8mb4_bin");
+    ck_assert(!misfit(&s, &t, why));
+    keyed(&t, &k, idx, true, "utf8mb4_nopad_bin");
+    ck_assert(!misfit(&s, &t, why));
+    /* the binlog's collation (MINIMAL/FULL metadata) wins over the definition's */
+    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, "utf8mb4", "utf8mb4_nopad_bin", &t.t, 0,
+                                      &conv, why, sizeof why) == false);
+    keyed(&t, &k, idx, true, "utf8mb4_bin");
+    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, "utf8mb4", "utf8mb4_nopad_bin", &t.t, 0,
+                                      &conv, why, sizeof why));
+    ck_assert_msg(strstr(why, "compared as utf8mb4_bin there but as utf8mb4_nopad_bin"), "%s",
+                  why);
+    /* nothing known of the source's collation: not refused */
+    s.cols[0].collation = NULL;
+    keyed(&t, &k, idx, true, "utf8mb4_general_ci");
+    ck_assert(!misfit(&s, &t, why));
+}
+END_TEST
+
+START_TEST(collation_order)
+{
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb4_general_ci", "utf8mb4_general_ci"));
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb3_general_ci", "utf8mb4_general_ci"));
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb4_general_ci", "utf8mb4_bin"));
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb4_bin", "utf8mb4_bin"));
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb4_nopad_bin", "utf8mb4_nopad_bin"));
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb4_general_nopad_ci", "utf8mb4_nopad_bin"));
+    ck_assert(worker_ap_coll_keeps_apart("latin1_bin", "utf8mb4_bin"));
+    ck_assert(worker_ap_coll_keeps_apart("utf8mb4_unicode_ci", NULL));       /* binary */
+    ck_assert(worker_ap_coll_keeps_apart("latin1_swedish_ci", "utf8mb4_general_ci"));
+    ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_bin", "utf8mb4_general_ci"));      /* a/A */
+    ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_general_ci", "utf8mb4_unicode_ci")); /* ß */
+    ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_unicode_ci", "utf8mb4_general_ci"));
+    ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_nopad_bin", "utf8mb4_bin"));     /* 'a ' */
+    ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_general_nopad_ci", "utf8mb4_bin"));
+    ck_assert(!worker_ap_coll_keeps_apart("latin1_bin", "utf8mb4_general_ci"));
+    ck_assert(!worker_ap_coll_keeps_apart("latin1_general_cs", "latin1_general_ci"));
+    ck_assert(!worker_ap_coll_keeps_apart("binary", "utf8mb4_bin"));
+}
+END_TEST
+
+/* binlog_row_metadata=FULL's ENUM/SET members (bl_table.members) are the rows' own: used
+ * without a source definition (rows in the second of the table's last DDL). */
+START_TEST(table_map_members)
+{
+    struct src s;
+    struct tcol t;
+    char why[512];
+    char *members[2] = { (char *)"'x','y'", NULL };
+    const char *conv;
+    source(&s, "e", "enum", "enum('x','y')", 0, "utf8mb4", MYSQL_TYPE_STRING, 0xf701);
+    s.bt.members = members;
+    target(&t, "e", "enum", "enum('y','x')", 0, false, "utf8mb4", TCS_UTF8);
+    ck_assert(worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, NULL, &t.t, 0, &conv, why, 512));
+    ck_assert_msg(strstr(why, "enum('x','y') in the source, enum('y','x') on the target"), "%s",
+                  why);
+    target(&t, "e", "enum", "enum('x','y','z')", 0, false, "utf8mb4", TCS_UTF8);
+    ck_assert(!worker_ap_srcdef_misfit(NULL, &s.bt, 0, NULL, NULL, &t.t, 0, &conv, why, 512));
+    /* the binlog's over a definition that disagrees (read later, after an ALTER) */
+    s.cols[0].column_type = (char *)"enum('y','x','z')";
+    ck_assert(!misfit(&s, &t, why));
+    /* non-ASCII members: information_schema shows them as UTF-8, the binlog in the
+     * column's charset: the definition's are used */
+    members[0] = (char *)"'\xe9','y'";
+    target(&t, "e", "enum", "enum('x','y')", 0, false, "utf8mb4", TCS_UTF8);
+    ck_assert(misfit(&s, &t, why));
+    ck_assert_msg(strstr(why, "enum('y','x','z') in the source"), "%s", why);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("applier_srcdef");
@@ -279,6 +386,9 @@ int main(void)
     tcase_add_test(tc, table_map_binary);
     tcase_add_test(tc, table_map_charset);
     tcase_add_test(tc, names);
+    tcase_add_test(tc, key_collations);
+    tcase_add_test(tc, collation_order);
+    tcase_add_test(tc, table_map_members);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }

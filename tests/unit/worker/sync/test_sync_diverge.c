@@ -399,15 +399,6 @@ START_TEST(enum_zero_strict_target)
 }
 END_TEST
 
-/* Pair db's target tables <db>_n/_s.<table> exist. */
-static void pair_tables(const char *db, const char *table)
-{
-    char q[256];
-    snprintf(q, sizeof q, "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-             "TABLE_SCHEMA IN ('%s_n','%s_s') AND TABLE_NAME='%s'", db, db, table);
-    ck_assert(wait_value(g_dst, q, "2", 30000));
-}
-
 /* A key-less UPDATE the applier writes under SET STATEMENT (here LAX sql_mode for an ENUM
  * index 0) is still run alone and checked to change exactly one row: a row missing on the
  * target pauses (dmlpool's check looked for a statement starting with "UPDATE "; found by
