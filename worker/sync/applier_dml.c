@@ -667,6 +667,7 @@ struct gen {
     uint64_t *keys;                      /* 2 * (nkeys + 1) */
     size_t nkeys;
     bool keyless;
+    bool finds_row;                      /* worker_rowjob.finds_row */
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
     bool barrier;                        /* unknown_unique */
     bool must_match;                     /* worker_rowjob.must_match */
@@ -779,6 +780,7 @@ static void reset_job(struct gen *g)
     g->lax = false;
     g->nkeys = 0;
     g->keyless = false;
+    g->finds_row = false;
     dm_buf_reset(&g->alt);
 }
 
@@ -801,6 +803,7 @@ static int emit(struct gen *g, size_t head_len, enum worker_merge merge, struct 
     j.keys = g->keys;
     j.nkeys = g->nkeys;
     j.keyless = g->keyless;
+    j.finds_row = g->finds_row;
     j.barrier = g->barrier;
     j.must_match = g->must_match;
     j.alt = g->alt.len ? g->alt.data : NULL;
@@ -1132,6 +1135,7 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         rc = gen_update(g, safe, k, im, after, &head);
     if (!rc && g->keyless && !k && op != BL_INSERT && !fk)
         rc = gen_float_alt(g, op, safe, im, after);
+    g->finds_row = g->keyless && op != BL_INSERT;
     if (rc) {
         reset_job(g);
         return gen_err(rc, e);

@@ -27,6 +27,7 @@ struct jobs {
     size_t len[MAXJOBS], head[MAXJOBS];
     enum worker_merge merge[MAXJOBS];
     bool keyless[MAXJOBS], supersedes[MAXJOBS], barrier[MAXJOBS], must_match[MAXJOBS];
+    bool finds_row[MAXJOBS];
     char *key[MAXJOBS];
     char *alt[MAXJOBS];       /* worker_rowjob.alt with its NULs as '|' */
     uint64_t keys[MAXJOBS][8];
@@ -47,6 +48,7 @@ static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *
     js->keyless[js->n] = j->keyless;
     js->barrier[js->n] = j->barrier;
     js->must_match[js->n] = j->must_match;
+    js->finds_row[js->n] = j->finds_row;
     js->alt[js->n] = NULL;
     if (j->alt) {
         size_t i;
@@ -331,6 +333,7 @@ START_TEST(delete_keyless_not_merged)
     add_table(a, "t3", "a,b", "11", "");
     gen(a, "t3", BL_DELETE, false, 2, v, NULL, &js);
     ck_assert(js.keyless[0]);
+    ck_assert(js.finds_row[0] && js.finds_row[1]);  /* dmlpool runs each alone, one row */
     ck_assert_uint_eq(js.head[0], 0);
     p = packet(&js);
     ck_assert_str_eq(p, "DELETE FROM `db`.`t3` WHERE `a`=1 AND `b`='x' LIMIT 1;"
