@@ -299,6 +299,92 @@ START_TEST(replace_two_conflicts)
 }
 END_TEST
 
+/* Filters say exactly what is left out: schema fl into fl_n (normal) / fl_s (safe mode),
+ * do-tables `~^keep_\d+$` (a Go regexp), an event filter ignoring DELETE and TRUNCATE of
+ * keep_2, a sql-pattern filter ignoring `ALTER ... ADD COLUMN junk` of keep_3, a route of
+ * keep_4 to keep_1x. A table the task does not replicate is never created, changed or
+ * dropped on the target (the target's own fl_n.skip_1 stays), a multi-table statement
+ * changes only the replicated tables. */
+static void fl_pair_up(void)
+{
+    char toml[8192], msg[2048];
+    int i;
+    for (i = 0; i < 2; i++) {
+        rt_task_toml(toml, sizeof toml, i ? "fls" : "fln", i ? "fl_s" : "fl_n", i == 1, "fl");
+        snprintf(toml + strlen(toml), sizeof toml - strlen(toml),
+                 "[[black-white-list.do-tables]]\ndb-name = \"fl\"\ntbl-name = \"~^keep_\\\\d+$\"\n"
+                 "[[filter-rules]]\nschema-pattern = \"fl\"\ntable-pattern = \"keep_2\"\n"
+                 "events = [\"delete\", \"truncate table\"]\naction = \"Ignore\"\n"
+                 "[[filter-rules]]\nschema-pattern = \"fl\"\ntable-pattern = \"keep_3\"\n"
+                 "sql-pattern = [\"~(?i)^ALTER\\\\s+TABLE\\\\s+\\\\S+\\\\s+ADD\\\\s+COLUMN\\\\s+junk\"]\n"
+                 "action = \"Ignore\"\n"
+                 "[[route-rules]]\nschema-pattern = \"fl\"\ntable-pattern = \"keep_4\"\n"
+                 "target-schema = \"%s\"\ntarget-table = \"keep_1x\"\n", i ? "fl_s" : "fl_n");
+        ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    }
+}
+
+START_TEST(filters_exact)
+{
+    static const char *const sch[2] = { "fl_n", "fl_s" };
+    char q[512], v[512];
+    int i;
+    sql(g_src, "CREATE DATABASE fl");
+    master_pos();
+    fl_pair_up();
+    for (i = 0; i < 2; i++) {
+        sql(g_dst, "CREATE DATABASE IF NOT EXISTS %s", sch[i]);
+        sql(g_dst, "CREATE TABLE %s.skip_1 (id INT PRIMARY KEY, v INT)", sch[i]);
+        sql(g_dst, "INSERT INTO %s.skip_1 VALUES (42,42)", sch[i]);
+    }
+    sqli("FULL", "CREATE TABLE fl.keep_1 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE fl.keep_2 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE fl.keep_3 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE fl.keep_4 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE fl.skip_1 (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE fl.keep_x (id INT PRIMARY KEY, v INT);"
+                 "CREATE TABLE fl.Keep_5 (id INT PRIMARY KEY, v INT)");
+    sqli("MINIMAL", "INSERT INTO fl.keep_1 VALUES (1,1),(2,2),(3,3); INSERT INTO fl.keep_2 "
+                    "VALUES (1,1),(2,2),(3,3); INSERT INTO fl.skip_1 VALUES (1,1),(2,2);"
+                    "INSERT INTO fl.keep_x VALUES (1,1); INSERT INTO fl.keep_4 VALUES (7,7);"
+                    "INSERT INTO fl.Keep_5 VALUES (5,5); INSERT INTO fl.keep_3 VALUES (1,1)");
+    sqli("FULL", "UPDATE fl.keep_1 JOIN fl.skip_1 USING (id) SET keep_1.v=keep_1.v+10, "
+                 "skip_1.v=skip_1.v+10; DELETE fl.keep_2, fl.skip_1 FROM fl.keep_2 JOIN fl.skip_1 "
+                 "USING (id) WHERE id=1; DELETE FROM fl.keep_1 WHERE id=3;"
+                 "INSERT INTO fl.keep_1 SELECT id+100, v FROM fl.skip_1");
+    sqli("NOBLOB", "UPDATE fl.keep_2 SET v=v*100; DELETE FROM fl.keep_2 WHERE id=2;"
+                   "TRUNCATE TABLE fl.keep_2; INSERT INTO fl.keep_2 VALUES (9,9)");
+    sqli("FULL", "ALTER TABLE fl.keep_3 ADD COLUMN junk INT DEFAULT 5");
+    sqli("FULL", "ALTER TABLE fl.keep_3 ADD COLUMN w INT DEFAULT 6");
+    sqli("FULL", "INSERT INTO fl.keep_3 (id,v) VALUES (2,2); UPDATE fl.keep_4 SET v=70;"
+                 "DROP TABLE fl.keep_x, fl.skip_1, fl.keep_1");
+    sqli("FULL", "CREATE TABLE fl.keep_9 (id INT PRIMARY KEY); INSERT INTO fl.keep_9 VALUES (1)");
+    for (i = 0; i < 2; i++) {
+        snprintf(q, sizeof q, "SELECT COUNT(*) FROM %s.keep_9", sch[i]);
+        ck_assert_msg(wait_value(g_dst, q, "1", 30000), "%s", q);
+    }
+    for (i = 0; i < 2; i++) {
+        char msg[2048];
+        int st = task_stage(i ? "fls" : "fln", msg, sizeof msg);
+        fprintf(stderr, "  %s stage %d: %s\n", i ? "fls" : "fln", st, msg);
+        snprintf(q, sizeof q, "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM "
+                 "information_schema.TABLES WHERE TABLE_SCHEMA='%s'", sch[i]);
+        value(g_dst, q, v, sizeof v);
+        ck_assert_str_eq(v, "keep_1x,keep_2,keep_3,Keep_5,keep_9,skip_1");   /* case-insensitive */
+        snprintf(q, sizeof q, "SELECT CONCAT(GROUP_CONCAT(id,':',v ORDER BY id),'/',"
+                 "(SELECT GROUP_CONCAT(id,':',v ORDER BY id) FROM %s.keep_2),'/',"
+                 "(SELECT GROUP_CONCAT(id,':',v ORDER BY id) FROM %s.keep_1x)) FROM %s.skip_1",
+                 sch[i], sch[i], sch[i]);
+        value(g_dst, q, v, sizeof v);
+        ck_assert_str_eq(v, "42:42/1:1,2:200,3:300,9:9/7:70");
+        snprintf(q, sizeof q, "SELECT GROUP_CONCAT(CONCAT_WS(':',id,v,w) ORDER BY id) FROM "
+                 "%s.keep_3", sch[i]);
+        value(g_dst, q, v, sizeof v);
+        ck_assert_str_eq(v, "1:1:6,2:2:6");
+    }
+}
+END_TEST
+
 /* ---- random_mix2 (seeded: DMGW_SEED, printed; DMGW_DIVRAND2_OPS statements) ---- */
 
 static uint64_t g_rng;
@@ -351,10 +437,18 @@ static void m_run(MYSQL *m, const char *q)
             fprintf(stderr, "refused (%s): %.300s\n", mysql_error(m), q);
         g_refused++;
         mysql_query(m, "ROLLBACK");
+        return;
     }
     do
         mysql_free_result(mysql_store_result(m));
     while (mysql_next_result(m) == 0);
+    if (mysql_errno(m)) {       /* a later statement failed: the rest did not run */
+        ck_assert_msg(mysql_errno(m) != 2006 && mysql_errno(m) != 2013, "%s", mysql_error(m));
+        if (getenv("DMGW_DIVRAND_VERBOSE"))
+            fprintf(stderr, "refused later (%s): %.300s\n", mysql_error(m), q);
+        g_refused++;
+        ck_assert_int_eq(mysql_query(m, "ROLLBACK"), 0);
+    }
 }
 
 /* A big transaction: more rows than the task's batch (100). */
@@ -502,6 +596,11 @@ int main(void)
     tcase_add_test(tc, ddl_between_rows);
     tcase_add_test(tc, replace_two_conflicts);
     tcase_add_test(tc, random_mix2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("filters");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, filters_exact);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
