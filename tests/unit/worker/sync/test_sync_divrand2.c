@@ -405,6 +405,7 @@ static const char *const m_tables[] = {
     "ml (x INT, y VARCHAR(10), z BLOB)",
     "mg (id INT PRIMARY KEY, a INT, s INT AS (a % 50) STORED, UNIQUE KEY (s), "
     "h INT INVISIBLE DEFAULT 4)",
+    "md (id INT PRIMARY KEY, a INT, b VARCHAR(20), c TEXT) DEFAULT CHARSET=latin1",
 };
 static const char *const m_images[] = { "MINIMAL", "NOBLOB", "MINIMAL", "NOBLOB", "FULL" };
 static const char *const m_text[] = { "NULL", "''", "'t'", "REPEAT('é',300)",
@@ -467,7 +468,7 @@ static void m_step(MYSQL *m)
 {
     char q[16384];
     int a = 1 + pick(40), b = 1 + pick(40), c = pick(6);
-    switch (pick(24)) {
+    switch (pick(30)) {
     case 0: case 1:
         snprintf(q, sizeof q, "INSERT %s INTO rt.mk (id,u,v,t,b) VALUES (%d,%s,%d,%s,%s)",
                  pick(2) ? "IGNORE" : "", a, pick(2) ? "NULL" : (snprintf(q + 9000, 32, "%d", b),
@@ -543,9 +544,44 @@ static void m_step(MYSQL *m)
         snprintf(q, sizeof q, pick(2) ? "UPDATE rt.mg SET a=a+%d WHERE id=%d"
                                       : "UPDATE rt.mg SET id=id+40 WHERE a=%d", b, a);
         break;
-    default:
+    case 23:
         snprintf(q, sizeof q, "SET STATEMENT binlog_row_image=FULL FOR REPLACE INTO rt.mg (id,a) VALUES (%d,%d)", a, b);
         break;
+    case 24: case 25:
+        snprintf(q, sizeof q, pick(2) ? "INSERT INTO rt.md (id,a,b,c) VALUES (%d,%d,'é%d',%s)"
+                 " ON DUPLICATE KEY UPDATE a=a+1" : "UPDATE rt.md SET id=id+%d, a=%d WHERE id=%d",
+                 a, b, c, PICK(m_text));
+        if (q[0] == 'U')
+            snprintf(q, sizeof q, "UPDATE rt.md SET id=id+40, a=%d WHERE id=%d", b, a);
+        break;
+    case 26:
+        snprintf(q, sizeof q, "DELETE FROM rt.md WHERE a=%d OR id=%d", b, a);
+        break;
+    default: {
+        static const char *const ddl[] = {
+            "ALTER TABLE rt.md ADD COLUMN f%d INT DEFAULT %d FIRST",
+            "ALTER TABLE rt.md ADD COLUMN x%d VARCHAR(9) DEFAULT 'x%d' AFTER a",
+            "ALTER TABLE rt.md DROP COLUMN b",
+            "ALTER TABLE rt.md ADD COLUMN b VARCHAR(20) DEFAULT 'b%d%d' AFTER id",
+            "ALTER TABLE rt.md MODIFY a BIGINT NULL AFTER c",
+            "ALTER TABLE rt.md MODIFY a INT FIRST",
+            "ALTER TABLE rt.md ADD UNIQUE KEY u%d (a), ALGORITHM=COPY",
+            "ALTER TABLE rt.md CONVERT TO CHARACTER SET utf8mb4",
+            "ALTER TABLE rt.md CONVERT TO CHARACTER SET latin1",
+            "ALTER TABLE rt.md DROP PRIMARY KEY",
+            "ALTER TABLE rt.md ADD PRIMARY KEY (id)",
+            "TRUNCATE TABLE rt.ml",
+            "RENAME TABLE rt.md TO rt.mdx, rt.mdx TO rt.md",
+            "DROP TABLE IF EXISTS rt.mcs; CREATE TABLE rt.mcs SELECT a, b, v FROM rt.mc WHERE v > %d",
+            "CREATE TEMPORARY TABLE rt.md (id INT); INSERT INTO rt.md VALUES (%d); "
+            "DROP TEMPORARY TABLE rt.md",
+        };
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(q, sizeof q, PICK(ddl), a, b);     /* table entries: up to two %d */
+#pragma GCC diagnostic pop
+        break;
+    }
     }
     m_run(m, q);
 }
@@ -562,7 +598,8 @@ START_TEST(random_mix2)
     fprintf(stderr, "test_sync_divrand2 random_mix2: DMGW_SEED=%llu ops=%d kill9=%s\n",
             (unsigned long long)seed, nops, allowed ? "yes" : "no");
     for (t = 0; t < sizeof m_tables / sizeof m_tables[0]; t++)
-        sql(g_src, "CREATE TABLE rt.%s DEFAULT CHARSET=utf8mb4", m_tables[t]);
+        sql(g_src, "CREATE TABLE rt.%s%s", m_tables[t],
+            strstr(m_tables[t], "CHARSET") ? "" : " DEFAULT CHARSET=utf8mb4");
     for (k = 0; k < 3; k++)
         ms[k] = m_session();
     for (i = 0; i < nops; i++) {
