@@ -181,6 +181,14 @@ static long converged(const char *table)
     return strtol(v, NULL, 10);
 }
 
+/* New connections after a max_allowed_packet change (dm-worker's included). */
+static void restart_for_packet(void)
+{
+    stop_worker(SIGTERM);
+    setenv("DM_WORKER_SAFE_MODE_MS", "1", 1);
+    spawn_worker();
+}
+
 static void both_running(void)
 {
     assert_running("norm");
@@ -475,6 +483,30 @@ START_TEST(convert_partition)
 }
 END_TEST
 
+/* Values over 16 MiB (one binlog event over the 16 MiB protocol packet: sent as several
+ * packets; the target statement over 32 MiB): a LONGBLOB / LONGTEXT row inserted, updated
+ * under FULL and NOBLOB, deleted. Only with DMGW_DIVRAND2_BIG (the long variant). */
+START_TEST(big_values)
+{
+    int i;
+    if (!getenv("DMGW_DIVRAND2_BIG"))
+        return;
+    sql(g_src, "SET GLOBAL max_allowed_packet=256*1024*1024");
+    sql(g_dst, "SET GLOBAL max_allowed_packet=256*1024*1024");
+    restart_for_packet();
+    sql(g_src, "CREATE TABLE rt.bg (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT, v INT) "
+               "DEFAULT CHARSET=utf8mb4");
+    sqli("FULL", "INSERT INTO rt.bg VALUES (1, REPEAT(X'00FF5C27',5*1024*1024), "
+                 "REPEAT('é',9*1024*1024), 1), (2, 'small', 'small', 2)");
+    sqli("NOBLOB", "UPDATE rt.bg SET v=v+1; UPDATE rt.bg SET id=3 WHERE id=1");
+    sqli("FULL", "UPDATE rt.bg SET b=CONCAT(b,'x') WHERE id=3; DELETE FROM rt.bg WHERE id=2");
+    for (i = 0; i < 2; i++)
+        ck_assert_msg(compare_table(i, "bg", NULL), "bg");
+    both_eq("SELECT CONCAT(LENGTH(b),'/',CHAR_LENGTH(t),'/',v) FROM %s.bg",
+            "20971521/9437184/2");
+}
+END_TEST
+
 /* ---- random_mix2 (seeded: DMGW_SEED, printed; DMGW_DIVRAND2_OPS statements) ---- */
 
 static uint64_t g_rng;
@@ -731,5 +763,12 @@ int main(void)
     tcase_add_test(tc, ddl_zoo);
     tcase_add_test(tc, convert_partition);
     suite_add_tcase(s, tc);
+    if (getenv("DMGW_DIVRAND2_BIG")) {     /* the long variant only: sandboxes of its own */
+        tc = tcase_create("big");
+        tcase_add_unchecked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 600);
+        tcase_add_test(tc, big_values);
+        suite_add_tcase(s, tc);
+    }
     return tu_run_suite(s, true);
 }
