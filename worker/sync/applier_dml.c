@@ -613,8 +613,8 @@ static uint64_t part_hash(uint64_t h, const struct tinfo *t, const struct tkey *
  * them, and a change of a base column moves them unseen. Rows of such a table carry the
  * table as a causality key too: they run in one queue, in binlog order. Before, an INSERT
  * taking the generated value 3 ran in another queue than the UPDATE or DELETE freeing it
- * (keys: only the PRIMARY KEY): Error 1062 (normal mode), or safe mode's REPLACE deleted
- * the other row first and that row's later partial-image UPDATE matched nothing, silently. */
+ * (keys: only the PRIMARY KEY): Error 1062 (normal mode), or safe mode's REPLACE could
+ * delete the other row first and that row's later partial-image UPDATE match nothing. */
 static bool gen_unique(const struct tinfo *t)
 {
     size_t k, i;
