@@ -184,13 +184,21 @@ int ddl_ib_schema_lit(struct ddl_ib *ib, const char *schema)
     return push_ref(ib, &r, 0);
 }
 
-/* After REFERENCES / EXCHANGE PARTITION p WITH TABLE: the name token index or 0. */
+/* After REFERENCES / EXCHANGE PARTITION p WITH TABLE / CONVERT PARTITION p TO TABLE /
+ * CONVERT TABLE (MariaDB 10.7+; rows move between the two tables like EXCHANGE's): the
+ * name token index or 0. The CONVERT names were left as written: routed tasks created or
+ * read the table in the source's schema on the target. */
 static size_t xref_at(struct ddl_parse *p, size_t k, size_t b)
 {
     if (ddl_kw(p, k, "REFERENCES") && k + 1 < b)
         return k + 1;
     if (ddl_kw(p, k, "WITH") && ddl_kw(p, k + 1, "TABLE") && k + 2 < b && k >= 3 &&
         ddl_kw(p, k - 3, "EXCHANGE"))
+        return k + 2;
+    if (ddl_kw(p, k, "TO") && ddl_kw(p, k + 1, "TABLE") && k + 2 < b && k >= 3 &&
+        ddl_kw(p, k - 3, "CONVERT") && ddl_kw(p, k - 2, "PARTITION"))
+        return k + 2;
+    if (ddl_kw(p, k, "CONVERT") && ddl_kw(p, k + 1, "TABLE") && k + 2 < b)
         return k + 2;
     return 0;
 }

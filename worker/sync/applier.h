@@ -69,6 +69,10 @@ struct worker_rowjob {
     const uint64_t *keys;     /* causality keys (hashes of PK/UK values + table), >= 1 */
     size_t nkeys;
     bool keyless;             /* an image had no usable unique key: keys hold the table */
+    bool finds_row;           /* a key-less row's UPDATE / DELETE (also under a SET STATEMENT
+                                 prefix, or safe mode's DELETE;REPLACE): runs alone and must
+                                 match exactly one row (worker_applier_exec_one_row); set by
+                                 the generator, not read back from the SQL */
     bool must_match;          /* safe mode, partial after-image UPDATE that changes the key
                                  its WHERE names (the row's identity): a crash replay over a
                                  target already ahead cannot apply it idempotently (the row

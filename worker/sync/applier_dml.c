@@ -609,6 +609,32 @@ static uint64_t part_hash(uint64_t h, const struct tinfo *t, const struct tkey *
     return dm_fnv1a64(h, v->ptr, len);
 }
 
+/* A unique key over a generated column: its values are never in a row image the Sync unit
+ * reads (generated columns are not written; applier_schema.c), so no causality key holds
+ * them, and a change of a base column moves them unseen. Rows of such a table carry the
+ * table as a causality key too: they run in one queue, in binlog order. Before, an INSERT
+ * taking the generated value 3 ran in another queue than the UPDATE or DELETE freeing it
+ * (keys: only the PRIMARY KEY): Error 1062 (normal mode), or safe mode's REPLACE could
+ * delete the other row first and that row's later partial-image UPDATE match nothing. */
+static bool gen_unique(const struct tinfo *t)
+{
+    size_t k, i;
+    for (k = 0; k < t->nkeys; k++)
+        for (i = 0; i < t->keys[k].n; i++)
+            if (t->gen[t->keys[k].idx[i]])
+                return true;
+    return false;
+}
+
+static bool has_key(const uint64_t *keys, size_t n, uint64_t h)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (keys[i] == h)
+            return true;
+    return false;
+}
+
 /* DM's causality keys of one row image: one per unique key without NULL parts whose
  * columns are all known (values + table). A table without a PK or NOT NULL unique key is
  * key-less as a whole (*keyless, the key is the table): its rows all go to one queue,
@@ -624,6 +650,8 @@ static void row_keys(const struct tinfo *t, const struct img *im, uint64_t *keys
         *keyless = true;
         return;
     }
+    if (gen_unique(t) && !has_key(keys, *n, th))
+        keys[(*n)++] = th;      /* the table orders its rows (gen_unique) */
     for (k = 0; k < t->nkeys; k++) {
         uint64_t h = dm_fnv1a64(th, &k, sizeof k);
         if (!key_present(&t->keys[k], im) || key_has_null(&t->keys[k], im))
@@ -668,6 +696,7 @@ struct gen {
     uint64_t *keys;                      /* 2 * (nkeys + 1) */
     size_t nkeys;
     bool keyless;
+    bool finds_row;                      /* worker_rowjob.finds_row */
     bool supersedes;                     /* the job is a REPLACE of a row with a key */
     bool barrier;                        /* unknown_unique */
     bool must_match;                     /* worker_rowjob.must_match */
@@ -780,6 +809,7 @@ static void reset_job(struct gen *g)
     g->lax = false;
     g->nkeys = 0;
     g->keyless = false;
+    g->finds_row = false;
     dm_buf_reset(&g->alt);
 }
 
@@ -802,6 +832,7 @@ static int emit(struct gen *g, size_t head_len, enum worker_merge merge, struct 
     j.keys = g->keys;
     j.nkeys = g->nkeys;
     j.keyless = g->keyless;
+    j.finds_row = g->finds_row;
     j.barrier = g->barrier;
     j.must_match = g->must_match;
     j.alt = g->alt.len ? g->alt.data : NULL;
@@ -1133,6 +1164,7 @@ static int gen_row(struct gen *g, enum bl_rows_op op, bool safe, const struct im
         rc = gen_update(g, safe, k, im, after, &head);
     if (!rc && g->keyless && !k && op != BL_INSERT && !fk)
         rc = gen_float_alt(g, op, safe, im, after);
+    g->finds_row = g->keyless && op != BL_INSERT;
     if (rc) {
         reset_job(g);
         return gen_err(rc, e);

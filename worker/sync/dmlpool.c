@@ -30,6 +30,7 @@ struct djob {
     bool supersedes;
     const char *key;                    /* worker_rowjob.key (in sql[] after the SQL) or NULL */
     bool keyless;
+    bool finds_row;                     /* worker_rowjob.finds_row */
     bool must_match;                    /* worker_rowjob.must_match */
     const char *alt;                    /* worker_rowjob.alt (in sql[]) or NULL */
     size_t alt_len;
@@ -92,29 +93,12 @@ static void set_failed(struct worker_dmlpool *p, int rc, const struct worker_ter
     pthread_mutex_unlock(&p->emu);
 }
 
-/* A key-less row's UPDATE or DELETE (safe mode: DELETE;REPLACE) must find its row, and so
- * must a must_match UPDATE. */
-/* The statement after a leading "SET STATEMENT <settings> FOR " (applier_dml.c: LAX
- * sql_mode for an ENUM index 0, check_constraint_checks=0), else sql itself. */
-static const char *verb_of(const char *sql, size_t len)
-{
-    static const char set[] = "SET STATEMENT ";
-    if (len > sizeof set - 1 && strncmp(sql, set, sizeof set - 1) == 0) {
-        const char *f = memmem(sql, len, " FOR ", 5);
-        DM_ASSERT(f != NULL);
-        return f + 5;
-    }
-    return sql;
-}
-
-/* A key-less UPDATE / DELETE runs alone and must change exactly one row - with or without
- * a SET STATEMENT prefix (a prefixed one was never checked: 0 rows changed silently). */
+/* A key-less row's UPDATE or DELETE (safe mode: DELETE;REPLACE; with or without a SET
+ * STATEMENT prefix - the generator's worker_rowjob.finds_row) runs alone and must change
+ * exactly one row, and so must a must_match UPDATE. */
 static bool one_row(const struct djob *j)
 {
-    const char *v = j->keyless ? verb_of(j->sql, j->len) : j->sql;
-    size_t left = j->len - (size_t)(v - j->sql);
-    return j->must_match || (j->keyless && left > 7 &&
-           (strncmp(v, "UPDATE ", 7) == 0 || strncmp(v, "DELETE ", 7) == 0));
+    return j->must_match || j->finds_row;
 }
 
 static struct worker_sqlpart part(const struct djob *j)
@@ -446,6 +430,7 @@ static int push(struct worker_dmlpool *p, int q, const struct worker_rowjob *j,
     job->head_len = j->head_len;
     job->merge = j->merge;
     job->keyless = j->keyless;
+    job->finds_row = j->finds_row;
     job->must_match = j->must_match;
     memcpy(job->sql, j->sql, j->len);
     job->sql[j->len] = '\0';

@@ -265,6 +265,11 @@ static const struct row rows[] = {
     D("ALTER TABLE t EXCHANGE PARTITION p0 WITH TABLE rs.x", WEV_ALTER_TABLE,
       "ALTER TABLE `s`.`t` EXCHANGE PARTITION p0 WITH TABLE `RS`.`x`"),
     D("ALTER TABLE t TRUNCATE PARTITION p0", WEV_ALTER_TABLE, "ALTER TABLE `s`.`t` TRUNCATE PARTITION p0"),
+    /* MariaDB 10.7+: the other table is named (routed) too - it was left as written */
+    D("ALTER TABLE t CONVERT PARTITION p0 TO TABLE x", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` CONVERT PARTITION p0 TO TABLE `s`.`x`"),
+    D("ALTER TABLE t CONVERT TABLE o.x TO PARTITION p0 VALUES LESS THAN (5)", WEV_ALTER_TABLE,
+      "ALTER TABLE `s`.`t` CONVERT TABLE `o`.`x` TO PARTITION p0 VALUES LESS THAN (5)"),
     D("ALTER ONLINE IGNORE TABLE t ADD c INT", WEV_ALTER_TABLE, "ALTER ONLINE IGNORE TABLE `s`.`t` ADD c INT"),
     D("ALTER TABLE IF EXISTS t ADD IF NOT EXISTS c INT", WEV_ALTER_TABLE,
       "ALTER TABLE IF EXISTS `s`.`t` ADD IF NOT EXISTS c INT"),
@@ -474,6 +479,14 @@ START_TEST(refs_and_spans)
     ck_assert_uint_eq(it->nxrefs, 1);
     ck_assert_str_eq(it->xrefs[0].schema, "o");
     ck_assert(it->xrefs[0].exchange);     /* the Sync unit checks both sides of the rules */
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("ALTER TABLE t CONVERT PARTITION p0 TO TABLE o.x", "s",
+                                      &d), DM_OK);
+    it = &d.items[0];
+    ck_assert_uint_eq(it->nxrefs, 1);
+    ck_assert_str_eq(it->xrefs[0].schema, "o");
+    ck_assert_str_eq(it->xrefs[0].table, "x");
+    ck_assert(it->xrefs[0].exchange);     /* rows move between the two, as EXCHANGE's */
     worker_ddl_free(&d);
     ck_assert_int_eq(worker_ddl_parse("CREATE DATABASE `a``b`", NULL, &d), DM_OK);
     ck_assert_str_eq(d.items[0].refs[0].schema, "a`b");

@@ -27,6 +27,7 @@ struct jobs {
     size_t len[MAXJOBS], head[MAXJOBS];
     enum worker_merge merge[MAXJOBS];
     bool keyless[MAXJOBS], supersedes[MAXJOBS], barrier[MAXJOBS], must_match[MAXJOBS];
+    bool finds_row[MAXJOBS];
     char *key[MAXJOBS];
     char *alt[MAXJOBS];       /* worker_rowjob.alt with its NULs as '|' */
     uint64_t keys[MAXJOBS][8];
@@ -47,6 +48,7 @@ static int collect(void *ud, const struct worker_rowjob *j, struct worker_terr *
     js->keyless[js->n] = j->keyless;
     js->barrier[js->n] = j->barrier;
     js->must_match[js->n] = j->must_match;
+    js->finds_row[js->n] = j->finds_row;
     js->alt[js->n] = NULL;
     if (j->alt) {
         size_t i;
@@ -322,6 +324,31 @@ START_TEST(delete_composite_key_merged)
 }
 END_TEST
 
+/* A unique key over a generated column: no image holds its values, so the rows of the
+ * table share a causality key (the table) - an INSERT taking a generated value runs after
+ * the UPDATE freeing it (test_sync_divrand2 random_mix2: Error 1062 in normal mode). */
+START_TEST(generated_unique_orders_table)
+{
+    struct worker_applier *a = applier();
+    struct jobs js = { 0 };
+    struct bl_value up[] = { iv(1), iv(3) }, up2[] = { iv(1), iv(4) }, ins[] = { iv(5), iv(3) };
+    size_t i, k;
+    bool common = false;
+    add_table(a, "tg", "id,a,s", "011", "P:0;U:2");
+    a->cache->gen[2] = true;
+    a->cache->nwritable = 2;
+    gen(a, "tg", BL_UPDATE, false, 1, up, up2, &js);
+    gen(a, "tg", BL_INSERT, false, 1, ins, NULL, &js);
+    ck_assert_uint_eq(js.n, 2);
+    for (i = 0; i < js.nkeys[0]; i++)
+        for (k = 0; k < js.nkeys[1]; k++)
+            common |= js.keys[0][i] == js.keys[1][k];
+    ck_assert_msg(common, "the UPDATE and the INSERT share no causality key");
+    jobs_free(&js);
+    worker_applier_free(a);
+}
+END_TEST
+
 START_TEST(delete_keyless_not_merged)
 {
     struct worker_applier *a = applier();
@@ -331,6 +358,7 @@ START_TEST(delete_keyless_not_merged)
     add_table(a, "t3", "a,b", "11", "");
     gen(a, "t3", BL_DELETE, false, 2, v, NULL, &js);
     ck_assert(js.keyless[0]);
+    ck_assert(js.finds_row[0] && js.finds_row[1]);  /* dmlpool runs each alone, one row */
     ck_assert_uint_eq(js.head[0], 0);
     p = packet(&js);
     ck_assert_str_eq(p, "DELETE FROM `db`.`t3` WHERE `a`=1 AND `b`='x' LIMIT 1;"
@@ -786,6 +814,7 @@ int main(void)
     tcase_add_test(tc, delete_single_key_merged);
     tcase_add_test(tc, delete_composite_key_merged);
     tcase_add_test(tc, delete_keyless_not_merged);
+    tcase_add_test(tc, generated_unique_orders_table);
     tcase_add_test(tc, safe_update_same_key_is_replace);
     tcase_add_test(tc, mixed_statements_not_merged);
     tcase_add_test(tc, merged_delete_capped);
