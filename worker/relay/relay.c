@@ -1398,6 +1398,8 @@ static void *purger_main(void *arg)
 
 /* ---- lifecycle and operations ---- */
 
+static void holds_load(struct worker_relay *r);
+
 static char *dup0(const char *s)
 {
     return strdup(s ? s : "");
@@ -1429,6 +1431,7 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
         worker_relay_free(r);
         return DM_E_NOMEM;
     }
+    holds_load(r);
     if (pthread_create(&r->thread, NULL, writer_main, r) != 0) {
         r->stage = WORKER_RELAY_NEW;
         worker_relay_free(r);
@@ -1471,6 +1474,7 @@ void worker_relay_free(struct worker_relay *r)
     free(r->password);
     free(r->binlog_name);
     free(r->binlog_gtid);
+    free(r->holds_saved);
     free(r);
 }
 
@@ -1546,6 +1550,75 @@ void relay_hold_drop(struct worker_relay *r, const char *owner)
     }
 }
 
+/* ---- holds kept across a restart (<relay-dir>/relay.holds: owner TAB sub-dir TAB file) ---- */
+
+#define RELAY_HOLDS "relay.holds"
+
+/* Write the holds when they changed since the last write (under mu). A subtask restored
+ * Paused by a restart opens no reader until it is resumed: without this its checkpoint's
+ * files were not held and purge-relay / the auto purger removed them (the resume then
+ * failed `... not found in relay-dir`). Failure: logged, the holds stay in memory. */
+static void holds_save(struct worker_relay *r)
+{
+    char path[4096], *text;
+    size_t cap = 1 + r->nholds * (128 + 160 + 256 + 3), off = 0;
+    if (!(text = malloc(cap)))
+        return;
+    text[0] = '\0';
+    for (size_t i = 0; i < r->nholds; i++)
+        if (r->holds[i].subdir < r->nsubdirs)
+            off += (size_t)snprintf(text + off, cap - off, "%s\t%s\t%s\n", r->holds[i].owner,
+                                    r->subdirs[r->holds[i].subdir], r->holds[i].file);
+    if (r->holds_saved && strcmp(r->holds_saved, text) == 0) {
+        free(text);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", r->dir, RELAY_HOLDS);
+    if (write_atomic(r->dir, path, text) != 0) {
+        dm_log_kv(DM_LOG_WARN, "relay: write relay.holds", "error", strerror(errno), NULL);
+        free(text);
+        return;
+    }
+    free(r->holds_saved);
+    r->holds_saved = text;
+}
+
+/* At start: the holds of the last run (sub-directories by name; gone ones are skipped). */
+static void holds_load(struct worker_relay *r)
+{
+    char path[4096], line[700];
+    struct worker_terr e;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", r->dir, RELAY_HOLDS);
+    if (!(f = fopen(path, "r")))
+        return;
+    memset(&e, 0, sizeof e);
+    if (load_index(r, &e) != DM_OK) {
+        fclose(f);
+        return;
+    }
+    while (fgets(line, sizeof line, f) && r->nholds < RELAY_MAX_STREAMS) {
+        char *owner = line, *sub = strchr(line, '\t'), *file;
+        if (!sub || !(file = strchr(sub + 1, '\t')))
+            continue;
+        *sub++ = '\0';
+        *file++ = '\0';
+        file[strcspn(file, "\r\n")] = '\0';
+        for (size_t i = 0; i < r->nsubdirs; i++)
+            if (strcmp(r->subdirs[i], sub) == 0 && strlen(owner) < 128 && strlen(file) < 256 &&
+                relay_binlog_name(file)) {
+                struct relay_hold *h = &r->holds[r->nholds++];
+                snprintf(h->owner, sizeof h->owner, "%s", owner);
+                snprintf(h->file, sizeof h->file, "%s", file);
+                h->subdir = i;
+                dm_log_kv(DM_LOG_INFO, "relay: hold of the last run kept", "owner", owner,
+                          "sub-dir", sub, "file", file, NULL);
+                break;
+            }
+    }
+    fclose(f);
+}
+
 void worker_relay_hold(struct worker_relay *r, const char *owner, const char *file)
 {
     pthread_mutex_lock(&r->mu);
@@ -1560,6 +1633,7 @@ void worker_relay_hold(struct worker_relay *r, const char *owner, const char *fi
         dm_log_kv(DM_LOG_WARN, "relay: hold not kept (too many)", "owner", owner, "file", file,
                   NULL);
     }
+    holds_save(r);
     pthread_mutex_unlock(&r->mu);
 }
 
