@@ -1608,8 +1608,8 @@ static void holds_load(struct worker_relay *r)
             if (strcmp(r->subdirs[i], sub) == 0 && strlen(owner) < 128 && strlen(file) < 256 &&
                 relay_binlog_name(file)) {
                 struct relay_hold *h = &r->holds[r->nholds++];
-                snprintf(h->owner, sizeof h->owner, "%s", owner);
-                snprintf(h->file, sizeof h->file, "%s", file);
+                memcpy(h->owner, owner, strlen(owner) + 1);   /* lengths checked above */
+                memcpy(h->file, file, strlen(file) + 1);
                 h->subdir = i;
                 dm_log_kv(DM_LOG_INFO, "relay: hold of the last run kept", "owner", owner,
                           "sub-dir", sub, "file", file, NULL);

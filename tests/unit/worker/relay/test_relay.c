@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dm_error.h"
 #include "relay.h"
@@ -247,6 +248,95 @@ START_TEST(torn_tail_and_corruption)
 }
 END_TEST
 
+/* End of the first XID event of a relay file (a transaction boundary past the FDE); the
+ * offset of the last one into *last. */
+static uint64_t first_xid_end(const char *path, uint64_t *last)
+{
+    uint8_t h[19];
+    uint64_t off = 4, first = 0;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    while (pread(fd, h, 19, (off_t)off) == 19) {
+        uint64_t len = h[9] | (uint64_t)h[10] << 8 | (uint64_t)h[11] << 16 | (uint64_t)h[12] << 24;
+        ck_assert_uint_ge(len, 19);
+        if (h[4] == 16) {
+            *last = off;
+            if (!first)
+                first = off + len;
+        }
+        off += len;
+    }
+    close(fd);
+    return first;
+}
+
+/* Give the XID event at off another xid (CRC32 fixed): bytes the source would not send
+ * again, so a test sees whether the relay kept or re-fetched them. */
+static void mark_xid(const char *path, uint64_t off)
+{
+    uint8_t ev[64];
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, ev, 31, (off_t)off), 31);
+    ck_assert_int_eq(ev[9], 31);                     /* header, xid, CRC32 */
+    memset(ev + 19, 0x77, 8);
+    uLong c = crc32(0L, ev, 27);
+    for (int i = 0; i < 4; i++)
+        ev[27 + i] = (uint8_t)(c >> (8 * i));
+    ck_assert_int_eq(pwrite(fd, ev, 31, (off_t)off), 31);
+    close(fd);
+}
+
+/* kill -9 with complete transactions past relay.meta (flushed every 100 ms; the readers may
+ * have applied them): they are kept, relay.meta moves to the last one with its GTID set;
+ * only the torn tail goes. Before, the file was cut back to relay.meta. */
+START_TEST(tail_past_meta_kept)
+{
+    MYSQL *m = db();
+    char f[256], a[1200], meta[1200], *orig, text[1600];
+    uint64_t p;
+    struct stat st;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    struct worker_relay *r = relay_up(g_relay);
+    workload(m, 1, 40);
+    ck_assert(caught_up(r, 20000));
+    worker_relay_free(r);
+    master(f, sizeof f, &p);
+    relay_file(a, sizeof a, f);
+    snprintf(meta, sizeof meta, "%s/0-1.000001/relay.meta", g_relay);
+    orig = tu_read_file(meta, NULL);
+    ck_assert_ptr_nonnull(orig);
+    ck_assert_int_eq(stat(a, &st), 0);
+    uint64_t last = 0, end = (uint64_t)st.st_size, back = first_xid_end(a, &last);
+    ck_assert_uint_lt(back, last);
+    mark_xid(a, last);
+    /* relay.meta as a kill -9 can leave it: the first transaction, an older set */
+    snprintf(text, sizeof text, "binlog-name = \"%s\"\nbinlog-pos = %llu\nbinlog-gtid = "
+             "\"0-1-1\"\n", f, (unsigned long long)back);
+    ck_assert_int_eq(tu_write_file(meta, text, strlen(text)), 0);
+    int fd = open(a, O_WRONLY | O_APPEND);   /* and half an event */
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "\x2a\x00\x00\x00\x10\x01\x00\x00\x00\x99\x00", 11), 11);
+    close(fd);
+    r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    worker_relay_free(r);
+    char *now = tu_read_file(meta, NULL);
+    ck_assert_ptr_nonnull(now);
+    ck_assert_str_eq(now, orig);             /* position and GTID set of the last one */
+    ck_assert_int_eq(stat(a, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, end);
+    char *x = decode(a, p);                  /* kept, not fetched again */
+    ck_assert_msg(strstr(x, "Xid = 8608480567731124087"), "the relay re-fetched the "
+                  "transactions past relay.meta");
+    free(x);
+    free(now);
+    free(orig);
+    mysql_close(m);
+}
+END_TEST
+
 START_TEST(bad_dir_and_purged_source)
 {
     MYSQL *m = db();
@@ -418,6 +508,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, oracle_reader_purge);
     tcase_add_test(tc, torn_tail_and_corruption);
+    tcase_add_test(tc, tail_past_meta_kept);
     tcase_add_test(tc, bad_dir_and_purged_source);
     tcase_add_test(tc, reader_crosses_subdir);
     suite_add_tcase(s, tc);
