@@ -564,7 +564,10 @@ static void txn_track(struct wstate *w, const struct bl_event *ev)
         w->gtid_ev = *ev;
         w->pending_gtid[0] = '1';
     } else if (ev->kind == BL_EV_QUERY) {
-        if (strcmp(ev->query, "BEGIN") == 0)
+        /* MariaDB's XA PREPARE group: GTID, rows, QUERY "XA END <xid>", XA_PREPARE (kind
+         * XID, the end); the XA END is no boundary (relay.meta there, its GTID counted, a
+         * GTID start - a failover - skipped the XA_PREPARE event) */
+        if (strcmp(ev->query, "BEGIN") == 0 || strncmp(ev->query, "XA END", 6) == 0)
             w->in_txn = true;
         else
             end = true;
@@ -846,6 +849,8 @@ static bool tail_event(int fd, uint64_t off, uint64_t size, bool checksum, uint8
             uint64_t q = HDR + 13 + st + db + 1;
             if (q + 5 + tail == len && memcmp(p + q, "BEGIN", 5) == 0)
                 snprintf(query, qcap, "BEGIN");
+            else if (q + 6 + tail <= len && memcmp(p + q, "XA END", 6) == 0)
+                snprintf(query, qcap, "XA END");
         }
     }
     return true;
