@@ -197,7 +197,8 @@ static int write_checkpoint(struct session *ss, const struct worker_cp_row *rows
     if (rc)
         return rc;
     memset(&e2, 0, sizeof e2);
-    if (worker_xa_after_checkpoint(s->xa, ss->a, s->p.source_id, &e2))   /* stale: harmless */
+    if (worker_xa_after_checkpoint(s->xa, ss->a, s->p.source_id, rows[0].file, rows[0].pos,
+                                   &e2))   /* a stale record: harmless */
         dm_log_kv(DM_LOG_WARN, "delete finished XA transaction records", "task",
                   s->p.cfg->name, "error", e2.msg, NULL);
     ss->dirty = false;
@@ -1831,12 +1832,12 @@ static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
 /* XA END / XA COMMIT / XA ROLLBACK (d->xa), xa_track.h: false (d->err says why, the task
  * must pause) for an XA ROLLBACK of applied rows, or an xid whose XA PREPARE this task
  * never saw. */
-static bool xa_stmt(struct session *ss, struct worker_ddl *d)
+static bool xa_stmt(struct session *ss, const struct bl_event *ev, struct worker_ddl *d)
 {
     enum worker_xa_stmt w = d->xa == WDDL_XA_END ? WXA_END
                             : d->xa == WDDL_XA_COMMIT ? WXA_COMMIT : WXA_ROLLBACK;
-    return worker_xa_stmt(ss->s->xa, w, d->xa_id, ss->txn_rows, ss->txn_table, d->err,
-                          sizeof d->err);
+    return worker_xa_stmt(ss->s->xa, w, d->xa_id, ss->txn_rows, ss->txn_table, ev->file,
+                          ev->next_pos, d->err, sizeof d->err);
 }
 
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
@@ -1877,7 +1878,7 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
             rc = on_unsupported(ss, ev, &d, e);
             break;
         }
-        if (d.xa != WDDL_XA_NONE && !ss->resync && !xa_stmt(ss, &d)) {
+        if (d.xa != WDDL_XA_NONE && !ss->resync && !xa_stmt(ss, ev, &d)) {
             d.kind = WDDL_UNKNOWN;
             rc = on_unsupported(ss, ev, &d, e);
             break;

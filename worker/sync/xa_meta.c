@@ -18,6 +18,8 @@ int worker_xa_meta_prepare(struct worker_applier *a, bool remove, struct worker_
         " (source_id VARCHAR(32) NOT NULL COMMENT 'replica source id, defined in task.yaml', "
         "xid VARBINARY(400) NOT NULL COMMENT 'as the source logs it: X''gtrid'',X''bqual'',fmt', "
         "row_changes BIGINT NOT NULL, first_table VARBINARY(400) NOT NULL, "
+        "binlog_name VARCHAR(128) NOT NULL COMMENT 'its XA END event', "
+        "binlog_pos BIGINT UNSIGNED NOT NULL, "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, "
         "PRIMARY KEY (source_id, xid))",
         remove ? "source_id" : NULL, e);
@@ -29,15 +31,14 @@ static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)
 }
 
 int worker_xa_meta_load(struct worker_applier *a, const char *source_id,
-                        void (*fn)(void *ud, const char *xid, int64_t rows, const char *table),
-                        void *ud, struct worker_terr *e)
+                        worker_xa_meta_fn fn, void *ud, struct worker_terr *e)
 {
     struct dm_buf q;
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     int rc = DM_E_NOMEM;
     dm_buf_init(&q, 256);
-    if (dm_buf_adds(&q, "SELECT xid, row_changes, first_table FROM ") ||
+    if (dm_buf_adds(&q, "SELECT xid, row_changes, first_table, binlog_name, binlog_pos FROM ") ||
         worker_ap_add_meta_table(a, &q, SUFFIX) || dm_buf_adds(&q, " WHERE source_id=") ||
         add_str(a, &q, source_id) || dm_buf_adds(&q, " ORDER BY update_time, xid"))
         goto out;
@@ -45,7 +46,8 @@ int worker_xa_meta_load(struct worker_applier *a, const char *source_id,
         goto out;
     while ((row = mysql_fetch_row(res)) != NULL)
         if (row[0])
-            fn(ud, row[0], row[1] ? strtoll(row[1], NULL, 10) : 0, row[2] ? row[2] : "");
+            fn(ud, row[0], row[1] ? strtoll(row[1], NULL, 10) : 0, row[2] ? row[2] : "",
+               row[3] ? row[3] : "", row[4] ? strtoull(row[4], NULL, 10) : 0);
 out:
     if (res)
         mysql_free_result(res);
@@ -65,15 +67,18 @@ static int run(struct worker_applier *a, struct dm_buf *q, bool built, struct wo
 }
 
 int worker_xa_meta_put(struct worker_applier *a, const char *source_id, const char *xid,
-                       int64_t rows, const char *table, struct worker_terr *e)
+                       int64_t rows, const char *table, const char *file, uint64_t pos,
+                       struct worker_terr *e)
 {
     struct dm_buf q;
     dm_buf_init(&q, 512);
     bool ok = !dm_buf_adds(&q, "REPLACE INTO ") && !worker_ap_add_meta_table(a, &q, SUFFIX) &&
-              !dm_buf_adds(&q, " (source_id, xid, row_changes, first_table) VALUES (") &&
+              !dm_buf_adds(&q, " (source_id, xid, row_changes, first_table, binlog_name, "
+                           "binlog_pos) VALUES (") &&
               !add_str(a, &q, source_id) && !dm_buf_adds(&q, ",") && !add_str(a, &q, xid) &&
               !dm_buf_printf(&q, ",%lld,", (long long)rows) && !add_str(a, &q, table) &&
-              !dm_buf_adds(&q, ")");
+              !dm_buf_adds(&q, ",") && !add_str(a, &q, file) &&
+              !dm_buf_printf(&q, ",%llu)", (unsigned long long)pos);
     return run(a, &q, ok, e);
 }
 

@@ -1,6 +1,6 @@
 /* xa_meta.h - persistence of the prepared XA transactions the Sync unit applied (syncer.c
  * xa_stmt) in `<meta-schema>`.`<task>_syncer_xa` (source_id, xid, row changes applied from
- * it, its first table), so an XA COMMIT / XA ROLLBACK after a kill -9, a restart or a
+ * it, its first table, the position of its XA END), so an XA COMMIT / XA ROLLBACK after a kill -9, a restart or a
  * pause/resume is judged as without one: a record written before the checkpoint that passes
  * the XA PREPARE, deleted after the checkpoint that passes its XA COMMIT / ROLLBACK.
  *
@@ -17,13 +17,15 @@
 
 /* CREATE TABLE IF NOT EXISTS (this source's rows deleted first with `remove`: remove-meta). */
 int worker_xa_meta_prepare(struct worker_applier *a, bool remove, struct worker_terr *e);
-/* This source's records: fn(ud, xid, rows, first table) each. */
+/* This source's records: fn(ud, xid, rows, first table, (file, pos) of its XA END) each. */
+typedef void (*worker_xa_meta_fn)(void *ud, const char *xid, int64_t rows, const char *table,
+                                  const char *file, uint64_t pos);
 int worker_xa_meta_load(struct worker_applier *a, const char *source_id,
-                        void (*fn)(void *ud, const char *xid, int64_t rows, const char *table),
-                        void *ud, struct worker_terr *e);
+                        worker_xa_meta_fn fn, void *ud, struct worker_terr *e);
 /* Upsert one record and COMMIT. */
 int worker_xa_meta_put(struct worker_applier *a, const char *source_id, const char *xid,
-                       int64_t rows, const char *table, struct worker_terr *e);
+                       int64_t rows, const char *table, const char *file, uint64_t pos,
+                       struct worker_terr *e);
 /* Delete one record and COMMIT. */
 int worker_xa_meta_del(struct worker_applier *a, const char *source_id, const char *xid,
                        struct worker_terr *e);

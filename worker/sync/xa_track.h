@@ -29,18 +29,22 @@ void worker_xa_free(struct worker_xa *x);
  * the in-memory records with the stored ones. */
 int worker_xa_open(struct worker_xa *x, struct worker_applier *a, const char *source_id,
                    bool remove, struct worker_terr *e);
-/* An XA statement of the source. XA END: remember `rows` row changes applied (first table
- * `table`; a replay keeps the larger count). XA COMMIT: fine when its XA END was seen; an
+/* An XA statement of the source at (file, pos) (its event's end). XA END: remember `rows`
+ * row changes applied (first table `table`; a replay of the same XA END keeps the larger
+ * count, another XA END of the xid replaces it). XA COMMIT: fine when its XA END was seen; an
  * unknown xid (its XA PREPARE was before this task's start position) is false with err
  * set (its rows were never applied). XA ROLLBACK: fine when none of its rows were applied;
  * false with err when some were or the xid is unknown. */
 bool worker_xa_stmt(struct worker_xa *x, enum worker_xa_stmt what, const char *xid,
-                    int64_t rows, const char *table, char *err, size_t cap);
-/* Around a checkpoint write: store the new records before it, delete the finished ones
- * after it. */
+                    int64_t rows, const char *table, const char *file, uint64_t pos, char *err,
+                    size_t cap);
+/* Around a checkpoint write: store the new records before it; after it, delete the
+ * records of the XA COMMIT / ROLLBACKs (file, pos of the statement's event) at or before
+ * the global checkpoint (file, pos). */
 int worker_xa_before_checkpoint(struct worker_xa *x, struct worker_applier *a,
                                 const char *source_id, struct worker_terr *e);
 int worker_xa_after_checkpoint(struct worker_xa *x, struct worker_applier *a,
-                               const char *source_id, struct worker_terr *e);
+                               const char *source_id, const char *file, uint64_t pos,
+                               struct worker_terr *e);
 
 #endif /* DM_WORKER_XA_TRACK_H */
