@@ -32,6 +32,8 @@
 #define EV_GTID 162
 #define EV_GTID_LIST 163
 #define EV_USER_VAR 14
+#define EV_XA_PREPARE 38
+#define EV_QUERY_COMPRESSED 165
 #define RELAY_LOG_F 0x40         /* LOG_EVENT_RELAY_LOG_F: marks our hole-filling event */
 #define SUPPRESS_USE_F 0x08
 #define ARTIFICIAL_F 0x20
@@ -293,6 +295,16 @@ static void publish(struct worker_relay *r, const struct wstate *w)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* Test hook (DMGW_FAILPOINT=relay-meta-frozen): relay.meta is not moved within its file,
+ * so a kill -9 leaves transactions the readers applied past it, every time (the 100 ms
+ * flush makes that a race otherwise; tests/integration/e2e_relay_failover.sh). */
+static bool meta_frozen(const struct worker_relay *r, const struct wstate *w)
+{
+    const char *v = getenv("DMGW_FAILPOINT");
+    return v && strcmp(v, "relay-meta-frozen") == 0 && r->meta_pos >= 4 &&
+           strcmp(r->meta_file, w->safe_file) == 0;
+}
+
 static int flush(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
 {
     if (!w->dirty)
@@ -301,6 +313,11 @@ static int flush(struct worker_relay *r, struct wstate *w, struct worker_terr *e
         relay_err(e, TE_RELAY_WRITER_FILE, false, "fdatasync relay log file %s: %s", w->file,
                   strerror(errno));
         return DM_E_IO;
+    }
+    if (meta_frozen(r, w)) {
+        w->dirty = false;
+        w->last_flush = now_ms();
+        return DM_OK;
     }
     int rc = relay_save_meta(r, w->safe_file, w->safe_pos, w->safe_gtid, e);
     if (rc)
@@ -547,7 +564,10 @@ static void txn_track(struct wstate *w, const struct bl_event *ev)
         w->gtid_ev = *ev;
         w->pending_gtid[0] = '1';
     } else if (ev->kind == BL_EV_QUERY) {
-        if (strcmp(ev->query, "BEGIN") == 0)
+        /* MariaDB's XA PREPARE group: GTID, rows, QUERY "XA END <xid>", XA_PREPARE (kind
+         * XID, the end); the XA END is no boundary (relay.meta there, its GTID counted, a
+         * GTID start - a failover - skipped the XA_PREPARE event) */
+        if (strcmp(ev->query, "BEGIN") == 0 || strncmp(ev->query, "XA END", 6) == 0)
             w->in_txn = true;
         else
             end = true;
@@ -777,8 +797,126 @@ bad:
     return DM_E_PARSE;
 }
 
-/* First session of the process: cut the current file back to the meta position (a kill
- * -9 may have left events, maybe torn, past it; they are fetched again). */
+/* One complete event of a relay file past relay.meta, as the writer's txn_track sees it
+ * (kind, BEGIN, GTID, GTID_LIST); false when the bytes at off are not a whole sane event
+ * (torn by a kill -9, or garbage): header length, log_pos = its end (relay files keep the
+ * source's positions), CRC32 when the file has checksums. ROTATE / FDE stop the scan (the
+ * writer handles them when it fetches them again). */
+static bool tail_event(int fd, uint64_t off, uint64_t size, bool checksum, uint8_t **buf,
+                       size_t *cap, struct bl_event *ev, char *query, size_t qcap)
+{
+    uint8_t h[HDR];
+    if (off + HDR > size || pread(fd, h, HDR, (off_t)off) != HDR)
+        return false;
+    uint64_t len = le(h + 9, 4);
+    size_t tail = checksum ? 4 : 0;
+    if (len < HDR + tail || off + len > size || le(h + 13, 4) != off + len ||
+        h[4] == EV_ROTATE || h[4] == EV_FDE)
+        return false;
+    if (len > *cap) {
+        uint8_t *b = realloc(*buf, (size_t)len);
+        if (!b)
+            return false;
+        *buf = b;
+        *cap = (size_t)len;
+    }
+    uint8_t *p = *buf;
+    if (pread(fd, p, (size_t)len, (off_t)off) != (ssize_t)len)
+        return false;
+    if (checksum && crc32(crc32(0L, Z_NULL, 0), p, (uInt)(len - 4)) != le(p + len - 4, 4))
+        return false;
+    memset(ev, 0, sizeof *ev);
+    ev->type = p[4];
+    ev->raw = p;
+    ev->raw_len = (size_t)(len - tail);
+    ev->kind = BL_EV_OTHER;
+    query[0] = '\0';
+    ev->query = query;
+    if (ev->type == EV_GTID && len >= HDR + 13 + tail) {
+        ev->kind = BL_EV_GTID;
+        ev->gtid_seq = le(p + HDR, 8);
+        ev->gtid_domain = (uint32_t)le(p + HDR + 8, 4);
+        ev->gtid_server = (uint32_t)le(p + 5, 4);
+        snprintf(ev->gtid, sizeof ev->gtid, "%" PRIu32 "-%" PRIu32 "-%" PRIu64,
+                 ev->gtid_domain, ev->gtid_server, ev->gtid_seq);
+    } else if (ev->type == EV_XID || ev->type == EV_XA_PREPARE) {
+        ev->kind = BL_EV_XID;
+    } else if (ev->type == EV_QUERY || ev->type == EV_QUERY_COMPRESSED) {
+        ev->kind = BL_EV_QUERY;
+        snprintf(query, qcap, "?");        /* any statement but BEGIN ends a transaction */
+        if (ev->type == EV_QUERY && len >= HDR + 13 + tail) {
+            uint64_t st = le(p + HDR + 11, 2), db = p[HDR + 8];
+            uint64_t q = HDR + 13 + st + db + 1;
+            if (q + 5 + tail == len && memcmp(p + q, "BEGIN", 5) == 0)
+                snprintf(query, qcap, "BEGIN");
+            else if (q + 6 + tail <= len && memcmp(p + q, "XA END", 6) == 0)
+                snprintf(query, qcap, "XA END");
+        }
+    }
+    return true;
+}
+
+/* The checksum flag of a relay file's FDE (at offset 4). */
+static bool file_checksum(int fd)
+{
+    uint8_t h[HDR], c;
+    if (pread(fd, h, HDR, 4) != HDR)
+        return false;
+    uint64_t len = le(h + 9, 4);
+    return h[4] == EV_FDE && len >= HDR + 57 + 5 && pread(fd, &c, 1, (off_t)(4 + len - 5)) == 1
+           && c == 1;
+}
+
+/* A kill -9 leaves the events written after relay.meta (the writer flushes it every 100 ms)
+ * in the file - readers may have applied them already. Keep every complete transaction
+ * among them: relay.meta moves to the last transaction boundary (its GTID set with it), so
+ * a failover to another server continues from the set the readers really reached, and only
+ * the torn tail is cut. Before, the file was cut back to relay.meta and, after a source
+ * failover, a subtask's checkpoint past it fell into the new server's copy of the file name
+ * ("relay log file X is corrupt at offset N"). */
+static int keep_tail(struct worker_relay *r, struct wstate *w, const char *path,
+                     struct worker_terr *e)
+{
+    struct wstate t;
+    struct bl_event ev;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    char query[8];
+    bool checksum = file_checksum(w->fd);
+    memset(&t, 0, sizeof t);
+    snprintf(t.file, sizeof t.file, "%s", r->meta_file);
+    t.end = r->meta_pos;
+    snprintf(t.safe_file, sizeof t.safe_file, "%s", r->meta_file);
+    t.safe_pos = r->meta_pos;
+    snprintf(t.safe_gtid, sizeof t.safe_gtid, "%s", r->gtid);
+    while (t.end < w->end && tail_event(w->fd, t.end, w->end, checksum, &buf, &cap, &ev, query,
+                                        sizeof query)) {
+        t.end += ev.raw_len + (checksum ? 4 : 0);
+        txn_track(&t, &ev);
+    }
+    free(buf);
+    if (t.safe_pos == r->meta_pos)
+        return DM_OK;
+    if (fdatasync(w->fd) != 0)
+        return relay_err(e, TE_RELAY_WRITER_FILE, false, "fdatasync %s: %s", path,
+                         strerror(errno)), DM_E_IO;
+    int rc = relay_save_meta(r, t.safe_file, t.safe_pos, t.safe_gtid, e);
+    if (rc)
+        return rc;
+    char a[64];
+    snprintf(a, sizeof a, "%" PRIu64 " -> %" PRIu64, r->meta_pos, t.safe_pos);
+    dm_log_kv(DM_LOG_WARN, "relay: kept the complete transactions written after relay.meta "
+              "(a kill -9)", "file", path, "meta", a, "gtid", t.safe_gtid, NULL);
+    pthread_mutex_lock(&r->mu);
+    r->meta_pos = t.safe_pos;
+    snprintf(r->gtid, sizeof r->gtid, "%s", t.safe_gtid);
+    pthread_mutex_unlock(&r->mu);
+    return DM_OK;
+}
+
+/* First session of the process: keep the complete transactions past the meta position
+ * (keep_tail), then cut the current file back to it (a kill -9 may have left a torn event
+ * or half a transaction; it is fetched again). */
 static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr *e)
 {
     char path[4096];
@@ -801,6 +939,8 @@ static int recover(struct worker_relay *r, struct wstate *w, struct worker_terr 
     if ((rc = open_file(r, w, e)))
         return rc;
     if (r->meta_pos > 4 && (rc = verify_file(path, w->fd, r->meta_pos, e)))
+        return rc;
+    if (w->end > r->meta_pos && r->meta_pos >= 4 && (rc = keep_tail(r, w, path, e)))
         return rc;
     if (w->end > r->meta_pos) {
         char a[64];
@@ -921,12 +1061,12 @@ static int session_start(struct worker_relay *r, struct wstate *w, bool first,
     }
     if (first) {
         close_file(w);
+        w->in_txn = false;
+        if ((rc = recover(r, w, e)))   /* may move relay.meta forward (keep_tail) */
+            return rc;
         snprintf(w->safe_file, sizeof w->safe_file, "%s", r->meta_file);
         w->safe_pos = r->meta_pos;
         snprintf(w->safe_gtid, sizeof w->safe_gtid, "%s", r->gtid);
-        w->in_txn = false;
-        if ((rc = recover(r, w, e)))
-            return rc;
     }
     if (!w->safe_file[0] && !r->cfg.enable_gtid && r->nsubdirs < 2) {
         char sub[160];
@@ -1263,6 +1403,8 @@ static void *purger_main(void *arg)
 
 /* ---- lifecycle and operations ---- */
 
+static void holds_load(struct worker_relay *r);
+
 static char *dup0(const char *s)
 {
     return strdup(s ? s : "");
@@ -1294,6 +1436,7 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
         worker_relay_free(r);
         return DM_E_NOMEM;
     }
+    holds_load(r);
     if (pthread_create(&r->thread, NULL, writer_main, r) != 0) {
         r->stage = WORKER_RELAY_NEW;
         worker_relay_free(r);
@@ -1336,6 +1479,7 @@ void worker_relay_free(struct worker_relay *r)
     free(r->password);
     free(r->binlog_name);
     free(r->binlog_gtid);
+    free(r->holds_saved);
     free(r);
 }
 
@@ -1411,6 +1555,75 @@ void relay_hold_drop(struct worker_relay *r, const char *owner)
     }
 }
 
+/* ---- holds kept across a restart (<relay-dir>/relay.holds: owner TAB sub-dir TAB file) ---- */
+
+#define RELAY_HOLDS "relay.holds"
+
+/* Write the holds when they changed since the last write (under mu). A subtask restored
+ * Paused by a restart opens no reader until it is resumed: without this its checkpoint's
+ * files were not held and purge-relay / the auto purger removed them (the resume then
+ * failed `... not found in relay-dir`). Failure: logged, the holds stay in memory. */
+static void holds_save(struct worker_relay *r)
+{
+    char path[4096], *text;
+    size_t cap = 1 + r->nholds * (128 + 160 + 256 + 3), off = 0;
+    if (!(text = malloc(cap)))
+        return;
+    text[0] = '\0';
+    for (size_t i = 0; i < r->nholds; i++)
+        if (r->holds[i].subdir < r->nsubdirs)
+            off += (size_t)snprintf(text + off, cap - off, "%s\t%s\t%s\n", r->holds[i].owner,
+                                    r->subdirs[r->holds[i].subdir], r->holds[i].file);
+    if (r->holds_saved && strcmp(r->holds_saved, text) == 0) {
+        free(text);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", r->dir, RELAY_HOLDS);
+    if (write_atomic(r->dir, path, text) != 0) {
+        dm_log_kv(DM_LOG_WARN, "relay: write relay.holds", "error", strerror(errno), NULL);
+        free(text);
+        return;
+    }
+    free(r->holds_saved);
+    r->holds_saved = text;
+}
+
+/* At start: the holds of the last run (sub-directories by name; gone ones are skipped). */
+static void holds_load(struct worker_relay *r)
+{
+    char path[4096], line[700];
+    struct worker_terr e;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", r->dir, RELAY_HOLDS);
+    if (!(f = fopen(path, "r")))
+        return;
+    memset(&e, 0, sizeof e);
+    if (load_index(r, &e) != DM_OK) {
+        fclose(f);
+        return;
+    }
+    while (fgets(line, sizeof line, f) && r->nholds < RELAY_MAX_STREAMS) {
+        char *owner = line, *sub = strchr(line, '\t'), *file;
+        if (!sub || !(file = strchr(sub + 1, '\t')))
+            continue;
+        *sub++ = '\0';
+        *file++ = '\0';
+        file[strcspn(file, "\r\n")] = '\0';
+        for (size_t i = 0; i < r->nsubdirs; i++)
+            if (strcmp(r->subdirs[i], sub) == 0 && strlen(owner) < 128 && strlen(file) < 256 &&
+                relay_binlog_name(file)) {
+                struct relay_hold *h = &r->holds[r->nholds++];
+                memcpy(h->owner, owner, strlen(owner) + 1);   /* lengths checked above */
+                memcpy(h->file, file, strlen(file) + 1);
+                h->subdir = i;
+                dm_log_kv(DM_LOG_INFO, "relay: hold of the last run kept", "owner", owner,
+                          "sub-dir", sub, "file", file, NULL);
+                break;
+            }
+    }
+    fclose(f);
+}
+
 void worker_relay_hold(struct worker_relay *r, const char *owner, const char *file)
 {
     pthread_mutex_lock(&r->mu);
@@ -1425,6 +1638,7 @@ void worker_relay_hold(struct worker_relay *r, const char *owner, const char *fi
         dm_log_kv(DM_LOG_WARN, "relay: hold not kept (too many)", "owner", owner, "file", file,
                   NULL);
     }
+    holds_save(r);
     pthread_mutex_unlock(&r->mu);
 }
 

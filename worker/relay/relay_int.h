@@ -41,6 +41,7 @@ struct worker_relay {
     size_t nstreams;
     struct relay_hold { char owner[128]; size_t subdir; char file[256]; } holds[RELAY_MAX_STREAMS];
     size_t nholds;
+    char *holds_saved;            /* relay.holds as last written (relay.c holds_save) */
     bool purging;
     bool switch_pending;          /* switch-relay-master: new sub-directory at the next start */
     int lock_fd;                  /* flock on <dir>/.lock, held while the relay exists */

@@ -537,20 +537,88 @@ static uint64_t gap_end(const char *path)
     return end;
 }
 
-/* The newest sub-directory holding `file` at `pos` (under mu): a copy whose GTID start
- * gap covers pos does not (the events there are only in an older one); -1 when none. */
-static int find_subdir(struct worker_relay *r, const char *file, uint64_t pos)
+/* An event starts at pos in the file at path (its headers walked from 4). */
+static bool at_boundary(const char *path, uint64_t pos)
 {
-    char path[4096];
-    struct stat st;
-    for (size_t i = r->nsubdirs; i-- > 0;) {
-        if (relay_path(r, i, file, path, sizeof path) && stat(path, &st) == 0) {
-            uint64_t g = gap_end(path);
-            if (g == 0 || pos >= g)
-                return (int)i;
-        }
+    uint8_t h[HDR];
+    uint64_t off = 4;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    while (off < pos && pread(fd, h, HDR, (off_t)off) == HDR) {
+        uint64_t len = le(h + 9, 4);
+        if (len < HDR)
+            break;
+        off += len;
     }
-    return -1;
+    close(fd);
+    return off == pos;
+}
+
+/* The server uuid part of sub-directory i ("<uuid>.<suffix>"), its length. */
+static size_t uuid_len(const struct worker_relay *r, size_t i)
+{
+    const char *dot = strrchr(r->subdirs[i], '.');
+    return dot ? (size_t)(dot - r->subdirs[i]) : strlen(r->subdirs[i]);
+}
+
+static bool same_server(const struct worker_relay *r, size_t i, size_t j)
+{
+    size_t n = uuid_len(r, i);
+    return n == uuid_len(r, j) && memcmp(r->subdirs[i], r->subdirs[j], n) == 0;
+}
+
+/* Sub-directory i has `file` holding pos: present, pos not inside its GTID start gap (the
+ * events there are only in an older one); older copies (finished) also not past their end. */
+static bool holds(struct worker_relay *r, size_t i, const char *file, uint64_t pos, bool newest,
+                  char *path, size_t cap)
+{
+    struct stat st;
+    if (!relay_path(r, i, file, path, cap) || stat(path, &st) != 0)
+        return false;
+    uint64_t g = gap_end(path);
+    return (g == 0 || pos >= g) && (newest || pos <= (uint64_t)st.st_size);
+}
+
+/* The newest sub-directory holding `file` at `pos` (under mu); -1 when none. Positions
+ * carry no sub-directory: when an older copy of another server (a failover; the new
+ * server's files often have the old one's names) holds it too, the copy where an event
+ * starts at pos is the one; both: -3, err names them (which server's file the checkpoint
+ * means is unknown; reading the wrong one skips or repeats transactions silently). */
+static int find_subdir(struct worker_relay *r, const char *file, uint64_t pos, char *err,
+                       size_t cap)
+{
+    char path[4096], opath[4096];
+    int found = -1;
+    for (size_t i = r->nsubdirs; i-- > 0 && found < 0;)
+        if (holds(r, i, file, pos, i + 1 == r->nsubdirs, path, sizeof path))
+            found = (int)i;
+    if (found <= 0 || pos <= 4)
+        return found;
+    for (size_t j = (size_t)found; j-- > 0;) {
+        if (same_server(r, (size_t)found, j) || !holds(r, j, file, pos, false, opath, sizeof opath))
+            continue;
+        bool bi = at_boundary(path, pos), bj = at_boundary(opath, pos);
+        const char *dot = strrchr(file, '.');
+        struct stat st;
+        /* the old copy's end, where the next sub-directory (started from the old one's GTID
+         * set there) fills its skipped transactions up to: the same point in both */
+        if (bi && bj && j + 1 == (size_t)found && stat(opath, &st) == 0 &&
+            (uint64_t)st.st_size == pos && gap_end(path) == pos)
+            return found;
+        if (bi && bj) {
+            snprintf(err, cap, "relay log file %s at position %" PRIu64 " is in sub-directories "
+                     "%s and %s (two source servers' files of one name) and the position does "
+                     "not say which (a kill -9 across a source failover?): give the position with "
+                     "DM's sub-directory suffix (e.g. %.*s|%06lu.%s), via the task's [meta] and "
+                     "remove-meta, or the checkpoint row", file, pos, r->subdirs[j],
+                     r->subdirs[found], dot ? (int)(dot - file) : 0, file,
+                     relay_subdir_suffix(r->subdirs[j]), dot ? dot + 1 : file);
+            return -3;
+        }
+        return bj && !bi ? (int)j : found;
+    }
+    return found;
 }
 
 /* DM's ExtractPos: the sub-directory whose suffix a "<base>|<suffix>.<seq>" name gives
@@ -594,7 +662,13 @@ int worker_relay_open_reader(struct worker_relay *r, const char *owner, const ch
         free(s);
         return DM_E_NOT_FOUND;
     }
-    sub = want >= 0 ? find_in_subdir(r, (size_t)want, file) : find_subdir(r, file, s->start);
+    sub = want >= 0 ? find_in_subdir(r, (size_t)want, file)
+                    : find_subdir(r, file, s->start, err, cap);
+    if (sub == -3) {
+        pthread_mutex_unlock(&r->mu);
+        free(s);
+        return DM_E_CONFLICT;
+    }
     bool newest = want < 0 || (size_t)want + 1 == r->nsubdirs;
     bool later = newest && (r->file[0] == '\0' || strcmp(file, r->file) > 0 ||
                             (strcmp(file, r->file) == 0 && r->end == 0));

@@ -28,6 +28,7 @@
 #include "fkparent.h"
 #include "srcmeta.h"
 #include "systz.h"
+#include "xa_track.h"
 #include "dm_time.h"
 
 #define SW_EXECUTED_MAX 16
@@ -65,17 +66,12 @@ struct worker_syncer {
         int nexecuted;
     } sw;
     char *shard_json;             /* published query-status view */
-    /* Prepared XA transactions seen by this syncer's sessions (XA END, the last QUERY of an
-     * XA PREPARE group): xid, the rows applied from it and its first table (xa_stmt). Kept
-     * over a session restart (a replay from the checkpoint sees them again); only the
-     * syncer thread uses it. */
-    struct xa_seen { char id[WORKER_XID_MAX]; int64_t rows; char table[2 * WORKER_NAME_MAX + 8]; }
-        *xas;
-    size_t nxas, xas_cap;
+    /* Prepared XA transactions seen by this syncer's sessions (xa_track.h, stored with the
+     * checkpoint); only the syncer thread uses it. */
+    struct worker_xa *xa;
 };
 
 #define SP_MAX 32                 /* savepoints tracked per source transaction */
-#define XA_MAX 4096               /* prepared XA transactions tracked (the oldest go) */
 
 /* Per-session state (thread-local to the syncer thread). */
 struct session {
@@ -196,9 +192,17 @@ static int write_checkpoint(struct session *ss, const struct worker_cp_row *rows
                             struct worker_terr *e)
 {
     struct worker_syncer *s = ss->s;
-    int rc = worker_dmlpool_checkpoint(ss->pool, rows, n, e);
+    struct worker_terr e2;
+    int rc = worker_xa_before_checkpoint(s->xa, ss->a, s->p.source_id, e);
+    if (!rc)
+        rc = worker_dmlpool_checkpoint(ss->pool, rows, n, e);
     if (rc)
         return rc;
+    memset(&e2, 0, sizeof e2);
+    if (worker_xa_after_checkpoint(s->xa, ss->a, s->p.source_id, rows[0].file, rows[0].pos,
+                                   &e2))   /* a stale record: harmless */
+        dm_log_kv(DM_LOG_WARN, "delete finished XA transaction records", "task",
+                  s->p.cfg->name, "error", e2.msg, NULL);
     ss->dirty = false;
     ss->last_cp_ms = now_ms();
     pthread_mutex_lock(&s->mu);
@@ -1827,84 +1831,15 @@ static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
     return true;
 }
 
-/* Index of the prepared XA transaction `id` in ss->s->xas, or ss->s->nxas. */
-static size_t xa_find(const struct session *ss, const char *id)
+/* XA END / XA COMMIT / XA ROLLBACK (d->xa), xa_track.h: false (d->err says why, the task
+ * must pause) for an XA ROLLBACK of applied rows, or an xid whose XA PREPARE this task
+ * never saw. */
+static bool xa_stmt(struct session *ss, const struct bl_event *ev, struct worker_ddl *d)
 {
-    size_t i;
-    for (i = 0; i < ss->s->nxas; i++)
-        if (strcmp(ss->s->xas[i].id, id) == 0)
-            return i;
-    return ss->s->nxas;
-}
-
-static void xa_forget(struct session *ss, size_t i)
-{
-    if (i >= ss->s->nxas)
-        return;
-    memmove(&ss->s->xas[i], &ss->s->xas[i + 1], (ss->s->nxas - i - 1) * sizeof ss->s->xas[0]);
-    ss->s->nxas--;
-}
-
-/* XA END: the rows of the XA transaction being prepared (applied at its XA PREPARE).
- * Out of memory or past XA_MAX only forgets (an unknown xid pauses at its ROLLBACK). */
-static void xa_remember(struct session *ss, const char *id)
-{
-    struct xa_seen *x;
-    xa_forget(ss, xa_find(ss, id));
-    if (ss->s->nxas == XA_MAX)
-        xa_forget(ss, 0);
-    if (ss->s->nxas == ss->s->xas_cap) {
-        size_t cap = ss->s->xas_cap ? ss->s->xas_cap * 2 : 8;
-        struct xa_seen *a = realloc(ss->s->xas, cap * sizeof *a);
-        if (!a)
-            return;
-        ss->s->xas = a;
-        ss->s->xas_cap = cap;
-    }
-    x = &ss->s->xas[ss->s->nxas++];
-    snprintf(x->id, sizeof x->id, "%s", id);
-    x->rows = ss->txn_rows;
-    snprintf(x->table, sizeof x->table, "%s", ss->txn_rows ? ss->txn_table : "");
-}
-
-/* XA END / XA COMMIT / XA ROLLBACK (d->xa). MariaDB logs an XA transaction's rows at XA
- * PREPARE; they were applied then. XA COMMIT keeps them. XA ROLLBACK: fine when none of
- * its rows were replicated by this task (other databases, filtered out); false (d->err
- * says why, the task must pause) when some were, or when its XA PREPARE was not seen in
- * this session (before the task's start position or a restart): unknown. */
-static bool xa_stmt(struct session *ss, struct worker_ddl *d)
-{
-    size_t i = xa_find(ss, d->xa_id);
-    const struct xa_seen *x = i < ss->s->nxas ? &ss->s->xas[i] : NULL;
-    switch (d->xa) {
-    case WDDL_XA_END:
-        xa_remember(ss, d->xa_id);
-        return true;
-    case WDDL_XA_COMMIT:
-        xa_forget(ss, i);
-        return true;
-    case WDDL_XA_ROLLBACK:
-        if (x && x->rows == 0) {
-            xa_forget(ss, i);
-            return true;
-        }
-        if (x)
-            snprintf(d->err, sizeof d->err, "XA ROLLBACK of prepared XA transaction %.80s: its "
-                     "%lld row changes (the first in %.100s) were applied to the target at XA "
-                     "PREPARE, the source rolled them back (sql-skip this statement, resume, then "
-                     "remove those rows from the target by hand)", d->xa_id, (long long)x->rows,
-                     x->table);
-        else
-            snprintf(d->err, sizeof d->err, "XA ROLLBACK of prepared XA transaction %.80s whose "
-                     "XA PREPARE was before this task's start position or restart: its rows, if "
-                     "this task replicates any, were applied to the target and the source rolled "
-                     "them back (sql-skip this statement and resume; remove such rows from the "
-                     "target by hand)", d->xa_id);
-        return false;
-    case WDDL_XA_NONE:
-        break;
-    }
-    return true;
+    enum worker_xa_stmt w = d->xa == WDDL_XA_END ? WXA_END
+                            : d->xa == WDDL_XA_COMMIT ? WXA_COMMIT : WXA_ROLLBACK;
+    return worker_xa_stmt(ss->s->xa, w, d->xa_id, ss->txn_rows, ss->txn_table, ev->file,
+                          ev->next_pos, d->err, sizeof d->err);
 }
 
 static int on_query(struct session *ss, const struct bl_event *ev, struct worker_terr *e)
@@ -1945,7 +1880,7 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
             rc = on_unsupported(ss, ev, &d, e);
             break;
         }
-        if (d.xa != WDDL_XA_NONE && !ss->resync && !xa_stmt(ss, &d)) {
+        if (d.xa != WDDL_XA_NONE && !ss->resync && !xa_stmt(ss, ev, &d)) {
             d.kind = WDDL_UNKNOWN;
             rc = on_unsupported(ss, ev, &d, e);
             break;
@@ -2211,6 +2146,8 @@ static int session_run(struct worker_syncer *s, bool *remove_meta, struct worker
     }
     if (!rc)   /* the DDL execution markers of every task (shard_exec.h, ddl_exec.h) */
         rc = worker_shard_exec_prepare(ss.a, *remove_meta, e);
+    if (!rc)   /* prepared XA transactions applied (xa_track.h) */
+        rc = worker_xa_open(s->xa, ss.a, s->p.source_id, *remove_meta, e);
     if (!rc)
         rc = worker_applier_lower_case_names(ss.a, &ss.lctn, e);
     if (!rc)
@@ -2333,8 +2270,10 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
     struct worker_syncer *s = calloc(1, sizeof *s);
     int rc;
     *out = NULL;
-    if (!s)
+    if (!s || !(s->xa = worker_xa_new())) {
+        free(s);
         return DM_E_NOMEM;
+    }
     s->p = *p;
     atomic_init(&s->stop, false);
     pthread_mutex_init(&s->mu, NULL);
@@ -2346,6 +2285,7 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
                                      p->cfg->heartbeat_report_interval, p->cfg->name, &s->hb))) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cond);
+        worker_xa_free(s->xa);
         free(s);
         return rc;
     }
@@ -2353,6 +2293,7 @@ int worker_syncer_start(const struct worker_syncer_params *p, struct worker_sync
         worker_heartbeat_free(s->hb);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cond);
+        worker_xa_free(s->xa);
         free(s);
         return DM_E_INTERNAL;
     }
@@ -2456,7 +2397,7 @@ void worker_syncer_free(struct worker_syncer *s)
     worker_syncer_stop(s);
     wait_no_waiters(s);
     free(s->shard_json);
-    free(s->xas);
+    worker_xa_free(s->xa);
     worker_ddl_info_clear(&s->sw.info);
     worker_heartbeat_free(s->hb);
     pthread_mutex_destroy(&s->mu);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dm_error.h"
 #include "relay.h"
@@ -247,6 +248,180 @@ START_TEST(torn_tail_and_corruption)
 }
 END_TEST
 
+/* End of the first XID event of a relay file (a transaction boundary past the FDE); the
+ * offset of the last one into *last. */
+static uint64_t first_xid_end(const char *path, uint64_t *last)
+{
+    uint8_t h[19];
+    uint64_t off = 4, first = 0;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    while (pread(fd, h, 19, (off_t)off) == 19) {
+        uint64_t len = h[9] | (uint64_t)h[10] << 8 | (uint64_t)h[11] << 16 | (uint64_t)h[12] << 24;
+        ck_assert_uint_ge(len, 19);
+        if (h[4] == 16) {
+            *last = off;
+            if (!first)
+                first = off + len;
+        }
+        off += len;
+    }
+    close(fd);
+    return first;
+}
+
+/* Give the XID event at off another xid (CRC32 fixed): bytes the source would not send
+ * again, so a test sees whether the relay kept or re-fetched them. */
+static void mark_xid(const char *path, uint64_t off)
+{
+    uint8_t ev[64];
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, ev, 31, (off_t)off), 31);
+    ck_assert_int_eq(ev[9], 31);                     /* header, xid, CRC32 */
+    memset(ev + 19, 0x77, 8);
+    uLong c = crc32(0L, ev, 27);
+    for (int i = 0; i < 4; i++)
+        ev[27 + i] = (uint8_t)(c >> (8 * i));
+    ck_assert_int_eq(pwrite(fd, ev, 31, (off_t)off), 31);
+    close(fd);
+}
+
+/* kill -9 with complete transactions past relay.meta (flushed every 100 ms; the readers may
+ * have applied them): they are kept, relay.meta moves to the last one with its GTID set;
+ * only the torn tail goes. Before, the file was cut back to relay.meta. */
+START_TEST(tail_past_meta_kept)
+{
+    MYSQL *m = db();
+    char f[256], a[1200], meta[1200], *orig, text[1600];
+    uint64_t p;
+    struct stat st;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    struct worker_relay *r = relay_up(g_relay);
+    workload(m, 1, 40);
+    ck_assert(caught_up(r, 20000));
+    worker_relay_free(r);
+    master(f, sizeof f, &p);
+    relay_file(a, sizeof a, f);
+    snprintf(meta, sizeof meta, "%s/0-1.000001/relay.meta", g_relay);
+    orig = tu_read_file(meta, NULL);
+    ck_assert_ptr_nonnull(orig);
+    ck_assert_int_eq(stat(a, &st), 0);
+    uint64_t last = 0, end = (uint64_t)st.st_size, back = first_xid_end(a, &last);
+    ck_assert_uint_lt(back, last);
+    mark_xid(a, last);
+    /* relay.meta as a kill -9 can leave it: the first transaction, an older set */
+    snprintf(text, sizeof text, "binlog-name = \"%s\"\nbinlog-pos = %llu\nbinlog-gtid = "
+             "\"0-1-1\"\n", f, (unsigned long long)back);
+    ck_assert_int_eq(tu_write_file(meta, text, strlen(text)), 0);
+    int fd = open(a, O_WRONLY | O_APPEND);   /* and half an event */
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "\x2a\x00\x00\x00\x10\x01\x00\x00\x00\x99\x00", 11), 11);
+    close(fd);
+    r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    worker_relay_free(r);
+    char *now = tu_read_file(meta, NULL);
+    ck_assert_ptr_nonnull(now);
+    ck_assert_str_eq(now, orig);             /* position and GTID set of the last one */
+    ck_assert_int_eq(stat(a, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, end);
+    char *x = decode(a, p);                  /* kept, not fetched again */
+    ck_assert_msg(strstr(x, "Xid = 8608480567731124087"), "the relay re-fetched the "
+                  "transactions past relay.meta");
+    free(x);
+    free(now);
+    free(orig);
+    mysql_close(m);
+}
+END_TEST
+
+/* Offsets in a relay file of the last XA_PREPARE event (38) and of the GTID event (162)
+ * that began its group. */
+static void last_xa_prepare(const char *path, uint64_t *gtid_at, uint64_t *prep_at)
+{
+    uint8_t h[19];
+    uint64_t off = 4, g = 0;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    *prep_at = 0;
+    *gtid_at = 0;
+    while (pread(fd, h, 19, (off_t)off) == 19) {
+        uint64_t len = h[9] | (uint64_t)h[10] << 8 | (uint64_t)h[11] << 16 | (uint64_t)h[12] << 24;
+        ck_assert_uint_ge(len, 19);
+        if (h[4] == 162)
+            g = off;
+        if (h[4] == 38) {
+            *gtid_at = g;
+            *prep_at = off;
+        }
+        off += len;
+    }
+    close(fd);
+    ck_assert_uint_gt(*prep_at, 0);
+}
+
+/* The event group of an XA PREPARE (GTID, rows, QUERY "XA END", XA_PREPARE) is one
+ * transaction for the relay: a kill -9 that left it without its XA_PREPARE event keeps
+ * relay.meta before its GTID event. Before, "XA END" counted as the end of a transaction:
+ * relay.meta (and its GTID set, which a failover reads the next server from) went past a
+ * group whose XA_PREPARE the relay never wrote. The source user below cannot read the
+ * binlog, so relay.meta stays as the start-up recovery wrote it. */
+START_TEST(xa_prepare_group_is_one_transaction)
+{
+    MYSQL *m = db();
+    char f[256], a[1200], meta[1200], text[1600];
+    uint64_t p, g = 0, q = 0;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    sql(m, "CREATE USER 'norepl'@'127.0.0.1'");
+    sql(m, "GRANT SELECT ON *.* TO 'norepl'@'127.0.0.1'");
+    struct worker_relay *r = relay_up(g_relay);
+    workload(m, 1, 5);
+    sql(m, "XA START 'x1'");
+    sql(m, "INSERT INTO r.t VALUES (900, 1, 'xa')");
+    sql(m, "XA END 'x1'");
+    sql(m, "XA PREPARE 'x1'");
+    ck_assert(caught_up(r, 20000));
+    worker_relay_free(r);
+    master(f, sizeof f, &p);
+    relay_file(a, sizeof a, f);
+    last_xa_prepare(a, &g, &q);
+    ck_assert_uint_lt(g, q);
+    ck_assert_int_eq(truncate(a, (off_t)q), 0);          /* the XA_PREPARE event lost */
+    snprintf(meta, sizeof meta, "%s/0-1.000001/relay.meta", g_relay);
+    snprintf(text, sizeof text, "binlog-name = \"%s\"\nbinlog-pos = %llu\nbinlog-gtid = "
+             "\"0-1-1\"\n", f, (unsigned long long)first_xid_end(a, &p));
+    ck_assert_int_eq(tu_write_file(meta, text, strlen(text)), 0);
+    struct worker_relay_cfg c;
+    memset(&c, 0, sizeof c);
+    c.dir = g_relay;
+    c.src = source(9001);
+    c.src.user = "norepl";
+    c.purge_interval_s = 3600;
+    ck_assert_int_eq(worker_relay_new(&c, &r), DM_OK);
+    struct worker_relay_status st;
+    long long end = tu_now_ms() + 20000;
+    do {
+        worker_relay_status(r, &st);
+        if (st.has_err)
+            break;
+        usleep(100000);
+    } while (tu_now_ms() < end);
+    ck_assert_msg(st.has_err, "the relay read the binlog as a user without REPLICATION SLAVE");
+    worker_relay_free(r);
+    char *now = tu_read_file(meta, NULL), want[64];
+    ck_assert_ptr_nonnull(now);
+    snprintf(want, sizeof want, "binlog-pos = %llu\n", (unsigned long long)g);
+    ck_assert_msg(strstr(now, want), "relay.meta not at the XA group's GTID event (%s): %s",
+                  want, now);
+    free(now);
+    sql(m, "XA COMMIT 'x1'");
+    mysql_close(m);
+}
+END_TEST
+
 START_TEST(bad_dir_and_purged_source)
 {
     MYSQL *m = db();
@@ -418,6 +593,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, oracle_reader_purge);
     tcase_add_test(tc, torn_tail_and_corruption);
+    tcase_add_test(tc, tail_past_meta_kept);
+    tcase_add_test(tc, xa_prepare_group_is_one_transaction);
     tcase_add_test(tc, bad_dir_and_purged_source);
     tcase_add_test(tc, reader_crosses_subdir);
     suite_add_tcase(s, tc);

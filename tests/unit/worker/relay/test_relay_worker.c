@@ -1,6 +1,7 @@
 /* test_relay_worker.c - the real dm-worker with its relay unit and a subtask of
  * binlog-type local (what dm-master sends): the Sync unit reads the relay; the source
  * purges binlogs while the task is paused and the target still catches up from the relay;
+ * purge-relay keeps the files of a subtask restored Paused by a kill -9 and restart;
  * pause-relay holds the task back, resume-relay lets it through; PurgeRelay over gRPC never
  * removes the file the task reads; kill -9 of the worker under load (3 cycles) leaves a
  * readable relay and an identical target; the same under sysbench oltp_write_only with
@@ -138,6 +139,45 @@ START_TEST(purged_source_paused_task)
 }
 END_TEST
 
+/* A subtask restored Paused by a restart (kill -9) opens no reader until resume-task: its
+ * checkpoint's file used to be held by nobody, and purge-relay removed it (the resume then
+ * paused with "not found in relay-dir"). The hold is kept in <relay-dir>/relay.holds. */
+START_TEST(restored_paused_task_keeps_its_files)
+{
+    char msg[2048], first[128];
+    snprintf(first, sizeof first, "%s", g_file);
+    insert(1, 200);
+    rows_eq(200);
+    ck_assert_msg(operate("rl", PB__TASK_OP__Pause, msg, sizeof msg), "pause: %s", msg);
+    insert(1001, 300);
+    sql(g_src, "FLUSH BINARY LOGS");
+    insert(2001, 100);
+    sql(g_src, "FLUSH BINARY LOGS");
+    ck_assert(relay_caught_up_gtid(20000, false));
+    stop_worker(SIGKILL);
+    spawn_worker();
+    ck_assert(relay_caught_up_gtid(30000, false));
+    Pb__QueryStatusResponse *st = query_status("rl");
+    ck_assert_uint_eq(st->n_subtaskstatus, 1);
+    ck_assert_int_eq(st->subtaskstatus[0]->stage, PB__STAGE__Paused);
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+    ck_assert_msg(purge_relay(true, NULL, msg, sizeof msg), "purge: %s", msg);
+    ck_assert_msg(relay_file_exists(first), "purge-relay removed %s, the restored paused "
+                  "task's checkpoint file", first);
+    ck_assert_msg(operate("rl", PB__TASK_OP__Resume, msg, sizeof msg), "resume: %s", msg);
+    rows_eq(600);
+    /* running again, past the first file: now it may go */
+    sql(g_src, "FLUSH BINARY LOGS");
+    insert(3001, 10);
+    rows_eq(610);
+    for (int i = 0; i < 100 && relay_file_exists(first); i++) {
+        ck_assert_msg(purge_relay(true, NULL, msg, sizeof msg), "purge: %s", msg);
+        usleep(100000);   /* until the next checkpoint flush moves the task's hold */
+    }
+    ck_assert(!relay_file_exists(first));
+}
+END_TEST
+
 START_TEST(kill9_under_load)
 {
     char cmd[512];
@@ -265,6 +305,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 150);
     tcase_add_test(tc, purged_source_paused_task);
+    tcase_add_test(tc, restored_paused_task_keeps_its_files);
     tcase_add_test(tc, kill9_under_load);
     suite_add_tcase(s, tc);
     TCase *tk = tcase_create("kill");   /* CK_RUN_CASE=kill: this one alone */
