@@ -16,7 +16,7 @@
 #   VG_N=60 scripts/valgrind_stack.sh    3N, to compare the leak summary with the N run
 # Uses the build in $DMGW_BIN (default build/bin; a plain RelWithDebInfo/Debug build, not ASan).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="${DMGW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export DMGW_SOURCE_DIR="$ROOT"
 # shellcheck source=../tests/integration/lib/e2e.sh
 source "$ROOT/tests/integration/lib/e2e.sh"
