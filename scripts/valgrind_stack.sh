@@ -228,6 +228,26 @@ printf 'GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc'
 ok "raw garbage and a cut-off request sent"
 wait_for "caught up before stop" 180 tables_equal shop.customers shop.orders shop.notes
 
+# --- dm-master down and back: the gateway's and dmctl's failure paths, the master's recovery ---
+start_master() {
+  "${VG[@]}" --log-file="$DIR/vg-master.%p.log" "$DMGW_BIN/dm-master" -config "$DIR/m.toml" >>"$DIR/master.out" 2>&1 &
+  PID[master]=$!
+  vg_wait_port "$P_M" || { fail "dm-master did not listen"; exit 1; }
+}
+stop_daemon master
+api GET /api/v1/tasks; check_eq "list tasks with dm-master down: 5xx" 5 "${HTTP_CODE:0:1}"
+api GET /api/v1/tasks/vg-inc; check_eq "task status with dm-master down: 5xx" 5 "${HTTP_CODE:0:1}"
+api PATCH /api/v1/tasks/vg-inc -H 'Content-Type: application/merge-patch+json' -d '{"stage":"Paused"}'
+check_eq "a write with dm-master down: 5xx" 5 "${HTTP_CODE:0:1}"
+curl -sS -N --max-time 3 -H "Authorization: Bearer $DM_TOKEN" "$DM_GATEWAY_URL/api/v1/tasks/vg-inc/status/stream" >/dev/null 2>&1 || true
+dm query-status vg-inc
+check_contains "dmctl with dm-master down names the failure" "127.0.0.1:$P_M" "$out"
+start_master
+task_back() { api GET /api/v1/tasks/vg-inc; [ "$HTTP_CODE" = 200 ]; }
+wait_for "the task answers 200 again after the master restart" 180 task_back
+src_sql "INSERT INTO shop.customers(name) VALUES ('after master restart')"
+wait_for "replicating after the master restart" 180 tables_equal shop.customers
+
 # --- relay operations -------------------------------------------------------------------------
 dm query-status -w "127.0.0.1:$P_W"
 check_contains "relayStatus reported" '"relayStatus"' "$out"
