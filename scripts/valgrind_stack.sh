@@ -18,17 +18,18 @@
 set -euo pipefail
 ROOT="${DMGW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export DMGW_SOURCE_DIR="$ROOT"
-# shellcheck source=../tests/integration/lib/e2e.sh
+# shellcheck source=tests/integration/lib/e2e.sh
 source "$ROOT/tests/integration/lib/e2e.sh"
 N="${VG_N:-20}"
 SB="$ROOT/scripts/mariadb-sandbox.sh"
 DIR="$(mktemp -d /tmp/dmgw-vg-XXXXXX)"
+# shellcheck disable=SC2054  # the commas are valgrind's list syntax
 VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
     --errors-for-leak-kinds=definite,indirect --track-origins=yes --error-exitcode=9
     --num-callers=40 --suppressions="$ROOT/scripts/valgrind.supp")
 declare -A PID
 P_SRC="$(rand_port)"; P_TGT="$(rand_port)"; P_W="$(rand_port)"; P_M="$(rand_port)"; P_G="$(rand_port)"
-SOURCE_PORT=$P_SRC; TARGET_PORT=$P_TGT
+export SOURCE_PORT=$P_SRC TARGET_PORT=$P_TGT   # src_sql / tgt_sql (lib/e2e.sh)
 
 # valgrind starts slowly on a loaded box: wait up to 300 s for a port
 vg_wait_port() { for _ in $(seq 1 1500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
@@ -39,10 +40,10 @@ vg() { # name cmd...: run under valgrind, log $DIR/vg-<name>.<pid>.log
 dm() { rc=0; out="$(vg dmctl "$DMGW_BIN/dmctl" -master-addr "127.0.0.1:$P_M" "$@" 2>&1)" || rc=$?; }
 
 stop_daemon() { # name: SIGTERM, wait (up to 300 s), exit code into VG_RC[name]
-  local p="${PID[$1]:-}" i
+  local p="${PID[$1]:-}"
   [ -n "$p" ] || return 0
   kill -TERM "$p" 2>/dev/null || true
-  for i in $(seq 1 1500); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+  for _ in $(seq 1 1500); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
   if kill -0 "$p" 2>/dev/null; then fail "$1 did not exit within 300 s of SIGTERM"; kill -9 "$p" 2>/dev/null || true; fi
   local rc=0; wait "$p" 2>/dev/null || rc=$?
   unset "PID[$1]"
@@ -58,7 +59,7 @@ cleanup() {
     # a log with errors: a non-zero ERROR SUMMARY, or error records (also in the log of the
     # dump unit's fork before its execv of mydumper, which has no summary of its own)
     if grep -q "ERROR SUMMARY: [1-9]\|Invalid \(read\|write\|free\)\|uninitialised\|Syscall param\|lost in loss record\|Mismatched free\|overlap" "$f" ||
-       { ! grep -q "ERROR SUMMARY" "$f" && [ "$f" = "${f#"$DIR/vg-worker."}" -o "$f" = "$DIR/vg-worker.$WORKER_PID.log" ]; }; then
+       { ! grep -q "ERROR SUMMARY" "$f" && { [ "$f" = "${f#"$DIR/vg-worker."}" ] || [ "$f" = "$DIR/vg-worker.$WORKER_PID.log" ]; }; }; then
       echo "---- $f"; grep -A40 -m3 "Invalid\|uninitialised\|definitely lost in\|indirectly lost in\|Syscall param\|ERROR SUMMARY" "$f" | head -150 || true
       FAILS=$((FAILS+1))
     fi
@@ -173,7 +174,7 @@ bad_round() {
   api GET /api/v1/nowhere; [ "${HTTP_CODE:0:1}" = 4 ] || fail "unknown route $HTTP_CODE"
   api DELETE /api/v1/tasks/vg-inc/../x; [ "${HTTP_CODE:0:1}" = 4 ] || fail "dot path $HTTP_CODE"
 }
-rounds() { local i; for i in $(seq 1 "$1"); do read_round; bad_round; done; }
+rounds() { for _ in $(seq 1 "$1"); do read_round; bad_round; done; }
 # heap_bytes NAME: bytes the daemon has allocated now (all leak kinds + reachable), by vgdb
 heap_bytes() {
   timeout 120 vgdb --pid="${PID[$1]}" leak_check summary 2>/dev/null |
@@ -215,7 +216,8 @@ curl -sS -N --max-time 2 -H "Authorization: Bearer $DM_TOKEN" "$DM_GATEWAY_URL/a
 src_sql "INSERT INTO shop.customers(name) VALUES ('sse')"
 api POST /api/v1/stream-tickets -H 'Content-Type: application/json' -d '{"task":"vg-inc"}'
 ticket="$(echo "$BODY" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("ticket",""))' 2>/dev/null || true)"
-[ -n "$ticket" ] && curl -sS -N --max-time 2 "$DM_GATEWAY_URL/api/v1/tasks/vg-inc/status/stream?ticket=$ticket" >"$DIR/sse3" 2>/dev/null || true
+check_contains "stream ticket minted" "." "$ticket"
+curl -sS -N --max-time 2 "$DM_GATEWAY_URL/api/v1/tasks/vg-inc/status/stream?ticket=$ticket" >"$DIR/sse3" 2>/dev/null || true
 wait "$s1" || true
 check_contains "SSE stream sends status" "event: status" "$(cat "$DIR/sse1")"
 curl -sS -N --max-time 2 -H "Authorization: Bearer $DM_TOKEN" "$DM_GATEWAY_URL/api/v1/tasks/no-such/status/stream" >/dev/null 2>&1 || true
