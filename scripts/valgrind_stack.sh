@@ -8,8 +8,10 @@
 # and DDL replicated and compared (count + CRC32), pause/resume/update through dmctl and the
 # gateway, the gateway serving reads (N times), writes, SSE streams (plain and by ticket)
 # and bad requests (no token, bad JSON, bad YAML, unknown route, oversized body, raw
-# garbage on the socket), stop-task, then a graceful SIGTERM of each daemon. Optional
-# second task in full mode (dump + load) with VG_FULL=1.
+# garbage on the socket) with the heap of each daemon compared (vgdb) after N and 3N rounds,
+# dm-master stopped (gateway 5xx, dmctl error) and restarted, relay operations, stop-task,
+# an all-mode task (dump + load + sync; VG_ALL=0 leaves it out) left running, then a graceful
+# SIGTERM of each daemon.
 # Fails (exit 1) when any valgrind log has an error (ERROR SUMMARY not 0), any daemon exits
 # 9, or a flow check fails. Logs: $DIR/vg-*.log (kept with DMGW_KEEP=1).
 #   scripts/valgrind_stack.sh            N=20 reads/bad requests
