@@ -218,7 +218,7 @@ curl -sS -N --max-time 2 -H "Authorization: Bearer $DM_TOKEN" "$DM_GATEWAY_URL/a
 src_sql "INSERT INTO shop.customers(name) VALUES ('sse')"
 api POST /api/v1/stream-tickets -H 'Content-Type: application/json' -d '{"task":"vg-inc"}'
 ticket="$(echo "$BODY" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("ticket",""))' 2>/dev/null || true)"
-check_contains "stream ticket minted" "." "$ticket"
+check_eq "stream ticket minted (64 hex)" 64 "${#ticket}"
 curl -sS -N --max-time 2 "$DM_GATEWAY_URL/api/v1/tasks/vg-inc/status/stream?ticket=$ticket" >"$DIR/sse3" 2>/dev/null || true
 wait "$s1" || true
 check_contains "SSE stream sends status" "event: status" "$(cat "$DIR/sse1")"
