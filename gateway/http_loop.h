@@ -13,10 +13,17 @@
  * through its eventfd.
  *
  * Connections come from the front (http_park.h), which accepts, counts (total and per
- * IP, once) and checks them: http_loops_hand_over queues one to a loop (the first holding
- * fewer than 16 connections, else the least loaded) and wakes it; the loop adds it with
- * MHD_add_connection (not thread-safe on an external-loop daemon, so only the loop's
- * thread calls it). At most one loop per CPU (http_server.c). */
+ * IP, once) and checks them: http_loops_hand_over queues one to a loop and wakes it; the
+ * loop adds it with MHD_add_connection (not thread-safe on an external-loop daemon, so only
+ * the loop's thread calls it). At most one loop per CPU (http_server.c).
+ *
+ * Placement by load (issue 18, docs/benchmarks.md "seventh pass"): each loop measures its
+ * busy fraction (wall time outside epoll_wait) over 200 ms windows. A new connection goes
+ * to the first loop under 50 % busy, else to the least busy one. A loop over 50 % while
+ * another is under 25 % sheds a few keep-alive connections per window (at most 1/8 of its
+ * own, at most 8): http_loop_shed says yes to that many complete, non-streamed answers,
+ * which go out with Connection: close; the clients reconnect and the front places them on
+ * the quiet loop. */
 #ifndef GW_HTTP_LOOP_H
 #define GW_HTTP_LOOP_H
 
@@ -45,6 +52,17 @@ bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *
 /* MHD closed a connection on the calling thread (NOTIFY_CONNECTION CLOSED): its loop holds
  * one less. Nothing when the thread is no loop's. */
 void http_loop_conn_closed(void);
+/* Loop l's thread (l may be NULL: false), about to answer a complete request on a
+ * keep-alive connection: does the loop want a connection closed after its answer, so that
+ * the client reconnects to a quieter loop? */
+bool http_loop_shed_due(const struct http_loop *l);
+/* Loop l's thread, after http_loop_shed_due: this answer goes with Connection: close. */
+void http_loop_shed(struct http_loop *l);
+/* Any thread: loop i's counters (struct http_loop_stats, http_server.h); false: no loop i. */
+struct http_loop_stats;
+bool http_loops_stats(struct http_loops *ls, unsigned i, struct http_loop_stats *out);
+/* Tests: loop i's busy fraction reads as pm per mille (-1: measured again). */
+void http_loops_force_busy(struct http_loops *ls, unsigned i, int pm);
 /* The calling thread's loop, NULL when it is none. */
 struct http_loop *http_loop_current(void);
 /* Resume c, a connection of loop l (NULL: a daemon with its own threads), from any thread. */

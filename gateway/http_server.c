@@ -348,6 +348,16 @@ void http_server_auth_reloaded(struct http_server *s)
     auth_cache_flush(s->auth_cache);
 }
 
+bool http_server_loop_stats(const struct http_server *s, unsigned i, struct http_loop_stats *out)
+{
+    return http_loops_stats(s->loops, i, out);
+}
+
+void http_server_loop_force_busy(struct http_server *s, unsigned i, int pm)
+{
+    http_loops_force_busy(s->loops, i, pm);
+}
+
 long http_server_in_flight(const struct http_server *s)
 {
     return atomic_load(&((struct http_server *)s)->in_flight);

@@ -76,6 +76,11 @@ int gw_inproc_port(const struct gw_inproc *g)
     return http_server_port(g->srv);
 }
 
+struct http_server *gw_inproc_server(struct gw_inproc *g)
+{
+    return g->srv;
+}
+
 void gw_inproc_stop(struct gw_inproc *g)
 {
     if (!g)

@@ -23,6 +23,7 @@ struct gw_inproc_cfg {
 };
 
 struct gw_inproc;
+struct http_server;
 struct rpc_channel;
 
 /* A channel to `addr` over the transport the environment names (DMGW_MASTER_TRANSPORT=h2:
@@ -35,6 +36,8 @@ void gw_test_mint(char *out, size_t cap, const char *secret, const char *scope, 
 
 struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *cfg);
 int gw_inproc_port(const struct gw_inproc *g);
+/* The server inside (http_server.h: loop counters for tests of the loops). */
+struct http_server *gw_inproc_server(struct gw_inproc *g);
 void gw_inproc_stop(struct gw_inproc *g);
 
 #endif /* DM_GW_INPROC_H */
