@@ -18,10 +18,10 @@
  * the loop's thread calls it). At most one loop per CPU (http_server.c).
  *
  * Placement by load (issue 18, docs/benchmarks.md "seventh pass"): each loop measures its
- * busy fraction (wall time outside epoll_wait) over 200 ms windows. A new connection goes
- * to the first loop under 50 % busy, else to the least busy one. A loop over 50 % while
- * another is under 25 % sheds a few keep-alive connections per window (at most 1/8 of its
- * own, at most 8): http_loop_shed says yes to that many complete, non-streamed answers,
+ * busy fraction (wall time outside epoll_wait, the mean of the last two 200 ms windows). A
+ * new connection goes to the first loop at most 70 % busy, else to the least busy one. A
+ * loop over 70 % while another is at least 15 points less busy sheds a few keep-alive
+ * connections per window (at most 1/8 of its own, at most 8): http_loop_shed says yes to that many complete, non-streamed answers,
  * which go out with Connection: close; the clients reconnect and the front places them on
  * the quiet loop. */
 #ifndef GW_HTTP_LOOP_H
