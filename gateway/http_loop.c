@@ -36,6 +36,11 @@
 #define WINDOW_NS (HTTP_LOOP_WINDOW_MS * 1000000LL)
 #define BUSY_PM 700          /* per mille: a loop over this takes no new connection */
 #define SHED_GAP_PM 150      /* ... and sheds connections to a loop this much less busy */
+/* Connections a loop keeps whatever its load: up to this many are served best by one
+ * loop (the fourth pass: 8 connections over 4 loops cost twice the context switches per
+ * request; this pass: the unknown task at c=8 costs 1.35x the CPU per request on two loops
+ * instead of one, with the first loop at 55-85 % busy). */
+#define LOOP_MIN 16
 #define SHED_MAX 8           /* connections asked to reconnect per window, at most */
 
 struct hand_over {
@@ -123,13 +128,14 @@ static void window_end(struct http_loop *l, int64_t now)
                  (int)(l - l->set->loops), atomic_load(&l->busy_pm), atomic_load(&l->nconn),
                  atomic_load(&l->shed));
     struct http_loops *ls = l->set;
-    int mine = loop_busy(l, now);
-    if (mine <= BUSY_PM)
+    int mine = loop_busy(l, now), nconn = atomic_load(&l->nconn);
+    if (mine <= BUSY_PM || nconn <= LOOP_MIN)
         return;
     for (unsigned i = 0; i < ls->n; i++)
         if (&ls->loops[i] != l && loop_busy(&ls->loops[i], now) < mine - SHED_GAP_PM) {
-            int n = atomic_load(&l->nconn) / 8;
-            l->shed_left = n < 1 ? 1 : n > SHED_MAX ? SHED_MAX : n;
+            int n = nconn / 8, over = nconn - LOOP_MIN;
+            n = n < 1 ? 1 : n > SHED_MAX ? SHED_MAX : n;
+            l->shed_left = n < over ? n : over;
             return;
         }
 }
@@ -293,7 +299,7 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
     return DM_OK;
 }
 
-/* The first loop not busy, else the least busy. Filling loops in turn instead of round
+/* The first loop not busy or holding at most LOOP_MIN connections, else the least busy. Filling loops in turn instead of round
  * robin: every loop wakes up for its own connections, and a loop that is not busy serves
  * more connections per wake-up for less CPU per request (docs/benchmarks.md, "Issue 18,
  * fourth pass" and "seventh pass"); a loop gets connections once the ones before it are
@@ -305,7 +311,7 @@ static struct http_loop *pick(struct http_loops *ls)
     int best_pm = INT32_MAX;
     for (unsigned i = 0; i < ls->n; i++) {
         int pm = loop_busy(&ls->loops[i], now);
-        if (pm <= BUSY_PM)
+        if (pm <= BUSY_PM || atomic_load(&ls->loops[i].nconn) < LOOP_MIN)
             return &ls->loops[i];
         if (pm < best_pm) {
             best = &ls->loops[i];

@@ -19,9 +19,10 @@
  *
  * Placement by load (issue 18, docs/benchmarks.md "seventh pass"): each loop measures its
  * busy fraction (wall time outside epoll_wait, the mean of the last two 200 ms windows). A
- * new connection goes to the first loop at most 70 % busy, else to the least busy one. A
- * loop over 70 % while another is at least 15 points less busy sheds a few keep-alive
- * connections per window (at most 1/8 of its own, at most 8): http_loop_shed says yes to that many complete, non-streamed answers,
+ * new connection goes to the first loop holding fewer than 16 connections or at most 70 %
+ * busy, else to the least busy one. A loop holding more than 16, over 70 % busy while
+ * another is at least 15 points less busy, sheds a few keep-alive connections per window
+ * (1/8 of its own, at most 8, never below 16): http_loop_shed says yes to that many complete, non-streamed answers,
  * which go out with Connection: close; the clients reconnect and the front places them on
  * the quiet loop. */
 #ifndef GW_HTTP_LOOP_H
