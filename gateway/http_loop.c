@@ -75,6 +75,7 @@ struct http_loop {
 
 struct http_loops {
     unsigned n;
+    bool by_load;                   /* placement by load and rebalancing, else by count */
     struct rpc_channel *master;
     http_loop_refused_fn refused;
     void *refused_cls;
@@ -129,7 +130,7 @@ static void window_end(struct http_loop *l, int64_t now)
                  atomic_load(&l->shed));
     struct http_loops *ls = l->set;
     int mine = loop_busy(l, now), nconn = atomic_load(&l->nconn);
-    if (mine <= BUSY_PM || nconn <= LOOP_MIN)
+    if (!ls->by_load || mine <= BUSY_PM || nconn <= LOOP_MIN)
         return;
     for (unsigned i = 0; i < ls->n; i++)
         if (&ls->loops[i] != l && loop_busy(&ls->loops[i], now) < mine - SHED_GAP_PM) {
@@ -273,7 +274,7 @@ static int loop_init(struct http_loop *l, struct http_loops *set, struct MHD_Dae
     return DM_OK;
 }
 
-int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
                      http_loop_refused_fn refused, void *refused_cls, struct http_loops **out)
 {
     *out = NULL;
@@ -282,6 +283,7 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
     if (!ls)
         return DM_E_NOMEM;
     ls->n = n;
+    ls->by_load = by_load;
     ls->master = master;
     ls->refused = refused;
     ls->refused_cls = refused_cls;
@@ -304,8 +306,25 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
  * more connections per wake-up for less CPU per request (docs/benchmarks.md, "Issue 18,
  * fourth pass" and "seventh pass"); a loop gets connections once the ones before it are
  * busy, and busy loops shed keep-alive connections to idle ones (window_end). */
+/* By count: the first loop holding fewer than LOOP_MIN connections, else the one holding
+ * fewest. */
+static struct http_loop *pick_by_count(struct http_loops *ls)
+{
+    struct http_loop *best = &ls->loops[0];
+    for (unsigned i = 0; i < ls->n; i++) {
+        int c = atomic_load(&ls->loops[i].nconn);
+        if (c < LOOP_MIN)
+            return &ls->loops[i];
+        if (c < atomic_load(&best->nconn))
+            best = &ls->loops[i];
+    }
+    return best;
+}
+
 static struct http_loop *pick(struct http_loops *ls)
 {
+    if (!ls->by_load)
+        return pick_by_count(ls);
     int64_t now = mono_ns();
     struct http_loop *best = &ls->loops[0];
     int best_pm = INT32_MAX;

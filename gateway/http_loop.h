@@ -17,7 +17,8 @@
  * loop adds it with MHD_add_connection (not thread-safe on an external-loop daemon, so only
  * the loop's thread calls it). At most one loop per CPU (http_server.c).
  *
- * Placement by load (issue 18, docs/benchmarks.md "seventh pass"): each loop measures its
+ * Placement by load (--loop-placement-by-load, off by default: issue 18, docs/benchmarks.md
+ * "seventh pass"): each loop measures its
  * busy fraction (wall time outside epoll_wait, the mean of the last two 200 ms windows). A
  * new connection goes to the first loop holding fewer than 16 connections or at most 70 %
  * busy, else to the least busy one. A loop holding more than 16, over 70 % busy while
@@ -41,10 +42,11 @@ typedef struct MHD_Daemon *(*http_loop_daemon_fn)(void *cls, unsigned i);
 /* A handed-over connection MHD refused (it closed the descriptor): `item` as given. */
 typedef void (*http_loop_refused_fn)(void *cls, void *item);
 
-/* n loops (n >= 1), their daemons and threads. master (may be NULL) gets one lane per
+/* n loops (n >= 1), their daemons and threads; by_load: placement by load (below), else
+ * by count (the first loop holding fewer than 16 connections, else the one holding fewest). master (may be NULL) gets one lane per
  * loop when it is an h2 channel. DM_OK, DM_E_NOMEM or DM_E_IO (a daemon or thread failed;
  * nothing left running). */
-int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
                      http_loop_refused_fn refused, void *refused_cls, struct http_loops **out);
 /* Any thread (the front's): give fd (ownership passes) to a loop. false when it could not
  * be queued (out of memory: fd closed). */

@@ -8,6 +8,7 @@
 #ifndef DM_GW_INPROC_H
 #define DM_GW_INPROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gw_inproc_cfg {
@@ -20,6 +21,7 @@ struct gw_inproc_cfg {
     const char *tls_cert_pem; /* both: serve HTTPS (no front; the gate, http_tls.h) */
     const char *tls_key_pem;
     unsigned sse_heartbeat_s; /* status stream heartbeat (0: 15 s) */
+    bool loops_by_load;       /* --loop-placement-by-load */
 };
 
 struct gw_inproc;

@@ -1,5 +1,6 @@
 /* test_http_loop_shed.c - placement of connections by load and the rebalancing at
- * keep-alive boundaries (gateway/http_loop.h "placement by load", issue 18 seventh pass),
+ * keep-alive boundaries (--loop-placement-by-load, gateway/http_loop.h "placement by
+ * load", issue 18 seventh pass),
  * on raw sockets against an in-process gateway with 2 loops (tests/support/gw_inproc.h)
  * and a scripted master. The loops' measured busy fractions are replaced by fixed ones
  * (http_server_loop_force_busy) so that nothing here depends on the box's timing:
@@ -65,7 +66,8 @@ static void setup(void)
     sm = sm_start(&mport);
     ck_assert_ptr_nonnull(sm);
     sm_set_json(sm, "QueryStatus", STATUS_JSON);
-    struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET, .sse_heartbeat_s = 1};
+    struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET, .sse_heartbeat_s = 1,
+                              .loops_by_load = true};
     gw = gw_inproc_start(&c);
     ck_assert_ptr_nonnull(gw);
     srv = gw_inproc_server(gw);
