@@ -1,7 +1,6 @@
 /* test_http_attack5.c - the gwattack5 pass (session 9): the plain-HTTP event loops
- * (gateway/http_loop.c, one MHD daemon and one master lane per loop; the front places
- * connections by the loops' load: here the first loop is made to read as busy after 16
- * connections, so that the rest go to the second) tried as a hostile client and as bad luck would,
+ * (gateway/http_loop.c, one MHD daemon and one master lane per loop; the front fills a
+ * loop to 16 connections before the next) tried as a hostile client and as bad luck would,
  * on raw sockets against an in-process gateway (tests/support/gw_inproc.h: 2 loops on a
  * 2-CPU box) and a scripted master. docs/gateway.md "Attack pass 5 (event loops)".
  *   - the per-IP limit is counted once by the front across loops: limit + 1 connections
@@ -48,7 +47,6 @@
 
 #include "auth.h"
 #include "gw_inproc.h"
-#include "http_server.h"
 #include "raw_http.h"
 #include "rpc.h"
 #include "scripted_master.h"
@@ -101,30 +99,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned long loop0_handed(void)
-{
-    struct http_loop_stats st = {0};
-    http_server_loop_stats(gw_inproc_server(gw), 0, &st);
-    return st.handed;
-}
-
-/* Once the front has handed loop 0 `want` connections in all: loop 0 reads as busy and
- * loop 1 as idle, so new connections go to loop 1 (http_loop.h "placement by load"). */
-static void spill_to_loop1(unsigned long want)
-{
-    for (int i = 0; i < WAIT_MS / 10 && loop0_handed() < want; i++)
-        sleep_ms(10);
-    http_server_loop_force_busy(gw_inproc_server(gw), 0, 900);
-    http_server_loop_force_busy(gw_inproc_server(gw), 1, 0);
-}
-
-/* The loops' busy fractions measured again. */
-static void unforce(void)
-{
-    http_server_loop_force_busy(gw_inproc_server(gw), 0, -1);
-    http_server_loop_force_busy(gw_inproc_server(gw), 1, -1);
 }
 
 static int dial(void)
@@ -240,11 +214,8 @@ START_TEST(per_ip_limit_is_counted_once_across_loops)
     sm_set_never(sm, "QueryStatus", true);
     int fds[PER_IP];
     char req[4096], buf[16384];
-    unsigned long h0 = loop0_handed();
     for (int i = 0; i < PER_IP; i++) {
         char task[16];
-        if (i == 16)
-            spill_to_loop1(h0 + 16);
         snprintf(task, sizeof(task), "t%d", i);   /* distinct: no coalescing */
         status_req(req, sizeof(req), task, true);
         fds[i] = dial();
@@ -253,7 +224,6 @@ START_TEST(per_ip_limit_is_counted_once_across_loops)
     for (int i = 0; i < 300 && sm_count(sm, "QueryStatus") < PER_IP; i++)
         sleep_ms(100);
     ck_assert_uint_eq(sm_count(sm, "QueryStatus"), PER_IP);   /* 16 on loop 0, 4 on loop 1 */
-    unforce();
     int extra = dial();
     status_req(req, sizeof(req), "extra", true);
     send_str(extra, req);
@@ -461,10 +431,7 @@ START_TEST(status_streams_across_loops_then_stop_with_them_open)
     enum { N = 18 };   /* 16 on loop 0, the rest on loop 1 */
     int fds[N];
     char req[4096], buf[8192];
-    unsigned long h0 = loop0_handed();
     for (int i = 0; i < N; i++) {
-        if (i == 16)
-            spill_to_loop1(h0 + 16);
         fds[i] = dial();
         snprintf(req, sizeof(req), "GET /api/v1/tasks/t1/status/stream?interval=200ms HTTP/1.1\r\n"
                  "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", tok);
@@ -474,7 +441,6 @@ START_TEST(status_streams_across_loops_then_stop_with_them_open)
         raw_read_until(fds[i], buf, sizeof(buf), "data:", WAIT_MS);
         ck_assert_msg(strstr(buf, "200 OK") && strstr(buf, "data:"), "stream %d: %s", i, buf);
     }
-    unforce();
     ck_assert_int_eq(one_status("t1"), 200);
     gw_inproc_stop(gw);   /* with every stream open: ends them, no hang */
     gw = NULL;
@@ -813,17 +779,14 @@ static void teardown_proxied(void)
 }
 
 /* Requests until both loops' lanes are up beside the channel (3 connections through the
- * proxy): 20 concurrent requests, the last 4 placed on loop 1. */
+ * proxy): 2 x 17 concurrent requests fill loop 0 and reach loop 1. */
 static void warm_lanes(void)
 {
     for (int round = 0; round < 50 && px_conns() < 3; round++) {
         int fds[20];
         char req[4096], buf[16384];
         status_req(req, sizeof(req), "t1", true);
-        unsigned long h0 = loop0_handed();
         for (int i = 0; i < 20; i++) {
-            if (i == 16)
-                spill_to_loop1(h0 + 16);
             fds[i] = dial();
             send_str(fds[i], req);
         }
@@ -831,7 +794,6 @@ static void warm_lanes(void)
             read_answer(fds[i], buf, sizeof(buf));
             close(fds[i]);
         }
-        unforce();
         sleep_ms(100);
     }
     ck_assert_uint_ge(px_conns(), 3);
@@ -844,18 +806,14 @@ static int during(void (*act)(void), int *problems)
     enum { N = 20 };
     int fds[N], ok = 0;
     char req[4096], buf[16384];
-    unsigned long h0 = loop0_handed();
     for (int i = 0; i < N; i++) {
         char task[16];
-        if (i == N / 2)   /* calls in flight on both loops' lanes */
-            spill_to_loop1(h0 + N / 2);
         snprintf(task, sizeof(task), "d%d", i);
         status_req(req, sizeof(req), task, true);
         fds[i] = dial();
         send_str(fds[i], req);
     }
     sleep_ms(200);
-    unforce();
     act();
     *problems = 0;
     for (int i = 0; i < N; i++) {
