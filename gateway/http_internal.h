@@ -54,6 +54,8 @@ struct gw_req {
     bool early;                    /* answered in the first call: MHD closes after it */
     bool must_close;               /* framing violation: answer with Connection: close */
     bool defer;                    /* first call of a bodiless request: hold the answer */
+    bool later;                    /* past the first access-handler call: the head is read,
+                                      and so is the body when the handler runs */
     int stream_fd;                 /* a stream's socket for stream_gone (-1: not checked) */
     atomic_int state;
     char request_id[GW_REQ_ID_MAX + 1];

@@ -14,6 +14,7 @@
 
 #include "dm_assert.h"
 #include "dm_error.h"
+#include "http_server.h"
 #include "log.h"
 #include "rpc.h"
 
@@ -23,8 +24,24 @@
  * the start of the next request in several passes): each skipped epoll_wait(0) is a
  * system call saved, the bound keeps the lane and the hand-overs from waiting long. */
 #define MAX_SKIPS 3
-/* Connections a loop takes before the next loop gets any (http_loops_hand_over). */
-#define LOOP_FILL 16
+/* Load-aware placement (docs/benchmarks.md, "Issue 18, seventh pass"). A loop's busy
+ * fraction is the share of wall time it spent outside epoll_wait (two clock reads per
+ * wake-up; preemption counts as busy: the loop was not keeping up), averaged over the last
+ * two windows. New connections go to the first loop at or under BUSY_PM; a loop over
+ * BUSY_PM answers a few keep-alive requests with Connection: close per window
+ * (http_loop_shed) while another loop is at least SHED_GAP_PM less busy, and those
+ * clients reconnect to the quieter loop through the front. On 2 shared vCPUs the running
+ * task at c=64 keeps one loop 20-50 % busy (wall time), the unknown task at 22k req/s
+ * over 85 %. */
+#define WINDOW_NS (HTTP_LOOP_WINDOW_MS * 1000000LL)
+#define BUSY_PM 700          /* per mille: a loop over this takes no new connection */
+#define SHED_GAP_PM 150      /* ... and sheds connections to a loop this much less busy */
+/* Connections a loop keeps whatever its load: up to this many are served best by one
+ * loop (the fourth pass: 8 connections over 4 loops cost twice the context switches per
+ * request; this pass: the unknown task at c=8 costs 1.35x the CPU per request on two loops
+ * instead of one, with the first loop at 55-85 % busy). */
+#define LOOP_MIN 16
+#define SHED_MAX 8           /* connections asked to reconnect per window, at most */
 
 struct hand_over {
     struct hand_over *next;
@@ -41,6 +58,13 @@ struct http_loop {
     struct rpc_lane *lane;          /* the loop thread's */
     bool resumed;                   /* loop thread: a resume since the last MHD_run */
     atomic_int nconn;               /* handed over and not closed yet */
+    atomic_int busy_pm;             /* last window's busy fraction (per mille) */
+    atomic_llong wait_from;         /* in epoll_wait since (monotonic ns), 0: not waiting */
+    atomic_int force_pm;            /* tests: >= 0 replaces the measured busy fraction */
+    atomic_ulong handed, shed;      /* connections handed over / asked to reconnect */
+    int64_t win_start, win_idle;    /* loop thread: the current window (ns) */
+    int last_pm;                    /* loop thread: the previous window's busy fraction */
+    int shed_left;                  /* loop thread: reconnects still to ask this window */
     atomic_bool stop;
     pthread_mutex_t mu;             /* the hand-over queue */
     struct hand_over *q_head, **q_tail;
@@ -51,6 +75,7 @@ struct http_loop {
 
 struct http_loops {
     unsigned n;
+    bool by_load;                   /* placement by load and rebalancing, else by count */
     struct rpc_channel *master;
     http_loop_refused_fn refused;
     void *refused_cls;
@@ -64,6 +89,72 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Any thread: the loop's busy fraction. A loop waiting longer than a window is idle
+ * (its last window ended before it went to sleep). */
+static int loop_busy(struct http_loop *l, int64_t now)
+{
+    int f = atomic_load_explicit(&l->force_pm, memory_order_relaxed);
+    if (f >= 0)
+        return f;
+    int64_t w = atomic_load_explicit(&l->wait_from, memory_order_relaxed);
+    if (w && now - w > WINDOW_NS)
+        return 0;
+    return atomic_load_explicit(&l->busy_pm, memory_order_relaxed);
+}
+
+/* Loop thread, at the end of a window: publish the busy fraction and decide how many
+ * keep-alive connections to send elsewhere in the next one (a few, while this loop is
+ * busy and another is much less so). */
+static void window_end(struct http_loop *l, int64_t now)
+{
+    int64_t span = now - l->win_start;
+    DM_ASSERT(span > 0 && l->win_idle >= 0 && l->win_idle <= span);
+    int pm = (int)(1000 - l->win_idle * 1000 / span);
+    atomic_store_explicit(&l->busy_pm, (pm + l->last_pm) / 2, memory_order_relaxed);
+    l->last_pm = pm;
+    l->win_start = now;
+    l->win_idle = 0;
+    l->shed_left = 0;
+    if (dm_log_level_get() == DM_LOG_DEBUG)   /* --log-level debug: the placement's trace */
+        DM_DEBUG("http loop %d: busy %d per mille, %d connections, %lu shed so far",
+                 (int)(l - l->set->loops), atomic_load(&l->busy_pm), atomic_load(&l->nconn),
+                 atomic_load(&l->shed));
+    struct http_loops *ls = l->set;
+    int mine = loop_busy(l, now), nconn = atomic_load(&l->nconn);
+    if (!ls->by_load || mine <= BUSY_PM || nconn <= LOOP_MIN)
+        return;
+    for (unsigned i = 0; i < ls->n; i++)
+        if (&ls->loops[i] != l && loop_busy(&ls->loops[i], now) < mine - SHED_GAP_PM) {
+            int n = nconn / 8, over = nconn - LOOP_MIN;
+            n = n < 1 ? 1 : n > SHED_MAX ? SHED_MAX : n;
+            l->shed_left = n < over ? n : over;
+            return;
+        }
+}
+
+/* Loop thread: epoll_wait, its time counted as idle. */
+static int timed_wait(struct http_loop *l, struct epoll_event *evs, int w)
+{
+    int64_t t0 = mono_ns();
+    atomic_store_explicit(&l->wait_from, t0, memory_order_relaxed);
+    int n = epoll_wait(l->epfd, evs, LOOP_EVENTS, w);
+    int64_t t1 = mono_ns();
+    atomic_store_explicit(&l->wait_from, 0, memory_order_relaxed);
+    if (t0 < l->win_start)   /* the window began while we were busy before it */
+        t0 = l->win_start;
+    l->win_idle += t1 - t0;
+    if (t1 - l->win_start >= WINDOW_NS)
+        window_end(l, t1);
+    return n;
 }
 
 static void wake(struct http_loop *l)
@@ -119,6 +210,7 @@ static void *loop_main(void *arg)
 {
     struct http_loop *l = arg;
     tl_loop = l;
+    l->win_start = mono_ns();
     l->lane = l->set->master ? rpc_lane_new(l->set->master, l->epfd) : NULL;
     struct epoll_event evs[LOOP_EVENTS];
     int skips = 0;
@@ -130,7 +222,7 @@ static void *loop_main(void *arg)
             skips++;
         } else {
             rpc_lane_flush(l->lane);   /* calls started outside MHD_run (none so far) */
-            n = epoll_wait(l->epfd, evs, LOOP_EVENTS, w);
+            n = timed_wait(l, evs, w);
             skips = 0;
         }
         bool run = false, lane_done = false;
@@ -182,7 +274,7 @@ static int loop_init(struct http_loop *l, struct http_loops *set, struct MHD_Dae
     return DM_OK;
 }
 
-int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
                      http_loop_refused_fn refused, void *refused_cls, struct http_loops **out)
 {
     *out = NULL;
@@ -191,11 +283,14 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
     if (!ls)
         return DM_E_NOMEM;
     ls->n = n;
+    ls->by_load = by_load;
     ls->master = master;
     ls->refused = refused;
     ls->refused_cls = refused_cls;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         ls->loops[i].epfd = ls->loops[i].evfd = -1;
+        atomic_init(&ls->loops[i].force_pm, -1);
+    }
     for (unsigned i = 0; i < n; i++) {
         if (loop_init(&ls->loops[i], ls, make(cls, i)) != DM_OK) {
             http_loops_stop(ls);
@@ -206,17 +301,19 @@ int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc
     return DM_OK;
 }
 
-/* The first loop holding fewer than LOOP_FILL connections, else the one holding fewest.
- * Filling loops in turn instead of round robin: every loop wakes up for its own
- * connections, so 8 connections spread over 4 loops cost about twice the wake-ups
- * (context switches) per request of 8 on one loop (docs/benchmarks.md, "Issue 18, fourth
- * pass"); from LOOP_FILL x loops connections on, all loops serve. */
-static struct http_loop *pick(struct http_loops *ls)
+/* The first loop not busy or holding at most LOOP_MIN connections, else the least busy. Filling loops in turn instead of round
+ * robin: every loop wakes up for its own connections, and a loop that is not busy serves
+ * more connections per wake-up for less CPU per request (docs/benchmarks.md, "Issue 18,
+ * fourth pass" and "seventh pass"); a loop gets connections once the ones before it are
+ * busy, and busy loops shed keep-alive connections to idle ones (window_end). */
+/* By count: the first loop holding fewer than LOOP_MIN connections, else the one holding
+ * fewest. */
+static struct http_loop *pick_by_count(struct http_loops *ls)
 {
     struct http_loop *best = &ls->loops[0];
     for (unsigned i = 0; i < ls->n; i++) {
         int c = atomic_load(&ls->loops[i].nconn);
-        if (c < LOOP_FILL)
+        if (c < LOOP_MIN)
             return &ls->loops[i];
         if (c < atomic_load(&best->nconn))
             best = &ls->loops[i];
@@ -224,10 +321,61 @@ static struct http_loop *pick(struct http_loops *ls)
     return best;
 }
 
+static struct http_loop *pick(struct http_loops *ls)
+{
+    if (!ls->by_load)
+        return pick_by_count(ls);
+    int64_t now = mono_ns();
+    struct http_loop *best = &ls->loops[0];
+    int best_pm = INT32_MAX;
+    for (unsigned i = 0; i < ls->n; i++) {
+        int pm = loop_busy(&ls->loops[i], now);
+        if (pm <= BUSY_PM || atomic_load(&ls->loops[i].nconn) < LOOP_MIN)
+            return &ls->loops[i];
+        if (pm < best_pm) {
+            best = &ls->loops[i];
+            best_pm = pm;
+        }
+    }
+    return best;
+}
+
+bool http_loop_shed_due(const struct http_loop *l)
+{
+    return l && l->shed_left > 0;
+}
+
+void http_loop_shed(struct http_loop *l)
+{
+    DM_ASSERT(l == tl_loop && l->shed_left > 0);
+    l->shed_left--;
+    atomic_fetch_add_explicit(&l->shed, 1, memory_order_relaxed);
+}
+
+bool http_loops_stats(struct http_loops *ls, unsigned i, struct http_loop_stats *out)
+{
+    if (!ls || i >= ls->n)
+        return false;
+    struct http_loop *l = &ls->loops[i];
+    out->nconn = atomic_load(&l->nconn);
+    out->busy_pm = loop_busy(l, mono_ns());
+    out->handed = atomic_load(&l->handed);
+    out->shed = atomic_load(&l->shed);
+    return true;
+}
+
+void http_loops_force_busy(struct http_loops *ls, unsigned i, int pm)
+{
+    if (ls && i < ls->n)
+        atomic_store(&ls->loops[i].force_pm, pm);
+}
+
 void http_loop_conn_closed(void)
 {
-    if (tl_loop)
-        atomic_fetch_sub(&tl_loop->nconn, 1);
+    if (tl_loop) {
+        int left = atomic_fetch_sub(&tl_loop->nconn, 1) - 1;
+        DM_ASSERT(left >= 0);
+    }
 }
 
 bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *addr,
@@ -244,6 +392,7 @@ bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *
     h->item = item;
     struct http_loop *l = pick(ls);
     atomic_fetch_add(&l->nconn, 1);
+    atomic_fetch_add_explicit(&l->handed, 1, memory_order_relaxed);
     pthread_mutex_lock(&l->mu);
     *l->q_tail = h;
     l->q_tail = &h->next;

@@ -13,10 +13,19 @@
  * through its eventfd.
  *
  * Connections come from the front (http_park.h), which accepts, counts (total and per
- * IP, once) and checks them: http_loops_hand_over queues one to a loop (the first holding
- * fewer than 16 connections, else the least loaded) and wakes it; the loop adds it with
- * MHD_add_connection (not thread-safe on an external-loop daemon, so only the loop's
- * thread calls it). At most one loop per CPU (http_server.c). */
+ * IP, once) and checks them: http_loops_hand_over queues one to a loop and wakes it; the
+ * loop adds it with MHD_add_connection (not thread-safe on an external-loop daemon, so only
+ * the loop's thread calls it). At most one loop per CPU (http_server.c).
+ *
+ * Placement by load (--loop-placement-by-load, off by default: issue 18, docs/benchmarks.md
+ * "seventh pass"): each loop measures its
+ * busy fraction (wall time outside epoll_wait, the mean of the last two 200 ms windows). A
+ * new connection goes to the first loop holding fewer than 16 connections or at most 70 %
+ * busy, else to the least busy one. A loop holding more than 16, over 70 % busy while
+ * another is at least 15 points less busy, sheds a few keep-alive connections per window
+ * (1/8 of its own, at most 8, never below 16): http_loop_shed says yes to that many complete, non-streamed answers,
+ * which go out with Connection: close; the clients reconnect and the front places them on
+ * the quiet loop. */
 #ifndef GW_HTTP_LOOP_H
 #define GW_HTTP_LOOP_H
 
@@ -33,10 +42,11 @@ typedef struct MHD_Daemon *(*http_loop_daemon_fn)(void *cls, unsigned i);
 /* A handed-over connection MHD refused (it closed the descriptor): `item` as given. */
 typedef void (*http_loop_refused_fn)(void *cls, void *item);
 
-/* n loops (n >= 1), their daemons and threads. master (may be NULL) gets one lane per
+/* n loops (n >= 1), their daemons and threads; by_load: placement by load (below), else
+ * by count (the first loop holding fewer than 16 connections, else the one holding fewest). master (may be NULL) gets one lane per
  * loop when it is an h2 channel. DM_OK, DM_E_NOMEM or DM_E_IO (a daemon or thread failed;
  * nothing left running). */
-int http_loops_start(unsigned n, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
                      http_loop_refused_fn refused, void *refused_cls, struct http_loops **out);
 /* Any thread (the front's): give fd (ownership passes) to a loop. false when it could not
  * be queued (out of memory: fd closed). */
@@ -45,6 +55,17 @@ bool http_loops_hand_over(struct http_loops *ls, int fd, const struct sockaddr *
 /* MHD closed a connection on the calling thread (NOTIFY_CONNECTION CLOSED): its loop holds
  * one less. Nothing when the thread is no loop's. */
 void http_loop_conn_closed(void);
+/* Loop l's thread (l may be NULL: false), about to answer a complete request on a
+ * keep-alive connection: does the loop want a connection closed after its answer, so that
+ * the client reconnects to a quieter loop? */
+bool http_loop_shed_due(const struct http_loop *l);
+/* Loop l's thread, after http_loop_shed_due: this answer goes with Connection: close. */
+void http_loop_shed(struct http_loop *l);
+/* Any thread: loop i's counters (struct http_loop_stats, http_server.h); false: no loop i. */
+struct http_loop_stats;
+bool http_loops_stats(struct http_loops *ls, unsigned i, struct http_loop_stats *out);
+/* Tests: loop i's busy fraction reads as pm per mille (-1: measured again). */
+void http_loops_force_busy(struct http_loops *ls, unsigned i, int pm);
 /* The calling thread's loop, NULL when it is none. */
 struct http_loop *http_loop_current(void);
 /* Resume c, a connection of loop l (NULL: a daemon with its own threads), from any thread. */

@@ -42,6 +42,7 @@ struct park_conn {
     bool waiting;                   /* probing and counted in the parked gauge */
     unsigned parts;                 /* probing: peeks of this head so far */
     int64_t idle_since_ms;          /* when it last became idle */
+    int64_t started_ms;             /* when MHD last took it (STARTED) */
     int64_t idle_rx;                /* bytes received when it became idle (-1: unknown) */
     bool idle_rx_gate;              /* idle_rx is the gate's count, not the kernel's */
     int64_t deadline_ms;            /* parked/probing: close at; pending: give up at */
@@ -286,6 +287,7 @@ static void on_started(struct http_park *p, struct MHD_Connection *mc, void **ct
      * unanswered (issue 17: "GET\r\n\r\n" hung for the inactivity timeout). */
     if (c) {
         c->idle = false;
+        c->started_ms = now_ms();
         c->mfd = mfd;
         http_gate_init(&c->gate, &p->cfg.frame);
         c->gate.body_timeout_ms = p->cfg.idle_timeout_s > 4000000u ? 4000000000u
@@ -397,6 +399,21 @@ bool http_park_gated(struct MHD_Connection *mc)
 {
     const struct park_conn *c = conn_of(mc);
     return c && c->gated;
+}
+
+bool http_park_may_close(struct MHD_Connection *mc, int64_t min_age_ms)
+{
+    const struct park_conn *c = conn_of(mc);
+    if (!c || c->fd < 0 || !c->gated || now_ms() - c->started_ms < min_age_ms)
+        return false;
+    /* nothing of a next request read yet: not by the gate, not by MHD (every head MHD
+     * read went through the gate's scan: the one being answered is number done + 1) */
+    const struct http_gate *g = &c->gate;
+    if (g->held_len || g->fs.heads != g->done + 1 || !http_frame_stream_at_request(&g->fs))
+        return false;
+    char b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 void http_park_request_done(struct http_park *p, struct MHD_Connection *mc, bool keepalive)

@@ -49,6 +49,7 @@
 
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "http_frame.h"
 
@@ -82,6 +83,11 @@ enum MHD_Result http_park_accept_policy(void *cls, const struct sockaddr *addr, 
 void http_park_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code);
 void *http_park_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
+/* MHD's thread, answering a complete request on c: may c be closed after this answer
+ * without losing a request? Yes when c came to MHD at least min_age_ms ago and nothing of
+ * a next request has arrived (not read by MHD or the gate, none waiting in the kernel;
+ * one MSG_PEEK). False when c is not gated (nothing known). */
+bool http_park_may_close(struct MHD_Connection *c, int64_t min_age_ms);
 /* From NOTIFY_COMPLETED: the request on c finished; keepalive = MHD keeps the connection
  * (completed OK, HTTP/1.1, no "close" token, answered after the request was read). */
 void http_park_request_done(struct http_park *p, struct MHD_Connection *c, bool keepalive);

@@ -114,6 +114,20 @@ static void add_security(const struct route_resp *rs, struct MHD_Response *resp)
         MHD_add_response_header(resp, route_api_headers[i].key, route_api_headers[i].value);
 }
 
+/* Close this keep-alive connection after its answer, so that its client reconnects to a
+ * quieter loop (http_loop.h "placement by load")? Only a whole request read in an earlier
+ * access-handler call (no body left to read), kept alive otherwise, with nothing of a
+ * next request arrived (http_park_may_close); never a streamed answer (not sent here). */
+static bool shed_here(struct gw_req *r)
+{
+    if (!r->later || !r->keepalive_ok || r->must_close || r->too_large || !r->srv->park ||
+        !http_loop_shed_due(r->loop) || !http_park_may_close(r->conn, HTTP_LOOP_WINDOW_MS))
+        return false;
+    http_loop_shed(r->loop);
+    r->keepalive_ok = false;   /* MHD closes after the answer: never parked */
+    return true;
+}
+
 static enum MHD_Result send_ctx_response(struct gw_req *r)
 {
     struct route_resp *rs = &r->ctx.resp;
@@ -138,7 +152,7 @@ static enum MHD_Result send_ctx_response(struct gw_req *r)
     }
     if (rs->content_type)
         MHD_add_response_header(resp, "Content-Type", rs->content_type);
-    if (r->must_close)
+    if (r->must_close || shed_here(r))
         MHD_add_response_header(resp, "Connection", "close");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     if (!route_resp_has_header(rs, "Cache-Control"))   /* assets: no-cache + ETag */
@@ -916,6 +930,7 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
         r->early = atomic_load(&r->state) == GW_SENT;
         return ret;
     }
+    r->later = true;
     int st = atomic_load(&r->state);
     if (st == GW_SENT) {
         *upload_size = 0;   /* early answer queued: swallow whatever MHD still hands us */

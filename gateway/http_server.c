@@ -273,8 +273,8 @@ static int start_loops(struct http_server *s)
     unsigned n = s->cfg.threads ? s->cfg.threads : 1, cpus = cpus_available();
     if (n > cpus)
         n = cpus;
-    if (http_loops_start(n, loop_daemon, s, s->env ? s->env->master : NULL, http_park_refused,
-                         s->park, &s->loops) != DM_OK)
+    if (http_loops_start(n, s->cfg.loops_by_load, loop_daemon, s, s->env ? s->env->master : NULL,
+                         http_park_refused, s->park, &s->loops) != DM_OK)
         return DM_E_IO;
     return http_park_start(s->park, s->loops, s->lfd);
 }
@@ -346,6 +346,16 @@ int http_server_port(const struct http_server *s)
 void http_server_auth_reloaded(struct http_server *s)
 {
     auth_cache_flush(s->auth_cache);
+}
+
+bool http_server_loop_stats(const struct http_server *s, unsigned i, struct http_loop_stats *out)
+{
+    return http_loops_stats(s->loops, i, out);
+}
+
+void http_server_loop_force_busy(struct http_server *s, unsigned i, int pm)
+{
+    http_loops_force_busy(s->loops, i, pm);
 }
 
 long http_server_in_flight(const struct http_server *s)

@@ -47,6 +47,7 @@
 struct http_config {
     const char *listen_addr;        /* "127.0.0.1:8080", ":8080", "[::1]:8080"; port 0 = any */
     unsigned threads;               /* MHD thread pool size (>= 1) */
+    bool loops_by_load;             /* loops: placement by load + rebalancing (http_loop.h) */
     size_t max_body;                /* 413 above this */
     size_t max_header_bytes;        /* 431 above this (request line + all headers) */
     unsigned max_headers;           /* 431 above this many header fields */
@@ -66,6 +67,19 @@ struct http_config {
 
 struct http_server;
 
+/* The event loops' load window (ms, http_loop.h); a connection younger than this is
+ * never asked to reconnect (no connection moves twice before the loads were measured
+ * again). */
+#define HTTP_LOOP_WINDOW_MS 200
+
+/* One event loop's counters (plain HTTP: http_loop.h). */
+struct http_loop_stats {
+    int nconn;              /* connections on the loop now */
+    int busy_pm;            /* busy fraction of the last window, per mille */
+    unsigned long handed;   /* connections the front handed to it so far */
+    unsigned long shed;     /* keep-alive answers it sent with Connection: close to move them */
+};
+
 /* Start serving. `env` and `auth` (may be NULL: every authenticated route answers 401)
  * are borrowed and must outlive the server. DM_OK or DM_E_INVAL/DM_E_IO with err. */
 int http_server_start(const struct http_config *cfg, struct route_env *env,
@@ -75,6 +89,10 @@ int http_server_port(const struct http_server *s);
 /* The auth keys were reloaded (SIGHUP): forget the tokens verified with the old ones.
  * Call after auth_ctx_reload, from any thread. */
 void http_server_auth_reloaded(struct http_server *s);
+/* Loop i's counters; false when there is no loop i (TLS has none). */
+bool http_server_loop_stats(const struct http_server *s, unsigned i, struct http_loop_stats *out);
+/* Tests: loop i's busy fraction reads as pm per mille (-1: measured). */
+void http_server_loop_force_busy(struct http_server *s, unsigned i, int pm);
 /* Requests currently being processed (including those waiting on the master). */
 long http_server_in_flight(const struct http_server *s);
 /* Drain: readyz answers 503 from now on, status streams end; wait until nothing is in flight or deadline_ms

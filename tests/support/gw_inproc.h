@@ -8,6 +8,7 @@
 #ifndef DM_GW_INPROC_H
 #define DM_GW_INPROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gw_inproc_cfg {
@@ -21,9 +22,11 @@ struct gw_inproc_cfg {
     const char *tls_key_pem;
     unsigned sse_heartbeat_s; /* status stream heartbeat (0: 15 s) */
     unsigned idem_max_keys;   /* Idempotency-Key store (0: keys ignored; 1 MiB, 1 h) */
+    bool loops_by_load;       /* --loop-placement-by-load */
 };
 
 struct gw_inproc;
+struct http_server;
 struct rpc_channel;
 
 /* A channel to `addr` over the transport the environment names (DMGW_MASTER_TRANSPORT=h2:
@@ -36,6 +39,8 @@ void gw_test_mint(char *out, size_t cap, const char *secret, const char *scope, 
 
 struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *cfg);
 int gw_inproc_port(const struct gw_inproc *g);
+/* The server inside (http_server.h: loop counters for tests of the loops). */
+struct http_server *gw_inproc_server(struct gw_inproc *g);
 void gw_inproc_stop(struct gw_inproc *g);
 
 #endif /* DM_GW_INPROC_H */
