@@ -422,8 +422,18 @@ static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char 
         dm_errf(err, cap, "bad ROTATE event (%zu bytes)", len);
         return DM_E_PARSE;
     }
-    memcpy(r->file, body + 8, len - 8);
-    r->file[len - 8] = '\0';
+    /* the source names a file in its own binlog directory: the relay writer creates a
+     * file of that name, so a '/', a NUL or a dot name would reach outside it */
+    const char *name = (const char *)body + 8;
+    size_t nlen = len - 8;
+    if (memchr(name, '/', nlen) || memchr(name, '\0', nlen) || (nlen == 1 && name[0] == '.') ||
+        (nlen == 2 && name[0] == '.' && name[1] == '.')) {
+        dm_errf(err, cap, "ROTATE event names a file outside the binlog directory: %.*s",
+                (int)nlen, name);
+        return DM_E_PARSE;
+    }
+    memcpy(r->file, name, nlen);
+    r->file[nlen] = '\0';
     r->pos = rowdec_le(body, 8);
     r->ev.kind = BL_EV_ROTATE;
     return DM_OK;
