@@ -415,6 +415,15 @@ static int on_fde(struct bl_reader *r, const uint8_t *body, size_t len, char *er
     return DM_OK;
 }
 
+/* A binlog file name as a source may give it (ROTATE, SHOW MASTER STATUS) that would reach
+ * outside the directory the relay writer creates files of that name in: a '/', a NUL, or
+ * a dot name. */
+static bool outside_name(const char *name, size_t n)
+{
+    return memchr(name, '/', n) || memchr(name, '\0', n) || (n == 1 && name[0] == '.') ||
+           (n == 2 && name[0] == '.' && name[1] == '.');
+}
+
 static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char *err, size_t cap)
 {
     /* P3: the connector mis-parses ROTATE; 8-byte position + file name to the end */
@@ -422,12 +431,9 @@ static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char 
         dm_errf(err, cap, "bad ROTATE event (%zu bytes)", len);
         return DM_E_PARSE;
     }
-    /* the source names a file in its own binlog directory: the relay writer creates a
-     * file of that name, so a '/', a NUL or a dot name would reach outside it */
     const char *name = (const char *)body + 8;
     size_t nlen = len - 8;
-    if (memchr(name, '/', nlen) || memchr(name, '\0', nlen) || (nlen == 1 && name[0] == '.') ||
-        (nlen == 2 && name[0] == '.' && name[1] == '.')) {
+    if (outside_name(name, nlen)) {
         dm_errf(err, cap, "ROTATE event names a file outside the binlog directory: %.*s",
                 (int)nlen, name);
         return DM_E_PARSE;
@@ -990,6 +996,10 @@ static int master_status(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, c
     int rc = DM_OK;
     if (!row || !row[0] || !row[1]) {
         dm_errf(err, cap, "SHOW MASTER STATUS: binary log not enabled on the source");
+        rc = DM_E_DB;
+    } else if (outside_name(row[0], strlen(row[0]))) {
+        dm_errf(err, cap, "SHOW MASTER STATUS names a file outside the binlog directory: %s",
+                row[0]);
         rc = DM_E_DB;
     } else {
         snprintf(file, file_cap, "%s", row[0]);
