@@ -32,6 +32,7 @@
 #define TM_BUCKETS 256
 #define TM_TRIM_AT 4096 /* cached table maps before a trim at the next transaction start */
 #define QUERY_MAX (1024u * 1024u * 1024u)
+#define SQL_NO_BACKSLASH_ESCAPES (1ull << 20)   /* MariaDB's MODE_NO_BACKSLASH_ESCAPES */
 
 struct tm_entry {
     struct bl_table *t;
@@ -452,8 +453,18 @@ static int set_text(struct bl_reader *r, const MARIADB_STRING *db, const MARIADB
     if (rc == DM_OK)
         rc = dm_buf_addc(&r->text, '\0');
     size_t qoff = r->text.len;
+    const char *p = q->str ? q->str : "", *end = p + (q->str ? q->length : 0), *z;
+    /* a raw NUL (the source takes one inside a comment or a quoted literal) would end the
+     * statement's text early: written as the escape \0, the same byte in a literal, text
+     * in a comment (the caller refuses it under NO_BACKSLASH_ESCAPES) */
+    while (rc == DM_OK && (z = memchr(p, '\0', (size_t)(end - p))) != NULL) {
+        rc = dm_buf_add(&r->text, p, (size_t)(z - p));
+        if (rc == DM_OK)
+            rc = dm_buf_add(&r->text, "\\0", 2);
+        p = z + 1;
+    }
     if (rc == DM_OK)
-        rc = dm_buf_add(&r->text, q->str ? q->str : "", q->str ? q->length : 0);
+        rc = dm_buf_add(&r->text, p, (size_t)(end - p));
     if (rc != DM_OK)
         return rc;
     r->ev.schema = r->text.data;
@@ -620,6 +631,14 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
         q = r->rev->event.query.statement;
         st = r->rev->event.query.status;
     }
+    query_status(&r->ev, &st);
+    if (q.str && memchr(q.str, '\0', q.length) && (r->ev.sql_mode & SQL_NO_BACKSLASH_ESCAPES)) {
+        free(inflated);
+        dm_errf(err, cap, "QUERY event at %s:%" PRIu64 ": the statement has a NUL byte and the "
+                "source session's sql_mode has NO_BACKSLASH_ESCAPES: not supported (apply it "
+                "to the target by hand, then skip it)", r->file, r->pos);
+        return DM_E_PARSE;
+    }
     int rc = set_text(r, &db, &q);
     free(inflated);
     if (rc != DM_OK) {
@@ -629,7 +648,6 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     if (strcmp(r->ev.query, "BEGIN") == 0)
         maybe_trim(r);
     r->ev.kind = BL_EV_QUERY;
-    query_status(&r->ev, &st);
     return DM_OK;
 }
 

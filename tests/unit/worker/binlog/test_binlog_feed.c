@@ -2,7 +2,10 @@
  * path) on events a source we do not control could send: a ROTATE whose file name reaches
  * outside the binlog directory ('/', "..", ".", an embedded NUL) is a named DM_E_PARSE and
  * leaves the reader's file alone (the relay writer creates files of that name); a plain
- * name is followed. Found by tests/fuzz/fuzz_binlog_stream. */
+ * name is followed. Found by tests/fuzz/fuzz_binlog_stream. A QUERY whose statement has a
+ * raw NUL byte (MariaDB takes one inside a comment or a quoted literal and logs it as is)
+ * keeps its whole text, the NUL written as the escape \0, instead of ending there (the
+ * text after it was lost); under NO_BACKSLASH_ESCAPES it is a named DM_E_PARSE. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,11 +84,58 @@ START_TEST(rotate_names)
 }
 END_TEST
 
+/* a QUERY event (13-byte post-header, no FDE) of db "d", sql_mode `mode` (status var 1) */
+static struct one *query(const char *sql, size_t n, uint64_t mode)
+{
+    struct one *o = calloc(1, sizeof(*o));
+    ck_assert_ptr_nonnull(o);
+    uint8_t *b = o->ev + 19;
+    b[8] = 1;                                       /* db length */
+    b[11] = 9;                                      /* status length */
+    b[13] = 1;                                      /* Q_SQL_MODE_CODE */
+    for (int i = 0; i < 8; i++)
+        b[14 + i] = (uint8_t)(mode >> (8 * i));
+    b[22] = 'd';
+    memcpy(b + 24, sql, n);
+    o->len = 19 + 24 + n;
+    o->ev[4] = 2;                                   /* QUERY_EVENT */
+    o->ev[9] = (uint8_t)o->len;
+    return o;
+}
+
+START_TEST(query_nul_byte)
+{
+    static const char sql[] = "ALTER TABLE t ADD COLUMN e INT /* x\0y */, DROP COLUMN a";
+    char err[256];
+    for (int nbe = 0; nbe < 2; nbe++) {
+        struct bl_feed feed = { .next = one_next, .free = free,
+                                .ctx = query(sql, sizeof sql - 1, nbe ? 1ull << 20 : 0) };
+        struct bl_reader *r = NULL;
+        struct bl_event *ev = NULL;
+        ck_assert_int_eq(bl_reader_open_feed(&feed, "mysql-bin.000001", 4, &r, err, sizeof err),
+                         DM_OK);
+        int rc = bl_reader_next(r, 0, &ev, err, sizeof err);
+        if (nbe) {
+            ck_assert_int_eq(rc, DM_E_PARSE);
+            ck_assert_ptr_nonnull(strstr(err, "NO_BACKSLASH_ESCAPES"));
+        } else {
+            ck_assert_int_eq(rc, DM_OK);
+            ck_assert_int_eq(ev->kind, BL_EV_QUERY);
+            ck_assert_str_eq(ev->schema, "d");
+            ck_assert_str_eq(ev->query,
+                             "ALTER TABLE t ADD COLUMN e INT /* x\\0y */, DROP COLUMN a");
+        }
+        bl_reader_free(r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("binlog_feed");
     TCase *tc = tcase_create("pure");
     tcase_add_test(tc, rotate_names);
+    tcase_add_test(tc, query_nul_byte);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
