@@ -283,7 +283,9 @@ static void decode_int(struct decoder *d, const struct master_ynode *n, const st
         /* ok */
     } else if (strcmp(tag, "!!float") == 0) {
         double dv = strtod(n->value, NULL);
-        if (dv != (double)(long long)dv) {
+        /* in range before the cast (out of range, inf or NaN: undefined behaviour) */
+        if (!(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0) ||
+            dv != (double)(long long)dv) {
             type_error(d, n, f->gotype);
             return;
         }

@@ -82,8 +82,10 @@ if [ "${DMGW_TEST_FUZZ:-1}" = 1 ]; then
     corpus="$ROOT/tests/fuzz/corpus/$short"
     work="$(mktemp -d)"
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+    dict=()   # tokens of the input's language (tests/fuzz/dict/<name>.dict), if any
+    [ -f "$ROOT/tests/fuzz/dict/$short.dict" ] && dict=("-dict=$ROOT/tests/fuzz/dict/$short.dict")
     echo "-- $name (20 s)"
-    "$f" -max_total_time=20 -rss_limit_mb=2048 "$work" >"$work.log" 2>&1 || { tail -50 "$work.log"; exit 1; }
+    "$f" -max_total_time=20 -rss_limit_mb=2048 "${dict[@]}" "$work" >"$work.log" 2>&1 || { tail -50 "$work.log"; exit 1; }
     tail -1 "$work.log"
     rm -rf "$work" "$work.log"
   done

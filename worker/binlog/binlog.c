@@ -32,6 +32,7 @@
 #define TM_BUCKETS 256
 #define TM_TRIM_AT 4096 /* cached table maps before a trim at the next transaction start */
 #define QUERY_MAX (1024u * 1024u * 1024u)
+#define SQL_NO_BACKSLASH_ESCAPES (1ull << 20)   /* MariaDB's MODE_NO_BACKSLASH_ESCAPES */
 
 struct tm_entry {
     struct bl_table *t;
@@ -415,6 +416,15 @@ static int on_fde(struct bl_reader *r, const uint8_t *body, size_t len, char *er
     return DM_OK;
 }
 
+/* A binlog file name as a source may give it (ROTATE, SHOW MASTER STATUS) that would reach
+ * outside the directory the relay writer creates files of that name in: a '/', a NUL, or
+ * a dot name. */
+static bool outside_name(const char *name, size_t n)
+{
+    return memchr(name, '/', n) || memchr(name, '\0', n) || (n == 1 && name[0] == '.') ||
+           (n == 2 && name[0] == '.' && name[1] == '.');
+}
+
 static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char *err, size_t cap)
 {
     /* P3: the connector mis-parses ROTATE; 8-byte position + file name to the end */
@@ -422,8 +432,15 @@ static int on_rotate(struct bl_reader *r, const uint8_t *body, size_t len, char 
         dm_errf(err, cap, "bad ROTATE event (%zu bytes)", len);
         return DM_E_PARSE;
     }
-    memcpy(r->file, body + 8, len - 8);
-    r->file[len - 8] = '\0';
+    const char *name = (const char *)body + 8;
+    size_t nlen = len - 8;
+    if (outside_name(name, nlen)) {
+        dm_errf(err, cap, "ROTATE event names a file outside the binlog directory: %.*s",
+                (int)nlen, name);
+        return DM_E_PARSE;
+    }
+    memcpy(r->file, name, nlen);
+    r->file[nlen] = '\0';
     r->pos = rowdec_le(body, 8);
     r->ev.kind = BL_EV_ROTATE;
     return DM_OK;
@@ -436,8 +453,18 @@ static int set_text(struct bl_reader *r, const MARIADB_STRING *db, const MARIADB
     if (rc == DM_OK)
         rc = dm_buf_addc(&r->text, '\0');
     size_t qoff = r->text.len;
+    const char *p = q->str ? q->str : "", *end = p + (q->str ? q->length : 0), *z;
+    /* a raw NUL (the source takes one inside a comment or a quoted literal) would end the
+     * statement's text early: written as the escape \0, the same byte in a literal, text
+     * in a comment (the caller refuses it under NO_BACKSLASH_ESCAPES) */
+    while (rc == DM_OK && (z = memchr(p, '\0', (size_t)(end - p))) != NULL) {
+        rc = dm_buf_add(&r->text, p, (size_t)(z - p));
+        if (rc == DM_OK)
+            rc = dm_buf_add(&r->text, "\\0", 2);
+        p = z + 1;
+    }
     if (rc == DM_OK)
-        rc = dm_buf_add(&r->text, q->str ? q->str : "", q->str ? q->length : 0);
+        rc = dm_buf_add(&r->text, p, (size_t)(end - p));
     if (rc != DM_OK)
         return rc;
     r->ev.schema = r->text.data;
@@ -604,6 +631,14 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
         q = r->rev->event.query.statement;
         st = r->rev->event.query.status;
     }
+    query_status(&r->ev, &st);
+    if (q.str && memchr(q.str, '\0', q.length) && (r->ev.sql_mode & SQL_NO_BACKSLASH_ESCAPES)) {
+        free(inflated);
+        dm_errf(err, cap, "QUERY event at %s:%" PRIu64 ": the statement has a NUL byte and the "
+                "source session's sql_mode has NO_BACKSLASH_ESCAPES: not supported (apply it "
+                "to the target by hand, then skip it)", r->file, r->pos);
+        return DM_E_PARSE;
+    }
     int rc = set_text(r, &db, &q);
     free(inflated);
     if (rc != DM_OK) {
@@ -613,7 +648,6 @@ static int on_query(struct bl_reader *r, unsigned type, const uint8_t *body, siz
     if (strcmp(r->ev.query, "BEGIN") == 0)
         maybe_trim(r);
     r->ev.kind = BL_EV_QUERY;
-    query_status(&r->ev, &st);
     return DM_OK;
 }
 
@@ -980,6 +1014,10 @@ static int master_status(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, c
     int rc = DM_OK;
     if (!row || !row[0] || !row[1]) {
         dm_errf(err, cap, "SHOW MASTER STATUS: binary log not enabled on the source");
+        rc = DM_E_DB;
+    } else if (outside_name(row[0], strlen(row[0]))) {
+        dm_errf(err, cap, "SHOW MASTER STATUS names a file outside the binlog directory: %s",
+                row[0]);
         rc = DM_E_DB;
     } else {
         snprintf(file, file_cap, "%s", row[0]);

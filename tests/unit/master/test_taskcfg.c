@@ -141,6 +141,9 @@ static const struct bad_case bad[] = {
     {"name: t\ntask-mode: all\n" TGT "mysql-instances: []\n", "must specify at least one mysql-instances"},
     {"name: t\ntask-mode: all\n" TGT "mysql-instances:\n  - source-id: ''\n", "mysql-instance: 0th: empty source-id not valid"},
     {"name: t\nis-sharding: maybe\n", "line 2: cannot unmarshal !!str `maybe` into bool"},
+    /* a float out of int64's range (fuzz_taskcfg: the cast was undefined behaviour) */
+    {"name: t\ntarget-database: {host: h, port: 3.3e64}\n", "line 2: cannot unmarshal !!float `3.3e64` into int"},
+    {"name: t\ntarget-database: {host: h, port: -1e300}\n", "line 2: cannot unmarshal !!float `-1e300` into int"},
     {"name: t\nname: u\n", "line 2: field name already set in type config.TaskConfig"},
     {"name: t\nroutes:\n  r: {a: 1}\n", "line 3: field a not found in type router.TableRule"},
     {"name: t\nroutes: [1]\n", "line 2: cannot unmarshal !!seq into map[string]*router.TableRule"},
