@@ -274,6 +274,24 @@ static int parse_int_text(const char *s, long long *out)
     return 0;
 }
 
+/* A !!float scalar as an integer: the whole text a finite number in int64's range with no
+ * fraction. YAML's specials (.nan, .inf, -.inf, any case) are not strtod's syntax (it reads
+ * none of ".nan" and would give 0), so they fail here as DM's type error; the range test
+ * precedes the cast (out of range: undefined behaviour). */
+static int float_int_text(const char *s, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double dv = strtod(s, &end);
+    if (end == s || !end || *end != '\0')
+        return -1;
+    if (!(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0) ||
+        dv != (double)(long long)dv)
+        return -1;
+    *out = (long long)dv;
+    return 0;
+}
+
 static void decode_int(struct decoder *d, const struct master_ynode *n, const struct field *f,
                        int64_t *dst)
 {
@@ -282,14 +300,10 @@ static void decode_int(struct decoder *d, const struct master_ynode *n, const st
     if (strcmp(tag, "!!int") == 0 && parse_int_text(n->value, &v) == 0) {
         /* ok */
     } else if (strcmp(tag, "!!float") == 0) {
-        double dv = strtod(n->value, NULL);
-        /* in range before the cast (out of range, inf or NaN: undefined behaviour) */
-        if (!(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0) ||
-            dv != (double)(long long)dv) {
+        if (float_int_text(n->value, &v) != 0) {
             type_error(d, n, f->gotype);
             return;
         }
-        v = (long long)dv;
     } else {
         type_error(d, n, f->gotype);
         return;
