@@ -307,8 +307,9 @@ static bool is_int(const char *s)
 
 static bool is_float(const char *s)
 {
-    static const char *const special[] = {".inf", ".Inf", ".INF", "+.inf", "-.inf", ".nan",
-                                          ".NaN", ".NAN", NULL};
+    /* yaml.v2 resolve.go's table: every sign with each of the three spellings */
+    static const char *const special[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
+                                          "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL};
     if (in_list(s, special))
         return true;
     char *end = NULL;

@@ -165,6 +165,8 @@ static const struct bad_case bad[] = {
     {"name: t\ntask-mode: incremental\n" TGT "mysql-instances:\n  - source-id: s1\n    meta: {binlog-name: b, binlog-pos: .inf}\n",
      "line 6: cannot unmarshal !!float `.inf` into uint32"},
     {"name: t\ntarget-database: {host: h, port: !!float .nan}\n", "line 2: cannot unmarshal !!float `.nan` into int"},
+    {"name: t\ntask-mode: all\nsyncers:\n  g: {batch: +.INF}\n", "line 4: cannot unmarshal !!float `+.INF` into int"},
+    {"name: t\ntask-mode: all\nsyncers:\n  g: {batch: -.INF}\n", "line 4: cannot unmarshal !!float `-.INF` into int"},
     {"name: t\nname: u\n", "line 2: field name already set in type config.TaskConfig"},
     {"name: t\nroutes:\n  r: {a: 1}\n", "line 3: field a not found in type router.TableRule"},
     {"name: t\nroutes: [1]\n", "line 2: cannot unmarshal !!seq into map[string]*router.TableRule"},
