@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "dm_error.h"
 #include "dm_tblfilter.h"
+#include "dump_chunks.h"
 #include "precheck_int.h"
 
 #define PT_MAX_TABLES 200000        /* per check run; more is reported, not truncated */
@@ -323,6 +324,66 @@ static void table_schema_result(struct precheck *k, struct precheck_tables *t, s
     dm_buf_free(&info);
 }
 
+/* ---------- mydumper --rows chunking (the Dump unit's rule: worker/dump/dump_chunks.h) ---------- */
+
+/* Instance i's tables t->t[lo..n) as the Dump unit names them ("db.tbl" + db length). */
+static int chunk_names(const struct precheck_tables *t, size_t lo, char ***names, size_t **dblen)
+{
+    size_t n = t->n - lo;
+    *names = calloc(n ? n : 1, sizeof(**names));
+    *dblen = calloc(n ? n : 1, sizeof(**dblen));
+    if (!*names || !*dblen)
+        return DM_E_NOMEM;
+    for (size_t j = 0; j < n; j++) {
+        const struct ptable *p = &t->t[lo + j];
+        if (asprintf(&(*names)[j], "%s.%s", p->schema, p->table) < 0) {
+            (*names)[j] = NULL;
+            return DM_E_NOMEM;
+        }
+        (*dblen)[j] = strlen(p->schema);
+    }
+    return DM_OK;
+}
+
+/* Whether instance i has a Dump unit (task-mode full / all) whose extra-args turn --rows on. */
+static bool chunks_wanted(const struct master_task_cfg *c, size_t i)
+{
+    const struct master_instance *in = c->instances.items[i];
+    return c->task_mode && strcmp(c->task_mode, "incremental") != 0 && in->mydumper &&
+           worker_dump_rows_chunking(in->mydumper->extra_args);
+}
+
+/* A Dump unit with extra-args --rows (-r) refuses a table whose split key mydumper 0.10
+ * cannot chunk; check-task says so first (an error naming table and column). */
+static void chunks_result(struct precheck *k, const struct precheck_tables *t, size_t lo, size_t i,
+                          MYSQL *src, const char *where)
+{
+    const struct master_task_cfg *c = k->cfg;
+    static const char NAME[] = "mydumper --rows chunking check";
+    static const char DESC[] = "check whether mydumper's --rows (-r) chunking can split the dumped tables";
+    if (!chunks_wanted(c, i))
+        return;
+    char **names = NULL, msg[2048] = "";
+    size_t *dblen = NULL, n = t->n - lo;
+    bool transient = false;
+    int rc = chunk_names(t, lo, &names, &dblen);
+    if (rc != DM_OK)
+        snprintf(msg, sizeof(msg), "out of memory");
+    else
+        rc = worker_dump_check_chunks(src, names, dblen, n, msg, sizeof(msg), &transient);
+    if (rc == 0)
+        precheck_add(k, NAME, DESC, PRECHECK_SUCCESS, "", "", where);
+    else
+        precheck_add(k, NAME, DESC, PRECHECK_FAIL, msg,
+                     rc == 1 ? "remove --rows (-r) from the mydumper extra-args of this task, or "
+                               "leave the table out of its black-white-list" : "",
+                     where);
+    for (size_t j = 0; names && j < n; j++)
+        free(names[j]);
+    free(names);
+    free(dblen);
+}
+
 void precheck_tables_instance(struct precheck *k, struct precheck_tables *t, size_t i, MYSQL *src,
                               const struct master_db_cfg *srcdb, MYSQL *target)
 {
@@ -333,7 +394,8 @@ void precheck_tables_instance(struct precheck *k, struct precheck_tables *t, siz
     char err[1024] = "", where[300];
     size_t lo = t->n;
     int rc;
-    if (!schema && !shard)
+    /* the chunking item is the Dump unit's refusal: run even with every DM item ignored */
+    if (!schema && !shard && !chunks_wanted(c, i))
         return;
     snprintf(where, sizeof(where), "address of db instance - %s:%lld", srcdb->host ? srcdb->host : "",
              (long long)srcdb->port);
@@ -354,6 +416,8 @@ void precheck_tables_instance(struct precheck *k, struct precheck_tables *t, siz
                      PRECHECK_FAIL, rc == DM_E_NOMEM ? "out of memory" : err, "", where);
     else if (schema)
         table_schema_result(k, t, lo, where);
+    if (rc == DM_OK)
+        chunks_result(k, t, lo, i, src, where);
     master_strv_clear(&cs);
     inst_rules_clear(&ir);
 }

@@ -3,7 +3,8 @@
  * result names (mysql_binlog_format, ...) and a readable detail once binlog_format is
  * STATEMENT; honours ignore-checking-items; table_schema warnings, schema_of_shard_tables
  * and auto_increment_ID over real tables routed together; the settings this dm-worker
- * refuses fail check-task even with every DM item ignored (issue 12 item 9). */
+ * refuses fail check-task even with every DM item ignored (issue 12 item 9); extra-args
+ * --rows over a key mydumper cannot chunk is an error naming table and column. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,50 @@ START_TEST(shard_tables)
 }
 END_TEST
 
+/* task-mode full with mydumper extra-args `args` over the tables of pc_r */
+static struct master_task_cfg *rows_task(const char *args, const char *ignore)
+{
+    char y[1024], *err = NULL;
+    struct master_task_cfg *c = NULL;
+    snprintf(y, sizeof(y),
+             "name: t\ntask-mode: full\n%s\n"
+             "target-database: {host: 127.0.0.1, port: %d, user: root, password: ''}\n"
+             "black-white-list:\n  l: {do-dbs: [pc_r]}\n"
+             "mysql-instances:\n  - source-id: s1\n    black-white-list: l\n"
+             "    mydumper: {mydumper-path: ./bin/mydumper, extra-args: \"%s\"}\n",
+             ignore, port, args);
+    ck_assert_msg(master_taskcfg_parse(y, strlen(y), &c, &err) == DM_OK, "%s", err);
+    return c;
+}
+
+/* extra-args --rows on a key mydumper 0.10 cannot chunk (worker/dump/dump_chunks.h): the
+ * Dump unit would refuse the table; check-task says so first, naming table and column */
+START_TEST(rows_chunking)
+{
+    sql("CREATE DATABASE pc_r; CREATE TABLE pc_r.ok (id INT PRIMARY KEY); INSERT INTO pc_r.ok VALUES (1),(2);"
+        "CREATE TABLE pc_r.neg (k INT PRIMARY KEY, v INT); INSERT INTO pc_r.neg VALUES (-5,1),(-1,2)");
+    char *err = expect_fail(rows_task("--rows 10", ""), "\"name\": \"mydumper --rows chunking check\"");
+    ck_assert_msg(strstr(err, "cannot split table `pc_r`.`neg` on its key column `k` (MIN -5, MAX -1)") != NULL,
+                  "%s", err);
+    ck_assert_msg(strstr(err, "remove --rows (-r) from the mydumper extra-args of this task") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "\"failed\": 1") != NULL, "%s", err);
+    free(err);
+    /* the Dump unit's refusal: still checked with the table items ignored */
+    err = expect_fail(rows_task("-t 2 -r5", "ignore-checking-items: [table_schema, schema_of_shard_tables]"),
+                      "`pc_r`.`neg`");
+    free(err);
+    expect_pass(rows_task("-t 2", ""));   /* no --rows: no such item */
+    expect_pass(rows_task("--rows 0", ""));
+    sql("DROP TABLE pc_r.neg; CREATE TABLE pc_r.big (id BIGINT UNSIGNED PRIMARY KEY);"
+        "INSERT INTO pc_r.big VALUES (1), (9223372036854775808)");
+    err = expect_fail(rows_task("--rows=100", ""), "`pc_r`.`big` on its key column `id`");
+    free(err);
+    sql("DELETE FROM pc_r.big WHERE id > 5");
+    expect_pass(rows_task("--rows=100", ""));
+    sql("DROP DATABASE pc_r");
+}
+END_TEST
+
 int main(void)
 {
     dir = tu_mkdtemp();
@@ -259,6 +304,7 @@ int main(void)
     tcase_add_test(tc, unsupported_settings);
     tcase_add_test(tc, table_schema_warnings);
     tcase_add_test(tc, shard_tables);
+    tcase_add_test(tc, rows_chunking);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     sandbox("stop", 0, ">/dev/null");
