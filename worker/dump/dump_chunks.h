@@ -10,7 +10,8 @@
  * cardinality); every such candidate of a kept table is checked (one information_schema
  * query, then MIN/MAX per candidate integer column over its index). Tables mydumper would
  * find too small to split are checked too (its estimate is EXPLAIN's).
- * Internal to worker/dump. Thread-safety: the caller's connection. */
+ * Used by the Dump unit (worker/dump/dump.c) and check-task (master/precheck_tables.c):
+ * its own library, dmdumpchunks (worker/CMakeLists.txt). Thread-safety: the caller's connection. */
 #ifndef DMGW_WORKER_DUMP_DUMP_CHUNKS_H
 #define DMGW_WORKER_DUMP_DUMP_CHUNKS_H
 
