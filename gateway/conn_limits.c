@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_assert.h"
 #include "hash.h"
 
 #define IP_BUCKETS 256
@@ -94,8 +95,7 @@ static void ip_del(struct conn_limits *l, const struct sockaddr *a)
     unsigned char key[16];
     ip_key(a, key);
     struct ip_count **pp = ip_slot(l, key);
-    if (!*pp)
-        return;
+    DM_ASSERT(*pp && (*pp)->n > 0);   /* a release without its take */
     if (--(*pp)->n == 0) {
         struct ip_count *e = *pp;
         *pp = e->next;
@@ -120,17 +120,24 @@ bool conn_limits_take(struct conn_limits *l, const struct sockaddr *a)
 void conn_limits_release(struct conn_limits *l, const struct sockaddr *a)
 {
     pthread_mutex_lock(&l->mu);
-    if (l->total)
-        l->total--;
+    DM_ASSERT(l->total > 0);   /* a release without its take */
+    l->total--;
     if (l->max_per_ip && a)
         ip_del(l, a);
     pthread_mutex_unlock(&l->mu);
 }
 
+/* conn_limits_accept's count not claimed yet on this thread (one at most: libmicrohttpd
+ * accepts and starts one connection at a time per thread). */
+static __thread struct conn_limits *pending_l;
+static __thread struct sockaddr_storage pending_a;
+
 void conn_limits_free(struct conn_limits *l)
 {
     if (!l)
         return;
+    if (pending_l == l)
+        pending_l = NULL;
     for (int i = 0; i < IP_BUCKETS; i++)
         for (struct ip_count *e = l->ips[i], *nx; e; e = nx) {
             nx = e->next;
@@ -138,4 +145,26 @@ void conn_limits_free(struct conn_limits *l)
         }
     pthread_mutex_destroy(&l->mu);
     free(l);
+}
+
+bool conn_limits_accept(struct conn_limits *l, const struct sockaddr *a, socklen_t len)
+{
+    if (pending_l)   /* its connection never started */
+        conn_limits_release(pending_l, (const struct sockaddr *)&pending_a);
+    pending_l = NULL;
+    if (!conn_limits_take(l, a))
+        return false;
+    memset(&pending_a, 0, sizeof(pending_a));
+    memcpy(&pending_a, a, len < sizeof(pending_a) ? len : sizeof(pending_a));
+    pending_l = l;
+    return true;
+}
+
+bool conn_limits_claim(struct conn_limits *l, struct sockaddr_storage *out)
+{
+    if (pending_l != l)
+        return false;
+    *out = pending_a;
+    pending_l = NULL;
+    return true;
 }

@@ -147,7 +147,7 @@ static int park_new(struct http_server *s)
     if (!front_wanted(c)) {
         struct http_frame_limits lim = http_req_frame_limits(c);
         unsigned body_ms = c->conn_timeout_s > 4000000u ? 4000000000u : c->conn_timeout_s * 1000u;
-        return http_tls_new(&lim, body_ms, &s->tls);
+        return http_tls_new(&lim, body_ms, c->max_per_ip, &s->tls);
     }
     struct http_park_cfg pc = {park_after(c), c->conn_timeout_s,
                                c->max_connections ? c->max_connections : 1024, c->max_per_ip,
@@ -223,8 +223,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     if (!pk)
         OPT(MHD_OPTION_THREAD_POOL_SIZE, c->threads ? c->threads : 1, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, mhd_connection_limit(c, pk != NULL), NULL);
-    /* with parking the per-IP limit is enforced by http_park (parked ones count) */
-    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, pk ? 0 : c->max_per_ip, NULL);
+    /* the per-IP limit is conn_limits.h's (IPv6 by /64): http_park's with the front (parked
+     * ones count), the accept policy's over TLS (http_tls.h); MHD's own counts per address */
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, pk && park_after(c) ? park_after(c) : c->conn_timeout_s, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(c, tls), NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, http_completed, s);
@@ -243,8 +244,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
     /* with the front every connection was counted when it accepted it: no accept policy */
-    return MHD_start_daemon(flags, 0, NULL, NULL, http_access, s, MHD_OPTION_ARRAY, opts,
-                            MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, pk ? NULL : http_tls_accept_policy, pk ? NULL : s->tls,
+                            http_access, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 /* http_loop_daemon_fn: the same daemon for every loop (the front accepts for all). */

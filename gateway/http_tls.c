@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conn_limits.h"
 #include "dm_error.h"
 #include "http_gate.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 struct http_tls {
     struct http_frame_limits lim;   /* the gates borrow it */
     unsigned body_timeout_ms;
+    struct conn_limits *limits;     /* max-connections-per-ip; NULL: none */
 };
 
 /* One per connection (socket_context). */
@@ -34,6 +36,8 @@ struct tls_conn {
     bool gated;
     bool answered;            /* the gate's verdict went out (gnutls_bye) */
     bool first_read;          /* the socket's first bytes were looked at (socket_read) */
+    bool counted;             /* addr holds a count in limits (the accept policy's) */
+    struct sockaddr_storage addr;
     struct http_gate gate;
 };
 
@@ -52,7 +56,7 @@ static void find_real(void)
 }
 
 int http_tls_new(const struct http_frame_limits *lim, unsigned body_timeout_ms,
-                 struct http_tls **out)
+                 unsigned max_per_ip, struct http_tls **out)
 {
     *out = NULL;
     pthread_once(&real_once, find_real);
@@ -65,13 +69,25 @@ int http_tls_new(const struct http_frame_limits *lim, unsigned body_timeout_ms,
         return DM_E_NOMEM;
     t->lim = *lim;
     t->body_timeout_ms = body_timeout_ms;
+    if (max_per_ip && !(t->limits = conn_limits_new(0, max_per_ip))) {
+        free(t);
+        return DM_E_NOMEM;
+    }
     *out = t;
     return DM_OK;
 }
 
 void http_tls_free(struct http_tls *t)
 {
+    if (t)
+        conn_limits_free(t->limits);
     free(t);
+}
+
+enum MHD_Result http_tls_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct http_tls *t = cls;
+    return !t->limits || conn_limits_accept(t->limits, addr, len) ? MHD_YES : MHD_NO;
 }
 
 /* The gate's source: the session's decrypted bytes, with recv(2)'s results. */
@@ -149,17 +165,31 @@ static struct tls_conn *conn_of_session(gnutls_session_t s)
     return c->session == s ? c : NULL;
 }
 
+/* STARTED: the connection takes over the accept policy's count (out of memory: given
+ * back, the connection goes uncounted). */
+static void claim_count(struct http_tls *t, struct tls_conn *c)
+{
+    struct sockaddr_storage a;
+    if (!t->limits)
+        return;
+    if (c)
+        c->counted = conn_limits_claim(t->limits, &c->addr);
+    else if (conn_limits_claim(t->limits, &a))
+        conn_limits_release(t->limits, (const struct sockaddr *)&a);
+}
+
 static void on_started(struct http_tls *t, struct MHD_Connection *mc, void **ctx)
 {
     struct tls_conn *c = calloc(1, sizeof(*c));
     *ctx = c;
+    claim_count(t, c);
     if (!c)
         return;
     const union MHD_ConnectionInfo *fi = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
     const union MHD_ConnectionInfo *si = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     c->fd = fi ? fi->connect_fd : -1;
     c->session = si ? si->tls_session : NULL;
-    if (!t || c->fd < 0 || !c->session)
+    if (c->fd < 0 || !c->session)
         return;
     http_gate_init(&c->gate, &t->lim);
     c->gate.body_timeout_ms = t->body_timeout_ms;
@@ -169,10 +199,12 @@ static void on_started(struct http_tls *t, struct MHD_Connection *mc, void **ctx
     c->gated = http_gate_register(c->fd, &c->gate);
 }
 
-static void on_closed(struct tls_conn *c)
+static void on_closed(struct http_tls *t, struct tls_conn *c)
 {
     if (!c)
         return;
+    if (c->counted)
+        conn_limits_release(t->limits, (const struct sockaddr *)&c->addr);
     if (c->gated) {
         http_gate_unregister(c->fd);
         if (c->gate.bad)
@@ -188,7 +220,7 @@ void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **sock
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         on_started(cls, c, socket_context);
     } else {
-        on_closed(*socket_context);
+        on_closed(cls, *socket_context);
         *socket_context = NULL;
     }
 }

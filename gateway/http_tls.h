@@ -26,6 +26,14 @@
  *     the handshake is done, so a ClientHello sent a byte at a time is closed after
  *     connection-timeout.)
  *
+ * Also here: max-connections-per-ip over TLS, counted as on plain HTTP (conn_limits.h:
+ * IPv4 by address, IPv6 by /64; MHD's own per-IP limit, per whole address, is off). The
+ * accept policy counts a connection before libmicrohttpd allocates anything for it (over
+ * the limit: closed at once, no answer - nothing can be said before the handshake);
+ * NOTIFY_CONNECTION CLOSED uncounts it. libmicrohttpd calls the policy and then STARTED
+ * on the same thread, or (out of memory, gnutls_init or epoll_ctl failed) neither STARTED
+ * nor CLOSED: a count STARTED never claimed is given back at that thread's next accept.
+ *
  * Also here: the request-target NUL check for connections whose fd is beyond the gate's
  * table (libmicrohttpd's URI log callback; then only the access handler's rules apply).
  *
@@ -38,19 +46,22 @@
 
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 
 #include "http_frame.h"
 
 struct http_tls;
 
-/* lim copied; body_timeout_ms as http_gate's (0 = none). DM_OK, DM_E_NOMEM, or DM_E_IO
- * when libgnutls's own gnutls_record_recv / gnutls_bye cannot be found. */
+/* lim copied; body_timeout_ms as http_gate's (0 = none); max_per_ip 0: no per-IP limit.
+ * DM_OK, DM_E_NOMEM, or DM_E_IO when libgnutls's own gnutls_record_recv / gnutls_bye
+ * cannot be found. */
 int http_tls_new(const struct http_frame_limits *lim, unsigned body_timeout_ms,
-                 struct http_tls **out);
+                 unsigned max_per_ip, struct http_tls **out);
 /* After MHD_stop_daemon. NULL is fine. */
 void http_tls_free(struct http_tls *t);
 
 /* MHD callbacks, cls = the struct http_tls. */
+enum MHD_Result http_tls_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len);
 void http_tls_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                                 enum MHD_ConnectionNotificationCode toe);
 void *http_tls_uri_log(void *cls, const char *uri, struct MHD_Connection *c);

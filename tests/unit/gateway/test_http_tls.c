@@ -10,7 +10,10 @@
  * Each shape is tried as a connection's first request, as a keep-alive follow-up and
  * pipelined behind a GET in one write, with a GET /metrics pipelined behind it that
  * must never be answered. Also (gwattack2): a NUL in the request target (400), cookie-heavy
- * heads (431 problem+json), Host / Content-Encoding / Expect + 415 as over plain HTTP. */
+ * heads (431 problem+json), Host / Content-Encoding / Expect + 415 as over plain HTTP.
+ * max-connections-per-ip over TLS: counted as on plain HTTP (gateway/conn_limits.c, IPv6
+ * by /64: test_conn_limits drives the TLS accept policy's counting with other addresses),
+ * over 127.0.0.1 and ::1, and no place leaks over 200 connections. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <gnutls/gnutls.h>
@@ -97,13 +100,34 @@ struct tls_client {
     gnutls_session_t s;
 };
 
-static void tls_open(struct tls_client *c)
+/* A TCP connection to the loopback address of `family` at port p. */
+static int loopback_connect(int family, int p)
 {
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(c->fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (family == AF_INET6) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)p);
+        a6->sin6_addr = in6addr_loopback;
+    } else {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)p);
+        a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    }
+    int fd = socket(family, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    socklen_t len = family == AF_INET6 ? sizeof(*a6) : sizeof(*a4);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&ss, len), 0);
+    return fd;
+}
+
+/* Connect and shake hands; false: the server closed the connection instead (c still to
+ * be closed with tls_close). */
+static bool tls_try_open(struct tls_client *c, int family, int p)
+{
+    c->fd = loopback_connect(family, p);
     ck_assert_int_eq(gnutls_certificate_allocate_credentials(&c->cred), 0);
     ck_assert_int_eq(gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL), 0);
     ck_assert_int_eq(gnutls_set_default_priority(c->s), 0);
@@ -114,8 +138,13 @@ static void tls_open(struct tls_client *c)
     do
         rc = gnutls_handshake(c->s);
     while (rc < 0 && !gnutls_error_is_fatal(rc));
-    ck_assert_msg(rc == 0, "handshake: %s", gnutls_strerror(rc));
     gnutls_record_set_timeout(c->s, WAIT_MS);
+    return rc == 0;
+}
+
+static void tls_open(struct tls_client *c)
+{
+    ck_assert_msg(tls_try_open(c, AF_INET, port), "handshake failed");
 }
 
 /* Send len bytes; a server that refused the start and closed ends the sending (its
@@ -450,6 +479,83 @@ START_TEST(plain_http_to_the_tls_port)
 }
 END_TEST
 
+/* ---------- max-connections-per-ip over TLS ---------- */
+
+static struct gw_inproc *limited_gateway(const char *listen)
+{
+    struct gw_inproc_cfg c = {.max_per_ip = 2, .listen_addr = listen,
+                              .tls_cert_pem = (const char *)cert_pem.data,
+                              .tls_key_pem = (const char *)key_pem.data};
+    return gw_inproc_start(&c);
+}
+
+/* Open a connection the server admits. A refusal right after other connections closed is
+ * retried: the server uncounts a connection when it sees the close (WAIT_MS: a hang bound,
+ * a place that never comes back fails the test). */
+static void open_admitted(struct tls_client *c, int family, int p)
+{
+    for (long long end = tu_now_ms() + WAIT_MS;;) {
+        if (tls_try_open(c, family, p))
+            return;
+        tls_close(c);
+        ck_assert_msg(tu_now_ms() < end, "no place for a connection within %d ms", WAIT_MS);
+        usleep(20000);
+    }
+}
+
+/* Two connections held (served a request each), a third refused at accept, then a place
+ * freed by a close is given again. */
+static void two_then_refused(int family, int p)
+{
+    struct tls_client c[3];
+    for (int i = 0; i < 2; i++) {
+        open_admitted(&c[i], family, p);
+        char buf[4096] = "";
+        size_t got = 0;
+        tls_send(&c[i], KEEPALIVE_GET, sizeof(KEEPALIVE_GET) - 1);
+        ck_assert(!tls_read(&c[i], buf, sizeof(buf), &got, "}"));
+        ck_assert_msg(strstr(buf, "HTTP/1.1 200") == buf, "%s", buf);
+    }
+    ck_assert_msg(!tls_try_open(&c[2], family, p), "a third connection was admitted");
+    tls_close(&c[2]);
+    tls_close(&c[1]);
+    open_admitted(&c[1], family, p);
+    ck_assert(!tls_try_open(&c[2], family, p));
+    tls_close(&c[2]);
+    tls_close(&c[0]);
+    tls_close(&c[1]);
+}
+
+START_TEST(per_ip_limit_over_tls)
+{
+    struct gw_inproc *g = limited_gateway(NULL);
+    ck_assert_ptr_nonnull(g);
+    int p = gw_inproc_port(g);
+    two_then_refused(AF_INET, p);
+    /* 200 connections opened and closed: every place comes back */
+    for (int i = 0; i < 200; i++) {
+        struct tls_client c;
+        open_admitted(&c, AF_INET, p);
+        tls_close(&c);
+    }
+    two_then_refused(AF_INET, p);
+    gw_inproc_stop(g);
+}
+END_TEST
+
+/* ::1 (where the box has IPv6): the same refusal at the third connection. */
+START_TEST(per_ip_limit_over_tls_ipv6)
+{
+    struct gw_inproc *g = limited_gateway("[::1]:0");
+    if (!g) {
+        fprintf(stderr, "per_ip_limit_over_tls_ipv6: no [::1] here, skipped\n");
+        return;
+    }
+    two_then_refused(AF_INET6, gw_inproc_port(g));
+    gw_inproc_stop(g);
+}
+END_TEST
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);   /* as dm-gateway's main: a peer gone mid-write is EPIPE */
@@ -469,6 +575,8 @@ int main(void)
     tcase_add_test(tc, long_target_and_unmet_expectation);
     tcase_add_test(tc, stalled_head_gets_408);
     tcase_add_test(tc, plain_http_to_the_tls_port);
+    tcase_add_test(tc, per_ip_limit_over_tls);
+    tcase_add_test(tc, per_ip_limit_over_tls_ipv6);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s, true);
     rpc_global_shutdown();
