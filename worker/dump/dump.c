@@ -385,6 +385,27 @@ static bool dumped(const struct worker_dump_params *p, const char *name)
     return access(path, F_OK) == 0;
 }
 
+/* The index of the next listed table from `from` on that the dump lacks although the
+ * source still has it (one dropped before the dump's snapshot is rightly absent); *m is
+ * connected on first need. t->n when there is none, -1 when the source cannot be reached. */
+static long next_missing(const struct worker_dump_params *p, const struct tables *t,
+                         size_t from, MYSQL **m, struct worker_terr *e)
+{
+    for (size_t i = from; i < t->n; i++) {
+        if (dumped(p, t->names[i]))
+            continue;
+        if (!*m && !(*m = src_connect(p, e)))
+            return -1;
+        if (still_exists(*m, t->names[i]) == 0) {
+            dm_log_kv(DM_LOG_INFO, "table dropped before the dump's snapshot, not dumped",
+                      "table", t->names[i], NULL);
+            continue;
+        }
+        return (long)i;
+    }
+    return (long)t->n;
+}
+
 /* mydumper exited 0 on the user's own table options (extra-args -x / -T / -B): every table
  * the black-white-list keeps and the source still has must be in the dump, else a `full`
  * task would finish without it, silently (an `all` task would pause in Sync on its first
@@ -396,21 +417,19 @@ static int check_user_tables(const struct worker_dump_params *p, const struct ta
     struct dm_buf miss;
     MYSQL *m = NULL;
     size_t n = 0;
-    int rc = DM_OK, there;
+    int rc = DM_OK;
+    long i;
     dm_buf_init(&miss, 4096);
-    for (size_t i = 0; !rc && i < t->n; i++) {
-        if (dumped(p, t->names[i]))
-            continue;
-        if (!m && !(m = src_connect(p, e))) {
-            rc = DM_E_DB;
+    for (i = next_missing(p, t, 0, &m, e); i >= 0 && (size_t)i < t->n;
+         i = next_missing(p, t, (size_t)i + 1, &m, e)) {
+        if (miss.len < 1500 && dm_buf_printf(&miss, "%s%s", n ? ", " : "", t->names[i])) {
+            rc = DM_E_NOMEM;
             break;
         }
-        if ((there = still_exists(m, t->names[i])) == 0)
-            continue;   /* dropped before the snapshot */
-        if (miss.len < 1500 && dm_buf_printf(&miss, "%s%s", n ? ", " : "", t->names[i]))
-            rc = DM_E_NOMEM;
         n++;
     }
+    if (!rc && i < 0)
+        rc = DM_E_DB;
     if (!rc && n) {
         derr(e, "the table options of extra-args (-x / -T / -B) left %zu table(s) the "
                 "black-white-list keeps out of the dump: %s%s; choose tables with the "
@@ -434,19 +453,11 @@ static int check_output(const struct worker_dump_params *p, const struct tables 
                         struct worker_terr *e)
 {
     MYSQL *m = NULL;
-    int rc = DM_OK, there;
-    for (size_t i = 0; !rc && i < t->n; i++) {
-        if (dumped(p, t->names[i]))
-            continue;
-        if (!m && !(m = src_connect(p, e))) {
-            rc = DM_E_DB;
-            break;
-        }
-        if ((there = still_exists(m, t->names[i])) == 0) {
-            dm_log_kv(DM_LOG_INFO, "table dropped before the dump's snapshot, not dumped",
-                      "table", t->names[i], NULL);
-            continue;
-        }
+    int rc = DM_OK;
+    long i = next_missing(p, t, 0, &m, e);
+    if (i < 0) {
+        rc = DM_E_DB;
+    } else if ((size_t)i < t->n) {
         derr(e, "the dump has no schema file for table %s although the source has it "
                 "(mydumper 0.10.1's database-listing race): dumping again", t->names[i]);
         e->transient = true;
