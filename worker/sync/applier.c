@@ -346,6 +346,11 @@ int worker_ap_add_table(struct dm_buf *b, const char *schema, const char *table)
     return rc ? rc : worker_ap_add_ident(b, table);
 }
 
+int worker_ap_add_str(struct worker_applier *a, struct dm_buf *b, const char *s)
+{
+    return worker_ap_add_escaped(a, b, s, strlen(s));
+}
+
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n)
 {
     unsigned long len;

@@ -169,6 +169,8 @@ int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
                                  const char *columns, const char *remove_by,
                                  struct worker_terr *e);
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n);
+/* worker_ap_add_escaped of a NUL-terminated string */
+int worker_ap_add_str(struct worker_applier *a, struct dm_buf *b, const char *s);
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v);
 /* X'<hex>' of n bytes; _pad: followed by 0x00 bytes up to pad bytes (pad <= n: none). */
 int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n);

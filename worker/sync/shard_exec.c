@@ -18,7 +18,6 @@
 #define MARK_SQL_MAX ((size_t)64 << 20)  /* a marker holds statements and definitions: as the
                                              checkpoint writes (a wide table passed 4 KiB) */
 
-static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s);
 
 void worker_shard_mark_clear(struct worker_shard_mark *m)
 {
@@ -42,8 +41,8 @@ static int to_utf8mb4(struct worker_applier *a, struct worker_terr *e)
     dm_buf_init(&q, 512);
     if (dm_buf_adds(&q, "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE "
                         "TABLE_SCHEMA=") ||
-        add_str(a, &q, a->meta_schema) || dm_buf_adds(&q, " AND TABLE_NAME=CONCAT(") ||
-        add_str(a, &q, a->task) || dm_buf_adds(&q, ", '" SUFFIX "')"))
+        worker_ap_add_str(a, &q, a->meta_schema) || dm_buf_adds(&q, " AND TABLE_NAME=CONCAT(") ||
+        worker_ap_add_str(a, &q, a->task) || dm_buf_adds(&q, ", '" SUFFIX "')"))
         rc = worker_ap_nomem(e);
     else
         rc = worker_applier_query_text(a, q.data, coll, sizeof coll, e);
@@ -88,16 +87,11 @@ int worker_shard_exec_prepare(struct worker_applier *a, bool remove, struct work
     return rc;
 }
 
-static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)
-{
-    return worker_ap_add_escaped(a, b, s, strlen(s));
-}
-
 static int where_key(struct worker_applier *a, struct dm_buf *q, const char *source_id,
                      const char *target)
 {
-    return dm_buf_adds(q, " WHERE source_id=") || add_str(a, q, source_id) ||
-           dm_buf_adds(q, " AND target_table_id=") || add_str(a, q, target);
+    return dm_buf_adds(q, " WHERE source_id=") || worker_ap_add_str(a, q, source_id) ||
+           dm_buf_adds(q, " AND target_table_id=") || worker_ap_add_str(a, q, target);
 }
 
 /* hex -> malloc'd bytes ("" when odd or not hex: never from us). */
@@ -230,11 +224,13 @@ int worker_shard_exec_save(struct worker_applier *a, const char *source_id, cons
     if (!js || dm_buf_adds(&q, "REPLACE INTO ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
         dm_buf_adds(&q, " (source_id, target_table_id, ddl_end, stmt_index, conn_id, "
                         "before_def, ddls, trace_gid) VALUES (") ||
-        add_str(a, &q, source_id) || dm_buf_adds(&q, ",") || add_str(a, &q, target) ||
-        dm_buf_adds(&q, ",") || add_str(a, &q, end) ||
+        worker_ap_add_str(a, &q, source_id) || dm_buf_adds(&q, ",") ||
+        worker_ap_add_str(a, &q, target) ||
+        dm_buf_adds(&q, ",") || worker_ap_add_str(a, &q, end) ||
         dm_buf_printf(&q, ",%d,%lu,", idx, mysql_thread_id(a->my)) ||
-        add_str(a, &q, before) || dm_buf_adds(&q, ",") || add_str(a, &q, js) ||
-        dm_buf_adds(&q, ",") || add_str(a, &q, trace ? trace : "") || dm_buf_adds(&q, ")"))
+        worker_ap_add_str(a, &q, before) || dm_buf_adds(&q, ",") || worker_ap_add_str(a, &q, js) ||
+        dm_buf_adds(&q, ",") || worker_ap_add_str(a, &q, trace ? trace : "") ||
+        dm_buf_adds(&q, ")"))
         rc = worker_ap_nomem(e);
     else
         rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
@@ -254,7 +250,7 @@ int worker_shard_exec_step(struct worker_applier *a, const char *source_id, cons
     if (dm_buf_adds(&q, "UPDATE ") || worker_ap_add_meta_table(a, &q, SUFFIX) ||
         dm_buf_printf(&q, " SET stmt_index=%d, conn_id=%lu, before_def=", idx,
                       mysql_thread_id(a->my)) ||
-        add_str(a, &q, before) || where_key(a, &q, source_id, target))
+        worker_ap_add_str(a, &q, before) || where_key(a, &q, source_id, target))
         rc = worker_ap_nomem(e);
     else
         rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
@@ -291,7 +287,7 @@ int worker_shard_exec_each(struct worker_applier *a, const char *source_id,
     dm_buf_init(&q, 512);
     if (dm_buf_adds(&q, "SELECT target_table_id, ddl_end, stmt_index, trace_gid FROM ") ||
         worker_ap_add_meta_table(a, &q, SUFFIX) || dm_buf_adds(&q, " WHERE source_id=") ||
-        add_str(a, &q, source_id))
+        worker_ap_add_str(a, &q, source_id))
         rc = worker_ap_nomem(e);
     else
         rc = worker_ap_query(a, q.data, &res, e);

@@ -25,11 +25,6 @@ int worker_shard_meta_prepare(struct worker_applier *a, bool remove, struct work
         remove ? "source_id" : NULL, e);
 }
 
-static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)
-{
-    return worker_ap_add_escaped(a, b, s, strlen(s));
-}
-
 int worker_shard_meta_load(struct worker_applier *a, const char *source_id, struct wsk *k,
                            struct worker_terr *e)
 {
@@ -42,7 +37,7 @@ int worker_shard_meta_load(struct worker_applier *a, const char *source_id, stru
     if (dm_buf_adds(&q, "SELECT target_table_id, source_table_id, active_index, is_global, data "
                         "FROM ") ||
         worker_ap_add_meta_table(a, &q, SUFFIX) || dm_buf_adds(&q, " WHERE source_id=") ||
-        add_str(a, &q, source_id) || dm_buf_adds(&q, " ORDER BY is_global DESC"))
+        worker_ap_add_str(a, &q, source_id) || dm_buf_adds(&q, " ORDER BY is_global DESC"))
         goto out;
     if ((rc = worker_ap_query(a, q.data, &res, e)))
         goto out;
@@ -68,8 +63,8 @@ static int build_flush(struct worker_applier *a, struct dm_buf *q, const char *s
                        const char *target, const struct wsk_meta_row *rows, size_t n)
 {
     if (dm_buf_adds(q, "DELETE FROM ") || worker_ap_add_meta_table(a, q, SUFFIX) ||
-        dm_buf_adds(q, " WHERE source_id=") || add_str(a, q, source_id) ||
-        dm_buf_adds(q, " AND target_table_id=") || add_str(a, q, target))
+        dm_buf_adds(q, " WHERE source_id=") || worker_ap_add_str(a, q, source_id) ||
+        dm_buf_adds(q, " AND target_table_id=") || worker_ap_add_str(a, q, target))
         return DM_E_NOMEM;
     if (n == 0)
         return DM_OK;
@@ -78,11 +73,12 @@ static int build_flush(struct worker_applier *a, struct dm_buf *q, const char *s
                        "is_global, data) VALUES "))
         return DM_E_NOMEM;
     for (size_t i = 0; i < n; i++)
-        if ((i && dm_buf_adds(q, ",")) || dm_buf_adds(q, "(") || add_str(a, q, source_id) ||
-            dm_buf_adds(q, ",") || add_str(a, q, target) || dm_buf_adds(q, ",") ||
-            add_str(a, q, rows[i].source) ||
+        if ((i && dm_buf_adds(q, ",")) || dm_buf_adds(q, "(") ||
+            worker_ap_add_str(a, q, source_id) ||
+            dm_buf_adds(q, ",") || worker_ap_add_str(a, q, target) || dm_buf_adds(q, ",") ||
+            worker_ap_add_str(a, q, rows[i].source) ||
             dm_buf_printf(q, ",%d,%d,", rows[i].active_idx, rows[i].source[0] ? 0 : 1) ||
-            add_str(a, q, rows[i].data) || dm_buf_adds(q, ")"))
+            worker_ap_add_str(a, q, rows[i].data) || dm_buf_adds(q, ")"))
             return DM_E_NOMEM;
     return DM_OK;
 }

@@ -25,11 +25,6 @@ int worker_xa_meta_prepare(struct worker_applier *a, bool remove, struct worker_
         remove ? "source_id" : NULL, e);
 }
 
-static int add_str(struct worker_applier *a, struct dm_buf *b, const char *s)
-{
-    return worker_ap_add_escaped(a, b, s, strlen(s));
-}
-
 int worker_xa_meta_load(struct worker_applier *a, const char *source_id,
                         worker_xa_meta_fn fn, void *ud, struct worker_terr *e)
 {
@@ -40,7 +35,7 @@ int worker_xa_meta_load(struct worker_applier *a, const char *source_id,
     dm_buf_init(&q, 256);
     if (dm_buf_adds(&q, "SELECT xid, row_changes, first_table, binlog_name, binlog_pos FROM ") ||
         worker_ap_add_meta_table(a, &q, SUFFIX) || dm_buf_adds(&q, " WHERE source_id=") ||
-        add_str(a, &q, source_id) || dm_buf_adds(&q, " ORDER BY update_time, xid"))
+        worker_ap_add_str(a, &q, source_id) || dm_buf_adds(&q, " ORDER BY update_time, xid"))
         goto out;
     if ((rc = worker_ap_query(a, q.data, &res, e)))
         goto out;
@@ -75,9 +70,10 @@ int worker_xa_meta_put(struct worker_applier *a, const char *source_id, const ch
     bool ok = !dm_buf_adds(&q, "REPLACE INTO ") && !worker_ap_add_meta_table(a, &q, SUFFIX) &&
               !dm_buf_adds(&q, " (source_id, xid, row_changes, first_table, binlog_name, "
                            "binlog_pos) VALUES (") &&
-              !add_str(a, &q, source_id) && !dm_buf_adds(&q, ",") && !add_str(a, &q, xid) &&
-              !dm_buf_printf(&q, ",%lld,", (long long)rows) && !add_str(a, &q, table) &&
-              !dm_buf_adds(&q, ",") && !add_str(a, &q, file) &&
+              !worker_ap_add_str(a, &q, source_id) && !dm_buf_adds(&q, ",") &&
+              !worker_ap_add_str(a, &q, xid) &&
+              !dm_buf_printf(&q, ",%lld,", (long long)rows) && !worker_ap_add_str(a, &q, table) &&
+              !dm_buf_adds(&q, ",") && !worker_ap_add_str(a, &q, file) &&
               !dm_buf_printf(&q, ",%llu)", (unsigned long long)pos);
     return run(a, &q, ok, e);
 }
@@ -88,7 +84,7 @@ int worker_xa_meta_del(struct worker_applier *a, const char *source_id, const ch
     struct dm_buf q;
     dm_buf_init(&q, 256);
     bool ok = !dm_buf_adds(&q, "DELETE FROM ") && !worker_ap_add_meta_table(a, &q, SUFFIX) &&
-              !dm_buf_adds(&q, " WHERE source_id=") && !add_str(a, &q, source_id) &&
-              !dm_buf_adds(&q, " AND xid=") && !add_str(a, &q, xid);
+              !dm_buf_adds(&q, " WHERE source_id=") && !worker_ap_add_str(a, &q, source_id) &&
+              !dm_buf_adds(&q, " AND xid=") && !worker_ap_add_str(a, &q, xid);
     return run(a, &q, ok, e);
 }
