@@ -76,18 +76,53 @@ function detailOf(status, text, j) {
   return text.trim() || `HTTP ${status}`;
 }
 
-// fetch with the bearer token; resolves {status, data, text, etag, headers} for 2xx,
-// rejects with ApiError otherwise (or on a network failure, status 0).
+// Idempotency-Key of every write (console pass 6). An answer can be lost after the gateway
+// did the work (the connection dropped, the laptop slept, a proxy timed out); the operator
+// then clicks again. Without a key that second click was a second operation: a start
+// answered 409 "already exists", an update 412 "someone changed the config" (it was the
+// operator), a stop 404, hiding that the first one worked. Now a write carries a key, and
+// the same write (method, path, If-Match, body) sent again after an answer that does not
+// say what happened (none at all; 409 in progress; 429; 502, 503, 504 or a gateway-made
+// 5xx: the gateway stores none of those) reuses it, so the gateway replays the first
+// answer (`Idempotent-Replayed: true`) instead of doing it twice. Any other answer ends the
+// key: doing the same thing again later on purpose is a new operation.
+const NO_KEY = /^\/api\/v1\/(stream-tickets|tasks\/check)$/;   // not writes: nothing to repeat
+const openKeys = new Map();   // `${method} ${path} ${If-Match}\n${body}` -> key of an unsettled write
+
+function writeKey(method, path, headers, body) {
+  if (method === 'GET' || method === 'HEAD' || NO_KEY.test(path)) return null;
+  const id = `${method} ${path} ${headers['If-Match'] || ''}\n${typeof body === 'string' ? body : ''}`;
+  // getRandomValues, not randomUUID: that needs a secure context, and a gateway may serve
+  // the console over plain HTTP on a private address
+  if (!openKeys.has(id)) openKeys.set(id, Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join(''));
+  return { id, key: openKeys.get(id) };
+}
+
+// Does this answer leave it open whether the write happened (keep the key for a retry)?
+function unsettled(r) {
+  if (!r) return true;   // no answer at all
+  const problem = (r.headers.get('Content-Type') || '').includes('problem+json');
+  return r.status === 429 || r.status === 502 || r.status === 503 || r.status === 504 ||
+         (r.status === 409 && r.headers.has('Retry-After')) || (r.status >= 500 && problem);
+}
+
+// fetch with the bearer token; resolves {status, data, text, etag, headers, replayed} for
+// 2xx, rejects with ApiError otherwise (or on a network failure, status 0).
 export async function api(method, path, { body, ctype, headers = {}, accept } = {}) {
   const h = { ...headers, Authorization: `Bearer ${token()}` };
   if (ctype) h['Content-Type'] = ctype;
   if (accept) h.Accept = accept;
+  const idem = writeKey(method, path, headers, body);
+  if (idem) h['Idempotency-Key'] = idem.key;
   let r;
   try {
     r = await fetch(path, { method, headers: h, body, cache: 'no-store' });
   } catch (e) {
-    throw new ApiError(0, `the gateway cannot be reached (${e.message})`, null, null, null);
+    throw new ApiError(0, `the gateway cannot be reached (${e.message})` +
+      (idem ? '. The answer did not arrive, so this may have been done or not: trying again is safe (the same request goes with the same Idempotency-Key; the gateway does it at most once).' : ''),
+      null, null, null);
   }
+  if (idem && !unsettled(r)) openKeys.delete(idem.id);
   const text = await r.text();
   const type = r.headers.get('Content-Type') || '';
   if (!r.ok) {
@@ -105,7 +140,8 @@ export async function api(method, path, { body, ctype, headers = {}, accept } = 
   }
   let data = null;
   if (type.includes('json') && text) data = JSON.parse(text);
-  return { status: r.status, data, text, etag: r.headers.get('ETag'), headers: r.headers };
+  return { status: r.status, data, text, etag: r.headers.get('ETag'), headers: r.headers,
+           replayed: r.headers.get('Idempotent-Replayed') === 'true' };
 }
 
 // A live status stream of task `name`: onStatus(json) for every status, onProblem(problem)

@@ -156,6 +156,9 @@ export function okBox(text) { return el('div', { class: 'alert ok', role: 'statu
 // The box for a 2xx DM answer: ok, or (207) which workers failed and why.
 export function resultBox(r, doneText) {
   const failed = failedWorkers(r.data);
+  // a retry whose first attempt had reached DM (its answer was lost): the gateway answered
+  // it from that attempt (Idempotency-Key) instead of doing it again
+  if (r.replayed) doneText += ' (Your earlier attempt had done it; its answer had not arrived. The gateway did not do it twice.)';
   if (!failed.length) return okBox(doneText);
   return el('div', { class: 'alert warn', role: 'alert', 'data-status': String(r.status) },
     el('p', { class: 'alert-title', text: 'Done on some workers only; these failed:' }),
