@@ -94,6 +94,7 @@ function writeKey(method, path, headers, body) {
   const id = `${method} ${path} ${headers['If-Match'] || ''}\n${typeof body === 'string' ? body : ''}`;
   // getRandomValues, not randomUUID: that needs a secure context, and a gateway may serve
   // the console over plain HTTP on a private address
+  if (openKeys.size >= 32 && !openKeys.has(id)) openKeys.delete(openKeys.keys().next().value);   // bounded: oldest first
   if (!openKeys.has(id)) openKeys.set(id, Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join(''));
   return { id, key: openKeys.get(id) };
 }

@@ -103,10 +103,15 @@ export function errorBox(e, extra, title) {
   const meta = [e.status ? `HTTP ${e.status}` : null, e.dmCode ? `DM code ${e.dmCode}` : null,
                 e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(' · ');
   const worker = workerDown(e);
-  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status), 'data-worker-down': worker ? '' : null },
-    el('p', { class: 'alert-title', text: title || worker?.title || REASONS[e.status] || (e.status >= 500 ? 'Server error' : 'Request failed') }),
+  // the retry of a write whose answer was lost while the first attempt still runs (api.js
+  // sends it with the same Idempotency-Key): not a conflict with someone else
+  const underWay = e.status === 409 && /Idempotency-Key is still in progress/.test(e.message);
+  return el('div', { class: 'alert error', role: 'alert', 'data-status': String(e.status), 'data-worker-down': worker ? '' : null,
+                     'data-under-way': underWay ? '' : null },
+    el('p', { class: 'alert-title', text: title || worker?.title || (underWay ? 'Still under way' : REASONS[e.status]) || (e.status >= 500 ? 'Server error' : 'Request failed') }),
     checkResults(e.message) || el('pre', { text: e.message }),
     worker ? el('p', { class: 'small', text: worker.todo }) : null,
+    underWay ? el('p', { class: 'small', text: 'Your earlier attempt (whose answer did not arrive) is still running at DM. Try again in a moment: you get its result, and it is not done twice. The status on this page shows what happens meanwhile.' }) : null,
     !worker && e.status === 504 ? el('p', { class: 'small', 'data-timeout-hint': '', text: 'DM may still carry it out after the deadline: check the status before trying again.' }) : null,
     extra || null,
     e.status === 401 && token() ? el('p', {}, el('button', { type: 'button', class: 'ghost', 'data-action': 'sign-in-again',

@@ -13,17 +13,18 @@
 //   EventSource, no listener added per reconnect; stop - the answer lost, Stop again: not a
 //   404; /docs Try it out with a real token: the token stays out of storage and URLs.
 //   node console_pass6.mjs <gateway-url> <admin-token> <task-yaml-file> <task> <gateway-pid-file> <stack-up-command>
+//                          <master-pid-file>
 //   env: DMCTL (dmctl binary), DM_MASTER_ADDR, SOURCE_PORT, TARGET_PORT
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { launch, ok, screenshot, finish, watchedPage } from './lib.mjs';
 
-const [base, token, taskFile, TASK, gatewayPid, stackUp] = process.argv.slice(2);
+const [base, token, taskFile, TASK, gatewayPid, stackUp, masterPid] = process.argv.slice(2);
 const E = process.env;
 const T = { timeout: 60000 };   // a condition waited for, generous: the CI box is a loaded 2-core one
 const ENC = encodeURIComponent(TASK);
 // what this test provokes: answers cut on the way back, aborted streams, the gateway restarted
-const PROVOKED = [/net::ERR_CONNECTION_RESET/, /ERR_CONNECTION_REFUSED/,
+const PROVOKED = [/net::ERR_CONNECTION_RESET/, /ERR_CONNECTION_REFUSED/, /status of 409 .*\/pause$/,
                   /^request failed: \S+\/status\/stream\?ticket=[0-9a-f]{64}\S* net::ERR_ABORTED$/];
 
 const sh = cmd => execSync(cmd, { shell: '/bin/bash', encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -244,6 +245,53 @@ async function reconnects(page, cdp) {
      `DOM listeners ${mem0.listeners} -> ${mem1.listeners}, nodes ${mem0.nodes} -> ${mem1.nodes} after ${made} reconnects`);
 }
 
+// ---- a retry while the first attempt still runs (the master hung: SIGSTOP) ----
+async function underWay(page) {
+  await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'live', null, T);
+  const mpid = readFileSync(masterPid, 'utf8').trim();
+  let first, used = false;
+  const handler = async route => {
+    if (used || route.request().method() !== 'POST') return route.fallback();
+    used = true;
+    first = route.fetch({ timeout: 150000 }).then(r => r.status(), e => `failed: ${e.message}`);   // goes on at the gateway
+    await route.abort('connectionreset');                           // the page hears nothing
+    page.unroute(/\/pause$/, handler).catch(() => {});
+  };
+  sh(`kill -STOP ${mpid}`);
+  try {
+    await page.route(/\/pause$/, handler);
+    await page.click('button[data-action="pause"]');
+    await page.click('#confirm-ok');
+    await waitFor(page, '#main .alert.error[data-status="0"]');
+    const again = nextAnswer(page, 'POST', /\/pause$/);
+    await page.click('button[data-action="pause"]');
+    await page.click('#confirm-ok');
+    const second = await again;
+    await waitFor(page, '#main .alert.error[data-under-way]');
+    const said = await page.innerText('#main .alert.error[data-under-way]');
+    ok(second.status === 409 && /^Still under way/.test(said) && /not done twice/.test(said),
+       `Pause again while the first still waits for the hung master: ${second.status}, "${said.replace(/\s+/g, ' ').slice(0, 120)}…" (before: titled "Conflict")`);
+  } finally { sh(`kill -CONT ${mpid}`); }
+  ok(await first === 200, `the first Pause completed once the master went on (${await first})`);
+  await waitFor(page, '#workers [data-stage="Paused"]');
+  ok(subOf(dmctl(`query-status ${TASK}`))[0]?.stage === 'Paused', 'the page and dmctl say Paused');
+}
+
+// ---- forced colors (a Windows contrast theme): what was marked by shadows and backgrounds ----
+async function forcedColors(page) {
+  await page.emulateMedia({ forcedColors: 'active' });
+  const st = await page.evaluate(() => {
+    const look = n => { const s = getComputedStyle(n); return `${s.textDecorationLine} ${s.fontWeight} ${s.borderBottomStyle} ${s.boxShadow} ${s.outlineStyle}`; };
+    const links = [...document.querySelectorAll('#nav a')];
+    const cur = links.find(a => a.getAttribute('aria-current') === 'page');
+    return { forced: matchMedia('(forced-colors: active)').matches, cur: cur && look(cur),
+             others: links.filter(a => a !== cur).map(look), badge: getComputedStyle(document.querySelector('#workers .badge')).borderTopStyle };
+  });
+  await page.emulateMedia({ forcedColors: 'none' });
+  ok(st.forced && st.cur && !st.others.includes(st.cur), `forced colors: the current page's nav link looks unlike the others ("${st.cur}" vs "${st.others[0]}"; before: the same, its mark was a box-shadow)`);
+  ok(st.badge === 'solid', `forced colors: a stage badge keeps an outline (border ${st.badge})`);
+}
+
 // ---- stop with its answer lost; Stop again ----
 async function stop(page) {
   const lost = loseNextAnswer(page, 'DELETE', new RegExp(`/api/v1/tasks/${ENC}$`));
@@ -300,6 +348,8 @@ try {
   await live(page, cdp);
   await pauseUpdateResume(page);
   await reconnects(page, cdp);
+  await forcedColors(page);
+  await underWay(page);
   await stop(page);
   await screenshot(page, 'console-pass6-stopped');
   const inConsole = await page.evaluate(t => JSON.stringify(localStorage).includes(t) || location.href.includes(t), token);

@@ -18,7 +18,7 @@ t0=$SECONDS
 DMCTL="$DMGW_BIN/dmctl" DM_MASTER_ADDR="$DM_MASTER_ADDR" SOURCE_PORT="$SOURCE_PORT" TARGET_PORT="$TARGET_PORT" \
 DMGW_ARTIFACTS="${DMGW_BUILD_DIR:-$ROOT/build}/test-artifacts" \
   node "$ROOT/tests/browser/console_pass6.mjs" "$DM_GATEWAY_URL" "$DM_TOKEN" "$DM_STACK_DIR/task.yaml" "$TASK" \
-       "$DM_STACK_DIR/gateway.pid" "$STACK_UP" \
+       "$DM_STACK_DIR/gateway.pid" "$STACK_UP" "$DM_STACK_DIR/master.pid" \
   || FAILS=$((FAILS+1))
 echo "# browser part: $((SECONDS - t0)) s"
 # the token went as a header and the tickets in URLs: neither may reach the gateway's log
