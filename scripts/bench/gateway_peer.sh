@@ -30,7 +30,9 @@
 # marked "saturated" (its p99 then compares unequal loads again). --rate-only skips the
 # closed-loop cases.
 # Usage: scripts/bench/gateway_peer.sh [--quick] [-d SECONDS] [--conc "8 64"] [--write-conc C|0]
-#        [--rate "R1 R2"] [--rate-only] [--routes "running unknown"]
+#        [--rate "R1 R2"] [--rate-only] [--routes "running unknown"] [--repeat N]
+# --repeat N: every case N times on the same stack (metric names get .rK), gw_base and gw in
+# alternating order; BENCH_GW_CO=0 leaves gw_co out.
 # Env: BENCH_GW_THREADS (--threads of both dm-gateways), BENCH_GW_ARGS (extra flags),
 #      BENCH_GW_BASELINE=<dm-gateway binary>: one more contender, gw_base (that binary with
 #      --coalesce=false, measured right before gw in every read case): before/after numbers
@@ -41,6 +43,7 @@ set -euo pipefail
 
 DUR=10; CONCS="8 64"; WCONC=8; GW_THREADS="${BENCH_GW_THREADS:-}"; GW_BASE="${BENCH_GW_BASELINE:-}"
 GW_H2="${BENCH_GW_H2:-1}"; RATES=""; RATE_ONLY=0; ROUTES="running unknown"
+REPEAT=1; REP=""; GW_CO="${BENCH_GW_CO:-1}"
 read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,7 +54,8 @@ while [ $# -gt 0 ]; do
     --rate) RATES="$2"; shift 2;;
     --rate-only) RATE_ONLY=1; shift;;
     --routes) ROUTES="$2"; shift 2;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0;;
+    --repeat) REPEAT="$2"; shift 2;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -127,8 +131,10 @@ start_stack() {
                 --max-connections 1024 --max-connections-per-ip 1024 --log-level warn "${thr[@]}" "${GW_EXTRA[@]}")
   bench_daemon gateway "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" --coalesce=false "${common[@]}"
   GW_PID=$LAST_PID
-  bench_daemon gateway_co "$CPORT" "$GATEWAY" --listen "127.0.0.1:$CPORT" --coalesce=true "${common[@]}"
-  GWC_PID=$LAST_PID
+  if [ "$GW_CO" = 1 ]; then
+    bench_daemon gateway_co "$CPORT" "$GATEWAY" --listen "127.0.0.1:$CPORT" --coalesce=true "${common[@]}"
+    GWC_PID=$LAST_PID
+  fi
   if [ -n "$GW_BASE" ]; then
     [ -x "$GW_BASE" ] || bdie "BENCH_GW_BASELINE=$GW_BASE is not an executable"
     bench_daemon gateway_base "$BPORT" "$GW_BASE" --listen "127.0.0.1:$BPORT" --coalesce=false "${common[@]}"
@@ -149,7 +155,7 @@ start_stack() {
 smoke() {
   local t c code
   for t in "$TASK" bench-missing; do
-    local ports=("$GPORT" "$CPORT" "$PPORT"); [ "$GW_H2" = 1 ] && ports+=("$HPORT")
+    local ports=("$GPORT" "$PPORT"); [ "$GW_H2" = 1 ] && ports+=("$HPORT"); [ "$GW_CO" = 1 ] && ports+=("$CPORT")
     for c in "${ports[@]}"; do
       code="$(curl -s -o "$BENCH_DIR/get-$c-$t.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
               "http://127.0.0.1:$c/apis/v1alpha1/status/$t")" || bdie "GET on port $c failed"
@@ -167,7 +173,7 @@ smoke() {
 }
 
 read_case() { # route-key task conc
-  local key="$1" task="$2" c="$3" url pre="$1.c$3"
+  local key="$1" task="$2" c="$3" url pre="$1.c$3$REP"
   direct "direct-$pre" "$c" --task "$task"
   local d_rps="$D_RPS" d_p99="$D_P99"
   result "$pre.direct_rps" "$d_rps" "req/s"
@@ -185,8 +191,9 @@ read_case() { # route-key task conc
   [ "$W_NON2XX" != 0 ] && blog "$pre peer: $W_NON2XX non-2xx"
   local name pid port names=(gw)
   [ -n "$GW_BASE" ] && names=(gw_base gw)
+  [ -n "$GW_BASE" ] && [ $(( ${REP#.r} % 2 )) = 0 ] && [ -n "$REP" ] && names=(gw gw_base)
   [ "$GW_H2" = 1 ] && names+=(gw_h2)
-  names+=(gw_co)
+  [ "$GW_CO" = 1 ] && names+=(gw_co)
   for name in "${names[@]}"; do
     case "$name" in
       gw) pid=$GW_PID; port=$GPORT;;
@@ -231,10 +238,11 @@ end
 
 # rate_case <route-key> <task> <conc> <rate>: peer, gw_base, gw at <rate> req/s
 rate_case() {
-  local key="$1" task="$2" c="$3" r="$4" pre="$1.c$3.r$4" name pid port p_p99=""
+  local key="$1" task="$2" c="$3" r="$4" pre="$1.c$3.R$4$REP" name pid port p_p99=""
   printf '%s' "$RATE_LUA" >"$BENCH_DIR/rate.lua"
   export WRK_RATE_PER_THREAD="$(awk -v r="$r" 'BEGIN{printf "%.3f", r/2}')"
   local names=(peer gw); [ -n "$GW_BASE" ] && names=(peer gw_base gw)
+  [ -n "$GW_BASE" ] && [ -n "$REP" ] && [ $(( ${REP#.r} % 2 )) = 0 ] && names=(peer gw gw_base)
   for name in "${names[@]}"; do
     case "$name" in
       peer) pid=$PEER_PID; port=$PPORT;;
@@ -311,18 +319,22 @@ blog "${DUR}s per case, connections \"$CONCS\", writes at c=$WCONC ($(nproc) CPU
 start_stack
 smoke
 task_of() { [ "$1" = running ] && echo "$TASK" || echo bench-missing; }
-if [ "$RATE_ONLY" = 0 ]; then
-  for c in $CONCS; do
-    for k in $ROUTES; do read_case "$k" "$(task_of "$k")" "$c"; done
-  done
-fi
-for r in $RATES; do
-  for c in $CONCS; do
-    for k in $ROUTES; do rate_case "$k" "$(task_of "$k")" "$c" "$r"; done
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  [ "$REPEAT" -gt 1 ] && REP=".r$rep"
+  if [ "$RATE_ONLY" = 0 ]; then
+    for c in $CONCS; do
+      for k in $ROUTES; do read_case "$k" "$(task_of "$k")" "$c"; done
+    done
+  fi
+  for r in $RATES; do
+    for c in $CONCS; do
+      for k in $ROUTES; do rate_case "$k" "$(task_of "$k")" "$c" "$r"; done
+    done
   done
 done
 [ "$WCONC" -gt 0 ] 2>/dev/null && write_case
-rss_of=(gw:$GW_PID gw_co:$GWC_PID peer:$PEER_PID)
+rss_of=(gw:$GW_PID peer:$PEER_PID)
+[ "$GW_CO" = 1 ] && rss_of+=(gw_co:$GWC_PID)
 [ -n "$GW_BASE" ] && rss_of+=(gw_base:$GWB_PID)
 [ "$GW_H2" = 1 ] && rss_of+=(gw_h2:$GWH_PID)
 for n in "${rss_of[@]}"; do
