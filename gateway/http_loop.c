@@ -152,10 +152,10 @@ static void window_end(struct http_loop *l, int64_t now)
     l->shed_left = 0;
     struct http_loops *ls = l->set;
     if (dm_log_level_get() == DM_LOG_DEBUG)   /* --log-level debug: the placement's trace */
-        DM_DEBUG("http loop %d: busy %d per mille (wall %d), %d connections, %lu shed so far",
-                 (int)(l - ls->loops), atomic_load(&l->busy_pm),
-                 (int)(1000 - w.idle_ns * 1000 / w.wall_ns), atomic_load(&l->nconn),
-                 atomic_load(&l->shed));
+        DM_DEBUG("http loop %d: busy %d per mille (window: wall %d, run %d, cpu wait %d), "
+                 "%d connections, %lu shed so far", (int)(l - ls->loops), atomic_load(&l->busy_pm),
+                 (int)(1000 - w.idle_ns * 1000 / w.wall_ns), (int)(w.run_ns * 1000 / w.wall_ns),
+                 (int)(w.delay_ns * 1000 / w.wall_ns), atomic_load(&l->nconn), atomic_load(&l->shed));
     if (!ls->by_load)
         return;
     struct loop_place_view v[LOOP_PLACE_MAX_LOOPS];

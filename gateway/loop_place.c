@@ -15,11 +15,12 @@ static int per_mille(int64_t part, int64_t whole)
 int loop_place_busy(const struct loop_place_window *w)
 {
     DM_ASSERT(w->wall_ns > 0 && w->idle_ns >= 0 && w->idle_ns <= w->wall_ns);
-    int pm = per_mille(w->wall_ns - w->idle_ns, w->wall_ns);
-    if (w->run_ns >= 0 && w->delay_ns >= 0) {
-        int demand = per_mille(w->run_ns + w->delay_ns, w->wall_ns);
-        pm = demand > pm ? demand : pm;
-    }
+    if (w->run_ns < 0 || w->delay_ns < 0)   /* no schedstat: the wall time outside epoll_wait */
+        return per_mille(w->wall_ns - w->idle_ns, w->wall_ns);
+    /* asleep: neither on a CPU nor waiting for one (blocked in epoll_wait with nothing ready) */
+    int64_t asleep = w->wall_ns - w->run_ns - w->delay_ns;
+    asleep = asleep < 0 ? 0 : asleep;
+    int pm = w->run_ns + asleep > 0 ? per_mille(w->run_ns, w->run_ns + asleep) : 1000;
     DM_ASSERT(pm >= 0 && pm <= 1000);
     return pm;
 }

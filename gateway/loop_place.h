@@ -2,12 +2,16 @@
  * placement by load, with no clock, thread or system call of its own (http_loop.c feeds it
  * the numbers; tests/unit/gateway/test_loop_place.c feeds it made-up ones).
  *
- * A loop's load over a window is its demand for a CPU: the time its thread ran plus the
- * time it was runnable but waiting for a CPU (the thread's schedstat: a loop woken by
- * ready connections that waits its turn on a loaded box is saturated, not idle), divided
- * by the window's wall time. Where schedstat cannot be read, the wall time spent outside
- * epoll_wait stands in (it misses the wait after a wake-up: docs/benchmarks.md "seventh
- * pass"); the larger of the two is taken when both are known.
+ * A loop's load over a window is the share of the time it could run in which it did run:
+ * run / (run + asleep), from its thread's schedstat (run = on a CPU; asleep = the window's
+ * wall time minus run minus the time it was runnable but waiting for a CPU). Time spent
+ * waiting for a CPU counts neither way: a loop woken by ready connections that waits its
+ * turn on a loaded box is saturated if it never sleeps, though the wall time outside
+ * epoll_wait calls it idle (docs/benchmarks.md "seventh pass"); and a loop that sleeps
+ * between short bursts is not busy merely because every wake-up waits for a CPU on an
+ * oversubscribed box ("eighth pass": run + wait over wall read 65-90 % there and split the
+ * running task's 64 connections). Where schedstat cannot be read, the wall time outside
+ * epoll_wait stands in.
  *
  * Placement by load: a new connection goes to the first loop holding fewer than
  * LOOP_PLACE_MIN connections or at most LOOP_PLACE_BUSY_PM busy, else to the least busy.
