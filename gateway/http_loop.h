@@ -19,9 +19,9 @@
  *
  * Placement (loop_place.h holds the policy): by load (--loop-placement-by-load; issue 18,
  * docs/benchmarks.md "seventh pass" and "eighth pass") or by count. Each loop measures its
- * load per 200 ms window - its thread's run time plus run-queue wait from its schedstat, or
- * the wall time outside epoll_wait where schedstat is missing - and publishes the mean of
- * the last two windows. A loop told to shed (loop_place_shed) says yes through
+ * load per 200 ms window - run / (run + asleep) from its thread's schedstat, the wait for a
+ * CPU counting neither way, or the wall time outside epoll_wait where schedstat is missing
+ * - and publishes the mean of the last two windows. A loop told to shed (loop_place_shed) says yes through
  * http_loop_shed_due to that many complete, non-streamed keep-alive answers, which go out
  * with Connection: close; the clients reconnect and the front places them on a quieter
  * loop. */
