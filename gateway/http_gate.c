@@ -18,7 +18,7 @@
 #define GATE_PEEK_SLACK 4096    /* held bytes beyond the header limit */
 
 static _Atomic(struct http_gate *) *gate_tbl;
-static size_t gate_n;
+static atomic_size_t gate_n;   /* published (release) after the table is zeroed */
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 static atomic_bool warned_fd;
 
@@ -31,7 +31,7 @@ static void table_init(void)
         n = m == RLIM_INFINITY || m > GATE_MAX_FDS ? GATE_MAX_FDS : (size_t)m;
     }
     gate_tbl = calloc(n, sizeof(*gate_tbl));
-    gate_n = gate_tbl ? n : 0;
+    atomic_store_explicit(&gate_n, gate_tbl ? n : 0, memory_order_release);
 }
 
 void http_gate_init(struct http_gate *g, const struct http_frame_limits *lim)
@@ -44,10 +44,11 @@ void http_gate_init(struct http_gate *g, const struct http_frame_limits *lim)
 bool http_gate_register(int fd, struct http_gate *g)
 {
     pthread_once(&gate_once, table_init);
-    if (fd < 0 || (size_t)fd >= gate_n) {
+    size_t n = atomic_load_explicit(&gate_n, memory_order_acquire);
+    if (fd < 0 || (size_t)fd >= n) {
         if (!atomic_exchange(&warned_fd, true))
             DM_WARN("http gate: descriptor %d beyond the table (%zu): its reads are not checked",
-                    fd, gate_n);
+                    fd, n);
         return false;
     }
     atomic_store_explicit(&gate_tbl[fd], g, memory_order_release);
@@ -56,13 +57,15 @@ bool http_gate_register(int fd, struct http_gate *g)
 
 void http_gate_unregister(int fd)
 {
-    if (fd >= 0 && (size_t)fd < gate_n)
+    if (fd >= 0 && (size_t)fd < atomic_load_explicit(&gate_n, memory_order_acquire))
         atomic_store_explicit(&gate_tbl[fd], NULL, memory_order_release);
 }
 
+/* Any thread, also one that never registered (an in-process client's recv): gate_n's
+ * acquire orders the table's zeroing before the read (TSan, test_http_loop_shed). */
 struct http_gate *http_gate_lookup(int fd)
 {
-    if (fd < 0 || (size_t)fd >= gate_n)
+    if (fd < 0 || (size_t)fd >= atomic_load_explicit(&gate_n, memory_order_acquire))
         return NULL;
     return atomic_load_explicit(&gate_tbl[fd], memory_order_acquire);
 }

@@ -2,6 +2,8 @@
 #include "http_loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include "dm_error.h"
 #include "http_server.h"
 #include "log.h"
+#include "loop_place.h"
 #include "rpc.h"
 
 #define LOOP_EVENTS 32
@@ -24,24 +28,8 @@
  * the start of the next request in several passes): each skipped epoll_wait(0) is a
  * system call saved, the bound keeps the lane and the hand-overs from waiting long. */
 #define MAX_SKIPS 3
-/* Load-aware placement (docs/benchmarks.md, "Issue 18, seventh pass"). A loop's busy
- * fraction is the share of wall time it spent outside epoll_wait (two clock reads per
- * wake-up; preemption counts as busy: the loop was not keeping up), averaged over the last
- * two windows. New connections go to the first loop at or under BUSY_PM; a loop over
- * BUSY_PM answers a few keep-alive requests with Connection: close per window
- * (http_loop_shed) while another loop is at least SHED_GAP_PM less busy, and those
- * clients reconnect to the quieter loop through the front. On 2 shared vCPUs the running
- * task at c=64 keeps one loop 20-50 % busy (wall time), the unknown task at 22k req/s
- * over 85 %. */
+/* Placement by load: the policy is loop_place.h's; a loop measures its windows here. */
 #define WINDOW_NS (HTTP_LOOP_WINDOW_MS * 1000000LL)
-#define BUSY_PM 700          /* per mille: a loop over this takes no new connection */
-#define SHED_GAP_PM 150      /* ... and sheds connections to a loop this much less busy */
-/* Connections a loop keeps whatever its load: up to this many are served best by one
- * loop (the fourth pass: 8 connections over 4 loops cost twice the context switches per
- * request; this pass: the unknown task at c=8 costs 1.35x the CPU per request on two loops
- * instead of one, with the first loop at 55-85 % busy). */
-#define LOOP_MIN 16
-#define SHED_MAX 8           /* connections asked to reconnect per window, at most */
 
 struct hand_over {
     struct hand_over *next;
@@ -63,6 +51,8 @@ struct http_loop {
     atomic_int force_pm;            /* tests: >= 0 replaces the measured busy fraction */
     atomic_ulong handed, shed;      /* connections handed over / asked to reconnect */
     int64_t win_start, win_idle;    /* loop thread: the current window (ns) */
+    int sched_fd;                   /* loop thread: its /proc/self/task/<tid>/schedstat, -1 */
+    int64_t sched_run, sched_delay; /* loop thread: schedstat at the window's start (ns) */
     int last_pm;                    /* loop thread: the previous window's busy fraction */
     int shed_left;                  /* loop thread: reconnects still to ask this window */
     atomic_bool stop;
@@ -111,34 +101,66 @@ static int loop_busy(struct http_loop *l, int64_t now)
     return atomic_load_explicit(&l->busy_pm, memory_order_relaxed);
 }
 
-/* Loop thread, at the end of a window: publish the busy fraction and decide how many
- * keep-alive connections to send elsewhere in the next one (a few, while this loop is
- * busy and another is much less so). */
+/* Loop thread: its schedstat (ns on a CPU, ns runnable waiting for one); false: unknown. */
+static bool sched_read(struct http_loop *l, int64_t *run, int64_t *delay)
+{
+    char buf[96];
+    ssize_t k = l->sched_fd >= 0 ? pread(l->sched_fd, buf, sizeof(buf) - 1, 0) : -1;
+    if (k <= 0)
+        return false;
+    buf[k] = 0;
+    return sscanf(buf, "%" SCNd64 " %" SCNd64, run, delay) == 2;
+}
+
+static void sched_open(struct http_loop *l)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat", (long)syscall(SYS_gettid));
+    l->sched_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (!sched_read(l, &l->sched_run, &l->sched_delay))
+        l->sched_run = l->sched_delay = -1;   /* no schedstat: wall time alone */
+}
+
+/* Any thread: what the policy sees of every loop (n <= LOOP_PLACE_MAX_LOOPS). */
+static void views(struct http_loops *ls, int64_t now, struct loop_place_view *v)
+{
+    for (unsigned i = 0; i < ls->n; i++) {
+        v[i].busy_pm = loop_busy(&ls->loops[i], now);
+        v[i].nconn = atomic_load(&ls->loops[i].nconn);
+    }
+}
+
+/* Loop thread, at the end of a window: the window's load (loop_place_busy), published as
+ * the mean of this window and the last; how many keep-alive connections to send elsewhere
+ * in the next (loop_place_shed). */
 static void window_end(struct http_loop *l, int64_t now)
 {
-    int64_t span = now - l->win_start;
-    DM_ASSERT(span > 0 && l->win_idle >= 0 && l->win_idle <= span);
-    int pm = (int)(1000 - l->win_idle * 1000 / span);
+    struct loop_place_window w = {.wall_ns = now - l->win_start, .idle_ns = l->win_idle,
+                                  .run_ns = -1, .delay_ns = -1};
+    int64_t run, delay;
+    if (l->sched_run >= 0 && sched_read(l, &run, &delay)) {
+        w.run_ns = run - l->sched_run;
+        w.delay_ns = delay - l->sched_delay;
+        l->sched_run = run;
+        l->sched_delay = delay;
+    }
+    int pm = loop_place_busy(&w);
     atomic_store_explicit(&l->busy_pm, (pm + l->last_pm) / 2, memory_order_relaxed);
     l->last_pm = pm;
     l->win_start = now;
     l->win_idle = 0;
     l->shed_left = 0;
-    if (dm_log_level_get() == DM_LOG_DEBUG)   /* --log-level debug: the placement's trace */
-        DM_DEBUG("http loop %d: busy %d per mille, %d connections, %lu shed so far",
-                 (int)(l - l->set->loops), atomic_load(&l->busy_pm), atomic_load(&l->nconn),
-                 atomic_load(&l->shed));
     struct http_loops *ls = l->set;
-    int mine = loop_busy(l, now), nconn = atomic_load(&l->nconn);
-    if (!ls->by_load || mine <= BUSY_PM || nconn <= LOOP_MIN)
+    if (dm_log_level_get() == DM_LOG_DEBUG)   /* --log-level debug: the placement's trace */
+        DM_DEBUG("http loop %d: busy %d per mille (window: wall %d, run %d, cpu wait %d), "
+                 "%d connections, %lu shed so far", (int)(l - ls->loops), atomic_load(&l->busy_pm),
+                 (int)(1000 - w.idle_ns * 1000 / w.wall_ns), (int)(w.run_ns * 1000 / w.wall_ns),
+                 (int)(w.delay_ns * 1000 / w.wall_ns), atomic_load(&l->nconn), atomic_load(&l->shed));
+    if (!ls->by_load)
         return;
-    for (unsigned i = 0; i < ls->n; i++)
-        if (&ls->loops[i] != l && loop_busy(&ls->loops[i], now) < mine - SHED_GAP_PM) {
-            int n = nconn / 8, over = nconn - LOOP_MIN;
-            n = n < 1 ? 1 : n > SHED_MAX ? SHED_MAX : n;
-            l->shed_left = n < over ? n : over;
-            return;
-        }
+    struct loop_place_view v[LOOP_PLACE_MAX_LOOPS];
+    views(ls, now, v);
+    l->shed_left = loop_place_shed(v, ls->n, (unsigned)(l - ls->loops));
 }
 
 /* Loop thread: epoll_wait, its time counted as idle. */
@@ -211,6 +233,7 @@ static void *loop_main(void *arg)
     struct http_loop *l = arg;
     tl_loop = l;
     l->win_start = mono_ns();
+    sched_open(l);
     l->lane = l->set->master ? rpc_lane_new(l->set->master, l->epfd) : NULL;
     struct epoll_event evs[LOOP_EVENTS];
     int skips = 0;
@@ -248,6 +271,8 @@ static void *loop_main(void *arg)
     }
     rpc_lane_free(l->lane);   /* nothing in flight normally: the server waited for it */
     l->lane = NULL;
+    if (l->sched_fd >= 0)
+        close(l->sched_fd);
     tl_loop = NULL;
     return NULL;
 }
@@ -279,6 +304,8 @@ int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *c
 {
     *out = NULL;
     DM_ASSERT(n >= 1);
+    if (n > LOOP_PLACE_MAX_LOOPS)
+        n = LOOP_PLACE_MAX_LOOPS;
     struct http_loops *ls = calloc(1, sizeof(*ls) + n * sizeof(ls->loops[0]));
     if (!ls)
         return DM_E_NOMEM;
@@ -288,7 +315,7 @@ int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *c
     ls->refused = refused;
     ls->refused_cls = refused_cls;
     for (unsigned i = 0; i < n; i++) {
-        ls->loops[i].epfd = ls->loops[i].evfd = -1;
+        ls->loops[i].epfd = ls->loops[i].evfd = ls->loops[i].sched_fd = -1;
         atomic_init(&ls->loops[i].force_pm, -1);
     }
     for (unsigned i = 0; i < n; i++) {
@@ -301,43 +328,16 @@ int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *c
     return DM_OK;
 }
 
-/* The first loop not busy or holding at most LOOP_MIN connections, else the least busy. Filling loops in turn instead of round
- * robin: every loop wakes up for its own connections, and a loop that is not busy serves
- * more connections per wake-up for less CPU per request (docs/benchmarks.md, "Issue 18,
- * fourth pass" and "seventh pass"); a loop gets connections once the ones before it are
- * busy, and busy loops shed keep-alive connections to idle ones (window_end). */
-/* By count: the first loop holding fewer than LOOP_MIN connections, else the one holding
- * fewest. */
-static struct http_loop *pick_by_count(struct http_loops *ls)
-{
-    struct http_loop *best = &ls->loops[0];
-    for (unsigned i = 0; i < ls->n; i++) {
-        int c = atomic_load(&ls->loops[i].nconn);
-        if (c < LOOP_MIN)
-            return &ls->loops[i];
-        if (c < atomic_load(&best->nconn))
-            best = &ls->loops[i];
-    }
-    return best;
-}
-
+/* loop_place.h: filling loops in turn instead of round robin (every loop wakes up for its
+ * own connections, and a loop that is not busy serves more connections per wake-up for less
+ * CPU per request: docs/benchmarks.md, "Issue 18, fourth pass" and "seventh pass"). */
 static struct http_loop *pick(struct http_loops *ls)
 {
-    if (!ls->by_load)
-        return pick_by_count(ls);
-    int64_t now = mono_ns();
-    struct http_loop *best = &ls->loops[0];
-    int best_pm = INT32_MAX;
-    for (unsigned i = 0; i < ls->n; i++) {
-        int pm = loop_busy(&ls->loops[i], now);
-        if (pm <= BUSY_PM || atomic_load(&ls->loops[i].nconn) < LOOP_MIN)
-            return &ls->loops[i];
-        if (pm < best_pm) {
-            best = &ls->loops[i];
-            best_pm = pm;
-        }
-    }
-    return best;
+    struct loop_place_view v[LOOP_PLACE_MAX_LOOPS];
+    views(ls, mono_ns(), v);
+    unsigned i = ls->by_load ? loop_place_pick_load(v, ls->n) : loop_place_pick_count(v, ls->n);
+    DM_ASSERT(i < ls->n);
+    return &ls->loops[i];
 }
 
 bool http_loop_shed_due(const struct http_loop *l)

@@ -17,15 +17,14 @@
  * loop adds it with MHD_add_connection (not thread-safe on an external-loop daemon, so only
  * the loop's thread calls it). At most one loop per CPU (http_server.c).
  *
- * Placement by load (--loop-placement-by-load, off by default: issue 18, docs/benchmarks.md
- * "seventh pass"): each loop measures its
- * busy fraction (wall time outside epoll_wait, the mean of the last two 200 ms windows). A
- * new connection goes to the first loop holding fewer than 16 connections or at most 70 %
- * busy, else to the least busy one. A loop holding more than 16, over 70 % busy while
- * another is at least 15 points less busy, sheds a few keep-alive connections per window
- * (1/8 of its own, at most 8, never below 16): http_loop_shed says yes to that many complete, non-streamed answers,
- * which go out with Connection: close; the clients reconnect and the front places them on
- * the quiet loop. */
+ * Placement (loop_place.h holds the policy): by load (--loop-placement-by-load; issue 18,
+ * docs/benchmarks.md "seventh pass" and "eighth pass") or by count. Each loop measures its
+ * load per 200 ms window - run / (run + asleep) from its thread's schedstat, the wait for a
+ * CPU counting neither way, or the wall time outside epoll_wait where schedstat is missing
+ * - and publishes the mean of the last two windows. A loop told to shed (loop_place_shed) says yes through
+ * http_loop_shed_due to that many complete, non-streamed keep-alive answers, which go out
+ * with Connection: close; the clients reconnect and the front places them on a quieter
+ * loop. */
 #ifndef GW_HTTP_LOOP_H
 #define GW_HTTP_LOOP_H
 

@@ -22,7 +22,17 @@
 # Targets (issue 18, informational): CPU/req <= 1/3 of the peer's, gw req/s >= 0.8 x direct on
 # the unknown task at c=64, p99 <= the peer's, peak RSS < 20 MiB.
 #
+# Fixed rate (--rate "R..."; issue 18, docs/benchmarks.md "eighth pass"): after the closed-loop
+# cases, the peer, gw (and gw_base) again at each route and connection count, every one paced at
+# R req/s in total (wrk with a LuaJIT pacing script: each wrk thread sends on a fixed schedule
+# of R/2 req/s, catching up when behind; p99 from wrk's latency, measured from the send), so
+# that the gateways' p99 are compared at the same load. A case that did not reach 97 % of R is
+# marked "saturated" (its p99 then compares unequal loads again). --rate-only skips the
+# closed-loop cases.
 # Usage: scripts/bench/gateway_peer.sh [--quick] [-d SECONDS] [--conc "8 64"] [--write-conc C|0]
+#        [--rate "R1 R2"] [--rate-only] [--routes "running unknown"] [--repeat N]
+# --repeat N: every case N times on the same stack (metric names get .rK), gw_base and gw in
+# alternating order; BENCH_GW_CO=0 leaves gw_co out.
 # Env: BENCH_GW_THREADS (--threads of both dm-gateways), BENCH_GW_ARGS (extra flags),
 #      BENCH_GW_BASELINE=<dm-gateway binary>: one more contender, gw_base (that binary with
 #      --coalesce=false, measured right before gw in every read case): before/after numbers
@@ -32,7 +42,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DUR=10; CONCS="8 64"; WCONC=8; GW_THREADS="${BENCH_GW_THREADS:-}"; GW_BASE="${BENCH_GW_BASELINE:-}"
-GW_H2="${BENCH_GW_H2:-1}"
+GW_H2="${BENCH_GW_H2:-1}"; RATES=""; RATE_ONLY=0; ROUTES="running unknown"
+REPEAT=1; REP=""; GW_CO="${BENCH_GW_CO:-1}"
 read -r -a GW_EXTRA <<<"${BENCH_GW_ARGS:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,7 +51,11 @@ while [ $# -gt 0 ]; do
     -d) DUR="$2"; shift 2;;
     --conc) CONCS="$2"; shift 2;;
     --write-conc) WCONC="$2"; shift 2;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0;;
+    --rate) RATES="$2"; shift 2;;
+    --rate-only) RATE_ONLY=1; shift;;
+    --routes) ROUTES="$2"; shift 2;;
+    --repeat) REPEAT="$2"; shift 2;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -116,8 +131,10 @@ start_stack() {
                 --max-connections 1024 --max-connections-per-ip 1024 --log-level warn "${thr[@]}" "${GW_EXTRA[@]}")
   bench_daemon gateway "$GPORT" "$GATEWAY" --listen "127.0.0.1:$GPORT" --coalesce=false "${common[@]}"
   GW_PID=$LAST_PID
-  bench_daemon gateway_co "$CPORT" "$GATEWAY" --listen "127.0.0.1:$CPORT" --coalesce=true "${common[@]}"
-  GWC_PID=$LAST_PID
+  if [ "$GW_CO" = 1 ]; then
+    bench_daemon gateway_co "$CPORT" "$GATEWAY" --listen "127.0.0.1:$CPORT" --coalesce=true "${common[@]}"
+    GWC_PID=$LAST_PID
+  fi
   if [ -n "$GW_BASE" ]; then
     [ -x "$GW_BASE" ] || bdie "BENCH_GW_BASELINE=$GW_BASE is not an executable"
     bench_daemon gateway_base "$BPORT" "$GW_BASE" --listen "127.0.0.1:$BPORT" --coalesce=false "${common[@]}"
@@ -138,7 +155,7 @@ start_stack() {
 smoke() {
   local t c code
   for t in "$TASK" bench-missing; do
-    local ports=("$GPORT" "$CPORT" "$PPORT"); [ "$GW_H2" = 1 ] && ports+=("$HPORT")
+    local ports=("$GPORT" "$PPORT"); [ "$GW_H2" = 1 ] && ports+=("$HPORT"); [ "$GW_CO" = 1 ] && ports+=("$CPORT")
     for c in "${ports[@]}"; do
       code="$(curl -s -o "$BENCH_DIR/get-$c-$t.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
               "http://127.0.0.1:$c/apis/v1alpha1/status/$t")" || bdie "GET on port $c failed"
@@ -156,7 +173,7 @@ smoke() {
 }
 
 read_case() { # route-key task conc
-  local key="$1" task="$2" c="$3" url pre="$1.c$3"
+  local key="$1" task="$2" c="$3" url pre="$1.c$3$REP"
   direct "direct-$pre" "$c" --task "$task"
   local d_rps="$D_RPS" d_p99="$D_P99"
   result "$pre.direct_rps" "$d_rps" "req/s"
@@ -174,8 +191,9 @@ read_case() { # route-key task conc
   [ "$W_NON2XX" != 0 ] && blog "$pre peer: $W_NON2XX non-2xx"
   local name pid port names=(gw)
   [ -n "$GW_BASE" ] && names=(gw_base gw)
+  [ -n "$GW_BASE" ] && [ $(( ${REP#.r} % 2 )) = 0 ] && [ -n "$REP" ] && names=(gw gw_base)
   [ "$GW_H2" = 1 ] && names+=(gw_h2)
-  names+=(gw_co)
+  [ "$GW_CO" = 1 ] && names+=(gw_co)
   for name in "${names[@]}"; do
     case "$name" in
       gw) pid=$GW_PID; port=$GPORT;;
@@ -196,6 +214,54 @@ read_case() { # route-key task conc
       "$(verdict "$(ratio "$W_CPU_US" "$p_cpu")" '<=' 0.34)"
     result "$pre.${name}_master_cpu" "$W_MCPU_US" "us/req"
   done
+}
+
+# wrk pacing: each wrk thread sends on a fixed schedule of WRK_RATE_PER_THREAD req/s
+# (delay() runs before every request after a connection's first; ms resolution, so requests
+# may go up to 1 ms early, the mean rate holds; a thread behind its schedule catches up).
+RATE_LUA='
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } dmgw_ts; int clock_gettime(int, dmgw_ts *); ]]
+local ts = ffi.new("dmgw_ts")
+local function now_ms() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6 end
+local gap = 1000 / tonumber(os.getenv("WRK_RATE_PER_THREAD"))
+local due = nil
+delay = function()
+  local now = now_ms()
+  if due == nil then due = now end
+  due = due + gap
+  local d = due - now
+  if d <= 0 then return 0 end
+  return math.floor(d)
+end
+'
+
+# rate_case <route-key> <task> <conc> <rate>: peer, gw_base, gw at <rate> req/s
+rate_case() {
+  local key="$1" task="$2" c="$3" r="$4" pre="$1.c$3.R$4$REP" name pid port p_p99=""
+  printf '%s' "$RATE_LUA" >"$BENCH_DIR/rate.lua"
+  export WRK_RATE_PER_THREAD="$(awk -v r="$r" 'BEGIN{printf "%.3f", r/2}')"
+  local names=(peer gw); [ -n "$GW_BASE" ] && names=(peer gw_base gw)
+  [ -n "$GW_BASE" ] && [ -n "$REP" ] && [ $(( ${REP#.r} % 2 )) = 0 ] && names=(peer gw gw_base)
+  for name in "${names[@]}"; do
+    case "$name" in
+      peer) pid=$PEER_PID; port=$PPORT;;
+      gw) pid=$GW_PID; port=$GPORT;;
+      gw_base) pid=$GWB_PID; port=$BPORT;;
+    esac
+    run_wrk "$name-$pre" "$pid" "$c" "http://127.0.0.1:$port/apis/v1alpha1/status/$task" "$BENCH_DIR/rate.lua"
+    local sat=""; awk -v a="$W_RPS" -v r="$r" 'BEGIN{exit !(a < 0.97 * r)}' && sat="saturated"
+    result "$pre.${name}_rps" "$W_RPS" "req/s" "$r" "$(ratio "$W_RPS" "$r")" "" "$sat"
+    result "$pre.${name}_p50" "$W_P50" "ms"
+    if [ "$name" = peer ]; then
+      p_p99="$W_P99"; result "$pre.peer_p99" "$W_P99" "ms"
+    else
+      result "$pre.${name}_p99" "$W_P99" "ms" "$p_p99" "$(ratio "$W_P99" "$p_p99")" "<=peer" \
+        "$(verdict "$(ratio "$W_P99" "$p_p99")" '<=' 1)"
+    fi
+    result "$pre.${name}_cpu" "$W_CPU_US" "us/req"
+  done
+  unset WRK_RATE_PER_THREAD
 }
 
 WRITE_LUA='
@@ -252,12 +318,23 @@ build_peer
 blog "${DUR}s per case, connections \"$CONCS\", writes at c=$WCONC ($(nproc) CPUs, shared machine)"
 start_stack
 smoke
-for c in $CONCS; do
-  read_case running "$TASK" "$c"
-  read_case unknown bench-missing "$c"
+task_of() { [ "$1" = running ] && echo "$TASK" || echo bench-missing; }
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  [ "$REPEAT" -gt 1 ] && REP=".r$rep"
+  if [ "$RATE_ONLY" = 0 ]; then
+    for c in $CONCS; do
+      for k in $ROUTES; do read_case "$k" "$(task_of "$k")" "$c"; done
+    done
+  fi
+  for r in $RATES; do
+    for c in $CONCS; do
+      for k in $ROUTES; do rate_case "$k" "$(task_of "$k")" "$c" "$r"; done
+    done
+  done
 done
 [ "$WCONC" -gt 0 ] 2>/dev/null && write_case
-rss_of=(gw:$GW_PID gw_co:$GWC_PID peer:$PEER_PID)
+rss_of=(gw:$GW_PID peer:$PEER_PID)
+[ "$GW_CO" = 1 ] && rss_of+=(gw_co:$GWC_PID)
 [ -n "$GW_BASE" ] && rss_of+=(gw_base:$GWB_PID)
 [ "$GW_H2" = 1 ] && rss_of+=(gw_h2:$GWH_PID)
 for n in "${rss_of[@]}"; do
