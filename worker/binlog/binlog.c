@@ -845,6 +845,25 @@ static bool is_load_file_event(unsigned type)
     "MIXED on the source) - only ROW format binlog is supported: set binlog_format=ROW on " \
     "the source; the rows of that LOAD DATA must be applied to the target by hand"
 
+/* INCIDENT_EVENT: the source lost changes it could not log (LOST_EVENTS: e.g. a
+ * non-transactional statement whose rows exceeded max_binlog_stmt_cache_size - its rows are
+ * on the source, not in the binlog). A MariaDB replica stops on it; so does every parsing
+ * reader (the relay copies it raw). body: 2-byte incident number, 1-byte message length,
+ * message. */
+static int on_incident(const struct bl_reader *r, const uint8_t *body, size_t len, char *err,
+                       size_t cap)
+{
+    unsigned no = len >= 2 ? (unsigned)rowdec_le(body, 2) : 0;
+    int mlen = len >= 3 ? (int)(body[2] <= len - 3 ? body[2] : len - 3) : 0;
+    dm_errf(err, cap, "binlog INCIDENT event #%u (%.*s) at %s:%" PRIu64 ": the source lost "
+            "changes it could not write to its binlog (e.g. a non-transactional statement "
+            "larger than max_binlog_stmt_cache_size); the target misses them - compare and "
+            "repair the tables changed around it by hand, then start the task from a position "
+            "after it", no, mlen ? mlen : no == 1 ? 11 : 7,
+            mlen ? (const char *)body + 3 : no == 1 ? "LOST_EVENTS" : "unknown", r->file, r->pos);
+    return DM_E_PARSE;
+}
+
 static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
                     char *err, size_t cap)
 {
@@ -853,6 +872,8 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
                 r->file, r->pos);
         return DM_E_PARSE;
     }
+    if (!r->raw && type == INCIDENT_EVENT)
+        return on_incident(r, body, len, err, cap);
     if (type == GTID_EVENT || type == QUERY_EVENT || type == QUERY_COMPRESSED_EVENT ||
         type == XID_EVENT)
         r->stmt_replace = false;
