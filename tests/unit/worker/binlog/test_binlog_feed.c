@@ -5,7 +5,8 @@
  * name is followed. Found by tests/fuzz/fuzz_binlog_stream. A QUERY whose statement has a
  * raw NUL byte (MariaDB takes one inside a comment or a quoted literal and logs it as is)
  * keeps its whole text, the NUL written as the escape \0, instead of ending there (the
- * text after it was lost); under NO_BACKSLASH_ESCAPES it is a named DM_E_PARSE. */
+ * text after it was lost); under NO_BACKSLASH_ESCAPES it is a named DM_E_PARSE. An
+ * INCIDENT event (the source lost rows) is a named DM_E_PARSE, not an ignored event. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
