@@ -13,6 +13,7 @@
 #include "applier_int.h"
 #include "buf.h"
 #include "dm_error.h"
+#include "log.h"
 
 /* ---- schema cache ---- */
 
@@ -341,6 +342,9 @@ static int load_overlaps(struct worker_applier *a, struct tinfo *t, struct worke
         goto out;
     if ((row = mysql_fetch_row(res)) && mysql_num_fields(res) >= 2 && row[1])
         t->overlaps = strstr(row[1], "WITHOUT OVERLAPS") != NULL;
+    if (t->overlaps)
+        dm_log_kv(DM_LOG_INFO, "rows ordered by table (unique key WITHOUT OVERLAPS)", "schema",
+                  t->schema, "table", t->table, NULL);
 out:
     if (res)
         mysql_free_result(res);
