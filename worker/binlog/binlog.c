@@ -845,6 +845,27 @@ static bool is_load_file_event(unsigned type)
     "MIXED on the source) - only ROW format binlog is supported: set binlog_format=ROW on " \
     "the source; the rows of that LOAD DATA must be applied to the target by hand"
 
+#define INCIDENT_HINT "binlog INCIDENT event (LOST_EVENTS): the source lost changes it " \
+    "could not write to its binlog (e.g. a non-transactional statement larger than " \
+    "max_binlog_stmt_cache_size); the target misses them - compare and repair the tables " \
+    "changed around it by hand, then start the task from a position after it"
+
+/* INCIDENT_EVENT: the source lost changes it could not log (LOST_EVENTS: e.g. a
+ * non-transactional statement whose rows exceeded max_binlog_stmt_cache_size - its rows are
+ * on the source, not in the binlog). A MariaDB replica stops on it; so does every parsing
+ * reader (the relay copies it raw). body: 2-byte incident number, 1-byte message length,
+ * message. */
+static int on_incident(const struct bl_reader *r, const uint8_t *body, size_t len, char *err,
+                       size_t cap)
+{
+    unsigned no = len >= 2 ? (unsigned)rowdec_le(body, 2) : 0;
+    int mlen = len >= 3 ? (int)(body[2] <= len - 3 ? body[2] : len - 3) : 0;
+    dm_errf(err, cap, "incident #%u (%.*s) at %s:%" PRIu64 ": " INCIDENT_HINT,
+            no, mlen ? mlen : no == 1 ? 11 : 7,
+            mlen ? (const char *)body + 3 : no == 1 ? "LOST_EVENTS" : "unknown", r->file, r->pos);
+    return DM_E_PARSE;
+}
+
 static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, size_t len,
                     char *err, size_t cap)
 {
@@ -853,6 +874,8 @@ static int dispatch(struct bl_reader *r, unsigned type, const uint8_t *body, siz
                 r->file, r->pos);
         return DM_E_PARSE;
     }
+    if (!r->raw && type == INCIDENT_EVENT)
+        return on_incident(r, body, len, err, cap);
     if (type == GTID_EVENT || type == QUERY_EVENT || type == QUERY_COMPRESSED_EVENT ||
         type == XID_EVENT)
         r->stmt_replace = false;
@@ -933,17 +956,21 @@ static int fetch_error(struct bl_reader *r, char *err, size_t cap)
     }
     unsigned e = mysql_errno(r->mysql);
     /* The connector refuses (5021 Malformed packet) the events of a LOAD DATA logged as a
-     * statement; the packet is still in its buffer: OK byte, then the event header. */
+     * statement and (5020 Unknown event type) an INCIDENT; the packet is still in its
+     * buffer: OK byte, then the event header. */
+    bool refused = e == CR_BINLOG_ERROR || e == CR_UNKNOWN_BINLOG_EVENT;
     const unsigned char *pkt = r->mysql->net.read_pos;
-    unsigned type = e == CR_BINLOG_ERROR && pkt && r->mysql->packet_length > 5 ? pkt[5] : 0;
+    unsigned type = refused && pkt && r->mysql->packet_length > 5 ? pkt[5] : 0;
+    const char *hint = is_load_file_event(type) ? LOAD_FILE_HINT
+                       : type == INCIDENT_EVENT ? INCIDENT_HINT : "";
     dm_errf(err, cap, "binlog stream at %s:%" PRIu64 ": %s (%u)%s%s%s", r->file, r->pos,
             e ? mysql_error(r->mysql) : "end of stream", e, worker_terr_access_hint(e, true),
-            is_load_file_event(type) ? ": " : "", is_load_file_event(type) ? LOAD_FILE_HINT : "");
+            hint[0] ? ": " : "", hint);
     if (is_conn_error(e))
         return DM_E_UNAVAILABLE;
     if (worker_terr_access_denied(e))
         return DM_E_FORBIDDEN;
-    return e == CR_BINLOG_ERROR ? DM_E_PARSE : DM_E_DB;
+    return refused ? DM_E_PARSE : DM_E_DB;
 }
 
 static int feed_next(struct bl_reader *r, int timeout_ms, struct bl_event **ev, char *err,

@@ -37,8 +37,6 @@ static const struct skip_rule skip_rules[] = {
     {NULL, "SET", NULL, "session variable"},
     {NULL, "INSTALL", NULL, "plugin"},
     {NULL, "UNINSTALL", NULL, "plugin"},
-    {NULL, "DO", NULL, "DO expression"},
-    {NULL, "SELECT", NULL, "SELECT (no table change)"},
     {NULL, "CALL", NULL, "stored routine call (its changes are row events)"},
     {NULL, "LOCK", NULL, "table locks"},
     {NULL, "UNLOCK", NULL, "table locks"},
@@ -197,8 +195,11 @@ int ddl_name_at(struct ddl_parse *p, size_t *i, bool db_only, struct ddl_name *n
 
 /* ---- classification ---- */
 
+/* SELECT / DO: a QUERY event never holds a plain SELECT; MariaDB logs `SELECT f()` (also
+ * for `DO f()`) when a stored function called by it changed rows in a STATEMENT/MIXED
+ * session - statement-format DML (DM v1.0.7 pauses on it too: a SelectStmt is a DMLNode). */
 static const char *const dml_first[] = { "INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD",
-                                         "WITH", NULL };
+                                         "WITH", "SELECT", "DO", NULL };
 
 static bool first_in(const struct ddl_parse *p, const char *const *list)
 {
@@ -340,6 +341,7 @@ static int classify(struct ddl_parse *p)
         return ddl_skip(p, "transaction savepoint");
     if (ddl_kw(p, 0, "COMMIT") || ddl_kw(p, 0, "ROLLBACK")) {
         res->kind = WDDL_COMMIT;
+        res->rollback = ddl_kw(p, 0, "ROLLBACK");
         return DM_OK;
     }
     if (ddl_kw(p, 0, "XA"))

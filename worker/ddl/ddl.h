@@ -40,7 +40,8 @@ enum worker_ddl_kind {
     WDDL_SKIP,        /* known statement DM never replicates */
     WDDL_BEGIN,       /* BEGIN / START TRANSACTION */
     WDDL_COMMIT,      /* COMMIT (non-transactional engines end groups with it) */
-    WDDL_DML,         /* statement-format DML (INSERT/UPDATE/DELETE/REPLACE/LOAD) */
+    WDDL_DML,         /* statement-format DML (INSERT/UPDATE/DELETE/REPLACE/LOAD/WITH, and
+                         SELECT/DO: logged only when a stored function changed rows) */
     WDDL_UNKNOWN      /* anything else: the task pauses (see err) */
 };
 
@@ -87,6 +88,10 @@ struct worker_ddl {
      * later in a group of their own. */
     enum worker_ddl_xa { WDDL_XA_NONE = 0, WDDL_XA_END, WDDL_XA_COMMIT, WDDL_XA_ROLLBACK } xa;
     char xa_id[WORKER_XID_MAX];
+    /* WDDL_COMMIT of `ROLLBACK` [WORK ...]: the group it ends was rolled back on the source;
+     * MariaDB logs its changes anyway when the transaction also created/dropped a temporary
+     * table or changed a non-transactional one (the Sync unit pauses if it applied rows). */
+    bool rollback;
 };
 
 /* Analyze `sql` whose default database is `default_schema` (may be NULL/"") under the

@@ -650,8 +650,9 @@ static void row_keys(const struct tinfo *t, const struct img *im, uint64_t *keys
         *keyless = true;
         return;
     }
-    if (gen_unique(t) && !has_key(keys, *n, th))
-        keys[(*n)++] = th;      /* the table orders its rows (gen_unique) */
+    if ((gen_unique(t) || t->overlaps) && !has_key(keys, *n, th))
+        keys[(*n)++] = th;      /* the table orders its rows (gen_unique, WITHOUT OVERLAPS:
+                                   an INSERT conflicts with any row whose range overlaps) */
     for (k = 0; k < t->nkeys; k++) {
         uint64_t h = dm_fnv1a64(th, &k, sizeof k);
         if (!key_present(&t->keys[k], im) || key_has_null(&t->keys[k], im))

@@ -114,6 +114,8 @@ struct tinfo {
     bool fk_delete;       /* referenced by a FOREIGN KEY with ON DELETE CASCADE/SET NULL/... */
     bool fk_update;       /* referenced by a FOREIGN KEY with ON UPDATE CASCADE/SET NULL/... */
     bool versioned;       /* WITH SYSTEM VERSIONING (TABLES.TABLE_TYPE): rows not applied */
+    bool overlaps;        /* a unique key WITHOUT OVERLAPS (application-time period): it
+                             compares ranges, not values - rows are ordered by the table */
     struct srcdef *src;   /* the source tables' definitions, read at their rows */
     struct tkey *keys;    /* PK first */
     size_t nkeys;

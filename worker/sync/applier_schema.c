@@ -13,6 +13,7 @@
 #include "applier_int.h"
 #include "buf.h"
 #include "dm_error.h"
+#include "log.h"
 
 /* ---- schema cache ---- */
 
@@ -317,6 +318,40 @@ out:
     return rc;
 }
 
+/* t->overlaps from SHOW CREATE TABLE (information_schema does not show WITHOUT OVERLAPS:
+ * STATISTICS lists its period's end and start columns as plain key parts). Asked only for
+ * tables with a unique key of 3 or more parts (a column and the period's two). A name
+ * holding the words only serializes the table's rows (never wrong). */
+static int load_overlaps(struct worker_applier *a, struct tinfo *t, struct worker_terr *e)
+{
+    struct dm_buf q;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    size_t k;
+    int rc = DM_OK;
+    for (k = 0; k < t->nkeys && t->keys[k].n < 3; k++)
+        ;
+    if (k == t->nkeys)
+        return DM_OK;
+    dm_buf_init(&q, 512);
+    if (dm_buf_adds(&q, "SHOW CREATE TABLE ") || worker_ap_add_table(&q, t->schema, t->table)) {
+        rc = worker_ap_nomem(e);
+        goto out;
+    }
+    if ((rc = worker_ap_query(a, q.data, &res, e)))
+        goto out;
+    if ((row = mysql_fetch_row(res)) && mysql_num_fields(res) >= 2 && row[1])
+        t->overlaps = strstr(row[1], "WITHOUT OVERLAPS") != NULL;
+    if (t->overlaps)
+        dm_log_kv(DM_LOG_INFO, "rows ordered by table (unique key WITHOUT OVERLAPS)", "schema",
+                  t->schema, "table", t->table, NULL);
+out:
+    if (res)
+        mysql_free_result(res);
+    dm_buf_free(&q);
+    return rc;
+}
+
 int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char *table,
                      struct tinfo **out, struct worker_terr *e)
 {
@@ -335,7 +370,8 @@ int worker_ap_tinfo_get(struct worker_applier *a, const char *schema, const char
         return worker_ap_nomem(e);
     }
     if ((rc = load_columns(a, t, e)) || (rc = load_keys(a, t, e)) ||
-        (rc = load_fk_actions(a, t, e)) || (rc = load_table_type(a, t, e))) {
+        (rc = load_fk_actions(a, t, e)) || (rc = load_table_type(a, t, e)) ||
+        (rc = load_overlaps(a, t, e))) {
         worker_ap_tinfo_free(t);
         return rc;
     }

@@ -1831,6 +1831,22 @@ static bool savepoint_stmt(struct session *ss, struct worker_ddl *d)
     return true;
 }
 
+/* A QUERY `ROLLBACK` ending a group whose row changes this task applied: MariaDB logs a
+ * rolled-back transaction's rows (then ROLLBACK instead of COMMIT) when it also created or
+ * dropped a temporary table or changed a non-transactional table (binlog_format ROW too);
+ * the source has none of them. d becomes the WDDL_UNKNOWN the task pauses on (DM v1.0.7
+ * ignores the ROLLBACK and keeps the rows, silently). */
+static void rollback_err(const struct session *ss, struct worker_ddl *d)
+{
+    d->kind = WDDL_UNKNOWN;
+    snprintf(d->err, sizeof d->err,
+             "ROLLBACK of a source transaction whose %lld row changes (the first in %.140s) "
+             "precede it in the binlog (logged as it also created/dropped a temporary table or "
+             "changed a non-transactional one): the source rolled them back, the target may "
+             "hold them; sql-skip it, resume, undo them on the target by hand",
+             (long long)ss->txn_rows, ss->txn_table);
+}
+
 /* XA END / XA COMMIT / XA ROLLBACK (d->xa), xa_track.h: false (d->err says why, the task
  * must pause) for an XA ROLLBACK of applied rows, or an xid whose XA PREPARE this task
  * never saw. */
@@ -1859,6 +1875,11 @@ static int on_query(struct session *ss, const struct bl_event *ev, struct worker
         txn_start(ss);
         break;
     case WDDL_COMMIT:
+        if (d.rollback && ss->txn_rows > 0 && !ss->resync) {
+            rollback_err(ss, &d);
+            rc = on_unsupported(ss, ev, &d, e);
+            break;
+        }
         ss->in_src_txn = false;
         set_pos(ss, ev);
         snprintf(ss->gtid, sizeof ss->gtid, "%s", ss->pending_gtid);

@@ -5,7 +5,8 @@
  * name is followed. Found by tests/fuzz/fuzz_binlog_stream. A QUERY whose statement has a
  * raw NUL byte (MariaDB takes one inside a comment or a quoted literal and logs it as is)
  * keeps its whole text, the NUL written as the escape \0, instead of ending there (the
- * text after it was lost); under NO_BACKSLASH_ESCAPES it is a named DM_E_PARSE. */
+ * text after it was lost); under NO_BACKSLASH_ESCAPES it is a named DM_E_PARSE. An
+ * INCIDENT event (the source lost rows) is a named DM_E_PARSE, not an ignored event. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,12 +131,45 @@ START_TEST(query_nul_byte)
 }
 END_TEST
 
+/* An INCIDENT event (type 26, LOST_EVENTS) as a relay file holds it: the reader ignored it
+ * as an unknown event (the source's lost rows silently missing on the target); now a named
+ * DM_E_PARSE. (The relay writer reads the source in raw mode and copies it.) */
+START_TEST(incident_stops)
+{
+    static const char msg[] = "error writing to the binary log";
+    char err[512];
+    {
+        struct one *o = calloc(1, sizeof(*o));
+        ck_assert_ptr_nonnull(o);
+        o->len = 19 + 3 + sizeof msg - 1;
+        o->ev[4] = 26;                              /* INCIDENT_EVENT */
+        o->ev[5] = 1;
+        o->ev[9] = (uint8_t)o->len;
+        o->ev[13] = 120;                            /* log_pos */
+        o->ev[19] = 1;                              /* LOST_EVENTS */
+        o->ev[21] = (uint8_t)(sizeof msg - 1);
+        memcpy(o->ev + 22, msg, sizeof msg - 1);
+        struct bl_feed feed = { .next = one_next, .free = free, .ctx = o };
+        struct bl_reader *r = NULL;
+        struct bl_event *ev = NULL;
+        ck_assert_int_eq(bl_reader_open_feed(&feed, "mysql-bin.000001", 4, &r, err, sizeof err),
+                         DM_OK);
+        ck_assert_int_eq(bl_reader_next(r, 0, &ev, err, sizeof err), DM_E_PARSE);
+        ck_assert_msg(strstr(err, "incident #1 (error writing to the binary log) at "
+                                  "mysql-bin.000001:120") &&
+                      strstr(err, "the target misses them"), "%s", err);
+        bl_reader_free(r);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("binlog_feed");
     TCase *tc = tcase_create("pure");
     tcase_add_test(tc, rotate_names);
     tcase_add_test(tc, query_nul_byte);
+    tcase_add_test(tc, incident_stops);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }

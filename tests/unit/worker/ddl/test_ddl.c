@@ -83,6 +83,9 @@ static const struct row rows[] = {
     K("LOAD DATA INFILE 'x' INTO TABLE t", WDDL_DML),
     K("SET STATEMENT max_statement_time=1 FOR INSERT INTO t VALUES (1)", WDDL_DML),
     K("ROLLBACK WORK", WDDL_COMMIT),
+    /* logged only when a stored function changed rows (STATEMENT/MIXED session) */
+    K("SELECT `p`.`f`(10)", WDDL_DML),
+    K("DO f(1)", WDDL_DML),
     D("SET STATEMENT lock_wait_timeout=5, sql_mode=(SELECT 'x') FOR ALTER TABLE a ADD c INT",
       WEV_ALTER_TABLE, "ALTER TABLE `S2`.`A2` ADD c INT"),
     D("set statement a=1 for truncate table a", WEV_TRUNCATE_TABLE, "truncate table `S2`.`A2`"),
@@ -433,6 +436,19 @@ START_TEST(savepoints_and_order_dep)
         ck_assert_str_eq(d.sp_name, sps[i].name);
         worker_ddl_free(&d);
     }
+    /* a group ending in ROLLBACK (not ROLLBACK TO) is marked; COMMIT is not */
+    ck_assert_int_eq(worker_ddl_parse("ROLLBACK", "s", &d), DM_OK);
+    ck_assert(d.kind == WDDL_COMMIT && d.rollback);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("rollback work", "s", &d), DM_OK);
+    ck_assert(d.kind == WDDL_COMMIT && d.rollback);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("ROLLBACK TO s1", "s", &d), DM_OK);
+    ck_assert(d.kind == WDDL_SKIP && !d.rollback);
+    worker_ddl_free(&d);
+    ck_assert_int_eq(worker_ddl_parse("COMMIT", "s", &d), DM_OK);
+    ck_assert(d.kind == WDDL_COMMIT && !d.rollback);
+    worker_ddl_free(&d);
     for (i = 0; i < sizeof deps / sizeof deps[0]; i++) {
         ck_assert_int_eq(worker_ddl_parse(deps[i].sql, "s", &d), DM_OK);
         ck_assert_int_eq(d.kind, WDDL_DDL);
