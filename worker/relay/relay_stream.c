@@ -23,6 +23,7 @@
 #include "dm_time.h"
 
 #define HDR 19
+#define EV_STOP 3
 #define EV_ROTATE 4
 #define EV_FDE 15
 #define EV_GTID 162
@@ -42,6 +43,7 @@ struct relay_stream {
     size_t next_subdir;           /* with next_file: the sub-directory to switch to */
     uint32_t server_id;           /* of the last FDE (for the artificial ROTATE) */
     bool checksum;                /* CRC32 per the FDE */
+    int last_type;                /* type of the last event read in this file (0: none yet) */
     uint8_t *buf;
     size_t cap;
     uint8_t *ra;                  /* read-ahead window: file bytes [ra_off, ra_off + ra_len) */
@@ -248,6 +250,7 @@ static int ensure_open(struct relay_stream *s, char *err, size_t cap)
         s->next_file[0] = '\0';
         s->start = 4;
         s->need_fde = true;
+        s->last_type = 0;
         if (s->fd >= 0)
             close(s->fd);
         s->fd = -1;
@@ -347,21 +350,127 @@ static int artificial_rotate(struct relay_stream *s, const char *name, size_t su
     return DM_OK;
 }
 
+/* The type of the last event of the file at fd (headers walked from 4 up to size); 0 when
+ * the walk does not end exactly at size. */
+static int last_event_type(int fd, uint64_t size)
+{
+    uint8_t h[HDR];
+    uint64_t off = 4;
+    int type = 0;
+    while (off < size && pread(fd, h, HDR, (off_t)off) == HDR) {
+        uint64_t len = le(h + 9, 4);
+        if (len < HDR)
+            return 0;
+        type = h[4];
+        off += len;
+    }
+    return off == size ? type : 0;
+}
+
+/* relay.ends of sub-directory `sub` records `file` finished at exactly `size`. */
+static bool end_recorded(struct worker_relay *r, size_t sub, const char *file, uint64_t size)
+{
+    char path[4096], line[320];
+    bool ok = false;
+    pthread_mutex_lock(&r->mu);
+    bool fits = relay_path(r, sub, RELAY_ENDS, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    FILE *f = fits ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    size_t fl = strlen(file);
+    while (!ok && fgets(line, sizeof line, f)) {
+        char *end = NULL;
+        if (strncmp(line, file, fl) != 0 || line[fl] != '\t')
+            continue;
+        errno = 0;
+        unsigned long long v = strtoull(line + fl + 1, &end, 10);
+        ok = errno == 0 && end != line + fl + 1 && (*end == '\n' || *end == '\0') && v == size;
+    }
+    fclose(f);
+    return ok;
+}
+
+/* relay.meta of sub-directory `sub` (a finished one) names `file` at exactly `size`: the
+ * writer cut its last file there when the source changed (relay.c finish_old). */
+static bool meta_says(struct worker_relay *r, size_t sub, const char *file, uint64_t size)
+{
+    char path[4096], line[400], name[256] = "";
+    unsigned long long pos = 0;
+    pthread_mutex_lock(&r->mu);
+    bool fits = relay_path(r, sub, RELAY_META, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    FILE *f = fits ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "binlog-name = \"%255[^\"]\"", name) != 1)
+            (void)sscanf(line, "binlog-pos = %llu", &pos);
+    }
+    fclose(f);
+    return strcmp(name, file) == 0 && pos == size;
+}
+
+/* The stream is at the end (`lim`, the file's size) of a finished file that had no ROTATE
+ * (the caller goes on with the next file or sub-directory). That end must be vouched for:
+ * a STOP event (the source restarted), relay.ends (the writer saw the source go on with its
+ * next file there: a crash), or the finished sub-directory's relay.meta. Else the file was
+ * cut (by hand, or a file system that lost its tail) and going on would skip the rest of
+ * the source's file silently: DM_E_PARSE naming it. Also a stream past the end (the file
+ * got shorter than where it reads). DM_OK when vouched for. */
+static int end_vouched(struct relay_stream *s, uint64_t lim, char *err, size_t cap)
+{
+    char sub[160];
+    bool older;
+    pthread_mutex_lock(&s->r->mu);
+    snprintf(sub, sizeof sub, "%s", s->subdir < s->r->nsubdirs ? s->r->subdirs[s->subdir] : "");
+    older = s->subdir + 1 < s->r->nsubdirs;
+    pthread_mutex_unlock(&s->r->mu);
+    if (s->off > lim) {
+        snprintf(err, cap, "relay log file %s (sub-directory %s) has %" PRIu64 " bytes, less "
+                 "than the position %" PRIu64 " this subtask reads from (cut by hand?): the "
+                 "rest of the source's file is not in the relay", s->file, sub, lim, s->off);
+        return DM_E_PARSE;
+    }
+    if (s->off < lim) {
+        snprintf(err, cap, "relay log file %s ends inside an event at offset %" PRIu64
+                 " (the file is finished)", s->file, s->off);
+        return DM_E_PARSE;
+    }
+    if (s->last_type == EV_STOP || end_recorded(s->r, s->subdir, s->file, lim) ||
+        (older && meta_says(s->r, s->subdir, s->file, lim)))
+        return DM_OK;
+    if (s->last_type == 0 && last_event_type(s->fd, lim) == EV_STOP)
+        return DM_OK;
+    snprintf(err, cap, "relay log file %s (sub-directory %s) ends at %" PRIu64 " without a "
+             "ROTATE event, and the relay did not finish it there (no STOP event, not where "
+             "the source went on with its next file or the sub-directory ended): the file was "
+             "cut (by hand?) and the rest of the source's file is not in the relay; restore "
+             "it, or stop dm-worker, remove the relay sub-directory and start it with "
+             "relay-binlog-name = %s (the source must still have it), or add \"%s<TAB>%" PRIu64
+             "\" to %s/%s/" RELAY_ENDS " when the source's file really ends there",
+             s->file, sub, lim, s->file, s->file, lim, s->r->dir, sub);
+    return DM_E_PARSE;
+}
+
 /* DM's parseDir: every file of the sub-directory is read in order, whether or not the one
  * before ended with a ROTATE. A source restart ends its binlog with a STOP event (no ROTATE)
  * and the server then sends the next file: at the end of such a finished file (not the
  * writer's) the stream goes on with the next file of the same sub-directory, announced by
  * an artificial ROTATE. DM_E_TIMEOUT when not at the end of a finished file or no later file
  * exists. */
-static int next_file_same_subdir(struct relay_stream *s, size_t *len)
+static int next_file_same_subdir(struct relay_stream *s, size_t *len, char *err, size_t cap)
 {
     char name[256];
     bool complete;
-    if (s->fd < 0 || s->next_file[0])
+    if (s->fd < 0 || s->next_file[0] || s->need_fde)
         return DM_E_TIMEOUT;
     uint64_t lim = limit_of(s, &complete);
-    if (!complete || s->off < lim || !next_binlog(s->r, s->subdir, s->file, name, sizeof name))
+    if (!complete || !next_binlog(s->r, s->subdir, s->file, name, sizeof name))
         return DM_E_TIMEOUT;
+    int rc = end_vouched(s, lim, err, cap);
+    if (rc != DM_OK)
+        return rc;
     dm_log_kv(DM_LOG_INFO, "relay reader: file ends without a ROTATE, next file", "binlog",
               s->file, "next", name, NULL);
     return artificial_rotate(s, name, s->subdir, len);
@@ -402,11 +511,9 @@ static int cross_subdir(struct relay_stream *s, size_t *len, char *err, size_t c
         uint64_t lim = limit_of(s, &complete);
         if (!complete)
             return DM_E_TIMEOUT;
-        if (s->off < lim) {
-            snprintf(err, cap, "relay log file %s ends inside an event at offset %" PRIu64
-                     " (its sub-directory is finished)", s->file, s->off);
-            return DM_E_PARSE;
-        }
+        int rc = s->need_fde ? DM_E_TIMEOUT : end_vouched(s, lim, err, cap);
+        if (rc != DM_OK)
+            return rc;
     }
     size_t next = s->subdir + 1;
     while (!first_binlog(r, next, name, sizeof name)) {
@@ -453,13 +560,14 @@ static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len,
                 s->off += *len;
                 if (le(s->buf + 17, 2) & RELAY_LOG_F)
                     continue;            /* the gap before a GTID start: not a source event */
+                s->last_type = s->buf[4];
                 note_rotate(s, *len);
             }
         }
         if (rc == DM_E_TIMEOUT)
             rc = removed_under(s, err, cap);
         if (rc == DM_E_TIMEOUT)
-            rc = next_file_same_subdir(s, len);
+            rc = next_file_same_subdir(s, len, err, cap);
         if (rc == DM_E_TIMEOUT)
             rc = cross_subdir(s, len, err, cap);
         if (rc == DM_OK) {
