@@ -92,6 +92,8 @@ static void relay_err(struct worker_terr *e, int code, bool transient, const cha
 bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
                 size_t cap)
 {
+    if (subdir >= r->nsubdirs || !r->subdirs[subdir])
+        return false;                    /* none yet, or the index was reloaded shorter */
     int n = snprintf(out, cap, "%s/%s%s%s", r->dir, r->subdirs[subdir], file ? "/" : "",
                      file ? file : "");
     return n > 0 && (size_t)n < cap;
@@ -132,8 +134,10 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 
 static void free_subdirs(struct worker_relay *r)
 {
-    for (size_t i = 0; i < r->nsubdirs; i++)
+    for (size_t i = 0; i < r->nsubdirs; i++) {
         free(r->subdirs[i]);
+        r->subdirs[i] = NULL;
+    }
     r->nsubdirs = 0;
 }
 
@@ -359,7 +363,8 @@ static int write_all(struct worker_relay *r, struct wstate *w, const uint8_t *p,
         if (k <= 0) {
             char path[4096];
             int en = k < 0 ? errno : ENOSPC;
-            relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path);
+            if (!relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path))
+                snprintf(path, sizeof path, "%s", w->file);
             if (ftruncate(w->fd, (off_t)w->end) != 0) { /* never leave a torn event */ }
             relay_err(e, TE_RELAY_WRITER_FILE, false, "write relay log file %s: %s", path,
                       strerror(en));

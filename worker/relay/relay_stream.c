@@ -102,9 +102,13 @@ static int open_file(struct relay_stream *s, char *err, size_t cap)
     char path[4096];
     pthread_mutex_lock(&s->r->mu);
     bool ok = relay_path(s->r, s->subdir, s->file, path, sizeof path);
+    bool listed = s->subdir < s->r->nsubdirs;
     pthread_mutex_unlock(&s->r->mu);
-    if (!ok)
-        return DM_E_INVAL;
+    if (!ok) {       /* no sub-directory yet (the writer's first session has not run) */
+        snprintf(err, cap, "relay log file %s: %s", s->file,
+                 listed ? "path too long" : "no relay sub-directory yet");
+        return listed ? DM_E_INVAL : DM_E_NOT_FOUND;
+    }
     if (s->fd >= 0)
         close(s->fd);
     s->ra_len = 0;
