@@ -692,6 +692,100 @@ static bool holds(struct worker_relay *r, size_t i, const char *file, uint64_t p
     return (g == 0 || pos >= g) && (newest || pos <= (uint64_t)st.st_size);
 }
 
+/* The smallest binlog file name of sub-directory i into out (under mu); false: none. */
+static bool first_in(struct worker_relay *r, size_t i, char *out, size_t cap)
+{
+    char path[4096];
+    bool any = false;
+    DIR *d = relay_path(r, i, NULL, path, sizeof path) ? opendir(path) : NULL;
+    if (!d)
+        return false;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!relay_binlog_name(de->d_name) || strlen(de->d_name) >= cap)
+            continue;
+        if (!any || strcmp(de->d_name, out) < 0)
+            snprintf(out, cap, "%s", de->d_name);
+        any = true;
+    }
+    closedir(d);
+    return any;
+}
+
+/* The last binlog file of sub-directory j ends with a ROTATE naming `file` (under mu). */
+static bool rotates_to(struct worker_relay *r, size_t j, const char *file)
+{
+    char path[4096], last[256] = "";
+    uint8_t h[HDR], name[256];
+    DIR *d = relay_path(r, j, NULL, path, sizeof path) ? opendir(path) : NULL;
+    if (!d)
+        return false;
+    for (struct dirent *de; (de = readdir(d));)
+        if (relay_binlog_name(de->d_name) && strlen(de->d_name) < sizeof last &&
+            strcmp(de->d_name, last) > 0)
+            snprintf(last, sizeof last, "%s", de->d_name);
+    closedir(d);
+    int fd = last[0] && relay_path(r, j, last, path, sizeof path) ? open(path, O_RDONLY | O_CLOEXEC)
+                                                                   : -1;
+    if (fd < 0)
+        return false;
+    struct stat st;
+    uint64_t off = 4, at = 0, len = 0;
+    if (fstat(fd, &st) == 0) {
+        while (off < (uint64_t)st.st_size && pread(fd, h, HDR, (off_t)off) == HDR &&
+               (len = le(h + 9, 4)) >= HDR) {
+            at = h[4] == EV_ROTATE ? off : 0;
+            off += len;
+        }
+    }
+    /* ROTATE body: 8-byte position, the name (then a CRC32 or not: both compared) */
+    size_t fl = strlen(file);
+    bool yes = at && off == (uint64_t)st.st_size && fl < sizeof name &&
+               pread(fd, name, fl, (off_t)(at + HDR + 8)) == (ssize_t)fl &&
+               memcmp(name, file, fl) == 0 &&
+               (at + HDR + 8 + fl == off || at + HDR + 8 + fl + 4 == off);
+    close(fd);
+    return yes;
+}
+
+/* Position 4 of `file`, found in sub-directory i (the newest holding it), while an older
+ * sub-directory j of another server holds the same name or ended with a ROTATE to it (a
+ * failover; the new server's files often have the old one's names): (file, 4) is the
+ * checkpoint after j's ROTATE - the next events are then i's FIRST file (the reader crosses
+ * into i) - or after i's own ROTATE - i's `file`. When i has files before `file` the two
+ * differ and reading i's `file` skipped them silently: -3, err names both. */
+static int start_of_file(struct worker_relay *r, int found, const char *file, char *err,
+                         size_t cap)
+{
+    char first[256];
+    if (found <= 0 || !first_in(r, (size_t)found, first, sizeof first) ||
+        strcmp(first, file) >= 0)
+        return found;
+    for (size_t j = (size_t)found; j-- > 0;) {
+        char path[4096];
+        struct stat st;
+        if (same_server(r, (size_t)found, j))
+            continue;
+        if (!(relay_path(r, j, file, path, sizeof path) && stat(path, &st) == 0) &&
+            !rotates_to(r, j, file))
+            continue;
+        const char *dot = strrchr(file, '.'), *fdot = strrchr(first, '.');
+        unsigned long sfx = relay_subdir_suffix(r->subdirs[found]);
+        snprintf(err, cap, "relay log file %s at position 4 is the start of a file in "
+                 "sub-directory %s and the file after sub-directory %s (two source servers' "
+                 "files of one name) and the position does not say which (a restart across a "
+                 "source failover?): reading the newer one would skip %s's files from %s on. "
+                 "Give the position with DM's sub-directory suffix via the task's [meta] and "
+                 "remove-meta, or the checkpoint row: %.*s|%06lu.%s at 4 when the subtask had "
+                 "not read %s of %s yet, else %.*s|%06lu.%s at 4", file, r->subdirs[found],
+                 r->subdirs[j], r->subdirs[found], first,
+                 fdot ? (int)(fdot - first) : 0, first, sfx, fdot ? fdot + 1 : first,
+                 first, r->subdirs[found],
+                 dot ? (int)(dot - file) : 0, file, sfx, dot ? dot + 1 : file);
+        return -3;
+    }
+    return found;
+}
+
 /* The newest sub-directory holding `file` at `pos` (under mu); -1 when none. Positions
  * carry no sub-directory: when an older copy of another server (a failover; the new
  * server's files often have the old one's names) holds it too, the copy where an event
@@ -705,7 +799,9 @@ static int find_subdir(struct worker_relay *r, const char *file, uint64_t pos, c
     for (size_t i = r->nsubdirs; i-- > 0 && found < 0;)
         if (holds(r, i, file, pos, i + 1 == r->nsubdirs, path, sizeof path))
             found = (int)i;
-    if (found <= 0 || pos <= 4)
+    if (pos <= 4)
+        return start_of_file(r, found, file, err, cap);
+    if (found <= 0)
         return found;
     for (size_t j = (size_t)found; j-- > 0;) {
         if (same_server(r, (size_t)found, j) || !holds(r, j, file, pos, false, opath, sizeof opath))
