@@ -251,12 +251,14 @@ int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, cons
 
 /* ---- GTID set of the last transaction boundary (gtid.h) ---- */
 
-static void gtid_track(char *set, size_t cap, const struct bl_event *g)
+static bool gtid_track(char *set, size_t cap, const struct bl_event *g)
 {
     struct gtid x = { g->gtid_domain, g->gtid_server, g->gtid_seq };
-    if (!gtid_text_update(set, cap, &x))
-        dm_log_kv(DM_LOG_WARN, "relay: GTID set not updated (unparsable or too long)", "set",
-                  set, "gtid", g->gtid, NULL);
+    if (gtid_text_update(set, cap, &x))
+        return true;
+    dm_log_kv(DM_LOG_WARN, "relay: GTID set not updated (unparsable or too long)", "set",
+              set, "gtid", g->gtid, NULL);
+    return false;
 }
 
 /* A real GTID_LIST event (start of every MariaDB binlog file): the binlog state before the
@@ -302,6 +304,8 @@ struct wstate {
                                       safe point exists before it (a restart by position
                                       would fetch the skipped ones) */
     bool checksum;                 /* CRC32 per the FDE written */
+    char gtid_lost[64];            /* a GTID the set text could not take (too many domains
+                                      for relay.meta's binlog-gtid): the relay pauses */
 };
 
 static void publish(struct worker_relay *r, const struct wstate *w)
@@ -633,7 +637,8 @@ static void txn_track(struct wstate *w, const struct bl_event *ev)
     if (end) {
         w->in_txn = false;
         if (w->pending_gtid[0])
-            gtid_track(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev);
+            if (!gtid_track(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev))
+                snprintf(w->gtid_lost, sizeof w->gtid_lost, "%s", w->gtid_ev.gtid);
         w->pending_gtid[0] = '\0';
     }
     if (!w->in_txn && !w->gtid_gap)
@@ -675,6 +680,13 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
         w->gtid_gap = false;             /* the first transaction after the GTID set */
     txn_track(w, ev);
     publish(r, w);
+    if (w->gtid_lost[0])   /* a stale set would make a failover re-read (or skip) silently */
+        return relay_err(e, TE_RELAY_FLUSH_META, false, "relay: the relay's GTID set cannot "
+                         "take GTID %s (more domains than relay.meta's binlog-gtid holds: %zu "
+                         "bytes, %d domains); the set would stop following the source and a "
+                         "failover to another server would start from a stale set; not "
+                         "supported. Set: %.300s...", w->gtid_lost, sizeof w->safe_gtid - 1,
+                         GTID_MAX_DOMAINS, w->safe_gtid), DM_E_TOO_LARGE;
     return DM_OK;
 }
 

@@ -661,6 +661,28 @@ START_TEST(finished_file_cut_at_boundary)
 }
 END_TEST
 
+/* More replication domains (with long ids) than relay.meta's binlog-gtid holds: the
+ * relay's set stopped following the source (a warning) with the relay Running, and a
+ * failover would start from that stale set. Now the relay pauses naming the GTID. */
+START_TEST(gtid_set_too_long_pauses)
+{
+    MYSQL *m = db();
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    struct worker_relay *r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    for (int k = 1; k <= 50; k++) {
+        sql(m, "SET SESSION gtid_domain_id = %d, server_id = %u, gtid_seq_no = %llu", k,
+            4000000000u + (unsigned)k, 1000000000000ULL + (unsigned long long)k);
+        sql(m, "INSERT INTO r.t VALUES (%d, %d, 'x')", k, k);
+    }
+    struct worker_relay_status st = paused_with(r, 30000);
+    ck_assert_msg(strstr(st.err.msg, "cannot take GTID"), "%s", st.err.msg);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("relay");
@@ -674,6 +696,7 @@ int main(void)
     tcase_add_test(tc, bad_dir_and_purged_source);
     tcase_add_test(tc, reader_crosses_subdir);
     tcase_add_test(tc, finished_file_cut_at_boundary);
+    tcase_add_test(tc, gtid_set_too_long_pauses);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }
