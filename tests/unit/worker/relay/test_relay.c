@@ -599,6 +599,7 @@ START_TEST(finished_file_cut_at_boundary)
     sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
     master(f1, sizeof f1, &p1);
     struct worker_relay *r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));              /* started at f1 (not after the FLUSH) */
     workload(m, 1, 40);
     sql(m, "FLUSH BINARY LOGS");
     master(f2, sizeof f2, &p1);
