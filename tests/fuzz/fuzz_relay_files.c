@@ -75,7 +75,7 @@ static void read_all(struct worker_relay *r, const char *file)
                 abort();              /* every stop says why */
             break;
         }
-        if (!ev->file || !ev->file[0])
+        if (!ev->file[0])
             abort();
     }
     bl_reader_free(rd);
@@ -91,12 +91,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 256 * 1024)
         return 0;
     if (!g_base[0]) {
-        dm_log_init("fuzz", DM_LOG_ERROR);   /* the relay logs every recovery step */
+        static bool logged;
+        if (!logged)
+            dm_log_init("fuzz", DM_LOG_ERROR);   /* the relay logs every recovery step */
+        logged = true;
         const char *t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
         snprintf(g_base, sizeof g_base, "%s/fuzz_relay_files.XXXXXX", t);
         if (!mkdtemp(g_base))
             abort();
-        atexit(drop_base);
     }
     size_t at = 0;
     for (int i = 0; i < SECTIONS; i++) {
@@ -140,5 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     worker_relay_free(r);
     if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         abort();
+    drop_base();                  /* libFuzzer may end without atexit: nothing left behind */
+    g_base[0] = '\0';
     return 0;
 }
