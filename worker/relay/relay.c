@@ -92,6 +92,8 @@ static void relay_err(struct worker_terr *e, int code, bool transient, const cha
 bool relay_path(const struct worker_relay *r, size_t subdir, const char *file, char *out,
                 size_t cap)
 {
+    if (subdir >= r->nsubdirs || !r->subdirs[subdir])
+        return false;                    /* none yet, or the index was reloaded shorter */
     int n = snprintf(out, cap, "%s/%s%s%s", r->dir, r->subdirs[subdir], file ? "/" : "",
                      file ? file : "");
     return n > 0 && (size_t)n < cap;
@@ -132,8 +134,10 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 
 static void free_subdirs(struct worker_relay *r)
 {
-    for (size_t i = 0; i < r->nsubdirs; i++)
+    for (size_t i = 0; i < r->nsubdirs; i++) {
         free(r->subdirs[i]);
+        r->subdirs[i] = NULL;
+    }
     r->nsubdirs = 0;
 }
 
@@ -149,6 +153,15 @@ static int load_index(struct worker_relay *r, struct worker_terr *e)
                                                     path, strerror(errno)), DM_E_IO);
     while (fgets(line, sizeof line, f) && r->nsubdirs < RELAY_MAX_SUBDIRS) {
         line[strcspn(line, "\r\n \t")] = '\0';
+        if (line[0] && (!relay_binlog_name(line) || line[0] == '.' || strlen(line) >= 160)) {
+            /* every path the relay builds starts with it: no "/", "..", or a name that is
+               not DM's <uuid>.<NNNNNN> */
+            fclose(f);
+            free_subdirs(r);
+            relay_err(e, 28001, false, "parse UUID index file %s: line '%.100s' is not a "
+                      "relay sub-directory name (<server uuid>.<NNNNNN>)", path, line);
+            return DM_E_PARSE;
+        }
         if (line[0] && !(r->subdirs[r->nsubdirs++] = strdup(line))) {
             fclose(f);
             return DM_E_NOMEM;
@@ -197,6 +210,12 @@ static int load_meta(struct worker_relay *r, bool *found, struct worker_terr *e)
         if (strncmp(line, "binlog-name = \"\"", 16) == 0) {
             name = true;                 /* a GTID sub-directory before its first file */
         } else if (sscanf(line, "binlog-name = \"%255[^\"]\"", v) == 1) {
+            if (!relay_binlog_name(v)) {   /* the writer opens (creates) and cuts it */
+                fclose(f);
+                relay_err(e, TE_RELAY_LOAD_META, false, "load meta data %s: binlog-name "
+                          "'%.100s' is not a binlog file name", path, v);
+                return DM_E_PARSE;
+            }
             name = true;
             memcpy(r->meta_file, v, strlen(v) + 1);
         } else if (sscanf(line, "binlog-pos = %llu", &p) == 1) {
@@ -232,12 +251,14 @@ int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, cons
 
 /* ---- GTID set of the last transaction boundary (gtid.h) ---- */
 
-static void gtid_track(char *set, size_t cap, const struct bl_event *g)
+static bool gtid_track(char *set, size_t cap, const struct bl_event *g)
 {
     struct gtid x = { g->gtid_domain, g->gtid_server, g->gtid_seq };
-    if (!gtid_text_update(set, cap, &x))
-        dm_log_kv(DM_LOG_WARN, "relay: GTID set not updated (unparsable or too long)", "set",
-                  set, "gtid", g->gtid, NULL);
+    if (gtid_text_update(set, cap, &x))
+        return true;
+    dm_log_kv(DM_LOG_WARN, "relay: GTID set not updated (unparsable or too long)", "set",
+              set, "gtid", g->gtid, NULL);
+    return false;
 }
 
 /* A real GTID_LIST event (start of every MariaDB binlog file): the binlog state before the
@@ -283,6 +304,8 @@ struct wstate {
                                       safe point exists before it (a restart by position
                                       would fetch the skipped ones) */
     bool checksum;                 /* CRC32 per the FDE written */
+    char gtid_lost[64];            /* a GTID the set text could not take (too many domains
+                                      for relay.meta's binlog-gtid): the relay pauses */
 };
 
 static void publish(struct worker_relay *r, const struct wstate *w)
@@ -344,7 +367,8 @@ static int write_all(struct worker_relay *r, struct wstate *w, const uint8_t *p,
         if (k <= 0) {
             char path[4096];
             int en = k < 0 ? errno : ENOSPC;
-            relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path);
+            if (!relay_path(r, r->nsubdirs - 1, w->file, path, sizeof path))
+                snprintf(path, sizeof path, "%s", w->file);
             if (ftruncate(w->fd, (off_t)w->end) != 0) { /* never leave a torn event */ }
             relay_err(e, TE_RELAY_WRITER_FILE, false, "write relay log file %s: %s", path,
                       strerror(en));
@@ -408,6 +432,35 @@ static int hole_err(const struct wstate *w, uint64_t start, struct worker_terr *
                      "past the end of the relay file; not supported)", w->file, a), DM_E_PARSE;
 }
 
+/* A file of the newest sub-directory is finished at `size` without its ROTATE (the
+ * source restarted or crashed and went on with its next file; or the sub-directory ends
+ * there): one line "<file> TAB <size>" appended to <sub-dir>/relay.ends (fsync'd). A local
+ * reader at the end of a finished file that has no ROTATE goes on only when this record (or
+ * a STOP event, or relay.meta of a finished sub-directory) vouches for that end: a file
+ * cut by hand at an event boundary is then not taken for a complete one (relay_stream.c
+ * end_vouched). */
+int relay_note_end(struct worker_relay *r, size_t sub, const char *file, uint64_t size,
+                   struct worker_terr *e)
+{
+    char path[4096], line[320];
+    if (!relay_path(r, sub, RELAY_ENDS, path, sizeof path))
+        return DM_E_INVAL;
+    int n = snprintf(line, sizeof line, "%s\t%" PRIu64 "\n", file, size);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && n > 0 && (size_t)n < sizeof line &&
+              write(fd, line, (size_t)n) == n && fdatasync(fd) == 0;
+    int en = errno;
+    if (fd >= 0)
+        close(fd);
+    if (!ok)
+        return relay_err(e, TE_RELAY_WRITER_FILE, false, "write %s: %s", path, strerror(en)),
+               DM_E_IO;
+    line[n - 1] = '\0';
+    dm_log_kv(DM_LOG_INFO, "relay: file finished without a ROTATE", "file", file, "size",
+              line + strlen(file) + 1, NULL);
+    return DM_OK;
+}
+
 static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_event *ev,
                      struct worker_terr *e)
 {
@@ -431,6 +484,11 @@ static int on_rotate(struct worker_relay *r, struct wstate *w, const struct bl_e
                              w->file, strerror(errno)), DM_E_IO;
     }
     if (strcmp(ev->file, w->file) != 0) {
+        /* a fake ROTATE to another file while ours has events: the source's file ended
+           without a ROTATE (a restart's STOP event, or a crash) */
+        if (fake && w->file[0] && w->end > 4 &&
+            (rc = relay_note_end(r, r->nsubdirs - 1, w->file, w->end, e)))
+            return rc;
         close_file(w);
         snprintf(w->file, sizeof w->file, "%s", ev->file);
         w->end = 0;
@@ -579,7 +637,8 @@ static void txn_track(struct wstate *w, const struct bl_event *ev)
     if (end) {
         w->in_txn = false;
         if (w->pending_gtid[0])
-            gtid_track(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev);
+            if (!gtid_track(w->safe_gtid, sizeof w->safe_gtid, &w->gtid_ev))
+                snprintf(w->gtid_lost, sizeof w->gtid_lost, "%s", w->gtid_ev.gtid);
         w->pending_gtid[0] = '\0';
     }
     if (!w->in_txn && !w->gtid_gap)
@@ -621,6 +680,13 @@ static int on_event(struct worker_relay *r, struct wstate *w, const struct bl_ev
         w->gtid_gap = false;             /* the first transaction after the GTID set */
     txn_track(w, ev);
     publish(r, w);
+    if (w->gtid_lost[0])   /* a stale set would make a failover re-read (or skip) silently */
+        return relay_err(e, TE_RELAY_FLUSH_META, false, "relay: the relay's GTID set cannot "
+                         "take GTID %s (more domains than relay.meta's binlog-gtid holds: %zu "
+                         "bytes, %d domains); the set would stop following the source and a "
+                         "failover to another server would start from a stale set; not "
+                         "supported. Set: %.300s...", w->gtid_lost, sizeof w->safe_gtid - 1,
+                         GTID_MAX_DOMAINS, w->safe_gtid), DM_E_TOO_LARGE;
     return DM_OK;
 }
 
@@ -972,6 +1038,8 @@ static int finish_old(struct worker_relay *r, struct wstate *w, struct worker_te
     int rc = load_meta(r, &found, e);
     if (rc == DM_OK && found)
         rc = recover(r, w, e);
+    if (rc == DM_OK && found && r->meta_file[0] && r->meta_pos > 4)
+        rc = relay_note_end(r, r->nsubdirs - 1, r->meta_file, r->meta_pos, e);
     close_file(w);
     w->file[0] = '\0';
     w->end = 0;
@@ -1251,7 +1319,7 @@ bool relay_binlog_name(const char *n)
 {
     const char *dot = strrchr(n, '.');
     return dot && dot != n && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1) &&
-           strcmp(n, RELAY_META) != 0;
+           strcmp(n, RELAY_META) != 0 && !strchr(n, '/');
 }
 
 /* Remove binlog files of sub-directory i that sort before `before` (NULL: all) and, when
@@ -1449,6 +1517,45 @@ int worker_relay_new(const struct worker_relay_cfg *cfg, struct worker_relay **o
     r->stage = r->stage == WORKER_RELAY_NEW ? WORKER_RELAY_RUNNING : r->stage;
     *out = r;
     return DM_OK;
+}
+
+int relay_open_offline(const char *dir, struct worker_relay **out, struct worker_terr *e)
+{
+    struct worker_relay *r = calloc(1, sizeof *r);
+    struct wstate w;
+    bool found = false;
+    int rc = DM_OK;
+    *out = NULL;
+    if (!r)
+        return DM_E_NOMEM;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    pthread_cond_init(&r->data_cond, NULL);
+    r->lock_fd = -1;
+    r->stage = WORKER_RELAY_NEW;                 /* no threads: free joins none */
+    r->dir = dup0(dir);
+    r->host = dup0("");
+    r->user = dup0("");
+    r->password = dup0("");
+    r->binlog_name = dup0("");
+    r->binlog_gtid = dup0("");
+    if (!r->dir || !r->host || !r->user || !r->password || !r->binlog_name || !r->binlog_gtid) {
+        worker_relay_free(r);
+        return DM_E_NOMEM;
+    }
+    holds_load(r);
+    memset(&w, 0, sizeof w);
+    w.fd = -1;
+    rc = load_index(r, e);
+    if (rc == DM_OK && r->nsubdirs)
+        rc = load_meta(r, &found, e);
+    if (rc == DM_OK && found)
+        rc = recover(r, &w, e);
+    if (rc == DM_OK && found)
+        publish(r, &w);
+    close_file(&w);
+    *out = r;
+    return rc;
 }
 
 void worker_relay_free(struct worker_relay *r)

@@ -13,6 +13,7 @@
 #define RELAY_MAX_STREAMS 256
 #define RELAY_INDEX "server-uuid.index"
 #define RELAY_META "relay.meta"
+#define RELAY_ENDS "relay.ends"       /* per sub-directory: files finished without ROTATE */
 
 struct relay_stream;
 
@@ -83,7 +84,18 @@ int relay_save_index(struct worker_relay *r, struct worker_terr *e);
  * exist_ok reuses a directory left by a crash. DM_OK, DM_E_TOO_LARGE / DM_E_IO with e. */
 int relay_subdir_append(struct worker_relay *r, const char *uuid, bool exist_ok, char *name,
                         size_t cap, struct worker_terr *e);
+/* relay.c: record that `file` of sub-directory `sub` is finished at `size` without a
+ * ROTATE (relay.ends). DM_OK or DM_E_IO with e. */
+int relay_note_end(struct worker_relay *r, size_t sub, const char *file, uint64_t size,
+                   struct worker_terr *e);
 int relay_save_meta(struct worker_relay *r, const char *file, uint64_t pos, const char *gtid,
                     struct worker_terr *e);
+
+/* relay.c: a relay over `dir` without a source and without threads - the start-up reading
+ * of the relay-dir (relay.holds, server-uuid.index, the newest sub-directory's relay.meta,
+ * the recovery of its current file: verify, keep the complete tail, cut), published as the
+ * writer's position so local readers can be opened (tests/fuzz/fuzz_relay_files.c). *out is
+ * set also on an error (free it with worker_relay_free). DM_OK or the error with e. */
+int relay_open_offline(const char *dir, struct worker_relay **out, struct worker_terr *e);
 
 #endif /* DM_WORKER_RELAY_INT_H */

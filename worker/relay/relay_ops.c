@@ -147,6 +147,12 @@ static int migrate_locked(struct worker_relay *r, const char *file, uint64_t pos
         pthread_mutex_unlock(&r->mu);
         return rc;
     }
+    /* the old sub-directory's file ends where the writer stopped (readers cross there) */
+    if (r->nsubdirs && r->file[0] && r->end > 4 &&
+        (rc = relay_note_end(r, r->nsubdirs - 1, r->file, r->end, e))) {
+        pthread_mutex_unlock(&r->mu);
+        return rc;
+    }
     if ((rc = relay_subdir_append(r, uuid, false, name, sizeof name, e))) {
         pthread_mutex_unlock(&r->mu);
         return rc;

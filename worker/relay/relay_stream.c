@@ -23,6 +23,7 @@
 #include "dm_time.h"
 
 #define HDR 19
+#define EV_STOP 3
 #define EV_ROTATE 4
 #define EV_FDE 15
 #define EV_GTID 162
@@ -42,6 +43,7 @@ struct relay_stream {
     size_t next_subdir;           /* with next_file: the sub-directory to switch to */
     uint32_t server_id;           /* of the last FDE (for the artificial ROTATE) */
     bool checksum;                /* CRC32 per the FDE */
+    int last_type;                /* type of the last event read in this file (0: none yet) */
     uint8_t *buf;
     size_t cap;
     uint8_t *ra;                  /* read-ahead window: file bytes [ra_off, ra_off + ra_len) */
@@ -100,9 +102,13 @@ static int open_file(struct relay_stream *s, char *err, size_t cap)
     char path[4096];
     pthread_mutex_lock(&s->r->mu);
     bool ok = relay_path(s->r, s->subdir, s->file, path, sizeof path);
+    bool listed = s->subdir < s->r->nsubdirs;
     pthread_mutex_unlock(&s->r->mu);
-    if (!ok)
-        return DM_E_INVAL;
+    if (!ok) {       /* no sub-directory yet (the writer's first session has not run) */
+        snprintf(err, cap, "relay log file %s: %s", s->file,
+                 listed ? "path too long" : "no relay sub-directory yet");
+        return listed ? DM_E_INVAL : DM_E_NOT_FOUND;
+    }
     if (s->fd >= 0)
         close(s->fd);
     s->ra_len = 0;
@@ -248,6 +254,7 @@ static int ensure_open(struct relay_stream *s, char *err, size_t cap)
         s->next_file[0] = '\0';
         s->start = 4;
         s->need_fde = true;
+        s->last_type = 0;
         if (s->fd >= 0)
             close(s->fd);
         s->fd = -1;
@@ -347,21 +354,127 @@ static int artificial_rotate(struct relay_stream *s, const char *name, size_t su
     return DM_OK;
 }
 
+/* The type of the last event of the file at fd (headers walked from 4 up to size); 0 when
+ * the walk does not end exactly at size. */
+static int last_event_type(int fd, uint64_t size)
+{
+    uint8_t h[HDR];
+    uint64_t off = 4;
+    int type = 0;
+    while (off < size && pread(fd, h, HDR, (off_t)off) == HDR) {
+        uint64_t len = le(h + 9, 4);
+        if (len < HDR)
+            return 0;
+        type = h[4];
+        off += len;
+    }
+    return off == size ? type : 0;
+}
+
+/* relay.ends of sub-directory `sub` records `file` finished at exactly `size`. */
+static bool end_recorded(struct worker_relay *r, size_t sub, const char *file, uint64_t size)
+{
+    char path[4096], line[320];
+    bool ok = false;
+    pthread_mutex_lock(&r->mu);
+    bool fits = relay_path(r, sub, RELAY_ENDS, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    FILE *f = fits ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    size_t fl = strlen(file);
+    while (!ok && fgets(line, sizeof line, f)) {
+        char *end = NULL;
+        if (strncmp(line, file, fl) != 0 || line[fl] != '\t')
+            continue;
+        errno = 0;
+        unsigned long long v = strtoull(line + fl + 1, &end, 10);
+        ok = errno == 0 && end != line + fl + 1 && (*end == '\n' || *end == '\0') && v == size;
+    }
+    fclose(f);
+    return ok;
+}
+
+/* relay.meta of sub-directory `sub` (a finished one) names `file` at exactly `size`: the
+ * writer cut its last file there when the source changed (relay.c finish_old). */
+static bool meta_says(struct worker_relay *r, size_t sub, const char *file, uint64_t size)
+{
+    char path[4096], line[400], name[256] = "";
+    unsigned long long pos = 0;
+    pthread_mutex_lock(&r->mu);
+    bool fits = relay_path(r, sub, RELAY_META, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    FILE *f = fits ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "binlog-name = \"%255[^\"]\"", name) != 1)
+            (void)sscanf(line, "binlog-pos = %llu", &pos);
+    }
+    fclose(f);
+    return strcmp(name, file) == 0 && pos == size;
+}
+
+/* The stream is at the end (`lim`, the file's size) of a finished file that had no ROTATE
+ * (the caller goes on with the next file or sub-directory). That end must be vouched for:
+ * a STOP event (the source restarted), relay.ends (the writer saw the source go on with its
+ * next file there: a crash), or the finished sub-directory's relay.meta. Else the file was
+ * cut (by hand, or a file system that lost its tail) and going on would skip the rest of
+ * the source's file silently: DM_E_PARSE naming it. Also a stream past the end (the file
+ * got shorter than where it reads). DM_OK when vouched for. */
+static int end_vouched(struct relay_stream *s, uint64_t lim, char *err, size_t cap)
+{
+    char sub[160];
+    bool older;
+    pthread_mutex_lock(&s->r->mu);
+    snprintf(sub, sizeof sub, "%s", s->subdir < s->r->nsubdirs ? s->r->subdirs[s->subdir] : "");
+    older = s->subdir + 1 < s->r->nsubdirs;
+    pthread_mutex_unlock(&s->r->mu);
+    if (s->off > lim) {
+        snprintf(err, cap, "relay log file %s (sub-directory %s) has %" PRIu64 " bytes, less "
+                 "than the position %" PRIu64 " this subtask reads from (cut by hand?): the "
+                 "rest of the source's file is not in the relay", s->file, sub, lim, s->off);
+        return DM_E_PARSE;
+    }
+    if (s->off < lim) {
+        snprintf(err, cap, "relay log file %s ends inside an event at offset %" PRIu64
+                 " (the file is finished)", s->file, s->off);
+        return DM_E_PARSE;
+    }
+    if (s->last_type == EV_STOP || end_recorded(s->r, s->subdir, s->file, lim) ||
+        (older && meta_says(s->r, s->subdir, s->file, lim)))
+        return DM_OK;
+    if (s->last_type == 0 && last_event_type(s->fd, lim) == EV_STOP)
+        return DM_OK;
+    snprintf(err, cap, "relay log file %s (sub-directory %s) ends at %" PRIu64 " without a "
+             "ROTATE event, and the relay did not finish it there (no STOP event, not where "
+             "the source went on with its next file or the sub-directory ended): the file was "
+             "cut (by hand?) and the rest of the source's file is not in the relay; restore "
+             "it, or stop dm-worker, remove the relay sub-directory and start it with "
+             "relay-binlog-name = %s (the source must still have it), or add \"%s<TAB>%" PRIu64
+             "\" to %s/%s/" RELAY_ENDS " when the source's file really ends there",
+             s->file, sub, lim, s->file, s->file, lim, s->r->dir, sub);
+    return DM_E_PARSE;
+}
+
 /* DM's parseDir: every file of the sub-directory is read in order, whether or not the one
  * before ended with a ROTATE. A source restart ends its binlog with a STOP event (no ROTATE)
  * and the server then sends the next file: at the end of such a finished file (not the
  * writer's) the stream goes on with the next file of the same sub-directory, announced by
  * an artificial ROTATE. DM_E_TIMEOUT when not at the end of a finished file or no later file
  * exists. */
-static int next_file_same_subdir(struct relay_stream *s, size_t *len)
+static int next_file_same_subdir(struct relay_stream *s, size_t *len, char *err, size_t cap)
 {
     char name[256];
     bool complete;
-    if (s->fd < 0 || s->next_file[0])
+    if (s->fd < 0 || s->next_file[0] || s->need_fde)
         return DM_E_TIMEOUT;
     uint64_t lim = limit_of(s, &complete);
-    if (!complete || s->off < lim || !next_binlog(s->r, s->subdir, s->file, name, sizeof name))
+    if (!complete || !next_binlog(s->r, s->subdir, s->file, name, sizeof name))
         return DM_E_TIMEOUT;
+    int rc = end_vouched(s, lim, err, cap);
+    if (rc != DM_OK)
+        return rc;
     dm_log_kv(DM_LOG_INFO, "relay reader: file ends without a ROTATE, next file", "binlog",
               s->file, "next", name, NULL);
     return artificial_rotate(s, name, s->subdir, len);
@@ -402,11 +515,9 @@ static int cross_subdir(struct relay_stream *s, size_t *len, char *err, size_t c
         uint64_t lim = limit_of(s, &complete);
         if (!complete)
             return DM_E_TIMEOUT;
-        if (s->off < lim) {
-            snprintf(err, cap, "relay log file %s ends inside an event at offset %" PRIu64
-                     " (its sub-directory is finished)", s->file, s->off);
-            return DM_E_PARSE;
-        }
+        int rc = s->need_fde ? DM_E_TIMEOUT : end_vouched(s, lim, err, cap);
+        if (rc != DM_OK)
+            return rc;
     }
     size_t next = s->subdir + 1;
     while (!first_binlog(r, next, name, sizeof name)) {
@@ -453,13 +564,14 @@ static int feed_next(void *ctx, int timeout_ms, const uint8_t **ev, size_t *len,
                 s->off += *len;
                 if (le(s->buf + 17, 2) & RELAY_LOG_F)
                     continue;            /* the gap before a GTID start: not a source event */
+                s->last_type = s->buf[4];
                 note_rotate(s, *len);
             }
         }
         if (rc == DM_E_TIMEOUT)
             rc = removed_under(s, err, cap);
         if (rc == DM_E_TIMEOUT)
-            rc = next_file_same_subdir(s, len);
+            rc = next_file_same_subdir(s, len, err, cap);
         if (rc == DM_E_TIMEOUT)
             rc = cross_subdir(s, len, err, cap);
         if (rc == DM_OK) {
@@ -580,6 +692,100 @@ static bool holds(struct worker_relay *r, size_t i, const char *file, uint64_t p
     return (g == 0 || pos >= g) && (newest || pos <= (uint64_t)st.st_size);
 }
 
+/* The smallest binlog file name of sub-directory i into out (under mu); false: none. */
+static bool first_in(struct worker_relay *r, size_t i, char *out, size_t cap)
+{
+    char path[4096];
+    bool any = false;
+    DIR *d = relay_path(r, i, NULL, path, sizeof path) ? opendir(path) : NULL;
+    if (!d)
+        return false;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!relay_binlog_name(de->d_name) || strlen(de->d_name) >= cap)
+            continue;
+        if (!any || strcmp(de->d_name, out) < 0)
+            snprintf(out, cap, "%s", de->d_name);
+        any = true;
+    }
+    closedir(d);
+    return any;
+}
+
+/* The last binlog file of sub-directory j ends with a ROTATE naming `file` (under mu). */
+static bool rotates_to(struct worker_relay *r, size_t j, const char *file)
+{
+    char path[4096], last[256] = "";
+    uint8_t h[HDR], name[256];
+    DIR *d = relay_path(r, j, NULL, path, sizeof path) ? opendir(path) : NULL;
+    if (!d)
+        return false;
+    for (struct dirent *de; (de = readdir(d));)
+        if (relay_binlog_name(de->d_name) && strlen(de->d_name) < sizeof last &&
+            strcmp(de->d_name, last) > 0)
+            snprintf(last, sizeof last, "%s", de->d_name);
+    closedir(d);
+    int fd = last[0] && relay_path(r, j, last, path, sizeof path) ? open(path, O_RDONLY | O_CLOEXEC)
+                                                                   : -1;
+    if (fd < 0)
+        return false;
+    struct stat st;
+    uint64_t off = 4, at = 0, len = 0;
+    if (fstat(fd, &st) == 0) {
+        while (off < (uint64_t)st.st_size && pread(fd, h, HDR, (off_t)off) == HDR &&
+               (len = le(h + 9, 4)) >= HDR) {
+            at = h[4] == EV_ROTATE ? off : 0;
+            off += len;
+        }
+    }
+    /* ROTATE body: 8-byte position, the name (then a CRC32 or not: both compared) */
+    size_t fl = strlen(file);
+    bool yes = at && off == (uint64_t)st.st_size && fl < sizeof name &&
+               pread(fd, name, fl, (off_t)(at + HDR + 8)) == (ssize_t)fl &&
+               memcmp(name, file, fl) == 0 &&
+               (at + HDR + 8 + fl == off || at + HDR + 8 + fl + 4 == off);
+    close(fd);
+    return yes;
+}
+
+/* Position 4 of `file`, found in sub-directory i (the newest holding it), while an older
+ * sub-directory j of another server holds the same name or ended with a ROTATE to it (a
+ * failover; the new server's files often have the old one's names): (file, 4) is the
+ * checkpoint after j's ROTATE - the next events are then i's FIRST file (the reader crosses
+ * into i) - or after i's own ROTATE - i's `file`. When i has files before `file` the two
+ * differ and reading i's `file` skipped them silently: -3, err names both. */
+static int start_of_file(struct worker_relay *r, int found, const char *file, char *err,
+                         size_t cap)
+{
+    char first[256];
+    if (found <= 0 || !first_in(r, (size_t)found, first, sizeof first) ||
+        strcmp(first, file) >= 0)
+        return found;
+    for (size_t j = (size_t)found; j-- > 0;) {
+        char path[4096];
+        struct stat st;
+        if (same_server(r, (size_t)found, j))
+            continue;
+        if (!(relay_path(r, j, file, path, sizeof path) && stat(path, &st) == 0) &&
+            !rotates_to(r, j, file))
+            continue;
+        const char *dot = strrchr(file, '.'), *fdot = strrchr(first, '.');
+        unsigned long sfx = relay_subdir_suffix(r->subdirs[found]);
+        snprintf(err, cap, "relay log file %s at position 4 is the start of a file in "
+                 "sub-directory %s and the file after sub-directory %s (two source servers' "
+                 "files of one name) and the position does not say which (a restart across a "
+                 "source failover?): reading the newer one would skip %s's files from %s on. "
+                 "Give the position with DM's sub-directory suffix via the task's [meta] and "
+                 "remove-meta, or the checkpoint row: %.*s|%06lu.%s at 4 when the subtask had "
+                 "not read %s of %s yet, else %.*s|%06lu.%s at 4", file, r->subdirs[found],
+                 r->subdirs[j], r->subdirs[found], first,
+                 fdot ? (int)(fdot - first) : 0, first, sfx, fdot ? fdot + 1 : first,
+                 first, r->subdirs[found],
+                 dot ? (int)(dot - file) : 0, file, sfx, dot ? dot + 1 : file);
+        return -3;
+    }
+    return found;
+}
+
 /* The newest sub-directory holding `file` at `pos` (under mu); -1 when none. Positions
  * carry no sub-directory: when an older copy of another server (a failover; the new
  * server's files often have the old one's names) holds it too, the copy where an event
@@ -593,7 +799,9 @@ static int find_subdir(struct worker_relay *r, const char *file, uint64_t pos, c
     for (size_t i = r->nsubdirs; i-- > 0 && found < 0;)
         if (holds(r, i, file, pos, i + 1 == r->nsubdirs, path, sizeof path))
             found = (int)i;
-    if (found <= 0 || pos <= 4)
+    if (pos <= 4)
+        return start_of_file(r, found, file, err, cap);
+    if (found <= 0)
         return found;
     for (size_t j = (size_t)found; j-- > 0;) {
         if (same_server(r, (size_t)found, j) || !holds(r, j, file, pos, false, opath, sizeof opath))

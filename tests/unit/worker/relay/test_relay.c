@@ -585,6 +585,105 @@ START_TEST(reader_crosses_subdir)
 }
 END_TEST
 
+/* A source crash (kill -9 of mariadbd) ends its file without a ROTATE: the writer records
+ * that end (relay.ends) and a reader goes on with the next file. A finished relay file cut
+ * by hand exactly at an event boundary also ends without a ROTATE: before, the reader took
+ * it for such a file and went on with the next one - the rest of the cut file skipped, the
+ * subtask Running. Now it stops with an error naming the file. */
+START_TEST(finished_file_cut_at_boundary)
+{
+    MYSQL *m = db();
+    char f1[256], f2[256], f3[256], a[1200], pid[600], err[1024];
+    uint64_t p1, p3;
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    master(f1, sizeof f1, &p1);
+    struct worker_relay *r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));              /* started at f1 (not after the FLUSH) */
+    workload(m, 1, 40);
+    sql(m, "FLUSH BINARY LOGS");
+    master(f2, sizeof f2, &p1);
+    workload(m, 1000, 20);
+    ck_assert(caught_up(r, 20000));
+    /* source crash: its f2 ends without STOP or ROTATE */
+    mysql_close(m);
+    snprintf(pid, sizeof pid, "kill -9 $(cat %s/db/mysqld.pid) && sleep 1", g_dir);
+    ck_assert_int_eq(system(pid), 0);
+    ck_assert_int_eq(sandbox("start"), 0);
+    m = db();
+    workload(m, 2000, 10);
+    master(f3, sizeof f3, &p3);
+    ck_assert_str_ne(f2, f3);
+    ck_assert(relay_caught_up(r, 60000, false, NULL));
+    snprintf(a, sizeof a, "%s/0-1.000001/relay.ends", g_relay);
+    char *ends = tu_read_file(a, NULL);
+    ck_assert_msg(ends && strncmp(ends, f2, strlen(f2)) == 0, "relay.ends: %s", ends ? ends : "(none)");
+    free(ends);
+    struct bl_reader *rd = NULL;
+    struct bl_event *ev;
+    int ins = 0, rc;
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_OK);
+    while ((rc = bl_reader_next(rd, 5000, &ev, err, sizeof err)) == DM_OK) {
+        if (ev->kind == BL_EV_ROWS && ev->op == BL_INSERT)
+            ins += (int)ev->nrows;
+        if (strcmp(ev->file, f3) == 0 && ev->next_pos == p3)
+            break;
+    }
+    ck_assert_msg(rc == DM_OK, "next: %s", err);
+    ck_assert_int_eq(ins, 70);
+    bl_reader_free(rd);
+    worker_relay_free(r);
+
+    /* f1 cut by hand after its first transaction (an event boundary) */
+    uint64_t last, cut;
+    relay_file(a, sizeof a, f1);
+    cut = first_xid_end(a, &last);
+    ck_assert_uint_gt(cut, 4);
+    ck_assert_int_eq(truncate(a, (off_t)cut), 0);
+    r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    ins = 0;
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, 4, &rd, err, sizeof err), DM_OK);
+    while ((rc = bl_reader_next(rd, 3000, &ev, err, sizeof err)) == DM_OK)
+        if (ev->kind == BL_EV_ROWS && ev->op == BL_INSERT)
+            ins += (int)ev->nrows;
+    ck_assert_msg(rc != DM_E_TIMEOUT, "the reader went on past the cut file (%d rows): %s", ins, err);
+    ck_assert_msg(strstr(err, "without a ROTATE") && strstr(err, f1), "%s", err);
+    ck_assert_int_eq(ins, 1);                    /* f1's first row, nothing of f2 */
+    bl_reader_free(rd);
+    /* re-opened past the cut: the file is shorter than the position */
+    ck_assert_int_eq(worker_relay_open_reader(r, "t1", f1, last, &rd, err, sizeof err), DM_OK);
+    while ((rc = bl_reader_next(rd, 3000, &ev, err, sizeof err)) == DM_OK)
+        ck_assert_msg(!(ev->kind == BL_EV_ROWS), "rows read past the cut");
+    ck_assert_msg(rc != DM_E_TIMEOUT && strstr(err, f1), "%s", err);
+    bl_reader_free(rd);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
+/* More replication domains (with long ids) than relay.meta's binlog-gtid holds: the
+ * relay's set stopped following the source (a warning) with the relay Running, and a
+ * failover would start from that stale set. Now the relay pauses naming the GTID. */
+START_TEST(gtid_set_too_long_pauses)
+{
+    MYSQL *m = db();
+    sql(m, "CREATE DATABASE r");
+    sql(m, "CREATE TABLE r.t (id INT PRIMARY KEY, v INT, s VARCHAR(64))");
+    struct worker_relay *r = relay_up(g_relay);
+    ck_assert(caught_up(r, 20000));
+    for (int k = 1; k <= 50; k++) {
+        sql(m, "SET SESSION gtid_domain_id = %d, server_id = %u, gtid_seq_no = %llu", k,
+            4000000000u + (unsigned)k, 1000000000000ULL + (unsigned long long)k);
+        sql(m, "INSERT INTO r.t VALUES (%d, %d, 'x')", k, k);
+    }
+    struct worker_relay_status st = paused_with(r, 30000);
+    ck_assert_msg(strstr(st.err.msg, "cannot take GTID"), "%s", st.err.msg);
+    worker_relay_free(r);
+    mysql_close(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("relay");
@@ -597,6 +696,8 @@ int main(void)
     tcase_add_test(tc, xa_prepare_group_is_one_transaction);
     tcase_add_test(tc, bad_dir_and_purged_source);
     tcase_add_test(tc, reader_crosses_subdir);
+    tcase_add_test(tc, finished_file_cut_at_boundary);
+    tcase_add_test(tc, gtid_set_too_long_pauses);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, false);
 }
