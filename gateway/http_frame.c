@@ -176,13 +176,13 @@ static void cookie(struct http_frame_fields *f, const struct http_frame_limits *
  * a second line would be read differently by a proxy or WAF in front that takes the last
  * one or joins them (a body checked as YAML and parsed as JSON, a write deduplicated under
  * another Idempotency-Key, a CORS verdict on another Origin). Refused like a second
- * Authorization; If-Match / If-None-Match / Content-Encoding are lists (RFC 9110 5.3):
- * one line with a comma-separated list is the way to send several. */
+ * Authorization; If-Match / If-None-Match are lists (RFC 9110 5.3): one line with a
+ * comma-separated list is the way to send several. Content-Encoding is not here: every
+ * line of it is read (media_phase, http_req.c). */
 static const struct {
     const char *name, *detail;
 } ONCE_FIELDS[] = {
     {"content-type", "more than one Content-Type"},
-    {"content-encoding", "more than one Content-Encoding (send one comma-separated list)"},
     {"idempotency-key", "more than one Idempotency-Key"},
     {"if-match", "more than one If-Match (send one comma-separated list)"},
     {"if-none-match", "more than one If-None-Match (send one comma-separated list)"},
