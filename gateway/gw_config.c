@@ -30,6 +30,8 @@ static const struct cfg_opt GW_OPTS[] = {
      "HTTP event loops (at most one per CPU; TLS: thread pool size)", 0},
     {"max-body-size", CFG_SIZE, O(max_body), "1MiB", "DMGW_MAX_BODY_SIZE",
      "largest request body (413 above)", 0},
+    {"max-body-buffer", CFG_SIZE, O(max_body_buffer), "64MiB", "DMGW_MAX_BODY_BUFFER",
+     "request bodies held at once, all connections together (503 + Retry-After above; 0 = unbounded)", 0},
     {"max-header-size", CFG_SIZE, O(max_header_size), "8KiB", "DMGW_MAX_HEADER_SIZE",
      "largest request line + headers (431 above)", 0},
     {"max-headers", CFG_INT, O(max_headers), "64", "DMGW_MAX_HEADERS",

@@ -21,6 +21,7 @@ struct gw_config {
     int64_t drain_timeout_ms;
     int64_t threads;
     int64_t max_body;
+    int64_t max_body_buffer;
     int64_t max_header_size;
     int64_t max_headers;
     int64_t max_connections;

@@ -172,6 +172,37 @@ static void cookie(struct http_frame_fields *f, const struct http_frame_limits *
         field_error(f, 431, "Cookie header too large");
 }
 
+/* Fields the gateway reads as ONE value (libmicrohttpd's lookup returns the first line):
+ * a second line would be read differently by a proxy or WAF in front that takes the last
+ * one or joins them (a body checked as YAML and parsed as JSON, a write deduplicated under
+ * another Idempotency-Key, a CORS verdict on another Origin). Refused like a second
+ * Authorization; If-Match / If-None-Match are lists (RFC 9110 5.3): one line with a
+ * comma-separated list is the way to send several. Content-Encoding is not here: every
+ * line of it is read (media_phase, http_req.c). */
+static const struct {
+    const char *name, *detail;
+} ONCE_FIELDS[] = {
+    {"content-type", "more than one Content-Type"},
+    {"idempotency-key", "more than one Idempotency-Key"},
+    {"if-match", "more than one If-Match (send one comma-separated list)"},
+    {"if-none-match", "more than one If-None-Match (send one comma-separated list)"},
+    {"last-event-id", "more than one Last-Event-ID"},
+    {"origin", "more than one Origin"},
+    {"x-request-id", "more than one X-Request-Id"},
+};
+
+static void once_field(struct http_frame_fields *f, const char *name, size_t nlen)
+{
+    for (unsigned i = 0; i < sizeof(ONCE_FIELDS) / sizeof(ONCE_FIELDS[0]); i++) {
+        if (!name_is(name, nlen, ONCE_FIELDS[i].name))
+            continue;
+        if ((f->once_seen & (1u << i)) && !f->once_dup)
+            f->once_dup = ONCE_FIELDS[i].detail;
+        f->once_seen |= 1u << i;
+        return;
+    }
+}
+
 void http_frame_field(struct http_frame_fields *f, const struct http_frame_limits *lim,
                       const char *name, size_t nlen, const char *value, size_t vlen)
 {
@@ -207,7 +238,10 @@ void http_frame_field(struct http_frame_fields *f, const struct http_frame_limit
             field_error(f, 400, "invalid Host");
     } else if (name_is(name, nlen, "authorization")) {
         f->n_authz++;
-    } else if (name_is(name, nlen, "expect") && !name_is(value, vlen, "100-continue")) {
+    } else {
+        once_field(f, name, nlen);
+    }
+    if (name_is(name, nlen, "expect") && !name_is(value, vlen, "100-continue")) {
         /* RFC 9110 10.1.1: an expectation the server cannot meet (libmicrohttpd ignored
          * it and served the request) */
         field_error(f, 417, "the only expectation supported is Expect: 100-continue");
@@ -233,6 +267,8 @@ static void framing_rules(const struct http_frame_fields *f, int minor, struct h
         reject(v, 400, "an HTTP/1.1 request needs a Host");
     else if (f->n_authz > 1)
         reject(v, 400, "more than one Authorization");
+    else if (f->once_dup)
+        reject(v, 400, f->once_dup);
 }
 
 /* origin-form, "*", or absolute-form http(s)://authority/path. */

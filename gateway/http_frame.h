@@ -84,6 +84,8 @@ uint64_t http_frame_stream_data_left(const struct http_frame_stream *s);
  * target. */
 struct http_frame_fields {
     unsigned n_fields, n_cl, n_te, n_host, n_authz;
+    unsigned once_seen;       /* bit i: ONCE_FIELDS[i] (http_frame.c) seen once already */
+    const char *once_dup;     /* detail for the first of them seen twice, or NULL */
     unsigned n_cookies;       /* cookie pairs: libmicrohttpd keeps a record for each */
     size_t cookie_bytes;      /* Cookie values: libmicrohttpd copies them into its pool */
     bool te_chunked;          /* the (single) Transfer-Encoding is exactly "chunked" */

@@ -26,6 +26,7 @@ struct http_server {
     struct auth_cache *auth_cache; /* verified tokens (auth_cache.h), owned */
     int port;
     atomic_long in_flight;         /* live gw_req objects */
+    atomic_size_t body_bytes;      /* request body bytes held (cfg.max_body_buffer) */
     atomic_long suspended;         /* connections waiting on the master */
     atomic_long streams_parked;    /* streamed responses waiting for data (SSE) */
     atomic_bool stopping;          /* http_server_stop began: new requests get 503 + close */
@@ -50,6 +51,8 @@ struct gw_req {
     struct dm_buf body;
     size_t discarded;              /* bytes dropped after the body bound was hit */
     bool too_large;
+    bool over_buffer;              /* max-body-buffer was reached: 503, body dropped */
+    size_t body_counted;           /* bytes of body counted in srv->body_bytes */
     bool keepalive_ok;             /* HTTP/1.1 without "Connection: close" */
     bool early;                    /* answered in the first call: MHD closes after it */
     bool must_close;               /* framing violation: answer with Connection: close */

@@ -320,6 +320,24 @@ static bool body_too_large_declared(struct gw_req *r)
     return end != cl && v > r->srv->cfg.max_body;
 }
 
+/* A head whose Content-Length cannot fit in what is left of max-body-buffer now. */
+static bool body_buffer_full_declared(struct gw_req *r)
+{
+    size_t cap = r->srv->cfg.max_body_buffer;
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    if (!cap || !cl)
+        return false;
+    unsigned long long v = strtoull(cl, NULL, 10);
+    return v > 0 && atomic_load(&r->srv->body_bytes) + v > cap;
+}
+
+static void body_buffer_problem(struct gw_req *r)
+{
+    route_problem(&r->ctx, 503, "the gateway holds too many request bodies at once "
+                  "(max-body-buffer, %zu bytes): retry", r->srv->cfg.max_body_buffer);
+    route_header(&r->ctx, "Retry-After", "1");
+}
+
 /* ---------- phase: body media type and coding ---------- */
 
 /* Does the head announce a body (a Content-Length over 0, or Transfer-Encoding)? */
@@ -700,6 +718,10 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
         route_problem(&r->ctx, 413, "request body larger than %zu bytes", r->srv->cfg.max_body);
         return send_ctx_response(r);
     }
+    if (body_buffer_full_declared(r)) {
+        body_buffer_problem(r);
+        return send_ctx_response(r);
+    }
     if (media_phase(r) != DM_OK)
         return send_ctx_response(r);
     r->ctx.req.id = r->id;
@@ -717,11 +739,39 @@ static enum MHD_Result first_call_phases(struct gw_req *r, const char *url)
 
 /* ---------- body and handler ---------- */
 
+/* Count n more body bytes against max-body-buffer (all connections together). false when
+ * that would pass it: nothing is counted then. */
+static bool body_reserve(struct gw_req *r, size_t n)
+{
+    size_t cap = r->srv->cfg.max_body_buffer;
+    if (!cap)
+        return true;
+    size_t was = atomic_fetch_add(&r->srv->body_bytes, n);
+    if (was + n > cap) {
+        atomic_fetch_sub(&r->srv->body_bytes, n);
+        return false;
+    }
+    r->body_counted += n;
+    return true;
+}
+
+static void body_release(struct gw_req *r)
+{
+    atomic_fetch_sub(&r->srv->body_bytes, r->body_counted);
+    r->body_counted = 0;
+}
+
 static enum MHD_Result take_upload(struct gw_req *r, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
-    if (r->too_large) {
+    if (!r->too_large && !r->over_buffer && !body_reserve(r, n)) {
+        r->over_buffer = true;   /* dropped like an over-long body; 503 once it has passed */
+        r->discarded = 0;
+        dm_buf_free(&r->body);
+        body_release(r);
+    }
+    if (r->too_large || r->over_buffer) {
         r->discarded += n;
         /* keep reading a bounded amount so the 413 can be sent, then give up */
         return r->discarded > 4 * r->srv->cfg.max_body + (1u << 20) ? MHD_NO : MHD_YES;
@@ -731,6 +781,7 @@ static enum MHD_Result take_upload(struct gw_req *r, const char *data, size_t *s
         r->too_large = true;
         r->discarded = n;
         dm_buf_free(&r->body);
+        body_release(r);
     } else if (rc != DM_OK) {
         return MHD_NO;
     }
@@ -900,6 +951,10 @@ static enum MHD_Result run_handler(struct gw_req *r)
         route_problem(&r->ctx, 413, "request body larger than %zu bytes", r->srv->cfg.max_body);
         return send_ctx_response(r);
     }
+    if (r->over_buffer) {
+        body_buffer_problem(r);
+        return send_ctx_response(r);
+    }
     r->ctx.req.body = r->body.data ? r->body.data : "";
     r->ctx.req.body_len = r->body.len;
     if (idem_phase(r))
@@ -1046,6 +1101,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     route_ctx_release(&r->ctx);
     idem_answer_clear(&r->replay);
     dm_buf_free(&r->body);
+    body_release(r);
     auth_identity_free(r->id);
     free(r->origin);
     atomic_fetch_sub(&r->srv->in_flight, 1);

@@ -49,6 +49,7 @@ struct http_config {
     unsigned threads;               /* MHD thread pool size (>= 1) */
     bool loops_by_load;             /* loops: placement by load + rebalancing (http_loop.h) */
     size_t max_body;                /* 413 above this */
+    size_t max_body_buffer;         /* request bodies held, all connections (0 = unbounded): 503 above */
     size_t max_header_bytes;        /* 431 above this (request line + all headers) */
     unsigned max_headers;           /* 431 above this many header fields */
     unsigned max_connections;

@@ -138,6 +138,7 @@ static void http_cfg_from(const struct gw_config *c, struct http_config *h)
     h->threads = (unsigned)(c->threads > 0 ? c->threads : 1);
     h->loops_by_load = c->loops_by_load;
     h->max_body = (size_t)c->max_body;
+    h->max_body_buffer = (size_t)c->max_body_buffer;
     h->max_header_bytes = (size_t)c->max_header_size;
     h->max_headers = (unsigned)c->max_headers;
     h->max_connections = (unsigned)c->max_connections;

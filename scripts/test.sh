@@ -49,12 +49,13 @@ if [ "${DMGW_TEST_TSAN:-1}" = 1 ]; then
   # 5-15x slower, so a deadline-sensitive assertion may fail here: this pass fails on
   # ThreadSanitizer reports only (the normal pass above checks behaviour).
   echo "== data races: gateway, rpc and master unit tests under TSan (build-tsan/) =="
-  TSAN_TESTS='^(rpc/test_rpc_call|rpc/test_rpc_call_h2|rpc/test_rpc_stream|gateway/test_openapi_contract|gateway/test_idem|gateway/test_auth_cache|gateway/test_http_framing|gateway/test_http_attack5|gateway/test_http_loop_shed|master/test_ddl)$'
+  TSAN_TESTS='^(rpc/test_rpc_call|rpc/test_rpc_call_h2|rpc/test_rpc_stream|gateway/test_openapi_contract|gateway/test_idem|gateway/test_auth_cache|gateway/test_http_framing|gateway/test_http_attack5|gateway/test_http_attack6|gateway/test_http_attack7|gateway/test_http_loop_shed|master/test_ddl)$'
   cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDMGW_WERROR=ON \
         -DDMGW_TSAN=ON -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" >/dev/null
   cmake --build "$ROOT/build-tsan" -j"$JOBS" --target unit_rpc_test_rpc_call unit_rpc_test_rpc_stream \
         unit_gateway_test_openapi_contract unit_gateway_test_idem unit_gateway_test_auth_cache \
-        unit_gateway_test_http_framing unit_gateway_test_http_attack5 unit_gateway_test_http_loop_shed unit_master_test_ddl
+        unit_gateway_test_http_framing unit_gateway_test_http_attack5 unit_gateway_test_http_attack6 \
+        unit_gateway_test_http_attack7 unit_gateway_test_http_loop_shed unit_master_test_ddl
   TSAN_LOG="$(mktemp)"
   TSAN_OPTIONS="suppressions=$ROOT/scripts/tsan.supp second_deadlock_stack=1 exitcode=66 report_thread_leaks=0" \
     ctest --test-dir "$ROOT/build-tsan" --output-on-failure -j"$JOBS" -L unit -R "$TSAN_TESTS" \

@@ -15,6 +15,7 @@ struct gw_inproc_cfg {
     int master_port;          /* 0: no master */
     const char *secret;       /* HS256 secret; NULL: no auth keys (tokens always 401) */
     size_t max_body;          /* 0: 1 MiB */
+    size_t max_body_buffer;   /* max-body-buffer (0: unbounded) */
     unsigned conn_timeout_s;  /* 0: 30 */
     unsigned park_after_s;    /* idle-park-after (0: off) */
     unsigned max_per_ip;      /* max-connections-per-ip (0: off) */
