@@ -106,7 +106,8 @@ for i in $(seq 1 "$RUNS"); do
   task_yaml "fr-full" full "$extra"
   dm start-task "$DM_STACK_DIR/fr-full.yaml"
   check_contains "seed $s: start full ($extra)" '"result": true' "$out"
-  wait_stage fr-full 'Finished|Paused|Running' 120
+  for _ in $(seq 1 240); do status fr-full; st="$(field stage)"; un="$(field unit)"
+    { [ "$un" = Load ] || [ "$st" = Finished ] || [ "$st" = Paused ]; } && break; sleep 0.5; done
   if [ "$un" = Load ] && [ "$st" = Running ]; then
     sleep "0.$((RANDOM % 10))"
     status fr-full; echo "seed $s: kill -9 dm-worker in unit $(field unit)"

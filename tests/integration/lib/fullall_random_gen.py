@@ -131,6 +131,8 @@ for ti in range(ntab):
     t["inv"] = r.random() < 0.25
     t["defx"] = r.random() < 0.3
     t["part"] = r.choice(["", "", "hash", "key", "range"]) if shape in ("pk", "comp") else ""
+    if any(x in c[0] for c in cols for x in ("POINT", "GEOMETRY")):
+        t["part"] = ""   # spatial columns are refused in a partitioned table
     t["engine"] = r.choice(["", "", "", " ENGINE=MyISAM", " ENGINE=Aria"]) if not t["part"] else ""
     t["cs"] = r.choice(["utf8mb4", "latin1", "gbk", "cp1251"])
     t["ai_start"] = r.choice([0, 0, 1000, 77]) if shape == "ai" else 0
