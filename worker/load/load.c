@@ -91,7 +91,11 @@ static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr 
         "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
         "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
-        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))", remove ? "id" : NULL, e);
+        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename)) "
+        /* file and table names compared by their bytes: with the server's default (latin1 on
+         * many servers, or a _ci collation) `表a` and `中a` both became `?a` and `T1` equalled
+         * `t1`, so two files shared one row and a resume took the other's offset */
+        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", remove ? "id" : NULL, e);
 }
 
 static struct lfile *find_file(struct run *r, const char *name)
@@ -1017,6 +1021,13 @@ static void *pool_main(void *arg)
     }
     if (r->phase == K_DATA && (li = worker_li_new()) && !r->infile)
         worker_li_no_infile(li);   /* INSERTs only (INET6 / UUID fix); NULL: no memory */
+    /* every warning of a statement readable (worker_li_warnings_ok) */
+    if (r->phase == K_DATA && (rc = worker_ap_run(a, "SET SESSION max_error_count = 65535", 35, &e))) {
+        fail_run(r, rc, &e);
+        worker_li_free(li);
+        worker_applier_free(a);
+        return NULL;
+    }
     while (!canceled(r)) {
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->n)

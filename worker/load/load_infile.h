@@ -119,8 +119,9 @@ bool worker_li_nontx(const struct worker_li *li);
  * a->my: true when it has no warning of level Warning / Error, or each is MariaDB's
  * `1265 Data truncated for column 'c' at row N` for an ENUM column c whose value in row N
  * of ins is the literal '' (the ENUM error value, index 0, which a non-strict session
- * stores as index 0: the source's value). Else false with the first other warning in why.
- * Reads SHOW WARNINGS (at most 64; more: false). */
+ * stores as index 0: the source's value), or a 1062 of INSERT IGNORE. Else false with the
+ * first other warning in why (also when the session kept fewer warnings than there were:
+ * the Load's sessions raise max_error_count to 65535). */
 bool worker_li_warnings_ok(struct worker_li *li, struct worker_applier *a,
                            const struct dm_buf *ins, char *why, size_t cap);
 

@@ -32,6 +32,16 @@ trap stop_all EXIT
 dm() { out="$("$DMGW_BIN/dmctl" -master-addr "$DM_MASTER_ADDR" "$@" 2>&1)" || true; }
 status() { dm query-status "$1"; }
 field() { echo "$out" | grep -o "\"$1\": \"[A-Za-z]*\"" | head -1 | cut -d'"' -f4; }
+msgs() { echo "$out" | python3 -c 'import json,sys
+def walk(d):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            if k == "msg" and v: print(str(v)[:700])
+            else: walk(v)
+    elif isinstance(d, list):
+        for v in d: walk(v)
+try: walk(json.load(sys.stdin))
+except Exception: pass' | head -3; }
 kill_worker() {
   local p; p="$(cat "$DM_STACK_DIR/worker.pid")"
   kill -9 "$p"; while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
@@ -114,8 +124,17 @@ for i in $(seq 1 "$RUNS"); do
     kill_worker
   fi
   wait_stage fr-full 'Finished|Paused' 240
+  if [ "$st" = Paused ] && echo "$out" | grep -q 'code=34994'; then
+    # the kill landed inside a statement into a MyISAM / Aria table: the named pause; the
+    # user's way out: empty the target and start again with remove-meta
+    ok "seed $s: kill -9 inside a non-transactional table's statement: paused with 34994"
+    dm stop-task fr-full
+    drop_target
+    dm start-task "$DM_STACK_DIR/fr-full.yaml"
+    wait_stage fr-full 'Finished|Paused' 240
+  fi
   check_eq "seed $s: the full task finished" Finished "$st"
-  [ "$st" = Finished ] || echo "$out" | grep -o '"msg": "[^"]*' | head -2 | cut -c1-700
+  [ "$st" = Finished ] || msgs
   if diff_out="$(compare)"; then
     ok "seed $s: full: every table equal"
   else
@@ -136,7 +155,7 @@ for i in $(seq 1 "$RUNS"); do
   for _ in $(seq 1 120); do status fr-all; st="$(field stage)"; un="$(field unit)"
     { [ "$un" = Sync ] || [ "$st" = Paused ]; } && break; sleep 0.5; done
   check_eq "seed $s: all: Running in Sync" "Running Sync" "$st $un"
-  [ "$st" = Running ] || echo "$out" | grep -o '"msg": "[^"]*' | head -2 | cut -c1-700
+  [ "$st" = Running ] || msgs
   for _ in $(seq 1 60); do diff_out="$(compare)" && break; sleep 1; done
   if [ -z "$diff_out" ] || compare >/dev/null; then
     ok "seed $s: all: every table equal after the writer"

@@ -38,6 +38,16 @@ static void setup(void)
     sql(g_src, "CREATE DATABASE nk");
     sql(g_src, "CREATE TABLE nk.m (a INT, b VARCHAR(40)) ENGINE=MyISAM");
     sql(g_src, "INSERT INTO nk.m SELECT seq %% 500, CONCAT('row ', seq %% 500) FROM nk.seq_1_to_8000");
+    /* names the loader checkpoint (latin1 / case-insensitive before) could not tell apart */
+    sql(g_src, "CREATE DATABASE nc");
+    sql(g_src, "CREATE TABLE nc.`表a` (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "CREATE TABLE nc.`中a` (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "CREATE TABLE nc.Tc (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "CREATE TABLE nc.tc (id INT PRIMARY KEY, v VARCHAR(40))");
+    sql(g_src, "INSERT INTO nc.`表a` SELECT seq, CONCAT('biao ', seq) FROM nc.seq_1_to_3000");
+    sql(g_src, "INSERT INTO nc.`中a` SELECT seq, CONCAT('zhong ', seq) FROM nc.seq_1_to_1000");
+    sql(g_src, "INSERT INTO nc.Tc SELECT seq, CONCAT('T ', seq) FROM nc.seq_1_to_3000");
+    sql(g_src, "INSERT INTO nc.tc SELECT seq, CONCAT('t ', seq) FROM nc.seq_1_to_1000");
     sql(g_src, "SET GLOBAL sql_mode=DEFAULT");
     setenv("DMGW_DUMP_STALL_MS", "20000", 1);
     spawn_worker();
@@ -155,6 +165,39 @@ START_TEST(kill_during_myisam_statement)
 }
 END_TEST
 
+/* kill -9 mid-load with table names that differ only in non-latin1 characters or letter
+ * case (a target server whose default charset is latin1, as the sandbox's): each file keeps
+ * its own checkpoint row, the resume finishes equal */
+START_TEST(kill_with_names_checkpoint_exact)
+{
+    char toml[4096], msg[2048];
+    int stage = -1;
+    sql(g_dst, "SET GLOBAL sql_mode=DEFAULT");
+    setenv("DMGW_LOAD_STMT_DELAY_MS", "40", 1);
+    stop_worker(SIGTERM);
+    spawn_worker();
+    task_toml(toml, sizeof toml, "nct", "full", "nc", NULL);
+    ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
+    ck_assert_msg(wait_unit("nct", PB__UNIT_TYPE__Load, PB__STAGE__Running, 90000), "no Load");
+    usleep(1500000);
+    stop_worker(SIGKILL);
+    unsetenv("DMGW_LOAD_STMT_DELAY_MS");
+    spawn_worker();
+    for (int i = 0; i < 600; i++) {
+        unit_now("nct", &stage, msg, sizeof msg);
+        if (stage == PB__STAGE__Paused || stage == PB__STAGE__Finished)
+            break;
+        usleep(200000);
+    }
+    ck_assert_msg(stage == PB__STAGE__Finished, "not finished: %s", msg);
+    assert_same("SELECT CONCAT(COUNT(*), '-', SUM(CRC32(v))) FROM nc.`表a`");
+    assert_same("SELECT CONCAT(COUNT(*), '-', SUM(CRC32(v))) FROM nc.`中a`");
+    assert_same("SELECT CONCAT(COUNT(*), '-', SUM(CRC32(v))) FROM nc.Tc");
+    assert_same("SELECT CONCAT(COUNT(*), '-', SUM(CRC32(v))) FROM nc.tc");
+    ck_assert(operate("nct", PB__TASK_OP__Stop, msg, sizeof msg));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("load_nontx");
@@ -165,6 +208,7 @@ int main(void)
     tcase_add_test(tc, enum_error_value_lax_target_once);
     tcase_add_test(tc, adjusted_value_named);
     tcase_add_test(tc, kill_during_myisam_statement);
+    tcase_add_test(tc, kill_with_names_checkpoint_exact);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
