@@ -44,9 +44,9 @@ static void setup(void)
     sql(g_src, "CREATE TABLE nc.`中a` (id INT PRIMARY KEY, v VARCHAR(40))");
     sql(g_src, "CREATE TABLE nc.Tc (id INT PRIMARY KEY, v VARCHAR(40))");
     sql(g_src, "CREATE TABLE nc.tc (id INT PRIMARY KEY, v VARCHAR(40))");
-    sql(g_src, "INSERT INTO nc.`表a` SELECT seq, CONCAT('biao ', seq) FROM nc.seq_1_to_3000");
+    sql(g_src, "INSERT INTO nc.`表a` SELECT seq, CONCAT('biao ', seq) FROM nc.seq_1_to_8000");
     sql(g_src, "INSERT INTO nc.`中a` SELECT seq, CONCAT('zhong ', seq) FROM nc.seq_1_to_1000");
-    sql(g_src, "INSERT INTO nc.Tc SELECT seq, CONCAT('T ', seq) FROM nc.seq_1_to_3000");
+    sql(g_src, "INSERT INTO nc.Tc SELECT seq, CONCAT('T ', seq) FROM nc.seq_1_to_8000");
     sql(g_src, "INSERT INTO nc.tc SELECT seq, CONCAT('t ', seq) FROM nc.seq_1_to_1000");
     sql(g_src, "SET GLOBAL sql_mode=DEFAULT");
     setenv("DMGW_DUMP_STALL_MS", "20000", 1);
@@ -173,13 +173,20 @@ START_TEST(kill_with_names_checkpoint_exact)
     char toml[4096], msg[2048];
     int stage = -1;
     sql(g_dst, "SET GLOBAL sql_mode=DEFAULT");
-    setenv("DMGW_LOAD_STMT_DELAY_MS", "40", 1);
+    setenv("DMGW_LOAD_STMT_DELAY_MS", "100", 1);
     stop_worker(SIGTERM);
     spawn_worker();
     task_toml(toml, sizeof toml, "nct", "full", "nc", NULL);
     ck_assert_msg(start_task(toml, msg, sizeof msg), "start: %s", msg);
     ck_assert_msg(wait_unit("nct", PB__UNIT_TYPE__Load, PB__STAGE__Running, 90000), "no Load");
-    usleep(1500000);
+    for (int i = 0; i < 900; i++) {   /* both big tables have rows: their files are under way */
+        char a[64];
+        value(g_dst, "SELECT IF(EXISTS (SELECT 1 FROM nc.`表a`) AND EXISTS (SELECT 1 FROM nc.Tc), 1, 0)",
+              a, sizeof a);
+        if (strcmp(a, "1") == 0)
+            break;
+        usleep(20000);
+    }
     stop_worker(SIGKILL);
     unsetenv("DMGW_LOAD_STMT_DELAY_MS");
     spawn_worker();
