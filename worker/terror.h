@@ -47,6 +47,10 @@ enum worker_terr_level { WTE_LEVEL_LOW = 1, WTE_LEVEL_MEDIUM, WTE_LEVEL_HIGH };
 #define WTE_LOAD_RULES_CHANGED 34996  /* our own: the block-allow-list / routes / column mappings
                                          / case-sensitive / extra-args differ from the ones the
                                          loader checkpoint's dump was made under (load_rules.h) */
+#define WTE_LOAD_ADJUSTED      34995  /* our own: a dumped INSERT the target took with a
+                                         value changed (a warning other than the ENUM error value) */
+#define WTE_LOAD_INFLIGHT_ROWS 34994  /* our own: the Load stopped during a statement into a
+                                         non-transactional target table (load_run.h) */
 #define WTE_WORKER_NOT_RUNNING 40050
 #define WTE_WORKER_NOT_PAUSED  40051
 #define WTE_WORKER_UPDATE_STAGE 40052

@@ -91,7 +91,11 @@ static int cp_prepare(struct worker_applier *a, bool remove, struct worker_terr 
         "`offset` bigint NOT NULL, end_pos bigint NOT NULL, "
         "create_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
         "update_time timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
-        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename))", remove ? "id" : NULL, e);
+        "CURRENT_TIMESTAMP, UNIQUE KEY uk_id_f (id,filename)) "
+        /* file and table names compared by their bytes: with the server's default (latin1 on
+         * many servers, or a _ci collation) `表a` and `中a` both became `?a` and `T1` equalled
+         * `t1`, so two files shared one row and a resume took the other's offset */
+        "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin", remove ? "id" : NULL, e);
 }
 
 static struct lfile *find_file(struct run *r, const char *name)
@@ -141,6 +145,12 @@ static int cp_sync(struct run *r, struct worker_applier *a, struct worker_terr *
         goto out;
     while ((row = mysql_fetch_row(res))) {
         struct lfile *f = row[0] && row[1] ? find_file(r, row[0]) : NULL;
+        size_t pl = sizeof WORKER_LOAD_INFLIGHT - 1;
+        if (row[0] && row[1] && strncmp(row[0], WORKER_LOAD_INFLIGHT, pl) == 0) {
+            if ((f = find_file(r, row[0] + pl)) && f->kind == K_DATA)
+                f->inflight = strtoll(row[1], NULL, 10);
+            continue;
+        }
         if (f && f->kind == K_TABLE)
             f->keys = strtoll(row[1], NULL, 10) > 0 ? KEYS_ADDED : KEYS_PENDING;
         else if (f)
@@ -656,10 +666,50 @@ static int insert_stmt(struct worker_applier *a, const struct dm_buf *ins, bool 
 
 /* The checkpoint offset and COMMIT of the open transaction: its INSERTs and the offset
  * after the last of them become durable together. */
+/* The WORKER_LOAD_INFLIGHT row of f: set to off (committed on its own, before the
+ * statement), or deleted (off < 0, in the transaction of the offset). */
+static int inflight_row(struct worker_applier *a, const struct lfile *f, int64_t off,
+                        struct dm_buf *q, struct worker_terr *e)
+{
+    dm_buf_reset(q);
+    if (off >= 0 ? (dm_buf_adds(q, "INSERT INTO ") || add_cp_table(a, q) ||
+                    dm_buf_adds(q, " (id, filename, cp_schema, cp_table, `offset`, end_pos) VALUES (") ||
+                    worker_ap_add_escaped(a, q, a->source_id, strlen(a->source_id)) ||
+                    dm_buf_adds(q, ", CONCAT('" WORKER_LOAD_INFLIGHT "', ") ||
+                    worker_ap_add_escaped(a, q, f->name, strlen(f->name)) || dm_buf_adds(q, "), ") ||
+                    worker_ap_add_escaped(a, q, f->db, strlen(f->db)) || dm_buf_addc(q, ',') ||
+                    worker_ap_add_escaped(a, q, f->tbl, strlen(f->tbl)) ||
+                    dm_buf_printf(q, ", %lld, %lld) ON DUPLICATE KEY UPDATE `offset` = VALUES(`offset`), "
+                                  "end_pos = VALUES(end_pos)", (long long)off, (long long)off))
+                 : (dm_buf_adds(q, "DELETE FROM ") || add_cp_table(a, q) ||
+                    dm_buf_adds(q, " WHERE id=") ||
+                    worker_ap_add_escaped(a, q, a->source_id, strlen(a->source_id)) ||
+                    dm_buf_adds(q, " AND filename = CONCAT('" WORKER_LOAD_INFLIGHT "', ") ||
+                    worker_ap_add_escaped(a, q, f->name, strlen(f->name)) || dm_buf_addc(q, ')')))
+        return worker_ap_nomem(e);
+    return worker_ap_run(a, q->data, q->len, e);
+}
+
+/* A statement of f was sent to its non-transactional target table and not committed
+ * before the worker stopped (kill -9, a lost target, a failed statement): its rows may be
+ * in the table once, in part or not at all. */
+static int inflight_error(const struct lfile *f, struct worker_terr *e)
+{
+    return worker_load_lerr(e, WTE_LOAD_INFLIGHT_ROWS, "file %s: the Load stopped while the "
+                            "target table `%s`.`%s` (a non-transactional engine: MyISAM, Aria, "
+                            "...) was taking a statement of it (the file's bytes %lld to %lld); a "
+                            "ROLLBACK cannot undo such rows, so they may be in the table once, in "
+                            "part or not at all, and a resume would load them again: empty the "
+                            "table (TRUNCATE) and start the task with remove-meta",
+                            f->name, f->tdb, f->ttbl, (long long)f->offset, (long long)f->inflight);
+}
+
 static int commit_cp(struct worker_applier *a, const struct lfile *f, int64_t off, bool *open,
-                     bool *marked, struct dm_buf *q, struct worker_terr *e)
+                     bool *marked, bool nontx, struct dm_buf *q, struct worker_terr *e)
 {
     int rc;
+    if (nontx && (rc = inflight_row(a, f, -1, q, e)))
+        return rc;
     if (f->keyless && !*marked) {   /* this source loads rows into a key-less table */
         if ((rc = worker_load_keyless_mark(a, f->db, f->tbl, q, e)))
             return rc;
@@ -740,6 +790,54 @@ static int too_big(const struct lfile *f, int64_t len, int64_t max, struct worke
     return DM_E_INVAL;
 }
 
+static int adjusted(const struct lfile *f, bool nontx, const char *why, struct worker_terr *e)
+{
+    worker_terr_set(e, WTE_LOAD_ADJUSTED, WTE_CLASS_LOAD_UNIT, WTE_SCOPE_DOWNSTREAM,
+                    WTE_LEVEL_HIGH, "the target took a dumped INSERT into `%s`.`%s` with a "
+                    "value changed (%s)%s; make the target table hold the source's values (its "
+                    "columns, the target's sql_mode) and resume", f->tdb, f->ttbl, why,
+                    nontx ? "; its table's engine is not transactional, so these rows were "
+                    "written and stay: empty the table first" : ", nothing of it was kept");
+    return DM_E_DB;
+}
+
+/* The INSERT failed on the ENUM error value '' (index 0, what a non-strict source stores
+ * for an invalid value) in a strict session: once more without STRICT_*, which stores index
+ * 0, kept when every warning is that value's (worker_li_warnings_ok). */
+static int insert_enum_relaxed(struct worker_applier *a, struct worker_li *li,
+                               const struct lfile *f, const struct dm_buf *ins,
+                               struct worker_terr *e)
+{
+    static const char relax[] = "SET @dmgw_sql_mode = @@session.sql_mode, SESSION sql_mode = "
+        "REPLACE(REPLACE(@@session.sql_mode, 'STRICT_TRANS_TABLES', ''), "
+        "'STRICT_ALL_TABLES', '')";
+    char why[400];
+    bool ok = false;
+    struct worker_terr e2;
+    int rc = worker_ap_run(a, relax, sizeof relax - 1, e), rc2;
+    if (!rc && !(rc = worker_ap_run(a, ins->data, ins->len, e)))
+        ok = worker_li_warnings_ok(li, a, ins, why, sizeof why);
+    memset(&e2, 0, sizeof e2);
+    if ((rc2 = worker_ap_run(a, "SET SESSION sql_mode = @dmgw_sql_mode", 37, &e2)) && !rc) {
+        *e = e2;
+        return rc2;
+    }
+    if (!rc && !ok)
+        rc = adjusted(f, worker_li_nontx(li), why, e);
+    return rc;
+}
+
+/* An INSERT that ran: a warning of level Warning means a value was changed (a non-strict
+ * target, a narrower user table, a MyISAM table's later rows under STRICT_TRANS_TABLES). */
+static int check_insert(struct worker_applier *a, struct worker_li *li, const struct lfile *f,
+                        const struct dm_buf *ins, struct worker_terr *e)
+{
+    char why[400];
+    if (!li || mysql_warning_count(a->my) == 0 || worker_li_warnings_ok(li, a, ins, why, sizeof why))
+        return DM_OK;
+    return adjusted(f, worker_li_nontx(li), why, e);
+}
+
 /* One INSERT of the file: as LOAD DATA when li takes it (load_infile.h), else as it is
  * (routed, mapped). Errors are annotated with the file. */
 static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile *f,
@@ -756,6 +854,10 @@ static int load_stmt(struct run *r, struct worker_applier *a, const struct lfile
         if (r->max_packet > 0 && (int64_t)use->len + 64 > r->max_packet)
             return too_big(f, (int64_t)use->len, r->max_packet, e);
         rc = insert_stmt(a, use, open, e);
+        if (rc && li && worker_li_enum_retry(li, mysql_errno(a->my), mysql_error(a->my)))
+            rc = insert_enum_relaxed(a, li, f, use, e);
+        else if (!rc)
+            rc = check_insert(a, li, f, use, e);
     }
     if (rc)
         annotate(e, f->name);
@@ -770,7 +872,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     struct dm_buf st, ins, q, cols, named;
     struct colmap cm;
     int64_t off = 0, done = f->offset, last = f->offset;
-    bool eof = false, open = false, marked = false;
+    bool eof = false, open = false, marked = false, nontx;
     int rc;
     FILE *fp;
     if (f->offset >= f->size)
@@ -792,6 +894,9 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
     dm_buf_init(&named, STMT_MAX);
     if (li)
         worker_li_file(li, a, f->tdb, f->ttbl, !colmap_maps(&cm));
+    nontx = li && worker_li_nontx(li);
+    if (f->inflight > f->offset)
+        rc = inflight_error(f, e);
     while (!rc && !eof && !canceled(r)) {
         if ((rc = next_stmt(fp, &st, &line, &lcap, &off, &eof))) {
             rc = worker_load_lerr(e, WTE_LOAD_READ_FILE, "read %s: statement too large or I/O error", path);
@@ -808,15 +913,19 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
         }
         if (off <= f->offset)
             continue;   /* committed before */
+        if (nontx && (rc = inflight_row(a, f, off, &q, e))) {   /* committed before the rows */
+            annotate(e, f->name);
+            break;
+        }
         if ((rc = name_columns(&st, &cols, &named, f, e)) ||
             (rc = load_stmt(r, a, f, &cm, li, named.len ? &named : &st, &ins, &open, e)))
             break;
         last = off;
         if (r->delay_us)
             usleep(r->delay_us);   /* test hook: DMGW_LOAD_STMT_DELAY_MS */
-        if (last - done < r->txn_bytes && !eof)
+        if (last - done < r->txn_bytes && !eof && !nontx)
             continue;
-        if ((rc = commit_cp(a, f, last, &open, &marked, &q, e))) {
+        if ((rc = commit_cp(a, f, last, &open, &marked, nontx, &q, e))) {
             annotate(e, f->name);
             break;
         }
@@ -824,7 +933,7 @@ static int restore_data(struct run *r, struct worker_applier *a, const struct lf
         done = last;
     }
     if (!rc && open) {   /* end of file or canceled: what is sent is committed */
-        if ((rc = commit_cp(a, f, last, &open, &marked, &q, e)))
+        if ((rc = commit_cp(a, f, last, &open, &marked, nontx, &q, e)))
             annotate(e, f->name);
         else
             atomic_fetch_add(&r->l->finished, last - done);
@@ -912,6 +1021,13 @@ static void *pool_main(void *arg)
     }
     if (r->phase == K_DATA && (li = worker_li_new()) && !r->infile)
         worker_li_no_infile(li);   /* INSERTs only (INET6 / UUID fix); NULL: no memory */
+    /* every warning of a statement readable (worker_li_warnings_ok) */
+    if (r->phase == K_DATA && (rc = worker_ap_run(a, "SET SESSION max_error_count = 65535", 35, &e))) {
+        fail_run(r, rc, &e);
+        worker_li_free(li);
+        worker_applier_free(a);
+        return NULL;
+    }
     while (!canceled(r)) {
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->n)

@@ -43,27 +43,46 @@ static bool has_word(const char *s, const char *w)
     return false;
 }
 
+/* A generated column's definition (not a system-versioning ROW START / END column). */
+static bool is_generated(const char *after)
+{
+    return has_word(after, "GENERATED") && !has_word(after, "ROW");
+}
+
 int worker_load_insert_cols(const char *text, struct dm_buf *out)
 {
-    const char *s = strstr(text, "CREATE TABLE `"), *end;
+    const char *s = strstr(text, "CREATE TABLE `"), *end, *first;
     size_t n = 0;
+    bool gen = false;
     dm_buf_reset(out);
     if (!s || !(s = strstr(s, "(\n")))
         return 0;
-    for (s += 2; strncmp(s, "  `", 3) == 0; s = end + 1) {
-        const char *name = s + 2, *after = skip_quoted(name);
+    first = s + 2;
+    for (s = first; strncmp(s, "  `", 3) == 0; s = end + 1) {   /* which list mydumper makes */
+        const char *after = skip_quoted(s + 2);
         if (after[-1] != '`' || !(end = strchr(after, '\n')))
             return 0;
-        if (has_word(after, "GENERATED"))
-            return 0;
-        if (has_word(after, "INVISIBLE"))
-            continue;
-        if (dm_buf_adds(out, n++ ? "," : " (") || dm_buf_add(out, name, (size_t)(after - name)))
-            return -1;
+        if (has_word(after, "GENERATED") && has_word(after, "ROW"))
+            return 0;   /* system versioning: no list (its rows are SELECT *'s) */
+        gen = gen || is_generated(after);
     }
-    if (!n)
-        return 0;
-    return dm_buf_addc(out, ')') ? -1 : 1;
+    for (s = first; strncmp(s, "  `", 3) == 0; s = end + 1) {
+        const char *name = s + 2, *after = skip_quoted(name);
+        end = strchr(after, '\n');
+        /* mydumper's own list for a table with generated columns: every other column,
+         * INVISIBLE ones too; else SELECT *'s: the visible ones */
+        if (gen ? is_generated(after) : has_word(after, "INVISIBLE"))
+            continue;
+        if (dm_buf_adds(out, n++ ? "," : " (") || dm_buf_add(out, name, (size_t)(after - name))) {
+            dm_buf_reset(out);
+            return -1;
+        }
+    }
+    if (!n || dm_buf_addc(out, ')')) {
+        dm_buf_reset(out);
+        return n ? -1 : 0;
+    }
+    return 1;
 }
 
 static const char *ws(const char *s, const char *end)

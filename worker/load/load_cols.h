@@ -16,8 +16,13 @@
 /* " (`a`,`b`,...)" into out (reset first): the columns of the first "CREATE TABLE `t` ("
  * of text (a mydumper -schema.sql file: one "  `col` ..." line per column) in order,
  * INVISIBLE ones left out (a SELECT * has none of them, so neither have mydumper's rows).
- * 1 when built; 0 when not: no such CREATE, or a GENERATED column (mydumper then writes a
- * column list itself); -1 when out of memory. */
+ * A table with generated columns: the list mydumper writes itself (every non-generated
+ * column, INVISIBLE ones too), for the INSERTs it writes without it (mydumper 0.10 with a
+ * small --statement-size starts some statements of such a table with no list: a value
+ * count the target refuses). 1 when built; 0 when not (out empty): no such CREATE, or a
+ * system-versioned table (ROW START / END); -1 when out of memory (out empty). Before, a
+ * generated column returned 0 with the columns before it left in out: the Load then gave
+ * such an INSERT "(`a`,`b`" without its ')' (Error 1064, seen in fullall/random.sh). */
 int worker_load_insert_cols(const char *text, struct dm_buf *out);
 
 /* stmt[0..len) is "INSERT [IGNORE] INTO `t` VALUES ..." (no column list): its copy with

@@ -426,6 +426,7 @@ struct worker_li {
     struct worker_li_table t;     /* the cached table's writable columns */
     char db[192], tbl[192];       /* the cached table ("" none) */
     bool t_ok;                    /* the cached table may take LOAD DATA */
+    bool nontx;                   /* the cached table's engine is not transactional */
     bool conn_off;                /* the target or session refuses: INSERTs from now on */
     bool checked;                 /* local_infile and sql_mode seen */
     bool file_on;                 /* this file's statements may go as LOAD DATA */
@@ -460,7 +461,7 @@ static void table_clear(struct worker_li *li)
     free(li->t.cols);
     memset(&li->t, 0, sizeof li->t);
     li->db[0] = li->tbl[0] = '\0';
-    li->t_ok = false;
+    li->t_ok = li->nontx = false;
 }
 
 void worker_li_free(struct worker_li *li)
@@ -553,13 +554,17 @@ static int table_load(struct worker_li *li, struct worker_applier *a, const char
     int rc = DM_E_NOMEM;
     table_clear(li);
     dm_buf_reset(&li->q);
-    if (dm_buf_adds(&li->q, "SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, EXTRA, "
-                            "@@session.sql_mode, @@global.local_infile FROM "
-                            "information_schema.COLUMNS WHERE TABLE_SCHEMA=") ||
+    /* row[6]: the engine's TRANSACTIONS (a partitioned table shows its partitions' engine) */
+    if (dm_buf_adds(&li->q, "SELECT c.COLUMN_NAME, c.DATA_TYPE, c.IS_NULLABLE, c.EXTRA, "
+                            "@@session.sql_mode, @@global.local_infile, e.TRANSACTIONS FROM "
+                            "information_schema.COLUMNS c JOIN information_schema.TABLES t "
+                            "ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+                            "LEFT JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE "
+                            "WHERE c.TABLE_SCHEMA=") ||
         worker_ap_add_escaped(a, &li->q, db, strlen(db)) ||
-        dm_buf_adds(&li->q, " AND TABLE_NAME=") ||
+        dm_buf_adds(&li->q, " AND c.TABLE_NAME=") ||
         worker_ap_add_escaped(a, &li->q, tbl, strlen(tbl)) ||
-        dm_buf_adds(&li->q, " ORDER BY ORDINAL_POSITION"))
+        dm_buf_adds(&li->q, " ORDER BY c.ORDINAL_POSITION"))
         return worker_ap_nomem(e);
     if ((rc = worker_ap_query(a, li->q.data, &res, e)))
         return rc;
@@ -586,10 +591,15 @@ static int table_load(struct worker_li *li, struct worker_applier *a, const char
         /* not in an INSERT without a column list; mydumper names it in its list of a table
          * with generated columns (its value then is the row's) */
         c->invisible = row[3] && contains_ci(row[3], "INVISIBLE");
+        c->is_enum = row[1] && strcasecmp(row[1], "enum") == 0;
+        if (!row[6] || strcasecmp(row[6], "YES") != 0)
+            li->nontx = true;
         li->t.ncols++;
     }
     mysql_free_result(res);
-    li->t_ok = li->t_ok && li->t.ncols > 0;
+    /* a ROLLBACK does not undo a non-transactional table's rows: a LOAD DATA that warned
+     * stayed and its rows came a second time through the INSERT (docs/worker.md) */
+    li->t_ok = li->t_ok && li->t.ncols > 0 && !li->nontx;
     snprintf(li->db, sizeof li->db, "%s", db);
     snprintf(li->tbl, sizeof li->tbl, "%s", tbl);
     return DM_OK;
@@ -844,4 +854,103 @@ int worker_li_fix_insert(struct worker_li *li, const struct dm_buf *ins,
     }
     free(idx);
     return DM_OK;
+}
+
+/* ---- warnings of an INSERT that runs as it is: the ENUM error value ---- */
+
+bool worker_li_nontx(const struct worker_li *li) { return li->t_cur && li->nontx; }
+
+/* "Data truncated for column 'c' at row N": c into col, N into *rown; false when not. */
+static bool truncated_enum(const struct worker_li *li, const char *msg, char *col, size_t cap,
+                           unsigned long *rown)
+{
+    static const char head[] = "Data truncated for column '";
+    const char *p = strstr(msg, head), *q;
+    size_t n;
+    if (!p)
+        return false;
+    p += sizeof head - 1;
+    if (!(q = strstr(p, "' at row ")) || (n = (size_t)(q - p)) >= cap)
+        return false;
+    memcpy(col, p, n);
+    col[n] = '\0';
+    *rown = strtoul(q + 9, NULL, 10);
+    for (size_t i = 0; i < li->t.ncols; i++)
+        if (li->t.cols[i].is_enum && strcasecmp(li->t.cols[i].name, col) == 0)
+            return *rown > 0;
+    return false;
+}
+
+/* The value of column col in row rown (1-based) of the INSERT is the literal ''. */
+static bool value_is_empty(const struct worker_li *li, const struct dm_buf *ins, const char *col,
+                           unsigned long rown)
+{
+    const char *end = ins->data + ins->len, *s;
+    size_t n, *idx = malloc((li->t.ncols ? li->t.ncols : 1) * sizeof *idx);
+    bool empty = false;
+    if (!idx || !(s = insert_head(ins->data, end, &li->t, false, idx, &n)))
+        goto out;
+    for (unsigned long row = 1; row <= rown; row++) {
+        s = ws(s, end);
+        if (s >= end || *s++ != '(')
+            goto out;
+        for (size_t c = 0; c < n; c++) {
+            const char *v = ws(s, end);
+            bool lone;
+            if (!(s = skip_value(v, end, &lone)))
+                goto out;
+            if (row == rown && strcasecmp(li->t.cols[idx[c]].name, col) == 0) {
+                empty = lone && (v[0] == '\'' || v[0] == '"') && skip_str(v, end) == v + 2;
+                goto out;
+            }
+            s++;   /* the ',' or ')' */
+        }
+        s = ws(s, end);
+        if (s >= end || *s++ != ',')
+            goto out;
+    }
+out:
+    free(idx);
+    return empty;
+}
+
+bool worker_li_warnings_ok(struct worker_li *li, struct worker_applier *a,
+                           const struct dm_buf *ins, char *why, size_t cap)
+{
+    MYSQL_RES *res;
+    MYSQL_ROW row;
+    bool ok = true;
+    char col[256];
+    unsigned long rown;
+    unsigned int n = mysql_warning_count(a->my), seen = 0;
+    if (n == 0)
+        return true;
+    snprintf(why, cap, "%u warnings, not all readable", n);
+    /* the session keeps max_error_count of them (load.c pool_main: 65535) */
+    if (mysql_query(a->my, "SHOW WARNINGS") != 0 || !(res = mysql_store_result(a->my)))
+        return false;
+    while (ok && (row = mysql_fetch_row(res))) {
+        seen++;
+        if (row[0] && strcasecmp(row[0], "Note") == 0)
+            continue;
+        if (row[1] && strcmp(row[1], "1062") == 0)
+            continue;   /* INSERT IGNORE's duplicate (extra-args --insert-ignore): as before */
+        if (row[1] && strcmp(row[1], "1265") == 0 && row[2] && li->t_cur &&
+            truncated_enum(li, row[2], col, sizeof col, &rown) && value_is_empty(li, ins, col, rown))
+            continue;
+        snprintf(why, cap, "%s %s: %.300s", row[0] ? row[0] : "", row[1] ? row[1] : "",
+                 row[2] ? row[2] : "");
+        ok = false;
+    }
+    mysql_free_result(res);
+    return ok && seen == n;
+}
+
+bool worker_li_enum_retry(const struct worker_li *li, unsigned int err, const char *msg)
+{
+    char col[256];
+    unsigned long rown;
+    if (err != WARN_DATA_TRUNCATED || !li->t_cur || !truncated_enum(li, msg, col, sizeof col, &rown))
+        return false;
+    return !li->nontx || rown == 1;
 }

@@ -59,6 +59,7 @@ struct worker_li_col {
     enum worker_li_class cls;
     bool nullable;
     bool invisible;   /* INVISIBLE: only in an explicit column list */
+    bool is_enum;     /* ENUM: '' is its error value (index 0, worker_li_warnings_ok) */
 };
 
 struct worker_li_table {
@@ -108,6 +109,27 @@ int worker_li_exec(struct worker_li *li, struct worker_applier *a, const char *s
 
 /* DMGW_LOAD_INFILE=0: no LOAD DATA on this connection (worker_li_fix_insert still works). */
 void worker_li_no_infile(struct worker_li *li);
+
+/* The file's target table has a non-transactional engine (MyISAM, Aria, MEMORY, ...): a
+ * ROLLBACK cannot undo its rows, so LOAD DATA is off for it (worker_li_file) and its
+ * INSERTs' warnings are checked (worker_li_warnings_ok). false when unknown. */
+bool worker_li_nontx(const struct worker_li *li);
+
+/* After the INSERT `ins` (the file's table; li's columns cached by worker_li_file) ran on
+ * a->my: true when it has no warning of level Warning / Error, or each is MariaDB's
+ * `1265 Data truncated for column 'c' at row N` for an ENUM column c whose value in row N
+ * of ins is the literal '' (the ENUM error value, index 0, which a non-strict session
+ * stores as index 0: the source's value), or a 1062 of INSERT IGNORE. Else false with the
+ * first other warning in why (also when the session kept fewer warnings than there were:
+ * the Load's sessions raise max_error_count to 65535). */
+bool worker_li_warnings_ok(struct worker_li *li, struct worker_applier *a,
+                           const struct dm_buf *ins, char *why, size_t cap);
+
+/* The INSERT failed with `1265 Data truncated for column 'c' at row N` (msg, the server's
+ * text) on an ENUM column c of the cached table, and (for a non-transactional table) N is 1
+ * (no row of it was written): it may run again in a session without STRICT_* and be kept
+ * when worker_li_warnings_ok says so. */
+bool worker_li_enum_retry(const struct worker_li *li, unsigned int err, const char *msg);
 
 /* INET6 / UUID for an INSERT that runs as it is (ins: routed, mapped): under mydumper's SET
  * NAMES binary their dumped text ('::1') is a binary string, which MariaDB takes as the

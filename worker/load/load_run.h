@@ -41,7 +41,15 @@ struct lfile {
     ptrdiff_t owner;             /* data: index of its table's file (-1: none), after plan() */
     bool has_data;               /* table: data files with rows left to load */
     bool keyless;                /* data: its target table has no row identity (marker) */
+    int64_t inflight;            /* data: the end of a statement sent to a non-transactional
+                                    target table and not committed (WORKER_LOAD_INFLIGHT row) */
 };
+
+/* Loader checkpoint row (filename prefix + the data file's name) written before a statement
+ * into a non-transactional target table (MyISAM, Aria, ...), deleted with its offset: a
+ * ROLLBACK cannot undo such rows, so a stop between them leaves them in the table once or
+ * not at all and the resume cannot tell (34994). */
+#define WORKER_LOAD_INFLIGHT "#inflight."
 
 struct worker_load {
     pthread_mutex_t mu;
