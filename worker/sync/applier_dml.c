@@ -158,6 +158,8 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
     int rc;
     if (t->conv)
         memset(t->conv, 0, t->ncols * sizeof *t->conv);
+    if (t->kpf)
+        memset(t->kpf, 0, t->ncols * sizeof *t->kpf);
     if ((rc = worker_ap_srcdef_get(a, t, ev, &cm->sd, e)))
         return rc;
     for (i = 0; cm->t->shape && i < cm->t->ncols; i++) {
@@ -168,6 +170,11 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
         if (ev->table->collation && ev->table->collation[s] &&
             ((rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)) ||
              (rc = worker_ap_coll_name(a, ev->table->collation[s], &mcoll, e))))
+            return rc;
+        if ((rc = worker_ap_srcdef_members8(a, t, i, ev->table, (size_t)s, mcs, e)) ||
+            (rc = worker_ap_srcdef_keyproof(a, t, i,
+                                            worker_ap_src_collation(cm->sd, (size_t)s, mcoll),
+                                            e)))
             return rc;
         if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, mcoll, cm->t, i, &conv,
                                      why, sizeof why)) {

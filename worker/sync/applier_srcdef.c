@@ -407,9 +407,22 @@ static bool ascii_only(const char *s)
     return true;
 }
 
+/* bt's members of column s in UTF-8: ASCII ones as they are, others as converted
+ * (t->m8[i], worker_ap_srcdef_members8); NULL: not known. */
+static const char *members_utf8(const struct bl_table *bt, size_t s, const struct tinfo *t,
+                                size_t i)
+{
+    const char *m = bt->members ? bt->members[s] : NULL;
+    if (!m || ascii_only(m))
+        return m;
+    if (t->m8 && t->m8[i].src && t->m8[i].utf8 && strcmp(t->m8[i].src, m) == 0)
+        return t->m8[i].utf8;
+    return NULL;
+}
+
 /* ENUM/SET members of source column s - the TABLE_MAP's (binlog_row_metadata=FULL: the
- * rows' own; ASCII only, as information_schema shows other charsets' bytes as UTF-8),
- * else the definition's - that the target's do not begin with. */
+ * rows' own; in UTF-8 as information_schema shows them: members_utf8), else the
+ * definition's - that the target's do not begin with. */
 static bool members_misfit(const struct srccol *c, const struct bl_table *bt, size_t s,
                            const struct tinfo *t, size_t i, char *why, size_t cap)
 {
@@ -419,8 +432,7 @@ static bool members_misfit(const struct srccol *c, const struct bl_table *bt, si
     bl_column_shape(bt, s, &sh);
     if (!sh.family || strcmp(sh.family, fam) != 0)
         return false;
-    if (bt->members && bt->members[s] && ascii_only(bt->members[s])) {
-        src = bt->members[s];
+    if ((src = members_utf8(bt, s, t, i))) {
         ns = strlen(src);
     } else if (c && c->family && strcmp(fam, c->family) == 0) {
         src = members(c->column_type, &ns);
@@ -431,6 +443,80 @@ static bool members_misfit(const struct srccol *c, const struct bl_table *bt, si
              "member's index, which names another member there", fam, (int)ns, src,
              t->shape[i].column_type);
     return true;
+}
+
+static bool charset_name(const char *s);
+
+static bool utf8_charset(const char *cs)
+{
+    return strcasecmp(cs, "utf8mb4") == 0 || strcasecmp(cs, "utf8mb3") == 0 ||
+           strcasecmp(cs, "utf8") == 0;
+}
+
+/* m8 = members m (bytes of single-byte charset cs) converted into UTF-8 by the target. */
+static int members_convert(struct worker_applier *a, struct mem8 *m8, const char *m,
+                           const char *cs, struct worker_terr *e)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(m), k, o;
+    char *q = malloc(2 * n + 96);
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    int rc;
+    if (!q)
+        return worker_ap_nomem(e);
+    o = (size_t)sprintf(q, "SELECT CONVERT(_%s X'", cs);
+    for (k = 0; k < n; k++) {
+        q[o++] = hex[(unsigned char)m[k] >> 4];
+        q[o++] = hex[(unsigned char)m[k] & 15];
+    }
+    strcpy(q + o, "' USING utf8mb4)");
+    rc = worker_ap_query(a, q, &res, e);
+    free(q);
+    if (rc)
+        return rc;
+    row = mysql_fetch_row(res);
+    free(m8->src);
+    free(m8->utf8);
+    m8->src = strdup(m);
+    m8->utf8 = row && row[0] ? strdup(row[0]) : NULL;
+    mysql_free_result(res);
+    if (!m8->src || (row && row[0] && !m8->utf8))
+        return worker_ap_nomem(e);
+    return DM_OK;
+}
+
+int worker_ap_srcdef_members8(struct worker_applier *a, struct tinfo *t, size_t i,
+                              const struct bl_table *bt, size_t s, const char *mcs,
+                              struct worker_terr *e)
+{
+    const char *m = bt->members ? bt->members[s] : NULL, *fam;
+    const struct collcs *cc = NULL;
+    size_t k;
+    int rc;
+    if (!m || !mcs || ascii_only(m) || !t->shape || !(fam = t->shape[i].family) ||
+        (strcmp(fam, "enum") != 0 && strcmp(fam, "set") != 0))
+        return DM_OK;
+    if (!t->m8 && !(t->m8 = calloc(t->ncols, sizeof *t->m8)))
+        return worker_ap_nomem(e);
+    if (t->m8[i].src && strcmp(t->m8[i].src, m) == 0)
+        return DM_OK;                            /* converted before */
+    if (utf8_charset(mcs)) {
+        free(t->m8[i].src);
+        free(t->m8[i].utf8);
+        t->m8[i].src = strdup(m);
+        t->m8[i].utf8 = strdup(m);
+        return t->m8[i].src && t->m8[i].utf8 ? DM_OK : worker_ap_nomem(e);
+    }
+    for (k = 0; a->coll_loaded && k < a->ncoll; k++)
+        if (strcasecmp(a->coll[k].cs, mcs) == 0) {
+            cc = &a->coll[k];
+            break;
+        }
+    if (!cc || cc->maxlen != 1 || !charset_name(mcs))
+        return DM_OK;             /* multi-byte: quoting may have split a character */
+    rc = members_convert(a, &t->m8[i], m, mcs, e);
+    return rc;
 }
 
 /* The bytes of source charset sc mean the same characters in target column charset tc
@@ -486,8 +572,11 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     size_t n;
-    int rc = worker_ap_query(a, "SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME FROM "
-                                "information_schema.COLLATIONS WHERE ID IS NOT NULL", &res, e);
+    int rc = worker_ap_query(a, "SELECT c.ID, c.CHARACTER_SET_NAME, c.COLLATION_NAME, "
+                                "s.MAXLEN FROM information_schema.COLLATIONS c LEFT JOIN "
+                                "information_schema.CHARACTER_SETS s ON "
+                                "s.CHARACTER_SET_NAME=c.CHARACTER_SET_NAME "
+                                "WHERE c.ID IS NOT NULL", &res, e);
     if (rc)
         return rc;
     n = (size_t)mysql_num_rows(res);
@@ -504,6 +593,7 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
         snprintf(a->coll[a->ncoll].cs, sizeof a->coll[a->ncoll].cs, "%s", row[1]);
         snprintf(a->coll[a->ncoll].name, sizeof a->coll[a->ncoll].name, "%s",
                  row[2] ? row[2] : "");
+        a->coll[a->ncoll].maxlen = row[3] ? (unsigned)strtoul(row[3], NULL, 10) : 0;
         a->ncoll++;
     }
     mysql_free_result(res);
@@ -521,6 +611,22 @@ static int coll_find(struct worker_applier *a, unsigned id, const struct collcs 
         return rc;
     for (i = 0; i < a->ncoll; i++)
         if (a->coll[i].id == id) {
+            *out = &a->coll[i];
+            break;
+        }
+    return DM_OK;
+}
+
+int worker_ap_coll_by_name(struct worker_applier *a, const char *name,
+                           const struct collcs **out, struct worker_terr *e)
+{
+    size_t i;
+    int rc;
+    *out = NULL;
+    if (!a->coll_loaded && (rc = load_collations(a, e)))
+        return rc;
+    for (i = 0; i < a->ncoll; i++)
+        if (strcasecmp(a->coll[i].name, name) == 0) {
             *out = &a->coll[i];
             break;
         }
@@ -598,15 +704,6 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-/* Collations a and b are of one character set (utf8mb3 and utf8mb4 count as one). */
-static bool one_charset(const char *a, const char *b)
-{
-    size_t na = strcspn(a, "_"), nb = strcspn(b, "_");
-    if (utf8_suffix(a) && utf8_suffix(b))
-        return true;
-    return na == nb && strncasecmp(a, b, na) == 0;
-}
-
 bool worker_ap_coll_keeps_apart(const char *sc, const char *tc)
 {
     const char *ss, *ts;
@@ -618,10 +715,10 @@ bool worker_ap_coll_keeps_apart(const char *sc, const char *tc)
         return true;              /* one collation of the same characters */
     if (ends_with(tc, "_bin"))
         return !strcasestr(sc, "_nopad_") && strcasecmp(sc, "binary") != 0;
-    /* a folding target collation: refused within one charset and from a _bin source; a
-     * folding source collation of another charset (latin1_swedish_ci into
-     * utf8mb4_general_ci, the usual migration the conversion serves) is let through */
-    return !one_charset(sc, tc) && !ends_with(sc, "_bin") && strcasecmp(sc, "binary") != 0;
+    /* a folding target collation: not by the names (latin1_swedish_ci into
+     * utf8mb4_general_ci folds 'A'/'\xc3\x84', which swedish keeps apart); the target
+     * server may prove a pair of a single-byte source charset (applier_collpf.c) */
+    return false;
 }
 
 /* Target column i is part of a unique key of t: its name ("PRIMARY KEY", "a UNIQUE key"). */
@@ -643,15 +740,43 @@ static bool collation_misfit(const struct srccol *c, const char *mcoll, const st
                              size_t i, char *why, size_t cap)
 {
     const char *sc = mcoll ? mcoll : c ? c->collation : NULL;   /* binlog's first */
-    const char *tc = t->shape[i].collation, *key;
-    if (!sc || worker_ap_coll_keeps_apart(sc, tc) || !(key = unique_key_of(t, i)))
+    const char *tc = t->shape[i].collation, *key, *ex = t->kpf ? t->kpf[i].ex : NULL;
+    char found[96] = "";
+    unsigned x, y;
+    if (!sc || worker_ap_coll_keeps_apart(sc, tc) || (t->kpf && t->kpf[i].ok) ||
+        !(key = unique_key_of(t, i)))
         return false;
+    if (ex && sscanf(ex, "%x/%x", &x, &y) == 2)
+        snprintf(found, sizeof found, " (the target server finds source bytes 0x%02X and "
+                 "0x%02X one value)", x, y);
+    else if (ex && strcmp(ex, "unknown") != 0)
+        snprintf(found, sizeof found, " (the target collation %s characters)", ex);
     snprintf(why, cap, "it is in %s of the target, compared as %s there but as %s in the "
              "source: values the source keeps apart ('a'/'A', 'e'/'\xc3\xa9', 'a'/'a ') may "
-             "be one key value on the target, where a REPLACE would overwrite the other row "
+             "be one key value on the target%s, where a REPLACE would overwrite the other row "
              "and an UPDATE or DELETE by the key change it; give the target column the "
-             "source's collation (or a _bin one)", key, tc, sc);
+             "source's collation (or a _bin one)", key, tc, sc, found);
     return true;
+}
+
+const char *worker_ap_src_collation(const struct srcdef *d, size_t s, const char *mcoll)
+{
+    if (mcoll)
+        return mcoll;
+    return d && s < d->ncols ? d->cols[s].collation : NULL;
+}
+
+int worker_ap_srcdef_keyproof(struct worker_applier *a, struct tinfo *t, size_t i,
+                              const char *sc, struct worker_terr *e)
+{
+    const char *tc;
+    if (!t->shape || !sc || !t->shape[i].family || strcmp(t->shape[i].family, "string") != 0 ||
+        !(tc = t->shape[i].collation) || worker_ap_coll_keeps_apart(sc, tc) ||
+        !unique_key_of(t, i))
+        return DM_OK;
+    if (!t->kpf && !(t->kpf = calloc(t->ncols, sizeof *t->kpf)))
+        return worker_ap_nomem(e);
+    return worker_ap_coll_prove(a, sc, tc, &t->kpf[i].ok, &t->kpf[i].ex, e);
 }
 
 static bool misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,

@@ -1,0 +1,154 @@
+/* test_sync_keycoll.c - the source column check's blind spots closed in session 11
+ * (applier_collpf.c, applier_srcdef.c, rowdec.c) with real MariaDB, normal mode (task
+ * <db>n -> <db>_n) and safe mode (<db>s -> <db>_s):
+ *  - key_collation_charsets: a unique key column whose target collation, in another
+ *    charset, folds two values the source's keeps apart - latin1_swedish_ci 'A'/'Ä' into
+ *    utf8mb4_general_ci, cp1251_general_ci 'Г'/'Ѓ' into utf8mb4_general_ci, latin1 into
+ *    utf8mb4_unicode_ci -: the previous worker let the pair through (safe mode's REPLACE
+ *    kept one row of two, Running; normal mode stopped at Error 1062). Pairs the target
+ *    server proves (ascii_general_ci / greek_general_ci into utf8mb4_general_ci,
+ *    latin1_swedish_ci into latin1_general_ci, which the previous worker paused) apply;
+ *  - enum_members_charsets: binlog_row_metadata=FULL's ENUM/SET members in latin1 (or
+ *    UTF-8) with non-ASCII bytes against the target's: the previous worker skipped them
+ *    (no definition for rows older than it) and wrote 'thé' for 'café' into a target
+ *    ENUM('thé','café'). */
+#include "rowimg_e2e.h"
+
+static void setup(void)
+{
+    rt_up();
+    sql(g_src, "CREATE DATABASE rt");
+}
+
+static void teardown(void)
+{
+    e2e_env_down();
+}
+
+/* Source db.t and both targets hold the same rows over expression cols (order by ord). */
+static void pair_converge(const char *db, const char *cols, const char *ord)
+{
+    char qs[1024], qt[1024];
+    int k;
+    snprintf(qs, sizeof qs, "SELECT GROUP_CONCAT(%s ORDER BY %s) FROM %s.t", cols, ord, db);
+    for (k = 0; k < 2; k++) {
+        snprintf(qt, sizeof qt, "SELECT GROUP_CONCAT(%s ORDER BY %s) FROM %s_%s.t", cols, ord,
+                 db, k ? "s" : "n");
+        ck_assert_msg(converge(qs, qt, 30000), "%s differs from %s", qt, qs);
+    }
+}
+
+START_TEST(key_collation_charsets)
+{
+    pair_table("ks", "k VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci PRIMARY KEY, "
+                     "v INT", "MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE "
+                     "utf8mb4_general_ci");
+    pair_table("kr", "id INT PRIMARY KEY, k VARCHAR(10) CHARACTER SET cp1251 COLLATE "
+                     "cp1251_general_ci, v INT, UNIQUE KEY (k)",
+               "MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+    pair_table("ku", "k VARCHAR(10) CHARACTER SET latin1 PRIMARY KEY, v INT",
+               "MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+    /* proven by the target server: apply */
+    pair_table("ka", "k VARCHAR(10) CHARACTER SET ascii PRIMARY KEY, v INT",
+               "MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+    pair_table("kg", "k VARCHAR(10) CHARACTER SET greek PRIMARY KEY, v INT",
+               "MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+    pair_table("kl", "k VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci PRIMARY KEY, "
+                     "v INT", "MODIFY k VARCHAR(10) CHARACTER SET latin1 COLLATE "
+                     "latin1_general_ci");
+    /* NO_LOG: the source definition's collation */
+    sqli("FULL", "INSERT INTO ks.t VALUES ('A',1),('\xc3\x84',2)");
+    sqli("FULL", "INSERT INTO ku.t VALUES ('a',1)");
+    sqli("FULL", "INSERT INTO ka.t VALUES ('a',1),('B',2); UPDATE ka.t SET v=v+10 WHERE k='A'; "
+                 "UPDATE ka.t SET k='b2' WHERE k='b'; DELETE FROM ka.t WHERE k='X'");
+    sqli("FULL", "INSERT INTO kl.t VALUES ('A',1),('\xc3\x84',2),('b',3); "
+                 "UPDATE kl.t SET v=v+10 WHERE k='a'; DELETE FROM kl.t WHERE k='B'");
+    /* MINIMAL: the TABLE_MAP's collation, rows older than the definition read */
+    sql(g_src, "SET GLOBAL binlog_row_metadata=MINIMAL");
+    sqli("FULL", "SET timestamp=UNIX_TIMESTAMP()-100; INSERT INTO kr.t VALUES "
+                 "(1,'\xd0\x93',1),(2,'\xd0\x83',2)");
+    sqli("FULL", "SET timestamp=UNIX_TIMESTAMP()-100; INSERT INTO kg.t VALUES "
+                 "('\xce\xb1',1),('\xce\xa9',2); UPDATE kg.t SET v=v+10 WHERE k='\xce\x91'; "
+                 "UPDATE kg.t SET k='\xcf\x89\xcf\x89' WHERE k='\xcf\x89'");
+    sql(g_src, "SET GLOBAL binlog_row_metadata=NO_LOG");
+    pair_paused("ks", "compared as utf8mb4_general_ci there but as latin1_swedish_ci in the "
+                "source", "the target server finds source bytes 0x41 and 0xC4 one value");
+    pair_paused("kr", "compared as utf8mb4_general_ci there but as cp1251_general_ci",
+                "a UNIQUE key of the target");
+    pair_paused("ku", "compared as utf8mb4_unicode_ci there but as latin1_swedish_ci",
+                "PRIMARY KEY of the target");
+    pair_count("ks", "0");
+    pair_count("kr", "0");
+    pair_count("ku", "0");
+    pair_converge("ka", "HEX(k),':',v", "HEX(k)");
+    pair_converge("kg", "HEX(CONVERT(k USING utf8mb4)),':',v", "HEX(CONVERT(k USING utf8mb4))");
+    pair_converge("kl", "HEX(k),':',v", "HEX(k)");
+    pair_running("ka");
+    pair_running("kg");
+    pair_running("kl");
+    /* the operator gives the target a _bin collation and resumes: exact */
+    {
+        char msg[2048], name[8];
+        int k;
+        for (k = 0; k < 2; k++) {
+            sql(g_dst, "ALTER TABLE ks_%s.t MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 "
+                "COLLATE utf8mb4_bin", k ? "s" : "n");
+            snprintf(name, sizeof name, "ks%s", k ? "s" : "n");
+            ck_assert_msg(operate(name, PB__TASK_OP__Resume, msg, sizeof msg), "%s", msg);
+        }
+        pair_converge("ks", "HEX(CONVERT(k USING utf8mb4)),':',v",
+                      "HEX(CONVERT(k USING utf8mb4))");
+    }
+}
+END_TEST
+
+START_TEST(enum_members_charsets)
+{
+    /* latin1 members into utf8mb4 ones: the same members (fits), reordered (pauses) */
+    pair_table("ec", "id INT PRIMARY KEY, e ENUM('caf\xc3\xa9','th\xc3\xa9') CHARACTER SET latin1,"
+                     " s SET('\xc3\xa0','b') CHARACTER SET latin1",
+               "MODIFY e ENUM('caf\xc3\xa9','th\xc3\xa9','z') CHARACTER SET utf8mb4, "
+               "MODIFY s SET('\xc3\xa0','b') CHARACTER SET utf8mb4");
+    pair_table("er", "id INT PRIMARY KEY, e ENUM('caf\xc3\xa9','th\xc3\xa9') CHARACTER SET latin1",
+               "MODIFY e ENUM('th\xc3\xa9','caf\xc3\xa9') CHARACTER SET utf8mb4");
+    /* latin1 into latin1, one member changed ('thé' -> 'the') */
+    pair_table("el", "id INT PRIMARY KEY, e ENUM('caf\xc3\xa9','th\xc3\xa9') CHARACTER SET latin1",
+               "MODIFY e ENUM('caf\xc3\xa9','the') CHARACTER SET latin1");
+    /* utf8mb4 members reordered */
+    pair_table("eu", "id INT PRIMARY KEY, e ENUM('\xe4\xb8\xad','\xe6\x96\x87') CHARACTER SET utf8mb4",
+               "MODIFY e ENUM('\xe6\x96\x87','\xe4\xb8\xad') CHARACTER SET utf8mb4");
+    sql(g_src, "SET GLOBAL binlog_row_metadata=FULL");
+    /* dated before the definition read: the TABLE_MAP's members are the rows' own */
+    sqli("FULL", "SET timestamp=UNIX_TIMESTAMP()-100; INSERT INTO ec.t VALUES "
+                 "(1,'caf\xc3\xa9','\xc3\xa0'),(2,'th\xc3\xa9','\xc3\xa0,b'); "
+                 "UPDATE ec.t SET e='caf\xc3\xa9' WHERE id=2");
+    sqli("FULL", "SET timestamp=UNIX_TIMESTAMP()-100; INSERT INTO er.t VALUES (1,'caf\xc3\xa9')");
+    sqli("FULL", "SET timestamp=UNIX_TIMESTAMP()-100; INSERT INTO el.t VALUES (1,'caf\xc3\xa9')");
+    sqli("FULL", "SET timestamp=UNIX_TIMESTAMP()-100; INSERT INTO eu.t VALUES (1,'\xe4\xb8\xad')");
+    sql(g_src, "SET GLOBAL binlog_row_metadata=NO_LOG");
+    pair_paused("er", "in the source, enum('th\xc3\xa9','caf\xc3\xa9') on the target",
+                "enum('caf\xc3\xa9','th\xc3\xa9')");
+    pair_paused("el", "enum('caf\xc3\xa9','th\xc3\xa9') in the source, enum('caf\xc3\xa9','the')",
+                "target column `e` of `el_");
+    pair_paused("eu", "enum('\xe4\xb8\xad','\xe6\x96\x87') in the source",
+                "target column `e` of `eu_");
+    pair_count("er", "0");
+    pair_count("el", "0");
+    pair_count("eu", "0");
+    pair_converge("ec", "id,':',HEX(CONVERT(e USING utf8mb4)),':',HEX(CONVERT(s USING utf8mb4))",
+                  "id");
+    pair_running("ec");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sync_keycoll");
+    TCase *tc = tcase_create("keycoll");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, key_collation_charsets);
+    tcase_add_test(tc, enum_members_charsets);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s, true);
+}
