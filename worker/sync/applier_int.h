@@ -74,6 +74,8 @@ struct srcdef {
                              checked: used (no later DDL of it in the source's binlog) */
     bool ss_known, ss_use; /* that second's verdict, told at the fetch: kept until the next
                               DDL the task applies drops the definition */
+    const char *ss_unsure; /* used although the source's binlog after the rows could not be
+                              read to its end (why; static text), else NULL */
     size_t ncols;
     struct srccol *cols;
     long long ctime;      /* UNIX_TIMESTAMP(TABLES.CREATE_TIME) (.frm: every ALTER and

@@ -205,7 +205,8 @@ void worker_ap_created_free(struct worker_applier *a)
     }
 }
 
-#define LOOKAHEAD_EVENTS 2000   /* source binlog events read past the rows at most */
+#define LOOKAHEAD_PAGE 2000     /* source binlog events read per query */
+#define LOOKAHEAD_EVENTS 20000  /* and past the rows at most (in later files too) */
 
 /* Whether statement info (SHOW BINLOG EVENTS' Info of a Query event: "use `db`; <sql>" or
  * "<sql>") may change schema.table: a DDL the parser finds acting on it or renaming into
@@ -246,43 +247,109 @@ static bool names_table(const char *info, const char *schema, const char *table)
     return hit;
 }
 
-/* Whether a QUERY event of the source's binlog after ev (to its end) may be a DDL of ev's
- * table: its text names the table (BEGIN/COMMIT/XA do not). *sure false when that could
- * not be told (more than LOOKAHEAD_EVENTS events, a later binlog file, no privilege, a
- * relay file the source does not have). */
-static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool *found,
-                      bool *sure)
+/* The source's binary log files (SHOW BINARY LOGS, oldest first) into *res. */
+static int binlog_files(struct worker_srcmeta *sm, MYSQL_RES **res)
 {
-    char q[700], f[2 * WORKER_SRCMETA_NAME_MAX + 1];
+    struct worker_terr ignored;
+    return worker_srcmeta_query(sm, "list the source's binlog files", "SHOW BINARY LOGS", res,
+                                &ignored);
+}
+
+/* The file after `file` in the source's list into next (cap); *last true when `file` is
+ * the last one (the binlog's end is that file's end). false: the list was not read or
+ * has no `file`. */
+static bool next_file(struct worker_srcmeta *sm, const char *file, char *next, size_t cap,
+                      bool *last)
+{
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    size_t n = 0;
+    bool seen = false;
+    *last = false;
+    next[0] = '\0';
+    if (binlog_files(sm, &res))
+        return false;
+    while ((row = mysql_fetch_row(res)) && !next[0])
+        if (seen && row[0])
+            snprintf(next, cap, "%s", row[0]);
+        else if (row[0] && strcmp(row[0], file) == 0)
+            seen = true;
+    mysql_free_result(res);
+    *last = seen && !next[0];
+    return seen;
+}
+
+/* One page of file f's events from pos (0: the file's start) into *n, *found (a Query
+ * event naming the table), *end (the position after the page's last event). -1: the
+ * page could not be read. */
+static int lookahead_page(struct worker_srcmeta *sm, const char *f, unsigned long long pos,
+                          const struct bl_table *bt, size_t *n, bool *found,
+                          unsigned long long *end)
+{
+    char q[700], ef[2 * WORKER_SRCMETA_NAME_MAX + 1];
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
     struct worker_terr ignored;
-    *found = false;
-    *sure = false;
-    if (!worker_srcmeta_escape(ev->file, f, sizeof f))
-        return;
-    snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' FROM %llu LIMIT %d", f,
-             (unsigned long long)ev->next_pos, LOOKAHEAD_EVENTS);
+    *n = 0;
+    if (!worker_srcmeta_escape(f, ef, sizeof ef))
+        return -1;
+    if (pos)
+        snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' FROM %llu LIMIT %d", ef, pos,
+                 LOOKAHEAD_PAGE);
+    else
+        snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' LIMIT %d", ef, LOOKAHEAD_PAGE);
     if (worker_srcmeta_query(sm, "read the source's binlog after a rows event", q, &res,
                              &ignored))
-        return;
+        return -1;
     while ((row = mysql_fetch_row(res))) {
-        n++;
+        (*n)++;
+        if (row[4])
+            *end = strtoull(row[4], NULL, 10);
         if (row[2] && strcmp(row[2], "Query") == 0 && row[5] &&
-            names_table(row[5], ev->table->schema, ev->table->table))
+            names_table(row[5], bt->schema, bt->table))
             *found = true;
     }
     mysql_free_result(res);
-    if (*found || n >= LOOKAHEAD_EVENTS)
-        return;
-    /* the rest of ev's file was read: the binlog's end when it is the last file */
-    if (worker_srcmeta_query(sm, "read the source's binlog position", "SHOW MASTER STATUS",
-                             &res, &ignored))
-        return;
-    row = mysql_fetch_row(res);
-    *sure = row && row[0] && strcmp(row[0], ev->file) == 0;
-    mysql_free_result(res);
+    return 0;
+}
+
+/* Whether a QUERY event of the source's binlog after ev (to its end, through later
+ * binlog files) may be a DDL of ev's table: its text names the table (BEGIN/COMMIT/XA do
+ * not). *sure false when that could not be told (more than LOOKAHEAD_EVENTS events, no
+ * BINLOG MONITOR privilege, a relay file the source does not have); *why then says why. */
+static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool *found,
+                      bool *sure, const char **why)
+{
+    char f[512], nf[512];
+    unsigned long long pos = ev->next_pos;
+    size_t total = 0, n;
+    bool last;
+    *found = false;
+    *sure = false;
+    *why = "more than 20000 events follow in the source's binlog";
+    snprintf(f, sizeof f, "%s", ev->file);
+    while (total < LOOKAHEAD_EVENTS) {
+        if (lookahead_page(sm, f, pos, ev->table, &n, found, &pos)) {
+            *why = "the source's binlog could not be read (SHOW BINLOG EVENTS needs the "
+                   "BINLOG MONITOR privilege; the file must still be on the source)";
+            return;
+        }
+        total += n;
+        if (*found)
+            return;
+        if (n == LOOKAHEAD_PAGE)
+            continue;                /* more of this file */
+        if (!next_file(sm, f, nf, sizeof nf, &last)) {
+            *why = "the source's binlog files could not be listed (SHOW BINARY LOGS needs "
+                   "the BINLOG MONITOR privilege)";
+            return;
+        }
+        if (last) {
+            *sure = true;            /* read to the end of the last file */
+            return;
+        }
+        snprintf(f, sizeof f, "%s", nf);
+        pos = 0;
+    }
 }
 
 /* d, defined in ev's own second (CREATE_TIME), is ev's definition unless a later DDL of
@@ -293,18 +360,23 @@ static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool
  * the task's own CREATE TABLE made this session (its columns are the source's by the
  * binlog's own statement). Else the rows get the TABLE_MAP's checks only, as rows behind
  * a later ALTER do. */
-static bool same_second(struct worker_applier *a, const struct tinfo *t,
-                        const struct srcdef *d, const struct bl_event *ev)
+static bool same_second(struct worker_applier *a, const struct tinfo *t, struct srcdef *d,
+                        const struct bl_event *ev)
 {
     const struct apcreated *c;
     bool found, sure;
+    d->ss_unsure = NULL;
     if (d->ctime != (long long)ev->timestamp || ev->table->names || !matches_map(d, ev->table))
         return false;
     for (c = a->created; c; c = c->next)
         if (strcasecmp(c->schema, t->schema) == 0 && strcasecmp(c->table, t->table) == 0)
             return false;
-    later_ddl(a->sm, ev, &found, &sure);
-    return sure && !found;
+    later_ddl(a->sm, ev, &found, &sure, &d->ss_unsure);
+    if (found)
+        return false;   /* a later statement may have redefined it: not the rows' (sd) */
+    if (sure)
+        d->ss_unsure = NULL;
+    return true;        /* the rows' own, or (unsure) of a later DDL of that second */
 }
 
 static struct srcdef *find_or_add(struct tinfo *t, const char *schema, const char *table)
@@ -791,9 +863,14 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
     if (!misfit(d, bt, s, mcs, mcoll, t, i, conv, why, cap))
         return false;
     n = strlen(why);
-    if (d && d->same_second && n < cap)
+    if (d && d->same_second && !d->ss_unsure && n < cap)
         snprintf(why + n, cap - n, " (by the source table's definition of the rows' own "
                  "second: its binlog has no later statement on the table)");
+    else if (d && d->same_second && n < cap)
+        snprintf(why + n, cap - n, " (by the source table's definition read in the rows' own "
+                 "second, which a later DDL of that second could have replaced: %s; give the "
+                 "target the source's columns, or if the source table's columns changed "
+                 "again in that second, skip or replay the rows by hand)", d->ss_unsure);
     return true;
 }
 

@@ -1,4 +1,4 @@
-/* test_sync_keycoll.c - the source column check's blind spots closed in session 11
+/* test_sync_srcmeta2.c - the source column check's blind spots closed in session 11
  * (applier_collpf.c, applier_srcdef.c, rowdec.c) with real MariaDB, normal mode (task
  * <db>n -> <db>_n) and safe mode (<db>s -> <db>_s):
  *  - key_collation_charsets: a unique key column whose target collation, in another
@@ -13,7 +13,9 @@
  *    (no definition for rows older than it) and wrote 'thé' for 'café' into a target
  *    ENUM('thé','café');
  *  - gen_unique_safe_mode: session 10's generated-unique-key ordering bug, safe mode's
- *    variant reproduced (rows lost silently on the code before that fix). */
+ *    variant reproduced (rows lost silently on the code before that fix);
+ *  - same_second_lookahead: rows in the second of their table's CREATE where the binlog
+ *    after them continues in a later file or holds more than 20000 events. */
 #include "rowimg_e2e.h"
 
 static void setup(void)
@@ -177,15 +179,85 @@ START_TEST(gen_unique_safe_mode)
 }
 END_TEST
 
+/* CREATE_TIME (UNIX seconds) of source table db.t. */
+static long long ctime_of(const char *db)
+{
+    char q[256], v[64];
+    snprintf(q, sizeof q, "SELECT UNIX_TIMESTAMP(CREATE_TIME) FROM information_schema.TABLES "
+             "WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='t'", db);
+    value(g_src, q, v, sizeof v);
+    return strtoll(v, NULL, 10);
+}
+
+/* Target tables db_n/db_s.t made before the task, with columns cols. */
+static void precreate(const char *db, const char *cols)
+{
+    int k;
+    sql(g_src, "CREATE DATABASE %s", db);
+    for (k = 0; k < 2; k++) {
+        sql(g_dst, "CREATE DATABASE IF NOT EXISTS %s_%s", db, k ? "s" : "n");
+        sql(g_dst, "CREATE TABLE %s_%s.t (%s)", db, k ? "s" : "n", cols);
+    }
+}
+
+/* NO_LOG rows in the second of their table's CREATE, into target tables made before the
+ * task (not by its CREATE), where the look-ahead over the source's binlog after the rows
+ * could not tell on the previous worker (the rows were applied unchecked):
+ *  - sf / sg: the binlog continues in a later file (FLUSH BINARY LOGS): read through it to
+ *    the end now. sf's target has two INT columns swapped: pauses; sg (an ALTER, then the
+ *    rows, in one second) fits: applies;
+ *  - su / sv: more than 20000 events follow (a procedure inserting 10001 rows into
+ *    another table in one transaction): the definition read in the rows' second is used
+ *    for the check (named as not certain); su (swapped) pauses, sv (as the source) applies. */
+START_TEST(same_second_lookahead)
+{
+    precreate("sf", "id INT PRIMARY KEY, b INT, a INT");
+    precreate("sg", "id INT PRIMARY KEY, a INT, b INT, c INT");
+    precreate("su", "id INT PRIMARY KEY, b INT, a INT");
+    precreate("sv", "id INT PRIMARY KEY, a INT, b INT");
+    sql(g_src, "CREATE DATABASE fill");
+    sql(g_src, "CREATE TABLE fill.f (i INT PRIMARY KEY)");
+    sql(g_src, "CREATE PROCEDURE fill.p() BEGIN DECLARE i INT DEFAULT 0; WHILE i < 10001 DO "
+               "INSERT INTO fill.f VALUES (i); SET i = i + 1; END WHILE; END");
+    sql(g_src, "CREATE TABLE su.t (id INT PRIMARY KEY, a INT, b INT)");
+    sqli("FULL", "SET timestamp=%lld; INSERT INTO su.t VALUES (1,2,3)", ctime_of("su"));
+    sql(g_src, "CREATE TABLE sv.t (id INT PRIMARY KEY, a INT, b INT)");
+    sqli("FULL", "SET timestamp=%lld; INSERT INTO sv.t VALUES (1,2,3)", ctime_of("sv"));
+    sqli("FULL", "BEGIN; CALL fill.p(); COMMIT");
+    sql(g_src, "CREATE TABLE sf.t (id INT PRIMARY KEY, a INT, b INT)");
+    sqli("FULL", "SET timestamp=%lld; INSERT INTO sf.t VALUES (1,2,3)", ctime_of("sf"));
+    sql(g_src, "CREATE TABLE sg.t (id INT PRIMARY KEY, a INT, b INT)");
+    sql(g_src, "ALTER TABLE sg.t ADD c INT");
+    sqli("FULL", "SET timestamp=%lld; INSERT INTO sg.t VALUES (1,2,3,4)", ctime_of("sg"));
+    sql(g_src, "FLUSH BINARY LOGS");
+    sql(g_src, "INSERT INTO fill.f VALUES (-1)");
+    pair_up("sf");
+    pair_up("sg");
+    pair_up("su");
+    pair_up("sv");
+    pair_paused("sf", "its column 2 is `a` in the source table, which is column `b`'s position",
+                "definition of the rows' own second: its binlog has no later statement");
+    pair_paused("su", "its column 2 is `a` in the source table, which is column `b`'s position",
+                "could have replaced: more than 20000 events follow");
+    pair_count("sf", "0");
+    pair_count("su", "0");
+    pair_converge("sg", "id,':',a,':',b,':',c", "id");
+    pair_converge("sv", "id,':',a,':',b", "id");
+    pair_running("sg");
+    pair_running("sv");
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("sync_keycoll");
-    TCase *tc = tcase_create("keycoll");
+    Suite *s = suite_create("sync_srcmeta2");
+    TCase *tc = tcase_create("srcmeta2");
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, key_collation_charsets);
     tcase_add_test(tc, enum_members_charsets);
     tcase_add_test(tc, gen_unique_safe_mode);
+    tcase_add_test(tc, same_second_lookahead);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
