@@ -534,6 +534,7 @@ static int members_convert(struct worker_applier *a, struct mem8 *m8, const char
     char *q = malloc(2 * n + 96);
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
+    bool had;
     int rc;
     if (!q)
         return worker_ap_nomem(e);
@@ -548,12 +549,13 @@ static int members_convert(struct worker_applier *a, struct mem8 *m8, const char
     if (rc)
         return rc;
     row = mysql_fetch_row(res);
+    had = row && row[0];
     free(m8->src);
     free(m8->utf8);
     m8->src = strdup(m);
-    m8->utf8 = row && row[0] ? strdup(row[0]) : NULL;
+    m8->utf8 = had ? strdup(row[0]) : NULL;
     mysql_free_result(res);
-    if (!m8->src || (row && row[0] && !m8->utf8))
+    if (!m8->src || (had && !m8->utf8))
         return worker_ap_nomem(e);
     return DM_OK;
 }
