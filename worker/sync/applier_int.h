@@ -80,6 +80,13 @@ struct srcdef {
     struct srccol *cols;
     long long ctime;      /* UNIX_TIMESTAMP(TABLES.CREATE_TIME) (.frm: every ALTER and
                              RENAME changes it), -1 unknown */
+    struct srckey {       /* the source table's PRIMARY/UNIQUE keys (STATISTICS) */
+        size_t n;
+        size_t *col;      /* indexes into cols */
+        unsigned *sub;    /* per part: SUB_PART, 0: the whole value */
+    } *keys;
+    size_t nkeys;
+    bool keys_known;      /* keys read (all their columns found in cols) */
     bool fetched;         /* read at least once */
     bool stuck;           /* read, older than an event, yet not its TABLE_MAP's columns:
                              not read again (until the target table is invalidated) */
@@ -285,6 +292,13 @@ int worker_ap_srcdef_keyproof(struct worker_applier *a, struct tinfo *t, size_t 
 int worker_ap_srcdef_members8(struct worker_applier *a, struct tinfo *t, size_t i,
                               const struct bl_table *bt, size_t s, const char *mcs,
                               struct worker_terr *e);
+/* Whether a PRIMARY/UNIQUE key of target t is implied by no key of source definition d
+ * (src[i]: the source column of target column i, -1: none/generated): two rows the
+ * source holds apart could be one key value on the target (a REPLACE deletes the other
+ * one). why: the detail. false when d's keys are not known or a key has a column without
+ * a source column. */
+bool worker_ap_srcdef_key_misfit(const struct srcdef *d, const struct tinfo *t,
+                                 const ssize_t *src, char *why, size_t cap);
 /* The collation of source column s: the TABLE_MAP's (mcoll) first, else d's; NULL. */
 const char *worker_ap_src_collation(const struct srcdef *d, size_t s, const char *mcoll);
 /* Whether target column i of t cannot hold source column s exactly, by what d (may be

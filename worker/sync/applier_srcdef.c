@@ -64,6 +64,9 @@ static int fill(struct srcdef *d, MYSQL_RES *res)
     return DM_OK;
 }
 
+static int fetch_keys(struct worker_srcmeta *sm, struct srcdef *d, const char *s,
+                      const char *t, struct worker_terr *e);
+
 static int fetch(struct worker_srcmeta *sm, struct srcdef *d, struct worker_terr *e)
 {
     char q[1400], s[2 * WORKER_SRCMETA_NAME_MAX + 1], t[2 * WORKER_SRCMETA_NAME_MAX + 1];
@@ -86,14 +89,126 @@ static int fetch(struct worker_srcmeta *sm, struct srcdef *d, struct worker_terr
         worker_ap_nomem(e);
     if (res)
         mysql_free_result(res);
+    if (!rc && d->ncols)
+        rc = fetch_keys(sm, d, s, t, e);
     if (rc)
         worker_ap_srcdef_clear(d);   /* no half-read definition */
     return rc;
 }
 
+/* d->keys from STATISTICS rows (INDEX_NAME, COLUMN_NAME, SUB_PART), ordered by index and
+ * part; a column not in d->cols leaves the keys unknown. */
+static int fill_keys(struct srcdef *d, MYSQL_RES *res)
+{
+    MYSQL_ROW row;
+    char last[200] = "";
+    size_t c, n = (size_t)mysql_num_rows(res);
+    if (!(d->keys = calloc(n ? n : 1, sizeof *d->keys)))
+        return DM_E_NOMEM;
+    while ((row = mysql_fetch_row(res))) {
+        struct srckey *k;
+        if (!row[0] || !row[1])
+            return DM_OK;
+        if (!d->nkeys || strcmp(last, row[0]) != 0) {
+            snprintf(last, sizeof last, "%s", row[0]);
+            k = &d->keys[d->nkeys++];
+            if (!(k->col = calloc(n, sizeof *k->col)) || !(k->sub = calloc(n, sizeof *k->sub)))
+                return DM_E_NOMEM;
+        }
+        k = &d->keys[d->nkeys - 1];
+        for (c = 0; c < d->ncols && strcasecmp(d->cols[c].name, row[1]) != 0; c++)
+            ;
+        if (c == d->ncols || k->n >= n)
+            return DM_OK;
+        k->col[k->n] = c;
+        k->sub[k->n++] = row[2] ? (unsigned)strtoul(row[2], NULL, 10) : 0;
+    }
+    d->keys_known = true;
+    return DM_OK;
+}
+
+static int fetch_keys(struct worker_srcmeta *sm, struct srcdef *d, const char *s,
+                      const char *t, struct worker_terr *e)
+{
+    char q[1000];
+    MYSQL_RES *res = NULL;
+    int rc;
+    snprintf(q, sizeof q, "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM "
+             "information_schema.STATISTICS WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='%s' AND "
+             "NON_UNIQUE=0 ORDER BY INDEX_NAME, SEQ_IN_INDEX", s, t);
+    rc = worker_srcmeta_query(sm, "read the source table's unique keys", q, &res, e);
+    if (!rc && (rc = fill_keys(d, res)) == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}
+
+static void keys_clear(struct srcdef *d)
+{
+    size_t k;
+    for (k = 0; k < d->nkeys; k++) {
+        free(d->keys[k].col);
+        free(d->keys[k].sub);
+    }
+    free(d->keys);
+    d->keys = NULL;
+    d->nkeys = 0;
+    d->keys_known = false;
+}
+
+/* Source key sk is implied by target key tk: each of its parts is a part of tk over that
+ * source column, whole or with a prefix at least as long as sk's. */
+static bool key_implies(const struct srckey *sk, const struct tkey *tk, const ssize_t *src)
+{
+    size_t p, q;
+    for (p = 0; p < sk->n; p++) {
+        bool hit = false;
+        for (q = 0; q < tk->n && !hit; q++) {
+            unsigned ts = tk->sub ? (unsigned)tk->sub[q] : 0;
+            hit = src[tk->idx[q]] >= 0 && (size_t)src[tk->idx[q]] == sk->col[p] &&
+                  (ts == 0 || (sk->sub[p] && ts >= sk->sub[p]));
+        }
+        if (!hit)
+            return false;
+    }
+    return sk->n > 0;
+}
+
+bool worker_ap_srcdef_key_misfit(const struct srcdef *d, const struct tinfo *t,
+                                 const ssize_t *src, char *why, size_t cap)
+{
+    size_t k, q, j;
+    if (!d || !d->keys_known)
+        return false;
+    for (k = 0; k < t->nkeys; k++) {
+        const struct tkey *tk = &t->keys[k];
+        bool ok = false;
+        for (q = 0; q < tk->n; q++)
+            if (src[tk->idx[q]] < 0)
+                break;
+        if (q < tk->n)
+            continue;                   /* over a generated column: not told */
+        for (j = 0; j < d->nkeys && !ok; j++)
+            ok = key_implies(&d->keys[j], tk, src);
+        if (ok)
+            continue;
+        snprintf(why, cap, "its %s over `%s`%s%s is implied by no PRIMARY/UNIQUE key of the "
+                 "source table: rows the source holds apart may be one key value on the "
+                 "target, where a REPLACE (safe mode) would delete the other row and an "
+                 "INSERT fail with Error 1062; give the target the source's unique keys "
+                 "(no extra UNIQUE key, no prefix the source does not have)",
+                 tk->primary ? "PRIMARY KEY" : "UNIQUE key", t->cols[tk->idx[0]],
+                 tk->n > 1 ? ", ..." : "", tk->sub && tk->sub[0] ? " (a prefix)" : "");
+        return true;
+    }
+    return false;
+}
+
 void worker_ap_srcdef_clear(struct srcdef *d)
 {
     size_t i;
+    keys_clear(d);
     for (i = 0; i < d->ncols; i++) {
         free(d->cols[i].name);
         free(d->cols[i].column_type);

@@ -17,7 +17,9 @@
  *  - same_second_lookahead: rows in the second of their table's CREATE where the binlog
  *    after them continues in a later file or holds more than 20000 events;
  *  - proven_pairs_hold: the collation pairs documented as proven, checked exhaustively
- *    over short strings on the server. */
+ *    over short strings on the server;
+ *  - extra_unique_keys: a target UNIQUE key the source's keys do not imply (safe mode's
+ *    REPLACE deleted the other row silently). */
 #include "rowimg_e2e.h"
 
 static void setup(void)
@@ -250,6 +252,35 @@ START_TEST(same_second_lookahead)
 }
 END_TEST
 
+/* A target UNIQUE key no key of the source implies: an extra UNIQUE (x), a prefix
+ * UNIQUE (k(2)) where the source's is whole. Normal mode stopped at Error 1062; safe
+ * mode's REPLACE deleted the other row, Running (one row of two, silently). Weaker or
+ * implied target keys apply: a source key missing on the target, UNIQUE (a, b) over the
+ * source's UNIQUE (a), a prefix as long as the source's. */
+START_TEST(extra_unique_keys)
+{
+    pair_table("xu", "id INT PRIMARY KEY, x INT, v INT", "ADD UNIQUE KEY (x)");
+    pair_table("xp", "id INT PRIMARY KEY, k VARCHAR(10), UNIQUE KEY (k)",
+               "DROP KEY k, ADD UNIQUE KEY (k(2))");
+    pair_table("xo", "id INT PRIMARY KEY, a INT, b INT, k VARCHAR(10), UNIQUE KEY (a), "
+                     "UNIQUE KEY (b), UNIQUE KEY (k(3))",
+               "DROP KEY a, ADD UNIQUE KEY (a, b), DROP KEY b, DROP KEY k, "
+               "ADD UNIQUE KEY (k(3))");
+    sqli("FULL", "INSERT INTO xu.t VALUES (1,5,1),(2,5,2)");
+    sqli("FULL", "INSERT INTO xp.t VALUES (1,'abc'),(2,'abd')");
+    sqli("FULL", "INSERT INTO xo.t VALUES (1,1,1,'abcd'),(2,2,2,'abd'); "
+                 "UPDATE xo.t SET b=3 WHERE id=1; DELETE FROM xo.t WHERE id=2; "
+                 "INSERT INTO xo.t VALUES (3,2,2,'abd')");
+    pair_paused("xu", "target table `xu_", "its UNIQUE key over `x` is implied by no "
+                "PRIMARY/UNIQUE key of the source table");
+    pair_paused("xp", "its UNIQUE key over `k` (a prefix) is implied by no", "`xp_");
+    pair_count("xu", "0");
+    pair_count("xp", "0");
+    pair_converge("xo", "id,':',a,':',b,':',k", "id");
+    pair_running("xo");
+}
+END_TEST
+
 /* The pairs docs/worker.md lists as proven (applier_collpf.c) hold for every string of
  * one or two characters of the source charset, and with a leading or trailing space: no
  * two of them the source collation tells apart are one value under the target's (GROUP
@@ -302,6 +333,7 @@ int main(void)
     tcase_add_test(tc, gen_unique_safe_mode);
     tcase_add_test(tc, same_second_lookahead);
     tcase_add_test(tc, proven_pairs_hold);
+    tcase_add_test(tc, extra_unique_keys);
     suite_add_tcase(s, tc);
     return tu_run_suite(s, true);
 }
