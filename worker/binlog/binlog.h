@@ -108,7 +108,8 @@ struct bl_table {           /* from TABLE_MAP; owned by the reader, stable while
     uint8_t *is_unsigned;   /* per column 0/1 when the source sent optional metadata, else NULL */
     uint8_t *is_binary;     /* per column 0/1 (charset binary) with charset metadata, else NULL */
     uint16_t *collation;    /* per character column its collation id with charset metadata
-                               (binlog_row_metadata MINIMAL/FULL; 0 for other columns), else
+                               (binlog_row_metadata MINIMAL/FULL), per ENUM/SET column the
+                               collation of its members (FULL); 0 for other columns; else
                                NULL */
     char **names;           /* per column name (NUL-terminated) when the source logs
                                binlog_row_metadata=FULL, else NULL */

@@ -28,7 +28,8 @@ enum {
 };
 
 enum { OPT_SIGNEDNESS = 1, OPT_DEFAULT_CHARSET = 2, OPT_COLUMN_CHARSET = 3, OPT_COLUMN_NAME = 4,
-       OPT_SET_STR_VALUE = 5, OPT_ENUM_STR_VALUE = 6 };
+       OPT_SET_STR_VALUE = 5, OPT_ENUM_STR_VALUE = 6, OPT_ENUM_SET_DEFAULT_CHARSET = 10,
+       OPT_ENUM_SET_COLUMN_CHARSET = 11 };
 
 #define BINARY_COLLATION 63
 #define MAX_VALUES (8u * 1024u * 1024u) /* per event, bounds memory on hostile input */
@@ -346,31 +347,42 @@ static int opt_signedness(struct bl_table *t, const uint8_t *v, size_t n)
     return DM_OK;
 }
 
+static bool is_enum_or_set(const struct bl_table *t, size_t i, unsigned want);
+
+static bool is_enum_set(const struct bl_table *t, size_t i)
+{
+    return is_enum_or_set(t, i, T_ENUM) || is_enum_or_set(t, i, T_SET);
+}
+
 /* Charset TLVs: DEFAULT_CHARSET (default + (index, collation) exceptions) or
- * COLUMN_CHARSET (one collation per character column). */
+ * COLUMN_CHARSET (one collation per character column); ENUM_AND_SET_DEFAULT_CHARSET /
+ * ENUM_AND_SET_COLUMN_CHARSET the same over the ENUM and SET columns (the charset their
+ * members are in: bl_table.members). */
 static int opt_charset(struct bl_table *t, unsigned type, const uint8_t *v, size_t n)
 {
     struct cur c = { v, n };
     uint64_t coll = 0, ex = 0;
-    bool have_ex = false;
-    if (!t->is_binary && !(t->is_binary = calloc(t->ncols ? t->ncols : 1, 1)))
+    bool have_ex = false, es = type == OPT_ENUM_SET_DEFAULT_CHARSET ||
+                             type == OPT_ENUM_SET_COLUMN_CHARSET;
+    bool def = type == OPT_DEFAULT_CHARSET || type == OPT_ENUM_SET_DEFAULT_CHARSET;
+    if (!es && !t->is_binary && !(t->is_binary = calloc(t->ncols ? t->ncols : 1, 1)))
         return DM_E_NOMEM;
     if (!t->collation &&
         !(t->collation = calloc(t->ncols ? t->ncols : 1, sizeof *t->collation)))
         return DM_E_NOMEM;
-    if (type == OPT_DEFAULT_CHARSET && !lenenc(&c, &coll))
+    if (def && !lenenc(&c, &coll))
         return DM_E_PARSE;
     size_t k = 0;
-    if (type == OPT_DEFAULT_CHARSET && c.n > 0) {
+    if (def && c.n > 0) {
         if (!lenenc(&c, &ex))
             return DM_E_PARSE;
         have_ex = true;
     }
     for (size_t i = 0; i < t->ncols; i++) {
-        if (!is_character(t, i))
+        if (es ? !is_enum_set(t, i) : !is_character(t, i))
             continue;
         uint64_t this_coll = coll;
-        if (type == OPT_COLUMN_CHARSET) {
+        if (!def) {
             if (!lenenc(&c, &this_coll))
                 return DM_E_PARSE;
         } else if (have_ex && ex == k) {
@@ -380,7 +392,8 @@ static int opt_charset(struct bl_table *t, unsigned type, const uint8_t *v, size
             if (have_ex && !lenenc(&c, &ex))
                 return DM_E_PARSE;
         }
-        t->is_binary[i] = this_coll == BINARY_COLLATION;
+        if (!es)
+            t->is_binary[i] = this_coll == BINARY_COLLATION;
         t->collation[i] = this_coll <= UINT16_MAX ? (uint16_t)this_coll : 0;
         k++;
     }
@@ -493,7 +506,8 @@ static int optional_metadata(struct bl_table *t, struct cur *c)
         int rc = DM_OK;
         if (ty[0] == OPT_SIGNEDNESS)
             rc = opt_signedness(t, v, (size_t)len);
-        else if (ty[0] == OPT_DEFAULT_CHARSET || ty[0] == OPT_COLUMN_CHARSET)
+        else if (ty[0] == OPT_DEFAULT_CHARSET || ty[0] == OPT_COLUMN_CHARSET ||
+                 ty[0] == OPT_ENUM_SET_DEFAULT_CHARSET || ty[0] == OPT_ENUM_SET_COLUMN_CHARSET)
             rc = opt_charset(t, ty[0], v, (size_t)len);
         else if (ty[0] == OPT_COLUMN_NAME)
             rc = opt_column_name(t, v, (size_t)len);

@@ -267,6 +267,12 @@ void worker_ap_tinfo_free(struct tinfo *t)
     free(t->tcs);
     free(t->cmp);
     free(t->conv);
+    free(t->kpf);
+    for (i = 0; t->m8 && i < t->ncols; i++) {
+        free(t->m8[i].src);
+        free(t->m8[i].utf8);
+    }
+    free(t->m8);
     free(t->padlen);
     free(t->fsp);
     free(t->float6);
@@ -311,6 +317,7 @@ void worker_applier_free(struct worker_applier *a)
         return;
     worker_applier_invalidate(a, NULL, NULL);
     worker_ap_created_free(a);
+    worker_ap_collpf_free(a);
     free(a->coll);
     if (a->my) {
         reg_del(a);

@@ -146,6 +146,32 @@ static bool src_unsigned(const struct colmap *cm, size_t s, size_t i)
     return su < 0 ? cm->t->is_unsigned[i] : su == 1;
 }
 
+/* Each unique key of the target is implied by one of the source's (worker_ap_srcdef_
+ * key_misfit), when the source definition is the rows' and no column is mapped. */
+static int key_check(const struct colmap *cm, const struct bl_event *ev, const char *tschema,
+                     const char *ttable, struct worker_terr *e)
+{
+    char why[768];
+    ssize_t *src;
+    size_t i;
+    bool bad;
+    if (!cm->sd || !cm->sd->keys_known || !cm->t->nkeys)
+        return DM_OK;
+    for (i = 0; i < cm->t->ncols; i++)
+        if (cm->map && cm->map[i])
+            return DM_OK;
+    if (!(src = calloc(cm->t->ncols, sizeof *src)))
+        return worker_ap_nomem(e);
+    for (i = 0; i < cm->t->ncols; i++)
+        src[i] = src_col(cm, i);
+    bad = worker_ap_srcdef_key_misfit(cm->sd, cm->t, src, why, sizeof why);
+    free(src);
+    if (!bad)
+        return DM_OK;
+    return rows_refused(e, ev, WTE_SCOPE_DOWNSTREAM, "target table `%s`.`%s`: %s", tschema,
+                        ttable, why);
+}
+
 /* What the TABLE_MAP's types do not show (applier_srcdef.c): the source's column names,
  * UNSIGNED, ENUM/SET members and character sets against the target's; refused, not
  * transient. Mapped columns (column-mapping rules) are the rules' business. */
@@ -158,6 +184,8 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
     int rc;
     if (t->conv)
         memset(t->conv, 0, t->ncols * sizeof *t->conv);
+    if (t->kpf)
+        memset(t->kpf, 0, t->ncols * sizeof *t->kpf);
     if ((rc = worker_ap_srcdef_get(a, t, ev, &cm->sd, e)))
         return rc;
     for (i = 0; cm->t->shape && i < cm->t->ncols; i++) {
@@ -168,6 +196,11 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
         if (ev->table->collation && ev->table->collation[s] &&
             ((rc = worker_ap_coll_charset(a, ev->table->collation[s], &mcs, e)) ||
              (rc = worker_ap_coll_name(a, ev->table->collation[s], &mcoll, e))))
+            return rc;
+        if ((rc = worker_ap_srcdef_members8(a, t, i, ev->table, (size_t)s, mcs, e)) ||
+            (rc = worker_ap_srcdef_keyproof(a, t, i,
+                                            worker_ap_src_collation(cm->sd, (size_t)s, mcoll),
+                                            e)))
             return rc;
         if (!worker_ap_srcdef_misfit(cm->sd, ev->table, (size_t)s, mcs, mcoll, cm->t, i, &conv,
                                      why, sizeof why)) {
@@ -183,7 +216,7 @@ static int srcdef_check(struct worker_applier *a, struct colmap *cm, const struc
                             "in the source's order with the same types (or wider)",
                             cm->t->cols[i], tschema, ttable, s + 1, why);
     }
-    return DM_OK;
+    return key_check(cm, ev, tschema, ttable, e);
 }
 
 /* The values of ev converted between charsets (tinfo.conv) convert exactly

@@ -74,10 +74,19 @@ struct srcdef {
                              checked: used (no later DDL of it in the source's binlog) */
     bool ss_known, ss_use; /* that second's verdict, told at the fetch: kept until the next
                               DDL the task applies drops the definition */
+    const char *ss_unsure; /* used although the source's binlog after the rows could not be
+                              read to its end (why; static text), else NULL */
     size_t ncols;
     struct srccol *cols;
     long long ctime;      /* UNIX_TIMESTAMP(TABLES.CREATE_TIME) (.frm: every ALTER and
                              RENAME changes it), -1 unknown */
+    struct srckey {       /* the source table's PRIMARY/UNIQUE keys (STATISTICS) */
+        size_t n;
+        size_t *col;      /* indexes into cols */
+        unsigned *sub;    /* per part: SUB_PART, 0: the whole value */
+    } *keys;
+    size_t nkeys;
+    bool keys_known;      /* keys read (all their columns found in cols) */
     bool fetched;         /* read at least once */
     bool stuck;           /* read, older than an event, yet not its TABLE_MAP's columns:
                              not read again (until the target table is invalidated) */
@@ -97,6 +106,17 @@ struct tinfo {
                              the applier's collation list or the source definition); the
                              values are then written as `_<conv> X'..'` and the server
                              converts them (applier_text.c); NULL array or entry: none */
+    struct kproof {       /* per column of a unique key, for the event being checked: */
+        bool ok;          /* its target collation was proven to keep apart what the
+                             source's does (worker_ap_coll_prove) */
+        const char *ex;   /* else the proof's finding ("41/C4": two source bytes one key
+                             value on the target), NULL: none; lives in a->collpf */
+    } *kpf;               /* NULL array: nothing proven */
+    struct mem8 {         /* per ENUM/SET column: binlog_row_metadata=FULL's members */
+        char *src;        /* as the TABLE_MAP has them (bytes in the column's charset) */
+        char *utf8;       /* converted by the target server into UTF-8, as
+                             information_schema shows them (worker_ap_srcdef_members8) */
+    } *m8;                /* NULL array or entry: none */
     bool *gen;            /* generated column: never written */
     bool *nullable;
     bool *is_unsigned;    /* integer column declared UNSIGNED on the target */
@@ -134,7 +154,14 @@ struct worker_applier {
     unsigned long long first_rows; /* matched rows of exec_multi's first statement */
     struct tinfo *cache;
     struct worker_srcmeta *sm; /* the source's reader (worker_applier_set_source), or NULL */
-    struct collcs { unsigned id; char cs[40], name[72]; } *coll; /* information_schema.COLLATIONS */
+    struct collcs { unsigned id, maxlen; char cs[40], name[72]; } *coll; /* information_schema.COLLATIONS
+                                                  (maxlen: the charset's, CHARACTER_SETS) */
+    struct collpf {       /* key collation pairs the target server was asked about */
+        char sc[72], tc[72];
+        bool ok;
+        char ex[16];
+        struct collpf *next;
+    } *collpf;            /* (applier_collpf.c) */
     size_t ncoll;         /* (read at the first TABLE_MAP with charset metadata) */
     bool coll_loaded;
     struct apcreated {    /* target tables a CREATE TABLE of the task made this session */
@@ -243,6 +270,39 @@ int worker_ap_coll_charset(struct worker_applier *a, unsigned id, const char **o
 /* The same, *out the collation's name (utf8mb4_bin). */
 int worker_ap_coll_name(struct worker_applier *a, unsigned id, const char **out,
                         struct worker_terr *e);
+/* *out = collation `name` of the target's information_schema.COLLATIONS, NULL: none. */
+int worker_ap_coll_by_name(struct worker_applier *a, const char *name,
+                           const struct collcs **out, struct worker_terr *e);
+/* Whether target collation tc keeps apart every two values source collation sc keeps
+ * apart, proven by the target server character by character (applier_collpf.c: sc of a
+ * single-byte charset only; cached per pair): *ok. *ex: when not, what was found ("41/C4":
+ * source bytes 0x41 and 0xC4 are one value under tc; "expands", "contracts", "unknown")
+ * or NULL. A connection error is returned (transient); a collation the target server
+ * does not know is not proven. */
+int worker_ap_coll_prove(struct worker_applier *a, const char *sc, const char *tc, bool *ok,
+                         const char **ex, struct worker_terr *e);
+void worker_ap_collpf_free(struct worker_applier *a);
+/* Target column i of t (a string column in a unique key) gets t->kpf[i] for source
+ * collation sc when worker_ap_coll_keeps_apart's name rules do not pass the pair. */
+int worker_ap_srcdef_keyproof(struct worker_applier *a, struct tinfo *t, size_t i,
+                              const char *sc, struct worker_terr *e);
+/* ENUM/SET target column i of t, source column s of bt: FULL metadata's non-ASCII
+ * members (bt->members[s]) in a single-byte charset mcs are converted into UTF-8 by the
+ * target server, once per member list (t->m8[i]), so that they compare with the target's
+ * information_schema (worker_ap_srcdef_misfit). UTF-8 members need no conversion; other
+ * multi-byte charsets are not converted (the source definition's members are used). */
+int worker_ap_srcdef_members8(struct worker_applier *a, struct tinfo *t, size_t i,
+                              const struct bl_table *bt, size_t s, const char *mcs,
+                              struct worker_terr *e);
+/* Whether a PRIMARY/UNIQUE key of target t is implied by no key of source definition d
+ * (src[i]: the source column of target column i, -1: none/generated): two rows the
+ * source holds apart could be one key value on the target (a REPLACE deletes the other
+ * one). why: the detail. false when d's keys are not known or a key has a column without
+ * a source column. */
+bool worker_ap_srcdef_key_misfit(const struct srcdef *d, const struct tinfo *t,
+                                 const ssize_t *src, char *why, size_t cap);
+/* The collation of source column s: the TABLE_MAP's (mcoll) first, else d's; NULL. */
+const char *worker_ap_src_collation(const struct srcdef *d, size_t s, const char *mcoll);
 /* Whether target column i of t cannot hold source column s exactly, by what d (may be
  * NULL), the TABLE_MAP bt and mcs (source column s's charset by bt's collation metadata,
  * NULL: not known) tell beyond the type shape: its name is at another position of the
@@ -257,15 +317,13 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
                              const char *mcs, const char *mcoll, const struct tinfo *t,
                              size_t i, const char **conv, char *why, size_t cap);
 /* Whether target collation tc (NULL: a binary column) tells apart every two values source
- * collation sc tells apart (so a source unique key stays unique and a key value finds the
- * same row): the same collation (utf8mb3_x into utf8mb4_x too), a _nopad_bin one or a
- * binary column, a PAD SPACE _bin one from a PAD SPACE source collation. A folding one
- * (_ci, _ai, a language's) of the same charset, or from a _bin source, may find 'a'/'A',
- * 'e'/'\xc3\xa9' or 'a'/'a ' equal where the source does not: false. A folding one from
- * a folding source collation of another charset (latin1_swedish_ci into
- * utf8mb4_general_ci: a converted column) counts as keeping apart (their foldings differ
- * in details only - 'u'/'\xc3\xbc' are one in utf8mb4_general_ci, two in swedish -:
- * the documented remaining gap). */
+ * collation sc tells apart by their names alone (so a source unique key stays unique and
+ * a key value finds the same row): the same collation (utf8mb3_x into utf8mb4_x too), a
+ * _nopad_bin one or a binary column, a PAD SPACE _bin one from a PAD SPACE source
+ * collation. Any folding target collation (_ci, _ai, a language's) of another one is
+ * false here - of another charset too (latin1_swedish_ci into utf8mb4_general_ci: 'A' and
+ * 'A' with diaeresis are two in swedish, one in general_ci) -: worker_ap_coll_prove may
+ * still prove such a pair on the target server. */
 bool worker_ap_coll_keeps_apart(const char *sc, const char *tc);
 
 #endif /* DM_WORKER_APPLIER_INT_H */

@@ -64,6 +64,9 @@ static int fill(struct srcdef *d, MYSQL_RES *res)
     return DM_OK;
 }
 
+static int fetch_keys(struct worker_srcmeta *sm, struct srcdef *d, const char *s,
+                      const char *t, struct worker_terr *e);
+
 static int fetch(struct worker_srcmeta *sm, struct srcdef *d, struct worker_terr *e)
 {
     char q[1400], s[2 * WORKER_SRCMETA_NAME_MAX + 1], t[2 * WORKER_SRCMETA_NAME_MAX + 1];
@@ -86,14 +89,126 @@ static int fetch(struct worker_srcmeta *sm, struct srcdef *d, struct worker_terr
         worker_ap_nomem(e);
     if (res)
         mysql_free_result(res);
+    if (!rc && d->ncols)
+        rc = fetch_keys(sm, d, s, t, e);
     if (rc)
         worker_ap_srcdef_clear(d);   /* no half-read definition */
     return rc;
 }
 
+/* d->keys from STATISTICS rows (INDEX_NAME, COLUMN_NAME, SUB_PART), ordered by index and
+ * part; a column not in d->cols leaves the keys unknown. */
+static int fill_keys(struct srcdef *d, MYSQL_RES *res)
+{
+    MYSQL_ROW row;
+    char last[200] = "";
+    size_t c, n = (size_t)mysql_num_rows(res);
+    if (!(d->keys = calloc(n ? n : 1, sizeof *d->keys)))
+        return DM_E_NOMEM;
+    while ((row = mysql_fetch_row(res))) {
+        struct srckey *k;
+        if (!row[0] || !row[1])
+            return DM_OK;
+        if (!d->nkeys || strcmp(last, row[0]) != 0) {
+            snprintf(last, sizeof last, "%s", row[0]);
+            k = &d->keys[d->nkeys++];
+            if (!(k->col = calloc(n, sizeof *k->col)) || !(k->sub = calloc(n, sizeof *k->sub)))
+                return DM_E_NOMEM;
+        }
+        k = &d->keys[d->nkeys - 1];
+        for (c = 0; c < d->ncols && strcasecmp(d->cols[c].name, row[1]) != 0; c++)
+            ;
+        if (c == d->ncols || k->n >= n)
+            return DM_OK;
+        k->col[k->n] = c;
+        k->sub[k->n++] = row[2] ? (unsigned)strtoul(row[2], NULL, 10) : 0;
+    }
+    d->keys_known = true;
+    return DM_OK;
+}
+
+static int fetch_keys(struct worker_srcmeta *sm, struct srcdef *d, const char *s,
+                      const char *t, struct worker_terr *e)
+{
+    char q[1000];
+    MYSQL_RES *res = NULL;
+    int rc;
+    snprintf(q, sizeof q, "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM "
+             "information_schema.STATISTICS WHERE TABLE_SCHEMA='%s' AND TABLE_NAME='%s' AND "
+             "NON_UNIQUE=0 ORDER BY INDEX_NAME, SEQ_IN_INDEX", s, t);
+    rc = worker_srcmeta_query(sm, "read the source table's unique keys", q, &res, e);
+    if (!rc && (rc = fill_keys(d, res)) == DM_E_NOMEM)
+        worker_ap_nomem(e);
+    if (res)
+        mysql_free_result(res);
+    return rc;
+}
+
+static void keys_clear(struct srcdef *d)
+{
+    size_t k;
+    for (k = 0; k < d->nkeys; k++) {
+        free(d->keys[k].col);
+        free(d->keys[k].sub);
+    }
+    free(d->keys);
+    d->keys = NULL;
+    d->nkeys = 0;
+    d->keys_known = false;
+}
+
+/* Source key sk is implied by target key tk: each of its parts is a part of tk over that
+ * source column, whole or with a prefix at least as long as sk's. */
+static bool key_implies(const struct srckey *sk, const struct tkey *tk, const ssize_t *src)
+{
+    size_t p, q;
+    for (p = 0; p < sk->n; p++) {
+        bool hit = false;
+        for (q = 0; q < tk->n && !hit; q++) {
+            unsigned ts = tk->sub ? (unsigned)tk->sub[q] : 0;
+            hit = src[tk->idx[q]] >= 0 && (size_t)src[tk->idx[q]] == sk->col[p] &&
+                  (ts == 0 || (sk->sub[p] && ts >= sk->sub[p]));
+        }
+        if (!hit)
+            return false;
+    }
+    return sk->n > 0;
+}
+
+bool worker_ap_srcdef_key_misfit(const struct srcdef *d, const struct tinfo *t,
+                                 const ssize_t *src, char *why, size_t cap)
+{
+    size_t k, q, j;
+    if (!d || !d->keys_known)
+        return false;
+    for (k = 0; k < t->nkeys; k++) {
+        const struct tkey *tk = &t->keys[k];
+        bool ok = false;
+        for (q = 0; q < tk->n; q++)
+            if (src[tk->idx[q]] < 0)
+                break;
+        if (q < tk->n)
+            continue;                   /* over a generated column: not told */
+        for (j = 0; j < d->nkeys && !ok; j++)
+            ok = key_implies(&d->keys[j], tk, src);
+        if (ok)
+            continue;
+        snprintf(why, cap, "its %s over `%s`%s%s is implied by no PRIMARY/UNIQUE key of the "
+                 "source table: rows the source holds apart may be one key value on the "
+                 "target, where a REPLACE (safe mode) would delete the other row and an "
+                 "INSERT fail with Error 1062; give the target the source's unique keys "
+                 "(no extra UNIQUE key, no prefix the source does not have)",
+                 tk->primary ? "PRIMARY KEY" : "UNIQUE key", t->cols[tk->idx[0]],
+                 tk->n > 1 ? ", ..." : "", tk->sub && tk->sub[0] ? " (a prefix)" : "");
+        return true;
+    }
+    return false;
+}
+
 void worker_ap_srcdef_clear(struct srcdef *d)
 {
     size_t i;
+    keys_clear(d);
     for (i = 0; i < d->ncols; i++) {
         free(d->cols[i].name);
         free(d->cols[i].column_type);
@@ -205,7 +320,8 @@ void worker_ap_created_free(struct worker_applier *a)
     }
 }
 
-#define LOOKAHEAD_EVENTS 2000   /* source binlog events read past the rows at most */
+#define LOOKAHEAD_PAGE 2000     /* source binlog events read per query */
+#define LOOKAHEAD_EVENTS 20000  /* and past the rows at most (in later files too) */
 
 /* Whether statement info (SHOW BINLOG EVENTS' Info of a Query event: "use `db`; <sql>" or
  * "<sql>") may change schema.table: a DDL the parser finds acting on it or renaming into
@@ -246,43 +362,109 @@ static bool names_table(const char *info, const char *schema, const char *table)
     return hit;
 }
 
-/* Whether a QUERY event of the source's binlog after ev (to its end) may be a DDL of ev's
- * table: its text names the table (BEGIN/COMMIT/XA do not). *sure false when that could
- * not be told (more than LOOKAHEAD_EVENTS events, a later binlog file, no privilege, a
- * relay file the source does not have). */
-static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool *found,
-                      bool *sure)
+/* The source's binary log files (SHOW BINARY LOGS, oldest first) into *res. */
+static int binlog_files(struct worker_srcmeta *sm, MYSQL_RES **res)
 {
-    char q[700], f[2 * WORKER_SRCMETA_NAME_MAX + 1];
+    struct worker_terr ignored;
+    return worker_srcmeta_query(sm, "list the source's binlog files", "SHOW BINARY LOGS", res,
+                                &ignored);
+}
+
+/* The file after `file` in the source's list into next (cap); *last true when `file` is
+ * the last one (the binlog's end is that file's end). false: the list was not read or
+ * has no `file`. */
+static bool next_file(struct worker_srcmeta *sm, const char *file, char *next, size_t cap,
+                      bool *last)
+{
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
-    size_t n = 0;
+    bool seen = false;
+    *last = false;
+    next[0] = '\0';
+    if (binlog_files(sm, &res))
+        return false;
+    while ((row = mysql_fetch_row(res)) && !next[0])
+        if (seen && row[0])
+            snprintf(next, cap, "%s", row[0]);
+        else if (row[0] && strcmp(row[0], file) == 0)
+            seen = true;
+    mysql_free_result(res);
+    *last = seen && !next[0];
+    return seen;
+}
+
+/* One page of file f's events from pos (0: the file's start) into *n, *found (a Query
+ * event naming the table), *end (the position after the page's last event). -1: the
+ * page could not be read. */
+static int lookahead_page(struct worker_srcmeta *sm, const char *f, unsigned long long pos,
+                          const struct bl_table *bt, size_t *n, bool *found,
+                          unsigned long long *end)
+{
+    char q[700], ef[2 * WORKER_SRCMETA_NAME_MAX + 1];
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
     struct worker_terr ignored;
-    *found = false;
-    *sure = false;
-    if (!worker_srcmeta_escape(ev->file, f, sizeof f))
-        return;
-    snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' FROM %llu LIMIT %d", f,
-             (unsigned long long)ev->next_pos, LOOKAHEAD_EVENTS);
+    *n = 0;
+    if (!worker_srcmeta_escape(f, ef, sizeof ef))
+        return -1;
+    if (pos)
+        snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' FROM %llu LIMIT %d", ef, pos,
+                 LOOKAHEAD_PAGE);
+    else
+        snprintf(q, sizeof q, "SHOW BINLOG EVENTS IN '%s' LIMIT %d", ef, LOOKAHEAD_PAGE);
     if (worker_srcmeta_query(sm, "read the source's binlog after a rows event", q, &res,
                              &ignored))
-        return;
+        return -1;
     while ((row = mysql_fetch_row(res))) {
-        n++;
+        (*n)++;
+        if (row[4])
+            *end = strtoull(row[4], NULL, 10);
         if (row[2] && strcmp(row[2], "Query") == 0 && row[5] &&
-            names_table(row[5], ev->table->schema, ev->table->table))
+            names_table(row[5], bt->schema, bt->table))
             *found = true;
     }
     mysql_free_result(res);
-    if (*found || n >= LOOKAHEAD_EVENTS)
-        return;
-    /* the rest of ev's file was read: the binlog's end when it is the last file */
-    if (worker_srcmeta_query(sm, "read the source's binlog position", "SHOW MASTER STATUS",
-                             &res, &ignored))
-        return;
-    row = mysql_fetch_row(res);
-    *sure = row && row[0] && strcmp(row[0], ev->file) == 0;
-    mysql_free_result(res);
+    return 0;
+}
+
+/* Whether a QUERY event of the source's binlog after ev (to its end, through later
+ * binlog files) may be a DDL of ev's table: its text names the table (BEGIN/COMMIT/XA do
+ * not). *sure false when that could not be told (more than LOOKAHEAD_EVENTS events, no
+ * BINLOG MONITOR privilege, a relay file the source does not have); *why then says why. */
+static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool *found,
+                      bool *sure, const char **why)
+{
+    char f[512], nf[512];
+    unsigned long long pos = ev->next_pos;
+    size_t total = 0, n;
+    bool last;
+    *found = false;
+    *sure = false;
+    *why = "more than 20000 events follow in the source's binlog";
+    snprintf(f, sizeof f, "%s", ev->file);
+    while (total < LOOKAHEAD_EVENTS) {
+        if (lookahead_page(sm, f, pos, ev->table, &n, found, &pos)) {
+            *why = "the source's binlog could not be read (SHOW BINLOG EVENTS needs the "
+                   "BINLOG MONITOR privilege; the file must still be on the source)";
+            return;
+        }
+        total += n;
+        if (*found)
+            return;
+        if (n == LOOKAHEAD_PAGE)
+            continue;                /* more of this file */
+        if (!next_file(sm, f, nf, sizeof nf, &last)) {
+            *why = "the source's binlog files could not be listed (SHOW BINARY LOGS needs "
+                   "the BINLOG MONITOR privilege)";
+            return;
+        }
+        if (last) {
+            *sure = true;            /* read to the end of the last file */
+            return;
+        }
+        snprintf(f, sizeof f, "%s", nf);
+        pos = 0;
+    }
 }
 
 /* d, defined in ev's own second (CREATE_TIME), is ev's definition unless a later DDL of
@@ -293,18 +475,23 @@ static void later_ddl(struct worker_srcmeta *sm, const struct bl_event *ev, bool
  * the task's own CREATE TABLE made this session (its columns are the source's by the
  * binlog's own statement). Else the rows get the TABLE_MAP's checks only, as rows behind
  * a later ALTER do. */
-static bool same_second(struct worker_applier *a, const struct tinfo *t,
-                        const struct srcdef *d, const struct bl_event *ev)
+static bool same_second(struct worker_applier *a, const struct tinfo *t, struct srcdef *d,
+                        const struct bl_event *ev)
 {
     const struct apcreated *c;
     bool found, sure;
+    d->ss_unsure = NULL;
     if (d->ctime != (long long)ev->timestamp || ev->table->names || !matches_map(d, ev->table))
         return false;
     for (c = a->created; c; c = c->next)
         if (strcasecmp(c->schema, t->schema) == 0 && strcasecmp(c->table, t->table) == 0)
             return false;
-    later_ddl(a->sm, ev, &found, &sure);
-    return sure && !found;
+    later_ddl(a->sm, ev, &found, &sure, &d->ss_unsure);
+    if (found)
+        return false;   /* a later statement may have redefined it: not the rows' (sd) */
+    if (sure)
+        d->ss_unsure = NULL;
+    return true;        /* the rows' own, or (unsure) of a later DDL of that second */
 }
 
 static struct srcdef *find_or_add(struct tinfo *t, const char *schema, const char *table)
@@ -407,9 +594,22 @@ static bool ascii_only(const char *s)
     return true;
 }
 
+/* bt's members of column s in UTF-8: ASCII ones as they are, others as converted
+ * (t->m8[i], worker_ap_srcdef_members8); NULL: not known. */
+static const char *members_utf8(const struct bl_table *bt, size_t s, const struct tinfo *t,
+                                size_t i)
+{
+    const char *m = bt->members ? bt->members[s] : NULL;
+    if (!m || ascii_only(m))
+        return m;
+    if (t->m8 && t->m8[i].src && t->m8[i].utf8 && strcmp(t->m8[i].src, m) == 0)
+        return t->m8[i].utf8;
+    return NULL;
+}
+
 /* ENUM/SET members of source column s - the TABLE_MAP's (binlog_row_metadata=FULL: the
- * rows' own; ASCII only, as information_schema shows other charsets' bytes as UTF-8),
- * else the definition's - that the target's do not begin with. */
+ * rows' own; in UTF-8 as information_schema shows them: members_utf8), else the
+ * definition's - that the target's do not begin with. */
 static bool members_misfit(const struct srccol *c, const struct bl_table *bt, size_t s,
                            const struct tinfo *t, size_t i, char *why, size_t cap)
 {
@@ -419,8 +619,7 @@ static bool members_misfit(const struct srccol *c, const struct bl_table *bt, si
     bl_column_shape(bt, s, &sh);
     if (!sh.family || strcmp(sh.family, fam) != 0)
         return false;
-    if (bt->members && bt->members[s] && ascii_only(bt->members[s])) {
-        src = bt->members[s];
+    if ((src = members_utf8(bt, s, t, i))) {
         ns = strlen(src);
     } else if (c && c->family && strcmp(fam, c->family) == 0) {
         src = members(c->column_type, &ns);
@@ -431,6 +630,82 @@ static bool members_misfit(const struct srccol *c, const struct bl_table *bt, si
              "member's index, which names another member there", fam, (int)ns, src,
              t->shape[i].column_type);
     return true;
+}
+
+static bool charset_name(const char *s);
+
+static bool utf8_charset(const char *cs)
+{
+    return strcasecmp(cs, "utf8mb4") == 0 || strcasecmp(cs, "utf8mb3") == 0 ||
+           strcasecmp(cs, "utf8") == 0;
+}
+
+/* m8 = members m (bytes of single-byte charset cs) converted into UTF-8 by the target. */
+static int members_convert(struct worker_applier *a, struct mem8 *m8, const char *m,
+                           const char *cs, struct worker_terr *e)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(m), k, o;
+    char *q = malloc(2 * n + 96);
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    bool had;
+    int rc;
+    if (!q)
+        return worker_ap_nomem(e);
+    o = (size_t)sprintf(q, "SELECT CONVERT(_%s X'", cs);
+    for (k = 0; k < n; k++) {
+        q[o++] = hex[(unsigned char)m[k] >> 4];
+        q[o++] = hex[(unsigned char)m[k] & 15];
+    }
+    strcpy(q + o, "' USING utf8mb4)");
+    rc = worker_ap_query(a, q, &res, e);
+    free(q);
+    if (rc)
+        return rc;
+    row = mysql_fetch_row(res);
+    had = row && row[0];
+    free(m8->src);
+    free(m8->utf8);
+    m8->src = strdup(m);
+    m8->utf8 = had ? strdup(row[0]) : NULL;
+    mysql_free_result(res);
+    if (!m8->src || (had && !m8->utf8))
+        return worker_ap_nomem(e);
+    return DM_OK;
+}
+
+int worker_ap_srcdef_members8(struct worker_applier *a, struct tinfo *t, size_t i,
+                              const struct bl_table *bt, size_t s, const char *mcs,
+                              struct worker_terr *e)
+{
+    const char *m = bt->members ? bt->members[s] : NULL, *fam;
+    const struct collcs *cc = NULL;
+    size_t k;
+    int rc;
+    if (!m || !mcs || ascii_only(m) || !t->shape || !(fam = t->shape[i].family) ||
+        (strcmp(fam, "enum") != 0 && strcmp(fam, "set") != 0))
+        return DM_OK;
+    if (!t->m8 && !(t->m8 = calloc(t->ncols, sizeof *t->m8)))
+        return worker_ap_nomem(e);
+    if (t->m8[i].src && strcmp(t->m8[i].src, m) == 0)
+        return DM_OK;                            /* converted before */
+    if (utf8_charset(mcs)) {
+        free(t->m8[i].src);
+        free(t->m8[i].utf8);
+        t->m8[i].src = strdup(m);
+        t->m8[i].utf8 = strdup(m);
+        return t->m8[i].src && t->m8[i].utf8 ? DM_OK : worker_ap_nomem(e);
+    }
+    for (k = 0; a->coll_loaded && k < a->ncoll; k++)
+        if (strcasecmp(a->coll[k].cs, mcs) == 0) {
+            cc = &a->coll[k];
+            break;
+        }
+    if (!cc || cc->maxlen != 1 || !charset_name(mcs))
+        return DM_OK;             /* multi-byte: quoting may have split a character */
+    rc = members_convert(a, &t->m8[i], m, mcs, e);
+    return rc;
 }
 
 /* The bytes of source charset sc mean the same characters in target column charset tc
@@ -486,8 +761,11 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
     MYSQL_RES *res = NULL;
     MYSQL_ROW row;
     size_t n;
-    int rc = worker_ap_query(a, "SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME FROM "
-                                "information_schema.COLLATIONS WHERE ID IS NOT NULL", &res, e);
+    int rc = worker_ap_query(a, "SELECT c.ID, c.CHARACTER_SET_NAME, c.COLLATION_NAME, "
+                                "s.MAXLEN FROM information_schema.COLLATIONS c LEFT JOIN "
+                                "information_schema.CHARACTER_SETS s ON "
+                                "s.CHARACTER_SET_NAME=c.CHARACTER_SET_NAME "
+                                "WHERE c.ID IS NOT NULL", &res, e);
     if (rc)
         return rc;
     n = (size_t)mysql_num_rows(res);
@@ -504,6 +782,7 @@ static int load_collations(struct worker_applier *a, struct worker_terr *e)
         snprintf(a->coll[a->ncoll].cs, sizeof a->coll[a->ncoll].cs, "%s", row[1]);
         snprintf(a->coll[a->ncoll].name, sizeof a->coll[a->ncoll].name, "%s",
                  row[2] ? row[2] : "");
+        a->coll[a->ncoll].maxlen = row[3] ? (unsigned)strtoul(row[3], NULL, 10) : 0;
         a->ncoll++;
     }
     mysql_free_result(res);
@@ -521,6 +800,22 @@ static int coll_find(struct worker_applier *a, unsigned id, const struct collcs 
         return rc;
     for (i = 0; i < a->ncoll; i++)
         if (a->coll[i].id == id) {
+            *out = &a->coll[i];
+            break;
+        }
+    return DM_OK;
+}
+
+int worker_ap_coll_by_name(struct worker_applier *a, const char *name,
+                           const struct collcs **out, struct worker_terr *e)
+{
+    size_t i;
+    int rc;
+    *out = NULL;
+    if (!a->coll_loaded && (rc = load_collations(a, e)))
+        return rc;
+    for (i = 0; i < a->ncoll; i++)
+        if (strcasecmp(a->coll[i].name, name) == 0) {
             *out = &a->coll[i];
             break;
         }
@@ -598,15 +893,6 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-/* Collations a and b are of one character set (utf8mb3 and utf8mb4 count as one). */
-static bool one_charset(const char *a, const char *b)
-{
-    size_t na = strcspn(a, "_"), nb = strcspn(b, "_");
-    if (utf8_suffix(a) && utf8_suffix(b))
-        return true;
-    return na == nb && strncasecmp(a, b, na) == 0;
-}
-
 bool worker_ap_coll_keeps_apart(const char *sc, const char *tc)
 {
     const char *ss, *ts;
@@ -618,10 +904,10 @@ bool worker_ap_coll_keeps_apart(const char *sc, const char *tc)
         return true;              /* one collation of the same characters */
     if (ends_with(tc, "_bin"))
         return !strcasestr(sc, "_nopad_") && strcasecmp(sc, "binary") != 0;
-    /* a folding target collation: refused within one charset and from a _bin source; a
-     * folding source collation of another charset (latin1_swedish_ci into
-     * utf8mb4_general_ci, the usual migration the conversion serves) is let through */
-    return !one_charset(sc, tc) && !ends_with(sc, "_bin") && strcasecmp(sc, "binary") != 0;
+    /* a folding target collation: not by the names (latin1_swedish_ci into
+     * utf8mb4_general_ci folds 'A'/'\xc3\x84', which swedish keeps apart); the target
+     * server may prove a pair of a single-byte source charset (applier_collpf.c) */
+    return false;
 }
 
 /* Target column i is part of a unique key of t: its name ("PRIMARY KEY", "a UNIQUE key"). */
@@ -643,15 +929,43 @@ static bool collation_misfit(const struct srccol *c, const char *mcoll, const st
                              size_t i, char *why, size_t cap)
 {
     const char *sc = mcoll ? mcoll : c ? c->collation : NULL;   /* binlog's first */
-    const char *tc = t->shape[i].collation, *key;
-    if (!sc || worker_ap_coll_keeps_apart(sc, tc) || !(key = unique_key_of(t, i)))
+    const char *tc = t->shape[i].collation, *key, *ex = t->kpf ? t->kpf[i].ex : NULL;
+    char found[96] = "";
+    unsigned x, y;
+    if (!sc || worker_ap_coll_keeps_apart(sc, tc) || (t->kpf && t->kpf[i].ok) ||
+        !(key = unique_key_of(t, i)))
         return false;
+    if (ex && sscanf(ex, "%x/%x", &x, &y) == 2)
+        snprintf(found, sizeof found, " (the target server finds source bytes 0x%02X and "
+                 "0x%02X one value)", x, y);
+    else if (ex && strcmp(ex, "unknown") != 0)
+        snprintf(found, sizeof found, " (the target collation %s characters)", ex);
     snprintf(why, cap, "it is in %s of the target, compared as %s there but as %s in the "
              "source: values the source keeps apart ('a'/'A', 'e'/'\xc3\xa9', 'a'/'a ') may "
-             "be one key value on the target, where a REPLACE would overwrite the other row "
+             "be one key value on the target%s, where a REPLACE would overwrite the other row "
              "and an UPDATE or DELETE by the key change it; give the target column the "
-             "source's collation (or a _bin one)", key, tc, sc);
+             "source's collation (or a _bin one)", key, tc, sc, found);
     return true;
+}
+
+const char *worker_ap_src_collation(const struct srcdef *d, size_t s, const char *mcoll)
+{
+    if (mcoll)
+        return mcoll;
+    return d && s < d->ncols ? d->cols[s].collation : NULL;
+}
+
+int worker_ap_srcdef_keyproof(struct worker_applier *a, struct tinfo *t, size_t i,
+                              const char *sc, struct worker_terr *e)
+{
+    const char *tc;
+    if (!t->shape || !sc || !t->shape[i].family || strcmp(t->shape[i].family, "string") != 0 ||
+        !(tc = t->shape[i].collation) || worker_ap_coll_keeps_apart(sc, tc) ||
+        !unique_key_of(t, i))
+        return DM_OK;
+    if (!t->kpf && !(t->kpf = calloc(t->ncols, sizeof *t->kpf)))
+        return worker_ap_nomem(e);
+    return worker_ap_coll_prove(a, sc, tc, &t->kpf[i].ok, &t->kpf[i].ex, e);
 }
 
 static bool misfit(const struct srcdef *d, const struct bl_table *bt, size_t s,
@@ -666,9 +980,14 @@ bool worker_ap_srcdef_misfit(const struct srcdef *d, const struct bl_table *bt, 
     if (!misfit(d, bt, s, mcs, mcoll, t, i, conv, why, cap))
         return false;
     n = strlen(why);
-    if (d && d->same_second && n < cap)
+    if (d && d->same_second && !d->ss_unsure && n < cap)
         snprintf(why + n, cap - n, " (by the source table's definition of the rows' own "
                  "second: its binlog has no later statement on the table)");
+    else if (d && d->same_second && n < cap)
+        snprintf(why + n, cap - n, " (by the source table's definition read in the rows' own "
+                 "second, which a later DDL of that second could have replaced: %s; give the "
+                 "target the source's columns, or if the source table's columns changed "
+                 "again in that second, skip or replay the rows by hand)", d->ss_unsure);
     return true;
 }
 

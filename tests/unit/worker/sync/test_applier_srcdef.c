@@ -333,7 +333,8 @@ START_TEST(collation_order)
     ck_assert(worker_ap_coll_keeps_apart("utf8mb4_general_nopad_ci", "utf8mb4_nopad_bin"));
     ck_assert(worker_ap_coll_keeps_apart("latin1_bin", "utf8mb4_bin"));
     ck_assert(worker_ap_coll_keeps_apart("utf8mb4_unicode_ci", NULL));       /* binary */
-    ck_assert(worker_ap_coll_keeps_apart("latin1_swedish_ci", "utf8mb4_general_ci"));
+    /* across charsets the names do not tell (applier_collpf.c asks the target) */
+    ck_assert(!worker_ap_coll_keeps_apart("latin1_swedish_ci", "utf8mb4_general_ci"));
     ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_bin", "utf8mb4_general_ci"));      /* a/A */
     ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_general_ci", "utf8mb4_unicode_ci")); /* ß */
     ck_assert(!worker_ap_coll_keeps_apart("utf8mb4_unicode_ci", "utf8mb4_general_ci"));
