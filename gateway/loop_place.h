@@ -32,7 +32,7 @@
 #define LOOP_PLACE_MIN 16        /* connections a loop keeps (and fills to) whatever its load */
 #define LOOP_PLACE_SHED_MAX 8    /* connections asked to reconnect per window, at most */
 #define LOOP_PLACE_MAX_LOOPS 64  /* loops placed over, at most */
-#define LOOP_PLACE_MERGE_PM 500  /* merge: active loops this busy in sum (per loop merged) */
+#define LOOP_PLACE_MERGE_PM 300  /* merge: active loops this busy in sum (per loop that remains) */
 
 /* One window of one loop, nanoseconds. run_ns / delay_ns < 0: schedstat unknown. */
 struct loop_place_window {

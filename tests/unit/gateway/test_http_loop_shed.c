@@ -369,7 +369,7 @@ START_TEST(merge_drains_the_underused_loop_and_takes_it_back_when_busy)
      * window pass between two connections: the second may have been merged early) */
     ck_assert_uint_ge(stats(0).handed, 16);
     ck_assert_uint_ge(stats(1).handed, 1);
-    /* both underused (100 + 100 <= 500): the second drains; every reconnect lands on the
+    /* both underused (100 + 100 <= 300): the second drains; every reconnect lands on the
      * first, nothing is lost, the first sheds nothing */
     unsigned moved = 0;
     int64_t end = now_ms() + WAIT_MS;

@@ -104,23 +104,25 @@ END_TEST
 START_TEST(merge_only_underused_settled_loops)
 {
     struct loop_place_view v[2] = {{.busy_pm = 150, .nconn = 32}, {.busy_pm = 140, .nconn = 32}};
-    ck_assert(loop_place_merge(v, 2, 1, true));
+    ck_assert(loop_place_merge(v, 2, 1, true));           /* 290 <= 300 */
     ck_assert(!loop_place_merge(v, 2, 1, false));        /* a burst is still arriving */
     ck_assert(!loop_place_merge(v, 2, 0, true));         /* only the last active loop */
     v[1].busy_pm = LOOP_PLACE_MERGE_PM - 150;
     ck_assert(loop_place_merge(v, 2, 1, true));           /* at the bound */
     v[1].busy_pm++;
-    ck_assert(!loop_place_merge(v, 2, 1, true));          /* the unknown task's busy loops */
+    ck_assert(!loop_place_merge(v, 2, 1, true));
+    v[0].busy_pm = v[1].busy_pm = 250;                   /* the unknown task's loops on a */
+    ck_assert(!loop_place_merge(v, 2, 1, true));          /* loaded box read 220-550 each */
     v[0].busy_pm = 900;
     v[1].busy_pm = 0;
     ck_assert(!loop_place_merge(v, 2, 1, true));          /* one loop over the busy bound */
     ck_assert(!loop_place_merge(v, 1, 0, true));          /* one loop */
-    struct loop_place_view w[3] = {{.busy_pm = 400, .nconn = 20}, {.busy_pm = 400, .nconn = 20},
-                                   {.busy_pm = 200, .nconn = 20}};
-    ck_assert(loop_place_merge(w, 3, 2, true));           /* 1000 <= 2 x 500 */
+    struct loop_place_view w[3] = {{.busy_pm = 250, .nconn = 20}, {.busy_pm = 250, .nconn = 20},
+                                   {.busy_pm = 100, .nconn = 20}};
+    ck_assert(loop_place_merge(w, 3, 2, true));           /* 600 <= 2 x 300 */
     w[2].spare = true;
     ck_assert(!loop_place_merge(w, 3, 2, true));          /* spare already */
-    ck_assert(!loop_place_merge(w, 3, 1, true));          /* 800 > 1 x 500 */
+    ck_assert(!loop_place_merge(w, 3, 1, true));          /* 500 > 1 x 300 */
 }
 END_TEST
 
