@@ -67,6 +67,9 @@ static const struct cfg_opt GW_OPTS[] = {
     {"loop-placement-by-load", CFG_BOOL, O(loops_by_load), "false", "DMGW_LOOP_PLACEMENT_BY_LOAD",
      "place connections on event loops by load and rebalance busy loops at keep-alive "
      "boundaries (false: 16 connections per loop before the next)", 0},
+    {"loop-placement-merge", CFG_BOOL, O(loops_merge), "false", "DMGW_LOOP_PLACEMENT_MERGE",
+     "place connections by count, then move all keep-alive connections off a loop while the "
+     "loops together are underused (ignored with loop-placement-by-load)", 0},
     {"sse-interval", CFG_DURATION, O(sse_interval_ms), "2s", "DMGW_SSE_INTERVAL",
      "default poll interval of status streams (?interval= overrides, 200ms-60s)", 0},
     {"sse-heartbeat", CFG_DURATION, O(sse_heartbeat_ms), "15s", "DMGW_SSE_HEARTBEAT",

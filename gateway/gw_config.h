@@ -38,7 +38,8 @@ struct gw_config {
     int64_t auth_leeway_ms;
     bool anonymous_read;
     bool coalesce;
-    bool loops_by_load;   /* --loop-placement=load (http_loop.h) */
+    bool loops_by_load;   /* --loop-placement-by-load (http_loop.h) */
+    bool loops_merge;     /* --loop-placement-merge (http_loop.h) */
     int64_t sse_interval_ms;
     int64_t sse_heartbeat_ms;
     char *cors_origins;

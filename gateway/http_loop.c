@@ -49,12 +49,14 @@ struct http_loop {
     atomic_int busy_pm;             /* last window's busy fraction (per mille) */
     atomic_llong wait_from;         /* in epoll_wait since (monotonic ns), 0: not waiting */
     atomic_int force_pm;            /* tests: >= 0 replaces the measured busy fraction */
+    atomic_bool spare;              /* merge placement: drained, takes no new connection */
     atomic_ulong handed, shed;      /* connections handed over / asked to reconnect */
     int64_t win_start, win_idle;    /* loop thread: the current window (ns) */
     int sched_fd;                   /* loop thread: its /proc/self/task/<tid>/schedstat, -1 */
     int64_t sched_run, sched_delay; /* loop thread: schedstat at the window's start (ns) */
     int last_pm;                    /* loop thread: the previous window's busy fraction */
     int shed_left;                  /* loop thread: reconnects still to ask this window */
+    unsigned long seen_handed;      /* loop thread: all loops' handed at the last window end */
     atomic_bool stop;
     pthread_mutex_t mu;             /* the hand-over queue */
     struct hand_over *q_head, **q_tail;
@@ -65,7 +67,7 @@ struct http_loop {
 
 struct http_loops {
     unsigned n;
-    bool by_load;                   /* placement by load and rebalancing, else by count */
+    enum http_loop_place mode;      /* by count, by load, by count with merging */
     struct rpc_channel *master;
     http_loop_refused_fn refused;
     void *refused_cls;
@@ -127,7 +129,19 @@ static void views(struct http_loops *ls, int64_t now, struct loop_place_view *v)
     for (unsigned i = 0; i < ls->n; i++) {
         v[i].busy_pm = loop_busy(&ls->loops[i], now);
         v[i].nconn = atomic_load(&ls->loops[i].nconn);
+        v[i].spare = atomic_load(&ls->loops[i].spare);
     }
+}
+
+/* Any thread, merge placement: spare loops take connections again when an active loop is
+ * busy or the active ones hold few (loop_place_unmerge); v is refreshed. */
+static void unmerge(struct http_loops *ls, int64_t now, struct loop_place_view *v)
+{
+    if (!loop_place_unmerge(v, ls->n))
+        return;
+    for (unsigned i = 0; i < ls->n; i++)
+        atomic_store(&ls->loops[i].spare, false);
+    views(ls, now, v);
 }
 
 /* Loop thread, at the end of a window: the window's load (loop_place_busy), published as
@@ -153,14 +167,30 @@ static void window_end(struct http_loop *l, int64_t now)
     struct http_loops *ls = l->set;
     if (dm_log_level_get() == DM_LOG_DEBUG)   /* --log-level debug: the placement's trace */
         DM_DEBUG("http loop %d: busy %d per mille (window: wall %d, run %d, cpu wait %d), "
-                 "%d connections, %lu shed so far", (int)(l - ls->loops), atomic_load(&l->busy_pm),
+                 "%d connections, %lu shed so far%s", (int)(l - ls->loops), atomic_load(&l->busy_pm),
                  (int)(1000 - w.idle_ns * 1000 / w.wall_ns), (int)(w.run_ns * 1000 / w.wall_ns),
-                 (int)(w.delay_ns * 1000 / w.wall_ns), atomic_load(&l->nconn), atomic_load(&l->shed));
-    if (!ls->by_load)
+                 (int)(w.delay_ns * 1000 / w.wall_ns), atomic_load(&l->nconn), atomic_load(&l->shed),
+                 atomic_load(&l->spare) ? ", spare" : "");
+    if (ls->mode == HTTP_LOOP_PLACE_COUNT)
         return;
     struct loop_place_view v[LOOP_PLACE_MAX_LOOPS];
+    unsigned self = (unsigned)(l - ls->loops);
     views(ls, now, v);
-    l->shed_left = loop_place_shed(v, ls->n, (unsigned)(l - ls->loops));
+    if (ls->mode == HTTP_LOOP_PLACE_LOAD) {
+        l->shed_left = loop_place_shed(v, ls->n, self);
+        return;
+    }
+    unmerge(ls, now, v);
+    unsigned long handed = 0;
+    for (unsigned i = 0; i < ls->n; i++)
+        handed += atomic_load_explicit(&ls->loops[i].handed, memory_order_relaxed);
+    bool settled = handed == l->seen_handed;
+    l->seen_handed = handed;
+    if (loop_place_merge(v, ls->n, self, settled)) {
+        atomic_store(&l->spare, true);
+        v[self].spare = true;
+    }
+    l->shed_left = loop_place_shed_merge(v, ls->n, self);
 }
 
 /* Loop thread: epoll_wait, its time counted as idle. */
@@ -299,7 +329,7 @@ static int loop_init(struct http_loop *l, struct http_loops *set, struct MHD_Dae
     return DM_OK;
 }
 
-int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+int http_loops_start(unsigned n, enum http_loop_place mode, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
                      http_loop_refused_fn refused, void *refused_cls, struct http_loops **out)
 {
     *out = NULL;
@@ -310,7 +340,7 @@ int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *c
     if (!ls)
         return DM_E_NOMEM;
     ls->n = n;
-    ls->by_load = by_load;
+    ls->mode = mode;
     ls->master = master;
     ls->refused = refused;
     ls->refused_cls = refused_cls;
@@ -334,8 +364,15 @@ int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *c
 static struct http_loop *pick(struct http_loops *ls)
 {
     struct loop_place_view v[LOOP_PLACE_MAX_LOOPS];
-    views(ls, mono_ns(), v);
-    unsigned i = ls->by_load ? loop_place_pick_load(v, ls->n) : loop_place_pick_count(v, ls->n);
+    int64_t now = mono_ns();
+    views(ls, now, v);
+    unsigned i;
+    if (ls->mode == HTTP_LOOP_PLACE_MERGE) {
+        unmerge(ls, now, v);
+        i = loop_place_pick_merge(v, ls->n);
+    } else {
+        i = ls->mode == HTTP_LOOP_PLACE_LOAD ? loop_place_pick_load(v, ls->n) : loop_place_pick_count(v, ls->n);
+    }
     DM_ASSERT(i < ls->n);
     return &ls->loops[i];
 }

@@ -41,11 +41,15 @@ typedef struct MHD_Daemon *(*http_loop_daemon_fn)(void *cls, unsigned i);
 /* A handed-over connection MHD refused (it closed the descriptor): `item` as given. */
 typedef void (*http_loop_refused_fn)(void *cls, void *item);
 
-/* n loops (n >= 1), their daemons and threads; by_load: placement by load (below), else
- * by count (the first loop holding fewer than 16 connections, else the one holding fewest). master (may be NULL) gets one lane per
+/* How connections are placed on the loops (loop_place.h): by count (the first loop holding
+ * fewer than 16 connections, else the one holding fewest), by load with rebalancing, or by
+ * count with merging of underused loops. */
+enum http_loop_place { HTTP_LOOP_PLACE_COUNT, HTTP_LOOP_PLACE_LOAD, HTTP_LOOP_PLACE_MERGE };
+
+/* n loops (n >= 1), their daemons and threads, placing by `mode`. master (may be NULL) gets one lane per
  * loop when it is an h2 channel. DM_OK, DM_E_NOMEM or DM_E_IO (a daemon or thread failed;
  * nothing left running). */
-int http_loops_start(unsigned n, bool by_load, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
+int http_loops_start(unsigned n, enum http_loop_place mode, http_loop_daemon_fn make, void *cls, struct rpc_channel *master,
                      http_loop_refused_fn refused, void *refused_cls, struct http_loops **out);
 /* Any thread (the front's): give fd (ownership passes) to a loop. false when it could not
  * be queued (out of memory: fd closed). */

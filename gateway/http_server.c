@@ -274,7 +274,9 @@ static int start_loops(struct http_server *s)
     unsigned n = s->cfg.threads ? s->cfg.threads : 1, cpus = cpus_available();
     if (n > cpus)
         n = cpus;
-    if (http_loops_start(n, s->cfg.loops_by_load, loop_daemon, s, s->env ? s->env->master : NULL,
+    enum http_loop_place mode = s->cfg.loops_by_load ? HTTP_LOOP_PLACE_LOAD
+                                : s->cfg.loops_merge ? HTTP_LOOP_PLACE_MERGE : HTTP_LOOP_PLACE_COUNT;
+    if (http_loops_start(n, mode, loop_daemon, s, s->env ? s->env->master : NULL,
                          http_park_refused, s->park, &s->loops) != DM_OK)
         return DM_E_IO;
     return http_park_start(s->park, s->loops, s->lfd);

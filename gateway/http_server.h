@@ -48,6 +48,7 @@ struct http_config {
     const char *listen_addr;        /* "127.0.0.1:8080", ":8080", "[::1]:8080"; port 0 = any */
     unsigned threads;               /* MHD thread pool size (>= 1) */
     bool loops_by_load;             /* loops: placement by load + rebalancing (http_loop.h) */
+    bool loops_merge;               /* loops: by count + merging underused loops (unless by load) */
     size_t max_body;                /* 413 above this */
     size_t max_body_buffer;         /* request bodies held, all connections (0 = unbounded): 503 above */
     size_t max_header_bytes;        /* 431 above this (request line + all headers) */

@@ -67,12 +67,71 @@ int loop_place_shed(const struct loop_place_view *v, unsigned n, unsigned self)
         return 0;
     bool quieter = false;
     for (unsigned i = 0; i < n; i++)
-        quieter = quieter || (i != self && v[i].busy_pm < mine - LOOP_PLACE_GAP_PM);
+        quieter = quieter || (i != self && !v[i].spare && v[i].busy_pm < mine - LOOP_PLACE_GAP_PM);
     if (!quieter)
         return 0;
     int k = nconn / 8, over = nconn - LOOP_PLACE_MIN;
     k = k < 1 ? 1 : k > LOOP_PLACE_SHED_MAX ? LOOP_PLACE_SHED_MAX : k;
     k = k < over ? k : over;
     DM_ASSERT(k >= 1 && nconn - k >= LOOP_PLACE_MIN);
+    return k;
+}
+
+unsigned loop_place_pick_merge(const struct loop_place_view *v, unsigned n)
+{
+    check(v, n);
+    unsigned best = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (v[i].spare)
+            continue;
+        if (v[i].nconn < LOOP_PLACE_MIN)
+            return i;
+        if (best == n || v[i].nconn < v[best].nconn)
+            best = i;
+    }
+    return best < n ? best : loop_place_pick_count(v, n);   /* all spare: not normally */
+}
+
+bool loop_place_merge(const struct loop_place_view *v, unsigned n, unsigned self, bool settled)
+{
+    check(v, n);
+    DM_ASSERT(self < n);
+    if (v[self].spare || !settled)
+        return false;
+    unsigned active = 0, last = 0;
+    int sum = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (v[i].spare)
+            continue;
+        if (v[i].busy_pm > LOOP_PLACE_BUSY_PM)
+            return false;
+        active++;
+        last = i;
+        sum += v[i].busy_pm;
+    }
+    return active >= 2 && last == self && sum <= LOOP_PLACE_MERGE_PM * (int)(active - 1);
+}
+
+bool loop_place_unmerge(const struct loop_place_view *v, unsigned n)
+{
+    check(v, n);
+    bool spares = false, busy = false;
+    int held = 0;
+    for (unsigned i = 0; i < n; i++) {
+        spares = spares || v[i].spare;
+        busy = busy || (!v[i].spare && v[i].busy_pm > LOOP_PLACE_BUSY_PM);
+        held += v[i].spare ? 0 : v[i].nconn;
+    }
+    return spares && (busy || held < LOOP_PLACE_MIN);
+}
+
+int loop_place_shed_merge(const struct loop_place_view *v, unsigned n, unsigned self)
+{
+    check(v, n);
+    DM_ASSERT(self < n);
+    if (!v[self].spare)
+        return loop_place_shed(v, n, self);
+    int k = v[self].nconn < LOOP_PLACE_SHED_MAX ? v[self].nconn : LOOP_PLACE_SHED_MAX;
+    DM_ASSERT(k >= 0 && k <= v[self].nconn);
     return k;
 }

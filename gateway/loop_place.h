@@ -24,6 +24,7 @@
 #ifndef GW_LOOP_PLACE_H
 #define GW_LOOP_PLACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LOOP_PLACE_BUSY_PM 700   /* per mille: a loop over this takes no new connection */
@@ -31,6 +32,7 @@
 #define LOOP_PLACE_MIN 16        /* connections a loop keeps (and fills to) whatever its load */
 #define LOOP_PLACE_SHED_MAX 8    /* connections asked to reconnect per window, at most */
 #define LOOP_PLACE_MAX_LOOPS 64  /* loops placed over, at most */
+#define LOOP_PLACE_MERGE_PM 300  /* merge: active loops this busy in sum (per loop that remains) */
 
 /* One window of one loop, nanoseconds. run_ns / delay_ns < 0: schedstat unknown. */
 struct loop_place_window {
@@ -44,6 +46,7 @@ struct loop_place_window {
 struct loop_place_view {
     int busy_pm;   /* 0..1000 */
     int nconn;     /* >= 0 */
+    bool spare;    /* merge placement: drained, takes no new connection */
 };
 
 /* The window's load, per mille (0..1000). */
@@ -53,5 +56,24 @@ unsigned loop_place_pick_load(const struct loop_place_view *v, unsigned n);
 unsigned loop_place_pick_count(const struct loop_place_view *v, unsigned n);
 /* How many keep-alive connections loop self (< n) asks to reconnect in the next window. */
 int loop_place_shed(const struct loop_place_view *v, unsigned n, unsigned self);
+
+/* Placement by count with merging (--loop-placement-merge, "Issue 18, ninth pass"): new
+ * connections go by count (loop_place_pick_count) over the loops that are not spare, so a
+ * burst of connections is never piled onto one loop whose load was measured before it.
+ * When the active loops are clearly underused over a window in which no connection was
+ * placed - none over LOOP_PLACE_BUSY_PM and their
+ * loads summing to at most LOOP_PLACE_MERGE_PM per loop that would remain - the last active
+ * loop becomes spare (loop_place_merge) and asks all its keep-alive connections to
+ * reconnect, LOOP_PLACE_SHED_MAX per window (loop_place_shed_merge); they land on the
+ * others. Spare loops take connections again (loop_place_unmerge) as soon as an active loop
+ * is over LOOP_PLACE_BUSY_PM (the busy loop then sheds to them as placement by load does),
+ * or when the active loops hold fewer than LOOP_PLACE_MIN connections in all (a new
+ * workload starts by count). */
+unsigned loop_place_pick_merge(const struct loop_place_view *v, unsigned n);
+/* settled: no connection was placed on any loop during the window that ended (the loads
+ * were measured with the connections where they are, not before a burst arrived). */
+bool loop_place_merge(const struct loop_place_view *v, unsigned n, unsigned self, bool settled);
+bool loop_place_unmerge(const struct loop_place_view *v, unsigned n);
+int loop_place_shed_merge(const struct loop_place_view *v, unsigned n, unsigned self);
 
 #endif /* GW_LOOP_PLACE_H */

@@ -137,6 +137,7 @@ static void http_cfg_from(const struct gw_config *c, struct http_config *h)
     h->listen_addr = c->listen_addr;
     h->threads = (unsigned)(c->threads > 0 ? c->threads : 1);
     h->loops_by_load = c->loops_by_load;
+    h->loops_merge = c->loops_merge;
     h->max_body = (size_t)c->max_body;
     h->max_body_buffer = (size_t)c->max_body_buffer;
     h->max_header_bytes = (size_t)c->max_header_size;

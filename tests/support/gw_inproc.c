@@ -57,6 +57,7 @@ struct gw_inproc *gw_inproc_start(const struct gw_inproc_cfg *c)
     g->env.master = g->master;
     struct http_config h = {
         .listen_addr = c->listen_addr ? c->listen_addr : "127.0.0.1:0", .threads = 2, .loops_by_load = c->loops_by_load,
+        .loops_merge = c->loops_merge,
         .max_body = c->max_body ? c->max_body : 1u << 20, .max_body_buffer = c->max_body_buffer,
         .max_header_bytes = 8192,
         .max_headers = 64, .max_connections = 1024, .max_per_ip = c->max_per_ip,

@@ -24,6 +24,7 @@ struct gw_inproc_cfg {
     unsigned sse_heartbeat_s; /* status stream heartbeat (0: 15 s) */
     unsigned idem_max_keys;   /* Idempotency-Key store (0: keys ignored; 1 MiB, 1 h) */
     bool loops_by_load;       /* --loop-placement-by-load */
+    bool loops_merge;         /* --loop-placement-merge */
     const char *listen_addr;  /* NULL: 127.0.0.1:0 ("[::1]:0": IPv6 loopback) */
 };
 

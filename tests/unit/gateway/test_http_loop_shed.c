@@ -12,6 +12,10 @@
  *     connection;
  *   - a status stream (SSE) on the busy loop is never closed by the rebalancing;
  *   - the connection counts stay exact (every close counted once).
+ *   - merge placement (--loop-placement-merge): connections go by count (16, then the
+ *     second loop); with both loops underused the second becomes spare and asks every one
+ *     of its keep-alive connections to reconnect; they land on the first; once the first is
+ *     busy the spare takes connections again.
  * Timeouts here are hang bounds, never timing assertions. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -60,6 +64,8 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static bool merge_mode;
+
 static void setup(void)
 {
     int mport = 0;
@@ -67,7 +73,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(sm);
     sm_set_json(sm, "QueryStatus", STATUS_JSON);
     struct gw_inproc_cfg c = {.master_port = mport, .secret = SECRET, .sse_heartbeat_s = 1,
-                              .loops_by_load = true};
+                              .loops_by_load = !merge_mode, .loops_merge = merge_mode};
     gw = gw_inproc_start(&c);
     ck_assert_ptr_nonnull(gw);
     srv = gw_inproc_server(gw);
@@ -314,6 +320,83 @@ START_TEST(pipelined_requests_and_streams_are_not_cut)
 }
 END_TEST
 
+static void setup_merge(void)
+{
+    merge_mode = true;
+    setup();
+}
+
+static void teardown_merge(void)
+{
+    teardown();
+    merge_mode = false;
+}
+
+/* One request on fds[i]; a Connection: close answer: the client reconnects and asks again
+ * (the answer on the new connection must keep it). Returns whether it reconnected. */
+static bool ask(int *fds, int i, const char *req, size_t n)
+{
+    send_all(fds[i], req, n);
+    struct answer a = read_one(fds[i]);
+    ck_assert_msg(a.status == 200 && a.whole, "request lost: status %d", a.status);
+    if (!a.close)
+        return false;
+    expect_eof(fds[i]);
+    close(fds[i]);
+    fds[i] = dial();
+    send_all(fds[i], req, n);
+    a = read_one(fds[i]);
+    ck_assert_msg(a.status == 200 && a.whole && !a.close, "after reconnect: %d", a.status);
+    return true;
+}
+
+START_TEST(merge_drains_the_underused_loop_and_takes_it_back_when_busy)
+{
+    if (!two_loops())
+        return;
+    char req[4096];
+    size_t n = status_req(req, sizeof(req));
+    http_server_loop_force_busy(srv, 0, 100);
+    http_server_loop_force_busy(srv, 1, 100);
+    int fds[CONNS];
+    for (int i = 0; i < CONNS; i++) {
+        fds[i] = dial();
+        send_all(fds[i], req, n);
+        struct answer a = read_one(fds[i]);
+        ck_assert_msg(a.status == 200 && a.whole && !a.close, "conn %d: %d", i, a.status);
+    }
+    /* by count: 16 on the first loop, then the second (unless a slow box let a whole load
+     * window pass between two connections: the second may have been merged early) */
+    ck_assert_uint_ge(stats(0).handed, 16);
+    ck_assert_uint_ge(stats(1).handed, 1);
+    /* both underused (100 + 100 <= 300): the second drains; every reconnect lands on the
+     * first, nothing is lost, the first sheds nothing */
+    unsigned moved = 0;
+    int64_t end = now_ms() + WAIT_MS;
+    for (int round = 0; now_ms() < end && stats(1).nconn > 0; round++)
+        moved += ask(fds, round % CONNS, req, n);
+    ck_assert_int_eq(stats(1).nconn, 0);
+    ck_assert_uint_eq(stats(1).shed, moved);
+    ck_assert_uint_eq(stats(0).shed, 0);
+    ck_assert_uint_eq(stats(0).handed + stats(1).handed, CONNS + moved);
+    unsigned long h1 = stats(1).handed;
+    for (int i = 0; i < CONNS; i++)   /* no more reconnects while merged */
+        ck_assert(!ask(fds, i, req, n));
+    ck_assert_uint_eq(stats(1).handed, h1);
+    /* the first loop busy: the spare takes connections again (the first sheds to it) */
+    http_server_loop_force_busy(srv, 0, 900);
+    http_server_loop_force_busy(srv, 1, 0);
+    end = now_ms() + WAIT_MS;
+    for (int round = 0; now_ms() < end && stats(1).handed == h1; round++)
+        ask(fds, round % CONNS, req, n);
+    ck_assert_uint_gt(stats(1).handed, h1);
+    ck_assert_uint_gt(stats(0).shed, 0);
+    for (int i = 0; i < CONNS; i++)
+        close(fds[i]);
+    wait_total(0);
+}
+END_TEST
+
 int main(void)
 {
     if (rpc_global_init() != 0)
@@ -325,6 +408,11 @@ int main(void)
     tcase_add_test(tc, busy_loop_moves_keepalive_connections_to_the_idle_one);
     tcase_add_test(tc, pipelined_requests_and_streams_are_not_cut);
     suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("merge");
+    tcase_add_checked_fixture(tm, setup_merge, teardown_merge);
+    tcase_set_timeout(tm, 120);
+    tcase_add_test(tm, merge_drains_the_underused_loop_and_takes_it_back_when_busy);
+    suite_add_tcase(s, tm);
     int rc = tu_run_suite(s, true);   /* gRPC does not survive fork */
     rpc_global_shutdown();
     return rc;

@@ -82,6 +82,81 @@ START_TEST(shed_only_from_a_busy_loop_to_a_quieter_one)
 }
 END_TEST
 
+/* Merge placement (ninth pass): by count over the loops that are not spare. */
+START_TEST(pick_merge_is_by_count_over_active_loops)
+{
+    struct loop_place_view v[3] = {{.nconn = 15}, {.nconn = 0}, {.nconn = 0}};
+    ck_assert_uint_eq(loop_place_pick_merge(v, 3), 0);
+    v[0].nconn = 16;
+    ck_assert_uint_eq(loop_place_pick_merge(v, 3), 1);   /* a burst is spread, not piled */
+    v[1].spare = true;
+    ck_assert_uint_eq(loop_place_pick_merge(v, 3), 2);   /* the spare takes none */
+    v[2].spare = true;
+    v[0].nconn = 64;
+    ck_assert_uint_eq(loop_place_pick_merge(v, 3), 0);   /* everything on the active one */
+    v[0].spare = true;                                   /* all spare: by count */
+    ck_assert_uint_eq(loop_place_pick_merge(v, 3), 1);
+}
+END_TEST
+
+/* The last active loop is made spare when the active loops together are underused over a
+ * window in which nothing was placed (the running task's 32 + 32 connections). */
+START_TEST(merge_only_underused_settled_loops)
+{
+    struct loop_place_view v[2] = {{.busy_pm = 150, .nconn = 32}, {.busy_pm = 140, .nconn = 32}};
+    ck_assert(loop_place_merge(v, 2, 1, true));           /* 290 <= 300 */
+    ck_assert(!loop_place_merge(v, 2, 1, false));        /* a burst is still arriving */
+    ck_assert(!loop_place_merge(v, 2, 0, true));         /* only the last active loop */
+    v[1].busy_pm = LOOP_PLACE_MERGE_PM - 150;
+    ck_assert(loop_place_merge(v, 2, 1, true));           /* at the bound */
+    v[1].busy_pm++;
+    ck_assert(!loop_place_merge(v, 2, 1, true));
+    v[0].busy_pm = v[1].busy_pm = 250;                   /* the unknown task's loops on a */
+    ck_assert(!loop_place_merge(v, 2, 1, true));          /* loaded box read 220-550 each */
+    v[0].busy_pm = 900;
+    v[1].busy_pm = 0;
+    ck_assert(!loop_place_merge(v, 2, 1, true));          /* one loop over the busy bound */
+    ck_assert(!loop_place_merge(v, 1, 0, true));          /* one loop */
+    struct loop_place_view w[3] = {{.busy_pm = 250, .nconn = 20}, {.busy_pm = 250, .nconn = 20},
+                                   {.busy_pm = 100, .nconn = 20}};
+    ck_assert(loop_place_merge(w, 3, 2, true));           /* 600 <= 2 x 300 */
+    w[2].spare = true;
+    ck_assert(!loop_place_merge(w, 3, 2, true));          /* spare already */
+    ck_assert(!loop_place_merge(w, 3, 1, true));          /* 500 > 1 x 300 */
+}
+END_TEST
+
+START_TEST(spares_come_back_when_busy_or_a_new_workload_starts)
+{
+    struct loop_place_view v[2] = {{.busy_pm = 300, .nconn = 64}, {.busy_pm = 0, .nconn = 0, .spare = true}};
+    ck_assert(!loop_place_unmerge(v, 2));
+    v[0].busy_pm = LOOP_PLACE_BUSY_PM + 1;
+    ck_assert(loop_place_unmerge(v, 2));                 /* the active loop is busy */
+    v[0].busy_pm = 0;
+    v[0].nconn = LOOP_PLACE_MIN - 1;
+    ck_assert(loop_place_unmerge(v, 2));                 /* few connections: by count again */
+    v[1].spare = false;
+    ck_assert(!loop_place_unmerge(v, 2));                /* no spare */
+}
+END_TEST
+
+START_TEST(a_spare_loop_sheds_all_its_connections)
+{
+    struct loop_place_view v[2] = {{.busy_pm = 150, .nconn = 40}, {.busy_pm = 100, .nconn = 24, .spare = true}};
+    ck_assert_int_eq(loop_place_shed_merge(v, 2, 1), LOOP_PLACE_SHED_MAX);
+    v[1].nconn = 3;
+    ck_assert_int_eq(loop_place_shed_merge(v, 2, 1), 3);  /* below LOOP_PLACE_MIN too */
+    v[1].nconn = 0;
+    ck_assert_int_eq(loop_place_shed_merge(v, 2, 1), 0);
+    ck_assert_int_eq(loop_place_shed_merge(v, 2, 0), 0);  /* active: placement by load's rule */
+    v[0].busy_pm = 900;
+    v[0].nconn = 64;
+    ck_assert_int_eq(loop_place_shed_merge(v, 2, 0), 0);  /* never to a spare loop */
+    v[1].spare = false;
+    ck_assert_int_eq(loop_place_shed_merge(v, 2, 0), LOOP_PLACE_SHED_MAX);
+}
+END_TEST
+
 /* Invariants the loops rely on abort when broken (DM_ASSERT stays on in release). */
 START_TEST(idle_longer_than_the_window_aborts)
 {
@@ -104,6 +179,10 @@ int main(void)
     tcase_add_test(tc, pick_by_load_fills_the_first_loop_until_busy);
     tcase_add_test(tc, pick_by_count_fills_16_then_the_fewest);
     tcase_add_test(tc, shed_only_from_a_busy_loop_to_a_quieter_one);
+    tcase_add_test(tc, pick_merge_is_by_count_over_active_loops);
+    tcase_add_test(tc, merge_only_underused_settled_loops);
+    tcase_add_test(tc, spares_come_back_when_busy_or_a_new_workload_starts);
+    tcase_add_test(tc, a_spare_loop_sheds_all_its_connections);
     tcase_add_test_raise_signal(tc, idle_longer_than_the_window_aborts, SIGABRT);
     tcase_add_test_raise_signal(tc, a_negative_count_aborts, SIGABRT);
     suite_add_tcase(s, tc);
