@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "binlog.h"
 #include "dm_error.h"
@@ -20,6 +21,8 @@ struct worker_service {
     struct worker *w;
     struct rpc_server *srv;
     atomic_bool closing;
+    pthread_mutex_t status_mu;         /* guards status_conn (handlers run on many threads) */
+    struct bl_status_conn status_conn; /* the source connection QueryStatus reuses */
 };
 
 /* A tiny arena: every allocation of one response, freed together after the reply. */
@@ -201,16 +204,29 @@ struct master_pos {
     char gtid[512];
 };
 
-static void master_status(struct worker *w, struct master_pos *mp)
+static void master_status(struct worker_service *s, struct master_pos *mp)
 {
+    struct worker *w = s->w;
     const struct worker_config *c = worker_from(w);
     struct bl_source src = { c->from_host, (int)c->from_port, c->from_user,
                              c->from_password_plain, (uint32_t)worker_cfg(w)->server_id, 0,
                              false };
     char err[256];
     memset(mp, 0, sizeof *mp);
-    mp->ok = bl_source_status(&src, mp->file, sizeof mp->file, &mp->pos, mp->gtid,
-                              sizeof mp->gtid, err, sizeof err) == DM_OK;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    /* The kept connection answers in well under a millisecond; a caller still waiting after
+     * 2 s is behind a hung source (up to the 30 s read timeout): it asks on its own one-off
+     * connection rather than queue behind every earlier caller's timeout. */
+    if (pthread_mutex_timedlock(&s->status_mu, &until) != 0) {
+        mp->ok = bl_source_status(&src, mp->file, sizeof mp->file, &mp->pos, mp->gtid,
+                                  sizeof mp->gtid, err, sizeof err) == DM_OK;
+        return;
+    }
+    mp->ok = bl_status_conn_query(&s->status_conn, &src, mp->file, sizeof mp->file, &mp->pos,
+                                  mp->gtid, sizeof mp->gtid, err, sizeof err) == DM_OK;
+    pthread_mutex_unlock(&s->status_mu);
 }
 
 static char *pos_str(struct arena *a, const char *file, uint64_t pos)
@@ -437,7 +453,7 @@ static void h_query_status(struct rpc_server_call *call, const ProtobufCMessage 
     size_t n = 0, i;
     const char *name = req->name ? req->name : "";
     worker_snapshot(s->w, name, &sts, &n);
-    master_status(s->w, &mp);
+    master_status(s, &mp);
     resp.result = 1;
     resp.sourceid = worker_cfg(s->w)->source_id;
     resp.relaystatus = relay_status(&a, s->w, &mp);
@@ -901,6 +917,7 @@ int worker_service_start(struct worker *w, const char *addr, int nthreads,
         return DM_E_NOMEM;
     s->w = w;
     atomic_init(&s->closing, false);
+    pthread_mutex_init(&s->status_mu, NULL);
     snprintf(listen, sizeof listen, "%s%s", addr[0] == ':' ? "0.0.0.0" : "", addr);
     s->srv = rpc_server_new(listen, nthreads);
     if (!s->srv) {
@@ -926,5 +943,7 @@ void worker_service_stop(struct worker_service *s, int64_t grace_ms)
     atomic_store(&s->closing, true);
     rpc_server_shutdown(s->srv, grace_ms);
     rpc_server_free(s->srv);
+    bl_status_conn_close(&s->status_conn);
+    pthread_mutex_destroy(&s->status_mu);
     free(s);
 }

@@ -23,6 +23,7 @@ TASK=chaos-all
 WRITER_PID=""
 stop_all() {
   local rc=$?
+  set +e   # under errexit the "(exit $rc)" below ended the trap before the stack went down
   touch "$DM_STACK_DIR/writer.stop"
   [ -n "$WRITER_PID" ] && wait "$WRITER_PID" 2>/dev/null
   (exit $rc)

@@ -1066,16 +1066,81 @@ int bl_source_uuid(const struct bl_source *src, char *uuid, size_t uuid_cap, cha
     return rc;
 }
 
+static int status_on(MYSQL *m, char *file, size_t file_cap, uint64_t *pos, char *gtid,
+                     size_t gtid_cap, char *err, size_t cap)
+{
+    int rc = master_status(m, file, file_cap, pos, err, cap);
+    if (rc == DM_OK && gtid)
+        rc = query_value(m, "SELECT @@global.gtid_binlog_pos", gtid, gtid_cap, err, cap);
+    return rc;
+}
+
 int bl_source_status(const struct bl_source *src, char *file, size_t file_cap, uint64_t *pos,
                      char *gtid, size_t gtid_cap, char *err, size_t cap)
 {
-    MYSQL *m = NULL;
-    int rc = connect_source(src, 30, &m, err, cap);
-    if (rc != DM_OK)
-        return rc;
-    rc = master_status(m, file, file_cap, pos, err, cap);
-    if (rc == DM_OK && gtid)
-        rc = query_value(m, "SELECT @@global.gtid_binlog_pos", gtid, gtid_cap, err, cap);
-    mysql_close(m);
+    struct bl_status_conn c = { 0 };
+    int rc = bl_status_conn_query(&c, src, file, file_cap, pos, gtid, gtid_cap, err, cap);
+    bl_status_conn_close(&c);
     return rc;
+}
+
+static void status_key(const struct bl_source *src, char *key, size_t cap)
+{
+    snprintf(key, cap, "%s\n%d\n%s\n%s", src->host ? src->host : "", src->port,
+             src->user ? src->user : "", src->password ? src->password : "");
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A kept connection the server closed while idle (wait_timeout, a source restart) fails at
+ * once with 2006/2013: worth one fresh connection. A slow failure (the read timeout of a
+ * hung source) is not retried, so a stopped source costs one timeout, not two. */
+static bool stale_conn_error(unsigned e, int64_t took_ms)
+{
+    return (e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST) && took_ms < 1000;
+}
+
+int bl_status_conn_query(struct bl_status_conn *c, const struct bl_source *src, char *file,
+                         size_t file_cap, uint64_t *pos, char *gtid, size_t gtid_cap,
+                         char *err, size_t cap)
+{
+    char key[sizeof c->key];
+    status_key(src, key, sizeof key);
+    if (c->m && strcmp(c->key, key) != 0)
+        bl_status_conn_close(c); /* the worker's source changed: never ask the old one */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool kept = c->m != NULL;
+        if (!kept) {
+            MYSQL *m = NULL;
+            int rc = connect_source(src, 30, &m, err, cap);
+            if (rc != DM_OK)
+                return rc;
+            c->m = m;
+            memcpy(c->key, key, sizeof key);
+        }
+        int64_t t0 = mono_ms();
+        int rc = status_on(c->m, file, file_cap, pos, gtid, gtid_cap, err, cap);
+        if (rc == DM_OK)
+            return DM_OK;
+        unsigned e = mysql_errno(c->m);
+        if (e == 0) /* an answer we refuse (no binlog, a bad name): the connection is fine */
+            return rc;
+        bl_status_conn_close(c);
+        if (!kept || !stale_conn_error(e, mono_ms() - t0))
+            return rc;
+    }
+    return DM_E_DB; /* not reached: the second attempt always runs on a fresh connection */
+}
+
+void bl_status_conn_close(struct bl_status_conn *c)
+{
+    if (c->m)
+        mysql_close(c->m);
+    c->m = NULL;
+    explicit_bzero(c->key, sizeof c->key);
 }

@@ -256,6 +256,21 @@ void bl_reader_free(struct bl_reader *r);
 int bl_source_status(const struct bl_source *src, char *file, size_t file_cap, uint64_t *pos,
                      char *gtid, size_t gtid_cap, char *err, size_t cap);
 
+/* A kept source connection for repeated status queries (dm-worker's QueryStatus asks for
+ * SHOW MASTER STATUS on every call; DM keeps a pool, a connection per call cost a TCP and
+ * auth handshake each time). Zero-initialise; not thread-safe: one owner, or the owner's
+ * lock around each call. bl_status_conn_query connects on first use, reconnects when the
+ * source (host, port, user, password) changed, and retries once on a fresh connection when
+ * a kept one was closed by the server while idle. Errors as bl_source_status. */
+struct bl_status_conn {
+    void *m;        /* MYSQL *, owned */
+    char key[1024]; /* the source it is connected to */
+};
+int bl_status_conn_query(struct bl_status_conn *c, const struct bl_source *src, char *file,
+                         size_t file_cap, uint64_t *pos, char *gtid, size_t gtid_cap,
+                         char *err, size_t cap);
+void bl_status_conn_close(struct bl_status_conn *c);
+
 /* The source's identity as DM names a MariaDB relay sub-directory: "<gtid_domain_id>-<server_id>"
  * (DM's GetMariaDBUUID). Errors as bl_reader_open. */
 int bl_source_uuid(const struct bl_source *src, char *uuid, size_t uuid_cap, char *err, size_t cap);

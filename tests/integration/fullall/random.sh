@@ -24,6 +24,7 @@ e2e_stack_up
 WRITER_PID=""
 stop_all() {
   local rc=$?
+  set +e   # under errexit the '(exit $rc)' below ended the trap before the stack went down
   [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null && wait "$WRITER_PID" 2>/dev/null
   (exit $rc)
   e2e_stack_down
@@ -31,7 +32,8 @@ stop_all() {
 trap stop_all EXIT
 dm() { out="$("$DMGW_BIN/dmctl" -master-addr "$DM_MASTER_ADDR" "$@" 2>&1)" || true; }
 status() { dm query-status "$1"; }
-field() { echo "$out" | grep -o "\"$1\": \"[A-Za-z]*\"" | head -1 | cut -d'"' -f4; }
+# empty (not a pipefail exit) when the answer has no such field, e.g. right after a restart
+field() { echo "$out" | grep -o "\"$1\": \"[A-Za-z]*\"" | head -1 | cut -d'"' -f4 || true; }
 msgs() { echo "$out" | python3 -c 'import json,sys
 def walk(d):
     if isinstance(d, dict):

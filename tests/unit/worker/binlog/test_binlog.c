@@ -87,6 +87,53 @@ START_TEST(source_status_matches_server)
 }
 END_TEST
 
+/* Connections of the sandbox from this test's user, not counting `self`. */
+static long other_conns(MYSQL *self)
+{
+    char v[32];
+    value(self, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+                "AND COMMAND <> 'Binlog Dump' AND USER = 'root'", v, sizeof(v));
+    return strtol(v, NULL, 10);
+}
+
+/* The kept status connection (dm-worker's QueryStatus): one connection over many calls, the
+ * same answers as a one-off call, a fresh connection after the server killed the kept one,
+ * and a new connection when the source (here: its user) changes. */
+START_TEST(status_conn_kept_and_renewed)
+{
+    MYSQL *m = db();
+    struct bl_status_conn c = { 0 };
+    struct bl_source s = source(1);
+    char f[256], g[128], f1[256], g1[128], err[256], v[32];
+    uint64_t p, p1;
+    long base = other_conns(m);
+    for (int i = 0; i < 20; i++)
+        ck_assert_msg(bl_status_conn_query(&c, &s, f, sizeof f, &p, g, sizeof g, err, sizeof err)
+                      == DM_OK, "kept: %s", err);
+    ck_assert_int_eq(other_conns(m), base + 1); /* one connection for twenty answers */
+    status(f1, sizeof f1, &p1, g1, sizeof g1);
+    ck_assert_str_eq(f, f1);
+    ck_assert_uint_eq(p, p1);
+    ck_assert_str_eq(g, g1);
+    /* the server drops the kept connection (wait_timeout, a restart): answered on a new one */
+    value(m, "SELECT MAX(ID) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+             "AND USER = 'root' AND COMMAND = 'Sleep'", v, sizeof v);
+    sql(m, "KILL CONNECTION %s", v);
+    ck_assert_msg(bl_status_conn_query(&c, &s, f, sizeof f, &p, g, sizeof g, err, sizeof err)
+                  == DM_OK, "after KILL: %s", err);
+    ck_assert_int_eq(other_conns(m), base + 1);
+    /* another source identity: the old connection is closed, the new one refused (no user) */
+    s.user = "no_such_user_st";
+    ck_assert_int_ne(bl_status_conn_query(&c, &s, f, sizeof f, &p, g, sizeof g, err, sizeof err),
+                     DM_OK);
+    ck_assert_ptr_null(c.m);
+    ck_assert_int_eq(other_conns(m), base);
+    bl_status_conn_close(&c);
+    bl_status_conn_close(&c); /* twice is harmless */
+    mysql_close(m);
+}
+END_TEST
+
 /* DDL + DML, FLUSH LOGS, DML: event kinds, GTIDs, ROTATE, and positions that end at
  * exactly SHOW MASTER STATUS. */
 START_TEST(sequence_rotate_gtid_positions)
@@ -362,6 +409,7 @@ int main(void)
     TCase *tc = tcase_create("mariadb");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, source_status_matches_server);
+    tcase_add_test(tc, status_conn_kept_and_renewed);
     tcase_add_test(tc, sequence_rotate_gtid_positions);
     tcase_add_test(tc, reconnect_from_saved_position);
     tcase_add_test(tc, timeout_then_event);
