@@ -281,14 +281,11 @@ static void note_rotate(struct relay_stream *s, size_t len)
 
 /* The smallest binlog file name in sub-directory `sub` into out; false when none yet (the
  * writer creates the sub-directory before its first file). */
-static bool first_binlog(struct worker_relay *r, size_t sub, char *out, size_t cap)
+/* The smallest binlog file name in directory `path` into out (false: none). */
+static bool smallest_binlog(const char *path, char *out, size_t cap)
 {
-    char path[4096];
     bool any = false;
-    pthread_mutex_lock(&r->mu);
-    bool ok = relay_path(r, sub, NULL, path, sizeof path);
-    pthread_mutex_unlock(&r->mu);
-    DIR *d = ok ? opendir(path) : NULL;
+    DIR *d = opendir(path);
     if (!d)
         return false;
     for (struct dirent *de; (de = readdir(d));) {
@@ -300,6 +297,15 @@ static bool first_binlog(struct worker_relay *r, size_t sub, char *out, size_t c
     }
     closedir(d);
     return any;
+}
+
+static bool first_binlog(struct worker_relay *r, size_t sub, char *out, size_t cap)
+{
+    char path[4096];
+    pthread_mutex_lock(&r->mu);
+    bool ok = relay_path(r, sub, NULL, path, sizeof path);
+    pthread_mutex_unlock(&r->mu);
+    return ok && smallest_binlog(path, out, cap);
 }
 
 /* The smallest binlog file name in sub-directory `sub` after `after` (false: none). */
@@ -696,19 +702,7 @@ static bool holds(struct worker_relay *r, size_t i, const char *file, uint64_t p
 static bool first_in(struct worker_relay *r, size_t i, char *out, size_t cap)
 {
     char path[4096];
-    bool any = false;
-    DIR *d = relay_path(r, i, NULL, path, sizeof path) ? opendir(path) : NULL;
-    if (!d)
-        return false;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (!relay_binlog_name(de->d_name) || strlen(de->d_name) >= cap)
-            continue;
-        if (!any || strcmp(de->d_name, out) < 0)
-            snprintf(out, cap, "%s", de->d_name);
-        any = true;
-    }
-    closedir(d);
-    return any;
+    return relay_path(r, i, NULL, path, sizeof path) && smallest_binlog(path, out, cap);
 }
 
 /* The last binlog file of sub-directory j ends with a ROTATE naming `file` (under mu). */

@@ -25,16 +25,6 @@
 #include "applier_int.h"
 #include "dm_error.h"
 
-/* a collation / charset name as MariaDB spells them (it goes into SQL text unquoted) */
-static bool plain_name(const char *s)
-{
-    size_t i;
-    for (i = 0; s[i]; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-            return false;
-    return i > 0 && i < 64;
-}
 
 static struct collpf *cached(const struct worker_applier *a, const char *sc, const char *tc)
 {
@@ -118,8 +108,8 @@ int worker_ap_coll_prove(struct worker_applier *a, const char *sc, const char *t
         return worker_ap_nomem(e);
     snprintf(p->sc, sizeof p->sc, "%s", sc);
     snprintf(p->tc, sizeof p->tc, "%s", tc);
-    if (s && t && s->maxlen == 1 && plain_name(sc) && plain_name(tc) && plain_name(s->cs) &&
-        plain_name(t->cs) && (nopad(tc) || !nopad(sc)) &&
+    if (s && t && s->maxlen == 1 && worker_ap_plain_name(sc) && worker_ap_plain_name(tc) &&
+        worker_ap_plain_name(s->cs) && worker_ap_plain_name(t->cs) && (nopad(tc) || !nopad(sc)) &&
         (rc = run_proof(a, s->cs, sc, t->cs, tc, p, e))) {
         free(p);
         return rc;

@@ -200,6 +200,8 @@ int worker_ap_prepare_meta_table(struct worker_applier *a, const char *suffix,
 int worker_ap_add_escaped(struct worker_applier *a, struct dm_buf *b, const char *s, size_t n);
 /* worker_ap_add_escaped of a NUL-terminated string */
 int worker_ap_add_str(struct worker_applier *a, struct dm_buf *b, const char *s);
+/* A character set or collation name safe to put into SQL text unquoted ([A-Za-z0-9_]{1,63}). */
+bool worker_ap_plain_name(const char *s);
 int worker_ap_add_value(struct worker_applier *a, struct dm_buf *b, const struct bl_value *v);
 /* X'<hex>' of n bytes; _pad: followed by 0x00 bytes up to pad bytes (pad <= n: none). */
 int worker_ap_add_hex(struct dm_buf *b, const char *s, size_t n);

@@ -632,7 +632,6 @@ static bool members_misfit(const struct srccol *c, const struct bl_table *bt, si
     return true;
 }
 
-static bool charset_name(const char *s);
 
 static bool utf8_charset(const char *cs)
 {
@@ -702,7 +701,7 @@ int worker_ap_srcdef_members8(struct worker_applier *a, struct tinfo *t, size_t 
             cc = &a->coll[k];
             break;
         }
-    if (!cc || cc->maxlen != 1 || !charset_name(mcs))
+    if (!cc || cc->maxlen != 1 || !worker_ap_plain_name(mcs))
         return DM_OK;             /* multi-byte: quoting may have split a character */
     rc = members_convert(a, &t->m8[i], m, mcs, e);
     return rc;
@@ -840,8 +839,9 @@ int worker_ap_coll_name(struct worker_applier *a, unsigned id, const char **out,
     return rc;
 }
 
-/* A character set name as MariaDB spells them (it goes into SQL text unquoted). */
-static bool charset_name(const char *s)
+/* A character set or collation name as MariaDB spells them (it goes into SQL text
+ * unquoted): ASCII letters, digits and '_', 1-63 bytes. */
+bool worker_ap_plain_name(const char *s)
 {
     size_t i;
     for (i = 0; s[i]; i++)
@@ -863,7 +863,7 @@ static bool charset_misfit(const struct srccol *c, const struct bl_table *bt, si
     const char *tc = t->charset ? t->charset[i] : NULL;
     if (!(c || sbin || mcs) || !tc)
         return false;               /* nothing known / binary target: the bytes are kept */
-    if (sc && !charset_same(sc, tc, t->tcs ? t->tcs[i] : 0) && !charset_name(sc)) {
+    if (sc && !charset_same(sc, tc, t->tcs ? t->tcs[i] : 0) && !worker_ap_plain_name(sc)) {
         snprintf(why, cap, "the source's character set name '%.64s' is not one", sc);
         return true;
     }
