@@ -12,14 +12,18 @@
 #     nothing of t_3 on the target, no lock left, both subtasks Running.
 #  2. A shard that gets no DDL for a long time: the lock stays pending (no silent time-out,
 #     no pause), the late shard's rows flow meanwhile, the others' are held; then it comes.
-#  3. Shards of one worker with different DDLs: worker 2 pauses with 36008 (named), the
-#     target never gets the column.
+#  3. Different DDLs on the shards, never merged: DMGW_HUNT_CONFLICT=master (default) the two
+#     workers differ - dm-master refuses worker 2's (38016) and show-ddl-locks names the
+#     conflict (before session 11 only dm-master's log did); =worker: the shards of worker 2
+#     differ - it pauses with 36008. The target never gets the column nor the held rows.
 #   DMGW_SEED=<n> (default 1; random: a new seed, printed), DMGW_HUNT_STEPS (default 40),
-#   DMGW_HUNT_DDLS (default 5), DMGW_HUNT_WAIT (seconds of the long wait, default 12).
+#   DMGW_HUNT_DDLS (default 5), DMGW_HUNT_WAIT (seconds of the long wait, default 12),
+#   DMGW_HUNT_CONFLICT (master|worker).
 # shellcheck source=lib/e2e.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/e2e.sh"
 SEED="${DMGW_SEED:-1}"
 [ "$SEED" = random ] && SEED=$(( $(date +%s) % 100000 ))
+CONFLICT="${DMGW_HUNT_CONFLICT:-master}"   # phase 3: master (38016) or worker (36008)
 STEPS="${DMGW_HUNT_STEPS:-40}"; NDDL="${DMGW_HUNT_DDLS:-5}"; LWAIT="${DMGW_HUNT_WAIT:-12}"
 echo "# seed $SEED (DMGW_SEED=$SEED to replay), $STEPS steps, $NDDL DDLs"
 RANDOM="$SEED"
@@ -148,7 +152,11 @@ alter_filtered() { # a DDL on the filtered t_3 (its DML keeps id, a, v)
 locks_json() { DMCTL show-ddl-locks shhunt; }
 lock_pending() { locks_json | grep -q '"ID": "shhunt-'; }
 no_lock() { locks_json | grep -q 'no DDL lock exists'; }
-stage_is() { DMCTL query-status shhunt | grep -c "\"stage\": \"$1\"" | grep -qx "$2"; }
+stages() { # the subtasks' stages, sorted (one line per worker: "addr stage")
+  DMCTL query-status shhunt | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(sorted(w["worker"] + " " + w["subTaskStatus"][0]["stage"] for w in d["workers"])))' 2>/dev/null
+}
+stage_of() { stages | awk -v w="$1" '$1 == w {print $2}'; }
+stage_is() { [ "$(stages | awk '{print $2}' | grep -c "^$1$")" = "$2" ]; }
 CH_AT=$((STEPS / 3 + RANDOM % (STEPS / 3))); CH_KIND=$((RANDOM % 2))
 
 for k in 1 2 3 4 5; do run_dml "$k" 3; done
@@ -199,7 +207,7 @@ layout() { # port table: name type ... in order (the target's own layout)
 check_eq "target layout = shard 1's after the sequence" "$(layout "$P_SRC1" shard_db_1.t_1)" "$(layout "$P_TGT" shard_db.t)"
 check_eq "no row of the filtered shard_db_2.t_3 on the target" 0 "$(tgt "SELECT COUNT(*) FROM shard_db.t WHERE id >= 5000000")"
 check_eq "no column of the filtered table's DDLs on the target" 0 "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='zz'")"
-check_eq "both subtasks Running after the random phase" 2 "$(DMCTL query-status shhunt | grep -c '"stage": "Running"')"
+check_eq "both subtasks Running after the random phase" "Running Running" "$(stage_of "$W1") $(stage_of "$W2")"
 
 # ---- 2. one shard gets no DDL for a long time ----
 for k in 1 2 3; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN w INT DEFAULT 5"; done
@@ -214,7 +222,7 @@ shard4_in() { [ "$(tgt "SELECT COUNT(*) FROM shard_db.t WHERE id BETWEEN 4800001
 wait_for "shard 4's old-layout rows replicate during the wait ($n4)" 60 shard4_in
 check_eq "after ${LWAIT}s the lock is still pending" 1 "$(locks_json | grep -c '"ID": "shhunt-')"
 check_eq "the held post-DDL rows are not on the target yet" 0 "$(tgt "SELECT COUNT(*) FROM shard_db.t WHERE id IN (1800000, 2800000, 3800000)")"
-check_eq "no subtask paused while the lock waits" 0 "$(DMCTL query-status shhunt | grep -c '"stage": "Paused"')"
+check_eq "both subtasks Running while the lock waits" "Running Running" "$(stage_of "$W1") $(stage_of "$W2")"
 src "$(sh_port 4)" "ALTER TABLE $(sh_tbl 4) ADD COLUMN w INT DEFAULT 5"
 wait_for "the late shard resolves the lock" 60 no_lock
 Q="$Q, HEX(CONCAT(w))"
@@ -222,12 +230,26 @@ if ! wait_for "target = union of the shards after ADD COLUMN w" 60 rows_equal; t
   diff <(merged | sort) <(target_rows | sort) | head -20
 fi
 
-# ---- 3. different DDLs on the shards of one worker: a named conflict ----
-src "$(sh_port 3)" "ALTER TABLE $(sh_tbl 3) ADD COLUMN y INT DEFAULT 1"
-src "$(sh_port 4)" "ALTER TABLE $(sh_tbl 4) ADD COLUMN y INT DEFAULT 2"
-w2_paused_36008() { DMCTL query-status -w "$W2" shhunt | grep -q '36008'; }
-wait_for "worker 2 pauses with 36008 (inconsistent DDL sequence)" 60 w2_paused_36008
-check_eq "worker 1 stays Running" 1 "$(DMCTL query-status -w "$W1" shhunt | grep -c '"stage": "Running"')"
+# ---- 3. different DDLs on the shards: a named conflict, never a merge ----
+if [ "$CONFLICT" = worker ]; then   # within one worker's group: 36008, the subtask pauses
+  src "$(sh_port 3)" "ALTER TABLE $(sh_tbl 3) ADD COLUMN y INT DEFAULT 1"
+  src "$(sh_port 4)" "ALTER TABLE $(sh_tbl 4) ADD COLUMN y INT DEFAULT 2"
+  w2_paused_36008() { DMCTL query-status -w "$W2" shhunt | grep -q '36008'; }
+  wait_for "worker 2 pauses with 36008 (inconsistent DDL sequence)" 60 w2_paused_36008
+  check_eq "worker 2 Paused, worker 1 stays Running" "Running Paused" "$(stage_of "$W1") $(stage_of "$W2")"
+else   # between the workers: dm-master refuses worker 2's DDLs (38016), show-ddl-locks names it
+  for k in 1 2; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN y INT DEFAULT 1"; done
+  w1_owner() { locks_json | tr -d ' \n' | grep -qF "\"owner\":\"$W1\""; }
+  wait_for "worker 1 owns the lock of ADD COLUMN y DEFAULT 1" 60 w1_owner
+  for k in 3 4; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN y INT DEFAULT 2"; done
+  conflict_shown() { locks_json | grep -q "$W2: .*code=38016.*is different with ALTER TABLE \`shard_db\`.\`t\` ADD COLUMN y INT DEFAULT 2"; }
+  wait_for "show-ddl-locks names worker 2's conflicting DDLs (38016)" 60 conflict_shown
+  out="$(locks_json | tr -d ' \n')"
+  check_contains "the lock keeps worker 2 unsynced" "\"unsynced\":[\"$W2\"]" "$out"
+  for k in 1 2 3 4; do src "$(sh_port "$k")" "INSERT INTO $(sh_tbl "$k") (id, y) VALUES ($((k * 1000000 + 700000)), 9)"; done
+  sleep 2
+  check_eq "no held row of either DDL on the target" 0 "$(tgt "SELECT COUNT(*) FROM shard_db.t WHERE id % 1000000 = 700000")"
+fi
 check_eq "no column y on the target" 0 "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='y'")"
 check_eq "no worker log at level fatal" "" "$(grep -h '"level":"fatal"' "$DIR"/w*.log | head -3)"
 e2e_finish
