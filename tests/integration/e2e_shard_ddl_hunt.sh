@@ -230,6 +230,19 @@ if ! wait_for "target = union of the shards after ADD COLUMN w" 60 rows_equal; t
   diff <(merged | sort) <(target_rows | sort) | head -20
 fi
 
+# ---- 2b. the same DDL text again after its sequence resolved: a fresh round, not 36008 ----
+rw_is() { [ "$(tgt "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema='shard_db' AND table_name='t' AND index_name = 'rw'")" = "$1" ]; }
+for ddl in "ADD INDEX rw (w)" "DROP INDEX rw" "ADD INDEX rw (w)"; do
+  for k in 1 2 3 4; do src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") $ddl"; run_dml "$k" 1; done
+  if [ "${ddl%% *}" = ADD ]; then wait_for "'$ddl' on the target" 60 rw_is 1; else wait_for "'$ddl' on the target" 60 rw_is 0; fi
+  wait_for "lock of '$ddl' resolved" 60 no_lock
+done
+check_eq "index rw on the target once more" "rw" "$(tgt "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema='shard_db' AND table_name='t' AND index_name = 'rw'")"
+if ! wait_for "target = union of the shards after the repeated ADD INDEX" 60 rows_equal; then
+  diff <(merged | sort) <(target_rows | sort) | head -20
+fi
+check_eq "both subtasks Running after the repeat" "Running Running" "$(stage_of "$W1") $(stage_of "$W2")"
+
 # ---- 3. different DDLs on the shards: a named conflict, never a merge ----
 if [ "$CONFLICT" = worker ]; then   # within one worker's group: 36008, the subtask pauses
   src "$(sh_port 3)" "ALTER TABLE $(sh_tbl 3) ADD COLUMN y INT DEFAULT 1"
