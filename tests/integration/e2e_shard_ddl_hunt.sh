@@ -3,7 +3,7 @@
 # two dm-workers, 4 shard tables shard_db_{1,2}.t_{1,2} merged into shard_db.t, plus
 # shard_db_2.t_3 - routed by the same rule but filtered out by the block-allow list.
 #  1. A random DDL sequence drawn from the seed (ADD COLUMN of INT / VARCHAR / DECIMAL /
-#     INT NOT NULL with defaults, ADD INDEX, MODIFY widening INT->BIGINT and VARCHAR(n)->
+#     INT NOT NULL with defaults, also AFTER id, ADD INDEX, MODIFY widening INT->BIGINT and VARCHAR(n)->
 #     VARCHAR(2n), DROP COLUMN) reaches every shard at its own random steps while each shard
 #     gets random INSERT/UPDATE/DELETE in its own current layout (pre-/post-DDL shapes mixed
 #     in the stream). The filtered t_3 gets its own DDLs and rows. A pause/resume or a
@@ -12,6 +12,8 @@
 #     nothing of t_3 on the target, no lock left, both subtasks Running.
 #  2. A shard that gets no DDL for a long time: the lock stays pending (no silent time-out,
 #     no pause), the late shard's rows flow meanwhile, the others' are held; then it comes.
+#  2b/2c. The same DDL text in three resolved rounds; a shard 6 long DDLs ahead (the
+#     group's sharding meta past 4 KiB).
 #  3. Different DDLs on the shards, never merged: DMGW_HUNT_CONFLICT=master (default) the two
 #     workers differ - dm-master refuses worker 2's (38016) and show-ddl-locks names the
 #     conflict (before session 11 only dm-master's log did); =worker: the shards of worker 2
@@ -55,10 +57,11 @@ for s in $(seq 0 $((NDDL - 1))); do
   cur="${LAYOUT[s]}"; read -ra lcols <<<"$cur"; nc=${#lcols[@]}
   col="${lcols[RANDOM % nc]}"; cn="${col%%:*}"; ct="${col#*:}"
   case $((RANDOM % 6)) in
-  0|1) case $((RANDOM % 4)) in
+  0|1) case $((RANDOM % 5)) in
        0) DDL[s]="ADD COLUMN c$s INT DEFAULT $((RANDOM % 100))"; nt=i ;;
        1) DDL[s]="ADD COLUMN c$s VARCHAR(8) DEFAULT 'd$s'"; nt=v8 ;;
        2) DDL[s]="ADD COLUMN c$s DECIMAL(8,2) DEFAULT 1.25"; nt=d ;;
+       3) DDL[s]="ADD COLUMN c$s INT DEFAULT 4 AFTER id"; nt=i ;;   # not last: positions shift
        *) DDL[s]="ADD COLUMN c$s INT NOT NULL DEFAULT -$s"; nt=n ;;
        esac
        LAYOUT[s+1]="$cur c$s:$nt" ;;
@@ -242,6 +245,24 @@ if ! wait_for "target = union of the shards after the repeated ADD INDEX" 60 row
   diff <(merged | sort) <(target_rows | sort) | head -20
 fi
 check_eq "both subtasks Running after the repeat" "Running Running" "$(stage_of "$W1") $(stage_of "$W2")"
+
+# ---- 2c. a shard 6 DDLs ahead, long DDL texts: the group's sharding meta grows past 4 KiB ----
+# (its flush statement was capped at 4096 bytes: the worker paused with "out of memory")
+CMT="$(printf 'x%.0s' $(seq 1 400))"
+for k in 1 2 3 4; do
+  for n in 1 2 3 4 5 6; do
+    src "$(sh_port "$k")" "ALTER TABLE $(sh_tbl "$k") ADD COLUMN p$n INT DEFAULT $n COMMENT '$CMT';
+      INSERT INTO $(sh_tbl "$k") (id, w, p$n) VALUES ($((k * 1000000 + 600000 + n)), $n, $((k * 10 + n)))"
+  done
+done
+p6_on_target() { [ "$(tgt "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema='shard_db' AND table_name='t' AND column_name='p6'")" = 1 ]; }
+wait_for "the 6 long DDLs reach the target" 90 p6_on_target
+wait_for "no lock after the 6 long DDLs" 60 no_lock
+Q="$Q, HEX(CONCAT(p1)), HEX(CONCAT(p6))"
+if ! wait_for "target = union of the shards after the 6 long DDLs" 60 rows_equal; then
+  diff <(merged | sort) <(target_rows | sort) | head -20
+fi
+check_eq "both subtasks Running after the long DDLs" "Running Running" "$(stage_of "$W1") $(stage_of "$W2")"
 
 # ---- 3. different DDLs on the shards: a named conflict, never a merge ----
 if [ "$CONFLICT" = worker ]; then   # within one worker's group: 36008, the subtask pauses

@@ -1250,7 +1250,10 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
         rc = wsk_try_sync(ss->sk, tgt, src, &first, &end, st.sql, st.n, &r, &code, err,
                           sizeof err);
     if (rc) {
-        shard_err(e, ev, code, err[0] ? err : "out of memory");
+        if (!err[0])
+            snprintf(err, sizeof err, "sharding DDL of %s (group %s, %zu statements): %s", src,
+                     tgt, st.n, dm_strerror(rc));
+        shard_err(e, ev, code, err);
         goto out;
     }
     if ((rc = worker_shard_meta_flush(ss->a, p->source_id, ss->sk, tgt, e)))
