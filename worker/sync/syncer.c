@@ -833,6 +833,11 @@ static int shard_wait(struct session *ss, const char *ts, const char *tt,
         if (!(d[i] = strdup(st->sql[i])))
             break;
     pthread_mutex_lock(&s->mu);
+    /* the previous round's ExecuteDDL must read its result first: resetting `done` under it
+     * left it waiting for this round (5 min 30 s; dm-master kept the resolved lock and
+     * refused this DDL with 38016 meanwhile - a table already at its next DDL) */
+    while (s->sw.waiters > 0)
+        pthread_cond_wait(&s->cond, &s->mu);
     worker_ddl_info_clear(&s->sw.info);
     snprintf(s->sw.info.schema, sizeof s->sw.info.schema, "%s", ts);
     snprintf(s->sw.info.table, sizeof s->sw.info.table, "%s", tt);
