@@ -25,6 +25,7 @@ struct ddl_lock {
     bool *synced;          /* parallel to members */
     bool resolving;
     bool owner_failed;     /* the owner's ExecuteDDL failed at the last resolve */
+    char *conflict;        /* the last 38016 (a member reported other DDLs), for show-ddl-locks */
 };
 
 struct sqlop {
@@ -55,6 +56,7 @@ static void lock_free(struct ddl_lock *l)
     free(l->task);
     free(l->owner);
     free(l->trace);
+    free(l->conflict);
     master_strv_clear(&l->ddls);
     master_strv_clear(&l->members);
     free(l->synced);
@@ -181,6 +183,20 @@ static bool same_ddls(const struct master_strv *a, char **b, size_t nb)
     return true;
 }
 
+/* A member's DDLInfo refused with 38016: kept on the lock ("<worker>: <error>") so that
+ * show-ddl-locks names the conflict (the member stays blocked; dm-master's log alone was
+ * the only trace). The lock's own members only: the text is the worker's report. */
+static void note_conflict(struct ddl_lock *l, const char *worker, const char *err)
+{
+    size_t n = strlen(worker) + strlen(err ? err : "") + 3;
+    char *c = malloc(n);
+    if (!c)
+        return;
+    snprintf(c, n, "%s: %s", worker, err ? err : "");
+    free(l->conflict);
+    l->conflict = c;
+}
+
 int master_ddl_try_sync(struct master *m, const Pb__DDLInfo *in, const char *worker,
                         const struct master_strv *workers, char **id_out, bool *all_synced,
                         char **err)
@@ -212,6 +228,7 @@ int master_ddl_try_sync(struct master *m, const Pb__DDLInfo *in, const char *wor
         goto out;
     } else if (!same_ddls(&l->ddls, in->ddls, in->n_ddls)) {
         *err = master_terr_code(38016, "dm-master", "high", "sharding ddls in ddl lock %s is different with %s", id, in->n_ddls ? in->ddls[0] : "");
+        note_conflict(l, worker, *err);
         rc = DM_E_STATE;
         goto out;
     }
@@ -229,6 +246,11 @@ int master_ddl_try_sync(struct master *m, const Pb__DDLInfo *in, const char *wor
         }
     if (strcmp(l->owner, worker) == 0)
         l->owner_failed = false;     /* blocking on the DDL again */
+    if (l->conflict && strncmp(l->conflict, worker, strlen(worker)) == 0 &&
+        l->conflict[strlen(worker)] == ':') {
+        free(l->conflict);           /* that member now reports the lock's DDLs */
+        l->conflict = NULL;
+    }
     *all_synced = true;
     for (size_t i = 0; i < l->members.n; i++) {
         if (strcmp(l->members.items[i], worker) == 0)
@@ -604,6 +626,26 @@ static Pb__DDLLock *lock_msg(const struct ddl_lock *l)
     return d;
 }
 
+/* The conflicts (38016) of the task's locks, one per line; NULL when none. m->mu held. */
+static char *conflicts_msg(struct master *m, const char *task)
+{
+    char *out = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < m->ddl->n; i++) {
+        const struct ddl_lock *l = m->ddl->locks[i];
+        if (!l->conflict || (task && *task && strcmp(task, l->task)))
+            continue;
+        size_t add = strlen(l->conflict) + 2;
+        char *tmp = realloc(out, len + add);
+        if (!tmp)
+            break;
+        out = tmp;
+        snprintf(out + len, add, "%s%s", len ? "\n" : "", l->conflict);
+        len += strlen(out + len);
+    }
+    return out;
+}
+
 static void impl_show_locks(struct master *m, struct rpc_server_call *call, const ProtobufCMessage *req)
 {
     const Pb__ShowDDLLocksRequest *r = (const Pb__ShowDDLLocksRequest *)req;
@@ -623,8 +665,9 @@ static void impl_show_locks(struct master *m, struct rpc_server_call *call, cons
             if (d)
                 resp->locks[resp->n_locks++] = d;
         }
+        resp->msg = conflicts_msg(m, r->task);
         pthread_mutex_unlock(&m->mu);
-        if (resp->n_locks == 0)
+        if (resp->n_locks == 0 && !resp->msg)
             resp->msg = strdup("no DDL lock exists");
     }
     master_reply_free(call, resp ? &resp->base : NULL);

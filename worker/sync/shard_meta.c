@@ -12,6 +12,10 @@
 #include "dm_error.h"
 
 #define SUFFIX "_syncer_sharding_meta"
+/* The flush statement holds every pending DDL of the group (global + per-table sequences,
+ * DM's JSON): 4 KiB paused a group whose table was a few DDLs ahead ("out of memory",
+ * session 11); bounded like the execution marker (shard_exec.c MARK_SQL_MAX). */
+#define META_SQL_MAX ((size_t)64 << 20)
 
 int worker_shard_meta_prepare(struct worker_applier *a, bool remove, struct worker_terr *e)
 {
@@ -88,16 +92,24 @@ int worker_shard_meta_flush(struct worker_applier *a, const char *source_id,
 {
     struct wsk_meta_row *rows = NULL;
     struct dm_buf q;
-    size_t n = 0;
+    size_t n = 0, need = 1024;   /* escaping may double a string */
     int rc;
-    dm_buf_init(&q, 4096);
+    dm_buf_init(&q, META_SQL_MAX);
     rc = wsk_meta_rows(k, target, &rows, &n);
-    if (!rc)
+    for (size_t i = 0; !rc && i < n; i++)
+        need += 2 * (strlen(rows[i].data) + strlen(rows[i].source) + strlen(target)) + 512;
+    if (!rc && need <= META_SQL_MAX)
         rc = build_flush(a, &q, source_id, target, rows, n);
-    if (rc)
+    if (!rc && need > META_SQL_MAX) {
+        worker_terr_set(e, 36007, WTE_CLASS_SYNC_UNIT, WTE_SCOPE_INTERNAL, WTE_LEVEL_HIGH,
+                        "sharding meta of %s: its DDL sequences exceed %zu bytes", target,
+                        META_SQL_MAX);
+        rc = DM_E_TOO_LARGE;
+    } else if (rc) {
         rc = worker_ap_nomem(e);
-    else
+    } else {
         rc = worker_applier_exec_multi(a, q.data, q.len, 0, e);
+    }
     if (!rc)
         rc = worker_applier_commit_plain(a, e);
     wsk_meta_rows_free(rows, n);

@@ -833,6 +833,11 @@ static int shard_wait(struct session *ss, const char *ts, const char *tt,
         if (!(d[i] = strdup(st->sql[i])))
             break;
     pthread_mutex_lock(&s->mu);
+    /* the previous round's ExecuteDDL must read its result first: resetting `done` under it
+     * left it waiting for this round (5 min 30 s; dm-master kept the resolved lock and
+     * refused this DDL with 38016 meanwhile - a table already at its next DDL) */
+    while (s->sw.waiters > 0)
+        pthread_cond_wait(&s->cond, &s->mu);
     worker_ddl_info_clear(&s->sw.info);
     snprintf(s->sw.info.schema, sizeof s->sw.info.schema, "%s", ts);
     snprintf(s->sw.info.table, sizeof s->sw.info.table, "%s", tt);
@@ -1250,7 +1255,10 @@ static int shard_sync(struct session *ss, const struct bl_event *ev, const struc
         rc = wsk_try_sync(ss->sk, tgt, src, &first, &end, st.sql, st.n, &r, &code, err,
                           sizeof err);
     if (rc) {
-        shard_err(e, ev, code, err[0] ? err : "out of memory");
+        if (!err[0])
+            snprintf(err, sizeof err, "sharding DDL of %s (group %s, %zu statements): %s", src,
+                     tgt, st.n, dm_strerror(rc));
+        shard_err(e, ev, code, err);
         goto out;
     }
     if ((rc = worker_shard_meta_flush(ss->a, p->source_id, ss->sk, tgt, e)))
