@@ -119,14 +119,16 @@ static void shutdown_event(struct rpc_tag *t, bool ok)
 
 static void server_call_free(struct rpc_server_call *c)
 {
+    rpc_core_free_begin(); /* core filled these, maybe on another queue's thread */
     if (c->call)
         grpc_call_unref(c->call);
-    if (c->stream_cq)
-        rpc_pluck_cq_destroy(c->stream_cq);
     grpc_metadata_array_destroy(&c->md);
     grpc_call_details_destroy(&c->details);
     if (c->payload)
         grpc_byte_buffer_destroy(c->payload);
+    rpc_core_free_end();
+    if (c->stream_cq)
+        rpc_pluck_cq_destroy(c->stream_cq);
     if (c->resp_bb)
         grpc_byte_buffer_destroy(c->resp_bb);
     if (c->req)
